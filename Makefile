@@ -1,0 +1,67 @@
+# reliefops — two commands: `make demo` and `make test`. Needs python3.11, make and git.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install lint typecheck pytest pytest-sqlite pytest-postgres serve lock clean docs-api bench
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: install, migrate the SQLite database under var/, load the Kashmir 2005 scenario,
+## create an admin account (prints its one-time password) and serve http://$(HOST):$(PORT)
+demo: $(STAMP)
+	$(BIN)/reliefops migrate --no-input
+	$(BIN)/reliefops scenario load kashmir-2005
+	$(BIN)/reliefops demo_admin
+	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	$(BIN)/reliefops runserver --insecure --noreload $(HOST):$(PORT)
+
+## make test: ruff, mypy, then pytest on SQLite, and again on PostgreSQL when
+## RELIEFOPS_TEST_DATABASE_URL is set
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+pytest: pytest-sqlite pytest-postgres
+
+pytest-sqlite: $(STAMP)
+	@echo "== pytest on SQLite =="
+	env -u DATABASE_URL $(BIN)/pytest -n 2 -q
+
+pytest-postgres: $(STAMP)
+	@if [ -n "$$RELIEFOPS_TEST_DATABASE_URL" ]; then \
+		echo "== pytest on PostgreSQL ($$RELIEFOPS_TEST_DATABASE_URL) =="; \
+		DATABASE_URL="$$RELIEFOPS_TEST_DATABASE_URL" $(BIN)/pytest -n 2 -q; \
+	else \
+		echo "== PostgreSQL run skipped: set RELIEFOPS_TEST_DATABASE_URL=postgresql://user@host:5432/db to run it =="; \
+	fi
+
+serve: $(STAMP)
+	$(BIN)/reliefops runserver --insecure $(HOST):$(PORT)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+docs-api: $(STAMP)
+	$(BIN)/reliefops export_openapi docs/api/openapi.json
+
+lock:
+	@echo "Edit requirements*.txt by hand from 'pip freeze' of a fresh venv; every line stays pinned with ==."
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

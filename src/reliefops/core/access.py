@@ -1,0 +1,180 @@
+"""Every access check of reliefops, used alike by the API, the web views and the CLI.
+
+A fetcher (`access_site_by_id`) returns the object only when the user may act on it with the
+given right, and raises AccessDenied or NotFound otherwise. Entry points never look objects up
+from user input by themselves.
+
+This module is the policy layer: it knows the scopes (organisations, hubs, distribution points)
+and so imports the models of places and partners; domain code never imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from reliefops.core.errors import AccessDenied, NotFound
+from reliefops.core.models import UserProfile
+from reliefops.core.roles import CLUSTER_WIDE, Right, Role, role_has
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def user_role(user: AnyUser | None) -> Role | None:
+    """The user's role; None for anonymous, inactive or unprofiled users (who may do nothing)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    cached: Role | str | None = getattr(user, "_reliefops_role", "unset")
+    if cached != "unset":
+        return cached if isinstance(cached, Role) else None
+    profile = UserProfile.objects.filter(user_id=user.pk).only("role").first()
+    role = Role(profile.role) if profile is not None else None
+    setattr(user, "_reliefops_role", role)  # noqa: B010 - a per-request cache on the user object
+    return role
+
+
+def _pk(user: AnyUser | None) -> int:
+    if user is None or user.pk is None:
+        raise AccessDenied("sign in first")
+    return int(user.pk)
+
+
+def has_right(user: AnyUser | None, right: Right) -> bool:
+    role = user_role(user)
+    return role is not None and role_has(role, right)
+
+
+def require(user: AnyUser | None, right: Right) -> Role:
+    """The user's role, if it carries the right; AccessDenied otherwise."""
+    role = user_role(user)
+    if role is None:
+        raise AccessDenied("sign in with an account that has a role")
+    if not role_has(role, right):
+        raise AccessDenied(f"the {role.label.lower()} role may not {right.value.replace('_', ' ')}")
+    return role
+
+
+def can_export_personal_data(user: AnyUser | None) -> bool:
+    """The separate, per-user right to export personal data (admins hold it by role)."""
+    role = user_role(user)
+    if role is None:
+        return False
+    if role == Role.ADMIN:
+        return True
+    return UserProfile.objects.filter(user_id=_pk(user), can_export_personal_data=True).exists()
+
+
+def scoped_site_ids(user: AnyUser | None, right: Right) -> set[int] | None:
+    """The site ids the user may use the right on; None means every site."""
+    role = require(user, right)
+    if role in CLUSTER_WIDE:
+        return None
+    profile = UserProfile.objects.get(user_id=_pk(user))
+    ids: set[int] = set()
+    if role == Role.HUB_MANAGER:
+        ids |= set(profile.hubs.values_list("id", flat=True))
+        # A hub manager also runs the distribution points of the hubs' areas that they were given.
+        ids |= set(profile.distribution_points.values_list("id", flat=True))
+    elif role == Role.DISTRIBUTOR:
+        ids |= set(profile.distribution_points.values_list("id", flat=True))
+    return ids
+
+
+def user_organisation_id(user: AnyUser | None) -> int | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return UserProfile.objects.filter(user_id=user.pk).values_list("organisation_id", flat=True).first()
+
+
+# --- reference data: readable by every role with VIEW_REFERENCE ---------------------------------
+
+
+def _get(queryset: QuerySet[Any], what: str, **lookup: Any) -> Any:
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        key = ", ".join(f"{k}={v}" for k, v in lookup.items())
+        raise NotFound(f"no {what} with {key}") from exc
+
+
+def access_admin_areas(user: AnyUser | None) -> QuerySet[Any]:
+    from reliefops.places.models import AdminArea
+
+    require(user, Right.VIEW_REFERENCE)
+    return AdminArea.objects.select_related("parent")
+
+
+def access_admin_area_by_pcode(user: AnyUser | None, pcode: str) -> Any:
+    return _get(access_admin_areas(user), "admin area", pcode=pcode)
+
+
+def access_sites(user: AnyUser | None) -> QuerySet[Any]:
+    from reliefops.places.models import Site
+
+    require(user, Right.VIEW_REFERENCE)
+    return Site.objects.select_related("admin_area")
+
+
+def access_site_by_id(user: AnyUser | None, site_id: int, right: Right = Right.VIEW_REFERENCE) -> Any:
+    """The site, if the user may use `right` there (scoped roles only at their own sites)."""
+    site = _get(access_sites(user), "site", pk=site_id)
+    if right != Right.VIEW_REFERENCE:
+        allowed = scoped_site_ids(user, right)
+        if allowed is not None and site.pk not in allowed:
+            raise AccessDenied(f"you may not {right.value.replace('_', ' ')} at {site.name}")
+    return site
+
+
+def access_organisations(user: AnyUser | None) -> QuerySet[Any]:
+    from reliefops.partners.models import Organisation
+
+    require(user, Right.VIEW_REFERENCE)
+    return Organisation.objects.all()
+
+
+def access_organisation_by_id(user: AnyUser | None, organisation_id: int) -> Any:
+    return _get(access_organisations(user), "organisation", pk=organisation_id)
+
+
+def access_grants(user: AnyUser | None) -> QuerySet[Any]:
+    from reliefops.partners.models import Grant
+
+    require(user, Right.VIEW_REFERENCE)
+    return Grant.objects.select_related("donor")
+
+
+def access_grant_by_id(user: AnyUser | None, grant_id: int) -> Any:
+    return _get(access_grants(user), "grant", pk=grant_id)
+
+
+def access_items(user: AnyUser | None) -> QuerySet[Any]:
+    from reliefops.catalog.models import Item
+
+    require(user, Right.VIEW_REFERENCE)
+    return Item.objects.all()
+
+
+def access_item_by_code(user: AnyUser | None, code: str) -> Any:
+    return _get(access_items(user), "item", code=code)
+
+
+def access_kits(user: AnyUser | None) -> QuerySet[Any]:
+    from reliefops.catalog.models import Kit
+
+    require(user, Right.VIEW_REFERENCE)
+    return Kit.objects.select_related("item").prefetch_related("components__item")
+
+
+def access_kit_by_code(user: AnyUser | None, code: str) -> Any:
+    return _get(access_kits(user), "kit", item__code=code)
+
+
+def access_audit_events(user: AnyUser | None) -> QuerySet[Any]:
+    from reliefops.core.models import AuditEvent
+
+    require(user, Right.VIEW_AUDIT)
+    return AuditEvent.objects.all()

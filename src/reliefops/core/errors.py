@@ -1,0 +1,51 @@
+"""Errors that services raise and entry points render (API: 4xx JSON; web: a message; CLI: stderr)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ServiceError(Exception):
+    """A request that breaks a rule. Nothing was written."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class AccessDenied(ServiceError):
+    status = 403
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad value in an input file or form: where it is and why it was refused."""
+
+    row: int | None
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.row}" if self.row is not None else "input"
+        return f"{where}, {self.field}: {self.reason}"
+
+
+class InvalidInput(ServiceError):
+    """One or more problems in an input; the whole input was refused and nothing was written."""
+
+    status = 422
+
+    def __init__(self, problems: list[Problem], summary: str | None = None) -> None:
+        self.problems = problems
+        text = summary or f"{len(problems)} problem(s); nothing was written"
+        super().__init__(text + ("\n" + "\n".join(str(p) for p in problems) if problems else ""))

@@ -1,0 +1,51 @@
+"""The roles of reliefops and what each may do. The table in docs/roles.md is checked against it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    HUB_MANAGER = "hub_manager"
+    REGISTRAR = "registrar"
+    DISTRIBUTOR = "distributor"
+    PARTNER_REPORTER = "partner_reporter"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Right(StrEnum):
+    """A named right. Scoped rights are further narrowed by the user's scope in core.access."""
+
+    VIEW_REFERENCE = "view_reference"  # admin areas, sites, organisations, items, kits
+    MANAGE_REFERENCE = "manage_reference"  # import gazetteer, catalogue, organisations
+    VIEW_STOCK = "view_stock"  # stock on hand, stock cards, pipeline, donor reports
+    POST_STOCK = "post_stock"  # receipts, waybills, counts, losses (scoped to hubs)
+    DISTRIBUTE = "distribute"  # bulk distributions and handovers (scoped to points)
+    VIEW_AUDIT = "view_audit"  # the audit trail
+    MANAGE_USERS = "manage_users"  # create users, tokens
+
+
+ROLE_RIGHTS: dict[Role, frozenset[Right]] = {
+    Role.ADMIN: frozenset(Right),
+    Role.COORDINATOR: frozenset(
+        {Right.VIEW_REFERENCE, Right.MANAGE_REFERENCE, Right.VIEW_STOCK, Right.VIEW_AUDIT}
+    ),
+    Role.HUB_MANAGER: frozenset({Right.VIEW_REFERENCE, Right.VIEW_STOCK, Right.POST_STOCK, Right.DISTRIBUTE}),
+    Role.REGISTRAR: frozenset({Right.VIEW_REFERENCE}),
+    Role.DISTRIBUTOR: frozenset({Right.VIEW_REFERENCE, Right.DISTRIBUTE}),
+    Role.PARTNER_REPORTER: frozenset({Right.VIEW_REFERENCE}),
+    Role.VIEWER: frozenset({Right.VIEW_REFERENCE, Right.VIEW_STOCK}),
+}
+
+# Roles whose stock rights reach every site; the others are narrowed to their own sites.
+CLUSTER_WIDE: frozenset[Role] = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VIEWER})
+
+
+def role_has(role: Role, right: Right) -> bool:
+    return right in ROLE_RIGHTS[role]

@@ -1,0 +1,144 @@
+"""Writes of the core app: audit events, users with roles, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from reliefops.core.errors import Conflict, NotFound, ServiceError
+from reliefops.core.models import ApiToken, AuditEvent, UserProfile
+from reliefops.core.roles import Role
+
+User = get_user_model()
+TOKEN_PREFIX = "rop_"  # noqa: S105 - a public marker, not a secret
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record who did what; called inside the service's own transaction so both commit or neither."""
+    real_actor = actor if isinstance(actor, User) else None
+    return AuditEvent.objects.create(
+        actor=real_actor,
+        actor_label=real_actor.get_username() if real_actor is not None else "system",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=before,
+        after=after,
+    )
+
+
+def user_create(
+    *,
+    actor: AbstractBaseUser | None,
+    username: str,
+    password: str | None,
+    role: Role,
+    organisation_id: int | None = None,
+    hub_ids: list[int] | None = None,
+    distribution_point_ids: list[int] | None = None,
+    can_export_personal_data: bool = False,
+    email: str = "",
+) -> Any:
+    """Create a user with a role and scope; the username must be new."""
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise Conflict(f"user {username!r} already exists")
+        user = User(
+            username=username, email=email, is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN
+        )
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        profile = UserProfile.objects.create(
+            user=user,
+            role=role,
+            organisation_id=organisation_id,
+            can_export_personal_data=can_export_personal_data,
+        )
+        if hub_ids:
+            profile.hubs.set(hub_ids)
+        if distribution_point_ids:
+            profile.distribution_points.set(distribution_point_ids)
+        audit_record(
+            actor=actor,
+            action="user.create",
+            object_type="user",
+            object_id=user.pk,
+            after={
+                "username": username,
+                "role": role.value,
+                "organisation_id": organisation_id,
+                "hub_ids": hub_ids or [],
+                "distribution_point_ids": distribution_point_ids or [],
+                "can_export_personal_data": can_export_personal_data,
+            },
+        )
+    return user
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_create(*, actor: AbstractBaseUser | None, username: str, name: str = "") -> tuple[ApiToken, str]:
+    """Issue a token for a user; returns the row and the plain token, which is never stored."""
+    with transaction.atomic():
+        try:
+            user = User.objects.get(username=username)
+        except User.DoesNotExist as exc:
+            raise NotFound(f"no user {username!r}") from exc
+        if not user.is_active:
+            raise ServiceError(f"user {username!r} is not active")
+        plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(user=user, name=name, prefix=plain[:12], key_hash=_hash(plain))
+        audit_record(
+            actor=actor,
+            action="token.create",
+            object_type="api_token",
+            object_id=token.pk,
+            after={"user": username, "name": name, "prefix": token.prefix},
+        )
+    return token, plain
+
+
+def token_revoke(*, actor: AbstractBaseUser | None, token_id: int) -> ApiToken:
+    """Revoke a token; a revoked token never authenticates again."""
+    with transaction.atomic():
+        try:
+            token = ApiToken.objects.select_for_update().get(pk=token_id)
+        except ApiToken.DoesNotExist as exc:
+            raise NotFound(f"no token {token_id}") from exc
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(actor=actor, action="token.revoke", object_type="api_token", object_id=token.pk)
+    return token
+
+
+def token_authenticate(plain: str) -> Any | None:
+    """The active user a token belongs to, or None."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user").filter(key_hash=_hash(plain), revoked_at__isnull=True).first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user

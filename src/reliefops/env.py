@@ -1,0 +1,117 @@
+"""One typed table of the environment variables reliefops reads.
+
+Every setting that an operator may change is declared here with its type, default and meaning;
+`docs/configuration.md` is checked against this table by the test suite.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("RELIEFOPS_VAR_DIR", str(BASE_DIR / "var")))
+
+
+class ConfigurationError(RuntimeError):
+    """The environment asks for something reliefops cannot start with."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+def _list(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _int(raw: str) -> int:
+    return int(raw.strip())
+
+
+def _str(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    type: str
+    default: str | None
+    meaning: str
+
+    @property
+    def parser(self) -> Callable[[str], Any]:
+        return {"bool": _bool, "list": _list, "int": _int, "str": _str, "url": _str, "path": _str}[self.type]
+
+
+ENV_VARS: tuple[EnvVar, ...] = (
+    EnvVar(
+        "RELIEFOPS_ENV",
+        "str",
+        "development",
+        "`development` or `production`; production refuses to start without SECRET_KEY and ALLOWED_HOSTS",
+    ),
+    EnvVar(
+        "DATABASE_URL",
+        "url",
+        None,
+        "database to use; unset means SQLite at `var/reliefops.sqlite3`; "
+        "`postgresql://user@host:5432/db` for the server",
+    ),
+    EnvVar(
+        "SECRET_KEY",
+        "str",
+        None,
+        "Django secret key; required in production; in development a random key is kept in `var/secret_key`",
+    ),
+    EnvVar(
+        "ALLOWED_HOSTS",
+        "list",
+        "127.0.0.1,localhost",
+        "comma-separated host names the server answers to; required in production",
+    ),
+    EnvVar("DEBUG", "bool", "false", "show debug pages; never in production"),
+    EnvVar(
+        "RELIEFOPS_VAR_DIR",
+        "path",
+        "var",
+        "folder for the SQLite database, uploads and the development secret",
+    ),
+    EnvVar("RELIEFOPS_SQLITE_BUSY_TIMEOUT", "int", "20", "seconds a SQLite writer waits for the write lock"),
+    EnvVar(
+        "RELIEFOPS_TEST_DATABASE_URL",
+        "url",
+        None,
+        "when set, `make test` runs the suite a second time on this PostgreSQL database",
+    ),
+    EnvVar("RELIEFOPS_SESSION_AGE", "int", "28800", "seconds a login session lasts (default 8 hours)"),
+    EnvVar(
+        "RELIEFOPS_CHROMIUM", "path", "/usr/bin/chromium", "Chromium executable used by the browser tests"
+    ),
+)
+
+_BY_NAME = {var.name: var for var in ENV_VARS}
+
+
+def env(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """The value of a declared variable, parsed to its type (None when unset with no default)."""
+    var = _BY_NAME[name]
+    source = os.environ if environ is None else environ
+    raw = source.get(name)
+    if raw is None or raw == "":
+        raw = var.default
+    if raw is None:
+        return None
+    try:
+        return var.parser(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}: {exc}") from exc

@@ -1,0 +1,12 @@
+"""Top-level URLs: the web UI, the API and the (read-only) Django admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from reliefops.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("reliefops.web.urls")),
+]
