@@ -96,6 +96,7 @@ def _database() -> dict[str, Any]:
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
         if config["ENGINE"] == "django.db.backends.sqlite3":
             return _sqlite(config["NAME"])
+        config["TEST"] = {"NAME": f"test_{config['NAME']}{env('RELIEFOPS_TEST_DB_SUFFIX')}"}
         return config
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return _sqlite(str(VAR_DIR / "reliefops.sqlite3"))
@@ -112,7 +113,7 @@ def _sqlite(name: str) -> dict[str, Any]:
             "timeout": env("RELIEFOPS_SQLITE_BUSY_TIMEOUT"),
             "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"),
         },
-        "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+        "TEST": {"NAME": str(VAR_DIR / f"test{env('RELIEFOPS_TEST_DB_SUFFIX')}.sqlite3")},
     }
 
 
