@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,6 +18,7 @@ from reliefops.core.roles import Role
 
 User = get_user_model()
 TOKEN_PREFIX = "rop_"  # noqa: S105 - a public marker, not a secret
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def audit_record(
@@ -140,5 +142,8 @@ def token_authenticate(plain: str) -> Any | None:
     )
     if token is None or not token.user.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    # Last use is kept to the minute: writing on every request would serialise readers on SQLite.
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
