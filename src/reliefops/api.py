@@ -1,16 +1,20 @@
-"""The API root. Each app contributes a router from its own `api.py`."""
+"""The API root. Each app contributes a router from its own `api.py`, registered in `_register_routers`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
-from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from ninja import NinjaAPI, Swagger
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from reliefops import __version__
 from reliefops.core.errors import InvalidInput, ServiceError
 from reliefops.core.services import token_authenticate
+
+if TYPE_CHECKING:
+    from ninja.operation import Operation
 
 
 class BearerToken(HttpBearer):
@@ -24,6 +28,8 @@ class BearerToken(HttpBearer):
 
 
 class TokenHeader(APIKeyHeader):
+    """`X-API-Token: rop_…`, for clients that cannot set an Authorization header."""
+
     param_name = "X-API-Token"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
@@ -33,16 +39,41 @@ class TokenHeader(APIKeyHeader):
         return user
 
 
-api = NinjaAPI(
+class SignedInSession(SessionAuth):
+    """The browser session of a signed-in user; unsafe methods must carry its CSRF token.
+
+    A caller with no session is passed over (and gets 401) instead of failing the CSRF check (403),
+    so an anonymous caller is told to authenticate whatever the method.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+class ReliefopsAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # `places_admin_area_list` rather than `reliefops_places_api_admin_area_list`
+        app = operation.view_func.__module__.split(".")[1]
+        return f"{app}_{operation.view_func.__name__}"
+
+
+api = ReliefopsAPI(
     title="reliefops API",
     version=__version__,
     description=(
-        "Reference data, stock ledger and coordination data of a relief operation. "
-        "Authenticate with `Authorization: Bearer <token>` "
-        "(create one with `reliefops token create USERNAME`); a signed-in browser session works too."
+        "Reference data, stock ledger and coordination data of a relief operation.\n\n"
+        "Authenticate with `Authorization: Bearer <token>` or `X-API-Token: <token>` "
+        "(create a token with `reliefops token create USERNAME`); a signed-in browser session works too, "
+        "and then unsafe methods need the `X-CSRFToken` header.\n\n"
+        "Lists take `limit` (1-500, default 50) and `offset` and return `{items, count}`. "
+        "Errors return `{detail}`, and on 422 also `problems: [{row, field, reason}]`."
     ),
-    auth=[BearerToken(), TokenHeader(), django_auth],
+    auth=[BearerToken(), TokenHeader(), SignedInSession()],
     urls_namespace="api",
+    # The online validator badge would fetch from the internet; field hubs are offline.
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": True}),
 )
 
 
@@ -50,14 +81,50 @@ api = NinjaAPI(
 def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     body: dict[str, Any] = {"detail": exc.message}
     if isinstance(exc, InvalidInput):
+        body["detail"] = exc.message.splitlines()[0]
         body["problems"] = [{"row": p.row, "field": p.field, "reason": p.reason} for p in exc.problems]
     return api.create_response(request, body, status=exc.status)
 
 
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {
+            "detail": "authentication required: send `Authorization: Bearer <token>` "
+            "with a valid, unrevoked token of an active user, or sign in"
+        },
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="reliefops"'
+    return response
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = [
+        {
+            "row": None,
+            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "reason": str(error.get("msg", "invalid value")),
+        }
+        for error in exc.errors
+    ]
+    body = {"detail": f"{len(problems)} problem(s) in the request; nothing was done", "problems": problems}
+    return api.create_response(request, body, status=422)
+
+
 def _register_routers() -> None:
+    """The one place where routers join the API (and so its URL table and OpenAPI reference)."""
+    from reliefops.catalog.api import router as catalog_router
     from reliefops.core.api import router as core_router
+    from reliefops.partners.api import router as partners_router
+    from reliefops.places.api import router as places_router
 
     api.add_router("/core/", core_router)
+    api.add_router("/places/", places_router)
+    api.add_router("/partners/", partners_router)
+    api.add_router("/catalog/", catalog_router)
 
 
 _register_routers()
