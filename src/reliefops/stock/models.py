@@ -1,0 +1,281 @@
+"""The stock ledger: locations, movements with lines, balances, waybills and pledges.
+
+Every change of quantity is a movement of items from one location to another. Balances per
+(location, item, grant) are kept in the same transaction as the movement that changes them, and
+for every (item, grant) the balances over all locations sum to zero.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class LocationKind(models.TextChoices):
+    WAREHOUSE = "warehouse", "Warehouse"
+    HUB = "hub", "Hub"
+    DISTRIBUTION_POINT = "distribution_point", "Distribution point"
+    DONOR = "donor", "Donor / supplier pipeline"
+    IN_TRANSIT = "in_transit", "In transit"
+    BENEFICIARIES = "beneficiaries", "Beneficiaries"
+    PARTNER = "partner", "Partner organisation"
+    LOSS = "loss", "Loss / damage"
+    COUNT_ADJUSTMENT = "count_adjustment", "Count adjustment"
+    ASSEMBLY = "assembly", "Assembly (kitting)"
+
+
+PHYSICAL_KINDS = frozenset({LocationKind.WAREHOUSE, LocationKind.HUB, LocationKind.DISTRIBUTION_POINT})
+SINGLETON_KINDS = frozenset(
+    {LocationKind.BENEFICIARIES, LocationKind.LOSS, LocationKind.COUNT_ADJUSTMENT, LocationKind.ASSEMBLY}
+)
+
+
+class StockLocation(models.Model):
+    """Where stock can be: a physical site, or a virtual place that keeps the ledger balanced."""
+
+    kind = models.CharField(max_length=24, choices=LocationKind.choices)
+    name = models.CharField(max_length=160)
+    is_physical = models.BooleanField()
+    site = models.OneToOneField(
+        "places.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="stock_location"
+    )
+    grant = models.OneToOneField(
+        "partners.Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="pipeline_location"
+    )
+    organisation = models.OneToOneField(
+        "partners.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="partner_location",
+    )
+    waybill = models.OneToOneField(
+        "stock.Waybill", null=True, blank=True, on_delete=models.PROTECT, related_name="transit_location"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=LocationKind.values), name="location_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    is_physical=True, kind__in=[k.value for k in PHYSICAL_KINDS], site__isnull=False
+                )
+                | models.Q(is_physical=False) & ~models.Q(kind__in=[k.value for k in PHYSICAL_KINDS]),
+                name="location_physical_iff_site_kind",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=LocationKind.DONOR) | models.Q(grant__isnull=False),
+                name="location_donor_has_grant",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=LocationKind.PARTNER) | models.Q(organisation__isnull=False),
+                name="location_partner_has_organisation",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=LocationKind.IN_TRANSIT) | models.Q(waybill__isnull=False),
+                name="location_transit_has_waybill",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(kind__in=[k.value for k in SINGLETON_KINDS]),
+                name="location_singletons_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    DISPATCH = "dispatch", "Dispatch"
+    DELIVERY = "delivery", "Delivery confirmation"
+    DISTRIBUTION = "distribution", "Distribution"
+    HANDOVER = "handover", "Hand-over to partner"
+    LOSS = "loss", "Loss / damage"
+    COUNT = "count", "Physical count"
+    KITTING = "kitting", "Kitting"
+    REVERSAL = "reversal", "Reversal"
+
+
+class Movement(models.Model):
+    """A posted document (receipt, dispatch, ...). Immutable once posted: correct with a reversal."""
+
+    kind = models.CharField(max_length=16, choices=MovementKind.choices)
+    reference = models.CharField(max_length=64, blank=True, help_text="GRN, waybill or report number")
+    occurred_on = models.DateField(help_text="the day it happened in the field")
+    posted_at = models.DateTimeField(auto_now_add=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    site = models.ForeignKey(
+        "places.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="movements"
+    )
+    waybill = models.ForeignKey(
+        "stock.Waybill", null=True, blank=True, on_delete=models.PROTECT, related_name="movements"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    note = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["kind", "occurred_on"]), models.Index(fields=["site", "occurred_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=MovementKind.values), name="movement_kind_known"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "reference"],
+                condition=models.Q(kind="receipt") & ~models.Q(reference=""),
+                name="movement_grn_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=MovementKind.REVERSAL, reverses__isnull=False)
+                | ~models.Q(kind=MovementKind.REVERSAL) & models.Q(reverses__isnull=True),
+                name="movement_reversal_names_original",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} {self.reference}".strip()
+
+
+class MovementLine(models.Model):
+    """A quantity of one item, of one grant, moved from one location to another."""
+
+    movement = models.ForeignKey(Movement, on_delete=models.PROTECT, related_name="lines")
+    item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="+")
+    grant = models.ForeignKey("partners.Grant", on_delete=models.PROTECT, related_name="+")
+    quantity = models.BigIntegerField()
+    from_location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
+    to_location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
+    lot = models.CharField(max_length=64, blank=True)
+    expiry = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["item", "from_location"], name="line_item_from"),
+            models.Index(fields=["item", "to_location"], name="line_item_to"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(from_location=models.F("to_location")), name="line_from_differs_from_to"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.item_id} {self.from_location_id}->{self.to_location_id}"
+
+
+class Balance(models.Model):
+    """What one location holds of one item of one grant, kept in step with the ledger."""
+
+    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="balances")
+    item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="+")
+    grant = models.ForeignKey("partners.Grant", on_delete=models.PROTECT, related_name="+")
+    quantity = models.BigIntegerField(default=0)
+    # Copied from the location so that a CHECK can guard physical stock without a join.
+    is_physical = models.BooleanField()
+    # When stock of this grant last arrived at an empty balance: first-in-first-out takes the oldest.
+    fifo_date = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["location", "item", "grant"], name="balance_unique_key"),
+            models.CheckConstraint(
+                condition=models.Q(is_physical=False) | models.Q(quantity__gte=0),
+                name="balance_physical_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["item", "grant"], name="balance_item_grant")]
+
+    def __str__(self) -> str:
+        return f"{self.location_id}/{self.item_id}/{self.grant_id}: {self.quantity}"
+
+
+class Transport(models.TextChoices):
+    TRUCK = "truck", "Truck"
+    HELICOPTER = "helicopter", "Helicopter sortie"
+    JEEP = "jeep", "Jeep / 4x4"
+    MULE = "mule", "Mule or porters"
+    OTHER = "other", "Other"
+
+
+class WaybillStatus(models.TextChoices):
+    IN_TRANSIT = "in_transit", "In transit"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled (dispatch reversed)"
+
+
+class Waybill(models.Model):
+    """The document travelling with a consignment from one site to another."""
+
+    number = models.CharField(max_length=32, unique=True)
+    from_site = models.ForeignKey("places.Site", on_delete=models.PROTECT, related_name="waybills_out")
+    to_site = models.ForeignKey("places.Site", on_delete=models.PROTECT, related_name="waybills_in")
+    transport = models.CharField(max_length=16, choices=Transport.choices, default=Transport.TRUCK)
+    vehicle = models.CharField(max_length=64, blank=True, help_text="registration or sortie number")
+    driver = models.CharField(max_length=120, blank=True)
+    dispatched_on = models.DateField()
+    expected_on = models.DateField()
+    delivered_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=WaybillStatus.choices, default=WaybillStatus.IN_TRANSIT)
+
+    class Meta:
+        ordering = ["-dispatched_on", "-id"]
+        indexes = [models.Index(fields=["status", "expected_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_site=models.F("to_site")), name="waybill_sites_differ"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expected_on__gte=models.F("dispatched_on")),
+                name="waybill_expected_after_dispatch",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=WaybillStatus.values), name="waybill_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PledgeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RECEIVED = "received", "Received in full"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Pledge(models.Model):
+    """Stock a donor promised, with an expected arrival date: pipeline, not stock."""
+
+    grant = models.ForeignKey("partners.Grant", on_delete=models.PROTECT, related_name="pledges")
+    item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="+")
+    quantity = models.BigIntegerField()
+    received_quantity = models.BigIntegerField(default=0)
+    destination = models.ForeignKey("places.Site", on_delete=models.PROTECT, related_name="pledges")
+    expected_on = models.DateField()
+    status = models.CharField(max_length=16, choices=PledgeStatus.choices, default=PledgeStatus.OPEN)
+    reference = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["expected_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="pledge_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(received_quantity__gte=0), name="pledge_received_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.item} ({self.grant})"

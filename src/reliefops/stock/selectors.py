@@ -1,0 +1,287 @@
+"""Reads of the stock ledger: stock on hand, stock cards, pipeline, donor reports, verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
+
+from reliefops.stock.models import (
+    Balance,
+    LocationKind,
+    MovementLine,
+    Pledge,
+    PledgeStatus,
+    StockLocation,
+    Waybill,
+    WaybillStatus,
+)
+
+# The published figures' keys for the seven items IOM reported (published-figures.json).
+PUBLISHED_ITEMS: dict[str, str] = {
+    "TENT": "tents",
+    "SHELTER-KIT": "shelter_kits",
+    "WINTER-KIT": "winterization_kits",
+    "BLANKET": "blankets",
+    "QUILT": "quilts",
+    "CGI-SHEET": "cgi_sheets",
+    "TARPAULIN": "tarpaulins",
+}
+
+
+@dataclass(frozen=True)
+class OnHand:
+    site_id: int
+    site_name: str
+    item_id: int
+    item_code: str
+    item_name: str
+    grant_id: int | None
+    grant_reference: str | None
+    quantity: int
+
+
+def stock_on_hand(
+    *, site_ids: set[int] | None = None, item_ids: set[int] | None = None, by_grant: bool = False
+) -> list[OnHand]:
+    """What every physical location holds, by site and item (and grant), from the balance table."""
+    rows: QuerySet[Balance] = Balance.objects.filter(is_physical=True).exclude(quantity=0)
+    if site_ids is not None:
+        rows = rows.filter(location__site_id__in=site_ids)
+    if item_ids is not None:
+        rows = rows.filter(item_id__in=item_ids)
+    keys = ["location__site_id", "location__site__name", "item_id", "item__code", "item__name"]
+    if by_grant:
+        keys += ["grant_id", "grant__reference"]
+    result = []
+    for row in (
+        rows.values(*keys)
+        .annotate(total=Sum("quantity"))
+        .order_by("location__site__name", "item__code", *keys[5:])
+    ):
+        result.append(
+            OnHand(
+                site_id=row["location__site_id"],
+                site_name=row["location__site__name"],
+                item_id=row["item_id"],
+                item_code=row["item__code"],
+                item_name=row["item__name"],
+                grant_id=row.get("grant_id"),
+                grant_reference=row.get("grant__reference"),
+                quantity=row["total"],
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class StockCardLine:
+    movement_id: int
+    kind: str
+    reference: str
+    occurred_on: dt.date
+    quantity_in: int
+    quantity_out: int
+    balance: int
+    counterpart: str
+
+
+@dataclass(frozen=True)
+class StockCard:
+    site_id: int
+    item_id: int
+    start: dt.date
+    end: dt.date
+    opening: int
+    total_in: int
+    total_out: int
+    closing: int
+    lines: list[StockCardLine]
+
+
+def stock_card(*, site_id: int, item_id: int, start: dt.date, end: dt.date) -> StockCard:
+    """Opening, in, out and closing of one item at one site for a period (dates inclusive)."""
+    location = StockLocation.objects.filter(site_id=site_id).first()
+    if location is None:
+        return StockCard(site_id, item_id, start, end, 0, 0, 0, 0, [])
+    touching = MovementLine.objects.filter(item_id=item_id).filter(
+        Q(from_location=location) | Q(to_location=location)
+    )
+    before = touching.filter(movement__occurred_on__lt=start)
+    opening = (before.filter(to_location=location).aggregate(s=Sum("quantity"))["s"] or 0) - (
+        before.filter(from_location=location).aggregate(s=Sum("quantity"))["s"] or 0
+    )
+    period = (
+        touching.filter(movement__occurred_on__gte=start, movement__occurred_on__lte=end)
+        .select_related("movement", "from_location", "to_location")
+        .order_by("movement__occurred_on", "movement_id", "id")
+    )
+    balance = opening
+    lines: list[StockCardLine] = []
+    total_in = total_out = 0
+    for line in period:
+        incoming = line.to_location_id == location.pk
+        balance += line.quantity if incoming else -line.quantity
+        if incoming:
+            total_in += line.quantity
+        else:
+            total_out += line.quantity
+        lines.append(
+            StockCardLine(
+                movement_id=line.movement_id,
+                kind=line.movement.kind,
+                reference=line.movement.reference,
+                occurred_on=line.movement.occurred_on,
+                quantity_in=line.quantity if incoming else 0,
+                quantity_out=0 if incoming else line.quantity,
+                balance=balance,
+                counterpart=(line.from_location if incoming else line.to_location).name,
+            )
+        )
+    return StockCard(site_id, item_id, start, end, opening, total_in, total_out, balance, lines)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    pledges: list[Pledge]
+    in_transit: list[Waybill]
+    overdue: list[tuple[Waybill, int]]  # (waybill, days overdue)
+
+
+def pipeline(*, today: dt.date, site_ids: set[int] | None = None) -> Pipeline:
+    """Pledged stock not yet received, waybills in transit, and those overdue with days overdue."""
+    pledges = Pledge.objects.filter(status=PledgeStatus.OPEN).select_related("grant", "item", "destination")
+    waybills = Waybill.objects.filter(status=WaybillStatus.IN_TRANSIT).select_related("from_site", "to_site")
+    if site_ids is not None:
+        pledges = pledges.filter(destination_id__in=site_ids)
+        waybills = waybills.filter(Q(from_site_id__in=site_ids) | Q(to_site_id__in=site_ids))
+    in_transit = list(waybills.order_by("expected_on", "id"))
+    overdue = [(w, (today - w.expected_on).days) for w in in_transit if w.expected_on < today]
+    return Pipeline(list(pledges), in_transit, overdue)
+
+
+@dataclass
+class DonorReportRow:
+    item_code: str
+    item_name: str
+    received: int = 0
+    distributed: int = 0
+    handed_to_partners: int = 0
+    lost: int = 0
+    in_transit: int = 0
+    on_hand: int = 0
+    other: int = 0  # count adjustments and stock inside kits being assembled
+
+
+@dataclass
+class DonorReport:
+    grant_id: int
+    rows: list[DonorReportRow] = field(default_factory=list)
+
+
+_REPORT_COLUMNS = {
+    LocationKind.DONOR: "received",
+    LocationKind.BENEFICIARIES: "distributed",
+    LocationKind.PARTNER: "handed_to_partners",
+    LocationKind.LOSS: "lost",
+    LocationKind.IN_TRANSIT: "in_transit",
+    LocationKind.WAREHOUSE: "on_hand",
+    LocationKind.HUB: "on_hand",
+    LocationKind.DISTRIBUTION_POINT: "on_hand",
+    LocationKind.COUNT_ADJUSTMENT: "other",
+    LocationKind.ASSEMBLY: "other",
+}
+
+
+def donor_report(*, grant_id: int) -> DonorReport:
+    """Per item of a grant: received, distributed, handed to partners, lost, in transit, on hand.
+
+    Read from balances; since the ledger sums to zero, received = the rest added up.
+    """
+    report: dict[str, DonorReportRow] = {}
+    rows = (
+        Balance.objects.filter(grant_id=grant_id)
+        .values("item__code", "item__name", "location__kind")
+        .annotate(total=Sum("quantity"))
+        .order_by("item__code")
+    )
+    for row in rows:
+        entry = report.setdefault(row["item__code"], DonorReportRow(row["item__code"], row["item__name"]))
+        column = _REPORT_COLUMNS[LocationKind(row["location__kind"])]
+        value = -row["total"] if column in {"received", "other"} else row["total"]
+        setattr(entry, column, getattr(entry, column) + value)
+    return DonorReport(grant_id, list(report.values()))
+
+
+def distributed_totals() -> dict[str, int]:
+    """Items handed over to households and to partners, net of reversals, by published key."""
+    rows = (
+        Balance.objects.filter(
+            location__kind__in=[LocationKind.BENEFICIARIES, LocationKind.PARTNER],
+            item__code__in=PUBLISHED_ITEMS,
+        )
+        .values("item__code")
+        .annotate(total=Sum("quantity"))
+    )
+    totals = dict.fromkeys(PUBLISHED_ITEMS.values(), 0)
+    for row in rows:
+        totals[PUBLISHED_ITEMS[row["item__code"]]] += row["total"]
+    return totals
+
+
+@dataclass(frozen=True)
+class Drift:
+    location_id: int
+    item_id: int
+    grant_id: int
+    kept: int
+    recomputed: int
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    lines: int
+    balances: int
+    drifts: list[Drift]
+    unbalanced: list[tuple[int, int, int]]  # (item, grant, sum over locations) that is not zero
+    negative_physical: list[tuple[int, int, int, int]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.drifts and not self.unbalanced and not self.negative_physical
+
+
+def ledger_verify() -> VerifyResult:
+    """Recompute every balance from the ledger lines and compare with the balance table."""
+    recomputed: dict[tuple[int, int, int], int] = defaultdict(int)
+    line_count = 0
+    with connection.cursor() as cursor:
+        # One aggregation per side keeps this a pair of sequential scans over the lines.
+        for column, sign in (("to_location_id", 1), ("from_location_id", -1)):
+            cursor.execute(
+                f"SELECT {column}, item_id, grant_id, SUM(quantity), COUNT(*) FROM stock_movementline "  # noqa: S608
+                f"GROUP BY {column}, item_id, grant_id"
+            )
+            for location_id, item_id, grant_id, total, count in cursor.fetchall():
+                recomputed[(location_id, item_id, grant_id)] += sign * int(total)
+                if sign == 1:
+                    line_count += int(count)
+        cursor.execute("SELECT location_id, item_id, grant_id, quantity, is_physical FROM stock_balance")
+        kept_rows = cursor.fetchall()
+    kept = {(loc, item, grant): int(q) for loc, item, grant, q, _ in kept_rows}
+    drifts = [
+        Drift(key[0], key[1], key[2], kept.get(key, 0), recomputed.get(key, 0))
+        for key in sorted(set(kept) | set(recomputed))
+        if kept.get(key, 0) != recomputed.get(key, 0)
+    ]
+    sums: dict[tuple[int, int], int] = defaultdict(int)
+    for (_, item, grant), quantity in kept.items():
+        sums[(item, grant)] += quantity
+    unbalanced = [(item, grant, total) for (item, grant), total in sorted(sums.items()) if total != 0]
+    negative = [
+        (loc, item, grant, int(q)) for loc, item, grant, q, physical in kept_rows if physical and q < 0
+    ]
+    return VerifyResult(line_count, len(kept_rows), drifts, unbalanced, negative)

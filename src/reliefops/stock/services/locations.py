@@ -1,0 +1,82 @@
+"""Finding (and creating on first use) the stock locations of sites, grants and partners."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from reliefops.core.errors import NotFound, ServiceError
+from reliefops.partners.models import Grant, Organisation, OrganisationType
+from reliefops.places.models import Site, SiteKind
+from reliefops.stock.models import LocationKind, StockLocation
+
+_SITE_KINDS = {
+    SiteKind.WAREHOUSE: LocationKind.WAREHOUSE,
+    SiteKind.HUB: LocationKind.HUB,
+    SiteKind.DISTRIBUTION_POINT: LocationKind.DISTRIBUTION_POINT,
+}
+_SINGLETON_NAMES = {
+    LocationKind.BENEFICIARIES: "Beneficiaries",
+    LocationKind.LOSS: "Loss / damage",
+    LocationKind.COUNT_ADJUSTMENT: "Count adjustment",
+    LocationKind.ASSEMBLY: "Assembly (kitting)",
+}
+UNATTRIBUTED_GRANT = "UNATTRIBUTED"
+
+
+def _get_or_create(lookup: dict[str, object], defaults: dict[str, object]) -> StockLocation:
+    location = StockLocation.objects.filter(**lookup).first()
+    if location is not None:
+        return location
+    try:
+        with transaction.atomic():
+            return StockLocation.objects.create(**lookup, **defaults)
+    except IntegrityError:
+        return StockLocation.objects.get(**lookup)
+
+
+def site_location(site: Site | int) -> StockLocation:
+    """The physical location of a warehouse, hub or distribution point."""
+    if isinstance(site, int):
+        try:
+            site = Site.objects.get(pk=site)
+        except Site.DoesNotExist as exc:
+            raise NotFound(f"no site {site}") from exc
+    kind = _SITE_KINDS.get(SiteKind(site.kind))
+    if kind is None:
+        raise ServiceError(f"{site.name} is a {site.get_kind_display().lower()}; it cannot hold stock")
+    return _get_or_create({"site": site}, {"kind": kind, "is_physical": True, "name": site.name})
+
+
+def donor_location(grant: Grant) -> StockLocation:
+    return _get_or_create(
+        {"grant": grant},
+        {"kind": LocationKind.DONOR, "is_physical": False, "name": f"Donor pipeline {grant.reference}"},
+    )
+
+
+def partner_location(organisation: Organisation) -> StockLocation:
+    return _get_or_create(
+        {"organisation": organisation},
+        {"kind": LocationKind.PARTNER, "is_physical": False, "name": f"Partner {organisation}"},
+    )
+
+
+def singleton_location(kind: LocationKind) -> StockLocation:
+    return _get_or_create({"kind": kind}, {"is_physical": False, "name": _SINGLETON_NAMES[kind]})
+
+
+def unattributed_grant() -> Grant:
+    """The grant a count surplus is charged to when the user names none."""
+    grant = Grant.objects.filter(reference=UNATTRIBUTED_GRANT).first()
+    if grant is not None:
+        return grant
+    donor, _ = Organisation.objects.get_or_create(
+        name="Unattributed stock", defaults={"acronym": "UNATTR", "type": OrganisationType.DONOR}
+    )
+    try:
+        with transaction.atomic():
+            return Grant.objects.create(
+                donor=donor, reference=UNATTRIBUTED_GRANT, title="Stock found in counts, donor unknown"
+            )
+    except IntegrityError:
+        return Grant.objects.get(reference=UNATTRIBUTED_GRANT)

@@ -1,0 +1,635 @@
+"""Stock operations at a site: receipts, pledges, distributions, hand-overs, losses, counts, kitting.
+
+Each takes keyword-only typed arguments, posts one movement through the ledger engine in one
+transaction, and returns a PostingResult; a repeated idempotency key returns the first result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+
+from reliefops.catalog.models import Item, Kit, PackSize
+from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
+from reliefops.core.services import audit_record
+from reliefops.partners.models import Grant, Organisation
+from reliefops.places.models import Site
+from reliefops.stock.models import Balance, LocationKind, Movement, MovementKind, Pledge, PledgeStatus
+from reliefops.stock.services.ledger import (
+    LineRequest,
+    Posting,
+    PostingResult,
+    atomic_posting,
+    post,
+    validate_quantity,
+)
+from reliefops.stock.services.locations import (
+    donor_location,
+    partner_location,
+    singleton_location,
+    site_location,
+    unattributed_grant,
+)
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """An item and quantity, optionally of a named grant (else first-in-first-out)."""
+
+    item_id: int
+    quantity: int
+    grant_id: int | None = None
+    lot: str = ""
+    expiry: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """What arrived: `quantity` base units, or `packs` of the named pack size."""
+
+    item_id: int
+    quantity: int | None = None
+    packs: int | None = None
+    pack: str = ""
+    lot: str = ""
+    expiry: dt.date | None = None
+
+
+class LossReason:
+    THEFT = "theft"
+    WEATHER = "weather"
+    SPOILAGE = "spoilage"
+    DAMAGE = "damage"
+    OTHER = "other"
+    ALL = (THEFT, WEATHER, SPOILAGE, DAMAGE, OTHER)
+
+
+def _site(site_id: int) -> Site:
+    try:
+        return Site.objects.get(pk=site_id)
+    except Site.DoesNotExist as exc:
+        raise NotFound(f"no site {site_id}") from exc
+
+
+def _grant(grant_id: int) -> Grant:
+    try:
+        return Grant.objects.get(pk=grant_id)
+    except Grant.DoesNotExist as exc:
+        raise NotFound(f"no grant {grant_id}") from exc
+
+
+def check_items(lines: Sequence[Any]) -> None:
+    """Refuse unknown items, unknown grants and bad quantities, naming each line."""
+    problems: list[Problem] = []
+    item_ids = {line.item_id for line in lines}
+    known = set(Item.objects.filter(pk__in=item_ids, is_active=True).values_list("pk", flat=True))
+    grant_ids = {g for line in lines if (g := getattr(line, "grant_id", None)) is not None}
+    known_grants = set(Grant.objects.filter(pk__in=grant_ids).values_list("pk", flat=True))
+    if not lines:
+        problems.append(Problem(None, "lines", "give at least one line"))
+    for index, line in enumerate(lines, start=1):
+        if line.item_id not in known:
+            problems.append(Problem(index, "item", f"unknown item {line.item_id}"))
+        grant_id = getattr(line, "grant_id", None)
+        if grant_id is not None and grant_id not in known_grants:
+            problems.append(Problem(index, "grant", f"unknown grant {grant_id}"))
+        if isinstance(line, StockLine):
+            problems += validate_quantity(line.quantity, row=index)
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _moves(lines: Sequence[StockLine], source: Any, target: Any, reason: str = "") -> list[LineRequest]:
+    return [
+        LineRequest(
+            item_id=line.item_id,
+            quantity=line.quantity,
+            from_location=source,
+            to_location=target,
+            grant_id=line.grant_id,
+            lot=line.lot,
+            expiry=line.expiry,
+            reason=reason,
+        )
+        for line in lines
+    ]
+
+
+# --- pledges and receipts -----------------------------------------------------------------------
+
+
+def pledge_create(
+    *,
+    actor: Any,
+    grant_id: int,
+    item_id: int,
+    quantity: int,
+    destination_site_id: int,
+    expected_on: dt.date,
+    reference: str = "",
+) -> Pledge:
+    """Record stock a donor promised: it is pipeline, not stock, until it is received."""
+    problems = validate_quantity(quantity)
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        grant = _grant(grant_id)
+        site_location(destination_site_id)
+        check_items([StockLine(item_id=item_id, quantity=quantity)])
+        pledge = Pledge.objects.create(
+            grant=grant,
+            item_id=item_id,
+            quantity=quantity,
+            destination_id=destination_site_id,
+            expected_on=expected_on,
+            reference=reference,
+        )
+        audit_record(
+            actor=actor,
+            action="stock.pledge",
+            object_type="pledge",
+            object_id=pledge.pk,
+            after={
+                "grant": grant.reference,
+                "item_id": item_id,
+                "quantity": quantity,
+                "expected_on": expected_on.isoformat(),
+            },
+        )
+    return pledge
+
+
+def _base_quantity(line: ReceiptLine, row: int) -> tuple[int | None, list[Problem]]:
+    if (line.quantity is None) == (line.packs is None):
+        return None, [Problem(row, "quantity", "give either a quantity in base units or a number of packs")]
+    if line.quantity is not None:
+        return line.quantity, validate_quantity(line.quantity, row=row)
+    problems = validate_quantity(line.packs, row=row, what="packs")
+    if problems:
+        return None, problems
+    pack = PackSize.objects.filter(item_id=line.item_id, name=line.pack).first()
+    if pack is None:
+        names = (
+            ", ".join(PackSize.objects.filter(item_id=line.item_id).values_list("name", flat=True)) or "none"
+        )
+        return None, [Problem(row, "pack", f"unknown pack {line.pack!r} for this item (known: {names})")]
+    assert line.packs is not None  # noqa: S101 - validated above
+    return line.packs * pack.quantity, []
+
+
+def stock_receive(
+    *,
+    actor: Any,
+    site_id: int,
+    grant_id: int,
+    lines: Sequence[ReceiptLine],
+    grn_number: str,
+    received_on: dt.date,
+    pledge_id: int | None = None,
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Receive goods from a donor or supplier against a grant, with a goods received note number."""
+
+    def build() -> Movement:
+        if not grn_number.strip():
+            raise InvalidInput([Problem(None, "grn_number", "a goods received note number is required")])
+        if Movement.objects.filter(kind=MovementKind.RECEIPT, reference=grn_number).exists():
+            raise Conflict(f"GRN {grn_number} was already posted")
+        grant = _grant(grant_id)
+        check_items(lines)
+        quantities: list[int] = []
+        problems: list[Problem] = []
+        for row, line in enumerate(lines, start=1):
+            quantity, line_problems = _base_quantity(line, row)
+            problems += line_problems
+            quantities.append(quantity or 0)
+        if problems:
+            raise InvalidInput(problems)
+        target = site_location(site_id)
+        source = donor_location(grant)
+        if pledge_id is not None:
+            _pledge_receive(pledge_id, grant, lines, quantities)
+        return post(
+            Posting(
+                kind=MovementKind.RECEIPT,
+                occurred_on=received_on,
+                actor=actor,
+                reference=grn_number,
+                site_id=site_id,
+                note=note,
+                idempotency_key=idempotency_key,
+                lines=[
+                    LineRequest(
+                        item_id=line.item_id,
+                        quantity=quantity,
+                        from_location=source,
+                        to_location=target,
+                        grant_id=grant.pk,
+                        lot=line.lot,
+                        expiry=line.expiry,
+                    )
+                    for line, quantity in zip(lines, quantities, strict=True)
+                ],
+                audit_extra={"pledge_id": pledge_id},
+            )
+        )
+
+    return atomic_posting(idempotency_key, MovementKind.RECEIPT, build)
+
+
+def _pledge_receive(
+    pledge_id: int, grant: Grant, lines: Sequence[ReceiptLine], quantities: list[int]
+) -> None:
+    pledge = Pledge.objects.select_for_update().filter(pk=pledge_id).first()
+    if pledge is None:
+        raise NotFound(f"no pledge {pledge_id}")
+    if pledge.grant_id != grant.pk:
+        raise ServiceError(f"pledge {pledge_id} is of grant {pledge.grant}, not {grant}")
+    if pledge.status != PledgeStatus.OPEN:
+        raise Conflict(f"pledge {pledge_id} is {pledge.get_status_display().lower()}")
+    received = sum(q for line, q in zip(lines, quantities, strict=True) if line.item_id == pledge.item_id)
+    pledge.received_quantity += received
+    if pledge.received_quantity >= pledge.quantity:
+        pledge.status = PledgeStatus.RECEIVED
+    pledge.save(update_fields=["received_quantity", "status"])
+
+
+# --- stock leaving a site ------------------------------------------------------------------------
+
+
+def stock_distribute(
+    *,
+    actor: Any,
+    site_id: int,
+    lines: Sequence[StockLine],
+    distributed_on: dt.date,
+    reference: str = "",
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Report items a distribution point handed over to people: site -> beneficiaries."""
+
+    def build() -> Movement:
+        check_items(lines)
+        return post(
+            Posting(
+                kind=MovementKind.DISTRIBUTION,
+                occurred_on=distributed_on,
+                actor=actor,
+                reference=reference,
+                site_id=site_id,
+                note=note,
+                idempotency_key=idempotency_key,
+                lines=_moves(lines, site_location(site_id), singleton_location(LocationKind.BENEFICIARIES)),
+            )
+        )
+
+    return atomic_posting(idempotency_key, MovementKind.DISTRIBUTION, build)
+
+
+def stock_handover_to_partner(
+    *,
+    actor: Any,
+    site_id: int,
+    organisation_id: int,
+    lines: Sequence[StockLine],
+    handed_on: dt.date,
+    reference: str = "",
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Hand stock to another organisation to distribute: site -> that partner."""
+
+    def build() -> Movement:
+        check_items(lines)
+        organisation = Organisation.objects.filter(pk=organisation_id).first()
+        if organisation is None:
+            raise NotFound(f"no organisation {organisation_id}")
+        return post(
+            Posting(
+                kind=MovementKind.HANDOVER,
+                occurred_on=handed_on,
+                actor=actor,
+                reference=reference,
+                site_id=site_id,
+                note=note,
+                idempotency_key=idempotency_key,
+                lines=_moves(lines, site_location(site_id), partner_location(organisation)),
+                audit_extra={"organisation": str(organisation)},
+            )
+        )
+
+    return atomic_posting(idempotency_key, MovementKind.HANDOVER, build)
+
+
+def stock_report_loss(
+    *,
+    actor: Any,
+    site_id: int,
+    lines: Sequence[StockLine],
+    reason: str,
+    occurred_on: dt.date,
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Write off stock lost at a site (theft, weather, spoilage, damage): site -> loss/damage."""
+
+    def build() -> Movement:
+        if reason not in LossReason.ALL:
+            raise InvalidInput([Problem(None, "reason", f"must be one of {', '.join(LossReason.ALL)}")])
+        check_items(lines)
+        return post(
+            Posting(
+                kind=MovementKind.LOSS,
+                occurred_on=occurred_on,
+                actor=actor,
+                site_id=site_id,
+                note=note,
+                idempotency_key=idempotency_key,
+                lines=_moves(lines, site_location(site_id), singleton_location(LocationKind.LOSS), reason),
+            )
+        )
+
+    return atomic_posting(idempotency_key, MovementKind.LOSS, build)
+
+
+# --- counts --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountLine:
+    """What was counted of one item; a surplus goes to `surplus_grant_id` (else 'unattributed')."""
+
+    item_id: int
+    counted: int
+    surplus_grant_id: int | None = None
+
+
+def stock_count(
+    *,
+    actor: Any,
+    site_id: int,
+    counts: Sequence[CountLine],
+    counted_on: dt.date,
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Record a physical count; the differences are posted as count adjustments."""
+
+    def build() -> Movement:
+        check_items(counts)
+        problems = [
+            Problem(row, "counted", f"must be a whole number of zero or more, not {line.counted!r}")
+            for row, line in enumerate(counts, start=1)
+            if isinstance(line.counted, bool) or not isinstance(line.counted, int) or line.counted < 0
+        ]
+        if problems:
+            raise InvalidInput(problems)
+        location = site_location(site_id)
+        adjustment = singleton_location(LocationKind.COUNT_ADJUSTMENT)
+        on_hand = dict(
+            Balance.objects.filter(location=location, item_id__in=[c.item_id for c in counts])
+            .values("item_id")
+            .annotate(total=Sum("quantity"))
+            .values_list("item_id", "total")
+        )
+        lines: list[LineRequest] = []
+        differences: dict[int, int] = {}
+        for line in counts:
+            difference = line.counted - (on_hand.get(line.item_id) or 0)
+            differences[line.item_id] = difference
+            if difference < 0:
+                lines.append(
+                    LineRequest(
+                        item_id=line.item_id,
+                        quantity=-difference,
+                        from_location=location,
+                        to_location=adjustment,
+                        reason="count shortage",
+                    )
+                )
+            elif difference > 0:
+                grant_id = line.surplus_grant_id or unattributed_grant().pk
+                lines.append(
+                    LineRequest(
+                        item_id=line.item_id,
+                        quantity=difference,
+                        from_location=adjustment,
+                        to_location=location,
+                        grant_id=grant_id,
+                        reason="count surplus",
+                    )
+                )
+        return post(
+            Posting(
+                kind=MovementKind.COUNT,
+                occurred_on=counted_on,
+                actor=actor,
+                site_id=site_id,
+                note=note,
+                idempotency_key=idempotency_key,
+                lines=lines,
+                audit_extra={
+                    "counted": {str(c.item_id): c.counted for c in counts},
+                    "differences": {str(k): v for k, v in differences.items()},
+                },
+            )
+        )
+
+    return atomic_posting(idempotency_key, MovementKind.COUNT, build)
+
+
+# --- kitting -------------------------------------------------------------------------------------
+
+
+def _kit(kit_item_id: int) -> Kit:
+    kit = Kit.objects.filter(item_id=kit_item_id).prefetch_related("components").first()
+    if kit is None:
+        raise NotFound(f"item {kit_item_id} is not a kit")
+    return kit
+
+
+def kits_assemble(
+    *,
+    actor: Any,
+    site_id: int,
+    kit_item_id: int,
+    quantity: int,
+    assembled_on: dt.date,
+    grant_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Assemble kits from components at a site; kits carry their components' grant.
+
+    Components drawn from several grants need `grant_id`, the grant the kits are charged to.
+    """
+
+    def build() -> Movement:
+        problems = validate_quantity(quantity)
+        if problems:
+            raise InvalidInput(problems)
+        kit = _kit(kit_item_id)
+        location = site_location(site_id)
+        assembly = singleton_location(LocationKind.ASSEMBLY)
+        components = [
+            LineRequest(
+                item_id=c.item_id,
+                quantity=c.quantity * quantity,
+                from_location=location,
+                to_location=assembly,
+                reason="kitting",
+            )
+            for c in kit.components.all()
+        ]
+        if not components:
+            raise ServiceError(f"kit {kit} has no components")
+        # Find which grants first-in-first-out would take, to know what the kits are charged to.
+        grants = _fifo_grants(location.pk, components)
+        charge = grant_id
+        if charge is None:
+            if len(grants) > 1:
+                references = ", ".join(
+                    sorted(Grant.objects.filter(pk__in=grants).values_list("reference", flat=True))
+                )
+                raise InvalidInput(
+                    [
+                        Problem(
+                            None,
+                            "grant",
+                            f"the components come from grants {references}: "
+                            "name the grant the kits are charged to",
+                        )
+                    ]
+                )
+            charge = next(iter(grants)) if grants else None
+        if charge is None:
+            raise ServiceError(f"{location.name} holds none of the components of {kit}")
+        kits = LineRequest(
+            item_id=kit_item_id,
+            quantity=quantity,
+            from_location=assembly,
+            to_location=location,
+            grant_id=charge,
+            reason="kitting",
+        )
+        return post(
+            Posting(
+                kind=MovementKind.KITTING,
+                occurred_on=assembled_on,
+                actor=actor,
+                site_id=site_id,
+                reference=f"assemble {quantity} {kit}",
+                idempotency_key=idempotency_key,
+                lines=[*components, kits],
+            )
+        )
+
+    return atomic_posting(idempotency_key, MovementKind.KITTING, build)
+
+
+def _fifo_grants(location_id: int, lines: Sequence[LineRequest]) -> set[int]:
+    """The grants a first-in-first-out draw of these lines would take (unlocked preview)."""
+    grants: set[int] = set()
+    for line in lines:
+        remaining = line.quantity
+        for grant, held in (
+            Balance.objects.filter(location_id=location_id, item_id=line.item_id, quantity__gt=0)
+            .order_by("fifo_date", "grant_id")
+            .values_list("grant_id", "quantity")
+        ):
+            if remaining <= 0:
+                break
+            grants.add(grant)
+            remaining -= held
+    return grants
+
+
+def kits_break(
+    *,
+    actor: Any,
+    site_id: int,
+    kit_item_id: int,
+    quantity: int,
+    broken_on: dt.date,
+    grant_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Break kits back into their components; the components carry the kits' grant."""
+
+    def build() -> Movement:
+        problems = validate_quantity(quantity)
+        if problems:
+            raise InvalidInput(problems)
+        kit = _kit(kit_item_id)
+        location = site_location(site_id)
+        assembly = singleton_location(LocationKind.ASSEMBLY)
+        kits = LineRequest(
+            item_id=kit_item_id,
+            quantity=quantity,
+            from_location=location,
+            to_location=assembly,
+            grant_id=grant_id,
+            reason="kit broken",
+        )
+        by_grant: dict[int, int] = defaultdict(int)
+        if grant_id is not None:
+            by_grant[grant_id] = quantity
+        else:
+            remaining = quantity
+            for grant, held in (
+                Balance.objects.filter(location=location, item_id=kit_item_id, quantity__gt=0)
+                .order_by("fifo_date", "grant_id")
+                .values_list("grant_id", "quantity")
+            ):
+                part = min(held, remaining)
+                by_grant[grant] += part
+                remaining -= part
+                if remaining == 0:
+                    break
+            if remaining:
+                raise ServiceError(
+                    f"{location.name} has {quantity - remaining} {kit}; breaking asks for {quantity}"
+                )
+        lines = [
+            LineRequest(
+                item_id=kit_item_id,
+                quantity=count,
+                from_location=location,
+                to_location=assembly,
+                grant_id=grant,
+                reason="kit broken",
+            )
+            for grant, count in by_grant.items()
+        ] or [kits]
+        for grant, count in by_grant.items():
+            lines += [
+                LineRequest(
+                    item_id=c.item_id,
+                    quantity=c.quantity * count,
+                    from_location=assembly,
+                    to_location=location,
+                    grant_id=grant,
+                    reason="kit broken",
+                )
+                for c in kit.components.all()
+            ]
+        return post(
+            Posting(
+                kind=MovementKind.KITTING,
+                occurred_on=broken_on,
+                actor=actor,
+                site_id=site_id,
+                reference=f"break {quantity} {kit}",
+                idempotency_key=idempotency_key,
+                lines=lines,
+            )
+        )
+
+    return atomic_posting(idempotency_key, MovementKind.KITTING, build)

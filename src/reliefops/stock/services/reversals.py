@@ -1,0 +1,92 @@
+"""Corrections: a posted movement is never edited; a reversal posts its lines back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
+from reliefops.stock.models import Movement, MovementKind, StockLocation, Waybill, WaybillStatus
+from reliefops.stock.services.ledger import LineRequest, Posting, PostingResult, post, replay_or_run
+
+
+def movement_reverse(
+    *,
+    actor: Any,
+    movement_id: int,
+    reason: str,
+    reversed_on: dt.date,
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Post the exact opposite of a movement, pointing at it; a movement is reversed at most once.
+
+    Reversing a dispatch cancels its waybill (only while it is in transit); reversing a delivery
+    puts its waybill back in transit.
+    """
+
+    def run() -> PostingResult:
+        with transaction.atomic():
+            if not reason.strip():
+                raise InvalidInput([Problem(None, "reason", "say why the movement is reversed")])
+            original = Movement.objects.select_for_update().filter(pk=movement_id).first()
+            if original is None:
+                raise NotFound(f"no movement {movement_id}")
+            if original.kind == MovementKind.REVERSAL:
+                raise Conflict(f"movement #{original.pk} is a reversal; post the operation again instead")
+            if Movement.objects.filter(reverses=original).exists():
+                raise Conflict(f"movement #{original.pk} was already reversed")
+            if original.waybill_id is not None:
+                _waybill_undo(original, original.waybill_id)
+            lines = list(original.lines.all())
+            locations = StockLocation.objects.in_bulk(
+                {line.from_location_id for line in lines} | {line.to_location_id for line in lines}
+            )
+            movement = post(
+                Posting(
+                    kind=MovementKind.REVERSAL,
+                    occurred_on=reversed_on,
+                    actor=actor,
+                    reference=original.reference,
+                    site_id=original.site_id,
+                    waybill_id=original.waybill_id,
+                    reverses_id=original.pk,
+                    note=reason,
+                    idempotency_key=idempotency_key,
+                    lines=[
+                        LineRequest(
+                            item_id=line.item_id,
+                            quantity=line.quantity,
+                            from_location=locations[line.to_location_id],
+                            to_location=locations[line.from_location_id],
+                            grant_id=line.grant_id,
+                            lot=line.lot,
+                            expiry=line.expiry,
+                            reason=f"reversal: {reason}",
+                        )
+                        for line in lines
+                    ],
+                    audit_extra={"reverses": original.pk, "reason": reason},
+                )
+            )
+            return PostingResult(movement)
+
+    return replay_or_run(
+        idempotency_key, MovementKind.REVERSAL, run, lambda m: PostingResult(m, replayed=True)
+    )
+
+
+def _waybill_undo(original: Movement, waybill_id: int) -> None:
+    waybill = Waybill.objects.select_for_update().get(pk=waybill_id)
+    if original.kind == MovementKind.DISPATCH:
+        if waybill.status != WaybillStatus.IN_TRANSIT:
+            raise Conflict(
+                f"waybill {waybill.number} is {waybill.get_status_display().lower()}; "
+                "reverse its delivery confirmation first"
+            )
+        waybill.status = WaybillStatus.CANCELLED
+    elif original.kind == MovementKind.DELIVERY:
+        waybill.status = WaybillStatus.IN_TRANSIT
+        waybill.delivered_on = None
+    waybill.save(update_fields=["status", "delivered_on"])

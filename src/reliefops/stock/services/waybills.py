@@ -1,0 +1,306 @@
+"""Waybills: dispatch from a site into transit, and the receiving site's delivery confirmation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from reliefops.catalog.models import Item
+from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
+from reliefops.stock.models import (
+    Balance,
+    LocationKind,
+    Movement,
+    MovementKind,
+    StockLocation,
+    Transport,
+    Waybill,
+    WaybillStatus,
+)
+from reliefops.stock.services.ledger import LineRequest, Posting, PostingResult, plural, post, replay_or_run
+from reliefops.stock.services.locations import singleton_location, site_location, unattributed_grant
+from reliefops.stock.services.operations import StockLine, check_items
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    waybill: Waybill
+    movement: Movement
+    replayed: bool = False
+
+    @property
+    def message(self) -> str:
+        if self.replayed:
+            return f"waybill {self.waybill.number} was already dispatched: nothing changed"
+        return f"waybill {self.waybill.number} dispatched"
+
+
+def waybill_dispatch(
+    *,
+    actor: Any,
+    from_site_id: int,
+    to_site_id: int,
+    lines: Sequence[StockLine],
+    dispatched_on: dt.date,
+    expected_on: dt.date | None = None,
+    transport: str = Transport.TRUCK,
+    vehicle: str = "",
+    driver: str = "",
+    number: str | None = None,
+    idempotency_key: str | None = None,
+) -> DispatchResult:
+    """Send a consignment under a waybill: stock moves from the site into transit."""
+
+    def run() -> DispatchResult:
+        with transaction.atomic():
+            problems: list[Problem] = []
+            if from_site_id == to_site_id:
+                problems.append(Problem(None, "to_site", "a waybill goes to another site"))
+            if transport not in Transport.values:
+                problems.append(Problem(None, "transport", f"must be one of {', '.join(Transport.values)}"))
+            expected = expected_on or dispatched_on
+            if expected < dispatched_on:
+                problems.append(Problem(None, "expected_on", "cannot be before the dispatch date"))
+            if number is not None and not number.strip():
+                problems.append(Problem(None, "number", "must not be blank"))
+            if problems:
+                raise InvalidInput(problems)
+            check_items(lines)
+            source = site_location(from_site_id)
+            site_location(to_site_id)  # the receiving site must be able to hold stock
+            if number and Waybill.objects.filter(number=number).exists():
+                raise Conflict(f"waybill {number} already exists")
+            waybill = Waybill.objects.create(
+                number=number or f"tmp-{uuid.uuid4().hex[:20]}",
+                from_site_id=from_site_id,
+                to_site_id=to_site_id,
+                transport=transport,
+                vehicle=vehicle,
+                driver=driver,
+                dispatched_on=dispatched_on,
+                expected_on=expected,
+            )
+            if not number:
+                waybill.number = f"WB-{waybill.pk:07d}"
+                waybill.save(update_fields=["number"])
+            transit = StockLocation.objects.create(
+                kind=LocationKind.IN_TRANSIT,
+                is_physical=False,
+                waybill=waybill,
+                name=f"In transit {waybill.number}",
+            )
+            movement = post(
+                Posting(
+                    kind=MovementKind.DISPATCH,
+                    occurred_on=dispatched_on,
+                    actor=actor,
+                    reference=waybill.number,
+                    site_id=from_site_id,
+                    waybill_id=waybill.pk,
+                    idempotency_key=idempotency_key,
+                    lines=[
+                        LineRequest(
+                            item_id=line.item_id,
+                            quantity=line.quantity,
+                            from_location=source,
+                            to_location=transit,
+                            grant_id=line.grant_id,
+                            lot=line.lot,
+                            expiry=line.expiry,
+                        )
+                        for line in lines
+                    ],
+                    audit_extra={"waybill": waybill.number, "to_site_id": to_site_id, "transport": transport},
+                )
+            )
+            return DispatchResult(waybill, movement)
+
+    def replay(movement: Movement) -> DispatchResult:
+        assert movement.waybill is not None  # noqa: S101 - a dispatch always has its waybill
+        return DispatchResult(movement.waybill, movement, replayed=True)
+
+    return replay_or_run(idempotency_key, MovementKind.DISPATCH, run, replay)
+
+
+@dataclass(frozen=True)
+class DeliveryLine:
+    """What the receiving site found of one item of the waybill."""
+
+    item_id: int
+    received: int
+    damaged: int = 0
+    damage_reason: str = ""
+    short_reason: str = ""
+
+
+def waybill_confirm_delivery(
+    *,
+    actor: Any,
+    waybill_id: int,
+    delivered_on: dt.date,
+    lines: Sequence[DeliveryLine],
+    excess_reason: str = "",
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Confirm what arrived: good stock into the site, damaged and short quantities to loss/damage.
+
+    Every item of the waybill must be listed. More than was sent is refused unless a reason is
+    given; the excess then enters the site as unattributed stock.
+    """
+
+    def run() -> PostingResult:
+        with transaction.atomic():
+            waybill = Waybill.objects.select_for_update().filter(pk=waybill_id).first()
+            if waybill is None:
+                raise NotFound(f"no waybill {waybill_id}")
+            if waybill.status == WaybillStatus.DELIVERED:
+                raise Conflict(f"waybill {waybill.number} was already confirmed on {waybill.delivered_on}")
+            if waybill.status == WaybillStatus.CANCELLED:
+                raise Conflict(f"waybill {waybill.number} was cancelled")
+            if delivered_on < waybill.dispatched_on:
+                raise InvalidInput([Problem(None, "delivered_on", "cannot be before the dispatch date")])
+            transit = StockLocation.objects.get(waybill=waybill)
+            sent: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for item_id, grant_id, quantity, fifo in (
+                Balance.objects.filter(location=transit, quantity__gt=0)
+                .order_by("item_id", "fifo_date", "grant_id")
+                .values_list("item_id", "grant_id", "quantity", "fifo_date")
+            ):
+                del fifo
+                sent[item_id].append((grant_id, quantity))
+            posting_lines = _delivery_lines(waybill, transit, sent, lines, excess_reason)
+            waybill.status = WaybillStatus.DELIVERED
+            waybill.delivered_on = delivered_on
+            waybill.save(update_fields=["status", "delivered_on"])
+            movement = post(
+                Posting(
+                    kind=MovementKind.DELIVERY,
+                    occurred_on=delivered_on,
+                    actor=actor,
+                    reference=waybill.number,
+                    site_id=waybill.to_site_id,
+                    waybill_id=waybill.pk,
+                    idempotency_key=idempotency_key,
+                    lines=posting_lines,
+                    audit_extra={
+                        "waybill": waybill.number,
+                        "confirmed": [[d.item_id, d.received, d.damaged] for d in lines],
+                    },
+                )
+            )
+            return PostingResult(movement)
+
+    return replay_or_run(
+        idempotency_key, MovementKind.DELIVERY, run, lambda m: PostingResult(m, replayed=True)
+    )
+
+
+def _delivery_lines(
+    waybill: Waybill,
+    transit: StockLocation,
+    sent: dict[int, list[tuple[int, int]]],
+    lines: Sequence[DeliveryLine],
+    excess_reason: str,
+) -> list[LineRequest]:
+    problems: list[Problem] = []
+    names = dict(Item.objects.filter(pk__in={*sent, *(d.item_id for d in lines)}).values_list("pk", "name"))
+    seen: set[int] = set()
+    for row, line in enumerate(lines, start=1):
+        name = names.get(line.item_id, f"item {line.item_id}")
+        if line.item_id in seen:
+            problems.append(Problem(row, "item", f"{name} is listed twice"))
+        seen.add(line.item_id)
+        if line.item_id not in sent:
+            problems.append(Problem(row, "item", f"{name} is not on waybill {waybill.number}"))
+        for what in ("received", "damaged"):
+            value = getattr(line, what)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                problems.append(Problem(row, what, f"must be a whole number of zero or more, not {value!r}"))
+    for item_id in sent:
+        if item_id not in seen:
+            problems.append(
+                Problem(None, "lines", f"{names[item_id]} of waybill {waybill.number} is not confirmed")
+            )
+    if problems:
+        raise InvalidInput(problems)
+
+    site = site_location(waybill.to_site_id)
+    loss = singleton_location(LocationKind.LOSS)
+    out: list[LineRequest] = []
+    for row, line in enumerate(lines, start=1):
+        total_sent = sum(q for _, q in sent[line.item_id])
+        name = names[line.item_id]
+        arrived = line.received + line.damaged
+        if arrived > total_sent and not excess_reason.strip():
+            raise InvalidInput(
+                [
+                    Problem(
+                        row,
+                        "received",
+                        f"{arrived} {plural(name, arrived)} confirmed but {total_sent} were sent; "
+                        "give a reason to accept the excess",
+                    )
+                ]
+            )
+        short = max(total_sent - arrived, 0)
+        if line.damaged and not line.damage_reason.strip():
+            problems.append(
+                Problem(
+                    row, "damage_reason", f"say why {line.damaged} {plural(name, line.damaged)} were damaged"
+                )
+            )
+        if short and not line.short_reason.strip():
+            problems.append(
+                Problem(row, "short_reason", f"say why {short} {plural(name, short)} are missing")
+            )
+        # Good, damaged and short quantities leave transit in that order, oldest grant first.
+        good = min(line.received, total_sent)
+        damaged = min(line.damaged, total_sent - good)
+        portions = [(good, site, ""), (damaged, loss, line.damage_reason), (short, loss, line.short_reason)]
+        grants = list(sent[line.item_id])
+        for quantity, target, reason in portions:
+            remaining = quantity
+            while remaining > 0:
+                grant_id, held = grants[0]
+                part = min(held, remaining)
+                out.append(
+                    LineRequest(
+                        item_id=line.item_id,
+                        quantity=part,
+                        from_location=transit,
+                        to_location=target,
+                        grant_id=grant_id,
+                        reason=reason,
+                    )
+                )
+                remaining -= part
+                if part == held:
+                    grants.pop(0)
+                else:
+                    grants[0] = (grant_id, held - part)
+        # More than was sent: it enters as unattributed stock (damaged extras straight to loss).
+        adjustment = singleton_location(LocationKind.COUNT_ADJUSTMENT)
+        for extra, target, reason in (
+            (line.received - good, site, f"excess on arrival: {excess_reason}"),
+            (line.damaged - damaged, loss, line.damage_reason),
+        ):
+            if extra > 0:
+                out.append(
+                    LineRequest(
+                        item_id=line.item_id,
+                        quantity=extra,
+                        from_location=adjustment,
+                        to_location=target,
+                        grant_id=unattributed_grant().pk,
+                        reason=reason,
+                    )
+                )
+    if problems:
+        raise InvalidInput(problems)
+    return out

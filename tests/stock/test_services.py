@@ -1,0 +1,622 @@
+"""Stock operations: each posts balanced movements; each refusal changes nothing and says why."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from reliefops.core.errors import Conflict, InvalidInput, NotFound, ServiceError
+from reliefops.core.models import AuditEvent
+from reliefops.stock.models import (
+    LocationKind,
+    Movement,
+    MovementKind,
+    MovementLine,
+    PledgeStatus,
+    WaybillStatus,
+)
+from reliefops.stock.selectors import donor_report, stock_card
+from reliefops.stock.services import (
+    CountLine,
+    DeliveryLine,
+    ReceiptLine,
+    StockLine,
+    kits_assemble,
+    kits_break,
+    movement_reverse,
+    pledge_create,
+    stock_count,
+    stock_distribute,
+    stock_handover_to_partner,
+    stock_receive,
+    stock_report_loss,
+    waybill_confirm_delivery,
+    waybill_dispatch,
+)
+from tests.stock.conftest import DAY, assert_ledger_sound, on_hand, receive, snapshot
+
+
+def dispatch(op, quantity, item=None, grant=None, key=None, src=None, dst=None):
+    return waybill_dispatch(
+        actor=op.actor,
+        from_site_id=(src or op.warehouse).pk,
+        to_site_id=(dst or op.hub).pk,
+        lines=[
+            StockLine(
+                item_id=(item or op.blanket).pk, quantity=quantity, grant_id=grant.pk if grant else None
+            )
+        ],
+        dispatched_on=DAY,
+        expected_on=DAY + dt.timedelta(days=2),
+        transport="helicopter",
+        vehicle="MI-17 sortie 4",
+        idempotency_key=key,
+    )
+
+
+def test_receipt_moves_stock_from_donor_pipeline_into_the_warehouse(op):
+    # when 500 blankets of DFID arrive
+    result = receive(op, op.warehouse, op.blanket, 500, op.dfid, "GRN-001")
+    # then the warehouse holds them, the movement is a receipt with the GRN, and the ledger balances
+    assert on_hand(op.warehouse, op.blanket, op.dfid) == 500
+    assert result.movement.kind == MovementKind.RECEIPT
+    assert result.movement.reference == "GRN-001"
+    assert AuditEvent.objects.filter(action="stock.receipt", object_id=str(result.movement.pk)).exists()
+    assert_ledger_sound()
+
+
+def test_receipt_in_packs_counts_base_units(op):
+    op.blanket.pack_sizes.create(name="bale", quantity=10)
+    stock_receive(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        grant_id=op.dfid.pk,
+        grn_number="GRN-P",
+        received_on=DAY,
+        lines=[ReceiptLine(item_id=op.blanket.pk, packs=12, pack="bale")],
+    )
+    assert on_hand(op.warehouse, op.blanket) == 120
+
+
+def test_receipt_against_pledge_closes_it(op):
+    pledge = pledge_create(
+        actor=op.actor,
+        grant_id=op.dfid.pk,
+        item_id=op.blanket.pk,
+        quantity=100,
+        destination_site_id=op.warehouse.pk,
+        expected_on=DAY,
+    )
+    stock_receive(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        grant_id=op.dfid.pk,
+        grn_number="GRN-2",
+        received_on=DAY,
+        pledge_id=pledge.pk,
+        lines=[ReceiptLine(item_id=op.blanket.pk, quantity=100)],
+    )
+    pledge.refresh_from_db()
+    assert pledge.status == PledgeStatus.RECEIVED
+    assert pledge.received_quantity == 100
+
+
+def test_dispatch_and_full_delivery(op):
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1")
+    # when 60 are dispatched
+    waybill = dispatch(op, 60).waybill
+    # then they are in transit, not at either site
+    assert on_hand(op.warehouse, op.blanket) == 40
+    assert on_hand(op.hub, op.blanket) == 0
+    assert waybill.status == WaybillStatus.IN_TRANSIT
+    assert waybill.number.startswith("WB-")
+    # when the hub confirms all 60
+    waybill_confirm_delivery(
+        actor=op.actor,
+        waybill_id=waybill.pk,
+        delivered_on=DAY + dt.timedelta(days=1),
+        lines=[DeliveryLine(item_id=op.blanket.pk, received=60)],
+    )
+    waybill.refresh_from_db()
+    assert waybill.status == WaybillStatus.DELIVERED
+    assert on_hand(op.hub, op.blanket, op.dfid) == 60
+    assert_ledger_sound()
+
+
+def test_short_and_damaged_delivery_goes_to_loss_with_reasons(op):
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1")
+    waybill = dispatch(op, 100).waybill
+    result = waybill_confirm_delivery(
+        actor=op.actor,
+        waybill_id=waybill.pk,
+        delivered_on=DAY,
+        lines=[
+            DeliveryLine(
+                item_id=op.blanket.pk,
+                received=90,
+                damaged=4,
+                damage_reason="wet in rain",
+                short_reason="bales missing at Garhi Habibullah",
+            )
+        ],
+    )
+    assert on_hand(op.hub, op.blanket) == 90
+    lost = MovementLine.objects.filter(movement=result.movement, to_location__kind=LocationKind.LOSS)
+    assert sorted((line.quantity, line.reason) for line in lost) == [
+        (4, "wet in rain"),
+        (6, "bales missing at Garhi Habibullah"),
+    ]
+    assert_ledger_sound()
+
+
+def test_dispatch_takes_oldest_grant_first(op):
+    receive(op, op.warehouse, op.blanket, 30, op.echo, "GRN-E", on=DAY)
+    receive(op, op.warehouse, op.blanket, 50, op.dfid, "GRN-D", on=DAY + dt.timedelta(days=3))
+    result = dispatch(op, 40)
+    taken = sorted((line.grant.reference, line.quantity) for line in result.movement.lines.all())
+    assert taken == [("DFID-2005-07", 10), ("ECHO-2005-01", 30)]
+    assert_ledger_sound()
+
+
+def test_named_grant_is_taken_even_if_newer(op):
+    receive(op, op.warehouse, op.blanket, 30, op.echo, "GRN-E", on=DAY)
+    receive(op, op.warehouse, op.blanket, 50, op.dfid, "GRN-D", on=DAY + dt.timedelta(days=3))
+    dispatch(op, 20, grant=op.dfid)
+    assert on_hand(op.warehouse, op.blanket, op.dfid) == 30
+    assert on_hand(op.warehouse, op.blanket, op.echo) == 30
+
+
+def test_distribution_handover_and_loss(op):
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1")
+    stock_distribute(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        distributed_on=DAY,
+        reference="DIST-1",
+        lines=[StockLine(item_id=op.blanket.pk, quantity=50)],
+    )
+    stock_handover_to_partner(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        organisation_id=op.partner.pk,
+        handed_on=DAY,
+        lines=[StockLine(item_id=op.blanket.pk, quantity=20)],
+    )
+    stock_report_loss(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        reason="weather",
+        occurred_on=DAY,
+        lines=[StockLine(item_id=op.blanket.pk, quantity=5)],
+    )
+    report = {row.item_code: row for row in donor_report(grant_id=op.dfid.pk).rows}["BLANKET"]
+    assert (report.received, report.distributed, report.handed_to_partners, report.lost, report.on_hand) == (
+        100,
+        50,
+        20,
+        5,
+        25,
+    )
+    assert_ledger_sound()
+
+
+def test_count_shortage_and_surplus(op):
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1")
+    receive(op, op.warehouse, op.cgi, 10, op.dfid, "GRN-2")
+    stock_count(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        counted_on=DAY,
+        counts=[CountLine(item_id=op.blanket.pk, counted=97), CountLine(item_id=op.cgi.pk, counted=12)],
+    )
+    assert on_hand(op.warehouse, op.blanket) == 97
+    assert on_hand(op.warehouse, op.cgi) == 12
+    surplus = MovementLine.objects.get(item=op.cgi, movement__kind=MovementKind.COUNT)
+    assert surplus.grant.reference == "UNATTRIBUTED"
+    assert_ledger_sound()
+
+
+def test_count_with_no_difference_is_recorded_without_lines(op):
+    receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
+    result = stock_count(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        counted_on=DAY,
+        counts=[CountLine(item_id=op.blanket.pk, counted=10)],
+    )
+    assert result.movement.lines.count() == 0
+    assert on_hand(op.warehouse, op.blanket) == 10
+
+
+def test_kitting_assembles_and_breaks_with_the_components_grant(op):
+    receive(op, op.warehouse, op.blanket, 30, op.dfid, "GRN-1")
+    receive(op, op.warehouse, op.bucket, 10, op.dfid, "GRN-2")
+    kits_assemble(
+        actor=op.actor, site_id=op.warehouse.pk, kit_item_id=op.kit_item.pk, quantity=8, assembled_on=DAY
+    )
+    assert on_hand(op.warehouse, op.kit_item, op.dfid) == 8
+    assert on_hand(op.warehouse, op.blanket) == 6
+    assert on_hand(op.warehouse, op.bucket) == 2
+    kits_break(actor=op.actor, site_id=op.warehouse.pk, kit_item_id=op.kit_item.pk, quantity=2, broken_on=DAY)
+    assert on_hand(op.warehouse, op.kit_item) == 6
+    assert on_hand(op.warehouse, op.blanket, op.dfid) == 12
+    assert_ledger_sound()
+
+
+def test_kitting_from_mixed_grants_needs_the_charged_grant(op):
+    receive(op, op.warehouse, op.blanket, 3, op.dfid, "GRN-1")
+    receive(op, op.warehouse, op.bucket, 1, op.echo, "GRN-2")
+    before = snapshot()
+    with pytest.raises(InvalidInput, match="name the grant the kits are charged to"):
+        kits_assemble(
+            actor=op.actor, site_id=op.warehouse.pk, kit_item_id=op.kit_item.pk, quantity=1, assembled_on=DAY
+        )
+    assert snapshot() == before
+    kits_assemble(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        kit_item_id=op.kit_item.pk,
+        quantity=1,
+        assembled_on=DAY,
+        grant_id=op.echo.pk,
+    )
+    assert on_hand(op.warehouse, op.kit_item, op.echo) == 1
+    assert_ledger_sound()
+
+
+def test_reversal_undoes_a_distribution_and_points_at_it(op):
+    receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
+    original = stock_distribute(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        distributed_on=DAY,
+        lines=[StockLine(item_id=op.blanket.pk, quantity=4)],
+    ).movement
+    reversal = movement_reverse(
+        actor=op.actor, movement_id=original.pk, reason="entered at wrong site", reversed_on=DAY
+    ).movement
+    assert reversal.reverses_id == original.pk
+    assert on_hand(op.warehouse, op.blanket) == 10
+    assert_ledger_sound()
+
+
+def test_reversing_a_dispatch_cancels_the_waybill(op):
+    receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
+    result = dispatch(op, 10)
+    movement_reverse(
+        actor=op.actor, movement_id=result.movement.pk, reason="truck broke down", reversed_on=DAY
+    )
+    result.waybill.refresh_from_db()
+    assert result.waybill.status == WaybillStatus.CANCELLED
+    assert on_hand(op.warehouse, op.blanket) == 10
+
+
+def test_stock_card_shows_opening_in_out_closing(op):
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1", on=DAY)
+    receive(op, op.warehouse, op.blanket, 50, op.dfid, "GRN-2", on=DAY + dt.timedelta(days=5))
+    stock_distribute(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        distributed_on=DAY + dt.timedelta(days=6),
+        lines=[StockLine(item_id=op.blanket.pk, quantity=30)],
+    )
+    card = stock_card(
+        site_id=op.warehouse.pk,
+        item_id=op.blanket.pk,
+        start=DAY + dt.timedelta(days=1),
+        end=DAY + dt.timedelta(days=10),
+    )
+    assert (card.opening, card.total_in, card.total_out, card.closing) == (100, 50, 30, 120)
+    assert [line.balance for line in card.lines] == [150, 120]
+
+
+# --- idempotency -------------------------------------------------------------------------------
+
+
+def test_repeated_receipt_key_returns_first_result_and_changes_nothing(op):
+    first = stock_receive(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        grant_id=op.dfid.pk,
+        grn_number="GRN-9",
+        received_on=DAY,
+        lines=[ReceiptLine(item_id=op.blanket.pk, quantity=5)],
+        idempotency_key="abc-1",
+    )
+    before = snapshot()
+    again = stock_receive(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        grant_id=op.dfid.pk,
+        grn_number="GRN-9",
+        received_on=DAY,
+        lines=[ReceiptLine(item_id=op.blanket.pk, quantity=5)],
+        idempotency_key="abc-1",
+    )
+    assert again.replayed
+    assert again.movement.pk == first.movement.pk
+    assert "nothing changed" in again.message
+    assert snapshot() == before
+
+
+def test_repeated_dispatch_key_returns_the_same_waybill(op):
+    receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
+    first = dispatch(op, 4, key="wb-key")
+    again = dispatch(op, 4, key="wb-key")
+    assert again.replayed
+    assert again.waybill.pk == first.waybill.pk
+    assert on_hand(op.warehouse, op.blanket) == 6
+
+
+def test_key_reused_for_another_operation_is_refused(op):
+    receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
+    dispatch(op, 4, key="k")
+    with pytest.raises(Conflict, match="was used for a dispatch"):
+        stock_distribute(
+            actor=op.actor,
+            site_id=op.warehouse.pk,
+            distributed_on=DAY,
+            idempotency_key="k",
+            lines=[StockLine(item_id=op.blanket.pk, quantity=1)],
+        )
+
+
+# --- refusals: each leaves the database unchanged and says why -----------------------------------
+
+
+def _refusals(op):
+    """(id, callable, expected error type, message fragment) for every refusal the ledger knows."""
+    blanket = op.blanket.pk
+
+    def distribute(quantity, item=blanket, site=None):
+        return lambda: stock_distribute(
+            actor=op.actor,
+            site_id=(site or op.warehouse).pk,
+            distributed_on=DAY,
+            lines=[StockLine(item_id=item, quantity=quantity)],
+        )
+
+    return [
+        ("unknown-item", distribute(1, item=999_999), InvalidInput, "unknown item 999999"),
+        ("zero-quantity", distribute(0), InvalidInput, "must be more than zero"),
+        ("negative-quantity", distribute(-5), InvalidInput, "must be more than zero"),
+        ("fractional-quantity", distribute(1.5), InvalidInput, "must be a whole number"),
+        (
+            "overdraw",
+            lambda: dispatch(op, 55, grant=op.dfid),
+            ServiceError,
+            "Islamabad warehouse has 40 blankets (grant DFID-2005-07); dispatch asks for 55",
+        ),
+        (
+            "overdraw-fifo",
+            distribute(41),
+            ServiceError,
+            "Islamabad warehouse has 40 blankets; this asks for 41",
+        ),
+        ("camp-holds-no-stock", distribute(1, site=op.camp), ServiceError, "cannot hold stock"),
+        (
+            "duplicate-grn",
+            lambda: receive(op, op.warehouse, op.blanket, 1, op.dfid, "GRN-1"),
+            Conflict,
+            "GRN GRN-1 was already posted",
+        ),
+        (
+            "unknown-grant",
+            lambda: stock_receive(
+                actor=op.actor,
+                site_id=op.warehouse.pk,
+                grant_id=999_999,
+                grn_number="GRN-X",
+                received_on=DAY,
+                lines=[ReceiptLine(item_id=blanket, quantity=1)],
+            ),
+            NotFound,
+            "no grant 999999",
+        ),
+        (
+            "unknown-pack",
+            lambda: stock_receive(
+                actor=op.actor,
+                site_id=op.warehouse.pk,
+                grant_id=op.dfid.pk,
+                grn_number="GRN-Y",
+                received_on=DAY,
+                lines=[ReceiptLine(item_id=blanket, packs=2, pack="crate")],
+            ),
+            InvalidInput,
+            "unknown pack 'crate'",
+        ),
+        (
+            "loss-reason",
+            lambda: stock_report_loss(
+                actor=op.actor,
+                site_id=op.warehouse.pk,
+                reason="lost",
+                occurred_on=DAY,
+                lines=[StockLine(item_id=blanket, quantity=1)],
+            ),
+            InvalidInput,
+            "reason: must be one of",
+        ),
+        (
+            "dispatch-to-same-site",
+            lambda: dispatch(op, 1, dst=op.warehouse),
+            InvalidInput,
+            "a waybill goes to another site",
+        ),
+        (
+            "negative-count",
+            lambda: stock_count(
+                actor=op.actor,
+                site_id=op.warehouse.pk,
+                counted_on=DAY,
+                counts=[CountLine(item_id=blanket, counted=-1)],
+            ),
+            InvalidInput,
+            "zero or more",
+        ),
+    ]
+
+
+REFUSAL_IDS = [
+    "unknown-item",
+    "zero-quantity",
+    "negative-quantity",
+    "fractional-quantity",
+    "overdraw",
+    "overdraw-fifo",
+    "camp-holds-no-stock",
+    "duplicate-grn",
+    "unknown-grant",
+    "unknown-pack",
+    "loss-reason",
+    "dispatch-to-same-site",
+    "negative-count",
+]
+
+
+@pytest.mark.parametrize("case", REFUSAL_IDS)
+def test_refusal_changes_nothing_and_says_why(op, case):
+    # given 40 blankets of DFID at the warehouse
+    receive(op, op.warehouse, op.blanket, 40, op.dfid, "GRN-1")
+    refusals = {name: (call, error, fragment) for name, call, error, fragment in _refusals(op)}
+    call, error, fragment = refusals[case]
+    before = snapshot()
+    # when the operation is refused
+    with pytest.raises(error) as excinfo:
+        call()
+    # then it says why and nothing changed
+    assert fragment in str(excinfo.value)
+    assert snapshot() == before
+
+
+def test_every_refusal_case_is_parametrized(op):
+    assert [name for name, *_ in _refusals(op)] == REFUSAL_IDS
+
+
+def _dispatched(op, quantity=10):
+    receive(op, op.warehouse, op.blanket, quantity, op.dfid, "GRN-1")
+    return dispatch(op, quantity).waybill
+
+
+def test_confirming_a_waybill_twice_is_refused(op):
+    waybill = _dispatched(op)
+    waybill_confirm_delivery(
+        actor=op.actor,
+        waybill_id=waybill.pk,
+        delivered_on=DAY,
+        lines=[DeliveryLine(item_id=op.blanket.pk, received=10)],
+    )
+    before = snapshot()
+    with pytest.raises(Conflict, match="already confirmed"):
+        waybill_confirm_delivery(
+            actor=op.actor,
+            waybill_id=waybill.pk,
+            delivered_on=DAY,
+            lines=[DeliveryLine(item_id=op.blanket.pk, received=10)],
+        )
+    assert snapshot() == before
+
+
+def test_double_submitted_confirmation_with_one_key_posts_once(op):
+    waybill = _dispatched(op)
+    args = {
+        "actor": op.actor,
+        "waybill_id": waybill.pk,
+        "delivered_on": DAY,
+        "idempotency_key": "grn-77",
+        "lines": [DeliveryLine(item_id=op.blanket.pk, received=10)],
+    }
+    first = waybill_confirm_delivery(**args)
+    again = waybill_confirm_delivery(**args)
+    assert again.replayed
+    assert again.movement.pk == first.movement.pk
+    assert Movement.objects.filter(kind=MovementKind.DELIVERY).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("lines", "excess_reason", "fragment"),
+    [
+        pytest.param([(12, 0, "", "")], "", "12 blankets confirmed but 10 were sent", id="more-than-sent"),
+        pytest.param([(8, 0, "", "")], "", "say why 2 blankets are missing", id="short-without-reason"),
+        pytest.param([(8, 2, "", "")], "", "say why 2 blankets were damaged", id="damage-without-reason"),
+        pytest.param([], "", "is not confirmed", id="item-missing"),
+        pytest.param([(-1, 0, "", "")], "", "zero or more", id="negative-received"),
+    ],
+)
+def test_bad_confirmation_is_refused(op, lines, excess_reason, fragment):
+    waybill = _dispatched(op)
+    before = snapshot()
+    with pytest.raises(InvalidInput) as excinfo:
+        waybill_confirm_delivery(
+            actor=op.actor,
+            waybill_id=waybill.pk,
+            delivered_on=DAY,
+            excess_reason=excess_reason,
+            lines=[
+                DeliveryLine(item_id=op.blanket.pk, received=r, damaged=d, damage_reason=dr, short_reason=sr)
+                for r, d, dr, sr in lines
+            ],
+        )
+    assert fragment in str(excinfo.value)
+    assert snapshot() == before
+
+
+def test_excess_with_a_reason_enters_as_unattributed_stock(op):
+    waybill = _dispatched(op)
+    waybill_confirm_delivery(
+        actor=op.actor,
+        waybill_id=waybill.pk,
+        delivered_on=DAY,
+        excess_reason="extra bale",
+        lines=[DeliveryLine(item_id=op.blanket.pk, received=12)],
+    )
+    assert on_hand(op.hub, op.blanket) == 12
+    assert on_hand(op.hub, op.blanket, op.dfid) == 10
+    assert_ledger_sound()
+
+
+def test_editing_a_posted_movement_is_refused_by_the_database(op):
+    movement = receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1").movement
+    line = movement.lines.get()
+    line.quantity = 1000
+    with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+        line.save()
+    movement.note = "changed"
+    with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+        movement.save()
+    line.refresh_from_db()
+    assert line.quantity == 10
+
+
+def test_a_movement_is_reversed_only_once(op):
+    movement = receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1").movement
+    reversal = movement_reverse(
+        actor=op.actor, movement_id=movement.pk, reason="wrong grant", reversed_on=DAY
+    )
+    before = snapshot()
+    with pytest.raises(Conflict, match="already reversed"):
+        movement_reverse(actor=op.actor, movement_id=movement.pk, reason="again", reversed_on=DAY)
+    with pytest.raises(Conflict, match="is a reversal"):
+        movement_reverse(actor=op.actor, movement_id=reversal.movement.pk, reason="undo", reversed_on=DAY)
+    assert snapshot() == before
+
+
+def test_reversing_a_receipt_whose_stock_has_left_is_refused(op):
+    movement = receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1").movement
+    dispatch(op, 6)
+    before = snapshot()
+    with pytest.raises(ServiceError, match="Islamabad warehouse has 4 blankets"):
+        movement_reverse(actor=op.actor, movement_id=movement.pk, reason="wrong", reversed_on=DAY)
+    assert snapshot() == before
+
+
+def test_database_check_refuses_a_negative_physical_balance(op):
+    receive(op, op.warehouse, op.blanket, 5, op.dfid, "GRN-1")
+    from reliefops.stock.models import Balance
+
+    balance = Balance.objects.get(location__site=op.warehouse, item=op.blanket)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Balance.objects.filter(pk=balance.pk).update(quantity=-1)
