@@ -8,5 +8,6 @@ from reliefops.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("stock/", include("reliefops.stock.urls")),
     path("", include("reliefops.web.urls")),
 ]
