@@ -1,0 +1,201 @@
+"""API authentication: tokens (Bearer and X-API-Token), sessions, CSRF, and the 401/403 answers."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from reliefops.core.models import ApiToken
+from reliefops.core.roles import ROLE_RIGHTS, Role
+from reliefops.core.services import token_revoke
+from tests.factories import make_user
+
+SITES = "/api/places/sites"
+
+
+def test_anonymous_gets_401_telling_how_to_authenticate(db):
+    # when
+    response = Client().get(SITES)
+    # then
+    assert response.status_code == 401
+    assert "Authorization: Bearer" in response.json()["detail"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param(lambda t: {"HTTP_AUTHORIZATION": f"Bearer {t}"}, id="bearer"),
+        pytest.param(lambda t: {"HTTP_AUTHORIZATION": f"bearer {t}"}, id="bearer-lower-case"),
+        pytest.param(lambda t: {"HTTP_X_API_TOKEN": t}, id="x-api-token"),
+    ],
+)
+def test_token_authenticates(reference, token_for, header):
+    # given
+    user = make_user(Role.VIEWER)
+    client = Client(**header(token_for(user)))
+    # when
+    response = client.get("/api/core/me")
+    # then
+    assert response.status_code == 200
+    assert response.json()["username"] == user.get_username()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"HTTP_AUTHORIZATION": "Bearer rop_not-a-real-token"}, id="unknown-token"),
+        pytest.param({"HTTP_AUTHORIZATION": "Bearer not-our-prefix"}, id="foreign-token"),
+        pytest.param({"HTTP_AUTHORIZATION": "Bearer "}, id="empty-bearer"),
+        pytest.param({"HTTP_AUTHORIZATION": "Basic dXNlcjpwYXNz"}, id="basic-auth"),
+        pytest.param({"HTTP_X_API_TOKEN": "rop_not-a-real-token"}, id="unknown-x-api-token"),
+    ],
+)
+def test_bad_credentials_get_401(db, headers):
+    assert Client(**headers).get(SITES).status_code == 401
+
+
+def test_revoked_token_gets_401(db, token_for):
+    # given a token that worked
+    user = make_user(Role.VIEWER)
+    plain = token_for(user)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    assert client.get(SITES).status_code == 200
+    # when it is revoked
+    token_revoke(actor=None, token_id=ApiToken.objects.get(user=user).pk)
+    # then
+    assert client.get(SITES).status_code == 401
+
+
+def test_inactive_users_token_gets_401(db, token_for):
+    # given a token that worked
+    user = make_user(Role.COORDINATOR)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    assert client.get(SITES).status_code == 200
+    # when the user is deactivated
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    # then
+    assert client.get(SITES).status_code == 401
+
+
+def test_token_is_stored_only_as_a_hash(db, token_for):
+    # given
+    plain = token_for(make_user(Role.VIEWER))
+    # then its hash is stored ...
+    assert ApiToken.objects.filter(key_hash=hashlib.sha256(plain.encode()).hexdigest()).exists()
+    # ... and the plain token appears in no row of any table (audit trail included)
+    for model in apps.get_models():
+        for row in model._default_manager.values():
+            assert plain not in str(row), f"plain token found in {model.__name__}"
+
+
+def _token_updates(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].upper().startswith("UPDATE") and "api" in q["sql"].lower()]
+
+
+def test_last_use_is_written_at_most_once_a_minute(db, token_for):
+    # given a token used once
+    user = make_user(Role.VIEWER)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    client.get(SITES)
+    token = ApiToken.objects.get(user=user)
+    first_use = token.last_used_at
+    assert first_use is not None
+    # when it is used again within the minute, then nothing is written
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(SITES).status_code == 200
+    assert _token_updates(queries) == []
+    token.refresh_from_db()
+    assert token.last_used_at == first_use
+    # when its last use is older than a minute, then the next use is recorded
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first_use - timedelta(minutes=2))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(SITES).status_code == 200
+    assert len(_token_updates(queries)) == 1
+    token.refresh_from_db()
+    assert token.last_used_at >= first_use
+    assert token.last_used_at <= timezone.now()
+
+
+def test_user_without_a_role_gets_403_with_detail(db, token_for):
+    # given a user made outside the user service, without a role
+    user = get_user_model().objects.create_user(username="norole", password="correct-horse-battery")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    # when
+    response = client.get(SITES)
+    # then
+    assert response.status_code == 403
+    assert response.json() == {"detail": "sign in with an account that has a role"}
+
+
+def test_role_without_the_right_gets_403_naming_role_and_right(db, api_client, monkeypatch):
+    # given a viewer whose role has lost the right to view reference data
+    monkeypatch.setitem(ROLE_RIGHTS, Role.VIEWER, frozenset())
+    client = api_client(Role.VIEWER)
+    # when
+    response = client.get(SITES)
+    # then
+    assert response.status_code == 403
+    assert response.json() == {"detail": "the viewer role may not view reference"}
+
+
+def test_session_authenticates_reads(db, client_as):
+    assert client_as(Role.REGISTRAR).get(SITES).status_code == 200
+
+
+def test_inactive_users_session_gets_401(db, user_of_role):
+    # given a signed-in user who is then deactivated
+    user = user_of_role(Role.VIEWER)
+    client = Client()
+    client.force_login(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    # then
+    assert client.get(SITES).status_code == 401
+
+
+# --- unsafe methods: the session needs its CSRF token, a token does not -------------------------
+
+
+@pytest.mark.urls("tests.api.probe_urls")
+def test_session_post_without_csrf_token_is_refused(db, user_of_role):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user_of_role(Role.COORDINATOR))
+    response = client.post("/probe/echo")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+
+
+@pytest.mark.urls("tests.api.probe_urls")
+def test_session_post_with_csrf_token_passes(db, user_of_role):
+    # given a signed-in browser that holds its CSRF cookie
+    user = user_of_role(Role.COORDINATOR)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.cookies["csrftoken"] = "a" * 32
+    # when it sends the token back in the header
+    response = client.post("/probe/echo", HTTP_X_CSRFTOKEN="a" * 32)
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"username": user.get_username()}
+
+
+@pytest.mark.urls("tests.api.probe_urls")
+def test_token_post_needs_no_csrf_token(db, token_for):
+    user = make_user(Role.COORDINATOR)
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    assert client.post("/probe/echo").status_code == 200
+
+
+@pytest.mark.urls("tests.api.probe_urls")
+def test_anonymous_post_gets_401_not_a_csrf_error(db):
+    assert Client(enforce_csrf_checks=True).post("/probe/echo").status_code == 401
