@@ -1,0 +1,39 @@
+"""What the CLI commands share: reading an input file, and showing a service's refusal.
+
+A refused import prints every problem (line, field, reason) on stderr and ends with a non-zero
+exit status; nothing was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reliefops.core.errors import InvalidInput, ServiceError
+
+
+def read_input_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+@contextmanager
+def service_errors(command: BaseCommand, source: str = "") -> Iterator[None]:
+    """Turn a service's refusal into CommandError, listing an InvalidInput's problems on stderr."""
+    prefix = f"{source}: " if source else ""
+    try:
+        yield
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            command.stderr.write(str(problem))
+        count = len(exc.problems)
+        raise CommandError(
+            f"{prefix}{count} problem{'s' if count != 1 else ''}; nothing was written"
+        ) from exc
+    except ServiceError as exc:
+        raise CommandError(f"{prefix}{exc.message}") from exc
