@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, Problem, ServiceError
 from reliefops.core.services import audit_record
 from reliefops.partners.models import Grant
-from reliefops.stock.models import Balance, Movement, MovementKind, MovementLine, StockLocation
+from reliefops.stock.models import Movement, MovementKind, StockLocation
 
 T = TypeVar("T")
 
@@ -103,7 +103,10 @@ def _same_kind(existing: Movement, kind: MovementKind, key: str) -> Movement:
 
 
 def post(posting: Posting) -> Movement:
-    """Write one movement with its lines and balances. Call inside transaction.atomic."""
+    """Write one movement with its lines and balances. Call inside transaction.atomic.
+
+    The hot path of the whole system: it speaks SQL directly, a handful of statements a posting.
+    """
     problems: list[Problem] = []
     for index, line in enumerate(posting.lines, start=1):
         problems += validate_quantity(line.quantity, row=index)
@@ -114,50 +117,49 @@ def post(posting: Posting) -> Movement:
     if problems:
         raise InvalidInput(problems)
 
-    candidates = _candidate_grants(posting.lines)
-    balances = _lock_balances(posting.lines, candidates, posting.occurred_on)
-    resolved = _resolve_grants(posting.lines, balances)
-    deltas: dict[tuple[int, int, int], int] = defaultdict(int)
-    for line, grant_id, quantity in resolved:
-        deltas[(line.from_location.pk, line.item_id, grant_id)] -= quantity
-        deltas[(line.to_location.pk, line.item_id, grant_id)] += quantity
-    _refuse_overdraw(deltas, balances, posting)
-
-    movement = Movement.objects.create(
-        kind=posting.kind,
-        reference=posting.reference,
-        occurred_on=posting.occurred_on,
-        posted_by=posting.actor if getattr(posting.actor, "pk", None) else None,
-        site_id=posting.site_id,
-        waybill_id=posting.waybill_id,
-        reverses_id=posting.reverses_id,
-        note=posting.note,
-        idempotency_key=posting.idempotency_key or None,
-    )
-    MovementLine.objects.bulk_create(
-        [
-            MovementLine(
-                movement=movement,
-                item_id=line.item_id,
-                grant_id=grant_id,
-                quantity=quantity,
-                from_location_id=line.from_location.pk,
-                to_location_id=line.to_location.pk,
-                lot=line.lot,
-                expiry=line.expiry,
-                reason=line.reason,
-            )
-            for line, grant_id, quantity in resolved
-        ]
-    )
-    for key, delta in sorted(deltas.items(), key=lambda kv: balances[kv[0]].pk):
-        if delta == 0:
-            continue
-        balance = balances[key]
-        changes: dict[str, Any] = {"quantity": F("quantity") + delta}
-        if delta > 0 and balance.quantity <= 0 and balance.is_physical:
-            changes["fifo_date"] = posting.occurred_on
-        Balance.objects.filter(pk=balance.pk).update(**changes)
+    with connection.cursor() as cursor:
+        candidates = _candidate_grants(cursor, posting.lines)
+        balances = _lock_balances(cursor, posting.lines, candidates, posting.occurred_on)
+        resolved = _resolve_grants(posting.lines, balances)
+        deltas: dict[tuple[int, int, int], int] = defaultdict(int)
+        for line, grant_id, quantity in resolved:
+            deltas[(line.from_location.pk, line.item_id, grant_id)] -= quantity
+            deltas[(line.to_location.pk, line.item_id, grant_id)] += quantity
+        _refuse_overdraw(deltas, balances, posting)
+        movement = _insert_movement(cursor, posting)
+        if resolved:
+            ops = connection.ops
+            values: list[Any] = []
+            for line, grant_id, quantity in resolved:
+                values += [
+                    movement.pk,
+                    line.item_id,
+                    grant_id,
+                    quantity,
+                    line.from_location.pk,
+                    line.to_location.pk,
+                    line.lot,
+                    ops.adapt_datefield_value(line.expiry),
+                    line.reason,
+                ]
+            columns = "movement_id, item_id, grant_id, quantity, from_location_id, to_location_id, lot, expiry, reason"
+            sql = f"INSERT INTO stock_movementline ({columns}) VALUES {_placeholders(len(resolved), 9)}"  # noqa: S608
+            cursor.execute(sql, values)
+        occurred = connection.ops.adapt_datefield_value(posting.occurred_on)
+        for key, delta in sorted(deltas.items(), key=lambda kv: balances[kv[0]].pk):
+            if delta == 0:
+                continue
+            balance = balances[key]
+            if delta > 0 and balance.quantity <= 0 and balance.is_physical:
+                # Stock arriving at an empty balance is the newest: first-in-first-out takes it last.
+                cursor.execute(
+                    "UPDATE stock_balance SET quantity = quantity + %s, fifo_date = %s WHERE id = %s",
+                    [delta, occurred, balance.pk],
+                )
+            else:
+                cursor.execute(
+                    "UPDATE stock_balance SET quantity = quantity + %s WHERE id = %s", [delta, balance.pk]
+                )
     audit_record(
         actor=posting.actor,
         action=f"stock.{posting.kind}",
@@ -176,17 +178,73 @@ def post(posting: Posting) -> Movement:
     return movement
 
 
-def _candidate_grants(lines: Sequence[LineRequest]) -> dict[int, set[int]]:
+def _insert_movement(cursor: Any, posting: Posting) -> Movement:
+    actor_id = posting.actor.pk if getattr(posting.actor, "pk", None) else None
+    movement = Movement(
+        kind=posting.kind,
+        reference=posting.reference,
+        occurred_on=posting.occurred_on,
+        posted_at=timezone.now(),
+        posted_by_id=actor_id,
+        site_id=posting.site_id,
+        waybill_id=posting.waybill_id,
+        reverses_id=posting.reverses_id,
+        note=posting.note,
+        idempotency_key=posting.idempotency_key or None,
+    )
+    ops = connection.ops
+    columns = "kind, reference, occurred_on, posted_at, posted_by_id, site_id, waybill_id, reverses_id, note"
+    sql = f"INSERT INTO stock_movement ({columns}, idempotency_key) VALUES {_placeholders(1, 10)}"  # noqa: S608
+    params = [
+        movement.kind,
+        movement.reference,
+        ops.adapt_datefield_value(movement.occurred_on),
+        ops.adapt_datetimefield_value(movement.posted_at),
+        actor_id,
+        movement.site_id,
+        movement.waybill_id,
+        movement.reverses_id,
+        movement.note,
+        movement.idempotency_key,
+    ]
+    if connection.features.can_return_columns_from_insert:
+        cursor.execute(sql + " RETURNING id", params)
+        movement.pk = cursor.fetchone()[0]
+    else:
+        cursor.execute(sql, params)
+        movement.pk = cursor.lastrowid
+    movement._state.adding = False
+    movement._state.db = connection.alias
+    return movement
+
+
+def _placeholders(rows: int, width: int) -> str:
+    """`(%s, %s), (%s, %s)` for a multi-row VALUES: only placeholders, never values."""
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    return ", ".join([one] * rows)
+
+
+def _key_clause(keys: Sequence[tuple[int, ...]], columns: str) -> tuple[str, list[int]]:
+    """`(a = %s AND b = %s) OR ...` for a list of key tuples."""
+    names = columns.split(",")
+    one = "(" + " AND ".join(f"{name.strip()} = %s" for name in names) + ")"
+    params: list[int] = []
+    for key in keys:
+        params += key
+    return " OR ".join([one] * len(keys)), params
+
+
+def _candidate_grants(cursor: Any, lines: Sequence[LineRequest]) -> dict[int, set[int]]:
     """For each line, the grants it may take: the named one, or those the source holds now."""
-    fifo_keys = {(line.from_location.pk, line.item_id) for line in lines if line.grant_id is None}
+    fifo_keys = sorted({(line.from_location.pk, line.item_id) for line in lines if line.grant_id is None})
     held: dict[tuple[int, int], set[int]] = defaultdict(set)
     if fifo_keys:
-        query = Q()
-        for location_id, item_id in fifo_keys:
-            query |= Q(location_id=location_id, item_id=item_id)
-        for location_id, item_id, grant_id in Balance.objects.filter(query, quantity__gt=0).values_list(
-            "location_id", "item_id", "grant_id"
-        ):
+        clause, params = _key_clause(fifo_keys, "location_id, item_id")
+        cursor.execute(
+            f"SELECT location_id, item_id, grant_id FROM stock_balance WHERE quantity > 0 AND ({clause})",  # noqa: S608
+            params,
+        )
+        for location_id, item_id, grant_id in cursor.fetchall():
             held[(location_id, item_id)].add(grant_id)
     return {
         index: ({line.grant_id} if line.grant_id is not None else held[(line.from_location.pk, line.item_id)])
@@ -194,9 +252,17 @@ def _candidate_grants(lines: Sequence[LineRequest]) -> dict[int, set[int]]:
     }
 
 
+@dataclass
+class _Row:
+    pk: int
+    quantity: int
+    is_physical: bool
+    fifo_date: dt.date
+
+
 def _lock_balances(
-    lines: Sequence[LineRequest], candidates: dict[int, set[int]], occurred_on: dt.date
-) -> dict[tuple[int, int, int], Balance]:
+    cursor: Any, lines: Sequence[LineRequest], candidates: dict[int, set[int]], occurred_on: dt.date
+) -> dict[tuple[int, int, int], _Row]:
     """Create any missing balance rows, then lock every row the posting may touch, in id order."""
     wanted: dict[tuple[int, int, int], bool] = {}
     for index, line in enumerate(lines):
@@ -205,32 +271,49 @@ def _lock_balances(
             wanted[(line.to_location.pk, line.item_id, grant_id)] = line.to_location.is_physical
     if not wanted:
         return {}
-    query = Q()
-    for location_id, item_id, grant_id in wanted:
-        query |= Q(location_id=location_id, item_id=item_id, grant_id=grant_id)
-    existing = set(Balance.objects.filter(query).values_list("location_id", "item_id", "grant_id"))
-    missing = [key for key in wanted if key not in existing]
+    found = _select_balances(cursor, list(wanted))
+    missing = [key for key in wanted if key not in found]
     if missing:
-        Balance.objects.bulk_create(
-            [
-                Balance(
-                    location_id=loc,
-                    item_id=item,
-                    grant_id=grant,
-                    quantity=0,
-                    is_physical=wanted[(loc, item, grant)],
-                    fifo_date=occurred_on,
-                )
-                for loc, item, grant in missing
-            ],
-            ignore_conflicts=True,
-        )
-    rows = Balance.objects.select_for_update().filter(query).order_by("pk")
-    return {(b.location_id, b.item_id, b.grant_id): b for b in rows}
+        ops = connection.ops
+        values: list[Any] = []
+        for location_id, item_id, grant_id in missing:
+            values += [
+                location_id,
+                item_id,
+                grant_id,
+                0,
+                wanted[(location_id, item_id, grant_id)],
+                ops.adapt_datefield_value(occurred_on),
+            ]
+        columns = "location_id, item_id, grant_id, quantity, is_physical, fifo_date"
+        rows = _placeholders(len(missing), 6)
+        conflict = "ON CONFLICT (location_id, item_id, grant_id) DO NOTHING"
+        sql = f"INSERT INTO stock_balance ({columns}) VALUES {rows} {conflict}"  # noqa: S608
+        cursor.execute(sql, values)
+        # Rows made now (or just now by another writer) have the highest ids: locking them after the
+        # others keeps the id order.
+        found.update(_select_balances(cursor, missing))
+    return found
+
+
+def _select_balances(cursor: Any, keys: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], _Row]:
+    clause, params = _key_clause(keys, "location_id, item_id, grant_id")
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    cursor.execute(
+        "SELECT id, location_id, item_id, grant_id, quantity, is_physical, fifo_date FROM stock_balance "  # noqa: S608
+        f"WHERE {clause} ORDER BY id{lock}",
+        params,
+    )
+    rows: dict[tuple[int, int, int], _Row] = {}
+    for pk, location_id, item_id, grant_id, quantity, is_physical, fifo_date in cursor.fetchall():
+        if isinstance(fifo_date, str):
+            fifo_date = dt.date.fromisoformat(fifo_date)
+        rows[(location_id, item_id, grant_id)] = _Row(pk, int(quantity), bool(is_physical), fifo_date)
+    return rows
 
 
 def _resolve_grants(
-    lines: Sequence[LineRequest], balances: dict[tuple[int, int, int], Balance]
+    lines: Sequence[LineRequest], balances: dict[tuple[int, int, int], _Row]
 ) -> list[tuple[LineRequest, int, int]]:
     """Split lines without a grant over the source's grants, oldest stock first."""
     resolved: list[tuple[LineRequest, int, int]] = []
@@ -242,26 +325,25 @@ def _resolve_grants(
             continue
         sources = sorted(
             (
-                b
-                for (loc, item, _), b in balances.items()
-                if loc == line.from_location.pk and item == line.item_id
+                (key, b)
+                for key, b in balances.items()
+                if key[0] == line.from_location.pk and key[1] == line.item_id
             ),
-            key=lambda b: (b.fifo_date, b.grant_id),
+            key=lambda kb: (kb[1].fifo_date, kb[0][2]),
         )
         remaining = line.quantity
-        for balance in sources:
-            key = (balance.location_id, balance.item_id, balance.grant_id)
+        for key, balance in sources:
             available = balance.quantity - taken[key]
             if available <= 0:
                 continue
             part = min(available, remaining)
-            resolved.append((line, balance.grant_id, part))
+            resolved.append((line, key[2], part))
             taken[key] += part
             remaining -= part
             if remaining == 0:
                 break
         if remaining:
-            on_hand = sum(b.quantity for b in sources)
+            on_hand = sum(b.quantity for _, b in sources)
             item = Item.objects.only("name").get(pk=line.item_id)
             raise ServiceError(
                 f"{line.from_location.name} has {on_hand} {plural(item.name, on_hand)}; "
@@ -271,7 +353,7 @@ def _resolve_grants(
 
 
 def _refuse_overdraw(
-    deltas: dict[tuple[int, int, int], int], balances: dict[tuple[int, int, int], Balance], posting: Posting
+    deltas: dict[tuple[int, int, int], int], balances: dict[tuple[int, int, int], _Row], posting: Posting
 ) -> None:
     for key, delta in deltas.items():
         balance = balances[key]

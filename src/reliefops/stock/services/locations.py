@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from reliefops.core.errors import NotFound, ServiceError
 from reliefops.partners.models import Grant, Organisation, OrganisationType
@@ -23,8 +23,30 @@ _SINGLETON_NAMES = {
 UNATTRIBUTED_GRANT = "UNATTRIBUTED"
 
 
+_COLUMNS = {"site": "site_id", "grant": "grant_id", "organisation": "organisation_id", "kind": "kind"}
+
+
+def _find(column: str, value: int | str) -> StockLocation | None:
+    """One location by a unique column, in one plain query (this runs on every posting)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, kind, name, is_physical FROM stock_stocklocation WHERE {column} = %s",  # noqa: S608
+            [value],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    location = StockLocation(id=row[0], kind=row[1], name=row[2], is_physical=bool(row[3]))
+    location._state.adding = False
+    location._state.db = connection.alias
+    return location
+
+
 def _get_or_create(lookup: dict[str, object], defaults: dict[str, object]) -> StockLocation:
-    location = StockLocation.objects.filter(**lookup).first()
+    ((field, value),) = lookup.items()
+    key = getattr(value, "pk", value)
+    assert isinstance(key, int | str)  # noqa: S101 - lookups are by id or by kind
+    location = _find(_COLUMNS[field], key)
     if location is not None:
         return location
     try:
@@ -37,6 +59,9 @@ def _get_or_create(lookup: dict[str, object], defaults: dict[str, object]) -> St
 def site_location(site: Site | int) -> StockLocation:
     """The physical location of a warehouse, hub or distribution point."""
     if isinstance(site, int):
+        known = _find("site_id", site)
+        if known is not None:
+            return known
         try:
             site = Site.objects.get(pk=site)
         except Site.DoesNotExist as exc:

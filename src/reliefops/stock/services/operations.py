@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 
-from reliefops.catalog.models import Item, Kit, PackSize
+from reliefops.catalog.models import Kit, PackSize
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
 from reliefops.core.services import audit_record
 from reliefops.partners.models import Grant, Organisation
@@ -87,12 +87,12 @@ def _grant(grant_id: int) -> Grant:
 def check_items(lines: Sequence[Any]) -> None:
     """Refuse unknown items, unknown grants and bad quantities, naming each line."""
     problems: list[Problem] = []
-    item_ids = {line.item_id for line in lines}
-    known = set(Item.objects.filter(pk__in=item_ids, is_active=True).values_list("pk", flat=True))
-    grant_ids = {g for line in lines if (g := getattr(line, "grant_id", None)) is not None}
-    known_grants = set(Grant.objects.filter(pk__in=grant_ids).values_list("pk", flat=True))
     if not lines:
-        problems.append(Problem(None, "lines", "give at least one line"))
+        raise InvalidInput([Problem(None, "lines", "give at least one line")])
+    item_ids = sorted({line.item_id for line in lines if isinstance(line.item_id, int)})
+    grant_ids = sorted({g for line in lines if isinstance(g := getattr(line, "grant_id", None), int)})
+    known = _known_ids("catalog_item", item_ids, "is_active = %s", [True])
+    known_grants = _known_ids("partners_grant", grant_ids)
     for index, line in enumerate(lines, start=1):
         if line.item_id not in known:
             problems.append(Problem(index, "item", f"unknown item {line.item_id}"))
@@ -103,6 +103,16 @@ def check_items(lines: Sequence[Any]) -> None:
             problems += validate_quantity(line.quantity, row=index)
     if problems:
         raise InvalidInput(problems)
+
+
+def _known_ids(table: str, ids: list[int], condition: str = "", params: list[Any] | None = None) -> set[int]:
+    if not ids:
+        return set()
+    marks = ", ".join(["%s"] * len(ids))
+    extra = f" AND {condition}" if condition else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} WHERE id IN ({marks}){extra}", [*ids, *(params or [])])  # noqa: S608
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _moves(lines: Sequence[StockLine], source: Any, target: Any, reason: str = "") -> list[LineRequest]:
