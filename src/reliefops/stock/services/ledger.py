@@ -24,6 +24,9 @@ from reliefops.partners.models import Grant
 from reliefops.stock.models import Movement, MovementKind, StockLocation
 
 T = TypeVar("T")
+_LINE_COLUMNS = (
+    "movement_id, item_id, grant_id, quantity, from_location_id, to_location_id, lot, expiry, reason"
+)
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,7 @@ def post(posting: Posting) -> Movement:
                     ops.adapt_datefield_value(line.expiry),
                     line.reason,
                 ]
-            columns = "movement_id, item_id, grant_id, quantity, from_location_id, to_location_id, lot, expiry, reason"
-            sql = f"INSERT INTO stock_movementline ({columns}) VALUES {_placeholders(len(resolved), 9)}"  # noqa: S608
+            sql = f"INSERT INTO stock_movementline ({_LINE_COLUMNS}) VALUES {_placeholders(len(resolved), 9)}"  # noqa: S608
             cursor.execute(sql, values)
         occurred = connection.ops.adapt_datefield_value(posting.occurred_on)
         for key, delta in sorted(deltas.items(), key=lambda kv: balances[kv[0]].pk):
