@@ -2,21 +2,73 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from reliefops.core.access import has_right, user_role
-from reliefops.core.roles import Right
+from reliefops.core.roles import Right, Role, role_has
 
-# (label, url name, right needed)
-NAVIGATION: list[tuple[str, str, Right]] = []
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the header navigation, shown to users whose role carries `right`."""
+
+    label: str
+    url_name: str
+    right: Right
+
+    def matches(self, view_name: str) -> bool:
+        """Whether the current page belongs to this entry (`web:site-detail` belongs to `web:site-list`)."""
+        if view_name == self.url_name:
+            return True
+        section = self.url_name.rsplit("-", 1)[0]
+        return section != self.url_name and view_name.rsplit("-", 1)[0] == section
+
+
+# In the order they appear. Later apps append their sections here.
+NAVIGATION: list[NavItem] = [
+    NavItem("Overview", "web:home", Right.VIEW_REFERENCE),
+    NavItem("Admin areas", "web:adminarea-list", Right.VIEW_REFERENCE),
+    NavItem("Sites", "web:site-list", Right.VIEW_REFERENCE),
+    NavItem("Organisations", "web:organisation-list", Right.VIEW_REFERENCE),
+    NavItem("Items", "web:item-list", Right.VIEW_REFERENCE),
+    NavItem("Kits", "web:kit-list", Right.VIEW_REFERENCE),
+]
+
+
+# What each right lets a user do, in the words the overview page uses.
+RIGHT_PHRASES: dict[Right, str] = {
+    Right.VIEW_REFERENCE: "see the reference data (places, organisations, catalogue)",
+    Right.MANAGE_REFERENCE: "import and correct reference data",
+    Right.VIEW_STOCK: "see stock on hand, the pipeline and donor reports",
+    Right.POST_STOCK: "post receipts, waybills, counts and losses",
+    Right.DISTRIBUTE: "run distributions and hand over packages",
+    Right.VIEW_AUDIT: "read the audit trail",
+    Right.MANAGE_USERS: "create users and API tokens",
+}
+
+
+def role_phrases(role: Role | None) -> list[str]:
+    """What the role may do, in the order of the rights table."""
+    if role is None:
+        return []
+    return [RIGHT_PHRASES[right] for right in Right if role_has(role, right)]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     role = user_role(user)
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match is not None else ""
     return {
-        "nav_items": [(label, name) for label, name, right in NAVIGATION if has_right(user, right)],
+        "nav_items": [
+            {"label": item.label, "url": reverse(item.url_name), "active": item.matches(view_name)}
+            for item in NAVIGATION
+            if has_right(user, item.right)
+        ],
         "user_role": role,
+        "can_browse_admin": role == Role.ADMIN,
     }

@@ -1,0 +1,70 @@
+"""What every page of the web UI shares: sign-in, the mapping of access errors, lists with pages.
+
+Views of any app use these, so that every page answers alike: anonymous users go to the sign-in
+page, AccessDenied becomes 403 and NotFound becomes 404 (both rendered in the layout), and a
+list keeps its filters across pages and answers htmx requests with its results alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+from reliefops.core.errors import AccessDenied, NotFound
+
+PAGE_SIZE = 50
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def page(view: View) -> View:
+    """A signed-in page: AccessDenied from a fetcher answers 403, NotFound answers 404."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except AccessDenied as exc:
+            raise PermissionDenied(exc.message) from exc
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return cast(View, login_required(wrapped))
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """An htmx request that wants a fragment (a boosted link wants the whole page)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def render_list(
+    request: HttpRequest,
+    *,
+    template: str,
+    results_template: str,
+    queryset: QuerySet[Any],
+    form: Any,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """A list page: the filter form and one page of results, or the results alone for htmx."""
+    paginator = Paginator(queryset, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    full_context = {
+        "form": form,
+        "page_obj": page_obj,
+        "rows": page_obj.object_list,
+        "results_template": results_template,
+        **(context or {}),
+    }
+    response = render(request, results_template if is_htmx(request) else template, full_context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -1,0 +1,56 @@
+"""Formatting for the pages: coordinates, elevations, money in minor units."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+FEET_PER_METRE = Decimal("3.28084")
+
+# Currencies without minor units; every other currency has two decimals.
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW"})
+
+
+@register.filter
+def coordinates(obj: Any) -> str:
+    """`34.7530° N, 73.5390° E` from an object with lat and lon, or an empty string."""
+    lat, lon = getattr(obj, "lat", None), getattr(obj, "lon", None)
+    if lat is None or lon is None:
+        return ""
+    return f"{abs(lat):.4f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.4f}° {'E' if lon >= 0 else 'W'}"
+
+
+@register.filter
+def elevation(metres: int | None) -> str:
+    """`2,134 m (7,001 ft)`: the Winter Race planned by feet above sea level."""
+    if metres is None:
+        return ""
+    feet = int((Decimal(metres) * FEET_PER_METRE).to_integral_value())
+    return f"{metres:,} m ({feet:,} ft)"
+
+
+@register.filter
+def money(amount_minor: int | None, currency: str = "USD") -> str:
+    """`USD 1,250,000.00` from an amount in minor units."""
+    if amount_minor is None:
+        return ""
+    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        return f"{currency} {amount_minor:,}"
+    major, minor = divmod(abs(amount_minor), 100)
+    sign = "-" if amount_minor < 0 else ""
+    return f"{currency} {sign}{major:,}.{minor:02d}"
+
+
+@register.filter
+def quantity(value: Any) -> str:
+    """A whole number with thousands separators; decimals without trailing zeros."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, Decimal):
+        value = value.normalize()
+        return f"{value:,f}"
+    return f"{value:,}"

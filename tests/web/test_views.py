@@ -1,0 +1,418 @@
+"""The reference pages: who may open them, what they show, search, filters and pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reliefops.catalog.models import ItemCategory, PackSize
+from reliefops.core.roles import ROLE_RIGHTS, Right, Role
+from reliefops.places.models import AdminLevel, SiteKind
+from tests.factories import (
+    AdminAreaFactory,
+    GrantFactory,
+    ItemFactory,
+    KitComponentFactory,
+    KitFactory,
+    OrganisationFactory,
+    SiteFactory,
+)
+from tests.web.pages import PAGES
+
+PAGE_IDS = [page_id for page_id, _ in PAGES]
+ROLES = [*Role, None]
+
+
+def role_id(role: Role | None) -> str:
+    return role.value if role else "anonymous"
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+# --- who may open what ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_id)
+@pytest.mark.parametrize(("page_id", "url_of"), PAGES, ids=PAGE_IDS)
+def test_every_page_answers_every_role_as_the_rights_table_says(kashmir, client_as, role, page_id, url_of):
+    # given a client of the role (or no one signed in)
+    client = client_as(role)
+    url = url_of(kashmir)
+    # when the page is opened
+    response = client.get(url)
+    # then anonymous users go to the sign-in page, and signed-in users get what VIEW_REFERENCE allows
+    if role is None:
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('web:login')}?next={url}"
+    elif Right.VIEW_REFERENCE in ROLE_RIGHTS[role]:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("page_id", "url_of"), PAGES, ids=PAGE_IDS)
+def test_pages_follow_the_rights_table_not_a_list_of_roles(kashmir, client_as, monkeypatch, page_id, url_of):
+    # given the viewer role without VIEW_REFERENCE
+    monkeypatch.setitem(ROLE_RIGHTS, Role.VIEWER, frozenset({Right.VIEW_STOCK}))
+    client = client_as(Role.VIEWER)
+    # when a viewer opens the page
+    response = client.get(url_of(kashmir))
+    # then it is refused, in the layout, with the reason
+    assert response.status_code == 403
+    assert "may not view reference" in text(response)
+    assert 'class="site-header"' in text(response)
+
+
+@pytest.mark.parametrize(("page_id", "url_of"), PAGES, ids=PAGE_IDS)
+def test_a_user_without_a_role_is_refused(kashmir, unprofiled_client, page_id, url_of):
+    response = unprofiled_client.get(url_of(kashmir))
+    assert response.status_code == 403
+    assert "account that has a role" in text(response)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("/places/areas/PK999/", id="admin-area"),
+        pytest.param("/places/sites/999999/", id="site"),
+        pytest.param("/partners/organisations/999999/", id="organisation"),
+        pytest.param("/catalog/items/NO-SUCH-ITEM/", id="item"),
+        pytest.param("/catalog/kits/SHL-TARP/", id="item-that-is-no-kit"),
+        pytest.param("/no/such/page/", id="unknown-address"),
+    ],
+)
+def test_unknown_objects_answer_404_in_the_layout(kashmir, client_as, url):
+    response = client_as(Role.VIEWER).get(url)
+    assert response.status_code == 404
+    body = text(response)
+    assert "Nothing here" in body
+    assert 'aria-label="Main"' in body  # the navigation is still there
+
+
+# --- layout ---------------------------------------------------------------------------------------
+
+
+def test_layout_shows_user_role_navigation_and_a_sign_out_form(kashmir, user_of_role, client):
+    # given a signed-in hub manager
+    user = user_of_role(Role.HUB_MANAGER)
+    client.force_login(user)
+    # when they open a site page
+    body = text(client.get(reverse("web:site-detail", args=[kashmir.balakot_hub.pk])))
+    # then the header names them and their role, the Sites entry is current, and sign-out is a POST form
+    assert user.username in body
+    assert "Hub manager" in body
+    assert re.search(r'<a href="/places/sites/" aria-current="page">Sites</a>', body)
+    assert re.search(r'<form method="post" action="/logout/"', body)
+    for label in ("Overview", "Admin areas", "Organisations", "Items", "Kits"):
+        assert f">{label}</a>" in body
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_admin_link"),
+    [
+        pytest.param(Role.ADMIN, True, id="admin"),
+        pytest.param(Role.COORDINATOR, False, id="coordinator"),
+        pytest.param(Role.VIEWER, False, id="viewer"),
+    ],
+)
+def test_only_admins_see_the_data_admin_link(kashmir, client_as, role, sees_admin_link):
+    body = text(client_as(role).get(reverse("web:home")))
+    assert ('href="/admin/"' in body) is sees_admin_link
+
+
+def test_messages_are_shown(client_as):
+    # given a message waiting in the session (as a view would leave it)
+    client = client_as(Role.VIEWER)
+    response = client.post(reverse("web:logout"))
+    # when the next page is shown
+    body = text(client.get(response["Location"]))
+    # then the message is on it
+    assert "You have signed out." in body
+
+
+# --- home -----------------------------------------------------------------------------------------
+
+
+def test_home_counts_the_reference_data_and_links_to_the_filtered_lists(kashmir, client_as):
+    body = text(client_as(Role.COORDINATOR).get(reverse("web:home")))
+    assert re.search(r"Admin areas</a> <span class=\"big\">7</span>", body)
+    assert re.search(r'href="/places/areas/\?level=district">District \(adm2\)</a><span>3</span>', body)
+    assert re.search(r'href="/places/sites/\?kind=hub">Hub</a><span>3</span>', body)
+    assert re.search(
+        r'href="/places/sites/\?kind=distribution_point">Distribution point</a><span>1</span>', body
+    )
+    assert re.search(r"Organisations</a> <span class=\"big\">2</span>", body)
+    assert re.search(r'href="/catalog/items/\?category=shelter">Shelter</a><span>2</span>', body)
+    assert re.search(r"Kits</a> <span class=\"big\">1</span>", body)
+    assert "Your role: Coordinator" in body
+    assert "read the audit trail" in body
+
+
+# --- admin areas ----------------------------------------------------------------------------------
+
+
+def names_in_table(body: str) -> list[str]:
+    """The link texts of the first column of links in the results table."""
+    table = body.split('<table class="data">', 1)[1].split("</table>", 1)[0] if "<table" in body else ""
+    return re.findall(r"<tr[^>]*>\s*<td[^>]*>[^<]*</td>\s*<td><a href=\"[^\"]+\">([^<]+)</a>", table)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param({"q": "mansehra"}, ["Mansehra"], id="name-any-case"),
+        pytest.param({"q": "PK522"}, ["Mansehra", "Bala Kot"], id="pcode-prefix"),
+        pytest.param({"q": "Battagram"}, ["Batagram"], id="alternate-spelling"),
+        pytest.param({"q": "NWFP"}, ["Khyber Pakhtunkhwa"], id="old-name"),
+        pytest.param({"level": "district"}, ["Muzaffarabad", "Batagram", "Mansehra"], id="level"),
+        pytest.param({"parent": "PK5"}, ["Batagram", "Mansehra"], id="parent"),
+        pytest.param({"q": "a", "level": "tehsil", "parent": "PK522"}, ["Bala Kot"], id="combined"),
+        pytest.param({"level": "no-such-level"}, None, id="bad-filter-is-ignored"),
+        pytest.param({"q": "Lahore"}, [], id="no-match"),
+    ],
+)
+def test_admin_area_search_and_filters(kashmir, client_as, query, expected):
+    response = client_as(Role.VIEWER).get(reverse("web:adminarea-list"), query)
+    assert response.status_code == 200
+    names = names_in_table(text(response))
+    if expected is None:  # every area, in P-code order
+        assert len(names) == 7
+    else:
+        assert names == expected
+
+
+def test_admin_area_search_that_finds_nothing_says_so(kashmir, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("web:adminarea-list"), {"q": "Lahore"}))
+    assert "No admin area matches this search." in body
+
+
+def test_admin_area_detail_shows_parent_chain_children_and_sites_below(kashmir, client_as):
+    # when the Mansehra district page is opened
+    body = text(client_as(Role.VIEWER).get(reverse("web:adminarea-detail", args=["PK522"])))
+    # then the chain of parents, its tehsil and the sites in it and in its tehsil are shown
+    chain = body.split("<dt>Parent chain</dt>", 1)[1].split("</dd>", 1)[0]
+    assert chain.index("Pakistan") < chain.index("Khyber Pakhtunkhwa")
+    assert 'href="/places/areas/PK52201/">Bala Kot</a>' in body
+    for site in ("Mansehra hub", "Balakot forward hub", "Kaghan distribution point"):
+        assert f">{site}</a>" in body
+    assert "Muzaffarabad hub" not in body
+
+
+# --- sites ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param(
+            {},
+            ["Balakot forward hub", "Kaghan distribution point", "Mansehra hub", "Muzaffarabad hub"],
+            id="all",
+        ),
+        pytest.param({"q": "kaghan"}, ["Kaghan distribution point"], id="name"),
+        pytest.param({"q": "HUB-M"}, ["Mansehra hub", "Muzaffarabad hub"], id="code"),
+        pytest.param({"kind": "distribution_point"}, ["Kaghan distribution point"], id="kind"),
+        pytest.param(
+            {"area": "PK5"},
+            ["Balakot forward hub", "Kaghan distribution point", "Mansehra hub"],
+            id="area-includes-areas-below",
+        ),
+        pytest.param({"area": "PK52201", "kind": "hub"}, ["Balakot forward hub"], id="area-and-kind"),
+    ],
+)
+def test_site_search_and_filters(kashmir, client_as, query, expected):
+    body = text(client_as(Role.DISTRIBUTOR).get(reverse("web:site-list"), query))
+    assert names_in_table(body) == expected
+
+
+def test_site_detail_shows_area_hub_coordinates_elevation_and_served_sites(kashmir, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("web:site-detail", args=[kashmir.balakot_hub.pk])))
+    assert 'href="/places/areas/PK52201/">Bala Kot</a>' in body
+    assert f'href="/places/sites/{kashmir.mansehra_hub.pk}/">Mansehra hub</a>' in body
+    assert "34.5477° N, 73.3527° E" in body
+    assert "980 m (3,215 ft)" in body
+    served = body.split("Sites it supplies", 1)[1]
+    assert "Kaghan distribution point" in served
+    assert "2,134 m (7,001 ft)" in served
+
+
+# --- organisations --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param({"q": "migration"}, ["International Organization for Migration"], id="name"),
+        pytest.param({"q": "dfid"}, ["Department for International Development"], id="acronym"),
+        pytest.param({"q": "OIM"}, ["International Organization for Migration"], id="alias"),
+        pytest.param({"type": "donor"}, ["Department for International Development"], id="type"),
+    ],
+)
+def test_organisation_search_and_filters(kashmir, client_as, query, expected):
+    body = text(client_as(Role.PARTNER_REPORTER).get(reverse("web:organisation-list"), query))
+    assert re.findall(r'<a href="/partners/organisations/\d+/">([^<]+)</a>', body) == expected
+
+
+def test_organisation_detail_lists_its_grants(kashmir, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("web:organisation-detail", args=[kashmir.dfid.pk])))
+    assert "DFID-2005-SHELTER" in body
+    assert "DFID-2005-NFI" in body
+    assert "GBP 2,500,000.00" in body
+    assert "15 Oct 2005" in body
+
+
+# --- catalogue ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param({"q": "blank"}, ["Blanket"], id="name"),
+        pytest.param({"q": "SHL-"}, ["CGI sheet", "Tarpaulin"], id="code"),
+        pytest.param({"category": "shelter"}, ["CGI sheet", "Tarpaulin"], id="category"),
+        pytest.param({"category": "kit"}, ["Winterization kit"], id="kits-are-items"),
+    ],
+)
+def test_item_search_and_filters(kashmir, client_as, query, expected):
+    body = text(client_as(Role.REGISTRAR).get(reverse("web:item-list"), query))
+    assert names_in_table(body) == expected
+
+
+def test_item_detail_shows_pack_sizes_and_the_kits_that_use_it(kashmir, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("web:item-detail", args=["NFI-BLK"])))
+    assert '<td>bale</td><td class="num">10</td>' in body
+    assert 'href="/catalog/kits/KIT-WINT/">Winterization kit</a>' in body
+    assert "2 pieces" in body
+    assert "1.5 kg" in body
+
+
+def test_kit_list_counts_components(kashmir, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("web:kit-list")))
+    assert re.search(r'Winterization kit</a></td>\s*<td class="num">2</td>', body)
+    assert "2 \u00d7 Blanket, 1 \u00d7 Tarpaulin" in body
+
+
+def test_kit_detail_lists_components(kashmir, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("web:kit-detail", args=["KIT-WINT"])))
+    assert 'href="/catalog/items/NFI-BLK/">Blanket</a></td><td class="num">2</td>' in body
+    assert 'href="/catalog/items/SHL-TARP/">Tarpaulin</a></td><td class="num">1</td>' in body
+    assert "IOM 2006 kit" in body
+
+
+# --- pagination and live search -------------------------------------------------------------------
+
+
+def test_pagination_shows_50_a_page_and_keeps_the_filters(db, client_as):
+    # given 120 districts and 5 tehsils
+    for n in range(120):
+        AdminAreaFactory(pcode=f"PK7{n:03d}", name=f"District {n:03d}", level=AdminLevel.DISTRICT)
+    for n in range(5):
+        AdminAreaFactory(pcode=f"PK8{n:03d}", name=f"Tehsil {n}", level=AdminLevel.TEHSIL)
+    client = client_as(Role.VIEWER)
+    # when the districts matching "District" are listed, page 2
+    response = client.get(reverse("web:adminarea-list"), {"q": "District", "level": "district", "page": 2})
+    body = text(response)
+    # then the page holds rows 51-100, and the page links keep the search and the filter
+    names = names_in_table(body)
+    assert names[0] == "District 050"
+    assert len(names) == 50
+    assert "<strong>120</strong> admin areas, showing 51\u2013100" in body
+    assert 'href="?q=District&amp;level=district&amp;page=3"' in body
+    assert 'href="?q=District&amp;level=district&amp;page=1"' in body
+    # and the last page has the rest
+    last = names_in_table(text(client.get(reverse("web:adminarea-list"), {"level": "district", "page": 3})))
+    assert len(last) == 20
+
+
+@pytest.mark.parametrize("page", ["0", "999", "x"], ids=["zero", "past-the-end", "not-a-number"])
+def test_a_bad_page_number_still_shows_a_page(kashmir, client_as, page):
+    response = client_as(Role.VIEWER).get(reverse("web:site-list"), {"page": page})
+    assert response.status_code == 200
+    assert names_in_table(text(response))
+
+
+def test_htmx_search_answers_with_the_results_alone(kashmir, client_as):
+    response = client_as(Role.VIEWER).get(
+        reverse("web:adminarea-list"), {"q": "Battagram"}, headers={"HX-Request": "true"}
+    )
+    body = text(response)
+    assert "<html" not in body
+    assert names_in_table(body) == ["Batagram"]
+    assert "HX-Request" in response["Vary"]
+
+
+def test_list_page_without_htmx_is_a_whole_page_with_a_working_form(kashmir, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("web:adminarea-list")))
+    assert "<html" in body
+    assert re.search(r'<form class="filters" method="get" action="/places/areas/"', body)
+    assert 'type="search" name="q"' in body
+    assert 'id="results"' in body
+
+
+# --- no N+1: a list costs the same number of queries for 3 rows or 40 ---------------------------
+
+
+def _more_areas(n: int, k) -> None:
+    for i in range(n):
+        area = AdminAreaFactory(level=AdminLevel.TEHSIL, parent=k.mansehra, alt_names=[f"Alt {i}"])
+        SiteFactory(admin_area=area)
+
+
+def _more_sites(n: int, k) -> None:
+    for _ in range(n):
+        SiteFactory(kind=SiteKind.CAMP, admin_area=AdminAreaFactory(parent=k.nwfp), parent_hub=k.balakot_hub)
+
+
+def _more_organisations(n: int, k) -> None:
+    for _ in range(n):
+        GrantFactory(donor=OrganisationFactory(aliases=["x"]))
+
+
+def _more_items(n: int, k) -> None:
+    for i in range(n):
+        item = ItemFactory(category=ItemCategory.NFI)
+        PackSize.objects.create(item=item, name="bale", quantity=10 + i)
+        PackSize.objects.create(item=item, name="carton", quantity=2)
+        if i % 3 == 0:
+            KitFactory(item=ItemFactory(category=ItemCategory.KIT))
+
+
+def _more_kits(n: int, k) -> None:
+    for _ in range(n):
+        kit = KitFactory()
+        KitComponentFactory(kit=kit, item=k.blanket, quantity=3)
+        KitComponentFactory(kit=kit)
+
+
+@pytest.mark.parametrize(
+    ("url_name", "add_rows"),
+    [
+        pytest.param("web:adminarea-list", _more_areas, id="admin-areas"),
+        pytest.param("web:site-list", _more_sites, id="sites"),
+        pytest.param("web:organisation-list", _more_organisations, id="organisations"),
+        pytest.param("web:item-list", _more_items, id="items"),
+        pytest.param("web:kit-list", _more_kits, id="kits"),
+        pytest.param("web:home", _more_sites, id="home"),
+    ],
+)
+def test_list_pages_cost_the_same_queries_for_few_or_many_rows(
+    kashmir, client_as, django_assert_max_num_queries, url_name, add_rows
+):
+    # given a signed-in viewer and the few rows of the fixture
+    client = client_as(Role.VIEWER)
+    url = reverse(url_name)
+    client.get(url)  # the first request of a session may touch the session row
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    # when 40 more rows, with their related rows, are added
+    add_rows(40, kashmir)
+    # then the list costs exactly as many queries, and few of them
+    with django_assert_max_num_queries(10), CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
