@@ -27,7 +27,11 @@ from tests.factories import (
 
 @dataclass
 class Reference:
-    """A slice of the Kashmir 2005 reference data, enough for every endpoint to find something."""
+    """A slice of the Kashmir 2005 reference data, enough for every endpoint to find something.
+
+    Endpoints of later apps add the objects they need here (the permission matrix builds its
+    requests from it); scoped test users work at `hub` and `point`.
+    """
 
     province: AdminArea
     district: AdminArea
@@ -84,19 +88,19 @@ def reference(db) -> Reference:
     KitComponentFactory(kit=kit, item=blanket, quantity=2)
     KitComponentFactory(kit=kit, item=tarpaulin, quantity=1)
     return Reference(
-        province,
-        district,
-        tehsil,
-        other_district,
-        hub,
-        point,
-        other_hub,
-        iom,
-        donor,
-        grant,
-        blanket,
-        tarpaulin,
-        kit,
+        province=province,
+        district=district,
+        tehsil=tehsil,
+        other_district=other_district,
+        hub=hub,
+        point=point,
+        other_hub=other_hub,
+        iom=iom,
+        donor=donor,
+        grant=grant,
+        blanket=blanket,
+        tarpaulin=tarpaulin,
+        kit=kit,
     )
 
 
