@@ -1,0 +1,31 @@
+"""`reliefops grants import FILE`: donors' grants (donor,reference,title,start,end,currency,amount)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from reliefops.core.cli import read_input_file, service_errors
+from reliefops.partners.importers import grants_import_file
+
+
+class Command(BaseCommand):
+    help = "Import grants from CSV: donor,reference,title,start,end,currency,amount (amount in major units)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        load = actions.add_parser("import", help="import grants from a CSV file")
+        load.add_argument("file", metavar="FILE")
+        load.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = options["file"]
+        source = Path(path).name
+        with service_errors(self, source):
+            counts = grants_import_file(actor=None, data=read_input_file(path), dry_run=options["dry_run"])
+        if options["dry_run"]:
+            self.stdout.write(f"{source}: dry run, nothing written; the import would give {counts}")
+        else:
+            self.stdout.write(self.style.SUCCESS(f"{source}: {counts}"))
