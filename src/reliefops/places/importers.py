@@ -297,26 +297,11 @@ def admin_areas_import_file(
     filename: str = "",
     cod_version: str | None = None,
     dry_run: bool = False,
-    extra_alt_names: dict[str, Sequence[str]] | None = None,
 ) -> AdminAreaImportResult:
-    """Import a gazetteer file, all or nothing; InvalidInput lists every problem of the file.
-
-    `extra_alt_names` adds alternate names by P-code to those the file gives (used by scenarios
-    that know more spellings than their source file).
-    """
+    """Import a gazetteer file, all or nothing; InvalidInput lists every problem of the file."""
     rows, problems = parse_admin_areas(data, filename=filename)
-    if extra_alt_names:
-        rows = [_with_alt_names(row, extra_alt_names.get(row.pcode, ())) for row in rows]
     _refuse_if(problems + admin_areas_check(rows))
     return admin_areas_import(actor=actor, rows=rows, cod_version=cod_version, dry_run=dry_run)
-
-
-def _with_alt_names(row: AdminAreaRow, names: Sequence[str]) -> AdminAreaRow:
-    from dataclasses import replace
-
-    merged = list(row.alt_names) if "alt_names" in row.given else []
-    merged += [n for n in names if n not in merged and n != row.name]
-    return replace(row, alt_names=tuple(merged), given=row.given | {"alt_names"})
 
 
 # --- sites ---------------------------------------------------------------------------------------
