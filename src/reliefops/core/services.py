@@ -94,6 +94,19 @@ def user_create(
     return user
 
 
+def user_password_set(*, actor: AbstractBaseUser | None, username: str, password: str) -> Any:
+    """Give an existing user a new password (the old one stops working); the password is not audited."""
+    with transaction.atomic():
+        try:
+            user = User.objects.select_for_update().get(username=username)
+        except User.DoesNotExist as exc:
+            raise NotFound(f"no user {username!r}") from exc
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(actor=actor, action="user.password_set", object_type="user", object_id=user.pk)
+    return user
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
