@@ -90,8 +90,9 @@ def replay_or_run(
             return replay(_same_kind(existing, kind, key))
     try:
         return run()
-    except IntegrityError:
-        # Two submissions with one key raced; the other one committed first.
+    except (IntegrityError, ServiceError):
+        # Two submissions with one key raced and the other committed first: this one then failed on
+        # the key's unique constraint, or on the state the first one left (a waybill already confirmed).
         if key:
             existing = Movement.objects.filter(idempotency_key=key).first()
             if existing is not None:
