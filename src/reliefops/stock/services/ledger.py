@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from reliefops.catalog.models import Item
@@ -89,7 +89,7 @@ def replay_or_run(
         if existing is not None:
             return replay(_same_kind(existing, kind, key))
     try:
-        return run()
+        return _retry_deadlock(run)
     except (IntegrityError, ServiceError):
         # Two submissions with one key raced and the other committed first: this one then failed on
         # the key's unique constraint, or on the state the first one left (a waybill already confirmed).
@@ -98,6 +98,17 @@ def replay_or_run(
             if existing is not None:
                 return replay(_same_kind(existing, kind, key))
         raise
+
+
+def _retry_deadlock(run: Callable[[], T], attempts: int = 3) -> T:
+    """PostgreSQL aborts one of two transactions that wait on each other; run that one again."""
+    for attempt in range(attempts):
+        try:
+            return run()
+        except OperationalError as exc:
+            if "deadlock" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _same_kind(existing: Movement, kind: MovementKind, key: str) -> Movement:
