@@ -1,0 +1,78 @@
+"""`reliefops token create USERNAME`, `token revoke TOKEN_ID`, `token list [USERNAME]`.
+
+A token is printed once, at creation; only its hash is stored, and the list never shows it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from reliefops.core.cli import service_errors
+from reliefops.core.models import ApiToken
+from reliefops.core.services import token_create, token_revoke
+
+
+def _when(value: Any) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+class Command(BaseCommand):
+    help = "API tokens: create one for a user (shown once), revoke one, or list them."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        create = actions.add_parser("create", help="issue a token for a user and print it once")
+        create.add_argument("username", metavar="USERNAME")
+        create.add_argument("--name", default="", help="what the token is for, e.g. 'sync laptop Batagram'")
+        revoke = actions.add_parser("revoke", help="revoke a token by its id")
+        revoke.add_argument("token_id", metavar="TOKEN_ID", type=int)
+        listing = actions.add_parser("list", help="list tokens (never the tokens themselves)")
+        listing.add_argument("username", metavar="USERNAME", nargs="?")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "create":
+            with service_errors(self):
+                token, plain = token_create(actor=None, username=options["username"], name=options["name"])
+            label = f" ({token.name})" if token.name else ""
+            self.stdout.write(self.style.SUCCESS(f"Token {token.pk} for {options['username']}{label}:"))
+            self.stdout.write(plain)
+            self.stdout.write("It is shown only this once. Send it as 'Authorization: Bearer <token>'.")
+        elif action == "revoke":
+            with service_errors(self):
+                token = token_revoke(actor=None, token_id=options["token_id"])
+            self.stdout.write(f"Token {token.pk} ({token.prefix}…, user {token.user}) is revoked.")
+        else:
+            self._list(options["username"])
+
+    def _list(self, username: str | None) -> None:
+        tokens = ApiToken.objects.select_related("user").order_by("user__username", "pk")
+        if username:
+            if not get_user_model().objects.filter(username=username).exists():
+                raise CommandError(f"no user {username!r}")
+            tokens = tokens.filter(user__username=username)
+        rows = [
+            (
+                str(t.pk),
+                t.user.get_username(),
+                f"{t.prefix}…",
+                t.name or "-",
+                _when(t.created_at),
+                _when(t.last_used_at),
+                f"revoked {_when(t.revoked_at)}" if t.revoked_at else "active",
+            )
+            for t in tokens
+        ]
+        if not rows:
+            self.stdout.write("no tokens")
+            return
+        header = ("id", "user", "prefix", "name", "created", "last used", "status")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write(
+                "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            )
