@@ -1,0 +1,46 @@
+"""The browser fixtures: a missing Chromium skips the browser tests, or fails them in CI."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import chromium_executable
+
+
+def test_a_missing_chromium_skips_with_how_to_install_it(tmp_path):
+    environ = {"RELIEFOPS_CHROMIUM": str(tmp_path / "no-chromium")}
+    with pytest.raises(pytest.skip.Exception, match=r"apt-get install chromium.*RELIEFOPS_CHROMIUM"):
+        chromium_executable(environ)
+
+
+def test_a_missing_chromium_fails_when_a_browser_is_required(tmp_path):
+    environ = {"RELIEFOPS_CHROMIUM": str(tmp_path / "no-chromium"), "RELIEFOPS_REQUIRE_BROWSER": "1"}
+    with pytest.raises(pytest.fail.Exception, match="RELIEFOPS_REQUIRE_BROWSER=1"):
+        chromium_executable(environ)
+
+
+def test_a_file_that_cannot_run_is_no_chromium(tmp_path):
+    not_executable = tmp_path / "chromium"
+    not_executable.write_text("")
+    with pytest.raises(pytest.skip.Exception):
+        chromium_executable({"RELIEFOPS_CHROMIUM": str(not_executable)})
+
+
+def test_an_executable_is_used(tmp_path):
+    executable = tmp_path / "chromium"
+    executable.write_text("#!/bin/sh\n")
+    executable.chmod(0o755)
+    assert chromium_executable({"RELIEFOPS_CHROMIUM": str(executable)}) == str(executable)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_request_to_another_host_is_refused_and_recorded(page, traffic):
+    # given a page of this server
+    page.goto("/login/")
+    # when a script asks another host for something
+    outcome = page.evaluate("fetch('https://cdn.example.org/lib.js').then(() => 'loaded', () => 'refused')")
+    # then the request never leaves the machine, and is on record for the fixture to fail the test
+    assert outcome == "refused"
+    assert traffic.foreign == ["https://cdn.example.org/lib.js"]
+    traffic.foreign.clear()  # this test wanted it; any other test would fail at teardown

@@ -1,0 +1,148 @@
+"""The web shell in a real browser: sign in, find a place, open it, sign out; nothing from the internet."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from reliefops.core.roles import Role
+from tests.browser.conftest import PASSWORD
+from tests.factories import make_user
+from tests.web.pages import PAGES
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_sign_in_search_open_a_place_and_sign_out(kashmir, page):
+    # given a viewer account and the sign-in page, reached by asking for the overview
+    user = make_user(Role.VIEWER)
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
+    # when they sign in through the form
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    # then the overview greets them with their role, and the navigation their role allows
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    expect(page.locator(".site-header")).to_contain_text(user.username)
+    expect(page.locator(".site-header .role")).to_have_text("Viewer")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link")).to_have_text(
+        ["Overview", "Admin areas", "Sites", "Organisations", "Items", "Kits"]
+    )
+
+    # when they open the admin areas and type an old spelling into the search box
+    nav.get_by_role("link", name="Admin areas").click()
+    expect(page.get_by_role("heading", name="Admin areas", level=1)).to_be_visible()
+    page.get_by_label("Search").press_sequentially("Battagram", delay=20)
+    # then the results narrow to Batagram as they type (htmx), and the address keeps the search
+    results = page.locator("#results")
+    expect(results.locator("tbody tr")).to_have_count(1)
+    expect(results).to_contain_text("PK504")
+    expect(page).to_have_url(re.compile(r"q=Battagram"))
+
+    # when they open it
+    results.get_by_role("link", name="Batagram").click()
+    # then its page shows the P-code and the chain of parents
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Batagram")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("PK504")
+    expect(page.locator(".breadcrumbs")).to_contain_text("Khyber Pakhtunkhwa")
+
+    # when they sign out
+    page.get_by_role("button", name="Sign out").click()
+    # then they are back on the sign-in page, told so, and the overview asks them to sign in again
+    expect(page).to_have_url(re.compile(r"/login/$"))
+    expect(page.locator(".messages")).to_contain_text("You have signed out.")
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
+
+
+def test_a_wrong_password_keeps_the_user_out(kashmir, page):
+    user = make_user(Role.VIEWER)
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+    expect(page.locator(".site-header .account")).to_have_count(0)
+
+
+def test_filters_narrow_the_list_and_pages_keep_them(kashmir, signed_in_page):
+    # given a signed-in distributor on the sites page
+    page = signed_in_page(Role.DISTRIBUTOR)
+    page.goto("/places/sites/")
+    expect(page.locator("#results tbody tr")).to_have_count(4)
+    # when they choose an area and a kind
+    page.get_by_label("In area").select_option("PK5")
+    expect(page.locator("#results tbody tr")).to_have_count(3)
+    page.get_by_label("Kind").select_option("hub")
+    # then only the hubs of that province (and its districts and tehsils) remain
+    expect(page.locator("#results tbody tr")).to_have_count(2)
+    expect(page.locator("#results")).to_contain_text("Balakot forward hub")
+    expect(page.locator("#results")).not_to_contain_text("Muzaffarabad hub")
+    expect(page).to_have_url(re.compile(r"area=PK5.*kind=hub|kind=hub.*area=PK5"))
+
+
+def test_site_detail_shows_where_it_is_and_what_it_supplies(kashmir, signed_in_page):
+    page = signed_in_page(Role.HUB_MANAGER)
+    page.goto(f"/places/sites/{kashmir.balakot_hub.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Balakot forward hub")
+    facts = page.locator(".facts")
+    expect(facts).to_contain_text("Bala Kot")
+    expect(facts).to_contain_text("Mansehra hub")
+    expect(facts).to_contain_text("34.5477° N, 73.3527° E")
+    page.get_by_role("link", name="Kaghan distribution point").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Kaghan distribution point")
+
+
+def test_search_works_without_javascript(kashmir, browser, live_server, traffic):
+    # given a browser with JavaScript switched off, signed in through the form
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        user = make_user(Role.REGISTRAR)
+        page.goto("/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto("/catalog/items/")
+        # when they search and submit the form
+        page.get_by_label("Search").fill("blank")
+        page.get_by_role("button", name="Search").click()
+        # then the whole page comes back with the result
+        expect(page).to_have_url(re.compile(r"/catalog/items/\?q=blank"))
+        expect(page.locator("#results tbody tr")).to_have_count(1)
+        expect(page.locator("#results")).to_contain_text("Blanket")
+    finally:
+        context.close()
+
+
+def test_every_page_loads_only_from_this_server(kashmir, signed_in_page, traffic):
+    # given a signed-in admin
+    page = signed_in_page(Role.ADMIN)
+    # when every page of the shell, the sign-in page and the data admin are opened
+    for _page_id, url_of in PAGES:
+        response = page.goto(url_of(kashmir))  # returns once the page and its resources have loaded
+        assert response.status == 200
+    assert page.goto("/admin/places/site/").status == 200
+    # then the pages loaded their styles and scripts, all from this server (the context refuses
+    # and reports any other host)
+    assert traffic.requested, "no request was recorded"
+    paths = traffic.paths()
+    assert any(path.endswith("/web/reliefops.css") for path in paths)
+    assert any(path.endswith("/web/vendor/htmx.min.js") for path in paths)
+    assert traffic.foreign == []
+
+
+def test_pages_fit_a_phone_screen(kashmir, signed_in_page):
+    # given a signed-in viewer on a 360-pixel-wide phone screen
+    page = signed_in_page(Role.VIEWER)
+    page.set_viewport_size({"width": 360, "height": 740})
+    for url in ("/", "/places/areas/", f"/places/sites/{kashmir.balakot_hub.pk}/", "/catalog/items/"):
+        page.goto(url)
+        # then the page does not scroll sideways (wide tables scroll inside their own box)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} is {overflow}px wider than the screen"
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
