@@ -120,11 +120,13 @@ def _register_routers() -> None:
     from reliefops.core.api import router as core_router
     from reliefops.partners.api import router as partners_router
     from reliefops.places.api import router as places_router
+    from reliefops.stock.api import router as stock_router
 
     api.add_router("/core/", core_router)
     api.add_router("/places/", places_router)
     api.add_router("/partners/", partners_router)
     api.add_router("/catalog/", catalog_router)
+    api.add_router("/stock/", stock_router)
 
 
 _register_routers()

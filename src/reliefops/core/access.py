@@ -178,3 +178,106 @@ def access_audit_events(user: AnyUser | None) -> QuerySet[Any]:
 
     require(user, Right.VIEW_AUDIT)
     return AuditEvent.objects.all()
+
+
+# --- stock: VIEW_STOCK to read, POST_STOCK or DISTRIBUTE to post, each scoped to the user's sites --
+
+
+def _may_not(right: Right, place: str) -> AccessDenied:
+    return AccessDenied(f"you may not {right.value.replace('_', ' ')} at {place}")
+
+
+def stock_visible_site_ids(user: AnyUser | None) -> set[int] | None:
+    """The sites whose stock the user may see; None means every site."""
+    return scoped_site_ids(user, Right.VIEW_STOCK)
+
+
+def stock_sites(user: AnyUser | None, right: Right) -> QuerySet[Any]:
+    """The open stock-holding sites where the user may use `right`: what a form offers."""
+    from reliefops.places.models import Site, SiteKind
+
+    allowed = scoped_site_ids(user, right)
+    sites = Site.objects.filter(
+        kind__in=[SiteKind.WAREHOUSE, SiteKind.HUB, SiteKind.DISTRIBUTION_POINT], is_active=True
+    )
+    if allowed is not None:
+        sites = sites.filter(pk__in=allowed)
+    return sites.order_by("name", "pk")
+
+
+def access_stock_site(user: AnyUser | None, site: int | str, right: Right = Right.VIEW_STOCK) -> Any:
+    """The site (by id, or by code when given text) if the user may use `right` on its stock there."""
+    from reliefops.places.models import Site
+
+    require(user, right)
+    lookup = {"pk": site} if isinstance(site, int) else {"code": site}
+    found = _get(Site.objects.select_related("admin_area"), "site", **lookup)
+    allowed = scoped_site_ids(user, right)
+    if allowed is not None and found.pk not in allowed:
+        raise _may_not(right, found.name)
+    return found
+
+
+def access_stock_everywhere(user: AnyUser | None) -> None:
+    """Reports that add up every site (a donor report) are for roles that see every site's stock."""
+    if stock_visible_site_ids(user) is not None:
+        raise AccessDenied("this report adds up the stock of every site; your role sees only your own sites")
+
+
+def access_stock_grant(user: AnyUser | None, grant: int | str) -> Any:
+    """A grant (by id, or by reference when given text) for an operation-wide stock report."""
+    from reliefops.partners.models import Grant
+
+    require(user, Right.VIEW_STOCK)
+    lookup = {"pk": grant} if isinstance(grant, int) else {"reference": grant}
+    found = _get(Grant.objects.select_related("donor"), "grant", **lookup)
+    access_stock_everywhere(user)
+    return found
+
+
+def access_waybill_by_id(user: AnyUser | None, waybill_id: int, right: Right = Right.VIEW_STOCK) -> Any:
+    """A waybill. Seeing it needs VIEW_STOCK at either end; confirming it, POST_STOCK where it goes."""
+    from reliefops.stock.models import Waybill
+
+    require(user, right)
+    waybill = _get(Waybill.objects.select_related("from_site", "to_site"), "waybill", pk=waybill_id)
+    allowed = scoped_site_ids(user, right)
+    if allowed is not None:
+        ends = {waybill.to_site_id}
+        if right == Right.VIEW_STOCK:
+            ends.add(waybill.from_site_id)
+        if not ends & allowed:
+            place = waybill.to_site.name if right != Right.VIEW_STOCK else "either end of this waybill"
+            raise _may_not(right, place)
+    return waybill
+
+
+def access_waybill_by_number(user: AnyUser | None, number: str, right: Right = Right.VIEW_STOCK) -> Any:
+    from reliefops.stock.models import Waybill
+
+    require(user, right)
+    waybill_id = _get(Waybill.objects.all(), "waybill", number=number).pk
+    return access_waybill_by_id(user, waybill_id, right)
+
+
+def access_movement_by_id(user: AnyUser | None, movement_id: int, right: Right = Right.VIEW_STOCK) -> Any:
+    """A posted movement. Seeing it needs VIEW_STOCK at its site (or at either end of its waybill);
+    reversing it, POST_STOCK at its site."""
+    from reliefops.stock.models import Movement
+
+    require(user, right)
+    movement = _get(
+        Movement.objects.select_related(
+            "site", "waybill__from_site", "waybill__to_site", "posted_by", "reverses", "reversed_by"
+        ),
+        "movement",
+        pk=movement_id,
+    )
+    allowed = scoped_site_ids(user, right)
+    if allowed is not None:
+        places = {movement.site_id}
+        if right == Right.VIEW_STOCK and movement.waybill is not None:
+            places |= {movement.waybill.from_site_id, movement.waybill.to_site_id}
+        if not places & allowed:
+            raise _may_not(right, movement.site.name if movement.site else "this movement's site")
+    return movement

@@ -7,11 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
+from reliefops.catalog.models import PackSize
 from reliefops.stock.models import (
     Balance,
     LocationKind,
+    Movement,
+    MovementKind,
     MovementLine,
     Pledge,
     PledgeStatus,
@@ -285,3 +288,150 @@ def ledger_verify() -> VerifyResult:
         (loc, item, grant, int(q)) for loc, item, grant, q, physical in kept_rows if physical and q < 0
     ]
     return VerifyResult(line_count, len(kept_rows), drifts, unbalanced, negative)
+
+
+# --- documents and lists for the pages, the API and the CLI ---------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """One line of a waybill, goods received note or movement: what moved, of which grant, how much."""
+
+    item_id: int
+    item_code: str
+    item_name: str
+    base_unit: str
+    grant_reference: str
+    quantity: int
+    packs: str  # "12 bales", "12 bales + 3", or "" when the item has no pack size
+    weight_kg: float | None  # quantity x the item's unit weight, when the item has one
+    from_name: str = ""
+    from_kind: str = ""
+    to_name: str = ""
+    to_kind: str = ""
+    reason: str = ""
+    lot: str = ""
+    expiry: dt.date | None = None
+
+
+def _packs(quantity: int, pack_sizes: list[tuple[str, int]]) -> str:
+    """The quantity in the item's largest pack: `12 bales + 3` (3 loose units)."""
+    if not pack_sizes:
+        return ""
+    name, size = max(pack_sizes, key=lambda p: p[1])
+    packs, loose = divmod(quantity, size)
+    text = f"{packs} {name if packs == 1 else name + 's'}"
+    return f"{text} + {loose}" if loose else text
+
+
+def _document_lines(lines: QuerySet[MovementLine], *, merge: bool) -> list[DocumentLine]:
+    rows = list(
+        lines.select_related("item", "grant", "from_location", "to_location").order_by("item__code", "id")
+    )
+    packs: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for item_id, name, size in PackSize.objects.filter(item_id__in={r.item_id for r in rows}).values_list(
+        "item_id", "name", "quantity"
+    ):
+        packs[item_id].append((name, size))
+    merged: dict[tuple[int, ...], MovementLine] = {}
+    quantities: dict[tuple[int, ...], int] = defaultdict(int)
+    for row in rows:
+        key: tuple[int, ...] = (row.item_id, row.grant_id) if merge else (row.pk,)
+        merged.setdefault(key, row)
+        quantities[key] += row.quantity
+    out = []
+    for key, row in merged.items():
+        quantity = quantities[key]
+        weight = row.item.weight_kg
+        out.append(
+            DocumentLine(
+                item_id=row.item_id,
+                item_code=row.item.code,
+                item_name=row.item.name,
+                base_unit=row.item.base_unit,
+                grant_reference=row.grant.reference,
+                quantity=quantity,
+                packs=_packs(quantity, packs[row.item_id]),
+                weight_kg=float(weight * quantity) if weight is not None else None,
+                from_name=row.from_location.name,
+                from_kind=row.from_location.kind,
+                to_name=row.to_location.name,
+                to_kind=row.to_location.kind,
+                reason=row.reason,
+                lot=row.lot,
+                expiry=row.expiry,
+            )
+        )
+    return out
+
+
+def movement_lines(*, movement_id: int) -> list[DocumentLine]:
+    """The lines of one movement, as posted, with packs and weights."""
+    return _document_lines(MovementLine.objects.filter(movement_id=movement_id), merge=False)
+
+
+def waybill_lines(*, waybill_id: int) -> list[DocumentLine]:
+    """What a waybill carries: its dispatch's lines by item and grant, with packs and weights."""
+    dispatched = MovementLine.objects.filter(
+        movement__waybill_id=waybill_id, movement__kind=MovementKind.DISPATCH
+    )
+    return _document_lines(dispatched, merge=True)
+
+
+def waybill_list(
+    *,
+    site_ids: set[int] | None = None,
+    site_id: int | None = None,
+    status: str = "",
+    overdue_on: dt.date | None = None,
+) -> QuerySet[Waybill]:
+    """Waybills touching the given sites (None: all), newest first, with their item and unit counts.
+
+    `overdue_on` keeps those still in transit whose expected date is before that day.
+    """
+    waybills = Waybill.objects.select_related("from_site", "to_site")
+    if site_ids is not None:
+        waybills = waybills.filter(Q(from_site_id__in=site_ids) | Q(to_site_id__in=site_ids))
+    if site_id is not None:
+        waybills = waybills.filter(Q(from_site_id=site_id) | Q(to_site_id=site_id))
+    if status:
+        waybills = waybills.filter(status=status)
+    if overdue_on is not None:
+        waybills = waybills.filter(status=WaybillStatus.IN_TRANSIT, expected_on__lt=overdue_on)
+    dispatch = Q(movements__kind=MovementKind.DISPATCH)
+    return waybills.annotate(
+        n_items=Count("movements__lines__item", filter=dispatch, distinct=True),
+        total_quantity=Sum("movements__lines__quantity", filter=dispatch),
+    ).order_by("-dispatched_on", "-id")
+
+
+def movement_list(
+    *,
+    site_ids: set[int] | None = None,
+    site_id: int | None = None,
+    kind: str = "",
+    waybill_id: int | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> QuerySet[Movement]:
+    """Posted movements at the given sites (None: all) or on their waybills, newest first."""
+    movements = Movement.objects.select_related("site", "waybill", "posted_by", "reverses", "reversed_by")
+    if site_ids is not None:
+        movements = movements.filter(
+            Q(site_id__in=site_ids)
+            | Q(waybill__from_site_id__in=site_ids)
+            | Q(waybill__to_site_id__in=site_ids)
+        )
+    if site_id is not None:
+        movements = movements.filter(site_id=site_id)
+    if kind:
+        movements = movements.filter(kind=kind)
+    if waybill_id is not None:
+        movements = movements.filter(waybill_id=waybill_id)
+    if start is not None:
+        movements = movements.filter(occurred_on__gte=start)
+    if end is not None:
+        movements = movements.filter(occurred_on__lte=end)
+    return movements.annotate(n_lines=Count("lines"), total_quantity=Sum("lines__quantity")).order_by(
+        "-occurred_on", "-id"
+    )
