@@ -27,6 +27,7 @@ from reliefops.scenarios.kashmir2005.reference import (
     load_organisations,
     load_sites,
 )
+from reliefops.scenarios.kashmir2005.stock_history import load_stock_history
 
 NAME = "kashmir-2005"
 
@@ -37,6 +38,7 @@ STEPS: list[Step] = [
     load_grants,
     load_items,
     load_kits,
+    load_stock_history,
 ]
 
 # The codes other parts of the operation (stock history, published figures) rely on.
