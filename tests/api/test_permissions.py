@@ -14,6 +14,9 @@ To declare an endpoint, add one line:
         scoped={Role.DISTRIBUTOR: 403},                   # roles whose scope shuts them out here
     ),
 
+A rule may also name `given`, a function that sets up what the call needs (stock at a site, a
+waybill in transit) before it is made.
+
 The expected status is then: anonymous 401; a user without a role 403 (200 if `right` is None);
 a role that lacks `right` 403; a role listed in `scoped` that status; any other role `ok`.
 With `missing` params, whoever holds the right gets 404 (whatever the scope) and whoever does not
@@ -23,6 +26,7 @@ still gets 403, so the API does not tell outsiders which objects exist. Test use
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +38,8 @@ from django.test import Client
 
 from reliefops.api import api
 from reliefops.core.roles import Right, Role, role_has
+from reliefops.stock.models import Movement, Waybill
+from reliefops.stock.services import ReceiptLine, StockLine, stock_receive, waybill_dispatch
 from tests.api.conftest import Reference, scope_for
 from tests.factories import make_user
 
@@ -54,6 +60,53 @@ class Access:
     body: Params | None = None  # JSON body of a valid request (unsafe methods)
     ok: int = 200  # status of a permitted call
     scoped: Mapping[Role, int] = field(default_factory=dict)  # roles that the scope shuts out
+    given: Callable[[Reference], None] | None = None  # sets up what the call needs, before it
+
+
+# --- what the stock endpoints need before they are called -----------------------------------------
+
+STOCK_DAY = dt.date(2005, 10, 20)
+_LINES = [{"item": "BLANKET", "quantity": 5}]
+
+
+def _receive(ref: Reference, site: Any, item: Any, quantity: int, grn: str) -> None:
+    stock_receive(
+        actor=None,
+        site_id=site.pk,
+        grant_id=ref.grant.pk,
+        grn_number=grn,
+        received_on=STOCK_DAY,
+        lines=[ReceiptLine(item_id=item.pk, quantity=quantity)],
+    )
+
+
+def _stock_at_hub(ref: Reference) -> None:
+    _receive(ref, ref.hub, ref.blanket, 100, "GRN-HUB-1")
+    _receive(ref, ref.hub, ref.tarpaulin, 100, "GRN-HUB-2")
+    _receive(ref, ref.hub, ref.kit.item, 10, "GRN-HUB-3")
+
+
+def _stock_at_point(ref: Reference) -> None:
+    _receive(ref, ref.point, ref.blanket, 100, "GRN-POINT-1")
+
+
+def _waybill_to_hub(ref: Reference) -> None:
+    _receive(ref, ref.other_hub, ref.blanket, 100, "GRN-OTHER-1")
+    waybill_dispatch(
+        actor=None,
+        from_site_id=ref.other_hub.pk,
+        to_site_id=ref.hub.pk,
+        lines=[StockLine(item_id=ref.blanket.pk, quantity=10)],
+        dispatched_on=STOCK_DAY,
+    )
+
+
+def _the_waybill(ref: Reference) -> dict[str, Any]:
+    return {"waybill_id": Waybill.objects.get().pk}
+
+
+def _a_receipt_at_hub(ref: Reference) -> dict[str, Any]:
+    return {"movement_id": Movement.objects.filter(site=ref.hub).order_by("pk").first().pk}
 
 
 ACCESS_RULES: dict[str, Access] = {
@@ -97,6 +150,116 @@ ACCESS_RULES: dict[str, Access] = {
         Right.VIEW_REFERENCE,
         params=lambda ref: {"code": ref.kit.item.code},
         missing=lambda ref: {"code": "NONE"},
+    ),
+    # stock: postings (scoped users work at ref.hub and ref.point)
+    "POST /api/stock/receipts": Access(
+        Right.POST_STOCK,
+        body=lambda ref: {
+            "site": ref.hub.code,
+            "grant": ref.grant.reference,
+            "grn_number": "G-1",
+            "lines": _LINES,
+        },
+        ok=201,
+    ),
+    "POST /api/stock/pledges": Access(
+        Right.POST_STOCK,
+        body=lambda ref: {
+            "grant": ref.grant.reference,
+            "item": "BLANKET",
+            "quantity": 500,
+            "destination": ref.hub.pk,
+            "expected_on": "2005-11-01",
+        },
+        ok=201,
+    ),
+    "POST /api/stock/waybills": Access(
+        Right.POST_STOCK,
+        given=_stock_at_hub,
+        body=lambda ref: {"from_site": ref.hub.pk, "to_site": ref.other_hub.code, "lines": _LINES},
+        ok=201,
+    ),
+    "POST /api/stock/waybills/{waybill_id}/delivery": Access(
+        Right.POST_STOCK,
+        given=_waybill_to_hub,
+        params=_the_waybill,
+        missing=lambda ref: {"waybill_id": 0},
+        body=lambda ref: {"lines": [{"item": "BLANKET", "received": 10}]},
+        ok=201,
+    ),
+    "POST /api/stock/distributions": Access(
+        Right.DISTRIBUTE,
+        given=_stock_at_point,
+        body=lambda ref: {"site": ref.point.code, "lines": _LINES},
+        ok=201,
+    ),
+    "POST /api/stock/handovers": Access(
+        Right.DISTRIBUTE,
+        given=_stock_at_point,
+        body=lambda ref: {"site": ref.point.code, "organisation": "IOM", "lines": _LINES},
+        ok=201,
+    ),
+    "POST /api/stock/losses": Access(
+        Right.POST_STOCK,
+        given=_stock_at_hub,
+        body=lambda ref: {"site": ref.hub.code, "reason": "weather", "lines": _LINES},
+        ok=201,
+    ),
+    "POST /api/stock/counts": Access(
+        Right.POST_STOCK,
+        body=lambda ref: {"site": ref.hub.code, "lines": [{"item": "BLANKET", "counted": 3}]},
+        ok=201,
+    ),
+    "POST /api/stock/kits/assemble": Access(
+        Right.POST_STOCK,
+        given=_stock_at_hub,
+        body=lambda ref: {"site": ref.hub.code, "kit": ref.kit.item.code, "quantity": 2},
+        ok=201,
+    ),
+    "POST /api/stock/kits/break": Access(
+        Right.POST_STOCK,
+        given=_stock_at_hub,
+        body=lambda ref: {"site": ref.hub.code, "kit": ref.kit.item.code, "quantity": 2},
+        ok=201,
+    ),
+    "POST /api/stock/movements/{movement_id}/reversal": Access(
+        Right.POST_STOCK,
+        given=_stock_at_hub,
+        params=_a_receipt_at_hub,
+        missing=lambda ref: {"movement_id": 0},
+        body=lambda ref: {"reason": "posted twice"},
+        ok=201,
+    ),
+    # stock: reads (hub managers see their own sites; the donor report adds up every site)
+    "GET /api/stock/on-hand": Access(Right.VIEW_STOCK, given=_stock_at_hub),
+    "GET /api/stock/sites/{site}/items/{code}/card": Access(
+        Right.VIEW_STOCK,
+        given=_stock_at_hub,
+        params=lambda ref: {"site": ref.hub.code, "code": "BLANKET"},
+        missing=lambda ref: {"site": "NONE", "code": "BLANKET"},
+    ),
+    "GET /api/stock/pipeline": Access(Right.VIEW_STOCK, given=_waybill_to_hub),
+    "GET /api/stock/grants/{grant}/report": Access(
+        Right.VIEW_STOCK,
+        given=_stock_at_hub,
+        params=lambda ref: {"grant": ref.grant.reference},
+        missing=lambda ref: {"grant": "NONE"},
+        scoped={Role.HUB_MANAGER: 403},
+    ),
+    "GET /api/stock/distributed": Access(Right.VIEW_STOCK),
+    "GET /api/stock/waybills": Access(Right.VIEW_STOCK, given=_waybill_to_hub),
+    "GET /api/stock/waybills/{waybill_id}": Access(
+        Right.VIEW_STOCK,
+        given=_waybill_to_hub,
+        params=_the_waybill,
+        missing=lambda ref: {"waybill_id": 0},
+    ),
+    "GET /api/stock/movements": Access(Right.VIEW_STOCK, given=_stock_at_hub),
+    "GET /api/stock/movements/{movement_id}": Access(
+        Right.VIEW_STOCK,
+        given=_stock_at_hub,
+        params=_a_receipt_at_hub,
+        missing=lambda ref: {"movement_id": 0},
     ),
 }
 
@@ -198,6 +361,8 @@ def test_access_matrix(reference, token_for, operation, caller):
     # given the operation's declared rule and a caller
     rule = _rule(operation)
     client = _client(caller, reference, token_for)
+    if rule.given is not None:
+        rule.given(reference)
     # when the caller calls it on an object every caller may reach
     response = _call(client, operation, rule, rule.params(reference), reference)
     # then the status is the one the rule gives
@@ -214,6 +379,8 @@ def test_unknown_object_is_404_only_to_callers_who_may_look(reference, token_for
     if rule.missing is None:
         pytest.fail(f"declare `missing` path parameters for {operation} in ACCESS_RULES of {__name__}")
     client = _client(caller, reference, token_for)
+    if rule.given is not None:
+        rule.given(reference)
     # when the caller names an object that does not exist
     response = _call(client, operation, rule, rule.missing(reference), reference)
     # then whoever may use the endpoint learns it is missing; whoever may not is refused first
