@@ -1,0 +1,88 @@
+"""Settings: the typed environment table, production's refusals, SQLite's durability settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+import reliefops
+from reliefops.env import ENV_VARS, ConfigurationError, env
+
+
+def start_settings(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Import the settings in a fresh interpreter with the given environment."""
+    environ = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "RELIEFOPS_ENV"}
+    }
+    environ.update(extra)
+    return subprocess.run(
+        [sys.executable, "-c", "import reliefops.settings"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param(
+            {"RELIEFOPS_ENV": "production", "ALLOWED_HOSTS": "relief.example.org"},
+            "SECRET_KEY must be set",
+            id="no-secret",
+        ),
+        pytest.param(
+            {"RELIEFOPS_ENV": "production", "SECRET_KEY": "x" * 50},
+            "ALLOWED_HOSTS must be set",
+            id="no-hosts",
+        ),
+        pytest.param({"RELIEFOPS_ENV": "staging"}, "RELIEFOPS_ENV must be", id="unknown-env"),
+        pytest.param({"DEBUG": "perhaps"}, "DEBUG: expected true/false", id="bad-bool"),
+    ],
+)
+def test_settings_refuse_to_start(extra, message):
+    result = start_settings(extra)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_starts_with_secret_and_hosts():
+    result = start_settings(
+        {"RELIEFOPS_ENV": "production", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "relief.example.org"}
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_there_is_no_hard_coded_secret():
+    source = (Path(reliefops.__file__).parent / "settings.py").read_text()
+    assert "django-insecure" not in source
+    assert 'SECRET_KEY = "' not in source
+
+
+def test_env_parses_declared_types():
+    assert env("DEBUG", {"DEBUG": "yes"}) is True
+    assert env("ALLOWED_HOSTS", {"ALLOWED_HOSTS": "a, b,"}) == ["a", "b"]
+    assert env("RELIEFOPS_SQLITE_BUSY_TIMEOUT", {}) == 20
+    with pytest.raises(ConfigurationError, match="RELIEFOPS_SQLITE_BUSY_TIMEOUT"):
+        env("RELIEFOPS_SQLITE_BUSY_TIMEOUT", {"RELIEFOPS_SQLITE_BUSY_TIMEOUT": "soon"})
+    assert len({v.name for v in ENV_VARS}) == len(ENV_VARS)
+
+
+@pytest.mark.django_db
+def test_sqlite_is_durable_and_takes_the_write_lock_at_begin():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite settings; this run is on PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 2  # FULL
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 20_000
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
