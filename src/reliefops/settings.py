@@ -9,7 +9,7 @@ from typing import Any
 
 import dj_database_url
 
-from reliefops.env import BASE_DIR, VAR_DIR, ConfigurationError, env
+from reliefops.env import VAR_DIR, ConfigurationError, env
 
 ENVIRONMENT: str = env("RELIEFOPS_ENV")
 if ENVIRONMENT not in {"development", "production"}:
@@ -157,7 +157,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Collected files (`reliefops collectstatic`) would go here; the app serves assets from the apps.
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
