@@ -193,6 +193,7 @@ class ReferenceOverview:
     organisations: int
     items: int
     kits: int
+    kit_names: list[tuple[str, str]]  # (code, name) of the first kits, by code
 
 
 def _tally(queryset: QuerySet[Any], field: str, choices: Any) -> tuple[list[Tally], int]:
@@ -218,4 +219,10 @@ def reference_overview(user: AnyUser) -> ReferenceOverview:
         organisations=n_organisations,
         items=n_items,
         kits=access_kits(user).order_by().count(),
+        kit_names=list(
+            access_kits(user)
+            .prefetch_related(None)
+            .order_by("item__code")
+            .values_list("item__code", "item__name")[:6]
+        ),
     )
