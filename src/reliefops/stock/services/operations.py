@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,15 @@ from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, Ser
 from reliefops.core.services import audit_record
 from reliefops.partners.models import Grant, Organisation
 from reliefops.places.models import Site
-from reliefops.stock.models import Balance, LocationKind, Movement, MovementKind, Pledge, PledgeStatus
+from reliefops.stock.models import (
+    Balance,
+    LocationKind,
+    Movement,
+    MovementKind,
+    Pledge,
+    PledgeStatus,
+    StockLocation,
+)
 from reliefops.stock.services.ledger import (
     LineRequest,
     Posting,
@@ -274,6 +282,41 @@ def _pledge_receive(
 # --- stock leaving a site ------------------------------------------------------------------------
 
 
+def _issue(
+    *,
+    kind: MovementKind,
+    actor: Any,
+    site_id: int,
+    lines: Sequence[StockLine],
+    target: Callable[[], StockLocation],
+    occurred_on: dt.date,
+    reference: str,
+    note: str,
+    idempotency_key: str | None,
+    reason: str = "",
+    audit_extra: dict[str, Any] | None = None,
+) -> PostingResult:
+    """Post stock leaving a site for a virtual location (beneficiaries, a partner, loss)."""
+
+    def build() -> Movement:
+        check_items(lines)
+        return post(
+            Posting(
+                kind=kind,
+                occurred_on=occurred_on,
+                actor=actor,
+                reference=reference,
+                site_id=site_id,
+                note=note,
+                idempotency_key=idempotency_key,
+                lines=_moves(lines, site_location(site_id), target(), reason),
+                audit_extra=audit_extra or {},
+            )
+        )
+
+    return atomic_posting(idempotency_key, kind, build)
+
+
 def stock_distribute(
     *,
     actor: Any,
@@ -285,23 +328,17 @@ def stock_distribute(
     idempotency_key: str | None = None,
 ) -> PostingResult:
     """Report items a distribution point handed over to people: site -> beneficiaries."""
-
-    def build() -> Movement:
-        check_items(lines)
-        return post(
-            Posting(
-                kind=MovementKind.DISTRIBUTION,
-                occurred_on=distributed_on,
-                actor=actor,
-                reference=reference,
-                site_id=site_id,
-                note=note,
-                idempotency_key=idempotency_key,
-                lines=_moves(lines, site_location(site_id), singleton_location(LocationKind.BENEFICIARIES)),
-            )
-        )
-
-    return atomic_posting(idempotency_key, MovementKind.DISTRIBUTION, build)
+    return _issue(
+        kind=MovementKind.DISTRIBUTION,
+        actor=actor,
+        site_id=site_id,
+        lines=lines,
+        target=lambda: singleton_location(LocationKind.BENEFICIARIES),
+        occurred_on=distributed_on,
+        reference=reference,
+        note=note,
+        idempotency_key=idempotency_key,
+    )
 
 
 def stock_handover_to_partner(
@@ -316,27 +353,21 @@ def stock_handover_to_partner(
     idempotency_key: str | None = None,
 ) -> PostingResult:
     """Hand stock to another organisation to distribute: site -> that partner."""
-
-    def build() -> Movement:
-        check_items(lines)
-        organisation = Organisation.objects.filter(pk=organisation_id).first()
-        if organisation is None:
-            raise NotFound(f"no organisation {organisation_id}")
-        return post(
-            Posting(
-                kind=MovementKind.HANDOVER,
-                occurred_on=handed_on,
-                actor=actor,
-                reference=reference,
-                site_id=site_id,
-                note=note,
-                idempotency_key=idempotency_key,
-                lines=_moves(lines, site_location(site_id), partner_location(organisation)),
-                audit_extra={"organisation": str(organisation)},
-            )
-        )
-
-    return atomic_posting(idempotency_key, MovementKind.HANDOVER, build)
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        raise NotFound(f"no organisation {organisation_id}")
+    return _issue(
+        kind=MovementKind.HANDOVER,
+        actor=actor,
+        site_id=site_id,
+        lines=lines,
+        target=lambda: partner_location(organisation),
+        occurred_on=handed_on,
+        reference=reference,
+        note=note,
+        idempotency_key=idempotency_key,
+        audit_extra={"organisation": str(organisation)},
+    )
 
 
 def stock_report_loss(
@@ -350,24 +381,20 @@ def stock_report_loss(
     idempotency_key: str | None = None,
 ) -> PostingResult:
     """Write off stock lost at a site (theft, weather, spoilage, damage): site -> loss/damage."""
-
-    def build() -> Movement:
-        if reason not in LossReason.ALL:
-            raise InvalidInput([Problem(None, "reason", f"must be one of {', '.join(LossReason.ALL)}")])
-        check_items(lines)
-        return post(
-            Posting(
-                kind=MovementKind.LOSS,
-                occurred_on=occurred_on,
-                actor=actor,
-                site_id=site_id,
-                note=note,
-                idempotency_key=idempotency_key,
-                lines=_moves(lines, site_location(site_id), singleton_location(LocationKind.LOSS), reason),
-            )
-        )
-
-    return atomic_posting(idempotency_key, MovementKind.LOSS, build)
+    if reason not in LossReason.ALL:
+        raise InvalidInput([Problem(None, "reason", f"must be one of {', '.join(LossReason.ALL)}")])
+    return _issue(
+        kind=MovementKind.LOSS,
+        actor=actor,
+        site_id=site_id,
+        lines=lines,
+        target=lambda: singleton_location(LocationKind.LOSS),
+        occurred_on=occurred_on,
+        reference="",
+        note=note,
+        idempotency_key=idempotency_key,
+        reason=reason,
+    )
 
 
 # --- counts --------------------------------------------------------------------------------------
