@@ -435,3 +435,32 @@ def movement_list(
     return movements.annotate(n_lines=Count("lines"), total_quantity=Sum("lines__quantity")).order_by(
         "-occurred_on", "-id"
     )
+
+
+@dataclass(frozen=True)
+class LedgerNames:
+    """Names of the locations, items (codes) and grants (references) a report mentions by id."""
+
+    locations: dict[int, str]
+    items: dict[int, str]
+    grants: dict[int, str]
+
+    def location(self, pk: int) -> str:
+        return self.locations.get(pk, f"location {pk}")
+
+    def item(self, pk: int) -> str:
+        return self.items.get(pk, f"item {pk}")
+
+    def grant(self, pk: int) -> str:
+        return self.grants.get(pk, f"grant {pk}")
+
+
+def ledger_names(*, location_ids: set[int], item_ids: set[int], grant_ids: set[int]) -> LedgerNames:
+    from reliefops.catalog.models import Item
+    from reliefops.partners.models import Grant
+
+    return LedgerNames(
+        locations=dict(StockLocation.objects.filter(pk__in=location_ids).values_list("pk", "name")),
+        items=dict(Item.objects.filter(pk__in=item_ids).values_list("pk", "code")),
+        grants=dict(Grant.objects.filter(pk__in=grant_ids).values_list("pk", "reference")),
+    )
