@@ -146,3 +146,19 @@ def test_pages_fit_a_phone_screen(kashmir, signed_in_page):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{url} is {overflow}px wider than the screen"
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_back_after_a_live_search_shows_the_whole_page(kashmir, signed_in_page):
+    # given a live search on the admin areas
+    page = signed_in_page(Role.VIEWER)
+    page.goto("/places/areas/")
+    page.get_by_label("Search").press_sequentially("Battagram", delay=20)
+    expect(page).to_have_url(re.compile(r"q=Battagram"))
+    page.get_by_role("link", name="Batagram").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Batagram")
+    # when the user goes back
+    page.go_back()
+    # then the list page comes back whole: layout, form and the search's results
+    expect(page.get_by_role("heading", name="Admin areas", level=1)).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    expect(page.locator("#results tbody tr")).to_have_count(1)

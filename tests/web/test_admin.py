@@ -106,3 +106,12 @@ def test_a_staff_user_without_the_admin_role_sees_no_model(kashmir, client):
     index = client.get(reverse("admin:index")).content.decode()
     assert reverse("admin:places_adminarea_changelist") not in index
     assert client.get(reverse("admin:places_adminarea_changelist")).status_code == 403
+
+
+def test_a_user_page_shows_neither_password_nor_permissions(admin_client_of_role):
+    user = get_user_model().objects.order_by("pk").first()
+    body = admin_client_of_role.get(admin_url(get_user_model(), "change", user.pk)).content.decode()
+    assert user.username in body
+    assert "Password" not in body
+    assert user.password.split("$")[0] not in body  # not even the hash's algorithm
+    assert "User permissions" not in body

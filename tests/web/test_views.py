@@ -347,6 +347,20 @@ def test_htmx_search_answers_with_the_results_alone(kashmir, client_as):
     assert "HX-Request" in response["Vary"]
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="plain"),
+        pytest.param({"HX-Request": "true", "HX-History-Restore-Request": "true"}, id="history-restore"),
+        pytest.param({"HX-Request": "true", "HX-Boosted": "true"}, id="boosted-link"),
+    ],
+)
+def test_requests_that_want_the_page_get_the_whole_page(kashmir, client_as, headers):
+    body = text(client_as(Role.VIEWER).get(reverse("web:site-list"), {"q": "hub"}, headers=headers))
+    assert "<html" in body
+    assert 'class="site-header"' in body
+
+
 def test_list_page_without_htmx_is_a_whole_page_with_a_working_form(kashmir, client_as):
     body = text(client_as(Role.VIEWER).get(reverse("web:adminarea-list")))
     assert "<html" in body

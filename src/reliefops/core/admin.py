@@ -90,6 +90,11 @@ class UserReadOnlyAdmin(ReadOnlyAdmin, UserAdmin):
     list_filter = ("is_active", "profile__role")
     list_select_related = ("profile",)
     inlines = (UserProfileInline,)
+    # No password (not even its masked hash) and no groups or permissions: roles live in profiles.
+    fieldsets = (
+        (None, {"fields": ("username", "first_name", "last_name", "email")}),
+        ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")}),
+    )
 
     @admin.display(description="role", ordering="profile__role")
     def role(self, obj: Any) -> str:

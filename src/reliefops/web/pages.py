@@ -42,8 +42,13 @@ def page(view: View) -> View:
 
 
 def is_htmx(request: HttpRequest) -> bool:
-    """An htmx request that wants a fragment (a boosted link wants the whole page)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """An htmx request that wants a fragment (a boosted link or a history restore wants the page)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def render_list(
