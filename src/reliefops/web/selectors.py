@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from reliefops.catalog.models import ItemCategory
 from reliefops.core.access import (
@@ -28,7 +29,7 @@ from reliefops.places.models import LEVEL_DEPTH, AdminLevel, SiteKind
 _MAX_DEPTH = len(LEVEL_DEPTH)
 
 
-def _within_area(prefix: str, pcode: str) -> Q:
+def _within_area(prefix: str, pcode: str | OuterRef) -> Q:
     """Rows whose admin area (at `prefix`) is the area with this P-code or lies anywhere below it."""
     condition = Q()
     path = prefix
@@ -36,6 +37,20 @@ def _within_area(prefix: str, pcode: str) -> Q:
         condition |= Q(**{f"{path}__pcode": pcode})
         path = f"{path}__parent"
     return condition
+
+
+def _count_of(queryset: QuerySet[Any]) -> Coalesce:
+    """The number of rows of a (correlated) queryset, as an annotation: one subquery, no join."""
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _with_counts(user: AnyUser, areas: QuerySet[Any]) -> QuerySet[Any]:
+    """Each area with its number of sub-areas and of sites in it or anywhere below it."""
+    return areas.annotate(
+        n_children=_count_of(access_admin_areas(user).filter(parent=OuterRef("pk"))),
+        n_sites=_count_of(access_sites(user).filter(_within_area("admin_area", OuterRef("pcode")))),
+    )
 
 
 # --- admin areas ----------------------------------------------------------------------------------
@@ -50,9 +65,7 @@ def admin_area_search(user: AnyUser, *, q: str = "", level: str = "", parent: st
         areas = areas.filter(level=level)
     if parent:
         areas = areas.filter(parent__pcode=parent)
-    return areas.annotate(
-        n_children=Count("children", distinct=True), n_sites=Count("sites", distinct=True)
-    ).order_by("pcode")
+    return _with_counts(user, areas).order_by("pcode")
 
 
 def admin_area_parent_choices(user: AnyUser) -> list[tuple[str, str]]:
@@ -91,12 +104,7 @@ def admin_area_ancestors(area: Any) -> list[Any]:
 
 
 def admin_area_children(user: AnyUser, area: Any) -> QuerySet[Any]:
-    return (
-        access_admin_areas(user)
-        .filter(parent=area)
-        .annotate(n_children=Count("children", distinct=True), n_sites=Count("sites", distinct=True))
-        .order_by("pcode")
-    )
+    return _with_counts(user, access_admin_areas(user).filter(parent=area)).order_by("pcode")
 
 
 def sites_in_area(user: AnyUser, area: Any) -> QuerySet[Any]:
