@@ -232,6 +232,7 @@ def _resolve_donors(rows: Sequence[GrantRow], problems: list[Problem]) -> dict[s
 
 def _grants_plan(rows: Sequence[GrantRow]) -> tuple[list[Problem], dict[str, Organisation]]:
     problems: list[Problem] = []
+    donors = _resolve_donors(rows, problems)
     seen: dict[str, GrantRow] = {}
     for row in rows:
         reference = row.reference.strip()
@@ -266,7 +267,6 @@ def _grants_plan(rows: Sequence[GrantRow]) -> tuple[list[Problem], dict[str, Org
             problems.append(row.problem("amount", f"{currency} amounts have {places} decimal places at most"))
         if row.start and row.end and row.end < row.start:
             problems.append(row.problem("end", f"the grant ends ({row.end}) before it starts ({row.start})"))
-    donors = _resolve_donors(rows, problems)
     problems.sort(key=lambda p: p.row if p.row is not None else 0)
     return problems, donors
 

@@ -31,13 +31,18 @@ from reliefops.scenarios.kashmir2005.stock_history import load_stock_history
 
 NAME = "kashmir-2005"
 
-STEPS: list[Step] = [
+# Reference data: places, partners, catalogue. Later steps may rely on all of it.
+REFERENCE_STEPS: list[Step] = [
     load_gazetteer,
     load_sites,
     load_organisations,
     load_grants,
     load_items,
     load_kits,
+]
+
+STEPS: list[Step] = [
+    *REFERENCE_STEPS,
     load_stock_history,
 ]
 
@@ -51,4 +56,13 @@ def load(*, stdout: Writer) -> ScenarioResult:
     return run_steps(scenario=NAME, steps=STEPS, context=StepContext(data_dir=DATA_DIR, stdout=stdout))
 
 
-__all__ = ["DATA_DIR", "HUB_CODES", "NAME", "PUBLISHED_ITEM_CODES", "STEPS", "StepContext", "load"]
+__all__ = [
+    "DATA_DIR",
+    "HUB_CODES",
+    "NAME",
+    "PUBLISHED_ITEM_CODES",
+    "REFERENCE_STEPS",
+    "STEPS",
+    "StepContext",
+    "load",
+]

@@ -1,0 +1,213 @@
+"""`reliefops user create`, `token create | revoke | list` and `demo_admin`."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from reliefops.core.access import scoped_site_ids, user_role
+from reliefops.core.models import ApiToken, AuditEvent
+from reliefops.core.roles import Right, Role
+from reliefops.core.services import token_authenticate
+from reliefops.partners.services import OrganisationRow, organisations_import
+from reliefops.places.services import AdminAreaRow, SiteRow, admin_areas_import, sites_import
+
+User = get_user_model()
+
+
+def run(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+    except CommandError as exc:
+        exc.stderr = err.getvalue()  # type: ignore[attr-defined]
+        raise
+    return out.getvalue(), err.getvalue()
+
+
+def printed_password(out: str) -> str:
+    return next(line.split(": ", 1)[1].strip() for line in out.splitlines() if "password: " in line.lower())
+
+
+@pytest.fixture
+def batagram(db):
+    admin_areas_import(
+        actor=None,
+        rows=[
+            AdminAreaRow(pcode="PK5", name="Khyber Pakhtunkhwa", level="province", parent_pcode="PK"),
+            AdminAreaRow(pcode="PK504", name="Batagram", level="district", parent_pcode="PK5"),
+        ],
+    )
+    sites_import(
+        actor=None,
+        rows=[
+            SiteRow(code="BTG-HUB", name="IOM Batagram hub", kind="hub", admin_pcode="PK504"),
+            SiteRow(
+                code="DP-BANA",
+                name="Bana",
+                kind="distribution_point",
+                admin_pcode="PK504",
+                parent_hub="BTG-HUB",
+            ),
+            SiteRow(
+                code="CAMP-MAIRA", name="Maira camp", kind="camp", admin_pcode="PK504", parent_hub="BTG-HUB"
+            ),
+        ],
+    )
+    organisations_import(
+        actor=None,
+        rows=[OrganisationRow(name="International Organization for Migration", acronym="IOM", type="un")],
+    )
+
+
+# --- user create ---------------------------------------------------------------------------------
+
+
+def test_user_create_with_scope_prints_a_generated_password_that_works(batagram):
+    out, _ = run(
+        "user", "create", "ali", "--role", "hub_manager", "--organisation", "iom",
+        "--hub", "BTG-HUB", "--distribution-point", "dp-bana", "--no-input",
+    )  # fmt: skip
+    assert "User ali created with role hub_manager (hubs: BTG-HUB; distribution points: DP-BANA)." in out
+    user = User.objects.get(username="ali")
+    assert user.check_password(printed_password(out))
+    assert user_role(user) == Role.HUB_MANAGER
+    assert user.profile.organisation.acronym == "IOM"
+    assert scoped_site_ids(user, Right.POST_STOCK) == set(
+        User.objects.get(username="ali").profile.hubs.values_list("id", flat=True)
+    ) | {user.profile.distribution_points.get().pk}
+
+
+def test_user_create_prompts_for_a_password_at_a_terminal(batagram, monkeypatch):
+    answers = iter(["Kashmir-2005-relief", "Kashmir-2005-relief"])
+    monkeypatch.setattr("reliefops.core.management.commands.user.interactive", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    out, _ = run("user", "create", "sara", "--role", "coordinator")
+    assert "Password:" not in out  # a typed password is never echoed
+    assert User.objects.get(username="sara").check_password("Kashmir-2005-relief")
+
+
+def test_user_create_rejects_a_weak_typed_password_then_accepts_a_good_one(batagram, monkeypatch):
+    answers = iter(["123", "123", "Kashmir-2005-relief", "Kashmir-2005-relief"])
+    monkeypatch.setattr("reliefops.core.management.commands.user.interactive", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    _, err = run("user", "create", "sara", "--role", "viewer")
+    assert "too short" in err
+    assert User.objects.get(username="sara").check_password("Kashmir-2005-relief")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "viewer", "--hub", "BTG-HUB"], "--hub is for the hub_manager role"),
+        (
+            ["--role", "hub_manager", "--hub", "DP-BANA"],
+            "DP-BANA is a distribution point, not a hub or warehouse",
+        ),
+        (["--role", "distributor", "--distribution-point", "DP-NOWHERE"], "no site with code 'DP-NOWHERE'"),
+        (
+            ["--role", "registrar", "--distribution-point", "CAMP-MAIRA"],
+            "--distribution-point is for the distributor",
+        ),
+        (["--role", "partner_reporter"], "a partner_reporter reports for an organisation"),
+        (["--role", "viewer", "--organisation", "UNHCR"], "no organisation 'UNHCR'"),
+    ],
+    ids=[
+        "hub-for-viewer",
+        "point-as-hub",
+        "unknown-site",
+        "point-for-registrar",
+        "reporter-without-org",
+        "unknown-org",
+    ],
+)
+def test_user_create_refuses_a_scope_that_does_not_fit(batagram, args, message):
+    with pytest.raises(CommandError, match=message):
+        run("user", "create", "omar", *args, "--no-input")
+    assert not User.objects.filter(username="omar").exists()
+
+
+def test_user_create_refuses_an_existing_username(batagram):
+    run("user", "create", "ali", "--role", "viewer", "--no-input")
+    with pytest.raises(CommandError, match="user 'ali' already exists"):
+        run("user", "create", "ali", "--role", "admin", "--no-input")
+    assert user_role(User.objects.get(username="ali")) == Role.VIEWER
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ali(batagram):
+    run("user", "create", "ali", "--role", "viewer", "--no-input")
+    return User.objects.get(username="ali")
+
+
+def test_token_create_prints_a_token_once_that_authenticates(ali):
+    out, _ = run("token", "create", "ali", "--name", "sync laptop")
+    plain = next(line for line in out.splitlines() if line.startswith("rop_"))
+    assert token_authenticate(plain) == ali
+    assert "shown only this once" in out
+    assert ApiToken.objects.get().name == "sync laptop"
+
+
+def test_token_list_never_shows_the_token_or_its_hash(ali):
+    out, _ = run("token", "create", "ali")
+    plain = next(line for line in out.splitlines() if line.startswith("rop_"))
+    token = ApiToken.objects.get()
+    listing, _ = run("token", "list")
+    assert f"{token.prefix}…" in listing
+    assert "ali" in listing
+    assert plain not in listing
+    assert token.key_hash not in listing
+    assert run("token", "list", "ali")[0] == listing
+
+
+def test_token_revoke_stops_the_token(ali):
+    out, _ = run("token", "create", "ali")
+    plain = next(line for line in out.splitlines() if line.startswith("rop_"))
+    token = ApiToken.objects.get()
+    out, _ = run("token", "revoke", str(token.pk))
+    assert f"Token {token.pk}" in out
+    assert "revoked" in out
+    assert token_authenticate(plain) is None
+    assert "revoked" in run("token", "list", "ali")[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create", "nobody"], "no user 'nobody'"),
+        (["revoke", "999"], "no token 999"),
+        (["list", "nobody"], "no user 'nobody'"),
+    ],
+    ids=["create-for-unknown-user", "revoke-unknown-token", "list-for-unknown-user"],
+)
+def test_token_commands_name_what_is_missing(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        run("token", *args)
+
+
+# --- demo_admin ----------------------------------------------------------------------------------
+
+
+def test_demo_admin_creates_admin_and_prints_its_password(db):
+    out, _ = run("demo_admin")
+    admin = User.objects.get(username="admin")
+    assert user_role(admin) == Role.ADMIN
+    assert admin.check_password(printed_password(out))
+    assert "shown once" in out
+
+
+def test_demo_admin_again_sets_a_new_password(db):
+    first = printed_password(run("demo_admin")[0])
+    second = printed_password(run("demo_admin")[0])
+    admin = User.objects.get(username="admin")
+    assert first != second
+    assert admin.check_password(second)
+    assert not admin.check_password(first)
+    assert User.objects.filter(username="admin").count() == 1
+    assert AuditEvent.objects.filter(action="user.password_set", object_id=str(admin.pk)).count() == 1
