@@ -198,9 +198,10 @@ def test_admin_area_list_counts_sub_areas_and_the_sites_below_each_area(kashmir,
     # then each row counts its own sub-areas, and the sites in it or below it
     row = r'<td class="code">(PK[0-9]+)</td>.*?'
     sub_areas = r'<td class="num">(?:<a [^>]*>)?(\d+)(?:</a>)?</td>\s*'
-    sites = r'<td class="num">(\d+)</td>'
+    sites = r'<td class="num">(?:<a [^>]*>)?(\d+)(?:</a>)?</td>'
     rows = re.findall(row + sub_areas + sites, body, re.S)
     assert rows == [("PK5", "2", "3"), ("PK504", "0", "0"), ("PK522", "1", "3"), ("PK52201", "0", "2")]
+    assert 'href="/places/sites/?area=PK522">3</a>' in body
 
 
 def test_admin_area_detail_shows_parent_chain_children_and_sites_below(kashmir, client_as):
