@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reliefops.core.errors import InvalidInput
 from reliefops.core.models import AuditEvent
@@ -432,4 +435,56 @@ def test_bad_sites_are_refused_with_line_field_and_reason(batagram, state, body,
     with pytest.raises(InvalidInput) as caught:
         sites_import_file(actor=None, data=(SITES_HEADER + body).encode())
     assert str(caught.value.problems[0]).startswith(expected)
+    assert state() == before
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+names = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=30
+).filter(lambda s: s.strip() == s and "," not in s and '"' not in s)
+districts = st.lists(
+    st.tuples(
+        st.integers(min_value=100, max_value=999),
+        names,
+        st.one_of(
+            st.none(), st.floats(min_value=-90, max_value=90, allow_nan=False).map(lambda f: round(f, 4))
+        ),
+        st.one_of(st.none(), st.integers(min_value=-450, max_value=8900)),
+    ),
+    max_size=8,
+    unique_by=lambda t: t[0],
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=districts)
+def test_any_valid_file_imports_then_reimports_unchanged(db, rows):
+    lines = [PROVINCE] + [
+        f"PK5{code},{name},district,PK5,{'' if lat is None else lat},{'' if lat is None else 73.0},"
+        f"{'' if elevation is None else elevation}\n"
+        for code, name, lat, elevation in rows
+    ]
+    text = HEADER + "".join(lines)
+    with transaction.atomic():
+        first = import_csv(text)
+        second = import_csv(text)
+        assert (first.counts.created, second.counts.unchanged) == (len(rows) + 1, len(rows) + 1)
+        assert second.counts.created == second.counts.updated == 0
+        transaction.set_rollback(True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=200) | st.text(alphabet=',\n"#PKabc123.-;', max_size=200).map(str.encode))
+def test_any_file_is_either_imported_or_refused_with_nothing_written(db, state, data):
+    before = state()
+    problems = None
+    try:
+        with transaction.atomic():
+            admin_areas_import_file(actor=None, data=HEADER.encode() + data, filename="x.csv")
+            transaction.set_rollback(True)
+    except InvalidInput as refusal:
+        problems = refusal.problems
+    # a refusal always says where and why; and whatever happened, nothing stays written
+    assert problems is None or (problems and all(p.field and p.reason for p in problems))
     assert state() == before

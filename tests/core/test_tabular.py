@@ -1,0 +1,82 @@
+"""core.tabular: CSV files into rows that keep their line numbers, and typed cells."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from reliefops.core.errors import InvalidInput
+from reliefops.core.tabular import Cells, ImportCounts, read_csv
+
+
+def test_line_numbers_follow_the_file_through_quoted_newlines_and_blank_lines():
+    data = b'code,notes\nA,"two\nlines"\n\nB,plain\n'
+    table = read_csv(data, required=("code",))
+    assert [(r.line, r.get("code")) for r in table.rows] == [(2, "A"), (5, "B")]
+    assert table.rows[0].get("notes") == "two\nlines"
+
+
+def test_a_byte_order_mark_and_header_case_and_spaces_are_ignored():
+    table = read_csv("\ufeffCode , Parent PCode\nA,B\n".encode(), required=("code", "parent_pcode"))
+    assert table.rows[0].values == {"code": "A", "parent_pcode": "B"}
+
+
+def test_hxl_row_is_skipped_and_maps_unknown_headers():
+    data = b"Latitude,code\n#geo+lat,#item +code\n34.5,A\n"
+    table = read_csv(data, required=("code",), optional=("lat",), hxl_tags={"#geo+lat": "lat"})
+    assert table.columns == ["lat", "code"]
+    assert [(r.line, r.values) for r in table.rows] == [(3, {"lat": "34.5", "code": "A"})]
+    assert table.hxl_tags == {"lat": "#geo+lat", "code": "#item +code"}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"code,code\nA,B\n", "line 1, code: the column appears twice in the header"),
+        (b"name\nA\n", "line 1, code: required column is missing from the header"),
+        (b'code\n"A\n', "line 2, file: not readable as CSV"),
+        (b"\n\n", "input, file: the file is empty; it needs a header row"),
+    ],
+    ids=["duplicate-column", "missing-column", "unterminated-quote", "blank"],
+)
+def test_badly_shaped_files_are_refused(data, expected):
+    with pytest.raises(InvalidInput) as caught:
+        read_csv(data, required=("code",))
+    assert str(caught.value.problems[0]).startswith(expected)
+
+
+def test_cells_parse_types_and_record_every_bad_value():
+    table = read_csv(
+        b'a,b,c,d,e\n"1,250,000.50",2.0,2006-03-31,yes,x;y; x\nabc,2.5,31/03/2006,maybe,\n',
+        required=("a", "b", "c", "d", "e"),
+    )
+    problems: list = []
+    good = Cells(table.rows[0], problems)
+    assert good.decimal("a") == Decimal("1250000.50")
+    assert good.integer("b") == 2
+    assert good.date("c").isoformat() == "2006-03-31"
+    assert good.boolean("d") is True
+    assert good.split("e") == ["x", "y"]
+    assert problems == []
+    bad = Cells(table.rows[1], problems)
+    assert (bad.decimal("a"), bad.integer("b"), bad.date("c"), bad.boolean("d"), bad.number("e")) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    assert [str(p) for p in problems] == [
+        "line 3, a: not a number: 'abc'",
+        "line 3, b: not a whole number: '2.5'",
+        "line 3, c: not a date: '31/03/2006'; write it as YYYY-MM-DD",
+        "line 3, d: not yes/no: 'maybe'",
+    ]
+    assert bad.bad == {"a", "b", "c", "d"}
+
+
+def test_import_counts_read_as_a_sentence():
+    assert str(ImportCounts(created=1, unchanged=87)) == "1 created, 0 updated, 87 unchanged"
+    assert ImportCounts(updated=1).changed
+    assert not ImportCounts(unchanged=3).changed
