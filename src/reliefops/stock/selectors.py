@@ -315,11 +315,13 @@ class DocumentLine:
 
 
 def _packs(quantity: int, pack_sizes: list[tuple[str, int]]) -> str:
-    """The quantity in the item's largest pack: `12 bales + 3` (3 loose units)."""
+    """The quantity in the item's largest pack: `12 bales + 3` (3 loose); "" when not one full pack."""
     if not pack_sizes:
         return ""
     name, size = max(pack_sizes, key=lambda p: p[1])
     packs, loose = divmod(quantity, size)
+    if packs == 0:
+        return ""
     text = f"{packs} {name if packs == 1 else name + 's'}"
     return f"{text} + {loose}" if loose else text
 
@@ -382,18 +384,25 @@ def waybill_list(
     *,
     site_ids: set[int] | None = None,
     site_id: int | None = None,
+    to_site_ids: set[int] | None = None,
+    number: str = "",
     status: str = "",
     overdue_on: dt.date | None = None,
 ) -> QuerySet[Waybill]:
     """Waybills touching the given sites (None: all), newest first, with their item and unit counts.
 
-    `overdue_on` keeps those still in transit whose expected date is before that day.
+    `to_site_ids` keeps those going to these sites; `number` those whose number contains it;
+    `overdue_on` those still in transit whose expected date is before that day.
     """
     waybills = Waybill.objects.select_related("from_site", "to_site")
     if site_ids is not None:
         waybills = waybills.filter(Q(from_site_id__in=site_ids) | Q(to_site_id__in=site_ids))
     if site_id is not None:
         waybills = waybills.filter(Q(from_site_id=site_id) | Q(to_site_id=site_id))
+    if to_site_ids is not None:
+        waybills = waybills.filter(to_site_id__in=to_site_ids)
+    if number:
+        waybills = waybills.filter(number__icontains=number)
     if status:
         waybills = waybills.filter(status=status)
     if overdue_on is not None:
@@ -410,6 +419,7 @@ def movement_list(
     site_ids: set[int] | None = None,
     site_id: int | None = None,
     kind: str = "",
+    reference: str = "",
     waybill_id: int | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
@@ -426,6 +436,8 @@ def movement_list(
         movements = movements.filter(site_id=site_id)
     if kind:
         movements = movements.filter(kind=kind)
+    if reference:
+        movements = movements.filter(reference__icontains=reference)
     if waybill_id is not None:
         movements = movements.filter(waybill_id=waybill_id)
     if start is not None:

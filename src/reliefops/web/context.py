@@ -36,6 +36,11 @@ NAVIGATION: list[NavItem] = [
     NavItem("Organisations", "web:organisation-list", Right.VIEW_REFERENCE),
     NavItem("Items", "web:item-list", Right.VIEW_REFERENCE),
     NavItem("Kits", "web:kit-list", Right.VIEW_REFERENCE),
+    NavItem("Stock on hand", "stock:onhand-list", Right.VIEW_STOCK),
+    NavItem("Waybills", "stock:waybill-list", Right.VIEW_STOCK),
+    NavItem("Pipeline", "stock:pipeline", Right.VIEW_STOCK),
+    # Distributors hold no VIEW_STOCK: this is their way to the distribution and hand-over forms.
+    NavItem("Post stock", "stock:post-menu", Right.DISTRIBUTE),
 ]
 
 

@@ -1,0 +1,443 @@
+"""Forms of the stock pages: filters (GET) and one form per posting (POST), with their lines.
+
+A posting form offers only what the user may use (the sites of their scope, through core.access)
+and carries a hidden idempotency key made when the form is rendered, so a double click posts once.
+A refused posting's problems are put back beside the field they name (`show_problems`), on the
+line they name, and the data stays as it was typed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.db.models import Model
+from django.forms import formset_factory
+from django.utils import timezone
+
+from reliefops.catalog.models import PackSize
+from reliefops.core.access import (
+    AnyUser,
+    access_grants,
+    access_items,
+    access_organisations,
+    access_sites,
+    stock_sites,
+)
+from reliefops.core.errors import Problem
+from reliefops.core.roles import Right
+from reliefops.places.models import SiteKind
+from reliefops.stock.models import MovementKind, Transport, WaybillStatus
+from reliefops.stock.schemas import scoped_key
+from reliefops.stock.services import LossReason
+from reliefops.web.forms import ANY, FilterForm
+
+LINES_PREFIX = "lines"
+MORE_LINES = 5
+STOCK_KINDS = [SiteKind.WAREHOUSE, SiteKind.HUB, SiteKind.DISTRIBUTION_POINT]
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def _date(label: str, *, required: bool = True, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=DateInput(),
+        initial=timezone.localdate if required else None,
+        help_text=help_text,
+    )
+
+
+class SiteChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Model) -> str:
+        return f"{obj.name} ({obj.code})"  # type: ignore[attr-defined]
+
+
+class ItemChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Model) -> str:
+        return f"{obj.code} · {obj.name}"  # type: ignore[attr-defined]
+
+
+class GrantChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Model) -> str:
+        return str(obj.reference)  # type: ignore[attr-defined]
+
+
+class OrganisationChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Model) -> str:
+        acronym = obj.acronym  # type: ignore[attr-defined]
+        return f"{obj.name} ({acronym})" if acronym else str(obj.name)  # type: ignore[attr-defined]
+
+
+def stock_site_choices(user: AnyUser) -> Any:
+    """Every open site that holds stock (a waybill may go to any of them)."""
+    return access_sites(user).filter(kind__in=STOCK_KINDS, is_active=True).order_by("name", "pk")
+
+
+# --- filters (GET) --------------------------------------------------------------------------------
+
+
+class OnHandFilter(FilterForm):
+    site = SiteChoice(queryset=None, required=False, empty_label="Any")
+    by_grant = forms.BooleanField(label="One row per grant", required=False)
+
+    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].label = "Item"
+        self.fields["q"].widget.attrs["placeholder"] = "Item code or name"
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+
+
+class WaybillFilter(FilterForm):
+    site = SiteChoice(queryset=None, required=False, empty_label="Any", label="From or to")
+    status = forms.ChoiceField(choices=ANY + WaybillStatus.choices, required=False)
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+
+    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].label = "Number"
+        self.fields["q"].widget.attrs["placeholder"] = "Waybill number"
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+
+
+class MovementFilter(FilterForm):
+    site = SiteChoice(queryset=None, required=False, empty_label="Any")
+    kind = forms.ChoiceField(choices=ANY + MovementKind.choices, required=False)
+
+    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].label = "Reference"
+        self.fields["q"].widget.attrs["placeholder"] = "GRN, waybill or report number"
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+
+
+class StockCardForm(forms.Form):
+    site = SiteChoice(queryset=None)
+    item = ItemChoice(queryset=None, to_field_name="code")
+    start = forms.DateField(label="From", widget=DateInput())
+    end = forms.DateField(label="To", widget=DateInput())
+
+    def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["item"].queryset = items  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("start", "the period starts after it ends")
+        return data
+
+
+# --- lines ----------------------------------------------------------------------------------------
+
+
+class LineForm(forms.Form):
+    """One line of a posting. Its `item` may be fixed (prefilled from a waybill or a site's stock)."""
+
+    def __init__(self, *args: Any, items: Any = None, grants: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "item" in self.fields and isinstance(self.fields["item"], forms.ModelChoiceField):
+            self.fields["item"].queryset = items
+        for name in ("grant", "surplus_grant"):
+            if name in self.fields:
+                self.fields[name].queryset = grants  # type: ignore[attr-defined]
+
+    @property
+    def fixed(self) -> bool:
+        """A prefilled line: its item is shown as text and sent back in a hidden field."""
+        return bool(self.initial.get("label"))
+
+
+def _quantity(label: str = "Quantity", *, required: bool = True, minimum: int = 1) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label, required=required, widget=forms.NumberInput(attrs={"min": minimum, "step": 1})
+    )
+
+
+class StockLineForm(LineForm):
+    item = ItemChoice(queryset=None)
+    quantity = _quantity()
+    grant = GrantChoice(queryset=None, required=False, empty_label="Oldest stock first")
+
+
+class ReceiptLineForm(LineForm):
+    item = ItemChoice(queryset=None)
+    quantity = _quantity(required=False)
+    packs = _quantity("or packs", required=False)
+    pack = forms.ChoiceField(label="Pack", required=False, choices=[("", "—")])
+
+    def __init__(self, *args: Any, packs: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pack"].choices = [("", "—"), *((name, name) for name in packs)]  # type: ignore[attr-defined]
+
+
+class DeliveryLineForm(LineForm):
+    item = forms.IntegerField(widget=forms.HiddenInput)
+    received = _quantity("Received in good condition", minimum=0)
+    damaged = _quantity("Damaged", minimum=0)
+    damage_reason = forms.CharField(label="Why damaged", required=False, max_length=200)
+    short_reason = forms.CharField(label="Why short", required=False, max_length=200)
+
+
+class CountLineForm(LineForm):
+    item = ItemChoice(queryset=None)
+    counted = _quantity("Counted", required=False, minimum=0)
+    surplus_grant = GrantChoice(queryset=None, required=False, empty_label="Unattributed")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.fixed:
+            self.fields["item"].widget = forms.HiddenInput()
+
+
+# --- postings (POST) ------------------------------------------------------------------------------
+
+
+class PostingForm(forms.Form):
+    """A posting with its hidden idempotency key and, when `line_form` is set, its lines."""
+
+    line_form: type[LineForm] | None = None
+    extra_lines = 6
+    right = Right.POST_STOCK
+    # Every line must be sent, even one left as it was prefilled (a delivery lists every item).
+    send_unchanged_lines = False
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, initial=new_key, max_length=80)
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        user: AnyUser,
+        initial_lines: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, **kwargs)
+        self.user = user
+        for field in self.fields.values():
+            if isinstance(field, SiteChoice) and field.queryset is None:
+                field.queryset = stock_sites(user, self.right)
+        self.lines: Any = None
+        if self.line_form is not None:
+            extra = self.extra_lines if not initial_lines else max(self.extra_lines - len(initial_lines), 0)
+            formset = formset_factory(self.line_form, extra=extra)
+            self.lines = formset(
+                data, prefix=LINES_PREFIX, initial=initial_lines, form_kwargs=self.line_kwargs()
+            )
+
+    def line_kwargs(self) -> dict[str, Any]:
+        return {
+            "items": access_items(self.user).filter(is_active=True).order_by("code"),
+            "grants": access_grants(self.user).order_by("reference"),
+        }
+
+    @staticmethod
+    def with_more_lines(data: Any) -> Any:
+        """The posted data with MORE_LINES empty lines added (the "More lines" button)."""
+        data = data.copy()
+        key = f"{LINES_PREFIX}-TOTAL_FORMS"
+        try:
+            data[key] = str(min(int(data.get(key, 0)) + MORE_LINES, 200))
+        except ValueError:
+            data[key] = str(MORE_LINES)
+        return data
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        if self.lines is not None:
+            valid = self.lines.is_valid() and valid
+        return valid
+
+    def idempotency(self) -> str | None:
+        return scoped_key(self.user, self.cleaned_data.get("idempotency_key"), field="idempotency_key")
+
+    def filled_lines(self) -> list[tuple[int, LineForm]]:
+        """(row on the page, line form) of the lines to post, in order; blank rows are skipped."""
+        if self.lines is None:
+            return []
+        return [
+            (row, line)
+            for row, line in enumerate(self.lines.forms, start=1)
+            if (self.send_unchanged_lines or line.has_changed()) and line.cleaned_data
+        ]
+
+    def show_problems(self, problems: Sequence[Problem]) -> None:
+        """Put a service's problems beside the fields (and lines) they name."""
+        filled = self.filled_lines()
+        for problem in problems:
+            target: forms.Form = self
+            if problem.row is not None and 0 < problem.row <= len(filled):
+                target = filled[problem.row - 1][1]
+            field = problem.field if problem.field in target.fields else None
+            if field is not None and target.fields[field].widget.is_hidden:
+                field = None
+            target.add_error(field, problem.reason)
+
+    def error_summary(self) -> list[str]:
+        """Every error, naming its line and field: `Line 2, quantity: must be more than zero`."""
+        out = [
+            f"{self[name].label}: {error}" if name in self.fields else str(error)
+            for name, errors in self.errors.items()
+            for error in errors
+        ]
+        if self.lines is not None:
+            for row, line in enumerate(self.lines.forms, start=1):
+                line_name = f"Line {row} ({line.initial['label']})" if line.fixed else f"Line {row}"
+                for name, errors in line.errors.items():
+                    where = (
+                        f"{line_name}, {str(line[name].label).lower()}" if name in line.fields else line_name
+                    )
+                    out += [f"{where}: {error}" for error in errors]
+        return out
+
+
+class ReceiptForm(PostingForm):
+    line_form = ReceiptLineForm
+    site = SiteChoice(queryset=None, label="Received at")
+    grant = GrantChoice(queryset=None, label="Grant", empty_label=None)
+    grn_number = forms.CharField(label="GRN number", max_length=64, help_text="Goods received note number")
+    received_on = _date("Received on")
+    pledge = forms.TypedChoiceField(label="Fulfils pledge", required=False, coerce=int, empty_value=None)
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, pledges: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["grant"].queryset = access_grants(self.user).order_by("reference")  # type: ignore[attr-defined]
+        self.fields["pledge"].choices = [("", "None"), *pledges]  # type: ignore[attr-defined]
+
+    def line_kwargs(self) -> dict[str, Any]:
+        kwargs = super().line_kwargs()
+        kwargs["packs"] = sorted(
+            set(PackSize.objects.filter(item__in=kwargs["items"]).values_list("name", flat=True))
+        )
+        return kwargs
+
+
+class DispatchForm(PostingForm):
+    line_form = StockLineForm
+    from_site = SiteChoice(queryset=None, label="From")
+    to_site = SiteChoice(queryset=None, label="To")
+    dispatched_on = _date("Dispatched on")
+    expected_on = _date("Expected on", required=False, help_text="The dispatch day when left empty")
+    transport = forms.ChoiceField(choices=Transport.choices, initial=Transport.TRUCK)
+    vehicle = forms.CharField(label="Vehicle or sortie", required=False, max_length=64)
+    driver = forms.CharField(label="Driver or pilot", required=False, max_length=120)
+    number = forms.CharField(
+        label="Waybill number", required=False, max_length=32, help_text="Given automatically when left empty"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_site"].queryset = stock_site_choices(self.user)  # type: ignore[attr-defined]
+
+
+class DeliveryForm(PostingForm):
+    line_form = DeliveryLineForm
+    extra_lines = 0
+    send_unchanged_lines = True
+    delivered_on = _date("Arrived on")
+    excess_reason = forms.CharField(
+        label="Why more arrived than was sent",
+        required=False,
+        max_length=200,
+        help_text="Only when more arrived than the waybill lists",
+    )
+
+
+class DistributionForm(PostingForm):
+    line_form = StockLineForm
+    right = Right.DISTRIBUTE
+    site = SiteChoice(queryset=None, label="Distribution point")
+    distributed_on = _date("Distributed on")
+    reference = forms.CharField(label="Report number", required=False, max_length=64)
+    note = forms.CharField(
+        label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Where, to whom"
+    )
+
+
+class HandoverForm(PostingForm):
+    line_form = StockLineForm
+    right = Right.DISTRIBUTE
+    site = SiteChoice(queryset=None, label="From site")
+    organisation = OrganisationChoice(queryset=None, label="Partner organisation")
+    handed_on = _date("Handed over on")
+    reference = forms.CharField(label="Hand-over note number", required=False, max_length=64)
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = access_organisations(self.user).order_by("name")  # type: ignore[attr-defined]
+
+
+class LossForm(PostingForm):
+    line_form = StockLineForm
+    site = SiteChoice(queryset=None, label="Site")
+    reason = forms.ChoiceField(choices=[(r, r.capitalize()) for r in LossReason.ALL])
+    occurred_on = _date("Happened on")
+    note = forms.CharField(label="What happened", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CountSiteForm(forms.Form):
+    """The first step of a count: which site (its items then fill the count sheet)."""
+
+    site = SiteChoice(queryset=None, label="Site counted")
+
+    def __init__(self, *args: Any, user: AnyUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = stock_sites(user, Right.POST_STOCK)  # type: ignore[attr-defined]
+
+
+class CountForm(PostingForm):
+    line_form = CountLineForm
+    extra_lines = 3
+    site = forms.IntegerField(widget=forms.HiddenInput)
+    counted_on = _date("Counted on")
+    note = forms.CharField(
+        label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Who counted"
+    )
+
+
+class KittingForm(PostingForm):
+    ASSEMBLE = "assemble"
+    BREAK = "break"
+
+    site = SiteChoice(queryset=None, label="Site")
+    action = forms.ChoiceField(
+        choices=[(ASSEMBLE, "Assemble kits from components"), (BREAK, "Break kits into components")],
+        widget=forms.RadioSelect,
+        initial=ASSEMBLE,
+    )
+    kit = ItemChoice(queryset=None, label="Kit")
+    quantity = _quantity("Number of kits")
+    grant = GrantChoice(
+        queryset=None,
+        required=False,
+        empty_label="The components' grant",
+        help_text="Needed when the components come from several grants",
+    )
+    on = _date("On")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kit"].queryset = (  # type: ignore[attr-defined]
+            access_items(self.user).filter(kit__isnull=False).order_by("code")
+        )
+        self.fields["grant"].queryset = access_grants(self.user).order_by("reference")  # type: ignore[attr-defined]
+
+
+class ReversalForm(PostingForm):
+    reason = forms.CharField(label="Why reverse it", max_length=500)
+    reversed_on = _date("Reversed on")

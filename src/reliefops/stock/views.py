@@ -1,0 +1,740 @@
+"""Pages of the stock ledger: stock on hand, stock cards, pipeline, waybills, movements, donor
+reports; one form per stock operation; printable waybills and goods received notes.
+
+Each view checks access through core.access, calls one service or selector, and renders. A posting
+form answers a refusal with its problems beside the fields they name (422, 400 or 409) and a
+success with a redirect to what was posted, so reloading the page never posts again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, cast
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from reliefops.core.access import (
+    AnyUser,
+    access_grants,
+    access_items,
+    access_movement_by_id,
+    access_stock_everywhere,
+    access_stock_grant,
+    access_stock_site,
+    access_waybill_by_id,
+    has_right,
+    require,
+    stock_sites,
+    stock_visible_site_ids,
+)
+from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
+from reliefops.core.roles import Right
+from reliefops.stock import forms, selectors
+from reliefops.stock.models import MovementKind, WaybillStatus
+from reliefops.stock.schemas import posting_message, today
+from reliefops.stock.services import (
+    CountLine,
+    DeliveryLine,
+    DispatchResult,
+    ReceiptLine,
+    StockLine,
+    kits_assemble,
+    kits_break,
+    movement_reverse,
+    stock_count,
+    stock_distribute,
+    stock_handover_to_partner,
+    stock_receive,
+    stock_report_loss,
+    waybill_confirm_delivery,
+    waybill_dispatch,
+)
+from reliefops.web.pages import page, render_list
+
+# The movements whose goods arrive at a site, and so have a goods received note.
+GRN_KINDS = {MovementKind.RECEIPT, MovementKind.DELIVERY}
+
+
+def _may(check: Callable[[], Any]) -> bool:
+    try:
+        check()
+    except AccessDenied:
+        return False
+    return True
+
+
+def _operations(user: AnyUser) -> list[dict[str, str]]:
+    """The postings the user may make, for the section's menus."""
+    post, distribute = has_right(user, Right.POST_STOCK), has_right(user, Right.DISTRIBUTE)
+    table = [
+        (post, "Receive goods", "stock:post-receipt", "Goods from a donor or supplier, with a GRN number"),
+        (post, "Dispatch a waybill", "stock:waybill-dispatch", "Send a consignment to another site"),
+        (distribute, "Report a distribution", "stock:post-distribution", "Items handed out to people"),
+        (
+            distribute,
+            "Hand over to a partner",
+            "stock:post-handover",
+            "Stock another organisation distributes",
+        ),
+        (post, "Report a loss", "stock:post-loss", "Theft, weather, spoilage or damage"),
+        (post, "Count stock", "stock:post-count", "A physical count; differences are adjusted"),
+        (post, "Assemble or break kits", "stock:post-kitting", "Kits from components, or back"),
+    ]
+    return [{"label": label, "url": reverse(name), "help": text} for ok, label, name, text in table if ok]
+
+
+def _section(user: AnyUser) -> dict[str, Any]:
+    """What the stock section's sub-navigation shows this user."""
+    sees_all = has_right(user, Right.VIEW_STOCK) and _may(lambda: access_stock_everywhere(user))
+    return {
+        "can_view_stock": has_right(user, Right.VIEW_STOCK),
+        "can_post": has_right(user, Right.DISTRIBUTE),
+        "sees_every_site": sees_all,
+    }
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    return render(request, template, {"section": _section(request.user), **context}, status=status)
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+
+@page
+def onhand_list(request: HttpRequest) -> HttpResponse:
+    visible = stock_visible_site_ids(request.user)
+    form = forms.OnHandFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK))
+    c = form.criteria()
+    site_ids = {c["site"].pk} if c["site"] else visible
+    item_ids = None
+    if c["q"]:
+        matching = access_items(request.user).filter(Q(code__icontains=c["q"]) | Q(name__icontains=c["q"]))
+        item_ids = set(matching.values_list("pk", flat=True))
+    rows = selectors.stock_on_hand(site_ids=site_ids, item_ids=item_ids, by_grant=bool(c["by_grant"]))
+    return render_list(
+        request,
+        template="stock/onhand_list.html",
+        results_template="stock/_onhand_results.html",
+        queryset=cast(Any, rows),
+        form=form,
+        context={"by_grant": bool(c["by_grant"]), "section": _section(request.user)},
+    )
+
+
+@page
+def onhand_card(request: HttpRequest) -> HttpResponse:
+    sites = stock_sites(request.user, Right.VIEW_STOCK)
+    items = access_items(request.user).order_by("code")
+    card = site = item = None
+    form = forms.StockCardForm(sites=sites, items=items, initial=_card_period())
+    if "site" in request.GET or "item" in request.GET:
+        data = request.GET.copy()
+        for name, value in _card_period().items():
+            if not data.get(name):
+                data[name] = value.isoformat()
+        form = forms.StockCardForm(data, sites=sites, items=items)
+        if form.is_valid():
+            d = form.cleaned_data
+            site = access_stock_site(request.user, d["site"].pk, Right.VIEW_STOCK)
+            item = d["item"]
+            card = selectors.stock_card(site_id=site.pk, item_id=item.pk, start=d["start"], end=d["end"])
+    return _render(request, "stock/card.html", {"form": form, "card": card, "site": site, "item": item})
+
+
+def _card_period() -> dict[str, Any]:
+    end = today()
+    return {"start": end.replace(day=1), "end": end}
+
+
+@page
+def pipeline(request: HttpRequest) -> HttpResponse:
+    found = selectors.pipeline(today=today(), site_ids=stock_visible_site_ids(request.user))
+    overdue = {waybill.pk: days for waybill, days in found.overdue}
+    return _render(
+        request,
+        "stock/pipeline.html",
+        {
+            "pledges": found.pledges,
+            "in_transit": [(waybill, overdue.get(waybill.pk, 0)) for waybill in found.in_transit],
+            "overdue": found.overdue,
+            "today": today(),
+        },
+    )
+
+
+@page
+def donor_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Right.VIEW_STOCK)
+    access_stock_everywhere(request.user)
+    grants = access_grants(request.user).order_by("reference")
+    return _render(request, "stock/donor_list.html", {"grants": grants})
+
+
+@page
+def donor_report(request: HttpRequest, grant_id: int) -> HttpResponse:
+    grant = access_stock_grant(request.user, grant_id)
+    report = selectors.donor_report(grant_id=grant.pk)
+    columns = ["received", "distributed", "handed_to_partners", "lost", "in_transit", "on_hand", "other"]
+    totals = {c: sum(getattr(row, c) for row in report.rows) for c in columns}
+    return _render(
+        request, "stock/donor_report.html", {"grant": grant, "rows": report.rows, "totals": totals}
+    )
+
+
+# --- waybills and movements ------------------------------------------------------------------------
+
+
+@page
+def waybill_list(request: HttpRequest) -> HttpResponse:
+    visible = stock_visible_site_ids(request.user)
+    form = forms.WaybillFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK))
+    c = form.criteria()
+    waybills = selectors.waybill_list(
+        site_ids=visible,
+        site_id=c["site"].pk if c["site"] else None,
+        number=c["q"],
+        status=c["status"],
+        overdue_on=today() if c["overdue"] else None,
+    )
+    return render_list(
+        request,
+        template="stock/waybill_list.html",
+        results_template="stock/_waybill_results.html",
+        queryset=waybills,
+        form=form,
+        context={"today": today(), "section": _section(request.user)},
+    )
+
+
+@page
+def waybill_detail(request: HttpRequest, waybill_id: int) -> HttpResponse:
+    waybill = access_waybill_by_id(request.user, waybill_id, Right.VIEW_STOCK)
+    lines = selectors.waybill_lines(waybill_id=waybill.pk)
+    can_confirm = waybill.status == WaybillStatus.IN_TRANSIT and _may(
+        lambda: access_waybill_by_id(request.user, waybill.pk, Right.POST_STOCK)
+    )
+    return _render(
+        request,
+        "stock/waybill_detail.html",
+        {
+            "waybill": waybill,
+            "lines": lines,
+            "totals": _totals(lines),
+            "movements": selectors.movement_list(waybill_id=waybill.pk).order_by("id"),
+            "days_overdue": _days_overdue(waybill),
+            "can_confirm": can_confirm,
+        },
+    )
+
+
+def _days_overdue(waybill: Any) -> int:
+    if waybill.status != WaybillStatus.IN_TRANSIT:
+        return 0
+    return max((today() - waybill.expected_on).days, 0)
+
+
+def _totals(lines: list[selectors.DocumentLine]) -> dict[str, Any]:
+    weights = [line.weight_kg for line in lines]
+    known = [w for w in weights if w is not None]
+    return {
+        "quantity": sum(line.quantity for line in lines),
+        "weight_kg": round(Decimal(sum(known)), 1) if known else None,
+        "weight_partial": bool(known) and len(known) < len(weights),
+    }
+
+
+@page
+def waybill_print(request: HttpRequest, waybill_id: int) -> HttpResponse:
+    waybill = access_waybill_by_id(request.user, waybill_id, Right.VIEW_STOCK)
+    lines = selectors.waybill_lines(waybill_id=waybill.pk)
+    return render(
+        request, "stock/waybill_print.html", {"waybill": waybill, "lines": lines, "totals": _totals(lines)}
+    )
+
+
+@page
+def movement_list(request: HttpRequest) -> HttpResponse:
+    visible = stock_visible_site_ids(request.user)
+    form = forms.MovementFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK))
+    c = form.criteria()
+    movements = selectors.movement_list(
+        site_ids=visible, site_id=c["site"].pk if c["site"] else None, kind=c["kind"], reference=c["q"]
+    )
+    return render_list(
+        request,
+        template="stock/movement_list.html",
+        results_template="stock/_movement_results.html",
+        queryset=movements,
+        form=form,
+        context={"section": _section(request.user)},
+    )
+
+
+@page
+def movement_detail(request: HttpRequest, movement_id: int) -> HttpResponse:
+    movement = access_movement_by_id(request.user, movement_id, Right.VIEW_STOCK)
+    return _movement_page(request, movement, forms.ReversalForm(user=request.user))
+
+
+def _can_reverse(user: AnyUser, movement: Any) -> bool:
+    if movement.kind == MovementKind.REVERSAL or getattr(movement, "reversed_by", None) is not None:
+        return False
+    return _may(lambda: access_movement_by_id(user, movement.pk, Right.POST_STOCK))
+
+
+def _movement_page(request: HttpRequest, movement: Any, form: Any, status: int = 200) -> HttpResponse:
+    lines = selectors.movement_lines(movement_id=movement.pk)
+    return _render(
+        request,
+        "stock/movement_detail.html",
+        {
+            "movement": movement,
+            "lines": lines,
+            "totals": _totals(lines),
+            "has_grn": movement.kind in GRN_KINDS,
+            "can_reverse": _can_reverse(request.user, movement),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@page
+def movement_grn(request: HttpRequest, movement_id: int) -> HttpResponse:
+    movement = access_movement_by_id(request.user, movement_id, Right.VIEW_STOCK)
+    if movement.kind not in GRN_KINDS:
+        raise Http404("only receipts and delivery confirmations have a goods received note")
+    lines = selectors.movement_lines(movement_id=movement.pk)
+    site_name = movement.site.name if movement.site else ""
+    received = [line for line in lines if line.to_name == site_name]
+    written_off = [line for line in lines if line.to_name != site_name]
+    return render(
+        request,
+        "stock/grn_print.html",
+        {
+            "movement": movement,
+            "received": received,
+            "written_off": written_off,
+            "totals": _totals(received),
+        },
+    )
+
+
+# --- postings --------------------------------------------------------------------------------------
+
+
+def _data(request: HttpRequest) -> Any:
+    """The posted data (with more empty lines when the user asked for them), or None for GET."""
+    if request.method != "POST":
+        return None
+    if "more_lines" in request.POST:
+        return forms.PostingForm.with_more_lines(request.POST)
+    return request.POST
+
+
+def _posting(
+    request: HttpRequest,
+    form: forms.PostingForm,
+    submit: Callable[[Any], Any],
+    *,
+    title: str,
+    intro: str,
+    submit_label: str,
+    template: str = "stock/post_form.html",
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """Render a posting form, or post it: a success redirects to what was posted, with a message."""
+    status = 200
+    if request.method == "POST" and "more_lines" not in request.POST:
+        if form.is_valid():
+            try:
+                result = submit(form.cleaned_data)
+            except InvalidInput as exc:
+                form.show_problems(exc.problems)
+                status = exc.status
+            except AccessDenied:
+                raise
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                notify = messages.info if result.replayed else messages.success
+                notify(request, posting_message(result))
+                if isinstance(result, DispatchResult):
+                    return redirect("stock:waybill-detail", result.waybill.pk)
+                return redirect("stock:movement-detail", result.movement.pk)
+        else:
+            status = 422
+    return _render(
+        request,
+        template,
+        {
+            "form": form,
+            "title": title,
+            "intro": intro,
+            "submit_label": submit_label,
+            "quiet": "more_lines" in request.POST,
+            **(context or {}),
+        },
+        status=status,
+    )
+
+
+def _stock_lines(form: forms.PostingForm) -> list[StockLine]:
+    return [
+        StockLine(
+            item_id=line.cleaned_data["item"].pk,
+            quantity=line.cleaned_data["quantity"],
+            grant_id=line.cleaned_data["grant"].pk if line.cleaned_data.get("grant") else None,
+        )
+        for _, line in form.filled_lines()
+    ]
+
+
+def _site(user: AnyUser, site: Any, right: Right) -> int:
+    """The chosen site's id, once more checked against the user's scope."""
+    return int(access_stock_site(user, site.pk, right).pk)
+
+
+@page
+def receipt_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Right.POST_STOCK)
+    pledges = selectors.pipeline(today=today(), site_ids=stock_visible_site_ids(user)).pledges
+    choices = [
+        (
+            p.pk,
+            f"{p.grant.reference}: {p.quantity - p.received_quantity:,} {p.item.code} "
+            f"to {p.destination.name}",
+        )
+        for p in pledges
+    ]
+    form = forms.ReceiptForm(_data(request), user=user, pledges=choices)
+
+    def submit(d: dict[str, Any]) -> Any:
+        return stock_receive(
+            actor=user,
+            site_id=_site(user, d["site"], Right.POST_STOCK),
+            grant_id=d["grant"].pk,
+            lines=[
+                ReceiptLine(
+                    item_id=line.cleaned_data["item"].pk,
+                    quantity=line.cleaned_data["quantity"],
+                    packs=line.cleaned_data["packs"],
+                    pack=line.cleaned_data["pack"],
+                )
+                for _, line in form.filled_lines()
+            ],
+            grn_number=d["grn_number"],
+            received_on=d["received_on"],
+            pledge_id=d["pledge"],
+            note=d["note"],
+            idempotency_key=form.idempotency(),
+        )
+
+    return _posting(
+        request,
+        form,
+        submit,
+        title="Receive goods",
+        intro="Goods that arrived from a donor or supplier against a grant. Give each line's quantity "
+        "in base units, or a number of packs and the pack.",
+        submit_label="Post the receipt",
+    )
+
+
+@page
+def waybill_dispatch_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Right.POST_STOCK)
+    form = forms.DispatchForm(_data(request), user=user)
+
+    def submit(d: dict[str, Any]) -> Any:
+        return waybill_dispatch(
+            actor=user,
+            from_site_id=_site(user, d["from_site"], Right.POST_STOCK),
+            to_site_id=d["to_site"].pk,
+            lines=_stock_lines(form),
+            dispatched_on=d["dispatched_on"],
+            expected_on=d["expected_on"],
+            transport=d["transport"],
+            vehicle=d["vehicle"],
+            driver=d["driver"],
+            number=d["number"] or None,
+            idempotency_key=form.idempotency(),
+        )
+
+    return _posting(
+        request,
+        form,
+        submit,
+        title="Dispatch a waybill",
+        intro="The consignment leaves the site and is in transit until the receiving site confirms "
+        "what arrived. Leave a line's grant empty to send the oldest stock first.",
+        submit_label="Dispatch",
+    )
+
+
+@page
+def waybill_confirm(request: HttpRequest, waybill_id: int) -> HttpResponse:
+    user = request.user
+    waybill = access_waybill_by_id(user, waybill_id, Right.POST_STOCK)
+    sent: dict[int, dict[str, Any]] = {}
+    for line in selectors.waybill_lines(waybill_id=waybill.pk):
+        entry = sent.setdefault(
+            line.item_id,
+            {"item": line.item_id, "label": f"{line.item_code} · {line.item_name}", "sent": 0, "damaged": 0},
+        )
+        entry["sent"] += line.quantity
+        entry["received"] = entry["sent"]
+    form = forms.DeliveryForm(_data(request), user=user, initial_lines=list(sent.values()))
+
+    def submit(d: dict[str, Any]) -> Any:
+        return waybill_confirm_delivery(
+            actor=user,
+            waybill_id=waybill.pk,
+            delivered_on=d["delivered_on"],
+            lines=[
+                DeliveryLine(
+                    item_id=line.cleaned_data["item"],
+                    received=line.cleaned_data["received"],
+                    damaged=line.cleaned_data["damaged"],
+                    damage_reason=line.cleaned_data["damage_reason"],
+                    short_reason=line.cleaned_data["short_reason"],
+                )
+                for _, line in form.filled_lines()
+            ],
+            excess_reason=d["excess_reason"],
+            idempotency_key=form.idempotency(),
+        )
+
+    return _posting(
+        request,
+        form,
+        submit,
+        title=f"Confirm delivery of waybill {waybill.number}",
+        intro=f"From {waybill.from_site.name} to {waybill.to_site.name}, dispatched on "
+        f"{waybill.dispatched_on:%d %b %Y}. Each line is prefilled with what was sent: say how many "
+        "arrived in good condition and how many damaged. Damaged and missing goods go to loss/damage "
+        "with the reason you give.",
+        submit_label="Confirm the delivery",
+        template="stock/confirm_form.html",
+        context={"waybill": waybill},
+    )
+
+
+@page
+def distribution_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Right.DISTRIBUTE)
+    form = forms.DistributionForm(_data(request), user=user)
+
+    def submit(d: dict[str, Any]) -> Any:
+        return stock_distribute(
+            actor=user,
+            site_id=_site(user, d["site"], Right.DISTRIBUTE),
+            lines=_stock_lines(form),
+            distributed_on=d["distributed_on"],
+            reference=d["reference"],
+            note=d["note"],
+            idempotency_key=form.idempotency(),
+        )
+
+    return _posting(
+        request,
+        form,
+        submit,
+        title="Report a distribution",
+        intro="Items a distribution point handed out to people without household registration "
+        "(a blanket distribution). They leave stock for good.",
+        submit_label="Post the distribution",
+    )
+
+
+@page
+def handover_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Right.DISTRIBUTE)
+    form = forms.HandoverForm(_data(request), user=user)
+
+    def submit(d: dict[str, Any]) -> Any:
+        return stock_handover_to_partner(
+            actor=user,
+            site_id=_site(user, d["site"], Right.DISTRIBUTE),
+            organisation_id=d["organisation"].pk,
+            lines=_stock_lines(form),
+            handed_on=d["handed_on"],
+            reference=d["reference"],
+            note=d["note"],
+            idempotency_key=form.idempotency(),
+        )
+
+    return _posting(
+        request,
+        form,
+        submit,
+        title="Hand over to a partner",
+        intro="Stock handed to another organisation to distribute (the Army, an NGO). It is reported "
+        "apart from distributions to households.",
+        submit_label="Post the hand-over",
+    )
+
+
+@page
+def loss_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Right.POST_STOCK)
+    form = forms.LossForm(_data(request), user=user)
+
+    def submit(d: dict[str, Any]) -> Any:
+        return stock_report_loss(
+            actor=user,
+            site_id=_site(user, d["site"], Right.POST_STOCK),
+            lines=_stock_lines(form),
+            reason=d["reason"],
+            occurred_on=d["occurred_on"],
+            note=d["note"],
+            idempotency_key=form.idempotency(),
+        )
+
+    return _posting(
+        request,
+        form,
+        submit,
+        title="Report a loss",
+        intro="Stock lost or damaged at a site: it is written off to loss/damage with the reason.",
+        submit_label="Post the loss",
+    )
+
+
+@page
+def count_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Right.POST_STOCK)
+    raw = request.POST.get("site") if request.method == "POST" else request.GET.get("site")
+    if not raw:
+        chooser = forms.CountSiteForm(user=user)
+        return _render(request, "stock/count_site.html", {"form": chooser})
+    if not raw.isdigit():
+        raise Http404("no such site")
+    site = access_stock_site(user, int(raw), Right.POST_STOCK)
+    held = selectors.stock_on_hand(site_ids={site.pk})
+    initial_lines = [{"item": row.item_id, "label": f"{row.item_code} · {row.item_name}"} for row in held]
+    form = forms.CountForm(_data(request), user=user, initial={"site": site.pk}, initial_lines=initial_lines)
+
+    def submit(d: dict[str, Any]) -> Any:
+        return stock_count(
+            actor=user,
+            site_id=site.pk,
+            counts=[
+                CountLine(
+                    item_id=line.cleaned_data["item"].pk,
+                    counted=line.cleaned_data["counted"],
+                    surplus_grant_id=(
+                        line.cleaned_data["surplus_grant"].pk
+                        if line.cleaned_data.get("surplus_grant")
+                        else None
+                    ),
+                )
+                for _, line in form.filled_lines()
+            ],
+            counted_on=d["counted_on"],
+            note=d["note"],
+            idempotency_key=form.idempotency(),
+        )
+
+    return _posting(
+        request,
+        form,
+        submit,
+        title=f"Count stock at {site.name}",
+        intro="The sheet lists every item the site holds on record. Write what you counted; leave a line "
+        "empty if you did not count that item. Add lines for items found that are not listed. "
+        "Shortages and surpluses are posted as count adjustments.",
+        submit_label="Post the count",
+        context={"site": site},
+    )
+
+
+@page
+def kitting_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Right.POST_STOCK)
+    form = forms.KittingForm(_data(request), user=user)
+
+    def submit(d: dict[str, Any]) -> Any:
+        service: Callable[..., Any] = (
+            kits_assemble if d["action"] == forms.KittingForm.ASSEMBLE else kits_break
+        )
+        day = "assembled_on" if d["action"] == forms.KittingForm.ASSEMBLE else "broken_on"
+        return service(
+            actor=user,
+            site_id=_site(user, d["site"], Right.POST_STOCK),
+            kit_item_id=d["kit"].pk,
+            quantity=d["quantity"],
+            grant_id=d["grant"].pk if d["grant"] else None,
+            idempotency_key=form.idempotency(),
+            **{day: d["on"]},
+        )
+
+    return _posting(
+        request,
+        form,
+        submit,
+        title="Assemble or break kits",
+        intro="Assembling takes each kit's components from the site's stock and puts the kits in; "
+        "breaking does the opposite. Kits carry their components' grant.",
+        submit_label="Post",
+    )
+
+
+@page
+def movement_reverse_new(request: HttpRequest, movement_id: int) -> HttpResponse:
+    user = request.user
+    movement = access_movement_by_id(user, movement_id, Right.POST_STOCK)
+    form = forms.ReversalForm(_data(request), user=user)
+    if request.method != "POST":
+        return redirect("stock:movement-detail", movement.pk)
+    if form.is_valid():
+        try:
+            result = movement_reverse(
+                actor=user,
+                movement_id=movement.pk,
+                reason=form.cleaned_data["reason"],
+                reversed_on=form.cleaned_data["reversed_on"],
+                idempotency_key=form.idempotency(),
+            )
+        except InvalidInput as exc:
+            form.show_problems(exc.problems)
+            return _movement_page(request, movement, form, status=exc.status)
+        except AccessDenied:
+            raise
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            return _movement_page(request, movement, form, status=exc.status)
+        notify = messages.info if result.replayed else messages.success
+        notify(request, posting_message(result))
+        return redirect("stock:movement-detail", result.movement.pk)
+    return _movement_page(request, movement, form, status=422)
+
+
+@page
+def post_menu(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Right.DISTRIBUTE)
+    to_confirm = None
+    if has_right(user, Right.POST_STOCK):
+        mine = set(stock_sites(user, Right.POST_STOCK).values_list("pk", flat=True))
+        to_confirm = selectors.waybill_list(
+            site_ids=stock_visible_site_ids(user), to_site_ids=mine, status=WaybillStatus.IN_TRANSIT
+        ).order_by("expected_on", "id")[:50]
+    return _render(
+        request,
+        "stock/post_menu.html",
+        {"operations": _operations(user), "to_confirm": to_confirm, "today": today()},
+    )
