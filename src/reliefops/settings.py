@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "reliefops.partners",
     "reliefops.catalog",
     "reliefops.stock",
+    "reliefops.households",
+    "reliefops.cluster",
     "reliefops.web",
     "reliefops.scenarios",
 ]
