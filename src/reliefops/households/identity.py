@@ -1,0 +1,149 @@
+"""Identity documents and phone numbers as people write them, normalised or refused with a reason.
+
+- A CNIC (computerised national identity card) is 13 digits, written `12345-1234567-1`: five
+  digits of the issuing locality, seven of the serial, one check digit (odd for men, even for
+  women). It is accepted as written on the card or as the 13 digits alone, and stored as 13 digits.
+- An old NIC (the manual card many people still held in 2005) is 11 digits, written
+  `123-45-678901`; it is accepted either way and stored as 11 digits.
+- Another document (a passport, a refugee card) is stored as written, upper case, without spaces.
+- A phone number is stored in international form: `0300-1234567` becomes `+923001234567`.
+
+Each function returns the normalised value, or raises `DocumentRefused` with a sentence that says
+what is wrong and what is accepted; the caller turns it into a Problem on the right field.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import models
+
+
+class DocumentType(models.TextChoices):
+    CNIC = "cnic", "CNIC"
+    OLD_NIC = "old_nic", "Old NIC"
+    OTHER = "other", "Other document"
+    NONE = "none", "No document"
+
+
+# Documents that identify one person across the registry: one active household per number.
+NUMBERED_ONCE = frozenset({DocumentType.CNIC, DocumentType.OLD_NIC})
+
+_CNIC_WRITTEN = re.compile(r"^\d{5}-\d{7}-\d$")
+_OLD_NIC_WRITTEN = re.compile(r"^\d{3}-\d{2}-\d{6}$")
+_OTHER = re.compile(r"^[A-Z0-9][A-Z0-9/-]{2,39}$")
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
+
+
+class DocumentRefused(ValueError):
+    """A document number or phone number that cannot be accepted; the message says why."""
+
+
+def normalise_cnic(text: str) -> str:
+    """`12345-1234567-1` or `1234512345671` -> `1234512345671`; anything else is refused."""
+    value = text.strip()
+    if _CNIC_WRITTEN.match(value):
+        digits = value.replace("-", "")
+    elif value.isdigit() and value.isascii() and len(value) == 13:
+        digits = value
+    else:
+        found = sum(c.isdigit() for c in value)
+        raise DocumentRefused(
+            f"a CNIC is 13 digits, written 12345-1234567-1 or as 13 digits alone; {value!r} has {found} "
+            f"digit{'s' if found != 1 else ''}"
+            + ("" if value.replace("-", "").isdigit() else " and other characters")
+        )
+    if len(set(digits)) == 1:
+        raise DocumentRefused(f"{value!r} is a placeholder, not a CNIC: leave the number empty instead")
+    return digits
+
+
+def normalise_old_nic(text: str) -> str:
+    """`123-45-678901` or 11 digits -> 11 digits; anything else is refused."""
+    value = text.strip()
+    if _OLD_NIC_WRITTEN.match(value):
+        digits = value.replace("-", "")
+    elif value.isdigit() and value.isascii() and len(value) == 11:
+        digits = value
+    else:
+        raise DocumentRefused(
+            f"an old NIC is 11 digits, written 123-45-678901 or as 11 digits alone, not {value!r}"
+        )
+    if len(set(digits)) == 1:
+        raise DocumentRefused(f"{value!r} is a placeholder, not an NIC: leave the number empty instead")
+    return digits
+
+
+def normalise_document(document_type: str, number: str) -> str:
+    """The stored form of a document number of the given type ('' for no document)."""
+    try:
+        kind = DocumentType(document_type)
+    except ValueError as exc:
+        choices = ", ".join(DocumentType.values)
+        raise DocumentRefused(f"unknown document type {document_type!r}; use one of {choices}") from exc
+    number = number.strip()
+    if kind == DocumentType.NONE:
+        if number:
+            raise DocumentRefused(
+                "the document type is 'none' but a number is given: choose the document type"
+            )
+        return ""
+    if not number:
+        raise DocumentRefused(f"give the {kind.label} number, or choose 'none' as the document type")
+    if kind == DocumentType.CNIC:
+        return normalise_cnic(number)
+    if kind == DocumentType.OLD_NIC:
+        return normalise_old_nic(number)
+    other = re.sub(r"\s+", "", number).upper()
+    if not _OTHER.match(other):
+        raise DocumentRefused(
+            "another document's number is 3 to 40 letters, digits, '/' or '-' (spaces are dropped), "
+            f"not {number!r}"
+        )
+    return other
+
+
+def format_document(document_type: str, number: str) -> str:
+    """The number as it is written on the card: `12345-1234567-1`, `123-45-678901`."""
+    if document_type == DocumentType.CNIC and len(number) == 13:
+        return f"{number[:5]}-{number[5:12]}-{number[12]}"
+    if document_type == DocumentType.OLD_NIC and len(number) == 11:
+        return f"{number[:3]}-{number[3:5]}-{number[5:]}"
+    return number
+
+
+def normalise_phone(text: str) -> str:
+    """A phone number in international form (`+923001234567`); '' stays ''.
+
+    Pakistani numbers may be written with the trunk 0 (`0300-1234567`), with 92 or +92, or with
+    00 92; numbers of other countries need their + or 00 prefix.
+    """
+    value = text.strip()
+    if not value:
+        return ""
+    if not _PHONE_CHARS.match(value):
+        raise DocumentRefused(
+            f"a phone number has digits, spaces, '-', '(' ')' and a leading '+' only, not {value!r}"
+        )
+    digits = re.sub(r"\D", "", value)
+    if value.startswith("+"):
+        international = digits
+    elif digits.startswith("00"):
+        international = digits[2:]
+    elif digits.startswith("0"):
+        international = "92" + digits[1:]
+    elif digits.startswith("92") and len(digits) >= 11:
+        international = digits
+    else:
+        raise DocumentRefused(
+            f"write {value!r} with its trunk 0 (0300-1234567) or its country code (+92 300 1234567)"
+        )
+    if international.startswith("92"):
+        national = international[2:]
+        if not 9 <= len(national) <= 10 or national.startswith("0"):
+            raise DocumentRefused(
+                f"{value!r} is not a Pakistani number: it needs 10 or 11 digits with the trunk 0"
+            )
+    elif not 8 <= len(international) <= 15:
+        raise DocumentRefused(f"{value!r} is not a phone number: an international number has 8 to 15 digits")
+    return "+" + international

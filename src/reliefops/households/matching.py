@@ -1,0 +1,516 @@
+"""Finding one household registered twice: name forms, blocking keys, and a score for a pair.
+
+The method (chosen by measurement, docs/decisions/*-duplicate-detection-method.md) is blocking
+plus RapidFuzz, in three steps:
+
+1. **Forms.** Each name is folded (case, accents, punctuation), stripped of honorifics
+   (Mst., Haji, s/o), and each word is put in one spelling: Muhammad/Mohammad/Mohd/M., Bibi/Begum,
+   Khan/Khaan, Rasool/Rasul, Yousaf/Yousuf, Rafique/Rafiq all meet. Word order is ignored
+   (swapped names), and a name with a word fewer still compares close (a dropped middle name).
+2. **Blocking.** Only households that share a blocking key are compared: a word of the head's
+   name with a word of the father's or husband's name in the same district (the same or a
+   neighbouring tehsil); the head's name in the same village (a wife registered under her
+   husband's name meets him here); two of the three parts of the identity number (so a number
+   one digit off still meets its original); the same phone number.
+3. **Score.** Each piece of evidence adds or takes log-odds points: the same CNIC (+9) or one
+   digit apart (+4) or a different one (-5); the names' similarity; the same village, phone and
+   family make-up. Two different given names that are both common names ("Aslam" and "Akram",
+   brothers) count against, where a misspelling would count for. A wife registered instead of her
+   husband is scored as such: her husband's name against his name, their village, phone and family.
+   The pair's score is shown as 0-100; at LIKELY_DUPLICATE and above it goes to the review queue.
+
+Nothing here touches the database: services feed it `Person`s and store what it finds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz.fuzz import ratio, token_set_ratio
+
+from reliefops.places.lookup import fold
+
+# Pairs scoring this (0-100) or more are likely duplicates: shown at registration, queued in a run.
+LIKELY_DUPLICATE = 80
+# Buckets bigger than this are a key shared by too many (a camp's one phone): they are not paired.
+MAX_BLOCK = 2_000
+METHOD_VERSION = "blocking+rapidfuzz 1"
+
+# --- names -------------------------------------------------------------------------------------
+
+# Words that are not names: honorifics, relations, titles ("Mst." is Mussammat, a woman's title).
+_NOISE = frozenset(
+    {
+        "mst", "mussammat", "musammat", "mosammat", "mohtarma", "mrs", "mr", "miss", "haji", "hajji",
+        "alhaj", "late", "marhoom", "marhum", "son", "of", "wife", "daughter", "widow", "so", "wo", "do",
+        "dr", "sahib", "sb",
+    }
+)  # fmt: skip
+# Spellings of one name, as they come out of `_phonetic`, to the one form used.
+_SAME_NAME: dict[str, str] = {
+    **dict.fromkeys(
+        ["muhamad", "mohamad", "mohamed", "muhamed", "mohmad", "mohd", "md", "m", "muhd", "mhd", "mohamd",
+         "muhamd", "mohammd", "mamad", "mahamad"],
+        "muhamad",
+    ),
+    **dict.fromkeys(["bibi", "bi", "begum", "begam", "bagum", "bigum", "bibe"], "bibi"),
+}  # fmt: skip
+_SPELLINGS: tuple[tuple[str, str], ...] = (
+    ("ph", "f"),
+    ("que", "k"),
+    ("q", "k"),
+    ("w", "v"),
+    ("ee", "i"),
+    ("oo", "u"),
+    ("ou", "u"),
+    ("ai", "e"),
+    ("ay", "e"),
+    ("ey", "e"),
+    ("ei", "e"),
+    ("y", "i"),
+)
+_ASPIRATED = re.compile(r"([bcdgjkpt])h")
+_DOUBLED = re.compile(r"(.)\1+")
+_FINAL_H = re.compile(r"([aeiou])h$")
+_VOWELS = re.compile(r"[aeiou]")
+
+
+def _phonetic(word: str) -> str:
+    for old, new in _SPELLINGS:
+        word = word.replace(old, new)
+    word = _ASPIRATED.sub(r"\1", word)
+    word = _DOUBLED.sub(r"\1", word)
+    return _FINAL_H.sub(r"\1", word) if len(word) > 3 else word
+
+
+def name_words(name: str) -> tuple[str, ...]:
+    """The words of a name in one spelling each, honorifics dropped, order kept.
+
+    `Mst. Zainab Begum` -> ('zenab', 'bibi'); `Mohd. Aslam Khaan` -> ('muhamad', 'aslam', 'kan').
+    """
+    words: list[str] = []
+    for raw in fold(name).split():
+        if raw in _NOISE or (len(raw) == 1 and raw != "m") or raw.isdigit():
+            continue
+        word = _phonetic(raw)
+        words.append(_SAME_NAME.get(word, word))
+    return tuple(words)
+
+
+def skeleton(word: str) -> str:
+    """The first letter and the consonants: `ahmed`, `ahmad` -> `ahmd`. Blocking compares these."""
+    return word[:1] + _VOWELS.sub("", word[1:])
+
+
+# Words too common to block on alone (almost every man is Muhammad ... Khan).
+_COMMON = frozenset(
+    name_words("muhammad bibi khan abdul ghulam syed shah mir malik raja sardar noor ullah din")
+)
+
+# Given names common in Hazara and AJK. Two different names both on this list are two different
+# people ("Aslam" and "Akram" are brothers); a word off the list is likelier a misspelling.
+_GIVEN_NAMES = frozenset(
+    name_words(
+        "aslam akram akbar afzal asghar asif arif amjad anwar arshad ashraf ayub azam azhar "
+        "bashir basharat fazal faisal farooq fayyaz habib hameed hamid haroon hassan hussain "
+        "iftikhar ijaz ilyas imran iqbal irfan ishaq ishfaq ismail jamil javed jahangir kabir "
+        "karim khalid khurshid latif mahmood majeed manzoor maqsood masood mehboob mumtaz munir "
+        "mushtaq nadeem naeem naseer nasir nawaz nazir niaz pervez qadir qasim rafiq rahim "
+        "rashid rasheed rauf raza rehman riaz saeed sadiq sajid sajjad saleem sarwar shabbir "
+        "shafiq shahid shakeel shakir shaukat sher siddique sultan tahir tanveer tariq usman "
+        "waheed wajid waqar yaqub younas yousaf zafar zahid zaheer zaman zubair ayaz altaf "
+        "zulfiqar ibrahim idrees nabi rasool bahadur wali jan taj gul zareen khan "
+        "zainab fatima amina khadija hajra sakina safia sughra kalsoom nasreen parveen shamim "
+        "rukhsana shaheen shabana tahira yasmin zubaida razia rehana zarina nusrat khalida "
+        "naseem rasheeda bilquis sharifa hanifa jamila salma saeeda naheed kausar ruqayya "
+        "mehrunnisa sadia farzana nargis bano akhtar jan"
+    )
+)
+
+
+def name_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """How alike two names are, 0..1: order ignored, a word fewer costs little, 1.0 only if equal.
+
+    Two different given names that are both common names score low whatever their letters.
+    """
+    if a == b:
+        return 1.0 if a else 0.0
+    if not a or not b:
+        return 0.0
+    sa, sb = " ".join(sorted(a)), " ".join(sorted(b))
+    if sa == sb:
+        return 0.99  # the same words in another order
+    only_a = set(a) - set(b)
+    only_b = set(b) - set(a)
+    # Different given names (brothers, namesakes' sons) rather than a misspelling of one name.
+    if (
+        only_a
+        and only_b
+        and all(w in _GIVEN_NAMES for w in only_a | only_b)
+        and not any(skeleton(x) == skeleton(y) for x in only_a for y in only_b)
+    ):
+        return min(0.5, ratio(sa, sb) / 100)
+    sorted_ratio = ratio(sa, sb) / 100
+    if not only_a or not only_b:
+        return max(sorted_ratio, 0.93)  # one name is the other with a word more
+    return max(sorted_ratio, 0.9 * token_set_ratio(sa, sb) / 100)
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def documents_near(a: str, b: str) -> bool:
+    """One digit different, or two neighbouring digits swapped."""
+    if len(a) != len(b) or a == b:
+        return False
+    differ = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(differ) == 1:
+        return True
+    return (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and a[differ[0]] == b[differ[1]]
+        and a[differ[1]] == b[differ[0]]
+    )
+
+
+def _document_parts(number: str) -> tuple[str, str, str]:
+    third = len(number) // 3
+    return (
+        number[: len(number) - 2 * third],
+        number[len(number) - 2 * third : len(number) - third],
+        number[-third:],
+    )
+
+
+# --- people ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """What matching looks at in a household (registered, or a draft not yet saved)."""
+
+    id: int
+    head: str
+    father: str
+    sex: str  # "female" or "male"
+    document_type: str
+    document: str  # normalised number, '' when there is none
+    phone: str
+    district: str  # P-code of the district of origin (or the lowest known area above it)
+    area: str  # P-code of the lowest known area of origin
+    village: str
+    members: tuple[int, ...]
+    site_id: int | None = None
+
+
+@dataclass
+class Prepared:
+    """A Person with its name forms and blocking keys worked out once."""
+
+    person: Person
+    head: tuple[str, ...]
+    father: tuple[str, ...]
+    village: str
+    size: int
+    keys: frozenset[int] = field(default_factory=frozenset)
+    probe_keys: frozenset[int] = field(default_factory=frozenset)
+
+
+def _rare(words: tuple[str, ...]) -> list[str]:
+    rare = sorted({skeleton(w) for w in words if w not in _COMMON})
+    return rare or sorted({skeleton(w) for w in words})
+
+
+def _village_form(village: str) -> str:
+    return "".join(_phonetic(w) for w in fold(village).split()) if village.strip() else ""
+
+
+def key_hash(*parts: str) -> int:
+    """A signed 64-bit hash of a key's parts (stable across processes and databases)."""
+    digest = hashlib.blake2b("|".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def blocking_keys(person: Person) -> tuple[frozenset[int], frozenset[int]]:
+    """The keys a household is filed under, and the extra keys it is looked up by.
+
+    A woman heading a household is also looked up under her husband's (or father's) name, which is
+    where a man's household is filed: that is how a wife registered instead of her husband is found.
+    """
+    head, father = name_words(person.head), name_words(person.father)
+    district = person.district
+    keys: set[int] = set()
+    probes: set[int] = set()
+    for h in _rare(head) if head else []:
+        for f in _rare(father) if father else []:
+            keys.add(key_hash("hf", district, h, f))
+    village = _village_form(person.village)
+    if village and head:
+        keys.add(key_hash("hv", district, village, *_rare(head)))
+        if person.sex == "female" and father:
+            probes.add(key_hash("hv", district, village, *_rare(father)))
+    if person.document and person.document_type in {"cnic", "old_nic"}:
+        a, b, c = _document_parts(person.document)
+        keys |= {
+            key_hash("d1", person.document_type, a, b),
+            key_hash("d2", person.document_type, a, c),
+            key_hash("d3", person.document_type, b, c),
+        }
+    if person.phone:
+        keys.add(key_hash("p", person.phone))
+    return frozenset(keys), frozenset(probes)
+
+
+def prepare(person: Person) -> Prepared:
+    keys, probes = blocking_keys(person)
+    return Prepared(
+        person=person,
+        head=name_words(person.head),
+        father=name_words(person.father),
+        village=_village_form(person.village),
+        size=sum(person.members),
+        keys=keys,
+        probe_keys=probes,
+    )
+
+
+# --- the score ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """A likely pair: the two households (lower id first), the score 0-100 and the evidence."""
+
+    first_id: int
+    second_id: int
+    score: int
+    reasons: tuple[str, ...]
+
+
+def _name_points(similarity: float, strong: float, what: str, reasons: list[str]) -> float:
+    if similarity >= 0.99:
+        reasons.append(f"same {what}")
+        return strong
+    if similarity >= 0.9:
+        reasons.append(f"{what} nearly the same")
+        return strong - 1.0
+    if similarity >= 0.8:
+        reasons.append(f"{what} similar")
+        return strong - 2.5
+    if similarity >= 0.7:
+        return 0.0
+    return -3.0
+
+
+def _place_points(a: Prepared, b: Prepared, reasons: list[str]) -> float:
+    pa, pb = a.person, b.person
+    points = 0.0
+    if a.village and b.village:
+        if a.village == b.village or ratio(a.village, b.village) >= 85:
+            reasons.append("same village")
+            points += 1.5
+        else:
+            points -= 1.0
+    elif pa.area == pb.area:
+        points += 0.5
+    if pa.district != pb.district:
+        points -= 1.0
+    return points
+
+
+def _family_points(a: Prepared, b: Prepared, reasons: list[str]) -> float:
+    pa, pb = a.person, b.person
+    points = 0.0
+    if pa.phone and pb.phone:
+        if pa.phone == pb.phone:
+            reasons.append("same phone")
+            points += 2.5
+        else:
+            points -= 1.0
+    difference = sum(abs(x - y) for x, y in zip(pa.members, pb.members, strict=True))
+    if difference == 0:
+        reasons.append("same family members")
+        points += 1.5
+    elif difference <= 2:
+        points += 0.5
+    elif difference >= 4:
+        points -= 2.0
+    else:
+        points -= 0.5
+    return points
+
+
+def _direct(a: Prepared, b: Prepared) -> tuple[float, list[str]]:
+    """The two households as registered by the same head."""
+    pa, pb = a.person, b.person
+    reasons: list[str] = []
+    points = -1.0
+    if pa.document and pb.document and pa.document_type == pb.document_type:
+        label = "CNIC" if pa.document_type == "cnic" else "NIC"
+        if pa.document == pb.document:
+            reasons.append(f"same {label}")
+            points += 9.0
+        elif documents_near(pa.document, pb.document):
+            reasons.append(f"{label} one digit apart")
+            points += 4.0
+        else:
+            points -= 5.0
+    points += _name_points(name_similarity(a.head, b.head), 4.0, "head's name", reasons)
+    points += _name_points(name_similarity(a.father, b.father), 3.0, "father's or husband's name", reasons)
+    points += _place_points(a, b, reasons)
+    points += _family_points(a, b, reasons)
+    if pa.sex != pb.sex:
+        points -= 4.0
+    return points, reasons
+
+
+def _spouse(wife: Prepared, husband: Prepared) -> tuple[float, list[str]]:
+    """A wife registered the household that her husband registered (or the other way round)."""
+    reasons: list[str] = []
+    similarity = name_similarity(wife.father, husband.head)
+    if similarity < 0.9:
+        return -math.inf, reasons
+    points = -2.0 + (4.0 if similarity >= 0.99 else 3.0)
+    reasons.append("a woman registered under her husband's name: his household")
+    points += _place_points(wife, husband, reasons)
+    points += _family_points(wife, husband, reasons)
+    return points, reasons
+
+
+def to_score(points: float) -> int:
+    """Log-odds points as 0-100 (50 is even odds)."""
+    return round(100 / (1 + math.exp(-points / 2)))
+
+
+def compare(a: Prepared, b: Prepared) -> tuple[int, tuple[str, ...]]:
+    """The score of a pair (0-100) and the evidence for it."""
+    points, reasons = _direct(a, b)
+    if a.person.sex != b.person.sex:
+        wife, husband = (a, b) if a.person.sex == "female" else (b, a)
+        spouse_points, spouse_reasons = _spouse(wife, husband)
+        if spouse_points > points:
+            points, reasons = spouse_points, spouse_reasons
+    return to_score(points), tuple(reasons)
+
+
+# --- one household against the registry, and the whole registry against itself ---------------------
+
+
+def best_matches(
+    draft: Prepared, candidates: Iterable[Prepared], *, threshold: int = LIKELY_DUPLICATE, limit: int = 10
+) -> list[Match]:
+    """The candidates that are likely the draft's household, best first."""
+    found: list[Match] = []
+    for other in candidates:
+        if other.person.id == draft.person.id:
+            continue
+        score, reasons = compare(draft, other)
+        if score >= threshold:
+            first, second = sorted((draft.person.id, other.person.id))
+            found.append(Match(first, second, score, reasons))
+    found.sort(key=lambda m: (-m.score, m.first_id + m.second_id - draft.person.id))
+    return found[:limit]
+
+
+@dataclass
+class RunStats:
+    households: int = 0
+    keys: int = 0
+    blocks: int = 0
+    oversized_blocks: int = 0
+    compared: int = 0
+    found: int = 0
+
+
+_INDEX_BITS = 25  # up to 33 million households in one run
+_INDEX_MASK = (1 << _INDEX_BITS) - 1
+
+
+def _blocks(prepared: Sequence[Prepared], stats: RunStats) -> Iterator[tuple[int, list[int]]]:
+    """(key, indexes of the households filed under it or looking it up), for keys shared by two or more."""
+    entries: list[int] = []
+    shift = _INDEX_BITS
+    for index, record in enumerate(prepared):
+        for key in record.keys | record.probe_keys:
+            entries.append(((key & 0xFFFFFFFFFF) << shift) | index)
+    stats.keys = len(entries)
+    entries.sort()
+    start = 0
+    total = len(entries)
+    while start < total:
+        key = entries[start] >> shift
+        end = start + 1
+        while end < total and entries[end] >> shift == key:
+            end += 1
+        if end - start > 1:
+            yield key, [entry & _INDEX_MASK for entry in entries[start:end]]
+        start = end
+
+
+def find_duplicates(
+    people: Iterable[Person],
+    *,
+    threshold: int = LIKELY_DUPLICATE,
+    skip: set[tuple[int, int]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Match], RunStats]:
+    """Every likely pair in the registry, compared once each; `skip` holds pairs already decided."""
+    stats = RunStats()
+    prepared = [prepare(person) for person in people]
+    stats.households = len(prepared)
+    all_keys = [record.keys | record.probe_keys for record in prepared]
+    low40 = 0xFFFFFFFFFF
+    found: dict[tuple[int, int], Match] = {}
+    blocks = list(_blocks(prepared, stats))
+    stats.blocks = len(blocks)
+    for done, (key, members) in enumerate(blocks, start=1):
+        if len(members) > MAX_BLOCK:
+            stats.oversized_blocks += 1
+            continue
+        for i, first in enumerate(members):
+            a = prepared[first]
+            a_keys = all_keys[first]
+            for second in members[i + 1 :]:
+                shared = a_keys & all_keys[second]
+                # compare a pair once, under the smallest key it shares
+                if len(shared) > 1 and min(k & low40 for k in shared) != key:
+                    continue
+                b = prepared[second]
+                if a.person.id == b.person.id:
+                    continue
+                stats.compared += 1
+                score, reasons = compare(a, b)
+                if score < threshold:
+                    continue
+                pair = (min(a.person.id, b.person.id), max(a.person.id, b.person.id))
+                if skip and pair in skip:
+                    continue
+                found[pair] = Match(pair[0], pair[1], score, reasons)
+        if progress is not None and done % 5000 == 0:
+            progress(done, len(blocks))
+    if progress is not None:
+        progress(len(blocks), len(blocks))
+    stats.found = len(found)
+    return sorted(found.values(), key=lambda m: (m.first_id, m.second_id)), stats
+
+
+def baseline_duplicates(people: Iterable[Person]) -> list[tuple[int, int]]:
+    """The simple rule to beat: the same identity number, or the same head's and father's names
+    (folded, nothing else) in the same district."""
+    by_document: dict[tuple[str, str], list[int]] = {}
+    by_names: dict[tuple[str, str, str], list[int]] = {}
+    for person in people:
+        if person.document:
+            by_document.setdefault((person.document_type, person.document), []).append(person.id)
+        by_names.setdefault((person.district, fold(person.head), fold(person.father)), []).append(person.id)
+    pairs: set[tuple[int, int]] = set()
+    for group in [*by_document.values(), *by_names.values()]:
+        for i, first in enumerate(group):
+            for second in group[i + 1 :]:
+                pairs.add((min(first, second), max(first, second)))
+    return sorted(pairs)
