@@ -48,3 +48,18 @@ def test_export_right_is_per_user(db, user_of_role):
     assert not access.can_export_personal_data(user_of_role(Role.REGISTRAR))
     assert access.can_export_personal_data(user_of_role(Role.REGISTRAR, can_export=True))
     assert access.can_export_personal_data(user_of_role(Role.ADMIN))
+
+
+@pytest.mark.parametrize(
+    ("role", "scope"),
+    [
+        pytest.param(Role.DISTRIBUTOR, "hubs", id="distributor-with-hubs"),
+        pytest.param(Role.VIEWER, "distribution_points", id="viewer-with-points"),
+    ],
+)
+def test_scopes_belong_to_their_roles(db, role, scope):
+    from reliefops.core.errors import ServiceError
+    from tests.factories import make_user
+
+    with pytest.raises(ServiceError, match="scope of the"):
+        make_user(role, **{scope: [SiteFactory()]})

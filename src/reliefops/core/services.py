@@ -56,6 +56,10 @@ def user_create(
     email: str = "",
 ) -> Any:
     """Create a user with a role and scope; the username must be new."""
+    if hub_ids and role != Role.HUB_MANAGER:
+        raise ServiceError("hubs are a scope of the hub_manager role only")
+    if distribution_point_ids and role not in {Role.HUB_MANAGER, Role.DISTRIBUTOR}:
+        raise ServiceError("distribution points are a scope of the distributor and hub_manager roles only")
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise Conflict(f"user {username!r} already exists")
