@@ -547,13 +547,13 @@ class DonorReportOut(Schema):
 
 
 class DistributedTotals(Schema):
-    tents: int
-    shelter_kits: int
-    winterization_kits: int
-    blankets: int
-    quilts: int
-    cgi_sheets: int
-    tarpaulins: int
+    tents: int = Field(description="Tents (item `TENT`).")
+    shelter_kits: int = Field(description="Shelter kits (item `SHELTER-KIT`).")
+    winterization_kits: int = Field(description="Winterization kits (item `WINTER-KIT`).")
+    blankets: int = Field(description="Blankets (item `BLANKET`).")
+    quilts: int = Field(description="Quilts (item `QUILT`).")
+    cgi_sheets: int = Field(description="CGI sheets (item `CGI-SHEET`).")
+    tarpaulins: int = Field(description="Tarpaulins (item `TARPAULIN`).")
 
 
 class DistributedOut(Schema):
