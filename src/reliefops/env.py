@@ -93,8 +93,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         None,
         "when set, `make test` runs the suite a second time on this PostgreSQL database",
     ),
-    EnvVar("RELIEFOPS_TEST_DB_SUFFIX", "str", "",
-           "appended to the test database names, so that two test runs on one machine keep apart"),
+    EnvVar(
+        "RELIEFOPS_TEST_DB_SUFFIX",
+        "str",
+        "",
+        "appended to the test database names, so that two test runs on one machine keep apart",
+    ),
     EnvVar("RELIEFOPS_SESSION_AGE", "int", "28800", "seconds a login session lasts (default 8 hours)"),
     EnvVar(
         "RELIEFOPS_CHROMIUM", "path", "/usr/bin/chromium", "Chromium executable used by the browser tests"
