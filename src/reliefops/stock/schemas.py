@@ -441,6 +441,10 @@ class PostingOut(Schema):
     message: str = Field(description="What happened, in a sentence.")
     movement: MovementDetailOut = Field(description="The movement posted (or posted before, when replayed).")
 
+    @staticmethod
+    def resolve_message(obj: Any) -> str:
+        return posting_message(obj)
+
 
 class DispatchOut(Schema):
     replayed: bool = Field(
