@@ -1,0 +1,187 @@
+"""HXL hashtags: finding the hashtag row of a sheet and which column holds which field.
+
+A hashtag row is a row whose filled cells all start with `#` (`#org+impl`, `#adm2+code`). It may
+sit under a header row and below title and legend rows; it may carry spaces and odd case
+(`#Org +Impl`). A column matches a field when it has the field's hashtag and at least the field's
+attributes (`#org+impl+name` is the implementing organisation); when several fields match, the
+one naming the most attributes wins (`#reached+ind+f` is women and girls, not people). Columns
+that match no field are kept aside, never refused.
+
+Files without a hashtag row are read by their header text when the headers are the template's
+own ("Implementing organisation", "District P-code").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reliefops.core.errors import Problem
+
+HEADER_SEARCH_ROWS = 30
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A hashtag and its attributes: `#org +Impl` -> Tag("#org", {"impl"})."""
+
+    hashtag: str
+    attributes: frozenset[str]
+
+    @classmethod
+    def parse(cls, text: str) -> Tag | None:
+        cleaned = re.sub(r"\s+", "", str(text)).lower()
+        if not cleaned.startswith("#") or len(cleaned) < 2:
+            return None
+        parts = cleaned.split("+")
+        if not re.fullmatch(r"#[a-z][a-z0-9_]*", parts[0]):
+            return None
+        return cls(parts[0], frozenset(p for p in parts[1:] if p))
+
+    def __str__(self) -> str:
+        return "+".join([self.hashtag, *sorted(self.attributes)])
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A field of our schema, the hashtags that name it (the first is the one we write), and its
+    header in the template, with other header texts that name it."""
+
+    name: str
+    tags: tuple[Tag, ...]
+    header: str
+    also: tuple[str, ...] = ()
+
+    @property
+    def tag(self) -> str:
+        return str(self.tags[0])
+
+    def specificity(self, tag: Tag) -> int:
+        """How many attributes of the column the field names; -1 when it does not match."""
+        scores = [
+            len(own.attributes)
+            for own in self.tags
+            if own.hashtag == tag.hashtag and own.attributes <= tag.attributes
+        ]
+        return max(scores, default=-1)
+
+
+def spec(name: str, tags: str, header: str, *also: str) -> FieldSpec:
+    """`spec("funding", "#org+funder #org+donor", "Funding organisation")`."""
+    parsed = tuple(Tag.parse(text) for text in tags.split())
+    assert all(parsed), tags  # noqa: S101 - a constant of the caller
+    return FieldSpec(name, parsed, header, also)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int
+    label: str  # what the messages call the column: its hashtag as written, or its header
+    header: str
+    tag: Tag | None
+
+
+@dataclass
+class Layout:
+    """Where a sheet's table is: the hashtag (or header) row, the first data row, and the columns."""
+
+    header_row: int | None  # row number (as the partner sees it) of the human header
+    tag_row: int | None  # row number of the hashtag row; None when read by header text
+    first_data: int  # index into the sheet's rows of the first data row
+    fields: dict[str, Column]  # field name -> column
+    kept_aside: list[Column]
+    problems: list[Problem]
+    score: int  # how many fields were recognised
+
+
+def is_tag_row(cells: Sequence[Any]) -> bool:
+    filled = [str(c).strip() for c in cells if c is not None and str(c).strip()]
+    return bool(filled) and all(c.startswith("#") for c in filled) and any(Tag.parse(c) for c in filled)
+
+
+def _normal_header(text: Any) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", str(text).lower()).strip()
+
+
+def _assign(
+    columns: list[Column], specs: Sequence[FieldSpec], by_tag: bool, tag_row: int | None
+) -> tuple[dict[str, Column], list[Column], list[Problem]]:
+    fields: dict[str, Column] = {}
+    kept: list[Column] = []
+    problems: list[Problem] = []
+    headers = {_normal_header(text): s for s in specs for text in (s.header, *s.also)}
+    for column in columns:
+        chosen: FieldSpec | None = None
+        if by_tag and column.tag is not None:
+            scored = [(s.specificity(column.tag), s) for s in specs]
+            best = max((score for score, _ in scored), default=-1)
+            if best >= 0:
+                chosen = next(s for score, s in scored if score == best)
+        elif not by_tag:
+            chosen = headers.get(_normal_header(column.header))
+        if chosen is None:
+            if column.header or column.tag:
+                kept.append(column)
+            continue
+        if chosen.name in fields:
+            first = fields[chosen.name]
+            problems.append(
+                Problem(
+                    tag_row,
+                    column.label,
+                    f"two columns stand for {chosen.header.lower()} ({chosen.tag}): "
+                    f"{_letter(first.index)} and {_letter(column.index)}; keep one",
+                )
+            )
+            continue
+        fields[chosen.name] = column
+    return fields, kept, problems
+
+
+def _letter(index: int) -> str:
+    """Column letters as a spreadsheet shows them: 0 -> A, 27 -> AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"column {letters}"
+
+
+def find_layout(rows: list[tuple[int, list[Any]]], specs: Sequence[FieldSpec]) -> Layout | None:
+    """The sheet's table: by its hashtag row if it has one in its first rows, else by the template's
+    header texts; None when neither is found."""
+    head = rows[:HEADER_SEARCH_ROWS]
+    for position, (number, cells) in enumerate(head):
+        if not is_tag_row(cells):
+            continue
+        header_cells: list[Any] = []
+        header_number: int | None = None
+        for back in range(position - 1, -1, -1):
+            if any(str(c).strip() for c in head[back][1]):
+                header_number, header_cells = head[back]
+                break
+        columns = []
+        for index, cell in enumerate(cells):
+            text = str(cell).strip() if cell is not None else ""
+            header = str(header_cells[index]).strip() if index < len(header_cells) else ""
+            tag = Tag.parse(text) if text else None
+            if tag is None and not header:
+                continue
+            label = text if tag is not None else header
+            columns.append(Column(index=index, label=label, header=header, tag=tag))
+        fields, kept, problems = _assign(columns, specs, True, number)
+        return Layout(header_number, number, position + 1, fields, kept, problems, len(fields))
+    best: Layout | None = None
+    for position, (number, cells) in enumerate(head):
+        columns = [
+            Column(index=i, label=str(c).strip(), header=str(c).strip(), tag=None)
+            for i, c in enumerate(cells)
+            if c is not None and str(c).strip()
+        ]
+        fields, kept, problems = _assign(columns, specs, False, number)
+        if len(fields) >= 3 and (best is None or len(fields) > best.score):
+            best = Layout(number, None, position + 1, fields, kept, problems, len(fields))
+    return best

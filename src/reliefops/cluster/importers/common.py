@@ -1,0 +1,79 @@
+"""What the cluster's file readers share: choosing the sheet that holds the table, fingerprints,
+and readers that remember the texts they have read."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from reliefops.cluster.hxl import FieldSpec, Layout, find_layout
+from reliefops.cluster.services.reports import (
+    RowProblem,
+)
+from reliefops.cluster.sheets import Sheet
+from reliefops.cluster.values import (
+    BadValue,
+)
+from reliefops.core.errors import InvalidInput
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def row_digest(values: tuple[Any, ...]) -> str:
+    """A short fingerprint of a row's values: equal values, equal fingerprint."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
+
+
+def choose_sheet(sheets: list[Sheet], specs: tuple[FieldSpec, ...]) -> tuple[Sheet, Layout, list[str]]:
+    """The sheet whose table is the 4W (the most fields recognised); InvalidInput when none is."""
+    found = [(sheet, layout) for sheet in sheets if (layout := find_layout(sheet.rows, specs)) is not None]
+    if not found:
+        tags = ", ".join(s.tag for s in specs[:6])
+        where = "the file" if len(sheets) == 1 else f"any of its {len(sheets)} sheets"
+        raise InvalidInput(
+            [
+                RowProblem(
+                    None,
+                    "file",
+                    f"no HXL hashtag row ({tags} …) in the first rows of {where}, and no header of the "
+                    "cluster template; add the hashtag row under the headers, or download the template",
+                )
+            ]
+        )
+    sheet, layout = max(found, key=lambda pair: (pair[1].score, pair[1].tag_row is not None))
+    notes = list(sheet.notes)
+    if len(sheets) > 1:
+        others = ", ".join(f"'{s.name}'" for s in sheets if s is not sheet)
+        notes.insert(0, f"read the sheet '{sheet.name}'; left the other sheets alone ({others})")
+    if layout.tag_row is not None and layout.tag_row > 2:
+        notes.append(
+            f"the table starts under the hashtags on row {layout.tag_row}; rows above it were left out"
+        )
+    if layout.tag_row is None:
+        notes.append("no hashtag row: the columns were recognised by the template's headers")
+    return sheet, layout, notes
+
+
+class CachedReader:
+    """A reader of one kind of value with a memory of the texts it has read (and refused)."""
+
+    __slots__ = ("cache", "read")
+
+    def __init__(self, read: Callable[[Any], Any]) -> None:
+        self.read = read
+        self.cache: dict[Any, Any] = {}
+
+    def __call__(self, raw: Any) -> Any:
+        key = raw if isinstance(raw, str) else (type(raw).__name__, raw)
+        try:
+            found = self.cache[key]
+        except KeyError:
+            try:
+                found = self.read(raw)
+            except BadValue as exc:
+                found = exc
+            self.cache[key] = found
+        return found

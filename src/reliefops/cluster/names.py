@@ -1,0 +1,335 @@
+"""Resolving the names in partners' files — organisations, activities, P-codes and place names,
+sites — against the reference data, held in memory for the length of one import.
+
+A name resolves when it is the same text once case, accents, punctuation and spacing are set
+aside ("Save the  Children", "N.R.C."), or when it is an acronym or another name the reference
+data lists. Anything else is refused with the nearest candidates as a suggestion: the importer
+never guesses who did the work or where.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from reliefops.cluster.models import ActivityType
+from reliefops.cluster.values import BadValue, refuse_excel_error, text_of
+from reliefops.partners.models import Organisation
+from reliefops.places.lookup import EXACT, VARIANT, PlaceIndex
+from reliefops.places.models import LEVEL_DEPTH, AdminArea, AdminLevel, Site
+
+# Depth of each level counted from the province (adm1).
+ADM_DEPTH = {
+    AdminLevel.PROVINCE.value: 1,
+    AdminLevel.DISTRICT.value: 2,
+    AdminLevel.TEHSIL.value: 3,
+    AdminLevel.UNION_COUNCIL.value: 4,
+    AdminLevel.VILLAGE.value: 5,
+}
+LEVEL_OF_ADM = {1: AdminLevel.PROVINCE, 2: AdminLevel.DISTRICT, 3: AdminLevel.TEHSIL}
+
+
+def normal(text: str) -> str:
+    """`Médecins Sans Frontières (MSF)` -> `medecins sans frontieres msf`; `&` reads as `and`."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    plain = plain.replace("&", " and ")
+    return re.sub(r"[\W_]+", " ", plain).strip()
+
+
+def compact(text: str) -> str:
+    return normal(text).replace(" ", "")
+
+
+# --- organisations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganisationName:
+    id: int
+    name: str
+    acronym: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+
+class OrganisationIndex:
+    """Organisations by name, acronym and other names (aliases)."""
+
+    def __init__(self, organisations: list[dict[str, Any]]) -> None:
+        self.by_id: dict[int, OrganisationName] = {}
+        self._direct: dict[str, set[int]] = defaultdict(set)
+        self._alias: dict[str, set[int]] = defaultdict(set)
+        self._choices: dict[str, tuple[int, str]] = {}  # text -> (id, how it is known)
+        for org in organisations:
+            entry = OrganisationName(org["id"], org["name"], org["acronym"] or "")
+            self.by_id[entry.id] = entry
+            for text in (entry.name, entry.acronym, entry.label):
+                if text:
+                    self._direct[normal(text)].add(entry.id)
+                    self._direct[compact(text)].add(entry.id)
+                    self._choices[normal(text)] = (entry.id, "")
+            for alias in org["aliases"] or []:
+                if str(alias).strip():
+                    self._alias[normal(str(alias))].add(entry.id)
+                    self._alias[compact(str(alias))].add(entry.id)
+                    self._choices.setdefault(normal(str(alias)), (entry.id, str(alias).strip()))
+
+    @classmethod
+    def build(cls) -> OrganisationIndex:
+        return cls([dict(o) for o in Organisation.objects.values("id", "name", "acronym", "aliases")])
+
+    def _lookup(self, text: str) -> set[int]:
+        for key in (normal(text), compact(text)):
+            if key in self._direct:
+                return self._direct[key]
+        for key in (normal(text), compact(text)):
+            if key in self._alias:
+                return self._alias[key]
+        return set()
+
+    def resolve(self, raw: Any) -> int | None:
+        """The organisation's id; None for an empty cell; BadValue when unknown or ambiguous."""
+        refuse_excel_error(raw)
+        text = text_of(raw)
+        if not text:
+            return None
+        found = self._lookup(text)
+        if not found:
+            # "Norwegian Refugee Council (NRC)": the name or the part in brackets.
+            match = re.match(r"^(.*?)\s*\(([^()]+)\)\s*$", text)
+            if match:
+                found = self._lookup(match[1]) or self._lookup(match[2])
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            names = " or ".join(sorted(self.by_id[i].label for i in found))
+            raise BadValue(f"'{text}' could be {names}; write the full name")
+        raise BadValue(f"'{text}' is not an organisation of the cluster; {self.suggest(text)}")
+
+    def suggest(self, text: str) -> str:
+        guess = process.extractOne(normal(text), list(self._choices), scorer=fuzz.WRatio, score_cutoff=80)
+        if guess is None:
+            return "add it to the organisations first, or write its name as the organisation list has it"
+        org_id, alias = self._choices[guess[0]]
+        label = self.by_id[org_id].label
+        if alias:
+            return f"did you mean {label}, also known as '{alias}'?"
+        return f"did you mean {label}?"
+
+    def label(self, org_id: int | None) -> str:
+        return self.by_id[org_id].label if org_id in self.by_id else ""
+
+
+# --- activity types ------------------------------------------------------------------------------
+
+
+class ActivityIndex:
+    """Activity types by code, name, other names, and by their catalogue item."""
+
+    def __init__(self, activities: list[ActivityType]) -> None:
+        self.by_id = {a.pk: a for a in activities}
+        self._keys: dict[str, int] = {}
+        self._by_item: dict[str, set[int]] = defaultdict(set)
+        for activity in activities:
+            for text in (activity.code, activity.name, *activity.aliases):
+                if str(text).strip():
+                    self._keys.setdefault(normal(str(text)), activity.pk)
+                    self._keys.setdefault(compact(str(text)), activity.pk)
+            if activity.item is not None:
+                for text in (activity.item.code, activity.item.name):
+                    self._by_item[normal(text)].add(activity.pk)
+                    self._by_item[compact(text)].add(activity.pk)
+
+    @classmethod
+    def build(cls) -> ActivityIndex:
+        return cls(list(ActivityType.objects.filter(is_active=True).select_related("item")))
+
+    def resolve(self, raw: Any) -> int | None:
+        refuse_excel_error(raw)
+        text = text_of(raw)
+        if not text:
+            return None
+        found = self._keys.get(normal(text)) or self._keys.get(compact(text))
+        if found is not None:
+            return found
+        guess = process.extractOne(normal(text), list(self._keys), scorer=fuzz.WRatio, score_cutoff=80)
+        hint = f"did you mean {self.by_id[self._keys[guess[0]]].name}?" if guess else self.listing()
+        raise BadValue(f"'{text}' is not an activity of the cluster; {hint}")
+
+    def by_item(self, raw: Any) -> int | None:
+        """The one activity whose catalogue item the text names, if exactly one."""
+        text = text_of(raw)
+        found = self._by_item.get(normal(text)) or self._by_item.get(compact(text)) or set()
+        return next(iter(found)) if len(found) == 1 else None
+
+    def item_matches(self, activity_id: int, raw: Any) -> bool | None:
+        """Whether the item named is the activity's own; None when the item is not in the catalogue."""
+        text = text_of(raw)
+        found = self._by_item.get(normal(text)) or self._by_item.get(compact(text))
+        if not found:
+            return None
+        return activity_id in found
+
+    def listing(self) -> str:
+        names = [a.name for a in sorted(self.by_id.values(), key=lambda a: (a.sort_order, a.name))]
+        return "use one of: " + ", ".join(names)
+
+
+# --- admin areas ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Area:
+    id: int
+    pcode: str
+    name: str
+    level: str
+    depth: int  # 1 province, 2 district, 3 tehsil, 4 union council
+    adm1: str
+    adm2: str
+    adm3: str
+    ancestors: frozenset[str]  # P-codes of the area and every area above it
+
+    @property
+    def label(self) -> str:
+        return f"{self.pcode} ({self.name})"
+
+
+_LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1", " ": "", "-": "", ".": ""})
+
+
+class AreaIndex:
+    """The gazetteer by P-code with each area's province, district and tehsil."""
+
+    def __init__(self, areas: list[dict[str, Any]]) -> None:
+        by_id = {a["id"]: a for a in areas}
+        self.by_pcode: dict[str, Area] = {}
+        self.by_id: dict[int, Area] = {}
+        self._codes_by_depth: dict[int, list[str]] = defaultdict(list)
+        for row in areas:
+            chain = []
+            node: dict[str, Any] | None = row
+            while node is not None:
+                chain.append(node)
+                node = by_id.get(node["parent_id"]) if node["parent_id"] else None
+            codes = {ADM_DEPTH.get(n["level"], 0): n["pcode"] for n in chain}
+            area = Area(
+                id=row["id"],
+                pcode=row["pcode"],
+                name=row["name"],
+                level=row["level"],
+                depth=ADM_DEPTH.get(row["level"], 0),
+                adm1=codes.get(1, ""),
+                adm2=codes.get(2, ""),
+                adm3=codes.get(3, ""),
+                ancestors=frozenset(n["pcode"] for n in chain),
+            )
+            self.by_pcode[area.pcode.upper()] = area
+            self.by_id[area.id] = area
+            self._codes_by_depth[area.depth].append(area.pcode)
+        self._places: PlaceIndex | None = None
+
+    @classmethod
+    def build(cls) -> AreaIndex:
+        return cls([dict(a) for a in AdminArea.objects.values("id", "pcode", "name", "level", "parent_id")])
+
+    def code(self, raw: Any, depth: int) -> Area | None:
+        """The area a P-code cell names; BadValue with the nearest P-code when it is not one."""
+        refuse_excel_error(raw)
+        text = text_of(raw)
+        if not text:
+            return None
+        area = self.by_pcode.get(text.upper())
+        if area is not None:
+            return area
+        raise BadValue(f"'{text}' is not a P-code; {self.suggest_code(text, depth)}")
+
+    def suggest_code(self, text: str, depth: int) -> str:
+        fixed = text.upper().translate(_LOOKALIKE)
+        fixed = "PK" + fixed[2:] if fixed.startswith("PK") else fixed
+        area = self.by_pcode.get(fixed)
+        if area is None:
+            candidates = self._codes_by_depth.get(depth) or [a.pcode for a in self.by_id.values()]
+            guess = process.extractOne(
+                text.upper(), candidates, scorer=Levenshtein.distance, score_cutoff=2, processor=str.upper
+            )
+            area = self.by_pcode.get(guess[0].upper()) if guess else None
+        if area is None:
+            return "check it against the gazetteer (Admin areas)"
+        return f"did you mean {area.label}?"
+
+    def places(self) -> PlaceIndex:
+        if self._places is None:
+            self._places = PlaceIndex.build()
+        return self._places
+
+    def name(self, raw: Any, depth: int, within: Area | None) -> Area | None:
+        """The area a place name names at a level (within a parent when one is known)."""
+        refuse_excel_error(raw)
+        text = text_of(raw)
+        if not text:
+            return None
+        level = LEVEL_OF_ADM.get(depth)
+        matches = [
+            m
+            for m in self.places().match(text, limit=20, min_score=0.5)
+            if (level is None or m.area.level == level)
+            and (within is None or within.pcode in self.by_id[m.area.pk].ancestors)
+        ]
+        sure = [m for m in matches if m.score >= VARIANT]
+        if len({m.area.pk for m in sure}) == 1:
+            return self.by_id[sure[0].area.pk]
+        what = level.label.split(" (")[0].lower() if level else "area"
+        if len(sure) > 1:
+            options = " or ".join(self.by_id[m.area.pk].label for m in sure[:4])
+            raise BadValue(f"'{text}' could be {options}; give the P-code")
+        if matches:
+            best = self.by_id[matches[0].area.pk]
+            raise BadValue(f"'{text}' is not a {what} of the gazetteer; did you mean {best.label}?")
+        raise BadValue(f"'{text}' is not a {what} of the gazetteer; give the P-code")
+
+    def name_hint(self, raw: Any, depth: int) -> str:
+        """'; the district named Battagram is PK504' — a hint from a name cell of the same row."""
+        text = text_of(raw)
+        if not text:
+            return ""
+        level = LEVEL_OF_ADM.get(depth)
+        for match in self.places().match(text, limit=5, min_score=0.75):
+            if level is None or match.area.level == level:
+                sure = "is" if match.score >= EXACT else "may be"
+                return f"; '{text}' {sure} {self.by_id[match.area.pk].label}"
+        return ""
+
+
+def level_depth(level: str) -> int:
+    return ADM_DEPTH.get(level, LEVEL_DEPTH.get(level, 0))
+
+
+# --- sites ---------------------------------------------------------------------------------------
+
+
+class SiteIndex:
+    """Sites by code and by name (exact, case aside); a place that is not a site stays as text."""
+
+    def __init__(self, sites: list[dict[str, Any]]) -> None:
+        self._by_key: dict[str, set[tuple[int, int]]] = defaultdict(set)
+        for site in sites:
+            for text in (site["code"], site["name"]):
+                self._by_key[normal(text)].add((site["id"], site["admin_area_id"]))
+
+    @classmethod
+    def build(cls) -> SiteIndex:
+        return cls([dict(s) for s in Site.objects.values("id", "code", "name", "admin_area_id")])
+
+    def find(self, text: str) -> tuple[int, int] | None:
+        found = self._by_key.get(normal(text), set())
+        return next(iter(found)) if len(found) == 1 else None

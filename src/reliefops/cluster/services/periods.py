@@ -1,0 +1,49 @@
+"""Locking and reopening reporting periods (months)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db import transaction
+
+from reliefops.cluster.models import ReportingPeriod
+from reliefops.cluster.services.reports import Actor, User
+from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.services import audit_record
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def parse_month(text: str) -> dt.date:
+    """`2005-11` -> 2005-11-01; InvalidInput otherwise."""
+    match = _MONTH.match(text.strip())
+    if match and 1 <= int(match[2]) <= 12 and 1990 <= int(match[1]) <= 2099:
+        return dt.date(int(match[1]), int(match[2]), 1)
+    raise InvalidInput([Problem(None, "period", f"'{text}' is not a month; write it as 2005-11")])
+
+
+def reporting_period_set_lock(
+    *, actor: Actor, month: dt.date, locked: bool, note: str = ""
+) -> ReportingPeriod:
+    """Lock a reporting month (no upload may then add, change or withdraw its rows) or reopen it."""
+    month = month.replace(day=1)
+    real_actor = actor if isinstance(actor, User) else None
+    with transaction.atomic():
+        period, _ = ReportingPeriod.objects.select_for_update().get_or_create(month=month)
+        if period.locked == locked:
+            return period
+        period.locked = locked
+        period.changed_by = real_actor
+        period.changed_by_label = real_actor.get_username() if real_actor is not None else "system"
+        period.note = note[:200]
+        period.save()
+        audit_record(
+            actor=actor,
+            action="cluster.period_lock" if locked else "cluster.period_reopen",
+            object_type="reporting_period",
+            object_id=f"{month:%Y-%m}",
+            before={"locked": not locked},
+            after={"locked": locked, "note": period.note},
+        )
+    return period

@@ -1,0 +1,558 @@
+"""Importing partners' 4W rows, as a delta, and reverting an import.
+
+An upload is compared with the current versions of the rows it names, by (reporting
+organisation, partner's row id):
+
+- a row not stored yet is added; a stored row whose values differ is updated (its version is
+  closed and a new one added); a stored row with the same values is left alone;
+- a row marked Delete is withdrawn (a withdrawn version is added); rows the file does not
+  mention are left alone;
+- a row may not be added, changed or withdrawn in a locked reporting period;
+- everything is checked before anything is written, and one problem refuses the whole file.
+
+An upload that would change nothing writes nothing (no batch, no audit event) and says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
+from reliefops.cluster.services import bulk
+from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
+from reliefops.core.services import audit_record
+
+Actor = AbstractBaseUser | AnonymousUser | None
+User = get_user_model()
+UPSERT, DELETE = "upsert", "delete"
+PROBLEMS_SHOWN = 1000
+CHANGES_SHOWN = 200
+
+
+class ReportRow(NamedTuple):
+    """One row of a 4W file, its names resolved: what the import compares and stores."""
+
+    line: int
+    action: str  # "upsert" (new or update) or "delete"
+    reporting_org_id: int
+    row_id: str
+    programming_org_id: int | None
+    implementing_org_id: int | None
+    funding_org_id: int | None
+    recipient_org_id: int | None
+    activity_id: int | None
+    admin_area_id: int | None
+    adm1: str
+    adm2: str
+    adm3: str
+    site_id: int | None
+    location: str
+    status: str
+    start_date: dt.date | None
+    end_date: dt.date | None
+    period: dt.date | None
+    quantity: int | None
+    households: int | None
+    people_female: int | None
+    people_male: int | None
+    extra: dict[str, str] | None
+    digest: str
+
+    def stored(self, batch_id: int, withdrawn: bool = False) -> tuple[Any, ...]:
+        """The row in bulk.INSERT_COLUMNS order."""
+        return (batch_id, *self[0:1], *self[2:23], withdrawn, self.digest, self.extra)
+
+
+class RowProblem(Problem):
+    """A problem on a row of a spreadsheet (or a line of a CSV file): "row 14, #adm2+code: …"."""
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row is not None else "file"
+        return f"{where}, {self.field}: {self.reason}"
+
+
+@dataclass
+class ParsedReport:
+    """A 4W file read and its names resolved, with every problem found on the way."""
+
+    filename: str
+    digest: str
+    size_bytes: int
+    rows: list[ReportRow]
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    kept_aside: list[str] = field(default_factory=list)
+    sheet: str = ""
+    rows_read: int = 0
+    labels: dict[str, str] = field(default_factory=dict)  # field -> the column as the file names it
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name)
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """What an upload does to one row (the first ones are listed in a preview)."""
+
+    line: int
+    reporting_org_id: int
+    row_id: str
+    kind: str  # "add", "update", "withdraw"
+    fields: tuple[tuple[str, str, str], ...] = ()  # (field, before, after) of an update
+
+
+@dataclass
+class ReportImportResult:
+    preview: bool
+    filename: str
+    digest: str
+    sheet: str
+    rows_read: int
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    batch_id: int | None = None
+    previous_batch_id: int | None = None  # an earlier batch of the very same file
+    changes: list[RowChange] = field(default_factory=list)
+    kept_aside: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    set_aside: int = 0  # rows set aside by the programming / implementing rule after the import
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.withdrawn)
+
+    def counts(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.withdrawn} withdrawn, "
+            f"{self.unchanged} unchanged"
+        )
+
+    def summary(self) -> str:
+        """One sentence on what the upload did (or would do)."""
+        if not self.changed:
+            earlier = (
+                f" (this file was imported as batch {self.previous_batch_id})"
+                if self.previous_batch_id
+                else ""
+            )
+            return f"Nothing to change: every row of the file is as stored{earlier}. Nothing was written."
+        if self.preview:
+            return f"Preview: {self.counts()}. Nothing is written until the upload is committed."
+        return f"Batch {self.batch_id}: {self.counts()}."
+
+
+def _sorted(problems: Sequence[Problem]) -> list[Problem]:
+    ordered = sorted(problems, key=lambda p: p.row if p.row is not None else 0)
+    if len(ordered) > PROBLEMS_SHOWN:
+        rest = len(ordered) - PROBLEMS_SHOWN
+        ordered = [*ordered[:PROBLEMS_SHOWN], RowProblem(None, "file", f"… and {rest:,} more problems")]
+    return ordered
+
+
+def refuse(problems: Sequence[Problem]) -> None:
+    if problems:
+        count = len(problems)
+        raise InvalidInput(
+            _sorted(problems), summary=f"{count:,} problem{'s' if count != 1 else ''}; nothing was written"
+        )
+
+
+def month_label(month: dt.date) -> str:
+    return f"{month:%Y-%m}"
+
+
+def locked_months() -> set[dt.date]:
+    return set(ReportingPeriod.objects.filter(locked=True).values_list("month", flat=True))
+
+
+class _Stored(NamedTuple):
+    id: int
+    digest: str
+    withdrawn: bool
+    period: dt.date
+    line: int
+    batch_id: int
+
+
+def _check_scope(report: ParsedReport, scope_org_id: int | None, scope_label: str) -> list[Problem]:
+    """A partner reports its own organisation's rows: the work it programmes, implements or funds."""
+    if scope_org_id is None:
+        return []
+    problems: list[Problem] = []
+    for row in report.rows:
+        if row.reporting_org_id != scope_org_id:
+            problems.append(
+                RowProblem(
+                    row.line,
+                    report.label("reporting"),
+                    f"you report for {scope_label} only; this row is another organisation's report",
+                )
+            )
+        elif row.action == UPSERT and scope_org_id not in {
+            row.programming_org_id,
+            row.implementing_org_id,
+            row.funding_org_id,
+        }:
+            problems.append(
+                RowProblem(
+                    row.line,
+                    report.label("programming"),
+                    f"{scope_label} neither programmes, implements nor funds this activity; "
+                    "a partner reports its own work",
+                )
+            )
+    return problems
+
+
+def _duplicates(report: ParsedReport) -> list[Problem]:
+    problems: list[Problem] = []
+    first: dict[tuple[int, str], int] = {}
+    for row in report.rows:
+        key = (row.reporting_org_id, row.row_id)
+        if key in first:
+            if row.row_id.startswith("auto-"):
+                reason = (
+                    f"the same organisations, activity, place and dates as row {first[key]}; "
+                    "give the rows ids (#meta+id) to tell them apart"
+                )
+            else:
+                reason = (
+                    f"row id {row.row_id} appears twice for the same organisation (first on row {first[key]})"
+                )
+            problems.append(RowProblem(row.line, report.label("row_id"), reason))
+        else:
+            first[key] = row.line
+    return problems
+
+
+@dataclass
+class _Plan:
+    adds: list[ReportRow] = field(default_factory=list)
+    revived: list[int] = field(default_factory=list)  # withdrawn versions a re-added row closes
+    updates: list[tuple[ReportRow, _Stored]] = field(default_factory=list)
+    withdrawals: list[tuple[ReportRow, _Stored]] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _plan(report: ParsedReport, locked: set[dt.date]) -> _Plan:
+    """Compare the file with the stored current versions of the rows it names."""
+    plan = _Plan()
+    orgs = {row.reporting_org_id for row in report.rows}
+    stored: dict[tuple[int, str], _Stored] = {}
+    if orgs:
+        current = ActivityRow.objects.filter(replaced_in__isnull=True, reporting_org_id__in=orgs).values_list(
+            "reporting_org_id", "row_id", "id", "digest", "withdrawn", "period", "line", "batch_id"
+        )
+        stored = {
+            (org, row_id): _Stored(pk, digest, withdrawn, period, line, batch_id)
+            for org, row_id, pk, digest, withdrawn, period, line, batch_id in current.iterator(
+                chunk_size=20000
+            )
+        }
+    id_label, period_label = report.label("row_id"), report.label("end")
+
+    def lock_problem(row: ReportRow, month: dt.date, as_stored: bool) -> None:
+        if as_stored:
+            reason = (
+                f"row {row.row_id} lies in the reporting period {month_label(month)}, which is locked; "
+                "it can no longer change"
+            )
+            plan.problems.append(RowProblem(row.line, id_label, reason))
+        else:
+            reason = (
+                f"the reporting period {month_label(month)} is locked; "
+                "ask the cluster coordinator to reopen it"
+            )
+            plan.problems.append(RowProblem(row.line, period_label, reason))
+
+    for row in report.rows:
+        old = stored.get((row.reporting_org_id, row.row_id))
+        if row.action == DELETE:
+            if old is None:
+                plan.problems.append(
+                    RowProblem(
+                        row.line, id_label, f"there is no row {row.row_id} of this organisation to withdraw"
+                    )
+                )
+            elif old.withdrawn:
+                plan.unchanged += 1
+            elif old.period in locked:
+                lock_problem(row, old.period, True)
+            else:
+                plan.withdrawals.append((row, old))
+            continue
+        if old is not None and not old.withdrawn and old.digest == row.digest:
+            plan.unchanged += 1
+            continue
+        if row.period in locked:
+            lock_problem(row, row.period, False)
+            continue
+        if old is None or old.withdrawn:
+            if old is not None:
+                if old.period in locked:
+                    lock_problem(row, old.period, True)
+                    continue
+                plan.revived.append(old.id)
+            plan.adds.append(row)
+        elif old.period in locked:
+            lock_problem(row, old.period, True)
+        else:
+            plan.updates.append((row, old))
+    return plan
+
+
+_COMPARED = (
+    "programming_org_id",
+    "implementing_org_id",
+    "funding_org_id",
+    "recipient_org_id",
+    "activity_id",
+    "admin_area_id",
+    "site_id",
+    "location",
+    "status",
+    "start_date",
+    "end_date",
+    "quantity",
+    "households",
+    "people_female",
+    "people_male",
+    "extra",
+)
+
+
+def _field_changes(updates: list[tuple[ReportRow, _Stored]]) -> dict[int, tuple[tuple[str, str, str], ...]]:
+    """The fields each of the first updates changes, as (field, before, after) text."""
+    shown = updates[:CHANGES_SHOWN]
+    before = {
+        values["id"]: values
+        for values in ActivityRow.objects.filter(id__in=[old.id for _, old in shown]).values("id", *_COMPARED)
+    }
+    changes: dict[int, tuple[tuple[str, str, str], ...]] = {}
+    for row, old in shown:
+        stored = before.get(old.id, {})
+        diffs = []
+        for name in _COMPARED:
+            was, now = stored.get(name), getattr(row, name)
+            if was != now:
+                diffs.append((name.removesuffix("_id"), _text(was), _text(now)))
+        changes[old.id] = tuple(diffs)
+    return changes
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in sorted(value.items()))
+    return str(value)
+
+
+def _changes(plan: _Plan) -> list[RowChange]:
+    fields = _field_changes(plan.updates)
+    listed: list[RowChange] = []
+    for row in plan.adds[:CHANGES_SHOWN]:
+        listed.append(RowChange(row.line, row.reporting_org_id, row.row_id, "add"))
+    for row, old in plan.updates[:CHANGES_SHOWN]:
+        listed.append(RowChange(row.line, row.reporting_org_id, row.row_id, "update", fields.get(old.id, ())))
+    for row, _ in plan.withdrawals[:CHANGES_SHOWN]:
+        listed.append(RowChange(row.line, row.reporting_org_id, row.row_id, "withdraw"))
+    listed.sort(key=lambda change: change.line)
+    return listed[:CHANGES_SHOWN]
+
+
+def _withdrawn_versions(withdrawals: list[tuple[ReportRow, _Stored]], batch_id: int) -> list[tuple[Any, ...]]:
+    """The withdrawn versions: the stored values, marked withdrawn, on the line of the Delete row."""
+    line_of = {old.id: row.line for row, old in withdrawals}
+    ids = list(line_of)
+    out = []
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        values = ActivityRow.objects.filter(id__in=chunk).values_list("id", *bulk.INSERT_COLUMNS[1:])
+        for stored_id, *rest in values:
+            rest[0] = line_of[stored_id]  # line
+            rest[bulk.INSERT_COLUMNS.index("withdrawn") - 1] = True
+            out.append((batch_id, *rest))
+    return out
+
+
+def activity_report_import(
+    *,
+    actor: Actor,
+    report: ParsedReport,
+    scope_org_id: int | None = None,
+    scope_label: str = "",
+    preview: bool = False,
+) -> ReportImportResult:
+    """Apply a 4W file as a delta, all or nothing; a preview checks everything and writes nothing.
+
+    `scope_org_id` is the organisation a partner reporter reports for (None: any organisation).
+    """
+    problems = [*report.problems, *_check_scope(report, scope_org_id, scope_label), *_duplicates(report)]
+    refuse(problems)
+    result = ReportImportResult(
+        preview=preview,
+        filename=report.filename,
+        digest=report.digest,
+        sheet=report.sheet,
+        rows_read=report.rows_read,
+        kept_aside=list(report.kept_aside),
+        notes=list(report.notes),
+    )
+    with transaction.atomic():
+        plan = _plan(report, locked_months())
+        refuse(plan.problems)
+        result.added, result.updated = len(plan.adds), len(plan.updates)
+        result.withdrawn, result.unchanged = len(plan.withdrawals), plan.unchanged
+        result.previous_batch_id = (
+            ImportBatch.objects.filter(digest=report.digest, reverted_at__isnull=True)
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        result.changes = _changes(plan)
+        if preview or not result.changed:
+            return result
+        orgs = {row.reporting_org_id for row in report.rows}
+        real_actor = actor if isinstance(actor, User) else None
+        batch = ImportBatch.objects.create(
+            created_by=real_actor,
+            created_by_label=real_actor.get_username() if real_actor is not None else "system",
+            organisation_id=next(iter(orgs)) if len(orgs) == 1 else None,
+            filename=report.filename[:255],
+            digest=report.digest,
+            size_bytes=report.size_bytes,
+            sheet=report.sheet[:120],
+            rows_read=report.rows_read,
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            withdrawn=result.withdrawn,
+            kept_aside=report.kept_aside,
+            notes=report.notes,
+        )
+        closed = [old.id for _, old in plan.updates] + [old.id for _, old in plan.withdrawals] + plan.revived
+        bulk.close_versions(ids=closed, batch_id=batch.pk)
+        tombstones = _withdrawn_versions(plan.withdrawals, batch.pk)
+        new_rows = (row.stored(batch.pk) for row in [*plan.adds, *(row for row, _ in plan.updates)])
+        bulk.insert_rows(new_rows)
+        bulk.insert_rows(tombstones)
+        touched = _touched_organisations(batch.pk)
+        result.set_aside = bulk.recount_pairs(organisation_ids=touched)
+        result.batch_id = batch.pk
+        audit_record(
+            actor=actor,
+            action="cluster.import",
+            object_type="import_batch",
+            object_id=batch.pk,
+            after={
+                "filename": batch.filename,
+                "digest": batch.digest,
+                "sheet": batch.sheet,
+                "rows_read": batch.rows_read,
+                "added": batch.added,
+                "updated": batch.updated,
+                "withdrawn": batch.withdrawn,
+                "unchanged": batch.unchanged,
+                "kept_aside": batch.kept_aside,
+            },
+        )
+    return result
+
+
+def _touched_organisations(batch_id: int) -> set[int]:
+    """The organisations whose pairs a batch may change: who reports and who implements in it."""
+    touched: set[int] = set()
+    for rows in (
+        ActivityRow.objects.filter(batch_id=batch_id),
+        ActivityRow.objects.filter(replaced_in_id=batch_id),
+    ):
+        for reporting, implementing in (
+            rows.order_by().values_list("reporting_org_id", "implementing_org_id").distinct()
+        ):
+            touched |= {reporting, implementing}
+    return touched
+
+
+@dataclass(frozen=True)
+class RevertResult:
+    batch_id: int
+    removed: int  # versions the batch had added
+    restored: int  # versions it had closed, current again
+
+
+def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
+    """Undo a batch exactly: remove the versions it added and make current those it closed.
+
+    Refused when a later batch has changed the batch's rows (revert that one first) or when any of
+    its rows lies in a locked reporting period.
+    """
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None:
+            raise NotFound(f"no import batch {batch_id}")
+        if batch.reverted_at is not None:
+            when = timezone.localtime(batch.reverted_at)
+            raise Conflict(
+                f"batch {batch.pk} was already reverted on {when:%Y-%m-%d %H:%M} by {batch.reverted_by_label}"
+            )
+        later = sorted(
+            set(
+                ActivityRow.objects.filter(batch_id=batch.pk, replaced_in__isnull=False).values_list(
+                    "replaced_in_id", flat=True
+                )
+            )
+        )
+        if later:
+            names = ", ".join(str(b) for b in later)
+            raise Conflict(
+                f"batch {batch.pk} cannot be reverted: batch {names} changed its rows since; revert "
+                f"{'that one' if len(later) == 1 else 'those'} first"
+            )
+        months = set(ActivityRow.objects.filter(batch_id=batch.pk).values_list("period", flat=True)) | set(
+            ActivityRow.objects.filter(replaced_in_id=batch.pk).values_list("period", flat=True)
+        )
+        blocked = sorted(months & locked_months())
+        if blocked:
+            names = ", ".join(month_label(m) for m in blocked)
+            raise Conflict(f"batch {batch.pk} cannot be reverted: its rows lie in the locked period {names}")
+        touched = _touched_organisations(batch.pk)
+        removed = bulk.delete_batch_versions(batch_id=batch.pk)
+        restored = bulk.reopen_versions(batch_id=batch.pk)
+        bulk.recount_pairs(organisation_ids=touched)
+        real_actor = actor if isinstance(actor, User) else None
+        batch.reverted_at = timezone.now()
+        batch.reverted_by = real_actor
+        batch.reverted_by_label = real_actor.get_username() if real_actor is not None else "system"
+        batch.save(update_fields=["reverted_at", "reverted_by", "reverted_by_label"])
+        audit_record(
+            actor=actor,
+            action="cluster.revert",
+            object_type="import_batch",
+            object_id=batch.pk,
+            before={"reverted": False},
+            after={"reverted": True, "removed": removed, "restored": restored},
+        )
+    return RevertResult(batch_id=batch.pk, removed=removed, restored=restored)
+
+
+def organisations_of(rows: Sequence[ReportRow]) -> dict[int, int]:
+    """How many rows each reporting organisation has in a file."""
+    counts: dict[int, int] = defaultdict(int)
+    for row in rows:
+        counts[row.reporting_org_id] += 1
+    return dict(counts)

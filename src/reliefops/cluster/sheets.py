@@ -1,0 +1,230 @@
+"""Reading partners' spreadsheets as they come: CSV in any common encoding and delimiter, and
+workbooks (XLSX, XLSM, XLS, ODS) through calamine, one sheet at a time.
+
+A sheet is a name and its rows, each with the row number the partner sees in the spreadsheet
+(the line of a CSV file), so that every problem can point at it. Cells are text, numbers, dates,
+or `ExcelError` for cells that hold an Excel error (`#N/A`, `#VALUE!`): calamine reads those as
+empty cells, so for XLSX they are read from the sheet's XML and put back.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+from xml.etree import ElementTree
+
+from reliefops.core.errors import InvalidInput, Problem
+
+EXCEL_ERRORS = frozenset(
+    {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+)
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+class ExcelError(str):
+    """The text of an Excel error cell (`#N/A`); a value that is not one."""
+
+    __slots__ = ()
+
+
+Cell = str | int | float | dt.date | dt.datetime | ExcelError
+
+
+@dataclass
+class Sheet:
+    """One table of a file: its rows as (row number, cells); for CSV the number is the line."""
+
+    name: str
+    rows: list[tuple[int, list[Any]]]
+    notes: list[str] = field(default_factory=list)
+
+
+def is_workbook(data: bytes, filename: str = "") -> bool:
+    suffix = PurePosixPath(filename.lower()).suffix
+    if suffix in WORKBOOK_SUFFIXES:
+        return True
+    if suffix in {".csv", ".txt", ".tsv"}:
+        return False
+    return data.startswith((_ZIP_MAGIC, _OLE_MAGIC))
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def decode_csv(data: bytes) -> tuple[str, str | None]:
+    """The text of a CSV file and a note on its encoding when it was not UTF-8.
+
+    Excel saves "CSV" in the computer's code page (Windows-1252 in most offices), so bytes that
+    are not UTF-8 are read as Windows-1252; UTF-16 files (Excel's "Unicode text") are recognised
+    by their byte-order mark.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "read as UTF-16 text"
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "not UTF-8: read as Windows-1252 (Excel's 'CSV' on Windows)"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "not UTF-8: read as Latin-1"
+
+
+def _delimiter(text: str) -> str:
+    """Comma, semicolon (Excel in many European locales) or tab, by the first lines of the file."""
+    head = [line for line in text[:20000].splitlines()[:30] if line.strip()]
+    if not head:
+        return ","
+    counts = {d: sum(line.count(d) for line in head) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def read_csv_sheet(data: bytes, name: str = "") -> Sheet:
+    text, note = decode_csv(data)
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[Any]]] = []
+    line = 1
+    try:
+        for cells in reader:
+            rows.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidInput([Problem(line, "file", f"not readable as CSV: {exc}")]) from exc
+    notes = [note] if note else []
+    if delimiter != ",":
+        notes.append("columns separated by " + ("semicolons" if delimiter == ";" else "tabs"))
+    return Sheet(name=name, rows=rows, notes=notes)
+
+
+# --- workbooks -----------------------------------------------------------------------------------
+
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
+_ATTR_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_ATTR_T_ERROR = re.compile(rb'\bt="e"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + (letter - 64)
+    return index - 1
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> the XML part holding it, from the workbook and its relationships."""
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314 - a local upload, no entities
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.findall("rel:Relationship", _NS)}
+    parts: dict[str, str] = {}
+    for sheet in workbook.findall("m:sheets/m:sheet", _NS):
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+        if target:
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            parts[sheet.get("name", "")] = path
+    return parts
+
+
+def xlsx_error_cells(data: bytes) -> dict[str, dict[tuple[int, int], ExcelError]]:
+    """Sheet name -> {(row, column) zero-based: the Excel error the cell holds}, for XLSX files."""
+    found: dict[str, dict[tuple[int, int], ExcelError]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name, part in _sheet_parts(archive).items():
+                xml = archive.read(part)
+                if b't="e"' not in xml:
+                    continue
+                cells: dict[tuple[int, int], ExcelError] = {}
+                for match in _CELL_TAG.finditer(xml):
+                    attrs = match.group(1)
+                    if not _ATTR_T_ERROR.search(attrs):
+                        continue
+                    ref = _ATTR_R.search(attrs)
+                    value = _VALUE.search(xml, match.end(), match.end() + 2000)
+                    if ref and value:
+                        row, col = int(ref.group(2)) - 1, _column_index(ref.group(1))
+                        cells[(row, col)] = ExcelError(value.group(1).decode("utf-8", "replace"))
+                found[name] = cells
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return {}
+    return found
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        return ExcelError(text) if text in EXCEL_ERRORS else text
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time() else value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value)
+    return value
+
+
+def read_workbook(data: bytes) -> list[Sheet]:
+    """Every sheet of a workbook, in the workbook's order."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types for damaged or unknown files
+        raise InvalidInput(
+            [Problem(None, "file", f"not a readable workbook (XLSX, XLS or ODS): {exc}")]
+        ) from exc
+    errors = xlsx_error_cells(data) if data.startswith(_ZIP_MAGIC) else {}
+    sheets: list[Sheet] = []
+    for name in workbook.sheet_names:
+        sheet = workbook.get_sheet_by_name(name)
+        first_row, first_col = sheet.start or (0, 0)
+        sheet_errors = errors.get(name, {})
+        rows: list[tuple[int, list[Any]]] = []
+        for offset, values in enumerate(sheet.iter_rows()):
+            number = first_row + offset
+            cells = [_cell(v) for v in values]
+            if first_col:
+                cells = [""] * first_col + cells
+            rows.append((number + 1, cells))
+        for (row, col), error in sheet_errors.items():
+            index = row - first_row
+            if 0 <= index < len(rows):
+                cells = rows[index][1]
+                if col >= len(cells):
+                    cells.extend([""] * (col + 1 - len(cells)))
+                cells[col] = error
+        sheets.append(Sheet(name=name, rows=rows))
+    return sheets
+
+
+def read_sheets(data: bytes, filename: str = "") -> list[Sheet]:
+    """The tables of an uploaded file: one for CSV, one per sheet for a workbook."""
+    if not data.strip():
+        raise InvalidInput([Problem(None, "file", "the file is empty")])
+    if is_workbook(data, filename):
+        return read_workbook(data)
+    return [read_csv_sheet(data, name=PurePosixPath(filename).name)]
+
+
+def iter_nonempty(rows: list[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    for number, cells in rows:
+        if any(c != "" and c is not None for c in cells):
+            yield number, cells

@@ -1,0 +1,354 @@
+"""Reading the values of partners' cells: whole numbers, dates in the many ways people write them,
+statuses and the New / Update / Delete flag.
+
+Each reader returns the value, or raises `BadValue` with the reason the message will give
+(the value and, where one can be guessed, what was probably meant).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from reliefops.cluster.models import Status
+from reliefops.cluster.sheets import EXCEL_ERRORS, ExcelError
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0, as its 1900 leap-year bug makes it
+EARLIEST = dt.date(1990, 1, 1)
+LATEST = dt.date(2099, 12, 31)
+QUANTITY_MAX = 10**12
+COUNT_MAX = 2_000_000_000
+EMPTY_WORDS = frozenset({"", "-", "\u2013", "\u2014", "n/a", "na", "nil", "none", "null", ".", "?"})
+
+
+class BadValue(ValueError):
+    """A cell that cannot be read; the message is the reason, with the value and a suggestion."""
+
+
+def text_of(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, dt.datetime | dt.date):
+        return raw.isoformat()
+    return str(raw).strip()
+
+
+def excel_error(raw: Any) -> str | None:
+    """The Excel error a cell holds (`#N/A`), or None."""
+    if isinstance(raw, ExcelError):
+        return str(raw)
+    if isinstance(raw, str) and raw.strip().upper() in EXCEL_ERRORS:
+        return raw.strip().upper()
+    return None
+
+
+def refuse_excel_error(raw: Any) -> None:
+    error = excel_error(raw)
+    if error is not None:
+        raise BadValue(f"the cell holds the Excel error {error}; enter the value itself or leave it empty")
+
+
+# --- whole numbers -------------------------------------------------------------------------------
+
+_GROUPED = re.compile(r"^[+-]?\d{1,3}([, \u00a0']\d{3})+(\.0+)?$")
+
+
+def whole_number(raw: Any, *, maximum: int = COUNT_MAX) -> int | None:
+    """A count: `1200`, `1,200`, `1 200`, `1200.0`; None for an empty cell or `-`, `n/a`."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise BadValue(f"{raw!r} is not a number")
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, float):
+        if not raw.is_integer():
+            raise BadValue(f"{raw:g} is not a whole number")
+        value = int(raw)
+    else:
+        refuse_excel_error(raw)
+        text = str(raw).strip()
+        if text.lower() in EMPTY_WORDS:
+            return None
+        try:
+            value = int(text)
+        except ValueError:
+            cleaned = re.sub(r"[, \u00a0']", "", text) if _GROUPED.match(text) else text
+            try:
+                number = float(cleaned)
+            except ValueError:
+                raise BadValue(f"'{text}' is not a number") from None
+            if number != number or number in (float("inf"), float("-inf")):
+                raise BadValue(f"'{text}' is not a number") from None
+            if not number.is_integer():
+                raise BadValue(f"'{text}' is not a whole number") from None
+            value = int(number)
+    if value < 0:
+        raise BadValue(f"{value} is negative")
+    if value > maximum:
+        raise BadValue(f"{value:,} is larger than any one row can hold ({maximum:,}); check the cell")
+    return value
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+MONTHS = {
+    **{calendar.month_name[i].lower(): i for i in range(1, 13)},
+    **{calendar.month_abbr[i].lower(): i for i in range(1, 13)},
+    "sept": 9,
+}
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
+_MONTH_YEAR_NUM = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
+_DAY_MON_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[-/. ]+([a-z]+)\.?[-/., ]+(\d{2}|\d{4})$")
+_MON_DAY_YEAR = re.compile(r"^([a-z]+)\.?[-/. ]+(\d{1,2})(?:st|nd|rd|th)?[-/., ]+(\d{2}|\d{4})$")
+_MON_YEAR = re.compile(r"^([a-z]+)\.?[-/., ]+(\d{2}|\d{4})$")
+_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+
+
+class DayOrder:
+    """How to read `03/11/2005`: day first (as in Pakistan) unless the column shows otherwise."""
+
+    DAY_FIRST = "day first"
+    MONTH_FIRST = "month first"
+
+
+@dataclass(frozen=True)
+class DateValue:
+    """A date as read: `ambiguous` when the day and month could be swapped (`03/11/2005`);
+    `month_only` when the cell named a month (`Nov 2005`)."""
+
+    value: dt.date
+    ambiguous: bool = False
+    swapped: dt.date | None = None  # the reading with day and month the other way round
+    month_only: bool = False
+    month_first_only: bool = False  # `11/30/2005`: only month-first reads it
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _checked(year: int, month: int, day: int, raw: str) -> dt.date:
+    try:
+        value = dt.date(year, month, day)
+    except ValueError:
+        raise BadValue(f"'{raw}' is not a date (no day {day} in month {month} of {year})") from None
+    if not EARLIEST <= value <= LATEST:
+        raise BadValue(f"'{raw}' is outside {EARLIEST.year}-{LATEST.year}; check the year")
+    return value
+
+
+def _month_of(name: str, raw: str) -> int:
+    month = MONTHS.get(name.lower())
+    if month is None:
+        raise BadValue(f"'{raw}' is not a date: '{name}' is not a month")
+    return month
+
+
+def read_date(raw: Any) -> DateValue | None:
+    """A date from a cell: a spreadsheet date, an Excel serial number, or text in a common format
+    (2005-11-30, 30/11/2005, 30.11.05, 30-Nov-2005, Nov 30 2005, November 2005, 2005-11)."""
+    if raw is None:
+        return None
+    if isinstance(raw, dt.datetime):
+        return DateValue(raw.date())
+    if isinstance(raw, dt.date):
+        return DateValue(raw)
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return DateValue(_serial(float(raw), str(raw)))
+    refuse_excel_error(raw)
+    text = re.sub(r"\s+", " ", str(raw).strip()).lower()
+    if text in EMPTY_WORDS:
+        return None
+    if match := _ISO.match(text):
+        return DateValue(_checked(int(match[1]), int(match[2]), int(match[3]), raw))
+    if match := _NUMERIC.match(text):
+        first, second, year = int(match[1]), int(match[2]), _year(match[3])
+        if first > 12 and second > 12:
+            raise BadValue(f"'{raw}' is not a date: neither {first} nor {second} is a month")
+        if second > 12:  # only month first reads it: 11/30/2005
+            return DateValue(_checked(year, first, second, raw), month_first_only=True)
+        day_first = _checked(year, second, first, raw)
+        if first <= 12 and first != second:
+            return DateValue(day_first, ambiguous=True, swapped=_checked(year, first, second, raw))
+        return DateValue(day_first)
+    if match := _YEAR_MONTH.match(text):
+        return DateValue(_checked(int(match[1]), int(match[2]), 1, raw), month_only=True)
+    if match := _MONTH_YEAR_NUM.match(text):
+        return DateValue(_checked(int(match[2]), int(match[1]), 1, raw), month_only=True)
+    if match := _DAY_MON_YEAR.match(text):
+        return DateValue(_checked(_year(match[3]), _month_of(match[2], raw), int(match[1]), raw))
+    if match := _MON_DAY_YEAR.match(text):
+        return DateValue(_checked(_year(match[3]), _month_of(match[1], raw), int(match[2]), raw))
+    if match := _MON_YEAR.match(text):
+        return DateValue(_checked(_year(match[2]), _month_of(match[1], raw), 1, raw), month_only=True)
+    if _SERIAL.match(text):
+        return DateValue(_serial(float(text), raw))
+    raise BadValue(f"'{raw}' is not a date; write it as 2005-11-30 or 30/11/2005")
+
+
+def _serial(number: float, raw: str) -> dt.date:
+    """An Excel serial day number (38686 is 2005-11-30)."""
+    if not 20000 <= number <= 80000:
+        raise BadValue(f"{raw} is not a date; write it as 2005-11-30 or 30/11/2005")
+    return _checked_date(EXCEL_EPOCH + dt.timedelta(days=int(number)), raw)
+
+
+def _checked_date(value: dt.date, raw: str) -> dt.date:
+    if not EARLIEST <= value <= LATEST:
+        raise BadValue(f"'{raw}' is outside {EARLIEST.year}-{LATEST.year}; check the year")
+    return value
+
+
+def month_end(value: dt.date) -> dt.date:
+    return value.replace(day=calendar.monthrange(value.year, value.month)[1])
+
+
+@dataclass
+class DateColumn:
+    """The dates of one column, read once per distinct text, and the evidence of its day order.
+
+    Day first is the rule (as dates are written in Pakistan); a column switches to month first
+    when some of its dates can only be read that way (`11/30/2005`) and none only day first.
+    """
+
+    label: str
+    cache: dict[Any, DateValue | BadValue | None] = field(default_factory=dict)
+    day_first_only: int = 0
+    month_first_only: int = 0
+
+    def read(self, raw: Any) -> DateValue | BadValue | None:
+        key = raw if isinstance(raw, str) else (type(raw).__name__, raw)
+        found = self.cache.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        try:
+            value: DateValue | BadValue | None = read_date(raw)
+        except BadValue as exc:
+            value = exc
+        if isinstance(value, DateValue):
+            if value.month_first_only:
+                self.month_first_only += 1
+            elif not value.ambiguous and isinstance(raw, str) and _NUMERIC.match(raw.strip()):
+                first = int(_NUMERIC.match(raw.strip())[1])  # type: ignore[index]
+                if first > 12:
+                    self.day_first_only += 1
+        self.cache[key] = value
+        return value
+
+    @property
+    def order(self) -> str:
+        if self.month_first_only and not self.day_first_only:
+            return DayOrder.MONTH_FIRST
+        return DayOrder.DAY_FIRST
+
+    @property
+    def mixed(self) -> bool:
+        return bool(self.month_first_only and self.day_first_only)
+
+    def resolve(self, value: DateValue, raw: Any) -> dt.date:
+        """The date, read in the column's day order."""
+        if value.month_first_only and self.order == DayOrder.DAY_FIRST:
+            text = str(raw).strip()
+            month = re.split(r"[-/. T]", text)[1]
+            raise BadValue(
+                f"'{text}' reads only with the month first, but this column's other dates put the day "
+                f"first (30/11/2005): there is no month {int(month)}"
+            )
+        if value.ambiguous and self.order == DayOrder.MONTH_FIRST and value.swapped is not None:
+            return value.swapped
+        return value.value
+
+
+_MISSING = object()
+
+
+# --- statuses and the New / Update / Delete flag -------------------------------------------------
+
+STATUS_WORDS: dict[str, Status] = {
+    "planned": Status.PLANNED,
+    "plan": Status.PLANNED,
+    "planning": Status.PLANNED,
+    "committed": Status.PLANNED,
+    "not started": Status.PLANNED,
+    "proposed": Status.PLANNED,
+    "ongoing": Status.ONGOING,
+    "on going": Status.ONGOING,
+    "on-going": Status.ONGOING,
+    "in progress": Status.ONGOING,
+    "in-progress": Status.ONGOING,
+    "started": Status.ONGOING,
+    "active": Status.ONGOING,
+    "underway": Status.ONGOING,
+    "under way": Status.ONGOING,
+    "completed": Status.COMPLETED,
+    "complete": Status.COMPLETED,
+    "done": Status.COMPLETED,
+    "finished": Status.COMPLETED,
+    "closed": Status.COMPLETED,
+    "delivered": Status.COMPLETED,
+    "distributed": Status.COMPLETED,
+    "achieved": Status.COMPLETED,
+}
+
+
+def read_status(raw: Any) -> Status | None:
+    refuse_excel_error(raw)
+    text = re.sub(r"\s+", " ", text_of(raw)).lower()
+    if not text:
+        return None
+    status = STATUS_WORDS.get(text) or STATUS_WORDS.get(text.replace("_", " "))
+    if status is not None:
+        return status
+    guess = process.extractOne(text, list(STATUS_WORDS), scorer=fuzz.ratio, score_cutoff=70)
+    hint = f"; did you mean {STATUS_WORDS[guess[0]].value}?" if guess else ""
+    return _refuse(f"'{text_of(raw)}' is not a status (planned, ongoing or completed){hint}")
+
+
+UPSERT, DELETE = "upsert", "delete"
+ACTION_WORDS: dict[str, str] = {
+    **dict.fromkeys(("new", "n", "add", "added", "update", "u", "updated", "edit", "edited"), UPSERT),
+    **dict.fromkeys(("modify", "modified", "change", "changed", "same", "unchanged", "keep"), UPSERT),
+    **dict.fromkeys(("delete", "deleted", "d", "del", "remove", "removed", "withdraw", "withdrawn"), DELETE),
+    **dict.fromkeys(("cancel", "cancelled", "canceled", "drop", "dropped"), DELETE),
+}
+
+
+def read_action(raw: Any) -> str:
+    """`upsert` (New, Update or empty) or `delete` (Delete, Withdraw, Cancel)."""
+    refuse_excel_error(raw)
+    text = text_of(raw).lower()
+    if not text:
+        return UPSERT
+    action = ACTION_WORDS.get(text)
+    if action is None:
+        return _refuse(f"'{text_of(raw)}' is not an action; write New, Update or Delete")
+    return action
+
+
+def _refuse(reason: str) -> Any:
+    raise BadValue(reason)
+
+
+def read_yes_no(raw: Any) -> bool | None:
+    refuse_excel_error(raw)
+    text = text_of(raw).lower()
+    if not text:
+        return None
+    if text in {"1", "true", "yes", "y", "x"}:
+        return True
+    if text in {"0", "false", "no", "n"}:
+        return False
+    raise BadValue(f"'{text_of(raw)}' is not yes or no")

@@ -1,0 +1,232 @@
+"""The 4W import as a delta: add, update, leave alone, withdraw; idempotent re-upload; revert;
+locked periods; all or nothing; a partner's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from reliefops.cluster.models import ActivityRow, ImportBatch, Status
+from reliefops.cluster.services import import_batch_revert, reporting_period_set_lock
+from reliefops.core.errors import Conflict, InvalidInput
+from reliefops.core.models import AuditEvent
+from tests.cluster.conftest import row
+
+
+def live():
+    return ActivityRow.objects.filter(replaced_in__isnull=True, withdrawn=False)
+
+
+def snapshot():
+    """Every version of every row, to compare before and after."""
+    return sorted(ActivityRow.objects.values_list("id", "row_id", "quantity", "status", "withdrawn", "replaced_in_id"))
+
+
+def test_a_new_file_adds_its_rows_in_one_batch(upload, cluster):
+    # when a file of two rows is uploaded
+    result = upload([row(id="NRC-1"), row(id="NRC-2", adm2="", adm3="PK50401", qty="250", hh="240")])
+    # then both rows are stored, in one batch recorded with the file's digest and counts
+    assert (result.added, result.updated, result.unchanged, result.withdrawn) == (2, 0, 0, 0)
+    batch = ImportBatch.objects.get()
+    assert batch.pk == result.batch_id and batch.digest == result.digest and batch.added == 2
+    stored = live().get(row_id="NRC-2")
+    # and the row carries its province, district and tehsil P-codes and its reporting month
+    assert (stored.adm1, stored.adm2, stored.adm3) == ("PK5", "PK504", "PK50401")
+    assert stored.period == dt.date(2005, 11, 1)
+    assert stored.reporting_org == cluster.nrc and stored.implementing_org == cluster.nrc
+    assert (stored.quantity, stored.households, stored.status) == (250, 240, Status.COMPLETED)
+    assert AuditEvent.objects.filter(action="cluster.import", object_id=str(batch.pk)).exists()
+
+
+def test_uploading_the_same_file_again_changes_nothing_and_says_so(upload):
+    # given a file uploaded once
+    rows = [row(id="NRC-1"), row(id="NRC-2", qty="7")]
+    first = upload(rows)
+    before, batches, events = snapshot(), ImportBatch.objects.count(), AuditEvent.objects.count()
+    # when the very same file is uploaded again
+    again = upload(rows)
+    # then nothing is written — no version, no batch, no audit event — and the result says why
+    assert not again.changed and again.unchanged == 2 and again.batch_id is None
+    assert again.previous_batch_id == first.batch_id
+    assert "Nothing to change" in again.summary() and f"batch {first.batch_id}" in again.summary()
+    assert snapshot() == before
+    assert (ImportBatch.objects.count(), AuditEvent.objects.count()) == (batches, events)
+
+
+def test_an_updated_file_updates_named_rows_and_leaves_the_others_alone(upload):
+    # given three rows
+    upload([row(id="NRC-1"), row(id="NRC-2"), row(id="NRC-3", status="ongoing")])
+    # when a later file names two of them, one changed (completed now), and adds one
+    result = upload([row(id="NRC-2"), row(id="NRC-3", status="completed", qty="120"), row(id="NRC-4")])
+    # then one row is added, one updated, one unchanged, and the row not mentioned is left alone
+    assert (result.added, result.updated, result.unchanged, result.withdrawn) == (1, 1, 1, 0)
+    assert sorted(live().values_list("row_id", flat=True)) == ["NRC-1", "NRC-2", "NRC-3", "NRC-4"]
+    current = live().get(row_id="NRC-3")
+    assert (current.status, current.quantity) == ("completed", 120)
+    # and the old version is kept, closed by the new batch
+    old = ActivityRow.objects.get(row_id="NRC-3", replaced_in__isnull=False)
+    assert (old.status, old.replaced_in_id) == ("ongoing", result.batch_id)
+    # and the preview listed what changes, field by field
+    change = next(c for c in result.changes if c.kind == "update")
+    assert ("status", "ongoing", "completed") in change.fields
+
+
+@pytest.mark.parametrize("flag", ["Delete", "deleted", "D", "withdraw"])
+def test_a_row_marked_deleted_is_withdrawn_and_a_repeat_changes_nothing(upload, flag):
+    # given two rows
+    upload([row(id="NRC-1"), row(id="NRC-2")])
+    # when a file marks one of them deleted (only its id and organisation matter)
+    deletion = [row(id="NRC-2", action=flag, activity="", adm2="", status="", qty="", hh="")]
+    result = upload(deletion)
+    # then it is withdrawn: no longer live, its history kept
+    assert result.withdrawn == 1
+    assert list(live().values_list("row_id", flat=True)) == ["NRC-1"]
+    tombstone = ActivityRow.objects.get(row_id="NRC-2", replaced_in__isnull=True)
+    assert tombstone.withdrawn and tombstone.quantity == 100
+    # and deleting it again changes nothing
+    assert not upload(deletion).changed
+
+
+def test_deleting_a_row_that_was_never_reported_is_refused(upload):
+    upload([row(id="NRC-1")])
+    with pytest.raises(InvalidInput) as refused:
+        upload([row(id="NRC-9", action="delete")])
+    assert "there is no row NRC-9 of this organisation to withdraw" in str(refused.value)
+
+
+def test_a_withdrawn_row_comes_back_when_reported_again(upload):
+    upload([row(id="NRC-1")])
+    upload([row(id="NRC-1", action="delete")])
+    result = upload([row(id="NRC-1", qty="80")])
+    assert result.added == 1
+    assert live().get(row_id="NRC-1").quantity == 80
+
+
+def test_one_bad_row_refuses_the_whole_file(upload):
+    # given a stored row
+    upload([row(id="NRC-1")])
+    before = snapshot()
+    # when a file with a good change and a bad row is uploaded
+    with pytest.raises(InvalidInput) as refused:
+        upload([row(id="NRC-1", qty="150"), row(id="NRC-2", adm2="PK5O4")])
+    # then nothing is written, and the problem names the row, the column, the value and a suggestion
+    assert snapshot() == before
+    [problem] = refused.value.problems
+    assert str(problem) == "row 4, #adm2+code: 'PK5O4' is not a P-code; did you mean PK504 (Batagram)?"
+
+
+def test_a_preview_checks_everything_and_writes_nothing(upload):
+    upload([row(id="NRC-1")])
+    before, batches = snapshot(), ImportBatch.objects.count()
+    result = upload([row(id="NRC-1", qty="99"), row(id="NRC-2")], preview=True)
+    assert (result.preview, result.added, result.updated) == (True, 1, 1)
+    assert "Preview" in result.summary()
+    assert snapshot() == before and ImportBatch.objects.count() == batches
+
+
+def test_the_same_row_id_twice_in_a_file_is_refused(upload):
+    with pytest.raises(InvalidInput, match=r"row 4, #meta\+id: row id NRC-1 appears twice .*first on row 3"):
+        upload([row(id="NRC-1"), row(id="NRC-1", qty="5")])
+
+
+# --- revert ---------------------------------------------------------------------------------------
+
+
+def test_reverting_a_batch_restores_the_rows_as_they_were(upload):
+    # given a first batch, then a second that adds, updates and withdraws
+    upload([row(id="NRC-1"), row(id="NRC-2"), row(id="NRC-3")])
+    before = snapshot()
+    second = upload([row(id="NRC-1", qty="5"), row(id="NRC-3", action="delete"), row(id="NRC-4")])
+    assert second.changed
+    # when the second batch is reverted
+    result = import_batch_revert(actor=None, batch_id=second.batch_id)
+    # then the rows are exactly as after the first batch, and the batch is marked reverted
+    assert snapshot() == before
+    assert (result.removed, result.restored) == (3, 2)
+    assert ImportBatch.objects.get(pk=second.batch_id).is_reverted
+    # and a second revert is refused
+    with pytest.raises(Conflict, match="already reverted"):
+        import_batch_revert(actor=None, batch_id=second.batch_id)
+
+
+def test_a_batch_changed_by_a_later_one_cannot_be_reverted_first(upload):
+    first = upload([row(id="NRC-1")])
+    second = upload([row(id="NRC-1", qty="5")])
+    with pytest.raises(Conflict, match=f"batch {second.batch_id} changed its rows since"):
+        import_batch_revert(actor=None, batch_id=first.batch_id)
+    import_batch_revert(actor=None, batch_id=second.batch_id)
+    import_batch_revert(actor=None, batch_id=first.batch_id)
+    assert not ActivityRow.objects.exists()
+
+
+def test_after_a_revert_the_same_file_can_be_uploaded_again(upload):
+    rows = [row(id="NRC-1")]
+    first = upload(rows)
+    import_batch_revert(actor=None, batch_id=first.batch_id)
+    again = upload(rows)
+    assert again.added == 1 and again.previous_batch_id is None
+
+
+# --- locked periods -------------------------------------------------------------------------------
+
+
+def test_rows_in_a_locked_period_are_refused_with_a_clear_message(upload):
+    # given November 2005 locked
+    reporting_period_set_lock(actor=None, month=dt.date(2005, 11, 1), locked=True)
+    # when a file reports a November row, then it is refused
+    with pytest.raises(InvalidInput) as refused:
+        upload([row(id="NRC-1"), row(id="NRC-2", start="2005-12-01", end="2005-12-10")])
+    assert [str(p) for p in refused.value.problems] == [
+        "row 3, #date+end: the reporting period 2005-11 is locked; ask the cluster coordinator to reopen it"
+    ]
+
+
+def test_a_stored_row_of_a_locked_period_can_neither_change_nor_be_withdrawn(upload):
+    first = upload([row(id="NRC-1"), row(id="NRC-2")])
+    reporting_period_set_lock(actor=None, month=dt.date(2005, 11, 1), locked=True)
+    with pytest.raises(InvalidInput, match="row NRC-1 lies in the reporting period 2005-11, which is locked"):
+        upload([row(id="NRC-1", start="2005-12-01", end="2005-12-02")])
+    with pytest.raises(InvalidInput, match="locked"):
+        upload([row(id="NRC-2", action="delete")])
+    with pytest.raises(Conflict, match="locked period 2005-11"):
+        import_batch_revert(actor=None, batch_id=first.batch_id)
+    # and once reopened, the change goes through
+    reporting_period_set_lock(actor=None, month=dt.date(2005, 11, 1), locked=False)
+    assert upload([row(id="NRC-2", action="delete")]).withdrawn == 1
+
+
+def test_unchanged_rows_of_a_locked_period_do_not_block_an_upload(upload):
+    upload([row(id="NRC-1")])
+    reporting_period_set_lock(actor=None, month=dt.date(2005, 11, 1), locked=True)
+    result = upload([row(id="NRC-1"), row(id="NRC-2", start="2005-12-01", end="2005-12-10")])
+    assert (result.added, result.unchanged) == (1, 1)
+
+
+# --- a partner's scope ----------------------------------------------------------------------------
+
+
+def test_a_partner_reports_only_its_own_rows(upload, cluster):
+    # when NRC's reporter uploads a row reported by IRW, it is refused
+    with pytest.raises(InvalidInput) as refused:
+        upload(
+            [row(id="X-1", prog="IRW")],
+            reporting_org_id=cluster.nrc.pk,
+            scope_org_id=cluster.nrc.pk,
+            scope_label="NRC",
+        )
+    assert "NRC neither programmes, implements nor funds this activity" in str(refused.value)
+    # and its own work (implementing for UNHCR) is accepted, reported by NRC
+    result = upload(
+        [row(id="X-2", prog="UNHCR", impl="NRC")],
+        reporting_org_id=cluster.nrc.pk,
+        scope_org_id=cluster.nrc.pk,
+        scope_label="NRC",
+    )
+    stored = live().get(row_id="X-2")
+    assert result.added == 1 and stored.reporting_org == cluster.nrc and stored.programming_org == cluster.unhcr
+
+
+def test_the_same_row_id_of_two_organisations_are_two_rows(upload, cluster):
+    upload([row(id="R-1", prog="NRC"), row(id="R-1", prog="IRW")])
+    assert set(live().values_list("reporting_org__acronym", flat=True)) == {"NRC", "IRW"}
