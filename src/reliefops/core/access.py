@@ -281,3 +281,90 @@ def access_movement_by_id(user: AnyUser | None, movement_id: int, right: Right =
         if not places & allowed:
             raise _may_not(right, movement.site.name if movement.site else "this movement's site")
     return movement
+
+
+# --- households: counts for every role; personal data for registrars and admins; names and card
+# tokens for distributors and hub managers, at their own distribution points only ------------------
+
+
+def distribution_list_point_ids(user: AnyUser | None) -> set[int] | None:
+    """The distribution points whose lists (names, card tokens) the user may see; None: every point."""
+    role = require(user, Right.VIEW_DISTRIBUTION_LISTS)
+    if role in {Role.ADMIN, Role.REGISTRAR}:
+        return None
+    return scoped_site_ids(user, Right.VIEW_DISTRIBUTION_LISTS) or set()
+
+
+def access_households(user: AnyUser | None) -> QuerySet[Any]:
+    """Every household with its personal data: for roles that may see personal data."""
+    from reliefops.households.models import Household
+
+    require(user, Right.VIEW_PERSONAL_DATA)
+    return Household.objects.select_related("origin_area", "origin_district", "current_site")
+
+
+def access_household_by_id(user: AnyUser | None, household_id: int) -> Any:
+    return _get(access_households(user), "household", pk=household_id)
+
+
+def access_household_to_register(user: AnyUser | None, household_id: int) -> Any:
+    """A household to change (reissue its card, merge it): for roles that register households."""
+    from reliefops.households.models import Household
+
+    require(user, Right.REGISTER_HOUSEHOLDS)
+    return _get(Household.objects.all(), "household", pk=household_id)
+
+
+def access_duplicate_pairs(user: AnyUser | None) -> QuerySet[Any]:
+    from reliefops.households.models import DuplicatePair
+
+    require(user, Right.REGISTER_HOUSEHOLDS)
+    require(user, Right.VIEW_PERSONAL_DATA)
+    return DuplicatePair.objects.select_related("first", "second", "decided_by", "survivor")
+
+
+def access_duplicate_pair_by_id(user: AnyUser | None, pair_id: int) -> Any:
+    return _get(access_duplicate_pairs(user), "duplicate pair", pk=pair_id)
+
+
+def access_household_import_by_id(user: AnyUser | None, import_id: int) -> Any:
+    from reliefops.households.models import HouseholdImport
+
+    require(user, Right.REGISTER_HOUSEHOLDS)
+    return _get(HouseholdImport.objects.all(), "household import", pk=import_id)
+
+
+def access_rounds(user: AnyUser | None) -> QuerySet[Any]:
+    """Distribution rounds (their package, points and figures hold no personal data)."""
+    from reliefops.households.models import DistributionRound
+
+    require(user, Right.VIEW_HOUSEHOLD_COUNTS)
+    return DistributionRound.objects.all()
+
+
+def access_round_by_id(
+    user: AnyUser | None, round_id: int, right: Right = Right.VIEW_HOUSEHOLD_COUNTS
+) -> Any:
+    """A round, if the user holds `right` (MANAGE_ROUNDS to change it)."""
+    require(user, right)
+    return _get(access_rounds(user), "distribution round", pk=round_id)
+
+
+def access_round_point(
+    user: AnyUser | None, round_obj: Any, site: int | str, right: Right = Right.DISTRIBUTE
+) -> Any:
+    """A distribution point of the round (by id, or by code) where the user may use `right`."""
+    from reliefops.places.models import Site
+
+    require(user, right)
+    lookup = {"pk": site} if isinstance(site, int) else {"code": site}
+    found = _get(Site.objects.select_related("admin_area"), "site", **lookup)
+    if not round_obj.points.filter(site=found).exists():
+        raise NotFound(f"{found.name} is not a distribution point of round {round_obj.code}")
+    if right == Right.VIEW_DISTRIBUTION_LISTS:
+        allowed = distribution_list_point_ids(user)
+    else:
+        allowed = scoped_site_ids(user, right)
+    if allowed is not None and found.pk not in allowed:
+        raise _may_not(right, found.name)
+    return found

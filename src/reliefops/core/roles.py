@@ -29,18 +29,51 @@ class Right(StrEnum):
     DISTRIBUTE = "distribute"  # bulk distributions and handovers (scoped to points)
     VIEW_AUDIT = "view_audit"  # the audit trail
     MANAGE_USERS = "manage_users"  # create users, tokens
+    VIEW_HOUSEHOLD_COUNTS = "view_household_counts"  # households by area, site and round: counts only
+    REGISTER_HOUSEHOLDS = "register_households"  # register and import households, decide duplicates
+    VIEW_PERSONAL_DATA = "view_personal_data"  # names, identity numbers and phones of any household
+    MANAGE_ROUNDS = "manage_rounds"  # distribution rounds, their lists, household cards
+    VIEW_DISTRIBUTION_LISTS = "view_distribution_lists"  # names and card tokens (scoped to points)
 
 
 ROLE_RIGHTS: dict[Role, frozenset[Right]] = {
     Role.ADMIN: frozenset(Right),
     Role.COORDINATOR: frozenset(
-        {Right.VIEW_REFERENCE, Right.MANAGE_REFERENCE, Right.VIEW_STOCK, Right.VIEW_AUDIT}
+        {
+            Right.VIEW_REFERENCE,
+            Right.MANAGE_REFERENCE,
+            Right.VIEW_STOCK,
+            Right.VIEW_AUDIT,
+            Right.VIEW_HOUSEHOLD_COUNTS,
+        }
     ),
-    Role.HUB_MANAGER: frozenset({Right.VIEW_REFERENCE, Right.VIEW_STOCK, Right.POST_STOCK, Right.DISTRIBUTE}),
-    Role.REGISTRAR: frozenset({Right.VIEW_REFERENCE}),
-    Role.DISTRIBUTOR: frozenset({Right.VIEW_REFERENCE, Right.DISTRIBUTE}),
-    Role.PARTNER_REPORTER: frozenset({Right.VIEW_REFERENCE}),
-    Role.VIEWER: frozenset({Right.VIEW_REFERENCE, Right.VIEW_STOCK}),
+    Role.HUB_MANAGER: frozenset(
+        {
+            Right.VIEW_REFERENCE,
+            Right.VIEW_STOCK,
+            Right.POST_STOCK,
+            Right.DISTRIBUTE,
+            Right.VIEW_HOUSEHOLD_COUNTS,
+            Right.VIEW_DISTRIBUTION_LISTS,
+        }
+    ),
+    # Registrars and admins see households' personal data; distributors see the names and card
+    # tokens of households listed at their own points, never an identity number or a phone.
+    Role.REGISTRAR: frozenset(
+        {
+            Right.VIEW_REFERENCE,
+            Right.VIEW_HOUSEHOLD_COUNTS,
+            Right.REGISTER_HOUSEHOLDS,
+            Right.VIEW_PERSONAL_DATA,
+            Right.MANAGE_ROUNDS,
+            Right.VIEW_DISTRIBUTION_LISTS,
+        }
+    ),
+    Role.DISTRIBUTOR: frozenset(
+        {Right.VIEW_REFERENCE, Right.DISTRIBUTE, Right.VIEW_HOUSEHOLD_COUNTS, Right.VIEW_DISTRIBUTION_LISTS}
+    ),
+    Role.PARTNER_REPORTER: frozenset({Right.VIEW_REFERENCE, Right.VIEW_HOUSEHOLD_COUNTS}),
+    Role.VIEWER: frozenset({Right.VIEW_REFERENCE, Right.VIEW_STOCK, Right.VIEW_HOUSEHOLD_COUNTS}),
 }
 
 # Roles whose stock rights reach every site; the others are narrowed to their own sites.

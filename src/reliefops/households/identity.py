@@ -47,11 +47,11 @@ def normalise_cnic(text: str) -> str:
     elif value.isdigit() and value.isascii() and len(value) == 13:
         digits = value
     else:
-        found = sum(c.isdigit() for c in value)
+        found = sum(c in "0123456789" for c in value)
+        other = any(c not in "0123456789-" for c in value)
         raise DocumentRefused(
             f"a CNIC is 13 digits, written 12345-1234567-1 or as 13 digits alone; {value!r} has {found} "
-            f"digit{'s' if found != 1 else ''}"
-            + ("" if value.replace("-", "").isdigit() else " and other characters")
+            f"digit{'s' if found != 1 else ''} (0-9)" + (" and other characters" if other else "")
         )
     if len(set(digits)) == 1:
         raise DocumentRefused(f"{value!r} is a placeholder, not a CNIC: leave the number empty instead")

@@ -58,6 +58,13 @@ _SAME_NAME: dict[str, str] = {
         "muhamad",
     ),
     **dict.fromkeys(["bibi", "bi", "begum", "begam", "bagum", "bigum", "bibe"], "bibi"),
+    # vowels written differently in one name
+    **dict.fromkeys(["iusaf", "iusuf", "iusif", "iosaf", "iosuf"], "iusuf"),
+    **dict.fromkeys(["rahman", "rehman", "rehmen"], "rehman"),
+    **dict.fromkeys(["mahmud", "mehmud"], "mahmud"),
+    **dict.fromkeys(["ahmad", "ahmed"], "ahmad"),
+    **dict.fromkeys(["iunas", "iunis", "iunus"], "iunus"),
+    **dict.fromkeys(["husen", "husan", "husin"], "husen"),
 }  # fmt: skip
 _SPELLINGS: tuple[tuple[str, str], ...] = (
     ("ph", "f"),

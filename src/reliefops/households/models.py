@@ -8,6 +8,8 @@ households by id, so that anonymising a household leaves every count and the led
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -64,8 +66,8 @@ MEMBER_FIELDS: tuple[tuple[str, str], ...] = (
 MEMBER_NAMES = tuple(name for name, _ in MEMBER_FIELDS)
 
 
-def _members_sum() -> models.Expression:
-    total: models.Expression = F(MEMBER_NAMES[0])
+def _members_sum() -> Any:
+    total: Any = F(MEMBER_NAMES[0])
     for name in MEMBER_NAMES[1:]:
         total = total + F(name)
     return total
@@ -502,6 +504,25 @@ class HandoverDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk}"
+
+
+class HandoverLine(models.Model):
+    """What one delivery gave of one item, as the handover records it; its movement's lines in the
+    ledger must say the same (the round's reconciliation compares the two)."""
+
+    delivery = models.ForeignKey(HandoverDelivery, on_delete=models.PROTECT, related_name="lines")
+    item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["delivery", "item__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "item"], name="handover_line_item_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="handover_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of item {self.item_id}"
 
 
 # --- imports --------------------------------------------------------------------------------------

@@ -53,6 +53,11 @@ RIGHT_PHRASES: dict[Right, str] = {
     Right.DISTRIBUTE: "run distributions and hand over packages",
     Right.VIEW_AUDIT: "read the audit trail",
     Right.MANAGE_USERS: "create users and API tokens",
+    Right.VIEW_HOUSEHOLD_COUNTS: "see how many households are registered and served",
+    Right.REGISTER_HOUSEHOLDS: "register and import households and decide likely duplicates",
+    Right.VIEW_PERSONAL_DATA: "see households' names, identity numbers and phones",
+    Right.MANAGE_ROUNDS: "plan distribution rounds, make their lists and print household cards",
+    Right.VIEW_DISTRIBUTION_LISTS: "see the names and card tokens of households listed at your points",
 }
 
 

@@ -1,0 +1,154 @@
+"""Reading household registration files: CSV (UTF-8) or the first sheet of an XLSX workbook,
+one household per row, with an optional HXL row under the header.
+
+Columns (case and spacing of the header do not matter):
+
+| column | required | what |
+|---|---|---|
+| head_name | yes | the head's name |
+| father_or_husband_name | | |
+| head_sex | yes | female or male |
+| document_type | | cnic, old_nic, other or none; guessed from the number when left empty |
+| document_number | | a CNIC as 12345-1234567-1 or 13 digits; an old NIC as 123-45-678901 |
+| phone | | 0300-1234567 or +92 300 1234567 |
+| females_0_5 ... males_60_plus | at least one | members by sex and age band (the head included) |
+| elderly_headed, disabled_member, landless | | yes / no |
+| other_vulnerability | | text |
+| origin | yes | the lowest admin area known: a P-code, or a name of the gazetteer |
+| origin_village | | |
+| current_site | | the code of the camp the household lives in; empty when at home |
+| house_damage | yes | destroyed, damaged or none |
+| elevation_band | | below_5000, 5000_to_7000, above_7000, or empty when not known |
+| consent | yes | yes: the head agreed to the use of the data |
+| registered_on | | YYYY-MM-DD (today when empty) |
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import PurePosixPath
+from typing import Any
+
+from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.tabular import Cells, TableRow, read_csv
+from reliefops.households.models import MEMBER_NAMES
+from reliefops.households.services.registration import HouseholdInput
+
+REQUIRED = ("head_name", "head_sex", "origin", "house_damage", "consent")
+OPTIONAL = (
+    "father_or_husband_name",
+    "document_type",
+    "document_number",
+    "phone",
+    *MEMBER_NAMES,
+    "elderly_headed",
+    "disabled_member",
+    "landless",
+    "other_vulnerability",
+    "origin_village",
+    "current_site",
+    "elevation_band",
+    "registered_on",
+)
+HXL_TAGS = {
+    "#household+head+name": "head_name",
+    "#household+father+name": "father_or_husband_name",
+    "#household+head+sex": "head_sex",
+    "#adm+code+origin": "origin",
+    "#loc+name+origin": "origin_village",
+    "#loc+code": "current_site",
+    "#contact+phone": "phone",
+}
+_ZIP = b"PK\x03\x04"
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def workbook_as_csv(data: bytes) -> bytes:
+    """The first sheet of a workbook as CSV bytes (row n of the sheet is line n of the CSV)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own error types for damaged or unknown files
+        raise InvalidInput([Problem(None, "file", f"not a readable XLSX workbook: {exc}")]) from exc
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        # A cell with a line break would shift the line numbers of the rows below it.
+        writer.writerow([_cell_text(value).replace("\r", " ").replace("\n", " ") for value in row])
+    return out.getvalue().encode("utf-8")
+
+
+def _guess_document_type(number: str) -> str:
+    digits = "".join(c for c in number if c.isdigit())
+    if not number.strip():
+        return "none"
+    if len(digits) == 13:
+        return "cnic"
+    if len(digits) == 11:
+        return "old_nic"
+    return "other"
+
+
+def _row(record: TableRow, problems: list[Problem]) -> HouseholdInput:
+    cells = Cells(record, problems)
+    number = cells.text("document_number")
+    members = {name: cells.integer(name) for name in MEMBER_NAMES}
+    return HouseholdInput(
+        head_name=cells.text("head_name"),
+        father_or_husband_name=cells.text("father_or_husband_name"),
+        head_sex=cells.text("head_sex"),
+        document_type=cells.text("document_type") or _guess_document_type(number),
+        document_number=number,
+        phone=cells.text("phone"),
+        members=members,
+        elderly_headed=bool(cells.boolean("elderly_headed")),
+        disabled_member=bool(cells.boolean("disabled_member")),
+        landless=bool(cells.boolean("landless")),
+        other_vulnerability=cells.text("other_vulnerability"),
+        origin=cells.text("origin"),
+        origin_village=cells.text("origin_village"),
+        current_site=cells.text("current_site"),
+        house_damage=cells.text("house_damage"),
+        elevation_band=cells.text("elevation_band"),
+        consent=cells.boolean("consent"),
+        registered_on=cells.date("registered_on"),
+    )
+
+
+def parse_households(
+    data: bytes, filename: str = ""
+) -> tuple[list[tuple[int, HouseholdInput]], list[Problem]]:
+    """The rows of a registration file with their lines, and the problems of reading them."""
+    if not data.strip():
+        raise InvalidInput([Problem(None, "file", "the file is empty")])
+    suffix = PurePosixPath(filename.lower()).suffix
+    if suffix in {".xlsx", ".xlsm"} or (suffix not in {".csv", ".txt"} and data.startswith(_ZIP)):
+        data = workbook_as_csv(data)
+    table = read_csv(data, required=REQUIRED, optional=OPTIONAL, hxl_tags=HXL_TAGS)
+    if not any(table.has(name) for name in MEMBER_NAMES):
+        raise InvalidInput(
+            [Problem(1, "members", f"the header needs the member columns: {', '.join(MEMBER_NAMES)}")]
+        )
+    problems: list[Problem] = []
+    rows = [(record.line, _row(record, problems)) for record in table.rows]
+    if not rows:
+        raise InvalidInput([Problem(None, "file", "the file has a header but no households")])
+    return rows, problems

@@ -1,0 +1,450 @@
+"""Reads of the households app: matching candidates, eligibility, distribution lists, deliveries,
+reconciliation and counts.
+
+Selectors return personal data only where their name says so (`distribution_list`,
+`households_search`); the entry points that call those check the right first and record the view.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+
+from reliefops.households.matching import LIKELY_DUPLICATE, Match, Person, best_matches, prepare
+from reliefops.households.models import (
+    MEMBER_NAMES,
+    DistributionRound,
+    DuplicatePair,
+    Entitlement,
+    Handover,
+    HandoverDelivery,
+    HandoverLine,
+    Household,
+    HouseholdCard,
+    HouseholdStatus,
+    Living,
+    MatchKey,
+    PackageLine,
+    PairStatus,
+    Sex,
+    Vulnerability,
+)
+from reliefops.households.origins import AreaTree
+from reliefops.stock.models import Balance, MovementLine
+
+# A registration-time check reads at most this many candidates (the keys are selective: a few dozen
+# is usual even against a million households).
+MAX_CANDIDATES = 2_000
+_PERSON_COLUMNS = (
+    "pk",
+    "head_name",
+    "father_or_husband_name",
+    "head_sex",
+    "document_type",
+    "document_number",
+    "phone",
+    "origin_district__pcode",
+    "origin_area__pcode",
+    "origin_village",
+    *MEMBER_NAMES,
+    "current_site_id",
+)
+_MEMBERS = slice(10, 10 + len(MEMBER_NAMES))
+
+
+def _person(row: Sequence[Any]) -> Person:
+    return Person(
+        id=row[0],
+        head=row[1],
+        father=row[2],
+        sex=row[3],
+        document_type=row[4],
+        document=row[5],
+        phone=row[6],
+        district=row[7],
+        area=row[8],
+        village=row[9],
+        members=tuple(row[_MEMBERS]),
+        site_id=row[-1],
+    )
+
+
+def matchable_households() -> QuerySet[Household]:
+    """Households that duplicates are sought among: active, with their personal data."""
+    return Household.objects.filter(status=HouseholdStatus.ACTIVE, anonymised_at__isnull=True)
+
+
+def people_for_matching(
+    households: QuerySet[Household] | None = None, *, chunk: int = 10_000
+) -> Iterator[Person]:
+    """The households as matching sees them, read in chunks (a million rows fit in memory this way)."""
+    rows = (households if households is not None else matchable_households()).order_by("pk")
+    yield from (_person(row) for row in rows.values_list(*_PERSON_COLUMNS).iterator(chunk_size=chunk))
+
+
+def matching_person(household: Household) -> Person:
+    return next(people_for_matching(Household.objects.filter(pk=household.pk)))
+
+
+def store_match_keys(household_ids: Sequence[int], *, batch: int = 5_000) -> int:
+    """Write the blocking keys of these (active) households; returns how many keys were written."""
+    written = 0
+    for start in range(0, len(household_ids), batch):
+        part = household_ids[start : start + batch]
+        rows: list[MatchKey] = []
+        for person in people_for_matching(matchable_households().filter(pk__in=part)):
+            prepared = prepare(person)
+            rows += [MatchKey(household_id=person.id, key=key) for key in prepared.keys | prepared.probe_keys]
+        MatchKey.objects.bulk_create(rows, batch_size=batch)
+        written += len(rows)
+    return written
+
+
+def decided_pairs(statuses: Iterable[str] = (PairStatus.SAME, PairStatus.DIFFERENT)) -> set[tuple[int, int]]:
+    return set(DuplicatePair.objects.filter(status__in=list(statuses)).values_list("first_id", "second_id"))
+
+
+def likely_duplicates(person: Person, *, threshold: int = LIKELY_DUPLICATE, limit: int = 10) -> list[Match]:
+    """The registered households a household (or a draft, id 0) most likely duplicates, best first.
+
+    Pairs a person already decided are "different" are left out: never proposed again.
+    """
+    draft = prepare(person)
+    keys = draft.keys | draft.probe_keys
+    if not keys:
+        return []
+    ids = list(
+        MatchKey.objects.filter(key__in=keys)
+        .exclude(household_id=person.id)
+        .values_list("household_id", flat=True)
+        .distinct()[:MAX_CANDIDATES]
+    )
+    if not ids:
+        return []
+    candidates = [prepare(p) for p in people_for_matching(matchable_households().filter(pk__in=ids))]
+    matches = best_matches(draft, candidates, threshold=threshold, limit=limit + 10)
+    if person.id:
+        decided = decided_pairs([PairStatus.DIFFERENT])
+        matches = [m for m in matches if (m.first_id, m.second_id) not in decided]
+    return matches[:limit]
+
+
+def duplicate_queue() -> QuerySet[DuplicatePair]:
+    """Pairs to review, best first: both households still active."""
+    return (
+        DuplicatePair.objects.filter(
+            status=PairStatus.PENDING,
+            first__status=HouseholdStatus.ACTIVE,
+            second__status=HouseholdStatus.ACTIVE,
+        )
+        .select_related(
+            "first__origin_area", "second__origin_area", "first__current_site", "second__current_site"
+        )
+        .order_by("-score", "id")
+    )
+
+
+def households_search(*, q: str = "", status: str = "", area_id: int | None = None) -> QuerySet[Household]:
+    """Households by name, identity number, phone, village or id (personal data: check the right)."""
+    households = Household.objects.select_related("origin_area", "current_site").order_by("-id")
+    if status:
+        households = households.filter(status=status)
+    if area_id is not None:
+        households = households.filter(Q(origin_area_id=area_id) | Q(origin_district_id=area_id))
+    text = q.strip()
+    if text:
+        digits = "".join(c for c in text if c.isdigit())
+        condition = (
+            Q(head_name__icontains=text)
+            | Q(father_or_husband_name__icontains=text)
+            | Q(origin_village__icontains=text)
+        )
+        if digits and len(digits) >= 5:
+            condition |= Q(document_number__contains=digits) | Q(phone__contains=digits)
+        if text.isdigit():
+            condition |= Q(pk=int(text))
+        households = households.filter(condition)
+    return households
+
+
+# --- rounds ---------------------------------------------------------------------------------------
+
+
+def eligible_households(round_obj: DistributionRound, *, tree: AreaTree | None = None) -> QuerySet[Household]:
+    """The households that meet every eligibility condition the round gives."""
+    households = matchable_households()
+    area_ids = set(round_obj.areas.values_list("pk", flat=True))
+    if area_ids:
+        below = (tree or AreaTree.load()).descendants_or_self(area_ids)
+        households = households.filter(Q(origin_area_id__in=below) | Q(current_site__admin_area_id__in=below))
+    site_ids = list(round_obj.sites.values_list("pk", flat=True))
+    if site_ids:
+        households = households.filter(current_site_id__in=site_ids)
+    if round_obj.living == Living.HOME:
+        households = households.filter(current_site__isnull=True)
+    elif round_obj.living == Living.CAMP:
+        households = households.filter(current_site__isnull=False)
+    if round_obj.elevation_bands:
+        households = households.filter(elevation_band__in=round_obj.elevation_bands)
+    if round_obj.house_damage:
+        households = households.filter(house_damage__in=round_obj.house_damage)
+    if round_obj.vulnerabilities:
+        flags = {
+            Vulnerability.FEMALE_HEADED: Q(head_sex=Sex.FEMALE),
+            Vulnerability.ELDERLY_HEADED: Q(elderly_headed=True),
+            Vulnerability.DISABLED_MEMBER: Q(disabled_member=True),
+            Vulnerability.LANDLESS: Q(landless=True),
+            Vulnerability.OTHER: ~Q(other_vulnerability=""),
+        }
+        condition = Q()
+        for name in round_obj.vulnerabilities:
+            condition |= flags[Vulnerability(name)]
+        households = households.filter(condition)
+    earlier = list(round_obj.not_served_in.values_list("pk", flat=True))
+    if earlier:
+        served = Handover.objects.filter(round_id__in=earlier).values("household_id")
+        households = households.exclude(pk__in=served)
+    return households
+
+
+def entitled_quantities(package: Sequence[PackageLine], members: int) -> dict[int, int]:
+    """What a household of `members` people receives, by item id."""
+    return {line.item_id: line.quantity_for(members) for line in package}
+
+
+def delivered_by_handover(handover_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+    """What each handover gave so far (its records), by handover and item."""
+    totals: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (
+        HandoverLine.objects.filter(delivery__handover_id__in=list(handover_ids))
+        .values("delivery__handover_id", "item_id")
+        .annotate(total=Sum("quantity"))
+    )
+    for row in rows:
+        totals[row["delivery__handover_id"]][row["item_id"]] += row["total"]
+    return totals
+
+
+def point_stock(site_id: int, item_ids: Iterable[int]) -> dict[int, int]:
+    """What a distribution point holds of the items, all grants together."""
+    rows = (
+        Balance.objects.filter(location__site_id=site_id, item_id__in=list(item_ids))
+        .values("item_id")
+        .annotate(total=Sum("quantity"))
+    )
+    return {row["item_id"]: int(row["total"] or 0) for row in rows}
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One household on a distribution list: names and card token, what it is due and has had."""
+
+    entitlement: Entitlement
+    household: Household
+    card_token: str
+    entitled: dict[int, int]
+    delivered: dict[int, int]
+
+    @property
+    def status(self) -> str:
+        if not any(self.delivered.values()):
+            return "to serve"
+        if all(self.delivered.get(item, 0) >= quantity for item, quantity in self.entitled.items()):
+            return "served"
+        return "partly served"
+
+
+def distribution_list(round_obj: DistributionRound, *, point_ids: set[int] | None = None) -> list[ListRow]:
+    """The round's households at the given points (None: all) with their due and delivered items.
+
+    Personal data (names and card tokens): the caller checks VIEW_DISTRIBUTION_LISTS and records
+    the view.
+    """
+    entitlements = (
+        Entitlement.objects.filter(round=round_obj, cancelled_at__isnull=True)
+        .select_related("household", "point")
+        .order_by("point__name", "household__origin_village", "household__head_name", "pk")
+    )
+    if point_ids is not None:
+        entitlements = entitlements.filter(point_id__in=point_ids)
+    rows = list(entitlements)
+    package = list(round_obj.package.all())
+    household_ids = [e.household_id for e in rows]
+    tokens = dict(
+        HouseholdCard.objects.filter(household_id__in=household_ids, voided_at__isnull=True).values_list(
+            "household_id", "token"
+        )
+    )
+    handovers = dict(
+        Handover.objects.filter(
+            round=round_obj, household_id__in=household_ids, double_receipt=False
+        ).values_list("household_id", "pk")
+    )
+    delivered = delivered_by_handover(handovers.values())
+    return [
+        ListRow(
+            entitlement=e,
+            household=e.household,
+            card_token=tokens.get(e.household_id, ""),
+            entitled=entitled_quantities(package, e.members),
+            delivered=dict(delivered.get(handovers.get(e.household_id, 0), {})),
+        )
+        for e in rows
+    ]
+
+
+@dataclass
+class ItemFigures:
+    item_id: int
+    item_code: str
+    item_name: str
+    entitled: int = 0
+    handed_over: int = 0
+    stock_moved: int = 0
+    shortfall: int = 0
+
+
+@dataclass
+class Reconciliation:
+    """A round's figures: who was due, who was served, what moved in the ledger, what is owed."""
+
+    round: DistributionRound
+    entitled_households: int = 0
+    served_households: int = 0
+    partly_served_households: int = 0
+    unserved_households: int = 0
+    by_point: list[dict[str, Any]] = field(default_factory=list)
+    items: list[ItemFigures] = field(default_factory=list)
+    double_receipts: list[Handover] = field(default_factory=list)
+
+    @property
+    def agrees_with_ledger(self) -> bool:
+        return all(item.handed_over == item.stock_moved for item in self.items)
+
+
+def round_reconciliation(round_obj: DistributionRound) -> Reconciliation:
+    """Entitled, handed over, stock moved (the ledger), shortfall and double receipts of a round."""
+    result = Reconciliation(round=round_obj)
+    package = list(round_obj.package.select_related("item"))
+    items = {line.item_id: ItemFigures(line.item_id, line.item.code, line.item.name) for line in package}
+    entitlements = list(
+        Entitlement.objects.filter(round=round_obj, cancelled_at__isnull=True).values_list(
+            "household_id", "members", "point_id", "point__name"
+        )
+    )
+    handovers = dict(
+        Handover.objects.filter(round=round_obj, double_receipt=False).values_list("household_id", "pk")
+    )
+    delivered = delivered_by_handover(Handover.objects.filter(round=round_obj).values_list("pk", flat=True))
+    points: dict[int, dict[str, Any]] = {}
+    for household_id, members, point_id, point_name in entitlements:
+        due = entitled_quantities(package, members)
+        got = delivered.get(handovers.get(household_id, 0), {})
+        point = points.setdefault(
+            point_id, {"point_id": point_id, "point": point_name, "entitled": 0, "served": 0, "partly": 0}
+        )
+        point["entitled"] += 1
+        result.entitled_households += 1
+        for item_id, quantity in due.items():
+            items[item_id].entitled += quantity
+        if not any(got.values()):
+            result.unserved_households += 1
+            continue
+        owed = {item_id: quantity - got.get(item_id, 0) for item_id, quantity in due.items()}
+        if any(q > 0 for q in owed.values()):
+            result.partly_served_households += 1
+            point["partly"] += 1
+            for item_id, quantity in owed.items():
+                items[item_id].shortfall += max(quantity, 0)
+        else:
+            result.served_households += 1
+            point["served"] += 1
+    for per_item in delivered.values():
+        for item_id, quantity in per_item.items():
+            if item_id in items:
+                items[item_id].handed_over += quantity
+    moved = (
+        MovementLine.objects.filter(
+            movement__household_delivery__handover__round=round_obj, movement__reversed_by__isnull=True
+        )
+        .values("item_id")
+        .annotate(total=Sum("quantity"))
+    )
+    for row in moved:
+        if row["item_id"] in items:
+            items[row["item_id"]].stock_moved += int(row["total"])
+    result.items = list(items.values())
+    result.by_point = sorted(points.values(), key=lambda p: p["point"])
+    result.double_receipts = list(
+        Handover.objects.filter(round=round_obj, double_receipt=True).select_related("point").order_by("pk")
+    )
+    return result
+
+
+# --- counts (no personal data) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdCounts:
+    active: int
+    merged: int
+    anonymised: int
+    members: int
+    female_headed: int
+    in_camps: int
+    by_district: list[dict[str, Any]]
+    by_camp: list[dict[str, Any]]
+    pending_pairs: int
+
+
+def household_counts() -> HouseholdCounts:
+    """How many households, members, female-headed, in camps, by district and camp: counts only."""
+    active = Household.objects.filter(status=HouseholdStatus.ACTIVE)
+    totals = active.aggregate(
+        n=Count("pk"),
+        members=Sum("size"),
+        female=Count("pk", filter=Q(head_sex=Sex.FEMALE)),
+        camps=Count("pk", filter=Q(current_site__isnull=False)),
+    )
+    by_district = list(
+        active.values("origin_district__pcode", "origin_district__name")
+        .annotate(households=Count("pk"), people=Sum("size"))
+        .order_by("origin_district__name")
+    )
+    by_camp = list(
+        active.filter(current_site__isnull=False)
+        .values("current_site_id", "current_site__name")
+        .annotate(households=Count("pk"), people=Sum("size"))
+        .order_by("current_site__name")
+    )
+    return HouseholdCounts(
+        active=totals["n"] or 0,
+        merged=Household.objects.filter(status=HouseholdStatus.MERGED).count(),
+        anonymised=Household.objects.filter(anonymised_at__isnull=False).count(),
+        members=totals["members"] or 0,
+        female_headed=totals["female"] or 0,
+        in_camps=totals["camps"] or 0,
+        by_district=by_district,
+        by_camp=by_camp,
+        pending_pairs=duplicate_queue().count(),
+    )
+
+
+def last_activity() -> QuerySet[Household]:
+    """Households annotated with the day of their last delivery (for retention)."""
+    return Household.objects.annotate(last_delivery=Max("handovers__deliveries__delivered_on"))
+
+
+def rounds_with_counts() -> QuerySet[DistributionRound]:
+    return DistributionRound.objects.annotate(
+        listed=Count("entitlements", filter=Q(entitlements__cancelled_at__isnull=True), distinct=True),
+        handed=Count("handovers", filter=Q(handovers__double_receipt=False), distinct=True),
+    ).order_by("-starts_on", "code")
+
+
+def handover_deliveries(handover: Handover) -> QuerySet[HandoverDelivery]:
+    return handover.deliveries.select_related("movement").prefetch_related("lines__item").order_by("pk")

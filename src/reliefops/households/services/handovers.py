@@ -1,0 +1,299 @@
+"""Handing a round's package to a household: once per household and round, through the ledger.
+
+A handover finds the household by its card token (or by id, after a search), checks that the round
+is open and the household is listed at this point and still owed something, takes what the point
+holds, and posts one movement point -> beneficiaries through the stock service. When the point
+holds less than is owed, a partial handover (asked for explicitly) gives what there is and records
+the shortfall; a later handover in the same round makes it up, never beyond the entitlement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from reliefops.catalog.models import Item
+from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
+from reliefops.core.services import audit_record
+from reliefops.households.cards import normalise_token, printed
+from reliefops.households.models import (
+    DistributionRound,
+    Entitlement,
+    Handover,
+    HandoverDelivery,
+    HandoverLine,
+    Household,
+    HouseholdCard,
+    HouseholdStatus,
+    RoundStatus,
+)
+from reliefops.households.selectors import delivered_by_handover, entitled_quantities, point_stock
+from reliefops.places.models import Site
+from reliefops.stock.services import StockLine, stock_distribute
+
+COLLECTED_BY_MAX = 120
+
+
+class HandoverRefused(ServiceError):
+    """A handover that breaks a rule; nothing was posted or recorded. The message says why."""
+
+    status = 409
+
+
+@dataclass(frozen=True)
+class HandoverResult:
+    handover: Handover
+    delivery: HandoverDelivery
+    given: dict[str, int] = field(default_factory=dict)
+    shortfall: dict[str, int] = field(default_factory=dict)
+    replayed: bool = False
+
+    @property
+    def message(self) -> str:
+        if self.replayed:
+            return (
+                f"Already recorded as handover {self.handover.pk} (movement #{self.delivery.movement_id}): "
+                "nothing changed."
+            )
+        given = ", ".join(f"{q} {code}" for code, q in sorted(self.given.items()))
+        household, movement = self.handover.household_id, self.delivery.movement_id
+        text = f"Handed over {given} to household {household} (movement #{movement})."
+        if self.shortfall:
+            owed = ", ".join(f"{q} {code}" for code, q in sorted(self.shortfall.items()))
+            text += f" Still owed: {owed}; complete the handover when stock arrives."
+        return text
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
+
+
+def _household(card_token: str | None, household_id: int | None) -> tuple[Household, HouseholdCard | None]:
+    """The household a handover is for, from its card token or its id."""
+    card: HouseholdCard | None = None
+    if card_token:
+        token = normalise_token(card_token)
+        if token is None:
+            raise HandoverRefused(
+                f"{card_token.strip()!r} is not a card token: check the characters and type it again"
+            )
+        card = HouseholdCard.objects.select_related("household").filter(token=token).first()
+        if card is None:
+            raise HandoverRefused(f"no household holds card {printed(token)}")
+        if card.voided_at is not None:
+            raise HandoverRefused(
+                f"card {printed(token)} was replaced on {card.voided_at:%d %b %Y} ({card.void_reason}): "
+                "it no longer works; ask for the household's new card or find the household by name"
+            )
+        household = card.household
+        if household_id is not None and household_id != household.pk:
+            raise HandoverRefused(f"card {printed(token)} belongs to another household than {household_id}")
+    elif household_id is not None:
+        found = Household.objects.filter(pk=household_id).first()
+        if found is None:
+            raise NotFound(f"no household {household_id}")
+        household = found
+    else:
+        raise InvalidInput(
+            [Problem(None, "card", "give the household's card token, or find the household by name")]
+        )
+    if household.status == HouseholdStatus.MERGED:
+        raise HandoverRefused(
+            f"household {household.pk} was merged into household {household.merged_into_id}: serve that one"
+        )
+    return household, card
+
+
+def handover_record(
+    *,
+    actor: Any,
+    round_id: int,
+    point_site_id: int,
+    collected_by: str,
+    handed_on: dt.date,
+    card_token: str | None = None,
+    household_id: int | None = None,
+    allow_partial: bool = False,
+    idempotency_key: str | None = None,
+) -> HandoverResult:
+    """Hand a household what it is still owed of the round's package, posting one ledger movement.
+
+    Refused, with nothing written, when the round is not open on that day, the household is not
+    listed (not eligible), is listed at another point, was served in full already, or the point
+    holds none of what is owed (or not all of it, unless a partial handover is asked for).
+    """
+    if idempotency_key:
+        existing = (
+            HandoverDelivery.objects.select_related("handover")
+            .filter(idempotency_key=idempotency_key)
+            .first()
+        )
+        if existing is not None:
+            return HandoverResult(existing.handover, existing, replayed=True)
+    who = " ".join(collected_by.split())
+    if not who:
+        raise InvalidInput(
+            [Problem(None, "collected_by", "say who collected: the head, or the name of the relative")]
+        )
+    if len(who) > COLLECTED_BY_MAX:
+        raise InvalidInput([Problem(None, "collected_by", f"at most {COLLECTED_BY_MAX} characters")])
+    try:
+        return _record(
+            actor=actor,
+            round_id=round_id,
+            point_site_id=point_site_id,
+            collected_by=who,
+            handed_on=handed_on,
+            card_token=card_token,
+            household_id=household_id,
+            allow_partial=allow_partial,
+            idempotency_key=idempotency_key,
+        )
+    except (IntegrityError, ServiceError):
+        # A repeat with the same key that raced this one and committed first.
+        if idempotency_key:
+            existing = (
+                HandoverDelivery.objects.select_related("handover")
+                .filter(idempotency_key=idempotency_key)
+                .first()
+            )
+            if existing is not None:
+                return HandoverResult(existing.handover, existing, replayed=True)
+        raise
+
+
+def _record(
+    *,
+    actor: Any,
+    round_id: int,
+    point_site_id: int,
+    collected_by: str,
+    handed_on: dt.date,
+    card_token: str | None,
+    household_id: int | None,
+    allow_partial: bool,
+    idempotency_key: str | None,
+) -> HandoverResult:
+    with transaction.atomic():
+        round_obj = DistributionRound.objects.filter(pk=round_id).first()
+        if round_obj is None:
+            raise NotFound(f"no distribution round {round_id}")
+        if round_obj.status != RoundStatus.OPEN:
+            raise HandoverRefused(
+                f"round {round_obj.code} is {round_obj.get_status_display().lower()}, not open for handovers"
+            )
+        if not round_obj.starts_on <= handed_on <= round_obj.ends_on:
+            raise HandoverRefused(
+                f"round {round_obj.code} runs from {round_obj.starts_on:%d %b %Y} to "
+                f"{round_obj.ends_on:%d %b %Y}, not on {handed_on:%d %b %Y}"
+            )
+        point = Site.objects.filter(pk=point_site_id).first()
+        if point is None:
+            raise NotFound(f"no site {point_site_id}")
+        if not round_obj.points.filter(site=point).exists():
+            raise HandoverRefused(f"{point.name} is not a distribution point of round {round_obj.code}")
+        household, card = _household(card_token, household_id)
+
+        # The lock on the entitlement makes two simultaneous handovers to one household take turns.
+        entitlement = (
+            Entitlement.objects.select_for_update()
+            .select_related("point")
+            .filter(round=round_obj, household=household, cancelled_at__isnull=True)
+            .first()
+        )
+        if entitlement is None:
+            raise HandoverRefused(
+                f"household {household.pk} is not on the list of round {round_obj.code}: it is not eligible "
+                "(or was registered after the list was made)"
+            )
+        if entitlement.point_id != point.pk:
+            raise HandoverRefused(
+                f"household {household.pk} collects at {entitlement.point.name}, not at {point.name}"
+            )
+        package = list(round_obj.package.all())
+        due = entitled_quantities(package, entitlement.members)
+        handover = Handover.objects.filter(round=round_obj, household=household, double_receipt=False).first()
+        delivered = delivered_by_handover([handover.pk]).get(handover.pk, {}) if handover else {}
+        owed = {item: quantity - delivered.get(item, 0) for item, quantity in due.items()}
+        owed = {item: quantity for item, quantity in owed.items() if quantity > 0}
+        codes = dict(Item.objects.filter(pk__in=due).values_list("pk", "code"))
+        if not owed:
+            first = handover.deliveries.order_by("pk").first() if handover else None
+            when = f" on {first.delivered_on:%d %b %Y}" if first else ""
+            raise HandoverRefused(
+                f"household {household.pk} received its package of round {round_obj.code}{when} already"
+            )
+        held = point_stock(point.pk, owed)
+        give = {item: min(quantity, held.get(item, 0)) for item, quantity in owed.items()}
+        give = {item: quantity for item, quantity in give.items() if quantity > 0}
+        short = {item: quantity - give.get(item, 0) for item, quantity in owed.items()}
+        short = {item: quantity for item, quantity in short.items() if quantity > 0}
+        if not give:
+            missing = ", ".join(f"{codes[i]} (needs {q})" for i, q in sorted(owed.items()))
+            raise HandoverRefused(
+                f"no stock: {point.name} holds none of what household {household.pk} is owed: {missing}"
+            )
+        if short and not allow_partial:
+            gaps = ", ".join(f"{held.get(i, 0)} of {owed[i]} {codes[i]}" for i in sorted(short))
+            raise HandoverRefused(
+                f"not enough stock for the whole package: {point.name} holds {gaps}; record a partial "
+                "handover to give what there is (the rest is kept as a shortfall to complete later)"
+            )
+
+        if handover is None:
+            handover = Handover.objects.create(
+                round=round_obj, household=household, received_by_household=household, point=point, card=card
+            )
+        posting = stock_distribute(
+            actor=actor,
+            site_id=point.pk,
+            distributed_on=handed_on,
+            reference=f"{round_obj.code}/H{household.pk}",
+            note=f"household handover {handover.pk}",
+            lines=[StockLine(item_id=item, quantity=quantity) for item, quantity in sorted(give.items())],
+            idempotency_key=f"household-handover:{idempotency_key}" if idempotency_key else None,
+        )
+        if posting.replayed:
+            raise Conflict("the ledger already holds a posting with this key for another handover")
+        delivery = HandoverDelivery.objects.create(
+            handover=handover,
+            movement=posting.movement,
+            delivered_on=handed_on,
+            collected_by=collected_by,
+            recorded_by=_user(actor),
+            idempotency_key=idempotency_key or None,
+        )
+        HandoverLine.objects.bulk_create(
+            [
+                HandoverLine(delivery=delivery, item_id=item, quantity=quantity)
+                for item, quantity in sorted(give.items())
+            ]
+        )
+        complete = not short
+        if handover.is_complete != complete:
+            handover.is_complete = complete
+            handover.save(update_fields=["is_complete"])
+        audit_record(
+            actor=actor,
+            action="household.handover",
+            object_type="handover",
+            object_id=handover.pk,
+            after={
+                "round": round_obj.code,
+                "household": household.pk,
+                "point": point.code,
+                "movement": posting.movement.pk,
+                "given": {codes[i]: q for i, q in give.items()},
+                "shortfall": {codes[i]: q for i, q in short.items()},
+                "by_card": card is not None,
+            },
+        )
+    return HandoverResult(
+        handover,
+        delivery,
+        given={codes[i]: q for i, q in give.items()},
+        shortfall={codes[i]: q for i, q in short.items()},
+    )

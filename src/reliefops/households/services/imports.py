@@ -1,0 +1,174 @@
+"""Importing a registration file in two steps: check and preview, then import all or nothing.
+
+The preview checks every row (each bad value is reported with its line, field and reason) and lists
+the likely duplicates — rows of the file against each other and against the registry. Nothing is
+registered until the person who looked at the preview commits it; the commit checks the file again
+(the registry may have changed since) and registers every household or none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
+from reliefops.core.services import audit_record
+from reliefops.households.importers import parse_households
+from reliefops.households.matching import find_duplicates
+from reliefops.households.models import HouseholdImport, ImportStatus
+from reliefops.households.selectors import likely_duplicates
+from reliefops.households.services.registration import (
+    Draft,
+    Lookups,
+    document_holder,
+    household_check,
+    households_register_many,
+)
+
+MAX_ROWS = 20_000
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
+
+
+def _check_file(data: bytes, filename: str) -> tuple[list[tuple[int, Draft]], list[Problem]]:
+    try:
+        rows, problems = parse_households(data, filename)
+    except InvalidInput as exc:
+        return [], list(exc.problems)
+    if len(rows) > MAX_ROWS:
+        return [], [
+            Problem(None, "file", f"{len(rows)} rows; split the file into parts of at most {MAX_ROWS}")
+        ]
+    lookups = Lookups.load()
+    drafts: list[tuple[int, Draft]] = []
+    bad_lines = {p.row for p in problems}
+    seen: dict[tuple[str, str], int] = {}
+    for line, data_row in rows:
+        draft, row_problems = household_check(data_row, lookups=lookups, row=line)
+        problems += row_problems
+        if draft is None or line in bad_lines:
+            continue
+        if draft.document_number and draft.document_type in {"cnic", "old_nic"}:
+            key = (draft.document_type, draft.document_number)
+            if key in seen:
+                problems.append(
+                    Problem(line, "document_number", f"the same identity document as line {seen[key]}")
+                )
+                continue
+            seen[key] = line
+            holder = document_holder(*key)
+            if holder is not None:
+                problems.append(Problem(line, "document_number", f"already registered to household {holder}"))
+                continue
+        drafts.append((line, draft))
+    problems.sort(key=lambda p: (p.row or 0, p.field))
+    return drafts, problems
+
+
+def _duplicates(drafts: list[tuple[int, Draft]]) -> list[dict[str, Any]]:
+    """Likely duplicates of the file's rows: against the registry, and against other rows."""
+    found: list[dict[str, Any]] = []
+    for line, draft in drafts:
+        for match in likely_duplicates(draft.person(), limit=3):
+            found.append(
+                {
+                    "line": line,
+                    "household": match.second_id,
+                    "score": match.score,
+                    "reasons": list(match.reasons),
+                }
+            )
+    # Rows are named by negative line numbers, so that they cannot meet a household's id.
+    within, _ = find_duplicates([draft.person(-line) for line, draft in drafts])
+    for match in within:
+        first, second = sorted((-match.first_id, -match.second_id))
+        found.append(
+            {"line": second, "other_line": first, "score": match.score, "reasons": list(match.reasons)}
+        )
+    found.sort(key=lambda d: (d["line"], -d["score"]))
+    return found
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch: HouseholdImport
+    replayed: bool = False
+
+    @property
+    def message(self) -> str:
+        batch = self.batch
+        if batch.status == ImportStatus.REFUSED:
+            return f"{len(batch.problems)} problem(s) in {batch.filename}; nothing was imported."
+        if batch.status == ImportStatus.COMMITTED:
+            if self.replayed:
+                return f"{batch.filename} was imported already ({batch.created} households): nothing changed."
+            return f"Imported {batch.created} households from {batch.filename}."
+        return (
+            f"{batch.rows} households in {batch.filename} are ready to import; "
+            f"{len(batch.duplicates)} likely duplicate(s) to look at first."
+        )
+
+
+def household_import_preview(*, actor: Any, filename: str, content: bytes) -> ImportResult:
+    """Check a registration file and keep it for import; a file with any problem is refused whole."""
+    name = (filename or "households.csv").strip()[:200]
+    if len(content) > MAX_BYTES:
+        raise InvalidInput([Problem(None, "file", f"larger than {MAX_BYTES // 1024 // 1024} MB; split it")])
+    drafts, problems = _check_file(content, name)
+    duplicates = _duplicates(drafts) if not problems else []
+    with transaction.atomic():
+        batch = HouseholdImport.objects.create(
+            created_by=_user(actor),
+            filename=name,
+            # A refused file is not kept: it holds personal data and cannot be imported.
+            content=b"" if problems else content,
+            status=ImportStatus.REFUSED if problems else ImportStatus.PREVIEWED,
+            rows=len(drafts) if not problems else 0,
+            problems=[{"row": p.row, "field": p.field, "reason": p.reason} for p in problems],
+            duplicates=duplicates,
+        )
+        audit_record(
+            actor=actor,
+            action="household.import_preview",
+            object_type="household_import",
+            object_id=batch.pk,
+            after={
+                "status": batch.status,
+                "rows": batch.rows,
+                "problems": len(problems),
+                "duplicates": len(duplicates),
+            },
+        )
+    return ImportResult(batch)
+
+
+def household_import_commit(*, actor: Any, import_id: int) -> ImportResult:
+    """Register every household of a previewed file, or none; a second commit changes nothing."""
+    with transaction.atomic():
+        batch = HouseholdImport.objects.select_for_update().filter(pk=import_id).first()
+        if batch is None:
+            raise NotFound(f"no household import {import_id}")
+        if batch.status == ImportStatus.COMMITTED:
+            return ImportResult(batch, replayed=True)
+        if batch.status == ImportStatus.REFUSED:
+            raise Conflict(
+                f"{batch.filename} was refused for its problems; correct the file and upload it again"
+            )
+        if not batch.content:
+            raise Conflict(f"{batch.filename} was not imported in time and has been cleared; upload it again")
+        drafts, problems = _check_file(bytes(batch.content), batch.filename)
+        if problems:
+            raise InvalidInput(problems, summary=f"{len(problems)} problem(s) now; nothing was imported")
+        households = households_register_many(actor=actor, drafts=drafts, import_batch_id=batch.pk)
+        batch.status = ImportStatus.COMMITTED
+        batch.committed_at = timezone.now()
+        batch.created = len(households)
+        batch.content = b""
+        batch.save(update_fields=["status", "committed_at", "created", "content"])
+    return ImportResult(batch)

@@ -1,0 +1,230 @@
+"""Personal data: every view and export of it is an audit event, and it is removed past retention.
+
+The audit events name households by id only; no name, identity number or phone is ever written to
+the audit trail or to a log.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.services import audit_record
+from reliefops.households.identity import format_document
+from reliefops.households.models import (
+    MEMBER_FIELDS,
+    HandoverDelivery,
+    Household,
+    HouseholdCard,
+    HouseholdImport,
+    ImportStatus,
+    MatchKey,
+)
+from reliefops.households.selectors import last_activity
+
+# An uploaded file not imported within this many days is cleared (it holds personal data).
+STAGED_IMPORT_DAYS = 7
+# At most this many ids are written in one view's audit event (a page shows 50).
+AUDITED_IDS_MAX = 500
+
+
+def personal_data_viewed(*, actor: Any, household_ids: Sequence[int], where: str) -> None:
+    """Record that a user saw the personal data of these households (a page, an API answer)."""
+    if not household_ids:
+        return
+    ids = sorted(set(household_ids))
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="household.view_personal_data",
+            object_type="household",
+            object_id=ids[0] if len(ids) == 1 else "",
+            after={"where": where, "households": ids[:AUDITED_IDS_MAX], "count": len(ids)},
+        )
+
+
+EXPORT_COLUMNS = (
+    "household_id",
+    "status",
+    "merged_into",
+    "head_sex",
+    *(name for name, _ in MEMBER_FIELDS),
+    "size",
+    "female_headed",
+    "elderly_headed",
+    "disabled_member",
+    "landless",
+    "origin_pcode",
+    "origin_district_pcode",
+    "current_site",
+    "house_damage",
+    "elevation_band",
+    "registered_on",
+)
+PERSONAL_COLUMNS = (
+    "head_name",
+    "father_or_husband_name",
+    "document_type",
+    "document_number",
+    "phone",
+    "origin_village",
+)
+HXL = {
+    "household_id": "#household+id",
+    "size": "#affected+hh+ind",
+    "origin_pcode": "#adm+code+origin",
+    "origin_district_pcode": "#adm2+code+origin",
+    "current_site": "#loc+code",
+    "head_name": "#household+head+name",
+}
+
+
+@dataclass(frozen=True)
+class Export:
+    content: bytes
+    rows: int
+    personal: bool
+
+
+def households_export(*, actor: Any, households: Any, with_personal_data: bool, where: str) -> Export:
+    """The households as CSV with HXL tags; personal columns only for users with the export right
+    (the caller decides `with_personal_data` from core.access). The export is an audit event."""
+    columns = EXPORT_COLUMNS + (PERSONAL_COLUMNS if with_personal_data else ())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerow([HXL.get(c, "") for c in columns])
+    count = 0
+    ids: list[int] = []
+    for household in (
+        households.select_related("origin_area", "origin_district", "current_site")
+        .order_by("pk")
+        .iterator(chunk_size=2_000)
+    ):
+        row = [
+            household.pk,
+            household.status,
+            household.merged_into_id or "",
+            household.head_sex,
+            *household.members,
+            household.size,
+            "yes" if household.female_headed else "no",
+            "yes" if household.elderly_headed else "no",
+            "yes" if household.disabled_member else "no",
+            "yes" if household.landless else "no",
+            household.origin_area.pcode,
+            household.origin_district.pcode,
+            household.current_site.code if household.current_site else "",
+            household.house_damage,
+            household.elevation_band,
+            household.registered_on.isoformat(),
+        ]
+        if with_personal_data:
+            row += [
+                household.head_name,
+                household.father_or_husband_name,
+                household.document_type,
+                format_document(household.document_type, household.document_number),
+                household.phone,
+                household.origin_village,
+            ]
+        writer.writerow(row)
+        ids.append(household.pk)
+        count += 1
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="household.export",
+            object_type="household",
+            after={
+                "where": where,
+                "rows": count,
+                "personal_data": with_personal_data,
+                "households": ids[:AUDITED_IDS_MAX],
+            },
+        )
+    return Export(out.getvalue().encode("utf-8"), count, with_personal_data)
+
+
+@dataclass(frozen=True)
+class AnonymiseResult:
+    households: int
+    imports_cleared: int
+    cutoff: dt.date
+    dry_run: bool
+
+    @property
+    def message(self) -> str:
+        verb = "would be" if self.dry_run else "were"
+        return (
+            f"{self.households} household(s) last registered or served before {self.cutoff:%d %b %Y} {verb} "
+            f"anonymised; {self.imports_cleared} staged import file(s) {verb} cleared."
+        )
+
+
+def households_anonymise(
+    *, actor: Any, retention_days: int, today: dt.date | None = None, dry_run: bool = False
+) -> AnonymiseResult:
+    """Remove names, identity numbers, phones, villages and collectors' names from households whose
+    last registration or delivery is older than the retention period; counts, entitlements,
+    handovers and the ledger stay as they are."""
+    if isinstance(retention_days, bool) or not isinstance(retention_days, int) or retention_days < 1:
+        raise InvalidInput([Problem(None, "retention_days", "a whole number of days, 1 or more")])
+    today = today or timezone.localdate()
+    cutoff = today - dt.timedelta(days=retention_days)
+    stale = (
+        last_activity()
+        .filter(anonymised_at__isnull=True, registered_on__lt=cutoff)
+        .filter(Q(last_delivery__isnull=True) | Q(last_delivery__lt=cutoff))
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    staged_before = timezone.now() - dt.timedelta(days=STAGED_IMPORT_DAYS)
+    imports = HouseholdImport.objects.filter(
+        Q(created_at__lt=staged_before) | Q(status__in=[ImportStatus.COMMITTED, ImportStatus.REFUSED])
+    ).exclude(content=b"", problems=[], duplicates=[])
+    import_ids = list(imports.values_list("pk", flat=True))
+    if dry_run:
+        return AnonymiseResult(len(ids), len(import_ids), cutoff, dry_run=True)
+    now = timezone.now()
+    with transaction.atomic():
+        for start in range(0, len(ids), 2_000):
+            part = ids[start : start + 2_000]
+            Household.objects.filter(pk__in=part).update(
+                head_name="",
+                father_or_husband_name="",
+                document_number="",
+                phone="",
+                origin_village="",
+                other_vulnerability="",
+                anonymised_at=now,
+            )
+            MatchKey.objects.filter(household_id__in=part).delete()
+            HouseholdCard.objects.filter(household_id__in=part, voided_at__isnull=True).update(
+                voided_at=now, void_reason="household anonymised"
+            )
+            HandoverDelivery.objects.filter(
+                Q(handover__household_id__in=part) | Q(handover__received_by_household_id__in=part)
+            ).update(collected_by="")
+        HouseholdImport.objects.filter(pk__in=import_ids).update(content=b"", problems=[], duplicates=[])
+        audit_record(
+            actor=actor,
+            action="household.anonymise",
+            object_type="household",
+            after={
+                "households": len(ids),
+                "retention_days": retention_days,
+                "cutoff": cutoff.isoformat(),
+                "imports_cleared": len(import_ids),
+                "first_ids": ids[:AUDITED_IDS_MAX],
+            },
+        )
+    return AnonymiseResult(len(ids), len(import_ids), cutoff, dry_run=False)

@@ -1,0 +1,462 @@
+"""Registering households: checking a form, file row or API request, and writing it once.
+
+`household_check` turns what a person typed into a `Draft` (typed, normalised values) or a list of
+Problems, each naming its field; `household_register` writes a draft after likely duplicates have
+been shown; `households_register_many` writes a checked file's drafts in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from reliefops.core.errors import Conflict, InvalidInput, Problem
+from reliefops.core.services import audit_record
+from reliefops.households.identity import (
+    NUMBERED_ONCE,
+    DocumentRefused,
+    DocumentType,
+    normalise_document,
+    normalise_phone,
+)
+from reliefops.households.matching import Match, Person
+from reliefops.households.models import (
+    MEMBER_NAMES,
+    DuplicatePair,
+    ElevationBand,
+    HouseDamage,
+    Household,
+    HouseholdStatus,
+    MatchKey,
+    PairStatus,
+    Sex,
+)
+from reliefops.households.origins import AreaTree, Origin
+from reliefops.households.selectors import likely_duplicates, matching_person, store_match_keys
+from reliefops.places.models import Site, SiteKind
+
+NAME_MAX = 120
+MEMBERS_MAX = 40  # in one age band: more is a typing error, not a family
+
+
+@dataclass(frozen=True)
+class HouseholdInput:
+    """A household as a person gave it (form, API, file row): text and numbers, unchecked."""
+
+    head_name: str
+    father_or_husband_name: str
+    head_sex: str
+    document_type: str
+    document_number: str
+    members: Mapping[str, int | None]
+    origin: str
+    house_damage: str
+    consent: bool | None
+    origin_village: str = ""
+    phone: str = ""
+    current_site: str = ""
+    elevation_band: str = ""
+    elderly_headed: bool = False
+    disabled_member: bool = False
+    landless: bool = False
+    other_vulnerability: str = ""
+    registered_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A checked household, ready to write."""
+
+    head_name: str
+    father_or_husband_name: str
+    head_sex: str
+    document_type: str
+    document_number: str
+    phone: str
+    members: tuple[int, ...]
+    origin: Origin
+    origin_village: str
+    current_site_id: int | None
+    house_damage: str
+    elevation_band: str
+    elderly_headed: bool
+    disabled_member: bool
+    landless: bool
+    other_vulnerability: str
+    registered_on: dt.date
+
+    def person(self, household_id: int = 0) -> Person:
+        return Person(
+            id=household_id,
+            head=self.head_name,
+            father=self.father_or_husband_name,
+            sex=self.head_sex,
+            document_type=self.document_type,
+            document=self.document_number,
+            phone=self.phone,
+            district=self.origin.district_pcode,
+            area=self.origin.pcode,
+            village=self.origin_village,
+            members=self.members,
+            site_id=self.current_site_id,
+        )
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "head_name": self.head_name,
+            "father_or_husband_name": self.father_or_husband_name,
+            "head_sex": self.head_sex,
+            "document_type": self.document_type,
+            "document_number": self.document_number,
+            "phone": self.phone,
+            **dict(zip(MEMBER_NAMES, self.members, strict=True)),
+            "size": sum(self.members),
+            "origin_area_id": self.origin.area_id,
+            "origin_district_id": self.origin.district_id,
+            "origin_village": self.origin_village,
+            "current_site_id": self.current_site_id,
+            "house_damage": self.house_damage,
+            "elevation_band": self.elevation_band,
+            "elderly_headed": self.elderly_headed,
+            "disabled_member": self.disabled_member,
+            "landless": self.landless,
+            "other_vulnerability": self.other_vulnerability,
+            "consent_given_on": self.registered_on,
+            "registered_on": self.registered_on,
+        }
+
+
+@dataclass
+class Lookups:
+    """What checking needs from the database, loaded once for a whole file."""
+
+    areas: AreaTree
+    camps: dict[str, Site]
+
+    @classmethod
+    def load(cls) -> Lookups:
+        camps = Site.objects.filter(kind=SiteKind.CAMP).select_related("admin_area")
+        return cls(areas=AreaTree.load(), camps={site.code.upper(): site for site in camps})
+
+
+def _name(value: str, field: str, row: int | None, problems: list[Problem], *, required: bool) -> str:
+    text = " ".join(value.split())
+    if not text:
+        if required:
+            problems.append(Problem(row, field, "required"))
+        return ""
+    if len(text) > NAME_MAX:
+        problems.append(Problem(row, field, f"at most {NAME_MAX} characters"))
+    elif not any(c.isalpha() for c in text):
+        problems.append(Problem(row, field, "a name has letters"))
+    return text
+
+
+def _choice(value: str, choices: Iterable[str], field: str, row: int | None, problems: list[Problem]) -> str:
+    text = value.strip().lower().replace(" ", "_").replace("-", "_")
+    allowed = list(choices)
+    if text not in allowed:
+        shown = ", ".join(c for c in allowed if c) + (" or empty" if "" in allowed else "")
+        problems.append(Problem(row, field, f"{value.strip()!r} is not one of {shown}"))
+        return ""
+    return text
+
+
+def household_check(
+    data: HouseholdInput, *, lookups: Lookups, row: int | None = None
+) -> tuple[Draft | None, list[Problem]]:
+    """Check one household; every problem names its field (and the row of a file)."""
+    problems: list[Problem] = []
+    head = _name(data.head_name, "head_name", row, problems, required=True)
+    father = _name(data.father_or_husband_name, "father_or_husband_name", row, problems, required=False)
+    sex = _choice(data.head_sex, Sex.values, "head_sex", row, problems)
+
+    document_type = data.document_type.strip().lower().replace(" ", "_") or DocumentType.NONE
+    document_number = ""
+    try:
+        document_number = normalise_document(document_type, data.document_number)
+    except DocumentRefused as exc:
+        field = "document_type" if document_type not in DocumentType.values else "document_number"
+        problems.append(Problem(row, field, str(exc)))
+    phone = ""
+    try:
+        phone = normalise_phone(data.phone)
+    except DocumentRefused as exc:
+        problems.append(Problem(row, "phone", str(exc)))
+
+    members: list[int] = []
+    for name in MEMBER_NAMES:
+        count = data.members.get(name) or 0
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > MEMBERS_MAX:
+            problems.append(Problem(row, name, f"a whole number from 0 to {MEMBERS_MAX}, not {count!r}"))
+            count = 0
+        members.append(count)
+    if sum(members) == 0 and not any(p.field in MEMBER_NAMES for p in problems):
+        problems.append(Problem(row, "members", "a household has at least one member: count the head too"))
+
+    origin, why = lookups.areas.resolve(data.origin)
+    if origin is None:
+        problems.append(Problem(row, "origin", why))
+    village = " ".join(data.origin_village.split())
+    if len(village) > NAME_MAX:
+        problems.append(Problem(row, "origin_village", f"at most {NAME_MAX} characters"))
+
+    site_id: int | None = None
+    site_code = data.current_site.strip().upper()
+    if site_code and site_code not in {"HOME", "AT HOME"}:
+        camp = lookups.camps.get(site_code)
+        if camp is None:
+            problems.append(
+                Problem(
+                    row,
+                    "current_site",
+                    f"{data.current_site.strip()!r} is not the code of a camp; "
+                    "leave it empty for a household at home",
+                )
+            )
+        elif not camp.is_active:
+            problems.append(Problem(row, "current_site", f"{camp.name} is closed"))
+        else:
+            site_id = camp.pk
+
+    damage = _choice(data.house_damage, HouseDamage.values, "house_damage", row, problems)
+    band = _choice(data.elevation_band, ElevationBand.values, "elevation_band", row, problems)
+    other = " ".join(data.other_vulnerability.split())[:120]
+    if data.consent is not True:
+        problems.append(
+            Problem(
+                row,
+                "consent",
+                "the head must agree to the use of the data before it is recorded; "
+                "without consent, serve the household without registering it",
+            )
+        )
+    registered_on = data.registered_on or timezone.localdate()
+    if registered_on > timezone.localdate():
+        problems.append(Problem(row, "registered_on", "cannot be in the future"))
+    if problems or origin is None:
+        return None, problems
+    return (
+        Draft(
+            head_name=head,
+            father_or_husband_name=father,
+            head_sex=sex,
+            document_type=document_type,
+            document_number=document_number,
+            phone=phone,
+            members=tuple(members),
+            origin=origin,
+            origin_village=village,
+            current_site_id=site_id,
+            house_damage=damage,
+            elevation_band=band,
+            elderly_headed=bool(data.elderly_headed),
+            disabled_member=bool(data.disabled_member),
+            landless=bool(data.landless),
+            other_vulnerability=other,
+            registered_on=registered_on,
+        ),
+        [],
+    )
+
+
+def document_holder(document_type: str, number: str, *, exclude_id: int | None = None) -> int | None:
+    """The active household that holds an identity document, if any."""
+    if document_type not in NUMBERED_ONCE or not number:
+        return None
+    found = Household.objects.filter(
+        status=HouseholdStatus.ACTIVE, document_type=document_type, document_number=number
+    )
+    if exclude_id is not None:
+        found = found.exclude(pk=exclude_id)
+    return found.values_list("pk", flat=True).first()
+
+
+class DuplicatesFound(Conflict):
+    """Likely duplicates that the person registering has not yet been shown; nothing was written."""
+
+    def __init__(self, matches: list[Match]) -> None:
+        self.matches = matches
+        listed = ", ".join(f"household {m.first_id or m.second_id} (score {m.score})" for m in matches)
+        super().__init__(
+            f"{len(matches)} likely duplicate(s) already registered: {listed}. "
+            "Check them; if this is another household, register it again naming them as seen."
+        )
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    household: Household
+    duplicates: list[Match] = field(default_factory=list)
+    replayed: bool = False
+
+    @property
+    def message(self) -> str:
+        if self.replayed:
+            return f"Household {self.household.pk} was already registered with this key: nothing changed."
+        text = f"Registered household {self.household.pk}."
+        if self.duplicates:
+            text += f" {len(self.duplicates)} likely duplicate(s) went to the review queue."
+        return text
+
+
+def _refuse_held_document(draft: Draft, row: int | None = None) -> None:
+    holder = document_holder(draft.document_type, draft.document_number)
+    if holder is not None:
+        label = DocumentType(draft.document_type).label
+        raise InvalidInput(
+            [Problem(row, "document_number", f"this {label} is already registered to household {holder}")],
+            summary="the identity document is already registered; nothing was written",
+        )
+
+
+def household_register(
+    *,
+    actor: Any,
+    data: HouseholdInput,
+    duplicates_seen: Sequence[int] = (),
+    idempotency_key: str | None = None,
+) -> RegistrationResult:
+    """Register a household once: its identity document unused, its likely duplicates shown first.
+
+    Likely duplicates not named in `duplicates_seen` refuse the registration (DuplicatesFound, with
+    the matches to show); named ones are queued for review with the new household.
+    """
+    if idempotency_key:
+        existing = Household.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return RegistrationResult(existing, replayed=True)
+    draft, problems = household_check(data, lookups=Lookups.load())
+    if draft is None:
+        raise InvalidInput(problems)
+    try:
+        with transaction.atomic():
+            _refuse_held_document(draft)
+            matches = likely_duplicates(draft.person())
+            unseen = [m for m in matches if m.second_id not in set(duplicates_seen)]
+            if unseen:
+                raise DuplicatesFound(unseen)
+            household = Household.objects.create(
+                **draft.fields(), registered_by=_user(actor), idempotency_key=idempotency_key or None
+            )
+            store_match_keys([household.pk])
+            queued = _queue_pairs(household.pk, matches)
+            audit_record(
+                actor=actor,
+                action="household.register",
+                object_type="household",
+                object_id=household.pk,
+                after={
+                    "origin": draft.origin.pcode,
+                    "size": sum(draft.members),
+                    "duplicates_seen": sorted(m.second_id for m in matches),
+                    "pairs_queued": queued,
+                },
+            )
+    except IntegrityError as exc:
+        if idempotency_key:
+            existing = Household.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return RegistrationResult(existing, replayed=True)
+        # Another registration of the same document committed between the check and the insert.
+        _refuse_held_document(draft)
+        raise Conflict("the household could not be registered; try again") from exc
+    return RegistrationResult(household, duplicates=matches)
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
+
+
+def _queue_pairs(household_id: int, matches: Sequence[Match]) -> list[int]:
+    """Queue a new household's likely duplicates for review (a draft's matches name it as 0);
+    returns the other households, whether or not their pair was queued already."""
+    pairs = []
+    for match in matches:
+        other = match.second_id if match.first_id in (0, household_id) else match.first_id
+        first, second = sorted((household_id, other))
+        pairs.append(
+            DuplicatePair(first_id=first, second_id=second, score=match.score, reasons=list(match.reasons))
+        )
+    DuplicatePair.objects.bulk_create(pairs, ignore_conflicts=True)
+    return sorted(p.second_id if p.first_id == household_id else p.first_id for p in pairs)
+
+
+def households_register_many(
+    *, actor: Any, drafts: Sequence[tuple[int, Draft]], import_batch_id: int | None = None
+) -> list[Household]:
+    """Write checked drafts (with their file lines) in one transaction; refused all together if one
+    identity document is held already. Likely duplicates go to the review queue."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, draft in drafts:
+        if draft.document_type in NUMBERED_ONCE and draft.document_number:
+            key = (draft.document_type, draft.document_number)
+            if key in seen:
+                problems.append(
+                    Problem(line, "document_number", f"the same identity document as line {seen[key]}")
+                )
+            seen[key] = line
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        held = dict(
+            Household.objects.filter(
+                status=HouseholdStatus.ACTIVE,
+                document_type__in=[t.value for t in NUMBERED_ONCE],
+                document_number__in=[number for _, number in seen],
+            ).values_list("document_number", "pk")
+        )
+        for (kind, number), line in seen.items():
+            if number in held:
+                label = DocumentType(kind).label
+                problems.append(
+                    Problem(
+                        line,
+                        "document_number",
+                        f"this {label} is already registered to household {held[number]}",
+                    )
+                )
+        if problems:
+            raise InvalidInput(problems)
+        user = _user(actor)
+        households = Household.objects.bulk_create(
+            [
+                Household(**draft.fields(), registered_by=user, import_batch_id=import_batch_id)
+                for _, draft in drafts
+            ]
+        )
+        if not all(h.pk for h in households):  # databases that return no ids from a bulk insert
+            households = list(Household.objects.filter(import_batch_id=import_batch_id).order_by("pk"))
+        ids = [h.pk for h in households]
+        store_match_keys(ids)
+        pending = DuplicatePair.objects.filter(status=PairStatus.PENDING).count()
+        for household in households:
+            _queue_pairs(household.pk, likely_duplicates(matching_person(household)))
+        queued = DuplicatePair.objects.filter(status=PairStatus.PENDING).count() - pending
+        audit_record(
+            actor=actor,
+            action="household.import",
+            object_type="household_import",
+            object_id=import_batch_id or "",
+            after={"households": len(ids), "first_id": min(ids, default=None), "pairs_queued": queued},
+        )
+    return households
+
+
+def household_keys_rebuild() -> int:
+    """Recompute every active household's blocking keys (after a change of the matching method)."""
+    with transaction.atomic():
+        MatchKey.objects.all().delete()
+        ids = list(
+            Household.objects.filter(status=HouseholdStatus.ACTIVE, anonymised_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+        store_match_keys(ids)
+    return len(ids)

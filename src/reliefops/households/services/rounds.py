@@ -1,0 +1,412 @@
+"""Distribution rounds: planning one, making its distribution list, opening and closing it, and
+the household cards handed out with the list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from reliefops.catalog.models import Item
+from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
+from reliefops.core.services import audit_record
+from reliefops.households.cards import new_token
+from reliefops.households.models import (
+    DistributionRound,
+    ElevationBand,
+    Entitlement,
+    HouseDamage,
+    Household,
+    HouseholdCard,
+    HouseholdStatus,
+    Living,
+    PackageLine,
+    RoundPoint,
+    RoundStatus,
+    Vulnerability,
+)
+from reliefops.households.origins import AreaTree
+from reliefops.households.selectors import eligible_households
+from reliefops.places.models import AdminArea, Site
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/.-]{0,31}$")
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
+
+
+@dataclass(frozen=True)
+class PackageInput:
+    """An item of the package: so many per household plus so many per member, at most `at_most`."""
+
+    item_id: int
+    per_household: int = 0
+    per_member: int = 0
+    at_most: int | None = None
+
+
+@dataclass(frozen=True)
+class PointInput:
+    """A distribution point of the round; it serves the households of `serves_area_id` (default:
+    the point's own admin area) and of every area below it."""
+
+    site_id: int
+    serves_area_id: int | None = None
+
+
+def _whole(value: object, field: str, row: int | None, problems: list[Problem], *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        problems.append(Problem(row, field, f"a whole number of {minimum} or more, not {value!r}"))
+        return 0
+    return value
+
+
+def _check_round(
+    *,
+    code: str,
+    name: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    points: Sequence[PointInput],
+    package: Sequence[PackageInput],
+    living: str,
+    elevation_bands: Sequence[str],
+    vulnerabilities: Sequence[str],
+    house_damage: Sequence[str],
+) -> tuple[list[Problem], dict[int, Site]]:
+    problems: list[Problem] = []
+    if not _CODE.match(code):
+        problems.append(
+            Problem(
+                None, "code", "1 to 32 letters, digits, '-', '_', '/' or '.', starting with a letter or digit"
+            )
+        )
+    elif DistributionRound.objects.filter(code=code).exists():
+        problems.append(Problem(None, "code", f"round {code} exists already"))
+    if not name.strip():
+        problems.append(Problem(None, "name", "required"))
+    if ends_on < starts_on:
+        problems.append(Problem(None, "ends_on", "the round ends before it starts"))
+    sites = {site.pk: site for site in Site.objects.filter(pk__in=[p.site_id for p in points])}
+    if not points:
+        problems.append(Problem(None, "points", "name at least one distribution point"))
+    seen_sites: set[int] = set()
+    for row, point in enumerate(points, start=1):
+        site = sites.get(point.site_id)
+        if site is None:
+            problems.append(Problem(row, "points", f"no site {point.site_id}"))
+        elif not site.holds_stock or not site.is_active:
+            problems.append(Problem(row, "points", f"{site.name} is not an open site that holds stock"))
+        elif site.pk in seen_sites:
+            problems.append(Problem(row, "points", f"{site.name} is named twice"))
+        seen_sites.add(point.site_id)
+        if (
+            point.serves_area_id is not None
+            and not AdminArea.objects.filter(pk=point.serves_area_id).exists()
+        ):
+            problems.append(Problem(row, "serves_area", f"no admin area {point.serves_area_id}"))
+    if not package:
+        problems.append(Problem(None, "package", "name at least one item"))
+    items = set(
+        Item.objects.filter(pk__in=[line.item_id for line in package], is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+    seen_items: set[int] = set()
+    for row, line in enumerate(package, start=1):
+        if line.item_id not in items:
+            problems.append(Problem(row, "item", f"no active item {line.item_id}"))
+        elif line.item_id in seen_items:
+            problems.append(Problem(row, "item", "the item is named twice"))
+        seen_items.add(line.item_id)
+        per_household = _whole(line.per_household, "per_household", row, problems)
+        per_member = _whole(line.per_member, "per_member", row, problems)
+        if per_household == 0 and per_member == 0:
+            problems.append(Problem(row, "per_household", "give a quantity per household or per member"))
+        if line.at_most is not None:
+            _whole(line.at_most, "at_most", row, problems, minimum=1)
+    for field, values, allowed in (
+        ("elevation_bands", elevation_bands, [b for b in ElevationBand.values if b]),
+        ("vulnerabilities", vulnerabilities, Vulnerability.values),
+        ("house_damage", house_damage, HouseDamage.values),
+    ):
+        for value in values:
+            if value not in allowed:
+                problems.append(Problem(None, field, f"{value!r} is not one of {', '.join(allowed)}"))
+    if living not in Living.values:
+        problems.append(Problem(None, "living", f"one of {', '.join(Living.values)}"))
+    return problems, sites
+
+
+def round_create(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    points: Sequence[PointInput],
+    package: Sequence[PackageInput],
+    area_ids: Sequence[int] = (),
+    site_ids: Sequence[int] = (),
+    living: str = Living.ANY,
+    elevation_bands: Sequence[str] = (),
+    vulnerabilities: Sequence[str] = (),
+    house_damage: Sequence[str] = (),
+    not_served_in_ids: Sequence[int] = (),
+    note: str = "",
+) -> DistributionRound:
+    """Plan a round: its period, points, package and who is eligible (every condition given holds)."""
+    code = code.strip()
+    with transaction.atomic():
+        problems, sites = _check_round(
+            code=code,
+            name=name,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            points=points,
+            package=package,
+            living=living,
+            elevation_bands=elevation_bands,
+            vulnerabilities=vulnerabilities,
+            house_damage=house_damage,
+        )
+        areas = set(AdminArea.objects.filter(pk__in=area_ids).values_list("pk", flat=True))
+        problems += [Problem(None, "areas", f"no admin area {a}") for a in area_ids if a not in areas]
+        camps = set(Site.objects.filter(pk__in=site_ids).values_list("pk", flat=True))
+        problems += [Problem(None, "sites", f"no site {s}") for s in site_ids if s not in camps]
+        earlier = set(DistributionRound.objects.filter(pk__in=not_served_in_ids).values_list("pk", flat=True))
+        problems += [
+            Problem(None, "not_served_in", f"no round {r}") for r in not_served_in_ids if r not in earlier
+        ]
+        if problems:
+            raise InvalidInput(problems)
+        round_obj = DistributionRound.objects.create(
+            code=code,
+            name=name.strip(),
+            starts_on=starts_on,
+            ends_on=ends_on,
+            living=living,
+            elevation_bands=sorted(set(elevation_bands)),
+            vulnerabilities=sorted(set(vulnerabilities)),
+            house_damage=sorted(set(house_damage)),
+            created_by=_user(actor),
+            note=note,
+        )
+        round_obj.areas.set(areas)
+        round_obj.sites.set(camps)
+        round_obj.not_served_in.set(earlier)
+        RoundPoint.objects.bulk_create(
+            [
+                RoundPoint(
+                    round=round_obj,
+                    site_id=p.site_id,
+                    serves_area_id=p.serves_area_id or sites[p.site_id].admin_area_id,
+                )
+                for p in points
+            ]
+        )
+        PackageLine.objects.bulk_create(
+            [
+                PackageLine(
+                    round=round_obj,
+                    item_id=line.item_id,
+                    per_household=line.per_household,
+                    per_member=line.per_member,
+                    at_most=line.at_most,
+                )
+                for line in package
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="round.create",
+            object_type="distribution_round",
+            object_id=round_obj.pk,
+            after={
+                "code": code,
+                "period": [starts_on.isoformat(), ends_on.isoformat()],
+                "points": [p.site_id for p in points],
+                "package": [
+                    [line.item_id, line.per_household, line.per_member, line.at_most] for line in package
+                ],
+            },
+        )
+    return round_obj
+
+
+@dataclass(frozen=True)
+class ListResult:
+    round: DistributionRound
+    added: int
+    already_listed: int
+    without_point: int
+
+    @property
+    def message(self) -> str:
+        text = (
+            f"{self.added} household(s) added to the list of {self.round.code}; "
+            f"{self.already_listed} were listed already"
+        )
+        if self.without_point:
+            text += f"; {self.without_point} eligible household(s) live where no point of the round serves"
+        return text + "."
+
+
+def round_make_list(*, actor: Any, round_id: int) -> ListResult:
+    """List the round's eligible households, each at the point that serves its place (its camp, or
+    its area of origin). Run again, it adds newly eligible households and removes nobody."""
+    with transaction.atomic():
+        round_obj = DistributionRound.objects.select_for_update().filter(pk=round_id).first()
+        if round_obj is None:
+            raise NotFound(f"no distribution round {round_id}")
+        if round_obj.status == RoundStatus.CLOSED:
+            raise Conflict(f"round {round_obj.code} is closed")
+        tree = AreaTree.load()
+        points = list(round_obj.points.values_list("site_id", "serves_area_id"))
+        listed = set(
+            Entitlement.objects.filter(round=round_obj, cancelled_at__isnull=True).values_list(
+                "household_id", flat=True
+            )
+        )
+        new: list[Entitlement] = []
+        without_point = 0
+        already = 0
+        rows = eligible_households(round_obj, tree=tree).values_list(
+            "pk", "size", "origin_area_id", "current_site__admin_area_id"
+        )
+        for household_id, size, origin_id, camp_area_id in rows.iterator(chunk_size=5_000):
+            if household_id in listed:
+                already += 1
+                continue
+            point = tree.serving_point(camp_area_id or origin_id, points)
+            if point is None:
+                without_point += 1
+                continue
+            new.append(Entitlement(round=round_obj, household_id=household_id, point_id=point, members=size))
+        Entitlement.objects.bulk_create(new, batch_size=2_000)
+        round_obj.listed_at = timezone.now()
+        round_obj.save(update_fields=["listed_at"])
+        audit_record(
+            actor=actor,
+            action="round.list",
+            object_type="distribution_round",
+            object_id=round_obj.pk,
+            after={"added": len(new), "already_listed": already, "without_point": without_point},
+        )
+    return ListResult(round_obj, len(new), already, without_point)
+
+
+_NEXT = {
+    RoundStatus.PLANNED: {RoundStatus.OPEN},
+    RoundStatus.OPEN: {RoundStatus.CLOSED},
+    RoundStatus.CLOSED: set(),
+}
+
+
+def round_set_status(*, actor: Any, round_id: int, status: str) -> DistributionRound:
+    """Open a listed round for handovers, or close it (closing is final)."""
+    with transaction.atomic():
+        round_obj = DistributionRound.objects.select_for_update().filter(pk=round_id).first()
+        if round_obj is None:
+            raise NotFound(f"no distribution round {round_id}")
+        if status not in RoundStatus.values:
+            raise InvalidInput([Problem(None, "status", f"one of {', '.join(RoundStatus.values)}")])
+        if round_obj.status == status:
+            return round_obj
+        if status not in _NEXT[RoundStatus(round_obj.status)]:
+            raise Conflict(
+                f"round {round_obj.code} is {round_obj.get_status_display().lower()}; "
+                f"it cannot become {status}"
+            )
+        if status == RoundStatus.OPEN and round_obj.listed_at is None:
+            raise Conflict(f"make the distribution list of {round_obj.code} before opening it")
+        before = round_obj.status
+        round_obj.status = status
+        round_obj.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action="round.status",
+            object_type="distribution_round",
+            object_id=round_obj.pk,
+            before={"status": before},
+            after={"status": status},
+        )
+    return round_obj
+
+
+def _new_card(household_id: int, actor: Any) -> HouseholdCard:
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return HouseholdCard.objects.create(
+                    household_id=household_id, token=new_token(), issued_by=_user(actor)
+                )
+        except IntegrityError:
+            if HouseholdCard.objects.filter(household_id=household_id, voided_at__isnull=True).exists():
+                raise
+    raise Conflict("could not draw an unused card token; try again")  # pragma: no cover - 1 in 2^45
+
+
+def cards_issue(*, actor: Any, round_id: int) -> int:
+    """Give a card to every household on the round's list that holds no valid card; returns how many."""
+    with transaction.atomic():
+        round_obj = DistributionRound.objects.filter(pk=round_id).first()
+        if round_obj is None:
+            raise NotFound(f"no distribution round {round_id}")
+        listed = Entitlement.objects.filter(round=round_obj, cancelled_at__isnull=True).values("household_id")
+        without = list(
+            Household.objects.filter(pk__in=listed, status=HouseholdStatus.ACTIVE)
+            .exclude(pk__in=HouseholdCard.objects.filter(voided_at__isnull=True).values("household_id"))
+            .values_list("pk", flat=True)
+        )
+        for household_id in without:
+            _new_card(household_id, actor)
+        audit_record(
+            actor=actor,
+            action="round.cards_issue",
+            object_type="distribution_round",
+            object_id=round_obj.pk,
+            after={"cards": len(without)},
+        )
+    return len(without)
+
+
+def card_reissue(*, actor: Any, household_id: int, reason: str) -> HouseholdCard:
+    """A new card for a household (a lost or damaged one): the old token stops working at once."""
+    if not reason.strip():
+        raise InvalidInput([Problem(None, "reason", "say why the card is replaced (lost, damaged, ...)")])
+    with transaction.atomic():
+        household = Household.objects.select_for_update().filter(pk=household_id).first()
+        if household is None:
+            raise NotFound(f"no household {household_id}")
+        if household.status != HouseholdStatus.ACTIVE:
+            raise Conflict(
+                f"household {household.pk} was merged into {household.merged_into_id}: "
+                "give its card to that one"
+            )
+        if household.anonymised_at is not None:
+            raise Conflict(f"household {household.pk} is anonymised")
+        voided = list(
+            HouseholdCard.objects.filter(household=household, voided_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+        HouseholdCard.objects.filter(pk__in=voided).update(
+            voided_at=timezone.now(), void_reason=reason.strip()[:200]
+        )
+        card = _new_card(household.pk, actor)
+        audit_record(
+            actor=actor,
+            action="household.card_reissue",
+            object_type="household",
+            object_id=household.pk,
+            after={"card": card.pk, "voided": voided, "reason": reason.strip()[:200]},
+        )
+    return card

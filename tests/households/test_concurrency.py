@@ -1,0 +1,58 @@
+"""Two handovers to one household at the same moment, on the real database (SQLite or PostgreSQL):
+one posts, the other is refused, and the ledger holds one movement."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from reliefops.households.models import Handover, HandoverDelivery
+from reliefops.households.services import HandoverRefused, handover_record
+from reliefops.stock.models import Movement, MovementKind
+from reliefops.stock.selectors import ledger_verify
+from tests.households.conftest import DAY, build_operation, receive, register, winter_round
+from tests.stock.test_concurrency import run_in_threads
+
+THREADS = 6
+
+
+def _outcome(result) -> str:
+    if isinstance(result, HandoverRefused):
+        return "refused"
+    if isinstance(result, Exception):
+        return f"error: {result!r}"
+    return "replayed" if result.replayed else "posted"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("same_key", [False, True], ids=["two-tablets", "one-tablet-sending-twice"])
+def test_simultaneous_handovers_to_one_household_post_once(same_key):
+    # given a listed household and stock for many packages at its point
+    op = build_operation()
+    household = register(op)
+    receive(op, op.bana, op.cgi, 500, "GRN-1")
+    receive(op, op.bana, op.blanket, 500, "GRN-2")
+    round_obj = winter_round(op)
+
+    # when several distributors record its handover at the same moment
+    def work(i):
+        return handover_record(
+            actor=op.distributor,
+            round_id=round_obj.pk,
+            point_site_id=op.bana.pk,
+            household_id=household.pk,
+            collected_by="the head",
+            handed_on=DAY,
+            idempotency_key="tablet-1/7" if same_key else f"tablet-{i}/7",
+        )
+
+    outcomes = Counter(_outcome(r) for r in run_in_threads(work, THREADS))
+
+    # then exactly one posted; the others were refused (or, with the same key, told it was done)
+    expected = "replayed" if same_key else "refused"
+    assert outcomes == Counter({"posted": 1, expected: THREADS - 1})
+    assert Movement.objects.filter(kind=MovementKind.DISTRIBUTION).count() == 1
+    assert HandoverDelivery.objects.count() == 1
+    assert Handover.objects.count() == 1
+    assert ledger_verify().ok

@@ -1,0 +1,156 @@
+"""Registering households: checks with clear refusals, one active household per CNIC, likely
+duplicates shown before saving, repeated submissions that change nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from reliefops.core.errors import InvalidInput
+from reliefops.core.models import AuditEvent
+from reliefops.households.models import DuplicatePair, Household, HouseholdStatus, MatchKey, PairStatus
+from reliefops.households.services import DuplicatesFound, household_merge, household_register
+from tests.households.conftest import household_input, register
+
+
+def test_a_household_is_registered_with_normalised_values_and_an_audit_without_personal_data(op):
+    # when the registrar registers a household written as people write it
+    result = household_register(
+        actor=op.registrar,
+        data=household_input(document_number="13503-1234567-1", phone="0300 1234567", origin="Banna"),
+    )
+    # then it is stored normalised, in its district, with its blocking keys
+    household = result.household
+    assert household.document_number == "1350312345671"
+    assert household.phone == "+923001234567"
+    assert household.origin_area == op.banna
+    assert household.origin_district == op.batagram
+    assert household.size == 4
+    assert household.status == HouseholdStatus.ACTIVE
+    assert MatchKey.objects.filter(household=household).count() >= 5
+    # and the audit event says who registered what, by id, with no name, number or phone
+    event = AuditEvent.objects.get(action="household.register")
+    assert event.actor == op.registrar
+    assert event.object_id == str(household.pk)
+    text = str(event.after)
+    for personal in ("Aslam", "Rasool", "1350312345671", "1234567", "Batkul"):
+        assert personal not in text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        ({"head_name": " "}, "head_name", "required"),
+        ({"head_sex": "m"}, "head_sex", "not one of female, male"),
+        ({"document_number": "13503-12345-1"}, "document_number", "13 digits"),
+        ({"document_type": "passport"}, "document_type", "unknown document type"),
+        ({"phone": "12345"}, "phone", "trunk 0"),
+        (
+            {"members": {"males_18_59": 0, "females_18_59": 0, "females_6_17": 0, "males_0_5": 0}},
+            "members",
+            "at least one",
+        ),
+        ({"members": {"males_0_5": -1}}, "males_0_5", "0 to 40"),
+        ({"origin": "Atlantis"}, "origin", "neither a P-code nor a place name"),
+        ({"current_site": "CAMP-NOWHERE"}, "current_site", "not the code of a camp"),
+        ({"current_site": "DP-BANA"}, "current_site", "not the code of a camp"),
+        ({"house_damage": "flattened"}, "house_damage", "destroyed, damaged, none"),
+        ({"elevation_band": "high"}, "elevation_band", "below_5000"),
+        ({"consent": False}, "consent", "must agree"),
+        ({"consent": None}, "consent", "must agree"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_a_bad_value_is_refused_naming_its_field_and_nothing_is_written(op, changes, field, says):
+    with pytest.raises(InvalidInput) as refused:
+        household_register(actor=op.registrar, data=household_input(**changes))
+    assert [(p.field, says in p.reason) for p in refused.value.problems] == [(field, True)]
+    assert not Household.objects.exists()
+    assert not AuditEvent.objects.filter(action="household.register").exists()
+
+
+def test_every_problem_of_a_form_is_reported_at_once(op):
+    with pytest.raises(InvalidInput) as refused:
+        household_register(
+            actor=op.registrar,
+            data=household_input(head_name="", document_number="123", consent=False, origin=""),
+        )
+    assert {p.field for p in refused.value.problems} == {"head_name", "document_number", "consent", "origin"}
+
+
+def test_an_origin_name_is_looked_up_and_a_camp_by_its_code(op):
+    household = register(
+        op, origin="Balakot", current_site="camp-maira", document_number="", document_type="none"
+    )
+    assert household.origin_area == op.balakot
+    assert household.origin_district == op.mansehra
+    assert household.current_site == op.maira
+
+
+def test_a_cnic_held_by_an_active_household_is_refused_with_who_holds_it(op):
+    # given a household with a CNIC
+    first = register(op)
+    # when another household is registered with the same CNIC
+    with pytest.raises(InvalidInput, match=f"already registered to household {first.pk}"):
+        household_register(
+            actor=op.registrar,
+            data=household_input(head_name="Sher Zaman", father_or_husband_name="Gul Zaman", phone=""),
+        )
+    # then nothing was written
+    assert Household.objects.count() == 1
+
+
+def test_the_database_itself_allows_one_active_household_per_cnic(op):
+    # given a household with a CNIC
+    first = register(op)
+    # when a second active household with that CNIC is written past the service
+    twin = Household(
+        **{f.attname: getattr(first, f.attname) for f in Household._meta.concrete_fields if not f.primary_key}
+    )
+    twin.idempotency_key = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        twin.save()
+    # then the conditional unique constraint refuses it; but merged or other-document households pass
+    twin.document_type = "other"
+    twin.save()
+    assert Household.objects.count() == 2
+
+
+def test_a_merged_household_frees_its_cnic(op):
+    # given two registrations of one family, the second with the CNIC, and the first merged into it
+    kept = register(op)
+    gone = register(op, document_type="none", document_number="", head_name="Mohd Aslam")
+    household_merge(actor=op.registrar, survivor_id=gone.pk, merged_id=kept.pk)
+    # then another registration may hold the CNIC (the merged one is no longer active)
+    again = register(op, head_name="Muhammad Aslam Khan")
+    assert again.document_number == kept.document_number
+
+
+def test_likely_duplicates_are_shown_before_saving(op):
+    # given a registered household
+    first = register(op)
+    # when the same family is registered again, spelt otherwise and without the card
+    data = household_input(
+        head_name="Mohd Aslam", document_type="none", document_number="", phone="0300-1234567"
+    )
+    with pytest.raises(DuplicatesFound) as shown:
+        household_register(actor=op.registrar, data=data)
+    # then nothing is saved and the existing household is shown with its score and evidence
+    assert Household.objects.count() == 1
+    (match,) = shown.value.matches
+    assert match.second_id == first.pk
+    assert "same phone" in match.reasons
+    # and when the registrar has seen it and registers anyway, the pair goes to the review queue
+    result = household_register(actor=op.registrar, data=data, duplicates_seen=[first.pk])
+    pair = DuplicatePair.objects.get()
+    assert (pair.first_id, pair.second_id, pair.status) == (first.pk, result.household.pk, PairStatus.PENDING)
+
+
+def test_a_repeated_submission_with_its_key_changes_nothing_and_says_so(op):
+    first = household_register(actor=op.registrar, data=household_input(), idempotency_key="form-1")
+    again = household_register(actor=op.registrar, data=household_input(), idempotency_key="form-1")
+    assert again.replayed
+    assert again.household == first.household
+    assert "nothing changed" in again.message
+    assert Household.objects.count() == 1
+    assert AuditEvent.objects.filter(action="household.register").count() == 1
