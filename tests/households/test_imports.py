@@ -1,0 +1,172 @@
+"""Importing registration files: CSV or XLSX, checked and previewed, then all or nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from reliefops.core.errors import Conflict, InvalidInput
+from reliefops.households.models import DuplicatePair, Household, HouseholdImport, ImportStatus
+from reliefops.households.services import household_import_commit, household_import_preview
+from tests.households.conftest import register
+
+HEADER = (
+    "head_name,father_or_husband_name,head_sex,document_type,document_number,phone,"
+    "females_18_59,males_18_59,females_0_5,origin,origin_village,current_site,house_damage,elevation_band,consent"
+)
+GOOD_ROWS = [
+    "Sher Zaman,Gul Zaman,male,cnic,13503-1111111-1,0300-1111111,1,1,2,PK50401,Rashang,,destroyed,,1",
+    "Zainab Bibi,Muhammad Iqbal,female,,13503-2222222-2,,1,0,1,Banna,Batkul,CAMP-MAIRA,damaged,,yes",
+    "Fazal Rahim,Noor Rahim,male,none,,,1,1,0,Balakot,Sat Bani,,destroyed,5000_to_7000,yes",
+]
+
+
+def csv_file(*rows: str, header: str = HEADER) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def test_a_clean_file_is_previewed_then_imported_whole(op):
+    # when a clean file is previewed
+    preview = household_import_preview(actor=op.registrar, filename="allai.csv", content=csv_file(*GOOD_ROWS))
+    # then it is kept, ready, and nothing is registered yet
+    assert preview.batch.status == ImportStatus.PREVIEWED
+    assert preview.batch.rows == 3
+    assert not Household.objects.exists()
+    # when it is committed
+    result = household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    # then every household is registered, the file's content is cleared, and a repeat changes nothing
+    assert result.batch.status == ImportStatus.COMMITTED
+    assert Household.objects.count() == 3
+    assert set(Household.objects.values_list("document_type", flat=True)) == {"cnic", "none"}
+    assert Household.objects.get(head_name="Zainab Bibi").current_site == op.maira
+    assert bytes(HouseholdImport.objects.get().content) == b""
+    again = household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    assert again.replayed
+    assert "nothing changed" in again.message
+    assert Household.objects.count() == 3
+
+
+def test_every_bad_row_is_reported_with_line_field_and_reason_and_nothing_is_kept(op):
+    # given a file with good rows and bad ones (line 1 is the header)
+    rows = [
+        GOOD_ROWS[0],
+        "Gul Khan,Sher Khan,male,cnic,13503-123-1,,1,1,0,PK50401,Rashang,,destroyed,,yes",  # line 3
+        ",Sher Khan,male,none,,,1,1,0,Atlantis,Rashang,,destroyed,,yes",  # line 4
+        "Noor Jan,Gul Jan,female,none,,,1,0,0,PK50401,Rashang,,flattened,,no",  # line 5
+        "Sher Zaman,Gul Zaman,male,cnic,13503 1111111 1,,1,1,2,PK50401,Rashang,,destroyed,,yes",  # line 6
+        "Akbar Ali,Wali,male,cnic,13503-1111111-1,,1,1,0,PK50401,Rashang,,destroyed,,yes",  # line 7
+    ]
+    preview = household_import_preview(actor=op.registrar, filename="bad.csv", content=csv_file(*rows))
+    # then the file is refused, every problem named, and the file is not kept
+    assert preview.batch.status == ImportStatus.REFUSED
+    found = {(p["row"], p["field"]) for p in preview.batch.problems}
+    assert found == {
+        (3, "document_number"),
+        (4, "head_name"),
+        (4, "origin"),
+        (5, "house_damage"),
+        (5, "consent"),
+        (6, "document_number"),
+        (7, "document_number"),
+    }
+    duplicate = next(p for p in preview.batch.problems if p["row"] == 7)
+    assert duplicate["reason"] == "the same identity document as line 2"
+    assert bytes(preview.batch.content) == b""
+    assert not Household.objects.exists()
+    with pytest.raises(Conflict, match="was refused"):
+        household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+
+
+def test_a_missing_column_refuses_the_file(op):
+    preview = household_import_preview(
+        actor=op.registrar, filename="x.csv", content=csv_file("A,male", header="head_name,head_sex")
+    )
+    assert {p["field"] for p in preview.batch.problems} >= {"origin", "house_damage", "consent"}
+
+
+def test_the_preview_lists_likely_duplicates_in_the_file_and_in_the_registry(op):
+    # given a registered household
+    existing = register(op, head_name="Muhammad Aslam", document_number="13503-9999999-1")
+    rows = [
+        *GOOD_ROWS,
+        "Mohd Aslam,Ghulam Rasool,male,none,,0300-1234567,1,1,0,PK50401-UC01,Batkul,,destroyed,above_7000,y",
+        "Sher Zamaan,Gul Zaman,male,none,,0300-1111111,1,1,2,PK50401,Rashang,,destroyed,above_7000,yes",
+    ]
+    preview = household_import_preview(actor=op.registrar, filename="dup.csv", content=csv_file(*rows))
+    assert preview.batch.status == ImportStatus.PREVIEWED
+    pairs = {(d["line"], d.get("household"), d.get("other_line")) for d in preview.batch.duplicates}
+    assert (5, existing.pk, None) in pairs
+    assert (6, None, 2) in pairs
+    # and the commit sends them to the review queue
+    household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    assert DuplicatePair.objects.filter(first=existing).exists()
+    assert DuplicatePair.objects.count() >= 2
+
+
+def test_the_commit_checks_the_file_again_and_imports_nothing_when_the_registry_changed(op):
+    preview = household_import_preview(actor=op.registrar, filename="a.csv", content=csv_file(*GOOD_ROWS))
+    register(op, head_name="Sher Zaman", document_number="13503-1111111-1")
+    with pytest.raises(InvalidInput, match="nothing was imported"):
+        household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    assert Household.objects.count() == 1
+
+
+def test_an_xlsx_file_is_read_from_its_first_sheet_with_excel_numbers(op):
+    # given a workbook where Excel turned the CNIC and counts into numbers
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(","))
+    sheet.append(
+        [
+            "Sher Zaman",
+            "Gul Zaman",
+            "male",
+            "cnic",
+            1350311111111,
+            "0300-1111111",
+            1,
+            1,
+            2,
+            "PK50401",
+            "Rashang",
+            None,
+            "destroyed",
+            "above_7000",
+            "yes",
+        ]
+    )
+    sheet.append(
+        [
+            "Gul Khan",
+            "Sher Khan",
+            "male",
+            "cnic",
+            135031,
+            None,
+            1,
+            1,
+            0,
+            "PK50401",
+            "Rashang",
+            None,
+            "destroyed",
+            None,
+            True,
+        ]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    # when it is previewed
+    preview = household_import_preview(actor=op.registrar, filename="allai.xlsx", content=buffer.getvalue())
+    # then the bad row is named by its row number in the sheet
+    assert preview.batch.status == ImportStatus.REFUSED
+    assert [(p["row"], p["field"]) for p in preview.batch.problems] == [(3, "document_number")]
+    # and without it the file imports, the CNIC read from the number
+    sheet.delete_rows(3)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    preview = household_import_preview(actor=op.registrar, filename="allai.xlsx", content=buffer.getvalue())
+    household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    assert Household.objects.get().document_number == "1350311111111"

@@ -1,0 +1,114 @@
+"""Personal data: exports leave it out without the export right; views and exports are audited;
+anonymisation past retention removes it and keeps the counts and the ledger."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from reliefops.core.models import AuditEvent
+from reliefops.households.models import HandoverDelivery, Household, HouseholdCard, MatchKey
+from reliefops.households.selectors import household_counts, round_reconciliation
+from reliefops.households.services import (
+    cards_issue,
+    handover_record,
+    households_anonymise,
+    households_export,
+    personal_data_viewed,
+)
+from reliefops.stock.models import Movement, MovementLine
+from tests.households.conftest import receive, register, winter_round
+
+
+def _rows(export):
+    return list(csv.reader(io.StringIO(export.content.decode())))
+
+
+def test_an_export_leaves_personal_fields_out_unless_asked_with_the_right_and_is_audited(op):
+    register(op)
+    without = households_export(
+        actor=op.registrar, households=Household.objects.all(), with_personal_data=False, where="test"
+    )
+    header, hxl, _ = _rows(without)
+    assert not {"head_name", "father_or_husband_name", "document_number", "phone"} & set(header)
+    assert hxl[0] == "#household+id"
+    assert "Aslam" not in without.content.decode()
+    with_data = households_export(
+        actor=op.registrar, households=Household.objects.all(), with_personal_data=True, where="test"
+    )
+    assert "13503-1234567-1" in with_data.content.decode()
+    events = list(
+        AuditEvent.objects.filter(action="household.export").order_by("pk").values_list("after", flat=True)
+    )
+    assert [e["personal_data"] for e in events] == [False, True]
+    assert all("Aslam" not in str(e) for e in events)
+
+
+def test_a_view_of_personal_data_is_an_audit_event_naming_households_by_id(op):
+    household = register(op)
+    personal_data_viewed(actor=op.registrar, household_ids=[household.pk], where="household page")
+    event = AuditEvent.objects.get(action="household.view_personal_data")
+    assert event.object_id == str(household.pk)
+    assert event.after == {"where": "household page", "households": [household.pk], "count": 1}
+
+
+def test_anonymise_removes_personal_data_past_retention_and_keeps_counts_and_ledger(op):
+    # given a household served in December 2005 and one registered recently
+    old = register(op)
+    receive(op, op.bana, op.cgi, 30, "GRN-1")
+    receive(op, op.bana, op.blanket, 30, "GRN-2")
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    handover_record(
+        actor=op.distributor,
+        round_id=round_obj.pk,
+        point_site_id=op.bana.pk,
+        household_id=old.pk,
+        collected_by="Ali, his son",
+        handed_on=dt.date(2005, 12, 1),
+    )
+    recent = register(
+        op,
+        head_name="Sher Zaman",
+        document_number="13503-0000002-1",
+        registered_on=dt.date(2007, 6, 1),
+        phone="",
+    )
+    counts = household_counts()
+    ledger = (Movement.objects.count(), list(MovementLine.objects.values_list("pk", "quantity")))
+    report = round_reconciliation(round_obj)
+
+    # when a dry run, then the anonymisation, runs on 1 Jan 2008 with two years' retention
+    dry = households_anonymise(actor=None, retention_days=365, today=dt.date(2008, 1, 1), dry_run=True)
+    assert dry.households == 1
+    assert Household.objects.get(pk=old.pk).head_name == "Muhammad Aslam"
+    result = households_anonymise(actor=None, retention_days=365, today=dt.date(2008, 1, 1))
+
+    # then the old household has no name, number, phone or village left, no keys and no valid card
+    old.refresh_from_db()
+    assert result.households == 1
+    assert (
+        old.head_name,
+        old.father_or_husband_name,
+        old.document_number,
+        old.phone,
+        old.origin_village,
+    ) == ("",) * 5
+    assert old.anonymised_at is not None
+    assert not MatchKey.objects.filter(household=old).exists()
+    assert not HouseholdCard.objects.filter(household=old, voided_at__isnull=True).exists()
+    assert HandoverDelivery.objects.get().collected_by == ""
+    # and the recent one is untouched
+    recent.refresh_from_db()
+    assert recent.head_name == "Sher Zaman"
+    # and the counts, the round's figures and the ledger are as before
+    assert household_counts().active == counts.active
+    assert household_counts().members == counts.members
+    assert round_reconciliation(round_obj).items == report.items
+    assert (Movement.objects.count(), list(MovementLine.objects.values_list("pk", "quantity"))) == ledger
+    # and running it again finds nothing more
+    assert households_anonymise(actor=None, retention_days=365, today=dt.date(2008, 1, 1)).households == 0
+    event = AuditEvent.objects.filter(action="household.anonymise").order_by("pk").first()
+    assert event.after["households"] == 1
+    assert "Aslam" not in str(event.after)
