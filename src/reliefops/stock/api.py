@@ -23,6 +23,7 @@ from reliefops.core.access import (
     stock_visible_site_ids,
 )
 from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, Page
+from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.roles import Right
 from reliefops.stock import selectors
 from reliefops.stock.schemas import (
@@ -469,6 +470,8 @@ def stock_card(request: HttpRequest, site: str, code: str, period: Query[CardPer
     item = access_item_by_code(request.user, code)
     end = period.end or today()
     start = period.start or end.replace(day=1)
+    if start > end:
+        raise InvalidInput([Problem(None, "start", "the period starts after it ends")])
     card = selectors.stock_card(site_id=found.pk, item_id=item.pk, start=start, end=end)
     return {
         "site": found,
