@@ -620,3 +620,20 @@ def test_database_check_refuses_a_negative_physical_balance(op):
     balance = Balance.objects.get(location__site=op.warehouse, item=op.blanket)
     with pytest.raises(IntegrityError), transaction.atomic():
         Balance.objects.filter(pk=balance.pk).update(quantity=-1)
+
+
+@pytest.mark.parametrize(
+    ("name", "quantity", "expected"),
+    [
+        ("Blanket, winter", 691, "blankets, winter"),
+        ("Tent, family (standard)", 499, "tents, family (standard)"),
+        ("CGI sheet (corrugated galvanised iron)", 5, "CGI sheets (corrugated galvanised iron)"),
+        ("Blanket", 1, "blanket"),
+        ("Kitchen set, family", 3, "kitchen sets, family"),
+        ("Nails, assorted", 2, "nails, assorted"),
+    ],
+)
+def test_refusals_name_items_in_plain_words(name, quantity, expected):
+    from reliefops.stock.services.ledger import plural
+
+    assert plural(name, quantity) == expected

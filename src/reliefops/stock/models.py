@@ -61,9 +61,9 @@ class StockLocation(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(
-                    is_physical=True, kind__in=[k.value for k in PHYSICAL_KINDS], site__isnull=False
+                    is_physical=True, kind__in=sorted(k.value for k in PHYSICAL_KINDS), site__isnull=False
                 )
-                | models.Q(is_physical=False) & ~models.Q(kind__in=[k.value for k in PHYSICAL_KINDS]),
+                | models.Q(is_physical=False) & ~models.Q(kind__in=sorted(k.value for k in PHYSICAL_KINDS)),
                 name="location_physical_iff_site_kind",
             ),
             models.CheckConstraint(
@@ -80,7 +80,7 @@ class StockLocation(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["kind"],
-                condition=models.Q(kind__in=[k.value for k in SINGLETON_KINDS]),
+                condition=models.Q(kind__in=sorted(k.value for k in SINGLETON_KINDS)),
                 name="location_singletons_unique",
             ),
         ]

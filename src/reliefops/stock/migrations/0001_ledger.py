@@ -455,12 +455,12 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     models.Q(
                         ("is_physical", True),
-                        ("kind__in", ["hub", "distribution_point", "warehouse"]),
+                        ("kind__in", ["distribution_point", "hub", "warehouse"]),
                         ("site__isnull", False),
                     ),
                     models.Q(
                         ("is_physical", False),
-                        models.Q(("kind__in", ["hub", "distribution_point", "warehouse"]), _negated=True),
+                        models.Q(("kind__in", ["distribution_point", "hub", "warehouse"]), _negated=True),
                     ),
                     _connector="OR",
                 ),
@@ -501,7 +501,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="stocklocation",
             constraint=models.UniqueConstraint(
-                condition=models.Q(("kind__in", ["assembly", "loss", "count_adjustment", "beneficiaries"])),
+                condition=models.Q(("kind__in", ["assembly", "beneficiaries", "count_adjustment", "loss"])),
                 fields=("kind",),
                 name="location_singletons_unique",
             ),

@@ -382,10 +382,20 @@ def _refuse_overdraw(
 
 
 def plural(name: str, quantity: int) -> str:
-    lowered = name.lower()
-    if quantity == 1 or lowered.endswith("s"):
-        return lowered
-    return lowered + "s"
+    """An item's name for a quantity: "40 blankets, winter", "1 tent", "5 CGI sheets (corrugated ...)".
+
+    The head noun before a comma or bracket takes the plural; acronyms keep their case.
+    """
+    cut = min((i for i in (name.find(","), name.find(" (")) if i >= 0), default=len(name))
+    head, tail = name[:cut], name[cut:]
+    words = head.split()
+    if not words:
+        return name
+    words = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
+    last = words[-1]
+    if quantity != 1 and not last.endswith("s"):
+        words[-1] = last + ("es" if last.endswith(("x", "ch", "sh")) else "s")
+    return " ".join(words) + tail
 
 
 def atomic_posting(key: str | None, kind: MovementKind, build: Callable[[], Movement]) -> PostingResult:

@@ -431,6 +431,7 @@ def stock_count(
             raise InvalidInput(problems)
         location = site_location(site_id)
         adjustment = singleton_location(LocationKind.COUNT_ADJUSTMENT)
+        _lock_site_items(location.pk, [c.item_id for c in counts])
         on_hand = dict(
             Balance.objects.filter(location=location, item_id__in=[c.item_id for c in counts])
             .values("item_id")
@@ -528,6 +529,7 @@ def kits_assemble(
         if not components:
             raise ServiceError(f"kit {kit} has no components")
         # Find which grants first-in-first-out would take, to know what the kits are charged to.
+        _lock_site_items(location.pk, [c.item_id for c in components])
         grants = _fifo_grants(location.pk, components)
         charge = grant_id
         if charge is None:
@@ -569,6 +571,21 @@ def kits_assemble(
         )
 
     return atomic_posting(idempotency_key, MovementKind.KITTING, build)
+
+
+def _lock_site_items(location_id: int, item_ids: Sequence[int]) -> None:
+    """Lock a site's balances of these items (id order) before reading them to decide a posting.
+
+    A count's adjustment and a kit's charged grant depend on what the site holds; on PostgreSQL a
+    posting landing between the read and the write would make them wrong. (SQLite's BEGIN
+    IMMEDIATE already holds the write lock.)
+    """
+    list(
+        Balance.objects.select_for_update()
+        .filter(location_id=location_id, item_id__in=item_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _fifo_grants(location_id: int, lines: Sequence[LineRequest]) -> set[int]:
@@ -615,6 +632,7 @@ def kits_break(
             grant_id=grant_id,
             reason="kit broken",
         )
+        _lock_site_items(location.pk, [kit_item_id])
         by_grant: dict[int, int] = defaultdict(int)
         if grant_id is not None:
             by_grant[grant_id] = quantity
