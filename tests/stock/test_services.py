@@ -637,3 +637,22 @@ def test_refusals_name_items_in_plain_words(name, quantity, expected):
     from reliefops.stock.services.ledger import plural
 
     assert plural(name, quantity) == expected
+
+
+def test_repeated_pledge_key_returns_the_first_pledge(op):
+    args = {
+        "actor": op.actor,
+        "grant_id": op.dfid.pk,
+        "item_id": op.blanket.pk,
+        "quantity": 100,
+        "destination_site_id": op.warehouse.pk,
+        "expected_on": DAY,
+        "idempotency_key": "pledge-1",
+    }
+    first = pledge_create(**args)
+    again = pledge_create(**args)
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.pk == first.pk
+    from reliefops.stock.models import Pledge
+
+    assert Pledge.objects.count() == 1

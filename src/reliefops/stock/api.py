@@ -158,10 +158,14 @@ def receipt_create(
 
 @router.post(
     "/pledges",
-    response={201: PledgeOut, **POST_ERRORS},
+    response={200: PledgeOut, 201: PledgeOut, **POST_ERRORS},
     summary="Record a pledge: stock a donor promised, expected on a day (pipeline, not stock)",
 )
-def pledge_record(request: HttpRequest, payload: PledgeIn) -> Any:
+def pledge_record(
+    request: HttpRequest,
+    payload: PledgeIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=KEY_HELP),
+) -> Any:
     refs = Refs(request.user, Right.POST_STOCK)
     site_id = refs.site_id(payload.destination, "destination")
     grant_id = refs.grant(payload.grant) or 0
@@ -175,8 +179,9 @@ def pledge_record(request: HttpRequest, payload: PledgeIn) -> Any:
         destination_site_id=site_id,
         expected_on=payload.expected_on,
         reference=payload.reference,
+        idempotency_key=_key(request, idempotency_key),
     )
-    return Status(201, pledge)
+    return Status(200 if getattr(pledge, "replayed", False) else 201, pledge)
 
 
 @router.post(

@@ -267,6 +267,7 @@ class Pledge(models.Model):
     status = models.CharField(max_length=16, choices=PledgeStatus.choices, default=PledgeStatus.OPEN)
     reference = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["expected_on", "id"]

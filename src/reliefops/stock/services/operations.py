@@ -151,11 +151,20 @@ def pledge_create(
     destination_site_id: int,
     expected_on: dt.date,
     reference: str = "",
+    idempotency_key: str | None = None,
 ) -> Pledge:
-    """Record stock a donor promised: it is pipeline, not stock, until it is received."""
+    """Record stock a donor promised: it is pipeline, not stock, until it is received.
+
+    A repeated idempotency key returns the first pledge, marked `replayed`.
+    """
     problems = validate_quantity(quantity)
     if problems:
         raise InvalidInput(problems)
+    if idempotency_key:
+        existing = Pledge.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            existing.replayed = True  # type: ignore[attr-defined]
+            return existing
     with transaction.atomic():
         grant = _grant(grant_id)
         site_location(destination_site_id)
@@ -167,7 +176,9 @@ def pledge_create(
             destination_id=destination_site_id,
             expected_on=expected_on,
             reference=reference,
+            idempotency_key=idempotency_key or None,
         )
+        pledge.replayed = False  # type: ignore[attr-defined]
         audit_record(
             actor=actor,
             action="stock.pledge",
