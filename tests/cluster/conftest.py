@@ -23,6 +23,7 @@ from tests.factories import AdminAreaFactory, ItemFactory, OrganisationFactory
 COLUMNS: list[tuple[str, str, str]] = [
     ("Row ID", "#meta+id", "id"),
     ("Action", "#meta+action", "action"),
+    ("Reporting organisation", "#org+reporting", "reporting"),
     ("Programming organisation", "#org+prog", "prog"),
     ("Implementing organisation", "#org+impl", "impl"),
     ("Funding organisation", "#org+funder", "funder"),
@@ -42,6 +43,7 @@ COLUMNS: list[tuple[str, str, str]] = [
 DEFAULTS: dict[str, Any] = {
     "id": "NRC-1",
     "action": "",
+    "reporting": "",
     "prog": "NRC",
     "impl": "",
     "funder": "",
@@ -109,7 +111,9 @@ def four_w_xlsx(
     return out.getvalue()
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str, str]] = COLUMNS) -> list[list[Any]]:
+def table(
+    rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str, str]] = COLUMNS
+) -> list[list[Any]]:
     """Header, HXL row and data rows, as the cells of a sheet."""
     return [
         [header for header, _, _ in columns],

@@ -20,7 +20,9 @@ def live():
 
 def snapshot():
     """Every version of every row, to compare before and after."""
-    return sorted(ActivityRow.objects.values_list("id", "row_id", "quantity", "status", "withdrawn", "replaced_in_id"))
+    return sorted(
+        ActivityRow.objects.values_list("id", "row_id", "quantity", "status", "withdrawn", "replaced_in_id")
+    )
 
 
 def test_a_new_file_adds_its_rows_in_one_batch(upload, cluster):
@@ -29,12 +31,12 @@ def test_a_new_file_adds_its_rows_in_one_batch(upload, cluster):
     # then both rows are stored, in one batch recorded with the file's digest and counts
     assert (result.added, result.updated, result.unchanged, result.withdrawn) == (2, 0, 0, 0)
     batch = ImportBatch.objects.get()
-    assert batch.pk == result.batch_id and batch.digest == result.digest and batch.added == 2
+    assert (batch.pk, batch.digest, batch.added) == (result.batch_id, result.digest, 2)
     stored = live().get(row_id="NRC-2")
     # and the row carries its province, district and tehsil P-codes and its reporting month
     assert (stored.adm1, stored.adm2, stored.adm3) == ("PK5", "PK504", "PK50401")
     assert stored.period == dt.date(2005, 11, 1)
-    assert stored.reporting_org == cluster.nrc and stored.implementing_org == cluster.nrc
+    assert (stored.reporting_org, stored.implementing_org) == (cluster.nrc, cluster.nrc)
     assert (stored.quantity, stored.households, stored.status) == (250, 240, Status.COMPLETED)
     assert AuditEvent.objects.filter(action="cluster.import", object_id=str(batch.pk)).exists()
 
@@ -47,9 +49,12 @@ def test_uploading_the_same_file_again_changes_nothing_and_says_so(upload):
     # when the very same file is uploaded again
     again = upload(rows)
     # then nothing is written — no version, no batch, no audit event — and the result says why
-    assert not again.changed and again.unchanged == 2 and again.batch_id is None
+    assert (again.changed, again.unchanged, again.batch_id) == (False, 2, None)
     assert again.previous_batch_id == first.batch_id
-    assert "Nothing to change" in again.summary() and f"batch {first.batch_id}" in again.summary()
+    assert again.summary() == (
+        f"Nothing to change: every row of the file is as stored (this file was imported as batch "
+        f"{first.batch_id}). Nothing was written."
+    )
     assert snapshot() == before
     assert (ImportBatch.objects.count(), AuditEvent.objects.count()) == (batches, events)
 
@@ -83,7 +88,7 @@ def test_a_row_marked_deleted_is_withdrawn_and_a_repeat_changes_nothing(upload, 
     assert result.withdrawn == 1
     assert list(live().values_list("row_id", flat=True)) == ["NRC-1"]
     tombstone = ActivityRow.objects.get(row_id="NRC-2", replaced_in__isnull=True)
-    assert tombstone.withdrawn and tombstone.quantity == 100
+    assert (tombstone.withdrawn, tombstone.quantity) == (True, 100)
     # and deleting it again changes nothing
     assert not upload(deletion).changed
 
@@ -122,7 +127,8 @@ def test_a_preview_checks_everything_and_writes_nothing(upload):
     result = upload([row(id="NRC-1", qty="99"), row(id="NRC-2")], preview=True)
     assert (result.preview, result.added, result.updated) == (True, 1, 1)
     assert "Preview" in result.summary()
-    assert snapshot() == before and ImportBatch.objects.count() == batches
+    assert snapshot() == before
+    assert ImportBatch.objects.count() == batches
 
 
 def test_the_same_row_id_twice_in_a_file_is_refused(upload):
@@ -165,7 +171,7 @@ def test_after_a_revert_the_same_file_can_be_uploaded_again(upload):
     first = upload(rows)
     import_batch_revert(actor=None, batch_id=first.batch_id)
     again = upload(rows)
-    assert again.added == 1 and again.previous_batch_id is None
+    assert (again.added, again.previous_batch_id) == (1, None)
 
 
 # --- locked periods -------------------------------------------------------------------------------
@@ -224,7 +230,7 @@ def test_a_partner_reports_only_its_own_rows(upload, cluster):
         scope_label="NRC",
     )
     stored = live().get(row_id="X-2")
-    assert result.added == 1 and stored.reporting_org == cluster.nrc and stored.programming_org == cluster.unhcr
+    assert (result.added, stored.reporting_org, stored.programming_org) == (1, cluster.nrc, cluster.unhcr)
 
 
 def test_the_same_row_id_of_two_organisations_are_two_rows(upload, cluster):

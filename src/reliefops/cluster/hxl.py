@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reliefops.cluster.sheets import RowProblem
 from reliefops.core.errors import Problem
 
 HEADER_SEARCH_ROWS = 30
@@ -128,7 +129,7 @@ def _assign(
         if chosen.name in fields:
             first = fields[chosen.name]
             problems.append(
-                Problem(
+                RowProblem(
                     tag_row,
                     column.label,
                     f"two columns stand for {chosen.header.lower()} ({chosen.tag}): "

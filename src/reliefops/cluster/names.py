@@ -47,6 +47,30 @@ def compact(text: str) -> str:
     return normal(text).replace(" ", "")
 
 
+def _abbreviates(short: str, word: str) -> bool:
+    """`intl` abbreviates `international`: same first letter, its letters in order in the word."""
+    if short == word or (len(short) >= 2 and word.startswith(short)):
+        return True
+    if len(short) < 2 or short[0] != word[0]:
+        return False
+    letters = iter(word)
+    return all(letter in letters for letter in short)
+
+
+def name_similarity(query: str, candidate: str, **_: Any) -> float:
+    """0-100: the spelling similarity of two names, or how well their words abbreviate each other
+    ("oxfam intl" and "oxfam international" score 100), whichever is higher."""
+    spelling = fuzz.ratio(query, candidate)
+    asked, known = query.split(), candidate.split()
+    if not asked or not known:
+        return spelling
+    found = sum(1 for a in asked if any(_abbreviates(a, k) or _abbreviates(k, a) for k in known))
+    covered = sum(1 for k in known if any(_abbreviates(a, k) or _abbreviates(k, a) for a in asked))
+    recall, precision = found / len(asked), covered / len(known)
+    words = 200 * recall * precision / (recall + precision) if found and covered else 0.0
+    return max(spelling, words)
+
+
 # --- organisations -------------------------------------------------------------------------------
 
 
@@ -116,7 +140,7 @@ class OrganisationIndex:
         raise BadValue(f"'{text}' is not an organisation of the cluster; {self.suggest(text)}")
 
     def suggest(self, text: str) -> str:
-        guess = process.extractOne(normal(text), list(self._choices), scorer=fuzz.WRatio, score_cutoff=80)
+        guess = process.extractOne(normal(text), list(self._choices), scorer=name_similarity, score_cutoff=75)
         if guess is None:
             return "add it to the organisations first, or write its name as the organisation list has it"
         org_id, alias = self._choices[guess[0]]
@@ -161,7 +185,7 @@ class ActivityIndex:
         found = self._keys.get(normal(text)) or self._keys.get(compact(text))
         if found is not None:
             return found
-        guess = process.extractOne(normal(text), list(self._keys), scorer=fuzz.WRatio, score_cutoff=80)
+        guess = process.extractOne(normal(text), list(self._keys), scorer=name_similarity, score_cutoff=75)
         hint = f"did you mean {self.by_id[self._keys[guess[0]]].name}?" if guess else self.listing()
         raise BadValue(f"'{text}' is not an activity of the cluster; {hint}")
 

@@ -30,6 +30,14 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
+class RowProblem(Problem):
+    """A problem on a row of a spreadsheet (or a line of a CSV file): "row 14, #adm2+code: …"."""
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row is not None else "file"
+        return f"{where}, {self.field}: {self.reason}"
+
+
 class ExcelError(str):
     """The text of an Excel error cell (`#N/A`); a value that is not one."""
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
 from reliefops.cluster.services import bulk
+from reliefops.cluster.sheets import RowProblem
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record
 
@@ -70,14 +71,6 @@ class ReportRow(NamedTuple):
     def stored(self, batch_id: int, withdrawn: bool = False) -> tuple[Any, ...]:
         """The row in bulk.INSERT_COLUMNS order."""
         return (batch_id, *self[0:1], *self[2:23], withdrawn, self.digest, self.extra)
-
-
-class RowProblem(Problem):
-    """A problem on a row of a spreadsheet (or a line of a CSV file): "row 14, #adm2+code: …"."""
-
-    def __str__(self) -> str:
-        where = f"row {self.row}" if self.row is not None else "file"
-        return f"{where}, {self.field}: {self.reason}"
 
 
 @dataclass

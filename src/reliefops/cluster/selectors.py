@@ -1,0 +1,568 @@
+"""Named reads of the cluster: the gap analysis at any admin level, the 4W matrix, the totals,
+areas with no partner, and the rows and batches behind them.
+
+Every figure counts live rows only (the current version of each row, not withdrawn) and applies
+the double-counting rules:
+
+- a pipeline row (items handed to another partner) is not "reached": its quantity is shown as
+  handed to partners, and the receiving partner's own rows count the households;
+- a row set aside by the programming / implementing partner rule (`counted_in`) is not counted:
+  the implementing partner's own row counts the activity once.
+
+Need and coverage are counted in households: reached = households of completed rows, targeted =
+households of planned and ongoing rows, coverage = reached / in need, gap = in need - reached,
+never below zero. Each row carries its province, district and tehsil P-codes, so a roll-up to any
+level is one GROUP BY.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from reliefops.cluster.models import ActivityRow, ActivityType, ImportBatch, NeedsBaseline, Status
+from reliefops.core.errors import InvalidInput, Problem
+from reliefops.partners.models import Organisation
+from reliefops.places.models import AdminArea, AdminLevel
+
+LEVELS: dict[str, tuple[str, int]] = {
+    AdminLevel.PROVINCE.value: ("adm1", 1),
+    AdminLevel.DISTRICT.value: ("adm2", 2),
+    AdminLevel.TEHSIL.value: ("adm3", 3),
+}
+ADM_COLUMNS = ("adm1", "adm2", "adm3")
+OPEN = (Status.PLANNED.value, Status.ONGOING.value)
+
+# The Emergency Shelter Cluster's headline figures (the keys it publishes) and the activity each is.
+HEADLINE_FIGURES: dict[str, str] = {
+    "transitional_shelters_built": "T-SHELTERS",
+    "tents_delivered": "TENTS",
+    "cgi_sheets_delivered_more_than": "CGI",
+    "blankets_delivered": "BLANKETS",
+    "tarpaulins_or_plastic_sheets_delivered": "TARPAULINS",
+}
+
+LIVE = Q(replaced_in__isnull=True, withdrawn=False)
+COUNTED = Q(recipient_org__isnull=True, counted_in__isnull=True)
+REACHED = COUNTED & Q(status=Status.COMPLETED)
+TARGETED = COUNTED & Q(status__in=OPEN)
+TO_PARTNERS = Q(recipient_org__isnull=False, status=Status.COMPLETED)
+
+
+def _sum(column: str, condition: Q) -> Coalesce:
+    return Coalesce(
+        Sum(
+            Case(
+                When(condition, then=Coalesce(column, Value(0))),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        ),
+        Value(0),
+    )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a report covers: the admin level, one activity or all, a range of reporting months,
+    and an area to stay within."""
+
+    level: str = AdminLevel.DISTRICT.value
+    activity: ActivityType | None = None
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+    within: AdminArea | None = None
+    within_depth: int = 0
+
+    def rows(self) -> QuerySet[ActivityRow]:
+        rows = ActivityRow.objects.filter(LIVE)
+        if self.activity is not None:
+            rows = rows.filter(activity_id=self.activity.pk)
+        if self.period_from is not None:
+            rows = rows.filter(period__gte=self.period_from)
+        if self.period_to is not None:
+            rows = rows.filter(period__lte=self.period_to)
+        if self.within is not None and self.within_depth:
+            rows = rows.filter(**{ADM_COLUMNS[self.within_depth - 1]: self.within.pcode})
+        return rows
+
+    @property
+    def column(self) -> str:
+        return LEVELS[self.level][0]
+
+    @property
+    def depth(self) -> int:
+        return LEVELS[self.level][1]
+
+    def describe(self) -> str:
+        parts = [f"by {self.level}", self.activity.name.lower() if self.activity else "every activity"]
+        if self.within is not None:
+            parts.append(f"in {self.within.name} ({self.within.pcode})")
+        if self.period_from or self.period_to:
+            start = f"{self.period_from:%b %Y}" if self.period_from else "the start"
+            end = f"{self.period_to:%b %Y}" if self.period_to else "now"
+            parts.append(f"reported {start} to {end}")
+        return ", ".join(parts)
+
+
+def selection(
+    *,
+    level: str = AdminLevel.DISTRICT.value,
+    activity: str | None = None,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+    within: str | None = None,
+) -> Selection:
+    """A Selection from the names people give (`district`, `TENTS`, `PK1`); InvalidInput otherwise."""
+    problems: list[Problem] = []
+    if level not in LEVELS:
+        problems.append(Problem(None, "level", f"'{level}' is not a level; use {', '.join(LEVELS)}"))
+    chosen = None
+    if activity:
+        chosen = ActivityType.objects.filter(Q(code__iexact=activity) | Q(name__iexact=activity)).first()
+        if chosen is None:
+            codes = ", ".join(ActivityType.objects.values_list("code", flat=True))
+            problems.append(Problem(None, "activity", f"'{activity}' is not an activity; use one of {codes}"))
+    area, depth = None, 0
+    if within:
+        area = AdminArea.objects.filter(pcode__iexact=within.strip()).first()
+        if area is None:
+            problems.append(Problem(None, "within", f"'{within}' is not a P-code of the gazetteer"))
+        else:
+            depth = LEVELS.get(area.level, ("", 0))[1]
+            if not depth or (level in LEVELS and depth >= LEVELS[level][1]):
+                problems.append(
+                    Problem(
+                        None, "within", f"{area.name} ({area.pcode}) is not an area above the {level} level"
+                    )
+                )
+    if period_from and period_to and period_to < period_from:
+        problems.append(Problem(None, "period_to", "the period ends before it starts"))
+    if problems:
+        raise InvalidInput(problems)
+    return Selection(
+        level=level,
+        activity=chosen,
+        period_from=period_from.replace(day=1) if period_from else None,
+        period_to=period_to.replace(day=1) if period_to else None,
+        within=area,
+        within_depth=depth,
+    )
+
+
+# --- areas and needs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    pcode: str
+    name: str
+    level: str
+    parent_pcode: str
+    parent_name: str
+    ancestors: frozenset[str]
+
+
+def areas_by_pcode() -> dict[str, AreaInfo]:
+    """Every admin area with its parent's name and all its ancestors' P-codes (one query)."""
+    rows = list(AdminArea.objects.values_list("id", "pcode", "name", "level", "parent_id"))
+    by_id = {r[0]: r for r in rows}
+    out: dict[str, AreaInfo] = {}
+    for _, pcode, name, level, parent_id in rows:
+        chain = set()
+        node = by_id.get(parent_id)
+        while node is not None:
+            chain.add(node[1])
+            node = by_id.get(node[4])
+        parent = by_id.get(parent_id)
+        out[pcode] = AreaInfo(
+            pcode,
+            name,
+            level,
+            parent[1] if parent else "",
+            parent[2] if parent else "",
+            frozenset(chain | {pcode}),
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Need:
+    households: int | None  # in need of shelter
+    illustrative: bool
+    baselines: int  # how many baselines the figure adds up
+
+
+def needs_at(level: str) -> dict[str, Need]:
+    """Households in need per area of a level: the area's own baseline, or else the sum of the
+    shallowest baselines below it (so that district and tehsil baselines are never added twice)."""
+    column, depth = LEVELS[level]
+    groups: dict[str, dict[int, list[tuple[int | None, bool]]]] = defaultdict(lambda: defaultdict(list))
+    for adm1, adm2, adm3, area_level, households, illustrative in NeedsBaseline.objects.values_list(
+        "adm1", "adm2", "adm3", "admin_area__level", "households_in_need", "illustrative"
+    ):
+        code = {"adm1": adm1, "adm2": adm2, "adm3": adm3}[column]
+        own_depth = LEVELS[area_level][1] if area_level in LEVELS else 4
+        if code and own_depth >= depth:
+            groups[code][own_depth].append((households, illustrative))
+    needs: dict[str, Need] = {}
+    for code, by_depth in groups.items():
+        shallowest = by_depth[min(by_depth)]
+        known = [h for h, _ in shallowest if h is not None]
+        needs[code] = Need(
+            households=sum(known) if known else None,
+            illustrative=any(i for _, i in shallowest),
+            baselines=len(shallowest),
+        )
+    return needs
+
+
+# --- gap analysis ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """One area (and activity) of the gap table, in households, with item quantities beside."""
+
+    pcode: str
+    name: str
+    parent_pcode: str
+    parent_name: str
+    activity_code: str
+    activity_name: str
+    unit: str
+    in_need: int | None
+    illustrative: bool
+    targeted: int
+    reached: int
+    quantity_targeted: int
+    quantity_reached: int
+    quantity_to_partners: int
+    partners: int
+    rows: int
+    whole_area: bool = False  # rows reported for the parent area as a whole, not for one of its parts
+
+    @property
+    def coverage(self) -> float | None:
+        if not self.in_need:
+            return None
+        return self.reached / self.in_need
+
+    @property
+    def gap(self) -> int | None:
+        if self.in_need is None:
+            return None
+        return max(self.in_need - self.reached, 0)
+
+    @property
+    def coverage_percent(self) -> str:
+        coverage = self.coverage
+        return "" if coverage is None else f"{coverage * 100:.0f}%"
+
+
+@dataclass
+class GapReport:
+    selection: Selection
+    rows: list[GapRow]
+    no_partner: list[tuple[AreaInfo, Need | None]]
+    illustrative: bool
+    activities: list[ActivityType] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        return self.selection.level
+
+
+def _aggregates(rows: QuerySet[ActivityRow], group: list[str]) -> list[dict[str, Any]]:
+    return list(
+        rows.order_by()
+        .values(*group)
+        .annotate(
+            reached=_sum("households", REACHED),
+            targeted=_sum("households", TARGETED),
+            quantity_reached=_sum("quantity", REACHED),
+            quantity_targeted=_sum("quantity", TARGETED),
+            quantity_to_partners=_sum("quantity", TO_PARTNERS),
+            partners=Count("implementing_org", distinct=True),
+            n=Count("id"),
+        )
+    )
+
+
+def gap_by_area(chosen: Selection) -> GapReport:
+    """The gap table of a selection: per area of its level (and per activity when all are shown),
+    households in need, targeted, reached, coverage and gap; and the areas with no partner."""
+    areas = areas_by_pcode()
+    needs = needs_at(chosen.level)
+    column, depth = chosen.column, chosen.depth
+    parent_column = ADM_COLUMNS[depth - 2] if depth > 1 else None
+    group = [c for c in (parent_column, column) if c] + ["activity_id"]
+    activities = {a.pk: a for a in ActivityType.objects.select_related("item")}
+    found = _aggregates(chosen.rows(), group)
+    in_scope = [
+        info
+        for info in areas.values()
+        if info.level == chosen.level and (chosen.within is None or chosen.within.pcode in info.ancestors)
+    ]
+    table: list[GapRow] = []
+    served: set[str] = set()
+    for values in found:
+        code = values[column]
+        activity = activities[values["activity_id"]]
+        parent_code = values[parent_column] if parent_column else ""
+        if code:
+            info = areas.get(code)
+            name, whole = (info.name if info else code), False
+            served.add(code)
+        else:
+            parent = areas.get(parent_code)
+            name, whole = (parent.name if parent else parent_code or "—"), True
+        need = needs.get(code) if code else None
+        table.append(
+            GapRow(
+                pcode=code or parent_code,
+                name=name,
+                parent_pcode=parent_code,
+                parent_name=areas[parent_code].name if parent_code in areas else "",
+                activity_code=activity.code,
+                activity_name=activity.name,
+                unit=activity.unit,
+                in_need=need.households if need else None,
+                illustrative=bool(need and need.illustrative),
+                targeted=values["targeted"],
+                reached=values["reached"],
+                quantity_targeted=values["quantity_targeted"],
+                quantity_reached=values["quantity_reached"],
+                quantity_to_partners=values["quantity_to_partners"],
+                partners=values["partners"],
+                rows=values["n"],
+                whole_area=whole,
+            )
+        )
+    no_partner = sorted(
+        ((info, needs.get(info.pcode)) for info in in_scope if info.pcode not in served),
+        key=lambda pair: (-(pair[1].households or 0) if pair[1] else 1, pair[0].pcode),
+    )
+    if chosen.activity is not None:
+        # Areas in need where the activity has no row at all are gaps too: list them in the table.
+        for info, need in no_partner:
+            if need is not None and need.households:
+                table.append(
+                    GapRow(
+                        pcode=info.pcode,
+                        name=info.name,
+                        parent_pcode=info.parent_pcode,
+                        parent_name=info.parent_name,
+                        activity_code=chosen.activity.code,
+                        activity_name=chosen.activity.name,
+                        unit=chosen.activity.unit,
+                        in_need=need.households,
+                        illustrative=need.illustrative,
+                        targeted=0,
+                        reached=0,
+                        quantity_targeted=0,
+                        quantity_reached=0,
+                        quantity_to_partners=0,
+                        partners=0,
+                        rows=0,
+                    )
+                )
+    table.sort(key=lambda r: (r.parent_pcode, r.whole_area, r.pcode, _order(activities, r.activity_code)))
+    shown_needs = [needs[r.pcode] for r in table if not r.whole_area and r.pcode in needs]
+    shown_needs += [need for _, need in no_partner if need is not None]
+    return GapReport(
+        selection=chosen,
+        rows=table,
+        no_partner=no_partner,
+        illustrative=any(n.illustrative for n in shown_needs),
+        activities=sorted(activities.values(), key=lambda a: (a.sort_order, a.name)),
+    )
+
+
+def _order(activities: dict[int, ActivityType], code: str) -> tuple[int, str]:
+    for activity in activities.values():
+        if activity.code == code:
+            return activity.sort_order, activity.name
+    return 0, code
+
+
+def default_activity() -> ActivityType | None:
+    """The activity a gap page opens on: the first, in the cluster's order, that has live rows."""
+    with_rows = set(ActivityRow.objects.filter(LIVE).values_list("activity_id", flat=True).distinct()[:100])
+    for activity in ActivityType.objects.order_by("sort_order", "name"):
+        if activity.pk in with_rows:
+            return activity
+    return ActivityType.objects.order_by("sort_order", "name").first()
+
+
+# --- the 4W matrix ---------------------------------------------------------------------------------
+
+
+@dataclass
+class MatrixCell:
+    activities: list[str] = field(default_factory=list)  # activity codes
+    rows: int = 0
+    households: int = 0  # reached, after the double-counting rules
+    quantity: int = 0  # reached, after the rules
+
+
+@dataclass
+class Matrix:
+    """Who does what where: implementing organisations x areas, each cell the activities there."""
+
+    selection: Selection
+    organisations: list[tuple[int, str]]  # (id, label)
+    areas: list[AreaInfo]
+    cells: dict[tuple[int, str], MatrixCell]
+    entries: list[dict[str, Any]]  # organisation x area x activity, for exports
+
+    def cell(self, organisation_id: int, pcode: str) -> MatrixCell | None:
+        return self.cells.get((organisation_id, pcode))
+
+
+def matrix_4w(chosen: Selection) -> Matrix:
+    """The 4W matrix: per implementing organisation and area, the activities, rows, households and
+    quantities reached (after the double-counting rules)."""
+    areas = areas_by_pcode()
+    column = chosen.column
+    found = list(
+        chosen.rows()
+        .order_by()
+        .values("implementing_org_id", column, "activity_id")
+        .annotate(n=Count("id"), households=_sum("households", REACHED), quantity=_sum("quantity", REACHED))
+    )
+    activities = dict(ActivityType.objects.values_list("id", "code"))
+    organisations = {
+        o.pk: str(o)
+        for o in Organisation.objects.filter(pk__in={v["implementing_org_id"] for v in found}).only(
+            "name", "acronym"
+        )
+    }
+    cells: dict[tuple[int, str], MatrixCell] = {}
+    entries: list[dict[str, Any]] = []
+    codes: set[str] = set()
+    for values in found:
+        code = values[column] or ""
+        codes.add(code)
+        cell = cells.setdefault((values["implementing_org_id"], code), MatrixCell())
+        cell.activities.append(activities[values["activity_id"]])
+        cell.rows += values["n"]
+        cell.households += values["households"]
+        cell.quantity += values["quantity"]
+        entries.append(
+            {
+                "organisation": organisations.get(values["implementing_org_id"], ""),
+                "pcode": code,
+                "area": areas[code].name if code in areas else "(whole area above)",
+                "activity": activities[values["activity_id"]],
+                "rows": values["n"],
+                "households_reached": values["households"],
+                "quantity_reached": values["quantity"],
+            }
+        )
+    for cell in cells.values():
+        cell.activities.sort()
+    shown = sorted((areas[c] for c in codes if c in areas), key=lambda a: (a.parent_pcode, a.pcode))
+    entries.sort(key=lambda e: (e["organisation"].lower(), e["pcode"], e["activity"]))
+    return Matrix(
+        selection=chosen,
+        organisations=sorted(organisations.items(), key=lambda pair: pair[1].lower()),
+        areas=shown,
+        cells=cells,
+        entries=entries,
+    )
+
+
+# --- totals --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityTotal:
+    code: str
+    name: str
+    unit: str
+    quantity_reached: int  # completed, after the double-counting rules
+    households_reached: int
+    quantity_targeted: int
+    quantity_to_partners: int  # handed to partners (pipeline), not reached
+    quantity_as_reported: int  # completed rows summed as reported, before the rules
+    rows: int
+    rows_set_aside: int  # counted in the implementing partner's own row
+
+
+def activity_totals(chosen: Selection | None = None) -> list[ActivityTotal]:
+    """Per activity type, what the cluster delivered, before and after the double-counting rules."""
+    rows = (chosen or Selection()).rows()
+    found = {
+        values["activity_id"]: values
+        for values in rows.order_by()
+        .values("activity_id")
+        .annotate(
+            quantity_reached=_sum("quantity", REACHED),
+            households_reached=_sum("households", REACHED),
+            quantity_targeted=_sum("quantity", TARGETED),
+            quantity_to_partners=_sum("quantity", TO_PARTNERS),
+            quantity_as_reported=_sum("quantity", Q(status=Status.COMPLETED)),
+            n=Count("id"),
+            set_aside=Count("id", filter=Q(counted_in__isnull=False)),
+        )
+    }
+    totals = []
+    for activity in ActivityType.objects.order_by("sort_order", "name"):
+        values = found.get(activity.pk)
+        if values is None:
+            continue
+        totals.append(
+            ActivityTotal(
+                code=activity.code,
+                name=activity.name,
+                unit=activity.unit,
+                quantity_reached=values["quantity_reached"],
+                households_reached=values["households_reached"],
+                quantity_targeted=values["quantity_targeted"],
+                quantity_to_partners=values["quantity_to_partners"],
+                quantity_as_reported=values["quantity_as_reported"],
+                rows=values["n"],
+                rows_set_aside=values["set_aside"],
+            )
+        )
+    return totals
+
+
+def headline_figures(totals: list[ActivityTotal] | None = None) -> dict[str, int]:
+    """The cluster's published figures, by their published keys, from the rows."""
+    by_code = {t.code: t.quantity_reached for t in (totals if totals is not None else activity_totals())}
+    return {key: by_code.get(code, 0) for key, code in HEADLINE_FIGURES.items()}
+
+
+# --- rows and batches --------------------------------------------------------------------------------
+
+
+def rows_with_names(rows: QuerySet[ActivityRow]) -> QuerySet[ActivityRow]:
+    return rows.select_related(
+        "reporting_org",
+        "programming_org",
+        "implementing_org",
+        "funding_org",
+        "recipient_org",
+        "activity",
+        "admin_area",
+        "site",
+        "counted_in",
+        "counted_in__reporting_org",
+    )
+
+
+def batch_summaries(batches: QuerySet[ImportBatch]) -> QuerySet[ImportBatch]:
+    return batches.select_related("organisation", "created_by").order_by("-id")
+
+
+def needs_table() -> QuerySet[NeedsBaseline]:
+    return NeedsBaseline.objects.select_related("admin_area", "admin_area__parent").order_by(
+        "adm1", "adm2", "adm3", "admin_area__pcode"
+    )

@@ -1,0 +1,395 @@
+"""Reading partners' 4W files as they come: template or any HXL-tagged CSV or workbook, messy
+layouts, Excel errors, dates, spellings; and every refusal names row, column, value and a fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from reliefops.cluster.importers import parse_activity_file
+from reliefops.cluster.models import ActivityRow
+from reliefops.core.errors import InvalidInput
+from tests.cluster.conftest import COLUMNS, four_w_csv, four_w_xlsx, row, table
+
+
+def problems_of(data: bytes, filename: str = "4w.csv") -> list[str]:
+    """Every problem of a file, as the user reads them."""
+    try:
+        report = parse_activity_file(data, filename=filename)
+    except InvalidInput as exc:
+        return [str(p) for p in exc.problems]
+    return [str(p) for p in report.problems]
+
+
+def read(data: bytes, filename: str = "4w.csv"):
+    report = parse_activity_file(data, filename=filename)
+    assert [str(p) for p in report.problems] == []
+    return report
+
+
+# --- workbooks -------------------------------------------------------------------------------------
+
+
+def test_a_workbook_is_read_from_its_4w_sheet_below_titles_and_legends(cluster, upload):
+    # given a workbook with a read-me sheet, a lists sheet, and the 4W sheet whose hashtag row sits
+    # under a title, a legend and the header row
+    rows = table([row(id="NRC-1", start=dt.date(2005, 11, 2), end=dt.date(2005, 11, 30), qty=120, hh=118)])
+    data = four_w_xlsx(
+        {
+            "Read me": [["How to fill in the 4W"], ["One row per activity and place"]],
+            "Lists": [["Status"], ["planned"], ["ongoing"], ["completed"]],
+            "4W": [["Emergency Shelter Cluster 4W — NRC"], ["Legend: grey columns are optional"], [], *rows],
+        }
+    )
+    # when it is uploaded
+    result = upload(data=data, filename="nrc-4w.xlsx")
+    # then the 4W sheet is read, and the notes say which sheet and where the table starts
+    assert result.added == 1
+    assert result.sheet == "4W"
+    assert any("read the sheet '4W'" in note for note in result.notes)
+    stored = ActivityRow.objects.get()
+    assert (stored.start_date, stored.end_date, stored.quantity, stored.households) == (
+        dt.date(2005, 11, 2),
+        dt.date(2005, 11, 30),
+        120,
+        118,
+    )
+    assert stored.line == 6
+
+
+def test_excel_error_cells_are_refused_where_a_value_is_needed_and_kept_where_it_is_not(cluster):
+    # given a workbook whose quantity cell and a remarks cell hold #N/A and #VALUE!
+    columns = [*COLUMNS, ("Remarks", "#description", "remarks")]
+    rows = table([row(id="NRC-1", qty=5, remarks="x"), row(id="NRC-2", qty=7, remarks="y")], columns)
+    data = four_w_xlsx({"4W": rows}, errors={"4W": {"O3": "#N/A", "S4": "#VALUE!"}})
+    # when it is read, then the quantity's error is a problem, and the remark's is kept aside as text
+    report = parse_activity_file(data, filename="4w.xlsx")
+    assert [str(p) for p in report.problems] == [
+        "row 3, #output+num: the cell holds the Excel error #N/A; enter the value itself or leave it empty"
+    ]
+    assert report.rows[-1].extra == {"Remarks": "#VALUE!"}
+
+
+def test_excel_errors_written_as_text_in_a_csv_are_recognised(cluster):
+    data = four_w_csv([row(hh="#DIV/0!")])
+    assert problems_of(data) == [
+        "row 3, #reached+hh: the cell holds the Excel error #DIV/0!; enter the value itself or leave it empty"
+    ]
+
+
+# --- hashtags and headers --------------------------------------------------------------------------
+
+
+def test_hashtags_with_spaces_and_odd_case_are_read(cluster):
+    columns = [(h, tag.upper().replace("+", " +"), key) for h, tag, key in COLUMNS]
+    report = read(four_w_csv([row(impl="IRW")], columns=columns))
+    assert report.rows[0].implementing_org_id == cluster.irw.pk
+
+
+def test_columns_outside_the_schema_are_kept_aside_with_each_row(cluster, upload):
+    columns = [*COLUMNS, ("Remarks", "#description", "remarks"), ("Donor code", "", "code")]
+    result = upload(data=four_w_csv([row(remarks="road blocked", code="D-7")], columns=columns))
+    assert result.kept_aside == ["Remarks (#description)", "Donor code"]
+    assert ActivityRow.objects.get().extra == {"Remarks": "road blocked", "Donor code": "D-7"}
+
+
+def test_a_file_without_hashtags_is_read_by_the_templates_headers(cluster):
+    report = read(four_w_csv([row()], tags=False))
+    assert len(report.rows) == 1
+    assert any("recognised by the template's headers" in n for n in report.notes)
+
+
+def test_a_file_without_hashtags_or_known_headers_is_refused_with_the_way_out(cluster):
+    data = b"Agency,What,Where\nNRC,tents,Batagram\n"
+    [problem] = problems_of(data)
+    assert problem.startswith("file, file: no HXL hashtag row (#meta+id, #meta+action")
+    assert "download the template" in problem
+
+
+def test_two_columns_for_one_field_are_refused(cluster):
+    columns = [*COLUMNS, ("Agency again", "#org+impl", "impl")]
+    [problem] = problems_of(four_w_csv([row()], columns=columns))
+    assert "two columns stand for implementing organisation (#org+impl): column E and column S" in problem
+
+
+def test_missing_columns_are_all_listed(cluster):
+    columns = [c for c in COLUMNS if c[2] not in {"status", "start", "end"}]
+    assert problems_of(four_w_csv([row()], columns=columns)) == [
+        "row 2, #status: the file has no column for the status (planned, ongoing or completed)",
+        "row 2, #date+end: the file has no column for the dates (#date+start, #date+end)",
+    ]
+
+
+def test_total_rows_are_left_out_and_said_so(cluster):
+    data = four_w_csv([row(id="NRC-1"), row(id="", prog="Total", qty="100", hh="100")])
+    report = read(data)
+    assert len(report.rows) == 1
+    assert "left out 1 total row(s) (row 4)" in report.notes
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "note"),
+    [
+        ("cp1252", ",", "not UTF-8: read as Windows-1252 (Excel's 'CSV' on Windows)"),
+        ("utf-8", ";", "columns separated by semicolons"),
+        ("utf-16", "\t", "columns separated by tabs"),
+    ],
+)
+def test_csv_files_in_other_encodings_and_delimiters_are_read(cluster, encoding, delimiter, note):
+    report = read(
+        four_w_csv([row(place="Banna \u2013 Médecins camp")], encoding=encoding, delimiter=delimiter)
+    )
+    assert report.rows[0].location == "Banna \u2013 Médecins camp"
+    assert note in report.notes
+
+
+# --- organisations -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "NRC",
+        "nrc",
+        "Norwegian  Refugee Council",
+        "norwegian refugee council ",
+        "N.R.C.",
+        "Norwegian Refugee Council (NRC)",
+    ],
+)
+def test_organisation_names_vary_in_case_spacing_and_punctuation(cluster, written):
+    assert read(four_w_csv([row(prog=written)])).rows[0].programming_org_id == cluster.nrc.pk
+
+
+def test_another_name_of_an_organisation_resolves_to_it(cluster):
+    report = read(four_w_csv([row(prog="Islamic Relief", funder="UK Aid")]))
+    assert (report.rows[0].programming_org_id, report.rows[0].funding_org_id) == (
+        cluster.irw.pk,
+        cluster.dfid.pk,
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (
+            "Norwegian Refugee Counsel",
+            "'Norwegian Refugee Counsel' is not an organisation of the cluster; "
+            "did you mean Norwegian Refugee Council (NRC)?",
+        ),
+        (
+            "Oxfam Intl",
+            "'Oxfam Intl' is not an organisation of the cluster; "
+            "did you mean Oxfam GB (Oxfam), also known as 'Oxfam International'?",
+        ),
+        (
+            "Shelter for All",
+            "'Shelter for All' is not an organisation of the cluster; add it to the organisations first, "
+            "or write its name as the organisation list has it",
+        ),
+    ],
+)
+def test_an_unknown_organisation_is_refused_with_the_nearest_one(cluster, written, expected):
+    assert problems_of(four_w_csv([row(impl=written)])) == [f"row 3, #org+impl: {expected}"]
+
+
+def test_a_pipeline_row_to_itself_is_refused(cluster):
+    [problem] = problems_of(four_w_csv([row(prog="IOM", recipient="IOM")]))
+    assert "hands the items to itself" in problem
+
+
+# --- places --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"adm2": "PK5O4"}, "row 3, #adm2+code: 'PK5O4' is not a P-code; did you mean PK504 (Batagram)?"),
+        ({"adm2": "PK5044"}, "row 3, #adm2+code: 'PK5044' is not a P-code; did you mean PK504 (Batagram)?"),
+        (
+            {"adm2": "PK504", "adm3": "PK52201"},
+            "row 3, #adm2+code: PK52201 (Bala Kot) does not lie in PK504 (Batagram); "
+            "check the P-codes of this row",
+        ),
+        (
+            {"adm2": "", "adm3": ""},
+            "row 3, #adm2+code: no place: give the P-code of the tehsil, district or province",
+        ),
+    ],
+)
+def test_a_bad_p_code_is_refused_with_the_nearest_one(cluster, values, expected):
+    assert problems_of(four_w_csv([row(**values)])) == [expected]
+
+
+def test_a_bad_p_code_is_explained_by_the_name_in_the_same_row(cluster):
+    columns = [*COLUMNS, ("District", "#adm2+name", "district")]
+    [problem] = problems_of(four_w_csv([row(adm2="PK599", district="Battagram")], columns=columns))
+    assert problem.endswith("; 'Battagram' is PK504 (Batagram)")
+
+
+def test_place_names_stand_in_for_missing_p_codes(cluster):
+    columns = [c for c in COLUMNS if c[2] not in {"adm2", "adm3"}]
+    columns += [("District", "#adm2+name", "district"), ("Tehsil", "#adm3+name", "tehsil")]
+    report = read(four_w_csv([row(district="Battagram", tehsil="Alai")], columns=columns))
+    assert report.rows[0].admin_area_id == cluster.allai.pk
+
+
+def test_an_ambiguous_place_name_asks_for_the_p_code(cluster):
+    from tests.factories import AdminAreaFactory
+
+    AdminAreaFactory(pcode="PK10109", name="Allai", level="tehsil", parent=cluster.bagh)
+    columns = [c for c in COLUMNS if c[2] not in {"adm2", "adm3"}] + [("Tehsil", "#adm3+name", "tehsil")]
+    assert problems_of(four_w_csv([row(tehsil="Allai")], columns=columns)) == [
+        "row 3, #adm3+name: 'Allai' could be PK10109 (Allai) or PK50401 (Allai); give the P-code"
+    ]
+
+
+def test_a_known_site_gives_the_row_its_place(cluster):
+    from tests.factories import SiteFactory
+
+    site = SiteFactory(code="DP-BANA", name="Bana helipad", admin_area=cluster.allai)
+    report = read(four_w_csv([row(adm2="", place="Bana helipad")]))
+    assert (report.rows[0].site_id, report.rows[0].admin_area_id) == (site.pk, cluster.allai.pk)
+
+
+# --- activities, statuses, numbers ---------------------------------------------------------------------
+
+
+def test_the_item_names_the_activity_when_the_activity_is_not_one_of_ours(cluster):
+    columns = [*COLUMNS, ("Item", "#item+name", "item")]
+    report = read(four_w_csv([row(activity="NFI distribution", item="Blanket")], columns=columns))
+    assert report.rows[0].activity_id == cluster.blankets.pk
+
+
+def test_an_item_that_is_not_the_activitys_is_refused(cluster):
+    columns = [*COLUMNS, ("Item", "#item+name", "item")]
+    [problem] = problems_of(four_w_csv([row(activity="Tents distributed", item="Blanket")], columns=columns))
+    assert problem == "row 3, #item+name: 'Blanket' is not the item of tents distributed (Tent, family)"
+
+
+def test_an_unknown_activity_is_refused_with_the_nearest_one(cluster):
+    assert problems_of(four_w_csv([row(activity="Tent distributions")])) == [
+        "row 3, #activity: 'Tent distributions' is not an activity of the cluster; "
+        "did you mean Tents distributed?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "status"),
+    [
+        ("Completed", "completed"),
+        ("done", "completed"),
+        ("On-going", "ongoing"),
+        ("in progress", "ongoing"),
+        ("Planned", "planned"),
+    ],
+)
+def test_statuses_are_read_in_their_usual_spellings(cluster, written, status):
+    assert read(four_w_csv([row(status=written)])).rows[0].status == status
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"status": "Compleeted"},
+            "#status: 'Compleeted' is not a status (planned, ongoing or completed); did you mean completed?",
+        ),
+        ({"status": ""}, "#status: the status is empty; write planned, ongoing or completed"),
+        ({"qty": "-5"}, "#output+num: -5 is negative"),
+        ({"qty": "12.5"}, "#output+num: '12.5' is not a whole number"),
+        ({"qty": "lots"}, "#output+num: 'lots' is not a number"),
+        ({"qty": "", "hh": ""}, "#output+num: give the quantity or the households reached"),
+        (
+            {"start": "2005-12-01", "end": "2005-11-01"},
+            "#date+end: 2005-11-01 is before the start date 2005-12-01",
+        ),
+        ({"start": "", "end": ""}, "#date+end: give the end date (or the start date)"),
+        ({"end": "31/02/2006"}, "#date+end: '31/02/2006' is not a date (no day 31 in month 2 of 2006)"),
+        ({"end": "1905-11-20"}, "#date+end: '1905-11-20' is outside 1990-2099; check the year"),
+        ({"id": ""}, "#meta+id: the row id is empty; every row needs the partner's own id"),
+        ({"action": "maybe"}, "#meta+action: 'maybe' is not an action; write New, Update or Delete"),
+    ],
+)
+def test_every_bad_value_is_refused_with_its_column_value_and_reason(cluster, values, expected):
+    assert problems_of(four_w_csv([row(**values)])) == [f"row 3, {expected}"]
+
+
+@pytest.mark.parametrize(
+    ("written", "number"), [("1,200", 1200), ("1 200", 1200), ("1200.0", 1200), ("-", None)]
+)
+def test_numbers_are_read_as_people_write_them(cluster, written, number):
+    assert read(four_w_csv([row(qty=written)])).rows[0].quantity == number
+
+
+# --- dates ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2005-11-30",
+        "30/11/2005",
+        "30-11-2005",
+        "30.11.05",
+        "30 Nov 2005",
+        "30-Nov-05",
+        "Nov 30, 2005",
+        "November 30 2005",
+        "38686",
+        "2005/11/30",
+    ],
+)
+def test_dates_are_read_in_the_formats_people_use(cluster, written):
+    assert read(four_w_csv([row(start="", end=written)])).rows[0].end_date == dt.date(2005, 11, 30)
+
+
+def test_ambiguous_dates_are_read_day_first_as_in_pakistan(cluster):
+    assert read(four_w_csv([row(start="", end="03/11/2005")])).rows[0].end_date == dt.date(2005, 11, 3)
+
+
+def test_a_column_that_writes_the_month_first_is_read_month_first(cluster):
+    report = read(four_w_csv([row(start="", end="11/30/2005"), row(id="NRC-2", start="", end="12/03/2005")]))
+    assert [r.end_date for r in report.rows] == [dt.date(2005, 11, 30), dt.date(2005, 12, 3)]
+    assert any("month first" in note for note in report.notes)
+
+
+def test_a_column_mixing_day_first_and_month_first_dates_is_refused_where_it_breaks(cluster):
+    data = four_w_csv(
+        [
+            row(start="", end="30/11/2005"),
+            row(id="NRC-2", start="", end="25/11/2005"),
+            row(id="NRC-3", start="", end="11/28/2005"),
+        ]
+    )
+    [problem] = problems_of(data)
+    assert problem.startswith("row 5, #date+end: '11/28/2005' reads only with the month first")
+
+
+def test_a_month_alone_ends_on_the_last_day_of_the_month(cluster):
+    report = read(four_w_csv([row(start="Nov 2005", end="Dec 2005")]))
+    assert (report.rows[0].start_date, report.rows[0].end_date) == (
+        dt.date(2005, 11, 1),
+        dt.date(2005, 12, 31),
+    )
+
+
+# --- files without row ids -----------------------------------------------------------------------------
+
+
+def test_a_file_without_row_ids_matches_rows_by_what_they_say(cluster, upload):
+    columns = [c for c in COLUMNS if c[2] != "id"]
+    rows = [row(qty="100"), row(adm2="PK522", qty="40")]
+    first = upload(data=four_w_csv(rows, columns=columns))
+    assert first.added == 2
+    assert any("no row ids" in n for n in first.notes)
+    # a corrected figure updates the row; the same file again changes nothing
+    assert upload(data=four_w_csv([row(qty="90"), rows[1]], columns=columns)).updated == 1
+    assert not upload(data=four_w_csv([row(qty="90"), rows[1]], columns=columns)).changed
+
+
+def test_rows_without_ids_that_say_the_same_thing_are_refused(cluster, upload):
+    columns = [c for c in COLUMNS if c[2] != "id"]
+    with pytest.raises(InvalidInput, match="the same organisations, activity, place and dates as row 3"):
+        upload(data=four_w_csv([row(), row(qty="5")], columns=columns))
