@@ -261,10 +261,14 @@ class AreaIndex:
             self.by_id[area.id] = area
             self._codes_by_depth[area.depth].append(area.pcode)
         self._places: PlaceIndex | None = None
+        self._alt_names: dict[int, set[str]] = {}
 
     @classmethod
     def build(cls) -> AreaIndex:
-        return cls([dict(a) for a in AdminArea.objects.values("id", "pcode", "name", "level", "parent_id")])
+        index = cls([dict(a) for a in AdminArea.objects.values("id", "pcode", "name", "level", "parent_id")])
+        for area_id, alt_names in AdminArea.objects.exclude(alt_names=[]).values_list("id", "alt_names"):
+            index._alt_names[area_id] = {normal(str(n)) for n in alt_names}
+        return index
 
     def code(self, raw: Any, depth: int) -> Area | None:
         """The area a P-code cell names; BadValue with the nearest P-code when it is not one."""
@@ -275,6 +279,13 @@ class AreaIndex:
         area = self.by_pcode.get(text.upper())
         if area is not None:
             return area
+        # "PK504 Batagram", as the template's lists write them
+        match = re.match(r"^([A-Za-z]{2}[0-9A-Za-z_-]*?)\s*[\s:\u2013-]\s*(\D.*)$", text)
+        if match and match[1].upper() in self.by_pcode:
+            area = self.by_pcode[match[1].upper()]
+            if normal(match[2]) in {normal(area.name), *self._alt_names.get(area.id, ())}:
+                return area
+            raise BadValue(f"'{text}': {area.pcode} is {area.name}, not {match[2].strip()}; check the row")
         raise BadValue(f"'{text}' is not a P-code; {self.suggest_code(text, depth)}")
 
     def suggest_code(self, text: str, depth: int) -> str:

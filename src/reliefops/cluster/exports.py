@@ -1,0 +1,383 @@
+"""Files the cluster hands out: the 4W template (XLSX with an HXL row and lists of valid values,
+or CSV), partners' rows in the template's own layout (so that a partner can correct them and
+upload them again), and the gap table, the 4W matrix and the totals as CSV, HXL or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from reliefops.cluster.models import ActivityRow, ActivityType, Status
+from reliefops.cluster.selectors import ActivityTotal, GapReport, Matrix, rows_with_names
+from reliefops.partners.models import Organisation
+from reliefops.places.models import AdminArea, AdminLevel
+
+FORMATS = ("csv", "hxl", "xlsx")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "hxl": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+TEMPLATE_ROWS = 5000  # rows of the template sheet that carry the lists of valid values
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    header: str
+    tag: str
+    width: int = 14
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    content: bytes
+    content_type: str
+    filename: str
+
+
+def write_table(
+    columns: Sequence[ExportColumn],
+    rows: Iterable[Sequence[Any]],
+    *,
+    fmt: str,
+    name: str,
+    sheet: str = "Data",
+    notes: Sequence[str] = (),
+) -> ExportFile:
+    """A table as CSV (headers), HXL (headers and hashtags) or XLSX (headers, hashtags, notes sheet)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    if fmt == "xlsx":
+        return ExportFile(_xlsx(columns, rows, sheet, notes), CONTENT_TYPES[fmt], f"{name}.xlsx")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.header for c in columns])
+    if fmt == "hxl":
+        writer.writerow([c.tag for c in columns])
+    for values in rows:
+        writer.writerow(["" if v is None else v for v in values])
+    suffix = "-hxl.csv" if fmt == "hxl" else ".csv"
+    return ExportFile(out.getvalue().encode("utf-8"), CONTENT_TYPES[fmt], f"{name}{suffix}")
+
+
+def _xlsx(
+    columns: Sequence[ExportColumn], rows: Iterable[Sequence[Any]], sheet: str, notes: Sequence[str]
+) -> bytes:
+    import xlsxwriter
+
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "default_date_format": "yyyy-mm-dd"})
+    header = workbook.add_format({"bold": True, "bg_color": "#E6F0F5", "border": 1, "text_wrap": True})
+    tag = workbook.add_format({"italic": True, "font_color": "#4B5868", "bg_color": "#F4F6F8"})
+    table = workbook.add_worksheet(sheet[:31])
+    for index, column in enumerate(columns):
+        table.write(0, index, column.header, header)
+        table.write(1, index, column.tag, tag)
+        table.set_column(index, index, column.width)
+    table.freeze_panes(2, 0)
+    for number, values in enumerate(rows, start=2):
+        for index, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            table.write(number, index, value)
+    if notes:
+        about = workbook.add_worksheet("About")
+        about.set_column(0, 0, 110)
+        for number, note in enumerate(notes):
+            about.write(number, 0, note)
+    workbook.close()
+    return out.getvalue()
+
+
+# --- the gap table, the matrix, the totals ------------------------------------------------------------
+
+GAP_COLUMNS = (
+    ExportColumn("Parent P-code", "#adm+code+parent", 12),
+    ExportColumn("Parent", "#adm+name+parent", 16),
+    ExportColumn("P-code", "#adm+code", 12),
+    ExportColumn("Area", "#adm+name", 18),
+    ExportColumn("Rows for the whole area", "#meta+whole_area", 10),
+    ExportColumn("Activity code", "#activity+code", 12),
+    ExportColumn("Activity", "#activity+name", 26),
+    ExportColumn("Unit", "#output+unit", 10),
+    ExportColumn("Households in need", "#inneed+hh", 12),
+    ExportColumn("Need illustrative", "#meta+illustrative", 10),
+    ExportColumn("Households targeted", "#targeted+hh", 12),
+    ExportColumn("Households reached", "#reached+hh", 12),
+    ExportColumn("Coverage (%)", "#reached+hh+pct", 10),
+    ExportColumn("Gap (households)", "#inneed+hh+gap", 12),
+    ExportColumn("Quantity targeted", "#targeted+num", 12),
+    ExportColumn("Quantity reached", "#output+num", 12),
+    ExportColumn("Quantity handed to partners", "#output+num+pipeline", 12),
+    ExportColumn("Partners", "#org+impl+num", 9),
+    ExportColumn("Rows", "#meta+count", 8),
+)
+
+
+def gap_export(report: GapReport, fmt: str) -> ExportFile:
+    def values() -> Iterable[list[Any]]:
+        for r in report.rows:
+            coverage = round(r.coverage * 100, 1) if r.coverage is not None else None
+            yield [
+                r.parent_pcode, r.parent_name, r.pcode, r.name, "yes" if r.whole_area else "",
+                r.activity_code, r.activity_name, r.unit, r.in_need, "yes" if r.illustrative else "",
+                r.targeted, r.reached, coverage, r.gap, r.quantity_targeted, r.quantity_reached,
+                r.quantity_to_partners, r.partners, r.rows,
+            ]  # fmt: skip
+
+    notes = [f"Gap analysis {report.selection.describe()}, as of {timezone.localdate():%Y-%m-%d}."]
+    if report.illustrative:
+        notes.append(
+            "Needs marked illustrative were derived for the scenario from published totals, "
+            "not taken from a source."
+        )
+    notes.append(
+        "Households reached count completed rows after the double-counting rules: items handed to "
+        "partners are not reached, and a programming partner's row is set aside when its implementing "
+        "partner reports the same activity."
+    )
+    name = f"cluster-gaps-{report.level}"
+    return write_table(GAP_COLUMNS, values(), fmt=fmt, name=name, sheet="Gaps", notes=notes)
+
+
+MATRIX_COLUMNS = (
+    ExportColumn("Implementing organisation", "#org+impl", 28),
+    ExportColumn("P-code", "#adm+code", 12),
+    ExportColumn("Area", "#adm+name", 18),
+    ExportColumn("Activity code", "#activity+code", 14),
+    ExportColumn("Rows", "#meta+count", 8),
+    ExportColumn("Households reached", "#reached+hh", 12),
+    ExportColumn("Quantity reached", "#output+num", 12),
+)
+
+
+def matrix_export(matrix: Matrix, fmt: str) -> ExportFile:
+    rows = (
+        [
+            e["organisation"],
+            e["pcode"],
+            e["area"],
+            e["activity"],
+            e["rows"],
+            e["households_reached"],
+            e["quantity_reached"],
+        ]
+        for e in matrix.entries
+    )
+    notes = [f"4W matrix {matrix.selection.describe()}, as of {timezone.localdate():%Y-%m-%d}."]
+    return write_table(
+        MATRIX_COLUMNS, rows, fmt=fmt, name=f"cluster-4w-matrix-{matrix.selection.level}", notes=notes
+    )
+
+
+TOTAL_COLUMNS = (
+    ExportColumn("Activity code", "#activity+code", 14),
+    ExportColumn("Activity", "#activity+name", 30),
+    ExportColumn("Unit", "#output+unit", 10),
+    ExportColumn("Quantity reached", "#output+num", 14),
+    ExportColumn("Households reached", "#reached+hh", 14),
+    ExportColumn("Quantity targeted", "#targeted+num", 14),
+    ExportColumn("Quantity handed to partners", "#output+num+pipeline", 14),
+    ExportColumn("Quantity as reported (before the rules)", "#output+num+reported", 14),
+    ExportColumn("Rows", "#meta+count", 8),
+    ExportColumn("Rows set aside (counted in the implementing partner's row)", "#meta+count+setaside", 12),
+)
+
+
+def totals_export(totals: list[ActivityTotal], fmt: str) -> ExportFile:
+    rows = (
+        [t.code, t.name, t.unit, t.quantity_reached, t.households_reached, t.quantity_targeted,
+         t.quantity_to_partners, t.quantity_as_reported, t.rows, t.rows_set_aside]
+        for t in totals
+    )  # fmt: skip
+    return write_table(TOTAL_COLUMNS, rows, fmt=fmt, name="cluster-totals", sheet="Totals")
+
+
+# --- the 4W template and partners' rows ---------------------------------------------------------------
+
+TEMPLATE_COLUMNS = (
+    ExportColumn("Row ID", "#meta+id", 12),
+    ExportColumn("Action (New / Update / Delete)", "#meta+action", 12),
+    ExportColumn("Reporting organisation", "#org+reporting", 24),
+    ExportColumn("Programming organisation", "#org+prog", 24),
+    ExportColumn("Implementing organisation", "#org+impl", 24),
+    ExportColumn("Funding organisation", "#org+funder", 22),
+    ExportColumn("Handed to partner (pipeline)", "#org+recipient", 22),
+    ExportColumn("Activity", "#activity", 28),
+    ExportColumn("Province P-code", "#adm1+code", 12),
+    ExportColumn("District P-code", "#adm2+code", 18),
+    ExportColumn("Tehsil P-code", "#adm3+code", 18),
+    ExportColumn("Place or site", "#loc+name", 18),
+    ExportColumn("Status", "#status", 12),
+    ExportColumn("Start date", "#date+start", 12),
+    ExportColumn("End date", "#date+end", 12),
+    ExportColumn("Quantity", "#output+num", 10),
+    ExportColumn("Households", "#reached+hh", 11),
+    ExportColumn("Women and girls", "#reached+ind+f", 10),
+    ExportColumn("Men and boys", "#reached+ind+m", 10),
+)
+READ_ME = (
+    "Emergency Shelter Cluster 4W template: who does what, where, when, for whom.",
+    "",
+    "Fill in one row per activity, place and month on the '4W' sheet, below the row of hashtags "
+    "(#org+prog, #activity ...). Keep the hashtag row: the cluster reads the columns by it.",
+    "Row ID: your own id for the row (any text, unique in your organisation). Upload the file "
+    "again with the same ids to correct rows; rows you leave out of a later file are left alone.",
+    "Action: leave empty (or New / Update) to add or correct a row; write Delete to withdraw one.",
+    "Reporting organisation: who reports the row; empty means your own organisation.",
+    "Programming / implementing / funding organisation: who is accountable, who does the work, "
+    "who pays. When you implement for another agency, name it as the programming or funding "
+    "organisation: the cluster then counts the activity once even if both of you report it.",
+    "Handed to partner: fill in only when you handed the items to another organisation to "
+    "distribute (pipeline); they are then counted where that partner distributes them.",
+    "Place: the P-code of the tehsil where you can, else the district (or province). The lists "
+    "show the P-code with the name; either is read.",
+    "Status: planned, ongoing or completed. Dates: 2005-11-30 or 30/11/2005. The reporting month "
+    "is the month of the end date.",
+    "Quantity: in the activity's unit (see the 'Lists' sheet). Households: households reached "
+    "(completed) or targeted (planned, ongoing).",
+    "Other columns you add are kept with your rows and shown back to you.",
+)
+
+
+def _area_choices(level: str) -> list[str]:
+    return [
+        f"{pcode} {name}"
+        for pcode, name in AdminArea.objects.filter(level=level).values_list("pcode", "name")
+    ]
+
+
+def template_values(row: ActivityRow) -> list[Any]:
+    """A stored row in the template's columns (P-codes, names as the organisation list has them)."""
+
+    def org(value: Organisation | None) -> str:
+        return value.name if value is not None else ""
+
+    adm3 = row.adm3 if row.adm3 else ""
+    return [
+        row.row_id, "", org(row.reporting_org), org(row.programming_org), org(row.implementing_org),
+        org(row.funding_org), org(row.recipient_org), row.activity.name, row.adm1, row.adm2, adm3,
+        row.location or (row.site.name if row.site else ""), row.status, row.start_date, row.end_date,
+        row.quantity, row.households, row.people_female, row.people_male,
+    ]  # fmt: skip
+
+
+def template_xlsx(
+    *, rows: QuerySet[ActivityRow] | None = None, reporting: Organisation | None = None
+) -> bytes:
+    """The 4W template: the '4W' sheet (headers, hashtags, lists of valid values on every row),
+    the 'Lists' sheet, a 'Read me'; pre-filled with the given rows, or the reporting organisation."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True})
+    header = workbook.add_format(
+        {"bold": True, "bg_color": "#0F4C6E", "font_color": "#FFFFFF", "text_wrap": True}
+    )
+    tag = workbook.add_format({"italic": True, "font_color": "#4B5868", "bg_color": "#E6F0F5"})
+    date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    sheet = workbook.add_worksheet("4W")
+    lists = workbook.add_worksheet("Lists")
+    read_me = workbook.add_worksheet("Read me")
+
+    organisations = list(Organisation.objects.order_by("name").values_list("name", flat=True))
+    activities = list(ActivityType.objects.filter(is_active=True).order_by("sort_order", "name"))
+    choices: dict[str, list[str]] = {
+        "Organisations": organisations,
+        "Activities": [a.name for a in activities],
+        "Units": [a.unit for a in activities],
+        "Statuses": [s.value for s in Status],
+        "Actions": ["New", "Update", "Delete"],
+        "Provinces": _area_choices(AdminLevel.PROVINCE),
+        "Districts": _area_choices(AdminLevel.DISTRICT),
+        "Tehsils": _area_choices(AdminLevel.TEHSIL),
+    }
+    ranges: dict[str, str] = {}
+    for index, (name, values) in enumerate(choices.items()):
+        lists.write(0, index, name, header)
+        for number, value in enumerate(values, start=1):
+            lists.write(number, index, value)
+        letter = xlsxwriter.utility.xl_col_to_name(index)
+        ranges[name] = f"=Lists!${letter}$2:${letter}${max(len(values), 1) + 1}"
+        lists.set_column(index, index, 30 if name in {"Organisations", "Activities", "Tehsils"} else 16)
+
+    for index, column in enumerate(TEMPLATE_COLUMNS):
+        sheet.write(0, index, column.header, header)
+        sheet.write(1, index, column.tag, tag)
+        sheet.set_column(index, index, column.width, date if column.tag.startswith("#date") else None)
+    sheet.set_row(0, 30)
+    sheet.freeze_panes(2, 1)
+    last = 1 + TEMPLATE_ROWS
+    by_tag = {c.tag: i for i, c in enumerate(TEMPLATE_COLUMNS)}
+
+    def validate(tag_name: str, options: dict[str, Any]) -> None:
+        column = by_tag[tag_name]
+        sheet.data_validation(2, column, last, column, {"error_type": "warning", **options})
+
+    for tag_name in ("#org+reporting", "#org+prog", "#org+impl", "#org+funder", "#org+recipient"):
+        validate(tag_name, {"validate": "list", "source": ranges["Organisations"]})
+    validate("#activity", {"validate": "list", "source": ranges["Activities"]})
+    validate("#status", {"validate": "list", "source": ranges["Statuses"]})
+    validate("#meta+action", {"validate": "list", "source": ranges["Actions"]})
+    validate("#adm1+code", {"validate": "list", "source": ranges["Provinces"]})
+    validate("#adm2+code", {"validate": "list", "source": ranges["Districts"]})
+    validate("#adm3+code", {"validate": "list", "source": ranges["Tehsils"]})
+    for tag_name in ("#date+start", "#date+end"):
+        validate(
+            tag_name,
+            {
+                "validate": "date",
+                "criteria": "between",
+                "minimum": dt.date(1990, 1, 1),
+                "maximum": dt.date(2099, 12, 31),
+            },
+        )
+    for tag_name in ("#output+num", "#reached+hh", "#reached+ind+f", "#reached+ind+m"):
+        validate(tag_name, {"validate": "integer", "criteria": ">=", "value": 0})
+
+    number = 2
+    if rows is not None:
+        for stored in (
+            rows_with_names(rows).order_by("reporting_org__name", "row_id").iterator(chunk_size=2000)
+        ):
+            for index, value in enumerate(template_values(stored)):
+                if isinstance(value, dt.date):
+                    sheet.write_datetime(number, index, dt.datetime.combine(value, dt.time()), date)
+                elif value not in (None, ""):
+                    sheet.write(number, index, value)
+            number += 1
+    elif reporting is not None:
+        sheet.write(2, by_tag["#org+reporting"], reporting.name)
+
+    read_me.set_column(0, 0, 120)
+    for line, text in enumerate(READ_ME):
+        read_me.write(line, 0, text, header if line == 0 else None)
+    sheet.activate()
+    workbook.close()
+    return out.getvalue()
+
+
+def template_csv(*, rows: QuerySet[ActivityRow] | None = None) -> bytes:
+    """The 4W template as CSV: headers, the hashtag row and, when given, the rows to correct."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.header for c in TEMPLATE_COLUMNS])
+    writer.writerow([c.tag for c in TEMPLATE_COLUMNS])
+    if rows is not None:
+        for stored in (
+            rows_with_names(rows).order_by("reporting_org__name", "row_id").iterator(chunk_size=2000)
+        ):
+            writer.writerow(
+                [
+                    "" if v is None else (v.isoformat() if isinstance(v, dt.date) else v)
+                    for v in template_values(stored)
+                ]
+            )
+    return out.getvalue().encode("utf-8")

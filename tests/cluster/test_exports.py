@@ -1,0 +1,122 @@
+"""The 4W template (XLSX with an HXL row and lists of valid values; CSV), partners' rows in the
+template's layout (they upload again unchanged), and the gap, matrix and totals exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from reliefops.cluster.exports import (
+    TEMPLATE_COLUMNS,
+    gap_export,
+    matrix_export,
+    template_csv,
+    template_xlsx,
+    totals_export,
+)
+from reliefops.cluster.importers import needs_import_file
+from reliefops.cluster.models import ActivityRow
+from reliefops.cluster.selectors import activity_totals, gap_by_area, matrix_4w, selection
+from tests.cluster.conftest import row
+
+
+def test_the_xlsx_template_has_the_hashtag_row_and_lists_of_valid_values(cluster):
+    workbook = load_workbook(io.BytesIO(template_xlsx()))
+    assert workbook.sheetnames == ["4W", "Lists", "Read me"]
+    sheet = workbook["4W"]
+    assert [c.value for c in sheet[1]] == [c.header for c in TEMPLATE_COLUMNS]
+    assert [c.value for c in sheet[2]] == [c.tag for c in TEMPLATE_COLUMNS]
+    validations = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
+    status = validations["M3:M5002"]
+    assert (status.type, status.formula1) == ("list", "Lists!$D$2:$D$4")
+    lists = workbook["Lists"]
+    assert [c.value for c in lists["D"]][:4] == ["Statuses", "planned", "ongoing", "completed"]
+    assert "PK504 Batagram" in [c.value for c in lists["G"]]
+    assert "Norwegian Refugee Council" in [c.value for c in lists["A"]]
+    assert validations["P3:P5002"].type == "whole"
+
+
+def test_the_empty_template_filled_in_with_its_own_list_values_uploads(cluster, upload):
+    # given the template filled in as its lists offer the values (P-codes with their names)
+    workbook = load_workbook(io.BytesIO(template_xlsx(reporting=cluster.nrc)))
+    sheet = workbook["4W"]
+    values = ["NRC-1", "New", "Norwegian Refugee Council", "Norwegian Refugee Council", "", "", "",
+              "Tents distributed", "", "PK504 Batagram", "PK50401 Allai", "Bana", "completed",
+              "2005-11-01", "2005-11-30", 40, 40, 100, 90]  # fmt: skip
+    for index, value in enumerate(values, start=1):
+        sheet.cell(row=3, column=index, value=value)
+    out = io.BytesIO()
+    workbook.save(out)
+    # when it is uploaded, then the row is read from the 4W sheet, the other sheets left alone
+    result = upload(data=out.getvalue(), filename="template.xlsx")
+    assert result.added == 1
+    stored = ActivityRow.objects.get()
+    assert (stored.admin_area, stored.people_female, stored.people_male) == (cluster.allai, 100, 90)
+
+
+def test_a_list_value_whose_name_contradicts_its_p_code_is_refused(cluster, upload):
+    from reliefops.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="'PK504 Mansehra': PK504 is Batagram, not Mansehra"):
+        upload([row(adm2="PK504 Mansehra")])
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_partners_rows_in_the_template_upload_again_unchanged(cluster, upload, fmt):
+    # given NRC's rows, with every kind of value
+    upload(
+        [
+            row(id="NRC-1", impl="IRW", funder="DFID", adm2="", adm3="PK50401", f="50", m="45", place="Bana"),
+            row(id="NRC-2", prog="NRC", recipient="IRW", status="ongoing", hh="", start="", end="2005-12-31"),
+        ]
+    )
+    rows = ActivityRow.objects.filter(replaced_in__isnull=True, reporting_org=cluster.nrc)
+    # when they are downloaded in the template and uploaded again as they are
+    data = template_xlsx(rows=rows) if fmt == "xlsx" else template_csv(rows=rows)
+    result = upload(data=data, filename=f"nrc.{fmt}")
+    # then nothing changes
+    assert (result.unchanged, result.changed) == (2, False)
+
+
+def test_the_gap_table_exports_as_csv_hxl_and_xlsx(cluster, upload):
+    needs_import_file(
+        actor=None,
+        data=b"P,N,I\n#adm2+code,#inneed+hh,#meta+illustrative\nPK504,1000,yes\n",
+        filename="n.csv",
+    )
+    upload([row(hh="250")])
+    report = gap_by_area(selection(level="district", activity="TENTS"))
+    plain = list(csv.reader(io.StringIO(gap_export(report, "csv").content.decode())))
+    hxl = list(csv.reader(io.StringIO(gap_export(report, "hxl").content.decode())))
+    assert plain[0][:4] == ["Parent P-code", "Parent", "P-code", "Area"]
+    assert hxl[1][8:14] == [
+        "#inneed+hh",
+        "#meta+illustrative",
+        "#targeted+hh",
+        "#reached+hh",
+        "#reached+hh+pct",
+        "#inneed+hh+gap",
+    ]
+    batagram = next(r for r in plain[1:] if r[2] == "PK504")
+    assert batagram[8:14] == ["1000", "yes", "0", "250", "25.0", "750"]
+    export = gap_export(report, "xlsx")
+    assert export.filename == "cluster-gaps-district.xlsx"
+    workbook = load_workbook(io.BytesIO(export.content))
+    assert workbook.sheetnames == ["Gaps", "About"]
+    assert any("illustrative" in str(c.value) for c in workbook["About"]["A"])
+
+
+def test_the_matrix_and_totals_export(cluster, upload):
+    upload([row(), row(id="NRC-2", activity="Blankets distributed", qty="500")])
+    matrix = list(csv.reader(io.StringIO(matrix_export(matrix_4w(selection()), "hxl").content.decode())))
+    assert matrix[2:] == [
+        ["NRC", "PK504", "Batagram", "BLANKETS", "1", "100", "500"],
+        ["NRC", "PK504", "Batagram", "TENTS", "1", "100", "100"],
+    ]
+    totals = totals_export(activity_totals(), "xlsx")
+    with zipfile.ZipFile(io.BytesIO(totals.content)) as archive:
+        assert "xl/worksheets/sheet1.xml" in archive.namelist()
