@@ -368,3 +368,85 @@ def access_round_point(
     if allowed is not None and found.pk not in allowed:
         raise _may_not(right, found.name)
     return found
+
+
+# --- cluster 4W: aggregates for VIEW_CLUSTER; rows and batches for REPORT_ACTIVITIES, a partner
+# reporter's narrowed to its own organisation; periods, needs and boundaries for MANAGE_CLUSTER ----
+
+
+def reporting_scope(user: AnyUser | None) -> Any:
+    """The organisation whose 4W rows the user reports and sees; None means every organisation."""
+    from reliefops.partners.models import Organisation
+
+    role = require(user, Right.REPORT_ACTIVITIES)
+    if role != Role.PARTNER_REPORTER:
+        return None
+    organisation_id = user_organisation_id(user)
+    if organisation_id is None:
+        raise AccessDenied(
+            "your account belongs to no organisation; ask an admin to set it before reporting 4W rows"
+        )
+    return Organisation.objects.get(pk=organisation_id)
+
+
+def access_reporting_organisation(user: AnyUser | None, organisation: int | str | None) -> Any:
+    """The organisation an upload reports for: a partner reporter's own (naming another is refused);
+    for a coordinator the one named (by id, name or acronym), or None to take each row's own."""
+    from reliefops.partners.models import Organisation
+    from reliefops.partners.selectors import organisation_find
+
+    scope = reporting_scope(user)
+    if organisation in (None, ""):
+        return scope
+    if isinstance(organisation, int) or str(organisation).isdigit():
+        found = _get(Organisation.objects.all(), "organisation", pk=int(organisation))
+    else:
+        matches = organisation_find(str(organisation))
+        if len(matches) != 1:
+            raise NotFound(f"no single organisation named {organisation!r}")
+        found = matches[0]
+    if scope is not None and found.pk != scope.pk:
+        raise AccessDenied(f"you report for {scope} only")
+    return found
+
+
+def access_activity_rows(user: AnyUser | None) -> QuerySet[Any]:
+    """The current versions of the 4W rows the user may see: a partner reporter its organisation's."""
+    from reliefops.cluster.models import ActivityRow
+
+    scope = reporting_scope(user)
+    rows = ActivityRow.objects.filter(replaced_in__isnull=True)
+    return rows if scope is None else rows.filter(reporting_org_id=scope.pk)
+
+
+def access_activity_row_by_id(user: AnyUser | None, row_id: int) -> Any:
+    return _get(access_activity_rows(user), "4W row", pk=row_id)
+
+
+def access_import_batches(user: AnyUser | None) -> QuerySet[Any]:
+    """The 4W upload batches the user may see and revert: a partner reporter its organisation's."""
+    from reliefops.cluster.models import ImportBatch
+
+    scope = reporting_scope(user)
+    batches = ImportBatch.objects.all()
+    return batches if scope is None else batches.filter(organisation_id=scope.pk)
+
+
+def access_import_batch_by_id(user: AnyUser | None, batch_id: int) -> Any:
+    from reliefops.cluster.models import ImportBatch
+
+    scope = reporting_scope(user)
+    batch = _get(ImportBatch.objects.select_related("organisation"), "import batch", pk=batch_id)
+    if scope is not None and batch.organisation_id != scope.pk:
+        raise AccessDenied(f"batch {batch.pk} is not {scope}'s upload")
+    return batch
+
+
+def access_cluster_aggregates(user: AnyUser | None) -> None:
+    """Gap analysis, 4W matrix, totals and needs: figures summed over rows, never the rows."""
+    require(user, Right.VIEW_CLUSTER)
+
+
+def access_cluster_management(user: AnyUser | None) -> None:
+    """Locking reporting periods; loading needs baselines, activity types and boundaries."""
+    require(user, Right.MANAGE_CLUSTER)

@@ -34,6 +34,9 @@ class Right(StrEnum):
     VIEW_PERSONAL_DATA = "view_personal_data"  # names, identity numbers and phones of any household
     MANAGE_ROUNDS = "manage_rounds"  # distribution rounds, their lists, household cards
     VIEW_DISTRIBUTION_LISTS = "view_distribution_lists"  # names and card tokens (scoped to points)
+    VIEW_CLUSTER = "view_cluster"  # cluster aggregates: gap analysis, 4W matrix, totals, needs
+    REPORT_ACTIVITIES = "report_activities"  # upload 4W rows, see and revert batches (own organisation's)
+    MANAGE_CLUSTER = "manage_cluster"  # lock reporting periods; import needs, activity types, boundaries
 
 
 ROLE_RIGHTS: dict[Role, frozenset[Right]] = {
@@ -45,6 +48,9 @@ ROLE_RIGHTS: dict[Role, frozenset[Right]] = {
             Right.VIEW_STOCK,
             Right.VIEW_AUDIT,
             Right.VIEW_HOUSEHOLD_COUNTS,
+            Right.VIEW_CLUSTER,
+            Right.REPORT_ACTIVITIES,
+            Right.MANAGE_CLUSTER,
         }
     ),
     Role.HUB_MANAGER: frozenset(
@@ -72,8 +78,12 @@ ROLE_RIGHTS: dict[Role, frozenset[Right]] = {
     Role.DISTRIBUTOR: frozenset(
         {Right.VIEW_REFERENCE, Right.DISTRIBUTE, Right.VIEW_HOUSEHOLD_COUNTS, Right.VIEW_DISTRIBUTION_LISTS}
     ),
-    Role.PARTNER_REPORTER: frozenset({Right.VIEW_REFERENCE, Right.VIEW_HOUSEHOLD_COUNTS}),
-    Role.VIEWER: frozenset({Right.VIEW_REFERENCE, Right.VIEW_STOCK, Right.VIEW_HOUSEHOLD_COUNTS}),
+    Role.PARTNER_REPORTER: frozenset(
+        {Right.VIEW_REFERENCE, Right.VIEW_HOUSEHOLD_COUNTS, Right.VIEW_CLUSTER, Right.REPORT_ACTIVITIES}
+    ),
+    Role.VIEWER: frozenset(
+        {Right.VIEW_REFERENCE, Right.VIEW_STOCK, Right.VIEW_HOUSEHOLD_COUNTS, Right.VIEW_CLUSTER}
+    ),
 }
 
 # Roles whose stock rights reach every site; the others are narrowed to their own sites.

@@ -58,6 +58,9 @@ RIGHT_PHRASES: dict[Right, str] = {
     Right.VIEW_PERSONAL_DATA: "see households' names, identity numbers and phones",
     Right.MANAGE_ROUNDS: "plan distribution rounds, make their lists and print household cards",
     Right.VIEW_DISTRIBUTION_LISTS: "see the names and card tokens of households listed at your points",
+    Right.VIEW_CLUSTER: "see the cluster's gap analysis, 4W matrix and totals",
+    Right.REPORT_ACTIVITIES: "upload 4W reports and revert uploads (your organisation's, for partners)",
+    Right.MANAGE_CLUSTER: "lock reporting periods and load needs baselines",
 }
 
 
