@@ -118,6 +118,7 @@ def _register_routers() -> None:
     """The one place where routers join the API (and so its URL table and OpenAPI reference)."""
     from reliefops.catalog.api import router as catalog_router
     from reliefops.core.api import router as core_router
+    from reliefops.households.api import router as households_router
     from reliefops.partners.api import router as partners_router
     from reliefops.places.api import router as places_router
     from reliefops.stock.api import router as stock_router
@@ -127,6 +128,7 @@ def _register_routers() -> None:
     api.add_router("/partners/", partners_router)
     api.add_router("/catalog/", catalog_router)
     api.add_router("/stock/", stock_router)
+    api.add_router("/households/", households_router)
 
 
 _register_routers()

@@ -42,6 +42,7 @@ from reliefops.stock.models import Movement, Waybill
 from reliefops.stock.services import ReceiptLine, StockLine, stock_receive, waybill_dispatch
 from tests.api.conftest import Reference, scope_for
 from tests.factories import make_user
+from tests.households import permission_setup as hh
 
 Params = Callable[[Reference], dict[str, Any]]
 
@@ -260,6 +261,77 @@ ACCESS_RULES: dict[str, Access] = {
         given=_stock_at_hub,
         params=_a_receipt_at_hub,
         missing=lambda ref: {"movement_id": 0},
+    ),
+    # households: counts for every role; personal data for registrars and admins; distribution lists
+    # (names, card tokens) and handovers at the caller's own points (scoped users work at ref.point)
+    "GET /api/households/counts": Access(Right.VIEW_HOUSEHOLD_COUNTS, given=hh.a_household),
+    "GET /api/households/households": Access(Right.VIEW_PERSONAL_DATA, given=hh.a_household),
+    "GET /api/households/households/export": Access(Right.VIEW_PERSONAL_DATA, given=hh.a_household),
+    "GET /api/households/households/{household_id}": Access(
+        Right.VIEW_PERSONAL_DATA,
+        given=hh.a_household,
+        params=hh.the_household,
+        missing=lambda ref: {"household_id": 0},
+    ),
+    "POST /api/households/households": Access(Right.REGISTER_HOUSEHOLDS, body=hh.registration, ok=201),
+    "POST /api/households/households/check": Access(Right.REGISTER_HOUSEHOLDS, body=hh.registration),
+    "POST /api/households/households/{household_id}/card": Access(
+        Right.REGISTER_HOUSEHOLDS,
+        given=hh.a_household,
+        params=hh.the_household,
+        missing=lambda ref: {"household_id": 0},
+        body=lambda ref: {"reason": "lost"},
+        ok=201,
+    ),
+    "POST /api/households/imports": Access(Right.REGISTER_HOUSEHOLDS, body=hh.import_body, ok=201),
+    "GET /api/households/imports/{import_id}": Access(
+        Right.REGISTER_HOUSEHOLDS, given=hh.a_preview, params=hh.the_import, missing=hh.no_import
+    ),
+    "POST /api/households/imports/{import_id}/commit": Access(
+        Right.REGISTER_HOUSEHOLDS, given=hh.a_preview, params=hh.the_import, missing=hh.no_import
+    ),
+    "GET /api/households/duplicates": Access(Right.REGISTER_HOUSEHOLDS, given=hh.a_pair),
+    "POST /api/households/duplicates/{pair_id}/decision": Access(
+        Right.REGISTER_HOUSEHOLDS,
+        given=hh.a_pair,
+        params=hh.the_pair,
+        missing=lambda ref: {"pair_id": 0},
+        body=lambda ref: {"same": False},
+    ),
+    "GET /api/households/rounds": Access(Right.VIEW_HOUSEHOLD_COUNTS, given=hh.an_open_round),
+    "POST /api/households/rounds": Access(Right.MANAGE_ROUNDS, body=hh.round_body, ok=201),
+    "GET /api/households/rounds/{round_id}": Access(
+        Right.VIEW_HOUSEHOLD_COUNTS, given=hh.an_open_round, params=hh.the_round, missing=hh.no_round
+    ),
+    "POST /api/households/rounds/{round_id}/list": Access(
+        Right.MANAGE_ROUNDS, given=hh.an_open_round, params=hh.the_round, missing=hh.no_round
+    ),
+    "POST /api/households/rounds/{round_id}/status": Access(
+        Right.MANAGE_ROUNDS,
+        given=hh.an_open_round,
+        params=hh.the_round,
+        missing=hh.no_round,
+        body=lambda ref: {"status": "closed"},
+    ),
+    "POST /api/households/rounds/{round_id}/cards": Access(
+        Right.MANAGE_ROUNDS, given=hh.an_open_round, params=hh.the_round, missing=hh.no_round
+    ),
+    "GET /api/households/rounds/{round_id}/distribution-list": Access(
+        Right.VIEW_DISTRIBUTION_LISTS,
+        given=hh.an_open_round,
+        params=hh.the_round,
+        missing=hh.no_round,
+    ),
+    "POST /api/households/rounds/{round_id}/handovers": Access(
+        Right.DISTRIBUTE,
+        given=hh.an_open_round,
+        params=hh.the_round,
+        missing=hh.no_round,
+        body=hh.handover_body,
+        ok=201,
+    ),
+    "GET /api/households/rounds/{round_id}/reconciliation": Access(
+        Right.VIEW_HOUSEHOLD_COUNTS, given=hh.an_open_round, params=hh.the_round, missing=hh.no_round
     ),
 }
 

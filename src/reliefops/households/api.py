@@ -1,0 +1,623 @@
+"""API of households, duplicates, distribution rounds and handovers.
+
+Personal data (names, identity numbers, phones) is answered only to roles that may see it, and
+every answer that carries it is recorded as an audit event; a distributor's distribution list holds
+names and card tokens of their own points' households, never an identity number or a phone.
+Registrations and handovers take an `Idempotency-Key`: a repeat answers 200 with `replayed: true`
+and changes nothing.
+"""
+
+# No `from __future__ import annotations`: django-ninja reads the handlers' annotations at import.
+import base64
+import binascii
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Query, Router, Status
+
+from reliefops.core.access import (
+    access_duplicate_pair_by_id,
+    access_duplicate_pairs,
+    access_household_by_id,
+    access_household_import_by_id,
+    access_household_to_register,
+    access_households,
+    access_items,
+    access_round_by_id,
+    access_round_point,
+    access_rounds,
+    access_sites,
+    can_export_personal_data,
+    distribution_list_point_ids,
+    require,
+)
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, PageInput
+from reliefops.core.errors import AccessDenied, InvalidInput, Problem
+from reliefops.core.roles import Right
+from reliefops.households import selectors
+from reliefops.households.cards import printed
+from reliefops.households.identity import format_document
+from reliefops.households.matching import Match
+from reliefops.households.models import DistributionRound, DuplicatePair, Household, HouseholdImport
+from reliefops.households.schemas import (
+    DistributionListPageOut,
+    DistributionListRowOut,
+    DoubleReceiptOut,
+    DuplicatePairOut,
+    DuplicatePairPageOut,
+    DuplicatePairSide,
+    HouseholdCardIn,
+    HouseholdCardOut,
+    HouseholdCheckOut,
+    HouseholdCountsOut,
+    HouseholdHandoverIn,
+    HouseholdHandoverOut,
+    HouseholdImportIn,
+    HouseholdImportOut,
+    HouseholdIn,
+    HouseholdOut,
+    HouseholdPageOut,
+    LikelyDuplicateOut,
+    LikelyDuplicatesFoundOut,
+    PairDecisionIn,
+    PairDecisionOut,
+    RegisteredOut,
+    RegisterIn,
+    RoundCardsOut,
+    RoundIn,
+    RoundItemFiguresOut,
+    RoundListOut,
+    RoundOut,
+    RoundReconciliationOut,
+    RoundStatusIn,
+)
+from reliefops.households.services import (
+    DuplicatesFound,
+    Lookups,
+    PackageInput,
+    PointInput,
+    card_reissue,
+    cards_issue,
+    handover_record,
+    household_check,
+    household_import_commit,
+    household_import_preview,
+    household_register,
+    households_export,
+    pair_decide,
+    personal_data_viewed,
+    round_create,
+    round_make_list,
+    round_set_status,
+)
+from reliefops.places.models import AdminArea
+from reliefops.stock.schemas import scoped_key, today
+
+router = Router(tags=["households"])
+
+WRITE_ERRORS: dict[int, Any] = {**DETAIL_ERRORS, 400: ErrorOut, 409: ErrorOut}
+KEY_HELP = (
+    "Any text of up to 80 characters, new for each submission (a UUID will do). Sending the same key "
+    "again returns the first result with `replayed: true` and changes nothing."
+)
+
+
+def _ref(text: str) -> int | str:
+    return int(text) if text.strip().isdigit() else text.strip()
+
+
+def _duplicates_out(user: Any, matches: list[Match], where: str) -> list[LikelyDuplicateOut]:
+    """The likely duplicates with their names (the caller may see personal data); the view is audited."""
+    ids = [m.second_id if m.first_id == 0 else m.first_id for m in matches]
+    households = {h.pk: h for h in Household.objects.filter(pk__in=ids)}
+    personal_data_viewed(actor=user, household_ids=ids, where=where)
+    return [
+        LikelyDuplicateOut(
+            household_id=household_id,
+            score=match.score,
+            reasons=list(match.reasons),
+            head_name=households[household_id].head_name,
+            father_or_husband_name=households[household_id].father_or_husband_name,
+            origin_village=households[household_id].origin_village,
+        )
+        for household_id, match in zip(ids, matches, strict=True)
+        if household_id in households
+    ]
+
+
+# --- counts (every role) ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/counts",
+    response={200: HouseholdCountsOut, **ERRORS},
+    summary="How many households are registered: by district, by camp, female-headed (counts only)",
+)
+def counts(request: HttpRequest) -> Any:
+    require(request.user, Right.VIEW_HOUSEHOLD_COUNTS)
+    figures = selectors.household_counts()
+    return HouseholdCountsOut(**figures.__dict__)
+
+
+# --- households (personal data) ---------------------------------------------------------------------
+
+
+@router.get(
+    "/households",
+    response={200: HouseholdPageOut, **ERRORS},
+    summary="Households with their personal data, newest first (each answer is an audit event)",
+)
+def household_list(
+    request: HttpRequest,
+    page: Query[PageInput],
+    q: str = Query("", description="Name, father's or husband's name, village, CNIC or phone digits, or id."),
+    status: str = Query("", description="`active` or `merged`."),
+    area: str = Query("", description="P-code of the area (or district) of origin."),
+) -> Any:
+    access_households(request.user)
+    area_id = (
+        AdminArea.objects.filter(pcode=area.strip()).values_list("pk", flat=True).first() if area else None
+    )
+    if area and area_id is None:
+        raise InvalidInput([Problem(None, "query.area", f"no admin area with P-code {area!r}")])
+    found = selectors.households_search(q=q, status=status, area_id=area_id)
+    rows = list(found[page.offset : page.offset + page.limit])
+    personal_data_viewed(actor=request.user, household_ids=[h.pk for h in rows], where="API household list")
+    return HouseholdPageOut(items=[HouseholdOut.of(h) for h in rows], count=found.count())
+
+
+@router.get(
+    "/households/export",
+    response={200: None, **ERRORS},
+    summary="Households as CSV with HXL tags; personal columns with `personal=true` and the export right",
+)
+def household_export(
+    request: HttpRequest,
+    personal: bool = Query(
+        False, description="Add names, identity numbers and phones (needs the export right)."
+    ),
+) -> HttpResponse:
+    access_households(request.user)
+    if personal and not can_export_personal_data(request.user):
+        raise AccessDenied("exporting personal data is a right granted per user; you do not hold it")
+    export = households_export(
+        actor=request.user,
+        households=Household.objects.all(),
+        with_personal_data=personal,
+        where="API export",
+    )
+    response = HttpResponse(export.content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="households.csv"'
+    return response
+
+
+@router.post(
+    "/households/check",
+    response={200: HouseholdCheckOut, **ERRORS},
+    summary="Check a household before registering it: its problems and its likely duplicates",
+)
+def household_check_draft(request: HttpRequest, payload: HouseholdIn) -> Any:
+    require(request.user, Right.REGISTER_HOUSEHOLDS)
+    require(request.user, Right.VIEW_PERSONAL_DATA)
+    draft, problems = household_check(payload.to_input(), lookups=Lookups.load())
+    matches = selectors.likely_duplicates(draft.person()) if draft else []
+    return HouseholdCheckOut(
+        problems=[{"row": p.row, "field": p.field, "reason": p.reason} for p in problems],
+        duplicates=_duplicates_out(request.user, matches, "API registration check"),
+    )
+
+
+@router.get(
+    "/households/{household_id}",
+    response={200: HouseholdOut, **DETAIL_ERRORS},
+    summary="One household with its personal data (an audit event)",
+)
+def household_detail(request: HttpRequest, household_id: int) -> Any:
+    household = access_household_by_id(request.user, household_id)
+    personal_data_viewed(actor=request.user, household_ids=[household.pk], where="API household")
+    return HouseholdOut.of(household)
+
+
+@router.post(
+    "/households",
+    response={**WRITE_ERRORS, 201: RegisteredOut, 200: RegisteredOut, 409: LikelyDuplicatesFoundOut},
+    summary="Register a household; likely duplicates answer 409 until named in `duplicates_seen`",
+)
+def household_create(
+    request: HttpRequest,
+    payload: RegisterIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=KEY_HELP),
+) -> Any:
+    require(request.user, Right.REGISTER_HOUSEHOLDS)
+    key = scoped_key(request.user, idempotency_key)
+    try:
+        result = household_register(
+            actor=request.user,
+            data=payload.to_input(),
+            duplicates_seen=payload.duplicates_seen,
+            idempotency_key=key,
+        )
+    except DuplicatesFound as exc:
+        found = _duplicates_out(request.user, exc.matches, "API registration")
+        return Status(409, LikelyDuplicatesFoundOut(detail=exc.message, duplicates=found))
+    household = Household.objects.select_related("origin_area", "current_site").get(pk=result.household.pk)
+    queued = [m.second_id if m.first_id == 0 else m.first_id for m in result.duplicates]
+    body = RegisteredOut(
+        household=HouseholdOut.of(household),
+        replayed=result.replayed,
+        message=result.message,
+        duplicates_queued=queued,
+    )
+    return Status(200 if result.replayed else 201, body)
+
+
+@router.post(
+    "/households/{household_id}/card",
+    response={201: HouseholdCardOut, **WRITE_ERRORS},
+    summary="Issue a new card to a household (a lost card): the old token stops working",
+)
+def household_card(request: HttpRequest, household_id: int, payload: HouseholdCardIn) -> Any:
+    household = access_household_to_register(request.user, household_id)
+    card = card_reissue(actor=request.user, household_id=household.pk, reason=payload.reason)
+    return Status(
+        201,
+        HouseholdCardOut(
+            household_id=household.pk,
+            token=printed(card.token),
+            issued_at=card.issued_at,
+            message=f"New card {printed(card.token)} issued; the old one no longer works.",
+        ),
+    )
+
+
+# --- imports ----------------------------------------------------------------------------------------
+
+
+def _import_out(batch: HouseholdImport, message: str) -> HouseholdImportOut:
+    return HouseholdImportOut(
+        id=batch.pk,
+        filename=batch.filename,
+        status=batch.status,
+        rows=batch.rows,
+        problems=batch.problems,
+        duplicates=batch.duplicates,
+        created=batch.created,
+        message=message,
+    )
+
+
+@router.post(
+    "/imports",
+    response={201: HouseholdImportOut, **WRITE_ERRORS},
+    summary="Upload a registration file (CSV or XLSX) to check and preview; nothing is registered yet",
+)
+def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
+    require(request.user, Right.REGISTER_HOUSEHOLDS)
+    try:
+        content = base64.b64decode(payload.content_base64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput([Problem(None, "content_base64", "not base64")]) from exc
+    result = household_import_preview(actor=request.user, filename=payload.filename, content=content)
+    return Status(201, _import_out(result.batch, result.message))
+
+
+@router.get(
+    "/imports/{import_id}",
+    response={200: HouseholdImportOut, **DETAIL_ERRORS},
+    summary="A registration file's check: its problems and likely duplicates",
+)
+def import_detail(request: HttpRequest, import_id: int) -> Any:
+    batch = access_household_import_by_id(request.user, import_id)
+    return _import_out(batch, f"{batch.get_status_display()}.")
+
+
+@router.post(
+    "/imports/{import_id}/commit",
+    response={200: HouseholdImportOut, **WRITE_ERRORS},
+    summary="Register every household of a previewed file, or none (a repeat changes nothing)",
+)
+def import_commit(request: HttpRequest, import_id: int) -> Any:
+    batch = access_household_import_by_id(request.user, import_id)
+    result = household_import_commit(actor=request.user, import_id=batch.pk)
+    return _import_out(result.batch, result.message)
+
+
+# --- duplicates -------------------------------------------------------------------------------------
+
+
+def _side(household: Household) -> DuplicatePairSide:
+    return DuplicatePairSide(
+        id=household.pk,
+        head_name=household.head_name,
+        father_or_husband_name=household.father_or_husband_name,
+        document_number=format_document(household.document_type, household.document_number),
+        phone=household.phone,
+        origin_pcode=household.origin_area.pcode,
+        origin_village=household.origin_village,
+        size=household.size,
+    )
+
+
+@router.get(
+    "/duplicates",
+    response={200: DuplicatePairPageOut, **ERRORS},
+    summary="The review queue: likely duplicate pairs, best first, with both households (audited)",
+)
+def duplicate_queue(request: HttpRequest, page: Query[PageInput]) -> Any:
+    access_duplicate_pairs(request.user)
+    queue = selectors.duplicate_queue()
+    pairs: list[DuplicatePair] = list(queue[page.offset : page.offset + page.limit])
+    ids = [h for p in pairs for h in (p.first_id, p.second_id)]
+    personal_data_viewed(actor=request.user, household_ids=ids, where="API duplicate queue")
+    return DuplicatePairPageOut(
+        items=[
+            DuplicatePairOut(
+                id=p.pk,
+                score=p.score,
+                reasons=p.reasons,
+                status=p.status,
+                first=_side(p.first),
+                second=_side(p.second),
+            )
+            for p in pairs
+        ],
+        count=queue.count(),
+    )
+
+
+@router.post(
+    "/duplicates/{pair_id}/decision",
+    response={200: PairDecisionOut, **WRITE_ERRORS},
+    summary="Decide a pair: the same household (merge, keeping `survivor`) or different (remembered)",
+)
+def duplicate_decide(request: HttpRequest, pair_id: int, payload: PairDecisionIn) -> Any:
+    pair = access_duplicate_pair_by_id(request.user, pair_id)
+    result = pair_decide(actor=request.user, pair_id=pair.pk, same=payload.same, survivor_id=payload.survivor)
+    return PairDecisionOut(
+        pair_id=pair.pk, status=result.pair.status, replayed=result.replayed, message=result.message
+    )
+
+
+# --- rounds -----------------------------------------------------------------------------------------
+
+
+@router.get("/rounds", response={200: list[RoundOut], **ERRORS}, summary="Distribution rounds, latest first")
+def round_list(request: HttpRequest) -> Any:
+    return [RoundOut.of(r) for r in access_rounds(request.user).order_by("-starts_on", "code")]
+
+
+def _round_refs(request: HttpRequest, payload: RoundIn) -> dict[str, Any]:
+    user = request.user
+    problems: list[Problem] = []
+    sites = {s.code: s for s in access_sites(user)}
+    by_id = {s.pk: s for s in sites.values()}
+    areas = dict(AdminArea.objects.values_list("pcode", "pk"))
+    points = []
+    for row, point in enumerate(payload.points, start=1):
+        ref = _ref(point.site)
+        site = by_id.get(ref) if isinstance(ref, int) else sites.get(ref)
+        if site is None:
+            problems.append(Problem(row, "points.site", f"unknown site {point.site!r}"))
+            continue
+        serves = areas.get(point.serves.strip()) if point.serves.strip() else None
+        if point.serves.strip() and serves is None:
+            problems.append(Problem(row, "points.serves", f"no admin area with P-code {point.serves!r}"))
+        points.append(PointInput(site_id=site.pk, serves_area_id=serves))
+    items = dict(access_items(user).values_list("code", "pk"))
+    package = []
+    for row, line in enumerate(payload.package, start=1):
+        item = items.get(line.item.strip())
+        if item is None:
+            problems.append(Problem(row, "package.item", f"unknown item {line.item!r}"))
+            continue
+        package.append(PackageInput(item, line.per_household, line.per_member, line.at_most))
+    area_ids = []
+    for pcode in payload.areas:
+        if pcode not in areas:
+            problems.append(Problem(None, "areas", f"no admin area with P-code {pcode!r}"))
+        else:
+            area_ids.append(areas[pcode])
+    site_ids = []
+    for code in payload.sites:
+        if code not in sites:
+            problems.append(Problem(None, "sites", f"unknown site {code!r}"))
+        else:
+            site_ids.append(sites[code].pk)
+    rounds = dict(DistributionRound.objects.values_list("code", "pk"))
+    earlier = []
+    for code in payload.not_served_in:
+        if code not in rounds:
+            problems.append(Problem(None, "not_served_in", f"no round {code!r}"))
+        else:
+            earlier.append(rounds[code])
+    if problems:
+        raise InvalidInput(problems)
+    return {
+        "points": points,
+        "package": package,
+        "area_ids": area_ids,
+        "site_ids": site_ids,
+        "not_served_in_ids": earlier,
+    }
+
+
+@router.post("/rounds", response={201: RoundOut, **WRITE_ERRORS}, summary="Plan a distribution round")
+def round_new(request: HttpRequest, payload: RoundIn) -> Any:
+    require(request.user, Right.MANAGE_ROUNDS)
+    refs = _round_refs(request, payload)
+    round_obj = round_create(
+        actor=request.user,
+        code=payload.code,
+        name=payload.name,
+        starts_on=payload.starts_on,
+        ends_on=payload.ends_on,
+        living=payload.living,
+        elevation_bands=payload.elevation_bands,
+        vulnerabilities=payload.vulnerabilities,
+        house_damage=payload.house_damage,
+        note=payload.note,
+        **refs,
+    )
+    return Status(201, RoundOut.of(round_obj))
+
+
+@router.get("/rounds/{round_id}", response={200: RoundOut, **DETAIL_ERRORS}, summary="One distribution round")
+def round_detail(request: HttpRequest, round_id: int) -> Any:
+    return RoundOut.of(access_round_by_id(request.user, round_id))
+
+
+@router.post(
+    "/rounds/{round_id}/list",
+    response={200: RoundListOut, **WRITE_ERRORS},
+    summary="Make (or bring up to date) the round's distribution list of eligible households",
+)
+def round_list_make(request: HttpRequest, round_id: int) -> Any:
+    round_obj = access_round_by_id(request.user, round_id, Right.MANAGE_ROUNDS)
+    result = round_make_list(actor=request.user, round_id=round_obj.pk)
+    return RoundListOut(
+        added=result.added,
+        already_listed=result.already_listed,
+        without_point=result.without_point,
+        message=result.message,
+    )
+
+
+@router.post(
+    "/rounds/{round_id}/status",
+    response={200: RoundOut, **WRITE_ERRORS},
+    summary="Open a listed round for handovers, or close it",
+)
+def round_status(request: HttpRequest, round_id: int, payload: RoundStatusIn) -> Any:
+    round_obj = access_round_by_id(request.user, round_id, Right.MANAGE_ROUNDS)
+    return RoundOut.of(round_set_status(actor=request.user, round_id=round_obj.pk, status=payload.status))
+
+
+@router.post(
+    "/rounds/{round_id}/cards",
+    response={200: RoundCardsOut, **WRITE_ERRORS},
+    summary="Issue a card to every listed household that holds none",
+)
+def round_cards(request: HttpRequest, round_id: int) -> Any:
+    round_obj = access_round_by_id(request.user, round_id, Right.MANAGE_ROUNDS)
+    issued = cards_issue(actor=request.user, round_id=round_obj.pk)
+    return RoundCardsOut(issued=issued, message=f"{issued} card(s) issued.")
+
+
+@router.get(
+    "/rounds/{round_id}/distribution-list",
+    response={200: DistributionListPageOut, **DETAIL_ERRORS},
+    summary="The round's households at your points: names and card tokens, due and delivered (audited)",
+)
+def round_distribution_list(
+    request: HttpRequest,
+    round_id: int,
+    page: Query[PageInput],
+    point: str = Query("", description="Code (or id) of one of your points; all of them when empty."),
+) -> Any:
+    allowed = distribution_list_point_ids(request.user)
+    round_obj = access_round_by_id(request.user, round_id, Right.VIEW_DISTRIBUTION_LISTS)
+    if point:
+        allowed = {access_round_point(request.user, round_obj, _ref(point), Right.VIEW_DISTRIBUTION_LISTS).pk}
+    rows = selectors.distribution_list(round_obj, point_ids=allowed)
+    shown = rows[page.offset : page.offset + page.limit]
+    personal_data_viewed(
+        actor=request.user,
+        household_ids=[r.household.pk for r in shown],
+        where=f"API distribution list {round_obj.code}",
+    )
+    codes = dict(round_obj.package.values_list("item_id", "item__code"))
+    return DistributionListPageOut(
+        items=[
+            DistributionListRowOut(
+                household_id=r.household.pk,
+                head_name=r.household.head_name,
+                father_or_husband_name=r.household.father_or_husband_name,
+                origin_village=r.household.origin_village,
+                card_token=printed(r.card_token) if r.card_token else "",
+                point=r.entitlement.point.code,
+                members=r.entitlement.members,
+                entitled={codes[i]: q for i, q in r.entitled.items()},
+                delivered={codes[i]: q for i, q in r.delivered.items() if i in codes},
+                status=r.status,
+            )
+            for r in shown
+        ],
+        count=len(rows),
+    )
+
+
+@router.post(
+    "/rounds/{round_id}/handovers",
+    response={201: HouseholdHandoverOut, 200: HouseholdHandoverOut, **WRITE_ERRORS},
+    summary="Hand a household its package (by card token or id): one ledger movement, once per round",
+)
+def handover_create(
+    request: HttpRequest,
+    round_id: int,
+    payload: HouseholdHandoverIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=KEY_HELP),
+) -> Any:
+    require(request.user, Right.DISTRIBUTE)
+    round_obj = access_round_by_id(request.user, round_id, Right.DISTRIBUTE)
+    point = access_round_point(request.user, round_obj, _ref(payload.point), Right.DISTRIBUTE)
+    result = handover_record(
+        actor=request.user,
+        round_id=round_obj.pk,
+        point_site_id=point.pk,
+        card_token=payload.card or None,
+        household_id=payload.household,
+        collected_by=payload.collected_by,
+        handed_on=payload.handed_on or today(),
+        allow_partial=payload.partial,
+        idempotency_key=scoped_key(request.user, idempotency_key),
+    )
+    body = HouseholdHandoverOut(
+        handover_id=result.handover.pk,
+        household_id=result.handover.household_id,
+        movement_id=result.delivery.movement_id,
+        given=result.given,
+        shortfall=result.shortfall,
+        complete=result.handover.is_complete,
+        replayed=result.replayed,
+        message=result.message,
+    )
+    return Status(200 if result.replayed else 201, body)
+
+
+@router.get(
+    "/rounds/{round_id}/reconciliation",
+    response={200: RoundReconciliationOut, **DETAIL_ERRORS},
+    summary="A round's figures: entitled, handed over, stock moved, shortfall, double receipts",
+)
+def round_reconciliation(request: HttpRequest, round_id: int) -> Any:
+    round_obj = access_round_by_id(request.user, round_id)
+    report = selectors.round_reconciliation(round_obj)
+    return RoundReconciliationOut(
+        round=round_obj.code,
+        entitled_households=report.entitled_households,
+        served_households=report.served_households,
+        partly_served_households=report.partly_served_households,
+        unserved_households=report.unserved_households,
+        agrees_with_ledger=report.agrees_with_ledger,
+        items=[
+            RoundItemFiguresOut(
+                item=i.item_code,
+                entitled=i.entitled,
+                handed_over=i.handed_over,
+                stock_moved=i.stock_moved,
+                shortfall=i.shortfall,
+            )
+            for i in report.items
+        ],
+        by_point=report.by_point,
+        double_receipts=[
+            DoubleReceiptOut(
+                handover_id=h.pk,
+                household_id=h.household_id,
+                received_by_household_id=h.received_by_household_id,
+                point=h.point.code,
+                note=h.double_receipt_note,
+            )
+            for h in report.double_receipts
+        ],
+    )

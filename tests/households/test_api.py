@@ -1,0 +1,255 @@
+"""The households API: registration with duplicates shown first, personal data per role (and
+audited), distribution lists scoped to points, handovers by card, imports, decisions, figures."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from django.test import Client
+
+from reliefops.core.models import AuditEvent
+from reliefops.core.roles import Role
+from reliefops.core.services import token_create
+from reliefops.households.models import DuplicatePair, Household, HouseholdStatus
+from reliefops.households.services import cards_issue
+from reliefops.stock.models import Movement, MovementKind
+from tests.factories import make_user
+from tests.households.conftest import receive, register, winter_round
+
+
+def client_for(user) -> Client:
+    _, plain = token_create(actor=None, username=user.get_username(), name="test")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+
+
+def post(client: Client, url: str, body: dict | None = None, **headers):
+    return client.post(url, json.dumps(body or {}), content_type="application/json", **headers)
+
+
+REGISTRATION = {
+    "head_name": "Muhammad Aslam",
+    "father_or_husband_name": "Ghulam Rasool",
+    "head_sex": "male",
+    "document_type": "cnic",
+    "document_number": "13503-1234567-1",
+    "phone": "0300-1234567",
+    "members": {"females_18_59": 1, "males_18_59": 1, "males_0_5": 2},
+    "origin": "PK50401-UC01",
+    "origin_village": "Batkul",
+    "house_damage": "destroyed",
+    "elevation_band": "above_7000",
+    "consent": True,
+    "registered_on": "2005-11-20",
+}
+
+
+def test_registration_answers_409_with_the_likely_duplicates_then_201_once_they_are_seen(op):
+    registrar = client_for(op.registrar)
+    first = post(registrar, "/api/households/households", REGISTRATION, HTTP_IDEMPOTENCY_KEY="form-1")
+    assert first.status_code == 201, first.content
+    assert first.json()["household"]["document_number"] == "13503-1234567-1"
+    # a repeat with the same key changes nothing
+    again = post(registrar, "/api/households/households", REGISTRATION, HTTP_IDEMPOTENCY_KEY="form-1")
+    assert again.status_code == 200
+    assert again.json()["replayed"] is True
+    # the same family spelt otherwise, without the card: 409 with the existing household shown
+    variant = {**REGISTRATION, "head_name": "Mohd Aslam", "document_type": "none", "document_number": ""}
+    shown = post(registrar, "/api/households/households", variant)
+    assert shown.status_code == 409, shown.content
+    (duplicate,) = shown.json()["duplicates"]
+    assert duplicate["household_id"] == first.json()["household"]["id"]
+    assert duplicate["head_name"] == "Muhammad Aslam"
+    assert "same phone" in duplicate["reasons"]
+    # seen and judged another household: registered, and the pair queued for review
+    seen = post(
+        registrar, "/api/households/households", {**variant, "duplicates_seen": [duplicate["household_id"]]}
+    )
+    assert seen.status_code == 201
+    assert seen.json()["duplicates_queued"] == [duplicate["household_id"]]
+    assert DuplicatePair.objects.count() == 1
+
+
+def test_a_refused_registration_names_every_field(op):
+    response = post(
+        client_for(op.registrar),
+        "/api/households/households",
+        {**REGISTRATION, "document_number": "123", "consent": False},
+    )
+    assert response.status_code == 422
+    assert {p["field"] for p in response.json()["problems"]} == {"document_number", "consent"}
+    assert not Household.objects.exists()
+
+
+def test_personal_data_is_for_registrars_and_every_view_is_audited(op):
+    household = register(op)
+    registrar = client_for(op.registrar)
+    detail = registrar.get(f"/api/households/households/{household.pk}")
+    assert detail.status_code == 200
+    assert detail.json()["phone"] == "+923001234567"
+    assert AuditEvent.objects.filter(
+        action="household.view_personal_data", object_id=str(household.pk)
+    ).exists()
+    listing = registrar.get("/api/households/households?q=aslam")
+    assert listing.json()["count"] == 1
+    # other roles see counts only
+    for role in (Role.VIEWER, Role.COORDINATOR, Role.DISTRIBUTOR, Role.HUB_MANAGER, Role.PARTNER_REPORTER):
+        client = client_for(make_user(role))
+        assert client.get(f"/api/households/households/{household.pk}").status_code == 403
+        counts = client.get("/api/households/counts")
+        assert counts.status_code == 200
+        assert counts.json()["active"] == 1
+        assert "Aslam" not in counts.content.decode()
+
+
+def test_an_export_with_personal_data_needs_the_export_right(op):
+    register(op)
+    plain = client_for(op.registrar).get("/api/households/households/export")
+    assert plain.status_code == 200
+    assert "Aslam" not in plain.content.decode()
+    assert client_for(op.registrar).get("/api/households/households/export?personal=true").status_code == 403
+    exporter = client_for(make_user(Role.REGISTRAR, can_export=True))
+    full = exporter.get("/api/households/households/export?personal=true")
+    assert full.status_code == 200
+    assert "Muhammad Aslam" in full.content.decode()
+    assert AuditEvent.objects.filter(action="household.export").count() == 2
+
+
+@pytest.fixture
+def open_round(op):
+    household = register(op)
+    far = register(op, head_name="Sher Zaman", document_number="13503-0000002-1", origin="PK52201", phone="")
+    receive(op, op.bana, op.cgi, 50, "GRN-1")
+    receive(op, op.bana, op.blanket, 50, "GRN-2")
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    return round_obj, household, far
+
+
+def test_a_distributor_sees_names_and_tokens_of_their_own_point_only_never_cnic_or_phone(op, open_round):
+    round_obj, household, far = open_round
+    response = client_for(op.distributor).get(f"/api/households/rounds/{round_obj.pk}/distribution-list")
+    assert response.status_code == 200
+    body = response.json()
+    assert [row["household_id"] for row in body["items"]] == [household.pk]
+    row = body["items"][0]
+    assert row["head_name"] == "Muhammad Aslam"
+    assert row["card_token"]
+    assert row["entitled"] == {"CGI-SHEET": 10, "BLANKET": 8}
+    text = response.content.decode()
+    for hidden in ("1350312345671", "13503-1234567-1", "+923001234567", "document", "phone"):
+        assert hidden not in text
+    assert far.pk not in [r["household_id"] for r in body["items"]]
+    # asking for another point is refused
+    other = client_for(op.distributor).get(
+        f"/api/households/rounds/{round_obj.pk}/distribution-list?point=DP-RAJ-PATTIAN"
+    )
+    assert other.status_code == 403
+    assert AuditEvent.objects.filter(action="household.view_personal_data", actor=op.distributor).exists()
+
+
+def test_a_handover_by_card_posts_once_and_a_repeat_with_its_key_replays(op, open_round):
+    round_obj, household, _ = open_round
+    token = household.cards.get().token
+    body = {"point": "DP-BANA", "card": token, "collected_by": "the head", "handed_on": "2005-11-20"}
+    distributor = client_for(op.distributor)
+    first = post(
+        distributor, f"/api/households/rounds/{round_obj.pk}/handovers", body, HTTP_IDEMPOTENCY_KEY="t1"
+    )
+    assert first.status_code == 201, first.content
+    assert first.json()["given"] == {"CGI-SHEET": 10, "BLANKET": 8}
+    again = post(
+        distributor, f"/api/households/rounds/{round_obj.pk}/handovers", body, HTTP_IDEMPOTENCY_KEY="t1"
+    )
+    assert again.status_code == 200
+    assert again.json()["replayed"] is True
+    refused = post(
+        distributor, f"/api/households/rounds/{round_obj.pk}/handovers", body, HTTP_IDEMPOTENCY_KEY="t2"
+    )
+    assert refused.status_code == 409
+    assert "already" in refused.json()["detail"]
+    assert Movement.objects.filter(kind=MovementKind.DISTRIBUTION).count() == 1
+    # at a point outside the distributor's scope: refused before anything
+    elsewhere = post(
+        distributor, f"/api/households/rounds/{round_obj.pk}/handovers", {**body, "point": "DP-RAJ-PATTIAN"}
+    )
+    assert elsewhere.status_code == 403
+    figures = (
+        client_for(make_user(Role.VIEWER)).get(f"/api/households/rounds/{round_obj.pk}/reconciliation").json()
+    )
+    assert figures["served_households"] == 1
+    assert figures["agrees_with_ledger"] is True
+
+
+def test_an_import_is_previewed_then_committed(op):
+    csv = (
+        "head_name,head_sex,females_18_59,origin,house_damage,consent\n"
+        "Zainab Bibi,female,1,PK50401,destroyed,yes\n"
+        "Sakina Bibi,female,1,PK50401,damaged,yes\n"
+    )
+    registrar = client_for(op.registrar)
+    preview = post(
+        registrar,
+        "/api/households/imports",
+        {"filename": "a.csv", "content_base64": base64.b64encode(csv.encode()).decode()},
+    )
+    assert preview.status_code == 201
+    assert preview.json()["status"] == "previewed"
+    assert preview.json()["rows"] == 2
+    committed = post(registrar, f"/api/households/imports/{preview.json()['id']}/commit")
+    assert committed.status_code == 200
+    assert committed.json()["created"] == 2
+    assert Household.objects.count() == 2
+
+
+def test_a_pair_is_decided_through_the_queue(op):
+    first = register(op)
+    again = register(op, head_name="Mohd Aslam", document_type="none", document_number="")
+    registrar = client_for(op.registrar)
+    queue = registrar.get("/api/households/duplicates").json()
+    (pair,) = queue["items"]
+    assert (pair["first"]["id"], pair["second"]["id"]) == (first.pk, again.pk)
+    decided = post(
+        registrar, f"/api/households/duplicates/{pair['id']}/decision", {"same": True, "survivor": first.pk}
+    )
+    assert decided.status_code == 200
+    assert decided.json()["status"] == "same"
+    again.refresh_from_db()
+    assert again.status == HouseholdStatus.MERGED
+    assert registrar.get("/api/households/duplicates").json()["count"] == 0
+
+
+def test_a_round_is_planned_listed_and_opened_through_the_api(op):
+    register(op)
+    registrar = client_for(op.registrar)
+    created = post(
+        registrar,
+        "/api/households/rounds",
+        {
+            "code": "WR-9",
+            "name": "Winter Race",
+            "starts_on": "2005-11-14",
+            "ends_on": "2006-01-31",
+            "points": [{"site": "DP-BANA"}, {"site": "DP-RAJ-PATTIAN", "serves": "PK522"}],
+            "package": [
+                {"item": "BLANKET", "per_member": 2, "at_most": 10},
+                {"item": "CGI-SHEET", "per_household": 10},
+            ],
+            "elevation_bands": ["5000_to_7000", "above_7000"],
+        },
+    )
+    assert created.status_code == 201, created.content
+    round_id = created.json()["id"]
+    assert created.json()["points"][1]["serves"] == "PK522"
+    listed = post(registrar, f"/api/households/rounds/{round_id}/list")
+    assert listed.json()["added"] == 1
+    opened = post(registrar, f"/api/households/rounds/{round_id}/status", {"status": "open"})
+    assert opened.json()["status"] == "open"
+    assert post(registrar, f"/api/households/rounds/{round_id}/cards").json()["issued"] == 1
+    bad = post(
+        registrar,
+        "/api/households/rounds",
+        {**created.json(), "code": "WR-10", "points": [{"site": "NOWHERE"}], "package": []},
+    )
+    assert bad.status_code == 422
