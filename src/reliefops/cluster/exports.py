@@ -147,6 +147,40 @@ def gap_export(report: GapReport, fmt: str) -> ExportFile:
     return write_table(GAP_COLUMNS, values(), fmt=fmt, name=name, sheet="Gaps", notes=notes)
 
 
+def gap_payload(report: GapReport) -> dict[str, Any]:
+    """The gap table as JSON-ready data."""
+    return {
+        "selection": report.selection.describe(),
+        "needs_illustrative": report.illustrative,
+        "rows": [
+            {
+                "pcode": r.pcode,
+                "name": r.name,
+                "parent_pcode": r.parent_pcode,
+                "whole_area": r.whole_area,
+                "activity": r.activity_code,
+                "unit": r.unit,
+                "households_in_need": r.in_need,
+                "need_illustrative": r.illustrative,
+                "households_targeted": r.targeted,
+                "households_reached": r.reached,
+                "coverage": round(r.coverage, 4) if r.coverage is not None else None,
+                "gap": r.gap,
+                "quantity_targeted": r.quantity_targeted,
+                "quantity_reached": r.quantity_reached,
+                "quantity_to_partners": r.quantity_to_partners,
+                "partners": r.partners,
+                "rows": r.rows,
+            }
+            for r in report.rows
+        ],
+        "no_partner": [
+            {"pcode": info.pcode, "name": info.name, "households_in_need": need.households if need else None}
+            for info, need in report.no_partner
+        ],
+    }
+
+
 MATRIX_COLUMNS = (
     ExportColumn("Implementing organisation", "#org+impl", 28),
     ExportColumn("P-code", "#adm+code", 12),

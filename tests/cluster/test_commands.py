@@ -1,0 +1,134 @@
+"""`reliefops cluster …`: import with preview, revert, lock, gaps, matrix, totals, needs, template."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
+from reliefops.core.roles import Role
+from tests.cluster.conftest import four_w_csv, row
+
+
+@pytest.fixture
+def run(cluster):
+    """Run `reliefops cluster ARGS`; returns stdout; a CommandError carries stderr as `.stderr`."""
+
+    def command(*args: str) -> str:
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            call_command("cluster", *args, stdout=out, stderr=err)
+        except CommandError as exc:
+            exc.stderr = err.getvalue()  # type: ignore[attr-defined]
+            raise
+        return out.getvalue()
+
+    return command
+
+
+@pytest.fixture
+def report_file(tmp_path):
+    def write(rows, name="nrc-4w.csv") -> str:
+        path = tmp_path / name
+        path.write_bytes(four_w_csv(rows))
+        return str(path)
+
+    return write
+
+
+def test_import_previews_then_commits_then_says_a_repeat_changes_nothing(run, report_file):
+    path = report_file([row(id="NRC-1"), row(id="NRC-2")])
+    preview = run("import", path, "--preview")
+    assert "Preview: 2 added, 0 updated, 0 withdrawn, 0 unchanged." in preview
+    assert "row 3: add NRC-1" in preview
+    assert not ActivityRow.objects.exists()
+    assert "Batch " in run("import", path)
+    assert ActivityRow.objects.count() == 2
+    assert "Nothing to change" in run("import", path)
+
+
+def test_a_refused_import_lists_every_problem_and_writes_nothing(run, report_file):
+    path = report_file([row(id="NRC-1", adm2="PK5O4"), row(id="NRC-2", status="finished?")])
+    with pytest.raises(CommandError, match="2 problems; nothing was written") as refused:
+        run("import", path)
+    assert (
+        "row 3, #adm2+code: 'PK5O4' is not a P-code; did you mean PK504 (Batagram)?" in refused.value.stderr
+    )
+    assert "row 4, #status:" in refused.value.stderr
+    assert not ActivityRow.objects.exists()
+
+
+def test_a_partner_reporter_imports_its_own_rows_only(run, report_file, cluster, user_of_role):
+    reporter = user_of_role(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    run("import", report_file([row(id="NRC-1", prog="UNHCR", impl="NRC")]), "--as", reporter.username)
+    assert ActivityRow.objects.get().reporting_org == cluster.nrc
+    with pytest.raises(CommandError, match="you report for NRC only"):
+        run("import", report_file([row(id="NRC-2")]), "--as", reporter.username, "--org", "IRW")
+    viewer = user_of_role(Role.VIEWER)
+    with pytest.raises(CommandError, match="may not report activities"):
+        run("import", report_file([row(id="NRC-3")]), "--as", viewer.username)
+
+
+def test_revert_and_lock(run, report_file):
+    run("import", report_file([row(id="NRC-1")]))
+    batch = ImportBatch.objects.get()
+    assert f"Batch {batch.pk} reverted: 1 version(s) removed, 0 restored." in run("revert", str(batch.pk))
+    assert "Reporting period 2005-11 is locked." in run("lock", "2005-11")
+    assert ReportingPeriod.objects.get().locked
+    with pytest.raises(CommandError, match="1 problem"):
+        run("import", report_file([row(id="NRC-1")]))
+    assert "is open" in run("unlock", "2005-11")
+    with pytest.raises(CommandError, match="not a month"):
+        run("lock", "November")
+
+
+def test_batches_lists_the_uploads(run, report_file):
+    run("import", report_file([row(id="NRC-1")], name="first.csv"))
+    assert "first.csv" in run("batches")
+
+
+def test_gaps_as_table_csv_and_json(run, report_file, tmp_path):
+    needs = tmp_path / "needs.csv"
+    needs.write_text("P-code,In need,Illustrative\n#adm2+code,#inneed+hh,#meta+illustrative\nPK504,400,yes\n")
+    assert "1 created, 0 updated, 0 unchanged" in run("needs", str(needs))
+    run("import", report_file([row(id="NRC-1", hh="100")]))
+    table = run("gaps", "--level", "district", "--activity", "TENTS")
+    assert ["PK504", "Batagram", "*", "TENTS", "400", "0", "100", "25%", "300", "100", "1"] in [
+        line.split() for line in table.splitlines()
+    ]
+    assert "* needs are illustrative" in table
+    assert "No partner: PK101 Bagh, PK107 Muzaffarabad, PK522 Mansehra" in table
+    data = json.loads(run("gaps", "--level", "tehsil", "--format", "json"))
+    assert data["rows"][0]["whole_area"] is True
+    assert run("gaps", "--format", "hxl").splitlines()[1].startswith("#adm+code+parent,")
+    with pytest.raises(CommandError, match="add --output"):
+        run("gaps", "--format", "xlsx")
+    out = tmp_path / "gaps.xlsx"
+    run("gaps", "--format", "xlsx", "--output", str(out))
+    assert out.read_bytes().startswith(b"PK")
+
+
+def test_totals_as_json_use_the_published_keys(run, report_file):
+    run("import", report_file([row(id="NRC-1", qty="520")]))
+    totals = json.loads(run("totals", "--format", "json"))
+    assert totals["tents_delivered"] == 520
+    assert set(totals) == {
+        "transitional_shelters_built",
+        "tents_delivered",
+        "cgi_sheets_delivered_more_than",
+        "blankets_delivered",
+        "tarpaulins_or_plastic_sheets_delivered",
+    }
+
+
+def test_matrix_and_template(run, report_file, tmp_path):
+    run("import", report_file([row(id="NRC-1")]))
+    assert "NRC           TENTS" in run("matrix")
+    target = tmp_path / "mine.csv"
+    run("template", str(target), "--rows")
+    lines = target.read_text().splitlines()
+    assert lines[1].startswith("#meta+id,#meta+action,#org+reporting")
+    assert lines[2].startswith("NRC-1,,Norwegian Refugee Council")
