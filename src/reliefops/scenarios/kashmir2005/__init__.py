@@ -18,6 +18,11 @@ The data files live in `DATA_DIR` (`scenarios/data/kashmir-2005/`); see its READ
 from __future__ import annotations
 
 from reliefops.scenarios.base import ScenarioResult, Step, StepContext, Writer, run_steps
+from reliefops.scenarios.kashmir2005.cluster_history import (
+    load_cluster_needs,
+    load_cluster_reference,
+    load_cluster_reports,
+)
 from reliefops.scenarios.kashmir2005.reference import (
     DATA_DIR,
     load_gazetteer,
@@ -44,6 +49,9 @@ REFERENCE_STEPS: list[Step] = [
 STEPS: list[Step] = [
     *REFERENCE_STEPS,
     load_stock_history,
+    load_cluster_reference,
+    load_cluster_needs,
+    load_cluster_reports,
 ]
 
 # The codes other parts of the operation (stock history, published figures) rely on.
