@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("stock/", include("reliefops.stock.urls")),
+    path("households/", include("reliefops.households.urls")),
     path("", include("reliefops.web.urls")),
 ]

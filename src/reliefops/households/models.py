@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from reliefops.households.identity import NUMBERED_ONCE, DocumentType
+from reliefops.households.identity import NUMBERED_ONCE, DocumentType, format_document
 
 
 class Sex(models.TextChoices):
@@ -195,6 +195,11 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return f"household {self.pk}"
+
+    @property
+    def document_display(self) -> str:
+        """The identity number as written on the card (`12345-1234567-1`)."""
+        return format_document(self.document_type, self.document_number)
 
     @property
     def female_headed(self) -> bool:

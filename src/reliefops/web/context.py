@@ -41,6 +41,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Pipeline", "stock:pipeline", Right.VIEW_STOCK),
     # Distributors hold no VIEW_STOCK: this is their way to the distribution and hand-over forms.
     NavItem("Post stock", "stock:post-menu", Right.DISTRIBUTE),
+    NavItem("Households", "households:overview", Right.VIEW_HOUSEHOLD_COUNTS),
 ]
 
 

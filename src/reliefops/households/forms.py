@@ -1,0 +1,273 @@
+"""Forms of the household pages. They parse what was typed; the services check the rules, and a
+refusal's problems are put back beside the fields they name (`show_problems`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+
+from reliefops.core.errors import Problem
+from reliefops.households.identity import DocumentType
+from reliefops.households.models import (
+    MEMBER_FIELDS,
+    ElevationBand,
+    HouseDamage,
+    HouseholdStatus,
+    Living,
+    RoundStatus,
+    Sex,
+    Vulnerability,
+)
+from reliefops.households.services import HouseholdInput
+from reliefops.web.forms import ANY, FilterForm
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+class ServiceForm(forms.Form):
+    """A form whose submission a service checks; the service's problems go beside the fields."""
+
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput, initial=new_key, max_length=80, required=False
+    )
+
+    def show_problems(self, problems: Sequence[Problem]) -> None:
+        for problem in problems:
+            field = problem.field if problem.field in self.fields else None
+            if field is not None and self.fields[field].widget.is_hidden:
+                field = None
+            self.add_error(field, problem.reason)
+
+    def error_summary(self) -> list[str]:
+        return [
+            f"{self[name].label}: {error}" if name in self.fields else str(error)
+            for name, errors in self.errors.items()
+            for error in errors
+        ]
+
+
+class RegistryFilter(FilterForm):
+    status = forms.ChoiceField(choices=ANY + HouseholdStatus.choices, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs["placeholder"] = "Name, village, CNIC, phone or household number"
+
+
+def _member_fields() -> dict[str, forms.Field]:
+    return {
+        name: forms.IntegerField(
+            label=label,
+            min_value=0,
+            max_value=40,
+            initial=0,
+            widget=forms.NumberInput(attrs={"class": "count-input"}),
+        )
+        for name, label in MEMBER_FIELDS
+    }
+
+
+class RegistrationForm(ServiceForm):
+    head_name = forms.CharField(label="Head's name", max_length=120)
+    father_or_husband_name = forms.CharField(
+        label="Father's or husband's name", max_length=120, required=False
+    )
+    head_sex = forms.ChoiceField(label="Head's sex", choices=Sex.choices, widget=forms.RadioSelect)
+    document_type = forms.ChoiceField(
+        label="Identity document", choices=DocumentType.choices, initial=DocumentType.CNIC
+    )
+    document_number = forms.CharField(
+        label="Document number", required=False, max_length=40, help_text="A CNIC as 12345-1234567-1"
+    )
+    phone = forms.CharField(label="Phone", required=False, max_length=30, help_text="0300-1234567")
+    origin = forms.CharField(
+        label="Origin",
+        max_length=120,
+        help_text="The lowest admin area known: P-code or name (union council, tehsil)",
+    )
+    origin_village = forms.CharField(label="Village", required=False, max_length=120)
+    current_site = forms.ChoiceField(label="Lives now", required=False)
+    house_damage = forms.ChoiceField(label="House", choices=HouseDamage.choices)
+    elevation_band = forms.ChoiceField(label="Elevation", choices=ElevationBand.choices, required=False)
+    elderly_headed = forms.BooleanField(label="Elderly-headed", required=False)
+    disabled_member = forms.BooleanField(label="Disabled member", required=False)
+    landless = forms.BooleanField(label="Landless", required=False)
+    other_vulnerability = forms.CharField(label="Other vulnerability", required=False, max_length=120)
+    registered_on = forms.DateField(label="Registered on", required=False, widget=DATE)
+    consent = forms.BooleanField(
+        label="The head agrees to the use of this data for the relief operation",
+        required=False,
+    )
+    duplicates_seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, camps: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(_member_fields())
+        self.fields["current_site"].choices = [("", "At home"), *camps]  # type: ignore[attr-defined]
+
+    @property
+    def member_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name, _ in MEMBER_FIELDS]
+
+    @property
+    def main_fields(self) -> list[forms.BoundField]:
+        skip = {name for name, _ in MEMBER_FIELDS} | {"consent"}
+        return [f for f in self.visible_fields() if f.name not in skip]
+
+    def seen(self) -> list[int]:
+        text = self.cleaned_data.get("duplicates_seen") or ""
+        return [int(part) for part in text.split(",") if part.strip().isdigit()]
+
+    def to_input(self) -> HouseholdInput:
+        d = self.cleaned_data
+        return HouseholdInput(
+            head_name=d["head_name"],
+            father_or_husband_name=d["father_or_husband_name"],
+            head_sex=d["head_sex"],
+            document_type=d["document_type"],
+            document_number=d["document_number"],
+            phone=d["phone"],
+            members={name: d.get(name) or 0 for name, _ in MEMBER_FIELDS},
+            origin=d["origin"],
+            origin_village=d["origin_village"],
+            current_site=d["current_site"],
+            house_damage=d["house_damage"],
+            elevation_band=d["elevation_band"],
+            elderly_headed=d["elderly_headed"],
+            disabled_member=d["disabled_member"],
+            landless=d["landless"],
+            other_vulnerability=d["other_vulnerability"],
+            consent=d["consent"],
+            registered_on=d["registered_on"],
+        )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="Registration file", help_text="CSV (UTF-8) or XLSX, one household per row")
+
+
+class CardReissueForm(forms.Form):
+    reason = forms.CharField(label="Why a new card", max_length=200, help_text="Lost, damaged, ...")
+
+
+class PackageLineForm(forms.Form):
+    item = forms.ChoiceField(label="Item", required=False)
+    per_household = forms.IntegerField(label="Per household", min_value=0, required=False)
+    per_member = forms.IntegerField(label="Per member", min_value=0, required=False)
+    at_most = forms.IntegerField(label="At most", min_value=1, required=False)
+
+
+PACKAGE_LINES = 4
+
+
+class RoundForm(ServiceForm):
+    code = forms.CharField(label="Code", max_length=32, help_text="Short and unique: WR-2005-1")
+    name = forms.CharField(label="Name", max_length=160)
+    starts_on = forms.DateField(label="From", widget=DATE)
+    ends_on = forms.DateField(label="To", widget=DATE)
+    points = forms.MultipleChoiceField(
+        label="Distribution points",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each serves the households of its own admin area and the areas below it",
+    )
+    areas = forms.MultipleChoiceField(
+        label="Households from", required=False, help_text="Any area below counts"
+    )
+    living = forms.ChoiceField(label="Living", choices=Living.choices, initial=Living.ANY)
+    elevation_bands = forms.MultipleChoiceField(
+        label="Elevation",
+        choices=[c for c in ElevationBand.choices if c[0]],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    house_damage = forms.MultipleChoiceField(
+        label="House", choices=HouseDamage.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    vulnerabilities = forms.MultipleChoiceField(
+        label="Vulnerable (any of)",
+        choices=Vulnerability.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    not_served_in = forms.MultipleChoiceField(label="Not served in", required=False)
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(
+        self,
+        *args: Any,
+        points: Sequence[tuple[str, str]],
+        areas: Sequence[tuple[str, str]],
+        items: Sequence[tuple[str, str]],
+        rounds: Sequence[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["points"].choices = list(points)  # type: ignore[attr-defined]
+        self.fields["areas"].choices = list(areas)  # type: ignore[attr-defined]
+        self.fields["not_served_in"].choices = list(rounds)  # type: ignore[attr-defined]
+        data = args[0] if args else kwargs.get("data")
+        self.lines = [PackageLineForm(data, prefix=f"line{index}") for index in range(1, PACKAGE_LINES + 1)]
+        for line in self.lines:
+            line.fields["item"].choices = [("", "—"), *items]  # type: ignore[attr-defined]
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        lines = [line.is_valid() for line in self.lines]  # every line checked, to show all errors
+        return all(lines) and valid
+
+    def package(self) -> list[dict[str, Any]]:
+        return [line.cleaned_data for line in self.lines if line.cleaned_data.get("item")]
+
+    def show_problems(self, problems: Sequence[Problem]) -> None:
+        filled = [line for line in self.lines if line.cleaned_data.get("item")]
+        for problem in problems:
+            if problem.field in PackageLineForm.base_fields and problem.row and problem.row <= len(filled):
+                filled[problem.row - 1].add_error(problem.field, problem.reason)
+            elif problem.field in {"package", "item"}:
+                self.add_error(None, f"Package: {problem.reason}")
+            else:
+                super().show_problems([problem])
+
+    def error_summary(self) -> list[str]:
+        out = super().error_summary()
+        for row, line in enumerate(self.lines, start=1):
+            out += [
+                f"Package line {row}, {str(line[name].label).lower()}: {error}"
+                for name, errors in line.errors.items()
+                for error in errors
+            ]
+        return out
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=RoundStatus.choices)
+
+
+class HandoverForm(ServiceForm):
+    point = forms.ChoiceField(label="At")
+    card = forms.CharField(
+        label="Card token",
+        required=False,
+        max_length=20,
+        help_text="Type it or scan the card's QR code",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+    household = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    collected_by = forms.CharField(label="Collected by", max_length=120, initial="the head")
+    handed_on = forms.DateField(label="On", widget=DATE)
+    partial = forms.BooleanField(
+        label="Give what there is if stock runs short (the rest is owed)", required=False
+    )
+
+    def __init__(self, *args: Any, points: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["point"].choices = list(points)  # type: ignore[attr-defined]

@@ -1,0 +1,598 @@
+"""Pages of households and distributions, under /households/.
+
+Counts are for everyone; the registry, a household's page and the duplicate queue are for roles
+that may see personal data, and every page that shows it records an audit event; distribution
+lists and the handover page show names and card tokens of the user's own points only. Each view
+checks access through core.access, calls one service or selector, and renders; a form that a
+service refuses is shown again with the problems beside the fields, and a success redirects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from reliefops.core.access import (
+    AnyUser,
+    access_duplicate_pair_by_id,
+    access_duplicate_pairs,
+    access_household_by_id,
+    access_household_import_by_id,
+    access_household_to_register,
+    access_households,
+    access_items,
+    access_round_by_id,
+    access_round_point,
+    access_rounds,
+    can_export_personal_data,
+    distribution_list_point_ids,
+    has_right,
+    require,
+    scoped_site_ids,
+)
+from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
+from reliefops.core.roles import Right
+from reliefops.households import forms, selectors
+from reliefops.households.cards import printed, qr_svg
+from reliefops.households.identity import format_document
+from reliefops.households.models import (
+    DistributionRound,
+    DuplicatePair,
+    DuplicateRun,
+    Handover,
+    Household,
+    HouseholdCard,
+    HouseholdImport,
+    ImportStatus,
+    RoundStatus,
+)
+from reliefops.households.services import (
+    DuplicatesFound,
+    PackageInput,
+    PointInput,
+    card_reissue,
+    cards_issue,
+    handover_record,
+    household_import_commit,
+    household_import_preview,
+    household_register,
+    households_export,
+    pair_decide,
+    personal_data_viewed,
+    round_create,
+    round_make_list,
+    round_set_status,
+)
+from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
+from reliefops.stock.schemas import scoped_key
+from reliefops.web.pages import PAGE_SIZE, page, render_list
+
+CARDS_PER_PAGE = 48
+
+
+def _section(user: AnyUser) -> dict[str, bool]:
+    """What the section's tabs show this user."""
+    return {
+        "personal": has_right(user, Right.VIEW_PERSONAL_DATA),
+        "register": has_right(user, Right.REGISTER_HOUSEHOLDS),
+        "rounds": has_right(user, Right.VIEW_HOUSEHOLD_COUNTS),
+        "manage_rounds": has_right(user, Right.MANAGE_ROUNDS),
+        "lists": has_right(user, Right.VIEW_DISTRIBUTION_LISTS),
+        "distribute": has_right(user, Right.DISTRIBUTE),
+    }
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    return render(request, template, {"section": _section(request.user), **context}, status=status)
+
+
+def _viewed(request: HttpRequest, households: Any, where: str) -> None:
+    personal_data_viewed(actor=request.user, household_ids=[h.pk for h in households], where=where)
+
+
+# --- overview, registry, one household -------------------------------------------------------------
+
+
+@page
+def overview(request: HttpRequest) -> HttpResponse:
+    require(request.user, Right.VIEW_HOUSEHOLD_COUNTS)
+    rounds = selectors.rounds_with_counts()[:10]
+    return _render(
+        request, "households/overview.html", {"counts": selectors.household_counts(), "rounds": rounds}
+    )
+
+
+@page
+def registry(request: HttpRequest) -> HttpResponse:
+    access_households(request.user)
+    form = forms.RegistryFilter(request.GET)
+    c = form.criteria()
+    households = selectors.households_search(q=c["q"], status=c["status"])
+    shown = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+    _viewed(request, shown.object_list, "registry")
+    return render_list(
+        request,
+        template="households/registry.html",
+        results_template="households/_registry_results.html",
+        queryset=households,
+        form=form,
+        context={"section": _section(request.user), "can_export": can_export_personal_data(request.user)},
+    )
+
+
+@page
+def registry_export(request: HttpRequest) -> HttpResponse:
+    access_households(request.user)
+    personal = request.GET.get("personal") == "1"
+    if personal and not can_export_personal_data(request.user):
+        raise AccessDenied("exporting personal data is a right granted per user; you do not hold it")
+    export = households_export(
+        actor=request.user,
+        households=Household.objects.all(),
+        with_personal_data=personal,
+        where="web export",
+    )
+    response = HttpResponse(export.content, content_type="text/csv; charset=utf-8")
+    name = "households-personal.csv" if personal else "households.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@page
+def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+    household = access_household_by_id(request.user, household_id)
+    reissue = forms.CardReissueForm(request.POST or None)
+    if request.method == "POST":
+        access_household_to_register(request.user, household.pk)
+        if reissue.is_valid():
+            try:
+                issued = card_reissue(
+                    actor=request.user, household_id=household.pk, reason=reissue.cleaned_data["reason"]
+                )
+            except ServiceError as exc:
+                reissue.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, f"New card {printed(issued.token)} issued; the old one no longer works."
+                )
+                return redirect("households:detail", household.pk)
+    _viewed(request, [household], "household page")
+    handovers = (
+        Handover.objects.filter(household=household)
+        .select_related("round", "point", "received_by_household")
+        .prefetch_related("deliveries__lines__item")
+        .order_by("round__starts_on", "pk")
+    )
+    pairs = DuplicatePair.objects.filter(first=household) | DuplicatePair.objects.filter(second=household)
+    card = HouseholdCard.objects.filter(household=household, voided_at__isnull=True).first()
+    return _render(
+        request,
+        "households/household_detail.html",
+        {
+            "household": household,
+            "document": format_document(household.document_type, household.document_number),
+            "card": card,
+            "card_token": printed(card.token) if card else "",
+            "card_svg": qr_svg(card.token) if card else "",
+            "old_cards": household.cards.filter(voided_at__isnull=False),
+            "handovers": handovers,
+            "pairs": pairs.order_by("-score"),
+            "merged_from": household.merged_households.all(),
+            "reissue": reissue,
+            "can_reissue": has_right(request.user, Right.REGISTER_HOUSEHOLDS),
+        },
+    )
+
+
+# --- registration and imports ------------------------------------------------------------------------
+
+
+def _camps() -> list[tuple[str, str]]:
+    return [
+        (s.code, s.name) for s in Site.objects.filter(kind=SiteKind.CAMP, is_active=True).order_by("name")
+    ]
+
+
+@page
+def register(request: HttpRequest) -> HttpResponse:
+    require(request.user, Right.REGISTER_HOUSEHOLDS)
+    require(request.user, Right.VIEW_PERSONAL_DATA)
+    form = forms.RegistrationForm(request.POST or None, camps=_camps())
+    duplicates: list[dict[str, Any]] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = household_register(
+                    actor=request.user,
+                    data=form.to_input(),
+                    duplicates_seen=form.seen(),
+                    idempotency_key=scoped_key(request.user, form.cleaned_data["idempotency_key"]),
+                )
+            except DuplicatesFound as exc:
+                duplicates = _duplicates_shown(request, exc)
+                data = request.POST.copy()
+                seen = {*form.seen(), *(d["household"].pk for d in duplicates)}
+                data["duplicates_seen"] = ",".join(str(i) for i in sorted(seen))
+                form = forms.RegistrationForm(data, camps=_camps())
+                form.is_valid()
+                status = 409
+            except InvalidInput as exc:
+                form.show_problems(exc.problems)
+                status = exc.status
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                notify = messages.info if result.replayed else messages.success
+                notify(request, result.message)
+                return redirect("households:detail", result.household.pk)
+        else:
+            status = 422
+    return _render(
+        request, "households/register.html", {"form": form, "duplicates": duplicates}, status=status
+    )
+
+
+def _duplicates_shown(request: HttpRequest, exc: DuplicatesFound) -> list[dict[str, Any]]:
+    ids = [m.second_id if m.first_id == 0 else m.first_id for m in exc.matches]
+    households = {
+        h.pk: h for h in Household.objects.select_related("origin_area", "current_site").filter(pk__in=ids)
+    }
+    _viewed(request, households.values(), "registration: likely duplicates")
+    return [
+        {
+            "household": households[i],
+            "document": format_document(households[i].document_type, households[i].document_number),
+            "score": m.score,
+            "reasons": m.reasons,
+        }
+        for i, m in zip(ids, exc.matches, strict=True)
+        if i in households
+    ]
+
+
+@page
+def import_upload(request: HttpRequest) -> HttpResponse:
+    require(request.user, Right.REGISTER_HOUSEHOLDS)
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = household_import_preview(actor=request.user, filename=upload.name, content=upload.read())
+        except InvalidInput as exc:
+            form.add_error("file", "; ".join(str(p) for p in exc.problems))
+        else:
+            return redirect("households:import-detail", result.batch.pk)
+    recent = HouseholdImport.objects.order_by("-created_at")[:10]
+    return _render(request, "households/import_upload.html", {"form": form, "recent": recent})
+
+
+@page
+def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    batch = access_household_import_by_id(request.user, import_id)
+    if request.method == "POST":
+        try:
+            result = household_import_commit(actor=request.user, import_id=batch.pk)
+        except InvalidInput as exc:
+            listed = "; ".join(str(p) for p in exc.problems[:10])
+            messages.error(request, f"Nothing was imported: {len(exc.problems)} problem(s) now. {listed}")
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            (messages.info if result.replayed else messages.success)(request, result.message)
+        return redirect("households:import-detail", batch.pk)
+    return _render(
+        request,
+        "households/import_detail.html",
+        {"batch": batch, "can_commit": batch.status == ImportStatus.PREVIEWED and bool(batch.content)},
+    )
+
+
+# --- duplicates ------------------------------------------------------------------------------------------
+
+
+@page
+def duplicates(request: HttpRequest) -> HttpResponse:
+    access_duplicate_pairs(request.user)
+    if request.method == "POST":
+        pair_id = request.POST.get("pair", "")
+        decision = request.POST.get("decision", "")
+        pair = access_duplicate_pair_by_id(request.user, int(pair_id) if pair_id.isdigit() else 0)
+        try:
+            if decision == "different":
+                result = pair_decide(actor=request.user, pair_id=pair.pk, same=False)
+            else:
+                survivor = int(decision) if decision.isdigit() else None
+                result = pair_decide(actor=request.user, pair_id=pair.pk, same=True, survivor_id=survivor)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, result.message)
+        return redirect(request.get_full_path())
+    queue = selectors.duplicate_queue()
+    shown = Paginator(queue, 20).get_page(request.GET.get("page"))
+    ids = [h for p in shown.object_list for h in (p.first, p.second)]
+    _viewed(request, ids, "duplicate queue")
+    rows = [
+        {
+            "pair": p,
+            "sides": [(h, format_document(h.document_type, h.document_number)) for h in (p.first, p.second)],
+        }
+        for p in shown.object_list
+    ]
+    runs = DuplicateRun.objects.order_by("-started_at")[:5]
+    return _render(request, "households/duplicates.html", {"rows": rows, "page_obj": shown, "runs": runs})
+
+
+# --- rounds ------------------------------------------------------------------------------------------------
+
+
+@page
+def round_list(request: HttpRequest) -> HttpResponse:
+    access_rounds(request.user)
+    return _render(request, "households/round_list.html", {"rounds": selectors.rounds_with_counts()})
+
+
+def _round_form(request: HttpRequest) -> forms.RoundForm:
+    user = request.user
+    points = [
+        (str(s.pk), f"{s.name} ({s.code})")
+        for s in Site.objects.filter(
+            kind__in=[SiteKind.DISTRIBUTION_POINT, SiteKind.HUB, SiteKind.WAREHOUSE], is_active=True
+        ).order_by("name")
+    ]
+    areas = [
+        (str(a.pk), f"{a.name} ({a.pcode})")
+        for a in AdminArea.objects.filter(
+            level__in=[AdminLevel.PROVINCE, AdminLevel.DISTRICT, AdminLevel.TEHSIL, AdminLevel.UNION_COUNCIL]
+        ).order_by("pcode")
+    ]
+    items = [
+        (str(i.pk), f"{i.name} ({i.code})")
+        for i in access_items(user).filter(is_active=True).order_by("code")
+    ]
+    rounds = [(str(r.pk), f"{r.code} {r.name}") for r in DistributionRound.objects.order_by("-starts_on")]
+    return forms.RoundForm(request.POST or None, points=points, areas=areas, items=items, rounds=rounds)
+
+
+@page
+def round_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, Right.MANAGE_ROUNDS)
+    form = _round_form(request)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                round_obj = round_create(
+                    actor=request.user,
+                    code=d["code"],
+                    name=d["name"],
+                    starts_on=d["starts_on"],
+                    ends_on=d["ends_on"],
+                    points=[PointInput(site_id=int(p)) for p in d["points"]],
+                    package=[
+                        PackageInput(
+                            item_id=int(line["item"]),
+                            per_household=line.get("per_household") or 0,
+                            per_member=line.get("per_member") or 0,
+                            at_most=line.get("at_most"),
+                        )
+                        for line in form.package()
+                    ],
+                    area_ids=[int(a) for a in d["areas"]],
+                    living=d["living"],
+                    elevation_bands=d["elevation_bands"],
+                    vulnerabilities=d["vulnerabilities"],
+                    house_damage=d["house_damage"],
+                    not_served_in_ids=[int(r) for r in d["not_served_in"]],
+                    note=d["note"],
+                )
+            except InvalidInput as exc:
+                form.show_problems(exc.problems)
+                status = exc.status
+            else:
+                messages.success(request, f"Round {round_obj.code} planned. Make its distribution list next.")
+                return redirect("households:round-detail", round_obj.pk)
+        else:
+            status = 422
+    return _render(request, "households/round_form.html", {"form": form}, status=status)
+
+
+@page
+def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
+    round_obj = access_round_by_id(request.user, round_id)
+    if request.method == "POST":
+        access_round_by_id(request.user, round_id, Right.MANAGE_ROUNDS)
+        action = request.POST.get("action", "")
+        try:
+            if action == "list":
+                messages.success(request, round_make_list(actor=request.user, round_id=round_obj.pk).message)
+            elif action == "cards":
+                issued = cards_issue(actor=request.user, round_id=round_obj.pk)
+                messages.success(request, f"{issued} card(s) issued.")
+            elif action in {RoundStatus.OPEN, RoundStatus.CLOSED}:
+                changed = round_set_status(actor=request.user, round_id=round_obj.pk, status=action)
+                messages.success(request, f"Round {changed.code} is {changed.get_status_display().lower()}.")
+            else:
+                messages.error(request, "Unknown action.")
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect("households:round-detail", round_obj.pk)
+    report = selectors.round_reconciliation(round_obj)
+    return _render(
+        request,
+        "households/round_detail.html",
+        {
+            "round": round_obj,
+            "report": report,
+            "package": round_obj.package.select_related("item"),
+            "points": round_obj.points.select_related("site", "serves_area"),
+            "areas": round_obj.areas.order_by("pcode"),
+            "camps": round_obj.sites.order_by("name"),
+            "earlier": round_obj.not_served_in.all(),
+            "cards_without": _cards_missing(round_obj),
+        },
+    )
+
+
+def _cards_missing(round_obj: DistributionRound) -> int:
+    listed = round_obj.entitlements.filter(cancelled_at__isnull=True).values("household_id")
+    with_card = HouseholdCard.objects.filter(household_id__in=listed, voided_at__isnull=True).count()
+    return round_obj.entitlements.filter(cancelled_at__isnull=True).count() - with_card
+
+
+def _allowed_points(request: HttpRequest, round_obj: DistributionRound, right: Right) -> list[Site]:
+    points = list(round_obj.points.select_related("site").order_by("site__name"))
+    if right == Right.VIEW_DISTRIBUTION_LISTS:
+        allowed = distribution_list_point_ids(request.user)
+    else:
+        allowed = scoped_site_ids(request.user, right)
+    return [p.site for p in points if allowed is None or p.site_id in allowed]
+
+
+@page
+def distribution_list(request: HttpRequest, round_id: int) -> HttpResponse:
+    allowed = distribution_list_point_ids(request.user)
+    round_obj = access_round_by_id(request.user, round_id, Right.VIEW_DISTRIBUTION_LISTS)
+    point_code = request.GET.get("point", "")
+    if point_code:
+        allowed = {access_round_point(request.user, round_obj, point_code, Right.VIEW_DISTRIBUTION_LISTS).pk}
+    rows = selectors.distribution_list(round_obj, point_ids=allowed)
+    shown = Paginator(rows, 100).get_page(request.GET.get("page"))
+    _viewed(request, [r.household for r in shown.object_list], f"distribution list {round_obj.code}")
+    package = list(round_obj.package.select_related("item"))
+    return _render(
+        request,
+        "households/distribution_list.html",
+        {
+            "round": round_obj,
+            "rows": [
+                {
+                    "row": r,
+                    "token": printed(r.card_token) if r.card_token else "",
+                    "cells": [
+                        (r.entitled.get(line.item_id, 0), r.delivered.get(line.item_id, 0))
+                        for line in package
+                    ],
+                }
+                for r in shown.object_list
+            ],
+            "package": package,
+            "page_obj": shown,
+            "points": _allowed_points(request, round_obj, Right.VIEW_DISTRIBUTION_LISTS),
+            "point_code": point_code,
+            "count": len(rows),
+        },
+    )
+
+
+@page
+def cards_print(request: HttpRequest, round_id: int) -> HttpResponse:
+    round_obj = access_round_by_id(request.user, round_id, Right.MANAGE_ROUNDS)
+    point_code = request.GET.get("point", "")
+    point_ids = None
+    if point_code:
+        point_ids = {access_round_point(request.user, round_obj, point_code, Right.MANAGE_ROUNDS).pk}
+    rows = [r for r in selectors.distribution_list(round_obj, point_ids=point_ids) if r.card_token]
+    shown = Paginator(rows, CARDS_PER_PAGE).get_page(request.GET.get("page"))
+    _viewed(request, [r.household for r in shown.object_list], f"cards of {round_obj.code}")
+    return _render(
+        request,
+        "households/cards_print.html",
+        {
+            "round": round_obj,
+            "cards": [
+                {"row": r, "token": printed(r.card_token), "svg": qr_svg(r.card_token, scale=3)}
+                for r in shown.object_list
+            ],
+            "page_obj": shown,
+            "points": [p.site for p in round_obj.points.select_related("site")],
+            "point_code": point_code,
+            "printed_on": timezone.localdate(),
+        },
+    )
+
+
+@page
+def handover(request: HttpRequest, round_id: int) -> HttpResponse:
+    require(request.user, Right.DISTRIBUTE)
+    round_obj = access_round_by_id(request.user, round_id, Right.DISTRIBUTE)
+    points = _allowed_points(request, round_obj, Right.DISTRIBUTE)
+    if not points:
+        raise AccessDenied(f"none of the distribution points of round {round_obj.code} is yours")
+    choices = [(p.code, p.name) for p in points]
+    initial = {"handed_on": timezone.localdate(), "point": request.GET.get("point") or points[0].code}
+    if request.GET.get("household", "").isdigit():
+        initial["household"] = int(request.GET["household"])
+    form = forms.HandoverForm(request.POST or None, points=choices, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            point = access_round_point(request.user, round_obj, d["point"], Right.DISTRIBUTE)
+            try:
+                result = handover_record(
+                    actor=request.user,
+                    round_id=round_obj.pk,
+                    point_site_id=point.pk,
+                    card_token=d["card"] or None,
+                    household_id=None if d["card"] else d["household"],
+                    collected_by=d["collected_by"],
+                    handed_on=d["handed_on"],
+                    allow_partial=d["partial"],
+                    idempotency_key=scoped_key(request.user, d["idempotency_key"]),
+                )
+            except InvalidInput as exc:
+                form.show_problems(exc.problems)
+                status = exc.status
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                (messages.info if result.replayed else messages.success)(request, result.message)
+                return redirect(f"{reverse('households:handover', args=[round_obj.pk])}?point={point.code}")
+        else:
+            status = 422
+    chosen = None
+    household_id = form["household"].value()
+    if household_id and str(household_id).isdigit():
+        rows = selectors.distribution_list(round_obj, point_ids={p.pk for p in points})
+        chosen = next((r for r in rows if r.household.pk == int(household_id)), None)
+    q = request.GET.get("q", "").strip()
+    found: list[dict[str, Any]] = []
+    if q:
+        rows = selectors.distribution_list(round_obj, point_ids={p.pk for p in points})
+        text = q.lower()
+        found = [
+            {"row": r, "token": printed(r.card_token) if r.card_token else ""}
+            for r in rows
+            if text in r.household.head_name.lower()
+            or text in r.household.father_or_husband_name.lower()
+            or text in r.household.origin_village.lower()
+            or q == str(r.household.pk)
+        ][:30]
+    shown = [f["row"].household for f in found] + ([chosen.household] if chosen else [])
+    _viewed(request, shown, f"handover {round_obj.code}")
+    return _render(
+        request,
+        "households/handover.html",
+        {
+            "round": round_obj,
+            "form": form,
+            "q": q,
+            "found": found,
+            "chosen": chosen,
+            "chosen_token": printed(chosen.card_token) if chosen and chosen.card_token else "",
+            "codes": dict(round_obj.package.values_list("item_id", "item__code")),
+            "is_open": round_obj.status == RoundStatus.OPEN,
+        },
+        status=status,
+    )

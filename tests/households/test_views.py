@@ -1,0 +1,316 @@
+"""The household pages: counts for all, personal data for registrars (audited), the registration
+form that shows likely duplicates before saving, imports, the review queue, rounds, distribution
+lists and cards, and the handover page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from reliefops.core.models import AuditEvent
+from reliefops.core.roles import Role
+from reliefops.households.models import (
+    DistributionRound,
+    DuplicatePair,
+    Household,
+    HouseholdCard,
+    HouseholdStatus,
+    RoundStatus,
+)
+from reliefops.households.services import cards_issue
+from reliefops.stock.models import Movement, MovementKind
+from tests.factories import OrganisationFactory, make_user
+from tests.households.conftest import receive, register, winter_round
+
+
+def scoped(role, op):
+    """A user of the role; distributors and hub managers work at Bana."""
+    if role in {Role.DISTRIBUTOR, Role.HUB_MANAGER}:
+        return make_user(role, distribution_points=[op.bana])
+    if role == Role.PARTNER_REPORTER:
+        return make_user(role, organisation=OrganisationFactory())
+    return make_user(role)
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+FORM = {
+    "head_name": "Muhammad Aslam",
+    "father_or_husband_name": "Ghulam Rasool",
+    "head_sex": "male",
+    "document_type": "cnic",
+    "document_number": "13503-1234567-1",
+    "phone": "0300-1234567",
+    "origin": "Banna",
+    "origin_village": "Batkul",
+    "current_site": "",
+    "house_damage": "destroyed",
+    "elevation_band": "above_7000",
+    "females_0_5": "0",
+    "males_0_5": "1",
+    "females_6_17": "1",
+    "males_6_17": "0",
+    "females_18_59": "1",
+    "males_18_59": "1",
+    "females_60_plus": "0",
+    "males_60_plus": "0",
+    "registered_on": "2005-11-20",
+    "consent": "on",
+    "idempotency_key": "form-1",
+}
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_every_role_sees_the_counts_and_no_name(op, role):
+    register(op)
+    response = signed_in(scoped(role, op)).get("/households/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Households" in text
+    assert "Aslam" not in text
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (Role.REGISTRAR, 200),
+        (Role.ADMIN, 200),
+        (Role.VIEWER, 403),
+        (Role.DISTRIBUTOR, 403),
+        (Role.COORDINATOR, 403),
+    ],
+    ids=lambda v: getattr(v, "value", v),
+)
+def test_the_registry_is_for_roles_with_personal_data_and_each_page_is_audited(op, role, status):
+    household = register(op)
+    user = scoped(role, op)
+    response = signed_in(user).get("/households/registry/?q=aslam")
+    assert response.status_code == status
+    if status == 200:
+        assert "13503-1234567-1" in response.content.decode()
+        event = AuditEvent.objects.get(action="household.view_personal_data", actor=user)
+        assert event.after["households"] == [household.pk]
+    assert signed_in(user).get(f"/households/{household.pk}/").status_code == status
+
+
+def test_the_registry_page_runs_the_same_queries_for_5_or_25_households(op):
+    client = signed_in(op.registrar)
+    for n in range(5):
+        register(op, document_number=f"13503-00000{n:02d}-1", head_name=f"Sher Zaman {n}", phone="")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/households/registry/").status_code == 200
+    for n in range(5, 25):
+        register(op, document_number=f"13503-00000{n:02d}-1", head_name=f"Gul Zaman {n}", phone="")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/households/registry/").status_code == 200
+    assert len(many) == len(few)
+
+
+def test_the_form_shows_likely_duplicates_before_saving_and_registers_once_confirmed(op):
+    client = signed_in(op.registrar)
+    first = client.post("/households/register/", FORM)
+    assert first.status_code == 302
+    existing = Household.objects.get()
+    # the same family again, spelt otherwise and without the card
+    again = {
+        **FORM,
+        "head_name": "Mohd Aslam",
+        "document_type": "none",
+        "document_number": "",
+        "idempotency_key": "form-2",
+    }
+    shown = client.post("/households/register/", again)
+    assert shown.status_code == 409
+    text = shown.content.decode()
+    assert "Likely already registered" in text
+    assert f'href="/households/{existing.pk}/"' in text
+    assert Household.objects.count() == 1
+    # the registrar judges it another household: the page carries the ids seen; registering now saves it
+    assert f'name="duplicates_seen" value="{existing.pk}"' in text
+    confirmed = client.post("/households/register/", {**again, "duplicates_seen": str(existing.pk)})
+    assert confirmed.status_code == 302
+    assert Household.objects.count() == 2
+    assert DuplicatePair.objects.count() == 1
+
+
+def test_a_refused_form_keeps_what_was_typed_and_names_the_field(op):
+    response = signed_in(op.registrar).post(
+        "/households/register/", {**FORM, "document_number": "13503-123", "consent": ""}
+    )
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert "Nothing was saved" in text
+    assert "13 digits" in text
+    assert "must agree" in text
+    assert 'value="Muhammad Aslam"' in text
+    assert not Household.objects.exists()
+
+
+def test_a_card_is_reissued_from_the_household_page(op):
+    household = register(op)
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    old = HouseholdCard.objects.get()
+    client = signed_in(op.registrar)
+    page = client.get(f"/households/{household.pk}/")
+    assert "<svg" in page.content.decode()
+    response = client.post(f"/households/{household.pk}/", {"reason": "lost"})
+    assert response.status_code == 302
+    old.refresh_from_db()
+    assert old.voided_at is not None
+    assert HouseholdCard.objects.filter(voided_at__isnull=True).count() == 1
+
+
+def test_an_import_is_checked_then_imported_from_the_pages(op):
+    client = signed_in(op.registrar)
+    header = b"head_name,head_sex,females_18_59,origin,house_damage,consent\n"
+    csv = header + b"Zainab Bibi,female,1,PK50401,destroyed,yes\n"
+    uploaded = client.post("/households/import/", {"file": SimpleUploadedFile("a.csv", csv, "text/csv")})
+    assert uploaded.status_code == 302
+    preview = client.get(uploaded["Location"])
+    assert "Import 1 households" in preview.content.decode()
+    assert not Household.objects.exists()
+    assert client.post(uploaded["Location"]).status_code == 302
+    assert Household.objects.count() == 1
+    bad = header + b"Zainab Bibi,female,1,Atlantis,flattened,no\n"
+    refused = client.post(
+        "/households/import/", {"file": SimpleUploadedFile("b.csv", bad, "text/csv")}, follow=True
+    )
+    text = refused.content.decode()
+    assert "Nothing was imported" in text
+    assert "Atlantis" in text
+    assert "house_damage" in text
+
+
+def test_a_pair_is_decided_on_the_queue_page(op):
+    first = register(op)
+    again = register(op, head_name="Mohd Aslam", document_type="none", document_number="")
+    client = signed_in(op.registrar)
+    page = client.get("/households/duplicates/")
+    assert "Same household: keep" in page.content.decode()
+    pair = DuplicatePair.objects.get()
+    assert (
+        client.post("/households/duplicates/", {"pair": pair.pk, "decision": str(first.pk)}).status_code
+        == 302
+    )
+    again.refresh_from_db()
+    assert again.status == HouseholdStatus.MERGED
+    assert signed_in(make_user(Role.DISTRIBUTOR)).get("/households/duplicates/").status_code == 403
+
+
+def test_a_round_is_planned_listed_carded_and_opened_from_the_pages(op):
+    register(op)
+    client = signed_in(op.registrar)
+    response = client.post(
+        "/households/rounds/new/",
+        {
+            "code": "WR-5",
+            "name": "Winter Race",
+            "starts_on": "2005-11-14",
+            "ends_on": "2006-01-31",
+            "points": [str(op.bana.pk)],
+            "living": "any",
+            "elevation_bands": ["5000_to_7000", "above_7000"],
+            "line1-item": str(op.blanket.pk),
+            "line1-per_member": "2",
+            "line1-at_most": "10",
+            "line2-item": str(op.cgi.pk),
+            "line2-per_household": "10",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    round_obj = DistributionRound.objects.get()
+    for action in ("list", "cards", "open"):
+        assert client.post(f"/households/rounds/{round_obj.pk}/", {"action": action}).status_code == 302
+    round_obj.refresh_from_db()
+    assert round_obj.status == RoundStatus.OPEN
+    assert HouseholdCard.objects.count() == 1
+    detail = client.get(f"/households/rounds/{round_obj.pk}/").content.decode()
+    assert "Reconciliation" in detail
+    cards = client.get(f"/households/rounds/{round_obj.pk}/cards/").content.decode()
+    assert cards.count('class="segno"') == 1
+    assert "Muhammad Aslam" in cards
+
+
+def test_a_round_with_problems_is_shown_again_with_them(op):
+    response = signed_in(op.registrar).post(
+        "/households/rounds/new/",
+        {
+            "code": "WR 5",
+            "name": "x",
+            "starts_on": "2006-01-31",
+            "ends_on": "2005-11-14",
+            "points": [str(op.bana.pk)],
+            "living": "any",
+        },
+    )
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert "the round ends before it starts" in text
+    assert "name at least one item" in text
+
+
+@pytest.fixture
+def open_round(op):
+    household = register(op)
+    far = register(op, head_name="Sher Zaman", document_number="13503-0000002-1", origin="PK52201", phone="")
+    receive(op, op.bana, op.cgi, 50, "GRN-1")
+    receive(op, op.bana, op.blanket, 50, "GRN-2")
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    return round_obj, household, far
+
+
+def test_a_distributor_sees_the_list_of_their_point_with_names_and_tokens_only(op, open_round):
+    round_obj, household, _ = open_round
+    response = signed_in(op.distributor).get(f"/households/rounds/{round_obj.pk}/list/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Muhammad Aslam" in text
+    assert HouseholdCard.objects.get(household=household).token[:4] in text
+    assert "Sher Zaman" not in text
+    for hidden in ("13503-1234567-1", "1350312345671", "+923001234567"):
+        assert hidden not in text
+    assert (
+        signed_in(op.distributor)
+        .get(f"/households/rounds/{round_obj.pk}/list/?point=DP-RAJ-PATTIAN")
+        .status_code
+        == 403
+    )
+    assert (
+        signed_in(make_user(Role.VIEWER)).get(f"/households/rounds/{round_obj.pk}/list/").status_code == 403
+    )
+
+
+def test_the_handover_page_hands_over_by_card_once(op, open_round):
+    round_obj, household, _ = open_round
+    client = signed_in(op.distributor)
+    url = f"/households/rounds/{round_obj.pk}/handover/"
+    page = client.get(url + "?q=aslam")
+    assert page.status_code == 200
+    assert "Choose" in page.content.decode()
+    token = HouseholdCard.objects.get(household=household).token
+    form = {
+        "point": "DP-BANA",
+        "card": token,
+        "collected_by": "the head",
+        "handed_on": "2005-11-20",
+        "idempotency_key": "k1",
+    }
+    done = client.post(url, form, follow=True)
+    assert "Handed over 8 BLANKET, 10 CGI-SHEET" in done.content.decode()
+    again = client.post(url, {**form, "idempotency_key": "k2"})
+    assert again.status_code == 409
+    assert "already" in again.content.decode()
+    assert Movement.objects.filter(kind=MovementKind.DISTRIBUTION).count() == 1
+    assert signed_in(op.registrar).get(url).status_code == 403
+    assert dt.date(2005, 11, 20) <= round_obj.ends_on
