@@ -117,6 +117,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 def _register_routers() -> None:
     """The one place where routers join the API (and so its URL table and OpenAPI reference)."""
     from reliefops.catalog.api import router as catalog_router
+    from reliefops.cluster.api import router as cluster_router
     from reliefops.core.api import router as core_router
     from reliefops.households.api import router as households_router
     from reliefops.partners.api import router as partners_router
@@ -129,6 +130,7 @@ def _register_routers() -> None:
     api.add_router("/catalog/", catalog_router)
     api.add_router("/stock/", stock_router)
     api.add_router("/households/", households_router)
+    api.add_router("/cluster/", cluster_router)
 
 
 _register_routers()

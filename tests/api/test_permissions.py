@@ -41,6 +41,7 @@ from reliefops.core.roles import Right, Role, role_has
 from reliefops.stock.models import Movement, Waybill
 from reliefops.stock.services import ReceiptLine, StockLine, stock_receive, waybill_dispatch
 from tests.api.conftest import Reference, scope_for
+from tests.cluster import permission_setup as cl
 from tests.factories import make_user
 from tests.households import permission_setup as hh
 
@@ -332,6 +333,28 @@ ACCESS_RULES: dict[str, Access] = {
     ),
     "GET /api/households/rounds/{round_id}/reconciliation": Access(
         Right.VIEW_HOUSEHOLD_COUNTS, given=hh.an_open_round, params=hh.the_round, missing=hh.no_round
+    ),
+    # cluster: aggregates for VIEW_CLUSTER; rows, uploads and batches for REPORT_ACTIVITIES (a partner
+    # reporter's own organisation's: the matrix's reporter works for IOM); periods for MANAGE_CLUSTER
+    "POST /api/cluster/uploads": Access(
+        Right.REPORT_ACTIVITIES, given=cl.activity_types, body=cl.upload_body, ok=201
+    ),
+    "GET /api/cluster/rows": Access(Right.REPORT_ACTIVITIES, given=cl.iom_batch),
+    "GET /api/cluster/batches": Access(Right.REPORT_ACTIVITIES, given=cl.iom_batch),
+    "GET /api/cluster/batches/{batch_id}": Access(
+        Right.REPORT_ACTIVITIES, given=cl.iom_batch, params=cl.the_batch, missing=cl.no_batch
+    ),
+    "POST /api/cluster/batches/{batch_id}/revert": Access(
+        Right.REPORT_ACTIVITIES, given=cl.iom_batch, params=cl.the_batch, missing=cl.no_batch
+    ),
+    "GET /api/cluster/gaps": Access(Right.VIEW_CLUSTER, given=cl.iom_batch),
+    "GET /api/cluster/matrix": Access(Right.VIEW_CLUSTER, given=cl.iom_batch),
+    "GET /api/cluster/totals": Access(Right.VIEW_CLUSTER, given=cl.iom_batch),
+    "GET /api/cluster/needs": Access(Right.VIEW_CLUSTER),
+    "GET /api/cluster/activity-types": Access(Right.VIEW_REFERENCE, given=cl.activity_types),
+    "GET /api/cluster/periods": Access(Right.VIEW_CLUSTER),
+    "POST /api/cluster/periods": Access(
+        Right.MANAGE_CLUSTER, body=lambda ref: {"month": "2005-11", "locked": True}
     ),
 }
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from reliefops.cluster.models import ActivityRow, ImportBatch, Status
+from reliefops.cluster.models import ActivityRow, ActivityStatus, ImportBatch
 from reliefops.cluster.services import import_batch_revert, reporting_period_set_lock
 from reliefops.core.errors import Conflict, InvalidInput
 from reliefops.core.models import AuditEvent
@@ -37,7 +37,7 @@ def test_a_new_file_adds_its_rows_in_one_batch(upload, cluster):
     assert (stored.adm1, stored.adm2, stored.adm3) == ("PK5", "PK504", "PK50401")
     assert stored.period == dt.date(2005, 11, 1)
     assert (stored.reporting_org, stored.implementing_org) == (cluster.nrc, cluster.nrc)
-    assert (stored.quantity, stored.households, stored.status) == (250, 240, Status.COMPLETED)
+    assert (stored.quantity, stored.households, stored.status) == (250, 240, ActivityStatus.COMPLETED)
     assert AuditEvent.objects.filter(action="cluster.import", object_id=str(batch.pk)).exists()
 
 

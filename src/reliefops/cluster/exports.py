@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from reliefops.cluster.models import ActivityRow, ActivityType, Status
+from reliefops.cluster.models import ActivityRow, ActivityStatus, ActivityType
 from reliefops.cluster.selectors import ActivityTotal, GapReport, Matrix, rows_with_names
 from reliefops.partners.models import Organisation
 from reliefops.places.models import AdminArea, AdminLevel
@@ -327,7 +327,7 @@ def template_xlsx(
         "Organisations": organisations,
         "Activities": [a.name for a in activities],
         "Units": [a.unit for a in activities],
-        "Statuses": [s.value for s in Status],
+        "Statuses": [s.value for s in ActivityStatus],
         "Actions": ["New", "Update", "Delete"],
         "Provinces": _area_choices(AdminLevel.PROVINCE),
         "Districts": _area_choices(AdminLevel.DISTRICT),

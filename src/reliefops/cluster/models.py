@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 
 
-class Status(models.TextChoices):
+class ActivityStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
     ONGOING = "ongoing", "Ongoing"
     COMPLETED = "completed", "Completed"
@@ -160,7 +160,7 @@ class ActivityRow(models.Model):
         "places.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     location = models.CharField(max_length=200, blank=True, help_text="the place as the partner wrote it")
-    status = models.CharField(max_length=10, choices=Status.choices)
+    status = models.CharField(max_length=10, choices=ActivityStatus.choices)
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     period = models.DateField(help_text="the reporting month: the first day of the month of the end date")
@@ -190,7 +190,9 @@ class ActivityRow(models.Model):
                 name="activityrow_one_current_version",
             ),
             models.CheckConstraint(condition=~Q(row_id=""), name="activityrow_row_id_not_empty"),
-            models.CheckConstraint(condition=Q(status__in=Status.values), name="activityrow_status_known"),
+            models.CheckConstraint(
+                condition=Q(status__in=ActivityStatus.values), name="activityrow_status_known"
+            ),
             models.CheckConstraint(
                 condition=Q(quantity__isnull=True) | Q(quantity__gte=0),
                 name="activityrow_quantity_not_negative",

@@ -25,7 +25,7 @@ from typing import Any
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from reliefops.cluster.models import ActivityRow, ActivityType, ImportBatch, NeedsBaseline, Status
+from reliefops.cluster.models import ActivityRow, ActivityStatus, ActivityType, ImportBatch, NeedsBaseline
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.partners.models import Organisation
 from reliefops.places.models import AdminArea, AdminLevel
@@ -36,7 +36,7 @@ LEVELS: dict[str, tuple[str, int]] = {
     AdminLevel.TEHSIL.value: ("adm3", 3),
 }
 ADM_COLUMNS = ("adm1", "adm2", "adm3")
-OPEN = (Status.PLANNED.value, Status.ONGOING.value)
+OPEN = (ActivityStatus.PLANNED.value, ActivityStatus.ONGOING.value)
 
 # The Emergency Shelter Cluster's headline figures (the keys it publishes) and the activity each is.
 HEADLINE_FIGURES: dict[str, str] = {
@@ -49,9 +49,9 @@ HEADLINE_FIGURES: dict[str, str] = {
 
 LIVE = Q(replaced_in__isnull=True, withdrawn=False)
 COUNTED = Q(recipient_org__isnull=True, counted_in__isnull=True)
-REACHED = COUNTED & Q(status=Status.COMPLETED)
+REACHED = COUNTED & Q(status=ActivityStatus.COMPLETED)
 TARGETED = COUNTED & Q(status__in=OPEN)
-TO_PARTNERS = Q(recipient_org__isnull=False, status=Status.COMPLETED)
+TO_PARTNERS = Q(recipient_org__isnull=False, status=ActivityStatus.COMPLETED)
 
 
 def _sum(column: str, condition: Q) -> Coalesce:
@@ -507,7 +507,7 @@ def activity_totals(chosen: Selection | None = None) -> list[ActivityTotal]:
             households_reached=_sum("households", REACHED),
             quantity_targeted=_sum("quantity", TARGETED),
             quantity_to_partners=_sum("quantity", TO_PARTNERS),
-            quantity_as_reported=_sum("quantity", Q(status=Status.COMPLETED)),
+            quantity_as_reported=_sum("quantity", Q(status=ActivityStatus.COMPLETED)),
             n=Count("id"),
             set_aside=Count("id", filter=Q(counted_in__isnull=False)),
         )
@@ -566,3 +566,40 @@ def needs_table() -> QuerySet[NeedsBaseline]:
     return NeedsBaseline.objects.select_related("admin_area", "admin_area__parent").order_by(
         "adm1", "adm2", "adm3", "admin_area__pcode"
     )
+
+
+def rows_filtered(
+    rows: QuerySet[ActivityRow],
+    *,
+    activity: str | None = None,
+    within: str | None = None,
+    organisation: str | None = None,
+    status: str | None = None,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+    batch: int | None = None,
+    withdrawn: bool = False,
+) -> QuerySet[ActivityRow]:
+    """Current rows narrowed by the filters people give (codes, P-codes, acronyms)."""
+    rows = rows.filter(withdrawn=withdrawn)
+    if activity:
+        rows = rows.filter(Q(activity__code__iexact=activity) | Q(activity__name__iexact=activity))
+    if within:
+        area = AdminArea.objects.filter(pcode__iexact=within.strip()).first()
+        if area is None:
+            return rows.none()
+        column = LEVELS.get(area.level, ("", 0))[0]
+        rows = rows.filter(**{column: area.pcode}) if column else rows.filter(admin_area=area)
+    if organisation:
+        rows = rows.filter(
+            Q(reporting_org__acronym__iexact=organisation) | Q(reporting_org__name__iexact=organisation)
+        )
+    if status:
+        rows = rows.filter(status=status)
+    if period_from:
+        rows = rows.filter(period__gte=period_from.replace(day=1))
+    if period_to:
+        rows = rows.filter(period__lte=period_to.replace(day=1))
+    if batch:
+        rows = rows.filter(batch_id=batch)
+    return rows_with_names(rows).order_by("reporting_org__name", "row_id", "id")

@@ -15,7 +15,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from reliefops.cluster.models import Status
+from reliefops.cluster.models import ActivityStatus
 from reliefops.cluster.sheets import EXCEL_ERRORS, ExcelError
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0, as its 1900 leap-year bug makes it
@@ -277,34 +277,34 @@ _MISSING = object()
 
 # --- statuses and the New / Update / Delete flag -------------------------------------------------
 
-STATUS_WORDS: dict[str, Status] = {
-    "planned": Status.PLANNED,
-    "plan": Status.PLANNED,
-    "planning": Status.PLANNED,
-    "committed": Status.PLANNED,
-    "not started": Status.PLANNED,
-    "proposed": Status.PLANNED,
-    "ongoing": Status.ONGOING,
-    "on going": Status.ONGOING,
-    "on-going": Status.ONGOING,
-    "in progress": Status.ONGOING,
-    "in-progress": Status.ONGOING,
-    "started": Status.ONGOING,
-    "active": Status.ONGOING,
-    "underway": Status.ONGOING,
-    "under way": Status.ONGOING,
-    "completed": Status.COMPLETED,
-    "complete": Status.COMPLETED,
-    "done": Status.COMPLETED,
-    "finished": Status.COMPLETED,
-    "closed": Status.COMPLETED,
-    "delivered": Status.COMPLETED,
-    "distributed": Status.COMPLETED,
-    "achieved": Status.COMPLETED,
+STATUS_WORDS: dict[str, ActivityStatus] = {
+    "planned": ActivityStatus.PLANNED,
+    "plan": ActivityStatus.PLANNED,
+    "planning": ActivityStatus.PLANNED,
+    "committed": ActivityStatus.PLANNED,
+    "not started": ActivityStatus.PLANNED,
+    "proposed": ActivityStatus.PLANNED,
+    "ongoing": ActivityStatus.ONGOING,
+    "on going": ActivityStatus.ONGOING,
+    "on-going": ActivityStatus.ONGOING,
+    "in progress": ActivityStatus.ONGOING,
+    "in-progress": ActivityStatus.ONGOING,
+    "started": ActivityStatus.ONGOING,
+    "active": ActivityStatus.ONGOING,
+    "underway": ActivityStatus.ONGOING,
+    "under way": ActivityStatus.ONGOING,
+    "completed": ActivityStatus.COMPLETED,
+    "complete": ActivityStatus.COMPLETED,
+    "done": ActivityStatus.COMPLETED,
+    "finished": ActivityStatus.COMPLETED,
+    "closed": ActivityStatus.COMPLETED,
+    "delivered": ActivityStatus.COMPLETED,
+    "distributed": ActivityStatus.COMPLETED,
+    "achieved": ActivityStatus.COMPLETED,
 }
 
 
-def read_status(raw: Any) -> Status | None:
+def read_status(raw: Any) -> ActivityStatus | None:
     refuse_excel_error(raw)
     text = re.sub(r"\s+", " ", text_of(raw)).lower()
     if not text:

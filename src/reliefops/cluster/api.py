@@ -1,0 +1,221 @@
+"""API of the cluster: upload 4W files (preview, then commit), read rows and batches, revert a
+batch, the gap analysis, the 4W matrix, the totals, needs, activity types and reporting periods.
+
+Rows and batches are a partner reporter's own organisation's; viewers see the aggregates only.
+"""
+
+# No `from __future__ import annotations`: django-ninja reads the handlers' annotations at import.
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
+
+from reliefops.cluster import selectors
+from reliefops.cluster.importers import activity_report_import_file
+from reliefops.cluster.models import ActivityType, ReportingPeriod
+from reliefops.cluster.schemas import (
+    ActivityTotalOut,
+    ActivityTypeOut,
+    AreaNeedOut,
+    BatchOut,
+    GapRowOut,
+    GapsOut,
+    MatrixEntryOut,
+    MatrixOut,
+    NeedsOut,
+    PeriodIn,
+    PeriodOut,
+    RevertOut,
+    RowFilter,
+    RowOut,
+    SelectionIn,
+    TotalsOut,
+    UploadIn,
+    UploadOut,
+    upload_out,
+)
+from reliefops.cluster.services import import_batch_revert, parse_month, reporting_period_set_lock
+from reliefops.core.access import (
+    access_activity_rows,
+    access_cluster_aggregates,
+    access_cluster_management,
+    access_import_batch_by_id,
+    access_import_batches,
+    access_reporting_organisation,
+    reporting_scope,
+    require,
+)
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, Page
+from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.roles import Right
+
+router = Router(tags=["cluster"])
+WRITE_ERRORS: dict[int, Any] = {**DETAIL_ERRORS, 400: ErrorOut, 409: ErrorOut}
+
+
+def _selection(filters: SelectionIn) -> selectors.Selection:
+    return selectors.selection(
+        level=filters.level,
+        activity=filters.activity,
+        period_from=parse_month(filters.period_from) if filters.period_from else None,
+        period_to=parse_month(filters.period_to) if filters.period_to else None,
+        within=filters.within,
+    )
+
+
+@router.post(
+    "/uploads",
+    response={200: UploadOut, 201: UploadOut, **WRITE_ERRORS},
+    summary="Upload a 4W file: preview what it changes, or apply it (all or nothing)",
+    description=(
+        "The cluster template or any HXL-tagged CSV or workbook. With `preview` nothing is written. "
+        "A committed upload answers 201 with its batch; one that changes nothing answers 200 and "
+        "writes nothing. A refused file answers 422 with every problem: `row`, `field` (the column's "
+        "hashtag) and `reason` (the value, why, and a suggestion). Request bodies are limited by the "
+        "server's DATA_UPLOAD_MAX_MEMORY_SIZE; larger files go through the web page or the CLI."
+    ),
+)
+def upload(request: HttpRequest, payload: UploadIn) -> Status[UploadOut]:
+    scope = reporting_scope(request.user)
+    organisation = access_reporting_organisation(request.user, payload.reporting_organisation)
+    try:
+        data = payload.data()
+    except ValueError as exc:
+        raise InvalidInput([Problem(None, "content_base64", str(exc))]) from exc
+    result = activity_report_import_file(
+        actor=request.user,
+        data=data,
+        filename=payload.filename,
+        reporting_org_id=organisation.pk if organisation else None,
+        scope_org_id=scope.pk if scope else None,
+        scope_label=str(scope) if scope else "",
+        preview=payload.preview,
+    )
+    return Status(201 if result.batch_id else 200, upload_out(result))
+
+
+@router.get("/rows", response={200: list[RowOut], **ERRORS}, summary="4W rows (current versions)")
+@paginate(Page)
+def row_list(request: HttpRequest, filters: Query[RowFilter]) -> QuerySet[Any]:
+    return selectors.rows_filtered(access_activity_rows(request.user), **filters.dict())
+
+
+@router.get("/batches", response={200: list[BatchOut], **ERRORS}, summary="Upload batches, newest first")
+@paginate(Page)
+def batch_list(request: HttpRequest) -> QuerySet[Any]:
+    return selectors.batch_summaries(access_import_batches(request.user))
+
+
+@router.get("/batches/{batch_id}", response={200: BatchOut, **DETAIL_ERRORS}, summary="One upload batch")
+def batch_detail(request: HttpRequest, batch_id: int) -> Any:
+    return access_import_batch_by_id(request.user, batch_id)
+
+
+@router.post(
+    "/batches/{batch_id}/revert",
+    response={200: RevertOut, **WRITE_ERRORS},
+    summary="Revert an upload batch exactly (409 when a later batch changed its rows or a period is locked)",
+)
+def batch_revert(request: HttpRequest, batch_id: int) -> Any:
+    batch = access_import_batch_by_id(request.user, batch_id)
+    result = import_batch_revert(actor=request.user, batch_id=batch.pk)
+    return RevertOut(batch_id=result.batch_id, removed=result.removed, restored=result.restored)
+
+
+@router.get(
+    "/gaps",
+    response={200: GapsOut, **ERRORS},
+    summary="Gap analysis: households in need, targeted, reached, coverage and gap by area",
+)
+def gaps(request: HttpRequest, filters: Query[SelectionIn]) -> GapsOut:
+    access_cluster_aggregates(request.user)
+    report = selectors.gap_by_area(_selection(filters))
+    return GapsOut(
+        selection=report.selection.describe(),
+        needs_illustrative=report.illustrative,
+        rows=[
+            GapRowOut(
+                pcode=r.pcode,
+                name=r.name,
+                parent_pcode=r.parent_pcode,
+                parent_name=r.parent_name,
+                whole_area=r.whole_area,
+                activity=r.activity_code,
+                unit=r.unit,
+                households_in_need=r.in_need,
+                need_illustrative=r.illustrative,
+                households_targeted=r.targeted,
+                households_reached=r.reached,
+                coverage=round(r.coverage, 4) if r.coverage is not None else None,
+                gap=r.gap,
+                quantity_targeted=r.quantity_targeted,
+                quantity_reached=r.quantity_reached,
+                quantity_to_partners=r.quantity_to_partners,
+                partners=r.partners,
+                rows=r.rows,
+            )
+            for r in report.rows
+        ],
+        no_partner=[
+            AreaNeedOut(
+                pcode=info.pcode, name=info.name, households_in_need=need.households if need else None
+            )
+            for info, need in report.no_partner
+        ],
+    )
+
+
+@router.get("/matrix", response={200: MatrixOut, **ERRORS}, summary="The 4W matrix: who does what where")
+def matrix(request: HttpRequest, filters: Query[SelectionIn]) -> MatrixOut:
+    access_cluster_aggregates(request.user)
+    result = selectors.matrix_4w(_selection(filters))
+    return MatrixOut(
+        selection=result.selection.describe(), entries=[MatrixEntryOut(**entry) for entry in result.entries]
+    )
+
+
+@router.get(
+    "/totals",
+    response={200: TotalsOut, **ERRORS},
+    summary="The cluster's totals after the double-counting rules, with its published keys",
+)
+def totals(request: HttpRequest) -> TotalsOut:
+    access_cluster_aggregates(request.user)
+    activities = selectors.activity_totals()
+    return TotalsOut(
+        figures=selectors.headline_figures(activities),
+        activities=[ActivityTotalOut(**vars(t)) for t in activities],
+    )
+
+
+@router.get("/needs", response={200: list[NeedsOut], **ERRORS}, summary="Needs baselines per admin area")
+@paginate(Page)
+def needs(request: HttpRequest) -> QuerySet[Any]:
+    access_cluster_aggregates(request.user)
+    return selectors.needs_table()
+
+
+@router.get("/activity-types", response={200: list[ActivityTypeOut], **ERRORS}, summary="Activity types")
+def activity_types(request: HttpRequest) -> QuerySet[Any]:
+    require(request.user, Right.VIEW_REFERENCE)
+    return ActivityType.objects.filter(is_active=True).select_related("item").order_by("sort_order", "name")
+
+
+@router.get(
+    "/periods", response={200: list[PeriodOut], **ERRORS}, summary="Reporting periods and their locks"
+)
+def periods(request: HttpRequest) -> QuerySet[Any]:
+    access_cluster_aggregates(request.user)
+    return ReportingPeriod.objects.order_by("month")
+
+
+@router.post(
+    "/periods", response={200: PeriodOut, **WRITE_ERRORS}, summary="Lock or reopen a reporting month"
+)
+def period_set(request: HttpRequest, payload: PeriodIn) -> Any:
+    access_cluster_management(request.user)
+    return reporting_period_set_lock(
+        actor=request.user, month=parse_month(payload.month), locked=payload.locked, note=payload.note
+    )

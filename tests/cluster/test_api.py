@@ -1,0 +1,197 @@
+"""The cluster API: upload with preview then commit, problems as 422, rows and batches scoped to a
+partner's organisation, revert, gaps, matrix, totals, needs, periods."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from reliefops.cluster.models import ActivityRow, ImportBatch
+from reliefops.core.roles import Role
+from tests.cluster.conftest import four_w_csv, four_w_xlsx, row, table
+
+
+@pytest.fixture
+def token_client(db):
+    from django.test import Client
+
+    from reliefops.core.services import token_create
+    from tests.factories import make_user
+
+    def make(role: Role, **scope):
+        user = make_user(role, **scope)
+        _, plain = token_create(actor=None, username=user.get_username(), name="test")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+
+    return make
+
+
+def post(client, path, body):
+    return client.post(f"/api/cluster{path}", json.dumps(body), content_type="application/json")
+
+
+def csv_body(rows, **extra):
+    return {"filename": "4w.csv", "content": four_w_csv(rows).decode(), **extra}
+
+
+def test_upload_previews_then_commits_then_changes_nothing(cluster, token_client):
+    client = token_client(Role.COORDINATOR)
+    body = csv_body([row(id="NRC-1"), row(id="NRC-2")])
+    preview = post(client, "/uploads", {**body, "preview": True})
+    assert preview.status_code == 200
+    assert (
+        preview.json()["summary"] == "Preview: 2 added, 0 updated, 0 withdrawn, 0 unchanged. "
+        "Nothing is written until the upload is committed."
+    )
+    assert not ActivityRow.objects.exists()
+    committed = post(client, "/uploads", body)
+    assert committed.status_code == 201
+    assert committed.json()["batch_id"] == ImportBatch.objects.get().pk
+    again = post(client, "/uploads", body)
+    assert (again.status_code, again.json()["changed"], again.json()["previous_batch_id"]) == (
+        200,
+        False,
+        committed.json()["batch_id"],
+    )
+
+
+def test_a_workbook_uploads_as_base64(cluster, token_client):
+    data = four_w_xlsx({"4W": table([row(id="NRC-1")])})
+    body = {"filename": "nrc.xlsx", "content_base64": base64.b64encode(data).decode()}
+    response = post(token_client(Role.COORDINATOR), "/uploads", body)
+    assert response.status_code == 201
+    assert response.json()["sheet"] == "4W"
+
+
+def test_a_refused_upload_answers_422_with_every_problem(cluster, token_client):
+    response = post(
+        token_client(Role.COORDINATOR), "/uploads", csv_body([row(adm2="PK5O4"), row(id="X", qty="-1")])
+    )
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        {
+            "row": 3,
+            "field": "#adm2+code",
+            "reason": "'PK5O4' is not a P-code; did you mean PK504 (Batagram)?",
+        },
+        {"row": 4, "field": "#output+num", "reason": "-1 is negative"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"filename": "a.csv"},
+        {"filename": "a.csv", "content": "x", "content_base64": "eA=="},
+        {"filename": "a.csv", "content_base64": "%%%"},
+    ],
+)
+def test_an_upload_needs_its_content_once(cluster, token_client, body):
+    assert post(token_client(Role.COORDINATOR), "/uploads", body).status_code == 422
+
+
+def test_a_partner_reporter_uploads_and_sees_only_its_own_rows(cluster, token_client, upload):
+    upload([row(id="IRW-1", prog="IRW")])
+    client = token_client(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    mine = post(client, "/uploads", csv_body([row(id="NRC-1", prog="UNHCR", impl="NRC")]))
+    assert mine.status_code == 201
+    theirs = post(client, "/uploads", csv_body([row(id="IRW-2", prog="IRW")]))
+    assert theirs.status_code == 422
+    assert "NRC neither programmes, implements nor funds" in theirs.json()["problems"][0]["reason"]
+    other = post(client, "/uploads", {**csv_body([row()]), "reporting_organisation": "IRW"})
+    assert other.status_code == 403
+    rows = client.get("/api/cluster/rows").json()
+    assert [r["row_id"] for r in rows["items"]] == ["NRC-1"]
+    assert rows["items"][0]["reporting_organisation"] == "NRC"
+    batches = client.get("/api/cluster/batches").json()
+    assert batches["count"] == 1
+    irw_batch = ImportBatch.objects.get(organisation=cluster.irw).pk
+    assert client.get(f"/api/cluster/batches/{irw_batch}").status_code == 403
+    assert (
+        post(client, f"/api/cluster/batches/{irw_batch}/revert".removeprefix("/api/cluster"), {}).status_code
+        == 403
+    )
+
+
+def test_rows_filter_and_say_how_each_counts(cluster, token_client, upload):
+    upload(
+        [
+            row(id="NRC-1", adm2="", adm3="PK50401"),
+            row(id="IOM-1", prog="IOM", recipient="NRC", hh=""),
+            row(id="NRC-2", adm2="PK107", status="planned"),
+        ]
+    )
+    client = token_client(Role.COORDINATOR)
+    counted = {r["row_id"]: r["counted"] for r in client.get("/api/cluster/rows").json()["items"]}
+    assert counted == {"IOM-1": "pipeline", "NRC-1": "reached", "NRC-2": "targeted"}
+    within = client.get("/api/cluster/rows", {"within": "PK504"}).json()
+    assert sorted(r["row_id"] for r in within["items"]) == ["IOM-1", "NRC-1"]
+    assert client.get("/api/cluster/rows", {"organisation": "IOM"}).json()["count"] == 1
+
+
+def test_revert_through_the_api_and_a_conflict_is_409(cluster, token_client, upload):
+    first = upload([row(id="NRC-1")])
+    second = upload([row(id="NRC-1", qty="7")])
+    client = token_client(Role.COORDINATOR)
+    conflict = post(client, f"/batches/{first.batch_id}/revert", {})
+    assert conflict.status_code == 409
+    assert "changed its rows since" in conflict.json()["detail"]
+    reverted = post(client, f"/batches/{second.batch_id}/revert", {})
+    assert reverted.json() == {"batch_id": second.batch_id, "removed": 1, "restored": 1}
+
+
+def test_gaps_matrix_totals_and_needs_for_a_viewer(cluster, token_client, upload):
+    from reliefops.cluster.importers import needs_import_file
+
+    needs_import_file(
+        actor=None, data=b"P,N,I\n#adm2+code,#inneed+hh,#meta+illustrative\nPK504,400,yes\n", filename="n.csv"
+    )
+    upload([row(id="NRC-1", hh="100")])
+    viewer = token_client(Role.VIEWER)
+    gaps = viewer.get("/api/cluster/gaps", {"level": "district", "activity": "TENTS"}).json()
+    batagram = next(r for r in gaps["rows"] if r["pcode"] == "PK504")
+    assert (
+        batagram["households_in_need"],
+        batagram["households_reached"],
+        batagram["coverage"],
+        batagram["gap"],
+    ) == (
+        400,
+        100,
+        0.25,
+        300,
+    )
+    assert gaps["needs_illustrative"] is True
+    assert "PK107" in [a["pcode"] for a in gaps["no_partner"]]
+    matrix = viewer.get("/api/cluster/matrix").json()
+    assert matrix["entries"][0]["organisation"] == "NRC"
+    totals = viewer.get("/api/cluster/totals").json()
+    assert totals["figures"]["tents_delivered"] == 100
+    assert viewer.get("/api/cluster/needs").json()["items"][0]["illustrative"] is True
+    assert viewer.get("/api/cluster/rows").status_code == 403
+    bad = viewer.get("/api/cluster/gaps", {"level": "village"})
+    assert bad.status_code == 422
+
+
+def test_periods_are_locked_by_a_coordinator(cluster, token_client, upload):
+    coordinator = token_client(Role.COORDINATOR)
+    locked = post(coordinator, "/periods", {"month": "2005-11", "locked": True, "note": "closed"})
+    assert locked.json() == {
+        "month": "2005-11",
+        "locked": True,
+        "changed_by": locked.json()["changed_by"],
+        "note": "closed",
+    }
+    assert coordinator.get("/api/cluster/periods").json()[0]["locked"] is True
+    refused = post(coordinator, "/uploads", csv_body([row()]))
+    assert "the reporting period 2005-11 is locked" in refused.json()["problems"][0]["reason"]
+    assert (
+        post(
+            token_client(Role.PARTNER_REPORTER, organisation=cluster.nrc),
+            "/periods",
+            {"month": "2005-11", "locked": False},
+        ).status_code
+        == 403
+    )
