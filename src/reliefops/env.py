@@ -101,6 +101,13 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("RELIEFOPS_SESSION_AGE", "int", "28800", "seconds a login session lasts (default 8 hours)"),
     EnvVar(
+        "RELIEFOPS_HOUSEHOLD_RETENTION_DAYS",
+        "int",
+        "730",
+        "days after a household's last registration or delivery before `reliefops households anonymise` "
+        "removes its personal data",
+    ),
+    EnvVar(
         "RELIEFOPS_CHROMIUM", "path", "/usr/bin/chromium", "Chromium executable used by the browser tests"
     ),
 )

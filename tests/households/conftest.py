@@ -24,6 +24,7 @@ from reliefops.places.models import AdminLevel, SiteKind
 from reliefops.stock.models import Balance, Movement, MovementLine
 from reliefops.stock.services import ReceiptLine, stock_receive
 from tests.factories import AdminAreaFactory, GrantFactory, ItemFactory, SiteFactory, make_user
+from tests.places.conftest import run_command  # noqa: F401 - a fixture of the command tests
 
 DAY = dt.date(2005, 11, 20)
 

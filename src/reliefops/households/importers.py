@@ -97,14 +97,14 @@ def workbook_as_csv(data: bytes) -> bytes:
 
 
 def _guess_document_type(number: str) -> str:
-    digits = "".join(c for c in number if c.isdigit())
-    if not number.strip():
+    """A number without its type: digits are a CNIC (checked as one) unless they are an old NIC's 11."""
+    text = number.strip()
+    if not text:
         return "none"
-    if len(digits) == 13:
-        return "cnic"
-    if len(digits) == 11:
-        return "old_nic"
-    return "other"
+    if any(c.isalpha() for c in text):
+        return "other"
+    digits = "".join(c for c in text if c.isdigit())
+    return "old_nic" if len(digits) == 11 else "cnic"
 
 
 def _row(record: TableRow, problems: list[Problem]) -> HouseholdInput:

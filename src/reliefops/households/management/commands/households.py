@@ -1,0 +1,222 @@
+"""`reliefops households ACTION`: import registration files, search the registry for duplicates,
+anonymise past retention, and print counts and a round's reconciliation.
+
+`import` acts as a user (`--as USERNAME`) whose rights are checked in core.access as for the API.
+`dedupe` and `anonymise` are the server operator's (having a shell on the server is the right):
+they run in the foreground with their progress on stderr, and are what cron runs. The printed
+figures carry no personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from reliefops.core.access import access_round_by_id, require
+from reliefops.core.cli import read_input_file, service_errors
+from reliefops.core.roles import Right
+from reliefops.env import env
+from reliefops.households import selectors
+from reliefops.households.matching import LIKELY_DUPLICATE
+from reliefops.households.models import DistributionRound, ImportStatus
+from reliefops.households.services import (
+    duplicates_run,
+    household_import_commit,
+    household_import_preview,
+    household_keys_rebuild,
+    households_anonymise,
+)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise CommandError(f"not a date: {text!r}; write it as YYYY-MM-DD") from exc
+
+
+class Command(BaseCommand):
+    help = "Households: import files, find duplicates, anonymise past retention, print counts and rounds."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+        load = actions.add_parser(
+            "import", help="check a CSV or XLSX registration file, and import it with --commit"
+        )
+        load.add_argument("file", help="CSV (UTF-8) or XLSX, one household per row")
+        load.add_argument(
+            "--as", dest="username", required=True, metavar="USERNAME", help="who registers them"
+        )
+        load.add_argument("--commit", action="store_true", help="import it when the check finds no problem")
+
+        dedupe = actions.add_parser("dedupe", help="search the whole registry for likely duplicates")
+        dedupe.add_argument(
+            "--threshold",
+            type=int,
+            default=LIKELY_DUPLICATE,
+            help=f"lowest score queued (default {LIKELY_DUPLICATE})",
+        )
+        dedupe.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+        anonymise = actions.add_parser("anonymise", help="remove personal data past the retention period")
+        anonymise.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="retention in days (default RELIEFOPS_HOUSEHOLD_RETENTION_DAYS, now "
+            f"{env('RELIEFOPS_HOUSEHOLD_RETENTION_DAYS')})",
+        )
+        anonymise.add_argument(
+            "--today", type=_date, help="count from this day instead of today (YYYY-MM-DD)"
+        )
+        anonymise.add_argument(
+            "--dry-run", action="store_true", help="say what would be anonymised, change nothing"
+        )
+
+        actions.add_parser("counts", help="how many households, people, female-headed, by district and camp")
+        actions.add_parser("rounds", help="the distribution rounds with their figures")
+        reconcile = actions.add_parser(
+            "reconcile", help="a round's figures: entitled, handed over, stock moved, shortfall"
+        )
+        reconcile.add_argument("round", help="the round's code")
+
+        actions.add_parser("rebuild-keys", help="recompute the blocking keys of every active household")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        getattr(self, "_" + options["action"].replace("-", "_"))(options)
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def _user(self, username: str) -> Any:
+        model = get_user_model()
+        try:
+            return model._default_manager.get_by_natural_key(username)
+        except model.DoesNotExist as exc:
+            raise CommandError(f"no user {username!r}") from exc
+
+    def _import(self, options: dict[str, Any]) -> None:
+        user = self._user(options["username"])
+        with service_errors(self, options["file"]):
+            require(user, Right.REGISTER_HOUSEHOLDS)
+            data = read_input_file(options["file"])
+            preview = household_import_preview(actor=user, filename=options["file"], content=data)
+            batch = preview.batch
+            if batch.status == ImportStatus.REFUSED:
+                for problem in batch.problems:
+                    where = f"line {problem['row']}" if problem["row"] is not None else "file"
+                    self.stderr.write(f"{where}, {problem['field']}: {problem['reason']}")
+                raise CommandError(
+                    f"{options['file']}: {len(batch.problems)} problem(s); nothing was imported"
+                )
+            for duplicate in batch.duplicates:
+                other = (
+                    f"household {duplicate['household']}"
+                    if "household" in duplicate
+                    else f"line {duplicate['other_line']}"
+                )
+                why = ", ".join(duplicate["reasons"])
+                self.stdout.write(
+                    f"line {duplicate['line']}: likely {other} (score {duplicate['score']}: {why})"
+                )
+            if not options["commit"]:
+                self.stdout.write(f"{preview.message} Run again with --commit to import (import {batch.pk}).")
+                return
+            result = household_import_commit(actor=user, import_id=batch.pk)
+            self.stdout.write(result.message)
+
+    def _dedupe(self, options: dict[str, Any]) -> None:
+        quiet = options["quiet"]
+        started = time.perf_counter()
+        last = [0.0]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            now = time.perf_counter()
+            if quiet or (now - last[0] < 1 and done != total):
+                return
+            last[0] = now
+            share = f" {done}/{total} blocks ({100 * done // total}%)" if total else ""
+            sys.stderr.write(f"\r{stage}{share}, {now - started:.0f} s   ")
+            sys.stderr.flush()
+
+        with service_errors(self):
+            result = duplicates_run(actor=None, threshold=options["threshold"], progress=progress)
+        if not quiet:
+            sys.stderr.write("\n")
+        run, stats = result.run, result.stats
+        self.stdout.write(
+            f"{stats.households} households, {stats.compared} pairs compared, {stats.found} likely pairs "
+            f"not yet decided, {run.queued} new in the review queue ({run.seconds:.1f} s)."
+        )
+        if stats.oversized_blocks:
+            self.stdout.write(
+                f"{stats.oversized_blocks} blocking key(s) shared by too many households were skipped "
+                "(a phone or document number used by a whole camp)."
+            )
+
+    def _anonymise(self, options: dict[str, Any]) -> None:
+        days = options["days"] if options["days"] is not None else env("RELIEFOPS_HOUSEHOLD_RETENTION_DAYS")
+        with service_errors(self):
+            result = households_anonymise(
+                actor=None, retention_days=days, today=options["today"], dry_run=options["dry_run"]
+            )
+        self.stdout.write(result.message)
+
+    def _rebuild_keys(self, options: dict[str, Any]) -> None:
+        count = household_keys_rebuild()
+        self.stdout.write(f"Blocking keys recomputed for {count} active households.")
+
+    # --- reports (counts only) ---------------------------------------------------------------------
+
+    def _counts(self, options: dict[str, Any]) -> None:
+        counts = selectors.household_counts()
+        self.stdout.write(
+            f"{counts.active} households ({counts.members} people), {counts.female_headed} female-headed, "
+            f"{counts.in_camps} in camps; {counts.merged} merged, {counts.anonymised} anonymised; "
+            f"{counts.pending_pairs} likely duplicate pair(s) to review."
+        )
+        for row in counts.by_district:
+            code, name = row["origin_district__pcode"], row["origin_district__name"]
+            self.stdout.write(f"  {code:<8} {name:<24} {row['households']:>7} {row['people']:>8}")
+        for row in counts.by_camp:
+            self.stdout.write(
+                f"  camp     {row['current_site__name']:<24} {row['households']:>7} {row['people']:>8}"
+            )
+
+    def _rounds(self, options: dict[str, Any]) -> None:
+        for row in selectors.rounds_with_counts().values(
+            "code", "status", "starts_on", "ends_on", "listed", "handed", "name"
+        ):
+            self.stdout.write(
+                f"{row['code']:<12} {row['status']:<8} {row['starts_on']} - {row['ends_on']}  "
+                f"listed {row['listed']:>6}  served {row['handed']:>6}  {row['name']}"
+            )
+
+    def _reconcile(self, options: dict[str, Any]) -> None:
+        round_obj = DistributionRound.objects.filter(code=options["round"]).first()
+        if round_obj is None:
+            raise CommandError(f"no round {options['round']!r}")
+        console = get_user_model()(username="console", is_superuser=True, is_active=True)
+        access_round_by_id(console, round_obj.pk)
+        report = selectors.round_reconciliation(round_obj)
+        self.stdout.write(
+            f"{round_obj.code} {round_obj.name}: {report.entitled_households} listed, "
+            f"{report.served_households} served, {report.partly_served_households} partly served, "
+            f"{report.unserved_households} not yet served, {len(report.double_receipts)} double receipt(s)."
+        )
+        self.stdout.write(f"  {'item':<14} {'entitled':>9} {'handed':>9} {'moved':>9} {'short':>7}")
+        for item in report.items:
+            figures = f"{item.entitled:>9} {item.handed_over:>9} {item.stock_moved:>9} {item.shortfall:>7}"
+            self.stdout.write(f"  {item.item_code:<14} {figures}")
+        for handover in report.double_receipts:
+            note = handover.double_receipt_note
+            self.stdout.write(
+                f"  double receipt: handover {handover.pk}, household {handover.household_id}: {note}"
+            )
+        if not report.agrees_with_ledger:
+            raise CommandError("the handovers and the ledger differ: a handover movement was reversed")

@@ -1,0 +1,101 @@
+"""`reliefops households ...`: import a file as a user, search for duplicates, anonymise, figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management.base import CommandError
+
+from reliefops.households.models import DuplicatePair, Household
+from reliefops.households.services import cards_issue, handover_record
+from tests.households.conftest import DAY, receive, register, winter_round
+
+HEADER = (
+    "head_name,father_or_husband_name,head_sex,document_number,females_18_59,males_18_59,"
+    "origin,origin_village,house_damage,consent\n"
+)
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "households.csv"
+    path.write_text(HEADER + text)
+    return str(path)
+
+
+def test_import_checks_then_commits_as_the_user(op, tmp_path, run_command):
+    path = write(tmp_path, "Sher Zaman,Gul Zaman,male,13503-1111111-1,1,1,PK50401,Rashang,destroyed,yes\n")
+    out, _ = run_command("households", "import", path, "--as", op.registrar.username)
+    assert "ready to import" in out
+    assert not Household.objects.exists()
+    out, _ = run_command("households", "import", path, "--as", op.registrar.username, "--commit")
+    assert "Imported 1 households" in out
+    assert Household.objects.count() == 1
+
+
+def test_import_lists_every_problem_and_writes_nothing(op, tmp_path, run_command):
+    path = write(
+        tmp_path,
+        "Sher Zaman,Gul Zaman,male,13503-111-1,1,1,PK50401,Rashang,destroyed,yes\n"
+        ",Gul Zaman,male,,1,1,Atlantis,Rashang,destroyed,no\n",
+    )
+    with pytest.raises(CommandError, match="4 problem") as refused:
+        run_command("households", "import", path, "--as", op.registrar.username, "--commit")
+    assert "line 2, document_number" in refused.value.stderr
+    assert "line 3, origin" in refused.value.stderr
+    assert not Household.objects.exists()
+
+
+def test_import_needs_the_right(op, tmp_path, run_command):
+    path = write(tmp_path, "Sher Zaman,Gul Zaman,male,,1,1,PK50401,Rashang,destroyed,yes\n")
+    with pytest.raises(CommandError, match="may not register households"):
+        run_command("households", "import", path, "--as", op.distributor.username, "--commit")
+
+
+def test_dedupe_queues_the_likely_pairs(op, run_command):
+    register(op)
+    register(op, head_name="Mohd Aslam", document_type="none", document_number="")
+    DuplicatePair.objects.all().delete()
+    out, _ = run_command("households", "dedupe", "--quiet")
+    assert "2 households" in out
+    assert "1 new in the review queue" in out
+    assert DuplicatePair.objects.count() == 1
+
+
+def test_anonymise_uses_the_retention_setting_and_a_dry_run_changes_nothing(op, run_command, monkeypatch):
+    register(op)
+    monkeypatch.setenv("RELIEFOPS_HOUSEHOLD_RETENTION_DAYS", "30")
+    out, _ = run_command("households", "anonymise", "--today", "2006-01-01", "--dry-run")
+    assert "1 household(s) last registered or served before 02 Dec 2005 would be anonymised" in out
+    assert Household.objects.get().head_name
+    out, _ = run_command("households", "anonymise", "--today", "2006-01-01")
+    assert "were anonymised" in out
+    assert Household.objects.get().head_name == ""
+
+
+def test_counts_rounds_and_reconcile_print_figures_without_names(op, run_command):
+    household = register(op)
+    receive(op, op.bana, op.cgi, 30, "GRN-1")
+    receive(op, op.bana, op.blanket, 30, "GRN-2")
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    handover_record(
+        actor=op.distributor,
+        round_id=round_obj.pk,
+        point_site_id=op.bana.pk,
+        household_id=household.pk,
+        collected_by="the head",
+        handed_on=DAY + dt.timedelta(days=1),
+    )
+    counts, _ = run_command("households", "counts")
+    assert counts.startswith("1 households (4 people)")
+    rounds, _ = run_command("households", "rounds")
+    assert "WR-1" in rounds
+    assert "served      1" in rounds
+    figures, _ = run_command("households", "reconcile", "WR-1")
+    assert "1 listed, 1 served" in figures
+    assert "CGI-SHEET" in figures
+    for text in (counts, rounds, figures):
+        assert "Aslam" not in text
+    with pytest.raises(CommandError, match="no round"):
+        run_command("households", "reconcile", "NONE")
