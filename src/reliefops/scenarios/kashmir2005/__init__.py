@@ -23,6 +23,10 @@ from reliefops.scenarios.kashmir2005.cluster_history import (
     load_cluster_reference,
     load_cluster_reports,
 )
+from reliefops.scenarios.kashmir2005.households_history import (
+    load_households,
+    load_stock_history,  # stock_history's, with part of its distributions handed to households
+)
 from reliefops.scenarios.kashmir2005.reference import (
     DATA_DIR,
     load_gazetteer,
@@ -32,7 +36,6 @@ from reliefops.scenarios.kashmir2005.reference import (
     load_organisations,
     load_sites,
 )
-from reliefops.scenarios.kashmir2005.stock_history import load_stock_history
 
 NAME = "kashmir-2005"
 
@@ -48,6 +51,7 @@ REFERENCE_STEPS: list[Step] = [
 
 STEPS: list[Step] = [
     *REFERENCE_STEPS,
+    load_households,
     load_stock_history,
     load_cluster_reference,
     load_cluster_needs,

@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import random
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import Sum
@@ -130,6 +130,13 @@ HANDOVERS: list[tuple[str, str, str, int, dt.date, str]] = [
 FIXED = {("DP-NARRA", "WINTER-KIT"): 400, ("DP-HASSA", "WINTER-KIT"): 371}
 
 
+# Part of a week's distributions at a site may be handed to registered households instead of being
+# reported in bulk (households_history.py): the callable gets (site code, {item code: quantity}, day),
+# posts household handovers for at most those quantities, and returns what it handed over; the rest
+# is reported in bulk, so the history still totals the published figures exactly.
+HouseholdHandovers = Callable[[str, dict[str, int], dt.date], dict[str, int]]
+
+
 def weeks() -> list[dt.date]:
     out, day = [], START
     while day + dt.timedelta(days=6) <= END:
@@ -200,9 +207,12 @@ def make_plan(targets: dict[str, int], rng: random.Random) -> Plan:
 class History:
     """Posts the history week by week, shipping what each week's distributions need."""
 
-    def __init__(self, context: StepContext, rng: random.Random) -> None:
+    def __init__(
+        self, context: StepContext, rng: random.Random, household_handovers: HouseholdHandovers | None = None
+    ) -> None:
         self.context = context
         self.rng = rng
+        self.household_handovers = household_handovers
         self.sites = {s.code: s for s in Site.objects.all()}
         self.items = {i.code: i for i in Item.objects.all()}
         self.grants = {g.reference: g for g in Grant.objects.all()}
@@ -314,6 +324,11 @@ class History:
         return f"{first} {self.rng.choice(['Khan', 'Shah', 'Awan', 'Swati', 'Tanoli', 'Abbasi'])}"
 
     def distribute(self, site: str, quantities: dict[str, int], day: dt.date) -> None:
+        if self.household_handovers is not None:
+            handed = self.household_handovers(site, dict(quantities), day)
+            quantities = {item: q - handed.get(item, 0) for item, q in quantities.items()}
+            if not any(q > 0 for q in quantities.values()):
+                return
         stock_distribute(
             actor=self.context.actor,
             site_id=self.sites[site].pk,
@@ -478,14 +493,14 @@ def other_nfi_targets() -> dict[str, int]:
     return dict(OTHER_NFI)
 
 
-def load_stock_history(context: StepContext) -> str:
+def load_stock_history(context: StepContext, *, household_handovers: HouseholdHandovers | None = None) -> str:
     """Receipts, waybills, deliveries, losses, counts, kitting, hand-overs and distributions."""
     if Movement.objects.filter(idempotency_key__startswith=KEY_PREFIX).exists():
         count = Movement.objects.filter(idempotency_key__startswith=KEY_PREFIX).count()
         return f"already loaded ({count} movements): unchanged"
     rng = random.Random(SEED)
     targets = {**published_targets(context), **other_nfi_targets()}
-    history = History(context, rng)
+    history = History(context, rng, household_handovers)
     history.run(make_plan(targets, rng))
     summary = ", ".join(f"{n} {what}" for what, n in sorted(history.counts.items()))
     return f"{history.seq} movements: {summary}"
