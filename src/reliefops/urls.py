@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("stock/", include("reliefops.stock.urls")),
     path("households/", include("reliefops.households.urls")),
+    path("cluster/", include("reliefops.cluster.urls")),
     path("", include("reliefops.web.urls")),
 ]

@@ -42,6 +42,7 @@ NAVIGATION: list[NavItem] = [
     # Distributors hold no VIEW_STOCK: this is their way to the distribution and hand-over forms.
     NavItem("Post stock", "stock:post-menu", Right.DISTRIBUTE),
     NavItem("Households", "households:overview", Right.VIEW_HOUSEHOLD_COUNTS),
+    NavItem("Cluster 4W", "cluster:cluster-gaps", Right.VIEW_CLUSTER),
 ]
 
 

@@ -1,0 +1,115 @@
+"""The cluster pages' forms: filters of the gap table, matrix and rows; the upload; a period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+
+from reliefops.cluster.models import ActivityStatus, ActivityType
+from reliefops.cluster.selectors import LEVELS
+from reliefops.partners.models import Organisation
+from reliefops.places.models import AdminArea, AdminLevel
+from reliefops.web.forms import ANY, FilterForm
+
+EVERY_ACTIVITY = "all"
+MONTH_INPUT = forms.DateInput(attrs={"type": "month", "placeholder": "2005-11"}, format="%Y-%m")
+
+
+class MonthField(forms.DateField):
+    """A month written `2005-11` (what a month input sends); its first day."""
+
+    input_formats = ["%Y-%m", "%Y-%m-%d"]
+    widget = MONTH_INPUT
+
+    def to_python(self, value: Any) -> dt.date | None:
+        day = super().to_python(value)
+        return day.replace(day=1) if day else None
+
+
+def activity_choices() -> list[tuple[str, str]]:
+    return list(
+        ActivityType.objects.filter(is_active=True).order_by("sort_order", "name").values_list("code", "name")
+    )
+
+
+def area_choices(*levels: str) -> list[tuple[str, str]]:
+    areas = (
+        AdminArea.objects.filter(level__in=levels)
+        .order_by("level", "pcode")
+        .values_list("pcode", "name", "level")
+    )
+    return [(pcode, f"{name} ({pcode})") for pcode, name, _ in areas]
+
+
+class SelectionForm(forms.Form):
+    """Level, activity, reporting months and an area to stay within (invalid values count as unset)."""
+
+    level = forms.ChoiceField(
+        choices=[(level, AdminLevel(level).label.split(" (")[0]) for level in LEVELS], required=False
+    )
+    activity = forms.ChoiceField(choices=[], required=False)
+    period_from = MonthField(label="From month", required=False)
+    period_to = MonthField(label="To month", required=False)
+    within = forms.ChoiceField(label="Within", choices=[], required=False)
+
+    def __init__(self, *args: Any, every_activity: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        first = [(EVERY_ACTIVITY, "Every activity")] if every_activity else []
+        self.fields["activity"].choices = [("", "—"), *first, *activity_choices()]  # type: ignore[attr-defined]
+        self.fields["within"].choices = ANY + area_choices(AdminLevel.PROVINCE, AdminLevel.DISTRICT)  # type: ignore[attr-defined]
+
+    def criteria(self) -> dict[str, Any]:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "level": data.get("level") or AdminLevel.DISTRICT.value,
+            "activity": data.get("activity") or "",
+            "period_from": data.get("period_from"),
+            "period_to": data.get("period_to"),
+            "within": data.get("within") or "",
+        }
+
+
+class RowFilter(FilterForm):
+    activity = forms.ChoiceField(choices=[], required=False)
+    status = forms.ChoiceField(choices=ANY + ActivityStatus.choices, required=False)
+    within = forms.ChoiceField(label="Within", choices=[], required=False)
+    organisation = forms.ChoiceField(label="Reported by", choices=[], required=False)
+
+    def __init__(self, *args: Any, organisations: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs["placeholder"] = "Row id or place"
+        self.fields["activity"].choices = ANY + activity_choices()  # type: ignore[attr-defined]
+        self.fields["within"].choices = ANY + area_choices(AdminLevel.PROVINCE, AdminLevel.DISTRICT)  # type: ignore[attr-defined]
+        self.fields["organisation"].choices = ANY + organisations  # type: ignore[attr-defined]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="4W file",
+        help_text="The cluster template, or any HXL-tagged CSV, XLSX, XLS or ODS file.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.xlsm,.xls,.ods,.txt"}),
+    )
+    organisation = forms.ChoiceField(
+        label="Report of",
+        required=False,
+        choices=[],
+        help_text="Whose report it is. Left empty, each row's reporting (or else programming) organisation.",
+    )
+
+    def __init__(self, *args: Any, scope: Organisation | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if scope is not None:
+            del self.fields["organisation"]
+        else:
+            organisations = Organisation.objects.order_by("name").values_list("pk", "name")
+            self.fields["organisation"].choices = [("", "Each row's own")] + [  # type: ignore[attr-defined]
+                (str(pk), name) for pk, name in organisations
+            ]
+
+
+class PeriodForm(forms.Form):
+    month = MonthField(label="Month")
+    note = forms.CharField(max_length=200, required=False)

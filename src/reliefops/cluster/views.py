@@ -1,0 +1,424 @@
+"""Web pages of the cluster: the gap table with its coverage map, the 4W matrix, the totals, the
+rows, the upload (preview, then commit), the batches with revert, needs and reporting periods.
+
+Each view parses the request, checks access through core.access, calls one selector or service,
+and renders.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from reliefops.cluster import exports, maps, selectors, staging
+from reliefops.cluster.forms import EVERY_ACTIVITY, PeriodForm, RowFilter, SelectionForm, UploadForm
+from reliefops.cluster.importers import activity_report_import_file
+from reliefops.cluster.models import ReportingPeriod
+from reliefops.cluster.services import import_batch_revert, reporting_period_set_lock
+from reliefops.core.access import (
+    access_activity_rows,
+    access_cluster_aggregates,
+    access_cluster_management,
+    access_import_batch_by_id,
+    access_import_batches,
+    access_reporting_organisation,
+    has_right,
+    reporting_scope,
+    require,
+)
+from reliefops.core.errors import InvalidInput, ServiceError
+from reliefops.core.roles import Right
+from reliefops.partners.models import Organisation
+from reliefops.web.pages import page, render_list
+
+# The section's tabs: label, page, the right it needs, and the other pages that belong to it.
+TABS: tuple[tuple[str, str, Right, frozenset[str]], ...] = (
+    ("Gaps and map", "cluster:cluster-gaps", Right.VIEW_CLUSTER, frozenset()),
+    ("4W matrix", "cluster:cluster-matrix", Right.VIEW_CLUSTER, frozenset()),
+    ("Totals", "cluster:cluster-totals", Right.VIEW_CLUSTER, frozenset()),
+    ("Needs", "cluster:cluster-needs", Right.VIEW_CLUSTER, frozenset()),
+    ("Rows", "cluster:cluster-rows", Right.REPORT_ACTIVITIES, frozenset()),
+    (
+        "Upload",
+        "cluster:cluster-upload",
+        Right.REPORT_ACTIVITIES,
+        frozenset({"cluster:cluster-upload-commit"}),
+    ),
+    ("Batches", "cluster:cluster-batches", Right.REPORT_ACTIVITIES, frozenset({"cluster:cluster-batch"})),
+    ("Periods", "cluster:cluster-periods", Right.VIEW_CLUSTER, frozenset()),
+)
+BATCH_ROWS_SHOWN = 200
+
+
+def _tabs(request: HttpRequest) -> list[dict[str, Any]]:
+    """The section's tabs the user may open, the current one marked."""
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    return [
+        {"label": label, "url": reverse(name), "active": current == name or current in also}
+        for label, name, right, also in TABS
+        if has_right(request.user, right)
+    ]
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    return render(request, template, {"tabs": _tabs(request), **context}, status=status)
+
+
+def _export(export: exports.ExportFile) -> HttpResponse:
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+def _selection(request: HttpRequest, *, every_activity: bool = True) -> tuple[SelectionForm, Any, str]:
+    """The filter form, the selection it makes (None when refused) and the refusal."""
+    data = request.GET.copy()
+    if not data.get("level"):
+        data["level"] = selectors.AdminLevel.DISTRICT.value
+    if not data.get("activity"):
+        default = selectors.default_activity()
+        data["activity"] = default.code if default is not None else ""
+    form = SelectionForm(data, every_activity=every_activity)
+    criteria = form.criteria()
+    activity = criteria["activity"]
+    try:
+        chosen = selectors.selection(
+            level=criteria["level"],
+            activity=None if activity == EVERY_ACTIVITY else activity or None,
+            period_from=criteria["period_from"],
+            period_to=criteria["period_to"],
+            within=criteria["within"] or None,
+        )
+    except InvalidInput as exc:
+        return form, None, "; ".join(p.reason for p in exc.problems)
+    return form, chosen, ""
+
+
+def _query(request: HttpRequest, **changes: str) -> str:
+    values = {k: v for k, v in request.GET.items() if k != "format"}
+    values.update(changes)
+    return "?" + urlencode({k: v for k, v in values.items() if v})
+
+
+# --- gaps, map, matrix, totals, needs --------------------------------------------------------------
+
+
+@page
+def gaps(request: HttpRequest) -> HttpResponse:
+    access_cluster_aggregates(request.user)
+    form, chosen, refusal = _selection(request)
+    if chosen is None:
+        return _render(request, "cluster/gaps.html", {"form": form, "refusal": refusal}, status=400)
+    report = selectors.gap_by_area(chosen)
+    fmt = request.GET.get("format", "")
+    if fmt in exports.FORMATS:
+        return _export(exports.gap_export(report, fmt))
+    coverage = _coverage_map(request, chosen, report)
+    return _render(
+        request,
+        "cluster/gaps.html",
+        {
+            "form": form,
+            "report": report,
+            "chosen": chosen,
+            "coverage": coverage,
+            "exports": [(f, _query(request, format=f)) for f in exports.FORMATS],
+        },
+    )
+
+
+def _coverage_map(request: HttpRequest, chosen: selectors.Selection, report: selectors.GapReport) -> Any:
+    """The map of district coverage for the selection's activity (one activity: the map's colour)."""
+    if chosen.activity is None:
+        return None
+    district = selectors.AdminLevel.DISTRICT.value
+    if chosen.level != district:
+        within = chosen.within if chosen.within_depth == 1 else None
+        report = selectors.gap_by_area(
+            dataclasses.replace(chosen, level=district, within=within, within_depth=1 if within else 0)
+        )
+    shades = [
+        maps.AreaShade(
+            pcode=row.pcode,
+            name=row.name,
+            coverage=row.coverage,
+            in_need=row.in_need,
+            reached=row.reached,
+            illustrative=row.illustrative,
+            href=_query(request, level="tehsil", within=row.pcode),
+        )
+        for row in report.rows
+        if not row.whole_area
+    ]
+    shades += [
+        maps.AreaShade(
+            pcode=info.pcode,
+            name=info.name,
+            coverage=None,
+            in_need=need.households if need else None,
+            reached=0,
+            illustrative=bool(need and need.illustrative),
+        )
+        for info, need in report.no_partner
+        if info.pcode not in {s.pcode for s in shades}
+    ]
+    title = f"Coverage of {chosen.activity.name.lower()} by district, in households"
+    return maps.coverage_map(shades, title=title)
+
+
+@page
+def matrix(request: HttpRequest) -> HttpResponse:
+    access_cluster_aggregates(request.user)
+    form, chosen, refusal = _selection(request)
+    if chosen is None:
+        return _render(request, "cluster/matrix.html", {"form": form, "refusal": refusal}, status=400)
+    result = selectors.matrix_4w(chosen)
+    fmt = request.GET.get("format", "")
+    if fmt in exports.FORMATS:
+        return _export(exports.matrix_export(result, fmt))
+    grid = [
+        (label, [result.cell(pk, area.pcode) for area in result.areas]) for pk, label in result.organisations
+    ]
+    return _render(
+        request,
+        "cluster/matrix.html",
+        {
+            "form": form,
+            "matrix": result,
+            "grid": grid,
+            "exports": [(f, _query(request, format=f)) for f in exports.FORMATS],
+        },
+    )
+
+
+@page
+def totals(request: HttpRequest) -> HttpResponse:
+    access_cluster_aggregates(request.user)
+    activities = selectors.activity_totals()
+    fmt = request.GET.get("format", "")
+    if fmt in exports.FORMATS:
+        return _export(exports.totals_export(activities, fmt))
+    figures = selectors.headline_figures(activities)
+    return _render(
+        request,
+        "cluster/totals.html",
+        {
+            "activities": activities,
+            "figures": sorted(figures.items()),
+            "exports": [(f, _query(request, format=f)) for f in exports.FORMATS],
+        },
+    )
+
+
+@page
+def needs(request: HttpRequest) -> HttpResponse:
+    access_cluster_aggregates(request.user)
+    baselines = list(selectors.needs_table())
+    return _render(
+        request,
+        "cluster/needs.html",
+        {"baselines": baselines, "illustrative": any(b.illustrative for b in baselines)},
+    )
+
+
+# --- rows, upload, batches -------------------------------------------------------------------------
+
+
+@page
+def rows(request: HttpRequest) -> HttpResponse:
+    found = access_activity_rows(request.user)
+    scope = reporting_scope(request.user)
+    organisations = (
+        []
+        if scope is not None
+        else [
+            (o.acronym or o.name, str(o))
+            for o in Organisation.objects.filter(pk__in=found.values("reporting_org"))
+        ]
+    )
+    form = RowFilter(request.GET, organisations=sorted(organisations, key=lambda pair: pair[1].lower()))
+    c = form.criteria()
+    listed = selectors.rows_filtered(
+        found, activity=c["activity"], within=c["within"], organisation=c["organisation"], status=c["status"]
+    )
+    if c["q"]:
+        listed = listed.filter(Q(row_id__icontains=c["q"]) | Q(location__icontains=c["q"]))
+    response = render_list(
+        request,
+        template="cluster/rows.html",
+        results_template="cluster/_row_results.html",
+        queryset=listed,
+        form=form,
+        context={"scope": scope, "tabs": _tabs(request)},
+    )
+    return response
+
+
+@page
+def template_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    require(request.user, Right.REPORT_ACTIVITIES)
+    scope = reporting_scope(request.user)
+    prefill = access_activity_rows(request.user).filter(withdrawn=False) if request.GET.get("rows") else None
+    if fmt == "csv":
+        content, kind = exports.template_csv(rows=prefill), exports.CONTENT_TYPES["csv"]
+    else:
+        content, kind = exports.template_xlsx(rows=prefill, reporting=scope), exports.CONTENT_TYPES["xlsx"]
+    name = "cluster-4w" + ("-rows" if prefill is not None else "-template") + f".{fmt}"
+    return _export(exports.ExportFile(content, kind, name))
+
+
+@page
+def upload(request: HttpRequest) -> HttpResponse:
+    scope = reporting_scope(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None, scope=scope)
+    context: dict[str, Any] = {"form": form, "scope": scope}
+    if request.method != "POST" or not form.is_valid():
+        return _render(
+            request, "cluster/upload.html", context, status=400 if request.method == "POST" else 200
+        )
+    file = form.cleaned_data["file"]
+    data, filename = file.read(), file.name
+    organisation = access_reporting_organisation(request.user, form.cleaned_data.get("organisation") or None)
+    try:
+        result = activity_report_import_file(
+            actor=request.user,
+            data=data,
+            filename=filename,
+            reporting_org_id=organisation.pk if organisation else None,
+            scope_org_id=scope.pk if scope else None,
+            scope_label=str(scope) if scope else "",
+            preview=True,
+        )
+    except InvalidInput as exc:
+        context.update(refused=exc, filename=filename)
+        return _render(request, "cluster/upload.html", context, status=422)
+    token = (
+        staging.stage(user_id=int(request.user.pk or 0), data=data, filename=filename)
+        if result.changed
+        else ""
+    )
+    context.update(
+        result=result,
+        filename=filename,
+        token=token,
+        organisation=organisation,
+        labels=_organisation_labels(result.changes),
+    )
+    return _render(request, "cluster/upload_preview.html", context)
+
+
+def _organisation_labels(changes: list[Any]) -> dict[int, str]:
+    ids = {c.reporting_org_id for c in changes}
+    return {o.pk: str(o) for o in Organisation.objects.filter(pk__in=ids)}
+
+
+@page
+@require_POST
+def upload_commit(request: HttpRequest) -> HttpResponse:
+    scope = reporting_scope(request.user)
+    token = request.POST.get("token", "")
+    organisation = access_reporting_organisation(request.user, request.POST.get("organisation") or None)
+    data, filename = staging.load(user_id=int(request.user.pk or 0), token=token)
+    try:
+        result = activity_report_import_file(
+            actor=request.user,
+            data=data,
+            filename=filename,
+            reporting_org_id=organisation.pk if organisation else None,
+            scope_org_id=scope.pk if scope else None,
+            scope_label=str(scope) if scope else "",
+        )
+    except InvalidInput as exc:
+        form = UploadForm(scope=scope)
+        return _render(
+            request,
+            "cluster/upload.html",
+            {"form": form, "scope": scope, "refused": exc, "filename": filename},
+            422,
+        )
+    staging.discard(user_id=int(request.user.pk or 0), token=token)
+    messages.success(request, result.summary())
+    if result.batch_id is None:
+        return redirect("cluster:cluster-upload")
+    return redirect("cluster:cluster-batch", batch_id=result.batch_id)
+
+
+@page
+def batches(request: HttpRequest) -> HttpResponse:
+    listed = selectors.batch_summaries(access_import_batches(request.user))
+    page_obj = Paginator(listed, 50).get_page(request.GET.get("page"))
+    return _render(request, "cluster/batches.html", {"page_obj": page_obj, "rows": page_obj.object_list})
+
+
+@page
+def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = access_import_batch_by_id(request.user, batch_id)
+    added = selectors.rows_with_names(batch.rows.order_by("line", "id"))[:BATCH_ROWS_SHOWN]
+    return _render(
+        request,
+        "cluster/batch_detail.html",
+        {
+            "batch": batch,
+            "added": added,
+            "shown": BATCH_ROWS_SHOWN,
+            "replaced": batch.replaced_rows.count(),
+            "replaced_later": batch.rows.filter(replaced_in__isnull=False)
+            .values("replaced_in")
+            .distinct()
+            .count(),
+        },
+    )
+
+
+@page
+@require_POST
+def batch_revert(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = access_import_batch_by_id(request.user, batch_id)
+    try:
+        result = import_batch_revert(actor=request.user, batch_id=batch.pk)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Batch {result.batch_id} reverted: {result.removed} row version(s) removed, "
+            f"{result.restored} restored as they were.",
+        )
+    return redirect("cluster:cluster-batch", batch_id=batch.pk)
+
+
+# --- reporting periods -----------------------------------------------------------------------------
+
+
+@page
+def periods(request: HttpRequest) -> HttpResponse:
+    access_cluster_aggregates(request.user)
+    may_manage = has_right(request.user, Right.MANAGE_CLUSTER)
+    form = PeriodForm(request.POST or None) if may_manage else None
+    if request.method == "POST":
+        access_cluster_management(request.user)
+        if form is not None and form.is_valid():
+            locked = request.POST.get("action") != "reopen"
+            period = reporting_period_set_lock(
+                actor=request.user,
+                month=form.cleaned_data["month"],
+                locked=locked,
+                note=form.cleaned_data["note"],
+            )
+            messages.success(request, f"{period.month:%B %Y} is {'locked' if period.locked else 'open'}.")
+            return redirect("cluster:cluster-periods")
+    return _render(
+        request,
+        "cluster/periods.html",
+        {"periods": ReportingPeriod.objects.order_by("-month"), "form": form, "may_manage": may_manage},
+        status=400 if request.method == "POST" else 200,
+    )

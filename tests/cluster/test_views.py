@@ -1,0 +1,247 @@
+"""The cluster's web pages: who may open which, the gap table with its coverage map, upload with
+preview then commit, problems shown, batches with revert, needs marked illustrative."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from reliefops.cluster.importers import needs_import_file
+from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
+from reliefops.cluster.services import boundaries_import
+from reliefops.core.roles import ROLE_RIGHTS, Right, Role
+from tests.cluster.conftest import four_w_csv, row
+
+ROLES = [*Role, None]
+PAGES = [
+    ("gaps", "cluster:cluster-gaps", Right.VIEW_CLUSTER),
+    ("matrix", "cluster:cluster-matrix", Right.VIEW_CLUSTER),
+    ("totals", "cluster:cluster-totals", Right.VIEW_CLUSTER),
+    ("needs", "cluster:cluster-needs", Right.VIEW_CLUSTER),
+    ("periods", "cluster:cluster-periods", Right.VIEW_CLUSTER),
+    ("rows", "cluster:cluster-rows", Right.REPORT_ACTIVITIES),
+    ("upload", "cluster:cluster-upload", Right.REPORT_ACTIVITIES),
+    ("batches", "cluster:cluster-batches", Right.REPORT_ACTIVITIES),
+]
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[73.0, 34.5], [73.3, 34.5], [73.3, 34.9], [73.0, 34.9], [73.0, 34.5]]],
+}
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+@pytest.fixture
+def picture(cluster, upload):
+    needs_import_file(
+        actor=None,
+        data=b"P,N,I\n#adm2+code,#inneed+hh,#meta+illustrative\nPK504,400,yes\nPK107,300,yes\n",
+        filename="needs.csv",
+    )
+    feature = {"type": "Feature", "properties": {"pcode": "PK504"}, "geometry": SQUARE}
+    geojson = json.dumps({"type": "FeatureCollection", "features": [feature]})
+    boundaries_import(
+        actor=None, data=geojson.encode(), attribution="Boundaries: OCHA / WFP, COD-AB, CC BY-IGO."
+    )
+    return upload([row(id="NRC-1", hh="100"), row(id="IOM-1", prog="IOM", recipient="NRC", hh="")])
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
+@pytest.mark.parametrize(("page_id", "name", "right"), PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_answers_every_role_as_the_rights_table_says(
+    picture, cluster, client_as, role, page_id, name, right
+):
+    scope = {"organisation": cluster.nrc} if role == Role.PARTNER_REPORTER else {}
+    response = client_as(role, **scope).get(reverse(name))
+    if role is None:
+        assert response.status_code == 302
+    elif right in ROLE_RIGHTS[role]:
+        assert response.status_code == 200, text(response)[:500]
+    else:
+        assert response.status_code == 403
+
+
+def test_the_cluster_section_is_in_the_navigation_of_those_who_may_see_it(picture, client_as):
+    assert 'href="/cluster/"' in text(client_as(Role.VIEWER).get("/"))
+    assert 'href="/cluster/"' not in text(client_as(Role.HUB_MANAGER).get("/"))
+    viewer = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-gaps")))
+    assert ">Gaps and map<" in viewer
+    assert ">Upload<" not in viewer
+    assert ">Upload<" in text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-gaps")))
+
+
+def test_the_gap_page_shows_the_table_the_map_and_the_illustrative_mark(picture, client_as):
+    page = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-gaps"), {"activity": "TENTS"}))
+    assert "Illustrative needs." in page
+    assert re.search(r"PK504</span> Batagram", page)
+    assert "25%" in page
+    # the map is inline SVG drawn from the stored outline, with its attribution, and nothing remote
+    assert '<svg class="coverage-map"' in page
+    assert 'data-pcode="PK504"' in page
+    assert "Batagram (PK504): 100 of 400 households reached (25%); need illustrative" in page
+    assert "Boundaries: OCHA / WFP, COD-AB, CC BY-IGO." in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # Muzaffarabad has a need and no partner
+    assert "Areas with no partner" in page
+    assert re.search(r"PK107</span> Muzaffarabad — <strong>300</strong> households in need", page)
+
+
+def test_the_gap_page_exports_what_it_shows(picture, client_as):
+    response = client_as(Role.VIEWER).get(
+        reverse("cluster:cluster-gaps"), {"activity": "TENTS", "format": "hxl"}
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="cluster-gaps-district-hxl.csv"'
+    assert "#inneed+hh" in text(response)
+
+
+def test_a_bad_selection_is_said_plainly(picture, client_as):
+    response = client_as(Role.VIEWER).get(
+        reverse("cluster:cluster-gaps"), {"level": "district", "within": "PK504"}
+    )
+    assert response.status_code == 400
+    assert "is not an area above the district level" in text(response)
+
+
+def test_the_matrix_and_totals_pages(picture, client_as):
+    client = client_as(Role.VIEWER)
+    matrix = text(client.get(reverse("cluster:cluster-matrix"), {"activity": "all"}))
+    assert "NRC" in matrix
+    assert "TENTS" in matrix
+    totals = text(client.get(reverse("cluster:cluster-totals")))
+    assert "tents_delivered" in totals
+
+
+def test_upload_preview_then_commit(cluster, client_as):
+    client = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    file = SimpleUploadedFile("nrc.csv", four_w_csv([row(id="NRC-1"), row(id="NRC-2", qty="40")]))
+    preview = client.post(reverse("cluster:cluster-upload"), {"file": file})
+    page = text(preview)
+    assert preview.status_code == 200
+    assert "Preview: 2 added" in page
+    assert not ActivityRow.objects.exists()
+    token = re.search(r'name="token" value="([0-9a-f]{64})"', page)[1]
+    committed = client.post(reverse("cluster:cluster-upload-commit"), {"token": token, "organisation": ""})
+    batch = ImportBatch.objects.get()
+    assert committed.status_code == 302
+    assert committed["Location"] == reverse("cluster:cluster-batch", args=[batch.pk])
+    assert ActivityRow.objects.count() == 2
+    detail = text(client.get(committed["Location"]))
+    assert "Batch " in detail
+    assert "NRC-2" in detail
+    # the staged file is gone once committed
+    again = client.post(reverse("cluster:cluster-upload-commit"), {"token": token})
+    assert again.status_code == 404
+
+
+def test_a_refused_upload_lists_its_problems_and_writes_nothing(cluster, client_as):
+    client = client_as(Role.COORDINATOR)
+    file = SimpleUploadedFile(
+        "bad.csv", four_w_csv([row(adm2="PK5O4"), row(id="X", impl="Norwegian Refugee Counsel")])
+    )
+    response = client.post(reverse("cluster:cluster-upload"), {"file": file})
+    page = text(response)
+    assert response.status_code == 422
+    assert "bad.csv was not accepted" in page
+    assert "&#x27;PK5O4&#x27; is not a P-code; did you mean PK504 (Batagram)?" in page
+    assert "did you mean Norwegian Refugee Council (NRC)?" in page
+    assert not ActivityRow.objects.exists()
+
+
+def test_a_partner_may_not_commit_anothers_staged_file(cluster, client_as):
+    owner = client_as(Role.COORDINATOR)
+    file = SimpleUploadedFile("a.csv", four_w_csv([row()]))
+    token = re.search(
+        r'name="token" value="([0-9a-f]{64})"',
+        text(owner.post(reverse("cluster:cluster-upload"), {"file": file})),
+    )[1]
+    other = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    assert other.post(reverse("cluster:cluster-upload-commit"), {"token": token}).status_code == 404
+    assert not ActivityRow.objects.exists()
+
+
+def test_batches_list_and_revert(picture, client_as):
+    client = client_as(Role.COORDINATOR)
+    listing = text(client.get(reverse("cluster:cluster-batches")))
+    batch = ImportBatch.objects.get()
+    assert "4w.csv" in listing
+    response = client.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]))
+    assert response.status_code == 302
+    assert not ActivityRow.objects.exists()
+    follow = text(client.get(response["Location"]))
+    assert "reverted" in follow.lower()
+    # a second revert is refused with the reason
+    again = client.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]), follow=True)
+    assert "already reverted" in text(again)
+
+
+def test_revert_is_refused_to_get_requests(picture, client_as):
+    batch = ImportBatch.objects.get()
+    assert (
+        client_as(Role.COORDINATOR).get(reverse("cluster:cluster-batch-revert", args=[batch.pk])).status_code
+        == 405
+    )
+
+
+def test_a_partner_sees_only_its_own_rows_and_batches(picture, cluster, client_as, upload):
+    upload([row(id="IRW-9", prog="IRW")], reporting_org_id=cluster.irw.pk)
+    client = client_as(Role.PARTNER_REPORTER, organisation=cluster.irw)
+    rows = text(client.get(reverse("cluster:cluster-rows")))
+    assert "IRW-9" in rows
+    assert "NRC-1" not in rows
+    nrc_batch = ImportBatch.objects.exclude(organisation=cluster.irw).first()
+    assert client.get(reverse("cluster:cluster-batch", args=[nrc_batch.pk])).status_code == 403
+    assert client.post(reverse("cluster:cluster-batch-revert", args=[nrc_batch.pk])).status_code == 403
+
+
+def test_rows_say_how_the_cluster_counts_each(picture, client_as):
+    page = text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-rows")))
+    assert "pipeline" in page
+    assert "handed to NRC" in page
+    assert "reached" in page
+
+
+def test_the_rows_list_takes_a_fixed_number_of_queries(
+    picture, client_as, upload, django_assert_max_num_queries
+):
+    upload([row(id=f"NRC-{n}", qty=str(n)) for n in range(10, 40)])
+    client = client_as(Role.COORDINATOR)
+    client.get(reverse("cluster:cluster-rows"))
+    with django_assert_max_num_queries(16):
+        client.get(reverse("cluster:cluster-rows"))
+
+
+def test_needs_are_marked_illustrative(picture, client_as):
+    page = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-needs")))
+    assert "Illustrative needs." in page
+    assert "tag-illustrative" in page
+
+
+def test_periods_are_locked_from_the_page_by_a_coordinator_only(cluster, client_as):
+    coordinator = client_as(Role.COORDINATOR)
+    response = coordinator.post(
+        reverse("cluster:cluster-periods"), {"month": "2005-11", "note": "closed", "action": "lock"}
+    )
+    assert response.status_code == 302
+    assert ReportingPeriod.objects.get().locked
+    viewer = client_as(Role.VIEWER)
+    assert (
+        viewer.post(reverse("cluster:cluster-periods"), {"month": "2005-12", "action": "lock"}).status_code
+        == 403
+    )
+    assert "November 2005" in text(viewer.get(reverse("cluster:cluster-periods")))
+
+
+def test_the_template_downloads(cluster, client_as, upload):
+    upload([row(id="NRC-1")], reporting_org_id=cluster.nrc.pk)
+    client = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    xlsx = client.get(reverse("cluster:cluster-template", args=["xlsx"]))
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    mine = client.get(reverse("cluster:cluster-template", args=["csv"]), {"rows": "1"})
+    assert "NRC-1,,Norwegian Refugee Council" in text(mine)
+    assert client_as(Role.VIEWER).get(reverse("cluster:cluster-template", args=["csv"])).status_code == 403
