@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from unittest.mock import ANY
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -63,7 +64,11 @@ def test_receipt_moves_stock_from_donor_pipeline_into_the_warehouse(op):
     assert on_hand(op.warehouse, op.blanket, op.dfid) == 500
     assert result.movement.kind == MovementKind.RECEIPT
     assert result.movement.reference == "GRN-001"
-    assert AuditEvent.objects.filter(action="stock.receipt", object_id=str(result.movement.pk)).exists()
+    event = AuditEvent.objects.get(action="stock.receipt", object_id=str(result.movement.pk))
+    assert event.after["reference"] == "GRN-001"
+    assert event.after["lines"] == [[op.blanket.pk, op.dfid.pk, 500, ANY, ANY]]
+    assert event.actor == op.actor
+    assert event.at is not None
     assert_ledger_sound()
 
 
