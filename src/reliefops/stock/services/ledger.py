@@ -159,21 +159,7 @@ def post(posting: Posting) -> Movement:
                 ]
             sql = f"INSERT INTO stock_movementline ({_LINE_COLUMNS}) VALUES {_placeholders(len(resolved), 9)}"  # noqa: S608
             cursor.execute(sql, values)
-        occurred = connection.ops.adapt_datefield_value(posting.occurred_on)
-        for key, delta in sorted(deltas.items(), key=lambda kv: balances[kv[0]].pk):
-            if delta == 0:
-                continue
-            balance = balances[key]
-            if delta > 0 and balance.quantity <= 0 and balance.is_physical:
-                # Stock arriving at an empty balance is the newest: first-in-first-out takes it last.
-                cursor.execute(
-                    "UPDATE stock_balance SET quantity = quantity + %s, fifo_date = %s WHERE id = %s",
-                    [delta, occurred, balance.pk],
-                )
-            else:
-                cursor.execute(
-                    "UPDATE stock_balance SET quantity = quantity + %s WHERE id = %s", [delta, balance.pk]
-                )
+        _move_balances(cursor, deltas, balances, posting.occurred_on)
     audit_record(
         actor=posting.actor,
         action=f"stock.{posting.kind}",
@@ -190,6 +176,38 @@ def post(posting: Posting) -> Movement:
         },
     )
     return movement
+
+
+def _move_balances(
+    cursor: Any,
+    deltas: dict[tuple[int, int, int], int],
+    balances: dict[tuple[int, int, int], _Row],
+    on: dt.date,
+) -> None:
+    """One UPDATE for every balance the posting moves (rows already locked, in id order)."""
+    moves = sorted((balances[key].pk, delta, balances[key]) for key, delta in deltas.items() if delta)
+    if not moves:
+        return
+    quantity_cases: list[Any] = []
+    renewed: list[int] = []
+    for pk, delta, balance in moves:
+        quantity_cases += [pk, delta]
+        if delta > 0 and balance.quantity <= 0 and balance.is_physical:
+            # Stock arriving at an empty balance is the newest: first-in-first-out takes it last.
+            renewed.append(pk)
+    ids = [pk for pk, _, _ in moves]
+    quantity = "CASE id " + " ".join(["WHEN %s THEN %s"] * len(moves)) + " END"
+    fifo = "fifo_date"
+    params: list[Any] = [*quantity_cases]
+    if renewed:
+        fifo = "CASE WHEN id IN (" + ", ".join(["%s"] * len(renewed)) + ") THEN %s ELSE fifo_date END"
+        params += [*renewed, connection.ops.adapt_datefield_value(on)]
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"UPDATE stock_balance SET quantity = quantity + {quantity}, fifo_date = {fifo} "  # noqa: S608
+        f"WHERE id IN ({marks})"
+    )
+    cursor.execute(sql, [*params, *ids])
 
 
 def _insert_movement(cursor: Any, posting: Posting) -> Movement:

@@ -99,8 +99,7 @@ def check_items(lines: Sequence[Any]) -> None:
         raise InvalidInput([Problem(None, "lines", "give at least one line")])
     item_ids = sorted({line.item_id for line in lines if isinstance(line.item_id, int)})
     grant_ids = sorted({g for line in lines if isinstance(g := getattr(line, "grant_id", None), int)})
-    known = _known_ids("catalog_item", item_ids, "is_active = %s", [True])
-    known_grants = _known_ids("partners_grant", grant_ids)
+    known, known_grants = _known_items_and_grants(item_ids, grant_ids)
     for index, line in enumerate(lines, start=1):
         if line.item_id not in known:
             problems.append(Problem(index, "item", f"unknown item {line.item_id}"))
@@ -113,14 +112,27 @@ def check_items(lines: Sequence[Any]) -> None:
         raise InvalidInput(problems)
 
 
-def _known_ids(table: str, ids: list[int], condition: str = "", params: list[Any] | None = None) -> set[int]:
-    if not ids:
-        return set()
-    marks = ", ".join(["%s"] * len(ids))
-    extra = f" AND {condition}" if condition else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {table} WHERE id IN ({marks}){extra}", [*ids, *(params or [])])  # noqa: S608
-        return {row[0] for row in cursor.fetchall()}
+def _known_items_and_grants(item_ids: list[int], grant_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Which of these active items and grants exist, in one query (this runs on every posting)."""
+    parts, params = [], []
+    if item_ids:
+        parts.append(f"SELECT 'i', id FROM catalog_item WHERE is_active = %s AND id IN ({_marks(item_ids)})")  # noqa: S608
+        params += [True, *item_ids]
+    if grant_ids:
+        parts.append(f"SELECT 'g', id FROM partners_grant WHERE id IN ({_marks(grant_ids)})")  # noqa: S608
+        params += grant_ids
+    items: set[int] = set()
+    grants: set[int] = set()
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for kind, pk in cursor.fetchall():
+                (items if kind == "i" else grants).add(pk)
+    return items, grants
+
+
+def _marks(values: list[int]) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _moves(lines: Sequence[StockLine], source: Any, target: Any, reason: str = "") -> list[LineRequest]:
