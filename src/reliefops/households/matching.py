@@ -27,18 +27,17 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz.fuzz import ratio, token_set_ratio
 
-from reliefops.places.lookup import fold
-
 # Pairs scoring this (0-100) or more are likely duplicates: shown at registration, queued in a run.
-LIKELY_DUPLICATE = 80
+LIKELY_DUPLICATE = 75
 # Buckets bigger than this are a key shared by too many (a camp's one phone): they are not paired.
 MAX_BLOCK = 2_000
-METHOD_VERSION = "blocking+rapidfuzz 1"
+METHOD_VERSION = "blocking+rapidfuzz 2"
 
 # --- names -------------------------------------------------------------------------------------
 
@@ -47,7 +46,7 @@ _NOISE = frozenset(
     {
         "mst", "mussammat", "musammat", "mosammat", "mohtarma", "mrs", "mr", "miss", "haji", "hajji",
         "alhaj", "late", "marhoom", "marhum", "son", "of", "wife", "daughter", "widow", "so", "wo", "do",
-        "dr", "sahib", "sb",
+        "dr", "sahib", "sb", "bibi", "bibee", "begum", "begam", "bi",
     }
 )  # fmt: skip
 # Spellings of one name, as they come out of `_phonetic`, to the one form used.
@@ -57,7 +56,6 @@ _SAME_NAME: dict[str, str] = {
          "muhamd", "mohammd", "mamad", "mahamad"],
         "muhamad",
     ),
-    **dict.fromkeys(["bibi", "bi", "begum", "begam", "bagum", "bigum", "bibe"], "bibi"),
     # vowels written differently in one name
     **dict.fromkeys(["iusaf", "iusuf", "iusif", "iosaf", "iosuf"], "iusuf"),
     **dict.fromkeys(["rahman", "rehman", "rehmen"], "rehman"),
@@ -84,6 +82,14 @@ _ASPIRATED = re.compile(r"([bcdgjkpt])h")
 _DOUBLED = re.compile(r"(.)\1+")
 _FINAL_H = re.compile(r"([aeiou])h$")
 _VOWELS = re.compile(r"[aeiou]")
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, words separated by single spaces (as places.lookup folds place names;
+    kept here so that matching runs without Django, as the benchmarks run it)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return re.sub(r"[\W_]+", " ", plain).strip()
 
 
 def _phonetic(word: str) -> str:
@@ -113,9 +119,17 @@ def skeleton(word: str) -> str:
     return word[:1] + _VOWELS.sub("", word[1:])
 
 
-# Words too common to block on alone (almost every man is Muhammad ... Khan).
+# Words too common to block on alone: the prefixes of given names (almost every man is Muhammad
+# ...), women's titles, and the family and tribe names that thousands of unrelated households of a
+# district share (Khan, Swati, Awan, Abbasi, ...). They still count in a name's similarity.
 _COMMON = frozenset(
-    name_words("muhammad bibi khan abdul ghulam syed shah mir malik raja sardar noor ullah din")
+    name_words(
+        "muhammad bibi begum akhtar khan abdul ghulam noor ullah din "
+        "syed sayed shah mir malik raja sardar mian qazi sheikh chaudhry "
+        "swati awan gujjar tanoli jadoon abbasi qureshi mughal sudhan rathore butt lone dar kiani "
+        "akhunzada yousafzai kohistani gilani karlal dhund turk bakarwal janjua satti minhas "
+        "hashmi bukhari kazmi naqvi rizvi jafri alvi khattak tareen mohmand afridi"
+    )
 )
 
 # Given names common in Hazara and AJK. Two different names both on this list are two different
@@ -139,32 +153,67 @@ _GIVEN_NAMES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Name:
+    """A name's words in one spelling, in order, sorted into one string, and as a set."""
+
+    words: tuple[str, ...]
+    sorted: str
+    set: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> Name:
+        words = name_words(text)
+        return cls(words, " ".join(sorted(words)), frozenset(words))
+
+
 def name_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     """How alike two names are, 0..1: order ignored, a word fewer costs little, 1.0 only if equal.
 
     Two different given names that are both common names score low whatever their letters.
     """
+    return _similarity(Name(a, " ".join(sorted(a)), frozenset(a)), Name(b, " ".join(sorted(b)), frozenset(b)))
+
+
+def _similarity(na: Name, nb: Name) -> float:
+    a, b = na.words, nb.words
     if a == b:
         return 1.0 if a else 0.0
     if not a or not b:
         return 0.0
-    sa, sb = " ".join(sorted(a)), " ".join(sorted(b))
+    sa, sb = na.sorted, nb.sorted
     if sa == sb:
         return 0.99  # the same words in another order
-    only_a = set(a) - set(b)
-    only_b = set(b) - set(a)
-    # Different given names (brothers, namesakes' sons) rather than a misspelling of one name.
-    if (
-        only_a
-        and only_b
-        and all(w in _GIVEN_NAMES for w in only_a | only_b)
-        and not any(skeleton(x) == skeleton(y) for x in only_a for y in only_b)
-    ):
-        return min(0.5, ratio(sa, sb) / 100)
-    sorted_ratio = ratio(sa, sb) / 100
-    if not only_a or not only_b:
-        return max(sorted_ratio, 0.93)  # one name is the other with a word more
-    return max(sorted_ratio, 0.9 * token_set_ratio(sa, sb) / 100)
+    only_a: set[str] = set(na.set - nb.set)
+    only_b: set[str] = set(nb.set - na.set)
+    # Pair the words that differ by a misspelling (the closest first); what is left differs.
+    spelt: list[float] = []
+    if only_a and only_b:
+        candidates = sorted(((ratio(x, y), x, y) for x in only_a for y in only_b), reverse=True)
+        left_a, left_b = set(only_a), set(only_b)
+        for closeness, x, y in candidates:
+            if closeness < _MISSPELT or x not in left_a or y not in left_b:
+                continue
+            spelt.append(closeness / 100)
+            left_a.discard(x)
+            left_b.discard(y)
+        only_a, only_b = left_a, left_b
+    if only_a and only_b:
+        # Different given names (brothers, namesakes' sons) rather than a misspelling of one name.
+        if all(w in _GIVEN_NAMES for w in only_a | only_b) and not any(
+            skeleton(x) == skeleton(y) for x in only_a for y in only_b
+        ):
+            return min(0.5, ratio(sa, sb) / 100)
+        return max(ratio(sa, sb) / 100, 0.9 * token_set_ratio(sa, sb) / 100) * (0.95 if spelt else 1.0)
+    if only_a or only_b:
+        return 0.93 if not spelt else 0.91  # one name is the other with a word more
+    if not spelt:
+        return 0.93  # the same words, one of them written twice
+    return 0.9 + 0.09 * min(spelt)  # the same words, some misspelt
+
+
+# Two words this close (RapidFuzz ratio, 0-100) are one word misspelt: Aslam / Aslaam / Aslan.
+_MISSPELT = 75
 
 
 # --- documents ----------------------------------------------------------------------------------
@@ -213,6 +262,7 @@ class Person:
     village: str
     members: tuple[int, ...]
     site_id: int | None = None
+    tehsil: str = ""  # P-code of the tehsil of origin; empty when only the district is known
 
 
 @dataclass
@@ -220,8 +270,8 @@ class Prepared:
     """A Person with its name forms and blocking keys worked out once."""
 
     person: Person
-    head: tuple[str, ...]
-    father: tuple[str, ...]
+    head: Name
+    father: Name
     village: str
     size: int
     keys: frozenset[int] = field(default_factory=frozenset)
@@ -231,6 +281,10 @@ class Prepared:
 def _rare(words: tuple[str, ...]) -> list[str]:
     rare = sorted({skeleton(w) for w in words if w not in _COMMON})
     return rare or sorted({skeleton(w) for w in words})
+
+
+def _whole(words: tuple[str, ...]) -> str:
+    return "+".join(sorted({skeleton(w) for w in words}))
 
 
 def _village_form(village: str) -> str:
@@ -251,12 +305,20 @@ def blocking_keys(person: Person) -> tuple[frozenset[int], frozenset[int]]:
     """
     head, father = name_words(person.head), name_words(person.father)
     district = person.district
+    tehsil = person.tehsil or district
     keys: set[int] = set()
     probes: set[int] = set()
-    for h in _rare(head) if head else []:
-        for f in _rare(father) if father else []:
-            keys.add(key_hash("hf", district, h, f))
+    if head and father:
+        # a word of each name, in the tehsil: typos, variants, swapped and dropped words still meet
+        for h in _rare(head):
+            for f in _rare(father):
+                keys.add(key_hash("ht", tehsil, h, f))
+        # both names whole, in the district: the same names given in a neighbouring tehsil
+        keys.add(key_hash("hd", district, _whole(head), _whole(father)))
     village = _village_form(person.village)
+    if village and father:
+        # the father's or husband's name in the village: a head's name misspelt beyond recognition
+        keys.add(key_hash("fv", district, village, _whole(father)))
     if village and head:
         keys.add(key_hash("hv", district, village, *_rare(head)))
         if person.sex == "female" and father:
@@ -277,8 +339,8 @@ def prepare(person: Person) -> Prepared:
     keys, probes = blocking_keys(person)
     return Prepared(
         person=person,
-        head=name_words(person.head),
-        father=name_words(person.father),
+        head=Name.of(person.head),
+        father=Name.of(person.father),
         village=_village_form(person.village),
         size=sum(person.members),
         keys=keys,
@@ -299,7 +361,40 @@ class Match:
     reasons: tuple[str, ...]
 
 
-def _name_points(similarity: float, strong: float, what: str, reasons: list[str]) -> float:
+@dataclass(frozen=True)
+class Weights:
+    """Log-odds points each piece of evidence adds (or takes); tuned on a synthetic registry
+    (bench/households_quality.py, seed 1) and reported on another (seed 2)."""
+
+    base: float = -1.0
+    same_document: float = 9.0
+    near_document: float = 4.0
+    other_document: float = -5.0
+    head: float = 4.0  # the head's name the same
+    father: float = 3.0  # the father's or husband's name the same
+    common_name: float = 1.0  # taken off a name agreement when the name has one uncommon word only
+    other_name: float = -3.0  # two different names
+    same_village: float = 1.5
+    other_village: float = -3.5
+    same_area: float = 0.5  # no village on one side, the same area of origin
+    other_district: float = -1.0
+    same_phone: float = 2.5
+    other_phone: float = -1.0
+    # a difference in family make-up (members by sex and age band): 0, 1, 2, 3, 4 or more
+    members: tuple[float, ...] = (2.0, 1.0, -0.5, -2.0, -4.0)
+    other_sex: float = -4.0
+    spouse_base: float = -2.0  # a woman's husband's name against a man's name starts lower
+
+
+WEIGHTS = Weights()
+
+
+def _name_points(
+    similarity: float, strong: float, name: Name, what: str, reasons: list[str], w: Weights
+) -> float:
+    # A name of one uncommon word ("Muhammad Aslam", "Akram") is shared by many: it proves less.
+    if len(name.set - _COMMON) <= 1:
+        strong -= w.common_name
     if similarity >= 0.99:
         reasons.append(f"same {what}")
         return strong
@@ -311,81 +406,76 @@ def _name_points(similarity: float, strong: float, what: str, reasons: list[str]
         return strong - 2.5
     if similarity >= 0.7:
         return 0.0
-    return -3.0
+    return w.other_name
 
 
-def _place_points(a: Prepared, b: Prepared, reasons: list[str]) -> float:
+def _place_points(a: Prepared, b: Prepared, reasons: list[str], w: Weights) -> float:
     pa, pb = a.person, b.person
     points = 0.0
     if a.village and b.village:
         if a.village == b.village or ratio(a.village, b.village) >= 85:
             reasons.append("same village")
-            points += 1.5
+            points += w.same_village
         else:
-            points -= 1.0
+            points += w.other_village
     elif pa.area == pb.area:
-        points += 0.5
+        points += w.same_area
     if pa.district != pb.district:
-        points -= 1.0
+        points += w.other_district
     return points
 
 
-def _family_points(a: Prepared, b: Prepared, reasons: list[str]) -> float:
+def _family_points(a: Prepared, b: Prepared, reasons: list[str], w: Weights) -> float:
     pa, pb = a.person, b.person
     points = 0.0
     if pa.phone and pb.phone:
         if pa.phone == pb.phone:
             reasons.append("same phone")
-            points += 2.5
+            points += w.same_phone
         else:
-            points -= 1.0
+            points += w.other_phone
     difference = sum(abs(x - y) for x, y in zip(pa.members, pb.members, strict=True))
     if difference == 0:
         reasons.append("same family members")
-        points += 1.5
-    elif difference <= 2:
-        points += 0.5
-    elif difference >= 4:
-        points -= 2.0
-    else:
-        points -= 0.5
+    points += w.members[min(difference, len(w.members) - 1)]
     return points
 
 
-def _direct(a: Prepared, b: Prepared) -> tuple[float, list[str]]:
+def _direct(a: Prepared, b: Prepared, w: Weights) -> tuple[float, list[str]]:
     """The two households as registered by the same head."""
     pa, pb = a.person, b.person
     reasons: list[str] = []
-    points = -1.0
+    points = w.base
     if pa.document and pb.document and pa.document_type == pb.document_type:
         label = "CNIC" if pa.document_type == "cnic" else "NIC"
         if pa.document == pb.document:
             reasons.append(f"same {label}")
-            points += 9.0
+            points += w.same_document
         elif documents_near(pa.document, pb.document):
             reasons.append(f"{label} one digit apart")
-            points += 4.0
+            points += w.near_document
         else:
-            points -= 5.0
-    points += _name_points(name_similarity(a.head, b.head), 4.0, "head's name", reasons)
-    points += _name_points(name_similarity(a.father, b.father), 3.0, "father's or husband's name", reasons)
-    points += _place_points(a, b, reasons)
-    points += _family_points(a, b, reasons)
+            points += w.other_document
+    points += _name_points(_similarity(a.head, b.head), w.head, a.head, "head's name", reasons, w)
+    father = _similarity(a.father, b.father)
+    points += _name_points(father, w.father, a.father, "father's or husband's name", reasons, w)
+    points += _place_points(a, b, reasons, w)
+    points += _family_points(a, b, reasons, w)
     if pa.sex != pb.sex:
-        points -= 4.0
+        points += w.other_sex
     return points, reasons
 
 
-def _spouse(wife: Prepared, husband: Prepared) -> tuple[float, list[str]]:
+def _spouse(wife: Prepared, husband: Prepared, w: Weights) -> tuple[float, list[str]]:
     """A wife registered the household that her husband registered (or the other way round)."""
     reasons: list[str] = []
-    similarity = name_similarity(wife.father, husband.head)
+    similarity = _similarity(wife.father, husband.head)
     if similarity < 0.9:
         return -math.inf, reasons
-    points = -2.0 + (4.0 if similarity >= 0.99 else 3.0)
+    points = w.spouse_base + _name_points(similarity, w.head, husband.head, "husband's name", [], w)
     reasons.append("a woman registered under her husband's name: his household")
-    points += _place_points(wife, husband, reasons)
-    points += _family_points(wife, husband, reasons)
+    points += _place_points(wife, husband, reasons, w)
+    points += _family_points(wife, husband, reasons, w)
     return points, reasons
 
 
@@ -394,12 +484,12 @@ def to_score(points: float) -> int:
     return round(100 / (1 + math.exp(-points / 2)))
 
 
-def compare(a: Prepared, b: Prepared) -> tuple[int, tuple[str, ...]]:
+def compare(a: Prepared, b: Prepared, w: Weights = WEIGHTS) -> tuple[int, tuple[str, ...]]:
     """The score of a pair (0-100) and the evidence for it."""
-    points, reasons = _direct(a, b)
+    points, reasons = _direct(a, b, w)
     if a.person.sex != b.person.sex:
         wife, husband = (a, b) if a.person.sex == "female" else (b, a)
-        spouse_points, spouse_reasons = _spouse(wife, husband)
+        spouse_points, spouse_reasons = _spouse(wife, husband, w)
         if spouse_points > points:
             points, reasons = spouse_points, spouse_reasons
     return to_score(points), tuple(reasons)
@@ -465,6 +555,7 @@ def find_duplicates(
     threshold: int = LIKELY_DUPLICATE,
     skip: set[tuple[int, int]] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    weights: Weights = WEIGHTS,
 ) -> tuple[list[Match], RunStats]:
     """Every likely pair in the registry, compared once each; `skip` holds pairs already decided."""
     stats = RunStats()
@@ -491,7 +582,7 @@ def find_duplicates(
                 if a.person.id == b.person.id:
                     continue
                 stats.compared += 1
-                score, reasons = compare(a, b)
+                score, reasons = compare(a, b, weights)
                 if score < threshold:
                     continue
                 pair = (min(a.person.id, b.person.id), max(a.person.id, b.person.id))

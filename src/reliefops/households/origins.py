@@ -24,6 +24,7 @@ class Origin:
     pcode: str
     district_id: int
     district_pcode: str
+    tehsil_pcode: str = ""  # the tehsil it lies in; empty for a district or above
 
 
 class AreaTree:
@@ -58,6 +59,13 @@ class AreaTree:
                 return self.by_id[ancestor]
         return area
 
+    def tehsil_of(self, area_id: int) -> str:
+        """The P-code of the tehsil an area lies in; '' for a district or anything above."""
+        for ancestor in self.ancestors_or_self(area_id):
+            if self.by_id[ancestor].level == AdminLevel.TEHSIL:
+                return self.by_id[ancestor].pcode
+        return ""
+
     def descendants_or_self(self, area_ids: set[int]) -> set[int]:
         found = set(area_ids)
         frontier = set(area_ids)
@@ -89,7 +97,7 @@ class AreaTree:
             else:
                 return None, f"{value!r} is neither a P-code nor a place name of the gazetteer"
         district = self.district_of(area.pk)
-        return Origin(area.pk, area.pcode, district.pk, district.pcode), ""
+        return Origin(area.pk, area.pcode, district.pk, district.pcode, self.tehsil_of(area.pk)), ""
 
     def serving_point(self, place_area_id: int, points: list[tuple[int, int]]) -> int | None:
         """Of (site id, served area id) pairs, the site whose area is nearest above the place."""

@@ -34,6 +34,7 @@ from reliefops.households.models import (
     Vulnerability,
 )
 from reliefops.households.origins import AreaTree
+from reliefops.places.models import AdminArea, AdminLevel
 from reliefops.stock.models import Balance, MovementLine
 
 # A registration-time check reads at most this many candidates (the keys are selective: a few dozen
@@ -52,11 +53,33 @@ _PERSON_COLUMNS = (
     "origin_village",
     *MEMBER_NAMES,
     "current_site_id",
+    "origin_area_id",
 )
 _MEMBERS = slice(10, 10 + len(MEMBER_NAMES))
 
 
-def _person(row: Sequence[Any]) -> Person:
+def tehsil_pcodes() -> dict[int, str]:
+    """The P-code of the tehsil each admin area lies in ('' for a district or anything above)."""
+    areas = {
+        pk: (pcode, level, parent)
+        for pk, pcode, level, parent in AdminArea.objects.values_list("pk", "pcode", "level", "parent_id")
+    }
+    found: dict[int, str] = {}
+    for pk in areas:
+        current: int | None = pk
+        seen = 0
+        while current is not None and current in areas and seen < 10:
+            pcode, level, parent = areas[current]
+            if level == AdminLevel.TEHSIL:
+                found[pk] = pcode
+                break
+            current, seen = parent, seen + 1
+        else:
+            found[pk] = ""
+    return found
+
+
+def _person(row: Sequence[Any], tehsils: dict[int, str]) -> Person:
     return Person(
         id=row[0],
         head=row[1],
@@ -69,7 +92,8 @@ def _person(row: Sequence[Any]) -> Person:
         area=row[8],
         village=row[9],
         members=tuple(row[_MEMBERS]),
-        site_id=row[-1],
+        site_id=row[-2],
+        tehsil=tehsils.get(row[-1], ""),
     )
 
 
@@ -83,7 +107,10 @@ def people_for_matching(
 ) -> Iterator[Person]:
     """The households as matching sees them, read in chunks (a million rows fit in memory this way)."""
     rows = (households if households is not None else matchable_households()).order_by("pk")
-    yield from (_person(row) for row in rows.values_list(*_PERSON_COLUMNS).iterator(chunk_size=chunk))
+    tehsils = tehsil_pcodes()
+    yield from (
+        _person(row, tehsils) for row in rows.values_list(*_PERSON_COLUMNS).iterator(chunk_size=chunk)
+    )
 
 
 def matching_person(household: Household) -> Person:

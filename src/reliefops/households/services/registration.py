@@ -104,6 +104,7 @@ class Draft:
             village=self.origin_village,
             members=self.members,
             site_id=self.current_site_id,
+            tehsil=self.origin.tehsil_pcode,
         )
 
     def fields(self) -> dict[str, Any]:

@@ -189,12 +189,11 @@ class Command(BaseCommand):
             )
 
     def _rounds(self, options: dict[str, Any]) -> None:
-        for row in selectors.rounds_with_counts().values(
-            "code", "status", "starts_on", "ends_on", "listed", "handed", "name"
-        ):
+        for row in selectors.rounds_with_counts():
+            listed, served = getattr(row, "listed", 0), getattr(row, "handed", 0)  # annotations
             self.stdout.write(
-                f"{row['code']:<12} {row['status']:<8} {row['starts_on']} - {row['ends_on']}  "
-                f"listed {row['listed']:>6}  served {row['handed']:>6}  {row['name']}"
+                f"{row.code:<12} {row.status:<8} {row.starts_on} - {row.ends_on}  "
+                f"listed {listed:>6}  served {served:>6}  {row.name}"
             )
 
     def _reconcile(self, options: dict[str, Any]) -> None:
