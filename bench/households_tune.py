@@ -34,7 +34,7 @@ THRESHOLDS = (75, 80, 85, 88, 90)
 
 def candidate_pairs(prepared: list) -> set[tuple[int, int]]:
     pairs: set[tuple[int, int]] = set()
-    for _, members in _blocks(prepared, RunStats()):
+    for _, members, _ in _blocks(prepared, RunStats()):
         if len(members) > 2_000:
             continue
         for i, first in enumerate(members):

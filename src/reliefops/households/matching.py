@@ -153,7 +153,7 @@ _GIVEN_NAMES = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Name:
     """A name's words in one spelling, in order, sorted into one string, and as a set."""
 
@@ -246,7 +246,7 @@ def _document_parts(number: str) -> tuple[str, str, str]:
 # --- people ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """What matching looks at in a household (registered, or a draft not yet saved)."""
 
@@ -265,7 +265,7 @@ class Person:
     tehsil: str = ""  # P-code of the tehsil of origin; empty when only the district is known
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     """A Person with its name forms and blocking keys worked out once."""
 
@@ -275,7 +275,6 @@ class Prepared:
     village: str
     size: int
     keys: frozenset[int] = field(default_factory=frozenset)
-    probe_keys: frozenset[int] = field(default_factory=frozenset)
 
 
 def _rare(words: tuple[str, ...]) -> list[str]:
@@ -297,17 +296,20 @@ def key_hash(*parts: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def blocking_keys(person: Person) -> tuple[frozenset[int], frozenset[int]]:
-    """The keys a household is filed under, and the extra keys it is looked up by.
+def blocking_keys(
+    person: Person, head: tuple[str, ...] | None = None, father: tuple[str, ...] | None = None
+) -> frozenset[int]:
+    """The keys a household is filed under: two households sharing one are compared.
 
-    A woman heading a household is also looked up under her husband's (or father's) name, which is
-    where a man's household is filed: that is how a wife registered instead of her husband is found.
+    A woman heading a household is also filed under her husband's (or father's) name in her village,
+    where his household is filed under his own: that is how a wife registered instead of her
+    husband is found.
     """
-    head, father = name_words(person.head), name_words(person.father)
+    head = name_words(person.head) if head is None else head
+    father = name_words(person.father) if father is None else father
     district = person.district
     tehsil = person.tehsil or district
     keys: set[int] = set()
-    probes: set[int] = set()
     if head and father:
         # a word of each name, in the tehsil: typos, variants, swapped and dropped words still meet
         for h in _rare(head):
@@ -322,7 +324,7 @@ def blocking_keys(person: Person) -> tuple[frozenset[int], frozenset[int]]:
     if village and head:
         keys.add(key_hash("hv", district, village, *_rare(head)))
         if person.sex == "female" and father:
-            probes.add(key_hash("hv", district, village, *_rare(father)))
+            keys.add(key_hash("hv", district, village, *_rare(father)))
     if person.document and person.document_type in {"cnic", "old_nic"}:
         a, b, c = _document_parts(person.document)
         keys |= {
@@ -332,19 +334,18 @@ def blocking_keys(person: Person) -> tuple[frozenset[int], frozenset[int]]:
         }
     if person.phone:
         keys.add(key_hash("p", person.phone))
-    return frozenset(keys), frozenset(probes)
+    return frozenset(keys)
 
 
 def prepare(person: Person) -> Prepared:
-    keys, probes = blocking_keys(person)
+    head, father = Name.of(person.head), Name.of(person.father)
     return Prepared(
         person=person,
-        head=Name.of(person.head),
-        father=Name.of(person.father),
+        head=head,
+        father=father,
         village=_village_form(person.village),
         size=sum(person.members),
-        keys=keys,
-        probe_keys=probes,
+        keys=blocking_keys(person, head.words, father.words),
     )
 
 
@@ -528,12 +529,13 @@ _INDEX_BITS = 25  # up to 33 million households in one run
 _INDEX_MASK = (1 << _INDEX_BITS) - 1
 
 
-def _blocks(prepared: Sequence[Prepared], stats: RunStats) -> Iterator[tuple[int, list[int]]]:
-    """(key, indexes of the households filed under it or looking it up), for keys shared by two or more."""
+def _blocks(prepared: Sequence[Prepared], stats: RunStats) -> Iterator[tuple[int, list[int], float]]:
+    """(key, indexes of the households filed under it, share of the work done), for keys shared
+    by two or more households. Keys are sorted as 40-bit hashes beside their household's index."""
     entries: list[int] = []
     shift = _INDEX_BITS
     for index, record in enumerate(prepared):
-        for key in record.keys | record.probe_keys:
+        for key in record.keys:
             entries.append(((key & 0xFFFFFFFFFF) << shift) | index)
     stats.keys = len(entries)
     entries.sort()
@@ -545,7 +547,8 @@ def _blocks(prepared: Sequence[Prepared], stats: RunStats) -> Iterator[tuple[int
         while end < total and entries[end] >> shift == key:
             end += 1
         if end - start > 1:
-            yield key, [entry & _INDEX_MASK for entry in entries[start:end]]
+            stats.blocks += 1
+            yield key, [entry & _INDEX_MASK for entry in entries[start:end]], end / total
         start = end
 
 
@@ -557,28 +560,29 @@ def find_duplicates(
     progress: Callable[[int, int], None] | None = None,
     weights: Weights = WEIGHTS,
 ) -> tuple[list[Match], RunStats]:
-    """Every likely pair in the registry, compared once each; `skip` holds pairs already decided."""
+    """Every likely pair in the registry, compared once each; `skip` holds pairs already decided.
+
+    `progress(done, 1000)` is told how far the comparison is, in thousandths.
+    """
     stats = RunStats()
     prepared = [prepare(person) for person in people]
     stats.households = len(prepared)
-    all_keys = [record.keys | record.probe_keys for record in prepared]
     low40 = 0xFFFFFFFFFF
     found: dict[tuple[int, int], Match] = {}
-    blocks = list(_blocks(prepared, stats))
-    stats.blocks = len(blocks)
-    for done, (key, members) in enumerate(blocks, start=1):
+    reported = 0
+    for key, members, share in _blocks(prepared, stats):
         if len(members) > MAX_BLOCK:
             stats.oversized_blocks += 1
             continue
         for i, first in enumerate(members):
             a = prepared[first]
-            a_keys = all_keys[first]
+            a_keys = a.keys
             for second in members[i + 1 :]:
-                shared = a_keys & all_keys[second]
+                b = prepared[second]
+                shared = a_keys & b.keys
                 # compare a pair once, under the smallest key it shares
                 if len(shared) > 1 and min(k & low40 for k in shared) != key:
                     continue
-                b = prepared[second]
                 if a.person.id == b.person.id:
                     continue
                 stats.compared += 1
@@ -589,10 +593,11 @@ def find_duplicates(
                 if skip and pair in skip:
                     continue
                 found[pair] = Match(pair[0], pair[1], score, reasons)
-        if progress is not None and done % 5000 == 0:
-            progress(done, len(blocks))
+        if progress is not None and int(share * 1000) > reported:
+            reported = int(share * 1000)
+            progress(reported, 1000)
     if progress is not None:
-        progress(len(blocks), len(blocks))
+        progress(1000, 1000)
     stats.found = len(found)
     return sorted(found.values(), key=lambda m: (m.first_id, m.second_id)), stats
 

@@ -7,6 +7,7 @@ Selectors return personal data only where their name says so (`distribution_list
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -80,17 +81,18 @@ def tehsil_pcodes() -> dict[int, str]:
 
 
 def _person(row: Sequence[Any], tehsils: dict[int, str]) -> Person:
+    # Codes and village names repeat across a million rows: one string object each saves memory.
     return Person(
         id=row[0],
         head=row[1],
         father=row[2],
-        sex=row[3],
-        document_type=row[4],
+        sex=sys.intern(row[3]),
+        document_type=sys.intern(row[4]),
         document=row[5],
         phone=row[6],
-        district=row[7],
-        area=row[8],
-        village=row[9],
+        district=sys.intern(row[7]),
+        area=sys.intern(row[8]),
+        village=sys.intern(row[9]),
         members=tuple(row[_MEMBERS]),
         site_id=row[-2],
         tehsil=tehsils.get(row[-1], ""),
@@ -125,7 +127,7 @@ def store_match_keys(household_ids: Sequence[int], *, batch: int = 5_000) -> int
         rows: list[MatchKey] = []
         for person in people_for_matching(matchable_households().filter(pk__in=part)):
             prepared = prepare(person)
-            rows += [MatchKey(household_id=person.id, key=key) for key in prepared.keys | prepared.probe_keys]
+            rows += [MatchKey(household_id=person.id, key=key) for key in prepared.keys]
         MatchKey.objects.bulk_create(rows, batch_size=batch)
         written += len(rows)
     return written
@@ -141,7 +143,7 @@ def likely_duplicates(person: Person, *, threshold: int = LIKELY_DUPLICATE, limi
     Pairs a person already decided are "different" are left out: never proposed again.
     """
     draft = prepare(person)
-    keys = draft.keys | draft.probe_keys
+    keys = draft.keys
     if not keys:
         return []
     ids = list(

@@ -60,15 +60,13 @@ def duplicates_run(
     started = time.perf_counter()
     if progress:
         progress("reading the registry", 0, 0)
-    people = list(people_for_matching())
     known = decided_pairs([PairStatus.SAME, PairStatus.DIFFERENT, PairStatus.PENDING])
 
     def step(done: int, total: int) -> None:
         if progress:
             progress("comparing", done, total)
 
-    matches, stats = find_duplicates(people, threshold=threshold, skip=known, progress=step)
-    del people
+    matches, stats = find_duplicates(people_for_matching(), threshold=threshold, skip=known, progress=step)
     with transaction.atomic():
         run = DuplicateRun.objects.create(
             started_by=_user(actor),

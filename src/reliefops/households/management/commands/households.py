@@ -140,7 +140,7 @@ class Command(BaseCommand):
             if quiet or (now - last[0] < 1 and done != total):
                 return
             last[0] = now
-            share = f" {done}/{total} blocks ({100 * done // total}%)" if total else ""
+            share = f" {100 * done // total}%" if total else ""
             sys.stderr.write(f"\r{stage}{share}, {now - started:.0f} s   ")
             sys.stderr.flush()
 
