@@ -151,7 +151,7 @@ def _letter(index: int) -> str:
     return f"column {letters}"
 
 
-def find_layout(rows: list[tuple[int, list[Any]]], specs: Sequence[FieldSpec]) -> Layout | None:
+def find_layout(rows: Sequence[tuple[int, list[Any]]], specs: Sequence[FieldSpec]) -> Layout | None:
     """The sheet's table: by its hashtag row if it has one in its first rows, else by the template's
     header texts; None when neither is found."""
     head = rows[:HEADER_SEARCH_ROWS]

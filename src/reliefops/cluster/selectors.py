@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -48,6 +48,18 @@ HEADLINE_FIGURES: dict[str, str] = {
 }
 
 LIVE = Q(replaced_in__isnull=True, withdrawn=False)
+
+
+def live_rows() -> QuerySet[ActivityRow]:
+    """Current, not withdrawn rows, read by scanning the table: written `replaced_in IS NULL`, the
+    condition would let SQLite's planner read every current row through the partial unique index,
+    one table look-up each, several times slower than a scan. An activity's rows still come
+    through the pairing index."""
+    return ActivityRow.objects.alias(current=Coalesce("replaced_in", Value(0))).filter(
+        current=0, withdrawn=False
+    )
+
+
 COUNTED = Q(recipient_org__isnull=True, counted_in__isnull=True)
 REACHED = COUNTED & Q(status=ActivityStatus.COMPLETED)
 TARGETED = COUNTED & Q(status__in=OPEN)
@@ -80,7 +92,7 @@ class Selection:
     within_depth: int = 0
 
     def rows(self) -> QuerySet[ActivityRow]:
-        rows = ActivityRow.objects.filter(LIVE)
+        rows = live_rows()
         if self.activity is not None:
             rows = rows.filter(activity_id=self.activity.pk)
         if self.period_from is not None:
@@ -160,35 +172,51 @@ def selection(
 
 @dataclass(frozen=True)
 class AreaInfo:
+    id: int
     pcode: str
     name: str
     level: str
+    depth: int  # 1 province, 2 district, 3 tehsil, 4 below; 0 the country
     parent_pcode: str
     parent_name: str
     ancestors: frozenset[str]
+    codes: tuple[str, str, str]  # its province, district and tehsil P-codes ('' above its level)
+
+    def at(self, depth: int) -> str:
+        """Its area's P-code at a depth (1-3), '' when it lies above that depth."""
+        return self.codes[depth - 1]
 
 
-def areas_by_pcode() -> dict[str, AreaInfo]:
-    """Every admin area with its parent's name and all its ancestors' P-codes (one query)."""
-    rows = list(AdminArea.objects.values_list("id", "pcode", "name", "level", "parent_id"))
-    by_id = {r[0]: r for r in rows}
-    out: dict[str, AreaInfo] = {}
-    for _, pcode, name, level, parent_id in rows:
-        chain = set()
-        node = by_id.get(parent_id)
-        while node is not None:
-            chain.add(node[1])
-            node = by_id.get(node[4])
-        parent = by_id.get(parent_id)
-        out[pcode] = AreaInfo(
-            pcode,
-            name,
-            level,
-            parent[1] if parent else "",
-            parent[2] if parent else "",
-            frozenset(chain | {pcode}),
-        )
-    return out
+class Areas:
+    """Every admin area by P-code and by id, with parents and ancestors (one query)."""
+
+    def __init__(self) -> None:
+        rows = list(AdminArea.objects.values_list("id", "pcode", "name", "level", "parent_id"))
+        by_id = {r[0]: r for r in rows}
+        self.by_pcode: dict[str, AreaInfo] = {}
+        self.by_id: dict[int, AreaInfo] = {}
+        for pk, pcode, name, level, parent_id in rows:
+            chain = [by_id[pk]]
+            while chain[-1][4] is not None and chain[-1][4] in by_id:
+                chain.append(by_id[chain[-1][4]])
+            by_depth = {LEVELS[n[3]][1]: n[1] for n in chain if n[3] in LEVELS}
+            parent = by_id.get(parent_id)
+            info = AreaInfo(
+                id=pk,
+                pcode=pcode,
+                name=name,
+                level=level,
+                depth=LEVELS[level][1] if level in LEVELS else (0 if parent is None else 4),
+                parent_pcode=parent[1] if parent else "",
+                parent_name=parent[2] if parent else "",
+                ancestors=frozenset(n[1] for n in chain),
+                codes=(by_depth.get(1, ""), by_depth.get(2, ""), by_depth.get(3, "")),
+            )
+            self.by_pcode[pcode] = info
+            self.by_id[pk] = info
+
+    def get(self, pcode: str) -> AreaInfo | None:
+        return self.by_pcode.get(pcode)
 
 
 @dataclass(frozen=True)
@@ -278,69 +306,135 @@ class GapReport:
         return self.selection.level
 
 
-def _aggregates(rows: QuerySet[ActivityRow], group: list[str]) -> list[dict[str, Any]]:
-    return list(
+class Tally(NamedTuple):
+    """The live rows of one activity, admin area and implementing organisation, added up."""
+
+    activity_id: int
+    area_id: int
+    organisation_id: int
+    reached: int
+    targeted: int
+    quantity_reached: int
+    quantity_targeted: int
+    quantity_to_partners: int
+    quantity_as_reported: int
+    rows: int
+    set_aside: int
+
+
+def tallies(chosen: Selection) -> list[Tally]:
+    """The selection's live rows added up per activity, admin area and implementing organisation.
+
+    One GROUP BY that the pairing index answers on its own — its leading columns are the groups'
+    and it holds every column the sums read — so a million rows are read in index order, without a
+    sort and without visiting the table; the reports roll these few thousand tallies up to any level.
+    """
+    rows = live_rows()
+    if chosen.activity is not None:
+        rows = rows.filter(activity_id=chosen.activity.pk)
+    if chosen.period_from is not None:
+        rows = rows.filter(period__gte=chosen.period_from)
+    if chosen.period_to is not None:
+        rows = rows.filter(period__lte=chosen.period_to)
+    found = (
         rows.order_by()
-        .values(*group)
+        .values_list("activity_id", "admin_area_id", "implementing_org_id")
         .annotate(
             reached=_sum("households", REACHED),
             targeted=_sum("households", TARGETED),
             quantity_reached=_sum("quantity", REACHED),
             quantity_targeted=_sum("quantity", TARGETED),
             quantity_to_partners=_sum("quantity", TO_PARTNERS),
-            partners=Count("implementing_org", distinct=True),
-            n=Count("id"),
+            quantity_as_reported=_sum("quantity", Q(status=ActivityStatus.COMPLETED)),
+            n=Count("*"),
+            set_aside=Coalesce(
+                Sum(Case(When(counted_in__isnull=False, then=Value(1)), default=Value(0))), Value(0)
+            ),
         )
     )
+    return [Tally(*values) for values in found]
+
+
+def _within(chosen: Selection, areas: Areas, tally: Tally) -> bool:
+    if chosen.within is None:
+        return True
+    info = areas.by_id.get(tally.area_id)
+    return info is not None and chosen.within.pcode in info.ancestors
+
+
+def _bucket(info: AreaInfo, depth: int, areas: Areas) -> tuple[AreaInfo, bool]:
+    """The area of the level a row counts in, and whether the row is for a wider area as a whole."""
+    code = info.at(depth)
+    if code:
+        return areas.by_pcode[code], False
+    for shallower in range(depth - 1, 0, -1):
+        if info.at(shallower):
+            return areas.by_pcode[info.at(shallower)], True
+    return info, True
+
+
+@dataclass
+class _Sums:
+    reached: int = 0
+    targeted: int = 0
+    quantity_reached: int = 0
+    quantity_targeted: int = 0
+    quantity_to_partners: int = 0
+    rows: int = 0
+    partners: set[int] = field(default_factory=set)
+
+    def add(self, tally: Tally) -> None:
+        self.reached += tally.reached
+        self.targeted += tally.targeted
+        self.quantity_reached += tally.quantity_reached
+        self.quantity_targeted += tally.quantity_targeted
+        self.quantity_to_partners += tally.quantity_to_partners
+        self.rows += tally.rows
+        self.partners.add(tally.organisation_id)
 
 
 def gap_by_area(chosen: Selection) -> GapReport:
     """The gap table of a selection: per area of its level (and per activity when all are shown),
     households in need, targeted, reached, coverage and gap; and the areas with no partner."""
-    areas = areas_by_pcode()
+    areas = Areas()
     needs = needs_at(chosen.level)
-    column, depth = chosen.column, chosen.depth
-    parent_column = ADM_COLUMNS[depth - 2] if depth > 1 else None
-    group = [c for c in (parent_column, column) if c] + ["activity_id"]
+    depth = chosen.depth
     activities = {a.pk: a for a in ActivityType.objects.select_related("item")}
-    found = _aggregates(chosen.rows(), group)
+    groups: dict[tuple[str, bool, int], _Sums] = defaultdict(_Sums)
+    for tally in tallies(chosen):
+        info = areas.by_id.get(tally.area_id)
+        if info is None or not _within(chosen, areas, tally):
+            continue
+        area, whole = _bucket(info, depth, areas)
+        groups[(area.pcode, whole, tally.activity_id)].add(tally)
     in_scope = [
         info
-        for info in areas.values()
+        for info in areas.by_pcode.values()
         if info.level == chosen.level and (chosen.within is None or chosen.within.pcode in info.ancestors)
     ]
     table: list[GapRow] = []
-    served: set[str] = set()
-    for values in found:
-        code = values[column]
-        activity = activities[values["activity_id"]]
-        parent_code = values[parent_column] if parent_column else ""
-        if code:
-            info = areas.get(code)
-            name, whole = (info.name if info else code), False
-            served.add(code)
-        else:
-            parent = areas.get(parent_code)
-            name, whole = (parent.name if parent else parent_code or "—"), True
-        need = needs.get(code) if code else None
+    served = {code for code, whole, _ in groups if not whole}
+    for (code, whole, activity_id), sums in groups.items():
+        area, activity = areas.by_pcode[code], activities[activity_id]
+        need = None if whole else needs.get(code)
         table.append(
             GapRow(
-                pcode=code or parent_code,
-                name=name,
-                parent_pcode=parent_code,
-                parent_name=areas[parent_code].name if parent_code in areas else "",
+                pcode=code,
+                name=area.name,
+                parent_pcode=code if whole else area.parent_pcode,
+                parent_name=area.name if whole else area.parent_name,
                 activity_code=activity.code,
                 activity_name=activity.name,
                 unit=activity.unit,
                 in_need=need.households if need else None,
                 illustrative=bool(need and need.illustrative),
-                targeted=values["targeted"],
-                reached=values["reached"],
-                quantity_targeted=values["quantity_targeted"],
-                quantity_reached=values["quantity_reached"],
-                quantity_to_partners=values["quantity_to_partners"],
-                partners=values["partners"],
-                rows=values["n"],
+                targeted=sums.targeted,
+                reached=sums.reached,
+                quantity_targeted=sums.quantity_targeted,
+                quantity_reached=sums.quantity_reached,
+                quantity_to_partners=sums.quantity_to_partners,
+                partners=len(sums.partners),
+                rows=sums.rows,
                 whole_area=whole,
             )
         )
@@ -372,7 +466,15 @@ def gap_by_area(chosen: Selection) -> GapReport:
                         rows=0,
                     )
                 )
-    table.sort(key=lambda r: (r.parent_pcode, r.whole_area, r.pcode, _order(activities, r.activity_code)))
+    order = {a.code: (a.sort_order, a.name) for a in activities.values()}
+    table.sort(
+        key=lambda r: (
+            r.parent_pcode if not r.whole_area else r.pcode,
+            r.whole_area,
+            r.pcode,
+            order[r.activity_code],
+        )
+    )
     shown_needs = [needs[r.pcode] for r in table if not r.whole_area and r.pcode in needs]
     shown_needs += [need for _, need in no_partner if need is not None]
     return GapReport(
@@ -384,20 +486,14 @@ def gap_by_area(chosen: Selection) -> GapReport:
     )
 
 
-def _order(activities: dict[int, ActivityType], code: str) -> tuple[int, str]:
-    for activity in activities.values():
-        if activity.code == code:
-            return activity.sort_order, activity.name
-    return 0, code
-
-
 def default_activity() -> ActivityType | None:
     """The activity a gap page opens on: the first, in the cluster's order, that has live rows."""
-    with_rows = set(ActivityRow.objects.filter(LIVE).values_list("activity_id", flat=True).distinct()[:100])
+    first = None
     for activity in ActivityType.objects.order_by("sort_order", "name"):
-        if activity.pk in with_rows:
+        first = first or activity
+        if live_rows().filter(activity_id=activity.pk).exists():
             return activity
-    return ActivityType.objects.order_by("sort_order", "name").first()
+    return first
 
 
 # --- the 4W matrix ---------------------------------------------------------------------------------
@@ -428,46 +524,46 @@ class Matrix:
 def matrix_4w(chosen: Selection) -> Matrix:
     """The 4W matrix: per implementing organisation and area, the activities, rows, households and
     quantities reached (after the double-counting rules)."""
-    areas = areas_by_pcode()
-    column = chosen.column
-    found = list(
-        chosen.rows()
-        .order_by()
-        .values("implementing_org_id", column, "activity_id")
-        .annotate(n=Count("id"), households=_sum("households", REACHED), quantity=_sum("quantity", REACHED))
-    )
+    areas = Areas()
     activities = dict(ActivityType.objects.values_list("id", "code"))
+    grouped: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for tally in tallies(chosen):
+        info = areas.by_id.get(tally.area_id)
+        if info is None or not _within(chosen, areas, tally):
+            continue
+        area, _ = _bucket(info, chosen.depth, areas)
+        sums = grouped[(tally.organisation_id, area.pcode, tally.activity_id)]
+        sums[0] += tally.rows
+        sums[1] += tally.reached
+        sums[2] += tally.quantity_reached
     organisations = {
         o.pk: str(o)
-        for o in Organisation.objects.filter(pk__in={v["implementing_org_id"] for v in found}).only(
-            "name", "acronym"
-        )
+        for o in Organisation.objects.filter(pk__in={key[0] for key in grouped}).only("name", "acronym")
     }
     cells: dict[tuple[int, str], MatrixCell] = {}
     entries: list[dict[str, Any]] = []
-    codes: set[str] = set()
-    for values in found:
-        code = values[column] or ""
-        codes.add(code)
-        cell = cells.setdefault((values["implementing_org_id"], code), MatrixCell())
-        cell.activities.append(activities[values["activity_id"]])
-        cell.rows += values["n"]
-        cell.households += values["households"]
-        cell.quantity += values["quantity"]
+    for (org_id, code, activity_id), (n, households, quantity) in grouped.items():
+        cell = cells.setdefault((org_id, code), MatrixCell())
+        cell.activities.append(activities[activity_id])
+        cell.rows += n
+        cell.households += households
+        cell.quantity += quantity
         entries.append(
             {
-                "organisation": organisations.get(values["implementing_org_id"], ""),
+                "organisation": organisations.get(org_id, ""),
                 "pcode": code,
-                "area": areas[code].name if code in areas else "(whole area above)",
-                "activity": activities[values["activity_id"]],
-                "rows": values["n"],
-                "households_reached": values["households"],
-                "quantity_reached": values["quantity"],
+                "area": areas.by_pcode[code].name,
+                "activity": activities[activity_id],
+                "rows": n,
+                "households_reached": households,
+                "quantity_reached": quantity,
             }
         )
     for cell in cells.values():
         cell.activities.sort()
-    shown = sorted((areas[c] for c in codes if c in areas), key=lambda a: (a.parent_pcode, a.pcode))
+    shown = sorted(
+        (areas.by_pcode[c] for c in {code for _, code, _ in grouped}), key=lambda a: (a.parent_pcode, a.pcode)
+    )
     entries.sort(key=lambda e: (e["organisation"].lower(), e["pcode"], e["activity"]))
     return Matrix(
         selection=chosen,
@@ -497,41 +593,19 @@ class ActivityTotal:
 
 def activity_totals(chosen: Selection | None = None) -> list[ActivityTotal]:
     """Per activity type, what the cluster delivered, before and after the double-counting rules."""
-    rows = (chosen or Selection()).rows()
-    found = {
-        values["activity_id"]: values
-        for values in rows.order_by()
-        .values("activity_id")
-        .annotate(
-            quantity_reached=_sum("quantity", REACHED),
-            households_reached=_sum("households", REACHED),
-            quantity_targeted=_sum("quantity", TARGETED),
-            quantity_to_partners=_sum("quantity", TO_PARTNERS),
-            quantity_as_reported=_sum("quantity", Q(status=ActivityStatus.COMPLETED)),
-            n=Count("id"),
-            set_aside=Count("id", filter=Q(counted_in__isnull=False)),
-        )
-    }
-    totals = []
-    for activity in ActivityType.objects.order_by("sort_order", "name"):
-        values = found.get(activity.pk)
-        if values is None:
-            continue
-        totals.append(
-            ActivityTotal(
-                code=activity.code,
-                name=activity.name,
-                unit=activity.unit,
-                quantity_reached=values["quantity_reached"],
-                households_reached=values["households_reached"],
-                quantity_targeted=values["quantity_targeted"],
-                quantity_to_partners=values["quantity_to_partners"],
-                quantity_as_reported=values["quantity_as_reported"],
-                rows=values["n"],
-                rows_set_aside=values["set_aside"],
-            )
-        )
-    return totals
+    sums: dict[int, list[int]] = defaultdict(lambda: [0] * 7)
+    for tally in tallies(chosen or Selection()):
+        total = sums[tally.activity_id]
+        for index, value in enumerate(
+            (tally.quantity_reached, tally.reached, tally.quantity_targeted, tally.quantity_to_partners,
+             tally.quantity_as_reported, tally.rows, tally.set_aside)
+        ):  # fmt: skip
+            total[index] += value
+    return [
+        ActivityTotal(activity.code, activity.name, activity.unit, *sums[activity.pk])
+        for activity in ActivityType.objects.order_by("sort_order", "name")
+        if activity.pk in sums
+    ]
 
 
 def headline_figures(totals: list[ActivityTotal] | None = None) -> dict[str, int]:

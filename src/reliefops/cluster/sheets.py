@@ -49,11 +49,22 @@ Cell = str | int | float | dt.date | dt.datetime | ExcelError
 
 @dataclass
 class Sheet:
-    """One table of a file: its rows as (row number, cells); for CSV the number is the line."""
+    """One table of a file: its rows of cells, and the row number the partner sees for each (the
+    line of a CSV file); `lines` is None when row i is simply number i + 1."""
 
     name: str
-    rows: list[tuple[int, list[Any]]]
+    rows: list[list[Any]]
+    lines: list[int] | None = None
     notes: list[str] = field(default_factory=list)
+
+    def line(self, index: int) -> int:
+        return self.lines[index] if self.lines is not None else index + 1
+
+    def numbered(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, list[Any]]]:
+        """(row number, cells) from the start-th row."""
+        end = len(self.rows) if stop is None else min(stop, len(self.rows))
+        for index in range(start, end):
+            yield self.line(index), self.rows[index]
 
 
 def is_workbook(data: bytes, filename: str = "") -> bool:
@@ -101,18 +112,23 @@ def read_csv_sheet(data: bytes, name: str = "") -> Sheet:
     text, note = decode_csv(data)
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[Any]]] = []
-    line = 1
     try:
-        for cells in reader:
-            rows.append((line, cells))
-            line = reader.line_num + 1
+        rows = list(reader)
     except csv.Error as exc:
-        raise InvalidInput([Problem(line, "file", f"not readable as CSV: {exc}")]) from exc
+        raise InvalidInput([Problem(reader.line_num, "file", f"not readable as CSV: {exc}")]) from exc
+    lines = None
+    if reader.line_num != len(rows):
+        # Some quoted cells run over several lines: number the rows by the lines they start on.
+        lines = []
+        again = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        line = 1
+        for _ in again:
+            lines.append(line)
+            line = again.line_num + 1
     notes = [note] if note else []
     if delimiter != ",":
         notes.append("columns separated by " + ("semicolons" if delimiter == ";" else "tabs"))
-    return Sheet(name=name, rows=rows, notes=notes)
+    return Sheet(name=name, rows=rows, lines=lines, notes=notes)
 
 
 # --- workbooks -----------------------------------------------------------------------------------
@@ -205,21 +221,19 @@ def read_workbook(data: bytes) -> list[Sheet]:
         sheet = workbook.get_sheet_by_name(name)
         first_row, first_col = sheet.start or (0, 0)
         sheet_errors = errors.get(name, {})
-        rows: list[tuple[int, list[Any]]] = []
-        for offset, values in enumerate(sheet.iter_rows()):
-            number = first_row + offset
+        rows: list[list[Any]] = []
+        for values in sheet.iter_rows():
             cells = [_cell(v) for v in values]
-            if first_col:
-                cells = [""] * first_col + cells
-            rows.append((number + 1, cells))
+            rows.append([""] * first_col + cells if first_col else cells)
         for (row, col), error in sheet_errors.items():
             index = row - first_row
             if 0 <= index < len(rows):
-                cells = rows[index][1]
+                cells = rows[index]
                 if col >= len(cells):
                     cells.extend([""] * (col + 1 - len(cells)))
                 cells[col] = error
-        sheets.append(Sheet(name=name, rows=rows))
+        lines = list(range(first_row + 1, first_row + 1 + len(rows))) if first_row else None
+        sheets.append(Sheet(name=name, rows=rows, lines=lines))
     return sheets
 
 
@@ -230,9 +244,3 @@ def read_sheets(data: bytes, filename: str = "") -> list[Sheet]:
     if is_workbook(data, filename):
         return read_workbook(data)
     return [read_csv_sheet(data, name=PurePosixPath(filename).name)]
-
-
-def iter_nonempty(rows: list[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
-    for number, cells in rows:
-        if any(c != "" and c is not None for c in cells):
-            yield number, cells

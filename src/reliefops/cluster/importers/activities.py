@@ -11,16 +11,19 @@ service, all or nothing.
 
 from __future__ import annotations
 
-import functools
 import re
+import time
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from reliefops.cluster.hxl import Column, FieldSpec, Layout, spec
-from reliefops.cluster.importers.common import CachedReader, choose_sheet, file_digest, row_digest
+from reliefops.cluster.importers.common import choose_sheet, file_digest, row_digest
 from reliefops.cluster.names import ActivityIndex, Area, AreaIndex, OrganisationIndex, SiteIndex, normal
+from reliefops.cluster.services.bulk import gc_paused
 from reliefops.cluster.services.reports import (
     DELETE,
+    UPSERT,
     Actor,
     ParsedReport,
     ReportImportResult,
@@ -31,6 +34,7 @@ from reliefops.cluster.services.reports import (
 )
 from reliefops.cluster.sheets import Sheet, is_workbook, read_sheets
 from reliefops.cluster.values import (
+    COUNT_MAX,
     QUANTITY_MAX,
     BadValue,
     DateColumn,
@@ -76,32 +80,6 @@ ROW_ID_MAX = 64
 LOCATION_MAX = 200
 
 
-@dataclass
-class _Draft:
-    """A row read in the first pass; its dates are settled once each column's day order is known."""
-
-    line: int
-    action: str
-    reporting: int
-    row_id: str
-    programming: int | None = None
-    implementing: int | None = None
-    funding: int | None = None
-    recipient: int | None = None
-    activity: int | None = None
-    area: Area | None = None
-    site: int | None = None
-    location: str = ""
-    status: str = ""
-    start: tuple[Any, DateValue] | None = None
-    end: tuple[Any, DateValue] | None = None
-    quantity: int | None = None
-    households: int | None = None
-    female: int | None = None
-    male: int | None = None
-    extra: dict[str, str] | None = None
-
-
 def _count(raw: Any, maximum: int) -> int | None:
     """A whole number, fast for the plain digits most cells hold."""
     if raw.__class__ is str:
@@ -119,8 +97,29 @@ def _count(raw: Any, maximum: int) -> int | None:
     return whole_number(raw, maximum=maximum)
 
 
+Problems = tuple[tuple[str, str], ...]  # (field, reason) of the values a part of a row could not read
+NO_PROBLEMS: Problems = ()
+PLAIN, SWAPPABLE, MONTH_FIRST_ONLY = 0, 1, 2  # how a date cell reads
+
+
+@dataclass
+class _DateFix:
+    """A row whose dates may read otherwise once the column's day order is known."""
+
+    position: int  # in the rows read
+    line: int
+    start: Any
+    end: Any
+
+
 class ActivityFileReader:
-    """Reads one 4W sheet into ReportRows; `problems` lists every value it could not read."""
+    """Reads one 4W sheet into ReportRows; `problems` lists every value it could not read.
+
+    The names of a row (organisations, activity, P-codes, status) repeat from row to row, so each
+    distinct combination is resolved once and remembered; the per-row work is a few dictionary
+    lookups, the numbers, and the row's fingerprint. That is what lets a million rows through in
+    seconds.
+    """
 
     def __init__(self, *, reporting_org_id: int | None = None) -> None:
         self.organisations = OrganisationIndex.build()
@@ -130,6 +129,7 @@ class ActivityFileReader:
         self.reporting_default = reporting_org_id
         self.problems: list[Problem] = []
         self.notes: list[str] = []
+        self.rows_read = 0
 
     def read(self, sheet: Sheet, layout: Layout) -> list[ReportRow]:
         f = layout.fields
@@ -139,8 +139,9 @@ class ActivityFileReader:
             self.labels["programming"] = labels["organisation"]
         self._require_columns(layout)
         refuse(self.problems)
-        drafts = self._first_pass(sheet, layout)
-        return self._second_pass(drafts, layout)
+        rows, fixes = self._rows(sheet, layout)
+        self._settle_dates(rows, fixes)
+        return rows
 
     def _require_columns(self, layout: Layout) -> None:
         f = layout.fields
@@ -153,18 +154,8 @@ class ActivityFileReader:
 
         if "activity" not in f and "item" not in f:
             missing("activity", "the activity (#activity)")
-        if not any(
-            name in f
-            for name in (
-                "adm1_code",
-                "adm2_code",
-                "adm3_code",
-                "adm1_name",
-                "adm2_name",
-                "adm3_name",
-                "location",
-            )
-        ):
+        places = ("adm1_code", "adm2_code", "adm3_code", "adm1_name", "adm2_name", "adm3_name", "location")
+        if not any(name in f for name in places):
             missing("adm2_code", "the place: the P-code of the province, district or tehsil (#adm2+code)")
         if (
             not any(name in f for name in ("programming", "organisation", "reporting"))
@@ -181,390 +172,445 @@ class ActivityFileReader:
     def _problem(self, line: int, name: str, reason: str) -> None:
         self.problems.append(RowProblem(line, self.labels.get(name, name), reason))
 
-    def _first_pass(self, sheet: Sheet, layout: Layout) -> list[_Draft]:
-        f = layout.fields
-        width = 1 + max([c.index for c in f.values()] + [c.index for c in layout.kept_aside] + [0])
+    # --- the parts of a row, each resolved once per distinct combination ---------------------------
 
-        def index(name: str) -> int | None:
-            column = f.get(name)
-            return column.index if column is not None else None
-
-        org = CachedReader(self.organisations.resolve)
-        activity_of = CachedReader(self.activities.resolve)
-        item_activity = CachedReader(self.activities.by_item)
-        status_of = CachedReader(read_status)
-        action_of = CachedReader(read_action)
-        codes = {depth: CachedReader(functools.partial(self.areas.code, depth=depth)) for depth in (1, 2, 3)}
-        names_cache: dict[tuple[int, Any, int | None], Any] = {}
-        self.date_columns: dict[str, DateColumn] = {
-            name: DateColumn(self.labels[name]) for name in ("start", "end") if name in f
-        }
-        i_id, i_action, i_rep = index("row_id"), index("action"), index("reporting")
-        i_prog = index("programming") if "programming" in f else index("organisation")
-        i_impl, i_fund, i_recip = index("implementing"), index("funding"), index("recipient")
-        i_act, i_item, i_status, i_loc = index("activity"), index("item"), index("status"), index("location")
-        i_start, i_end = index("start"), index("end")
-        i_qty, i_hh, i_f, i_m = (
-            index("quantity"),
-            index("households"),
-            index("people_female"),
-            index("people_male"),
-        )
-        code_columns = [(d, f[f"adm{d}_code"].index) for d in (3, 2, 1) if f"adm{d}_code" in f]
-        name_columns = [(d, f[f"adm{d}_name"].index) for d in (1, 2, 3) if f"adm{d}_name" in f]
-        kept = [(c.index, c.header or c.label) for c in layout.kept_aside]
-        problem = self._problem
-        drafts: list[_Draft] = []
-        totals_skipped: list[int] = []
-        rows_read = 0
-
-        def organisation(cells: list[Any], i: int | None, name: str, line: int) -> int | None:
-            if i is None:
-                return None
-            value = org(cells[i])
-            if value.__class__ is BadValue:
-                problem(line, name, str(value))
-                return None
-            return value
-
-        for line, cells in sheet.rows[layout.first_data :]:
-            if len(cells) < width:
-                cells = [*cells, *([""] * (width - len(cells)))]
-            if not any(c != "" and c is not None for c in cells):
-                continue
-            row_id = text_of(cells[i_id]) if i_id is not None else ""
-            if not row_id:
-                first = next((text_of(c) for c in cells if text_of(c)), "")
-                if normal(first) in TOTAL_WORDS:
-                    totals_skipped.append(line)
-                    continue
-            rows_read += 1
-            action = action_of(cells[i_action]) if i_action is not None else "upsert"
-            if action.__class__ is BadValue:
-                problem(line, "action", str(action))
-                continue
-            reporting = organisation(cells, i_rep, "reporting", line)
-            programming = organisation(cells, i_prog, "programming", line)
-            if reporting is None:
-                reporting = self.reporting_default if self.reporting_default is not None else programming
-            if i_id is not None and not row_id:
-                problem(line, "row_id", "the row id is empty; every row needs the partner's own id")
-            elif len(row_id) > ROW_ID_MAX:
-                problem(line, "row_id", f"'{row_id[:20]}…' is longer than {ROW_ID_MAX} characters")
-            if reporting is None:
-                if (i_prog is None or not text_of(cells[i_prog])) and (
-                    i_rep is None or not text_of(cells[i_rep])
-                ):
-                    problem(line, "programming", "the organisation is empty")
-                continue
-            if action == DELETE:
-                if i_id is None:
-                    problem(line, "action", "a row can be withdrawn only by its row id (#meta+id)")
-                drafts.append(_Draft(line, DELETE, reporting, row_id))
-                continue
-            if programming is None:
-                programming = reporting
-            implementing = organisation(cells, i_impl, "implementing", line) or programming
-            funding = organisation(cells, i_fund, "funding", line)
-            recipient = organisation(cells, i_recip, "recipient", line)
-            if recipient is not None and recipient == implementing:
-                problem(
-                    line,
+    def _organisations(self, cells: tuple[Any, ...]) -> tuple[Any, ...]:
+        """(reporting, programming, implementing, funding, recipient, problems) of the org cells."""
+        problems: list[tuple[str, str]] = []
+        found: list[int | None] = []
+        for name, raw in zip(
+            ("reporting", "programming", "implementing", "funding", "recipient"), cells, strict=True
+        ):
+            try:
+                found.append(self.organisations.resolve(raw))
+            except BadValue as exc:
+                problems.append((name, str(exc)))
+                found.append(None)
+        reporting, programming, implementing, funding, recipient = found
+        bad = {name for name, _ in problems}
+        if reporting is None and "reporting" not in bad:
+            reporting = self.reporting_default if self.reporting_default is not None else programming
+        if reporting is None and not bad:
+            problems.append(("programming", "the organisation is empty"))
+        if programming is None:
+            programming = reporting
+        if implementing is None:
+            implementing = programming
+        if recipient is not None and recipient == implementing:
+            problems.append(
+                (
                     "recipient",
                     f"{self.organisations.label(recipient)} hands the items to itself; leave the column "
                     "empty when the organisation distributes them",
                 )
-            # what
-            activity = None
-            raw_activity = cells[i_act] if i_act is not None else ""
-            if i_act is not None and text_of(raw_activity):
-                activity = activity_of(raw_activity)
-                if activity.__class__ is BadValue:
-                    fallback = item_activity(cells[i_item]) if i_item is not None else None
-                    if fallback is None or fallback.__class__ is BadValue:
-                        problem(line, "activity", str(activity))
-                    activity = fallback if fallback.__class__ is int else None
-            elif i_item is not None and text_of(cells[i_item]):
-                activity = item_activity(cells[i_item])
-                if activity is None:
-                    problem(
-                        line,
-                        "item",
-                        f"'{text_of(cells[i_item])}' names no activity; give the activity (#activity)",
-                    )
-            else:
-                problem(line, "activity", "the activity is empty")
-            if (
-                activity.__class__ is int
-                and i_item is not None
-                and text_of(cells[i_item])
-                and self.activities.item_matches(activity, cells[i_item]) is False
-            ):
-                own = self.activities.by_id[activity]
-                problem(
-                    line,
-                    "item",
-                    f"'{text_of(cells[i_item])}' is not the item of {own.name.lower()} ({own.item})",
-                )
-            # where
-            area = self._area(cells, line, codes, code_columns, name_columns, names_cache)
-            site = None
-            location = text_of(cells[i_loc])[:LOCATION_MAX] if i_loc is not None else ""
-            if location:
-                found = self.sites.find(location)
-                if found is not None:
-                    site = found[0]
-                    if area is None:
-                        area = self.areas.by_id.get(found[1])
-            if area is None:
-                if not any(text_of(cells[i]) for _, i in code_columns + name_columns) and not location:
-                    problem(
-                        line, "adm2_code", "no place: give the P-code of the tehsil, district or province"
-                    )
-            elif area.depth < 1:
-                problem(
-                    line,
-                    "adm1_code",
-                    f"{area.label} is the whole country; give a province, district or tehsil",
-                )
-                area = None
-            # when, how much
-            status = ""
-            raw_status = cells[i_status] if i_status is not None else ""
-            value = status_of(raw_status) if i_status is not None else None
-            if value.__class__ is BadValue:
-                problem(line, "status", str(value))
-            elif value is None:
-                problem(line, "status", "the status is empty; write planned, ongoing or completed")
-            else:
-                status = str(value)
-            start = self._date(cells, i_start, "start", line)
-            end = self._date(cells, i_end, "end", line)
-            numbers: list[int | None] = []
-            for name, i, maximum in (
-                ("quantity", i_qty, QUANTITY_MAX),
-                ("households", i_hh, 2_000_000_000),
-                ("people_female", i_f, 2_000_000_000),
-                ("people_male", i_m, 2_000_000_000),
-            ):
-                if i is None:
-                    numbers.append(None)
-                    continue
-                try:
-                    numbers.append(_count(cells[i], maximum))
-                except BadValue as exc:
-                    problem(line, name, str(exc))
-                    numbers.append(None)
-            if (
-                numbers[0] is None
-                and numbers[1] is None
-                and not any(text_of(cells[i]) for i in (i_qty, i_hh) if i is not None)
-            ):
-                problem(
-                    line,
-                    "quantity" if i_qty is not None else "households",
-                    "give the quantity or the households reached",
-                )
-            extra = {label: text_of(cells[i]) for i, label in kept if text_of(cells[i])} or None
-            drafts.append(
-                _Draft(
-                    line,
-                    "upsert",
-                    reporting,
-                    row_id,
-                    programming,
-                    implementing,
-                    funding,
-                    recipient,
-                    activity if activity.__class__ is int else None,
-                    area,
-                    site,
-                    location,
-                    status,
-                    start,
-                    end,
-                    numbers[0],
-                    numbers[1],
-                    numbers[2],
-                    numbers[3],
-                    extra,
-                )
             )
-        if totals_skipped:
-            shown = ", ".join(str(n) for n in totals_skipped[:5])
-            self.notes.append(f"left out {len(totals_skipped)} total row(s) (row {shown})")
-        self.rows_read = rows_read
-        return drafts
+        digest_part = (programming, implementing, funding, recipient)
+        return reporting, programming, implementing, funding, recipient, tuple(problems), digest_part
 
-    def _date(self, cells: list[Any], i: int | None, name: str, line: int) -> tuple[Any, DateValue] | None:
-        if i is None:
-            return None
-        raw = cells[i]
-        value = self.date_columns[name].read(raw)
-        if value is None:
-            return None
-        if value.__class__ is BadValue:
-            self._problem(line, name, str(value))
-            return None
-        return raw, value  # type: ignore[return-value]
+    def _activity(self, cells: tuple[Any, Any]) -> tuple[int | None, Problems]:
+        raw_activity, raw_item = cells
+        activity: int | None = None
+        if text_of(raw_activity):
+            try:
+                activity = self.activities.resolve(raw_activity)
+            except BadValue as exc:
+                activity = self.activities.by_item(raw_item) if text_of(raw_item) else None
+                if activity is None:
+                    return None, (("activity", str(exc)),)
+        elif text_of(raw_item):
+            activity = self.activities.by_item(raw_item)
+            if activity is None:
+                item = text_of(raw_item)
+                return None, (("item", f"'{item}' names no activity; give the activity (#activity)"),)
+        else:
+            return None, (("activity", "the activity is empty"),)
+        if (
+            activity is not None
+            and text_of(raw_item)
+            and self.activities.item_matches(activity, raw_item) is False
+        ):
+            own = self.activities.by_id[activity]
+            reason = f"'{text_of(raw_item)}' is not the item of {own.name.lower()} ({own.item})"
+            return None, (("item", reason),)
+        return activity, NO_PROBLEMS
 
     def _area(
-        self,
-        cells: list[Any],
-        line: int,
-        codes: dict[int, CachedReader],
-        code_columns: list[tuple[int, int]],
-        name_columns: list[tuple[int, int]],
-        names_cache: dict[tuple[int, Any, int | None], Any],
-    ) -> Area | None:
+        self, cells: tuple[Any, ...], codes: list[int], names: list[int]
+    ) -> tuple[Area | None, Problems]:
+        """The admin area of the P-code cells (deepest first) and, failing those, of the name cells."""
+        by_depth = dict(zip(codes, cells[: len(codes)], strict=True))
+        name_cells = dict(zip(names, cells[len(codes) : len(codes) + len(names)], strict=True))
         given: list[tuple[int, Area]] = []
-        bad = False
-        for depth, i in code_columns:
-            raw = cells[i]
+        problems: list[tuple[str, str]] = []
+        for depth, raw in by_depth.items():
             if raw == "" or raw is None:
                 continue
-            value = codes[depth](raw)
-            if value is None:
+            try:
+                area = self.areas.code(raw, depth)
+            except BadValue as exc:
+                hint = self.areas.name_hint(name_cells[depth], depth) if depth in name_cells else ""
+                problems.append((f"adm{depth}_code", str(exc) + hint))
                 continue
-            if value.__class__ is BadValue:
-                hint = ""
-                name_i = next((j for d, j in name_columns if d == depth), None)
-                if name_i is not None:
-                    hint = self.areas.name_hint(cells[name_i], depth)
-                self._problem(line, f"adm{depth}_code", str(value) + hint)
-                bad = True
-                continue
-            given.append((depth, value))
-        if bad:
-            return None
+            if area is not None:
+                given.append((depth, area))
+        if problems:
+            return None, tuple(problems)
         if given:
             deepest = max((area for _, area in given), key=lambda a: a.depth)
             for depth, area in given:
                 if area.pcode not in deepest.ancestors:
-                    self._problem(
-                        line,
-                        f"adm{depth}_code",
-                        f"{deepest.label} does not lie in {area.label}; check the P-codes of this row",
-                    )
-                    return None
-            return deepest
+                    reason = f"{deepest.label} does not lie in {area.label}; check the P-codes of this row"
+                    return None, ((f"adm{depth}_code", reason),)
+            return self._whole_country(deepest)
         within: Area | None = None
-        for depth, i in name_columns:
-            raw = cells[i]
+        for depth in sorted(name_cells):
+            raw = name_cells[depth]
             if not text_of(raw):
                 continue
-            key = (depth, raw if isinstance(raw, str) else str(raw), within.id if within else None)
-            if key not in names_cache:
-                try:
-                    names_cache[key] = self.areas.name(raw, depth, within)
-                except BadValue as exc:
-                    names_cache[key] = exc
-            value = names_cache[key]
-            if value.__class__ is BadValue:
-                self._problem(line, f"adm{depth}_name", str(value))
-                return None
-            within = value
-        return within
+            try:
+                within = self.areas.name(raw, depth, within)
+            except BadValue as exc:
+                return None, ((f"adm{depth}_name", str(exc)),)
+        return self._whole_country(within) if within is not None else (None, NO_PROBLEMS)
 
-    def _second_pass(self, drafts: list[_Draft], layout: Layout) -> list[ReportRow]:
-        """Settle the dates in each column's day order, then fingerprint and build the rows."""
+    @staticmethod
+    def _whole_country(area: Area) -> tuple[Area | None, Problems]:
+        if area.depth < 1:
+            return None, (
+                ("adm1_code", f"{area.label} is the whole country; give a province, district or tehsil"),
+            )
+        return area, NO_PROBLEMS
+
+    def _date(self, column: DateColumn, raw: Any, end: bool) -> tuple[Any, int, str, str]:
+        """(provisional date, how it reads, problem, ISO text) of a date cell, day first until told
+        otherwise."""
+        value = column.read(raw)
+        if value is None:
+            return None, PLAIN, "", ""
+        if value.__class__ is BadValue:
+            return None, PLAIN, str(value), ""
+        assert isinstance(value, DateValue)  # noqa: S101 - narrowing for the type checker
+        day = value.value
+        if end and value.month_only:
+            day = month_end(day)
+        kind = MONTH_FIRST_ONLY if value.month_first_only else SWAPPABLE if value.ambiguous else PLAIN
+        return day, kind, "", day.isoformat()
+
+    # --- the rows ---------------------------------------------------------------------------------
+
+    def _rows(self, sheet: Sheet, layout: Layout) -> tuple[list[ReportRow], list[_DateFix]]:
+        f = layout.fields
+        width = 1 + max([c.index for c in f.values()] + [c.index for c in layout.kept_aside] + [0])
+        blank = width  # every row gets one empty cell more: the column of the fields a file lacks
+
+        def col(*names: str) -> int:
+            return next((f[n].index for n in names if n in f), blank)
+
+        i_id, i_action, i_status, i_loc = col("row_id"), col("action"), col("status"), col("location")
+        i_start, i_end = col("start"), col("end")
+        has_ids = "row_id" in f
+        organisation_cells = itemgetter(
+            col("reporting"),
+            col("programming", "organisation"),
+            col("implementing"),
+            col("funding"),
+            col("recipient"),
+        )
+        activity_cells = itemgetter(col("activity"), col("item"))
+        codes = [d for d in (3, 2, 1) if f"adm{d}_code" in f]
+        names = [d for d in (1, 2, 3) if f"adm{d}_name" in f]
+        area_columns = [f[f"adm{d}_code"].index for d in codes] + [f[f"adm{d}_name"].index for d in names]
+        area_cells = itemgetter(*area_columns, blank, blank)  # two blanks: itemgetter always gives a tuple
+        number_cells = itemgetter(
+            col("quantity"), col("households"), col("people_female"), col("people_male")
+        )
+        has_quantity_column = "quantity" in f or "households" in f
+        kept = [(c.index, c.header or c.label) for c in layout.kept_aside]
+        self.date_columns = {name: DateColumn(self.labels[name]) for name in ("start", "end") if name in f}
+        start_column = self.date_columns.get("start", DateColumn("start"))
+        end_column = self.date_columns.get("end", DateColumn("end"))
+
+        organisations: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        activities: dict[tuple[Any, Any], tuple[int | None, Problems]] = {}
+        areas: dict[tuple[Any, ...], tuple[Area | None, Problems]] = {}
+        sites: dict[str, tuple[int, int] | None] = {}
+        unknown = (0, 0)  # a place not looked up yet
+        statuses: dict[Any, Any] = {}
+        actions: dict[Any, Any] = {}
+        starts: dict[Any, tuple[Any, int, str, str]] = {}
+        ends: dict[Any, tuple[Any, int, str, str]] = {}
+        months: dict[Any, Any] = {}
+        out: list[ReportRow] = []
+        fixes: list[_DateFix] = []
+        totals_skipped: list[int] = []
+        make = ReportRow._make
+        labels = self.labels
+        found = self.problems
+        rows, lines = sheet.rows, sheet.lines
+        read = 0
+
+        for position in range(layout.first_data, len(rows)):
+            cells = rows[position]
+            if len(cells) == width:
+                cells.append("")  # the sheet's own row: it is read once
+            else:
+                cells = cells[:width] if len(cells) > width else [*cells, *([""] * (width - len(cells)))]
+                cells.append("")
+            if not any(cells):
+                continue
+            line = lines[position] if lines is not None else position + 1
+            raw_id = cells[i_id]
+            row_id = raw_id.strip() if raw_id.__class__ is str else text_of(raw_id)
+            if not row_id and normal(next((text_of(c) for c in cells if text_of(c)), "")) in TOTAL_WORDS:
+                totals_skipped.append(line)
+                continue
+            read += 1
+            bad = False
+            raw = cells[i_action]
+            action = actions.get(raw)
+            if action is None:
+                try:
+                    action = actions[raw] = read_action(raw)
+                except BadValue as exc:
+                    action = actions[raw] = exc
+            if action.__class__ is BadValue:
+                found.append(RowProblem(line, labels["action"], str(action)))
+                continue
+            key = organisation_cells(cells)
+            orgs = organisations.get(key)
+            if orgs is None:
+                orgs = organisations[key] = self._organisations(key)
+            for name, reason in orgs[5]:
+                found.append(RowProblem(line, labels.get(name, name), reason))
+            reporting = orgs[0]
+            if has_ids and not row_id:
+                found.append(
+                    RowProblem(
+                        line, labels["row_id"], "the row id is empty; every row needs the partner's own id"
+                    )
+                )
+                bad = True
+            elif len(row_id) > ROW_ID_MAX:
+                found.append(
+                    RowProblem(
+                        line, labels["row_id"], f"'{row_id[:20]}…' is longer than {ROW_ID_MAX} characters"
+                    )
+                )
+                bad = True
+            if reporting is None:
+                continue
+            if action == DELETE:
+                if not has_ids:
+                    found.append(
+                        RowProblem(
+                            line, labels["action"], "a row can be withdrawn only by its row id (#meta+id)"
+                        )
+                    )
+                elif not bad:
+                    out.append(withdrawal(line, reporting, row_id))
+                continue
+            bad = bad or bool(orgs[5])
+            key = activity_cells(cells)
+            what = activities.get(key)
+            if what is None:
+                what = activities[key] = self._activity(key)
+            for name, reason in what[1]:
+                found.append(RowProblem(line, labels.get(name, name), reason))
+                bad = True
+            key = area_cells(cells)
+            where = areas.get(key)
+            if where is None:
+                where = areas[key] = self._area(key, codes, names)
+            area = where[0]
+            for name, reason in where[1]:
+                found.append(RowProblem(line, labels.get(name, name), reason))
+                bad = True
+            site = None
+            location = cells[i_loc]
+            location = (location.strip() if location.__class__ is str else text_of(location))[:LOCATION_MAX]
+            if location:
+                place = sites.get(location, unknown)
+                if place is unknown:
+                    place = sites[location] = self.sites.find(location)
+                if place is not None:
+                    site = place[0]
+                    if area is None and not where[1]:
+                        area = self.areas.by_id.get(place[1])
+            if area is None and not where[1]:
+                found.append(
+                    RowProblem(
+                        line,
+                        labels["adm2_code"],
+                        "no place: give the P-code of the tehsil, district or province",
+                    )
+                )
+                bad = True
+            raw = cells[i_status]
+            status = statuses.get(raw)
+            if status is None:
+                try:
+                    status = statuses[raw] = str(read_status(raw) or "")
+                except BadValue as exc:
+                    status = statuses[raw] = exc
+            if status.__class__ is BadValue:
+                found.append(RowProblem(line, labels["status"], str(status)))
+                bad = True
+            elif not status:
+                found.append(
+                    RowProblem(
+                        line, labels["status"], "the status is empty; write planned, ongoing or completed"
+                    )
+                )
+                bad = True
+            raw_start, raw_end = cells[i_start], cells[i_end]
+            start_value = starts.get(raw_start)
+            if start_value is None:
+                start_value = starts[raw_start] = self._date(start_column, raw_start, end=False)
+            end_value = ends.get(raw_end)
+            if end_value is None:
+                end_value = ends[raw_end] = self._date(end_column, raw_end, end=True)
+            start, end = start_value[0], end_value[0]
+            if start_value[2]:
+                found.append(RowProblem(line, labels["start"], start_value[2]))
+                bad = True
+            if end_value[2]:
+                found.append(RowProblem(line, labels["end"], end_value[2]))
+                bad = True
+            if start is None and end is None and not start_value[2] and not end_value[2]:
+                found.append(
+                    RowProblem(
+                        line,
+                        labels["end" if "end" in f else "start"],
+                        "give the end date (or the start date)",
+                    )
+                )
+                bad = True
+            elif (
+                start is not None and end is not None and end < start and not (start_value[1] or end_value[1])
+            ):
+                found.append(
+                    RowProblem(
+                        line, labels["end"], f"{end.isoformat()} is before the start date {start.isoformat()}"
+                    )
+                )
+                bad = True
+            quantity, households, female, male = number_cells(cells)
+            try:
+                quantity = _count(quantity, QUANTITY_MAX)
+            except BadValue as exc:
+                found.append(RowProblem(line, labels["quantity"], str(exc)))
+                quantity, bad = None, True
+            try:
+                households = _count(households, COUNT_MAX)
+            except BadValue as exc:
+                found.append(RowProblem(line, labels["households"], str(exc)))
+                households, bad = None, True
+            try:
+                female = _count(female, COUNT_MAX)
+            except BadValue as exc:
+                found.append(RowProblem(line, labels["people_female"], str(exc)))
+                female, bad = None, True
+            try:
+                male = _count(male, COUNT_MAX)
+            except BadValue as exc:
+                found.append(RowProblem(line, labels["people_male"], str(exc)))
+                male, bad = None, True
+            if quantity is None and households is None and not bad and has_quantity_column:
+                raw_q, raw_h = number_cells(cells)[:2]
+                if not text_of(raw_q) and not text_of(raw_h):
+                    name = "quantity" if "quantity" in f else "households"
+                    found.append(
+                        RowProblem(line, labels[name], "give the quantity or the households reached")
+                    )
+                    bad = True
+            if bad or area is None:
+                continue
+            extra = None
+            if kept:
+                extra = {label: text_of(cells[i]) for i, label in kept if text_of(cells[i])} or None
+            period = months.get(end or start)
+            if period is None:
+                period = months[end or start] = (end or start).replace(day=1)
+            if start_value[1] or end_value[1]:
+                fixes.append(_DateFix(len(out), line, raw_start, raw_end))
+            digest = row_digest(
+                (orgs[6], what[0], area.id, site, location, status, start_value[3], end_value[3], quantity,
+                 households, female, male, tuple(sorted(extra.items())) if extra else None)
+            )  # fmt: skip
+            row = make(
+                (line, UPSERT, reporting, row_id, orgs[1], orgs[2], orgs[3], orgs[4], what[0], area.id,
+                 area.adm1, area.adm2, area.adm3, site, location, status, start, end, period, quantity,
+                 households, female, male, extra, digest)
+            )  # fmt: skip
+            out.append(row if has_ids else finish(row, has_ids))
+        if totals_skipped:
+            shown = ", ".join(str(n) for n in totals_skipped[:5])
+            self.notes.append(f"left out {len(totals_skipped)} total row(s) (row {shown})")
+        if not has_ids:
+            self.notes.append(
+                "the file has no row ids (#meta+id): rows are matched by organisations, activity, place "
+                "and dates; give ids so that a later upload can correct those"
+            )
+        self.rows_read = read
+        return out, fixes
+
+    def _settle_dates(self, rows: list[ReportRow], fixes: list[_DateFix]) -> None:
+        """Read again, in each column's day order, the dates that read both ways (03/11/2005)."""
+        columns = [
+            c for c in self.date_columns.values() if c.order == DayOrder.MONTH_FIRST or c.month_first_only
+        ]
         for column in self.date_columns.values():
             if column.order == DayOrder.MONTH_FIRST:
                 self.notes.append(
                     f"dates in {column.label} read with the month first (11/30/2005), as the column "
                     "writes them"
                 )
-        no_ids = "row_id" not in layout.fields
-        if no_ids:
-            self.notes.append(
-                "the file has no row ids (#meta+id): rows are matched by organisations, activity, place "
-                "and dates; give ids so that a later upload can correct those"
-            )
-        rows: list[ReportRow] = []
-        start_col, end_col = self.date_columns.get("start"), self.date_columns.get("end")
-        for d in drafts:
-            if d.action == DELETE:
-                rows.append(withdrawal(d.line, d.reporting, d.row_id))
+        if not columns or not fixes:
+            return
+        start_column, end_column = self.date_columns.get("start"), self.date_columns.get("end")
+        for fix in fixes:
+            row = rows[fix.position]
+            start, end = row.start_date, row.end_date
+            try:
+                if start_column is not None and fix.start not in ("", None):
+                    value = start_column.read(fix.start)
+                    start = start_column.resolve(value, fix.start) if isinstance(value, DateValue) else start
+            except BadValue as exc:
+                self._problem(fix.line, "start", str(exc))
                 continue
-            start = end = None
             try:
-                if d.start is not None and start_col is not None:
-                    start = start_col.resolve(d.start[1], d.start[0])
+                if end_column is not None and fix.end not in ("", None):
+                    value = end_column.read(fix.end)
+                    if isinstance(value, DateValue):
+                        end = end_column.resolve(value, fix.end)
+                        end = month_end(end) if value.month_only else end
             except BadValue as exc:
-                self._problem(d.line, "start", str(exc))
-            try:
-                if d.end is not None and end_col is not None:
-                    end = end_col.resolve(d.end[1], d.end[0])
-                    if d.end[1].month_only:
-                        end = month_end(end)
-            except BadValue as exc:
-                self._problem(d.line, "end", str(exc))
-            if start is None and end is None:
-                if d.start is None and d.end is None:
-                    self._problem(
-                        d.line, "end" if end_col else "start", "give the end date (or the start date)"
-                    )
+                self._problem(fix.line, "end", str(exc))
                 continue
             if start is not None and end is not None and end < start:
                 self._problem(
-                    d.line, "end", f"{end.isoformat()} is before the start date {start.isoformat()}"
+                    fix.line, "end", f"{end.isoformat()} is before the start date {start.isoformat()}"
                 )
                 continue
-            if d.area is None or d.activity is None or not d.status:
-                continue
-            period = (end or start).replace(day=1)  # type: ignore[union-attr]
-            values = (
-                d.programming,
-                d.implementing,
-                d.funding,
-                d.recipient,
-                d.activity,
-                d.area.id,
-                d.site,
-                d.location,
-                d.status,
-                start,
-                end,
-                d.quantity,
-                d.households,
-                d.female,
-                d.male,
-                tuple(sorted(d.extra.items())) if d.extra else None,
-            )
-            row_id = d.row_id
-            if no_ids:
-                key = (d.reporting, *values[:8], start, end)  # organisations, activity, place, dates
-                row_id = "auto-" + row_digest(key)
-            rows.append(
-                ReportRow(
-                    d.line,
-                    "upsert",
-                    d.reporting,
-                    row_id,
-                    d.programming,
-                    d.implementing,
-                    d.funding,
-                    d.recipient,
-                    d.activity,
-                    d.area.id,
-                    d.area.adm1,
-                    d.area.adm2,
-                    d.area.adm3,
-                    d.site,
-                    d.location,
-                    d.status,
-                    start,
-                    end,
-                    period,
-                    d.quantity,
-                    d.households,
-                    d.female,
-                    d.male,
-                    d.extra,
-                    row_digest(values),
-                )
-            )
-        return rows
+            if (start, end) != (row.start_date, row.end_date):
+                period = (end or start).replace(day=1)  # type: ignore[union-attr]
+                rows[fix.position] = finish(row._replace(start_date=start, end_date=end, period=period), True)
+
+
+def finish(row: ReportRow, has_ids: bool) -> ReportRow:
+    """The row with its fingerprint (and, in a file without ids, an id made of what it says)."""
+    orgs = (row.programming_org_id, row.implementing_org_id, row.funding_org_id, row.recipient_org_id)
+    start = row.start_date.isoformat() if row.start_date else ""
+    end = row.end_date.isoformat() if row.end_date else ""
+    values = (
+        orgs, row.activity_id, row.admin_area_id, row.site_id, row.location, row.status, start, end,
+        row.quantity, row.households, row.people_female, row.people_male,
+        tuple(sorted(row.extra.items())) if row.extra else None,
+    )  # fmt: skip
+    if not has_ids:
+        key = (row.reporting_org_id, orgs, *values[1:5], start, end)
+        row = row._replace(row_id="auto-" + row_digest(key))
+    return row._replace(digest=row_digest(values))
 
 
 def withdrawal(line: int, reporting_org_id: int, row_id: str) -> ReportRow:
@@ -579,11 +625,22 @@ def parse_activity_file(
     data: bytes, *, filename: str = "", reporting_org_id: int | None = None
 ) -> ParsedReport:
     """Read a 4W file; the rows come back with every problem found (nothing is refused yet)."""
+    with gc_paused():
+        return _parse(data, filename=filename, reporting_org_id=reporting_org_id)
+
+
+def _parse(data: bytes, *, filename: str, reporting_org_id: int | None) -> ParsedReport:
+    started = time.perf_counter()
     sheets = read_sheets(data, filename)
     sheet, layout, notes = choose_sheet(sheets, ACTIVITY_FIELDS)
     refuse(layout.problems)
+    opened = time.perf_counter()
     reader = ActivityFileReader(reporting_org_id=reporting_org_id)
     rows = reader.read(sheet, layout)
+    timings = {
+        "read the file": round(opened - started, 3),
+        "check every row": round(time.perf_counter() - opened, 3),
+    }
     kept = [_column_name(c) for c in layout.kept_aside]
     if kept:
         notes.append(f"kept aside {len(kept)} column(s) outside the 4W schema: {', '.join(kept)}")
@@ -598,6 +655,7 @@ def parse_activity_file(
         sheet=sheet.name if is_workbook(data, filename) else "",
         rows_read=reader.rows_read,
         labels=reader.labels,
+        timings=timings,
     )
 
 

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from reliefops.cluster.hxl import FieldSpec, Layout, find_layout
+from reliefops.cluster.hxl import HEADER_SEARCH_ROWS, FieldSpec, Layout, find_layout
 from reliefops.cluster.services.reports import (
     RowProblem,
 )
@@ -29,7 +29,11 @@ def row_digest(values: tuple[Any, ...]) -> str:
 
 def choose_sheet(sheets: list[Sheet], specs: tuple[FieldSpec, ...]) -> tuple[Sheet, Layout, list[str]]:
     """The sheet whose table is the 4W (the most fields recognised); InvalidInput when none is."""
-    found = [(sheet, layout) for sheet in sheets if (layout := find_layout(sheet.rows, specs)) is not None]
+    found = [
+        (sheet, layout)
+        for sheet in sheets
+        if (layout := find_layout(list(sheet.numbered(0, HEADER_SEARCH_ROWS)), specs)) is not None
+    ]
     if not found:
         tags = ", ".join(s.tag for s in specs[:6])
         where = "the file" if len(sheets) == 1 else f"any of its {len(sheets)} sheets"

@@ -75,7 +75,7 @@ def parse_needs_file(data: bytes, *, filename: str = "") -> tuple[list[NeedsRow]
     width = 1 + max(c.index for c in f.values())
     given = frozenset(name for name in NEEDS_VALUES if name in f)
     rows: list[NeedsRow] = []
-    for line, cells in sheet.rows[layout.first_data :]:
+    for line, cells in sheet.numbered(layout.first_data):
         cells = [*cells, *([""] * (width - len(cells)))]
         if not any(text_of(c) for c in cells):
             continue

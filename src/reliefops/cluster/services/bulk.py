@@ -11,11 +11,20 @@ An upload may carry a million rows, so rows go in by one `executemany` (SQLite) 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
-from collections.abc import Iterable, Sequence
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
+
+# Dates go into SQLite as ISO text (what Python's own adapter does, and Django stores).
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
 
 TABLE = "cluster_activityrow"
 INSERT_COLUMNS = (
@@ -54,6 +63,175 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a million rows are built: none of them forms a
+    cycle, and the collector would otherwise walk them again and again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# A file's row (services.reports.ReportRow) in INSERT_COLUMNS order after batch_id and withdrawn:
+# line, reporting_org_id … people_male, digest, extra.
+_REPORT_ROW_COLUMNS = itemgetter(0, *range(2, 23), 24, 23)
+ROWS_PER_STATEMENT = 400  # SQLite: one INSERT of many rows costs far less than many INSERTs of one
+REBUILD_AT = 20_000  # a batch this large, and as large as half the table, rebuilds the indexes after
+
+
+def _json_extra(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return values if values[-1] is None else (*values[:-1], json.dumps(values[-1]))
+
+
+def reserve_ids(count: int) -> Sequence[int]:
+    """Ids for rows about to be inserted, so that rows of one batch can point at each other.
+
+    SQLite: the import holds the database's write lock, so the next ids are simply the next
+    numbers. PostgreSQL: the values are drawn from the table's sequence.
+    """
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [TABLE, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TABLE}")  # noqa: S608
+        highest = cursor.fetchone()[0]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [TABLE])
+        found = cursor.fetchone()
+        start = max(highest, found[0] if found else 0) + 1
+        return range(start, start + count)
+
+
+def insert_report_rows(
+    rows: Sequence[Any], *, batch_id: int, ids: Sequence[int], counted_in: dict[int, int]
+) -> float:
+    """Insert a file's rows (ReportRows) as new versions of the batch, with the ids given and the
+    rows they are counted in (by position); returns the seconds spent building indexes again.
+
+    Rows go in by COPY (PostgreSQL) or by multi-row INSERTs (SQLite). A batch as large as half the
+    table (a first upload, a benchmark) goes into the table without its secondary indexes, which
+    are then built again from their own definitions: building an index once is much faster than
+    inserting a million scattered keys into it, and a unique index built again still refuses a
+    duplicate (the whole transaction would then roll back).
+    """
+    if not rows:
+        return 0.0
+    columns = ["id", *(c for c in INSERT_COLUMNS if c not in {"batch_id", "withdrawn"}), "counted_in_id"]
+    values: Iterable[tuple[Any, ...]] = map(_REPORT_ROW_COLUMNS, rows)
+    if any(row.extra is not None for row in rows):
+        values = map(_json_extra, values)
+    marks = [counted_in.get(position) for position in range(len(rows))] if counted_in else [None] * len(rows)
+    params = map(lambda pk, row, mark: (pk, *row, mark), ids, values, marks)
+    rebuild = _IndexRebuild(len(rows))
+    with connection.cursor() as cursor, rebuild.around(cursor):
+        if is_postgres():
+            names = ", ".join(["batch_id", "withdrawn", *columns])
+            with cursor.cursor.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
+                fixed = (batch_id, False)
+                for row in params:
+                    copy.write_row(fixed + row)
+        else:
+            one = f"({int(batch_id)}, 0, {', '.join('?' for _ in columns)})"
+            head = f"INSERT INTO {TABLE} (batch_id, withdrawn, {', '.join(columns)}) VALUES "  # noqa: S608
+            many = head + ", ".join([one] * ROWS_PER_STATEMENT)
+            raw = cursor.cursor
+            chunk: list[Any] = []
+            filled = 0
+            for row in params:
+                chunk += row
+                filled += 1
+                if filled == ROWS_PER_STATEMENT:
+                    raw.execute(many, chunk)
+                    chunk, filled = [], 0
+            if filled:
+                raw.execute(head + ", ".join([one] * filled), chunk)
+    return rebuild.seconds
+
+
+class _IndexRebuild:
+    """Drops the table's secondary indexes for a large insert and builds them again after it."""
+
+    def __init__(self, incoming: int) -> None:
+        self.incoming = incoming
+        self.seconds = 0.0
+
+    @contextmanager
+    def around(self, cursor: Any) -> Iterator[None]:
+        definitions = self._definitions(cursor) if self.incoming >= REBUILD_AT else []
+        for name, _ in definitions:
+            cursor.execute(f'DROP INDEX "{name}"')
+        yield
+        started = time.perf_counter()
+        if definitions and is_postgres():
+            # PostgreSQL builds no index over rows whose deferred foreign-key checks are pending.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for _, sql in definitions:
+            cursor.execute(sql)
+        if definitions and is_postgres():
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        self.seconds = time.perf_counter() - started
+
+    def _definitions(self, cursor: Any) -> list[tuple[str, str]]:
+        cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
+        if self.incoming < cursor.fetchone()[0] // 2:
+            return []
+        if is_postgres():
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
+                "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+                [TABLE, TABLE],
+            )
+        else:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                [TABLE],
+            )
+        return list(cursor.fetchall())
+
+
+def pairs_within(rows: Sequence[Any], ids: Sequence[int]) -> dict[int, int]:
+    """The double-counting rule among the rows of one file: position of a programming partner's
+    row -> id of the implementing partner's own row that counts it (see recount_pairs)."""
+    own: dict[tuple[Any, ...], list[tuple[int, Any, Any]]] = defaultdict(list)
+    candidates = []
+    for position, row in enumerate(rows):
+        if row.recipient_org_id is not None:
+            continue
+        key = (row.activity_id, row.admin_area_id, row.implementing_org_id, row.period)
+        if row.reporting_org_id == row.implementing_org_id:
+            own[key].append((ids[position], row.programming_org_id, row.funding_org_id))
+        else:
+            candidates.append((position, key, row.programming_org_id))
+    pairs: dict[int, int] = {}
+    for position, key, programme in candidates:
+        matches = [pk for pk, prog, funder in own.get(key, ()) if programme in (prog, funder)]
+        if matches:
+            pairs[position] = min(matches)
+    return pairs
+
+
+def others_current(*, organisation_ids: Iterable[int], batch_id: int) -> bool:
+    """Whether current rows of these organisations exist outside the batch (then the rule must be
+    applied again across batches)."""
+    orgs = sorted(set(organisation_ids))
+    if not orgs:
+        return False
+    marks = ", ".join(["%s"] * len(orgs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {TABLE} WHERE replaced_in_id IS NULL AND batch_id <> %s "  # noqa: S608
+            f"AND (reporting_org_id IN ({marks}) OR implementing_org_id IN ({marks})) LIMIT 1",
+            [batch_id, *orgs, *orgs],
+        )
+        return cursor.fetchone() is not None
+
+
 def insert_rows(rows: Iterable[Sequence[Any]]) -> int:
     """Insert rows given as tuples in INSERT_COLUMNS order; returns how many."""
     count = 0
@@ -62,29 +240,14 @@ def insert_rows(rows: Iterable[Sequence[Any]]) -> int:
             columns = ", ".join(INSERT_COLUMNS)
             with cursor.cursor.copy(f"COPY {TABLE} ({columns}) FROM STDIN") as copy:
                 for row in rows:
-                    if row[_EXTRA] is not None:
-                        row = (*row[:_EXTRA], json.dumps(row[_EXTRA]), *row[_EXTRA + 1 :])
-                    copy.write_row(row)
+                    copy.write_row(_json_extra(tuple(row)))
                     count += 1
             return count
         placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
         sql = f"INSERT INTO {TABLE} ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608
-        raw = cursor.cursor  # the sqlite3 cursor: parameters go in as `?`, dates as ISO text
-
-        def adapted() -> Iterable[Sequence[Any]]:
-            nonlocal count
-            for row in rows:
-                values = list(row)
-                for index in _DATE_COLUMNS:
-                    value = values[index]
-                    if value is not None:
-                        values[index] = value.isoformat()
-                if values[_EXTRA] is not None:
-                    values[_EXTRA] = json.dumps(values[_EXTRA])
-                count += 1
-                yield values
-
-        raw.executemany(sql, adapted())
+        values = [_json_extra(tuple(row)) for row in rows]
+        cursor.cursor.executemany(sql, values)
+        count = len(values)
     return count
 
 
@@ -150,43 +313,44 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
     aside (`counted_in` = the other row) when the implementing organisation reports that activity
     itself — same activity type, admin area and reporting month — naming the first organisation
     as its programming or funding partner. Returns how many rows are set aside.
+
+    The pairs are found with one join and only the rows whose mark changes are written.
     """
     orgs = sorted(set(organisation_ids))
     if not orgs:
         return 0
     marks = ", ".join(["%s"] * len(orgs))
-    scope = f"(reporting_org_id IN ({marks}) OR implementing_org_id IN ({marks}))"
+    scope = f"(a.reporting_org_id IN ({marks}) OR a.implementing_org_id IN ({marks}))"
+    pairs_sql = f"""
+        SELECT a.id, MIN(own.id) FROM {TABLE} a
+        JOIN {TABLE} own
+          ON own.activity_id = a.activity_id
+         AND own.admin_area_id = a.admin_area_id
+         AND own.implementing_org_id = a.implementing_org_id
+         AND own.period = a.period
+         AND own.reporting_org_id = a.implementing_org_id
+         AND own.replaced_in_id IS NULL
+        WHERE a.replaced_in_id IS NULL AND a.withdrawn = %s AND a.recipient_org_id IS NULL
+          AND a.reporting_org_id <> a.implementing_org_id AND {scope}
+          AND own.withdrawn = %s AND own.recipient_org_id IS NULL
+          AND (own.programming_org_id = a.programming_org_id OR own.funding_org_id = a.programming_org_id)
+        GROUP BY a.id
+    """  # noqa: S608
+    marked_sql = (
+        f"SELECT a.id, a.counted_in_id FROM {TABLE} a "  # noqa: S608
+        f"WHERE a.replaced_in_id IS NULL AND a.counted_in_id IS NOT NULL AND {scope}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {TABLE} SET counted_in_id = NULL "  # noqa: S608
-            f"WHERE replaced_in_id IS NULL AND counted_in_id IS NOT NULL AND {scope}",
-            [*orgs, *orgs],
-        )
-        pair = f"""
-            UPDATE {TABLE} SET counted_in_id = (
-                SELECT MIN(own.id) FROM {TABLE} own
-                WHERE own.replaced_in_id IS NULL
-                  AND own.activity_id = {TABLE}.activity_id
-                  AND own.admin_area_id = {TABLE}.admin_area_id
-                  AND own.period = {TABLE}.period
-                  AND own.reporting_org_id = {TABLE}.implementing_org_id
-                  AND own.implementing_org_id = {TABLE}.implementing_org_id
-                  AND own.withdrawn = %s
-                  AND own.recipient_org_id IS NULL
-                  AND (own.programming_org_id = {TABLE}.programming_org_id
-                       OR own.funding_org_id = {TABLE}.programming_org_id)
-            )
-            WHERE replaced_in_id IS NULL AND withdrawn = %s AND recipient_org_id IS NULL
-              AND reporting_org_id <> implementing_org_id AND {scope}
-        """  # noqa: S608
-        cursor.execute(pair, [False, False, *orgs, *orgs])
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {TABLE} WHERE replaced_in_id IS NULL AND counted_in_id IS NOT NULL "  # noqa: S608
-            f"AND {scope}",
-            [*orgs, *orgs],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+        cursor.execute(pairs_sql, [False, *orgs, *orgs, False])
+        wanted = dict(cursor.fetchall())
+        cursor.execute(marked_sql, [*orgs, *orgs])
+        marked = dict(cursor.fetchall())
+        changes = [(wanted.get(row), row) for row in marked if wanted.get(row) != marked[row]]
+        changes += [(own, row) for row, own in wanted.items() if marked.get(row) != own and row not in marked]
+        if changes:
+            update = f"UPDATE {TABLE} SET counted_in_id = %s WHERE id = %s"  # noqa: S608
+            cursor.executemany(update, changes)
+    return len(wanted)
 
 
 def as_date(value: Any) -> dt.date | None:

@@ -183,6 +183,10 @@ class Command(BaseCommand):
             preview=options["preview"],
         )
         self._report(result)
+        if options["verbosity"] >= 2:
+            self.stdout.write(
+                "timings: " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in result.timings.items())
+            )
 
     def _report(self, result: ReportImportResult) -> None:
         for note in result.notes:
