@@ -35,8 +35,9 @@ from rapidfuzz.fuzz import ratio, token_set_ratio
 
 # Pairs scoring this (0-100) or more are likely duplicates: shown at registration, queued in a run.
 LIKELY_DUPLICATE = 75
-# Buckets bigger than this are a key shared by too many (a camp's one phone): they are not paired.
-MAX_BLOCK = 2_000
+# A key shared by more households than this is too common to pair on (two common given names in
+# a large tehsil, a camp's one phone): its households meet under their other keys, or not at all.
+MAX_BLOCK = 150
 METHOD_VERSION = "blocking+rapidfuzz 2"
 
 # --- names -------------------------------------------------------------------------------------

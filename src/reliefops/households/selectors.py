@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
-from reliefops.households.matching import LIKELY_DUPLICATE, Match, Person, best_matches, prepare
+from reliefops.households.matching import LIKELY_DUPLICATE, MAX_BLOCK, Match, Person, best_matches, prepare
 from reliefops.households.models import (
     MEMBER_NAMES,
     DistributionRound,
@@ -143,7 +143,16 @@ def likely_duplicates(person: Person, *, threshold: int = LIKELY_DUPLICATE, limi
     Pairs a person already decided are "different" are left out: never proposed again.
     """
     draft = prepare(person)
-    keys = draft.keys
+    if not draft.keys:
+        return []
+    # Keys too common to pair on are left out, as the batch run leaves them out (MAX_BLOCK).
+    sizes = (
+        MatchKey.objects.filter(key__in=draft.keys)
+        .values("key")
+        .annotate(n=Count("pk"))
+        .values_list("key", "n")
+    )
+    keys = [key for key, n in sizes if n <= MAX_BLOCK]
     if not keys:
         return []
     ids = list(
