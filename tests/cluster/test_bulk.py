@@ -96,3 +96,28 @@ def test_ids_after_a_reverted_batch_are_new(upload, cluster):
     import_batch_revert(actor=None, batch_id=second.batch_id)
     upload([row(id="NRC-4")])
     assert ActivityRow.objects.get(row_id="NRC-4").pk > removed
+
+
+def test_sqlite_binds_a_report_rows_fields_in_the_order_of_its_columns():
+    from reliefops.cluster.services.reports import ReportRow
+
+    names = {"action": "withdrawn", "site_id": "site_id"}
+    assert [names.get(f, f) for f in ReportRow._fields] == list(bulk._ROW_AS_COLUMNS)
+
+
+def test_the_rule_within_a_file_reads_the_fields_it_means():
+    from reliefops.cluster.services.reports import ReportRow
+
+    fields = ReportRow._fields
+    assert [fields[i] for i in (8, 9, 5, 18)] == [
+        "activity_id",
+        "admin_area_id",
+        "implementing_org_id",
+        "period",
+    ]
+    assert [fields[i] for i in (2, 4, 6, 7)] == [
+        "reporting_org_id",
+        "programming_org_id",
+        "funding_org_id",
+        "recipient_org_id",
+    ]

@@ -81,10 +81,20 @@ def gc_paused() -> Iterator[None]:
 _REPORT_ROW_COLUMNS = itemgetter(0, *range(2, 23), 24, 23)
 ROWS_PER_STATEMENT = 400  # SQLite: one INSERT of many rows costs far less than many INSERTs of one
 REBUILD_AT = 20_000  # a batch this large, and as large as half the table, rebuilds the indexes after
+KEEP_INDEX = "activityrow_counted_in"
+LARGE_CACHE_KIB = -262144  # 256 MiB of page cache while a large batch goes in (negative: KiB)
 
 
 def _json_extra(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return values if values[-1] is None else (*values[:-1], json.dumps(values[-1]))
+
+
+def lock_for_writing() -> None:
+    """Take the table for this transaction's writes: imports and reverts then follow one another
+    (readers are not held up). SQLite's write transaction already does this for the database."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def reserve_ids(count: int) -> Sequence[int]:
@@ -95,10 +105,14 @@ def reserve_ids(count: int) -> Sequence[int]:
     """
     with connection.cursor() as cursor:
         if is_postgres():
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [TABLE, count]
-            )
-            return [row[0] for row in cursor.fetchall()]
+            # Imports hold lock_for_writing(): no other one draws from the sequence meanwhile.
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [TABLE])
+            start = cursor.fetchone()[0]
+            if count > 1:
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [TABLE, start + count - 1]
+                )
+            return range(start, start + count)
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TABLE}")  # noqa: S608
         highest = cursor.fetchone()[0]
         cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [TABLE])
@@ -121,40 +135,77 @@ def insert_report_rows(
     """
     if not rows:
         return 0.0
+    rebuild = _IndexRebuild(len(rows))
+    with connection.cursor() as cursor, rebuild.around(cursor):
+        if is_postgres():
+            _copy_rows(cursor, rows, batch_id=batch_id, ids=ids, counted_in=counted_in)
+        else:
+            _insert_rows_sqlite(cursor, rows, batch_id=batch_id, ids=ids)
+    if counted_in and not is_postgres():
+        with connection.cursor() as cursor:
+            update = f"UPDATE {TABLE} SET counted_in_id = %s WHERE id = %s"  # noqa: S608
+            cursor.executemany(update, [(own, ids[position]) for position, own in counted_in.items()])
+    return rebuild.seconds
+
+
+def _copy_rows(
+    cursor: Any, rows: Sequence[Any], *, batch_id: int, ids: Sequence[int], counted_in: dict[int, int]
+) -> None:
     columns = ["id", *(c for c in INSERT_COLUMNS if c not in {"batch_id", "withdrawn"}), "counted_in_id"]
     values: Iterable[tuple[Any, ...]] = map(_REPORT_ROW_COLUMNS, rows)
     if any(row.extra is not None for row in rows):
         values = map(_json_extra, values)
-    marks = [counted_in.get(position) for position in range(len(rows))] if counted_in else [None] * len(rows)
-    params = map(lambda pk, row, mark: (pk, *row, mark), ids, values, marks)
-    rebuild = _IndexRebuild(len(rows))
-    with connection.cursor() as cursor, rebuild.around(cursor):
-        if is_postgres():
-            names = ", ".join(["batch_id", "withdrawn", *columns])
-            with cursor.cursor.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
-                fixed = (batch_id, False)
-                for row in params:
-                    copy.write_row(fixed + row)
+    names = ", ".join(["batch_id", "withdrawn", *columns])
+    with cursor.cursor.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
+        for position, (pk, row) in enumerate(zip(ids, values, strict=True)):
+            copy.write_row((batch_id, False, pk, *row, counted_in.get(position)))
+
+
+# SQLite takes a file's rows as they are: the columns below are a ReportRow's fields in order, its
+# action (always "upsert" here) going into `withdrawn` as `action = 'delete'`.
+_ROW_AS_COLUMNS = (
+    "line", "withdrawn", "reporting_org_id", "row_id", "programming_org_id", "implementing_org_id",
+    "funding_org_id", "recipient_org_id", "activity_id", "admin_area_id", "adm1", "adm2", "adm3", "site_id",
+    "location", "status", "start_date", "end_date", "period", "quantity", "households", "people_female",
+    "people_male", "extra", "digest",
+)  # fmt: skip
+
+
+def _insert_rows_sqlite(cursor: Any, rows: Sequence[Any], *, batch_id: int, ids: Sequence[int]) -> None:
+    """Multi-row INSERTs binding each row's own fields; the ids come in the order reserve_ids()
+    foresaw (the database's write lock is held), which is checked after."""
+    marks = ["?"] * len(_ROW_AS_COLUMNS)
+    marks[1] = "(? = 'delete')"
+    one = f"({int(batch_id)}, {', '.join(marks)})"
+    head = f"INSERT INTO {TABLE} (batch_id, {', '.join(_ROW_AS_COLUMNS)}) VALUES "  # noqa: S608
+    many = head + ", ".join([one] * ROWS_PER_STATEMENT)
+    raw = cursor.cursor
+    chunk: list[Any] = []
+    filled = 0
+    for row in rows:
+        if row[23] is None:
+            chunk += row
         else:
-            one = f"({int(batch_id)}, 0, {', '.join('?' for _ in columns)})"
-            head = f"INSERT INTO {TABLE} (batch_id, withdrawn, {', '.join(columns)}) VALUES "  # noqa: S608
-            many = head + ", ".join([one] * ROWS_PER_STATEMENT)
-            raw = cursor.cursor
-            chunk: list[Any] = []
-            filled = 0
-            for row in params:
-                chunk += row
-                filled += 1
-                if filled == ROWS_PER_STATEMENT:
-                    raw.execute(many, chunk)
-                    chunk, filled = [], 0
-            if filled:
-                raw.execute(head + ", ".join([one] * filled), chunk)
-    return rebuild.seconds
+            chunk += (*row[:23], json.dumps(row[23]), row[24])
+        filled += 1
+        if filled == ROWS_PER_STATEMENT:
+            raw.execute(many, chunk)
+            chunk, filled = [], 0
+    if filled:
+        raw.execute(head + ", ".join([one] * filled), chunk)
+    cursor.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {TABLE} WHERE id >= %s", [ids[0]])  # noqa: S608
+    if tuple(cursor.fetchone()) != (ids[0], ids[-1], len(ids)):
+        raise RuntimeError("the new rows did not take the ids foreseen for them; nothing was written")
 
 
 class _IndexRebuild:
-    """Drops the table's secondary indexes for a large insert and builds them again after it."""
+    """Drops the table's secondary indexes (and, on PostgreSQL, its foreign keys) for a large insert
+    and builds them again after it.
+
+    On PostgreSQL each foreign key of each new row is otherwise checked by a trigger, one row at a
+    time; a foreign key added again is checked by one join over the whole table, and refuses the
+    transaction as surely if a row breaks it.
+    """
 
     def __init__(self, incoming: int) -> None:
         self.incoming = incoming
@@ -162,24 +213,39 @@ class _IndexRebuild:
 
     @contextmanager
     def around(self, cursor: Any) -> Iterator[None]:
-        definitions = self._definitions(cursor) if self.incoming >= REBUILD_AT else []
-        for name, _ in definitions:
+        large = self.incoming >= REBUILD_AT and self._large(cursor)
+        indexes = self._indexes(cursor) if large else []
+        cache = None
+        if large and not is_postgres():
+            # Building the indexes sorts a million keys: give SQLite room to do it in memory.
+            cursor.execute("PRAGMA cache_size")
+            cache = cursor.fetchone()[0]
+            cursor.execute(f"PRAGMA cache_size = {LARGE_CACHE_KIB}")
+        foreign_keys = self._foreign_keys(cursor) if large and is_postgres() else []
+        if large and is_postgres():
+            # Checks pending from earlier statements would forbid the ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for name, _ in foreign_keys:
+            cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
         yield
         started = time.perf_counter()
-        if definitions and is_postgres():
-            # PostgreSQL builds no index over rows whose deferred foreign-key checks are pending.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for _, sql in definitions:
+        for _, sql in indexes:
             cursor.execute(sql)
-        if definitions and is_postgres():
+        for name, definition in foreign_keys:
+            cursor.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}')
+        if large and is_postgres():
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if cache is not None:
+            cursor.execute(f"PRAGMA cache_size = {int(cache)}")
         self.seconds = time.perf_counter() - started
 
-    def _definitions(self, cursor: Any) -> list[tuple[str, str]]:
+    def _large(self, cursor: Any) -> bool:
         cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
-        if self.incoming < cursor.fetchone()[0] // 2:
-            return []
+        return bool(self.incoming >= cursor.fetchone()[0] // 2)
+
+    def _indexes(self, cursor: Any) -> list[tuple[str, str]]:
         if is_postgres():
             cursor.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
@@ -192,27 +258,43 @@ class _IndexRebuild:
                 "WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
                 [TABLE],
             )
+        # The index of counted_in stays: with it gone, SQLite would look for the rows counted in
+        # each new row (a pending deferred foreign key) by scanning the whole table.
+        return [(name, sql) for name, sql in cursor.fetchall() if name != KEEP_INDEX]
+
+    def _foreign_keys(self, cursor: Any) -> list[tuple[str, str]]:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+            [TABLE],
+        )
         return list(cursor.fetchall())
+
+
+_PAIR_KEY = itemgetter(8, 9, 5, 18)  # activity, admin area, implementing organisation, period
 
 
 def pairs_within(rows: Sequence[Any], ids: Sequence[int]) -> dict[int, int]:
     """The double-counting rule among the rows of one file: position of a programming partner's
     row -> id of the implementing partner's own row that counts it (see recount_pairs)."""
+    # ReportRow fields: 2 reporting, 4 programming, 5 implementing, 6 funding, 7 recipient.
+    candidates = [i for i, row in enumerate(rows) if row[7] is None and row[2] != row[5]]
+    if not candidates:
+        return {}
+    keys = list(map(_PAIR_KEY, rows))
+    wanted = {keys[i] for i in candidates}
     own: dict[tuple[Any, ...], list[tuple[int, Any, Any]]] = defaultdict(list)
-    candidates = []
-    for position, row in enumerate(rows):
-        if row.recipient_org_id is not None:
-            continue
-        key = (row.activity_id, row.admin_area_id, row.implementing_org_id, row.period)
-        if row.reporting_org_id == row.implementing_org_id:
-            own[key].append((ids[position], row.programming_org_id, row.funding_org_id))
-        else:
-            candidates.append((position, key, row.programming_org_id))
+    for i, key in enumerate(keys):
+        if key in wanted:
+            row = rows[i]
+            if row[7] is None and row[2] == row[5]:
+                own[key].append((ids[i], row[4], row[6]))
     pairs: dict[int, int] = {}
-    for position, key, programme in candidates:
-        matches = [pk for pk, prog, funder in own.get(key, ()) if programme in (prog, funder)]
+    for i in candidates:
+        programme = rows[i][4]
+        matches = [pk for pk, prog, funder in own.get(keys[i], ()) if programme in (prog, funder)]
         if matches:
-            pairs[position] = min(matches)
+            pairs[i] = min(matches)
     return pairs
 
 

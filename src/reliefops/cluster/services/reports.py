@@ -428,6 +428,8 @@ def _import(
         clock = now
 
     with transaction.atomic():
+        if not preview:
+            bulk.lock_for_writing()
         plan = _plan(report, locked_months())
         refuse(plan.problems)
         result.added, result.updated = len(plan.adds), len(plan.updates)
@@ -533,6 +535,7 @@ def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
     its rows lies in a locked reporting period.
     """
     with transaction.atomic():
+        bulk.lock_for_writing()
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None:
             raise NotFound(f"no import batch {batch_id}")
