@@ -124,6 +124,14 @@ def build(n: int, seed: int) -> tuple[dict[int, int], set[tuple[int, int]], Gene
     return ids, truth, gen
 
 
+def rebuilt_truth(n: int, seed: int) -> tuple[dict[int, int], set[tuple[int, int]], Generator]:
+    """The ids and truth of a registry `build` wrote before: households were written in order."""
+    registry = generate(n, seed)
+    ids = {person.id: index + 1 for index, person in enumerate(registry.people)}
+    truth = {(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in registry.truth}
+    return ids, truth, Generator(seed + 100)
+
+
 def batch_run(target: database.Target) -> dict[str, object]:
     env = {**os.environ, "DATABASE_URL": target.url}
     started = time.perf_counter()
@@ -208,16 +216,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", choices=database.VENDORS, default="sqlite")
     parser.add_argument("--checks", type=int, default=400, help="registration-time checks to time")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the database a --keep run left (same --n and --seed)"
+    )
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args(argv)
     machine = print_facts()
     target = database.Target(args.database, f"bench_households_{args.n}")
-    database.recreate(target)
+    if not args.reuse:
+        database.recreate(target)
     database.start_django(target)
-    database.migrate()
-    print(f"== building {args.n} households in {target.label} ({target.name})", flush=True)
     started = time.perf_counter()
-    ids, truth, gen = build(args.n, args.seed)
+    if args.reuse:
+        print(f"== reusing the {args.n} households in {target.label} ({target.name})", flush=True)
+        ids, truth, gen = rebuilt_truth(args.n, args.seed)
+    else:
+        database.migrate()
+        print(f"== building {args.n} households in {target.label} ({target.name})", flush=True)
+        ids, truth, gen = build(args.n, args.seed)
     build_seconds = time.perf_counter() - started
     size = database.size_bytes(target)
     print(f"== batch run: reliefops households dedupe over {len(ids)} households", flush=True)

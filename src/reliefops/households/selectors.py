@@ -161,9 +161,18 @@ def likely_duplicates(person: Person, *, threshold: int = LIKELY_DUPLICATE, limi
         .values_list("household_id", flat=True)
         .distinct()[:MAX_CANDIDATES]
     )
+    # Read the candidates by primary key alone: with a status condition beside a long IN list,
+    # SQLite's planner may scan the whole table instead (no statistics on a fresh database).
+    ids = [
+        pk
+        for pk, status, anonymised in Household.objects.filter(pk__in=ids).values_list(
+            "pk", "status", "anonymised_at"
+        )
+        if status == HouseholdStatus.ACTIVE and anonymised is None
+    ]
     if not ids:
         return []
-    candidates = [prepare(p) for p in people_for_matching(matchable_households().filter(pk__in=ids))]
+    candidates = [prepare(p) for p in people_for_matching(Household.objects.filter(pk__in=ids))]
     matches = best_matches(draft, candidates, threshold=threshold, limit=limit + 10)
     if person.id:
         decided = decided_pairs([PairStatus.DIFFERENT])

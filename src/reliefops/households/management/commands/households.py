@@ -155,8 +155,8 @@ class Command(BaseCommand):
         )
         if stats.oversized_blocks:
             self.stdout.write(
-                f"{stats.oversized_blocks} blocking key(s) shared by too many households were skipped "
-                "(a phone or document number used by a whole camp)."
+                f"{stats.oversized_blocks} blocking key(s) shared by too many households were not paired on "
+                "(two common names in a large tehsil, a phone a whole camp uses)."
             )
 
     def _anonymise(self, options: dict[str, Any]) -> None:
