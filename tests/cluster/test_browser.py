@@ -1,0 +1,62 @@
+"""The cluster pages in a real browser: a partner uploads a 4W workbook, previews it, applies it;
+a viewer reads the gap table and the coverage map; nothing is loaded from the internet."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from reliefops.cluster.importers import needs_import_file
+from reliefops.cluster.models import ActivityRow
+from reliefops.cluster.services import boundaries_import
+from reliefops.core.roles import Role
+from tests.cluster.conftest import four_w_xlsx, row, table
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[73.0, 34.5], [73.3, 34.5], [73.3, 34.9], [73.0, 34.9], [73.0, 34.5]]],
+}
+
+
+def test_a_partner_uploads_previews_and_applies_a_workbook(cluster, signed_in_page, tmp_path):
+    # given NRC's workbook: a title above the table, and two rows
+    workbook = tmp_path / "nrc-4w.xlsx"
+    workbook.write_bytes(
+        four_w_xlsx({"4W": [["NRC 4W, November"], *table([row(id="NRC-1"), row(id="NRC-2")])]})
+    )
+    page = signed_in_page(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    # when NRC's reporter uploads it
+    page.goto("/cluster/upload/")
+    page.get_by_label("4W file").set_input_files(str(workbook))
+    page.get_by_role("button", name="Preview the upload").click()
+    # then the preview says what it would do, and nothing is written yet
+    expect(page.locator(".lede")).to_contain_text("Preview: 2 added")
+    assert not ActivityRow.objects.exists()
+    # and applying it writes the batch
+    page.get_by_role("button", name="Apply these changes").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Batch")
+    expect(page.locator(".messages")).to_contain_text("2 added")
+    assert ActivityRow.objects.count() == 2
+
+
+def test_a_viewer_reads_the_gaps_and_the_coverage_map(cluster, upload, signed_in_page):
+    needs_import_file(actor=None, data=b"P,N\n#adm2+code,#inneed+hh\nPK504,400\n", filename="needs.csv")
+    geojson = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": {"pcode": "PK504"}, "geometry": SQUARE}],
+        }
+    )
+    boundaries_import(
+        actor=None, data=geojson.encode(), attribution="Boundaries: OCHA / WFP COD-AB, CC BY-IGO."
+    )
+    upload([row(id="NRC-1", hh="100")])
+    page = signed_in_page(Role.VIEWER)
+    page.goto("/cluster/?activity=TENTS")
+    expect(page.get_by_role("heading", name="Gaps by area")).to_be_visible()
+    expect(page.locator("svg.coverage-map path[data-pcode='PK504']")).to_have_count(1)
+    expect(page.locator(".attribution")).to_contain_text("OCHA / WFP")
+    expect(page.locator("table.gap-table")).to_contain_text("25%")
