@@ -155,8 +155,8 @@ TEHSILS = {
     "PK534": ("PK53401", "PK53402"),
 }
 
-# Partners: acronym (as the organisation list has it, or its name), row id pattern, the
-# activities they deliver, and where (districts).
+# Partners (cluster-partners.csv): acronym (as the organisation list has it, or its name), row id
+# pattern, the activities they deliver, where (districts), and how much of it (weight).
 AJK_ALL = ("PK107", "PK103", "PK108", "PK101", "PK104", "PK109", "PK110")
 NWFP_ALL = ("PK522", "PK504", "PK501", "PK529", "PK515", "PK516", "PK517", "PK534")
 
@@ -170,100 +170,24 @@ class Partner:
     weight: float = 1.0
 
 
-PARTNERS = (
-    Partner(
-        "IOM",
-        "IOM-SHL-{n:04d}",
-        ("TENTS", "SHELTER-KITS", "WINTER-KITS", "BLANKETS", "QUILTS", "CGI", "TARPAULINS"),
-        ("PK522", "PK504", "PK107", "PK101", "PK103"),
-        1.0,
-    ),
-    Partner(
-        "UNHCR",
-        "UNHCR/PAK/{n:05d}",
-        ("TENTS", "BLANKETS", "TARPAULINS", "NFI-KITS"),
-        ("PK107", "PK103", "PK522", "PK504"),
-        1.2,
-    ),
-    Partner(
-        "Pakistan Army", "ARMY-{n:05d}", ("TENTS", "CGI", "ONE-ROOM", "BLANKETS"), AJK_ALL + NWFP_ALL, 3.0
-    ),
-    Partner("FRC", "FRC-{n:04d}", ("TENTS", "BLANKETS", "CGI"), AJK_ALL + NWFP_ALL, 1.5),
-    Partner("ERRA", "ERRA-TS-{n:04d}", ("T-SHELTERS", "TRAINING"), AJK_ALL + NWFP_ALL, 2.5),
-    Partner(
-        "IFRC",
-        "IFRC-{n:04d}",
-        ("TENTS", "BLANKETS", "TARPAULINS", "SHELTER-KITS"),
-        ("PK107", "PK101", "PK109", "PK522"),
-        1.0,
-    ),
-    Partner(
-        "ICRC",
-        "ICRC {n:04d}",
-        ("TENTS", "CGI", "SHELTER-KITS", "BLANKETS"),
-        ("PK108", "PK103", "PK104", "PK101"),
-        0.8,
-    ),
-    Partner(
-        "PRCS", "PRCS-{n:04d}", ("TENTS", "BLANKETS", "QUILTS"), ("PK107", "PK522", "PK504", "PK109"), 0.8
-    ),
-    Partner(
-        "NRC", "NRC-{n:04d}", ("TENTS", "T-SHELTERS", "CGI", "TRAINING"), ("PK504", "PK522", "PK107"), 0.9
-    ),
-    Partner(
-        "CARE",
-        "CARE/{n:04d}",
-        ("T-SHELTERS", "CGI", "TARPAULINS", "REPAIR-KITS"),
-        ("PK522", "PK529", "PK109"),
-        0.8,
-    ),
-    Partner(
-        "Oxfam", "OXF-{n:04d}", ("TARPAULINS", "BLANKETS", "WINTER-KITS"), ("PK107", "PK101", "PK522"), 0.6
-    ),
-    Partner("SC", "SCUK-{n:04d}", ("BLANKETS", "QUILTS", "NFI-KITS"), ("PK522", "PK504", "PK107"), 0.6),
-    Partner(
-        "IRW", "IR-{n:04d}", ("TENTS", "T-SHELTERS", "BLANKETS", "CGI"), ("PK107", "PK101", "PK522"), 0.9
-    ),
-    Partner("HFHI", "HFH-{n:04d}", ("T-SHELTERS", "REPAIR-KITS", "TRAINING"), ("PK522",), 0.4),
-    Partner("Sungi", "SUNGI-{n:03d}", ("T-SHELTERS", "CGI", "TRAINING"), ("PK522", "PK504"), 0.5),
-    Partner(
-        "SRSP",
-        "SRSP-{n:04d}",
-        ("T-SHELTERS", "CGI", "REPAIR-KITS"),
-        ("PK522", "PK504", "PK529", "PK534"),
-        0.6,
-    ),
-    Partner(
-        "Al-Khidmat Foundation",
-        "AKF-{n:04d}",
-        ("TENTS", "BLANKETS", "QUILTS"),
-        ("PK107", "PK101", "PK104"),
-        0.6,
-    ),
-    Partner("Edhi Foundation", "EDHI-{n:04d}", ("TENTS", "BLANKETS"), ("PK107", "PK522"), 0.4),
-    Partner(
-        "Muslim Aid", "MA-{n:04d}", ("TENTS", "T-SHELTERS", "BLANKETS"), ("PK107", "PK103", "PK101"), 0.6
-    ),
-    Partner("Mercy Corps", "MC-{n:04d}", ("CGI", "T-SHELTERS", "SHELTER-KITS"), ("PK522", "PK504"), 0.5),
-    Partner("World Vision", "WV-{n:04d}", ("BLANKETS", "NFI-KITS", "TARPAULINS"), ("PK522", "PK504"), 0.5),
-    Partner("CRS", "CRS-{n:04d}", ("T-SHELTERS", "CGI", "TARPAULINS"), ("PK109", "PK101", "PK104"), 0.6),
-    Partner("ACTED", "ACTED-{n:04d}", ("T-SHELTERS", "TARPAULINS", "CGI"), ("PK108", "PK103"), 0.5),
-    Partner("Concern", "CONCERN-{n:04d}", ("T-SHELTERS", "CGI", "BLANKETS"), ("PK109", "PK110"), 0.5),
-    Partner("ShelterBox", "SB-{n:04d}", ("TENTS",), ("PK107", "PK522", "PK101"), 0.3),
-    Partner("CWS", "CWS-{n:04d}", ("TENTS", "QUILTS", "TARPAULINS"), ("PK522", "PK504", "PK529"), 0.4),
-    Partner(
-        "IRC", "IRC-{n:04d}", ("TARPAULINS", "WINTER-KITS", "NFI-KITS"), ("PK504", "PK529", "PK516"), 0.4
-    ),
-    Partner("UN-HABITAT", "HAB-{n:04d}", ("T-SHELTERS", "TRAINING"), ("PK107", "PK522"), 0.6),
-    Partner(
-        "Turkish Red Crescent", "TRC-{n:04d}", ("TENTS", "T-SHELTERS", "BLANKETS"), ("PK107", "PK101"), 0.6
-    ),
-    Partner("AKDN", "AKDN-{n:04d}", ("T-SHELTERS", "CGI", "TARPAULINS"), ("PK108", "PK516", "PK517"), 0.5),
-    Partner("NRSP", "NRSP-{n:04d}", ("T-SHELTERS", "CGI", "REPAIR-KITS"), ("PK109", "PK110", "PK104"), 0.5),
-    Partner("Hashoo Foundation", "HF-{n:04d}", ("BLANKETS", "QUILTS"), ("PK501", "PK522"), 0.3),
-    Partner("Plan", "PLAN-{n:04d}", ("NFI-KITS", "BLANKETS"), ("PK501", "PK529"), 0.3),
-    Partner("Qatar Charity", "QC-{n:04d}", ("TENTS", "T-SHELTERS"), ("PK107", "PK515", "PK534"), 0.4),
-)
+def _read_partners() -> tuple[Partner, ...]:
+    """The partners of cluster-partners.csv: who reports, with which row ids, what, where."""
+    with (DATA_DIR / "cluster-partners.csv").open(newline="", encoding="utf-8") as handle:
+        return tuple(
+            Partner(
+                name=line["organisation"],
+                ids=line["row_ids"],
+                activities=tuple(line["activities"].split(";")),
+                districts=AJK_ALL + NWFP_ALL
+                if line["districts"] == "all"
+                else tuple(line["districts"].split(";")),
+                weight=float(line["weight"]),
+            )
+            for line in csv.DictReader(handle)
+        )
+
+
+PARTNERS = _read_partners()
 # Who programmes work through whom (the programming partner reports it too) and who hands items
 # to partners to distribute (pipeline).
 PROGRAMMES = {
