@@ -31,7 +31,6 @@ import csv
 import io
 import json
 import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -278,16 +277,9 @@ def main() -> None:
         figures[f"without_us_{level}_s"] = seconds
         figures[f"ratio_without_us_to_gaps_{level}"] = seconds / figures[f"gaps_{level}_all_s"]
 
-    figures["machine"] = {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "sqlite": sqlite3.sqlite_version,
-        "database": connection.vendor,
-        "server_version": getattr(connection, "pg_version", None)
-        if connection.vendor == "postgresql"
-        else sqlite3.sqlite_version,
-    }
+    from machine import print_facts  # the bench folder's own module: the machine the figures come from
+
+    figures["machine"] = print_facts("Machine (after the run)")
     for key, value in figures.items():
         if key.endswith("_s"):
             print(f"{key:34} {value:8.2f} s")
