@@ -186,6 +186,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
             "merged_from": household.merged_households.all(),
             "reissue": reissue,
             "can_reissue": has_right(request.user, Right.REGISTER_HOUSEHOLDS),
+            "can_view_stock": has_right(request.user, Right.VIEW_STOCK),
         },
     )
 
