@@ -495,26 +495,39 @@ class ActivityFileReader:
                 )
                 bad = True
             quantity, households, female, male = number_cells(cells)
-            try:
-                quantity = _count(quantity, QUANTITY_MAX)
-            except BadValue as exc:
-                found.append(RowProblem(line, labels["quantity"], str(exc)))
-                quantity, bad = None, True
-            try:
-                households = _count(households, COUNT_MAX)
-            except BadValue as exc:
-                found.append(RowProblem(line, labels["households"], str(exc)))
-                households, bad = None, True
-            try:
-                female = _count(female, COUNT_MAX)
-            except BadValue as exc:
-                found.append(RowProblem(line, labels["people_female"], str(exc)))
-                female, bad = None, True
-            try:
-                male = _count(male, COUNT_MAX)
-            except BadValue as exc:
-                found.append(RowProblem(line, labels["people_male"], str(exc)))
-                male, bad = None, True
+            # Plain digits, the common case, are read here; anything else goes to _count.
+            if quantity.__class__ is str and quantity.isdecimal() and len(quantity) < 13:
+                quantity = int(quantity)
+            else:
+                try:
+                    quantity = _count(quantity, QUANTITY_MAX)
+                except BadValue as exc:
+                    found.append(RowProblem(line, labels["quantity"], str(exc)))
+                    quantity, bad = None, True
+            if households.__class__ is str and households.isdecimal() and len(households) < 10:
+                households = int(households)
+            else:
+                try:
+                    households = _count(households, COUNT_MAX)
+                except BadValue as exc:
+                    found.append(RowProblem(line, labels["households"], str(exc)))
+                    households, bad = None, True
+            if female == "":
+                female = None
+            else:
+                try:
+                    female = _count(female, COUNT_MAX)
+                except BadValue as exc:
+                    found.append(RowProblem(line, labels["people_female"], str(exc)))
+                    female, bad = None, True
+            if male == "":
+                male = None
+            else:
+                try:
+                    male = _count(male, COUNT_MAX)
+                except BadValue as exc:
+                    found.append(RowProblem(line, labels["people_male"], str(exc)))
+                    male, bad = None, True
             if quantity is None and households is None and not bad and has_quantity_column:
                 raw_q, raw_h = number_cells(cells)[:2]
                 if not text_of(raw_q) and not text_of(raw_h):
@@ -676,10 +689,14 @@ def activity_report_import_file(
     preview: bool = False,
 ) -> ReportImportResult:
     """Read a 4W file and apply it, all or nothing; InvalidInput lists every problem of the file."""
-    report = parse_activity_file(data, filename=filename, reporting_org_id=reporting_org_id)
-    return activity_report_import(
-        actor=actor, report=report, scope_org_id=scope_org_id, scope_label=scope_label, preview=preview
-    )
+    # One pause of the collector for both steps: a collection between them would walk every row.
+    with gc_paused():
+        report = parse_activity_file(data, filename=filename, reporting_org_id=reporting_org_id)
+        result = activity_report_import(
+            actor=actor, report=report, scope_org_id=scope_org_id, scope_label=scope_label, preview=preview
+        )
+        del report
+    return result
 
 
 def value_text(value: Any) -> str:
