@@ -314,3 +314,11 @@ def test_the_handover_page_hands_over_by_card_once(op, open_round):
     assert Movement.objects.filter(kind=MovementKind.DISTRIBUTION).count() == 1
     assert signed_in(op.registrar).get(url).status_code == 403
     assert dt.date(2005, 11, 20) <= round_obj.ends_on
+
+
+def test_a_registrar_prints_the_cards_of_one_point(op, open_round):
+    round_obj, _, far = open_round
+    response = signed_in(op.registrar).get(f"/households/rounds/{round_obj.pk}/cards/?point=DP-BANA")
+    assert response.status_code == 200
+    assert "Muhammad Aslam" in response.content.decode()
+    assert far.head_name not in response.content.decode()  # listed at Raj Pattian

@@ -363,8 +363,10 @@ def access_round_point(
         raise NotFound(f"{found.name} is not a distribution point of round {round_obj.code}")
     if right == Right.VIEW_DISTRIBUTION_LISTS:
         allowed = distribution_list_point_ids(user)
-    else:
+    elif right == Right.DISTRIBUTE:
         allowed = scoped_site_ids(user, right)
+    else:  # managing a round (MANAGE_ROUNDS) reaches every point of it
+        allowed = None
     if allowed is not None and found.pk not in allowed:
         raise _may_not(right, found.name)
     return found

@@ -24,7 +24,8 @@ from reliefops.households.models import (
 from reliefops.households.services import HouseholdInput
 from reliefops.web.forms import ANY, FilterForm
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# An <input type="date"> takes and shows ISO dates only, whatever the language of the page.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def new_key() -> str:
