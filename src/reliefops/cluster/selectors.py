@@ -35,7 +35,6 @@ LEVELS: dict[str, tuple[str, int]] = {
     AdminLevel.DISTRICT.value: ("adm2", 2),
     AdminLevel.TEHSIL.value: ("adm3", 3),
 }
-ADM_COLUMNS = ("adm1", "adm2", "adm3")
 OPEN = (ActivityStatus.PLANNED.value, ActivityStatus.ONGOING.value)
 
 # The Emergency Shelter Cluster's headline figures (the keys it publishes) and the activity each is.
@@ -46,8 +45,6 @@ HEADLINE_FIGURES: dict[str, str] = {
     "blankets_delivered": "BLANKETS",
     "tarpaulins_or_plastic_sheets_delivered": "TARPAULINS",
 }
-
-LIVE = Q(replaced_in__isnull=True, withdrawn=False)
 
 
 def live_rows() -> QuerySet[ActivityRow]:
@@ -90,18 +87,6 @@ class Selection:
     period_to: dt.date | None = None
     within: AdminArea | None = None
     within_depth: int = 0
-
-    def rows(self) -> QuerySet[ActivityRow]:
-        rows = live_rows()
-        if self.activity is not None:
-            rows = rows.filter(activity_id=self.activity.pk)
-        if self.period_from is not None:
-            rows = rows.filter(period__gte=self.period_from)
-        if self.period_to is not None:
-            rows = rows.filter(period__lte=self.period_to)
-        if self.within is not None and self.within_depth:
-            rows = rows.filter(**{ADM_COLUMNS[self.within_depth - 1]: self.within.pcode})
-        return rows
 
     @property
     def column(self) -> str:

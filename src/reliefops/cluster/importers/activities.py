@@ -11,7 +11,6 @@ service, all or nothing.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from operator import itemgetter
@@ -697,8 +696,3 @@ def activity_report_import_file(
         )
         del report
     return result
-
-
-def value_text(value: Any) -> str:
-    """A cell as the messages quote it."""
-    return re.sub(r"\s+", " ", text_of(value))

@@ -433,10 +433,3 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
             update = f"UPDATE {TABLE} SET counted_in_id = %s WHERE id = %s"  # noqa: S608
             cursor.executemany(update, changes)
     return len(wanted)
-
-
-def as_date(value: Any) -> dt.date | None:
-    """A date from the database: SQLite gives text through raw cursors."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))

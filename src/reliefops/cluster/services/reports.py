@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -582,11 +581,3 @@ def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
             after={"reverted": True, "removed": removed, "restored": restored},
         )
     return RevertResult(batch_id=batch.pk, removed=removed, restored=restored)
-
-
-def organisations_of(rows: Sequence[ReportRow]) -> dict[int, int]:
-    """How many rows each reporting organisation has in a file."""
-    counts: dict[int, int] = defaultdict(int)
-    for row in rows:
-        counts[row.reporting_org_id] += 1
-    return dict(counts)

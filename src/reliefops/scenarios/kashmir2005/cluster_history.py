@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import math
 import random
 from collections import defaultdict
@@ -759,8 +758,3 @@ def load_cluster_reports(context: StepContext) -> str:
             reporting_period_set_lock(actor=context.actor, month=month, locked=True, note="winter closed")
             locked += 1
     return "; ".join(done) + f"; {locked} month(s) locked"
-
-
-def published_figures() -> dict[str, int]:
-    """The cluster's published figures, from published-figures.json."""
-    return dict(json.loads((DATA_DIR / "published-figures.json").read_text())["emergency_shelter_cluster"])
