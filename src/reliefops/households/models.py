@@ -156,7 +156,7 @@ class Household(models.Model):
             models.UniqueConstraint(
                 fields=["document_type", "document_number"],
                 condition=Q(status=HouseholdStatus.ACTIVE)
-                & Q(document_type__in=[t.value for t in NUMBERED_ONCE])
+                & Q(document_type__in=sorted(t.value for t in NUMBERED_ONCE))  # sorted: a stable migration
                 & ~Q(document_number=""),
                 name="household_document_once_among_active",
                 violation_error_message="another active household holds this identity document",
