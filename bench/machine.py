@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -115,6 +117,24 @@ def _postgres() -> str:
     return f"{version} ({', '.join(f'{k}={v}' for k, v in values.items())})"
 
 
+def _commit() -> str:
+    """The project's commit, and whether the code under src/ differs from it (a shared checkout)."""
+    root = Path(__file__).resolve().parent.parent
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+    try:
+        head = subprocess.run(  # noqa: S603 - git with fixed arguments
+            [git, "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(  # noqa: S603 - git with fixed arguments
+            [git, "status", "--porcelain", "--", "src"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" (src/ has uncommitted changes)" if changed else "")
+
+
 def facts() -> dict[str, str]:
     """The machine facts, in print order."""
     now = dt.datetime.now().astimezone()
@@ -132,6 +152,7 @@ def facts() -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "psycopg": metadata.version("psycopg"),
         "postgresql": _postgres(),
+        "reliefops commit": _commit(),
     }
 
 
