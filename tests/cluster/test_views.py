@@ -245,3 +245,30 @@ def test_the_template_downloads(cluster, client_as, upload):
     mine = client.get(reverse("cluster:cluster-template", args=["csv"]), {"rows": "1"})
     assert "NRC-1,,Norwegian Refugee Council" in text(mine)
     assert client_as(Role.VIEWER).get(reverse("cluster:cluster-template", args=["csv"])).status_code == 403
+
+
+def test_a_coordinator_loads_needs_from_the_page_after_a_preview(cluster, client_as):
+    client = client_as(Role.COORDINATOR)
+    file = SimpleUploadedFile(
+        "needs.csv", b"P,N,I\n#adm2+code,#inneed+hh,#meta+illustrative\nPK504,400,yes\n"
+    )
+    preview = client.post(reverse("cluster:cluster-needs"), {"file": file})
+    page = text(preview)
+    assert "Preview of needs.csv" in page
+    assert "1 created" in page
+    from reliefops.cluster.models import NeedsBaseline
+
+    assert not NeedsBaseline.objects.exists()
+    token = re.search(r'name="token" value="([0-9a-f]{64})"', page)[1]
+    applied = client.post(reverse("cluster:cluster-needs"), {"token": token})
+    assert applied.status_code == 302
+    assert NeedsBaseline.objects.get().households_in_need == 400
+    refused = client.post(
+        reverse("cluster:cluster-needs"),
+        {"file": SimpleUploadedFile("bad.csv", b"P,N\n#adm2+code,#inneed+hh\nPK5O4,1\n")},
+    )
+    assert refused.status_code == 422
+    assert "did you mean PK504 (Batagram)?" in text(refused)
+    viewer = client_as(Role.VIEWER)
+    assert viewer.post(reverse("cluster:cluster-needs"), {"token": token}).status_code == 403
+    assert "Preview</button>" not in text(viewer.get(reverse("cluster:cluster-needs")))

@@ -110,6 +110,14 @@ class UploadForm(forms.Form):
             ]
 
 
+class NeedsForm(forms.Form):
+    file = forms.FileField(
+        label="Needs baselines file",
+        help_text="CSV or workbook tagged #adm2+code (or another level), #inneed+hh, #population+hh …",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.xlsm,.xls,.ods,.txt"}),
+    )
+
+
 class PeriodForm(forms.Form):
     month = MonthField(label="Month")
     note = forms.CharField(max_length=200, required=False)

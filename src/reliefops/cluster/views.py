@@ -20,8 +20,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from reliefops.cluster import exports, maps, selectors, staging
-from reliefops.cluster.forms import EVERY_ACTIVITY, PeriodForm, RowFilter, SelectionForm, UploadForm
-from reliefops.cluster.importers import activity_report_import_file
+from reliefops.cluster.forms import (
+    EVERY_ACTIVITY,
+    NeedsForm,
+    PeriodForm,
+    RowFilter,
+    SelectionForm,
+    UploadForm,
+)
+from reliefops.cluster.importers import activity_report_import_file, needs_import_file
 from reliefops.cluster.models import ReportingPeriod
 from reliefops.cluster.services import import_batch_revert, reporting_period_set_lock
 from reliefops.core.access import (
@@ -221,13 +228,40 @@ def totals(request: HttpRequest) -> HttpResponse:
 
 @page
 def needs(request: HttpRequest) -> HttpResponse:
+    """The needs baselines; a coordinator uploads a file of them here (preview, then apply)."""
     access_cluster_aggregates(request.user)
+    may_manage = has_right(request.user, Right.MANAGE_CLUSTER)
+    context: dict[str, Any] = {"may_manage": may_manage, "form": NeedsForm() if may_manage else None}
+    status = 200
+    if request.method == "POST":
+        access_cluster_management(request.user)
+        user_id = int(request.user.pk or 0)
+        token = request.POST.get("token", "")
+        form = NeedsForm(request.POST, request.FILES)
+        try:
+            if token:  # apply the file previewed before
+                data, filename = staging.load(user_id=user_id, token=token)
+                result = needs_import_file(actor=request.user, data=data, filename=filename)
+                staging.discard(user_id=user_id, token=token)
+                messages.success(request, f"Needs baselines: {result.summary()}")
+                return redirect("cluster:cluster-needs")
+            if form.is_valid():
+                file = form.cleaned_data["file"]
+                data, filename = file.read(), file.name
+                result = needs_import_file(actor=request.user, data=data, filename=filename, preview=True)
+                context.update(preview=result, filename=filename)
+                if result.changed:
+                    context["token"] = staging.stage(user_id=user_id, data=data, filename=filename)
+            else:
+                status = 400
+            context["form"] = form
+        except InvalidInput as exc:
+            uploaded = request.FILES.get("file")
+            context.update(refused=exc, filename=getattr(uploaded, "name", ""))
+            status = 422
     baselines = list(selectors.needs_table())
-    return _render(
-        request,
-        "cluster/needs.html",
-        {"baselines": baselines, "illustrative": any(b.illustrative for b in baselines)},
-    )
+    context.update(baselines=baselines, illustrative=any(b.illustrative for b in baselines))
+    return _render(request, "cluster/needs.html", context, status=status)
 
 
 # --- rows, upload, batches -------------------------------------------------------------------------
