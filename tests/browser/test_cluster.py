@@ -12,7 +12,13 @@ from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ActivityRow
 from reliefops.cluster.services import boundaries_import
 from reliefops.core.roles import Role
-from tests.cluster.conftest import four_w_xlsx, row, table
+from tests.cluster.conftest import (  # noqa: F401 - the cluster fixtures these tests use
+    cluster,
+    four_w_xlsx,
+    row,
+    table,
+    upload,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SQUARE = {
@@ -21,7 +27,7 @@ SQUARE = {
 }
 
 
-def test_a_partner_uploads_previews_and_applies_a_workbook(cluster, signed_in_page, tmp_path):
+def test_a_partner_uploads_previews_and_applies_a_workbook(cluster, signed_in_page, tmp_path):  # noqa: F811
     # given NRC's workbook: a title above the table, and two rows
     workbook = tmp_path / "nrc-4w.xlsx"
     workbook.write_bytes(
@@ -42,7 +48,7 @@ def test_a_partner_uploads_previews_and_applies_a_workbook(cluster, signed_in_pa
     assert ActivityRow.objects.count() == 2
 
 
-def test_a_viewer_reads_the_gaps_and_the_coverage_map(cluster, upload, signed_in_page):
+def test_a_viewer_reads_the_gaps_and_the_coverage_map(cluster, upload, signed_in_page):  # noqa: F811
     needs_import_file(actor=None, data=b"P,N\n#adm2+code,#inneed+hh\nPK504,400\n", filename="needs.csv")
     geojson = json.dumps(
         {
