@@ -378,22 +378,7 @@ def kit_assemble(
     payload: KittingIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=KEY_HELP),
 ) -> Any:
-    refs = Refs(request.user, Right.POST_STOCK)
-    site_id = refs.site_id(payload.site)
-    kit_id = refs.kit(payload.kit)
-    grant_id = refs.grant(payload.grant)
-    key = _key(request, idempotency_key)
-    refs.check()
-    result = kits_assemble(
-        actor=request.user,
-        site_id=site_id,
-        kit_item_id=kit_id,
-        quantity=payload.quantity,
-        assembled_on=payload.on or today(),
-        grant_id=grant_id,
-        idempotency_key=key,
-    )
-    return _status(result)
+    return _kitting(request, payload, idempotency_key, kits_assemble, "assembled_on")
 
 
 @router.post(
@@ -406,20 +391,27 @@ def kit_break(
     payload: KittingIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=KEY_HELP),
 ) -> Any:
+    return _kitting(request, payload, idempotency_key, kits_break, "broken_on")
+
+
+def _kitting(
+    request: HttpRequest, payload: KittingIn, idempotency_key: str | None, service: Any, date_arg: str
+) -> Any:
+    """Assembling and breaking kits take the same input; only the service and its date differ."""
     refs = Refs(request.user, Right.POST_STOCK)
     site_id = refs.site_id(payload.site)
     kit_id = refs.kit(payload.kit)
     grant_id = refs.grant(payload.grant)
     key = _key(request, idempotency_key)
     refs.check()
-    result = kits_break(
+    result = service(
         actor=request.user,
         site_id=site_id,
         kit_item_id=kit_id,
         quantity=payload.quantity,
-        broken_on=payload.on or today(),
         grant_id=grant_id,
         idempotency_key=key,
+        **{date_arg: payload.on or today()},
     )
     return _status(result)
 
