@@ -55,6 +55,7 @@ serve: $(STAMP)
 	$(BIN)/reliefops runserver --insecure $(HOST):$(PORT)
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	$(BIN)/python bench/run_all.py
 
 docs-api: $(STAMP)
