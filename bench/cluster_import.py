@@ -16,10 +16,11 @@ types:
    any check. The import's time over this floor is the price of validation and bookkeeping.
 4. The gap analysis at district and at tehsil level (one activity, and every activity), as
    `reliefops cluster gaps` computes it: median of 5 runs.
-5. The same district and tehsil totals computed "without us": plain Python csv + dict over the
-   same CSV (pandas is not installed here), as an information manager's script would — reading
-   the file and adding up completed households per area and activity, without the
-   double-counting rules.
+5. The same district and tehsil totals computed "without us", as an information manager would
+   without reliefops, over the same CSV: with pandas (`read_csv` + `groupby`, reading the file for
+   each level, and the `groupby` alone on a frame read once), and with a plain Python csv + dict
+   script. Both add up completed households per area and activity; neither applies the
+   double-counting rules or checks anything. pandas comes from requirements-bench.txt.
 
 The machine, database and Python versions are printed beside the figures.
 """
@@ -187,6 +188,30 @@ def without_us(path: Path) -> dict[str, float]:
     return timings
 
 
+def without_us_pandas(path: Path) -> dict[str, float]:
+    """District and tehsil totals as an information manager makes them in pandas: read the CSV
+    (its second line is the HXL row), keep completed rows, group by area and activity, sum the
+    households. Timed reading the file for each level, and grouping alone on a frame read once."""
+    import pandas as pd
+
+    timings: dict[str, float] = {}
+    levels = (("district", "District P-code"), ("tehsil", "Tehsil P-code"))
+    frame = None
+    for level, column in levels:
+        start = time.perf_counter()
+        frame = pd.read_csv(path, skiprows=[1], low_memory=False)
+        done = frame[frame["Status"] == "completed"]
+        totals = done.groupby([column, "Activity"])["Households"].sum()
+        timings[level] = time.perf_counter() - start
+        assert totals.sum() > 0
+    for level, column in levels:
+        start = time.perf_counter()
+        done = frame[frame["Status"] == "completed"]
+        done.groupby([column, "Activity"])["Households"].sum()
+        timings[f"{level}_grouping"] = time.perf_counter() - start
+    return timings
+
+
 def median_time(function: Any, runs: int = 5) -> tuple[float, list[float]]:
     times = []
     for _ in range(runs):
@@ -276,15 +301,23 @@ def main() -> None:
     for level, seconds in mine.items():
         figures[f"without_us_{level}_s"] = seconds
         figures[f"ratio_without_us_to_gaps_{level}"] = seconds / figures[f"gaps_{level}_all_s"]
+    in_pandas = without_us_pandas(csv_path)
+    for level in ("district", "tehsil"):
+        figures[f"pandas_{level}_s"] = in_pandas[level]
+        figures[f"pandas_{level}_grouping_s"] = in_pandas[f"{level}_grouping"]
+        figures[f"ratio_pandas_to_gaps_{level}"] = in_pandas[level] / figures[f"gaps_{level}_all_s"]
+        figures[f"ratio_pandas_grouping_to_gaps_{level}"] = (
+            in_pandas[f"{level}_grouping"] / figures[f"gaps_{level}_all_s"]
+        )
 
     from machine import print_facts  # the bench folder's own module: the machine the figures come from
 
     figures["machine"] = print_facts("Machine (after the run)")
     for key, value in figures.items():
         if key.endswith("_s"):
-            print(f"{key:34} {value:8.2f} s")
+            print(f"{key:40} {value:8.2f} s")
         elif key.startswith("ratio"):
-            print(f"{key:34} {value:8.1f} x")
+            print(f"{key:40} {value:8.1f} x")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
     if args.database == "postgresql":
