@@ -226,6 +226,28 @@ class Household(models.Model):
         ]
 
 
+class HouseholdCorrection(models.Model):
+    """A change to a registration after it was saved: who made it, when, why and which fields.
+
+    The old values of personal fields are kept nowhere: neither here nor in the audit trail.
+    """
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="corrections")
+    corrected_at = models.DateTimeField(auto_now_add=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=200)
+    fields = models.JSONField(default=list, help_text="the names of the fields changed")
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-corrected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"correction {self.pk} of household {self.household_id}"
+
+
 class MatchKey(models.Model):
     """A blocking key of an active household (households.matching): the registration-time check
     looks a new household's keys up here instead of reading the whole registry."""

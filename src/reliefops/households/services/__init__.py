@@ -1,5 +1,6 @@
 """Every write of the households app. Entry points import from here."""
 
+from reliefops.households.services.corrections import CorrectionResult, household_update
 from reliefops.households.services.duplicates import (
     DecisionResult,
     MergeResult,
@@ -45,6 +46,7 @@ from reliefops.households.services.rounds import (
 
 __all__ = [
     "AnonymiseResult",
+    "CorrectionResult",
     "DecisionResult",
     "Draft",
     "DuplicatesFound",
@@ -70,6 +72,7 @@ __all__ = [
     "household_keys_rebuild",
     "household_merge",
     "household_register",
+    "household_update",
     "households_anonymise",
     "households_export",
     "households_register_many",
