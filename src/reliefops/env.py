@@ -101,11 +101,84 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("RELIEFOPS_SESSION_AGE", "int", "28800", "seconds a login session lasts (default 8 hours)"),
     EnvVar(
+        "RELIEFOPS_SESSION_IDLE",
+        "int",
+        "3600",
+        "seconds without a request after which a signed-in session ends (default 1 hour)",
+    ),
+    EnvVar(
+        "RELIEFOPS_LOGIN_MAX_FAILURES",
+        "int",
+        "5",
+        "failed sign-ins for one username within the lockout window before its sign-in is refused",
+    ),
+    EnvVar(
+        "RELIEFOPS_LOGIN_MAX_FAILURES_PER_IP",
+        "int",
+        "20",
+        "failed sign-ins from one address within the lockout window before its sign-ins are refused",
+    ),
+    EnvVar(
+        "RELIEFOPS_LOGIN_LOCKOUT",
+        "int",
+        "900",
+        "seconds over which failed sign-ins are counted, and for which a locked sign-in stays refused",
+    ),
+    EnvVar(
+        "RELIEFOPS_BEHIND_PROXY",
+        "bool",
+        "true",
+        "production: a TLS-terminating proxy is in front, whose X-Forwarded-Proto and X-Forwarded-For "
+        "are trusted",
+    ),
+    EnvVar(
+        "RELIEFOPS_SSL_REDIRECT",
+        "bool",
+        "true",
+        "production: redirect plain-HTTP requests to HTTPS",
+    ),
+    EnvVar("RELIEFOPS_HSTS_SECONDS", "int", "31536000", "production: max-age of the HSTS header"),
+    EnvVar(
+        "RELIEFOPS_IMPORT_MAX_BYTES",
+        "int",
+        "268435456",
+        "largest file an importer reads (bytes; default 256 MiB)",
+    ),
+    EnvVar(
+        "RELIEFOPS_IMPORT_MAX_ROWS", "int", "1100000", "most lines or rows an importer reads from one file"
+    ),
+    EnvVar("RELIEFOPS_IMPORT_MAX_CELL", "int", "32767", "most characters in one cell of an imported file"),
+    EnvVar(
+        "RELIEFOPS_IMPORT_MAX_UNZIPPED",
+        "int",
+        "1073741824",
+        "most bytes a workbook (XLSX, ODS) may hold once decompressed (default 1 GiB)",
+    ),
+    EnvVar(
+        "RELIEFOPS_IMPORT_MAX_ZIP_RATIO",
+        "int",
+        "500",
+        "highest decompressed-to-compressed ratio of a part of a workbook over 16 MiB (a zip bomb's is in "
+        "the thousands)",
+    ),
+    EnvVar(
         "RELIEFOPS_HOUSEHOLD_RETENTION_DAYS",
         "int",
         "730",
         "days after a household's last registration or delivery before `reliefops households anonymise` "
         "removes its personal data",
+    ),
+    EnvVar(
+        "RELIEFOPS_BACKUP_KEY_FILE",
+        "path",
+        None,
+        "file holding the key that `reliefops backup` encrypts with and `reliefops restore` decrypts with",
+    ),
+    EnvVar(
+        "RELIEFOPS_BACKUP_KEY",
+        "str",
+        None,
+        "the backup key itself, where a key file cannot be used; never both",
     ),
     EnvVar(
         "RELIEFOPS_CHROMIUM", "path", "/usr/bin/chromium", "Chromium executable used by the browser tests"

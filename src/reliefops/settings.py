@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs' Swagger UI from its own static files, not from a CDN
+    "django_tasks",
+    "django_tasks_db",  # background jobs queued in the database: no broker to install
     "reliefops.core",
     "reliefops.places",
     "reliefops.partners",
@@ -60,16 +62,19 @@ INSTALLED_APPS = [
     "reliefops.cluster",
     "reliefops.web",
     "reliefops.scenarios",
+    "reliefops.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "reliefops.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "reliefops.core.security.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -121,6 +126,10 @@ def _sqlite(name: str) -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+
+# Long jobs (imports, duplicate searches) are queued in the database and run by
+# `reliefops jobs worker`; core.jobs keeps a progress record per job (docs/decisions/0008).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [
@@ -141,17 +150,32 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "web:login"
 SESSION_COOKIE_AGE: int = env("RELIEFOPS_SESSION_AGE")
+SESSION_IDLE_TIMEOUT: int = env("RELIEFOPS_SESSION_IDLE")
+LOGIN_MAX_FAILURES: int = env("RELIEFOPS_LOGIN_MAX_FAILURES")
+LOGIN_MAX_FAILURES_PER_IP: int = env("RELIEFOPS_LOGIN_MAX_FAILURES_PER_IP")
+LOGIN_LOCKOUT_SECONDS: int = env("RELIEFOPS_LOGIN_LOCKOUT")
+IMPORT_MAX_BYTES: int = env("RELIEFOPS_IMPORT_MAX_BYTES")
+IMPORT_MAX_ROWS: int = env("RELIEFOPS_IMPORT_MAX_ROWS")
+IMPORT_MAX_CELL: int = env("RELIEFOPS_IMPORT_MAX_CELL")
+IMPORT_MAX_UNZIPPED: int = env("RELIEFOPS_IMPORT_MAX_UNZIPPED")
+IMPORT_MAX_ZIP_RATIO: int = env("RELIEFOPS_IMPORT_MAX_ZIP_RATIO")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind a TLS-terminating proxy (production), its X-Forwarded-Proto and X-Forwarded-For are trusted.
+TRUSTED_PROXY: bool = PRODUCTION and env("RELIEFOPS_BEHIND_PROXY")
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = 31536000
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env("RELIEFOPS_HSTS_SECONDS")
+    SECURE_SSL_REDIRECT = env("RELIEFOPS_SSL_REDIRECT")
+    # A monitor on the server itself asks gunicorn for /healthz over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    if TRUSTED_PROXY:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Asia/Karachi"

@@ -18,10 +18,12 @@ from django.http import HttpRequest
 from reliefops.core.access import user_role
 from reliefops.core.models import ApiToken, AuditEvent, UserProfile
 from reliefops.core.roles import Role
+from reliefops.core.security import ThrottledAdminAuthenticationForm
 
 admin.site.site_header = "reliefops data admin (read-only)"
 admin.site.site_title = "reliefops data admin"
 admin.site.index_title = "Browse the stored records; changes are made through the application"
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 def _may_browse(request: HttpRequest) -> bool:

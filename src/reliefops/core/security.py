@@ -1,0 +1,216 @@
+"""Web security that Django does not give by itself: a content security policy on every response,
+sessions that end when idle or too old, and sign-in throttling.
+
+- `SecurityHeadersMiddleware` sends a Content-Security-Policy that allows scripts, styles, images
+  and connections from this server only, with no inline script or style: a page that needs
+  behaviour loads a static file. (Django's own settings send nosniff, the referrer policy and
+  frame denial.)
+- `SessionExpiryMiddleware` signs a browser session out after `RELIEFOPS_SESSION_IDLE` seconds
+  without a request, or `RELIEFOPS_SESSION_AGE` seconds after sign-in, whichever comes first.
+- `ThrottledAuthenticationForm` refuses to check a password once a username (or an address) has
+  failed too often within `RELIEFOPS_LOGIN_LOCKOUT` seconds. Failures are counted from the audit
+  trail, so the count is shared by every server process and every failure is on record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from reliefops.core.models import AuditEvent
+from reliefops.core.services import audit_record
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+LOGIN_FAILED = "auth.login_failed"
+LOGIN_REFUSED = "auth.login_refused"
+LOGIN_SUCCEEDED = "auth.login"
+SESSION_EXPIRED = "auth.session_expired"
+
+# Session keys: when the session signed in, and when it was last seen (seconds since the epoch).
+_STARTED = "reliefops_signed_in_at"
+_SEEN = "reliefops_seen_at"
+# The last-seen time is written at most this often, so that reading pages does not write the session.
+_SEEN_RESOLUTION = 60
+
+
+class SecurityHeadersMiddleware:
+    """Adds the content security policy to every response that does not set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        return response
+
+
+class SessionExpiryMiddleware:
+    """Ends a signed-in session that has been idle, or alive, for too long."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            expired = self._expired(request)
+            if expired:
+                with transaction.atomic():
+                    audit_record(
+                        actor=user,
+                        action=SESSION_EXPIRED,
+                        object_type="user",
+                        object_id=user.pk,
+                        after={"reason": expired},
+                    )
+                logout(request)
+                if not request.path.startswith("/api/"):
+                    messages.info(request, f"You were signed out after {expired}. Please sign in again.")
+                    return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+    @staticmethod
+    def _expired(request: HttpRequest) -> str | None:
+        """Why the session has expired (None while it is live); notes the request's time."""
+        now = int(time.time())
+        session = request.session
+        started, seen = session.get(_STARTED), session.get(_SEEN)
+        if not isinstance(started, int) or not isinstance(seen, int):
+            session[_STARTED] = session[_SEEN] = now
+            return None
+        idle, age = settings.SESSION_IDLE_TIMEOUT, settings.SESSION_COOKIE_AGE
+        if now - seen > idle:
+            return f"{_duration(idle)} without activity"
+        if now - started > age:
+            return f"{_duration(age)} signed in"
+        if now - seen >= _SEEN_RESOLUTION:
+            session[_SEEN] = now
+        return None
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour" + ("s" if hours != 1 else "")
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute" + ("s" if minutes != 1 else "")
+
+
+# --- sign-in throttling ---------------------------------------------------------------------------
+
+
+def client_address(request: HttpRequest | None) -> str:
+    """The caller's IP address: the proxy's last X-Forwarded-For entry when a proxy is trusted."""
+    if request is None:
+        return ""
+    if settings.TRUSTED_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded.strip():
+            # The proxy appends the address it saw; anything before it came from the client.
+            return forwarded.split(",")[-1].strip()[:64]
+    return str(request.META.get("REMOTE_ADDR", ""))[:64]
+
+
+def _username_key(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def login_refusal(*, username: str, address: str) -> str | None:
+    """Why a sign-in must be refused without checking its password (None when it may proceed)."""
+    window = settings.LOGIN_LOCKOUT_SECONDS
+    since = timezone.now() - timedelta(seconds=window)
+    key = _username_key(username)
+    last_success = (
+        AuditEvent.objects.filter(action=LOGIN_SUCCEEDED, object_type="user", object_id=key, at__gte=since)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    failures = AuditEvent.objects.filter(
+        action=LOGIN_FAILED, object_type="user", object_id=key, at__gte=last_success or since
+    )
+    minutes = max(1, window // 60)
+    if key and failures.count() >= settings.LOGIN_MAX_FAILURES:
+        return (
+            f"Too many failed sign-ins for this username: sign-in is refused for {minutes} minutes "
+            "after the last failure. Ask an administrator if you have forgotten your password."
+        )
+    if address:
+        from_address = AuditEvent.objects.filter(action=LOGIN_FAILED, at__gte=since, after__address=address)
+        if from_address.count() >= settings.LOGIN_MAX_FAILURES_PER_IP:
+            return (
+                f"Too many failed sign-ins from this computer's address: sign-in is refused for {minutes} "
+                "minutes after the last failure."
+            )
+    return None
+
+
+def login_attempt_record(*, username: str, address: str, outcome: str) -> None:
+    """Record a sign-in attempt (LOGIN_SUCCEEDED, LOGIN_FAILED or LOGIN_REFUSED) in the audit trail."""
+    with transaction.atomic():
+        audit_record(
+            actor=None,
+            action=outcome,
+            object_type="user",
+            object_id=_username_key(username),
+            after={"address": address},
+        )
+
+
+class ThrottledLoginMixin:
+    """Refuses a sign-in while its username or address is locked; records every attempt."""
+
+    request: HttpRequest | None
+    cleaned_data: dict[str, Any]
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.cleaned_data.get("username") or "")
+        address = client_address(self.request)
+        refusal = login_refusal(username=username, address=address)
+        if refusal:
+            login_attempt_record(username=username, address=address, outcome=LOGIN_REFUSED)
+            raise ValidationError(refusal, code="throttled")
+        try:
+            cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        except ValidationError:
+            login_attempt_record(username=username, address=address, outcome=LOGIN_FAILED)
+            raise
+        login_attempt_record(username=username, address=address, outcome=LOGIN_SUCCEEDED)
+        return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    """The sign-in form of the web pages."""
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The sign-in form of the data admin."""
