@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 # Dates go into SQLite as ISO text (what Python's own adapter does, and Django stores).
@@ -83,6 +84,12 @@ ROWS_PER_STATEMENT = 400  # SQLite: one INSERT of many rows costs far less than 
 REBUILD_AT = 20_000  # a batch this large, and as large as half the table, rebuilds the indexes after
 KEEP_INDEX = "activityrow_counted_in"
 LARGE_CACHE_KIB = -262144  # 256 MiB of page cache while a large batch goes in (negative: KiB)
+
+
+def rebuild_threshold() -> int:
+    """The batch size from which a large insert rebuilds the indexes: `REBUILD_AT`, unless the
+    Django setting CLUSTER_BULK_REBUILD_AT says otherwise (the tests lower it to a few rows)."""
+    return int(getattr(settings, "CLUSTER_BULK_REBUILD_AT", REBUILD_AT))
 
 
 def _json_extra(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -226,7 +233,7 @@ class _IndexRebuild:
 
     @contextmanager
     def around(self, cursor: Any) -> Iterator[None]:
-        large = self.incoming >= REBUILD_AT and self._large(cursor)
+        large = self.incoming >= rebuild_threshold() and self._large(cursor)
         indexes = self._indexes(cursor) if large else []
         cache = None
         if large and not is_postgres():
@@ -234,25 +241,30 @@ class _IndexRebuild:
             cursor.execute("PRAGMA cache_size")
             cache = cursor.fetchone()[0]
             cursor.execute(f"PRAGMA cache_size = {LARGE_CACHE_KIB}")
-        foreign_keys = self._foreign_keys(cursor) if large and is_postgres() else []
-        if large and is_postgres():
-            # Checks pending from earlier statements would forbid the ALTER TABLE.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for name, _ in foreign_keys:
-            cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        yield
-        started = time.perf_counter()
-        for _, sql in indexes:
-            cursor.execute(sql)
-        for name, definition in foreign_keys:
-            cursor.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}')
-        if large and is_postgres():
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        if cache is not None:
-            cursor.execute(f"PRAGMA cache_size = {int(cache)}")
-        self.seconds = time.perf_counter() - started
+        try:
+            foreign_keys = self._foreign_keys(cursor) if large and is_postgres() else []
+            if large and is_postgres():
+                # Checks pending from earlier statements would forbid the ALTER TABLE.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            # Dropped inside the caller's transaction: if anything below fails, the rollback puts
+            # every index and foreign key back as it was.
+            for name, _ in foreign_keys:
+                cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
+            for name, _ in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+            yield
+            started = time.perf_counter()
+            for _, sql in indexes:
+                cursor.execute(sql)
+            for name, definition in foreign_keys:
+                cursor.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}')
+            if large and is_postgres():
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            if large:
+                self.seconds = time.perf_counter() - started
+        finally:
+            if cache is not None:  # the page cache is the connection's, not the transaction's
+                cursor.execute(f"PRAGMA cache_size = {int(cache)}")
 
     def _large(self, cursor: Any) -> bool:
         cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608

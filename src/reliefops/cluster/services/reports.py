@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
@@ -396,11 +396,22 @@ def activity_report_import(
     """Apply a 4W file as a delta, all or nothing; a preview checks everything and writes nothing.
 
     `scope_org_id` is the organisation a partner reporter reports for (None: any organisation).
+    A row the database refuses after every check passed (a unique index or foreign key built again
+    after a large insert, checked at commit) refuses the whole upload as a Conflict.
     """
-    with bulk.gc_paused():
-        return _import(
-            actor=actor, report=report, scope_org_id=scope_org_id, scope_label=scope_label, preview=preview
-        )
+    try:
+        with bulk.gc_paused():
+            return _import(
+                actor=actor,
+                report=report,
+                scope_org_id=scope_org_id,
+                scope_label=scope_label,
+                preview=preview,
+            )
+    except IntegrityError as exc:
+        # The transaction has been rolled back by now: no row, batch or audit event was written.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise Conflict(f"the database refused the upload ({reason}); nothing was written") from exc
 
 
 def _import(
