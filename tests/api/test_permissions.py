@@ -276,6 +276,13 @@ ACCESS_RULES: dict[str, Access] = {
     ),
     "POST /api/households/households": Access(Right.REGISTER_HOUSEHOLDS, body=hh.registration, ok=201),
     "POST /api/households/households/check": Access(Right.REGISTER_HOUSEHOLDS, body=hh.registration),
+    "PATCH /api/households/households/{household_id}": Access(
+        Right.REGISTER_HOUSEHOLDS,
+        given=hh.a_household,
+        params=hh.the_household,
+        missing=lambda ref: {"household_id": 0},
+        body=lambda ref: {"reason": "the baby was not counted", "members": {"females_0_5": 1}},
+    ),
     "POST /api/households/households/{household_id}/card": Access(
         Right.REGISTER_HOUSEHOLDS,
         given=hh.a_household,

@@ -253,3 +253,76 @@ def test_a_round_is_planned_listed_and_opened_through_the_api(op):
         {**created.json(), "code": "WR-10", "points": [{"site": "NOWHERE"}], "package": []},
     )
     assert bad.status_code == 422
+
+
+def patch(client: Client, url: str, body: dict, **headers):
+    return client.patch(url, json.dumps(body), content_type="application/json", **headers)
+
+
+def test_a_registration_is_corrected_with_patch_and_a_repeat_replays(op):
+    household = register(op, members={"males_0_5": 0})
+    url = f"/api/households/households/{household.pk}"
+    body = {"reason": "the baby was not counted", "members": {"males_0_5": 1}, "phone": "0345 7654321"}
+    registrar = client_for(op.registrar)
+    # when the registrar corrects two fields, leaving the others out
+    done = patch(registrar, url, body, HTTP_IDEMPOTENCY_KEY="fix-1")
+    # then only those change, and the answer says which
+    assert done.status_code == 200, done.content
+    answer = done.json()
+    assert answer["fields"] == ["phone", "males_0_5"]
+    assert answer["household"]["size"] == 4
+    assert answer["household"]["phone"] == "+923457654321"
+    assert answer["household"]["head_name"] == "Muhammad Aslam"
+    assert answer["replayed"] is False
+    # and the same request with its key again changes nothing and says so
+    again = patch(registrar, url, body, HTTP_IDEMPOTENCY_KEY="fix-1")
+    assert again.status_code == 200
+    assert again.json()["replayed"] is True
+    assert AuditEvent.objects.filter(action="household.correct").count() == 1
+
+
+def test_a_refused_correction_names_its_fields_and_changes_nothing(op):
+    household = register(op)
+    response = patch(
+        client_for(op.registrar),
+        f"/api/households/households/{household.pk}",
+        {"reason": "", "document_number": "123", "origin": "Atlantis"},
+    )
+    assert response.status_code == 422
+    assert {p["field"] for p in response.json()["problems"]} == {"reason", "document_number", "origin"}
+    household.refresh_from_db()
+    assert household.document_number == "1350312345671"
+
+
+def test_a_correction_that_looks_like_another_household_answers_409_until_seen(op):
+    first = register(op)
+    second = register(
+        op,
+        head_name="Sher Zaman",
+        father_or_husband_name="Gul Zaman",
+        document_type="none",
+        document_number="",
+        phone="",
+    )
+    url = f"/api/households/households/{second.pk}"
+    body = {"reason": "misheard", "head_name": "Mohd Aslam", "father_or_husband_name": "Ghulam Rasool"}
+    registrar = client_for(op.registrar)
+    shown = patch(registrar, url, body)
+    assert shown.status_code == 409, shown.content
+    (duplicate,) = shown.json()["duplicates"]
+    assert duplicate["household_id"] == first.pk
+    assert Household.objects.get(pk=second.pk).head_name == "Sher Zaman"
+    seen = patch(registrar, url, {**body, "duplicates_seen": [first.pk]})
+    assert seen.status_code == 200
+    assert seen.json()["duplicates_queued"] == [first.pk]
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r not in {Role.ADMIN, Role.REGISTRAR}], ids=str)
+def test_only_registrars_and_admins_may_correct_a_household(op, role):
+    household = register(op)
+    user = make_user(role, distribution_points=[op.bana]) if role == Role.DISTRIBUTOR else make_user(role)
+    response = patch(
+        client_for(user), f"/api/households/households/{household.pk}", {"reason": "x", "phone": ""}
+    )
+    assert response.status_code == 403
+    assert Household.objects.get(pk=household.pk).phone == "+923001234567"

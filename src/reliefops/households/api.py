@@ -49,6 +49,8 @@ from reliefops.households.schemas import (
     HouseholdCardIn,
     HouseholdCardOut,
     HouseholdCheckOut,
+    HouseholdCorrectedOut,
+    HouseholdCorrectionIn,
     HouseholdCountsOut,
     HouseholdHandoverIn,
     HouseholdHandoverOut,
@@ -83,6 +85,7 @@ from reliefops.households.services import (
     household_import_commit,
     household_import_preview,
     household_register,
+    household_update,
     households_export,
     pair_decide,
     personal_data_viewed,
@@ -249,6 +252,43 @@ def household_create(
         duplicates_queued=queued,
     )
     return Status(200 if result.replayed else 201, body)
+
+
+@router.patch(
+    "/households/{household_id}",
+    response={**WRITE_ERRORS, 200: HouseholdCorrectedOut, 409: LikelyDuplicatesFoundOut},
+    summary="Correct a household's registration (only the fields given); likely duplicates answer 409",
+)
+def household_correct(
+    request: HttpRequest,
+    household_id: int,
+    payload: HouseholdCorrectionIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=KEY_HELP),
+) -> Any:
+    household = access_household_to_register(request.user, household_id)
+    require(request.user, Right.VIEW_PERSONAL_DATA)
+    try:
+        result = household_update(
+            actor=request.user,
+            household_id=household.pk,
+            changes=payload.changes(),
+            reason=payload.reason,
+            duplicates_seen=payload.duplicates_seen,
+            idempotency_key=scoped_key(request.user, idempotency_key),
+        )
+    except DuplicatesFound as exc:
+        found = _duplicates_out(request.user, exc.matches, "API correction")
+        return Status(409, LikelyDuplicatesFoundOut(detail=exc.message, duplicates=found))
+    corrected = Household.objects.select_related("origin_area", "current_site").get(pk=household.pk)
+    return HouseholdCorrectedOut(
+        household=HouseholdOut.of(corrected),
+        fields=result.fields,
+        replayed=result.replayed,
+        message=result.message,
+        duplicates_queued=[m.second_id for m in result.duplicates],
+        entitlements_updated=result.entitlements_updated,
+        no_longer_eligible=result.no_longer_eligible,
+    )
 
 
 @router.post(

@@ -149,6 +149,74 @@ class RegisteredOut(Schema):
     )
 
 
+class HouseholdMembersPatchIn(Schema):
+    """The age bands to correct; a band left out keeps its count."""
+
+    females_0_5: int | None = Field(None, description="Girls aged 0 to 5.")
+    males_0_5: int | None = Field(None, description="Boys aged 0 to 5.")
+    females_6_17: int | None = Field(None, description="Girls aged 6 to 17.")
+    males_6_17: int | None = Field(None, description="Boys aged 6 to 17.")
+    females_18_59: int | None = Field(None, description="Women aged 18 to 59.")
+    males_18_59: int | None = Field(None, description="Men aged 18 to 59.")
+    females_60_plus: int | None = Field(None, description="Women aged 60 or more.")
+    males_60_plus: int | None = Field(None, description="Men aged 60 or more.")
+
+
+class HouseholdCorrectionIn(Schema):
+    """What to correct: only the fields given change; each is checked as at registration."""
+
+    reason: str = Field(description="Why the registration is corrected (kept, and in the audit trail).")
+    head_name: str | None = Field(None, description="The head's name.")
+    father_or_husband_name: str | None = Field(None, description="The head's father's or husband's name.")
+    head_sex: str | None = Field(None, description="`female` or `male`.")
+    document_type: str | None = Field(
+        None, description="`cnic`, `old_nic`, `other` or `none` (`none` clears the number)."
+    )
+    document_number: str | None = Field(None, description="A CNIC as `12345-1234567-1` or 13 digits.")
+    phone: str | None = Field(None, description="`0300-1234567` or `+92 300 1234567`; empty clears it.")
+    members: HouseholdMembersPatchIn | None = Field(None, description="The age bands to correct.")
+    elderly_headed: bool | None = Field(None, description="The head is elderly.")
+    disabled_member: bool | None = Field(None, description="A member lives with a disability.")
+    landless: bool | None = Field(None, description="The household owns no land.")
+    other_vulnerability: str | None = Field(None, description="Another vulnerability, in a few words.")
+    origin: str | None = Field(None, description="The lowest admin area of origin known: P-code or name.")
+    origin_village: str | None = Field(None, description="The village of origin.")
+    current_site: str | None = Field(None, description="The code of the camp it lives in; empty: at home.")
+    house_damage: str | None = Field(None, description="`destroyed`, `damaged` or `none`.")
+    elevation_band: str | None = Field(
+        None, description="`below_5000`, `5000_to_7000`, `above_7000` or empty."
+    )
+    duplicates_seen: list[int] = Field(
+        default_factory=list,
+        description="Ids of the likely duplicates shown (409) and judged to be other households.",
+    )
+
+    def changes(self) -> dict[str, Any]:
+        """The fields given; null leaves a field as it is (an empty text clears it)."""
+        given = self.model_dump(exclude_unset=True, exclude={"reason", "duplicates_seen"})
+        if isinstance(given.get("members"), dict):
+            given["members"] = {band: n for band, n in given["members"].items() if n is not None}
+        return {name: value for name, value in given.items() if value is not None}
+
+
+class HouseholdCorrectedOut(Schema):
+    household: HouseholdOut = Field(description="The household as it now reads.")
+    fields: list[str] = Field(description="The fields that changed (empty: it read so already).")
+    replayed: bool = Field(
+        description="True when the Idempotency-Key was used before: nothing was changed now."
+    )
+    message: str = Field(description="What happened, in a sentence.")
+    duplicates_queued: list[int] = Field(
+        description="Households queued for review as likely duplicates of the corrected one."
+    )
+    entitlements_updated: list[str] = Field(
+        description="Rounds (codes) where its corrected members now count: listed, not yet served."
+    )
+    no_longer_eligible: list[str] = Field(
+        description="Rounds (codes) whose conditions it no longer meets; it stays on their lists."
+    )
+
+
 class HouseholdCardIn(Schema):
     reason: str = Field(description="Why the card is replaced: lost, damaged, ...")
 
