@@ -89,7 +89,7 @@ PRODUCTION_PROBE = textwrap.dedent(
         "plain_location": plain.headers.get("Location"),
         "secure_status": secure.status_code,
         "hsts": secure.headers.get("Strict-Transport-Security"),
-        "csrf_cookie_secure": bool(secure.cookies["csrftoken"]["secure"]),
+        "csrf_cookie_secure": secure.status_code == 200 and bool(secure.cookies["csrftoken"]["secure"]),
     }))
     """
 )
