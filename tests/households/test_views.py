@@ -322,3 +322,93 @@ def test_a_registrar_prints_the_cards_of_one_point(op, open_round):
     assert response.status_code == 200
     assert "Muhammad Aslam" in response.content.decode()
     assert far.head_name not in response.content.decode()  # listed at Raj Pattian
+
+
+def correction(household, **changes):
+    """The correction form as the household page fills it, with the changes typed in."""
+    form = {
+        **{k: v for k, v in FORM.items() if k not in {"registered_on", "consent"}},
+        "origin": "PK50401-UC01",
+        "document_number": household.document_display,
+        "phone": household.phone,
+        "males_0_5": "1",
+        "females_6_17": "1",
+        "reason": "the baby was not counted",
+        "idempotency_key": "fix-1",
+    }
+    form.update(changes)
+    return form
+
+
+def test_a_household_is_corrected_from_its_page_once(op):
+    household = register(op)
+    client = signed_in(op.registrar)
+    # the household page offers the correction; the form holds the registration as it reads
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    assert f'href="/households/{household.pk}/correct/"' in page
+    form = client.get(f"/households/{household.pk}/correct/")
+    assert form.status_code == 200
+    text = form.content.decode()
+    assert 'value="13503-1234567-1"' in text
+    assert 'value="+923001234567"' in text
+    assert AuditEvent.objects.filter(
+        action="household.view_personal_data", after__where="correction form"
+    ).exists()
+    # posting it with a member more saves the correction and shows it on the household page
+    done = client.post(f"/households/{household.pk}/correct/", correction(household, females_60_plus="1"))
+    assert done.status_code == 302
+    household.refresh_from_db()
+    assert (household.females_60_plus, household.size) == (1, 5)
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    assert "women 60+" in page
+    assert "the baby was not counted" in page
+    # a second click of the same form changes nothing and says so
+    again = client.post(
+        f"/households/{household.pk}/correct/", correction(household, females_60_plus="1"), follow=True
+    )
+    assert "saved before: nothing changed" in again.content.decode()
+    assert household.corrections.count() == 1
+
+
+def test_a_correction_shows_likely_duplicates_before_saving_and_refusals_beside_their_fields(op):
+    first = register(op)
+    second = register(
+        op,
+        head_name="Sher Zaman",
+        father_or_husband_name="Gul Zaman",
+        phone="",
+        document_type="none",
+        document_number="",
+    )
+    client = signed_in(op.registrar)
+    url = f"/households/{second.pk}/correct/"
+    changes = {
+        "head_name": "Mohd Aslam",
+        "document_type": "none",
+        "document_number": "",
+        "phone": "",
+        "reason": "misheard",
+    }
+    refused = client.post(url, correction(second, **{**changes, "reason": "", "document_number": "123"}))
+    assert refused.status_code == 422
+    assert "Nothing was saved" in refused.content.decode()
+    shown = client.post(url, correction(second, **changes))
+    assert shown.status_code == 409
+    text = shown.content.decode()
+    assert "Likely the same as another household" in text
+    assert f'name="duplicates_seen" value="{first.pk}"' in text
+    assert Household.objects.get(pk=second.pk).head_name == "Sher Zaman"
+    saved = client.post(url, correction(second, **{**changes, "duplicates_seen": str(first.pk)}))
+    assert saved.status_code == 302
+    assert Household.objects.get(pk=second.pk).head_name == "Mohd Aslam"
+    assert DuplicatePair.objects.filter(first=first, second=second).exists()
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r not in {Role.ADMIN, Role.REGISTRAR}], ids=str)
+def test_only_registrars_and_admins_reach_the_correction_form(op, role):
+    household = register(op)
+    client = signed_in(scoped(role, op))
+    assert client.get(f"/households/{household.pk}/correct/").status_code == 403
+    posted = client.post(f"/households/{household.pk}/correct/", correction(household, phone=""))
+    assert posted.status_code == 403
+    assert Household.objects.get(pk=household.pk).phone == "+923001234567"

@@ -150,6 +150,34 @@ class RegistrationForm(ServiceForm):
         )
 
 
+class CorrectionForm(RegistrationForm):
+    """A registration as it reads now, to correct: every field but the day and the consent."""
+
+    reason = forms.CharField(
+        label="Why it is corrected",
+        max_length=200,
+        help_text="Kept with the correction and in the audit trail: say what was wrong, "
+        "not the old or new name or number",
+    )
+
+    def __init__(self, *args: Any, camps: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, camps=camps, **kwargs)
+        del self.fields["consent"]
+        del self.fields["registered_on"]
+
+    @property
+    def main_fields(self) -> list[forms.BoundField]:
+        return [f for f in super().main_fields if f.name != "reason"]
+
+    def changes(self) -> dict[str, Any]:
+        """Every field as the form holds it; the service keeps those that differ."""
+        d = self.cleaned_data
+        skip = {"idempotency_key", "duplicates_seen", "reason", *(name for name, _ in MEMBER_FIELDS)}
+        values = {name: d[name] for name in self.fields if name not in skip}
+        values["members"] = {name: d.get(name) or 0 for name, _ in MEMBER_FIELDS}
+        return values
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label="Registration file", help_text="CSV (UTF-8) or XLSX, one household per row")
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("registry/export.csv", views.registry_export, name="registry-export"),
     path("register/", views.register, name="register"),
     path("<int:household_id>/", views.household_detail, name="detail"),
+    path("<int:household_id>/correct/", views.household_correct, name="correct"),
     path("import/", views.import_upload, name="import"),
     path("import/<int:import_id>/", views.import_detail, name="import-detail"),
     path("duplicates/", views.duplicates, name="duplicates"),

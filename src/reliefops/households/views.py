@@ -42,6 +42,7 @@ from reliefops.households import forms, selectors
 from reliefops.households.cards import printed, qr_svg
 from reliefops.households.identity import format_document
 from reliefops.households.models import (
+    MEMBER_NAMES,
     DistributionRound,
     DuplicatePair,
     DuplicateRun,
@@ -49,6 +50,7 @@ from reliefops.households.models import (
     Household,
     HouseholdCard,
     HouseholdImport,
+    HouseholdStatus,
     ImportStatus,
     RoundStatus,
 )
@@ -62,6 +64,7 @@ from reliefops.households.services import (
     household_import_commit,
     household_import_preview,
     household_register,
+    household_update,
     households_export,
     pair_decide,
     personal_data_viewed,
@@ -69,6 +72,7 @@ from reliefops.households.services import (
     round_make_list,
     round_set_status,
 )
+from reliefops.households.services.corrections import LABELS
 from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.pages import PAGE_SIZE, page, render_list
@@ -186,8 +190,98 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
             "merged_from": household.merged_households.all(),
             "reissue": reissue,
             "can_reissue": has_right(request.user, Right.REGISTER_HOUSEHOLDS),
+            "corrections": [
+                {"correction": c, "fields": [LABELS.get(f, f) for f in c.fields]}
+                for c in household.corrections.select_related("corrected_by")
+            ],
             "can_view_stock": has_right(request.user, Right.VIEW_STOCK),
         },
+    )
+
+
+def _correction_initial(household: Household) -> dict[str, Any]:
+    simple = (
+        "head_name",
+        "father_or_husband_name",
+        "head_sex",
+        "document_type",
+        "origin_village",
+        "house_damage",
+        "elevation_band",
+        "elderly_headed",
+        "disabled_member",
+        "landless",
+        "other_vulnerability",
+        *MEMBER_NAMES,
+    )
+    return {
+        **{name: getattr(household, name) for name in simple},
+        "document_number": format_document(household.document_type, household.document_number),
+        "phone": household.phone,
+        "origin": household.origin_area.pcode,
+        "current_site": household.current_site.code if household.current_site else "",
+    }
+
+
+def _camps_for(household: Household) -> list[tuple[str, str]]:
+    """The open camps, and the household's own camp if it has closed since."""
+    camps = _camps()
+    site = household.current_site
+    if site is not None and site.code not in dict(camps):
+        camps.append((site.code, f"{site.name} (closed)"))
+    return camps
+
+
+@page
+def household_correct(request: HttpRequest, household_id: int) -> HttpResponse:
+    access_household_to_register(request.user, household_id)
+    household = access_household_by_id(request.user, household_id)
+    camps = _camps_for(household)
+    form = forms.CorrectionForm(request.POST or None, camps=camps, initial=_correction_initial(household))
+    duplicates: list[dict[str, Any]] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = household_update(
+                    actor=request.user,
+                    household_id=household.pk,
+                    changes=form.changes(),
+                    reason=form.cleaned_data["reason"],
+                    duplicates_seen=form.seen(),
+                    idempotency_key=scoped_key(request.user, form.cleaned_data["idempotency_key"]),
+                )
+            except DuplicatesFound as exc:
+                duplicates = _duplicates_shown(request, exc)
+                data = request.POST.copy()
+                seen = {*form.seen(), *(d["household"].pk for d in duplicates)}
+                data["duplicates_seen"] = ",".join(str(i) for i in sorted(seen))
+                form = forms.CorrectionForm(data, camps=camps)
+                form.is_valid()
+                status = 409
+            except InvalidInput as exc:
+                form.show_problems(exc.problems)
+                status = exc.status
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                notify = messages.success if result.fields and not result.replayed else messages.info
+                notify(request, result.message)
+                return redirect("households:detail", household.pk)
+        else:
+            status = 422
+    _viewed(request, [household], "correction form")
+    return _render(
+        request,
+        "households/correct.html",
+        {
+            "household": household,
+            "form": form,
+            "duplicates": duplicates,
+            "correctable": household.status == HouseholdStatus.ACTIVE and household.anonymised_at is None,
+        },
+        status=status,
     )
 
 

@@ -284,7 +284,10 @@ def household_update(
                     f"household {household.pk} was anonymised past the retention period: "
                     "its registration can no longer be corrected"
                 )
-            data, refused = _corrected_input(_current_input(household), changes)
+            current = _current_input(household)
+            if str(changes.get("current_site", "")).strip().upper() == current.current_site.upper() != "":
+                changes = {k: v for k, v in changes.items() if k != "current_site"}  # unchanged
+            data, refused = _corrected_input(current, changes)
             problems += refused
             # A camp closed since the household moved there is no reason to refuse another change.
             kept_camp = "current_site" not in changes and household.current_site is not None
