@@ -187,6 +187,9 @@ def _insert_rows_sqlite(cursor: Any, rows: Sequence[Any], *, batch_id: int, ids:
     head = f"INSERT INTO {TABLE} (batch_id, {', '.join(_ROW_AS_COLUMNS)}) VALUES "  # noqa: S608
     many = head + ", ".join([one] * ROWS_PER_STATEMENT)
     raw = cursor.cursor
+    # The statements carry "?" marks already: sqlite3's own execute takes them as they are, where
+    # Django's wrapper would first scan each 40 KB statement for "%s" (a second a million rows).
+    execute = sqlite3.Cursor.execute
     chunk: list[Any] = []
     filled = 0
     # row[16:19] are start_date, end_date and period (see _ROW_AS_COLUMNS). They go in as ISO text
@@ -209,10 +212,10 @@ def _insert_rows_sqlite(cursor: Any, rows: Sequence[Any], *, batch_id: int, ids:
             chunk += (*row[19:23], json.dumps(row[23]), row[24])
         filled += 1
         if filled == ROWS_PER_STATEMENT:
-            raw.execute(many, chunk)
+            execute(raw, many, chunk)
             chunk, filled = [], 0
     if filled:
-        raw.execute(head + ", ".join([one] * filled), chunk)
+        execute(raw, head + ", ".join([one] * filled), chunk)
     cursor.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {TABLE} WHERE id >= %s", [ids[0]])  # noqa: S608
     if tuple(cursor.fetchone()) != (ids[0], ids[-1], len(ids)):
         raise RuntimeError("the new rows did not take the ids foreseen for them; nothing was written")
