@@ -34,7 +34,7 @@ from reliefops.core.access import (
 )
 from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
 from reliefops.core.roles import Right
-from reliefops.stock import forms, selectors
+from reliefops.stock import exports, forms, selectors
 from reliefops.stock.models import MovementKind, WaybillStatus
 from reliefops.stock.schemas import posting_message, today
 from reliefops.stock.services import (
@@ -54,6 +54,7 @@ from reliefops.stock.services import (
     waybill_confirm_delivery,
     waybill_dispatch,
 )
+from reliefops.web.exports import download, export_links
 from reliefops.web.pages import page, render_list
 
 # The movements whose goods arrive at a site, and so have a goods received note.
@@ -123,6 +124,7 @@ def onhand_list(request: HttpRequest) -> HttpResponse:
         queryset=cast(Any, rows),
         form=form,
         context={"by_grant": bool(c["by_grant"]), "section": _section(request.user)},
+        export=exports.ON_HAND_BY_GRANT if c["by_grant"] else exports.ON_HAND,
     )
 
 
@@ -143,7 +145,15 @@ def onhand_card(request: HttpRequest) -> HttpResponse:
             site = access_stock_site(request.user, d["site"].pk, Right.VIEW_STOCK)
             item = d["item"]
             card = selectors.stock_card(site_id=site.pk, item_id=item.pk, start=d["start"], end=d["end"])
-    return _render(request, "stock/card.html", {"form": form, "card": card, "site": site, "item": item})
+            file = download(request, exports.stock_card_table(site=site, item=item, card=card), card.lines)
+            if file is not None:
+                return cast(HttpResponse, file)
+    links = export_links(request) if card is not None and card.lines else []
+    return _render(
+        request,
+        "stock/card.html",
+        {"form": form, "card": card, "site": site, "item": item, "export_links": links},
+    )
 
 
 def _card_period() -> dict[str, Any]:
@@ -155,14 +165,22 @@ def _card_period() -> dict[str, Any]:
 def pipeline(request: HttpRequest) -> HttpResponse:
     found = selectors.pipeline(today=today(), site_ids=stock_visible_site_ids(request.user))
     overdue = {waybill.pk: days for waybill, days in found.overdue}
+    in_transit = [(waybill, overdue.get(waybill.pk, 0)) for waybill in found.in_transit]
+    file = download(request, exports.IN_TRANSIT, in_transit, part="transit") or download(
+        request, exports.PLEDGES, found.pledges, part="pledges"
+    )
+    if file is not None:
+        return cast(HttpResponse, file)
     return _render(
         request,
         "stock/pipeline.html",
         {
             "pledges": found.pledges,
-            "in_transit": [(waybill, overdue.get(waybill.pk, 0)) for waybill in found.in_transit],
+            "in_transit": in_transit,
             "overdue": found.overdue,
             "today": today(),
+            "transit_links": export_links(request, "transit"),
+            "pledge_links": export_links(request, "pledges"),
         },
     )
 
@@ -172,17 +190,26 @@ def donor_list(request: HttpRequest) -> HttpResponse:
     require(request.user, Right.VIEW_STOCK)
     access_stock_everywhere(request.user)
     grants = access_grants(request.user).order_by("reference")
-    return _render(request, "stock/donor_list.html", {"grants": grants})
+    file = download(request, exports.GRANTS, grants)
+    if file is not None:
+        return cast(HttpResponse, file)
+    links = export_links(request)
+    return _render(request, "stock/donor_list.html", {"grants": grants, "export_links": links})
 
 
 @page
 def donor_report(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = access_stock_grant(request.user, grant_id)
     report = selectors.donor_report(grant_id=grant.pk)
+    file = download(request, exports.donor_report_table(grant), report.rows)
+    if file is not None:
+        return cast(HttpResponse, file)
     columns = ["received", "distributed", "handed_to_partners", "lost", "in_transit", "on_hand", "other"]
     totals = {c: sum(getattr(row, c) for row in report.rows) for c in columns}
     return _render(
-        request, "stock/donor_report.html", {"grant": grant, "rows": report.rows, "totals": totals}
+        request,
+        "stock/donor_report.html",
+        {"grant": grant, "rows": report.rows, "totals": totals, "export_links": export_links(request)},
     )
 
 
@@ -208,6 +235,7 @@ def waybill_list(request: HttpRequest) -> HttpResponse:
         queryset=waybills,
         form=form,
         context={"today": today(), "section": _section(request.user)},
+        export=exports.WAYBILLS,
     )
 
 
@@ -272,6 +300,7 @@ def movement_list(request: HttpRequest) -> HttpResponse:
         queryset=movements,
         form=form,
         context={"section": _section(request.user)},
+        export=exports.MOVEMENTS,
     )
 
 

@@ -20,6 +20,8 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from reliefops.core.errors import AccessDenied, NotFound
+from reliefops.core.exports import Table
+from reliefops.web.exports import download, export_links
 
 PAGE_SIZE = 50
 
@@ -59,8 +61,15 @@ def render_list(
     queryset: QuerySet[Any],
     form: Any,
     context: dict[str, Any] | None = None,
+    export: Table | None = None,
 ) -> HttpResponse:
-    """A list page: the filter form and one page of results, or the results alone for htmx."""
+    """A list page: the filter form and one page of results, or the results alone for htmx; with an
+    `export` table, `?format=csv|xlsx` downloads every row the filters select."""
+    if export is not None:
+        file = download(request, export, queryset)
+        if file is not None:
+            return cast(HttpResponse, file)
+        context = {"export_links": export_links(request), **(context or {})}
     paginator = Paginator(queryset, PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     full_context = {

@@ -20,7 +20,7 @@ from reliefops.core.access import (
     access_site_by_id,
     user_role,
 )
-from reliefops.web import forms, selectors
+from reliefops.web import exports, forms, selectors
 from reliefops.web.context import role_phrases
 from reliefops.web.pages import page, render_list
 
@@ -62,6 +62,7 @@ def adminarea_list(request: HttpRequest) -> HttpResponse:
         results_template="web/places/_adminarea_results.html",
         queryset=areas,
         form=form,
+        export=exports.ADMIN_AREAS,
     )
 
 
@@ -96,6 +97,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
         results_template="web/places/_site_results.html",
         queryset=sites,
         form=form,
+        export=exports.SITES,
     )
 
 
@@ -127,6 +129,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
         results_template="web/partners/_organisation_results.html",
         queryset=organisations,
         form=form,
+        export=exports.ORGANISATIONS,
     )
 
 
@@ -157,6 +160,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
         results_template="web/catalog/_item_results.html",
         queryset=items,
         form=form,
+        export=exports.ITEMS,
     )
 
 
@@ -186,6 +190,7 @@ def kit_list(request: HttpRequest) -> HttpResponse:
         results_template="web/catalog/_kit_results.html",
         queryset=kits,
         form=form,
+        export=exports.KITS,
     )
 
 

@@ -1,0 +1,178 @@
+"""The stock pages' tables as files (CSV or XLSX with an HXL row): stock on hand, stock card,
+pipeline, waybills, movements, donor reports. The pages pass these to `web.exports`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from reliefops.core.exports import Column, Table
+
+_ITEM = (
+    Column("Item code", "#item+code", "item_code", 14),
+    Column("Item", "#item+name", "item_name", 28),
+)
+
+
+def _site_code(row: Any) -> str:
+    site = getattr(row, "site", None)
+    return site.code if site is not None else ""
+
+
+def _posted_by(movement: Any) -> str:
+    return movement.posted_by.get_username() if movement.posted_by else ""
+
+
+ON_HAND = Table(
+    "stock-on-hand",
+    (
+        Column("Site", "#loc+name", "site_name", 24),
+        *_ITEM,
+        Column("Quantity", "#output+num+onhand", "quantity", 12),
+    ),
+    sheet="Stock on hand",
+)
+ON_HAND_BY_GRANT = Table(
+    "stock-on-hand-by-grant",
+    (
+        Column("Site", "#loc+name", "site_name", 24),
+        *_ITEM,
+        Column("Grant", "#activity+code+grant", "grant_reference", 18),
+        Column("Quantity", "#output+num+onhand", "quantity", 12),
+    ),
+    sheet="Stock on hand",
+)
+
+
+def stock_card_table(*, site: Any, item: Any, card: Any) -> Table:
+    """A stock card's lines, its opening and closing balances in the notes sheet."""
+    return Table(
+        f"stock-card-{site.code}-{item.code}-{card.start:%Y%m%d}-{card.end:%Y%m%d}".lower(),
+        (
+            Column("Date", "#date", "occurred_on", 12),
+            Column("Movement", "#meta+id", "movement_id", 10),
+            Column("Kind", "#meta+type", "kind", 12),
+            Column("Reference", "#meta+ref", "reference", 16),
+            Column("From / to", "#loc+name+counterpart", "counterpart", 26),
+            Column("In", "#output+num+in", "quantity_in", 10),
+            Column("Out", "#output+num+out", "quantity_out", 10),
+            Column("Balance", "#output+num+balance", "balance", 10),
+        ),
+        sheet="Stock card",
+        notes=(
+            f"Stock card of {item.code} {item.name} at {site.name} ({site.code}), "
+            f"{card.start:%Y-%m-%d} to {card.end:%Y-%m-%d}.",
+            f"Opening balance {card.opening}; in {card.total_in}; out {card.total_out}; "
+            f"closing balance {card.closing}.",
+        ),
+    )
+
+
+WAYBILLS = Table(
+    "waybills",
+    (
+        Column("Waybill", "#meta+id", "number", 16),
+        Column("From code", "#loc+code+from", "from_site.code", 12),
+        Column("From", "#loc+name+from", "from_site.name", 22),
+        Column("To code", "#loc+code+to", "to_site.code", 12),
+        Column("To", "#loc+name+to", "to_site.name", 22),
+        Column("Transport", "#meta+transport", "transport", 10),
+        Column("Vehicle", "#meta+vehicle", "vehicle", 12),
+        Column("Dispatched", "#date+dispatched", "dispatched_on", 12),
+        Column("Expected", "#date+expected", "expected_on", 12),
+        Column("Delivered", "#date+delivered", "delivered_on", 12),
+        Column("Status", "#status", "status", 12),
+        Column("Items", "#item+count", "n_items", 8),
+        Column("Units", "#output+num", "total_quantity", 10),
+    ),
+    sheet="Waybills",
+)
+
+IN_TRANSIT = Table(
+    "waybills-in-transit",
+    (
+        Column("Waybill", "#meta+id", lambda r: r[0].number, 16),
+        Column("From", "#loc+name+from", lambda r: r[0].from_site.name, 22),
+        Column("To", "#loc+name+to", lambda r: r[0].to_site.name, 22),
+        Column("Transport", "#meta+transport", lambda r: r[0].transport, 10),
+        Column("Vehicle", "#meta+vehicle", lambda r: r[0].vehicle, 12),
+        Column("Dispatched", "#date+dispatched", lambda r: r[0].dispatched_on, 12),
+        Column("Expected", "#date+expected", lambda r: r[0].expected_on, 12),
+        Column("Days overdue", "#meta+overdue", lambda r: r[1], 10),
+    ),
+    sheet="In transit",
+)
+
+PLEDGES = Table(
+    "pledges-open",
+    (
+        Column("Grant", "#activity+code+grant", "grant.reference", 18),
+        Column("Item code", "#item+code", "item.code", 14),
+        Column("Item", "#item+name", "item.name", 26),
+        Column("Pledged", "#output+num+pledged", "quantity", 10),
+        Column("Received", "#output+num+received", "received_quantity", 10),
+        Column("Destination code", "#loc+code", "destination.code", 12),
+        Column("Destination", "#loc+name", "destination.name", 22),
+        Column("Expected", "#date+expected", "expected_on", 12),
+        Column("Reference", "#meta+ref", "reference", 16),
+    ),
+    sheet="Pledges",
+)
+
+MOVEMENTS = Table(
+    "movements",
+    (
+        Column("Movement", "#meta+id", "pk", 10),
+        Column("Kind", "#meta+type", "kind", 12),
+        Column("Date", "#date", "occurred_on", 12),
+        Column("Reference", "#meta+ref", "reference", 16),
+        Column("Site code", "#loc+code", _site_code, 12),
+        Column("Site", "#loc+name", lambda m: m.site.name if m.site else "", 22),
+        Column("Waybill", "#meta+waybill", lambda m: m.waybill.number if m.waybill else "", 16),
+        Column("Reverses", "#meta+id+reversed", "reverses_id", 10),
+        Column("Lines", "#meta+count", "n_lines", 8),
+        Column("Units", "#output+num", "total_quantity", 10),
+        Column("Posted by", "#contact+name+staff", _posted_by, 14),
+        Column("Posted at", "#date+posted", "posted_at", 18),
+        Column("Note", "#description", "note", 30),
+    ),
+    sheet="Movements",
+)
+
+
+def donor_report_table(grant: Any) -> Table:
+    return Table(
+        f"donor-report-{grant.reference}".lower().replace("/", "-"),
+        (
+            *_ITEM,
+            Column("Received", "#output+num+received", "received", 11),
+            Column("Distributed", "#output+num+distributed", "distributed", 11),
+            Column("Handed to partners", "#output+num+pipeline", "handed_to_partners", 11),
+            Column("Lost", "#output+num+lost", "lost", 9),
+            Column("In transit", "#output+num+transit", "in_transit", 10),
+            Column("On hand", "#output+num+onhand", "on_hand", 10),
+            Column("Other", "#output+num+other", "other", 9),
+        ),
+        sheet="Donor report",
+        notes=(
+            f"Donor report of grant {grant.reference} ({grant.donor.name}), "
+            f"as of {timezone.localdate():%Y-%m-%d}.",
+            "Received = distributed + handed to partners + lost + in transit + on hand + other "
+            "(count adjustments and kits being assembled).",
+        ),
+    )
+
+
+GRANTS = Table(
+    "grants",
+    (
+        Column("Grant", "#activity+code+grant", "reference", 18),
+        Column("Donor", "#org+name+funder", "donor.name", 28),
+        Column("Title", "#activity+name", "title", 30),
+        Column("Start", "#date+start", "start", 12),
+        Column("End", "#date+end", "end", 12),
+    ),
+    sheet="Grants",
+    related=("donor",),
+)
