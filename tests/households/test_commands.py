@@ -99,3 +99,68 @@ def test_counts_rounds_and_reconcile_print_figures_without_names(op, run_command
         assert "Aslam" not in text
     with pytest.raises(CommandError, match="no round"):
         run_command("households", "reconcile", "NONE")
+
+
+def test_correct_changes_the_fields_given_as_the_user_and_a_repeat_with_its_key_changes_nothing(
+    op, run_command
+):
+    household = register(op)
+    args = (
+        "households", "correct", str(household.pk), "--as", op.registrar.username,
+        "--reason", "the grandmother was not counted",
+        "--set", "females_60_plus=1", "--set", "landless=yes", "--set", "phone=0345 7654321",
+        "--key", "cli-1",
+    )  # fmt: skip
+    out, _ = run_command(*args)
+    assert f"Household {household.pk} corrected: phone, women 60+, landless." in out
+    household.refresh_from_db()
+    assert (household.size, household.landless, household.phone) == (5, True, "+923457654321")
+    out, _ = run_command(*args)
+    assert "saved before: nothing changed" in out
+    assert household.corrections.count() == 1
+
+
+def test_correct_lists_every_problem_and_changes_nothing(op, run_command):
+    household = register(op)
+    with pytest.raises(CommandError, match="2 problems; nothing was written") as refused:
+        run_command(
+            "households", "correct", str(household.pk), "--as", op.registrar.username, "--reason", "typo",
+            "--set", "document_number=12345", "--set", "males_0_5=many",
+        )  # fmt: skip
+    assert "document_number" in refused.value.stderr
+    assert "males_0_5" in refused.value.stderr
+    assert Household.objects.get(pk=household.pk).document_number == "1350312345671"
+
+
+def test_correct_shows_likely_duplicates_without_names_and_saves_once_they_are_seen(op, run_command):
+    first = register(op)
+    second = register(
+        op,
+        head_name="Sher Zaman",
+        father_or_husband_name="Gul Zaman",
+        phone="",
+        document_type="none",
+        document_number="",
+    )
+    args = (
+        "households", "correct", str(second.pk), "--as", op.registrar.username, "--reason", "misheard",
+        "--set", "head_name=Mohd Aslam", "--set", "father_or_husband_name=Ghulam Rasool",
+    )  # fmt: skip
+    with pytest.raises(CommandError, match=f"--seen {first.pk}") as shown:
+        run_command(*args)
+    assert f"likely household {first.pk}" in shown.value.stderr
+    assert "Aslam" not in shown.value.stderr
+    assert Household.objects.get(pk=second.pk).head_name == "Sher Zaman"
+    out, _ = run_command(*args, "--seen", str(first.pk))
+    assert "review queue" in out
+    assert DuplicatePair.objects.filter(first=first, second=second).exists()
+
+
+def test_correct_needs_the_registration_right(op, run_command):
+    household = register(op)
+    with pytest.raises(CommandError, match="may not register households"):
+        run_command(
+            "households", "correct", str(household.pk), "--as", op.distributor.username,
+            "--reason", "x", "--set", "phone=",
+        )  # fmt: skip
+    assert Household.objects.get(pk=household.pk).phone == "+923001234567"

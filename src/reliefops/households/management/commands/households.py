@@ -17,20 +17,44 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reliefops.core.access import access_round_by_id, require
+from reliefops.core.access import access_household_to_register, access_round_by_id, require
 from reliefops.core.cli import read_input_file, service_errors
 from reliefops.core.roles import Right
 from reliefops.env import env
 from reliefops.households import selectors
 from reliefops.households.matching import LIKELY_DUPLICATE
-from reliefops.households.models import DistributionRound, ImportStatus
+from reliefops.households.models import MEMBER_NAMES, DistributionRound, ImportStatus
 from reliefops.households.services import (
+    DuplicatesFound,
     duplicates_run,
     household_import_commit,
     household_import_preview,
     household_keys_rebuild,
+    household_update,
     households_anonymise,
 )
+from reliefops.households.services.corrections import CORRECTABLE
+from reliefops.stock.schemas import scoped_key
+
+FLAGS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+
+
+def _changes(settings: list[str]) -> dict[str, Any]:
+    """`--set FIELD=VALUE` options as the correction service takes them: member bands as numbers,
+    vulnerability flags as yes or no; a value the service cannot read is passed on for it to refuse."""
+    changes: dict[str, Any] = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CommandError(f"--set {setting!r}: write it as FIELD=VALUE")
+        if name in MEMBER_NAMES:
+            changes.setdefault("members", {})[name] = int(value) if value.strip().isdigit() else value
+        elif name in {"elderly_headed", "disabled_member", "landless"}:
+            changes[name] = FLAGS.get(value.strip().lower(), value)
+        else:
+            changes[name] = value
+    return changes
 
 
 def _date(text: str) -> dt.date:
@@ -54,6 +78,31 @@ class Command(BaseCommand):
             "--as", dest="username", required=True, metavar="USERNAME", help="who registers them"
         )
         load.add_argument("--commit", action="store_true", help="import it when the check finds no problem")
+
+        correct = actions.add_parser(
+            "correct", help="correct a registered household (the fields given), with a reason"
+        )
+        correct.add_argument("household", type=int, help="the household's number")
+        correct.add_argument(
+            "--as", dest="username", required=True, metavar="USERNAME", help="who corrects it"
+        )
+        correct.add_argument("--reason", required=True, help="why: what was wrong, not the old value")
+        correct.add_argument(
+            "--set",
+            dest="settings",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help=f"a field and its corrected value, as many as needed; the fields: {', '.join(CORRECTABLE)} "
+            "(members by band: females_0_5=1 ...)",
+        )
+        correct.add_argument(
+            "--seen",
+            default="",
+            metavar="IDS",
+            help="the likely duplicates shown before, judged other households (comma-separated numbers)",
+        )
+        correct.add_argument("--key", help="an idempotency key: the same key again changes nothing")
 
         dedupe = actions.add_parser("dedupe", help="search the whole registry for likely duplicates")
         dedupe.add_argument(
@@ -129,6 +178,35 @@ class Command(BaseCommand):
                 return
             result = household_import_commit(actor=user, import_id=batch.pk)
             self.stdout.write(result.message)
+
+    def _correct(self, options: dict[str, Any]) -> None:
+        user = self._user(options["username"])
+        changes = _changes(options["settings"])
+        if not changes:
+            raise CommandError("give at least one --set FIELD=VALUE")
+        seen = [int(part) for part in options["seen"].split(",") if part.strip().isdigit()]
+        with service_errors(self, f"household {options['household']}"):
+            household = access_household_to_register(user, options["household"])
+            require(user, Right.VIEW_PERSONAL_DATA)
+            try:
+                result = household_update(
+                    actor=user,
+                    household_id=household.pk,
+                    changes=changes,
+                    reason=options["reason"],
+                    duplicates_seen=seen,
+                    idempotency_key=scoped_key(user, options["key"], field="--key"),
+                )
+            except DuplicatesFound as exc:
+                for match in exc.matches:
+                    why = ", ".join(match.reasons)
+                    self.stderr.write(f"likely household {match.second_id} (score {match.score}: {why})")
+                ids = ",".join(str(m.second_id) for m in exc.matches)
+                raise CommandError(
+                    f"household {household.pk} was not corrected: it now looks like the household(s) "
+                    f"above. Look at them; if they are other households, run again with --seen {ids}"
+                ) from exc
+        self.stdout.write(result.message)
 
     def _dedupe(self, options: dict[str, Any]) -> None:
         quiet = options["quiet"]
