@@ -181,6 +181,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "the backup key itself, where a key file cannot be used; never both",
     ),
     EnvVar(
+        "RELIEFOPS_ORGANISATION",
+        "str",
+        "IOM",
+        "acronym or name of the organisation whose ledger this is, as the dashboard and the sitrep name it",
+    ),
+    EnvVar(
         "RELIEFOPS_CHROMIUM", "path", "/usr/bin/chromium", "Chromium executable used by the browser tests"
     ),
 )

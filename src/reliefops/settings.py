@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "reliefops.stock",
     "reliefops.households",
     "reliefops.cluster",
+    "reliefops.reports",
     "reliefops.web",
     "reliefops.scenarios",
     "reliefops.ops",
@@ -145,6 +146,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The organisation whose ledger this is, as the dashboard and the sitrep name it.
+OPERATING_ORGANISATION: str = env("RELIEFOPS_ORGANISATION")
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "/"

@@ -11,5 +11,6 @@ urlpatterns = [
     path("stock/", include("reliefops.stock.urls")),
     path("households/", include("reliefops.households.urls")),
     path("cluster/", include("reliefops.cluster.urls")),
+    path("reports/", include("reliefops.reports.urls")),
     path("", include("reliefops.web.urls")),
 ]

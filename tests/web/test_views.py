@@ -139,8 +139,8 @@ def test_messages_are_shown(client_as):
 # --- home -----------------------------------------------------------------------------------------
 
 
-def test_home_counts_the_reference_data_and_links_to_the_filtered_lists(kashmir, client_as):
-    body = text(client_as(Role.COORDINATOR).get(reverse("web:home")))
+def test_the_reference_page_counts_the_reference_data_and_links_to_the_filtered_lists(kashmir, client_as):
+    body = text(client_as(Role.COORDINATOR).get(reverse("web:reference")))
     assert re.search(r"Admin areas</a> <span class=\"big\">7</span>", body)
     assert re.search(r'href="/places/areas/\?level=district">District \(adm2\)</a><span>3</span>', body)
     assert re.search(r'href="/places/sites/\?kind=hub">Hub</a><span>3</span>', body)
@@ -424,7 +424,7 @@ def _more_kits(n: int, k) -> None:
         pytest.param("web:organisation-list", _more_organisations, id="organisations"),
         pytest.param("web:item-list", _more_items, id="items"),
         pytest.param("web:kit-list", _more_kits, id="kits"),
-        pytest.param("web:home", _more_sites, id="home"),
+        pytest.param("web:reference", _more_sites, id="reference"),
     ],
 )
 def test_list_pages_cost_the_same_queries_for_few_or_many_rows(

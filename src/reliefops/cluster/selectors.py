@@ -662,3 +662,28 @@ def rows_filtered(
     if batch:
         rows = rows.filter(batch_id=batch)
     return rows_with_names(rows).order_by("reporting_org__name", "row_id", "id")
+
+
+# --- outlines -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outline:
+    pcode: str
+    name: str
+    level: str
+    geometry: dict[str, Any]
+    attribution: str
+
+
+def area_outlines(*, level: str | None = None) -> list[Outline]:
+    """The stored outlines of admin areas (of one level, or all), for maps drawn without tiles."""
+    from reliefops.cluster.models import AreaBoundary
+
+    rows = AreaBoundary.objects.select_related("admin_area").order_by("admin_area__pcode")
+    if level is not None:
+        rows = rows.filter(admin_area__level=level)
+    return [
+        Outline(b.admin_area.pcode, b.admin_area.name, b.admin_area.level, b.geometry, b.attribution)
+        for b in rows
+    ]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from reliefops.households.matching import LIKELY_DUPLICATE, MAX_BLOCK, Match, Person, best_matches, prepare
 from reliefops.households.models import (
@@ -31,6 +31,7 @@ from reliefops.households.models import (
     MatchKey,
     PackageLine,
     PairStatus,
+    RoundStatus,
     Sex,
     Vulnerability,
 )
@@ -495,3 +496,124 @@ def rounds_with_counts() -> QuerySet[DistributionRound]:
 
 def handover_deliveries(handover: Handover) -> QuerySet[HandoverDelivery]:
     return handover.deliveries.select_related("movement").prefetch_related("lines__item").order_by("pk")
+
+
+def households_listed_at(point_ids: set[int] | None, *, q: str = "") -> QuerySet[Household]:
+    """The active households on the list of a round not yet closed at these points (None: at any
+    point), with their valid card's token as `card_token`, by head's name.
+
+    Names, villages and card tokens only: the search reads no identity number and no phone, so that
+    it cannot tell whether a number is registered. The caller checks VIEW_DISTRIBUTION_LISTS.
+    """
+    listed = Entitlement.objects.filter(
+        cancelled_at__isnull=True, round__status__in=[RoundStatus.PLANNED, RoundStatus.OPEN]
+    )
+    if point_ids is not None:
+        listed = listed.filter(point_id__in=point_ids)
+    token = HouseholdCard.objects.filter(household=OuterRef("pk"), voided_at__isnull=True).values("token")
+    households = (
+        matchable_households()
+        .filter(pk__in=listed.values("household_id"))
+        .select_related("origin_area")
+        .annotate(card_token=Subquery(token[:1]))
+        .order_by("head_name", "pk")
+    )
+    text = q.strip()
+    if text:
+        condition = (
+            Q(head_name__icontains=text)
+            | Q(father_or_husband_name__icontains=text)
+            | Q(origin_village__icontains=text)
+        )
+        if text.isdigit():
+            condition |= Q(pk=int(text))
+        households = households.filter(condition)
+    return households
+
+
+# --- what planned rounds still owe, and whom a grant served (the dashboard and donor reports) ----
+
+
+@dataclass(frozen=True)
+class RoundNeed:
+    """What one planned or open round still owes of one item to the households on its list."""
+
+    round_id: int
+    round_code: str
+    round_name: str
+    item_id: int
+    entitled: int
+    delivered: int
+
+    @property
+    def owed(self) -> int:
+        return max(self.entitled - self.delivered, 0)
+
+
+def rounds_outstanding(*, point_ids: set[int] | None = None) -> list[RoundNeed]:
+    """Per planned or open round and item: entitled (listed households' packages), handed over so
+    far, and so what is still owed. Counts, no personal data: listed households are grouped by
+    their number of members, so the packages are worked out once per size, not per household."""
+    rounds = {
+        r.pk: r for r in DistributionRound.objects.filter(status__in=[RoundStatus.PLANNED, RoundStatus.OPEN])
+    }
+    if not rounds:
+        return []
+    listed = Entitlement.objects.filter(round_id__in=list(rounds), cancelled_at__isnull=True)
+    handed = HandoverLine.objects.filter(
+        delivery__handover__round_id__in=list(rounds), delivery__handover__double_receipt=False
+    )
+    if point_ids is not None:
+        listed = listed.filter(point_id__in=point_ids)
+        handed = handed.filter(delivery__handover__point_id__in=point_ids)
+    packages: dict[int, list[PackageLine]] = defaultdict(list)
+    for line in PackageLine.objects.filter(round_id__in=list(rounds)):
+        packages[line.round_id].append(line)
+    entitled: dict[tuple[int, int], int] = defaultdict(int)
+    for round_id, members, households in (
+        listed.order_by().values_list("round_id", "members").annotate(n=Count("pk"))
+    ):
+        for item_id, quantity in entitled_quantities(packages[round_id], members).items():
+            entitled[(round_id, item_id)] += quantity * households
+    delivered: dict[tuple[int, int], int] = defaultdict(int)
+    for round_id, item_id, total in (
+        handed.order_by()
+        .values_list("delivery__handover__round_id", "item_id")
+        .annotate(total=Sum("quantity"))
+    ):
+        delivered[(round_id, item_id)] += int(total)
+    return [
+        RoundNeed(
+            round_id=round_id,
+            round_code=rounds[round_id].code,
+            round_name=rounds[round_id].name,
+            item_id=item_id,
+            entitled=entitled.get((round_id, item_id), 0),
+            delivered=delivered.get((round_id, item_id), 0),
+        )
+        for round_id, item_id in sorted(set(entitled) | set(delivered))
+    ]
+
+
+@dataclass(frozen=True)
+class GrantHouseholds:
+    """How many households received goods of a grant through card handovers, in all and per point."""
+
+    total: int
+    by_point: dict[int, int]
+
+
+def households_served_by_grant(grant_id: int) -> GrantHouseholds:
+    """Distinct households whose handovers moved stock of the grant (double receipts left out)."""
+    deliveries = HandoverDelivery.objects.filter(
+        movement__lines__grant_id=grant_id,
+        movement__reversed_by__isnull=True,
+        handover__double_receipt=False,
+    )
+    by_point = dict(
+        deliveries.order_by()
+        .values_list("handover__point_id")
+        .annotate(n=Count("handover__household_id", distinct=True))
+    )
+    total = deliveries.aggregate(n=Count("handover__household_id", distinct=True))["n"] or 0
+    return GrantHouseholds(total=total, by_point={int(k): int(v) for k, v in by_point.items()})

@@ -476,3 +476,109 @@ def ledger_names(*, location_ids: set[int], item_ids: set[int], grant_ids: set[i
         items=dict(Item.objects.filter(pk__in=item_ids).values_list("pk", "code")),
         grants=dict(Grant.objects.filter(pk__in=grant_ids).values_list("pk", "reference")),
     )
+
+
+# --- distributions by place and by week (the dashboard, the sitrep and the donor report) ----------
+
+HANDED_OVER_KINDS = (LocationKind.BENEFICIARIES, LocationKind.PARTNER)
+
+
+@dataclass(frozen=True)
+class DistributedAt:
+    """What one site handed over of one item: to households directly, and to partners."""
+
+    site_id: int
+    item_id: int
+    to_households: int
+    to_partners: int
+
+    @property
+    def total(self) -> int:
+        return self.to_households + self.to_partners
+
+
+def _handed_over_lines(
+    *, start: dt.date | None, end: dt.date | None, site_ids: set[int] | None, grant_id: int | None
+) -> tuple[QuerySet[MovementLine], QuerySet[MovementLine]]:
+    """Lines into beneficiaries or partners, and the reversals' lines out of them, in the period."""
+    kinds = dict(StockLocation.objects.filter(kind__in=HANDED_OVER_KINDS).values_list("pk", "kind"))
+    out = MovementLine.objects.filter(to_location_id__in=list(kinds))
+    back = MovementLine.objects.filter(from_location_id__in=list(kinds))
+    if start is not None:
+        out = out.filter(movement__occurred_on__gte=start)
+        back = back.filter(movement__occurred_on__gte=start)
+    if end is not None:
+        out = out.filter(movement__occurred_on__lte=end)
+        back = back.filter(movement__occurred_on__lte=end)
+    if site_ids is not None:
+        out = out.filter(from_location__site_id__in=site_ids)
+        back = back.filter(to_location__site_id__in=site_ids)
+    if grant_id is not None:
+        out = out.filter(grant_id=grant_id)
+        back = back.filter(grant_id=grant_id)
+    return out, back
+
+
+def distributed_by_site(
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    site_ids: set[int] | None = None,
+    grant_id: int | None = None,
+) -> list[DistributedAt]:
+    """Items handed over to households and to partners, net of reversals, per site and item.
+
+    Two aggregations over the ledger lines (out to beneficiaries and partners; back from them when
+    a handover is reversed), dated by the movement's day; without a period they add up to
+    `distributed_totals`.
+    """
+    out, back = _handed_over_lines(start=start, end=end, site_ids=site_ids, grant_id=grant_id)
+    sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for lines, site_column, kind_column, sign in (
+        (out, "from_location__site_id", "to_location__kind", 1),
+        (back, "to_location__site_id", "from_location__kind", -1),
+    ):
+        for site_id, item_id, kind, total in (
+            lines.order_by().values_list(site_column, "item_id", kind_column).annotate(total=Sum("quantity"))
+        ):
+            if site_id is None:
+                continue
+            column = 0 if kind == LocationKind.BENEFICIARIES else 1
+            sums[(site_id, item_id)][column] += sign * int(total)
+    return [
+        DistributedAt(site_id, item_id, households, partners)
+        for (site_id, item_id), (households, partners) in sorted(sums.items())
+        if households or partners
+    ]
+
+
+def distributed_by_week(
+    *, start: dt.date | None = None, end: dt.date | None = None, site_ids: set[int] | None = None
+) -> list[tuple[dt.date, int, int]]:
+    """(Monday of the week, item id, quantity handed over net of reversals), by week and item."""
+    from django.db.models.functions import TruncWeek
+
+    out, back = _handed_over_lines(start=start, end=end, site_ids=site_ids, grant_id=None)
+    sums: dict[tuple[dt.date, int], int] = defaultdict(int)
+    for lines, sign in ((out, 1), (back, -1)):
+        for week, item_id, total in (
+            lines.order_by()
+            .annotate(week=TruncWeek("movement__occurred_on"))
+            .values_list("week", "item_id")
+            .annotate(total=Sum("quantity"))
+        ):
+            day = week.date() if isinstance(week, dt.datetime) else week
+            sums[(day, item_id)] += sign * int(total)
+    return [(week, item_id, total) for (week, item_id), total in sorted(sums.items()) if total]
+
+
+def on_hand_by_item(*, site_ids: set[int] | None = None) -> dict[int, int]:
+    """What the physical locations hold, per item id, from the balance table."""
+    rows = Balance.objects.filter(is_physical=True)
+    if site_ids is not None:
+        rows = rows.filter(location__site_id__in=site_ids)
+    return {
+        item_id: int(total)
+        for item_id, total in rows.order_by().values_list("item_id").annotate(total=Sum("quantity"))
+        if total
+    }

@@ -43,6 +43,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Post stock", "stock:post-menu", Right.DISTRIBUTE),
     NavItem("Households", "households:overview", Right.VIEW_HOUSEHOLD_COUNTS),
     NavItem("Cluster 4W", "cluster:cluster-gaps", Right.VIEW_CLUSTER),
+    NavItem("Sitrep", "reports:sitrep", Right.VIEW_CLUSTER),
 ]
 
 

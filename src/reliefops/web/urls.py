@@ -2,12 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from reliefops.core.security import ThrottledAuthenticationForm
+from reliefops.reports import views as reports_views
 from reliefops.web import views
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    # The home page is the operations dashboard; the reference data's overview has its own page.
+    path("", reports_views.dashboard, name="home"),
+    path("reference/", views.home, name="reference"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -1,0 +1,432 @@
+"""The figures of the operations dashboard, the sitrep and the donor reports.
+
+Every figure is read from the ledger (stock selectors), the distribution rounds (households
+selectors) and the cluster's 4W rows (cluster selectors), through aggregate queries: nothing here
+loops over ledger lines or 4W rows. Who may see what is decided by the entry points (core.access);
+these functions take the scope they are given (`site_ids`: None means every site).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Q
+
+from reliefops.catalog.models import Item
+from reliefops.cluster import selectors as cluster
+from reliefops.households import selectors as households
+from reliefops.partners.models import Grant, Organisation
+from reliefops.places.models import AdminLevel, Site, SiteKind
+from reliefops.reports.periods import Period
+from reliefops.stock import selectors as stock
+from reliefops.stock.models import Waybill
+
+# How many weeks of distributions make the recent rate that says how long stock lasts.
+RATE_WEEKS = 4
+HUB_KINDS = (SiteKind.HUB, SiteKind.WAREHOUSE)
+
+
+# --- who runs the operation -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OperatingOrganisation:
+    short: str  # "IOM": how the sitrep's sentences name it
+    name: str  # "International Organization for Migration"
+    pk: int | None = None  # the organisation's row, when the configured name is one
+
+
+def operating_organisation() -> OperatingOrganisation:
+    """The organisation whose ledger this is (RELIEFOPS_ORGANISATION), as the gazetteer of
+    organisations names it when it is there."""
+    configured = str(getattr(settings, "OPERATING_ORGANISATION", "") or "").strip()
+    if not configured:
+        return OperatingOrganisation("the organisation", "the organisation")
+    found = Organisation.objects.filter(Q(acronym__iexact=configured) | Q(name__iexact=configured)).first()
+    if found is None:
+        return OperatingOrganisation(configured, configured)
+    return OperatingOrganisation(found.acronym or found.name, found.name, found.pk)
+
+
+# --- distributions -------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemFigure:
+    """What was handed over of one item: to households directly, to partners, and in all."""
+
+    item_id: int
+    code: str
+    name: str
+    unit: str
+    to_households: int = 0
+    to_partners: int = 0
+    published_key: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.to_households + self.to_partners
+
+
+@dataclass
+class PlaceRow:
+    """One hub or district of the distribution tables: quantity per item id."""
+
+    key: str  # the hub's site id, or the district's P-code
+    name: str
+    quantities: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.quantities.values())
+
+    def cells(self, items: list[ItemFigure]) -> list[int]:
+        return [self.quantities.get(item.item_id, 0) for item in items]
+
+
+@dataclass
+class Distributions:
+    items: list[ItemFigure]  # published items first, in the published order, then the rest by code
+    by_hub: list[PlaceRow]
+    by_district: list[PlaceRow]
+    by_site: list[tuple[Site, dict[int, int]]]
+
+    @property
+    def published(self) -> list[ItemFigure]:
+        return [i for i in self.items if i.published_key]
+
+    @property
+    def others(self) -> list[ItemFigure]:
+        return [i for i in self.items if not i.published_key]
+
+    def item(self, code: str) -> ItemFigure | None:
+        return next((i for i in self.items if i.code == code), None)
+
+
+def _item_order(items: dict[int, Item]) -> list[int]:
+    published = list(stock.PUBLISHED_ITEMS)
+
+    def key(item_id: int) -> tuple[int, str]:
+        code = items[item_id].code
+        return (published.index(code), "") if code in published else (len(published), code)
+
+    return sorted(items, key=key)
+
+
+def _figure(item: Item) -> ItemFigure:
+    return ItemFigure(
+        item.pk, item.code, item.name, item.base_unit, published_key=stock.PUBLISHED_ITEMS.get(item.code, "")
+    )
+
+
+def district_of(site: Site, areas: cluster.Areas) -> tuple[str, str]:
+    info = areas.by_id.get(site.admin_area_id)
+    code = info.at(2) if info else ""
+    if code and code in areas.by_pcode:
+        return code, areas.by_pcode[code].name
+    return "", "Outside any district"
+
+
+def _hub_of(site: Site, sites: dict[int, Site]) -> Site:
+    if site.kind in HUB_KINDS or site.parent_hub_id is None:
+        return site
+    return sites.get(site.parent_hub_id, site)
+
+
+def distributions(
+    *,
+    period: Period | None = None,
+    site_ids: set[int] | None = None,
+    item_code: str | None = None,
+    hub_id: int | None = None,
+    district: str | None = None,
+) -> Distributions:
+    """What was handed over, by item, by hub (a distribution point counts in the hub that supplies
+    it), by district (of the site that handed over) and by site, in a period."""
+    period = period or Period()
+    rows = stock.distributed_by_site(start=period.start, end=period.end, site_ids=site_ids)
+    site_ids_seen = {r.site_id for r in rows}
+    sites = {s.pk: s for s in Site.objects.filter(pk__in=site_ids_seen)}
+    parent_ids = {s.parent_hub_id for s in sites.values() if s.parent_hub_id} - set(sites)
+    sites.update({s.pk: s for s in Site.objects.filter(pk__in=parent_ids)})
+    areas = cluster.Areas()
+    items = {i.pk: i for i in Item.objects.filter(pk__in={r.item_id for r in rows})}
+    figures: dict[int, ItemFigure] = {}
+    hubs: dict[int, PlaceRow] = {}
+    districts: dict[str, PlaceRow] = {}
+    by_site: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        site = sites[row.site_id]
+        item = items[row.item_id]
+        if item_code and item.code != item_code:
+            continue
+        hub = _hub_of(site, sites)
+        if hub_id is not None and hub.pk != hub_id:
+            continue
+        code, name = district_of(site, areas)
+        if district and code != district:
+            continue
+        figure = figures.setdefault(
+            item.pk,
+            _figure(item),
+        )
+        figure.to_households += row.to_households
+        figure.to_partners += row.to_partners
+        place = hubs.setdefault(hub.pk, PlaceRow(str(hub.pk), hub.name))
+        place.quantities[item.pk] = place.quantities.get(item.pk, 0) + row.total
+        area = districts.setdefault(code, PlaceRow(code, name))
+        area.quantities[item.pk] = area.quantities.get(item.pk, 0) + row.total
+        by_site[site.pk][item.pk] += row.total
+    order = _item_order({pk: items[pk] for pk in figures})
+    return Distributions(
+        items=[figures[pk] for pk in order],
+        by_hub=sorted(hubs.values(), key=lambda p: (-p.total, p.name)),
+        by_district=sorted(districts.values(), key=lambda p: (-p.total, p.name)),
+        by_site=sorted(((sites[pk], dict(q)) for pk, q in by_site.items()), key=lambda p: p[0].name),
+    )
+
+
+@dataclass(frozen=True)
+class WeeklySeries:
+    """Quantities handed over per week (Mondays) and item, every week of the span present."""
+
+    weeks: list[dt.date]
+    items: list[ItemFigure]
+    values: dict[int, list[int]]  # item id -> one value per week
+
+    def rows(self) -> list[tuple[dt.date, list[int]]]:
+        return [(week, [self.values[i.item_id][n] for i in self.items]) for n, week in enumerate(self.weeks)]
+
+
+def weekly(
+    *, period: Period | None = None, site_ids: set[int] | None = None, items: list[ItemFigure]
+) -> WeeklySeries:
+    """Per week and item, what was handed over (net of reversals), empty weeks included."""
+    period = period or Period()
+    found = stock.distributed_by_week(start=period.start, end=period.end, site_ids=site_ids)
+    wanted = {i.item_id for i in items}
+    found = [r for r in found if r[1] in wanted]
+    if not found:
+        return WeeklySeries([], items, {i.item_id: [] for i in items})
+    first, last = found[0][0], found[-1][0]
+    weeks = [first + dt.timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+    index = {week: n for n, week in enumerate(weeks)}
+    values = {i.item_id: [0] * len(weeks) for i in items}
+    for week, item_id, quantity in found:
+        values[item_id][index[week]] += quantity
+    return WeeklySeries(weeks, items, values)
+
+
+# --- stock against the needs of rounds ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupplyRow:
+    """One item: on hand now, owed to the households of planned and open rounds, the recent rate."""
+
+    item_id: int
+    code: str
+    name: str
+    on_hand: int
+    owed: int
+    weekly_rate: int  # handed over per week, over the last RATE_WEEKS weeks with distributions
+
+    @property
+    def after_rounds(self) -> int:
+        return self.on_hand - self.owed
+
+    @property
+    def weeks_left(self) -> float | None:
+        if not self.weekly_rate:
+            return None
+        return self.on_hand / self.weekly_rate
+
+    @property
+    def short(self) -> bool:
+        return self.owed > self.on_hand
+
+
+@dataclass(frozen=True)
+class Supply:
+    rows: list[SupplyRow]  # what runs out first comes first
+    rounds: list[households.RoundNeed]
+
+
+def supply(*, site_ids: set[int] | None = None, series: WeeklySeries | None = None) -> Supply:
+    """Stock on hand per item against what planned and open rounds still owe, and how many weeks it
+    lasts at the recent rate; ordered so that what runs out first (or falls short) comes first."""
+    on_hand = stock.on_hand_by_item(site_ids=site_ids)
+    rounds = households.rounds_outstanding(point_ids=site_ids)
+    owed: dict[int, int] = defaultdict(int)
+    for need in rounds:
+        owed[need.item_id] += need.owed
+    rates: dict[int, int] = {}
+    if series is not None and series.weeks:
+        recent = slice(max(len(series.weeks) - RATE_WEEKS, 0), None)
+        span = len(series.weeks[recent])
+        rates = {item_id: round(sum(values[recent]) / span) for item_id, values in series.values.items()}
+    item_ids = set(on_hand) | {k for k, v in owed.items() if v}
+    items = {i.pk: i for i in Item.objects.filter(pk__in=item_ids)}
+    rows = [
+        SupplyRow(
+            item_id=pk,
+            code=items[pk].code,
+            name=items[pk].name,
+            on_hand=on_hand.get(pk, 0),
+            owed=owed.get(pk, 0),
+            weekly_rate=rates.get(pk, 0),
+        )
+        for pk in items
+    ]
+
+    def runs_out(row: SupplyRow) -> tuple[int, float, str]:
+        if row.short:
+            return (0, row.on_hand / row.owed if row.owed else 0.0, row.code)
+        if row.weeks_left is not None:
+            return (1, row.weeks_left, row.code)
+        return (2, 0.0, row.code)
+
+    return Supply(rows=sorted(rows, key=runs_out), rounds=[r for r in rounds if r.entitled or r.delivered])
+
+
+# --- waybills ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waybills:
+    in_transit: int
+    overdue: list[tuple[Waybill, int]]  # (waybill, days overdue), most overdue first
+    pledges_open: int
+
+
+def waybills(*, today: dt.date, site_ids: set[int] | None = None) -> Waybills:
+    found = stock.pipeline(today=today, site_ids=site_ids)
+    return Waybills(
+        in_transit=len(found.in_transit),
+        overdue=sorted(found.overdue, key=lambda pair: (-pair[1], pair[0].number)),
+        pledges_open=len(found.pledges),
+    )
+
+
+# --- the cluster ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterPicture:
+    totals: list[cluster.ActivityTotal]
+    headline: dict[str, int]
+    gaps: cluster.GapReport | None
+    activity: cluster.ActivityType | None
+
+    @property
+    def district_rows(self) -> list[cluster.GapRow]:
+        if self.gaps is None:
+            return []
+        return [r for r in self.gaps.rows if not r.whole_area]
+
+
+def cluster_picture(*, period: Period | None = None, activity: str | None = None) -> ClusterPicture:
+    """The cluster's totals by activity (after the double-counting rules) and the district gaps of
+    one activity (the first with rows, unless named), over the months the period touches."""
+    period = period or Period()
+    chosen_activity = activity or None
+    if not chosen_activity:
+        default = cluster.default_activity()
+        chosen_activity = default.code if default else None
+    chosen = cluster.selection(
+        level=AdminLevel.DISTRICT.value,
+        activity=chosen_activity,
+        period_from=period.start,
+        period_to=period.end,
+    )
+    totals = cluster.activity_totals(cluster.selection(period_from=period.start, period_to=period.end))
+    gaps = cluster.gap_by_area(chosen) if chosen.activity is not None else None
+    return ClusterPicture(
+        totals=totals, headline=cluster.headline_figures(totals), gaps=gaps, activity=chosen.activity
+    )
+
+
+# --- the donor report ----------------------------------------------------------------------------
+
+
+@dataclass
+class GrantPlace:
+    site: Site
+    district: str
+    quantities: dict[int, int]
+    households: int | None  # households served through card handovers at this site
+
+    @property
+    def total(self) -> int:
+        return sum(self.quantities.values())
+
+
+@dataclass
+class GrantReport:
+    grant: Grant
+    rows: list[stock.DonorReportRow]
+    totals: dict[str, int]
+    items: list[ItemFigure]  # the items the grant distributed, in the report's order
+    places: list[GrantPlace]
+    households: int  # distinct households served through card handovers
+    partners: list[tuple[str, int]]  # (partner, quantity handed to it)
+
+
+REPORT_COLUMNS = ("received", "distributed", "handed_to_partners", "lost", "in_transit", "on_hand", "other")
+
+
+def grant_report(grant: Grant) -> GrantReport:
+    """The stock issue's donor report of a grant (received, distributed, handed to partners, lost,
+    in transit, on hand), with where it was distributed and to how many households."""
+    report = stock.donor_report(grant_id=grant.pk)
+    totals = {c: sum(getattr(row, c) for row in report.rows) for c in REPORT_COLUMNS}
+    rows = stock.distributed_by_site(grant_id=grant.pk)
+    served = households.households_served_by_grant(grant.pk)
+    sites = {s.pk: s for s in Site.objects.filter(pk__in={r.site_id for r in rows})}
+    areas = cluster.Areas()
+    item_objects = {i.pk: i for i in Item.objects.filter(pk__in={r.item_id for r in rows})}
+    figures: dict[int, ItemFigure] = {}
+    places: dict[int, GrantPlace] = {}
+    for row in rows:
+        item = item_objects[row.item_id]
+        figure = figures.setdefault(
+            item.pk,
+            _figure(item),
+        )
+        figure.to_households += row.to_households
+        figure.to_partners += row.to_partners
+        if row.to_households:
+            site = sites[row.site_id]
+            place = places.setdefault(
+                site.pk, GrantPlace(site, district_of(site, areas)[1], {}, served.by_point.get(site.pk))
+            )
+            place.quantities[item.pk] = place.quantities.get(item.pk, 0) + row.to_households
+    partners = grant_partners(grant)
+    return GrantReport(
+        grant=grant,
+        rows=report.rows,
+        totals=totals,
+        items=[figures[pk] for pk in _item_order({pk: item_objects[pk] for pk in figures})],
+        places=sorted(places.values(), key=lambda p: (p.district, p.site.name)),
+        households=served.total,
+        partners=partners,
+    )
+
+
+def grant_partners(grant: Grant) -> list[tuple[str, int]]:
+    """Partners the grant's stock was handed to, with the quantity each holds (net of reversals)."""
+    from django.db.models import Sum
+
+    from reliefops.stock.models import Balance, LocationKind
+
+    found = (
+        Balance.objects.filter(grant_id=grant.pk, location__kind=LocationKind.PARTNER)
+        .exclude(quantity=0)
+        .order_by()
+        .values_list("location__organisation__name")
+        .annotate(total=Sum("quantity"))
+    )
+    return sorted(((name or "", int(total)) for name, total in found), key=lambda p: (-p[1], p[0]))

@@ -1,0 +1,321 @@
+"""The situation report: one builder for the web page and `reliefops sitrep`, in the field's words.
+
+"In total, IOM has distributed: 11,768 tents, 21,995 shelter kits, …", then the cluster's totals,
+the hubs, the gaps and the contacts. Every figure is read from the ledger and the 4W rows by the
+selectors of reports.selectors; nothing is typed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, Sum
+from django.template.loader import render_to_string
+
+from reliefops.cluster import selectors as cluster
+from reliefops.cluster.selectors import GapRow
+from reliefops.core.roles import Role
+from reliefops.places.models import Site, SiteKind
+from reliefops.reports import selectors
+from reliefops.reports.periods import Period
+from reliefops.stock.models import Balance, Waybill, WaybillStatus
+
+# How the field writes the published items (the press release's words), by published key.
+FIELD_WORDS: dict[str, tuple[str, str]] = {
+    "tents": ("tent", "tents"),
+    "shelter_kits": ("shelter kit", "shelter kits"),
+    "winterization_kits": ("winterization kit", "winterization kits"),
+    "blankets": ("blanket", "blankets"),
+    "quilts": ("quilt", "quilts"),
+    "cgi_sheets": ("Corrugated Galvanized Iron Sheet (CGI)", "Corrugated Galvanized Iron Sheets (CGI)"),
+    "tarpaulins": ("tarpaulin", "tarpaulins"),
+}
+NO_GAPS = "No gap can be worked out: the cluster has no baseline of need or no activity for this period."
+NO_CONTACTS = "No contact recorded: coordinators and hub managers with an e-mail address are listed here."
+# The gap table of a sitrep names this many districts, the widest gaps first.
+GAP_DISTRICTS = 8
+
+
+def quantity_phrase(quantity: int, figure: selectors.ItemFigure) -> str:
+    """`11,768 tents`; an item the press release does not name keeps its catalogue name."""
+    words = FIELD_WORDS.get(figure.published_key)
+    if words:
+        return f"{quantity:,} {words[0] if quantity == 1 else words[1]}"
+    return f"{quantity:,} of {figure.name}"
+
+
+def unit_phrase(quantity: int, unit: str) -> str:
+    """`520,102 tents`, `1 shelter`, `3,000,000 PKR`."""
+    if quantity == 1 or not unit.isalpha() or unit.isupper() or unit.endswith("s"):
+        return f"{quantity:,} {unit}"
+    return f"{quantity:,} {unit}s"
+
+
+def series(phrases: list[str]) -> str:
+    """`a, b and c`."""
+    if len(phrases) <= 1:
+        return "".join(phrases)
+    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
+
+
+@dataclass(frozen=True)
+class HubLine:
+    site: Site
+    district: str
+    served_sites: int
+    distributed: int
+    on_hand: int
+    waybills_in: int
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    role: str
+    where: str
+    email: str
+
+
+@dataclass
+class Sitrep:
+    organisation: selectors.OperatingOrganisation
+    period: Period
+    written_on: dt.date
+    distributions: selectors.Distributions
+    cluster: selectors.ClusterPicture
+    hubs: list[HubLine]
+    contacts: list[Contact]
+
+    @property
+    def title(self) -> str:
+        return f"{self.organisation.short} situation report"
+
+    @property
+    def distributed_sentence(self) -> str:
+        """`In total, IOM has distributed: 11,768 tents, … and 18,989 tarpaulins.`"""
+        figures = [f for f in self.distributions.published if f.total]
+        if not figures:
+            return (
+                f"{self.organisation.short} has distributed none of its reported items "
+                f"{self.period.describe()}."
+            )
+        lead = "In total" if self.period.is_open else f"From {self.period.describe()}"
+        return (
+            f"{lead}, {self.organisation.short} has distributed: "
+            f"{series([quantity_phrase(f.total, f) for f in figures])}."
+        )
+
+    @property
+    def other_items_sentence(self) -> str:
+        others = [f for f in self.distributions.others if f.total]
+        if not others:
+            return ""
+        return f"It also distributed {series([quantity_phrase(f.total, f) for f in others])}."
+
+    @property
+    def partners_sentence(self) -> str:
+        handed = [f for f in self.distributions.items if f.to_partners]
+        if not handed:
+            return ""
+        return (
+            "These totals include what was handed to partner organisations to distribute: "
+            f"{series([quantity_phrase(f.to_partners, f) for f in handed])}."
+        )
+
+    @property
+    def cluster_sentence(self) -> str:
+        reached = [t for t in self.cluster.totals if t.quantity_reached]
+        if not reached:
+            return "The cluster's partners have reported no completed activity for this period."
+        return (
+            "The Emergency Shelter Cluster's partners report, once double counting is removed: "
+            + "; ".join(f"{t.name.lower()}: {unit_phrase(t.quantity_reached, t.unit)}" for t in reached)
+            + "."
+        )
+
+    @property
+    def gap_rows(self) -> list[GapRow]:
+        rows = [r for r in self.cluster.district_rows if r.gap]
+        return sorted(rows, key=lambda r: (-(r.gap or 0), r.name))[:GAP_DISTRICTS]
+
+    def markdown(self) -> str:
+        return render_markdown(self)
+
+    def html(self) -> str:
+        """A standalone printable HTML document (its own styles, no script, nothing from a network)."""
+        return render_to_string("reports/sitrep_standalone.html", {"sitrep": self})
+
+
+def _hubs(period: Period, distributions: selectors.Distributions) -> list[HubLine]:
+    hubs = list(
+        Site.objects.filter(kind__in=[SiteKind.HUB, SiteKind.WAREHOUSE], is_active=True)
+        .select_related("admin_area")
+        .annotate(n_served=Count("served_sites", filter=Q(served_sites__is_active=True)))
+        .order_by("name")
+    )
+    areas = cluster.Areas()
+    distributed = {int(row.key): row.total for row in distributions.by_hub}
+    on_hand = dict(
+        Balance.objects.filter(is_physical=True, location__site__in=hubs)
+        .order_by()
+        .values_list("location__site_id")
+        .annotate(total=Sum("quantity"))
+    )
+    waybills_in = dict(
+        Waybill.objects.filter(status=WaybillStatus.IN_TRANSIT, to_site__in=hubs)
+        .order_by()
+        .values_list("to_site_id")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        HubLine(
+            site=hub,
+            district=selectors.district_of(hub, areas)[1],
+            served_sites=hub.n_served,
+            distributed=distributed.get(hub.pk, 0),
+            on_hand=int(on_hand.get(hub.pk, 0)),
+            waybills_in=int(waybills_in.get(hub.pk, 0)),
+        )
+        for hub in hubs
+    ]
+
+
+def _contacts(organisation: selectors.OperatingOrganisation) -> list[Contact]:
+    """The operating organisation's coordinators and hub managers who have an e-mail address."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, profile__role__in=[Role.COORDINATOR, Role.HUB_MANAGER])
+        .exclude(email="")
+        .select_related("profile")
+        .prefetch_related("profile__hubs")
+        .order_by("profile__role", "last_name", "username")
+    )
+    if organisation.pk is not None:
+        users = users.filter(
+            Q(profile__organisation__isnull=True) | Q(profile__organisation_id=organisation.pk)
+        )
+    contacts = []
+    for user in users:
+        profile = user.profile
+        hubs = ", ".join(h.name for h in profile.hubs.all())
+        contacts.append(
+            Contact(
+                name=user.get_full_name() or user.get_username(),
+                role=Role(profile.role).label,
+                where=hubs or "the whole operation",
+                email=user.email,
+            )
+        )
+    return contacts
+
+
+def build_sitrep(*, period: Period, today: dt.date, activity: str | None = None) -> Sitrep:
+    """The sitrep of a period, from the ledger and the 4W rows; the same for the page and the CLI."""
+    distributions = selectors.distributions(period=period)
+    organisation = selectors.operating_organisation()
+    return Sitrep(
+        organisation=organisation,
+        period=period,
+        written_on=today,
+        distributions=distributions,
+        cluster=selectors.cluster_picture(period=period, activity=activity),
+        hubs=_hubs(period, distributions),
+        contacts=_contacts(organisation),
+    )
+
+
+# --- Markdown -------------------------------------------------------------------------------------
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(sitrep: Sitrep) -> str:
+    out = [
+        f"# {sitrep.title}",
+        "",
+        f"{sitrep.organisation.name}. Period: {sitrep.period.describe()}. "
+        f"Written on {sitrep.written_on:%d %B %Y}.",
+        "",
+        "## Distributed",
+        "",
+        sitrep.distributed_sentence,
+    ]
+    for sentence in (sitrep.other_items_sentence, sitrep.partners_sentence):
+        if sentence:
+            out += ["", sentence]
+    if sitrep.distributions.items:
+        out.append("")
+        out += _table(
+            ["item", "to households", "to partners", "total"],
+            [
+                [f.name, f"{f.to_households:,}", f"{f.to_partners:,}", f"{f.total:,}"]
+                for f in sitrep.distributions.items
+            ],
+        )
+    out += ["", "## The cluster", "", sitrep.cluster_sentence]
+    if sitrep.cluster.totals:
+        out.append("")
+        out += _table(
+            ["activity", "reached", "households reached", "handed to partners", "as reported"],
+            [
+                [
+                    t.name,
+                    unit_phrase(t.quantity_reached, t.unit),
+                    f"{t.households_reached:,}",
+                    f"{t.quantity_to_partners:,}",
+                    f"{t.quantity_as_reported:,}",
+                ]
+                for t in sitrep.cluster.totals
+            ],
+        )
+    out += ["", "## Hubs", ""]
+    if sitrep.hubs:
+        out += _table(
+            ["hub", "district", "points and camps served", "distributed", "on hand", "waybills on the way"],
+            [
+                [
+                    h.site.name,
+                    h.district,
+                    str(h.served_sites),
+                    f"{h.distributed:,}",
+                    f"{h.on_hand:,}",
+                    str(h.waybills_in),
+                ]
+                for h in sitrep.hubs
+            ],
+        )
+    else:
+        out.append("No hub is recorded.")
+    out += ["", "## Gaps", ""]
+    activity = sitrep.cluster.activity
+    if activity is None or not sitrep.gap_rows:
+        out.append(NO_GAPS)
+    else:
+        illustrative = (
+            " (needs illustrative)" if sitrep.cluster.gaps and sitrep.cluster.gaps.illustrative else ""
+        )
+        out.append(f"Households still to reach, {activity.name.lower()}, widest gaps first{illustrative}:")
+        out.append("")
+        out += _table(
+            ["district", "in need", "reached", "coverage", "gap"],
+            [
+                [r.name, f"{r.in_need or 0:,}", f"{r.reached:,}", r.coverage_percent, f"{r.gap or 0:,}"]
+                for r in sitrep.gap_rows
+            ],
+        )
+        if sitrep.cluster.gaps and sitrep.cluster.gaps.no_partner:
+            names = [info.name for info, _ in sitrep.cluster.gaps.no_partner]
+            out += ["", f"No partner reports this activity in: {series(names)}."]
+    out += ["", "## Contacts", ""]
+    if sitrep.contacts:
+        out += [f"- {c.name}, {c.role.lower()} ({c.where}): {c.email}" for c in sitrep.contacts]
+    else:
+        out.append(NO_CONTACTS)
+    out += ["", "Figures from the stock ledger and the cluster's 4W reports; none is typed in.", ""]
+    return "\n".join(out)

@@ -1,0 +1,237 @@
+"""Pages of the reports: the dashboard (`/`), its map data, the distributions behind a figure, the
+sitrep (page, Markdown and HTML) and the donor reports (page and printable report).
+
+Each view parses the period, checks the user's rights through core.access, calls the selectors
+and renders. The dashboard shows only the sections the user's role may see, scoped to the user's
+sites where the role is; it never shows a household's personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from reliefops.cluster import maps as coverage
+from reliefops.core.access import (
+    access_cluster_aggregates,
+    access_grants,
+    access_stock_everywhere,
+    access_stock_grant,
+    has_right,
+    require,
+    stock_visible_site_ids,
+    user_role,
+)
+from reliefops.core.errors import InvalidInput
+from reliefops.core.roles import Right
+from reliefops.reports import charts, maps, selectors
+from reliefops.reports.forms import PeriodForm
+from reliefops.reports.periods import Period
+from reliefops.reports.sitrep import build_sitrep
+from reliefops.web.context import role_phrases
+from reliefops.web.pages import page
+
+# The dashboard draws a weekly chart for this many items (the most handed over first).
+CHARTED_ITEMS = 8
+
+
+def _refused(request: HttpRequest, template: str, form: PeriodForm, error: InvalidInput) -> HttpResponse:
+    form.show_problems(error)
+    return render(request, template, {"form": form, "refused": True}, status=422)
+
+
+def _stock_context(user: Any, period: Period) -> dict[str, Any]:
+    site_ids = stock_visible_site_ids(user)
+    distributions = selectors.distributions(period=period, site_ids=site_ids)
+    series = selectors.weekly(period=period, site_ids=site_ids, items=distributions.items)
+    charted = sorted(distributions.items, key=lambda f: -f.total)[:CHARTED_ITEMS]
+    return {
+        "scoped": site_ids is not None,
+        "distributions": distributions,
+        "weekly": series,
+        "charts": [
+            charts.Chart(
+                item_code=figure.code,
+                title=f"{figure.name}: handed over per week",
+                svg=charts.weekly_bars(
+                    ident=f"chart-{n}",
+                    title=f"{figure.name}: handed over per week",
+                    weeks=series.weeks,
+                    values=series.values[figure.item_id],
+                ),
+            )
+            for n, figure in enumerate(charted)
+        ],
+        "supply": selectors.supply(site_ids=site_ids, series=series),
+        "waybills": selectors.waybills(today=timezone.localdate(), site_ids=site_ids),
+        "today": timezone.localdate(),
+        "rate_weeks": selectors.RATE_WEEKS,
+    }
+
+
+@page
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Right.VIEW_REFERENCE)  # every role: each section then asks for its own right
+    form = PeriodForm(request.GET)
+    try:
+        period = form.period()
+        context: dict[str, Any] = {
+            "form": form,
+            "period": period,
+            "organisation": selectors.operating_organisation(),
+            "rights": role_phrases(user_role(user)),
+            "sees_stock": has_right(user, Right.VIEW_STOCK),
+            "sees_cluster": has_right(user, Right.VIEW_CLUSTER),
+            "sees_donor_reports": has_right(user, Right.VIEW_STOCK) and stock_visible_site_ids(user) is None,
+        }
+        if context["sees_stock"]:
+            context.update(_stock_context(user, period))
+        if context["sees_cluster"]:
+            picture = selectors.cluster_picture(period=period, activity=form.chosen_activity())
+            query = "&".join(
+                part
+                for part in (period.query(), f"activity={picture.activity.code}" if picture.activity else "")
+                if part
+            )
+            context.update(
+                cluster=picture,
+                map_url=reverse("reports:map-data") + f"?{query}",
+                coverage_classes=coverage.CLASSES,
+            )
+    except InvalidInput as error:
+        return _refused(request, "reports/dashboard.html", form, error)
+    return render(request, "reports/dashboard.html", context)
+
+
+@page
+def map_data(request: HttpRequest) -> JsonResponse:
+    """The dashboard map's GeoJSON: district outlines with coverage, and the sites."""
+    access_cluster_aggregates(request.user)
+    form = PeriodForm(request.GET)
+    try:
+        picture = selectors.cluster_picture(period=form.period(), activity=form.chosen_activity())
+    except InvalidInput as error:
+        problems = [{"row": p.row, "field": p.field, "reason": p.reason} for p in error.problems]
+        return JsonResponse({"problems": problems}, status=422)
+    return JsonResponse(maps.map_data(picture))
+
+
+@page
+def distributed(request: HttpRequest) -> HttpResponse:
+    """What was handed over, per site and week, narrowed to an item, a hub or a district: the page
+    that explains a figure of the dashboard."""
+    user = request.user
+    require(user, Right.VIEW_STOCK)
+    form = PeriodForm(request.GET, with_activity=False)
+    try:
+        period = form.period()
+    except InvalidInput as error:
+        return _refused(request, "reports/distributed.html", form, error)
+    item = request.GET.get("item", "").strip() or None
+    hub = request.GET.get("hub", "").strip()
+    district = request.GET.get("district", "").strip() or None
+    hub_id = int(hub) if hub.isdigit() else None
+    site_ids = stock_visible_site_ids(user)
+    found = selectors.distributions(
+        period=period, site_ids=site_ids, item_code=item, hub_id=hub_id, district=district
+    )
+    series = selectors.weekly(
+        period=period,
+        site_ids={site.pk for site, _ in found.by_site} if (hub_id or district) else site_ids,
+        items=found.items,
+    )
+    narrowed = [
+        label
+        for label in (
+            found.items[0].name if item and found.items else item,
+            found.by_hub[0].name if hub_id and found.by_hub else None,
+            found.by_district[0].name if district and found.by_district else district,
+        )
+        if label
+    ]
+    return render(
+        request,
+        "reports/distributed.html",
+        {
+            "form": form,
+            "period": period,
+            "found": found,
+            "weekly": series,
+            "narrowed": narrowed,
+            "hidden": {"item": item or "", "hub": hub if hub_id else "", "district": district or ""},
+        },
+    )
+
+
+# --- sitrep ----------------------------------------------------------------------------------------
+
+
+def _sitrep_access(user: Any) -> None:
+    """The sitrep is what the operation publishes to the cluster's partners: totals only, no row of
+    the ledger or of a partner's 4W, no personal data. Roles that see the cluster's figures read it."""
+    access_cluster_aggregates(user)
+
+
+def _build(form: PeriodForm) -> Any:
+    return build_sitrep(period=form.period(), today=timezone.localdate(), activity=form.chosen_activity())
+
+
+@page
+def sitrep(request: HttpRequest) -> HttpResponse:
+    _sitrep_access(request.user)
+    form = PeriodForm(request.GET)
+    try:
+        report = _build(form)
+    except InvalidInput as error:
+        return _refused(request, "reports/sitrep.html", form, error)
+    query = request.GET.urlencode()
+    return render(
+        request,
+        "reports/sitrep.html",
+        {"form": form, "sitrep": report, "query": f"?{query}" if query else ""},
+    )
+
+
+@page
+def sitrep_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The sitrep as a Markdown or standalone HTML file, from the same builder as the page."""
+    _sitrep_access(request.user)
+    form = PeriodForm(request.GET)
+    try:
+        report = _build(form)
+    except InvalidInput as error:
+        return _refused(request, "reports/sitrep.html", form, error)
+    name = f"sitrep-{timezone.localdate():%Y-%m-%d}.{fmt}"
+    if fmt == "md":
+        response = HttpResponse(report.markdown(), content_type="text/markdown; charset=utf-8")
+    else:
+        response = HttpResponse(report.html(), content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- donor reports ---------------------------------------------------------------------------------
+
+
+@page
+def donor_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Right.VIEW_STOCK)
+    access_stock_everywhere(request.user)
+    grants = access_grants(request.user).select_related("donor").order_by("reference")
+    return render(request, "reports/donor_list.html", {"grants": grants})
+
+
+@page
+def donor_report(request: HttpRequest, grant_id: int) -> HttpResponse:
+    grant = access_stock_grant(request.user, grant_id)
+    report = selectors.grant_report(grant)
+    return render(
+        request,
+        "reports/donor_report.html",
+        {"report": report, "organisation": selectors.operating_organisation(), "today": timezone.localdate()},
+    )
