@@ -11,6 +11,7 @@ urlpatterns = [
     path("stock/", include("reliefops.stock.urls")),
     path("households/", include("reliefops.households.urls")),
     path("cluster/", include("reliefops.cluster.urls")),
+    path("jobs/", include("reliefops.web.job_urls")),
     path("reports/", include("reliefops.reports.urls")),
     path("", include("reliefops.web.urls")),
 ]

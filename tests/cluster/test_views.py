@@ -13,8 +13,10 @@ from django.urls import reverse
 from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
 from reliefops.cluster.services import boundaries_import
+from reliefops.core.models import Job
 from reliefops.core.roles import ROLE_RIGHTS, Right, Role
 from tests.cluster.conftest import four_w_csv, row
+from tests.jobs_worker import run_jobs
 
 ROLES = [*Role, None]
 PAGES = [
@@ -120,23 +122,28 @@ def test_the_matrix_and_totals_pages(picture, client_as):
 def test_upload_preview_then_commit(cluster, client_as):
     client = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
     file = SimpleUploadedFile("nrc.csv", four_w_csv([row(id="NRC-1"), row(id="NRC-2", qty="40")]))
-    preview = client.post(reverse("cluster:cluster-upload"), {"file": file})
-    page = text(preview)
-    assert preview.status_code == 200
+    # the upload answers at once with the page of the job that previews it
+    uploaded = client.post(reverse("cluster:cluster-upload"), {"file": file})
+    assert uploaded.status_code == 302
+    run_jobs()
+    page = text(client.get(uploaded["Location"]))
     assert "Preview: 2 added" in page
     assert not ActivityRow.objects.exists()
-    token = re.search(r'name="token" value="([0-9a-f]{64})"', page)[1]
-    committed = client.post(reverse("cluster:cluster-upload-commit"), {"token": token, "organisation": ""})
-    batch = ImportBatch.objects.get()
+    preview = re.search(r'name="preview" value="(\d+)"', page)[1]
+    committed = client.post(reverse("cluster:cluster-upload-commit"), {"preview": preview})
     assert committed.status_code == 302
-    assert committed["Location"] == reverse("cluster:cluster-batch", args=[batch.pk])
+    # applying it twice is one job
+    again = client.post(reverse("cluster:cluster-upload-commit"), {"preview": preview})
+    assert again["Location"] == committed["Location"]
+    run_jobs()
+    batch = ImportBatch.objects.get()
     assert ActivityRow.objects.count() == 2
-    detail = text(client.get(committed["Location"]))
+    done = text(client.get(committed["Location"]))
+    assert "2 added" in done
+    assert reverse("cluster:cluster-batch", args=[batch.pk]) in done
+    detail = text(client.get(reverse("cluster:cluster-batch", args=[batch.pk])))
     assert "Batch " in detail
     assert "NRC-2" in detail
-    # the staged file is gone once committed
-    again = client.post(reverse("cluster:cluster-upload-commit"), {"token": token})
-    assert again.status_code == 404
 
 
 def test_a_refused_upload_lists_its_problems_and_writes_nothing(cluster, client_as):
@@ -145,23 +152,23 @@ def test_a_refused_upload_lists_its_problems_and_writes_nothing(cluster, client_
         "bad.csv", four_w_csv([row(adm2="PK5O4"), row(id="X", impl="Norwegian Refugee Counsel")])
     )
     response = client.post(reverse("cluster:cluster-upload"), {"file": file})
-    page = text(response)
-    assert response.status_code == 422
-    assert "bad.csv was not accepted" in page
+    run_jobs()
+    page = text(client.get(response["Location"]))
+    assert "Nothing was written." in page
     assert "&#x27;PK5O4&#x27; is not a P-code; did you mean PK504 (Batagram)?" in page
     assert "did you mean Norwegian Refugee Council (NRC)?" in page
     assert not ActivityRow.objects.exists()
 
 
-def test_a_partner_may_not_commit_anothers_staged_file(cluster, client_as):
+def test_a_partner_may_not_commit_anothers_preview(cluster, client_as):
     owner = client_as(Role.COORDINATOR)
     file = SimpleUploadedFile("a.csv", four_w_csv([row()]))
-    token = re.search(
-        r'name="token" value="([0-9a-f]{64})"',
-        text(owner.post(reverse("cluster:cluster-upload"), {"file": file})),
-    )[1]
+    owner.post(reverse("cluster:cluster-upload"), {"file": file})
+    run_jobs()
+    preview = Job.objects.get()
     other = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
-    assert other.post(reverse("cluster:cluster-upload-commit"), {"token": token}).status_code == 404
+    assert other.post(reverse("cluster:cluster-upload-commit"), {"preview": preview.pk}).status_code == 404
+    assert other.get(reverse("jobs:job-detail", args=[preview.pk])).status_code == 404
     assert not ActivityRow.objects.exists()
 
 

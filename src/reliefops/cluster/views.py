@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from reliefops.cluster import exports, maps, selectors, staging
+from reliefops.cluster import exports, jobs, maps, selectors, staging
 from reliefops.cluster.forms import (
     EVERY_ACTIVITY,
     NeedsForm,
@@ -28,7 +28,7 @@ from reliefops.cluster.forms import (
     SelectionForm,
     UploadForm,
 )
-from reliefops.cluster.importers import activity_report_import_file, needs_import_file
+from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ReportingPeriod
 from reliefops.cluster.services import import_batch_revert, reporting_period_set_lock
 from reliefops.core.access import (
@@ -37,12 +37,13 @@ from reliefops.core.access import (
     access_cluster_management,
     access_import_batch_by_id,
     access_import_batches,
+    access_job_by_id,
     access_reporting_organisation,
     has_right,
     reporting_scope,
     require,
 )
-from reliefops.core.errors import InvalidInput, ServiceError
+from reliefops.core.errors import InvalidInput, NotFound, ServiceError
 from reliefops.core.roles import Right
 from reliefops.partners.models import Organisation
 from reliefops.web.pages import page, render_list
@@ -320,70 +321,34 @@ def upload(request: HttpRequest) -> HttpResponse:
             request, "cluster/upload.html", context, status=400 if request.method == "POST" else 200
         )
     file = form.cleaned_data["file"]
-    data, filename = file.read(), file.name
     organisation = access_reporting_organisation(request.user, form.cleaned_data.get("organisation") or None)
-    try:
-        result = activity_report_import_file(
-            actor=request.user,
-            data=data,
-            filename=filename,
-            reporting_org_id=organisation.pk if organisation else None,
-            scope_org_id=scope.pk if scope else None,
-            scope_label=str(scope) if scope else "",
-            preview=True,
-        )
-    except InvalidInput as exc:
-        context.update(refused=exc, filename=filename)
-        return _render(request, "cluster/upload.html", context, status=422)
-    token = (
-        staging.stage(user_id=int(request.user.pk or 0), data=data, filename=filename)
-        if result.changed
-        else ""
+    # The worker reads and checks the file; the job's page shows its progress, then the preview.
+    started = jobs.upload_preview_start(
+        owner=request.user,
+        filename=file.name,
+        content=file.read(),
+        organisation_id=organisation.pk if organisation else None,
     )
-    context.update(
-        result=result,
-        filename=filename,
-        token=token,
-        organisation=organisation,
-        labels=_organisation_labels(result.changes),
-    )
-    return _render(request, "cluster/upload_preview.html", context)
-
-
-def _organisation_labels(changes: list[Any]) -> dict[int, str]:
-    ids = {c.reporting_org_id for c in changes}
-    return {o.pk: str(o) for o in Organisation.objects.filter(pk__in=ids)}
+    return redirect("jobs:job-detail", started.job.pk)
 
 
 @page
 @require_POST
 def upload_commit(request: HttpRequest) -> HttpResponse:
-    scope = reporting_scope(request.user)
-    token = request.POST.get("token", "")
-    organisation = access_reporting_organisation(request.user, request.POST.get("organisation") or None)
-    data, filename = staging.load(user_id=int(request.user.pk or 0), token=token)
+    """Apply a previewed upload: the file its preview job kept, in a job of its own."""
+    reporting_scope(request.user)
+    preview_id = request.POST.get("preview", "")
+    preview = access_job_by_id(request.user, int(preview_id) if preview_id.isdigit() else 0)
+    if preview.owner_id != request.user.pk:
+        raise NotFound(f"no previewed upload of yours with job {preview.pk}")
     try:
-        result = activity_report_import_file(
-            actor=request.user,
-            data=data,
-            filename=filename,
-            reporting_org_id=organisation.pk if organisation else None,
-            scope_org_id=scope.pk if scope else None,
-            scope_label=str(scope) if scope else "",
-        )
-    except InvalidInput as exc:
-        form = UploadForm(scope=scope)
-        return _render(
-            request,
-            "cluster/upload.html",
-            {"form": form, "scope": scope, "refused": exc, "filename": filename},
-            422,
-        )
-    staging.discard(user_id=int(request.user.pk or 0), token=token)
-    messages.success(request, result.summary())
-    if result.batch_id is None:
-        return redirect("cluster:cluster-upload")
-    return redirect("cluster:cluster-batch", batch_id=result.batch_id)
+        started = jobs.upload_commit_start(owner=request.user, preview=preview)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("jobs:job-detail", preview.pk)
+    if started.replayed:
+        messages.info(request, "These changes were asked for already: here is that job.")
+    return redirect("jobs:job-detail", started.job.pk)
 
 
 @page

@@ -452,3 +452,30 @@ def access_cluster_aggregates(user: AnyUser | None) -> None:
 def access_cluster_management(user: AnyUser | None) -> None:
     """Locking reporting periods; loading needs baselines, activity types and boundaries."""
     require(user, Right.MANAGE_CLUSTER)
+
+
+# --- background jobs: a user sees their own jobs, an admin every job; a job's result only with the
+# right it was started under (a role changed since hides it) ----------------------------------------
+
+
+def access_jobs(user: AnyUser | None) -> QuerySet[Any]:
+    """The jobs the user may follow: their own; every user's for an admin."""
+    from reliefops.core.models import Job
+
+    role = user_role(user)
+    if role is None:
+        raise AccessDenied("sign in with an account that has a role")
+    jobs = Job.objects.select_related("owner")
+    return jobs if role == Role.ADMIN else jobs.filter(owner_id=_pk(user))
+
+
+def access_job_by_id(user: AnyUser | None, job_id: int) -> Any:
+    return _get(access_jobs(user), "job", pk=job_id)
+
+
+def job_result_visible(user: AnyUser | None, job: Any) -> bool:
+    """Whether the user may see the job's result: they hold the right it needs."""
+    try:
+        return has_right(user, Right(job.right))
+    except ValueError:
+        return False

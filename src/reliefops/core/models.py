@@ -70,3 +70,73 @@ class AuditEvent(models.Model):
         return (
             f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
         )
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Job(models.Model):
+    """A long piece of work (an import, a duplicate search) run by the worker, and its progress.
+
+    The web page polls this row; `core.jobs` writes it. The result is a small summary with links to
+    the pages that show the work's outcome; a failed job keeps the error with its problems.
+    """
+
+    kind = models.CharField(
+        max_length=64, db_index=True, help_text="what runs, e.g. household_import_preview"
+    )
+    label = models.CharField(max_length=200, help_text="what the owner sees, e.g. 'Check of villages.csv'")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
+    right = models.CharField(max_length=32, help_text="the right needed to see the job's result")
+    key = models.CharField(
+        max_length=100, blank=True, help_text="one job per owner and key: a repeat returns it"
+    )
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    stage = models.CharField(max_length=200, blank=True, help_text="what the job is doing now")
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0, help_text="0 while the amount of work is unknown")
+    params = models.JSONField(default=dict, blank=True)
+    input = models.BinaryField(blank=True, default=b"", help_text="the uploaded file, cleared when done")
+    input_name = models.CharField(max_length=200, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    problems = models.JSONField(default=list, blank=True, help_text="[{row, field, reason}] of a refusal")
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker running it")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in JobStatus]), name="job_status_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total=0) | models.Q(done__lte=models.F("total")),
+                name="job_done_within_total",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "key"], condition=~models.Q(key=""), name="job_one_per_owner_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} {self.kind} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, self.done * 100 // self.total)

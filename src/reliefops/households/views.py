@@ -38,9 +38,10 @@ from reliefops.core.access import (
 )
 from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
 from reliefops.core.roles import Right
-from reliefops.households import forms, selectors
+from reliefops.households import forms, jobs, selectors
 from reliefops.households.cards import printed, qr_svg
 from reliefops.households.identity import format_document
+from reliefops.households.matching import LIKELY_DUPLICATE
 from reliefops.households.models import (
     MEMBER_NAMES,
     DistributionRound,
@@ -61,8 +62,6 @@ from reliefops.households.services import (
     card_reissue,
     cards_issue,
     handover_record,
-    household_import_commit,
-    household_import_preview,
     household_register,
     household_update,
     households_export,
@@ -359,12 +358,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
-            result = household_import_preview(actor=request.user, filename=upload.name, content=upload.read())
-        except InvalidInput as exc:
-            form.add_error("file", "; ".join(str(p) for p in exc.problems))
-        else:
-            return redirect("households:import-detail", result.batch.pk)
+        # Checking a large file takes a while: the worker does it, the job's page shows how far it is.
+        started = jobs.import_preview_start(owner=request.user, filename=upload.name, content=upload.read())
+        return redirect("jobs:job-detail", started.job.pk)
     recent = HouseholdImport.objects.order_by("-created_at")[:10]
     return _render(request, "households/import_upload.html", {"form": form, "recent": recent})
 
@@ -373,16 +369,10 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     batch = access_household_import_by_id(request.user, import_id)
     if request.method == "POST":
-        try:
-            result = household_import_commit(actor=request.user, import_id=batch.pk)
-        except InvalidInput as exc:
-            listed = "; ".join(str(p) for p in exc.problems[:10])
-            messages.error(request, f"Nothing was imported: {len(exc.problems)} problem(s) now. {listed}")
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        else:
-            (messages.info if result.replayed else messages.success)(request, result.message)
-        return redirect("households:import-detail", batch.pk)
+        started = jobs.import_commit_start(owner=request.user, import_id=batch.pk, filename=batch.filename)
+        if started.replayed:
+            messages.info(request, "This file's import was asked for already: here is that job.")
+        return redirect("jobs:job-detail", started.job.pk)
     return _render(
         request,
         "households/import_detail.html",
@@ -396,6 +386,11 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 @page
 def duplicates(request: HttpRequest) -> HttpResponse:
     access_duplicate_pairs(request.user)
+    if request.method == "POST" and request.POST.get("search") == "registry":
+        started = jobs.duplicates_run_start(owner=request.user, threshold=LIKELY_DUPLICATE)
+        if started.replayed:
+            messages.info(request, "Your search of the registry is running already: here it is.")
+        return redirect("jobs:job-detail", started.job.pk)
     if request.method == "POST":
         pair_id = request.POST.get("pair", "")
         decision = request.POST.get("decision", "")

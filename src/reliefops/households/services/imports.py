@@ -8,6 +8,7 @@ registered until the person who looked at the preview commits it; the commit che
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,13 +31,19 @@ from reliefops.households.services.registration import (
 
 MAX_ROWS = 20_000
 MAX_BYTES = 20 * 1024 * 1024
+# (stage, done, total), as core.jobs reports it; None reports nothing.
+Progress = Callable[[str, int, int], None] | None
 
 
 def _user(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
 
 
-def _check_file(data: bytes, filename: str) -> tuple[list[tuple[int, Draft]], list[Problem]]:
+def _check_file(
+    data: bytes, filename: str, progress: Progress = None
+) -> tuple[list[tuple[int, Draft]], list[Problem]]:
+    if progress:
+        progress("reading the file", 0, 0)
     try:
         rows, problems = parse_households(data, filename)
     except InvalidInput as exc:
@@ -49,7 +56,9 @@ def _check_file(data: bytes, filename: str) -> tuple[list[tuple[int, Draft]], li
     drafts: list[tuple[int, Draft]] = []
     bad_lines = {p.row for p in problems}
     seen: dict[tuple[str, str], int] = {}
-    for line, data_row in rows:
+    for done, (line, data_row) in enumerate(rows):
+        if progress:
+            progress("checking rows", done, len(rows))
         draft, row_problems = household_check(data_row, lookups=lookups, row=line)
         problems += row_problems
         if draft is None or line in bad_lines:
@@ -71,10 +80,12 @@ def _check_file(data: bytes, filename: str) -> tuple[list[tuple[int, Draft]], li
     return drafts, problems
 
 
-def _duplicates(drafts: list[tuple[int, Draft]]) -> list[dict[str, Any]]:
+def _duplicates(drafts: list[tuple[int, Draft]], progress: Progress = None) -> list[dict[str, Any]]:
     """Likely duplicates of the file's rows: against the registry, and against other rows."""
     found: list[dict[str, Any]] = []
-    for line, draft in drafts:
+    for done, (line, draft) in enumerate(drafts):
+        if progress:
+            progress("looking for likely duplicates", done, len(drafts))
         for match in likely_duplicates(draft.person(), limit=3):
             found.append(
                 {
@@ -115,13 +126,15 @@ class ImportResult:
         )
 
 
-def household_import_preview(*, actor: Any, filename: str, content: bytes) -> ImportResult:
+def household_import_preview(
+    *, actor: Any, filename: str, content: bytes, progress: Progress = None
+) -> ImportResult:
     """Check a registration file and keep it for import; a file with any problem is refused whole."""
     name = (filename or "households.csv").strip()[:200]
     if len(content) > MAX_BYTES:
         raise InvalidInput([Problem(None, "file", f"larger than {MAX_BYTES // 1024 // 1024} MB; split it")])
-    drafts, problems = _check_file(content, name)
-    duplicates = _duplicates(drafts) if not problems else []
+    drafts, problems = _check_file(content, name, progress)
+    duplicates = _duplicates(drafts, progress) if not problems else []
     with transaction.atomic():
         batch = HouseholdImport.objects.create(
             created_by=_user(actor),
@@ -148,7 +161,7 @@ def household_import_preview(*, actor: Any, filename: str, content: bytes) -> Im
     return ImportResult(batch)
 
 
-def household_import_commit(*, actor: Any, import_id: int) -> ImportResult:
+def household_import_commit(*, actor: Any, import_id: int, progress: Progress = None) -> ImportResult:
     """Register every household of a previewed file, or none; a second commit changes nothing."""
     with transaction.atomic():
         batch = HouseholdImport.objects.select_for_update().filter(pk=import_id).first()
@@ -162,9 +175,11 @@ def household_import_commit(*, actor: Any, import_id: int) -> ImportResult:
             )
         if not batch.content:
             raise Conflict(f"{batch.filename} was not imported in time and has been cleared; upload it again")
-        drafts, problems = _check_file(bytes(batch.content), batch.filename)
+        drafts, problems = _check_file(bytes(batch.content), batch.filename, progress)
         if problems:
             raise InvalidInput(problems, summary=f"{len(problems)} problem(s) now; nothing was imported")
+        if progress:
+            progress("registering the households", 0, 0)
         households = households_register_many(actor=actor, drafts=drafts, import_batch_id=batch.pk)
         batch.status = ImportStatus.COMMITTED
         batch.committed_at = timezone.now()

@@ -18,10 +18,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reliefops.cluster import exports, selectors
 from reliefops.cluster.importers import (
-    activity_report_import_file,
     activity_types_import_file,
     needs_import_file,
 )
+from reliefops.cluster.jobs import activity_import_with_progress
 from reliefops.cluster.services import (
     ReportImportResult,
     boundaries_import,
@@ -41,6 +41,7 @@ from reliefops.core.access import (
 )
 from reliefops.core.cli import read_input_file, service_errors
 from reliefops.core.errors import ServiceError
+from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
 from reliefops.partners.selectors import organisation_find
 
@@ -173,15 +174,17 @@ class Command(BaseCommand):
             if len(found) != 1:
                 raise CommandError(f"no single organisation named {options['org']!r}")
             organisation = found[0]
-        result = activity_report_import_file(
-            actor=self.user,
-            data=data,
-            filename=Path(options["file"]).name,
-            reporting_org_id=organisation.pk if organisation else None,
-            scope_org_id=scope.pk if scope else None,
-            scope_label=str(scope) if scope else "",
-            preview=options["preview"],
-        )
+        with command_progress(self, quiet=options["verbosity"] == 0) as progress:
+            result = activity_import_with_progress(
+                actor=self.user,
+                data=data,
+                filename=Path(options["file"]).name,
+                reporting_org_id=organisation.pk if organisation else None,
+                scope_org_id=scope.pk if scope else None,
+                scope_label=str(scope) if scope else "",
+                preview=options["preview"],
+                progress=progress,
+            )
         self._report(result)
         if options["verbosity"] >= 2:
             self.stdout.write(

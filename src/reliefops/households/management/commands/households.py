@@ -10,8 +10,6 @@ figures carry no personal data.
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -19,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reliefops.core.access import access_household_to_register, access_round_by_id, require
 from reliefops.core.cli import read_input_file, service_errors
+from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
 from reliefops.env import env
 from reliefops.households import selectors
@@ -78,6 +77,7 @@ class Command(BaseCommand):
             "--as", dest="username", required=True, metavar="USERNAME", help="who registers them"
         )
         load.add_argument("--commit", action="store_true", help="import it when the check finds no problem")
+        load.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
         correct = actions.add_parser(
             "correct", help="correct a registered household (the fields given), with a reason"
@@ -154,7 +154,10 @@ class Command(BaseCommand):
         with service_errors(self, options["file"]):
             require(user, Right.REGISTER_HOUSEHOLDS)
             data = read_input_file(options["file"])
-            preview = household_import_preview(actor=user, filename=options["file"], content=data)
+            with command_progress(self, quiet=options["quiet"]) as progress:
+                preview = household_import_preview(
+                    actor=user, filename=options["file"], content=data, progress=progress
+                )
             batch = preview.batch
             if batch.status == ImportStatus.REFUSED:
                 for problem in batch.problems:
@@ -176,7 +179,8 @@ class Command(BaseCommand):
             if not options["commit"]:
                 self.stdout.write(f"{preview.message} Run again with --commit to import (import {batch.pk}).")
                 return
-            result = household_import_commit(actor=user, import_id=batch.pk)
+            with command_progress(self, quiet=options["quiet"]) as progress:
+                result = household_import_commit(actor=user, import_id=batch.pk, progress=progress)
             self.stdout.write(result.message)
 
     def _correct(self, options: dict[str, Any]) -> None:
@@ -209,23 +213,8 @@ class Command(BaseCommand):
         self.stdout.write(result.message)
 
     def _dedupe(self, options: dict[str, Any]) -> None:
-        quiet = options["quiet"]
-        started = time.perf_counter()
-        last = [0.0]
-
-        def progress(stage: str, done: int, total: int) -> None:
-            now = time.perf_counter()
-            if quiet or (now - last[0] < 1 and done != total):
-                return
-            last[0] = now
-            share = f" {100 * done // total}%" if total else ""
-            sys.stderr.write(f"\r{stage}{share}, {now - started:.0f} s   ")
-            sys.stderr.flush()
-
-        with service_errors(self):
+        with service_errors(self), command_progress(self, quiet=options["quiet"]) as progress:
             result = duplicates_run(actor=None, threshold=options["threshold"], progress=progress)
-        if not quiet:
-            sys.stderr.write("\n")
         run, stats = result.run, result.stats
         self.stdout.write(
             f"{stats.households} households, {stats.compared} pairs compared, {stats.found} likely pairs "

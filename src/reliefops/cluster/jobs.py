@@ -1,0 +1,204 @@
+"""The cluster's long jobs, run by the worker: the preview of a 4W upload, and its commit.
+
+The preview job keeps the uploaded file when it would change something, so that its commit job
+takes the very file that was previewed (the partner does not send it twice); the commit clears it.
+Each job checks the owner's right and scope again when it runs, calls the importer with the job's
+progress callback, and returns a summary of what changes (4W rows carry no personal data).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django_tasks import task
+
+from reliefops.cluster.importers import parse_activity_file
+from reliefops.cluster.services import ReportImportResult, activity_report_import
+from reliefops.cluster.services.bulk import gc_paused
+from reliefops.core.access import access_reporting_organisation, reporting_scope
+from reliefops.core.errors import Conflict
+from reliefops.core.jobs import JobResult, JobStart, Progress, job_run, job_start
+from reliefops.core.models import Job, JobStatus
+from reliefops.core.roles import Right
+from reliefops.partners.models import Organisation
+
+UPLOAD_PREVIEW = "cluster_upload_preview"
+UPLOAD_COMMIT = "cluster_upload_commit"
+CHANGES_SHOWN = 200
+
+
+def activity_import_with_progress(
+    *,
+    actor: Any,
+    data: bytes,
+    filename: str,
+    reporting_org_id: int | None,
+    scope_org_id: int | None,
+    scope_label: str,
+    preview: bool,
+    progress: Progress,
+) -> ReportImportResult:
+    """Read a 4W file and apply it (or preview it), saying which of the two steps it is at."""
+    # One pause of the collector for both steps, as activity_report_import_file does.
+    with gc_paused():
+        progress("reading the file and checking every row", 0, 2)
+        report = parse_activity_file(data, filename=filename, reporting_org_id=reporting_org_id)
+        step = "comparing with the stored rows" if preview else "applying the changes, all at once"
+        progress(f"{step} ({report.rows_read:,} rows read)", 1, 2)
+        result = activity_report_import(
+            actor=actor, report=report, scope_org_id=scope_org_id, scope_label=scope_label, preview=preview
+        )
+        del report
+    progress("done", 2, 2)
+    return result
+
+
+def _scope(job: Job) -> tuple[Any, Any]:
+    """The owner's reporting scope now, and the organisation the upload reports for."""
+    scope = reporting_scope(job.owner)
+    organisation = access_reporting_organisation(job.owner, job.params.get("organisation_id"))
+    return scope, organisation
+
+
+def _apply(job: Job, progress: Progress, *, preview: bool) -> ReportImportResult:
+    scope, organisation = _scope(job)
+    return activity_import_with_progress(
+        actor=job.owner,
+        data=bytes(job.input),
+        filename=job.input_name,
+        reporting_org_id=organisation.pk if organisation else None,
+        scope_org_id=scope.pk if scope else None,
+        scope_label=str(scope) if scope else "",
+        preview=preview,
+        progress=progress,
+    )
+
+
+def _figures(result: ReportImportResult) -> list[tuple[str, str | int]]:
+    return [
+        ("Added", result.added),
+        ("Updated", result.updated),
+        ("Withdrawn", result.withdrawn),
+        ("Left alone", result.unchanged),
+        ("Rows read", result.rows_read),
+    ]
+
+
+# --- preview -----------------------------------------------------------------------------------------
+
+
+def upload_preview_start(
+    *, owner: Any, filename: str, content: bytes, organisation_id: int | None
+) -> JobStart:
+    """Queue the preview of a 4W upload (for the organisation named, or each row's own)."""
+    access_reporting_organisation(owner, organisation_id)
+    return job_start(
+        owner=owner,
+        kind=UPLOAD_PREVIEW,
+        label=f"Preview of {filename}",
+        task=cluster_upload_preview_job,
+        right=Right.REPORT_ACTIVITIES,
+        params={"organisation_id": organisation_id},
+        input=content,
+        input_name=filename,
+    )
+
+
+def _preview(job: Job, progress: Progress) -> JobResult:
+    result = _apply(job, progress, preview=True)
+    labels = {
+        o.pk: str(o)
+        for o in Organisation.objects.filter(
+            pk__in={c.reporting_org_id for c in result.changes[:CHANGES_SHOWN]}
+        )
+    }
+    rows = [
+        [
+            change.line,
+            change.row_id,
+            labels.get(change.reporting_org_id, ""),
+            change.kind,
+            "; ".join(f"{name}: {before or '—'} → {after or '—'}" for name, before, after in change.fields),
+        ]
+        for change in result.changes[:CHANGES_SHOWN]
+    ]
+    return JobResult(
+        summary=result.summary(),
+        figures=_figures(result),
+        notes=list(result.notes),
+        links=[("Upload another file", reverse("cluster:cluster-upload"))],
+        action=(
+            {
+                "label": "Apply these changes",
+                "url": reverse("cluster:cluster-upload-commit"),
+                "fields": {"preview": str(job.pk)},
+            }
+            if result.changed
+            else None
+        ),
+        table=(
+            {
+                "caption": "What changes",
+                "head": ["Row", "Row id", "Reported by", "Change", "Values"],
+                "rows": rows,
+                "more": max(0, len(result.changes) - CHANGES_SHOWN),
+            }
+            if rows
+            else None
+        ),
+        keep_input=result.changed,
+    )
+
+
+@task()
+def cluster_upload_preview_job(job_id: int) -> dict[str, Any]:
+    return job_run(job_id, _preview)
+
+
+# --- commit ------------------------------------------------------------------------------------------
+
+
+def upload_commit_start(*, owner: Any, preview: Job) -> JobStart:
+    """Queue the commit of a previewed upload, with the very file previewed; asking twice returns
+    the first commit job."""
+    if preview.kind != UPLOAD_PREVIEW or preview.status != JobStatus.SUCCEEDED:
+        raise Conflict(f"job {preview.pk} is not a finished preview of a 4W upload")
+    existing = Job.objects.filter(owner=owner, key=f"cluster-commit-{preview.pk}").first()
+    if existing is not None:
+        return JobStart(existing, replayed=True)
+    with transaction.atomic():
+        content = Job.objects.filter(pk=preview.pk).values_list("input", flat=True).get()
+        if not content:
+            raise Conflict("the previewed file is no longer held; upload it again")
+        started = job_start(
+            owner=owner,
+            kind=UPLOAD_COMMIT,
+            label=f"Upload of {preview.input_name}",
+            task=cluster_upload_commit_job,
+            right=Right.REPORT_ACTIVITIES,
+            params={**preview.params, "preview_job_id": preview.pk},
+            input=bytes(content),
+            input_name=preview.input_name,
+            key=f"cluster-commit-{preview.pk}",
+        )
+        Job.objects.filter(pk=preview.pk).update(input=b"")
+    return started
+
+
+def _commit(job: Job, progress: Progress) -> JobResult:
+    result = _apply(job, progress, preview=False)
+    links = [("Upload another file", reverse("cluster:cluster-upload"))]
+    if result.batch_id is not None:
+        links.insert(
+            0, (f"Batch {result.batch_id}", reverse("cluster:cluster-batch", args=[result.batch_id]))
+        )
+    return JobResult(
+        summary=result.summary(), figures=_figures(result), notes=list(result.notes), links=links
+    )
+
+
+@task()
+def cluster_upload_commit_job(job_id: int) -> dict[str, Any]:
+    return job_run(job_id, _commit)

@@ -1,0 +1,151 @@
+"""The households' long jobs, run by the worker: checking a registration file, importing it, and
+searching the whole registry for likely duplicates.
+
+Each is an entry point like a page or a command: it checks the owner's right again (it may have
+changed while the job waited), calls one service with the job's progress callback, and returns a
+summary without personal data; the pages it links to show the rest, with their own checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django_tasks import task
+
+from reliefops.core.access import require
+from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.jobs import JobRefused, JobResult, JobStart, Progress, job_run, job_start
+from reliefops.core.models import Job
+from reliefops.core.roles import Right
+from reliefops.households.models import ImportStatus
+from reliefops.households.services import duplicates_run, household_import_commit, household_import_preview
+
+IMPORT_PREVIEW = "household_import_preview"
+IMPORT_COMMIT = "household_import_commit"
+DUPLICATES_RUN = "household_duplicates_run"
+
+
+# --- checking a file ---------------------------------------------------------------------------------
+
+
+def import_preview_start(*, owner: Any, filename: str, content: bytes) -> JobStart:
+    """Queue the check of a registration file."""
+    require(owner, Right.REGISTER_HOUSEHOLDS)
+    return job_start(
+        owner=owner,
+        kind=IMPORT_PREVIEW,
+        label=f"Check of {filename}",
+        task=household_import_preview_job,
+        right=Right.REGISTER_HOUSEHOLDS,
+        input=content,
+        input_name=filename,
+    )
+
+
+def _preview(job: Job, progress: Progress) -> JobResult:
+    require(job.owner, Right.REGISTER_HOUSEHOLDS)
+    result = household_import_preview(
+        actor=job.owner, filename=job.input_name, content=bytes(job.input), progress=progress
+    )
+    batch = result.batch
+    page = reverse("households:import-detail", args=[batch.pk])
+    if batch.status == ImportStatus.REFUSED:
+        problems = [Problem(p["row"], p["field"], p["reason"]) for p in batch.problems]
+        raise JobRefused(result.message, problems, [("The refused file", page)])
+    return JobResult(
+        summary=result.message,
+        figures=[("Households to import", batch.rows), ("Likely duplicates", len(batch.duplicates))],
+        links=[("Open the preview, to look at the likely duplicates and import the file", page)],
+    )
+
+
+@task()
+def household_import_preview_job(job_id: int) -> dict[str, Any]:
+    return job_run(job_id, _preview)
+
+
+# --- importing it ------------------------------------------------------------------------------------
+
+
+def import_commit_start(*, owner: Any, import_id: int, filename: str) -> JobStart:
+    """Queue the import of a previewed file; asking twice returns the first job."""
+    require(owner, Right.REGISTER_HOUSEHOLDS)
+    return job_start(
+        owner=owner,
+        kind=IMPORT_COMMIT,
+        label=f"Import of {filename}",
+        task=household_import_commit_job,
+        right=Right.REGISTER_HOUSEHOLDS,
+        params={"import_id": import_id},
+        key=f"household-import-{import_id}",
+    )
+
+
+def _commit(job: Job, progress: Progress) -> JobResult:
+    require(job.owner, Right.REGISTER_HOUSEHOLDS)
+    import_id = int(job.params["import_id"])
+    # The check and the registration run in one transaction: the page shows this stage until the end.
+    progress("checking the file again and registering every household, all at once", 0, 0)
+    result = household_import_commit(actor=job.owner, import_id=import_id, progress=progress)
+    batch = result.batch
+    return JobResult(
+        summary=result.message,
+        figures=[("Households registered", batch.created)],
+        links=[
+            ("The imported file", reverse("households:import-detail", args=[batch.pk])),
+            ("The registry", reverse("households:registry")),
+            ("Likely duplicates to decide", reverse("households:duplicates")),
+        ],
+    )
+
+
+@task()
+def household_import_commit_job(job_id: int) -> dict[str, Any]:
+    return job_run(job_id, _commit)
+
+
+# --- searching the registry for duplicates -----------------------------------------------------------
+
+
+def duplicates_run_start(*, owner: Any, threshold: int) -> JobStart:
+    """Queue a search of the whole registry; while one is waiting or running, that one is returned."""
+    require(owner, Right.REGISTER_HOUSEHOLDS)
+    require(owner, Right.VIEW_PERSONAL_DATA)
+    if not 50 <= threshold <= 100:
+        raise InvalidInput([Problem(None, "threshold", "a score from 50 to 100")])
+    waiting = Job.objects.filter(kind=DUPLICATES_RUN, status__in=["queued", "running"]).first()
+    if waiting is not None and waiting.owner_id == owner.pk:
+        return JobStart(waiting, replayed=True)
+    return job_start(
+        owner=owner,
+        kind=DUPLICATES_RUN,
+        label="Search of the registry for likely duplicates",
+        task=household_duplicates_run_job,
+        right=Right.REGISTER_HOUSEHOLDS,
+        params={"threshold": threshold},
+    )
+
+
+def _duplicates(job: Job, progress: Progress) -> JobResult:
+    require(job.owner, Right.REGISTER_HOUSEHOLDS)
+    result = duplicates_run(actor=job.owner, threshold=int(job.params["threshold"]), progress=progress)
+    run, stats = result.run, result.stats
+    return JobResult(
+        summary=(
+            f"{run.queued} new pair(s) of likely duplicates queued for a decision "
+            f"({stats.households:,} households, {stats.compared:,} pairs compared)."
+        ),
+        figures=[
+            ("Households searched", stats.households),
+            ("Pairs compared", stats.compared),
+            ("Likely pairs found", stats.found),
+            ("New pairs queued", run.queued),
+        ],
+        links=[("The pairs to decide", reverse("households:duplicates"))],
+    )
+
+
+@task()
+def household_duplicates_run_job(job_id: int) -> dict[str, Any]:
+    return job_run(job_id, _duplicates)

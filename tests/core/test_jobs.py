@@ -1,0 +1,456 @@
+"""Background jobs: queued in the database, run by django-tasks-db's worker, with a progress record;
+a refusal recorded with its problems and nothing written; a user sees only their own jobs; a job
+whose worker died does not stay "running"; the CLI shows the same progress on a terminal."""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import DatabaseError, connection
+from django.test import Client
+from django.utils import timezone
+from django_tasks import task
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
+
+from reliefops.core.access import access_job_by_id
+from reliefops.core.errors import InvalidInput, NotFound, Problem
+from reliefops.core.jobs import (
+    STALE_AFTER,
+    JobProgress,
+    JobResult,
+    TerminalProgress,
+    job_run,
+    job_start,
+    jobs_mark_stale,
+    worker_name,
+)
+from reliefops.core.models import AuditEvent, Job, JobStatus, UserProfile
+from reliefops.core.roles import Right, Role
+from reliefops.households.models import Household, HouseholdImport
+from tests.factories import make_user
+from tests.households.conftest import build_operation, register
+from tests.jobs_worker import run_jobs
+
+HEADER = b"head_name,head_sex,females_18_59,origin,house_damage,consent,document_type,document_number\n"
+
+
+def _count(job: Job, progress: Any) -> JobResult:
+    n = int(job.params["n"])
+    for i in range(n):
+        progress("counting", i, n)
+    progress("counting", n, n)
+    # what a page polling the job would read now, from the database
+    seen = Job.objects.values_list("status", "stage", "done", "total").get(pk=job.pk)
+    if job.params.get("refuse"):
+        raise InvalidInput(
+            [Problem(3, "quantity", "'many' is not a number")], summary="1 problem; nothing written"
+        )
+    if job.params.get("crash"):
+        raise RuntimeError("a bug")
+    return JobResult(summary=f"counted to {n}", figures=[("Counted", n)], notes=[" ".join(map(str, seen))])
+
+
+@task()
+def counting_job(job_id: int) -> dict[str, Any]:
+    return job_run(job_id, _count)
+
+
+def start(owner: Any, **params: Any) -> Job:
+    return job_start(
+        owner=owner,
+        kind="counting",
+        label="Counting",
+        task=counting_job,
+        right=Right.VIEW_REFERENCE,
+        params=params,
+    ).job
+
+
+@pytest.fixture
+def op(db):
+    return build_operation()
+
+
+@pytest.fixture
+def registrar(db):
+    return make_user(Role.REGISTRAR)
+
+
+def signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# --- the machinery --------------------------------------------------------------------------------
+
+
+def test_a_job_is_queued_then_run_by_the_database_worker_with_its_progress(registrar):
+    # given a job started by a user
+    job = start(registrar, n=50)
+    # then it waits in the queue with its task, and its start is audited
+    assert job.status == JobStatus.QUEUED
+    assert DBTaskResult.objects.get(id=job.task_id).status == "READY"
+    assert AuditEvent.objects.filter(action="job.start", object_id=str(job.pk)).exists()
+    # when the worker runs what is queued
+    assert run_jobs() == 1
+    # then the job succeeded with its result; while it ran its progress was in the database
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert (job.done, job.total) == (50, 50)
+    assert job.result["summary"] == "counted to 50"
+    assert job.result["figures"] == [{"label": "Counted", "value": 50}]
+    assert job.result["notes"] == ["running counting 50 50"]
+    assert job.started_at <= job.finished_at
+    assert job.worker == worker_name()
+    assert DBTaskResult.objects.get(id=job.task_id).status == "SUCCESSFUL"
+    # and a second pass of the worker runs nothing again
+    assert run_jobs() == 0
+
+
+def test_progress_writes_are_throttled_and_held_back_inside_a_transaction(registrar):
+    job = start(registrar, n=0)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    progress = JobProgress(job.pk, interval=3600)
+    # every row reported, but one write for the stage
+    for i in range(10_000):
+        progress("checking rows", i, 10_000)
+    assert progress.writes == 1
+    # a new stage is written at once
+    progress("looking for likely duplicates", 1, 10)
+    assert progress.writes == 2
+    assert Job.objects.values_list("stage", "done", "total").get(pk=job.pk) == (
+        "looking for likely duplicates",
+        1,
+        10,
+    )
+    # inside a transaction nothing is written (it would be invisible, and hold SQLite's lock)...
+    with connection.cursor():
+        from django.db import transaction
+
+        with transaction.atomic():
+            progress("registering", 0, 0)
+    assert progress.writes == 2
+    # ...until the next report outside it
+    progress.flush()
+    assert Job.objects.values_list("stage", flat=True).get(pk=job.pk) == "registering"
+
+
+def test_a_refusal_fails_the_job_with_each_problem(registrar):
+    job = start(registrar, n=3, refuse=True)
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == "1 problem; nothing written"
+    assert job.problems == [{"row": 3, "field": "quantity", "reason": "'many' is not a number"}]
+    # the task itself ran to its end: the refusal is the job's outcome, not a crash
+    assert DBTaskResult.objects.get(id=job.task_id).status == "SUCCESSFUL"
+
+
+def test_an_unexpected_error_fails_the_job_and_keeps_the_trace_for_the_operator(registrar):
+    job = start(registrar, n=3, crash=True)
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "unexpected error (RuntimeError)" in job.error
+    task_result = DBTaskResult.objects.get(id=job.task_id)
+    assert task_result.status == "FAILED"
+    assert "a bug" in task_result.traceback
+
+
+def test_a_job_and_its_task_are_recorded_together_or_not_at_all(registrar):
+    with (
+        mock.patch.object(DatabaseBackend, "enqueue", side_effect=DatabaseError("disk full")),
+        pytest.raises(DatabaseError),
+    ):
+        start(registrar, n=1)
+    assert not Job.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_a_repeated_key_returns_the_first_job(registrar):
+    first = job_start(
+        owner=registrar,
+        kind="counting",
+        label="Counting",
+        task=counting_job,
+        right="view_reference",
+        key="k1",
+    )
+    again = job_start(
+        owner=registrar,
+        kind="counting",
+        label="Counting",
+        task=counting_job,
+        right="view_reference",
+        key="k1",
+    )
+    assert not first.replayed
+    assert again.replayed
+    assert again.job.pk == first.job.pk
+    assert Job.objects.count() == DBTaskResult.objects.count() == 1
+
+
+# --- jobs whose worker died -----------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_running_job_whose_worker_died_is_failed_and_a_live_one_is_left(registrar):
+    host = worker_name().rpartition(":")[0]
+    dead = start(registrar, n=1)
+    stale = start(registrar, n=1)
+    alive = start(registrar, n=1)
+    now = timezone.now()
+    Job.objects.filter(pk=dead.pk).update(
+        status=JobStatus.RUNNING, worker=f"{host}:{_dead_pid()}", heartbeat_at=now
+    )
+    Job.objects.filter(pk=stale.pk).update(
+        status=JobStatus.RUNNING, worker="elsewhere:1", heartbeat_at=now - STALE_AFTER - timedelta(seconds=1)
+    )
+    Job.objects.filter(pk=alive.pk).update(status=JobStatus.RUNNING, worker=worker_name(), heartbeat_at=now)
+    DBTaskResult.objects.filter(id=dead.task_id).update(status="RUNNING")
+
+    failed = jobs_mark_stale()
+
+    assert sorted(failed) == sorted([dead.pk, stale.pk])
+    for job in (dead, stale):
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED
+        assert job.error.startswith("the worker stopped while running this job")
+    alive.refresh_from_db()
+    assert alive.status == JobStatus.RUNNING
+    # the task of the dead worker no longer counts as running either
+    assert DBTaskResult.objects.get(id=dead.task_id).status == "FAILED"
+    # and a second sweep finds nothing more
+    assert jobs_mark_stale() == []
+
+
+def test_a_queued_job_whose_task_is_gone_is_failed(registrar):
+    job = start(registrar, n=1)
+    DBTaskResult.objects.filter(id=job.task_id).delete()
+    assert jobs_mark_stale() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+
+
+def test_the_worker_command_fails_lost_jobs_then_runs_the_queue(registrar):
+    host = worker_name().rpartition(":")[0]
+    lost = start(registrar, n=1)
+    Job.objects.filter(pk=lost.pk).update(
+        status=JobStatus.RUNNING, worker=f"{host}:{_dead_pid()}", heartbeat_at=timezone.now()
+    )
+    waiting = start(registrar, n=2)
+    err = io.StringIO()
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        # (the worker closes stale connections between tasks: here that would be the test's own)
+        with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+            call_command("jobs", "worker", "--batch", stderr=err, stdout=io.StringIO())
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    assert f"failed 1 job(s) left running by a stopped worker: [{lost.pk}]" in err.getvalue()
+    waiting.refresh_from_db()
+    assert waiting.status == JobStatus.SUCCEEDED
+    out = io.StringIO()
+    call_command("jobs", "list", stdout=out)
+    assert "succeeded" in out.getvalue()
+    assert "the worker stopped" in out.getvalue()
+
+
+# --- who sees what --------------------------------------------------------------------------------
+
+
+def test_a_user_sees_only_their_own_jobs_and_an_admin_every_job(registrar):
+    job = start(registrar, n=1)
+    run_jobs()
+    other = make_user(Role.REGISTRAR)
+    admin = make_user(Role.ADMIN)
+    with pytest.raises(NotFound):
+        access_job_by_id(other, job.pk)
+    assert signed_in(other).get(f"/jobs/{job.pk}/").status_code == 404
+    assert "Counting" not in signed_in(other).get("/jobs/").content.decode()
+    mine = signed_in(registrar).get(f"/jobs/{job.pk}/")
+    assert mine.status_code == 200
+    assert "counted to 1" in mine.content.decode()
+    assert "Counting" in signed_in(registrar).get("/jobs/").content.decode()
+    assert "Counting" in signed_in(admin).get("/jobs/?who=all").content.decode()
+    assert signed_in(admin).get(f"/jobs/{job.pk}/").status_code == 200
+    assert Client().get(f"/jobs/{job.pk}/").status_code == 302  # anonymous: to the sign-in page
+
+
+def test_a_result_is_hidden_once_the_owner_lost_the_right_it_needs(op):
+    job = job_start(
+        owner=op.registrar,
+        kind="counting",
+        label="Counting",
+        task=counting_job,
+        right=Right.REGISTER_HOUSEHOLDS,
+        params={"n": 1},
+    ).job
+    run_jobs()
+    UserProfile.objects.filter(user=op.registrar).update(role=Role.VIEWER)
+    page = signed_in(op.registrar).get(f"/jobs/{job.pk}/").content.decode()
+    assert "counted to 1" not in page
+    assert "The result is not shown" in page
+
+
+def test_the_status_part_polls_while_the_job_runs_and_stops_when_it_ends(registrar):
+    job = start(registrar, n=1)
+    client = signed_in(registrar)
+    waiting = client.get(f"/jobs/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in waiting
+    assert "<html" not in waiting
+    assert "Waiting for the worker" in waiting
+    run_jobs()
+    ended = client.get(f"/jobs/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in ended
+    assert "counted to 1" in ended
+
+
+# --- the household jobs ----------------------------------------------------------------------------
+
+
+def test_a_household_file_is_checked_and_imported_as_jobs_from_the_pages(op):
+    client = signed_in(op.registrar)
+    csv = (
+        HEADER
+        + b"Zainab Bibi,female,1,PK50401,destroyed,yes,none,\nGul Bibi,female,1,PK50401,damaged,yes,none,\n"
+    )
+    # when the registrar uploads a file, the page answers at once with the job's page
+    uploaded = client.post("/households/import/", {"file": SimpleUploadedFile("a.csv", csv, "text/csv")})
+    job = Job.objects.get()
+    assert uploaded["Location"] == f"/jobs/{job.pk}/"
+    assert not HouseholdImport.objects.exists()
+    # the worker checks the file
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.input == b""  # the upload is not kept on the job (the import record holds it)
+    preview = HouseholdImport.objects.get()
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "2 households in a.csv are ready to import" in page
+    assert f"/households/import/{preview.pk}/" in page
+    # importing it is a job too; asking twice gives the same job
+    commit = client.post(f"/households/import/{preview.pk}/")
+    assert client.post(f"/households/import/{preview.pk}/")["Location"] == commit["Location"]
+    assert not Household.objects.exists()
+    run_jobs()
+    done = client.get(commit["Location"]).content.decode()
+    assert "Imported 2 households from a.csv." in done
+    assert Household.objects.count() == 2
+
+
+def test_a_refused_household_file_fails_its_job_with_every_problem_and_registers_nothing(op):
+    client = signed_in(op.registrar)
+    bad = HEADER + b"Zainab Bibi,female,1,Atlantis,flattened,no,none,\n"
+    response = client.post("/households/import/", {"file": SimpleUploadedFile("b.csv", bad, "text/csv")})
+    run_jobs()
+    job = Job.objects.get()
+    assert job.status == JobStatus.FAILED
+    assert {p["field"] for p in job.problems} >= {"origin", "house_damage"}
+    assert all(p["row"] == 2 for p in job.problems)
+    page = client.get(response["Location"]).content.decode()
+    assert "Nothing was written." in page
+    assert "Atlantis" in page
+    assert not Household.objects.exists()
+
+
+def test_an_import_refused_at_commit_leaves_the_registry_as_it_was(op):
+    # given a previewed file whose CNIC someone registers before the import
+    client = signed_in(op.registrar)
+    csv = HEADER + b"Zainab Bibi,female,1,PK50401,destroyed,yes,cnic,13503-7654321-2\n"
+    client.post("/households/import/", {"file": SimpleUploadedFile("c.csv", csv, "text/csv")})
+    run_jobs()
+    preview = HouseholdImport.objects.get()
+    register(op, document_number="13503-7654321-2", head_name="Zainab Bibi", head_sex="female")
+    before = Household.objects.count()
+    # when the import runs
+    commit = client.post(f"/households/import/{preview.pk}/")
+    run_jobs()
+    # then it fails naming the line and the field, and the registry is unchanged
+    job = Job.objects.get(kind="household_import_commit")
+    assert job.status == JobStatus.FAILED
+    assert job.problems == [{"row": 2, "field": "document_number", "reason": job.problems[0]["reason"]}]
+    assert "already registered" in job.problems[0]["reason"]
+    assert Household.objects.count() == before
+    assert "Nothing was written." in client.get(commit["Location"]).content.decode()
+
+
+def test_the_duplicate_search_runs_as_a_job_from_the_queue_page(op):
+    register(op)
+    register(op, head_name="Mohd Aslam", document_type="none", document_number="")
+    client = signed_in(op.registrar)
+    started = client.post("/households/duplicates/", {"search": "registry"})
+    # a second click while it waits gives the same job
+    assert client.post("/households/duplicates/", {"search": "registry"})["Location"] == started["Location"]
+    run_jobs()
+    page = client.get(started["Location"]).content.decode()
+    assert "Households searched" in page
+    assert "/households/duplicates/" in page
+    assert (
+        signed_in(make_user(Role.VIEWER)).post("/households/duplicates/", {"search": "registry"}).status_code
+        == 403
+    )
+    assert Job.objects.count() == 1
+
+
+# --- the terminal ----------------------------------------------------------------------------------
+
+
+def test_the_terminal_progress_draws_a_bar_on_a_tty_and_lines_otherwise():
+    tty = io.StringIO()
+    progress = TerminalProgress(tty, tty=True, width=10)
+    progress("checking rows", 5, 10)
+    progress("checking rows", 10, 10)
+    progress.close()
+    assert "\rchecking rows [#####.....] 5/10 (50%)" in tty.getvalue()
+    assert "[##########] 10/10 (100%)" in tty.getvalue()
+    assert tty.getvalue().endswith("\n")
+
+    log = io.StringIO()
+    progress = TerminalProgress(log, tty=False, every=3600)
+    for i in range(1000):
+        progress("checking rows", i, 1000)
+    progress("checking rows", 1000, 1000)
+    progress("registering", 0, 0)
+    lines = log.getvalue().splitlines()
+    assert [line.split(" [")[0] for line in lines] == [
+        "checking rows: 0/1,000 (0%)",
+        "checking rows: 1,000/1,000 (100%)",
+        "registering",
+    ]
+    assert "\r" not in log.getvalue()
+
+
+def test_the_import_command_shows_its_progress_on_stderr(op, tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(HEADER + b"Zainab Bibi,female,1,PK50401,destroyed,yes,none,\n")
+    err, out = io.StringIO(), io.StringIO()
+    call_command(
+        "households", "import", str(path), "--as", op.registrar.username, "--commit", stdout=out, stderr=err
+    )
+    assert "Imported 1 households" in out.getvalue()
+    assert "checking rows: 0/1 (0%)" in err.getvalue()
+    assert "registering the households" in err.getvalue()
+    quiet = io.StringIO()
+    call_command("households", "dedupe", "--quiet", stdout=io.StringIO(), stderr=quiet)
+    assert quiet.getvalue() == ""
+    loud = io.StringIO()
+    call_command("households", "dedupe", stdout=io.StringIO(), stderr=loud)
+    assert "reading the registry" in loud.getvalue()
