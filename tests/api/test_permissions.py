@@ -114,6 +114,9 @@ def _a_receipt_at_hub(ref: Reference) -> dict[str, Any]:
 ACCESS_RULES: dict[str, Access] = {
     # core
     "GET /api/core/me": Access(None),
+    "GET /api/core/jobs": Access(Right.VIEW_REFERENCE),
+    # Jobs are their owner's: another user's job, or none, answers 404 to any role.
+    "GET /api/core/jobs/{job_id}": Access(Right.VIEW_REFERENCE, params=lambda ref: {"job_id": 0}, ok=404),
     # places
     "GET /api/places/admin-areas": Access(Right.VIEW_REFERENCE),
     "GET /api/places/admin-areas/{pcode}": Access(
@@ -299,6 +302,11 @@ ACCESS_RULES: dict[str, Access] = {
         Right.REGISTER_HOUSEHOLDS, given=hh.a_preview, params=hh.the_import, missing=hh.no_import
     ),
     "GET /api/households/duplicates": Access(Right.REGISTER_HOUSEHOLDS, given=hh.a_pair),
+    "POST /api/households/duplicates/search": Access(Right.REGISTER_HOUSEHOLDS, ok=202),
+    "POST /api/households/import-jobs": Access(Right.REGISTER_HOUSEHOLDS, body=hh.import_body, ok=202),
+    "POST /api/households/imports/{import_id}/commit-job": Access(
+        Right.REGISTER_HOUSEHOLDS, given=hh.a_preview, params=hh.the_import, missing=hh.no_import, ok=202
+    ),
     "POST /api/households/duplicates/{pair_id}/decision": Access(
         Right.REGISTER_HOUSEHOLDS,
         given=hh.a_pair,
@@ -346,6 +354,9 @@ ACCESS_RULES: dict[str, Access] = {
     "POST /api/cluster/uploads": Access(
         Right.REPORT_ACTIVITIES, given=cl.activity_types, body=cl.upload_body, ok=201
     ),
+    "POST /api/cluster/upload-jobs": Access(
+        Right.REPORT_ACTIVITIES, given=cl.activity_types, body=cl.upload_body, ok=202
+    ),
     "GET /api/cluster/rows": Access(Right.REPORT_ACTIVITIES, given=cl.iom_batch),
     "GET /api/cluster/batches": Access(Right.REPORT_ACTIVITIES, given=cl.iom_batch),
     "GET /api/cluster/batches/{batch_id}": Access(
@@ -358,6 +369,7 @@ ACCESS_RULES: dict[str, Access] = {
     "GET /api/cluster/matrix": Access(Right.VIEW_CLUSTER, given=cl.iom_batch),
     "GET /api/cluster/totals": Access(Right.VIEW_CLUSTER, given=cl.iom_batch),
     "GET /api/cluster/needs": Access(Right.VIEW_CLUSTER),
+    "POST /api/cluster/needs": Access(Right.MANAGE_CLUSTER, body=cl.needs_body, ok=201),
     "GET /api/cluster/activity-types": Access(Right.VIEW_REFERENCE, given=cl.activity_types),
     "GET /api/cluster/periods": Access(Right.VIEW_CLUSTER),
     "POST /api/cluster/periods": Access(

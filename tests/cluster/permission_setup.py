@@ -31,6 +31,13 @@ def upload_body(ref: Any) -> dict[str, Any]:
     return {"filename": "iom.csv", "content": CSV.format(row_id="IOM-2")}
 
 
+def needs_body(ref: Any) -> dict[str, Any]:
+    return {
+        "filename": "needs.csv",
+        "content": "Tehsil P-code,Households in need\n#adm3+code,#inneed+hh\nPK52201,1200\n",
+    }
+
+
 def the_batch(ref: Any) -> dict[str, Any]:
     return {"batch_id": ImportBatch.objects.get().pk}
 

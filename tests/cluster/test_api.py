@@ -195,3 +195,64 @@ def test_periods_are_locked_by_a_coordinator(cluster, token_client, upload):
         ).status_code
         == 403
     )
+
+
+NEEDS_CSV = (
+    "Needs of the shelter cluster\n"
+    "District P-code,Households in need,Illustrative\n"
+    "#adm2+code,#inneed+hh,#meta+illustrative\n"
+    "PK504,400,yes\n"
+    "PK522,900,no\n"
+)
+
+
+def test_needs_upload_previews_then_applies_then_changes_nothing(cluster, token_client):
+    from reliefops.cluster.models import NeedsBaseline
+    from reliefops.core.models import AuditEvent
+
+    client = token_client(Role.COORDINATOR)
+    body = {"filename": "needs.csv", "content": NEEDS_CSV}
+    # a preview says what the file would do and writes nothing
+    preview = post(client, "/needs", {**body, "preview": True})
+    assert preview.status_code == 200
+    assert preview.json()["summary"] == (
+        "Preview: 2 created, 0 updated, 0 unchanged; nothing is written until it is committed."
+    )
+    assert not NeedsBaseline.objects.exists()
+    # applied, the baselines are stored with their illustrative mark, each audited
+    applied = post(client, "/needs", body)
+    assert applied.status_code == 201
+    assert applied.json()["changes"] == [
+        {"pcode": "PK504", "change": "created"},
+        {"pcode": "PK522", "change": "created"},
+    ]
+    assert sorted(NeedsBaseline.objects.values_list("adm2", "households_in_need", "illustrative")) == [
+        ("PK504", 400, True),
+        ("PK522", 900, False),
+    ]
+    assert AuditEvent.objects.filter(action="needs_baseline.create").count() == 2
+    # the same file again changes nothing and says so
+    again = post(client, "/needs", body)
+    assert (again.status_code, again.json()["changed"], again.json()["unchanged"]) == (200, False, 2)
+    # a changed figure updates the area in place
+    changed = post(client, "/needs", {**body, "content": NEEDS_CSV.replace("900", "950")})
+    assert changed.json()["changes"] == [{"pcode": "PK522", "change": "households_in_need: 900 -> 950"}]
+
+
+def test_a_refused_needs_file_answers_422_and_writes_nothing(cluster, token_client):
+    from reliefops.cluster.models import NeedsBaseline
+
+    client = token_client(Role.COORDINATOR)
+    content = NEEDS_CSV.replace("PK522,900", "PK5222,900").replace("400,yes", "400,perhaps")
+    refused = post(client, "/needs", {"filename": "needs.csv", "content": content})
+    assert refused.status_code == 422
+    problems = [(p["row"], p["field"]) for p in refused.json()["problems"]]
+    assert problems == [(4, "#meta+illustrative"), (5, "#adm2+code")]
+    assert not NeedsBaseline.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.PARTNER_REPORTER, Role.VIEWER, Role.HUB_MANAGER])
+def test_only_the_coordinator_uploads_needs(cluster, token_client, role):
+    scope = {"organisation": cluster.nrc} if role == Role.PARTNER_REPORTER else {}
+    refused = post(token_client(role, **scope), "/needs", {"filename": "needs.csv", "content": NEEDS_CSV})
+    assert refused.status_code == 403

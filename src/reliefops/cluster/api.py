@@ -1,5 +1,6 @@
 """API of the cluster: upload 4W files (preview, then commit), read rows and batches, revert a
-batch, the gap analysis, the 4W matrix, the totals, needs, activity types and reporting periods.
+batch, the gap analysis, the 4W matrix, the totals, needs (read and upload), activity types and
+reporting periods.
 
 Rows and batches are a partner reporter's own organisation's; viewers see the aggregates only.
 """
@@ -12,8 +13,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from reliefops.cluster import selectors
-from reliefops.cluster.importers import activity_report_import_file
+from reliefops.cluster import jobs, selectors
+from reliefops.cluster.importers import activity_report_import_file, needs_import_file
 from reliefops.cluster.models import ActivityType, ReportingPeriod
 from reliefops.cluster.schemas import (
     ActivityTotalOut,
@@ -25,6 +26,8 @@ from reliefops.cluster.schemas import (
     MatrixEntryOut,
     MatrixOut,
     NeedsOut,
+    NeedsUploadIn,
+    NeedsUploadOut,
     PeriodIn,
     PeriodOut,
     RevertOut,
@@ -34,6 +37,7 @@ from reliefops.cluster.schemas import (
     TotalsOut,
     UploadIn,
     UploadOut,
+    needs_upload_out,
     upload_out,
 )
 from reliefops.cluster.services import import_batch_revert, parse_month, reporting_period_set_lock
@@ -47,7 +51,7 @@ from reliefops.core.access import (
     reporting_scope,
     require,
 )
-from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, Page
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, JobOut, Page
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.roles import Right
 
@@ -94,6 +98,32 @@ def upload(request: HttpRequest, payload: UploadIn) -> Status[UploadOut]:
         preview=payload.preview,
     )
     return Status(201 if result.batch_id else 200, upload_out(result))
+
+
+@router.post(
+    "/upload-jobs",
+    response={202: JobOut, **WRITE_ERRORS},
+    summary="Upload a 4W file to preview or apply in the background (for large files); poll the job",
+    description=(
+        "The same request as `POST /api/cluster/uploads`, answered at once with a job to poll at "
+        "`GET /api/core/jobs/{id}`. A preview job's result says what would change; an applying job's "
+        "result links to its batch. A refused file fails the job with every problem in `problems`."
+    ),
+)
+def upload_job(request: HttpRequest, payload: UploadIn) -> Any:
+    organisation = access_reporting_organisation(request.user, payload.reporting_organisation)
+    try:
+        data = payload.data()
+    except ValueError as exc:
+        raise InvalidInput([Problem(None, "content_base64", str(exc))]) from exc
+    start = jobs.upload_preview_start if payload.preview else jobs.upload_apply_start
+    started = start(
+        owner=request.user,
+        filename=payload.filename,
+        content=data,
+        organisation_id=organisation.pk if organisation else None,
+    )
+    return Status(202, started.job)
 
 
 @router.get("/rows", response={200: list[RowOut], **ERRORS}, summary="4W rows (current versions)")
@@ -195,6 +225,30 @@ def totals(request: HttpRequest) -> TotalsOut:
 def needs(request: HttpRequest) -> QuerySet[Any]:
     access_cluster_aggregates(request.user)
     return selectors.needs_table()
+
+
+@router.post(
+    "/needs",
+    response={200: NeedsUploadOut, 201: NeedsUploadOut, **WRITE_ERRORS},
+    summary="Upload needs baselines: preview what the file changes, or apply it (all or nothing)",
+    description=(
+        "A CSV or workbook tagged like a 4W file (`#adm2+code` or `#adm3+code`, `#inneed+hh`, "
+        "`#population`, `#meta+illustrative` …); a baseline per admin area, created or updated in "
+        "place. With `preview` nothing is written. A file that changes something answers 201; one "
+        "that changes nothing answers 200 and writes nothing. A refused file answers 422 with every "
+        "problem: `row`, `field` and `reason`."
+    ),
+)
+def needs_upload(request: HttpRequest, payload: NeedsUploadIn) -> Status[NeedsUploadOut]:
+    access_cluster_management(request.user)
+    try:
+        data = payload.data()
+    except ValueError as exc:
+        raise InvalidInput([Problem(None, "content_base64", str(exc))]) from exc
+    result = needs_import_file(
+        actor=request.user, data=data, filename=payload.filename, preview=payload.preview
+    )
+    return Status(201 if result.changed and not result.preview else 200, needs_upload_out(result))
 
 
 @router.get("/activity-types", response={200: list[ActivityTypeOut], **ERRORS}, summary="Activity types")

@@ -366,6 +366,59 @@ class NeedsOut(Schema):
         return str(obj.admin_area.level)
 
 
+class NeedsUploadIn(Schema):
+    filename: str = Field(
+        description="The file's name; its suffix tells CSV (`.csv`) from a workbook (`.xlsx`, `.ods` ...).",
+        max_length=255,
+    )
+    content_base64: str | None = Field(None, description="The file's bytes, base64-encoded (any format).")
+    content: str | None = Field(None, description="The file's text (CSV only), instead of `content_base64`.")
+    preview: bool = Field(False, description="Check the file and say what would change; write nothing.")
+
+    @model_validator(mode="after")
+    def one_content(self) -> NeedsUploadIn:
+        if (self.content_base64 is None) == (self.content is None):
+            raise ValueError("send the file as `content_base64` or as `content`, one of the two")
+        return self
+
+    def data(self) -> bytes:
+        if self.content is not None:
+            return self.content.encode("utf-8")
+        try:
+            return base64.b64decode(self.content_base64 or "", validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("content_base64 is not base64") from exc
+
+
+class NeedsChangeOut(Schema):
+    pcode: str = Field(description="P-code of the area.")
+    change: str = Field(description="`created`, or what changed (`households_in_need: 900 -> 1200`).")
+
+
+class NeedsUploadOut(Schema):
+    preview: bool = Field(description="True when nothing was written (a preview).")
+    changed: bool = Field(description="Whether the file changes (or changed) any baseline.")
+    summary: str = Field(description="One sentence on what the file did or would do.")
+    created: int = Field(description="Areas given a baseline.")
+    updated: int = Field(description="Areas whose baseline changed.")
+    unchanged: int = Field(description="Areas whose baseline is as stored, left alone.")
+    changes: list[NeedsChangeOut] = Field(description="Each area the file creates or changes.")
+    notes: list[str] = Field(description="How the file was read (sheet, rows above the table …).")
+
+
+def needs_upload_out(result: Any) -> NeedsUploadOut:
+    return NeedsUploadOut(
+        preview=result.preview,
+        changed=result.changed,
+        summary=result.summary(),
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        changes=[NeedsChangeOut(pcode=pcode, change=change) for pcode, change in result.changes],
+        notes=result.notes,
+    )
+
+
 class PeriodIn(Schema):
     month: str = Field(description=MONTH)
     locked: bool = Field(description="True to lock the month, false to reopen it.")

@@ -102,13 +102,16 @@ def parse_needs_file(data: bytes, *, filename: str = "") -> tuple[list[NeedsRow]
                     values[name] = whole_number(cells[f[name].index])
                 except BadValue as exc:
                     problems.append(RowProblem(line, labels[name], str(exc)))
-        try:
-            if "elevation_band" in f:
+        if "elevation_band" in f:
+            try:
                 values["elevation_band"] = read_elevation_band(cells[f["elevation_band"].index])
-            if "illustrative" in f:
+            except BadValue as exc:
+                problems.append(RowProblem(line, labels["elevation_band"], str(exc)))
+        if "illustrative" in f:
+            try:
                 values["illustrative"] = bool(read_yes_no(cells[f["illustrative"].index]))
-        except BadValue as exc:
-            problems.append(RowProblem(line, labels["elevation_band"], str(exc)))
+            except BadValue as exc:
+                problems.append(RowProblem(line, labels["illustrative"], f"{exc}: write yes or no"))
         if "source" in f:
             values["source"] = text_of(cells[f["source"].index])[:300]
         rows.append(
