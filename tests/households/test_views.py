@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
+from reliefops.households.cards import printed
 from reliefops.households.models import (
     DistributionRound,
     DuplicatePair,
@@ -87,7 +88,7 @@ def test_every_role_sees_the_counts_and_no_name(op, role):
         (Role.REGISTRAR, 200),
         (Role.ADMIN, 200),
         (Role.VIEWER, 403),
-        (Role.DISTRIBUTOR, 403),
+        (Role.PARTNER_REPORTER, 403),
         (Role.COORDINATOR, 403),
     ],
     ids=lambda v: getattr(v, "value", v),
@@ -106,6 +107,7 @@ def test_the_registry_is_for_roles_with_personal_data_and_each_page_is_audited(o
 
 def test_the_registry_page_runs_the_same_queries_for_5_or_25_households(op):
     client = signed_in(op.registrar)
+    client.get("/households/")  # the session's first request may write to it: not what is measured
     for n in range(5):
         register(op, document_number=f"13503-00000{n:02d}-1", head_name=f"Sher Zaman {n}", phone="")
     with CaptureQueriesContext(connection) as few:
@@ -417,3 +419,47 @@ def test_only_registrars_and_admins_reach_the_correction_form(op, role):
     posted = client.post(f"/households/{household.pk}/correct/", correction(household, phone=""))
     assert posted.status_code == 403
     assert Household.objects.get(pk=household.pk).phone == "+923001234567"
+
+
+def test_a_distributors_registry_lists_the_households_of_their_points_with_names_and_tokens_only(op):
+    # given a household listed at Bana (the distributor's point), one at Raj Pattian, one on no list
+    at_bana = register(op)
+    register(
+        op,
+        head_name="Sher Zaman",
+        father_or_husband_name="Gul Zaman",
+        document_number="13503-7654321-1",
+        phone="0301-7654321",
+        origin="PK52201",
+    )
+    register(
+        op,
+        head_name="Zainab Bibi",
+        head_sex="female",
+        document_type="none",
+        document_number="",
+        phone="",
+        elevation_band="below_5000",
+    )
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    token = HouseholdCard.objects.get(household=at_bana).token
+    client = signed_in(op.distributor)
+    # when the distributor opens the registry
+    response = client.get("/households/registry/")
+    # then only Bana's household is listed, with its name and card token, never a CNIC or a phone
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Muhammad Aslam" in text
+    assert printed(token) in text
+    assert "Sher Zaman" not in text
+    assert "Zainab" not in text
+    for personal in ("13503", "1234567", "+92"):
+        assert personal not in text
+    # and the view is an audit event naming the household shown
+    event = AuditEvent.objects.get(action="household.view_personal_data", actor=op.distributor)
+    assert event.after["households"] == [at_bana.pk]
+    # a search by identity number finds nothing, and the household's own page stays closed
+    assert "Muhammad Aslam" not in client.get("/households/registry/?q=1350312345671").content.decode()
+    assert "Muhammad Aslam" in client.get("/households/registry/?q=batkul").content.decode()
+    assert client.get(f"/households/{at_bana.pk}/").status_code == 403

@@ -62,6 +62,12 @@ class RegistryFilter(FilterForm):
         self.fields["q"].widget.attrs["placeholder"] = "Name, village, CNIC, phone or household number"
 
 
+class PointRegistryFilter(FilterForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs["placeholder"] = "Name, father's or husband's name, village or number"
+
+
 def _member_fields() -> dict[str, forms.Field]:
     return {
         name: forms.IntegerField(

@@ -83,6 +83,9 @@ def _section(user: AnyUser) -> dict[str, bool]:
     """What the section's tabs show this user."""
     return {
         "personal": has_right(user, Right.VIEW_PERSONAL_DATA),
+        "registry": any(
+            has_right(user, r) for r in (Right.VIEW_PERSONAL_DATA, Right.VIEW_DISTRIBUTION_LISTS)
+        ),
         "register": has_right(user, Right.REGISTER_HOUSEHOLDS),
         "rounds": has_right(user, Right.VIEW_HOUSEHOLD_COUNTS),
         "manage_rounds": has_right(user, Right.MANAGE_ROUNDS),
@@ -113,7 +116,10 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @page
 def registry(request: HttpRequest) -> HttpResponse:
-    access_households(request.user)
+    user = request.user
+    if not has_right(user, Right.VIEW_PERSONAL_DATA) and has_right(user, Right.VIEW_DISTRIBUTION_LISTS):
+        return _registry_at_points(request)
+    access_households(user)
     form = forms.RegistryFilter(request.GET)
     c = form.criteria()
     households = selectors.households_search(q=c["q"], status=c["status"])
@@ -126,6 +132,25 @@ def registry(request: HttpRequest) -> HttpResponse:
         queryset=households,
         form=form,
         context={"section": _section(request.user), "can_export": can_export_personal_data(request.user)},
+    )
+
+
+def _registry_at_points(request: HttpRequest) -> HttpResponse:
+    """The registry as a distributor sees it: the households listed at their own points in rounds
+    not yet closed, with names and card tokens; never an identity number or a phone."""
+    point_ids = distribution_list_point_ids(request.user)
+    form = forms.PointRegistryFilter(request.GET)
+    households = selectors.households_listed_at(point_ids, q=form.criteria()["q"])
+    shown = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+    _viewed(request, shown.object_list, "registry at own points")
+    points = Site.objects.filter(pk__in=point_ids or []).order_by("name") if point_ids is not None else None
+    return render_list(
+        request,
+        template="households/registry_points.html",
+        results_template="households/_registry_points_results.html",
+        queryset=households,
+        form=form,
+        context={"section": _section(request.user), "points": points},
     )
 
 
