@@ -1,0 +1,227 @@
+"""The dashboard, the sitrep and the donor reports over the whole Kashmir 2005 scenario: IOM's
+published figures exactly, the cluster's totals as the scenario states them, all computed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+from django.urls import reverse
+
+from reliefops.cluster.selectors import headline_figures
+from reliefops.core.roles import Role
+from reliefops.households.models import DistributionRound, RoundStatus
+from reliefops.households.selectors import round_reconciliation
+from reliefops.partners.models import Grant
+from reliefops.reports import maps, selectors
+from reliefops.reports.periods import Period
+from reliefops.reports.sitrep import build_sitrep
+from reliefops.scenarios.kashmir2005 import DATA_DIR, load
+from reliefops.scenarios.kashmir2005.cluster_history import CGI_STATED
+from reliefops.stock.models import LocationKind, MovementLine
+from reliefops.stock.selectors import PUBLISHED_ITEMS, distributed_totals
+
+PUBLISHED = json.loads((DATA_DIR / "published-figures.json").read_text())
+IOM = PUBLISHED["iom_distributed"]
+CLUSTER = {**PUBLISHED["emergency_shelter_cluster"], "cgi_sheets_delivered_more_than": CGI_STATED}
+SENTENCE = (
+    "In total, IOM has distributed: 11,768 tents, 21,995 shelter kits, 31,594 winterization kits, "
+    "162,222 blankets, 74,390 quilts, 120,614 Corrugated Galvanized Iron Sheets (CGI) and 18,989 tarpaulins."
+)
+TODAY = dt.date(2006, 4, 1)
+
+
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker):
+    """The whole scenario, loaded once for the module."""
+    with django_db_blocker.unblock():
+        load(stdout=io.StringIO())
+        yield
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def numbers(text: str) -> list[int]:
+    return [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", text)]
+
+
+def by_key(figures: list[selectors.ItemFigure]) -> dict[str, int]:
+    return {f.published_key: f.total for f in figures if f.published_key}
+
+
+@pytest.mark.django_db
+def test_the_distributions_are_iom_published_figures_by_item_hub_district_and_week(loaded):
+    # when the dashboard's figures are read for the whole operation
+    found = selectors.distributions()
+    # then the items are IOM's published figures, exactly, and the ledger's balances say the same
+    assert by_key(found.published) == IOM == distributed_totals()
+    # and the hub, district, site and week tables add up to the same totals, item by item
+    for item in found.items:
+        assert sum(row.quantities.get(item.item_id, 0) for row in found.by_hub) == item.total
+        assert sum(row.quantities.get(item.item_id, 0) for row in found.by_district) == item.total
+        assert sum(q.get(item.item_id, 0) for _, q in found.by_site) == item.total
+    series = selectors.weekly(items=found.items)
+    for item in found.items:
+        assert sum(series.values[item.item_id]) == item.total
+    # and the hubs are the scenario's forward hubs, the districts those the hubs served
+    assert {row.name for row in found.by_hub} >= {"IOM Balakot hub", "IOM Batagram hub", "IOM Bagh hub"}
+    assert "Muzaffarabad" in {row.name for row in found.by_district}
+    # and the weeks run from October 2005 to March 2006, one after the other
+    assert series.weeks[0] >= dt.date(2005, 10, 10)
+    assert series.weeks[-1] <= dt.date(2006, 3, 27)
+    assert all((b - a).days == 7 for a, b in zip(series.weeks, series.weeks[1:], strict=False))
+
+
+@pytest.mark.django_db
+def test_a_period_counts_the_lines_dated_in_it_and_two_periods_add_up(loaded):
+    # given December 2005, and the rest
+    december = Period(dt.date(2005, 12, 1), dt.date(2005, 12, 31))
+    before = Period(None, dt.date(2005, 11, 30))
+    after = Period(dt.date(2006, 1, 1), None)
+    # when each is read
+    parts = [by_key(selectors.distributions(period=p).published) for p in (before, december, after)]
+    # then December is what the ledger lines dated in December say, counted independently here
+    lines = MovementLine.objects.filter(
+        movement__occurred_on__range=(december.start, december.end),
+        item__code__in=PUBLISHED_ITEMS,
+    )
+    out = dict(
+        lines.filter(to_location__kind__in=[LocationKind.BENEFICIARIES, LocationKind.PARTNER])
+        .values_list("item__code")
+        .annotate(n=Sum("quantity"))
+    )
+    back = dict(
+        lines.filter(from_location__kind__in=[LocationKind.BENEFICIARIES, LocationKind.PARTNER])
+        .values_list("item__code")
+        .annotate(n=Sum("quantity"))
+    )
+    expected = {PUBLISHED_ITEMS[code]: out.get(code, 0) - back.get(code, 0) for code in PUBLISHED_ITEMS}
+    assert {k: v for k, v in parts[1].items() if v} == {k: v for k, v in expected.items() if v}
+    assert 0 < sum(parts[1].values()) < sum(IOM.values())
+    # and the three periods add up to the whole operation
+    assert {key: sum(p.get(key, 0) for p in parts) for key in IOM} == IOM
+
+
+@pytest.mark.django_db
+def test_the_cluster_totals_are_the_scenarios_stated_figures(loaded):
+    picture = selectors.cluster_picture()
+    assert headline_figures(picture.totals) == CLUSTER
+    assert picture.activity is not None
+    assert picture.activity.code == "TENTS"
+    districts = {r.pcode for r in picture.district_rows}
+    assert len(districts) >= 10
+    assert all(r.in_need for r in picture.district_rows if r.pcode.startswith("PK1"))
+
+
+@pytest.mark.django_db
+def test_the_sitrep_says_it_in_the_field_words_with_the_figures_of_the_ledger_and_the_4w(loaded):
+    # when the sitrep of the whole operation is written
+    report = build_sitrep(period=Period(), today=TODAY)
+    text = report.markdown()
+    # then it opens with IOM's published figures in the press release's words
+    assert report.distributed_sentence == SENTENCE
+    assert SENTENCE in text
+    assert text.startswith("# IOM situation report\n\nInternational Organization for Migration.")
+    # and gives the cluster's totals, the hubs, the gaps and the contacts
+    for figure in CLUSTER.values():
+        assert f"{figure:,}" in report.cluster_sentence
+    for heading in ("## The cluster", "## Hubs", "## Gaps", "## Contacts"):
+        assert heading in text
+    assert "| IOM Balakot hub | Mansehra |" in text
+    assert "(needs illustrative)" in text
+    # and the HTML says the same
+    html = report.html()
+    assert SENTENCE in html
+    assert "<script" not in html
+
+
+@pytest.mark.django_db
+def test_the_organisation_is_the_configured_one(loaded, settings):
+    settings.OPERATING_ORGANISATION = "UNHCR"
+    report = build_sitrep(period=Period(), today=TODAY)
+    assert report.distributed_sentence.startswith("In total, UNHCR has distributed: 11,768 tents")
+    assert report.organisation.name == "Office of the United Nations High Commissioner for Refugees"
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_figures_the_sitrep_gives(loaded, client_as):
+    client = client_as(Role.VIEWER)
+    body = client.get(reverse("web:home")).content.decode()
+    headline = re.search(r'<ul class="headline" data-figures="distributed">(.*?)</ul>', body, re.S)
+    assert headline is not None
+    shown = {
+        code: numbers(figure)[0]
+        for code, figure in re.findall(
+            r'data-item="([A-Z-]+)">.*?<span class="figure">([\d,]+)</span>', headline[1]
+        )
+    }
+    assert {PUBLISHED_ITEMS[c]: v for c, v in shown.items() if c in PUBLISHED_ITEMS} == IOM
+    for key, value in CLUSTER.items():
+        assert f'<span class="figure">{value:,}</span>' in body, key
+    # and it names the organisation from the configuration, and links each figure to its page
+    assert "Distributed by IOM" in body
+    assert 'href="/reports/distributed/?item=TENT"' in body
+    assert 'href="/stock/waybill-list' not in body  # links by URL name, not by hand
+    assert reverse("stock:waybill-list") + "?overdue=on" in body
+
+
+@pytest.mark.django_db
+def test_the_map_data_outlines_the_districts_with_their_attribution(loaded):
+    data = maps.map_data(selectors.cluster_picture())
+    areas = [f for f in data["features"] if f["properties"]["layer"] == "area"]
+    sites = [f for f in data["features"] if f["properties"]["layer"] == "site"]
+    assert len(areas) == 17
+    assert {"PK101", "PK504", "PK522"} <= {f["properties"]["pcode"] for f in areas}
+    assert any("OCHA / WFP" in line and "CC BY-IGO" in line for line in data["attributions"])
+    assert {"BLK-HUB", "BAG-HUB"} <= {f["properties"]["code"] for f in sites}
+    muzaffarabad = next(f["properties"] for f in areas if f["properties"]["name"] == "Muzaffarabad")
+    assert muzaffarabad["in_need"]
+    assert muzaffarabad["reached"]
+    assert muzaffarabad["colour"].startswith("#")
+
+
+@pytest.mark.django_db
+def test_every_grant_accounts_for_what_it_received_and_the_grants_add_up_to_the_totals(loaded):
+    distributed: dict[str, int] = dict.fromkeys(IOM, 0)
+    served = 0
+    for grant in Grant.objects.all():
+        report = selectors.grant_report(grant)
+        totals = report.totals
+        # (received, plus kits made and count surpluses, less components used and count shortages)
+        accounted = ("distributed", "handed_to_partners", "lost", "in_transit", "on_hand")
+        assert totals["received"] + totals["other"] == sum(totals[c] for c in accounted), grant.reference
+        for figure in report.items:
+            if figure.published_key:
+                distributed[figure.published_key] += figure.total
+        assert sum(p.total for p in report.places) == totals["distributed"]
+        assert sum(q for _, q in report.partners) == totals["handed_to_partners"]
+        served += report.households
+    assert distributed == IOM
+    assert served > 500
+
+
+@pytest.mark.django_db
+def test_stock_against_the_open_round_owes_what_its_reconciliation_says(loaded):
+    camp = DistributionRound.objects.get(code="CAMP-2006")
+    assert camp.status == RoundStatus.OPEN
+    reconciliation = round_reconciliation(camp)
+    owed = {i.item_id: i.entitled - i.handed_over for i in reconciliation.items}
+    result = selectors.supply()
+    by_item = {row.item_id: row for row in result.rows}
+    for item_id, quantity in owed.items():
+        if quantity > 0:
+            assert by_item[item_id].owed == quantity
+    keys = [(0 if r.short else 1 if r.weeks_left is not None else 2) for r in result.rows]
+    assert keys == sorted(keys)
+
+
+@pytest.mark.django_db
+def test_the_dashboard_reads_a_few_aggregates_not_the_lines(loaded, client_as, django_assert_max_num_queries):
+    client = client_as(Role.ADMIN)
+    client.get(reverse("web:home"))
+    with django_assert_max_num_queries(60):
+        assert client.get(reverse("web:home")).status_code == 200

@@ -1,0 +1,204 @@
+"""The dashboard, the distributions page, the sitrep and the donor reports in the web UI: figures
+from the ledger, the period filter, empty states, and what each role sees."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from reliefops.core.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def headline(body: str) -> dict[str, int]:
+    found = re.search(r'<ul class="headline" data-figures="distributed">(.*?)</ul>', body, re.S)
+    if found is None:
+        return {}
+    return {
+        code: int(value.replace(",", ""))
+        for code, value in re.findall(
+            r'data-item="([A-Z-]+)">.*?<span class="figure">([\d,]+)</span>', found[1]
+        )
+    }
+
+
+# --- empty database ------------------------------------------------------------------------------
+
+
+def test_an_empty_operation_shows_empty_states_not_errors(client_as):
+    client = client_as(Role.VIEWER)
+    body = text(client.get(reverse("web:home")))
+    assert "Nothing has been handed over since the start of the operation." in body
+    assert "No stock on hand and no round waiting" in body
+    assert "No partner has reported a 4W row" in body
+    assert "no activity type is defined yet" in body
+    sitrep = text(client.get(reverse("reports:sitrep")))
+    assert "has distributed none of its reported items" in sitrep
+    assert "No hub is recorded." in sitrep
+    assert "No grant is recorded yet" in text(client.get(reverse("reports:donor-list")))
+    data = client.get(reverse("reports:map-data")).json()
+    assert data["features"] == []
+    assert data["attributions"] == []
+
+
+# --- figures and the period ----------------------------------------------------------------------
+
+
+def test_the_dashboard_adds_up_the_ledger_by_item_hub_and_district(ledger, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("web:home")))
+    # 60 to households at the point, 40 to the army, 10 handed out and reversed: 100
+    assert headline(body) == {"BLANKET": 100}
+    assert "40 through partners" in body
+    # the point counts in the hub that supplies it; both are in Mansehra
+    hub_row = re.search(
+        r'<a href="/reports/distributed/\?hub=\d+">Balakot hub</a></th><td class="num">([\d,]+)', body
+    )
+    assert hub_row is not None
+    assert hub_row[1] == "100"
+    assert re.search(r'district=PK522">Mansehra</a></th><td class="num">100</td>', body)
+    # the truck expected on 7 Nov 2005 is overdue and listed
+    assert ledger.waybill.number in body
+    assert re.search(r'<span class="figure">1</span> <span class="what">overdue', body)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param("?start=2005-10-01&end=2005-10-31", {"BLANKET": 60}, id="october"),
+        pytest.param("?start=2005-11-01&end=2005-11-30", {"BLANKET": 40}, id="november"),
+        pytest.param("?end=2005-10-24", {}, id="before-any"),
+        pytest.param("?start=2005-11-03", {}, id="reversal-nets-out"),
+    ],
+)
+def test_the_period_filter_counts_what_was_handed_over_in_it(ledger, client_as, query, expected):
+    body = text(client_as(Role.VIEWER).get(reverse("web:home") + query))
+    assert headline(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        pytest.param("?start=25/10/2005", "is not a date", id="not-a-date"),
+        pytest.param(
+            "?start=2005-11-30&end=2005-11-01", "the period ends (2005-11-01) before it starts", id="reversed"
+        ),
+    ],
+)
+def test_a_bad_period_is_refused_with_its_field_and_reason(ledger, client_as, query, reason):
+    for name in ("web:home", "reports:sitrep", "reports:distributed"):
+        response = client_as(Role.VIEWER).get(reverse(name) + query)
+        assert response.status_code == 422, name
+        body = text(response)
+        assert reason in body
+        assert 'class="field-error"' in body
+        assert headline(body) == {}
+
+
+def test_the_distributions_page_explains_a_figure_site_by_site(ledger, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("reports:distributed") + "?item=BLANKET"))
+    assert "Distributed: Blanket" in body
+    assert re.search(r"Garhi Habibullah point</th><td class=\"num\">60</td>", body)
+    assert re.search(r"Balakot hub</th><td class=\"num\">40</td>", body)
+    assert f'href="/stock/movements/?site={ledger.point.pk}&amp;kind=distribution"' in body
+    assert "2005-10-24" in body  # the week of 25 October begins on Monday 24
+
+
+# --- the sitrep ----------------------------------------------------------------------------------
+
+
+def test_the_sitrep_page_and_its_files_come_from_one_builder(ledger, client_as, settings):
+    settings.OPERATING_ORGANISATION = "ARMY"  # the organisation's row: its full name heads the sitrep
+    client = client_as(Role.VIEWER)
+    page = text(client.get(reverse("reports:sitrep")))
+    assert "In total, ARMY has distributed: 100 blankets." in page
+    assert "data-print" in page
+    assert "<script>" not in page
+    markdown = client.get(
+        reverse("reports:sitrep-download", args=["md"]) + "?start=2005-10-01&end=2005-10-31"
+    )
+    assert markdown["Content-Type"].startswith("text/markdown")
+    assert "attachment" in markdown["Content-Disposition"]
+    assert "From 1 October 2005 to 31 October 2005, ARMY has distributed: 60 blankets." in text(markdown)
+    html = client.get(reverse("reports:sitrep-download", args=["html"]))
+    assert text(html).startswith("<!doctype html>")
+    assert "Pakistan Army" in text(html)
+
+
+# --- donor reports -------------------------------------------------------------------------------
+
+
+def test_a_donor_report_accounts_for_the_grant(ledger, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("reports:donor-report", args=[ledger.dfid.pk])))
+    # DFID: 700 received; 40 handed to the army; 30 in transit; the rest on hand
+    assert re.search(r'<span class="figure">700</span> <span class="what">received', body)
+    assert re.search(r'<span class="figure">40</span> <span class="what">handed to partners', body)
+    assert "Pakistan Army: 40 units" in body
+    echo = text(client_as(Role.VIEWER).get(reverse("reports:donor-report", args=[ledger.echo.pk])))
+    assert re.search(r"Garhi Habibullah point</th><td>Mansehra</td><td class=\"num\">60</td>", echo)
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+
+def test_a_hub_manager_sees_the_figures_of_their_own_sites_only(ledger, client_as):
+    warehouse_manager = text(client_as(Role.HUB_MANAGER, hubs=[ledger.warehouse]).get(reverse("web:home")))
+    assert headline(warehouse_manager) == {}
+    assert "Nothing has been handed over since the start of the operation at your sites." in warehouse_manager
+    point_manager = text(
+        client_as(Role.HUB_MANAGER, hubs=[ledger.hub], distribution_points=[ledger.point]).get(
+            reverse("web:home")
+        )
+    )
+    assert headline(point_manager) == {"BLANKET": 100}
+    assert "Coverage and gaps" not in point_manager  # hub managers hold no cluster right
+    assert client_as(Role.HUB_MANAGER, hubs=[ledger.hub]).get(reverse("reports:sitrep")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_stock", "sees_cluster"),
+    [
+        pytest.param(Role.VIEWER, True, True, id="viewer"),
+        pytest.param(Role.COORDINATOR, True, True, id="coordinator"),
+        pytest.param(Role.PARTNER_REPORTER, False, True, id="partner-reporter"),
+        pytest.param(Role.REGISTRAR, False, False, id="registrar"),
+        pytest.param(Role.DISTRIBUTOR, False, False, id="distributor"),
+    ],
+)
+def test_each_role_sees_the_sections_its_rights_allow(ledger, client_as, role, sees_stock, sees_cluster):
+    body = text(client_as(role).get(reverse("web:home")))
+    assert ('id="distributed"' in body) is sees_stock
+    assert ('id="waybills"' in body) is sees_stock
+    assert ('id="coverage"' in body) is sees_cluster
+    assert ("operations-map" in body) is sees_cluster
+    assert 'href="/reference/"' in body
+
+
+def test_the_dashboard_costs_the_same_queries_for_a_longer_ledger(
+    ledger, client_as, django_assert_max_num_queries
+):
+    from reliefops.stock.services import StockLine, stock_distribute
+
+    client = client_as(Role.VIEWER)
+    client.get(reverse("web:home"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("web:home"))
+    for n in range(20):
+        stock_distribute(
+            actor=ledger.actor,
+            site_id=ledger.point.pk,
+            lines=[StockLine(item_id=ledger.blanket.pk, quantity=1)],
+            distributed_on=ledger.waybill.dispatched_on.replace(day=10 + n),
+        )
+    with CaptureQueriesContext(connection) as many:
+        assert headline(text(client.get(reverse("web:home")))) == {"BLANKET": 120}
+    assert len(many.captured_queries) == len(few.captured_queries)
