@@ -116,7 +116,9 @@ ACCESS_RULES: dict[str, Access] = {
     "GET /api/core/me": Access(None),
     "GET /api/core/jobs": Access(Right.VIEW_REFERENCE),
     # Jobs are their owner's: another user's job, or none, answers 404 to any role.
-    "GET /api/core/jobs/{job_id}": Access(Right.VIEW_REFERENCE, params=lambda ref: {"job_id": 0}, ok=404),
+    "GET /api/core/jobs/{job_id}": Access(
+        Right.VIEW_REFERENCE, params=lambda ref: {"job_id": 0}, missing=lambda ref: {"job_id": 0}, ok=404
+    ),
     # places
     "GET /api/places/admin-areas": Access(Right.VIEW_REFERENCE),
     "GET /api/places/admin-areas/{pcode}": Access(

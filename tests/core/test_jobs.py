@@ -4,6 +4,7 @@ whose worker died does not stay "running"; the CLI shows the same progress on a 
 
 from __future__ import annotations
 
+import base64
 import io
 import signal
 import subprocess
@@ -36,6 +37,7 @@ from reliefops.core.jobs import (
 )
 from reliefops.core.models import AuditEvent, Job, JobStatus, UserProfile
 from reliefops.core.roles import Right, Role
+from reliefops.core.services import token_create
 from reliefops.households.models import Household, HouseholdImport
 from tests.factories import make_user
 from tests.households.conftest import build_operation, register
@@ -454,3 +456,52 @@ def test_the_import_command_shows_its_progress_on_stderr(op, tmp_path):
     loud = io.StringIO()
     call_command("households", "dedupe", stdout=io.StringIO(), stderr=loud)
     assert "reading the registry" in loud.getvalue()
+
+
+# --- the API's job routes ---------------------------------------------------------------------------
+
+
+def api(user: Any) -> Client:
+    _, plain = token_create(actor=None, username=user.get_username(), name="test")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+
+
+def test_the_api_checks_and_imports_a_large_file_through_jobs(op):
+    client = api(op.registrar)
+    csv = HEADER + b"Zainab Bibi,female,1,PK50401,destroyed,yes,none,\n"
+    body = {"filename": "big.csv", "content_base64": base64.b64encode(csv).decode()}
+    started = client.post("/api/households/import-jobs", body, content_type="application/json")
+    assert started.status_code == 202
+    job = started.json()
+    assert (job["status"], job["kind"], job["url"]) == (
+        "queued",
+        "household_import_preview",
+        f"/jobs/{job['id']}/",
+    )
+    run_jobs()
+    checked = client.get(f"/api/core/jobs/{job['id']}").json()
+    assert checked["status"] == "succeeded"
+    assert checked["result"]["figures"][0] == {"label": "Households to import", "value": 1}
+    preview = HouseholdImport.objects.get()
+    commit = client.post(f"/api/households/imports/{preview.pk}/commit-job")
+    assert commit.status_code == 202
+    assert client.post(f"/api/households/imports/{preview.pk}/commit-job").status_code == 200  # the same job
+    run_jobs()
+    assert client.get(f"/api/core/jobs/{commit.json()['id']}").json()["status"] == "succeeded"
+    assert Household.objects.count() == 1
+    listed = client.get("/api/core/jobs").json()
+    assert listed["count"] == 2
+    # another registrar does not see them
+    assert api(make_user(Role.REGISTRAR)).get(f"/api/core/jobs/{job['id']}").status_code == 404
+
+
+def test_the_api_reports_a_refused_file_through_its_job(op):
+    client = api(op.registrar)
+    bad = HEADER + b"Zainab Bibi,female,1,Atlantis,destroyed,yes,none,\n"
+    body = {"filename": "bad.csv", "content_base64": base64.b64encode(bad).decode()}
+    job = client.post("/api/households/import-jobs", body, content_type="application/json").json()
+    run_jobs()
+    failed = client.get(f"/api/core/jobs/{job['id']}").json()
+    assert failed["status"] == "failed"
+    assert failed["problems"] == [{"row": 2, "field": "origin", "reason": failed["problems"][0]["reason"]}]
+    assert "Atlantis" in failed["problems"][0]["reason"]

@@ -160,6 +160,21 @@ def cluster_upload_preview_job(job_id: int) -> dict[str, Any]:
 # --- commit ------------------------------------------------------------------------------------------
 
 
+def upload_apply_start(*, owner: Any, filename: str, content: bytes, organisation_id: int | None) -> JobStart:
+    """Queue a 4W upload to apply at once, without a preview first (the API's route for large files)."""
+    access_reporting_organisation(owner, organisation_id)
+    return job_start(
+        owner=owner,
+        kind=UPLOAD_COMMIT,
+        label=f"Upload of {filename}",
+        task=cluster_upload_commit_job,
+        right=Right.REPORT_ACTIVITIES,
+        params={"organisation_id": organisation_id},
+        input=content,
+        input_name=filename,
+    )
+
+
 def upload_commit_start(*, owner: Any, preview: Job) -> JobStart:
     """Queue the commit of a previewed upload, with the very file previewed; asking twice returns
     the first commit job."""

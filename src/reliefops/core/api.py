@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination
+from ninja.pagination import LimitOffsetPagination, paginate
 
-from reliefops.core.access import user_organisation_id, user_role
+from reliefops.core.access import (
+    access_job_by_id,
+    access_jobs,
+    job_result_visible,
+    user_organisation_id,
+    user_role,
+)
+from reliefops.core.jobs import jobs_mark_stale
 from reliefops.core.roles import ROLE_RIGHTS
 
 PAGE_SIZE_DEFAULT = 50
@@ -74,3 +83,67 @@ def me(request: HttpRequest) -> MeOut:
         organisation_id=user_organisation_id(request.user),
         rights=sorted(r.value for r in ROLE_RIGHTS[role]) if role else [],
     )
+
+
+# --- background jobs ----------------------------------------------------------------------------------
+
+
+class JobOut(Schema):
+    id: int = Field(description="The job's id; poll `GET /api/core/jobs/{id}` until `status` is final.")
+    kind: str = Field(description="What runs: `household_import_preview`, `cluster_upload_commit`, …")
+    label: str = Field(description="What the job does, in words.")
+    owner: str = Field(description="Username of who started it.")
+    status: str = Field(description="`queued`, `running`, then `succeeded` or `failed`.")
+    stage: str = Field(description="What it is doing now.")
+    done: int = Field(description="Units of work done in this stage (rows, households, pairs).")
+    total: int = Field(description="Units of work in this stage; 0 while unknown.")
+    created_at: datetime = Field(description="When it was started.")
+    started_at: datetime | None = Field(description="When the worker took it; null while queued.")
+    finished_at: datetime | None = Field(description="When it ended; null until then.")
+    result: dict[str, Any] | None = Field(
+        description="Once succeeded: `summary`, `figures`, `notes`, `links` (to web pages) and more. "
+        "Null while running, or when the caller's role no longer carries the right it needs."
+    )
+    error: str = Field(description="Why it failed; empty otherwise.")
+    problems: list[ProblemOut] = Field(
+        description="Each refused value of a refused input: row, field, reason."
+    )
+    url: str = Field(description="The job's web page, with its progress bar and result.")
+
+    @staticmethod
+    def resolve_owner(obj: Any) -> str:
+        return str(obj.owner.get_username())
+
+    @staticmethod
+    def resolve_result(obj: Any, context: dict[str, Any]) -> Any:
+        return obj.result if job_result_visible(context["request"].user, obj) else None
+
+    @staticmethod
+    def resolve_problems(obj: Any, context: dict[str, Any]) -> Any:
+        return obj.problems if job_result_visible(context["request"].user, obj) else []
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return reverse("jobs:job-detail", args=[obj.pk])
+
+
+@router.get(
+    "/jobs",
+    response={200: list[JobOut], **ERRORS},
+    summary="Background jobs: the caller's own, newest first (an admin's: everyone's)",
+)
+@paginate(Page)
+def job_list(request: HttpRequest) -> Any:
+    return access_jobs(request.user).defer("input")
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response={200: JobOut, **DETAIL_ERRORS},
+    summary="One background job: its status, progress and result",
+)
+def job_detail(request: HttpRequest, job_id: int) -> Any:
+    job = access_job_by_id(request.user, job_id)
+    if not job.finished and jobs_mark_stale():
+        job = access_job_by_id(request.user, job_id)
+    return job

@@ -31,13 +31,13 @@ from reliefops.core.access import (
     distribution_list_point_ids,
     require,
 )
-from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, PageInput
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, JobOut, PageInput
 from reliefops.core.errors import AccessDenied, InvalidInput, Problem
 from reliefops.core.roles import Right
-from reliefops.households import selectors
+from reliefops.households import jobs, selectors
 from reliefops.households.cards import printed
 from reliefops.households.identity import format_document
-from reliefops.households.matching import Match
+from reliefops.households.matching import LIKELY_DUPLICATE, Match
 from reliefops.households.models import DistributionRound, DuplicatePair, Household, HouseholdImport
 from reliefops.households.schemas import (
     DistributionListPageOut,
@@ -362,7 +362,55 @@ def import_commit(request: HttpRequest, import_id: int) -> Any:
     return _import_out(result.batch, result.message)
 
 
+# The synchronous routes above answer within the request: for files of a few thousand rows. A larger
+# file goes through a background job: start it here, then poll GET /api/core/jobs/{id}.
+
+
+def _decoded(payload: HouseholdImportIn) -> bytes:
+    try:
+        return base64.b64decode(payload.content_base64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput([Problem(None, "content_base64", "not base64")]) from exc
+
+
+@router.post(
+    "/import-jobs",
+    response={202: JobOut, **WRITE_ERRORS},
+    summary="Check a registration file in the background (for large files); poll the job",
+)
+def import_preview_job(request: HttpRequest, payload: HouseholdImportIn) -> Any:
+    require(request.user, Right.REGISTER_HOUSEHOLDS)
+    started = jobs.import_preview_start(
+        owner=request.user, filename=payload.filename, content=_decoded(payload)
+    )
+    return Status(202, started.job)
+
+
+@router.post(
+    "/imports/{import_id}/commit-job",
+    response={200: JobOut, 202: JobOut, **WRITE_ERRORS},
+    summary="Register a previewed file's households in the background; asking again returns the same job",
+)
+def import_commit_job(request: HttpRequest, import_id: int) -> Any:
+    batch = access_household_import_by_id(request.user, import_id)
+    started = jobs.import_commit_start(owner=request.user, import_id=batch.pk, filename=batch.filename)
+    return Status(200 if started.replayed else 202, started.job)
+
+
 # --- duplicates -------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/duplicates/search",
+    response={200: JobOut, 202: JobOut, **WRITE_ERRORS},
+    summary="Search the whole registry for likely duplicates, in the background; poll the job",
+    description="New pairs join the review queue. While the caller's own search waits or runs, asking "
+    "again returns it (200).",
+)
+def duplicates_search(request: HttpRequest) -> Any:
+    access_duplicate_pairs(request.user)
+    started = jobs.duplicates_run_start(owner=request.user, threshold=LIKELY_DUPLICATE)
+    return Status(200 if started.replayed else 202, started.job)
 
 
 def _side(household: Household) -> DuplicatePairSide:
