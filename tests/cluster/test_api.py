@@ -76,7 +76,11 @@ def test_a_refused_upload_answers_422_with_every_problem(cluster, token_client):
             "field": "#adm2+code",
             "reason": "'PK5O4' is not a P-code; did you mean PK504 (Batagram)?",
         },
-        {"row": 4, "field": "#output+num", "reason": "-1 is negative"},
+        {
+            "row": 4,
+            "field": "#output+num",
+            "reason": "-1 is negative; write 0 or more, or leave the cell empty",
+        },
     ]
 
 

@@ -297,17 +297,30 @@ def test_statuses_are_read_in_their_usual_spellings(cluster, written, status):
             "#status: 'Compleeted' is not a status (planned, ongoing or completed); did you mean completed?",
         ),
         ({"status": ""}, "#status: the status is empty; write planned, ongoing or completed"),
-        ({"qty": "-5"}, "#output+num: -5 is negative"),
-        ({"qty": "12.5"}, "#output+num: '12.5' is not a whole number"),
-        ({"qty": "lots"}, "#output+num: 'lots' is not a number"),
+        ({"qty": "-5"}, "#output+num: -5 is negative; write 0 or more, or leave the cell empty"),
+        ({"qty": "12.5"}, "#output+num: '12.5' is not a whole number; write a whole count (12 or 13)"),
+        ({"qty": "lots"}, "#output+num: 'lots' is not a number; write it in digits, as 1200 or 1,200"),
         ({"qty": "", "hh": ""}, "#output+num: give the quantity or the households reached"),
         (
             {"start": "2005-12-01", "end": "2005-11-01"},
             "#date+end: 2005-11-01 is before the start date 2005-12-01",
         ),
         ({"start": "", "end": ""}, "#date+end: give the end date (or the start date)"),
-        ({"end": "31/02/2006"}, "#date+end: '31/02/2006' is not a date (no day 31 in month 2 of 2006)"),
+        (
+            {"end": "31/02/2006"},
+            "#date+end: '31/02/2006' is not a date (no day 31 in month 2 of 2006, which has 28 days; "
+            "check the day)",
+        ),
         ({"end": "1905-11-20"}, "#date+end: '1905-11-20' is outside 1990-2099; check the year"),
+        (
+            {"end": "30-Foo-2005"},
+            "#date+end: '30-Foo-2005' is not a date: 'foo' is not a month; write it as 30-Nov-2005 or "
+            "2005-11-30",
+        ),
+        (
+            {"end": "13/14/2005"},
+            "#date+end: '13/14/2005' is not a date: neither 13 nor 14 is a month; write it as 2005-11-30",
+        ),
         ({"id": ""}, "#meta+id: the row id is empty; every row needs the partner's own id"),
         ({"action": "maybe"}, "#meta+action: 'maybe' is not an action; write New, Update or Delete"),
     ],

@@ -180,7 +180,7 @@ def test_needs_import_reports_problems_and_updates_in_place(cluster):
         )
     assert [str(p) for p in refused.value.problems] == [
         "row 3, #adm2+code: 'PK5O4' is not a P-code; did you mean PK504 (Batagram)?",
-        "row 4, #inneed+hh: -3 is negative",
+        "row 4, #inneed+hh: -3 is negative; write 0 or more, or leave the cell empty",
     ]
     needs_import_file(actor=None, data=NEEDS.encode(), filename="needs.csv")
     again = needs_import_file(actor=None, data=NEEDS.encode(), filename="needs.csv")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,14 @@ def refuse_excel_error(raw: Any) -> None:
 
 # --- whole numbers -------------------------------------------------------------------------------
 
+_WRITE_DIGITS = "write it in digits, as 1200 or 1,200"
+
+
+def _rounded(number: float) -> str:
+    low = math.floor(number)
+    return f"write a whole count ({low} or {low + 1})" if number >= 0 else "write 0 or more"
+
+
 _GROUPED = re.compile(r"^[+-]?\d{1,3}([, \u00a0']\d{3})+(\.0+)?$")
 
 
@@ -65,12 +74,12 @@ def whole_number(raw: Any, *, maximum: int = COUNT_MAX) -> int | None:
     if raw is None:
         return None
     if isinstance(raw, bool):
-        raise BadValue(f"{raw!r} is not a number")
+        raise BadValue(f"{raw!r} is not a number; {_WRITE_DIGITS}")
     if isinstance(raw, int):
         value = raw
     elif isinstance(raw, float):
         if not raw.is_integer():
-            raise BadValue(f"{raw:g} is not a whole number")
+            raise BadValue(f"{raw:g} is not a whole number; {_rounded(raw)}")
         value = int(raw)
     else:
         refuse_excel_error(raw)
@@ -84,14 +93,14 @@ def whole_number(raw: Any, *, maximum: int = COUNT_MAX) -> int | None:
             try:
                 number = float(cleaned)
             except ValueError:
-                raise BadValue(f"'{text}' is not a number") from None
+                raise BadValue(f"'{text}' is not a number; {_WRITE_DIGITS}") from None
             if number != number or number in (float("inf"), float("-inf")):
-                raise BadValue(f"'{text}' is not a number") from None
+                raise BadValue(f"'{text}' is not a number; {_WRITE_DIGITS}") from None
             if not number.is_integer():
-                raise BadValue(f"'{text}' is not a whole number") from None
+                raise BadValue(f"'{text}' is not a whole number; {_rounded(number)}") from None
             value = int(number)
     if value < 0:
-        raise BadValue(f"{value} is negative")
+        raise BadValue(f"{value} is negative; write 0 or more, or leave the cell empty")
     if value > maximum:
         raise BadValue(f"{value:,} is larger than any one row can hold ({maximum:,}); check the cell")
     return value
@@ -144,7 +153,12 @@ def _checked(year: int, month: int, day: int, raw: str) -> dt.date:
     try:
         value = dt.date(year, month, day)
     except ValueError:
-        raise BadValue(f"'{raw}' is not a date (no day {day} in month {month} of {year})") from None
+        if 1 <= month <= 12 and day >= 1:
+            last = calendar.monthrange(year, month)[1]
+            reason = f"no day {day} in month {month} of {year}, which has {last} days; check the day"
+        else:
+            reason = f"no day {day} in month {month} of {year}; write it as 2005-11-30 or 30/11/2005"
+        raise BadValue(f"'{raw}' is not a date ({reason})") from None
     if not EARLIEST <= value <= LATEST:
         raise BadValue(f"'{raw}' is outside {EARLIEST.year}-{LATEST.year}; check the year")
     return value
@@ -153,7 +167,9 @@ def _checked(year: int, month: int, day: int, raw: str) -> dt.date:
 def _month_of(name: str, raw: str) -> int:
     month = MONTHS.get(name.lower())
     if month is None:
-        raise BadValue(f"'{raw}' is not a date: '{name}' is not a month")
+        raise BadValue(
+            f"'{raw}' is not a date: '{name}' is not a month; write it as 30-Nov-2005 or 2005-11-30"
+        )
     return month
 
 
@@ -177,7 +193,9 @@ def read_date(raw: Any) -> DateValue | None:
     if match := _NUMERIC.match(text):
         first, second, year = int(match[1]), int(match[2]), _year(match[3])
         if first > 12 and second > 12:
-            raise BadValue(f"'{raw}' is not a date: neither {first} nor {second} is a month")
+            raise BadValue(
+                f"'{raw}' is not a date: neither {first} nor {second} is a month; write it as 2005-11-30"
+            )
         if second > 12:  # only month first reads it: 11/30/2005
             return DateValue(_checked(year, first, second, raw), month_first_only=True)
         day_first = _checked(year, second, first, raw)

@@ -392,7 +392,9 @@ class ActivityFileReader:
             elif len(row_id) > ROW_ID_MAX:
                 found.append(
                     RowProblem(
-                        line, labels["row_id"], f"'{row_id[:20]}…' is longer than {ROW_ID_MAX} characters"
+                        line,
+                        labels["row_id"],
+                        f"'{row_id[:20]}…' is longer than {ROW_ID_MAX} characters; shorten it",
                     )
                 )
                 bad = True
