@@ -1,14 +1,15 @@
 """Files the cluster hands out: the 4W template (XLSX with an HXL row and lists of valid values,
 or CSV), partners' rows in the template's own layout (so that a partner can correct them and
-upload them again), and the gap table, the 4W matrix and the totals as CSV, HXL or XLSX."""
+upload them again), the gap table, the 4W matrix and the totals as CSV, HXL or XLSX, and the
+pages' tables of rows, batches and needs (written through core.exports)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from reliefops.cluster.models import ActivityRow, ActivityStatus, ActivityType
 from reliefops.cluster.selectors import ActivityTotal, GapReport, Matrix, rows_with_names
+from reliefops.core.exports import Column, Table, csv_bytes, xlsx_bytes
 from reliefops.partners.models import Organisation
 from reliefops.places.models import AdminArea, AdminLevel
 
@@ -51,49 +53,27 @@ def write_table(
     sheet: str = "Data",
     notes: Sequence[str] = (),
 ) -> ExportFile:
-    """A table as CSV (headers), HXL (headers and hashtags) or XLSX (headers, hashtags, notes sheet)."""
+    """A table as CSV or HXL (headers and hashtags: every CSV carries its hashtag row) or XLSX
+    (headers, hashtags, notes sheet), through core.exports (formula-like text neutralised)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
+    table = as_table(columns, name=name, sheet=sheet, notes=notes)
     if fmt == "xlsx":
-        return ExportFile(_xlsx(columns, rows, sheet, notes), CONTENT_TYPES[fmt], f"{name}.xlsx")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([c.header for c in columns])
-    if fmt == "hxl":
-        writer.writerow([c.tag for c in columns])
-    for values in rows:
-        writer.writerow(["" if v is None else v for v in values])
+        return ExportFile(xlsx_bytes(table, rows), CONTENT_TYPES[fmt], f"{name}.xlsx")
     suffix = "-hxl.csv" if fmt == "hxl" else ".csv"
-    return ExportFile(out.getvalue().encode("utf-8"), CONTENT_TYPES[fmt], f"{name}{suffix}")
+    return ExportFile(csv_bytes(table, rows), CONTENT_TYPES[fmt], f"{name}{suffix}")
 
 
-def _xlsx(
-    columns: Sequence[ExportColumn], rows: Iterable[Sequence[Any]], sheet: str, notes: Sequence[str]
-) -> bytes:
-    import xlsxwriter
-
-    out = io.BytesIO()
-    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "default_date_format": "yyyy-mm-dd"})
-    header = workbook.add_format({"bold": True, "bg_color": "#E6F0F5", "border": 1, "text_wrap": True})
-    tag = workbook.add_format({"italic": True, "font_color": "#4B5868", "bg_color": "#F4F6F8"})
-    table = workbook.add_worksheet(sheet[:31])
-    for index, column in enumerate(columns):
-        table.write(0, index, column.header, header)
-        table.write(1, index, column.tag, tag)
-        table.set_column(index, index, column.width)
-    table.freeze_panes(2, 0)
-    for number, values in enumerate(rows, start=2):
-        for index, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            table.write(number, index, value)
-    if notes:
-        about = workbook.add_worksheet("About")
-        about.set_column(0, 0, 110)
-        for number, note in enumerate(notes):
-            about.write(number, 0, note)
-    workbook.close()
-    return out.getvalue()
+def as_table(
+    columns: Sequence[ExportColumn], *, name: str, sheet: str = "Data", notes: Sequence[str] = ()
+) -> Table:
+    """The shared export table of positional rows (a list of values per row, in column order)."""
+    return Table(
+        name,
+        tuple(Column(c.header, c.tag, itemgetter(index), c.width) for index, c in enumerate(columns)),
+        sheet=sheet,
+        notes=tuple(notes),
+    )
 
 
 # --- the gap table, the matrix, the totals ------------------------------------------------------------
@@ -311,7 +291,16 @@ def template_xlsx(
     import xlsxwriter
 
     out = io.BytesIO()
-    workbook = xlsxwriter.Workbook(out, {"in_memory": True})
+    # Partners' text is never read as a formula, a link or a number.
+    workbook = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     header = workbook.add_format(
         {"bold": True, "bg_color": "#0F4C6E", "font_color": "#FFFFFF", "text_wrap": True}
     )
@@ -400,18 +389,55 @@ def template_xlsx(
 
 def template_csv(*, rows: QuerySet[ActivityRow] | None = None) -> bytes:
     """The 4W template as CSV: headers, the hashtag row and, when given, the rows to correct."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([c.header for c in TEMPLATE_COLUMNS])
-    writer.writerow([c.tag for c in TEMPLATE_COLUMNS])
-    if rows is not None:
-        for stored in (
-            rows_with_names(rows).order_by("reporting_org__name", "row_id").iterator(chunk_size=2000)
-        ):
-            writer.writerow(
-                [
-                    "" if v is None else (v.isoformat() if isinstance(v, dt.date) else v)
-                    for v in template_values(stored)
-                ]
-            )
-    return out.getvalue().encode("utf-8")
+    ordered = rows.order_by("reporting_org__name", "row_id") if rows is not None else None
+    return csv_bytes(ROWS, rows_values(ordered) if ordered is not None else ())
+
+
+# --- the pages' tables: rows (in the template's layout), batches, needs ------------------------------
+
+ROWS = as_table(TEMPLATE_COLUMNS, name="cluster-4w-rows", sheet="4W")
+
+
+def rows_values(rows: QuerySet[ActivityRow]) -> Iterable[list[Any]]:
+    """Stored rows as the template's values, read in chunks (they upload again unchanged)."""
+    for stored in rows_with_names(rows).iterator(chunk_size=2000):
+        yield template_values(stored)
+
+
+BATCHES = Table(
+    "cluster-upload-batches",
+    (
+        Column("Batch", "#meta+id", "pk", 8),
+        Column("When", "#date+uploaded", "created_at", 18),
+        Column("Who", "#contact+name+staff", "created_by_label", 14),
+        Column("Report of", "#org+reporting", lambda b: str(b.organisation) if b.organisation else "", 24),
+        Column("File", "#meta+file", "filename", 24),
+        Column("SHA-256", "#meta+digest", "digest", 20),
+        Column("Rows read", "#meta+count", "rows_read", 9),
+        Column("Added", "#meta+count+added", "added", 8),
+        Column("Updated", "#meta+count+updated", "updated", 8),
+        Column("Withdrawn", "#meta+count+withdrawn", "withdrawn", 9),
+        Column("Left alone", "#meta+count+unchanged", "unchanged", 9),
+        Column("Reverted", "#date+reverted", "reverted_at", 18),
+    ),
+    sheet="Batches",
+)
+
+NEEDS = Table(
+    "cluster-needs",
+    (
+        Column("Province P-code", "#adm1+code", "adm1", 12),
+        Column("District P-code", "#adm2+code", "adm2", 12),
+        Column("Tehsil P-code", "#adm3+code", "adm3", 12),
+        Column("Area", "#adm+name", "admin_area.name", 20),
+        Column("Population", "#population", "population", 12),
+        Column("Households", "#population+hh", "households", 12),
+        Column("Houses destroyed", "#impact+destroyed", "houses_destroyed", 12),
+        Column("Houses damaged", "#impact+damaged", "houses_damaged", 12),
+        Column("Households in need of shelter", "#inneed+hh", "households_in_need", 14),
+        Column("Elevation band", "#geo+elevation", "elevation_band", 10),
+        Column("Illustrative", "#meta+illustrative", lambda b: "yes" if b.illustrative else "", 10),
+        Column("Source", "#meta+source", "source", 40),
+    ),
+    sheet="Needs",
+)

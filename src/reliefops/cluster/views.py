@@ -8,7 +8,7 @@ and renders.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -46,6 +46,7 @@ from reliefops.core.access import (
 from reliefops.core.errors import InvalidInput, NotFound, ServiceError
 from reliefops.core.roles import Right
 from reliefops.partners.models import Organisation
+from reliefops.web.exports import download, export_links
 from reliefops.web.pages import page, render_list
 
 # The section's tabs: label, page, the right it needs, and the other pages that belong to it.
@@ -260,8 +261,16 @@ def needs(request: HttpRequest) -> HttpResponse:
             uploaded = request.FILES.get("file")
             context.update(refused=exc, filename=getattr(uploaded, "name", ""))
             status = 422
+    if request.method != "POST":
+        file = download(request, exports.NEEDS, selectors.needs_table())
+        if file is not None:
+            return cast(HttpResponse, file)
     baselines = list(selectors.needs_table())
-    context.update(baselines=baselines, illustrative=any(b.illustrative for b in baselines))
+    context.update(
+        baselines=baselines,
+        illustrative=any(b.illustrative for b in baselines),
+        export_links=export_links(request),
+    )
     return _render(request, "cluster/needs.html", context, status=status)
 
 
@@ -287,13 +296,17 @@ def rows(request: HttpRequest) -> HttpResponse:
     )
     if c["q"]:
         listed = listed.filter(Q(row_id__icontains=c["q"]) | Q(location__icontains=c["q"]))
+    ordered = listed.order_by("reporting_org__name", "row_id")
+    file = download(request, exports.ROWS, exports.rows_values(ordered))
+    if file is not None:
+        return cast(HttpResponse, file)
     response = render_list(
         request,
         template="cluster/rows.html",
         results_template="cluster/_row_results.html",
         queryset=listed,
         form=form,
-        context={"scope": scope, "tabs": _tabs(request)},
+        context={"scope": scope, "tabs": _tabs(request), "export_links": export_links(request)},
     )
     return response
 
@@ -354,8 +367,15 @@ def upload_commit(request: HttpRequest) -> HttpResponse:
 @page
 def batches(request: HttpRequest) -> HttpResponse:
     listed = selectors.batch_summaries(access_import_batches(request.user))
+    file = download(request, exports.BATCHES, listed)
+    if file is not None:
+        return cast(HttpResponse, file)
     page_obj = Paginator(listed, 50).get_page(request.GET.get("page"))
-    return _render(request, "cluster/batches.html", {"page_obj": page_obj, "rows": page_obj.object_list})
+    return _render(
+        request,
+        "cluster/batches.html",
+        {"page_obj": page_obj, "rows": page_obj.object_list, "export_links": export_links(request)},
+    )
 
 
 @page

@@ -9,7 +9,7 @@ service refuses is shown again with the problems beside the fields, and a succes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -37,8 +37,9 @@ from reliefops.core.access import (
     scoped_site_ids,
 )
 from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
+from reliefops.core.exports import export_response, iterate
 from reliefops.core.roles import Right
-from reliefops.households import forms, jobs, selectors
+from reliefops.households import exports, forms, jobs, selectors
 from reliefops.households.cards import printed, qr_svg
 from reliefops.households.identity import format_document
 from reliefops.households.matching import LIKELY_DUPLICATE
@@ -61,10 +62,12 @@ from reliefops.households.services import (
     PointInput,
     card_reissue,
     cards_issue,
+    export_recorded,
     handover_record,
     household_register,
     household_update,
     households_export,
+    households_export_start,
     pair_decide,
     personal_data_viewed,
     round_create,
@@ -74,6 +77,7 @@ from reliefops.households.services import (
 from reliefops.households.services.corrections import LABELS
 from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
 from reliefops.stock.schemas import scoped_key
+from reliefops.web.exports import export_links, requested_format
 from reliefops.web.pages import PAGE_SIZE, page, render_list
 
 CARDS_PER_PAGE = 48
@@ -123,6 +127,13 @@ def registry(request: HttpRequest) -> HttpResponse:
     form = forms.RegistryFilter(request.GET)
     c = form.criteria()
     households = selectors.households_search(q=c["q"], status=c["status"])
+    fmt = requested_format(request)
+    if fmt is not None:
+        personal = can_export_personal_data(request.user) and request.GET.get("personal") != "0"
+        started = households_export_start(
+            actor=request.user, households=households, with_personal_data=personal, where=f"registry {fmt}"
+        )
+        return cast(HttpResponse, export_response(started.table, started.rows, fmt))
     shown = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     _viewed(request, shown.object_list, "registry")
     return render_list(
@@ -131,7 +142,11 @@ def registry(request: HttpRequest) -> HttpResponse:
         results_template="households/_registry_results.html",
         queryset=households,
         form=form,
-        context={"section": _section(request.user), "can_export": can_export_personal_data(request.user)},
+        context={
+            "section": _section(request.user),
+            "can_export": can_export_personal_data(request.user),
+            "export_links": export_links(request),
+        },
     )
 
 
@@ -452,7 +467,13 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 @page
 def round_list(request: HttpRequest) -> HttpResponse:
     access_rounds(request.user)
-    return _render(request, "households/round_list.html", {"rounds": selectors.rounds_with_counts()})
+    rounds = selectors.rounds_with_counts()
+    fmt = requested_format(request)
+    if fmt is not None:
+        return cast(HttpResponse, export_response(exports.ROUNDS, iterate(rounds), fmt))
+    return _render(
+        request, "households/round_list.html", {"rounds": rounds, "export_links": export_links(request)}
+    )
 
 
 def _round_form(request: HttpRequest) -> forms.RoundForm:
@@ -581,9 +602,22 @@ def distribution_list(request: HttpRequest, round_id: int) -> HttpResponse:
     if point_code:
         allowed = {access_round_point(request.user, round_obj, point_code, Right.VIEW_DISTRIBUTION_LISTS).pk}
     rows = selectors.distribution_list(round_obj, point_ids=allowed)
+    package = list(round_obj.package.select_related("item"))
+    fmt = requested_format(request)
+    if fmt is not None:
+        started = export_recorded(
+            actor=request.user,
+            object_type="distribution_list",
+            table=exports.distribution_list_table(round_obj, package),
+            rows=rows,
+            household_ids=[r.household.pk for r in rows],
+            count=len(rows),
+            with_personal_data=can_export_personal_data(request.user),
+            where=f"distribution list {round_obj.code} {fmt}",
+        )
+        return cast(HttpResponse, export_response(started.table, started.rows, fmt))
     shown = Paginator(rows, 100).get_page(request.GET.get("page"))
     _viewed(request, [r.household for r in shown.object_list], f"distribution list {round_obj.code}")
-    package = list(round_obj.package.select_related("item"))
     return _render(
         request,
         "households/distribution_list.html",
@@ -605,6 +639,7 @@ def distribution_list(request: HttpRequest, round_id: int) -> HttpResponse:
             "points": _allowed_points(request, round_obj, Right.VIEW_DISTRIBUTION_LISTS),
             "point_code": point_code,
             "count": len(rows),
+            "export_links": export_links(request),
         },
     )
 

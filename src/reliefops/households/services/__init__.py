@@ -18,8 +18,11 @@ from reliefops.households.services.imports import (
 from reliefops.households.services.privacy import (
     AnonymiseResult,
     Export,
+    ExportStarted,
+    export_recorded,
     households_anonymise,
     households_export,
+    households_export_start,
     personal_data_viewed,
 )
 from reliefops.households.services.registration import (
@@ -51,6 +54,7 @@ __all__ = [
     "Draft",
     "DuplicatesFound",
     "Export",
+    "ExportStarted",
     "HandoverRefused",
     "HandoverResult",
     "HouseholdInput",
@@ -65,6 +69,7 @@ __all__ = [
     "card_reissue",
     "cards_issue",
     "duplicates_run",
+    "export_recorded",
     "handover_record",
     "household_check",
     "household_import_commit",
@@ -75,6 +80,7 @@ __all__ = [
     "household_update",
     "households_anonymise",
     "households_export",
+    "households_export_start",
     "households_register_many",
     "pair_decide",
     "personal_data_viewed",

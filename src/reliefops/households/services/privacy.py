@@ -6,10 +6,8 @@ the audit trail or to a log.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.exports import Table, csv_bytes, iterate
 from reliefops.core.services import audit_record
-from reliefops.households.identity import format_document
+from reliefops.households.exports import REGISTRY
 from reliefops.households.models import (
-    MEMBER_FIELDS,
     HandoverDelivery,
     Household,
     HouseholdCard,
@@ -52,42 +50,6 @@ def personal_data_viewed(*, actor: Any, household_ids: Sequence[int], where: str
         )
 
 
-EXPORT_COLUMNS = (
-    "household_id",
-    "status",
-    "merged_into",
-    "head_sex",
-    *(name for name, _ in MEMBER_FIELDS),
-    "size",
-    "female_headed",
-    "elderly_headed",
-    "disabled_member",
-    "landless",
-    "origin_pcode",
-    "origin_district_pcode",
-    "current_site",
-    "house_damage",
-    "elevation_band",
-    "registered_on",
-)
-PERSONAL_COLUMNS = (
-    "head_name",
-    "father_or_husband_name",
-    "document_type",
-    "document_number",
-    "phone",
-    "origin_village",
-)
-HXL = {
-    "household_id": "#household+id",
-    "size": "#affected+hh+ind",
-    "origin_pcode": "#adm+code+origin",
-    "origin_district_pcode": "#adm2+code+origin",
-    "current_site": "#loc+code",
-    "head_name": "#household+head+name",
-}
-
-
 @dataclass(frozen=True)
 class Export:
     content: bytes
@@ -95,64 +57,64 @@ class Export:
     personal: bool
 
 
-def households_export(*, actor: Any, households: Any, with_personal_data: bool, where: str) -> Export:
-    """The households as CSV with HXL tags; personal columns only for users with the export right
-    (the caller decides `with_personal_data` from core.access). The export is an audit event."""
-    columns = EXPORT_COLUMNS + (PERSONAL_COLUMNS if with_personal_data else ())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    writer.writerow([HXL.get(c, "") for c in columns])
-    count = 0
-    ids: list[int] = []
-    for household in (
-        households.select_related("origin_area", "origin_district", "current_site")
-        .order_by("pk")
-        .iterator(chunk_size=2_000)
-    ):
-        row = [
-            household.pk,
-            household.status,
-            household.merged_into_id or "",
-            household.head_sex,
-            *household.members,
-            household.size,
-            "yes" if household.female_headed else "no",
-            "yes" if household.elderly_headed else "no",
-            "yes" if household.disabled_member else "no",
-            "yes" if household.landless else "no",
-            household.origin_area.pcode,
-            household.origin_district.pcode,
-            household.current_site.code if household.current_site else "",
-            household.house_damage,
-            household.elevation_band,
-            household.registered_on.isoformat(),
-        ]
-        if with_personal_data:
-            row += [
-                household.head_name,
-                household.father_or_husband_name,
-                household.document_type,
-                format_document(household.document_type, household.document_number),
-                household.phone,
-                household.origin_village,
-            ]
-        writer.writerow(row)
-        ids.append(household.pk)
-        count += 1
+@dataclass(frozen=True)
+class ExportStarted:
+    """An export that was recorded: its table (personal columns only with the right) and its rows,
+    to be written as they are read."""
+
+    table: Table
+    rows: Iterable[Any]
+    count: int
+    personal: bool
+
+
+def export_recorded(
+    *, actor: Any, object_type: str, table: Table, rows: Iterable[Any], household_ids: Sequence[int],
+    count: int, with_personal_data: bool, where: str,
+) -> ExportStarted:  # fmt: skip
+    """Record an export of households' data in the audit trail (ids only, never a name) and hand
+    back what to write; personal columns are dropped unless `with_personal_data` (the caller
+    decides it from core.access)."""
     with transaction.atomic():
         audit_record(
             actor=actor,
             action="household.export",
-            object_type="household",
+            object_type=object_type,
             after={
                 "where": where,
                 "rows": count,
                 "personal_data": with_personal_data,
-                "households": ids[:AUDITED_IDS_MAX],
+                "households": list(household_ids[:AUDITED_IDS_MAX]),
             },
         )
-    return Export(out.getvalue().encode("utf-8"), count, with_personal_data)
+    shown = table if with_personal_data else table.without_personal()
+    return ExportStarted(shown, rows, count, with_personal_data)
+
+
+def households_export_start(
+    *, actor: Any, households: Any, with_personal_data: bool, where: str
+) -> ExportStarted:
+    """The households (registry columns), recorded as an export before the first row is written."""
+    ordered = households.order_by("pk")
+    return export_recorded(
+        actor=actor,
+        object_type="household",
+        table=REGISTRY,
+        rows=iterate(ordered, REGISTRY),
+        household_ids=list(ordered.values_list("pk", flat=True)[:AUDITED_IDS_MAX]),
+        count=ordered.count(),
+        with_personal_data=with_personal_data,
+        where=where,
+    )
+
+
+def households_export(*, actor: Any, households: Any, with_personal_data: bool, where: str) -> Export:
+    """The households as CSV with HXL tags; personal columns only for users with the export right
+    (the caller decides `with_personal_data` from core.access). The export is an audit event."""
+    started = households_export_start(
+        actor=actor, households=households, with_personal_data=with_personal_data, where=where
+    )
+    return Export(csv_bytes(started.table, started.rows), started.count, with_personal_data)
 
 
 @dataclass(frozen=True)
