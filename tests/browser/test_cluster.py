@@ -4,6 +4,7 @@ a viewer reads the gap table and the coverage map; nothing is loaded from the in
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -19,6 +20,7 @@ from tests.cluster.conftest import (  # noqa: F401 - the cluster fixtures these 
     table,
     upload,
 )
+from tests.jobs_worker import worker_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SQUARE = {
@@ -34,17 +36,19 @@ def test_a_partner_uploads_previews_and_applies_a_workbook(cluster, signed_in_pa
         four_w_xlsx({"4W": [["NRC 4W, November"], *table([row(id="NRC-1"), row(id="NRC-2")])]})
     )
     page = signed_in_page(Role.PARTNER_REPORTER, organisation=cluster.nrc)
-    # when NRC's reporter uploads it
-    page.goto("/cluster/upload/")
-    page.get_by_label("4W file").set_input_files(str(workbook))
-    page.get_by_role("button", name="Preview the upload").click()
-    # then the preview says what it would do, and nothing is written yet
-    expect(page.locator(".lede")).to_contain_text("Preview: 2 added")
-    assert not ActivityRow.objects.exists()
-    # and applying it writes the batch
-    page.get_by_role("button", name="Apply these changes").click()
+    # when NRC's reporter uploads it (the worker previews and applies it, as jobs)
+    with worker_thread():
+        page.goto("/cluster/upload/")
+        page.get_by_label("4W file").set_input_files(str(workbook))
+        page.get_by_role("button", name="Preview the upload").click()
+        # then the preview says what it would do, and nothing is written yet
+        expect(page.locator("#job-status")).to_contain_text("Preview: 2 added")
+        assert not ActivityRow.objects.exists()
+        # and applying it writes the batch
+        page.get_by_role("button", name="Apply these changes").click()
+        expect(page.locator("#job-status")).to_contain_text("2 added")
+    page.get_by_role("link", name=re.compile(r"^Batch \d+$")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Batch")
-    expect(page.locator(".messages")).to_contain_text("2 added")
     assert ActivityRow.objects.count() == 2
 
 
