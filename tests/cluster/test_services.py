@@ -236,3 +236,101 @@ def test_a_partner_reports_only_its_own_rows(upload, cluster):
 def test_the_same_row_id_of_two_organisations_are_two_rows(upload, cluster):
     upload([row(id="R-1", prog="NRC"), row(id="R-1", prog="IRW")])
     assert set(live().values_list("reporting_org__acronym", flat=True)) == {"NRC", "IRW"}
+
+
+# --- valid, invalid and mixed files, in every form a partner sends --------------------------------
+
+# The conftest row keys in the template's column order.
+TEMPLATE_KEYS = ["id", "action", "reporting", "prog", "impl", "funder", "recipient", "activity", "adm1",
+                 "adm2", "adm3", "place", "status", "start", "end", "qty", "hh", "f", "m"]  # fmt: skip
+GOOD = [
+    row(id="NRC-1"),
+    row(id="NRC-2", adm2="", adm3="PK50401", qty="250", hh="240", f="600", m="550"),
+    row(id="NRC-3", impl="IRW", funder="DFID", status="planned", end="2005-12-15"),
+]
+BAD = [
+    row(id="NRC-4", adm2="PK5O4"),
+    row(id="NRC-5", status="Compleeted"),
+]
+
+
+def as_file(rows: list[dict], form: str) -> tuple[bytes, str]:
+    """The rows as a partner would send them: `form` is hxl-csv, hxl-xlsx, template-xlsx or
+    template-csv (the template's own layout, downloaded and filled in)."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from reliefops.cluster.exports import template_csv, template_xlsx
+    from tests.cluster.conftest import four_w_csv, four_w_xlsx, table
+
+    if form == "hxl-csv":
+        return four_w_csv(rows, above=[["NRC shelter 4W, November 2005"]]), "nrc.csv"
+    if form == "hxl-xlsx":
+        return four_w_xlsx({"Notes": [["How we fill this in"]], "4W": table(rows)}), "nrc.xlsx"
+    if form == "template-xlsx":
+        workbook = load_workbook(io.BytesIO(template_xlsx()))
+        sheet = workbook["4W"]
+        for number, values in enumerate(rows, start=3):
+            for column, key in enumerate(TEMPLATE_KEYS, start=1):
+                sheet.cell(row=number, column=column, value=values.get(key, ""))
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue(), "template.xlsx"
+    text = io.StringIO(template_csv().decode("utf-8").rstrip("\n") + "\n")
+    text.seek(0, io.SEEK_END)
+    csv.writer(text, lineterminator="\n").writerows([[v.get(k, "") for k in TEMPLATE_KEYS] for v in rows])
+    return text.getvalue().encode("utf-8"), "template.csv"
+
+
+FORMS = ["hxl-csv", "hxl-xlsx", "template-xlsx", "template-csv"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_valid_file_goes_in_whole(upload, cluster, form):
+    data, name = as_file(GOOD, form)
+    result = upload(data=data, filename=name)
+    assert (result.added, result.changed) == (3, True)
+    assert sorted(live().values_list("row_id", "households", "status")) == [
+        ("NRC-1", 100, "completed"),
+        ("NRC-2", 240, "completed"),
+        ("NRC-3", 100, "planned"),
+    ]
+    assert live().get(row_id="NRC-3").implementing_org == cluster.irw
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_an_invalid_file_is_refused_with_every_problem(upload, cluster, form):
+    data, name = as_file(BAD, form)
+    first = 4 if form == "hxl-csv" else 3  # the CSV has a title above its headers
+    with pytest.raises(InvalidInput) as refused:
+        upload(data=data, filename=name)
+    assert [(p.row, p.field) for p in refused.value.problems] == [
+        (first, "#adm2+code"),
+        (first + 1, "#status"),
+    ]
+    assert "did you mean PK504 (Batagram)?" in refused.value.problems[0].reason
+    assert "did you mean completed?" in refused.value.problems[1].reason
+    assert not ActivityRow.objects.exists()
+    assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_mixed_file_is_refused_whole_and_its_good_rows_go_in_alone(upload, cluster, form):
+    # given a stored row, and a file that changes it, adds good rows and has bad ones among them
+    upload([row(id="NRC-1", qty="90")])
+    before, events = snapshot(), AuditEvent.objects.count()
+    mixed = [GOOD[0], BAD[0], *GOOD[1:], BAD[1]]
+    data, name = as_file(mixed, form)
+    first = 4 if form == "hxl-csv" else 3
+    # when it is uploaded, then only the bad rows are named and nothing is written
+    with pytest.raises(InvalidInput) as refused:
+        upload(data=data, filename=name)
+    assert [p.row for p in refused.value.problems] == [first + 1, first + 4]
+    assert snapshot() == before
+    assert AuditEvent.objects.count() == events
+    # and once the bad rows are taken out, the same file goes in: one update, two added
+    data, name = as_file(GOOD, form)
+    result = upload(data=data, filename=name)
+    assert (result.added, result.updated, result.unchanged) == (2, 1, 0)
