@@ -33,6 +33,7 @@ import io
 import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -326,8 +327,7 @@ def main() -> None:
 
         with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as server:
             server.execute('DROP DATABASE IF EXISTS "bench_cluster" WITH (FORCE)')
-    for leftover in work.glob("*"):
-        leftover.unlink() if leftover.is_file() else None
+    shutil.rmtree(work, ignore_errors=True)  # the CSV, the SQLite files and the folder itself
 
 
 if __name__ == "__main__":
