@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from reliefops.core.errors import Conflict, NotFound, ServiceError
@@ -50,20 +51,26 @@ def _insert_event(event: AuditEvent) -> None:
 
     Every posting writes one of these, so it is on the ledger's hot path.
     """
+    db = connections[DEFAULT_DB_ALIAS]
+    fields, sql, returning = _event_insert(db.vendor)
+    values = [f.get_db_prep_save(f.pre_save(event, add=True), db) for f in fields]
+    with db.cursor() as cursor:
+        cursor.execute(sql, values)
+        event.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+    event._state.adding = False
+    event._state.db = db.alias
+
+
+@functools.cache
+def _event_insert(vendor: str) -> tuple[list[Any], str, bool]:
+    """The audit event's fields and INSERT, made once per database kind (not on every posting)."""
+    db = connections[DEFAULT_DB_ALIAS]
     fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO core_auditevent ({columns}) VALUES ({marks})"  # noqa: S608 - names from the model
-    with connection.cursor() as cursor:
-        if connection.features.can_return_columns_from_insert:
-            cursor.execute(sql + " RETURNING id", values)
-            event.pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(sql, values)
-            event.pk = cursor.lastrowid
-    event._state.adding = False
-    event._state.db = connection.alias
+    returning = bool(db.features.can_return_columns_from_insert)
+    return fields, sql + " RETURNING id" if returning else sql, returning
 
 
 def user_create(

@@ -9,12 +9,13 @@ F() expressions and records an audit event — all in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connections, transaction
 from django.utils import timezone
 
 from reliefops.catalog.models import Item
@@ -132,34 +133,29 @@ def post(posting: Posting) -> Movement:
     if problems:
         raise InvalidInput(problems)
 
-    with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]
+    with hot_cursor(db) as cursor:
         candidates = _candidate_grants(cursor, posting.lines)
-        balances = _lock_balances(cursor, posting.lines, candidates, posting.occurred_on)
+        balances = _lock_balances(cursor, db, posting.lines, candidates, posting.occurred_on)
         resolved = _resolve_grants(posting.lines, balances)
         deltas: dict[tuple[int, int, int], int] = defaultdict(int)
         for line, grant_id, quantity in resolved:
             deltas[(line.from_location.pk, line.item_id, grant_id)] -= quantity
             deltas[(line.to_location.pk, line.item_id, grant_id)] += quantity
         _refuse_overdraw(deltas, balances, posting)
-        movement = _insert_movement(cursor, posting)
-        if resolved:
-            ops = connection.ops
-            values: list[Any] = []
-            for line, grant_id, quantity in resolved:
-                values += [
-                    movement.pk,
-                    line.item_id,
-                    grant_id,
-                    quantity,
-                    line.from_location.pk,
-                    line.to_location.pk,
-                    line.lot,
-                    ops.adapt_datefield_value(line.expiry),
-                    line.reason,
-                ]
-            sql = f"INSERT INTO stock_movementline ({_LINE_COLUMNS}) VALUES {_placeholders(len(resolved), 9)}"  # noqa: S608
-            cursor.execute(sql, values)
-        _move_balances(cursor, deltas, balances, posting.occurred_on)
+        movement = _new_movement(posting, db)
+        line_values = _line_values(db, resolved)
+        moves = _balance_moves(db, deltas, balances, posting.occurred_on)
+        if db.vendor == "postgresql":
+            _write_in_one_statement(cursor, db, movement, line_values, moves)
+        else:
+            _insert_movement(cursor, db, movement)
+            if line_values:
+                params = [value for row in line_values for value in (movement.pk, *row)]
+                rows = _placeholders(len(line_values), 9)
+                cursor.execute(f"INSERT INTO stock_movementline ({_LINE_COLUMNS}) VALUES {rows}", params)  # noqa: S608
+            if moves is not None:
+                cursor.execute(f"UPDATE stock_balance SET {moves[0]}", moves[1])  # noqa: S608
     audit_record(
         actor=posting.actor,
         action=f"stock.{posting.kind}",
@@ -178,16 +174,75 @@ def post(posting: Posting) -> Movement:
     return movement
 
 
-def _move_balances(
-    cursor: Any,
+def hot_cursor(db: Any) -> Any:
+    """A cursor for the statements every posting sends, wrapped as Django wraps its own.
+
+    On PostgreSQL it binds parameters on the server and prepares each statement once per connection,
+    so the server does not parse and plan the same few statements on every posting (Django's own
+    cursors bind on the client and prepare nothing). A deployment behind a transaction-pooling
+    proxy sets DISABLE_SERVER_SIDE_CURSORS, as Django asks for it, and then nothing is prepared.
+    While queries are logged (DEBUG, or a test capturing them) Django's own cursor is used too, so
+    that the log shows every statement with its values.
+    """
+    if db.vendor != "postgresql" or db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS") or db.queries_logged:
+        return db.cursor()
+    db.ensure_connection()
+    raw = db.connection
+    if raw.prepare_threshold is None:
+        # Django switches psycopg's preparing off (None), which also ignores an explicit prepare=True.
+        # A threshold no statement reaches keeps every other statement unprepared, as Django wants.
+        raw.prepare_threshold = _NEVER
+    with db.wrap_database_errors:
+        return db._prepare_cursor(_prepared_cursor_class()(raw))
+
+
+_NEVER = 2**62
+
+
+@functools.cache
+def _prepared_cursor_class() -> Any:
+    """psycopg's server-binding cursor that prepares every statement it runs.
+
+    Made on first use: a SQLite installation never imports psycopg.
+    """
+    import psycopg
+
+    class PreparedCursor(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            kwargs["prepare"] = True
+            return super().execute(query, params, **kwargs)
+
+    return PreparedCursor
+
+
+def _line_values(db: Any, resolved: list[tuple[LineRequest, int, int]]) -> list[list[Any]]:
+    """Each line's columns after movement_id, ready for the database."""
+    adapt_date = db.ops.adapt_datefield_value
+    return [
+        [
+            line.item_id,
+            grant_id,
+            quantity,
+            line.from_location.pk,
+            line.to_location.pk,
+            line.lot,
+            adapt_date(line.expiry) if line.expiry is not None else None,
+            line.reason,
+        ]
+        for line, grant_id, quantity in resolved
+    ]
+
+
+def _balance_moves(
+    db: Any,
     deltas: dict[tuple[int, int, int], int],
     balances: dict[tuple[int, int, int], _Row],
     on: dt.date,
-) -> None:
-    """One UPDATE for every balance the posting moves (rows already locked, in id order)."""
+) -> tuple[str, list[Any]] | None:
+    """The SET and WHERE of one UPDATE for every balance the posting moves (rows locked, in id order)."""
     moves = sorted((balances[key].pk, delta, balances[key]) for key, delta in deltas.items() if delta)
     if not moves:
-        return
+        return None
     quantity_cases: list[Any] = []
     renewed: list[int] = []
     for pk, delta, balance in moves:
@@ -197,57 +252,102 @@ def _move_balances(
             renewed.append(pk)
     ids = [pk for pk, _, _ in moves]
     quantity = "CASE id " + " ".join(["WHEN %s THEN %s"] * len(moves)) + " END"
-    fifo = "fifo_date"
     params: list[Any] = [*quantity_cases]
+    sql = f"quantity = quantity + {quantity}"
     if renewed:
-        fifo = "CASE WHEN id IN (" + ", ".join(["%s"] * len(renewed)) + ") THEN %s ELSE fifo_date END"
-        params += [*renewed, connection.ops.adapt_datefield_value(on)]
-    marks = ", ".join(["%s"] * len(ids))
-    sql = (
-        f"UPDATE stock_balance SET quantity = quantity + {quantity}, fifo_date = {fifo} "  # noqa: S608
-        f"WHERE id IN ({marks})"
-    )
-    cursor.execute(sql, [*params, *ids])
+        marks = ", ".join(["%s"] * len(renewed))
+        sql += f", fifo_date = CASE WHEN id IN ({marks}) THEN %s ELSE fifo_date END"
+        params += [*renewed, db.ops.adapt_datefield_value(on)]
+    sql += " WHERE id IN (" + ", ".join(["%s"] * len(ids)) + ")"
+    return sql, [*params, *ids]
 
 
-def _insert_movement(cursor: Any, posting: Posting) -> Movement:
+_MOVEMENT_COLUMNS = (
+    "kind, reference, occurred_on, posted_at, posted_by_id, site_id, waybill_id, reverses_id, note, "
+    "idempotency_key"
+)
+
+
+def _new_movement(posting: Posting, db: Any) -> Movement:
+    """The movement to insert, built positionally (the cheap way); its pk comes from the INSERT."""
     actor_id = posting.actor.pk if getattr(posting.actor, "pk", None) else None
-    movement = Movement(
-        kind=posting.kind,
-        reference=posting.reference,
-        occurred_on=posting.occurred_on,
-        posted_at=timezone.now(),
-        posted_by_id=actor_id,
-        site_id=posting.site_id,
-        waybill_id=posting.waybill_id,
-        reverses_id=posting.reverses_id,
-        note=posting.note,
-        idempotency_key=posting.idempotency_key or None,
-    )
-    ops = connection.ops
-    columns = "kind, reference, occurred_on, posted_at, posted_by_id, site_id, waybill_id, reverses_id, note"
-    sql = f"INSERT INTO stock_movement ({columns}, idempotency_key) VALUES {_placeholders(1, 10)}"  # noqa: S608
-    params = [
-        movement.kind,
+    values: list[Any] = [
+        None,
+        posting.kind,
+        posting.reference,
+        posting.occurred_on,
+        timezone.now(),
+        actor_id,
+        posting.site_id,
+        posting.waybill_id,
+        posting.reverses_id,
+        posting.note,
+        posting.idempotency_key or None,
+    ]
+    movement = Movement(*values)
+    movement._state.db = db.alias
+    return movement
+
+
+def _movement_values(db: Any, movement: Movement) -> list[Any]:
+    ops = db.ops
+    return [
+        str(movement.kind),
         movement.reference,
         ops.adapt_datefield_value(movement.occurred_on),
         ops.adapt_datetimefield_value(movement.posted_at),
-        actor_id,
+        movement.posted_by_id,
         movement.site_id,
         movement.waybill_id,
         movement.reverses_id,
         movement.note,
         movement.idempotency_key,
     ]
-    if connection.features.can_return_columns_from_insert:
+
+
+def _insert_movement(cursor: Any, db: Any, movement: Movement) -> None:
+    sql = f"INSERT INTO stock_movement ({_MOVEMENT_COLUMNS}) VALUES {_placeholders(1, 10)}"  # noqa: S608
+    params = _movement_values(db, movement)
+    if db.features.can_return_columns_from_insert:
         cursor.execute(sql + " RETURNING id", params)
         movement.pk = cursor.fetchone()[0]
     else:
         cursor.execute(sql, params)
         movement.pk = cursor.lastrowid
     movement._state.adding = False
-    movement._state.db = connection.alias
-    return movement
+
+
+def _write_in_one_statement(
+    cursor: Any,
+    db: Any,
+    movement: Movement,
+    line_values: list[list[Any]],
+    moves: tuple[str, list[Any]] | None,
+) -> None:
+    """PostgreSQL: the movement, its lines and the balances in one statement (one round trip).
+
+    Data-modifying CTEs run together in one statement; the lines take the movement's new id from the
+    first, and the balance rows were locked (in id order) by the statement before.
+    """
+    params = _movement_values(db, movement)
+    header = _placeholders(1, 10)
+    parts = [f"m AS (INSERT INTO stock_movement ({_MOVEMENT_COLUMNS}) VALUES {header} RETURNING id)"]  # noqa: S608
+    if line_values:
+        row = "(%s::integer, " + "%s::bigint, " * 5 + "%s::varchar, %s::date, %s::varchar)"
+        parts.append(
+            f"l AS (INSERT INTO stock_movementline ({_LINE_COLUMNS}) "  # noqa: S608
+            "SELECT m.id, v.item_id, v.grant_id, v.quantity, v.from_id, v.to_id, v.lot, v.expiry, v.reason "
+            f"FROM m, (VALUES {', '.join([row] * len(line_values))}) "
+            "AS v (n, item_id, grant_id, quantity, from_id, to_id, lot, expiry, reason) ORDER BY v.n)"
+        )
+        for n, values in enumerate(line_values):
+            params += [n, *values]
+    if moves is not None:
+        parts.append(f"b AS (UPDATE stock_balance SET {moves[0]})")  # noqa: S608
+        params += moves[1]
+    cursor.execute(f"WITH {', '.join(parts)} SELECT id FROM m", params)  # noqa: S608
+    movement.pk = cursor.fetchone()[0]
+    movement._state.adding = False
 
 
 def _placeholders(rows: int, width: int) -> str:
@@ -293,7 +393,11 @@ class _Row:
 
 
 def _lock_balances(
-    cursor: Any, lines: Sequence[LineRequest], candidates: dict[int, set[int]], occurred_on: dt.date
+    cursor: Any,
+    db: Any,
+    lines: Sequence[LineRequest],
+    candidates: dict[int, set[int]],
+    occurred_on: dt.date,
 ) -> dict[tuple[int, int, int], _Row]:
     """Create any missing balance rows, then lock every row the posting may touch, in id order."""
     wanted: dict[tuple[int, int, int], bool] = {}
@@ -303,10 +407,10 @@ def _lock_balances(
             wanted[(line.to_location.pk, line.item_id, grant_id)] = line.to_location.is_physical
     if not wanted:
         return {}
-    found = _select_balances(cursor, list(wanted))
+    found = _select_balances(cursor, db, list(wanted))
     missing = [key for key in wanted if key not in found]
     if missing:
-        ops = connection.ops
+        ops = db.ops
         values: list[Any] = []
         for location_id, item_id, grant_id in missing:
             values += [
@@ -324,13 +428,15 @@ def _lock_balances(
         cursor.execute(sql, values)
         # Rows made now (or just now by another writer) have the highest ids: locking them after the
         # others keeps the id order.
-        found.update(_select_balances(cursor, missing))
+        found.update(_select_balances(cursor, db, missing))
     return found
 
 
-def _select_balances(cursor: Any, keys: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], _Row]:
+def _select_balances(
+    cursor: Any, db: Any, keys: list[tuple[int, int, int]]
+) -> dict[tuple[int, int, int], _Row]:
     clause, params = _key_clause(keys, "location_id, item_id, grant_id")
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = " FOR UPDATE" if db.features.has_select_for_update else ""
     cursor.execute(
         "SELECT id, location_id, item_id, grant_id, quantity, is_physical, fifo_date FROM stock_balance "  # noqa: S608
         f"WHERE {clause} ORDER BY id{lock}",

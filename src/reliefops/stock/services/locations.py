@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import IntegrityError, connection, transaction
 
 from reliefops.core.errors import NotFound, ServiceError
 from reliefops.partners.models import Grant, Organisation, OrganisationType
 from reliefops.places.models import Site, SiteKind
-from reliefops.stock.models import LocationKind, StockLocation
+from reliefops.stock.models import SINGLETON_KINDS, LocationKind, StockLocation
 
 _SITE_KINDS = {
     SiteKind.WAREHOUSE: LocationKind.WAREHOUSE,
@@ -24,22 +26,44 @@ UNATTRIBUTED_GRANT = "UNATTRIBUTED"
 
 
 _COLUMNS = {"site": "site_id", "grant": "grant_id", "organisation": "organisation_id", "kind": "kind"}
+LOCATION_COLUMNS = "id, kind, name, is_physical, site_id, grant_id, organisation_id, waybill_id"
+# The singletons are found through their partial unique index. SQLite uses a partial index only when
+# the query's WHERE restates the index's condition, with the same literals (a bound parameter does
+# not match), so the condition is written out here from the same sorted kinds as the constraint.
+_SINGLETON_KINDS_SORTED = sorted(k.value for k in SINGLETON_KINDS)
+_SINGLETON_CONDITION = "kind IN (" + ", ".join(f"'{kind}'" for kind in _SINGLETON_KINDS_SORTED) + ")"
+
+
+def location_query(column: str, value: int | str) -> tuple[str, list[int | str]]:
+    """The SELECT of one location by a unique column, with its parameters, to fold into a bigger query.
+
+    Every posting looks up its locations, so each lookup must be an index search on every database.
+    """
+    if column == "kind":
+        where = f"kind = %s AND {_SINGLETON_CONDITION}"
+    elif column in ("site_id", "grant_id", "organisation_id", "waybill_id"):
+        where = f"{column} = %s"
+    else:
+        raise ValueError(f"stock locations are not looked up by {column!r}")
+    return f"SELECT {LOCATION_COLUMNS} FROM stock_stocklocation WHERE {where}", [value]  # noqa: S608
+
+
+def location_from_row(row: Sequence[object], alias: str) -> StockLocation:
+    """A location from the columns of LOCATION_COLUMNS, built positionally (the cheap way)."""
+    location = StockLocation(*row)
+    location.is_physical = bool(location.is_physical)
+    location._state.adding = False
+    location._state.db = alias
+    return location
 
 
 def _find(column: str, value: int | str) -> StockLocation | None:
-    """One location by a unique column, in one plain query (this runs on every posting)."""
+    """One location by a unique column, in one plain query."""
+    sql, params = location_query(column, value)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, kind, name, is_physical FROM stock_stocklocation WHERE {column} = %s",  # noqa: S608
-            [value],
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
-    location = StockLocation(id=row[0], kind=row[1], name=row[2], is_physical=bool(row[3]))
-    location._state.adding = False
-    location._state.db = connection.alias
-    return location
+    return None if row is None else location_from_row(row, connection.alias)
 
 
 def _get_or_create(lookup: dict[str, object], defaults: dict[str, object]) -> StockLocation:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Sum
 
 from reliefops.catalog.models import Kit, PackSize
@@ -34,11 +34,14 @@ from reliefops.stock.services.ledger import (
     Posting,
     PostingResult,
     atomic_posting,
+    hot_cursor,
     post,
     validate_quantity,
 )
 from reliefops.stock.services.locations import (
     donor_location,
+    location_from_row,
+    location_query,
     partner_location,
     singleton_location,
     site_location,
@@ -94,12 +97,22 @@ def _grant(grant_id: int) -> Grant:
 
 def check_items(lines: Sequence[Any]) -> None:
     """Refuse unknown items, unknown grants and bad quantities, naming each line."""
+    check_items_and_find_locations(lines, [])
+
+
+def check_items_and_find_locations(
+    lines: Sequence[Any], locations: Sequence[tuple[str, int | str]]
+) -> list[StockLocation | None]:
+    """Check the lines as `check_items` does and find these locations (by unique column), in one query.
+
+    Returns the locations in the order asked, None for one that does not exist (yet).
+    """
     problems: list[Problem] = []
     if not lines:
         raise InvalidInput([Problem(None, "lines", "give at least one line")])
     item_ids = sorted({line.item_id for line in lines if isinstance(line.item_id, int)})
     grant_ids = sorted({g for line in lines if isinstance(g := getattr(line, "grant_id", None), int)})
-    known, known_grants = _known_items_and_grants(item_ids, grant_ids)
+    known, known_grants, found = _lookup(item_ids, grant_ids, locations)
     for index, line in enumerate(lines, start=1):
         if line.item_id not in known:
             problems.append(Problem(index, "item", f"unknown item {line.item_id}"))
@@ -110,25 +123,50 @@ def check_items(lines: Sequence[Any]) -> None:
             problems += validate_quantity(line.quantity, row=index)
     if problems:
         raise InvalidInput(problems)
+    return found
 
 
-def _known_items_and_grants(item_ids: list[int], grant_ids: list[int]) -> tuple[set[int], set[int]]:
-    """Which of these active items and grants exist, in one query (this runs on every posting)."""
-    parts, params = [], []
+_NO_LOCATION = ", NULL" * 7  # a location row has 8 columns; an item or grant row fills the rest with NULL
+
+
+def _lookup(
+    item_ids: list[int], grant_ids: list[int], locations: Sequence[tuple[str, int | str]]
+) -> tuple[set[int], set[int], list[StockLocation | None]]:
+    """Which of these active items and grants exist, and these locations, in one query.
+
+    This runs on every posting: one round trip instead of one per kind of thing looked up.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    # The locations come first: PostgreSQL takes a UNION's column types from left to right, and the
+    # NULLs of the item and grant rows then take the location columns' types.
+    for index, (column, value) in enumerate(locations):
+        sql, location_params = location_query(column, value)
+        parts.append(sql.replace("SELECT ", f"SELECT '{index}', ", 1))
+        params += location_params
     if item_ids:
-        parts.append(f"SELECT 'i', id FROM catalog_item WHERE is_active = %s AND id IN ({_marks(item_ids)})")  # noqa: S608
+        marks = _marks(item_ids)
+        where = f"is_active = %s AND id IN ({marks})"
+        parts.append(f"SELECT 'i', id{_NO_LOCATION} FROM catalog_item WHERE {where}")  # noqa: S608
         params += [True, *item_ids]
     if grant_ids:
-        parts.append(f"SELECT 'g', id FROM partners_grant WHERE id IN ({_marks(grant_ids)})")  # noqa: S608
+        parts.append(f"SELECT 'g', id{_NO_LOCATION} FROM partners_grant WHERE id IN ({_marks(grant_ids)})")  # noqa: S608
         params += grant_ids
     items: set[int] = set()
     grants: set[int] = set()
+    found: list[StockLocation | None] = [None] * len(locations)
     if parts:
-        with connection.cursor() as cursor:
+        with hot_cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
             cursor.execute(" UNION ALL ".join(parts), params)
-            for kind, pk in cursor.fetchall():
-                (items if kind == "i" else grants).add(pk)
-    return items, grants
+            rows = cursor.fetchall()
+        for tag, pk, *rest in rows:
+            if tag == "i":
+                items.add(pk)
+            elif tag == "g":
+                grants.add(pk)
+            else:
+                found[int(tag)] = location_from_row((pk, *rest), connection.alias)
+    return items, grants, found
 
 
 def _marks(values: list[int]) -> str:
@@ -244,7 +282,7 @@ def stock_receive(
         if Movement.objects.filter(kind=MovementKind.RECEIPT, reference=grn_number).exists():
             raise Conflict(f"GRN {grn_number} was already posted")
         grant = _grant(grant_id)
-        check_items(lines)
+        target, source = check_items_and_find_locations(lines, [("site_id", site_id), ("grant_id", grant.pk)])
         quantities: list[int] = []
         problems: list[Problem] = []
         for row, line in enumerate(lines, start=1):
@@ -253,8 +291,8 @@ def stock_receive(
             quantities.append(quantity or 0)
         if problems:
             raise InvalidInput(problems)
-        target = site_location(site_id)
-        source = donor_location(grant)
+        target = target or site_location(site_id)
+        source = source or donor_location(grant)
         if pledge_id is not None:
             _pledge_receive(pledge_id, grant, lines, quantities)
         return post(
@@ -311,7 +349,8 @@ def _issue(
     actor: Any,
     site_id: int,
     lines: Sequence[StockLine],
-    target: Callable[[], StockLocation],
+    target: tuple[str, int | str],
+    make_target: Callable[[], StockLocation],
     occurred_on: dt.date,
     reference: str,
     note: str,
@@ -319,10 +358,13 @@ def _issue(
     reason: str = "",
     audit_extra: dict[str, Any] | None = None,
 ) -> PostingResult:
-    """Post stock leaving a site for a virtual location (beneficiaries, a partner, loss)."""
+    """Post stock leaving a site for a virtual location (beneficiaries, a partner, loss).
+
+    `target` names the location by a unique column; `make_target` makes it on first use.
+    """
 
     def build() -> Movement:
-        check_items(lines)
+        source, destination = check_items_and_find_locations(lines, [("site_id", site_id), target])
         return post(
             Posting(
                 kind=kind,
@@ -332,7 +374,7 @@ def _issue(
                 site_id=site_id,
                 note=note,
                 idempotency_key=idempotency_key,
-                lines=_moves(lines, site_location(site_id), target(), reason),
+                lines=_moves(lines, source or site_location(site_id), destination or make_target(), reason),
                 audit_extra=audit_extra or {},
             )
         )
@@ -356,7 +398,8 @@ def stock_distribute(
         actor=actor,
         site_id=site_id,
         lines=lines,
-        target=lambda: singleton_location(LocationKind.BENEFICIARIES),
+        target=("kind", LocationKind.BENEFICIARIES.value),
+        make_target=lambda: singleton_location(LocationKind.BENEFICIARIES),
         occurred_on=distributed_on,
         reference=reference,
         note=note,
@@ -384,7 +427,8 @@ def stock_handover_to_partner(
         actor=actor,
         site_id=site_id,
         lines=lines,
-        target=lambda: partner_location(organisation),
+        target=("organisation_id", organisation.pk),
+        make_target=lambda: partner_location(organisation),
         occurred_on=handed_on,
         reference=reference,
         note=note,
@@ -411,7 +455,8 @@ def stock_report_loss(
         actor=actor,
         site_id=site_id,
         lines=lines,
-        target=lambda: singleton_location(LocationKind.LOSS),
+        target=("kind", LocationKind.LOSS.value),
+        make_target=lambda: singleton_location(LocationKind.LOSS),
         occurred_on=occurred_on,
         reference="",
         note=note,
@@ -444,7 +489,9 @@ def stock_count(
     """Record a physical count; the differences are posted as count adjustments."""
 
     def build() -> Movement:
-        check_items(counts)
+        location, adjustment = check_items_and_find_locations(
+            counts, [("site_id", site_id), ("kind", LocationKind.COUNT_ADJUSTMENT.value)]
+        )
         problems = [
             Problem(row, "counted", f"must be a whole number of zero or more, not {line.counted!r}")
             for row, line in enumerate(counts, start=1)
@@ -452,8 +499,8 @@ def stock_count(
         ]
         if problems:
             raise InvalidInput(problems)
-        location = site_location(site_id)
-        adjustment = singleton_location(LocationKind.COUNT_ADJUSTMENT)
+        location = location or site_location(site_id)
+        adjustment = adjustment or singleton_location(LocationKind.COUNT_ADJUSTMENT)
         _lock_site_items(location.pk, [c.item_id for c in counts])
         on_hand = dict(
             Balance.objects.filter(location=location, item_id__in=[c.item_id for c in counts])

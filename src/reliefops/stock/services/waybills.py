@@ -25,7 +25,7 @@ from reliefops.stock.models import (
 )
 from reliefops.stock.services.ledger import LineRequest, Posting, PostingResult, plural, post, replay_or_run
 from reliefops.stock.services.locations import singleton_location, site_location, unattributed_grant
-from reliefops.stock.services.operations import StockLine, check_items
+from reliefops.stock.services.operations import StockLine, check_items_and_find_locations
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,12 @@ def waybill_dispatch(
                 problems.append(Problem(None, "number", "must not be blank"))
             if problems:
                 raise InvalidInput(problems)
-            check_items(lines)
-            source = site_location(from_site_id)
-            site_location(to_site_id)  # the receiving site must be able to hold stock
+            source, destination = check_items_and_find_locations(
+                lines, [("site_id", from_site_id), ("site_id", to_site_id)]
+            )
+            source = source or site_location(from_site_id)
+            if destination is None:
+                site_location(to_site_id)  # the receiving site must be able to hold stock
             if number and Waybill.objects.filter(number=number).exists():
                 raise Conflict(f"waybill {number} already exists")
             waybill = Waybill.objects.create(
