@@ -160,9 +160,12 @@ class MovementLine(models.Model):
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        # Each side's index carries the grant and quantity as well: `stock verify` then sums the lines
+        # of each balance by walking an index in order, without sorting the ledger (SQLite has no hash
+        # aggregate), and the lookups by item and location use the same indexes' first columns.
         indexes = [
-            models.Index(fields=["item", "from_location"], name="line_item_from"),
-            models.Index(fields=["item", "to_location"], name="line_item_to"),
+            models.Index(fields=["item", "from_location", "grant", "quantity"], name="line_item_from_grant"),
+            models.Index(fields=["item", "to_location", "grant", "quantity"], name="line_item_to_grant"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive"),

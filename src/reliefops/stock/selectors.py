@@ -257,17 +257,28 @@ class VerifyResult:
         return not self.drifts and not self.unbalanced and not self.negative_physical
 
 
+def verify_side_sql(column: str) -> str:
+    """The lines summed by (location on one side, item, grant): one of verify's two aggregations.
+
+    Grouped in the order of that side's index (item, location, grant, quantity), so SQLite walks the
+    index and sums as it goes instead of sorting the whole ledger (it has no hash aggregate);
+    PostgreSQL hashes a parallel scan of the table.
+    """
+    if column not in ("to_location_id", "from_location_id"):
+        raise ValueError(f"lines have no side {column!r}")
+    return (
+        f"SELECT {column}, item_id, grant_id, SUM(quantity), COUNT(*) FROM stock_movementline "  # noqa: S608
+        f"GROUP BY item_id, {column}, grant_id"
+    )
+
+
 def ledger_verify() -> VerifyResult:
     """Recompute every balance from the ledger lines and compare with the balance table."""
     recomputed: dict[tuple[int, int, int], int] = defaultdict(int)
     line_count = 0
     with connection.cursor() as cursor:
-        # One aggregation per side keeps this a pair of sequential scans over the lines.
         for column, sign in (("to_location_id", 1), ("from_location_id", -1)):
-            cursor.execute(
-                f"SELECT {column}, item_id, grant_id, SUM(quantity), COUNT(*) FROM stock_movementline "  # noqa: S608
-                f"GROUP BY {column}, item_id, grant_id"
-            )
+            cursor.execute(verify_side_sql(column))
             for location_id, item_id, grant_id, total, count in cursor.fetchall():
                 recomputed[(location_id, item_id, grant_id)] += sign * int(total)
                 if sign == 1:
