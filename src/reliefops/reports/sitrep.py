@@ -53,6 +53,12 @@ def unit_phrase(quantity: int, unit: str) -> str:
     return f"{quantity:,} {unit}s"
 
 
+def in_a_sentence(name: str) -> str:
+    """`Tents distributed` -> `tents distributed`; an acronym (`CGI sheets`) keeps its capitals."""
+    first = name.split(" ", 1)[0]
+    return name if first.isupper() else name[:1].lower() + name[1:]
+
+
 def series(phrases: list[str]) -> str:
     """`a, b and c`."""
     if len(phrases) <= 1:
@@ -131,9 +137,16 @@ class Sitrep:
             return "The cluster's partners have reported no completed activity for this period."
         return (
             "The Emergency Shelter Cluster's partners report, once double counting is removed: "
-            + "; ".join(f"{t.name.lower()}: {unit_phrase(t.quantity_reached, t.unit)}" for t in reached)
+            + "; ".join(
+                f"{in_a_sentence(t.name)}: {unit_phrase(t.quantity_reached, t.unit)}" for t in reached
+            )
             + "."
         )
+
+    @property
+    def activity_words(self) -> str:
+        activity = self.cluster.activity
+        return in_a_sentence(activity.name) if activity is not None else ""
 
     @property
     def gap_rows(self) -> list[GapRow]:
@@ -300,7 +313,7 @@ def render_markdown(sitrep: Sitrep) -> str:
         illustrative = (
             " (needs illustrative)" if sitrep.cluster.gaps and sitrep.cluster.gaps.illustrative else ""
         )
-        out.append(f"Households still to reach, {activity.name.lower()}, widest gaps first{illustrative}:")
+        out.append(f"Households still to reach, {sitrep.activity_words}, widest gaps first{illustrative}:")
         out.append("")
         out += _table(
             ["district", "in need", "reached", "coverage", "gap"],
