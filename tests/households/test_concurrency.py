@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 
-from reliefops.households.models import Handover, HandoverDelivery
-from reliefops.households.services import HandoverRefused, handover_record
+from reliefops.core.errors import InvalidInput
+from reliefops.households.models import Handover, HandoverDelivery, Household, HouseholdCorrection
+from reliefops.households.services import HandoverRefused, handover_record, household_update
 from reliefops.stock.models import Movement, MovementKind
 from reliefops.stock.selectors import ledger_verify
 from tests.households.conftest import DAY, build_operation, receive, register, winter_round
@@ -56,3 +57,38 @@ def test_simultaneous_handovers_to_one_household_post_once(same_key):
     assert HandoverDelivery.objects.count() == 1
     assert Handover.objects.count() == 1
     assert ledger_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_corrections_giving_one_cnic_to_two_households_at_once_leave_it_with_one():
+    # given two households registered without their cards
+    op = build_operation()
+    first = register(op, document_type="none", document_number="")
+    second = register(
+        op,
+        head_name="Sher Zaman",
+        father_or_husband_name="Gul Zaman",
+        document_type="none",
+        document_number="",
+        phone="",
+    )
+
+    # when two registrars give both the same CNIC at the same moment
+    def work(i):
+        return household_update(
+            actor=op.registrar,
+            household_id=(first, second)[i % 2].pk,
+            changes={"document_type": "cnic", "document_number": "13503-1234567-1"},
+            reason="card seen",
+        )
+
+    results = run_in_threads(work, 2)
+
+    # then one is corrected and the other refused, naming the household that holds the CNIC
+    corrected = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, InvalidInput)]
+    assert (len(corrected), len(refused)) == (1, 1), results
+    holder = corrected[0].household.pk
+    assert f"already registered to household {holder}" in refused[0].problems[0].reason
+    assert Household.objects.filter(document_number="1350312345671").count() == 1
+    assert HouseholdCorrection.objects.count() == 1

@@ -35,6 +35,7 @@ from reliefops.households.models import (
 )
 from reliefops.households.selectors import eligible_households, likely_duplicates, store_match_keys
 from reliefops.households.services.registration import (
+    Draft,
     DuplicatesFound,
     HouseholdInput,
     Lookups,
@@ -264,10 +265,11 @@ def household_update(
         problems.append(Problem(None, "reason", "say why the registration is corrected"))
     elif len(why) > REASON_MAX:
         problems.append(Problem(None, "reason", f"at most {REASON_MAX} characters"))
+    draft: Draft | None = None
     try:
         with transaction.atomic():
             household = (
-                Household.objects.select_for_update()
+                Household.objects.select_for_update(of=("self",))
                 .select_related("origin_area", "current_site")
                 .filter(pk=household_id)
                 .first()
@@ -303,19 +305,7 @@ def household_update(
             changed = _changed_fields(household, stored)
             if not changed:
                 return CorrectionResult(household)
-            holder = document_holder(draft.document_type, draft.document_number, exclude_id=household.pk)
-            if holder is not None:
-                label = DocumentType(draft.document_type).label
-                raise InvalidInput(
-                    [
-                        Problem(
-                            None,
-                            "document_number",
-                            f"this {label} is already registered to household {holder}",
-                        )
-                    ],
-                    summary="the identity document is registered to another household; nothing was changed",
-                )
+            _refuse_held(draft, household.pk)
             matches: list[Match] = []
             if MATCHED & set(changed):
                 paired = DuplicatePair.objects.filter(Q(first=household) | Q(second=household))
@@ -367,6 +357,9 @@ def household_update(
             done = HouseholdCorrection.objects.filter(idempotency_key=idempotency_key).first()
             if done is not None:
                 return _replayed(done)
+        if draft is not None:
+            # Another household took the identity document between the check and the write.
+            _refuse_held(draft, household_id)
         raise Conflict("the household was changed by someone else at the same moment; try again") from exc
     return CorrectionResult(
         household,
@@ -376,6 +369,16 @@ def household_update(
         entitlements_updated=updated,
         no_longer_eligible=ineligible,
     )
+
+
+def _refuse_held(draft: Draft, household_id: int) -> None:
+    holder = document_holder(draft.document_type, draft.document_number, exclude_id=household_id)
+    if holder is not None:
+        label = DocumentType(draft.document_type).label
+        raise InvalidInput(
+            [Problem(None, "document_number", f"this {label} is already registered to household {holder}")],
+            summary="the identity document is registered to another household; nothing was changed",
+        )
 
 
 def _replayed(done: HouseholdCorrection) -> CorrectionResult:
@@ -388,7 +391,7 @@ def _follow_rounds(household: Household, *, size_changed: bool) -> tuple[list[st
     a new size counts where it has not been served yet; a round whose conditions it no longer
     meets is named (a person decides). Returns the codes of both kinds of round."""
     listed = (
-        Entitlement.objects.select_for_update()
+        Entitlement.objects.select_for_update(of=("self",))
         .filter(household=household, cancelled_at__isnull=True)
         .exclude(round__status=RoundStatus.CLOSED)
         .select_related("round")
