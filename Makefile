@@ -18,12 +18,15 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 install: $(STAMP)
 
 ## make demo: install, migrate the SQLite database under var/, load the Kashmir 2005 scenario,
-## create an admin account (prints its one-time password) and serve http://$(HOST):$(PORT)
+## create an admin account (prints its one-time password) and serve http://$(HOST):$(PORT),
+## with the worker that runs the long jobs (imports, duplicate searches) beside the server
 demo: $(STAMP)
 	$(BIN)/reliefops migrate --no-input
 	$(BIN)/reliefops scenario load kashmir-2005
 	$(BIN)/reliefops demo_admin
-	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	@echo "Serving http://$(HOST):$(PORT)/ with the jobs worker beside it  (Ctrl-C stops both)"
+	@$(BIN)/reliefops jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/reliefops runserver --insecure --noreload $(HOST):$(PORT)
 
 ## make test: ruff, mypy, then pytest on SQLite, and again on PostgreSQL when
