@@ -4,7 +4,8 @@
 
 The password is read from RELIEFOPS_PASSWORD, or asked for. The script signs in through the
 sign-in form in headless Chromium (RELIEFOPS_CHROMIUM, default /usr/bin/chromium) and saves
-home.png, admin-areas.png, site-detail.png and items.png beside itself (or into --out).
+home.png, admin-areas.png, site-detail.png, items.png, dashboard.png, sitrep.png and
+donor-report.png beside itself (or into --out).
 Load the Kashmir 2005 scenario first (`reliefops scenario load kashmir-2005`) so that the pictures
 show real places.
 """
@@ -101,6 +102,20 @@ def main(argv: list[str]) -> int:
         page.goto("/catalog/items/")
         expect(page.locator("#results tbody tr").first).to_be_visible()
         shoot(page, args.out, "items.png")
+
+        page.goto("/")
+        expect(page.locator("#operations-map path.district").first).to_be_attached()
+        page.locator("#coverage").evaluate("section => section.scrollIntoView()")
+        shoot(page, args.out, "dashboard.png")
+
+        page.goto("/reports/sitrep/")
+        expect(page.locator(".distributed-sentence")).to_be_visible()
+        shoot(page, args.out, "sitrep.png")
+
+        page.goto("/reports/donors/")
+        page.locator("table.data tbody tr td a").first.click()
+        expect(page.locator("table.grant-items")).to_be_visible()
+        shoot(page, args.out, "donor-report.png")
 
         browser.close()
     return 0

@@ -51,7 +51,7 @@ def test_the_dashboard_the_map_the_sitrep_and_a_donor_report(signed_in_page, scr
     districts = page.locator("#operations-map path.district")
     expect(districts).to_have_count(17)
     expect(page.locator("#operations-map path.marker-hub").first).to_be_attached()
-    expect(page.locator(".leaflet-control-attribution")).to_contain_text("OCHA / WFP")
+    expect(page.locator("#map-attribution")).to_contain_text("OCHA / WFP")
     expect(page.locator("#map-attribution")).to_contain_text("CC BY-IGO")
     expect(page.locator("#map-attribution")).to_contain_text("do not imply official endorsement")
     page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)

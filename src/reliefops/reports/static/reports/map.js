@@ -34,8 +34,8 @@
   var RADIUS = { hub: 7, warehouse: 7, office: 6, distribution_point: 5, camp: 5 };
 
   function draw(element, data) {
-    var map = L.map(element, { zoomSnap: 0.25, attributionControl: true });
-    map.attributionControl.setPrefix(false);
+    // The boundaries' attribution is the caption under the map (printed with it), not a control.
+    var map = L.map(element, { zoomSnap: 0.25, attributionControl: false });
     var areas = data.features.filter(function (f) { return f.properties.layer === "area"; });
     var sites = data.features.filter(function (f) { return f.properties.layer === "site"; });
     var outlines = L.geoJSON(areas, {
@@ -61,7 +61,6 @@
     if (!bounds.isValid()) { bounds = markers.getBounds(); }
     if (bounds.isValid()) { map.fitBounds(bounds, { padding: [8, 8] }); } else { map.setView([30, 70], 5); }
     L.control.layers(null, { "Districts": outlines, "Hubs, points and camps": markers }, { collapsed: true }).addTo(map);
-    (data.attributions || []).forEach(function (line) { map.attributionControl.addAttribution(escapeText(line)); });
     var caption = document.getElementById("map-attribution");
     if (caption) { caption.textContent = (data.attributions || []).join(" "); }
     element.setAttribute("data-drawn", String(areas.length));
