@@ -76,6 +76,8 @@ def _check_file(
                 problems.append(Problem(line, "document_number", f"already registered to household {holder}"))
                 continue
         drafts.append((line, draft))
+    if progress:
+        progress("checking rows", len(rows), len(rows))
     problems.sort(key=lambda p: (p.row or 0, p.field))
     return drafts, problems
 
@@ -95,6 +97,8 @@ def _duplicates(drafts: list[tuple[int, Draft]], progress: Progress = None) -> l
                     "reasons": list(match.reasons),
                 }
             )
+    if progress:
+        progress("looking for likely duplicates", len(drafts), len(drafts))
     # Rows are named by negative line numbers, so that they cannot meet a household's id.
     within, _ = find_duplicates([draft.person(-line) for line, draft in drafts])
     for match in within:
