@@ -565,12 +565,14 @@ def _singleton_plan(target: database.Target) -> str:
     """How the database finds the beneficiaries location, the lookup every distribution makes."""
     from django.db import connection
 
-    sql = "SELECT id, kind, name, is_physical FROM stock_stocklocation WHERE kind = 'beneficiaries'"
+    from reliefops.stock.services.locations import location_query
+
+    sql, params = location_query("kind", "beneficiaries")
     with connection.cursor() as cursor:
         if target.vendor == "sqlite":
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             return "; ".join(str(row[-1]) for row in cursor.fetchall())
-        cursor.execute(f"EXPLAIN {sql}")
+        cursor.execute(f"EXPLAIN {sql}", params)
         return "; ".join(row[0].strip() for row in cursor.fetchall())
 
 

@@ -88,6 +88,13 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("RELIEFOPS_SQLITE_BUSY_TIMEOUT", "int", "20", "seconds a SQLite writer waits for the write lock"),
     EnvVar(
+        "RELIEFOPS_PG_TRANSACTION_POOLER",
+        "bool",
+        "false",
+        "PostgreSQL is reached through a transaction-mode pooler (PgBouncer): prepare no statements, "
+        "open no server-side cursors",
+    ),
+    EnvVar(
         "RELIEFOPS_TEST_DATABASE_URL",
         "url",
         None,

@@ -106,6 +106,8 @@ def _database() -> dict[str, Any]:
         if config["ENGINE"] == "django.db.backends.sqlite3":
             return _sqlite(config["NAME"])
         config["TEST"] = {"NAME": f"test_{config['NAME']}{env('RELIEFOPS_TEST_DB_SUFFIX')}"}
+        # A transaction-mode pooler keeps neither prepared statements nor server-side cursors.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = env("RELIEFOPS_PG_TRANSACTION_POOLER")
         return config
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return _sqlite(str(VAR_DIR / "reliefops.sqlite3"))
