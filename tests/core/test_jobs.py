@@ -505,3 +505,13 @@ def test_the_api_reports_a_refused_file_through_its_job(op):
     assert failed["status"] == "failed"
     assert failed["problems"] == [{"row": 2, "field": "origin", "reason": failed["problems"][0]["reason"]}]
     assert "Atlantis" in failed["problems"][0]["reason"]
+
+
+def test_a_file_too_large_for_any_import_is_refused_before_it_is_queued(op):
+    client = signed_in(op.registrar)
+    csv = HEADER + b"Zainab Bibi,female,1,PK50401,destroyed,yes,none,\n"
+    with mock.patch("reliefops.households.jobs.MAX_BYTES", 20):
+        response = client.post("/households/import/", {"file": SimpleUploadedFile("e.csv", csv, "text/csv")})
+    assert response.status_code == 422
+    assert "larger than 0 MB; split it" in response.content.decode()
+    assert not Job.objects.exists()

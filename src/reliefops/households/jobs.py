@@ -20,6 +20,7 @@ from reliefops.core.models import Job
 from reliefops.core.roles import Right
 from reliefops.households.models import ImportStatus
 from reliefops.households.services import duplicates_run, household_import_commit, household_import_preview
+from reliefops.households.services.imports import MAX_BYTES
 
 IMPORT_PREVIEW = "household_import_preview"
 IMPORT_COMMIT = "household_import_commit"
@@ -30,8 +31,10 @@ DUPLICATES_RUN = "household_duplicates_run"
 
 
 def import_preview_start(*, owner: Any, filename: str, content: bytes) -> JobStart:
-    """Queue the check of a registration file."""
+    """Queue the check of a registration file; one too large for any import is refused at once."""
     require(owner, Right.REGISTER_HOUSEHOLDS)
+    if len(content) > MAX_BYTES:
+        raise InvalidInput([Problem(None, "file", f"larger than {MAX_BYTES // 1024 // 1024} MB; split it")])
     return job_start(
         owner=owner,
         kind=IMPORT_PREVIEW,

@@ -399,10 +399,16 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         # Checking a large file takes a while: the worker does it, the job's page shows how far it is.
-        started = jobs.import_preview_start(owner=request.user, filename=upload.name, content=upload.read())
-        return redirect("jobs:job-detail", started.job.pk)
+        try:
+            content = upload.read()
+            started = jobs.import_preview_start(owner=request.user, filename=upload.name, content=content)
+        except InvalidInput as exc:
+            form.add_error("file", "; ".join(p.reason for p in exc.problems))
+        else:
+            return redirect("jobs:job-detail", started.job.pk)
     recent = HouseholdImport.objects.order_by("-created_at")[:10]
-    return _render(request, "households/import_upload.html", {"form": form, "recent": recent})
+    status = 422 if form.is_bound and form.errors else 200
+    return _render(request, "households/import_upload.html", {"form": form, "recent": recent}, status)
 
 
 @page
