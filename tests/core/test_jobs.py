@@ -32,6 +32,7 @@ from reliefops.core.jobs import (
     TerminalProgress,
     job_run,
     job_start,
+    jobs_clear_old_inputs,
     jobs_mark_stale,
     worker_name,
 )
@@ -515,3 +516,21 @@ def test_a_file_too_large_for_any_import_is_refused_before_it_is_queued(op):
     assert response.status_code == 422
     assert "larger than 0 MB; split it" in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_a_kept_upload_is_cleared_a_day_after_its_job_ended(registrar):
+    # given a finished preview that kept its file for a commit nobody started
+    job = start(registrar, n=1)
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED, input=b"4W rows", finished_at=timezone.now() - timedelta(hours=23)
+    )
+    fresh = start(registrar, n=1)  # a queued job keeps its file whatever its age
+    Job.objects.filter(pk=fresh.pk).update(input=b"to check", created_at=timezone.now() - timedelta(days=3))
+    # then within the day it is kept, after it is cleared; a waiting job's file is never touched
+    assert jobs_clear_old_inputs() == 0
+    assert jobs_clear_old_inputs(now=timezone.now() + timedelta(hours=2)) == 1
+    assert bytes(Job.objects.get(pk=job.pk).input) == b""
+    assert bytes(Job.objects.get(pk=fresh.pk).input) == b"to check"
+    out = io.StringIO()
+    call_command("jobs", "sweep", stdout=out)
+    assert "0 kept file(s) cleared" in out.getvalue()

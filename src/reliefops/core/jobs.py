@@ -43,6 +43,8 @@ Progress = Callable[[str, int, int], None]
 # lock (a long import's final transaction), so this is well above the longest such transaction.
 STALE_AFTER = timedelta(seconds=getattr(settings, "RELIEFOPS_JOB_STALE_SECONDS", 15 * 60))
 HEARTBEAT_SECONDS = 15.0
+# A finished job keeps its uploaded file only for a follow-up (a 4W preview's commit), this long.
+KEEP_INPUT = timedelta(days=1)
 PROGRESS_WRITE_SECONDS = 0.5
 LOST_MESSAGE = (
     "the worker stopped while running this job. What a job writes is written all at once or not at "
@@ -464,3 +466,16 @@ def jobs_mark_stale(*, now: datetime | None = None) -> list[int]:
                 actor=None, action="job.lost", object_type="job", object_id=pk, after={"status": "failed"}
             )
     return failed
+
+
+def jobs_clear_old_inputs(*, now: datetime | None = None) -> int:
+    """Clear the uploaded files that finished jobs kept for a follow-up nobody started in time;
+    returns how many. (A 4W preview kept for its commit: the partner uploads it again.)"""
+    now = now or timezone.now()
+    return (
+        Job.objects.filter(
+            finished_at__lt=now - KEEP_INPUT, status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED]
+        )
+        .exclude(input=b"")
+        .update(input=b"")
+    )

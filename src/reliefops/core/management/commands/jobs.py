@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from reliefops.core.jobs import jobs_mark_stale, worker_name
+from reliefops.core.jobs import jobs_clear_old_inputs, jobs_mark_stale, worker_name
 from reliefops.core.models import Job, JobStatus
 
 
@@ -31,7 +31,9 @@ class Command(BaseCommand):
         listing = actions.add_parser("list", help="the latest jobs with their status")
         listing.add_argument("--limit", type=int, default=20)
         listing.add_argument("--status", choices=[s.value for s in JobStatus], default=None)
-        actions.add_parser("sweep", help="fail the jobs whose worker died; print their ids")
+        actions.add_parser(
+            "sweep", help="fail the jobs whose worker died, clear files kept past a day; print what it did"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, "_" + options["action"])(options)
@@ -40,6 +42,9 @@ class Command(BaseCommand):
         failed = jobs_mark_stale()
         if failed:
             self.stderr.write(f"failed {len(failed)} job(s) left running by a stopped worker: {failed}")
+        cleared = jobs_clear_old_inputs()
+        if cleared:
+            self.stderr.write(f"cleared the files of {cleared} job(s) kept past a day")
         self.stderr.write(f"worker {worker_name()} waiting for jobs")
         arguments = ["--no-reload", "--no-startup-delay", "--interval", str(options["interval"])]
         if options["batch"]:
@@ -62,6 +67,8 @@ class Command(BaseCommand):
 
     def _sweep(self, options: dict[str, Any]) -> None:
         failed = jobs_mark_stale()
+        cleared = jobs_clear_old_inputs()
+        self.stdout.write(f"{cleared} kept file(s) cleared: older than a day")
         self.stdout.write(
             f"{len(failed)} job(s) failed: their worker had stopped {failed if failed else ''}".rstrip()
         )
