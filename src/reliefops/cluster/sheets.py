@@ -21,6 +21,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.uploads import check_cells, check_upload, may_hold_formulas
 
 EXCEL_ERRORS = frozenset(
     {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
@@ -125,6 +126,8 @@ def read_csv_sheet(data: bytes, name: str = "") -> Sheet:
         for _ in again:
             lines.append(line)
             line = again.line_num + 1
+    if may_hold_formulas(text):
+        check_cells(rows, lines=lines, headers=rows[0] if rows else ())
     notes = [note] if note else []
     if delimiter != ",":
         notes.append("columns separated by " + ("semicolons" if delimiter == ";" else "tabs"))
@@ -233,6 +236,7 @@ def read_workbook(data: bytes) -> list[Sheet]:
                     cells.extend([""] * (col + 1 - len(cells)))
                 cells[col] = error
         lines = list(range(first_row + 1, first_row + 1 + len(rows))) if first_row else None
+        check_cells(rows, lines=lines, headers=rows[0] if rows else ())
         sheets.append(Sheet(name=name, rows=rows, lines=lines))
     return sheets
 
@@ -241,6 +245,7 @@ def read_sheets(data: bytes, filename: str = "") -> list[Sheet]:
     """The tables of an uploaded file: one for CSV, one per sheet for a workbook."""
     if not data.strip():
         raise InvalidInput([Problem(None, "file", "the file is empty")])
-    if is_workbook(data, filename):
+    check_upload(data, filename=filename)
+    if is_workbook(data, filename) or data.startswith(_ZIP_MAGIC):  # a workbook named .csv is one still
         return read_workbook(data)
     return [read_csv_sheet(data, name=PurePosixPath(filename).name)]

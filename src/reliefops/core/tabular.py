@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.uploads import ZIP_MAGIC, check_upload, formula_problem, may_hold_formulas
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,22 @@ class ImportCounts:
 
 
 def decode_text(data: bytes) -> str:
-    """The file's text; InvalidInput when it is not UTF-8 (a byte-order mark is allowed)."""
+    """The file's text; InvalidInput when it is not UTF-8 (a byte-order mark is allowed), or too big."""
+    if data.startswith(ZIP_MAGIC):
+        raise InvalidInput(
+            [
+                Problem(
+                    None,
+                    "file",
+                    "the file is a zip archive (an XLSX workbook?), not text: save it as CSV UTF-8",
+                )
+            ]
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InvalidInput(
+            [Problem(None, "file", "the file is UTF-16 text; save it as UTF-8 (CSV UTF-8 in Excel)")]
+        )
+    check_upload(data)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -160,12 +176,18 @@ def read_csv(
         raise InvalidInput(problems)
 
     rows: list[TableRow] = []
+    formulas = may_hold_formulas(text)
     for number, cells in body:
         if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
             problems.append(
                 Problem(number, "row", f"{len(cells)} values but the header has {len(columns)} columns")
             )
             continue
+        if formulas:
+            for name, cell in zip(columns, cells, strict=False):
+                problem = formula_problem(cell, row=number, field=name or "cell")
+                if problem is not None:
+                    problems.append(problem)
         values = {
             name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(columns) if name
         }

@@ -33,6 +33,7 @@ from typing import Any
 
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.tabular import Cells, TableRow, read_csv
+from reliefops.core.uploads import check_upload
 from reliefops.households.models import MEMBER_NAMES
 from reliefops.households.services.registration import HouseholdInput
 
@@ -82,6 +83,7 @@ def workbook_as_csv(data: bytes) -> bytes:
     """The first sheet of a workbook as CSV bytes (row n of the sheet is line n of the CSV)."""
     from python_calamine import CalamineWorkbook
 
+    check_upload(data)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)

@@ -255,6 +255,8 @@ def parse_admin_areas_geojson(data: bytes) -> tuple[list[AdminAreaRow], list[Pro
         raise InvalidInput(
             [Problem(exc.lineno, "file", f"not valid JSON: {exc.msg} (column {exc.colno})")]
         ) from exc
+    except RecursionError as exc:  # arrays in arrays, thousands deep: no GeoJSON is like that
+        raise InvalidInput([Problem(None, "file", "not GeoJSON: the JSON is nested too deeply")]) from exc
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise InvalidInput([Problem(None, "file", "not a GeoJSON FeatureCollection")])
     features = document.get("features")

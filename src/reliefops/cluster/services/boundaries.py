@@ -41,6 +41,9 @@ def boundaries_import(*, actor: Actor, data: bytes, attribution: str) -> ImportC
     except json.JSONDecodeError as exc:
         refuse([RowProblem(exc.lineno, "file", f"not valid JSON: {exc.msg}")])
         raise AssertionError("unreachable") from exc
+    except RecursionError as exc:  # arrays in arrays, thousands deep: no GeoJSON is like that
+        refuse([RowProblem(None, "file", "not GeoJSON: the JSON is nested too deeply")])
+        raise AssertionError("unreachable") from exc
     features = document.get("features") if isinstance(document, dict) else None
     if not isinstance(features, list):
         refuse([RowProblem(None, "file", "not a GeoJSON FeatureCollection")])

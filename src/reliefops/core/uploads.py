@@ -1,0 +1,170 @@
+"""Limits on what an importer reads, checked before a file is parsed.
+
+Every importer (reference data, households, the cluster's 4W and needs, boundaries) calls
+`check_upload` on the raw bytes first, so that a hostile or broken file is refused with a clear
+message, in bounded time and memory, before anything is parsed or written:
+
+- a file larger than `RELIEFOPS_IMPORT_MAX_BYTES`;
+- a text file (CSV, GeoJSON) with more lines than `RELIEFOPS_IMPORT_MAX_ROWS` (a file of millions
+  of empty lines is small on disk but would become millions of rows in memory);
+- a workbook (XLSX, ODS: a zip archive) that would decompress to more than
+  `RELIEFOPS_IMPORT_MAX_UNZIPPED` bytes, or one of whose large parts is compressed more than
+  `RELIEFOPS_IMPORT_MAX_ZIP_RATIO` times (a zip bomb), or that is damaged or truncated. The sizes the
+  archive declares are checked first; then each part is decompressed in chunks with the count kept,
+  so an archive that lies about its sizes is stopped at the limit too.
+
+A cell longer than `RELIEFOPS_IMPORT_MAX_CELL` characters is refused by the CSV readers themselves
+(the limit is set as the csv module's field size limit) and by `check_cells` for workbooks.
+`check_cells` also refuses a text cell that a spreadsheet would run as a formula (`=HYPERLINK(…)`,
+`@SUM(…)`, `+cmd|…`): such a value is never data, and once stored it would reach every export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+
+from reliefops.core.errors import InvalidInput, Problem
+
+ZIP_MAGIC = b"PK\x03\x04"
+# Parts smaller than this may be compressed any amount (a sheet of one repeated value is).
+RATIO_FLOOR = 16 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+def _refuse(reason: str, row: int | None = None, field: str = "file") -> InvalidInput:
+    return InvalidInput([Problem(row, field, reason)])
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):,.1f} MiB"
+
+
+def check_upload(data: bytes, *, filename: str = "") -> None:
+    """Refuse a file that is too big, has too many lines, or is a workbook that is a zip bomb."""
+    max_bytes = settings.IMPORT_MAX_BYTES
+    if len(data) > max_bytes:
+        raise _refuse(f"the file is {_mib(len(data))}; files of at most {_mib(max_bytes)} are read")
+    csv.field_size_limit(settings.IMPORT_MAX_CELL)
+    if data.startswith(ZIP_MAGIC):
+        check_workbook_archive(data)
+    else:
+        check_line_count(data)
+
+
+def check_upload_size(size: int | None) -> None:
+    """Refuse an uploaded file by its size alone, before it is read into memory."""
+    if size is not None and size > settings.IMPORT_MAX_BYTES:
+        raise _refuse(
+            f"the file is {_mib(size)}; files of at most {_mib(settings.IMPORT_MAX_BYTES)} are read"
+        )
+
+
+def check_line_count(data: bytes) -> None:
+    """Refuse a text file with more lines than an import may have rows."""
+    max_rows = settings.IMPORT_MAX_ROWS
+    lines = data.count(b"\n")
+    if lines <= max_rows and data.count(b"\r") > max_rows:
+        lines = data.count(b"\r")  # old Mac line ends
+    if lines > max_rows:
+        raise _refuse(
+            f"the file has {lines:,} lines; an import reads at most {max_rows:,} rows "
+            "(empty rows count: delete them, or split the file)"
+        )
+
+
+def check_workbook_archive(data: bytes) -> None:
+    """Refuse a zip archive (XLSX, ODS) that is damaged, or that decompresses to too much."""
+    max_total, max_ratio = settings.IMPORT_MAX_UNZIPPED, settings.IMPORT_MAX_ZIP_RATIO
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise _refuse(f"not a readable workbook: the file is damaged or truncated ({exc})") from exc
+    with archive:
+        members = archive.infolist()
+        declared = sum(info.file_size for info in members)
+        if declared > max_total:
+            raise _refuse(
+                f"the workbook would decompress to {_mib(declared)}; at most {_mib(max_total)} is read "
+                "(is it a zip bomb?)"
+            )
+        for info in members:
+            if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
+                ratio = info.file_size // max(info.compress_size, 1)
+                raise _refuse(
+                    f"part {info.filename!r} of the workbook is compressed {ratio:,} times; at most "
+                    f"{max_ratio:,} is accepted (is it a zip bomb?)"
+                )
+        # The declared sizes may lie: decompress each part with the count kept.
+        total = 0
+        for info in members:
+            try:
+                with archive.open(info) as part:
+                    while chunk := part.read(_CHUNK):
+                        total += len(chunk)
+                        if total > max_total:
+                            raise _refuse(
+                                f"the workbook decompresses to more than {_mib(max_total)} "
+                                "(is it a zip bomb?)"
+                            )
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+                raise _refuse(f"not a readable workbook: part {info.filename!r} is damaged ({exc})") from exc
+            except RuntimeError as exc:  # an encrypted part
+                raise _refuse(f"not a readable workbook: {exc}") from exc
+
+
+# A cell a spreadsheet would run as a formula: "=…", or "+", "-" or "@" before a function call or a
+# DDE link ("=HYPERLINK(…)", "@SUM(…)", "+cmd|' /C calc'!A0"). Plain signed numbers do not match.
+FORMULA = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
+_FORMULA_START = frozenset("=+-@ \t")
+# A CSV text that may hold such a cell (any cell starting with one of the characters); only then
+# are its cells looked at one by one.
+_MAY_HOLD_FORMULA = re.compile(r"(?:^|[,;\t\"])\s*[=+\-@]", re.MULTILINE)
+
+
+def formula_problem(value: str, *, row: int | None, field: str) -> Problem | None:
+    """The problem of a text cell that a spreadsheet would run as a formula, if it is one."""
+    if value and value[0] in _FORMULA_START and FORMULA.match(value):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        return Problem(
+            row,
+            field,
+            f"{shown!r} is a spreadsheet formula; formulas are not imported (type the value itself)",
+        )
+    return None
+
+
+def may_hold_formulas(text: str) -> bool:
+    return _MAY_HOLD_FORMULA.search(text) is not None
+
+
+def check_cells(
+    rows: Iterable[Sequence[Any]], *, lines: Sequence[int] | None = None, headers: Sequence[Any] = ()
+) -> None:
+    """Refuse a sheet with a text cell longer than the limit or holding a formula."""
+    limit = settings.IMPORT_MAX_CELL
+    problems: list[Problem] = []
+    for index, cells in enumerate(rows):
+        for column, cell in enumerate(cells):
+            if not isinstance(cell, str) or not cell:
+                continue
+            row = lines[index] if lines is not None else index + 1
+            field = (
+                str(headers[column]) if column < len(headers) and headers[column] else f"column {column + 1}"
+            )
+            if len(cell) > limit:
+                raise _refuse(f"a cell has {len(cell):,} characters; at most {limit:,} are read", row, field)
+            if cell[0] in _FORMULA_START:
+                problem = formula_problem(cell, row=row, field=field)
+                if problem is not None:
+                    problems.append(problem)
+                    if len(problems) >= 100:
+                        break
+    if problems:
+        raise InvalidInput(problems)
