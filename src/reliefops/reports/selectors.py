@@ -93,6 +93,7 @@ class Distributions:
     by_hub: list[PlaceRow]
     by_district: list[PlaceRow]
     by_site: list[tuple[Site, dict[int, int]]]
+    days: list[stock.HandedOver]  # the same, day by day (for the weekly figures)
 
     @property
     def published(self) -> list[ItemFigure]:
@@ -147,28 +148,32 @@ def distributions(
     """What was handed over, by item, by hub (a distribution point counts in the hub that supplies
     it), by district (of the site that handed over) and by site, in a period."""
     period = period or Period()
-    rows = stock.distributed_by_site(start=period.start, end=period.end, site_ids=site_ids)
-    site_ids_seen = {r.site_id for r in rows}
+    days = stock.handed_over(start=period.start, end=period.end, site_ids=site_ids)
+    site_ids_seen = {r.site_id for r in days}
     sites = {s.pk: s for s in Site.objects.filter(pk__in=site_ids_seen)}
     parent_ids = {s.parent_hub_id for s in sites.values() if s.parent_hub_id} - set(sites)
     sites.update({s.pk: s for s in Site.objects.filter(pk__in=parent_ids)})
     areas = cluster.Areas()
-    items = {i.pk: i for i in Item.objects.filter(pk__in={r.item_id for r in rows})}
+    items = {i.pk: i for i in Item.objects.filter(pk__in={r.item_id for r in days})}
+
+    def wanted(site: Site, item: Item) -> bool:
+        return (
+            (not item_code or item.code == item_code)
+            and (hub_id is None or _hub_of(site, sites).pk == hub_id)
+            and (not district or district_of(site, areas)[0] == district)
+        )
+
+    kept = {(s, i) for s, i in {(r.site_id, r.item_id) for r in days} if wanted(sites[s], items[i])}
+    days = [r for r in days if (r.site_id, r.item_id) in kept]
     figures: dict[int, ItemFigure] = {}
     hubs: dict[int, PlaceRow] = {}
     districts: dict[str, PlaceRow] = {}
     by_site: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
+    for row in stock.by_site(days):
         site = sites[row.site_id]
         item = items[row.item_id]
-        if item_code and item.code != item_code:
-            continue
         hub = _hub_of(site, sites)
-        if hub_id is not None and hub.pk != hub_id:
-            continue
         code, name = district_of(site, areas)
-        if district and code != district:
-            continue
         figure = figures.setdefault(
             item.pk,
             _figure(item),
@@ -186,6 +191,7 @@ def distributions(
         by_hub=sorted(hubs.values(), key=lambda p: (-p.total, p.name)),
         by_district=sorted(districts.values(), key=lambda p: (-p.total, p.name)),
         by_site=sorted(((sites[pk], dict(q)) for pk, q in by_site.items()), key=lambda p: p[0].name),
+        days=days,
     )
 
 
@@ -201,12 +207,10 @@ class WeeklySeries:
         return [(week, [self.values[i.item_id][n] for i in self.items]) for n, week in enumerate(self.weeks)]
 
 
-def weekly(
-    *, period: Period | None = None, site_ids: set[int] | None = None, items: list[ItemFigure]
-) -> WeeklySeries:
+def weekly(distributions: Distributions) -> WeeklySeries:
     """Per week and item, what was handed over (net of reversals), empty weeks included."""
-    period = period or Period()
-    found = stock.distributed_by_week(start=period.start, end=period.end, site_ids=site_ids)
+    items = distributions.items
+    found = stock.by_week(distributions.days)
     wanted = {i.item_id for i in items}
     found = [r for r in found if r[1] in wanted]
     if not found:

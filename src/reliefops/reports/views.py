@@ -47,7 +47,7 @@ def _refused(request: HttpRequest, template: str, form: PeriodForm, error: Inval
 def _stock_context(user: Any, period: Period) -> dict[str, Any]:
     site_ids = stock_visible_site_ids(user)
     distributions = selectors.distributions(period=period, site_ids=site_ids)
-    series = selectors.weekly(period=period, site_ids=site_ids, items=distributions.items)
+    series = selectors.weekly(distributions)
     charted = sorted(distributions.items, key=lambda f: -f.total)[:CHARTED_ITEMS]
     return {
         "scoped": site_ids is not None,
@@ -140,11 +140,7 @@ def distributed(request: HttpRequest) -> HttpResponse:
     found = selectors.distributions(
         period=period, site_ids=site_ids, item_code=item, hub_id=hub_id, district=district
     )
-    series = selectors.weekly(
-        period=period,
-        site_ids={site.pk for site, _ in found.by_site} if (hub_id or district) else site_ids,
-        items=found.items,
-    )
+    series = selectors.weekly(found)
     narrowed = [
         label
         for label in (

@@ -495,6 +495,75 @@ HANDED_OVER_KINDS = (LocationKind.BENEFICIARIES, LocationKind.PARTNER)
 
 
 @dataclass(frozen=True)
+class HandedOver:
+    """What one site handed over of one item on one day: to households directly, and to partners
+    (net of reversals posted that day)."""
+
+    day: dt.date
+    site_id: int
+    item_id: int
+    to_households: int
+    to_partners: int
+
+    @property
+    def total(self) -> int:
+        return self.to_households + self.to_partners
+
+
+def handed_over(
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    site_ids: set[int] | None = None,
+    grant_id: int | None = None,
+) -> list[HandedOver]:
+    """Items handed over to households and to partners, net of reversals, per day, site and item.
+
+    One aggregation over the ledger lines into beneficiaries or partners and out of them (a
+    reversal), grouped by the movement's day and the raw location and item columns: a million lines
+    fold into a few thousand groups without joining the locations, which are named afterwards.
+    Without a period the totals are those of `distributed_totals`.
+    """
+    virtual = dict(StockLocation.objects.filter(kind__in=HANDED_OVER_KINDS).values_list("pk", "kind"))
+    if not virtual:
+        return []
+    lines = MovementLine.objects.filter(
+        Q(to_location_id__in=list(virtual)) | Q(from_location_id__in=list(virtual))
+    )
+    if site_ids is not None:
+        physical = list(StockLocation.objects.filter(site_id__in=site_ids).values_list("pk", flat=True))
+        lines = lines.filter(Q(from_location_id__in=physical) | Q(to_location_id__in=physical))
+    if start is not None:
+        lines = lines.filter(movement__occurred_on__gte=start)
+    if end is not None:
+        lines = lines.filter(movement__occurred_on__lte=end)
+    if grant_id is not None:
+        lines = lines.filter(grant_id=grant_id)
+    groups = list(
+        lines.order_by()
+        .values_list("movement__occurred_on", "from_location_id", "to_location_id", "item_id")
+        .annotate(total=Sum("quantity"))
+    )
+    ends = {loc for _, from_id, to_id, _, _ in groups for loc in (from_id, to_id) if loc not in virtual}
+    sites = dict(StockLocation.objects.filter(pk__in=ends, site__isnull=False).values_list("pk", "site_id"))
+    sums: dict[tuple[dt.date, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for day, from_id, to_id, item_id, total in groups:
+        if to_id in virtual and from_id in sites:
+            site_id, kind, sign = sites[from_id], virtual[to_id], 1
+        elif from_id in virtual and to_id in sites:
+            site_id, kind, sign = sites[to_id], virtual[from_id], -1
+        else:
+            continue  # between two virtual locations: no site handed it over
+        column = 0 if kind == LocationKind.BENEFICIARIES else 1
+        sums[(day, site_id, item_id)][column] += sign * int(total)
+    return [
+        HandedOver(day, site_id, item_id, households, partners)
+        for (day, site_id, item_id), (households, partners) in sorted(sums.items())
+        if households or partners
+    ]
+
+
+@dataclass(frozen=True)
 class DistributedAt:
     """What one site handed over of one item: to households directly, and to partners."""
 
@@ -508,26 +577,25 @@ class DistributedAt:
         return self.to_households + self.to_partners
 
 
-def _handed_over_lines(
-    *, start: dt.date | None, end: dt.date | None, site_ids: set[int] | None, grant_id: int | None
-) -> tuple[QuerySet[MovementLine], QuerySet[MovementLine]]:
-    """Lines into beneficiaries or partners, and the reversals' lines out of them, in the period."""
-    kinds = dict(StockLocation.objects.filter(kind__in=HANDED_OVER_KINDS).values_list("pk", "kind"))
-    out = MovementLine.objects.filter(to_location_id__in=list(kinds))
-    back = MovementLine.objects.filter(from_location_id__in=list(kinds))
-    if start is not None:
-        out = out.filter(movement__occurred_on__gte=start)
-        back = back.filter(movement__occurred_on__gte=start)
-    if end is not None:
-        out = out.filter(movement__occurred_on__lte=end)
-        back = back.filter(movement__occurred_on__lte=end)
-    if site_ids is not None:
-        out = out.filter(from_location__site_id__in=site_ids)
-        back = back.filter(to_location__site_id__in=site_ids)
-    if grant_id is not None:
-        out = out.filter(grant_id=grant_id)
-        back = back.filter(grant_id=grant_id)
-    return out, back
+def by_site(rows: list[HandedOver]) -> list[DistributedAt]:
+    """Days folded together: per site and item."""
+    sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        sums[(row.site_id, row.item_id)][0] += row.to_households
+        sums[(row.site_id, row.item_id)][1] += row.to_partners
+    return [
+        DistributedAt(site_id, item_id, households, partners)
+        for (site_id, item_id), (households, partners) in sorted(sums.items())
+        if households or partners
+    ]
+
+
+def by_week(rows: list[HandedOver]) -> list[tuple[dt.date, int, int]]:
+    """Days folded into weeks (Mondays): (week, item id, quantity)."""
+    sums: dict[tuple[dt.date, int], int] = defaultdict(int)
+    for row in rows:
+        sums[(row.day - dt.timedelta(days=row.day.weekday()), row.item_id)] += row.total
+    return [(week, item_id, total) for (week, item_id), total in sorted(sums.items()) if total]
 
 
 def distributed_by_site(
@@ -537,50 +605,15 @@ def distributed_by_site(
     site_ids: set[int] | None = None,
     grant_id: int | None = None,
 ) -> list[DistributedAt]:
-    """Items handed over to households and to partners, net of reversals, per site and item.
-
-    Two aggregations over the ledger lines (out to beneficiaries and partners; back from them when
-    a handover is reversed), dated by the movement's day; without a period they add up to
-    `distributed_totals`.
-    """
-    out, back = _handed_over_lines(start=start, end=end, site_ids=site_ids, grant_id=grant_id)
-    sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for lines, site_column, kind_column, sign in (
-        (out, "from_location__site_id", "to_location__kind", 1),
-        (back, "to_location__site_id", "from_location__kind", -1),
-    ):
-        for site_id, item_id, kind, total in (
-            lines.order_by().values_list(site_column, "item_id", kind_column).annotate(total=Sum("quantity"))
-        ):
-            if site_id is None:
-                continue
-            column = 0 if kind == LocationKind.BENEFICIARIES else 1
-            sums[(site_id, item_id)][column] += sign * int(total)
-    return [
-        DistributedAt(site_id, item_id, households, partners)
-        for (site_id, item_id), (households, partners) in sorted(sums.items())
-        if households or partners
-    ]
+    """Items handed over to households and to partners, net of reversals, per site and item."""
+    return by_site(handed_over(start=start, end=end, site_ids=site_ids, grant_id=grant_id))
 
 
 def distributed_by_week(
     *, start: dt.date | None = None, end: dt.date | None = None, site_ids: set[int] | None = None
 ) -> list[tuple[dt.date, int, int]]:
     """(Monday of the week, item id, quantity handed over net of reversals), by week and item."""
-    from django.db.models.functions import TruncWeek
-
-    out, back = _handed_over_lines(start=start, end=end, site_ids=site_ids, grant_id=None)
-    sums: dict[tuple[dt.date, int], int] = defaultdict(int)
-    for lines, sign in ((out, 1), (back, -1)):
-        for week, item_id, total in (
-            lines.order_by()
-            .annotate(week=TruncWeek("movement__occurred_on"))
-            .values_list("week", "item_id")
-            .annotate(total=Sum("quantity"))
-        ):
-            day = week.date() if isinstance(week, dt.datetime) else week
-            sums[(day, item_id)] += sign * int(total)
-    return [(week, item_id, total) for (week, item_id), total in sorted(sums.items()) if total]
+    return by_week(handed_over(start=start, end=end, site_ids=site_ids))
 
 
 def on_hand_by_item(*, site_ids: set[int] | None = None) -> dict[int, int]:
