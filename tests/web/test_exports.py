@@ -10,10 +10,13 @@ import io
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from reliefops.cluster.models import ImportBatch
 from reliefops.core import exports
 from reliefops.core.exports import Column, Table, csv_bytes, neutralise, xlsx_bytes
 from reliefops.core.models import AuditEvent
@@ -21,7 +24,15 @@ from reliefops.core.roles import Role
 from reliefops.households.services import cards_issue
 from reliefops.stock.services import StockLine, waybill_dispatch
 from tests.cluster import conftest as cluster_conftest
-from tests.factories import ItemFactory, OrganisationFactory, make_user
+from tests.factories import (
+    AdminAreaFactory,
+    ItemFactory,
+    KitComponentFactory,
+    KitFactory,
+    OrganisationFactory,
+    SiteFactory,
+    make_user,
+)
 from tests.households import conftest as households_conftest
 from tests.stock import conftest as stock_conftest
 
@@ -376,6 +387,29 @@ def test_a_distribution_list_downloads_without_names_for_a_distributor(household
     assert again.latest("pk").after["personal_data"] is True
 
 
+def test_a_rounds_reconciliation_downloads_item_by_item_and_point_by_point(households):
+    round_obj = households_conftest.winter_round(households)
+    url = reverse("households:round-detail", args=[round_obj.pk])
+    registrar = client_of(households.registrar)
+    page = registrar.get(url).content.decode()
+    assert "part=items" in page
+    assert "part=points" in page
+    items, sheet = both(registrar, url, {"part": "items"})
+    assert items[1] == [
+        "#item+code",
+        "#item+name",
+        "#targeted+num",
+        "#output+num",
+        "#output+num+ledger",
+        "#output+num+gap",
+    ]
+    entitled = dict(zip(column(items, "Item code"), column(sheet, "Entitled"), strict=True))
+    assert entitled == {"CGI-SHEET": 20, "BLANKET": 16}
+    points = csv_rows(registrar.get(url, {"part": "points", "format": "csv"}))
+    assert column(points, "Point") == ["Bana helipad"]
+    assert column(points, "Households listed") == ["2"]
+
+
 def test_the_rounds_download(households):
     households_conftest.winter_round(households, open_it=False)
     rows = csv_rows(client_of(households.registrar).get(reverse("households:round-list"), {"format": "csv"}))
@@ -399,6 +433,54 @@ def test_cluster_rows_batches_and_needs_download(cluster, upload):
     assert column(batches, "Added") == ["2"]
     needs = csv_rows(admin.get(reverse("cluster:cluster-needs"), {"format": "csv"}))
     assert needs[1][:3] == ["#adm1+code", "#adm2+code", "#adm3+code"]
+
+
+def test_a_batch_downloads_every_row_it_added(cluster, upload):
+    upload([cluster_conftest.row(id=f"NRC-{n}") for n in range(1, 4)])
+    batch = ImportBatch.objects.get()
+    rows = csv_rows(
+        client_of(make_user(Role.ADMIN)).get(
+            reverse("cluster:cluster-batch", args=[batch.pk]), {"format": "csv"}
+        )
+    )
+    assert rows[0][0] == "Row ID"
+    assert column(rows, "Row ID") == ["NRC-1", "NRC-2", "NRC-3"]
+
+
+def _sites(k: Any, n: int) -> None:
+    for i in range(n):
+        SiteFactory(code=f"DP-X{n}-{i}", admin_area=k.mansehra)
+
+
+def _areas(k: Any, n: int) -> None:
+    for _ in range(n):
+        AdminAreaFactory(parent=k.mansehra)
+
+
+def _kits(k: Any, n: int) -> None:
+    for _ in range(n):
+        KitComponentFactory(kit=KitFactory(), item=k.blanket, quantity=2)
+
+
+@pytest.mark.parametrize(
+    ("url_name", "make"),
+    [("web:site-list", _sites), ("web:adminarea-list", _areas), ("web:kit-list", _kits)],
+    ids=["sites", "admin-areas", "kits"],
+)
+def test_a_download_costs_the_same_queries_for_few_or_many_rows(kashmir, url_name, make):
+    admin = client_of(make_user(Role.ADMIN))
+    url = reverse(url_name)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            body(admin.get(url, {"format": "csv"}))
+        return len(captured)
+
+    queries()  # the first request of a session also writes the session
+    make(kashmir, 2)
+    few = queries()
+    make(kashmir, 20)
+    assert queries() == few
 
 
 def test_the_gap_page_csv_carries_its_hxl_row(cluster, upload):

@@ -381,6 +381,10 @@ def batches(request: HttpRequest) -> HttpResponse:
 @page
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = access_import_batch_by_id(request.user, batch_id)
+    every = batch.rows.order_by("line", "id")
+    file = download(request, exports.ROWS.named(f"cluster-batch-{batch.pk}-rows"), exports.rows_values(every))
+    if file is not None:
+        return cast(HttpResponse, file)
     added = selectors.rows_with_names(batch.rows.order_by("line", "id"))[:BATCH_ROWS_SHOWN]
     return _render(
         request,
@@ -389,6 +393,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
             "batch": batch,
             "added": added,
             "shown": BATCH_ROWS_SHOWN,
+            "export_links": export_links(request),
             "replaced": batch.replaced_rows.count(),
             "replaced_later": batch.rows.filter(replaced_in__isnull=False)
             .values("replaced_in")

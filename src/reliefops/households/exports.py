@@ -140,3 +140,33 @@ def distribution_list_table(round_obj: Any, package: list[Any]) -> Table:
         sheet="Distribution list",
         notes=(f"Distribution list of round {round_obj.code} ({round_obj.name}).",),
     )
+
+
+def reconciliation_tables(round_obj: Any) -> tuple[Table, Table]:
+    """A round's reconciliation: item by item (due, handed over, moved in the ledger, owed), and
+    point by point (households listed, served, partly served). Counts only, no personal data."""
+    code = round_obj.code.lower()
+    items = Table(
+        f"round-{code}-items",
+        (
+            Column("Item code", "#item+code", "item_code", 14),
+            Column("Item", "#item+name", "item_name", 26),
+            Column("Entitled", "#targeted+num", "entitled", 10),
+            Column("Handed over", "#output+num", "handed_over", 10),
+            Column("Stock moved", "#output+num+ledger", "stock_moved", 10),
+            Column("Shortfall", "#output+num+gap", "shortfall", 10),
+        ),
+        sheet="Items",
+        notes=(f"Reconciliation of round {round_obj.code} ({round_obj.name}), item by item.",),
+    )
+    points = Table(
+        f"round-{code}-points",
+        (
+            Column("Point", "#loc+name", "point", 24),
+            Column("Households listed", "#targeted+hh", "entitled", 12),
+            Column("Served", "#reached+hh", "served", 10),
+            Column("Partly served", "#reached+hh+partial", "partly", 10),
+        ),
+        sheet="Points",
+    )
+    return items, points

@@ -77,7 +77,7 @@ from reliefops.households.services import (
 from reliefops.households.services.corrections import LABELS
 from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
 from reliefops.stock.schemas import scoped_key
-from reliefops.web.exports import export_links, requested_format
+from reliefops.web.exports import download, export_links, requested_format
 from reliefops.web.pages import PAGE_SIZE, page, render_list
 
 CARDS_PER_PAGE = 48
@@ -569,6 +569,12 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect("households:round-detail", round_obj.pk)
     report = selectors.round_reconciliation(round_obj)
+    items, points = exports.reconciliation_tables(round_obj)
+    file = download(request, items, report.items, part="items") or download(
+        request, points, report.by_point, part="points"
+    )
+    if file is not None:
+        return cast(HttpResponse, file)
     return _render(
         request,
         "households/round_detail.html",
@@ -581,6 +587,8 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
             "camps": round_obj.sites.order_by("name"),
             "earlier": round_obj.not_served_in.all(),
             "cards_without": _cards_missing(round_obj),
+            "item_links": export_links(request, "items"),
+            "point_links": export_links(request, "points"),
         },
     )
 
