@@ -205,6 +205,15 @@ def test_a_duplicate_that_the_rebuilt_unique_index_refuses_rolls_the_whole_batch
     assert sorted(ActivityRow.objects.values_list("row_id", flat=True)) == [f"NRC-{n}" for n in range(1, 8)]
 
 
+def enforced() -> bool:
+    """Whether the database enforces foreign keys on this connection (PostgreSQL always does)."""
+    if connection.vendor != "sqlite":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys")
+        return bool(cursor.fetchone()[0])
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_row_that_a_foreign_key_refuses_rolls_the_whole_batch_back(cluster, settings):
     # given a stored batch, and a file whose rows have passed every check but one of which points
@@ -217,19 +226,60 @@ def test_a_row_that_a_foreign_key_refuses_rolls_the_whole_batch_back(cluster, se
     missing = cluster.balakot.pk + 10_000
     report.rows[2] = report.rows[2]._replace(admin_area_id=missing)
     # when it is imported in the bulk path (PostgreSQL: the foreign key is added again after the
-    # insert and checks every row; SQLite: the deferred key is checked at commit)
+    # insert and checks every row; SQLite: the keys are checked once, after the insert)
     with pytest.raises(Conflict, match="refused the upload") as refused:
         activity_report_import(actor=None, report=report)
     assert isinstance(refused.value.__cause__, IntegrityError)
-    # then the whole batch was rolled back and the indexes and foreign keys are in place
+    # then the whole batch was rolled back, the indexes and foreign keys are in place and enforced
     assert written() == counts
     assert schema() == before
+    assert enforced()
     assert list(ActivityRow.objects.values_list("row_id", flat=True)) == ["NRC-1"]
-    # and the same file without the bad row goes in
+    # and the same file without the bad row goes in, its keys checked once on SQLite
     report.rows[2] = report.rows[2]._replace(admin_area_id=cluster.balakot.pk)
     result = activity_report_import(actor=None, report=report)
     assert (result.added, rebuilt(result)) == (5, True)
+    assert ("check foreign keys" in result.timings) == (connection.vendor == "sqlite")
+    assert enforced()
     assert ActivityRow.objects.filter(admin_area=cluster.balakot).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counted_in_row_that_is_gone_is_refused_too(cluster, settings):
+    # given a file whose rows were paired in memory, one of them pointing at a row that is not there
+    settings.CLUSTER_BULK_REBUILD_AT = 2
+    report = parse_activity_file(four_w_csv([row(id=f"NRC-{n}") for n in range(4)]), filename="4w.csv")
+    counts = written()
+    real = bulk.pairs_within
+
+    def broken(rows, ids):
+        return {**real(rows, ids), 0: ids[-1] + 1000}
+
+    # when it is imported, then the key of the row it is counted in refuses it, and nothing is kept
+    bulk.pairs_within = broken
+    try:
+        with pytest.raises(Conflict, match="refused the upload"):
+            activity_report_import(actor=None, report=report)
+    finally:
+        bulk.pairs_within = real
+    assert written() == counts
+    assert counts[:2] == (0, 0)
+    assert enforced()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_inside_a_transaction_keeps_the_keys_enforced(cluster, settings):
+    # given the bulk path, and an import made inside an outer transaction (SQLite cannot switch
+    # its foreign keys off there)
+    settings.CLUSTER_BULK_REBUILD_AT = 2
+    report = parse_activity_file(four_w_csv([row(id=f"NRC-{n}") for n in range(4)]), filename="4w.csv")
+    with transaction.atomic():
+        result = activity_report_import(actor=None, report=report)
+        assert enforced()
+    # then it went in by the bulk path with the keys checked row by row
+    assert rebuilt(result)
+    assert "check foreign keys" not in result.timings
+    assert ActivityRow.objects.count() == 4
 
 
 def test_ids_after_a_reverted_bulk_batch_do_not_collide(upload, cluster, bulk_path):

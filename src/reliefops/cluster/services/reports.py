@@ -400,13 +400,14 @@ def activity_report_import(
     after a large insert, checked at commit) refuses the whole upload as a Conflict.
     """
     try:
-        with bulk.gc_paused():
+        with bulk.gc_paused(), bulk.foreign_keys_checked_once(None if preview else len(report.rows)) as keys:
             return _import(
                 actor=actor,
                 report=report,
                 scope_org_id=scope_org_id,
                 scope_label=scope_label,
                 preview=preview,
+                keys=keys,
             )
     except IntegrityError as exc:
         # The transaction has been rolled back by now: no row, batch or audit event was written.
@@ -415,7 +416,13 @@ def activity_report_import(
 
 
 def _import(
-    *, actor: Actor, report: ParsedReport, scope_org_id: int | None, scope_label: str, preview: bool
+    *,
+    actor: Actor,
+    report: ParsedReport,
+    scope_org_id: int | None,
+    scope_label: str,
+    preview: bool,
+    keys: bulk.ForeignKeys,
 ) -> ReportImportResult:
     problems = [*report.problems, *_check_scope(report, scope_org_id, scope_label), *_duplicates(report)]
     refuse(problems)
@@ -495,6 +502,9 @@ def _import(
             lap("double-counting rule across batches")
         else:
             result.set_aside = len(pairs)
+        if keys.off:
+            keys.check()
+            lap("check foreign keys")
         result.batch_id = batch.pk
         audit_record(
             actor=actor,
