@@ -141,45 +141,54 @@ def scenario_template(tmp_path_factory) -> Database:
     return template
 
 
+class Databases:
+    """`copy()`: a copy of the scenario; `empty()`: a database with nothing in it; `drop_all()`."""
+
+    def __init__(self, template: Database, folder: Path) -> None:
+        self.template, self.folder, self.vendor = template, folder, template.vendor
+        self.made: list[Database] = []
+
+    def _new(self, label: str) -> Database:
+        name = f"ops_{label}_{WORKER}_{os.getpid()}_{next(_serial)}{SUFFIX}".lower()
+        path = str(self.folder / f"{name}.sqlite3")
+        database = Database(path if self.vendor == "sqlite" else name, self.vendor)
+        self.made.append(database)
+        return database
+
+    def copy(self) -> Database:
+        database = self._new("copy")
+        if self.vendor == "sqlite":
+            with sqlite3.connect(self.template.name) as source, sqlite3.connect(database.name) as target:
+                source.backup(target)
+        else:
+            with _server() as server:
+                server.execute(f'CREATE DATABASE "{database.name}" TEMPLATE "{self.template.name}"')
+        return database
+
+    def empty(self) -> Database:
+        database = self._new("empty")
+        if self.vendor == "postgresql":
+            with _server() as server:
+                server.execute(f'CREATE DATABASE "{database.name}"')
+        return database
+
+    def drop_all(self) -> None:
+        for database in self.made:
+            database.drop()
+
+
 @pytest.fixture
-def databases(tmp_path, scenario_template) -> Iterator[Any]:
-    """`databases.copy()`: a copy of the scenario; `databases.empty()`: a database with nothing in it."""
-    made: list[Database] = []
+def databases(tmp_path, scenario_template) -> Iterator[Databases]:
+    made = Databases(scenario_template, tmp_path)
+    yield made
+    made.drop_all()
 
-    class Factory:
-        vendor = scenario_template.vendor
 
-        def _new(self, label: str) -> Database:
-            name = f"ops_{label}_{WORKER}_{os.getpid()}_{next(_serial)}{SUFFIX}".lower()
-            database = Database(
-                str(tmp_path / f"{name}.sqlite3") if self.vendor == "sqlite" else name, self.vendor
-            )
-            made.append(database)
-            return database
-
-        def copy(self) -> Database:
-            database = self._new("copy")
-            if self.vendor == "sqlite":
-                with (
-                    sqlite3.connect(scenario_template.name) as source,
-                    sqlite3.connect(database.name) as target,
-                ):
-                    source.backup(target)
-            else:
-                with _server() as server:
-                    server.execute(f'CREATE DATABASE "{database.name}" TEMPLATE "{scenario_template.name}"')
-            return database
-
-        def empty(self) -> Database:
-            database = self._new("empty")
-            if self.vendor == "postgresql":
-                with _server() as server:
-                    server.execute(f'CREATE DATABASE "{database.name}"')
-            return database
-
-    yield Factory()
-    for database in made:
-        database.drop()
+@pytest.fixture(scope="module")
+def module_databases(tmp_path_factory, scenario_template) -> Iterator[Databases]:
+    made = Databases(scenario_template, tmp_path_factory.mktemp("databases"))
+    yield made
+    made.drop_all()
 
 
 @pytest.fixture

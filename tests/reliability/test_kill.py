@@ -169,3 +169,49 @@ def test_killing_a_large_4w_import(databases, var_dir, big_4w_file, moment):
 def _activity_rows(database: Database) -> int:
     with database.connect() as conn:
         return conn.execute("SELECT count(*) FROM cluster_activityrow").fetchone()[0]
+
+
+def test_killing_the_job_worker_mid_import(databases, var_dir, big_4w_file):
+    # Given a copy of the scenario and a 4W import of 100,000 rows queued as a background job
+    database = databases.copy()
+    before = check_report(database, var_dir)["counts"]
+    rows_before = _activity_rows(database)
+    queued = run(["worker", "enqueue-import", str(big_4w_file)], database, var_dir).stdout
+    job = json.loads(queued.strip().splitlines()[-1])["job"]
+
+    # When the job worker runs it and is killed once the import has read the file and is applying it
+    worker = subprocess.Popen(  # noqa: S603 - our own command
+        [str(Path(sys.executable).parent / "reliefops"), "jobs", "worker"],
+        cwd=ROOT,
+        env=child_env(database, var_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 240
+    while True:
+        status, stage = _job(database, job)
+        if status == "running" and stage.startswith("applying the changes"):
+            break
+        assert worker.poll() is None, f"the worker ended: {worker.stderr.read() if worker.stderr else ''}"
+        assert status in {"queued", "running"}, f"the job ended ({status}) before it was seen applying"
+        assert time.monotonic() < deadline, "the job was never seen applying its rows"
+        time.sleep(0.05)
+    time.sleep(random.uniform(0, 1.0))
+    _kill(worker)
+
+    # Then the job is failed as lost once swept, and nothing of the import is in the database
+    assert _job(database, job)[0] == "running", "the job had ended when its worker was killed"
+    swept = run(["reliefops", "jobs", "sweep"], database, var_dir)
+    assert "1 job(s) failed" in swept.stdout
+    assert _job(database, job)[0] == "failed"
+    report = _sound(database, var_dir)
+    assert report["counts"]["batches"] == before["batches"]
+    assert _activity_rows(database) == rows_before
+
+
+def _job(database: Database, job: int) -> tuple[str, str]:
+    """The job's status and stage, as its page shows them."""
+    with database.connect() as conn:
+        row = conn.execute(f"SELECT status, stage FROM core_job WHERE id = {int(job)}").fetchone()  # noqa: S608
+        return row[0], row[1]

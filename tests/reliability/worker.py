@@ -8,6 +8,7 @@ The database comes from DATABASE_URL. Modes:
   delivery (one tarpaulin damaged), again and again.
 - `import FILE`: imports a 4W file as `reliefops cluster import FILE` does.
 - `generate FILE --rows N`: writes a 4W CSV of N rows (bench/cluster_import.py's generator).
+- `enqueue-import FILE`: queues the 4W file as a coordinator's background job; prints its id.
 - `check`: prints tests.reliability.operation.consistency() as JSON.
 
 Each finished unit of work prints `done N` (flushed), so that a test knows work is under way.
@@ -103,9 +104,27 @@ def generate(path: str, rows: int) -> None:
     target.write_text(text, encoding="utf-8")
 
 
+def enqueue_import(path: str) -> None:
+    """Queue the 4W file as a background job of a coordinator, as the API's large-file route does."""
+    from django.contrib.auth import get_user_model
+
+    from reliefops.cluster.jobs import upload_apply_start
+    from reliefops.core.roles import Role
+    from reliefops.core.services import user_create
+
+    owner = get_user_model().objects.filter(username="kill-coordinator").first() or user_create(
+        actor=None, username="kill-coordinator", password=None, role=Role.COORDINATOR
+    )
+    started = upload_apply_start(
+        owner=owner, filename=Path(path).name, content=Path(path).read_bytes(), organisation_id=None
+    )
+    _say(json.dumps({"job": started.job.pk}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["seed", "handovers", "waybills", "import", "check", "generate"])
+    modes = ["seed", "handovers", "waybills", "import", "enqueue-import", "check", "generate"]
+    parser.add_argument("mode", choices=modes)
     parser.add_argument("file", nargs="?")
     parser.add_argument("--households", type=int, default=200)
     parser.add_argument("--code", default="STRESS-1")
@@ -120,6 +139,8 @@ def main() -> None:
         print(json.dumps(operation.consistency()))
     elif args.mode == "generate":
         generate(args.file, args.rows)
+    elif args.mode == "enqueue-import":
+        enqueue_import(args.file)
     elif args.mode == "import":
         import_file(args.file)
     else:
