@@ -22,6 +22,7 @@ from reliefops.core.roles import ROLE_RIGHTS
 
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 500
+OFFSET_MAX = 2**31 - 1
 
 
 class PageInput(Schema):
@@ -31,7 +32,10 @@ class PageInput(Schema):
         le=PAGE_SIZE_MAX,
         description=f"How many items to return, 1 to {PAGE_SIZE_MAX}.",
     )
-    offset: int = Field(0, ge=0, description="How many items to skip, from the start of the list.")
+    # Bounded so that the database is never asked to skip more rows than its integers hold.
+    offset: int = Field(
+        0, ge=0, le=OFFSET_MAX, description="How many items to skip, from the start of the list."
+    )
 
 
 class PageOutput(Schema):

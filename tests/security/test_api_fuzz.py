@@ -1,0 +1,81 @@
+"""API fuzzing: schemathesis generates requests for every operation of `/api/openapi.json` and sends
+them through the WSGI application with a real token, of an admin and of a viewer (read-only).
+
+No request may make the server fail (500), and every response must match the schema the API
+publishes. `make test` sends a few requests per operation; `make fuzz` (RELIEFOPS_FUZZ=full) sends
+many more (its figures are in docs/performance.md, "Security checks").
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+
+from reliefops.core.roles import Role
+from tests.factories import make_user
+
+FULL = os.environ.get("RELIEFOPS_FUZZ") == "full"
+EXAMPLES = 200 if FULL else 3
+
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+@pytest.fixture
+def wsgi_in_test_transaction(db):
+    """Keep the test's database connection open across requests, as Django's test client does
+    (a real server closes it when a request finishes; here it holds the test's transaction)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def bearers(wsgi_in_test_transaction, reference, token_for) -> dict[str, dict[str, str]]:
+    """The Authorization headers of real tokens: an admin's, and a read-only viewer's."""
+    return {
+        role.value: {"Authorization": f"Bearer {token_for(make_user(role))}"}
+        for role in (Role.ADMIN, Role.VIEWER)
+    }
+
+
+# `make test`: a few generated requests per operation. `make fuzz`: many, plus schemathesis's
+# explicit phase (the schema's examples and its coverage cases: every boundary and wrong type).
+PHASES = [Phase.explicit, Phase.generate] if FULL else [Phase.generate]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    phases=PHASES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_request_breaks_the_api(bearers, case):
+    # given any request schemathesis makes up from the published schema
+    for headers in bearers.values():
+        # when it is sent with an admin's token, then with a viewer's
+        response = case.call(headers=headers)
+        # then the server does not fail, and the answer matches the schema
+        case.validate_response(response, checks=CHECKS)
+
+
+def test_a_huge_offset_is_refused_not_a_server_error(bearers, client):
+    # given an offset beyond what the database's integers hold (fuzzing found it answered 500)
+    headers = bearers[Role.ADMIN.value]
+    response = client.get(
+        "/api/partners/organisations?offset=18117201537134675968", HTTP_AUTHORIZATION=headers["Authorization"]
+    )
+    # then it is refused as a bad parameter
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"].endswith("offset")
