@@ -880,9 +880,9 @@ RAW_VERIFY = (
 )
 RAW_SCAN = "SELECT COUNT(*), SUM(quantity) FROM stock_movementline"
 # Other ways to make the same recomputation, measured beside it. SQLite has no hash aggregation: a
-# GROUP BY not in the order of an index sorts. "location first" is the grouping verify used before
-# (sorted through a temporary b-tree), "table scan" forces a plain scan and a sort, "one pass" groups
-# both sides in one sort.
+# GROUP BY that no index covers sorts. "location first" groups in another order (SQLite matches the
+# terms to the covering index in any order, so it walks it too), "table scan" forces a plain scan
+# and a sort (as before the covering indexes), "one pass" groups both sides in one sort.
 VERIFY_ALTERNATIVES = {
     "location first": (
         "SELECT to_location_id, item_id, grant_id, SUM(quantity), COUNT(*) FROM stock_movementline "
