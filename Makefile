@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint typecheck pytest pytest-sqlite pytest-postgres serve lock clean docs-api bench
+.PHONY: demo test install lint typecheck pytest pytest-sqlite pytest-postgres serve lock clean docs-api bench fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,16 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	$(BIN)/python bench/run_all.py
+
+## make fuzz: the security checks at full size (API fuzzing with schemathesis, generated hostile
+## files against every importer), on SQLite and, when RELIEFOPS_TEST_DATABASE_URL is set, PostgreSQL
+fuzz: $(STAMP)
+	env -u DATABASE_URL RELIEFOPS_FUZZ=full $(BIN)/pytest -n 2 -q --hypothesis-show-statistics \
+		tests/security/test_api_fuzz.py tests/security/test_hostile_files.py
+	@if [ -n "$$RELIEFOPS_TEST_DATABASE_URL" ]; then \
+		DATABASE_URL="$$RELIEFOPS_TEST_DATABASE_URL" RELIEFOPS_FUZZ=full $(BIN)/pytest -n 2 -q \
+			--hypothesis-show-statistics tests/security/test_api_fuzz.py tests/security/test_hostile_files.py; \
+	fi
 
 docs-api: $(STAMP)
 	$(BIN)/reliefops export_openapi docs/api/openapi.json

@@ -22,7 +22,7 @@ from reliefops.core.roles import Role
 from tests.factories import make_user
 
 FULL = os.environ.get("RELIEFOPS_FUZZ") == "full"
-EXAMPLES = 200 if FULL else 3
+EXAMPLES = 50 if FULL else 3
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
 

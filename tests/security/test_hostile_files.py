@@ -418,7 +418,7 @@ def test_hostile_geojson_is_refused(ref, importer, data, says):
 # --- files hypothesis makes up ------------------------------------------------------------------------
 
 # `make test` runs a few examples of each; RELIEFOPS_FUZZ=full (`make fuzz`) runs many.
-EXAMPLES = 1000 if os.environ.get("RELIEFOPS_FUZZ") == "full" else 25
+EXAMPLES = 300 if os.environ.get("RELIEFOPS_FUZZ") == "full" else 25
 ANY_FILE_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
