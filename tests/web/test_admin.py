@@ -13,6 +13,8 @@ from reliefops.core.admin import ReadOnlyAdmin
 from reliefops.core.models import ApiToken
 from reliefops.core.roles import Role
 from reliefops.core.services import token_create
+from reliefops.households.jobs import duplicates_run_start
+from reliefops.households.matching import LIKELY_DUPLICATE
 
 APP_LABELS = ["core", "places", "partners", "catalog"]
 MODELS = [model for label in APP_LABELS for model in apps.get_app_config(label).get_models()]
@@ -41,6 +43,7 @@ def admin_client_of_role(kashmir, user_of_role, client):
     """A signed-in admin, with one row of every model in the database (an API token too)."""
     user = user_of_role(Role.ADMIN)
     token_create(actor=None, username=user.username, name="laptop")
+    duplicates_run_start(owner=user, threshold=LIKELY_DUPLICATE)  # a background job, queued
     client.force_login(user)
     return client
 

@@ -16,7 +16,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 
 from reliefops.core.access import user_role
-from reliefops.core.models import ApiToken, AuditEvent, UserProfile
+from reliefops.core.models import ApiToken, AuditEvent, Job, UserProfile
 from reliefops.core.roles import Role
 from reliefops.core.security import ThrottledAdminAuthenticationForm
 
@@ -127,3 +127,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("action", "object_type")
     search_fields = ("actor_label", "action", "object_type", "object_id")
     date_hierarchy = "at"
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "label", "owner", "status", "stage", "created_at", "finished_at")
+    list_filter = ("status", "kind")
+    list_select_related = ("owner",)
+    search_fields = ("label", "owner__username")
+    # The uploaded file (a registration file holds personal data) is not shown.
+    exclude = ("input",)
