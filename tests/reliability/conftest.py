@@ -103,7 +103,7 @@ def run(
         capture_output=True,
         text=True,
         check=False,
-        timeout=600,
+        timeout=1800,  # a scenario load on a busy machine
     )
     if check and result.returncode != 0:
         raise AssertionError(
