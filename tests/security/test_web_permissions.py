@@ -206,7 +206,8 @@ PAGE_RULES: dict[str, Page] = {
     "stock:post-kitting": Page(Right.POST_STOCK, post=True),
     # households: counts for every role, personal data for registrars and admins
     "households:overview": Page(Right.VIEW_HOUSEHOLD_COUNTS),
-    "households:registry": Page(Right.VIEW_PERSONAL_DATA),
+    # (distributors and hub managers see their own points' households there: names and card tokens)
+    "households:registry": Page(Right.VIEW_DISTRIBUTION_LISTS),
     "households:registry-export": Page(Right.VIEW_PERSONAL_DATA),
     "households:register": Page(Right.REGISTER_HOUSEHOLDS, post=True),
     "households:detail": Page(
