@@ -180,7 +180,17 @@ MAIN_PAGES = [
     "/households/registry/",
     "/households/rounds/",
     "/cluster/",
+    "/stock/waybills/new/",
+    "/households/register/",
+    "/cluster/upload/",
 ]
+UNLABELLED = """() => Array.from(document.querySelectorAll(
+    'main input:not([type=hidden]), main select, main textarea, main button, header button'))
+  .filter(el => el.tagName === 'BUTTON'
+    ? !el.textContent.trim() && !el.getAttribute('aria-label')
+    : !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+      && !el.getAttribute('aria-labelledby'))
+  .map(el => el.outerHTML.slice(0, 120))"""
 
 
 @pytest.mark.parametrize("screen", [TABLET, PHONE], ids=["tablet", "phone"])
@@ -192,6 +202,7 @@ def test_the_main_pages_fit_a_tablet_and_a_phone_without_sideways_scrolling(kash
         assert response is not None
         assert response.status < 500, f"{url} answered {response.status}"
         assert sideways_overflow(page) <= 0, f"{url} scrolls sideways on a {screen['width']}px screen"
+        assert page.evaluate(UNLABELLED) == [], f"{url} has controls without a label"
     # and the navigation folds behind a Menu button that opens it
     menu = page.get_by_role("button", name="Menu")
     nav = page.get_by_role("navigation", name="Main")
