@@ -16,6 +16,12 @@ from tests.web.pages import PAGES
 URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s"'<>)]*""")
 # XML namespace names identify a vocabulary; a browser never fetches them.
 XML_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+VENDOR = Path(reliefops.__file__).parent / "web" / "static" / "web" / "vendor"
+# Leaflet's attribution control links to its home page; the map turns that control off
+# (checked below), so the link is never put on a page.
+VENDORED_LINKS = {VENDOR / "leaflet" / "leaflet.js": ["https://leafletjs.com"]}
+MAP_JS = Path(reliefops.__file__).parent / "reports" / "static" / "reports" / "map.js"
 STATIC_FILES = sorted(
     path
     for path in Path(reliefops.__file__).parent.glob("*/static/**/*")
@@ -45,9 +51,27 @@ def test_static_files_are_found():
     assert {"reliefops.css", "htmx.min.js", "favicon.svg"} <= names
 
 
+def code_of(path: Path) -> str:
+    """A static file's text without its block comments (licence headers, links to bug reports)."""
+    text = path.read_text(encoding="utf-8")
+    return BLOCK_COMMENT.sub("", text) if path.suffix in {".css", ".js"} else text
+
+
+def test_comments_are_the_only_thing_left_out(tmp_path):
+    path = tmp_path / "x.css"
+    css = "/* see https://bugs.example.org/1 */ a { background: url(https://cdn.example.org/x.png) }"
+    path.write_text(css)
+    assert external_urls(code_of(path)) == ["https://cdn.example.org/x.png"]
+
+
 @pytest.mark.parametrize("path", STATIC_FILES, ids=lambda p: p.name)
 def test_static_file_names_no_other_host(path):
-    assert external_urls(path.read_text(encoding="utf-8")) == []
+    urls = [url for url in external_urls(code_of(path)) if url not in VENDORED_LINKS.get(path, [])]
+    assert urls == []
+
+
+def test_the_map_turns_off_leaflets_linked_attribution():
+    assert "attributionControl: false" in MAP_JS.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("page_id", "url_of"), PAGES, ids=[page_id for page_id, _ in PAGES])

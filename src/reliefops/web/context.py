@@ -43,9 +43,9 @@ NAVIGATION: list[NavItem] = [
     NavItem("Post stock", "stock:post-menu", Right.DISTRIBUTE),
     NavItem("Households", "households:overview", Right.VIEW_HOUSEHOLD_COUNTS),
     NavItem("Cluster 4W", "cluster:cluster-gaps", Right.VIEW_CLUSTER),
+    NavItem("Sitrep", "reports:sitrep", Right.VIEW_CLUSTER),
     # Every role may follow the long jobs it started (imports, duplicate searches); admins see all.
     NavItem("My jobs", "jobs:job-list", Right.VIEW_REFERENCE),
-    NavItem("Sitrep", "reports:sitrep", Right.VIEW_CLUSTER),
 ]
 
 
