@@ -129,6 +129,9 @@ def test_the_sitrep_page_and_its_files_come_from_one_builder(ledger, client_as, 
     html = client.get(reverse("reports:sitrep-download", args=["html"]))
     assert text(html).startswith("<!doctype html>")
     assert "Pakistan Army" in text(html)
+    # its own styles apply, and nothing else may run or load
+    assert html["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    assert "<script" not in text(html)
 
 
 # --- donor reports -------------------------------------------------------------------------------

@@ -207,6 +207,8 @@ def sitrep_download(request: HttpRequest, fmt: str) -> HttpResponse:
         response = HttpResponse(report.markdown(), content_type="text/markdown; charset=utf-8")
     else:
         response = HttpResponse(report.html(), content_type="text/html; charset=utf-8")
+        # The standalone document carries its own styles and nothing else: no script, no fetch.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
