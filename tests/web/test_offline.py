@@ -17,14 +17,15 @@ URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s"'<>)]*""")
 # XML namespace names identify a vocabulary; a browser never fetches them.
 XML_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
-VENDOR = Path(reliefops.__file__).parent / "web" / "static" / "web" / "vendor"
+PACKAGE = Path(reliefops.__file__).parent
+VENDOR = PACKAGE / "web" / "static" / "web" / "vendor"
 # Leaflet's attribution control links to its home page; the map turns that control off
 # (checked below), so the link is never put on a page.
 VENDORED_LINKS = {VENDOR / "leaflet" / "leaflet.js": ["https://leafletjs.com"]}
-MAP_JS = Path(reliefops.__file__).parent / "reports" / "static" / "reports" / "map.js"
+MAP_JS = PACKAGE / "reports" / "static" / "reports" / "map.js"
 STATIC_FILES = sorted(
     path
-    for path in Path(reliefops.__file__).parent.glob("*/static/**/*")
+    for path in PACKAGE.glob("*/static/**/*")
     if path.is_file() and path.suffix in {".css", ".js", ".svg", ".html", ".map", ".json"}
 )
 

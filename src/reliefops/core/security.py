@@ -48,6 +48,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# A downloaded standalone document (the sitrep as HTML) carries its own styles and nothing else.
+STANDALONE_DOCUMENT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
 LOGIN_FAILED = "auth.login_failed"
 LOGIN_REFUSED = "auth.login_refused"
 LOGIN_SUCCEEDED = "auth.login"

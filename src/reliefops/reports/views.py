@@ -28,6 +28,7 @@ from reliefops.core.access import (
 )
 from reliefops.core.errors import InvalidInput
 from reliefops.core.roles import Right
+from reliefops.core.security import STANDALONE_DOCUMENT_POLICY
 from reliefops.reports import charts, maps, selectors
 from reliefops.reports.forms import PeriodForm
 from reliefops.reports.periods import Period
@@ -207,8 +208,7 @@ def sitrep_download(request: HttpRequest, fmt: str) -> HttpResponse:
         response = HttpResponse(report.markdown(), content_type="text/markdown; charset=utf-8")
     else:
         response = HttpResponse(report.html(), content_type="text/html; charset=utf-8")
-        # The standalone document carries its own styles and nothing else: no script, no fetch.
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+        response["Content-Security-Policy"] = STANDALONE_DOCUMENT_POLICY
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
