@@ -123,9 +123,13 @@ def check_workbook_archive(data: bytes) -> None:
 # DDE link ("=HYPERLINK(…)", "@SUM(…)", "+cmd|' /C calc'!A0"). Plain signed numbers do not match.
 FORMULA = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
 _FORMULA_START = frozenset("=+-@ \t")
-# A CSV text that may hold such a cell (any cell starting with one of the characters); only then
-# are its cells looked at one by one.
-_MAY_HOLD_FORMULA = re.compile(r"(?:^|[,;\t\"])\s*[=+\-@]", re.MULTILINE)
+# A CSV text may hold such a cell when a cell starts with one of =+-@, after spaces: the character
+# follows the start of the text, a line end, a delimiter (comma, semicolon, tab) or a quote, with
+# only spaces between. The search looks for the character first, with a look at the character
+# before it (a date's "2005-11-03" is passed over at once); a search starting at every delimiter
+# took four times as long on a million-row file.
+_FORMULA_CHARACTER = re.compile(r"[=+@-](?<![^\s,;\"][=+@-])")
+_CELL_START = frozenset(',;\t"\n\r')
 
 
 def formula_problem(value: str, *, row: int | None, field: str) -> Problem | None:
@@ -141,7 +145,15 @@ def formula_problem(value: str, *, row: int | None, field: str) -> Problem | Non
 
 
 def may_hold_formulas(text: str) -> bool:
-    return _MAY_HOLD_FORMULA.search(text) is not None
+    """Whether some cell of a CSV text starts, after spaces, with =, +, - or @; only then are its
+    cells looked at one by one."""
+    for found in _FORMULA_CHARACTER.finditer(text):
+        before = found.start()
+        while before > 0 and text[before - 1].isspace() and text[before - 1] not in _CELL_START:
+            before -= 1
+        if before == 0 or text[before - 1] in _CELL_START:
+            return True
+    return False
 
 
 def check_cells(

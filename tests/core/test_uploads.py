@@ -1,0 +1,31 @@
+"""core.uploads: the quick test of whether a CSV text may hold a formula cell."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reliefops.core.uploads import may_hold_formulas
+
+# The definition the quick test must agree with: a cell starting, after spaces, with =, +, - or @;
+# a cell starts at the start of a line (a lone carriage return ends one too, as in old Mac files),
+# after a delimiter or after a quote.
+DEFINITION = re.compile(r"(?:^|[,;\t\"\r])\s*[=+\-@]", re.MULTILINE)
+
+
+def test_cells_starting_with_a_formula_character_are_found_wherever_they_sit():
+    for text in ("=1", " =1", "a,=1", "a;  @x", 'a,"=HYPERLINK(x)"', "a\r\n+cmd", "a\t-1", "a,b\n  -x"):
+        assert may_hold_formulas(text), text
+
+
+def test_dates_hyphenated_names_and_signs_inside_cells_are_passed_over():
+    for text in ("2005-11-03,PK-A1", "Muslim Aid-UK,a+b", "x@example.org,1", "a = b,c", "", "a,b\nc,d"):
+        assert not may_hold_formulas(text), text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('ab1 ,;\t"\n\r=+-@\u00a0')), max_size=40))
+def test_the_quick_test_agrees_with_the_definition(text: str) -> None:
+    assert may_hold_formulas(text) == (DEFINITION.search(text) is not None)
