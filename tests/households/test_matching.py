@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from reliefops.households import matching
 from reliefops.households.matching import (
     LIKELY_DUPLICATE,
     Person,
@@ -215,3 +216,79 @@ def test_the_baseline_finds_exact_numbers_and_names_only():
     ]
     # then the baseline pairs only the exact copy
     assert baseline_duplicates(people) == [(1, 5)]
+
+
+def _registry(size: int) -> list[Person]:
+    """A small registry of families in a few villages, every seventh registered again with a variant
+    spelling of the head's name and a number one digit off."""
+    heads = [
+        "Muhammad Aslam",
+        "Abdul Rashid",
+        "Sher Zaman",
+        "Gul Bibi",
+        "Fazal Din",
+        "Noor Jehan",
+        "Amir Khan",
+    ]
+    fathers = ["Ghulam Rasool", "Fateh Muhammad", "Mir Alam", "Khan Zaman", "Sultan Ahmed"]
+    villages = ["Batkul", "Rashang", "Ghanool", "Sangar"]
+    people: list[Person] = []
+    for n in range(size):
+        person = dataclasses.replace(
+            ASLAM,
+            id=n + 1,
+            head=f"{heads[n % 7]} {['Khan', 'Shah', 'Awan', ''][n % 4]}".strip(),
+            father=fathers[(n // 7) % 5],
+            document=f"13503{n:08d}",
+            phone=f"+9230{n:08d}",
+            village=villages[(n // 35) % 4],
+        )
+        people.append(person)
+        if n % 7 == 0:
+            twin = person.head.replace("Muhammad", "Mohd").replace("Khan", "Khaan")
+            people.append(
+                dataclasses.replace(person, id=100_000 + n, head=twin, document=f"13503{n + 1:08d}", phone="")
+            )
+    return people
+
+
+def test_a_run_split_over_processes_finds_what_one_process_finds(monkeypatch):
+    # given a registry, compared in one process
+    people = _registry(400)
+    alone, alone_stats = find_duplicates(people)
+    assert len(alone) > 50
+    assert alone_stats.compared > len(alone)
+    # when the same registry is compared in three processes (the size from which runs are split
+    # lowered to this registry's)
+    monkeypatch.setattr(matching, "PARALLEL_FROM", 1)
+    seen: list[int] = []
+    split, split_stats = find_duplicates(people, workers=3, progress=lambda done, total: seen.append(done))
+    # then the same pairs come back with the same scores and reasons, each pair compared once
+    assert split == alone
+    assert dataclasses.astuple(split_stats) == dataclasses.astuple(alone_stats)
+    # and the progress rose to the end
+    assert seen == sorted(seen)
+    assert seen[-1] == 1000
+
+
+def test_a_failing_comparing_process_fails_the_run(monkeypatch):
+    # given a comparison whose second part fails (in the forked process)
+    real = matching._compare_part
+
+    def failing(prepared, entries, part, parts, **kwargs):
+        if part == 1:
+            raise MemoryError("no room")
+        return real(prepared, entries, part, parts, **kwargs)
+
+    monkeypatch.setattr(matching, "_compare_part", failing)
+    monkeypatch.setattr(matching, "PARALLEL_FROM", 1)
+    # when the run is split over two processes, then it fails, naming the reason
+    with pytest.raises(RuntimeError, match="a comparing process failed: MemoryError"):
+        find_duplicates(_registry(100), workers=2)
+
+
+def test_the_number_of_comparing_processes_comes_from_the_setting(monkeypatch):
+    monkeypatch.setenv("RELIEFOPS_MATCH_WORKERS", "1")
+    assert matching.match_workers() == 1
+    monkeypatch.delenv("RELIEFOPS_MATCH_WORKERS")
+    assert matching.match_workers() >= 1

@@ -24,12 +24,16 @@ Nothing here touches the database: services feed it `Person`s and store what it 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import multiprocessing
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz.fuzz import ratio, token_set_ratio
 
@@ -93,6 +97,9 @@ def fold(text: str) -> str:
     return re.sub(r"[\W_]+", " ", plain).strip()
 
 
+# Names, their words and villages repeat across a registry (a few thousand given names, family names
+# and villages): each distinct text is put in its forms once. The caches are bounded.
+@functools.lru_cache(maxsize=1 << 16)
 def _phonetic(word: str) -> str:
     for old, new in _SPELLINGS:
         word = word.replace(old, new)
@@ -101,6 +108,7 @@ def _phonetic(word: str) -> str:
     return _FINAL_H.sub(r"\1", word) if len(word) > 3 else word
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def name_words(name: str) -> tuple[str, ...]:
     """The words of a name in one spelling each, honorifics dropped, order kept.
 
@@ -115,6 +123,7 @@ def name_words(name: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def skeleton(word: str) -> str:
     """The first letter and the consonants: `ahmed`, `ahmad` -> `ahmd`. Blocking compares these."""
     return word[:1] + _VOWELS.sub("", word[1:])
@@ -164,8 +173,14 @@ class Name:
 
     @classmethod
     def of(cls, text: str) -> Name:
-        words = name_words(text)
-        return cls(words, " ".join(sorted(words)), frozenset(words))
+        return _name_of(text)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _name_of(text: str) -> Name:
+    """A Name (immutable: households with one name share it)."""
+    words = name_words(text)
+    return Name(words, " ".join(sorted(words)), frozenset(words))
 
 
 def name_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
@@ -278,15 +293,18 @@ class Prepared:
     keys: frozenset[int] = field(default_factory=frozenset)
 
 
-def _rare(words: tuple[str, ...]) -> list[str]:
+@functools.lru_cache(maxsize=1 << 18)
+def _rare(words: tuple[str, ...]) -> tuple[str, ...]:
     rare = sorted({skeleton(w) for w in words if w not in _COMMON})
-    return rare or sorted({skeleton(w) for w in words})
+    return tuple(rare or sorted({skeleton(w) for w in words}))
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def _whole(words: tuple[str, ...]) -> str:
     return "+".join(sorted({skeleton(w) for w in words}))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _village_form(village: str) -> str:
     return "".join(_phonetic(w) for w in fold(village).split()) if village.strip() else ""
 
@@ -530,27 +548,195 @@ _INDEX_BITS = 25  # up to 33 million households in one run
 _INDEX_MASK = (1 << _INDEX_BITS) - 1
 
 
-def _blocks(prepared: Sequence[Prepared], stats: RunStats) -> Iterator[tuple[int, list[int], float]]:
-    """(key, indexes of the households filed under it, share of the work done), for keys shared
-    by two or more households. Keys are sorted as 40-bit hashes beside their household's index."""
+def _sorted_entries(prepared: Sequence[Prepared]) -> list[int]:
+    """Every (key, household) as one integer: the key's low 40 bits above the household's index,
+    sorted, so that the households filed under one key sit side by side."""
     entries: list[int] = []
     shift = _INDEX_BITS
     for index, record in enumerate(prepared):
         for key in record.keys:
             entries.append(((key & 0xFFFFFFFFFF) << shift) | index)
-    stats.keys = len(entries)
     entries.sort()
+    return entries
+
+
+def _blocks(entries: list[int], part: int = 0, parts: int = 1) -> Iterator[tuple[int, list[int], float]]:
+    """(key, indexes of the households filed under it, share of the work done), for keys shared
+    by two or more households; with `parts`, only every parts-th such block from the part-th."""
+    shift = _INDEX_BITS
     start = 0
     total = len(entries)
+    ordinal = -1
     while start < total:
         key = entries[start] >> shift
         end = start + 1
         while end < total and entries[end] >> shift == key:
             end += 1
         if end - start > 1:
-            stats.blocks += 1
-            yield key, [entry & _INDEX_MASK for entry in entries[start:end]], end / total
+            ordinal += 1
+            if ordinal % parts == part:
+                yield key, [entry & _INDEX_MASK for entry in entries[start:end]], end / total
         start = end
+
+
+@dataclass
+class _Part:
+    """What one part of the comparison found."""
+
+    found: dict[tuple[int, int], Match] = field(default_factory=dict)
+    blocks: int = 0
+    oversized_blocks: int = 0
+    compared: int = 0
+
+
+def _compare_part(
+    prepared: Sequence[Prepared],
+    entries: list[int],
+    part: int,
+    parts: int,
+    *,
+    threshold: int,
+    skip: set[tuple[int, int]] | None,
+    weights: Weights,
+    report: Callable[[float], None] | None = None,
+) -> _Part:
+    """Compare the pairs of one part of the blocks (all of them with parts=1).
+
+    A pair sharing several keys is compared once, under the smallest of them, so that every pair
+    is compared in exactly one block whichever part that block falls in.
+    """
+    low40 = 0xFFFFFFFFFF
+    out = _Part()
+    found = out.found
+    for key, members, share in _blocks(entries, part, parts):
+        out.blocks += 1
+        if len(members) > MAX_BLOCK:
+            out.oversized_blocks += 1
+            continue
+        for i, first in enumerate(members):
+            a = prepared[first]
+            a_keys = a.keys
+            for second in members[i + 1 :]:
+                b = prepared[second]
+                shared = a_keys & b.keys
+                if len(shared) > 1 and min(k & low40 for k in shared) != key:
+                    continue
+                if a.person.id == b.person.id:
+                    continue
+                out.compared += 1
+                score, reasons = compare(a, b, weights)
+                if score < threshold:
+                    continue
+                pair = (min(a.person.id, b.person.id), max(a.person.id, b.person.id))
+                if skip and pair in skip:
+                    continue
+                found[pair] = Match(pair[0], pair[1], score, reasons)
+        if report is not None:
+            report(share)
+    return out
+
+
+# A registry smaller than this is compared in one process: starting another costs more than it saves.
+PARALLEL_FROM = 50_000
+
+
+def match_workers() -> int:
+    """How many processes a batch run compares in: RELIEFOPS_MATCH_WORKERS, or one per core."""
+    configured = os.environ.get("RELIEFOPS_MATCH_WORKERS", "").strip()
+    if configured:
+        return max(1, int(configured))
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _worker(
+    pipe: Any, share: Any, prepared: Sequence[Prepared], entries: list[int], part: int, parts: int,
+    threshold: int, skip: set[tuple[int, int]] | None, weights: Weights,
+) -> None:  # fmt: skip
+    """A forked process's part of the comparison, sent back through the pipe."""
+
+    def report(done: float) -> None:
+        share.value = done
+
+    try:
+        result = _compare_part(
+            prepared, entries, part, parts, threshold=threshold, skip=skip, weights=weights, report=report
+        )
+        pipe.send((list(result.found.values()), result.blocks, result.oversized_blocks, result.compared))
+    except BaseException as exc:  # the parent reports it; the process ends either way
+        pipe.send(exc)
+    finally:
+        pipe.close()
+
+
+def _compare_in_parallel(
+    prepared: Sequence[Prepared],
+    entries: list[int],
+    workers: int,
+    *,
+    threshold: int,
+    skip: set[tuple[int, int]] | None,
+    weights: Weights,
+    progress: Callable[[int, int], None] | None,
+) -> list[_Part]:
+    """The comparison split over `workers` processes: this one takes part 0, forked copies of it
+    (which share the prepared registry with it, copy-on-write) take the others."""
+    context = multiprocessing.get_context("fork")
+    shares = [context.RawValue("d", 0.0) for _ in range(workers)]
+    children = []
+    for part in range(1, workers):
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker,
+            args=(send, shares[part], prepared, entries, part, workers, threshold, skip, weights),
+            daemon=True,
+        )
+        process.start()
+        send.close()
+        children.append((process, receive))
+    reported = 0
+
+    def report(done: float) -> None:
+        nonlocal reported
+        shares[0].value = done
+        now = int(min(s.value for s in shares) * 1000)
+        if progress is not None and now > reported:
+            reported = now
+            progress(reported, 1000)
+
+    try:
+        parts = [
+            _compare_part(
+                prepared, entries, 0, workers, threshold=threshold, skip=skip, weights=weights, report=report
+            )
+        ]
+        for process, receive in children:
+            while not receive.poll(1.0):
+                report(1.0)
+                if not process.is_alive() and not receive.poll(0):
+                    raise RuntimeError(
+                        f"a comparing process ended with exit code {process.exitcode} (out of memory?); "
+                        "nothing was written"
+                    )
+            answer = receive.recv()
+            if isinstance(answer, BaseException):
+                raise RuntimeError(f"a comparing process failed: {answer!r}; nothing was written") from answer
+            matches, blocks, oversized, compared = answer
+            parts.append(
+                _Part(
+                    found={(m.first_id, m.second_id): m for m in matches},
+                    blocks=blocks,
+                    oversized_blocks=oversized,
+                    compared=compared,
+                )
+            )
+            process.join()
+        return parts
+    finally:
+        for process, receive in children:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+            receive.close()
 
 
 def find_duplicates(
@@ -560,43 +746,43 @@ def find_duplicates(
     skip: set[tuple[int, int]] | None = None,
     progress: Callable[[int, int], None] | None = None,
     weights: Weights = WEIGHTS,
+    workers: int | None = None,
 ) -> tuple[list[Match], RunStats]:
     """Every likely pair in the registry, compared once each; `skip` holds pairs already decided.
 
-    `progress(done, 1000)` is told how far the comparison is, in thousandths.
+    `progress(done, 1000)` is told how far the comparison is, in thousandths. A registry of
+    PARALLEL_FROM households or more is compared in `workers` processes (match_workers() by
+    default); the pairs found are the same whatever the number.
     """
     stats = RunStats()
     prepared = [prepare(person) for person in people]
     stats.households = len(prepared)
-    low40 = 0xFFFFFFFFFF
+    entries = _sorted_entries(prepared)
+    stats.keys = len(entries)
+    count = match_workers() if workers is None else max(1, workers)
+    if count > 1 and len(prepared) >= PARALLEL_FROM:
+        parts = _compare_in_parallel(
+            prepared, entries, count, threshold=threshold, skip=skip, weights=weights, progress=progress
+        )
+    else:
+        reported = 0
+
+        def report(done: float) -> None:
+            nonlocal reported
+            if progress is not None and int(done * 1000) > reported:
+                reported = int(done * 1000)
+                progress(reported, 1000)
+
+        one = _compare_part(
+            prepared, entries, 0, 1, threshold=threshold, skip=skip, weights=weights, report=report
+        )
+        parts = [one]
     found: dict[tuple[int, int], Match] = {}
-    reported = 0
-    for key, members, share in _blocks(prepared, stats):
-        if len(members) > MAX_BLOCK:
-            stats.oversized_blocks += 1
-            continue
-        for i, first in enumerate(members):
-            a = prepared[first]
-            a_keys = a.keys
-            for second in members[i + 1 :]:
-                b = prepared[second]
-                shared = a_keys & b.keys
-                # compare a pair once, under the smallest key it shares
-                if len(shared) > 1 and min(k & low40 for k in shared) != key:
-                    continue
-                if a.person.id == b.person.id:
-                    continue
-                stats.compared += 1
-                score, reasons = compare(a, b, weights)
-                if score < threshold:
-                    continue
-                pair = (min(a.person.id, b.person.id), max(a.person.id, b.person.id))
-                if skip and pair in skip:
-                    continue
-                found[pair] = Match(pair[0], pair[1], score, reasons)
-        if progress is not None and int(share * 1000) > reported:
-            reported = int(share * 1000)
-            progress(reported, 1000)
+    for part in parts:
+        found.update(part.found)
+        stats.blocks += part.blocks
+        stats.oversized_blocks += part.oversized_blocks
+        stats.compared += part.compared
     if progress is not None:
         progress(1000, 1000)
     stats.found = len(found)
