@@ -176,6 +176,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "removes its personal data",
     ),
     EnvVar(
+        "RELIEFOPS_MATCH_WORKERS",
+        "int",
+        None,
+        "processes a duplicate-detection batch run compares pairs in (unset: one per core)",
+    ),
+    EnvVar(
         "RELIEFOPS_BACKUP_KEY_FILE",
         "path",
         None,

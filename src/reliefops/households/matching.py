@@ -37,6 +37,8 @@ from typing import Any
 
 from rapidfuzz.fuzz import ratio, token_set_ratio
 
+from reliefops.env import env
+
 # Pairs scoring this (0-100) or more are likely duplicates: shown at registration, queued in a run.
 LIKELY_DUPLICATE = 75
 # A key shared by more households than this is too common to pair on (two common given names in
@@ -642,9 +644,9 @@ PARALLEL_FROM = 50_000
 
 def match_workers() -> int:
     """How many processes a batch run compares in: RELIEFOPS_MATCH_WORKERS, or one per core."""
-    configured = os.environ.get("RELIEFOPS_MATCH_WORKERS", "").strip()
-    if configured:
-        return max(1, int(configured))
+    configured = env("RELIEFOPS_MATCH_WORKERS")
+    if configured is not None:
+        return max(1, configured)
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
