@@ -8,6 +8,7 @@ many more (its figures are in docs/performance.md, "Security checks").
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -19,6 +20,8 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
 from reliefops.core.roles import Role
+from reliefops.core.security import NUL_REASON
+from reliefops.stock.models import Movement
 from tests.factories import make_user
 
 FULL = os.environ.get("RELIEFOPS_FUZZ") == "full"
@@ -79,3 +82,66 @@ def test_a_huge_offset_is_refused_not_a_server_error(bearers, client):
     # then it is refused as a bad parameter
     assert response.status_code == 422
     assert response.json()["problems"][0]["field"].endswith("offset")
+
+
+# Fuzzing on PostgreSQL found these: a NUL character in a JSON string or a query parameter reached
+# PostgreSQL, which cannot store one ("A string literal cannot contain NUL"), and answered 500.
+
+
+def test_a_nul_character_in_a_json_field_is_refused_naming_the_field(bearers, client, reference):
+    # given a distribution whose line's lot holds a NUL character
+    before = Movement.objects.count()
+    body = {
+        "site": reference.point.pk,
+        "lines": [{"item": reference.blanket.pk, "quantity": 3, "lot": "A\u0000B", "grant": ""}],
+    }
+    response = client.post(
+        "/api/stock/distributions",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
+    )
+    # then it is refused as a bad value of that field, and nothing is written
+    assert response.status_code == 422
+    assert response.json()["problems"] == [{"row": None, "field": "lines.0.lot", "reason": NUL_REASON}]
+    assert Movement.objects.count() == before
+
+
+def test_a_nul_character_in_a_json_key_or_in_a_receipt_is_refused(bearers, client, reference):
+    body = {"site": reference.hub.pk, "grant": "G\u0000", "lines": [{"item\u0000": 1}]}
+    response = client.post(
+        "/api/stock/receipts",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
+    )
+    assert response.status_code == 422
+    assert [p["field"] for p in response.json()["problems"]] == ["grant", "lines.0.'item\\x00'"]
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(bearers, client, reference):
+    # given a lot written as the six characters \u0000 (its backslash escaped in the JSON)
+    body = {"site": reference.point.pk, "lines": [{"item": 0, "quantity": 3, "lot": "\\u0000"}]}
+    response = client.post(
+        "/api/stock/distributions",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
+    )
+    # then the request reaches the API, which judges it on its own terms (here: no such item)
+    assert response.status_code != 500
+    assert all(p["reason"] != NUL_REASON for p in response.json().get("problems", []))
+
+
+def test_a_nul_character_in_a_query_parameter_is_refused_by_the_api_and_the_pages(bearers, client):
+    response = client.get(
+        "/api/cluster/matrix?level=district&within=PK%00",
+        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
+    )
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"] == "query.within"
+    # and a page answers 400 with the parameter's name
+    client.force_login(make_user(Role.ADMIN))
+    page = client.get("/cluster/matrix/?within=PK%00")
+    assert page.status_code == 400
+    assert "within" in page.content.decode()

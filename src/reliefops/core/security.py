@@ -7,6 +7,9 @@ sessions that end when idle or too old, and sign-in throttling.
   frame denial.)
 - `SessionExpiryMiddleware` signs a browser session out after `RELIEFOPS_SESSION_IDLE` seconds
   without a request, or `RELIEFOPS_SESSION_AGE` seconds after sign-in, whichever comes first.
+- `NulCharacterMiddleware` refuses a request whose address or JSON body holds a NUL character
+  (`%00`, `\u0000`): no field of ours holds one, PostgreSQL cannot store one, and a NUL byte cut
+  short by one layer and not by another is an old trick. (Django's form fields refuse it already.)
 - `ThrottledAuthenticationForm` refuses to check a password once a username (or an address) has
   failed too often within `RELIEFOPS_LOGIN_LOCKOUT` seconds. Failures are counted from the audit
   trail, so the count is shared by every server process and every failure is on record.
@@ -14,8 +17,11 @@ sessions that end when idle or too old, and sign-in throttling.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +33,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 
 from reliefops.core.models import AuditEvent
@@ -74,6 +80,57 @@ class SecurityHeadersMiddleware:
         if "Content-Security-Policy" not in response.headers:
             response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
+
+
+NUL_REASON = "holds a NUL character (\\u0000, %00); no value may hold one: remove it"
+# "\u0000" in a JSON text, unless its backslash is itself escaped ("\\u0000" is six characters).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _nul_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """The dotted paths of a parsed JSON value's keys and strings that hold a NUL character."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield ".".join(path) or "body"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                yield ".".join((*path, repr(key)))
+            yield from _nul_paths(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_paths(item, (*path, str(index)))
+
+
+class NulCharacterMiddleware:
+    """Refuses a request with a NUL character in its query string or its JSON body: 422 with the
+    field for the API, 400 for a page. Nothing behind it runs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = [
+            f"query.{key}"
+            for key, values in request.GET.lists()
+            if "\x00" in key or any("\x00" in v for v in values)
+        ]
+        if request.content_type == "application/json" and _JSON_NUL.search(request.body):
+            with contextlib.suppress(ValueError):  # not JSON after all: the API says so itself
+                fields += list(_nul_paths(json.loads(request.body)))
+        if not fields:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            problems = [{"row": None, "field": field, "reason": NUL_REASON} for field in fields[:20]]
+            body = {
+                "detail": f"{len(fields)} problem(s) in the request; nothing was done",
+                "problems": problems,
+            }
+            return JsonResponse(body, status=422)
+        names = ", ".join(field.removeprefix("query.") for field in fields[:5])
+        return HttpResponseBadRequest(
+            f"The address {NUL_REASON} (in {names}).", content_type="text/plain; charset=utf-8"
+        )
 
 
 class SessionExpiryMiddleware:
