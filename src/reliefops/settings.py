@@ -69,7 +69,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "reliefops.core.security.SecurityHeadersMiddleware",
-    "reliefops.core.security.NulCharacterMiddleware",
+    "reliefops.core.security.ImpossibleValuesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -7,9 +7,10 @@ sessions that end when idle or too old, and sign-in throttling.
   frame denial.)
 - `SessionExpiryMiddleware` signs a browser session out after `RELIEFOPS_SESSION_IDLE` seconds
   without a request, or `RELIEFOPS_SESSION_AGE` seconds after sign-in, whichever comes first.
-- `NulCharacterMiddleware` refuses a request whose address or JSON body holds a NUL character
-  (`%00`, `\u0000`): no field of ours holds one, PostgreSQL cannot store one, and a NUL byte cut
-  short by one layer and not by another is an old trick. (Django's form fields refuse it already.)
+- `ImpossibleValuesMiddleware` refuses a request whose address or JSON body holds a NUL character
+  (`%00`, `\u0000`) or a whole number beyond 64 bits: no field of ours holds one, PostgreSQL cannot
+  store a NUL and SQLite's driver fails on such a number, and a NUL byte cut short by one layer and
+  not by another is an old trick. (Django's form fields refuse a NUL already.)
 - `ThrottledAuthenticationForm` refuses to check a password once a username (or an address) has
   failed too often within `RELIEFOPS_LOGIN_LOCKOUT` seconds. Failures are counted from the audit
   trail, so the count is shared by every server process and every failure is on record.
@@ -83,53 +84,78 @@ class SecurityHeadersMiddleware:
 
 
 NUL_REASON = "holds a NUL character (\\u0000, %00); no value may hold one: remove it"
+BIG_NUMBER_REASON = "is a whole number beyond what any field holds (at most 9223372036854775807)"
+_INT64_MAX = 2**63 - 1
 # "\u0000" in a JSON text, unless its backslash is itself escaped ("\\u0000" is six characters).
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_LONG_DIGITS = re.compile(rb"\d{19}")
+_WHOLE_NUMBER = re.compile(r"\s*[+-]?\d{19,}\s*")
 
 
-def _nul_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
-    """The dotted paths of a parsed JSON value's keys and strings that hold a NUL character."""
+def _too_big(number: int) -> bool:
+    return abs(number) > _INT64_MAX
+
+
+def _impossible_values(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """(dotted path, reason) of a parsed JSON value's keys, strings and numbers that no field holds."""
+    where = ".".join(path) or "body"
     if isinstance(value, str):
         if "\x00" in value:
-            yield ".".join(path) or "body"
+            yield where, NUL_REASON
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if _too_big(value):
+            yield where, BIG_NUMBER_REASON
     elif isinstance(value, dict):
         for key, item in value.items():
             if "\x00" in key:
-                yield ".".join((*path, repr(key)))
-            yield from _nul_paths(item, (*path, str(key)))
+                yield ".".join((*path, repr(key))), NUL_REASON
+            yield from _impossible_values(item, (*path, str(key)))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _nul_paths(item, (*path, str(index)))
+            yield from _impossible_values(item, (*path, str(index)))
 
 
-class NulCharacterMiddleware:
-    """Refuses a request with a NUL character in its query string or its JSON body: 422 with the
-    field for the API, 400 for a page. Nothing behind it runs."""
+def _query_problem(key: str, values: list[str]) -> str | None:
+    if "\x00" in key or any("\x00" in v for v in values):
+        return NUL_REASON
+    if any(_WHOLE_NUMBER.fullmatch(v) and _too_big(int(v)) for v in values):
+        return BIG_NUMBER_REASON
+    return None
+
+
+class ImpossibleValuesMiddleware:
+    """Refuses a request whose query string or JSON body holds a value no field of ours can hold: a
+    NUL character, which PostgreSQL cannot store either, or a whole number beyond 64 bits, which no
+    database column holds (SQLite's driver fails on one). 422 naming the field for the API, 400
+    naming the parameter for a page; nothing behind it runs."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        fields = [
-            f"query.{key}"
-            for key, values in request.GET.lists()
-            if "\x00" in key or any("\x00" in v for v in values)
-        ]
-        if request.content_type == "application/json" and _JSON_NUL.search(request.body):
+        found: list[tuple[str, str]] = []
+        for key, values in request.GET.lists():
+            reason = _query_problem(key, values)
+            if reason is not None:
+                found.append((f"query.{key}", reason))
+        if request.content_type == "application/json" and (
+            _JSON_NUL.search(request.body) or _LONG_DIGITS.search(request.body)
+        ):
             with contextlib.suppress(ValueError):  # not JSON after all: the API says so itself
-                fields += list(_nul_paths(json.loads(request.body)))
-        if not fields:
+                found += list(_impossible_values(json.loads(request.body)))
+        if not found:
             return self.get_response(request)
         if request.path.startswith("/api/"):
-            problems = [{"row": None, "field": field, "reason": NUL_REASON} for field in fields[:20]]
+            problems = [{"row": None, "field": field, "reason": reason} for field, reason in found[:20]]
             body = {
-                "detail": f"{len(fields)} problem(s) in the request; nothing was done",
+                "detail": f"{len(found)} problem(s) in the request; nothing was done",
                 "problems": problems,
             }
             return JsonResponse(body, status=422)
-        names = ", ".join(field.removeprefix("query.") for field in fields[:5])
+        field, reason = found[0]
         return HttpResponseBadRequest(
-            f"The address {NUL_REASON} (in {names}).", content_type="text/plain; charset=utf-8"
+            f"The parameter {field.removeprefix('query.')} of the address {reason}.",
+            content_type="text/plain; charset=utf-8",
         )
 
 
