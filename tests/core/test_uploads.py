@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reliefops.core.uploads import may_hold_formulas
+from reliefops.core.errors import InvalidInput
+from reliefops.core.tabular import read_csv
+from reliefops.core.uploads import check_cells, may_hold_formulas
 
 # The definition the quick test must agree with: a cell starting, after spaces, with =, +, - or @;
 # a cell starts at the start of a line (a lone carriage return ends one too, as in old Mac files),
@@ -29,3 +32,17 @@ def test_dates_hyphenated_names_and_signs_inside_cells_are_passed_over():
 @given(st.text(alphabet=st.sampled_from(list('ab1 ,;\t"\n\r=+-@\u00a0')), max_size=40))
 def test_the_quick_test_agrees_with_the_definition(text: str) -> None:
     assert may_hold_formulas(text) == (DEFINITION.search(text) is not None)
+
+
+def test_a_nul_character_in_a_text_file_is_refused_with_its_line():
+    with pytest.raises(InvalidInput) as refused:
+        read_csv(b"code,name\nA,Bala\x00kot\n", required=("code",))
+    assert refused.value.problems[0].row == 2
+    assert "NUL character" in refused.value.problems[0].reason
+
+
+def test_a_nul_character_in_a_workbook_cell_is_refused_with_its_cell():
+    with pytest.raises(InvalidInput) as refused:
+        check_cells([["code", "name"], ["A", "Bala\x00kot"]], headers=["code", "name"])
+    problem = refused.value.problems[0]
+    assert (problem.row, problem.field) == (2, "name")

@@ -214,6 +214,16 @@ def test_latin1_text_is_refused_or_read(ref, importer):
 
 
 @pytest.mark.parametrize("importer", TEXT_IMPORTERS)
+def test_a_nul_character_is_refused_with_its_line(ref, importer):
+    # given a file whose second line is a NUL byte (full-size fuzzing found the kits importer passed
+    # it to PostgreSQL, which cannot store one, and failed with a server error)
+    data = _csv(importer, "\x00")
+    # then it is refused, naming the line, and nothing is written
+    error = assert_refused(importer, ref, data, "file.csv", says="NUL")
+    assert any(p.row == 2 for p in error.problems)
+
+
+@pytest.mark.parametrize("importer", TEXT_IMPORTERS)
 def test_a_ten_megabyte_cell_is_refused(ref, importer):
     # given a file with one cell of 10 MB
     data = _csv(importer, "A" * (10 * MiB) + ",x,y")

@@ -21,7 +21,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.uploads import check_cells, check_upload, may_hold_formulas
+from reliefops.core.uploads import check_cells, check_no_nul, check_upload, may_hold_formulas
 
 EXCEL_ERRORS = frozenset(
     {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
@@ -111,6 +111,7 @@ def _delimiter(text: str) -> str:
 
 def read_csv_sheet(data: bytes, name: str = "") -> Sheet:
     text, note = decode_csv(data)
+    check_no_nul(text)
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.uploads import ZIP_MAGIC, check_upload, formula_problem, may_hold_formulas
+from reliefops.core.uploads import ZIP_MAGIC, check_no_nul, check_upload, formula_problem, may_hold_formulas
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def decode_text(data: bytes) -> str:
         )
     check_upload(data)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InvalidInput(
@@ -100,6 +100,8 @@ def decode_text(data: bytes) -> str:
                 )
             ]
         ) from exc
+    check_no_nul(text)
+    return text
 
 
 def column_name(header: str) -> str:

@@ -58,6 +58,19 @@ def check_upload(data: bytes, *, filename: str = "") -> None:
         check_line_count(data)
 
 
+def check_no_nul(text: str) -> None:
+    """Refuse a text file holding a NUL character: no cell of ours holds one, PostgreSQL cannot store
+    one, and in a CSV it usually means UTF-16 text that lost its byte-order mark."""
+    at = text.find("\x00")
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        raise _refuse(
+            f"line {line} holds a NUL character (byte 0): no value may hold one. If the file is UTF-16 "
+            "text, save it as CSV UTF-8",
+            line,
+        )
+
+
 def check_upload_size(size: int | None) -> None:
     """Refuse an uploaded file by its size alone, before it is read into memory."""
     if size is not None and size > settings.IMPORT_MAX_BYTES:
@@ -159,7 +172,7 @@ def may_hold_formulas(text: str) -> bool:
 def check_cells(
     rows: Iterable[Sequence[Any]], *, lines: Sequence[int] | None = None, headers: Sequence[Any] = ()
 ) -> None:
-    """Refuse a sheet with a text cell longer than the limit or holding a formula."""
+    """Refuse a sheet with a text cell longer than the limit, holding a NUL character or a formula."""
     limit = settings.IMPORT_MAX_CELL
     problems: list[Problem] = []
     for index, cells in enumerate(rows):
@@ -172,6 +185,8 @@ def check_cells(
             )
             if len(cell) > limit:
                 raise _refuse(f"a cell has {len(cell):,} characters; at most {limit:,} are read", row, field)
+            if "\x00" in cell:
+                raise _refuse("the cell holds a NUL character (byte 0): no value may hold one", row, field)
             if cell[0] in _FORMULA_START:
                 problem = formula_problem(cell, row=row, field=field)
                 if problem is not None:
