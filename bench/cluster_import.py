@@ -292,12 +292,16 @@ def main() -> None:
         figures["floor_s"] = floor_sqlite(csv_path, work / "bench_floor.sqlite3")
     figures["ratio_import_to_floor"] = figures["import_s"] / figures["floor_s"]
 
-    for level in ("district", "tehsil"):
-        for activity in ("TENTS", None):
-            chosen = selection(level=level, activity=activity)
-            med, runs = median_time(lambda chosen=chosen: gap_by_area(chosen))
-            figures[f"gaps_{level}_{activity or 'all'}_s"] = med
-            figures[f"gaps_{level}_{activity or 'all'}_runs"] = runs
+    def time_gaps(suffix: str = "") -> None:
+        """The gap analysis at district and tehsil level, for one activity and for every one."""
+        for level in ("district", "tehsil"):
+            for activity in ("TENTS", None):
+                chosen = selection(level=level, activity=activity)
+                med, runs = median_time(lambda chosen=chosen: gap_by_area(chosen))
+                figures[f"gaps_{level}_{activity or 'all'}{suffix}_s"] = med
+                figures[f"gaps_{level}_{activity or 'all'}{suffix}_runs"] = runs
+
+    time_gaps()
     if args.database == "postgresql":
         # Right after a million rows went in by COPY, PostgreSQL's visibility map is empty and an
         # index-only scan still visits the table for every row, until autovacuum's pass over a
@@ -306,12 +310,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) cluster_activityrow")
         figures["vacuum_s"] = time.perf_counter() - started
-        for level in ("district", "tehsil"):
-            for activity in ("TENTS", None):
-                chosen = selection(level=level, activity=activity)
-                med, runs = median_time(lambda chosen=chosen: gap_by_area(chosen))
-                figures[f"gaps_{level}_{activity or 'all'}_vacuumed_s"] = med
-                figures[f"gaps_{level}_{activity or 'all'}_vacuumed_runs"] = runs
+        time_gaps("_vacuumed")
     mine = without_us(csv_path)
     for level, seconds in mine.items():
         figures[f"without_us_{level}_s"] = seconds

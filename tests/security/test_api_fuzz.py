@@ -90,6 +90,14 @@ def test_a_huge_offset_is_refused_not_a_server_error(bearers, client):
 # both answered 500.
 
 
+def _as_admin(bearers) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": bearers[Role.ADMIN.value]["Authorization"]}
+
+
+def _post_as_admin(client, bearers, path: str, body: dict):
+    return client.post(path, data=json.dumps(body), content_type="application/json", **_as_admin(bearers))
+
+
 def test_a_nul_character_in_a_json_field_is_refused_naming_the_field(bearers, client, reference):
     # given a distribution whose line's lot holds a NUL character
     before = Movement.objects.count()
@@ -97,12 +105,7 @@ def test_a_nul_character_in_a_json_field_is_refused_naming_the_field(bearers, cl
         "site": reference.point.pk,
         "lines": [{"item": reference.blanket.pk, "quantity": 3, "lot": "A\u0000B", "grant": ""}],
     }
-    response = client.post(
-        "/api/stock/distributions",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
-    )
+    response = _post_as_admin(client, bearers, "/api/stock/distributions", body)
     # then it is refused as a bad value of that field, and nothing is written
     assert response.status_code == 422
     assert response.json()["problems"] == [{"row": None, "field": "lines.0.lot", "reason": NUL_REASON}]
@@ -111,12 +114,7 @@ def test_a_nul_character_in_a_json_field_is_refused_naming_the_field(bearers, cl
 
 def test_a_nul_character_in_a_json_key_or_in_a_receipt_is_refused(bearers, client, reference):
     body = {"site": reference.hub.pk, "grant": "G\u0000", "lines": [{"item\u0000": 1}]}
-    response = client.post(
-        "/api/stock/receipts",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
-    )
+    response = _post_as_admin(client, bearers, "/api/stock/receipts", body)
     assert response.status_code == 422
     assert [p["field"] for p in response.json()["problems"]] == ["grant", "lines.0.'item\\x00'"]
 
@@ -124,22 +122,14 @@ def test_a_nul_character_in_a_json_key_or_in_a_receipt_is_refused(bearers, clien
 def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(bearers, client, reference):
     # given a lot written as the six characters \u0000 (its backslash escaped in the JSON)
     body = {"site": reference.point.pk, "lines": [{"item": 0, "quantity": 3, "lot": "\\u0000"}]}
-    response = client.post(
-        "/api/stock/distributions",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
-    )
+    response = _post_as_admin(client, bearers, "/api/stock/distributions", body)
     # then the request reaches the API, which judges it on its own terms (here: no such item)
     assert response.status_code != 500
     assert all(p["reason"] != NUL_REASON for p in response.json().get("problems", []))
 
 
 def test_a_nul_character_in_a_query_parameter_is_refused_by_the_api_and_the_pages(bearers, client):
-    response = client.get(
-        "/api/cluster/matrix?level=district&within=PK%00",
-        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
-    )
+    response = client.get("/api/cluster/matrix?level=district&within=PK%00", **_as_admin(bearers))
     assert response.status_code == 422
     assert response.json()["problems"][0]["field"] == "query.within"
     # and a page answers 400 with the parameter's name
@@ -153,29 +143,20 @@ def test_a_whole_number_beyond_64_bits_is_refused_naming_the_field(bearers, clie
     # given a kit to break named by a number no id can be (fuzzing sent 479668836717260439552)
     before = Movement.objects.count()
     body = {"kit": 479668836717260439552, "quantity": 1, "site": reference.hub.pk}
-    response = client.post(
-        "/api/stock/kits/break",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
-    )
+    response = _post_as_admin(client, bearers, "/api/stock/kits/break", body)
     # then it is refused as a bad value of that field, and nothing is written
     assert response.status_code == 422
     assert response.json()["problems"] == [{"row": None, "field": "kit", "reason": BIG_NUMBER_REASON}]
     assert Movement.objects.count() == before
     # and so is such a number in a query parameter
-    listed = client.get(
-        "/api/cluster/rows?batch=261391344760059867430912",
-        HTTP_AUTHORIZATION=bearers[Role.ADMIN.value]["Authorization"],
-    )
+    listed = client.get("/api/cluster/rows?batch=261391344760059867430912", **_as_admin(bearers))
     assert listed.status_code == 422
     assert listed.json()["problems"][0] == {"row": None, "field": "query.batch", "reason": BIG_NUMBER_REASON}
 
 
 def test_the_largest_64_bit_number_goes_through(bearers, client):
     # given the largest number a 64-bit column holds
-    headers = {"HTTP_AUTHORIZATION": bearers[Role.ADMIN.value]["Authorization"]}
-    largest = client.get("/api/cluster/rows?batch=9223372036854775807", **headers)
+    largest = client.get("/api/cluster/rows?batch=9223372036854775807", **_as_admin(bearers))
     # then the API judges it on its own terms: no refusal for its size
     assert largest.status_code == 200
     assert largest.json()["count"] == 0

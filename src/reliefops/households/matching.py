@@ -638,6 +638,20 @@ def _compare_part(
     return out
 
 
+def _in_thousandths(progress: Callable[[int, int], None] | None) -> Callable[[float], None]:
+    """A share of the work done (0..1), told to `progress(done, 1000)` each time it rises a thousandth."""
+    reported = 0
+
+    def tell(done: float) -> None:
+        nonlocal reported
+        now = int(done * 1000)
+        if progress is not None and now > reported:
+            reported = now
+            progress(reported, 1000)
+
+    return tell
+
+
 # A registry smaller than this is compared in one process: starting another costs more than it saves.
 PARALLEL_FROM = 50_000
 
@@ -695,15 +709,11 @@ def _compare_in_parallel(
         process.start()
         send.close()
         children.append((process, receive))
-    reported = 0
+    tell = _in_thousandths(progress)
 
     def report(done: float) -> None:
-        nonlocal reported
         shares[0].value = done
-        now = int(min(s.value for s in shares) * 1000)
-        if progress is not None and now > reported:
-            reported = now
-            progress(reported, 1000)
+        tell(min(s.value for s in shares))
 
     try:
         parts = [
@@ -767,18 +777,12 @@ def find_duplicates(
             prepared, entries, count, threshold=threshold, skip=skip, weights=weights, progress=progress
         )
     else:
-        reported = 0
-
-        def report(done: float) -> None:
-            nonlocal reported
-            if progress is not None and int(done * 1000) > reported:
-                reported = int(done * 1000)
-                progress(reported, 1000)
-
-        one = _compare_part(
-            prepared, entries, 0, 1, threshold=threshold, skip=skip, weights=weights, report=report
-        )
-        parts = [one]
+        report = _in_thousandths(progress)
+        parts = [
+            _compare_part(
+                prepared, entries, 0, 1, threshold=threshold, skip=skip, weights=weights, report=report
+            )
+        ]
     found: dict[tuple[int, int], Match] = {}
     for part in parts:
         found.update(part.found)
