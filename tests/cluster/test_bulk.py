@@ -215,33 +215,40 @@ def enforced() -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_row_that_a_foreign_key_refuses_rolls_the_whole_batch_back(cluster, settings):
+@pytest.mark.parametrize(
+    "column", ["admin_area_id", "activity_id", "implementing_org_id", "funding_org_id", "site_id"]
+)
+def test_a_row_that_a_foreign_key_refuses_rolls_the_whole_batch_back(cluster, settings, column):
     # given a stored batch, and a file whose rows have passed every check but one of which points
-    # at an admin area that is not in the gazetteer (as if it had been deleted meanwhile)
+    # at an admin area (an activity, an organisation, a site) that is not there (as if it had been
+    # deleted meanwhile)
     settings.CLUSTER_BULK_REBUILD_AT = 2
     first = parse_activity_file(four_w_csv([row(id="NRC-1")]), filename="first.csv")
     activity_report_import(actor=None, report=first)
     before, counts = schema(), written()
     report = parse_activity_file(four_w_csv([row(id=f"NRC-{n}") for n in range(2, 7)]), filename="4w.csv")
-    missing = cluster.balakot.pk + 10_000
-    report.rows[2] = report.rows[2]._replace(admin_area_id=missing)
+    good = report.rows[2]
+    missing = 10**6
+    report.rows[2] = good._replace(**{column: missing})
     # when it is imported in the bulk path (PostgreSQL: the foreign key is added again after the
-    # insert and checks every row; SQLite: the keys are checked once, after the insert)
+    # insert and checks every row; SQLite: the keys written are checked once, after the insert)
     with pytest.raises(Conflict, match="refused the upload") as refused:
         activity_report_import(actor=None, report=report)
     assert isinstance(refused.value.__cause__, IntegrityError)
+    if connection.vendor == "sqlite":
+        assert f"{column} = {missing}" in str(refused.value)
     # then the whole batch was rolled back, the indexes and foreign keys are in place and enforced
     assert written() == counts
     assert schema() == before
     assert enforced()
     assert list(ActivityRow.objects.values_list("row_id", flat=True)) == ["NRC-1"]
     # and the same file without the bad row goes in, its keys checked once on SQLite
-    report.rows[2] = report.rows[2]._replace(admin_area_id=cluster.balakot.pk)
+    report.rows[2] = good
     result = activity_report_import(actor=None, report=report)
     assert (result.added, rebuilt(result)) == (5, True)
     assert ("check foreign keys" in result.timings) == (connection.vendor == "sqlite")
     assert enforced()
-    assert ActivityRow.objects.filter(admin_area=cluster.balakot).count() == 1
+    assert ActivityRow.objects.count() == 6
 
 
 @pytest.mark.django_db(transaction=True)

@@ -503,7 +503,7 @@ def _import(
         else:
             result.set_aside = len(pairs)
         if keys.off:
-            keys.check()
+            keys.check(batch_id=batch.pk, rows=new_rows, tombstones=tombstones)
             lap("check foreign keys")
         result.batch_id = batch.pk
         audit_record(
