@@ -1,4 +1,5 @@
-"""The Kashmir 2005 scenario: what it loads, that a second load changes nothing, and all or nothing."""
+"""The Kashmir 2005 scenario's reference data, and a load that is all or nothing (the whole scenario
+loaded, and loaded again, is in test_whole_scenario.py)."""
 
 from __future__ import annotations
 
@@ -25,21 +26,6 @@ def row_counts() -> dict[str, int]:
 def loaded(db):
     """The scenario's reference data (the steps before the stock history)."""
     run_steps(scenario="kashmir-2005", steps=REFERENCE_STEPS, context=StepContext(DATA_DIR, io.StringIO()))
-
-
-def test_loading_twice_leaves_the_same_rows_in_every_table(db, state):
-    # given the scenario loaded once
-    kashmir2005.load(stdout=io.StringIO())
-    counts, rows = row_counts(), state()
-    # when it is loaded again
-    out = io.StringIO()
-    result = kashmir2005.load(stdout=out)
-    # then every table holds the same rows, and the reference steps say they found everything in place
-    assert row_counts() == counts
-    assert state() == rows
-    reference = result.steps[: len(REFERENCE_STEPS)]
-    assert all(report.summary.startswith("0 created, 0 updated") for report in reference)
-    assert "gazetteer: 0 created, 0 updated, 88 unchanged" in out.getvalue()
 
 
 def test_reference_data_is_there(loaded):

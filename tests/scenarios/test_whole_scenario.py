@@ -1,5 +1,12 @@
-"""The dashboard, the sitrep and the donor reports over the whole Kashmir 2005 scenario: IOM's
-published figures exactly, the cluster's totals as the scenario states them, all computed."""
+"""The whole Kashmir 2005 scenario, loaded once for every test here, for a load takes a minute or
+more: its stock history (exactly the figures IOM published), its households (registered in the
+sources' villages and camps, served through handovers that replace part of the bulk distributions),
+the dashboard, the sitrep and the donor reports over it (the cluster's totals as the scenario
+states them, all computed), and a second load that changes nothing.
+
+The module runs on one test worker as one group (`pytest -n 2 --dist loadgroup`), so the scenario
+is loaded once per run.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +16,25 @@ import json
 import re
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.urls import reverse
 
 from reliefops.cluster.selectors import headline_figures
 from reliefops.core.roles import Role
-from reliefops.households.models import DistributionRound, RoundStatus
+from reliefops.households.models import DistributionRound, Handover, Household, HouseholdStatus, RoundStatus
 from reliefops.households.selectors import round_reconciliation
 from reliefops.partners.models import Grant
 from reliefops.reports import maps, selectors
 from reliefops.reports.periods import Period
 from reliefops.reports.sitrep import build_sitrep
-from reliefops.scenarios.kashmir2005 import DATA_DIR, load
+from reliefops.scenarios.kashmir2005 import DATA_DIR, REFERENCE_STEPS, load
 from reliefops.scenarios.kashmir2005.cluster_history import CGI_STATED
-from reliefops.stock.models import LocationKind, MovementLine
-from reliefops.stock.selectors import PUBLISHED_ITEMS, distributed_totals
+from reliefops.stock.models import LocationKind, Movement, MovementKind, MovementLine, Waybill
+from reliefops.stock.selectors import PUBLISHED_ITEMS, distributed_totals, ledger_verify
+
+pytestmark = pytest.mark.xdist_group("whole-scenario")
 
 PUBLISHED = json.loads((DATA_DIR / "published-figures.json").read_text())
 IOM = PUBLISHED["iom_distributed"]
@@ -38,7 +48,7 @@ TODAY = dt.date(2006, 4, 1)
 
 @pytest.fixture(scope="module")
 def loaded(django_db_setup, django_db_blocker):
-    """The whole scenario, loaded once for the module."""
+    """The whole scenario, loaded once for the module (and emptied after it)."""
     with django_db_blocker.unblock():
         load(stdout=io.StringIO())
         yield
@@ -225,3 +235,96 @@ def test_the_dashboard_reads_a_few_aggregates_not_the_lines(loaded, client_as, d
     client.get(reverse("web:home"))
     with django_assert_max_num_queries(40):
         assert client.get(reverse("web:home")).status_code == 200
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+@pytest.mark.django_db
+def test_the_stock_history_totals_the_published_figures_and_looks_like_the_operation(loaded):
+    # the items distributed, to households and through partners, are exactly IOM's figures
+    published = json.loads((DATA_DIR / "published-figures.json").read_text())["iom_distributed"]
+    assert distributed_totals() == published
+
+    # and the ledger is sound
+    assert ledger_verify().ok
+
+    # and the history looks like the operation: hundreds of waybills by truck and helicopter,
+    # short and damaged deliveries, storm losses, counts, kitting, hand-overs to partners
+    kinds = dict(Movement.objects.values_list("kind").annotate(n=Count("id")))
+    assert kinds[MovementKind.DISPATCH] >= 200
+    assert kinds[MovementKind.DELIVERY] >= 200
+    assert kinds[MovementKind.COUNT] > 0
+    assert kinds[MovementKind.KITTING] > 0
+    assert kinds[MovementKind.LOSS] > 0
+    transports = set(Waybill.objects.values_list("transport", flat=True))
+    assert {"truck", "helicopter", "jeep"} <= transports
+    lost_in_transit = MovementLine.objects.filter(
+        movement__kind=MovementKind.DELIVERY, to_location__kind=LocationKind.LOSS
+    )
+    assert lost_in_transit.exists()
+    partners = set(
+        MovementLine.objects.filter(to_location__kind=LocationKind.PARTNER).values_list(
+            "to_location__organisation__name", flat=True
+        )
+    )
+    assert "Pakistan Army" in partners
+    distributing_hubs = set(
+        Movement.objects.filter(kind=MovementKind.DISTRIBUTION).values_list(
+            "site__parent_hub__code", flat=True
+        )
+    ) | set(
+        Movement.objects.filter(kind=MovementKind.DISTRIBUTION, site__kind="hub").values_list(
+            "site__code", flat=True
+        )
+    )
+    assert {"MNS-HUB", "BLK-HUB", "BTG-HUB", "MZD-HUB", "BAG-HUB"} <= distributing_hubs
+    assert Waybill.objects.filter(status="in_transit").exists()
+
+
+@pytest.mark.django_db
+def test_the_scenario_registers_households_and_serves_them_within_the_published_totals(loaded):
+    # households are registered in Allai, Bala Kot and Bagh, and in the three camps
+    households = Household.objects.filter(status=HouseholdStatus.ACTIVE)
+    assert households.count() > 1000
+    districts = set(households.values_list("origin_district__pcode", flat=True))
+    assert {"PK504", "PK522", "PK101"} <= districts
+    camps = set(households.exclude(current_site=None).values_list("current_site__code", flat=True))
+    assert camps == {"CAMP-MAIRA", "CAMP-SIRAN-SIALKOT", "CAMP-THORI-PARK"}
+
+    # and the Winter Race served households above 5,000 ft, highest first, and is closed
+    winter = DistributionRound.objects.get(code="WR-2005")
+    assert winter.status == RoundStatus.CLOSED
+    report = round_reconciliation(winter)
+    assert report.served_households > 500
+    assert report.agrees_with_ledger
+    served_bands = set(
+        Handover.objects.filter(round=winter).values_list("household__elevation_band", flat=True)
+    )
+    assert served_bands <= {"5000_to_7000", "above_7000"}
+    assert round_reconciliation(DistributionRound.objects.get(code="CAMP-2006")).served_households > 100
+
+    # and every handover is one distribution movement, the published totals still hold exactly
+    published = json.loads((DATA_DIR / "published-figures.json").read_text())["iom_distributed"]
+    assert distributed_totals() == published
+    assert ledger_verify().ok
+    assert Movement.objects.filter(household_delivery__isnull=False).count() == Handover.objects.count()
+
+
+@pytest.mark.django_db
+def test_loading_again_leaves_the_same_rows_in_every_table(loaded, state):
+    # given the scenario loaded once
+    counts, rows = row_counts(), state()
+    # when it is loaded again
+    out = io.StringIO()
+    result = load(stdout=out)
+    # then every table holds the same rows, and each step says it found everything in place
+    assert row_counts() == counts
+    assert state() == rows
+    reference = result.steps[: len(REFERENCE_STEPS)]
+    assert all(report.summary.startswith("0 created, 0 updated") for report in reference)
+    said = out.getvalue()
+    assert "gazetteer: 0 created, 0 updated, 88 unchanged" in said
+    assert "stock history: already loaded" in said
+    assert "households: 0 created, 0 updated" in said
