@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import Sum
@@ -226,11 +226,18 @@ class History:
         self.seq += 1
         return f"{KEY_PREFIX}{self.seq:06d}"
 
-    def on_hand(self, site: str, item: str) -> int:
-        total = Balance.objects.filter(location__site=self.sites[site], item=self.items[item]).aggregate(
-            t=Sum("quantity")
-        )["t"]
-        return int(total or 0)
+    def on_hand(self, site: str, items: Iterable[str]) -> dict[str, int]:
+        """What the site holds of each of these items (all grants), in one query."""
+        codes = {self.items[code].pk: code for code in items}
+        held = dict.fromkeys(codes.values(), 0)
+        totals = (
+            Balance.objects.filter(location__site=self.sites[site], item__in=codes)
+            .values_list("item")
+            .annotate(t=Sum("quantity"))
+        )
+        for item_id, total in totals:
+            held[codes[item_id]] = int(total or 0)
+        return held
 
     def lines(self, quantities: dict[str, int]) -> list[StockLine]:
         return [
@@ -258,15 +265,18 @@ class History:
     def ship(self, source: str, target: str, needs: dict[str, int], day: dt.date) -> None:
         """Dispatch and confirm waybills until `target` holds what `needs` asks for."""
         for _ in range(4):
-            missing = {item: need - self.on_hand(target, item) for item, need in needs.items()}
+            held = self.on_hand(target, needs)
+            missing = {item: need - held[item] for item, need in needs.items()}
             missing = {item: q for item, q in missing.items() if q > 0}
             if not missing:
                 return
             # Ship a little more than needed, rounded up to whole loads of 50.
             load = {item: -(-int(q * self.rng.uniform(1.02, 1.12)) // 50) * 50 for item, q in missing.items()}
             if source == WAREHOUSE:
+                # (a receipt of one item leaves what the warehouse holds of the others as it was)
+                stocked = self.on_hand(WAREHOUSE, load)
                 for item, quantity in load.items():
-                    short = quantity - self.on_hand(WAREHOUSE, item)
+                    short = quantity - stocked[item]
                     if short > 0:
                         self.receive(item, short + self.rng.randint(0, 4) * 500, day - dt.timedelta(days=1))
             air = target in BY_AIR or (target == "BTG-HUB" and self.rng.random() < 0.25)
@@ -419,8 +429,9 @@ class History:
         # Late December and January: snow collapses tents and soaks stores at Bagh and Muzaffarabad.
         if dt.date(2005, 12, 26) <= monday <= dt.date(2006, 1, 16):
             for hub in ("BAG-HUB", "MZD-HUB"):
+                stored = self.on_hand(hub, ("TENT", "BLANKET", "QUILT"))
                 lost = {
-                    item: int(self.on_hand(hub, item) * self.rng.uniform(0.02, 0.06))
+                    item: int(stored[item] * self.rng.uniform(0.02, 0.06))
                     for item in ("TENT", "BLANKET", "QUILT")
                 }
                 if any(lost.values()):
@@ -438,8 +449,9 @@ class History:
         if (sunday + dt.timedelta(days=7)).month != sunday.month:
             for hub in HUBS:
                 counted = []
+                stored = self.on_hand(hub, PUBLISHED_ITEMS)
                 for item in sorted(PUBLISHED_ITEMS):
-                    held = self.on_hand(hub, item)
+                    held = stored[item]
                     if held:
                         gap = self.rng.choice([0, 0, 0, 0, 1, 2, 5]) if held > 10 else 0
                         counted.append(CountLine(item_id=self.items[item].pk, counted=held - gap))
@@ -459,8 +471,9 @@ class History:
         for hub, days_late in (("BTG-HUB", 3), ("BAG-HUB", 0), ("MNS-HUB", -2)):
             sent_on = END - dt.timedelta(days=3 + days_late)
             load = {"BLANKET": 500, "TARPAULIN": 200}
+            stocked = self.on_hand(WAREHOUSE, load)
             for item, quantity in load.items():
-                if self.on_hand(WAREHOUSE, item) < quantity:
+                if stocked[item] < quantity:
                     self.receive(item, quantity * 2, sent_on - dt.timedelta(days=1))
             waybill_dispatch(
                 actor=self.context.actor,
