@@ -17,6 +17,9 @@ from reliefops.scenarios.kashmir2005 import cluster_history as history
 
 CLUSTER_STEPS = [history.load_cluster_reference, history.load_cluster_needs, history.load_cluster_reports]
 
+# One worker runs the module (`--dist loadgroup`), so its steps are loaded once.
+pytestmark = pytest.mark.xdist_group("cluster-scenario")
+
 
 @pytest.fixture(scope="module")
 def loaded(django_db_setup, django_db_blocker):

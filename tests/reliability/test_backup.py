@@ -39,6 +39,9 @@ KEPT = [
 ]
 OWN_EVENTS = "('backup.made', 'backup.restored')"
 
+# One worker runs the module (`--dist loadgroup`), so the scenario's backup is made once.
+pytestmark = pytest.mark.xdist_group("backup")
+
 
 def _tables(database: Database) -> list[str]:
     with database.connect() as conn:
