@@ -8,6 +8,9 @@ from django.test import Client
 from reliefops.core.roles import Role
 from tests.factories import make_user
 
+# The browser fixtures (one Playwright and one Chromium per test worker), for any folder's tests.
+pytest_plugins = ["tests.browser.fixtures"]
+
 
 @pytest.fixture
 def user_of_role(db):

@@ -19,7 +19,7 @@ from reliefops.households.models import Handover, HouseholdCard
 from reliefops.households.services import cards_issue
 from reliefops.stock.models import Balance, LocationKind, Movement, MovementKind, Waybill, WaybillStatus
 from reliefops.stock.services import ReceiptLine, stock_receive
-from tests.browser.conftest import PASSWORD
+from tests.browser.fixtures import PASSWORD
 from tests.cluster.conftest import cluster, four_w_csv, row  # noqa: F401 - the cluster fixture is used
 from tests.factories import make_user
 from tests.households import conftest as households_conftest

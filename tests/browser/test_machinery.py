@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import chromium_executable
+from tests.browser.fixtures import chromium_executable
 
 
 def test_a_missing_chromium_skips_with_how_to_install_it(tmp_path):

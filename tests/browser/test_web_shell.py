@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from reliefops.core.roles import Role, role_has
 from reliefops.web.context import NAVIGATION
-from tests.browser.conftest import PASSWORD
+from tests.browser.fixtures import PASSWORD
 from tests.factories import make_user
 from tests.web.pages import PAGES
 

@@ -17,15 +17,6 @@ from reliefops.cluster.models import ActivityType
 from reliefops.cluster.services import ActivityTypeRow, activity_types_import
 from reliefops.partners.models import Organisation, OrganisationType
 from reliefops.places.models import AdminArea, AdminLevel
-from tests.browser.conftest import (  # noqa: F401 - the browser fixtures, for test_browser.py
-    browser,
-    browser_context,
-    chromium_path,
-    page,
-    playwright,
-    signed_in_page,
-    traffic,
-)
 from tests.factories import AdminAreaFactory, ItemFactory, OrganisationFactory
 
 # (header, HXL tag, key of the row dict)
