@@ -426,6 +426,15 @@ def others_current(*, organisation_ids: Iterable[int], batch_id: int) -> bool:
         return False
     marks = ", ".join(["%s"] * len(orgs))
     with connection.cursor() as cursor:
+        # Through the index of batch: when the batch is the table's only one (a first upload), this
+        # answers at once where the question below reads every row (a million rows: 1.6 s).
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE batch_id < %s) "  # noqa: S608
+            f"OR EXISTS (SELECT 1 FROM {TABLE} WHERE batch_id > %s)",
+            [batch_id, batch_id],
+        )
+        if not cursor.fetchone()[0]:
+            return False
         cursor.execute(
             f"SELECT 1 FROM {TABLE} WHERE replaced_in_id IS NULL AND batch_id <> %s "  # noqa: S608
             f"AND (reporting_org_id IN ({marks}) OR implementing_org_id IN ({marks})) LIMIT 1",
