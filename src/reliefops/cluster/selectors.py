@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
@@ -48,10 +49,17 @@ HEADLINE_FIGURES: dict[str, str] = {
 
 
 def live_rows() -> QuerySet[ActivityRow]:
-    """Current, not withdrawn rows, read by scanning the table: written `replaced_in IS NULL`, the
-    condition would let SQLite's planner read every current row through the partial unique index,
-    one table look-up each, several times slower than a scan. An activity's rows still come
-    through the pairing index."""
+    """Current, not withdrawn rows.
+
+    On SQLite the condition is written so that the table is scanned: written `replaced_in IS
+    NULL`, it would let SQLite's planner read every current row through the partial unique index,
+    one table look-up each, several times slower than a scan (an activity's rows still come
+    through the pairing index). PostgreSQL is asked plainly: it then knows from its statistics how
+    many rows are current and reads the pairing index alone, in parallel, where the written-around
+    condition made it expect 0.5% of the rows and sort all of them on disk (a million rows, every
+    activity: 0.58 s instead of 1.28 s)."""
+    if connection.vendor == "postgresql":
+        return ActivityRow.objects.filter(replaced_in__isnull=True, withdrawn=False)
     return ActivityRow.objects.alias(current=Coalesce("replaced_in", Value(0))).filter(
         current=0, withdrawn=False
     )
