@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Two processes; tests marked xdist_group run together on one of them (one scenario load, say).
+PYTEST := $(BIN)/pytest -n 2 --dist loadgroup -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -44,12 +46,12 @@ pytest: pytest-sqlite pytest-postgres
 
 pytest-sqlite: $(STAMP)
 	@echo "== pytest on SQLite =="
-	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup -q
+	env -u DATABASE_URL $(PYTEST)
 
 pytest-postgres: $(STAMP)
 	@if [ -n "$$RELIEFOPS_TEST_DATABASE_URL" ]; then \
 		echo "== pytest on PostgreSQL ($$RELIEFOPS_TEST_DATABASE_URL) =="; \
-		DATABASE_URL="$$RELIEFOPS_TEST_DATABASE_URL" $(BIN)/pytest -n 2 --dist loadgroup -q; \
+		DATABASE_URL="$$RELIEFOPS_TEST_DATABASE_URL" $(PYTEST); \
 	else \
 		echo "== PostgreSQL run skipped: set RELIEFOPS_TEST_DATABASE_URL=postgresql://user@host:5432/db to run it =="; \
 	fi
@@ -64,10 +66,10 @@ bench: $(STAMP)
 ## make fuzz: the security checks at full size (API fuzzing with schemathesis, generated hostile
 ## files against every importer), on SQLite and, when RELIEFOPS_TEST_DATABASE_URL is set, PostgreSQL
 fuzz: $(STAMP)
-	env -u DATABASE_URL RELIEFOPS_FUZZ=full $(BIN)/pytest -n 2 --dist loadgroup -q --hypothesis-show-statistics \
+	env -u DATABASE_URL RELIEFOPS_FUZZ=full $(PYTEST) --hypothesis-show-statistics \
 		tests/security/test_api_fuzz.py tests/security/test_hostile_files.py
 	@if [ -n "$$RELIEFOPS_TEST_DATABASE_URL" ]; then \
-		DATABASE_URL="$$RELIEFOPS_TEST_DATABASE_URL" RELIEFOPS_FUZZ=full $(BIN)/pytest -n 2 --dist loadgroup -q \
+		DATABASE_URL="$$RELIEFOPS_TEST_DATABASE_URL" RELIEFOPS_FUZZ=full $(PYTEST) \
 			--hypothesis-show-statistics tests/security/test_api_fuzz.py tests/security/test_hostile_files.py; \
 	fi
 

@@ -7,7 +7,6 @@ import io
 import json
 
 import pytest
-from django.apps import apps
 
 from reliefops.catalog.models import Item, Kit
 from reliefops.partners.models import Grant, Organisation
@@ -16,10 +15,7 @@ from reliefops.places.models import AdminArea, Site
 from reliefops.scenarios import kashmir2005
 from reliefops.scenarios.base import StepContext, run_steps
 from reliefops.scenarios.kashmir2005 import DATA_DIR, HUB_CODES, PUBLISHED_ITEM_CODES, REFERENCE_STEPS, STEPS
-
-
-def row_counts() -> dict[str, int]:
-    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+from tests.scenarios.conftest import row_counts
 
 
 @pytest.fixture

@@ -323,22 +323,21 @@ class ForeignKeys:
             cursor.execute(f"PRAGMA foreign_key_list({TABLE})")
             keys = [(row[3], row[2], row[4]) for row in cursor.fetchall()]  # column, table, its column
             fields = rows[0]._fields if rows else ()
+            unknown = False
             for column, parent, parent_column in keys:
                 if column == "counted_in_id" and parent == TABLE:
                     _check_counted_in(cursor)
-                    continue
-                values: set[Any] = set()
-                if column in ("batch_id", "replaced_in_id"):
-                    values.add(batch_id)
+                elif column in ("batch_id", "replaced_in_id"):
+                    _check_exist(cursor, column, [batch_id], parent, parent_column)
                 elif column in fields and column in INSERT_COLUMNS:
-                    values.update(map(itemgetter(fields.index(column)), rows))
-                else:
-                    connection.check_constraints(table_names=[TABLE])
-                    continue
-                if column in INSERT_COLUMNS:
+                    values = set(map(itemgetter(fields.index(column)), rows))
                     values.update(map(itemgetter(INSERT_COLUMNS.index(column)), tombstones))
-                values.discard(None)
-                _check_exist(cursor, column, sorted(values), parent, parent_column)
+                    values.discard(None)
+                    _check_exist(cursor, column, sorted(values), parent, parent_column)
+                else:
+                    unknown = True
+        if unknown:
+            connection.check_constraints(table_names=[TABLE])
 
 
 def _check_exist(cursor: Any, column: str, values: list[Any], parent: str, parent_column: str) -> None:
