@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -109,24 +110,59 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+_OTHER_LINE_ENDS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def csv_rows(text: str, delimiter: str = ",") -> tuple[list[list[str]], list[int] | None]:
+    """The rows of a CSV text exactly as `csv.reader` reads them, and the line each row starts on
+    when some quoted cell runs over several lines (None when row i is line i + 1).
+
+    Most lines of a 4W file hold no quote character. Such a line is one row whose cells are the
+    line split at the delimiter, which is several times faster than the csv module; a line that
+    holds a quote is read by csv.reader, with the following lines when a quoted cell runs on.
+    InvalidInput names the line of a text the csv module cannot read (a cell over the size limit).
+    """
+    limit = csv.field_size_limit()
+    # The lines of the text with their ends (\n, \r\n or \r), as csv sees them: splitlines() does
+    # that faster than reading a StringIO, when the text holds none of the other characters that
+    # splitlines() also takes for line ends.
+    if any(end in text for end in _OTHER_LINE_ENDS):
+        source = iter(io.StringIO(text, newline=""))
+    else:
+        source = iter(text.splitlines(keepends=True))
+    rows: list[list[str]] = []
+    append = rows.append
+    starts: list[int] | None = None
+    line = 0  # the lines read so far
+    for text_line in source:
+        line += 1
+        if '"' not in text_line and len(text_line) <= limit:
+            body = text_line.rstrip("\r\n")  # a line holds at most one line end, at its end
+            append(body.split(delimiter) if body else [])
+            if starts is not None:
+                starts.append(line)
+            continue
+        reader = csv.reader(itertools.chain((text_line,), source), delimiter=delimiter)
+        try:
+            row = next(reader)
+        except csv.Error as exc:
+            where = line + max(reader.line_num - 1, 0)
+            raise InvalidInput([Problem(where, "file", f"not readable as CSV: {exc}")]) from exc
+        append(row)
+        if starts is not None:
+            starts.append(line)
+        if reader.line_num > 1:  # the quoted cell ran over the next lines, read with it
+            if starts is None:
+                starts = list(range(1, len(rows) + 1))
+            line += reader.line_num - 1
+    return rows, starts
+
+
 def read_csv_sheet(data: bytes, name: str = "") -> Sheet:
     text, note = decode_csv(data)
     check_no_nul(text)
     delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise InvalidInput([Problem(reader.line_num, "file", f"not readable as CSV: {exc}")]) from exc
-    lines = None
-    if reader.line_num != len(rows):
-        # Some quoted cells run over several lines: number the rows by the lines they start on.
-        lines = []
-        again = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        line = 1
-        for _ in again:
-            lines.append(line)
-            line = again.line_num + 1
+    rows, lines = csv_rows(text, delimiter)
     if may_hold_formulas(text):
         check_cells(rows, lines=lines, headers=rows[0] if rows else ())
     notes = [note] if note else []
