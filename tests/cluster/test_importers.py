@@ -406,3 +406,31 @@ def test_rows_without_ids_that_say_the_same_thing_are_refused(cluster, upload):
     columns = [c for c in COLUMNS if c[2] != "id"]
     with pytest.raises(InvalidInput, match="the same organisations, activity, place and dates as row 3"):
         upload(data=four_w_csv([row(), row(qty="5")], columns=columns))
+
+
+def test_each_rows_fingerprint_is_that_of_its_values(cluster):
+    """The reader writes a row's fingerprint from parts it makes once per organisation and date;
+    it must be row_digest() of the row's values, as finish() computes it, whatever the values."""
+    from reliefops.cluster.importers.activities import finish
+    from tests.factories import SiteFactory
+
+    SiteFactory(code="DP-BANA", name="Bana helipad", admin_area=cluster.allai)
+    columns = [*COLUMNS, ("Remarks", "#description", "remarks")]
+    rows = [
+        row(id="A-1"),
+        row(
+            id="A-2",
+            impl="IRW",
+            funder="",
+            recipient="",
+            place="O'Brien's camp \"north\"",
+            remarks="it's late",
+        ),
+        row(id="A-3", adm2="", place="Bana helipad", start="", end="Nov 2005", qty="", hh="40", f="7", m="0"),
+        row(id="A-4", status="planned", start="2005-12-01", end="", qty="12", hh="", remarks="é ü"),
+        row(id="A-5", recipient="IRW", hh=""),
+    ]
+    report = read(four_w_csv(rows, columns=columns))
+    assert len(report.rows) == 5
+    assert [r.digest for r in report.rows] == [finish(r, True).digest for r in report.rows]
+    assert len({r.digest for r in report.rows}) == 5

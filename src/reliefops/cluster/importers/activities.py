@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 from reliefops.cluster.hxl import Column, FieldSpec, Layout, spec
-from reliefops.cluster.importers.common import choose_sheet, file_digest, row_digest
+from reliefops.cluster.importers.common import choose_sheet, file_digest, row_digest, text_digest
 from reliefops.cluster.names import ActivityIndex, Area, AreaIndex, OrganisationIndex, SiteIndex, normal
 from reliefops.cluster.services.bulk import gc_paused
 from reliefops.cluster.services.reports import (
@@ -204,7 +204,10 @@ class ActivityFileReader:
                 )
             )
         digest_part = (programming, implementing, funding, recipient)
-        return reporting, programming, implementing, funding, recipient, tuple(problems), digest_part
+        return (
+            reporting, programming, implementing, funding, recipient, tuple(problems), digest_part,
+            repr(digest_part),
+        )  # fmt: skip
 
     def _activity(self, cells: tuple[Any, Any]) -> tuple[int | None, Problems]:
         raw_activity, raw_item = cells
@@ -280,20 +283,20 @@ class ActivityFileReader:
             )
         return area, NO_PROBLEMS
 
-    def _date(self, column: DateColumn, raw: Any, end: bool) -> tuple[Any, int, str, str]:
-        """(provisional date, how it reads, problem, ISO text) of a date cell, day first until told
-        otherwise."""
+    def _date(self, column: DateColumn, raw: Any, end: bool) -> tuple[Any, int, str, str, str]:
+        """(provisional date, how it reads, problem, ISO text, repr() of that text) of a date cell,
+        day first until told otherwise."""
         value = column.read(raw)
         if value is None:
-            return None, PLAIN, "", ""
+            return None, PLAIN, "", "", "''"
         if value.__class__ is BadValue:
-            return None, PLAIN, str(value), ""
+            return None, PLAIN, str(value), "", "''"
         assert isinstance(value, DateValue)  # noqa: S101 - narrowing for the type checker
         day = value.value
         if end and value.month_only:
             day = month_end(day)
         kind = MONTH_FIRST_ONLY if value.month_first_only else SWAPPABLE if value.ambiguous else PLAIN
-        return day, kind, "", day.isoformat()
+        return day, kind, "", day.isoformat(), repr(day.isoformat())
 
     # --- the rows ---------------------------------------------------------------------------------
 
@@ -336,8 +339,8 @@ class ActivityFileReader:
         unknown = (0, 0)  # a place not looked up yet
         statuses: dict[Any, Any] = {}
         actions: dict[Any, Any] = {}
-        starts: dict[Any, tuple[Any, int, str, str]] = {}
-        ends: dict[Any, tuple[Any, int, str, str]] = {}
+        starts: dict[Any, tuple[Any, int, str, str, str]] = {}
+        ends: dict[Any, tuple[Any, int, str, str, str]] = {}
         months: dict[Any, Any] = {}
         out: list[ReportRow] = []
         fixes: list[_DateFix] = []
@@ -547,10 +550,14 @@ class ActivityFileReader:
                 period = months[end or start] = (end or start).replace(day=1)
             if start_value[1] or end_value[1]:
                 fixes.append(_DateFix(len(out), line, raw_start, raw_end))
-            digest = row_digest(
-                (orgs[6], what[0], area.id, site, location, status, start_value[3], end_value[3], quantity,
-                 households, female, male, tuple(sorted(extra.items())) if extra else None)
-            )  # fmt: skip
+            # The fingerprint is row_digest() of the row's values, as finish() makes it: the text is
+            # repr() of the tuple of values, written here with the parts that repeat made once.
+            tail = tuple(sorted(extra.items())) if extra else None
+            digest = text_digest(
+                f"({orgs[7]}, {what[0]!r}, {area.id!r}, {site!r}, {location!r}, {status!r}, "
+                f"{start_value[4]}, {end_value[4]}, {quantity!r}, {households!r}, {female!r}, {male!r}, "
+                f"{tail!r})"
+            )
             row = make(
                 (line, UPSERT, reporting, row_id, orgs[1], orgs[2], orgs[3], orgs[4], what[0], area.id,
                  area.adm1, area.adm2, area.adm3, site, location, status, start, end, period, quantity,

@@ -24,7 +24,12 @@ def file_digest(data: bytes) -> str:
 
 def row_digest(values: tuple[Any, ...]) -> str:
     """A short fingerprint of a row's values: equal values, equal fingerprint."""
-    return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
+    return text_digest(repr(values))
+
+
+def text_digest(text: str) -> str:
+    """row_digest() of the values whose repr() is `text`."""
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def choose_sheet(sheets: list[Sheet], specs: tuple[FieldSpec, ...]) -> tuple[Sheet, Layout, list[str]]:
