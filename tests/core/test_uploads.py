@@ -34,6 +34,12 @@ def test_the_quick_test_agrees_with_the_definition(text: str) -> None:
     assert may_hold_formulas(text) == (DEFINITION.search(text) is not None)
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('ab1 ,;\t"\n\r=+-@\x0b\x1c\x01')), max_size=40))
+def test_the_quick_test_of_ascii_text_agrees_with_the_definition(text: str) -> None:
+    assert may_hold_formulas(text) == (DEFINITION.search(text) is not None)
+
+
 def test_a_nul_character_in_a_text_file_is_refused_with_its_line():
     with pytest.raises(InvalidInput) as refused:
         read_csv(b"code,name\nA,Bala\x00kot\n", required=("code",))
