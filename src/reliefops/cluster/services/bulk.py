@@ -15,7 +15,6 @@ import gc
 import json
 import sqlite3
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
@@ -395,25 +394,31 @@ _PAIR_KEY = itemgetter(8, 9, 5, 18)  # activity, admin area, implementing organi
 
 def pairs_within(rows: Sequence[Any], ids: Sequence[int]) -> dict[int, int]:
     """The double-counting rule among the rows of one file: position of a programming partner's
-    row -> id of the implementing partner's own row that counts it (see recount_pairs)."""
+    row -> id of the implementing partner's own row that counts it (see recount_pairs): the lowest
+    id among the implementing partner's own rows of the same activity, area and month whose
+    programming or funding organisation is the programming partner."""
     # ReportRow fields: 2 reporting, 4 programming, 5 implementing, 6 funding, 7 recipient.
     candidates = [i for i, row in enumerate(rows) if row[7] is None and row[2] != row[5]]
     if not candidates:
         return {}
-    keys = list(map(_PAIR_KEY, rows))
-    wanted = {keys[i] for i in candidates}
-    own: dict[tuple[Any, ...], list[tuple[int, Any, Any]]] = defaultdict(list)
-    for i, key in enumerate(keys):
-        if key in wanted:
-            row = rows[i]
-            if row[7] is None and row[2] == row[5]:
-                own[key].append((ids[i], row[4], row[6]))
+    wanted = {_PAIR_KEY(rows[i]) for i in candidates}
+    # (activity, area, implementing organisation, month, programming or funding organisation) ->
+    # the lowest id of an own row that names it.
+    lowest: dict[tuple[Any, ...], int] = {}
+    for row, pk in zip(rows, ids, strict=True):
+        if row[7] is None and row[2] == row[5]:
+            key = _PAIR_KEY(row)
+            if key in wanted:
+                for who in (row[4], row[6]):
+                    named = (*key, who)
+                    if pk < lowest.get(named, pk + 1):
+                        lowest[named] = pk
     pairs: dict[int, int] = {}
     for i in candidates:
-        programme = rows[i][4]
-        matches = [pk for pk, prog, funder in own.get(keys[i], ()) if programme in (prog, funder)]
-        if matches:
-            pairs[i] = min(matches)
+        row = rows[i]
+        found = lowest.get((*_PAIR_KEY(row), row[4]))
+        if found is not None:
+            pairs[i] = found
     return pairs
 
 
