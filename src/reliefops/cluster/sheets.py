@@ -15,7 +15,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -56,7 +56,7 @@ class Sheet:
 
     name: str
     rows: list[list[Any]]
-    lines: list[int] | None = None
+    lines: Sequence[int] | None = None
     notes: list[str] = field(default_factory=list)
 
     def line(self, index: int) -> int:
@@ -165,10 +165,87 @@ def read_csv_sheet(data: bytes, name: str = "") -> Sheet:
     rows, lines = csv_rows(text, delimiter)
     if may_hold_formulas(text):
         check_cells(rows, lines=lines, headers=rows[0] if rows else ())
-    notes = [note] if note else []
+    return Sheet(name=name, rows=rows, lines=lines, notes=_csv_notes(note, delimiter))
+
+
+def _csv_notes(encoding_note: str | None, delimiter: str) -> list[str]:
+    notes = [encoding_note] if encoding_note else []
     if delimiter != ",":
         notes.append("columns separated by " + ("semicolons" if delimiter == ";" else "tabs"))
-    return Sheet(name=name, rows=rows, lines=lines, notes=notes)
+    return notes
+
+
+HEAD_ROWS = 60  # the rows `split_csv` reads first, to find the table's headers and hashtags in
+
+
+class ReadWhole(Exception):
+    """A part of a split CSV text is not read on its own: a cell of it may be a formula (the cells
+    are then checked one by one), or the csv module refuses it. Read the file whole instead."""
+
+
+@dataclass
+class SplitCsv:
+    """A large CSV file whose rows are read in two parts, each in its own process (see
+    `split_csv`). `head` holds the file's first rows, to find the table in; `part(0)` and `part(1)`
+    are the two parts as sheets whose row numbers are the file's lines."""
+
+    name: str
+    text: str
+    cut: int  # where the second part starts in the text: right after a line end
+    lines_before: int  # the lines of the first part
+    delimiter: str
+    notes: list[str]
+    head: Sheet
+
+    def part(self, index: int) -> Sheet:
+        """The rows of one part; ReadWhole when the part is not to be read on its own."""
+        text = self.text[: self.cut] if index == 0 else self.text[self.cut :]
+        if may_hold_formulas(text):
+            raise ReadWhole
+        try:
+            rows, _ = csv_rows(text, self.delimiter)  # one row a line: the text holds no quote
+        except InvalidInput as exc:  # read whole, the problem names the file's own line
+            raise ReadWhole from exc
+        if index == 0:
+            if len(rows) != self.lines_before:
+                raise RuntimeError("the first part of the CSV text has not the lines counted in it")
+            return Sheet(self.name, rows, None, notes=list(self.notes))
+        first = self.lines_before + 1
+        return Sheet(self.name, rows, range(first, first + len(rows)), notes=list(self.notes))
+
+
+def split_csv(data: bytes, filename: str = "", share: float = 0.6) -> SplitCsv | None:
+    """The CSV file in two parts, the second beginning at the first line after `share` of its text;
+    None when it cannot be split that way: a workbook, an empty file, or a text holding a quote
+    (a quoted cell may run over a line end, so a line would not always be a row). The checks of
+    `read_sheets` on the whole file (size, lines, NUL characters) are made here."""
+    if is_workbook(data, filename) or data.startswith(_ZIP_MAGIC) or not data.strip():
+        return None
+    check_upload(data, filename=filename)
+    text, note = decode_csv(data)
+    if '"' in text:
+        return None
+    check_no_nul(text)
+    newline = text.find("\n", int(len(text) * share))
+    if newline < 0 or newline + 1 >= len(text):
+        return None
+    cut = newline + 1
+    # The lines of the first part, as csv_rows() counts them: each \r\n, lone \r and lone \n ends one.
+    lines_before = text.count("\n", 0, cut) + text.count("\r", 0, cut) - text.count("\r\n", 0, cut)
+    if lines_before <= HEAD_ROWS:
+        return None
+    delimiter = _delimiter(text)
+    head_end = 0  # after the HEAD_ROWS-th \n, or the last one of the first part
+    for _ in range(HEAD_ROWS):
+        found = text.find("\n", head_end, cut)
+        if found < 0:
+            break
+        head_end = found + 1
+    head_rows, _ = csv_rows(text[:head_end], delimiter)
+    notes = _csv_notes(note, delimiter)
+    name = PurePosixPath(filename).name
+    head = Sheet(name, head_rows, None, notes=list(notes))
+    return SplitCsv(name, text, cut, lines_before, delimiter, notes, head)
 
 
 # --- workbooks -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,6 +266,13 @@ class DateColumn:
                     self.day_first_only += 1
         self.cache[key] = value
         return value
+
+    def learn(self, keys: Iterable[Any]) -> None:
+        """Take in the dates another reader of this column saw (the keys of its cache) as if this
+        one had read them: the evidence of the day order counts each distinct text once."""
+        for key in keys:
+            if key not in self.cache:
+                self.read(key[1] if isinstance(key, tuple) else key)
 
     @property
     def order(self) -> str:

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from django.conf import settings
+
+from reliefops.cluster import parallel
 from reliefops.cluster.hxl import Column, FieldSpec, Layout, spec
 from reliefops.cluster.importers.common import choose_sheet, file_digest, row_digest, text_digest
 from reliefops.cluster.names import ActivityIndex, Area, AreaIndex, OrganisationIndex, SiteIndex, normal
@@ -31,7 +34,7 @@ from reliefops.cluster.services.reports import (
     activity_report_import,
     refuse,
 )
-from reliefops.cluster.sheets import Sheet, is_workbook, read_sheets
+from reliefops.cluster.sheets import ReadWhole, Sheet, SplitCsv, is_workbook, read_sheets, split_csv
 from reliefops.cluster.values import (
     COUNT_MAX,
     QUANTITY_MAX,
@@ -99,6 +102,13 @@ def _count(raw: Any, maximum: int) -> int | None:
 Problems = tuple[tuple[str, str], ...]  # (field, reason) of the values a part of a row could not read
 NO_PROBLEMS: Problems = ()
 PLAIN, SWAPPABLE, MONTH_FIRST_ONLY = 0, 1, 2  # how a date cell reads
+PARALLEL_BYTES = 16 * 1024 * 1024  # a CSV file this large is read in two processes at once
+
+
+def parallel_bytes() -> int:
+    """The size from which a CSV file is read and checked in two processes: `PARALLEL_BYTES`,
+    unless the Django setting CLUSTER_PARALLEL_READ_BYTES says otherwise (the tests lower it)."""
+    return int(getattr(settings, "CLUSTER_PARALLEL_READ_BYTES", PARALLEL_BYTES))
 
 
 @dataclass
@@ -109,6 +119,16 @@ class _DateFix:
     line: int
     start: Any
     end: Any
+
+
+_Checked = tuple[list[ReportRow], list[_DateFix], list[int], int]  # see _check_rows
+
+
+def _joined(first: _Checked, second: _Checked) -> _Checked:
+    """The checked rows of two consecutive parts of a sheet, as if checked in one go."""
+    offset = len(first[0])
+    fixes = first[1] + [_DateFix(x.position + offset, x.line, x.start, x.end) for x in second[1]]
+    return first[0] + second[0], fixes, first[2] + second[2], first[3] + second[3]
 
 
 class ActivityFileReader:
@@ -131,6 +151,43 @@ class ActivityFileReader:
         self.rows_read = 0
 
     def read(self, sheet: Sheet, layout: Layout) -> list[ReportRow]:
+        self._begin(layout)
+        return self._end(self._check_rows(sheet, layout, layout.first_data, len(sheet.rows)), layout)
+
+    def read_split(self, split: SplitCsv, layout: Layout) -> list[ReportRow]:
+        """The rows of a CSV file in two parts, the second read and checked in a child process
+        while this one reads and checks the first: the same rows, problems and notes as `read`
+        gives for the whole file. ReadWhole when a part is not to be read on its own."""
+        self._begin(layout)
+        before = len(self.problems)
+
+        def second_part() -> tuple[Any, ...]:
+            sheet = split.part(1)
+            out, fixes, totals_skipped, read = self._check_rows(sheet, layout, 0, len(sheet.rows))
+            seen = {name: list(column.cache) for name, column in self.date_columns.items()}
+            fixes_sent = [(x.position, x.line, x.start, x.end) for x in fixes]
+            return list(map(tuple, out)), fixes_sent, totals_skipped, read, self.problems[before:], seen
+
+        child = parallel.in_child(second_part)
+        try:
+            first = split.part(0)
+            mine = self._check_rows(first, layout, layout.first_data, len(first.rows))
+        except BaseException:
+            child.cancel()
+            raise
+        theirs = child.result()
+        if theirs is None:  # the child failed: this process reads the second part too
+            second = split.part(1)
+            return self._end(_joined(mine, self._check_rows(second, layout, 0, len(second.rows))), layout)
+        rows, fixes_sent, totals_skipped, read, problems, seen = theirs
+        self.problems += problems
+        for name, keys in seen.items():
+            self.date_columns[name].learn(keys)
+        fixes = [_DateFix(*x) for x in fixes_sent]
+        second_checked = (list(map(ReportRow._make, rows)), fixes, totals_skipped, read)
+        return self._end(_joined(mine, second_checked), layout)
+
+    def _begin(self, layout: Layout) -> None:
         f = layout.fields
         labels = {name: column.label for name, column in f.items()}
         self.labels = {s.name: labels.get(s.name, s.tag) for s in ACTIVITY_FIELDS}
@@ -138,7 +195,19 @@ class ActivityFileReader:
             self.labels["programming"] = labels["organisation"]
         self._require_columns(layout)
         refuse(self.problems)
-        rows, fixes = self._rows(sheet, layout)
+        self.date_columns = {name: DateColumn(self.labels[name]) for name in ("start", "end") if name in f}
+
+    def _end(self, checked: _Checked, layout: Layout) -> list[ReportRow]:
+        rows, fixes, totals_skipped, read = checked
+        if totals_skipped:
+            shown = ", ".join(str(n) for n in totals_skipped[:5])
+            self.notes.append(f"left out {len(totals_skipped)} total row(s) (row {shown})")
+        if "row_id" not in layout.fields:
+            self.notes.append(
+                "the file has no row ids (#meta+id): rows are matched by organisations, activity, place "
+                "and dates; give ids so that a later upload can correct those"
+            )
+        self.rows_read = read
         self._settle_dates(rows, fixes)
         return rows
 
@@ -300,7 +369,9 @@ class ActivityFileReader:
 
     # --- the rows ---------------------------------------------------------------------------------
 
-    def _rows(self, sheet: Sheet, layout: Layout) -> tuple[list[ReportRow], list[_DateFix]]:
+    def _check_rows(self, sheet: Sheet, layout: Layout, first_row: int, stop: int) -> _Checked:
+        """The rows of sheet.rows[first_row:stop], checked: (rows, dates to settle later, lines of
+        the total rows left out, rows read); every problem found goes to self.problems."""
         f = layout.fields
         width = 1 + max([c.index for c in f.values()] + [c.index for c in layout.kept_aside] + [0])
         blank = width  # every row gets one empty cell more: the column of the fields a file lacks
@@ -328,7 +399,6 @@ class ActivityFileReader:
         )
         has_quantity_column = "quantity" in f or "households" in f
         kept = [(c.index, c.header or c.label) for c in layout.kept_aside]
-        self.date_columns = {name: DateColumn(self.labels[name]) for name in ("start", "end") if name in f}
         start_column = self.date_columns.get("start", DateColumn("start"))
         end_column = self.date_columns.get("end", DateColumn("end"))
 
@@ -351,7 +421,7 @@ class ActivityFileReader:
         rows, lines = sheet.rows, sheet.lines
         read = 0
 
-        for position in range(layout.first_data, len(rows)):
+        for position in range(first_row, stop):
             cells = rows[position]
             if len(cells) == width:
                 cells.append("")  # the sheet's own row: it is read once
@@ -564,16 +634,7 @@ class ActivityFileReader:
                  households, female, male, extra, digest)
             )  # fmt: skip
             out.append(row if has_ids else finish(row, has_ids))
-        if totals_skipped:
-            shown = ", ".join(str(n) for n in totals_skipped[:5])
-            self.notes.append(f"left out {len(totals_skipped)} total row(s) (row {shown})")
-        if not has_ids:
-            self.notes.append(
-                "the file has no row ids (#meta+id): rows are matched by organisations, activity, place "
-                "and dates; give ids so that a later upload can correct those"
-            )
-        self.rows_read = read
-        return out, fixes
+        return out, fixes, totals_skipped, read
 
     def _settle_dates(self, rows: list[ReportRow], fixes: list[_DateFix]) -> None:
         """Read again, in each column's day order, the dates that read both ways (03/11/2005)."""
@@ -652,12 +713,24 @@ def parse_activity_file(
 
 def _parse(data: bytes, *, filename: str, reporting_org_id: int | None) -> ParsedReport:
     started = time.perf_counter()
-    sheets = read_sheets(data, filename)
-    sheet, layout, notes = choose_sheet(sheets, ACTIVITY_FIELDS)
-    refuse(layout.problems)
-    opened = time.perf_counter()
-    reader = ActivityFileReader(reporting_org_id=reporting_org_id)
-    rows = reader.read(sheet, layout)
+    # A large CSV file is read and checked in two processes at once, when it can be split.
+    split = split_csv(data, filename) if len(data) >= parallel_bytes() and parallel.available() else None
+    if split is not None:
+        sheet, layout, notes = choose_sheet([split.head], ACTIVITY_FIELDS)
+        refuse(layout.problems)
+        opened = time.perf_counter()
+        reader = ActivityFileReader(reporting_org_id=reporting_org_id)
+        try:
+            rows = reader.read_split(split, layout)
+        except ReadWhole:  # read the whole file the usual way
+            split = None
+    if split is None:
+        sheets = read_sheets(data, filename)
+        sheet, layout, notes = choose_sheet(sheets, ACTIVITY_FIELDS)
+        refuse(layout.problems)
+        opened = time.perf_counter()
+        reader = ActivityFileReader(reporting_org_id=reporting_org_id)
+        rows = reader.read(sheet, layout)
     timings = {
         "read the file": round(opened - started, 3),
         "check every row": round(time.perf_counter() - opened, 3),

@@ -1,0 +1,140 @@
+"""A large CSV 4W is read in two processes at once: the second part of the file in a forked child.
+Whatever the file, the result must be the one a single process gives: the same rows, problems,
+notes and dates, with the file's row numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from reliefops.cluster import parallel
+from reliefops.cluster.importers import parse_activity_file
+from reliefops.core.errors import InvalidInput
+from tests.cluster.conftest import four_w_csv, row
+
+pytestmark = pytest.mark.skipif(not parallel.available(), reason="needs fork and a second core")
+
+
+def _rows(count: int) -> list[dict[str, str]]:
+    """Rows of every kind: good ones, bad ones and total rows in both parts of the file, and dates
+    that read both ways (03/11/2005) until a late one shows the column writes the month first."""
+    rows = []
+    for n in range(count):
+        values = row(id=f"R{n}", qty=str(10 + n), hh=str(5 + n), start="03/11/2005", end="04/11/2005")
+        if n % 37 == 5:
+            values["adm2"] = "PK999"  # unknown P-code
+        if n % 53 == 7:
+            values["qty"], values["hh"] = "4.5", "x"
+        if n % 41 == 9:
+            values["prog"] = "Oxfam International"  # an alias
+        if n % 29 == 3:
+            values["impl"], values["m"], values["f"] = "IRW", "12", "14"
+        rows.append(values)
+    rows[count // 4] = {"id": "", "prog": "Total", "qty": "999"}
+    rows[count - 3] = {"id": "", "prog": "Total", "qty": "998"}
+    rows[count - 2].update(start="11/29/2005", end="11/30/2005")  # only month first: both columns are
+    return rows
+
+
+def _read(data: bytes, settings, *, parallel_from: int) -> tuple:
+    settings.CLUSTER_PARALLEL_READ_BYTES = parallel_from
+    try:
+        report = parse_activity_file(data, filename="4w.csv")
+    except InvalidInput as exc:
+        return ("refused", [str(p) for p in exc.problems])
+    return (report.rows, [str(p) for p in report.problems], report.notes, report.rows_read, report.kept_aside)
+
+
+@pytest.fixture
+def forks(monkeypatch) -> list[str]:
+    """What became of each child the reader forked: "used" (its rows were taken) or "not used"."""
+    calls: list[str] = []
+    real = parallel.in_child
+
+    def counted(function):
+        child = real(function)
+        result = child.result
+
+        def recorded():
+            value = result()
+            calls.append("used" if value is not None else "not used")
+            return value
+
+        child.result = recorded
+        return child
+
+    monkeypatch.setattr(parallel, "in_child", counted)
+    return calls
+
+
+def _line_ends(text: str, kind: str) -> str:
+    lines = text.split("\n")
+    if kind == "crlf":
+        return "\r\n".join(lines)
+    if kind == "mixed":  # old Mac line ends among Unix ones: each lone \r ends a row too
+        return "".join(line + ("\r" if n % 3 == 0 else "\n") for n, line in enumerate(lines[:-1]))
+    return text
+
+
+@pytest.mark.parametrize("line_end", ["lf", "crlf", "mixed"])
+def test_a_file_read_in_two_processes_reads_as_in_one(cluster, settings, forks, line_end):
+    text = four_w_csv(_rows(400), above=[["Shelter cluster 4W - November 2005"]]).decode()
+    data = _line_ends(text, line_end).encode()
+    alone = _read(data, settings, parallel_from=len(data) + 1)
+    assert forks == []
+    together = _read(data, settings, parallel_from=1)
+    assert forks == ["used"]
+    assert together == alone
+    rows, problems, notes, rows_read, _ = together
+    assert rows_read == 398
+    assert len(rows) < 398
+    # The file's own row numbers, in both parts: a title, the headers and the hashtags come first.
+    assert problems[0].startswith("row 9, #adm2+code: 'PK999' is not a P-code")
+    assert any(p.startswith("row 379, #adm2+code: 'PK999'") for p in problems)
+    assert rows[0].start_date.isoformat() == "2005-03-11"  # read month first, as the column is
+    assert "left out 2 total row(s) (row 104, 401)" in notes
+
+
+def test_a_file_whose_child_fails_is_read_by_the_parent_alone(cluster, settings, monkeypatch):
+    data = four_w_csv(_rows(300))
+    alone = _read(data, settings, parallel_from=len(data) + 1)
+    real = parallel.in_child
+
+    def failing(function):
+        def broken():
+            raise MemoryError("the child ran out of memory")
+
+        return real(broken)
+
+    monkeypatch.setattr(parallel, "in_child", failing)
+    assert _read(data, settings, parallel_from=1) == alone
+
+
+def test_a_file_with_quotes_is_read_in_one_process(cluster, settings, forks):
+    rows = _rows(200)
+    rows[150]["place"] = 'Camp "Meera", upper'
+    data = four_w_csv(rows)
+    assert _read(data, settings, parallel_from=1) == _read(data, settings, parallel_from=len(data) + 1)
+    assert forks == []
+
+
+def test_a_formula_in_the_second_part_is_refused_as_in_one_process(cluster, settings, forks):
+    rows = _rows(200)
+    rows[190]["qty"] = "=1+2"
+    data = four_w_csv(rows)
+    refused = _read(data, settings, parallel_from=1)
+    assert refused == _read(data, settings, parallel_from=len(data) + 1)
+    assert refused[0] == "refused"
+    assert "formula" in refused[1][0]
+    assert forks == ["not used"]  # the child found it in the second part; the file was read whole
+
+
+def test_a_cell_over_the_size_limit_in_the_second_part_is_refused_at_its_line(cluster, settings, forks):
+    settings.IMPORT_MAX_CELL = 60
+    rows = _rows(200)
+    rows[180]["place"] = "x" * 70
+    data = four_w_csv(rows)
+    refused = _read(data, settings, parallel_from=1)
+    assert refused == _read(data, settings, parallel_from=len(data) + 1)
+    assert refused[0] == "refused"
+    assert refused[1][0] == "line 183, file: not readable as CSV: field larger than field limit (60)"
+    assert forks == ["not used"]
