@@ -156,6 +156,13 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("RELIEFOPS_IMPORT_MAX_CELL", "int", "32767", "most characters in one cell of an imported file"),
     EnvVar(
+        "RELIEFOPS_IMPORT_SPLIT_BYTES",
+        "int",
+        "16777216",
+        "size of a CSV 4W file from which it is read and checked in two processes at once, on a machine "
+        "of two cores or more (default 16 MiB; 0: never)",
+    ),
+    EnvVar(
         "RELIEFOPS_IMPORT_MAX_UNZIPPED",
         "int",
         "1073741824",

@@ -138,3 +138,9 @@ def test_a_cell_over_the_size_limit_in_the_second_part_is_refused_at_its_line(cl
     assert refused[0] == "refused"
     assert refused[1][0] == "line 183, file: not readable as CSV: field larger than field limit (60)"
     assert forks == ["not used"]
+
+
+def test_a_split_size_of_zero_keeps_every_file_in_one_process(cluster, settings, forks):
+    data = four_w_csv(_rows(200))
+    assert _read(data, settings, parallel_from=0) == _read(data, settings, parallel_from=len(data) + 1)
+    assert forks == []

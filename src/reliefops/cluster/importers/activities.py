@@ -102,13 +102,12 @@ def _count(raw: Any, maximum: int) -> int | None:
 Problems = tuple[tuple[str, str], ...]  # (field, reason) of the values a part of a row could not read
 NO_PROBLEMS: Problems = ()
 PLAIN, SWAPPABLE, MONTH_FIRST_ONLY = 0, 1, 2  # how a date cell reads
-PARALLEL_BYTES = 16 * 1024 * 1024  # a CSV file this large is read in two processes at once
 
 
-def parallel_bytes() -> int:
-    """The size from which a CSV file is read and checked in two processes: `PARALLEL_BYTES`,
-    unless the Django setting CLUSTER_PARALLEL_READ_BYTES says otherwise (the tests lower it)."""
-    return int(getattr(settings, "CLUSTER_PARALLEL_READ_BYTES", PARALLEL_BYTES))
+def parallel_bytes() -> int | None:
+    """The size from which a CSV file is read and checked in two processes (the setting
+    CLUSTER_PARALLEL_READ_BYTES, from RELIEFOPS_IMPORT_SPLIT_BYTES); None: never."""
+    return int(settings.CLUSTER_PARALLEL_READ_BYTES) or None
 
 
 @dataclass
@@ -714,7 +713,10 @@ def parse_activity_file(
 def _parse(data: bytes, *, filename: str, reporting_org_id: int | None) -> ParsedReport:
     started = time.perf_counter()
     # A large CSV file is read and checked in two processes at once, when it can be split.
-    split = split_csv(data, filename) if len(data) >= parallel_bytes() and parallel.available() else None
+    split_from = parallel_bytes()
+    split = None
+    if split_from is not None and len(data) >= split_from and parallel.available():
+        split = split_csv(data, filename)
     if split is not None:
         sheet, layout, notes = choose_sheet([split.head], ACTIVITY_FIELDS)
         refuse(layout.problems)
