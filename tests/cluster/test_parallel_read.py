@@ -4,6 +4,8 @@ notes and dates, with the file's row numbers."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from reliefops.cluster import parallel
@@ -54,8 +56,8 @@ def forks(monkeypatch) -> list[str]:
         child = real(function)
         result = child.result
 
-        def recorded():
-            value = result()
+        def recorded(**options):
+            value = result(**options)
             calls.append("used" if value is not None else "not used")
             return value
 
@@ -144,3 +146,22 @@ def test_a_split_size_of_zero_keeps_every_file_in_one_process(cluster, settings,
     data = four_w_csv(_rows(200))
     assert _read(data, settings, parallel_from=0) == _read(data, settings, parallel_from=len(data) + 1)
     assert forks == []
+
+
+def test_a_child_sends_back_what_its_function_returns():
+    assert parallel.in_child(lambda: {"rows": [(1, "a", None)]}).result() == {"rows": [(1, "a", None)]}
+
+
+def test_a_child_that_fails_gives_nothing():
+    assert parallel.in_child(lambda: 1 / 0).result() is None
+
+
+def test_a_child_that_takes_too_long_is_stopped():
+    import time
+
+    child = parallel.in_child(lambda: time.sleep(30))
+    started = time.monotonic()
+    assert child.result(timeout=0.5) is None
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):  # stopped and waited for: no process is left behind
+        os.waitpid(child.pid, os.WNOHANG)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,14 +35,26 @@ class Child:
         self.pid = pid
         self.pipe = pipe
 
-    def result(self) -> Any:
-        """What the function returned in the child; None when the child failed."""
-        with os.fdopen(self.pipe, "rb") as pipe:
-            data = pipe.read()
+    def result(self, timeout: float | None = None) -> Any:
+        """What the function returned in the child; None when the child failed, or had not
+        finished after `timeout` seconds (it is then stopped)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        chunks = []
+        while True:
+            wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            ready, _, _ = select.select([self.pipe], [], [], wait)
+            if not ready:
+                self.cancel()
+                return None
+            chunk = os.read(self.pipe, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(self.pipe)
         _, status = os.waitpid(self.pid, 0)
-        if status != 0 or not data:
+        if status != 0 or not chunks:
             return None
-        return pickle.loads(data)  # noqa: S301 - our own child's bytes, through our own pipe
+        return pickle.loads(b"".join(chunks))  # noqa: S301 - our own child's bytes, through our own pipe
 
     def cancel(self) -> None:
         """Stop the child and wait for it (the parent gave up on its result)."""

@@ -168,13 +168,16 @@ class ActivityFileReader:
             return list(map(tuple, out)), fixes_sent, totals_skipped, read, self.problems[before:], seen
 
         child = parallel.in_child(second_part)
+        started = time.monotonic()
         try:
             first = split.part(0)
             mine = self._check_rows(first, layout, layout.first_data, len(first.rows))
         except BaseException:
             child.cancel()
             raise
-        theirs = child.result()
+        # The child has the smaller part: one that takes much longer than this process took is
+        # stuck, and this process reads its part itself.
+        theirs = child.result(timeout=60 + 2 * (time.monotonic() - started))
         if theirs is None:  # the child failed: this process reads the second part too
             second = split.part(1)
             return self._end(_joined(mine, self._check_rows(second, layout, 0, len(second.rows))), layout)
