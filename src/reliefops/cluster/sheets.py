@@ -190,13 +190,11 @@ class SplitCsv:
     `split_csv`). `head` holds the file's first rows, to find the table in; `part(0)` and `part(1)`
     are the two parts as sheets whose row numbers are the file's lines."""
 
-    name: str
     text: str
     cut: int  # where the second part starts in the text: right after a line end
     lines_before: int  # the lines of the first part
     delimiter: str
-    notes: list[str]
-    head: Sheet
+    head: Sheet  # its name and notes are those of each part
 
     def part(self, index: int) -> Sheet:
         """The rows of one part; ReadWhole when the part is not to be read on its own."""
@@ -207,12 +205,12 @@ class SplitCsv:
             rows, _ = csv_rows(text, self.delimiter)  # one row a line: the text holds no quote
         except InvalidInput as exc:  # read whole, the problem names the file's own line
             raise ReadWhole from exc
-        if index == 0:
-            if len(rows) != self.lines_before:
-                raise RuntimeError("the first part of the CSV text has not the lines counted in it")
-            return Sheet(self.name, rows, None, notes=list(self.notes))
-        first = self.lines_before + 1
-        return Sheet(self.name, rows, range(first, first + len(rows)), notes=list(self.notes))
+        lines = None
+        if index == 0 and len(rows) != self.lines_before:
+            raise RuntimeError("the first part of the CSV text has not the lines counted in it")
+        if index == 1:
+            lines = range(self.lines_before + 1, self.lines_before + 1 + len(rows))
+        return Sheet(self.head.name, rows, lines, notes=list(self.head.notes))
 
 
 def split_csv(data: bytes, filename: str = "", share: float = 0.6) -> SplitCsv | None:
@@ -220,7 +218,7 @@ def split_csv(data: bytes, filename: str = "", share: float = 0.6) -> SplitCsv |
     None when it cannot be split that way: a workbook, an empty file, or a text holding a quote
     (a quoted cell may run over a line end, so a line would not always be a row). The checks of
     `read_sheets` on the whole file (size, lines, NUL characters) are made here."""
-    if is_workbook(data, filename) or data.startswith(_ZIP_MAGIC) or not data.strip():
+    if _is_workbook_upload(data, filename) or not data.strip():
         return None
     check_upload(data, filename=filename)
     text, note = decode_csv(data)
@@ -243,10 +241,8 @@ def split_csv(data: bytes, filename: str = "", share: float = 0.6) -> SplitCsv |
             break
         head_end = found + 1
     head_rows, _ = csv_rows(text[:head_end], delimiter)
-    notes = _csv_notes(note, delimiter)
-    name = PurePosixPath(filename).name
-    head = Sheet(name, head_rows, None, notes=list(notes))
-    return SplitCsv(name, text, cut, lines_before, delimiter, notes, head)
+    head = Sheet(PurePosixPath(filename).name, head_rows, None, notes=_csv_notes(note, delimiter))
+    return SplitCsv(text, cut, lines_before, delimiter, head)
 
 
 # --- workbooks -----------------------------------------------------------------------------------
@@ -361,6 +357,10 @@ def read_sheets(data: bytes, filename: str = "") -> list[Sheet]:
     if not data.strip():
         raise InvalidInput([Problem(None, "file", "the file is empty")])
     check_upload(data, filename=filename)
-    if is_workbook(data, filename) or data.startswith(_ZIP_MAGIC):  # a workbook named .csv is one still
+    if _is_workbook_upload(data, filename):
         return read_workbook(data)
     return [read_csv_sheet(data, name=PurePosixPath(filename).name)]
+
+
+def _is_workbook_upload(data: bytes, filename: str) -> bool:
+    return is_workbook(data, filename) or data.startswith(_ZIP_MAGIC)  # a workbook named .csv is one still

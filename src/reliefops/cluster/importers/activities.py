@@ -104,10 +104,14 @@ NO_PROBLEMS: Problems = ()
 PLAIN, SWAPPABLE, MONTH_FIRST_ONLY = 0, 1, 2  # how a date cell reads
 
 
-def parallel_bytes() -> int | None:
-    """The size from which a CSV file is read and checked in two processes (the setting
-    CLUSTER_PARALLEL_READ_BYTES, from RELIEFOPS_IMPORT_SPLIT_BYTES); None: never."""
-    return int(settings.CLUSTER_PARALLEL_READ_BYTES) or None
+def _split_if_large(data: bytes, filename: str) -> SplitCsv | None:
+    """The file in two parts when it is a CSV file of at least the setting
+    CLUSTER_PARALLEL_READ_BYTES (from RELIEFOPS_IMPORT_SPLIT_BYTES; 0: never) that can be split,
+    and a second core can read one of them."""
+    split_from = int(settings.CLUSTER_PARALLEL_READ_BYTES)
+    if not split_from or len(data) < split_from or not parallel.available():
+        return None
+    return split_csv(data, filename)
 
 
 @dataclass
@@ -713,29 +717,22 @@ def parse_activity_file(
         return _parse(data, filename=filename, reporting_org_id=reporting_org_id)
 
 
-def _parse(data: bytes, *, filename: str, reporting_org_id: int | None) -> ParsedReport:
-    started = time.perf_counter()
+def _parse(
+    data: bytes, *, filename: str, reporting_org_id: int | None, whole: bool = False, started: float = 0.0
+) -> ParsedReport:
+    started = started or time.perf_counter()
     # A large CSV file is read and checked in two processes at once, when it can be split.
-    split_from = parallel_bytes()
-    split = None
-    if split_from is not None and len(data) >= split_from and parallel.available():
-        split = split_csv(data, filename)
-    if split is not None:
-        sheet, layout, notes = choose_sheet([split.head], ACTIVITY_FIELDS)
-        refuse(layout.problems)
-        opened = time.perf_counter()
-        reader = ActivityFileReader(reporting_org_id=reporting_org_id)
-        try:
-            rows = reader.read_split(split, layout)
-        except ReadWhole:  # read the whole file the usual way
-            split = None
-    if split is None:
-        sheets = read_sheets(data, filename)
-        sheet, layout, notes = choose_sheet(sheets, ACTIVITY_FIELDS)
-        refuse(layout.problems)
-        opened = time.perf_counter()
-        reader = ActivityFileReader(reporting_org_id=reporting_org_id)
-        rows = reader.read(sheet, layout)
+    split = None if whole else _split_if_large(data, filename)
+    sheet, layout, notes = choose_sheet(
+        [split.head] if split else read_sheets(data, filename), ACTIVITY_FIELDS
+    )
+    refuse(layout.problems)
+    opened = time.perf_counter()
+    reader = ActivityFileReader(reporting_org_id=reporting_org_id)
+    try:
+        rows = reader.read_split(split, layout) if split else reader.read(sheet, layout)
+    except ReadWhole:  # read the whole file the usual way
+        return _parse(data, filename=filename, reporting_org_id=reporting_org_id, whole=True, started=started)
     timings = {
         "read the file": round(opened - started, 3),
         "check every row": round(time.perf_counter() - opened, 3),
