@@ -52,8 +52,8 @@ def forks(monkeypatch) -> list[str]:
     calls: list[str] = []
     real = parallel.in_child
 
-    def counted(function):
-        child = real(function)
+    def counted(function, then=None):
+        child = real(function, then)
         result = child.result
 
         def recorded(**options):
@@ -101,11 +101,11 @@ def test_a_file_whose_child_fails_is_read_by_the_parent_alone(cluster, settings,
     alone = _read(data, settings, parallel_from=len(data) + 1)
     real = parallel.in_child
 
-    def failing(function):
+    def failing(function, then=None):
         def broken():
             raise MemoryError("the child ran out of memory")
 
-        return real(broken)
+        return real(broken, then)
 
     monkeypatch.setattr(parallel, "in_child", failing)
     assert _read(data, settings, parallel_from=1) == alone
@@ -164,4 +164,40 @@ def test_a_child_that_takes_too_long_is_stopped():
     assert child.result(timeout=0.5) is None
     assert time.monotonic() - started < 5
     with pytest.raises(ChildProcessError):  # stopped and waited for: no process is left behind
+        os.waitpid(child.pid, os.WNOHANG)
+
+
+def test_a_child_goes_on_after_sending_its_result(tmp_path):
+    # given a child that sends its result, then does more work with it
+    mark = tmp_path / "mark"
+
+    def more(value):
+        with open(mark, "w") as handle:
+            handle.write(str(sum(value)))
+
+    child = parallel.in_child(lambda: [1, 2, 3], then=more)
+    # then the parent has the result, and learns that the further work ended well
+    assert child.result() == [1, 2, 3]
+    assert child.finish(timeout=10)
+    assert mark.read_text() == "6"
+
+
+def test_a_child_whose_further_work_fails_still_gives_its_result():
+    def more(value):
+        raise OSError("the disk is full")
+
+    child = parallel.in_child(lambda: "rows", then=more)
+    assert child.result() == "rows"
+    assert not child.finish(timeout=10)
+
+
+def test_a_child_whose_further_work_takes_too_long_is_stopped():
+    import time
+
+    child = parallel.in_child(lambda: "rows", then=lambda value: time.sleep(30))
+    assert child.result() == "rows"
+    started = time.monotonic()
+    assert not child.finish(timeout=0.3)
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
         os.waitpid(child.pid, os.WNOHANG)

@@ -44,12 +44,21 @@ def activity_import_with_progress(
     # One pause of the collector for both steps, as activity_report_import_file does.
     with gc_paused():
         progress("reading the file and checking every row", 0, 2)
-        report = parse_activity_file(data, filename=filename, reporting_org_id=reporting_org_id)
-        step = "comparing with the stored rows" if preview else "applying the changes, all at once"
-        progress(f"{step} ({report.rows_read:,} rows read)", 1, 2)
-        result = activity_report_import(
-            actor=actor, report=report, scope_org_id=scope_org_id, scope_label=scope_label, preview=preview
+        report = parse_activity_file(
+            data, filename=filename, reporting_org_id=reporting_org_id, write_ahead=not preview
         )
+        try:
+            step = "comparing with the stored rows" if preview else "applying the changes, all at once"
+            progress(f"{step} ({report.rows_read:,} rows read)", 1, 2)
+            result = activity_report_import(
+                actor=actor,
+                report=report,
+                scope_org_id=scope_org_id,
+                scope_label=scope_label,
+                preview=preview,
+            )
+        finally:
+            report.close()
         del report
     progress("done", 2, 2)
     return result

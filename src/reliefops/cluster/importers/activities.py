@@ -17,12 +17,13 @@ from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from reliefops.cluster import parallel
 from reliefops.cluster.hxl import Column, FieldSpec, Layout, spec
 from reliefops.cluster.importers.common import choose_sheet, file_digest, row_digest, text_digest
 from reliefops.cluster.names import ActivityIndex, Area, AreaIndex, OrganisationIndex, SiteIndex, normal
-from reliefops.cluster.services.bulk import gc_paused
+from reliefops.cluster.services.bulk import SideRows, gc_paused
 from reliefops.cluster.services.reports import (
     DELETE,
     UPSERT,
@@ -152,15 +153,19 @@ class ActivityFileReader:
         self.problems: list[Problem] = []
         self.notes: list[str] = []
         self.rows_read = 0
+        self.side: SideRows | None = None
 
     def read(self, sheet: Sheet, layout: Layout) -> list[ReportRow]:
         self._begin(layout)
         return self._end(self._check_rows(sheet, layout, layout.first_data, len(sheet.rows)), layout)
 
-    def read_split(self, split: SplitCsv, layout: Layout) -> list[ReportRow]:
+    def read_split(self, split: SplitCsv, layout: Layout, *, write_ahead: bool = False) -> list[ReportRow]:
         """The rows of a CSV file in two parts, the second read and checked in a child process
         while this one reads and checks the first: the same rows, problems and notes as `read`
-        gives for the whole file. ReadWhole when a part is not to be read on its own."""
+        gives for the whole file. ReadWhole when a part is not to be read on its own.
+
+        With `write_ahead` (an import about to insert the rows into SQLite), the child then writes
+        the rows of its part into a side file (bulk.SideRows), kept in `self.side`."""
         self._begin(layout)
         before = len(self.problems)
 
@@ -171,18 +176,25 @@ class ActivityFileReader:
             fixes_sent = [(x.position, x.line, x.start, x.end) for x in fixes]
             return list(map(tuple, out)), fixes_sent, totals_skipped, read, self.problems[before:], seen
 
-        child = parallel.in_child(second_part)
+        side = SideRows(first=0) if write_ahead else None
+        child = parallel.in_child(second_part, then=(lambda sent: side.write(sent[0])) if side else None)
+        if side is not None:
+            side.child = child
         started = time.monotonic()
         try:
             first = split.part(0)
             mine = self._check_rows(first, layout, layout.first_data, len(first.rows))
+            # The child has the smaller part: one that takes much longer than this process took is
+            # stuck, and this process reads its part itself.
+            theirs = child.result(timeout=60 + 2 * (time.monotonic() - started))
         except BaseException:
+            if side is not None:
+                side.discard()
             child.cancel()
             raise
-        # The child has the smaller part: one that takes much longer than this process took is
-        # stuck, and this process reads its part itself.
-        theirs = child.result(timeout=60 + 2 * (time.monotonic() - started))
         if theirs is None:  # the child failed: this process reads the second part too
+            if side is not None:
+                side.discard()
             second = split.part(1)
             return self._end(_joined(mine, self._check_rows(second, layout, 0, len(second.rows))), layout)
         rows, fixes_sent, totals_skipped, read, problems, seen = theirs
@@ -191,6 +203,12 @@ class ActivityFileReader:
             self.date_columns[name].learn(keys)
         fixes = [_DateFix(*x) for x in fixes_sent]
         second_checked = (list(map(ReportRow._make, rows)), fixes, totals_skipped, read)
+        if side is not None:
+            if fixes:  # rows of the child's part may read their dates again: not as written ahead
+                side.discard()
+            else:
+                side.first = len(mine[0])
+                self.side = side
         return self._end(_joined(mine, second_checked), layout)
 
     def _begin(self, layout: Layout) -> None:
@@ -710,15 +728,30 @@ def withdrawal(line: int, reporting_org_id: int, row_id: str) -> ReportRow:
 
 
 def parse_activity_file(
-    data: bytes, *, filename: str = "", reporting_org_id: int | None = None
+    data: bytes, *, filename: str = "", reporting_org_id: int | None = None, write_ahead: bool = False
 ) -> ParsedReport:
-    """Read a 4W file; the rows come back with every problem found (nothing is refused yet)."""
+    """Read a 4W file; the rows come back with every problem found (nothing is refused yet).
+
+    `write_ahead`: the rows are about to be imported (not previewed). On SQLite, the child process
+    that reads the second part of a large CSV file then writes its rows into a side file for a
+    faster insert (bulk.SideRows); call the report's close() once done with it."""
     with gc_paused():
-        return _parse(data, filename=filename, reporting_org_id=reporting_org_id)
+        return _parse(
+            data,
+            filename=filename,
+            reporting_org_id=reporting_org_id,
+            write_ahead=write_ahead and connection.vendor == "sqlite",
+        )
 
 
 def _parse(
-    data: bytes, *, filename: str, reporting_org_id: int | None, whole: bool = False, started: float = 0.0
+    data: bytes,
+    *,
+    filename: str,
+    reporting_org_id: int | None,
+    write_ahead: bool = False,
+    whole: bool = False,
+    started: float = 0.0,
 ) -> ParsedReport:
     started = started or time.perf_counter()
     # A large CSV file is read and checked in two processes at once, when it can be split.
@@ -730,11 +763,32 @@ def _parse(
     opened = time.perf_counter()
     reader = ActivityFileReader(reporting_org_id=reporting_org_id)
     try:
-        rows = reader.read_split(split, layout) if split else reader.read(sheet, layout)
+        rows = (
+            reader.read_split(split, layout, write_ahead=write_ahead) if split else reader.read(sheet, layout)
+        )
     except ReadWhole:  # read the whole file the usual way
         return _parse(data, filename=filename, reporting_org_id=reporting_org_id, whole=True, started=started)
+    try:
+        return _report(data, filename, sheet, layout, notes, reader, rows, opened - started, opened)
+    except BaseException:
+        if reader.side is not None:
+            reader.side.discard()
+        raise
+
+
+def _report(
+    data: bytes,
+    filename: str,
+    sheet: Sheet,
+    layout: Layout,
+    notes: list[str],
+    reader: ActivityFileReader,
+    rows: list[ReportRow],
+    opening: float,
+    opened: float,
+) -> ParsedReport:
     timings = {
-        "read the file": round(opened - started, 3),
+        "read the file": round(opening, 3),
         "check every row": round(time.perf_counter() - opened, 3),
     }
     kept = [_column_name(c) for c in layout.kept_aside]
@@ -752,6 +806,7 @@ def _parse(
         rows_read=reader.rows_read,
         labels=reader.labels,
         timings=timings,
+        side=reader.side,
     )
 
 
@@ -774,9 +829,18 @@ def activity_report_import_file(
     """Read a 4W file and apply it, all or nothing; InvalidInput lists every problem of the file."""
     # One pause of the collector for both steps: a collection between them would walk every row.
     with gc_paused():
-        report = parse_activity_file(data, filename=filename, reporting_org_id=reporting_org_id)
-        result = activity_report_import(
-            actor=actor, report=report, scope_org_id=scope_org_id, scope_label=scope_label, preview=preview
+        report = parse_activity_file(
+            data, filename=filename, reporting_org_id=reporting_org_id, write_ahead=not preview
         )
+        try:
+            result = activity_report_import(
+                actor=actor,
+                report=report,
+                scope_org_id=scope_org_id,
+                scope_label=scope_label,
+                preview=preview,
+            )
+        finally:
+            report.close()
         del report
     return result

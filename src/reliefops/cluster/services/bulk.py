@@ -10,18 +10,23 @@ An upload may carry a million rows, so rows go in by one `executemany` (SQLite) 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import gc
 import json
+import os
+import shutil
 import sqlite3
+import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import DatabaseError, IntegrityError, connection
 
 # Dates go into SQLite as ISO text (what Python's own adapter does, and Django stores).
 sqlite3.register_adapter(dt.date, dt.date.isoformat)
@@ -128,7 +133,12 @@ def reserve_ids(count: int) -> Sequence[int]:
 
 
 def insert_report_rows(
-    rows: Sequence[Any], *, batch_id: int, ids: Sequence[int], counted_in: dict[int, int]
+    rows: Sequence[Any],
+    *,
+    batch_id: int,
+    ids: Sequence[int],
+    counted_in: dict[int, int],
+    side: SideRows | None = None,
 ) -> float:
     """Insert a file's rows (ReportRows) as new versions of the batch, with the ids given and the
     rows they are counted in (by position); returns the seconds spent building indexes again.
@@ -146,11 +156,7 @@ def insert_report_rows(
         if is_postgres():
             _copy_rows(cursor, rows, batch_id=batch_id, ids=ids, counted_in=counted_in)
         else:
-            _insert_rows_sqlite(cursor, rows, batch_id=batch_id, ids=ids)
-    if counted_in and not is_postgres():
-        with connection.cursor() as cursor:
-            update = f"UPDATE {TABLE} SET counted_in_id = %s WHERE id = %s"  # noqa: S608
-            cursor.executemany(update, [(own, ids[position]) for position, own in counted_in.items()])
+            _insert_rows_sqlite(cursor, rows, batch_id=batch_id, ids=ids, counted_in=counted_in, side=side)
     return rebuild.seconds
 
 
@@ -177,25 +183,20 @@ _ROW_AS_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_rows_sqlite(cursor: Any, rows: Sequence[Any], *, batch_id: int, ids: Sequence[int]) -> None:
-    """Multi-row INSERTs binding each row's own fields; the ids come in the order reserve_ids()
-    foresaw (the database's write lock is held), which is checked after."""
-    marks = ["?"] * len(_ROW_AS_COLUMNS)
-    marks[1] = "(? = 'delete')"
-    one = f"({int(batch_id)}, {', '.join(marks)})"
-    head = f"INSERT INTO {TABLE} (batch_id, {', '.join(_ROW_AS_COLUMNS)}) VALUES "  # noqa: S608
-    many = head + ", ".join([one] * ROWS_PER_STATEMENT)
-    raw = cursor.cursor
-    # The statements carry "?" marks already: sqlite3's own execute takes them as they are, where
-    # Django's wrapper would first scan each 40 KB statement for "%s" (a second a million rows).
-    execute = sqlite3.Cursor.execute
+def _sqlite_values(
+    rows: Iterable[Any], counted_in: dict[int, int] | None = None
+) -> Iterator[tuple[int, list[Any]]]:
+    """The values of the rows in _ROW_AS_COLUMNS order (then, with `counted_in`, the id each row
+    is counted in, by position), flattened, ROWS_PER_STATEMENT rows at a time: (how many rows,
+    their values)."""
     chunk: list[Any] = []
     filled = 0
+    marked = counted_in.get if counted_in is not None else None
     # row[16:19] are start_date, end_date and period (see _ROW_AS_COLUMNS). They go in as ISO text
     # made once per distinct date: binding a date object makes sqlite3 call its adapter for every
     # value (three a row, 0.8 s a million rows).
     iso: dict[Any, str | None] = {None: None}
-    for row in rows:
+    for position, row in enumerate(rows):
         try:
             dates = (iso[row[16]], iso[row[17]], iso[row[18]])
         except KeyError:
@@ -209,15 +210,169 @@ def _insert_rows_sqlite(cursor: Any, rows: Sequence[Any], *, batch_id: int, ids:
             chunk += row[19:]
         else:
             chunk += (*row[19:23], json.dumps(row[23]), row[24])
+        if marked is not None:
+            chunk.append(marked(position))
         filled += 1
         if filled == ROWS_PER_STATEMENT:
-            execute(raw, many, chunk)
+            yield filled, chunk
             chunk, filled = [], 0
     if filled:
-        execute(raw, head + ", ".join([one] * filled), chunk)
+        yield filled, chunk
+
+
+def _sqlite_insert(
+    execute: Callable[..., Any],
+    head: str,
+    one: str,
+    rows: Iterable[Any],
+    counted_in: dict[int, int] | None = None,
+) -> None:
+    """Multi-row INSERTs of the rows by `execute`: `head`, then `one` (the marks of one row) as
+    many times as rows."""
+    many = head + ", ".join([one] * ROWS_PER_STATEMENT)
+    for filled, chunk in _sqlite_values(rows, counted_in):
+        execute(many if filled == ROWS_PER_STATEMENT else head + ", ".join([one] * filled), chunk)
+
+
+def _insert_rows_sqlite(
+    cursor: Any,
+    rows: Sequence[Any],
+    *,
+    batch_id: int,
+    ids: Sequence[int],
+    counted_in: dict[int, int],
+    side: SideRows | None = None,
+) -> None:
+    """Multi-row INSERTs binding each row's own fields and the row it is counted in; the ids come
+    in the order reserve_ids() foresaw (the database's write lock is held), which is checked after.
+    With `side`, the rows from side.first on are copied from the side file (when it was written
+    whole) by one INSERT … SELECT."""
+    marks = ["?"] * (len(_ROW_AS_COLUMNS) + 1)
+    marks[1] = "(? = 'delete')"
+    head = f"INSERT INTO {TABLE} (batch_id, {', '.join(_ROW_AS_COLUMNS)}, counted_in_id) VALUES "  # noqa: S608
+    one = f"({int(batch_id)}, {', '.join(marks)})"
+    # The statements carry "?" marks already: sqlite3's own execute takes them as they are, where
+    # Django's wrapper would first scan each 40 KB statement for "%s" (a second a million rows).
+    execute = functools.partial(sqlite3.Cursor.execute, cursor.cursor)
+    if side is not None and side.ready(rows):
+        _sqlite_insert(execute, head, one, rows[: side.first], counted_in)
+        if not side.copy_into(cursor, batch_id=batch_id, counted_in=counted_in):
+            later = {
+                position - side.first: own for position, own in counted_in.items() if position >= side.first
+            }
+            _sqlite_insert(execute, head, one, rows[side.first :], later)
+    else:
+        _sqlite_insert(execute, head, one, rows, counted_in)
     cursor.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {TABLE} WHERE id >= %s", [ids[0]])  # noqa: S608
     if tuple(cursor.fetchone()) != (ids[0], ids[-1], len(ids)):
         raise RuntimeError("the new rows did not take the ids foreseen for them; nothing was written")
+
+
+SIDE_SCHEMA = "reliefops_side"  # the name the side file is attached under
+SIDE_WAIT = (
+    60.0  # seconds to wait for the child still writing the side file, before inserting the rows itself
+)
+
+
+class SideRows:
+    """Rows of a file written ahead, by the child process that read them, into a SQLite file of
+    their own, so that the import copies them into the table by one INSERT … SELECT.
+
+    Binding a million rows' values one by one through Python's sqlite3 module costs about 3 s more
+    than SQLite copying them from table to table. A large CSV file is read in two processes (see
+    importers.activities.read_split); the child, once it has sent the rows of its part, writes them
+    into the side file while the import's own process goes on. When the import inserts exactly the
+    file's rows (a first upload), it inserts its own part as usual and copies the child's part from
+    the side file. If the child failed, or its part is not what is inserted (rows updated, dates
+    read again), the rows go in the usual way: the outcome is the same.
+    """
+
+    def __init__(self, first: int) -> None:
+        self.first = first  # position, in the file's rows, of the first row written ahead
+        self.folder = tempfile.mkdtemp(prefix="reliefops-side-")
+        self.path = os.path.join(self.folder, "rows.sqlite3")
+        self.child: Any = None  # the parallel.Child writing the file
+        self.attached = False
+        self.usable = True
+
+    def write(self, rows: Sequence[Any]) -> None:
+        """Write the rows (in the child): a table `rows` of _ROW_AS_COLUMNS, `action` in place of
+        `withdrawn`, in the rows' order."""
+        columns = ["action" if name == "withdrawn" else name for name in _ROW_AS_COLUMNS]
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            # A scratch file: what makes the rows durable is the import's own commit.
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            db.execute(f"CREATE TABLE rows (pos INTEGER PRIMARY KEY, {', '.join(columns)})")
+            db.execute("BEGIN")
+            head = f"INSERT INTO rows ({', '.join(columns)}) VALUES "  # noqa: S608
+            _sqlite_insert(db.execute, head, f"({', '.join(['?'] * len(columns))})", rows)
+            db.execute("CREATE TABLE written (count INTEGER NOT NULL)")
+            db.execute("INSERT INTO written (count) VALUES (?)", [len(rows)])
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    def ready(self, rows: Sequence[Any]) -> bool:
+        """Whether the side file holds the rows from position `first` of `rows`, the file's rows
+        (waiting for the child to finish writing them)."""
+        count = len(rows) - self.first
+        if not self.usable or count <= 0 or self.child is None or not self.child.finish(SIDE_WAIT):
+            return False
+        ends = (rows[self.first][0], rows[self.first][24], rows[-1][0], rows[-1][24])  # line, digest
+        try:
+            check = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                written = check.execute("SELECT count FROM written").fetchone()
+                stored = check.execute("SELECT COUNT(*), MIN(pos), MAX(pos) FROM rows").fetchone()
+                first = check.execute("SELECT line, digest FROM rows WHERE pos = 1").fetchone()
+                last = check.execute("SELECT line, digest FROM rows WHERE pos = ?", [count]).fetchone()
+            finally:
+                check.close()
+        except sqlite3.Error:
+            return False
+        return written == (count,) and stored == (count, 1, count) and (*first, *last) == ends
+
+    def copy_into(self, cursor: Any, *, batch_id: int, counted_in: dict[int, int]) -> bool:
+        """Copy the side file's rows into the table, in their order, with the ids they are counted
+        in (`counted_in`: by position in the file's rows), inside the caller's transaction (the
+        file stays attached until discard()). False, having written nothing, when the file cannot
+        be attached."""
+        try:
+            cursor.execute(f"ATTACH DATABASE %s AS {SIDE_SCHEMA}", [self.path])
+        except DatabaseError:
+            return False
+        self.attached = True
+        marks = IdPairs(
+            cursor,
+            (
+                (position - self.first + 1, own)
+                for position, own in counted_in.items()
+                if position >= self.first
+            ),
+        )
+        selected = ", ".join(
+            f"s.{c}" if c != "withdrawn" else "(s.action = 'delete')" for c in _ROW_AS_COLUMNS
+        )
+        cursor.execute(
+            f"INSERT INTO {TABLE} (batch_id, {', '.join(_ROW_AS_COLUMNS)}, counted_in_id) "  # noqa: S608
+            f"SELECT %s, {selected}, m.value FROM {SIDE_SCHEMA}.rows s "
+            f"LEFT JOIN {marks.table} m ON m.id = s.pos ORDER BY s.pos",
+            [batch_id],
+        )
+        return True
+
+    def discard(self) -> None:
+        """Stop the child if it still writes, detach and remove the file (after the transaction)."""
+        self.usable = False
+        if self.child is not None:
+            self.child.cancel()
+        if self.attached:
+            with contextlib.suppress(Exception), connection.cursor() as cursor:
+                cursor.execute(f"DETACH DATABASE {SIDE_SCHEMA}")
+            self.attached = False
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class _IndexRebuild:
@@ -464,6 +619,17 @@ def insert_rows(rows: Iterable[Sequence[Any]]) -> int:
         cursor.cursor.executemany(sql, values)
         count = len(values)
     return count
+
+
+class IdPairs:
+    """A temporary table (id INTEGER PRIMARY KEY, value) of SQLite's, filled with the pairs given
+    (within one transaction)."""
+
+    def __init__(self, cursor: Any, pairs: Iterable[tuple[int, Any]], name: str = "pairs") -> None:
+        self.table = f"temp.cluster_tmp_{name}"
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS cluster_tmp_{name} (id INTEGER PRIMARY KEY, value)")
+        cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608
+        cursor.cursor.executemany(f"INSERT INTO {self.table} (id, value) VALUES (?, ?)", pairs)  # noqa: S608
 
 
 class IdSet:

@@ -85,9 +85,17 @@ class ParsedReport:
     rows_read: int = 0
     labels: dict[str, str] = field(default_factory=dict)  # field -> the column as the file names it
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step of the reading
+    # Rows of the file written ahead into a side file, for a faster insert (see bulk.SideRows).
+    side: bulk.SideRows | None = field(default=None, compare=False, repr=False)
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)
+
+    def close(self) -> None:
+        """Let go of the side file, if any (once the import is over, committed or not)."""
+        if self.side is not None:
+            self.side.discard()
+            self.side = None
 
 
 @dataclass(frozen=True)
@@ -444,6 +452,9 @@ def _import(
         result.timings[step] = round(now - clock, 3)
         clock = now
 
+    # A side file is attached to the connection until the report is closed: not inside a caller's
+    # transaction, which would keep it attached (and locked) after this import.
+    outer = transaction.get_connection().in_atomic_block
     with transaction.atomic():
         if not preview:
             bulk.lock_for_writing()
@@ -486,7 +497,9 @@ def _import(
         ids = bulk.reserve_ids(len(new_rows))
         pairs = bulk.pairs_within(new_rows, ids)
         lap("double-counting rule in the file")
-        rebuilt = bulk.insert_report_rows(new_rows, batch_id=batch.pk, ids=ids, counted_in=pairs)
+        # The rows written ahead are the file's last ones: usable when every row of the file is added.
+        side = report.side if not outer and len(plan.adds) == len(report.rows) == len(new_rows) else None
+        rebuilt = bulk.insert_report_rows(new_rows, batch_id=batch.pk, ids=ids, counted_in=pairs, side=side)
         bulk.insert_rows(tombstones)
         lap("write rows")
         if rebuilt:

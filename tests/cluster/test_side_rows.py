@@ -1,0 +1,208 @@
+"""Rows written ahead: when a large CSV file is read in two processes and imported into SQLite, the
+child that read the second part writes its rows into a side file, and the import copies them into
+the table by one INSERT … SELECT. Whatever happens to the side file, the table must end up exactly
+as an import without it leaves it.
+
+These tests run outside a test transaction (an import inside a caller's transaction does not use
+the side file), with the file split at its first line end and the bulk path from a few rows.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from reliefops.cluster import parallel
+from reliefops.cluster.importers import activity_report_import_file, parse_activity_file
+from reliefops.cluster.models import ActivityRow
+from reliefops.cluster.services import bulk, import_batch_revert
+from tests.cluster.conftest import COLUMNS, four_w_csv, row
+
+pytestmark = [
+    pytest.mark.skipif(not parallel.available(), reason="needs fork and a second core"),
+    pytest.mark.django_db(transaction=True),
+]
+EXTRA = [*COLUMNS, ("Remarks", "#description", "remarks")]
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the side file serves SQLite; PostgreSQL takes the rows by COPY"
+)
+
+
+def _rows(count: int) -> list[dict[str, str]]:
+    """Rows of both kinds of the double-counting rule in both parts of the file (IOM programmes,
+    NRC implements and reports its own row), pipeline rows, rows with remarks and people counts."""
+    rows = []
+    for n in range(count):
+        month = 10 + (n // 3) % 3  # three rows of one month and place: NRC's own, IOM's two
+        values = row(id=f"IOM-{n}", prog="IOM", impl="NRC", qty=str(10 + n), hh=str(5 + n))
+        values.update(start=f"2005-{month}-01", end=f"2005-{month}-{10 + n % 17}")
+        if n % 3 == 0:  # NRC's own row of the same activity, place and month: IOM's row counts in it
+            values.update(id=f"NRC-{n}", reporting="NRC")
+        if n % 7 == 0:
+            values.update(id=f"IRW-{n}", prog="IRW", impl="IRW", recipient="Oxfam")
+        if n % 5 == 0:
+            values.update(remarks=f"road to {n} blocked", f="12", m="9")
+        values["adm3"] = ("PK50401", "PK50402", "")[(n // 3) % 3]
+        rows.append(values)
+    return rows
+
+
+def _table() -> list[tuple[Any, ...]]:
+    """Every stored row by its file line, with the line of the row it is counted in: the table as
+    it reads whatever ids it took."""
+    line_of = dict(ActivityRow.objects.values_list("id", "line"))
+    fields = [f.attname for f in ActivityRow._meta.concrete_fields if f.attname not in ("id", "batch_id")]
+    out = []
+    for values in ActivityRow.objects.order_by("line").values_list(*fields):
+        stored = dict(zip(fields, values, strict=True))
+        stored["counted_in_id"] = line_of.get(stored["counted_in_id"])
+        out.append(tuple(stored.items()))
+    return out
+
+
+@pytest.fixture
+def split(settings):
+    settings.CLUSTER_PARALLEL_READ_BYTES = 1
+    settings.CLUSTER_BULK_REBUILD_AT = 2
+
+
+@pytest.fixture
+def copies(monkeypatch) -> list[dict[str, Any]]:
+    """Each side file the import offered to copy: whether it was copied, and its folder."""
+    seen: list[dict[str, Any]] = []
+    real = bulk.SideRows.copy_into
+
+    def recorded(self, cursor, **options):
+        copied = real(self, cursor, **options)
+        seen.append({"copied": copied, "folder": self.folder})
+        return copied
+
+    monkeypatch.setattr(bulk.SideRows, "copy_into", recorded)
+    return seen
+
+
+def _import(data: bytes, **options: Any):
+    return activity_report_import_file(actor=None, data=data, filename="4w.csv", **options)
+
+
+def _as_without_side(data: bytes, settings) -> list[tuple[Any, ...]]:
+    """The table after importing the file in one process (no side file), then put back."""
+    settings.CLUSTER_PARALLEL_READ_BYTES = 0
+    result = _import(data)
+    table = _table()
+    import_batch_revert(actor=None, batch_id=result.batch_id)
+    settings.CLUSTER_PARALLEL_READ_BYTES = 1
+    return table
+
+
+def _attached() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA database_list")
+        return [name for _, name, _ in cursor.fetchall()]
+
+
+@sqlite_only
+def test_rows_written_ahead_go_in_as_the_rows_of_an_import_without_them(cluster, settings, split, copies):
+    # given a file of 300 rows, pairs and pipeline rows in both parts, and the table it makes when
+    # imported in one process
+    data = four_w_csv(_rows(300), columns=EXTRA)
+    expected = _as_without_side(data, settings)
+    assert sum(1 for r in expected if dict(r)["counted_in_id"] is not None) == 172
+    # when it is imported with the second part written ahead by the child that read it
+    result = _import(data)
+    # then the side file's rows were copied, and the table is the same, row for row
+    assert [c["copied"] for c in copies] == [True]
+    assert result.added == 300
+    assert _table() == expected
+    assert result.set_aside == 172
+    # and the side file is gone and detached, and the keys are enforced again
+    assert not os.path.exists(copies[0]["folder"])
+    assert bulk.SIDE_SCHEMA not in _attached()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys")
+        assert cursor.fetchone()[0] == 1
+
+
+@sqlite_only
+def test_a_child_that_fails_to_write_ahead_leaves_the_rows_to_the_import(
+    cluster, settings, split, copies, monkeypatch
+):
+    data = four_w_csv(_rows(120), columns=EXTRA)
+    expected = _as_without_side(data, settings)
+
+    def full_disk(self, rows):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(bulk.SideRows, "write", full_disk)  # before the fork: the child inherits it
+    result = _import(data)
+    assert copies == []  # the side file was not ready: nothing was copied from it
+    assert result.added == 120
+    assert _table() == expected
+
+
+@sqlite_only
+def test_a_side_file_that_cannot_be_attached_leaves_the_rows_to_the_import(cluster, settings, split, copies):
+    data = four_w_csv(_rows(120), columns=EXTRA)
+    expected = _as_without_side(data, settings)
+    with connection.cursor() as cursor:  # the name the side file takes is in use
+        cursor.execute(f"ATTACH DATABASE ':memory:' AS {bulk.SIDE_SCHEMA}")
+    try:
+        result = _import(data)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DETACH DATABASE {bulk.SIDE_SCHEMA}")
+    assert [c["copied"] for c in copies] == [False]
+    assert result.added == 120
+    assert _table() == expected
+    assert not os.path.exists(copies[0]["folder"])
+
+
+@sqlite_only
+def test_an_upload_that_updates_rows_does_not_use_rows_written_ahead(cluster, settings, split, copies):
+    # given a stored file, and the same file again with some rows changed
+    rows = _rows(120)
+    _import(four_w_csv(rows, columns=EXTRA))
+    assert [c["copied"] for c in copies] == [True]
+    for values in rows[::10]:
+        values["qty"] = str(int(values["qty"]) + 1)
+    # when it is imported, then only the changed rows are written, by the usual insert
+    result = _import(four_w_csv(rows, columns=EXTRA))
+    assert (result.added, result.updated, result.unchanged) == (0, 12, 108)
+    assert len(copies) == 1
+    current = ActivityRow.objects.filter(replaced_in__isnull=True)
+    assert sorted(current.values_list("quantity", flat=True)) == sorted(int(r["qty"]) for r in rows)
+
+
+@sqlite_only
+def test_rows_whose_dates_read_again_are_not_taken_from_the_side_file(cluster, settings, split, copies):
+    # given dates that read both ways until the last rows show the columns write the month first
+    rows = _rows(120)
+    for values in rows:
+        values.update(start="03/11/2005", end="04/11/2005")
+    rows[-1].update(start="11/29/2005", end="11/30/2005")
+    data = four_w_csv(rows, columns=EXTRA)
+    expected = _as_without_side(data, settings)
+    result = _import(data)
+    assert copies == []  # the child's rows took other dates than it had written
+    assert result.added == 120
+    assert _table() == expected
+    assert ActivityRow.objects.filter(start_date="2005-03-11").count() == 119
+
+
+def test_a_preview_and_postgresql_write_nothing_ahead(cluster, split):
+    data = four_w_csv(_rows(200))
+    assert parse_activity_file(data, filename="4w.csv").side is None
+    report = parse_activity_file(data, filename="4w.csv", write_ahead=True)
+    if connection.vendor != "sqlite":
+        assert report.side is None
+        return
+    assert report.side is not None
+    folder, child = report.side.folder, report.side.child
+    report.close()
+    assert report.side is None
+    assert not os.path.exists(folder)
+    with pytest.raises(ChildProcessError):  # the child was waited for
+        os.waitpid(child.pid, os.WNOHANG)
