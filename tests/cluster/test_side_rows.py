@@ -71,13 +71,14 @@ def split(settings):
 
 @pytest.fixture
 def copies(monkeypatch) -> list[dict[str, Any]]:
-    """Each side file the import offered to copy: whether it was copied, and its folder."""
+    """Each side file the import offered to copy (in order): which part, whether it was copied, and
+    its folder."""
     seen: list[dict[str, Any]] = []
     real = bulk.SideRows.copy_into
 
     def recorded(self, cursor, **options):
         copied = real(self, cursor, **options)
-        seen.append({"copied": copied, "folder": self.folder})
+        seen.append({"part": self.schema.rsplit("_", 1)[1], "copied": copied, "folder": self.folder})
         return copied
 
     monkeypatch.setattr(bulk.SideRows, "copy_into", recorded)
@@ -113,14 +114,15 @@ def test_rows_written_ahead_go_in_as_the_rows_of_an_import_without_them(cluster,
     assert sum(1 for r in expected if dict(r)["counted_in_id"] is not None) == 172
     # when it is imported with the second part written ahead by the child that read it
     result = _import(data)
-    # then the side file's rows were copied, and the table is the same, row for row
-    assert [c["copied"] for c in copies] == [True]
+    # then the second part's rows were copied from the side file, and the table is the same, row
+    # for row
+    assert [(c["part"], c["copied"]) for c in copies] == [("second", True)]
     assert result.added == 300
     assert _table() == expected
     assert result.set_aside == 172
     # and the side file is gone and detached, and the keys are enforced again
-    assert not os.path.exists(copies[0]["folder"])
-    assert bulk.SIDE_SCHEMA not in _attached()
+    assert not any(os.path.exists(c["folder"]) for c in copies)
+    assert _attached() == ["main", "temp"]
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys")
         assert cursor.fetchone()[0] == 1
@@ -144,20 +146,41 @@ def test_a_child_that_fails_to_write_ahead_leaves_the_rows_to_the_import(
 
 
 @sqlite_only
-def test_a_side_file_that_cannot_be_attached_leaves_the_rows_to_the_import(cluster, settings, split, copies):
+def test_a_side_file_that_cannot_be_attached_leaves_its_rows_to_the_import(cluster, settings, split, copies):
     data = four_w_csv(_rows(120), columns=EXTRA)
     expected = _as_without_side(data, settings)
     with connection.cursor() as cursor:  # the name the side file takes is in use
-        cursor.execute(f"ATTACH DATABASE ':memory:' AS {bulk.SIDE_SCHEMA}")
+        cursor.execute("ATTACH DATABASE ':memory:' AS reliefops_side_second")
     try:
         result = _import(data)
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DETACH DATABASE {bulk.SIDE_SCHEMA}")
-    assert [c["copied"] for c in copies] == [False]
+            cursor.execute("DETACH DATABASE reliefops_side_second")
+    assert [(c["part"], c["copied"]) for c in copies] == [("second", False)]
     assert result.added == 120
     assert _table() == expected
-    assert not os.path.exists(copies[0]["folder"])
+    assert not any(os.path.exists(c["folder"]) for c in copies)
+
+
+@sqlite_only
+def test_a_child_that_fails_to_read_leaves_nothing_written_ahead(
+    cluster, settings, split, copies, monkeypatch
+):
+    data = four_w_csv(_rows(120), columns=EXTRA)
+    expected = _as_without_side(data, settings)
+    real = parallel.in_child
+
+    def failing(function, then=None):
+        def broken():
+            raise MemoryError("the child ran out of memory")
+
+        return real(broken, then)
+
+    monkeypatch.setattr(parallel, "in_child", failing)
+    result = _import(data)
+    assert copies == []
+    assert result.added == 120
+    assert _table() == expected
 
 
 @sqlite_only
@@ -194,15 +217,18 @@ def test_rows_whose_dates_read_again_are_not_taken_from_the_side_file(cluster, s
 
 def test_a_preview_and_postgresql_write_nothing_ahead(cluster, split):
     data = four_w_csv(_rows(200))
-    assert parse_activity_file(data, filename="4w.csv").side is None
+    assert parse_activity_file(data, filename="4w.csv").sides == []
     report = parse_activity_file(data, filename="4w.csv", write_ahead=True)
     if connection.vendor != "sqlite":
-        assert report.side is None
+        assert report.sides == []
         return
-    assert report.side is not None
-    folder, child = report.side.folder, report.side.child
+    assert [(side.schema, side.first, side.count) for side in report.sides] == [
+        ("reliefops_side_second", 120, 80)
+    ]
+    written = [(side.folder, side.child) for side in report.sides]
     report.close()
-    assert report.side is None
-    assert not os.path.exists(folder)
-    with pytest.raises(ChildProcessError):  # the child was waited for
-        os.waitpid(child.pid, os.WNOHANG)
+    assert report.sides == []
+    for folder, child in written:
+        assert not os.path.exists(folder)
+        with pytest.raises(ChildProcessError):  # the child was waited for
+            os.waitpid(child.pid, os.WNOHANG)

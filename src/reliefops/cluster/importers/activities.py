@@ -12,6 +12,7 @@ service, all or nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -153,7 +154,7 @@ class ActivityFileReader:
         self.problems: list[Problem] = []
         self.notes: list[str] = []
         self.rows_read = 0
-        self.side: SideRows | None = None
+        self.sides: list[SideRows] = []
 
     def read(self, sheet: Sheet, layout: Layout) -> list[ReportRow]:
         self._begin(layout)
@@ -164,8 +165,11 @@ class ActivityFileReader:
         while this one reads and checks the first: the same rows, problems and notes as `read`
         gives for the whole file. ReadWhole when a part is not to be read on its own.
 
-        With `write_ahead` (an import about to insert the rows into SQLite), the child then writes
-        the rows of its part into a side file (bulk.SideRows), kept in `self.side`."""
+        With `write_ahead` (an import about to insert the rows into SQLite), the child, once it has
+        sent the rows of its part, writes them into a side file (bulk.SideRows), kept in
+        `self.sides` if they are the rows as they are in the end. (The rows of this process's part
+        are not written ahead by another child: forked with those rows in memory, it slowed this
+        process down by more than it saved.)"""
         self._begin(layout)
         before = len(self.problems)
 
@@ -176,10 +180,17 @@ class ActivityFileReader:
             fixes_sent = [(x.position, x.line, x.start, x.end) for x in fixes]
             return list(map(tuple, out)), fixes_sent, totals_skipped, read, self.problems[before:], seen
 
-        side = SideRows(first=0) if write_ahead else None
-        child = parallel.in_child(second_part, then=(lambda sent: side.write(sent[0])) if side else None)
-        if side is not None:
-            side.child = child
+        ahead = SideRows(0, "second") if write_ahead else None
+        then: Callable[[Any], None] | None = None
+        if ahead is not None:
+            write_second = ahead.write
+
+            def then(sent: tuple[Any, ...]) -> None:
+                write_second(sent[0])
+
+        child = parallel.in_child(second_part, then=then)
+        if ahead is not None:
+            ahead.child = child
         started = time.monotonic()
         try:
             first = split.part(0)
@@ -188,13 +199,13 @@ class ActivityFileReader:
             # stuck, and this process reads its part itself.
             theirs = child.result(timeout=60 + 2 * (time.monotonic() - started))
         except BaseException:
-            if side is not None:
-                side.discard()
+            if ahead is not None:
+                ahead.discard()
             child.cancel()
             raise
         if theirs is None:  # the child failed: this process reads the second part too
-            if side is not None:
-                side.discard()
+            if ahead is not None:
+                ahead.discard()
             second = split.part(1)
             return self._end(_joined(mine, self._check_rows(second, layout, 0, len(second.rows))), layout)
         rows, fixes_sent, totals_skipped, read, problems, seen = theirs
@@ -203,12 +214,12 @@ class ActivityFileReader:
             self.date_columns[name].learn(keys)
         fixes = [_DateFix(*x) for x in fixes_sent]
         second_checked = (list(map(ReportRow._make, rows)), fixes, totals_skipped, read)
-        if side is not None:
-            if fixes:  # rows of the child's part may read their dates again: not as written ahead
-                side.discard()
+        if ahead is not None:
+            ahead.first, ahead.count = len(mine[0]), len(rows)
+            if fixes:  # rows of the child's part may read their dates again
+                ahead.discard()
             else:
-                side.first = len(mine[0])
-                self.side = side
+                self.sides = [ahead]
         return self._end(_joined(mine, second_checked), layout)
 
     def _begin(self, layout: Layout) -> None:
@@ -771,8 +782,8 @@ def _parse(
     try:
         return _report(data, filename, sheet, layout, notes, reader, rows, opened - started, opened)
     except BaseException:
-        if reader.side is not None:
-            reader.side.discard()
+        for side in reader.sides:
+            side.discard()
         raise
 
 
@@ -806,7 +817,7 @@ def _report(
         rows_read=reader.rows_read,
         labels=reader.labels,
         timings=timings,
-        side=reader.side,
+        sides=reader.sides,
     )
 
 

@@ -138,7 +138,7 @@ def insert_report_rows(
     batch_id: int,
     ids: Sequence[int],
     counted_in: dict[int, int],
-    side: SideRows | None = None,
+    sides: Sequence[SideRows] = (),
 ) -> float:
     """Insert a file's rows (ReportRows) as new versions of the batch, with the ids given and the
     rows they are counted in (by position); returns the seconds spent building indexes again.
@@ -156,7 +156,7 @@ def insert_report_rows(
         if is_postgres():
             _copy_rows(cursor, rows, batch_id=batch_id, ids=ids, counted_in=counted_in)
         else:
-            _insert_rows_sqlite(cursor, rows, batch_id=batch_id, ids=ids, counted_in=counted_in, side=side)
+            _insert_rows_sqlite(cursor, rows, batch_id=batch_id, ids=ids, counted_in=counted_in, sides=sides)
     return rebuild.seconds
 
 
@@ -184,11 +184,11 @@ _ROW_AS_COLUMNS = (
 
 
 def _sqlite_values(
-    rows: Iterable[Any], counted_in: dict[int, int] | None = None
+    rows: Iterable[Any], counted_in: dict[int, int] | None = None, start: int = 0
 ) -> Iterator[tuple[int, list[Any]]]:
     """The values of the rows in _ROW_AS_COLUMNS order (then, with `counted_in`, the id each row
-    is counted in, by position), flattened, ROWS_PER_STATEMENT rows at a time: (how many rows,
-    their values)."""
+    is counted in, by its position in the file's rows, the first of `rows` being at `start`),
+    flattened, ROWS_PER_STATEMENT rows at a time: (how many rows, their values)."""
     chunk: list[Any] = []
     filled = 0
     marked = counted_in.get if counted_in is not None else None
@@ -196,7 +196,7 @@ def _sqlite_values(
     # made once per distinct date: binding a date object makes sqlite3 call its adapter for every
     # value (three a row, 0.8 s a million rows).
     iso: dict[Any, str | None] = {None: None}
-    for position, row in enumerate(rows):
+    for position, row in enumerate(rows, start):
         try:
             dates = (iso[row[16]], iso[row[17]], iso[row[18]])
         except KeyError:
@@ -226,11 +226,12 @@ def _sqlite_insert(
     one: str,
     rows: Iterable[Any],
     counted_in: dict[int, int] | None = None,
+    start: int = 0,
 ) -> None:
     """Multi-row INSERTs of the rows by `execute`: `head`, then `one` (the marks of one row) as
     many times as rows."""
     many = head + ", ".join([one] * ROWS_PER_STATEMENT)
-    for filled, chunk in _sqlite_values(rows, counted_in):
+    for filled, chunk in _sqlite_values(rows, counted_in, start):
         execute(many if filled == ROWS_PER_STATEMENT else head + ", ".join([one] * filled), chunk)
 
 
@@ -241,12 +242,11 @@ def _insert_rows_sqlite(
     batch_id: int,
     ids: Sequence[int],
     counted_in: dict[int, int],
-    side: SideRows | None = None,
+    sides: Sequence[SideRows] = (),
 ) -> None:
     """Multi-row INSERTs binding each row's own fields and the row it is counted in; the ids come
     in the order reserve_ids() foresaw (the database's write lock is held), which is checked after.
-    With `side`, the rows from side.first on are copied from the side file (when it was written
-    whole) by one INSERT … SELECT."""
+    The rows a side file holds (written whole) are copied from it by one INSERT … SELECT."""
     marks = ["?"] * (len(_ROW_AS_COLUMNS) + 1)
     marks[1] = "(? = 'delete')"
     head = f"INSERT INTO {TABLE} (batch_id, {', '.join(_ROW_AS_COLUMNS)}, counted_in_id) VALUES "  # noqa: S608
@@ -254,41 +254,41 @@ def _insert_rows_sqlite(
     # The statements carry "?" marks already: sqlite3's own execute takes them as they are, where
     # Django's wrapper would first scan each 40 KB statement for "%s" (a second a million rows).
     execute = functools.partial(sqlite3.Cursor.execute, cursor.cursor)
-    if side is not None and side.ready(rows):
-        _sqlite_insert(execute, head, one, rows[: side.first], counted_in)
-        if not side.copy_into(cursor, batch_id=batch_id, counted_in=counted_in):
-            later = {
-                position - side.first: own for position, own in counted_in.items() if position >= side.first
-            }
-            _sqlite_insert(execute, head, one, rows[side.first :], later)
-    else:
-        _sqlite_insert(execute, head, one, rows, counted_in)
+    done = 0  # rows in so far, in the order of the file
+    for side in sorted(sides, key=lambda s: s.first):
+        if side.first < done or not side.ready(rows):
+            continue
+        _sqlite_insert(execute, head, one, rows[done : side.first], counted_in, done)
+        done = side.first
+        if side.copy_into(cursor, batch_id=batch_id, counted_in=counted_in):
+            done += side.count
+    _sqlite_insert(execute, head, one, rows[done:], counted_in, done)
     cursor.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {TABLE} WHERE id >= %s", [ids[0]])  # noqa: S608
     if tuple(cursor.fetchone()) != (ids[0], ids[-1], len(ids)):
         raise RuntimeError("the new rows did not take the ids foreseen for them; nothing was written")
 
 
-SIDE_SCHEMA = "reliefops_side"  # the name the side file is attached under
-SIDE_WAIT = (
-    60.0  # seconds to wait for the child still writing the side file, before inserting the rows itself
-)
+SIDE_WAIT = 60.0  # seconds to wait for a child writing a side file (then the rows go in as usual)
 
 
 class SideRows:
-    """Rows of a file written ahead, by the child process that read them, into a SQLite file of
-    their own, so that the import copies them into the table by one INSERT … SELECT.
+    """Rows of a file written ahead, by a child process, into a SQLite file of their own, so that
+    the import copies them into the table by one INSERT … SELECT.
 
     Binding a million rows' values one by one through Python's sqlite3 module costs about 3 s more
-    than SQLite copying them from table to table. A large CSV file is read in two processes (see
-    importers.activities.read_split); the child, once it has sent the rows of its part, writes them
-    into the side file while the import's own process goes on. When the import inserts exactly the
-    file's rows (a first upload), it inserts its own part as usual and copies the child's part from
-    the side file. If the child failed, or its part is not what is inserted (rows updated, dates
-    read again), the rows go in the usual way: the outcome is the same.
+    than SQLite copying them from table to table, and a child process does it on the second core
+    while the import's own process goes on. A large CSV file is read in two processes (see
+    importers.activities.read_split): the child that reads the second part, once it has sent its
+    rows, writes them into one side file, and a second child writes the first part's rows into
+    another. When the import inserts exactly the file's rows (a first upload), it copies them from
+    the side files. If a child failed, or its rows are not what is inserted (rows updated, dates read
+    again), the rows go in the usual way: the outcome is the same.
     """
 
-    def __init__(self, first: int) -> None:
+    def __init__(self, first: int, name: str) -> None:
         self.first = first  # position, in the file's rows, of the first row written ahead
+        self.count = 0  # how many rows
+        self.schema = f"reliefops_side_{name}"  # the name the file is attached under
         self.folder = tempfile.mkdtemp(prefix="reliefops-side-")
         self.path = os.path.join(self.folder, "rows.sqlite3")
         self.child: Any = None  # the parallel.Child writing the file
@@ -315,24 +315,26 @@ class SideRows:
             db.close()
 
     def ready(self, rows: Sequence[Any]) -> bool:
-        """Whether the side file holds the rows from position `first` of `rows`, the file's rows
-        (waiting for the child to finish writing them)."""
-        count = len(rows) - self.first
-        if not self.usable or count <= 0 or self.child is None or not self.child.finish(SIDE_WAIT):
+        """Whether the side file holds the `count` rows from position `first` of `rows`, the
+        file's rows (waiting for the child to finish writing them)."""
+        count, last = self.count, self.first + self.count - 1
+        if not self.usable or count <= 0 or last >= len(rows) or self.child is None:
             return False
-        ends = (rows[self.first][0], rows[self.first][24], rows[-1][0], rows[-1][24])  # line, digest
+        if not self.child.finish(SIDE_WAIT):
+            return False
+        ends = (rows[self.first][0], rows[self.first][24], rows[last][0], rows[last][24])  # line, digest
         try:
             check = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
             try:
                 written = check.execute("SELECT count FROM written").fetchone()
                 stored = check.execute("SELECT COUNT(*), MIN(pos), MAX(pos) FROM rows").fetchone()
                 first = check.execute("SELECT line, digest FROM rows WHERE pos = 1").fetchone()
-                last = check.execute("SELECT line, digest FROM rows WHERE pos = ?", [count]).fetchone()
+                final = check.execute("SELECT line, digest FROM rows WHERE pos = ?", [count]).fetchone()
             finally:
                 check.close()
         except sqlite3.Error:
             return False
-        return written == (count,) and stored == (count, 1, count) and (*first, *last) == ends
+        return written == (count,) and stored == (count, 1, count) and (*first, *final) == ends
 
     def copy_into(self, cursor: Any, *, batch_id: int, counted_in: dict[int, int]) -> bool:
         """Copy the side file's rows into the table, in their order, with the ids they are counted
@@ -340,24 +342,22 @@ class SideRows:
         file stays attached until discard()). False, having written nothing, when the file cannot
         be attached."""
         try:
-            cursor.execute(f"ATTACH DATABASE %s AS {SIDE_SCHEMA}", [self.path])
+            cursor.execute(f"ATTACH DATABASE %s AS {self.schema}", [self.path])
         except DatabaseError:
             return False
         self.attached = True
+        end = self.first + self.count
         marks = IdPairs(
             cursor,
-            (
-                (position - self.first + 1, own)
-                for position, own in counted_in.items()
-                if position >= self.first
-            ),
+            ((p - self.first + 1, own) for p, own in counted_in.items() if self.first <= p < end),
+            name=f"side_{self.schema}",
         )
         selected = ", ".join(
             f"s.{c}" if c != "withdrawn" else "(s.action = 'delete')" for c in _ROW_AS_COLUMNS
         )
         cursor.execute(
             f"INSERT INTO {TABLE} (batch_id, {', '.join(_ROW_AS_COLUMNS)}, counted_in_id) "  # noqa: S608
-            f"SELECT %s, {selected}, m.value FROM {SIDE_SCHEMA}.rows s "
+            f"SELECT %s, {selected}, m.value FROM {self.schema}.rows s "
             f"LEFT JOIN {marks.table} m ON m.id = s.pos ORDER BY s.pos",
             [batch_id],
         )
@@ -370,7 +370,7 @@ class SideRows:
             self.child.cancel()
         if self.attached:
             with contextlib.suppress(Exception), connection.cursor() as cursor:
-                cursor.execute(f"DETACH DATABASE {SIDE_SCHEMA}")
+                cursor.execute(f"DETACH DATABASE {self.schema}")
             self.attached = False
         shutil.rmtree(self.folder, ignore_errors=True)
 

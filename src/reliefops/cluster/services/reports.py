@@ -85,17 +85,17 @@ class ParsedReport:
     rows_read: int = 0
     labels: dict[str, str] = field(default_factory=dict)  # field -> the column as the file names it
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step of the reading
-    # Rows of the file written ahead into a side file, for a faster insert (see bulk.SideRows).
-    side: bulk.SideRows | None = field(default=None, compare=False, repr=False)
+    # Rows of the file written ahead into side files, for a faster insert (see bulk.SideRows).
+    sides: list[bulk.SideRows] = field(default_factory=list, compare=False, repr=False)
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)
 
     def close(self) -> None:
-        """Let go of the side file, if any (once the import is over, committed or not)."""
-        if self.side is not None:
-            self.side.discard()
-            self.side = None
+        """Let go of the side files, if any (once the import is over, committed or not)."""
+        for side in self.sides:
+            side.discard()
+        self.sides = []
 
 
 @dataclass(frozen=True)
@@ -497,9 +497,9 @@ def _import(
         ids = bulk.reserve_ids(len(new_rows))
         pairs = bulk.pairs_within(new_rows, ids)
         lap("double-counting rule in the file")
-        # The rows written ahead are the file's last ones: usable when every row of the file is added.
-        side = report.side if not outer and len(plan.adds) == len(report.rows) == len(new_rows) else None
-        rebuilt = bulk.insert_report_rows(new_rows, batch_id=batch.pk, ids=ids, counted_in=pairs, side=side)
+        # Rows written ahead are the file's rows: usable when every row of the file is added.
+        sides = report.sides if not outer and len(plan.adds) == len(report.rows) == len(new_rows) else []
+        rebuilt = bulk.insert_report_rows(new_rows, batch_id=batch.pk, ids=ids, counted_in=pairs, sides=sides)
         bulk.insert_rows(tombstones)
         lap("write rows")
         if rebuilt:
