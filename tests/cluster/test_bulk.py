@@ -10,10 +10,11 @@ PostgreSQL alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -249,6 +250,73 @@ def test_a_row_that_a_foreign_key_refuses_rolls_the_whole_batch_back(cluster, se
     assert ("check foreign keys" in result.timings) == (connection.vendor == "sqlite")
     assert enforced()
     assert ActivityRow.objects.count() == 6
+
+
+def checks_ignored() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA ignore_check_constraints")
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("change", "constraint"),
+    [
+        ({"quantity": -1}, "activityrow_quantity_not_negative"),
+        ({"people_male": -3}, "activityrow_people_not_negative"),
+        ({"status": "done"}, "activityrow_status_known"),
+        ({"row_id": ""}, "activityrow_row_id_not_empty"),
+        ({"start_date": dt.date(2005, 12, 1)}, "activityrow_period_ordered"),
+        ({"recipient_org_id": "implementing"}, "activityrow_pipeline_to_another_partner"),
+    ],
+)
+@pytest.mark.parametrize("path", ["bulk", "row by row"])
+def test_a_row_that_a_check_constraint_refuses_rolls_the_whole_batch_back(
+    cluster, settings, change, constraint, path
+):
+    # given a file whose rows have passed every check of the importer but one of which breaks a
+    # CHECK constraint of the table (as if a bug had let it through)
+    settings.CLUSTER_BULK_REBUILD_AT = 2 if path == "bulk" else 1000
+    report = parse_activity_file(four_w_csv([row(id=f"NRC-{n}") for n in range(2, 7)]), filename="4w.csv")
+    good = report.rows[3]
+    if change.get("recipient_org_id") == "implementing":
+        change = {"recipient_org_id": good.implementing_org_id}
+    report.rows[3] = good._replace(**change)
+    counts = written()
+    # when it is imported (in the bulk path, SQLite checks the constraints once after the insert)
+    with pytest.raises(Conflict, match="refused the upload") as refused:
+        activity_report_import(actor=None, report=report)
+    # then the constraint refused it, by name (on SQLite, with the file line of the row), nothing
+    # was written, and the constraints are checked again row by row
+    assert isinstance(refused.value.__cause__, IntegrityError)
+    assert constraint in str(refused.value)
+    if connection.vendor == "sqlite" and path == "bulk":
+        assert f"line {good.line} of the file" in str(refused.value)
+    if connection.vendor == "sqlite":
+        assert not checks_ignored()
+    assert written() == counts
+    report.rows[3] = good
+    assert activity_report_import(actor=None, report=report).added == 5
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own table definition")
+def test_the_check_constraints_are_read_from_the_table_definition(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [bulk.TABLE])
+        clauses = dict(bulk.check_clauses(cursor.fetchone()[0]))
+    named = {c.name for c in ActivityRow._meta.constraints if isinstance(c, models.CheckConstraint)}
+    assert named <= set(clauses)
+    assert set(clauses) - named == {'"line" >= 0', '(JSON_VALID("extra") OR "extra" IS NULL)'}
+    assert clauses["activityrow_status_known"] == "\"status\" IN ('planned', 'ongoing', 'completed')"
+    # names and strings that hold the word, or brackets, are not taken for constraints
+    ddl = (
+        'CREATE TABLE t ("checked" int CHECK ("checked" IN (0, 1)), note text DEFAULT \'CHECK (x)\', '
+        '[CHECK(] int, CONSTRAINT t_positive CHECK (("checked" + length(note)) >= 0))'
+    )
+    assert bulk.check_clauses(ddl) == [
+        ('"checked" IN (0, 1)', '"checked" IN (0, 1)'),
+        ("t_positive", '("checked" + length(note)) >= 0'),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

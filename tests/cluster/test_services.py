@@ -136,6 +136,13 @@ def test_the_same_row_id_twice_in_a_file_is_refused(upload):
         upload([row(id="NRC-1"), row(id="NRC-1", qty="5")])
 
 
+def test_the_same_row_id_of_two_organisations_is_two_rows(upload):
+    result = upload([row(id="1"), row(id="1", prog="IRW"), row(id="2", prog="IRW")])
+    assert result.added == 3
+    with pytest.raises(InvalidInput, match=r"row 5, #meta\+id: row id 2 appears twice .*first on row 4"):
+        upload([row(id="1"), row(id="2", prog="IRW"), row(id="2", prog="IRW", qty="5")])
+
+
 # --- revert ---------------------------------------------------------------------------------------
 
 

@@ -185,6 +185,7 @@ class _Stored(NamedTuple):
 
 
 _KEY = itemgetter(2, 3)  # (reporting_org_id, row_id) of a ReportRow
+_ROW_ID = itemgetter(3)
 _REPORTING, _IMPLEMENTING = itemgetter(2), itemgetter(5)
 
 
@@ -220,7 +221,10 @@ def _check_scope(report: ParsedReport, scope_org_id: int | None, scope_label: st
 
 def _duplicates(report: ParsedReport) -> list[Problem]:
     problems: list[Problem] = []
-    if len(set(map(_KEY, report.rows))) == len(report.rows):
+    # Row ids all distinct (the usual file) say the keys are; only when some repeat are the
+    # (organisation, row id) pairs made and counted.
+    count = len(report.rows)
+    if len(set(map(_ROW_ID, report.rows))) == count or len(set(map(_KEY, report.rows))) == count:
         return problems
     first: dict[tuple[int, str], int] = {}
     for row in report.rows:
