@@ -262,11 +262,12 @@ def _insert_rows_sqlite(
     # refuses raises django.db's IntegrityError, not the driver's own.
     with connection.wrap_database_errors:
         for side in sorted(sides, key=lambda s: s.first):
-            if side.first < done or not side.ready(rows):
+            if side.first < done:
                 continue
+            # The rows before the side file's first: meanwhile its child finishes writing it.
             _sqlite_insert(execute, head, one, rows[done : side.first], counted_in, done)
             done = side.first
-            if side.copy_into(cursor, batch_id=batch_id, counted_in=counted_in):
+            if side.ready(rows) and side.copy_into(cursor, batch_id=batch_id, counted_in=counted_in):
                 done += side.count
         _sqlite_insert(execute, head, one, rows[done:], counted_in, done)
     cursor.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {TABLE} WHERE id >= %s", [ids[0]])  # noqa: S608
