@@ -22,7 +22,9 @@ types:
    script. Both add up completed households per area and activity; neither applies the
    double-counting rules or checks anything. pandas comes from requirements-bench.txt.
 
-The machine, database and Python versions are printed beside the figures.
+The machine, database and Python versions are printed beside the figures, and a speed probe (a
+fixed piece of Python work, timed just before the preview and just after the import): on a shared
+host the machine's own speed changes from minute to minute, and the probe shows by how much.
 """
 
 from __future__ import annotations
@@ -282,10 +284,17 @@ def main() -> None:
         print(f"    {summary}\n    {steps}", flush=True)
         return wall, cpu, steps
 
+    from machine import speed_probe  # the bench folder's own module
+
     figures: dict[str, Any] = {"database": connection.vendor, **shape}
+    # The machine's own speed just before and after the import (a shared host's speed changes from
+    # minute to minute): the same fixed work, timed.
+    figures["speed_probe_before_s"] = speed_probe()
     for name, extra in (("preview", ("--preview",)), ("import", ()), ("reimport", ())):
         wall, cpu, steps = command(*extra)
         figures[f"{name}_s"], figures[f"{name}_cpu_s"], figures[f"{name}_steps"] = wall, cpu, steps
+        if name == "import":
+            figures["speed_probe_after_s"] = speed_probe()
     if args.database == "postgresql":
         figures["floor_s"] = floor_postgres(csv_path, os.environ["DATABASE_URL"])
     else:
