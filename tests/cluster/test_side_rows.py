@@ -10,6 +10,7 @@ the side file), with the file split at its first line end and the bulk path from
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from reliefops.cluster import parallel
 from reliefops.cluster.importers import activity_report_import_file, parse_activity_file
 from reliefops.cluster.models import ActivityRow
 from reliefops.cluster.services import bulk, import_batch_revert
+from reliefops.env import VAR_DIR
 from tests.cluster.conftest import COLUMNS, four_w_csv, row
 
 pytestmark = [
@@ -122,6 +124,7 @@ def test_rows_written_ahead_go_in_as_the_rows_of_an_import_without_them(cluster,
     assert result.set_aside == 172
     # and the side file is gone and detached, and the keys are enforced again
     assert not any(os.path.exists(c["folder"]) for c in copies)
+    assert os.path.dirname(copies[0]["folder"]) == str(VAR_DIR / bulk.SIDE_FOLDER)
     assert _attached() == ["main", "temp"]
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys")
@@ -213,6 +216,16 @@ def test_rows_whose_dates_read_again_are_not_taken_from_the_side_file(cluster, s
     assert result.added == 120
     assert _table() == expected
     assert ActivityRow.objects.filter(start_date="2005-03-11").count() == 119
+
+
+def test_a_side_folder_left_by_a_killed_import_is_removed_a_day_later(tmp_path, monkeypatch):
+    monkeypatch.setattr(bulk, "VAR_DIR", tmp_path)
+    left = [bulk.side_folder(), bulk.side_folder()]
+    day_old = time.time() - bulk.SIDE_KEEP_SECONDS - 60
+    os.utime(left[0], (day_old, day_old))
+    new = bulk.side_folder()
+    assert [os.path.exists(folder) for folder in [*left, new]] == [False, True, True]
+    assert os.path.dirname(new) == str(tmp_path / "tmp")
 
 
 def test_a_preview_and_postgresql_write_nothing_ahead(cluster, split):

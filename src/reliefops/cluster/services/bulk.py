@@ -29,6 +29,8 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection
 
+from reliefops.env import VAR_DIR
+
 # Dates go into SQLite as ISO text (what Python's own adapter does, and Django stores).
 sqlite3.register_adapter(dt.date, dt.date.isoformat)
 
@@ -276,6 +278,22 @@ def _insert_rows_sqlite(
 
 
 SIDE_WAIT = 60.0  # seconds to wait for a child writing a side file (then the rows go in as usual)
+SIDE_FOLDER = "tmp"  # under RELIEFOPS_VAR_DIR, beside the SQLite database
+SIDE_KEEP_SECONDS = 86400  # a side folder older than this was left by a process that died: removed
+
+
+def side_folder() -> str:
+    """A new folder for a side file, under RELIEFOPS_VAR_DIR/tmp (the disk the SQLite database is
+    on by default, rather than a temporary file system in memory); folders older than a day, left
+    by an import that was killed, are removed on the way."""
+    root = VAR_DIR / SIDE_FOLDER
+    root.mkdir(parents=True, exist_ok=True)
+    limit = time.time() - SIDE_KEEP_SECONDS
+    for old in root.glob("side-*"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < limit:
+                shutil.rmtree(old, ignore_errors=True)
+    return tempfile.mkdtemp(prefix="side-", dir=root)
 
 
 class SideRows:
@@ -296,7 +314,7 @@ class SideRows:
         self.first = first  # position, in the file's rows, of the first row written ahead
         self.count = 0  # how many rows
         self.schema = f"reliefops_side_{name}"  # the name the file is attached under
-        self.folder = tempfile.mkdtemp(prefix="reliefops-side-")
+        self.folder = side_folder()
         self.path = os.path.join(self.folder, "rows.sqlite3")
         self.child: Any = None  # the parallel.Child writing the file
         self.attached = False
