@@ -9,7 +9,7 @@ import pytest
 
 from reliefops.core.errors import InvalidInput
 from reliefops.households.models import Handover, HandoverDelivery, Household, HouseholdCorrection
-from reliefops.households.services import HandoverRefused, handover_record, household_update
+from reliefops.households.services import HandoverRefused, corrections, handover_record, household_update
 from reliefops.stock.models import Movement, MovementKind
 from reliefops.stock.selectors import ledger_verify
 from tests.households.conftest import DAY, build_operation, receive, register, winter_round
@@ -92,3 +92,33 @@ def test_two_corrections_giving_one_cnic_to_two_households_at_once_leave_it_with
     assert f"already registered to household {holder}" in refused[0].problems[0].reason
     assert Household.objects.filter(document_number="1350312345671").count() == 1
     assert HouseholdCorrection.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cnic_taken_by_another_correction_meanwhile_is_refused_not_shown_as_a_likely_duplicate(monkeypatch):
+    # given a household that holds a CNIC, and a correction giving the same CNIC to another one
+    # whose check of the holder ran before the first correction was committed (the race above,
+    # made certain: the first look-up of the holder finds nobody)
+    op = build_operation()
+    holder = register(op, document_type="cnic", document_number="13503-1234567-1")
+    other = register(op, head_name="Sher Zaman", father_or_husband_name="Gul Zaman", phone="",
+                     document_type="none", document_number="")  # fmt: skip
+    real = corrections._refuse_held
+    calls = []
+
+    def late(draft, household_id):
+        calls.append(household_id)
+        if len(calls) > 1:
+            real(draft, household_id)
+
+    monkeypatch.setattr(corrections, "_refuse_held", late)
+    # when it is made, then it is refused, naming the holder, and not offered as a likely duplicate
+    with pytest.raises(InvalidInput, match=f"already registered to household {holder.pk}"):
+        household_update(
+            actor=op.registrar,
+            household_id=other.pk,
+            changes={"document_type": "cnic", "document_number": "13503-1234567-1"},
+            reason="card seen",
+        )
+    assert len(calls) == 2
+    assert HouseholdCorrection.objects.count() == 0

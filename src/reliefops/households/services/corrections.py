@@ -316,6 +316,9 @@ def household_update(
                 seen = set(duplicates_seen)
                 unseen = [m for m in matches if m.second_id not in seen and m.second_id not in known]
                 if unseen:
+                    # A household that took the document since the check above (another correction
+                    # committed meanwhile) is a refusal, not a likely duplicate to confirm.
+                    _refuse_held(draft, household.pk)
                     raise DuplicatesFound(unseen)
             before = {name: _shown(household, name) for name in changed if name not in PERSONAL}
             columns = sorted({column for name in changed for column in _COLUMNS.get(name, (name,))})
