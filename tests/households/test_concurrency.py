@@ -9,7 +9,13 @@ import pytest
 
 from reliefops.core.errors import InvalidInput
 from reliefops.households.models import Handover, HandoverDelivery, Household, HouseholdCorrection
-from reliefops.households.services import HandoverRefused, corrections, handover_record, household_update
+from reliefops.households.services import (
+    HandoverRefused,
+    corrections,
+    handover_record,
+    household_update,
+    registration,
+)
 from reliefops.stock.models import Movement, MovementKind
 from reliefops.stock.selectors import ledger_verify
 from tests.households.conftest import DAY, build_operation, receive, register, winter_round
@@ -122,3 +128,26 @@ def test_a_cnic_taken_by_another_correction_meanwhile_is_refused_not_shown_as_a_
         )
     assert len(calls) == 2
     assert HouseholdCorrection.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cnic_registered_meanwhile_is_refused_not_shown_as_a_likely_duplicate(monkeypatch):
+    # given a household that holds a CNIC, and a registration of the same CNIC whose check of the
+    # holder ran before that household was committed (its first look-up finds nobody)
+    op = build_operation()
+    holder = register(op, document_type="cnic", document_number="13503-1234567-1")
+    real = registration._refuse_held_document
+    calls = []
+
+    def late(draft, row=None):
+        calls.append(row)
+        if len(calls) > 1:
+            real(draft, row)
+
+    monkeypatch.setattr(registration, "_refuse_held_document", late)
+    # when it is registered (no likely duplicate confirmed), then it is refused, naming the holder,
+    # and not offered as a likely duplicate
+    with pytest.raises(InvalidInput, match=f"already registered to household {holder.pk}"):
+        register(op, document_type="cnic", document_number="13503-1234567-1", seen=())
+    assert len(calls) == 2
+    assert Household.objects.count() == 1

@@ -341,6 +341,9 @@ def household_register(
             matches = likely_duplicates(draft.person())
             unseen = [m for m in matches if m.second_id not in set(duplicates_seen)]
             if unseen:
+                # A household registered with the document since the check above (committed
+                # meanwhile) is a refusal, not a likely duplicate to confirm.
+                _refuse_held_document(draft)
                 raise DuplicatesFound(unseen)
             household = Household.objects.create(
                 **draft.fields(), registered_by=_user(actor), idempotency_key=idempotency_key or None
