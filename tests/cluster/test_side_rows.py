@@ -132,6 +132,31 @@ def test_rows_written_ahead_go_in_as_the_rows_of_an_import_without_them(cluster,
 
 
 @sqlite_only
+def test_the_upload_job_writes_ahead_as_the_command_does(cluster, settings, split, copies):
+    # the worker's job of a web upload reads and imports the file through its own function
+    from reliefops.cluster.jobs import activity_import_with_progress
+
+    data = four_w_csv(_rows(150), columns=EXTRA)
+    expected = _as_without_side(data, settings)
+    steps: list[str] = []
+    result = activity_import_with_progress(
+        actor=None,
+        data=data,
+        filename="4w.csv",
+        reporting_org_id=None,
+        scope_org_id=None,
+        scope_label="",
+        preview=False,
+        progress=lambda step, done, total: steps.append(step),
+    )
+    assert [(c["part"], c["copied"]) for c in copies] == [("second", True)]
+    assert result.added == 150
+    assert _table() == expected
+    assert steps[-1] == "done"
+    assert not any(os.path.exists(c["folder"]) for c in copies)
+
+
+@sqlite_only
 def test_a_child_that_fails_to_write_ahead_leaves_the_rows_to_the_import(
     cluster, settings, split, copies, monkeypatch
 ):
