@@ -214,6 +214,22 @@ def cluster(db) -> Cluster:
     )
 
 
+def make_children_fail(monkeypatch) -> None:
+    """From now on, a child forked to read part of a file runs out of memory instead (its further
+    work, if any, is not reached)."""
+    from reliefops.cluster import parallel
+
+    real = parallel.in_child
+
+    def failing(function, then=None):
+        def broken():
+            raise MemoryError("the child ran out of memory")
+
+        return real(broken, then)
+
+    monkeypatch.setattr(parallel, "in_child", failing)
+
+
 @pytest.fixture
 def upload(cluster) -> Callable[..., Any]:
     """Apply a 4W file: `upload(rows)` builds a CSV from row dicts; `upload(data=b"...")` takes bytes."""

@@ -11,7 +11,7 @@ import pytest
 from reliefops.cluster import parallel
 from reliefops.cluster.importers import parse_activity_file
 from reliefops.core.errors import InvalidInput
-from tests.cluster.conftest import four_w_csv, row
+from tests.cluster.conftest import four_w_csv, make_children_fail, row
 
 pytestmark = pytest.mark.skipif(not parallel.available(), reason="needs fork and a second core")
 
@@ -99,15 +99,7 @@ def test_a_file_read_in_two_processes_reads_as_in_one(cluster, settings, forks, 
 def test_a_file_whose_child_fails_is_read_by_the_parent_alone(cluster, settings, monkeypatch):
     data = four_w_csv(_rows(300))
     alone = _read(data, settings, parallel_from=len(data) + 1)
-    real = parallel.in_child
-
-    def failing(function, then=None):
-        def broken():
-            raise MemoryError("the child ran out of memory")
-
-        return real(broken, then)
-
-    monkeypatch.setattr(parallel, "in_child", failing)
+    make_children_fail(monkeypatch)
     assert _read(data, settings, parallel_from=1) == alone
 
 

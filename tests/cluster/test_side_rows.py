@@ -21,7 +21,7 @@ from reliefops.cluster.importers import activity_report_import_file, parse_activ
 from reliefops.cluster.models import ActivityRow
 from reliefops.cluster.services import bulk, import_batch_revert
 from reliefops.env import VAR_DIR
-from tests.cluster.conftest import COLUMNS, four_w_csv, row
+from tests.cluster.conftest import COLUMNS, four_w_csv, make_children_fail, row
 
 pytestmark = [
     pytest.mark.skipif(not parallel.available(), reason="needs fork and a second core"),
@@ -196,15 +196,7 @@ def test_a_child_that_fails_to_read_leaves_nothing_written_ahead(
 ):
     data = four_w_csv(_rows(120), columns=EXTRA)
     expected = _as_without_side(data, settings)
-    real = parallel.in_child
-
-    def failing(function, then=None):
-        def broken():
-            raise MemoryError("the child ran out of memory")
-
-        return real(broken, then)
-
-    monkeypatch.setattr(parallel, "in_child", failing)
+    make_children_fail(monkeypatch)
     result = _import(data)
     assert copies == []
     assert result.added == 120

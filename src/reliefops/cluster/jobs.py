@@ -14,9 +14,8 @@ from django.db import transaction
 from django.urls import reverse
 from django_tasks import task
 
-from reliefops.cluster.importers import parse_activity_file
-from reliefops.cluster.services import ReportImportResult, activity_report_import
-from reliefops.cluster.services.bulk import gc_paused
+from reliefops.cluster.importers import activity_report_import_file
+from reliefops.cluster.services import ReportImportResult
 from reliefops.core.access import access_reporting_organisation, reporting_scope
 from reliefops.core.errors import Conflict
 from reliefops.core.jobs import JobResult, JobStart, Progress, job_run, job_start
@@ -41,27 +40,16 @@ def activity_import_with_progress(
     progress: Progress,
 ) -> ReportImportResult:
     """Read a 4W file and apply it (or preview it), saying which of the two steps it is at."""
-    # One pause of the collector for both steps, as activity_report_import_file does.
-    with gc_paused():
-        progress("reading the file and checking every row", 0, 2)
-        report = parse_activity_file(
-            data, filename=filename, reporting_org_id=reporting_org_id, write_ahead=not preview
-        )
-        try:
-            step = "comparing with the stored rows" if preview else "applying the changes, all at once"
-            progress(f"{step} ({report.rows_read:,} rows read)", 1, 2)
-            result = activity_report_import(
-                actor=actor,
-                report=report,
-                scope_org_id=scope_org_id,
-                scope_label=scope_label,
-                preview=preview,
-            )
-        finally:
-            report.close()
-        del report
-    progress("done", 2, 2)
-    return result
+    return activity_report_import_file(
+        actor=actor,
+        data=data,
+        filename=filename,
+        reporting_org_id=reporting_org_id,
+        scope_org_id=scope_org_id,
+        scope_label=scope_label,
+        preview=preview,
+        progress=progress,
+    )
 
 
 def _scope(job: Job) -> tuple[Any, Any]:

@@ -836,14 +836,20 @@ def activity_report_import_file(
     scope_org_id: int | None = None,
     scope_label: str = "",
     preview: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ReportImportResult:
-    """Read a 4W file and apply it, all or nothing; InvalidInput lists every problem of the file."""
+    """Read a 4W file and apply it, all or nothing; InvalidInput lists every problem of the file.
+    `progress(step, done, total)`, if given, hears which of the two steps it is at."""
+    say = progress or (lambda step, done, total: None)
     # One pause of the collector for both steps: a collection between them would walk every row.
     with gc_paused():
+        say("reading the file and checking every row", 0, 2)
         report = parse_activity_file(
             data, filename=filename, reporting_org_id=reporting_org_id, write_ahead=not preview
         )
         try:
+            step = "comparing with the stored rows" if preview else "applying the changes, all at once"
+            say(f"{step} ({report.rows_read:,} rows read)", 1, 2)
             result = activity_report_import(
                 actor=actor,
                 report=report,
@@ -854,4 +860,5 @@ def activity_report_import_file(
         finally:
             report.close()
         del report
+    say("done", 2, 2)
     return result
