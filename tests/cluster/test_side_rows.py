@@ -133,13 +133,11 @@ def test_rows_written_ahead_go_in_as_the_rows_of_an_import_without_them(cluster,
 
 @sqlite_only
 def test_the_upload_job_writes_ahead_as_the_command_does(cluster, settings, split, copies):
-    # the worker's job of a web upload reads and imports the file through its own function
-    from reliefops.cluster.jobs import activity_import_with_progress
-
+    # the worker's job of a web upload imports the file with its progress heard
     data = four_w_csv(_rows(150), columns=EXTRA)
     expected = _as_without_side(data, settings)
     steps: list[str] = []
-    result = activity_import_with_progress(
+    result = activity_report_import_file(
         actor=None,
         data=data,
         filename="4w.csv",

@@ -28,30 +28,6 @@ UPLOAD_COMMIT = "cluster_upload_commit"
 CHANGES_SHOWN = 200
 
 
-def activity_import_with_progress(
-    *,
-    actor: Any,
-    data: bytes,
-    filename: str,
-    reporting_org_id: int | None,
-    scope_org_id: int | None,
-    scope_label: str,
-    preview: bool,
-    progress: Progress,
-) -> ReportImportResult:
-    """Read a 4W file and apply it (or preview it), saying which of the two steps it is at."""
-    return activity_report_import_file(
-        actor=actor,
-        data=data,
-        filename=filename,
-        reporting_org_id=reporting_org_id,
-        scope_org_id=scope_org_id,
-        scope_label=scope_label,
-        preview=preview,
-        progress=progress,
-    )
-
-
 def _scope(job: Job) -> tuple[Any, Any]:
     """The owner's reporting scope now, and the organisation the upload reports for."""
     scope = reporting_scope(job.owner)
@@ -61,7 +37,7 @@ def _scope(job: Job) -> tuple[Any, Any]:
 
 def _apply(job: Job, progress: Progress, *, preview: bool) -> ReportImportResult:
     scope, organisation = _scope(job)
-    return activity_import_with_progress(
+    return activity_report_import_file(
         actor=job.owner,
         data=bytes(job.input),
         filename=job.input_name,

@@ -18,10 +18,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reliefops.cluster import exports, selectors
 from reliefops.cluster.importers import (
+    activity_report_import_file,
     activity_types_import_file,
     needs_import_file,
 )
-from reliefops.cluster.jobs import activity_import_with_progress
 from reliefops.cluster.services import (
     ReportImportResult,
     boundaries_import,
@@ -175,7 +175,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no single organisation named {options['org']!r}")
             organisation = found[0]
         with command_progress(self, quiet=options["verbosity"] == 0) as progress:
-            result = activity_import_with_progress(
+            result = activity_report_import_file(
                 actor=self.user,
                 data=data,
                 filename=Path(options["file"]).name,
