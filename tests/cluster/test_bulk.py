@@ -231,13 +231,12 @@ def test_a_row_that_a_foreign_key_refuses_rolls_the_whole_batch_back(cluster, se
     good = report.rows[2]
     missing = 10**6
     report.rows[2] = good._replace(**{column: missing})
-    # when it is imported in the bulk path (PostgreSQL: the foreign key is added again after the
-    # insert and checks every row; SQLite: the keys written are checked once, after the insert)
+    # when it is imported in the bulk path (the keys written are checked once, after the insert;
+    # PostgreSQL adds its foreign keys back NOT VALID first)
     with pytest.raises(Conflict, match="refused the upload") as refused:
         activity_report_import(actor=None, report=report)
     assert isinstance(refused.value.__cause__, IntegrityError)
-    if connection.vendor == "sqlite":
-        assert f"{column} = {missing}" in str(refused.value)
+    assert f"{column} = {missing}" in str(refused.value)
     # then the whole batch was rolled back, the indexes and foreign keys are in place and enforced
     assert written() == counts
     assert schema() == before
@@ -248,8 +247,69 @@ def test_a_row_that_a_foreign_key_refuses_rolls_the_whole_batch_back(cluster, se
     result = activity_report_import(actor=None, report=report)
     assert (result.added, rebuilt(result)) == (5, True)
     assert ("check foreign keys" in result.timings) == (connection.vendor == "sqlite")
+    assert ("of which add foreign keys back and check them" in result.timings) == (
+        connection.vendor == "postgresql"
+    )
     assert enforced()
     assert ActivityRow.objects.count() == 6
+
+
+def test_every_foreign_key_of_the_table_is_one_the_check_knows(db, monkeypatch):
+    # the check after a bulk insert looks up each key column's values; a key it did not know would
+    # be checked over the whole table instead (PostgreSQL: VALIDATE; SQLite: the pragma)
+    looked_up = []
+    monkeypatch.setattr(bulk, "_check_exist", lambda cursor, column, *args: looked_up.append(column))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            keys = bulk._pg_key_columns(cursor)
+        else:
+            cursor.execute(f"PRAGMA foreign_key_list({bulk.TABLE})")
+            keys = [(r[3], r[3], r[2], r[4]) for r in cursor.fetchall()]
+        assert {column for _, column, _, _ in keys} == {column for column, _ in foreign_keys()}
+        # a row of no key at all: every key column is one the check knows, none is looked up
+        rows = [reports.ReportRow(*([None] * len(reports.ReportRow._fields)))]
+        assert (
+            bulk.check_written_keys(cursor, keys, batch_id=1, rows=rows, tombstones=(), counted_in=[]) == []
+        )
+    assert sorted(looked_up) == sorted(column for _, column, _, _ in keys)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL adds its foreign keys back NOT VALID"
+)
+@pytest.mark.django_db(transaction=True)
+def test_keys_added_back_not_valid_are_enforced_and_a_second_bulk_import_adds_them_again(cluster, settings):
+    # given two bulk imports, one after the other
+    settings.CLUSTER_BULK_REBUILD_AT = 2
+    before = schema()
+    for first, stop in ((1, 4), (4, 12)):
+        report = parse_activity_file(
+            four_w_csv([row(id=f"NRC-{n}") for n in range(first, stop)]), filename=f"4w-{first}.csv"
+        )
+        assert rebuilt(activity_report_import(actor=None, report=report))
+    # then the foreign keys are all there, marked NOT VALID once (not twice) in the catalogue
+    assert schema() == before
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [bulk.TABLE],
+        )
+        found = cursor.fetchall()
+    assert len(found) == len(before[1])
+    assert all(text.count("NOT VALID") == 1 and not valid for text, valid in found)
+    # and they refuse a later write that breaks one, as before
+    stored = ActivityRow.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ActivityRow.objects.filter(pk=stored.pk).update(admin_area_id=10**6)
+    # and validating them (as the operations guide says) finds every stored row right
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [bulk.TABLE]
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE {bulk.TABLE} VALIDATE CONSTRAINT "{name}"')
+    assert ActivityRow.objects.count() == 11
 
 
 def checks_ignored() -> bool:

@@ -503,11 +503,15 @@ def _import(
         lap("double-counting rule in the file")
         # Rows written ahead are the file's rows: usable when every row of the file is added.
         sides = report.sides if not outer and len(plan.adds) == len(report.rows) == len(new_rows) else []
-        rebuilt = bulk.insert_report_rows(new_rows, batch_id=batch.pk, ids=ids, counted_in=pairs, sides=sides)
+        rebuilt, keys_added = bulk.insert_report_rows(
+            new_rows, batch_id=batch.pk, ids=ids, counted_in=pairs, sides=sides
+        )
         bulk.insert_rows(tombstones)
         lap("write rows")
         if rebuilt:
             result.timings["of which rebuild indexes"] = round(rebuilt, 3)
+        if keys_added:
+            result.timings["of which add foreign keys back and check them"] = round(keys_added, 3)
         # The pairs a batch may change are those of who reports and who implements in it; when no
         # other batch holds current rows of theirs, the file's own pairs are all there is.
         touched = set(map(_REPORTING, report.rows)) | set(map(_IMPLEMENTING, plan.adds))
