@@ -24,7 +24,7 @@ from reliefops.cluster.models import ActivityRow, ImportBatch
 from reliefops.cluster.services import activity_report_import, bulk, import_batch_revert, reports
 from reliefops.core.errors import Conflict
 from reliefops.core.models import AuditEvent
-from tests.cluster.conftest import four_w_csv, four_w_xlsx, row, table
+from tests.cluster.conftest import COLUMNS, four_w_csv, four_w_xlsx, row, table
 
 ORGS = ["NRC", "IRW", "UNHCR", "IOM", "Oxfam"]
 PLACES = ["PK50401", "PK50402", "PK52201"]
@@ -534,3 +534,23 @@ def test_the_rule_in_memory_gives_what_the_rule_in_sql_gives(upload, cluster, dr
     # then every row is set aside in the same row, or kept, either way
     assert sql_marks() == in_memory
     assert set_aside == result.set_aside
+
+
+@pytest.mark.parametrize("path", ["bulk", "row by row"])
+def test_texts_and_columns_kept_aside_are_stored_as_read(upload, cluster, settings, path):
+    # given rows whose texts mean something to a database's bulk formats (a tab, a backslash, the
+    # words COPY's text format takes for NULL), and a column outside the schema, kept aside
+    settings.CLUSTER_BULK_REBUILD_AT = 2 if path == "bulk" else 10**6
+    texts = ["None", "\\N", "a\tb", "back\\slash", "Muzaffarabad مظفرآباد", 'say "hi"', "", "NULL"]
+    columns = [*COLUMNS, ("Remarks", "", "remarks")]
+    rows = [row(id=f"NRC-{n}", place=text, remarks=f"{text}!") for n, text in enumerate(texts)]
+    # when they are imported
+    result = upload(data=four_w_csv(rows, columns=columns))
+    # then every text is stored as it was read, by either path
+    assert (result.added, rebuilt(result)) == (len(texts), path == "bulk")
+    stored = {
+        r: (loc, extra) for r, loc, extra in ActivityRow.objects.values_list("row_id", "location", "extra")
+    }
+    assert stored == {f"NRC-{n}": (text, {"Remarks": f"{text}!"}) for n, text in enumerate(texts)}
+    # and the same file again changes nothing: the stored rows read back as the file's
+    assert upload(data=four_w_csv(rows, columns=columns)).changed is False

@@ -169,14 +169,24 @@ def insert_report_rows(
 def _copy_rows(
     cursor: Any, rows: Sequence[Any], *, batch_id: int, ids: Sequence[int], counted_in: dict[int, int]
 ) -> None:
-    columns = ["id", *(c for c in INSERT_COLUMNS if c not in {"batch_id", "withdrawn"}), "counted_in_id"]
+    columns = [
+        "batch_id", "withdrawn", "id", *(c for c in INSERT_COLUMNS if c not in {"batch_id", "withdrawn"}),
+        "counted_in_id",
+    ]  # fmt: skip
     values: Iterable[tuple[Any, ...]] = map(_REPORT_ROW_COLUMNS, rows)
-    if any(row.extra is not None for row in rows):
-        values = map(_json_extra, values)
-    names = ", ".join(["batch_id", "withdrawn", *columns])
+    # In COPY's binary format, each column's type told once (read from the table itself): the
+    # driver then converts each value by its column's type, not by looking at every value's own
+    # (a million rows: 2.6 s instead of 4.5–5.5 s).
+    cursor.execute(
+        "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+        [TABLE],
+    )
+    types = dict(cursor.fetchall())
     # Through Django's wrapper of database errors: a row the table refuses raises django.db's
     # IntegrityError, as any other statement's would, and not the driver's own.
-    with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {TABLE} ({names}) FROM STDIN") as copy:
+    sql = f"COPY {TABLE} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        copy.set_types([types[c] for c in columns])
         for position, (pk, row) in enumerate(zip(ids, values, strict=True)):
             copy.write_row((batch_id, False, pk, *row, counted_in.get(position)))
 
