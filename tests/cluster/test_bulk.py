@@ -554,3 +554,28 @@ def test_texts_and_columns_kept_aside_are_stored_as_read(upload, cluster, settin
     assert stored == {f"NRC-{n}": (text, {"Remarks": f"{text}!"}) for n, text in enumerate(texts)}
     # and the same file again changes nothing: the stored rows read back as the file's
     assert upload(data=four_w_csv(rows, columns=columns)).changed is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_batch_is_vacuumed_once_committed_on_postgresql(cluster, settings):
+    # given the bulk path
+    settings.CLUSTER_BULK_REBUILD_AT = 2
+    report = parse_activity_file(four_w_csv([row(id=f"NRC-{n}") for n in range(6)]), filename="4w.csv")
+    # when a large batch is imported
+    result = activity_report_import(actor=None, report=report)
+    # then, on PostgreSQL, the table was vacuumed and analysed after the commit: its pages are
+    # marked all-visible, so that the gap analysis reads the rows through the index alone
+    vacuumed = "vacuum and analyse the table, after the commit" in result.timings
+    assert vacuumed == (connection.vendor == "postgresql")
+    if vacuumed:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relallvisible, reltuples FROM pg_class WHERE relname = %s", [bulk.TABLE])
+            visible, tuples = cursor.fetchone()
+        assert (visible, tuples) == (1, 6)
+    # and a small batch into the table is not
+    small = parse_activity_file(four_w_csv([row(id="NRC-9")]), filename="small.csv")
+    settings.CLUSTER_BULK_REBUILD_AT = 1000
+    assert (
+        "vacuum and analyse the table, after the commit"
+        not in activity_report_import(actor=None, report=small).timings
+    )

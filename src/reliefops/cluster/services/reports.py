@@ -512,6 +512,15 @@ def _import(
             result.timings["of which rebuild indexes"] = round(rebuilt, 3)
         if keys_added:
             result.timings["of which add foreign keys back and check them"] = round(keys_added, 3)
+        if rebuilt and bulk.is_postgres():
+            # Once committed (VACUUM cannot run in a transaction); a failure is logged, not raised:
+            # the batch is in by then, and autovacuum does the same work a little later.
+            def tidy() -> None:
+                result.timings["vacuum and analyse the table, after the commit"] = round(
+                    bulk.vacuum_table(), 3
+                )
+
+            transaction.on_commit(tidy, robust=True)
         # The pairs a batch may change are those of who reports and who implements in it; when no
         # other batch holds current rows of theirs, the file's own pairs are all there is.
         touched = set(map(_REPORTING, report.rows)) | set(map(_IMPLEMENTING, plan.adds))
