@@ -103,17 +103,15 @@ def _json_extra(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return values if values[-1] is None else (*values[:-1], json.dumps(values[-1]))
 
 
-def vacuum_table() -> float:
-    """VACUUM (ANALYZE) the 4W table (PostgreSQL; outside any transaction); returns the seconds.
+def vacuum_table() -> None:
+    """VACUUM (ANALYZE) the 4W table (PostgreSQL; outside any transaction).
 
     Run after a large batch is committed. Until a vacuum has read the new rows, the gap analysis
     visits the table for every row it reads through the pairing index (a million rows: 1.1 to 1.4 s
     for every activity, against 0.4 to 0.5 s after), and the planner does not know the table's new
     size. Autovacuum would come round within a minute or two; this does it at once (0.8 s)."""
-    started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {TABLE}")
-    return time.perf_counter() - started
 
 
 def lock_for_writing() -> None:
