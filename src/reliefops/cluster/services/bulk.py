@@ -89,7 +89,8 @@ def gc_paused() -> Iterator[None]:
 _REPORT_ROW_COLUMNS = itemgetter(0, *range(2, 23), 24, 23)
 ROWS_PER_STATEMENT = 400  # SQLite: one INSERT of many rows costs far less than many INSERTs of one
 REBUILD_AT = 20_000  # a batch this large, and as large as half the table, rebuilds the indexes after
-KEEP_INDEX = "activityrow_counted_in"
+# Indexes a large batch keeps while its rows go in (see _IndexRebuild._indexes).
+KEEP_INDEXES = frozenset({"activityrow_counted_in", "activityrow_replaced_in"})
 LARGE_CACHE_KIB = -262144  # 256 MiB of page cache while a large batch goes in (negative: KiB)
 
 
@@ -540,8 +541,10 @@ class _IndexRebuild:
                 [TABLE],
             )
         # The index of counted_in stays: with it gone, SQLite would look for the rows counted in
-        # each new row (a pending deferred foreign key) by scanning the whole table.
-        return [(name, sql) for name, sql in cursor.fetchall() if name != KEEP_INDEX]
+        # each new row (a pending deferred foreign key) by scanning the whole table. The index of
+        # replaced_in holds only rows that were replaced, which a new row never is: building it
+        # again would read the whole table to find none of the new rows.
+        return [(name, sql) for name, sql in cursor.fetchall() if name not in KEEP_INDEXES]
 
     def _foreign_keys(self, cursor: Any) -> list[tuple[str, str]]:
         cursor.execute(
