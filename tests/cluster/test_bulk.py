@@ -312,10 +312,14 @@ def test_keys_added_back_not_valid_are_enforced_and_a_second_bulk_import_adds_th
     assert ActivityRow.objects.count() == 11
 
 
-def checks_ignored() -> bool:
+def sqlite_pragmas() -> dict[str, int]:
+    """The connection's settings that a large batch changes while its rows go in (SQLite)."""
+    found = {}
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA ignore_check_constraints")
-        return bool(cursor.fetchone()[0])
+        for name in ("ignore_check_constraints", "cache_size", "threads"):
+            cursor.execute(f"PRAGMA {name}")
+            found[name] = cursor.fetchone()[0]
+    return found
 
 
 @pytest.mark.django_db(transaction=True)
@@ -343,6 +347,7 @@ def test_a_row_that_a_check_constraint_refuses_rolls_the_whole_batch_back(
         change = {"recipient_org_id": good.implementing_org_id}
     report.rows[3] = good._replace(**change)
     counts = written()
+    pragmas = sqlite_pragmas() if connection.vendor == "sqlite" else {}
     # when it is imported (in the bulk path, SQLite checks the constraints once after the insert)
     with pytest.raises(Conflict, match="refused the upload") as refused:
         activity_report_import(actor=None, report=report)
@@ -353,10 +358,13 @@ def test_a_row_that_a_check_constraint_refuses_rolls_the_whole_batch_back(
     if connection.vendor == "sqlite" and path == "bulk":
         assert f"line {good.line} of the file" in str(refused.value)
     if connection.vendor == "sqlite":
-        assert not checks_ignored()
+        assert sqlite_pragmas() == pragmas
+        assert pragmas["ignore_check_constraints"] == 0
     assert written() == counts
     report.rows[3] = good
     assert activity_report_import(actor=None, report=report).added == 5
+    if connection.vendor == "sqlite":  # the page cache and the sorter's threads are as they were too
+        assert sqlite_pragmas() == pragmas
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own table definition")

@@ -91,7 +91,13 @@ ROWS_PER_STATEMENT = 400  # SQLite: one INSERT of many rows costs far less than 
 REBUILD_AT = 20_000  # a batch this large, and as large as half the table, rebuilds the indexes after
 # Indexes a large batch keeps while its rows go in (see _IndexRebuild._indexes).
 KEEP_INDEXES = frozenset({"activityrow_counted_in", "activityrow_replaced_in"})
-LARGE_CACHE_KIB = -262144  # 256 MiB of page cache while a large batch goes in (negative: KiB)
+# SQLite, while a large batch goes in: the page cache (negative: KiB), which also bounds what the
+# sorter building an index holds in memory before it writes sorted runs and merges them, and the
+# helper threads that sort those runs. A million rows: the indexes take 2.1 to 2.4 s with 8 MiB
+# and one helper, against 3.0 to 3.1 s sorting every key in one run in a 256 MiB cache, and the
+# commit 0.5 s against 0.75 s.
+SORT_CACHE_KIB = -8192
+SORT_THREADS = max(1, min((os.cpu_count() or 1) - 1, 4))
 
 
 def rebuild_threshold() -> int:
@@ -456,13 +462,17 @@ class _IndexRebuild:
     def around(self, cursor: Any) -> Iterator[None]:
         large = self.incoming >= rebuild_threshold() and self._large(cursor)
         indexes = self._indexes(cursor) if large else []
-        cache = None
+        cache = threads = None
         checks_once = large and not is_postgres()
         if checks_once:
-            # Building the indexes sorts a million keys: give SQLite room to do it in memory.
+            # Building the indexes sorts a million keys: in runs of the cache's size, sorted by
+            # helper threads on the other cores, then merged (see SORT_CACHE_KIB).
             cursor.execute("PRAGMA cache_size")
             cache = cursor.fetchone()[0]
-            cursor.execute(f"PRAGMA cache_size = {LARGE_CACHE_KIB}")
+            cursor.execute("PRAGMA threads")
+            threads = cursor.fetchone()[0]
+            cursor.execute(f"PRAGMA cache_size = {SORT_CACHE_KIB}")
+            cursor.execute(f"PRAGMA threads = {SORT_THREADS}")
             # The CHECK constraints are checked once over the new rows, after the insert (below).
             cursor.execute("PRAGMA ignore_check_constraints = ON")
         try:
@@ -492,11 +502,13 @@ class _IndexRebuild:
             if large and is_postgres():
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         finally:
-            # The pragma and the page cache are the connection's, not the transaction's.
+            # The pragmas are the connection's, not the transaction's.
             if checks_once:
                 cursor.execute("PRAGMA ignore_check_constraints = OFF")
             if cache is not None:
                 cursor.execute(f"PRAGMA cache_size = {int(cache)}")
+            if threads is not None:
+                cursor.execute(f"PRAGMA threads = {int(threads)}")
 
     def _add_keys_back(self, cursor: Any, foreign_keys: list[tuple[str, str]]) -> None:
         """Add the foreign keys back (PostgreSQL) and check the new rows' keys.
