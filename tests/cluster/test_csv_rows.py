@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from reliefops.cluster.sheets import csv_rows
+from reliefops.cluster.sheets import LineRows, ReadWhole, csv_rows, split_csv
 from reliefops.core.errors import InvalidInput
 
 
@@ -60,3 +60,45 @@ def test_a_cell_over_the_size_limit_is_refused_with_its_line():
     (problem,) = refused.value.problems
     assert problem.row == 3
     assert "field larger than field limit" in problem.reason
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_line_rows_split_the_lines_of_a_text_without_quotes_as_csv_rows_does(delimiter):
+    # given random texts of cells, delimiters and line ends, none holding a quote
+    rng = random.Random(f"lines{delimiter}")
+    pieces = [p for p in PIECES if p != '"']
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        expected, _ = csv_rows(text, delimiter)
+        # when their lines are read as LineRows, row after row, by position and by slice
+        rows = LineRows(text.splitlines(), delimiter)
+        # then each is the row csv_rows reads (an empty line: no cell at all)
+        assert len(rows) == len(expected), repr(text)
+        assert list(rows) == expected, repr(text)
+        assert [rows[i] for i in range(len(rows))] == expected, repr(text)
+        assert rows[1:3] == expected[1:3], repr(text)
+
+
+def test_line_rows_give_each_reader_a_row_of_its_own():
+    # the importer appends a cell to each row it reads: a row read again is as in the text
+    rows = LineRows(["a,b", "", "c"], ",")
+    first = next(iter(rows))
+    first.append("")
+    assert list(rows) == [["a", "b"], [], ["c"]]
+    assert rows[0] == ["a", "b"]
+
+
+def test_a_part_with_a_cell_over_the_size_limit_is_read_whole():
+    # given a large file split in two, whose second part holds a cell longer than the limit
+    lines = ["#meta+id,#org,#loc"] + [f"R{n},NRC,{'x' * 20}" for n in range(200)]
+    lines[180] = "R180,NRC," + "y" * 120
+    split = split_csv("\n".join(lines).encode(), "4w.csv", share=0.5)
+    assert split is not None
+    previous = csv.field_size_limit(100)
+    try:
+        # then the first part reads, row after row, and the second is left to be read whole
+        assert len(split.part(0).rows) == split.lines_before
+        with pytest.raises(ReadWhole):
+            split.part(1)
+    finally:
+        csv.field_size_limit(previous)

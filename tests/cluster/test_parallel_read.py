@@ -4,6 +4,7 @@ notes and dates, with the file's row numbers."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
@@ -43,7 +44,14 @@ def _read(data: bytes, settings, *, parallel_from: int) -> tuple:
         report = parse_activity_file(data, filename="4w.csv")
     except InvalidInput as exc:
         return ("refused", [str(p) for p in exc.problems])
-    return (report.rows, [str(p) for p in report.problems], report.notes, report.rows_read, report.kept_aside)
+    return (
+        report.rows,
+        [str(p) for p in report.problems],
+        report.notes,
+        report.rows_read,
+        report.kept_aside,
+        report.digest,
+    )
 
 
 @pytest.fixture
@@ -86,7 +94,7 @@ def test_a_file_read_in_two_processes_reads_as_in_one(cluster, settings, forks, 
     together = _read(data, settings, parallel_from=1)
     assert forks == ["used"]
     assert together == alone
-    rows, problems, notes, rows_read, _ = together
+    rows, problems, notes, rows_read, _, _ = together
     assert rows_read == 398
     assert len(rows) < 398
     # The file's own row numbers, in both parts: a title, the headers and the hashtags come first.
@@ -193,3 +201,11 @@ def test_a_child_whose_further_work_takes_too_long_is_stopped():
     assert time.monotonic() - started < 5
     with pytest.raises(ChildProcessError):
         os.waitpid(child.pid, os.WNOHANG)
+
+
+def test_the_file_digest_is_made_beside_the_reading_in_both_ways(cluster, settings, forks):
+    # the file's digest (made by a thread while the rows are read) is the SHA-256 of its bytes
+    data = four_w_csv(_rows(200))
+    split, whole = _read(data, settings, parallel_from=1), _read(data, settings, parallel_from=len(data) + 1)
+    assert forks == ["used"]
+    assert split[-1] == whole[-1] == hashlib.sha256(data).hexdigest()

@@ -11,6 +11,7 @@ service, all or nothing.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from django.db import connection
 
 from reliefops.cluster import parallel
 from reliefops.cluster.hxl import Column, FieldSpec, Layout, spec
-from reliefops.cluster.importers.common import choose_sheet, file_digest, row_digest, text_digest
+from reliefops.cluster.importers.common import FileDigest, choose_sheet, row_digest, text_digest
 from reliefops.cluster.names import ActivityIndex, Area, AreaIndex, OrganisationIndex, SiteIndex, normal
 from reliefops.cluster.services.bulk import SideRows, gc_paused
 from reliefops.cluster.services.reports import (
@@ -160,7 +161,14 @@ class ActivityFileReader:
         self._begin(layout)
         return self._end(self._check_rows(sheet, layout, layout.first_data, len(sheet.rows)), layout)
 
-    def read_split(self, split: SplitCsv, layout: Layout, *, write_ahead: bool = False) -> list[ReportRow]:
+    def read_split(
+        self,
+        split: SplitCsv,
+        layout: Layout,
+        *,
+        write_ahead: bool = False,
+        forked: Callable[[], None] | None = None,
+    ) -> list[ReportRow]:
         """The rows of a CSV file in two parts, the second read and checked in a child process
         while this one reads and checks the first: the same rows, problems and notes as `read`
         gives for the whole file. ReadWhole when a part is not to be read on its own.
@@ -169,7 +177,7 @@ class ActivityFileReader:
         sent the rows of its part, writes them into a side file (bulk.SideRows), kept in
         `self.sides` if they are the rows as they are in the end. (The rows of this process's part
         are not written ahead by another child: forked with those rows in memory, it slowed this
-        process down by more than it saved.)"""
+        process down by more than it saved.) `forked` is called once the child is forked."""
         self._begin(layout)
         before = len(self.problems)
 
@@ -189,6 +197,8 @@ class ActivityFileReader:
                 write_second(sent[0])
 
         child = parallel.in_child(second_part, then=then)
+        if forked is not None:
+            forked()
         if ahead is not None:
             ahead.child = child
         started = time.monotonic()
@@ -456,8 +466,9 @@ class ActivityFileReader:
         rows, lines = sheet.rows, sheet.lines
         read = 0
 
-        for position in range(first_row, stop):
-            cells = rows[position]
+        # Row after row (not by position): the rows of a part of a large file are split into cells
+        # only as they are read (sheets.LineRows), and each row's cells go once checked.
+        for position, cells in enumerate(itertools.islice(rows, first_row, stop), first_row):
             if len(cells) == width:
                 cells.append("")  # the sheet's own row: it is read once
             else:
@@ -763,8 +774,10 @@ def _parse(
     write_ahead: bool = False,
     whole: bool = False,
     started: float = 0.0,
+    digest: FileDigest | None = None,
 ) -> ParsedReport:
     started = started or time.perf_counter()
+    digest = digest or FileDigest(data)
     # A large CSV file is read and checked in two processes at once, when it can be split.
     split = None if whole else _split_if_large(data, filename)
     sheet, layout, notes = choose_sheet(
@@ -774,13 +787,22 @@ def _parse(
     opened = time.perf_counter()
     reader = ActivityFileReader(reporting_org_id=reporting_org_id)
     try:
-        rows = (
-            reader.read_split(split, layout, write_ahead=write_ahead) if split else reader.read(sheet, layout)
-        )
+        if split:
+            rows = reader.read_split(split, layout, write_ahead=write_ahead, forked=digest.start)
+        else:
+            digest.start()
+            rows = reader.read(sheet, layout)
     except ReadWhole:  # read the whole file the usual way
-        return _parse(data, filename=filename, reporting_org_id=reporting_org_id, whole=True, started=started)
+        return _parse(
+            data,
+            filename=filename,
+            reporting_org_id=reporting_org_id,
+            whole=True,
+            started=started,
+            digest=digest,
+        )
     try:
-        return _report(data, filename, sheet, layout, notes, reader, rows, opened - started, opened)
+        return _report(data, filename, sheet, layout, notes, reader, rows, opened - started, opened, digest)
     except BaseException:
         for side in reader.sides:
             side.discard()
@@ -797,6 +819,7 @@ def _report(
     rows: list[ReportRow],
     opening: float,
     opened: float,
+    digest: FileDigest,
 ) -> ParsedReport:
     timings = {
         "read the file": round(opening, 3),
@@ -807,7 +830,7 @@ def _report(
         notes.append(f"kept aside {len(kept)} column(s) outside the 4W schema: {', '.join(kept)}")
     return ParsedReport(
         filename=filename,
-        digest=file_digest(data),
+        digest=digest.value(),
         size_bytes=len(data),
         rows=rows,
         problems=reader.problems,
