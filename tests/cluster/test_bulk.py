@@ -24,6 +24,7 @@ from reliefops.cluster.models import ActivityRow, ImportBatch
 from reliefops.cluster.services import activity_report_import, bulk, import_batch_revert, reports
 from reliefops.core.errors import Conflict
 from reliefops.core.models import AuditEvent
+from reliefops.partners.models import Organisation
 from tests.cluster.conftest import COLUMNS, four_w_csv, four_w_xlsx, row, table
 
 ORGS = ["NRC", "IRW", "UNHCR", "IOM", "Oxfam"]
@@ -604,3 +605,28 @@ def test_a_large_batch_inside_a_callers_transaction_is_vacuumed_once_that_commit
     # and once it commits, the table is vacuumed, the import's own figures left as they were
     assert step in result.timings
     assert result.timings["commit"] == committed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_others_current_tells_whether_other_batches_hold_current_rows_of_the_organisations(cluster, settings):
+    settings.CLUSTER_BULK_REBUILD_AT = 2
+    nrc = Organisation.objects.get(acronym="NRC")
+    # given a first upload (the table's only batch, taken in bulk)
+    first = activity_report_import(
+        actor=None,
+        report=parse_activity_file(four_w_csv([row(id=f"NRC-{n}") for n in range(4)]), filename="a.csv"),
+    )
+    assert rebuilt(first)
+    # then no other batch holds rows, of any organisation
+    assert not bulk.others_current(organisation_ids={nrc.pk}, batch_id=first.batch_id)
+    # given a second upload of other rows of the same organisation
+    second = activity_report_import(
+        actor=None,
+        report=parse_activity_file(four_w_csv([row(id=f"NRC-{n}") for n in range(4, 6)]), filename="b.csv"),
+    )
+    # then the first batch holds current rows of it, and of no organisation without rows
+    assert bulk.others_current(organisation_ids={nrc.pk}, batch_id=second.batch_id)
+    assert bulk.others_current(organisation_ids={nrc.pk}, batch_id=first.batch_id)
+    other = Organisation.objects.exclude(pk=nrc.pk).first()
+    assert not bulk.others_current(organisation_ids={other.pk}, batch_id=second.batch_id)
+    assert not bulk.others_current(organisation_ids=set(), batch_id=second.batch_id)

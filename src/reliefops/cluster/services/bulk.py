@@ -796,13 +796,12 @@ def others_current(*, organisation_ids: Iterable[int], batch_id: int) -> bool:
     marks = ", ".join(["%s"] * len(orgs))
     with connection.cursor() as cursor:
         # Through the index of batch: when the batch is the table's only one (a first upload), this
-        # answers at once where the question below reads every row (a million rows: 1.6 s).
-        cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE batch_id < %s) "  # noqa: S608
-            f"OR EXISTS (SELECT 1 FROM {TABLE} WHERE batch_id > %s)",
-            [batch_id, batch_id],
-        )
-        if not cursor.fetchone()[0]:
+        # answers at once where the question below reads every row (a million rows: 1.6 s). Asked
+        # as the lowest and highest batch, read at the two ends of the index: asked as "a row of
+        # another batch exists", PostgreSQL's planner, right after a large batch went in (its
+        # figures still those of the table before), read the whole table (a million rows: 0.36 s).
+        cursor.execute(f"SELECT MIN(batch_id), MAX(batch_id) FROM {TABLE}")  # noqa: S608
+        if tuple(cursor.fetchone()) in {(batch_id, batch_id), (None, None)}:
             return False
         cursor.execute(
             f"SELECT 1 FROM {TABLE} WHERE replaced_in_id IS NULL AND batch_id <> %s "  # noqa: S608
