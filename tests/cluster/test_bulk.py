@@ -686,3 +686,28 @@ def test_the_primary_key_stays_while_a_key_not_dropped_points_at_the_table(db):
         assert rebuild._primary_key(cursor, keys) == ("cluster_activityrow_pkey", "PRIMARY KEY (id)")
         own = [(name, definition) for name, definition in keys if "counted_in" not in definition]
         assert rebuild._primary_key(cursor, own) is None
+
+
+@pytest.mark.parametrize("scan", [True, False], ids=["scan", "index"])
+def test_current_versions_are_read_alike_by_a_scan_and_through_the_index(upload, cluster, monkeypatch, scan):
+    # given current versions of two organisations, a replaced version and a withdrawn one
+    upload([row(id="NRC-1"), row(id="NRC-2", end="2005-12-20"), row(id="IRW-1", prog="IRW")])
+    upload([row(id="NRC-1", qty="120")])
+    upload([row(id="NRC-2", action="Delete")])
+    # when SQLite is made to read them by a scan of the table, or through the index
+    monkeypatch.setattr(bulk, "SCAN_SHARE", 10**6 if scan else 0)
+    nrc = Organisation.objects.get(acronym="NRC")
+    found = sorted(bulk.current_versions({nrc.pk}))
+    # then they are the current versions of that organisation, typed as the ORM types them
+    expected = sorted(
+        ActivityRow.objects.filter(replaced_in__isnull=True, reporting_org_id=nrc.pk).values_list(
+            "reporting_org_id", "row_id", "id", "digest", "withdrawn", "period", "implementing_org_id"
+        )
+    )
+    assert found == expected
+    assert [(r[1], r[4], r[5]) for r in found] == [
+        ("NRC-1", False, dt.date(2005, 11, 1)),
+        ("NRC-2", True, dt.date(2005, 12, 1)),
+    ]
+    assert all(type(r[4]) is bool and type(r[5]) is dt.date for r in found)
+    assert list(bulk.current_versions(set())) == []

@@ -812,6 +812,44 @@ def pairs_within(rows: Sequence[Any], ids: Sequence[int]) -> dict[int, int]:
     return pairs
 
 
+SCAN_SHARE = 8  # SQLite: current versions at least 1/8 of the table are read by a scan of it
+
+
+def current_versions(organisation_ids: Iterable[int]) -> Iterator[tuple[Any, ...]]:
+    """(reporting organisation, row id, id, digest, withdrawn, period, implementing organisation)
+    of the current versions of these organisations' rows: what an upload is compared with.
+
+    Read with the cursor Django's iterator() uses (PostgreSQL: on the server), 20,000 rows at a
+    time, without making a model row of each. SQLite reads them through the unique index of
+    current versions, looking each row up in the table, unless told not to: when they are a large
+    share of the table (a file of every partner's rows, uploaded again), it reads them in less than
+    half the time by scanning the table (a million rows: 1.2 s against 2.6 s)."""
+    orgs = sorted(set(organisation_ids))
+    if not orgs:
+        return
+    marks = ", ".join(["%s"] * len(orgs))
+    where = f"replaced_in_id IS NULL AND reporting_org_id IN ({marks})"
+    columns = "reporting_org_id, row_id, id, digest, withdrawn, period, implementing_org_id"
+    with connection.chunked_cursor() as cursor:
+        source = TABLE
+        if not is_postgres():
+            cursor.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE {where}", orgs)  # noqa: S608
+            wanted = cursor.fetchone()[0]
+            cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
+            if wanted * SCAN_SHARE >= cursor.fetchone()[0]:
+                source = f"{TABLE} NOT INDEXED"
+        cursor.execute(f"SELECT {columns} FROM {source} WHERE {where}", orgs)  # noqa: S608
+        days: dict[Any, dt.date] = {}  # SQLite gives the dates as ISO text
+        while chunk := cursor.fetchmany(20000):
+            for org, row_id, pk, digest, withdrawn, period, implementing in chunk:
+                if period.__class__ is not dt.date:
+                    day = days.get(period)
+                    if day is None:
+                        day = days[period] = dt.date.fromisoformat(period)
+                    period = day
+                yield org, row_id, pk, digest, bool(withdrawn), period, implementing
+
+
 def others_current(*, organisation_ids: Iterable[int], batch_id: int) -> bool:
     """Whether current rows of these organisations exist outside the batch (then the rule must be
     applied again across batches)."""

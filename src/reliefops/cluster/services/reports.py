@@ -258,16 +258,11 @@ class _Plan:
 def _plan(report: ParsedReport, locked: set[dt.date]) -> _Plan:
     """Compare the file with the stored current versions of the rows it names."""
     plan = _Plan()
-    orgs = {row.reporting_org_id for row in report.rows}
-    stored: dict[tuple[int, str], _Stored] = {}
-    if orgs:
-        current = ActivityRow.objects.filter(replaced_in__isnull=True, reporting_org_id__in=orgs).values_list(
-            "reporting_org_id", "row_id", "id", "digest", "withdrawn", "period", "implementing_org_id"
-        )
-        stored = {
-            (org, row_id): _Stored(pk, digest, withdrawn, period, implementing)
-            for org, row_id, pk, digest, withdrawn, period, implementing in current.iterator(chunk_size=20000)
-        }
+    orgs = set(map(_REPORTING, report.rows))
+    stored = {
+        (org, row_id): _Stored(pk, digest, withdrawn, period, implementing)
+        for org, row_id, pk, digest, withdrawn, period, implementing in bulk.current_versions(orgs)
+    }
     id_label, period_label = report.label("row_id"), report.label("end")
 
     def lock_problem(row: ReportRow, month: dt.date, as_stored: bool) -> None:
