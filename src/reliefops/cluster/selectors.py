@@ -336,7 +336,7 @@ def tallies(chosen: Selection) -> list[Tally]:
             quantity_to_partners=_sum("quantity", TO_PARTNERS),
             quantity_as_reported=_sum("quantity", Q(status=ActivityStatus.COMPLETED)),
             n=Count("*"),
-            set_aside=Count("counted_in", filter=Q(counted_in__isnull=False)),
+            set_aside=Count("counted_in"),  # COUNT of a column leaves out its NULLs
         )
     )
     return [Tally(*values) for values in found]

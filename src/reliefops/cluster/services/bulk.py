@@ -463,6 +463,7 @@ class _IndexRebuild:
         large = self.incoming >= rebuild_threshold() and self._large(cursor)
         indexes = self._indexes(cursor) if large else []
         cache = threads = None
+        keys_off = large and is_postgres()  # PostgreSQL: the keys go too, and are added back
         checks_once = large and not is_postgres()
         if checks_once:
             # Building the indexes sorts a million keys: in runs of the cache's size, sorted by
@@ -476,8 +477,8 @@ class _IndexRebuild:
             # The CHECK constraints are checked once over the new rows, after the insert (below).
             cursor.execute("PRAGMA ignore_check_constraints = ON")
         try:
-            foreign_keys = self._foreign_keys(cursor) if large and is_postgres() else []
-            if large and is_postgres():
+            foreign_keys = self._foreign_keys(cursor) if keys_off else []
+            if keys_off:
                 # Checks pending from earlier statements would forbid the ALTER TABLE.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             # Dropped inside the caller's transaction: if anything below fails, the rollback puts
@@ -486,7 +487,7 @@ class _IndexRebuild:
                 cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
-            primary = self._primary_key(cursor, foreign_keys) if large and is_postgres() else None
+            primary = self._primary_key(cursor, foreign_keys) if keys_off else None
             if primary is not None:
                 cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{primary[0]}"')
             yield
@@ -504,7 +505,7 @@ class _IndexRebuild:
                 started = time.perf_counter()
                 self._add_keys_back(cursor, foreign_keys)
                 self.keys_seconds = time.perf_counter() - started
-            if large and is_postgres():
+            if keys_off:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         finally:
             # The pragmas are the connection's, not the transaction's.
@@ -541,8 +542,7 @@ class _IndexRebuild:
             cursor.execute(f'ALTER TABLE {TABLE} VALIDATE CONSTRAINT "{name}"')
 
     def _large(self, cursor: Any) -> bool:
-        cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
-        return bool(self.incoming >= cursor.fetchone()[0] // 2)
+        return bool(self.incoming >= _table_rows(cursor) // 2)
 
     def _indexes(self, cursor: Any) -> list[tuple[str, str]]:
         if is_postgres():
@@ -590,6 +590,12 @@ class _IndexRebuild:
             [TABLE],
         )
         return list(cursor.fetchall())
+
+
+def _table_rows(cursor: Any) -> int:
+    """How many rows (versions) the 4W table holds."""
+    cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
+    return int(cursor.fetchone()[0])
 
 
 def check_clauses(ddl: str) -> list[tuple[str, str]]:
@@ -725,11 +731,12 @@ def _pg_key_columns(cursor: Any) -> list[tuple[str, str, str, str]]:
 
 
 def _check_exist(cursor: Any, column: str, values: list[Any], parent: str, parent_column: str) -> None:
-    step = 100_000 if is_postgres() else 500  # PostgreSQL takes the values as one array
+    as_array = is_postgres()  # PostgreSQL takes the values as one array
+    step = 100_000 if as_array else 500
     for start in range(0, len(values), step):
         chunk = values[start : start + step]
         # The names come from the database's own list of the table's foreign keys.
-        if is_postgres():
+        if as_array:
             sql = f'SELECT "{parent_column}" FROM "{parent}" WHERE "{parent_column}" = ANY(%s)'  # noqa: S608
             cursor.execute(sql, [chunk])
         else:
@@ -835,8 +842,7 @@ def current_versions(organisation_ids: Iterable[int]) -> Iterator[tuple[Any, ...
         if not is_postgres():
             cursor.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE {where}", orgs)  # noqa: S608
             wanted = cursor.fetchone()[0]
-            cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
-            if wanted * SCAN_SHARE >= cursor.fetchone()[0]:
+            if wanted * SCAN_SHARE >= _table_rows(cursor):
                 source = f"{TABLE} NOT INDEXED"
         cursor.execute(f"SELECT {columns} FROM {source} WHERE {where}", orgs)  # noqa: S608
         days: dict[Any, dt.date] = {}  # SQLite gives the dates as ISO text
