@@ -32,10 +32,17 @@ class CoveringIndex(models.Index):
 
     def as_plain_index(self, schema_editor: Any) -> models.Index:
         """The index this one is on the database of `schema_editor`."""
-        common = {"name": self.name, "condition": self.condition, "db_tablespace": self.db_tablespace}
         if schema_editor.connection.features.supports_covering_indexes:
-            return models.Index(fields=self.fields, include=self.covering, **common)
-        return models.Index(fields=[*self.fields, *self.covering], **common)
+            fields, include = list(self.fields), self.covering
+        else:
+            fields, include = [*self.fields, *self.covering], []
+        return models.Index(
+            fields=fields,
+            include=include,
+            name=self.name,
+            condition=self.condition,
+            db_tablespace=self.db_tablespace,
+        )
 
     def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
         return self.as_plain_index(schema_editor).create_sql(model, schema_editor, using=using, **kwargs)
