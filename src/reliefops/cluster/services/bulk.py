@@ -990,8 +990,11 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
     # condition is written so that the table is scanned rather than read through the partial
     # unique index of current versions, one table look-up a row.
     current = "a.replaced_in_id IS NULL" if is_postgres() else "COALESCE(a.replaced_in_id, 0) = 0"
+    # The month as the database writes it, compared only with itself: read as text, it is not
+    # made into a date object row after row.
+    period = "CAST(a.period AS TEXT)"
     candidates_sql = f"""
-        SELECT a.id, a.activity_id, a.admin_area_id, a.implementing_org_id, a.period, a.programming_org_id
+        SELECT a.id, a.activity_id, a.admin_area_id, a.implementing_org_id, {period}, a.programming_org_id
         FROM {TABLE} a
         WHERE {current} AND a.withdrawn = %s AND a.recipient_org_id IS NULL
           AND a.reporting_org_id <> a.implementing_org_id AND {scope}
@@ -1004,7 +1007,7 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
         if implementers:
             keys = {tuple(row[1:5]) for row in candidates}
             own_sql = f"""
-                SELECT a.activity_id, a.admin_area_id, a.implementing_org_id, a.period,
+                SELECT a.activity_id, a.admin_area_id, a.implementing_org_id, {period},
                        a.programming_org_id, a.funding_org_id, MIN(a.id)
                 FROM {TABLE} a
                 WHERE {current} AND a.withdrawn = %s AND a.recipient_org_id IS NULL
