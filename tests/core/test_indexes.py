@@ -58,3 +58,5 @@ def test_a_covering_index_is_made_of_fields():
 
     with pytest.raises(ValueError, match="fields, not expressions"):
         CoveringIndex(Lower("row_id"), covering=["households"], name="x_covering")
+    with pytest.raises(ValueError, match="no operator classes"):
+        CoveringIndex(fields=["row_id"], opclasses=["varchar_pattern_ops"], covering=["households"], name="x")

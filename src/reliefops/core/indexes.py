@@ -23,6 +23,8 @@ class CoveringIndex(models.Index):
         super().__init__(*expressions, **kwargs)
         if not self.fields or self.expressions:
             raise ValueError("CoveringIndex is made of fields, not expressions")
+        if self.opclasses:
+            raise ValueError("CoveringIndex takes no operator classes")
         self.covering = list(covering)
 
     def deconstruct(self) -> Any:
