@@ -607,9 +607,13 @@ def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
                 f"batch {batch.pk} cannot be reverted: batch {names} changed its rows since; revert "
                 f"{'that one' if len(later) == 1 else 'those'} first"
             )
-        months = set(ActivityRow.objects.filter(batch_id=batch.pk).values_list("period", flat=True)) | set(
-            ActivityRow.objects.filter(replaced_in_id=batch.pk).values_list("period", flat=True)
-        )
+        # The months its rows lie in, made distinct by the database (a batch may hold a million rows).
+        months: set[dt.date] = set()
+        for rows in (
+            ActivityRow.objects.filter(batch_id=batch.pk),
+            ActivityRow.objects.filter(replaced_in_id=batch.pk),
+        ):
+            months |= set(rows.order_by().values_list("period", flat=True).distinct())
         blocked = sorted(months & locked_months())
         if blocked:
             names = ", ".join(month_label(m) for m in blocked)
