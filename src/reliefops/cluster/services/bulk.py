@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
@@ -740,7 +740,7 @@ def _check_exist(cursor: Any, column: str, values: list[Any], parent: str, paren
             sql = f'SELECT "{parent_column}" FROM "{parent}" WHERE "{parent_column}" = ANY(%s)'  # noqa: S608
             cursor.execute(sql, [chunk])
         else:
-            marks = ", ".join(["%s"] * len(chunk))
+            marks = _marks(chunk)
             sql = f'SELECT "{parent_column}" FROM "{parent}" WHERE "{parent_column}" IN ({marks})'  # noqa: S608
             cursor.execute(sql, chunk)
         missing = set(chunk) - {found for (found,) in cursor.fetchall()}
@@ -834,7 +834,7 @@ def current_versions(organisation_ids: Iterable[int]) -> Iterator[tuple[Any, ...
     orgs = sorted(set(organisation_ids))
     if not orgs:
         return
-    marks = ", ".join(["%s"] * len(orgs))
+    marks = _marks(orgs)
     where = f"replaced_in_id IS NULL AND reporting_org_id IN ({marks})"
     columns = "reporting_org_id, row_id, id, digest, withdrawn, period, implementing_org_id"
     with connection.chunked_cursor() as cursor:
@@ -862,7 +862,7 @@ def others_current(*, organisation_ids: Iterable[int], batch_id: int) -> bool:
     orgs = sorted(set(organisation_ids))
     if not orgs:
         return False
-    marks = ", ".join(["%s"] * len(orgs))
+    marks = _marks(orgs)
     with connection.cursor() as cursor:
         # Through the index of batch: when the batch is the table's only one (a first upload), this
         # answers at once where the question below reads every row (a million rows: 1.6 s). Asked
@@ -966,6 +966,43 @@ def delete_batch_versions(*, batch_id: int) -> int:
         return int(cursor.rowcount)
 
 
+def _marks(values: Sized) -> str:
+    """One parameter mark a value, for an IN (...) list."""
+    return ", ".join(["%s"] * len(values))
+
+
+def _lowest_own_rows(
+    cursor: Any, candidates: Sequence[Sequence[Any]], *, current: str, month: str
+) -> dict[tuple[Any, ...], int]:
+    """(activity, area, implementing organisation, month, partner named) -> the lowest id of the
+    implementing organisation's own current rows that name that partner as programming or funding
+    organisation, for the activities, areas and months of the candidates (rows that may be set
+    aside: id, activity, area, implementing organisation, month, programming organisation)."""
+    implementers = sorted({row[3] for row in candidates})
+    keys = {tuple(row[1:5]) for row in candidates}
+    own_sql = f"""
+        SELECT a.activity_id, a.admin_area_id, a.implementing_org_id, {month},
+               a.programming_org_id, a.funding_org_id, MIN(a.id)
+        FROM {TABLE} a
+        WHERE {current} AND a.withdrawn = %s AND a.recipient_org_id IS NULL
+          AND a.reporting_org_id = a.implementing_org_id
+          AND a.implementing_org_id IN ({_marks(implementers)})
+        GROUP BY a.activity_id, a.admin_area_id, a.implementing_org_id, a.period,
+                 a.programming_org_id, a.funding_org_id
+    """  # noqa: S608
+    cursor.execute(own_sql, [False, *implementers])
+    lowest: dict[tuple[Any, ...], int] = {}
+    for activity, area, implementing, period, programming, funding, own in cursor.fetchall():
+        key = (activity, area, implementing, period)
+        if key not in keys:
+            continue
+        for who in (programming, funding):
+            named = (*key, who)
+            if who is not None and own < lowest.get(named, own + 1):
+                lowest[named] = own
+    return lowest
+
+
 def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
     """Apply the programming / implementing partner rule to the current rows of these organisations.
 
@@ -984,7 +1021,7 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
     orgs = sorted(set(organisation_ids))
     if not orgs:
         return 0
-    marks = ", ".join(["%s"] * len(orgs))
+    marks = _marks(orgs)
     scope = f"(a.reporting_org_id IN ({marks}) OR a.implementing_org_id IN ({marks}))"
     # Current rows, as the gap analysis reads them (see selectors.live_rows): on SQLite the
     # condition is written so that the table is scanned rather than read through the partial
@@ -1003,30 +1040,8 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(candidates_sql, [False, *orgs, *orgs])
         candidates = cursor.fetchall()
-        implementers = sorted({row[3] for row in candidates})
-        if implementers:
-            keys = {tuple(row[1:5]) for row in candidates}
-            own_sql = f"""
-                SELECT a.activity_id, a.admin_area_id, a.implementing_org_id, {month},
-                       a.programming_org_id, a.funding_org_id, MIN(a.id)
-                FROM {TABLE} a
-                WHERE {current} AND a.withdrawn = %s AND a.recipient_org_id IS NULL
-                  AND a.reporting_org_id = a.implementing_org_id
-                  AND a.implementing_org_id IN ({", ".join(["%s"] * len(implementers))})
-                GROUP BY a.activity_id, a.admin_area_id, a.implementing_org_id, a.period,
-                         a.programming_org_id, a.funding_org_id
-            """  # noqa: S608
-            cursor.execute(own_sql, [False, *implementers])
-            # (activity, area, implementing organisation, month, the partner named) -> lowest id
-            lowest: dict[tuple[Any, ...], int] = {}
-            for activity, area, implementing, period, programming, funding, own in cursor.fetchall():
-                key = (activity, area, implementing, period)
-                if key not in keys:
-                    continue
-                for who in (programming, funding):
-                    named = (*key, who)
-                    if who is not None and own < lowest.get(named, own + 1):
-                        lowest[named] = own
+        if candidates:
+            lowest = _lowest_own_rows(cursor, candidates, current=current, month=month)
             for pk, activity, area, implementing, period, programming in candidates:
                 found = lowest.get((activity, area, implementing, period, programming))
                 if found is not None:
