@@ -362,6 +362,14 @@ def test_ambiguous_dates_are_read_day_first_as_in_pakistan(cluster):
     assert read(four_w_csv([row(start="", end="03/11/2005")])).rows[0].end_date == dt.date(2005, 11, 3)
 
 
+def test_an_ambiguous_date_read_day_first_is_still_checked_against_the_other_date(cluster):
+    # given a start date that reads both ways (1 December or 12 January), read day first, after the
+    # end date
+    data = four_w_csv([row(start="1/12/2005", end="2005-11-20"), row(id="NRC-2", start="", end="03/11/2005")])
+    # then the row is refused for it, as a start written 2005-12-01 would be
+    assert problems_of(data) == ["row 3, #date+end: 2005-11-20 is before the start date 2005-12-01"]
+
+
 def test_a_column_that_writes_the_month_first_is_read_month_first(cluster):
     report = read(four_w_csv([row(start="", end="11/30/2005"), row(id="NRC-2", start="", end="12/03/2005")]))
     assert [r.end_date for r in report.rows] == [dt.date(2005, 11, 30), dt.date(2005, 12, 3)]

@@ -693,7 +693,15 @@ class ActivityFileReader:
                     f"dates in {column.label} read with the month first (11/30/2005), as the column "
                     "writes them"
                 )
-        if not columns or not fixes:
+        if not fixes:
+            return
+        if not columns:  # every date as first read (day first): an end before its start is refused
+            for fix in fixes:
+                start, end = rows[fix.position].start_date, rows[fix.position].end_date
+                if start is not None and end is not None and end < start:
+                    self._problem(
+                        fix.line, "end", f"{end.isoformat()} is before the start date {start.isoformat()}"
+                    )
             return
         start_column, end_column = self.date_columns.get("start"), self.date_columns.get("end")
         for fix in fixes:
