@@ -120,6 +120,11 @@ BAD_ITEMS = [
         id="fractional-pack",
     ),
     pytest.param(
+        "TENT,Tent,piece,shelter,50,,bale:5000000000\n",
+        "line 3, packs: 'bale:5000000000': the quantity is out of range: at most 2,147,483,647",
+        id="pack-beyond-the-column",
+    ),
+    pytest.param(
         "TENT,Tent,piece,shelter,50,,bale:0\n",
         "line 3, packs: a bale must hold at least 1 piece",
         id="empty-pack",
@@ -197,6 +202,11 @@ BAD_KITS = [
     ),
     pytest.param(
         "WINTER-KIT,BLANKET,0\n", "line 3, quantity: 0 is not a positive whole number", id="zero-quantity"
+    ),
+    pytest.param(
+        "WINTER-KIT,BLANKET,5000000000\n",
+        "line 3, quantity: '5000000000' is out of range: at most 2,147,483,647",
+        id="quantity-beyond-the-column",
     ),
     pytest.param(
         "WINTER-KIT,BLANKET,2.5\n", "line 3, quantity: not a whole number: '2.5'", id="fractional-quantity"

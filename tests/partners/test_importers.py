@@ -165,6 +165,11 @@ BAD_GRANTS = [
         "line 3, amount: JPY amounts have 0 decimal places at most",
         id="yen-with-decimals",
     ),
+    pytest.param(
+        "DFID,D-1,,,,USD,100000000000000000\n",
+        "line 3, amount: the amount is out of range: at most 1,000,000,000,000,000",
+        id="amount-beyond-the-column",
+    ),
     pytest.param("DFID,D-1,,,,USD,\n", "line 3, amount: an amount is required", id="missing-amount"),
     pytest.param("DFID,D-1,,,,XXY,100\n", "line 3, currency: unknown currency 'XXY'", id="unknown-currency"),
     pytest.param(

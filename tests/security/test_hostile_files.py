@@ -204,6 +204,38 @@ def test_a_formula_cell_is_refused_with_its_row(ref, importer, cell):
     assert any(p.row is not None for p in error.problems) or importer == "needs"
 
 
+# A number larger than its column holds (PostgreSQL's integer, small integer or bigint; SQLite's
+# 64-bit integer), in every importer that reads a whole number: (importer, header, row, what it says).
+TOO_LARGE = [
+    ("activity-types", "code,name,unit,sort_order", "ZZ,Zed,kit,40000", "line 2, sort_order: '40000' is out"),
+    ("activity-types", "code,name,unit,sort_order", "ZZ,Zed,kit,99999999999999999999", "sort_order: '9999"),
+    (
+        "admin-areas",
+        "pcode,name,level,parent_pcode,elevation_m",
+        "PK9,Z,province,PK,3000000000",
+        "elevation_m: '3",
+    ),
+    ("sites", "code,name,kind,admin_pcode,elevation_m", "ZZ-S,Zed,hub,PK504,3000000000", "elevation_m"),
+    ("grants", HEADERS["grants"], "G-1,DFID,t,USD,100000000000000000", "line 2, amount: the amount is out"),
+    ("grants", HEADERS["grants"], "G-1,DFID,t,USD,1e30", "line 2, amount: the amount is out of range"),
+    ("items", "code,name,category,packs", "ZZ,Zed,shelter,bale:5000000000", "line 2, packs: 'bale:50000"),
+    ("kits", HEADERS["kits"], "SHELTER-KIT,TENT,5000000000", "line 2, quantity: '5000000000' is out"),
+    ("4w", HEADERS["4w"], "R-1,IOM,Tents distributed,PK50401,completed,2005-11-20,1e15,1", "row 2, quantity"),
+    (
+        "needs",
+        "P-code,Households\n#adm2+code,#population+hh",
+        "PK504,99999999999999999999",
+        "row 3, #population+hh: 99",
+    ),
+    ("households", HEADERS["households"], "Bashir,male,99999,PK50401,destroyed,yes", "females_18_59"),
+]
+
+
+@pytest.mark.parametrize(("importer", "header", "row", "says"), TOO_LARGE)
+def test_a_number_larger_than_its_column_holds_is_refused_with_its_row(ref, importer, header, row, says):
+    assert_refused(importer, ref, f"{header}\n{row}\n".encode(), "numbers.csv", says=says)
+
+
 @pytest.mark.parametrize("importer", TEXT_IMPORTERS)
 def test_latin1_text_is_refused_or_read(ref, importer):
     # given a Windows "CSV" with an accented name and a row that cannot be right

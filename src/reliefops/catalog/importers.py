@@ -17,7 +17,7 @@ from reliefops.catalog.services import (
     kits_import,
 )
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.tabular import Cells, ImportCounts, read_csv
+from reliefops.core.tabular import INTEGER_MAX, Cells, ImportCounts, read_csv
 
 ITEM_OPTIONAL = ("base_unit", "weight_kg", "volume_m3", "packs", "description")
 ITEM_HXL = {"#item+code": "code", "#item+name": "name", "#item+unit": "base_unit", "#item+type": "category"}
@@ -36,9 +36,14 @@ def _packs(cells: Cells) -> tuple[tuple[str, int], ...]:
             cells.problem("packs", f"{part!r}: write each pack as name:quantity, e.g. bale:10")
             continue
         try:
-            packs.append((name.strip(), int(quantity.strip())))
+            count = int(quantity.strip())
         except ValueError:
             cells.problem("packs", f"{part!r}: the quantity is not a whole number")
+            continue
+        if count > INTEGER_MAX:
+            cells.problem("packs", f"{part!r}: the quantity is out of range: at most {INTEGER_MAX:,}")
+            continue
+        packs.append((name.strip(), count))
     return tuple(packs)
 
 

@@ -202,6 +202,10 @@ def read_csv(
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
+INTEGER_MAX = 2_147_483_647  # an integer column of PostgreSQL (SQLite's hold more)
+SMALL_INTEGER_MAX = 32_767  # a small integer column of PostgreSQL
+
+
 class Cells:
     """Typed reading of one row's cells; every value that does not parse becomes a Problem.
 
@@ -255,12 +259,17 @@ class Cells:
         value = self.decimal(column)
         return None if value is None else float(value)
 
-    def integer(self, column: str) -> int | None:
+    def integer(self, column: str, *, maximum: int = INTEGER_MAX) -> int | None:
+        """A whole number from -maximum - 1 to `maximum` (by default what an integer column of
+        either database holds: 2,147,483,647)."""
         value = self.decimal(column)
         if value is None:
             return None
         if value != value.to_integral_value():
             self.problem(column, f"not a whole number: {self.text(column)!r}")
+            return None
+        if not -maximum - 1 <= value <= maximum:
+            self.problem(column, f"{self.text(column)!r} is out of range: at most {maximum:,}")
             return None
         return int(value)
 

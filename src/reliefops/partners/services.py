@@ -64,6 +64,11 @@ def currency_exponent(currency: str) -> int:
     return CURRENCY_EXPONENT.get(currency, 2)
 
 
+# The largest amount of a grant, in major units: its minor units (three decimals at most) fit the
+# 64-bit integer column with room, and no grant comes near it.
+AMOUNT_MAX = 10**15
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int | None:
     """`1250000.50` USD -> 125000050; None when the amount has more decimals than the currency."""
     scaled = amount * (Decimal(10) ** currency_exponent(currency))
@@ -262,6 +267,8 @@ def _grants_plan(rows: Sequence[GrantRow]) -> tuple[list[Problem], dict[str, Org
                 problems.append(row.problem("amount", "an amount is required"))
         elif row.amount < 0:
             problems.append(row.problem("amount", "the amount is negative"))
+        elif row.amount > AMOUNT_MAX:
+            problems.append(row.problem("amount", f"the amount is out of range: at most {AMOUNT_MAX:,}"))
         elif currency in CURRENCIES and to_minor_units(row.amount, currency) is None:
             places = currency_exponent(currency)
             problems.append(row.problem("amount", f"{currency} amounts have {places} decimal places at most"))

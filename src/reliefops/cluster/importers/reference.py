@@ -7,7 +7,7 @@ from reliefops.cluster.services.reports import (
     Actor,
 )
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.tabular import Cells, ImportCounts, read_csv
+from reliefops.core.tabular import SMALL_INTEGER_MAX, Cells, ImportCounts, read_csv
 
 
 def parse_activity_types_csv(data: bytes) -> list[ActivityTypeRow]:
@@ -24,7 +24,7 @@ def parse_activity_types_csv(data: bytes) -> list[ActivityTypeRow]:
                 unit=cells.text("unit"),
                 item_code=cells.text("item").upper(),
                 aliases=tuple(cells.split("aliases")),
-                sort_order=cells.integer("sort_order"),
+                sort_order=cells.integer("sort_order", maximum=SMALL_INTEGER_MAX),
                 line=record.line,
             )
         )
