@@ -176,11 +176,14 @@ def test_headline_figures_use_the_published_keys(shelter_picture):
 def test_needs_import_reports_problems_and_updates_in_place(cluster):
     with pytest.raises(InvalidInput) as refused:
         needs_import_file(
-            actor=None, data=b"P,N\n#adm2+code,#inneed+hh\nPK5O4,10\nPK522,-3\n", filename="n.csv"
+            actor=None, data=b"P,N\n#adm2+code,#inneed+hh\nPK5O4,10\nPK522,-3\nPK999,-1\n", filename="n.csv"
         )
     assert [str(p) for p in refused.value.problems] == [
         "row 3, #adm2+code: 'PK5O4' is not a P-code; did you mean PK504 (Batagram)?",
         "row 4, #inneed+hh: -3 is negative; write 0 or more, or leave the cell empty",
+        # every problem of a row is told, its place's and its figures'
+        "row 5, #adm2+code: 'PK999' is not a P-code; check it against the gazetteer (Admin areas)",
+        "row 5, #inneed+hh: -1 is negative; write 0 or more, or leave the cell empty",
     ]
     needs_import_file(actor=None, data=NEEDS.encode(), filename="needs.csv")
     again = needs_import_file(actor=None, data=NEEDS.encode(), filename="needs.csv")

@@ -224,7 +224,7 @@ TOO_LARGE = [
     (
         "needs",
         "P-code,Households\n#adm2+code,#population+hh",
-        "PK504,99999999999999999999",
+        "PK521,99999999999999999999",
         "row 3, #population+hh: 99",
     ),
     ("households", HEADERS["households"], "Bashir,male,99999,PK50401,destroyed,yes", "females_18_59"),

@@ -91,11 +91,9 @@ def parse_needs_file(data: bytes, *, filename: str = "") -> tuple[list[NeedsRow]
                 hint = areas.name_hint(cells[name_column.index], depth) if name_column else ""
                 problems.append(RowProblem(line, labels[f"adm{depth}_code"], str(exc) + hint))
             break
-        if area is None:
-            if not any(p.row == line for p in problems):
-                problems.append(RowProblem(line, labels["adm2_code"], "the P-code is empty"))
-            continue
-        values: dict[str, Any] = {}
+        if area is None and not any(p.row == line for p in problems):
+            problems.append(RowProblem(line, labels["adm2_code"], "the P-code is empty"))
+        values: dict[str, Any] = {}  # read even when the place is not: every problem of the row is told
         for name in NEEDS_NUMBERS:
             if name in f:
                 try:
@@ -114,6 +112,8 @@ def parse_needs_file(data: bytes, *, filename: str = "") -> tuple[list[NeedsRow]
                 problems.append(RowProblem(line, labels["illustrative"], f"{exc}: write yes or no"))
         if "source" in f:
             values["source"] = text_of(cells[f["source"].index])[:300]
+        if area is None:
+            continue
         rows.append(
             NeedsRow(
                 line=line,
