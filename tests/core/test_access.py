@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from reliefops.core import access
 from reliefops.core.errors import AccessDenied
 from reliefops.core.roles import ROLE_RIGHTS, Right, Role
+from reliefops.core.security import whole_id
 from tests.factories import SiteFactory
 
 
@@ -63,3 +64,24 @@ def test_scopes_belong_to_their_roles(db, role, scope):
 
     with pytest.raises(ServiceError, match="scope of the"):
         make_user(role, **{scope: [SiteFactory()]})
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("12", 12),
+        (" 12 ", 12),
+        (7, 7),
+        ("0012", 12),
+        ("9223372036854775807", 9223372036854775807),
+        ("9223372036854775808", None),  # beyond a 64-bit id
+        ("²²", None),  # digits to str.isdigit(), not to int()
+        ("١٢", None),  # Arabic-Indic digits: int() reads them, but no address or form writes an id so
+        ("-3", None),
+        ("1.5", None),
+        ("", None),
+        ("PK504", None),
+    ],
+)
+def test_an_id_is_plain_digits_of_a_64_bit_number(text, number):
+    assert whole_id(text) == number

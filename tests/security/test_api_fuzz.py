@@ -154,6 +154,46 @@ def test_a_whole_number_beyond_64_bits_is_refused_naming_the_field(bearers, clie
     assert listed.json()["problems"][0] == {"row": None, "field": "query.batch", "reason": BIG_NUMBER_REASON}
 
 
+def test_digits_that_are_no_number_name_no_record_and_break_nothing(bearers, client):
+    # given a distribution round whose point is a site written in superscript digits, which Python
+    # takes for digits but cannot read as a number (fuzzing sent "²²")
+    body = {
+        "code": "R-SUP",
+        "name": "Round",
+        "starts_on": "2005-11-20",
+        "ends_on": "2005-11-30",
+        "areas": [],
+        "points": [{"site": "²²"}],
+        "package": [],
+    }
+    response = _post_as_admin(client, bearers, "/api/households/rounds", body)
+    # then the site is looked up by that code, found nowhere, and refused by name
+    assert response.status_code == 422
+    assert response.json()["problems"] == [{"row": 1, "field": "points.site", "reason": "unknown site '²²'"}]
+    # and so is a stock card of such a site, and an id beyond 64 bits written as text
+    for site in ("²", "¹²", "99999999999999999999999"):
+        card = client.get(f"/api/stock/sites/{site}/items/TENT/card", **_as_admin(bearers))
+        assert card.status_code in (404, 422), site
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "/reports/distributed/", {"hub": "²"}),
+        ("get", "/stock/post/count/", {"site": "²"}),
+        ("post", "/stock/post/count/", {"site": "¹²"}),
+        ("post", "/cluster/upload/commit/", {"preview": "²"}),
+        ("post", "/households/duplicates/", {"pair": "²", "decision": "²"}),
+    ],
+)
+def test_digits_that_are_no_number_break_no_page(client, reference, method, path, data):
+    # given a page's parameter that names a record by id, written in superscript digits
+    client.force_login(make_user(Role.ADMIN))
+    page = getattr(client, method)(path, data)
+    # then the page answers as for any id it does not know, not with a server error
+    assert page.status_code in (200, 302, 400, 404), page.status_code
+
+
 def test_the_largest_64_bit_number_goes_through(bearers, client):
     # given the largest number a 64-bit column holds
     largest = client.get("/api/cluster/rows?batch=9223372036854775807", **_as_admin(bearers))

@@ -45,6 +45,7 @@ from reliefops.core.access import (
 )
 from reliefops.core.errors import InvalidInput, NotFound, ServiceError
 from reliefops.core.roles import Right
+from reliefops.core.security import whole_id
 from reliefops.partners.models import Organisation
 from reliefops.web.exports import download, export_links
 from reliefops.web.pages import page, render_list
@@ -351,7 +352,7 @@ def upload_commit(request: HttpRequest) -> HttpResponse:
     """Apply a previewed upload: the file its preview job kept, in a job of its own."""
     reporting_scope(request.user)
     preview_id = request.POST.get("preview", "")
-    preview = access_job_by_id(request.user, int(preview_id) if preview_id.isdigit() else 0)
+    preview = access_job_by_id(request.user, whole_id(preview_id) or 0)
     if preview.owner_id != request.user.pk:
         raise NotFound(f"no previewed upload of yours with job {preview.pk}")
     try:

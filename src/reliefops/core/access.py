@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from reliefops.core.errors import AccessDenied, NotFound
 from reliefops.core.models import UserProfile
 from reliefops.core.roles import CLUSTER_WIDE, Right, Role, role_has
+from reliefops.core.security import whole_id
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -400,8 +401,9 @@ def access_reporting_organisation(user: AnyUser | None, organisation: int | str 
     scope = reporting_scope(user)
     if organisation in (None, ""):
         return scope
-    if isinstance(organisation, int) or str(organisation).isdigit():
-        found = _get(Organisation.objects.all(), "organisation", pk=int(organisation))
+    number = organisation if isinstance(organisation, int) else whole_id(organisation)
+    if number is not None:
+        found = _get(Organisation.objects.all(), "organisation", pk=number)
     else:
         matches = organisation_find(str(organisation))
         if len(matches) != 1:

@@ -96,6 +96,17 @@ def _too_big(number: int) -> bool:
     return abs(number) > _INT64_MAX
 
 
+def whole_id(text: object) -> int | None:
+    """The id a text names: plain digits 0-9 (spaces around them allowed) of a number that fits a
+    64-bit id; None for anything else. (`str.isdigit()` also takes digits that `int()` refuses, as
+    in '²', and says nothing of the size.)"""
+    value = str(text).strip()
+    if not value or not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return None if _too_big(number) else number
+
+
 def _impossible_values(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
     """(dotted path, reason) of a parsed JSON value's keys, strings and numbers that no field holds."""
     where = ".".join(path) or "body"

@@ -34,6 +34,7 @@ from reliefops.core.access import (
 from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, JobOut, PageInput
 from reliefops.core.errors import AccessDenied, InvalidInput, Problem
 from reliefops.core.roles import Right
+from reliefops.core.security import whole_id
 from reliefops.households import jobs, selectors
 from reliefops.households.cards import printed
 from reliefops.households.identity import format_document
@@ -106,7 +107,8 @@ KEY_HELP = (
 
 
 def _ref(text: str) -> int | str:
-    return int(text) if text.strip().isdigit() else text.strip()
+    number = whole_id(text)
+    return number if number is not None else text.strip()
 
 
 def _duplicates_out(user: Any, matches: list[Match], where: str) -> list[LikelyDuplicateOut]:

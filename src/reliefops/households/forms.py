@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from reliefops.core.errors import Problem
+from reliefops.core.security import whole_id
 from reliefops.households.identity import DocumentType
 from reliefops.households.models import (
     MEMBER_FIELDS,
@@ -130,7 +131,7 @@ class RegistrationForm(ServiceForm):
 
     def seen(self) -> list[int]:
         text = self.cleaned_data.get("duplicates_seen") or ""
-        return [int(part) for part in text.split(",") if part.strip().isdigit()]
+        return [n for n in map(whole_id, text.split(",")) if n is not None]
 
     def to_input(self) -> HouseholdInput:
         d = self.cleaned_data

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
+from reliefops.core.security import whole_id
 from reliefops.households.matching import LIKELY_DUPLICATE, MAX_BLOCK, Match, Person, best_matches, prepare
 from reliefops.households.models import (
     MEMBER_NAMES,
@@ -213,8 +214,9 @@ def households_search(*, q: str = "", status: str = "", area_id: int | None = No
         )
         if digits and len(digits) >= 5:
             condition |= Q(document_number__contains=digits) | Q(phone__contains=digits)
-        if text.isdigit():
-            condition |= Q(pk=int(text))
+        number = whole_id(text)
+        if number is not None:
+            condition |= Q(pk=number)
         households = households.filter(condition)
     return households
 
@@ -525,8 +527,9 @@ def households_listed_at(point_ids: set[int] | None, *, q: str = "") -> QuerySet
             | Q(father_or_husband_name__icontains=text)
             | Q(origin_village__icontains=text)
         )
-        if text.isdigit():
-            condition |= Q(pk=int(text))
+        number = whole_id(text)
+        if number is not None:
+            condition |= Q(pk=number)
         households = households.filter(condition)
     return households
 

@@ -39,6 +39,7 @@ from reliefops.core.access import (
 from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
 from reliefops.core.exports import export_response, iterate
 from reliefops.core.roles import Right
+from reliefops.core.security import whole_id
 from reliefops.households import exports, forms, jobs, selectors
 from reliefops.households.cards import printed, qr_svg
 from reliefops.households.identity import format_document
@@ -440,12 +441,12 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         pair_id = request.POST.get("pair", "")
         decision = request.POST.get("decision", "")
-        pair = access_duplicate_pair_by_id(request.user, int(pair_id) if pair_id.isdigit() else 0)
+        pair = access_duplicate_pair_by_id(request.user, whole_id(pair_id) or 0)
         try:
             if decision == "different":
                 result = pair_decide(actor=request.user, pair_id=pair.pk, same=False)
             else:
-                survivor = int(decision) if decision.isdigit() else None
+                survivor = whole_id(decision)
                 result = pair_decide(actor=request.user, pair_id=pair.pk, same=True, survivor_id=survivor)
         except ServiceError as exc:
             messages.error(request, exc.message)
@@ -694,8 +695,9 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
         raise AccessDenied(f"none of the distribution points of round {round_obj.code} is yours")
     choices = [(p.code, p.name) for p in points]
     initial = {"handed_on": timezone.localdate(), "point": request.GET.get("point") or points[0].code}
-    if request.GET.get("household", "").isdigit():
-        initial["household"] = int(request.GET["household"])
+    household_id = whole_id(request.GET.get("household", ""))
+    if household_id is not None:
+        initial["household"] = household_id
     form = forms.HandoverForm(request.POST or None, points=choices, initial=initial)
     status = 200
     if request.method == "POST":
@@ -727,9 +729,10 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
             status = 422
     chosen = None
     household_id = form["household"].value()
-    if household_id and str(household_id).isdigit():
+    chosen_id = whole_id(household_id) if household_id else None
+    if chosen_id is not None:
         rows = selectors.distribution_list(round_obj, point_ids={p.pk for p in points})
-        chosen = next((r for r in rows if r.household.pk == int(household_id)), None)
+        chosen = next((r for r in rows if r.household.pk == chosen_id), None)
     q = request.GET.get("q", "").strip()
     found: list[dict[str, Any]] = []
     if q:

@@ -28,7 +28,7 @@ from reliefops.core.access import (
 )
 from reliefops.core.errors import InvalidInput
 from reliefops.core.roles import Right
-from reliefops.core.security import STANDALONE_DOCUMENT_POLICY
+from reliefops.core.security import STANDALONE_DOCUMENT_POLICY, whole_id
 from reliefops.reports import charts, maps, selectors
 from reliefops.reports.forms import PeriodForm
 from reliefops.reports.periods import Period
@@ -136,7 +136,7 @@ def distributed(request: HttpRequest) -> HttpResponse:
     item = request.GET.get("item", "").strip() or None
     hub = request.GET.get("hub", "").strip()
     district = request.GET.get("district", "").strip() or None
-    hub_id = int(hub) if hub.isdigit() else None
+    hub_id = whole_id(hub)
     site_ids = stock_visible_site_ids(user)
     found = selectors.distributions(
         period=period, site_ids=site_ids, item_code=item, hub_id=hub_id, district=district

@@ -25,6 +25,7 @@ from reliefops.core.access import (
 from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, Page
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.roles import Right
+from reliefops.core.security import whole_id
 from reliefops.stock import selectors
 from reliefops.stock.schemas import (
     CardPeriod,
@@ -110,7 +111,8 @@ def _stock_lines(refs: Refs, lines: list[StockLineIn]) -> list[StockLine]:
 
 def _site_ref(site: str) -> int | str:
     """A site in a path: digits are an id, anything else a code."""
-    return int(site) if site.isdigit() else site
+    number = whole_id(site)
+    return number if number is not None else site
 
 
 # --- postings -------------------------------------------------------------------------------------
@@ -503,7 +505,8 @@ def pipeline(request: HttpRequest) -> Any:
     summary="Donor report of a grant: received, distributed, handed to partners, lost, in transit, on hand",
 )
 def donor_report(request: HttpRequest, grant: str) -> Any:
-    found = access_stock_grant(request.user, int(grant) if grant.isdigit() else grant)
+    number = whole_id(grant)
+    found = access_stock_grant(request.user, number if number is not None else grant)
     return {"grant": found, "rows": selectors.donor_report(grant_id=found.pk).rows}
 
 

@@ -34,6 +34,7 @@ from reliefops.core.access import (
 )
 from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
 from reliefops.core.roles import Right
+from reliefops.core.security import whole_id
 from reliefops.stock import exports, forms, selectors
 from reliefops.stock.models import MovementKind, WaybillStatus
 from reliefops.stock.schemas import posting_message, today
@@ -649,9 +650,10 @@ def count_new(request: HttpRequest) -> HttpResponse:
     if not raw:
         chooser = forms.CountSiteForm(user=user)
         return _render(request, "stock/count_site.html", {"form": chooser})
-    if not raw.isdigit():
+    site_id = whole_id(raw)
+    if site_id is None:
         raise Http404("no such site")
-    site = access_stock_site(user, int(raw), Right.POST_STOCK)
+    site = access_stock_site(user, site_id, Right.POST_STOCK)
     held = selectors.stock_on_hand(site_ids={site.pk})
     initial_lines = [{"item": row.item_id, "label": f"{row.item_code} · {row.item_name}"} for row in held]
     form = forms.CountForm(_data(request), user=user, initial={"site": site.pk}, initial_lines=initial_lines)

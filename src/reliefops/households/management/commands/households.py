@@ -19,6 +19,7 @@ from reliefops.core.access import access_household_to_register, access_round_by_
 from reliefops.core.cli import read_input_file, service_errors
 from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
+from reliefops.core.security import whole_id
 from reliefops.env import env
 from reliefops.households import selectors
 from reliefops.households.matching import LIKELY_DUPLICATE
@@ -48,7 +49,8 @@ def _changes(settings: list[str]) -> dict[str, Any]:
         if not sep or not name:
             raise CommandError(f"--set {setting!r}: write it as FIELD=VALUE")
         if name in MEMBER_NAMES:
-            changes.setdefault("members", {})[name] = int(value) if value.strip().isdigit() else value
+            number = whole_id(value)
+            changes.setdefault("members", {})[name] = number if number is not None else value
         elif name in {"elderly_headed", "disabled_member", "landless"}:
             changes[name] = FLAGS.get(value.strip().lower(), value)
         else:
@@ -188,7 +190,7 @@ class Command(BaseCommand):
         changes = _changes(options["settings"])
         if not changes:
             raise CommandError("give at least one --set FIELD=VALUE")
-        seen = [int(part) for part in options["seen"].split(",") if part.strip().isdigit()]
+        seen = [n for n in map(whole_id, options["seen"].split(",")) if n is not None]
         with service_errors(self, f"household {options['household']}"):
             household = access_household_to_register(user, options["household"])
             require(user, Right.VIEW_PERSONAL_DATA)

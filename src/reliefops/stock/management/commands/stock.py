@@ -29,6 +29,7 @@ from reliefops.core.access import (
 from reliefops.core.cli import service_errors
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.roles import Right
+from reliefops.core.security import whole_id
 from reliefops.stock import selectors
 from reliefops.stock.models import Transport
 from reliefops.stock.schemas import Refs, posting_message, scoped_key, today
@@ -60,7 +61,8 @@ def _date(text: str) -> dt.date:
 
 def _ref(text: str) -> int | str:
     """Digits name a record by id; anything else by its code."""
-    return int(text) if text.isdigit() else text
+    number = whole_id(text)
+    return number if number is not None else text
 
 
 def _number(text: str, row: int, field: str, problems: list[Problem]) -> int:
