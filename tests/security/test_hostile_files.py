@@ -231,6 +231,26 @@ TOO_LARGE = [
 ]
 
 
+# A text longer than its column holds (PostgreSQL refuses it; SQLite would keep it).
+TOO_LONG = [
+    ("admin-areas", "pcode,name,level,parent_pcode", f"PK{'9' * 40},Z,province,PK", "pcode: 'PK99"),
+    (
+        "admin-areas",
+        "pcode,name,level,parent_pcode,cod_version",
+        f"PK9,Z,province,PK,{'v' * 70}",
+        "cod_version:",
+    ),
+    ("sites", "code,name,kind,admin_pcode", f"{'Z' * 40},Zed,hub,PK504", "line 2, code: 'ZZZ"),
+    ("organisations", HEADERS["organisations"], f"{'Wide ' * 50},ZO,ingo", "line 2, name: longer than"),
+    ("items", "code,name,category,base_unit", f"ZZ,Zed,shelter,{'u' * 30}", "line 2, base_unit: longer"),
+]
+
+
+@pytest.mark.parametrize(("importer", "header", "row", "says"), TOO_LONG)
+def test_a_text_longer_than_its_column_holds_is_refused_with_its_row(ref, importer, header, row, says):
+    assert_refused(importer, ref, f"{header}\n{row}\n".encode(), "texts.csv", says=says)
+
+
 @pytest.mark.parametrize(("importer", "header", "row", "says"), TOO_LARGE)
 def test_a_number_larger_than_its_column_holds_is_refused_with_its_row(ref, importer, header, row, says):
     assert_refused(importer, ref, f"{header}\n{row}\n".encode(), "numbers.csv", says=says)

@@ -28,6 +28,8 @@ COUNTRY_CODE_PATTERN = re.compile(r"^[A-Z]{2}$")
 COUNTRY_NAMES = {"PK": "Pakistan", "IN": "India", "AF": "Afghanistan"}
 ELEVATION_RANGE = (-450, 8900)  # metres: from the shore of the Dead Sea to the top of Everest
 NAME_MAX = 120
+CODE_MAX = 32  # a P-code or a site code (the columns' length)
+COD_VERSION_MAX = 64
 
 LEVEL_ALIASES: dict[str, AdminLevel] = {
     "adm0": AdminLevel.COUNTRY,
@@ -163,6 +165,8 @@ def _plan_admin_areas(rows: Sequence[AdminAreaRow]) -> _AreaPlan:
             problems.append(row.problem("pcode", "a P-code is required"))
         elif not PCODE_PATTERN.match(row.pcode):
             problems.append(row.problem("pcode", f"{row.pcode!r} is not a P-code (letters, digits, hyphens)"))
+        elif len(row.pcode) > CODE_MAX:
+            problems.append(row.problem("pcode", f"{row.pcode[:20]!r}… is longer than {CODE_MAX} characters"))
         elif row.pcode in in_file:
             first = f"{'feature' if row.feature else 'line'} {in_file[row.pcode].line}"
             problems.append(row.problem("pcode", f"duplicate P-code {row.pcode} (first at {first})"))
@@ -172,6 +176,8 @@ def _plan_admin_areas(rows: Sequence[AdminAreaRow]) -> _AreaPlan:
             problems.append(row.problem("name", "the name is empty"))
         elif len(row.name) > NAME_MAX:
             problems.append(row.problem("name", f"longer than {NAME_MAX} characters"))
+        if row.cod_version and len(row.cod_version) > COD_VERSION_MAX:
+            problems.append(row.problem("cod_version", f"longer than {COD_VERSION_MAX} characters"))
         if row.level and admin_level(row.level) is None:
             problems.append(row.problem("level", f"unknown level {row.level!r}; use one of {_level_names()}"))
         for alt in row.alt_names:
@@ -288,6 +294,8 @@ def admin_areas_import(
     dry_run: bool = False,
 ) -> AdminAreaImportResult:
     """Create or update admin areas by P-code, all or nothing; unchanged rows are left untouched."""
+    if cod_version and len(cod_version) > COD_VERSION_MAX:
+        raise InvalidInput([Problem(None, "cod_version", f"longer than {COD_VERSION_MAX} characters")])
     with transaction.atomic():
         plan = _plan_admin_areas(rows)
         if plan.problems:
@@ -423,6 +431,8 @@ def sites_check(rows: Sequence[SiteRow]) -> list[Problem]:
             problems.append(
                 row.problem("code", f"{row.code!r} is not a site code (letters, digits, hyphens)")
             )
+        elif len(code) > CODE_MAX:
+            problems.append(row.problem("code", f"{row.code[:20]!r}… is longer than {CODE_MAX} characters"))
         elif code in in_file:
             problems.append(
                 row.problem("code", f"duplicate site code {code} (first on line {in_file[code].line})")
