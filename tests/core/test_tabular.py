@@ -76,6 +76,23 @@ def test_cells_parse_types_and_record_every_bad_value():
     assert bad.bad == {"a", "b", "c", "d"}
 
 
+def test_a_whole_number_is_bounded_by_the_column_it_goes_into():
+    table = read_csv(
+        b"a,b,c,d\n2147483647,-2147483648,2147483648,-2147483649\n32768,,,\n",
+        required=("a", "b", "c", "d"),
+    )
+    problems: list = []
+    first = Cells(table.rows[0], problems)
+    assert (first.integer("a"), first.integer("b")) == (2147483647, -2147483648)
+    assert (first.integer("c"), first.integer("d")) == (None, None)
+    assert Cells(table.rows[1], problems).integer("a", maximum=32767) is None
+    assert [str(p) for p in problems] == [
+        "line 2, c: '2147483648' is out of range: at most 2,147,483,647",
+        "line 2, d: '-2147483649' is out of range: at least -2,147,483,648",
+        "line 3, a: '32768' is out of range: at most 32,767",
+    ]
+
+
 def test_import_counts_read_as_a_sentence():
     assert str(ImportCounts(created=1, unchanged=87)) == "1 created, 0 updated, 87 unchanged"
     assert ImportCounts(updated=1).changed

@@ -268,8 +268,11 @@ class Cells:
         if value != value.to_integral_value():
             self.problem(column, f"not a whole number: {self.text(column)!r}")
             return None
-        if not -maximum - 1 <= value <= maximum:
+        if value > maximum:
             self.problem(column, f"{self.text(column)!r} is out of range: at most {maximum:,}")
+            return None
+        if value < -maximum - 1:
+            self.problem(column, f"{self.text(column)!r} is out of range: at least {-maximum - 1:,}")
             return None
         return int(value)
 
