@@ -156,6 +156,44 @@ def test_short_and_damaged_delivery_goes_to_loss_with_reasons(op):
     assert_ledger_sound()
 
 
+def test_reasons_longer_than_the_ledger_keeps_are_refused_by_field(op):
+    # given a delivery whose reasons are longer than a ledger line holds (PostgreSQL refused the
+    # line with "value too long" and the request failed)
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1")
+    dispatched = dispatch(op, 100)
+    waybill = dispatched.waybill
+    before = snapshot()
+    with pytest.raises(InvalidInput) as refused:
+        waybill_confirm_delivery(
+            actor=op.actor,
+            waybill_id=waybill.pk,
+            delivered_on=DAY,
+            lines=[
+                DeliveryLine(
+                    item_id=op.blanket.pk,
+                    received=90,
+                    damaged=4,
+                    damage_reason="w" * 201,
+                    short_reason="s" * 201,
+                )
+            ],
+            excess_reason="e" * 182,
+        )
+    # then each is refused by its field, and nothing is written
+    assert [(p.row, p.field, p.reason) for p in refused.value.problems] == [
+        (1, "damage_reason", "longer than 200 characters; shorten it"),
+        (1, "short_reason", "longer than 200 characters; shorten it"),
+        (1, "excess_reason", "longer than 181 characters; shorten it"),
+    ]
+    assert snapshot() == before
+    # and so is the reason of a reversal, which its lines keep after "reversal: "
+    with pytest.raises(InvalidInput, match="longer than 190 characters"):
+        movement_reverse(
+            actor=op.actor, movement_id=dispatched.movement.pk, reason="r" * 191, reversed_on=DAY
+        )
+    assert snapshot() == before
+
+
 def test_dispatch_takes_oldest_grant_first(op):
     receive(op, op.warehouse, op.blanket, 30, op.echo, "GRN-E", on=DAY)
     receive(op, op.warehouse, op.blanket, 50, op.dfid, "GRN-D", on=DAY + dt.timedelta(days=3))

@@ -29,7 +29,14 @@ from reliefops.core.access import (
 from reliefops.core.errors import Problem
 from reliefops.core.roles import Right
 from reliefops.places.models import SiteKind
-from reliefops.stock.models import MovementKind, Transport, WaybillStatus
+from reliefops.stock.models import (
+    EXCESS_REASON_MAX,
+    REASON_MAX,
+    REVERSAL_REASON_MAX,
+    MovementKind,
+    Transport,
+    WaybillStatus,
+)
 from reliefops.stock.schemas import scoped_key
 from reliefops.stock.services import LossReason
 from reliefops.web.forms import ANY, FilterForm
@@ -188,8 +195,8 @@ class DeliveryLineForm(LineForm):
     item = forms.IntegerField(widget=forms.HiddenInput)
     received = _quantity("Received in good condition", minimum=0)
     damaged = _quantity("Damaged", minimum=0)
-    damage_reason = forms.CharField(label="Why damaged", required=False, max_length=200)
-    short_reason = forms.CharField(label="Why short", required=False, max_length=200)
+    damage_reason = forms.CharField(label="Why damaged", required=False, max_length=REASON_MAX)
+    short_reason = forms.CharField(label="Why short", required=False, max_length=REASON_MAX)
 
 
 class CountLineForm(LineForm):
@@ -352,7 +359,7 @@ class DeliveryForm(PostingForm):
     excess_reason = forms.CharField(
         label="Why more arrived than was sent",
         required=False,
-        max_length=200,
+        max_length=EXCESS_REASON_MAX,
         help_text="Only when more arrived than the waybill lists",
     )
 
@@ -439,5 +446,5 @@ class KittingForm(PostingForm):
 
 
 class ReversalForm(PostingForm):
-    reason = forms.CharField(label="Why reverse it", max_length=500)
+    reason = forms.CharField(label="Why reverse it", max_length=REVERSAL_REASON_MAX)
     reversed_on = _date("Reversed on")

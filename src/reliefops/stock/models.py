@@ -10,6 +10,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# A movement line's reason: what the ledger records of why items were lost, damaged or reversed.
+REASON_MAX = 200
+EXCESS_PREFIX = "excess on arrival: "  # the reason of an excess accepted on delivery, then the user's
+REVERSAL_PREFIX = "reversal: "  # the reason of a reversal's lines, then the user's
+EXCESS_REASON_MAX = REASON_MAX - len(EXCESS_PREFIX)
+REVERSAL_REASON_MAX = REASON_MAX - len(REVERSAL_PREFIX)
+
 
 class LocationKind(models.TextChoices):
     WAREHOUSE = "warehouse", "Warehouse"
@@ -157,7 +164,7 @@ class MovementLine(models.Model):
     to_location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
     lot = models.CharField(max_length=64, blank=True)
     expiry = models.DateField(null=True, blank=True)
-    reason = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=REASON_MAX, blank=True)
 
     class Meta:
         # Each side's index carries the grant and quantity as well: `stock verify` then sums the lines

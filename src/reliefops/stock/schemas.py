@@ -27,7 +27,15 @@ from reliefops.core.access import (
 from reliefops.core.errors import InvalidInput, NotFound, Problem
 from reliefops.core.roles import Right
 from reliefops.places.models import SiteKind
-from reliefops.stock.models import MovementKind, PledgeStatus, Transport, WaybillStatus
+from reliefops.stock.models import (
+    EXCESS_REASON_MAX,
+    REASON_MAX,
+    REVERSAL_REASON_MAX,
+    MovementKind,
+    PledgeStatus,
+    Transport,
+    WaybillStatus,
+)
 from reliefops.stock.selectors import movement_lines, waybill_lines
 
 # --- request references -----------------------------------------------------------------------
@@ -215,9 +223,13 @@ class DeliveryLineIn(Schema):
     item: int | str = Field(description=ITEM)
     received: int = Field(description="How many arrived in good condition.")
     damaged: int = Field(0, description="How many arrived damaged (they go to loss/damage).")
-    damage_reason: str = Field("", description="Why they were damaged (needed when `damaged` > 0).")
+    damage_reason: str = Field(
+        "", max_length=REASON_MAX, description="Why they were damaged (needed when `damaged` > 0)."
+    )
     short_reason: str = Field(
-        "", description="Why some are missing (needed when fewer arrived than were sent)."
+        "",
+        max_length=REASON_MAX,
+        description="Why some are missing (needed when fewer arrived than were sent).",
     )
 
 
@@ -225,7 +237,9 @@ class DeliveryIn(Schema):
     delivered_on: dt.date | None = Field(None, description="Day of arrival; today when left out.")
     lines: list[DeliveryLineIn] = Field(description="Every item of the waybill, once.")
     excess_reason: str = Field(
-        "", description="Why more arrived than was sent; without it an excess is refused."
+        "",
+        max_length=EXCESS_REASON_MAX,
+        description="Why more arrived than was sent; without it an excess is refused.",
     )
 
 
@@ -280,7 +294,7 @@ class KittingIn(Schema):
 
 
 class ReversalIn(Schema):
-    reason: str = Field(description="Why the movement is reversed.")
+    reason: str = Field(max_length=REVERSAL_REASON_MAX, description="Why the movement is reversed.")
     reversed_on: dt.date | None = Field(None, description="Day of the correction; today when left out.")
 
 

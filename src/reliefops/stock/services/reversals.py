@@ -8,7 +8,15 @@ from typing import Any
 from django.db import transaction
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
-from reliefops.stock.models import Movement, MovementKind, StockLocation, Waybill, WaybillStatus
+from reliefops.stock.models import (
+    REVERSAL_PREFIX,
+    REVERSAL_REASON_MAX,
+    Movement,
+    MovementKind,
+    StockLocation,
+    Waybill,
+    WaybillStatus,
+)
 from reliefops.stock.services.ledger import LineRequest, Posting, PostingResult, post, replay_or_run
 
 
@@ -30,6 +38,10 @@ def movement_reverse(
         with transaction.atomic():
             if not reason.strip():
                 raise InvalidInput([Problem(None, "reason", "say why the movement is reversed")])
+            if len(reason) > REVERSAL_REASON_MAX:
+                raise InvalidInput(
+                    [Problem(None, "reason", f"longer than {REVERSAL_REASON_MAX} characters; shorten it")]
+                )
             original = Movement.objects.select_for_update().filter(pk=movement_id).first()
             if original is None:
                 raise NotFound(f"no movement {movement_id}")
@@ -63,7 +75,7 @@ def movement_reverse(
                             grant_id=line.grant_id,
                             lot=line.lot,
                             expiry=line.expiry,
-                            reason=f"reversal: {reason}",
+                            reason=f"{REVERSAL_PREFIX}{reason}",
                         )
                         for line in lines
                     ],

@@ -14,6 +14,9 @@ from django.db import transaction
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.stock.models import (
+    EXCESS_PREFIX,
+    EXCESS_REASON_MAX,
+    REASON_MAX,
     Balance,
     LocationKind,
     Movement,
@@ -252,6 +255,13 @@ def _delivery_lines(
                 ]
             )
         short = max(total_sent - arrived, 0)
+        for field, text, most in (
+            ("damage_reason", line.damage_reason, REASON_MAX),
+            ("short_reason", line.short_reason, REASON_MAX),
+            ("excess_reason", excess_reason, EXCESS_REASON_MAX),
+        ):
+            if len(text) > most:
+                problems.append(Problem(row, field, f"longer than {most} characters; shorten it"))
         if line.damaged and not line.damage_reason.strip():
             problems.append(
                 Problem(
@@ -290,7 +300,7 @@ def _delivery_lines(
         # More than was sent: it enters as unattributed stock (damaged extras straight to loss).
         adjustment = singleton_location(LocationKind.COUNT_ADJUSTMENT)
         for extra, target, reason in (
-            (line.received - good, site, f"excess on arrival: {excess_reason}"),
+            (line.received - good, site, f"{EXCESS_PREFIX}{excess_reason}"),
             (line.damaged - damaged, loss, line.damage_reason),
         ):
             if extra > 0:
