@@ -41,6 +41,26 @@ def test_a_round_with_bad_values_is_refused_with_every_problem(op):
     assert fields == ["at_most", "code", "elevation_bands", "ends_on", "name", "per_household", "points"]
 
 
+def test_a_round_name_or_package_larger_than_its_columns_is_refused(op):
+    # given a name longer than the column and quantities beyond a 32-bit column (the API let them
+    # through, and PostgreSQL refused the row itself)
+    with pytest.raises(InvalidInput) as refused:
+        round_create(
+            actor=op.registrar,
+            code="WR-9",
+            name="Winter Race " * 20,
+            starts_on=dt.date(2005, 11, 14),
+            ends_on=dt.date(2006, 1, 31),
+            points=[PointInput(site_id=op.bana.pk)],
+            package=[PackageInput(item_id=op.cgi.pk, per_household=3_000_000_000, at_most=2**40)],
+        )
+    assert sorted((p.field, p.reason) for p in refused.value.problems) == [
+        ("at_most", "1099511627776 is out of range: at most 2,147,483,647"),
+        ("name", "at most 160 characters"),
+        ("per_household", "3000000000 is out of range: at most 2,147,483,647"),
+    ]
+
+
 def test_eligibility_follows_every_condition_of_the_round(op):
     # given households high and low, destroyed and undamaged
     high = register(op, document_number="13503-0000001-1")

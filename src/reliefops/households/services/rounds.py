@@ -15,6 +15,7 @@ from django.utils import timezone
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record
+from reliefops.core.tabular import INTEGER_MAX
 from reliefops.households.cards import new_token
 from reliefops.households.models import (
     DistributionRound,
@@ -34,6 +35,7 @@ from reliefops.households.origins import AreaTree
 from reliefops.households.selectors import eligible_households
 from reliefops.places.models import AdminArea, Site
 
+NAME_MAX = 160  # a round's name (the column's length)
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/.-]{0,31}$")
 
 
@@ -64,6 +66,9 @@ def _whole(value: object, field: str, row: int | None, problems: list[Problem], 
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         problems.append(Problem(row, field, f"a whole number of {minimum} or more, not {value!r}"))
         return 0
+    if value > INTEGER_MAX:
+        problems.append(Problem(row, field, f"{value} is out of range: at most {INTEGER_MAX:,}"))
+        return 0
     return value
 
 
@@ -91,6 +96,8 @@ def _check_round(
         problems.append(Problem(None, "code", f"round {code} exists already"))
     if not name.strip():
         problems.append(Problem(None, "name", "required"))
+    elif len(name.strip()) > NAME_MAX:
+        problems.append(Problem(None, "name", f"at most {NAME_MAX} characters"))
     if ends_on < starts_on:
         problems.append(Problem(None, "ends_on", "the round ends before it starts"))
     sites = {site.pk: site for site in Site.objects.filter(pk__in=[p.site_id for p in points])}
@@ -125,9 +132,10 @@ def _check_round(
         elif line.item_id in seen_items:
             problems.append(Problem(row, "item", "the item is named twice"))
         seen_items.add(line.item_id)
+        before = len(problems)
         per_household = _whole(line.per_household, "per_household", row, problems)
         per_member = _whole(line.per_member, "per_member", row, problems)
-        if per_household == 0 and per_member == 0:
+        if per_household == 0 and per_member == 0 and len(problems) == before:
             problems.append(Problem(row, "per_household", "give a quantity per household or per member"))
         if line.at_most is not None:
             _whole(line.at_most, "at_most", row, problems, minimum=1)
