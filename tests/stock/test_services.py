@@ -181,9 +181,9 @@ def test_reasons_longer_than_the_ledger_keeps_are_refused_by_field(op):
         )
     # then each is refused by its field, and nothing is written
     assert [(p.row, p.field, p.reason) for p in refused.value.problems] == [
+        (None, "excess_reason", "longer than 181 characters; shorten it"),
         (1, "damage_reason", "longer than 200 characters; shorten it"),
         (1, "short_reason", "longer than 200 characters; shorten it"),
-        (1, "excess_reason", "longer than 181 characters; shorten it"),
     ]
     assert snapshot() == before
     # and so is the reason of a reversal, which its lines keep after "reversal: "

@@ -215,6 +215,10 @@ def _delivery_lines(
     excess_reason: str,
 ) -> list[LineRequest]:
     problems: list[Problem] = []
+    if len(excess_reason) > EXCESS_REASON_MAX:
+        problems.append(
+            Problem(None, "excess_reason", f"longer than {EXCESS_REASON_MAX} characters; shorten it")
+        )
     names = dict(Item.objects.filter(pk__in={*sent, *(d.item_id for d in lines)}).values_list("pk", "name"))
     seen: set[int] = set()
     for row, line in enumerate(lines, start=1):
@@ -228,6 +232,9 @@ def _delivery_lines(
             value = getattr(line, what)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 problems.append(Problem(row, what, f"must be a whole number of zero or more, not {value!r}"))
+        for field, text in (("damage_reason", line.damage_reason), ("short_reason", line.short_reason)):
+            if len(text) > REASON_MAX:
+                problems.append(Problem(row, field, f"longer than {REASON_MAX} characters; shorten it"))
     for item_id in sent:
         if item_id not in seen:
             problems.append(
@@ -255,13 +262,6 @@ def _delivery_lines(
                 ]
             )
         short = max(total_sent - arrived, 0)
-        for field, text, most in (
-            ("damage_reason", line.damage_reason, REASON_MAX),
-            ("short_reason", line.short_reason, REASON_MAX),
-            ("excess_reason", excess_reason, EXCESS_REASON_MAX),
-        ):
-            if len(text) > most:
-                problems.append(Problem(row, field, f"longer than {most} characters; shorten it"))
         if line.damaged and not line.damage_reason.strip():
             problems.append(
                 Problem(
