@@ -695,9 +695,9 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
         raise AccessDenied(f"none of the distribution points of round {round_obj.code} is yours")
     choices = [(p.code, p.name) for p in points]
     initial = {"handed_on": timezone.localdate(), "point": request.GET.get("point") or points[0].code}
-    household_id = whole_id(request.GET.get("household", ""))
-    if household_id is not None:
-        initial["household"] = household_id
+    asked_for = whole_id(request.GET.get("household", ""))
+    if asked_for is not None:
+        initial["household"] = asked_for
     form = forms.HandoverForm(request.POST or None, points=choices, initial=initial)
     status = 200
     if request.method == "POST":
@@ -728,8 +728,7 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
         else:
             status = 422
     chosen = None
-    household_id = form["household"].value()
-    chosen_id = whole_id(household_id) if household_id else None
+    chosen_id = whole_id(form["household"].value() or "")
     if chosen_id is not None:
         rows = selectors.distribution_list(round_obj, point_ids={p.pk for p in points})
         chosen = next((r for r in rows if r.household.pk == chosen_id), None)

@@ -1036,6 +1036,10 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
         WHERE {current} AND a.withdrawn = %s AND a.recipient_org_id IS NULL
           AND a.reporting_org_id <> a.implementing_org_id AND {scope}
     """  # noqa: S608
+    marked_sql = (
+        f"SELECT a.id, a.counted_in_id FROM {TABLE} a "  # noqa: S608
+        f"WHERE a.replaced_in_id IS NULL AND a.counted_in_id IS NOT NULL AND {scope}"
+    )
     wanted: dict[int, int] = {}
     with connection.cursor() as cursor:
         cursor.execute(candidates_sql, [False, *orgs, *orgs])
@@ -1046,10 +1050,6 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
                 found = lowest.get((activity, area, implementing, period, programming))
                 if found is not None:
                     wanted[pk] = found
-        marked_sql = (
-            f"SELECT a.id, a.counted_in_id FROM {TABLE} a "  # noqa: S608
-            f"WHERE a.replaced_in_id IS NULL AND a.counted_in_id IS NOT NULL AND {scope}"
-        )
         cursor.execute(marked_sql, [*orgs, *orgs])
         marked = dict(cursor.fetchall())
         changes = [(wanted.get(row), row) for row in marked if wanted.get(row) != marked[row]]
