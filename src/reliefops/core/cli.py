@@ -23,17 +23,18 @@ def read_input_file(path: str) -> bytes:
 
 
 @contextmanager
-def service_errors(command: BaseCommand, source: str = "") -> Iterator[None]:
-    """Turn a service's refusal into CommandError, listing an InvalidInput's problems on stderr."""
+def service_errors(command: BaseCommand, source: str = "", *, reads: bool = False) -> Iterator[None]:
+    """Turn a service's refusal into CommandError, listing an InvalidInput's problems on stderr.
+
+    `reads`: the command only reads (a report), so its refusal does not speak of writing."""
     prefix = f"{source}: " if source else ""
+    outcome = "" if reads else "; nothing was written"
     try:
         yield
     except InvalidInput as exc:
         for problem in exc.problems:
             command.stderr.write(str(problem))
         count = len(exc.problems)
-        raise CommandError(
-            f"{prefix}{count} problem{'s' if count != 1 else ''}; nothing was written"
-        ) from exc
+        raise CommandError(f"{prefix}{count} problem{'s' if count != 1 else ''}{outcome}") from exc
     except ServiceError as exc:
         raise CommandError(f"{prefix}{exc.message}") from exc

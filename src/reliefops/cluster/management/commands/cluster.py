@@ -46,6 +46,8 @@ from reliefops.core.roles import Right
 from reliefops.partners.selectors import organisation_find
 
 TABLE_FORMATS = ("table", "csv", "hxl", "xlsx", "json")
+# Actions that only read: a refusal of theirs does not say that nothing was written.
+READING_ACTIONS = frozenset({"batches", "gaps", "matrix", "totals"})
 
 
 def _month(text: str) -> Any:
@@ -141,7 +143,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.user = self._user(options.get("username"))
         method = getattr(self, "do_" + options["action"].replace("-", "_"))
-        with service_errors(self, options.get("file", "")):
+        reads = options["action"] in READING_ACTIONS
+        with service_errors(self, options.get("file", ""), reads=reads):
             method(options)
 
     def _user(self, username: str | None) -> Any:

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", metavar="FILE", help="write to this file instead of stdout")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with service_errors(self):
+        with service_errors(self, reads=True):
             period = parse_period(options["period"]) if options["period"] else Period()
             report = build_sitrep(period=period, today=timezone.localdate(), activity=options["activity"])
         content = report.markdown() if options["fmt"] == "md" else report.html()

@@ -196,7 +196,7 @@ class Command(BaseCommand):
             return
         handler: Callable[[Any, dict[str, Any]], Any] = getattr(self, f"_{action}")
         user = self._user(options.get("username"))
-        with service_errors(self):
+        with service_errors(self, reads=action == "report"):
             result = handler(user, options)
         if action != "report":
             self.stdout.write(self.style.SUCCESS(posting_message(result)))
