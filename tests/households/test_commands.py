@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.management import ManagementUtility
 from django.core.management.base import CommandError
 
 from reliefops.households.models import DuplicatePair, Household
@@ -118,6 +119,21 @@ def test_correct_changes_the_fields_given_as_the_user_and_a_repeat_with_its_key_
     out, _ = run_command(*args)
     assert "saved before: nothing changed" in out
     assert household.corrections.count() == 1
+
+
+def test_correct_with_set_options_works_from_the_real_command_line(op, capsys, monkeypatch):
+    # the entry point parses Django's own options (--settings among them) before the command's
+    household = register(op)
+    monkeypatch.setattr("django.db.connections.close_all", lambda: None)  # keep the test's transaction
+    ManagementUtility(
+        [
+            "reliefops", "households", "correct", str(household.pk), "--as", op.registrar.username,
+            "--reason", "the baby was not counted", "--set", "males_0_5=2", "--set", "phone=0345 7654321",
+        ]
+    ).execute()  # fmt: skip
+    assert f"Household {household.pk} corrected" in capsys.readouterr().out
+    household.refresh_from_db()
+    assert (household.males_0_5, household.phone) == (2, "+923457654321")
 
 
 def test_correct_lists_every_problem_and_changes_nothing(op, run_command):

@@ -39,11 +39,11 @@ from reliefops.stock.schemas import scoped_key
 FLAGS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
-def _changes(settings: list[str]) -> dict[str, Any]:
+def _changes(set_fields: list[str]) -> dict[str, Any]:
     """`--set FIELD=VALUE` options as the correction service takes them: member bands as numbers,
     vulnerability flags as yes or no; a value the service cannot read is passed on for it to refuse."""
     changes: dict[str, Any] = {}
-    for setting in settings:
+    for setting in set_fields:
         name, sep, value = setting.partition("=")
         name = name.strip()
         if not sep or not name:
@@ -91,7 +91,7 @@ class Command(BaseCommand):
         correct.add_argument("--reason", required=True, help="why: what was wrong, not the old value")
         correct.add_argument(
             "--set",
-            dest="settings",
+            dest="set_fields",  # not "settings": Django reads that one as its own --settings
             action="append",
             default=[],
             metavar="FIELD=VALUE",
@@ -187,7 +187,7 @@ class Command(BaseCommand):
 
     def _correct(self, options: dict[str, Any]) -> None:
         user = self._user(options["username"])
-        changes = _changes(options["settings"])
+        changes = _changes(options["set_fields"])
         if not changes:
             raise CommandError("give at least one --set FIELD=VALUE")
         seen = [n for n in map(whole_id, options["seen"].split(",")) if n is not None]
