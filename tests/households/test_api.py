@@ -182,6 +182,37 @@ def test_a_handover_by_card_posts_once_and_a_repeat_with_its_key_replays(op, ope
     assert figures["agrees_with_ledger"] is True
 
 
+def test_a_card_reissue_repeated_with_its_key_replays_and_a_key_of_another_household_is_refused(op):
+    household = register(op)
+    other = register(op, head_name="Zainab Bibi", document_number="13503-7654321-2", phone="")
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    registrar = client_for(op.registrar)
+    url = f"/api/households/households/{household.pk}/card"
+    first = post(registrar, url, {"reason": "lost"}, HTTP_IDEMPOTENCY_KEY="card-1")
+    assert first.status_code == 201, first.content
+    assert first.json()["replayed"] is False
+    # the same request again: the card issued the first time, nothing changed
+    again = post(registrar, url, {"reason": "lost"}, HTTP_IDEMPOTENCY_KEY="card-1")
+    assert again.status_code == 200, again.content
+    assert again.json()["replayed"] is True
+    assert again.json()["token"] == first.json()["token"]
+    assert "already issued" in again.json()["message"]
+    assert household.cards.count() == 2
+    assert household.cards.get(voided_at__isnull=True).pk == household.cards.order_by("-pk")[0].pk
+    # the key sent for another household's card is refused
+    reused = post(
+        registrar,
+        f"/api/households/households/{other.pk}/card",
+        {"reason": "lost"},
+        HTTP_IDEMPOTENCY_KEY="card-1",
+    )
+    assert reused.status_code == 409, reused.content
+    assert f"household {household.pk}" in reused.json()["detail"]
+    assert other.cards.get().voided_at is None
+    assert AuditEvent.objects.filter(action="household.card_reissue").count() == 1
+
+
 def test_an_import_is_previewed_then_committed(op):
     csv = (
         "head_name,head_sex,females_18_59,origin,house_damage,consent\n"

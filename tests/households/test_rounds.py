@@ -145,7 +145,7 @@ def test_cards_are_issued_once_and_a_reissue_voids_the_old_token(op):
     assert cards_issue(actor=op.registrar, round_id=round_obj.pk) == 0
     old = HouseholdCard.objects.get()
     assert normalise_token(printed(old.token).lower()) == old.token
-    new = card_reissue(actor=op.registrar, household_id=household.pk, reason="lost in the snow")
+    new = card_reissue(actor=op.registrar, household_id=household.pk, reason="lost in the snow").card
     old.refresh_from_db()
     assert old.voided_at is not None
     assert old.void_reason == "lost in the snow"

@@ -5,6 +5,7 @@ lists and cards, and the handover page."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -172,6 +173,25 @@ def test_a_card_is_reissued_from_the_household_page(op):
     old.refresh_from_db()
     assert old.voided_at is not None
     assert HouseholdCard.objects.filter(voided_at__isnull=True).count() == 1
+
+
+def test_a_card_reissue_sent_twice_from_the_page_issues_one_card(op):
+    household = register(op)
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    client = signed_in(op.registrar)
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    # a double click: the same form, with its hidden key, sent twice
+    first = client.post(f"/households/{household.pk}/", {"reason": "lost", "idempotency_key": key})
+    again = client.post(
+        f"/households/{household.pk}/", {"reason": "lost", "idempotency_key": key}, follow=True
+    )
+    assert first.status_code == 302
+    assert "was already issued for this request: nothing changed" in again.content.decode()
+    assert HouseholdCard.objects.filter(household=household).count() == 2  # the first and one new
+    assert HouseholdCard.objects.filter(household=household, voided_at__isnull=True).count() == 1
+    assert AuditEvent.objects.filter(action="household.card_reissue").count() == 1
 
 
 def test_an_import_is_checked_then_imported_from_the_pages(op):

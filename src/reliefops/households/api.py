@@ -295,19 +295,33 @@ def household_correct(
 
 @router.post(
     "/households/{household_id}/card",
-    response={201: HouseholdCardOut, **WRITE_ERRORS},
+    response={201: HouseholdCardOut, 200: HouseholdCardOut, **WRITE_ERRORS},
     summary="Issue a new card to a household (a lost card): the old token stops working",
+    description="A repeat with the same `Idempotency-Key` answers 200 with the card issued the first "
+    "time and changes nothing; a key used for another household's card is refused (409).",
 )
-def household_card(request: HttpRequest, household_id: int, payload: HouseholdCardIn) -> Any:
+def household_card(
+    request: HttpRequest,
+    household_id: int,
+    payload: HouseholdCardIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=KEY_HELP),
+) -> Any:
     household = access_household_to_register(request.user, household_id)
-    card = card_reissue(actor=request.user, household_id=household.pk, reason=payload.reason)
+    result = card_reissue(
+        actor=request.user,
+        household_id=household.pk,
+        reason=payload.reason,
+        idempotency_key=scoped_key(request.user, idempotency_key),
+    )
+    card = result.card
     return Status(
-        201,
+        200 if result.replayed else 201,
         HouseholdCardOut(
             household_id=household.pk,
             token=printed(card.token),
             issued_at=card.issued_at,
-            message=f"New card {printed(card.token)} issued; the old one no longer works.",
+            replayed=result.replayed,
+            message=result.message,
         ),
     )
 

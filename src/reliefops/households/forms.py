@@ -189,7 +189,7 @@ class ImportForm(forms.Form):
     file = forms.FileField(label="Registration file", help_text="CSV (UTF-8) or XLSX, one household per row")
 
 
-class CardReissueForm(forms.Form):
+class CardReissueForm(ServiceForm):
     reason = forms.CharField(label="Why a new card", max_length=200, help_text="Lost, damaged, ...")
 
 

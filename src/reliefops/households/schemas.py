@@ -225,6 +225,10 @@ class HouseholdCardOut(Schema):
     household_id: int = Field(description="The household's id.")
     token: str = Field(description="As printed: `K7M2-9QXD-A3`.")
     issued_at: dt.datetime = Field(description="When the card was issued.")
+    replayed: bool = Field(
+        False,
+        description="True when the Idempotency-Key was used before: the card issued then, nothing changed.",
+    )
     message: str = Field(description="What happened, in a sentence.")
 
 

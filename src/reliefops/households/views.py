@@ -197,14 +197,16 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         if reissue.is_valid():
             try:
                 issued = card_reissue(
-                    actor=request.user, household_id=household.pk, reason=reissue.cleaned_data["reason"]
+                    actor=request.user,
+                    household_id=household.pk,
+                    reason=reissue.cleaned_data["reason"],
+                    idempotency_key=scoped_key(request.user, reissue.cleaned_data["idempotency_key"]),
                 )
             except ServiceError as exc:
                 reissue.add_error(None, exc.message)
             else:
-                messages.success(
-                    request, f"New card {printed(issued.token)} issued; the old one no longer works."
-                )
+                notify = messages.info if issued.replayed else messages.success
+                notify(request, issued.message)
                 return redirect("households:detail", household.pk)
     _viewed(request, [household], "household page")
     handovers = (

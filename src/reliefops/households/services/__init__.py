@@ -37,6 +37,7 @@ from reliefops.households.services.registration import (
     households_register_many,
 )
 from reliefops.households.services.rounds import (
+    CardReissued,
     ListResult,
     PackageInput,
     PointInput,
@@ -49,6 +50,7 @@ from reliefops.households.services.rounds import (
 
 __all__ = [
     "AnonymiseResult",
+    "CardReissued",
     "CorrectionResult",
     "DecisionResult",
     "Draft",

@@ -16,7 +16,8 @@ from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record
 from reliefops.core.tabular import INTEGER_MAX
-from reliefops.households.cards import new_token
+from reliefops.households.cards import new_token, printed
+from reliefops.households.keys import fitted_key
 from reliefops.households.models import (
     DistributionRound,
     ElevationBand,
@@ -349,15 +350,20 @@ def round_set_status(*, actor: Any, round_id: int, status: str) -> DistributionR
     return round_obj
 
 
-def _new_card(household_id: int, actor: Any) -> HouseholdCard:
+def _new_card(household_id: int, actor: Any, idempotency_key: str | None = None) -> HouseholdCard:
     for _ in range(5):
         try:
             with transaction.atomic():
                 return HouseholdCard.objects.create(
-                    household_id=household_id, token=new_token(), issued_by=_user(actor)
+                    household_id=household_id,
+                    token=new_token(),
+                    issued_by=_user(actor),
+                    idempotency_key=idempotency_key,
                 )
         except IntegrityError:
             if HouseholdCard.objects.filter(household_id=household_id, voided_at__isnull=True).exists():
+                raise
+            if idempotency_key and HouseholdCard.objects.filter(idempotency_key=idempotency_key).exists():
                 raise
     raise Conflict("could not draw an unused card token; try again")  # pragma: no cover - 1 in 2^45
 
@@ -386,35 +392,76 @@ def cards_issue(*, actor: Any, round_id: int) -> int:
     return len(without)
 
 
-def card_reissue(*, actor: Any, household_id: int, reason: str) -> HouseholdCard:
-    """A new card for a household (a lost or damaged one): the old token stops working at once."""
+@dataclass(frozen=True)
+class CardReissued:
+    card: HouseholdCard
+    replayed: bool = False
+
+    @property
+    def message(self) -> str:
+        token = printed(self.card.token)
+        if self.replayed:
+            return f"Card {token} was already issued for this request: nothing changed."
+        return f"New card {token} issued; the old one no longer works."
+
+
+def _card_replayed(household_id: int, key: str) -> CardReissued | None:
+    """The card issued before with this key, or None; a key used for another household is refused."""
+    card = HouseholdCard.objects.filter(idempotency_key=key).first()
+    if card is None:
+        return None
+    if card.household_id != household_id:
+        raise Conflict(
+            f"this idempotency key was used for a card of household {card.household_id}; "
+            "send a new key for each card"
+        )
+    return CardReissued(card, replayed=True)
+
+
+def card_reissue(
+    *, actor: Any, household_id: int, reason: str, idempotency_key: str | None = None
+) -> CardReissued:
+    """A new card for a household (a lost or damaged one): the old token stops working at once.
+
+    A repeated key (a double click, a retried request) answers the card issued the first time."""
+    key = fitted_key(idempotency_key)
+    if key and (done := _card_replayed(household_id, key)) is not None:
+        return done
     if not reason.strip():
         raise InvalidInput([Problem(None, "reason", "say why the card is replaced (lost, damaged, ...)")])
-    with transaction.atomic():
-        household = Household.objects.select_for_update().filter(pk=household_id).first()
-        if household is None:
-            raise NotFound(f"no household {household_id}")
-        if household.status != HouseholdStatus.ACTIVE:
-            raise Conflict(
-                f"household {household.pk} was merged into {household.merged_into_id}: "
-                "give its card to that one"
+    try:
+        with transaction.atomic():
+            household = Household.objects.select_for_update().filter(pk=household_id).first()
+            if household is None:
+                raise NotFound(f"no household {household_id}")
+            # The first of two submissions with one key may have committed while this one waited.
+            if key and (done := _card_replayed(household.pk, key)) is not None:
+                return done
+            if household.status != HouseholdStatus.ACTIVE:
+                raise Conflict(
+                    f"household {household.pk} was merged into {household.merged_into_id}: "
+                    "give its card to that one"
+                )
+            if household.anonymised_at is not None:
+                raise Conflict(f"household {household.pk} is anonymised")
+            voided = list(
+                HouseholdCard.objects.filter(household=household, voided_at__isnull=True).values_list(
+                    "pk", flat=True
+                )
             )
-        if household.anonymised_at is not None:
-            raise Conflict(f"household {household.pk} is anonymised")
-        voided = list(
-            HouseholdCard.objects.filter(household=household, voided_at__isnull=True).values_list(
-                "pk", flat=True
+            HouseholdCard.objects.filter(pk__in=voided).update(
+                voided_at=timezone.now(), void_reason=reason.strip()[:200]
             )
-        )
-        HouseholdCard.objects.filter(pk__in=voided).update(
-            voided_at=timezone.now(), void_reason=reason.strip()[:200]
-        )
-        card = _new_card(household.pk, actor)
-        audit_record(
-            actor=actor,
-            action="household.card_reissue",
-            object_type="household",
-            object_id=household.pk,
-            after={"card": card.pk, "voided": voided, "reason": reason.strip()[:200]},
-        )
-    return card
+            card = _new_card(household.pk, actor, key)
+            audit_record(
+                actor=actor,
+                action="household.card_reissue",
+                object_type="household",
+                object_id=household.pk,
+                after={"card": card.pk, "voided": voided, "reason": reason.strip()[:200]},
+            )
+    except IntegrityError:
+        if key and (done := _card_replayed(household_id, key)) is not None:
+            return done
+        raise
+    return CardReissued(card)
