@@ -261,6 +261,29 @@ def test_count_shortage_and_surplus(op):
     assert_ledger_sound()
 
 
+def test_count_listing_an_item_twice_is_refused(op):
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1")
+    before = snapshot()
+    # when a count sheet gives two figures for blankets
+    with pytest.raises(InvalidInput) as excinfo:
+        stock_count(
+            actor=op.actor,
+            site_id=op.warehouse.pk,
+            counted_on=DAY,
+            counts=[
+                CountLine(item_id=op.blanket.pk, counted=1000),
+                CountLine(item_id=op.cgi.pk, counted=5),
+                CountLine(item_id=op.blanket.pk, counted=500),
+            ],
+        )
+    # then it is refused on the second blanket line, and the balance is as it was
+    assert [(p.row, p.field, p.reason) for p in excinfo.value.problems] == [
+        (3, "item", "Blanket is listed twice")
+    ]
+    assert snapshot() == before
+    assert on_hand(op.warehouse, op.blanket) == 100
+
+
 def test_count_with_no_difference_is_recorded_without_lines(op):
     receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
     result = stock_count(

@@ -380,6 +380,15 @@ def test_unknown_names_are_422_with_every_problem(stocked, manager_api):
             },
             id="kit-of-mixed-grants-without-a-grant",
         ),
+        pytest.param(
+            "/counts",
+            {
+                "site": "BLK-HUB",
+                "lines": [{"item": "BLANKET", "counted": 1000}, {"item": "BLANKET", "counted": 500}],
+            },
+            {"row": 2, "field": "item", "reason": "Blanket is listed twice"},
+            id="count-listing-an-item-twice",
+        ),
     ],
 )
 def test_refused_postings_are_422_with_line_field_and_reason(stocked, manager_api, path, body, problem):

@@ -443,6 +443,35 @@ def test_count_sheet_lists_the_sites_items_and_posts_the_differences(stocked, we
     assert Movement.objects.get(kind=MovementKind.COUNT).lines.count() == 1
 
 
+def test_count_sheet_listing_an_item_twice_is_refused_beside_the_line(stocked, web_as):
+    client = web_as(Role.HUB_MANAGER)
+    url = reverse("stock:post-count")
+    page = client.get(url, {"site": stocked.hub.pk})
+    # when blankets are counted on their line and again on an added line
+    response = client.post(
+        url,
+        form_data(
+            {
+                "idempotency_key": hidden_key(page),
+                "site": stocked.hub.pk,
+                "counted_on": "2005-11-30",
+                "note": "",
+            },
+            [
+                {"item": stocked.blanket.pk, "counted": 195, "surplus_grant": ""},
+                {"item": stocked.bucket.pk, "counted": "", "surplus_grant": ""},
+                {"item": stocked.blanket.pk, "counted": 500, "surplus_grant": ""},
+            ],
+            initial=2,
+        ),
+    )
+    # then nothing is posted and the added line says why
+    assert response.status_code == 422
+    assert "Blanket is listed twice" in text(response)
+    assert not Movement.objects.filter(kind=MovementKind.COUNT).exists()
+    assert on_hand(stocked.hub, stocked.blanket) == 200
+
+
 def test_count_sheet_of_another_hub_is_refused(stocked, web_as):
     assert (
         web_as(Role.HUB_MANAGER).get(reverse("stock:post-count"), {"site": stocked.warehouse.pk}).status_code

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Sum
 
-from reliefops.catalog.models import Kit, PackSize
+from reliefops.catalog.models import Item, Kit, PackSize
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
 from reliefops.core.services import audit_record
 from reliefops.partners.models import Grant, Organisation
@@ -497,6 +497,7 @@ def stock_count(
             for row, line in enumerate(counts, start=1)
             if isinstance(line.counted, bool) or not isinstance(line.counted, int) or line.counted < 0
         ]
+        problems += _listed_twice(counts)
         if problems:
             raise InvalidInput(problems)
         location = location or site_location(site_id)
@@ -552,6 +553,20 @@ def stock_count(
         )
 
     return atomic_posting(idempotency_key, MovementKind.COUNT, build)
+
+
+def _listed_twice(counts: Sequence[CountLine]) -> list[Problem]:
+    """A problem on each line that counts an item again: two figures for one item leave neither true."""
+    seen: set[int] = set()
+    rows: list[int] = []
+    for row, line in enumerate(counts, start=1):
+        if line.item_id in seen:
+            rows.append(row)
+        seen.add(line.item_id)
+    names = dict(Item.objects.filter(pk__in=[counts[r - 1].item_id for r in rows]).values_list("pk", "name"))
+    return [
+        Problem(r, "item", f"{names.get(counts[r - 1].item_id, 'this item')} is listed twice") for r in rows
+    ]
 
 
 # --- kitting -------------------------------------------------------------------------------------
