@@ -213,6 +213,30 @@ def test_a_card_reissue_repeated_with_its_key_replays_and_a_key_of_another_house
     assert AuditEvent.objects.filter(action="household.card_reissue").count() == 1
 
 
+def test_texts_longer_than_their_columns_are_refused_naming_the_field(op):
+    registrar = client_for(op.registrar)
+    long = {**REGISTRATION, "other_vulnerability": "w" * 300}
+    refused = post(registrar, "/api/households/households", long)
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["problems"]
+    assert problem["field"].endswith("other_vulnerability")
+    assert "at most 120 characters" in problem["reason"]
+    assert not Household.objects.exists()
+    household = register(op)
+    url = f"/api/households/households/{household.pk}"
+    refused = patch(registrar, url, {"reason": "typo", "other_vulnerability": "w" * 300})
+    assert refused.status_code == 422, refused.content
+    assert "at most 120 characters" in refused.json()["problems"][0]["reason"]
+    refused = post(registrar, f"{url}/card", {"reason": "r" * 300})
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["problems"]
+    assert problem["field"].endswith("reason")
+    assert "at most 200 characters" in problem["reason"]
+    household.refresh_from_db()
+    assert household.other_vulnerability == ""
+    assert not household.cards.exists()
+
+
 def test_an_import_is_previewed_then_committed(op):
     csv = (
         "head_name,head_sex,females_18_59,origin,house_damage,consent\n"

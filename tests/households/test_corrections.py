@@ -120,6 +120,7 @@ def test_the_blocking_keys_follow_a_corrected_name(op):
         ({"landless": "perhaps"}, "landless", "yes or no"),
         ({"registered_on": "2005-11-01"}, "registered_on", "cannot be corrected"),
         ({"consent": False}, "consent", "cannot be corrected"),
+        ({"other_vulnerability": "w" * 121}, "other_vulnerability", "at most 120 characters"),
     ],
     ids=[
         "cnic-short",
@@ -137,6 +138,7 @@ def test_the_blocking_keys_follow_a_corrected_name(op):
         "not-a-yes-or-no",
         "registration-day",
         "consent",
+        "other-vulnerability-too-long",
     ],
 )
 def test_a_bad_value_is_refused_naming_its_field_and_nothing_changes(op, changes, field, says):

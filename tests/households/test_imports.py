@@ -79,6 +79,16 @@ def test_every_bad_row_is_reported_with_line_field_and_reason_and_nothing_is_kep
         household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
 
 
+def test_an_other_vulnerability_longer_than_its_column_refuses_the_file_with_its_line(op):
+    header = "head_name,head_sex,females_18_59,origin,house_damage,consent,other_vulnerability"
+    content = csv_file("Zainab Bibi,female,1,PK50401,destroyed,yes," + "w" * 121, header=header)
+    preview = household_import_preview(actor=op.registrar, filename="long.csv", content=content)
+    assert preview.batch.status == ImportStatus.REFUSED
+    assert preview.batch.problems == [
+        {"row": 2, "field": "other_vulnerability", "reason": "at most 120 characters"}
+    ]
+
+
 def test_a_missing_column_refuses_the_file(op):
     preview = household_import_preview(
         actor=op.registrar, filename="x.csv", content=csv_file("A,male", header="head_name,head_sex")

@@ -61,6 +61,7 @@ def test_a_household_is_registered_with_normalised_values_and_an_audit_without_p
         ({"elevation_band": "high"}, "elevation_band", "below_5000"),
         ({"consent": False}, "consent", "must agree"),
         ({"consent": None}, "consent", "must agree"),
+        ({"other_vulnerability": "w" * 121}, "other_vulnerability", "at most 120 characters"),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )

@@ -154,6 +154,16 @@ def test_cards_are_issued_once_and_a_reissue_voids_the_old_token(op):
     assert HouseholdCard.objects.filter(household=household, voided_at__isnull=True).count() == 1
 
 
+def test_a_card_reissue_reason_longer_than_its_column_is_refused_and_nothing_changes(op):
+    household = register(op)
+    cards_issue(actor=op.registrar, round_id=winter_round(op).pk)
+    with pytest.raises(InvalidInput) as refused:
+        card_reissue(actor=op.registrar, household_id=household.pk, reason="r" * 201)
+    assert [(p.field, p.reason) for p in refused.value.problems] == [("reason", "at most 200 characters")]
+    card = household.cards.get()
+    assert (card.voided_at, card.void_reason) == (None, "")
+
+
 def test_any_one_mistyped_character_fails_the_token_check_and_the_qr_code_is_inline_svg():
     # given a token
     body = "K7M29QXDA"

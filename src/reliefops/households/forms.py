@@ -13,7 +13,9 @@ from reliefops.core.errors import Problem
 from reliefops.core.security import whole_id
 from reliefops.households.identity import DocumentType
 from reliefops.households.models import (
+    CARD_REASON_MAX,
     MEMBER_FIELDS,
+    OTHER_VULNERABILITY_MAX,
     ElevationBand,
     HouseDamage,
     HouseholdStatus,
@@ -107,7 +109,9 @@ class RegistrationForm(ServiceForm):
     elderly_headed = forms.BooleanField(label="Elderly-headed", required=False)
     disabled_member = forms.BooleanField(label="Disabled member", required=False)
     landless = forms.BooleanField(label="Landless", required=False)
-    other_vulnerability = forms.CharField(label="Other vulnerability", required=False, max_length=120)
+    other_vulnerability = forms.CharField(
+        label="Other vulnerability", required=False, max_length=OTHER_VULNERABILITY_MAX
+    )
     registered_on = forms.DateField(label="Registered on", required=False, widget=DATE)
     consent = forms.BooleanField(
         label="The head agrees to the use of this data for the relief operation",
@@ -190,7 +194,9 @@ class ImportForm(forms.Form):
 
 
 class CardReissueForm(ServiceForm):
-    reason = forms.CharField(label="Why a new card", max_length=200, help_text="Lost, damaged, ...")
+    reason = forms.CharField(
+        label="Why a new card", max_length=CARD_REASON_MAX, help_text="Lost, damaged, ..."
+    )
 
 
 class PackageLineForm(forms.Form):

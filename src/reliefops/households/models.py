@@ -16,6 +16,10 @@ from django.db.models import F, Q
 
 from reliefops.households.identity import NUMBERED_ONCE, DocumentType, format_document
 
+# Free texts limited by their columns: the API schemas, the forms and the services refuse longer ones.
+OTHER_VULNERABILITY_MAX = 120  # another vulnerability, in a few words
+CARD_REASON_MAX = 200  # why a card was replaced, kept on the voided card
+
 
 class Sex(models.TextChoices):
     FEMALE = "female", "Female"
@@ -98,7 +102,7 @@ class Household(models.Model):
     elderly_headed = models.BooleanField(default=False)
     disabled_member = models.BooleanField(default=False)
     landless = models.BooleanField(default=False)
-    other_vulnerability = models.CharField(max_length=120, blank=True)
+    other_vulnerability = models.CharField(max_length=OTHER_VULNERABILITY_MAX, blank=True)
 
     origin_area = models.ForeignKey(
         "places.AdminArea",
@@ -459,7 +463,7 @@ class HouseholdCard(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.CharField(max_length=200, blank=True)
+    void_reason = models.CharField(max_length=CARD_REASON_MAX, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:

@@ -9,7 +9,7 @@ from ninja import Field, Schema
 
 from reliefops.households.cards import printed
 from reliefops.households.identity import format_document
-from reliefops.households.models import MEMBER_NAMES, Household
+from reliefops.households.models import CARD_REASON_MAX, MEMBER_NAMES, OTHER_VULNERABILITY_MAX, Household
 from reliefops.households.services import HouseholdInput
 
 
@@ -35,7 +35,9 @@ class HouseholdIn(Schema):
     elderly_headed: bool = Field(False, description="The head is elderly.")
     disabled_member: bool = Field(False, description="A member lives with a disability.")
     landless: bool = Field(False, description="The household owns no land.")
-    other_vulnerability: str = Field("", description="Another vulnerability, in a few words.")
+    other_vulnerability: str = Field(
+        "", max_length=OTHER_VULNERABILITY_MAX, description="Another vulnerability, in a few words."
+    )
     origin: str = Field(description="The lowest admin area of origin known: a P-code or a gazetteer name.")
     origin_village: str = Field("", description="The village of origin, as people name it.")
     current_site: str = Field("", description="The code of the camp it lives in; empty when at home.")
@@ -178,7 +180,9 @@ class HouseholdCorrectionIn(Schema):
     elderly_headed: bool | None = Field(None, description="The head is elderly.")
     disabled_member: bool | None = Field(None, description="A member lives with a disability.")
     landless: bool | None = Field(None, description="The household owns no land.")
-    other_vulnerability: str | None = Field(None, description="Another vulnerability, in a few words.")
+    other_vulnerability: str | None = Field(
+        None, max_length=OTHER_VULNERABILITY_MAX, description="Another vulnerability, in a few words."
+    )
     origin: str | None = Field(None, description="The lowest admin area of origin known: P-code or name.")
     origin_village: str | None = Field(None, description="The village of origin.")
     current_site: str | None = Field(None, description="The code of the camp it lives in; empty: at home.")
@@ -218,7 +222,9 @@ class HouseholdCorrectedOut(Schema):
 
 
 class HouseholdCardIn(Schema):
-    reason: str = Field(description="Why the card is replaced: lost, damaged, ...")
+    reason: str = Field(
+        max_length=CARD_REASON_MAX, description="Why the card is replaced: lost, damaged, ..."
+    )
 
 
 class HouseholdCardOut(Schema):

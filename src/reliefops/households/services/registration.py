@@ -27,6 +27,7 @@ from reliefops.households.identity import (
 from reliefops.households.matching import Match, Person
 from reliefops.households.models import (
     MEMBER_NAMES,
+    OTHER_VULNERABILITY_MAX,
     DuplicatePair,
     ElevationBand,
     HouseDamage,
@@ -227,7 +228,9 @@ def household_check(
 
     damage = _choice(data.house_damage, HouseDamage.values, "house_damage", row, problems)
     band = _choice(data.elevation_band, ElevationBand.values, "elevation_band", row, problems)
-    other = " ".join(data.other_vulnerability.split())[:120]
+    other = " ".join(data.other_vulnerability.split())
+    if len(other) > OTHER_VULNERABILITY_MAX:
+        problems.append(Problem(row, "other_vulnerability", f"at most {OTHER_VULNERABILITY_MAX} characters"))
     if data.consent is not True:
         problems.append(
             Problem(

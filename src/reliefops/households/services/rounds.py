@@ -19,6 +19,7 @@ from reliefops.core.tabular import INTEGER_MAX
 from reliefops.households.cards import new_token, printed
 from reliefops.households.keys import fitted_key
 from reliefops.households.models import (
+    CARD_REASON_MAX,
     DistributionRound,
     ElevationBand,
     Entitlement,
@@ -427,8 +428,11 @@ def card_reissue(
     key = fitted_key(idempotency_key)
     if key and (done := _card_replayed(household_id, key)) is not None:
         return done
-    if not reason.strip():
+    why = reason.strip()
+    if not why:
         raise InvalidInput([Problem(None, "reason", "say why the card is replaced (lost, damaged, ...)")])
+    if len(why) > CARD_REASON_MAX:
+        raise InvalidInput([Problem(None, "reason", f"at most {CARD_REASON_MAX} characters")])
     try:
         with transaction.atomic():
             household = Household.objects.select_for_update().filter(pk=household_id).first()
@@ -449,16 +453,14 @@ def card_reissue(
                     "pk", flat=True
                 )
             )
-            HouseholdCard.objects.filter(pk__in=voided).update(
-                voided_at=timezone.now(), void_reason=reason.strip()[:200]
-            )
+            HouseholdCard.objects.filter(pk__in=voided).update(voided_at=timezone.now(), void_reason=why)
             card = _new_card(household.pk, actor, key)
             audit_record(
                 actor=actor,
                 action="household.card_reissue",
                 object_type="household",
                 object_id=household.pk,
-                after={"card": card.pk, "voided": voided, "reason": reason.strip()[:200]},
+                after={"card": card.pk, "voided": voided, "reason": why},
             )
     except IntegrityError:
         if key and (done := _card_replayed(household_id, key)) is not None:
