@@ -4,11 +4,13 @@ locked periods; all or nothing; a partner's scope."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import connections, transaction
 
-from reliefops.cluster.models import ActivityRow, ActivityStatus, ImportBatch
-from reliefops.cluster.services import import_batch_revert, reporting_period_set_lock
+from reliefops.cluster.models import ActivityRow, ActivityStatus, ImportBatch, ReportingPeriod
+from reliefops.cluster.services import bulk, import_batch_revert, reporting_period_set_lock
 from reliefops.core.errors import Conflict, InvalidInput
 from reliefops.core.models import AuditEvent
 from tests.cluster.conftest import row
@@ -193,6 +195,49 @@ def test_rows_in_a_locked_period_are_refused_with_a_clear_message(upload):
     assert [str(p) for p in refused.value.problems] == [
         "row 3, #date+end: the reporting period 2005-11 is locked; ask the cluster coordinator to reopen it"
     ]
+
+
+def test_a_lock_note_longer_than_its_column_is_refused_not_cut(cluster):
+    with pytest.raises(InvalidInput, match="note: at most 200 characters"):
+        reporting_period_set_lock(actor=None, month=dt.date(2005, 11, 1), locked=True, note="n" * 201)
+    assert not ReportingPeriod.objects.exists()
+    period = reporting_period_set_lock(actor=None, month=dt.date(2005, 11, 1), locked=True, note="n" * 200)
+    assert period.note == "n" * 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locking_a_month_waits_for_an_upload_under_way(cluster):
+    # given an upload under way: it holds the table and has read which months are locked
+    holding, release = threading.Event(), threading.Event()
+
+    def upload_under_way() -> None:
+        try:
+            with transaction.atomic():
+                bulk.lock_for_writing()
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def lock() -> None:
+        try:
+            reporting_period_set_lock(actor=None, month=dt.date(2005, 11, 1), locked=True)
+        finally:
+            connections.close_all()
+
+    uploader, locker = threading.Thread(target=upload_under_way), threading.Thread(target=lock)
+    uploader.start()
+    assert holding.wait(timeout=30)
+    # when the coordinator locks its month, then the lock is not confirmed while the upload runs
+    locker.start()
+    locker.join(timeout=1.0)
+    assert locker.is_alive()
+    # and it is once the upload has ended
+    release.set()
+    uploader.join(timeout=30)
+    locker.join(timeout=30)
+    assert not locker.is_alive()
+    assert ReportingPeriod.objects.get(month=dt.date(2005, 11, 1)).locked
 
 
 def test_a_stored_row_of_a_locked_period_can_neither_change_nor_be_withdrawn(upload):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from reliefops.cluster.models import ActivityStatus, ActivityType
+from reliefops.cluster.models import NOTE_MAX, ActivityStatus, ActivityType
 from reliefops.cluster.selectors import LEVELS
 from reliefops.partners.models import Organisation
 from reliefops.places.models import AdminArea, AdminLevel
@@ -120,4 +120,4 @@ class NeedsForm(forms.Form):
 
 class PeriodForm(forms.Form):
     month = MonthField(label="Month")
-    note = forms.CharField(max_length=200, required=False)
+    note = forms.CharField(max_length=NOTE_MAX, required=False)

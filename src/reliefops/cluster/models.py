@@ -267,6 +267,9 @@ class ActivityRow(models.Model):
         return self.recipient_org_id is not None
 
 
+NOTE_MAX = 200  # why a period was locked or reopened
+
+
 class ReportingPeriod(models.Model):
     """A reporting month; once locked, no upload may add, change or withdraw its rows."""
 
@@ -277,7 +280,7 @@ class ReportingPeriod(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     changed_by_label = models.CharField(max_length=150, blank=True)
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=NOTE_MAX, blank=True)
 
     class Meta:
         ordering = ["month"]

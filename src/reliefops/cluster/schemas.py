@@ -11,7 +11,7 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import model_validator
 
-from reliefops.cluster.models import ActivityRow, ActivityStatus, ImportBatch
+from reliefops.cluster.models import NOTE_MAX, ActivityRow, ActivityStatus, ImportBatch
 
 MONTH = "A month, `2005-11`."
 
@@ -422,7 +422,7 @@ def needs_upload_out(result: Any) -> NeedsUploadOut:
 class PeriodIn(Schema):
     month: str = Field(description=MONTH)
     locked: bool = Field(description="True to lock the month, false to reopen it.")
-    note: str = Field("", max_length=200, description="Why (shown with the period).")
+    note: str = Field("", max_length=NOTE_MAX, description="Why (shown with the period).")
 
 
 class PeriodOut(Schema):

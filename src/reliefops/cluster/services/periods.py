@@ -7,7 +7,8 @@ import re
 
 from django.db import transaction
 
-from reliefops.cluster.models import ReportingPeriod
+from reliefops.cluster.models import NOTE_MAX, ReportingPeriod
+from reliefops.cluster.services import bulk
 from reliefops.cluster.services.reports import Actor, User
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.services import audit_record
@@ -26,17 +27,24 @@ def parse_month(text: str) -> dt.date:
 def reporting_period_set_lock(
     *, actor: Actor, month: dt.date, locked: bool, note: str = ""
 ) -> ReportingPeriod:
-    """Lock a reporting month (no upload may then add, change or withdraw its rows) or reopen it."""
+    """Lock a reporting month (no upload may then add, change or withdraw its rows) or reopen it.
+
+    A lock waits for the uploads and reverts under way: they read the locked months once they hold
+    the table, so none of them can write into a month after its lock is confirmed."""
+    if len(note) > NOTE_MAX:
+        reason = f"at most {NOTE_MAX} characters (this one has {len(note)})"
+        raise InvalidInput([Problem(None, "note", reason)])
     month = month.replace(day=1)
     real_actor = actor if isinstance(actor, User) else None
     with transaction.atomic():
+        bulk.lock_for_writing()
         period, _ = ReportingPeriod.objects.select_for_update().get_or_create(month=month)
         if period.locked == locked:
             return period
         period.locked = locked
         period.changed_by = real_actor
         period.changed_by_label = real_actor.get_username() if real_actor is not None else "system"
-        period.note = note[:200]
+        period.note = note
         period.save()
         audit_record(
             actor=actor,
