@@ -182,6 +182,22 @@ def test_a_handover_by_card_posts_once_and_a_repeat_with_its_key_replays(op, ope
     assert figures["agrees_with_ledger"] is True
 
 
+def test_a_handover_with_an_idempotency_key_of_the_longest_allowed_length_posts_once(op, open_round):
+    # the ledger's key is the household's key with a prefix: longer than the ledger's column
+    round_obj, household, _ = open_round
+    body = {"point": "DP-BANA", "card": household.cards.get().token, "collected_by": "the head"}
+    url = f"/api/households/rounds/{round_obj.pk}/handovers"
+    key = "k" * 80
+    distributor = client_for(op.distributor)
+    first = post(distributor, url, {**body, "handed_on": "2005-11-20"}, HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == 201, first.content
+    again = post(distributor, url, {**body, "handed_on": "2005-11-20"}, HTTP_IDEMPOTENCY_KEY=key)
+    assert again.status_code == 200, again.content
+    assert again.json()["replayed"] is True
+    (movement,) = Movement.objects.filter(kind=MovementKind.DISTRIBUTION)
+    assert len(movement.idempotency_key) <= Movement._meta.get_field("idempotency_key").max_length
+
+
 def test_a_card_reissue_repeated_with_its_key_replays_and_a_key_of_another_household_is_refused(op):
     household = register(op)
     other = register(op, head_name="Zainab Bibi", document_number="13503-7654321-2", phone="")

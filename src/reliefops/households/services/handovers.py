@@ -19,6 +19,7 @@ from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
 from reliefops.core.services import audit_record
 from reliefops.households.cards import normalise_token, printed
+from reliefops.households.keys import fitted_key
 from reliefops.households.models import (
     DistributionRound,
     Entitlement,
@@ -254,7 +255,8 @@ def _record(
             reference=f"{round_obj.code}/H{household.pk}",
             note=f"household handover {handover.pk}",
             lines=[StockLine(item_id=item, quantity=quantity) for item, quantity in sorted(give.items())],
-            idempotency_key=f"household-handover:{idempotency_key}" if idempotency_key else None,
+            # The caller's key is up to the whole column already: a digest when the prefix makes it longer.
+            idempotency_key=fitted_key(idempotency_key, prefix="household-handover:"),
         )
         if posting.replayed:
             raise Conflict("the ledger already holds a posting with this key for another handover")
