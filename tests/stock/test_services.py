@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, ServiceError
 from reliefops.core.models import AuditEvent
 from reliefops.stock.models import (
+    QUANTITY_MAX,
     LocationKind,
     Movement,
     MovementKind,
@@ -722,3 +723,124 @@ def test_repeated_pledge_key_returns_the_first_pledge(op):
     from reliefops.stock.models import Pledge
 
     assert Pledge.objects.count() == 1
+
+
+# --- quantities beyond what a line or a balance may hold ------------------------------------------
+
+TOO_MANY = QUANTITY_MAX + 1
+INT64_MAX = 2**63 - 1
+
+
+def _receipt_lines(op, **line):
+    return lambda: stock_receive(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        grant_id=op.dfid.pk,
+        grn_number="GRN-BIG",
+        received_on=DAY,
+        lines=[ReceiptLine(item_id=op.blanket.pk, **line)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("post", "problem"),
+    [
+        pytest.param(
+            lambda op, waybill: _receipt_lines(op, quantity=INT64_MAX)(),
+            (1, "quantity", f"must be at most 1,000,000,000,000, not {INT64_MAX:,}"),
+            id="receipt-quantity",
+        ),
+        pytest.param(
+            lambda op, waybill: _receipt_lines(op, packs=2**62, pack="bale")(),
+            (1, "packs", f"must be at most 1,000,000,000,000, not {2**62:,}"),
+            id="receipt-packs",
+        ),
+        pytest.param(
+            lambda op, waybill: _receipt_lines(op, packs=QUANTITY_MAX, pack="bale")(),
+            (
+                1,
+                "packs",
+                "1,000,000,000,000 packs of 10 make 10,000,000,000,000; a line moves at most "
+                "1,000,000,000,000",
+            ),
+            id="receipt-packs-times-pack-size",
+        ),
+        pytest.param(
+            lambda op, waybill: waybill_confirm_delivery(
+                actor=op.actor,
+                waybill_id=waybill.pk,
+                delivered_on=DAY,
+                excess_reason="a second truck",
+                lines=[DeliveryLine(item_id=op.blanket.pk, received=INT64_MAX)],
+            ),
+            (1, "received", f"must be at most 1,000,000,000,000, not {INT64_MAX:,}"),
+            id="delivery-received",
+        ),
+        pytest.param(
+            lambda op, waybill: stock_count(
+                actor=op.actor,
+                site_id=op.warehouse.pk,
+                counted_on=DAY,
+                counts=[CountLine(item_id=op.blanket.pk, counted=TOO_MANY)],
+            ),
+            (1, "counted", "must be at most 1,000,000,000,000, not 1,000,000,000,001"),
+            id="count",
+        ),
+        pytest.param(
+            lambda op, waybill: kits_assemble(
+                actor=op.actor,
+                site_id=op.warehouse.pk,
+                kit_item_id=op.kit_item.pk,
+                quantity=QUANTITY_MAX // 2,
+                assembled_on=DAY,
+            ),
+            (
+                None,
+                "quantity",
+                "500,000,000,000 kits hold 1,500,000,000,000 blankets; a line moves at most "
+                "1,000,000,000,000",
+            ),
+            id="kit-components",
+        ),
+        pytest.param(
+            lambda op, waybill: pledge_create(
+                actor=op.actor,
+                grant_id=op.dfid.pk,
+                item_id=op.blanket.pk,
+                quantity=INT64_MAX,
+                destination_site_id=op.warehouse.pk,
+                expected_on=DAY,
+            ),
+            (None, "quantity", f"must be at most 1,000,000,000,000, not {INT64_MAX:,}"),
+            id="pledge",
+        ),
+    ],
+)
+def test_a_quantity_beyond_what_a_line_moves_is_refused_by_its_line_and_field(op, post, problem):
+    op.blanket.pack_sizes.create(name="bale", quantity=10)
+    waybill = _dispatched(op)
+    receive(op, op.warehouse, op.blanket, 3, op.dfid, "GRN-2")
+    receive(op, op.warehouse, op.bucket, 1, op.dfid, "GRN-3")
+    before = snapshot()
+    with pytest.raises(InvalidInput) as excinfo:
+        post(op, waybill)
+    assert [(p.row, p.field, p.reason) for p in excinfo.value.problems] == [problem]
+    assert snapshot() == before
+    assert_ledger_sound()
+
+
+def test_a_balance_beyond_what_it_may_hold_is_refused_naming_the_site_and_item(op):
+    # given the most a balance may hold
+    receive(op, op.warehouse, op.blanket, QUANTITY_MAX, op.dfid, "GRN-1")
+    before = snapshot()
+    # when 5 more arrive
+    with pytest.raises(ServiceError) as excinfo:
+        receive(op, op.warehouse, op.blanket, 5, op.dfid, "GRN-2")
+    # then the receipt is refused, and nothing is written
+    assert excinfo.value.message == (
+        "Islamabad warehouse would hold 1,000,000,000,005 blankets (grant DFID-2005-07) after this receipt; "
+        "a balance holds at most 1,000,000,000,000"
+    )
+    assert snapshot() == before
+    assert on_hand(op.warehouse, op.blanket) == QUANTITY_MAX
+    assert_ledger_sound()

@@ -10,6 +10,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# The most units one line may move and one balance may hold (a virtual location's, either way): far
+# beyond any real consignment or warehouse, and low enough that the sums of a million balances, or
+# of a million lines, stay inside the 64-bit columns and sums of the database.
+QUANTITY_MAX = 10**12
+
 # A movement line's reason: what the ledger records of why items were lost, damaged or reversed.
 REASON_MAX = 200
 EXCESS_PREFIX = "excess on arrival: "  # the reason of an excess accepted on delivery, then the user's

@@ -22,7 +22,7 @@ from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, Problem, ServiceError
 from reliefops.core.services import audit_record
 from reliefops.partners.models import Grant
-from reliefops.stock.models import Movement, MovementKind, StockLocation
+from reliefops.stock.models import QUANTITY_MAX, Movement, MovementKind, StockLocation
 
 T = TypeVar("T")
 _LINE_COLUMNS = (
@@ -78,6 +78,8 @@ def validate_quantity(quantity: object, *, row: int | None = None, what: str = "
         return [Problem(row, what, f"must be a whole number, not {quantity!r}")]
     if quantity <= 0:
         return [Problem(row, what, f"must be more than zero, not {quantity}")]
+    if quantity > QUANTITY_MAX:
+        return [Problem(row, what, f"must be at most {QUANTITY_MAX:,}, not {quantity:,}")]
     return []
 
 
@@ -493,15 +495,25 @@ def _resolve_grants(
 def _refuse_overdraw(
     deltas: dict[tuple[int, int, int], int], balances: dict[tuple[int, int, int], _Row], posting: Posting
 ) -> None:
-    for key, delta in deltas.items():
+    # A physical location's refusal first: it names the site the user posts at.
+    for key, delta in sorted(deltas.items(), key=lambda kd: not balances[kd[0]].is_physical):
         balance = balances[key]
-        if balance.is_physical and balance.quantity + delta < 0:
+        after = balance.quantity + delta
+        if balance.is_physical and after < 0:
             item = Item.objects.only("name").get(pk=key[1])
             grant = Grant.objects.only("reference").get(pk=key[2])
             location = StockLocation.objects.only("name").get(pk=key[0])
             raise ServiceError(
                 f"{location.name} has {balance.quantity} {plural(item.name, balance.quantity)} "
                 f"(grant {grant.reference}); {posting.kind.label.lower()} asks for {-delta}"
+            )
+        if abs(after) > QUANTITY_MAX:
+            item = Item.objects.only("name").get(pk=key[1])
+            grant = Grant.objects.only("reference").get(pk=key[2])
+            location = StockLocation.objects.only("name").get(pk=key[0])
+            raise ServiceError(
+                f"{location.name} would hold {after:,} {plural(item.name, after)} (grant {grant.reference}) "
+                f"after this {posting.kind.label.lower()}; a balance holds at most {QUANTITY_MAX:,}"
             )
 
 

@@ -21,6 +21,7 @@ from reliefops.core.services import audit_record
 from reliefops.partners.models import Grant, Organisation
 from reliefops.places.models import Site
 from reliefops.stock.models import (
+    QUANTITY_MAX,
     Balance,
     LocationKind,
     Movement,
@@ -35,6 +36,7 @@ from reliefops.stock.services.ledger import (
     PostingResult,
     atomic_posting,
     hot_cursor,
+    plural,
     post,
     validate_quantity,
 )
@@ -259,7 +261,17 @@ def _base_quantity(line: ReceiptLine, row: int) -> tuple[int | None, list[Proble
         )
         return None, [Problem(row, "pack", f"unknown pack {line.pack!r} for this item (known: {names})")]
     assert line.packs is not None  # noqa: S101 - validated above
-    return line.packs * pack.quantity, []
+    quantity = line.packs * pack.quantity
+    if quantity > QUANTITY_MAX:
+        return None, [
+            Problem(
+                row,
+                "packs",
+                f"{line.packs:,} packs of {pack.quantity:,} make {quantity:,}; "
+                f"a line moves at most {QUANTITY_MAX:,}",
+            )
+        ]
+    return quantity, []
 
 
 def stock_receive(
@@ -497,6 +509,11 @@ def stock_count(
             for row, line in enumerate(counts, start=1)
             if isinstance(line.counted, bool) or not isinstance(line.counted, int) or line.counted < 0
         ]
+        problems += [
+            Problem(row, "counted", f"must be at most {QUANTITY_MAX:,}, not {line.counted:,}")
+            for row, line in enumerate(counts, start=1)
+            if isinstance(line.counted, int) and line.counted > QUANTITY_MAX
+        ]
         problems += _listed_twice(counts)
         if problems:
             raise InvalidInput(problems)
@@ -572,10 +589,23 @@ def _listed_twice(counts: Sequence[CountLine]) -> list[Problem]:
 # --- kitting -------------------------------------------------------------------------------------
 
 
-def _kit(kit_item_id: int) -> Kit:
-    kit = Kit.objects.filter(item_id=kit_item_id).prefetch_related("components").first()
+def _kit(kit_item_id: int, quantity: int) -> Kit:
+    """The kit, once `quantity` of them is known to move no line beyond QUANTITY_MAX."""
+    kit = Kit.objects.filter(item_id=kit_item_id).prefetch_related("components__item").first()
     if kit is None:
         raise NotFound(f"item {kit_item_id} is not a kit")
+    problems = [
+        Problem(
+            None,
+            "quantity",
+            f"{quantity:,} kits hold {c.quantity * quantity:,} {plural(c.item.name, 2)}; "
+            f"a line moves at most {QUANTITY_MAX:,}",
+        )
+        for c in kit.components.all()
+        if c.quantity * quantity > QUANTITY_MAX
+    ]
+    if problems:
+        raise InvalidInput(problems)
     return kit
 
 
@@ -598,7 +628,7 @@ def kits_assemble(
         problems = validate_quantity(quantity)
         if problems:
             raise InvalidInput(problems)
-        kit = _kit(kit_item_id)
+        kit = _kit(kit_item_id, quantity)
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)
         components = [
@@ -706,7 +736,7 @@ def kits_break(
         problems = validate_quantity(quantity)
         if problems:
             raise InvalidInput(problems)
-        kit = _kit(kit_item_id)
+        kit = _kit(kit_item_id, quantity)
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)
         kits = LineRequest(

@@ -16,6 +16,7 @@ from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.stock.models import (
     EXCESS_PREFIX,
     EXCESS_REASON_MAX,
+    QUANTITY_MAX,
     REASON_MAX,
     Balance,
     LocationKind,
@@ -232,6 +233,8 @@ def _delivery_lines(
             value = getattr(line, what)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 problems.append(Problem(row, what, f"must be a whole number of zero or more, not {value!r}"))
+            elif value > QUANTITY_MAX:
+                problems.append(Problem(row, what, f"must be at most {QUANTITY_MAX:,}, not {value:,}"))
         for field, text in (("damage_reason", line.damage_reason), ("short_reason", line.short_reason)):
             if len(text) > REASON_MAX:
                 problems.append(Problem(row, field, f"longer than {REASON_MAX} characters; shorten it"))
