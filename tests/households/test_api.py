@@ -274,6 +274,25 @@ def test_an_import_is_previewed_then_committed(op):
     assert Household.objects.count() == 2
 
 
+def test_the_same_file_uploaded_again_through_the_api_says_so_and_imports_nothing(op):
+    registrar = client_for(op.registrar)
+    csv = b"head_name,head_sex,females_18_59,origin,house_damage,consent\n"
+    csv += b"Zainab Bibi,female,1,PK50401,destroyed,yes\n"
+    body = {"filename": "a.csv", "content_base64": base64.b64encode(csv).decode()}
+    first = post(registrar, "/api/households/imports", body).json()
+    assert post(registrar, f"/api/households/imports/{first['id']}/commit").status_code == 200
+    again = post(registrar, "/api/households/imports", body)
+    assert again.status_code == 201, again.content
+    assert again.json()["same_file_as"] == first["id"]
+    assert f"the same file as import {first['id']}" in again.json()["message"]
+    shown = registrar.get(f"/api/households/imports/{again.json()['id']}").json()
+    assert shown["same_file_as"] == first["id"]
+    committed = post(registrar, f"/api/households/imports/{again.json()['id']}/commit")
+    assert committed.status_code == 200, committed.content
+    assert "nothing was imported again" in committed.json()["message"]
+    assert Household.objects.count() == 1
+
+
 def test_a_pair_is_decided_through_the_queue(op):
     first = register(op)
     again = register(op, head_name="Mohd Aslam", document_type="none", document_number="")

@@ -34,6 +34,14 @@ def test_import_checks_then_commits_as_the_user(op, tmp_path, run_command):
     assert Household.objects.count() == 1
 
 
+def test_import_of_a_file_imported_before_says_so_and_imports_nothing(op, tmp_path, run_command):
+    path = write(tmp_path, "Sher Zaman,Gul Zaman,male,,1,1,PK50401,Rashang,destroyed,yes\n")
+    run_command("households", "import", path, "--as", op.registrar.username, "--commit")
+    out, _ = run_command("households", "import", path, "--as", op.registrar.username, "--commit")
+    assert "is the same file as import" in out
+    assert Household.objects.count() == 1
+
+
 def test_import_lists_every_problem_and_writes_nothing(op, tmp_path, run_command):
     path = write(
         tmp_path,

@@ -89,6 +89,45 @@ def test_an_other_vulnerability_longer_than_its_column_refuses_the_file_with_its
     ]
 
 
+NO_DOCUMENT_ROWS = [
+    "Shahbano Qizilbashi,Tariq Mehmood,female,none,,,1,0,1,PK50401,Kharkot,,destroyed,,yes",
+    "Feroza Begum,Ayub Zaman,female,none,,,1,0,0,PK50401,Kharkot,,damaged,,yes",
+]
+
+
+def test_the_same_file_again_is_recognised_by_its_content_and_imports_nothing(op):
+    content = csv_file(*NO_DOCUMENT_ROWS)
+    first = household_import_preview(actor=op.registrar, filename="kharkot.csv", content=content)
+    household_import_commit(actor=op.registrar, import_id=first.batch.pk)
+    assert Household.objects.count() == 2
+    # when the same file is uploaded again, under another name
+    again = household_import_preview(actor=op.registrar, filename="kharkot (2).csv", content=content)
+    # then the preview names the import of the same file, and when it was imported
+    assert again.same_as == first.batch
+    assert f"the same file as import {first.batch.pk} (kharkot.csv), imported on" in again.message
+    assert "importing it again changes nothing" in again.message
+    assert again.batch.rows == 0
+    # and committing it changes nothing and says so
+    done = household_import_commit(actor=op.registrar, import_id=again.batch.pk)
+    assert "nothing was imported again" in done.message
+    assert done.batch.status == ImportStatus.PREVIEWED
+    assert Household.objects.count() == 2
+
+
+def test_two_previews_of_one_file_committed_one_after_the_other_import_it_once(op):
+    content = csv_file(*NO_DOCUMENT_ROWS)
+    first = household_import_preview(actor=op.registrar, filename="a.csv", content=content)
+    second = household_import_preview(actor=op.registrar, filename="a.csv", content=content)
+    household_import_commit(actor=op.registrar, import_id=first.batch.pk)
+    done = household_import_commit(actor=op.registrar, import_id=second.batch.pk)
+    assert done.same_as == first.batch
+    assert "nothing was imported again" in done.message
+    assert Household.objects.count() == 2
+    # a file that differs by one byte is another file
+    other = household_import_preview(actor=op.registrar, filename="a.csv", content=content + b"\n")
+    assert other.same_as is None
+
+
 def test_a_missing_column_refuses_the_file(op):
     preview = household_import_preview(
         actor=op.registrar, filename="x.csv", content=csv_file("A,male", header="head_name,head_sex")

@@ -218,6 +218,24 @@ def test_an_import_is_checked_then_imported_from_the_pages(op):
     assert "house_damage" in text
 
 
+def test_a_file_uploaded_again_from_the_page_is_shown_as_imported_already(op):
+    client = signed_in(op.registrar)
+    csv = b"head_name,head_sex,females_18_59,origin,house_damage,consent\n"
+    csv += b"Zainab Bibi,female,1,PK50401,destroyed,yes\n"
+    for _ in range(2):
+        client.post("/households/import/", {"file": SimpleUploadedFile("a.csv", csv, "text/csv")})
+        run_jobs()
+        batch = HouseholdImport.objects.order_by("-pk").first()
+        client.post(f"/households/import/{batch.pk}/")
+        run_jobs()
+    first, again = HouseholdImport.objects.order_by("pk")
+    page = client.get(f"/households/import/{again.pk}/").content.decode()
+    assert "Already imported." in page
+    assert f"the same file as import {first.pk}" in page
+    assert "Import 0 households" not in page
+    assert Household.objects.count() == 1
+
+
 def test_a_pair_is_decided_on_the_queue_page(op):
     first = register(op)
     again = register(op, head_name="Mohd Aslam", document_type="none", document_number="")

@@ -39,7 +39,13 @@ from reliefops.households import jobs, selectors
 from reliefops.households.cards import printed
 from reliefops.households.identity import format_document
 from reliefops.households.matching import LIKELY_DUPLICATE, Match
-from reliefops.households.models import DistributionRound, DuplicatePair, Household, HouseholdImport
+from reliefops.households.models import (
+    DistributionRound,
+    DuplicatePair,
+    Household,
+    HouseholdImport,
+    ImportStatus,
+)
 from reliefops.households.schemas import (
     DistributionListPageOut,
     DistributionListRowOut,
@@ -94,6 +100,7 @@ from reliefops.households.services import (
     round_make_list,
     round_set_status,
 )
+from reliefops.households.services.imports import same_file_imported, same_file_message
 from reliefops.places.models import AdminArea
 from reliefops.stock.schemas import scoped_key, today
 
@@ -330,6 +337,7 @@ def household_card(
 
 
 def _import_out(batch: HouseholdImport, message: str) -> HouseholdImportOut:
+    earlier = same_file_imported(batch) if batch.status != ImportStatus.COMMITTED else None
     return HouseholdImportOut(
         id=batch.pk,
         filename=batch.filename,
@@ -338,6 +346,7 @@ def _import_out(batch: HouseholdImport, message: str) -> HouseholdImportOut:
         problems=batch.problems,
         duplicates=batch.duplicates,
         created=batch.created,
+        same_file_as=earlier.pk if earlier is not None else None,
         message=message,
     )
 
@@ -364,7 +373,9 @@ def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
 )
 def import_detail(request: HttpRequest, import_id: int) -> Any:
     batch = access_household_import_by_id(request.user, import_id)
-    return _import_out(batch, f"{batch.get_status_display()}.")
+    earlier = same_file_imported(batch) if batch.status != ImportStatus.COMMITTED else None
+    message = same_file_message(batch, earlier) if earlier is not None else f"{batch.get_status_display()}."
+    return _import_out(batch, message)
 
 
 @router.post(

@@ -56,6 +56,13 @@ def _preview(job: Job, progress: Progress) -> JobResult:
     if batch.status == ImportStatus.REFUSED:
         problems = [Problem(p["row"], p["field"], p["reason"]) for p in batch.problems]
         raise JobRefused(result.message, problems, [("The refused file", page)])
+    if result.same_as is not None:
+        earlier = reverse("households:import-detail", args=[result.same_as.pk])
+        return JobResult(
+            summary=result.message,
+            figures=[("Households to import", 0)],
+            links=[(f"Import {result.same_as.pk}, of the same file", earlier)],
+        )
     return JobResult(
         summary=result.message,
         figures=[("Households to import", batch.rows), ("Likely duplicates", len(batch.duplicates))],

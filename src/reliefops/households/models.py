@@ -569,7 +569,8 @@ class ImportStatus(models.TextChoices):
 class HouseholdImport(models.Model):
     """An uploaded registration file: checked and previewed first, imported all or nothing later.
 
-    The file is kept only until it is imported (or refused): its content is then cleared.
+    The file is kept only until it is imported (or refused): its content is then cleared. Its digest
+    is kept: a file with the same content as one imported before is not imported again.
     """
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -578,6 +579,13 @@ class HouseholdImport(models.Model):
     )
     filename = models.CharField(max_length=200)
     content = models.BinaryField(default=b"")
+    digest = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_index=True,
+        help_text="SHA-256 of the file's content: the same file is imported once",
+    )
     status = models.CharField(max_length=12, choices=ImportStatus.choices)
     rows = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list, blank=True)

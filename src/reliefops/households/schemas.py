@@ -254,6 +254,11 @@ class HouseholdImportOut(Schema):
     duplicates: list[dict[str, Any]] = Field(
         description="Likely duplicates by line: of a registered `household` or another line (`other_line`)."
     )
+    same_file_as: int | None = Field(
+        None,
+        description="The id of an earlier import of the same file (the same content), imported already: "
+        "this one is not imported again, and committing it changes nothing.",
+    )
     created: int = Field(description="Households registered by the commit.")
     message: str = Field(description="What happened, in a sentence.")
 

@@ -76,6 +76,7 @@ from reliefops.households.services import (
     round_set_status,
 )
 from reliefops.households.services.corrections import LABELS
+from reliefops.households.services.imports import same_file_imported, same_file_message
 from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.exports import download, export_links, requested_format
@@ -422,10 +423,16 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
         if started.replayed:
             messages.info(request, "This file's import was asked for already: here is that job.")
         return redirect("jobs:job-detail", started.job.pk)
+    earlier = same_file_imported(batch) if batch.status != ImportStatus.COMMITTED else None
     return _render(
         request,
         "households/import_detail.html",
-        {"batch": batch, "can_commit": batch.status == ImportStatus.PREVIEWED and bool(batch.content)},
+        {
+            "batch": batch,
+            "can_commit": batch.status == ImportStatus.PREVIEWED and bool(batch.content) and earlier is None,
+            "same_file": same_file_message(batch, earlier) if earlier is not None else "",
+            "earlier": earlier,
+        },
     )
 
 

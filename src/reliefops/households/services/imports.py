@@ -3,11 +3,14 @@
 The preview checks every row (each bad value is reported with its line, field and reason) and lists
 the likely duplicates — rows of the file against each other and against the registry. Nothing is
 registered until the person who looked at the preview commits it; the commit checks the file again
-(the registry may have changed since) and registers every household or none.
+(the registry may have changed since) and registers every household or none. A file with the same
+content as one imported before (its SHA-256 digest) is not imported again: rows without an
+identity document would otherwise be registered twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -110,14 +113,39 @@ def _duplicates(drafts: list[tuple[int, Draft]], progress: Progress = None) -> l
     return found
 
 
+def same_file_imported(batch: HouseholdImport) -> HouseholdImport | None:
+    """The earlier import of a file with the same content, if one was imported (committed)."""
+    if not batch.digest:
+        return None
+    return (
+        HouseholdImport.objects.filter(digest=batch.digest, status=ImportStatus.COMMITTED)
+        .exclude(pk=batch.pk)
+        .order_by("committed_at", "pk")
+        .first()
+    )
+
+
+def same_file_message(batch: HouseholdImport, earlier: HouseholdImport, *, committing: bool = False) -> str:
+    """What a file imported before is told: which import, when; and that nothing is imported again."""
+    when = timezone.localtime(earlier.committed_at).strftime("%d %b %Y %H:%M") if earlier.committed_at else ""
+    then = "nothing was imported again" if committing else "importing it again changes nothing"
+    return (
+        f"{batch.filename} is the same file as import {earlier.pk} ({earlier.filename}), imported on "
+        f"{when} ({earlier.created} households): {then}."
+    )
+
+
 @dataclass(frozen=True)
 class ImportResult:
     batch: HouseholdImport
     replayed: bool = False
+    same_as: HouseholdImport | None = None  # an earlier import of the same file
 
     @property
     def message(self) -> str:
         batch = self.batch
+        if self.same_as is not None and batch.status != ImportStatus.COMMITTED:
+            return same_file_message(batch, self.same_as, committing=self.replayed)
         if batch.status == ImportStatus.REFUSED:
             return f"{len(batch.problems)} problem(s) in {batch.filename}; nothing was imported."
         if batch.status == ImportStatus.COMMITTED:
@@ -137,14 +165,24 @@ def household_import_preview(
     name = (filename or "households.csv").strip()[:200]
     if len(content) > MAX_BYTES:
         raise InvalidInput([Problem(None, "file", f"larger than {MAX_BYTES // 1024 // 1024} MB; split it")])
-    drafts, problems = _check_file(content, name, progress)
-    duplicates = _duplicates(drafts, progress) if not problems else []
+    digest = hashlib.sha256(content).hexdigest()
+    earlier = (
+        HouseholdImport.objects.filter(digest=digest, status=ImportStatus.COMMITTED)
+        .order_by("committed_at", "pk")
+        .first()
+    )
+    # The households of a file imported before are registered already: the file is not checked again
+    # (its rows would be refused as, or look like, themselves) and cannot be imported.
+    drafts, problems = _check_file(content, name, progress) if earlier is None else ([], [])
+    duplicates = _duplicates(drafts, progress) if not problems and earlier is None else []
     with transaction.atomic():
         batch = HouseholdImport.objects.create(
             created_by=_user(actor),
             filename=name,
-            # A refused file is not kept: it holds personal data and cannot be imported.
-            content=b"" if problems else content,
+            digest=digest,
+            # A refused file is not kept: it holds personal data and cannot be imported; nor is one
+            # imported before.
+            content=b"" if problems or earlier is not None else content,
             status=ImportStatus.REFUSED if problems else ImportStatus.PREVIEWED,
             rows=len(drafts) if not problems else 0,
             problems=[{"row": p.row, "field": p.field, "reason": p.reason} for p in problems],
@@ -160,14 +198,22 @@ def household_import_preview(
                 "rows": batch.rows,
                 "problems": len(problems),
                 "duplicates": len(duplicates),
+                "same_file_as": earlier.pk if earlier is not None else None,
             },
         )
-    return ImportResult(batch)
+    return ImportResult(batch, same_as=earlier)
 
 
 def household_import_commit(*, actor: Any, import_id: int, progress: Progress = None) -> ImportResult:
-    """Register every household of a previewed file, or none; a second commit changes nothing."""
+    """Register every household of a previewed file, or none; a second commit changes nothing, and
+    neither does the commit of a file whose content was imported before."""
     with transaction.atomic():
+        digest = HouseholdImport.objects.filter(pk=import_id).values_list("digest", flat=True).first()
+        if digest:
+            # Every upload of the same content, in one order: two commits of one file run one by one.
+            list(
+                HouseholdImport.objects.select_for_update().filter(digest=digest).order_by("pk").values("pk")
+            )
         batch = HouseholdImport.objects.select_for_update().filter(pk=import_id).first()
         if batch is None:
             raise NotFound(f"no household import {import_id}")
@@ -177,6 +223,9 @@ def household_import_commit(*, actor: Any, import_id: int, progress: Progress = 
             raise Conflict(
                 f"{batch.filename} was refused for its problems; correct the file and upload it again"
             )
+        earlier = same_file_imported(batch)
+        if earlier is not None:
+            return ImportResult(batch, replayed=True, same_as=earlier)
         if not batch.content:
             raise Conflict(f"{batch.filename} was not imported in time and has been cleared; upload it again")
         drafts, problems = _check_file(bytes(batch.content), batch.filename, progress)

@@ -161,6 +161,9 @@ class Command(BaseCommand):
                     actor=user, filename=options["file"], content=data, progress=progress
                 )
             batch = preview.batch
+            if preview.same_as is not None:
+                self.stdout.write(preview.message)
+                return
             if batch.status == ImportStatus.REFUSED:
                 for problem in batch.problems:
                     where = f"line {problem['row']}" if problem["row"] is not None else "file"
