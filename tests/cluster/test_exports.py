@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from reliefops.cluster.exports import (
+    NEEDS,
     TEMPLATE_COLUMNS,
     gap_export,
     matrix_export,
@@ -20,7 +21,8 @@ from reliefops.cluster.exports import (
 )
 from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ActivityRow
-from reliefops.cluster.selectors import activity_totals, gap_by_area, matrix_4w, selection
+from reliefops.cluster.selectors import activity_totals, gap_by_area, matrix_4w, needs_table, selection
+from reliefops.core.exports import csv_bytes
 from tests.cluster.conftest import row
 
 
@@ -72,6 +74,9 @@ def test_a_partners_rows_in_the_template_upload_again_unchanged(cluster, upload,
         [
             row(id="NRC-1", impl="IRW", funder="DFID", adm2="", adm3="PK50401", f="50", m="45", place="Bana"),
             row(id="NRC-2", prog="NRC", recipient="IRW", status="ongoing", hh="", start="", end="2005-12-31"),
+            # texts that start like a formula: a CSV download puts an apostrophe before them
+            row(id="-NRC-77", place="-Bana camp"),
+            row(id="@NRC-78", place="+Allai"),
         ]
     )
     rows = ActivityRow.objects.filter(replaced_in__isnull=True, reporting_org=cluster.nrc)
@@ -79,7 +84,21 @@ def test_a_partners_rows_in_the_template_upload_again_unchanged(cluster, upload,
     data = template_xlsx(rows=rows) if fmt == "xlsx" else template_csv(rows=rows)
     result = upload(data=data, filename=f"nrc.{fmt}")
     # then nothing changes
-    assert (result.unchanged, result.changed) == (2, False)
+    assert (result.unchanged, result.changed) == (4, False)
+
+
+def test_the_needs_download_uploads_again_unchanged(cluster):
+    # given a baseline whose source starts like a formula ("'- field estimate" in the CSV)
+    needs_import_file(
+        actor=None,
+        data=b"P,N,Source\n#adm2+code,#inneed+hh,#meta+source\nPK504,1000,- field estimate\n",
+        filename="n.csv",
+    )
+    data = csv_bytes(NEEDS, needs_table())
+    assert b"'- field estimate" in data
+    # when the download is uploaded again, then nothing changes
+    result = needs_import_file(actor=None, data=data, filename="needs.csv", preview=True)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
 
 
 def test_the_gap_table_exports_as_csv_hxl_and_xlsx(cluster, upload):

@@ -130,6 +130,19 @@ def test_a_formula_in_the_second_part_is_refused_as_in_one_process(cluster, sett
     assert forks == ["not used"]  # the child found it in the second part; the file was read whole
 
 
+@pytest.mark.parametrize("where", [20, 191], ids=["first-part", "second-part"])
+def test_an_apostrophe_before_a_formula_character_is_taken_off_as_in_one_process(
+    cluster, settings, forks, where
+):
+    # as a reliefops CSV download writes a text that starts like a formula
+    rows = _rows(200)
+    rows[where]["place"] = "'-Bana camp"
+    data = four_w_csv(rows)
+    together = _read(data, settings, parallel_from=1)
+    assert together == _read(data, settings, parallel_from=len(data) + 1)
+    assert [r.location for r in together[0] if r.row_id == f"R{where}"] == ["-Bana camp"]
+
+
 def test_a_cell_over_the_size_limit_in_the_second_part_is_refused_at_its_line(cluster, settings, forks):
     settings.IMPORT_MAX_CELL = 60
     rows = _rows(200)

@@ -22,7 +22,14 @@ from typing import Any, overload
 from xml.etree import ElementTree
 
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.uploads import check_cells, check_no_nul, check_upload, may_hold_formulas
+from reliefops.core.uploads import (
+    check_cells,
+    check_no_nul,
+    check_upload,
+    may_hold_escaped_text,
+    may_hold_formulas,
+    unescape_rows,
+)
 
 EXCEL_ERRORS = frozenset(
     {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
@@ -201,6 +208,8 @@ def read_csv_sheet(data: bytes, name: str = "") -> Sheet:
     rows, lines = csv_rows(text, delimiter)
     if may_hold_formulas(text):
         check_cells(rows, lines=lines, headers=rows[0] if rows else ())
+    if may_hold_escaped_text(text):
+        unescape_rows(rows)
     return Sheet(name=name, rows=rows, lines=lines, notes=_csv_notes(note, delimiter))
 
 
@@ -235,7 +244,7 @@ class SplitCsv:
         """The rows of one part (split as they are read: LineRows); ReadWhole when the part is not
         to be read on its own."""
         text = self.text[: self.cut] if index == 0 else self.text[self.cut :]
-        if may_hold_formulas(text):
+        if may_hold_formulas(text) or may_hold_escaped_text(text):
             raise ReadWhole
         rows: list[list[Any]] | LineRows
         if any(end in text for end in _OTHER_LINE_ENDS):

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.uploads import ZIP_MAGIC, check_no_nul, check_upload, formula_problem, may_hold_formulas
+from reliefops.core.uploads import (
+    ZIP_MAGIC,
+    check_no_nul,
+    check_upload,
+    formula_problem,
+    may_hold_escaped_text,
+    may_hold_formulas,
+    unescaped,
+)
 
 
 @dataclass(frozen=True)
@@ -178,7 +186,7 @@ def read_csv(
         raise InvalidInput(problems)
 
     rows: list[TableRow] = []
-    formulas = may_hold_formulas(text)
+    formulas, escaped = may_hold_formulas(text), may_hold_escaped_text(text)
     for number, cells in body:
         if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
             problems.append(
@@ -190,6 +198,8 @@ def read_csv(
                 problem = formula_problem(cell, row=number, field=name or "cell")
                 if problem is not None:
                     problems.append(problem)
+        if escaped:
+            cells = [unescaped(cell) for cell in cells]
         values = {
             name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(columns) if name
         }

@@ -144,6 +144,31 @@ _FORMULA_START = frozenset("=+-@ \t")
 _FORMULA_CHARACTER = re.compile(r"[=+@-](?<![^\s,;\"][=+@-])")
 _CELL_START = frozenset(',;\t"\n\r')
 
+# The CSV files reliefops writes put an apostrophe before a text that starts like a formula
+# ("'-NRC-77", see core.exports.neutralise), as a spreadsheet stores text typed so. Read back, the
+# apostrophe is taken off, so that a download uploads again unchanged. A cell starts so when its
+# apostrophe follows the start of the text, a line end, a delimiter or a quote.
+_ESCAPED_FORMULA = re.compile(r"(?:^|[,;\t\"\n\r])'[=+\-@\t\r]")
+_ESCAPED_START = frozenset("=+-@\t\r")
+
+
+def may_hold_escaped_text(text: str) -> bool:
+    """Whether some cell of a CSV text may start with an apostrophe before a formula character."""
+    return "'" in text and _ESCAPED_FORMULA.search(text) is not None
+
+
+def unescaped(cell: str) -> str:
+    """`'-NRC-77` -> `-NRC-77`: the apostrophe a reliefops CSV puts before a formula-like text."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _ESCAPED_START else cell
+
+
+def unescape_rows(rows: list[list[Any]]) -> None:
+    """Take the apostrophe off every cell of `rows` that `unescaped` would (in place)."""
+    for cells in rows:
+        for index, cell in enumerate(cells):
+            if cell.__class__ is str and cell[:1] == "'":
+                cells[index] = unescaped(cell)
+
 
 def formula_problem(value: str, *, row: int | None, field: str) -> Problem | None:
     """The problem of a text cell that a spreadsheet would run as a formula, if it is one."""
