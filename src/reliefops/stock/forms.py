@@ -31,6 +31,7 @@ from reliefops.core.roles import Right
 from reliefops.places.models import SiteKind
 from reliefops.stock.models import (
     EXCESS_REASON_MAX,
+    QUANTITY_MAX,
     REASON_MAX,
     REVERSAL_REASON_MAX,
     MovementKind,
@@ -43,6 +44,7 @@ from reliefops.web.forms import ANY, FilterForm
 
 LINES_PREFIX = "lines"
 MORE_LINES = 5
+ID_MAX = 2**63 - 1  # the largest id a database column holds
 STOCK_KINDS = [SiteKind.WAREHOUSE, SiteKind.HUB, SiteKind.DISTRIBUTION_POINT]
 
 
@@ -170,7 +172,10 @@ class LineForm(forms.Form):
 
 def _quantity(label: str = "Quantity", *, required: bool = True, minimum: int = 1) -> forms.IntegerField:
     return forms.IntegerField(
-        label=label, required=required, widget=forms.NumberInput(attrs={"min": minimum, "step": 1})
+        label=label,
+        required=required,
+        max_value=QUANTITY_MAX,
+        widget=forms.NumberInput(attrs={"min": minimum, "step": 1}),
     )
 
 
@@ -192,7 +197,7 @@ class ReceiptLineForm(LineForm):
 
 
 class DeliveryLineForm(LineForm):
-    item = forms.IntegerField(widget=forms.HiddenInput)
+    item = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=ID_MAX)
     received = _quantity("Received in good condition", minimum=0)
     damaged = _quantity("Damaged", minimum=0)
     damage_reason = forms.CharField(label="Why damaged", required=False, max_length=REASON_MAX)

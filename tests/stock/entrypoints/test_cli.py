@@ -178,6 +178,49 @@ def test_unknown_names_and_bad_numbers_are_listed_and_nothing_is_written(stocked
     assert snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        pytest.param(
+            "BLANKET=1,5",
+            "not a whole number: '1,5'; a comma may only separate thousands, as in 1,500",
+            id="comma-not-between-thousands",
+        ),
+        pytest.param(
+            "BLANKET=15,00",
+            "not a whole number: '15,00'; a comma may only separate thousands, as in 1,500",
+            id="comma-before-two-digits",
+        ),
+        pytest.param(
+            "BLANKET=99999999999999999999",
+            "must be at most 1,000,000,000,000, not 99999999999999999999",
+            id="beyond-a-line",
+        ),
+    ],
+)
+def test_a_count_that_is_not_a_whole_number_or_too_large_is_refused(stocked, manager, line, problem):
+    before = snapshot()
+    message, err = refused("count", "--as", manager, "--site", "BLK-HUB", "--line", line)
+    assert message == "1 problem; nothing was written"
+    assert err.splitlines() == [f"line 1, counted: {problem}"]
+    assert snapshot() == before
+
+
+def test_a_count_may_separate_thousands_with_commas(stocked, manager):
+    stock("count", "--as", manager, "--site", "BLK-HUB", "--line", "BLANKET=1,500")
+    assert on_hand(stocked.hub, stocked.blanket) == 1500
+
+
+def test_an_impossible_pledge_id_is_refused_by_the_command(stocked, manager):
+    before = snapshot()
+    message, _ = refused(
+        "receive", "--as", manager, "--site", "BLK-HUB", "--grant", "DFID-2005-07", "--grn", "GRN-X",
+        "--pledge", "99999999999999999999", "--line", "BLANKET=1",
+    )  # fmt: skip
+    assert "not an id: '99999999999999999999'" in message
+    assert snapshot() == before
+
+
 def test_posting_outside_the_users_scope_is_refused(stocked, manager):
     before = snapshot()
     message, _ = refused(

@@ -204,6 +204,30 @@ def test_receipt_form_posts_and_redirects_to_the_movement(op, web_as):
     assert_ledger_sound()
 
 
+def test_a_receipt_quantity_beyond_what_a_line_moves_is_refused_by_the_form(op, web_as):
+    client = web_as(Role.HUB_MANAGER)
+    key = hidden_key(client.get(reverse("stock:post-receipt")))
+    before = snapshot()
+    response = client.post(
+        reverse("stock:post-receipt"),
+        form_data(
+            {
+                "idempotency_key": key,
+                "site": op.hub.pk,
+                "grant": op.dfid.pk,
+                "grn_number": "GRN-WEB-BIG",
+                "received_on": "2005-10-21",
+                "pledge": "",
+                "note": "",
+            },
+            [{"item": op.blanket.pk, "quantity": "99999999999999999999", "packs": "", "pack": ""}],
+        ),
+    )
+    assert response.status_code == 422
+    assert "Line 1, quantity: Ensure this value is less than or equal to 1000000000000." in text(response)
+    assert snapshot() == before
+
+
 def test_a_double_click_posts_once(stocked, web_as):
     # given a distribution form rendered once (one hidden key)
     client = web_as(Role.DISTRIBUTOR)
@@ -374,6 +398,22 @@ def test_a_missing_reason_is_shown_on_the_delivery_line(waybill, web_as):
     )
     assert response.status_code == 422
     assert "Line 1 (BLANKET · Blanket), why short: say why 3 blankets are missing" in text(response)
+    assert snapshot() == before
+
+
+def test_a_delivery_line_naming_an_impossible_item_id_is_refused_by_the_form(waybill, web_as):
+    client = web_as(Role.HUB_MANAGER)
+    before = snapshot()
+    response = client.post(
+        reverse("stock:waybill-confirm", args=[waybill.pk]),
+        form_data(
+            {"idempotency_key": "e" * 32, "delivered_on": "2005-10-22"},
+            [{"item": "99999999999999999999", "received": 120, "damaged": 0}],
+            initial=1,
+        ),
+    )
+    assert response.status_code == 422
+    assert "Ensure this value is less than or equal to 9223372036854775807." in text(response)
     assert snapshot() == before
 
 

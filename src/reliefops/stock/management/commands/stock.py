@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,7 +32,7 @@ from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
 from reliefops.stock import selectors
-from reliefops.stock.models import Transport
+from reliefops.stock.models import QUANTITY_MAX, Transport
 from reliefops.stock.schemas import Refs, posting_message, scoped_key, today
 from reliefops.stock.services import (
     CountLine,
@@ -65,12 +66,27 @@ def _ref(text: str) -> int | str:
     return number if number is not None else text
 
 
+# A whole number, its thousands separated by commas or not: 1500, 1,500, -3; never 1,5 or 15,00.
+_WHOLE_NUMBER = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)")
+
+
 def _number(text: str, row: int, field: str, problems: list[Problem]) -> int:
-    try:
-        return int(text.replace(",", ""))
-    except ValueError:
-        problems.append(Problem(row, field, f"not a whole number: {text!r}"))
+    if not _WHOLE_NUMBER.fullmatch(text.strip()):
+        hint = "; a comma may only separate thousands, as in 1,500" if "," in text else ""
+        problems.append(Problem(row, field, f"not a whole number: {text!r}{hint}"))
         return 0
+    number = int(text.strip().replace(",", ""))
+    if number > QUANTITY_MAX:
+        problems.append(Problem(row, field, f"must be at most {QUANTITY_MAX:,}, not {text.strip()}"))
+        return 0
+    return number
+
+
+def _id(text: str) -> int:
+    number = whole_id(text)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"not an id: {text!r}")
+    return number
 
 
 def _pairs(values: Sequence[str], what: str) -> list[tuple[int, str, str]]:
@@ -106,7 +122,7 @@ class Command(BaseCommand):
         receive = posting("receive", "receive goods from a donor or supplier against a grant")
         receive.add_argument("--grant", required=True, metavar="GRANT", help="grant reference")
         receive.add_argument("--grn", required=True, metavar="NUMBER", help="goods received note number")
-        receive.add_argument("--pledge", type=int, metavar="ID", help="the pledge it fulfils")
+        receive.add_argument("--pledge", type=_id, metavar="ID", help="the pledge it fulfils")
         receive.add_argument("--note", default="")
         receive.add_argument(
             "--line", action="append", required=True, metavar="LINE", help="ITEM=QUANTITY or ITEM=PACKS:PACK"
@@ -165,7 +181,7 @@ class Command(BaseCommand):
             kits.add_argument("--grant", metavar="GRANT", help="the grant the kits are charged to")
 
         reverse = posting("reverse", "reverse a posted movement (post its exact opposite)", site=False)
-        reverse.add_argument("movement", type=int, metavar="MOVEMENT_ID")
+        reverse.add_argument("movement", type=_id, metavar="MOVEMENT_ID")
         reverse.add_argument("--reason", required=True)
 
         report = actions.add_parser("report", help="print a stock report")
