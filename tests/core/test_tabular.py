@@ -19,9 +19,10 @@ def test_line_numbers_follow_the_file_through_quoted_newlines_and_blank_lines():
 
 def test_the_apostrophe_a_csv_download_puts_before_a_formula_like_text_is_taken_off():
     # a reliefops CSV writes "-Bana" as "'-Bana", so that a spreadsheet shows it as text
-    data = "code,name\nA,'-Bana\nB,\"'@home, upper\"\nC,'=SUM(1)\nD,'plain\nE,D'Souza\nF,'\n".encode()
+    data = b"code,name\nA,'-Bana\nB,\"'@home, upper\"\nC,'=SUM(1)\nD,'plain\nE,D'Souza\nF,'\n"
     table = read_csv(data, required=("code",))
-    assert [r.get("name") for r in table.rows] == ["-Bana", "@home, upper", "=SUM(1)", "'plain", "D'Souza", "'"]
+    names = ["-Bana", "@home, upper", "=SUM(1)", "'plain", "D'Souza", "'"]
+    assert [r.get("name") for r in table.rows] == names
 
 
 def test_a_byte_order_mark_and_header_case_and_spaces_are_ignored():
