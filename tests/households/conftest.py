@@ -107,6 +107,15 @@ def household_input(**overrides) -> HouseholdInput:
     return HouseholdInput(**values)
 
 
+# Digits as field teams type them: Urdu (Extended Arabic-Indic) and Arabic-Indic.
+def urdu(text: str) -> str:
+    return text.translate(str.maketrans("0123456789", "".join(chr(0x06F0 + n) for n in range(10))))
+
+
+def arabic(text: str) -> str:
+    return text.translate(str.maketrans("0123456789", "".join(chr(0x0660 + n) for n in range(10))))
+
+
 def register(op, **overrides) -> Household:
     """Register a household as the registrar, accepting any likely duplicates shown."""
     seen = overrides.pop("seen", range(1, 10_000))

@@ -11,6 +11,7 @@ from reliefops.households.identity import (
     normalise_document,
     normalise_phone,
 )
+from tests.households.conftest import arabic, urdu
 
 
 @pytest.mark.parametrize(
@@ -19,8 +20,10 @@ from reliefops.households.identity import (
         ("13503-1234567-1", "1350312345671"),
         ("1350312345671", "1350312345671"),
         ("  13503-1234567-2 ", "1350312345672"),
+        (arabic("1350312345671"), "1350312345671"),
+        (urdu("13503-1234567-1"), "1350312345671"),
     ],
-    ids=["as-on-the-card", "13-digits", "spaces-around"],
+    ids=["as-on-the-card", "13-digits", "spaces-around", "arabic-indic-digits", "urdu-digits-as-on-the-card"],
 )
 def test_cnic_is_accepted_as_written_or_as_13_digits(written, stored):
     assert normalise_cnic(written) == stored
@@ -37,7 +40,8 @@ def test_cnic_is_accepted_as_written_or_as_13_digits(written, stored):
         ("13503-1234567-X", "other characters"),
         ("0000000000000", "placeholder"),
         ("", "has 0 digits"),
-        ("١٣٥٠٣١٢٣٤٥٦٧١", "has 0 digits .0-9. and other characters"),
+        (urdu("13503-123456-1"), "has 12 digits"),
+        ("13503-1234567-1²", "other characters"),
     ],
     ids=[
         "short-serial",
@@ -48,7 +52,8 @@ def test_cnic_is_accepted_as_written_or_as_13_digits(written, stored):
         "letter",
         "placeholder",
         "empty",
-        "arabic-digits",
+        "urdu-digits-short",
+        "superscript",
     ],
 )
 def test_anything_else_is_refused_with_a_clear_message(written, says):
@@ -61,6 +66,7 @@ def test_document_types_normalise_their_own_numbers():
     assert normalise_document("old_nic", "123-45-678901") == "12345678901"
     assert normalise_document("other", " ab 12345 ") == "AB12345"
     assert normalise_document("none", "") == ""
+    assert normalise_document("old_nic", urdu("123-45-678901")) == "12345678901"
 
 
 @pytest.mark.parametrize(
@@ -93,7 +99,10 @@ def test_numbers_are_shown_as_written_on_the_card():
         ("(0992) 123456", "+92992123456"),
         ("+44 20 7946 0958", "+442079460958"),
         ("", ""),
+        (arabic("+923001234567"), "+923001234567"),
+        (urdu("0345-7654321"), "+923457654321"),
     ],
+    ids=["trunk-0", "plus-92", "92", "0092", "landline", "abroad", "empty", "arabic-indic", "urdu"],
 )
 def test_phones_are_stored_in_international_form(written, stored):
     assert normalise_phone(written) == stored
@@ -106,7 +115,10 @@ def test_phones_are_stored_in_international_form(written, stored):
         ("0300-12", "not a Pakistani number"),
         ("call me", "digits"),
         ("+12", "8 to 15"),
+        (urdu("0345-76"), "not a Pakistani number"),
+        ("0300-123456²", "digits, spaces"),
     ],
+    ids=["no-trunk-0", "too-short", "words", "abroad-too-short", "urdu-too-short", "superscript"],
 )
 def test_bad_phones_are_refused(written, says):
     with pytest.raises(DocumentRefused, match=says):

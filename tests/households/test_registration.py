@@ -10,7 +10,7 @@ from reliefops.core.errors import InvalidInput
 from reliefops.core.models import AuditEvent
 from reliefops.households.models import DuplicatePair, Household, HouseholdStatus, MatchKey, PairStatus
 from reliefops.households.services import DuplicatesFound, household_merge, household_register
-from tests.households.conftest import household_input, register
+from tests.households.conftest import arabic, household_input, register, urdu
 
 
 def test_a_household_is_registered_with_normalised_values_and_an_audit_without_personal_data(op):
@@ -71,6 +71,14 @@ def test_a_bad_value_is_refused_naming_its_field_and_nothing_is_written(op, chan
     assert [(p.field, says in p.reason) for p in refused.value.problems] == [(field, True)]
     assert not Household.objects.exists()
     assert not AuditEvent.objects.filter(action="household.register").exists()
+
+
+def test_a_cnic_and_a_phone_typed_in_urdu_digits_are_checked_and_stored_in_0_9(op):
+    household = register(op, document_number=urdu("13503-1234567-1"), phone=arabic("+923001234567"))
+    assert (household.document_number, household.phone) == ("1350312345671", "+923001234567")
+    # so the same CNIC typed in 0-9 is the same card
+    with pytest.raises(InvalidInput, match="already registered to household"):
+        household_register(actor=op.registrar, data=household_input(head_name="Gul Khan"))
 
 
 def test_names_are_kept_as_given_with_their_spaces_collapsed(op):

@@ -7,6 +7,8 @@
   `123-45-678901`; it is accepted either way and stored as 11 digits.
 - Another document (a passport, a refugee card) is stored as written, upper case, without spaces.
 - A phone number is stored in international form: `0300-1234567` becomes `+923001234567`.
+- Digits may be written in any script: Urdu (Extended Arabic-Indic `۰۳۰۰`) and Arabic-Indic
+  (`٠٣٠٠`) digits, as field teams type them, are read as 0-9 before the number is checked.
 
 Each function returns the normalised value, or raises `DocumentRefused` with a sentence that says
 what is wrong and what is accepted; the caller turns it into a Problem on the right field.
@@ -15,6 +17,7 @@ what is wrong and what is accepted; the caller turns it into a Problem on the ri
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.db import models
 
@@ -29,10 +32,16 @@ class DocumentType(models.TextChoices):
 # Documents that identify one person across the registry: one active household per number.
 NUMBERED_ONCE = frozenset({DocumentType.CNIC, DocumentType.OLD_NIC})
 
-_CNIC_WRITTEN = re.compile(r"^\d{5}-\d{7}-\d$")
-_OLD_NIC_WRITTEN = re.compile(r"^\d{3}-\d{2}-\d{6}$")
+_CNIC_WRITTEN = re.compile(r"^[0-9]{5}-[0-9]{7}-[0-9]$")
+_OLD_NIC_WRITTEN = re.compile(r"^[0-9]{3}-[0-9]{2}-[0-9]{6}$")
 _OTHER = re.compile(r"^[A-Z0-9][A-Z0-9/-]{2,39}$")
-_PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
+_PHONE_CHARS = re.compile(r"^\+?[0-9\s().-]+$")
+
+
+def ascii_digits(text: str) -> str:
+    """Every decimal digit of any script (Urdu ۳, Arabic-Indic ٣, Devanagari ३ ...) as its 0-9;
+    every other character as it is."""
+    return "".join(str(d) if (d := unicodedata.decimal(c, None)) is not None else c for c in text)
 
 
 class DocumentRefused(ValueError):
@@ -41,7 +50,7 @@ class DocumentRefused(ValueError):
 
 def normalise_cnic(text: str) -> str:
     """`12345-1234567-1` or `1234512345671` -> `1234512345671`; anything else is refused."""
-    value = text.strip()
+    value = ascii_digits(text.strip())
     if _CNIC_WRITTEN.match(value):
         digits = value.replace("-", "")
     elif value.isdigit() and value.isascii() and len(value) == 13:
@@ -60,7 +69,7 @@ def normalise_cnic(text: str) -> str:
 
 def normalise_old_nic(text: str) -> str:
     """`123-45-678901` or 11 digits -> 11 digits; anything else is refused."""
-    value = text.strip()
+    value = ascii_digits(text.strip())
     if _OLD_NIC_WRITTEN.match(value):
         digits = value.replace("-", "")
     elif value.isdigit() and value.isascii() and len(value) == 11:
@@ -81,7 +90,7 @@ def normalise_document(document_type: str, number: str) -> str:
     except ValueError as exc:
         choices = ", ".join(DocumentType.values)
         raise DocumentRefused(f"unknown document type {document_type!r}; use one of {choices}") from exc
-    number = number.strip()
+    number = ascii_digits(number.strip())
     if kind == DocumentType.NONE:
         if number:
             raise DocumentRefused(
@@ -118,14 +127,14 @@ def normalise_phone(text: str) -> str:
     Pakistani numbers may be written with the trunk 0 (`0300-1234567`), with 92 or +92, or with
     00 92; numbers of other countries need their + or 00 prefix.
     """
-    value = text.strip()
+    value = ascii_digits(text.strip())
     if not value:
         return ""
     if not _PHONE_CHARS.match(value):
         raise DocumentRefused(
             f"a phone number has digits, spaces, '-', '(' ')' and a leading '+' only, not {value!r}"
         )
-    digits = re.sub(r"\D", "", value)
+    digits = re.sub(r"[^0-9]", "", value)
     if value.startswith("+"):
         international = digits
     elif digits.startswith("00"):
