@@ -371,6 +371,42 @@ def test_a_registration_is_corrected_with_patch_and_a_repeat_replays(op):
     assert AuditEvent.objects.filter(action="household.correct").count() == 1
 
 
+def test_a_replayed_registration_or_correction_showing_personal_data_is_audited(op):
+    registrar = client_for(op.registrar)
+    viewed = AuditEvent.objects.filter(action="household.view_personal_data")
+    first = post(registrar, "/api/households/households", REGISTRATION, HTTP_IDEMPOTENCY_KEY="reg-1")
+    household_id = first.json()["household"]["id"]
+    before = viewed.count()
+    again = post(registrar, "/api/households/households", REGISTRATION, HTTP_IDEMPOTENCY_KEY="reg-1")
+    assert again.json()["replayed"] is True
+    assert again.json()["household"]["head_name"] == "Muhammad Aslam"
+    event = viewed.order_by("-pk")[0]
+    assert viewed.count() == before + 1
+    assert (event.actor_id, event.after["households"]) == (op.registrar.pk, [household_id])
+    url = f"/api/households/households/{household_id}"
+    body = {"reason": "the baby was not counted", "members": {"males_0_5": 3}}
+    patch(registrar, url, body, HTTP_IDEMPOTENCY_KEY="fix-1")
+    again = patch(registrar, url, body, HTTP_IDEMPOTENCY_KEY="fix-1")
+    assert again.json()["replayed"] is True
+    assert viewed.count() == before + 2
+    assert viewed.order_by("-pk")[0].after["households"] == [household_id]
+
+
+def test_a_correction_key_sent_again_for_another_household_is_refused(op):
+    first = register(op)
+    second = register(op, head_name="Zainab Bibi", document_number="13503-7654321-2", phone="")
+    registrar = client_for(op.registrar)
+    body = {"reason": "mistyped", "origin_village": "Rashang"}
+    done = patch(registrar, f"/api/households/households/{first.pk}", body, HTTP_IDEMPOTENCY_KEY="fix-9")
+    assert done.status_code == 200, done.content
+    reused = patch(registrar, f"/api/households/households/{second.pk}", body, HTTP_IDEMPOTENCY_KEY="fix-9")
+    assert reused.status_code == 409, reused.content
+    assert f"was used for a correction of household {first.pk}" in reused.json()["detail"]
+    second.refresh_from_db()
+    assert second.origin_village == "Batkul"
+    assert second.corrections.count() == 0
+
+
 def test_a_refused_correction_names_its_fields_and_changes_nothing(op):
     household = register(op)
     response = patch(

@@ -253,6 +253,11 @@ def household_create(
         found = _duplicates_out(request.user, exc.matches, "API registration")
         return Status(409, LikelyDuplicatesFoundOut(detail=exc.message, duplicates=found))
     household = Household.objects.select_related("origin_area", "current_site").get(pk=result.household.pk)
+    if result.replayed:
+        # Nothing was registered now, yet the answer shows the household's personal data again.
+        personal_data_viewed(
+            actor=request.user, household_ids=[household.pk], where="API registration replay"
+        )
     queued = [m.second_id if m.first_id == 0 else m.first_id for m in result.duplicates]
     body = RegisteredOut(
         household=HouseholdOut.of(household),
@@ -289,6 +294,9 @@ def household_correct(
         found = _duplicates_out(request.user, exc.matches, "API correction")
         return Status(409, LikelyDuplicatesFoundOut(detail=exc.message, duplicates=found))
     corrected = Household.objects.select_related("origin_area", "current_site").get(pk=household.pk)
+    if result.replayed:
+        # Nothing was corrected now, yet the answer shows the household's personal data again.
+        personal_data_viewed(actor=request.user, household_ids=[household.pk], where="API correction replay")
     return HouseholdCorrectedOut(
         household=HouseholdOut.of(corrected),
         fields=result.fields,

@@ -258,7 +258,7 @@ def household_update(
     if idempotency_key:
         done = HouseholdCorrection.objects.filter(idempotency_key=idempotency_key).first()
         if done is not None:
-            return _replayed(done)
+            return _replayed(done, household_id)
     why = " ".join(reason.split())
     problems: list[Problem] = []
     if not why:
@@ -359,7 +359,7 @@ def household_update(
         if idempotency_key:
             done = HouseholdCorrection.objects.filter(idempotency_key=idempotency_key).first()
             if done is not None:
-                return _replayed(done)
+                return _replayed(done, household_id)
         if draft is not None:
             # Another household took the identity document between the check and the write.
             _refuse_held(draft, household_id)
@@ -384,7 +384,13 @@ def _refuse_held(draft: Draft, household_id: int) -> None:
         )
 
 
-def _replayed(done: HouseholdCorrection) -> CorrectionResult:
+def _replayed(done: HouseholdCorrection, household_id: int) -> CorrectionResult:
+    """The first result of a repeated key; a key that corrected another household is refused."""
+    if done.household_id != household_id:
+        raise Conflict(
+            f"this idempotency key was used for a correction of household {done.household_id}; "
+            f"send a new key to correct household {household_id}"
+        )
     household = Household.objects.select_related("origin_area", "current_site").get(pk=done.household_id)
     return CorrectionResult(household, list(done.fields), done, replayed=True)
 
