@@ -23,7 +23,7 @@ from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ActivityRow
 from reliefops.cluster.selectors import activity_totals, gap_by_area, matrix_4w, needs_table, selection
 from reliefops.core.exports import csv_bytes
-from tests.cluster.conftest import row
+from tests.cluster.conftest import COLUMNS, four_w_csv, row
 
 
 def test_the_xlsx_template_has_the_hashtag_row_and_lists_of_valid_values(cluster):
@@ -69,17 +69,19 @@ def test_a_list_value_whose_name_contradicts_its_p_code_is_refused(cluster, uplo
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_a_partners_rows_in_the_template_upload_again_unchanged(cluster, upload, fmt):
-    # given NRC's rows, with every kind of value
-    upload(
-        [
-            row(id="NRC-1", impl="IRW", funder="DFID", adm2="", adm3="PK50401", f="50", m="45", place="Bana"),
-            row(id="NRC-2", prog="NRC", recipient="IRW", status="ongoing", hh="", start="", end="2005-12-31"),
-            # texts that start like a formula: a CSV download puts an apostrophe before them
-            row(id="-NRC-77", place="-Bana camp"),
-            row(id="@NRC-78", place="+Allai"),
-        ]
-    )
+    # given NRC's rows, with every kind of value, and columns of the partner's own beside the 4W's
+    given = [
+        row(id="NRC-1", impl="IRW", funder="DFID", adm2="", adm3="PK50401", f="50", m="45", place="Bana"),
+        row(id="NRC-2", prog="NRC", recipient="IRW", status="ongoing", hh="", start="", end="2005-12-31"),
+        # texts that start like a formula: a CSV download puts an apostrophe before them
+        row(id="-NRC-77", place="-Bana camp", remarks="donor code ABC"),
+        row(id="@NRC-78", place="+Allai", donor_ref="#DF-1"),
+    ]
+    own = [("Remarks", "", "remarks"), ("", "#meta+donor", "donor_ref")]
+    upload(data=four_w_csv(given, columns=[*COLUMNS, *own]))
     rows = ActivityRow.objects.filter(replaced_in__isnull=True, reporting_org=cluster.nrc)
+    assert rows.get(row_id="-NRC-77").extra == {"Remarks": "donor code ABC"}
+    assert rows.get(row_id="@NRC-78").extra == {"#meta+donor": "#DF-1"}
     # when they are downloaded in the template and uploaded again as they are
     data = template_xlsx(rows=rows) if fmt == "xlsx" else template_csv(rows=rows)
     result = upload(data=data, filename=f"nrc.{fmt}")

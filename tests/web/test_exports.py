@@ -436,7 +436,10 @@ def test_cluster_rows_batches_and_needs_download(cluster, upload):
 
 
 def test_a_batch_downloads_every_row_it_added(cluster, upload):
-    upload([cluster_conftest.row(id=f"NRC-{n}") for n in range(1, 4)])
+    # with the column of the partner's own that the rows keep
+    columns = [*cluster_conftest.COLUMNS, ("Remarks", "", "remarks")]
+    given = [cluster_conftest.row(id=f"NRC-{n}", remarks=f"note {n}" if n > 1 else "") for n in range(1, 4)]
+    upload(data=cluster_conftest.four_w_csv(given, columns=columns))
     batch = ImportBatch.objects.get()
     rows = csv_rows(
         client_of(make_user(Role.ADMIN)).get(
@@ -445,6 +448,7 @@ def test_a_batch_downloads_every_row_it_added(cluster, upload):
     )
     assert rows[0][0] == "Row ID"
     assert column(rows, "Row ID") == ["NRC-1", "NRC-2", "NRC-3"]
+    assert column(rows, "Remarks") == ["", "note 2", "note 3"]
 
 
 def _sites(k: Any, n: int) -> None:

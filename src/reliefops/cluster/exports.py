@@ -283,6 +283,19 @@ def template_values(row: ActivityRow) -> list[Any]:
     ]  # fmt: skip
 
 
+def extra_labels(rows: QuerySet[ActivityRow]) -> list[str]:
+    """The columns outside the 4W schema that the rows' files had (kept aside with them), sorted."""
+    labels: set[str] = set()
+    for extra in rows.filter(extra__isnull=False).values_list("extra", flat=True).iterator(chunk_size=2000):
+        labels.update(extra or ())
+    return sorted(labels)
+
+
+def extra_column(label: str) -> ExportColumn:
+    """Where a kept-aside column goes back: its header, or its hashtag when it had only that."""
+    return ExportColumn("", label, 18) if label.startswith("#") else ExportColumn(label, "", 18)
+
+
 def template_xlsx(
     *, rows: QuerySet[ActivityRow] | None = None, reporting: Organisation | None = None
 ) -> bytes:
@@ -331,7 +344,8 @@ def template_xlsx(
         ranges[name] = f"=Lists!${letter}$2:${letter}${max(len(values), 1) + 1}"
         lists.set_column(index, index, 30 if name in {"Organisations", "Activities", "Tehsils"} else 16)
 
-    for index, column in enumerate(TEMPLATE_COLUMNS):
+    labels = extra_labels(rows) if rows is not None else []
+    for index, column in enumerate((*TEMPLATE_COLUMNS, *map(extra_column, labels))):
         sheet.write(0, index, column.header, header)
         sheet.write(1, index, column.tag, tag)
         sheet.set_column(index, index, column.width, date if column.tag.startswith("#date") else None)
@@ -370,7 +384,7 @@ def template_xlsx(
         for stored in (
             rows_with_names(rows).order_by("reporting_org__name", "row_id").iterator(chunk_size=2000)
         ):
-            for index, value in enumerate(template_values(stored)):
+            for index, value in enumerate(with_extra(template_values(stored), stored, labels)):
                 if isinstance(value, dt.date):
                     sheet.write_datetime(number, index, dt.datetime.combine(value, dt.time()), date)
                 elif value not in (None, ""):
@@ -389,8 +403,9 @@ def template_xlsx(
 
 def template_csv(*, rows: QuerySet[ActivityRow] | None = None) -> bytes:
     """The 4W template as CSV: headers, the hashtag row and, when given, the rows to correct."""
-    ordered = rows.order_by("reporting_org__name", "row_id") if rows is not None else None
-    return csv_bytes(ROWS, rows_values(ordered) if ordered is not None else ())
+    if rows is None:
+        return csv_bytes(ROWS, ())
+    return csv_bytes(*rows_export(rows.order_by("reporting_org__name", "row_id")))
 
 
 # --- the pages' tables: rows (in the template's layout), batches, needs ------------------------------
@@ -398,10 +413,26 @@ def template_csv(*, rows: QuerySet[ActivityRow] | None = None) -> bytes:
 ROWS = as_table(TEMPLATE_COLUMNS, name="cluster-4w-rows", sheet="4W")
 
 
-def rows_values(rows: QuerySet[ActivityRow]) -> Iterable[list[Any]]:
-    """Stored rows as the template's values, read in chunks (they upload again unchanged)."""
+def with_extra(values: list[Any], row: ActivityRow, labels: Sequence[str]) -> list[Any]:
+    """The template's values of a row, then its kept-aside columns' (`labels`)."""
+    if labels:
+        extra = row.extra or {}
+        values.extend(extra.get(label, "") for label in labels)
+    return values
+
+
+def rows_values(rows: QuerySet[ActivityRow], labels: Sequence[str] = ()) -> Iterable[list[Any]]:
+    """Stored rows as the template's values, then those of the columns `labels`, read in chunks."""
     for stored in rows_with_names(rows).iterator(chunk_size=2000):
-        yield template_values(stored)
+        yield with_extra(template_values(stored), stored, labels)
+
+
+def rows_export(rows: QuerySet[ActivityRow], name: str = ROWS.name) -> tuple[Table, Iterable[list[Any]]]:
+    """Stored rows as a file to correct and upload again unchanged: the template's columns and
+    every column outside it that their files had, which the rows keep."""
+    labels = extra_labels(rows)
+    columns = (*TEMPLATE_COLUMNS, *map(extra_column, labels))
+    return as_table(columns, name=name, sheet=ROWS.sheet), rows_values(rows, labels)
 
 
 BATCHES = Table(

@@ -47,7 +47,7 @@ from reliefops.core.errors import InvalidInput, NotFound, ServiceError
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
 from reliefops.partners.models import Organisation
-from reliefops.web.exports import download, export_links
+from reliefops.web.exports import download, export_links, requested_format
 from reliefops.web.pages import page, render_list
 
 # The section's tabs: label, page, the right it needs, and the other pages that belong to it.
@@ -298,7 +298,7 @@ def rows(request: HttpRequest) -> HttpResponse:
     if c["q"]:
         listed = listed.filter(Q(row_id__icontains=c["q"]) | Q(location__icontains=c["q"]))
     ordered = listed.order_by("reporting_org__name", "row_id")
-    file = download(request, exports.ROWS, exports.rows_values(ordered))
+    file = download(request, *exports.rows_export(ordered)) if requested_format(request) else None
     if file is not None:
         return cast(HttpResponse, file)
     response = render_list(
@@ -383,7 +383,8 @@ def batches(request: HttpRequest) -> HttpResponse:
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = access_import_batch_by_id(request.user, batch_id)
     every = batch.rows.order_by("line", "id")
-    file = download(request, exports.ROWS.named(f"cluster-batch-{batch.pk}-rows"), exports.rows_values(every))
+    name = f"cluster-batch-{batch.pk}-rows"
+    file = download(request, *exports.rows_export(every, name)) if requested_format(request) else None
     if file is not None:
         return cast(HttpResponse, file)
     added = selectors.rows_with_names(batch.rows.order_by("line", "id"))[:BATCH_ROWS_SHOWN]
