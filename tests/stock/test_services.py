@@ -844,3 +844,31 @@ def test_a_balance_beyond_what_it_may_hold_is_refused_naming_the_site_and_item(o
     assert snapshot() == before
     assert on_hand(op.warehouse, op.blanket) == QUANTITY_MAX
     assert_ledger_sound()
+
+
+def test_a_lot_or_pledge_reference_longer_than_its_column_is_refused(op):
+    before = snapshot()
+    with pytest.raises(InvalidInput) as excinfo:
+        stock_receive(
+            actor=op.actor,
+            site_id=op.warehouse.pk,
+            grant_id=op.dfid.pk,
+            grn_number="GRN-LOT",
+            received_on=DAY,
+            lines=[ReceiptLine(item_id=op.blanket.pk, quantity=5, lot="L" * 65)],
+        )
+    assert [str(p) for p in excinfo.value.problems] == ["line 1, lot: longer than 64 characters; shorten it"]
+    with pytest.raises(InvalidInput) as excinfo:
+        pledge_create(
+            actor=op.actor,
+            grant_id=op.dfid.pk,
+            item_id=op.blanket.pk,
+            quantity=5,
+            destination_site_id=op.warehouse.pk,
+            expected_on=DAY,
+            reference="R" * 65,
+        )
+    assert [str(p) for p in excinfo.value.problems] == [
+        "input, reference: longer than 64 characters; shorten it"
+    ]
+    assert snapshot() == before

@@ -30,10 +30,14 @@ from reliefops.core.errors import Problem
 from reliefops.core.roles import Right
 from reliefops.places.models import SiteKind
 from reliefops.stock.models import (
+    DRIVER_MAX,
     EXCESS_REASON_MAX,
     QUANTITY_MAX,
     REASON_MAX,
+    REFERENCE_MAX,
     REVERSAL_REASON_MAX,
+    VEHICLE_MAX,
+    WAYBILL_NUMBER_MAX,
     MovementKind,
     Transport,
     WaybillStatus,
@@ -320,7 +324,9 @@ class ReceiptForm(PostingForm):
     line_form = ReceiptLineForm
     site = SiteChoice(queryset=None, label="Received at")
     grant = GrantChoice(queryset=None, label="Grant", empty_label=None)
-    grn_number = forms.CharField(label="GRN number", max_length=64, help_text="Goods received note number")
+    grn_number = forms.CharField(
+        label="GRN number", max_length=REFERENCE_MAX, help_text="Goods received note number"
+    )
     received_on = _date("Received on")
     pledge = forms.TypedChoiceField(label="Fulfils pledge", required=False, coerce=int, empty_value=None)
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -345,10 +351,13 @@ class DispatchForm(PostingForm):
     dispatched_on = _date("Dispatched on")
     expected_on = _date("Expected on", required=False, help_text="The dispatch day when left empty")
     transport = forms.ChoiceField(choices=Transport.choices, initial=Transport.TRUCK)
-    vehicle = forms.CharField(label="Vehicle or sortie", required=False, max_length=64)
-    driver = forms.CharField(label="Driver or pilot", required=False, max_length=120)
+    vehicle = forms.CharField(label="Vehicle or sortie", required=False, max_length=VEHICLE_MAX)
+    driver = forms.CharField(label="Driver or pilot", required=False, max_length=DRIVER_MAX)
     number = forms.CharField(
-        label="Waybill number", required=False, max_length=32, help_text="Given automatically when left empty"
+        label="Waybill number",
+        required=False,
+        max_length=WAYBILL_NUMBER_MAX,
+        help_text="Given automatically when left empty",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -374,7 +383,7 @@ class DistributionForm(PostingForm):
     right = Right.DISTRIBUTE
     site = SiteChoice(queryset=None, label="Distribution point")
     distributed_on = _date("Distributed on")
-    reference = forms.CharField(label="Report number", required=False, max_length=64)
+    reference = forms.CharField(label="Report number", required=False, max_length=REFERENCE_MAX)
     note = forms.CharField(
         label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Where, to whom"
     )
@@ -386,7 +395,7 @@ class HandoverForm(PostingForm):
     site = SiteChoice(queryset=None, label="From site")
     organisation = OrganisationChoice(queryset=None, label="Partner organisation")
     handed_on = _date("Handed over on")
-    reference = forms.CharField(label="Hand-over note number", required=False, max_length=64)
+    reference = forms.CharField(label="Hand-over note number", required=False, max_length=REFERENCE_MAX)
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -15,6 +15,14 @@ from django.db import models
 # of a million lines, stay inside the 64-bit columns and sums of the database.
 QUANTITY_MAX = 10**12
 
+# Texts of the documents: a movement's reference (GRN, waybill or report number) and a line's lot; a
+# waybill's number, vehicle and driver. The services, forms and API schemas take their limits from here.
+REFERENCE_MAX = 64
+LOT_MAX = 64
+WAYBILL_NUMBER_MAX = 32
+VEHICLE_MAX = 64
+DRIVER_MAX = 120
+
 # A movement line's reason: what the ledger records of why items were lost, damaged or reversed.
 REASON_MAX = 200
 EXCESS_PREFIX = "excess on arrival: "  # the reason of an excess accepted on delivery, then the user's
@@ -117,7 +125,9 @@ class Movement(models.Model):
     """A posted document (receipt, dispatch, ...). Immutable once posted: correct with a reversal."""
 
     kind = models.CharField(max_length=16, choices=MovementKind.choices)
-    reference = models.CharField(max_length=64, blank=True, help_text="GRN, waybill or report number")
+    reference = models.CharField(
+        max_length=REFERENCE_MAX, blank=True, help_text="GRN, waybill or report number"
+    )
     occurred_on = models.DateField(help_text="the day it happened in the field")
     posted_at = models.DateTimeField(auto_now_add=True)
     posted_by = models.ForeignKey(
@@ -167,7 +177,7 @@ class MovementLine(models.Model):
     quantity = models.BigIntegerField()
     from_location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
     to_location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
-    lot = models.CharField(max_length=64, blank=True)
+    lot = models.CharField(max_length=LOT_MAX, blank=True)
     expiry = models.DateField(null=True, blank=True)
     reason = models.CharField(max_length=REASON_MAX, blank=True)
 
@@ -233,12 +243,12 @@ class WaybillStatus(models.TextChoices):
 class Waybill(models.Model):
     """The document travelling with a consignment from one site to another."""
 
-    number = models.CharField(max_length=32, unique=True)
+    number = models.CharField(max_length=WAYBILL_NUMBER_MAX, unique=True)
     from_site = models.ForeignKey("places.Site", on_delete=models.PROTECT, related_name="waybills_out")
     to_site = models.ForeignKey("places.Site", on_delete=models.PROTECT, related_name="waybills_in")
     transport = models.CharField(max_length=16, choices=Transport.choices, default=Transport.TRUCK)
-    vehicle = models.CharField(max_length=64, blank=True, help_text="registration or sortie number")
-    driver = models.CharField(max_length=120, blank=True)
+    vehicle = models.CharField(max_length=VEHICLE_MAX, blank=True, help_text="registration or sortie number")
+    driver = models.CharField(max_length=DRIVER_MAX, blank=True)
     dispatched_on = models.DateField()
     expected_on = models.DateField()
     delivered_on = models.DateField(null=True, blank=True)
@@ -280,7 +290,7 @@ class Pledge(models.Model):
     destination = models.ForeignKey("places.Site", on_delete=models.PROTECT, related_name="pledges")
     expected_on = models.DateField()
     status = models.CharField(max_length=16, choices=PledgeStatus.choices, default=PledgeStatus.OPEN)
-    reference = models.CharField(max_length=64, blank=True)
+    reference = models.CharField(max_length=REFERENCE_MAX, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 

@@ -28,9 +28,14 @@ from reliefops.core.errors import InvalidInput, NotFound, Problem
 from reliefops.core.roles import Right
 from reliefops.places.models import SiteKind
 from reliefops.stock.models import (
+    DRIVER_MAX,
     EXCESS_REASON_MAX,
+    LOT_MAX,
     REASON_MAX,
+    REFERENCE_MAX,
     REVERSAL_REASON_MAX,
+    VEHICLE_MAX,
+    WAYBILL_NUMBER_MAX,
     MovementKind,
     PledgeStatus,
     Transport,
@@ -175,7 +180,7 @@ class StockLineIn(Schema):
     grant: int | str | None = Field(
         None, description=GRANT + " Left out: the oldest stock is taken first (first in, first out)."
     )
-    lot: str = Field("", max_length=64, description="Lot or batch number, if any.")
+    lot: str = Field("", max_length=LOT_MAX, description="Lot or batch number, if any.")
     expiry: dt.date | None = Field(None, description="Expiry date, if any.")
 
 
@@ -184,14 +189,14 @@ class ReceiptLineIn(Schema):
     quantity: int | None = Field(None, description="How many base units arrived; or give `packs` and `pack`.")
     packs: int | None = Field(None, description="How many packs arrived (instead of `quantity`).")
     pack: str = Field("", description="The pack size's name, e.g. `bale`, with `packs`.")
-    lot: str = Field("", max_length=64, description="Lot or batch number, if any.")
+    lot: str = Field("", max_length=LOT_MAX, description="Lot or batch number, if any.")
     expiry: dt.date | None = Field(None, description="Expiry date, if any.")
 
 
 class ReceiptIn(Schema):
     site: int | str = Field(description="Where the goods arrived. " + SITE)
     grant: int | str = Field(description="The grant the goods are attributed to. " + GRANT)
-    grn_number: str = Field(max_length=64, description="Goods received note number; unique.")
+    grn_number: str = Field(max_length=REFERENCE_MAX, description="Goods received note number; unique.")
     received_on: dt.date | None = Field(None, description=DAY)
     pledge: int | None = Field(None, description="The pledge this receipt fulfils, if any.")
     note: str = Field("", description="Free-text note.")
@@ -204,7 +209,7 @@ class PledgeIn(Schema):
     quantity: int = Field(description="How many base units are promised.")
     destination: int | str = Field(description="Where they will arrive. " + SITE)
     expected_on: dt.date = Field(description="When they are expected to arrive.")
-    reference: str = Field("", max_length=64, description="The donor's or supplier's reference.")
+    reference: str = Field("", max_length=REFERENCE_MAX, description="The donor's or supplier's reference.")
 
 
 class DispatchIn(Schema):
@@ -214,9 +219,11 @@ class DispatchIn(Schema):
     dispatched_on: dt.date | None = Field(None, description="Day of dispatch; today when left out.")
     expected_on: dt.date | None = Field(None, description="Expected arrival; the dispatch day when left out.")
     transport: Transport = Field(Transport.TRUCK, description="Truck, helicopter sortie, jeep, mule, other.")
-    vehicle: str = Field("", max_length=64, description="Vehicle registration or sortie number.")
-    driver: str = Field("", max_length=120, description="Driver or pilot.")
-    number: str | None = Field(None, max_length=32, description="Waybill number; `WB-0000123` when left out.")
+    vehicle: str = Field("", max_length=VEHICLE_MAX, description="Vehicle registration or sortie number.")
+    driver: str = Field("", max_length=DRIVER_MAX, description="Driver or pilot.")
+    number: str | None = Field(
+        None, max_length=WAYBILL_NUMBER_MAX, description="Waybill number; `WB-0000123` when left out."
+    )
 
 
 class DeliveryLineIn(Schema):
@@ -247,7 +254,7 @@ class DistributionIn(Schema):
     site: int | str = Field(description="The distribution point or hub that handed the items out. " + SITE)
     lines: list[StockLineIn] = Field(description="What was handed out.")
     distributed_on: dt.date | None = Field(None, description=DAY)
-    reference: str = Field("", max_length=64, description="Distribution report number.")
+    reference: str = Field("", max_length=REFERENCE_MAX, description="Distribution report number.")
     note: str = Field("", description="Free-text note (where, to whom).")
 
 
@@ -256,7 +263,7 @@ class HandoverIn(Schema):
     organisation: int | str = Field(description="The partner organisation: its id, name or acronym.")
     lines: list[StockLineIn] = Field(description="What was handed over.")
     handed_on: dt.date | None = Field(None, description=DAY)
-    reference: str = Field("", max_length=64, description="Hand-over note number.")
+    reference: str = Field("", max_length=REFERENCE_MAX, description="Hand-over note number.")
     note: str = Field("", description="Free-text note.")
 
 

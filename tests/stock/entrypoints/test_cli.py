@@ -221,6 +221,64 @@ def test_an_impossible_pledge_id_is_refused_by_the_command(stocked, manager):
     assert snapshot() == before
 
 
+DISPATCH = ["dispatch", "--from", "BLK-HUB", "--to", "DP-1", "--line", "BLANKET=5"]
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        pytest.param([*DISPATCH, "--vehicle", "V" * 65], "vehicle: longer than 64 characters", id="vehicle"),
+        pytest.param([*DISPATCH, "--driver", "D" * 121], "driver: longer than 120 characters", id="driver"),
+        pytest.param(
+            [*DISPATCH, "--number", "N" * 33], "number: longer than 32 characters", id="waybill-number"
+        ),
+        pytest.param(
+            [
+                "receive",
+                "--site",
+                "BLK-HUB",
+                "--grant",
+                "DFID-2005-07",
+                "--grn",
+                "G" * 65,
+                "--line",
+                "BLANKET=5",
+            ],
+            "grn_number: longer than 64 characters",
+            id="grn",
+        ),
+        pytest.param(
+            ["distribute", "--site", "DP-1", "--line", "BLANKET=5", "--reference", "R" * 65],
+            "reference: longer than 64 characters",
+            id="distribution-reference",
+        ),
+        pytest.param(
+            [
+                "handover",
+                "--site",
+                "BLK-HUB",
+                "--partner",
+                "ARMY",
+                "--line",
+                "BLANKET=5",
+                "--reference",
+                "R" * 65,
+            ],
+            "reference: longer than 64 characters",
+            id="handover-reference",
+        ),
+    ],
+)
+def test_a_text_longer_than_its_column_is_refused_naming_the_option_and_limit(
+    stocked, manager, args, problem
+):
+    before = snapshot()
+    message, err = refused(*args, "--as", manager)
+    assert message == "1 problem; nothing was written"
+    assert err.splitlines() == [f"input, {problem}; shorten it"]
+    assert snapshot() == before
+
+
 def test_posting_outside_the_users_scope_is_refused(stocked, manager):
     before = snapshot()
     message, _ = refused(

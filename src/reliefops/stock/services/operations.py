@@ -21,7 +21,9 @@ from reliefops.core.services import audit_record
 from reliefops.partners.models import Grant, Organisation
 from reliefops.places.models import Site
 from reliefops.stock.models import (
+    LOT_MAX,
     QUANTITY_MAX,
+    REFERENCE_MAX,
     Balance,
     LocationKind,
     Movement,
@@ -97,6 +99,13 @@ def _grant(grant_id: int) -> Grant:
         raise NotFound(f"no grant {grant_id}") from exc
 
 
+def too_long(row: int | None, field: str, text: str, limit: int) -> list[Problem]:
+    """A problem when a text is longer than its column holds."""
+    if len(text) > limit:
+        return [Problem(row, field, f"longer than {limit} characters; shorten it")]
+    return []
+
+
 def check_items(lines: Sequence[Any]) -> None:
     """Refuse unknown items, unknown grants and bad quantities, naming each line."""
     check_items_and_find_locations(lines, [])
@@ -123,6 +132,7 @@ def check_items_and_find_locations(
             problems.append(Problem(index, "grant", f"unknown grant {grant_id}"))
         if isinstance(line, StockLine):
             problems += validate_quantity(line.quantity, row=index)
+        problems += too_long(index, "lot", getattr(line, "lot", ""), LOT_MAX)
     if problems:
         raise InvalidInput(problems)
     return found
@@ -209,7 +219,7 @@ def pledge_create(
 
     A repeated idempotency key returns the first pledge, marked `replayed`.
     """
-    problems = validate_quantity(quantity)
+    problems = validate_quantity(quantity) + too_long(None, "reference", reference, REFERENCE_MAX)
     if problems:
         raise InvalidInput(problems)
     if idempotency_key:
@@ -291,6 +301,8 @@ def stock_receive(
     def build() -> Movement:
         if not grn_number.strip():
             raise InvalidInput([Problem(None, "grn_number", "a goods received note number is required")])
+        if long_grn := too_long(None, "grn_number", grn_number, REFERENCE_MAX):
+            raise InvalidInput(long_grn)
         if Movement.objects.filter(kind=MovementKind.RECEIPT, reference=grn_number).exists():
             raise Conflict(f"GRN {grn_number} was already posted")
         grant = _grant(grant_id)
@@ -376,6 +388,8 @@ def _issue(
     """
 
     def build() -> Movement:
+        if problems := too_long(None, "reference", reference, REFERENCE_MAX):
+            raise InvalidInput(problems)
         source, destination = check_items_and_find_locations(lines, [("site_id", site_id), target])
         return post(
             Posting(

@@ -14,10 +14,13 @@ from django.db import transaction
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.stock.models import (
+    DRIVER_MAX,
     EXCESS_PREFIX,
     EXCESS_REASON_MAX,
     QUANTITY_MAX,
     REASON_MAX,
+    VEHICLE_MAX,
+    WAYBILL_NUMBER_MAX,
     Balance,
     LocationKind,
     Movement,
@@ -29,7 +32,7 @@ from reliefops.stock.models import (
 )
 from reliefops.stock.services.ledger import LineRequest, Posting, PostingResult, plural, post, replay_or_run
 from reliefops.stock.services.locations import singleton_location, site_location, unattributed_grant
-from reliefops.stock.services.operations import StockLine, check_items_and_find_locations
+from reliefops.stock.services.operations import StockLine, check_items_and_find_locations, too_long
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ def waybill_dispatch(
                 problems.append(Problem(None, "expected_on", "cannot be before the dispatch date"))
             if number is not None and not number.strip():
                 problems.append(Problem(None, "number", "must not be blank"))
+            problems += too_long(None, "number", number or "", WAYBILL_NUMBER_MAX)
+            problems += too_long(None, "vehicle", vehicle, VEHICLE_MAX)
+            problems += too_long(None, "driver", driver, DRIVER_MAX)
             if problems:
                 raise InvalidInput(problems)
             source, destination = check_items_and_find_locations(
