@@ -872,3 +872,23 @@ def test_a_lot_or_pledge_reference_longer_than_its_column_is_refused(op):
         "input, reference: longer than 64 characters; shorten it"
     ]
     assert snapshot() == before
+
+
+def test_kitting_a_kit_with_a_long_name_keeps_its_reference_within_the_column(op):
+    op.kit_item.name = "Winterization kit for families above 2,500 metres, with stove and fuel " + "x" * 40
+    op.kit_item.save()
+    receive(op, op.warehouse, op.blanket, 30, op.dfid, "GRN-1")
+    receive(op, op.warehouse, op.bucket, 10, op.dfid, "GRN-2")
+    assembled = kits_assemble(
+        actor=op.actor, site_id=op.warehouse.pk, kit_item_id=op.kit_item.pk, quantity=8, assembled_on=DAY
+    ).movement
+    broken = kits_break(
+        actor=op.actor, site_id=op.warehouse.pk, kit_item_id=op.kit_item.pk, quantity=2, broken_on=DAY
+    ).movement
+    assembled.refresh_from_db()
+    broken.refresh_from_db()
+    assert assembled.reference == "assemble 8 Winterization kit for families above 2,500 metres, w…"
+    assert broken.reference == "break 2 Winterization kit for families above 2,500 metres, with…"
+    assert len(assembled.reference) == len(broken.reference) == 64
+    assert on_hand(op.warehouse, op.kit_item) == 6
+    assert_ledger_sound()

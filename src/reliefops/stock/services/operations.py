@@ -106,6 +106,11 @@ def too_long(row: int | None, field: str, text: str, limit: int) -> list[Problem
     return []
 
 
+def label(text: str, limit: int = REFERENCE_MAX) -> str:
+    """A reference the ledger writes itself, cut to its column with an ellipsis when too long."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def check_items(lines: Sequence[Any]) -> None:
     """Refuse unknown items, unknown grants and bad quantities, naming each line."""
     check_items_and_find_locations(lines, [])
@@ -693,7 +698,7 @@ def kits_assemble(
                 occurred_on=assembled_on,
                 actor=actor,
                 site_id=site_id,
-                reference=f"assemble {quantity} {kit}",
+                reference=label(f"assemble {quantity} {kit}"),
                 idempotency_key=idempotency_key,
                 lines=[*components, kits],
             )
@@ -810,7 +815,7 @@ def kits_break(
                 occurred_on=broken_on,
                 actor=actor,
                 site_id=site_id,
-                reference=f"break {quantity} {kit}",
+                reference=label(f"break {quantity} {kit}"),
                 idempotency_key=idempotency_key,
                 lines=lines,
             )
