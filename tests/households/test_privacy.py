@@ -7,18 +7,23 @@ import csv
 import datetime as dt
 import io
 
-from reliefops.core.models import AuditEvent
-from reliefops.households.models import HandoverDelivery, Household, HouseholdCard, MatchKey
+from django.utils import timezone
+
+from reliefops.core.models import AuditEvent, Job
+from reliefops.households import jobs
+from reliefops.households.models import HandoverDelivery, Household, HouseholdCard, HouseholdImport, MatchKey
 from reliefops.households.selectors import household_counts, round_reconciliation
 from reliefops.households.services import (
     cards_issue,
     handover_record,
+    household_import_preview,
     households_anonymise,
     households_export,
     personal_data_viewed,
 )
 from reliefops.stock.models import Movement, MovementLine
 from tests.households.conftest import receive, register, winter_round
+from tests.jobs_worker import run_jobs
 
 
 def _rows(export):
@@ -112,3 +117,31 @@ def test_anonymise_removes_personal_data_past_retention_and_keeps_counts_and_led
     event = AuditEvent.objects.filter(action="household.anonymise").order_by("pk").first()
     assert event.after["households"] == 1
     assert "Aslam" not in str(event.after)
+
+
+def test_anonymise_clears_the_problems_a_refused_import_job_kept_with_what_was_typed(op):
+    # given a file refused in the background for a mistyped CNIC, and one refused at its commit
+    header = "head_name,head_sex,document_number,females_18_59,origin,house_damage,consent\n"
+    typed = header + "Zainab Bibi,female,37405-123456-7,1,PK50401,destroyed,yes\n"
+    jobs.import_preview_start(owner=op.registrar, filename="typed.csv", content=typed.encode())
+    clean = household_import_preview(
+        actor=op.registrar,
+        filename="clean.csv",
+        content=(header + "Gul Bibi,female,13503-7777777-2,1,PK50401,destroyed,yes\n").encode(),
+    ).batch
+    register(op, head_name="Gul Jan", document_number="13503-7777777-2", phone="")
+    jobs.import_commit_start(owner=op.registrar, import_id=clean.pk, filename=clean.filename)
+    run_jobs()
+    refused = Job.objects.get(kind=jobs.IMPORT_PREVIEW)
+    at_commit = Job.objects.get(kind=jobs.IMPORT_COMMIT)
+    assert "37405-123456-7" in str(refused.problems)
+    assert "already registered" in str(at_commit.problems)
+    HouseholdImport.objects.filter(pk=clean.pk).update(created_at=timezone.now() - dt.timedelta(days=8))
+    # when the personal data past retention is removed
+    households_anonymise(actor=None, retention_days=30, today=dt.date(2005, 11, 21))
+    # then the jobs' copies of the problems go with the imports' own
+    refused.refresh_from_db()
+    at_commit.refresh_from_db()
+    assert (refused.problems, at_commit.problems) == ([], [])
+    assert not HouseholdImport.objects.exclude(problems=[]).exists()
+    assert refused.error  # what happened, without what was typed, is kept

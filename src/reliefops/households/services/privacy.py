@@ -13,10 +13,12 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.exports import Table, csv_bytes, iterate
+from reliefops.core.models import Job
 from reliefops.core.services import audit_record
 from reliefops.households.exports import REGISTRY
 from reliefops.households.models import (
@@ -33,6 +35,24 @@ from reliefops.households.selectors import last_activity
 STAGED_IMPORT_DAYS = 7
 # At most this many ids are written in one view's audit event (a page shows 50).
 AUDITED_IDS_MAX = 500
+# The background jobs that check and import registration files (households.jobs): a refused one
+# keeps the file's problems, which quote what was typed (a CNIC, a phone).
+IMPORT_JOB_KINDS = ("household_import_preview", "household_import_commit")
+
+
+def _import_jobs_with_problems(import_ids: Iterable[int]) -> list[int]:
+    """The household-import jobs that still hold the problems of one of these imports: a commit names
+    its import in its parameters, a check links to the import's page."""
+    ids = set(import_ids)
+    pages = {reverse("households:import-detail", args=[pk]) for pk in ids}
+    found = []
+    jobs = Job.objects.filter(kind__in=IMPORT_JOB_KINDS).exclude(problems=[]).only("pk", "params", "result")
+    for job in jobs.iterator():
+        params = job.params if isinstance(job.params, dict) else {}
+        links = (job.result or {}).get("links", []) if isinstance(job.result, dict) else []
+        if params.get("import_id") in ids or any(link.get("url") in pages for link in links):
+            found.append(job.pk)
+    return found
 
 
 def personal_data_viewed(*, actor: Any, household_ids: Sequence[int], where: str) -> None:
@@ -150,10 +170,13 @@ def households_anonymise(
     )
     ids = list(stale.values_list("pk", flat=True))
     staged_before = timezone.now() - dt.timedelta(days=STAGED_IMPORT_DAYS)
-    imports = HouseholdImport.objects.filter(
+    clearable = HouseholdImport.objects.filter(
         Q(created_at__lt=staged_before) | Q(status__in=[ImportStatus.COMMITTED, ImportStatus.REFUSED])
-    ).exclude(content=b"", problems=[], duplicates=[])
+    )
+    imports = clearable.exclude(content=b"", problems=[], duplicates=[])
     import_ids = list(imports.values_list("pk", flat=True))
+    # Those cleared before as well: their jobs may still hold the problems (kept before this was done).
+    job_ids = _import_jobs_with_problems(clearable.values_list("pk", flat=True))
     if dry_run:
         return AnonymiseResult(len(ids), len(import_ids), cutoff, dry_run=True)
     now = timezone.now()
@@ -177,6 +200,8 @@ def households_anonymise(
                 Q(handover__household_id__in=part) | Q(handover__received_by_household_id__in=part)
             ).update(collected_by="")
         HouseholdImport.objects.filter(pk__in=import_ids).update(content=b"", problems=[], duplicates=[])
+        # The job's copy of a refused file's problems goes with the file's own.
+        Job.objects.filter(pk__in=job_ids).update(problems=[])
         audit_record(
             actor=actor,
             action="household.anonymise",
@@ -186,6 +211,7 @@ def households_anonymise(
                 "retention_days": retention_days,
                 "cutoff": cutoff.isoformat(),
                 "imports_cleared": len(import_ids),
+                "import_jobs_cleared": len(job_ids),
                 "first_ids": ids[:AUDITED_IDS_MAX],
             },
         )
