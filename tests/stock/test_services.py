@@ -17,6 +17,7 @@ from reliefops.stock.models import (
     MovementKind,
     MovementLine,
     PledgeStatus,
+    Waybill,
     WaybillStatus,
 )
 from reliefops.stock.selectors import donor_report, stock_card
@@ -891,4 +892,42 @@ def test_kitting_a_kit_with_a_long_name_keeps_its_reference_within_the_column(op
     assert broken.reference == "break 2 Winterization kit for families above 2,500 metres, with…"
     assert len(assembled.reference) == len(broken.reference) == 64
     assert on_hand(op.warehouse, op.kit_item) == 6
+    assert_ledger_sound()
+
+
+@pytest.mark.parametrize("number", ["WB-0000002", "wb-0000002", "WB-12"])
+def test_a_typed_waybill_number_of_the_automatic_form_is_refused(op, number):
+    receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
+    before = snapshot()
+    with pytest.raises(InvalidInput) as excinfo:
+        waybill_dispatch(
+            actor=op.actor,
+            from_site_id=op.warehouse.pk,
+            to_site_id=op.hub.pk,
+            lines=[StockLine(item_id=op.blanket.pk, quantity=5)],
+            dispatched_on=DAY,
+            number=number,
+        )
+    assert [(p.field, p.reason) for p in excinfo.value.problems] == [
+        (
+            "number",
+            f"{number} is of the form reliefops gives waybills itself (WB-0000123): "
+            "leave the number empty to be given one, or use your own series",
+        )
+    ]
+    assert snapshot() == before
+
+
+def test_automatic_waybill_numbers_skip_a_number_already_taken(op):
+    receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
+    # given a waybill typed, by an earlier version, with the number the next waybill would be given
+    typed = dispatch(op, 1).waybill
+    Waybill.objects.filter(pk=typed.pk).update(number=f"WB-{typed.pk + 1:07d}")
+    # when two more waybills are numbered automatically
+    first, second = dispatch(op, 2).waybill, dispatch(op, 3).waybill
+    # then the first takes the next free number and the second its own
+    assert (first.pk, second.pk) == (typed.pk + 1, typed.pk + 2)
+    assert first.number == f"WB-{first.pk:07d}-2"
+    assert second.number == f"WB-{second.pk:07d}"
+    assert on_hand(op.warehouse, op.blanket) == 4
     assert_ledger_sound()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -33,6 +34,22 @@ from reliefops.stock.models import (
 from reliefops.stock.services.ledger import LineRequest, Posting, PostingResult, plural, post, replay_or_run
 from reliefops.stock.services.locations import singleton_location, site_location, unattributed_grant
 from reliefops.stock.services.operations import StockLine, check_items_and_find_locations, too_long
+
+# The numbers reliefops gives waybills itself: WB- and the waybill's id in at least 7 digits (and,
+# should that number be taken already, a suffix). A number typed by a user may not take this form.
+AUTOMATIC_NUMBER = re.compile(r"WB-\d+(?:-\d+)?", re.IGNORECASE)
+
+
+def _automatic_number(waybill_id: int) -> str:
+    """WB- and the waybill's id; a suffix when an earlier version let a user type that number."""
+    number = f"WB-{waybill_id:07d}"
+    taken = set(Waybill.objects.filter(number__startswith=number).values_list("number", flat=True))
+    suffix = 1
+    candidate = number
+    while candidate in taken:
+        suffix += 1
+        candidate = f"{number}-{suffix}"
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,15 @@ def waybill_dispatch(
                 problems.append(Problem(None, "expected_on", "cannot be before the dispatch date"))
             if number is not None and not number.strip():
                 problems.append(Problem(None, "number", "must not be blank"))
+            if number and AUTOMATIC_NUMBER.fullmatch(number.strip()):
+                problems.append(
+                    Problem(
+                        None,
+                        "number",
+                        f"{number.strip()} is of the form reliefops gives waybills itself (WB-0000123): "
+                        "leave the number empty to be given one, or use your own series",
+                    )
+                )
             problems += too_long(None, "number", number or "", WAYBILL_NUMBER_MAX)
             problems += too_long(None, "vehicle", vehicle, VEHICLE_MAX)
             problems += too_long(None, "driver", driver, DRIVER_MAX)
@@ -100,7 +126,7 @@ def waybill_dispatch(
                 expected_on=expected,
             )
             if not number:
-                waybill.number = f"WB-{waybill.pk:07d}"
+                waybill.number = _automatic_number(waybill.pk)
                 waybill.save(update_fields=["number"])
             transit = StockLocation.objects.create(
                 kind=LocationKind.IN_TRANSIT,
