@@ -244,6 +244,16 @@ def test_periods_are_locked_from_the_page_by_a_coordinator_only(cluster, client_
     assert "November 2005" in text(viewer.get(reverse("cluster:cluster-periods")))
 
 
+@pytest.mark.parametrize("month", ["0001-01", "1900-02", "9999-12"])
+def test_the_periods_page_refuses_a_month_the_api_refuses(cluster, client_as, month):
+    response = client_as(Role.COORDINATOR).post(
+        reverse("cluster:cluster-periods"), {"month": month, "action": "lock"}
+    )
+    assert response.status_code == 400
+    assert "Enter a month from 1990-01 to 2099-12." in text(response)
+    assert not ReportingPeriod.objects.exists()
+
+
 def test_the_template_downloads(cluster, client_as, upload):
     upload([row(id="NRC-1")], reporting_org_id=cluster.nrc.pk)
     client = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from reliefops.cluster.models import ActivityRow, ActivityStatus, ActivityType
 from reliefops.cluster.selectors import ActivityTotal, GapReport, Matrix, rows_with_names
+from reliefops.cluster.values import EARLIEST, LATEST
 from reliefops.core.exports import Column, Table, csv_bytes, xlsx_bytes
 from reliefops.partners.models import Organisation
 from reliefops.places.models import AdminArea, AdminLevel
@@ -372,8 +373,8 @@ def template_xlsx(
             {
                 "validate": "date",
                 "criteria": "between",
-                "minimum": dt.date(1990, 1, 1),
-                "maximum": dt.date(2099, 12, 31),
+                "minimum": EARLIEST,
+                "maximum": LATEST,
             },
         )
     for tag_name in ("#output+num", "#reached+hh", "#reached+ind+f", "#reached+ind+m"):

@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from reliefops.cluster.models import NOTE_MAX, ActivityStatus, ActivityType
 from reliefops.cluster.selectors import LEVELS
+from reliefops.cluster.values import EARLIEST, LATEST
 from reliefops.partners.models import Organisation
 from reliefops.places.models import AdminArea, AdminLevel
 from reliefops.web.forms import ANY, FilterForm
@@ -25,6 +27,8 @@ class MonthField(forms.DateField):
 
     def to_python(self, value: Any) -> dt.date | None:
         day = super().to_python(value)
+        if day and not EARLIEST <= day <= LATEST:  # the months of 4W rows and reporting periods
+            raise ValidationError(f"Enter a month from {EARLIEST:%Y-%m} to {LATEST:%Y-%m}.", code="invalid")
         return day.replace(day=1) if day else None
 
 

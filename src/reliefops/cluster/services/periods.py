@@ -10,6 +10,7 @@ from django.db import transaction
 from reliefops.cluster.models import NOTE_MAX, ReportingPeriod
 from reliefops.cluster.services import bulk
 from reliefops.cluster.services.reports import Actor, User
+from reliefops.cluster.values import EARLIEST, LATEST
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.services import audit_record
 
@@ -19,7 +20,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 def parse_month(text: str) -> dt.date:
     """`2005-11` -> 2005-11-01; InvalidInput otherwise."""
     match = _MONTH.match(text.strip())
-    if match and 1 <= int(match[2]) <= 12 and 1990 <= int(match[1]) <= 2099:
+    if match and 1 <= int(match[2]) <= 12 and EARLIEST.year <= int(match[1]) <= LATEST.year:
         return dt.date(int(match[1]), int(match[2]), 1)
     raise InvalidInput([Problem(None, "period", f"'{text}' is not a month; write it as 2005-11")])
 
