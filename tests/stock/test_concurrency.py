@@ -182,3 +182,51 @@ def test_first_postings_to_a_new_balance_race_safely():
     assert on_hand(op.warehouse, op.blanket) == 0
     assert ledger_verify().ok
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_grn_posted_at_once_by_many_is_posted_once_and_the_others_are_told_of_the_conflict():
+    op = build_operation()
+
+    # when 8 clerks post the same GRN at the same moment, without idempotency keys
+    def work(i):
+        receive(op, op.warehouse, op.blanket, 10 + i, op.dfid, "GRN-SAME")
+        return "posted"
+
+    results = run_in_threads(work)
+
+    # then one receipt is posted and the others hear of the conflict, as they would one after another
+    assert Counter(r if isinstance(r, str) else outcome(r) for r in results) == Counter(
+        {"posted": 1, "conflict": 7}
+    )
+    assert all(str(r) == "GRN GRN-SAME was already posted" for r in results if isinstance(r, Conflict))
+    assert Movement.objects.filter(kind=MovementKind.RECEIPT).count() == 1
+    assert ledger_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_waybill_number_dispatched_at_once_by_many_is_dispatched_once_and_the_others_conflict():
+    op = build_operation()
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1")
+
+    # when 8 dispatchers type the same waybill number at the same moment, without idempotency keys
+    def work(i):
+        waybill_dispatch(
+            actor=None,
+            from_site_id=op.warehouse.pk,
+            to_site_id=op.hub.pk,
+            dispatched_on=DAY,
+            number="BLK/2005/0412",
+            lines=[StockLine(item_id=op.blanket.pk, quantity=1 + i)],
+        )
+        return "posted"
+
+    results = run_in_threads(work)
+
+    # then one waybill is dispatched and the others hear of the conflict
+    assert Counter(r if isinstance(r, str) else outcome(r) for r in results) == Counter(
+        {"posted": 1, "conflict": 7}
+    )
+    assert all(str(r) == "waybill BLK/2005/0412 already exists" for r in results if isinstance(r, Conflict))
+    assert Movement.objects.filter(kind=MovementKind.DISPATCH).count() == 1
+    assert ledger_verify().ok

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Sum
 
 from reliefops.catalog.models import Item, Kit, PackSize
@@ -308,8 +308,8 @@ def stock_receive(
             raise InvalidInput([Problem(None, "grn_number", "a goods received note number is required")])
         if long_grn := too_long(None, "grn_number", grn_number, REFERENCE_MAX):
             raise InvalidInput(long_grn)
-        if Movement.objects.filter(kind=MovementKind.RECEIPT, reference=grn_number).exists():
-            raise Conflict(f"GRN {grn_number} was already posted")
+        if taken := grn_taken(grn_number):
+            raise taken
         grant = _grant(grant_id)
         target, source = check_items_and_find_locations(lines, [("site_id", site_id), ("grant_id", grant.pk)])
         quantities: list[int] = []
@@ -349,7 +349,20 @@ def stock_receive(
             )
         )
 
-    return atomic_posting(idempotency_key, MovementKind.RECEIPT, build)
+    try:
+        return atomic_posting(idempotency_key, MovementKind.RECEIPT, build)
+    except IntegrityError:
+        # Another receipt of this GRN committed between the check above and this one's insert.
+        if taken := grn_taken(grn_number):
+            raise taken from None
+        raise
+
+
+def grn_taken(grn_number: str) -> Conflict | None:
+    """The refusal of a GRN already posted, or None while it is free."""
+    if Movement.objects.filter(kind=MovementKind.RECEIPT, reference=grn_number).exists():
+        return Conflict(f"GRN {grn_number} was already posted")
+    return None
 
 
 def _pledge_receive(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
@@ -113,8 +113,8 @@ def waybill_dispatch(
             source = source or site_location(from_site_id)
             if destination is None:
                 site_location(to_site_id)  # the receiving site must be able to hold stock
-            if number and Waybill.objects.filter(number=number).exists():
-                raise Conflict(f"waybill {number} already exists")
+            if number and (taken := _number_taken(number)):
+                raise taken
             waybill = Waybill.objects.create(
                 number=number or f"tmp-{uuid.uuid4().hex[:20]}",
                 from_site_id=from_site_id,
@@ -164,7 +164,19 @@ def waybill_dispatch(
         assert movement.waybill is not None  # noqa: S101 - a dispatch always has its waybill
         return DispatchResult(movement.waybill, movement, replayed=True)
 
-    return replay_or_run(idempotency_key, MovementKind.DISPATCH, run, replay)
+    try:
+        return replay_or_run(idempotency_key, MovementKind.DISPATCH, run, replay)
+    except IntegrityError:
+        # Another waybill of this number committed between the check above and this one's insert.
+        if number and (taken := _number_taken(number)):
+            raise taken from None
+        raise
+
+
+def _number_taken(number: str) -> Conflict | None:
+    if Waybill.objects.filter(number=number).exists():
+        return Conflict(f"waybill {number} already exists")
+    return None
 
 
 @dataclass(frozen=True)
