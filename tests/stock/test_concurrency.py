@@ -9,11 +9,12 @@ import pytest
 from django.db import connection, connections
 
 from reliefops.core.errors import Conflict, ServiceError
-from reliefops.stock.models import Movement, MovementKind, MovementLine
+from reliefops.stock.models import Movement, MovementKind, MovementLine, Pledge
 from reliefops.stock.selectors import ledger_verify
 from reliefops.stock.services import (
     DeliveryLine,
     StockLine,
+    pledge_create,
     stock_distribute,
     waybill_confirm_delivery,
     waybill_dispatch,
@@ -230,3 +231,28 @@ def test_one_waybill_number_dispatched_at_once_by_many_is_dispatched_once_and_th
     assert all(str(r) == "waybill BLK/2005/0412 already exists" for r in results if isinstance(r, Conflict))
     assert Movement.objects.filter(kind=MovementKind.DISPATCH).count() == 1
     assert ledger_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_pledge_sent_at_once_under_one_key_is_recorded_once_and_replayed_to_the_others():
+    op = build_operation()
+
+    # when the same pledge, under one idempotency key, is sent 8 times at the same moment
+    def work(i):
+        return pledge_create(
+            actor=None,
+            grant_id=op.dfid.pk,
+            item_id=op.blanket.pk,
+            quantity=5000,
+            destination_site_id=op.warehouse.pk,
+            expected_on=DAY,
+            idempotency_key="u0:pledge-dfid-blankets",
+        )
+
+    results = run_in_threads(work)
+
+    # then one pledge is recorded, and every other answer is that pledge, replayed
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert Pledge.objects.count() == 1
+    assert {r.pk for r in results} == {Pledge.objects.get().pk}
+    assert sorted(r.replayed for r in results) == [False] + [True] * 7

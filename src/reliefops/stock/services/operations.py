@@ -227,11 +227,47 @@ def pledge_create(
     problems = validate_quantity(quantity) + too_long(None, "reference", reference, REFERENCE_MAX)
     if problems:
         raise InvalidInput(problems)
-    if idempotency_key:
-        existing = Pledge.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            existing.replayed = True  # type: ignore[attr-defined]
-            return existing
+    if replayed := _pledge_replayed(idempotency_key):
+        return replayed
+    try:
+        return _pledge_insert(
+            actor=actor,
+            grant_id=grant_id,
+            item_id=item_id,
+            quantity=quantity,
+            destination_site_id=destination_site_id,
+            expected_on=expected_on,
+            reference=reference,
+            idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        # Two submissions with one key raced and the other committed first.
+        if replayed := _pledge_replayed(idempotency_key):
+            return replayed
+        raise
+
+
+def _pledge_replayed(idempotency_key: str | None) -> Pledge | None:
+    """The pledge first recorded under this key, marked `replayed`; None for a new key."""
+    if not idempotency_key:
+        return None
+    existing = Pledge.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        existing.replayed = True  # type: ignore[attr-defined]
+    return existing
+
+
+def _pledge_insert(
+    *,
+    actor: Any,
+    grant_id: int,
+    item_id: int,
+    quantity: int,
+    destination_site_id: int,
+    expected_on: dt.date,
+    reference: str,
+    idempotency_key: str | None,
+) -> Pledge:
     with transaction.atomic():
         grant = _grant(grant_id)
         site_location(destination_site_id)
