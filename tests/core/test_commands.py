@@ -137,6 +137,25 @@ def test_user_create_refuses_an_existing_username(batagram):
     assert user_role(User.objects.get(username="ali")) == Role.VIEWER
 
 
+@pytest.mark.parametrize(
+    ("username", "email", "message"),
+    [
+        ("", "", "username: a username is required"),
+        ("u" * 151, "", "username: at most 150 characters"),
+        ("a b/c<script>", "", "username: 'a b/c<script>': only letters, digits and @ . + - _ (no spaces)"),
+        ("omar", "notanemail", "email: 'notanemail' is not an e-mail address"),
+        ("omar", "o" * 300 + "@example.org", "email: at most 254 characters"),
+    ],
+    ids=["empty", "too-long", "odd-characters", "not-an-address", "address-too-long"],
+)
+def test_user_create_refuses_a_bad_username_or_email_by_its_field(batagram, username, email, message):
+    users = User.objects.count()
+    with pytest.raises(CommandError, match="1 problem; nothing was written") as refused:
+        run("user", "create", username, "--role", "viewer", "--email", email, "--no-input")
+    assert message in refused.value.stderr
+    assert User.objects.count() == users
+
+
 # --- tokens --------------------------------------------------------------------------------------
 
 
@@ -189,6 +208,13 @@ def test_token_revoke_stops_the_token(ali):
 def test_token_commands_name_what_is_missing(db, args, message):
     with pytest.raises(CommandError, match=message):
         run("token", *args)
+
+
+def test_token_create_refuses_a_name_longer_than_its_column(ali):
+    with pytest.raises(CommandError, match="1 problem") as refused:
+        run("token", "create", "ali", "--name", "n" * 101)
+    assert "name: at most 100 characters" in refused.value.stderr
+    assert not ApiToken.objects.exists()
 
 
 # --- demo_admin ----------------------------------------------------------------------------------

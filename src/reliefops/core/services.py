@@ -10,10 +10,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from reliefops.core.errors import Conflict, NotFound, ServiceError
+from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
 from reliefops.core.models import ApiToken, AuditEvent, UserProfile
 from reliefops.core.roles import Role
 
@@ -86,6 +88,8 @@ def user_create(
     email: str = "",
 ) -> Any:
     """Create a user with a role and scope; the username must be new."""
+    if problems := _user_problems(username, email):
+        raise InvalidInput(problems)
     if hub_ids and role != Role.HUB_MANAGER:
         raise ServiceError("hubs are a scope of the hub_manager role only")
     if distribution_point_ids and role not in {Role.HUB_MANAGER, Role.DISTRIBUTOR}:
@@ -128,6 +132,37 @@ def user_create(
     return user
 
 
+def _field_limit(model: Any, name: str) -> int:
+    return int(model._meta.get_field(name).max_length)
+
+
+def _user_problems(username: str, email: str) -> list[Problem]:
+    """What is wrong with a new user's name and e-mail address, each problem naming its field."""
+    problems = []
+    longest = _field_limit(User, "username")
+    if not username:
+        problems.append(Problem(None, "username", "a username is required"))
+    elif len(username) > longest:
+        problems.append(Problem(None, "username", f"at most {longest} characters"))
+    else:
+        try:
+            User.username_validator(username)
+        except ValidationError:
+            problems.append(
+                Problem(None, "username", f"{username!r}: only letters, digits and @ . + - _ (no spaces)")
+            )
+    if email:
+        try:
+            EmailValidator()(email)
+        except ValidationError:
+            shown = email if len(email) <= 60 else email[:60] + "…"
+            problems.append(Problem(None, "email", f"{shown!r} is not an e-mail address"))
+        else:
+            if len(email) > _field_limit(User, "email"):
+                problems.append(Problem(None, "email", f"at most {_field_limit(User, 'email')} characters"))
+    return problems
+
+
 def user_password_set(*, actor: AbstractBaseUser | None, username: str, password: str) -> Any:
     """Give an existing user a new password (the old one stops working); the password is not audited."""
     with transaction.atomic():
@@ -147,6 +182,9 @@ def _hash(token: str) -> str:
 
 def token_create(*, actor: AbstractBaseUser | None, username: str, name: str = "") -> tuple[ApiToken, str]:
     """Issue a token for a user; returns the row and the plain token, which is never stored."""
+    longest = _field_limit(ApiToken, "name")
+    if len(name) > longest:
+        raise InvalidInput([Problem(None, "name", f"at most {longest} characters")])
     with transaction.atomic():
         try:
             user = User.objects.get(username=username)

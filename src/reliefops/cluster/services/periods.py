@@ -33,8 +33,7 @@ def reporting_period_set_lock(
     A lock waits for the uploads and reverts under way: they read the locked months once they hold
     the table, so none of them can write into a month after its lock is confirmed."""
     if len(note) > NOTE_MAX:
-        reason = f"at most {NOTE_MAX} characters (this one has {len(note)})"
-        raise InvalidInput([Problem(None, "note", reason)])
+        raise InvalidInput([Problem(None, "note", f"at most {NOTE_MAX} characters")])
     month = month.replace(day=1)
     real_actor = actor if isinstance(actor, User) else None
     with transaction.atomic():
