@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from reliefops.core.roles import Role
 from reliefops.stock.models import Movement, MovementKind, Pledge, Waybill, WaybillStatus
-from reliefops.stock.services import StockLine, stock_distribute, waybill_dispatch
+from reliefops.stock.services import StockLine, pledge_create, stock_distribute, waybill_dispatch
 from tests.stock.conftest import DAY, assert_ledger_sound, on_hand, receive, snapshot
 
 LATER = "2005-10-25"
@@ -88,6 +88,38 @@ def test_pledge_is_pipeline_not_stock(op, manager_api):
     assert Pledge.objects.get().quantity == 5000
     assert on_hand(op.hub, op.blanket) == 0
     assert manager_api.get("/pipeline").json()["pledges"][0]["quantity"] == 5000
+
+
+def test_a_hub_manager_cannot_receive_the_pledge_of_another_site(op, manager_api):
+    # given a pledge bound for the warehouse, outside the Balakot hub manager's sites
+    pledge = pledge_create(
+        actor=None,
+        grant_id=op.dfid.pk,
+        item_id=op.blanket.pk,
+        quantity=100,
+        destination_site_id=op.warehouse.pk,
+        expected_on=DAY,
+    )
+    before = snapshot()
+    # when the hub manager receives blankets at the hub against it
+    response = manager_api.post(
+        "/receipts",
+        {
+            "site": "BLK-HUB",
+            "grant": "DFID-2005-07",
+            "grn_number": "GRN-BLK-P",
+            "pledge": pledge.pk,
+            "lines": lines(("BLANKET", 100)),
+        },
+    )
+    # then it is refused, and the pledge is still open
+    assert response.status_code == 422, response.content
+    assert response.json()["problems"] == [
+        {"row": None, "field": "pledge", "reason": f"pledge {pledge.pk} is not bound for Balakot hub"}
+    ]
+    assert snapshot() == before
+    pledge.refresh_from_db()
+    assert (pledge.status, pledge.received_quantity) == ("open", 0)
 
 
 def test_dispatch_creates_a_waybill_in_transit(stocked, manager_api):

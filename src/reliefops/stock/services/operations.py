@@ -359,7 +359,7 @@ def stock_receive(
         target = target or site_location(site_id)
         source = source or donor_location(grant)
         if pledge_id is not None:
-            _pledge_receive(pledge_id, grant, lines, quantities)
+            _pledge_receive(pledge_id, site_id, grant, lines, quantities)
         return post(
             Posting(
                 kind=MovementKind.RECEIPT,
@@ -402,11 +402,15 @@ def grn_taken(grn_number: str) -> Conflict | None:
 
 
 def _pledge_receive(
-    pledge_id: int, grant: Grant, lines: Sequence[ReceiptLine], quantities: list[int]
+    pledge_id: int, site_id: int, grant: Grant, lines: Sequence[ReceiptLine], quantities: list[int]
 ) -> None:
     pledge = Pledge.objects.select_for_update().filter(pk=pledge_id).first()
     if pledge is None:
         raise NotFound(f"no pledge {pledge_id}")
+    if pledge.destination_id != site_id:
+        # Only the site a pledge is bound for receives it (nothing more of the pledge is told).
+        site = _site(site_id)
+        raise InvalidInput([Problem(None, "pledge", f"pledge {pledge_id} is not bound for {site.name}")])
     if pledge.grant_id != grant.pk:
         raise ServiceError(f"pledge {pledge_id} is of grant {pledge.grant}, not {grant}")
     if pledge.status != PledgeStatus.OPEN:
