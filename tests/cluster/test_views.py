@@ -280,6 +280,10 @@ def test_a_coordinator_loads_needs_from_the_page_after_a_preview(cluster, client
     applied = client.post(reverse("cluster:cluster-needs"), {"token": token})
     assert applied.status_code == 302
     assert NeedsBaseline.objects.get().households_in_need == 400
+    # a second click on Apply is recognised: nothing changes, and the page says the file was applied
+    again = client.post(reverse("cluster:cluster-needs"), {"token": token}, follow=True)
+    assert "This file was applied already; nothing changed. It did: 1 created" in text(again)
+    assert NeedsBaseline.objects.count() == 1
     refused = client.post(
         reverse("cluster:cluster-needs"),
         {"file": SimpleUploadedFile("bad.csv", b"P,N\n#adm2+code,#inneed+hh\nPK5O4,1\n")},

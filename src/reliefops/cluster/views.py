@@ -243,9 +243,13 @@ def needs(request: HttpRequest) -> HttpResponse:
         form = NeedsForm(request.POST, request.FILES)
         try:
             if token:  # apply the file previewed before
+                done = staging.applied(user_id=user_id, token=token)
+                if done is not None:  # a second click: the first applied it
+                    messages.info(request, f"This file was applied already; nothing changed. It did: {done}")
+                    return redirect("cluster:cluster-needs")
                 data, filename = staging.load(user_id=user_id, token=token)
                 result = needs_import_file(actor=request.user, data=data, filename=filename)
-                staging.discard(user_id=user_id, token=token)
+                staging.mark_applied(user_id=user_id, token=token, summary=result.summary())
                 messages.success(request, f"Needs baselines: {result.summary()}")
                 return redirect("cluster:cluster-needs")
             if form.is_valid():
