@@ -20,7 +20,7 @@ from reliefops.stock.models import (
     Waybill,
     WaybillStatus,
 )
-from reliefops.stock.selectors import donor_report, stock_card
+from reliefops.stock.selectors import donor_report, pipeline, stock_card
 from reliefops.stock.services import (
     CountLine,
     DeliveryLine,
@@ -38,6 +38,8 @@ from reliefops.stock.services import (
     waybill_confirm_delivery,
     waybill_dispatch,
 )
+from reliefops.stock.services.ledger import LineRequest, Posting, post
+from reliefops.stock.services.locations import donor_location, site_location
 from tests.stock.conftest import DAY, assert_ledger_sound, on_hand, receive, snapshot
 
 
@@ -931,3 +933,81 @@ def test_automatic_waybill_numbers_skip_a_number_already_taken(op):
     assert second.number == f"WB-{second.pk:07d}"
     assert on_hand(op.warehouse, op.blanket) == 4
     assert_ledger_sound()
+
+
+def _pledged(op, quantity=100):
+    return pledge_create(
+        actor=op.actor,
+        grant_id=op.dfid.pk,
+        item_id=op.blanket.pk,
+        quantity=quantity,
+        destination_site_id=op.warehouse.pk,
+        expected_on=DAY,
+    )
+
+
+def _receive_pledged(op, pledge, quantity, grn):
+    return stock_receive(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        grant_id=op.dfid.pk,
+        grn_number=grn,
+        received_on=DAY,
+        pledge_id=pledge.pk,
+        lines=[
+            ReceiptLine(item_id=op.blanket.pk, quantity=quantity),
+            ReceiptLine(item_id=op.cgi.pk, quantity=7),
+        ],
+    ).movement
+
+
+def test_reversing_a_receipt_reopens_its_pledge_in_the_pipeline(op):
+    # given a pledge of 100 blankets received in two receipts of 60 and 40
+    pledge = _pledged(op)
+    _receive_pledged(op, pledge, 60, "GRN-1")
+    second = _receive_pledged(op, pledge, 40, "GRN-2")
+    pledge.refresh_from_db()
+    assert (pledge.status, pledge.received_quantity) == (PledgeStatus.RECEIVED, 100)
+    # when the second receipt is reversed
+    movement_reverse(actor=op.actor, movement_id=second.pk, reason="wrong grant", reversed_on=DAY)
+    # then the pledge is open again, with the 40 blankets still to come in the pipeline
+    pledge.refresh_from_db()
+    assert (pledge.status, pledge.received_quantity) == (PledgeStatus.OPEN, 60)
+    assert [(p.pk, p.quantity - p.received_quantity) for p in pipeline(today=DAY).pledges] == [
+        (pledge.pk, 40)
+    ]
+    assert_ledger_sound()
+
+
+def test_reversing_a_receipt_posted_before_receipts_kept_their_pledge_reopens_it(op):
+    # given a receipt whose pledge only its audit record names, as receipts were once posted
+    pledge = _pledged(op, 10)
+    with transaction.atomic():
+        from reliefops.stock.services.operations import _pledge_receive
+
+        _pledge_receive(
+            pledge.pk, op.warehouse.pk, op.dfid, [ReceiptLine(item_id=op.blanket.pk, quantity=10)], [10]
+        )
+        old = post(
+            Posting(
+                kind=MovementKind.RECEIPT,
+                occurred_on=DAY,
+                reference="GRN-OLD",
+                site_id=op.warehouse.pk,
+                lines=[
+                    LineRequest(
+                        item_id=op.blanket.pk,
+                        quantity=10,
+                        from_location=donor_location(op.dfid),
+                        to_location=site_location(op.warehouse.pk),
+                        grant_id=op.dfid.pk,
+                    )
+                ],
+                audit_extra={"pledge_id": pledge.pk},
+            )
+        )
+    assert old.pledge_id is None
+    # when it is reversed, then its pledge is open again
+    movement_reverse(actor=op.actor, movement_id=old.pk, reason="wrong site", reversed_on=DAY)
+    pledge.refresh_from_db()
+    assert (pledge.status, pledge.received_quantity) == (PledgeStatus.OPEN, 0)

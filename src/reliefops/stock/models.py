@@ -144,6 +144,10 @@ class Movement(models.Model):
     )
     note = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # A receipt's pledge: reversing the receipt takes its quantity back off the pledge.
+    pledge = models.ForeignKey(
+        "stock.Pledge", null=True, blank=True, on_delete=models.PROTECT, related_name="receipts"
+    )
 
     class Meta:
         ordering = ["-id"]

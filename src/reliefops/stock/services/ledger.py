@@ -58,6 +58,7 @@ class Posting:
     reverses_id: int | None = None
     note: str = ""
     idempotency_key: str | None = None
+    pledge_id: int | None = None
     audit_extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -266,7 +267,7 @@ def _balance_moves(
 
 _MOVEMENT_COLUMNS = (
     "kind, reference, occurred_on, posted_at, posted_by_id, site_id, waybill_id, reverses_id, note, "
-    "idempotency_key"
+    "idempotency_key, pledge_id"
 )
 
 
@@ -285,6 +286,7 @@ def _new_movement(posting: Posting, db: Any) -> Movement:
         posting.reverses_id,
         posting.note,
         posting.idempotency_key or None,
+        posting.pledge_id,
     ]
     movement = Movement(*values)
     movement._state.db = db.alias
@@ -304,11 +306,12 @@ def _movement_values(db: Any, movement: Movement) -> list[Any]:
         movement.reverses_id,
         movement.note,
         movement.idempotency_key,
+        movement.pledge_id,
     ]
 
 
 def _insert_movement(cursor: Any, db: Any, movement: Movement) -> None:
-    sql = f"INSERT INTO stock_movement ({_MOVEMENT_COLUMNS}) VALUES {_placeholders(1, 10)}"  # noqa: S608
+    sql = f"INSERT INTO stock_movement ({_MOVEMENT_COLUMNS}) VALUES {_placeholders(1, 11)}"  # noqa: S608
     params = _movement_values(db, movement)
     if db.features.can_return_columns_from_insert:
         cursor.execute(sql + " RETURNING id", params)
@@ -332,7 +335,7 @@ def _write_in_one_statement(
     first, and the balance rows were locked (in id order) by the statement before.
     """
     params = _movement_values(db, movement)
-    header = _placeholders(1, 10)
+    header = _placeholders(1, 11)
     parts = [f"m AS (INSERT INTO stock_movement ({_MOVEMENT_COLUMNS}) VALUES {header} RETURNING id)"]  # noqa: S608
     if line_values:
         row = "(%s::integer, " + "%s::bigint, " * 5 + "%s::varchar, %s::date, %s::varchar)"

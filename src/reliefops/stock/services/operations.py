@@ -381,6 +381,7 @@ def stock_receive(
                     )
                     for line, quantity in zip(lines, quantities, strict=True)
                 ],
+                pledge_id=pledge_id,
                 audit_extra={"pledge_id": pledge_id},
             )
         )

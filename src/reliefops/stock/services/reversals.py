@@ -8,11 +8,15 @@ from typing import Any
 from django.db import transaction
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
+from reliefops.core.models import AuditEvent
 from reliefops.stock.models import (
     REVERSAL_PREFIX,
     REVERSAL_REASON_MAX,
     Movement,
     MovementKind,
+    MovementLine,
+    Pledge,
+    PledgeStatus,
     StockLocation,
     Waybill,
     WaybillStatus,
@@ -31,7 +35,7 @@ def movement_reverse(
     """Post the exact opposite of a movement, pointing at it; a movement is reversed at most once.
 
     Reversing a dispatch cancels its waybill (only while it is in transit); reversing a delivery
-    puts its waybill back in transit.
+    puts its waybill back in transit; reversing a receipt takes its quantity back off its pledge.
     """
 
     def run() -> PostingResult:
@@ -52,6 +56,8 @@ def movement_reverse(
             if original.waybill_id is not None:
                 _waybill_undo(original, original.waybill_id)
             lines = list(original.lines.all())
+            if original.kind == MovementKind.RECEIPT:
+                _pledge_undo(original, lines)
             locations = StockLocation.objects.in_bulk(
                 {line.from_location_id for line in lines} | {line.to_location_id for line in lines}
             )
@@ -102,3 +108,28 @@ def _waybill_undo(original: Movement, waybill_id: int) -> None:
         waybill.status = WaybillStatus.IN_TRANSIT
         waybill.delivered_on = None
     waybill.save(update_fields=["status", "delivered_on"])
+
+
+def _pledge_undo(receipt: Movement, lines: list[MovementLine]) -> None:
+    """Take a reversed receipt's quantity back off its pledge, which is open again if it was received."""
+    pledge_id = receipt.pledge_id
+    if pledge_id is None:
+        # A receipt posted before receipts kept their pledge: its audit record names it.
+        after = (
+            AuditEvent.objects.filter(
+                action="stock.receipt", object_type="movement", object_id=str(receipt.pk)
+            )
+            .values_list("after", flat=True)
+            .first()
+        )
+        pledge_id = (after or {}).get("pledge_id")
+    if pledge_id is None:
+        return
+    pledge = Pledge.objects.select_for_update().filter(pk=pledge_id).first()
+    if pledge is None:
+        return
+    received = sum(line.quantity for line in lines if line.item_id == pledge.item_id)
+    pledge.received_quantity = max(pledge.received_quantity - received, 0)
+    if pledge.status == PledgeStatus.RECEIVED and pledge.received_quantity < pledge.quantity:
+        pledge.status = PledgeStatus.OPEN
+    pledge.save(update_fields=["received_quantity", "status"])
