@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from reliefops.core.security import whole_id
+from reliefops.households.identity import DocumentRefused, ascii_digits, normalise_phone
 from reliefops.households.matching import LIKELY_DUPLICATE, MAX_BLOCK, Match, Person, best_matches, prepare
 from reliefops.households.models import (
     MEMBER_NAMES,
@@ -206,7 +207,8 @@ def households_search(*, q: str = "", status: str = "", area_id: int | None = No
         households = households.filter(Q(origin_area_id=area_id) | Q(origin_district_id=area_id))
     text = q.strip()
     if text:
-        digits = "".join(c for c in text if c.isdigit())
+        # Numbers are stored in 0-9, however they were typed (Urdu ۰۳۰۰ ...): so is the search.
+        digits = "".join(c for c in ascii_digits(text) if "0" <= c <= "9")
         condition = (
             Q(head_name__icontains=text)
             | Q(father_or_husband_name__icontains=text)
@@ -214,6 +216,12 @@ def households_search(*, q: str = "", status: str = "", area_id: int | None = No
         )
         if digits and len(digits) >= 5:
             condition |= Q(document_number__contains=digits) | Q(phone__contains=digits)
+            try:  # a whole phone number as people say it (0300-1234567) is stored as +923001234567
+                phone = normalise_phone(text)
+            except DocumentRefused:
+                phone = ""
+            if phone:
+                condition |= Q(phone=phone)
         number = whole_id(text)
         if number is not None:
             condition |= Q(pk=number)
