@@ -1011,3 +1011,21 @@ def test_reversing_a_receipt_posted_before_receipts_kept_their_pledge_reopens_it
     movement_reverse(actor=op.actor, movement_id=old.pk, reason="wrong site", reversed_on=DAY)
     pledge.refresh_from_db()
     assert (pledge.status, pledge.received_quantity) == (PledgeStatus.OPEN, 0)
+
+
+def test_the_grn_of_a_reversed_receipt_stays_with_it_and_the_refusal_says_what_to_do(op):
+    first = receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-BLK-0412").movement
+    reversal = movement_reverse(
+        actor=op.actor, movement_id=first.pk, reason="received at the wrong hub", reversed_on=DAY
+    ).movement
+    before = snapshot()
+    with pytest.raises(Conflict) as excinfo:
+        receive(op, op.hub, op.blanket, 10, op.dfid, "GRN-BLK-0412")
+    assert excinfo.value.message == (
+        f"GRN GRN-BLK-0412 was already posted (receipt #{first.pk}, reversed by #{reversal.pk}); "
+        "a GRN stays with its receipt: post the correction under a new number, e.g. GRN-BLK-0412/2"
+    )
+    assert snapshot() == before
+    receive(op, op.hub, op.blanket, 10, op.dfid, "GRN-BLK-0412/2")
+    assert on_hand(op.hub, op.blanket) == 10
+    assert on_hand(op.warehouse, op.blanket) == 0

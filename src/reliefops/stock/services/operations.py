@@ -397,9 +397,21 @@ def stock_receive(
 
 def grn_taken(grn_number: str) -> Conflict | None:
     """The refusal of a GRN already posted, or None while it is free."""
-    if Movement.objects.filter(kind=MovementKind.RECEIPT, reference=grn_number).exists():
+    posted = (
+        Movement.objects.filter(kind=MovementKind.RECEIPT, reference=grn_number)
+        .values_list("pk", "reversed_by")
+        .first()
+    )
+    if posted is None:
+        return None
+    receipt_id, reversal_id = posted
+    if reversal_id is None:
         return Conflict(f"GRN {grn_number} was already posted")
-    return None
+    # A GRN stays with its receipt, reversed or not, so that the ledger never shows one number twice.
+    return Conflict(
+        f"GRN {grn_number} was already posted (receipt #{receipt_id}, reversed by #{reversal_id}); "
+        f"a GRN stays with its receipt: post the correction under a new number, e.g. {grn_number}/2"
+    )
 
 
 def _pledge_receive(
