@@ -291,6 +291,54 @@ def test_restore_refuses_a_database_that_holds_tables_unless_forced(
     assert digest(target) == digest(source)
 
 
+@pytest.mark.parametrize("damage", ["one-byte-changed", "last-chunk-dropped"])
+def test_a_damaged_backup_forced_over_a_database_leaves_it_as_it_was(
+    databases, var_dir, key_file, chunked_backup, tmp_path, damage
+):
+    # Given a database with an operation in it, and a damaged backup
+    target = databases.copy()
+    own = digest(target)
+    damaged = tmp_path / f"{damage}.backup"
+    damaged.write_bytes(_damaged(chunked_backup.read_bytes(), damage))
+
+    # When the backup is forced over the database
+    restored = _restore(target, var_dir, key_file, damaged, "--force")
+
+    # Then the restore is refused, and the database holds what it held, every table and row
+    assert restored.returncode == 1, restored.stdout
+    assert "nothing was restored" in restored.stderr
+    assert digest(target) == own
+
+
+def test_an_older_backup_forced_over_a_newer_database_replaces_everything(
+    databases, var_dir, key_file, tmp_path
+):
+    # Given a backup made before an upgrade (only core's first migration), and the upgraded
+    # database: the scenario with every migration, and a table of its own that refers to another
+    source = databases.empty()
+    run(["reliefops", "migrate", "core", "0001", "--no-input", "-v", "0"], source, var_dir)
+    older = tmp_path / "older.backup"
+    _backup(source, var_dir, key_file, older)
+    target = databases.copy()
+    with target.connect() as conn:
+        conn.execute(
+            "CREATE TABLE zz_extra (id integer PRIMARY KEY, "
+            "household_id integer REFERENCES households_household (id))"
+        )
+        if target.vendor == "sqlite":
+            conn.commit()
+
+    # When the older backup is forced over it (going back after a failed upgrade)
+    restored = _restore(target, var_dir, key_file, older, "--force")
+
+    # Then the database is the backup's, and nothing else: not the newer tables, not its own
+    assert restored.returncode == 0, restored.stderr
+    assert _tables(target) == _tables(source)
+    assert digest(target) == digest(source)
+    migrated = run(["reliefops", "migrate", "--no-input", "-v", "0"], target, var_dir, check=False)
+    assert migrated.returncode == 0, migrated.stderr
+
+
 def test_a_backup_of_a_newer_schema_is_refused(databases, var_dir, key_file, tmp_path):
     # Given a backup whose database has a migration this code does not know
     target = databases.empty()

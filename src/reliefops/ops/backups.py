@@ -403,6 +403,9 @@ def _restore_postgresql(path: Path, secret: str, header: dict[str, Any], *, repl
             f"pg_restore is version {restore_major}; the backup was dumped by pg_dump {dump_major}: "
             f"install the client programs of PostgreSQL {dump_major} or newer"
         )
+    if replace:
+        _replace_postgresql(pg_restore, path, secret)
+        return
     command = [
         pg_restore,
         "--single-transaction",  # all or nothing
@@ -412,8 +415,6 @@ def _restore_postgresql(path: Path, secret: str, header: dict[str, Any], *, repl
         "--no-password",
         f"--dbname={settings.DATABASES['default']['NAME']}",
     ]
-    if replace:
-        command += ["--clean", "--if-exists"]
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(  # noqa: S603 - a fixed program with our own arguments
             command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors, env=_pg_environment()
@@ -436,3 +437,72 @@ def _restore_postgresql(path: Path, secret: str, header: dict[str, Any], *, repl
         code = process.wait()
         if code != 0:
             raise BackupRefused(f"pg_restore failed (exit {code}): {_stderr_tail(errors)}")
+
+
+# What --force runs before the backup's own statements, in the same transaction: everything in the
+# database goes, tables and keys a newer migration added among them, which pg_restore's --clean
+# (it drops only what the backup holds) would leave, or fail on.
+_REPLACE_FIRST = b"BEGIN;\nDROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
+
+
+def _replace_postgresql(pg_restore: str, path: Path, secret: str) -> None:
+    """Replace everything in the database with the backup, all or nothing: pg_restore writes the
+    backup as SQL into psql, after the statements that empty the database; psql commits only once
+    pg_restore has read the whole backup without fault, and a fault on either side rolls it all back."""
+    psql, _ = _pg_tool("psql")
+    environment = _pg_environment()
+    to_sql = [pg_restore, "--no-owner", "--no-privileges", "--file=-"]
+    run_sql = [
+        psql,
+        "--no-psqlrc",
+        "--quiet",
+        "--no-password",
+        "--set=ON_ERROR_STOP=1",
+        f"--dbname={settings.DATABASES['default']['NAME']}",
+    ]
+    with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors:
+        runner = subprocess.Popen(  # noqa: S603 - a fixed program with our own arguments
+            run_sql, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors, env=environment
+        )
+        if runner.stdin is None:  # pragma: no cover - stdin=PIPE always gives one
+            raise BackupRefused("psql gave no input stream")
+        reader: subprocess.Popen[bytes] | None = None
+        committed = False
+        try:
+            runner.stdin.write(_REPLACE_FIRST)
+            runner.stdin.flush()
+            reader = subprocess.Popen(  # noqa: S603 - a fixed program with our own arguments
+                to_sql, stdin=subprocess.PIPE, stdout=runner.stdin, stderr=restore_errors, env=environment
+            )
+            if reader.stdin is None:  # pragma: no cover - stdin=PIPE always gives one
+                raise BackupRefused("pg_restore gave no input stream")
+            try:
+                with path.open("rb") as handle:
+                    _, chunks = open_chunks(handle, secret=secret)
+                    for chunk in chunks:
+                        reader.stdin.write(chunk)
+                reader.stdin.close()
+            except BrokenPipeError:
+                pass  # pg_restore stopped early; its exit status and message say why
+            read = reader.wait()
+            if read != 0:
+                raise BackupRefused(
+                    f"pg_restore failed (exit {read}): {_stderr_tail(restore_errors)}"
+                    + (f"; psql: {_stderr_tail(psql_errors)}" if runner.poll() else "")
+                )
+            try:
+                runner.stdin.write(b"COMMIT;\n")
+                runner.stdin.close()
+            except BrokenPipeError:
+                pass  # psql stopped on an error: its exit status and message say why
+            code = runner.wait()
+            if code != 0:
+                raise BackupRefused(f"psql failed (exit {code}): {_stderr_tail(psql_errors)}")
+            committed = True
+        finally:
+            if not committed:
+                # Without its COMMIT, psql's transaction is rolled back when it is stopped.
+                for process in (reader, runner):
+                    if process is not None and process.poll() is None:
+                        process.kill()
+                        process.wait()
