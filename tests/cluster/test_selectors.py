@@ -113,6 +113,18 @@ def test_an_areas_own_baseline_wins_over_its_parts(shelter_picture):
     assert needs_at("province")["PK5"].households == 1500
 
 
+def test_a_province_adds_up_each_district_or_else_its_tehsils(shelter_picture):
+    # given Batagram's district baseline (1,000), and Mansehra's need known by its tehsil only
+    NeedsBaseline.objects.filter(admin_area__pcode="PK522").delete()
+    needs_import_file(
+        actor=None, data=b"P-code,In need\n#adm3+code,#inneed+hh\nPK52201,300\n", filename="n.csv"
+    )
+    # then the province counts both branches, each at the depth its need is known
+    assert needs_at("district")["PK522"].households == 300
+    province = needs_at("province")["PK5"]
+    assert (province.households, province.baselines) == (1300, 2)
+
+
 def test_every_activity_at_once_gives_a_row_per_area_and_activity(shelter_picture):
     report = gap_by_area(selection(level="district"))
     muzaffarabad = sorted((r.activity_code, r.reached) for r in report.rows if r.pcode == "PK107")

@@ -215,26 +215,49 @@ class Need:
     baselines: int  # how many baselines the figure adds up
 
 
+class _Baseline(NamedTuple):
+    codes: tuple[str, str, str]  # its province, district and tehsil P-codes
+    depth: int  # of its own area: 1 a province ... 4 below a tehsil
+    households: int | None
+    illustrative: bool
+
+
+def _making_up(baselines: list[_Baseline], depth: int) -> list[_Baseline]:
+    """The baselines that make up the need of an area at `depth`: its own; else, part by part, the
+    baselines that make up each part's, so that a district counts its own figure or its tehsils',
+    never both, and a province adds up each district at the depth its need is known."""
+    own = [b for b in baselines if b.depth == depth]
+    if own:
+        return own
+    if depth >= 3:  # below a tehsil, parts have no code of their own: the shallowest of them
+        shallowest = min(b.depth for b in baselines)
+        return [b for b in baselines if b.depth == shallowest]
+    parts: dict[str, list[_Baseline]] = defaultdict(list)
+    for baseline in baselines:
+        parts[baseline.codes[depth]].append(baseline)  # by its P-code one level down
+    return [b for part in parts.values() for b in _making_up(part, depth + 1)]
+
+
 def needs_at(level: str) -> dict[str, Need]:
-    """Households in need per area of a level: the area's own baseline, or else the sum of the
-    shallowest baselines below it (so that district and tehsil baselines are never added twice)."""
+    """Households in need per area of a level: the area's own baseline, or else what its parts'
+    baselines make up, branch by branch (see `_making_up`)."""
     column, depth = LEVELS[level]
-    groups: dict[str, dict[int, list[tuple[int | None, bool]]]] = defaultdict(lambda: defaultdict(list))
+    groups: dict[str, list[_Baseline]] = defaultdict(list)
     for adm1, adm2, adm3, area_level, households, illustrative in NeedsBaseline.objects.values_list(
         "adm1", "adm2", "adm3", "admin_area__level", "households_in_need", "illustrative"
     ):
         code = {"adm1": adm1, "adm2": adm2, "adm3": adm3}[column]
         own_depth = LEVELS[area_level][1] if area_level in LEVELS else 4
         if code and own_depth >= depth:
-            groups[code][own_depth].append((households, illustrative))
+            groups[code].append(_Baseline((adm1, adm2, adm3), own_depth, households, illustrative))
     needs: dict[str, Need] = {}
-    for code, by_depth in groups.items():
-        shallowest = by_depth[min(by_depth)]
-        known = [h for h, _ in shallowest if h is not None]
+    for code, baselines in groups.items():
+        counted = _making_up(baselines, depth)
+        known = [b.households for b in counted if b.households is not None]
         needs[code] = Need(
             households=sum(known) if known else None,
-            illustrative=any(i for _, i in shallowest),
-            baselines=len(shallowest),
+            illustrative=any(b.illustrative for b in counted),
+            baselines=len(counted),
         )
     return needs
 
