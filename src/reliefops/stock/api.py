@@ -513,11 +513,14 @@ def donor_report(request: HttpRequest, grant: str) -> Any:
 @router.get(
     "/distributed",
     response={200: DistributedOut, **ERRORS},
-    summary="Items distributed to households and through partners, under the published figures' keys",
+    summary=(
+        "Items distributed to households and through partners at the sites the caller may see,"
+        " under the published figures' keys"
+    ),
 )
 def distributed(request: HttpRequest) -> Any:
     require(request.user, Right.VIEW_STOCK)
-    return {"iom_distributed": selectors.distributed_totals()}
+    return {"iom_distributed": selectors.distributed_totals(stock_visible_site_ids(request.user))}
 
 
 @router.get(

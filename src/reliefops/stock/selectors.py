@@ -219,8 +219,21 @@ def donor_report(*, grant_id: int) -> DonorReport:
     return DonorReport(grant_id, list(report.values()))
 
 
-def distributed_totals() -> dict[str, int]:
-    """Items handed over to households and to partners, net of reversals, by published key."""
+def distributed_totals(site_ids: set[int] | None = None) -> dict[str, int]:
+    """Items handed over to households and to partners, net of reversals, by published key.
+
+    With `site_ids`, only what those sites handed over (the figures of a user limited to their own
+    sites, as the dashboard gives them); without, the whole operation's, from the balances.
+    """
+    from reliefops.catalog.models import Item
+
+    totals = dict.fromkeys(PUBLISHED_ITEMS.values(), 0)
+    if site_ids is not None:
+        codes = dict(Item.objects.filter(code__in=PUBLISHED_ITEMS).values_list("pk", "code"))
+        for handed in handed_over(site_ids=site_ids):
+            if handed.item_id in codes:
+                totals[PUBLISHED_ITEMS[codes[handed.item_id]]] += handed.total
+        return totals
     rows = (
         Balance.objects.filter(
             location__kind__in=[LocationKind.BENEFICIARIES, LocationKind.PARTNER],
@@ -229,7 +242,6 @@ def distributed_totals() -> dict[str, int]:
         .values("item__code")
         .annotate(total=Sum("quantity"))
     )
-    totals = dict.fromkeys(PUBLISHED_ITEMS.values(), 0)
     for row in rows:
         totals[PUBLISHED_ITEMS[row["item__code"]]] += row["total"]
     return totals

@@ -586,6 +586,22 @@ def test_distributed_totals_use_the_published_keys(op, admin_api):
     }
 
 
+def test_distributed_totals_of_a_hub_manager_count_only_their_sites(stocked, manager_api, admin_api):
+    # given the hub handed over 40 blankets to households and the warehouse, not one of the hub
+    # manager's sites, 300
+    op = stocked
+    for site, quantity in ((op.hub, 40), (op.warehouse, 300)):
+        stock_distribute(
+            actor=None,
+            site_id=site.pk,
+            lines=[StockLine(item_id=op.blanket.pk, quantity=quantity)],
+            distributed_on=DAY,
+        )
+    # then the hub manager is told of the hub's 40 and the whole operation of all 340
+    assert manager_api.get("/distributed").json()["iom_distributed"]["blankets"] == 40
+    assert admin_api.get("/distributed").json()["iom_distributed"]["blankets"] == 340
+
+
 def test_waybill_list_filters_and_detail_lines(waybill, admin_api):
     assert admin_api.get("/waybills", {"status": "in_transit"}).json()["count"] == 1
     assert admin_api.get("/waybills", {"status": "delivered"}).json()["count"] == 0

@@ -353,6 +353,32 @@ def test_report_distributed_as_a_table(stocked):
     assert out.splitlines()[0].split() == ["item", "distributed"]
 
 
+def test_report_distributed_as_a_hub_manager_counts_only_their_sites(stocked, manager):
+    # given the distribution point handed over 35 tents, 60 blankets and 25 quilts, and the
+    # warehouse, not one of the hub manager's sites, 300 blankets
+    _distributed_as_published(stocked)
+    stock_distribute(
+        actor=None,
+        site_id=stocked.warehouse.pk,
+        lines=[StockLine(item_id=stocked.blanket.pk, quantity=300)],
+        distributed_on=DAY,
+    )
+    # when the hub manager asks for what was distributed
+    out, _ = stock("report", "--distributed", "--as", manager, "--format", "json")
+    # then only their sites count, while the whole operation counts all 360 blankets
+    assert json.loads(out)["iom_distributed"] == {
+        "tents": 35,
+        "shelter_kits": 0,
+        "winterization_kits": 0,
+        "blankets": 60,
+        "quilts": 25,
+        "cgi_sheets": 0,
+        "tarpaulins": 0,
+    }
+    everything, _ = stock("report", "--distributed", "--format", "json")
+    assert json.loads(everything)["iom_distributed"]["blankets"] == 360
+
+
 def test_report_on_hand_by_grant(stocked):
     out, _ = stock("report", "--on-hand", "--by-grant", "--item", "BLANKET")
     rows = [line.split() for line in out.splitlines()[2:]]

@@ -449,7 +449,7 @@ class Command(BaseCommand):
         as_json = o["format"] == "json"
         if o["distributed"]:
             require(user, Right.VIEW_STOCK)
-            totals = selectors.distributed_totals()
+            totals = selectors.distributed_totals(stock_visible_site_ids(user))
             if as_json:
                 self.stdout.write(json.dumps({"iom_distributed": totals}))
             else:
