@@ -8,9 +8,11 @@ import datetime as dt
 import pytest
 
 from reliefops.cluster.importers import needs_import_file
+from reliefops.cluster.maps import coverage_class
 from reliefops.cluster.models import NeedsBaseline
 from reliefops.cluster.selectors import (
     HEADLINE_FIGURES,
+    coverage_text,
     gap_by_area,
     headline_figures,
     matrix_4w,
@@ -203,3 +205,20 @@ def test_needs_import_reports_problems_and_updates_in_place(cluster):
     changed = needs_import_file(actor=None, data=NEEDS.replace("1000", "1200").encode(), filename="needs.csv")
     assert (changed.updated, changed.changes) == (1, [("PK504", "households_in_need: 1000 -> 1200")])
     assert NeedsBaseline.objects.get(admin_area=cluster.batagram).households_in_need == 1200
+
+
+@pytest.mark.parametrize(
+    ("reached", "in_need", "shown", "kind"),
+    [
+        (17_790, 23_764, "74%", "half"),  # 74.86%: not "75%" under the map's "50% to 75%"
+        (249, 1_000, "24%", "low"),
+        (250, 1_000, "25%", "some"),
+        (999, 1_000, "99%", "most"),  # not "100%" while households are still to reach
+        (1_000, 1_000, "100%", "full"),
+        (2_500, 2_000, "125%", "full"),
+    ],
+)
+def test_the_coverage_shown_and_its_map_class_agree(reached, in_need, shown, kind):
+    assert coverage_text(reached, in_need) == shown
+    assert coverage_class(reached / in_need, in_need, reached).key == kind
+    assert coverage_text(0, None) == ""

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.html import escape
 
 from reliefops.cluster.models import AreaBoundary
+from reliefops.cluster.selectors import coverage_text
 
 WIDTH = 640
 
@@ -115,8 +116,7 @@ def coverage_map(shades: Iterable[AreaShade], *, title: str) -> CoverageMap | No
         )
         if shade.in_need:
             figure = f"{shade.reached:,} of {shade.in_need:,} households reached"
-            if shade.coverage is not None:
-                figure += f" ({shade.coverage * 100:.0f}%)"
+            figure += f" ({coverage_text(shade.reached, shade.in_need)})"
             if shade.illustrative:
                 figure += "; need illustrative"
         else:

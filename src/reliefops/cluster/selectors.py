@@ -265,6 +265,12 @@ def needs_at(level: str) -> dict[str, Need]:
 # --- gap analysis ----------------------------------------------------------------------------------
 
 
+def coverage_text(reached: int, in_need: int | None) -> str:
+    """Coverage as shown, in whole percents rounded down, so that the figure and the map's class
+    (under 25%, 25% to 50% … 100% or more) never disagree: 74.9% shows as 74%, not 75%."""
+    return f"{reached * 100 // in_need}%" if in_need else ""
+
+
 @dataclass(frozen=True)
 class GapRow:
     """One area (and activity) of the gap table, in households, with item quantities beside."""
@@ -301,8 +307,7 @@ class GapRow:
 
     @property
     def coverage_percent(self) -> str:
-        coverage = self.coverage
-        return "" if coverage is None else f"{coverage * 100:.0f}%"
+        return coverage_text(self.reached, self.in_need)
 
 
 @dataclass
