@@ -1,5 +1,5 @@
 """A small ledger for the report tests: blankets received, distributed at a point and by the hub,
-handed to a partner, one distribution reversed, and a truck overdue."""
+handed to a partner, one distribution reversed, and a truck overdue; and rounds of households."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from reliefops.households.services import handover_record
 from reliefops.stock.services import (
     StockLine,
     movement_reverse,
@@ -14,6 +15,7 @@ from reliefops.stock.services import (
     stock_handover_to_partner,
     waybill_dispatch,
 )
+from tests.households import conftest as households
 from tests.stock.conftest import build_operation, receive
 
 
@@ -62,4 +64,26 @@ def ledger(db):
         dispatched_on=dt.date(2005, 11, 5),
         expected_on=dt.date(2005, 11, 7),
     ).waybill
+    return op
+
+
+@pytest.fixture
+def rounds(db):
+    """Two open rounds at Bana helipad listing the same household of four (10 CGI sheets and 8
+    blankets each): WR-1, where the household has had its whole package, and WR-2, where it has had
+    nothing yet."""
+    op = households.build_operation()
+    household = households.register(op)
+    households.receive(op, op.bana, op.cgi, 30, "GRN-1")
+    households.receive(op, op.bana, op.blanket, 24, "GRN-2")
+    op.served = households.winter_round(op, code="WR-1")
+    op.waiting = households.winter_round(op, code="WR-2")
+    handover_record(
+        actor=op.distributor,
+        round_id=op.served.pk,
+        point_site_id=op.bana.pk,
+        household_id=household.pk,
+        collected_by="the head",
+        handed_on=households.DAY,
+    )
     return op

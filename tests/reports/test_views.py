@@ -147,6 +147,15 @@ def test_a_donor_report_accounts_for_the_grant(ledger, client_as):
     assert re.search(r"Garhi Habibullah point</th><td>Mansehra</td><td class=\"num\">60</td>", echo)
 
 
+def test_rounds_still_owed_name_only_the_rounds_that_owe_something(rounds, client_as):
+    body = text(client_as(Role.VIEWER).get(reverse("web:home")))
+    owed = re.search(r'<p class="notes">Rounds still owed: (.*?)</p>', body, re.S)
+    assert owed is not None
+    # WR-1 has handed over all it owes; WR-2 still owes 10 CGI sheets and 8 blankets
+    assert re.sub(r"<[^>]+>", "", owed[1]).strip() == "WR-2"
+    assert f'href="{reverse("households:round-detail", args=[rounds.waiting.pk])}"' in owed[1]
+
+
 # --- roles ---------------------------------------------------------------------------------------
 
 

@@ -256,7 +256,12 @@ class SupplyRow:
 @dataclass(frozen=True)
 class Supply:
     rows: list[SupplyRow]  # what runs out first comes first
-    rounds: list[households.RoundNeed]
+    rounds: list[households.RoundNeed]  # only the (round, item) pairs still owed
+
+    @property
+    def rounds_owing(self) -> list[tuple[int, str]]:
+        """(id, code) of each round that still owes something, once each, in the rounds' order."""
+        return list({need.round_id: need.round_code for need in self.rounds}.items())
 
 
 def supply(*, site_ids: set[int] | None = None, series: WeeklySeries | None = None) -> Supply:
@@ -293,7 +298,7 @@ def supply(*, site_ids: set[int] | None = None, series: WeeklySeries | None = No
             return (1, row.weeks_left, row.code)
         return (2, 0.0, row.code)
 
-    return Supply(rows=sorted(rows, key=runs_out), rounds=[r for r in rounds if r.entitled or r.delivered])
+    return Supply(rows=sorted(rows, key=runs_out), rounds=[r for r in rounds if r.owed > 0])
 
 
 # --- waybills ------------------------------------------------------------------------------------
