@@ -146,6 +146,33 @@ def test_upload_preview_then_commit(cluster, client_as):
     assert "NRC-2" in detail
 
 
+def test_a_second_apply_that_waited_for_the_first_gets_its_job(cluster, client_as, monkeypatch):
+    from django.db import transaction
+
+    from reliefops.cluster import jobs as cluster_jobs
+
+    client = client_as(Role.COORDINATOR)
+    client.post(reverse("cluster:cluster-upload"), {"file": SimpleUploadedFile("a.csv", four_w_csv([row()]))})
+    run_jobs()
+    preview = Job.objects.get()
+    # given a second click whose request waits to write (SQLite's one writer) while the first's
+    # commit job is started and its file taken from the preview
+    first: list[object] = []
+    real_atomic = transaction.atomic
+
+    def first_click_writes_first(*args, **kwargs):
+        if not first:
+            first.append(None)  # the first click's own transaction is a plain one
+            first[0] = cluster_jobs.upload_commit_start(owner=preview.owner, preview=preview)
+        return real_atomic(*args, **kwargs)
+
+    monkeypatch.setattr(cluster_jobs.transaction, "atomic", first_click_writes_first)
+    second = client.post(reverse("cluster:cluster-upload-commit"), {"preview": preview.pk})
+    # then it is sent to the job the first started, not told to upload the file again
+    assert second.status_code == 302
+    assert second["Location"] == reverse("jobs:job-detail", args=[first[0].job.pk])
+
+
 def test_a_refused_upload_lists_its_problems_and_writes_nothing(cluster, client_as):
     client = client_as(Role.COORDINATOR)
     file = SimpleUploadedFile(

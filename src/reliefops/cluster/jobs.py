@@ -153,10 +153,12 @@ def upload_commit_start(*, owner: Any, preview: Job) -> JobStart:
     the first commit job."""
     if preview.kind != UPLOAD_PREVIEW or preview.status != JobStatus.SUCCEEDED:
         raise Conflict(f"job {preview.pk} is not a finished preview of a 4W upload")
-    existing = Job.objects.filter(owner=owner, key=f"cluster-commit-{preview.pk}").first()
-    if existing is not None:
-        return JobStart(existing, replayed=True)
     with transaction.atomic():
+        # Looked for inside the transaction: a second click that waited to write (SQLite has one
+        # writer at a time) finds the job the first started, and the file it took from the preview.
+        existing = Job.objects.filter(owner=owner, key=f"cluster-commit-{preview.pk}").first()
+        if existing is not None:
+            return JobStart(existing, replayed=True)
         content = Job.objects.filter(pk=preview.pk).values_list("input", flat=True).get()
         if not content:
             raise Conflict("the previewed file is no longer held; upload it again")
