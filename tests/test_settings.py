@@ -42,6 +42,16 @@ def start_settings(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
             "ALLOWED_HOSTS must be set",
             id="no-hosts",
         ),
+        pytest.param(
+            {"RELIEFOPS_ENV": "production", "SECRET_KEY": "   ", "ALLOWED_HOSTS": "relief.example.org"},
+            "SECRET_KEY must be set",
+            id="blank-secret",
+        ),
+        pytest.param(
+            {"RELIEFOPS_ENV": "production", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": " , "},
+            "ALLOWED_HOSTS must be set",
+            id="hosts-of-commas",
+        ),
         pytest.param({"RELIEFOPS_ENV": "staging"}, "RELIEFOPS_ENV must be", id="unknown-env"),
         pytest.param({"DEBUG": "perhaps"}, "DEBUG: expected true/false", id="bad-bool"),
     ],

@@ -219,7 +219,7 @@ def env(name: str, environ: Mapping[str, str] | None = None) -> Any:
     var = _BY_NAME[name]
     source = os.environ if environ is None else environ
     raw = source.get(name)
-    if raw is None or raw == "":
+    if raw is None or not raw.strip():  # blank, or only spaces: unset
         raw = var.default
     if raw is None:
         return None

@@ -37,9 +37,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
-if PRODUCTION and not os.environ.get("ALLOWED_HOSTS", "").strip():
-    raise ConfigurationError("ALLOWED_HOSTS must be set when RELIEFOPS_ENV=production")
 ALLOWED_HOSTS: list[str] = env("ALLOWED_HOSTS")
+if PRODUCTION and (not os.environ.get("ALLOWED_HOSTS", "").strip() or not ALLOWED_HOSTS):
+    raise ConfigurationError("ALLOWED_HOSTS must be set when RELIEFOPS_ENV=production")
 if TESTING:
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 
