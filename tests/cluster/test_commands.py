@@ -136,3 +136,13 @@ def test_matrix_and_template(run, report_file, tmp_path):
     lines = target.read_text().splitlines()
     assert lines[1].startswith("#meta+id,#meta+action,#org+reporting")
     assert lines[2].startswith("NRC-1,,Norwegian Refugee Council")
+
+
+def test_batches_show_when_each_was_imported_in_the_operations_time_zone(run, report_file):
+    import datetime as dt
+
+    run("import", report_file([row(id="NRC-1")], name="late.csv"))
+    # imported at 23:54 UTC on 29 November, which is 04:54 on 30 November in Pakistan
+    ImportBatch.objects.update(created_at=dt.datetime(2026, 11, 29, 23, 54, tzinfo=dt.UTC))
+    listed = next(line for line in run("batches").splitlines() if "late.csv" in line)
+    assert "2026-11-30 04:54" in listed

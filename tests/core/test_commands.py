@@ -237,3 +237,23 @@ def test_demo_admin_again_sets_a_new_password(db):
     assert not admin.check_password(first)
     assert User.objects.filter(username="admin").count() == 1
     assert AuditEvent.objects.filter(action="user.password_set", object_id=str(admin.pk)).count() == 1
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+
+
+def test_jobs_list_shows_when_each_was_created_in_the_operations_time_zone(ali):
+    import datetime as dt
+
+    from reliefops.core.models import Job
+
+    job = Job.objects.create(
+        kind="household_import_preview",
+        label="Check of households.csv",
+        owner=ali,
+        right=Right.REGISTER_HOUSEHOLDS.value,
+    )
+    # created at 23:54 UTC on 29 November, which is 04:54 on 30 November in Pakistan
+    Job.objects.filter(pk=job.pk).update(created_at=dt.datetime(2026, 11, 29, 23, 54, tzinfo=dt.UTC))
+    out, _ = run("jobs", "list")
+    assert f"{job.pk:>6}  2026-11-30 04:54  queued" in out

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from reliefops.cluster import exports, selectors
 from reliefops.cluster.importers import (
@@ -224,7 +225,8 @@ class Command(BaseCommand):
 
         batches = access_import_batches(self.user) if self.user is not None else ImportBatch.objects.all()
         rows = [
-            [b.pk, f"{b.created_at:%Y-%m-%d %H:%M}", b.created_by_label, str(b.organisation or "several"),
+            [b.pk, f"{timezone.localtime(b.created_at):%Y-%m-%d %H:%M}", b.created_by_label,
+             str(b.organisation or "several"),
              b.filename, b.added, b.updated, b.withdrawn, "reverted" if b.is_reverted else ""]
             for b in selectors.batch_summaries(batches)[: options["limit"]]
         ]  # fmt: skip

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from reliefops.core.jobs import jobs_clear_old_inputs, jobs_mark_stale, worker_name
 from reliefops.core.models import Job, JobStatus
@@ -60,8 +61,9 @@ class Command(BaseCommand):
         for job in jobs[: options["limit"]]:
             progress = f" {job.done}/{job.total}" if job.total else ""
             owner = job.owner.get_username()
+            created = timezone.localtime(job.created_at)
             self.stdout.write(
-                f"{job.pk:>6}  {job.created_at:%Y-%m-%d %H:%M}  {job.status:<9}  {owner:<16}"
+                f"{job.pk:>6}  {created:%Y-%m-%d %H:%M}  {job.status:<9}  {owner:<16}"
                 f"  {job.label}  [{job.stage}{progress}]{'  ' + job.error if job.error else ''}"
             )
 
