@@ -277,6 +277,20 @@ def test_an_import_is_previewed_then_committed(op):
     assert Household.objects.count() == 2
 
 
+def test_an_import_with_many_problems_answers_the_first_thousand_and_how_many_in_all(op):
+    csv = b"head_name,head_sex,females_18_59,origin,house_damage,consent\n"
+    csv += b",female,1,Atlantis,flattened,no\n" * 300  # four problems a row
+    registrar = client_for(op.registrar)
+    body = {"filename": "b.csv", "content_base64": base64.b64encode(csv).decode()}
+    refused = post(registrar, "/api/households/imports", body)
+    assert refused.status_code == 201
+    assert refused.json()["message"] == "1,200 problem(s) in b.csv; nothing was imported."
+    shown = registrar.get(f"/api/households/imports/{refused.json()['id']}").json()
+    assert shown["problem_count"] == 1200
+    assert len(shown["problems"]) == 1001
+    assert shown["problems"][-1] == {"row": None, "field": "file", "reason": "… and 200 more problems"}
+
+
 def test_the_same_file_uploaded_again_through_the_api_says_so_and_imports_nothing(op):
     registrar = client_for(op.registrar)
     csv = b"head_name,head_sex,females_18_59,origin,house_damage,consent\n"

@@ -55,6 +55,18 @@ def test_import_lists_every_problem_and_writes_nothing(op, tmp_path, run_command
     assert not Household.objects.exists()
 
 
+def test_import_of_a_file_with_many_problems_lists_the_first_thousand_and_counts_them_all(
+    op, tmp_path, run_command
+):
+    # each row has three problems: no head's name, an unknown origin and no consent
+    path = write(tmp_path, ",Gul Zaman,male,,1,1,Atlantis,Rashang,destroyed,no\n" * 400)
+    with pytest.raises(CommandError, match="1,200 problem") as refused:
+        run_command("households", "import", path, "--as", op.registrar.username)
+    lines = [line for line in refused.value.stderr.splitlines() if line.startswith(("line ", "file,"))]
+    assert len(lines) == 1001
+    assert lines[-1] == "file, file: … and 200 more problems"
+
+
 def test_import_needs_the_right(op, tmp_path, run_command):
     path = write(tmp_path, "Sher Zaman,Gul Zaman,male,,1,1,PK50401,Rashang,destroyed,yes\n")
     with pytest.raises(CommandError, match="may not register households"):

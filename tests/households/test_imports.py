@@ -8,9 +8,12 @@ import pytest
 from openpyxl import Workbook
 
 from reliefops.core.errors import Conflict, InvalidInput
+from reliefops.core.models import Job
+from reliefops.households import jobs
 from reliefops.households.models import DuplicatePair, Household, HouseholdImport, ImportStatus
 from reliefops.households.services import household_import_commit, household_import_preview
 from tests.households.conftest import register
+from tests.jobs_worker import run_jobs
 
 HEADER = (
     "head_name,father_or_husband_name,head_sex,document_type,document_number,phone,"
@@ -87,6 +90,29 @@ def test_an_other_vulnerability_longer_than_its_column_refuses_the_file_with_its
     assert preview.batch.problems == [
         {"row": 2, "field": "other_vulnerability", "reason": "at most 120 characters"}
     ]
+
+
+# Four problems a row: no head's name, an unknown origin, an unknown damage and no consent.
+BAD_ROW = ",Sher Khan,male,none,,,1,1,0,Atlantis,Rashang,,flattened,,no"
+
+
+def test_a_file_with_many_problems_keeps_the_first_thousand_and_says_how_many_more(op):
+    # given a file of 300 bad rows: 1,200 problems
+    content = csv_file(*[BAD_ROW] * 300)
+    # when it is checked in the background, as the page does
+    jobs.import_preview_start(owner=op.registrar, filename="bad.csv", content=content)
+    run_jobs()
+    # then the refused file keeps the first 1,000 problems by line and a last one saying how many more
+    batch = HouseholdImport.objects.get()
+    assert batch.status == ImportStatus.REFUSED
+    assert batch.problem_count == 1200
+    assert len(batch.problems) == 1001
+    assert batch.problems[0]["row"] == 2
+    assert batch.problems[-1] == {"row": None, "field": "file", "reason": "… and 200 more problems"}
+    # and so does the job, whose refusal still says how many there were in all
+    job = Job.objects.get(kind=jobs.IMPORT_PREVIEW)
+    assert job.problems == batch.problems
+    assert job.error == "1,200 problem(s) in bad.csv; nothing was imported."
 
 
 NO_DOCUMENT_ROWS = [

@@ -218,6 +218,19 @@ def test_an_import_is_checked_then_imported_from_the_pages(op):
     assert "house_damage" in text
 
 
+def test_the_page_of_a_file_with_many_problems_lists_the_first_thousand_and_counts_them_all(op):
+    client = signed_in(op.registrar)
+    header = b"head_name,head_sex,females_18_59,origin,house_damage,consent\n"
+    bad = header + b",female,1,Atlantis,flattened,no\n" * 300  # four problems a row
+    client.post("/households/import/", {"file": SimpleUploadedFile("b.csv", bad, "text/csv")})
+    run_jobs()
+    text = client.get(f"/households/import/{HouseholdImport.objects.get().pk}/").content.decode()
+    assert "1200 problems in the file" in text
+    assert "the first 1000 by line are listed" in text
+    assert "… and 200 more problems" in text
+    assert text.count("Atlantis") == 250  # the origin of each row of the first 1,000 problems
+
+
 def test_a_file_uploaded_again_from_the_page_is_shown_as_imported_already(op):
     client = signed_in(op.registrar)
     csv = b"head_name,head_sex,females_18_59,origin,house_damage,consent\n"

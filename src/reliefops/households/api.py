@@ -352,6 +352,7 @@ def _import_out(batch: HouseholdImport, message: str) -> HouseholdImportOut:
         status=batch.status,
         rows=batch.rows,
         problems=batch.problems,
+        problem_count=batch.problem_count,
         duplicates=batch.duplicates,
         created=batch.created,
         same_file_as=earlier.pk if earlier is not None else None,

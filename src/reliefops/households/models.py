@@ -588,7 +588,10 @@ class HouseholdImport(models.Model):
     )
     status = models.CharField(max_length=12, choices=ImportStatus.choices)
     rows = models.PositiveIntegerField(default=0)
-    problems = models.JSONField(default=list, blank=True)
+    problems = models.JSONField(
+        default=list, blank=True, help_text="the first 1,000 problems by line, then how many more"
+    )
+    problem_count = models.PositiveIntegerField(default=0, help_text="every problem of the file")
     duplicates = models.JSONField(default=list, blank=True, help_text="likely duplicates, by line")
     committed_at = models.DateTimeField(null=True, blank=True)
     created = models.PositiveIntegerField(default=0)

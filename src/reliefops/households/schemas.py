@@ -249,8 +249,10 @@ class HouseholdImportOut(Schema):
     status: str = Field(description="`previewed` (ready), `refused` (problems) or `committed` (imported).")
     rows: int = Field(description="Households ready to import.")
     problems: list[dict[str, Any]] = Field(
-        description="Every problem of the file, `{row, field, reason}`; one refuses the file."
+        description="The file's problems, `{row, field, reason}`, by line; one refuses the file. At most the "
+        "first 1,000, then one `{row: null, field: file, reason: '… and N more problems'}`."
     )
+    problem_count: int = Field(0, description="How many problems the file has in all.")
     duplicates: list[dict[str, Any]] = Field(
         description="Likely duplicates by line: of a registered `household` or another line (`other_line`)."
     )

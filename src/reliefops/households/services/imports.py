@@ -34,12 +34,23 @@ from reliefops.households.services.registration import (
 
 MAX_ROWS = 20_000
 MAX_BYTES = 20 * 1024 * 1024
+# A refused file keeps (and its job and page show) its first problems by line, then how many more:
+# a file of 20,000 bad rows has hundreds of thousands, which no page or answer can carry.
+PROBLEMS_KEPT = 1000
 # (stage, done, total), as core.jobs reports it; None reports nothing.
 Progress = Callable[[str, int, int], None] | None
 
 
 def _user(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
+
+
+def problems_kept(problems: list[Problem]) -> list[Problem]:
+    """The first PROBLEMS_KEPT problems (sorted by line), then one saying how many more there are."""
+    if len(problems) <= PROBLEMS_KEPT:
+        return problems
+    rest = len(problems) - PROBLEMS_KEPT
+    return [*problems[:PROBLEMS_KEPT], Problem(None, "file", f"… and {rest:,} more problems")]
 
 
 def _check_file(
@@ -147,7 +158,7 @@ class ImportResult:
         if self.same_as is not None and batch.status != ImportStatus.COMMITTED:
             return same_file_message(batch, self.same_as, committing=self.replayed)
         if batch.status == ImportStatus.REFUSED:
-            return f"{len(batch.problems)} problem(s) in {batch.filename}; nothing was imported."
+            return f"{batch.problem_count:,} problem(s) in {batch.filename}; nothing was imported."
         if batch.status == ImportStatus.COMMITTED:
             if self.replayed:
                 return f"{batch.filename} was imported already ({batch.created} households): nothing changed."
@@ -185,7 +196,8 @@ def household_import_preview(
             content=b"" if problems or earlier is not None else content,
             status=ImportStatus.REFUSED if problems else ImportStatus.PREVIEWED,
             rows=len(drafts) if not problems else 0,
-            problems=[{"row": p.row, "field": p.field, "reason": p.reason} for p in problems],
+            problems=[{"row": p.row, "field": p.field, "reason": p.reason} for p in problems_kept(problems)],
+            problem_count=len(problems),
             duplicates=duplicates,
         )
         audit_record(
@@ -230,7 +242,9 @@ def household_import_commit(*, actor: Any, import_id: int, progress: Progress = 
             raise Conflict(f"{batch.filename} was not imported in time and has been cleared; upload it again")
         drafts, problems = _check_file(bytes(batch.content), batch.filename, progress)
         if problems:
-            raise InvalidInput(problems, summary=f"{len(problems)} problem(s) now; nothing was imported")
+            raise InvalidInput(
+                problems_kept(problems), summary=f"{len(problems):,} problem(s) now; nothing was imported"
+            )
         if progress:
             progress("registering the households", 0, 0)
         households = households_register_many(actor=actor, drafts=drafts, import_batch_id=batch.pk)

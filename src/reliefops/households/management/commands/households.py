@@ -169,7 +169,7 @@ class Command(BaseCommand):
                     where = f"line {problem['row']}" if problem["row"] is not None else "file"
                     self.stderr.write(f"{where}, {problem['field']}: {problem['reason']}")
                 raise CommandError(
-                    f"{options['file']}: {len(batch.problems)} problem(s); nothing was imported"
+                    f"{options['file']}: {batch.problem_count:,} problem(s); nothing was imported"
                 )
             for duplicate in batch.duplicates:
                 other = (
