@@ -3,15 +3,25 @@ one posts, the other is refused, and the ledger holds one movement."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
 
 from reliefops.core.errors import InvalidInput
-from reliefops.households.models import Handover, HandoverDelivery, Household, HouseholdCorrection
+from reliefops.households.models import (
+    DuplicatePair,
+    DuplicateRun,
+    Handover,
+    HandoverDelivery,
+    Household,
+    HouseholdCorrection,
+)
 from reliefops.households.services import (
     HandoverRefused,
     corrections,
+    duplicates,
+    duplicates_run,
     handover_record,
     household_update,
     registration,
@@ -151,3 +161,29 @@ def test_a_cnic_registered_meanwhile_is_refused_not_shown_as_a_likely_duplicate(
         register(op, document_type="cnic", document_number="13503-1234567-1", seen=())
     assert len(calls) == 2
     assert Household.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_searches_at_once_count_each_new_pair_once(monkeypatch):
+    # given one family registered twice, its pair not yet queued
+    op = build_operation()
+    first = register(op)
+    register(op, head_name="Mohd. Aslam", document_type="none", document_number="")
+    DuplicatePair.objects.all().delete()
+    # and two searches that both compare the registry before either writes what it found
+    real = duplicates.find_duplicates
+    both_compared = threading.Barrier(2)
+
+    def compared_together(*args, **kwargs):
+        found = real(*args, **kwargs)
+        both_compared.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(duplicates, "find_duplicates", compared_together)
+    # when they run at the same moment
+    results = run_in_threads(lambda i: duplicates_run(actor=op.registrar), 2)
+    # then the pair is queued once, and counted by one search only
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert DuplicatePair.objects.filter(first=first).count() == 1
+    assert sorted(r.run.queued for r in results) == [0, 1]
+    assert sorted(DuplicateRun.objects.values_list("queued", flat=True)) == [0, 1]

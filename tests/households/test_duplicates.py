@@ -25,6 +25,7 @@ from reliefops.households.selectors import (
 )
 from reliefops.households.services import (
     cards_issue,
+    duplicates,
     duplicates_run,
     handover_record,
     household_merge,
@@ -72,6 +73,30 @@ def test_a_run_queues_the_likely_pairs_once_and_leaves_out_the_brother(op):
     # and a second run queues nothing again
     assert duplicates_run(actor=op.registrar).run.queued == 0
     assert DuplicateRun.objects.count() == 2
+
+
+def test_a_run_counts_only_the_pairs_it_queued_itself_not_those_queued_meanwhile(op, monkeypatch):
+    # given one family registered three times, its pairs not yet queued
+    first, again, wife, _brother = family(op)
+    DuplicatePair.objects.all().delete()
+    real = duplicates.find_duplicates
+
+    def and_meanwhile(*args, **kwargs):
+        found = real(*args, **kwargs)
+        # another search (or a registration) queues one of the pairs while this one compares
+        DuplicatePair.objects.create(first=first, second=again, score=90, reasons=["same CNIC"])
+        return found
+
+    monkeypatch.setattr(duplicates, "find_duplicates", and_meanwhile)
+    # when the search writes what it found
+    result = duplicates_run(actor=op.registrar)
+    # then it counts the two pairs it queued, not the one queued by the other
+    assert result.run.queued == 2
+    assert set(DuplicatePair.objects.filter(run=result.run).values_list("first_id", "second_id")) == {
+        (first.pk, wife.pk),
+        (again.pk, wife.pk),
+    }
+    assert AuditEvent.objects.get(action="household.duplicates_run").after["queued"] == 2
 
 
 def test_different_is_remembered_and_never_proposed_again(op):

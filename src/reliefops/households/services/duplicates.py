@@ -76,7 +76,9 @@ def duplicates_run(
             compared=stats.compared,
             found=stats.found,
         )
-        created = DuplicatePair.objects.bulk_create(
+        # A pair queued meanwhile (by another search, or at a registration) is left as it is; the
+        # insert skips it without saying so, and so the pairs this run queued are those that name it.
+        DuplicatePair.objects.bulk_create(
             [
                 DuplicatePair(
                     first_id=m.first_id,
@@ -90,7 +92,7 @@ def duplicates_run(
             batch_size=2_000,
             ignore_conflicts=True,
         )
-        run.queued = len(created)
+        run.queued = DuplicatePair.objects.filter(run=run).count()
         run.finished_at = timezone.now()
         run.seconds = round(time.perf_counter() - started, 2)
         run.save(update_fields=["queued", "finished_at", "seconds"])
