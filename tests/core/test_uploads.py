@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from reliefops.core.errors import InvalidInput
 from reliefops.core.tabular import read_csv
-from reliefops.core.uploads import check_cells, may_hold_formulas
+from reliefops.core.uploads import check_cells, may_hold_escaped_text, may_hold_formulas, unescaped
 
 # The definition the quick test must agree with: a cell starting, after spaces, with =, +, - or @;
 # a cell starts at the start of a line (a lone carriage return ends one too, as in old Mac files),
@@ -52,3 +52,33 @@ def test_a_nul_character_in_a_workbook_cell_is_refused_with_its_cell():
         check_cells([["code", "name"], ["A", "Bala\x00kot"]], headers=["code", "name"])
     problem = refused.value.problems[0]
     assert (problem.row, problem.field) == (2, "name")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("a,'-b\n", True),
+        ("'-b", True),
+        ('a,"\'@x"', True),
+        ("a;'=1", True),
+        ("a\t'+1", True),
+        ("x\r'\tquoted", True),
+        ("D'-x", False),  # inside a cell
+        ("a, '-b", False),  # after a space: not the apostrophe of a download
+        ("Children's camp,'plain", False),
+        ("", False),
+    ],
+)
+def test_a_cell_starting_with_an_apostrophe_before_a_formula_character_is_found(text, found):
+    assert may_hold_escaped_text(text) is found
+
+
+def test_only_the_apostrophe_before_a_formula_character_is_taken_off():
+    assert [unescaped(c) for c in ("'-5", "'=A1", "'plain", "'", "-5", "")] == [
+        "-5",
+        "=A1",
+        "'plain",
+        "'",
+        "-5",
+        "",
+    ]
