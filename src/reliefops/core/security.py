@@ -4,7 +4,10 @@ sessions that end when idle or too old, and sign-in throttling.
 - `SecurityHeadersMiddleware` sends a Content-Security-Policy that allows scripts, styles, images
   and connections from this server only, with no inline script or style: a page that needs
   behaviour loads a static file. (Django's own settings send nosniff, the referrer policy and
-  frame denial.)
+  frame denial.) Being the outermost of ours, it also answers 503 "busy, try again" (with
+  Retry-After) to a request that SQLite kept waiting past its busy timeout while another
+  transaction held the write lock (a large import's commit): from the page or API call itself, or
+  from the save of its session, which `SessionExpiryMiddleware` watches for it.
 - `SessionExpiryMiddleware` signs a browser session out after `RELIEFOPS_SESSION_IDLE` seconds
   without a request, or `RELIEFOPS_SESSION_AGE` seconds after sign-in, whichever comes first.
 - `ImpossibleValuesMiddleware` refuses a request whose address or JSON body holds a NUL character
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -33,8 +37,9 @@ from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from reliefops.core.models import AuditEvent
@@ -70,17 +75,62 @@ _SEEN = "reliefops_seen_at"
 _SEEN_RESOLUTION = 60
 
 
+logger = logging.getLogger("reliefops.requests")
+
+DATABASE_BUSY = "The database is busy with a long import; try again in a minute."
+DATABASE_BUSY_RETRY_AFTER = 60  # seconds
+# Set on a request whose session could not be saved because the database was locked.
+_DATABASE_BUSY_FLAG = "_reliefops_database_busy"
+
+
+def database_is_locked(exc: BaseException | None) -> bool:
+    """Whether an error is, or arose from, SQLite's "database is locked": another connection held
+    the write lock for longer than the busy timeout (RELIEFOPS_SQLITE_BUSY_TIMEOUT)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def database_busy_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: JSON `{detail}` for the API, a short page for the rest. The page uses
+    no context processor, so that answering it reads nothing from the database."""
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": DATABASE_BUSY}, status=503)
+    else:
+        page = render_to_string("503.html", {"message": DATABASE_BUSY})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
+    return response
+
+
 class SecurityHeadersMiddleware:
-    """Adds the content security policy to every response that does not set its own."""
+    """Adds the content security policy to every response that does not set its own; answers 503
+    to a request that found the database locked by a long write (SQLite)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if getattr(request, _DATABASE_BUSY_FLAG, False):
+            # Its session could not be saved: Django answered 400, "session interrupted".
+            response = database_busy_response(request)
         if "Content-Security-Policy" not in response.headers:
             response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not database_is_locked(exception):
+            return None
+        logger.warning(
+            "%s %s: the database is locked by another writer; answered 503", request.method, request.path
+        )
+        return database_busy_response(request)
 
 
 NUL_REASON = "holds a NUL character (\\u0000, %00); no value may hold one: remove it"
@@ -171,12 +221,15 @@ class ImpossibleValuesMiddleware:
 
 
 class SessionExpiryMiddleware:
-    """Ends a signed-in session that has been idle, or alive, for too long."""
+    """Ends a signed-in session that has been idle, or alive, for too long; notes on the request a
+    save of the session that found the database locked."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if hasattr(request, "session"):
+            _watch_session_save(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             expired = self._expired(request)
@@ -212,6 +265,28 @@ class SessionExpiryMiddleware:
         if now - seen >= _SEEN_RESOLUTION:
             session[_SEEN] = now
         return None
+
+
+def _watch_session_save(request: HttpRequest) -> None:
+    """Marks the request when saving its session (after the view, by Django's SessionMiddleware)
+    fails because the database is locked, for SecurityHeadersMiddleware to answer 503."""
+    session = request.session
+    save = session.save
+
+    def watched(must_create: bool = False) -> None:
+        try:
+            save(must_create)
+        except Exception as exc:
+            if database_is_locked(exc):
+                setattr(request, _DATABASE_BUSY_FLAG, True)
+                logger.warning(
+                    "%s %s: the session could not be saved, the database is locked",
+                    request.method,
+                    request.path,
+                )
+            raise
+
+    setattr(session, "save", watched)  # noqa: B010 - assigning to a method of this one session
 
 
 def _duration(seconds: int) -> str:
