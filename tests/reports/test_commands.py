@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -21,6 +22,23 @@ def test_the_sitrep_is_written_as_markdown(ledger):
     assert out.startswith("# IOM situation report\n")
     assert "From 1 October 2005 to 31 October 2005, IOM has distributed: 60 blankets." in out
     assert "| Balakot hub | Mansehra | 1 | 60 |" in out
+
+
+def test_names_in_the_markdown_sitrep_stay_text(ledger):
+    # given an item and a site whose names carry markup, a link and a line break
+    from reliefops.catalog.models import Item
+    from reliefops.places.models import Site
+
+    payload = "<script>alert(1)</script>[x](javascript:alert(1))\n\n# Injected"
+    Item.objects.filter(code="BLANKET").update(name=payload)
+    Site.objects.filter(name="Balakot hub").update(name="<img src=x onerror=alert(1)> | hub")
+    out, _ = run("--period", "2005-10-01:2005-10-31", "--format", "md")
+    # then Markdown reads them as text: no tag, no link, no heading, no extra table cell
+    assert not re.search(r"(?<!\\)[<\[\]]", out)  # every < [ ] of a name escaped
+    assert not re.search(r"(?<!\\)\]\(javascript:", out)
+    assert "\n# Injected" not in out
+    assert "\\<script\\>alert(1)\\</script\\>\\[x\\](javascript:alert(1)) \\# Injected" in out
+    assert "| \\<img src=x onerror=alert(1)\\> \\| hub | Mansehra | 1 | 60 | 160 | 1 |" in out
 
 
 def test_the_sitrep_is_written_as_html_to_a_file(ledger, tmp_path):

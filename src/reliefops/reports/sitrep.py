@@ -8,6 +8,7 @@ selectors of reports.selectors; nothing is typed in.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -242,26 +243,36 @@ def build_sitrep(*, period: Period, today: dt.date, activity: str | None = None)
 # --- Markdown -------------------------------------------------------------------------------------
 
 
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>|#!])")
+
+
+def md(text: str) -> str:
+    """A text as Markdown shows it, and nothing more: on one line, with the signs Markdown or HTML
+    would read (links, tags, emphasis, table cells, headings) escaped. Names come from partners'
+    files and forms: `<script>` or `[x](javascript:…)` in one must stay text."""
+    return _MARKDOWN_SIGNS.sub(r"\\\1", " ".join(text.split()))
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(md(cell) for cell in row) + " |" for row in rows]
     return lines
 
 
 def render_markdown(sitrep: Sitrep) -> str:
     out = [
-        f"# {sitrep.title}",
+        f"# {md(sitrep.title)}",
         "",
-        f"{sitrep.organisation.name}. Period: {sitrep.period.describe()}. "
+        f"{md(sitrep.organisation.name)}. Period: {sitrep.period.describe()}. "
         f"Written on {sitrep.written_on:%d %B %Y}.",
         "",
         "## Distributed",
         "",
-        sitrep.distributed_sentence,
+        md(sitrep.distributed_sentence),
     ]
     for sentence in (sitrep.other_items_sentence, sitrep.partners_sentence):
         if sentence:
-            out += ["", sentence]
+            out += ["", md(sentence)]
     if sitrep.distributions.items:
         out.append("")
         out += _table(
@@ -271,7 +282,7 @@ def render_markdown(sitrep: Sitrep) -> str:
                 for f in sitrep.distributions.items
             ],
         )
-    out += ["", "## The cluster", "", sitrep.cluster_sentence]
+    out += ["", "## The cluster", "", md(sitrep.cluster_sentence)]
     if sitrep.cluster.totals:
         out.append("")
         out += _table(
@@ -313,7 +324,8 @@ def render_markdown(sitrep: Sitrep) -> str:
         illustrative = (
             " (needs illustrative)" if sitrep.cluster.gaps and sitrep.cluster.gaps.illustrative else ""
         )
-        out.append(f"Households still to reach, {sitrep.activity_words}, widest gaps first{illustrative}:")
+        widest = f"Households still to reach, {sitrep.activity_words}, widest gaps first{illustrative}:"
+        out.append(md(widest))
         out.append("")
         out += _table(
             ["district", "in need", "reached", "coverage", "gap"],
@@ -324,10 +336,10 @@ def render_markdown(sitrep: Sitrep) -> str:
         )
         if sitrep.cluster.gaps and sitrep.cluster.gaps.no_partner:
             names = [info.name for info, _ in sitrep.cluster.gaps.no_partner]
-            out += ["", f"No partner reports this activity in: {series(names)}."]
+            out += ["", md(f"No partner reports this activity in: {series(names)}.")]
     out += ["", "## Contacts", ""]
     if sitrep.contacts:
-        out += [f"- {c.name}, {c.role.lower()} ({c.where}): {c.email}" for c in sitrep.contacts]
+        out += ["- " + md(f"{c.name}, {c.role.lower()} ({c.where}): {c.email}") for c in sitrep.contacts]
     else:
         out.append(NO_CONTACTS)
     out += ["", "Figures from the stock ledger and the cluster's 4W reports; none is typed in.", ""]
