@@ -116,6 +116,19 @@ TABLE = Table(
 )
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("cluster-gaps-district-hxl", "cluster-gaps-district-hxl.csv"),
+        ("distribution-list-xss/../../r1.html", "distribution-list-xss-r1-html.csv"),
+        ("distribution-list-wr/2006", "distribution-list-wr-2006.csv"),
+        ("../", "download.csv"),
+    ],
+)
+def test_a_download_is_named_with_letters_digits_and_dashes_only(name, expected):
+    assert exports.filename(Table(name, ()), "csv") == expected
+
+
 def test_csv_and_xlsx_carry_header_and_hxl_rows_and_keep_numbers_numbers():
     rows = [{"name": text, "count": -3, "day": dt.date(2005, 10, 8), "open": True} for text in HOSTILE] + [
         {"name": "NRC", "count": 12, "day": None, "open": False}

@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import enum
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -233,8 +234,14 @@ def xlsx_bytes(table: Table, rows: Iterable[Any]) -> bytes:
     return out.getvalue()
 
 
+# A download's name holds letters, digits, '-' and '_' only: a table's name may carry a code typed by
+# a user (a round's `WR/2006`), which is no path and no part of the header around it.
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
 def filename(table: Table, fmt: str) -> str:
-    return f"{table.name}.{fmt}"
+    """`cluster-gaps-district.csv`; anything but letters, digits, '-' and '_' becomes one '-'."""
+    return f"{_NOT_IN_NAME.sub('-', table.name).strip('-') or 'download'}.{fmt}"
 
 
 def export_response(table: Table, rows: Iterable[Any], fmt: str) -> HttpResponseBase:
