@@ -5,9 +5,10 @@
   "use strict";
 
   function escapeText(text) {
+    // Safe in text and in a quoted attribute alike: innerHTML leaves quotes as they are.
     var span = document.createElement("span");
     span.textContent = text == null ? "" : String(text);
-    return span.innerHTML;
+    return span.innerHTML.replace(/"/g, "&quot;").replace(/'/g, "&#39;");
   }
 
   function number(value) {
