@@ -157,3 +157,37 @@ def test_a_registrar_corrects_a_household_from_its_page(op, signed_in_page):
     expect(corrections).to_contain_text("the baby was not counted; new phone")
     household.refresh_from_db()
     assert (household.size, household.phone) == (4, "+923457654321")
+
+
+def test_a_printed_distribution_list_has_every_household_and_every_column_on_a4(
+    op, signed_in_page, monkeypatch
+):
+    # given a round whose list runs over more than one page on screen
+    monkeypatch.setattr("reliefops.households.views.LIST_PER_PAGE", 1)
+    register(op)
+    register(
+        op,
+        head_name="Sher Zaman",
+        father_or_husband_name="Gul Zaman",
+        document_number="13503-7654321-1",
+        phone="",
+    )
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    page = signed_in_page(Role.REGISTRAR)
+    page.goto(f"/households/rounds/{round_obj.pk}/list/?point=DP-BANA")
+    expect(page.locator("main tbody tr")).to_have_count(1)
+    # when the registrar opens the list to print
+    page.get_by_role("link", name="Print all 2 households").click()
+    expect(page.get_by_role("button", name="Print")).to_be_visible()
+    # then the printable list holds both households, and on an A4 sheet (794 px less its margins)
+    # no column is cut off: the signature column ends inside the sheet
+    page.set_viewport_size({"width": 718, "height": 1000})
+    page.emulate_media(media="print")
+    expect(page.locator("main tbody tr")).to_have_count(2)
+    width = page.evaluate("document.documentElement.clientWidth")
+    signature = page.get_by_role("columnheader", name="Collected by (signature)").bounding_box()
+    assert signature is not None
+    assert signature["x"] + signature["width"] <= width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.get_by_role("button", name="Print").is_hidden()

@@ -514,3 +514,24 @@ def test_a_distributors_registry_lists_the_households_of_their_points_with_names
     assert "Muhammad Aslam" not in client.get("/households/registry/?q=1350312345671").content.decode()
     assert "Muhammad Aslam" in client.get("/households/registry/?q=batkul").content.decode()
     assert client.get(f"/households/{at_bana.pk}/").status_code == 403
+
+
+def test_the_printable_distribution_list_holds_every_household_and_is_audited(op, monkeypatch):
+    household = register(op)
+    other = register(op, head_name="Sher Ali", document_number="13503-0000003-1", phone="")
+    round_obj = winter_round(op)
+    monkeypatch.setattr("reliefops.households.views.LIST_PER_PAGE", 1)
+    client = signed_in(op.distributor)
+    url = f"/households/rounds/{round_obj.pk}/list/"
+    screen = client.get(url).content.decode()
+    assert "Page 1 of 2" in screen
+    assert "?print=1" in screen
+    assert "This is page 1 of 2: 1 of 2 households" in screen  # said on paper only
+    printed_list = client.get(url + "?print=1").content.decode()
+    assert household.head_name in printed_list
+    assert other.head_name in printed_list
+    assert 'class="pagination"' not in printed_list
+    assert "data-print" in printed_list
+    event = AuditEvent.objects.filter(action="household.view_personal_data").latest("pk")
+    assert event.after["where"] == f"distribution list {round_obj.code} printed"
+    assert event.after["households"] == sorted([household.pk, other.pk])

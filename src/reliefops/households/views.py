@@ -83,6 +83,7 @@ from reliefops.web.exports import download, export_links, requested_format
 from reliefops.web.pages import PAGE_SIZE, page, render_list
 
 CARDS_PER_PAGE = 48
+LIST_PER_PAGE = 100
 
 
 def _section(user: AnyUser) -> dict[str, bool]:
@@ -640,8 +641,13 @@ def distribution_list(request: HttpRequest, round_id: int) -> HttpResponse:
             where=f"distribution list {round_obj.code} {fmt}",
         )
         return cast(HttpResponse, export_response(started.table, started.rows, fmt))
-    shown = Paginator(rows, 100).get_page(request.GET.get("page"))
-    _viewed(request, [r.household for r in shown.object_list], f"distribution list {round_obj.code}")
+    # ?print=1 is the printable list: every listed household on one page, for paper.
+    printing = request.GET.get("print") == "1"
+    shown = Paginator(rows, max(len(rows), 1) if printing else LIST_PER_PAGE).get_page(
+        None if printing else request.GET.get("page")
+    )
+    where = f"distribution list {round_obj.code}" + (" printed" if printing else "")
+    _viewed(request, [r.household for r in shown.object_list], where)
     return _render(
         request,
         "households/distribution_list.html",
@@ -664,6 +670,8 @@ def distribution_list(request: HttpRequest, round_id: int) -> HttpResponse:
             "point_code": point_code,
             "count": len(rows),
             "export_links": export_links(request),
+            "printing": printing,
+            "printed_on": timezone.localdate(),
         },
     )
 
