@@ -163,3 +163,33 @@ def test_back_after_a_live_search_shows_the_whole_page(kashmir, signed_in_page):
     expect(page.get_by_role("heading", name="Admin areas", level=1)).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     expect(page.locator("#results tbody tr")).to_have_count(1)
+
+
+def test_htmx_pages_break_no_content_security_policy_rule(kashmir, signed_in_page):
+    # given a signed-in viewer whose browser console is watched
+    page = signed_in_page(Role.VIEWER)
+    console_errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    # when they open a list page (it loads htmx) and search as they type
+    page.goto("/places/areas/")
+    page.get_by_label("Search").press_sequentially("Battagram", delay=20)
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    # then htmx injected no inline <style> that the policy refuses, and the console stays clean
+    assert console_errors == []
+    assert page.locator("head style").count() == 0
+    # and the indicator styles come from the project's stylesheet: hidden until a request runs
+    visibility = page.evaluate(
+        """() => {
+          const form = document.querySelector('form.filters');
+          const mark = document.createElement('span');
+          mark.className = 'htmx-indicator';
+          form.appendChild(mark);
+          const idle = getComputedStyle(mark).visibility;
+          form.classList.add('htmx-request');
+          const busy = getComputedStyle(mark).visibility;
+          form.classList.remove('htmx-request');
+          mark.remove();
+          return [idle, busy];
+        }"""
+    )
+    assert visibility == ["hidden", "visible"]
