@@ -248,3 +248,19 @@ def test_the_keyboard_alone_reaches_the_menu_and_a_form(kashmir, signed_in_page)
     page.keyboard.press("Enter")
     expect(page.locator("#results tbody tr")).to_have_count(1)
     expect(page.locator("#results")).to_contain_text("HUB-BKT")
+
+
+def test_keyboard_focus_on_a_field_or_a_list_shows_the_orange_outline(kashmir, signed_in_page):
+    page = signed_in_page(Role.VIEWER)
+    page.goto("/places/sites/")
+    focus_ring = """() => { const s = getComputedStyle(document.activeElement);
+      return [document.activeElement.id, s.outlineStyle, s.outlineWidth, s.outlineColor]; }"""
+    # the search field and the area list, each reached with Tab, carry the accent's 3px outline
+    for field_id in ("id_q", "id_area"):
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == field_id:
+                break
+        else:
+            pytest.fail(f"{field_id} is not reachable with Tab")
+        assert page.evaluate(focus_ring) == [field_id, "solid", "3px", "rgb(240, 162, 74)"]
