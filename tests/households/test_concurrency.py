@@ -28,7 +28,7 @@ from reliefops.households.services import (
 )
 from reliefops.stock.models import Movement, MovementKind
 from reliefops.stock.selectors import ledger_verify
-from tests.households.conftest import DAY, build_operation, receive, register, winter_round
+from tests.households.conftest import DAY, build_operation, household_input, receive, register, winter_round
 from tests.stock.test_concurrency import run_in_threads
 
 THREADS = 6
@@ -187,3 +187,45 @@ def test_two_searches_at_once_count_each_new_pair_once(monkeypatch):
     assert DuplicatePair.objects.filter(first=first).count() == 1
     assert sorted(r.run.queued for r in results) == [0, 1]
     assert sorted(DuplicateRun.objects.values_list("queued", flat=True)) == [0, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("document_type", "document_number"),
+    [("none", ""), ("cnic", "13503-7654321-1")],
+    ids=["likely-duplicate", "same-cnic"],
+)
+def test_a_second_click_that_meets_the_household_the_first_registered_replays_it(
+    monkeypatch, document_type, document_number
+):
+    # given a registered household, and the family typed in again and confirmed as another
+    # household after the likely-duplicate warning
+    op = build_operation()
+    existing = register(op)
+    data = household_input(
+        head_name="Mohd Aslam", document_type=document_type, document_number=document_number
+    )
+    # when "register it" is clicked twice, and the first click's household is committed after the
+    # second looked its key up (finding none) and before it looks for duplicates
+    real = registration._refuse_held_document
+    first = []
+
+    def first_commits_meanwhile(draft, row=None):
+        if not first:
+            monkeypatch.setattr(registration, "_refuse_held_document", real)
+            first.append(
+                registration.household_register(
+                    actor=op.registrar, data=data, duplicates_seen=[existing.pk], idempotency_key="form-7"
+                )
+            )
+        real(draft, row)
+
+    monkeypatch.setattr(registration, "_refuse_held_document", first_commits_meanwhile)
+    second = registration.household_register(
+        actor=op.registrar, data=data, duplicates_seen=[existing.pk], idempotency_key="form-7"
+    )
+    # then the second replays the first: one household registered, and the page goes to it
+    assert first
+    assert second.replayed
+    assert second.household == first[0].household
+    assert Household.objects.count() == 2

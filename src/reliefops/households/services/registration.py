@@ -331,23 +331,31 @@ def household_register(
     Likely duplicates not named in `duplicates_seen` refuse the registration (DuplicatesFound, with
     the matches to show); named ones are queued for review with the new household.
     """
-    if idempotency_key:
-        existing = Household.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return RegistrationResult(existing, replayed=True)
+    replay = _registered_with(idempotency_key)
+    if replay is not None:
+        return RegistrationResult(replay, replayed=True)
     draft, problems = household_check(data, lookups=Lookups.load())
     if draft is None:
         raise InvalidInput(problems)
     try:
         with transaction.atomic():
-            _refuse_held_document(draft)
-            matches = likely_duplicates(draft.person())
-            unseen = [m for m in matches if m.second_id not in set(duplicates_seen)]
-            if unseen:
-                # A household registered with the document since the check above (committed
-                # meanwhile) is a refusal, not a likely duplicate to confirm.
+            try:
                 _refuse_held_document(draft)
-                raise DuplicatesFound(unseen)
+                matches = likely_duplicates(draft.person())
+                unseen = [m for m in matches if m.second_id not in set(duplicates_seen)]
+                if unseen:
+                    # A household registered with the document since the check above (committed
+                    # meanwhile) is a refusal, not a likely duplicate to confirm.
+                    _refuse_held_document(draft)
+                    raise DuplicatesFound(unseen)
+            except (InvalidInput, DuplicatesFound):
+                # The same form sent twice (a double click): the first submission, committed since
+                # its key was looked up above, now holds the document or looks like this one. The
+                # second replays it rather than refuse the household it just registered.
+                replay = _registered_with(idempotency_key)
+                if replay is not None:
+                    return RegistrationResult(replay, replayed=True)
+                raise
             household = Household.objects.create(
                 **draft.fields(), registered_by=_user(actor), idempotency_key=idempotency_key or None
             )
@@ -366,14 +374,20 @@ def household_register(
                 },
             )
     except IntegrityError as exc:
-        if idempotency_key:
-            existing = Household.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return RegistrationResult(existing, replayed=True)
+        replay = _registered_with(idempotency_key)
+        if replay is not None:
+            return RegistrationResult(replay, replayed=True)
         # Another registration of the same document committed between the check and the insert.
         _refuse_held_document(draft)
         raise Conflict("the household could not be registered; try again") from exc
     return RegistrationResult(household, duplicates=matches)
+
+
+def _registered_with(idempotency_key: str | None) -> Household | None:
+    """The household a submission with this key registered, if one did."""
+    if not idempotency_key:
+        return None
+    return Household.objects.filter(idempotency_key=idempotency_key).first()
 
 
 def _user(actor: Any) -> Any:
