@@ -25,7 +25,7 @@ from reliefops.households.models import (
     HouseholdStatus,
     RoundStatus,
 )
-from reliefops.households.services import cards_issue
+from reliefops.households.services import PointInput, cards_issue
 from reliefops.stock.models import Movement, MovementKind
 from tests.factories import OrganisationFactory, make_user
 from tests.households.conftest import receive, register, winter_round
@@ -535,3 +535,17 @@ def test_the_printable_distribution_list_holds_every_household_and_is_audited(op
     event = AuditEvent.objects.filter(action="household.view_personal_data").latest("pk")
     assert event.after["where"] == f"distribution list {round_obj.code} printed"
     assert event.after["households"] == sorted([household.pk, other.pk])
+
+
+def test_the_hand_over_button_shows_only_on_open_rounds_with_a_point_of_the_distributor(op):
+    register(op)
+    at_bana = winter_round(op)
+    at_raj_only = winter_round(op, code="WR-2", points=[PointInput(site_id=op.raj.pk)])
+    client = signed_in(op.distributor)  # distributes at Bana
+    hand_over = re.compile(r'<a class="button" href="[^"]*/handover/">Hand over</a>')
+    assert hand_over.search(client.get(f"/households/rounds/{at_bana.pk}/").content.decode())
+    assert client.get(f"/households/rounds/{at_bana.pk}/handover/").status_code == 200
+    page = client.get(f"/households/rounds/{at_raj_only.pk}/")
+    assert page.status_code == 200
+    assert not hand_over.search(page.content.decode())
+    assert client.get(f"/households/rounds/{at_raj_only.pk}/handover/").status_code == 403

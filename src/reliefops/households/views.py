@@ -598,6 +598,7 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
             "camps": round_obj.sites.order_by("name"),
             "earlier": round_obj.not_served_in.all(),
             "cards_without": _cards_missing(round_obj),
+            "can_hand_over": _can_hand_over(request, round_obj),
             "item_links": export_links(request, "items"),
             "point_links": export_links(request, "points"),
         },
@@ -608,6 +609,16 @@ def _cards_missing(round_obj: DistributionRound) -> int:
     listed = round_obj.entitlements.filter(cancelled_at__isnull=True).values("household_id")
     with_card = HouseholdCard.objects.filter(household_id__in=listed, voided_at__isnull=True).count()
     return round_obj.entitlements.filter(cancelled_at__isnull=True).count() - with_card
+
+
+def _can_hand_over(request: HttpRequest, round_obj: DistributionRound) -> bool:
+    """Whether the user may record handovers in the round now: it is open and one of its
+    distribution points is theirs."""
+    return (
+        round_obj.status == RoundStatus.OPEN
+        and has_right(request.user, Right.DISTRIBUTE)
+        and bool(_allowed_points(request, round_obj, Right.DISTRIBUTE))
+    )
 
 
 def _allowed_points(request: HttpRequest, round_obj: DistributionRound, right: Right) -> list[Site]:
@@ -671,6 +682,7 @@ def distribution_list(request: HttpRequest, round_id: int) -> HttpResponse:
             "count": len(rows),
             "export_links": export_links(request),
             "printing": printing,
+            "can_hand_over": _can_hand_over(request, round_obj),
             "printed_on": timezone.localdate(),
         },
     )
