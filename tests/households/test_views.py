@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
-from reliefops.households.cards import printed
+from reliefops.households.cards import check_character, printed
 from reliefops.households.models import (
     DistributionRound,
     DuplicatePair,
@@ -549,3 +549,40 @@ def test_the_hand_over_button_shows_only_on_open_rounds_with_a_point_of_the_dist
     assert page.status_code == 200
     assert not hand_over.search(page.content.decode())
     assert client.get(f"/households/rounds/{at_raj_only.pk}/handover/").status_code == 403
+
+
+UNHELD = printed("K7M29QXDA" + check_character("K7M29QXDA"))  # a well-formed token of no card
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        ({"card": "XXXX-XXXX-XX"}, "card", "&#x27;XXXX-XXXX-XX&#x27; is not a card token"),
+        ({"card": UNHELD}, "card", f"no household holds card {UNHELD}"),
+        ({"handed_on": "2006-03-01"}, "handed_on", "to 31 Jan 2006, not on"),
+    ],
+    ids=["not-a-token", "unknown-card", "day-outside-the-round"],
+)
+def test_a_refused_card_or_day_is_shown_beside_its_field_with_what_was_typed(
+    op, open_round, changes, field, says
+):
+    round_obj, household, _ = open_round
+    form = {
+        "point": "DP-BANA",
+        "card": HouseholdCard.objects.get(household=household).token,
+        "collected_by": "the head",
+        "handed_on": "2005-11-20",
+        "idempotency_key": "k1",
+        **changes,
+    }
+    response = signed_in(op.distributor).post(f"/households/rounds/{round_obj.pk}/handover/", form)
+    assert response.status_code == 409
+    text = response.content.decode()
+    beside = re.search(rf'<ul class="errorlist" id="id_{field}_error"><li>([^<]*)</li>', text)
+    assert beside is not None, text
+    assert says in beside.group(1)
+    typed = re.search(rf'<input [^>]*name="{field}"[^>]*>', text).group(0)
+    assert f'value="{form[field]}"' in typed
+    assert 'aria-invalid="true"' in typed
+    assert f"id_{field}_error" in typed  # aria-describedby
+    assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()

@@ -59,6 +59,7 @@ from reliefops.households.models import (
 )
 from reliefops.households.services import (
     DuplicatesFound,
+    HandoverRefused,
     PackageInput,
     PointInput,
     card_reissue,
@@ -747,6 +748,10 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
                 )
             except InvalidInput as exc:
                 form.show_problems(exc.problems)
+                status = exc.status
+            except HandoverRefused as exc:
+                # A refused card or day goes beside its field; other refusals concern the whole form.
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 status = exc.status
             except ServiceError as exc:
                 form.add_error(None, exc.message)

@@ -43,6 +43,10 @@ class HandoverRefused(ServiceError):
 
     status = 409
 
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field  # the input refused ("card", "handed_on"), when one is
+
 
 @dataclass(frozen=True)
 class HandoverResult:
@@ -79,19 +83,23 @@ def _household(card_token: str | None, household_id: int | None) -> tuple[Househ
         token = normalise_token(card_token)
         if token is None:
             raise HandoverRefused(
-                f"{card_token.strip()!r} is not a card token: check the characters and type it again"
+                f"{card_token.strip()!r} is not a card token: check the characters and type it again",
+                field="card",
             )
         card = HouseholdCard.objects.select_related("household").filter(token=token).first()
         if card is None:
-            raise HandoverRefused(f"no household holds card {printed(token)}")
+            raise HandoverRefused(f"no household holds card {printed(token)}", field="card")
         if card.voided_at is not None:
             raise HandoverRefused(
                 f"card {printed(token)} was replaced on {card.voided_at:%d %b %Y} ({card.void_reason}): "
-                "it no longer works; ask for the household's new card or find the household by name"
+                "it no longer works; ask for the household's new card or find the household by name",
+                field="card",
             )
         household = card.household
         if household_id is not None and household_id != household.pk:
-            raise HandoverRefused(f"card {printed(token)} belongs to another household than {household_id}")
+            raise HandoverRefused(
+                f"card {printed(token)} belongs to another household than {household_id}", field="card"
+            )
     elif household_id is not None:
         found = Household.objects.filter(pk=household_id).first()
         if found is None:
@@ -189,7 +197,8 @@ def _record(
         if not round_obj.starts_on <= handed_on <= round_obj.ends_on:
             raise HandoverRefused(
                 f"round {round_obj.code} runs from {round_obj.starts_on:%d %b %Y} to "
-                f"{round_obj.ends_on:%d %b %Y}, not on {handed_on:%d %b %Y}"
+                f"{round_obj.ends_on:%d %b %Y}, not on {handed_on:%d %b %Y}",
+                field="handed_on",
             )
         point = Site.objects.filter(pk=point_site_id).first()
         if point is None:
