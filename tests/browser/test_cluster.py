@@ -3,16 +3,19 @@ a viewer reads the gap table and the coverage map; nothing is loaded from the in
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from reliefops.catalog.models import Item
 from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ActivityRow
 from reliefops.cluster.services import boundaries_import
 from reliefops.core.roles import Role
+from reliefops.stock.services import ReceiptLine, StockLine, stock_distribute, stock_receive
 from tests.cluster.conftest import (  # noqa: F401 - the cluster fixtures these tests use
     cluster,
     four_w_xlsx,
@@ -20,6 +23,7 @@ from tests.cluster.conftest import (  # noqa: F401 - the cluster fixtures these 
     table,
     upload,
 )
+from tests.factories import GrantFactory, SiteFactory
 from tests.jobs_worker import worker_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,3 +74,40 @@ def test_a_viewer_reads_the_gaps_and_the_coverage_map(cluster, upload, signed_in
     expect(page.locator("svg.coverage-map path[data-pcode='PK504']")).to_have_count(1)
     expect(page.locator(".attribution")).to_contain_text("OCHA / WFP")
     expect(page.locator("table.gap-table")).to_contain_text("25%")
+
+
+PHONE = {"width": 375, "height": 740}
+
+
+def _sitrep_data(cluster, upload) -> None:  # noqa: F811
+    needs_import_file(actor=None, data=b"P,N\n#adm2+code,#inneed+hh\nPK504,400\n", filename="needs.csv")
+    hub = SiteFactory(name="Batagram forward hub with a long name", admin_area=cluster.batagram_tehsil)
+    blanket = Item.objects.get(code="BLANKET")
+    stock_receive(
+        actor=None,
+        site_id=hub.pk,
+        grant_id=GrantFactory().pk,
+        grn_number="GRN-BTG-1",
+        received_on=dt.date(2005, 11, 1),
+        lines=[ReceiptLine(item_id=blanket.pk, quantity=900)],
+    )
+    stock_distribute(
+        actor=None,
+        site_id=hub.pk,
+        lines=[StockLine(item_id=blanket.pk, quantity=300)],
+        distributed_on=dt.date(2005, 11, 2),
+    )
+    upload([row(id="NRC-1", hh="100", qty="123456"), row(id="NRC-2", recipient="IRW", qty="654321")])
+
+
+def test_the_sitrep_and_the_cluster_pages_fit_a_phone(cluster, upload, signed_in_page):  # noqa: F811
+    _sitrep_data(cluster, upload)
+    page = signed_in_page(Role.COORDINATOR)
+    page.set_viewport_size(PHONE)
+    for url in ("/reports/sitrep/", "/cluster/totals/", "/cluster/upload/"):
+        assert page.goto(url).status == 200
+        # the page does not scroll sideways: wide tables scroll inside their own box
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{url} is {width}px wide on a {PHONE['width']}px phone"
+    page.goto("/reports/sitrep/")
+    expect(page.locator("table.sitrep-cluster")).to_contain_text("As reported, before the rules")
