@@ -77,6 +77,7 @@ def test_a_viewer_reads_the_gaps_and_the_coverage_map(cluster, upload, signed_in
 
 
 PHONE = {"width": 375, "height": 740}
+A4_WIDTH = 718  # the printable width of an A4 page (794 CSS pixels) inside Chromium's 1 cm margins
 
 
 def _sitrep_data(cluster, upload) -> None:  # noqa: F811
@@ -111,3 +112,25 @@ def test_the_sitrep_and_the_cluster_pages_fit_a_phone(cluster, upload, signed_in
         assert width <= PHONE["width"], f"{url} is {width}px wide on a {PHONE['width']}px phone"
     page.goto("/reports/sitrep/")
     expect(page.locator("table.sitrep-cluster")).to_contain_text("As reported, before the rules")
+
+
+def test_every_sitrep_table_fits_an_a4_page_in_print(cluster, upload, signed_in_page):  # noqa: F811
+    _sitrep_data(cluster, upload)
+    page = signed_in_page(Role.COORDINATOR)
+    page.set_viewport_size({"width": A4_WIDTH, "height": 1123})
+    page.goto("/reports/sitrep/")
+    page.emulate_media(media="print")
+    tables = page.evaluate(
+        """() => Array.from(document.querySelectorAll('table')).map(t =>
+          [t.className, Math.ceil(t.getBoundingClientRect().right), t.scrollWidth])"""
+    )
+    assert {name for name, _, _ in tables} >= {
+        "data sitrep-items",
+        "data sitrep-cluster",
+        "data sitrep-hubs",
+        "data sitrep-gaps",
+    }
+    for name, right, width in tables:
+        assert width <= A4_WIDTH, f"table.{name} is {width}px wide in print"
+        assert right <= A4_WIDTH, f"table.{name} runs to {right}px in print"
+    assert page.evaluate("document.documentElement.scrollWidth") <= A4_WIDTH
