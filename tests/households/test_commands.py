@@ -87,7 +87,7 @@ def test_anonymise_uses_the_retention_setting_and_a_dry_run_changes_nothing(op, 
     register(op)
     monkeypatch.setenv("RELIEFOPS_HOUSEHOLD_RETENTION_DAYS", "30")
     out, _ = run_command("households", "anonymise", "--today", "2006-01-01", "--dry-run")
-    assert "1 household(s) last registered or served before 02 Dec 2005 would be anonymised" in out
+    assert "1 household(s) last registered or served before 2 Dec 2005 would be anonymised" in out
     assert Household.objects.get().head_name
     out, _ = run_command("households", "anonymise", "--today", "2006-01-01")
     assert "were anonymised" in out

@@ -173,7 +173,7 @@ REFUSALS = {
         "not enough stock for the whole package: Bana helipad holds 8 of 10 BLANKET; record a partial",
     ),
     "round-closed": (_closed_round, "round WR-1 is closed, not open for handovers"),
-    "outside-the-period": (_outside_the_period, "runs from 14 Nov 2005 to 31 Jan 2006, not on 01 Mar 2006"),
+    "outside-the-period": (_outside_the_period, "runs from 14 Nov 2005 to 31 Jan 2006, not on 1 Mar 2006"),
     "replaced-card": (_voided_card, "was replaced on .* \\(lost\\): it no longer works"),
     "unknown-card": (_unknown_card, "is not a card token|no household holds card"),
     "merged-household": (_merged_household, "was merged into household"),

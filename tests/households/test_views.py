@@ -559,7 +559,7 @@ UNHELD = printed("K7M29QXDA" + check_character("K7M29QXDA"))  # a well-formed to
     [
         ({"card": "XXXX-XXXX-XX"}, "card", "&#x27;XXXX-XXXX-XX&#x27; is not a card token"),
         ({"card": UNHELD}, "card", f"no household holds card {UNHELD}"),
-        ({"handed_on": "2006-03-01"}, "handed_on", "to 31 Jan 2006, not on"),
+        ({"handed_on": "2006-03-01"}, "handed_on", "to 31 Jan 2006, not on 1 Mar 2006"),
     ],
     ids=["not-a-token", "unknown-card", "day-outside-the-round"],
 )

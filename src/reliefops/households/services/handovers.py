@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import dateformat, timezone
 
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
@@ -46,6 +47,11 @@ class HandoverRefused(ServiceError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field  # the input refused ("card", "handed_on"), when one is
+
+
+def _day(value: dt.date) -> str:
+    """A day as the pages write it: 1 Mar 2006."""
+    return dateformat.format(value, "j M Y")
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,9 @@ def _household(card_token: str | None, household_id: int | None) -> tuple[Househ
         if card is None:
             raise HandoverRefused(f"no household holds card {printed(token)}", field="card")
         if card.voided_at is not None:
+            replaced = _day(timezone.localtime(card.voided_at))
             raise HandoverRefused(
-                f"card {printed(token)} was replaced on {card.voided_at:%d %b %Y} ({card.void_reason}): "
+                f"card {printed(token)} was replaced on {replaced} ({card.void_reason}): "
                 "it no longer works; ask for the household's new card or find the household by name",
                 field="card",
             )
@@ -196,8 +203,8 @@ def _record(
             )
         if not round_obj.starts_on <= handed_on <= round_obj.ends_on:
             raise HandoverRefused(
-                f"round {round_obj.code} runs from {round_obj.starts_on:%d %b %Y} to "
-                f"{round_obj.ends_on:%d %b %Y}, not on {handed_on:%d %b %Y}",
+                f"round {round_obj.code} runs from {_day(round_obj.starts_on)} to "
+                f"{_day(round_obj.ends_on)}, not on {_day(handed_on)}",
                 field="handed_on",
             )
         point = Site.objects.filter(pk=point_site_id).first()
@@ -232,7 +239,7 @@ def _record(
         codes = dict(Item.objects.filter(pk__in=due).values_list("pk", "code"))
         if not owed:
             first = handover.deliveries.order_by("pk").first() if handover else None
-            when = f" on {first.delivered_on:%d %b %Y}" if first else ""
+            when = f" on {_day(first.delivered_on)}" if first else ""
             raise HandoverRefused(
                 f"household {household.pk} received its package of round {round_obj.code}{when} already"
             )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record
@@ -138,7 +138,9 @@ def same_file_imported(batch: HouseholdImport) -> HouseholdImport | None:
 
 def same_file_message(batch: HouseholdImport, earlier: HouseholdImport, *, committing: bool = False) -> str:
     """What a file imported before is told: which import, when; and that nothing is imported again."""
-    when = timezone.localtime(earlier.committed_at).strftime("%d %b %Y %H:%M") if earlier.committed_at else ""
+    when = ""
+    if earlier.committed_at:
+        when = dateformat.format(timezone.localtime(earlier.committed_at), "j M Y H:i")
     then = "nothing was imported again" if committing else "importing it again changes nothing"
     return (
         f"{batch.filename} is the same file as import {earlier.pk} ({earlier.filename}), imported on "

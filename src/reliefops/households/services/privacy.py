@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.exports import Table, csv_bytes, iterate
@@ -147,8 +147,9 @@ class AnonymiseResult:
     @property
     def message(self) -> str:
         verb = "would be" if self.dry_run else "were"
+        cutoff = dateformat.format(self.cutoff, "j M Y")
         return (
-            f"{self.households} household(s) last registered or served before {self.cutoff:%d %b %Y} {verb} "
+            f"{self.households} household(s) last registered or served before {cutoff} {verb} "
             f"anonymised; {self.imports_cleared} staged import file(s) {verb} cleared."
         )
 
