@@ -8,6 +8,7 @@ success with a redirect to what was posted, so reloading the page never posts ag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
@@ -55,6 +56,7 @@ from reliefops.stock.services import (
     waybill_confirm_delivery,
     waybill_dispatch,
 )
+from reliefops.stock.services.ledger import plural
 from reliefops.web.exports import download, export_links
 from reliefops.web.pages import page, render_list
 
@@ -390,7 +392,7 @@ def _posting(
             except AccessDenied:
                 raise
             except ServiceError as exc:
-                form.add_error(None, exc.message)
+                _show_refusal(form, exc.message)
                 status = exc.status
             else:
                 notify = messages.info if result.replayed else messages.success
@@ -413,6 +415,42 @@ def _posting(
         },
         status=status,
     )
+
+
+# The ledger's refusal of an overdraw: "Balakot hub has 50 steel buckets (grant ECHO-2005-01); dispatch
+# asks for 80", "… has 791 blankets; this asks for 999", "… would hold 1,000 blankets (grant …) after …".
+OVERDRAW = re.compile(
+    r"^.+? (?:has|would hold) (?P<held>-?[\d,]+) (?P<item>.+?)(?: \(grant (?P<grant>[^)]*)\))?(?:;| after )"
+)
+ASKS_FOR = re.compile(r"asks for (?P<quantity>[\d,]+)$")
+
+
+def _show_refusal(form: forms.PostingForm, message: str) -> None:
+    """A service's refusal beside the quantity of the line(s) whose item it names, else at the top."""
+    found = OVERDRAW.match(message)
+    lines = [
+        line for _, line in form.filled_lines() if "quantity" in line.fields and line.cleaned_data.get("item")
+    ]
+    if found is None or not lines:
+        form.add_error(None, message)
+        return
+    held = int(found["held"].replace(",", ""))
+    named = [line for line in lines if plural(line.cleaned_data["item"].name, held) == found["item"]]
+    if found["grant"] is not None:
+        named = [
+            line
+            for line in named
+            if line.cleaned_data.get("grant") is None
+            or line.cleaned_data["grant"].reference == found["grant"]
+        ]
+    asks = ASKS_FOR.search(message)
+    if asks is not None:
+        quantity = int(asks["quantity"].replace(",", ""))
+        named = [line for line in named if line.cleaned_data["quantity"] == quantity] or named
+    if not named:
+        form.add_error(None, message)
+    for line in named:
+        line.add_error("quantity", message)
 
 
 def _stock_lines(form: forms.PostingForm) -> list[StockLine]:

@@ -698,3 +698,62 @@ def test_admin_shows_stock_records_read_only(waybill, web_as, model):
     assert changelist.status_code == 200
     assert client.get(reverse(f"admin:stock_{model}_add")).status_code == 403
     assert f'href="{reverse(f"admin:stock_{model}_add")}"' not in text(changelist)
+
+
+def test_an_overdraw_is_shown_on_the_quantity_of_its_line(stocked, web_as):
+    client = web_as(Role.HUB_MANAGER)
+    before = snapshot()
+    # when a waybill asks the hub for far more blankets than it holds, beside a line it can send
+    response = client.post(
+        reverse("stock:waybill-dispatch"),
+        form_data(
+            {
+                "idempotency_key": "e" * 32,
+                "from_site": stocked.hub.pk,
+                "to_site": stocked.warehouse.pk,
+                "dispatched_on": "2005-10-22",
+                "expected_on": "",
+                "transport": "truck",
+            },
+            [
+                {"item": stocked.bucket.pk, "quantity": 5, "grant": ""},
+                {"item": stocked.blanket.pk, "quantity": 999999999, "grant": ""},
+            ],
+        ),
+    )
+    # then the refusal stands under line 2's quantity, which keeps what was typed, and not as the
+    # form's own error; the summary at the top names the line
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert form.non_field_errors() == []
+    assert form.lines.forms[0].errors == {}
+    [refusal] = form.lines.forms[1].errors["quantity"]
+    assert refusal.startswith("Balakot hub has ")
+    assert refusal.endswith("; this asks for 999999999")
+    body = text(response)
+    assert re.search(r'name="lines-1-quantity" value="999999999"[^>]*>\s*<ul class="errorlist"', body)
+    assert f"Line 2, quantity: {refusal}" in body
+    assert snapshot() == before
+
+
+def test_an_overdraw_with_a_grant_is_shown_on_its_line_and_other_refusals_at_the_top(stocked, web_as):
+    client = web_as(Role.HUB_MANAGER)
+    fields = {
+        "idempotency_key": "f" * 32,
+        "from_site": stocked.hub.pk,
+        "to_site": stocked.warehouse.pk,
+        "dispatched_on": "2005-10-22",
+        "expected_on": "",
+        "transport": "truck",
+    }
+    lines = [{"item": stocked.bucket.pk, "quantity": 80, "grant": stocked.echo.pk}]
+    form = client.post(reverse("stock:waybill-dispatch"), form_data(fields, lines)).context["form"]
+    assert form.lines.forms[0].errors["quantity"] == [
+        "Balakot hub has 50 steel buckets (grant ECHO-2005-01); dispatch asks for 80"
+    ]
+    # a refusal that names no line's item stays at the top of the form
+    from reliefops.stock import views
+
+    unmatched = "Balakot hub has 50 tarpaulins; this asks for 80"
+    views._show_refusal(form, unmatched)
+    assert form.non_field_errors() == [unmatched]
