@@ -586,3 +586,36 @@ def test_a_refused_card_or_day_is_shown_beside_its_field_with_what_was_typed(
     assert 'aria-invalid="true"' in typed
     assert f"id_{field}_error" in typed  # aria-describedby
     assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
+
+
+def test_each_package_field_of_the_round_form_has_a_label_and_its_error_beside_it(op):
+    response = signed_in(op.registrar).post(
+        "/households/rounds/new/",
+        {
+            "code": "WR-5",
+            "name": "Winter Race",
+            "starts_on": "2005-11-14",
+            "ends_on": "2006-01-31",
+            "points": [str(op.bana.pk)],
+            "living": "any",
+            "line1-item": str(op.blanket.pk),
+            "line1-per_member": "-2",
+        },
+    )
+    assert response.status_code == 422
+    text = response.content.decode()
+    for line in range(1, 5):
+        for name, label in [
+            ("item", "Item"),
+            ("per_household", "Per household"),
+            ("per_member", "Per member"),
+            ("at_most", "At most"),
+        ]:
+            assert (
+                f'<label class="visually-hidden" for="id_line{line}-{name}">{label}, line {line}</label>'
+                in text
+            )
+    refused = re.search(r'<input [^>]*name="line1-per_member"[^>]*>', text).group(0)
+    assert 'aria-invalid="true"' in refused
+    assert 'aria-describedby="id_line1-per_member_error"' in refused
+    assert '<ul class="errorlist" id="id_line1-per_member_error">' in text
