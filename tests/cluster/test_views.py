@@ -320,3 +320,23 @@ def test_a_coordinator_loads_needs_from_the_page_after_a_preview(cluster, client
     viewer = client_as(Role.VIEWER)
     assert viewer.post(reverse("cluster:cluster-needs"), {"token": token}).status_code == 403
     assert "Preview</button>" not in text(viewer.get(reverse("cluster:cluster-needs")))
+
+
+def test_batches_show_their_times_in_the_projects_date_format(picture, client_as):
+    # given a batch committed at 05:29 in Karachi on 30 November 2026 and reverted then too
+    import datetime as dt
+
+    batch = ImportBatch.objects.get()
+    at = dt.datetime(2026, 11, 30, 0, 29, tzinfo=dt.UTC)
+    ImportBatch.objects.filter(pk=batch.pk).update(created_at=at)
+    client = client_as(Role.COORDINATOR)
+    # then the list and the batch's page say "30 Nov 2026 05:29", as jobs and imports do
+    assert "<td>30 Nov 2026 05:29</td>" in text(client.get(reverse("cluster:cluster-batches")))
+    detail = text(client.get(reverse("cluster:cluster-batch", args=[batch.pk])))
+    assert "Committed on 30 Nov 2026 05:29 by" in detail
+    client.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]))
+    ImportBatch.objects.filter(pk=batch.pk).update(reverted_at=at)
+    assert "reverted 30 Nov 2026</td>" in text(client.get(reverse("cluster:cluster-batches")))
+    assert "Reverted on 30 Nov 2026 05:29 by" in text(
+        client.get(reverse("cluster:cluster-batch", args=[batch.pk]))
+    )

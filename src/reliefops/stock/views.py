@@ -587,9 +587,9 @@ def waybill_confirm(request: HttpRequest, waybill_id: int) -> HttpResponse:
         submit,
         title=f"Confirm delivery of waybill {waybill.number}",
         intro=f"From {waybill.from_site.name} to {waybill.to_site.name}, dispatched on "
-        f"{waybill.dispatched_on:%d %b %Y}. Each line is prefilled with what was sent: say how many "
-        "arrived in good condition and how many damaged. Damaged and missing goods go to loss/damage "
-        "with the reason you give.",
+        f"{waybill.dispatched_on.day} {waybill.dispatched_on:%b %Y}. Each line is prefilled with what "
+        "was sent: say how many arrived in good condition and how many damaged. Damaged and missing goods "
+        "go to loss/damage with the reason you give.",
         submit_label="Confirm the delivery",
         template="stock/confirm_form.html",
         context={"waybill": waybill},

@@ -432,7 +432,7 @@ def test_confirming_twice_shows_the_conflict(waybill, web_as):
         url, form_data({"idempotency_key": "9" * 32, "delivered_on": "2005-10-22"}, line, initial=1)
     )
     assert again.status_code == 409
-    assert f"waybill {waybill.number} was already confirmed on 2005-10-22" in text(again)
+    assert f"waybill {waybill.number} was already confirmed on 22 Oct 2005" in text(again)
     assert snapshot() == before
 
 
@@ -757,3 +757,18 @@ def test_an_overdraw_with_a_grant_is_shown_on_its_line_and_other_refusals_at_the
     unmatched = "Balakot hub has 50 tarpaulins; this asks for 80"
     views._show_refusal(form, unmatched)
     assert form.non_field_errors() == [unmatched]
+
+
+def test_the_confirm_page_writes_dates_as_the_other_pages_do(waybill, web_as):
+    # the conflict of a second confirmation and the page's introduction say "22 Oct 2005"
+    client = web_as(Role.ADMIN)
+    url = reverse("stock:waybill-confirm", args=[waybill.pk])
+    intro = text(client.get(url))
+    day = waybill.dispatched_on
+    assert f"dispatched on {day.day} {day:%b %Y}." in intro
+    line = [{"item": waybill_item(waybill), "received": 120, "damaged": 0}]
+    data = {"delivered_on": "2005-10-22"}
+    client.post(url, form_data({"idempotency_key": "7" * 32, **data}, line, initial=1))
+    again = text(client.post(url, form_data({"idempotency_key": "8" * 32, **data}, line, initial=1)))
+    assert "was already confirmed on 22 Oct 2005" in again
+    assert "2005-10-22" not in again.split('name="delivered_on"')[0]

@@ -211,7 +211,9 @@ def waybill_confirm_delivery(
             if waybill is None:
                 raise NotFound(f"no waybill {waybill_id}")
             if waybill.status == WaybillStatus.DELIVERED:
-                raise Conflict(f"waybill {waybill.number} was already confirmed on {waybill.delivered_on}")
+                delivered = waybill.delivered_on
+                on = f"{delivered.day} {delivered:%b %Y}" if delivered else "an earlier day"
+                raise Conflict(f"waybill {waybill.number} was already confirmed on {on}")
             if waybill.status == WaybillStatus.CANCELLED:
                 raise Conflict(f"waybill {waybill.number} was cancelled")
             if delivered_on < waybill.dispatched_on:
