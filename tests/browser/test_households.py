@@ -11,7 +11,13 @@ from playwright.sync_api import expect
 
 from reliefops.core.roles import Role
 from reliefops.households.cards import printed
-from reliefops.households.models import DistributionRound, Household, HouseholdCard
+from reliefops.households.models import (
+    DistributionRound,
+    Household,
+    HouseholdCard,
+    HouseholdImport,
+    ImportStatus,
+)
 from reliefops.households.services import cards_issue
 from tests.households.conftest import build_operation, register, winter_round
 
@@ -191,3 +197,36 @@ def test_a_printed_distribution_list_has_every_household_and_every_column_on_a4(
     assert signature["x"] + signature["width"] <= width
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert page.get_by_role("button", name="Print").is_hidden()
+
+
+def test_the_household_pages_do_not_scroll_sideways_on_a_phone(op, signed_in_page):
+    # given a pair of likely duplicates, a round with its list, and a registration file checked
+    existing = register(op)
+    register(op, head_name="Mohd Aslam", document_type="none", document_number="", seen=[existing.pk])
+    round_obj = winter_round(op)
+    HouseholdImport.objects.create(
+        filename="nrc-batagram-registration-2005-11-20.csv", status=ImportStatus.PREVIEWED, rows=1500
+    )
+    page = signed_in_page(Role.REGISTRAR)
+    # when each page is opened on a 375 px phone, then none is wider than the screen
+    page.set_viewport_size({"width": 375, "height": 740})
+    wider = {}
+    for path in (
+        f"/households/rounds/{round_obj.pk}/",
+        "/households/rounds/new/",
+        "/households/import/",
+        "/households/duplicates/",
+    ):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            wider[path] = width
+    # and the handover page, with the households found by name, as a distributor at Bana
+    distributor = signed_in_page(Role.DISTRIBUTOR, distribution_points=[op.bana])
+    distributor.set_viewport_size({"width": 375, "height": 740})
+    distributor.goto(f"/households/rounds/{round_obj.pk}/handover/?q=aslam")
+    expect(distributor.get_by_role("link", name="Choose").first).to_be_attached()
+    width = distributor.evaluate("document.documentElement.scrollWidth")
+    if width > 375:
+        wider["handover"] = width
+    assert wider == {}
