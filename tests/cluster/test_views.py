@@ -340,3 +340,24 @@ def test_batches_show_their_times_in_the_projects_date_format(picture, client_as
     assert "Reverted on 30 Nov 2026 05:29 by" in text(
         client.get(reverse("cluster:cluster-batch", args=[batch.pk]))
     )
+
+
+def test_a_partner_is_linked_only_to_the_batches_it_may_open(picture, cluster, client_as, upload):
+    # given NRC's row NRC-1 in a batch the coordinator uploaded, and NRC-2 in NRC's own batch
+    upload([row(id="NRC-2")], reporting_org_id=cluster.nrc.pk)
+    theirs = ImportBatch.objects.get(rows__row_id="NRC-1")
+    own = ImportBatch.objects.get(rows__row_id="NRC-2")
+    client = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    assert client.get(reverse("cluster:cluster-batch", args=[theirs.pk])).status_code == 403
+    # then the rows link NRC's own batch, and name the other in plain text
+    rows = text(client.get(reverse("cluster:cluster-rows")))
+    assert f'<a href="{reverse("cluster:cluster-batch", args=[own.pk])}">batch {own.pk}</a>, row 3' in rows
+    assert f'<span class="aka">batch {theirs.pk}, row 3</span>' in rows
+    assert reverse("cluster:cluster-batch", args=[theirs.pk]) not in rows
+    # the live search (htmx) answers the same
+    found = text(client.get(reverse("cluster:cluster-rows"), {"q": "NRC-1"}, HTTP_HX_REQUEST="true"))
+    assert f'<span class="aka">batch {theirs.pk}, row 3</span>' in found
+    # and a coordinator, who may open every batch, is linked to both
+    every = text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-rows")))
+    for batch in (theirs, own):
+        assert f'<a href="{reverse("cluster:cluster-batch", args=[batch.pk])}">batch {batch.pk}</a>' in every

@@ -54,3 +54,16 @@ def quantity(value: Any) -> str:
         value = value.normalize()
         return f"{value:,f}"
     return f"{value:,}"
+
+
+@register.simple_tag(takes_context=True)
+def batches_user_may_open(context: Any, rows: Any) -> frozenset[int]:
+    """The ids of the upload batches of these 4W rows that the signed-in user may open: every one,
+    or a partner reporter its organisation's only (a link to another's batch would answer 403)."""
+    from reliefops.core.access import access_import_batches, reporting_scope
+
+    user = context["request"].user
+    ids = {row.batch_id for row in rows}
+    if reporting_scope(user) is None:
+        return frozenset(ids)
+    return frozenset(access_import_batches(user).filter(pk__in=ids).values_list("pk", flat=True))
