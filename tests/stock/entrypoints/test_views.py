@@ -772,3 +772,13 @@ def test_the_confirm_page_writes_dates_as_the_other_pages_do(waybill, web_as):
     again = text(client.post(url, form_data({"idempotency_key": "8" * 32, **data}, line, initial=1)))
     assert "was already confirmed on 22 Oct 2005" in again
     assert "2005-10-22" not in again.split('name="delivered_on"')[0]
+
+
+def test_the_printable_documents_name_the_sites_icon(waybill, web_as):
+    # a page without its icon makes the browser ask for /favicon.ico, which answers 404
+    client = web_as(Role.ADMIN)
+    icon = '<link rel="icon" href="/static/web/favicon.svg" type="image/svg+xml">'
+    assert icon in text(client.get(reverse("stock:waybill-print", args=[waybill.pk])))
+    receipt = Movement.objects.filter(kind=MovementKind.RECEIPT).first()
+    assert icon in text(client.get(reverse("stock:movement-grn", args=[receipt.pk])))
+    assert icon in text(client.get(reverse("web:home")))
