@@ -8,8 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from reliefops.catalog.models import ItemCategory, PackSize
+from reliefops.core.models import Job, JobStatus
 from reliefops.core.roles import ROLE_RIGHTS, Right, Role
 from reliefops.places.models import AdminLevel, SiteKind
 from tests.factories import (
@@ -20,6 +22,7 @@ from tests.factories import (
     KitFactory,
     OrganisationFactory,
     SiteFactory,
+    make_user,
 )
 from tests.web.pages import PAGES
 
@@ -442,3 +445,32 @@ def test_list_pages_cost_the_same_queries_for_few_or_many_rows(
     with django_assert_max_num_queries(10), CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        ("2 problems; nothing was written", "<strong>2 problems; nothing was written</strong>"),
+        ("the file has no 4W table", "<strong>Nothing was written.</strong> The file has no 4W table"),
+    ],
+    ids=["says-it-already", "does-not"],
+)
+def test_a_refused_job_says_once_that_nothing_was_written(db, client, error, shown):
+    # given a 4W preview refused by the worker, whose error may already say that nothing was written
+    user = make_user(Role.COORDINATOR)
+    job = Job.objects.create(
+        kind="cluster_upload_preview",
+        label="Preview of 4w.csv",
+        owner=user,
+        right=Right.REPORT_ACTIVITIES.value,
+        status=JobStatus.FAILED,
+        stage="refused",
+        error=error,
+        problems=[{"row": 3, "field": "#activity", "reason": "not a known activity"}],
+        finished_at=timezone.now(),
+    )
+    client.force_login(user)
+    page = client.get(reverse("jobs:job-detail", args=[job.pk])).content.decode()
+    # then the page says it once
+    assert page.lower().count("nothing was written") == 1
+    assert shown in page
