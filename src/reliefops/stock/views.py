@@ -581,18 +581,31 @@ def waybill_confirm(request: HttpRequest, waybill_id: int) -> HttpResponse:
             idempotency_key=form.idempotency(),
         )
 
+    intro = (
+        f"From {waybill.from_site.name} to {waybill.to_site.name}, dispatched on "
+        f"{waybill.dispatched_on.day} {waybill.dispatched_on:%b %Y}."
+    )
+    # A waybill no longer in transit shows what became of it, and no form to confirm it again.
+    open_for_delivery = waybill.status == WaybillStatus.IN_TRANSIT
+    delivery = (
+        None
+        if open_for_delivery
+        else selectors.movement_list(waybill_id=waybill.pk, kind=MovementKind.DELIVERY).order_by("id").first()
+    )
+    if open_for_delivery:
+        intro += (
+            " Each line is prefilled with what was sent: say how many arrived in good condition and how "
+            "many damaged. Damaged and missing goods go to loss/damage with the reason you give."
+        )
     return _posting(
         request,
         form,
         submit,
         title=f"Confirm delivery of waybill {waybill.number}",
-        intro=f"From {waybill.from_site.name} to {waybill.to_site.name}, dispatched on "
-        f"{waybill.dispatched_on.day} {waybill.dispatched_on:%b %Y}. Each line is prefilled with what "
-        "was sent: say how many arrived in good condition and how many damaged. Damaged and missing goods "
-        "go to loss/damage with the reason you give.",
+        intro=intro,
         submit_label="Confirm the delivery",
         template="stock/confirm_form.html",
-        context={"waybill": waybill},
+        context={"waybill": waybill, "open_for_delivery": open_for_delivery, "delivery": delivery},
     )
 
 

@@ -782,3 +782,22 @@ def test_the_printable_documents_name_the_sites_icon(waybill, web_as):
     receipt = Movement.objects.filter(kind=MovementKind.RECEIPT).first()
     assert icon in text(client.get(reverse("stock:movement-grn", args=[receipt.pk])))
     assert icon in text(client.get(reverse("web:home")))
+
+
+def test_the_confirm_page_of_a_delivered_waybill_says_so_and_offers_no_form(waybill, web_as):
+    # given a waybill whose delivery a hub manager confirmed on 22 Oct 2005
+    client = web_as(Role.ADMIN)
+    url = reverse("stock:waybill-confirm", args=[waybill.pk])
+    line = [{"item": waybill_item(waybill), "received": 120, "damaged": 0}]
+    assert 'class="post-form"' in text(client.get(url))
+    client.post(url, form_data({"idempotency_key": "6" * 32, "delivered_on": "2005-10-22"}, line, initial=1))
+    delivery = Movement.objects.get(kind=MovementKind.DELIVERY)
+    # when its confirm page is opened again (an old link, a second tab)
+    page = text(client.get(url))
+    # then it says when and by whom it was delivered, links the delivery, and has no form to send
+    who = delivery.posted_by.username
+    assert f"This waybill was delivered: its delivery was confirmed on 22 Oct 2005 by {who}." in page
+    assert reverse("stock:movement-detail", args=[delivery.pk]) in page
+    assert 'class="post-form"' not in page
+    assert "Confirm the delivery</button>" not in page
+    assert "say how many arrived" not in page
