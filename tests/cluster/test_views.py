@@ -361,3 +361,31 @@ def test_a_partner_is_linked_only_to_the_batches_it_may_open(picture, cluster, c
     every = text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-rows")))
     for batch in (theirs, own):
         assert f'<a href="{reverse("cluster:cluster-batch", args=[batch.pk])}">batch {batch.pk}</a>' in every
+
+
+def test_reopening_a_month_that_is_not_locked_says_so_and_adds_no_row(cluster, client_as):
+    coordinator = client_as(Role.COORDINATOR)
+    url = reverse("cluster:cluster-periods")
+    # when a coordinator reopens July 2006, never locked, with a note
+    response = coordinator.post(url, {"month": "2006-07", "note": "typed for nothing", "action": "reopen"})
+    # then the page says there is nothing to reopen, and no row "July 2006 open" is added
+    assert response.status_code == 302
+    page = text(coordinator.get(response["Location"]))
+    assert "July 2006 is not locked; nothing to reopen." in page
+    assert not ReportingPeriod.objects.exists()
+    # nor does the service store one when asked directly (the API and the command)
+    import datetime as dt
+
+    from reliefops.cluster.services import reporting_period_set_lock
+
+    reporting_period_set_lock(actor=None, month=dt.date(2006, 7, 1), locked=False)
+    assert not ReportingPeriod.objects.exists()
+    # a locked month is reopened as before, and reopening it again changes nothing more
+    coordinator.post(url, {"month": "2005-11", "note": "closed", "action": "lock"})
+    reopened = coordinator.post(
+        url, {"month": "2005-11", "note": "late report", "action": "reopen"}, follow=True
+    )
+    assert "November 2005 is open." in text(reopened)
+    again = coordinator.post(url, {"month": "2005-11", "note": "once more", "action": "reopen"}, follow=True)
+    assert "November 2005 is not locked; nothing to reopen." in text(again)
+    assert ReportingPeriod.objects.get().note == "late report"

@@ -29,6 +29,7 @@ def reporting_period_set_lock(
     *, actor: Actor, month: dt.date, locked: bool, note: str = ""
 ) -> ReportingPeriod:
     """Lock a reporting month (no upload may then add, change or withdraw its rows) or reopen it.
+    Reopening a month that was never locked changes and stores nothing.
 
     A lock waits for the uploads and reverts under way: they read the locked months once they hold
     the table, so none of them can write into a month after its lock is confirmed."""
@@ -38,7 +39,14 @@ def reporting_period_set_lock(
     real_actor = actor if isinstance(actor, User) else None
     with transaction.atomic():
         bulk.lock_for_writing()
-        period, _ = ReportingPeriod.objects.select_for_update().get_or_create(month=month)
+        periods = ReportingPeriod.objects.select_for_update()
+        if locked:
+            period, _ = periods.get_or_create(month=month)
+        else:
+            found = periods.filter(month=month).first()
+            if found is None:  # never locked: nothing to reopen, and no row is stored for it
+                return ReportingPeriod(month=month, locked=False)
+            period = found
         if period.locked == locked:
             return period
         period.locked = locked
