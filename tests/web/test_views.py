@@ -450,10 +450,11 @@ def test_list_pages_cost_the_same_queries_for_few_or_many_rows(
 @pytest.mark.parametrize(
     ("error", "shown"),
     [
-        ("2 problems; nothing was written", "<strong>2 problems; nothing was written</strong>"),
+        ("2 problems; nothing was written", "<strong>Nothing was written.</strong> 2 problems</p>"),
+        ("Nothing was written: the file is empty", "<strong>Nothing was written: the file is empty</strong>"),
         ("the file has no 4W table", "<strong>Nothing was written.</strong> The file has no 4W table"),
     ],
-    ids=["says-it-already", "does-not"],
+    ids=["says-it-after", "says-it-first", "does-not"],
 )
 def test_a_refused_job_says_once_that_nothing_was_written(db, client, error, shown):
     # given a 4W preview refused by the worker, whose error may already say that nothing was written
