@@ -395,6 +395,19 @@ def _restore_sqlite(path: Path, secret: str) -> None:
             source.close()
 
 
+def _send_backup(stream: IO[bytes], path: Path, secret: str) -> None:
+    """The backup's plain bytes into pg_restore's input, which is then closed. A pg_restore that
+    stopped early ends the sending: its exit status and message say why."""
+    try:
+        with path.open("rb") as handle:
+            _, chunks = open_chunks(handle, secret=secret)
+            for chunk in chunks:
+                stream.write(chunk)
+        stream.close()
+    except BrokenPipeError:
+        pass
+
+
 def _restore_postgresql(path: Path, secret: str, header: dict[str, Any], *, replace: bool) -> None:
     pg_restore, restore_major = _pg_tool("pg_restore")
     dump_major = int(header.get("pg_dump_version", 0))
@@ -422,13 +435,7 @@ def _restore_postgresql(path: Path, secret: str, header: dict[str, Any], *, repl
         if process.stdin is None:  # pragma: no cover - stdin=PIPE always gives one
             raise BackupRefused("pg_restore gave no input stream")
         try:
-            with path.open("rb") as handle:
-                _, chunks = open_chunks(handle, secret=secret)
-                for chunk in chunks:
-                    process.stdin.write(chunk)
-            process.stdin.close()
-        except BrokenPipeError:
-            pass  # pg_restore stopped early; its exit status and message say why
+            _send_backup(process.stdin, path, secret)
         except BaseException:
             # The file changed since it was checked: pg_restore's one transaction is rolled back.
             process.kill()
@@ -476,14 +483,7 @@ def _replace_postgresql(pg_restore: str, path: Path, secret: str) -> None:
             )
             if reader.stdin is None:  # pragma: no cover - stdin=PIPE always gives one
                 raise BackupRefused("pg_restore gave no input stream")
-            try:
-                with path.open("rb") as handle:
-                    _, chunks = open_chunks(handle, secret=secret)
-                    for chunk in chunks:
-                        reader.stdin.write(chunk)
-                reader.stdin.close()
-            except BrokenPipeError:
-                pass  # pg_restore stopped early; its exit status and message say why
+            _send_backup(reader.stdin, path, secret)
             read = reader.wait()
             if read != 0:
                 raise BackupRefused(

@@ -503,21 +503,27 @@ def _refuse_overdraw(
         balance = balances[key]
         after = balance.quantity + delta
         if balance.is_physical and after < 0:
-            item = Item.objects.only("name").get(pk=key[1])
-            grant = Grant.objects.only("reference").get(pk=key[2])
-            location = StockLocation.objects.only("name").get(pk=key[0])
+            place, item, grant = _balance_names(key)
             raise ServiceError(
-                f"{location.name} has {balance.quantity} {plural(item.name, balance.quantity)} "
-                f"(grant {grant.reference}); {posting.kind.label.lower()} asks for {-delta}"
+                f"{place} has {balance.quantity} {plural(item, balance.quantity)} "
+                f"(grant {grant}); {posting.kind.label.lower()} asks for {-delta}"
             )
         if abs(after) > QUANTITY_MAX:
-            item = Item.objects.only("name").get(pk=key[1])
-            grant = Grant.objects.only("reference").get(pk=key[2])
-            location = StockLocation.objects.only("name").get(pk=key[0])
+            place, item, grant = _balance_names(key)
             raise ServiceError(
-                f"{location.name} would hold {after:,} {plural(item.name, after)} (grant {grant.reference}) "
+                f"{place} would hold {after:,} {plural(item, after)} (grant {grant}) "
                 f"after this {posting.kind.label.lower()}; a balance holds at most {QUANTITY_MAX:,}"
             )
+
+
+def _balance_names(key: tuple[int, int, int]) -> tuple[str, str, str]:
+    """The names a refusal gives a balance (location, item, grant): its place, item and grant."""
+    location_id, item_id, grant_id = key
+    return (
+        StockLocation.objects.only("name").get(pk=location_id).name,
+        Item.objects.only("name").get(pk=item_id).name,
+        Grant.objects.only("reference").get(pk=grant_id).reference,
+    )
 
 
 def plural(name: str, quantity: int) -> str:
