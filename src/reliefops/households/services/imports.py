@@ -128,12 +128,15 @@ def same_file_imported(batch: HouseholdImport) -> HouseholdImport | None:
     """The earlier import of a file with the same content, if one was imported (committed)."""
     if not batch.digest:
         return None
-    return (
-        HouseholdImport.objects.filter(digest=batch.digest, status=ImportStatus.COMMITTED)
-        .exclude(pk=batch.pk)
-        .order_by("committed_at", "pk")
-        .first()
-    )
+    return _first_imported(batch.digest, besides=batch.pk)
+
+
+def _first_imported(digest: str, besides: int | None = None) -> HouseholdImport | None:
+    """The first committed import of the file with this digest (other than import `besides`)."""
+    imports = HouseholdImport.objects.filter(digest=digest, status=ImportStatus.COMMITTED)
+    if besides is not None:
+        imports = imports.exclude(pk=besides)
+    return imports.order_by("committed_at", "pk").first()
 
 
 def same_file_message(batch: HouseholdImport, earlier: HouseholdImport, *, committing: bool = False) -> str:
@@ -179,11 +182,7 @@ def household_import_preview(
     if len(content) > MAX_BYTES:
         raise InvalidInput([Problem(None, "file", f"larger than {MAX_BYTES // 1024 // 1024} MB; split it")])
     digest = hashlib.sha256(content).hexdigest()
-    earlier = (
-        HouseholdImport.objects.filter(digest=digest, status=ImportStatus.COMMITTED)
-        .order_by("committed_at", "pk")
-        .first()
-    )
+    earlier = _first_imported(digest)
     # The households of a file imported before are registered already: the file is not checked again
     # (its rows would be refused as, or look like, themselves) and cannot be imported.
     drafts, problems = _check_file(content, name, progress) if earlier is None else ([], [])
