@@ -160,6 +160,16 @@ def test_a_refused_form_keeps_what_was_typed_and_names_the_field(op):
     assert not Household.objects.exists()
 
 
+def test_the_round_page_names_who_is_eligible_in_words(op):
+    round_obj = winter_round(op, vulnerabilities=["female_headed", "landless"])
+    page = signed_in(op.registrar).get(f"/households/rounds/{round_obj.pk}/").content.decode()
+    assert "5,000 to 7,000 ft, Above 7,000 ft" in page
+    assert "Damaged, Destroyed" in page
+    assert "Female-headed, Landless" in page
+    assert "above_7000" not in page
+    assert "female_headed" not in page
+
+
 def test_a_card_is_reissued_from_the_household_page(op):
     household = register(op)
     round_obj = winter_round(op)

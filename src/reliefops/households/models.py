@@ -348,6 +348,12 @@ class Living(models.TextChoices):
     CAMP = "camp", "In a camp"
 
 
+def _labels(choices: type[models.TextChoices], values: list[str]) -> list[str]:
+    """The labels of stored choice values, in their order (a value no longer known as it is)."""
+    known = dict(choices.choices)
+    return [str(known.get(value, value)) for value in values]
+
+
 class DistributionRound(models.Model):
     """One planned distribution of a package to eligible households, at named distribution points."""
 
@@ -381,6 +387,19 @@ class DistributionRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    # The conditions as people read them ("Above 7,000 ft"), not as they are stored ("above_7000").
+    @property
+    def elevation_labels(self) -> list[str]:
+        return _labels(ElevationBand, self.elevation_bands)
+
+    @property
+    def house_damage_labels(self) -> list[str]:
+        return _labels(HouseDamage, self.house_damage)
+
+    @property
+    def vulnerability_labels(self) -> list[str]:
+        return _labels(Vulnerability, self.vulnerabilities)
 
 
 class RoundPoint(models.Model):
