@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -257,3 +260,29 @@ def test_jobs_list_shows_when_each_was_created_in_the_operations_time_zone(ali):
     Job.objects.filter(pk=job.pk).update(created_at=dt.datetime(2026, 11, 29, 23, 54, tzinfo=dt.UTC))
     out, _ = run("jobs", "list")
     assert f"{job.pk:>6}  2026-11-30 04:54  queued" in out
+
+
+def test_a_command_piped_into_one_that_stops_reading_ends_quietly(tmp_path):
+    # given the output of a command piped into one that has stopped reading (`| head -1`)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {
+        **os.environ,
+        "RELIEFOPS_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "reliefops", "help"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    # then it stops with the status of a program whose reader went away, and no traceback
+    assert done.returncode == 141
+    assert b"Traceback" not in done.stderr
+    assert done.stderr == b""
