@@ -435,7 +435,10 @@ def load_households(context: StepContext) -> str:
         round_make_list(actor=context.actor, round_id=round_obj.pk)
         cards_issue(actor=context.actor, round_id=round_obj.pk)
         round_set_status(actor=context.actor, round_id=round_obj.pk, status=RoundStatus.OPEN)
-    return f"{result.batch.created} created, 0 updated, 0 unchanged; {len(ROUNDS)} rounds listed and opened"
+    return (
+        f"{result.batch.created} created, 0 updated, 0 unchanged; {len(ROUNDS)} rounds listed, with cards, "
+        "and opened (the stock history step closes those whose period ends before its own)"
+    )
 
 
 _BAND_ORDER = {"above_7000": 0, "5000_to_7000": 1, "": 2, "below_5000": 3}
@@ -511,9 +514,13 @@ def load_stock_history(context: StepContext) -> str:
     handed over to the registered households; the rounds whose period is over are then closed."""
     handovers = RoundHandovers(context)
     summary = stock_history.load_stock_history(context, household_handovers=handovers)
+    closed = []
     for round_obj in handovers.rounds:
         if round_obj.ends_on < stock_history.END and round_obj.status == RoundStatus.OPEN:
             round_set_status(actor=context.actor, round_id=round_obj.pk, status=RoundStatus.CLOSED)
+            closed.append(round_obj.code)
     if handovers.count:
         summary += f"; {handovers.count} household handovers"
+    if closed:
+        summary += f"; round(s) {', '.join(sorted(closed))} closed, their period over"
     return summary
