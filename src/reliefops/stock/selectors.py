@@ -202,7 +202,9 @@ _REPORT_COLUMNS = {
 def donor_report(*, grant_id: int) -> DonorReport:
     """Per item of a grant: received, distributed, handed to partners, lost, in transit, on hand.
 
-    Read from balances; since the ledger sums to zero, received = the rest added up.
+    Read from balances; since the ledger sums to zero, received + other = the rest added up, where
+    "other" is what counts and kitting changed: a count's surplus credited to the grant and kits
+    made add to it, shortages found and components put into kits take from it.
     """
     report: dict[str, DonorReportRow] = {}
     rows = (
