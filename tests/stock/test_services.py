@@ -1029,3 +1029,115 @@ def test_the_grn_of_a_reversed_receipt_stays_with_it_and_the_refusal_says_what_t
     receive(op, op.hub, op.blanket, 10, op.dfid, "GRN-BLK-0412/2")
     assert on_hand(op.hub, op.blanket) == 10
     assert on_hand(op.warehouse, op.blanket) == 0
+
+
+# --- a refusal lists every problem of the request at once ----------------------------------------------
+
+
+def _problems(call) -> list[tuple]:
+    before = snapshot()
+    with pytest.raises(InvalidInput) as excinfo:
+        call()
+    assert snapshot() == before
+    return [(p.row, p.field, p.reason) for p in excinfo.value.problems]
+
+
+def test_a_count_lists_an_unknown_item_and_a_bad_count_on_other_lines(op):
+    # when a count names an item that does not exist on line 1 and counts -1 on line 2
+    problems = _problems(
+        lambda: stock_count(
+            actor=op.actor,
+            site_id=op.warehouse.pk,
+            counted_on=DAY,
+            counts=[CountLine(item_id=999_999, counted=5), CountLine(item_id=op.blanket.pk, counted=-1)],
+        )
+    )
+    # then both are refused together, by line and field
+    assert problems == [
+        (1, "item", "unknown item 999999"),
+        (2, "counted", "must be a whole number of zero or more, not -1"),
+    ]
+
+
+def test_a_receipt_lists_its_grn_and_its_lines_problems_together(op):
+    problems = _problems(
+        lambda: stock_receive(
+            actor=op.actor,
+            site_id=op.warehouse.pk,
+            grant_id=op.dfid.pk,
+            grn_number="",
+            received_on=DAY,
+            lines=[ReceiptLine(item_id=op.blanket.pk, quantity=0), ReceiptLine(item_id=999_999, quantity=3)],
+        )
+    )
+    assert problems == [
+        (None, "grn_number", "a goods received note number is required"),
+        (1, "quantity", "must be more than zero, not 0"),
+        (2, "item", "unknown item 999999"),
+    ]
+
+
+def test_a_dispatch_lists_its_own_and_its_lines_problems_together(op):
+    receive(op, op.warehouse, op.blanket, 40, op.dfid, "GRN-1")
+    problems = _problems(
+        lambda: waybill_dispatch(
+            actor=op.actor,
+            from_site_id=op.warehouse.pk,
+            to_site_id=op.hub.pk,
+            lines=[StockLine(item_id=999_999, quantity=1), StockLine(item_id=op.blanket.pk, quantity=0)],
+            dispatched_on=DAY,
+            transport="camel",
+        )
+    )
+    assert problems == [
+        (None, "transport", "must be one of truck, helicopter, jeep, mule, other"),
+        (1, "item", "unknown item 999999"),
+        (2, "quantity", "must be more than zero, not 0"),
+    ]
+
+
+def test_a_loss_lists_its_reason_and_its_lines_problems_together(op):
+    problems = _problems(
+        lambda: stock_report_loss(
+            actor=op.actor,
+            site_id=op.warehouse.pk,
+            reason="rats",
+            occurred_on=DAY,
+            lines=[StockLine(item_id=op.blanket.pk, quantity=0), StockLine(item_id=999_999, quantity=1)],
+        )
+    )
+    assert problems == [
+        (None, "reason", "must be one of theft, weather, spoilage, damage, other"),
+        (1, "quantity", "must be more than zero, not 0"),
+        (2, "item", "unknown item 999999"),
+    ]
+
+
+def test_a_confirmation_lists_an_excess_and_a_missing_reason_on_other_lines(op):
+    # given a waybill of 10 blankets and 5 buckets
+    receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
+    receive(op, op.warehouse, op.bucket, 5, op.dfid, "GRN-2")
+    waybill = waybill_dispatch(
+        actor=op.actor,
+        from_site_id=op.warehouse.pk,
+        to_site_id=op.hub.pk,
+        lines=[StockLine(item_id=op.blanket.pk, quantity=10), StockLine(item_id=op.bucket.pk, quantity=5)],
+        dispatched_on=DAY,
+    ).waybill
+    # when 12 blankets are confirmed without a reason, and 2 buckets damaged without one
+    problems = _problems(
+        lambda: waybill_confirm_delivery(
+            actor=op.actor,
+            waybill_id=waybill.pk,
+            delivered_on=DAY,
+            lines=[
+                DeliveryLine(item_id=op.blanket.pk, received=12),
+                DeliveryLine(item_id=op.bucket.pk, received=3, damaged=2),
+            ],
+        )
+    )
+    # then both lines are refused together
+    assert problems == [
+        (1, "received", "12 blankets confirmed but 10 were sent; give a reason to accept the excess"),
+        (2, "damage_reason", "say why 2 steel buckets were damaged"),
+    ]

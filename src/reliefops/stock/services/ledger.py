@@ -84,6 +84,20 @@ def validate_quantity(quantity: object, *, row: int | None = None, what: str = "
     return []
 
 
+def refuse(problems: Sequence[Problem], caller_problems: Sequence[Problem] = ()) -> None:
+    """Refuse a posting with every problem of its request at once; nothing is written.
+
+    `caller_problems` are what the entry point found while reading the request (a name it does not
+    know, a number it could not read): they stand for the line and field they name, so the
+    service's own problem of that line and field (an unknown item's id of 0) is left out. The
+    problems of the request itself come first, then each line's in order.
+    """
+    named = {(p.row, p.field) for p in caller_problems}
+    every = [*caller_problems, *(p for p in problems if (p.row, p.field) not in named)]
+    if every:
+        raise InvalidInput(sorted(every, key=lambda p: (p.row is not None, p.row or 0)))
+
+
 def replay_or_run(
     key: str | None, kind: MovementKind, run: Callable[[], T], replay: Callable[[Movement], T]
 ) -> T:

@@ -40,6 +40,7 @@ from reliefops.stock.services.ledger import (
     hot_cursor,
     plural,
     post,
+    refuse,
     validate_quantity,
 )
 from reliefops.stock.services.locations import (
@@ -116,16 +117,17 @@ def check_items(lines: Sequence[Any]) -> None:
     check_items_and_find_locations(lines, [])
 
 
-def check_items_and_find_locations(
+def examine_lines(
     lines: Sequence[Any], locations: Sequence[tuple[str, int | str]]
-) -> list[StockLocation | None]:
-    """Check the lines as `check_items` does and find these locations (by unique column), in one query.
+) -> tuple[list[Problem], set[int], list[StockLocation | None]]:
+    """Every line's problems (unknown item or grant, bad quantity, overlong lot), the ids of the
+    lines' items that exist and are active, and these locations (by unique column): one query.
 
-    Returns the locations in the order asked, None for one that does not exist (yet).
+    The locations come in the order asked, None for one that does not exist (yet).
     """
     problems: list[Problem] = []
     if not lines:
-        raise InvalidInput([Problem(None, "lines", "give at least one line")])
+        problems.append(Problem(None, "lines", "give at least one line"))
     item_ids = sorted({line.item_id for line in lines if isinstance(line.item_id, int)})
     grant_ids = sorted({g for line in lines if isinstance(g := getattr(line, "grant_id", None), int)})
     known, known_grants, found = _lookup(item_ids, grant_ids, locations)
@@ -138,8 +140,24 @@ def check_items_and_find_locations(
         if isinstance(line, StockLine):
             problems += validate_quantity(line.quantity, row=index)
         problems += too_long(index, "lot", getattr(line, "lot", ""), LOT_MAX)
-    if problems:
-        raise InvalidInput(problems)
+    return problems, known, found
+
+
+def check_items_and_find_locations(
+    lines: Sequence[Any],
+    locations: Sequence[tuple[str, int | str]],
+    *,
+    problems: Sequence[Problem] = (),
+    caller_problems: Sequence[Problem] = (),
+) -> list[StockLocation | None]:
+    """Check the lines as `check_items` does and find these locations (by unique column), in one query.
+
+    The lines' problems are refused together with the posting's other `problems` and the
+    `caller_problems` (see `refuse`). Returns the locations in the order asked, None for one that
+    does not exist (yet).
+    """
+    own, _, found = examine_lines(lines, locations)
+    refuse([*problems, *own], caller_problems)
     return found
 
 
@@ -219,14 +237,16 @@ def pledge_create(
     expected_on: dt.date,
     reference: str = "",
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> Pledge:
     """Record stock a donor promised: it is pipeline, not stock, until it is received.
 
-    A repeated idempotency key returns the first pledge, marked `replayed`.
+    A repeated idempotency key returns the first pledge, marked `replayed`. `caller_problems`: what
+    the entry point found wrong in the request, refused together with the pledge's own problems.
     """
-    problems = validate_quantity(quantity) + too_long(None, "reference", reference, REFERENCE_MAX)
-    if problems:
-        raise InvalidInput(problems)
+    refuse(
+        validate_quantity(quantity) + too_long(None, "reference", reference, REFERENCE_MAX), caller_problems
+    )
     if replayed := _pledge_replayed(idempotency_key):
         return replayed
     try:
@@ -297,13 +317,14 @@ def _pledge_insert(
     return pledge
 
 
-def _base_quantity(line: ReceiptLine, row: int) -> tuple[int | None, list[Problem]]:
+def _base_quantity(line: ReceiptLine, row: int, *, known: bool) -> tuple[int | None, list[Problem]]:
+    """The line's quantity in base units; its packs are looked up only for a `known` item."""
     if (line.quantity is None) == (line.packs is None):
         return None, [Problem(row, "quantity", "give either a quantity in base units or a number of packs")]
     if line.quantity is not None:
         return line.quantity, validate_quantity(line.quantity, row=row)
     problems = validate_quantity(line.packs, row=row, what="packs")
-    if problems:
+    if problems or not known:
         return None, problems
     pack = PackSize.objects.filter(item_id=line.item_id, name=line.pack).first()
     if pack is None:
@@ -336,26 +357,30 @@ def stock_receive(
     pledge_id: int | None = None,
     note: str = "",
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> PostingResult:
-    """Receive goods from a donor or supplier against a grant, with a goods received note number."""
+    """Receive goods from a donor or supplier against a grant, with a goods received note number.
+
+    `caller_problems`: what the entry point found wrong in the request, refused together with the
+    receipt's own problems.
+    """
 
     def build() -> Movement:
+        problems: list[Problem] = []
         if not grn_number.strip():
-            raise InvalidInput([Problem(None, "grn_number", "a goods received note number is required")])
-        if long_grn := too_long(None, "grn_number", grn_number, REFERENCE_MAX):
-            raise InvalidInput(long_grn)
+            problems.append(Problem(None, "grn_number", "a goods received note number is required"))
+        problems += too_long(None, "grn_number", grn_number, REFERENCE_MAX)
+        own, known, (target, source) = examine_lines(lines, [("site_id", site_id), ("grant_id", grant_id)])
+        problems += own
+        quantities: list[int] = []
+        for row, line in enumerate(lines, start=1):
+            quantity, line_problems = _base_quantity(line, row, known=line.item_id in known)
+            problems += line_problems
+            quantities.append(quantity or 0)
+        refuse(problems, caller_problems)
         if taken := grn_taken(grn_number):
             raise taken
         grant = _grant(grant_id)
-        target, source = check_items_and_find_locations(lines, [("site_id", site_id), ("grant_id", grant.pk)])
-        quantities: list[int] = []
-        problems: list[Problem] = []
-        for row, line in enumerate(lines, start=1):
-            quantity, line_problems = _base_quantity(line, row)
-            problems += line_problems
-            quantities.append(quantity or 0)
-        if problems:
-            raise InvalidInput(problems)
         target = target or site_location(site_id)
         source = source or donor_location(grant)
         if pledge_id is not None:
@@ -452,16 +477,22 @@ def _issue(
     idempotency_key: str | None,
     reason: str = "",
     audit_extra: dict[str, Any] | None = None,
+    problems: Sequence[Problem] = (),
+    caller_problems: Sequence[Problem] = (),
 ) -> PostingResult:
     """Post stock leaving a site for a virtual location (beneficiaries, a partner, loss).
 
-    `target` names the location by a unique column; `make_target` makes it on first use.
+    `target` names the location by a unique column; `make_target` makes it on first use. The
+    posting's other `problems` and the `caller_problems` are refused together with its lines'.
     """
 
     def build() -> Movement:
-        if problems := too_long(None, "reference", reference, REFERENCE_MAX):
-            raise InvalidInput(problems)
-        source, destination = check_items_and_find_locations(lines, [("site_id", site_id), target])
+        source, destination = check_items_and_find_locations(
+            lines,
+            [("site_id", site_id), target],
+            problems=[*problems, *too_long(None, "reference", reference, REFERENCE_MAX)],
+            caller_problems=caller_problems,
+        )
         return post(
             Posting(
                 kind=kind,
@@ -488,8 +519,13 @@ def stock_distribute(
     reference: str = "",
     note: str = "",
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> PostingResult:
-    """Report items a distribution point handed over to people: site -> beneficiaries."""
+    """Report items a distribution point handed over to people: site -> beneficiaries.
+
+    `caller_problems`: what the entry point found wrong in the request, refused together with the
+    distribution's own problems.
+    """
     return _issue(
         kind=MovementKind.DISTRIBUTION,
         actor=actor,
@@ -501,6 +537,7 @@ def stock_distribute(
         reference=reference,
         note=note,
         idempotency_key=idempotency_key,
+        caller_problems=caller_problems,
     )
 
 
@@ -514,23 +551,30 @@ def stock_handover_to_partner(
     reference: str = "",
     note: str = "",
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> PostingResult:
-    """Hand stock to another organisation to distribute: site -> that partner."""
+    """Hand stock to another organisation to distribute: site -> that partner.
+
+    `caller_problems`: what the entry point found wrong in the request (an unknown partner among
+    them), refused together with the hand-over's own problems.
+    """
     organisation = Organisation.objects.filter(pk=organisation_id).first()
-    if organisation is None:
+    if organisation is None and not caller_problems:
         raise NotFound(f"no organisation {organisation_id}")
     return _issue(
         kind=MovementKind.HANDOVER,
         actor=actor,
         site_id=site_id,
         lines=lines,
-        target=("organisation_id", organisation.pk),
-        make_target=lambda: partner_location(organisation),
+        target=("organisation_id", organisation_id),
+        # A request refused anyway never makes the location (nor names an unknown organisation).
+        make_target=lambda: partner_location(organisation),  # type: ignore[arg-type]
         occurred_on=handed_on,
         reference=reference,
         note=note,
         idempotency_key=idempotency_key,
         audit_extra={"organisation": str(organisation)},
+        caller_problems=caller_problems,
     )
 
 
@@ -543,10 +587,16 @@ def stock_report_loss(
     occurred_on: dt.date,
     note: str = "",
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> PostingResult:
-    """Write off stock lost at a site (theft, weather, spoilage, damage): site -> loss/damage."""
+    """Write off stock lost at a site (theft, weather, spoilage, damage): site -> loss/damage.
+
+    `caller_problems`: what the entry point found wrong in the request, refused together with the
+    loss's own problems.
+    """
+    problems = []
     if reason not in LossReason.ALL:
-        raise InvalidInput([Problem(None, "reason", f"must be one of {', '.join(LossReason.ALL)}")])
+        problems.append(Problem(None, "reason", f"must be one of {', '.join(LossReason.ALL)}"))
     return _issue(
         kind=MovementKind.LOSS,
         actor=actor,
@@ -559,6 +609,8 @@ def stock_report_loss(
         note=note,
         idempotency_key=idempotency_key,
         reason=reason,
+        problems=problems,
+        caller_problems=caller_problems,
     )
 
 
@@ -582,13 +634,15 @@ def stock_count(
     counted_on: dt.date,
     note: str = "",
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> PostingResult:
-    """Record a physical count; the differences are posted as count adjustments."""
+    """Record a physical count; the differences are posted as count adjustments.
+
+    `caller_problems`: what the entry point found wrong in the request, refused together with the
+    count's own problems.
+    """
 
     def build() -> Movement:
-        location, adjustment = check_items_and_find_locations(
-            counts, [("site_id", site_id), ("kind", LocationKind.COUNT_ADJUSTMENT.value)]
-        )
         problems = [
             Problem(row, "counted", f"must be a whole number of zero or more, not {line.counted!r}")
             for row, line in enumerate(counts, start=1)
@@ -600,8 +654,12 @@ def stock_count(
             if isinstance(line.counted, int) and line.counted > QUANTITY_MAX
         ]
         problems += _listed_twice(counts)
-        if problems:
-            raise InvalidInput(problems)
+        location, adjustment = check_items_and_find_locations(
+            counts,
+            [("site_id", site_id), ("kind", LocationKind.COUNT_ADJUSTMENT.value)],
+            problems=problems,
+            caller_problems=caller_problems,
+        )
         location = location or site_location(site_id)
         adjustment = adjustment or singleton_location(LocationKind.COUNT_ADJUSTMENT)
         _lock_site_items(location.pk, [c.item_id for c in counts])
@@ -658,16 +716,23 @@ def stock_count(
 
 
 def _listed_twice(counts: Sequence[CountLine]) -> list[Problem]:
-    """A problem on each line that counts an item again: two figures for one item leave neither true."""
+    """A problem on each line that counts an item again: two figures for one item leave neither true.
+
+    An item that does not exist is refused as unknown on each of its lines, not as listed twice.
+    """
     seen: set[int] = set()
     rows: list[int] = []
     for row, line in enumerate(counts, start=1):
         if line.item_id in seen:
             rows.append(row)
         seen.add(line.item_id)
+    if not rows:
+        return []
     names = dict(Item.objects.filter(pk__in=[counts[r - 1].item_id for r in rows]).values_list("pk", "name"))
     return [
-        Problem(r, "item", f"{names.get(counts[r - 1].item_id, 'this item')} is listed twice") for r in rows
+        Problem(r, "item", f"{names[counts[r - 1].item_id]} is listed twice")
+        for r in rows
+        if counts[r - 1].item_id in names
     ]
 
 
@@ -703,16 +768,17 @@ def kits_assemble(
     assembled_on: dt.date,
     grant_id: int | None = None,
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> PostingResult:
     """Assemble kits from components at a site; kits carry their components' grant.
 
     Components drawn from several grants need `grant_id`, the grant the kits are charged to.
+    `caller_problems`: what the entry point found wrong in the request, refused together with the
+    quantity's problems.
     """
 
     def build() -> Movement:
-        problems = validate_quantity(quantity)
-        if problems:
-            raise InvalidInput(problems)
+        refuse(validate_quantity(quantity), caller_problems)
         kit = _kit(kit_item_id, quantity)
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)
@@ -814,13 +880,16 @@ def kits_break(
     broken_on: dt.date,
     grant_id: int | None = None,
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> PostingResult:
-    """Break kits back into their components; the components carry the kits' grant."""
+    """Break kits back into their components; the components carry the kits' grant.
+
+    `caller_problems`: what the entry point found wrong in the request, refused together with the
+    quantity's problems.
+    """
 
     def build() -> Movement:
-        problems = validate_quantity(quantity)
-        if problems:
-            raise InvalidInput(problems)
+        refuse(validate_quantity(quantity), caller_problems)
         kit = _kit(kit_item_id, quantity)
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)

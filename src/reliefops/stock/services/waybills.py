@@ -31,7 +31,15 @@ from reliefops.stock.models import (
     Waybill,
     WaybillStatus,
 )
-from reliefops.stock.services.ledger import LineRequest, Posting, PostingResult, plural, post, replay_or_run
+from reliefops.stock.services.ledger import (
+    LineRequest,
+    Posting,
+    PostingResult,
+    plural,
+    post,
+    refuse,
+    replay_or_run,
+)
 from reliefops.stock.services.locations import singleton_location, site_location, unattributed_grant
 from reliefops.stock.services.operations import StockLine, check_items_and_find_locations, too_long
 
@@ -78,8 +86,13 @@ def waybill_dispatch(
     driver: str = "",
     number: str | None = None,
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> DispatchResult:
-    """Send a consignment under a waybill: stock moves from the site into transit."""
+    """Send a consignment under a waybill: stock moves from the site into transit.
+
+    `caller_problems`: what the entry point found wrong in the request, refused together with the
+    waybill's own problems.
+    """
 
     def run() -> DispatchResult:
         with transaction.atomic():
@@ -105,10 +118,11 @@ def waybill_dispatch(
             problems += too_long(None, "number", number or "", WAYBILL_NUMBER_MAX)
             problems += too_long(None, "vehicle", vehicle, VEHICLE_MAX)
             problems += too_long(None, "driver", driver, DRIVER_MAX)
-            if problems:
-                raise InvalidInput(problems)
             source, destination = check_items_and_find_locations(
-                lines, [("site_id", from_site_id), ("site_id", to_site_id)]
+                lines,
+                [("site_id", from_site_id), ("site_id", to_site_id)],
+                problems=problems,
+                caller_problems=caller_problems,
             )
             source = source or site_location(from_site_id)
             if destination is None:
@@ -198,11 +212,13 @@ def waybill_confirm_delivery(
     lines: Sequence[DeliveryLine],
     excess_reason: str = "",
     idempotency_key: str | None = None,
+    caller_problems: Sequence[Problem] = (),
 ) -> PostingResult:
     """Confirm what arrived: good stock into the site, damaged and short quantities to loss/damage.
 
     Every item of the waybill must be listed. More than was sent is refused unless a reason is
-    given; the excess then enters the site as unattributed stock.
+    given; the excess then enters the site as unattributed stock. `caller_problems`: what the entry
+    point found wrong in the request, refused together with the confirmation's own problems.
     """
 
     def run() -> PostingResult:
@@ -216,8 +232,9 @@ def waybill_confirm_delivery(
                 raise Conflict(f"waybill {waybill.number} was already confirmed on {on}")
             if waybill.status == WaybillStatus.CANCELLED:
                 raise Conflict(f"waybill {waybill.number} was cancelled")
+            problems: list[Problem] = []
             if delivered_on < waybill.dispatched_on:
-                raise InvalidInput([Problem(None, "delivered_on", "cannot be before the dispatch date")])
+                problems.append(Problem(None, "delivered_on", "cannot be before the dispatch date"))
             transit = StockLocation.objects.get(waybill=waybill)
             sent: dict[int, list[tuple[int, int]]] = defaultdict(list)
             for item_id, grant_id, quantity, fifo in (
@@ -227,7 +244,15 @@ def waybill_confirm_delivery(
             ):
                 del fifo
                 sent[item_id].append((grant_id, quantity))
-            posting_lines = _delivery_lines(waybill, transit, sent, lines, excess_reason)
+            posting_lines = _delivery_lines(
+                waybill,
+                transit,
+                sent,
+                lines,
+                excess_reason,
+                problems=problems,
+                caller_problems=caller_problems,
+            )
             waybill.status = WaybillStatus.DELIVERED
             waybill.delivered_on = delivered_on
             waybill.save(update_fields=["status", "delivered_on"])
@@ -260,8 +285,15 @@ def _delivery_lines(
     sent: dict[int, list[tuple[int, int]]],
     lines: Sequence[DeliveryLine],
     excess_reason: str,
+    *,
+    problems: list[Problem],
+    caller_problems: Sequence[Problem],
 ) -> list[LineRequest]:
-    problems: list[Problem] = []
+    """The posting's lines, once every problem of the confirmation is refused at once.
+
+    Whether a line's quantities need a reason (damaged, short, more than sent) is known once its
+    item is; a line whose item is unknown waits for it.
+    """
     if len(excess_reason) > EXCESS_REASON_MAX:
         problems.append(
             Problem(None, "excess_reason", f"longer than {EXCESS_REASON_MAX} characters; shorten it")
@@ -284,13 +316,14 @@ def _delivery_lines(
         for field, text in (("damage_reason", line.damage_reason), ("short_reason", line.short_reason)):
             if len(text) > REASON_MAX:
                 problems.append(Problem(row, field, f"longer than {REASON_MAX} characters; shorten it"))
+    # A line whose item the caller could not find may be the one that seems missing.
+    unknown_items = any(p.row is not None and p.field == "item" for p in caller_problems)
     for item_id in sent:
-        if item_id not in seen:
+        if item_id not in seen and not unknown_items:
             problems.append(
                 Problem(None, "lines", f"{names[item_id]} of waybill {waybill.number} is not confirmed")
             )
-    if problems:
-        raise InvalidInput(problems)
+    refuse(problems, caller_problems)
 
     site = site_location(waybill.to_site_id)
     loss = singleton_location(LocationKind.LOSS)
@@ -300,15 +333,13 @@ def _delivery_lines(
         name = names[line.item_id]
         arrived = line.received + line.damaged
         if arrived > total_sent and not excess_reason.strip():
-            raise InvalidInput(
-                [
-                    Problem(
-                        row,
-                        "received",
-                        f"{arrived} {plural(name, arrived)} confirmed but {total_sent} were sent; "
-                        "give a reason to accept the excess",
-                    )
-                ]
+            problems.append(
+                Problem(
+                    row,
+                    "received",
+                    f"{arrived} {plural(name, arrived)} confirmed but {total_sent} were sent; "
+                    "give a reason to accept the excess",
+                )
             )
         short = max(total_sent - arrived, 0)
         if line.damaged and not line.damage_reason.strip():
