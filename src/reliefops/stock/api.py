@@ -2,8 +2,10 @@
 
 Each handler resolves the names in the request (items by code, sites by id or code, grants by
 reference) through `Refs`, which checks the caller's right and scope in core.access, then calls one
-service or selector. A posting answers 201 with what it created, or 200 with `"replayed": true`
-when its `Idempotency-Key` was used before (then nothing was posted again).
+service or selector. A posting's service is given the names `Refs` did not find, and refuses them
+together with every other problem of the request. A posting answers 201 with what it created, or
+200 with `"replayed": true` when its `Idempotency-Key` was used before (then nothing was posted
+again).
 """
 
 # No `from __future__ import annotations`: django-ninja reads the handlers' annotations at import.
@@ -143,7 +145,6 @@ def receipt_create(
         for row, line in enumerate(payload.lines, start=1)
     ]
     key = _key(request, idempotency_key)
-    refs.check()
     result = stock_receive(
         actor=request.user,
         site_id=site_id,
@@ -154,6 +155,7 @@ def receipt_create(
         pledge_id=payload.pledge,
         note=payload.note,
         idempotency_key=key,
+        caller_problems=refs.problems,
     )
     return _status(result)
 
@@ -172,7 +174,6 @@ def pledge_record(
     site_id = refs.site_id(payload.destination, "destination")
     grant_id = refs.grant(payload.grant) or 0
     item_id = refs.item(payload.item)
-    refs.check()
     pledge = pledge_create(
         actor=request.user,
         grant_id=grant_id,
@@ -182,6 +183,7 @@ def pledge_record(
         expected_on=payload.expected_on,
         reference=payload.reference,
         idempotency_key=_key(request, idempotency_key),
+        caller_problems=refs.problems,
     )
     return Status(200 if getattr(pledge, "replayed", False) else 201, pledge)
 
@@ -201,7 +203,6 @@ def waybill_create(
     to_site_id = refs.site_id(payload.to_site, "to_site", scoped=False)
     lines = _stock_lines(refs, payload.lines)
     key = _key(request, idempotency_key)
-    refs.check()
     result = waybill_dispatch(
         actor=request.user,
         from_site_id=from_site_id,
@@ -214,6 +215,7 @@ def waybill_create(
         driver=payload.driver,
         number=payload.number,
         idempotency_key=key,
+        caller_problems=refs.problems,
     )
     return _status(result)
 
@@ -242,7 +244,6 @@ def waybill_delivery(
         for row, line in enumerate(payload.lines, start=1)
     ]
     key = _key(request, idempotency_key)
-    refs.check()
     result = waybill_confirm_delivery(
         actor=request.user,
         waybill_id=waybill.pk,
@@ -250,6 +251,7 @@ def waybill_delivery(
         lines=lines,
         excess_reason=payload.excess_reason,
         idempotency_key=key,
+        caller_problems=refs.problems,
     )
     return _status(result)
 
@@ -268,7 +270,6 @@ def distribution_create(
     site_id = refs.site_id(payload.site)
     lines = _stock_lines(refs, payload.lines)
     key = _key(request, idempotency_key)
-    refs.check()
     result = stock_distribute(
         actor=request.user,
         site_id=site_id,
@@ -277,6 +278,7 @@ def distribution_create(
         reference=payload.reference,
         note=payload.note,
         idempotency_key=key,
+        caller_problems=refs.problems,
     )
     return _status(result)
 
@@ -296,7 +298,6 @@ def handover_create(
     organisation_id = refs.organisation(payload.organisation)
     lines = _stock_lines(refs, payload.lines)
     key = _key(request, idempotency_key)
-    refs.check()
     result = stock_handover_to_partner(
         actor=request.user,
         site_id=site_id,
@@ -306,6 +307,7 @@ def handover_create(
         reference=payload.reference,
         note=payload.note,
         idempotency_key=key,
+        caller_problems=refs.problems,
     )
     return _status(result)
 
@@ -324,7 +326,6 @@ def loss_create(
     site_id = refs.site_id(payload.site)
     lines = _stock_lines(refs, payload.lines)
     key = _key(request, idempotency_key)
-    refs.check()
     result = stock_report_loss(
         actor=request.user,
         site_id=site_id,
@@ -333,6 +334,7 @@ def loss_create(
         occurred_on=payload.occurred_on or today(),
         note=payload.note,
         idempotency_key=key,
+        caller_problems=refs.problems,
     )
     return _status(result)
 
@@ -358,7 +360,6 @@ def count_create(
         for row, line in enumerate(payload.lines, start=1)
     ]
     key = _key(request, idempotency_key)
-    refs.check()
     result = stock_count(
         actor=request.user,
         site_id=site_id,
@@ -366,6 +367,7 @@ def count_create(
         counted_on=payload.counted_on or today(),
         note=payload.note,
         idempotency_key=key,
+        caller_problems=refs.problems,
     )
     return _status(result)
 
@@ -405,7 +407,6 @@ def _kitting(
     kit_id = refs.kit(payload.kit)
     grant_id = refs.grant(payload.grant)
     key = _key(request, idempotency_key)
-    refs.check()
     result = service(
         actor=request.user,
         site_id=site_id,
@@ -414,6 +415,7 @@ def _kitting(
         grant_id=grant_id,
         idempotency_key=key,
         **{date_arg: payload.on or today()},
+        caller_problems=refs.problems,
     )
     return _status(result)
 

@@ -174,11 +174,26 @@ class LineForm(forms.Form):
         return bool(self.initial.get("label"))
 
 
+# The ledger's own words for a quantity below its least, so that a form refusing it beside other
+# problems says what the ledger says.
+BELOW = {
+    0: "must be a whole number of zero or more, not %(show_value)s",
+    1: "must be more than zero, not %(show_value)s",
+}
+
+
 def _quantity(label: str = "Quantity", *, required: bool = True, minimum: int = 1) -> forms.IntegerField:
+    """A whole number from `minimum` to what a line moves, checked with the line's other fields.
+
+    The services check it again; the form checks it too so that a refused line lists it beside
+    every other problem of the form (an item no longer offered, a missing date), not after them.
+    """
     return forms.IntegerField(
         label=label,
         required=required,
+        min_value=minimum,
         max_value=QUANTITY_MAX,
+        error_messages={"min_value": BELOW[minimum]},
         widget=forms.NumberInput(attrs={"min": minimum, "step": 1}),
     )
 
@@ -198,6 +213,12 @@ class ReceiptLineForm(LineForm):
     def __init__(self, *args: Any, packs: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["pack"].choices = [("", "—"), *((name, name) for name in packs)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "quantity" in data and "packs" in data and (data["quantity"] is None) == (data["packs"] is None):
+            self.add_error("quantity", "give either a quantity in base units or a number of packs")
+        return data
 
 
 class DeliveryLineForm(LineForm):

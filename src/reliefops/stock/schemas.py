@@ -92,7 +92,8 @@ class Refs:
     """Resolves the names in one request after checking the caller holds `right` at all.
 
     Each method returns the object's id, or 0 after recording a Problem; `check()` then raises
-    InvalidInput with every problem. A site the caller may not use raises AccessDenied at once.
+    InvalidInput with every problem. A posting instead hands `problems` to its service, which
+    refuses them together with its own. A site the caller may not use raises AccessDenied at once.
     """
 
     def __init__(self, user: AnyUser | None, right: Right) -> None:

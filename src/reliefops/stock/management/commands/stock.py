@@ -266,7 +266,6 @@ class Command(BaseCommand):
                     pack=pack.strip(),
                 )
             )
-        refs.check()
         return stock_receive(
             actor=user,
             site_id=site_id,
@@ -277,6 +276,7 @@ class Command(BaseCommand):
             pledge_id=o["pledge"],
             note=o["note"],
             idempotency_key=self._key(user, o),
+            caller_problems=refs.problems,
         )
 
     def _dispatch(self, user: Any, o: dict[str, Any]) -> Any:
@@ -284,7 +284,6 @@ class Command(BaseCommand):
         from_site_id = refs.site_id(_ref(o["from_site"]), "from_site")
         to_site_id = refs.site_id(_ref(o["to_site"]), "to_site", scoped=False)
         lines = self._stock_lines(refs, o["line"])
-        refs.check()
         return waybill_dispatch(
             actor=user,
             from_site_id=from_site_id,
@@ -297,6 +296,7 @@ class Command(BaseCommand):
             driver=o["driver"],
             number=o["number"],
             idempotency_key=self._key(user, o),
+            caller_problems=refs.problems,
         )
 
     def _confirm(self, user: Any, o: dict[str, Any]) -> Any:
@@ -331,7 +331,6 @@ class Command(BaseCommand):
                     short_reason=given["short_reason"].get(item_id, ""),
                 )
             )
-        refs.check()
         return waybill_confirm_delivery(
             actor=user,
             waybill_id=waybill.pk,
@@ -339,13 +338,13 @@ class Command(BaseCommand):
             lines=lines,
             excess_reason=o["excess_reason"],
             idempotency_key=self._key(user, o),
+            caller_problems=refs.problems,
         )
 
     def _distribute(self, user: Any, o: dict[str, Any]) -> Any:
         refs = Refs(user, Right.DISTRIBUTE)
         site_id = refs.site_id(_ref(o["site"]))
         lines = self._stock_lines(refs, o["line"])
-        refs.check()
         return stock_distribute(
             actor=user,
             site_id=site_id,
@@ -354,6 +353,7 @@ class Command(BaseCommand):
             reference=o["reference"],
             note=o["note"],
             idempotency_key=self._key(user, o),
+            caller_problems=refs.problems,
         )
 
     def _handover(self, user: Any, o: dict[str, Any]) -> Any:
@@ -361,7 +361,6 @@ class Command(BaseCommand):
         site_id = refs.site_id(_ref(o["site"]))
         organisation_id = refs.organisation(_ref(o["partner"]), "partner")
         lines = self._stock_lines(refs, o["line"])
-        refs.check()
         return stock_handover_to_partner(
             actor=user,
             site_id=site_id,
@@ -371,13 +370,13 @@ class Command(BaseCommand):
             reference=o["reference"],
             note=o["note"],
             idempotency_key=self._key(user, o),
+            caller_problems=refs.problems,
         )
 
     def _loss(self, user: Any, o: dict[str, Any]) -> Any:
         refs = Refs(user, Right.POST_STOCK)
         site_id = refs.site_id(_ref(o["site"]))
         lines = self._stock_lines(refs, o["line"])
-        refs.check()
         return stock_report_loss(
             actor=user,
             site_id=site_id,
@@ -386,6 +385,7 @@ class Command(BaseCommand):
             occurred_on=o["on"] or today(),
             note=o["note"],
             idempotency_key=self._key(user, o),
+            caller_problems=refs.problems,
         )
 
     def _count(self, user: Any, o: dict[str, Any]) -> Any:
@@ -401,7 +401,6 @@ class Command(BaseCommand):
                     surplus_grant_id=refs.grant(grant.strip() or None, row, "surplus_grant"),
                 )
             )
-        refs.check()
         return stock_count(
             actor=user,
             site_id=site_id,
@@ -409,6 +408,7 @@ class Command(BaseCommand):
             counted_on=o["on"] or today(),
             note=o["note"],
             idempotency_key=self._key(user, o),
+            caller_problems=refs.problems,
         )
 
     def _kitting(self, user: Any, o: dict[str, Any], service: Callable[..., Any], day: str) -> Any:
@@ -416,7 +416,6 @@ class Command(BaseCommand):
         site_id = refs.site_id(_ref(o["site"]))
         kit_id = refs.kit(o["kit"])
         grant_id = refs.grant(o["grant"])
-        refs.check()
         return service(
             actor=user,
             site_id=site_id,
@@ -425,6 +424,7 @@ class Command(BaseCommand):
             grant_id=grant_id,
             idempotency_key=self._key(user, o),
             **{day: o["on"] or today()},
+            caller_problems=refs.problems,
         )
 
     def _assemble(self, user: Any, o: dict[str, Any]) -> Any:
