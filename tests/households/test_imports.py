@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
+from django.db import connection, transaction
 from openpyxl import Workbook
 
 from reliefops.core.errors import Conflict, InvalidInput
 from reliefops.core.models import Job
 from reliefops.households import jobs
 from reliefops.households.models import DuplicatePair, Household, HouseholdImport, ImportStatus
-from reliefops.households.services import household_import_commit, household_import_preview
+from reliefops.households.services import household_import_commit, household_import_preview, household_merge
+from reliefops.households.services import imports as import_service
 from tests.households.conftest import register
 from tests.jobs_worker import run_jobs
 
@@ -178,6 +181,101 @@ def test_the_preview_lists_likely_duplicates_in_the_file_and_in_the_registry(op)
     household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
     assert DuplicatePair.objects.filter(first=existing).exists()
     assert DuplicatePair.objects.count() >= 2
+
+
+def seek_then(monkeypatch, meanwhile):
+    """The commit's search for likely duplicates, followed by `meanwhile()`: what other users do
+    after the file's duplicates were sought and before its households are written."""
+    seek = import_service.file_matches
+
+    def seek_then_act(drafts, progress=None):
+        found = seek(drafts, progress)
+        meanwhile()
+        return found
+
+    monkeypatch.setattr(import_service, "file_matches", seek_then_act)
+
+
+def test_a_household_registered_while_the_file_is_matched_is_paired_with_its_look_alike_in_it(
+    op, monkeypatch
+):
+    # given a file with Sher Zaman, and his look-alike registered at a desk while the file's
+    # duplicates are sought (neither sees the other then)
+    preview = household_import_preview(actor=op.registrar, filename="a.csv", content=csv_file(*GOOD_ROWS))
+    late = []
+    seek_then(
+        monkeypatch,
+        lambda: late.append(
+            register(
+                op,
+                head_name="Sher Zamaan",
+                father_or_husband_name="Gul Zaman",
+                document_type="none",
+                document_number="",
+                phone="0300-1111111",
+                origin="PK50401",
+                origin_village="Rashang",
+            )
+        ),
+    )
+    # when the file is committed
+    household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    # then the pair is queued for review all the same
+    sher = Household.objects.get(head_name="Sher Zaman")
+    assert late[0].pk < sher.pk
+    assert DuplicatePair.objects.filter(first=late[0], second=sher).exists()
+
+
+def test_a_likely_duplicate_merged_while_the_file_is_matched_is_not_paired(op, monkeypatch):
+    # given Muhammad Aslam registered, and a file row that looks like him
+    aslam = register(op, head_name="Muhammad Aslam", document_number="13503-9999999-1")
+    survivor = register(
+        op, head_name="Muhammad Aslam", document_number="13503-8888888-1", phone="0345-7654321"
+    )
+    row = "Mohd Aslam,Ghulam Rasool,male,none,,0300-1234567,1,1,0,PK50401-UC01,Batkul,,destroyed,above_7000,y"
+    preview = household_import_preview(actor=op.registrar, filename="a.csv", content=csv_file(row))
+    assert aslam.pk in {d.get("household") for d in preview.batch.duplicates}
+    # when he is merged into another household while the file's duplicates are sought
+    seek_then(
+        monkeypatch,
+        lambda: household_merge(actor=op.registrar, survivor_id=survivor.pk, merged_id=aslam.pk),
+    )
+    household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    # then no pair names the merged household, and the one he was merged into is paired
+    new = Household.objects.get(head_name="Mohd Aslam")
+    assert not DuplicatePair.objects.filter(first=aslam, second=new).exists()
+    assert DuplicatePair.objects.filter(first=survivor, second=new).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_users_write_while_the_commit_checks_the_file_and_seeks_its_duplicates(op, monkeypatch):
+    # given a previewed file
+    preview = household_import_preview(actor=op.registrar, filename="a.csv", content=csv_file(*GOOD_ROWS))
+    seen = {}
+
+    def another_user_registers():
+        # The commit holds no transaction while it seeks: on SQLite it does not hold the write lock.
+        seen["in a transaction"] = transaction.get_connection().in_atomic_block
+
+        def desk():
+            try:
+                seen["registered"] = register(
+                    op, head_name="Bibi Hajra", document_number="13503-5555555-2"
+                ).pk
+            finally:
+                connection.close()
+
+        worker = threading.Thread(target=desk)
+        worker.start()
+        worker.join(timeout=60)
+
+    seek_then(monkeypatch, another_user_registers)
+    # when it is committed, and another user registers a household meanwhile
+    household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    # then that registration went through at once, and so did the file
+    assert seen["in a transaction"] is False
+    assert Household.objects.filter(pk=seen["registered"]).exists()
+    assert Household.objects.count() == 4
 
 
 def test_the_commit_checks_the_file_again_and_imports_nothing_when_the_registry_changed(op):
