@@ -50,6 +50,8 @@ def assert_busy(response, *, api: bool) -> None:
     else:
         assert BUSY in response.content.decode()
         assert "Content-Security-Policy" in response.headers
+        # the page names the site's icon, as every page does (else the browser asks for /favicon.ico)
+        assert 'rel="icon" href="/static/web/favicon.svg"' in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -110,3 +112,7 @@ def test_another_database_error_is_still_a_server_error(db, monkeypatch):
     response = client.get("/reference/")
     assert response.status_code == 500
     assert "Retry-After" not in response
+    # the server's error page names the site's icon and leads back to the dashboard
+    page = response.content.decode()
+    assert 'rel="icon" href="/static/web/favicon.svg"' in page
+    assert '<a href="/">Back to the dashboard</a>' in page

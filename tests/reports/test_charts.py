@@ -15,6 +15,8 @@ def test_a_chart_has_a_bar_per_week_a_title_and_a_description():
     assert svg.count('class="bar"') == 4
     assert '<title id="c1-title">Blankets &lt;winter&gt;</title>' in svg
     assert "50 in 4 weeks; the busiest week began 24 Oct 2005 with 35" in svg
+    assert "week of 10 Oct 2005: 10" in svg
+    assert ">10 Oct 2005</text>" in svg
     assert 'aria-labelledby="c1-title c1-desc"' in svg
     heights = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', svg)]
     assert heights[1] == 0

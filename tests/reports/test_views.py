@@ -66,6 +66,9 @@ def test_the_dashboard_adds_up_the_ledger_by_item_hub_and_district(ledger, clien
     # the truck expected on 7 Nov 2005 is overdue and listed
     assert ledger.waybill.number in body
     assert re.search(r'<span class="figure">1</span> <span class="what">overdue', body)
+    # dates read as everywhere else: 7 Nov 2005, not 2005-11-07
+    assert "<td>7 Nov 2005</td>" in body
+    assert "2005-11-07" not in body
 
 
 @pytest.mark.parametrize(
@@ -107,7 +110,7 @@ def test_the_distributions_page_explains_a_figure_site_by_site(ledger, client_as
     assert re.search(r"Garhi Habibullah point</th><td class=\"num\">60</td>", body)
     assert re.search(r"Balakot hub</th><td class=\"num\">40</td>", body)
     assert f'href="/stock/movements/?site={ledger.point.pk}&amp;kind=distribution"' in body
-    assert "2005-10-24" in body  # the week of 25 October begins on Monday 24
+    assert "<th scope=\"row\">24 Oct 2005</th>" in body  # the week of 25 October begins on Monday 24
 
 
 # --- the sitrep ----------------------------------------------------------------------------------

@@ -25,6 +25,11 @@ class Chart:
     svg: SafeString
 
 
+def _day(day: dt.date) -> str:
+    """A date as the pages write it: 7 Nov 2005."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def _nice_ceiling(value: int) -> int:
     """The axis top: 1, 2 or 5 times a power of ten, at or above the value."""
     if value <= 0:
@@ -48,7 +53,7 @@ def weekly_bars(*, ident: str, title: str, weeks: list[dt.date], values: list[in
     busiest = max(range(len(values)), key=lambda n: values[n]) if values else None
     desc = f"{total:,} in {len(weeks)} weeks"
     if busiest is not None and weeks:
-        desc += f"; the busiest week began {weeks[busiest]:%d %b %Y} with {values[busiest]:,}"
+        desc += f"; the busiest week began {_day(weeks[busiest])} with {values[busiest]:,}"
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg">',
@@ -64,13 +69,13 @@ def weekly_bars(*, ident: str, title: str, weeks: list[dt.date], values: list[in
         x = LEFT + n * bar
         parts.append(
             f'<rect x="{x + 0.5:.1f}" y="{HEIGHT - BOTTOM - height:.1f}" width="{max(bar - 1, 0.5):.1f}" '
-            f'height="{height:.1f}" class="bar"><title>week of {week:%d %b %Y}: {value:,}</title></rect>'
+            f'height="{height:.1f}" class="bar"><title>week of {_day(week)}: {value:,}</title></rect>'
         )
     if weeks:
         parts.append(
-            f'<text x="{LEFT}" y="{HEIGHT - 4}" class="tick">{weeks[0]:%d %b %Y}</text>'
+            f'<text x="{LEFT}" y="{HEIGHT - 4}" class="tick">{_day(weeks[0])}</text>'
             f'<text x="{WIDTH - 4}" y="{HEIGHT - 4}" class="tick" text-anchor="end">'
-            f"{weeks[-1]:%d %b %Y}</text>"
+            f"{_day(weeks[-1])}</text>"
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped above
