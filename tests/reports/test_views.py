@@ -110,7 +110,7 @@ def test_the_distributions_page_explains_a_figure_site_by_site(ledger, client_as
     assert re.search(r"Garhi Habibullah point</th><td class=\"num\">60</td>", body)
     assert re.search(r"Balakot hub</th><td class=\"num\">40</td>", body)
     assert f'href="/stock/movements/?site={ledger.point.pk}&amp;kind=distribution"' in body
-    assert "<th scope=\"row\">24 Oct 2005</th>" in body  # the week of 25 October begins on Monday 24
+    assert '<th scope="row">24 Oct 2005</th>' in body  # the week of 25 October begins on Monday 24
 
 
 # --- the sitrep ----------------------------------------------------------------------------------
