@@ -13,13 +13,14 @@ from reliefops.core.roles import Role
 from reliefops.households.cards import printed
 from reliefops.households.models import (
     DistributionRound,
+    DuplicatePair,
     Household,
     HouseholdCard,
     HouseholdImport,
     ImportStatus,
 )
-from reliefops.households.services import cards_issue
-from tests.households.conftest import build_operation, register, winter_round
+from reliefops.households.services import cards_issue, handover_record, pair_decide
+from tests.households.conftest import DAY, build_operation, receive, register, winter_round
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -203,7 +204,26 @@ def test_the_household_pages_do_not_scroll_sideways_on_a_phone(op, signed_in_pag
     # given a pair of likely duplicates, a round with its list, and a registration file checked
     existing = register(op)
     register(op, head_name="Mohd Aslam", document_type="none", document_number="", seen=[existing.pk])
+    # and a family registered twice that received the round twice, merged since: a double receipt
+    first = register(op, head_name="Gul Zareen Bibi", document_number="13503-7777777-2", head_sex="female")
+    again = register(
+        op, head_name="Gul Zarina Bibi", document_type="none", document_number="", head_sex="female"
+    )
     round_obj = winter_round(op)
+    receive(op, op.bana, op.cgi, 100, "GRN-1")
+    receive(op, op.bana, op.blanket, 100, "GRN-2")
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    for household in (first, again):
+        handover_record(
+            actor=op.distributor,
+            round_id=round_obj.pk,
+            point_site_id=op.bana.pk,
+            household_id=household.pk,
+            collected_by="Gul Zareen Bibi, the head of the household, with her son",
+            handed_on=DAY,
+        )
+    pair = DuplicatePair.objects.get(first=first, second=again)
+    pair_decide(actor=op.registrar, pair_id=pair.pk, same=True, survivor_id=first.pk)
     HouseholdImport.objects.create(
         filename="nrc-batagram-registration-2005-11-20.csv", status=ImportStatus.PREVIEWED, rows=1500
     )
@@ -211,6 +231,8 @@ def test_the_household_pages_do_not_scroll_sideways_on_a_phone(op, signed_in_pag
     # when each page is opened on a 375 px phone, then none is wider than the screen
     page.set_viewport_size({"width": 375, "height": 740})
     wider = {}
+    page.goto(f"/households/rounds/{round_obj.pk}/")
+    expect(page.get_by_role("heading", name=re.compile("Double receipts"))).to_be_visible()
     for path in (
         f"/households/rounds/{round_obj.pk}/",
         "/households/rounds/new/",
