@@ -156,6 +156,8 @@ OPERATING_ORGANISATION: str = env("RELIEFOPS_ORGANISATION")
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "web:login"
+# Django's database sessions, noting a save that found SQLite locked (answered 503, not 400).
+SESSION_ENGINE = "reliefops.core.sessions"
 SESSION_COOKIE_AGE: int = env("RELIEFOPS_SESSION_AGE")
 SESSION_IDLE_TIMEOUT: int = env("RELIEFOPS_SESSION_IDLE")
 LOGIN_MAX_FAILURES: int = env("RELIEFOPS_LOGIN_MAX_FAILURES")

@@ -79,8 +79,6 @@ logger = logging.getLogger("reliefops.requests")
 
 DATABASE_BUSY = "The database is busy with a long import; try again in a minute."
 DATABASE_BUSY_RETRY_AFTER = 60  # seconds
-# Set on a request whose session could not be saved because the database was locked.
-_DATABASE_BUSY_FLAG = "_reliefops_database_busy"
 
 
 def database_is_locked(exc: BaseException | None) -> bool:
@@ -117,8 +115,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if getattr(request, _DATABASE_BUSY_FLAG, False):
-            # Its session could not be saved: Django answered 400, "session interrupted".
+        if getattr(getattr(request, "session", None), "database_busy", False):
+            # Its session could not be saved (core.sessions): Django answered 400, "session interrupted".
             response = database_busy_response(request)
         if "Content-Security-Policy" not in response.headers:
             response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -221,15 +219,12 @@ class ImpossibleValuesMiddleware:
 
 
 class SessionExpiryMiddleware:
-    """Ends a signed-in session that has been idle, or alive, for too long; notes on the request a
-    save of the session that found the database locked."""
+    """Ends a signed-in session that has been idle, or alive, for too long."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if hasattr(request, "session"):
-            _watch_session_save(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             expired = self._expired(request)
@@ -265,28 +260,6 @@ class SessionExpiryMiddleware:
         if now - seen >= _SEEN_RESOLUTION:
             session[_SEEN] = now
         return None
-
-
-def _watch_session_save(request: HttpRequest) -> None:
-    """Marks the request when saving its session (after the view, by Django's SessionMiddleware)
-    fails because the database is locked, for SecurityHeadersMiddleware to answer 503."""
-    session = request.session
-    save = session.save
-
-    def watched(must_create: bool = False) -> None:
-        try:
-            save(must_create)
-        except Exception as exc:
-            if database_is_locked(exc):
-                setattr(request, _DATABASE_BUSY_FLAG, True)
-                logger.warning(
-                    "%s %s: the session could not be saved, the database is locked",
-                    request.method,
-                    request.path,
-                )
-            raise
-
-    setattr(session, "save", watched)  # noqa: B010 - assigning to a method of this one session
 
 
 def _duration(seconds: int) -> str:
