@@ -510,7 +510,10 @@ def round_list(request: HttpRequest) -> Any:
     return [RoundOut.of(r) for r in access_rounds(request.user).order_by("-starts_on", "code")]
 
 
-def _round_refs(request: HttpRequest, payload: RoundIn) -> dict[str, Any]:
+def _round_refs(request: HttpRequest, payload: RoundIn) -> tuple[dict[str, Any], list[Problem]]:
+    """The round's sites, areas, items and earlier rounds by id, and a problem for each name not
+    found: the service refuses those together with the round's own problems. A point or package line
+    whose name is not found keeps its row with an id of 0, so that its other values are checked."""
     user = request.user
     problems: list[Problem] = []
     sites = {s.code: s for s in access_sites(user)}
@@ -522,19 +525,17 @@ def _round_refs(request: HttpRequest, payload: RoundIn) -> dict[str, Any]:
         site = by_id.get(ref) if isinstance(ref, int) else sites.get(ref)
         if site is None:
             problems.append(Problem(row, "points.site", f"unknown site {point.site!r}"))
-            continue
         serves = areas.get(point.serves.strip()) if point.serves.strip() else None
         if point.serves.strip() and serves is None:
             problems.append(Problem(row, "points.serves", f"no admin area with P-code {point.serves!r}"))
-        points.append(PointInput(site_id=site.pk, serves_area_id=serves))
+        points.append(PointInput(site_id=site.pk if site is not None else 0, serves_area_id=serves))
     items = dict(access_items(user).values_list("code", "pk"))
     package = []
     for row, line in enumerate(payload.package, start=1):
         item = items.get(line.item.strip())
         if item is None:
             problems.append(Problem(row, "package.item", f"unknown item {line.item!r}"))
-            continue
-        package.append(PackageInput(item, line.per_household, line.per_member, line.at_most))
+        package.append(PackageInput(item or 0, line.per_household, line.per_member, line.at_most))
     area_ids = []
     for pcode in payload.areas:
         if pcode not in areas:
@@ -554,21 +555,27 @@ def _round_refs(request: HttpRequest, payload: RoundIn) -> dict[str, Any]:
             problems.append(Problem(None, "not_served_in", f"no round {code!r}"))
         else:
             earlier.append(rounds[code])
-    if problems:
-        raise InvalidInput(problems)
-    return {
+    refs = {
         "points": points,
         "package": package,
         "area_ids": area_ids,
         "site_ids": site_ids,
         "not_served_in_ids": earlier,
     }
+    return refs, problems
 
 
-@router.post("/rounds", response={201: RoundOut, **WRITE_ERRORS}, summary="Plan a distribution round")
+@router.post(
+    "/rounds",
+    response={201: RoundOut, **WRITE_ERRORS},
+    summary="Plan a distribution round",
+    description="A refused round (422) lists every problem of the request at once, each with its field "
+    "and, for a point or a package line, its row (counted from 1): the names not found (sites, P-codes, "
+    "items, earlier rounds) together with the round's own problems. Nothing is written.",
+)
 def round_new(request: HttpRequest, payload: RoundIn) -> Any:
     require(request.user, Right.MANAGE_ROUNDS)
-    refs = _round_refs(request, payload)
+    refs, problems = _round_refs(request, payload)
     round_obj = round_create(
         actor=request.user,
         code=payload.code,
@@ -580,6 +587,7 @@ def round_new(request: HttpRequest, payload: RoundIn) -> Any:
         vulnerabilities=payload.vulnerabilities,
         house_damage=payload.house_damage,
         note=payload.note,
+        caller_problems=problems,
         **refs,
     )
     return Status(201, RoundOut.of(round_obj))

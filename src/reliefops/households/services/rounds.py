@@ -171,8 +171,14 @@ def round_create(
     house_damage: Sequence[str] = (),
     not_served_in_ids: Sequence[int] = (),
     note: str = "",
+    caller_problems: Sequence[Problem] = (),
 ) -> DistributionRound:
-    """Plan a round: its period, points, package and who is eligible (every condition given holds)."""
+    """Plan a round: its period, points, package and who is eligible (every condition given holds).
+
+    `caller_problems`: what the entry point found wrong in the request (a site, area, item or round
+    it could not find by name), refused together with every problem of the round (see `_refuse`);
+    a point or package line whose name was not found is passed with an id of 0, so that the rows
+    keep their numbers and the line's other values are checked."""
     code = code.strip()
     with transaction.atomic():
         problems, sites = _check_round(
@@ -195,8 +201,7 @@ def round_create(
         problems += [
             Problem(None, "not_served_in", f"no round {r}") for r in not_served_in_ids if r not in earlier
         ]
-        if problems:
-            raise InvalidInput(problems)
+        _refuse(problems, caller_problems)
         round_obj = DistributionRound.objects.create(
             code=code,
             name=name.strip(),
@@ -249,6 +254,24 @@ def round_create(
             },
         )
     return round_obj
+
+
+# The entry points name a point's or a package line's fields as the request does; the problem of
+# the id the caller could not give (0: "no site 0") is the caller's of the same row.
+_CALLERS_FIELD = {"points.site": "points", "points.serves": "serves_area", "package.item": "item"}
+_PACKAGE_FIELDS = {"package.item", "item", "per_household", "per_member", "at_most"}
+
+
+def _refuse(problems: Sequence[Problem], caller_problems: Sequence[Problem]) -> None:
+    """Refuse a round with every problem of its request at once (nothing is written): the caller's
+    (names it could not find) and the round's own: the request's first, then the points row by row,
+    then the package's. The round's problem of a row and field the caller named already is left out."""
+    named = {(p.row, _CALLERS_FIELD.get(p.field, p.field)) for p in caller_problems}
+    every = [*caller_problems, *(p for p in problems if (p.row, p.field) not in named)]
+    if every:
+        raise InvalidInput(
+            sorted(every, key=lambda p: (p.row is not None, p.field in _PACKAGE_FIELDS, p.row or 0))
+        )
 
 
 @dataclass(frozen=True)
