@@ -284,7 +284,7 @@ def test_an_import_with_many_problems_answers_the_first_thousand_and_how_many_in
     body = {"filename": "b.csv", "content_base64": base64.b64encode(csv).decode()}
     refused = post(registrar, "/api/households/imports", body)
     assert refused.status_code == 201
-    assert refused.json()["message"] == "1,200 problem(s) in b.csv; nothing was imported."
+    assert refused.json()["message"] == "1,200 problems in b.csv; nothing was imported."
     shown = registrar.get(f"/api/households/imports/{refused.json()['id']}").json()
     assert shown["problem_count"] == 1200
     assert len(shown["problems"]) == 1001

@@ -79,6 +79,9 @@ from reliefops.households.schemas import (
     RoundOut,
     RoundReconciliationOut,
     RoundStatusIn,
+    counted,
+    import_text,
+    same_file_text,
 )
 from reliefops.households.services import (
     DuplicatesFound,
@@ -100,7 +103,7 @@ from reliefops.households.services import (
     round_make_list,
     round_set_status,
 )
-from reliefops.households.services.imports import same_file_imported, same_file_message
+from reliefops.households.services.imports import same_file_imported
 from reliefops.places.models import AdminArea
 from reliefops.stock.schemas import scoped_key, today
 
@@ -372,7 +375,7 @@ def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput([Problem(None, "content_base64", "not base64")]) from exc
     result = household_import_preview(actor=request.user, filename=payload.filename, content=content)
-    return Status(201, _import_out(result.batch, result.message))
+    return Status(201, _import_out(result.batch, import_text(result)))
 
 
 @router.get(
@@ -383,7 +386,7 @@ def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
 def import_detail(request: HttpRequest, import_id: int) -> Any:
     batch = access_household_import_by_id(request.user, import_id)
     earlier = same_file_imported(batch) if batch.status != ImportStatus.COMMITTED else None
-    message = same_file_message(batch, earlier) if earlier is not None else f"{batch.get_status_display()}."
+    message = same_file_text(batch, earlier) if earlier is not None else f"{batch.get_status_display()}."
     return _import_out(batch, message)
 
 
@@ -395,7 +398,7 @@ def import_detail(request: HttpRequest, import_id: int) -> Any:
 def import_commit(request: HttpRequest, import_id: int) -> Any:
     batch = access_household_import_by_id(request.user, import_id)
     result = household_import_commit(actor=request.user, import_id=batch.pk)
-    return _import_out(result.batch, result.message)
+    return _import_out(result.batch, import_text(result))
 
 
 # The synchronous routes above answer within the request: for files of a few thousand rows. A larger
@@ -632,7 +635,7 @@ def round_status(request: HttpRequest, round_id: int, payload: RoundStatusIn) ->
 def round_cards(request: HttpRequest, round_id: int) -> Any:
     round_obj = access_round_by_id(request.user, round_id, Right.MANAGE_ROUNDS)
     issued = cards_issue(actor=request.user, round_id=round_obj.pk)
-    return RoundCardsOut(issued=issued, message=f"{issued} card(s) issued.")
+    return RoundCardsOut(issued=issued, message=f"{counted(issued, 'card')} issued.")
 
 
 @router.get(

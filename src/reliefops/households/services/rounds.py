@@ -274,6 +274,10 @@ def _refuse(problems: Sequence[Problem], caller_problems: Sequence[Problem]) -> 
         )
 
 
+def _counted(number: int, noun: str) -> str:
+    return f"{number:,} {noun if number == 1 else noun + 's'}"
+
+
 @dataclass(frozen=True)
 class ListResult:
     round: DistributionRound
@@ -283,12 +287,17 @@ class ListResult:
 
     @property
     def message(self) -> str:
+        listed = "was" if self.already_listed == 1 else "were"
         text = (
-            f"{self.added} household(s) added to the list of {self.round.code}; "
-            f"{self.already_listed} were listed already"
+            f"{_counted(self.added, 'household')} added to the list of {self.round.code}; "
+            f"{self.already_listed:,} {listed} listed already"
         )
         if self.without_point:
-            text += f"; {self.without_point} eligible household(s) live where no point of the round serves"
+            live = "lives" if self.without_point == 1 else "live"
+            text += (
+                f"; {_counted(self.without_point, 'eligible household')} {live} where no point of the "
+                "round serves"
+            )
         return text + "."
 
 

@@ -10,10 +10,12 @@ figures carry no personal data.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import dateformat, timezone
 
 from reliefops.core.access import access_household_to_register, access_round_by_id, require
 from reliefops.core.cli import read_input_file, service_errors
@@ -23,7 +25,8 @@ from reliefops.core.security import whole_id
 from reliefops.env import env
 from reliefops.households import selectors
 from reliefops.households.matching import LIKELY_DUPLICATE
-from reliefops.households.models import MEMBER_NAMES, DistributionRound, ImportStatus
+from reliefops.households.models import MEMBER_NAMES, DistributionRound, HouseholdImport, ImportStatus
+from reliefops.households.schemas import counted, import_text
 from reliefops.households.services import (
     DuplicatesFound,
     duplicates_run,
@@ -56,6 +59,18 @@ def _changes(set_fields: list[str]) -> dict[str, Any]:
         else:
             changes[name] = value
     return changes
+
+
+def _staged_preview(user: Any, content: bytes) -> HouseholdImport | None:
+    """The check of a file with this content that waits to be imported (previewed, not yet cleared):
+    the user's own latest one, else anyone's; None when there is none."""
+    digest = hashlib.sha256(content).hexdigest()
+    staged = (
+        HouseholdImport.objects.filter(digest=digest, status=ImportStatus.PREVIEWED)
+        .exclude(content=b"")
+        .order_by("-created_at", "-pk")
+    )
+    return staged.filter(created_by=user).first() or staged.first()
 
 
 def _date(text: str) -> dt.date:
@@ -156,37 +171,61 @@ class Command(BaseCommand):
         with service_errors(self, options["file"]):
             require(user, Right.REGISTER_HOUSEHOLDS)
             data = read_input_file(options["file"])
+            staged = _staged_preview(user, data) if options["commit"] else None
+            if staged is not None:
+                # The file was checked before and waits: import that check rather than stage
+                # another copy of it; the commit checks the file again all the same.
+                self._duplicates(staged)
+                checked = dateformat.format(timezone.localtime(staged.created_at), "j M Y H:i")
+                self.stdout.write(
+                    f"{options['file']} was checked as import {staged.pk} on {checked}: importing it "
+                    "(it is checked again first)."
+                )
+                self._commit(user, staged, options)
+                return
             with command_progress(self, quiet=options["quiet"]) as progress:
                 preview = household_import_preview(
                     actor=user, filename=options["file"], content=data, progress=progress
                 )
             batch = preview.batch
             if preview.same_as is not None:
-                self.stdout.write(preview.message)
+                self.stdout.write(import_text(preview))
                 return
             if batch.status == ImportStatus.REFUSED:
                 for problem in batch.problems:
                     where = f"line {problem['row']}" if problem["row"] is not None else "file"
                     self.stderr.write(f"{where}, {problem['field']}: {problem['reason']}")
                 raise CommandError(
-                    f"{options['file']}: {batch.problem_count:,} problem(s); nothing was imported"
+                    f"{options['file']}: {counted(batch.problem_count, 'problem')}; nothing was imported"
                 )
-            for duplicate in batch.duplicates:
-                other = (
-                    f"household {duplicate['household']}"
-                    if "household" in duplicate
-                    else f"line {duplicate['other_line']}"
-                )
-                why = ", ".join(duplicate["reasons"])
-                self.stdout.write(
-                    f"line {duplicate['line']}: likely {other} (score {duplicate['score']}: {why})"
-                )
+            self._duplicates(batch)
             if not options["commit"]:
-                self.stdout.write(f"{preview.message} Run again with --commit to import (import {batch.pk}).")
+                self.stdout.write(
+                    f"{import_text(preview)} Run again with --commit to import (import {batch.pk})."
+                )
                 return
-            with command_progress(self, quiet=options["quiet"]) as progress:
-                result = household_import_commit(actor=user, import_id=batch.pk, progress=progress)
-            self.stdout.write(result.message)
+            self._commit(user, batch, options)
+
+    def _duplicates(self, batch: HouseholdImport) -> None:
+        for duplicate in batch.duplicates:
+            other = (
+                f"household {duplicate['household']}"
+                if "household" in duplicate
+                else f"line {duplicate['other_line']}"
+            )
+            why = ", ".join(duplicate["reasons"])
+            self.stdout.write(f"line {duplicate['line']}: likely {other} (score {duplicate['score']}: {why})")
+
+    def _commit(self, user: Any, batch: HouseholdImport, options: dict[str, Any]) -> None:
+        with command_progress(self, quiet=options["quiet"]) as progress:
+            result = household_import_commit(actor=user, import_id=batch.pk, progress=progress)
+        done = result.batch
+        if done.status == ImportStatus.COMMITTED and not result.replayed:
+            # The import's number is the one a later upload of the same file is told of.
+            households = counted(done.created, "household")
+            self.stdout.write(f"Imported {households} from {done.filename} as import {done.pk}.")
+        else:
+            self.stdout.write(import_text(result))
 
     def _correct(self, options: dict[str, Any]) -> None:
         user = self._user(options["username"])
@@ -211,9 +250,15 @@ class Command(BaseCommand):
                     why = ", ".join(match.reasons)
                     self.stderr.write(f"likely household {match.second_id} (score {match.score}: {why})")
                 ids = ",".join(str(m.second_id) for m in exc.matches)
+                them = "the household above" if len(exc.matches) == 1 else "the households above"
+                which = (
+                    "it; if it is another household"
+                    if len(exc.matches) == 1
+                    else "them; if they are other households"
+                )
                 raise CommandError(
-                    f"household {household.pk} was not corrected: it now looks like the household(s) "
-                    f"above. Look at them; if they are other households, run again with --seen {ids}"
+                    f"household {household.pk} was not corrected: it now looks like {them}. "
+                    f"Look at {which}, run again with --seen {ids}"
                 ) from exc
         self.stdout.write(result.message)
 
@@ -222,13 +267,15 @@ class Command(BaseCommand):
             result = duplicates_run(actor=None, threshold=options["threshold"], progress=progress)
         run, stats = result.run, result.stats
         self.stdout.write(
-            f"{stats.households} households, {stats.compared} pairs compared, {stats.found} likely pairs "
-            f"not yet decided, {run.queued} new in the review queue ({run.seconds:.1f} s)."
+            f"{counted(stats.households, 'household')}, {counted(stats.compared, 'pair')} compared, "
+            f"{counted(stats.found, 'likely pair')} not yet decided, {run.queued:,} new in the review queue "
+            f"({run.seconds:.1f} s)."
         )
         if stats.oversized_blocks:
+            were = "was" if stats.oversized_blocks == 1 else "were"
             self.stdout.write(
-                f"{stats.oversized_blocks} blocking key(s) shared by too many households were not paired on "
-                "(two common names in a large tehsil, a phone a whole camp uses)."
+                f"{counted(stats.oversized_blocks, 'blocking key')} shared by too many households {were} not "
+                "paired on (two common names in a large tehsil, a phone a whole camp uses)."
             )
 
     def _anonymise(self, options: dict[str, Any]) -> None:
@@ -237,20 +284,30 @@ class Command(BaseCommand):
             result = households_anonymise(
                 actor=None, retention_days=days, today=options["today"], dry_run=options["dry_run"]
             )
-        self.stdout.write(result.message)
+        cutoff = dateformat.format(result.cutoff, "j M Y")
+
+        def done(count: int) -> str:
+            return "would be" if result.dry_run else "was" if count == 1 else "were"
+
+        households, files = result.households, result.imports_cleared
+        self.stdout.write(
+            f"{counted(households, 'household')} last registered or served before {cutoff} "
+            f"{done(households)} anonymised; {counted(files, 'staged import file')} {done(files)} cleared."
+        )
 
     def _rebuild_keys(self, options: dict[str, Any]) -> None:
         count = household_keys_rebuild()
-        self.stdout.write(f"Blocking keys recomputed for {count} active households.")
+        self.stdout.write(f"Blocking keys recomputed for {counted(count, 'active household')}.")
 
     # --- reports (counts only) ---------------------------------------------------------------------
 
     def _counts(self, options: dict[str, Any]) -> None:
         counts = selectors.household_counts()
         self.stdout.write(
-            f"{counts.active} households ({counts.members} people), {counts.female_headed} female-headed, "
-            f"{counts.in_camps} in camps; {counts.merged} merged, {counts.anonymised} anonymised; "
-            f"{counts.pending_pairs} likely duplicate pair(s) to review."
+            f"{counted(counts.active, 'household')} ({counted(counts.members, 'person', 'people')}), "
+            f"{counts.female_headed:,} female-headed, {counts.in_camps:,} in camps; "
+            f"{counts.merged:,} merged, {counts.anonymised:,} anonymised; "
+            f"{counted(counts.pending_pairs, 'likely duplicate pair')} to review."
         )
         for row in counts.by_district:
             code, name = row["origin_district__pcode"], row["origin_district__name"]
@@ -278,7 +335,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{round_obj.code} {round_obj.name}: {report.entitled_households} listed, "
             f"{report.served_households} served, {report.partly_served_households} partly served, "
-            f"{report.unserved_households} not yet served, {len(report.double_receipts)} double receipt(s)."
+            f"{report.unserved_households} not yet served, "
+            f"{counted(len(report.double_receipts), 'double receipt')}."
         )
         self.stdout.write(f"  {'item':<14} {'entitled':>9} {'handed':>9} {'moved':>9} {'short':>7}")
         for item in report.items:
