@@ -1,6 +1,6 @@
 """Every write to the stock ledger. Entry points import from here."""
 
-from reliefops.stock.services.ledger import LineRequest, Posting, PostingResult
+from reliefops.stock.services.ledger import UNRESOLVED, LineRequest, Posting, PostingResult
 from reliefops.stock.services.locations import (
     donor_location,
     partner_location,
@@ -31,6 +31,7 @@ from reliefops.stock.services.waybills import (
 )
 
 __all__ = [
+    "UNRESOLVED",
     "CountLine",
     "DeliveryLine",
     "DispatchResult",

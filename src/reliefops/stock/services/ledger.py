@@ -84,16 +84,21 @@ def validate_quantity(quantity: object, *, row: int | None = None, what: str = "
     return []
 
 
+# The id an entry point gives a name it could not find (an item, grant, site, partner or kit): its
+# problem is among the `caller_problems`, and the services check nothing more of it.
+UNRESOLVED = 0
+
+
 def refuse(problems: Sequence[Problem], caller_problems: Sequence[Problem] = ()) -> None:
     """Refuse a posting with every problem of its request at once; nothing is written.
 
-    `caller_problems` are what the entry point found while reading the request (a name it does not
-    know, a number it could not read): they stand for the line and field they name, so the
-    service's own problem of that line and field (an unknown item's id of 0) is left out. The
-    problems of the request itself come first, then each line's in order.
+    Every posting service takes `caller_problems`: what the entry point found wrong while reading the
+    request (a name it does not know, a number it could not read), refused here together with the
+    service's own `problems`. In their place the entry point gives the service a value that raises
+    nothing more: UNRESOLVED for a name, which the services pass over, and for a number one that
+    breaks no rule. The problems of the request itself come first, then each line's in order.
     """
-    named = {(p.row, p.field) for p in caller_problems}
-    every = [*caller_problems, *(p for p in problems if (p.row, p.field) not in named)]
+    every = [*caller_problems, *problems]
     if every:
         raise InvalidInput(sorted(every, key=lambda p: (p.row is not None, p.row or 0)))
 
@@ -154,7 +159,7 @@ def post(posting: Posting) -> Movement:
     with hot_cursor(db) as cursor:
         candidates = _candidate_grants(cursor, posting.lines)
         balances = _lock_balances(cursor, db, posting.lines, candidates, posting.occurred_on)
-        resolved = _resolve_grants(posting.lines, balances)
+        resolved = _resolve_grants(posting, balances)
         deltas: dict[tuple[int, int, int], int] = defaultdict(int)
         for line, grant_id, quantity in resolved:
             deltas[(line.from_location.pk, line.item_id, grant_id)] -= quantity
@@ -470,12 +475,12 @@ def _select_balances(
 
 
 def _resolve_grants(
-    lines: Sequence[LineRequest], balances: dict[tuple[int, int, int], _Row]
+    posting: Posting, balances: dict[tuple[int, int, int], _Row]
 ) -> list[tuple[LineRequest, int, int]]:
     """Split lines without a grant over the source's grants, oldest stock first."""
     resolved: list[tuple[LineRequest, int, int]] = []
     taken: dict[tuple[int, int, int], int] = defaultdict(int)
-    for line in lines:
+    for line in posting.lines:
         if line.grant_id is not None:
             resolved.append((line, line.grant_id, line.quantity))
             taken[(line.from_location.pk, line.item_id, line.grant_id)] += line.quantity
@@ -503,8 +508,7 @@ def _resolve_grants(
             on_hand = sum(b.quantity for _, b in sources)
             item = Item.objects.only("name").get(pk=line.item_id)
             raise ServiceError(
-                f"{line.from_location.name} has {on_hand} {plural(item.name, on_hand)}; "
-                f"this asks for {line.quantity}"
+                overdrawn(line.from_location.name, on_hand, item.name, posting.kind, line.quantity)
             )
     return resolved
 
@@ -518,16 +522,22 @@ def _refuse_overdraw(
         after = balance.quantity + delta
         if balance.is_physical and after < 0:
             place, item, grant = _balance_names(key)
-            raise ServiceError(
-                f"{place} has {balance.quantity} {plural(item, balance.quantity)} "
-                f"(grant {grant}); {posting.kind.label.lower()} asks for {-delta}"
-            )
+            raise ServiceError(overdrawn(place, balance.quantity, item, posting.kind, -delta, grant=grant))
         if abs(after) > QUANTITY_MAX:
             place, item, grant = _balance_names(key)
             raise ServiceError(
                 f"{place} would hold {after:,} {plural(item, after)} (grant {grant}) "
                 f"after this {posting.kind.label.lower()}; a balance holds at most {QUANTITY_MAX:,}"
             )
+
+
+def overdrawn(
+    place: str, held: int, item: str, kind: MovementKind, asked: int, *, grant: str | None = None
+) -> str:
+    """The refusal of an overdraw: "Balakot hub has 50 steel buckets (grant ECHO-2005-01); dispatch asks
+    for 80", or without "(grant …)" when the posting takes the oldest stock of every grant."""
+    of_grant = f" (grant {grant})" if grant is not None else ""
+    return f"{place} has {held:,} {plural(item, held)}{of_grant}; {kind.label.lower()} asks for {asked:,}"
 
 
 def _balance_names(key: tuple[int, int, int]) -> tuple[str, str, str]:
@@ -543,9 +553,11 @@ def _balance_names(key: tuple[int, int, int]) -> tuple[str, str, str]:
 def plural(name: str, quantity: int) -> str:
     """An item's name for a quantity: "40 blankets, winter", "1 tent", "5 CGI sheets (corrugated ...)".
 
-    The head noun before a comma or bracket takes the plural; acronyms keep their case.
+    The head noun before a comma, a bracket or a preposition takes the plural ("10 winterization kits
+    for families …"); acronyms keep their case.
     """
-    cut = min((i for i in (name.find(","), name.find(" (")) if i >= 0), default=len(name))
+    marks = (",", " (", " for ", " of ", " with ", " without ", " per ")
+    cut = min((i for i in (name.find(mark) for mark in marks) if i >= 0), default=len(name))
     head, tail = name[:cut], name[cut:]
     words = head.split()
     if not words:

@@ -33,11 +33,13 @@ from reliefops.stock.models import (
     StockLocation,
 )
 from reliefops.stock.services.ledger import (
+    UNRESOLVED,
     LineRequest,
     Posting,
     PostingResult,
     atomic_posting,
     hot_cursor,
+    overdrawn,
     plural,
     post,
     refuse,
@@ -123,7 +125,8 @@ def examine_lines(
     """Every line's problems (unknown item or grant, bad quantity, overlong lot), the ids of the
     lines' items that exist and are active, and these locations (by unique column): one query.
 
-    The locations come in the order asked, None for one that does not exist (yet).
+    An UNRESOLVED item or grant is passed over: its entry point reported it. The locations come in
+    the order asked, None for one that does not exist (yet).
     """
     problems: list[Problem] = []
     if not lines:
@@ -132,10 +135,10 @@ def examine_lines(
     grant_ids = sorted({g for line in lines if isinstance(g := getattr(line, "grant_id", None), int)})
     known, known_grants, found = _lookup(item_ids, grant_ids, locations)
     for index, line in enumerate(lines, start=1):
-        if line.item_id not in known:
+        if line.item_id not in known and line.item_id != UNRESOLVED:
             problems.append(Problem(index, "item", f"unknown item {line.item_id}"))
         grant_id = getattr(line, "grant_id", None)
-        if grant_id is not None and grant_id not in known_grants:
+        if grant_id is not None and grant_id not in known_grants and grant_id != UNRESOLVED:
             problems.append(Problem(index, "grant", f"unknown grant {grant_id}"))
         if isinstance(line, StockLine):
             problems += validate_quantity(line.quantity, row=index)
@@ -241,14 +244,14 @@ def pledge_create(
 ) -> Pledge:
     """Record stock a donor promised: it is pipeline, not stock, until it is received.
 
-    A repeated idempotency key returns the first pledge, marked `replayed`. `caller_problems`: what
-    the entry point found wrong in the request, refused together with the pledge's own problems.
+    A repeated idempotency key returns the first pledge, marked `replayed`, whatever the request
+    says, as for every posting. `caller_problems`: see `refuse`.
     """
+    if replayed := _pledge_replayed(idempotency_key):
+        return replayed
     refuse(
         validate_quantity(quantity) + too_long(None, "reference", reference, REFERENCE_MAX), caller_problems
     )
-    if replayed := _pledge_replayed(idempotency_key):
-        return replayed
     try:
         return _pledge_insert(
             actor=actor,
@@ -361,11 +364,14 @@ def stock_receive(
 ) -> PostingResult:
     """Receive goods from a donor or supplier against a grant, with a goods received note number.
 
-    `caller_problems`: what the entry point found wrong in the request, refused together with the
-    receipt's own problems.
+    A GRN already posted, or a pledge no longer open, is refused (409) before anything else is
+    checked; every other problem is refused at once. `caller_problems`: see `refuse`.
     """
 
     def build() -> Movement:
+        if taken := grn_taken(grn_number):
+            raise taken
+        pledge = _pledge_locked(pledge_id)
         problems: list[Problem] = []
         if not grn_number.strip():
             problems.append(Problem(None, "grn_number", "a goods received note number is required"))
@@ -377,14 +383,17 @@ def stock_receive(
             quantity, line_problems = _base_quantity(line, row, known=line.item_id in known)
             problems += line_problems
             quantities.append(quantity or 0)
+        if pledge is not None and pledge.destination_id != site_id and site_id != UNRESOLVED:
+            # Only the site a pledge is bound for receives it (nothing more of the pledge is told).
+            problems.append(
+                Problem(None, "pledge", f"pledge {pledge.pk} is not bound for {_site(site_id).name}")
+            )
         refuse(problems, caller_problems)
-        if taken := grn_taken(grn_number):
-            raise taken
         grant = _grant(grant_id)
         target = target or site_location(site_id)
         source = source or donor_location(grant)
-        if pledge_id is not None:
-            _pledge_receive(pledge_id, site_id, grant, lines, quantities)
+        if pledge is not None:
+            _pledge_receive(pledge, grant, lines, quantities)
         return post(
             Posting(
                 kind=MovementKind.RECEIPT,
@@ -439,20 +448,23 @@ def grn_taken(grn_number: str) -> Conflict | None:
     )
 
 
-def _pledge_receive(
-    pledge_id: int, site_id: int, grant: Grant, lines: Sequence[ReceiptLine], quantities: list[int]
-) -> None:
+def _pledge_locked(pledge_id: int | None) -> Pledge | None:
+    """The pledge a receipt fulfils, locked; refused at once when it is missing or no longer open."""
+    if pledge_id is None:
+        return None
     pledge = Pledge.objects.select_for_update().filter(pk=pledge_id).first()
     if pledge is None:
         raise NotFound(f"no pledge {pledge_id}")
-    if pledge.destination_id != site_id:
-        # Only the site a pledge is bound for receives it (nothing more of the pledge is told).
-        site = _site(site_id)
-        raise InvalidInput([Problem(None, "pledge", f"pledge {pledge_id} is not bound for {site.name}")])
-    if pledge.grant_id != grant.pk:
-        raise ServiceError(f"pledge {pledge_id} is of grant {pledge.grant}, not {grant}")
     if pledge.status != PledgeStatus.OPEN:
         raise Conflict(f"pledge {pledge_id} is {pledge.get_status_display().lower()}")
+    return pledge
+
+
+def _pledge_receive(
+    pledge: Pledge, grant: Grant, lines: Sequence[ReceiptLine], quantities: list[int]
+) -> None:
+    if pledge.grant_id != grant.pk:
+        raise ServiceError(f"pledge {pledge.pk} is of grant {pledge.grant}, not {grant}")
     received = sum(q for line, q in zip(lines, quantities, strict=True) if line.item_id == pledge.item_id)
     pledge.received_quantity += received
     if pledge.received_quantity >= pledge.quantity:
@@ -523,8 +535,7 @@ def stock_distribute(
 ) -> PostingResult:
     """Report items a distribution point handed over to people: site -> beneficiaries.
 
-    `caller_problems`: what the entry point found wrong in the request, refused together with the
-    distribution's own problems.
+    `caller_problems`: see `refuse`.
     """
     return _issue(
         kind=MovementKind.DISTRIBUTION,
@@ -555,25 +566,26 @@ def stock_handover_to_partner(
 ) -> PostingResult:
     """Hand stock to another organisation to distribute: site -> that partner.
 
-    `caller_problems`: what the entry point found wrong in the request (an unknown partner among
-    them), refused together with the hand-over's own problems.
+    `caller_problems`: see `refuse`.
     """
     organisation = Organisation.objects.filter(pk=organisation_id).first()
-    if organisation is None and not caller_problems:
-        raise NotFound(f"no organisation {organisation_id}")
+    problems = []
+    if organisation is None and organisation_id != UNRESOLVED:
+        problems.append(Problem(None, "organisation", f"no organisation {organisation_id}"))
     return _issue(
         kind=MovementKind.HANDOVER,
         actor=actor,
         site_id=site_id,
         lines=lines,
         target=("organisation_id", organisation_id),
-        # A request refused anyway never makes the location (nor names an unknown organisation).
-        make_target=lambda: partner_location(organisation),  # type: ignore[arg-type]
+        # Made only for a posting not refused, whose organisation exists.
+        make_target=lambda: partner_location(Organisation.objects.get(pk=organisation_id)),
         occurred_on=handed_on,
         reference=reference,
         note=note,
         idempotency_key=idempotency_key,
         audit_extra={"organisation": str(organisation)},
+        problems=problems,
         caller_problems=caller_problems,
     )
 
@@ -591,8 +603,7 @@ def stock_report_loss(
 ) -> PostingResult:
     """Write off stock lost at a site (theft, weather, spoilage, damage): site -> loss/damage.
 
-    `caller_problems`: what the entry point found wrong in the request, refused together with the
-    loss's own problems.
+    `caller_problems`: see `refuse`.
     """
     problems = []
     if reason not in LossReason.ALL:
@@ -638,8 +649,7 @@ def stock_count(
 ) -> PostingResult:
     """Record a physical count; the differences are posted as count adjustments.
 
-    `caller_problems`: what the entry point found wrong in the request, refused together with the
-    count's own problems.
+    `caller_problems`: see `refuse`.
     """
 
     def build() -> Movement:
@@ -653,13 +663,10 @@ def stock_count(
             for row, line in enumerate(counts, start=1)
             if isinstance(line.counted, int) and line.counted > QUANTITY_MAX
         ]
-        problems += _listed_twice(counts)
-        location, adjustment = check_items_and_find_locations(
-            counts,
-            [("site_id", site_id), ("kind", LocationKind.COUNT_ADJUSTMENT.value)],
-            problems=problems,
-            caller_problems=caller_problems,
+        own, known, (location, adjustment) = examine_lines(
+            counts, [("site_id", site_id), ("kind", LocationKind.COUNT_ADJUSTMENT.value)]
         )
+        refuse([*problems, *own, *_listed_twice(counts, known)], caller_problems)
         location = location or site_location(site_id)
         adjustment = adjustment or singleton_location(LocationKind.COUNT_ADJUSTMENT)
         _lock_site_items(location.pk, [c.item_id for c in counts])
@@ -715,47 +722,54 @@ def stock_count(
     return atomic_posting(idempotency_key, MovementKind.COUNT, build)
 
 
-def _listed_twice(counts: Sequence[CountLine]) -> list[Problem]:
+def _listed_twice(counts: Sequence[CountLine], known: set[int]) -> list[Problem]:
     """A problem on each line that counts an item again: two figures for one item leave neither true.
 
-    An item that does not exist is refused as unknown on each of its lines, not as listed twice.
+    Only `known` items (active ones) count: another is refused as unknown on each of its lines.
     """
     seen: set[int] = set()
     rows: list[int] = []
     for row, line in enumerate(counts, start=1):
+        if line.item_id not in known:
+            continue
         if line.item_id in seen:
             rows.append(row)
         seen.add(line.item_id)
     if not rows:
         return []
     names = dict(Item.objects.filter(pk__in=[counts[r - 1].item_id for r in rows]).values_list("pk", "name"))
-    return [
-        Problem(r, "item", f"{names[counts[r - 1].item_id]} is listed twice")
-        for r in rows
-        if counts[r - 1].item_id in names
-    ]
+    return [Problem(r, "item", f"{names[counts[r - 1].item_id]} is listed twice") for r in rows]
 
 
 # --- kitting -------------------------------------------------------------------------------------
 
 
-def _kit(kit_item_id: int, quantity: int) -> Kit:
-    """The kit, once `quantity` of them is known to move no line beyond QUANTITY_MAX."""
-    kit = Kit.objects.filter(item_id=kit_item_id).prefetch_related("components__item").first()
+def _kit(kit_item_id: int, quantity: int, caller_problems: Sequence[Problem]) -> Kit:
+    """The kit, once the request is refused with every problem of its quantity (a number of kits that
+    would move a component beyond QUANTITY_MAX among them) and the `caller_problems`."""
+    kit = None
+    if kit_item_id != UNRESOLVED:
+        kit = (
+            Kit.objects.filter(item_id=kit_item_id)
+            .select_related("item")
+            .prefetch_related("components__item")
+            .first()
+        )
+    problems = validate_quantity(quantity)
+    if kit is not None and not problems:
+        problems = [
+            Problem(
+                None,
+                "quantity",
+                f"{quantity:,} kits hold {c.quantity * quantity:,} "
+                f"{plural(c.item.name, 2)}; a line moves at most {QUANTITY_MAX:,}",
+            )
+            for c in kit.components.all()
+            if c.quantity * quantity > QUANTITY_MAX
+        ]
+    refuse(problems, caller_problems)
     if kit is None:
         raise NotFound(f"item {kit_item_id} is not a kit")
-    problems = [
-        Problem(
-            None,
-            "quantity",
-            f"{quantity:,} kits hold {c.quantity * quantity:,} {plural(c.item.name, 2)}; "
-            f"a line moves at most {QUANTITY_MAX:,}",
-        )
-        for c in kit.components.all()
-        if c.quantity * quantity > QUANTITY_MAX
-    ]
-    if problems:
-        raise InvalidInput(problems)
     return kit
 
 
@@ -773,13 +787,11 @@ def kits_assemble(
     """Assemble kits from components at a site; kits carry their components' grant.
 
     Components drawn from several grants need `grant_id`, the grant the kits are charged to.
-    `caller_problems`: what the entry point found wrong in the request, refused together with the
-    quantity's problems.
+    `caller_problems`: see `refuse`.
     """
 
     def build() -> Movement:
-        refuse(validate_quantity(quantity), caller_problems)
-        kit = _kit(kit_item_id, quantity)
+        kit = _kit(kit_item_id, quantity, caller_problems)
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)
         components = [
@@ -830,7 +842,7 @@ def kits_assemble(
                 occurred_on=assembled_on,
                 actor=actor,
                 site_id=site_id,
-                reference=label(f"assemble {quantity} {kit}"),
+                reference=label(f"assemble {quantity:,} {plural(kit.item.name, quantity)}"),
                 idempotency_key=idempotency_key,
                 lines=[*components, kits],
             )
@@ -884,13 +896,11 @@ def kits_break(
 ) -> PostingResult:
     """Break kits back into their components; the components carry the kits' grant.
 
-    `caller_problems`: what the entry point found wrong in the request, refused together with the
-    quantity's problems.
+    `caller_problems`: see `refuse`.
     """
 
     def build() -> Movement:
-        refuse(validate_quantity(quantity), caller_problems)
-        kit = _kit(kit_item_id, quantity)
+        kit = _kit(kit_item_id, quantity, caller_problems)
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)
         kits = LineRequest(
@@ -918,8 +928,9 @@ def kits_break(
                 if remaining == 0:
                     break
             if remaining:
+                held = quantity - remaining
                 raise ServiceError(
-                    f"{location.name} has {quantity - remaining} {kit}; breaking asks for {quantity}"
+                    overdrawn(location.name, held, kit.item.name, MovementKind.KITTING, quantity)
                 )
         lines = [
             LineRequest(
@@ -950,7 +961,7 @@ def kits_break(
                 occurred_on=broken_on,
                 actor=actor,
                 site_id=site_id,
-                reference=label(f"break {quantity} {kit}"),
+                reference=label(f"break {quantity:,} {plural(kit.item.name, quantity)}"),
                 idempotency_key=idempotency_key,
                 lines=lines,
             )

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from reliefops.catalog.models import Item
-from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
+from reliefops.core.errors import Conflict, NotFound, Problem
 from reliefops.stock.models import (
     DRIVER_MAX,
     EXCESS_PREFIX,
@@ -32,6 +32,7 @@ from reliefops.stock.models import (
     WaybillStatus,
 )
 from reliefops.stock.services.ledger import (
+    UNRESOLVED,
     LineRequest,
     Posting,
     PostingResult,
@@ -90,12 +91,14 @@ def waybill_dispatch(
 ) -> DispatchResult:
     """Send a consignment under a waybill: stock moves from the site into transit.
 
-    `caller_problems`: what the entry point found wrong in the request, refused together with the
-    waybill's own problems.
+    A number already taken is refused (409) before anything else is checked; every other problem
+    is refused at once. `caller_problems`: see `refuse`.
     """
 
     def run() -> DispatchResult:
         with transaction.atomic():
+            if number and (taken := _number_taken(number)):
+                raise taken
             problems: list[Problem] = []
             if from_site_id == to_site_id:
                 problems.append(Problem(None, "to_site", "a waybill goes to another site"))
@@ -127,8 +130,6 @@ def waybill_dispatch(
             source = source or site_location(from_site_id)
             if destination is None:
                 site_location(to_site_id)  # the receiving site must be able to hold stock
-            if number and (taken := _number_taken(number)):
-                raise taken
             waybill = Waybill.objects.create(
                 number=number or f"tmp-{uuid.uuid4().hex[:20]}",
                 from_site_id=from_site_id,
@@ -217,8 +218,9 @@ def waybill_confirm_delivery(
     """Confirm what arrived: good stock into the site, damaged and short quantities to loss/damage.
 
     Every item of the waybill must be listed. More than was sent is refused unless a reason is
-    given; the excess then enters the site as unattributed stock. `caller_problems`: what the entry
-    point found wrong in the request, refused together with the confirmation's own problems.
+    given; the excess then enters the site as unattributed stock. A waybill no longer in transit is
+    refused (409) before anything else is checked; every other problem is refused at once.
+    `caller_problems`: see `refuse`.
     """
 
     def run() -> PostingResult:
@@ -292,7 +294,7 @@ def _delivery_lines(
     """The posting's lines, once every problem of the confirmation is refused at once.
 
     Whether a line's quantities need a reason (damaged, short, more than sent) is known once its
-    item is; a line whose item is unknown waits for it.
+    item is on the waybill and its quantities are whole numbers; an UNRESOLVED item is passed over.
     """
     if len(excess_reason) > EXCESS_REASON_MAX:
         problems.append(
@@ -301,57 +303,39 @@ def _delivery_lines(
     names = dict(Item.objects.filter(pk__in={*sent, *(d.item_id for d in lines)}).values_list("pk", "name"))
     seen: set[int] = set()
     for row, line in enumerate(lines, start=1):
+        if line.item_id == UNRESOLVED:
+            problems += _counts(row, line)
+            continue
         name = names.get(line.item_id, f"item {line.item_id}")
         if line.item_id in seen:
             problems.append(Problem(row, "item", f"{name} is listed twice"))
         seen.add(line.item_id)
         if line.item_id not in sent:
             problems.append(Problem(row, "item", f"{name} is not on waybill {waybill.number}"))
-        for what in ("received", "damaged"):
-            value = getattr(line, what)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                problems.append(Problem(row, what, f"must be a whole number of zero or more, not {value!r}"))
-            elif value > QUANTITY_MAX:
-                problems.append(Problem(row, what, f"must be at most {QUANTITY_MAX:,}, not {value:,}"))
+        counts = _counts(row, line)
+        problems += counts
         for field, text in (("damage_reason", line.damage_reason), ("short_reason", line.short_reason)):
             if len(text) > REASON_MAX:
                 problems.append(Problem(row, field, f"longer than {REASON_MAX} characters; shorten it"))
-    # A line whose item the caller could not find may be the one that seems missing.
-    unknown_items = any(p.row is not None and p.field == "item" for p in caller_problems)
-    for item_id in sent:
-        if item_id not in seen and not unknown_items:
-            problems.append(
-                Problem(None, "lines", f"{names[item_id]} of waybill {waybill.number} is not confirmed")
+        if line.item_id in sent and not counts:
+            problems += _reasons_missing(
+                row, line, name, sum(q for _, q in sent[line.item_id]), excess_reason
             )
+    # A line whose item the caller could not find may be one that seems missing; it stands for one.
+    missing = [item_id for item_id in sent if item_id not in seen]
+    if len(missing) > sum(1 for line in lines if line.item_id == UNRESOLVED):
+        problems += [
+            Problem(None, "lines", f"{names[item_id]} of waybill {waybill.number} is not confirmed")
+            for item_id in missing
+        ]
     refuse(problems, caller_problems)
 
     site = site_location(waybill.to_site_id)
     loss = singleton_location(LocationKind.LOSS)
     out: list[LineRequest] = []
-    for row, line in enumerate(lines, start=1):
+    for line in lines:
         total_sent = sum(q for _, q in sent[line.item_id])
-        name = names[line.item_id]
-        arrived = line.received + line.damaged
-        if arrived > total_sent and not excess_reason.strip():
-            problems.append(
-                Problem(
-                    row,
-                    "received",
-                    f"{arrived} {plural(name, arrived)} confirmed but {total_sent} were sent; "
-                    "give a reason to accept the excess",
-                )
-            )
-        short = max(total_sent - arrived, 0)
-        if line.damaged and not line.damage_reason.strip():
-            problems.append(
-                Problem(
-                    row, "damage_reason", f"say why {line.damaged} {plural(name, line.damaged)} were damaged"
-                )
-            )
-        if short and not line.short_reason.strip():
-            problems.append(
-                Problem(row, "short_reason", f"say why {short} {plural(name, short)} are missing")
-            )
+        short = max(total_sent - line.received - line.damaged, 0)
         # Good, damaged and short quantities leave transit in that order, oldest grant first.
         good = min(line.received, total_sent)
         damaged = min(line.damaged, total_sent - good)
@@ -394,6 +378,41 @@ def _delivery_lines(
                         reason=reason,
                     )
                 )
-    if problems:
-        raise InvalidInput(problems)
     return out
+
+
+def _counts(row: int, line: DeliveryLine) -> list[Problem]:
+    """The problems of a line's received and damaged quantities: whole numbers from zero."""
+    problems = []
+    for what in ("received", "damaged"):
+        value = getattr(line, what)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.append(Problem(row, what, f"must be a whole number of zero or more, not {value!r}"))
+        elif value > QUANTITY_MAX:
+            problems.append(Problem(row, what, f"must be at most {QUANTITY_MAX:,}, not {value:,}"))
+    return problems
+
+
+def _reasons_missing(
+    row: int, line: DeliveryLine, name: str, total_sent: int, excess_reason: str
+) -> list[Problem]:
+    """The reasons a line of the waybill needs and lacks: for more than was sent, damage, a shortfall."""
+    problems = []
+    arrived = line.received + line.damaged
+    if arrived > total_sent and not excess_reason.strip():
+        problems.append(
+            Problem(
+                row,
+                "received",
+                f"{arrived} {plural(name, arrived)} confirmed but {total_sent} were sent; "
+                "give a reason to accept the excess",
+            )
+        )
+    if line.damaged and not line.damage_reason.strip():
+        problems.append(
+            Problem(row, "damage_reason", f"say why {line.damaged} {plural(name, line.damaged)} were damaged")
+        )
+    short = max(total_sent - arrived, 0)
+    if short and not line.short_reason.strip():
+        problems.append(Problem(row, "short_reason", f"say why {short} {plural(name, short)} are missing"))
+    return problems
