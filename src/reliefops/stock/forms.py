@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Model
 from django.forms import formset_factory
 from django.utils import timezone
@@ -43,7 +44,7 @@ from reliefops.stock.models import (
     WaybillStatus,
 )
 from reliefops.stock.schemas import scoped_key
-from reliefops.stock.services import LossReason
+from reliefops.stock.services import UNRESOLVED, LossReason
 from reliefops.web.forms import ANY, FilterForm
 
 LINES_PREFIX = "lines"
@@ -173,29 +174,35 @@ class LineForm(forms.Form):
         """A prefilled line: its item is shown as text and sent back in a hidden field."""
         return bool(self.initial.get("label"))
 
-
-# The ledger's own words for a quantity below its least, so that a form refusing it beside other
-# problems says what the ledger says.
-BELOW = {
-    0: "must be a whole number of zero or more, not %(show_value)s",
-    1: "must be more than zero, not %(show_value)s",
-}
+    def stand_in(self, name: str) -> Any:
+        """What the ledger is given for a field the form could not read: nothing it refuses itself."""
+        if name == "item" or isinstance(self.fields[name], forms.ModelChoiceField):
+            return UNRESOLVED if isinstance(self.fields[name], forms.IntegerField) else Unread()
+        if isinstance(self.fields[name], forms.IntegerField):
+            return 1
+        return None
 
 
 def _quantity(label: str = "Quantity", *, required: bool = True, minimum: int = 1) -> forms.IntegerField:
-    """A whole number from `minimum` to what a line moves, checked with the line's other fields.
+    """A whole number; the browser is told it is from `minimum` to what a line moves.
 
-    The services check it again; the form checks it too so that a refused line lists it beside
-    every other problem of the form (an item no longer offered, a missing date), not after them.
+    The form reads the number and the ledger judges it, so that a form lists what the API lists for
+    the same request, in the same words, beside every other problem of the posting.
     """
     return forms.IntegerField(
         label=label,
         required=required,
-        min_value=minimum,
-        max_value=QUANTITY_MAX,
-        error_messages={"min_value": BELOW[minimum]},
-        widget=forms.NumberInput(attrs={"min": minimum, "step": 1}),
+        widget=forms.NumberInput(attrs={"min": minimum, "max": QUANTITY_MAX, "step": 1}),
     )
+
+
+class Unread:
+    """What the form puts in place of a choice it could not read (an item no longer offered): the
+    ledger passes over its UNRESOLVED id, and the form shows its own problem."""
+
+    pk = UNRESOLVED
+    name = ""
+    reference = ""
 
 
 class StockLineForm(LineForm):
@@ -228,11 +235,23 @@ class DeliveryLineForm(LineForm):
     damage_reason = forms.CharField(label="Why damaged", required=False, max_length=REASON_MAX)
     short_reason = forms.CharField(label="Why short", required=False, max_length=REASON_MAX)
 
+    def stand_in(self, name: str) -> Any:
+        # What was sent arrived, less what is reported damaged: no shortfall nor excess to explain.
+        if name == "damaged":
+            return 0
+        if name == "received":
+            damaged = self.cleaned_data.get("damaged")
+            return max(int(self.initial.get("sent") or 0) - (damaged if isinstance(damaged, int) else 0), 0)
+        return super().stand_in(name)
+
 
 class CountLineForm(LineForm):
     item = ItemChoice(queryset=None)
     counted = _quantity("Counted", required=False, minimum=0)
     surplus_grant = GrantChoice(queryset=None, required=False, empty_label="Unattributed")
+
+    def stand_in(self, name: str) -> Any:
+        return 0 if name == "counted" else super().stand_in(name)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -293,10 +312,35 @@ class PostingForm(forms.Form):
         return data
 
     def is_valid(self) -> bool:
+        self.caller_problems: list[Problem] = []
         valid = super().is_valid()
         if self.lines is not None:
             valid = self.lines.is_valid() and valid
         return valid
+
+    def stand_ins(self) -> bool:
+        """For a form not valid only because of fields of its lines it could not read (an item no
+        longer offered, a number it could not read): put a stand-in in each one's place (see
+        `LineForm.stand_in`) and keep the form's problems as `caller_problems`, so that the ledger
+        checks everything else and lists its problems beside the form's. False when the posting
+        itself (a date, a site) could not be read: the form then shows only its own problems.
+        """
+        if self.errors or self.lines is None or self.lines.non_form_errors():
+            return False
+        problems: list[Problem] = []
+        row = 0
+        for line in self.lines.forms:
+            if not (self.send_unchanged_lines or line.has_changed()):
+                continue
+            row += 1
+            for name, errors in line.errors.items():
+                if name not in line.fields:
+                    problems += [Problem(row, "line", str(error)) for error in errors]
+                    continue
+                line.cleaned_data[name] = line.stand_in(name)
+                problems += [Problem(row, name, str(error)) for error in errors]
+        self.caller_problems = problems
+        return bool(problems)
 
     def idempotency(self) -> str | None:
         return scoped_key(self.user, self.cleaned_data.get("idempotency_key"), field="idempotency_key")
@@ -321,7 +365,8 @@ class PostingForm(forms.Form):
             field = problem.field if problem.field in target.fields else None
             if field is not None and target.fields[field].widget.is_hidden:
                 field = None
-            target.add_error(field, problem.reason)
+            if problem.reason not in target.errors.get(field or NON_FIELD_ERRORS, []):
+                target.add_error(field, problem.reason)
 
     def error_summary(self) -> list[str]:
         """Every error, naming its line and field: `Line 2, quantity: must be more than zero`."""

@@ -380,14 +380,18 @@ def _posting(
     template: str = "stock/post_form.html",
     context: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """Render a posting form, or post it: a success redirects to what was posted, with a message."""
+    """Render a posting form, or post it: a success redirects to what was posted, with a message.
+
+    A form that could not read some fields of its lines still asks the ledger what else is wrong
+    (`PostingForm.stand_ins`), so that it shows every problem the API would list for the request.
+    """
     status = 200
     if request.method == "POST" and "more_lines" not in request.POST:
-        if form.is_valid():
+        if form.is_valid() or form.stand_ins():
             try:
                 result = submit(form.cleaned_data)
             except InvalidInput as exc:
-                form.show_problems(exc.problems)
+                form.show_problems([p for p in exc.problems if p not in form.caller_problems])
                 status = exc.status
             except AccessDenied:
                 raise
@@ -503,6 +507,7 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
             pledge_id=d["pledge"],
             note=d["note"],
             idempotency_key=form.idempotency(),
+            caller_problems=form.caller_problems,
         )
 
     return _posting(
@@ -535,6 +540,7 @@ def waybill_dispatch_new(request: HttpRequest) -> HttpResponse:
             driver=d["driver"],
             number=d["number"] or None,
             idempotency_key=form.idempotency(),
+            caller_problems=form.caller_problems,
         )
 
     return _posting(
@@ -579,6 +585,7 @@ def waybill_confirm(request: HttpRequest, waybill_id: int) -> HttpResponse:
             ],
             excess_reason=d["excess_reason"],
             idempotency_key=form.idempotency(),
+            caller_problems=form.caller_problems,
         )
 
     intro = (
@@ -624,6 +631,7 @@ def distribution_new(request: HttpRequest) -> HttpResponse:
             reference=d["reference"],
             note=d["note"],
             idempotency_key=form.idempotency(),
+            caller_problems=form.caller_problems,
         )
 
     return _posting(
@@ -653,6 +661,7 @@ def handover_new(request: HttpRequest) -> HttpResponse:
             reference=d["reference"],
             note=d["note"],
             idempotency_key=form.idempotency(),
+            caller_problems=form.caller_problems,
         )
 
     return _posting(
@@ -681,6 +690,7 @@ def loss_new(request: HttpRequest) -> HttpResponse:
             occurred_on=d["occurred_on"],
             note=d["note"],
             idempotency_key=form.idempotency(),
+            caller_problems=form.caller_problems,
         )
 
     return _posting(
@@ -728,6 +738,7 @@ def count_new(request: HttpRequest) -> HttpResponse:
             counted_on=d["counted_on"],
             note=d["note"],
             idempotency_key=form.idempotency(),
+            caller_problems=form.caller_problems,
         )
 
     return _posting(
@@ -761,6 +772,7 @@ def kitting_new(request: HttpRequest) -> HttpResponse:
             quantity=d["quantity"],
             grant_id=d["grant"].pk if d["grant"] else None,
             idempotency_key=form.idempotency(),
+            caller_problems=form.caller_problems,
             **{day: d["on"]},
         )
 

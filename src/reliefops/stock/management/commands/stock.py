@@ -35,6 +35,7 @@ from reliefops.stock import selectors
 from reliefops.stock.models import QUANTITY_MAX, Transport
 from reliefops.stock.schemas import Refs, posting_message, scoped_key, today
 from reliefops.stock.services import (
+    UNRESOLVED,
     CountLine,
     DeliveryLine,
     LossReason,
@@ -70,15 +71,17 @@ def _ref(text: str) -> int | str:
 _WHOLE_NUMBER = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)")
 
 
-def _number(text: str, row: int, field: str, problems: list[Problem]) -> int:
+def _number(text: str, row: int, field: str, problems: list[Problem], *, instead: int = 1) -> int:
+    """The whole number written, or else a problem and `instead`: a number the service takes without
+    a problem of its own (see `refuse`), such as 1 for a quantity."""
     if not _WHOLE_NUMBER.fullmatch(text.strip()):
         hint = "; a comma may only separate thousands, as in 1,500" if "," in text else ""
         problems.append(Problem(row, field, f"not a whole number: {text!r}{hint}"))
-        return 0
+        return instead
     number = int(text.strip().replace(",", ""))
     if number > QUANTITY_MAX:
         problems.append(Problem(row, field, f"must be at most {QUANTITY_MAX:,}, not {text.strip()}"))
-        return 0
+        return instead
     return number
 
 
@@ -305,30 +308,39 @@ class Command(BaseCommand):
             waybill = access_waybill_by_id(user, ref, Right.POST_STOCK)
         else:
             waybill = access_waybill_by_number(user, ref, Right.POST_STOCK)
-        refs = Refs(user, Right.POST_STOCK)
-        problems = refs.problems
-        given: dict[str, dict[int, Any]] = {}
-        for option in ("received", "damaged", "damage_reason", "short_reason"):
-            given[option] = {}
-            for row, item, value in _pairs(o[option], f"--{option.replace('_', '-')}"):
-                item_id = refs.item(item, row)
-                numeric = option in {"received", "damaged"}
-                given[option][item_id] = _number(value, row, option, problems) if numeric else value
+        problems: list[Problem] = []
         # Unless told otherwise, what was sent arrived (less what is reported damaged).
         sent: dict[int, int] = {}
         for line in selectors.waybill_lines(waybill_id=waybill.pk):
             sent[line.item_id] = sent.get(line.item_id, 0) + line.quantity
-        item_ids = list(sent) + [i for o_ in given.values() for i in o_ if i and i not in sent]
+        # The delivery's lines: the waybill's items, then each other item named, in the order named
+        # (an unknown one by its name). A problem is told on the line of its item, as the service
+        # tells its own.
+        given: dict[int | str, dict[str, str]] = {item_id: {} for item_id in sent}
+        unknown: dict[str, str] = {}
+        lookup = Refs(user, Right.POST_STOCK)
+        for option in ("received", "damaged", "damage_reason", "short_reason"):
+            for _, item, value in _pairs(o[option], f"--{option.replace('_', '-')}"):
+                item_id = lookup.item(item)
+                if item_id == UNRESOLVED:
+                    unknown[item] = lookup.problems[-1].reason
+                given.setdefault(item_id or item, {})[option] = value
         lines = []
-        for item_id in dict.fromkeys(item_ids):
-            damaged = given["damaged"].get(item_id, 0)
+        for row, (key, values) in enumerate(given.items(), start=1):
+            if isinstance(key, str):
+                problems.append(Problem(row, "item", unknown[key]))
+            damaged = _number(values.get("damaged", "0"), row, "damaged", problems, instead=0)
+            default = max(sent.get(key, 0) - damaged, 0) if isinstance(key, int) else 0
+            received = values.get("received")
             lines.append(
                 DeliveryLine(
-                    item_id=item_id,
-                    received=given["received"].get(item_id, max(sent.get(item_id, 0) - damaged, 0)),
+                    item_id=key if isinstance(key, int) else UNRESOLVED,
+                    received=default
+                    if received is None
+                    else _number(received, row, "received", problems, instead=default),
                     damaged=damaged,
-                    damage_reason=given["damage_reason"].get(item_id, ""),
-                    short_reason=given["short_reason"].get(item_id, ""),
+                    damage_reason=values.get("damage_reason", ""),
+                    short_reason=values.get("short_reason", ""),
                 )
             )
         return waybill_confirm_delivery(
@@ -338,7 +350,7 @@ class Command(BaseCommand):
             lines=lines,
             excess_reason=o["excess_reason"],
             idempotency_key=self._key(user, o),
-            caller_problems=refs.problems,
+            caller_problems=problems,
         )
 
     def _distribute(self, user: Any, o: dict[str, Any]) -> Any:
@@ -397,7 +409,7 @@ class Command(BaseCommand):
             counts.append(
                 CountLine(
                     item_id=refs.item(item, row),
-                    counted=_number(counted, row, "counted", refs.problems),
+                    counted=_number(counted, row, "counted", refs.problems, instead=0),
                     surplus_grant_id=refs.grant(grant.strip() or None, row, "surplus_grant"),
                 )
             )
