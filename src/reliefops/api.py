@@ -12,6 +12,7 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from reliefops import __version__
 from reliefops.core.errors import InvalidInput, ServiceError
 from reliefops.core.services import token_authenticate
+from reliefops.core.text import counted
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
@@ -110,7 +111,10 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
         }
         for error in exc.errors
     ]
-    body = {"detail": f"{len(problems)} problem(s) in the request; nothing was done", "problems": problems}
+    body = {
+        "detail": f"{counted(len(problems), 'problem')} in the request; nothing was done",
+        "problems": problems,
+    }
     return api.create_response(request, body, status=422)
 
 

@@ -77,7 +77,7 @@ def test_bad_query_is_422_with_problems(reference, viewer_client, params, field)
     response = viewer_client.get("/api/places/admin-areas", params)
     assert response.status_code == 422
     body = response.json()
-    assert body["detail"].startswith("1 problem(s)")
+    assert body["detail"].startswith("1 problem in")
     assert [(p["row"], p["field"]) for p in body["problems"]] == [(None, field)]
     assert body["problems"][0]["reason"]
 

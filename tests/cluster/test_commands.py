@@ -75,7 +75,7 @@ def test_a_partner_reporter_imports_its_own_rows_only(run, report_file, cluster,
 def test_revert_and_lock(run, report_file):
     run("import", report_file([row(id="NRC-1")]))
     batch = ImportBatch.objects.get()
-    assert f"Batch {batch.pk} reverted: 1 version(s) removed, 0 restored." in run("revert", str(batch.pk))
+    assert f"Batch {batch.pk} reverted: 1 version removed, 0 restored." in run("revert", str(batch.pk))
     assert "Reporting period 2005-11 is locked." in run("lock", "2005-11")
     assert ReportingPeriod.objects.get().locked
     with pytest.raises(CommandError, match="1 problem"):

@@ -125,7 +125,7 @@ def test_total_rows_are_left_out_and_said_so(cluster):
     data = four_w_csv([row(id="NRC-1"), row(id="", prog="Total", qty="100", hh="100")])
     report = read(data)
     assert len(report.rows) == 1
-    assert "left out 1 total row(s) (row 4)" in report.notes
+    assert "left out 1 total row (row 4)" in report.notes
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def test_a_file_read_in_two_processes_reads_as_in_one(cluster, settings, forks, 
     assert problems[0].startswith("row 9, #adm2+code: 'PK999' is not a P-code")
     assert any(p.startswith("row 379, #adm2+code: 'PK999'") for p in problems)
     assert rows[0].start_date.isoformat() == "2005-03-11"  # read month first, as the column is
-    assert "left out 2 total row(s) (row 104, 401)" in notes
+    assert "left out 2 total rows (row 104, 401)" in notes
 
 
 def test_a_file_whose_child_fails_is_read_by_the_parent_alone(cluster, settings, monkeypatch):

@@ -267,7 +267,7 @@ def test_the_worker_command_fails_lost_jobs_then_runs_the_queue(registrar):
     finally:
         for number, handler in handlers.items():
             signal.signal(number, handler)
-    assert f"failed 1 job(s) left running by a stopped worker: [{lost.pk}]" in err.getvalue()
+    assert f"failed 1 job left running by a stopped worker: [{lost.pk}]" in err.getvalue()
     waiting.refresh_from_db()
     assert waiting.status == JobStatus.SUCCEEDED
     out = io.StringIO()
@@ -448,7 +448,7 @@ def test_the_import_command_shows_its_progress_on_stderr(op, tmp_path):
     call_command(
         "households", "import", str(path), "--as", op.registrar.username, "--commit", stdout=out, stderr=err
     )
-    assert "Imported 1 households" in out.getvalue()
+    assert "Imported 1 household " in out.getvalue()
     assert "checking rows: 0/1 (0%)" in err.getvalue()
     assert "registering the households" in err.getvalue()
     quiet = io.StringIO()
@@ -533,4 +533,4 @@ def test_a_kept_upload_is_cleared_a_day_after_its_job_ended(registrar):
     assert bytes(Job.objects.get(pk=fresh.pk).input) == b"to check"
     out = io.StringIO()
     call_command("jobs", "sweep", stdout=out)
-    assert "0 kept file(s) cleared" in out.getvalue()
+    assert "0 kept files cleared" in out.getvalue()

@@ -115,7 +115,7 @@ def test_a_file_with_many_problems_keeps_the_first_thousand_and_says_how_many_mo
     # and so does the job, whose refusal still says how many there were in all
     job = Job.objects.get(kind=jobs.IMPORT_PREVIEW)
     assert job.problems == batch.problems
-    assert job.error == "1,200 problem(s) in bad.csv; nothing was imported."
+    assert job.error == "1,200 problems in bad.csv; nothing was imported."
 
 
 NO_DOCUMENT_ROWS = [

@@ -210,7 +210,7 @@ def test_killing_the_job_worker_mid_import(databases, var_dir, big_4w_file):
     # Then the job is failed as lost once swept, and nothing of the import is in the database
     assert _job(database, job)[0] == "running", "the job had ended when its worker was killed"
     swept = run(["reliefops", "jobs", "sweep"], database, var_dir)
-    assert "1 job(s) failed" in swept.stdout
+    assert "1 job failed" in swept.stdout
     assert _job(database, job)[0] == "failed"
     report = _sound(database, var_dir)
     assert report["counts"]["batches"] == before["batches"]

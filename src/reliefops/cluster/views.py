@@ -46,6 +46,7 @@ from reliefops.core.access import (
 from reliefops.core.errors import InvalidInput, NotFound, ServiceError
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
+from reliefops.core.text import counted
 from reliefops.partners.models import Organisation
 from reliefops.web.exports import download, export_links, requested_format
 from reliefops.web.pages import page, render_list
@@ -420,7 +421,7 @@ def batch_revert(request: HttpRequest, batch_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Batch {result.batch_id} reverted: {result.removed} row version(s) removed, "
+            f"Batch {result.batch_id} reverted: {counted(result.removed, 'row version')} removed, "
             f"{result.restored} restored as they were.",
         )
     return redirect("cluster:cluster-batch", batch_id=batch.pk)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliefops.core.text import counted
+
 
 class ServiceError(Exception):
     """A request that breaks a rule. Nothing was written."""
@@ -47,5 +49,5 @@ class InvalidInput(ServiceError):
 
     def __init__(self, problems: list[Problem], summary: str | None = None) -> None:
         self.problems = problems
-        text = summary or f"{len(problems)} problem(s); nothing was written"
+        text = summary or f"{counted(len(problems), 'problem')}; nothing was written"
         super().__init__(text + ("\n" + "\n".join(str(p) for p in problems) if problems else ""))

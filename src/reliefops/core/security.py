@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from reliefops.core.models import AuditEvent
 from reliefops.core.services import audit_record
+from reliefops.core.text import counted
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -207,7 +208,7 @@ class ImpossibleValuesMiddleware:
         if request.path.startswith("/api/"):
             problems = [{"row": None, "field": field, "reason": reason} for field, reason in found[:20]]
             body = {
-                "detail": f"{len(found)} problem(s) in the request; nothing was done",
+                "detail": f"{counted(len(found), 'problem')} in the request; nothing was done",
                 "problems": problems,
             }
             return JsonResponse(body, status=422)

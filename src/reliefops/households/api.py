@@ -35,6 +35,7 @@ from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, JobOut, PageInpu
 from reliefops.core.errors import AccessDenied, InvalidInput, Problem
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
+from reliefops.core.text import counted
 from reliefops.households import jobs, selectors
 from reliefops.households.cards import printed
 from reliefops.households.identity import format_document
@@ -79,9 +80,6 @@ from reliefops.households.schemas import (
     RoundOut,
     RoundReconciliationOut,
     RoundStatusIn,
-    counted,
-    import_text,
-    same_file_text,
 )
 from reliefops.households.services import (
     DuplicatesFound,
@@ -103,7 +101,7 @@ from reliefops.households.services import (
     round_make_list,
     round_set_status,
 )
-from reliefops.households.services.imports import same_file_imported
+from reliefops.households.services.imports import same_file_imported, same_file_message
 from reliefops.places.models import AdminArea
 from reliefops.stock.schemas import scoped_key, today
 
@@ -375,7 +373,7 @@ def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput([Problem(None, "content_base64", "not base64")]) from exc
     result = household_import_preview(actor=request.user, filename=payload.filename, content=content)
-    return Status(201, _import_out(result.batch, import_text(result)))
+    return Status(201, _import_out(result.batch, result.message))
 
 
 @router.get(
@@ -386,7 +384,7 @@ def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
 def import_detail(request: HttpRequest, import_id: int) -> Any:
     batch = access_household_import_by_id(request.user, import_id)
     earlier = same_file_imported(batch) if batch.status != ImportStatus.COMMITTED else None
-    message = same_file_text(batch, earlier) if earlier is not None else f"{batch.get_status_display()}."
+    message = same_file_message(batch, earlier) if earlier is not None else f"{batch.get_status_display()}."
     return _import_out(batch, message)
 
 
@@ -398,7 +396,7 @@ def import_detail(request: HttpRequest, import_id: int) -> Any:
 def import_commit(request: HttpRequest, import_id: int) -> Any:
     batch = access_household_import_by_id(request.user, import_id)
     result = household_import_commit(actor=request.user, import_id=batch.pk)
-    return _import_out(result.batch, import_text(result))
+    return _import_out(result.batch, result.message)
 
 
 # The synchronous routes above answer within the request: for files of a few thousand rows. A larger

@@ -18,6 +18,7 @@ from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.jobs import JobRefused, JobResult, JobStart, Progress, job_run, job_start
 from reliefops.core.models import Job
 from reliefops.core.roles import Right
+from reliefops.core.text import counted
 from reliefops.households.models import ImportStatus
 from reliefops.households.services import duplicates_run, household_import_commit, household_import_preview
 from reliefops.households.services.imports import MAX_BYTES
@@ -143,7 +144,7 @@ def _duplicates(job: Job, progress: Progress) -> JobResult:
     run, stats = result.run, result.stats
     return JobResult(
         summary=(
-            f"{run.queued} new pair(s) of likely duplicates queued for a decision "
+            f"{counted(run.queued, 'new pair')} of likely duplicates queued for a decision "
             f"({stats.households:,} households, {stats.compared:,} pairs compared)."
         ),
         figures=[

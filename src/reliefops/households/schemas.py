@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import dateformat, timezone
 from ninja import Field, Schema
 
 from reliefops.households.cards import printed
@@ -15,50 +14,8 @@ from reliefops.households.models import (
     MEMBER_NAMES,
     OTHER_VULNERABILITY_MAX,
     Household,
-    HouseholdImport,
-    ImportStatus,
 )
 from reliefops.households.services import HouseholdInput
-from reliefops.households.services.imports import ImportResult
-
-
-def counted(number: int, noun: str, plural: str | None = None) -> str:
-    """A count with its noun as it reads: "1 household", "2 households", "1,200 problems",
-    "1 person", "3 people"."""
-    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
-
-
-def same_file_text(batch: HouseholdImport, earlier: HouseholdImport, *, committing: bool = False) -> str:
-    """What a file imported before is told, as the command and the API say it: which import, when,
-    how many households; and that nothing is imported again."""
-    when = ""
-    if earlier.committed_at:
-        when = dateformat.format(timezone.localtime(earlier.committed_at), "j M Y H:i")
-    then = "nothing was imported again" if committing else "importing it again changes nothing"
-    return (
-        f"{batch.filename} is the same file as import {earlier.pk} ({earlier.filename}), imported on "
-        f"{when} ({counted(earlier.created, 'household')}): {then}."
-    )
-
-
-def import_text(result: ImportResult) -> str:
-    """What a registration file's preview or commit says, as the command and the API say it: each
-    count with its noun as it reads ("1 household is ready", "2 households are")."""
-    batch = result.batch
-    if result.same_as is not None and batch.status != ImportStatus.COMMITTED:
-        return same_file_text(batch, result.same_as, committing=result.replayed)
-    if batch.status == ImportStatus.REFUSED:
-        return f"{counted(batch.problem_count, 'problem')} in {batch.filename}; nothing was imported."
-    households = counted(batch.created, "household")
-    if batch.status == ImportStatus.COMMITTED:
-        if result.replayed:
-            return f"{batch.filename} was imported already ({households}): nothing changed."
-        return f"Imported {households} from {batch.filename}."
-    ready = "is" if batch.rows == 1 else "are"
-    return (
-        f"{counted(batch.rows, 'household')} in {batch.filename} {ready} ready to import; "
-        f"{counted(len(batch.duplicates), 'likely duplicate')} to look at first."
-    )
 
 
 class HouseholdMembersIn(Schema):

@@ -40,6 +40,7 @@ from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
 from reliefops.core.exports import export_response, iterate
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
+from reliefops.core.text import counted
 from reliefops.households import exports, forms, jobs, selectors
 from reliefops.households.cards import printed, qr_svg
 from reliefops.households.identity import format_document
@@ -571,7 +572,7 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
                 messages.success(request, round_make_list(actor=request.user, round_id=round_obj.pk).message)
             elif action == "cards":
                 issued = cards_issue(actor=request.user, round_id=round_obj.pk)
-                messages.success(request, f"{issued} card(s) issued.")
+                messages.success(request, f"{counted(issued, 'card')} issued.")
             elif action in {RoundStatus.OPEN, RoundStatus.CLOSED}:
                 changed = round_set_status(actor=request.user, round_id=round_obj.pk, status=action)
                 messages.success(request, f"Round {changed.code} is {changed.get_status_display().lower()}.")

@@ -343,7 +343,7 @@ def test_unknown_names_are_422_with_every_problem(stocked, manager_api):
     # then every unknown name is a problem with its line and field, and nothing was written
     assert response.status_code == 422
     assert response.json() == {
-        "detail": "3 problem(s); nothing was written",
+        "detail": "3 problems; nothing was written",
         "problems": [
             {"row": None, "field": "site", "reason": "unknown site 'BLK-HUBB'"},
             {"row": None, "field": "grant", "reason": "unknown grant 'DFID-2099'"},

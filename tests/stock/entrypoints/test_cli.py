@@ -428,7 +428,7 @@ def test_verify_exits_1_and_names_every_fault_when_a_balance_drifts(stocked):
     # then the command fails with exit status 1 and names the drift and the unbalanced (item, grant)
     assert caught.value.returncode == 1
     assert str(caught.value) == (
-        "the ledger is not sound: 1 drift(s), 1 unbalanced (item, grant), 0 negative physical balance(s)"
+        "the ledger is not sound: 1 drift, 1 unbalanced (item, grant), 0 negative physical balances"
     )
     report = out.getvalue()
     assert (

@@ -158,7 +158,7 @@ def test_a_refused_posting_lists_every_problem_of_its_request(stocked, manager_a
     # then both kinds of problem are listed at once, each with its line and field
     assert response.status_code == 422, response.content
     assert response.json()["problems"] == problems
-    assert response.json()["detail"] == f"{len(problems)} problem(s); nothing was written"
+    assert response.json()["detail"] == f"{len(problems)} problems; nothing was written"
     # and nothing was written
     assert snapshot() == before
 

@@ -52,6 +52,7 @@ from reliefops.cluster.values import (
     whole_number,
 )
 from reliefops.core.errors import Problem
+from reliefops.core.text import counted
 
 ACTIVITY_FIELDS: tuple[FieldSpec, ...] = (
     spec("row_id", "#meta+id", "Row ID", "id", "row id", "partner row id", "reference"),
@@ -246,7 +247,7 @@ class ActivityFileReader:
         rows, fixes, totals_skipped, read = checked
         if totals_skipped:
             shown = ", ".join(str(n) for n in totals_skipped[:5])
-            self.notes.append(f"left out {len(totals_skipped)} total row(s) (row {shown})")
+            self.notes.append(f"left out {counted(len(totals_skipped), 'total row')} (row {shown})")
         if "row_id" not in layout.fields:
             self.notes.append(
                 "the file has no row ids (#meta+id): rows are matched by organisations, activity, place "
@@ -835,7 +836,7 @@ def _report(
     }
     kept = [_column_name(c) for c in layout.kept_aside]
     if kept:
-        notes.append(f"kept aside {len(kept)} column(s) outside the 4W schema: {', '.join(kept)}")
+        notes.append(f"kept aside {counted(len(kept), 'column')} outside the 4W schema: {', '.join(kept)}")
     return ParsedReport(
         filename=filename,
         digest=digest.value(),

@@ -19,6 +19,7 @@ from django.db.models import Q
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record
+from reliefops.core.text import counted
 from reliefops.households.identity import DocumentType
 from reliefops.households.matching import Match
 from reliefops.households.models import (
@@ -220,15 +221,15 @@ class CorrectionResult:
             return f"Household {pk} already reads so: nothing changed."
         text = f"Household {pk} corrected: {', '.join(LABELS[f] for f in self.fields)}."
         if self.duplicates:
-            text += f" {len(self.duplicates)} likely duplicate(s) went to the review queue."
+            text += f" {counted(len(self.duplicates), 'likely duplicate')} went to the review queue."
         if self.entitlements_updated:
             text += (
-                f" Its members now count in round(s) {', '.join(self.entitlements_updated)}, "
+                f" Its members now count in {_rounds(self.entitlements_updated)}, "
                 "where it is listed and not yet served."
             )
         if self.no_longer_eligible:
             text += (
-                f" It no longer meets the conditions of round(s) {', '.join(self.no_longer_eligible)}; "
+                f" It no longer meets the conditions of {_rounds(self.no_longer_eligible)}; "
                 "it stays on their lists until the round's manager decides."
             )
         return text
@@ -417,3 +418,8 @@ def _follow_rounds(household: Household, *, size_changed: bool) -> tuple[list[st
         if not eligible_households(entitlement.round).filter(pk=household.pk).exists():
             ineligible.append(entitlement.round.code)
     return updated, ineligible
+
+
+def _rounds(codes: list[str]) -> str:
+    """ "round WR-1" or "rounds WR-1, CAMP-2006"."""
+    return f"round{'' if len(codes) == 1 else 's'} {', '.join(codes)}"

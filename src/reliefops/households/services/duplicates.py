@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record
+from reliefops.core.text import counted
 from reliefops.households.matching import LIKELY_DUPLICATE, METHOD_VERSION, RunStats, find_duplicates
 from reliefops.households.models import (
     DuplicatePair,
@@ -127,9 +128,9 @@ class MergeResult:
             return f"Household {self.merged.pk} was already merged into {self.survivor.pk}: nothing changed."
         text = f"Household {self.merged.pk} merged into {self.survivor.pk}"
         if self.handovers_repointed:
-            text += f"; {len(self.handovers_repointed)} handover(s) now count for {self.survivor.pk}"
+            text += f"; {counted(len(self.handovers_repointed), 'handover')} now count for {self.survivor.pk}"
         if self.double_receipts:
-            text += f"; {len(self.double_receipts)} double receipt(s) flagged for follow-up"
+            text += f"; {counted(len(self.double_receipts), 'double receipt')} flagged for follow-up"
         return text + "."
 
 

@@ -20,6 +20,7 @@ from django.utils import dateformat, timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record
+from reliefops.core.text import counted
 from reliefops.households.importers import parse_households
 from reliefops.households.matching import find_duplicates
 from reliefops.households.models import HouseholdImport, ImportStatus
@@ -148,7 +149,7 @@ def same_file_message(batch: HouseholdImport, earlier: HouseholdImport, *, commi
     then = "nothing was imported again" if committing else "importing it again changes nothing"
     return (
         f"{batch.filename} is the same file as import {earlier.pk} ({earlier.filename}), imported on "
-        f"{when} ({earlier.created} households): {then}."
+        f"{when} ({counted(earlier.created, 'household')}): {then}."
     )
 
 
@@ -160,18 +161,22 @@ class ImportResult:
 
     @property
     def message(self) -> str:
+        """What the preview or commit says, each count with its noun as it reads ("1 household is
+        ready", "2 households are")."""
         batch = self.batch
         if self.same_as is not None and batch.status != ImportStatus.COMMITTED:
             return same_file_message(batch, self.same_as, committing=self.replayed)
         if batch.status == ImportStatus.REFUSED:
-            return f"{batch.problem_count:,} problem(s) in {batch.filename}; nothing was imported."
+            return f"{counted(batch.problem_count, 'problem')} in {batch.filename}; nothing was imported."
+        households = counted(batch.created, "household")
         if batch.status == ImportStatus.COMMITTED:
             if self.replayed:
-                return f"{batch.filename} was imported already ({batch.created} households): nothing changed."
-            return f"Imported {batch.created} households from {batch.filename}."
+                return f"{batch.filename} was imported already ({households}): nothing changed."
+            return f"Imported {households} from {batch.filename}."
+        ready = "is" if batch.rows == 1 else "are"
         return (
-            f"{batch.rows} households in {batch.filename} are ready to import; "
-            f"{len(batch.duplicates)} likely duplicate(s) to look at first."
+            f"{counted(batch.rows, 'household')} in {batch.filename} {ready} ready to import; "
+            f"{counted(len(batch.duplicates), 'likely duplicate')} to look at first."
         )
 
 
@@ -236,7 +241,7 @@ def household_import_commit(*, actor: Any, import_id: int, progress: Progress = 
     drafts, problems = _check_file(bytes(batch.content), batch.filename, progress)
     if problems:
         raise InvalidInput(
-            problems_kept(problems), summary=f"{len(problems):,} problem(s) now; nothing was imported"
+            problems_kept(problems), summary=f"{counted(len(problems), 'problem')} now; nothing was imported"
         )
     matches = file_matches(drafts, progress)
     with transaction.atomic():

@@ -20,6 +20,7 @@ from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.exports import Table, csv_bytes, iterate
 from reliefops.core.models import Job
 from reliefops.core.services import audit_record
+from reliefops.core.text import counted
 from reliefops.households.exports import REGISTRY
 from reliefops.households.models import (
     HandoverDelivery,
@@ -146,11 +147,15 @@ class AnonymiseResult:
 
     @property
     def message(self) -> str:
-        verb = "would be" if self.dry_run else "were"
         cutoff = dateformat.format(self.cutoff, "j M Y")
+
+        def done(count: int) -> str:
+            return "would be" if self.dry_run else "was" if count == 1 else "were"
+
+        households, files = self.households, self.imports_cleared
         return (
-            f"{self.households} household(s) last registered or served before {cutoff} {verb} "
-            f"anonymised; {self.imports_cleared} staged import file(s) {verb} cleared."
+            f"{counted(households, 'household')} last registered or served before {cutoff} "
+            f"{done(households)} anonymised; {counted(files, 'staged import file')} {done(files)} cleared."
         )
 
 

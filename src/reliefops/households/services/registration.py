@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, Problem
 from reliefops.core.services import audit_record
+from reliefops.core.text import counted
 from reliefops.households.identity import (
     NUMBERED_ONCE,
     DocumentRefused,
@@ -294,7 +295,7 @@ class DuplicatesFound(Conflict):
         self.matches = matches
         listed = ", ".join(f"household {m.first_id or m.second_id} (score {m.score})" for m in matches)
         super().__init__(
-            f"{len(matches)} likely duplicate(s) already registered: {listed}. "
+            f"{counted(len(matches), 'likely duplicate')} already registered: {listed}. "
             "Check them; if this is another household, register it again naming them as seen."
         )
 
@@ -311,7 +312,7 @@ class RegistrationResult:
             return f"Household {self.household.pk} was already registered with this key: nothing changed."
         text = f"Registered household {self.household.pk}."
         if self.duplicates:
-            text += f" {len(self.duplicates)} likely duplicate(s) went to the review queue."
+            text += f" {counted(len(self.duplicates), 'likely duplicate')} went to the review queue."
         return text
 
 

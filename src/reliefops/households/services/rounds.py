@@ -16,6 +16,7 @@ from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record
 from reliefops.core.tabular import INTEGER_MAX
+from reliefops.core.text import counted
 from reliefops.households.cards import new_token, printed
 from reliefops.households.keys import fitted_key
 from reliefops.households.models import (
@@ -274,10 +275,6 @@ def _refuse(problems: Sequence[Problem], caller_problems: Sequence[Problem]) -> 
         )
 
 
-def _counted(number: int, noun: str) -> str:
-    return f"{number:,} {noun if number == 1 else noun + 's'}"
-
-
 @dataclass(frozen=True)
 class ListResult:
     round: DistributionRound
@@ -289,13 +286,13 @@ class ListResult:
     def message(self) -> str:
         listed = "was" if self.already_listed == 1 else "were"
         text = (
-            f"{_counted(self.added, 'household')} added to the list of {self.round.code}; "
+            f"{counted(self.added, 'household')} added to the list of {self.round.code}; "
             f"{self.already_listed:,} {listed} listed already"
         )
         if self.without_point:
             live = "lives" if self.without_point == 1 else "live"
             text += (
-                f"; {_counted(self.without_point, 'eligible household')} {live} where no point of the "
+                f"; {counted(self.without_point, 'eligible household')} {live} where no point of the "
                 "round serves"
             )
         return text + "."

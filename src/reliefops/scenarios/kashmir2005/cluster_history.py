@@ -41,6 +41,7 @@ from reliefops.cluster.importers import (
 )
 from reliefops.cluster.models import ImportBatch, ReportingPeriod
 from reliefops.cluster.services import boundaries_import, reporting_period_set_lock
+from reliefops.core.text import counted
 from reliefops.partners.importers import organisations_import_file
 from reliefops.scenarios.base import StepContext
 
@@ -757,4 +758,4 @@ def load_cluster_reports(context: StepContext) -> str:
         if not ReportingPeriod.objects.filter(month=month, locked=True).exists():
             reporting_period_set_lock(actor=context.actor, month=month, locked=True, note="winter closed")
             locked += 1
-    return "; ".join(done) + f"; {locked} month(s) locked"
+    return "; ".join(done) + f"; {counted(locked, 'month')} locked"

@@ -522,5 +522,6 @@ def load_stock_history(context: StepContext) -> str:
     if handovers.count:
         summary += f"; {handovers.count} household handovers"
     if closed:
-        summary += f"; round(s) {', '.join(sorted(closed))} closed, their period over"
+        rounds = "round" if len(closed) == 1 else "rounds"
+        summary += f"; {rounds} {', '.join(sorted(closed))} closed, their period over"
     return summary

@@ -44,6 +44,7 @@ from reliefops.core.cli import read_input_file, service_errors
 from reliefops.core.errors import ServiceError
 from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
+from reliefops.core.text import counted
 from reliefops.partners.selectors import organisation_find
 
 TABLE_FORMATS = ("table", "csv", "hxl", "xlsx", "json")
@@ -207,7 +208,8 @@ class Command(BaseCommand):
             self.stdout.write("  …")
         if result.set_aside:
             self.stdout.write(
-                f"{result.set_aside} row(s) are counted in their implementing partner's own rows"
+                f"{counted(result.set_aside, 'row')} {'is' if result.set_aside == 1 else 'are'} counted in "
+                "their implementing partner's own rows"
             )
         self.stdout.write(result.summary())
 
@@ -216,7 +218,7 @@ class Command(BaseCommand):
             access_import_batch_by_id(self.user, options["batch"])
         result = import_batch_revert(actor=self.user, batch_id=options["batch"])
         self.stdout.write(
-            f"Batch {result.batch_id} reverted: {result.removed} version(s) removed, "
+            f"Batch {result.batch_id} reverted: {counted(result.removed, 'version')} removed, "
             f"{result.restored} restored."
         )
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from reliefops.core.jobs import jobs_clear_old_inputs, jobs_mark_stale, worker_name
 from reliefops.core.models import Job, JobStatus
+from reliefops.core.text import counted
 
 
 class Command(BaseCommand):
@@ -42,10 +43,12 @@ class Command(BaseCommand):
     def _worker(self, options: dict[str, Any]) -> None:
         failed = jobs_mark_stale()
         if failed:
-            self.stderr.write(f"failed {len(failed)} job(s) left running by a stopped worker: {failed}")
+            self.stderr.write(
+                f"failed {counted(len(failed), 'job')} left running by a stopped worker: {failed}"
+            )
         cleared = jobs_clear_old_inputs()
         if cleared:
-            self.stderr.write(f"cleared the files of {cleared} job(s) kept past a day")
+            self.stderr.write(f"cleared the files of {counted(cleared, 'job')} kept past a day")
         self.stderr.write(f"worker {worker_name()} waiting for jobs")
         arguments = ["--no-reload", "--no-startup-delay", "--interval", str(options["interval"])]
         if options["batch"]:
@@ -70,7 +73,7 @@ class Command(BaseCommand):
     def _sweep(self, options: dict[str, Any]) -> None:
         failed = jobs_mark_stale()
         cleared = jobs_clear_old_inputs()
-        self.stdout.write(f"{cleared} kept file(s) cleared: older than a day")
+        self.stdout.write(f"{counted(cleared, 'kept file')} cleared: older than a day")
         self.stdout.write(
-            f"{len(failed)} job(s) failed: their worker had stopped {failed if failed else ''}".rstrip()
+            f"{counted(len(failed), 'job')} failed: their worker had stopped {failed or ''}".rstrip()
         )

@@ -22,11 +22,11 @@ from reliefops.core.cli import read_input_file, service_errors
 from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
+from reliefops.core.text import counted
 from reliefops.env import env
 from reliefops.households import selectors
 from reliefops.households.matching import LIKELY_DUPLICATE
 from reliefops.households.models import MEMBER_NAMES, DistributionRound, HouseholdImport, ImportStatus
-from reliefops.households.schemas import counted, import_text
 from reliefops.households.services import (
     DuplicatesFound,
     duplicates_run,
@@ -189,7 +189,7 @@ class Command(BaseCommand):
                 )
             batch = preview.batch
             if preview.same_as is not None:
-                self.stdout.write(import_text(preview))
+                self.stdout.write(preview.message)
                 return
             if batch.status == ImportStatus.REFUSED:
                 for problem in batch.problems:
@@ -200,9 +200,7 @@ class Command(BaseCommand):
                 )
             self._duplicates(batch)
             if not options["commit"]:
-                self.stdout.write(
-                    f"{import_text(preview)} Run again with --commit to import (import {batch.pk})."
-                )
+                self.stdout.write(f"{preview.message} Run again with --commit to import (import {batch.pk}).")
                 return
             self._commit(user, batch, options)
 
@@ -225,7 +223,7 @@ class Command(BaseCommand):
             households = counted(done.created, "household")
             self.stdout.write(f"Imported {households} from {done.filename} as import {done.pk}.")
         else:
-            self.stdout.write(import_text(result))
+            self.stdout.write(result.message)
 
     def _correct(self, options: dict[str, Any]) -> None:
         user = self._user(options["username"])
@@ -284,16 +282,7 @@ class Command(BaseCommand):
             result = households_anonymise(
                 actor=None, retention_days=days, today=options["today"], dry_run=options["dry_run"]
             )
-        cutoff = dateformat.format(result.cutoff, "j M Y")
-
-        def done(count: int) -> str:
-            return "would be" if result.dry_run else "was" if count == 1 else "were"
-
-        households, files = result.households, result.imports_cleared
-        self.stdout.write(
-            f"{counted(households, 'household')} last registered or served before {cutoff} "
-            f"{done(households)} anonymised; {counted(files, 'staged import file')} {done(files)} cleared."
-        )
+        self.stdout.write(result.message)
 
     def _rebuild_keys(self, options: dict[str, Any]) -> None:
         count = household_keys_rebuild()

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from reliefops.core.text import counted
 from reliefops.ops.backups import BackupRefused, backup_inspect, backup_restore, backup_secret
 
 
@@ -53,7 +54,8 @@ class Command(BaseCommand):
         if result.pending_migrations:
             self.stdout.write(
                 self.style.WARNING(
-                    f"the backup predates {len(result.pending_migrations)} migration(s) of this code "
+                    f"the backup predates {counted(len(result.pending_migrations), 'migration')} "
+                    "of this code "
                     f"({', '.join(result.pending_migrations[:5])}): run `reliefops migrate` now, "
                     "then `reliefops stock verify`"
                 )

@@ -31,6 +31,7 @@ from reliefops.core.cli import service_errors
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
+from reliefops.core.text import counted
 from reliefops.stock import selectors
 from reliefops.stock.models import QUANTITY_MAX, Transport
 from reliefops.stock.schemas import Refs, posting_message, scoped_key, today
@@ -649,9 +650,9 @@ class Command(BaseCommand):
             self.stdout.write(f"NEGATIVE   {key(location, item, grant)}: {quantity:,}")
         if not result.ok:
             raise CommandError(
-                f"the ledger is not sound: {len(result.drifts)} drift(s), "
+                f"the ledger is not sound: {counted(len(result.drifts), 'drift')}, "
                 f"{len(result.unbalanced)} unbalanced (item, grant), "
-                f"{len(result.negative_physical)} negative physical balance(s)",
+                f"{counted(len(result.negative_physical), 'negative physical balance')}",
                 returncode=1,
             )
         self.stdout.write(self.style.SUCCESS("the ledger is sound: every balance matches the ledger"))
