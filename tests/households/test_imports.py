@@ -12,8 +12,14 @@ from openpyxl import Workbook
 from reliefops.core.errors import Conflict, InvalidInput
 from reliefops.core.models import Job
 from reliefops.households import jobs
-from reliefops.households.models import DuplicatePair, Household, HouseholdImport, ImportStatus
-from reliefops.households.services import household_import_commit, household_import_preview, household_merge
+from reliefops.households.models import DuplicatePair, Household, HouseholdImport, ImportStatus, MatchKey
+from reliefops.households.selectors import store_match_keys
+from reliefops.households.services import (
+    household_import_commit,
+    household_import_preview,
+    household_merge,
+    household_update,
+)
 from reliefops.households.services import imports as import_service
 from tests.households.conftest import register
 from tests.jobs_worker import run_jobs
@@ -224,6 +230,85 @@ def test_a_household_registered_while_the_file_is_matched_is_paired_with_its_loo
     sher = Household.objects.get(head_name="Sher Zaman")
     assert late[0].pk < sher.pk
     assert DuplicatePair.objects.filter(first=late[0], second=sher).exists()
+
+
+def test_a_household_corrected_into_a_look_alike_while_the_file_is_matched_is_paired(op, monkeypatch):
+    # given Akbar Ali registered, and a file with Sher Zaman
+    akbar = register(
+        op, head_name="Akbar Ali", father_or_husband_name="Wali Khan", document_number="13503-3333333-3"
+    )
+    preview = household_import_preview(actor=op.registrar, filename="a.csv", content=csv_file(*GOOD_ROWS))
+    # when his registration is corrected, while the file's duplicates are sought, into what
+    # turns out to be Sher Zaman's family registered without its card
+    seek_then(
+        monkeypatch,
+        lambda: household_update(
+            actor=op.registrar,
+            household_id=akbar.pk,
+            changes={
+                "head_name": "Sher Zamaan",
+                "father_or_husband_name": "Gul Zaman",
+                "document_type": "none",
+                "document_number": "",
+                "phone": "0300-1111111",
+                "origin": "PK50401",
+                "origin_village": "Rashang",
+            },
+            reason="names mistyped at registration",
+            duplicates_seen=range(1, 10_000),
+        ),
+    )
+    household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    # then the pair is queued: he is sought again as he reads now
+    sher = Household.objects.get(head_name="Sher Zaman")
+    assert DuplicatePair.objects.filter(first=akbar, second=sher).exists()
+
+
+def test_a_likely_duplicate_corrected_away_while_the_file_is_matched_is_not_paired(op, monkeypatch):
+    # given Muhammad Aslam registered, and a file row that looks like him
+    aslam = register(op, head_name="Muhammad Aslam", document_number="13503-9999999-1")
+    row = "Mohd Aslam,Ghulam Rasool,male,none,,0300-1234567,1,1,0,PK50401-UC01,Batkul,,destroyed,above_7000,y"
+    preview = household_import_preview(actor=op.registrar, filename="a.csv", content=csv_file(row))
+    assert aslam.pk in {d.get("household") for d in preview.batch.duplicates}
+    # when his names, found mistyped, are corrected while the file's duplicates are sought
+    seek_then(
+        monkeypatch,
+        lambda: household_update(
+            actor=op.registrar,
+            household_id=aslam.pk,
+            changes={"head_name": "Zarin Gul", "father_or_husband_name": "Sher Dil", "phone": "0345-7654321"},
+            reason="names mistyped at registration",
+        ),
+    )
+    household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    # then the pair found with what he no longer reads is not queued
+    new = Household.objects.get(head_name="Mohd Aslam")
+    assert not DuplicatePair.objects.filter(first=aslam, second=new).exists()
+
+
+def test_a_registration_that_lands_with_a_lower_id_while_the_file_is_matched_is_paired(op, monkeypatch):
+    # given Sher Zaman's look-alike, whose registration (and its blocking keys) is not yet visible
+    # when the file's duplicates are sought, though its id is already given: on PostgreSQL a
+    # transaction takes its id when it writes and shows its rows when it commits
+    late = register(
+        op,
+        head_name="Sher Zamaan",
+        father_or_husband_name="Gul Zaman",
+        document_type="none",
+        document_number="",
+        phone="0300-1111111",
+        origin="PK50401",
+        origin_village="Rashang",
+    )
+    MatchKey.objects.filter(household=late).delete()
+    register(op, head_name="Bibi Hajra", document_number="13503-5555555-2")  # a later id, committed first
+    preview = household_import_preview(actor=op.registrar, filename="a.csv", content=csv_file(*GOOD_ROWS))
+    # when it commits while the file is matched
+    seek_then(monkeypatch, lambda: store_match_keys([late.pk]))
+    household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
+    # then it is paired with Sher Zaman all the same
+    sher = Household.objects.get(head_name="Sher Zaman")
+    assert DuplicatePair.objects.filter(first=late, second=sher).exists()
 
 
 def test_a_likely_duplicate_merged_while_the_file_is_matched_is_not_paired(op, monkeypatch):

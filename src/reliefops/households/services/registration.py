@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, Problem
@@ -26,7 +25,7 @@ from reliefops.households.identity import (
     normalise_document,
     normalise_phone,
 )
-from reliefops.households.matching import Match, Person, find_duplicates
+from reliefops.households.matching import Match, Person, find_duplicates, prepare
 from reliefops.households.models import (
     MEMBER_NAMES,
     OTHER_VULNERABILITY_MAX,
@@ -418,12 +417,15 @@ def _queue_pairs(household_id: int, matches: Sequence[Match]) -> list[int]:
 @dataclass(frozen=True)
 class FileMatches:
     """The likely duplicates of a file's drafts, sought before any of them is written: each draft's
-    matches among the households registered up to id `up_to` (by the draft's position in the
-    file's drafts), and the pairs of drafts that look alike (positions, lower first)."""
+    matches in the registry (by the draft's position in the file's drafts), the pairs of drafts
+    that look alike (positions, lower first), and the blocking keys of the registry that the
+    drafts' keys met when the search began, as (household id, key's id): a household whose keys
+    differ by the time the drafts are written changed meanwhile, and is sought again then."""
 
     registry: list[list[Match]]
     within: list[tuple[int, int, Match]]
-    up_to: int
+    keys: frozenset[int]
+    seen: frozenset[tuple[int, int]]
 
 
 def file_matches(
@@ -435,18 +437,34 @@ def file_matches(
     This reads only. It is the long part of an import (about 10 ms a household), so it runs before
     the households are written: on SQLite, whose write lock stops every other writer, the lock is
     then held only while they are written (see `households_register_many`)."""
-    up_to = Household.objects.aggregate(highest=Max("pk"))["highest"] or 0
+    people = [draft.person() for _, draft in drafts]
+    keys = frozenset(key for person in people for key in prepare(person).keys)
+    # Taken first: whatever changes in the registry from now on is sought again when the file's
+    # households are written.
+    seen = frozenset(_registry_keys(keys))
     registry = []
-    for done, (_, draft) in enumerate(drafts):
+    for done, person in enumerate(people):
         if progress:
             progress("looking for likely duplicates", done, len(drafts))
-        registry.append(likely_duplicates(draft.person()))
+        registry.append(likely_duplicates(person))
     if progress:
         progress("looking for likely duplicates", len(drafts), len(drafts))
     # Drafts are named by -(position + 1), so that they cannot meet a household's id.
     found, _ = find_duplicates([draft.person(-(position + 1)) for position, (_, draft) in enumerate(drafts)])
     within = [(-match.second_id - 1, -match.first_id - 1, match) for match in found]
-    return FileMatches(registry, within, up_to)
+    return FileMatches(registry, within, keys, seen)
+
+
+def _registry_keys(keys: Iterable[int]) -> set[tuple[int, int]]:
+    """(household id, key's id) of the stored blocking keys among `keys`. A registration adds keys,
+    a correction of what matching reads writes its household's keys again, a merge or an
+    anonymisation removes them: each shows here as a difference."""
+    wanted = sorted(set(keys))
+    found: set[tuple[int, int]] = set()
+    for start in range(0, len(wanted), IDS_AT_ONCE):
+        part = wanted[start : start + IDS_AT_ONCE]
+        found.update(MatchKey.objects.filter(key__in=part).values_list("household_id", "pk"))
+    return found
 
 
 def households_register_many(
@@ -524,7 +542,7 @@ IDS_AT_ONCE = 5_000  # ids in one IN list (SQLite takes at most 32,766 parameter
 
 def _queue_file_pairs(ids: Sequence[int], matches: FileMatches) -> None:
     """Queue for review the pairs of a file's new households (`ids`, in the drafts' order): those
-    found before they were written, and those of households registered since with them."""
+    found before they were written, and those of households that changed meanwhile."""
     pairs: dict[tuple[int, int], DuplicatePair] = {}
 
     def add(one: int, other: int, match: Match) -> None:
@@ -534,8 +552,15 @@ def _queue_file_pairs(ids: Sequence[int], matches: FileMatches) -> None:
                 first_id=first, second_id=second, score=match.score, reasons=list(match.reasons)
             )
 
+    # A household registered, corrected, merged or anonymised while the file was matched (whatever
+    # its id: on PostgreSQL ids are not given in the order transactions commit) shows as a change of
+    # the blocking keys the file's keys meet. Its matches found then are dropped; it is sought again
+    # below, the file's own keys being stored now.
+    new = set(ids)
+    now = {(household, key) for household, key in _registry_keys(matches.keys) if household not in new}
+    changed = {household for household, _ in now ^ matches.seen}
     # A household found then may have been withdrawn or anonymised since: it is no longer sought.
-    others = sorted({match.second_id for found in matches.registry for match in found})
+    others = sorted({match.second_id for found in matches.registry for match in found} - changed)
     still: set[int] = set()
     for start in range(0, len(others), IDS_AT_ONCE):
         part = others[start : start + IDS_AT_ONCE]
@@ -546,19 +571,14 @@ def _queue_file_pairs(ids: Sequence[int], matches: FileMatches) -> None:
                 add(ids[position], match.second_id, match)
     for one, other, match in matches.within:
         add(ids[one], ids[other], match)
-    # A household registered while the file's were sought did not see them, nor they it: it is
-    # looked for among them now, the file's blocking keys being stored.
-    new = set(ids)
-    late = [
-        pk
-        for pk in matchable_households().filter(pk__gt=matches.up_to).values_list("pk", flat=True)
-        if pk not in new
-    ]
-    for pk in late:
-        for match in likely_duplicates(matching_person(Household(pk=pk))):
-            other = match.second_id if match.first_id == pk else match.first_id
-            if other in new:
-                add(pk, other, match)
+    changed_ids = sorted(changed)
+    for start in range(0, len(changed_ids), IDS_AT_ONCE):
+        part = changed_ids[start : start + IDS_AT_ONCE]
+        for pk in matchable_households().filter(pk__in=part).values_list("pk", flat=True):
+            for match in likely_duplicates(matching_person(Household(pk=pk))):
+                other = match.second_id if match.first_id == pk else match.first_id
+                if other in new:
+                    add(pk, other, match)
     DuplicatePair.objects.bulk_create(list(pairs.values()), ignore_conflicts=True, batch_size=IDS_AT_ONCE)
 
 
