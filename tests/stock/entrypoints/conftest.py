@@ -65,6 +65,18 @@ def manager_api(api_as) -> Api:
 
 
 @pytest.fixture
+def manager(op) -> str:
+    """The username of a hub manager scoped as in `scope_at` (for the command line)."""
+    return make_user(Role.HUB_MANAGER, **scope_at(op, Role.HUB_MANAGER)).username
+
+
+@pytest.fixture
+def admin(op) -> str:
+    """The username of an administrator (for the command line)."""
+    return make_user(Role.ADMIN).username
+
+
+@pytest.fixture
 def web_as(op):
     """`web_as(Role.HUB_MANAGER)`: a browser client signed in as a new user of the role."""
 

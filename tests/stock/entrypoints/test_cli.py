@@ -14,7 +14,6 @@ from reliefops.stock.models import Balance, Movement, MovementKind, MovementLine
 from reliefops.stock.services import StockLine, stock_distribute, stock_handover_to_partner
 from tests.factories import ItemFactory, make_user
 from tests.stock.conftest import DAY, assert_ledger_sound, on_hand, receive, snapshot
-from tests.stock.entrypoints.conftest import scope_at
 
 
 def stock(*args: str) -> tuple[str, str]:
@@ -30,16 +29,6 @@ def refused(*args: str) -> tuple[str, str]:
     with pytest.raises(CommandError) as caught:
         call_command("stock", *args, stdout=StringIO(), stderr=err)
     return str(caught.value), err.getvalue()
-
-
-@pytest.fixture
-def manager(op):
-    return make_user(Role.HUB_MANAGER, **scope_at(op, Role.HUB_MANAGER)).username
-
-
-@pytest.fixture
-def admin(op):
-    return make_user(Role.ADMIN).username
 
 
 # --- postings ---------------------------------------------------------------------------------------

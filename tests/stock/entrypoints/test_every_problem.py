@@ -11,9 +11,7 @@ import pytest
 from django.urls import reverse
 
 from reliefops.core.roles import Role
-from tests.factories import make_user
 from tests.stock.conftest import snapshot
-from tests.stock.entrypoints.conftest import scope_at
 from tests.stock.entrypoints.test_cli import refused
 from tests.stock.entrypoints.test_views import form_data, text
 
@@ -185,16 +183,6 @@ def test_a_refused_delivery_lists_every_problem_of_its_request(waybill, admin_ap
 
 
 # --- command line ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def manager(op):
-    return make_user(Role.HUB_MANAGER, **scope_at(op, Role.HUB_MANAGER)).username
-
-
-@pytest.fixture
-def admin(op):
-    return make_user(Role.ADMIN).username
 
 
 LOSS = ["loss", "--site", "BLK-HUB", "--reason", "theft", "--line", "BLANKET=0", "--line", "NOPE=5"]

@@ -15,16 +15,10 @@ from django.urls import reverse
 from reliefops.core.roles import Role
 from reliefops.stock.models import Pledge
 from reliefops.stock.services import StockLine, pledge_create, waybill_dispatch
-from tests.factories import make_user
 from tests.stock.conftest import DAY, snapshot
 from tests.stock.entrypoints.test_cli import refused
 from tests.stock.entrypoints.test_every_problem import problem
 from tests.stock.entrypoints.test_views import form_data, text
-
-
-@pytest.fixture
-def admin(op):
-    return make_user(Role.ADMIN).username
 
 
 @pytest.fixture
