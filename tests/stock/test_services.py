@@ -457,13 +457,13 @@ def _refusals(op):
             "overdraw",
             lambda: dispatch(op, 55, grant=op.dfid),
             ServiceError,
-            "Islamabad warehouse has 40 blankets (grant DFID-2005-07); dispatch asks for 55",
+            "Islamabad warehouse has 40 blankets (grant DFID-2005-07); this dispatch asks for 55",
         ),
         (
             "overdraw-fifo",
             distribute(41),
             ServiceError,
-            "Islamabad warehouse has 40 blankets; distribution asks for 41",
+            "Islamabad warehouse has 40 blankets; this distribution asks for 41",
         ),
         ("camp-holds-no-stock", distribute(1, site=op.camp), ServiceError, "cannot hold stock"),
         (

@@ -175,12 +175,17 @@ class LineForm(forms.Form):
         return bool(self.initial.get("label"))
 
     def stand_in(self, name: str) -> Any:
-        """What the ledger is given for a field the form could not read: nothing it refuses itself."""
-        if name == "item" or isinstance(self.fields[name], forms.ModelChoiceField):
-            return UNRESOLVED if isinstance(self.fields[name], forms.IntegerField) else Unread()
-        if isinstance(self.fields[name], forms.IntegerField):
+        """What the ledger is given for a field the form could not read: nothing it refuses itself.
+
+        A record no longer offered stands in as UNRESOLVED, a number as 1, and anything else (a text
+        too long, a choice not offered) as its empty value, "": the ledger reads it as it reads text.
+        """
+        field = self.fields[name]
+        if name == "item" or isinstance(field, forms.ModelChoiceField):
+            return UNRESOLVED if isinstance(field, forms.IntegerField) else Unread()
+        if isinstance(field, forms.IntegerField):
             return 1
-        return None
+        return ""
 
 
 def _quantity(label: str = "Quantity", *, required: bool = True, minimum: int = 1) -> forms.IntegerField:

@@ -421,8 +421,9 @@ def _posting(
     )
 
 
-# The ledger's refusal of an overdraw: "Balakot hub has 50 steel buckets (grant ECHO-2005-01); dispatch
-# asks for 80", "… has 791 blankets; this asks for 999", "… would hold 1,000 blankets (grant …) after …".
+# The ledger's refusal of an overdraw: "Balakot hub has 50 steel buckets (grant ECHO-2005-01); this
+# dispatch asks for 80", "… has 791 blankets; this distribution asks for 999", "… has 1 winterization
+# kit; breaking asks for 2", "… would hold 1,000 blankets (grant …) after this count; …".
 OVERDRAW = re.compile(
     r"^.+? (?:has|would hold) (?P<held>-?[\d,]+) (?P<item>.+?)(?: \(grant (?P<grant>[^)]*)\))?(?:;| after )"
 )

@@ -445,7 +445,7 @@ def test_overdraw_is_400_with_the_ledgers_message(stocked, manager_api):
     # then the ledger's message names the place, item, grant and both quantities; nothing changed
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Balakot hub has 200 blankets (grant DFID-2005-07); dispatch asks for 250"
+        "detail": "Balakot hub has 200 blankets (grant DFID-2005-07); this dispatch asks for 250"
     }
     assert snapshot() == before
 

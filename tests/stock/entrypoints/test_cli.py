@@ -293,7 +293,7 @@ def test_overdraw_gives_the_ledgers_message(stocked, manager):
     message, _ = refused(
         "dispatch", "--as", manager, "--from", "BLK-HUB", "--to", "DP-1", "--line", "BUCKET=60@ECHO-2005-01"
     )
-    assert message == "Balakot hub has 50 steel buckets (grant ECHO-2005-01); dispatch asks for 60"
+    assert message == "Balakot hub has 50 steel buckets (grant ECHO-2005-01); this dispatch asks for 60"
     assert snapshot() == before
 
 

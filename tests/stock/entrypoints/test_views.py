@@ -303,7 +303,8 @@ def test_an_overdraw_shows_the_ledgers_message(stocked, web_as):
         ),
     )
     assert response.status_code == 400
-    assert "Balakot hub has 50 steel buckets (grant ECHO-2005-01); dispatch asks for 80" in text(response)
+    refusal = "Balakot hub has 50 steel buckets (grant ECHO-2005-01); this dispatch asks for 80"
+    assert refusal in text(response)
     assert snapshot() == before
 
 
@@ -731,7 +732,7 @@ def test_an_overdraw_is_shown_on_the_quantity_of_its_line(stocked, web_as):
     assert form.lines.forms[0].errors == {}
     [refusal] = form.lines.forms[1].errors["quantity"]
     assert refusal.startswith("Balakot hub has ")
-    assert refusal.endswith("; dispatch asks for 999,999,999")
+    assert refusal.endswith("; this dispatch asks for 999,999,999")
     body = text(response)
     assert re.search(r'name="lines-1-quantity" value="999999999"[^>]*>\s*<ul class="errorlist"', body)
     assert f"Line 2, quantity: {refusal}" in body
@@ -751,12 +752,12 @@ def test_an_overdraw_with_a_grant_is_shown_on_its_line_and_other_refusals_at_the
     lines = [{"item": stocked.bucket.pk, "quantity": 80, "grant": stocked.echo.pk}]
     form = client.post(reverse("stock:waybill-dispatch"), form_data(fields, lines)).context["form"]
     assert form.lines.forms[0].errors["quantity"] == [
-        "Balakot hub has 50 steel buckets (grant ECHO-2005-01); dispatch asks for 80"
+        "Balakot hub has 50 steel buckets (grant ECHO-2005-01); this dispatch asks for 80"
     ]
     # a refusal that names no line's item stays at the top of the form
     from reliefops.stock import views
 
-    unmatched = "Balakot hub has 50 tarpaulins; dispatch asks for 80"
+    unmatched = "Balakot hub has 50 tarpaulins; this dispatch asks for 80"
     views._show_refusal(form, unmatched)
     assert form.non_field_errors() == [unmatched]
 

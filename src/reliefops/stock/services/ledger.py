@@ -60,6 +60,9 @@ class Posting:
     idempotency_key: str | None = None
     pledge_id: int | None = None
     audit_extra: dict[str, Any] = field(default_factory=dict)
+    # What the posting does, as a refusal says it ("this dispatch asks for 80", "breaking asks for
+    # 2"); when empty, "this" and the movement's kind.
+    doing: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,20 @@ def validate_quantity(quantity: object, *, row: int | None = None, what: str = "
 
 
 # The id an entry point gives a name it could not find (an item, grant, site, partner or kit): its
-# problem is among the `caller_problems`, and the services check nothing more of it.
+# problem is among the `caller_problems`, and the services check nothing more of it. An UNRESOLVED id
+# whose problem the caller did not report is refused as unknown, as any other id that does not exist.
 UNRESOLVED = 0
+
+
+def reported(caller_problems: Sequence[Problem], row: int | None, *fields: str) -> bool:
+    """Whether the entry point reported a problem of this row (None: of the request) in one of these
+    fields, and so gave the service a stand-in there that it must check no further."""
+    return any(p.row == row and p.field in fields for p in caller_problems)
+
+
+def passed_over(value: object, caller_problems: Sequence[Problem], row: int | None, *fields: str) -> bool:
+    """Whether `value` is an UNRESOLVED id whose problem the entry point reported (see `refuse`)."""
+    return value == UNRESOLVED and reported(caller_problems, row, *fields)
 
 
 def refuse(problems: Sequence[Problem], caller_problems: Sequence[Problem] = ()) -> None:
@@ -95,8 +110,9 @@ def refuse(problems: Sequence[Problem], caller_problems: Sequence[Problem] = ())
     Every posting service takes `caller_problems`: what the entry point found wrong while reading the
     request (a name it does not know, a number it could not read), refused here together with the
     service's own `problems`. In their place the entry point gives the service a value that raises
-    nothing more: UNRESOLVED for a name, which the services pass over, and for a number one that
-    breaks no rule. The problems of the request itself come first, then each line's in order.
+    nothing more: UNRESOLVED for a name, which the services pass over (only where a caller problem
+    names that line and field: see `passed_over`), for a number one that breaks no rule and for a
+    text an empty one. The problems of the request itself come first, then each line's in order.
     """
     every = [*caller_problems, *problems]
     if every:
@@ -508,7 +524,7 @@ def _resolve_grants(
             on_hand = sum(b.quantity for _, b in sources)
             item = Item.objects.only("name").get(pk=line.item_id)
             raise ServiceError(
-                overdrawn(line.from_location.name, on_hand, item.name, posting.kind, line.quantity)
+                overdrawn(line.from_location.name, on_hand, item.name, doing(posting), line.quantity)
             )
     return resolved
 
@@ -522,22 +538,40 @@ def _refuse_overdraw(
         after = balance.quantity + delta
         if balance.is_physical and after < 0:
             place, item, grant = _balance_names(key)
-            raise ServiceError(overdrawn(place, balance.quantity, item, posting.kind, -delta, grant=grant))
+            raise ServiceError(overdrawn(place, balance.quantity, item, doing(posting), -delta, grant=grant))
         if abs(after) > QUANTITY_MAX:
             place, item, grant = _balance_names(key)
             raise ServiceError(
                 f"{place} would hold {after:,} {plural(item, after)} (grant {grant}) "
-                f"after this {posting.kind.label.lower()}; a balance holds at most {QUANTITY_MAX:,}"
+                f"after {doing(posting)}; a balance holds at most {QUANTITY_MAX:,}"
             )
 
 
-def overdrawn(
-    place: str, held: int, item: str, kind: MovementKind, asked: int, *, grant: str | None = None
-) -> str:
-    """The refusal of an overdraw: "Balakot hub has 50 steel buckets (grant ECHO-2005-01); dispatch asks
-    for 80", or without "(grant …)" when the posting takes the oldest stock of every grant."""
+# How a refusal speaks of a posting of each kind: "this hand-over asks for 1,001".
+_DOING = {
+    MovementKind.RECEIPT: "this receipt",
+    MovementKind.DISPATCH: "this dispatch",
+    MovementKind.DELIVERY: "this delivery",
+    MovementKind.DISTRIBUTION: "this distribution",
+    MovementKind.HANDOVER: "this hand-over",
+    MovementKind.LOSS: "this loss",
+    MovementKind.COUNT: "this count",
+    MovementKind.KITTING: "this kitting",
+    MovementKind.REVERSAL: "this reversal",
+}
+
+
+def doing(posting: Posting) -> str:
+    """What the posting does, as its refusals say it: "this dispatch", "breaking"."""
+    return posting.doing or _DOING.get(posting.kind, f"this {posting.kind.label.lower()}")
+
+
+def overdrawn(place: str, held: int, item: str, asker: str, asked: int, *, grant: str | None = None) -> str:
+    """The refusal of an overdraw: "Balakot hub has 50 steel buckets (grant ECHO-2005-01); this dispatch
+    asks for 80", or without "(grant …)" when the posting takes the oldest stock of every grant.
+    `asker` is what the posting does (see `doing`)."""
     of_grant = f" (grant {grant})" if grant is not None else ""
-    return f"{place} has {held:,} {plural(item, held)}{of_grant}; {kind.label.lower()} asks for {asked:,}"
+    return f"{place} has {held:,} {plural(item, held)}{of_grant}; {asker} asks for {asked:,}"
 
 
 def _balance_names(key: tuple[int, int, int]) -> tuple[str, str, str]:

@@ -33,16 +33,17 @@ from reliefops.stock.models import (
     StockLocation,
 )
 from reliefops.stock.services.ledger import (
-    UNRESOLVED,
     LineRequest,
     Posting,
     PostingResult,
     atomic_posting,
     hot_cursor,
     overdrawn,
+    passed_over,
     plural,
     post,
     refuse,
+    reported,
     validate_quantity,
 )
 from reliefops.stock.services.locations import (
@@ -119,27 +120,41 @@ def check_items(lines: Sequence[Any]) -> None:
     check_items_and_find_locations(lines, [])
 
 
+def _line_grant(line: Any) -> tuple[str, int | None]:
+    """The field and id of the grant a line names: a count line's surplus grant, another's grant."""
+    if isinstance(line, CountLine):
+        return "surplus_grant", line.surplus_grant_id
+    return "grant", getattr(line, "grant_id", None)
+
+
 def examine_lines(
-    lines: Sequence[Any], locations: Sequence[tuple[str, int | str]]
+    lines: Sequence[Any],
+    locations: Sequence[tuple[str, int | str]],
+    caller_problems: Sequence[Problem] = (),
 ) -> tuple[list[Problem], set[int], list[StockLocation | None]]:
     """Every line's problems (unknown item or grant, bad quantity, overlong lot), the ids of the
     lines' items that exist and are active, and these locations (by unique column): one query.
 
-    An UNRESOLVED item or grant is passed over: its entry point reported it. The locations come in
-    the order asked, None for one that does not exist (yet).
+    An UNRESOLVED item or grant is passed over where the entry point reported its problem among the
+    `caller_problems`; else it is unknown. The locations come in the order asked, None for one that
+    does not exist (yet).
     """
     problems: list[Problem] = []
     if not lines:
         problems.append(Problem(None, "lines", "give at least one line"))
     item_ids = sorted({line.item_id for line in lines if isinstance(line.item_id, int)})
-    grant_ids = sorted({g for line in lines if isinstance(g := getattr(line, "grant_id", None), int)})
+    grant_ids = sorted({g for line in lines if isinstance(g := _line_grant(line)[1], int)})
     known, known_grants, found = _lookup(item_ids, grant_ids, locations)
     for index, line in enumerate(lines, start=1):
-        if line.item_id not in known and line.item_id != UNRESOLVED:
+        if line.item_id not in known and not passed_over(line.item_id, caller_problems, index, "item"):
             problems.append(Problem(index, "item", f"unknown item {line.item_id}"))
-        grant_id = getattr(line, "grant_id", None)
-        if grant_id is not None and grant_id not in known_grants and grant_id != UNRESOLVED:
-            problems.append(Problem(index, "grant", f"unknown grant {grant_id}"))
+        field, grant_id = _line_grant(line)
+        if (
+            grant_id is not None
+            and grant_id not in known_grants
+            and not passed_over(grant_id, caller_problems, index, field)
+        ):
+            problems.append(Problem(index, field, f"unknown grant {grant_id}"))
         if isinstance(line, StockLine):
             problems += validate_quantity(line.quantity, row=index)
         problems += too_long(index, "lot", getattr(line, "lot", ""), LOT_MAX)
@@ -159,7 +174,7 @@ def check_items_and_find_locations(
     `caller_problems` (see `refuse`). Returns the locations in the order asked, None for one that
     does not exist (yet).
     """
-    own, _, found = examine_lines(lines, locations)
+    own, _, found = examine_lines(lines, locations, caller_problems)
     refuse([*problems, *own], caller_problems)
     return found
 
@@ -321,7 +336,8 @@ def _pledge_insert(
 
 
 def _base_quantity(line: ReceiptLine, row: int, *, known: bool) -> tuple[int | None, list[Problem]]:
-    """The line's quantity in base units; its packs are looked up only for a `known` item."""
+    """The line's quantity in base units; its packs are looked up only for a `known` item (and a pack
+    the entry point could read)."""
     if (line.quantity is None) == (line.packs is None):
         return None, [Problem(row, "quantity", "give either a quantity in base units or a number of packs")]
     if line.quantity is not None:
@@ -364,30 +380,47 @@ def stock_receive(
 ) -> PostingResult:
     """Receive goods from a donor or supplier against a grant, with a goods received note number.
 
-    A GRN already posted, or a pledge no longer open, is refused (409) before anything else is
-    checked; every other problem is refused at once. `caller_problems`: see `refuse`.
+    A GRN already posted, or a pledge of this site no longer open, is refused (409) before anything
+    else is checked; every other problem is refused at once. Of a pledge bound for another site
+    nothing is told but that. `caller_problems`: see `refuse`.
     """
+    # The site is known unless the entry point reported it could not find it.
+    site_known = not passed_over(site_id, caller_problems, None, "site")
 
     def build() -> Movement:
         if taken := grn_taken(grn_number):
             raise taken
         pledge = _pledge_locked(pledge_id)
+        # Only the site a pledge is bound for learns more of it than that it is not bound for another.
+        ours = pledge is not None and site_known and pledge.destination_id == site_id
+        if ours and pledge is not None and pledge.status != PledgeStatus.OPEN:
+            raise Conflict(f"pledge {pledge.pk} is {pledge.get_status_display().lower()}")
         problems: list[Problem] = []
         if not grn_number.strip():
             problems.append(Problem(None, "grn_number", "a goods received note number is required"))
         problems += too_long(None, "grn_number", grn_number, REFERENCE_MAX)
-        own, known, (target, source) = examine_lines(lines, [("site_id", site_id), ("grant_id", grant_id)])
+        own, known, (target, source) = examine_lines(
+            lines, [("site_id", site_id), ("grant_id", grant_id)], caller_problems
+        )
         problems += own
         quantities: list[int] = []
         for row, line in enumerate(lines, start=1):
-            quantity, line_problems = _base_quantity(line, row, known=line.item_id in known)
+            readable = line.item_id in known and not reported(caller_problems, row, "pack")
+            quantity, line_problems = _base_quantity(line, row, known=readable)
             problems += line_problems
             quantities.append(quantity or 0)
-        if pledge is not None and pledge.destination_id != site_id and site_id != UNRESOLVED:
+        if pledge is not None and site_known and not ours:
             # Only the site a pledge is bound for receives it (nothing more of the pledge is told).
             problems.append(
                 Problem(None, "pledge", f"pledge {pledge.pk} is not bound for {_site(site_id).name}")
             )
+        if ours and pledge is not None and pledge.grant_id != grant_id:
+            # A grant that does not exist is refused as such (below); another is not the pledge's.
+            named = Grant.objects.filter(pk=grant_id).values_list("reference", flat=True).first()
+            if named is not None:
+                problems.append(
+                    Problem(None, "grant", f"pledge {pledge.pk} is of grant {pledge.grant}, not {named}")
+                )
         refuse(problems, caller_problems)
         grant = _grant(grant_id)
         target = target or site_location(site_id)
@@ -449,21 +482,23 @@ def grn_taken(grn_number: str) -> Conflict | None:
 
 
 def _pledge_locked(pledge_id: int | None) -> Pledge | None:
-    """The pledge a receipt fulfils, locked; refused at once when it is missing or no longer open."""
+    """The pledge a receipt fulfils, locked; refused at once when it is missing.
+
+    Whether it is still open is told only to the site it is bound for (see `stock_receive`).
+    """
     if pledge_id is None:
         return None
-    pledge = Pledge.objects.select_for_update().filter(pk=pledge_id).first()
+    pledge = Pledge.objects.select_for_update().select_related("grant").filter(pk=pledge_id).first()
     if pledge is None:
         raise NotFound(f"no pledge {pledge_id}")
-    if pledge.status != PledgeStatus.OPEN:
-        raise Conflict(f"pledge {pledge_id} is {pledge.get_status_display().lower()}")
     return pledge
 
 
 def _pledge_receive(
     pledge: Pledge, grant: Grant, lines: Sequence[ReceiptLine], quantities: list[int]
 ) -> None:
-    if pledge.grant_id != grant.pk:
+    """Count what the receipt brings of the pledge's item (its site and grant are checked already)."""
+    if pledge.grant_id != grant.pk:  # pragma: no cover - refused with the receipt's problems
         raise ServiceError(f"pledge {pledge.pk} is of grant {pledge.grant}, not {grant}")
     received = sum(q for line, q in zip(lines, quantities, strict=True) if line.item_id == pledge.item_id)
     pledge.received_quantity += received
@@ -570,7 +605,8 @@ def stock_handover_to_partner(
     """
     organisation = Organisation.objects.filter(pk=organisation_id).first()
     problems = []
-    if organisation is None and organisation_id != UNRESOLVED:
+    unread = passed_over(organisation_id, caller_problems, None, "organisation", "partner")
+    if organisation is None and not unread:
         problems.append(Problem(None, "organisation", f"no organisation {organisation_id}"))
     return _issue(
         kind=MovementKind.HANDOVER,
@@ -664,7 +700,7 @@ def stock_count(
             if isinstance(line.counted, int) and line.counted > QUANTITY_MAX
         ]
         own, known, (location, adjustment) = examine_lines(
-            counts, [("site_id", site_id), ("kind", LocationKind.COUNT_ADJUSTMENT.value)]
+            counts, [("site_id", site_id), ("kind", LocationKind.COUNT_ADJUSTMENT.value)], caller_problems
         )
         refuse([*problems, *own, *_listed_twice(counts, known)], caller_problems)
         location = location or site_location(site_id)
@@ -747,14 +783,13 @@ def _listed_twice(counts: Sequence[CountLine], known: set[int]) -> list[Problem]
 def _kit(kit_item_id: int, quantity: int, caller_problems: Sequence[Problem]) -> Kit:
     """The kit, once the request is refused with every problem of its quantity (a number of kits that
     would move a component beyond QUANTITY_MAX among them) and the `caller_problems`."""
-    kit = None
-    if kit_item_id != UNRESOLVED:
-        kit = (
-            Kit.objects.filter(item_id=kit_item_id)
-            .select_related("item")
-            .prefetch_related("components__item")
-            .first()
-        )
+    # An UNRESOLVED kit is found nowhere: refused with the caller's problem, else as no kit.
+    kit = (
+        Kit.objects.filter(item_id=kit_item_id)
+        .select_related("item")
+        .prefetch_related("components__item")
+        .first()
+    )
     problems = validate_quantity(quantity)
     if kit is not None and not problems:
         problems = [
@@ -839,6 +874,7 @@ def kits_assemble(
         return post(
             Posting(
                 kind=MovementKind.KITTING,
+                doing="assembling",
                 occurred_on=assembled_on,
                 actor=actor,
                 site_id=site_id,
@@ -929,9 +965,7 @@ def kits_break(
                     break
             if remaining:
                 held = quantity - remaining
-                raise ServiceError(
-                    overdrawn(location.name, held, kit.item.name, MovementKind.KITTING, quantity)
-                )
+                raise ServiceError(overdrawn(location.name, held, kit.item.name, "breaking", quantity))
         lines = [
             LineRequest(
                 item_id=kit_item_id,
@@ -958,6 +992,7 @@ def kits_break(
         return post(
             Posting(
                 kind=MovementKind.KITTING,
+                doing="breaking",
                 occurred_on=broken_on,
                 actor=actor,
                 site_id=site_id,

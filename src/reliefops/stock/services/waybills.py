@@ -36,10 +36,12 @@ from reliefops.stock.services.ledger import (
     LineRequest,
     Posting,
     PostingResult,
+    passed_over,
     plural,
     post,
     refuse,
     replay_or_run,
+    reported,
 )
 from reliefops.stock.services.locations import singleton_location, site_location, unattributed_grant
 from reliefops.stock.services.operations import StockLine, check_items_and_find_locations, too_long
@@ -100,7 +102,8 @@ def waybill_dispatch(
             if number and (taken := _number_taken(number)):
                 raise taken
             problems: list[Problem] = []
-            if from_site_id == to_site_id:
+            # Two sites the caller could not find are not one site: only found ones are compared.
+            if UNRESOLVED not in (from_site_id, to_site_id) and from_site_id == to_site_id:
                 problems.append(Problem(None, "to_site", "a waybill goes to another site"))
             if transport not in Transport.values:
                 problems.append(Problem(None, "transport", f"must be one of {', '.join(Transport.values)}"))
@@ -294,7 +297,8 @@ def _delivery_lines(
     """The posting's lines, once every problem of the confirmation is refused at once.
 
     Whether a line's quantities need a reason (damaged, short, more than sent) is known once its
-    item is on the waybill and its quantities are whole numbers; an UNRESOLVED item is passed over.
+    item is on the waybill and its quantities are whole numbers the caller could read; an UNRESOLVED
+    item the caller reported is passed over (else it is unknown).
     """
     if len(excess_reason) > EXCESS_REASON_MAX:
         problems.append(
@@ -302,8 +306,14 @@ def _delivery_lines(
         )
     names = dict(Item.objects.filter(pk__in={*sent, *(d.item_id for d in lines)}).values_list("pk", "name"))
     seen: set[int] = set()
+    unread = 0
     for row, line in enumerate(lines, start=1):
+        if passed_over(line.item_id, caller_problems, row, "item"):
+            unread += 1
+            problems += _counts(row, line)
+            continue
         if line.item_id == UNRESOLVED:
+            problems.append(Problem(row, "item", f"unknown item {line.item_id}"))
             problems += _counts(row, line)
             continue
         name = names.get(line.item_id, f"item {line.item_id}")
@@ -317,13 +327,19 @@ def _delivery_lines(
         for field, text in (("damage_reason", line.damage_reason), ("short_reason", line.short_reason)):
             if len(text) > REASON_MAX:
                 problems.append(Problem(row, field, f"longer than {REASON_MAX} characters; shorten it"))
-        if line.item_id in sent and not counts:
-            problems += _reasons_missing(
-                row, line, name, sum(q for _, q in sent[line.item_id]), excess_reason
-            )
+        # A count the caller could not read stands in for nothing the user said: it asks no reason.
+        if line.item_id in sent and not counts and not reported(caller_problems, row, "received", "damaged"):
+            problems += [
+                problem
+                for problem in _reasons_missing(
+                    row, line, name, sum(q for _, q in sent[line.item_id]), excess_reason
+                )
+                # Nor is a reason the caller could not read (one too long) missing.
+                if not reported(caller_problems, row, problem.field)
+            ]
     # A line whose item the caller could not find may be one that seems missing; it stands for one.
     missing = [item_id for item_id in sent if item_id not in seen]
-    if len(missing) > sum(1 for line in lines if line.item_id == UNRESOLVED):
+    if len(missing) > unread:
         problems += [
             Problem(None, "lines", f"{names[item_id]} of waybill {waybill.number} is not confirmed")
             for item_id in missing
@@ -404,15 +420,26 @@ def _reasons_missing(
             Problem(
                 row,
                 "received",
-                f"{arrived} {plural(name, arrived)} confirmed but {total_sent} were sent; "
+                f"{_some(arrived, name)} confirmed but {total_sent:,} {_were(total_sent)} sent; "
                 "give a reason to accept the excess",
             )
         )
     if line.damaged and not line.damage_reason.strip():
+        damaged = line.damaged
         problems.append(
-            Problem(row, "damage_reason", f"say why {line.damaged} {plural(name, line.damaged)} were damaged")
+            Problem(row, "damage_reason", f"say why {_some(damaged, name)} {_were(damaged)} damaged")
         )
     short = max(total_sent - arrived, 0)
     if short and not line.short_reason.strip():
-        problems.append(Problem(row, "short_reason", f"say why {short} {plural(name, short)} are missing"))
+        are = "is" if short == 1 else "are"
+        problems.append(Problem(row, "short_reason", f"say why {_some(short, name)} {are} missing"))
     return problems
+
+
+def _some(quantity: int, name: str) -> str:
+    """ "1 blanket", "1,200 blankets"."""
+    return f"{quantity:,} {plural(name, quantity)}"
+
+
+def _were(quantity: int) -> str:
+    return "was" if quantity == 1 else "were"
