@@ -7,6 +7,8 @@ import base64
 import datetime as dt
 import re
 
+import pytest
+from django.core.management import CommandError
 from django.utils import timezone
 
 from reliefops.core.roles import Role
@@ -153,3 +155,18 @@ def test_the_round_messages_count_as_they_read(op, run_command):
     assert "0 likely duplicate pairs to review." in out
     out, _ = run_command("households", "reconcile", "WR-1")
     assert "0 double receipts." in out
+
+
+def test_a_commit_refused_for_a_registry_changed_since_the_check_says_so_in_the_imports_words(
+    op, tmp_path, run_command
+):
+    # given a file checked first, then its household registered at a desk meanwhile
+    path = write(tmp_path, ROWS[0])
+    user = op.registrar.username
+    run_command("households", "import", path, "--as", user)
+    register(op, head_name="Sher Zaman", document_number="13503-1111111-1")
+    # when it is imported, then the refusal counts as it reads and says what was not done
+    with pytest.raises(CommandError) as refused:
+        run_command("households", "import", path, "--as", user, "--commit", "--quiet")
+    assert str(refused.value).endswith("1 problem now; nothing was imported")
+    assert Household.objects.count() == 1

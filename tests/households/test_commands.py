@@ -158,7 +158,8 @@ def test_correct_with_set_options_works_from_the_real_command_line(op, capsys, m
 
 def test_correct_lists_every_problem_and_changes_nothing(op, run_command):
     household = register(op)
-    with pytest.raises(CommandError, match="2 problems; nothing was written") as refused:
+    refusal = "2 problems; the correction was refused and nothing was changed"
+    with pytest.raises(CommandError, match=refusal) as refused:
         run_command(
             "households", "correct", str(household.pk), "--as", op.registrar.username, "--reason", "typo",
             "--set", "document_number=12345", "--set", "males_0_5=many",

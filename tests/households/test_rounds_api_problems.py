@@ -84,3 +84,12 @@ def test_two_unknown_names_alone_are_refused_together(op):
         {"row": 1, "field": "package.item", "reason": "unknown item 'NOTHING'"},
     ]
     assert not DistributionRound.objects.exists()
+
+
+def test_an_unknown_name_given_twice_is_one_problem(op):
+    body = {**ROUND, "areas": ["PK999", "PK999"], "sites": ["CAMP-NONE", "CAMP-NONE"], "living": "camp"}
+    refused = post(client_for(op.registrar), "/api/households/rounds", body)
+    assert refused.status_code == 422
+    reasons = [p["reason"] for p in refused.json()["problems"]]
+    assert reasons.count("no admin area with P-code 'PK999'") == 1
+    assert reasons.count("unknown site 'CAMP-NONE'") == 1

@@ -17,6 +17,7 @@ from django.utils.html import escape
 
 from reliefops.cluster.models import AreaBoundary
 from reliefops.cluster.selectors import coverage_text
+from reliefops.core.text import counted
 
 WIDTH = 640
 
@@ -120,7 +121,7 @@ def coverage_map(shades: Iterable[AreaShade], *, title: str) -> CoverageMap | No
             if shade.illustrative:
                 figure += "; need illustrative"
         else:
-            figure = f"{shade.reached:,} households reached; no baseline of need"
+            figure = f"{counted(shade.reached, 'household')} reached; no baseline of need"
         tooltip = escape(f"{shade.name} ({shade.pcode}): {figure}")
         shape = (
             f'<path d="{path}" fill="{kind.colour}" class="area area-{kind.key}" '

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from reliefops.core.errors import InvalidInput, ServiceError
+from reliefops.core.text import counted
 
 
 def read_input_file(path: str) -> bytes:
@@ -34,7 +35,7 @@ def service_errors(command: BaseCommand, source: str = "", *, reads: bool = Fals
     except InvalidInput as exc:
         for problem in exc.problems:
             command.stderr.write(str(problem))
-        count = len(exc.problems)
-        raise CommandError(f"{prefix}{count} problem{'s' if count != 1 else ''}{outcome}") from exc
+        summary = exc.summary or f"{counted(len(exc.problems), 'problem')}{outcome}"
+        raise CommandError(f"{prefix}{summary}") from exc
     except ServiceError as exc:
         raise CommandError(f"{prefix}{exc.message}") from exc

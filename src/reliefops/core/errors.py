@@ -49,5 +49,6 @@ class InvalidInput(ServiceError):
 
     def __init__(self, problems: list[Problem], summary: str | None = None) -> None:
         self.problems = problems
+        self.summary = summary  # the service's own words, when it says more than the count
         text = summary or f"{counted(len(problems), 'problem')}; nothing was written"
         super().__init__(text + ("\n" + "\n".join(str(p) for p in problems) if problems else ""))

@@ -538,20 +538,20 @@ def _round_refs(request: HttpRequest, payload: RoundIn) -> tuple[dict[str, Any],
             problems.append(Problem(row, "package.item", f"unknown item {line.item!r}"))
         package.append(PackageInput(item or 0, line.per_household, line.per_member, line.at_most))
     area_ids = []
-    for pcode in payload.areas:
+    for pcode in dict.fromkeys(payload.areas):  # a name given twice is one problem
         if pcode not in areas:
             problems.append(Problem(None, "areas", f"no admin area with P-code {pcode!r}"))
         else:
             area_ids.append(areas[pcode])
     site_ids = []
-    for code in payload.sites:
+    for code in dict.fromkeys(payload.sites):
         if code not in sites:
             problems.append(Problem(None, "sites", f"unknown site {code!r}"))
         else:
             site_ids.append(sites[code].pk)
     rounds = dict(DistributionRound.objects.values_list("code", "pk"))
     earlier = []
-    for code in payload.not_served_in:
+    for code in dict.fromkeys(payload.not_served_in):
         if code not in rounds:
             problems.append(Problem(None, "not_served_in", f"no round {code!r}"))
         else:

@@ -145,7 +145,7 @@ def _duplicates(job: Job, progress: Progress) -> JobResult:
     return JobResult(
         summary=(
             f"{counted(run.queued, 'new pair')} of likely duplicates queued for a decision "
-            f"({stats.households:,} households, {stats.compared:,} pairs compared)."
+            f"({counted(stats.households, 'household')}, {counted(stats.compared, 'pair')} compared)."
         ),
         figures=[
             ("Households searched", stats.households),

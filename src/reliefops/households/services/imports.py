@@ -22,9 +22,8 @@ from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record
 from reliefops.core.text import counted
 from reliefops.households.importers import parse_households
-from reliefops.households.matching import find_duplicates
+from reliefops.households.matching import Match
 from reliefops.households.models import HouseholdImport, ImportStatus
-from reliefops.households.selectors import likely_duplicates
 from reliefops.households.services.registration import (
     Draft,
     Lookups,
@@ -99,12 +98,12 @@ def _check_file(
 
 
 def _duplicates(drafts: list[tuple[int, Draft]], progress: Progress = None) -> list[dict[str, Any]]:
-    """Likely duplicates of the file's rows: against the registry, and against other rows."""
+    """Likely duplicates of the file's rows, as the commit seeks them: against the registry (the
+    three likeliest of each row), and against other rows."""
+    matches = file_matches(drafts, progress, limit=3)
     found: list[dict[str, Any]] = []
-    for done, (line, draft) in enumerate(drafts):
-        if progress:
-            progress("looking for likely duplicates", done, len(drafts))
-        for match in likely_duplicates(draft.person(), limit=3):
+    for (line, _), registry in zip(drafts, matches.registry, strict=True):
+        for match in registry:
             found.append(
                 {
                     "line": line,
@@ -113,17 +112,17 @@ def _duplicates(drafts: list[tuple[int, Draft]], progress: Progress = None) -> l
                     "reasons": list(match.reasons),
                 }
             )
-    if progress:
-        progress("looking for likely duplicates", len(drafts), len(drafts))
-    # Rows are named by negative line numbers, so that they cannot meet a household's id.
-    within, _ = find_duplicates([draft.person(-line) for line, draft in drafts])
-    for match in within:
-        first, second = sorted((-match.first_id, -match.second_id))
+    for one, other, match in matches.within:
+        first, second = sorted((drafts[one][0], drafts[other][0]))
         found.append(
             {"line": second, "other_line": first, "score": match.score, "reasons": list(match.reasons)}
         )
     found.sort(key=lambda d: (d["line"], -d["score"]))
     return found
+
+
+def _evidence(match: Match) -> dict[str, Any]:
+    return {"score": match.score, "reasons": list(match.reasons)}
 
 
 def same_file_imported(batch: HouseholdImport) -> HouseholdImport | None:

@@ -429,14 +429,18 @@ class FileMatches:
 
 
 def file_matches(
-    drafts: Sequence[tuple[int, Draft]], progress: Callable[[str, int, int], None] | None = None
+    drafts: Sequence[tuple[int, Draft]],
+    progress: Callable[[str, int, int], None] | None = None,
+    *,
+    limit: int = 10,
 ) -> FileMatches:
     """Seek the likely duplicates of a file's drafts: in the registry, one draft at a time (the
     check a registration makes), and among the drafts themselves (the batch method).
 
     This reads only. It is the long part of an import (about 10 ms a household), so it runs before
     the households are written: on SQLite, whose write lock stops every other writer, the lock is
-    then held only while they are written (see `households_register_many`)."""
+    then held only while they are written (see `households_register_many`). `limit`: the most
+    matches in the registry kept for each draft, likeliest first."""
     people = [draft.person() for _, draft in drafts]
     keys = frozenset(key for person in people for key in prepare(person).keys)
     # Taken first: whatever changes in the registry from now on is sought again when the file's
@@ -446,7 +450,7 @@ def file_matches(
     for done, person in enumerate(people):
         if progress:
             progress("looking for likely duplicates", done, len(drafts))
-        registry.append(likely_duplicates(person))
+        registry.append(likely_duplicates(person, limit=limit))
     if progress:
         progress("looking for likely duplicates", len(drafts), len(drafts))
     # Drafts are named by -(position + 1), so that they cannot meet a household's id.
