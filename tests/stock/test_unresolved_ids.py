@@ -16,6 +16,8 @@ from reliefops.stock.services import (
     DeliveryLine,
     ReceiptLine,
     StockLine,
+    kits_assemble,
+    kits_break,
     pledge_create,
     stock_count,
     stock_distribute,
@@ -168,4 +170,21 @@ def test_a_dispatch_to_site_0_is_refused(stocked):
             dispatched_on=DAY,
         )
     assert caught.value.message == "no site 0"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("grant_id", [UNRESOLVED, 999_999])
+def test_kits_charged_to_a_grant_that_does_not_exist_are_refused(stocked, grant_id):
+    before = snapshot()
+    for service, day in ((kits_assemble, "assembled_on"), (kits_break, "broken_on")):
+        assert problems_of(
+            lambda service=service, day=day: service(
+                actor=stocked.actor,
+                site_id=stocked.hub.pk,
+                kit_item_id=stocked.kit_item.pk,
+                quantity=1,
+                grant_id=grant_id,
+                **{day: DAY},
+            )
+        ) == [f"input, grant: unknown grant {grant_id}"]
     assert snapshot() == before

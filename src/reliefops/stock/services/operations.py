@@ -780,9 +780,12 @@ def _listed_twice(counts: Sequence[CountLine], known: set[int]) -> list[Problem]
 # --- kitting -------------------------------------------------------------------------------------
 
 
-def _kit(kit_item_id: int, quantity: int, caller_problems: Sequence[Problem]) -> Kit:
+def _kit(
+    kit_item_id: int, quantity: int, caller_problems: Sequence[Problem], grant_id: int | None = None
+) -> Kit:
     """The kit, once the request is refused with every problem of its quantity (a number of kits that
-    would move a component beyond QUANTITY_MAX among them) and the `caller_problems`."""
+    would move a component beyond QUANTITY_MAX among them), of the grant named, if one is, and the
+    `caller_problems`."""
     # An UNRESOLVED kit is found nowhere: refused with the caller's problem, else as no kit.
     kit = (
         Kit.objects.filter(item_id=kit_item_id)
@@ -802,6 +805,12 @@ def _kit(kit_item_id: int, quantity: int, caller_problems: Sequence[Problem]) ->
             for c in kit.components.all()
             if c.quantity * quantity > QUANTITY_MAX
         ]
+    if (
+        grant_id is not None
+        and not passed_over(grant_id, caller_problems, None, "grant")
+        and not Grant.objects.filter(pk=grant_id).exists()
+    ):
+        problems.append(Problem(None, "grant", f"unknown grant {grant_id}"))
     refuse(problems, caller_problems)
     if kit is None:
         raise NotFound(f"item {kit_item_id} is not a kit")
@@ -826,7 +835,7 @@ def kits_assemble(
     """
 
     def build() -> Movement:
-        kit = _kit(kit_item_id, quantity, caller_problems)
+        kit = _kit(kit_item_id, quantity, caller_problems, grant_id)
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)
         components = [
@@ -936,7 +945,7 @@ def kits_break(
     """
 
     def build() -> Movement:
-        kit = _kit(kit_item_id, quantity, caller_problems)
+        kit = _kit(kit_item_id, quantity, caller_problems, grant_id)
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)
         kits = LineRequest(
