@@ -8,7 +8,6 @@ success with a redirect to what was posted, so reloading the page never posts ag
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
@@ -56,7 +55,7 @@ from reliefops.stock.services import (
     waybill_confirm_delivery,
     waybill_dispatch,
 )
-from reliefops.stock.services.ledger import plural
+from reliefops.stock.services.ledger import BalanceRefused
 from reliefops.web.exports import download, export_links
 from reliefops.web.pages import page, render_list
 
@@ -396,7 +395,7 @@ def _posting(
             except AccessDenied:
                 raise
             except ServiceError as exc:
-                _show_refusal(form, exc.message)
+                _show_refusal(form, exc)
                 status = exc.status
             else:
                 notify = messages.info if result.replayed else messages.success
@@ -421,41 +420,32 @@ def _posting(
     )
 
 
-# The ledger's refusal of an overdraw: "Balakot hub has 50 steel buckets (grant ECHO-2005-01); this
-# dispatch asks for 80", "… has 791 blankets; this distribution asks for 999", "… has 1 winterization
-# kit; breaking asks for 2", "… would hold 1,000 blankets (grant …) after this count; …".
-OVERDRAW = re.compile(
-    r"^.+? (?:has|would hold) (?P<held>-?[\d,]+) (?P<item>.+?)(?: \(grant (?P<grant>[^)]*)\))?(?:;| after )"
-)
-ASKS_FOR = re.compile(r"asks for (?P<quantity>[\d,]+)$")
-
-
-def _show_refusal(form: forms.PostingForm, message: str) -> None:
-    """A service's refusal beside the quantity of the line(s) whose item it names, else at the top."""
-    found = OVERDRAW.match(message)
-    lines = [
-        line for _, line in form.filled_lines() if "quantity" in line.fields and line.cleaned_data.get("item")
-    ]
-    if found is None or not lines:
-        form.add_error(None, message)
-        return
-    held = int(found["held"].replace(",", ""))
-    named = [line for line in lines if plural(line.cleaned_data["item"].name, held) == found["item"]]
-    if found["grant"] is not None:
+def _show_refusal(form: forms.PostingForm, exc: ServiceError) -> None:
+    """A service's refusal beside the quantity of the line(s) of the balance it names (the ledger's
+    BalanceRefused: item, grant, quantity asked), else at the top of the form."""
+    named = []
+    if isinstance(exc, BalanceRefused):
+        lines = [
+            line
+            for _, line in form.filled_lines()
+            if "quantity" in line.fields and line.cleaned_data.get("item")
+        ]
         named = [
             line
-            for line in named
-            if line.cleaned_data.get("grant") is None
-            or line.cleaned_data["grant"].reference == found["grant"]
+            for line in lines
+            if line.cleaned_data["item"].pk == exc.item_id
+            and (
+                exc.grant_id is None
+                or line.cleaned_data.get("grant") is None
+                or line.cleaned_data["grant"].pk == exc.grant_id
+            )
         ]
-    asks = ASKS_FOR.search(message)
-    if asks is not None:
-        quantity = int(asks["quantity"].replace(",", ""))
-        named = [line for line in named if line.cleaned_data["quantity"] == quantity] or named
+        if exc.asked is not None:
+            named = [line for line in named if line.cleaned_data["quantity"] == exc.asked] or named
     if not named:
-        form.add_error(None, message)
+        form.add_error(None, exc.message)
     for line in named:
-        line.add_error("quantity", message)
+        line.add_error("quantity", exc.message)
 
 
 def _stock_lines(form: forms.PostingForm) -> list[StockLine]:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from reliefops.core.roles import Role
 from reliefops.stock.models import Movement, MovementKind, Waybill, WaybillStatus
 from reliefops.stock.services import StockLine, waybill_dispatch
+from tests.factories import ItemFactory
 from tests.stock.conftest import DAY, assert_ledger_sound, on_hand, receive, snapshot
 
 
@@ -756,10 +757,38 @@ def test_an_overdraw_with_a_grant_is_shown_on_its_line_and_other_refusals_at_the
     ]
     # a refusal that names no line's item stays at the top of the form
     from reliefops.stock import views
+    from reliefops.stock.services.ledger import BalanceRefused
 
     unmatched = "Balakot hub has 50 tarpaulins; this dispatch asks for 80"
-    views._show_refusal(form, unmatched)
+    views._show_refusal(form, BalanceRefused(unmatched, item_id=stocked.blanket.pk + 1000, asked=80))
     assert form.non_field_errors() == [unmatched]
+
+
+def test_an_overdraw_of_an_item_whose_name_reads_like_a_refusal_is_shown_on_its_line(stocked, web_as):
+    # given an item named with a semicolon and brackets, as catalogues write them
+    sheeting = ItemFactory(code="SHEETING", name="Sheeting; plastic (grant-funded, 4 x 5 m)")
+    receive(stocked, stocked.hub, sheeting, 50, stocked.echo, "GRN-H9")
+    fields = {
+        "idempotency_key": "e" * 32,
+        "from_site": stocked.hub.pk,
+        "to_site": stocked.warehouse.pk,
+        "dispatched_on": "2005-10-22",
+        "expected_on": "",
+        "transport": "truck",
+    }
+    lines = [
+        {"item": stocked.blanket.pk, "quantity": 10, "grant": ""},
+        {"item": sheeting.pk, "quantity": 80, "grant": stocked.echo.pk},
+    ]
+    form = (
+        web_as(Role.HUB_MANAGER)
+        .post(reverse("stock:waybill-dispatch"), form_data(fields, lines))
+        .context["form"]
+    )
+    # then the refusal stands beside the sheeting's line, found by the item itself, not by its name
+    assert form.lines.forms[1].errors["quantity"][0].endswith("; this dispatch asks for 80")
+    assert not form.lines.forms[0].errors
+    assert form.non_field_errors() == []
 
 
 def test_the_confirm_page_writes_dates_as_the_other_pages_do(waybill, web_as):

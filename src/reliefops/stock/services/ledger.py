@@ -523,8 +523,10 @@ def _resolve_grants(
         if remaining:
             on_hand = sum(b.quantity for _, b in sources)
             item = Item.objects.only("name").get(pk=line.item_id)
-            raise ServiceError(
-                overdrawn(line.from_location.name, on_hand, item.name, doing(posting), line.quantity)
+            raise BalanceRefused(
+                overdrawn(line.from_location.name, on_hand, item.name, doing(posting), line.quantity),
+                item_id=line.item_id,
+                asked=line.quantity,
             )
     return resolved
 
@@ -538,12 +540,19 @@ def _refuse_overdraw(
         after = balance.quantity + delta
         if balance.is_physical and after < 0:
             place, item, grant = _balance_names(key)
-            raise ServiceError(overdrawn(place, balance.quantity, item, doing(posting), -delta, grant=grant))
+            raise BalanceRefused(
+                overdrawn(place, balance.quantity, item, doing(posting), -delta, grant=grant),
+                item_id=key[1],
+                grant_id=key[2],
+                asked=-delta,
+            )
         if abs(after) > QUANTITY_MAX:
             place, item, grant = _balance_names(key)
-            raise ServiceError(
+            raise BalanceRefused(
                 f"{place} would hold {after:,} {plural(item, after)} (grant {grant}) "
-                f"after {doing(posting)}; a balance holds at most {QUANTITY_MAX:,}"
+                f"after {doing(posting)}; a balance holds at most {QUANTITY_MAX:,}",
+                item_id=key[1],
+                grant_id=key[2],
             )
 
 
@@ -564,6 +573,20 @@ _DOING = {
 def doing(posting: Posting) -> str:
     """What the posting does, as its refusals say it: "this dispatch", "breaking"."""
     return posting.doing or _DOING.get(posting.kind, f"this {posting.kind.label.lower()}")
+
+
+class BalanceRefused(ServiceError):
+    """A posting that would take a balance below zero, or beyond QUANTITY_MAX: it names the item, the
+    grant when one balance is meant, and the quantity asked, so that a form shows the refusal beside
+    the line that asked for it."""
+
+    def __init__(
+        self, message: str, *, item_id: int, grant_id: int | None = None, asked: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.item_id = item_id
+        self.grant_id = grant_id
+        self.asked = asked
 
 
 def overdrawn(place: str, held: int, item: str, asker: str, asked: int, *, grant: str | None = None) -> str:

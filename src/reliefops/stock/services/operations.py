@@ -33,6 +33,7 @@ from reliefops.stock.models import (
     StockLocation,
 )
 from reliefops.stock.services.ledger import (
+    BalanceRefused,
     LineRequest,
     Posting,
     PostingResult,
@@ -974,7 +975,11 @@ def kits_break(
                     break
             if remaining:
                 held = quantity - remaining
-                raise ServiceError(overdrawn(location.name, held, kit.item.name, "breaking", quantity))
+                raise BalanceRefused(
+                    overdrawn(location.name, held, kit.item.name, "breaking", quantity),
+                    item_id=kit_item_id,
+                    asked=quantity,
+                )
         lines = [
             LineRequest(
                 item_id=kit_item_id,
