@@ -299,8 +299,8 @@ def household_update(
             )
             problems += checked
             if problems or draft is None:
-                refused = f"{counted(len(problems), 'problem')}; the correction was refused"
-                raise InvalidInput(problems, summary=f"{refused} and nothing was changed")
+                summary = f"{counted(len(problems), 'problem')}; the correction was refused"
+                raise InvalidInput(problems, summary=f"{summary} and nothing was changed")
             if kept_camp:
                 draft = replace(draft, current_site_id=household.current_site_id)
             stored = draft.fields()
