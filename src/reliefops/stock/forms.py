@@ -206,8 +206,6 @@ class Unread:
     ledger passes over its UNRESOLVED id, and the form shows its own problem."""
 
     pk = UNRESOLVED
-    name = ""
-    reference = ""
 
 
 class StockLineForm(LineForm):

@@ -549,24 +549,20 @@ def _refuse_overdraw(
         if abs(after) > QUANTITY_MAX:
             place, item, grant = _balance_names(key)
             raise BalanceRefused(
-                f"{place} would hold {after:,} {plural(item, after)} (grant {grant}) "
+                f"{place} would hold {some(after, item)} (grant {grant}) "
                 f"after {doing(posting)}; a balance holds at most {QUANTITY_MAX:,}",
                 item_id=key[1],
                 grant_id=key[2],
             )
 
 
-# How a refusal speaks of a posting of each kind: "this hand-over asks for 1,001".
+# How a refusal speaks of a posting whose kind's label does not read in a sentence ("this hand-over
+# asks for 1,001", not "this hand-over to partner"); the others are "this " and the label.
 _DOING = {
-    MovementKind.RECEIPT: "this receipt",
-    MovementKind.DISPATCH: "this dispatch",
     MovementKind.DELIVERY: "this delivery",
-    MovementKind.DISTRIBUTION: "this distribution",
     MovementKind.HANDOVER: "this hand-over",
     MovementKind.LOSS: "this loss",
     MovementKind.COUNT: "this count",
-    MovementKind.KITTING: "this kitting",
-    MovementKind.REVERSAL: "this reversal",
 }
 
 
@@ -594,7 +590,7 @@ def overdrawn(place: str, held: int, item: str, asker: str, asked: int, *, grant
     asks for 80", or without "(grant …)" when the posting takes the oldest stock of every grant.
     `asker` is what the posting does (see `doing`)."""
     of_grant = f" (grant {grant})" if grant is not None else ""
-    return f"{place} has {held:,} {plural(item, held)}{of_grant}; {asker} asks for {asked:,}"
+    return f"{place} has {some(held, item)}{of_grant}; {asker} asks for {asked:,}"
 
 
 def _balance_names(key: tuple[int, int, int]) -> tuple[str, str, str]:
@@ -605,6 +601,11 @@ def _balance_names(key: tuple[int, int, int]) -> tuple[str, str, str]:
         Item.objects.only("name").get(pk=item_id).name,
         Grant.objects.only("reference").get(pk=grant_id).reference,
     )
+
+
+def some(quantity: int, name: str) -> str:
+    """A quantity of an item as a refusal or a reference writes it: "1 blanket", "1,200 blankets"."""
+    return f"{quantity:,} {plural(name, quantity)}"
 
 
 def plural(name: str, quantity: int) -> str:

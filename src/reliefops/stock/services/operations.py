@@ -45,6 +45,7 @@ from reliefops.stock.services.ledger import (
     post,
     refuse,
     reported,
+    some,
     validate_quantity,
 )
 from reliefops.stock.services.locations import (
@@ -499,8 +500,6 @@ def _pledge_receive(
     pledge: Pledge, grant: Grant, lines: Sequence[ReceiptLine], quantities: list[int]
 ) -> None:
     """Count what the receipt brings of the pledge's item (its site and grant are checked already)."""
-    if pledge.grant_id != grant.pk:  # pragma: no cover - refused with the receipt's problems
-        raise ServiceError(f"pledge {pledge.pk} is of grant {pledge.grant}, not {grant}")
     received = sum(q for line, q in zip(lines, quantities, strict=True) if line.item_id == pledge.item_id)
     pledge.received_quantity += received
     if pledge.received_quantity >= pledge.quantity:
@@ -888,7 +887,7 @@ def kits_assemble(
                 occurred_on=assembled_on,
                 actor=actor,
                 site_id=site_id,
-                reference=label(f"assemble {quantity:,} {plural(kit.item.name, quantity)}"),
+                reference=label(f"assemble {some(quantity, kit.item.name)}"),
                 idempotency_key=idempotency_key,
                 lines=[*components, kits],
             )
@@ -1010,7 +1009,7 @@ def kits_break(
                 occurred_on=broken_on,
                 actor=actor,
                 site_id=site_id,
-                reference=label(f"break {quantity:,} {plural(kit.item.name, quantity)}"),
+                reference=label(f"break {some(quantity, kit.item.name)}"),
                 idempotency_key=idempotency_key,
                 lines=lines,
             )

@@ -37,11 +37,11 @@ from reliefops.stock.services.ledger import (
     Posting,
     PostingResult,
     passed_over,
-    plural,
     post,
     refuse,
     replay_or_run,
     reported,
+    some,
 )
 from reliefops.stock.services.locations import singleton_location, site_location, unattributed_grant
 from reliefops.stock.services.operations import StockLine, check_items_and_find_locations, too_long
@@ -308,12 +308,11 @@ def _delivery_lines(
     seen: set[int] = set()
     unread = 0
     for row, line in enumerate(lines, start=1):
-        if passed_over(line.item_id, caller_problems, row, "item"):
-            unread += 1
-            problems += _counts(row, line)
-            continue
         if line.item_id == UNRESOLVED:
-            problems.append(Problem(row, "item", f"unknown item {line.item_id}"))
+            if passed_over(line.item_id, caller_problems, row, "item"):
+                unread += 1
+            else:
+                problems.append(Problem(row, "item", f"unknown item {line.item_id}"))
             problems += _counts(row, line)
             continue
         name = names.get(line.item_id, f"item {line.item_id}")
@@ -420,25 +419,20 @@ def _reasons_missing(
             Problem(
                 row,
                 "received",
-                f"{_some(arrived, name)} confirmed but {total_sent:,} {_were(total_sent)} sent; "
+                f"{some(arrived, name)} confirmed but {total_sent:,} {_were(total_sent)} sent; "
                 "give a reason to accept the excess",
             )
         )
     if line.damaged and not line.damage_reason.strip():
         damaged = line.damaged
         problems.append(
-            Problem(row, "damage_reason", f"say why {_some(damaged, name)} {_were(damaged)} damaged")
+            Problem(row, "damage_reason", f"say why {some(damaged, name)} {_were(damaged)} damaged")
         )
     short = max(total_sent - arrived, 0)
     if short and not line.short_reason.strip():
         are = "is" if short == 1 else "are"
-        problems.append(Problem(row, "short_reason", f"say why {_some(short, name)} {are} missing"))
+        problems.append(Problem(row, "short_reason", f"say why {some(short, name)} {are} missing"))
     return problems
-
-
-def _some(quantity: int, name: str) -> str:
-    """ "1 blanket", "1,200 blankets"."""
-    return f"{quantity:,} {plural(name, quantity)}"
 
 
 def _were(quantity: int) -> str:
