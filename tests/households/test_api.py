@@ -12,7 +12,7 @@ from django.test import Client
 from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
 from reliefops.core.services import token_create
-from reliefops.households.models import DuplicatePair, Household, HouseholdStatus
+from reliefops.households.models import DuplicatePair, Household, HouseholdImport, HouseholdStatus
 from reliefops.households.services import cards_issue
 from reliefops.stock.models import Movement, MovementKind
 from tests.factories import make_user
@@ -271,6 +271,18 @@ def test_an_import_is_previewed_then_committed(op):
     assert preview.status_code == 201
     assert preview.json()["status"] == "previewed"
     assert preview.json()["rows"] == 2
+    # the same file sent again before it is imported answers the waiting check (200), keeping no copy
+    again = post(
+        registrar,
+        "/api/households/imports",
+        {"filename": "a.csv", "content_base64": base64.b64encode(csv.encode()).decode()},
+    )
+    assert again.status_code == 200
+    assert again.json()["id"] == preview.json()["id"]
+    assert again.json()["message"].startswith(
+        f"This file waits to be imported already, as import {again.json()['id']}"
+    )
+    assert HouseholdImport.objects.count() == 1
     committed = post(registrar, f"/api/households/imports/{preview.json()['id']}/commit")
     assert committed.status_code == 200
     assert committed.json()["created"] == 2

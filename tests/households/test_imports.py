@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from reliefops.core.errors import Conflict, InvalidInput
 from reliefops.core.models import Job
+from reliefops.core.roles import Role
 from reliefops.households import jobs
 from reliefops.households.models import DuplicatePair, Household, HouseholdImport, ImportStatus, MatchKey
 from reliefops.households.selectors import store_match_keys
@@ -21,6 +22,7 @@ from reliefops.households.services import (
     household_update,
 )
 from reliefops.households.services import imports as import_service
+from tests.factories import make_user
 from tests.households.conftest import register
 from tests.jobs_worker import run_jobs
 
@@ -151,8 +153,10 @@ def test_the_same_file_again_is_recognised_by_its_content_and_imports_nothing(op
 
 def test_two_previews_of_one_file_committed_one_after_the_other_import_it_once(op):
     content = csv_file(*NO_DOCUMENT_ROWS)
+    colleague = make_user(Role.REGISTRAR)
     first = household_import_preview(actor=op.registrar, filename="a.csv", content=content)
-    second = household_import_preview(actor=op.registrar, filename="a.csv", content=content)
+    second = household_import_preview(actor=colleague, filename="a.csv", content=content)
+    assert second.batch != first.batch  # each registrar's check is kept as their own
     household_import_commit(actor=op.registrar, import_id=first.batch.pk)
     done = household_import_commit(actor=op.registrar, import_id=second.batch.pk)
     assert done.same_as == first.batch
@@ -161,6 +165,49 @@ def test_two_previews_of_one_file_committed_one_after_the_other_import_it_once(o
     # a file that differs by one byte is another file
     other = household_import_preview(actor=op.registrar, filename="a.csv", content=content + b"\n")
     assert other.same_as is None
+
+
+def test_the_same_file_checked_again_by_the_same_person_keeps_no_second_copy(op):
+    content = csv_file(*NO_DOCUMENT_ROWS)
+    first = household_import_preview(actor=op.registrar, filename="a.csv", content=content)
+    # given a look-alike of the file's first row registered since the first check
+    lookalike = register(
+        op, head_name="Shahbano Qizilbash", father_or_husband_name="Tariq Mehmood", head_sex="female",
+        document_type="none", document_number="", phone="", origin="PK50401", origin_village="Kharkot",
+    )  # fmt: skip
+    # when the same person checks the same file again, under another name
+    again = household_import_preview(actor=op.registrar, filename="a (1).csv", content=content)
+    # then the waiting check is answered, checked again (the look-alike is among its duplicates),
+    # and no second copy of the file is kept
+    assert again.repeated
+    assert again.batch == first.batch
+    assert HouseholdImport.objects.count() == 1
+    assert again.message.startswith(f"This file waits to be imported already, as import {first.batch.pk}; ")
+    assert "2 households in a.csv are ready to import; 1 likely duplicate to look at first." in again.message
+    assert [d.get("household") for d in again.batch.duplicates] == [lookalike.pk]
+    assert HouseholdImport.objects.get().duplicates == again.batch.duplicates
+    # and committing it imports the file once
+    household_import_commit(actor=op.registrar, import_id=again.batch.pk)
+    assert Household.objects.count() == 3
+
+
+def test_a_file_checked_again_after_its_import_or_with_problems_is_kept_apart(op):
+    content = csv_file(*NO_DOCUMENT_ROWS)
+    first = household_import_preview(actor=op.registrar, filename="a.csv", content=content)
+    # a file that now has a problem (an identity document registered meanwhile) is refused anew;
+    # the waiting check stays as it was
+    with_document = csv_file(GOOD_ROWS[0])
+    waiting = household_import_preview(actor=op.registrar, filename="b.csv", content=with_document)
+    register(op, document_number="13503-1111111-1")
+    refused = household_import_preview(actor=op.registrar, filename="b.csv", content=with_document)
+    assert not refused.repeated
+    assert refused.batch.status == ImportStatus.REFUSED
+    assert HouseholdImport.objects.get(pk=waiting.batch.pk).status == ImportStatus.PREVIEWED
+    # once imported, the same file checked again is told so, as before
+    household_import_commit(actor=op.registrar, import_id=first.batch.pk)
+    after = household_import_preview(actor=op.registrar, filename="a.csv", content=content)
+    assert not after.repeated
+    assert after.same_as == first.batch
 
 
 def test_a_missing_column_refuses_the_file(op):

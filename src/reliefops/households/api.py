@@ -363,8 +363,13 @@ def _import_out(batch: HouseholdImport, message: str) -> HouseholdImportOut:
 
 @router.post(
     "/imports",
-    response={201: HouseholdImportOut, **WRITE_ERRORS},
+    response={200: HouseholdImportOut, 201: HouseholdImportOut, **WRITE_ERRORS},
     summary="Upload a registration file (CSV or XLSX) to check and preview; nothing is registered yet",
+    description=(
+        "201: the file is checked and kept for import. 200: the same file was sent again by the same "
+        "user while its check waits to be imported; that check is made again and returned, and no "
+        "second copy is kept."
+    ),
 )
 def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
     require(request.user, Right.REGISTER_HOUSEHOLDS)
@@ -373,7 +378,7 @@ def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput([Problem(None, "content_base64", "not base64")]) from exc
     result = household_import_preview(actor=request.user, filename=payload.filename, content=content)
-    return Status(201, _import_out(result.batch, result.message))
+    return Status(200 if result.repeated else 201, _import_out(result.batch, result.message))
 
 
 @router.get(

@@ -5,7 +5,9 @@ the likely duplicates — rows of the file against each other and against the re
 registered until the person who looked at the preview commits it; the commit checks the file again
 (the registry may have changed since) and registers every household or none. A file with the same
 content as one imported before (its SHA-256 digest) is not imported again: rows without an
-identity document would otherwise be registered twice.
+identity document would otherwise be registered twice. The same file checked again by the same
+person while its check still waits to be imported (a second click, the command run twice) keeps no
+second copy: that check is made again and answered.
 """
 
 from __future__ import annotations
@@ -157,6 +159,8 @@ class ImportResult:
     batch: HouseholdImport
     replayed: bool = False
     same_as: HouseholdImport | None = None  # an earlier import of the same file
+    # A preview answered with the same person's check of the same file, waiting to be imported.
+    repeated: bool = False
 
     @property
     def message(self) -> str:
@@ -173,8 +177,11 @@ class ImportResult:
                 return f"{batch.filename} was imported already ({households}): nothing changed."
             return f"Imported {households} from {batch.filename}."
         ready = "is" if batch.rows == 1 else "are"
+        waiting = ""
+        if self.repeated:
+            waiting = f"This file waits to be imported already, as import {batch.pk}; checked again: "
         return (
-            f"{counted(batch.rows, 'household')} in {batch.filename} {ready} ready to import; "
+            f"{waiting}{counted(batch.rows, 'household')} in {batch.filename} {ready} ready to import; "
             f"{counted(len(batch.duplicates), 'likely duplicate')} to look at first."
         )
 
@@ -193,6 +200,27 @@ def household_import_preview(
     drafts, problems = _check_file(content, name, progress) if earlier is None else ([], [])
     duplicates = _duplicates(drafts, progress) if not problems and earlier is None else []
     with transaction.atomic():
+        staged = _staged_by(actor, digest) if not problems and earlier is None else None
+        if staged is not None:
+            # The same person's check of this file still waits to be imported: it is answered, with
+            # the likely duplicates as they are now, rather than a second copy of the file kept.
+            staged.rows = len(drafts)
+            staged.duplicates = duplicates
+            staged.save(update_fields=["rows", "duplicates"])
+            audit_record(
+                actor=actor,
+                action="household.import_preview",
+                object_type="household_import",
+                object_id=staged.pk,
+                after={
+                    "status": staged.status,
+                    "rows": staged.rows,
+                    "problems": 0,
+                    "duplicates": len(duplicates),
+                    "repeated": True,
+                },
+            )
+            return ImportResult(staged, repeated=True)
         batch = HouseholdImport.objects.create(
             created_by=_user(actor),
             filename=name,
@@ -220,6 +248,21 @@ def household_import_preview(
             },
         )
     return ImportResult(batch, same_as=earlier)
+
+
+def _staged_by(actor: Any, digest: str) -> HouseholdImport | None:
+    """The actor's own check of the file with this digest that waits to be imported (previewed, its
+    content kept), locked for this transaction; None for an actor who is not a signed-in user."""
+    user = _user(actor)
+    if user is None:
+        return None
+    return (
+        HouseholdImport.objects.select_for_update()
+        .filter(digest=digest, status=ImportStatus.PREVIEWED, created_by=user)
+        .exclude(content=b"")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def household_import_commit(*, actor: Any, import_id: int, progress: Progress = None) -> ImportResult:
