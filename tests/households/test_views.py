@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
+from reliefops.households import views
 from reliefops.households.cards import check_character, printed
 from reliefops.households.models import (
     DistributionRound,
@@ -382,6 +383,28 @@ def test_the_handover_page_hands_over_by_card_once(op, open_round):
     assert Movement.objects.filter(kind=MovementKind.DISTRIBUTION).count() == 1
     assert signed_in(op.registrar).get(url).status_code == 403
     assert dt.date(2005, 11, 20) <= round_obj.ends_on
+
+
+def test_the_handover_page_proposes_a_day_of_the_round(op, open_round, monkeypatch):
+    round_obj, _, _ = open_round
+    client = signed_in(op.distributor)
+    url = f"/households/rounds/{round_obj.pk}/handover/"
+    first, last = round_obj.starts_on, round_obj.ends_on
+
+    def proposed(today):
+        monkeypatch.setattr(views.timezone, "localdate", lambda: today)
+        page = client.get(url).content.decode()
+        return re.search(r'name="handed_on" value="([0-9-]+)"', page).group(1), page
+
+    # while the round runs, today; a list entered after it, its last day; before it, its first
+    assert proposed(first + dt.timedelta(days=1))[0] == (first + dt.timedelta(days=1)).isoformat()
+    assert proposed(last + dt.timedelta(days=7000))[0] == last.isoformat()
+    day, page = proposed(first - dt.timedelta(days=3))
+    assert day == first.isoformat()
+    # and the date picker offers only the round's days, which the field names
+    assert f'min="{first.isoformat()}"' in page
+    assert f'max="{last.isoformat()}"' in page
+    assert f"A day of the round: {first:%-d %b %Y} to {last:%-d %b %Y}" in page
 
 
 def test_a_registrar_prints_the_cards_of_one_point(op, open_round):

@@ -3,11 +3,13 @@ refusal's problems are put back beside the fields they name (`show_problems`).""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils import dateformat
 
 from reliefops.core.errors import Problem
 from reliefops.core.security import whole_id
@@ -310,6 +312,21 @@ class HandoverForm(ServiceForm):
         label="Give what there is if stock runs short (the rest is owed)", required=False
     )
 
-    def __init__(self, *args: Any, points: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        points: Sequence[tuple[str, str]],
+        days: tuple[dt.date, dt.date] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["point"].choices = list(points)  # type: ignore[attr-defined]
+        if days is not None:
+            # The round's days: the date picker offers only those, and the field says which they are.
+            first, last = days
+            handed_on = self.fields["handed_on"]
+            handed_on.widget = forms.DateInput(
+                attrs={"type": "date", "min": first.isoformat(), "max": last.isoformat()}, format="%Y-%m-%d"
+            )
+            days_text = " to ".join(dateformat.format(day, "j M Y") for day in days)
+            handed_on.help_text = f"A day of the round: {days_text}"

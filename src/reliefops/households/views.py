@@ -725,11 +725,15 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
     if not points:
         raise AccessDenied(f"none of the distribution points of round {round_obj.code} is yours")
     choices = [(p.code, p.name) for p in points]
-    initial = {"handed_on": timezone.localdate(), "point": request.GET.get("point") or points[0].code}
+    # Today, while the round runs; its first or last day when a list is entered before or after it.
+    today = min(max(timezone.localdate(), round_obj.starts_on), round_obj.ends_on)
+    initial = {"handed_on": today, "point": request.GET.get("point") or points[0].code}
     asked_for = whole_id(request.GET.get("household", ""))
     if asked_for is not None:
         initial["household"] = asked_for
-    form = forms.HandoverForm(request.POST or None, points=choices, initial=initial)
+    form = forms.HandoverForm(
+        request.POST or None, points=choices, days=(round_obj.starts_on, round_obj.ends_on), initial=initial
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
