@@ -1,12 +1,16 @@
 """Two handovers to one household at the same moment, on the real database (SQLite or PostgreSQL):
-one posts, the other is refused, and the ledger holds one movement."""
+one posts, the other is refused, and the ledger holds one movement. Two look-alike households
+registered at the same moment are queued as a pair."""
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections import Counter
 
 import pytest
+from django.db import connection, connections
 
 from reliefops.core.errors import InvalidInput
 from reliefops.households.models import (
@@ -32,6 +36,7 @@ from tests.households.conftest import DAY, build_operation, household_input, rec
 from tests.stock.test_concurrency import run_in_threads
 
 THREADS = 6
+ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
 def _outcome(result) -> str:
@@ -229,3 +234,175 @@ def test_a_second_click_that_meets_the_household_the_first_registered_replays_it
     assert second.replayed
     assert second.household == first[0].household
     assert Household.objects.count() == 2
+
+
+def pause_after_first_call(monkeypatch, module, name):
+    """Make the first call of `module.name`, once it has run, wait until `go` is set (inside the
+    transaction that made it); `reached` is set when it waits, and `calls` holds each call's
+    arguments."""
+    real = getattr(module, name)
+    reached, go = threading.Event(), threading.Event()
+    calls = []
+
+    def paused(*args, **kwargs):
+        result = real(*args, **kwargs)
+        calls.append(args)
+        if len(calls) == 1:
+            reached.set()
+            go.wait(timeout=60)
+        return result
+
+    monkeypatch.setattr(module, name, paused)
+    return reached, go, calls
+
+
+def _waits_for_a_lock() -> bool:
+    """Whether a connection to this database waits for an advisory lock (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def second_while_first_paused(first, second, reached, go):
+    """Run `first` in a thread until it pauses, then `second` in another; the first goes on once the
+    second has ended or waits for a lock. Returns what each returned or raised, and whether the
+    second was still waiting when the first went on."""
+    results = {}
+
+    def run(name, work):
+        try:
+            results[name] = work()
+        except Exception as exc:
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=run, args=("first", first))
+    two = threading.Thread(target=run, args=("second", second))
+    one.start()
+    try:
+        assert reached.wait(timeout=30), "the first never reached its pause"
+        two.start()
+        deadline = time.monotonic() + 30
+        while two.is_alive() and not _waits_for_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        waited = two.is_alive()
+    finally:
+        go.set()
+        one.join(timeout=60)
+        if two.ident is not None:  # started
+            two.join(timeout=60)
+    return results.get("first"), results.get("second"), waited
+
+
+LOOK_ALIKE = {"head_name": "Mohd. Aslam", "document_type": "none", "document_number": ""}
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="on SQLite the write lock makes registrations follow one another"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_look_alikes_registered_at_the_same_moment_are_queued_as_a_pair(monkeypatch):
+    # given one family registered at two desks at the same moment: the first registration has
+    # sought its likely duplicates (none) and written the household, and has not yet committed
+    op = build_operation()
+    reached, go, written = pause_after_first_call(monkeypatch, registration, "store_match_keys")
+
+    def first():
+        return registration.household_register(actor=op.registrar, data=household_input())
+
+    def second():
+        ((first_id,),) = written[0]
+        return registration.household_register(
+            actor=op.registrar, data=household_input(**LOOK_ALIKE), duplicates_seen=[first_id]
+        )
+
+    # when the second is registered meanwhile
+    one, two, waited = second_while_first_paused(first, second, reached, go)
+
+    # then the second waited for the first, found it, and the pair went to the review queue
+    assert not isinstance(one, Exception), one
+    assert not isinstance(two, Exception), two
+    assert DuplicatePair.objects.filter(first=one.household, second=two.household).exists()
+    assert [m.second_id for m in two.duplicates] == [one.household.pk]
+    assert waited
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="on SQLite the write lock makes registrations follow one another"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_look_alike_registered_while_a_file_is_written_is_queued_with_the_files_household(monkeypatch):
+    # given a registration file's household being written: its likely duplicates sought again, among
+    # them the households changed since the file was matched, and the transaction not yet committed
+    op = build_operation()
+    draft, problems = registration.household_check(
+        household_input(), lookups=registration.Lookups.load(), row=2
+    )
+    assert not problems
+    reached, go, queued = pause_after_first_call(monkeypatch, registration, "_queue_file_pairs")
+
+    def file_commit():
+        return registration.households_register_many(actor=op.registrar, drafts=[(2, draft)])
+
+    def desk():
+        (file_ids, _) = queued[0]
+        return registration.household_register(
+            actor=op.registrar, data=household_input(**LOOK_ALIKE), duplicates_seen=list(file_ids)
+        )
+
+    # when a clerk registers a look-alike of the file's household meanwhile
+    written, registered, waited = second_while_first_paused(file_commit, desk, reached, go)
+
+    # then the registration waited for the file, found its household, and the pair was queued
+    assert not isinstance(written, Exception), written
+    assert not isinstance(registered, Exception), registered
+    (from_file,) = written
+    assert DuplicatePair.objects.filter(first=from_file, second=registered.household).exists()
+    assert [m.second_id for m in registered.duplicates] == [from_file.pk]
+    assert waited
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="on SQLite the write lock makes corrections follow registrations"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_correction_into_a_look_alike_of_a_household_registered_meanwhile_is_queued_with_it(monkeypatch):
+    # given another family's household, and a registration written but not yet committed
+    op = build_operation()
+    other = register(
+        op,
+        head_name="Sher Zaman",
+        father_or_husband_name="Gul Zaman",
+        document_type="none",
+        document_number="",
+        phone="",
+    )
+    reached, go, written = pause_after_first_call(monkeypatch, registration, "store_match_keys")
+
+    def first():
+        return registration.household_register(actor=op.registrar, data=household_input())
+
+    def correction():
+        ((first_id,),) = written[0]
+        return household_update(
+            actor=op.registrar,
+            household_id=other.pk,
+            changes={"head_name": "Mohd. Aslam", "father_or_husband_name": "Ghulam Rasool"},
+            reason="names mistyped at registration",
+            duplicates_seen=[first_id],
+        )
+
+    # when the other household's names are corrected into the registered family's meanwhile
+    one, corrected, waited = second_while_first_paused(first, correction, reached, go)
+
+    # then the correction waited for the registration, found it, and the pair was queued
+    assert not isinstance(one, Exception), one
+    assert not isinstance(corrected, Exception), corrected
+    first_id, second_id = sorted((one.household.pk, other.pk))
+    assert DuplicatePair.objects.filter(first_id=first_id, second_id=second_id).exists()
+    assert [m.second_id for m in corrected.duplicates] == [one.household.pk]
+    assert waited

@@ -44,6 +44,7 @@ from reliefops.households.services.registration import (
     _user,
     document_holder,
     household_check,
+    matching_lock,
 )
 
 REASON_MAX = 200
@@ -269,6 +270,10 @@ def household_update(
     draft: Draft | None = None
     try:
         with transaction.atomic():
+            if any(name in MATCHED or name == "members" for name in changes):
+                # Taken before the household's row lock: a registration that holds it may be waiting
+                # for that row (to queue a pair with the household).
+                matching_lock()
             household = (
                 Household.objects.select_for_update(of=("self",))
                 .select_related("origin_area", "current_site")

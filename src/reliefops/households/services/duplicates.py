@@ -33,6 +33,7 @@ from reliefops.households.models import (
     PairStatus,
 )
 from reliefops.households.selectors import decided_pairs, people_for_matching
+from reliefops.households.services.registration import matching_lock
 
 
 def _user(actor: Any) -> Any:
@@ -145,6 +146,9 @@ def household_merge(*, actor: Any, survivor_id: int, merged_id: int) -> MergeRes
     if survivor_id == merged_id:
         raise InvalidInput([Problem(None, "survivor", "a household cannot be merged into itself")])
     with transaction.atomic():
+        # The merged household's blocking keys go: a registration or a file's commit at the same
+        # moment reads the registry before or after the merge, not during it.
+        matching_lock()
         locked = {
             h.pk: h
             for h in Household.objects.select_for_update()
@@ -255,6 +259,10 @@ class DecisionResult:
 def pair_decide(*, actor: Any, pair_id: int, same: bool, survivor_id: int | None = None) -> DecisionResult:
     """Decide a pair: the same household (merge into `survivor_id`) or different (remembered)."""
     with transaction.atomic():
+        if same:
+            # Taken before any row lock, as the merge below does (it takes it again, which holds it
+            # no longer): a decision and a merge of one pair never wait for each other's rows.
+            matching_lock()
         pair = DuplicatePair.objects.select_for_update().filter(pk=pair_id).first()
         if pair is None:
             raise NotFound(f"no duplicate pair {pair_id}")

@@ -31,6 +31,7 @@ from reliefops.households.models import (
     MatchKey,
 )
 from reliefops.households.selectors import last_activity
+from reliefops.households.services.registration import matching_lock
 
 # An uploaded file not imported within this many days is cleared (it holds personal data).
 STAGED_IMPORT_DAYS = 7
@@ -187,6 +188,14 @@ def households_anonymise(
         return AnonymiseResult(len(ids), len(import_ids), cutoff, dry_run=True)
     now = timezone.now()
     with transaction.atomic():
+        # The files first: a file's commit locks its import before it takes the lock below.
+        HouseholdImport.objects.filter(pk__in=import_ids).update(content=b"", problems=[], duplicates=[])
+        # The job's copy of a refused file's problems goes with the file's own.
+        Job.objects.filter(pk__in=job_ids).update(problems=[])
+        if ids:
+            # The households' blocking keys go: a registration or a file's commit at the same moment
+            # reads the registry before or after, not during.
+            matching_lock()
         for start in range(0, len(ids), 2_000):
             part = ids[start : start + 2_000]
             Household.objects.filter(pk__in=part).update(
@@ -205,9 +214,6 @@ def households_anonymise(
             HandoverDelivery.objects.filter(
                 Q(handover__household_id__in=part) | Q(handover__received_by_household_id__in=part)
             ).update(collected_by="")
-        HouseholdImport.objects.filter(pk__in=import_ids).update(content=b"", problems=[], duplicates=[])
-        # The job's copy of a refused file's problems goes with the file's own.
-        Job.objects.filter(pk__in=job_ids).update(problems=[])
         audit_record(
             actor=actor,
             action="household.anonymise",

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, Problem
+from reliefops.core.locks import transaction_lock
 from reliefops.core.services import audit_record
 from reliefops.core.text import counted
 from reliefops.households.identity import (
@@ -49,6 +50,14 @@ from reliefops.places.models import Site, SiteKind
 
 NAME_MAX = 120
 MEMBERS_MAX = 40  # in one age band: more is a typing error, not a family
+
+
+def matching_lock() -> None:
+    """Make this transaction follow every other that seeks likely duplicates or writes blocking
+    keys (a registration, a file's commit, a correction, a merge, an anonymisation, a rebuild of the
+    keys): on PostgreSQL, where transactions do not see each other's writes before they commit, each
+    then reads what the one before it wrote. Taken first in the transaction, before any row lock."""
+    transaction_lock("households.matching")
 
 
 @dataclass(frozen=True)
@@ -345,6 +354,8 @@ def household_register(
         raise InvalidInput(problems)
     try:
         with transaction.atomic():
+            # A look-alike registered at the same moment is committed before this one reads.
+            matching_lock()
             try:
                 _refuse_held_document(draft)
                 matches = likely_duplicates(draft.person())
@@ -498,6 +509,9 @@ def households_register_many(
     if matches is None:
         matches = file_matches(drafts)
     with transaction.atomic():
+        # Only the writing follows other registrations, not the seeking above: whatever was committed
+        # since `file_matches` began shows as changed keys below, and is sought again.
+        matching_lock()
         held = dict(
             Household.objects.filter(
                 status=HouseholdStatus.ACTIVE,
@@ -589,6 +603,7 @@ def _queue_file_pairs(ids: Sequence[int], matches: FileMatches) -> None:
 def household_keys_rebuild() -> int:
     """Recompute every active household's blocking keys (after a change of the matching method)."""
     with transaction.atomic():
+        matching_lock()
         MatchKey.objects.all().delete()
         ids = list(
             Household.objects.filter(status=HouseholdStatus.ACTIVE, anonymised_at__isnull=True).values_list(
