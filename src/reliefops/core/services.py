@@ -24,6 +24,12 @@ TOKEN_PREFIX = "rop_"  # noqa: S105 - a public marker, not a secret
 TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+def stored_user(actor: Any) -> Any:
+    """The actor as the user a record names (`created_by`, `changed_by` …): a saved user; None for
+    the system (a script, the scenario's loader) and for anyone not signed in."""
+    return actor if isinstance(actor, User) and actor.pk is not None else None
+
+
 def audit_record(
     *,
     actor: AbstractBaseUser | AnonymousUser | None,
@@ -34,7 +40,7 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Record who did what; called inside the service's own transaction so both commit or neither."""
-    real_actor = actor if isinstance(actor, User) else None
+    real_actor = stored_user(actor)
     event = AuditEvent(
         actor=real_actor,
         actor_label=real_actor.get_username() if real_actor is not None else "system",

@@ -9,10 +9,10 @@ from django.db import transaction
 
 from reliefops.cluster.models import NOTE_MAX, ReportingPeriod
 from reliefops.cluster.services import bulk
-from reliefops.cluster.services.reports import Actor, User
+from reliefops.cluster.services.reports import Actor
 from reliefops.cluster.values import EARLIEST, LATEST
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.services import audit_record
+from reliefops.core.services import audit_record, stored_user
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -36,7 +36,7 @@ def reporting_period_set_lock(
     if len(note) > NOTE_MAX:
         raise InvalidInput([Problem(None, "note", f"at most {NOTE_MAX} characters")])
     month = month.replace(day=1)
-    real_actor = actor if isinstance(actor, User) else None
+    real_actor = stored_user(actor)
     with transaction.atomic():
         bulk.lock_for_writing()
         periods = ReportingPeriod.objects.select_for_update()

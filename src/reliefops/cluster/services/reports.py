@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,10 +30,9 @@ from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
 from reliefops.cluster.services import bulk
 from reliefops.cluster.sheets import RowProblem
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
-from reliefops.core.services import audit_record
+from reliefops.core.services import audit_record, stored_user
 
 Actor = AbstractBaseUser | AnonymousUser | None
-User = get_user_model()
 UPSERT, DELETE = "upsert", "delete"
 PROBLEMS_SHOWN = 1000
 CHANGES_SHOWN = 200
@@ -472,7 +470,7 @@ def _import(
         if preview or not result.changed:
             return result
         orgs = {row.reporting_org_id for row in report.rows}
-        real_actor = actor if isinstance(actor, User) else None
+        real_actor = stored_user(actor)
         batch = ImportBatch.objects.create(
             created_by=real_actor,
             created_by_label=real_actor.get_username() if real_actor is not None else "system",
@@ -622,7 +620,7 @@ def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
         removed = bulk.delete_batch_versions(batch_id=batch.pk)
         restored = bulk.reopen_versions(batch_id=batch.pk)
         bulk.recount_pairs(organisation_ids=touched)
-        real_actor = actor if isinstance(actor, User) else None
+        real_actor = stored_user(actor)
         batch.reverted_at = timezone.now()
         batch.reverted_by = real_actor
         batch.reverted_by_label = real_actor.get_username() if real_actor is not None else "system"

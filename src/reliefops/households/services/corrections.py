@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
-from reliefops.core.services import audit_record
+from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
 from reliefops.households.identity import DocumentType
 from reliefops.households.matching import Match
@@ -41,7 +41,6 @@ from reliefops.households.services.registration import (
     HouseholdInput,
     Lookups,
     _queue_pairs,
-    _user,
     document_holder,
     household_check,
     matching_lock,
@@ -340,7 +339,7 @@ def household_update(
             updated, ineligible = _follow_rounds(household, size_changed="size" in columns)
             correction = HouseholdCorrection.objects.create(
                 household=household,
-                corrected_by=_user(actor),
+                corrected_by=stored_user(actor),
                 reason=why,
                 fields=changed,
                 idempotency_key=idempotency_key or None,

@@ -18,7 +18,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
-from reliefops.core.services import audit_record
+from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
 from reliefops.households.matching import LIKELY_DUPLICATE, METHOD_VERSION, RunStats, find_duplicates
 from reliefops.households.models import (
@@ -34,10 +34,6 @@ from reliefops.households.models import (
 )
 from reliefops.households.selectors import decided_pairs, people_for_matching
 from reliefops.households.services.registration import matching_lock
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
 
 
 @dataclass(frozen=True)
@@ -71,7 +67,7 @@ def duplicates_run(
     matches, stats = find_duplicates(people_for_matching(), threshold=threshold, skip=known, progress=step)
     with transaction.atomic():
         run = DuplicateRun.objects.create(
-            started_by=_user(actor),
+            started_by=stored_user(actor),
             method=METHOD_VERSION,
             threshold=threshold,
             households=stats.households,
@@ -220,7 +216,7 @@ def household_merge(*, actor: Any, survivor_id: int, merged_id: int) -> MergeRes
         pair.status = PairStatus.SAME
         pair.survivor = survivor
         pair.decided_at = now
-        pair.decided_by = _user(actor)
+        pair.decided_by = stored_user(actor)
         pair.save(update_fields=["status", "survivor", "decided_at", "decided_by"])
         audit_record(
             actor=actor,
@@ -295,7 +291,7 @@ def pair_decide(*, actor: Any, pair_id: int, same: bool, survivor_id: int | None
             raise Conflict(f"this pair was merged already, keeping household {pair.survivor_id}")
         pair.status = PairStatus.DIFFERENT
         pair.decided_at = timezone.now()
-        pair.decided_by = _user(actor)
+        pair.decided_by = stored_user(actor)
         pair.save(update_fields=["status", "decided_at", "decided_by"])
         audit_record(
             actor=actor,

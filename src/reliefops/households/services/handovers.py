@@ -18,7 +18,7 @@ from django.utils import dateformat, timezone
 
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
-from reliefops.core.services import audit_record
+from reliefops.core.services import audit_record, stored_user
 from reliefops.households.cards import normalise_token, printed
 from reliefops.households.keys import fitted_key
 from reliefops.households.models import (
@@ -76,10 +76,6 @@ class HandoverResult:
             owed = ", ".join(f"{q} {code}" for code, q in sorted(self.shortfall.items()))
             text += f" Still owed: {owed}; complete the handover when stock arrives."
         return text
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
 
 
 def _household(card_token: str | None, household_id: int | None) -> tuple[Household, HouseholdCard | None]:
@@ -281,7 +277,7 @@ def _record(
             movement=posting.movement,
             delivered_on=handed_on,
             collected_by=collected_by,
-            recorded_by=_user(actor),
+            recorded_by=stored_user(actor),
             idempotency_key=idempotency_key or None,
         )
         HandoverLine.objects.bulk_create(

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import dateformat, timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
-from reliefops.core.services import audit_record
+from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
 from reliefops.households.importers import parse_households
 from reliefops.households.matching import Match
@@ -42,10 +42,6 @@ MAX_BYTES = 20 * 1024 * 1024
 PROBLEMS_KEPT = 1000
 # (stage, done, total), as core.jobs reports it; None reports nothing.
 Progress = Callable[[str, int, int], None] | None
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
 
 
 def problems_kept(problems: list[Problem]) -> list[Problem]:
@@ -222,7 +218,7 @@ def household_import_preview(
             )
             return ImportResult(staged, repeated=True)
         batch = HouseholdImport.objects.create(
-            created_by=_user(actor),
+            created_by=stored_user(actor),
             filename=name,
             digest=digest,
             # A refused file is not kept: it holds personal data and cannot be imported; nor is one
@@ -253,7 +249,7 @@ def household_import_preview(
 def _staged_by(actor: Any, digest: str) -> HouseholdImport | None:
     """The actor's own check of the file with this digest that waits to be imported (previewed, its
     content kept), locked for this transaction; None for an actor who is not a signed-in user."""
-    user = _user(actor)
+    user = stored_user(actor)
     if user is None:
         return None
     return (

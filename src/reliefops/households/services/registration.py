@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, Problem
 from reliefops.core.locks import transaction_lock
-from reliefops.core.services import audit_record
+from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
 from reliefops.households.identity import (
     NUMBERED_ONCE,
@@ -374,7 +374,7 @@ def household_register(
                     return RegistrationResult(replay, replayed=True)
                 raise
             household = Household.objects.create(
-                **draft.fields(), registered_by=_user(actor), idempotency_key=idempotency_key or None
+                **draft.fields(), registered_by=stored_user(actor), idempotency_key=idempotency_key or None
             )
             store_match_keys([household.pk])
             queued = _queue_pairs(household.pk, matches)
@@ -405,10 +405,6 @@ def _registered_with(idempotency_key: str | None) -> Household | None:
     if not idempotency_key:
         return None
     return Household.objects.filter(idempotency_key=idempotency_key).first()
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
 
 
 def _queue_pairs(household_id: int, matches: Sequence[Match]) -> list[int]:
@@ -531,7 +527,7 @@ def households_register_many(
                 )
         if problems:
             raise InvalidInput(problems)
-        user = _user(actor)
+        user = stored_user(actor)
         households = Household.objects.bulk_create(
             [
                 Household(**draft.fields(), registered_by=user, import_batch_id=import_batch_id)

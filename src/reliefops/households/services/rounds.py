@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
-from reliefops.core.services import audit_record
+from reliefops.core.services import audit_record, stored_user
 from reliefops.core.tabular import INTEGER_MAX
 from reliefops.core.text import counted
 from reliefops.households.cards import new_token, printed
@@ -40,10 +40,6 @@ from reliefops.places.models import AdminArea, Site
 
 NAME_MAX = 160  # a round's name (the column's length)
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/.-]{0,31}$")
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
 
 
 @dataclass(frozen=True)
@@ -212,7 +208,7 @@ def round_create(
             elevation_bands=sorted(set(elevation_bands)),
             vulnerabilities=sorted(set(vulnerabilities)),
             house_damage=sorted(set(house_damage)),
-            created_by=_user(actor),
+            created_by=stored_user(actor),
             note=note,
         )
         round_obj.areas.set(areas)
@@ -387,7 +383,7 @@ def _new_card(household_id: int, actor: Any, idempotency_key: str | None = None)
                 return HouseholdCard.objects.create(
                     household_id=household_id,
                     token=new_token(),
-                    issued_by=_user(actor),
+                    issued_by=stored_user(actor),
                     idempotency_key=idempotency_key,
                 )
         except IntegrityError:
