@@ -376,6 +376,45 @@ def test_a_column_that_writes_the_month_first_is_read_month_first(cluster):
     assert any("month first" in note for note in report.notes)
 
 
+def test_a_date_column_whose_dates_read_both_ways_follows_the_files_other_date_column(cluster):
+    # given an end column that writes the month first (20 March) and start dates that read both
+    # ways (3 January or 1 March)
+    report = read(
+        four_w_csv(
+            [
+                row(start="03/01/2006", end="03/20/2006"),
+                row(id="NRC-2", start="02/01/2006", end="02/28/2006"),
+            ]
+        )
+    )
+    # then the starts are read month first too, and a note says why
+    assert [(r.start_date, r.end_date) for r in report.rows] == [
+        (dt.date(2006, 3, 1), dt.date(2006, 3, 20)),
+        (dt.date(2006, 2, 1), dt.date(2006, 2, 28)),
+    ]
+    assert any("#date+start" in note and "other date column" in note for note in report.notes), report.notes
+    # and an ambiguous end read month first is still checked against its start
+    data = four_w_csv(
+        [row(start="03/01/2006", end="03/20/2006"), row(id="NRC-2", start="03/25/2006", end="03/02/2006")]
+    )
+    assert problems_of(data) == ["row 4, #date+end: 2006-03-02 is before the start date 2006-03-25"]
+
+
+def test_a_date_column_with_day_first_dates_of_its_own_keeps_its_order(cluster):
+    # the start column writes the day first (25/01/2006), the end column the month first (03/20/2006):
+    # each is read its own way, and the start's ambiguous dates stay day first
+    report = read(
+        four_w_csv(
+            [
+                row(start="25/01/2006", end="03/20/2006"),
+                row(id="NRC-2", start="03/01/2006", end="03/21/2006"),
+            ]
+        )
+    )
+    assert [r.start_date for r in report.rows] == [dt.date(2006, 1, 25), dt.date(2006, 1, 3)]
+    assert [r.end_date for r in report.rows] == [dt.date(2006, 3, 20), dt.date(2006, 3, 21)]
+
+
 def test_a_column_mixing_day_first_and_month_first_dates_is_refused_where_it_breaks(cluster):
     data = four_w_csv(
         [

@@ -240,13 +240,17 @@ class DateColumn:
     """The dates of one column, read once per distinct text, and the evidence of its day order.
 
     Day first is the rule (as dates are written in Pakistan); a column switches to month first
-    when some of its dates can only be read that way (`11/30/2005`) and none only day first.
+    when some of its dates can only be read that way (`11/30/2005`) and none only day first. A
+    column whose dates all read both ways (`03/01/2006`) follows the file's other date columns
+    (`others`): a partner writes the start and the end of its work the same way, and an end column
+    of `03/20/2006` says how its `03/01/2006` start is meant.
     """
 
     label: str
     cache: dict[Any, DateValue | BadValue | None] = field(default_factory=dict)
     day_first_only: int = 0
     month_first_only: int = 0
+    others: list[DateColumn] = field(default_factory=list, repr=False, compare=False)
 
     def read(self, raw: Any) -> DateValue | BadValue | None:
         key = raw if isinstance(raw, str) else (type(raw).__name__, raw)
@@ -276,9 +280,16 @@ class DateColumn:
 
     @property
     def order(self) -> str:
-        if self.month_first_only and not self.day_first_only:
-            return DayOrder.MONTH_FIRST
-        return DayOrder.DAY_FIRST
+        if self.month_first_only or self.day_first_only:  # the column's own dates tell
+            return DayOrder.MONTH_FIRST if not self.day_first_only else DayOrder.DAY_FIRST
+        month_first = sum(c.month_first_only for c in self.others)
+        day_first = sum(c.day_first_only for c in self.others)
+        return DayOrder.MONTH_FIRST if month_first and not day_first else DayOrder.DAY_FIRST
+
+    @property
+    def follows_others(self) -> bool:
+        """Whether the column's day order is its neighbours', its own dates all reading both ways."""
+        return not (self.month_first_only or self.day_first_only) and self.order == DayOrder.MONTH_FIRST
 
     @property
     def mixed(self) -> bool:

@@ -242,6 +242,8 @@ class ActivityFileReader:
         self._require_columns(layout)
         refuse(self.problems)
         self.date_columns = {name: DateColumn(self.labels[name]) for name in ("start", "end") if name in f}
+        for column in self.date_columns.values():
+            column.others = [c for c in self.date_columns.values() if c is not column]
 
     def _end(self, checked: _Checked, layout: Layout) -> list[ReportRow]:
         rows, fixes, totals_skipped, read = checked
@@ -689,7 +691,12 @@ class ActivityFileReader:
             c for c in self.date_columns.values() if c.order == DayOrder.MONTH_FIRST or c.month_first_only
         ]
         for column in self.date_columns.values():
-            if column.order == DayOrder.MONTH_FIRST:
+            if column.follows_others:
+                self.notes.append(
+                    f"dates in {column.label} read with the month first (11/30/2005), as the file's "
+                    "other date column writes them"
+                )
+            elif column.order == DayOrder.MONTH_FIRST:
                 self.notes.append(
                     f"dates in {column.label} read with the month first (11/30/2005), as the column "
                     "writes them"
