@@ -128,6 +128,54 @@ def test_total_rows_are_left_out_and_said_so(cluster):
     assert "left out 1 total row (row 4)" in report.notes
 
 
+TOTAL_BY_ID = {"activity": "", "adm2": "", "status": "", "start": "", "end": "", "qty": "480", "hh": "470"}
+
+
+@pytest.mark.parametrize("word", ["Total", "Grand total", "GRAND TOTAL", "Sub-total"])
+def test_a_total_row_named_in_the_row_id_column_is_left_out(cluster, word):
+    # given a file whose last row says "Total" in the row id column, with the figures added up and
+    # no activity, place, status or dates
+    data = four_w_csv([row(id="NRC-1"), row(id="NRC-2"), row(id=word, **TOTAL_BY_ID)])
+    # when it is read
+    report = read(data)
+    # then the total row is left out, and said so
+    assert [r.row_id for r in report.rows] == ["NRC-1", "NRC-2"]
+    assert "left out 1 total row (row 5)" in report.notes
+    assert report.rows_read == 2
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param({"activity": "Tents distributed"}, id="an activity"),
+        pytest.param({"adm2": "PK504"}, id="a place"),
+        pytest.param({"place": "Allai camp"}, id="a place name"),
+        pytest.param({"status": "completed"}, id="a status"),
+        pytest.param({"action": "Delete"}, id="marked Delete"),
+    ],
+)
+def test_a_row_named_total_that_says_what_was_done_where_is_a_row(cluster, values):
+    # given a row whose id is "Total" but which names an activity, a place or a status, or is
+    # marked Delete: a partner's row so named
+    data = four_w_csv([row(id="NRC-1"), row(id="Total", **{**TOTAL_BY_ID, **values})])
+    # when it is read, then it is not left out: it is a row, refused when it is incomplete
+    report = parse_activity_file(data, filename="4w.csv")
+    assert not any(note.startswith("left out") for note in report.notes)
+    assert report.rows_read == 2
+    if values.get("action") == "Delete":
+        assert [(r.row_id, r.action) for r in report.rows][1] == ("Total", "delete")
+    else:
+        assert report.problems
+
+
+def test_a_complete_row_named_total_is_imported(cluster, upload):
+    # given a complete row whose partner named it "Total"
+    result = upload([row(id="Total")])
+    # then it is imported as any row
+    assert result.added == 1
+    assert ActivityRow.objects.get().row_id == "Total"
+
+
 @pytest.mark.parametrize(
     ("encoding", "delimiter", "note"),
     [

@@ -82,6 +82,7 @@ ACTIVITY_FIELDS: tuple[FieldSpec, ...] = (
 )
 SPEC_BY_NAME = {s.name: s for s in ACTIVITY_FIELDS}
 TOTAL_WORDS = frozenset({"total", "totals", "grand total", "sub total", "subtotal", "sum"})
+TOTAL_INITIALS = frozenset(initial for word in TOTAL_WORDS for initial in (word[0], word[0].upper()))
 ROW_ID_MAX = 64
 LOCATION_MAX = 200
 
@@ -447,6 +448,9 @@ class ActivityFileReader:
         )
         has_quantity_column = "quantity" in f or "households" in f
         kept = [(c.index, c.header or c.label) for c in layout.kept_aside]
+        # A row whose id is a total word is a total row only when these, and its action, are empty:
+        # a row named "Total" that says what was done where is a partner's row like any other.
+        what_cells = itemgetter(col("activity"), col("item"), *area_columns, i_loc, i_status, i_action)
         start_column = self.date_columns.get("start", DateColumn("start"))
         end_column = self.date_columns.get("end", DateColumn("end"))
 
@@ -482,7 +486,15 @@ class ActivityFileReader:
             line = lines[position] if lines is not None else position + 1
             raw_id = cells[i_id]
             row_id = raw_id.strip() if raw_id.__class__ is str else text_of(raw_id)
-            if not row_id and normal(next((text_of(c) for c in cells if text_of(c)), "")) in TOTAL_WORDS:
+            if not row_id:
+                if normal(next((text_of(c) for c in cells if text_of(c)), "")) in TOTAL_WORDS:
+                    totals_skipped.append(line)
+                    continue
+            elif (
+                row_id[0] in TOTAL_INITIALS
+                and normal(row_id) in TOTAL_WORDS
+                and not any(map(text_of, what_cells(cells)))
+            ):
                 totals_skipped.append(line)
                 continue
             read += 1
