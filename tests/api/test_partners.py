@@ -45,7 +45,7 @@ def test_organisation_detail_and_404(reference, viewer_client):
     assert viewer_client.get(f"/api/partners/organisations/{reference.donor.pk}").json()["acronym"] == "DFID"
     response = viewer_client.get("/api/partners/organisations/999999")
     assert response.status_code == 404
-    assert response.json()["detail"] == "no organisation with pk=999999"
+    assert response.json()["detail"] == "no organisation 999999"
 
 
 def test_grant_list_shape(reference, viewer_client):

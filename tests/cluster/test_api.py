@@ -146,6 +146,13 @@ def test_revert_through_the_api_and_a_conflict_is_409(cluster, token_client, upl
     assert reverted.json() == {"batch_id": second.batch_id, "removed": 1, "restored": 1}
 
 
+def test_a_batch_that_does_not_exist_is_named_by_its_number(cluster, token_client):
+    # given no batch 7, when it is read or reverted, then 404 names it as people do
+    client = token_client(Role.COORDINATOR)
+    for answer in (client.get("/api/cluster/batches/7"), post(client, "/batches/7/revert", {})):
+        assert (answer.status_code, answer.json()) == (404, {"detail": "no import batch 7"})
+
+
 def test_gaps_matrix_totals_and_needs_for_a_viewer(cluster, token_client, upload):
     from reliefops.cluster.importers import needs_import_file
 

@@ -72,6 +72,15 @@ def test_a_partner_reporter_imports_its_own_rows_only(run, report_file, cluster,
         run("import", report_file([row(id="NRC-3")]), "--as", viewer.username)
 
 
+def test_reverting_a_batch_that_does_not_exist_names_its_number(run, user_of_role):
+    # given no batch 7, when a coordinator (or the console) reverts it, then the answer names it
+    coordinator = user_of_role(Role.COORDINATOR)
+    with pytest.raises(CommandError, match=r"^no import batch 7$"):
+        run("revert", "7", "--as", coordinator.username)
+    with pytest.raises(CommandError, match=r"^no import batch 7$"):
+        run("revert", "7")
+
+
 def test_revert_and_lock(run, report_file):
     run("import", report_file([row(id="NRC-1")]))
     batch = ImportBatch.objects.get()

@@ -110,6 +110,18 @@ def test_a_bad_selection_is_said_plainly(picture, client_as):
     assert "is not an area above the district level" in text(response)
 
 
+def test_a_batch_that_does_not_exist_is_named_by_its_number(cluster, client_as):
+    # given no batch 7, when its page is opened or it is reverted, then 404 names it as people do
+    client = client_as(Role.COORDINATOR)
+    for response in (
+        client.get(reverse("cluster:cluster-batch", args=[7])),
+        client.post(reverse("cluster:cluster-batch-revert", args=[7])),
+    ):
+        assert response.status_code == 404
+        assert "No import batch 7." in text(response)
+        assert "pk=" not in text(response)
+
+
 def test_the_matrix_and_totals_pages(picture, client_as):
     client = client_as(Role.VIEWER)
     matrix = text(client.get(reverse("cluster:cluster-matrix"), {"activity": "all"}))

@@ -98,6 +98,8 @@ def _get(queryset: QuerySet[Any], what: str, **lookup: Any) -> Any:
     try:
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist as exc:
+        if set(lookup) == {"pk"}:  # a record's number, as people name it: "no import batch 7"
+            raise NotFound(f"no {what} {lookup['pk']}") from exc
         key = ", ".join(f"{k}={v}" for k, v in lookup.items())
         raise NotFound(f"no {what} with {key}") from exc
 
