@@ -207,7 +207,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A refusal (403) is logged as one line, who, where and why; errors keep their traceback.
+    "filters": {"refusal_on_one_line": {"()": "reliefops.core.logs.RefusalOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"reliefops": {"level": "INFO"}},
+    "loggers": {
+        "reliefops": {"level": "INFO"},
+        "django.request": {"filters": ["refusal_on_one_line"]},
+    },
 }
