@@ -137,6 +137,24 @@ def test_the_sitrep_page_and_its_files_come_from_one_builder(ledger, client_as, 
     assert "<script" not in text(html)
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        pytest.param("?start=2005-12-01&end=2005-12-31", "sitrep-2005-12-01-to-2005-12-31", id="period"),
+        pytest.param("?end=2005-12-31", "sitrep-2005-12-31", id="up-to-a-day"),
+        pytest.param("?start=2005-12-01", "sitrep-2005-12-01-to-{today}", id="since-a-day"),
+        pytest.param("", "sitrep-{today}", id="whole-operation"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_a_sitrep_file_is_named_after_the_days_it_covers(ledger, client_as, query, name, fmt):
+    from django.utils import timezone
+
+    response = client_as(Role.VIEWER).get(reverse("reports:sitrep-download", args=[fmt]) + query)
+    expected = name.format(today=f"{timezone.localdate():%Y-%m-%d}")
+    assert response["Content-Disposition"] == f'attachment; filename="{expected}.{fmt}"'
+
+
 # --- donor reports -------------------------------------------------------------------------------
 
 

@@ -99,6 +99,14 @@ class Sitrep:
     def title(self) -> str:
         return f"{self.organisation.short} situation report"
 
+    def file_name(self, extension: str) -> str:
+        """Named after the days it covers: `sitrep-2005-12-01-to-2005-12-31.html`; a sitrep of the
+        operation so far is dated by its last day (`sitrep-2005-12-31.md`, or the day it is written)."""
+        last = self.period.end or self.written_on
+        if self.period.start is None:
+            return f"sitrep-{last:%Y-%m-%d}.{extension}"
+        return f"sitrep-{self.period.start:%Y-%m-%d}-to-{last:%Y-%m-%d}.{extension}"
+
     @property
     def distributed_sentence(self) -> str:
         """`In total, IOM has distributed: 11,768 tents, … and 18,989 tarpaulins.`"""

@@ -203,7 +203,7 @@ def sitrep_download(request: HttpRequest, fmt: str) -> HttpResponse:
         report = _build(form)
     except InvalidInput as error:
         return _refused(request, "reports/sitrep.html", form, error)
-    name = f"sitrep-{timezone.localdate():%Y-%m-%d}.{fmt}"
+    name = report.file_name(fmt)
     if fmt == "md":
         response = HttpResponse(report.markdown(), content_type="text/markdown; charset=utf-8")
     else:
