@@ -62,9 +62,28 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# UNHCR's transitional shelters in Bala Kot (December 2005), which IRW implements and reports too.
+SHELTERS_BY_IRW = {
+    "activity": "Transitional shelters built",
+    "adm2": "",
+    "adm3": "PK52201",
+    "start": "2005-12-01",
+    "end": "2005-12-20",
+}
+
+
 def row(**values: Any) -> dict[str, Any]:
     """A 4W row: the defaults (NRC, 100 tents to 100 households in Batagram, November 2005)."""
     return {**DEFAULTS, **values}
+
+
+def paired_rows() -> list[dict[str, Any]]:
+    """UNHCR-8 and IRW-31: the same shelters reported by the programming and the implementing
+    partner; UNHCR-8 is set aside, counted in IRW-31."""
+    return [
+        row(id="UNHCR-8", prog="UNHCR", impl="IRW", qty="200", hh="200", **SHELTERS_BY_IRW),
+        row(id="IRW-31", reporting="IRW", prog="UNHCR", impl="IRW", qty="196", hh="196", **SHELTERS_BY_IRW),
+    ]
 
 
 def four_w_csv(

@@ -10,7 +10,7 @@ import pytest
 
 from reliefops.cluster.models import ActivityRow, ImportBatch
 from reliefops.core.roles import Role
-from tests.cluster.conftest import four_w_csv, four_w_xlsx, row, table
+from tests.cluster.conftest import four_w_csv, four_w_xlsx, paired_rows, row, table
 
 
 @pytest.fixture
@@ -144,6 +144,18 @@ def test_revert_through_the_api_and_a_conflict_is_409(cluster, token_client, upl
     assert "changed its rows since" in conflict.json()["detail"]
     reverted = post(client, f"/batches/{second.batch_id}/revert", {})
     assert reverted.json() == {"batch_id": second.batch_id, "removed": 1, "restored": 1}
+
+
+def test_an_upload_counts_only_its_own_rows_set_aside(cluster, token_client):
+    # given UNHCR's row set aside, counted in IRW's own row
+    client = token_client(Role.COORDINATOR)
+    first = post(client, "/uploads", csv_body(paired_rows())).json()
+    assert first["set_aside"] == 1
+    assert "the double-counting rule" in first["notes"][-1]
+    # when UNHCR uploads a row of other work, then none of its rows is set aside, and no note says so
+    second = post(client, "/uploads", csv_body([row(id="UNHCR-9", prog="UNHCR")])).json()
+    assert (second["added"], second["set_aside"]) == (1, 0)
+    assert not any("double-counting" in note for note in second["notes"])
 
 
 def test_a_batch_that_does_not_exist_is_named_by_its_number(cluster, token_client):

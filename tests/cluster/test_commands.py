@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
 from reliefops.core.roles import Role
-from tests.cluster.conftest import four_w_csv, row
+from tests.cluster.conftest import four_w_csv, paired_rows, row
 
 
 @pytest.fixture
@@ -70,6 +70,24 @@ def test_a_partner_reporter_imports_its_own_rows_only(run, report_file, cluster,
     viewer = user_of_role(Role.VIEWER)
     with pytest.raises(CommandError, match="may not report activities"):
         run("import", report_file([row(id="NRC-3")]), "--as", viewer.username)
+
+
+def test_an_import_says_which_of_its_own_rows_the_double_counting_rule_sets_aside(run, report_file):
+    # given a file of UNHCR's row and IRW's own row of the same shelters
+    first = run("import", report_file(paired_rows(), "pair.csv"))
+    # then the import says that one of its two rows is set aside, and why
+    assert (
+        "note: 1 of the 2 rows this upload added or updated is set aside: it is counted in its "
+        "implementing partner's own row (the double-counting rule)"
+    ) in first
+    # when UNHCR then uploads one row of other work
+    second = run("import", report_file([row(id="UNHCR-9", prog="UNHCR")], "unhcr.csv"))
+    # then nothing is said of the rows set aside before, which the upload did not change
+    assert "set aside" not in second
+    assert "counted in" not in second
+    # and a correction of UNHCR-8 says its new version is set aside as the old one was
+    third = run("import", report_file([{**paired_rows()[0], "qty": "201"}], "unhcr-8.csv"))
+    assert "note: the row this upload added or updated is set aside: it is counted in its" in third
 
 
 def test_reverting_a_batch_that_does_not_exist_names_its_number(run, user_of_role):

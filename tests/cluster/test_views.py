@@ -15,7 +15,7 @@ from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
 from reliefops.cluster.services import boundaries_import
 from reliefops.core.models import Job
 from reliefops.core.roles import ROLE_RIGHTS, Right, Role
-from tests.cluster.conftest import four_w_csv, row
+from tests.cluster.conftest import four_w_csv, paired_rows, row
 from tests.jobs_worker import run_jobs
 
 ROLES = [*Role, None]
@@ -156,6 +156,19 @@ def test_upload_preview_then_commit(cluster, client_as):
     detail = text(client.get(reverse("cluster:cluster-batch", args=[batch.pk])))
     assert "Batch " in detail
     assert "NRC-2" in detail
+
+
+def test_the_applied_upload_says_which_of_its_rows_are_set_aside(cluster, client_as):
+    client = client_as(Role.COORDINATOR)
+    uploaded = client.post(
+        reverse("cluster:cluster-upload"), {"file": SimpleUploadedFile("pair.csv", four_w_csv(paired_rows()))}
+    )
+    run_jobs()
+    preview = re.search(r'name="preview" value="(\d+)"', text(client.get(uploaded["Location"])))[1]
+    committed = client.post(reverse("cluster:cluster-upload-commit"), {"preview": preview})
+    run_jobs()
+    done = text(client.get(committed["Location"]))
+    assert "1 of the 2 rows this upload added or updated is set aside: it is counted in its" in done
 
 
 def test_a_second_apply_that_waited_for_the_first_gets_its_job(cluster, client_as, monkeypatch):

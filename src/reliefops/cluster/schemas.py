@@ -70,10 +70,14 @@ class UploadOut(Schema):
     withdrawn: int = Field(description="Rows withdrawn (marked deleted).")
     unchanged: int = Field(description="Rows as stored, left alone.")
     set_aside: int = Field(
-        description="Rows counted in their implementing partner's own rows after the upload."
+        description="Rows the upload added or updated that the double-counting rule sets aside, each "
+        "counted in its implementing partner's own row; 0 for a preview."
     )
     kept_aside: list[str] = Field(description="Columns outside the 4W schema, kept with each row.")
-    notes: list[str] = Field(description="How the file was read (sheet, encoding, day order of dates …).")
+    notes: list[str] = Field(
+        description="How the file was read (sheet, encoding, day order of dates …), and the rows the "
+        "double-counting rule set aside."
+    )
     changes: list[RowChangeOut] = Field(description="The first changes, row by row.")
 
 

@@ -129,7 +129,7 @@ def lock_for_writing() -> None:
             cursor.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
 
 
-def reserve_ids(count: int) -> Sequence[int]:
+def reserve_ids(count: int) -> range:
     """Ids for rows about to be inserted, so that rows of one batch can point at each other.
 
     SQLite: the import holds the database's write lock, so the next ids are simply the next
@@ -1003,13 +1003,14 @@ def _lowest_own_rows(
     return lowest
 
 
-def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
+def recount_pairs(*, organisation_ids: Iterable[int]) -> dict[int, int]:
     """Apply the programming / implementing partner rule to the current rows of these organisations.
 
     A row that an organisation reports for an activity another organisation implements is set
     aside (`counted_in` = the other row) when the implementing organisation reports that activity
     itself — same activity type, admin area and reporting month — naming the first organisation
-    as its programming or funding partner. Returns how many rows are set aside.
+    as its programming or funding partner. Returns the rows set aside: id -> id of the row that
+    counts it.
 
     Two plain reads, matched in memory as `pairs_within` matches a file's rows: the rows that may
     be set aside, then the lowest id of the implementing partners' own rows per activity, area,
@@ -1020,7 +1021,7 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
     """
     orgs = sorted(set(organisation_ids))
     if not orgs:
-        return 0
+        return {}
     marks = _marks(orgs)
     scope = f"(a.reporting_org_id IN ({marks}) OR a.implementing_org_id IN ({marks}))"
     # Current rows, as the gap analysis reads them (see selectors.live_rows): on SQLite the
@@ -1057,4 +1058,4 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> int:
         if changes:
             update = f"UPDATE {TABLE} SET counted_in_id = %s WHERE id = %s"  # noqa: S608
             cursor.executemany(update, changes)
-    return len(wanted)
+    return wanted

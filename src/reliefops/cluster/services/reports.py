@@ -123,7 +123,9 @@ class ReportImportResult:
     changes: list[RowChange] = field(default_factory=list)
     kept_aside: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    set_aside: int = 0  # rows set aside by the programming / implementing rule after the import
+    # Rows of the upload (added or updated) that the programming / implementing partner rule sets
+    # aside once it is applied: each counted in its implementing partner's own row.
+    set_aside: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for the curious
 
     @property
@@ -134,6 +136,21 @@ class ReportImportResult:
         return (
             f"{self.added} added, {self.updated} updated, {self.withdrawn} withdrawn, "
             f"{self.unchanged} unchanged"
+        )
+
+    def set_aside_note(self) -> str:
+        """What the double-counting rule made of the upload's rows, when it set any aside."""
+        count, written = self.set_aside, self.added + self.updated
+        if not count:
+            return ""
+        if count == written:
+            which = "the row" if count == 1 else f"all {count:,} rows"
+        else:
+            which = f"{count:,} of the {written:,} rows"
+        verb, pronoun = ("is", "it") if count == 1 else ("are", "each")
+        return (
+            f"{which} this upload added or updated {verb} set aside: {pronoun} is counted in its "
+            "implementing partner's own row (the double-counting rule)"
         )
 
     def summary(self) -> str:
@@ -525,10 +542,13 @@ def _import(
         touched |= {old.implementing_org_id for _, old in [*plan.updates, *plan.withdrawals]}
         touched.discard(None)
         if bulk.others_current(organisation_ids=touched, batch_id=batch.pk):
-            result.set_aside = bulk.recount_pairs(organisation_ids=touched)
+            marks = bulk.recount_pairs(organisation_ids=touched)
+            result.set_aside = sum(1 for row in marks if row in ids)  # ids: a range, of this batch
             lap("double-counting rule across batches")
         else:
             result.set_aside = len(pairs)
+        if result.set_aside:  # said with the notes, wherever the result is shown
+            result.notes.append(result.set_aside_note())
         if keys.off:
             keys.check(batch_id=batch.pk, rows=new_rows, tombstones=tombstones)
             lap("check foreign keys")

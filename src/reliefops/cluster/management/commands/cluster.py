@@ -206,11 +206,6 @@ class Command(BaseCommand):
             )
         if len(result.changes) > 50 or result.added + result.updated + result.withdrawn > len(result.changes):
             self.stdout.write("  …")
-        if result.set_aside:
-            self.stdout.write(
-                f"{counted(result.set_aside, 'row')} {'is' if result.set_aside == 1 else 'are'} counted in "
-                "their implementing partner's own rows"
-            )
         self.stdout.write(result.summary())
 
     def do_revert(self, options: dict[str, Any]) -> None:
