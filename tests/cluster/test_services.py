@@ -175,6 +175,27 @@ def test_a_batch_changed_by_a_later_one_cannot_be_reverted_first(upload):
     assert not ActivityRow.objects.exists()
 
 
+def test_the_refusal_names_the_later_batches_in_plain_english(upload):
+    # given a batch whose rows two later batches changed, and one whose rows one later batch changed
+    first = upload([row(id="NRC-1"), row(id="NRC-2")])
+    second = upload([row(id="NRC-1", qty="5")])
+    third = upload([row(id="NRC-2", qty="6")])
+    # when each is reverted too early, then the refusal names the later batches as a sentence would
+    with pytest.raises(Conflict) as refused:
+        import_batch_revert(actor=None, batch_id=first.batch_id)
+    assert refused.value.message == (
+        f"batch {first.batch_id} cannot be reverted: batches {second.batch_id} and {third.batch_id} "
+        "changed its rows since; revert those first"
+    )
+    fourth = upload([row(id="NRC-1", qty="7")])
+    with pytest.raises(Conflict) as refused:
+        import_batch_revert(actor=None, batch_id=second.batch_id)
+    assert refused.value.message == (
+        f"batch {second.batch_id} cannot be reverted: batch {fourth.batch_id} changed its rows since; "
+        "revert it first"
+    )
+
+
 def test_after_a_revert_the_same_file_can_be_uploaded_again(upload):
     rows = [row(id="NRC-1")]
     first = upload(rows)

@@ -589,6 +589,12 @@ def _touched_organisations(batch_id: int) -> set[int]:
     return touched
 
 
+def _in_words(numbers: Sequence[int]) -> str:
+    """`2`, `2 and 3`, `2, 3 and 5`."""
+    written = [str(n) for n in numbers]
+    return written[0] if len(written) == 1 else f"{', '.join(written[:-1])} and {written[-1]}"
+
+
 @dataclass(frozen=True)
 class RevertResult:
     batch_id: int
@@ -599,7 +605,7 @@ class RevertResult:
 def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
     """Undo a batch exactly: remove the versions it added and make current those it closed.
 
-    Refused when a later batch has changed the batch's rows (revert that one first) or when any of
+    Refused when a later batch has changed the batch's rows (revert it first) or when any of
     its rows lies in a locked reporting period.
     """
     with transaction.atomic():
@@ -620,10 +626,10 @@ def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
             )
         )
         if later:
-            names = ", ".join(str(b) for b in later)
+            which = f"batch {later[0]}" if len(later) == 1 else f"batches {_in_words(later)}"
             raise Conflict(
-                f"batch {batch.pk} cannot be reverted: batch {names} changed its rows since; revert "
-                f"{'that one' if len(later) == 1 else 'those'} first"
+                f"batch {batch.pk} cannot be reverted: {which} changed its rows since; revert "
+                f"{'it' if len(later) == 1 else 'those'} first"
             )
         # The months its rows lie in, made distinct by the database (a batch may hold a million rows).
         months: set[dt.date] = set()
