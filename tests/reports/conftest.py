@@ -15,6 +15,7 @@ from reliefops.stock.services import (
     stock_handover_to_partner,
     waybill_dispatch,
 )
+from tests.cluster.conftest import cluster, row, upload  # noqa: F401 - the cluster fixtures shelter_cluster uses
 from tests.households import conftest as households
 from tests.stock.conftest import build_operation, receive
 
@@ -87,3 +88,31 @@ def rounds(db):
         handed_on=households.DAY,
     )
     return op
+
+
+@pytest.fixture
+def shelter_cluster(cluster, upload):  # noqa: F811 - the cluster fixtures, imported above
+    """Tents in Batagram's Allai tehsil: 100 households reached in November 2005, 30 in December."""
+    upload(
+        [
+            row(
+                id="NRC-1",
+                adm2="PK504",
+                adm3="PK50401",
+                start="2005-11-01",
+                end="2005-11-20",
+                qty="100",
+                hh="100",
+            ),
+            row(
+                id="NRC-2",
+                adm2="PK504",
+                adm3="PK50401",
+                start="2005-12-01",
+                end="2005-12-20",
+                qty="30",
+                hh="30",
+            ),
+        ]
+    )
+    return cluster

@@ -113,6 +113,54 @@ def test_the_distributions_page_explains_a_figure_site_by_site(ledger, client_as
     assert '<th scope="row">24 Oct 2005</th>' in body  # the week of 25 October begins on Monday 24
 
 
+def test_the_dashboards_cluster_links_open_the_figures_of_its_period(shelter_cluster, client_as):
+    from reliefops.cluster.models import AreaBoundary
+
+    AreaBoundary.objects.create(
+        admin_area=shelter_cluster.batagram,
+        geometry={"type": "Polygon", "coordinates": [[[73, 34], [73.2, 34], [73.2, 34.2], [73, 34]]]},
+        attribution="test outlines",
+    )
+    client = client_as(Role.COORDINATOR)
+    december = "?start=2005-12-01&end=2005-12-31"
+    # given the dashboard of December 2005, where Batagram has 30 households reached (not 130)
+    body = text(client.get(reverse("web:home") + december))
+    row = re.search(
+        r'<a href="([^"]+)">Batagram</a> <span class="code-quiet">PK504</span></th>\s*'
+        r'<td class="num">.*?</td>\s*<td class="num">([\d,]+)</td>',
+        body,
+        re.S,
+    )
+    assert row is not None
+    assert row[2] == "30"
+    months = "period_from=2005-12&period_to=2005-12"
+    # when the district's link is followed, the tehsils add up to the same 30, not the whole operation
+    link = row[1].replace("&amp;", "&")
+    assert link == f"/cluster/?level=tehsil&within=PK504&activity=TENTS&{months}"
+    tehsils = text(client.get(link))
+    assert re.search(
+        r'Allai<span class="aka">Batagram</span></td>(\s*<td class="num">.*?</td>){2}'
+        r'\s*<td class="num">30</td>',
+        tehsils,
+        re.S,
+    )
+    # and the activity's own link, the map's district and the sitrep keep the period too
+    assert f'href="/cluster/?activity=TENTS&amp;{months.replace("&", "&amp;")}"' in body
+    assert 'href="/reports/sitrep/?start=2005-12-01&amp;end=2005-12-31"' in body
+    data = client.get(reverse("reports:map-data") + december).json()
+    [area] = [f["properties"] for f in data["features"] if f["properties"]["layer"] == "area"]
+    assert area["reached"] == 30
+    assert area["href"] == link
+    # and the whole operation's links carry no period
+    whole = text(client.get(reverse("web:home")))
+    assert 'href="/cluster/?level=tehsil&amp;within=PK504&amp;activity=TENTS"' in whole
+
+
+def test_the_sitrep_link_keeps_the_activity_chosen_on_the_dashboard(shelter_cluster, client_as):
+    body = text(client_as(Role.COORDINATOR).get(reverse("web:home") + "?end=2005-12-31&activity=TENTS"))
+    assert 'href="/reports/sitrep/?end=2005-12-31&amp;activity=TENTS"' in body
+
+
 # --- the sitrep ----------------------------------------------------------------------------------
 
 

@@ -36,6 +36,8 @@ def map_data(picture: ClusterPicture) -> dict[str, Any]:
         gaps_url = reverse("cluster:cluster-gaps") + f"?level=tehsil&within={outline.pcode}"
         if activity is not None:
             gaps_url += f"&activity={activity.code}"
+        if picture.months_query:  # the tehsils' figures of the same months as the district's
+            gaps_url += f"&{picture.months_query}"
         features.append(
             {
                 "type": "Feature",

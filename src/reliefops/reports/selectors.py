@@ -329,12 +329,26 @@ class ClusterPicture:
     headline: dict[str, int]
     gaps: cluster.GapReport | None
     activity: cluster.ActivityType | None
+    # The reporting months the figures cover (their first days); None leaves that side open.
+    month_from: dt.date | None = None
+    month_to: dt.date | None = None
 
     @property
     def district_rows(self) -> list[cluster.GapRow]:
         if self.gaps is None:
             return []
         return [r for r in self.gaps.rows if not r.whole_area]
+
+    @property
+    def months_query(self) -> str:
+        """The months as the cluster pages' filter takes them (`period_from=2005-12&period_to=2005-12`,
+        without '?'), so that a link to a cluster page shows the figures of the same months."""
+        parts = []
+        if self.month_from:
+            parts.append(f"period_from={self.month_from:%Y-%m}")
+        if self.month_to:
+            parts.append(f"period_to={self.month_to:%Y-%m}")
+        return "&".join(parts)
 
 
 def cluster_picture(*, period: Period | None = None, activity: str | None = None) -> ClusterPicture:
@@ -354,7 +368,12 @@ def cluster_picture(*, period: Period | None = None, activity: str | None = None
     totals = cluster.activity_totals(cluster.selection(period_from=period.start, period_to=period.end))
     gaps = cluster.gap_by_area(chosen) if chosen.activity is not None else None
     return ClusterPicture(
-        totals=totals, headline=cluster.headline_figures(totals), gaps=gaps, activity=chosen.activity
+        totals=totals,
+        headline=cluster.headline_figures(totals),
+        gaps=gaps,
+        activity=chosen.activity,
+        month_from=chosen.period_from,
+        month_to=chosen.period_to,
     )
 
 

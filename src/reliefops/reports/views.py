@@ -74,6 +74,11 @@ def _stock_context(user: Any, period: Period) -> dict[str, Any]:
     }
 
 
+def _joined(*parts: str) -> str:
+    """Query strings (without '?') joined, the empty ones left out."""
+    return "&".join(part for part in parts if part)
+
+
 @page
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -93,16 +98,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if context["sees_stock"]:
             context.update(_stock_context(user, period))
         if context["sees_cluster"]:
-            picture = selectors.cluster_picture(period=period, activity=form.chosen_activity())
-            query = "&".join(
-                part
-                for part in (period.query(), f"activity={picture.activity.code}" if picture.activity else "")
-                if part
-            )
+            chosen = form.chosen_activity()
+            picture = selectors.cluster_picture(period=period, activity=chosen)
+            activity = f"activity={picture.activity.code}" if picture.activity else ""
             context.update(
                 cluster=picture,
-                map_url=reverse("reports:map-data") + f"?{query}",
+                map_url=reverse("reports:map-data") + "?" + _joined(period.query(), activity),
                 coverage_classes=coverage.CLASSES,
+                # the sitrep of the same period, and of the activity when one was chosen
+                sitrep_query=_joined(period.query(), activity if chosen else ""),
             )
     except InvalidInput as error:
         return _refused(request, "reports/dashboard.html", form, error)
