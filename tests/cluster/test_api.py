@@ -158,6 +158,25 @@ def test_an_upload_counts_only_its_own_rows_set_aside(cluster, token_client):
     assert not any("double-counting" in note for note in second["notes"])
 
 
+def test_an_upload_whose_every_row_names_another_organisation_than_the_one_chosen_is_refused(
+    cluster, token_client
+):
+    client = token_client(Role.COORDINATOR)
+    body = csv_body([row(id="NRC-1", reporting="NRC")], reporting_organisation="IRW")
+    refused = post(client, "/uploads", {**body, "preview": True})
+    assert refused.status_code == 422
+    assert [p["field"] for p in refused.json()["problems"]] == ["#org+reporting"]
+    assert (
+        "none is a row of IRW, the organisation chosen for the upload"
+        in refused.json()["problems"][0]["reason"]
+    )
+    # the organisation the rows name, or none, is taken
+    for chosen in ("NRC", None):
+        answer = post(client, "/uploads", {**body, "reporting_organisation": chosen, "preview": True})
+        assert (answer.status_code, answer.json()["added"]) == (200, 1)
+        assert not any("chosen for the upload" in note for note in answer.json()["notes"])
+
+
 def test_a_batch_that_does_not_exist_is_named_by_its_number(cluster, token_client):
     # given no batch 7, when it is read or reverted, then 404 names it as people do
     client = token_client(Role.COORDINATOR)

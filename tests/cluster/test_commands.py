@@ -90,6 +90,35 @@ def test_an_import_says_which_of_its_own_rows_the_double_counting_rule_sets_asid
     assert "note: the row this upload added or updated is set aside: it is counted in its" in third
 
 
+def test_the_organisation_a_coordinator_chooses_reports_only_the_rows_that_name_none(
+    run, report_file, cluster, user_of_role
+):
+    coordinator = user_of_role(Role.COORDINATOR)
+    # given a file whose every row names NRC as its reporting organisation
+    nrc_file = report_file([row(id="NRC-1", reporting="NRC"), row(id="NRC-2", reporting="NRC")], "nrc.csv")
+    # when a coordinator imports it as IRW's report, then it is refused, and told what to choose
+    with pytest.raises(CommandError, match="1 problem; nothing was written") as refused:
+        run("import", nrc_file, "--as", coordinator.username, "--org", "IRW")
+    assert (
+        "file, #org+reporting: every row of the file names its own reporting organisation: NRC (2 rows); "
+        "none is a row of IRW, the organisation chosen for the upload. Choose NRC, or no organisation "
+        "to take each row's own"
+    ) in refused.value.stderr
+    assert not ImportBatch.objects.exists()
+    # given a file of which one row names NRC and one names no reporting organisation
+    mixed = report_file([row(id="NRC-1", reporting="NRC"), row(id="IRW-1", prog="IRW")], "mixed.csv")
+    # then its preview and its import say whose rows are whose
+    note = (
+        "note: IRW, the organisation chosen for the upload, reports only the rows that name no "
+        "reporting organisation (1 row); the other rows name their own in #org+reporting: NRC (1 row)"
+    )
+    assert note in run("import", mixed, "--as", coordinator.username, "--org", "IRW", "--preview")
+    assert note in run("import", mixed, "--as", coordinator.username, "--org", "IRW")
+    reporting = dict(ActivityRow.objects.values_list("row_id", "reporting_org__acronym"))
+    assert reporting == {"NRC-1": "NRC", "IRW-1": "IRW"}
+    assert ImportBatch.objects.get().organisation is None  # several organisations' report
+
+
 def test_reverting_a_batch_that_does_not_exist_names_its_number(run, user_of_role):
     # given no batch 7, when a coordinator (or the console) reverts it, then the answer names it
     coordinator = user_of_role(Role.COORDINATOR)

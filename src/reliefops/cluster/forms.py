@@ -100,7 +100,9 @@ class UploadForm(forms.Form):
         label="Report of",
         required=False,
         choices=[],
-        help_text="Whose report it is. Left empty, each row's reporting (or else programming) organisation.",
+        help_text="The reporting organisation of the rows that name none (#org+reporting); a row that "
+        "names its own keeps it, and a file whose every row names another is refused. Left empty: each "
+        "row's own, or else its programming organisation.",
     )
 
     def __init__(self, *args: Any, scope: Organisation | None, **kwargs: Any) -> None:

@@ -26,7 +26,10 @@ class UploadIn(Schema):
     reporting_organisation: str | None = Field(
         None,
         description="Whose report it is (name, acronym or id). A partner reporter's own organisation "
-        "when left out; for a coordinator, each row's `#org+reporting`, else its programming organisation.",
+        "when left out. For a coordinator, the reporting organisation of the rows whose "
+        "`#org+reporting` is empty (a row that names its own keeps it, the preview's notes say so, and a "
+        "file whose every row names another is refused with 422); left out, each row's "
+        "`#org+reporting`, else its programming organisation.",
     )
     preview: bool = Field(False, description="Check the file and say what would change; write nothing.")
 

@@ -868,6 +868,7 @@ def _report(
         rows_read=reader.rows_read,
         labels=reader.labels,
         timings=timings,
+        reporting_default=reader.reporting_default,
         sides=reader.sides,
     )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -31,6 +32,8 @@ from reliefops.cluster.services import bulk
 from reliefops.cluster.sheets import RowProblem
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record, stored_user
+from reliefops.core.text import counted
+from reliefops.partners.models import Organisation
 
 Actor = AbstractBaseUser | AnonymousUser | None
 UPSERT, DELETE = "upsert", "delete"
@@ -83,6 +86,8 @@ class ParsedReport:
     rows_read: int = 0
     labels: dict[str, str] = field(default_factory=dict)  # field -> the column as the file names it
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step of the reading
+    # The organisation chosen for the upload: the reporting organisation of the rows that name none.
+    reporting_default: int | None = None
     # Rows of the file written ahead into side files, for a faster insert (see bulk.SideRows).
     sides: list[bulk.SideRows] = field(default_factory=list, compare=False, repr=False)
 
@@ -232,6 +237,36 @@ def _check_scope(report: ParsedReport, scope_org_id: int | None, scope_label: st
                 )
             )
     return problems
+
+
+def _check_chosen_organisation(report: ParsedReport, scope_org_id: int | None) -> tuple[list[Problem], str]:
+    """The organisation a coordinator chose for an upload reports only the rows that name no
+    reporting organisation: a note says so when some rows name another, and a file whose every
+    row names another is refused (the wrong file, or the wrong organisation chosen)."""
+    chosen = report.reporting_default
+    if chosen is None or scope_org_id is not None:  # a partner's rows are checked by _check_scope
+        return [], ""
+    counts = Counter(map(_REPORTING, report.rows))
+    own = counts.pop(chosen, 0)
+    if not counts:
+        return [], ""
+    names = {o.pk: str(o) for o in Organisation.objects.filter(pk__in=[chosen, *counts])}
+    others = sorted(counts, key=lambda pk: (-counts[pk], names.get(pk, "")))
+    listed = ", ".join(f"{names.get(pk, pk)} ({counted(counts[pk], 'row')})" for pk in others)
+    column = report.label("reporting")
+    if not own:
+        first = names.get(others[0], others[0])
+        reason = (
+            f"every row of the file names its own reporting organisation: {listed}; none is a row of "
+            f"{names.get(chosen, chosen)}, the organisation chosen for the upload. Choose {first}, or no "
+            "organisation to take each row's own"
+        )
+        return [RowProblem(None, column, reason)], ""
+    return [], (
+        f"{names.get(chosen, chosen)}, the organisation chosen for the upload, reports only the rows that "
+        f"name no reporting organisation ({counted(own, 'row')}); the other rows name their own in "
+        f"{column}: {listed}"
+    )
 
 
 def _duplicates(report: ParsedReport) -> list[Problem]:
@@ -446,7 +481,13 @@ def _import(
     preview: bool,
     keys: bulk.ForeignKeys,
 ) -> ReportImportResult:
-    problems = [*report.problems, *_check_scope(report, scope_org_id, scope_label), *_duplicates(report)]
+    chosen_problems, chosen_note = _check_chosen_organisation(report, scope_org_id)
+    problems = [
+        *report.problems,
+        *_check_scope(report, scope_org_id, scope_label),
+        *chosen_problems,
+        *_duplicates(report),
+    ]
     refuse(problems)
     result = ReportImportResult(
         timings=dict(report.timings),
@@ -456,7 +497,7 @@ def _import(
         sheet=report.sheet,
         rows_read=report.rows_read,
         kept_aside=list(report.kept_aside),
-        notes=list(report.notes),
+        notes=[*report.notes, chosen_note] if chosen_note else list(report.notes),
     )
     clock = time.perf_counter()
 

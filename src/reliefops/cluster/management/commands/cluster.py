@@ -98,7 +98,10 @@ class Command(BaseCommand):
         imp.add_argument("file", metavar="FILE")
         imp.add_argument("--preview", action="store_true", help="show what would change; write nothing")
         imp.add_argument(
-            "--org", metavar="ORG", help="the reporting organisation (else each row's programming one)"
+            "--org",
+            metavar="ORG",
+            help="the reporting organisation of the rows that name none (#org+reporting); a file whose "
+            "every row names another is refused (without --org: each row's own, else its programming one)",
         )
 
         revert = action("revert", "undo an import batch exactly")
