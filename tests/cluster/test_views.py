@@ -224,6 +224,44 @@ def test_a_partner_may_not_commit_anothers_preview(cluster, client_as):
     assert not ActivityRow.objects.exists()
 
 
+def _batch_page(client, batch_id) -> str:
+    return text(client.get(reverse("cluster:cluster-batch", args=[batch_id])))
+
+
+def _changes_listed(page: str) -> list[tuple[str, str]]:
+    return re.findall(r'<td class="code">([^<]+)</td><td class="change">(\w+)</td>', page)
+
+
+def test_the_page_of_a_batch_that_only_updates_says_it_updated(cluster, client_as, upload):
+    # given a batch that updated one row and added none
+    upload([row(id="NRC-1")])
+    update = upload([row(id="NRC-1", qty="90")])
+    assert (update.added, update.updated) == (0, 1)
+    # when its page is opened
+    page = _batch_page(client_as(Role.COORDINATOR), update.batch_id)
+    # then it counts and lists the row as updated, not added
+    assert "Rows it added" not in page.replace("Rows it added, updated or withdrawn", "")
+    assert re.search(r'Rows it added, updated or withdrawn <span class="count">1</span>', page)
+    assert _changes_listed(page) == [("NRC-1", "updated")]
+
+
+def test_the_page_of_a_batch_says_what_it_did_to_each_row(cluster, client_as, upload):
+    # given rows added, updated, withdrawn, and one written again after its withdrawal
+    upload([row(id="NRC-1"), row(id="NRC-2"), row(id="NRC-3")])
+    upload([row(id="NRC-3", action="Delete")])
+    batch = upload(
+        [row(id="NRC-1", qty="90"), row(id="NRC-2", action="Delete"), row(id="NRC-3"), row(id="NRC-4")]
+    )
+    page = _batch_page(client_as(Role.COORDINATOR), batch.batch_id)
+    assert re.search(r'Rows it added, updated or withdrawn <span class="count">4</span>', page)
+    assert _changes_listed(page) == [
+        ("NRC-1", "updated"),
+        ("NRC-2", "withdrawn"),
+        ("NRC-3", "added"),
+        ("NRC-4", "added"),
+    ]
+
+
 def test_batches_list_and_revert(picture, client_as):
     client = client_as(Role.COORDINATOR)
     listing = text(client.get(reverse("cluster:cluster-batches")))

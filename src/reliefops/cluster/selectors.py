@@ -647,6 +647,28 @@ def rows_with_names(rows: QuerySet[ActivityRow]) -> QuerySet[ActivityRow]:
     )
 
 
+def batch_rows(batch: ImportBatch, *, limit: int) -> list[tuple[ActivityRow, str]]:
+    """The first versions a batch wrote, in the file's order, each with what it did to its row:
+    `added` (a row new, or written again after its withdrawal), `updated` or `withdrawn`."""
+    rows = list(rows_with_names(batch.rows.order_by("line", "id"))[:limit])
+    updated = set(
+        ActivityRow.objects.filter(
+            replaced_in=batch, withdrawn=False, row_id__in={row.row_id for row in rows}
+        ).values_list("reporting_org_id", "row_id")
+    )
+    return [
+        (
+            row,
+            "withdrawn"
+            if row.withdrawn
+            else "updated"
+            if (row.reporting_org_id, row.row_id) in updated
+            else "added",
+        )
+        for row in rows
+    ]
+
+
 def batch_summaries(batches: QuerySet[ImportBatch]) -> QuerySet[ImportBatch]:
     return batches.select_related("organisation", "created_by").order_by("-id")
 

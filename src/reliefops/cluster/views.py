@@ -392,13 +392,12 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     file = download(request, *exports.rows_export(every, name)) if requested_format(request) else None
     if file is not None:
         return cast(HttpResponse, file)
-    added = selectors.rows_with_names(batch.rows.order_by("line", "id"))[:BATCH_ROWS_SHOWN]
     return _render(
         request,
         "cluster/batch_detail.html",
         {
             "batch": batch,
-            "added": added,
+            "written": selectors.batch_rows(batch, limit=BATCH_ROWS_SHOWN),
             "shown": BATCH_ROWS_SHOWN,
             "export_links": export_links(request),
             "replaced": batch.replaced_rows.count(),
