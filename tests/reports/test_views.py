@@ -3,6 +3,7 @@ from the ledger, the period filter, empty states, and what each role sees."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -58,7 +59,7 @@ def test_the_dashboard_adds_up_the_ledger_by_item_hub_and_district(ledger, clien
     assert "40 through partners" in body
     # the point counts in the hub that supplies it; both are in Mansehra
     hub_row = re.search(
-        r'<a href="/reports/distributed/\?hub=\d+">Balakot hub</a></th><td class="num">([\d,]+)', body
+        r'<a href="/reports/distributed/\?hub=BLK-HUB">Balakot hub</a></th><td class="num">([\d,]+)', body
     )
     assert hub_row is not None
     assert hub_row[1] == "100"
@@ -159,6 +160,88 @@ def test_the_dashboards_cluster_links_open_the_figures_of_its_period(shelter_clu
 def test_the_sitrep_link_keeps_the_activity_chosen_on_the_dashboard(shelter_cluster, client_as):
     body = text(client_as(Role.COORDINATOR).get(reverse("web:home") + "?end=2005-12-31&activity=TENTS"))
     assert 'href="/reports/sitrep/?end=2005-12-31&amp;activity=TENTS"' in body
+
+
+def field_error(body: str, name: str) -> str | None:
+    """The message beside a field of the filter, if any."""
+    found = re.search(
+        rf'<div class="field field-{name}">.*?<span class="field-error">(.*?)</span>.*?</div>', body, re.S
+    )
+    return html.unescape(found[1]) if found else None
+
+
+@pytest.mark.parametrize("hub", ["BLK-HUB", "blk-hub", "{pk}"], ids=["code", "lower-case", "id"])
+def test_the_distributions_page_takes_a_hub_by_its_code_or_its_id(ledger, client_as, hub):
+    # when the guide's address is written with the hub's code (or a link gives its id)
+    response = client_as(Role.VIEWER).get(
+        reverse("reports:distributed") + "?hub=" + hub.format(pk=ledger.hub.pk)
+    )
+    # then the page is narrowed to the hub and the point it supplies: 60 + 40 = 100
+    body = text(response)
+    assert response.status_code == 200
+    assert "<h1>Distributed: Balakot hub</h1>" in body
+    assert re.search(r"Garhi Habibullah point</th><td class=\"num\">60</td>", body)
+    assert re.search(r"<tfoot><tr><th scope=\"row\">Total</th><td class=\"num\">100</td>", body)
+    # and the filter shows the hub chosen, by its code
+    assert '<option value="BLK-HUB" selected>Balakot hub</option>' in body
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "reason"),
+    [
+        pytest.param("?hub=NOPE", "hub", "no site has the code 'NOPE'", id="unknown-hub"),
+        pytest.param(
+            "?hub=DP-1",
+            "hub",
+            "Garhi Habibullah point (DP-1) is not a hub: it counts in the hub that supplies it, "
+            "Balakot hub (BLK-HUB)",
+            id="a-point-is-not-a-hub",
+        ),
+        pytest.param("?item=NOPE", "item", "no item has the code 'NOPE'", id="unknown-item"),
+        pytest.param(
+            "?district=PK999", "district", "'PK999' is the P-code of no area", id="unknown-district"
+        ),
+        pytest.param(
+            "?item=BLANKET&hub=NOPE&start=2005-13-01", "start", "is not a date", id="with-a-bad-date-too"
+        ),
+    ],
+)
+def test_the_distributions_page_refuses_a_filter_it_does_not_know(ledger, client_as, query, field, reason):
+    response = client_as(Role.VIEWER).get(reverse("reports:distributed") + query)
+    body = text(response)
+    # then nothing is shown under a title that would claim it, and the field says why
+    assert response.status_code == 422
+    assert "The filter was not understood" in body
+    assert "<h1>Distributed</h1>" in body
+    assert 'class="data by-site"' not in body
+    message = field_error(body, field)
+    assert message is not None
+    assert reason in message
+
+
+def test_a_tehsil_is_not_a_district(ledger, client_as):
+    from tests.factories import AdminAreaFactory
+
+    AdminAreaFactory(pcode="PK52201", name="Bala Kot", level="tehsil", parent=ledger.hub.admin_area)
+    body = text(client_as(Role.VIEWER).get(reverse("reports:distributed") + "?district=PK52201"))
+    assert field_error(body, "district") == "Bala Kot (PK52201) is a tehsil, not a district"
+
+
+@pytest.mark.parametrize("name", ["web:home", "reports:sitrep", "reports:sitrep-download"])
+def test_an_unknown_activity_is_refused_not_replaced_by_the_first(shelter_cluster, client_as, name):
+    url = reverse(name, args=["md"]) if name == "reports:sitrep-download" else reverse(name)
+    response = client_as(Role.COORDINATOR).get(url + "?activity=NOPE")
+    assert response.status_code == 422
+    message = field_error(text(response), "activity")
+    assert message is not None
+    assert message.startswith("'NOPE' is not an activity; use one of")
+    assert "The filter was not understood" in text(response)
+
+
+def test_the_map_data_refuses_an_unknown_activity(shelter_cluster, client_as):
+    response = client_as(Role.COORDINATOR).get(reverse("reports:map-data") + "?activity=NOPE")
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"] == "activity"
 
 
 # --- the sitrep ----------------------------------------------------------------------------------

@@ -17,9 +17,11 @@ from django.db.models import Q
 
 from reliefops.catalog.models import Item
 from reliefops.cluster import selectors as cluster
+from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.security import whole_id
 from reliefops.households import selectors as households
 from reliefops.partners.models import Grant, Organisation
-from reliefops.places.models import AdminLevel, Site, SiteKind
+from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
 from reliefops.reports.periods import Period
 from reliefops.stock import selectors as stock
 from reliefops.stock.models import Waybill
@@ -78,6 +80,7 @@ class PlaceRow:
     key: str  # the hub's site id, or the district's P-code
     name: str
     quantities: dict[int, int] = field(default_factory=dict)
+    code: str = ""  # how a link names it: the hub's site code, the district's P-code
 
     @property
     def total(self) -> int:
@@ -137,6 +140,80 @@ def _hub_of(site: Site, sites: dict[int, Site]) -> Site:
     return sites.get(site.parent_hub_id, site)
 
 
+def counts_as_hub(site: Site) -> bool:
+    """Whether the site has a row of its own in the hub tables: a hub or warehouse, or a site that
+    no hub supplies; a distribution point counts in the hub that supplies it."""
+    return site.kind in HUB_KINDS or site.parent_hub_id is None
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """What the Distributed page is narrowed to: an item, a hub (with the points it supplies), a
+    district (of the sites that handed over). None leaves it open."""
+
+    item: Item | None = None
+    hub: Site | None = None
+    district: AdminArea | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        return [thing.name for thing in (self.item, self.hub, self.district) if thing is not None]
+
+
+def narrowing(*, item: str = "", hub: str = "", district: str = "") -> Narrowing:
+    """The item (by code), hub (by site code, or by id as earlier links wrote it) and district (by
+    P-code) asked for; InvalidInput naming each value that is not one, and why."""
+    problems: list[Problem] = []
+    found_item = found_hub = found_district = None
+    item, hub, district = item.strip(), hub.strip(), district.strip()
+    if item:
+        found_item = Item.objects.filter(code__iexact=item).first()
+        if found_item is None:
+            problems.append(Problem(None, "item", f"no item has the code '{item}'; choose one from the list"))
+    if hub:
+        sites = Site.objects.select_related("parent_hub")
+        number = whole_id(hub)
+        found_hub = sites.filter(code__iexact=hub).first() or (
+            sites.filter(pk=number).first() if number is not None else None
+        )
+        if found_hub is None:
+            problems.append(Problem(None, "hub", f"no site has the code '{hub}'; choose a hub from the list"))
+        elif not counts_as_hub(found_hub):
+            parent = found_hub.parent_hub
+            supplier = f", {parent.name} ({parent.code})" if parent is not None else ""
+            problems.append(
+                Problem(
+                    None,
+                    "hub",
+                    f"{found_hub.name} ({found_hub.code}) is not a hub: it counts in the hub that "
+                    f"supplies it{supplier}",
+                )
+            )
+            found_hub = None
+    if district:
+        found_district = AdminArea.objects.filter(pcode__iexact=district).first()
+        if found_district is None:
+            problems.append(
+                Problem(
+                    None,
+                    "district",
+                    f"'{district}' is the P-code of no area; choose a district from the list",
+                )
+            )
+        elif found_district.level != AdminLevel.DISTRICT:
+            problems.append(
+                Problem(
+                    None,
+                    "district",
+                    f"{found_district.name} ({found_district.pcode}) is a "
+                    f"{AdminLevel(found_district.level).label.split(' (')[0].lower()}, not a district",
+                )
+            )
+    if problems:
+        raise InvalidInput(problems)
+    return Narrowing(item=found_item, hub=found_hub, district=found_district)
+
+
 def distributions(
     *,
     period: Period | None = None,
@@ -180,9 +257,9 @@ def distributions(
         )
         figure.to_households += row.to_households
         figure.to_partners += row.to_partners
-        place = hubs.setdefault(hub.pk, PlaceRow(str(hub.pk), hub.name))
+        place = hubs.setdefault(hub.pk, PlaceRow(str(hub.pk), hub.name, code=hub.code))
         place.quantities[item.pk] = place.quantities.get(item.pk, 0) + row.total
-        area = districts.setdefault(code, PlaceRow(code, name))
+        area = districts.setdefault(code, PlaceRow(code, name, code=code))
         area.quantities[item.pk] = area.quantities.get(item.pk, 0) + row.total
         by_site[site.pk][item.pk] += row.total
     order = _item_order({pk: items[pk] for pk in figures})

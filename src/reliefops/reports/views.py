@@ -28,9 +28,9 @@ from reliefops.core.access import (
 )
 from reliefops.core.errors import InvalidInput
 from reliefops.core.roles import Right
-from reliefops.core.security import STANDALONE_DOCUMENT_POLICY, whole_id
+from reliefops.core.security import STANDALONE_DOCUMENT_POLICY
 from reliefops.reports import charts, maps, selectors
-from reliefops.reports.forms import PeriodForm
+from reliefops.reports.forms import DistributedForm, PeriodForm
 from reliefops.reports.periods import Period
 from reliefops.reports.sitrep import build_sitrep
 from reliefops.web.context import role_phrases
@@ -132,29 +132,19 @@ def distributed(request: HttpRequest) -> HttpResponse:
     that explains a figure of the dashboard."""
     user = request.user
     require(user, Right.VIEW_STOCK)
-    form = PeriodForm(request.GET, with_activity=False)
+    form = DistributedForm(request.GET)
     try:
-        period = form.period()
+        period, narrowed = form.criteria()
     except InvalidInput as error:
         return _refused(request, "reports/distributed.html", form, error)
-    item = request.GET.get("item", "").strip() or None
-    hub = request.GET.get("hub", "").strip()
-    district = request.GET.get("district", "").strip() or None
-    hub_id = whole_id(hub)
     site_ids = stock_visible_site_ids(user)
     found = selectors.distributions(
-        period=period, site_ids=site_ids, item_code=item, hub_id=hub_id, district=district
+        period=period,
+        site_ids=site_ids,
+        item_code=narrowed.item.code if narrowed.item else None,
+        hub_id=narrowed.hub.pk if narrowed.hub else None,
+        district=narrowed.district.pcode if narrowed.district else None,
     )
-    series = selectors.weekly(found)
-    narrowed = [
-        label
-        for label in (
-            found.items[0].name if item and found.items else item,
-            found.by_hub[0].name if hub_id and found.by_hub else None,
-            found.by_district[0].name if district and found.by_district else district,
-        )
-        if label
-    ]
     return render(
         request,
         "reports/distributed.html",
@@ -162,9 +152,10 @@ def distributed(request: HttpRequest) -> HttpResponse:
             "form": form,
             "period": period,
             "found": found,
-            "weekly": series,
-            "narrowed": narrowed,
-            "hidden": {"item": item or "", "hub": hub if hub_id else "", "district": district or ""},
+            "weekly": selectors.weekly(found),
+            "narrowed": narrowed.labels,
+            "kept": form.kept,
+            "scoped": site_ids is not None,
         },
     )
 
