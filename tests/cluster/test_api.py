@@ -177,6 +177,25 @@ def test_an_upload_whose_every_row_names_another_organisation_than_the_one_chose
         assert not any("chosen for the upload" in note for note in answer.json()["notes"])
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/rows", "activity=NOPE", "activity"),
+        ("/rows", "within=PK999", "within"),
+        ("/rows", "organisation=XYZ", "organisation"),
+        ("/rows", "status=bogus", "status"),
+        ("/gaps", "activity=NOPE", "activity"),
+        ("/gaps", "within=PK999", "within"),
+        ("/matrix", "within=PK999", "within"),
+    ],
+)
+def test_a_filter_value_that_is_not_one_is_refused(cluster, token_client, upload, path, query, field):
+    upload([row(id="NRC-1")])
+    answer = token_client(Role.COORDINATOR).get(f"/api/cluster{path}?{query}")
+    assert answer.status_code == 422
+    assert field in json.dumps(answer.json()["problems"])
+
+
 def test_a_batch_that_does_not_exist_is_named_by_its_number(cluster, token_client):
     # given no batch 7, when it is read or reverted, then 404 names it as people do
     client = token_client(Role.COORDINATOR)

@@ -106,8 +106,62 @@ def test_a_bad_selection_is_said_plainly(picture, client_as):
     response = client_as(Role.VIEWER).get(
         reverse("cluster:cluster-gaps"), {"level": "district", "within": "PK504"}
     )
-    assert response.status_code == 400
-    assert "is not an area above the district level" in text(response)
+    assert response.status_code == 422
+    assert re.search(
+        r'id="id_within".*?<span class="field-error">Batagram \(PK504\) is not an area above the district '
+        r"level</span>",
+        text(response),
+        re.S,
+    )
+
+
+BAD_FILTERS = [
+    pytest.param("cluster:cluster-gaps", {"activity": "NOPE"}, ["activity"], id="gaps-activity"),
+    pytest.param("cluster:cluster-gaps", {"within": "PK999"}, ["within"], id="gaps-within"),
+    pytest.param("cluster:cluster-gaps", {"period_from": "2005-13"}, ["period_from"], id="gaps-month"),
+    pytest.param("cluster:cluster-gaps", {"level": "village"}, ["level"], id="gaps-level"),
+    pytest.param("cluster:cluster-matrix", {"activity": "NOPE"}, ["activity"], id="matrix-activity"),
+    pytest.param("cluster:cluster-matrix", {"within": "PK999"}, ["within"], id="matrix-within"),
+    pytest.param(
+        "cluster:cluster-rows", {"status": "bogus", "within": "PK999"}, ["status", "within"], id="rows"
+    ),
+    pytest.param("cluster:cluster-rows", {"activity": "NOPE"}, ["activity"], id="rows-activity"),
+    pytest.param("cluster:cluster-rows", {"organisation": "XYZ"}, ["organisation"], id="rows-organisation"),
+]
+
+
+@pytest.mark.parametrize(("name", "query", "fields"), BAD_FILTERS)
+def test_a_filter_value_that_is_not_one_is_said_beside_its_field_and_nothing_is_shown(
+    picture, client_as, name, query, fields
+):
+    client = client_as(Role.COORDINATOR)
+    # when a page is asked for with a mistyped filter
+    response = client.get(reverse(name), query)
+    page = text(response)
+    # then it answers 422, each bad value's reason beside its field, and no figure and no row
+    assert response.status_code == 422
+    for field in fields:
+        assert re.search(rf'id="id_{field}".*?<span class="field-error">[^<]+</span>', page, re.S), field
+    assert "every activity" not in page
+    assert "Gap table" not in page
+    assert "NRC-1" not in page
+    assert "Nothing is shown for these filters" in page or "No row is listed for these filters" in page
+    # and its downloads are refused the same way
+    for fmt in ("csv", "xlsx", "hxl"):
+        download = client.get(reverse(name), {**query, "format": fmt})
+        assert download.status_code == 422
+        assert "Content-Disposition" not in download
+
+
+def test_the_filters_name_what_is_wrong(picture, client_as):
+    client = client_as(Role.COORDINATOR)
+    gaps = text(client.get(reverse("cluster:cluster-gaps"), {"activity": "NOPE"}))
+    assert "&#x27;NOPE&#x27; is not an activity; choose one from the list" in gaps
+    rows = text(client.get(reverse("cluster:cluster-rows"), {"status": "bogus", "within": "PK999"}))
+    assert (
+        "&#x27;bogus&#x27; is not a status (planned, ongoing or completed); choose one from the list" in rows
+    )
+    assert "&#x27;PK999&#x27; is not the P-code of a province or district; choose one from the list" in rows
 
 
 def test_a_batch_that_does_not_exist_is_named_by_its_number(cluster, client_as):

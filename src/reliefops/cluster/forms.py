@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from reliefops.cluster.models import NOTE_MAX, ActivityStatus, ActivityType
 from reliefops.cluster.selectors import LEVELS
 from reliefops.cluster.values import EARLIEST, LATEST
+from reliefops.core.errors import InvalidInput
 from reliefops.partners.models import Organisation
 from reliefops.places.models import AdminArea, AdminLevel
 from reliefops.web.forms import ANY, FilterForm
@@ -47,16 +48,38 @@ def area_choices(*levels: str) -> list[tuple[str, str]]:
     return [(pcode, f"{name} ({pcode})") for pcode, name, _ in areas]
 
 
-class SelectionForm(forms.Form):
-    """Level, activity, reporting months and an area to stay within (invalid values count as unset)."""
+def _not_one_of(what: str) -> dict[str, str]:
+    """The refusal of a value a filter's list does not hold, as the field's error."""
+    return {"invalid_choice": f"'%(value)s' is not {what}; choose one from the list"}
+
+
+NOT_AN_ACTIVITY = _not_one_of("an activity")
+NOT_A_PLACE = _not_one_of("the P-code of a province or district")
+
+
+class ShowsProblems:
+    """A filter form that puts a refusal's problems back beside the fields they name."""
+
+    def show_problems(self: Any, error: InvalidInput) -> None:
+        for problem in error.problems:
+            name = problem.field if problem.field in self.fields else None
+            if name is None or name not in self.errors:
+                self.add_error(name, problem.reason)
+
+
+class SelectionForm(ShowsProblems, forms.Form):
+    """Level, activity, reporting months and an area to stay within; a value that is not one is
+    the field's error (the page then shows no figures)."""
 
     level = forms.ChoiceField(
-        choices=[(level, AdminLevel(level).label.split(" (")[0]) for level in LEVELS], required=False
+        choices=[(level, AdminLevel(level).label.split(" (")[0]) for level in LEVELS],
+        required=False,
+        error_messages=_not_one_of("a level"),
     )
-    activity = forms.ChoiceField(choices=[], required=False)
+    activity = forms.ChoiceField(choices=[], required=False, error_messages=NOT_AN_ACTIVITY)
     period_from = MonthField(label="From month", required=False)
     period_to = MonthField(label="To month", required=False)
-    within = forms.ChoiceField(label="Within", choices=[], required=False)
+    within = forms.ChoiceField(label="Within", choices=[], required=False, error_messages=NOT_A_PLACE)
 
     def __init__(self, *args: Any, every_activity: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,8 +88,8 @@ class SelectionForm(forms.Form):
         self.fields["within"].choices = ANY + area_choices(AdminLevel.PROVINCE, AdminLevel.DISTRICT)  # type: ignore[attr-defined]
 
     def criteria(self) -> dict[str, Any]:
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
+        """The values chosen, once the form is valid."""
+        data = self.cleaned_data
         return {
             "level": data.get("level") or AdminLevel.DISTRICT.value,
             "activity": data.get("activity") or "",
@@ -76,11 +99,22 @@ class SelectionForm(forms.Form):
         }
 
 
-class RowFilter(FilterForm):
-    activity = forms.ChoiceField(choices=[], required=False)
-    status = forms.ChoiceField(choices=ANY + ActivityStatus.choices, required=False)
-    within = forms.ChoiceField(label="Within", choices=[], required=False)
-    organisation = forms.ChoiceField(label="Reported by", choices=[], required=False)
+class RowFilter(ShowsProblems, FilterForm):
+    """The rows page's filters; a value that is not one is the field's error (then no row is listed)."""
+
+    activity = forms.ChoiceField(choices=[], required=False, error_messages=NOT_AN_ACTIVITY)
+    status = forms.ChoiceField(
+        choices=ANY + ActivityStatus.choices,
+        required=False,
+        error_messages=_not_one_of("a status (planned, ongoing or completed)"),
+    )
+    within = forms.ChoiceField(label="Within", choices=[], required=False, error_messages=NOT_A_PLACE)
+    organisation = forms.ChoiceField(
+        label="Reported by",
+        choices=[],
+        required=False,
+        error_messages=_not_one_of("an organisation whose rows you may see"),
+    )
 
     def __init__(self, *args: Any, organisations: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

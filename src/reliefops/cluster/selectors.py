@@ -691,20 +691,33 @@ def rows_filtered(
     batch: int | None = None,
     withdrawn: bool = False,
 ) -> QuerySet[ActivityRow]:
-    """Current rows narrowed by the filters people give (codes, P-codes, acronyms)."""
+    """Current rows narrowed by the filters people give (codes, P-codes, acronyms); InvalidInput
+    names each filter whose value is no activity, P-code or organisation at all."""
     rows = rows.filter(withdrawn=withdrawn)
+    problems: list[Problem] = []
     if activity:
+        named_activity = Q(code__iexact=activity) | Q(name__iexact=activity)
+        if not ActivityType.objects.filter(named_activity).exists():
+            problems.append(Problem(None, "activity", f"'{activity}' is not an activity"))
         rows = rows.filter(Q(activity__code__iexact=activity) | Q(activity__name__iexact=activity))
     if within:
         area = AdminArea.objects.filter(pcode__iexact=within.strip()).first()
         if area is None:
-            return rows.none()
-        column = LEVELS.get(area.level, ("", 0))[0]
-        rows = rows.filter(**{column: area.pcode}) if column else rows.filter(admin_area=area)
+            problems.append(Problem(None, "within", f"'{within}' is not a P-code of the gazetteer"))
+        else:
+            column = LEVELS.get(area.level, ("", 0))[0]
+            rows = rows.filter(**{column: area.pcode}) if column else rows.filter(admin_area=area)
     if organisation:
+        named = Q(acronym__iexact=organisation) | Q(name__iexact=organisation)
+        if not Organisation.objects.filter(named).exists():
+            problems.append(
+                Problem(None, "organisation", f"'{organisation}' is not an organisation of the cluster")
+            )
         rows = rows.filter(
             Q(reporting_org__acronym__iexact=organisation) | Q(reporting_org__name__iexact=organisation)
         )
+    if problems:
+        raise InvalidInput(problems)
     if status:
         rows = rows.filter(status=status)
     if period_from:

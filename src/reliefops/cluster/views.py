@@ -90,8 +90,9 @@ def _export(export: exports.ExportFile) -> HttpResponse:
     return response
 
 
-def _selection(request: HttpRequest, *, every_activity: bool = True) -> tuple[SelectionForm, Any, str]:
-    """The filter form, the selection it makes (None when refused) and the refusal."""
+def _selection(request: HttpRequest, *, every_activity: bool = True) -> tuple[SelectionForm, Any]:
+    """The filter form and the selection it makes; None when a value is refused (the form then
+    holds the reason beside its field)."""
     data = request.GET.copy()
     if not data.get("level"):
         data["level"] = selectors.AdminLevel.DISTRICT.value
@@ -99,6 +100,8 @@ def _selection(request: HttpRequest, *, every_activity: bool = True) -> tuple[Se
         default = selectors.default_activity()
         data["activity"] = default.code if default is not None else ""
     form = SelectionForm(data, every_activity=every_activity)
+    if not form.is_valid():
+        return form, None
     criteria = form.criteria()
     activity = criteria["activity"]
     try:
@@ -110,8 +113,14 @@ def _selection(request: HttpRequest, *, every_activity: bool = True) -> tuple[Se
             within=criteria["within"] or None,
         )
     except InvalidInput as exc:
-        return form, None, "; ".join(p.reason for p in exc.problems)
-    return form, chosen, ""
+        form.show_problems(exc)
+        return form, None
+    return form, chosen
+
+
+def _refused(request: HttpRequest, template: str, form: Any) -> HttpResponse:
+    """The page with its filters' errors and nothing else, 422 (a download asked for is not made)."""
+    return _render(request, template, {"form": form, "refused": True}, status=422)
 
 
 def _query(request: HttpRequest, **changes: str) -> str:
@@ -126,9 +135,9 @@ def _query(request: HttpRequest, **changes: str) -> str:
 @page
 def gaps(request: HttpRequest) -> HttpResponse:
     access_cluster_aggregates(request.user)
-    form, chosen, refusal = _selection(request)
+    form, chosen = _selection(request)
     if chosen is None:
-        return _render(request, "cluster/gaps.html", {"form": form, "refusal": refusal}, status=400)
+        return _refused(request, "cluster/gaps.html", form)
     report = selectors.gap_by_area(chosen)
     fmt = request.GET.get("format", "")
     if fmt in exports.FORMATS:
@@ -189,9 +198,9 @@ def _coverage_map(request: HttpRequest, chosen: selectors.Selection, report: sel
 @page
 def matrix(request: HttpRequest) -> HttpResponse:
     access_cluster_aggregates(request.user)
-    form, chosen, refusal = _selection(request)
+    form, chosen = _selection(request)
     if chosen is None:
-        return _render(request, "cluster/matrix.html", {"form": form, "refusal": refusal}, status=400)
+        return _refused(request, "cluster/matrix.html", form)
     result = selectors.matrix_4w(chosen)
     fmt = request.GET.get("format", "")
     if fmt in exports.FORMATS:
@@ -296,6 +305,18 @@ def rows(request: HttpRequest) -> HttpResponse:
         ]
     )
     form = RowFilter(request.GET, organisations=sorted(organisations, key=lambda pair: pair[1].lower()))
+    context = {"scope": scope, "tabs": _tabs(request), "export_links": export_links(request)}
+    if not form.is_valid():  # no row listed or downloaded: the filters' errors say why
+        response = render_list(
+            request,
+            template="cluster/rows.html",
+            results_template="cluster/_row_results.html",
+            queryset=found.none(),
+            form=form,
+            context={**context, "refused": True},
+        )
+        response.status_code = 422
+        return response
     c = form.criteria()
     listed = selectors.rows_filtered(
         found, activity=c["activity"], within=c["within"], organisation=c["organisation"], status=c["status"]
@@ -312,7 +333,7 @@ def rows(request: HttpRequest) -> HttpResponse:
         results_template="cluster/_row_results.html",
         queryset=listed,
         form=form,
-        context={"scope": scope, "tabs": _tabs(request), "export_links": export_links(request)},
+        context=context,
     )
     return response
 
