@@ -50,6 +50,25 @@ def test_import_previews_then_commits_then_says_a_repeat_changes_nothing(run, re
     assert "Nothing to change" in run("import", path)
 
 
+@pytest.mark.parametrize(
+    "where",
+    [pytest.param("after", id="after the action"), pytest.param("before", id="before the action")],
+)
+def test_verbosity_2_prints_the_time_of_each_step(report_file, cluster, where):
+    path = report_file([row(id="NRC-1")])
+    args = (
+        ["import", path, "--preview", "-v", "2"]
+        if where == "after"
+        else ["-v", "2", "import", path, "--preview"]
+    )
+    out = io.StringIO()
+    call_command("cluster", *args, stdout=out, stderr=io.StringIO())
+    assert "timings: read the file " in out.getvalue()
+    quiet = io.StringIO()
+    call_command("cluster", "import", path, "--preview", stdout=quiet, stderr=io.StringIO())
+    assert "timings:" not in quiet.getvalue()
+
+
 def test_a_refused_import_lists_every_problem_and_writes_nothing(run, report_file):
     path = report_file([row(id="NRC-1", adm2="PK5O4"), row(id="NRC-2", status="finished?")])
     with pytest.raises(CommandError, match="2 problems; nothing was written") as refused:

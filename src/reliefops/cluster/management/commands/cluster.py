@@ -92,6 +92,16 @@ class Command(BaseCommand):
         def action(name: str, help_text: str) -> CommandParser:
             sub: CommandParser = actions.add_parser(name, help=help_text)
             sub.add_argument("--as", dest="username", metavar="USERNAME", help="act with this user's rights")
+            # Also after the action, as people write it (`cluster import f.csv -v 2`); left out, the
+            # command's own -v (before the action) or its default holds.
+            sub.add_argument(
+                "-v",
+                "--verbosity",
+                type=int,
+                choices=[0, 1, 2, 3],
+                default=argparse.SUPPRESS,
+                help="0 quiet, 1 normal, 2 the time of each step of an import",
+            )
             return sub
 
         imp = action("import", "import a 4W file (CSV, XLSX, XLS, ODS; the template or any HXL-tagged file)")
