@@ -325,6 +325,63 @@ def test_a_hub_manager_sees_the_figures_of_their_own_sites_only(ledger, client_a
     assert client_as(Role.HUB_MANAGER, hubs=[ledger.hub]).get(reverse("reports:sitrep")).status_code == 403
 
 
+def by_hub(body: str) -> dict[str, tuple[str, str]]:
+    """Hub name -> (its first figure, what the row says it leaves out)."""
+    table = re.search(r'<table class="data by-hub">(.*?)</table>', body, re.S)
+    assert table is not None
+    return {
+        name: (figure, note)
+        for name, note, figure in re.findall(
+            r'">([^<]+)</a>(?: <span class="aka share">([^<]*)</span>)?</th><td class="num">([\d,]+)</td>',
+            table[1],
+        )
+    }
+
+
+def test_a_hubs_row_says_when_it_counts_only_some_of_its_points(ledger, client_as):
+    # given the coordinator's row of the Balakot hub: the hub and its point, 40 + 60
+    assert by_hub(text(client_as(Role.COORDINATOR).get(reverse("web:home")))) == {"Balakot hub": ("100", "")}
+    # when a manager of the hub alone (not given its point) opens the dashboard
+    manager = client_as(Role.HUB_MANAGER, hubs=[ledger.hub])
+    body = text(manager.get(reverse("web:home")))
+    # then the row's figure is theirs, and the row says what it leaves out
+    assert by_hub(body) == {
+        "Balakot hub": ("40", "your sites only: the hub itself, none of its 1 distribution point")
+    }
+    assert "when it is one of your sites" in body
+    # and the Distributed page of the hub says the same
+    page = text(manager.get(reverse("reports:distributed") + "?hub=BLK-HUB"))
+    assert "You see your own sites only: the hub itself, none of its 1 distribution point." in page
+    # when the point is theirs too, the row means what the coordinator's means
+    whole = text(client_as(Role.HUB_MANAGER, hubs=[ledger.hub], distribution_points=[ledger.point]).get("/"))
+    assert by_hub(whole) == {"Balakot hub": ("100", "")}
+    # and a manager given only the point sees the point's figure under its hub, said so
+    point_only = text(client_as(Role.HUB_MANAGER, distribution_points=[ledger.point]).get("/"))
+    assert by_hub(point_only) == {
+        "Balakot hub": ("60", "your sites only: 1 of its 1 distribution point, not the hub itself")
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "donor_reports", "says_donor_reports"),
+    [
+        pytest.param(Role.VIEWER, 200, True, id="viewer"),
+        pytest.param(Role.COORDINATOR, 200, True, id="coordinator"),
+        pytest.param(Role.HUB_MANAGER, 403, False, id="hub-manager"),
+    ],
+)
+def test_a_role_is_told_it_may_see_donor_reports_only_when_it_may(
+    ledger, client_as, role, donor_reports, says_donor_reports
+):
+    client = client_as(role, hubs=[ledger.hub]) if role == Role.HUB_MANAGER else client_as(role)
+    said = re.search(r"<p class=\"notes\">Your role .*?</p>", text(client.get(reverse("web:home"))), re.S)
+    assert said is not None
+    assert ("donor reports" in said[0]) is says_donor_reports
+    assert client.get(reverse("reports:donor-list")).status_code == donor_reports
+    if role == Role.HUB_MANAGER:
+        assert "see stock on hand and the pipeline at your sites" in said[0]
+
+
 @pytest.mark.parametrize(
     ("role", "sees_stock", "sees_cluster"),
     [

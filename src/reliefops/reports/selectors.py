@@ -73,6 +73,30 @@ class ItemFigure:
         return self.to_households + self.to_partners
 
 
+@dataclass(frozen=True)
+class HubShare:
+    """What a hub's row counts for a user who sees only some sites: whether the hub itself is one of
+    them, and how many of the distribution points it supplies are."""
+
+    hub_is_yours: bool
+    points: int  # the distribution points the hub supplies
+    yours: int  # those of them the user sees
+
+    @property
+    def whole(self) -> bool:
+        """Whether the row counts the hub and every point it supplies, as for a coordinator."""
+        return self.hub_is_yours and self.yours == self.points
+
+    def describe(self) -> str:
+        """`the hub itself, none of its 3 distribution points`."""
+        points = f"{self.points} distribution point{'s' if self.points != 1 else ''}"
+        if not self.hub_is_yours:
+            return f"{self.yours} of its {points}, not the hub itself"
+        if not self.yours:
+            return f"the hub itself, none of its {points}"
+        return f"the hub and {self.yours} of its {points}"
+
+
 @dataclass
 class PlaceRow:
     """One hub or district of the distribution tables: quantity per item id."""
@@ -81,6 +105,7 @@ class PlaceRow:
     name: str
     quantities: dict[int, int] = field(default_factory=dict)
     code: str = ""  # how a link names it: the hub's site code, the district's P-code
+    share: HubShare | None = None  # a hub's row of a user who sees only some sites
 
     @property
     def total(self) -> int:
@@ -262,6 +287,8 @@ def distributions(
         area = districts.setdefault(code, PlaceRow(code, name, code=code))
         area.quantities[item.pk] = area.quantities.get(item.pk, 0) + row.total
         by_site[site.pk][item.pk] += row.total
+    if site_ids is not None and hubs:
+        _share_hubs(hubs, site_ids)
     order = _item_order({pk: items[pk] for pk in figures})
     return Distributions(
         items=[figures[pk] for pk in order],
@@ -270,6 +297,22 @@ def distributions(
         by_site=sorted(((sites[pk], dict(q)) for pk, q in by_site.items()), key=lambda p: p[0].name),
         days=days,
     )
+
+
+def _share_hubs(hubs: dict[int, PlaceRow], site_ids: set[int]) -> None:
+    """Tell each hub's row what it counts of the hub and its points, for a user who sees only
+    `site_ids`: the same row of a coordinator counts every point the hub supplies."""
+    points: dict[int, list[int]] = defaultdict(list)
+    for hub_id, point_id in Site.objects.filter(
+        parent_hub_id__in=hubs, kind=SiteKind.DISTRIBUTION_POINT
+    ).values_list("parent_hub_id", "pk"):
+        points[hub_id].append(point_id)
+    for hub_id, row in hubs.items():
+        row.share = HubShare(
+            hub_is_yours=hub_id in site_ids,
+            points=len(points[hub_id]),
+            yours=len(set(points[hub_id]) & site_ids),
+        )
 
 
 @dataclass(frozen=True)

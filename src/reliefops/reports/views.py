@@ -156,6 +156,7 @@ def distributed(request: HttpRequest) -> HttpResponse:
             "narrowed": narrowed.labels,
             "kept": form.kept,
             "scoped": site_ids is not None,
+            "hub_share": found.by_hub[0].share if narrowed.hub and found.by_hub else None,
         },
     )
 

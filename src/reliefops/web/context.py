@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from reliefops.core.access import has_right, user_role
-from reliefops.core.roles import Right, Role, role_has
+from reliefops.core.roles import CLUSTER_WIDE, Right, Role, role_has
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,21 @@ RIGHT_PHRASES: dict[Right, str] = {
 }
 
 
+# The same rights of a role narrowed to its own sites (core.access): donor reports, which add up
+# every site, are not theirs.
+SCOPED_RIGHT_PHRASES: dict[Right, str] = {
+    Right.VIEW_STOCK: "see stock on hand and the pipeline at your sites",
+    Right.POST_STOCK: "post receipts, waybills, counts and losses at your sites",
+    Right.DISTRIBUTE: "run distributions and hand over packages at your sites",
+}
+
+
 def role_phrases(role: Role | None) -> list[str]:
     """What the role may do, in the order of the rights table."""
     if role is None:
         return []
-    return [RIGHT_PHRASES[right] for right in Right if role_has(role, right)]
+    phrases = RIGHT_PHRASES if role in CLUSTER_WIDE else {**RIGHT_PHRASES, **SCOPED_RIGHT_PHRASES}
+    return [phrases[right] for right in Right if role_has(role, right)]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
