@@ -350,6 +350,27 @@ def test_a_partner_sees_only_its_own_rows_and_batches(picture, cluster, client_a
     assert client.post(reverse("cluster:cluster-batch-revert", args=[nrc_batch.pk])).status_code == 403
 
 
+def test_a_partner_opens_and_reverts_the_coordinators_batch_of_its_own_rows(cluster, client_as, upload):
+    # given the coordinator's upload of NRC's rows alone, and a consolidated one of several organisations
+    coordinator = client_as(Role.COORDINATOR)
+    own = upload([row(id="NRC-1", reporting="NRC")], actor=None)
+    several = upload([row(id="NRC-2", reporting="NRC"), row(id="IRW-2", reporting="IRW", prog="IRW")])
+    assert coordinator.get(reverse("cluster:cluster-batch", args=[own.batch_id])).status_code == 200
+    # when NRC's reporter opens its rows
+    client = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    rows = text(client.get(reverse("cluster:cluster-rows")))
+    # then the batch of its rows alone is a link, the consolidated one plain text
+    assert (
+        f'<a href="{reverse("cluster:cluster-batch", args=[own.batch_id])}">batch {own.batch_id}</a>' in rows
+    )
+    assert f"batch {several.batch_id}, row 3" in rows
+    assert reverse("cluster:cluster-batch", args=[several.batch_id]) not in rows
+    # and it may revert the batch of its rows alone, not the other
+    assert client.post(reverse("cluster:cluster-batch-revert", args=[several.batch_id])).status_code == 403
+    assert client.post(reverse("cluster:cluster-batch-revert", args=[own.batch_id])).status_code == 302
+    assert ImportBatch.objects.get(pk=own.batch_id).is_reverted
+
+
 def test_rows_say_how_the_cluster_counts_each(picture, client_as):
     page = text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-rows")))
     assert "pipeline" in page
