@@ -69,6 +69,12 @@ def test_verbosity_2_prints_the_time_of_each_step(report_file, cluster, where):
     assert "timings:" not in quiet.getvalue()
 
 
+def test_the_progress_counts_the_rows_read_in_words(report_file, cluster):
+    err = io.StringIO()
+    call_command("cluster", "import", report_file([row(id="NRC-1")]), stdout=io.StringIO(), stderr=err)
+    assert "applying the changes, all at once (1 row read)" in err.getvalue()
+
+
 def test_a_refused_import_lists_every_problem_and_writes_nothing(run, report_file):
     path = report_file([row(id="NRC-1", adm2="PK5O4"), row(id="NRC-2", status="finished?")])
     with pytest.raises(CommandError, match="2 problems; nothing was written") as refused:

@@ -901,7 +901,7 @@ def activity_report_import_file(
         )
         try:
             step = "comparing with the stored rows" if preview else "applying the changes, all at once"
-            say(f"{step} ({report.rows_read:,} rows read)", 1, 2)
+            say(f"{step} ({counted(report.rows_read, 'row')} read)", 1, 2)
             result = activity_report_import(
                 actor=actor,
                 report=report,
