@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -21,7 +22,7 @@ def test_the_sitrep_is_written_as_markdown(ledger):
     out, _ = run("--period", "2005-10-01:2005-10-31", "--format", "md")
     assert out.startswith("# IOM situation report\n")
     assert "From 1 October 2005 to 31 October 2005, IOM has distributed: 60 blankets." in out
-    assert "| Balakot hub | Mansehra | 1 | 60 |" in out
+    assert "| Balakot hub | Mansehra | 1 | 1 |" in out
 
 
 def test_names_in_the_markdown_sitrep_stay_text(ledger):
@@ -38,7 +39,47 @@ def test_names_in_the_markdown_sitrep_stay_text(ledger):
     assert not re.search(r"(?<!\\)\]\(javascript:", out)
     assert "\n# Injected" not in out
     assert "\\<script\\>alert(1)\\</script\\>\\[x\\](javascript:alert(1)) \\# Injected" in out
-    assert "| \\<img src=x onerror=alert(1)\\> \\| hub | Mansehra | 1 | 60 | 160 | 1 |" in out
+    assert "| \\<img src=x onerror=alert(1)\\> \\| hub | Mansehra | 1 | 1 |" in out
+    assert "| item | \\<img src=x onerror=alert(1)\\> \\| hub | Islamabad warehouse |" in out
+
+
+def test_the_sitrep_gives_each_hubs_figures_item_by_item_never_added_across_items(ledger):
+    # given 20 CGI sheets handed out at the Balakot hub beside its 100 blankets (it and its point)
+    from reliefops.stock.services import StockLine, stock_distribute
+    from tests.stock.conftest import receive
+
+    receive(ledger, ledger.hub, ledger.cgi, 50, ledger.dfid, "GRN-C1")
+    stock_distribute(
+        actor=ledger.actor,
+        site_id=ledger.hub.pk,
+        lines=[StockLine(item_id=ledger.cgi.pk, quantity=20)],
+        distributed_on=dt.date(2005, 11, 10),
+    )
+    # when the sitrep is written
+    out, _ = run("--format", "md")
+    hubs = out.split("## Hubs", 1)[1].split("## Gaps", 1)[0]
+    # then the hubs' table holds no quantity that adds blankets and sheets together (120, 190)
+    assert "| hub | district | points and camps served | waybills on the way |" in hubs
+    assert "| Balakot hub | Mansehra | 1 | 1 |" in hubs
+    # and what each hub handed over, and holds, is given item by item
+    assert (
+        "Handed over by each hub and the distribution points it supplies, since the start of the "
+        "operation:\n\n| item | Balakot hub | Islamabad warehouse |\n|---|---|---|\n"
+        "| Blanket | 100 | 0 |\n| CGI sheet | 20 | 0 |\n"
+    ) in hubs
+    assert (
+        "On hand today at each hub itself (its points hold their own stock):\n\n"
+        "| item | Balakot hub | Islamabad warehouse |\n|---|---|---|\n"
+        "| Blanket | 160 | 470 |\n| CGI sheet | 30 | 0 |\n"
+    ) in hubs
+    assert not re.search(r"\b(120|190)\b", hubs)
+    # and the HTML file (and so the page, from the same template) says the same
+    html, _ = run("--format", "html")
+    assert (
+        '<tr data-item="CGI-SHEET"><th scope="row">CGI sheet</th>'
+        '<td class="num">20</td><td class="num">0</td></tr>'
+    ) in html
+    assert "Handed over by each hub and the distribution points it supplies, since the start" in html
 
 
 def test_the_sitrep_is_written_as_html_to_a_file(ledger, tmp_path):

@@ -151,6 +151,13 @@ def _figure(item: Item) -> ItemFigure:
     )
 
 
+def item_figures(item_ids: set[int]) -> list[ItemFigure]:
+    """The items, as table columns: the published items first, in the published order, then the
+    rest by code (the order of every item table of the reports)."""
+    items = {i.pk: i for i in Item.objects.filter(pk__in=item_ids)}
+    return [_figure(items[pk]) for pk in _item_order(items)]
+
+
 def district_of(site: Site, areas: cluster.Areas) -> tuple[str, str]:
     info = areas.by_id.get(site.admin_area_id)
     code = info.at(2) if info else ""

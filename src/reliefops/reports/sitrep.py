@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -35,6 +36,9 @@ FIELD_WORDS: dict[str, tuple[str, str]] = {
 }
 NO_GAPS = "No gap can be worked out: the cluster has no baseline of need or no activity for this period."
 NO_CONTACTS = "No contact recorded: coordinators and hub managers with an e-mail address are listed here."
+# What the hubs' item tables count (the same words on the page, in the HTML file and the Markdown).
+HUBS_DISTRIBUTED = "Handed over by each hub and the distribution points it supplies,"
+HUBS_ON_HAND = "On hand today at each hub itself (its points hold their own stock)"
 # The gap table of a sitrep names this many districts, the widest gaps first.
 GAP_DISTRICTS = 8
 
@@ -69,11 +73,14 @@ def series(phrases: list[str]) -> str:
 
 @dataclass(frozen=True)
 class HubLine:
+    """One hub of the sitrep. Quantities are per item (item id -> quantity), never added across
+    items: 100 tents and 100 blankets are not 200 of anything."""
+
     site: Site
     district: str
     served_sites: int
-    distributed: int
-    on_hand: int
+    distributed: dict[int, int]  # handed over by the hub and the points it supplies, in the period
+    on_hand: dict[int, int]  # held at the hub itself, today
     waybills_in: int
 
 
@@ -94,6 +101,33 @@ class Sitrep:
     cluster: selectors.ClusterPicture
     hubs: list[HubLine]
     contacts: list[Contact]
+    # The item columns of the hubs' tables, in the order of the Distributed table
+    hub_items_distributed: list[selectors.ItemFigure]
+    hub_items_on_hand: list[selectors.ItemFigure]
+
+    @property
+    def period_phrase(self) -> str:
+        """The period inside a sentence: `from 1 December 2005 to 31 December 2005`, `since …`."""
+        described = self.period.describe()
+        return f"from {described}" if self.period.start and self.period.end else described
+
+    @property
+    def hubs_distributed_caption(self) -> str:
+        return f"{HUBS_DISTRIBUTED} {self.period_phrase}"
+
+    @property
+    def hubs_on_hand_caption(self) -> str:
+        return HUBS_ON_HAND
+
+    @property
+    def hub_distributed_rows(self) -> list[tuple[selectors.ItemFigure, list[int]]]:
+        """One row per item, one value per hub (in the order of `hubs`)."""
+        return [(f, [h.distributed.get(f.item_id, 0) for h in self.hubs]) for f in self.hub_items_distributed]
+
+    @property
+    def hub_on_hand_rows(self) -> list[tuple[selectors.ItemFigure, list[int]]]:
+        """One row per item, one value per hub (in the order of `hubs`)."""
+        return [(f, [h.on_hand.get(f.item_id, 0) for h in self.hubs]) for f in self.hub_items_on_hand]
 
     @property
     def title(self) -> str:
@@ -170,7 +204,9 @@ class Sitrep:
         return render_to_string("reports/sitrep_standalone.html", {"sitrep": self})
 
 
-def _hubs(period: Period, distributions: selectors.Distributions) -> list[HubLine]:
+def _hubs(distributions: selectors.Distributions) -> tuple[list[HubLine], list[selectors.ItemFigure]]:
+    """Every open hub and warehouse with, item by item, what it and its points handed over in the
+    period and what it holds today; and the items held, as the on-hand table's columns."""
     hubs = list(
         Site.objects.filter(kind__in=[SiteKind.HUB, SiteKind.WAREHOUSE], is_active=True)
         .select_related("admin_area")
@@ -178,30 +214,35 @@ def _hubs(period: Period, distributions: selectors.Distributions) -> list[HubLin
         .order_by("name")
     )
     areas = cluster.Areas()
-    distributed = {int(row.key): row.total for row in distributions.by_hub}
-    on_hand = dict(
+    distributed = {int(row.key): row.quantities for row in distributions.by_hub}
+    on_hand: dict[int, dict[int, int]] = defaultdict(dict)
+    for site_id, item_id, total in (
         Balance.objects.filter(is_physical=True, location__site__in=hubs)
         .order_by()
-        .values_list("location__site_id")
+        .values_list("location__site_id", "item_id")
         .annotate(total=Sum("quantity"))
-    )
+    ):
+        if total:
+            on_hand[site_id][item_id] = int(total)
     waybills_in = dict(
         Waybill.objects.filter(status=WaybillStatus.IN_TRANSIT, to_site__in=hubs)
         .order_by()
         .values_list("to_site_id")
         .annotate(n=Count("pk"))
     )
-    return [
+    held = selectors.item_figures({item_id for quantities in on_hand.values() for item_id in quantities})
+    lines = [
         HubLine(
             site=hub,
             district=selectors.district_of(hub, areas)[1],
             served_sites=hub.n_served,
-            distributed=distributed.get(hub.pk, 0),
-            on_hand=int(on_hand.get(hub.pk, 0)),
+            distributed=dict(distributed.get(hub.pk, {})),
+            on_hand=on_hand.get(hub.pk, {}),
             waybills_in=int(waybills_in.get(hub.pk, 0)),
         )
         for hub in hubs
     ]
+    return lines, held
 
 
 def _contacts(organisation: selectors.OperatingOrganisation) -> list[Contact]:
@@ -237,14 +278,17 @@ def build_sitrep(*, period: Period, today: dt.date, activity: str | None = None)
     """The sitrep of a period, from the ledger and the 4W rows; the same for the page and the CLI."""
     distributions = selectors.distributions(period=period)
     organisation = selectors.operating_organisation()
+    hubs, held = _hubs(distributions)
     return Sitrep(
         organisation=organisation,
         period=period,
         written_on=today,
         distributions=distributions,
         cluster=selectors.cluster_picture(period=period, activity=activity),
-        hubs=_hubs(period, distributions),
+        hubs=hubs,
         contacts=_contacts(organisation),
+        hub_items_distributed=distributions.items,
+        hub_items_on_hand=held,
     )
 
 
@@ -262,7 +306,10 @@ def md(text: str) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(md(cell) for cell in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(md(cell) for cell in row) + " |" for row in rows]
     return lines
 
@@ -309,19 +356,21 @@ def render_markdown(sitrep: Sitrep) -> str:
     out += ["", "## Hubs", ""]
     if sitrep.hubs:
         out += _table(
-            ["hub", "district", "points and camps served", "distributed", "on hand", "waybills on the way"],
-            [
-                [
-                    h.site.name,
-                    h.district,
-                    str(h.served_sites),
-                    f"{h.distributed:,}",
-                    f"{h.on_hand:,}",
-                    str(h.waybills_in),
-                ]
-                for h in sitrep.hubs
-            ],
+            ["hub", "district", "points and camps served", "waybills on the way"],
+            [[h.site.name, h.district, str(h.served_sites), str(h.waybills_in)] for h in sitrep.hubs],
         )
+        for caption, rows, none in (
+            (sitrep.hubs_distributed_caption, sitrep.hub_distributed_rows, "nothing was handed over"),
+            (sitrep.hubs_on_hand_caption, sitrep.hub_on_hand_rows, "no hub holds stock"),
+        ):
+            if not rows:
+                out += ["", md(f"{caption}: {none}.")]
+                continue
+            out += ["", md(f"{caption}:"), ""]
+            out += _table(
+                ["item", *(h.site.name for h in sitrep.hubs)],
+                [[f.name, *(f"{q:,}" for q in cells)] for f, cells in rows],
+            )
     else:
         out.append("No hub is recorded.")
     out += ["", "## Gaps", ""]
