@@ -3,11 +3,13 @@ from the ledger, the period filter, empty states, and what each role sees."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from reliefops.core.roles import Role
 
@@ -103,6 +105,75 @@ def test_a_bad_period_is_refused_with_its_field_and_reason(ledger, client_as, qu
         assert reason in body
         assert 'class="field-error"' in body
         assert headline(body) == {}
+
+
+def waybill_figures(body: str) -> dict[str, str]:
+    section = re.search(r'<section class="section" id="waybills".*?</section>', body, re.S)
+    assert section is not None
+    return {
+        what.split(" on ")[0]: figure
+        for figure, what in re.findall(
+            r'<span class="figure">([\d,]+)</span> <span class="what">([^<]+)</span>', section[0]
+        )
+    }
+
+
+def test_a_past_period_counts_the_trucks_on_the_road_and_overdue_on_its_last_day(ledger, client_as):
+    from reliefops.stock.services import DeliveryLine, StockLine, waybill_confirm_delivery, waybill_dispatch
+
+    # given a second truck, dispatched on 6 Nov 2005, expected on the 8th, delivered on the 12th
+    late = waybill_dispatch(
+        actor=ledger.actor,
+        from_site_id=ledger.warehouse.pk,
+        to_site_id=ledger.hub.pk,
+        lines=[StockLine(item_id=ledger.blanket.pk, quantity=5)],
+        dispatched_on=dt.date(2005, 11, 6),
+        expected_on=dt.date(2005, 11, 8),
+    ).waybill
+    waybill_confirm_delivery(
+        actor=ledger.actor,
+        waybill_id=late.pk,
+        delivered_on=dt.date(2005, 11, 12),
+        lines=[DeliveryLine(item_id=ledger.blanket.pk, received=5)],
+    )
+    client = client_as(Role.VIEWER)
+    # when the dashboard of a period ending on 10 Nov 2005 is opened
+    body = text(client.get(reverse("web:home") + "?start=2005-11-01&end=2005-11-10"))
+    # then both trucks were on the road that day, both overdue, by days counted to that day
+    assert waybill_figures(body) == {"in transit": "2", "overdue": "2", "pledges awaited today": "0"}
+    assert "on 10 Nov 2005, the period's last day" in body
+    overdue = re.findall(r'<td><a href="[^"]+">([^<]+)</a></td>.*?<td class="num">(\d+)</td></tr>', body)
+    assert overdue == [(ledger.waybill.number, "3"), (late.number, "2")]
+    assert "7,5" not in body  # nothing counted to today
+    # and before the second truck left, only the first was on the road, not yet overdue
+    early = text(client.get(reverse("web:home") + "?end=2005-11-05"))
+    assert waybill_figures(early) == {"in transit": "1", "overdue": "0", "pledges awaited today": "0"}
+    # and after the second was delivered, the first is overdue alone
+    later = text(client.get(reverse("web:home") + "?end=2005-11-20"))
+    assert waybill_figures(later)["overdue"] == "1"
+    # and with no end (or one not past) the trucks are today's, overdue counted to today
+    today = text(client.get(reverse("web:home")))
+    figures = waybill_figures(today)
+    assert figures["in transit"] == "1"
+    assert figures["overdue"] == "1"
+    assert '?overdue=on"' in today
+    days = (timezone.localdate() - dt.date(2005, 11, 7)).days
+    assert f'<td class="num">{days:,}</td>' in today
+
+
+def test_a_truck_whose_dispatch_was_reversed_was_on_the_road_until_the_reversal(ledger, client_as):
+    from reliefops.stock.services import movement_reverse
+
+    # given the truck of 5 Nov 2005 (expected on the 7th) called back: its dispatch reversed on the 9th
+    dispatch = ledger.waybill.movements.get(kind="dispatch")
+    movement_reverse(
+        actor=ledger.actor, movement_id=dispatch.pk, reason="truck recalled", reversed_on=dt.date(2005, 11, 9)
+    )
+    client = client_as(Role.VIEWER)
+    # then it counts as on the road, and overdue, on the 8th, and no longer on the 10th or today
+    assert waybill_figures(text(client.get(reverse("web:home") + "?end=2005-11-08")))["overdue"] == "1"
+    assert waybill_figures(text(client.get(reverse("web:home") + "?end=2005-11-10")))["in transit"] == "0"
+    assert waybill_figures(text(client.get(reverse("web:home"))))["in transit"] == "0"
 
 
 def test_the_distributions_page_explains_a_figure_site_by_site(ledger, client_as):

@@ -433,17 +433,34 @@ def supply(*, site_ids: set[int] | None = None, series: WeeklySeries | None = No
 
 @dataclass(frozen=True)
 class Waybills:
+    on: dt.date  # the day the trucks on the road are counted, and overdue against
     in_transit: int
-    overdue: list[tuple[Waybill, int]]  # (waybill, days overdue), most overdue first
-    pledges_open: int
+    overdue: list[tuple[Waybill, int]]  # (waybill, days overdue on `on`), most overdue first
+    pledges_open: int  # today's, whatever the day
+    past: bool = False  # `on` is a past day (the end of a past period), not today
+
+    @property
+    def today(self) -> bool:
+        return not self.past
 
 
-def waybills(*, today: dt.date, site_ids: set[int] | None = None) -> Waybills:
+def waybills(*, today: dt.date, as_of: dt.date | None = None, site_ids: set[int] | None = None) -> Waybills:
+    """Trucks on the road and those overdue on a day: today, or `as_of` when it is a past day (the
+    end of a past period: what was on the road then, days overdue counted to then); the pledges
+    still awaited today."""
     found = stock.pipeline(today=today, site_ids=site_ids)
+    if as_of is None or as_of >= today:
+        day, in_transit, overdue = today, found.in_transit, found.overdue
+    else:
+        day = as_of
+        in_transit = stock.in_transit_on(day=as_of, site_ids=site_ids)
+        overdue = [(w, (as_of - w.expected_on).days) for w in in_transit if w.expected_on < as_of]
     return Waybills(
-        in_transit=len(found.in_transit),
-        overdue=sorted(found.overdue, key=lambda pair: (-pair[1], pair[0].number)),
+        on=day,
+        in_transit=len(in_transit),
+        overdue=sorted(overdue, key=lambda pair: (-pair[1], pair[0].number)),
         pledges_open=len(found.pledges),
+        past=day < today,
     )
 
 

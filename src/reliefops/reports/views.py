@@ -68,7 +68,8 @@ def _stock_context(user: Any, period: Period) -> dict[str, Any]:
             for n, figure in enumerate(charted)
         ],
         "supply": selectors.supply(site_ids=site_ids, series=series),
-        "waybills": selectors.waybills(today=timezone.localdate(), site_ids=site_ids),
+        # a period that ended in the past shows the trucks on the road, and overdue, on its last day
+        "waybills": selectors.waybills(today=timezone.localdate(), as_of=period.end, site_ids=site_ids),
         "today": timezone.localdate(),
         "rate_weeks": selectors.RATE_WEEKS,
     }

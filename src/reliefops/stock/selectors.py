@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from reliefops.catalog.models import PackSize
 from reliefops.stock.models import (
@@ -164,6 +164,25 @@ def pipeline(*, today: dt.date, site_ids: set[int] | None = None) -> Pipeline:
     in_transit = list(waybills.order_by("expected_on", "id"))
     overdue = [(w, (today - w.expected_on).days) for w in in_transit if w.expected_on < today]
     return Pipeline(list(pledges), in_transit, overdue)
+
+
+def in_transit_on(*, day: dt.date, site_ids: set[int] | None = None) -> list[Waybill]:
+    """The waybills on the road at the end of a past day: dispatched by then, and neither delivered
+    nor cancelled (their dispatch reversed) by then; the earliest expected first. For today,
+    `pipeline` reads the same from the waybills' status."""
+    cancelled_on = Movement.objects.filter(
+        reverses__waybill=OuterRef("pk"), reverses__kind=MovementKind.DISPATCH
+    ).values("occurred_on")[:1]
+    waybills = (
+        Waybill.objects.filter(dispatched_on__lte=day)
+        .filter(Q(delivered_on__isnull=True) | Q(delivered_on__gt=day))
+        .annotate(cancelled_on=Subquery(cancelled_on))
+        .filter(~Q(status=WaybillStatus.CANCELLED) | Q(cancelled_on__gt=day))
+        .select_related("from_site", "to_site")
+    )
+    if site_ids is not None:
+        waybills = waybills.filter(Q(from_site_id__in=site_ids) | Q(to_site_id__in=site_ids))
+    return list(waybills.order_by("expected_on", "id"))
 
 
 @dataclass
