@@ -176,18 +176,44 @@ def names_in_table(body: str) -> list[str]:
         pytest.param({"level": "district"}, ["Muzaffarabad", "Batagram", "Mansehra"], id="level"),
         pytest.param({"parent": "PK5"}, ["Batagram", "Mansehra"], id="parent"),
         pytest.param({"q": "a", "level": "tehsil", "parent": "PK522"}, ["Bala Kot"], id="combined"),
-        pytest.param({"level": "no-such-level"}, None, id="bad-filter-is-ignored"),
         pytest.param({"q": "Lahore"}, [], id="no-match"),
     ],
 )
 def test_admin_area_search_and_filters(kashmir, client_as, query, expected):
     response = client_as(Role.VIEWER).get(reverse("web:adminarea-list"), query)
     assert response.status_code == 200
-    names = names_in_table(text(response))
-    if expected is None:  # every area, in P-code order
-        assert len(names) == 7
-    else:
-        assert names == expected
+    assert names_in_table(text(response)) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "field"),
+    [
+        pytest.param("web:adminarea-list", {"level": "no-such-level"}, "Level", id="areas-level"),
+        pytest.param("web:adminarea-list", {"parent": "PK999"}, "In", id="areas-parent"),
+        pytest.param("web:site-list", {"kind": "castle"}, "Kind", id="sites-kind"),
+        pytest.param("web:organisation-list", {"type": "club"}, "Type", id="organisations-type"),
+        pytest.param("web:item-list", {"category": "toys"}, "Category", id="items-category"),
+        pytest.param("web:adminarea-list", {"q": "x" * 101}, "Search", id="search-too-long"),
+    ],
+)
+def test_a_filter_that_cannot_be_read_lists_nothing_and_says_which(kashmir, client_as, url, query, field):
+    client = client_as(Role.VIEWER)
+    # the page answers 422, marks the filter and lists nothing (not the whole list, as if unfiltered)
+    response = client.get(reverse(url), query)
+    assert response.status_code == 422
+    body = text(response)
+    assert '<span class="field-error">' in body
+    assert f"Nothing is listed for these filters: {field}:" in body
+    assert names_in_table(body) == []
+    # the same search typed into the page (htmx) answers with the refusal alone
+    fragment = client.get(reverse(url), query, headers={"HX-Request": "true"})
+    assert fragment.status_code == 422
+    assert "Nothing is listed for these filters" in text(fragment)
+    assert "<form" not in text(fragment)
+    # and no file is downloaded for it
+    download = client.get(reverse(url), {**query, "format": "csv"})
+    assert download.status_code == 422
+    assert "Content-Disposition" not in download
 
 
 def test_admin_area_search_that_finds_nothing_says_so(kashmir, client_as):

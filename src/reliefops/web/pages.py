@@ -64,11 +64,20 @@ def render_list(
     export: Table | None = None,
 ) -> HttpResponse:
     """A list page: the filter form and one page of results, or the results alone for htmx; with an
-    `export` table, `?format=csv|xlsx` downloads every row the filters select."""
-    if export is not None:
+    `export` table, `?format=csv|xlsx` downloads every row the filters select.
+
+    A filter that cannot be read (a value that is not one of its choices, a text too long) is not
+    ignored: nothing is listed or downloaded, the page answers 422 and the form says which filter
+    and why, so that a mistyped link never passes for the whole list."""
+    refused = bool(form.is_bound and not form.is_valid())
+    if refused:
+        queryset = queryset.none() if isinstance(queryset, QuerySet) else cast(Any, [])
+        context = {**(context or {}), "refused": True}
+    elif export is not None:
         file = download(request, export, queryset)
         if file is not None:
             return cast(HttpResponse, file)
+    if export is not None:
         context = {"export_links": export_links(request), **(context or {})}
     paginator = Paginator(queryset, PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
@@ -79,6 +88,8 @@ def render_list(
         "results_template": results_template,
         **(context or {}),
     }
-    response = render(request, results_template if is_htmx(request) else template, full_context)
+    response = render(request, "web/_results.html" if is_htmx(request) else template, full_context)
     patch_vary_headers(response, ["HX-Request"])
+    if refused:
+        response.status_code = 422
     return response
