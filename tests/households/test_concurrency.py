@@ -20,6 +20,8 @@ from reliefops.households.models import (
     HandoverDelivery,
     Household,
     HouseholdCorrection,
+    HouseholdImport,
+    ImportStatus,
 )
 from reliefops.households.services import (
     HandoverRefused,
@@ -28,6 +30,7 @@ from reliefops.households.services import (
     duplicates_run,
     handover_record,
     household_update,
+    imports,
     registration,
 )
 from reliefops.stock.models import Movement, MovementKind
@@ -406,3 +409,32 @@ def test_a_correction_into_a_look_alike_of_a_household_registered_meanwhile_is_q
     assert DuplicatePair.objects.filter(first_id=first_id, second_id=second_id).exists()
     assert [m.second_id for m in corrected.duplicates] == [one.household.pk]
     assert waited
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="on SQLite the write lock makes the two checks follow one another"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_checks_of_one_file_at_the_same_moment_keep_one_copy(monkeypatch):
+    # given one registrar's two clicks on Check for one file: the first check has looked for a
+    # waiting check of the file (none), kept its own and not yet committed
+    op = build_operation()
+    content = (
+        b"head_name,head_sex,females_18_59,origin,house_damage,consent\n"
+        b"Zainab Bibi,female,1,PK50401,destroyed,yes\n"
+    )
+    reached, go, _ = pause_after_first_call(monkeypatch, imports, "audit_record")
+
+    def check():
+        return imports.household_import_preview(actor=op.registrar, filename="a.csv", content=content)
+
+    # when the second check runs meanwhile
+    one, two, waited = second_while_first_paused(check, check, reached, go)
+
+    # then it waited for the first and answered with it: one copy of the file is kept
+    assert not isinstance(one, Exception), one
+    assert not isinstance(two, Exception), two
+    assert waited
+    assert two.repeated
+    assert two.batch == one.batch
+    assert HouseholdImport.objects.filter(status=ImportStatus.PREVIEWED).count() == 1

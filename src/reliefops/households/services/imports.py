@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import dateformat, timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
+from reliefops.core.locks import transaction_lock
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
 from reliefops.households.importers import parse_households
@@ -252,6 +253,9 @@ def _staged_by(actor: Any, digest: str) -> HouseholdImport | None:
     user = stored_user(actor)
     if user is None:
         return None
+    # Two checks of one file by one person at the same moment (two clicks, two requests) follow one
+    # another, so that the second finds the first's (PostgreSQL; SQLite's write lock does this).
+    transaction_lock(f"households.import:{user.pk}:{digest}")
     return (
         HouseholdImport.objects.select_for_update()
         .filter(digest=digest, status=ImportStatus.PREVIEWED, created_by=user)
