@@ -26,7 +26,7 @@ from reliefops.households.models import (
     HouseholdStatus,
     RoundStatus,
 )
-from reliefops.households.services import PointInput, cards_issue
+from reliefops.households.services import PointInput, cards_issue, handovers
 from reliefops.stock.models import Movement, MovementKind
 from tests.factories import OrganisationFactory, make_user
 from tests.households.conftest import receive, register, winter_round
@@ -385,26 +385,40 @@ def test_the_handover_page_hands_over_by_card_once(op, open_round):
     assert dt.date(2005, 11, 20) <= round_obj.ends_on
 
 
-def test_the_handover_page_proposes_a_day_of_the_round(op, open_round, monkeypatch):
-    round_obj, _, _ = open_round
+def test_the_handover_page_proposes_today_only_while_the_round_runs(op, open_round, monkeypatch):
+    round_obj, household, _ = open_round
     client = signed_in(op.distributor)
     url = f"/households/rounds/{round_obj.pk}/handover/"
     first, last = round_obj.starts_on, round_obj.ends_on
 
-    def proposed(today):
+    def page_on(today):
         monkeypatch.setattr(views.timezone, "localdate", lambda: today)
-        page = client.get(url).content.decode()
-        return re.search(r'name="handed_on" value="([0-9-]+)"', page).group(1), page
+        monkeypatch.setattr(handovers.timezone, "localdate", lambda: today)
+        return client.get(url).content.decode()
 
-    # while the round runs, today; a list entered after it, its last day; before it, its first
-    assert proposed(first + dt.timedelta(days=1))[0] == (first + dt.timedelta(days=1)).isoformat()
-    assert proposed(last + dt.timedelta(days=7000))[0] == last.isoformat()
-    day, page = proposed(first - dt.timedelta(days=3))
-    assert day == first.isoformat()
+    def proposed(page):
+        found = re.search(r'<input type="date" name="handed_on"[^>]*>', page).group(0)
+        value = re.search(r'value="([0-9-]+)"', found)
+        return value.group(1) if value else None
+
+    # while the round runs, today
+    assert proposed(page_on(first + dt.timedelta(days=1))) == (first + dt.timedelta(days=1)).isoformat()
+    # before or after it, no day: a list entered from paper carries each handover's own day
+    assert proposed(page_on(last + dt.timedelta(days=7000))) is None
+    page = page_on(first - dt.timedelta(days=3))
+    assert proposed(page) is None
     # and the date picker offers only the round's days, which the field names
     assert f'min="{first.isoformat()}"' in page
     assert f'max="{last.isoformat()}"' in page
     assert f"A day of the round: {first:%-d %b %Y} to {last:%-d %b %Y}" in page
+    # a day after today is refused beside the field, nothing posted
+    token = HouseholdCard.objects.get(household=household).token
+    form = {"point": "DP-BANA", "card": token, "collected_by": "the head", "idempotency_key": "k1"}
+    refused = client.post(url, {**form, "handed_on": first.isoformat()})
+    assert refused.status_code == 409
+    day = f"{first:%-d %b %Y}"
+    assert f"{day} is after today ({first - dt.timedelta(days=3):%-d %b %Y})" in refused.content.decode()
+    assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
 
 
 def test_a_registrar_prints_the_cards_of_one_point(op, open_round):

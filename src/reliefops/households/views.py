@@ -725,9 +725,12 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
     if not points:
         raise AccessDenied(f"none of the distribution points of round {round_obj.code} is yours")
     choices = [(p.code, p.name) for p in points]
-    # Today, while the round runs; its first or last day when a list is entered before or after it.
-    today = min(max(timezone.localdate(), round_obj.starts_on), round_obj.ends_on)
-    initial = {"handed_on": today, "point": request.GET.get("point") or points[0].code}
+    initial: dict[str, Any] = {"point": request.GET.get("point") or points[0].code}
+    # Today, while the round runs. Before or after it no day is proposed: a list entered from paper
+    # after the round carries the day of each handover, which only the person typing it knows.
+    today = timezone.localdate()
+    if round_obj.starts_on <= today <= round_obj.ends_on:
+        initial["handed_on"] = today
     asked_for = whole_id(request.GET.get("household", ""))
     if asked_for is not None:
         initial["household"] = asked_for

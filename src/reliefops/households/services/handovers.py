@@ -197,6 +197,13 @@ def _record(
             raise HandoverRefused(
                 f"round {round_obj.code} is {round_obj.get_status_display().lower()}, not open for handovers"
             )
+        today = timezone.localdate()
+        if handed_on > today:
+            raise HandoverRefused(
+                f"{_day(handed_on)} is after today ({_day(today)}): a handover is recorded on the day "
+                "the household received it",
+                field="handed_on",
+            )
         if not round_obj.starts_on <= handed_on <= round_obj.ends_on:
             raise HandoverRefused(
                 f"round {round_obj.code} runs from {_day(round_obj.starts_on)} to "
