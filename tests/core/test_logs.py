@@ -41,7 +41,7 @@ def test_a_refusal_is_logged_on_one_line_with_who_where_and_why(caplog, user_of_
     assert "Traceback" not in caplog.text
 
 
-def test_a_refusal_of_an_anonymous_caller_names_no_user(caplog):
+def test_an_anonymous_caller_is_sent_to_sign_in_and_no_refusal_is_logged(caplog):
     with caplog.at_level(logging.WARNING, logger="django.request"):
         response = Client().get(reverse("reports:donor-list"))
     # the page sends them to sign in: nothing is refused, nothing is logged as refused
