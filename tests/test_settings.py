@@ -96,3 +96,33 @@ def test_sqlite_is_durable_and_takes_the_write_lock_at_begin():
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] == 20_000
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_a_new_var_folder_and_its_database_are_readable_by_their_owner_alone(tmp_path):
+    # given no var folder yet, the default SQLite database, and the usual umask
+    var = tmp_path / "var"
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ["RELIEFOPS_VAR_DIR"] = str(var)
+    # when reliefops starts and creates its database (a migration writes it)
+    result = subprocess.run(
+        [sys.executable, "-c", "import os; os.umask(0o022); import reliefops.settings"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    migrate = subprocess.run(
+        [sys.executable, "-m", "reliefops", "migrate", "-v", "0"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    # then the folder, the database and its write-ahead log are its owner's alone
+    assert (var.stat().st_mode & 0o777) == 0o700
+    assert (var / "reliefops.sqlite3").stat().st_size > 0
+    for name in ("reliefops.sqlite3", "reliefops.sqlite3-wal", "secret_key"):
+        if (var / name).exists():
+            assert ((var / name).stat().st_mode & 0o077) == 0, name
