@@ -103,6 +103,25 @@ def test_an_other_vulnerability_longer_than_its_column_refuses_the_file_with_its
     ]
 
 
+def test_the_import_jobs_page_shows_the_writing_step_while_the_households_are_written(op, monkeypatch):
+    # given a checked file, imported in the background as the page does
+    preview = household_import_preview(actor=op.registrar, filename="a.csv", content=csv_file(*GOOD_ROWS))
+    seen = []
+    write = import_service.households_register_many
+
+    def writing(**kwargs):
+        # what the job's page reads while the households are written (the job's row as stored)
+        seen.append(Job.objects.filter(kind=jobs.IMPORT_COMMIT).values_list("stage", flat=True).get())
+        return write(**kwargs)
+
+    monkeypatch.setattr(import_service, "households_register_many", writing)
+    jobs.import_commit_start(owner=op.registrar, import_id=preview.batch.pk, filename="a.csv")
+    run_jobs()
+    # then the page said the households were being registered, not the search that came before
+    assert seen == ["registering the households"]
+    assert Household.objects.count() == 3
+
+
 # Four problems a row: no head's name, an unknown origin, an unknown damage and no consent.
 BAD_ROW = ",Sher Khan,male,none,,,1,1,0,Atlantis,Rashang,,flattened,,no"
 

@@ -286,6 +286,10 @@ def household_import_commit(*, actor: Any, import_id: int, progress: Progress = 
             problems_kept(problems), summary=f"{counted(len(problems), 'problem')} now; nothing was imported"
         )
     matches = file_matches(drafts, progress)
+    if progress:
+        # Told before the transaction: a job's progress is written by its own connection only once
+        # this one lets it (on SQLite, when the write lock is free), and the writing takes a while.
+        progress("registering the households", 0, 0)
     with transaction.atomic():
         digest = HouseholdImport.objects.filter(pk=import_id).values_list("digest", flat=True).first()
         if digest:
@@ -301,8 +305,6 @@ def household_import_commit(*, actor: Any, import_id: int, progress: Progress = 
         ready = _commit_answer(batch)
         if ready is not None:
             return ready
-        if progress:
-            progress("registering the households", 0, 0)
         households = households_register_many(
             actor=actor, drafts=drafts, import_batch_id=batch.pk, matches=matches
         )
