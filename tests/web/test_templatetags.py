@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 
-from reliefops.web.templatetags.reliefops_web import coordinates, elevation, money, quantity
+from reliefops.web.templatetags.reliefops_web import coordinates, elevation, money, quantity, took
 
 
 @pytest.mark.parametrize(
@@ -58,3 +59,19 @@ def test_money_from_minor_units(amount, currency, expected):
 )
 def test_quantity(value, expected):
     assert quantity(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0, "0 seconds"),
+        (1, "1 second"),
+        (47, "47 seconds"),
+        (60, "1\xa0minute"),
+        (3900, "1\xa0hour, 5\xa0minutes"),
+    ],
+)
+def test_took_says_seconds_under_a_minute(seconds, expected):
+    start = dt.datetime(2005, 11, 20, 9, 0, tzinfo=dt.UTC)
+    assert took(start, start + dt.timedelta(seconds=seconds)) == expected
+    assert took(None, start) == ""

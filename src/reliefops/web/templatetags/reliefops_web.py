@@ -1,4 +1,4 @@
-"""Formatting for the pages: coordinates, elevations, money in minor units."""
+"""Formatting for the pages: coordinates, elevations, money in minor units, how long a job took."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -54,6 +55,18 @@ def quantity(value: Any) -> str:
         value = value.normalize()
         return f"{value:,f}"
     return f"{value:,}"
+
+
+@register.filter
+def took(start: Any, end: Any) -> str:
+    """How long from `start` to `end` took, as a job's page says it: "47 seconds" under a minute
+    (where Django's timesince says "0 minutes"), else timesince's "3 minutes", "1 hour, 5 minutes"."""
+    if start is None or end is None:
+        return ""
+    seconds = max(0, int((end - start).total_seconds()))
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    return timesince(start, end)
 
 
 @register.simple_tag(takes_context=True)
