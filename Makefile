@@ -57,7 +57,10 @@ pytest-postgres: $(STAMP)
 	fi
 
 serve: $(STAMP)
-	$(BIN)/reliefops runserver --insecure $(HOST):$(PORT)
+	@echo "Serving http://$(HOST):$(PORT)/ with the jobs worker beside it  (Ctrl-C stops both)"
+	@$(BIN)/reliefops jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/reliefops runserver --insecure --noreload $(HOST):$(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
