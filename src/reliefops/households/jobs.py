@@ -66,7 +66,12 @@ def _preview(job: Job, progress: Progress) -> JobResult:
         )
     return JobResult(
         summary=result.message,
-        figures=[("Households to import", batch.rows), ("Likely duplicates", len(batch.duplicates))],
+        # The import's number: what an API client commits (POST /api/households/imports/{id}/commit-job).
+        figures=[
+            ("Households to import", batch.rows),
+            ("Likely duplicates", len(batch.duplicates)),
+            ("Import", batch.pk),
+        ],
         links=[("Open the preview, to look at the likely duplicates and import the file", page)],
     )
 
