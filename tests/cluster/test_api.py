@@ -46,6 +46,11 @@ def test_upload_previews_then_commits_then_changes_nothing(cluster, token_client
         "Nothing is written until the upload is committed."
     )
     assert not ActivityRow.objects.exists()
+    first = preview.json()["changes"][0]
+    assert (first["change"], first["row_id"]) == ("add", "NRC-1")
+    assert (
+        first["values"] == "TENTS at PK504, completed, 2005-11-01 to 2005-11-20, quantity 100, 100 households"
+    )
     committed = post(client, "/uploads", body)
     assert committed.status_code == 201
     assert committed.json()["batch_id"] == ImportBatch.objects.get().pk

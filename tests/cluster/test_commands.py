@@ -43,7 +43,11 @@ def test_import_previews_then_commits_then_says_a_repeat_changes_nothing(run, re
     path = report_file([row(id="NRC-1"), row(id="NRC-2")])
     preview = run("import", path, "--preview")
     assert "Preview: 2 added, 0 updated, 0 withdrawn, 0 unchanged." in preview
-    assert "row 3: add NRC-1" in preview
+    # each added row shows its values as read, to be checked before applying
+    assert (
+        "row 3: add NRC-1  TENTS at PK504, completed, 2005-11-01 to 2005-11-20, quantity 100, 100 households"
+        in preview
+    )
     assert not ActivityRow.objects.exists()
     assert "Batch " in run("import", path)
     assert ActivityRow.objects.count() == 2

@@ -93,7 +93,10 @@ def _preview(job: Job, progress: Progress) -> JobResult:
             change.row_id,
             labels.get(change.reporting_org_id, ""),
             change.kind,
-            "; ".join(f"{name}: {before or '—'} → {after or '—'}" for name, before, after in change.fields),
+            change.values
+            or "; ".join(
+                f"{name}: {before or '—'} → {after or '—'}" for name, before, after in change.fields
+            ),
         ]
         for change in result.changes[:CHANGES_SHOWN]
     ]

@@ -55,6 +55,13 @@ class RowChangeOut(Schema):
     fields: list[list[str]] = Field(
         description="For an update: [field, before, after] of each changed value."
     )
+    values: str = Field(
+        "",
+        description=(
+            "For an add: the row's values as read (activity at P-code, status, dates, quantity, "
+            "households), to check before applying."
+        ),
+    )
 
 
 class UploadOut(Schema):
@@ -102,7 +109,13 @@ def upload_out(result: Any) -> UploadOut:
         kept_aside=result.kept_aside,
         notes=result.notes,
         changes=[
-            RowChangeOut(row=c.line, row_id=c.row_id, change=c.kind, fields=[list(f) for f in c.fields])
+            RowChangeOut(
+                row=c.line,
+                row_id=c.row_id,
+                change=c.kind,
+                fields=[list(f) for f in c.fields],
+                values=c.values,
+            )
             for c in result.changes
         ],
     )

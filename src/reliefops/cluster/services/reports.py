@@ -27,7 +27,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
+from reliefops.cluster.models import ActivityRow, ActivityType, ImportBatch, ReportingPeriod
 from reliefops.cluster.services import bulk
 from reliefops.cluster.sheets import RowProblem
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
@@ -110,6 +110,9 @@ class RowChange:
     row_id: str
     kind: str  # "add", "update", "withdraw"
     fields: tuple[tuple[str, str, str], ...] = ()  # (field, before, after) of an update
+    # An added row's values as read, to look at before applying ("TENTS at PK52201, completed,
+    # 2006-03-01 to 2006-03-20, quantity 120, 120 households").
+    values: str = ""
 
 
 @dataclass
@@ -417,14 +420,32 @@ def _text(value: Any) -> str:
 def _changes(plan: _Plan) -> list[RowChange]:
     fields = _field_changes(plan.updates)
     listed: list[RowChange] = []
-    for row in plan.adds[:CHANGES_SHOWN]:
-        listed.append(RowChange(row.line, row.reporting_org_id, row.row_id, "add"))
+    shown = plan.adds[:CHANGES_SHOWN]
+    codes = dict(ActivityType.objects.values_list("pk", "code")) if shown else {}
+    for row in shown:
+        listed.append(
+            RowChange(row.line, row.reporting_org_id, row.row_id, "add", values=_values(row, codes))
+        )
     for row, old in plan.updates[:CHANGES_SHOWN]:
         listed.append(RowChange(row.line, row.reporting_org_id, row.row_id, "update", fields.get(old.id, ())))
     for row, _ in plan.withdrawals[:CHANGES_SHOWN]:
         listed.append(RowChange(row.line, row.reporting_org_id, row.row_id, "withdraw"))
     listed.sort(key=lambda change: change.line)
     return listed[:CHANGES_SHOWN]
+
+
+def _values(row: ReportRow, codes: dict[int, str]) -> str:
+    """An added row's values as the importer read them: what a partner checks before applying (a
+    date read the wrong way round, a place, a quantity)."""
+    place = row.adm3 or row.adm2 or row.adm1
+    days = " to ".join(day.isoformat() for day in (row.start_date, row.end_date) if day is not None)
+    activity = codes.get(row.activity_id, "") if row.activity_id is not None else ""
+    parts = [f"{activity} at {place}", row.status, days]
+    if row.quantity is not None:
+        parts.append(f"quantity {row.quantity:,}")
+    if row.households is not None:
+        parts.append(counted(row.households, "household"))
+    return ", ".join(part for part in parts if part)
 
 
 def _withdrawn_versions(withdrawals: list[tuple[ReportRow, _Stored]], batch_id: int) -> list[tuple[Any, ...]]:
