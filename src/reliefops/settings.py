@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import sys
-from pathlib import Path
 from typing import Any
 
 import dj_database_url
@@ -112,28 +110,13 @@ def _database() -> dict[str, Any]:
         # A transaction-mode pooler keeps neither prepared statements nor server-side cursors.
         config["DISABLE_SERVER_SIDE_CURSORS"] = env("RELIEFOPS_PG_TRANSACTION_POOLER")
         return config
-    # The folder of the database, the secret key, uploads held for their preview and side files:
-    # made readable by its owner alone (a folder that exists keeps the permissions it has).
     VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     return _sqlite(str(VAR_DIR / "reliefops.sqlite3"))
-
-
-def _private_file(name: str) -> None:
-    """Create the SQLite database file, empty, readable and writable by its owner alone, if it does
-    not exist yet: it holds the personal data of displaced families, and SQLite would create it
-    (and its -wal and -shm files, which take the database's permissions) readable by everyone
-    under the usual umask. A file that exists keeps its permissions."""
-    path = Path(name)
-    if name == ":memory:" or name.startswith("file:") or path.exists() or not path.parent.is_dir():
-        return
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _sqlite(name: str) -> dict[str, Any]:
     # WAL lets readers run beside the writer; synchronous=FULL makes a commit survive a power cut;
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking.
-    _private_file(name)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": name,
@@ -212,6 +195,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Collected files (`reliefops collectstatic`) would go here; the app serves assets from the apps.
 STATIC_ROOT = VAR_DIR / "static"
+# The var folder holds the SQLite database (the families' personal data), the development secret
+# key, uploads held for their preview and side files: a new one is made readable by its owner alone
+# (one that exists keeps the permissions it has).
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
