@@ -149,6 +149,28 @@ def test_pages_fit_a_phone_screen(kashmir, signed_in_page):
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
+def test_a_filter_that_cannot_be_read_is_marked_until_it_is_corrected(kashmir, signed_in_page):
+    # given an old link whose filter is no longer one of its choices
+    page = signed_in_page(Role.DISTRIBUTOR)
+    response = page.goto("/places/sites/?kind=castle")
+    # then nothing is listed, and the filter says why
+    assert response.status == 422
+    expect(page.locator("#results")).to_contain_text("Nothing is listed for these filters: Kind:")
+    expect(page.locator("#errors-kind")).to_contain_text("Select a valid choice")
+    expect(page.locator("#results tbody tr")).to_have_count(0)
+    # when the user picks a kind that is one (the list follows as they choose)
+    page.get_by_label("Kind").select_option("hub")
+    # then the list shows the hubs and the error beside the filter is gone
+    expect(page.locator("#results tbody tr")).to_have_count(3)
+    expect(page.locator("#errors-kind")).to_be_empty()
+    # and a search that cannot be read, typed into the page, shows its refusal in place of the list
+    page.get_by_label("Search").evaluate("input => input.removeAttribute('maxlength')")
+    page.get_by_label("Search").fill("x" * 101)
+    expect(page.locator("#results")).to_contain_text("Nothing is listed for these filters: Search:")
+    expect(page.locator("#errors-q")).to_contain_text("at most 100 characters")
+    expect(page.locator("#results tbody tr")).to_have_count(0)
+
+
 def test_back_after_a_live_search_shows_the_whole_page(kashmir, signed_in_page):
     # given a live search on the admin areas
     page = signed_in_page(Role.VIEWER)

@@ -205,11 +205,20 @@ def test_a_filter_that_cannot_be_read_lists_nothing_and_says_which(kashmir, clie
     assert '<span class="field-error">' in body
     assert f"Nothing is listed for these filters: {field}:" in body
     assert names_in_table(body) == []
-    # the same search typed into the page (htmx) answers with the refusal alone
+    # the same search typed into the page (htmx, which shows only a 2xx answer) gets the refusal
+    # in place of the results, and the filter's error beside it, out of band
     fragment = client.get(reverse(url), query, headers={"HX-Request": "true"})
-    assert fragment.status_code == 422
+    assert fragment.status_code == 200
     assert "Nothing is listed for these filters" in text(fragment)
     assert "<form" not in text(fragment)
+    assert re.search(r'id="errors-[a-z_]+" hx-swap-oob="true"><span class="field-error">', text(fragment))
+    assert names_in_table(text(fragment)) == []
+    # and once corrected, the results come back and the error beside the filter goes
+    corrected = client.get(reverse(url), headers={"HX-Request": "true"})
+    assert corrected.status_code == 200
+    assert "Nothing is listed" not in text(corrected)
+    assert '<span class="field-error">' not in text(corrected)
+    assert 'hx-swap-oob="true"></span>' in text(corrected)
     # and no file is downloaded for it
     download = client.get(reverse(url), {**query, "format": "csv"})
     assert download.status_code == 422

@@ -53,6 +53,12 @@ def is_htmx(request: HttpRequest) -> bool:
     )
 
 
+def filters_refused(form: Any) -> bool:
+    """Whether a list's filters were given a value they cannot read: the list then shows nothing
+    (see render_list), and a view downloads nothing and records no view of what it did not show."""
+    return bool(form.is_bound and not form.is_valid())
+
+
 def render_list(
     request: HttpRequest,
     *,
@@ -69,7 +75,7 @@ def render_list(
     A filter that cannot be read (a value that is not one of its choices, a text too long) is not
     ignored: nothing is listed or downloaded, the page answers 422 and the form says which filter
     and why, so that a mistyped link never passes for the whole list."""
-    refused = bool(form.is_bound and not form.is_valid())
+    refused = filters_refused(form)
     if refused:
         queryset = queryset.none() if isinstance(queryset, QuerySet) else cast(Any, [])
         context = {**(context or {}), "refused": True}
@@ -86,10 +92,12 @@ def render_list(
         "page_obj": page_obj,
         "rows": page_obj.object_list,
         "results_template": results_template,
+        "fragment": is_htmx(request),
         **(context or {}),
     }
     response = render(request, "web/_results.html" if is_htmx(request) else template, full_context)
     patch_vary_headers(response, ["HX-Request"])
-    if refused:
+    # A search typed into the page gets its refusal as 200: htmx shows only what succeeds.
+    if refused and not is_htmx(request):
         response.status_code = 422
     return response
