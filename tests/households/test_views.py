@@ -107,6 +107,33 @@ def test_the_registry_is_for_roles_with_personal_data_and_each_page_is_audited(o
     assert signed_in(user).get(f"/households/{household.pk}/").status_code == status
 
 
+@pytest.mark.parametrize("download", [False, True], ids=["page", "csv"])
+def test_a_registry_filter_that_cannot_be_read_shows_downloads_and_records_nothing(op, download):
+    register(op)
+    client = signed_in(make_user(Role.ADMIN))
+    query = {"status": "bogus", **({"format": "csv"} if download else {})}
+    response = client.get("/households/registry/", query)
+    # refused: no household listed or downloaded, and no view of personal data recorded
+    assert response.status_code == 422
+    assert "Content-Disposition" not in response
+    assert "13503-1234567-1" not in response.content.decode()
+    assert "Nothing is listed for these filters" in response.content.decode()
+    assert not AuditEvent.objects.filter(
+        action__in=["household.view_personal_data", "household.export"]
+    ).exists()
+
+
+def test_a_point_registry_filter_that_cannot_be_read_records_no_view(op, open_round):
+    client = signed_in(op.distributor)
+    # the households listed at the distributor's point are seen, and the view recorded
+    assert client.get("/households/registry/").status_code == 200
+    assert AuditEvent.objects.filter(action="household.view_personal_data").count() == 1
+    # a search that cannot be read lists none of them, and records no view
+    response = client.get("/households/registry/", {"q": "x" * 101})
+    assert response.status_code == 422
+    assert AuditEvent.objects.filter(action="household.view_personal_data").count() == 1
+
+
 def test_the_registry_page_runs_the_same_queries_for_5_or_25_households(op):
     client = signed_in(op.registrar)
     client.get("/households/")  # the session's first request may write to it: not what is measured

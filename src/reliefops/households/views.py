@@ -82,7 +82,7 @@ from reliefops.households.services.imports import same_file_imported, same_file_
 from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.exports import download, export_links, requested_format
-from reliefops.web.pages import PAGE_SIZE, page, render_list
+from reliefops.web.pages import PAGE_SIZE, filters_refused, page, render_list
 
 CARDS_PER_PAGE = 48
 LIST_PER_PAGE = 100
@@ -132,15 +132,17 @@ def registry(request: HttpRequest) -> HttpResponse:
     form = forms.RegistryFilter(request.GET)
     c = form.criteria()
     households = selectors.households_search(q=c["q"], status=c["status"])
+    refused = filters_refused(form)  # nothing listed, downloaded or recorded as seen
     fmt = requested_format(request)
-    if fmt is not None:
+    if fmt is not None and not refused:
         personal = can_export_personal_data(request.user) and request.GET.get("personal") != "0"
         started = households_export_start(
             actor=request.user, households=households, with_personal_data=personal, where=f"registry {fmt}"
         )
         return cast(HttpResponse, export_response(started.table, started.rows, fmt))
-    shown = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
-    _viewed(request, shown.object_list, "registry")
+    if not refused:
+        shown = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+        _viewed(request, shown.object_list, "registry")
     return render_list(
         request,
         template="households/registry.html",
@@ -161,8 +163,9 @@ def _registry_at_points(request: HttpRequest) -> HttpResponse:
     point_ids = distribution_list_point_ids(request.user)
     form = forms.PointRegistryFilter(request.GET)
     households = selectors.households_listed_at(point_ids, q=form.criteria()["q"])
-    shown = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
-    _viewed(request, shown.object_list, "registry at own points")
+    if not filters_refused(form):  # a refused filter lists nothing: nothing is recorded as seen
+        shown = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+        _viewed(request, shown.object_list, "registry at own points")
     points = Site.objects.filter(pk__in=point_ids or []).order_by("name") if point_ids is not None else None
     return render_list(
         request,
