@@ -195,14 +195,16 @@ def stock_visible_site_ids(user: AnyUser | None) -> set[int] | None:
     return scoped_site_ids(user, Right.VIEW_STOCK)
 
 
-def stock_sites(user: AnyUser | None, right: Right) -> QuerySet[Any]:
-    """The open stock-holding sites where the user may use `right`: what a form offers."""
+def stock_sites(user: AnyUser | None, right: Right, *, closed: bool = False) -> QuerySet[Any]:
+    """The open stock-holding sites where the user may use `right`: what a form offers; with
+    `closed`, the closed ones too (what a list's filter offers: a closed site's stock, card and
+    movements are still looked up, and the app's own links name them)."""
     from reliefops.places.models import Site, SiteKind
 
     allowed = scoped_site_ids(user, right)
-    sites = Site.objects.filter(
-        kind__in=[SiteKind.WAREHOUSE, SiteKind.HUB, SiteKind.DISTRIBUTION_POINT], is_active=True
-    )
+    sites = Site.objects.filter(kind__in=[SiteKind.WAREHOUSE, SiteKind.HUB, SiteKind.DISTRIBUTION_POINT])
+    if not closed:
+        sites = sites.filter(is_active=True)
     if allowed is not None:
         sites = sites.filter(pk__in=allowed)
     return sites.order_by("name", "pk")

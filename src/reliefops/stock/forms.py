@@ -76,7 +76,8 @@ def _date(label: str, *, required: bool = True, help_text: str = "") -> forms.Da
 
 class SiteChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Model) -> str:
-        return f"{obj.name} ({obj.code})"  # type: ignore[attr-defined]
+        closed = "" if getattr(obj, "is_active", True) else ", closed"
+        return f"{obj.name} ({obj.code}{closed})"  # type: ignore[attr-defined]
 
 
 class ItemChoice(forms.ModelChoiceField):

@@ -111,7 +111,7 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], status
 @page
 def onhand_list(request: HttpRequest) -> HttpResponse:
     visible = stock_visible_site_ids(request.user)
-    form = forms.OnHandFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK))
+    form = forms.OnHandFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK, closed=True))
     c = form.criteria()
     site_ids = {c["site"].pk} if c["site"] else visible
     item_ids = None
@@ -132,7 +132,7 @@ def onhand_list(request: HttpRequest) -> HttpResponse:
 
 @page
 def onhand_card(request: HttpRequest) -> HttpResponse:
-    sites = stock_sites(request.user, Right.VIEW_STOCK)
+    sites = stock_sites(request.user, Right.VIEW_STOCK, closed=True)
     items = access_items(request.user).order_by("code")
     card = site = item = None
     form = forms.StockCardForm(sites=sites, items=items, initial=_card_period())
@@ -221,7 +221,7 @@ def donor_report(request: HttpRequest, grant_id: int) -> HttpResponse:
 @page
 def waybill_list(request: HttpRequest) -> HttpResponse:
     visible = stock_visible_site_ids(request.user)
-    form = forms.WaybillFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK))
+    form = forms.WaybillFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK, closed=True))
     c = form.criteria()
     waybills = selectors.waybill_list(
         site_ids=visible,
@@ -290,7 +290,7 @@ def waybill_print(request: HttpRequest, waybill_id: int) -> HttpResponse:
 @page
 def movement_list(request: HttpRequest) -> HttpResponse:
     visible = stock_visible_site_ids(request.user)
-    form = forms.MovementFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK))
+    form = forms.MovementFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK, closed=True))
     c = form.criteria()
     movements = selectors.movement_list(
         site_ids=visible, site_id=c["site"].pk if c["site"] else None, kind=c["kind"], reference=c["q"]

@@ -83,6 +83,19 @@ def test_a_hub_manager_sees_only_the_stock_of_their_sites(stocked, web_as):
     assert "Islamabad warehouse" not in body
 
 
+@pytest.mark.parametrize("url", ["stock:onhand-list", "stock:waybill-list", "stock:movement-list"])
+def test_a_closed_site_is_still_a_filter_of_the_stock_lists(stocked, web_as, url):
+    # given a hub closed after its stock moved (its pages and the app's links still name it)
+    stocked.hub.is_active = False
+    stocked.hub.save(update_fields=["is_active"])
+    # when a list is filtered by it
+    response = web_as(Role.VIEWER).get(reverse(url), {"site": stocked.hub.pk})
+    # then the list answers for it, and the filter offers it, marked closed
+    assert response.status_code == 200
+    assert "closed)</option>" in text(response)
+    assert "Nothing is listed" not in text(response)
+
+
 def test_stock_card_shows_opening_movements_and_closing(stocked, web_as):
     response = web_as(Role.VIEWER).get(
         reverse("stock:onhand-card"),
