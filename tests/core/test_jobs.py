@@ -485,11 +485,11 @@ def test_the_api_checks_and_imports_a_large_file_through_jobs(op):
     assert checked["result"]["figures"][0] == {"label": "Households to import", "value": 1}
     # the import's number, which the client commits, is among the job's figures
     figures = {f["label"]: f["value"] for f in checked["result"]["figures"]}
-    assert figures["Import"] == HouseholdImport.objects.get().pk
-    commit = client.post(f"/api/households/imports/{figures['Import']}/commit-job")
+    assert figures["Import number"] == HouseholdImport.objects.get().pk
+    commit = client.post(f"/api/households/imports/{figures['Import number']}/commit-job")
     assert commit.status_code == 202
     assert (
-        client.post(f"/api/households/imports/{figures['Import']}/commit-job").status_code == 200
+        client.post(f"/api/households/imports/{figures['Import number']}/commit-job").status_code == 200
     )  # the same job
     run_jobs()
     assert client.get(f"/api/core/jobs/{commit.json()['id']}").json()["status"] == "succeeded"

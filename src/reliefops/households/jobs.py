@@ -70,7 +70,7 @@ def _preview(job: Job, progress: Progress) -> JobResult:
         figures=[
             ("Households to import", batch.rows),
             ("Likely duplicates", len(batch.duplicates)),
-            ("Import", batch.pk),
+            ("Import number", batch.pk),
         ],
         links=[("Open the preview, to look at the likely duplicates and import the file", page)],
     )
