@@ -448,6 +448,30 @@ def test_the_handover_page_proposes_today_only_while_the_round_runs(op, open_rou
     assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
 
 
+def test_a_paper_list_entered_after_the_round_keeps_its_day_from_one_handover_to_the_next(
+    op, open_round, monkeypatch
+):
+    round_obj, household, _ = open_round
+    later = round_obj.ends_on + dt.timedelta(days=30)  # the list is typed in a month after the round
+    monkeypatch.setattr(views.timezone, "localdate", lambda: later)
+    monkeypatch.setattr(handovers.timezone, "localdate", lambda: later)
+    client = signed_in(op.distributor)
+    url = f"/households/rounds/{round_obj.pk}/handover/"
+    token = HouseholdCard.objects.get(household=household).token
+    day = round_obj.starts_on + dt.timedelta(days=2)
+    form = {"point": "DP-BANA", "card": token, "collected_by": "the head", "idempotency_key": "k1"}
+    # when one handover is recorded on the day the paper list gives
+    done = client.post(url, {**form, "handed_on": day.isoformat()})
+    # then the next form proposes that day again (a paper list runs by day)
+    assert done.status_code == 302
+    assert done["Location"].endswith(f"?point=DP-BANA&on={day.isoformat()}")
+    page = client.get(done["Location"]).content.decode()
+    assert f'name="handed_on" value="{day.isoformat()}"' in page
+    # and a day that is not one of the round, or after today, is not proposed
+    for text in ("2100-01-01", (round_obj.ends_on + dt.timedelta(days=1)).isoformat(), "nonsense"):
+        assert 'name="handed_on" value=' not in client.get(f"{url}?on={text}").content.decode()
+
+
 def test_a_registrar_prints_the_cards_of_one_point(op, open_round):
     round_obj, _, far = open_round
     response = signed_in(op.registrar).get(f"/households/rounds/{round_obj.pk}/cards/?point=DP-BANA")

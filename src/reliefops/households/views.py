@@ -9,6 +9,7 @@ service refuses is shown again with the problems beside the fields, and a succes
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, cast
 
 from django.contrib import messages
@@ -720,6 +721,15 @@ def cards_print(request: HttpRequest, round_id: int) -> HttpResponse:
     )
 
 
+def _day_of_round(text: str, round_obj: Any, today: dt.date) -> dt.date | None:
+    """The day `text` names (YYYY-MM-DD) when it is a day of the round and not after today."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if round_obj.starts_on <= day <= min(round_obj.ends_on, today) else None
+
+
 @page
 def handover(request: HttpRequest, round_id: int) -> HttpResponse:
     require(request.user, Right.DISTRIBUTE)
@@ -730,9 +740,13 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
     choices = [(p.code, p.name) for p in points]
     initial: dict[str, Any] = {"point": request.GET.get("point") or points[0].code}
     # Today, while the round runs. Before or after it no day is proposed: a list entered from paper
-    # after the round carries the day of each handover, which only the person typing it knows.
+    # after the round carries the day of each handover, which only the person typing it knows; the
+    # day of the handover just recorded is kept for the next (?on=), as a paper list runs by day.
     today = timezone.localdate()
-    if round_obj.starts_on <= today <= round_obj.ends_on:
+    kept = _day_of_round(request.GET.get("on", ""), round_obj, today)
+    if kept is not None:
+        initial["handed_on"] = kept
+    elif round_obj.starts_on <= today <= round_obj.ends_on:
         initial["handed_on"] = today
     asked_for = whole_id(request.GET.get("household", ""))
     if asked_for is not None:
@@ -769,7 +783,10 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
                 status = exc.status
             else:
                 (messages.info if result.replayed else messages.success)(request, result.message)
-                return redirect(f"{reverse('households:handover', args=[round_obj.pk])}?point={point.code}")
+                return redirect(
+                    f"{reverse('households:handover', args=[round_obj.pk])}?point={point.code}"
+                    f"&on={d['handed_on'].isoformat()}"
+                )
         else:
             status = 422
     chosen = None
