@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from reliefops.cluster import selectors as cluster
 from reliefops.cluster.selectors import GapRow
 from reliefops.core.roles import Role
+from reliefops.core.text import series
 from reliefops.places.models import Site, SiteKind
 from reliefops.reports import selectors
 from reliefops.reports.periods import Period
@@ -62,13 +63,6 @@ def in_a_sentence(name: str) -> str:
     """`Tents distributed` -> `tents distributed`; an acronym (`CGI sheets`) keeps its capitals."""
     first = name.split(" ", 1)[0]
     return name if first.isupper() else name[:1].lower() + name[1:]
-
-
-def series(phrases: list[str]) -> str:
-    """`a, b and c`."""
-    if len(phrases) <= 1:
-        return "".join(phrases)
-    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
 @dataclass(frozen=True)

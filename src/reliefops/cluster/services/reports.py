@@ -32,7 +32,7 @@ from reliefops.cluster.services import bulk
 from reliefops.cluster.sheets import RowProblem
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record, stored_user
-from reliefops.core.text import counted
+from reliefops.core.text import counted, series
 from reliefops.partners.models import Organisation
 
 Actor = AbstractBaseUser | AnonymousUser | None
@@ -651,12 +651,6 @@ def _touched_organisations(batch_id: int) -> set[int]:
     return touched
 
 
-def _in_words(numbers: Sequence[int]) -> str:
-    """`2`, `2 and 3`, `2, 3 and 5`."""
-    written = [str(n) for n in numbers]
-    return written[0] if len(written) == 1 else f"{', '.join(written[:-1])} and {written[-1]}"
-
-
 @dataclass(frozen=True)
 class RevertResult:
     batch_id: int
@@ -688,7 +682,7 @@ def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
             )
         )
         if later:
-            which = f"batch {later[0]}" if len(later) == 1 else f"batches {_in_words(later)}"
+            which = f"batch {later[0]}" if len(later) == 1 else f"batches {series([str(n) for n in later])}"
             raise Conflict(
                 f"batch {batch.pk} cannot be reverted: {which} changed its rows since; revert "
                 f"{'it' if len(later) == 1 else 'those'} first"
