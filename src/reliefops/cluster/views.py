@@ -49,7 +49,7 @@ from reliefops.core.security import whole_id
 from reliefops.core.text import counted
 from reliefops.partners.models import Organisation
 from reliefops.web.exports import download, export_links, requested_format
-from reliefops.web.pages import page, render_list
+from reliefops.web.pages import filters_refused, page, render_list
 
 # The section's tabs: label, page, the right it needs, and the other pages that belong to it.
 TABS: tuple[tuple[str, str, Right, frozenset[str]], ...] = (
@@ -306,17 +306,6 @@ def rows(request: HttpRequest) -> HttpResponse:
     )
     form = RowFilter(request.GET, organisations=sorted(organisations, key=lambda pair: pair[1].lower()))
     context = {"scope": scope, "tabs": _tabs(request), "export_links": export_links(request)}
-    if not form.is_valid():  # no row listed or downloaded: the filters' errors say why
-        response = render_list(
-            request,
-            template="cluster/rows.html",
-            results_template="cluster/_row_results.html",
-            queryset=found.none(),
-            form=form,
-            context={**context, "refused": True},
-        )
-        response.status_code = 422
-        return response
     c = form.criteria()
     listed = selectors.rows_filtered(
         found, activity=c["activity"], within=c["within"], organisation=c["organisation"], status=c["status"]
@@ -324,10 +313,12 @@ def rows(request: HttpRequest) -> HttpResponse:
     if c["q"]:
         listed = listed.filter(Q(row_id__icontains=c["q"]) | Q(location__icontains=c["q"]))
     ordered = listed.order_by("reporting_org__name", "row_id")
-    file = download(request, *exports.rows_export(ordered)) if requested_format(request) else None
+    # A refused filter downloads nothing; render_list lists nothing and says why.
+    wanted = requested_format(request) and not filters_refused(form)
+    file = download(request, *exports.rows_export(ordered)) if wanted else None
     if file is not None:
         return cast(HttpResponse, file)
-    response = render_list(
+    return render_list(
         request,
         template="cluster/rows.html",
         results_template="cluster/_row_results.html",
@@ -335,7 +326,6 @@ def rows(request: HttpRequest) -> HttpResponse:
         form=form,
         context=context,
     )
-    return response
 
 
 @page
