@@ -99,7 +99,7 @@ class SelectionForm(ShowsProblems, forms.Form):
         }
 
 
-class RowFilter(ShowsProblems, FilterForm):
+class RowFilter(FilterForm):
     """The rows page's filters; a value that is not one is the field's error (then no row is listed)."""
 
     activity = forms.ChoiceField(choices=[], required=False, error_messages=NOT_AN_ACTIVITY)

@@ -19,6 +19,7 @@ from reliefops.catalog.models import Item
 from reliefops.cluster import selectors as cluster
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.security import whole_id
+from reliefops.core.text import counted
 from reliefops.households import selectors as households
 from reliefops.partners.models import Grant, Organisation
 from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
@@ -89,7 +90,7 @@ class HubShare:
 
     def describe(self) -> str:
         """`the hub itself, none of its 3 distribution points`."""
-        points = f"{self.points} distribution point{'s' if self.points != 1 else ''}"
+        points = counted(self.points, "distribution point")
         if not self.hub_is_yours:
             return f"{self.yours} of its {points}, not the hub itself"
         if not self.yours:
@@ -438,10 +439,6 @@ class Waybills:
     overdue: list[tuple[Waybill, int]]  # (waybill, days overdue on `on`), most overdue first
     pledges_open: int  # today's, whatever the day
     past: bool = False  # `on` is a past day (the end of a past period), not today
-
-    @property
-    def today(self) -> bool:
-        return not self.past
 
 
 def waybills(*, today: dt.date, as_of: dt.date | None = None, site_ids: set[int] | None = None) -> Waybills:

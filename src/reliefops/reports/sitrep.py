@@ -95,8 +95,7 @@ class Sitrep:
     cluster: selectors.ClusterPicture
     hubs: list[HubLine]
     contacts: list[Contact]
-    # The item columns of the hubs' tables, in the order of the Distributed table
-    hub_items_distributed: list[selectors.ItemFigure]
+    # The item rows of the hubs' table of what they hold, in the order of the Distributed table
     hub_items_on_hand: list[selectors.ItemFigure]
 
     @property
@@ -112,6 +111,11 @@ class Sitrep:
     @property
     def hubs_on_hand_caption(self) -> str:
         return HUBS_ON_HAND
+
+    @property
+    def hub_items_distributed(self) -> list[selectors.ItemFigure]:
+        """The item rows of the hubs' table of what they handed over: the Distributed table's."""
+        return self.distributions.items
 
     @property
     def hub_distributed_rows(self) -> list[tuple[selectors.ItemFigure, list[int]]]:
@@ -281,7 +285,6 @@ def build_sitrep(*, period: Period, today: dt.date, activity: str | None = None)
         cluster=selectors.cluster_picture(period=period, activity=activity),
         hubs=hubs,
         contacts=_contacts(organisation),
-        hub_items_distributed=distributions.items,
         hub_items_on_hand=held,
     )
 

@@ -25,7 +25,6 @@ from reliefops.core.locks import transaction_lock
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
 from reliefops.households.importers import parse_households
-from reliefops.households.matching import Match
 from reliefops.households.models import HouseholdImport, ImportStatus
 from reliefops.households.services.registration import (
     Draft,
@@ -118,10 +117,6 @@ def _duplicates(drafts: list[tuple[int, Draft]], progress: Progress = None) -> l
         )
     found.sort(key=lambda d: (d["line"], -d["score"]))
     return found
-
-
-def _evidence(match: Match) -> dict[str, Any]:
-    return {"score": match.score, "reasons": list(match.reasons)}
 
 
 def same_file_imported(batch: HouseholdImport) -> HouseholdImport | None:

@@ -8,6 +8,8 @@ from typing import Any
 from django import template
 from django.utils.timesince import timesince
 
+from reliefops.core.text import counted
+
 register = template.Library()
 
 FEET_PER_METRE = Decimal("3.28084")
@@ -65,7 +67,7 @@ def took(start: Any, end: Any) -> str:
         return ""
     seconds = max(0, int((end - start).total_seconds()))
     if seconds < 60:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
+        return counted(seconds, "second")
     return timesince(start, end)
 
 
