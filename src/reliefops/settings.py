@@ -20,6 +20,12 @@ TESTING = "pytest" in sys.modules
 DEBUG: bool = env("DEBUG") and not PRODUCTION
 
 
+# The var folder holds the SQLite database (the families' personal data), the development secret
+# key, uploads held for their preview and side files: a new one is made readable by its owner alone
+# (one that exists keeps the permissions it has).
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def _secret_key() -> str:
     key = env("SECRET_KEY")
     if key:
@@ -27,7 +33,6 @@ def _secret_key() -> str:
     if PRODUCTION:
         raise ConfigurationError("SECRET_KEY must be set when RELIEFOPS_ENV=production")
     # Development: a random key kept beside the database, never a constant in the code.
-    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -110,7 +115,6 @@ def _database() -> dict[str, Any]:
         # A transaction-mode pooler keeps neither prepared statements nor server-side cursors.
         config["DISABLE_SERVER_SIDE_CURSORS"] = env("RELIEFOPS_PG_TRANSACTION_POOLER")
         return config
-    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     return _sqlite(str(VAR_DIR / "reliefops.sqlite3"))
 
 
@@ -195,10 +199,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Collected files (`reliefops collectstatic`) would go here; the app serves assets from the apps.
 STATIC_ROOT = VAR_DIR / "static"
-# The var folder holds the SQLite database (the families' personal data), the development secret
-# key, uploads held for their preview and side files: a new one is made readable by its owner alone
-# (one that exists keeps the permissions it has).
-VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
