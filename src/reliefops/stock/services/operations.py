@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Sum
@@ -615,7 +615,7 @@ def stock_handover_to_partner(
         lines=lines,
         target=("organisation_id", organisation_id),
         # Made only for a posting not refused, whose organisation exists.
-        make_target=lambda: partner_location(Organisation.objects.get(pk=organisation_id)),
+        make_target=lambda: partner_location(cast(Organisation, organisation)),
         occurred_on=handed_on,
         reference=reference,
         note=note,

@@ -36,7 +36,6 @@ from reliefops.stock.services.ledger import (
     LineRequest,
     Posting,
     PostingResult,
-    passed_over,
     post,
     refuse,
     replay_or_run,
@@ -308,12 +307,13 @@ def _delivery_lines(
     seen: set[int] = set()
     unread = 0
     for row, line in enumerate(lines, start=1):
+        counts = _counts(row, line)
         if line.item_id == UNRESOLVED:
-            if passed_over(line.item_id, caller_problems, row, "item"):
+            if reported(caller_problems, row, "item"):
                 unread += 1
             else:
                 problems.append(Problem(row, "item", f"unknown item {line.item_id}"))
-            problems += _counts(row, line)
+            problems += counts
             continue
         name = names.get(line.item_id, f"item {line.item_id}")
         if line.item_id in seen:
@@ -321,7 +321,6 @@ def _delivery_lines(
         seen.add(line.item_id)
         if line.item_id not in sent:
             problems.append(Problem(row, "item", f"{name} is not on waybill {waybill.number}"))
-        counts = _counts(row, line)
         problems += counts
         for field, text in (("damage_reason", line.damage_reason), ("short_reason", line.short_reason)):
             if len(text) > REASON_MAX:
