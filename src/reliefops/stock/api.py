@@ -62,6 +62,7 @@ from reliefops.stock.schemas import (
     today,
 )
 from reliefops.stock.services import (
+    UNRESOLVED,
     CountLine,
     DeliveryLine,
     ReceiptLine,
@@ -132,7 +133,7 @@ def receipt_create(
 ) -> Any:
     refs = Refs(request.user, Right.POST_STOCK)
     site_id = refs.site_id(payload.site)
-    grant_id = refs.grant(payload.grant) or 0
+    grant_id = refs.grant(payload.grant) or UNRESOLVED
     lines = [
         ReceiptLine(
             item_id=refs.item(line.item, row),
@@ -172,7 +173,7 @@ def pledge_record(
 ) -> Any:
     refs = Refs(request.user, Right.POST_STOCK)
     site_id = refs.site_id(payload.destination, "destination")
-    grant_id = refs.grant(payload.grant) or 0
+    grant_id = refs.grant(payload.grant) or UNRESOLVED
     item_id = refs.item(payload.item)
     pledge = pledge_create(
         actor=request.user,

@@ -42,6 +42,7 @@ from reliefops.stock.models import (
     WaybillStatus,
 )
 from reliefops.stock.selectors import movement_lines, waybill_lines
+from reliefops.stock.services.ledger import UNRESOLVED
 
 # --- request references -----------------------------------------------------------------------
 
@@ -91,7 +92,7 @@ def _lookup(ref: int | str, text_field: str) -> dict[str, Any]:
 class Refs:
     """Resolves the names in one request after checking the caller holds `right` at all.
 
-    Each method returns the object's id, or 0 after recording a Problem; `check()` then raises
+    Each method returns the object's id, or UNRESOLVED (0) after recording a Problem; `check()` then raises
     InvalidInput with every problem. A posting instead hands `problems` to its service, which
     refuses them together with its own. A site the caller may not use raises AccessDenied at once.
     """
@@ -105,7 +106,7 @@ class Refs:
 
     def _problem(self, row: int | None, field: str, reason: str) -> int:
         self.problems.append(Problem(row, field, reason))
-        return 0
+        return UNRESOLVED
 
     def site(self, ref: int | str, field: str = "site", *, scoped: bool = True) -> Any:
         """A stock-holding site; `scoped` also checks the caller may use the right there."""
@@ -122,7 +123,7 @@ class Refs:
 
     def site_id(self, ref: int | str, field: str = "site", *, scoped: bool = True) -> int:
         site = self.site(ref, field, scoped=scoped)
-        return site.pk if site is not None else 0
+        return site.pk if site is not None else UNRESOLVED
 
     def item(self, ref: int | str, row: int | None = None, field: str = "item") -> int:
         if ref not in self._items:
