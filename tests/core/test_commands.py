@@ -286,3 +286,20 @@ def test_a_command_piped_into_one_that_stops_reading_ends_quietly(tmp_path):
     assert done.returncode == 141
     assert b"Traceback" not in done.stderr
     assert done.stderr == b""
+
+
+def test_every_reliefops_command_skips_the_system_checks_and_check_still_runs_them():
+    """Each of the project's own commands starts without Django's system checks (they import the
+    whole API first); `reliefops check` still runs them all."""
+    from django.core.management import get_commands, load_command_class
+
+    from reliefops.core.cli import ReliefopsCommand
+
+    ours = {name: app for name, app in get_commands().items() if app.startswith("reliefops.")}
+    assert {"cluster", "stock", "households", "jobs", "backup", "user"} <= set(ours)
+    for name, app in ours.items():
+        command = load_command_class(app, name)
+        assert isinstance(command, ReliefopsCommand), name
+        assert command.requires_system_checks == [], name
+    out, _ = run("check")
+    assert "System check identified no issues" in out

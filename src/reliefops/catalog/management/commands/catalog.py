@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from reliefops.catalog.importers import items_import_file, kits_import_file
-from reliefops.core.cli import read_input_file, service_errors
+from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "The catalogue: import items and kits from CSV."
 
     def add_arguments(self, parser: CommandParser) -> None:

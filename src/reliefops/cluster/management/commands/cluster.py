@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from reliefops.cluster import exports, selectors
@@ -40,7 +40,7 @@ from reliefops.core.access import (
     reporting_scope,
     require,
 )
-from reliefops.core.cli import read_input_file, service_errors
+from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors
 from reliefops.core.errors import ServiceError
 from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
@@ -83,7 +83,7 @@ def _content(export: exports.ExportFile, fmt: str) -> bytes | str:
     return export.content if fmt == "xlsx" else export.content.decode("utf-8")
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Cluster 4W: import partners' reports, revert, lock periods, gaps, matrix, totals, needs."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -9,15 +9,15 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from reliefops.core.access import user_role
-from reliefops.core.cli import service_errors
+from reliefops.core.cli import ReliefopsCommand, service_errors
 from reliefops.core.roles import Role
 from reliefops.core.services import user_create, user_password_set
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Create the demo admin account (or give it a new password) and print its one-time password."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from ninja.responses import NinjaJSONEncoder
+
+from reliefops.core.cli import ReliefopsCommand
 
 
 def openapi_text() -> str:
@@ -18,7 +20,7 @@ def openapi_text() -> str:
     return json.dumps(schema, cls=NinjaJSONEncoder, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Write the API's OpenAPI schema (sorted keys, stable) to PATH, or to standard output with '-'."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -11,15 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 
+from reliefops.core.cli import ReliefopsCommand
 from reliefops.core.jobs import jobs_clear_old_inputs, jobs_mark_stale, worker_name
 from reliefops.core.models import Job, JobStatus
 from reliefops.core.text import counted
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Background jobs: run the worker, list the jobs, fail jobs whose worker died."
 
     def add_arguments(self, parser: CommandParser) -> None:

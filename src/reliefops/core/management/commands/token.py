@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from reliefops.core.cli import service_errors
+from reliefops.core.cli import ReliefopsCommand, service_errors
 from reliefops.core.models import ApiToken
 from reliefops.core.services import token_create, token_revoke
 
@@ -20,7 +20,7 @@ def _when(value: Any) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "API tokens: create one for a user (shown once), revoke one, or list them."
 
     def add_arguments(self, parser: CommandParser) -> None:

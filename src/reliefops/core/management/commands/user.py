@@ -9,9 +9,9 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from reliefops.core.cli import service_errors
+from reliefops.core.cli import ReliefopsCommand, service_errors
 from reliefops.core.roles import Role
 from reliefops.core.services import user_create
 from reliefops.partners.selectors import organisation_find
@@ -31,7 +31,7 @@ def generated_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Create a user with a role and scope; prints the password when it was generated."
 
     def add_arguments(self, parser: CommandParser) -> None:

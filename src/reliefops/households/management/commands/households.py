@@ -14,11 +14,11 @@ import hashlib
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import dateformat, timezone
 
 from reliefops.core.access import access_household_to_register, access_round_by_id, require
-from reliefops.core.cli import read_input_file, service_errors
+from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors
 from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
@@ -80,7 +80,7 @@ def _date(text: str) -> dt.date:
         raise CommandError(f"not a date: {text!r}; write it as YYYY-MM-DD") from exc
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Households: import files, find duplicates, anonymise past retention, print counts and rounds."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from reliefops.core.cli import ReliefopsCommand
 from reliefops.ops.backups import BackupRefused, backup_create, backup_secret
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Back up the whole database into one encrypted file (SQLite online backup or pg_dump)."
 
     def add_arguments(self, parser: CommandParser) -> None:

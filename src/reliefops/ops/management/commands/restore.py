@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from reliefops.core.cli import ReliefopsCommand
 from reliefops.core.text import counted
 from reliefops.ops.backups import BackupRefused, backup_inspect, backup_restore, backup_secret
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Restore an encrypted backup into the configured (empty) database, all or nothing."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
-from reliefops.core.cli import read_input_file, service_errors
+from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors
 from reliefops.partners.importers import grants_import_file
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Import grants from CSV: donor,reference,title,start,end,currency,amount (amount in major units)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
-from reliefops.core.cli import read_input_file, service_errors
+from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors
 from reliefops.places.importers import admin_areas_import_file, sites_import_file
 from reliefops.places.lookup import place_match
 from reliefops.places.models import AdminLevel
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "The gazetteer and the sites: import files, match a place name to its P-code."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -10,15 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from reliefops.core.cli import service_errors
+from reliefops.core.cli import ReliefopsCommand, service_errors
 from reliefops.reports.periods import Period, parse_period
 from reliefops.reports.sitrep import build_sitrep
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Write the situation report of a period as Markdown or HTML, from the ledger and the 4W rows."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from reliefops.core.cli import service_errors
+from reliefops.core.cli import ReliefopsCommand, service_errors
 from reliefops.scenarios.registry import SCENARIOS
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "Load a scenario (reference data and history) into the database; loading twice changes nothing."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from reliefops.core.access import (
     access_item_by_code,
@@ -27,7 +27,7 @@ from reliefops.core.access import (
     require,
     stock_visible_site_ids,
 )
-from reliefops.core.cli import service_errors
+from reliefops.core.cli import ReliefopsCommand, service_errors
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
@@ -104,7 +104,7 @@ def _pairs(values: Sequence[str], what: str) -> list[tuple[int, str, str]]:
     return out
 
 
-class Command(BaseCommand):
+class Command(ReliefopsCommand):
     help = "The stock ledger: post receipts, waybills, distributions, counts ...; print reports; verify."
 
     def add_arguments(self, parser: CommandParser) -> None:
