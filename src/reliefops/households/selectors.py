@@ -28,7 +28,9 @@ from reliefops.households.models import (
     HandoverLine,
     Household,
     HouseholdCard,
+    HouseholdImport,
     HouseholdStatus,
+    ImportStatus,
     Living,
     MatchKey,
     PackageLine,
@@ -181,6 +183,16 @@ def likely_duplicates(person: Person, *, threshold: int = LIKELY_DUPLICATE, limi
         decided = decided_pairs([PairStatus.DIFFERENT])
         matches = [m for m in matches if (m.first_id, m.second_id) not in decided]
     return matches[:limit]
+
+
+def waiting_checks(digest: str) -> QuerySet[HouseholdImport]:
+    """The checks of the registration file with this digest that wait to be imported (previewed,
+    their content kept), latest first."""
+    return (
+        HouseholdImport.objects.filter(digest=digest, status=ImportStatus.PREVIEWED)
+        .exclude(content=b"")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def duplicate_queue() -> QuerySet[DuplicatePair]:

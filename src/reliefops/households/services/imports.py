@@ -26,6 +26,7 @@ from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
 from reliefops.households.importers import parse_households
 from reliefops.households.models import HouseholdImport, ImportStatus
+from reliefops.households.selectors import waiting_checks
 from reliefops.households.services.registration import (
     Draft,
     Lookups,
@@ -251,13 +252,7 @@ def _staged_by(actor: Any, digest: str) -> HouseholdImport | None:
     # Two checks of one file by one person at the same moment (two clicks, two requests) follow one
     # another, so that the second finds the first's (PostgreSQL; SQLite's write lock does this).
     transaction_lock(f"households.import:{user.pk}:{digest}")
-    return (
-        HouseholdImport.objects.select_for_update()
-        .filter(digest=digest, status=ImportStatus.PREVIEWED, created_by=user)
-        .exclude(content=b"")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+    return waiting_checks(digest).select_for_update().filter(created_by=user).first()
 
 
 def household_import_commit(*, actor: Any, import_id: int, progress: Progress = None) -> ImportResult:

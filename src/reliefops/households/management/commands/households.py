@@ -64,12 +64,7 @@ def _changes(set_fields: list[str]) -> dict[str, Any]:
 def _staged_preview(user: Any, content: bytes) -> HouseholdImport | None:
     """The check of a file with this content that waits to be imported (previewed, not yet cleared):
     the user's own latest one, else anyone's; None when there is none."""
-    digest = hashlib.sha256(content).hexdigest()
-    staged = (
-        HouseholdImport.objects.filter(digest=digest, status=ImportStatus.PREVIEWED)
-        .exclude(content=b"")
-        .order_by("-created_at", "-pk")
-    )
+    staged = selectors.waiting_checks(hashlib.sha256(content).hexdigest())
     return staged.filter(created_by=user).first() or staged.first()
 
 
