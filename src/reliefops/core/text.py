@@ -1,7 +1,11 @@
-"""Counts and lists as messages write them: "1 household", "2 households", "1,200 problems", "3 people";
-"a, b and c"."""
+"""Counts, lists and days as messages write them: "1 household", "2 households", "1,200 problems",
+"3 people"; "a, b and c"; "1 Mar 2006", "1 Mar 2006 14:05"."""
 
 from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import dateformat, timezone
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:
@@ -14,3 +18,13 @@ def series(phrases: list[str]) -> str:
     if len(phrases) <= 1:
         return "".join(phrases)
     return ", ".join(phrases[:-1]) + " and " + phrases[-1]
+
+
+def day_text(value: dt.date) -> str:
+    """A day as the pages write it: 1 Mar 2006."""
+    return dateformat.format(value, "j M Y")
+
+
+def moment_text(value: dt.datetime) -> str:
+    """A moment in the operation's time zone, as the pages write it: 1 Mar 2006 14:05."""
+    return dateformat.format(timezone.localtime(value), "j M Y H:i")

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.utils import dateformat
 
 from reliefops.core.errors import Problem
 from reliefops.core.security import whole_id
+from reliefops.core.text import day_text
 from reliefops.households.identity import DocumentType
 from reliefops.households.models import (
     CARD_REASON_MAX,
@@ -328,5 +328,5 @@ class HandoverForm(ServiceForm):
             handed_on.widget = forms.DateInput(
                 attrs={"type": "date", "min": first.isoformat(), "max": last.isoformat()}, format="%Y-%m-%d"
             )
-            days_text = " to ".join(dateformat.format(day, "j M Y") for day in days)
+            days_text = " to ".join(day_text(day) for day in days)
             handed_on.help_text = f"A day of the round: {days_text}"

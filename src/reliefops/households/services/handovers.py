@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
 from reliefops.core.services import audit_record, stored_user
+from reliefops.core.text import day_text
 from reliefops.households.cards import normalise_token, printed
 from reliefops.households.keys import fitted_key
 from reliefops.households.models import (
@@ -47,11 +48,6 @@ class HandoverRefused(ServiceError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field  # the input refused ("card", "handed_on"), when one is
-
-
-def _day(value: dt.date) -> str:
-    """A day as the pages write it: 1 Mar 2006."""
-    return dateformat.format(value, "j M Y")
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,7 @@ def _household(card_token: str | None, household_id: int | None) -> tuple[Househ
         if card is None:
             raise HandoverRefused(f"no household holds card {printed(token)}", field="card")
         if card.voided_at is not None:
-            replaced = _day(timezone.localtime(card.voided_at))
+            replaced = day_text(timezone.localtime(card.voided_at))
             raise HandoverRefused(
                 f"card {printed(token)} was replaced on {replaced} ({card.void_reason}): "
                 "it no longer works; ask for the household's new card or find the household by name",
@@ -200,14 +196,14 @@ def _record(
         today = timezone.localdate()
         if handed_on > today:
             raise HandoverRefused(
-                f"{_day(handed_on)} is after today ({_day(today)}): a handover is recorded on the day "
-                "the household received it",
+                f"{day_text(handed_on)} is after today ({day_text(today)}): a handover is recorded on the "
+                "day the household received it",
                 field="handed_on",
             )
         if not round_obj.starts_on <= handed_on <= round_obj.ends_on:
             raise HandoverRefused(
-                f"round {round_obj.code} runs from {_day(round_obj.starts_on)} to "
-                f"{_day(round_obj.ends_on)}, not on {_day(handed_on)}",
+                f"round {round_obj.code} runs from {day_text(round_obj.starts_on)} to "
+                f"{day_text(round_obj.ends_on)}, not on {day_text(handed_on)}",
                 field="handed_on",
             )
         point = Site.objects.filter(pk=point_site_id).first()
@@ -242,7 +238,7 @@ def _record(
         codes = dict(Item.objects.filter(pk__in=due).values_list("pk", "code"))
         if not owed:
             first = handover.deliveries.order_by("pk").first() if handover else None
-            when = f" on {_day(first.delivered_on)}" if first else ""
+            when = f" on {day_text(first.delivered_on)}" if first else ""
             raise HandoverRefused(
                 f"household {household.pk} received its package of round {round_obj.code}{when} already"
             )

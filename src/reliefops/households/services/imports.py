@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.locks import transaction_lock
 from reliefops.core.services import audit_record, stored_user
-from reliefops.core.text import counted
+from reliefops.core.text import counted, moment_text
 from reliefops.households.importers import parse_households
 from reliefops.households.models import HouseholdImport, ImportStatus
 from reliefops.households.selectors import waiting_checks
@@ -139,7 +139,7 @@ def same_file_message(batch: HouseholdImport, earlier: HouseholdImport, *, commi
     """What a file imported before is told: which import, when; and that nothing is imported again."""
     when = ""
     if earlier.committed_at:
-        when = dateformat.format(timezone.localtime(earlier.committed_at), "j M Y H:i")
+        when = moment_text(earlier.committed_at)
     then = "nothing was imported again" if committing else "importing it again changes nothing"
     return (
         f"{batch.filename} is the same file as import {earlier.pk} ({earlier.filename}), imported on "

@@ -14,13 +14,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.exports import Table, csv_bytes, iterate
 from reliefops.core.models import Job
 from reliefops.core.services import audit_record
-from reliefops.core.text import counted
+from reliefops.core.text import counted, day_text
 from reliefops.households.exports import REGISTRY
 from reliefops.households.models import (
     HandoverDelivery,
@@ -148,7 +148,7 @@ class AnonymiseResult:
 
     @property
     def message(self) -> str:
-        cutoff = dateformat.format(self.cutoff, "j M Y")
+        cutoff = day_text(self.cutoff)
 
         def done(count: int) -> str:
             return "would be" if self.dry_run else "was" if count == 1 else "were"

@@ -15,14 +15,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
-from django.utils import dateformat, timezone
 
 from reliefops.core.access import access_household_to_register, access_round_by_id, require
 from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors
 from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
-from reliefops.core.text import counted
+from reliefops.core.text import counted, moment_text
 from reliefops.env import env
 from reliefops.households import selectors
 from reliefops.households.matching import LIKELY_DUPLICATE
@@ -171,7 +170,7 @@ class Command(ReliefopsCommand):
                 # The file was checked before and waits: import that check rather than stage
                 # another copy of it; the commit checks the file again all the same.
                 self._duplicates(staged)
-                checked = dateformat.format(timezone.localtime(staged.created_at), "j M Y H:i")
+                checked = moment_text(staged.created_at)
                 self.stdout.write(
                     f"{options['file']} was checked as import {staged.pk} on {checked}: importing it "
                     "(it is checked again first)."
