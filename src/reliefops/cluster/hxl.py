@@ -98,8 +98,11 @@ class Layout:
 
 
 def is_tag_row(cells: Sequence[Any]) -> bool:
+    """Whether a row may be the hashtag row: its filled cells are hashtags, but for a few a partner
+    wrote plain (`remarks` beside `#reached+hh`): at least two hashtags, and more than half."""
     filled = [str(c).strip() for c in cells if c is not None and str(c).strip()]
-    return bool(filled) and all(c.startswith("#") for c in filled) and any(Tag.parse(c) for c in filled)
+    tags = sum(1 for c in filled if c.startswith("#") and Tag.parse(c) is not None)
+    return tags == len(filled) > 0 or (tags >= 2 and 2 * tags > len(filled))
 
 
 def _normal_header(text: Any) -> str:
@@ -123,8 +126,7 @@ def _assign(
         elif not by_tag:
             chosen = headers.get(_normal_header(column.header))
         if chosen is None:
-            if column.header or column.tag:
-                kept.append(column)
+            kept.append(column)
             continue
         if chosen.name in fields:
             first = fields[chosen.name]
@@ -141,6 +143,25 @@ def _assign(
     return fields, kept, problems
 
 
+def is_unnamed(column: Column) -> bool:
+    """Whether the column has neither a hashtag nor a header (it is called by its letter)."""
+    return column.tag is None and not column.header
+
+
+def kept_keys(kept: Sequence[Column]) -> list[str]:
+    """The name each kept-aside column's values are stored under: its header, else its hashtag or
+    letter; a name an earlier column has already is told apart by the letter ("Remarks (column Q)")."""
+    seen: set[str] = set()
+    keys = []
+    for column in kept:
+        key = column.header or column.label
+        if key in seen:
+            key = f"{key} ({_letter(column.index)})"
+        seen.add(key)
+        keys.append(key)
+    return keys
+
+
 def _letter(index: int) -> str:
     """Column letters as a spreadsheet shows them: 0 -> A, 27 -> AB."""
     letters = ""
@@ -155,9 +176,21 @@ def find_layout(rows: Sequence[tuple[int, list[Any]]], specs: Sequence[FieldSpec
     """The sheet's table: by its hashtag row if it has one in its first rows, else by the template's
     header texts; None when neither is found."""
     head = rows[:HEADER_SEARCH_ROWS]
-    for position, (number, cells) in enumerate(head):
-        if not is_tag_row(cells):
-            continue
+    # Of the rows that look like hashtags (a title such as `#PakistanEarthquake` does too), the one
+    # that names the most fields; by the headers when none names any and the headers do.
+    candidates = [layout for position in range(len(head)) if (layout := _tag_layout(head, position, specs))]
+    tagged = max(candidates, key=lambda layout: layout.score, default=None)
+    if tagged is not None and tagged.score > 0:
+        return tagged
+    return _header_layout(head, specs) or tagged
+
+
+def _tag_layout(
+    head: Sequence[tuple[int, list[Any]]], position: int, specs: Sequence[FieldSpec]
+) -> Layout | None:
+    """The table under the row at `position`, if that row may be the hashtag row."""
+    number, cells = head[position]
+    if is_tag_row(cells):
         header_cells: list[Any] = []
         header_number: int | None = None
         for back in range(position - 1, -1, -1):
@@ -168,20 +201,24 @@ def find_layout(rows: Sequence[tuple[int, list[Any]]], specs: Sequence[FieldSpec
         for index, cell in enumerate(cells):
             text = str(cell).strip() if cell is not None else ""
             header = str(header_cells[index]).strip() if index < len(header_cells) else ""
-            tag = Tag.parse(text) if text else None
-            if tag is None and not header:
-                continue
-            label = text if tag is not None else header
+            tag = Tag.parse(text) if text.startswith("#") else None
+            if tag is None and text and not header:
+                header = text  # a plain word in the hashtag row names its column
+            # A column without a hashtag or a header is kept aside by its letter: a value there is
+            # still the partner's (the note of an import names it only when some row holds one).
+            label = text if tag is not None else header or _letter(index)
             columns.append(Column(index=index, label=label, header=header, tag=tag))
         fields, kept, problems = _assign(columns, specs, True, number)
         return Layout(header_number, number, position + 1, fields, kept, problems, len(fields))
+    return None
+
+
+def _header_layout(head: Sequence[tuple[int, list[Any]]], specs: Sequence[FieldSpec]) -> Layout | None:
+    """The table under the row that holds the most of the template's own headers (three at least)."""
     best: Layout | None = None
     for position, (number, cells) in enumerate(head):
-        columns = [
-            Column(index=i, label=str(c).strip(), header=str(c).strip(), tag=None)
-            for i, c in enumerate(cells)
-            if c is not None and str(c).strip()
-        ]
+        texts = [str(c).strip() if c is not None else "" for c in cells]
+        columns = [Column(index=i, label=t or _letter(i), header=t, tag=None) for i, t in enumerate(texts)]
         fields, kept, problems = _assign(columns, specs, False, number)
         if len(fields) >= 3 and (best is None or len(fields) > best.score):
             best = Layout(number, None, position + 1, fields, kept, problems, len(fields))

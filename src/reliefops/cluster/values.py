@@ -68,6 +68,9 @@ def _rounded(number: float) -> str:
 
 
 _GROUPED = re.compile(r"^[+-]?\d{1,3}([, \u00a0']\d{3})+(\.0+)?$")
+# 1.000 or 12.500.000: a dot between groups of three digits, as Europe writes thousands; as a decimal
+# point it would make 1.000 one. Neither reading is safe for a count.
+_DOT_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
 
 
 def whole_number(raw: Any, *, maximum: int = COUNT_MAX) -> int | None:
@@ -90,6 +93,12 @@ def whole_number(raw: Any, *, maximum: int = COUNT_MAX) -> int | None:
         try:
             value = int(text)
         except ValueError:
+            if _DOT_GROUPED.match(text):
+                raise BadValue(
+                    f"'{text}' could be {text.replace('.', ',')} (a dot between thousands) or a number with "
+                    f"decimals; write the count without the dot ({text.replace('.', '')}) or with commas "
+                    f"({text.replace('.', ',')})"
+                ) from None
             cleaned = re.sub(r"[, \u00a0']", "", text) if _GROUPED.match(text) else text
             try:
                 number = float(cleaned)
@@ -114,8 +123,10 @@ MONTHS = {
     **{calendar.month_abbr[i].lower(): i for i in range(1, 13)},
     "sept": 9,
 }
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-_NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+# The text is lower case by then: a date and time (2006-03-20T00:00:00Z) has its t and z so.
+_TIME = r"(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?"
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME + "$")
+_NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})" + _TIME + "$")
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
 _MONTH_YEAR_NUM = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
 _DAY_MON_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[-/. ]+([a-z]+)\.?[-/., ]+(\d{2}|\d{4})$")

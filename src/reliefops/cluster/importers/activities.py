@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 from reliefops.cluster import parallel
-from reliefops.cluster.hxl import Column, FieldSpec, Layout, spec
+from reliefops.cluster.hxl import Column, FieldSpec, Layout, is_unnamed, kept_keys, spec
 from reliefops.cluster.importers.common import FileDigest, choose_sheet, row_digest, text_digest
 from reliefops.cluster.names import ActivityIndex, Area, AreaIndex, OrganisationIndex, SiteIndex, normal
 from reliefops.cluster.services.bulk import SideRows, gc_paused
@@ -45,6 +45,7 @@ from reliefops.cluster.values import (
     DateColumn,
     DateValue,
     DayOrder,
+    excel_error,
     month_end,
     read_action,
     read_status,
@@ -129,14 +130,14 @@ class _DateFix:
     end: Any
 
 
-_Checked = tuple[list[ReportRow], list[_DateFix], list[int], int]  # see _check_rows
+_Checked = tuple[list[ReportRow], list[_DateFix], list[int], int, list[int]]  # see _check_rows
 
 
 def _joined(first: _Checked, second: _Checked) -> _Checked:
     """The checked rows of two consecutive parts of a sheet, as if checked in one go."""
     offset = len(first[0])
     fixes = first[1] + [_DateFix(x.position + offset, x.line, x.start, x.end) for x in second[1]]
-    return first[0] + second[0], fixes, first[2] + second[2], first[3] + second[3]
+    return first[0] + second[0], fixes, first[2] + second[2], first[3] + second[3], first[4] + second[4]
 
 
 class ActivityFileReader:
@@ -185,10 +186,12 @@ class ActivityFileReader:
 
         def second_part() -> tuple[Any, ...]:
             sheet = split.part(1)
-            out, fixes, totals_skipped, read = self._check_rows(sheet, layout, 0, len(sheet.rows))
+            out, fixes, totals_skipped, read, beyond = self._check_rows(sheet, layout, 0, len(sheet.rows))
             seen = {name: list(column.cache) for name, column in self.date_columns.items()}
             fixes_sent = [(x.position, x.line, x.start, x.end) for x in fixes]
-            return list(map(tuple, out)), fixes_sent, totals_skipped, read, self.problems[before:], seen
+            return (
+                list(map(tuple, out)), fixes_sent, totals_skipped, read, self.problems[before:], seen, beyond
+            )  # fmt: skip
 
         ahead = SideRows(0, "second") if write_ahead else None
         then: Callable[[Any], None] | None = None
@@ -220,12 +223,12 @@ class ActivityFileReader:
                 ahead.discard()
             second = split.part(1)
             return self._end(_joined(mine, self._check_rows(second, layout, 0, len(second.rows))), layout)
-        rows, fixes_sent, totals_skipped, read, problems, seen = theirs
+        rows, fixes_sent, totals_skipped, read, problems, seen, beyond = theirs
         self.problems += problems
         for name, keys in seen.items():
             self.date_columns[name].learn(keys)
         fixes = [_DateFix(*x) for x in fixes_sent]
-        second_checked = (list(map(ReportRow._make, rows)), fixes, totals_skipped, read)
+        second_checked = (list(map(ReportRow._make, rows)), fixes, totals_skipped, read, beyond)
         if ahead is not None:
             ahead.first, ahead.count = len(mine[0]), len(rows)
             if fixes:  # rows of the child's part may read their dates again
@@ -247,17 +250,23 @@ class ActivityFileReader:
             column.others = [c for c in self.date_columns.values() if c is not column]
 
     def _end(self, checked: _Checked, layout: Layout) -> list[ReportRow]:
-        rows, fixes, totals_skipped, read = checked
+        rows, fixes, totals_skipped, read, beyond = checked
         if totals_skipped:
             shown = ", ".join(str(n) for n in totals_skipped[:5])
             self.notes.append(f"left out {counted(len(totals_skipped), 'total row')} (row {shown})")
+        if beyond:
+            shown = ", ".join(str(n) for n in beyond[:5])
+            self.notes.append(
+                f"left out the values of {counted(len(beyond), 'row')} in cells beyond the table's last "
+                f"column (row {shown}); give such a column a header or a hashtag to keep its values"
+            )
         if "row_id" not in layout.fields:
             self.notes.append(
                 "the file has no row ids (#meta+id): rows are matched by organisations, activity, place "
                 "and dates; give ids so that a later upload can correct those"
             )
         self.rows_read = read
-        self._settle_dates(rows, fixes)
+        self._settle_dates(rows, fixes, has_ids="row_id" in layout.fields)
         return rows
 
     def _require_columns(self, layout: Layout) -> None:
@@ -447,7 +456,7 @@ class ActivityFileReader:
             col("quantity"), col("households"), col("people_female"), col("people_male")
         )
         has_quantity_column = "quantity" in f or "households" in f
-        kept = [(c.index, c.header or c.label) for c in layout.kept_aside]
+        kept = list(zip([c.index for c in layout.kept_aside], kept_keys(layout.kept_aside), strict=True))
         # A row whose id is a total word is a total row only when these, and its action, are empty:
         # a row named "Total" that says what was done where is a partner's row like any other.
         what_cells = itemgetter(col("activity"), col("item"), *area_columns, i_loc, i_status, i_action)
@@ -467,6 +476,7 @@ class ActivityFileReader:
         out: list[ReportRow] = []
         fixes: list[_DateFix] = []
         totals_skipped: list[int] = []
+        beyond: list[int] = []  # lines with values in cells beyond the table's last column
         make = ReportRow._make
         labels = self.labels
         found = self.problems
@@ -478,9 +488,13 @@ class ActivityFileReader:
         for position, cells in enumerate(itertools.islice(rows, first_row, stop), first_row):
             if len(cells) == width:
                 cells.append("")  # the sheet's own row: it is read once
-            else:
-                cells = cells[:width] if len(cells) > width else [*cells, *([""] * (width - len(cells)))]
+            elif len(cells) > width:
+                if any(cells[width:]) and any(map(text_of, cells[width:])):
+                    beyond.append(lines[position] if lines is not None else position + 1)
+                cells = cells[:width]
                 cells.append("")
+            else:
+                cells = [*cells, *([""] * (width - len(cells))), ""]
             if not any(cells):
                 continue
             line = lines[position] if lines is not None else position + 1
@@ -532,6 +546,15 @@ class ActivityFileReader:
                     )
                 )
                 bad = True
+            elif row_id[:1] == "#" and excel_error(raw_id):
+                found.append(
+                    RowProblem(
+                        line,
+                        labels["row_id"],
+                        f"the row id is the spreadsheet error {excel_error(raw_id)}; give the partner's id",
+                    )
+                )
+                bad = True
             if reporting is None:
                 continue
             if action == DELETE:
@@ -562,7 +585,17 @@ class ActivityFileReader:
                 bad = True
             site = None
             location = cells[i_loc]
-            location = (location.strip() if location.__class__ is str else text_of(location))[:LOCATION_MAX]
+            location = location.strip() if location.__class__ is str else text_of(location)
+            if len(location) > LOCATION_MAX:
+                found.append(
+                    RowProblem(
+                        line,
+                        labels["location"],
+                        f"'{location[:20]}…' is longer than {LOCATION_MAX} characters; shorten it",
+                    )
+                )
+                bad = True
+                location = location[:LOCATION_MAX]
             if location:
                 place = sites.get(location, unknown)
                 if place is unknown:
@@ -695,10 +728,11 @@ class ActivityFileReader:
                  households, female, male, extra, digest)
             )  # fmt: skip
             out.append(row if has_ids else finish(row, has_ids))
-        return out, fixes, totals_skipped, read
+        return out, fixes, totals_skipped, read, beyond
 
-    def _settle_dates(self, rows: list[ReportRow], fixes: list[_DateFix]) -> None:
-        """Read again, in each column's day order, the dates that read both ways (03/11/2005)."""
+    def _settle_dates(self, rows: list[ReportRow], fixes: list[_DateFix], *, has_ids: bool) -> None:
+        """Read again, in each column's day order, the dates that read both ways (03/11/2005); a row
+        of a file without row ids gets the id its dates make once read again."""
         columns = [
             c for c in self.date_columns.values() if c.order == DayOrder.MONTH_FIRST or c.month_first_only
         ]
@@ -750,7 +784,9 @@ class ActivityFileReader:
                 continue
             if (start, end) != (row.start_date, row.end_date):
                 period = (end or start).replace(day=1)  # type: ignore[union-attr]
-                rows[fix.position] = finish(row._replace(start_date=start, end_date=end, period=period), True)
+                rows[fix.position] = finish(
+                    row._replace(start_date=start, end_date=end, period=period), has_ids
+                )
 
 
 def finish(row: ReportRow, has_ids: bool) -> ReportRow:
@@ -853,7 +889,19 @@ def _report(
         "read the file": round(opening, 3),
         "check every row": round(time.perf_counter() - opened, 3),
     }
-    kept = [_column_name(c) for c in layout.kept_aside]
+    keys = kept_keys(layout.kept_aside)
+    # A column without a header or hashtag is named only when some row holds a value in it.
+    unnamed = {key for column, key in zip(layout.kept_aside, keys, strict=True) if is_unnamed(column)}
+    used: set[str] = set()
+    if unnamed:
+        for row in rows:
+            if row.extra:
+                used |= row.extra.keys() & unnamed
+    kept = [
+        _column_name(column, key)
+        for column, key in zip(layout.kept_aside, keys, strict=True)
+        if key not in unnamed or key in used
+    ]
     if kept:
         notes.append(f"kept aside {counted(len(kept), 'column')} outside the 4W schema: {', '.join(kept)}")
     return ParsedReport(
@@ -873,10 +921,12 @@ def _report(
     )
 
 
-def _column_name(column: Column) -> str:
+def _column_name(column: Column, key: str) -> str:
+    """A kept-aside column as the notes name it: the name its values are kept under, and its
+    hashtag when it has a header too."""
     if column.header and column.tag is not None:
-        return f"{column.header} ({column.label})"
-    return column.header or column.label
+        return f"{key} ({column.label})"
+    return key
 
 
 def activity_report_import_file(
