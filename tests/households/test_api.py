@@ -421,6 +421,23 @@ def test_a_replayed_registration_or_correction_showing_personal_data_is_audited(
     assert viewed.order_by("-pk")[0].after["households"] == [household_id]
 
 
+def test_a_correction_that_changes_nothing_yet_answers_the_personal_data_is_audited(op):
+    household = register(op)
+    url = f"/api/households/households/{household.pk}"
+    registrar = client_for(op.registrar)
+    viewed = AuditEvent.objects.filter(action="household.view_personal_data")
+    before = viewed.count()
+    for body in ({"reason": "x"}, {"reason": "x", "origin_village": "Batkul"}):
+        answer = patch(registrar, url, body)
+        assert answer.status_code == 200, answer.content
+        assert "already reads so: nothing changed" in answer.json()["message"]
+        assert answer.json()["household"]["head_name"] == "Muhammad Aslam"
+    assert viewed.count() == before + 2
+    event = viewed.order_by("-pk")[0]
+    assert (event.actor_id, event.after["households"]) == (op.registrar.pk, [household.pk])
+    assert not AuditEvent.objects.filter(action="household.correct").exists()
+
+
 def test_a_correction_key_sent_again_for_another_household_is_refused(op):
     first = register(op)
     second = register(op, head_name="Zainab Bibi", document_number="13503-7654321-2", phone="")

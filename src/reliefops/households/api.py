@@ -298,6 +298,12 @@ def household_correct(
     if result.replayed:
         # Nothing was corrected now, yet the answer shows the household's personal data again.
         personal_data_viewed(actor=request.user, household_ids=[household.pk], where="API correction replay")
+    elif not result.fields:
+        # Nothing to correct (no field given, or each already reads so): no correction is recorded,
+        # yet the answer shows the household's personal data.
+        personal_data_viewed(
+            actor=request.user, household_ids=[household.pk], where="API correction, nothing changed"
+        )
     return HouseholdCorrectedOut(
         household=HouseholdOut.of(corrected),
         fields=result.fields,
