@@ -223,6 +223,12 @@ def test_matrix_and_template(run, report_file, tmp_path):
     assert lines[2].startswith("NRC-1,,Norwegian Refugee Council")
 
 
+def test_a_template_for_a_folder_that_does_not_exist_is_refused_by_name(run, tmp_path):
+    target = tmp_path / "no-such-folder" / "4w.xlsx"
+    with pytest.raises(CommandError, match=f"cannot write {target}: No such file or directory"):
+        run("template", str(target))
+
+
 def test_batches_show_when_each_was_imported_in_the_operations_time_zone(run, report_file):
     import datetime as dt
 

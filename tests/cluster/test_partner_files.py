@@ -156,3 +156,55 @@ def test_a_plain_word_in_the_hashtag_row_names_its_column(cluster):
     # then the table is read under it, and the plain column is kept aside by its word
     report = read(data)
     assert report.rows[0].extra == {"remarks": "road blocked"}
+
+
+# --- places and organisations: suggestions that point the right way ---------------------------------------
+
+
+def test_a_name_in_the_p_code_column_is_answered_with_its_p_code(cluster):
+    assert problems_of(four_w_csv([row(adm2="Batagram")])) == [
+        "row 3, #adm2+code: 'Batagram' is not a P-code; it names PK504 (Batagram): write PK504"
+    ]
+
+
+def test_an_unknown_p_code_beside_a_known_name_gets_one_suggestion_the_names(cluster):
+    columns = [*COLUMNS, ("District", "#adm2+name", "district")]
+    assert problems_of(four_w_csv([row(adm2="PK599", district="Batagram")], columns=columns)) == [
+        "row 3, #adm2+code: 'PK599' is not a P-code; 'Batagram' is PK504 (Batagram)"
+    ]
+
+
+def test_a_district_name_that_contradicts_its_p_code_is_refused(cluster):
+    columns = [*COLUMNS, ("District", "#adm2+name", "district")]
+    problems = problems_of(four_w_csv([row(adm2="PK522", district="Batagram")], columns=columns))
+    assert problems == [
+        "row 3, #adm2+name: 'Batagram' is PK504 (Batagram), but the P-code beside it is PK522 (Mansehra); "
+        "check the row"
+    ]
+    # a name that agrees, by its other spelling too, is read
+    for name in ("Mansehra", "mansehra", ""):
+        assert read(four_w_csv([row(adm2="PK522", district=name)], columns=columns)).rows[0].adm2 == "PK522"
+    assert (
+        read(four_w_csv([row(adm2="PK504", district="Battagram")], columns=columns)).rows[0].adm2 == "PK504"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("NRC Pakistan", "Norwegian Refugee Council (NRC)"),
+        ("IOM Pakistan", "International Organization for Migration (IOM)"),
+    ],
+)
+def test_an_organisation_written_with_its_country_office_is_pointed_to_the_organisation(
+    cluster, written, meant
+):
+    # given an organisation known as 'CARE Pakistan' too, whose spelling is close
+    from tests.factories import OrganisationFactory
+
+    OrganisationFactory(name="CARE International", acronym="CARE", aliases=["CARE Pakistan"])
+    OrganisationFactory(name="Government of Pakistan", acronym="GoP")
+    problems = problems_of(four_w_csv([row(impl=written)]))
+    assert problems == [
+        f"row 3, #org+impl: '{written}' is not an organisation of the cluster; did you mean {meant}?"
+    ]

@@ -140,7 +140,21 @@ class OrganisationIndex:
         raise BadValue(f"'{text}' is not an organisation of the cluster; {self.suggest(text)}")
 
     def suggest(self, text: str) -> str:
+        # "NRC Pakistan", "IOM Islamabad": a run of the text's words that names one organisation
+        # (longest first) says more than a spelling like another's ("CARE Pakistan").
+        words = normal(text).split()
+        named = next(
+            (
+                found
+                for size in range(len(words) - 1, 0, -1)
+                for start in range(len(words) - size + 1)
+                if len(found := self._lookup(" ".join(words[start : start + size]))) == 1
+            ),
+            set(),
+        )
         guess = process.extractOne(normal(text), list(self._choices), scorer=name_similarity, score_cutoff=75)
+        if named and (guess is None or self._choices[guess[0]][0] not in named):
+            return f"did you mean {self.by_id[next(iter(named))].label}?"
         if guess is None:
             return "add it to the organisations first, or write its name as the organisation list has it"
         org_id, alias = self._choices[guess[0]]
@@ -286,9 +300,16 @@ class AreaIndex:
             if normal(match[2]) in {normal(area.name), *self._alt_names.get(area.id, ())}:
                 return area
             raise BadValue(f"'{text}': {area.pcode} is {area.name}, not {match[2].strip()}; check the row")
-        raise BadValue(f"'{text}' is not a P-code; {self.suggest_code(text, depth)}")
+        raise UnknownCode(text, self.suggest_code(text, depth))
 
     def suggest_code(self, text: str, depth: int) -> str:
+        if not any(c.isdigit() for c in text):  # a name written where the P-code goes
+            level = LEVEL_OF_ADM.get(depth)
+            for match in self.places().match(text, limit=5, min_score=0.75):
+                if level is None or match.area.level == level:
+                    named = self.by_id[match.area.pk]
+                    sure = "it names" if match.score >= EXACT else "it may name"
+                    return f"{sure} {named.label}: write {named.pcode}"
         fixed = text.upper().translate(_LOOKALIKE)
         fixed = "PK" + fixed[2:] if fixed.startswith("PK") else fixed
         area = self.by_pcode.get(fixed)
@@ -332,6 +353,22 @@ class AreaIndex:
             raise BadValue(f"'{text}' is not a {what} of the gazetteer; did you mean {best.label}?")
         raise BadValue(f"'{text}' is not a {what} of the gazetteer; give the P-code")
 
+    def named_otherwise(self, area: Area, raw: Any, depth: int) -> Area | None:
+        """The other area of the level a name cell surely names, when it does not name `area`
+        (`Batagram` beside PK522, Mansehra); None when it names `area`, or nothing for sure."""
+        text = text_of(raw)
+        if not text or normal(text) in {normal(area.name), *self._alt_names.get(area.id, ())}:
+            return None
+        level = LEVEL_OF_ADM.get(depth)
+        sure = [
+            self.by_id[m.area.pk]
+            for m in self.places().match(text, limit=5, min_score=0.75)
+            if m.score >= VARIANT and (level is None or m.area.level == level)
+        ]
+        if not sure or any(other.id == area.id for other in sure):
+            return None
+        return sure[0]
+
     def name_hint(self, raw: Any, depth: int) -> str:
         """'; the district named Battagram is PK504' — a hint from a name cell of the same row."""
         text = text_of(raw)
@@ -343,6 +380,14 @@ class AreaIndex:
                 sure = "is" if match.score >= EXACT else "may be"
                 return f"; '{text}' {sure} {self.by_id[match.area.pk].label}"
         return ""
+
+
+class UnknownCode(BadValue):
+    """A P-code cell whose text is no P-code of the gazetteer, with the suggestion for it."""
+
+    def __init__(self, text: str, suggestion: str) -> None:
+        super().__init__(f"'{text}' is not a P-code; {suggestion}")
+        self.text = text
 
 
 def level_depth(level: str) -> int:

@@ -34,6 +34,15 @@ def read_input_file(path: str) -> bytes:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
+def write_output_file(path: str, content: bytes | str) -> None:
+    """Write a command's output file; a folder that does not exist, or one that may not be
+    written, is a CommandError naming the file (not a traceback)."""
+    try:
+        Path(path).write_bytes(content.encode() if isinstance(content, str) else content)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 @contextmanager
 def service_errors(command: BaseCommand, source: str = "", *, reads: bool = False) -> Iterator[None]:
     """Turn a service's refusal into CommandError, listing an InvalidInput's problems on stderr.

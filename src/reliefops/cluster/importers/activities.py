@@ -24,7 +24,15 @@ from django.db import connection
 from reliefops.cluster import parallel
 from reliefops.cluster.hxl import Column, FieldSpec, Layout, is_unnamed, kept_keys, spec
 from reliefops.cluster.importers.common import FileDigest, choose_sheet, row_digest, text_digest
-from reliefops.cluster.names import ActivityIndex, Area, AreaIndex, OrganisationIndex, SiteIndex, normal
+from reliefops.cluster.names import (
+    ActivityIndex,
+    Area,
+    AreaIndex,
+    OrganisationIndex,
+    SiteIndex,
+    UnknownCode,
+    normal,
+)
 from reliefops.cluster.services.bulk import SideRows, gc_paused
 from reliefops.cluster.services.reports import (
     DELETE,
@@ -376,10 +384,25 @@ class ActivityFileReader:
                 continue
             try:
                 area = self.areas.code(raw, depth)
-            except BadValue as exc:
+            except UnknownCode as exc:
+                # The row's own name of the place says more than the P-code nearest in spelling.
                 hint = self.areas.name_hint(name_cells[depth], depth) if depth in name_cells else ""
-                problems.append((f"adm{depth}_code", str(exc) + hint))
+                problems.append(
+                    (f"adm{depth}_code", f"'{exc.text}' is not a P-code{hint}" if hint else str(exc))
+                )
                 continue
+            except BadValue as exc:
+                problems.append((f"adm{depth}_code", str(exc)))
+                continue
+            if area is not None and depth in name_cells:
+                other = self.areas.named_otherwise(area, name_cells[depth], depth)
+                if other is not None:
+                    reason = (
+                        f"'{text_of(name_cells[depth])}' is {other.label}, but the P-code beside it is "
+                        f"{area.label}; check the row"
+                    )
+                    problems.append((f"adm{depth}_name", reason))
+                    continue
             if area is not None:
                 given.append((depth, area))
         if problems:

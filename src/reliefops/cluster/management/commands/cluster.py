@@ -40,7 +40,7 @@ from reliefops.core.access import (
     reporting_scope,
     require,
 )
-from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors
+from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors, write_output_file
 from reliefops.core.errors import ServiceError
 from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
@@ -172,7 +172,7 @@ class Command(ReliefopsCommand):
 
     def _write(self, content: bytes | str, output: str | None) -> None:
         if output:
-            Path(output).write_bytes(content.encode() if isinstance(content, str) else content)
+            write_output_file(output, content)
             self.stdout.write(f"wrote {output}")
         elif isinstance(content, bytes):
             raise CommandError("a workbook goes to a file: add --output FILE.xlsx")

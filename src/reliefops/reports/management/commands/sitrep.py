@@ -7,13 +7,12 @@ network) goes to stdout, or to the file named by --output.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 
-from reliefops.core.cli import ReliefopsCommand, service_errors
+from reliefops.core.cli import ReliefopsCommand, service_errors, write_output_file
 from reliefops.reports.periods import Period, parse_period
 from reliefops.reports.sitrep import build_sitrep
 
@@ -40,10 +39,7 @@ class Command(ReliefopsCommand):
         content = report.markdown() if options["fmt"] == "md" else report.html()
         output = options.get("output")
         if output:
-            try:
-                Path(output).write_text(content, encoding="utf-8")
-            except OSError as exc:
-                raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from exc
+            write_output_file(output, content)
             self.stderr.write(f"wrote {output}")
         else:
             self.stdout.write(content, ending="" if content.endswith("\n") else "\n")
