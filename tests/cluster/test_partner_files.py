@@ -208,3 +208,21 @@ def test_an_organisation_written_with_its_country_office_is_pointed_to_the_organ
     assert problems == [
         f"row 3, #org+impl: '{written}' is not an organisation of the cluster; did you mean {meant}?"
     ]
+
+
+def test_a_formula_under_titles_is_refused_by_its_columns_hashtag(cluster):
+    # given a formula in the place column of a file whose table sits under a title
+    data = four_w_csv([row(place='=HYPERLINK("http://x","map")')], above=[["NRC shelter 4W, December 2005"]])
+    # then the refusal names the column by its hashtag, not by the title's first cell or a number
+    assert problems_of(data) == [
+        'line 4, #loc+name: \'=HYPERLINK("http://x","map")\' is a spreadsheet formula; formulas are not '
+        "imported (type the value itself)"
+    ]
+
+
+def test_a_formula_in_a_column_without_a_name_is_called_by_its_letter(cluster):
+    columns = [*COLUMNS, ("", "", "formula")]
+    data = four_w_csv([row(formula="=1+2")], columns=columns, tags=False)
+    assert problems_of(data) == [
+        "line 2, column S: '=1+2' is a spreadsheet formula; formulas are not imported (type the value itself)"
+    ]

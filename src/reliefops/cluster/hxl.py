@@ -20,6 +20,7 @@ from typing import Any
 
 from reliefops.cluster.sheets import RowProblem
 from reliefops.core.errors import Problem
+from reliefops.core.uploads import column_letter
 
 HEADER_SEARCH_ROWS = 30
 
@@ -135,7 +136,7 @@ def _assign(
                     tag_row,
                     column.label,
                     f"two columns stand for {chosen.header.lower()} ({chosen.tag}): "
-                    f"{_letter(first.index)} and {_letter(column.index)}; keep one",
+                    f"{column_letter(first.index)} and {column_letter(column.index)}; keep one",
                 )
             )
             continue
@@ -156,20 +157,10 @@ def kept_keys(kept: Sequence[Column]) -> list[str]:
     for column in kept:
         key = column.header or column.label
         if key in seen:
-            key = f"{key} ({_letter(column.index)})"
+            key = f"{key} ({column_letter(column.index)})"
         seen.add(key)
         keys.append(key)
     return keys
-
-
-def _letter(index: int) -> str:
-    """Column letters as a spreadsheet shows them: 0 -> A, 27 -> AB."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"column {letters}"
 
 
 def find_layout(rows: Sequence[tuple[int, list[Any]]], specs: Sequence[FieldSpec]) -> Layout | None:
@@ -206,7 +197,7 @@ def _tag_layout(
                 header = text  # a plain word in the hashtag row names its column
             # A column without a hashtag or a header is kept aside by its letter: a value there is
             # still the partner's (the note of an import names it only when some row holds one).
-            label = text if tag is not None else header or _letter(index)
+            label = text if tag is not None else header or column_letter(index)
             columns.append(Column(index=index, label=label, header=header, tag=tag))
         fields, kept, problems = _assign(columns, specs, True, number)
         return Layout(header_number, number, position + 1, fields, kept, problems, len(fields))
@@ -218,7 +209,9 @@ def _header_layout(head: Sequence[tuple[int, list[Any]]], specs: Sequence[FieldS
     best: Layout | None = None
     for position, (number, cells) in enumerate(head):
         texts = [str(c).strip() if c is not None else "" for c in cells]
-        columns = [Column(index=i, label=t or _letter(i), header=t, tag=None) for i, t in enumerate(texts)]
+        columns = [
+            Column(index=i, label=t or column_letter(i), header=t, tag=None) for i, t in enumerate(texts)
+        ]
         fields, kept, problems = _assign(columns, specs, False, number)
         if len(fields) >= 3 and (best is None or len(fields) > best.score):
             best = Layout(number, None, position + 1, fields, kept, problems, len(fields))

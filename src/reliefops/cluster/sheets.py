@@ -201,13 +201,23 @@ def csv_rows(text: str, delimiter: str = ",") -> tuple[list[list[str]], list[int
     return rows, starts
 
 
+def _column_names(rows: Sequence[Sequence[Any]]) -> Sequence[Any]:
+    """What a refusal of a cell calls its column: the hashtag row's tags when one of the first rows
+    is mostly hashtags (under titles and legends), else the first row's headers."""
+    for cells in rows[:30]:
+        filled = [str(c).strip() for c in cells if c is not None and str(c).strip()]
+        if filled and 2 * sum(1 for c in filled if c.startswith("#")) > len(filled) >= 2:
+            return cells
+    return rows[0] if rows else ()
+
+
 def read_csv_sheet(data: bytes, name: str = "") -> Sheet:
     text, note = decode_csv(data)
     check_no_nul(text)
     delimiter = _delimiter(text)
     rows, lines = csv_rows(text, delimiter)
     if may_hold_formulas(text):
-        check_cells(rows, lines=lines, headers=rows[0] if rows else ())
+        check_cells(rows, lines=lines, headers=_column_names(rows))
     if may_hold_escaped_text(text):
         unescape_rows(rows)
     return Sheet(name=name, rows=rows, lines=lines, notes=_csv_notes(note, delimiter))
@@ -407,7 +417,7 @@ def read_workbook(data: bytes) -> list[Sheet]:
                     cells.extend([""] * (col + 1 - len(cells)))
                 cells[col] = error
         lines = list(range(first_row + 1, first_row + 1 + len(rows))) if first_row else None
-        check_cells(rows, lines=lines, headers=rows[0] if rows else ())
+        check_cells(rows, lines=lines, headers=_column_names(rows))
         sheets.append(Sheet(name=name, rows=rows, lines=lines))
     return sheets
 

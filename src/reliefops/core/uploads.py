@@ -213,6 +213,16 @@ def may_hold_formulas(text: str) -> bool:
     return False
 
 
+def column_letter(index: int) -> str:
+    """A column as a spreadsheet shows it: 0 -> "column A", 27 -> "column AB"."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"column {letters}"
+
+
 def check_cells(
     rows: Iterable[Sequence[Any]], *, lines: Sequence[int] | None = None, headers: Sequence[Any] = ()
 ) -> None:
@@ -225,7 +235,9 @@ def check_cells(
                 continue
             row = lines[index] if lines is not None else index + 1
             field = (
-                str(headers[column]) if column < len(headers) and headers[column] else f"column {column + 1}"
+                str(headers[column]).strip()
+                if column < len(headers) and str(headers[column] or "").strip()
+                else column_letter(column)
             )
             if len(cell) > limit:
                 raise _refuse(f"a cell has {len(cell):,} characters; at most {limit:,} are read", row, field)
