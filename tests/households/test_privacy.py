@@ -21,6 +21,7 @@ from reliefops.households.services import (
     households_export,
     personal_data_viewed,
 )
+from reliefops.households.services.privacy import household_runs
 from reliefops.stock.models import Movement, MovementLine
 from tests.households.conftest import receive, register, winter_round
 from tests.jobs_worker import run_jobs
@@ -56,6 +57,39 @@ def test_a_view_of_personal_data_is_an_audit_event_naming_households_by_id(op):
     event = AuditEvent.objects.get(action="household.view_personal_data")
     assert event.object_id == str(household.pk)
     assert event.after == {"where": "household page", "households": [household.pk], "count": 1}
+
+
+def test_an_export_or_view_of_more_than_500_households_names_every_one_in_its_audit_event(op):
+    # given 600 households, one of them (the 481st) merged away
+    first = register(op)
+    copies = []
+    for n in range(599):
+        copy = Household.objects.get(pk=first.pk)
+        copy.pk = None
+        copy.document_type, copy.document_number, copy.head_name = "none", "", f"Copy {n}"
+        copies.append(copy)
+    Household.objects.bulk_create(copies)
+    ids = sorted(Household.objects.values_list("pk", flat=True))
+    gap = ids[480]
+    Household.objects.filter(pk=gap).delete()
+    kept = Household.objects.all()
+    # when they are exported with their names, and all seen at once
+    export = households_export(actor=op.registrar, households=kept, with_personal_data=True, where="test")
+    personal_data_viewed(actor=op.registrar, household_ids=[h.pk for h in kept], where="printed list")
+    # then each audit event names every household, the last one too, as runs of numbers
+    runs = [f"{ids[0]}-{ids[479]}", f"{ids[481]}-{ids[-1]}"]
+    exported = AuditEvent.objects.get(action="household.export").after
+    assert (export.rows, exported["rows"], exported["households"]) == (599, 599, runs)
+    viewed = AuditEvent.objects.get(action="household.view_personal_data").after
+    assert (viewed["count"], viewed["households"]) == (599, runs)
+
+
+def test_households_are_recorded_alone_or_as_runs_of_three_or_more_numbers():
+    assert household_runs([]) == []
+    assert household_runs([7]) == [7]
+    assert household_runs([5, 4, 9, 9]) == [4, 5, 9]
+    assert household_runs([1, 2, 3, 5, 6, 8, 10, 11, 12, 13]) == ["1-3", 5, 6, 8, "10-13"]
+    assert household_runs(range(1, 100_001)) == ["1-100000"]
 
 
 def test_anonymise_removes_personal_data_past_retention_and_keeps_counts_and_ledger(op):

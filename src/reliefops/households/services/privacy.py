@@ -35,7 +35,7 @@ from reliefops.households.services.registration import matching_lock
 
 # An uploaded file not imported within this many days is cleared (it holds personal data).
 STAGED_IMPORT_DAYS = 7
-# At most this many ids are written in one view's audit event (a page shows 50).
+# At most this many ids are written in the audit event of an anonymisation (the count is complete).
 AUDITED_IDS_MAX = 500
 # The background jobs that check and import registration files (households.jobs): a refused one
 # keeps the file's problems, which quote what was typed (a CNIC, a phone).
@@ -57,6 +57,25 @@ def _import_jobs_with_problems(import_ids: Iterable[int]) -> list[int]:
     return found
 
 
+def household_runs(household_ids: Iterable[int]) -> list[int | str]:
+    """Every household number, sorted, as the audit trail records it: three or more consecutive
+    numbers as one run, `"482-1076"`, the others alone; 100,000 households exported take a few
+    entries, not 100,000."""
+    runs: list[int | str] = []
+    ids = sorted(set(household_ids))
+    start = 0
+    while start < len(ids):
+        end = start
+        while end + 1 < len(ids) and ids[end + 1] == ids[end] + 1:
+            end += 1
+        if end - start >= 2:
+            runs.append(f"{ids[start]}-{ids[end]}")
+        else:
+            runs.extend(ids[start : end + 1])
+        start = end + 1
+    return runs
+
+
 def personal_data_viewed(*, actor: Any, household_ids: Sequence[int], where: str) -> None:
     """Record that a user saw the personal data of these households (a page, an API answer)."""
     if not household_ids:
@@ -68,7 +87,7 @@ def personal_data_viewed(*, actor: Any, household_ids: Sequence[int], where: str
             action="household.view_personal_data",
             object_type="household",
             object_id=ids[0] if len(ids) == 1 else "",
-            after={"where": where, "households": ids[:AUDITED_IDS_MAX], "count": len(ids)},
+            after={"where": where, "households": household_runs(ids), "count": len(ids)},
         )
 
 
@@ -94,9 +113,9 @@ def export_recorded(
     *, actor: Any, object_type: str, table: Table, rows: Iterable[Any], household_ids: Sequence[int],
     count: int, with_personal_data: bool, where: str,
 ) -> ExportStarted:  # fmt: skip
-    """Record an export of households' data in the audit trail (ids only, never a name) and hand
-    back what to write; personal columns are dropped unless `with_personal_data` (the caller
-    decides it from core.access)."""
+    """Record an export of households' data in the audit trail (every household's number, as runs,
+    never a name) and hand back what to write; personal columns are dropped unless
+    `with_personal_data` (the caller decides it from core.access)."""
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -106,7 +125,7 @@ def export_recorded(
                 "where": where,
                 "rows": count,
                 "personal_data": with_personal_data,
-                "households": list(household_ids[:AUDITED_IDS_MAX]),
+                "households": household_runs(household_ids),
             },
         )
     shown = table if with_personal_data else table.without_personal()
@@ -123,7 +142,7 @@ def households_export_start(
         object_type="household",
         table=REGISTRY,
         rows=iterate(ordered, REGISTRY),
-        household_ids=list(ordered.values_list("pk", flat=True)[:AUDITED_IDS_MAX]),
+        household_ids=list(ordered.values_list("pk", flat=True)),
         count=ordered.count(),
         with_personal_data=with_personal_data,
         where=where,
