@@ -276,6 +276,25 @@ def test_pairs_already_known_are_not_shown_again_and_other_fields_skip_the_check
     assert (pair.first_id, pair.second_id, pair.status) == (first.pk, second.pk, PairStatus.DIFFERENT)
 
 
+def test_a_correction_reports_and_audits_only_the_pairs_it_queued_not_those_pending_already(op):
+    # given two households already in the review queue as a likely pair
+    first = register(op)
+    second = register(op, head_name="Mohd Aslam", document_type="none", document_number="")
+    assert DuplicatePair.objects.count() == 1
+    # when the second's members are corrected, which runs the duplicate check again
+    result = household_update(
+        actor=op.registrar, household_id=second.pk, changes={"members": {"males_0_5": 2}}, reason="x"
+    )
+    # then the pair pending since registration is not said to have gone to the queue now
+    assert result.fields == ["males_0_5"]
+    assert result.duplicates == []
+    assert "review queue" not in result.message
+    event = AuditEvent.objects.filter(action="household.correct").get()
+    assert event.after["pairs_queued"] == []
+    pair = DuplicatePair.objects.get()
+    assert (pair.first_id, pair.second_id, pair.status) == (first.pk, second.pk, PairStatus.PENDING)
+
+
 def test_a_repeated_submission_changes_nothing_and_says_so(op):
     household = register(op)
     changes = {"phone": "0345-7654321"}

@@ -313,6 +313,7 @@ def household_update(
                 return CorrectionResult(household)
             _refuse_held(draft, household.pk)
             matches: list[Match] = []
+            known: set[int] = set()
             if MATCHED & set(changed):
                 paired = DuplicatePair.objects.filter(Q(first=household) | Q(second=household))
                 known = {pk for pair in paired.values_list("first_id", "second_id") for pk in pair}
@@ -335,6 +336,8 @@ def household_update(
             if MATCHED & set(changed):
                 MatchKey.objects.filter(household=household).delete()
                 store_match_keys([household.pk])
+            # Only the pairs not in the queue already are queued now, and said to be.
+            matches = [m for m in matches if m.second_id not in known]
             queued = _queue_pairs(household.pk, matches) if matches else []
             updated, ineligible = _follow_rounds(household, size_changed="size" in columns)
             correction = HouseholdCorrection.objects.create(
