@@ -200,7 +200,12 @@ def test_one_grn_posted_at_once_by_many_is_posted_once_and_the_others_are_told_o
     assert Counter(r if isinstance(r, str) else outcome(r) for r in results) == Counter(
         {"posted": 1, "conflict": 7}
     )
-    assert all(str(r) == "GRN GRN-SAME was already posted" for r in results if isinstance(r, Conflict))
+    posted = Movement.objects.get(kind=MovementKind.RECEIPT)
+    assert all(
+        str(r) == f"GRN GRN-SAME was already posted (receipt #{posted.pk})"
+        for r in results
+        if isinstance(r, Conflict)
+    )
     assert Movement.objects.filter(kind=MovementKind.RECEIPT).count() == 1
     assert ledger_verify().ok
 

@@ -3,6 +3,8 @@ prepared once per connection."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -127,13 +129,14 @@ def test_a_distribution_sends_few_statements(op):
     with CaptureQueriesContext(connection) as captured:
         stock_distribute(actor=op.actor, site_id=op.warehouse.pk, lines=line, distributed_on=DAY)
 
-    # then items, grants and both locations are read in one query, the balances in one, and the
-    # writes take three statements on SQLite (movement, lines, balances) and one on PostgreSQL, beside
-    # the audit event
+    # then items, grants and both locations are read in one query, the balances in one, the site's
+    # lines dated after the posting in one, and the writes take three statements on SQLite (movement,
+    # lines, balances) and one on PostgreSQL, beside the audit event
     sql = _statements(captured)
     assert sql[0].count("UNION ALL") == 3, sql[0]
     assert sql[1].startswith("SELECT id, location_id, item_id, grant_id, quantity"), sql[1]
-    assert len(sql) == (4 if connection.vendor == "postgresql" else 6), sql
+    assert sql[2].startswith("SELECT m.occurred_on, l.item_id"), sql[2]
+    assert len(sql) == (5 if connection.vendor == "postgresql" else 7), sql
     assert "core_auditevent" in sql[-1]
     assert on_hand(op.warehouse, op.blanket) == 98
 
@@ -151,7 +154,7 @@ def test_first_distribution_loss_and_handover_make_their_locations(op):
     for _ in range(2):
         stock_distribute(actor=op.actor, site_id=op.warehouse.pk, lines=line, distributed_on=DAY)
         stock_report_loss(
-            actor=op.actor, site_id=op.warehouse.pk, lines=line, reason="theft", occurred_on=DAY
+            actor=op.actor, site_id=op.warehouse.pk, lines=line, reason="theft", note="gone", occurred_on=DAY
         )
         stock_handover_to_partner(
             actor=op.actor, site_id=op.warehouse.pk, organisation_id=op.partner.pk, lines=line, handed_on=DAY
@@ -240,3 +243,26 @@ def test_nothing_is_prepared_where_server_side_cursors_are_disabled(op, settings
             assert type(cursor.cursor).__name__ != "PreparedCursor"
     finally:
         connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = False
+
+
+@pytest.mark.django_db
+def test_the_lines_after_a_back_dated_posting_are_read_through_the_index_of_movements_by_site_and_day(op):
+    # given stock at the warehouse and the statement a distribution sends to read what came after its day
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1")
+    line = [StockLine(item_id=op.blanket.pk, quantity=1, grant_id=op.dfid.pk)]
+    with CaptureQueriesContext(connection) as captured:
+        stock_distribute(actor=op.actor, site_id=op.warehouse.pk, lines=line, distributed_on=DAY)
+    [query] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT m.occurred_on")]
+    sql = query.split(" WHERE ")[0] + " WHERE m.site_id IN (%s) AND m.occurred_on > %s"
+
+    # when the database plans its search of the movements
+    plan = _plan(sql, [op.warehouse.pk, DAY])
+
+    # then it walks the index of movements by site and day, not the whole ledger
+    if connection.vendor == "sqlite":
+        assert "stock_movem_site_id_319aac_idx (site_id=? AND occurred_on>?)" in plan, plan
+        assert "SCAN" not in plan, plan
+    else:
+        # (PostgreSQL may take the index of the site alone, and filter its movements by day)
+        assert re.search(r"Index (Only )?Scan using stock_movem\w*site_id\w* on stock_movement m", plan), plan
+        assert "Seq Scan" not in plan, plan

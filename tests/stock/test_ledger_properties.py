@@ -192,7 +192,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 lines=lines,
             ),
             "loss": lambda: stock_report_loss(
-                actor=None, site_id=site_obj.pk, reason="theft", occurred_on=DAY, lines=lines
+                actor=None, site_id=site_obj.pk, reason="theft", note="gone", occurred_on=DAY, lines=lines
             ),
         }
 

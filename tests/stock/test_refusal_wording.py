@@ -102,6 +102,7 @@ def test_an_overdraw_says_what_each_posting_does(stocked):
             actor=op.actor,
             site_id=op.hub.pk,
             reason="theft",
+            note="gone from the store",
             occurred_on=DAY,
             lines=[StockLine(item_id=op.bucket.pk, quantity=51)],
         )

@@ -48,7 +48,7 @@ from reliefops.stock.schemas import (
     OnHandOut,
     PipelineOut,
     PledgeIn,
-    PledgeOut,
+    PledgePostedOut,
     PostingOut,
     ReceiptIn,
     Refs,
@@ -163,7 +163,7 @@ def receipt_create(
 
 @router.post(
     "/pledges",
-    response={200: PledgeOut, 201: PledgeOut, **POST_ERRORS},
+    response={200: PledgePostedOut, 201: PledgePostedOut, **POST_ERRORS},
     summary="Record a pledge: stock a donor promised, expected on a day (pipeline, not stock)",
 )
 def pledge_record(

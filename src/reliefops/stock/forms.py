@@ -393,7 +393,8 @@ class PostingForm(forms.Form):
 class ReceiptForm(PostingForm):
     line_form = ReceiptLineForm
     site = SiteChoice(queryset=None, label="Received at")
-    grant = GrantChoice(queryset=None, label="Grant", empty_label=None)
+    # No grant is chosen for the user: a grant forgotten would charge another donor's report.
+    grant = GrantChoice(queryset=None, label="Grant", empty_label="Choose the grant")
     grn_number = forms.CharField(
         label="GRN number", max_length=REFERENCE_MAX, help_text="Goods received note number"
     )
@@ -476,8 +477,12 @@ class HandoverForm(PostingForm):
 class LossForm(PostingForm):
     line_form = StockLineForm
     site = SiteChoice(queryset=None, label="Site")
-    reason = forms.ChoiceField(choices=[(r, r.capitalize()) for r in LossReason.ALL])
+    # No reason is chosen for the user: a loss posted as theft by default would say what nobody said.
+    reason = forms.ChoiceField(
+        choices=[("", "Choose the reason"), *((r, r.capitalize()) for r in LossReason.ALL)]
+    )
     occurred_on = _date("Happened on")
+    # Required by the ledger, which says so in the same words as to the API and the command line.
     note = forms.CharField(label="What happened", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 
 # The most units one line may move and one balance may hold (a virtual location's, either way): far
 # beyond any real consignment or warehouse, and low enough that the sums of a million balances, or
@@ -272,6 +273,8 @@ class Waybill(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=WaybillStatus.values), name="waybill_status_known"
             ),
+            # BLK/2005/0412 and blk/2005/0412 are one paper waybill.
+            models.UniqueConstraint(Upper("number"), name="waybill_number_unique_any_case"),
         ]
 
     def __str__(self) -> str:

@@ -26,6 +26,7 @@ from reliefops.core.access import (
 )
 from reliefops.core.errors import InvalidInput, NotFound, Problem
 from reliefops.core.roles import Right
+from reliefops.core.text import counted
 from reliefops.places.models import SiteKind
 from reliefops.stock.models import (
     DRIVER_MAX,
@@ -75,7 +76,7 @@ def posting_message(result: Any) -> str:
             return f"Waybill {waybill.number} was already dispatched as {what}: nothing changed."
         return f"Already posted as {what}: nothing changed."
     totals = movement.lines.aggregate(n=Count("id"), units=Sum("quantity"))
-    lines = f"{totals['n']} line{'' if totals['n'] == 1 else 's'}, {totals['units'] or 0:,} units"
+    lines = f"{counted(totals['n'], 'line')}, {counted(totals['units'] or 0, 'unit')}"
     if waybill is not None:
         return (
             f"Waybill {waybill.number} dispatched from {waybill.from_site.name} "
@@ -170,7 +171,7 @@ class Refs:
 
 # --- inputs ---------------------------------------------------------------------------------------
 
-SITE = "A site: its id (a number) or its code (text), e.g. `HUB-BALAKOT`."
+SITE = "A site: its id (a number) or its code (text), e.g. `BLK-HUB`."
 ITEM = "An item: its code (text), e.g. `BLANKET`, or its id (a number)."
 GRANT = "A grant: its reference (text), e.g. `DFID-2005-07`, or its id (a number)."
 DAY = "The day it happened in the field (YYYY-MM-DD); today when left out."
@@ -496,6 +497,16 @@ class PledgeOut(Schema):
     @staticmethod
     def resolve_grant(obj: Any) -> str:
         return str(obj.grant.reference)
+
+
+class PledgePostedOut(PledgeOut):
+    replayed: bool = Field(
+        description="True when the Idempotency-Key was used before: nothing was recorded now."
+    )
+
+    @staticmethod
+    def resolve_replayed(obj: Any) -> bool:
+        return bool(getattr(obj, "replayed", False))
 
 
 class OnHandOut(Schema):

@@ -55,7 +55,6 @@ from reliefops.stock.services import (
     waybill_confirm_delivery,
     waybill_dispatch,
 )
-from reliefops.stock.services.ledger import BalanceRefused
 from reliefops.web.exports import download, export_links
 from reliefops.web.pages import page, render_list
 
@@ -421,31 +420,9 @@ def _posting(
 
 
 def _show_refusal(form: forms.PostingForm, exc: ServiceError) -> None:
-    """A service's refusal beside the quantity of the line(s) of the balance it names (the ledger's
-    BalanceRefused: item, grant, quantity asked), else at the top of the form."""
-    named = []
-    if isinstance(exc, BalanceRefused):
-        lines = [
-            line
-            for _, line in form.filled_lines()
-            if "quantity" in line.fields and line.cleaned_data.get("item")
-        ]
-        named = [
-            line
-            for line in lines
-            if line.cleaned_data["item"].pk == exc.item_id
-            and (
-                exc.grant_id is None
-                or line.cleaned_data.get("grant") is None
-                or line.cleaned_data["grant"].pk == exc.grant_id
-            )
-        ]
-        if exc.asked is not None:
-            named = [line for line in named if line.cleaned_data["quantity"] == exc.asked] or named
-    if not named:
-        form.add_error(None, exc.message)
-    for line in named:
-        line.add_error("quantity", exc.message)
+    """A service's refusal that names no field: at the top of the form. (An overdraw is a problem of
+    the line that asks for too much, and is shown beside it with the other problems.)"""
+    form.add_error(None, exc.message)
 
 
 def _stock_lines(form: forms.PostingForm) -> list[StockLine]:

@@ -99,7 +99,19 @@ def test_confirm_without_quantities_takes_what_was_sent(waybill, manager):
             id="handover",
         ),
         pytest.param(
-            ["loss", "--site", "BLK-HUB", "--reason", "theft", "--line", "BUCKET=3"], "loss", id="loss"
+            [
+                "loss",
+                "--site",
+                "BLK-HUB",
+                "--reason",
+                "theft",
+                "--line",
+                "BUCKET=3",
+                "--note",
+                "stolen at night",
+            ],
+            "loss",
+            id="loss",
         ),
         pytest.param(["count", "--site", "BLK-HUB", "--line", "BUCKET=52@ECHO-2005-01"], "count", id="count"),
         pytest.param(
@@ -271,7 +283,17 @@ def test_a_text_longer_than_its_column_is_refused_naming_the_option_and_limit(
 def test_posting_outside_the_users_scope_is_refused(stocked, manager):
     before = snapshot()
     message, _ = refused(
-        "loss", "--as", manager, "--site", "ISB-WH", "--reason", "theft", "--line", "BLANKET=1"
+        "loss",
+        "--as",
+        manager,
+        "--site",
+        "ISB-WH",
+        "--reason",
+        "theft",
+        "--note",
+        "gone",
+        "--line",
+        "BLANKET=1",
     )
     assert message == "you may not post stock at Islamabad warehouse"
     assert snapshot() == before
@@ -290,10 +312,12 @@ def test_an_unknown_user_is_refused(stocked):
 
 def test_overdraw_gives_the_ledgers_message(stocked, manager):
     before = snapshot()
-    message, _ = refused(
+    message, err = refused(
         "dispatch", "--as", manager, "--from", "BLK-HUB", "--to", "DP-1", "--line", "BUCKET=60@ECHO-2005-01"
     )
     assert message == "Balakot hub has 50 steel buckets (grant ECHO-2005-01); this dispatch asks for 60"
+    # and the problem is told on its line
+    assert err.splitlines() == [f"line 1, quantity: {message}"]
     assert snapshot() == before
 
 

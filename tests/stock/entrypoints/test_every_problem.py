@@ -33,7 +33,7 @@ TWO_BAD_LINES = [{"item": "BLANKET", "quantity": 0}, {"item": "NOPE", "quantity"
     [
         pytest.param(
             "/losses",
-            {"site": "BLK-HUB", "reason": "rats", "lines": TWO_BAD_LINES},
+            {"site": "BLK-HUB", "note": "found torn", "reason": "rats", "lines": TWO_BAD_LINES},
             [
                 problem(None, "reason", "must be one of theft, weather, spoilage, damage, other"),
                 ZERO,
@@ -185,7 +185,19 @@ def test_a_refused_delivery_lists_every_problem_of_its_request(waybill, admin_ap
 # --- command line ------------------------------------------------------------------------------------
 
 
-LOSS = ["loss", "--site", "BLK-HUB", "--reason", "theft", "--line", "BLANKET=0", "--line", "NOPE=5"]
+LOSS = [
+    "loss",
+    "--site",
+    "BLK-HUB",
+    "--reason",
+    "theft",
+    "--note",
+    "gone",
+    "--line",
+    "BLANKET=0",
+    "--line",
+    "NOPE=5",
+]
 CLI_ZERO = "line 1, quantity: must be more than zero, not 0"
 CLI_UNKNOWN = "line 2, item: unknown item 'NOPE'"
 

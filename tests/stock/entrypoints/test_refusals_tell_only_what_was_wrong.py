@@ -171,17 +171,16 @@ def _receive_against(api, pledge, grant="DFID-2005-07", quantity=10):
     )
 
 
-def test_a_cancelled_pledge_of_another_site_tells_only_that_it_is_not_bound_here(stocked, manager_api):
-    # given a cancelled pledge bound for the warehouse, which the hub manager does not manage
+def test_a_cancelled_pledge_of_another_site_is_told_as_no_pledge_at_all(stocked, manager_api):
+    # given a cancelled pledge bound for the warehouse, which the hub manager may not see
     pledge = _pledge(stocked, stocked.warehouse, PledgeStatus.CANCELLED)
     before = snapshot()
     # when the hub manager receives against it at the hub
     response = _receive_against(manager_api, pledge)
-    # then the receipt is refused as for any pledge bound elsewhere, its status untold
-    assert response.status_code == 422, response.content
-    assert response.json()["problems"] == [
-        problem(None, "pledge", f"pledge {pledge.pk} is not bound for Balakot hub")
-    ]
+    # then the receipt is refused as for a pledge that does not exist: neither its site nor its status
+    # is told
+    assert response.status_code == 404, response.content
+    assert response.json() == {"detail": f"no pledge {pledge.pk}"}
     assert "cancelled" not in response.content.decode()
     assert snapshot() == before
 

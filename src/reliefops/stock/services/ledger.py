@@ -19,8 +19,11 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connec
 from django.utils import timezone
 
 from reliefops.catalog.models import Item
+from reliefops.core.access import has_right
 from reliefops.core.errors import Conflict, InvalidInput, Problem, ServiceError
+from reliefops.core.roles import Right
 from reliefops.core.services import audit_record
+from reliefops.core.text import day_text
 from reliefops.partners.models import Grant
 from reliefops.stock.models import QUANTITY_MAX, Movement, MovementKind, StockLocation
 
@@ -42,6 +45,9 @@ class LineRequest:
     lot: str = ""
     expiry: dt.date | None = None
     reason: str = ""
+    # The line of the request it comes from (1, 2, ...), so that a refusal names it; None when the
+    # posting's lines are not the request's (a count's differences, a kit's components).
+    row: int | None = None
 
 
 @dataclass
@@ -84,6 +90,15 @@ def validate_quantity(quantity: object, *, row: int | None = None, what: str = "
         return [Problem(row, what, f"must be more than zero, not {quantity}")]
     if quantity > QUANTITY_MAX:
         return [Problem(row, what, f"must be at most {QUANTITY_MAX:,}, not {quantity:,}")]
+    return []
+
+
+def not_after_today(day: dt.date, field: str) -> list[Problem]:
+    """A problem when a posting is dated after today in the operation's time zone: the ledger
+    records what happened, on the day it happened."""
+    today = timezone.localdate()
+    if isinstance(day, dt.date) and day > today:
+        return [Problem(None, field, f"{day_text(day)} is after today ({day_text(today)})")]
     return []
 
 
@@ -180,7 +195,8 @@ def post(posting: Posting) -> Movement:
         for line, grant_id, quantity in resolved:
             deltas[(line.from_location.pk, line.item_id, grant_id)] -= quantity
             deltas[(line.to_location.pk, line.item_id, grant_id)] += quantity
-        _refuse_overdraw(deltas, balances, posting)
+        _refuse_overdraw(deltas, balances, posting, resolved)
+        _refuse_earlier_overdraw(cursor, db, deltas, balances, posting, resolved)
         movement = _new_movement(posting, db)
         line_values = _line_values(db, resolved)
         moves = _balance_moves(db, deltas, balances, posting.occurred_on)
@@ -524,15 +540,26 @@ def _resolve_grants(
             on_hand = sum(b.quantity for _, b in sources)
             item = Item.objects.only("name").get(pk=line.item_id)
             raise BalanceRefused(
-                overdrawn(line.from_location.name, on_hand, item.name, doing(posting), line.quantity),
+                overdrawn(
+                    line.from_location.name,
+                    on_hand,
+                    item.name,
+                    doing(posting),
+                    line.quantity,
+                    told=sees_stock(posting.actor),
+                ),
                 item_id=line.item_id,
                 asked=line.quantity,
+                row=line.row,
             )
     return resolved
 
 
 def _refuse_overdraw(
-    deltas: dict[tuple[int, int, int], int], balances: dict[tuple[int, int, int], _Row], posting: Posting
+    deltas: dict[tuple[int, int, int], int],
+    balances: dict[tuple[int, int, int], _Row],
+    posting: Posting,
+    resolved: list[tuple[LineRequest, int, int]],
 ) -> None:
     # A physical location's refusal first: it names the site the user posts at.
     for key, delta in sorted(deltas.items(), key=lambda kd: not balances[kd[0]].is_physical):
@@ -540,11 +567,13 @@ def _refuse_overdraw(
         after = balance.quantity + delta
         if balance.is_physical and after < 0:
             place, item, grant = _balance_names(key)
+            told = sees_stock(posting.actor)
             raise BalanceRefused(
-                overdrawn(place, balance.quantity, item, doing(posting), -delta, grant=grant),
+                overdrawn(place, balance.quantity, item, doing(posting), -delta, grant=grant, told=told),
                 item_id=key[1],
                 grant_id=key[2],
                 asked=-delta,
+                row=_row_of(key, resolved),
             )
         if abs(after) > QUANTITY_MAX:
             place, item, grant = _balance_names(key)
@@ -553,7 +582,99 @@ def _refuse_overdraw(
                 f"after {doing(posting)}; a balance holds at most {QUANTITY_MAX:,}",
                 item_id=key[1],
                 grant_id=key[2],
+                row=_row_of(key, resolved),
             )
+
+
+def _row_of(key: tuple[int, int, int], resolved: list[tuple[LineRequest, int, int]]) -> int | None:
+    """The request's line that moves this balance (location, item, grant), if the lines name one."""
+    location_id, item_id, grant_id = key
+    for line, line_grant, _ in resolved:
+        touches = location_id in (line.from_location.pk, line.to_location.pk)
+        if touches and line.item_id == item_id and line_grant == grant_id and line.row is not None:
+            return line.row
+    return None
+
+
+def _refuse_earlier_overdraw(
+    cursor: Any,
+    db: Any,
+    deltas: dict[tuple[int, int, int], int],
+    balances: dict[tuple[int, int, int], _Row],
+    posting: Posting,
+    resolved: list[tuple[LineRequest, int, int]],
+) -> None:
+    """Refuse a posting dated before movements already posted when it would take a physical balance
+    below zero on a day between: a stock card never shows a negative balance, whatever the order in
+    which its movements were posted.
+
+    One query reads the lines, dated after the posting's day, of the balances it takes from, through
+    the index of movements by site and day: only the movements of those sites after that day.
+    Every movement that touches a physical location is posted at that location's site.
+    """
+    taken = {key: -delta for key, delta in deltas.items() if delta < 0 and balances[key].is_physical}
+    if not taken:
+        return
+    sites: dict[int, int] = {
+        line.from_location.pk: line.from_location.site_id
+        for line, _, _ in resolved
+        if line.from_location.site_id is not None
+    }
+    site_ids = sorted({sites[key[0]] for key in taken if key[0] in sites})
+    if not site_ids:
+        return
+    keys = sorted(taken)
+    params = [value for location, item, grant in keys for value in (item, grant, location, location)]
+    # Each key matches a line leaving the location or arriving at it.
+    clause = " OR ".join(
+        "(l.item_id = %s AND l.grant_id = %s AND (l.from_location_id = %s OR l.to_location_id = %s))"
+        for _ in keys
+    )
+    marks = ", ".join(["%s"] * len(site_ids))
+    cursor.execute(
+        "SELECT m.occurred_on, l.item_id, l.grant_id, l.from_location_id, l.to_location_id, l.quantity "  # noqa: S608
+        "FROM stock_movement m JOIN stock_movementline l ON l.movement_id = m.id "
+        f"WHERE m.site_id IN ({marks}) AND m.occurred_on > %s AND ({clause}) "
+        "ORDER BY m.occurred_on, m.id, l.id",
+        [*site_ids, db.ops.adapt_datefield_value(posting.occurred_on), *params],
+    )
+    later: dict[tuple[int, int, int], list[tuple[dt.date, int]]] = defaultdict(list)
+    for occurred_on, item_id, grant_id, from_id, to_id, quantity in cursor.fetchall():
+        if isinstance(occurred_on, str):
+            occurred_on = dt.date.fromisoformat(occurred_on)
+        for location_id, sign in ((to_id, 1), (from_id, -1)):
+            if (location_id, item_id, grant_id) in taken:
+                later[(location_id, item_id, grant_id)].append((occurred_on, sign * int(quantity)))
+    for key, lines in later.items():
+        # What the location held at the end of the posting's day (today's balance less what came
+        # after), then after each later line: the lowest of these, the earliest day it was held.
+        held = balances[key].quantity - sum(change for _, change in lines)
+        lowest, lowest_on = held, posting.occurred_on
+        for occurred_on, change in lines:
+            held += change
+            if held < lowest:
+                lowest, lowest_on = held, occurred_on
+        if lowest >= taken[key]:
+            continue
+        place, item, grant = _balance_names(key)
+        dated = f"{doing(posting)}, dated {day_text(posting.occurred_on)}"
+        if sees_stock(posting.actor):
+            message = (
+                f"{place} held {some(lowest, item)} (grant {grant}) on {day_text(lowest_on)}; "
+                f"{dated}, asks for {taken[key]:,}"
+            )
+        else:
+            message = (
+                f"not enough {plural(item, 2)} (grant {grant}) at {place} on {day_text(lowest_on)} "
+                f"for {dated}"
+            )
+        raise BalanceRefused(
+            message,
+            item_id=key[1],
+            grant_id=key[2],
+            asked=taken[key],
+            row=_row_of(key, resolved),
+        )
 
 
 # How a refusal speaks of a posting whose kind's label does not read in a sentence ("this hand-over
@@ -571,25 +692,56 @@ def doing(posting: Posting) -> str:
     return posting.doing or _DOING.get(posting.kind, f"this {posting.kind.label.lower()}")
 
 
-class BalanceRefused(ServiceError):
-    """A posting that would take a balance below zero, or beyond QUANTITY_MAX: it names the item, the
-    grant when one balance is meant, and the quantity asked, so that a form shows the refusal beside
-    the line that asked for it."""
+class BalanceRefused(InvalidInput):
+    """A posting that would take a balance below zero, or beyond QUANTITY_MAX: a problem of the
+    quantity of the line that asks for it (of the request, when no line can be named), so that the
+    web, the API and the command line all name that line. It also keeps the item, the grant when
+    one balance is meant, and the quantity asked. A rule of the ledger, not a value misread: 400."""
+
+    status = 400
 
     def __init__(
-        self, message: str, *, item_id: int, grant_id: int | None = None, asked: int | None = None
+        self,
+        message: str,
+        *,
+        item_id: int,
+        grant_id: int | None = None,
+        asked: int | None = None,
+        row: int | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__([Problem(row, "quantity", message)], summary=message)
+        # The refusal in a sentence, as before it was a problem of a line: what a caller shows alone.
+        self.message = message
         self.item_id = item_id
         self.grant_id = grant_id
         self.asked = asked
+        self.row = row
 
 
-def overdrawn(place: str, held: int, item: str, asker: str, asked: int, *, grant: str | None = None) -> str:
+def sees_stock(actor: Any) -> bool:
+    """Whether a refusal may tell the actor how much a site holds: not to one who may not view stock
+    (a distributor), who would learn stock levels by asking for too much. A posting without an actor
+    (the scenario, a migration) is told."""
+    return actor is None or has_right(actor, Right.VIEW_STOCK)
+
+
+def overdrawn(
+    place: str,
+    held: int,
+    item: str,
+    asker: str,
+    asked: int,
+    *,
+    grant: str | None = None,
+    told: bool = True,
+) -> str:
     """The refusal of an overdraw: "Balakot hub has 50 steel buckets (grant ECHO-2005-01); this dispatch
     asks for 80", or without "(grant …)" when the posting takes the oldest stock of every grant.
-    `asker` is what the posting does (see `doing`)."""
+    `asker` is what the posting does (see `doing`). Not `told` (see `sees_stock`), it says no quantity:
+    "not enough quilts at Balakot hub for this distribution"."""
     of_grant = f" (grant {grant})" if grant is not None else ""
+    if not told:
+        return f"not enough {plural(item, 2)}{of_grant} at {place} for {asker}"
     return f"{place} has {some(held, item)}{of_grant}; {asker} asks for {asked:,}"
 
 

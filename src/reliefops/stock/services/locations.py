@@ -23,6 +23,7 @@ _SINGLETON_NAMES = {
     LocationKind.ASSEMBLY: "Assembly (kitting)",
 }
 UNATTRIBUTED_GRANT = "UNATTRIBUTED"
+UNATTRIBUTED_DONOR = "Unattributed stock"  # the donor of that grant: a placeholder, not an organisation
 
 
 _COLUMNS = {"site": "site_id", "grant": "grant_id", "organisation": "organisation_id", "kind": "kind"}
@@ -120,7 +121,7 @@ def unattributed_grant() -> Grant:
     if grant is not None:
         return grant
     donor, _ = Organisation.objects.get_or_create(
-        name="Unattributed stock", defaults={"acronym": "UNATTR", "type": OrganisationType.DONOR}
+        name=UNATTRIBUTED_DONOR, defaults={"acronym": "UNATTR", "type": OrganisationType.DONOR}
     )
     try:
         with transaction.atomic():

@@ -12,10 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Sum
 
 from reliefops.catalog.models import Item, Kit, PackSize
+from reliefops.core.access import stock_visible_site_ids
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
 from reliefops.core.services import audit_record
 from reliefops.partners.models import Grant, Organisation
@@ -33,22 +35,27 @@ from reliefops.stock.models import (
     StockLocation,
 )
 from reliefops.stock.services.ledger import (
+    UNRESOLVED,
     BalanceRefused,
     LineRequest,
     Posting,
     PostingResult,
     atomic_posting,
     hot_cursor,
+    not_after_today,
     overdrawn,
     passed_over,
     plural,
     post,
     refuse,
     reported,
+    sees_stock,
     some,
     validate_quantity,
 )
 from reliefops.stock.services.locations import (
+    UNATTRIBUTED_DONOR,
+    UNATTRIBUTED_GRANT,
     donor_location,
     location_from_row,
     location_query,
@@ -176,9 +183,34 @@ def check_items_and_find_locations(
     `caller_problems` (see `refuse`). Returns the locations in the order asked, None for one that
     does not exist (yet).
     """
-    own, _, found = examine_lines(lines, locations, caller_problems)
-    refuse([*problems, *own], caller_problems)
+    own, known, found = examine_lines(lines, locations, caller_problems)
+    refuse([*problems, *own, *_stock_listed_twice(lines, known)], caller_problems)
     return found
+
+
+def _stock_listed_twice(lines: Sequence[Any], known: set[int]) -> list[Problem]:
+    """A problem on each line of stock leaving a site that takes an item a line above it takes from
+    the same stock (the same grant, or either line without one: then both draw on the oldest
+    stock), as a count refuses an item counted twice: the two lines' refusals would each speak of
+    part of what the posting asks. Two lines of one item and two named grants are two balances.
+    """
+    seen: dict[int, list[int | None]] = defaultdict(list)
+    rows: list[int] = []
+    for row, line in enumerate(lines, start=1):
+        # A grant the entry point could not find may be any grant: such a line is not compared.
+        if not isinstance(line, StockLine) or line.item_id not in known or line.grant_id == UNRESOLVED:
+            continue
+        grants = seen[line.item_id]
+        if any(g is None or line.grant_id is None or g == line.grant_id for g in grants):
+            rows.append(row)
+        grants.append(line.grant_id)
+    if not rows:
+        return []
+    names = dict(Item.objects.filter(pk__in=[lines[r - 1].item_id for r in rows]).values_list("pk", "name"))
+    return [
+        Problem(r, "item", f"{names[lines[r - 1].item_id]} is listed twice: give it once, with the total")
+        for r in rows
+    ]
 
 
 _NO_LOCATION = ", NULL" * 7  # a location row has 8 columns; an item or grant row fills the rest with NULL
@@ -239,8 +271,9 @@ def _moves(lines: Sequence[StockLine], source: Any, target: Any, reason: str = "
             lot=line.lot,
             expiry=line.expiry,
             reason=reason,
+            row=row,
         )
-        for line in lines
+        for row, line in enumerate(lines, start=1)
     ]
 
 
@@ -347,11 +380,15 @@ def _base_quantity(line: ReceiptLine, row: int, *, known: bool) -> tuple[int | N
     problems = validate_quantity(line.packs, row=row, what="packs")
     if problems or not known:
         return None, problems
-    pack = PackSize.objects.filter(item_id=line.item_id, name=line.pack).first()
+    pack = PackSize.objects.filter(item_id=line.item_id, name=line.pack).first() if line.pack else None
     if pack is None:
         names = (
             ", ".join(PackSize.objects.filter(item_id=line.item_id).values_list("name", flat=True)) or "none"
         )
+        if not line.pack.strip():
+            return None, [
+                Problem(row, "pack", f"choose the pack of the {line.packs:,} packs (known: {names})")
+            ]
         return None, [Problem(row, "pack", f"unknown pack {line.pack!r} for this item (known: {names})")]
     assert line.packs is not None  # noqa: S101 - validated above
     quantity = line.packs * pack.quantity
@@ -392,12 +429,12 @@ def stock_receive(
     def build() -> Movement:
         if taken := grn_taken(grn_number):
             raise taken
-        pledge = _pledge_locked(pledge_id)
+        pledge = _pledge_locked(pledge_id, actor, site_id)
         # Only the site a pledge is bound for learns more of it than that it is not bound for another.
         ours = pledge is not None and site_known and pledge.destination_id == site_id
         if ours and pledge is not None and pledge.status != PledgeStatus.OPEN:
             raise Conflict(f"pledge {pledge.pk} is {pledge.get_status_display().lower()}")
-        problems: list[Problem] = []
+        problems = not_after_today(received_on, "received_on")
         if not grn_number.strip():
             problems.append(Problem(None, "grn_number", "a goods received note number is required"))
         problems += too_long(None, "grn_number", grn_number, REFERENCE_MAX)
@@ -416,6 +453,18 @@ def stock_receive(
             problems.append(
                 Problem(None, "pledge", f"pledge {pledge.pk} is not bound for {_site(site_id).name}")
             )
+        if ours and pledge is not None:
+            # A pledge is of one item: the receipt's other items are not what the donor pledged.
+            problems += [
+                Problem(
+                    row,
+                    "item",
+                    f"pledge {pledge.pk} is of {plural(pledge.item.name, 2)}, not of this item: "
+                    "post other items on a receipt that names no pledge",
+                )
+                for row, line in enumerate(lines, start=1)
+                if line.item_id in known and line.item_id != pledge.item_id
+            ]
         if ours and pledge is not None and pledge.grant_id != grant_id:
             # A grant that does not exist is refused as such (below); another is not the pledge's.
             named = Grant.objects.filter(pk=grant_id).values_list("reference", flat=True).first()
@@ -447,8 +496,9 @@ def stock_receive(
                         grant_id=grant.pk,
                         lot=line.lot,
                         expiry=line.expiry,
+                        row=row,
                     )
-                    for line, quantity in zip(lines, quantities, strict=True)
+                    for row, (line, quantity) in enumerate(zip(lines, quantities, strict=True), start=1)
                 ],
                 pledge_id=pledge_id,
                 audit_extra={"pledge_id": pledge_id},
@@ -475,7 +525,7 @@ def grn_taken(grn_number: str) -> Conflict | None:
         return None
     receipt_id, reversal_id = posted
     if reversal_id is None:
-        return Conflict(f"GRN {grn_number} was already posted")
+        return Conflict(f"GRN {grn_number} was already posted (receipt #{receipt_id})")
     # A GRN stays with its receipt, reversed or not, so that the ledger never shows one number twice.
     return Conflict(
         f"GRN {grn_number} was already posted (receipt #{receipt_id}, reversed by #{reversal_id}); "
@@ -483,15 +533,19 @@ def grn_taken(grn_number: str) -> Conflict | None:
     )
 
 
-def _pledge_locked(pledge_id: int | None) -> Pledge | None:
-    """The pledge a receipt fulfils, locked; refused at once when it is missing.
+def _pledge_locked(pledge_id: int | None, actor: Any, site_id: int) -> Pledge | None:
+    """The pledge a receipt fulfils, locked; refused at once when it is missing, and in the same
+    words when it is bound for another site, whose stock the actor may not see, so that naming
+    another site's pledge does not tell that it exists.
 
     Whether it is still open is told only to the site it is bound for (see `stock_receive`).
     """
     if pledge_id is None:
         return None
-    pledge = Pledge.objects.select_for_update().select_related("grant").filter(pk=pledge_id).first()
-    if pledge is None:
+    pledge = Pledge.objects.select_for_update().select_related("grant", "item").filter(pk=pledge_id).first()
+    visible = stock_visible_site_ids(actor) if actor is not None else None
+    hidden = visible is not None and pledge is not None and pledge.destination_id not in visible
+    if pledge is None or (hidden and pledge.destination_id != site_id):
         raise NotFound(f"no pledge {pledge_id}")
     return pledge
 
@@ -519,6 +573,7 @@ def _issue(
     target: tuple[str, int | str],
     make_target: Callable[[], StockLocation],
     occurred_on: dt.date,
+    date_field: str,
     reference: str,
     note: str,
     idempotency_key: str | None,
@@ -537,7 +592,11 @@ def _issue(
         source, destination = check_items_and_find_locations(
             lines,
             [("site_id", site_id), target],
-            problems=[*problems, *too_long(None, "reference", reference, REFERENCE_MAX)],
+            problems=[
+                *problems,
+                *not_after_today(occurred_on, date_field),
+                *too_long(None, "reference", reference, REFERENCE_MAX),
+            ],
             caller_problems=caller_problems,
         )
         return post(
@@ -580,6 +639,7 @@ def stock_distribute(
         target=("kind", LocationKind.BENEFICIARIES.value),
         make_target=lambda: singleton_location(LocationKind.BENEFICIARIES),
         occurred_on=distributed_on,
+        date_field="distributed_on",
         reference=reference,
         note=note,
         idempotency_key=idempotency_key,
@@ -608,6 +668,8 @@ def stock_handover_to_partner(
     unread = passed_over(organisation_id, caller_problems, None, "organisation", "partner")
     if organisation is None and not unread:
         problems.append(Problem(None, "organisation", f"no organisation {organisation_id}"))
+    if organisation is not None and (why := _not_a_partner(organisation)):
+        problems.append(Problem(None, "organisation", why))
     return _issue(
         kind=MovementKind.HANDOVER,
         actor=actor,
@@ -617,6 +679,7 @@ def stock_handover_to_partner(
         # Made only for a posting not refused, whose organisation exists.
         make_target=lambda: partner_location(cast(Organisation, organisation)),
         occurred_on=handed_on,
+        date_field="handed_on",
         reference=reference,
         note=note,
         idempotency_key=idempotency_key,
@@ -624,6 +687,23 @@ def stock_handover_to_partner(
         problems=problems,
         caller_problems=caller_problems,
     )
+
+
+def _not_a_partner(organisation: Organisation) -> str:
+    """Why stock cannot be handed over to this organisation ("" when it can): the operation's own
+    organisation (RELIEFOPS_ORGANISATION) keeps its stock in its own ledger, and the placeholder
+    donor of unattributed stock is nobody to hand anything to. Either would count stock as
+    distributed that nobody received."""
+    own = str(getattr(settings, "OPERATING_ORGANISATION", "") or "").strip().lower()
+    if own and own in {organisation.name.strip().lower(), (organisation.acronym or "").strip().lower()}:
+        return (
+            f"{organisation} is this operation's own organisation: move its stock with a waybill, "
+            "or report a distribution"
+        )
+    placeholder = Grant.objects.filter(reference=UNATTRIBUTED_GRANT, donor=organisation).exists()
+    if placeholder or organisation.name == UNATTRIBUTED_DONOR:
+        return f"{organisation} stands for stock whose donor is unknown, not a partner: name the partner"
+    return ""
 
 
 def stock_report_loss(
@@ -639,11 +719,13 @@ def stock_report_loss(
 ) -> PostingResult:
     """Write off stock lost at a site (theft, weather, spoilage, damage): site -> loss/damage.
 
-    `caller_problems`: see `refuse`.
+    A loss needs its reason and a note saying what happened. `caller_problems`: see `refuse`.
     """
     problems = []
     if reason not in LossReason.ALL:
         problems.append(Problem(None, "reason", f"must be one of {', '.join(LossReason.ALL)}"))
+    if not note.strip():
+        problems.append(Problem(None, "note", "say what happened"))
     return _issue(
         kind=MovementKind.LOSS,
         actor=actor,
@@ -652,6 +734,7 @@ def stock_report_loss(
         target=("kind", LocationKind.LOSS.value),
         make_target=lambda: singleton_location(LocationKind.LOSS),
         occurred_on=occurred_on,
+        date_field="occurred_on",
         reference="",
         note=note,
         idempotency_key=idempotency_key,
@@ -702,6 +785,7 @@ def stock_count(
         own, known, (location, adjustment) = examine_lines(
             counts, [("site_id", site_id), ("kind", LocationKind.COUNT_ADJUSTMENT.value)], caller_problems
         )
+        problems += not_after_today(counted_on, "counted_on")
         refuse([*problems, *own, *_listed_twice(counts, known)], caller_problems)
         location = location or site_location(site_id)
         adjustment = adjustment or singleton_location(LocationKind.COUNT_ADJUSTMENT)
@@ -781,7 +865,12 @@ def _listed_twice(counts: Sequence[CountLine], known: set[int]) -> list[Problem]
 
 
 def _kit(
-    kit_item_id: int, quantity: int, caller_problems: Sequence[Problem], grant_id: int | None = None
+    kit_item_id: int,
+    quantity: int,
+    caller_problems: Sequence[Problem],
+    grant_id: int | None = None,
+    *,
+    day: tuple[str, dt.date],
 ) -> Kit:
     """The kit, once the request is refused with every problem of its quantity (a number of kits that
     would move a component beyond QUANTITY_MAX among them), of the grant named, if one is, and the
@@ -811,6 +900,7 @@ def _kit(
         and not Grant.objects.filter(pk=grant_id).exists()
     ):
         problems.append(Problem(None, "grant", f"unknown grant {grant_id}"))
+    problems += not_after_today(day[1], day[0])
     refuse(problems, caller_problems)
     if kit is None:
         raise NotFound(f"item {kit_item_id} is not a kit")
@@ -835,7 +925,7 @@ def kits_assemble(
     """
 
     def build() -> Movement:
-        kit = _kit(kit_item_id, quantity, caller_problems, grant_id)
+        kit = _kit(kit_item_id, quantity, caller_problems, grant_id, day=("assembled_on", assembled_on))
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)
         components = [
@@ -945,7 +1035,7 @@ def kits_break(
     """
 
     def build() -> Movement:
-        kit = _kit(kit_item_id, quantity, caller_problems, grant_id)
+        kit = _kit(kit_item_id, quantity, caller_problems, grant_id, day=("broken_on", broken_on))
         location = site_location(site_id)
         assembly = singleton_location(LocationKind.ASSEMBLY)
         kits = LineRequest(
@@ -975,7 +1065,9 @@ def kits_break(
             if remaining:
                 held = quantity - remaining
                 raise BalanceRefused(
-                    overdrawn(location.name, held, kit.item.name, "breaking", quantity),
+                    overdrawn(
+                        location.name, held, kit.item.name, "breaking", quantity, told=sees_stock(actor)
+                    ),
                     item_id=kit_item_id,
                     asked=quantity,
                 )

@@ -21,7 +21,14 @@ from reliefops.stock.models import (
     Waybill,
     WaybillStatus,
 )
-from reliefops.stock.services.ledger import LineRequest, Posting, PostingResult, post, replay_or_run
+from reliefops.stock.services.ledger import (
+    LineRequest,
+    Posting,
+    PostingResult,
+    not_after_today,
+    post,
+    replay_or_run,
+)
 
 
 def movement_reverse(
@@ -46,6 +53,8 @@ def movement_reverse(
                 raise InvalidInput(
                     [Problem(None, "reason", f"longer than {REVERSAL_REASON_MAX} characters; shorten it")]
                 )
+            if late := not_after_today(reversed_on, "reversed_on"):
+                raise InvalidInput(late)
             original = Movement.objects.select_for_update().filter(pk=movement_id).first()
             if original is None:
                 raise NotFound(f"no movement {movement_id}")

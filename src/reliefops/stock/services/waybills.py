@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, NotFound, Problem
@@ -36,6 +36,7 @@ from reliefops.stock.services.ledger import (
     LineRequest,
     Posting,
     PostingResult,
+    not_after_today,
     post,
     refuse,
     replay_or_run,
@@ -45,21 +46,44 @@ from reliefops.stock.services.ledger import (
 from reliefops.stock.services.locations import singleton_location, site_location, unattributed_grant
 from reliefops.stock.services.operations import StockLine, check_items_and_find_locations, too_long
 
-# The numbers reliefops gives waybills itself: WB- and the waybill's id in at least 7 digits (and,
-# should that number be taken already, a suffix). A number typed by a user may not take this form.
+# The numbers reliefops gives waybills itself: WB- and at least 7 digits, one more than the last it
+# gave (earlier versions gave the waybill's id, and, should that be taken, a suffix). A number typed by
+# a user may not take this form.
 AUTOMATIC_NUMBER = re.compile(r"WB-\d+(?:-\d+)?", re.IGNORECASE)
+SERIES = r"^WB-[0-9]+$"
+NUMBER_ATTEMPTS = 20
+NUMBERING_LOCK = 0x5742  # "WB": the advisory lock of automatic waybill numbering
 
 
-def _automatic_number(waybill_id: int) -> str:
-    """WB- and the waybill's id; a suffix when an earlier version let a user type that number."""
-    number = f"WB-{waybill_id:07d}"
-    taken = set(Waybill.objects.filter(number__startswith=number).values_list("number", flat=True))
-    suffix = 1
-    candidate = number
-    while candidate in taken:
-        suffix += 1
-        candidate = f"{number}-{suffix}"
-    return candidate
+def _next_automatic_number() -> str:
+    """The next number of the series: one more than the last waybill given one. Numbers typed by
+    users take none of the series, so it has no gaps. The last is found walking back by id, which
+    stops at once: nearly every waybill has a number of the series."""
+    last = Waybill.objects.filter(number__regex=SERIES).order_by("-id").values_list("number", flat=True)[:1]
+    following = int(last[0][3:]) + 1 if last else 1
+    return f"WB-{following:07d}"
+
+
+def _give_automatic_number(waybill: Waybill) -> None:
+    """Give the waybill the next number of the series. On PostgreSQL, dispatches numbered at once
+    take their numbers one after another (a lock held until each commits), so that each reads the
+    number the one before it gave. A number an earlier version gave out of turn is refused by the
+    unique index: the next one is tried."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [NUMBERING_LOCK])
+    for _ in range(NUMBER_ATTEMPTS):
+        candidate = _next_automatic_number()
+        while Waybill.objects.filter(number__iexact=candidate).exists():
+            candidate = f"WB-{int(candidate[3:]) + 1:07d}"
+        waybill.number = candidate
+        try:
+            with transaction.atomic():
+                waybill.save(update_fields=["number"])
+        except IntegrityError:
+            continue
+        return
+    raise Conflict("no free waybill number was found: try again")
 
 
 @dataclass(frozen=True)
@@ -100,7 +124,7 @@ def waybill_dispatch(
         with transaction.atomic():
             if number and (taken := _number_taken(number)):
                 raise taken
-            problems: list[Problem] = []
+            problems = not_after_today(dispatched_on, "dispatched_on")
             # Two sites the caller could not find are not one site: only found ones are compared.
             if UNRESOLVED not in (from_site_id, to_site_id) and from_site_id == to_site_id:
                 problems.append(Problem(None, "to_site", "a waybill goes to another site"))
@@ -143,8 +167,7 @@ def waybill_dispatch(
                 expected_on=expected,
             )
             if not number:
-                waybill.number = _automatic_number(waybill.pk)
-                waybill.save(update_fields=["number"])
+                _give_automatic_number(waybill)
             transit = StockLocation.objects.create(
                 kind=LocationKind.IN_TRANSIT,
                 is_physical=False,
@@ -169,8 +192,9 @@ def waybill_dispatch(
                             grant_id=line.grant_id,
                             lot=line.lot,
                             expiry=line.expiry,
+                            row=row,
                         )
-                        for line in lines
+                        for row, line in enumerate(lines, start=1)
                     ],
                     audit_extra={"waybill": waybill.number, "to_site_id": to_site_id, "transport": transport},
                 )
@@ -191,9 +215,14 @@ def waybill_dispatch(
 
 
 def _number_taken(number: str) -> Conflict | None:
-    if Waybill.objects.filter(number=number).exists():
-        return Conflict(f"waybill {number} already exists")
-    return None
+    """The refusal of a number a waybill already has, whatever the case of its letters (a paper
+    waybill BLK/2005/0412 is blk/2005/0412 typed in lower case)."""
+    existing = Waybill.objects.filter(number__iexact=number.strip()).values_list("number", flat=True).first()
+    if existing is None:
+        return None
+    if existing != number.strip():
+        return Conflict(f"waybill {existing} already exists: {number.strip()} is its number in another case")
+    return Conflict(f"waybill {existing} already exists")
 
 
 @dataclass(frozen=True)
@@ -236,7 +265,7 @@ def waybill_confirm_delivery(
                 raise Conflict(f"waybill {waybill.number} was already confirmed on {on}")
             if waybill.status == WaybillStatus.CANCELLED:
                 raise Conflict(f"waybill {waybill.number} was cancelled")
-            problems: list[Problem] = []
+            problems = not_after_today(delivered_on, "delivered_on")
             if delivered_on < waybill.dispatched_on:
                 problems.append(Problem(None, "delivered_on", "cannot be before the dispatch date"))
             transit = StockLocation.objects.get(waybill=waybill)
