@@ -167,6 +167,9 @@ def test_a_handover_by_card_posts_once_and_a_repeat_with_its_key_replays(op, ope
     )
     assert again.status_code == 200
     assert again.json()["replayed"] is True
+    # and the repeat answers what the first handover gave, as the first answer did
+    assert (again.json()["given"], again.json()["shortfall"]) == (first.json()["given"], {})
+    assert again.json()["movement_id"] == first.json()["movement_id"]
     refused = post(
         distributor, f"/api/households/rounds/{round_obj.pk}/handovers", body, HTTP_IDEMPOTENCY_KEY="t2"
     )

@@ -201,6 +201,26 @@ def test_who_collected_is_required(op, served):
         hand(op, round_obj, household_id=household.pk, collected_by="  ")
 
 
+def test_a_handover_repeated_with_its_key_answers_what_the_first_gave_and_left_owed(op):
+    # given a partial handover recorded with a key, completed later
+    household = register(op)
+    receive(op, op.bana, op.cgi, 30, "GRN-1")
+    receive(op, op.bana, op.blanket, 4, "GRN-2")
+    round_obj = winter_round(op)
+    first = hand(op, round_obj, household_id=household.pk, allow_partial=True, idempotency_key="h-1")
+    receive(op, op.bana, op.blanket, 20, "GRN-3")
+    later = DAY + dt.timedelta(days=7)
+    hand(op, round_obj, household_id=household.pk, handed_on=later, idempotency_key="h-2")
+    # when the first request is sent again with its key
+    again = hand(op, round_obj, household_id=household.pk, allow_partial=True, idempotency_key="h-1")
+    # then it answers the first handover's own figures, and posts nothing
+    assert again.replayed
+    assert (again.given, again.shortfall) == ({"BLANKET": 4, "CGI-SHEET": 10}, {"BLANKET": 4})
+    assert (again.given, again.shortfall) == (first.given, first.shortfall)
+    assert again.delivery == first.delivery
+    assert Movement.objects.filter(kind=MovementKind.DISTRIBUTION).count() == 2
+
+
 def test_a_partial_handover_records_the_shortfall_and_is_completed_later_up_to_the_entitlement(op):
     # given a household of four listed at Bana, where only 4 of its 8 blankets are in stock
     household = register(op)

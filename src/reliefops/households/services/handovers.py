@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
+from reliefops.core.models import AuditEvent
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import day_text
 from reliefops.households.cards import normalise_token, printed
@@ -140,7 +141,7 @@ def handover_record(
             .first()
         )
         if existing is not None:
-            return HandoverResult(existing.handover, existing, replayed=True)
+            return _replayed(existing)
     who = " ".join(collected_by.split())
     if not who:
         raise InvalidInput(
@@ -169,8 +170,26 @@ def handover_record(
                 .first()
             )
             if existing is not None:
-                return HandoverResult(existing.handover, existing, replayed=True)
+                return _replayed(existing)
         raise
+
+
+def _replayed(delivery: HandoverDelivery) -> HandoverResult:
+    """The first answer of a repeated key: what that delivery gave (its lines, by item code) and
+    what it left owed (as its audit event recorded it), with nothing posted now."""
+    given = dict(delivery.lines.order_by("item__code").values_list("item__code", "quantity"))
+    recorded = (
+        AuditEvent.objects.filter(
+            action="household.handover",
+            object_type="handover",
+            object_id=str(delivery.handover_id),
+            after__movement=delivery.movement_id,
+        )
+        .values_list("after", flat=True)
+        .first()
+    )
+    shortfall = dict(recorded.get("shortfall", {})) if isinstance(recorded, dict) else {}
+    return HandoverResult(delivery.handover, delivery, given=given, shortfall=shortfall, replayed=True)
 
 
 def _record(
