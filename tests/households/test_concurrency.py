@@ -239,6 +239,43 @@ def test_a_second_click_that_meets_the_household_the_first_registered_replays_it
     assert Household.objects.count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_correction_sent_twice_at_once_with_one_key_is_saved_once_and_the_second_says_so(monkeypatch):
+    # given a household, and its correction form submitted twice (a double click), the first
+    # submission committed after the second looked its key up (finding none) and before it reads
+    # the household
+    op = build_operation()
+    household = register(op)
+    real = corrections.matching_lock
+    first = []
+
+    def first_commits_meanwhile():
+        if not first:
+            monkeypatch.setattr(corrections, "matching_lock", real)
+            first.append(correct())
+        real()
+
+    def correct():
+        return household_update(
+            actor=op.registrar,
+            household_id=household.pk,
+            changes={"phone": "0345-7654321"},
+            reason="new phone",
+            idempotency_key="form-3",
+        )
+
+    monkeypatch.setattr(corrections, "matching_lock", first_commits_meanwhile)
+    second = correct()
+    # then the second is the first one's submission, saved before, not a correction that found
+    # nothing to change
+    assert first
+    assert first[0].fields == ["phone"]
+    assert second.replayed
+    assert second.correction == first[0].correction
+    assert "saved before: nothing changed" in second.message
+    assert HouseholdCorrection.objects.count() == 1
+
+
 def pause_after_first_call(monkeypatch, module, name):
     """Make the first call of `module.name`, once it has run, wait until `go` is set (inside the
     transaction that made it); `reached` is set when it waits, and `calls` holds each call's

@@ -281,6 +281,12 @@ def household_update(
             )
             if household is None:
                 raise NotFound(f"no household {household_id}")
+            if idempotency_key:
+                # The same submission sent twice at once: the other one held the household's row
+                # until it committed its correction, which is read again now, before any value is.
+                done = HouseholdCorrection.objects.filter(idempotency_key=idempotency_key).first()
+                if done is not None:
+                    return _replayed(done, household_id)
             if household.status == HouseholdStatus.MERGED:
                 raise Conflict(
                     f"household {household.pk} was merged into household {household.merged_into_id}: "
