@@ -59,10 +59,10 @@ def test_unknown_names_are_refused_with_the_rounds_own_problems_at_once(op):
         (None, "ends_on", "the round ends before it starts"),
         (1, "points.site", "unknown site 'NOWHERE'"),
         (2, "points.serves", "no admin area with P-code 'PK999'"),
-        (3, "points", "Bana helipad is named twice"),
-        (1, "per_household", "give a quantity per household or per member"),
+        (3, "points.site", "Bana helipad is named twice"),
+        (1, "package.per_household", "give a quantity per household or per member"),
         (2, "package.item", "unknown item 'TENT-XXL'"),
-        (2, "per_member", "a whole number of 0 or more, not -1"),
+        (2, "package.per_member", "a whole number of 0 or more, not -1"),
     ]
     assert refused.json()["detail"].startswith("11 problem")
     assert written() == before
@@ -93,3 +93,21 @@ def test_an_unknown_name_given_twice_is_one_problem(op):
     reasons = [p["reason"] for p in refused.json()["problems"]]
     assert reasons.count("no admin area with P-code 'PK999'") == 1
     assert reasons.count("unknown site 'CAMP-NONE'") == 1
+
+
+def test_every_problem_of_a_package_line_or_point_is_named_as_the_request_names_it_with_its_row(op):
+    body = {
+        **ROUND,
+        "points": [{"site": "DP-BANA"}, {"site": "DP-BANA"}],
+        "package": [
+            {"item": "CGI-SHEET", "per_household": 10},
+            {"item": "CGI-SHEET", "per_household": 1, "at_most": 0},
+        ],
+    }
+    refused = post(client_for(op.registrar), "/api/households/rounds", body)
+    assert refused.status_code == 422, refused.content
+    assert [(p["row"], p["field"]) for p in refused.json()["problems"]] == [
+        (2, "points.site"),
+        (2, "package.item"),
+        (2, "package.at_most"),
+    ]

@@ -588,21 +588,42 @@ def _round_refs(request: HttpRequest, payload: RoundIn) -> tuple[dict[str, Any],
 def round_new(request: HttpRequest, payload: RoundIn) -> Any:
     require(request.user, Right.MANAGE_ROUNDS)
     refs, problems = _round_refs(request, payload)
-    round_obj = round_create(
-        actor=request.user,
-        code=payload.code,
-        name=payload.name,
-        starts_on=payload.starts_on,
-        ends_on=payload.ends_on,
-        living=payload.living,
-        elevation_bands=payload.elevation_bands,
-        vulnerabilities=payload.vulnerabilities,
-        house_damage=payload.house_damage,
-        note=payload.note,
-        caller_problems=problems,
-        **refs,
-    )
+    try:
+        round_obj = round_create(
+            actor=request.user,
+            code=payload.code,
+            name=payload.name,
+            starts_on=payload.starts_on,
+            ends_on=payload.ends_on,
+            living=payload.living,
+            elevation_bands=payload.elevation_bands,
+            vulnerabilities=payload.vulnerabilities,
+            house_damage=payload.house_damage,
+            note=payload.note,
+            caller_problems=problems,
+            **refs,
+        )
+    except InvalidInput as exc:
+        raise InvalidInput([_row_field(p) for p in exc.problems], summary=exc.summary) from None
     return Status(201, RoundOut.of(round_obj))
+
+
+# A point's or a package line's field as the request names it (`package.per_household`, with the
+# line's row), for the service's problems that name it as the web form does (`per_household`).
+_ROW_FIELDS = {
+    "points": "points.site",
+    "serves_area": "points.serves",
+    "item": "package.item",
+    "per_household": "package.per_household",
+    "per_member": "package.per_member",
+    "at_most": "package.at_most",
+}
+
+
+def _row_field(problem: Problem) -> Problem:
+    if problem.row is None:
+        return problem
+    return Problem(problem.row, _ROW_FIELDS.get(problem.field, problem.field), problem.reason)
 
 
 @router.get("/rounds/{round_id}", response={200: RoundOut, **DETAIL_ERRORS}, summary="One distribution round")
