@@ -132,3 +132,81 @@ def test_planned_rows_of_a_pair_are_targets_counted_once_too(upload, cluster):
     )
     [balakot] = gap_by_area(selection(level="tehsil", activity="T-SHELTERS")).rows
     assert (balakot.targeted, balakot.reached, balakot.quantity_targeted) == (280, 0, 280)
+
+
+def test_a_pair_counts_once_only_at_one_stage_done_work_is_never_set_aside_into_a_plan(upload, cluster):
+    # given UNHCR reports 200 shelters completed in Bala Kot that IRW implements, and IRW reports
+    # only a plan of 25 more for UNHCR in the same month
+    shelters = {"activity": "Transitional shelters built", "adm2": "", "adm3": "PK52201"}
+    upload([row(id="UNHCR-8", prog="UNHCR", impl="IRW", qty="200", hh="200", **shelters)])
+    upload(
+        [
+            row(
+                id="IRW-32", reporting="IRW", prog="UNHCR", impl="IRW", qty="25", hh="25", status="planned",
+                **shelters,
+            )
+        ]
+    )  # fmt: skip
+    # then UNHCR's completed work is still reached, and IRW's plan is a target: nothing set aside
+    [balakot] = gap_by_area(selection(level="tehsil", activity="T-SHELTERS")).rows
+    assert (balakot.reached, balakot.targeted) == (200, 25)
+    assert not ActivityRow.objects.filter(counted_in__isnull=False).exists()
+    # and when IRW reports the completed work too, the pair counts once, with IRW's figure
+    upload(
+        [
+            row(
+                id="IRW-32", reporting="IRW", prog="UNHCR", impl="IRW", qty="25", hh="25", status="planned",
+                **shelters,
+            ),
+            row(id="IRW-31", reporting="IRW", prog="UNHCR", impl="IRW", qty="196", hh="196", **shelters),
+        ]
+    )  # fmt: skip
+    [balakot] = gap_by_area(selection(level="tehsil", activity="T-SHELTERS")).rows
+    assert (balakot.reached, balakot.targeted) == (196, 25)
+    # and when IRW withdraws its completed row, UNHCR's counts again, not set aside into the plan
+    upload([row(id="IRW-31", reporting="IRW", action="Delete")])
+    [balakot] = gap_by_area(selection(level="tehsil", activity="T-SHELTERS")).rows
+    assert (balakot.reached, balakot.targeted) == (200, 25)
+    assert not ActivityRow.objects.filter(counted_in__isnull=False, replaced_in__isnull=True).exists()
+
+
+def test_within_one_file_done_work_is_not_set_aside_into_a_plan(upload, cluster):
+    shelters = {"activity": "Transitional shelters built", "adm2": "", "adm3": "PK52201"}
+    result = upload(
+        [
+            row(id="UNHCR-8", prog="UNHCR", impl="IRW", qty="200", hh="200", **shelters),
+            row(
+                id="IRW-32", reporting="IRW", prog="UNHCR", impl="IRW", qty="25", hh="25", status="ongoing",
+                **shelters,
+            ),
+        ]
+    )  # fmt: skip
+    assert result.set_aside == 0
+    [balakot] = gap_by_area(selection(level="tehsil", activity="T-SHELTERS")).rows
+    assert (balakot.reached, balakot.targeted) == (200, 25)
+
+
+def test_the_upgrade_sets_the_marks_of_rows_stored_before_by_the_stage_rule(upload, cluster):
+    # given a completed row set aside into a partner's plan, as the rule stored it before
+    import importlib
+
+    from django.apps import apps
+
+    shelters = {"activity": "Transitional shelters built", "adm2": "", "adm3": "PK52201"}
+    upload(
+        [
+            row(id="UNHCR-8", prog="UNHCR", impl="IRW", qty="200", hh="200", **shelters),
+            row(
+                id="IRW-32", reporting="IRW", prog="UNHCR", impl="IRW", qty="25", hh="25", status="planned",
+                **shelters,
+            ),
+        ]
+    )  # fmt: skip
+    plan = ActivityRow.objects.get(row_id="IRW-32")
+    ActivityRow.objects.filter(row_id="UNHCR-8").update(counted_in=plan)
+    # when the migration runs, then the completed row counts again
+    migration = importlib.import_module("reliefops.cluster.migrations.0004_pairs_by_stage")
+    migration.pair_again(apps, None)
+    assert ActivityRow.objects.get(row_id="UNHCR-8").counted_in_id is None
+    [balakot] = gap_by_area(selection(level="tehsil", activity="T-SHELTERS")).rows
+    assert (balakot.reached, balakot.targeted) == (200, 25)

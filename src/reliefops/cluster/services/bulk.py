@@ -786,25 +786,31 @@ def foreign_keys_checked_once(incoming: int | None) -> Iterator[ForeignKeys]:
             connection.enable_constraint_checking()
 
 
-_PAIR_KEY = itemgetter(8, 9, 5, 18)  # activity, admin area, implementing organisation, period
+DONE = "completed"  # ActivityStatus.COMPLETED: the rows whose households are reached
+
+
+def _pair_key(row: Sequence[Any]) -> tuple[Any, ...]:
+    """What a file's row pairs by: activity, admin area, implementing organisation, month, and
+    whether the work is done (completed) or still a target (planned, ongoing)."""
+    return row[8], row[9], row[5], row[18], row[15] == DONE
 
 
 def pairs_within(rows: Sequence[Any], ids: Sequence[int]) -> dict[int, int]:
     """The double-counting rule among the rows of one file: position of a programming partner's
     row -> id of the implementing partner's own row that counts it (see recount_pairs): the lowest
-    id among the implementing partner's own rows of the same activity, area and month whose
-    programming or funding organisation is the programming partner."""
+    id among the implementing partner's own rows of the same activity, area, month and stage (done,
+    or still a target) whose programming or funding organisation is the programming partner."""
     # ReportRow fields: 2 reporting, 4 programming, 5 implementing, 6 funding, 7 recipient.
     candidates = [i for i, row in enumerate(rows) if row[7] is None and row[2] != row[5]]
     if not candidates:
         return {}
-    wanted = {_PAIR_KEY(rows[i]) for i in candidates}
+    wanted = {_pair_key(rows[i]) for i in candidates}
     # (activity, area, implementing organisation, month, programming or funding organisation) ->
     # the lowest id of an own row that names it.
     lowest: dict[tuple[Any, ...], int] = {}
     for row, pk in zip(rows, ids, strict=True):
         if row[7] is None and row[2] == row[5]:
-            key = _PAIR_KEY(row)
+            key = row[8], row[9], row[5], row[18], row[15] == DONE  # _pair_key(), written out: every row
             if key in wanted:
                 for who in (row[4], row[6]):
                     named = (*key, who)
@@ -813,7 +819,7 @@ def pairs_within(rows: Sequence[Any], ids: Sequence[int]) -> dict[int, int]:
     pairs: dict[int, int] = {}
     for i in candidates:
         row = rows[i]
-        found = lowest.get((*_PAIR_KEY(row), row[4]))
+        found = lowest.get((*_pair_key(row), row[4]))
         if found is not None:
             pairs[i] = found
     return pairs
@@ -974,26 +980,27 @@ def _marks(values: Sized) -> str:
 def _lowest_own_rows(
     cursor: Any, candidates: Sequence[Sequence[Any]], *, current: str, month: str
 ) -> dict[tuple[Any, ...], int]:
-    """(activity, area, implementing organisation, month, partner named) -> the lowest id of the
-    implementing organisation's own current rows that name that partner as programming or funding
-    organisation, for the activities, areas and months of the candidates (rows that may be set
-    aside: id, activity, area, implementing organisation, month, programming organisation)."""
+    """(activity, area, implementing organisation, month, done, partner named) -> the lowest id of
+    the implementing organisation's own current rows that name that partner as programming or
+    funding organisation, for the activities, areas, months and stages of the candidates (rows that
+    may be set aside: id, activity, area, implementing organisation, month, programming
+    organisation, status)."""
     implementers = sorted({row[3] for row in candidates})
-    keys = {tuple(row[1:5]) for row in candidates}
+    keys = {(*row[1:5], row[6] == DONE) for row in candidates}
     own_sql = f"""
-        SELECT a.activity_id, a.admin_area_id, a.implementing_org_id, {month},
+        SELECT a.activity_id, a.admin_area_id, a.implementing_org_id, {month}, a.status,
                a.programming_org_id, a.funding_org_id, MIN(a.id)
         FROM {TABLE} a
         WHERE {current} AND a.withdrawn = %s AND a.recipient_org_id IS NULL
           AND a.reporting_org_id = a.implementing_org_id
           AND a.implementing_org_id IN ({_marks(implementers)})
-        GROUP BY a.activity_id, a.admin_area_id, a.implementing_org_id, a.period,
+        GROUP BY a.activity_id, a.admin_area_id, a.implementing_org_id, a.period, a.status,
                  a.programming_org_id, a.funding_org_id
     """  # noqa: S608
     cursor.execute(own_sql, [False, *implementers])
     lowest: dict[tuple[Any, ...], int] = {}
-    for activity, area, implementing, period, programming, funding, own in cursor.fetchall():
-        key = (activity, area, implementing, period)
+    for activity, area, implementing, period, status, programming, funding, own in cursor.fetchall():
+        key = (activity, area, implementing, period, status == DONE)
         if key not in keys:
             continue
         for who in (programming, funding):
@@ -1008,8 +1015,9 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> dict[int, int]:
 
     A row that an organisation reports for an activity another organisation implements is set
     aside (`counted_in` = the other row) when the implementing organisation reports that activity
-    itself — same activity type, admin area and reporting month — naming the first organisation
-    as its programming or funding partner. Returns the rows set aside: id -> id of the row that
+    itself — same activity type, admin area and reporting month, and the same stage: both done
+    (completed), or both still targets (planned or ongoing) — naming the first organisation as
+    its programming or funding partner. Returns the rows set aside: id -> id of the row that
     counts it.
 
     Two plain reads, matched in memory as `pairs_within` matches a file's rows: the rows that may
@@ -1032,7 +1040,8 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> dict[int, int]:
     # made into a date object row after row.
     month = "CAST(a.period AS TEXT)"
     candidates_sql = f"""
-        SELECT a.id, a.activity_id, a.admin_area_id, a.implementing_org_id, {month}, a.programming_org_id
+        SELECT a.id, a.activity_id, a.admin_area_id, a.implementing_org_id, {month}, a.programming_org_id,
+               a.status
         FROM {TABLE} a
         WHERE {current} AND a.withdrawn = %s AND a.recipient_org_id IS NULL
           AND a.reporting_org_id <> a.implementing_org_id AND {scope}
@@ -1047,8 +1056,8 @@ def recount_pairs(*, organisation_ids: Iterable[int]) -> dict[int, int]:
         candidates = cursor.fetchall()
         if candidates:
             lowest = _lowest_own_rows(cursor, candidates, current=current, month=month)
-            for pk, activity, area, implementing, period, programming in candidates:
-                found = lowest.get((activity, area, implementing, period, programming))
+            for pk, activity, area, implementing, period, programming, status in candidates:
+                found = lowest.get((activity, area, implementing, period, status == DONE, programming))
                 if found is not None:
                     wanted[pk] = found
         cursor.execute(marked_sql, [*orgs, *orgs])
