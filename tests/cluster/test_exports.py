@@ -89,6 +89,24 @@ def test_a_partners_rows_in_the_template_upload_again_unchanged(cluster, upload,
     assert (result.unchanged, result.changed) == (4, False)
 
 
+def test_a_batch_that_withdrew_a_row_downloads_it_marked_delete_and_uploads_again_unchanged(cluster, upload):
+    # given NRC's row, then a batch that withdraws it
+    from reliefops.cluster.exports import rows_export
+
+    upload(data=four_w_csv([row(id="NRC-1"), row(id="NRC-2")]))
+    withdrawal = upload(data=four_w_csv([row(id="NRC-1", action="Delete")]))
+    # when the batch is downloaded (as its page's CSV link gives it) and uploaded again
+    table, values = rows_export(
+        ActivityRow.objects.filter(batch_id=withdrawal.batch_id).order_by("line", "id")
+    )
+    data = csv_bytes(table, values)
+    assert list(csv.reader(io.StringIO(data.decode())))[2][:2] == ["NRC-1", "Delete"]
+    again = upload(data=data, filename="batch.csv")
+    # then nothing changes: the row stays withdrawn, not added back
+    assert not again.changed
+    assert not ActivityRow.objects.filter(row_id="NRC-1", replaced_in__isnull=True, withdrawn=False).exists()
+
+
 def test_the_needs_download_uploads_again_unchanged(cluster):
     # given a baseline whose source starts like a formula ("'- field estimate" in the CSV)
     needs_import_file(

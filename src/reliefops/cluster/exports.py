@@ -270,17 +270,19 @@ def _area_choices(level: str) -> list[str]:
 
 
 def template_values(row: ActivityRow) -> list[Any]:
-    """A stored row in the template's columns (P-codes, names as the organisation list has them)."""
+    """A stored row in the template's columns (P-codes, names as the organisation list has them); a
+    withdrawal (a batch's record of a row it withdrew) is marked Delete, so that the file uploads
+    again unchanged."""
 
     def org(value: Organisation | None) -> str:
         return value.name if value is not None else ""
 
     adm3 = row.adm3 if row.adm3 else ""
     return [
-        row.row_id, "", org(row.reporting_org), org(row.programming_org), org(row.implementing_org),
-        org(row.funding_org), org(row.recipient_org), row.activity.name, row.adm1, row.adm2, adm3,
-        row.location or (row.site.name if row.site else ""), row.status, row.start_date, row.end_date,
-        row.quantity, row.households, row.people_female, row.people_male,
+        row.row_id, "Delete" if row.withdrawn else "", org(row.reporting_org), org(row.programming_org),
+        org(row.implementing_org), org(row.funding_org), org(row.recipient_org), row.activity.name,
+        row.adm1, row.adm2, adm3, row.location or (row.site.name if row.site else ""), row.status,
+        row.start_date, row.end_date, row.quantity, row.households, row.people_female, row.people_male,
     ]  # fmt: skip
 
 
