@@ -114,6 +114,17 @@ def test_a_partner_reporter_uploads_and_sees_only_its_own_rows(cluster, token_cl
     rows = client.get("/api/cluster/rows").json()
     assert [r["row_id"] for r in rows["items"]] == ["NRC-1"]
     assert rows["items"][0]["reporting_organisation"] == "NRC"
+    # a filter on another organisation's rows is refused as the rows page refuses it; its own passes
+    refused = client.get("/api/cluster/rows?organisation=IRW")
+    assert refused.status_code == 422
+    assert refused.json()["problems"] == [
+        {
+            "row": None,
+            "field": "organisation",
+            "reason": "'IRW' is not an organisation whose rows you may see",
+        }
+    ]
+    assert client.get("/api/cluster/rows?organisation=nrc").json()["count"] == 1
     batches = client.get("/api/cluster/batches").json()
     assert batches["count"] == 1
     irw_batch = ImportBatch.objects.get(organisation=cluster.irw).pk

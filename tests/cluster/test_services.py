@@ -185,7 +185,7 @@ def test_the_refusal_names_the_later_batches_in_plain_english(upload):
         import_batch_revert(actor=None, batch_id=first.batch_id)
     assert refused.value.message == (
         f"batch {first.batch_id} cannot be reverted: batches {second.batch_id} and {third.batch_id} "
-        "changed its rows since; revert those first"
+        "changed its rows since; revert those first, the latest first"
     )
     fourth = upload([row(id="NRC-1", qty="7")])
     with pytest.raises(Conflict) as refused:
@@ -194,6 +194,24 @@ def test_the_refusal_names_the_later_batches_in_plain_english(upload):
         f"batch {second.batch_id} cannot be reverted: batch {fourth.batch_id} changed its rows since; "
         "revert it first"
     )
+
+
+def test_the_refusal_names_every_batch_that_must_go_first_not_only_the_next(upload):
+    # given three uploads that each changed NRC-1 after the one before
+    first = upload([row(id="NRC-1")])
+    second = upload([row(id="NRC-1", qty="5")])
+    third = upload([row(id="NRC-1", qty="6")])
+    # when the first is reverted, then the refusal names both later batches, not the second alone
+    with pytest.raises(Conflict) as refused:
+        import_batch_revert(actor=None, batch_id=first.batch_id)
+    assert refused.value.message == (
+        f"batch {first.batch_id} cannot be reverted: batches {second.batch_id} and {third.batch_id} "
+        "changed its rows since; revert those first, the latest first"
+    )
+    # and reverting them the latest first, then the first, leaves nothing
+    for batch in (third, second, first):
+        import_batch_revert(actor=None, batch_id=batch.batch_id)
+    assert not ActivityRow.objects.exists()
 
 
 def test_after_a_revert_the_same_file_can_be_uploaded_again(upload):
@@ -304,6 +322,28 @@ def test_a_partner_reports_only_its_own_rows(upload, cluster):
     )
     stored = live().get(row_id="X-2")
     assert (result.added, stored.reporting_org, stored.programming_org) == (1, cluster.nrc, cluster.unhcr)
+
+
+def test_a_partners_row_of_another_organisation_is_refused_naming_that_organisation(upload, cluster):
+    with pytest.raises(InvalidInput) as refused:
+        upload(
+            [row(id="IR-19", reporting="IRW", prog="IRW")],
+            reporting_org_id=cluster.nrc.pk,
+            scope_org_id=cluster.nrc.pk,
+            scope_label="NRC",
+        )
+    assert [str(p) for p in refused.value.problems] == [
+        f"row 3, #org+reporting: this row is the report of {cluster.irw}; you report for NRC only"
+    ]
+
+
+def test_a_row_naming_no_organisation_says_where_one_is_named(upload, cluster):
+    with pytest.raises(InvalidInput) as refused:
+        upload([row(id="NRC-2", prog="", action="Delete")])
+    assert [str(p) for p in refused.value.problems] == [
+        "row 3, #org+prog: the organisation is empty: name the reporting (#org+reporting) or the "
+        "programming organisation, or choose the organisation the file reports for"
+    ]
 
 
 def test_the_same_row_id_of_two_organisations_are_two_rows(upload, cluster):

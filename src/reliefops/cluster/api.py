@@ -129,7 +129,14 @@ def upload_job(request: HttpRequest, payload: UploadIn) -> Any:
 @router.get("/rows", response={200: list[RowOut], **ERRORS}, summary="4W rows (current versions)")
 @paginate(Page)
 def row_list(request: HttpRequest, filters: Query[RowFilter]) -> QuerySet[Any]:
-    return selectors.rows_filtered(access_activity_rows(request.user), **filters.dict())
+    rows = access_activity_rows(request.user)
+    scope = reporting_scope(request.user)
+    asked = (filters.organisation or "").strip().lower()
+    if asked and scope is not None and asked not in {scope.name.lower(), (scope.acronym or "").lower()}:
+        # As the rows page answers: a partner reporter sees only its own organisation's rows.
+        reason = f"'{filters.organisation}' is not an organisation whose rows you may see"
+        raise InvalidInput([Problem(None, "organisation", reason)])
+    return selectors.rows_filtered(rows, **filters.dict())
 
 
 @router.get("/batches", response={200: list[BatchOut], **ERRORS}, summary="Upload batches, newest first")

@@ -325,7 +325,13 @@ class ActivityFileReader:
         if reporting is None and "reporting" not in bad:
             reporting = self.reporting_default if self.reporting_default is not None else programming
         if reporting is None and not bad:
-            problems.append(("programming", "the organisation is empty"))
+            problems.append(
+                (
+                    "programming",
+                    "the organisation is empty: name the reporting (#org+reporting) or the programming "
+                    "organisation, or choose the organisation the file reports for",
+                )
+            )
         if programming is None:
             programming = reporting
         if implementing is None:

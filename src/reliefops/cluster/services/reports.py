@@ -217,13 +217,16 @@ def _check_scope(report: ParsedReport, scope_org_id: int | None, scope_label: st
     if scope_org_id is None:
         return []
     problems: list[Problem] = []
+    others = {row.reporting_org_id for row in report.rows} - {scope_org_id}
+    names = {o.pk: str(o) for o in Organisation.objects.filter(pk__in=others)} if others else {}
     for row in report.rows:
         if row.reporting_org_id != scope_org_id:
+            whose = names.get(row.reporting_org_id, "another organisation")
             problems.append(
                 RowProblem(
                     row.line,
                     report.label("reporting"),
-                    f"you report for {scope_label} only; this row is another organisation's report",
+                    f"this row is the report of {whose}; you report for {scope_label} only",
                 )
             )
         elif row.action == UPSERT and scope_org_id not in {
@@ -658,6 +661,23 @@ class RevertResult:
     restored: int  # versions it had closed, current again
 
 
+def _later_batches(batch_id: int) -> list[int]:
+    """The batches that must be reverted before this one: those that changed its rows, those that
+    changed theirs, and so on."""
+    found: set[int] = set()
+    frontier = {batch_id}
+    while frontier:
+        changed_by = set(
+            ActivityRow.objects.filter(batch_id__in=frontier, replaced_in__isnull=False)
+            .order_by()
+            .values_list("replaced_in_id", flat=True)
+            .distinct()
+        )
+        frontier = changed_by - found
+        found |= frontier
+    return sorted(found)
+
+
 def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
     """Undo a batch exactly: remove the versions it added and make current those it closed.
 
@@ -674,18 +694,12 @@ def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
             raise Conflict(
                 f"batch {batch.pk} was already reverted on {when:%Y-%m-%d %H:%M} by {batch.reverted_by_label}"
             )
-        later = sorted(
-            set(
-                ActivityRow.objects.filter(batch_id=batch.pk, replaced_in__isnull=False).values_list(
-                    "replaced_in_id", flat=True
-                )
-            )
-        )
+        later = _later_batches(batch.pk)
         if later:
             which = f"batch {later[0]}" if len(later) == 1 else f"batches {series([str(n) for n in later])}"
             raise Conflict(
                 f"batch {batch.pk} cannot be reverted: {which} changed its rows since; revert "
-                f"{'it' if len(later) == 1 else 'those'} first"
+                f"{'it first' if len(later) == 1 else 'those first, the latest first'}"
             )
         # The months its rows lie in, made distinct by the database (a batch may hold a million rows).
         months: set[dt.date] = set()
