@@ -150,6 +150,7 @@ def test_anonymise_removes_personal_data_past_retention_and_keeps_counts_and_led
     assert households_anonymise(actor=None, retention_days=365, today=dt.date(2008, 1, 1)).households == 0
     event = AuditEvent.objects.filter(action="household.anonymise").order_by("pk").first()
     assert event.after["households"] == 1
+    assert event.after["ids"] == [old.pk]  # every household anonymised is named by its number
     assert "Aslam" not in str(event.after)
 
 

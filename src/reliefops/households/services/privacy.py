@@ -35,8 +35,6 @@ from reliefops.households.services.registration import matching_lock
 
 # An uploaded file not imported within this many days is cleared (it holds personal data).
 STAGED_IMPORT_DAYS = 7
-# At most this many ids are written in the audit event of an anonymisation (the count is complete).
-AUDITED_IDS_MAX = 500
 # The background jobs that check and import registration files (households.jobs): a refused one
 # keeps the file's problems, which quote what was typed (a CNIC, a phone).
 IMPORT_JOB_KINDS = ("household_import_preview", "household_import_commit")
@@ -243,7 +241,7 @@ def households_anonymise(
                 "cutoff": cutoff.isoformat(),
                 "imports_cleared": len(import_ids),
                 "import_jobs_cleared": len(job_ids),
-                "first_ids": ids[:AUDITED_IDS_MAX],
+                "ids": household_runs(ids),  # every household anonymised, as runs ("482-1076")
             },
         )
     return AnonymiseResult(len(ids), len(import_ids), cutoff, dry_run=False)
