@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from reliefops.catalog.models import Item, ItemCategory
-from reliefops.cluster.importers import activity_report_import_file
+from reliefops.cluster.importers import activity_report_import_file, parse_activity_file
 from reliefops.cluster.models import ActivityType
 from reliefops.cluster.services import ActivityTypeRow, activity_types_import
+from reliefops.core.errors import InvalidInput
 from reliefops.partners.models import Organisation, OrganisationType
 from reliefops.places.models import AdminArea, AdminLevel
 from tests.factories import AdminAreaFactory, ItemFactory, OrganisationFactory
@@ -70,6 +71,22 @@ SHELTERS_BY_IRW = {
     "start": "2005-12-01",
     "end": "2005-12-20",
 }
+
+
+def problems_of(data: bytes, filename: str = "4w.csv") -> list[str]:
+    """Every problem of a 4W file, as the user reads them (none: an empty list)."""
+    try:
+        report = parse_activity_file(data, filename=filename)
+    except InvalidInput as exc:
+        return [str(p) for p in exc.problems]
+    return [str(p) for p in report.problems]
+
+
+def read(data: bytes, filename: str = "4w.csv") -> Any:
+    """A 4W file read without a problem."""
+    report = parse_activity_file(data, filename=filename)
+    assert [str(p) for p in report.problems] == []
+    return report
 
 
 def row(**values: Any) -> dict[str, Any]:

@@ -8,25 +8,8 @@ import datetime as dt
 
 import pytest
 
-from reliefops.cluster.importers import parse_activity_file
 from reliefops.cluster.models import ActivityRow
-from reliefops.core.errors import InvalidInput
-from tests.cluster.conftest import COLUMNS, four_w_csv, four_w_xlsx, row, table
-
-
-def problems_of(data: bytes, filename: str = "4w.csv") -> list[str]:
-    try:
-        report = parse_activity_file(data, filename=filename)
-    except InvalidInput as exc:
-        return [str(p) for p in exc.problems]
-    return [str(p) for p in report.problems]
-
-
-def read(data: bytes, filename: str = "4w.csv"):
-    report = parse_activity_file(data, filename=filename)
-    assert [str(p) for p in report.problems] == []
-    return report
-
+from tests.cluster.conftest import COLUMNS, four_w_csv, four_w_xlsx, problems_of, read, row, table
 
 # --- numbers -----------------------------------------------------------------------------------------
 
