@@ -92,6 +92,15 @@ def _stock_at_point(ref: Reference) -> None:
     _receive(ref, ref.point, ref.blanket, 100, "GRN-POINT-1")
 
 
+def _stock_at_point_and_a_partner(ref: Reference) -> None:
+    """Stock at the point, and a partner to hand it over to (not the operation's own organisation)."""
+    from reliefops.partners.models import OrganisationType
+    from tests.factories import OrganisationFactory
+
+    _stock_at_point(ref)
+    OrganisationFactory(name="Norwegian Refugee Council", acronym="NRC", type=OrganisationType.INGO)
+
+
 def _waybill_to_hub(ref: Reference) -> None:
     _receive(ref, ref.other_hub, ref.blanket, 100, "GRN-OTHER-1")
     waybill_dispatch(
@@ -202,14 +211,19 @@ ACCESS_RULES: dict[str, Access] = {
     ),
     "POST /api/stock/handovers": Access(
         Right.DISTRIBUTE,
-        given=_stock_at_point,
-        body=lambda ref: {"site": ref.point.code, "organisation": "IOM", "lines": _LINES},
+        given=_stock_at_point_and_a_partner,
+        body=lambda ref: {"site": ref.point.code, "organisation": "NRC", "lines": _LINES},
         ok=201,
     ),
     "POST /api/stock/losses": Access(
         Right.POST_STOCK,
         given=_stock_at_hub,
-        body=lambda ref: {"site": ref.hub.code, "reason": "weather", "lines": _LINES},
+        body=lambda ref: {
+            "site": ref.hub.code,
+            "reason": "weather",
+            "note": "roof torn off",
+            "lines": _LINES,
+        },
         ok=201,
     ),
     "POST /api/stock/counts": Access(

@@ -59,6 +59,7 @@ def by_hand() -> int:
             own.reporting_org_id == r.implementing_org_id
             and own.implementing_org_id == r.implementing_org_id
             and own.recipient_org_id is None
+            and own.status == "completed"  # the same stage as r: done work pairs with done work
             and (r.activity_id, r.admin_area_id, r.period) == (own.activity_id, own.admin_area_id, own.period)
             and r.programming_org_id in (own.programming_org_id, own.funding_org_id)
             for own in live

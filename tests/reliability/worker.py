@@ -56,7 +56,7 @@ def handovers(seed: dict) -> None:
 def waybills(seed: dict) -> None:
     from reliefops.stock.services import DeliveryLine, StockLine, waybill_confirm_delivery, waybill_dispatch
 
-    day = dt.date.fromisoformat(seed["day"])
+    day = dt.date.fromisoformat(seed["waybill_day"])
     item = seed["waybill_item_id"]
     n = 0
     while True:
