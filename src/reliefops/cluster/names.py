@@ -303,13 +303,9 @@ class AreaIndex:
         raise UnknownCode(text, self.suggest_code(text, depth))
 
     def suggest_code(self, text: str, depth: int) -> str:
-        if not any(c.isdigit() for c in text):  # a name written where the P-code goes
-            level = LEVEL_OF_ADM.get(depth)
-            for match in self.places().match(text, limit=5, min_score=0.75):
-                if level is None or match.area.level == level:
-                    named = self.by_id[match.area.pk]
-                    sure = "it names" if match.score >= EXACT else "it may name"
-                    return f"{sure} {named.label}: write {named.pcode}"
+        if not any(c.isdigit() for c in text) and (found := self._named(text, depth)):
+            named, sure = found  # a name written where the P-code goes
+            return f"{'it names' if sure else 'it may name'} {named.label}: write {named.pcode}"
         fixed = text.upper().translate(_LOOKALIKE)
         fixed = "PK" + fixed[2:] if fixed.startswith("PK") else fixed
         area = self.by_pcode.get(fixed)
@@ -372,14 +368,20 @@ class AreaIndex:
     def name_hint(self, raw: Any, depth: int) -> str:
         """'; the district named Battagram is PK504' — a hint from a name cell of the same row."""
         text = text_of(raw)
-        if not text:
+        found = self._named(text, depth) if text else None
+        if found is None:
             return ""
+        area, sure = found
+        return f"; '{text}' {'is' if sure else 'may be'} {area.label}"
+
+    def _named(self, text: str, depth: int) -> tuple[Area, bool] | None:
+        """The area of the level a place name most likely names, and whether surely; None when
+        the gazetteer has no such name."""
         level = LEVEL_OF_ADM.get(depth)
         for match in self.places().match(text, limit=5, min_score=0.75):
             if level is None or match.area.level == level:
-                sure = "is" if match.score >= EXACT else "may be"
-                return f"; '{text}' {sure} {self.by_id[match.area.pk].label}"
-        return ""
+                return self.by_id[match.area.pk], match.score >= EXACT
+        return None
 
 
 class UnknownCode(BadValue):

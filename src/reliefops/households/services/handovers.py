@@ -37,6 +37,7 @@ from reliefops.households.models import (
 from reliefops.households.selectors import delivered_by_handover, entitled_quantities, point_stock
 from reliefops.places.models import Site
 from reliefops.stock.services import StockLine, stock_distribute
+from reliefops.stock.services.ledger import not_after_today
 
 COLLECTED_BY_MAX = 120
 
@@ -212,11 +213,9 @@ def _record(
             raise HandoverRefused(
                 f"round {round_obj.code} is {round_obj.get_status_display().lower()}, not open for handovers"
             )
-        today = timezone.localdate()
-        if handed_on > today:
+        if later := not_after_today(handed_on, "handed_on"):
             raise HandoverRefused(
-                f"{day_text(handed_on)} is after today ({day_text(today)}): a handover is recorded on the "
-                "day the household received it",
+                f"{later[0].reason}: a handover is recorded on the day the household received it",
                 field="handed_on",
             )
         if not round_obj.starts_on <= handed_on <= round_obj.ends_on:
