@@ -1,9 +1,12 @@
 // reliefops: the little behaviour the pages need, from a static file (the pages allow no inline
 // script). Everything works without it; it only adds the phone menu and the print buttons.
+// The print buttons are handled here alone, once for the whole page: a page that listened again
+// for its own buttons would print twice per click.
 (function () {
   "use strict";
 
-  // A button marked data-print prints the page (distribution lists, household cards).
+  // A button marked data-print prints the page (distribution lists, household cards, the sitrep,
+  // donor reports).
   document.addEventListener("click", function (event) {
     var target = event.target instanceof Element ? event.target.closest("[data-print]") : null;
     if (target) {
