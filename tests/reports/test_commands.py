@@ -120,3 +120,13 @@ def test_a_bad_period_is_refused_with_its_reason(period, message):
 def test_a_bad_format_is_refused():
     with pytest.raises(CommandError):
         run("--format", "pdf")
+
+
+def test_a_period_starting_after_today_is_refused_by_the_command():
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("sitrep", "--period", f"{tomorrow}:", stdout=io.StringIO(), stderr=err)
+    assert f"the period starts ({tomorrow}) after today" in err.getvalue()

@@ -107,6 +107,51 @@ def test_a_bad_period_is_refused_with_its_field_and_reason(ledger, client_as, qu
         assert headline(body) == {}
 
 
+@pytest.mark.parametrize(
+    ("query", "field", "reason"),
+    [
+        pytest.param("?end=9999-12-31", "end", "is outside the days reports cover", id="past-2099"),
+        pytest.param("?start=0001-01-01", "start", "is outside the days reports cover", id="year-one"),
+        pytest.param("?start=20051201", "start", "is not a date; write it as YYYY-MM-DD", id="basic-iso"),
+        pytest.param("?start=2005-W48-1", "start", "is not a date; write it as YYYY-MM-DD", id="iso-week"),
+        pytest.param("?start={tomorrow}", "start", "after today", id="starts-after-today"),
+    ],
+)
+def test_a_day_the_reports_cannot_cover_is_refused_on_every_page(ledger, client_as, query, field, reason):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    query = query.format(tomorrow=tomorrow.isoformat())
+    client = client_as(Role.COORDINATOR)
+    for url in (
+        reverse("web:home"),
+        reverse("reports:sitrep"),
+        reverse("reports:sitrep-download", args=["md"]),
+        reverse("reports:sitrep-download", args=["html"]),
+        reverse("reports:distributed"),
+    ):
+        # when a page is asked for a period the cluster's months, or the ledger, cannot hold
+        response = client.get(url + query)
+        # then it is refused beside its field, and no file or link is made of it
+        assert response.status_code == 422, url
+        assert "Content-Disposition" not in response
+        body = text(response)
+        message = field_error(body, field)
+        assert message is not None, url
+        assert reason in message
+        assert "period_from=" not in body
+    map_data = client.get(reverse("reports:map-data") + query)
+    assert map_data.status_code == 422
+    assert map_data.json()["problems"][0]["field"] == field
+
+
+def test_the_last_day_the_cluster_reads_still_makes_links_it_accepts(shelter_cluster, client_as):
+    client = client_as(Role.COORDINATOR)
+    body = text(client.get(reverse("web:home") + "?start=1990-01-01&end=2099-12-31"))
+    link = re.search(r'href="(/cluster/\?activity=TENTS[^"]*)"', body)
+    assert link is not None
+    assert link[1].endswith("period_from=1990-01&amp;period_to=2099-12")
+    assert client.get(html.unescape(link[1])).status_code == 200
+
+
 def waybill_figures(body: str) -> dict[str, str]:
     section = re.search(r'<section class="section" id="waybills".*?</section>', body, re.S)
     assert section is not None

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 
 from reliefops.catalog.models import Item
 from reliefops.cluster.models import ActivityType
@@ -46,8 +47,9 @@ class PeriodForm(forms.Form):
         self.fields[name].widget.choices = choices
 
     def period(self) -> Period:
-        """The period asked for; InvalidInput (field and reason) when a date is not one."""
-        return period_from(self.data.get("start", ""), self.data.get("end", ""))
+        """The period asked for; InvalidInput (field and reason) when a date is not one, or the
+        period starts after today."""
+        return period_from(self.data.get("start", ""), self.data.get("end", ""), today=timezone.localdate())
 
     def chosen_activity(self) -> str | None:
         """The activity asked for, as written (the cluster's selection refuses one it does not know)."""

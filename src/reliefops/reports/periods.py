@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
+from reliefops.cluster.values import EARLIEST, LATEST
 from reliefops.core.errors import InvalidInput, Problem
+
+# A day as the form's message asks for it, and nothing else: `20051201` or `2005-W48-1`, which
+# Python's ISO reader takes too, are refused rather than read as something the user did not write.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -47,25 +53,48 @@ def _date(text: str, field: str, problems: list[Problem]) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         problems.append(Problem(None, field, f"'{text}' is not a date; write it as YYYY-MM-DD"))
         return None
+    # The cluster's figures are read by reporting month within these years: a day outside them
+    # would make links to the cluster's pages that they refuse.
+    if not EARLIEST <= day <= LATEST:
+        problems.append(
+            Problem(
+                None,
+                field,
+                f"{text} is outside the days reports cover: write a day from {EARLIEST} to {LATEST}",
+            )
+        )
+        return None
+    return day
 
 
-def period_from(start: str | None, end: str | None) -> Period:
-    """A period from two dates written YYYY-MM-DD (either may be empty); InvalidInput otherwise."""
+def period_from(start: str | None, end: str | None, *, today: dt.date | None = None) -> Period:
+    """A period from two dates written YYYY-MM-DD (either may be empty), from 1990 to 2099, that
+    does not start after `today` (when given); InvalidInput naming each field at fault otherwise."""
     problems: list[Problem] = []
     first = _date(start or "", "start", problems)
     last = _date(end or "", "end", problems)
-    if first and last and last < first:
+    if first and today and first > today:
+        problems.append(
+            Problem(
+                None,
+                "start",
+                f"the period starts ({first}) after today ({today}): nothing has happened in it yet",
+            )
+        )
+    elif first and last and last < first:
         problems.append(Problem(None, "end", f"the period ends ({last}) before it starts ({first})"))
     if problems:
         raise InvalidInput(problems)
     return Period(first, last)
 
 
-def parse_period(text: str) -> Period:
+def parse_period(text: str, *, today: dt.date | None = None) -> Period:
     """`2005-10-08:2006-03-31`, `2005-12-01:` or `:2006-01-31`; InvalidInput naming the problem."""
     if ":" not in text:
         raise InvalidInput(
@@ -74,7 +103,7 @@ def parse_period(text: str) -> Period:
     start, end = text.split(":", 1)
     problems: list[Problem] = []
     try:
-        return period_from(start, end)
+        return period_from(start, end, today=today)
     except InvalidInput as exc:
         problems = [Problem(None, "period", f"{p.field}: {p.reason}") for p in exc.problems]
     raise InvalidInput(problems)

@@ -486,10 +486,15 @@ class ClusterPicture:
         without '?'), so that a link to a cluster page shows the figures of the same months."""
         parts = []
         if self.month_from:
-            parts.append(f"period_from={self.month_from:%Y-%m}")
+            parts.append(f"period_from={_month(self.month_from)}")
         if self.month_to:
-            parts.append(f"period_to={self.month_to:%Y-%m}")
+            parts.append(f"period_to={_month(self.month_to)}")
         return "&".join(parts)
+
+
+def _month(day: dt.date) -> str:
+    """`2005-12`, the year always in four digits (`%Y` writes the year 1 as `1`)."""
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def cluster_picture(*, period: Period | None = None, activity: str | None = None) -> ClusterPicture:

@@ -134,10 +134,10 @@ class Sitrep:
     def file_name(self, extension: str) -> str:
         """Named after the days it covers: `sitrep-2005-12-01-to-2005-12-31.html`; a sitrep of the
         operation so far is dated by its last day (`sitrep-2005-12-31.md`, or the day it is written)."""
-        last = self.period.end or self.written_on
+        last = (self.period.end or self.written_on).isoformat()  # the year in four digits, as %Y may not
         if self.period.start is None:
-            return f"sitrep-{last:%Y-%m-%d}.{extension}"
-        return f"sitrep-{self.period.start:%Y-%m-%d}-to-{last:%Y-%m-%d}.{extension}"
+            return f"sitrep-{last}.{extension}"
+        return f"sitrep-{self.period.start.isoformat()}-to-{last}.{extension}"
 
     @property
     def distributed_sentence(self) -> str:

@@ -34,8 +34,9 @@ class Command(ReliefopsCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with service_errors(self, reads=True):
-            period = parse_period(options["period"]) if options["period"] else Period()
-            report = build_sitrep(period=period, today=timezone.localdate(), activity=options["activity"])
+            today = timezone.localdate()
+            period = parse_period(options["period"], today=today) if options["period"] else Period()
+            report = build_sitrep(period=period, today=today, activity=options["activity"])
         content = report.markdown() if options["fmt"] == "md" else report.html()
         output = options.get("output")
         if output:
