@@ -385,6 +385,41 @@ def test_the_sitrep_page_and_its_files_come_from_one_builder(ledger, client_as, 
 
 
 @pytest.mark.parametrize(
+    ("role", "sees_hubs"),
+    [
+        pytest.param(Role.PARTNER_REPORTER, False, id="partner-reporter"),
+        pytest.param(Role.VIEWER, True, id="viewer"),
+        pytest.param(Role.COORDINATOR, True, id="coordinator"),
+    ],
+)
+def test_the_sitrep_shows_the_hubs_stock_only_to_roles_that_see_stock(ledger, client_as, role, sees_hubs):
+    # given a partner reporter, to whom the stock pages are closed, and roles that see every site's stock
+    client = client_as(role)
+    assert client.get(reverse("stock:onhand-list")).status_code == (200 if sees_hubs else 403)
+    left_out = (
+        "The hubs&#x27; part (stock on hand, what each hub handed over, waybills on the way) is left out"
+    )
+    for url in (
+        reverse("reports:sitrep"),
+        reverse("reports:sitrep-download", args=["md"]),
+        reverse("reports:sitrep-download", args=["html"]),
+    ):
+        # when they read the sitrep, as a page or a file
+        response = client.get(url)
+        assert response.status_code == 200
+        body = html.unescape(text(response))
+        hubs = body.split("Hubs", 1)[1].split("Gaps", 1)[0]
+        # then the hubs' stock, hand-overs and waybills are there only for a role that sees stock
+        assert ("Balakot hub" in hubs) is sees_hubs, url
+        assert ("Islamabad warehouse" in hubs) is sees_hubs, url
+        assert ("On hand" in hubs) is sees_hubs, url
+        # and a reader without them is told, in one line, that they are left out
+        assert (html.unescape(left_out) in hubs) is not sees_hubs, url
+        # and the organisation's distributed totals, which it publishes, are there for all
+        assert "has distributed: 100 blankets." in body
+
+
+@pytest.mark.parametrize(
     ("query", "name"),
     [
         pytest.param("?start=2005-12-01&end=2005-12-31", "sitrep-2005-12-01-to-2005-12-31", id="period"),

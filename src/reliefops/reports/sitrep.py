@@ -40,6 +40,11 @@ NO_CONTACTS = "No contact recorded: coordinators and hub managers with an e-mail
 # What the hubs' item tables count (the same words on the page, in the HTML file and the Markdown).
 HUBS_DISTRIBUTED = "Handed over by each hub and the distribution points it supplies,"
 HUBS_ON_HAND = "On hand today at each hub itself (its points hold their own stock)"
+# Said in place of the hubs' part to a reader who may not see stock (the page, the .md and the .html).
+HUBS_LEFT_OUT = (
+    "The hubs' part (stock on hand, what each hub handed over, waybills on the way) is left out: "
+    "it is shown only to roles that see the stock of every site."
+)
 # The gap table of a sitrep names this many districts, the widest gaps first.
 GAP_DISTRICTS = 8
 
@@ -97,6 +102,8 @@ class Sitrep:
     contacts: list[Contact]
     # The item rows of the hubs' table of what they hold, in the order of the Distributed table
     hub_items_on_hand: list[selectors.ItemFigure]
+    # False for a reader who may not see stock: the hubs' part is left out, and says so
+    hubs_shown: bool = True
 
     @property
     def period_phrase(self) -> str:
@@ -107,6 +114,10 @@ class Sitrep:
     @property
     def hubs_distributed_caption(self) -> str:
         return f"{HUBS_DISTRIBUTED} {self.period_phrase}"
+
+    @property
+    def hubs_left_out(self) -> str:
+        return HUBS_LEFT_OUT
 
     @property
     def hubs_on_hand_caption(self) -> str:
@@ -272,11 +283,15 @@ def _contacts(organisation: selectors.OperatingOrganisation) -> list[Contact]:
     return contacts
 
 
-def build_sitrep(*, period: Period, today: dt.date, activity: str | None = None) -> Sitrep:
-    """The sitrep of a period, from the ledger and the 4W rows; the same for the page and the CLI."""
+def build_sitrep(
+    *, period: Period, today: dt.date, activity: str | None = None, with_hubs: bool = True
+) -> Sitrep:
+    """The sitrep of a period, from the ledger and the 4W rows; the same for the page and the CLI.
+    Without `with_hubs` (a reader who may not see stock) the hubs' stock, distributions and
+    waybills are not read, and the report says they are left out."""
     distributions = selectors.distributions(period=period)
     organisation = selectors.operating_organisation()
-    hubs, held = _hubs(distributions)
+    hubs, held = _hubs(distributions) if with_hubs else ([], [])
     return Sitrep(
         organisation=organisation,
         period=period,
@@ -286,6 +301,7 @@ def build_sitrep(*, period: Period, today: dt.date, activity: str | None = None)
         hubs=hubs,
         contacts=_contacts(organisation),
         hub_items_on_hand=held,
+        hubs_shown=with_hubs,
     )
 
 
@@ -351,7 +367,9 @@ def render_markdown(sitrep: Sitrep) -> str:
             ],
         )
     out += ["", "## Hubs", ""]
-    if sitrep.hubs:
+    if not sitrep.hubs_shown:
+        out.append(HUBS_LEFT_OUT)
+    elif sitrep.hubs:
         out += _table(
             ["hub", "district", "points and camps served", "waybills on the way"],
             [[h.site.name, h.district, str(h.served_sites), str(h.waybills_in)] for h in sitrep.hubs],

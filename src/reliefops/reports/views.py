@@ -75,6 +75,12 @@ def _stock_context(user: Any, period: Period) -> dict[str, Any]:
     }
 
 
+def _sees_every_sites_stock(user: Any) -> bool:
+    """Whether the user may see the stock of every site: the hubs' part of the sitrep and the donor
+    reports add up every hub."""
+    return has_right(user, Right.VIEW_STOCK) and stock_visible_site_ids(user) is None
+
+
 def _joined(*parts: str) -> str:
     """Query strings (without '?') joined, the empty ones left out."""
     return "&".join(part for part in parts if part)
@@ -94,7 +100,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "rights": role_phrases(user_role(user)),
             "sees_stock": has_right(user, Right.VIEW_STOCK),
             "sees_cluster": has_right(user, Right.VIEW_CLUSTER),
-            "sees_donor_reports": has_right(user, Right.VIEW_STOCK) and stock_visible_site_ids(user) is None,
+            "sees_donor_reports": _sees_every_sites_stock(user),
         }
         if context["sees_stock"]:
             context.update(_stock_context(user, period))
@@ -171,8 +177,15 @@ def _sitrep_access(user: Any) -> None:
     access_cluster_aggregates(user)
 
 
-def _build(form: PeriodForm) -> Any:
-    return build_sitrep(period=form.period(), today=timezone.localdate(), activity=form.chosen_activity())
+def _build(form: PeriodForm, user: Any) -> Any:
+    # The hubs' stock on hand, hand-overs and waybills are stock: a reader without the right to see
+    # the stock of every site (a partner reporter) gets the sitrep without them, as on the dashboard.
+    return build_sitrep(
+        period=form.period(),
+        today=timezone.localdate(),
+        activity=form.chosen_activity(),
+        with_hubs=_sees_every_sites_stock(user),
+    )
 
 
 @page
@@ -180,7 +193,7 @@ def sitrep(request: HttpRequest) -> HttpResponse:
     _sitrep_access(request.user)
     form = PeriodForm(request.GET)
     try:
-        report = _build(form)
+        report = _build(form, request.user)
     except InvalidInput as error:
         return _refused(request, "reports/sitrep.html", form, error)
     query = request.GET.urlencode()
@@ -197,7 +210,7 @@ def sitrep_download(request: HttpRequest, fmt: str) -> HttpResponse:
     _sitrep_access(request.user)
     form = PeriodForm(request.GET)
     try:
-        report = _build(form)
+        report = _build(form, request.user)
     except InvalidInput as error:
         return _refused(request, "reports/sitrep.html", form, error)
     name = report.file_name(fmt)
