@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 
 from reliefops.cluster import selectors as cluster
@@ -23,7 +23,8 @@ from reliefops.core.text import series
 from reliefops.places.models import Site, SiteKind
 from reliefops.reports import selectors
 from reliefops.reports.periods import Period
-from reliefops.stock.models import Balance, Waybill, WaybillStatus
+from reliefops.stock import selectors as stock
+from reliefops.stock.models import Waybill, WaybillStatus
 
 # How the field writes the published items (the press release's words), by published key.
 FIELD_WORDS: dict[str, tuple[str, str]] = {
@@ -39,7 +40,7 @@ NO_GAPS = "No gap can be worked out: the cluster has no baseline of need or no a
 NO_CONTACTS = "No contact recorded: coordinators and hub managers with an e-mail address are listed here."
 # What the hubs' item tables count (the same words on the page, in the HTML file and the Markdown).
 HUBS_DISTRIBUTED = "Handed over by each hub and the distribution points it supplies,"
-HUBS_ON_HAND = "On hand today at each hub itself (its points hold their own stock)"
+HUBS_ON_HAND = "On hand {day} at each hub itself (its points hold their own stock)"
 # Said in place of the hubs' part to a reader who may not see stock (the page, the .md and the .html).
 HUBS_LEFT_OUT = (
     "The hubs' part (stock on hand, what each hub handed over, waybills on the way) is left out: "
@@ -77,10 +78,10 @@ class HubLine:
 
     site: Site
     district: str
-    served_sites: int
+    served_sites: int  # the open points and camps it supplies (not the hubs a warehouse supplies)
     distributed: dict[int, int]  # handed over by the hub and the points it supplies, in the period
-    on_hand: dict[int, int]  # held at the hub itself, today
-    waybills_in: int
+    on_hand: dict[int, int]  # held at the hub itself, at the end of the sitrep's day
+    waybills_in: int  # trucks on their way to it on the sitrep's day
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class Sitrep:
     hub_items_on_hand: list[selectors.ItemFigure]
     # False for a reader who may not see stock: the hubs' part is left out, and says so
     hubs_shown: bool = True
+    # The day the hubs' stock and trucks are counted on: a past period's last day; None: today
+    hubs_on: dt.date | None = None
 
     @property
     def period_phrase(self) -> str:
@@ -120,8 +123,17 @@ class Sitrep:
         return HUBS_LEFT_OUT
 
     @property
+    def hubs_day(self) -> str:
+        """`today`, or `on 31 December 2005` for a period that ended before today."""
+        return f"on {self.hubs_on.day} {self.hubs_on:%B %Y}" if self.hubs_on else "today"
+
+    @property
     def hubs_on_hand_caption(self) -> str:
-        return HUBS_ON_HAND
+        return HUBS_ON_HAND.format(day=self.hubs_day)
+
+    @property
+    def waybills_heading(self) -> str:
+        return f"waybills on the way {self.hubs_day}" if self.hubs_on else "waybills on the way"
 
     @property
     def hub_items_distributed(self) -> list[selectors.ItemFigure]:
@@ -213,32 +225,39 @@ class Sitrep:
         return render_to_string("reports/sitrep_standalone.html", {"sitrep": self})
 
 
-def _hubs(distributions: selectors.Distributions) -> tuple[list[HubLine], list[selectors.ItemFigure]]:
+# What a hub's "points and camps served" counts: not the hubs a warehouse supplies.
+SERVED_KINDS = (SiteKind.DISTRIBUTION_POINT, SiteKind.CAMP)
+
+
+def _hubs(
+    distributions: selectors.Distributions, on: dt.date | None
+) -> tuple[list[HubLine], list[selectors.ItemFigure]]:
     """Every open hub and warehouse with, item by item, what it and its points handed over in the
-    period and what it holds today; and the items held, as the on-hand table's columns."""
+    period and what it holds on the day `on` (None: today), the trucks on their way to it that day,
+    and the points and camps it supplies; and the items held, as the on-hand table's columns."""
+    served = Q(served_sites__is_active=True, served_sites__kind__in=SERVED_KINDS)
     hubs = list(
         Site.objects.filter(kind__in=[SiteKind.HUB, SiteKind.WAREHOUSE], is_active=True)
         .select_related("admin_area")
-        .annotate(n_served=Count("served_sites", filter=Q(served_sites__is_active=True)))
+        .annotate(n_served=Count("served_sites", filter=served))
         .order_by("name")
     )
+    hub_ids = {hub.pk for hub in hubs}
     areas = cluster.Areas()
     distributed = {int(row.key): row.quantities for row in distributions.by_hub}
     on_hand: dict[int, dict[int, int]] = defaultdict(dict)
-    for site_id, item_id, total in (
-        Balance.objects.filter(is_physical=True, location__site__in=hubs)
-        .order_by()
-        .values_list("location__site_id", "item_id")
-        .annotate(total=Sum("quantity"))
-    ):
-        if total:
-            on_hand[site_id][item_id] = int(total)
-    waybills_in = dict(
-        Waybill.objects.filter(status=WaybillStatus.IN_TRANSIT, to_site__in=hubs)
-        .order_by()
-        .values_list("to_site_id")
-        .annotate(n=Count("pk"))
-    )
+    for (site_id, item_id), total in selectors.on_hand_on(day=on, site_ids=hub_ids).items():
+        on_hand[site_id][item_id] = total
+    if on is None:
+        waybills_in = dict(
+            Waybill.objects.filter(status=WaybillStatus.IN_TRANSIT, to_site__in=hubs)
+            .order_by()
+            .values_list("to_site_id")
+            .annotate(n=Count("pk"))
+        )
+    else:
+        # the trucks on the road at the end of the period's last day, as the dashboard counts them
+        waybills_in = Counter(w.to_site_id for w in stock.in_transit_on(day=on, site_ids=hub_ids))
     held = selectors.item_figures({item_id for quantities in on_hand.values() for item_id in quantities})
     lines = [
         HubLine(
@@ -291,7 +310,8 @@ def build_sitrep(
     waybills are not read, and the report says they are left out."""
     distributions = selectors.distributions(period=period)
     organisation = selectors.operating_organisation()
-    hubs, held = _hubs(distributions) if with_hubs else ([], [])
+    on = selectors.past_day(period, today)
+    hubs, held = _hubs(distributions, on) if with_hubs else ([], [])
     return Sitrep(
         organisation=organisation,
         period=period,
@@ -302,6 +322,7 @@ def build_sitrep(
         contacts=_contacts(organisation),
         hub_items_on_hand=held,
         hubs_shown=with_hubs,
+        hubs_on=on,
     )
 
 
@@ -371,7 +392,7 @@ def render_markdown(sitrep: Sitrep) -> str:
         out.append(HUBS_LEFT_OUT)
     elif sitrep.hubs:
         out += _table(
-            ["hub", "district", "points and camps served", "waybills on the way"],
+            ["hub", "district", "points and camps served", sitrep.waybills_heading],
             [[h.site.name, h.district, str(h.served_sites), str(h.waybills_in)] for h in sitrep.hubs],
         )
         for caption, rows, none in (
