@@ -212,6 +212,37 @@ def test_centroid_of_a_square_with_a_hole_and_of_a_multipolygon():
     )
 
 
+# --- P-codes are upper-case, however a file writes them -----------------------------------------
+
+
+def test_a_lower_case_pcode_is_the_stored_area_and_references_find_it(db):
+    # given the province and Batagram, stored in capitals
+    import_csv(HEADER + PROVINCE + "PK504,Batagram,district,PK5,34.762,73.137,\n")
+    # when a file writes Batagram's P-code and its parent's in lower case, and adds a tehsil under it
+    result = import_csv(
+        HEADER + "pk504,Batagram,district,pk5,34.762,73.137,\n pk50401 ,Allai,tehsil,Pk504,,,\n"
+    )
+    # then Batagram is the area stored, unchanged, and the tehsil is stored in capitals beneath it
+    assert str(result.counts) == "1 created, 0 updated, 1 unchanged"
+    assert sorted(AdminArea.objects.values_list("pcode", flat=True)) == ["PK", "PK5", "PK504", "PK50401"]
+    assert AdminArea.objects.get(pcode="PK50401").parent.pcode == "PK504"
+    assert AuditEvent.objects.filter(action="admin_area.create", object_id="PK50401").exists()
+
+
+def test_a_pcode_written_twice_in_two_cases_is_a_duplicate(db, state):
+    before = state()
+    text = HEADER + PROVINCE + "PK504,Batagram,district,PK5,,,\npk504,Battagram,district,PK5,,,\n"
+    assert refused(text) == ["line 4, pcode: duplicate P-code PK504 (first at line 3)"]
+    assert state() == before
+
+
+def test_a_geojson_pcode_in_lower_case_is_stored_in_capitals(db):
+    import_csv(HEADER + PROVINCE)
+    data = collection(feature({"pcode": "pk504", "name": "Batagram", "parent_pcode": "pk5"}))
+    admin_areas_import_file(actor=None, data=data, filename="areas.geojson")
+    assert AdminArea.objects.get(pcode="PK504").parent.pcode == "PK5"
+
+
 # --- bad input: nothing written, every problem with its line, field and reason --------------------
 
 BAD_CSV = [
@@ -398,6 +429,15 @@ def test_sites_csv_creates_hubs_before_the_sites_they_supply(batagram):
         1400,
     )
     assert str(sites_import_file(actor=None, data=text.encode())) == "0 created, 0 updated, 2 unchanged"
+
+
+def test_a_site_names_its_admin_area_by_p_code_in_any_case(batagram):
+    # when a site's admin area is written in lower case
+    sites_import_file(actor=None, data=(SITES_HEADER + "btg-hub,Batagram hub,hub,pk504,,,,,\n").encode())
+    # then it lies in that area, as its own code is kept in capitals
+    assert Site.objects.get(code="BTG-HUB").admin_area.pcode == "PK504"
+    event = AuditEvent.objects.get(action="site.create")
+    assert event.after["admin_area"] == "PK504"
 
 
 BAD_SITES = [

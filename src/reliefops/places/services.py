@@ -21,7 +21,8 @@ from reliefops.core.services import audit_record
 from reliefops.core.tabular import FeatureProblem, ImportCounts
 from reliefops.places.models import LEVEL_DEPTH, AdminArea, AdminLevel, Site, SiteKind
 
-PCODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# P-codes are upper-case wherever they are read (`pk504` is PK504), as site codes are.
+PCODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]*$")
 SITE_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 COUNTRY_CODE_PATTERN = re.compile(r"^[A-Z]{2}$")
 # Countries the gazetteer knows by name; another two-letter parent is created under its code.
@@ -52,6 +53,11 @@ KIND_ALIASES: dict[str, SiteKind] = {
 SUPPLYING_KINDS = frozenset({SiteKind.HUB, SiteKind.WAREHOUSE})
 
 Actor = AbstractBaseUser | None
+
+
+def normal_pcode(text: str) -> str:
+    """A P-code as stored: upper-case, without surrounding spaces (`pk504 ` -> `PK504`)."""
+    return text.strip().upper()
 
 
 def admin_level(text: str) -> AdminLevel | None:
@@ -130,6 +136,14 @@ class AdminAreaRow:
     feature: bool = False
     bad: frozenset[str] = frozenset()
 
+    @property
+    def normal_pcode(self) -> str:
+        return normal_pcode(self.pcode)
+
+    @property
+    def normal_parent(self) -> str:
+        return normal_pcode(self.parent_pcode)
+
     def problem(self, field_name: str, reason: str) -> Problem:
         return (FeatureProblem if self.feature else Problem)(self.line, field_name, reason)
 
@@ -159,19 +173,20 @@ def _plan_admin_areas(rows: Sequence[AdminAreaRow]) -> _AreaPlan:
     problems = plan.problems
     in_file: dict[str, AdminAreaRow] = {}
     for row in rows:
+        pcode = row.normal_pcode
         if "pcode" in row.bad:
             pass
-        elif not row.pcode:
+        elif not pcode:
             problems.append(row.problem("pcode", "a P-code is required"))
-        elif not PCODE_PATTERN.match(row.pcode):
+        elif not PCODE_PATTERN.match(pcode):
             problems.append(row.problem("pcode", f"{row.pcode!r} is not a P-code (letters, digits, hyphens)"))
-        elif len(row.pcode) > CODE_MAX:
+        elif len(pcode) > CODE_MAX:
             problems.append(row.problem("pcode", f"{row.pcode[:20]!r}… is longer than {CODE_MAX} characters"))
-        elif row.pcode in in_file:
-            first = f"{'feature' if row.feature else 'line'} {in_file[row.pcode].line}"
-            problems.append(row.problem("pcode", f"duplicate P-code {row.pcode} (first at {first})"))
+        elif pcode in in_file:
+            first = f"{'feature' if row.feature else 'line'} {in_file[pcode].line}"
+            problems.append(row.problem("pcode", f"duplicate P-code {pcode} (first at {first})"))
         else:
-            in_file[row.pcode] = row
+            in_file[pcode] = row
         if not row.name.strip():
             problems.append(row.problem("name", "the name is empty"))
         elif len(row.name) > NAME_MAX:
@@ -189,7 +204,7 @@ def _plan_admin_areas(rows: Sequence[AdminAreaRow]) -> _AreaPlan:
             problems, row.problem, lat=row.lat, lon=row.lon, elevation_m=row.elevation_m, bad=row.bad
         )
 
-    referenced = {row.parent_pcode for row in rows if row.parent_pcode} | set(in_file)
+    referenced = {row.normal_parent for row in rows if row.normal_parent} | set(in_file)
     stored = dict(AdminArea.objects.filter(pcode__in=referenced).values_list("pcode", "level"))
 
     resolving: set[str] = set()
@@ -205,11 +220,11 @@ def _plan_admin_areas(rows: Sequence[AdminAreaRow]) -> _AreaPlan:
             return AdminLevel.COUNTRY if COUNTRY_CODE_PATTERN.match(pcode) else None
         if row.level:
             level = admin_level(row.level)
-        elif pcode in resolving or not row.parent_pcode:
+        elif pcode in resolving or not row.normal_parent:
             level = None
         else:
             resolving.add(pcode)
-            parent_level = level_of(row.parent_pcode)
+            parent_level = level_of(row.normal_parent)
             resolving.discard(pcode)
             level = _next_level(parent_level) if parent_level is not None else None
         if level is not None:
@@ -218,7 +233,7 @@ def _plan_admin_areas(rows: Sequence[AdminAreaRow]) -> _AreaPlan:
 
     for pcode, row in in_file.items():
         level = level_of(pcode)
-        parent = row.parent_pcode
+        parent = row.normal_parent
         if level is None:
             if not row.level:
                 problems.append(row.problem("level", "no level given, and none follows from the parent"))
@@ -303,7 +318,7 @@ def admin_areas_import(
         by_pcode: dict[str, AdminArea] = {
             a.pcode: a
             for a in AdminArea.objects.filter(
-                pcode__in={r.pcode for r in rows} | {r.parent_pcode for r in rows if r.parent_pcode}
+                pcode__in={r.normal_pcode for r in rows} | {r.normal_parent for r in rows if r.normal_parent}
             )
         }
         pcode_by_id = {a.pk: a.pcode for a in by_pcode.values()}
@@ -326,12 +341,13 @@ def admin_areas_import(
         pcode_by_id.update(AdminArea.objects.filter(pk__in=missing_parents).values_list("pk", "pcode"))
 
         created = updated = unchanged = 0
-        ordered = sorted(rows, key=lambda r: LEVEL_DEPTH[plan.levels[r.pcode]])
+        ordered = sorted(rows, key=lambda r: LEVEL_DEPTH[plan.levels[r.normal_pcode]])
         for row in ordered:
-            parent = by_pcode[row.parent_pcode] if row.parent_pcode else None
+            pcode, parent_pcode = row.normal_pcode, row.normal_parent
+            parent = by_pcode[parent_pcode] if parent_pcode else None
             wanted: dict[str, Any] = {
                 "name": row.name.strip(),
-                "level": plan.levels[row.pcode].value,
+                "level": plan.levels[pcode].value,
                 "parent_id": parent.pk if parent else None,
             }
             version = row.cod_version if row.cod_version else cod_version
@@ -342,19 +358,19 @@ def admin_areas_import(
                     wanted[name] = getattr(row, name)
             if "alt_names" in row.given:
                 wanted["alt_names"] = list(row.alt_names)
-            area = by_pcode.get(row.pcode)
+            area = by_pcode.get(pcode)
             if area is None:
-                area = AdminArea(pcode=row.pcode, **wanted)
+                area = AdminArea(pcode=pcode, **wanted)
                 area.save()
-                by_pcode[row.pcode] = area
-                pcode_by_id[area.pk] = row.pcode
+                by_pcode[pcode] = area
+                pcode_by_id[area.pk] = pcode
                 created += 1
                 audit_record(
                     actor=actor,
                     action="admin_area.create",
                     object_type="admin_area",
-                    object_id=row.pcode,
-                    after=_area_snapshot(area, row.parent_pcode or None),
+                    object_id=pcode,
+                    after=_area_snapshot(area, parent_pcode or None),
                 )
                 continue
             changes = [name for name, value in wanted.items() if getattr(area, name) != value]
@@ -366,12 +382,12 @@ def admin_areas_import(
                 setattr(area, name, wanted[name])
             area.save(update_fields=changes)
             updated += 1
-            after = _area_snapshot(area, row.parent_pcode or None)
+            after = _area_snapshot(area, parent_pcode or None)
             audit_record(
                 actor=actor,
                 action="admin_area.update",
                 object_type="admin_area",
-                object_id=row.pcode,
+                object_id=pcode,
                 before={k: v for k, v in before.items() if after[k] != v},
                 after={k: v for k, v in after.items() if before[k] != v},
             )
@@ -415,6 +431,10 @@ class SiteRow:
     def normal_parent(self) -> str:
         return self.parent_hub.strip().upper() if "parent_hub" in self.given else ""
 
+    @property
+    def normal_admin_pcode(self) -> str:
+        return normal_pcode(self.admin_pcode)
+
     def problem(self, field_name: str, reason: str) -> Problem:
         return Problem(self.line, field_name, reason)
 
@@ -453,15 +473,15 @@ def sites_check(rows: Sequence[SiteRow]) -> list[Problem]:
             problems, row.problem, lat=row.lat, lon=row.lon, elevation_m=row.elevation_m, bad=row.bad
         )
 
-    pcodes = {r.admin_pcode for r in rows if r.admin_pcode}
+    pcodes = {r.normal_admin_pcode for r in rows if r.normal_admin_pcode}
     known_pcodes = set(AdminArea.objects.filter(pcode__in=pcodes).values_list("pcode", flat=True))
     stored = {s.code: s for s in Site.objects.filter(code__in={r.normal_parent for r in rows} | set(in_file))}
     for row in rows:
-        if not row.admin_pcode:
+        if not row.normal_admin_pcode:
             problems.append(row.problem("admin_pcode", "the admin area's P-code is required"))
-        elif row.admin_pcode not in known_pcodes:
+        elif row.normal_admin_pcode not in known_pcodes:
             problems.append(
-                row.problem("admin_pcode", f"unknown P-code {row.admin_pcode} (not in the gazetteer)")
+                row.problem("admin_pcode", f"unknown P-code {row.normal_admin_pcode} (not in the gazetteer)")
             )
 
     def kind_of(code: str) -> str | None:
@@ -553,7 +573,7 @@ def sites_import(*, actor: Actor, rows: Sequence[SiteRow], dry_run: bool = False
         problems = sites_check(rows)
         if problems:
             raise InvalidInput(problems)
-        areas = {a.pcode: a for a in AdminArea.objects.filter(pcode__in={r.admin_pcode for r in rows})}
+        areas = {a.pcode: a for a in AdminArea.objects.filter(pcode__in={r.normal_admin_pcode for r in rows})}
         area_pcodes = {a.pk: a.pcode for a in areas.values()}
         codes = {r.normal_code for r in rows} | {r.normal_parent for r in rows if r.normal_parent}
         sites = {
@@ -564,7 +584,7 @@ def sites_import(*, actor: Actor, rows: Sequence[SiteRow], dry_run: bool = False
             kind = site_kind(row.kind)
             if kind is None:  # refused by sites_check already
                 raise InvalidInput([row.problem("kind", f"unknown site kind {row.kind!r}")])
-            area = areas[row.admin_pcode]
+            area = areas[row.normal_admin_pcode]
             wanted: dict[str, Any] = {"name": row.name.strip(), "kind": kind.value, "admin_area_id": area.pk}
             if "parent_hub" in row.given:
                 wanted["parent_hub_id"] = sites[row.normal_parent].pk if row.normal_parent else None
@@ -583,7 +603,7 @@ def sites_import(*, actor: Actor, rows: Sequence[SiteRow], dry_run: bool = False
                     action="site.create",
                     object_type="site",
                     object_id=site.code,
-                    after=_site_snapshot(site, parent_code, row.admin_pcode),
+                    after=_site_snapshot(site, parent_code, row.normal_admin_pcode),
                 )
                 continue
             changes = [name for name, value in wanted.items() if getattr(site, name) != value]
@@ -599,7 +619,7 @@ def sites_import(*, actor: Actor, rows: Sequence[SiteRow], dry_run: bool = False
             site.save(update_fields=changes)
             updated += 1
             new_parent = parent_code if "parent_hub" in row.given else old_parent
-            after = _site_snapshot(site, new_parent, row.admin_pcode)
+            after = _site_snapshot(site, new_parent, row.normal_admin_pcode)
             audit_record(
                 actor=actor,
                 action="site.update",
