@@ -450,6 +450,41 @@ def test_a_donor_report_accounts_for_the_grant(ledger, client_as):
     assert re.search(r"Garhi Habibullah point</th><td>Mansehra</td><td class=\"num\">60</td>", echo)
 
 
+def supply_rows(body: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The supply table's column headings, and each item's cells."""
+    table = re.search(r'<table class="data supply">(.*?)</table>', body, re.S)
+    assert table is not None
+    headings = [re.sub(r"\s+", " ", h) for h in re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table[1])]
+    rows = {
+        code: re.findall(r'<td class="num">(?:<strong[^>]*>)?([^<]*)', cells)
+        for code, cells in re.findall(
+            r'<span class="code-quiet">([^<]+)</span></th>(.*?)</tr>', table[1], re.S
+        )
+    }
+    return headings, rows
+
+
+def test_a_past_period_sets_its_last_day_s_stock_against_its_own_weekly_rate(ledger, client_as):
+    client = client_as(Role.VIEWER)
+    # given blankets held: 500 at the warehouse, 200 at the hub, 40 at the point after its 60 went out
+    # on 25 Oct 2005; 40 handed over by the hub on 2 Nov, 30 on the road from the warehouse on 5 Nov
+    # when the dashboard of October 2005 is opened
+    headings, rows = supply_rows(text(client.get(reverse("web:home") + "?start=2005-10-01&end=2005-10-31")))
+    # then on hand is what was held at the end of 31 October, beside October's rate (60 in one week)
+    assert headings == [
+        "Item",
+        "On hand on 31 Oct 2005",
+        "Owed to rounds today",
+        "Handed over a week",
+        "Weeks of stock",
+    ]
+    assert rows["BLANKET"] == ["740", "0", "60", "12.3"]
+    # and without a period the stock is today's, set against what rounds owe today
+    headings, rows = supply_rows(text(client.get(reverse("web:home"))))
+    assert headings[1:4] == ["On hand today", "Owed to rounds today", "After the rounds"]
+    assert rows["BLANKET"][:3] == ["670", "0", "670"]
+
+
 def test_rounds_still_owed_name_only_the_rounds_that_owe_something(rounds, client_as):
     body = text(client_as(Role.VIEWER).get(reverse("web:home")))
     owed = re.search(r'<p class="notes">Rounds still owed: (.*?)</p>', body, re.S)

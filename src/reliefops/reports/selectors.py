@@ -392,7 +392,8 @@ def past_day(period: Period, today: dt.date) -> dt.date | None:
 
 @dataclass(frozen=True)
 class SupplyRow:
-    """One item: on hand now, owed to the households of planned and open rounds, the recent rate."""
+    """One item: on hand (now, or at the end of a past period), owed today to the households of
+    planned and open rounds, the rate of the period's last weeks with distributions."""
 
     item_id: int
     code: str
@@ -400,6 +401,8 @@ class SupplyRow:
     on_hand: int
     owed: int
     weekly_rate: int  # handed over per week, over the last RATE_WEEKS weeks with distributions
+    # Whether on hand and owed are of the same day (today): only then are they set against each other
+    same_day: bool = True
 
     @property
     def after_rounds(self) -> int:
@@ -413,13 +416,15 @@ class SupplyRow:
 
     @property
     def short(self) -> bool:
-        return self.owed > self.on_hand
+        return self.same_day and self.owed > self.on_hand
 
 
 @dataclass(frozen=True)
 class Supply:
     rows: list[SupplyRow]  # what runs out first comes first
     rounds: list[households.RoundNeed]  # only the (round, item) pairs still owed
+    # The day on hand is counted on: a past period's last day; None: now. Rounds are owed today.
+    on: dt.date | None = None
 
     @property
     def rounds_owing(self) -> list[tuple[int, str]]:
@@ -427,10 +432,20 @@ class Supply:
         return list({need.round_id: need.round_code for need in self.rounds}.items())
 
 
-def supply(*, site_ids: set[int] | None = None, series: WeeklySeries | None = None) -> Supply:
+def supply(
+    *, site_ids: set[int] | None = None, series: WeeklySeries | None = None, on: dt.date | None = None
+) -> Supply:
     """Stock on hand per item against what planned and open rounds still owe, and how many weeks it
-    lasts at the recent rate; ordered so that what runs out first (or falls short) comes first."""
-    on_hand = stock.on_hand_by_item(site_ids=site_ids)
+    lasts at the rate of the series' last weeks; ordered so that what runs out first (or falls
+    short) comes first. With `on` (a past period's last day) the stock is what was held at the end
+    of that day, the day the series ends: what rounds owe is today's, and is not set against it."""
+    if on is None:
+        on_hand = stock.on_hand_by_item(site_ids=site_ids)
+    else:
+        held: dict[int, int] = defaultdict(int)
+        for (_, item_id), quantity in on_hand_on(day=on, site_ids=site_ids).items():
+            held[item_id] += quantity
+        on_hand = {item_id: quantity for item_id, quantity in held.items() if quantity}
     rounds = households.rounds_outstanding(point_ids=site_ids)
     owed: dict[int, int] = defaultdict(int)
     for need in rounds:
@@ -450,6 +465,7 @@ def supply(*, site_ids: set[int] | None = None, series: WeeklySeries | None = No
             on_hand=on_hand.get(pk, 0),
             owed=owed.get(pk, 0),
             weekly_rate=rates.get(pk, 0),
+            same_day=on is None,
         )
         for pk in items
     ]
@@ -461,7 +477,7 @@ def supply(*, site_ids: set[int] | None = None, series: WeeklySeries | None = No
             return (1, row.weeks_left, row.code)
         return (2, 0.0, row.code)
 
-    return Supply(rows=sorted(rows, key=runs_out), rounds=[r for r in rounds if r.owed > 0])
+    return Supply(rows=sorted(rows, key=runs_out), rounds=[r for r in rounds if r.owed > 0], on=on)
 
 
 # --- waybills ------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ def _refused(request: HttpRequest, template: str, form: PeriodForm, error: Inval
 
 def _stock_context(user: Any, period: Period) -> dict[str, Any]:
     site_ids = stock_visible_site_ids(user)
+    today = timezone.localdate()
     distributions = selectors.distributions(period=period, site_ids=site_ids)
     series = selectors.weekly(distributions)
     charted = sorted(distributions.items, key=lambda f: -f.total)[:CHARTED_ITEMS]
@@ -67,10 +68,11 @@ def _stock_context(user: Any, period: Period) -> dict[str, Any]:
             )
             for n, figure in enumerate(charted)
         ],
-        "supply": selectors.supply(site_ids=site_ids, series=series),
-        # a period that ended in the past shows the trucks on the road, and overdue, on its last day
-        "waybills": selectors.waybills(today=timezone.localdate(), as_of=period.end, site_ids=site_ids),
-        "today": timezone.localdate(),
+        # a period that ended in the past shows the stock held at the end of its last day, the day
+        # its weekly rate ends on, and the trucks on the road, and overdue, on that day
+        "supply": selectors.supply(site_ids=site_ids, series=series, on=selectors.past_day(period, today)),
+        "waybills": selectors.waybills(today=today, as_of=period.end, site_ids=site_ids),
+        "today": today,
         "rate_weeks": selectors.RATE_WEEKS,
     }
 
