@@ -440,12 +440,39 @@ def test_a_sitrep_file_is_named_after_the_days_it_covers(ledger, client_as, quer
 # --- donor reports -------------------------------------------------------------------------------
 
 
-def test_a_donor_report_accounts_for_the_grant(ledger, client_as):
+def donor_headline(body: str) -> dict[str, tuple[int, str]]:
+    """Item code -> (received, what the rest of its headline says)."""
+    found = re.search(r'<ul class="headline" data-figures="received">(.*?)</ul>', body, re.S)
+    assert found is not None
+    return {
+        code: (int(figure.replace(",", "")), rest)
+        for code, figure, rest in re.findall(
+            r'<li data-item="([A-Z-]+)"><span class="figure">([\d,]+)</span>(.*?)</li>', found[1], re.S
+        )
+    }
+
+
+def test_a_donor_report_accounts_for_the_grant_item_by_item(ledger, client_as):
+    # given DFID's grant: 700 blankets received (40 handed to the army, 30 in transit) and 50 sheets
+    from tests.stock.conftest import receive
+
+    receive(ledger, ledger.hub, ledger.cgi, 50, ledger.dfid, "GRN-C1")
     body = text(client_as(Role.VIEWER).get(reverse("reports:donor-report", args=[ledger.dfid.pk])))
-    # DFID: 700 received; 40 handed to the army; 30 in transit; the rest on hand
-    assert re.search(r'<span class="figure">700</span> <span class="what">received', body)
-    assert re.search(r'<span class="figure">40</span> <span class="what">handed to partners', body)
-    assert "Pakistan Army: 40 units" in body
+    # then the headline gives each item its own figures, in transit too, and never adds them up
+    headline = donor_headline(body)
+    assert {code: received for code, (received, _) in headline.items()} == {"BLANKET": 700, "CGI-SHEET": 50}
+    assert "30 in transit" in headline["BLANKET"][1]
+    assert "40 handed to partners" in headline["BLANKET"][1]
+    assert "0 in transit" in headline["CGI-SHEET"][1]
+    assert "750" not in body
+    # and the item table has no row adding blankets and sheets together
+    footer = re.search(r"<tfoot>(.*?)</tfoot>", body, re.S)
+    assert footer is not None
+    assert "different items are not added into one figure (2 items)" in footer[1]
+    assert '<td class="num">' not in footer[1]
+    # and what a partner holds is given item by item, not in "units" of everything
+    assert "Pakistan Army: 40 \u00d7 Blanket</li>" in body  # 40 times (the sign) Blanket
+    assert "units" not in body
     echo = text(client_as(Role.VIEWER).get(reverse("reports:donor-report", args=[ledger.echo.pk])))
     assert re.search(r"Garhi Habibullah point</th><td>Mansehra</td><td class=\"num\">60</td>", echo)
 

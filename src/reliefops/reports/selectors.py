@@ -25,7 +25,7 @@ from reliefops.partners.models import Grant, Organisation
 from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
 from reliefops.reports.periods import Period
 from reliefops.stock import selectors as stock
-from reliefops.stock.models import Balance, MovementLine, Waybill
+from reliefops.stock.models import Balance, LocationKind, MovementLine, Waybill
 
 # How many weeks of distributions make the recent rate that says how long stock lasts.
 RATE_WEEKS = 4
@@ -589,15 +589,36 @@ class GrantPlace:
         return sum(self.quantities.values())
 
 
+@dataclass(frozen=True)
+class PartnerShare:
+    """What one partner organisation holds of a grant, item by item (never added across items)."""
+
+    name: str
+    items: list[tuple[str, int]]  # (item name, quantity), in the report's item order
+
+    @property
+    def total(self) -> int:
+        """All items together: an accounting check's figure, never shown."""
+        return sum(quantity for _, quantity in self.items)
+
+
 @dataclass
 class GrantReport:
+    """A grant's donor report. The page gives every quantity item by item: `totals` (each column
+    added across items) serve only to check that the ledger accounts for every unit."""
+
     grant: Grant
     rows: list[stock.DonorReportRow]
     totals: dict[str, int]
     items: list[ItemFigure]  # the items the grant distributed, in the report's order
     places: list[GrantPlace]
     households: int  # distinct households served through card handovers
-    partners: list[tuple[str, int]]  # (partner, quantity handed to it)
+    partner_items: list[PartnerShare]  # each partner's quantities of the grant, item by item
+
+    @property
+    def partners(self) -> list[tuple[str, int]]:
+        """(partner, all it holds of the grant): an accounting check's figure, never shown."""
+        return [(share.name, share.total) for share in self.partner_items]
 
 
 REPORT_COLUMNS = ("received", "distributed", "handed_to_partners", "lost", "in_transit", "on_hand", "other")
@@ -629,7 +650,7 @@ def grant_report(grant: Grant) -> GrantReport:
                 site.pk, GrantPlace(site, district_of(site, areas)[1], {}, served.by_point.get(site.pk))
             )
             place.quantities[item.pk] = place.quantities.get(item.pk, 0) + row.to_households
-    partners = grant_partners(grant)
+    partners = grant_partners(grant, order=[row.item_code for row in report.rows])
     return GrantReport(
         grant=grant,
         rows=report.rows,
@@ -637,21 +658,31 @@ def grant_report(grant: Grant) -> GrantReport:
         items=[figures[pk] for pk in _item_order({pk: item_objects[pk] for pk in figures})],
         places=sorted(places.values(), key=lambda p: (p.district, p.site.name)),
         households=served.total,
-        partners=partners,
+        partner_items=partners,
     )
 
 
-def grant_partners(grant: Grant) -> list[tuple[str, int]]:
-    """Partners the grant's stock was handed to, with the quantity each holds (net of reversals)."""
-    from django.db.models import Sum
-
-    from reliefops.stock.models import Balance, LocationKind
-
+def grant_partners(grant: Grant, *, order: list[str] | None = None) -> list[PartnerShare]:
+    """Partners the grant's stock was handed to, with what each holds of each item (net of
+    reversals), by name; items in `order` (item codes), then by code."""
     found = (
         Balance.objects.filter(grant_id=grant.pk, location__kind=LocationKind.PARTNER)
         .exclude(quantity=0)
         .order_by()
-        .values_list("location__organisation__name")
+        .values_list("location__organisation__name", "item__code", "item__name")
         .annotate(total=Sum("quantity"))
     )
-    return sorted(((name or "", int(total)) for name, total in found), key=lambda p: (-p[1], p[0]))
+    order = order or []
+    held: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for name, code, item_name, total in found:
+        if total:
+            held[name or ""].append((code, item_name, int(total)))
+
+    def item_key(entry: tuple[str, str, int]) -> tuple[int, str]:
+        return (order.index(entry[0]), "") if entry[0] in order else (len(order), entry[0])
+
+    shares = [
+        PartnerShare(name, [(item_name, total) for _, item_name, total in sorted(entries, key=item_key)])
+        for name, entries in held.items()
+    ]
+    return sorted(shares, key=lambda share: share.name)
