@@ -477,6 +477,35 @@ def test_a_donor_report_accounts_for_the_grant_item_by_item(ledger, client_as):
     assert re.search(r"Garhi Habibullah point</th><td>Mansehra</td><td class=\"num\">60</td>", echo)
 
 
+IDENTITY = "Received + other = distributed + handed to partners + lost + in transit + on hand"
+
+
+def test_both_donor_reports_and_the_download_state_the_identity_their_figures_keep(ledger, client_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    from reliefops.stock.selectors import donor_report
+
+    # given DFID's grant, whose figures keep received + other = the rest
+    for row in donor_report(grant_id=ledger.dfid.pk).rows:
+        accounted = row.distributed + row.handed_to_partners + row.lost + row.in_transit + row.on_hand
+        assert row.received + row.other == accounted
+    client = client_as(Role.COORDINATOR)
+    # when its report is read in the reports pages, in the stock pages and as an XLSX file
+    reports_page = text(client.get(reverse("reports:donor-report", args=[ledger.dfid.pk])))
+    stock_page = text(client.get(reverse("stock:donor-report", args=[ledger.dfid.pk])))
+    download = client.get(reverse("stock:donor-report", args=[ledger.dfid.pk]), {"format": "xlsx"})
+    workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    about = " ".join(
+        str(cell) for row in workbook["About"].iter_rows(values_only=True) for cell in row if cell
+    )
+    # then each states that identity, and none the one the figures break
+    for said in (reports_page, stock_page, about):
+        assert IDENTITY in said
+        assert "Received = distributed" not in said
+
+
 def supply_rows(body: str) -> tuple[list[str], dict[str, list[str]]]:
     """The supply table's column headings, and each item's cells."""
     table = re.search(r'<table class="data supply">(.*?)</table>', body, re.S)

@@ -158,8 +158,10 @@ def donor_report_table(grant: Any) -> Table:
         notes=(
             f"Donor report of grant {grant.reference} ({grant.donor.name}), "
             f"as of {timezone.localdate():%Y-%m-%d}.",
-            "Received = distributed + handed to partners + lost + in transit + on hand + other "
-            "(count adjustments and kits being assembled).",
+            "Received + other = distributed + handed to partners + lost + in transit + on hand, "
+            "item by item: the ledger keeps every unit of the grant somewhere. Other is what counts "
+            "and kitting changed: count surpluses and kits made add to it; count shortages and "
+            "components used in kits take from it.",
         ),
     )
 
