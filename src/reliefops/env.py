@@ -7,10 +7,14 @@ Every setting that an operator may change is declared here with its type, defaul
 from __future__ import annotations
 
 import os
+import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("RELIEFOPS_VAR_DIR", str(BASE_DIR / "var")))
@@ -18,6 +22,20 @@ VAR_DIR = Path(os.environ.get("RELIEFOPS_VAR_DIR", str(BASE_DIR / "var")))
 
 class ConfigurationError(RuntimeError):
     """The environment asks for something reliefops cannot start with."""
+
+    # Set once its message has been written to standard error, so that the command line does not
+    # write it a second time.
+    announced = False
+
+
+def refuse_to_start(problems: list[str]) -> NoReturn:
+    """Stop the start on a ConfigurationError naming every problem, its message first written on one
+    line of standard error: gunicorn prints the traceback of a worker that fails to boot, which
+    would otherwise bury the reason at its end."""
+    error = ConfigurationError("; ".join(problems))
+    print(f"ConfigurationError: {error}", file=sys.stderr, flush=True)
+    error.announced = True
+    raise error
 
 
 def _bool(raw: str) -> bool:
@@ -33,12 +51,39 @@ def _list(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def _int(raw: str) -> int:
-    return int(raw.strip())
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 def _str(raw: str) -> str:
     return raw
+
+
+# The databases reliefops runs on; `postgres://` is the older spelling of `postgresql://`.
+DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,19}")
+
+
+def _database_url(raw: str) -> str:
+    """A PostgreSQL or SQLite URL that dj-database-url reads. A refusal never repeats the URL, which
+    may hold a password."""
+    url = raw.strip()
+    scheme, found, _ = url.partition("://")
+    supported = (
+        "only postgresql://user:password@host:5432/dbname and sqlite:////absolute/path.sqlite3 are supported"
+    )
+    if not found or not _SCHEME.fullmatch(scheme):
+        raise ValueError(f"expected a database URL: {supported}")
+    if scheme.lower() not in DATABASE_SCHEMES:
+        raise ValueError(f"{supported}, not {scheme}://")
+    try:
+        config = dj_database_url.parse(url)
+    except (ValueError, dj_database_url.ParseError) as exc:
+        raise ValueError(f"cannot read it as a database URL ({supported}): {exc}") from exc
+    if not config.get("NAME"):
+        raise ValueError(
+            "names no database: end it with the database's name, as in postgresql://user@host:5432/dbname"
+        )
+    return url
 
 
 @dataclass(frozen=True)
@@ -47,10 +92,44 @@ class EnvVar:
     type: str
     default: str | None
     meaning: str
+    # An int's unit, as its refusal names it ("seconds"), and the range it must fall in (`high`
+    # None: no upper bound). Every int declares its range.
+    unit: str = ""
+    low: int | None = None
+    high: int | None = None
 
     @property
     def parser(self) -> Callable[[str], Any]:
-        return {"bool": _bool, "list": _list, "int": _int, "str": _str, "url": _str, "path": _str}[self.type]
+        parsers: dict[str, Callable[[str], Any]] = {
+            "bool": _bool,
+            "list": _list,
+            "int": self._int,
+            "str": _str,
+            "url": _database_url,
+            "path": _str,
+        }
+        return parsers[self.type]
+
+    @property
+    def range(self) -> str:
+        """The values an int may take, in words: "60 to 2592000", "1 or more"; "" for other types."""
+        if self.type != "int":
+            return ""
+        if self.high is None:
+            return f"{self.low} or more"
+        return f"{self.low} to {self.high}"
+
+    def _int(self, raw: str) -> int:
+        text = raw.strip()
+        expected = "expected a whole number" + (f" of {self.unit}" if self.unit else "")
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise ValueError(f"{expected}, got {raw!r}")
+        value = int(text)
+        assert self.low is not None, f"{self.name} declares no range"  # noqa: S101 - a slip in the table
+        if value < self.low or (self.high is not None and value > self.high):
+            allowed = f" from {self.range}" if self.high is not None else f", {self.range}"
+            raise ValueError(f"{expected}{allowed}, got {value}")
+        return value
 
 
 ENV_VARS: tuple[EnvVar, ...] = (
@@ -58,20 +137,22 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "RELIEFOPS_ENV",
         "str",
         "development",
-        "`development` or `production`; production refuses to start without SECRET_KEY and ALLOWED_HOSTS",
+        "`development` or `production`; production refuses to start without a strong SECRET_KEY and "
+        "without ALLOWED_HOSTS",
     ),
     EnvVar(
         "DATABASE_URL",
         "url",
         None,
         "database to use; unset means SQLite at `var/reliefops.sqlite3`; "
-        "`postgresql://user@host:5432/db` for the server",
+        "`postgresql://user@host:5432/db` for the server; no other kind of database is supported",
     ),
     EnvVar(
         "SECRET_KEY",
         "str",
         None,
-        "Django secret key; required in production; in development a random key is kept in `var/secret_key`",
+        "Django secret key; required in production, and refused there when Django's check would call it "
+        "insecure; in development a random key is kept in `var/secret_key`",
     ),
     EnvVar(
         "ALLOWED_HOSTS",
@@ -86,7 +167,15 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "var",
         "folder for the SQLite database, uploads and the development secret",
     ),
-    EnvVar("RELIEFOPS_SQLITE_BUSY_TIMEOUT", "int", "20", "seconds a SQLite writer waits for the write lock"),
+    EnvVar(
+        "RELIEFOPS_SQLITE_BUSY_TIMEOUT",
+        "int",
+        "20",
+        "seconds a SQLite writer waits for the write lock",
+        unit="seconds",
+        low=1,
+        high=3_600,
+    ),
     EnvVar(
         "RELIEFOPS_PG_TRANSACTION_POOLER",
         "bool",
@@ -106,30 +195,50 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "",
         "appended to the test database names, so that two test runs on one machine keep apart",
     ),
-    EnvVar("RELIEFOPS_SESSION_AGE", "int", "28800", "seconds a login session lasts (default 8 hours)"),
+    EnvVar(
+        "RELIEFOPS_SESSION_AGE",
+        "int",
+        "28800",
+        "seconds a login session lasts (default 8 hours)",
+        unit="seconds",
+        low=60,
+        high=2_592_000,
+    ),
     EnvVar(
         "RELIEFOPS_SESSION_IDLE",
         "int",
         "3600",
         "seconds without a request after which a signed-in session ends (default 1 hour)",
+        unit="seconds",
+        low=60,
+        high=2_592_000,
     ),
     EnvVar(
         "RELIEFOPS_LOGIN_MAX_FAILURES",
         "int",
         "5",
         "failed sign-ins for one username within the lockout window before its sign-in is refused",
+        unit="failed sign-ins",
+        low=1,
+        high=1_000,
     ),
     EnvVar(
         "RELIEFOPS_LOGIN_MAX_FAILURES_PER_IP",
         "int",
         "20",
         "failed sign-ins from one address within the lockout window before its sign-ins are refused",
+        unit="failed sign-ins",
+        low=1,
+        high=1_000_000,
     ),
     EnvVar(
         "RELIEFOPS_LOGIN_LOCKOUT",
         "int",
         "900",
         "seconds over which failed sign-ins are counted, and for which a locked sign-in stays refused",
+        unit="seconds",
+        low=60,
+        high=86_400,
     ),
     EnvVar(
         "RELIEFOPS_BEHIND_PROXY",
@@ -144,29 +253,55 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "true",
         "production: redirect plain-HTTP requests to HTTPS",
     ),
-    EnvVar("RELIEFOPS_HSTS_SECONDS", "int", "31536000", "production: max-age of the HSTS header"),
+    EnvVar(
+        "RELIEFOPS_HSTS_SECONDS",
+        "int",
+        "31536000",
+        "production: max-age of the HSTS header",
+        unit="seconds",
+        low=0,
+        high=63_072_000,
+    ),
     EnvVar(
         "RELIEFOPS_IMPORT_MAX_BYTES",
         "int",
         "268435456",
         "largest file an importer reads (bytes; default 256 MiB)",
+        unit="bytes",
+        low=1,
     ),
     EnvVar(
-        "RELIEFOPS_IMPORT_MAX_ROWS", "int", "1100000", "most lines or rows an importer reads from one file"
+        "RELIEFOPS_IMPORT_MAX_ROWS",
+        "int",
+        "1100000",
+        "most lines or rows an importer reads from one file",
+        unit="rows",
+        low=1,
     ),
-    EnvVar("RELIEFOPS_IMPORT_MAX_CELL", "int", "32767", "most characters in one cell of an imported file"),
+    EnvVar(
+        "RELIEFOPS_IMPORT_MAX_CELL",
+        "int",
+        "32767",
+        "most characters in one cell of an imported file",
+        unit="characters",
+        low=1,
+    ),
     EnvVar(
         "RELIEFOPS_IMPORT_SPLIT_BYTES",
         "int",
         "16777216",
         "size of a CSV 4W file from which it is read and checked in two processes at once, on a machine "
         "of two cores or more (default 16 MiB; 0: never)",
+        unit="bytes",
+        low=0,
     ),
     EnvVar(
         "RELIEFOPS_IMPORT_MAX_UNZIPPED",
         "int",
         "1073741824",
         "most bytes a workbook (XLSX, ODS) may hold once decompressed (default 1 GiB)",
+        unit="bytes",
+        low=1,
     ),
     EnvVar(
         "RELIEFOPS_IMPORT_MAX_ZIP_RATIO",
@@ -174,6 +309,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "500",
         "highest decompressed-to-compressed ratio of a part of a workbook over 16 MiB (a zip bomb's is in "
         "the thousands)",
+        low=1,
     ),
     EnvVar(
         "RELIEFOPS_HOUSEHOLD_RETENTION_DAYS",
@@ -181,12 +317,17 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "730",
         "days after a household's last registration or delivery before `reliefops households anonymise` "
         "removes its personal data",
+        unit="days",
+        low=1,
     ),
     EnvVar(
         "RELIEFOPS_MATCH_WORKERS",
         "int",
         None,
         "processes a duplicate-detection batch run compares pairs in (unset: one per core)",
+        unit="processes",
+        low=1,
+        high=256,
     ),
     EnvVar(
         "RELIEFOPS_BACKUP_KEY_FILE",
@@ -227,3 +368,15 @@ def env(name: str, environ: Mapping[str, str] | None = None) -> Any:
         return var.parser(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name}: {exc}") from exc
+
+
+def environment_problems(environ: Mapping[str, str] | None = None) -> list[str]:
+    """What is wrong with the environment: one message per declared variable that does not parse or
+    falls outside its range, each naming the variable (empty when all is well)."""
+    problems = []
+    for var in ENV_VARS:
+        try:
+            env(var.name, environ)
+        except ConfigurationError as exc:
+            problems.append(str(exc))
+    return problems

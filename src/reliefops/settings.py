@@ -8,12 +8,58 @@ import sys
 from typing import Any
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 
-from reliefops.env import VAR_DIR, ConfigurationError, env
+from reliefops.env import VAR_DIR, env, environment_problems, refuse_to_start
+
+# How to make a key, as the refusal of a missing or weak one says.
+_HOW_TO_MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def _weakness(key: str) -> str | None:
+    """Why Django's deployment check (security.W009) would call a secret key insecure, or None."""
+    if key.startswith(SECRET_KEY_INSECURE_PREFIX):
+        return f"it starts with {SECRET_KEY_INSECURE_PREFIX!r}, the mark of a key made for development"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"it is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    if len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return f"it uses fewer than {SECRET_KEY_MIN_UNIQUE_CHARACTERS} different characters"
+    return None
+
+
+def _refusals() -> list[str]:
+    """Every reason the environment cannot start reliefops: a variable that does not parse or is
+    out of its range, an unknown RELIEFOPS_ENV, and in production a missing or weak SECRET_KEY and a
+    missing ALLOWED_HOSTS. All are named at once, so that the operator mends them in one go."""
+    problems = environment_problems()
+    if problems:
+        return problems
+    environment = env("RELIEFOPS_ENV")
+    if environment not in {"development", "production"}:
+        return [f"RELIEFOPS_ENV must be 'development' or 'production', not {environment!r}"]
+    if environment == "production":
+        key = env("SECRET_KEY")
+        if not key:
+            problems.append(
+                f"SECRET_KEY must be set when RELIEFOPS_ENV=production (make one with: {_HOW_TO_MAKE_A_KEY})"
+            )
+        elif weakness := _weakness(str(key)):
+            problems.append(
+                f"SECRET_KEY is too weak for production: {weakness}; make one with: {_HOW_TO_MAKE_A_KEY}"
+            )
+        if not os.environ.get("ALLOWED_HOSTS", "").strip() or not env("ALLOWED_HOSTS"):
+            problems.append("ALLOWED_HOSTS must be set when RELIEFOPS_ENV=production")
+    return problems
+
+
+if _refused := _refusals():
+    refuse_to_start(_refused)
 
 ENVIRONMENT: str = env("RELIEFOPS_ENV")
-if ENVIRONMENT not in {"development", "production"}:
-    raise ConfigurationError(f"RELIEFOPS_ENV must be 'development' or 'production', not {ENVIRONMENT!r}")
 PRODUCTION = ENVIRONMENT == "production"
 TESTING = "pytest" in sys.modules
 
@@ -30,9 +76,8 @@ def _secret_key() -> str:
     key = env("SECRET_KEY")
     if key:
         return str(key)
-    if PRODUCTION:
-        raise ConfigurationError("SECRET_KEY must be set when RELIEFOPS_ENV=production")
-    # Development: a random key kept beside the database, never a constant in the code.
+    # Development (production refused a missing key above): a random key kept beside the database,
+    # never a constant in the code.
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -43,8 +88,6 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 ALLOWED_HOSTS: list[str] = env("ALLOWED_HOSTS")
-if PRODUCTION and (not os.environ.get("ALLOWED_HOSTS", "").strip() or not ALLOWED_HOSTS):
-    raise ConfigurationError("ALLOWED_HOSTS must be set when RELIEFOPS_ENV=production")
 if TESTING:
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 
