@@ -163,6 +163,18 @@ def test_items_file_without_a_category_column_is_refused(db):
     ]
 
 
+def test_items_and_kits_files_with_a_misspelt_column_are_refused(items, state):
+    # given the items stored, when a file misspells a column, then nothing is read from it unseen
+    before = state()
+    assert problems_of(lambda: import_items("code,name,category,wieght_kg\nTENT,Tent,shelter,40\n")) == [
+        "line 1, wieght_kg: not a column of this file: did you mean weight_kg? Rename the column or remove it"
+    ]
+    assert problems_of(lambda: import_kits(KITS_HEADER.strip() + ",sourse\nWINTER-KIT,ROPE,2,IOM\n")) == [
+        "line 1, sourse: not a column of this file: did you mean source? Rename the column or remove it"
+    ]
+    assert state() == before
+
+
 # --- kits ----------------------------------------------------------------------------------------
 
 

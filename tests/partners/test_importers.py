@@ -115,6 +115,18 @@ def test_organisations_file_without_a_type_column_is_refused(db):
     assert problems == ["line 1, type: required column is missing from the header"]
 
 
+def test_organisations_and_grants_files_with_a_misspelt_column_are_refused(organisations, state):
+    before = state()
+    assert problems_of(lambda: import_orgs("name,type,acronyms\nCARE International,ingo,CARE\n")) == [
+        "line 1, acronyms: not a column of this file: did you mean acronym? Rename the column or remove it"
+    ]
+    grants = "donor,reference,title,currency,amount,end_date\nDFID,D-9,,USD,100,2006-03-31\n"
+    assert problems_of(lambda: grants_import_file(actor=None, data=grants.encode())) == [
+        "line 1, end_date: not a column of this file: did you mean end? Rename the column or remove it"
+    ]
+    assert state() == before
+
+
 # --- grants --------------------------------------------------------------------------------------
 
 

@@ -320,6 +320,25 @@ BAD_CSV = [
         id="too-many-values",
     ),
     pytest.param("", ["input, file: the file is empty; it needs a header row"], id="empty-file"),
+    pytest.param(
+        "pcode,name,level,parent_pcode,elevaton_m\nPK5,Khyber Pakhtunkhwa,province,PK,1200\n",
+        [
+            "line 1, elevaton_m: not a column of this file: did you mean elevation_m? "
+            "Rename the column or remove it"
+        ],
+        id="misspelt-column",
+    ),
+    pytest.param(
+        "pcode,name,level,parent_pcod,district\nPK5,Khyber Pakhtunkhwa,province,PK,x\n",
+        [
+            "line 1, parent_pcode: required column is missing from the header",
+            "line 1, parent_pcod: not a column of this file: did you mean parent_pcode? "
+            "Rename the column or remove it",
+            "line 1, district: not a column of this file (its columns: pcode, name, level, parent_pcode, "
+            "lat, lon, elevation_m, notes, alt_names, cod_version); rename it or remove it",
+        ],
+        id="missing-misspelt-and-unknown-columns",
+    ),
 ]
 
 
@@ -357,6 +376,23 @@ def test_a_file_that_is_not_utf8_is_refused(db, state):
     )
     assert refused(data) == ["line 3, file: not UTF-8 text (byte 0xe4); save the file as UTF-8 (CSV UTF-8)"]
     assert state() == before
+
+
+def test_an_hxl_file_may_carry_columns_of_other_hashtags_which_are_left_out(db):
+    # given an HXL file with a column of its own dataset (its hashtag is not one the gazetteer reads)
+    text = (
+        "pcode,name,level,parent_pcode,Valid on\n"
+        "#adm1+code,#adm1+name,,#country+code,#date+valid_on\n"
+        "PK5,Khyber Pakhtunkhwa,province,PK,2026-01-26\n"
+    )
+    # when it is imported, then that column is left out and the area is created
+    assert str(import_csv(text).counts) == "1 created, 0 updated, 0 unchanged"
+    # but a column without a hashtag is refused as in any file
+    problems = refused(text.replace(",#date+valid_on", ","))
+    assert problems == [
+        "line 1, valid_on: not a column of this file (its columns: pcode, name, level, parent_pcode, "
+        "lat, lon, elevation_m, notes, alt_names, cod_version); rename it or remove it"
+    ]
 
 
 BAD_GEOJSON = [
@@ -468,6 +504,19 @@ BAD_SITES = [
         "DP X,Point,distribution_point,PK504,,,,,\n", "line 2, code: 'DP X' is not a site code", id="bad-code"
     ),
 ]
+
+
+def test_a_sites_file_with_a_misspelt_column_is_refused(batagram, state):
+    before = state()
+    with pytest.raises(InvalidInput) as caught:
+        sites_import_file(
+            actor=None, data=b"code,name,kind,admin_pcode,elevation\nDP-X,Point,dp,PK504,1400\n"
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "line 1, elevation: not a column of this file: did you mean elevation_m? "
+        "Rename the column or remove it"
+    ]
+    assert state() == before
 
 
 @pytest.mark.parametrize(("body", "expected"), BAD_SITES)

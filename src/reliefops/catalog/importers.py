@@ -17,7 +17,8 @@ from reliefops.catalog.services import (
     kits_import,
 )
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.tabular import INTEGER_MAX, Cells, ImportCounts, read_csv
+from reliefops.core.tabular import INTEGER_MAX, Cells, ImportCounts
+from reliefops.places.importers import read_reference_csv
 
 ITEM_OPTIONAL = ("base_unit", "weight_kg", "volume_m3", "packs", "description")
 ITEM_HXL = {"#item+code": "code", "#item+name": "name", "#item+unit": "base_unit", "#item+type": "category"}
@@ -48,7 +49,9 @@ def _packs(cells: Cells) -> tuple[tuple[str, int], ...]:
 
 
 def parse_items_csv(data: bytes) -> tuple[list[ItemRow], list[Problem]]:
-    table = read_csv(data, required=("code", "name", "category"), optional=ITEM_OPTIONAL, hxl_tags=ITEM_HXL)
+    table = read_reference_csv(
+        data, required=("code", "name", "category"), optional=ITEM_OPTIONAL, hxl_tags=ITEM_HXL
+    )
     given = frozenset(c for c in ("weight_kg", "volume_m3", "packs", "description") if table.has(c))
     problems: list[Problem] = []
     rows = []
@@ -80,7 +83,9 @@ def items_import_file(*, actor: Actor, data: bytes, dry_run: bool = False) -> Im
 
 
 def parse_kits_csv(data: bytes) -> tuple[list[KitRow], list[Problem]]:
-    table = read_csv(data, required=("kit_code", "component_code", "quantity"), optional=("source",))
+    table = read_reference_csv(
+        data, required=("kit_code", "component_code", "quantity"), optional=("source",)
+    )
     problems: list[Problem] = []
     rows = []
     for record in table.rows:

@@ -8,7 +8,7 @@ amount in major units (`1250000.50`), stored as integer minor units.
 from __future__ import annotations
 
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.tabular import Cells, ImportCounts, read_csv
+from reliefops.core.tabular import Cells, ImportCounts
 from reliefops.partners.services import (
     Actor,
     GrantRow,
@@ -18,6 +18,7 @@ from reliefops.partners.services import (
     organisations_check,
     organisations_import,
 )
+from reliefops.places.importers import read_reference_csv
 
 ORGANISATION_HXL = {"#org+name": "name", "#org+acronym": "acronym", "#org+type": "type"}
 GRANT_HXL = {"#org+donor+name": "donor", "#org+donor": "donor", "#value": "amount", "#currency": "currency"}
@@ -29,7 +30,7 @@ def _refuse_if(problems: list[Problem]) -> None:
 
 
 def parse_organisations_csv(data: bytes) -> tuple[list[OrganisationRow], list[Problem]]:
-    table = read_csv(
+    table = read_reference_csv(
         data, required=("name", "type"), optional=("acronym", "aliases"), hxl_tags=ORGANISATION_HXL
     )
     given = frozenset(c for c in ("acronym", "aliases") if table.has(c))
@@ -58,7 +59,7 @@ def organisations_import_file(*, actor: Actor, data: bytes, dry_run: bool = Fals
 
 
 def parse_grants_csv(data: bytes) -> tuple[list[GrantRow], list[Problem]]:
-    table = read_csv(
+    table = read_reference_csv(
         data,
         required=("donor", "reference", "currency", "amount"),
         optional=("title", "start", "end"),

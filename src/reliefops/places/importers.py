@@ -2,7 +2,8 @@
 
 The parsers turn a file into rows for the services and list every value they cannot read; the
 `*_import_file` functions add the services' own checks, so one run reports every problem of the
-file, and write nothing unless there are none.
+file, and write nothing unless there are none. A CSV column that is not one of the file's is a
+problem too (`read_reference_csv`, which the catalogue's and the partners' files use as well).
 
 Gazetteer CSV: pcode, name, level, parent_pcode, lat, lon, elevation_m (and optionally notes,
 alt_names separated by `;`, cod_version). An HXL row under the header is recognised; when the
@@ -17,9 +18,10 @@ geometry is used.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from reliefops.core.tabular import (
     Cells,
     FeatureProblem,
     ImportCounts,
+    Table,
     TableRow,
     decode_text,
     hxl_key,
@@ -52,6 +55,46 @@ SITE_REQUIRED = ("code", "name", "kind", "admin_pcode")
 SITE_OPTIONAL = ("parent_hub", "lat", "lon", "elevation_m", "notes", "is_active")
 LEVEL_BY_ADM = {0: "country", 1: "province", 2: "district", 3: "tehsil", 4: "union_council"}
 _ADM_TAG = re.compile(r"^#(adm(\d)|country)\+(code|name)$")
+
+
+def header_problems(table: Table, *, required: Sequence[str], optional: Sequence[str]) -> list[Problem]:
+    """The header's problems, on line 1: each required column it lacks, and each column that is not
+    one of the file's, with the nearest one of them, as a misspelt header would otherwise leave its
+    values out unseen. A column of a file with an HXL row that carries a hashtag this file does not
+    use is another dataset's column (HXL files carry many): it is left out, as the guide says."""
+    known = [*required, *optional]
+    problems = [
+        Problem(1, column, "required column is missing from the header")
+        for column in required
+        if not table.has(column)
+    ]
+    for column in table.columns:
+        if column in known or column in table.hxl_tags:
+            continue
+        # The nearest spelling, else a column the header starts with (`latitude`: lat, `end_date`: end).
+        nearest = difflib.get_close_matches(column, known, n=1, cutoff=0.6) or sorted(
+            (name for name in known if column.startswith(name)), key=len, reverse=True
+        )
+        if nearest:
+            reason = f"not a column of this file: did you mean {nearest[0]}? Rename the column or remove it"
+        else:
+            reason = f"not a column of this file (its columns: {', '.join(known)}); rename it or remove it"
+        problems.append(Problem(1, column, reason))
+    return problems
+
+
+def read_reference_csv(
+    data: bytes,
+    *,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    hxl_tags: Mapping[str, str] | Callable[[list[str]], Mapping[str, str]] | None = None,
+) -> Table:
+    """A reference-data CSV read by `read_csv`; InvalidInput lists every problem of its header at once
+    (missing columns and columns that are not the file's)."""
+    table = read_csv(data, required=(), optional=(*required, *optional), hxl_tags=hxl_tags)
+    _refuse_if(header_problems(table, required=required, optional=optional))
+    return table
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -137,9 +180,10 @@ def parse_admin_areas_csv(data: bytes) -> tuple[list[AdminAreaRow], list[Problem
     table = read_csv(data, required=(), optional=AREA_REQUIRED + AREA_OPTIONAL, hxl_tags=_area_hxl_columns)
     problems: list[Problem] = []
     default_level = _hxl_level(table.hxl_tags) if "level" not in table.columns else ""
-    missing = [c for c in AREA_REQUIRED if not table.has(c) and not (c == "level" and default_level)]
-    if missing:
-        raise InvalidInput([Problem(1, c, "required column is missing from the header") for c in missing])
+    # An HXL file's P-code column may say the level (`#adm2+code`): then no level column is needed.
+    required = [c for c in AREA_REQUIRED if not (c == "level" and default_level)]
+    optional = [c for c in AREA_REQUIRED + AREA_OPTIONAL if c not in required]
+    _refuse_if(header_problems(table, required=required, optional=optional))
     rows = [
         _area_row(Cells(r, problems), given_columns=set(table.columns), default_level=default_level)
         for r in table.rows
@@ -311,7 +355,7 @@ def admin_areas_import_file(
 
 def parse_sites_csv(data: bytes) -> tuple[list[SiteRow], list[Problem]]:
     """Rows of a sites CSV (code, name, kind, admin_pcode, parent_hub, lat, lon, elevation_m, notes)."""
-    table = read_csv(
+    table = read_reference_csv(
         data,
         required=SITE_REQUIRED,
         optional=SITE_OPTIONAL,
