@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import tempfile
 import time
@@ -73,6 +74,7 @@ def backup_secret(*, key_file: str | None = None) -> str:
         )
     if path:
         try:
+            _check_key_file_mode(Path(path))
             secret = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise BackupRefused(f"cannot read the backup key file {path}: {exc.strerror or exc}") from exc
@@ -83,6 +85,23 @@ def backup_secret(*, key_file: str | None = None) -> str:
         "no backup key: set RELIEFOPS_BACKUP_KEY_FILE to a file holding the key (or pass --key-file); "
         "backups hold households' personal data and are always encrypted"
     )
+
+
+# Who may not touch a key file: other users at all, nor its group to change it (the operations guide
+# lets the service's group read a key that root owns, mode 640).
+_KEY_FILE_FORBIDDEN = stat.S_IRWXO | stat.S_IWGRP
+
+
+def _check_key_file_mode(path: Path) -> None:
+    """Refuse a key file that other users of the machine may read or change: whoever reads the key
+    and a backup reads the households' personal data."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & _KEY_FILE_FORBIDDEN:
+        raise BackupRefused(
+            f"the backup key file {path} is open to other users of this machine (mode {mode:o}): "
+            f"chmod 600 {path} (or 640 when root owns it and the service reads it through its group), "
+            "then try again"
+        )
 
 
 def _engine() -> str:
