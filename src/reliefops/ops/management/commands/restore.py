@@ -15,6 +15,9 @@ from reliefops.core.cli import ReliefopsCommand
 from reliefops.core.text import counted
 from reliefops.ops.backups import BackupRefused, backup_inspect, backup_restore, backup_secret
 
+# How many of the migrations a restored backup lacks are named; the rest are counted.
+SHOWN_MIGRATIONS = 5
+
 
 class Command(ReliefopsCommand):
     help = "Restore an encrypted backup into the configured (empty) database, all or nothing."
@@ -53,12 +56,14 @@ class Command(ReliefopsCommand):
             f"in {result.seconds:.1f} s"
         )
         if result.pending_migrations:
+            pending = result.pending_migrations
+            named = ", ".join(pending[:SHOWN_MIGRATIONS])
+            if len(pending) > SHOWN_MIGRATIONS:
+                named += f" and {len(pending) - SHOWN_MIGRATIONS} more"
             self.stdout.write(
                 self.style.WARNING(
-                    f"the backup predates {counted(len(result.pending_migrations), 'migration')} "
-                    "of this code "
-                    f"({', '.join(result.pending_migrations[:5])}): run `reliefops migrate` now, "
-                    "then `reliefops stock verify`"
+                    f"the backup predates {counted(len(pending), 'migration')} of this code ({named}): "
+                    "run `reliefops migrate` now, then `reliefops stock verify`"
                 )
             )
         else:
