@@ -226,8 +226,37 @@ def test_the_distributions_page_explains_a_figure_site_by_site(ledger, client_as
     assert "Distributed: Blanket" in body
     assert re.search(r"Garhi Habibullah point</th><td class=\"num\">60</td>", body)
     assert re.search(r"Balakot hub</th><td class=\"num\">40</td>", body)
-    assert f'href="/stock/movements/?site={ledger.point.pk}&amp;kind=distribution"' in body
+    assert f'href="/stock/movements/?site={ledger.point.pk}&amp;kind=distribution&amp;item=BLANKET"' in body
     assert '<th scope="row">24 Oct 2005</th>' in body  # the week of 25 October begins on Monday 24
+
+
+def test_a_sites_movement_links_keep_the_period_and_item_and_add_up_to_its_figure(ledger, client_as):
+    client = client_as(Role.VIEWER)
+    # given the point's 60 blankets of 25 Oct 2005, and 5 more handed out on 3 Nov
+    from reliefops.stock.services import StockLine, stock_distribute
+
+    stock_distribute(
+        actor=ledger.actor,
+        site_id=ledger.point.pk,
+        lines=[StockLine(item_id=ledger.blanket.pk, quantity=5)],
+        distributed_on=dt.date(2005, 11, 3),
+    )
+    # when the Distributed page of October's blankets is opened
+    body = text(client.get(reverse("reports:distributed") + "?item=BLANKET&start=2005-10-01&end=2005-10-31"))
+    assert re.search(r"Garhi Habibullah point</th><td class=\"num\">60</td>", body)
+    # then the point's links keep the days and the item
+    link = re.search(
+        r'<a href="(/stock/movements/\?site=\d+&amp;kind=distribution[^"]*)">distributions</a>', body
+    )
+    assert link is not None
+    url = html.unescape(link[1])
+    assert url == (
+        f"/stock/movements/?site={ledger.point.pk}&kind=distribution&start=2005-10-01&end=2005-10-31&item=BLANKET"
+    )
+    # and the movements they open add up to the page's 60, not 65
+    movements = text(client.get(url))
+    quantities = re.findall(r'<td class="num">\d+</td>\s*<td class="num">([\d,]+)</td>\s*</tr>', movements)
+    assert [int(q) for q in quantities] == [60]
 
 
 def test_the_dashboards_cluster_links_open_the_figures_of_its_period(shelter_cluster, client_as):

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from reliefops.cluster import maps as coverage
 from reliefops.core.access import (
@@ -166,6 +167,10 @@ def distributed(request: HttpRequest) -> HttpResponse:
             "kept": form.kept,
             "scoped": site_ids is not None,
             "hub_share": found.by_hub[0].share if narrowed.hub and found.by_hub else None,
+            # each site's movements of the same days (and item), so that they add up to its figures
+            "movements_query": _joined(
+                period.query(), urlencode({"item": narrowed.item.code}) if narrowed.item else ""
+            ),
         },
     )
 

@@ -120,22 +120,34 @@ PLEDGES = Table(
     sheet="Pledges",
 )
 
-MOVEMENTS = Table(
+_MOVEMENT = (
+    Column("Movement", "#meta+id", "pk", 10),
+    Column("Kind", "#meta+type", "kind", 12),
+    Column("Date", "#date", "occurred_on", 12),
+    Column("Reference", "#meta+ref", "reference", 16),
+    Column("Site code", "#loc+code", _site_code, 12),
+    Column("Site", "#loc+name", lambda m: m.site.name if m.site else "", 22),
+    Column("Waybill", "#meta+waybill", lambda m: m.waybill.number if m.waybill else "", 16),
+    Column("Reverses", "#meta+id+reversed", "reverses_id", 10),
+    Column("Lines", "#meta+count", "n_lines", 8),
+)
+_POSTED = (
+    Column("Posted by", "#contact+name+staff", _posted_by, 14),
+    Column("Posted at", "#date+posted", "posted_at", 18),
+    Column("Note", "#description", "note", 30),
+)
+
+# The movements with no quantity: a movement's lines of different items are not added together.
+MOVEMENTS = Table("movements", (*_MOVEMENT, *_POSTED), sheet="Movements")
+
+# The movements of one item (the list filtered by item), with that item's quantity in each.
+MOVEMENTS_OF_ITEM = Table(
     "movements",
     (
-        Column("Movement", "#meta+id", "pk", 10),
-        Column("Kind", "#meta+type", "kind", 12),
-        Column("Date", "#date", "occurred_on", 12),
-        Column("Reference", "#meta+ref", "reference", 16),
-        Column("Site code", "#loc+code", _site_code, 12),
-        Column("Site", "#loc+name", lambda m: m.site.name if m.site else "", 22),
-        Column("Waybill", "#meta+waybill", lambda m: m.waybill.number if m.waybill else "", 16),
-        Column("Reverses", "#meta+id+reversed", "reverses_id", 10),
-        Column("Lines", "#meta+count", "n_lines", 8),
-        Column("Units", "#output+num", "total_quantity", 10),
-        Column("Posted by", "#contact+name+staff", _posted_by, 14),
-        Column("Posted at", "#date+posted", "posted_at", 18),
-        Column("Note", "#description", "note", 30),
+        *_MOVEMENT,
+        Column("Item code", "#item+code", "item_code", 14),
+        Column("Quantity", "#output+num", "item_quantity", 10),
+        *_POSTED,
     ),
     sheet="Movements",
 )

@@ -128,14 +128,26 @@ class WaybillFilter(FilterForm):
 
 
 class MovementFilter(FilterForm):
+    """The Movements list's filter: reference, site, kind, an item and the days (both included)."""
+
     site = SiteChoice(queryset=None, required=False, empty_label="Any")
     kind = forms.ChoiceField(choices=ANY + MovementKind.choices, required=False)
+    item = ItemChoice(queryset=None, required=False, empty_label="Any", to_field_name="code")
+    start = forms.DateField(label="From", required=False, widget=DateInput())
+    end = forms.DateField(label="To", required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["q"].label = "Reference"
         self.fields["q"].widget.attrs["placeholder"] = "GRN, waybill or report number"
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["item"].queryset = items  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", "the period ends before it starts")
+        return data
 
 
 class StockCardForm(forms.Form):

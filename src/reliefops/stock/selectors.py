@@ -7,9 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
-from reliefops.catalog.models import PackSize
+from reliefops.catalog.models import Item, PackSize
 from reliefops.stock.models import (
     Balance,
     LocationKind,
@@ -467,8 +467,14 @@ def movement_list(
     waybill_id: int | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    item_id: int | None = None,
 ) -> QuerySet[Movement]:
-    """Posted movements at the given sites (None: all) or on their waybills, newest first."""
+    """Posted movements at the given sites (None: all) or on their waybills, newest first.
+
+    Each carries `n_lines` and `total_quantity` (its lines' quantities, every item together); with
+    `item_id`, only the movements with a line of that item, each with `item_code` and
+    `item_quantity`, the quantity of that item alone (what a list may show without adding
+    different items together)."""
     movements = Movement.objects.select_related("site", "waybill", "posted_by", "reverses", "reversed_by")
     if site_ids is not None:
         movements = movements.filter(
@@ -488,6 +494,13 @@ def movement_list(
         movements = movements.filter(occurred_on__gte=start)
     if end is not None:
         movements = movements.filter(occurred_on__lte=end)
+    if item_id is not None:
+        # Exists, not a filter on the lines' join: the counts below still cover every line
+        has_item = MovementLine.objects.filter(movement_id=OuterRef("pk"), item_id=item_id)
+        movements = movements.filter(Exists(has_item)).annotate(
+            item_code=Subquery(Item.objects.filter(pk=item_id).values("code")[:1]),
+            item_quantity=Sum("lines__quantity", filter=Q(lines__item_id=item_id)),
+        )
     return movements.annotate(n_lines=Count("lines"), total_quantity=Sum("lines__quantity")).order_by(
         "-occurred_on", "-id"
     )

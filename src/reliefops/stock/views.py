@@ -289,19 +289,31 @@ def waybill_print(request: HttpRequest, waybill_id: int) -> HttpResponse:
 @page
 def movement_list(request: HttpRequest) -> HttpResponse:
     visible = stock_visible_site_ids(request.user)
-    form = forms.MovementFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK, closed=True))
-    c = form.criteria()
-    movements = selectors.movement_list(
-        site_ids=visible, site_id=c["site"].pk if c["site"] else None, kind=c["kind"], reference=c["q"]
+    form = forms.MovementFilter(
+        request.GET,
+        sites=stock_sites(request.user, Right.VIEW_STOCK, closed=True),
+        items=access_items(request.user).order_by("code"),
     )
+    c = form.criteria()
+    item = c["item"] or None
+    movements = selectors.movement_list(
+        site_ids=visible,
+        site_id=c["site"].pk if c["site"] else None,
+        kind=c["kind"],
+        reference=c["q"],
+        start=c["start"] or None,
+        end=c["end"] or None,
+        item_id=item.pk if item else None,
+    )
+    # A quantity is shown only of one item: a movement's lines of different items are not added up.
     return render_list(
         request,
         template="stock/movement_list.html",
         results_template="stock/_movement_results.html",
         queryset=movements,
         form=form,
-        context={"section": _section(request.user)},
-        export=exports.MOVEMENTS,
+        context={"section": _section(request.user), "item": item},
+        export=exports.MOVEMENTS_OF_ITEM if item else exports.MOVEMENTS,
     )
 
 

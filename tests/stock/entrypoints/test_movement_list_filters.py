@@ -1,0 +1,102 @@
+"""The Movements list's filter by days and item, and its quantities: one item's, never every item
+added together; the same in its downloads."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.urls import reverse
+
+from reliefops.core.roles import Role
+from reliefops.stock.services import StockLine, stock_distribute
+from tests.stock.conftest import receive
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def handed(op):
+    """At the point: 10 blankets and 5 CGI sheets handed out together on 25 Oct 2005, 20 blankets on
+    3 Nov 2005."""
+    receive(op, op.point, op.blanket, 100, op.echo, "GRN-P1")
+    receive(op, op.point, op.cgi, 50, op.echo, "GRN-P2")
+    op.mixed = stock_distribute(
+        actor=op.actor,
+        site_id=op.point.pk,
+        lines=[StockLine(item_id=op.blanket.pk, quantity=10), StockLine(item_id=op.cgi.pk, quantity=5)],
+        distributed_on=dt.date(2005, 10, 25),
+    ).movement
+    op.later = stock_distribute(
+        actor=op.actor,
+        site_id=op.point.pk,
+        lines=[StockLine(item_id=op.blanket.pk, quantity=20)],
+        distributed_on=dt.date(2005, 11, 3),
+    ).movement
+    return op
+
+
+def listed(body: str) -> dict[int, list[str]]:
+    """Movement id -> the figures of its row (lines, and the item's quantity when one is chosen)."""
+    return {
+        int(pk): re.findall(r'<td class="num">([^<]*)</td>', cells)
+        for pk, cells in re.findall(r'<a href="/stock/movements/(\d+)/">.*?</td>(.*?)</tr>', body, re.S)
+    }
+
+
+def test_movements_are_filtered_by_the_days_they_happened_on(handed, web_as):
+    client = web_as(Role.COORDINATOR)
+    url = reverse("stock:movement-list") + f"?site={handed.point.pk}&kind=distribution"
+    # when the point's distributions of October 2005 are asked for
+    october = client.get(url + "&start=2005-10-01&end=2005-10-31")
+    # then only the one of 25 October is listed; from 1 November, only the later one
+    assert october.status_code == 200
+    assert set(listed(october.content.decode())) == {handed.mixed.pk}
+    assert set(listed(client.get(url + "&start=2005-11-01").content.decode())) == {handed.later.pk}
+    assert set(listed(client.get(url + "&end=2005-10-25").content.decode())) == {handed.mixed.pk}
+    # and a period that ends before it starts is refused beside its field, listing nothing
+    refused = client.get(url + "&start=2005-11-30&end=2005-11-01")
+    assert refused.status_code == 422
+    assert "the period ends before it starts" in refused.content.decode()
+    assert listed(refused.content.decode()) == {}
+
+
+def test_a_quantity_is_shown_of_one_item_never_of_every_item_added_together(handed, web_as):
+    client = web_as(Role.COORDINATOR)
+    url = reverse("stock:movement-list") + f"?site={handed.point.pk}&kind=distribution"
+    # given no item chosen: each movement's lines are counted, their quantities not added (not 15)
+    body = client.get(url).content.decode()
+    assert listed(body) == {handed.mixed.pk: ["2"], handed.later.pk: ["1"]}
+    assert ">Units<" not in body
+    # when blankets are chosen: each movement with blankets, and its blankets alone
+    blankets = client.get(url + "&item=BLANKET").content.decode()
+    assert '<th scope="col" class="num">Blanket</th>' in blankets
+    assert listed(blankets) == {handed.mixed.pk: ["2", "10"], handed.later.pk: ["1", "20"]}
+    # and the sheets: only the movement that has some, still with both its lines
+    sheets = client.get(url + "&item=CGI-SHEET").content.decode()
+    assert listed(sheets) == {handed.mixed.pk: ["2", "5"]}
+    # and an item that is none is refused, not ignored
+    assert client.get(url + "&item=NOPE").status_code == 422
+
+
+def download(client, url: str) -> list[dict[str, str]]:
+    response = client.get(url)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[2:]]
+
+
+def test_the_download_gives_a_quantity_only_of_the_item_chosen(handed, web_as):
+    client = web_as(Role.COORDINATOR)
+    url = reverse("stock:movement-list") + f"?site={handed.point.pk}&kind=distribution&format=csv"
+    every_item = download(client, url)
+    assert [row["Lines"] for row in every_item] == ["1", "2"]
+    assert "Units" not in every_item[0]
+    assert "Quantity" not in every_item[0]
+    blankets = download(client, url + "&item=BLANKET&start=2005-10-01&end=2005-10-31")
+    assert [(row["Movement"], row["Item code"], row["Quantity"]) for row in blankets] == [
+        (str(handed.mixed.pk), "BLANKET", "10")
+    ]
