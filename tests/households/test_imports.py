@@ -93,6 +93,32 @@ def test_every_bad_row_is_reported_with_line_field_and_reason_and_nothing_is_kep
         household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
 
 
+def test_every_problem_of_a_row_is_listed_its_identity_document_with_the_rest(op):
+    # given a household registered with a CNIC
+    holder = register(op, document_type="cnic", document_number="13503-5555555-5")
+    # and a file where line 2 repeats that CNIC, and line 3 repeats it again with a bad phone
+    rows = [
+        "Gul Khan,Sher Khan,male,cnic,13503-5555555-5,,1,1,0,PK50401,Rashang,,destroyed,,yes",
+        "Gul Khan,Sher Khan,male,cnic,1350355555555,abc123,1,1,0,PK50401,Rashang,,destroyed,,yes",
+    ]
+    # when it is checked
+    preview = household_import_preview(actor=op.registrar, filename="bad.csv", content=csv_file(*rows))
+    # then line 3's phone, its repeat of line 2 and the household holding its CNIC are all listed
+    assert preview.batch.status == ImportStatus.REFUSED
+    assert [(p["row"], p["field"]) for p in preview.batch.problems] == [
+        (2, "document_number"),
+        (3, "document_number"),
+        (3, "document_number"),
+        (3, "phone"),
+    ]
+    assert [p["reason"] for p in preview.batch.problems[:3]] == [
+        f"already registered to household {holder.pk}",
+        "the same identity document as line 2",
+        f"already registered to household {holder.pk}",
+    ]
+    assert preview.batch.problem_count == 4
+
+
 def test_an_other_vulnerability_longer_than_its_column_refuses_the_file_with_its_line(op):
     header = "head_name,head_sex,females_18_59,origin,house_damage,consent,other_vulnerability"
     content = csv_file("Zainab Bibi,female,1,PK50401,destroyed,yes," + "w" * 121, header=header)

@@ -31,6 +31,7 @@ from reliefops.households.services.registration import (
     Draft,
     Lookups,
     document_holder,
+    document_key,
     file_matches,
     household_check,
     households_register_many,
@@ -74,22 +75,23 @@ def _check_file(
         if progress:
             progress("checking rows", done, len(rows))
         draft, row_problems = household_check(data_row, lookups=lookups, row=line)
-        problems += row_problems
-        if draft is None or line in bad_lines:
-            continue
-        if draft.document_number and draft.document_type in {"cnic", "old_nic"}:
-            key = (draft.document_type, draft.document_number)
-            if key in seen:
-                problems.append(
-                    Problem(line, "document_number", f"the same identity document as line {seen[key]}")
+        # The identity document is checked whatever else is wrong with the row: every problem of a
+        # file is listed at once, so that one correction of the file is enough.
+        key = document_key(data_row)
+        if key is not None:
+            first = seen.setdefault(key, line)
+            if first != line:
+                row_problems.append(
+                    Problem(line, "document_number", f"the same identity document as line {first}")
                 )
-                continue
-            seen[key] = line
             holder = document_holder(*key)
             if holder is not None:
-                problems.append(Problem(line, "document_number", f"already registered to household {holder}"))
-                continue
-        drafts.append((line, draft))
+                row_problems.append(
+                    Problem(line, "document_number", f"already registered to household {holder}")
+                )
+        problems += row_problems
+        if draft is not None and not row_problems and line not in bad_lines:
+            drafts.append((line, draft))
     if progress:
         progress("checking rows", len(rows), len(rows))
     problems.sort(key=lambda p: (p.row or 0, p.field))

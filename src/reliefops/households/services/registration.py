@@ -284,6 +284,18 @@ def household_check(
     )
 
 
+def document_key(data: HouseholdInput) -> tuple[str, str] | None:
+    """The (type, number) of a CNIC or old NIC as stored, held to one household; None for another
+    document, none, or a number that is refused (its problem says why)."""
+    document_type = data.document_type.strip().lower().replace(" ", "_") or DocumentType.NONE
+    if document_type not in NUMBERED_ONCE:
+        return None
+    try:
+        return document_type, normalise_document(document_type, data.document_number)
+    except DocumentRefused:
+        return None
+
+
 def document_holder(document_type: str, number: str, *, exclude_id: int | None = None) -> int | None:
     """The active household that holds an identity document, if any."""
     if document_type not in NUMBERED_ONCE or not number:
