@@ -14,6 +14,7 @@ from django.core.checks.security.base import (
     SECRET_KEY_MIN_UNIQUE_CHARACTERS,
 )
 
+from reliefops.core.logs import SUSPICIOUS_REQUEST_LOGGERS
 from reliefops.env import VAR_DIR, env, environment_problems, refuse_to_start
 
 # How to make a key, as the refusal of a missing or weak one says.
@@ -117,6 +118,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "reliefops.core.security.SecurityHeadersMiddleware",
+    "reliefops.core.logs.RefusalReasonMiddleware",
     "reliefops.core.security.ImpossibleValuesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -254,12 +256,17 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # A refusal (403) is logged as one line, who, where and why; errors keep their traceback.
-    "filters": {"refusal_on_one_line": {"()": "reliefops.core.logs.RefusalOnOneLine"}},
+    # A refusal (403) is logged as one line, who, where and why, and so is a request refused as
+    # suspicious (an unknown Host); errors keep their traceback.
+    "filters": {
+        "refusal_on_one_line": {"()": "reliefops.core.logs.RefusalOnOneLine"},
+        "suspicious_request_on_one_line": {"()": "reliefops.core.logs.SuspiciousRequestOnOneLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "reliefops": {"level": "INFO"},
         "django.request": {"filters": ["refusal_on_one_line"]},
+        **{name: {"filters": ["suspicious_request_on_one_line"]} for name in SUSPICIOUS_REQUEST_LOGGERS},
     },
 }

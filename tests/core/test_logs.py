@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import DisallowedHost, PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
-from reliefops.core.logs import RefusalOnOneLine
+from reliefops.core.logs import RefusalOnOneLine, SuspiciousRequestOnOneLine
 from reliefops.core.roles import Role
+from reliefops.core.services import token_create
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +90,59 @@ def test_a_server_error_keeps_its_traceback(caplog, user_of_role, monkeypatch):
     assert record.exc_info is not None
     assert "RuntimeError: the disk is full" in caplog.text
     assert "Traceback" in caplog.text
+
+
+# --- API refusals and suspicious requests ---------------------------------------------------------
+
+
+def test_an_api_refusal_is_logged_on_one_line_with_who_and_why(caplog, user_of_role):
+    # given a viewer calling the API with a token
+    viewer = user_of_role(Role.VIEWER)
+    _, token = token_create(actor=None, username=viewer.username)
+    # when they ask for the households' register, which their role does not open
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = Client().get("/api/households/households", HTTP_AUTHORIZATION=f"Bearer {token}")
+    # then they are refused with a reason, and the log gives who and that reason on one line
+    assert response.status_code == 403
+    reason = response.json()["detail"]
+    [record] = request_records(caplog)
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        f"Forbidden (Permission denied): /api/households/households: user {viewer.username}: {reason}"
+    )
+
+
+def test_an_api_call_refused_for_want_of_sign_in_keeps_djangos_line(caplog):
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = Client().get("/api/households/households")
+    assert response.status_code == 401
+    assert [r.getMessage() for r in request_records(caplog)] == ["Unauthorized: /api/households/households"]
+
+
+def test_a_request_for_an_unknown_host_is_one_warning_line(caplog):
+    # when a scanner asks for a host name the server does not answer to
+    with caplog.at_level(logging.WARNING, logger="django.security"):
+        response = Client(HTTP_HOST="evil.com").get("/login/")
+    # then it gets 400, and the log has one line saying so, without a traceback
+    assert response.status_code == 400
+    [record] = [r for r in caplog.records if r.name.startswith("django.security")]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "Bad request (DisallowedHost): /login/: Invalid HTTP_HOST header: 'evil.com'. "
+        "You may need to add 'evil.com' to ALLOWED_HOSTS."
+    )
+    assert "Traceback" not in caplog.text
+
+
+def test_a_forged_host_cannot_forge_a_log_line(rf):
+    record = logging.LogRecord(
+        "django.security.DisallowedHost", logging.ERROR, __file__, 1, "%s", ("x",),
+        (DisallowedHost, DisallowedHost("Invalid HTTP_HOST header: 'a\nERROR forged'"), None),
+    )  # fmt: skip
+    record.request = rf.get("/x")
+    assert SuspiciousRequestOnOneLine().filter(record)
+    assert (
+        record.getMessage()
+        == "Bad request (DisallowedHost): /x: Invalid HTTP_HOST header: 'a\\nERROR forged'"
+    )
