@@ -672,6 +672,68 @@ def test_each_role_sees_the_sections_its_rights_allow(ledger, client_as, role, s
     assert 'href="/reference/"' in body
 
 
+@pytest.mark.parametrize(
+    ("role", "pages"),
+    [
+        pytest.param(
+            Role.REGISTRAR,
+            ["/households/register/", "/households/import/", "/households/registry/", "/households/rounds/"],
+            id="registrar",
+        ),
+        pytest.param(
+            Role.DISTRIBUTOR,
+            ["/households/registry/", "/households/rounds/", "/stock/post/"],
+            id="distributor",
+        ),
+    ],
+)
+def test_a_role_without_figures_gets_its_own_pages_and_no_filter_that_does_nothing(
+    ledger, client_as, role, pages
+):
+    # when a registrar or a distributor opens the dashboard
+    response = client_as(role).get(reverse("web:home"))
+    body = text(response)
+    # then no period or activity is offered, for no section of theirs would follow it
+    assert response.status_code == 200
+    assert "period-form" not in body
+    assert 'name="activity"' not in body
+    assert 'name="start"' not in body
+    # and the page says where their work is, and links to their own pages
+    own = re.search(r'<section class="section links" id="own-pages".*?</section>', body, re.S)
+    assert own is not None
+    for url in pages:
+        assert f'href="{url}"' in own[0], url
+    assert "your work is in the pages below" in body
+
+
+def test_a_hub_manager_is_offered_no_cluster_activity_but_an_unknown_one_is_still_refused(
+    shelter_cluster, client_as
+):
+    manager = client_as(Role.HUB_MANAGER)
+    # given the dashboard of a hub manager, who sees no cluster figures
+    body = text(manager.get(reverse("web:home")))
+    # then the period is offered, the cluster's activity is not
+    assert 'name="start"' in body
+    assert 'name="activity"' not in body
+    assert "Cluster activity" not in body
+    # and an activity that is none is refused, as the guide says, where a real one changes nothing
+    refused = manager.get(reverse("web:home") + "?activity=NOPE")
+    assert refused.status_code == 422
+    assert "&#x27;NOPE&#x27; is not an activity; use one of" in text(refused)
+    assert manager.get(reverse("web:home") + "?activity=TENTS").status_code == 200
+    # and a coordinator is still offered the activity
+    assert 'name="activity"' in text(client_as(Role.COORDINATOR).get(reverse("web:home")))
+
+
+def test_the_dashboard_says_which_days_its_figures_cover_in_plain_words(ledger, client_as):
+    client = client_as(Role.VIEWER)
+    whole = text(client.get(reverse("web:home")))
+    assert "the operation's figures since the start of the operation." in whole
+    assert "the operation since the start of the operation" not in whole
+    december = text(client.get(reverse("web:home") + "?start=2005-12-01&end=2005-12-31"))
+    assert "the operation's figures from 1 December 2005 to 31 December 2005." in december
+
+
 def test_the_dashboard_costs_the_same_queries_for_a_longer_ledger(
     ledger, client_as, django_assert_max_num_queries
 ):

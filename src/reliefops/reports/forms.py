@@ -57,6 +57,20 @@ class PeriodForm(forms.Form):
             return None
         return str(self.data.get("activity", "")).strip() or None
 
+    def check_activity(self) -> None:
+        """Where the form offers no activity (a role that sees no cluster figures), one given all
+        the same is still refused when it is none, as everywhere: InvalidInput naming it."""
+        given = str(self.data.get("activity", "")).strip()
+        if "activity" in self.fields or not given:
+            return
+        if not ActivityType.objects.filter(Q(code__iexact=given) | Q(name__iexact=given)).exists():
+            codes = ", ".join(
+                ActivityType.objects.order_by("sort_order", "code").values_list("code", flat=True)
+            )
+            raise InvalidInput(
+                [Problem(None, "activity", f"'{given}' is not an activity; use one of {codes}")]
+            )
+
     def show_problems(self, error: InvalidInput) -> None:
         for problem in error.problems:
             self.add_error(problem.field if problem.field in self.fields else None, problem.reason)

@@ -34,6 +34,11 @@ class Period:
             return f"since {_day(self.start)}"
         return f"{_day(self.start)} to {_day(self.end)}"
 
+    def in_a_sentence(self) -> str:
+        """The period after a noun: `from 1 December 2005 to 31 December 2005`, `since …`, `up to …`."""
+        described = self.describe()
+        return f"from {described}" if self.start and self.end else described
+
     def query(self) -> str:
         """The period as the dashboard's and the sitrep's query string (without '?')."""
         parts = []

@@ -111,8 +111,7 @@ class Sitrep:
     @property
     def period_phrase(self) -> str:
         """The period inside a sentence: `from 1 December 2005 to 31 December 2005`, `since …`."""
-        described = self.period.describe()
-        return f"from {described}" if self.period.start and self.period.end else described
+        return self.period.in_a_sentence()
 
     @property
     def hubs_distributed_caption(self) -> str:

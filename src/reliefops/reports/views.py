@@ -89,25 +89,76 @@ def _joined(*parts: str) -> str:
     return "&".join(part for part in parts if part)
 
 
+def _own_pages(user: Any) -> list[dict[str, str]]:
+    """The pages of the user's own work that their rights open (households, rounds, posting), for
+    the dashboard's "Your pages": a registrar's or a distributor's way in, who sees no figure there."""
+    personal = has_right(user, Right.VIEW_PERSONAL_DATA)
+    lists = has_right(user, Right.VIEW_DISTRIBUTION_LISTS)
+    table = [
+        (Right.REGISTER_HOUSEHOLDS, "Register a household", "households:register", "one at a time"),
+        (Right.REGISTER_HOUSEHOLDS, "Import households", "households:import", "from a CSV or XLSX file"),
+        (
+            Right.REGISTER_HOUSEHOLDS,
+            "Likely duplicates",
+            "households:duplicates",
+            "merge them or mark them different",
+        ),
+        (
+            Right.VIEW_PERSONAL_DATA if personal else Right.VIEW_DISTRIBUTION_LISTS,
+            "Registry",
+            "households:registry",
+            "every registered household" if personal or not lists else "the households listed at your points",
+        ),
+        (
+            Right.VIEW_HOUSEHOLD_COUNTS,
+            "Households",
+            "households:overview",
+            "how many are registered and served",
+        ),
+        (
+            Right.VIEW_HOUSEHOLD_COUNTS,
+            "Distribution rounds",
+            "households:round-list",
+            "their lists, household cards and handovers",
+        ),
+        (
+            Right.DISTRIBUTE,
+            "Post stock",
+            "stock:post-menu",
+            "report a distribution or hand stock to a partner",
+        ),
+        (Right.VIEW_REFERENCE, "My jobs", "jobs:job-list", "the imports and searches you started"),
+    ]
+    return [
+        {"label": label, "url": reverse(name), "help": words}
+        for right, label, name, words in table
+        if has_right(user, right)
+    ]
+
+
 @page
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     require(user, Right.VIEW_REFERENCE)  # every role: each section then asks for its own right
-    form = PeriodForm(request.GET)
+    sees_stock, sees_cluster = has_right(user, Right.VIEW_STOCK), has_right(user, Right.VIEW_CLUSTER)
+    # the activity chooses the cluster's figures: offered only to a role that sees them
+    form = PeriodForm(request.GET, with_activity=sees_cluster)
     try:
         period = form.period()
+        form.check_activity()
         context: dict[str, Any] = {
             "form": form,
             "period": period,
             "organisation": selectors.operating_organisation(),
             "rights": role_phrases(user_role(user)),
-            "sees_stock": has_right(user, Right.VIEW_STOCK),
-            "sees_cluster": has_right(user, Right.VIEW_CLUSTER),
+            "sees_stock": sees_stock,
+            "sees_cluster": sees_cluster,
             "sees_donor_reports": _sees_every_sites_stock(user),
+            "own_pages": _own_pages(user),
         }
-        if context["sees_stock"]:
+        if sees_stock:
             context.update(_stock_context(user, period))
-        if context["sees_cluster"]:
+        if sees_cluster:
             chosen = form.chosen_activity()
             picture = selectors.cluster_picture(period=period, activity=chosen)
             activity = f"activity={picture.activity.code}" if picture.activity else ""
