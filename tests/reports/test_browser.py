@@ -1,9 +1,11 @@
-"""The report pages in a real browser: the Print button prints once."""
+"""The report pages in a real browser: the Print button prints once, and the map draws every kind
+of site its legend lists, a camp visible where it shares a point's coordinates."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from reliefops.core.roles import Role
 
@@ -30,3 +32,46 @@ def test_one_click_on_print_prints_once(ledger, signed_in_page, page_name):
     # then the page is printed once, not once per script that listens
     page.wait_for_timeout(200)
     assert page.evaluate("window.__prints") == 1
+
+
+def test_the_map_draws_camps_on_top_and_its_legend_lists_every_kind_it_draws(ledger, signed_in_page):
+    from reliefops.cluster.models import AreaBoundary
+    from reliefops.places.models import Site, SiteKind
+    from tests.factories import SiteFactory
+
+    # given a district outline, and a camp at the very place of a distribution point and an office
+    AreaBoundary.objects.create(
+        admin_area=ledger.hub.admin_area,
+        geometry={"type": "Polygon", "coordinates": [[[73, 34], [73.4, 34], [73.4, 34.4], [73, 34]]]},
+        attribution="test outlines",
+    )
+    Site.objects.filter(pk=ledger.point.pk).update(lat=34.2, lon=73.2)
+    Site.objects.filter(pk=ledger.hub.pk).update(lat=34.1, lon=73.1)
+    SiteFactory(code="CAMP-T1", name="Garhi test camp", kind=SiteKind.CAMP, lat=34.2, lon=73.2)
+    SiteFactory(code="OFF-T1", name="Field test office", kind=SiteKind.OFFICE, lat=34.05, lon=73.3)
+    page = signed_in_page(Role.COORDINATOR)
+    # when the dashboard draws its map
+    page.goto(reverse("web:home"))
+    camp = page.locator("#operations-map path.marker-camp")
+    expect(camp).to_have_count(1)
+    # then the camp is drawn after (above) the point it shares its place with
+    kinds = page.eval_on_selector_all(
+        "#operations-map path.marker", "paths => paths.map(p => p.getAttribute('class'))"
+    )
+    order = [
+        next(k for k in ("camp", "distribution_point", "hub", "office") if f"marker-{k}" in c) for c in kinds
+    ]
+    assert order.index("camp") > order.index("distribution_point")
+    camp.scroll_into_view_if_needed()
+    box = camp.bounding_box()
+    assert box is not None
+    on_top = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).getAttribute('class')",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert "marker-camp" in on_top
+    # and the legend names every kind of dot the map draws, the office too
+    legend = page.get_by_role("list", name="Legend")
+    for words in ("hub or warehouse", "distribution point", "camp", "office"):
+        expect(legend).to_contain_text(words)
+    expect(page.locator("#operations-map path.marker-office")).to_have_count(1)

@@ -32,13 +32,22 @@
       " <span class=\"code-quiet\">" + escapeText(p.code) + "</span><br><a href=\"" + escapeText(p.href) + "\">Site page</a>";
   }
 
-  var RADIUS = { hub: 7, warehouse: 7, office: 6, distribution_point: 5, camp: 5 };
+  var RADIUS = { hub: 7, warehouse: 7, office: 6, distribution_point: 5, camp: 3.5 };
+  // Drawn in this order, the last on top: a camp often stands where a distribution point or a hub
+  // does, so camps come last, and smaller, for both dots to show.
+  var DRAW_ORDER = { warehouse: 0, hub: 1, office: 2, distribution_point: 3, camp: 4 };
+
+  function drawOrder(feature) {
+    var rank = DRAW_ORDER[feature.properties.kind];
+    return rank === undefined ? -1 : rank;
+  }
 
   function draw(element, data) {
     // The boundaries' attribution is the caption under the map (printed with it), not a control.
     var map = L.map(element, { zoomSnap: 0.25, attributionControl: false });
     var areas = data.features.filter(function (f) { return f.properties.layer === "area"; });
     var sites = data.features.filter(function (f) { return f.properties.layer === "site"; });
+    sites.sort(function (a, b) { return drawOrder(a) - drawOrder(b); });  // stable: by name within a kind
     var outlines = L.geoJSON(areas, {
       style: function (feature) {
         return { color: "#ffffff", weight: 1, fillColor: feature.properties.colour, fillOpacity: 0.85, className: "district district-" + feature.properties["class"] };
@@ -61,7 +70,7 @@
     var bounds = outlines.getBounds();
     if (!bounds.isValid()) { bounds = markers.getBounds(); }
     if (bounds.isValid()) { map.fitBounds(bounds, { padding: [8, 8] }); } else { map.setView([30, 70], 5); }
-    L.control.layers(null, { "Districts": outlines, "Hubs, points and camps": markers }, { collapsed: true }).addTo(map);
+    L.control.layers(null, { "Districts": outlines, "Hubs, points, camps and offices": markers }, { collapsed: true }).addTo(map);
     var caption = document.getElementById("map-attribution");
     if (caption) { caption.textContent = (data.attributions || []).join(" "); }
     element.setAttribute("data-drawn", String(areas.length));
