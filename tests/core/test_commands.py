@@ -1,4 +1,5 @@
-"""`reliefops user create`, `token create | revoke | list` and `demo_admin`."""
+"""`reliefops user create | list | deactivate | reactivate | role | password | grant-export |
+withdraw-export`, `token create | revoke | list`, `jobs list` and `demo_admin`."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import sys
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from reliefops.core.access import scoped_site_ids, user_role
 from reliefops.core.models import ApiToken, AuditEvent
 from reliefops.core.roles import Right, Role
-from reliefops.core.services import token_authenticate
+from reliefops.core.services import token_authenticate, token_create
 from reliefops.partners.services import OrganisationRow, organisations_import
 from reliefops.places.services import AdminAreaRow, SiteRow, admin_areas_import, sites_import
 
@@ -303,3 +305,185 @@ def test_every_reliefops_command_skips_the_system_checks_and_check_still_runs_th
         assert command.requires_system_checks == [], name
     out, _ = run("check")
     assert "System check identified no issues" in out
+
+
+# --- user accounts: deactivate, reactivate, role, password, export right --------------------------
+
+
+def audited(action: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action=action).order_by("pk"))
+
+
+def test_user_create_refuses_a_username_that_differs_only_in_case(batagram):
+    run("user", "create", "reg", "--role", "registrar", "--no-input")
+    with pytest.raises(
+        CommandError, match="user 'reg' already exists, and 'Reg' differs from it only in case"
+    ):
+        run("user", "create", "Reg", "--role", "admin", "--no-input")
+    assert list(User.objects.values_list("username", flat=True)) == ["reg"]
+
+
+def test_deactivating_a_user_ends_their_sessions_and_revokes_their_tokens(ali):
+    # given ali signed in on the web and holding two API tokens, and another user signed in
+    browser = Client()
+    browser.force_login(ali)
+    bystander = Client()
+    bystander.force_login(User.objects.create_user("omar", password="Kashmir-2005-relief"))
+    plain = [token_create(actor=None, username="ali")[1] for _ in range(2)]
+    assert browser.get("/api/core/me").status_code == 200
+    # when the operator deactivates ali
+    out, _ = run("user", "deactivate", "ali")
+    # then ali can sign in no more, their session has ended and their tokens are revoked
+    assert (
+        "User ali is deactivated: they can no longer sign in; 1 session ended, 2 API tokens revoked." in out
+    )
+    ali.refresh_from_db()
+    assert not ali.is_active
+    assert browser.get("/api/core/me").status_code == 401
+    assert all(token_authenticate(token) is None for token in plain)
+    assert ApiToken.objects.filter(user=ali, revoked_at__isnull=True).count() == 0
+    assert bystander.get("/api/core/me").status_code == 200
+    with pytest.raises(CommandError, match="is not active"):
+        run("token", "create", "ali")
+    # and it is audited, with what it stopped
+    [event] = audited("user.deactivate")
+    assert (event.object_id, event.before, event.after["is_active"]) == (
+        str(ali.pk),
+        {"is_active": True},
+        False,
+    )
+    assert (len(event.after["tokens_revoked"]), event.after["sessions_ended"]) == (2, 1)
+
+
+def test_reactivating_a_user_lets_them_sign_in_again_without_their_old_tokens(ali):
+    ali.set_password("Kashmir-2005-relief")
+    ali.save()
+    _, plain = token_create(actor=None, username="ali")
+    run("user", "deactivate", "ali")
+    out, _ = run("user", "reactivate", "ali")
+    assert "User ali is active again" in out
+    assert Client().login(username="ali", password="Kashmir-2005-relief")
+    assert token_authenticate(plain) is None
+    assert [e.after for e in audited("user.reactivate")] == [{"is_active": True}]
+    # a second time changes nothing and says so
+    assert "is active already" in run("user", "reactivate", "ali")[0]
+    assert len(audited("user.reactivate")) == 1
+
+
+def test_user_role_sets_the_role_and_replaces_the_scope(ali):
+    run("user", "role", "ali", "hub_manager", "--hub", "BTG-HUB", "--distribution-point", "DP-BANA")
+    ali.refresh_from_db()
+    assert user_role(ali) == Role.HUB_MANAGER
+    assert list(ali.profile.hubs.values_list("code", flat=True)) == ["BTG-HUB"]
+    # when the hub manager becomes a distributor at the camp only
+    out, _ = run("user", "role", "ali", "distributor", "--distribution-point", "CAMP-MAIRA")
+    assert "User ali now has role distributor (distribution points: CAMP-MAIRA)." in out
+    ali.refresh_from_db()
+    assert not ali.profile.hubs.exists()
+    assert list(ali.profile.distribution_points.values_list("code", flat=True)) == ["CAMP-MAIRA"]
+    # and each change is audited, before and after
+    first, second = audited("user.role_set")
+    assert (first.before["role"], first.after["role"]) == ("viewer", "hub_manager")
+    assert second.before["hub_ids"]
+    assert not second.after["hub_ids"]
+
+
+def test_user_role_admin_opens_the_data_admin_and_another_role_closes_it(ali):
+    run("user", "role", "ali", "admin")
+    ali.refresh_from_db()
+    assert ali.is_staff
+    assert ali.is_superuser
+    run("user", "role", "ali", "viewer")
+    ali.refresh_from_db()
+    assert not ali.is_staff
+    assert not ali.is_superuser
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["viewer", "--hub", "BTG-HUB"], "--hub is for the hub_manager role"),
+        (["partner_reporter"], "a partner_reporter reports for an organisation"),
+        (["distributor", "--distribution-point", "BTG-HUB"], "BTG-HUB is a hub, not a distribution point"),
+    ],
+    ids=["hub-for-viewer", "reporter-without-org", "hub-as-point"],
+)
+def test_user_role_refuses_a_scope_that_does_not_fit(ali, args, message):
+    with pytest.raises(CommandError, match=message):
+        run("user", "role", "ali", *args)
+    assert user_role(User.objects.get(username="ali")) == Role.VIEWER
+    assert not audited("user.role_set")
+
+
+def test_user_password_generated_when_not_at_a_terminal_works_and_the_old_one_stops(ali):
+    ali.set_password("Kashmir-2005-relief")
+    ali.save()
+    out, _ = run("user", "password", "ali")
+    new = printed_password(out)
+    ali.refresh_from_db()
+    assert ali.check_password(new)
+    assert not ali.check_password("Kashmir-2005-relief")
+    assert len(audited("user.password_set")) == 1
+    assert new not in str([e.after for e in AuditEvent.objects.all()])
+
+
+def test_user_password_typed_at_a_terminal_is_never_printed(ali, monkeypatch):
+    answers = iter(["Muzaffarabad-2006", "Muzaffarabad-2006"])
+    monkeypatch.setattr("reliefops.core.management.commands.user.interactive", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    out, _ = run("user", "password", "ali")
+    assert "Password:" not in out
+    assert User.objects.get(username="ali").check_password("Muzaffarabad-2006")
+
+
+def test_the_export_right_is_granted_and_withdrawn_and_audited(ali):
+    out, _ = run("user", "grant-export", "ali")
+    assert out == "User ali may export households' personal data.\n"
+    assert User.objects.get(username="ali").profile.can_export_personal_data
+    out, _ = run("user", "withdraw-export", "ali")
+    assert out == "User ali may not export households' personal data.\n"
+    assert not User.objects.get(username="ali").profile.can_export_personal_data
+    assert [e.action for e in AuditEvent.objects.filter(action__startswith="user.export").order_by("pk")] == [
+        "user.export_right_grant",
+        "user.export_right_withdraw",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["deactivate"],
+        ["reactivate"],
+        ["role", "Ali", "viewer"],
+        ["password"],
+        ["grant-export"],
+        ["withdraw-export"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_every_account_command_refuses_an_unknown_user_clearly(ali, args):
+    action, *rest = args
+    with pytest.raises(CommandError) as refused:
+        run("user", action, *(rest or ["Ali"]))
+    assert str(refused.value) == "no user 'Ali' (did you mean 'ali'? usernames are told apart by case)"
+    with pytest.raises(CommandError, match=r"^no user 'nobody'$"):
+        run("user", action, "nobody", *rest[1:])
+    assert not AuditEvent.objects.filter(action__startswith="user.").exclude(action="user.create").exists()
+
+
+def test_user_list_shows_each_account_with_its_role_scope_and_status(ali):
+    run("user", "create", "hub1", "--role", "hub_manager", "--hub", "BTG-HUB", "--no-input")
+    run("user", "deactivate", "ali")
+    lines = run("user", "list")[0].splitlines()
+    assert lines[0].split() == [
+        "user",
+        "role",
+        "organisation",
+        "scope",
+        "status",
+        "exports",
+        "last",
+        "sign-in",
+    ]
+    assert lines[1].split() == ["ali", "viewer", "-", "-", "deactivated", "no", "never"]
+    assert lines[2].split() == ["hub1", "hub_manager", "-", "BTG-HUB", "active", "no", "never"]

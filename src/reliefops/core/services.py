@@ -1,15 +1,17 @@
-"""Writes of the core app: audit events, users with roles, API tokens."""
+"""Writes of the core app: audit events, users with roles (created, changed, deactivated), API tokens."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -93,16 +95,21 @@ def user_create(
     can_export_personal_data: bool = False,
     email: str = "",
 ) -> Any:
-    """Create a user with a role and scope; the username must be new."""
+    """Create a user with a role and scope; the username must be new, whatever its case."""
     if problems := _user_problems(username, email):
         raise InvalidInput(problems)
-    if hub_ids and role != Role.HUB_MANAGER:
-        raise ServiceError("hubs are a scope of the hub_manager role only")
-    if distribution_point_ids and role not in {Role.HUB_MANAGER, Role.DISTRIBUTOR}:
-        raise ServiceError("distribution points are a scope of the distributor and hub_manager roles only")
+    _check_scope(role, hub_ids, distribution_point_ids)
     with transaction.atomic():
-        if User.objects.filter(username=username).exists():
+        existing = User.objects.filter(username__iexact=username).values_list("username", flat=True).first()
+        if existing == username:
             raise Conflict(f"user {username!r} already exists")
+        if existing is not None:
+            # Sign-in and throttling would tell `Reg` from `reg` apart only by case: one person, two
+            # accounts, two sets of rights.
+            raise Conflict(
+                f"user {existing!r} already exists, and {username!r} differs from it only in case: "
+                "choose another username"
+            )
         user = User(
             username=username, email=email, is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN
         )
@@ -169,17 +176,185 @@ def _user_problems(username: str, email: str) -> list[Problem]:
     return problems
 
 
+def _check_scope(role: Role, hub_ids: list[int] | None, distribution_point_ids: list[int] | None) -> None:
+    if hub_ids and role != Role.HUB_MANAGER:
+        raise ServiceError("hubs are a scope of the hub_manager role only")
+    if distribution_point_ids and role not in {Role.HUB_MANAGER, Role.DISTRIBUTOR}:
+        raise ServiceError("distribution points are a scope of the distributor and hub_manager roles only")
+
+
+def unknown_user(username: str) -> NotFound:
+    """The refusal of a username no user has, naming one that differs only in case."""
+    other = User.objects.filter(username__iexact=username).values_list("username", flat=True).first()
+    hint = f" (did you mean {other!r}? usernames are told apart by case)" if other else ""
+    return NotFound(f"no user {username!r}{hint}")
+
+
+def _user_locked(username: str) -> Any:
+    """The user of that username, its row locked."""
+    try:
+        return User.objects.select_for_update().get(username=username)
+    except User.DoesNotExist as exc:
+        raise unknown_user(username) from exc
+
+
+def _profile(user: Any) -> UserProfile:
+    """The user's profile; one with the viewer role is made for an account made outside reliefops
+    (Django's createsuperuser)."""
+    profile, _ = UserProfile.objects.get_or_create(user=user)
+    return profile
+
+
 def user_password_set(*, actor: AbstractBaseUser | None, username: str, password: str) -> Any:
-    """Give an existing user a new password (the old one stops working); the password is not audited."""
+    """Give an existing user a new password (the old one, and every session signed in with it, stop
+    working); the password is not audited."""
     with transaction.atomic():
-        try:
-            user = User.objects.select_for_update().get(username=username)
-        except User.DoesNotExist as exc:
-            raise NotFound(f"no user {username!r}") from exc
+        user = _user_locked(username)
         user.set_password(password)
         user.save(update_fields=["password"])
         audit_record(actor=actor, action="user.password_set", object_type="user", object_id=user.pk)
     return user
+
+
+class NoOrganisation(ServiceError):
+    """A role that acts for an organisation, given to a user who has none."""
+
+
+@dataclass(frozen=True)
+class Deactivation:
+    user: Any
+    changed: bool  # False: the user was inactive already
+    tokens_revoked: list[int]
+    sessions_ended: int
+
+
+def _end_sessions(user: Any) -> int:
+    """Delete the user's signed-in sessions; how many there were."""
+    mine = str(user.pk)
+    now = timezone.now()
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=now).iterator()
+        if str(session.get_decoded().get(SESSION_KEY, "")) == mine
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+def user_deactivate(*, actor: AbstractBaseUser | None, username: str) -> Deactivation:
+    """Stop a user: they can no longer sign in, their sessions end and their API tokens are revoked
+    (reactivating does not bring the tokens back)."""
+    with transaction.atomic():
+        user = _user_locked(username)
+        if not user.is_active:
+            return Deactivation(user=user, changed=False, tokens_revoked=[], sessions_ended=0)
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        tokens = list(
+            ApiToken.objects.select_for_update()
+            .filter(user=user, revoked_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        ApiToken.objects.filter(pk__in=tokens).update(revoked_at=timezone.now())
+        sessions = _end_sessions(user)
+        audit_record(
+            actor=actor,
+            action="user.deactivate",
+            object_type="user",
+            object_id=user.pk,
+            before={"is_active": True},
+            after={"is_active": False, "tokens_revoked": tokens, "sessions_ended": sessions},
+        )
+    return Deactivation(user=user, changed=True, tokens_revoked=tokens, sessions_ended=sessions)
+
+
+def user_reactivate(*, actor: AbstractBaseUser | None, username: str) -> tuple[Any, bool]:
+    """Let a deactivated user sign in again, with their password and role as they were; whether
+    they were inactive."""
+    with transaction.atomic():
+        user = _user_locked(username)
+        if user.is_active:
+            return user, False
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="user.reactivate",
+            object_type="user",
+            object_id=user.pk,
+            before={"is_active": False},
+            after={"is_active": True},
+        )
+    return user, True
+
+
+def _scope_of(profile: UserProfile) -> dict[str, Any]:
+    return {
+        "role": profile.role,
+        "organisation_id": profile.organisation_id,
+        "hub_ids": sorted(profile.hubs.values_list("pk", flat=True)),
+        "distribution_point_ids": sorted(profile.distribution_points.values_list("pk", flat=True)),
+    }
+
+
+def user_role_set(
+    *,
+    actor: AbstractBaseUser | None,
+    username: str,
+    role: Role,
+    organisation_id: int | None = None,
+    hub_ids: list[int] | None = None,
+    distribution_point_ids: list[int] | None = None,
+) -> Any:
+    """Give a user a new role with the scope it needs: the hubs and distribution points given
+    replace the old ones; the organisation stays unless another is given."""
+    _check_scope(role, hub_ids, distribution_point_ids)
+    with transaction.atomic():
+        user = _user_locked(username)
+        profile = _profile(user)
+        before = _scope_of(profile)
+        if organisation_id is not None:
+            profile.organisation_id = organisation_id
+        if role == Role.PARTNER_REPORTER and profile.organisation_id is None:
+            raise NoOrganisation(f"a partner_reporter reports for an organisation, and {username!r} has none")
+        profile.role = role
+        profile.save(update_fields=["role", "organisation"])
+        profile.hubs.set(hub_ids or [])
+        profile.distribution_points.set(distribution_point_ids or [])
+        user.is_staff = user.is_superuser = role == Role.ADMIN
+        user.save(update_fields=["is_staff", "is_superuser"])
+        audit_record(
+            actor=actor,
+            action="user.role_set",
+            object_type="user",
+            object_id=user.pk,
+            before=before,
+            after=_scope_of(profile),
+        )
+    return user
+
+
+def user_export_right_set(
+    *, actor: AbstractBaseUser | None, username: str, allowed: bool
+) -> tuple[Any, bool]:
+    """Grant or withdraw a user's right to export households' personal data; whether it changed."""
+    with transaction.atomic():
+        user = _user_locked(username)
+        profile = _profile(user)
+        if profile.can_export_personal_data == allowed:
+            return user, False
+        profile.can_export_personal_data = allowed
+        profile.save(update_fields=["can_export_personal_data"])
+        audit_record(
+            actor=actor,
+            action="user.export_right_grant" if allowed else "user.export_right_withdraw",
+            object_type="user",
+            object_id=user.pk,
+            before={"can_export_personal_data": not allowed},
+            after={"can_export_personal_data": allowed},
+        )
+    return user, True
 
 
 def _hash(token: str) -> str:
