@@ -166,8 +166,9 @@ def _database() -> dict[str, Any]:
 def _sqlite(name: str) -> dict[str, Any]:
     # WAL lets readers run beside the writer; synchronous=FULL makes a commit survive a power cut;
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking.
+    # Django's SQLite backend, creating a new database file readable by its owner alone.
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "reliefops.core.sqlite",
         "NAME": name,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",

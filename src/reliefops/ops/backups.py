@@ -30,10 +30,11 @@ from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
 from reliefops.core.services import audit_record
+from reliefops.core.sqlite.base import create_private
 from reliefops.env import env
 from reliefops.ops.sealing import CHUNK_SIZE, BackupRefused, SealedWriter, check_secret, open_chunks
 
-ENGINES = {"django.db.backends.sqlite3": "sqlite", "django.db.backends.postgresql": "postgresql"}
+ENGINES = {"sqlite", "postgresql"}  # the vendors a backup is made of
 BACKUP_ACTION = "backup.made"
 RESTORE_ACTION = "backup.restored"
 
@@ -105,10 +106,9 @@ def _check_key_file_mode(path: Path) -> None:
 
 
 def _engine() -> str:
-    vendor = ENGINES.get(settings.DATABASES["default"]["ENGINE"])
-    if vendor is None:
-        engine = settings.DATABASES["default"]["ENGINE"]
-        raise BackupRefused(f"backups support SQLite and PostgreSQL, not {engine}")
+    vendor = str(connection.vendor)
+    if vendor not in ENGINES:
+        raise BackupRefused(f"backups support SQLite and PostgreSQL, not {vendor}")
     return vendor
 
 
@@ -404,6 +404,7 @@ def _restore_sqlite(path: Path, secret: str) -> None:
             verdict = source.execute("PRAGMA integrity_check").fetchone()[0]
             if verdict != "ok":
                 raise BackupRefused(f"the database in the backup fails SQLite's integrity check: {verdict}")
+            create_private(database)  # a new database file is its owner's alone, as the server makes it
             target = sqlite3.connect(database, timeout=env("RELIEFOPS_SQLITE_BUSY_TIMEOUT"))
             try:
                 # The backup API replaces the target's pages under its write lock, all or nothing.
