@@ -264,6 +264,13 @@ def test_jobs_list_shows_when_each_was_created_in_the_operations_time_zone(ali):
     assert f"{job.pk:>6}  2026-11-30 04:54  queued" in out
 
 
+@pytest.mark.parametrize(
+    ("args", "said"), [([], "no jobs\n"), (["--status", "failed"], "no failed jobs\n")], ids=["all", "failed"]
+)
+def test_jobs_list_says_when_there_are_none(db, args, said):
+    assert run("jobs", "list", *args) == (said, "")
+
+
 def test_a_command_piped_into_one_that_stops_reading_ends_quietly(tmp_path):
     # given the output of a command piped into one that has stopped reading (`| head -1`)
     read_end, write_end = os.pipe()

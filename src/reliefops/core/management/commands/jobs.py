@@ -62,7 +62,12 @@ class Command(ReliefopsCommand):
         jobs = Job.objects.select_related("owner").defer("input", "result")
         if options["status"]:
             jobs = jobs.filter(status=options["status"])
-        for job in jobs[: options["limit"]]:
+        listed = list(jobs[: options["limit"]])
+        if not listed:
+            status = f" {options['status']}" if options["status"] else ""
+            self.stdout.write(f"no{status} jobs")
+            return
+        for job in listed:
             progress = f" {job.done}/{job.total}" if job.total else ""
             owner = job.owner.get_username()
             created = timezone.localtime(job.created_at)
