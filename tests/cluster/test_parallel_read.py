@@ -216,6 +216,43 @@ def test_a_child_whose_further_work_takes_too_long_is_stopped():
         os.waitpid(child.pid, os.WNOHANG)
 
 
+def test_a_child_read_ahead_goes_on_while_the_parent_works(tmp_path):
+    # given a child that sends a result far larger than a pipe holds, then marks that it went on
+    import time
+
+    mark = tmp_path / "mark"
+    big = [f"{n:0100d}" for n in range(20_000)]  # about 2 MB pickled
+
+    def more(value):
+        mark.write_text(str(len(value)))
+
+    child = parallel.in_child(lambda: big, then=more)
+    # when the parent takes what the child sends in a thread, and works on meanwhile
+    child.read_ahead()
+    deadline = time.monotonic() + 20
+    while not mark.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # then the child went on to its further work before the parent asked for the result
+    assert mark.read_text() == "20000"
+    assert child.result() == big
+    assert child.finish(timeout=10)
+
+
+def test_a_child_read_ahead_that_fails_or_takes_too_long_gives_nothing():
+    import time
+
+    failing = parallel.in_child(lambda: 1 / 0)
+    failing.read_ahead()
+    assert failing.result() is None
+    slow = parallel.in_child(lambda: time.sleep(30))
+    slow.read_ahead()
+    started = time.monotonic()
+    assert slow.result(timeout=0.5) is None
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):  # stopped and waited for
+        os.waitpid(slow.pid, os.WNOHANG)
+
+
 def test_the_file_digest_is_made_beside_the_reading_in_both_ways(cluster, settings, forks):
     # the file's digest (made by a thread while the rows are read) is the SHA-256 of its bytes
     data = four_w_csv(_rows(200))

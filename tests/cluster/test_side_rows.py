@@ -1,10 +1,12 @@
 """Rows written ahead: when a large CSV file is read in two processes and imported into SQLite, the
 child that read the second part writes its rows into a side file, and the import copies them into
-the table by one INSERT … SELECT. Whatever happens to the side file, the table must end up exactly
-as an import without it leaves it.
+the table by one INSERT … SELECT. In a first upload (no current row stored), the importing process
+writes the rows of its own part into a side file of their own too, once checked. Whatever happens
+to the side files, the table must end up exactly as an import without them leaves it.
 
 These tests run outside a test transaction (an import inside a caller's transaction does not use
-the side file), with the file split at its first line end and the bulk path from a few rows.
+the side files), with the file split into two parts from a few bytes and the bulk path from a few
+rows.
 """
 
 from __future__ import annotations
@@ -101,6 +103,12 @@ def _as_without_side(data: bytes, settings) -> list[tuple[Any, ...]]:
     return table
 
 
+def _side_folders() -> list[str]:
+    """The side folders that exist now."""
+    root = VAR_DIR / bulk.SIDE_FOLDER
+    return sorted(str(p) for p in root.glob("side-*")) if root.exists() else []
+
+
 def _attached() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA database_list")
@@ -114,11 +122,12 @@ def test_rows_written_ahead_go_in_as_the_rows_of_an_import_without_them(cluster,
     data = four_w_csv(_rows(300), columns=EXTRA)
     expected = _as_without_side(data, settings)
     assert sum(1 for r in expected if dict(r)["counted_in_id"] is not None) == 172
-    # when it is imported with the second part written ahead by the child that read it
+    # when it is imported with the first part written ahead by this process and the second by the
+    # child that read it
     result = _import(data)
-    # then the second part's rows were copied from the side file, and the table is the same, row
-    # for row
-    assert [(c["part"], c["copied"]) for c in copies] == [("second", True)]
+    # then both parts' rows were copied from their side files, and the table is the same, row for
+    # row
+    assert [(c["part"], c["copied"]) for c in copies] == [("first", True), ("second", True)]
     assert result.added == 300
     assert _table() == expected
     assert result.set_aside == 172
@@ -134,7 +143,7 @@ def test_rows_written_ahead_go_in_as_the_rows_of_an_import_without_them(cluster,
 @sqlite_only
 def test_the_upload_job_writes_ahead_as_the_command_does(cluster, settings, split, copies):
     # the worker's job of a web upload imports the file with its progress heard
-    data = four_w_csv(_rows(150), columns=EXTRA)
+    data = four_w_csv(_rows(200), columns=EXTRA)
     expected = _as_without_side(data, settings)
     steps: list[str] = []
     result = activity_report_import_file(
@@ -147,8 +156,8 @@ def test_the_upload_job_writes_ahead_as_the_command_does(cluster, settings, spli
         preview=False,
         progress=lambda step, done, total: steps.append(step),
     )
-    assert [(c["part"], c["copied"]) for c in copies] == [("second", True)]
-    assert result.added == 150
+    assert [(c["part"], c["copied"]) for c in copies] == [("first", True), ("second", True)]
+    assert result.added == 200
     assert _table() == expected
     assert steps[-1] == "done"
     assert not any(os.path.exists(c["folder"]) for c in copies)
@@ -158,7 +167,7 @@ def test_the_upload_job_writes_ahead_as_the_command_does(cluster, settings, spli
 def test_a_child_that_fails_to_write_ahead_leaves_the_rows_to_the_import(
     cluster, settings, split, copies, monkeypatch
 ):
-    data = four_w_csv(_rows(120), columns=EXTRA)
+    data = four_w_csv(_rows(200), columns=EXTRA)
     expected = _as_without_side(data, settings)
 
     def full_disk(self, rows):
@@ -167,13 +176,13 @@ def test_a_child_that_fails_to_write_ahead_leaves_the_rows_to_the_import(
     monkeypatch.setattr(bulk.SideRows, "write", full_disk)  # before the fork: the child inherits it
     result = _import(data)
     assert copies == []  # the side file was not ready: nothing was copied from it
-    assert result.added == 120
+    assert result.added == 200
     assert _table() == expected
 
 
 @sqlite_only
 def test_a_side_file_that_cannot_be_attached_leaves_its_rows_to_the_import(cluster, settings, split, copies):
-    data = four_w_csv(_rows(120), columns=EXTRA)
+    data = four_w_csv(_rows(200), columns=EXTRA)
     expected = _as_without_side(data, settings)
     with connection.cursor() as cursor:  # the name the side file takes is in use
         cursor.execute("ATTACH DATABASE ':memory:' AS reliefops_side_second")
@@ -182,8 +191,8 @@ def test_a_side_file_that_cannot_be_attached_leaves_its_rows_to_the_import(clust
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DETACH DATABASE reliefops_side_second")
-    assert [(c["part"], c["copied"]) for c in copies] == [("second", False)]
-    assert result.added == 120
+    assert [(c["part"], c["copied"]) for c in copies] == [("first", True), ("second", False)]
+    assert result.added == 200
     assert _table() == expected
     assert not any(os.path.exists(c["folder"]) for c in copies)
 
@@ -192,27 +201,32 @@ def test_a_side_file_that_cannot_be_attached_leaves_its_rows_to_the_import(clust
 def test_a_child_that_fails_to_read_leaves_nothing_written_ahead(
     cluster, settings, split, copies, monkeypatch
 ):
-    data = four_w_csv(_rows(120), columns=EXTRA)
+    data = four_w_csv(_rows(200), columns=EXTRA)
     expected = _as_without_side(data, settings)
     make_children_fail(monkeypatch)
     result = _import(data)
     assert copies == []
-    assert result.added == 120
+    assert result.added == 200
     assert _table() == expected
 
 
 @sqlite_only
 def test_an_upload_that_updates_rows_does_not_use_rows_written_ahead(cluster, settings, split, copies):
     # given a stored file, and the same file again with some rows changed
-    rows = _rows(120)
+    rows = _rows(200)
     _import(four_w_csv(rows, columns=EXTRA))
-    assert [c["copied"] for c in copies] == [True]
+    assert [c["copied"] for c in copies] == [True, True]
     for values in rows[::10]:
         values["qty"] = str(int(values["qty"]) + 1)
-    # when it is imported, then only the changed rows are written, by the usual insert
-    result = _import(four_w_csv(rows, columns=EXTRA))
-    assert (result.added, result.updated, result.unchanged) == (0, 12, 108)
-    assert len(copies) == 1
+    # when it is imported, then only the changed rows are written, by the usual insert; and this
+    # process, with current rows stored, wrote nothing ahead
+    before, written = set(_side_folders()), set()
+    result = _import(
+        four_w_csv(rows, columns=EXTRA), progress=lambda *_: written.update(set(_side_folders()) - before)
+    )
+    assert (result.added, result.updated, result.unchanged) == (0, 20, 180)
+    assert len(copies) == 2
+    assert len(written) == 1  # once read: the child's side file alone
     current = ActivityRow.objects.filter(replaced_in__isnull=True)
     assert sorted(current.values_list("quantity", flat=True)) == sorted(int(r["qty"]) for r in rows)
 
@@ -220,7 +234,7 @@ def test_an_upload_that_updates_rows_does_not_use_rows_written_ahead(cluster, se
 @sqlite_only
 def test_rows_whose_dates_read_again_are_not_taken_from_the_side_file(cluster, settings, split, copies):
     # given dates that read both ways until the last rows show the columns write the month first
-    rows = _rows(120)
+    rows = _rows(200)
     for values in rows:
         values.update(start="03/11/2005", end="04/11/2005")
     rows[-1].update(start="11/29/2005", end="11/30/2005")
@@ -228,9 +242,9 @@ def test_rows_whose_dates_read_again_are_not_taken_from_the_side_file(cluster, s
     expected = _as_without_side(data, settings)
     result = _import(data)
     assert copies == []  # the child's rows took other dates than it had written
-    assert result.added == 120
+    assert result.added == 200
     assert _table() == expected
-    assert ActivityRow.objects.filter(start_date="2005-03-11").count() == 119
+    assert ActivityRow.objects.filter(start_date="2005-03-11").count() == 199
 
 
 def test_a_side_folder_left_by_a_killed_import_is_removed_a_day_later(tmp_path, monkeypatch):
@@ -250,13 +264,40 @@ def test_a_preview_and_postgresql_write_nothing_ahead(cluster, split):
     if connection.vendor != "sqlite":
         assert report.sides == []
         return
-    assert [(side.schema, side.first, side.count) for side in report.sides] == [
-        ("reliefops_side_second", 120, 80)
+    # a first upload: this process wrote the rows of its part, the child those of the other
+    first = report.sides[0].count  # the smaller part, up to a line end
+    assert 60 < first < 100
+    assert [(side.schema, side.first, side.count, side.child is None) for side in report.sides] == [
+        ("reliefops_side_first", 0, first, True),
+        ("reliefops_side_second", first, 200 - first, False),
     ]
     written = [(side.folder, side.child) for side in report.sides]
     report.close()
     assert report.sides == []
     for folder, child in written:
         assert not os.path.exists(folder)
-        with pytest.raises(ChildProcessError):  # the child was waited for
-            os.waitpid(child.pid, os.WNOHANG)
+        if child is not None:
+            with pytest.raises(ChildProcessError):  # the child was waited for
+                os.waitpid(child.pid, os.WNOHANG)
+
+
+@sqlite_only
+def test_this_process_failing_to_write_its_part_ahead_leaves_it_to_the_import(
+    cluster, settings, split, copies, monkeypatch
+):
+    data = four_w_csv(_rows(200), columns=EXTRA)
+    expected = _as_without_side(data, settings)
+    real, importer = bulk.SideRows.write, os.getpid()
+
+    def full_disk_here(self, rows):
+        if os.getpid() == importer:
+            raise OSError("no space left on device")
+        real(self, rows)
+
+    monkeypatch.setattr(bulk.SideRows, "write", full_disk_here)
+    before = _side_folders()
+    result = _import(data)
+    assert [(c["part"], c["copied"]) for c in copies] == [("second", True)]
+    assert result.added == 200
+    assert _table() == expected
+    assert _side_folders() == before  # and no side file is left

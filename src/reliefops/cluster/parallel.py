@@ -8,6 +8,9 @@ forgets its copies of the connections, so that a query would open a connection o
 than talk over the parent's. When anything goes wrong in the child, `result()` is None and the
 caller does the work itself: the outcome is the same, only later.
 
+`read_ahead()` takes what the child sends in a thread of the parent as it comes, so that a child
+done before the parent is not held up by a full pipe while the parent works on.
+
 `in_child(function, then=more)` lets the child go on after sending its result: it calls
 `more(result)` (say, to write the rows it read into a side file) while the parent already uses
 the result. `finish()` then tells whether that further work ended well.
@@ -20,6 +23,7 @@ import os
 import pickle
 import select
 import signal
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -40,22 +44,47 @@ class Child:
         self.pipe = pipe
         self.more = more
         self.status: int | None = None  # the exit status, once the child has been waited for
+        self.chunks: list[bytes] = []  # what the child has sent so far
+        self.complete = False  # whether the child has sent all it will send
+        self.reader: threading.Thread | None = None  # see read_ahead
+
+    def read_ahead(self) -> None:
+        """Take what the child sends as it comes, in a thread of this process, while this process
+        goes on with its own work: a child that has sent its result is not held up by a full pipe
+        until result() is called (the thread waits in the system, not holding the interpreter)."""
+        if self.reader is None and self.pipe >= 0:
+            self.reader = threading.Thread(target=self._read_all, name="child-result", daemon=True)
+            self.reader.start()
+
+    def _read_all(self, deadline: float | None = None) -> None:
+        """Read the pipe to its end into self.chunks; self.complete tells whether it got there
+        (not when `deadline` passed first)."""
+        while True:
+            wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            try:
+                ready, _, _ = select.select([self.pipe], [], [], wait)
+                if not ready:
+                    return
+                chunk = os.read(self.pipe, 1 << 20)
+            except (OSError, ValueError):  # the pipe was closed: the child was stopped
+                return
+            if not chunk:
+                self.complete = True
+                return
+            self.chunks.append(chunk)
 
     def result(self, timeout: float | None = None) -> Any:
         """What the function returned in the child; None when the child failed, or had not
         finished after `timeout` seconds (it is then stopped)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        chunks = []
-        while True:
-            wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            ready, _, _ = select.select([self.pipe], [], [], wait)
-            if not ready:
-                self.cancel()
-                return None
-            chunk = os.read(self.pipe, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
+        if self.reader is not None:
+            self.reader.join(timeout)
+        else:
+            self._read_all(deadline)
+        if not self.complete:
+            self.cancel()
+            return None
+        chunks, self.chunks = self.chunks, []
         self._close_pipe()
         if not self.more and self._wait(block=True) != 0:
             return None
@@ -82,6 +111,8 @@ class Child:
         if self.status is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
+        if self.reader is not None:  # it sees the end of the pipe once the child is gone
+            self.reader.join()
         self._close_pipe()
         self._wait(block=True)
 

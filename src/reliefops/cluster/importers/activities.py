@@ -33,7 +33,7 @@ from reliefops.cluster.names import (
     UnknownCode,
     normal,
 )
-from reliefops.cluster.services.bulk import SideRows, gc_paused
+from reliefops.cluster.services.bulk import SideRows, any_current, gc_paused
 from reliefops.cluster.services.reports import (
     DELETE,
     UPSERT,
@@ -116,16 +116,20 @@ def _count(raw: Any, maximum: int) -> int | None:
 Problems = tuple[tuple[str, str], ...]  # (field, reason) of the values a part of a row could not read
 NO_PROBLEMS: Problems = ()
 PLAIN, SWAPPABLE, MONTH_FIRST_ONLY = 0, 1, 2  # how a date cell reads
+# The share of a large CSV file this process reads when it splits the file with a child process:
+# more than half, as the child also sends its rows back; less, when this process also writes its
+# own part's rows ahead (a first upload into SQLite).
+SHARE, OWN_AHEAD_SHARE = 0.57, 0.44
 
 
-def _split_if_large(data: bytes, filename: str) -> SplitCsv | None:
-    """The file in two parts when it is a CSV file of at least the setting
-    CLUSTER_PARALLEL_READ_BYTES (from RELIEFOPS_IMPORT_SPLIT_BYTES; 0: never) that can be split,
-    and a second core can read one of them."""
+def _split_if_large(data: bytes, filename: str, share: float) -> SplitCsv | None:
+    """The file in two parts, the first `share` of it and the rest, when it is a CSV file of at
+    least the setting CLUSTER_PARALLEL_READ_BYTES (from RELIEFOPS_IMPORT_SPLIT_BYTES; 0: never)
+    that can be split, and a second core can read one of them."""
     split_from = int(settings.CLUSTER_PARALLEL_READ_BYTES)
     if not split_from or len(data) < split_from or not parallel.available():
         return None
-    return split_csv(data, filename)
+    return split_csv(data, filename, share)
 
 
 @dataclass
@@ -178,6 +182,7 @@ class ActivityFileReader:
         layout: Layout,
         *,
         write_ahead: bool = False,
+        own_ahead: bool = False,
         forked: Callable[[], None] | None = None,
     ) -> list[ReportRow]:
         """The rows of a CSV file in two parts, the second read and checked in a child process
@@ -186,9 +191,12 @@ class ActivityFileReader:
 
         With `write_ahead` (an import about to insert the rows into SQLite), the child, once it has
         sent the rows of its part, writes them into a side file (bulk.SideRows), kept in
-        `self.sides` if they are the rows as they are in the end. (The rows of this process's part
-        are not written ahead by another child: forked with those rows in memory, it slowed this
-        process down by more than it saved.) `forked` is called once the child is forked."""
+        `self.sides` if they are the rows as they are in the end. With `own_ahead` too (a first
+        upload), this process writes the rows of its own part into a side file as soon as it has
+        checked them, while the child still reads the larger part: the binding of those rows is
+        then done while this process would otherwise wait. (Not by another child: forked with
+        those rows in memory, it slowed this process down by more than it saved.) `forked` is
+        called once the child is forked."""
         self._begin(layout)
         before = len(self.problems)
 
@@ -210,25 +218,33 @@ class ActivityFileReader:
                 write_second(sent[0])
 
         child = parallel.in_child(second_part, then=then)
+        child.read_ahead()
         if forked is not None:
             forked()
         if ahead is not None:
             ahead.child = child
         started = time.monotonic()
+        own: SideRows | None = None
         try:
             first = split.part(0)
             mine = self._check_rows(first, layout, layout.first_data, len(first.rows))
-            # The child has the smaller part: one that takes much longer than this process took is
-            # stuck, and this process reads its part itself.
+            if ahead is not None and own_ahead and mine[0] and not mine[1]:
+                own = SideRows(0, "first")
+                if not own.write_here(mine[0]):
+                    own = None
+            # One that takes much longer than this process took is stuck, and this process reads
+            # its part itself.
             theirs = child.result(timeout=60 + 2 * (time.monotonic() - started))
         except BaseException:
-            if ahead is not None:
-                ahead.discard()
+            for side in (ahead, own):
+                if side is not None:
+                    side.discard()
             child.cancel()
             raise
         if theirs is None:  # the child failed: this process reads the second part too
-            if ahead is not None:
-                ahead.discard()
+            for side in (ahead, own):
+                if side is not None:
+                    side.discard()
             second = split.part(1)
             return self._end(_joined(mine, self._check_rows(second, layout, 0, len(second.rows))), layout)
         rows, fixes_sent, totals_skipped, read, problems, seen, beyond = theirs
@@ -237,12 +253,14 @@ class ActivityFileReader:
             self.date_columns[name].learn(keys)
         fixes = [_DateFix(*x) for x in fixes_sent]
         second_checked = (list(map(ReportRow._make, rows)), fixes, totals_skipped, read, beyond)
+        if own is not None:  # its rows read no date again: they are the rows in the end
+            self.sides.append(own)
         if ahead is not None:
             ahead.first, ahead.count = len(mine[0]), len(rows)
             if fixes:  # rows of the child's part may read their dates again
                 ahead.discard()
             else:
-                self.sides = [ahead]
+                self.sides.append(ahead)
         return self._end(_joined(mine, second_checked), layout)
 
     def _begin(self, layout: Layout) -> None:
@@ -872,7 +890,10 @@ def _parse(
     started = started or time.perf_counter()
     digest = digest or FileDigest(data)
     # A large CSV file is read and checked in two processes at once, when it can be split.
-    split = None if whole else _split_if_large(data, filename)
+    # A first upload into SQLite: this process writes its own part's rows ahead too, once checked,
+    # and so takes the smaller part (see ActivityFileReader.read_split).
+    own_ahead = write_ahead and not whole and not any_current()
+    split = None if whole else _split_if_large(data, filename, OWN_AHEAD_SHARE if own_ahead else SHARE)
     sheet, layout, notes = choose_sheet(
         [split.head] if split else read_sheets(data, filename), ACTIVITY_FIELDS
     )
@@ -881,7 +902,9 @@ def _parse(
     reader = ActivityFileReader(reporting_org_id=reporting_org_id)
     try:
         if split:
-            rows = reader.read_split(split, layout, write_ahead=write_ahead, forked=digest.start)
+            rows = reader.read_split(
+                split, layout, write_ahead=write_ahead, own_ahead=own_ahead, forked=digest.start
+            )
         else:
             digest.start()
             rows = reader.read(sheet, layout)

@@ -328,17 +328,18 @@ def side_folder() -> str:
 
 
 class SideRows:
-    """Rows of a file written ahead, by a child process, into a SQLite file of their own, so that
-    the import copies them into the table by one INSERT … SELECT.
+    """Rows of a file written ahead into a SQLite file of their own, so that the import copies them
+    into the table by one INSERT … SELECT.
 
-    Binding a million rows' values one by one through Python's sqlite3 module costs about 3 s more
-    than SQLite copying them from table to table, and a child process does it on the second core
-    while the import's own process goes on. A large CSV file is read in two processes (see
-    importers.activities.read_split): the child that reads the second part, once it has sent its
-    rows, writes them into one side file, and a second child writes the first part's rows into
-    another. When the import inserts exactly the file's rows (a first upload), it copies them from
-    the side files. If a child failed, or its rows are not what is inserted (rows updated, dates read
-    again), the rows go in the usual way: the outcome is the same.
+    Binding a row's values one by one through Python's sqlite3 module takes about three times as
+    long as SQLite copying the row from table to table, and the binding can be done off the
+    import's path. A large CSV file is read in two processes (see
+    importers.activities.ActivityFileReader.read_split): the child that reads the second part, once
+    it has sent its rows, writes them into one side file on the second core. In a first upload, the
+    importing process writes the rows of its own, smaller, part into another side file, while the
+    child still reads. When the import inserts exactly the file's rows, it copies them from the
+    side files. If a side file could not be written, or its rows are not what is inserted (rows
+    updated, dates read again), the rows go in the usual way: the outcome is the same.
     """
 
     def __init__(self, first: int, name: str) -> None:
@@ -348,6 +349,7 @@ class SideRows:
         self.folder = side_folder()
         self.path = os.path.join(self.folder, "rows.sqlite3")
         self.child: Any = None  # the parallel.Child writing the file
+        self.written = False  # written by this process itself (write_here)
         self.attached = False
         self.usable = True
 
@@ -370,13 +372,26 @@ class SideRows:
         finally:
             db.close()
 
+    def write_here(self, rows: Sequence[Any]) -> bool:
+        """Write the rows in this process (see write); False, the file removed, when it could not
+        be written: the rows then go in the usual way."""
+        try:
+            self.write(rows)
+        except (sqlite3.Error, OSError):
+            self.discard()
+            return False
+        self.written, self.count = True, len(rows)
+        return True
+
     def ready(self, rows: Sequence[Any]) -> bool:
         """Whether the side file holds the `count` rows from position `first` of `rows`, the
-        file's rows (waiting for the child to finish writing them)."""
+        file's rows (waiting for the child, if a child writes it, to finish writing them)."""
         count, last = self.count, self.first + self.count - 1
-        if not self.usable or count <= 0 or last >= len(rows) or self.child is None:
+        if not self.usable or count <= 0 or last >= len(rows):
             return False
-        if not self.child.finish(SIDE_WAIT):
+        if self.child is None and not self.written:
+            return False
+        if self.child is not None and not self.child.finish(SIDE_WAIT):
             return False
         ends = (rows[self.first][0], rows[self.first][24], rows[last][0], rows[last][24])  # line, digest
         try:
@@ -860,6 +875,13 @@ def current_versions(organisation_ids: Iterable[int]) -> Iterator[tuple[Any, ...
                         day = days[period] = dt.date.fromisoformat(period)
                     period = day
                 yield org, row_id, pk, digest, bool(withdrawn), period, implementing
+
+
+def any_current() -> bool:
+    """Whether the table holds any current row (a first upload's rows are all added)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {TABLE} WHERE replaced_in_id IS NULL LIMIT 1")  # noqa: S608
+        return cursor.fetchone() is not None
 
 
 def others_current(*, organisation_ids: Iterable[int], batch_id: int) -> bool:
