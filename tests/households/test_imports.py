@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 
 import pytest
@@ -169,6 +170,58 @@ def test_a_file_with_many_problems_keeps_the_first_thousand_and_says_how_many_mo
     job = Job.objects.get(kind=jobs.IMPORT_PREVIEW)
     assert job.problems == batch.problems
     assert job.error == "1,200 problems in bad.csv; nothing was imported."
+
+
+# Identity numbers and phones refused for every reason a number can be, as a registrar types them.
+PERSONAL_VALUES_REFUSED = [
+    ("cnic", "13503-123-1", "abc123"),  # a CNIC of 9 digits; letters in a phone
+    ("cnic", "7777777777777", "3001234567"),  # a placeholder; a phone without its trunk 0
+    ("old_nic", "321-54-76", "0345-76"),  # an old NIC of 7 digits; a Pakistani number too short
+    ("other", "A!", "+1 234"),  # another document too short; an international number too short
+]
+
+
+def test_a_refused_files_problems_and_its_job_name_no_identity_number_or_phone(op):
+    # given a file whose identity numbers and phones are all refused
+    rows = [
+        f"Gul Khan,Sher Khan,male,{kind},{number},{phone},1,1,0,PK50401,Rashang,,destroyed,,yes"
+        for kind, number, phone in PERSONAL_VALUES_REFUSED
+    ]
+    # when it is checked in the background, as the page does
+    jobs.import_preview_start(owner=op.registrar, filename="bad.csv", content=csv_file(*rows))
+    run_jobs()
+    # then each number and phone is named by its line, column and reason
+    job = Job.objects.get(kind=jobs.IMPORT_PREVIEW)
+    batch = HouseholdImport.objects.get()
+    assert job.problems == batch.problems
+    assert [(p["row"], p["field"]) for p in job.problems] == [
+        (line, field) for line in (2, 3, 4, 5) for field in ("document_number", "phone")
+    ]
+    assert job.problems[0]["reason"] == (
+        "a CNIC is 13 digits, written 12345-1234567-1 or as 13 digits alone; the number has 9 digits (0-9)"
+    )
+    # and neither the job nor the refused file holds what was typed
+    kept = json.dumps([job.problems, job.result, job.error, batch.problems], ensure_ascii=False)
+    for _, number, phone in PERSONAL_VALUES_REFUSED:
+        assert number not in kept
+        assert phone not in kept
+
+
+def test_a_formula_in_a_name_is_refused_without_quoting_the_name(op):
+    content = csv_file("=Gul Khan,Sher Khan,male,none,,,1,1,0,PK50401,=Rashang,,destroyed,,yes")
+    preview = household_import_preview(actor=op.registrar, filename="bad.csv", content=content)
+    assert preview.batch.problems == [
+        {
+            "row": 2,
+            "field": "head_name",
+            "reason": "the cell is a spreadsheet formula; formulas are not imported (type the value itself)",
+        },
+        {
+            "row": 2,
+            "field": "origin_village",
+            "reason": "the cell is a spreadsheet formula; formulas are not imported (type the value itself)",
+        },
+    ]
 
 
 NO_DOCUMENT_ROWS = [

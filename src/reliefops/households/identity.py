@@ -11,7 +11,9 @@
   (`٠٣٠٠`) digits, as field teams type them, are read as 0-9 before the number is checked.
 
 Each function returns the normalised value, or raises `DocumentRefused` with a sentence that says
-what is wrong and what is accepted; the caller turns it into a Problem on the right field.
+what is wrong and what is accepted; the caller turns it into a Problem on the right field. The
+sentence never quotes the number: a refused file's problems are kept (and shown in its job), and
+must not hold a family's identity number or phone.
 """
 
 from __future__ import annotations
@@ -56,15 +58,23 @@ def normalise_cnic(text: str) -> str:
     elif value.isdigit() and value.isascii() and len(value) == 13:
         digits = value
     else:
-        found = sum(c in "0123456789" for c in value)
-        other = any(c not in "0123456789-" for c in value)
         raise DocumentRefused(
-            f"a CNIC is 13 digits, written 12345-1234567-1 or as 13 digits alone; {value!r} has {found} "
-            f"digit{'s' if found != 1 else ''} (0-9)" + (" and other characters" if other else "")
+            "a CNIC is 13 digits, written 12345-1234567-1 or as 13 digits alone; " + _what_it_has(value)
         )
     if len(set(digits)) == 1:
-        raise DocumentRefused(f"{value!r} is a placeholder, not a CNIC: leave the number empty instead")
+        raise DocumentRefused(
+            "the number is a placeholder (one digit throughout), not a CNIC: leave the number empty instead"
+        )
     return digits
+
+
+def _what_it_has(value: str) -> str:
+    """What a refused number holds, without quoting it: `the number has 12 digits (0-9)`."""
+    found = sum(c in "0123456789" for c in value)
+    other = any(c not in "0123456789-" for c in value)
+    return f"the number has {found} digit{'s' if found != 1 else ''} (0-9)" + (
+        " and other characters" if other else ""
+    )
 
 
 def normalise_old_nic(text: str) -> str:
@@ -76,10 +86,12 @@ def normalise_old_nic(text: str) -> str:
         digits = value
     else:
         raise DocumentRefused(
-            f"an old NIC is 11 digits, written 123-45-678901 or as 11 digits alone, not {value!r}"
+            "an old NIC is 11 digits, written 123-45-678901 or as 11 digits alone; " + _what_it_has(value)
         )
     if len(set(digits)) == 1:
-        raise DocumentRefused(f"{value!r} is a placeholder, not an NIC: leave the number empty instead")
+        raise DocumentRefused(
+            "the number is a placeholder (one digit throughout), not an NIC: leave the number empty instead"
+        )
     return digits
 
 
@@ -106,8 +118,12 @@ def normalise_document(document_type: str, number: str) -> str:
     other = re.sub(r"\s+", "", number).upper()
     if not _OTHER.match(other):
         raise DocumentRefused(
-            "another document's number is 3 to 40 letters, digits, '/' or '-' (spaces are dropped), "
-            f"not {number!r}"
+            "another document's number is 3 to 40 letters, digits, '/' or '-' (spaces are dropped); "
+            + (
+                f"this one has {len(other)} characters"
+                if not 3 <= len(other) <= 40
+                else "this one has other characters, or does not start with a letter or a digit"
+            )
         )
     return other
 
@@ -131,9 +147,7 @@ def normalise_phone(text: str) -> str:
     if not value:
         return ""
     if not _PHONE_CHARS.match(value):
-        raise DocumentRefused(
-            f"a phone number has digits, spaces, '-', '(' ')' and a leading '+' only, not {value!r}"
-        )
+        raise DocumentRefused("a phone number has digits, spaces, '-', '(' ')' and a leading '+' only")
     digits = re.sub(r"[^0-9]", "", value)
     if value.startswith("+"):
         international = digits
@@ -145,14 +159,15 @@ def normalise_phone(text: str) -> str:
         international = digits
     else:
         raise DocumentRefused(
-            f"write {value!r} with its trunk 0 (0300-1234567) or its country code (+92 300 1234567)"
+            "write the number with its trunk 0 (0300-1234567) or its country code (+92 300 1234567)"
         )
     if international.startswith("92"):
         national = international[2:]
         if not 9 <= len(national) <= 10 or national.startswith("0"):
-            raise DocumentRefused(
-                f"{value!r} is not a Pakistani number: it needs 10 or 11 digits with the trunk 0"
-            )
+            raise DocumentRefused("not a Pakistani number: it needs 10 or 11 digits with the trunk 0")
     elif not 8 <= len(international) <= 15:
-        raise DocumentRefused(f"{value!r} is not a phone number: an international number has 8 to 15 digits")
+        raise DocumentRefused(
+            "not a phone number: an international number has 8 to 15 digits; "
+            f"this one has {len(international)}"
+        )
     return "+" + international

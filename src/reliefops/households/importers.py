@@ -63,6 +63,20 @@ HXL_TAGS = {
     "#contact+phone": "phone",
 }
 _ZIP = b"PK\x03\x04"
+# The columns of a family's personal data, which anonymisation removes: a problem names the line,
+# the column and the reason, never the value (a refused file's problems are kept, and shown in its
+# job, longer than the file).
+PERSONAL_COLUMNS = frozenset(
+    {
+        "head_name",
+        "father_or_husband_name",
+        "document_number",
+        "phone",
+        "origin_village",
+        "other_vulnerability",
+    }
+)
+_FORMULA = " is a spreadsheet formula"
 
 
 def _cell_text(value: Any) -> str:
@@ -135,6 +149,17 @@ def _row(record: TableRow, problems: list[Problem]) -> HouseholdInput:
     )
 
 
+def _without_personal_values(problems: list[Problem]) -> list[Problem]:
+    """The reading's problems, a personal cell it quotes (a formula in a name) left out of the reason."""
+    kept = []
+    for problem in problems:
+        _value, formula, rest = problem.reason.partition(_FORMULA)
+        if problem.field in PERSONAL_COLUMNS and formula:
+            problem = Problem(problem.row, problem.field, f"the cell{formula}{rest}")
+        kept.append(problem)
+    return kept
+
+
 def parse_households(
     data: bytes, filename: str = ""
 ) -> tuple[list[tuple[int, HouseholdInput]], list[Problem]]:
@@ -144,7 +169,10 @@ def parse_households(
     suffix = PurePosixPath(filename.lower()).suffix
     if suffix in {".xlsx", ".xlsm"} or (suffix not in {".csv", ".txt"} and data.startswith(_ZIP)):
         data = workbook_as_csv(data)
-    table = read_csv(data, required=REQUIRED, optional=OPTIONAL, hxl_tags=HXL_TAGS)
+    try:
+        table = read_csv(data, required=REQUIRED, optional=OPTIONAL, hxl_tags=HXL_TAGS)
+    except InvalidInput as exc:
+        raise InvalidInput(_without_personal_values(exc.problems)) from exc
     if not any(table.has(name) for name in MEMBER_NAMES):
         raise InvalidInput(
             [Problem(1, "members", f"the header needs the member columns: {', '.join(MEMBER_NAMES)}")]
