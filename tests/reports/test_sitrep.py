@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from reliefops.reports.periods import Period
-from reliefops.reports.sitrep import build_sitrep
+from reliefops.reports.selectors import ItemFigure
+from reliefops.reports.sitrep import build_sitrep, quantities
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +62,36 @@ def test_the_hubs_part_counts_stock_and_trucks_on_a_past_period_s_last_day(ledge
     assert whole.waybills_heading == "waybills on the way"
     # and "points and camps served" counts the point and the camp, not the hub a warehouse supplies
     assert (lines["BLK-HUB"].served_sites, lines["ISB-WH"].served_sites) == (2, 0)
+
+
+def figure(code: str, name: str, published_key: str = "") -> ItemFigure:
+    return ItemFigure(item_id=0, code=code, name=name, unit="piece", published_key=published_key)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "said"),
+    [
+        pytest.param(
+            [
+                (11_768, figure("TENT", "Tent", "tents")),
+                (18_989, figure("TARPAULIN", "Tarpaulin", "tarpaulins")),
+            ],
+            "11,768 tents and 18,989 tarpaulins",
+            id="published-names-with-commas-in-figures-only",
+        ),
+        pytest.param(
+            [
+                (4_336, figure("KITCHEN-SET", "Kitchen set, family")),
+                (5_548, figure("MATTRESS", "Mattress, foam")),
+                (463, figure("STOVE", "Stove (bukhari, wood-burning)")),
+            ],
+            "4,336 of Kitchen set, family; 5,548 of Mattress, foam; and 463 of Stove (bukhari, wood-burning)",
+            id="names-with-commas",
+        ),
+        pytest.param(
+            [(4_336, figure("KITCHEN-SET", "Kitchen set, family"))], "4,336 of Kitchen set, family", id="one"
+        ),
+    ],
+)
+def test_items_whose_names_hold_commas_are_listed_with_semicolons(pairs, said):
+    assert quantities(pairs) == said

@@ -58,6 +58,17 @@ def quantity_phrase(quantity: int, figure: selectors.ItemFigure) -> str:
     return f"{quantity:,} of {figure.name}"
 
 
+def quantities(pairs: list[tuple[int, selectors.ItemFigure]]) -> str:
+    """`11,768 tents, 21,995 shelter kits and 18,989 tarpaulins`; separated by semicolons
+    (`4,336 of Kitchen set, family; 5,548 of Mattress, foam; and …`) when an item's name holds a
+    comma of its own, so that the reader can tell where one item ends and the next begins."""
+    phrases = [quantity_phrase(quantity, figure) for quantity, figure in pairs]
+    # the words after the figure: its own thousands separators are no item's comma
+    if len(phrases) < 2 or not any("," in phrase.split(" ", 1)[1] for phrase in phrases):
+        return series(phrases)
+    return "; ".join(phrases[:-1]) + "; and " + phrases[-1]
+
+
 def unit_phrase(quantity: int, unit: str) -> str:
     """`520,102 tents`, `1 shelter`, `3,000,000 PKR`."""
     if quantity == 1 or not unit.isalpha() or unit.isupper() or unit.endswith("s"):
@@ -173,7 +184,7 @@ class Sitrep:
         lead = "In total" if self.period.is_open else f"From {self.period.describe()}"
         return (
             f"{lead}, {self.organisation.short} has distributed: "
-            f"{series([quantity_phrase(f.total, f) for f in figures])}."
+            f"{quantities([(f.total, f) for f in figures])}."
         )
 
     @property
@@ -181,7 +192,7 @@ class Sitrep:
         others = [f for f in self.distributions.others if f.total]
         if not others:
             return ""
-        return f"It also distributed {series([quantity_phrase(f.total, f) for f in others])}."
+        return f"It also distributed {quantities([(f.total, f) for f in others])}."
 
     @property
     def partners_sentence(self) -> str:
@@ -190,7 +201,7 @@ class Sitrep:
             return ""
         return (
             "These totals include what was handed to partner organisations to distribute: "
-            f"{series([quantity_phrase(f.to_partners, f) for f in handed])}."
+            f"{quantities([(f.to_partners, f) for f in handed])}."
         )
 
     @property
