@@ -633,6 +633,29 @@ def test_a_hubs_row_says_when_it_counts_only_some_of_its_points(ledger, client_a
     }
 
 
+def test_a_hub_manager_is_told_another_hub_is_outside_their_sites(ledger, client_as):
+    # given a manager of the Islamabad warehouse alone
+    manager = client_as(Role.HUB_MANAGER, hubs=[ledger.warehouse])
+    # when they open the Distributed page of the Balakot hub, which handed over 100 blankets
+    body = text(manager.get(reverse("reports:distributed") + "?hub=BLK-HUB"))
+    # then the page says the hub is not theirs, not that nothing was handed over there
+    assert "Balakot hub is outside your sites" in body
+    assert "Nothing was handed over" not in body
+    assert 'class="data by-site"' not in body
+    # and their own warehouse, which handed over nothing, says so
+    own = text(manager.get(reverse("reports:distributed") + "?hub=ISB-WH"))
+    assert "Nothing was handed over" in own
+    assert "outside your sites" not in own
+    # and a manager given only the hub's point still sees the point's figures under the hub
+    point_only = text(
+        client_as(Role.HUB_MANAGER, distribution_points=[ledger.point]).get(
+            reverse("reports:distributed") + "?hub=BLK-HUB"
+        )
+    )
+    assert "outside your sites" not in point_only
+    assert re.search(r"Garhi Habibullah point</th><td class=\"num\">60</td>", point_only)
+
+
 @pytest.mark.parametrize(
     ("role", "donor_reports", "says_donor_reports"),
     [

@@ -307,6 +307,14 @@ def distributions(
     )
 
 
+def hub_reaches(hub: Site, site_ids: set[int] | None) -> bool:
+    """Whether a user who sees `site_ids` (None: every site) sees any of the hub's figures: the hub
+    itself, or one of the distribution points it supplies."""
+    if site_ids is None or hub.pk in site_ids:
+        return True
+    return Site.objects.filter(parent_hub_id=hub.pk, pk__in=site_ids).exists()
+
+
 def _share_hubs(hubs: dict[int, PlaceRow], site_ids: set[int]) -> None:
     """Tell each hub's row what it counts of the hub and its points, for a user who sees only
     `site_ids`: the same row of a coordinator counts every point the hub supplies."""

@@ -218,6 +218,10 @@ def distributed(request: HttpRequest) -> HttpResponse:
             "kept": form.kept,
             "scoped": site_ids is not None,
             "hub_share": found.by_hub[0].share if narrowed.hub and found.by_hub else None,
+            # a hub none of whose sites is the user's: say so, not that nothing was handed over
+            "hub_outside": narrowed.hub
+            if narrowed.hub and not selectors.hub_reaches(narrowed.hub, site_ids)
+            else None,
             # each site's movements of the same days (and item), so that they add up to its figures
             "movements_query": _joined(
                 period.query(), urlencode({"item": narrowed.item.code}) if narrowed.item else ""
