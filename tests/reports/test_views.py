@@ -757,6 +757,16 @@ def test_the_dashboard_says_which_days_its_figures_cover_in_plain_words(ledger, 
     assert "the operation's figures from 1 December 2005 to 31 December 2005." in december
 
 
+def test_the_reference_overview_has_its_own_title_not_the_dashboards(client_as):
+    client = client_as(Role.VIEWER)
+    reference = text(client.get(reverse("web:reference")))
+    assert "<h1>Reference data</h1>" in reference
+    assert "<title>Reference data · reliefops</title>" in reference
+    dashboard = text(client.get(reverse("web:home")))
+    assert "<h1>Overview</h1>" in dashboard
+    assert "<title>Overview · reliefops</title>" in dashboard
+
+
 def test_the_dashboard_costs_the_same_queries_for_a_longer_ledger(
     ledger, client_as, django_assert_max_num_queries
 ):
