@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -155,6 +156,21 @@ def test_bad_items_are_refused_whole(db, state, body, expected):
     assert len(problems) == 1
     assert problems[0].startswith(expected)
     assert state() == before
+
+
+def test_a_base_unit_is_the_operations_own_word_as_the_guide_says(db):
+    # when an item is counted in a unit the guide does not list
+    import_items("code,name,category,base_unit\nJERRYCAN,Jerrycan,wash,gallon\n")
+    # then it is kept as written, as any unit of up to 24 characters is
+    assert Item.objects.get(code="JERRYCAN").base_unit == "gallon"
+    assert problems_of(lambda: import_items("code,name,category,base_unit\nX,X,wash," + "u" * 25 + "\n")) == [
+        "line 2, base_unit: longer than 24 characters"
+    ]
+    # and the guide gives its units as examples, not as the only choices
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "user-guide" / "reference-data.md").read_text()
+    (row,) = [line for line in guide.splitlines() if line.startswith("| `base_unit` |")]
+    assert "for example" in row
+    assert "up to 24 characters" in row
 
 
 def test_items_file_without_a_category_column_is_refused(db):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -15,6 +16,8 @@ from reliefops.core.uploads import formula_problem
 from reliefops.places.importers import admin_areas_import_file, geometry_centroid, sites_import_file
 from reliefops.places.models import AdminArea, AdminLevel, Site
 from reliefops.scenarios.kashmir2005 import DATA_DIR
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 HEADER = "pcode,name,level,parent_pcode,lat,lon,elevation_m\n"
 PROVINCE = "PK5,Khyber Pakhtunkhwa,province,PK,34.036,72.263,\n"
@@ -393,6 +396,16 @@ def test_an_hxl_file_may_carry_columns_of_other_hashtags_which_are_left_out(db):
         "line 1, valid_on: not a column of this file (its columns: pcode, name, level, parent_pcode, "
         "lat, lon, elevation_m, notes, alt_names, cod_version); rename it or remove it"
     ]
+
+
+def test_the_guide_quotes_the_refusals_of_a_whole_file_as_they_read(db):
+    # given the reference-data guide, its lines joined as a reader reads them
+    guide = " ".join((DOCS / "user-guide" / "reference-data.md").read_text().split())
+    # when an empty file and a JSON document that is not a FeatureCollection are imported
+    for data, filename in [(b"", "areas.csv"), (b'{"type": "Feature"}', "areas.geojson")]:
+        (problem,) = refused(data, filename)
+        # then the guide quotes their problem as the import prints it
+        assert f"`{problem}`" in guide
 
 
 BAD_GEOJSON = [
