@@ -101,7 +101,8 @@ def _production(**extra: str) -> dict:
     environ.update(
         {
             "RELIEFOPS_ENV": "production",
-            "SECRET_KEY": "s" * 50,
+            # Long and varied enough for production, which refuses a key Django calls insecure.
+            "SECRET_KEY": "Ra7-pQ2_wX9zLk4mN8vB3cT6yH1jF5dG0sE2uI7oP4aZ9qW3xC",
             "ALLOWED_HOSTS": "relief.example.org",
             "DJANGO_SETTINGS_MODULE": "reliefops.settings",
             **extra,
