@@ -158,6 +158,7 @@ def test_a_wrong_key_is_refused_and_nothing_is_restored(databases, var_dir, scen
     _, backup = scenario_backup
     wrong = tmp_path / "wrong.key"
     wrong.write_text(OTHER_KEY)
+    wrong.chmod(0o600)
     target = databases.empty()
 
     # When it is restored with that key
@@ -473,10 +474,12 @@ def test_the_key_comes_from_the_key_file_and_a_short_or_doubled_key_is_refused(m
         backup_secret()
     short = tmp_path / "short.key"
     short.write_text("tooshort")
+    short.chmod(0o600)
     with pytest.raises(BackupRefused, match="at least 20"):
         backup_secret(key_file=str(short))
     good = tmp_path / "good.key"
     good.write_text(KEY + "\n")
+    good.chmod(0o600)
     monkeypatch.setenv("RELIEFOPS_BACKUP_KEY_FILE", str(good))
     assert backup_secret() == KEY
     monkeypatch.setenv("RELIEFOPS_BACKUP_KEY", OTHER_KEY)
