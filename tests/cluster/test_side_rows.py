@@ -104,8 +104,9 @@ def _as_without_side(data: bytes, settings) -> list[tuple[Any, ...]]:
 
 
 def _side_folders() -> list[str]:
-    """The side folders that exist now."""
-    root = VAR_DIR / bulk.SIDE_FOLDER
+    """The side folders that exist now (under bulk.VAR_DIR: a test that counts them gives the
+    side files a folder of their own, apart from the tests that run beside it)."""
+    root = bulk.VAR_DIR / bulk.SIDE_FOLDER
     return sorted(str(p) for p in root.glob("side-*")) if root.exists() else []
 
 
@@ -211,7 +212,10 @@ def test_a_child_that_fails_to_read_leaves_nothing_written_ahead(
 
 
 @sqlite_only
-def test_an_upload_that_updates_rows_does_not_use_rows_written_ahead(cluster, settings, split, copies):
+def test_an_upload_that_updates_rows_does_not_use_rows_written_ahead(
+    cluster, settings, split, copies, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(bulk, "VAR_DIR", tmp_path)
     # given a stored file, and the same file again with some rows changed
     rows = _rows(200)
     _import(four_w_csv(rows, columns=EXTRA))
@@ -220,10 +224,8 @@ def test_an_upload_that_updates_rows_does_not_use_rows_written_ahead(cluster, se
         values["qty"] = str(int(values["qty"]) + 1)
     # when it is imported, then only the changed rows are written, by the usual insert; and this
     # process, with current rows stored, wrote nothing ahead
-    before, written = set(_side_folders()), set()
-    result = _import(
-        four_w_csv(rows, columns=EXTRA), progress=lambda *_: written.update(set(_side_folders()) - before)
-    )
+    written: set[str] = set()
+    result = _import(four_w_csv(rows, columns=EXTRA), progress=lambda *_: written.update(_side_folders()))
     assert (result.added, result.updated, result.unchanged) == (0, 20, 180)
     assert len(copies) == 2
     assert len(written) == 1  # once read: the child's side file alone
@@ -283,8 +285,9 @@ def test_a_preview_and_postgresql_write_nothing_ahead(cluster, split):
 
 @sqlite_only
 def test_this_process_failing_to_write_its_part_ahead_leaves_it_to_the_import(
-    cluster, settings, split, copies, monkeypatch
+    cluster, settings, split, copies, monkeypatch, tmp_path
 ):
+    monkeypatch.setattr(bulk, "VAR_DIR", tmp_path)
     data = four_w_csv(_rows(200), columns=EXTRA)
     expected = _as_without_side(data, settings)
     real, importer = bulk.SideRows.write, os.getpid()
@@ -295,9 +298,8 @@ def test_this_process_failing_to_write_its_part_ahead_leaves_it_to_the_import(
         real(self, rows)
 
     monkeypatch.setattr(bulk.SideRows, "write", full_disk_here)
-    before = _side_folders()
     result = _import(data)
     assert [(c["part"], c["copied"]) for c in copies] == [("second", True)]
     assert result.added == 200
     assert _table() == expected
-    assert _side_folders() == before  # and no side file is left
+    assert _side_folders() == []  # and no side file is left
