@@ -34,7 +34,7 @@ from typing import Any
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.tabular import Cells, TableRow, read_csv
 from reliefops.core.uploads import check_upload
-from reliefops.households.models import MEMBER_NAMES
+from reliefops.households.models import MEMBER_NAMES, PERSONAL_FIELDS
 from reliefops.households.services.registration import HouseholdInput
 
 REQUIRED = ("head_name", "head_sex", "origin", "house_damage", "consent")
@@ -63,19 +63,10 @@ HXL_TAGS = {
     "#contact+phone": "phone",
 }
 _ZIP = b"PK\x03\x04"
-# The columns of a family's personal data, which anonymisation removes: a problem names the line,
-# the column and the reason, never the value (a refused file's problems are kept, and shown in its
-# job, longer than the file).
-PERSONAL_COLUMNS = frozenset(
-    {
-        "head_name",
-        "father_or_husband_name",
-        "document_number",
-        "phone",
-        "origin_village",
-        "other_vulnerability",
-    }
-)
+# The columns of a family's personal data, which anonymisation removes (the fields whose values
+# never go to the audit trail): a problem names the line, the column and the reason, never the
+# value (a refused file's problems are kept, and shown in its job, longer than the file).
+PERSONAL_COLUMNS = PERSONAL_FIELDS
 _FORMULA = " is a spreadsheet formula"
 
 

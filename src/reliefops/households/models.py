@@ -68,6 +68,18 @@ MEMBER_FIELDS: tuple[tuple[str, str], ...] = (
     ("males_60_plus", "Men 60+"),
 )
 MEMBER_NAMES = tuple(name for name, _ in MEMBER_FIELDS)
+# A family's personal data: the fields anonymisation removes, whose values never go to the audit
+# trail (only their names) and are never quoted in a file's problems.
+PERSONAL_FIELDS = frozenset(
+    {
+        "head_name",
+        "father_or_husband_name",
+        "document_number",
+        "phone",
+        "origin_village",
+        "other_vulnerability",
+    }
+)
 
 
 def _members_sum() -> Any:

@@ -25,6 +25,7 @@ from reliefops.households.matching import Match
 from reliefops.households.models import (
     MEMBER_FIELDS,
     MEMBER_NAMES,
+    PERSONAL_FIELDS,
     DuplicatePair,
     Entitlement,
     Handover,
@@ -68,16 +69,7 @@ CORRECTABLE = (
     "other_vulnerability",
 )
 # Fields whose values never go to the audit trail: only their names do.
-PERSONAL = frozenset(
-    {
-        "head_name",
-        "father_or_husband_name",
-        "document_number",
-        "phone",
-        "origin_village",
-        "other_vulnerability",
-    }
-)
+PERSONAL = PERSONAL_FIELDS
 # Fields that duplicate detection reads: changing one of them runs the duplicate check again.
 MATCHED = frozenset(
     {
