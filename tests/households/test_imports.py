@@ -315,6 +315,21 @@ def test_a_missing_column_refuses_the_file(op):
     assert {p["field"] for p in preview.batch.problems} >= {"origin", "house_damage", "consent"}
 
 
+def test_a_misspelt_or_unknown_column_refuses_the_file_naming_the_nearest(op):
+    # given a file whose phone column is misspelt and which carries a column of its own
+    header = HEADER.replace(",phone,", ",phnoe,") + ",remarks"
+    rows = [row + "," for row in GOOD_ROWS]
+    # when it is checked, then it is refused on its header, and no household is registered
+    preview = household_import_preview(
+        actor=op.registrar, filename="x.csv", content=csv_file(*rows, header=header)
+    )
+    problems = {p["field"]: p["reason"] for p in preview.batch.problems}
+    assert problems["phnoe"].startswith("not a column of this file: did you mean phone?")
+    assert problems["remarks"].startswith("not a column of this file (its columns: head_name")
+    assert {p["row"] for p in preview.batch.problems} == {1}
+    assert not Household.objects.exists()
+
+
 def test_the_preview_lists_likely_duplicates_in_the_file_and_in_the_registry(op):
     # given a registered household
     existing = register(op, head_name="Muhammad Aslam", document_number="13503-9999999-1")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -126,6 +127,27 @@ def hxl_key(tag: str) -> str:
     """A hashtag with its attributes in a fixed order: `#adm2 +code` -> `#adm2+code`."""
     parts = [p.strip().lower() for p in tag.strip().split("+")]
     return "+".join([parts[0].replace(" ", ""), *sorted(p for p in parts[1:] if p)])
+
+
+def unknown_columns(table: Table, known: Sequence[str]) -> list[Problem]:
+    """A problem on line 1 for each column of the table that is not one of `known`, naming the
+    nearest of them: a misspelt header would otherwise leave its values out unseen. A column of a
+    file with an HXL row that carries a hashtag this file does not use is another dataset's column
+    (HXL files carry many): it is left out."""
+    problems = []
+    for column in table.columns:
+        if column in known or column in table.hxl_tags:
+            continue
+        # The nearest spelling, else a column the header starts with (`latitude`: lat, `end_date`: end).
+        nearest = difflib.get_close_matches(column, known, n=1, cutoff=0.6) or sorted(
+            (name for name in known if column.startswith(name)), key=len, reverse=True
+        )
+        if nearest:
+            reason = f"not a column of this file: did you mean {nearest[0]}? Rename the column or remove it"
+        else:
+            reason = f"not a column of this file (its columns: {', '.join(known)}); rename it or remove it"
+        problems.append(Problem(1, column, reason))
+    return problems
 
 
 def read_csv(

@@ -32,7 +32,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.tabular import Cells, TableRow, read_csv
+from reliefops.core.tabular import Cells, TableRow, read_csv, unknown_columns
 from reliefops.core.uploads import check_upload
 from reliefops.households.models import MEMBER_NAMES, PERSONAL_FIELDS
 from reliefops.households.services.registration import HouseholdInput
@@ -164,6 +164,10 @@ def parse_households(
         table = read_csv(data, required=REQUIRED, optional=OPTIONAL, hxl_tags=HXL_TAGS)
     except InvalidInput as exc:
         raise InvalidInput(_without_personal_values(exc.problems)) from exc
+    # A misspelt or unknown column would leave its values out unseen: the file is refused instead.
+    unknown = unknown_columns(table, [*REQUIRED, *OPTIONAL])
+    if unknown:
+        raise InvalidInput(unknown)
     if not any(table.has(name) for name in MEMBER_NAMES):
         raise InvalidInput(
             [Problem(1, "members", f"the header needs the member columns: {', '.join(MEMBER_NAMES)}")]

@@ -18,7 +18,6 @@ geometry is used.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +34,7 @@ from reliefops.core.tabular import (
     decode_text,
     hxl_key,
     read_csv,
+    unknown_columns,
 )
 from reliefops.places.services import (
     OPTIONAL_AREA_FIELDS,
@@ -59,28 +59,13 @@ _ADM_TAG = re.compile(r"^#(adm(\d)|country)\+(code|name)$")
 
 def header_problems(table: Table, *, required: Sequence[str], optional: Sequence[str]) -> list[Problem]:
     """The header's problems, on line 1: each required column it lacks, and each column that is not
-    one of the file's, with the nearest one of them, as a misspelt header would otherwise leave its
-    values out unseen. A column of a file with an HXL row that carries a hashtag this file does not
-    use is another dataset's column (HXL files carry many): it is left out, as the guide says."""
-    known = [*required, *optional]
+    one of the file's (see core.tabular.unknown_columns)."""
     problems = [
         Problem(1, column, "required column is missing from the header")
         for column in required
         if not table.has(column)
     ]
-    for column in table.columns:
-        if column in known or column in table.hxl_tags:
-            continue
-        # The nearest spelling, else a column the header starts with (`latitude`: lat, `end_date`: end).
-        nearest = difflib.get_close_matches(column, known, n=1, cutoff=0.6) or sorted(
-            (name for name in known if column.startswith(name)), key=len, reverse=True
-        )
-        if nearest:
-            reason = f"not a column of this file: did you mean {nearest[0]}? Rename the column or remove it"
-        else:
-            reason = f"not a column of this file (its columns: {', '.join(known)}); rename it or remove it"
-        problems.append(Problem(1, column, reason))
-    return problems
+    return problems + unknown_columns(table, [*required, *optional])
 
 
 def read_reference_csv(
