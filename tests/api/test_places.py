@@ -41,6 +41,7 @@ def test_admin_area_list_item_shape(reference, viewer_client):
         pytest.param({"level": "district"}, ["PK521", "PK522"], id="level"),
         pytest.param({"parent": "PK5"}, ["PK521", "PK522"], id="parent"),
         pytest.param({"parent": "PK5", "q": "Batt"}, ["PK521"], id="parent-and-q"),
+        pytest.param({"parent": "pk5"}, ["PK521", "PK522"], id="parent-in-lower-case"),
         pytest.param({"q": "Muzaffarabad"}, [], id="no-match"),
     ],
 )
@@ -56,6 +57,12 @@ def test_admin_area_detail_has_parent_and_children(reference, viewer_client):
     body = response.json()
     assert body["parent"] == {"pcode": "PK5", "name": "N.W.F.P.", "level": "province"}
     assert body["children"] == [{"pcode": "PK52201", "name": "Bala Kot", "level": "tehsil"}]
+
+
+def test_a_pcode_in_lower_case_is_the_area_stored_in_capitals(reference, viewer_client):
+    response = viewer_client.get("/api/places/admin-areas/pk522")
+    assert response.status_code == 200
+    assert response.json()["pcode"] == "PK522"
 
 
 def test_unknown_pcode_is_404_with_detail(reference, viewer_client):

@@ -112,7 +112,8 @@ def access_admin_areas(user: AnyUser | None) -> QuerySet[Any]:
 
 
 def access_admin_area_by_pcode(user: AnyUser | None, pcode: str) -> Any:
-    return _get(access_admin_areas(user), "admin area", pcode=pcode)
+    """The area of a P-code in any case: P-codes are stored in capitals (pk504 is PK504)."""
+    return _get(access_admin_areas(user), "admin area", pcode=pcode.strip().upper())
 
 
 def access_sites(user: AnyUser | None) -> QuerySet[Any]:

@@ -49,13 +49,16 @@ class AdminAreaFilter(FilterSchema):
     level: Annotated[AdminLevel | None, FilterLookup("level")] = Field(
         None, description="Only areas of this level."
     )
-    parent: Annotated[str | None, FilterLookup("parent__pcode")] = Field(
-        None, description="Only the areas directly below the area with this P-code."
-    )
+    parent: str | None = Field(None, description="Only the areas directly below the area with this P-code.")
+
+    def filter_parent(self, pcode: str | None) -> Q:
+        return Q(parent__pcode=pcode.strip().upper()) if pcode is not None else Q()
 
 
 def within_area(field: str, pcode: str) -> Q:
-    """Rows whose admin area is the area with `pcode` or lies anywhere below it."""
+    """Rows whose admin area is the area with `pcode` (in any case: P-codes are stored in capitals)
+    or lies anywhere below it."""
+    pcode = pcode.strip().upper() if pcode is not None else pcode
     q = Q()
     path = field
     for _ in LEVEL_DEPTH:
