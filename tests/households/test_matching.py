@@ -50,6 +50,21 @@ def shares_a_key(a: Person, b: Person) -> bool:
 
 
 @pytest.mark.parametrize(
+    ("document_type", "document", "label"),
+    [
+        pytest.param("cnic", "1350312345671", "CNIC", id="cnic"),
+        pytest.param("old_nic", "12345678901", "old NIC", id="old-nic"),
+        pytest.param("other", "PASSPORT-AB1234567", "document number", id="other-document"),
+    ],
+)
+def test_a_shared_document_is_named_by_its_kind_in_the_reasons(document_type, document, label):
+    a = dataclasses.replace(ASLAM, document_type=document_type, document=document)
+    reasons = compare(prepare(a), prepare(like(a)))[1]
+    assert f"same {label}" in reasons
+    assert not any("NIC" in r for r in reasons) or document_type != "other"
+
+
+@pytest.mark.parametrize(
     ("one", "other"),
     [
         ("Muhammad Aslam", "Mohammad Aslam"),

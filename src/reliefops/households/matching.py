@@ -463,13 +463,17 @@ def _family_points(a: Prepared, b: Prepared, reasons: list[str], w: Weights) -> 
     return points
 
 
+# How a reason names the document two households share (an "other document" is not a NIC).
+_DOCUMENT_LABELS = {"cnic": "CNIC", "old_nic": "old NIC", "other": "document number"}
+
+
 def _direct(a: Prepared, b: Prepared, w: Weights) -> tuple[float, list[str]]:
     """The two households as registered by the same head."""
     pa, pb = a.person, b.person
     reasons: list[str] = []
     points = w.base
     if pa.document and pb.document and pa.document_type == pb.document_type:
-        label = "CNIC" if pa.document_type == "cnic" else "NIC"
+        label = _DOCUMENT_LABELS.get(pa.document_type, "document number")
         if pa.document == pb.document:
             reasons.append(f"same {label}")
             points += w.same_document
