@@ -298,12 +298,37 @@ def test_an_import_with_many_problems_answers_the_first_thousand_and_how_many_in
     registrar = client_for(op.registrar)
     body = {"filename": "b.csv", "content_base64": base64.b64encode(csv).decode()}
     refused = post(registrar, "/api/households/imports", body)
-    assert refused.status_code == 201
-    assert refused.json()["message"] == "1,200 problems in b.csv; nothing was imported."
-    shown = registrar.get(f"/api/households/imports/{refused.json()['id']}").json()
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["detail"] == "1,200 problems in b.csv; nothing was imported."
+    assert refused.json()["problem_count"] == 1200
+    assert len(refused.json()["problems"]) == 1001
+    shown = registrar.get(f"/api/households/imports/{refused.json()['import_id']}").json()
     assert shown["problem_count"] == 1200
     assert len(shown["problems"]) == 1001
     assert shown["problems"][-1] == {"row": None, "field": "file", "reason": "… and 200 more problems"}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(
+            b"head_name,head_sex,females_18_59,origin,house_damage,consent\n,female,1,PK50401,x,no\n",
+            id="bad-values",
+        ),
+        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01", id="not-a-csv"),
+    ],
+)
+def test_a_refused_import_answers_422_with_its_problems(op, content):
+    registrar = client_for(op.registrar)
+    body = {"filename": "c.csv", "content_base64": base64.b64encode(content).decode()}
+    refused = post(registrar, "/api/households/imports", body)
+    assert refused.status_code == 422, refused.content
+    answer = refused.json()
+    assert answer["problems"]
+    assert answer["problem_count"] >= 1
+    assert "nothing was imported" in answer["detail"]
+    assert HouseholdImport.objects.get(pk=answer["import_id"]).status == "refused"
+    assert post(registrar, f"/api/households/imports/{answer['import_id']}/commit").status_code == 409
 
 
 def test_the_same_file_uploaded_again_through_the_api_says_so_and_imports_nothing(op):

@@ -64,6 +64,7 @@ from reliefops.households.schemas import (
     HouseholdHandoverOut,
     HouseholdImportIn,
     HouseholdImportOut,
+    HouseholdImportRefusedOut,
     HouseholdIn,
     HouseholdOut,
     HouseholdPageOut,
@@ -369,12 +370,19 @@ def _import_out(batch: HouseholdImport, message: str) -> HouseholdImportOut:
 
 @router.post(
     "/imports",
-    response={200: HouseholdImportOut, 201: HouseholdImportOut, **WRITE_ERRORS},
+    response={
+        200: HouseholdImportOut,
+        201: HouseholdImportOut,
+        **WRITE_ERRORS,
+        422: HouseholdImportRefusedOut,
+    },
     summary="Upload a registration file (CSV or XLSX) to check and preview; nothing is registered yet",
     description=(
         "201: the file is checked and kept for import. 200: the same file was sent again by the same "
         "user while its check waits to be imported; that check is made again and returned, and no "
-        "second copy is kept."
+        "second copy is kept. 422: the file is refused (a bad value, a misspelt column, not a CSV or "
+        "XLSX at all) with every problem, `{row, field, reason}`, and the refused check's `import_id`; "
+        "nothing can be imported from it."
     ),
 )
 def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
@@ -384,7 +392,20 @@ def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput([Problem(None, "content_base64", "not base64")]) from exc
     result = household_import_preview(actor=request.user, filename=payload.filename, content=content)
-    return Status(200 if result.repeated else 201, _import_out(result.batch, result.message))
+    batch = result.batch
+    if batch.status == ImportStatus.REFUSED:
+        # A refused file is a bad request body like any other (422), as a refused 4W upload is; the
+        # check is kept, so its id comes along for GET /imports/{id}.
+        return Status(
+            422,
+            HouseholdImportRefusedOut(
+                detail=result.message,
+                problems=batch.problems,
+                problem_count=batch.problem_count,
+                import_id=batch.pk,
+            ),
+        )
+    return Status(200 if result.repeated else 201, _import_out(batch, result.message))
 
 
 @router.get(

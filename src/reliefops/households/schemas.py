@@ -7,6 +7,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from reliefops.core.api import ErrorOut
 from reliefops.households.cards import printed
 from reliefops.households.identity import format_document
 from reliefops.households.models import (
@@ -268,6 +269,16 @@ class HouseholdImportOut(Schema):
     )
     created: int = Field(description="Households registered by the commit.")
     message: str = Field(description="What happened, in a sentence.")
+
+
+class HouseholdImportRefusedOut(ErrorOut):
+    import_id: int = Field(
+        description="The id of the refused check, kept with its problems: `GET /api/households/imports/{id}` "
+        "shows it again. It cannot be committed; correct the file and upload it again."
+    )
+    problem_count: int = Field(
+        description="How many problems the file has in all (`problems` holds the first 1,000)."
+    )
 
 
 class DuplicatePairSide(Schema):
