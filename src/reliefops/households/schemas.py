@@ -272,12 +272,15 @@ class HouseholdImportOut(Schema):
 
 
 class HouseholdImportRefusedOut(ErrorOut):
-    import_id: int = Field(
-        description="The id of the refused check, kept with its problems: `GET /api/households/imports/{id}` "
-        "shows it again. It cannot be committed; correct the file and upload it again."
+    import_id: int | None = Field(
+        None,
+        description="For a refused file, the id of its check, kept with its problems: "
+        "`GET /api/households/imports/{id}` shows it again. It cannot be committed; correct the file and "
+        "upload it again. Null when the request itself was refused (a missing field, not base64).",
     )
-    problem_count: int = Field(
-        description="How many problems the file has in all (`problems` holds the first 1,000)."
+    problem_count: int | None = Field(
+        None,
+        description="For a refused file, how many problems it has in all (`problems` holds the first 1,000).",
     )
 
 
