@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "reliefops.core.security.SecurityHeadersMiddleware",
     "reliefops.core.logs.RefusalReasonMiddleware",
+    "reliefops.core.api_errors.ApiErrorsAsJsonMiddleware",
     "reliefops.core.security.ImpossibleValuesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
