@@ -562,6 +562,7 @@ def waybill_detail(request: HttpRequest, waybill_id: int) -> Any:
 def movement_list(request: HttpRequest, filters: Query[MovementFilter]) -> Any:
     refs = Refs(request.user, Right.VIEW_STOCK)
     site_id = refs.site_id(filters.site) if filters.site is not None else None
+    item_id = refs.item(filters.item) if filters.item is not None else None
     refs.check()
     return selectors.movement_list(
         site_ids=stock_visible_site_ids(request.user),
@@ -569,6 +570,7 @@ def movement_list(request: HttpRequest, filters: Query[MovementFilter]) -> Any:
         kind=filters.kind or "",
         start=filters.start,
         end=filters.end,
+        item_id=item_id,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from ninja import Field, Schema
 
@@ -64,6 +64,22 @@ def scoped_key(user: AnyUser | None, key: str | None, *, field: str = "Idempoten
     return f"u{user.pk if user is not None else 0}:{key}"
 
 
+ITEMS_NAMED = 5  # a posting of more items says how many, not each one's quantity
+
+
+def lines_in_words(movement: Any) -> str:
+    """`2 lines: 500 BLANKET, 200 QUILT`: each item's own quantity in its base unit, never added
+    to another item's (500 blankets and 200 quilts are not 700 of anything)."""
+    n_lines = movement.lines.count()
+    by_item = list(
+        movement.lines.values("item__code").annotate(quantity=Sum("quantity")).order_by("item__code")
+    )
+    if len(by_item) > ITEMS_NAMED:
+        return f"{counted(n_lines, 'line')} of {counted(len(by_item), 'item')}"
+    quantities = ", ".join(f"{row['quantity']:,} {row['item__code']}" for row in by_item)
+    return f"{counted(n_lines, 'line')}: {quantities}"
+
+
 def posting_message(result: Any) -> str:
     """What a posting did, in a sentence: what was posted where, or that a repeat changed nothing."""
     movement = result.movement
@@ -75,8 +91,7 @@ def posting_message(result: Any) -> str:
         if waybill is not None:
             return f"Waybill {waybill.number} was already dispatched as {what}: nothing changed."
         return f"Already posted as {what}: nothing changed."
-    totals = movement.lines.aggregate(n=Count("id"), units=Sum("quantity"))
-    lines = f"{counted(totals['n'], 'line')}, {counted(totals['units'] or 0, 'unit')}"
+    lines = lines_in_words(movement)
     if waybill is not None:
         return (
             f"Waybill {waybill.number} dispatched from {waybill.from_site.name} "
@@ -398,7 +413,25 @@ class MovementOut(Schema):
 
 class MovementListOut(MovementOut):
     n_lines: int = Field(description="How many lines the movement has.")
-    total_quantity: int = Field(description="The sum of its lines' quantities.")
+    item_quantity: int | None = Field(
+        None,
+        description="With the `item` filter, the quantity of that item on the movement's lines, in its "
+        "base unit; null without it (quantities of different items are never added together).",
+    )
+    total_quantity: int | None = Field(
+        None,
+        deprecated=True,
+        description="Deprecated: the same as `item_quantity` (null without the `item` filter). It used "
+        "to add the quantities of different items together, which means nothing.",
+    )
+
+    @staticmethod
+    def resolve_item_quantity(obj: Any) -> int | None:
+        return getattr(obj, "item_quantity", None)
+
+    @staticmethod
+    def resolve_total_quantity(obj: Any) -> int | None:
+        return getattr(obj, "item_quantity", None)
 
 
 class MovementDetailOut(MovementOut):
@@ -609,6 +642,11 @@ class WaybillFilter(Schema):
 
 class MovementFilter(Schema):
     site: int | str | None = Field(None, description="Only movements at this site. " + SITE)
+    item: int | str | None = Field(
+        None,
+        description="Only movements with a line of this item (its id or code), each with that item's "
+        "quantity in `item_quantity`.",
+    )
     kind: MovementKind | None = Field(None, description="Only movements of this kind.")
     start: dt.date | None = Field(None, description="Only movements on or after this day.")
     end: dt.date | None = Field(None, description="Only movements on or before this day.")

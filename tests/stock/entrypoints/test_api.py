@@ -43,8 +43,8 @@ def test_receipt_by_codes_answers_201_with_the_movement(op, manager_api):
     body = response.json()
     assert body["replayed"] is False
     assert (
-        body["message"]
-        == f"Posted receipt #{body['movement']['id']} (GRN-BLK-0001) at Balakot hub: 2 lines, 150 units."
+        body["message"] == f"Posted receipt #{body['movement']['id']} (GRN-BLK-0001) at Balakot hub: "
+        "2 lines: 120 BLANKET, 30 BUCKET."
     )
     movement = body["movement"]
     assert movement["kind"] == "receipt"
@@ -626,6 +626,34 @@ def test_movement_list_filters_and_detail(stocked, admin_api):
     assert [(line["from_location"], line["to_location"], line["quantity"]) for line in detail["lines"]] == [
         ("Donor pipeline DFID-2005-07", "Balakot hub", 200)
     ]
+
+
+def test_a_posting_of_two_items_never_adds_them_into_one_figure_and_the_list_gives_one_items_quantity(
+    op, manager_api, admin_api
+):
+    # given a receipt of 500 blankets and 200 buckets
+    posted = manager_api.post(
+        "/receipts",
+        {
+            "site": "BLK-HUB",
+            "grant": "DFID-2005-07",
+            "grn_number": "GRN-MIX",
+            "lines": [{"item": "BLANKET", "quantity": 500}, {"item": "BUCKET", "quantity": 200}],
+        },
+    )
+    # then its message gives each item's quantity, not "700 units"
+    assert posted.status_code == 201, posted.content
+    assert posted.json()["message"].endswith(": 2 lines: 500 BLANKET, 200 BUCKET.")
+    assert "700" not in posted.json()["message"]
+    # and the list adds nothing across items: no figure without an item, that item's with one
+    (listed,) = admin_api.get("/movements", {"site": "BLK-HUB"}).json()["items"]
+    assert (listed["n_lines"], listed["item_quantity"], listed["total_quantity"]) == (2, None, None)
+    (listed,) = admin_api.get("/movements", {"site": "BLK-HUB", "item": "BUCKET"}).json()["items"]
+    assert (listed["item_quantity"], listed["total_quantity"]) == (200, 200)
+    assert admin_api.get("/movements", {"item": "CGI-SHEET"}).json()["count"] == 0
+    unknown = admin_api.get("/movements", {"item": "NOPE"})
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"][0]["field"] == "item"
 
 
 # --- no N+1 -------------------------------------------------------------------------------------------

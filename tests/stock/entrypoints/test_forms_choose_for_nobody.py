@@ -127,7 +127,7 @@ def test_the_distribution_form_tells_a_distributor_no_stock_level(stocked, web_a
     assert "has 100" not in body
 
 
-def test_a_posting_of_one_unit_says_one_line_one_unit(op, web_as):
+def test_a_posting_of_one_unit_says_one_line_and_its_item(op, web_as):
     client = web_as(Role.HUB_MANAGER)
     response = client.post(
         reverse("stock:post-receipt"),
@@ -145,7 +145,7 @@ def test_a_posting_of_one_unit_says_one_line_one_unit(op, web_as):
         ),
         follow=True,
     )
-    assert "GRN-ONE) at Balakot hub: 1 line, 1 unit." in text(response)
+    assert "GRN-ONE) at Balakot hub: 1 line: 1 BLANKET." in text(response)
 
 
 def test_packs_without_a_pack_chosen_are_refused_asking_for_the_pack(op, web_as):
