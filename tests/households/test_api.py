@@ -188,6 +188,17 @@ def test_a_handover_by_card_posts_once_and_a_repeat_with_its_key_replays(op, ope
     assert figures["agrees_with_ledger"] is True
 
 
+def test_a_malformed_card_token_answers_422_naming_the_card_field(op, open_round):
+    round_obj, _, _ = open_round
+    body = {"point": "DP-BANA", "card": "XXXX-XXXX-XX", "collected_by": "the head", "handed_on": "2005-11-20"}
+    refused = post(client_for(op.distributor), f"/api/households/rounds/{round_obj.pk}/handovers", body)
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["problems"]
+    assert problem["field"] == "card"
+    assert "is not a card token" in problem["reason"]
+    assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
+
+
 def test_a_handover_with_an_idempotency_key_of_the_longest_allowed_length_posts_once(op, open_round):
     # the ledger's key is the household's key with a prefix: longer than the ledger's column
     round_obj, household, _ = open_round

@@ -82,9 +82,15 @@ def _household(card_token: str | None, household_id: int | None) -> tuple[Househ
     if card_token:
         token = normalise_token(card_token)
         if token is None:
-            raise HandoverRefused(
-                f"{card_token.strip()!r} is not a card token: check the characters and type it again",
-                field="card",
+            # A malformed value, not a conflict with the data: a 422 naming the field, as any bad value
+            raise InvalidInput(
+                [
+                    Problem(
+                        None,
+                        "card",
+                        f"{card_token.strip()!r} is not a card token: check the characters and type it again",
+                    )
+                ]
             )
         card = HouseholdCard.objects.select_related("household").filter(token=token).first()
         if card is None:
