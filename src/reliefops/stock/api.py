@@ -25,7 +25,7 @@ from reliefops.core.access import (
     stock_visible_site_ids,
 )
 from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, Page
-from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.errors import InvalidInput, NotFound, Problem
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
 from reliefops.stock import selectors
@@ -146,18 +146,25 @@ def receipt_create(
         for row, line in enumerate(payload.lines, start=1)
     ]
     key = _key(request, idempotency_key)
-    result = stock_receive(
-        actor=request.user,
-        site_id=site_id,
-        grant_id=grant_id,
-        lines=lines,
-        grn_number=payload.grn_number,
-        received_on=payload.received_on or today(),
-        pledge_id=payload.pledge,
-        note=payload.note,
-        idempotency_key=key,
-        caller_problems=refs.problems,
-    )
+    try:
+        result = stock_receive(
+            actor=request.user,
+            site_id=site_id,
+            grant_id=grant_id,
+            lines=lines,
+            grn_number=payload.grn_number,
+            received_on=payload.received_on or today(),
+            pledge_id=payload.pledge,
+            note=payload.note,
+            idempotency_key=key,
+            caller_problems=refs.problems,
+        )
+    except NotFound as exc:
+        # The pledge is a reference in the body, not the address: an unknown one (or one the caller
+        # may not see, told in the same words) is a bad value of the field `pledge`.
+        if payload.pledge is not None and exc.message == f"no pledge {payload.pledge}":
+            raise InvalidInput([Problem(None, "pledge", exc.message)]) from exc
+        raise
     return _status(result)
 
 

@@ -114,11 +114,30 @@ def test_a_hub_manager_cannot_receive_the_pledge_of_another_site(op, manager_api
     )
     # then it is refused as a pledge that does not exist (the hub manager may not see the warehouse's
     # pledges), and the pledge is still open
-    assert response.status_code == 404, response.content
-    assert response.json() == {"detail": f"no pledge {pledge.pk}"}
+    assert response.status_code == 422, response.content
+    assert response.json()["problems"] == [
+        {"row": None, "field": "pledge", "reason": f"no pledge {pledge.pk}"}
+    ]
     assert snapshot() == before
     pledge.refresh_from_db()
     assert (pledge.status, pledge.received_quantity) == ("open", 0)
+
+
+def test_an_unknown_pledge_is_a_problem_of_the_field_pledge(stocked, manager_api):
+    before = snapshot()
+    response = manager_api.post(
+        "/receipts",
+        {
+            "site": "BLK-HUB",
+            "grant": "DFID-2005-07",
+            "grn_number": "GRN-NP",
+            "pledge": 999999,
+            "lines": lines(("BLANKET", 5)),
+        },
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["problems"] == [{"row": None, "field": "pledge", "reason": "no pledge 999999"}]
+    assert snapshot() == before
 
 
 def test_dispatch_creates_a_waybill_in_transit(stocked, manager_api):

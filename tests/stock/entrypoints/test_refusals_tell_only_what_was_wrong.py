@@ -179,8 +179,10 @@ def test_a_cancelled_pledge_of_another_site_is_told_as_no_pledge_at_all(stocked,
     response = _receive_against(manager_api, pledge)
     # then the receipt is refused as for a pledge that does not exist: neither its site nor its status
     # is told
-    assert response.status_code == 404, response.content
-    assert response.json() == {"detail": f"no pledge {pledge.pk}"}
+    assert response.status_code == 422, response.content
+    assert response.json()["problems"] == [
+        {"row": None, "field": "pledge", "reason": f"no pledge {pledge.pk}"}
+    ]
     assert "cancelled" not in response.content.decode()
     assert snapshot() == before
 
