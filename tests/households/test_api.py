@@ -188,6 +188,16 @@ def test_a_handover_by_card_posts_once_and_a_repeat_with_its_key_replays(op, ope
     assert figures["agrees_with_ledger"] is True
 
 
+def test_an_unknown_point_filter_of_a_distribution_list_answers_422_naming_the_parameter(op, open_round):
+    round_obj, _, _ = open_round
+    url = f"/api/households/rounds/{round_obj.pk}/distribution-list"
+    unknown = client_for(op.distributor).get(url, {"point": "NOPE"})
+    assert unknown.status_code == 422, unknown.content
+    (problem,) = unknown.json()["problems"]
+    assert problem["field"] == "query.point"
+    assert "NOPE" in problem["reason"]
+
+
 def test_a_malformed_card_token_answers_422_naming_the_card_field(op, open_round):
     round_obj, _, _ = open_round
     body = {"point": "DP-BANA", "card": "XXXX-XXXX-XX", "collected_by": "the head", "handed_on": "2005-11-20"}

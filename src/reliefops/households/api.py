@@ -32,7 +32,7 @@ from reliefops.core.access import (
     require,
 )
 from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, JobOut, PageInput
-from reliefops.core.errors import AccessDenied, InvalidInput, Problem
+from reliefops.core.errors import AccessDenied, InvalidInput, NotFound, Problem
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
 from reliefops.core.text import counted
@@ -703,7 +703,11 @@ def round_distribution_list(
     allowed = distribution_list_point_ids(request.user)
     round_obj = access_round_by_id(request.user, round_id, Right.VIEW_DISTRIBUTION_LISTS)
     if point:
-        allowed = {access_round_point(request.user, round_obj, _ref(point), Right.VIEW_DISTRIBUTION_LISTS).pk}
+        try:
+            found = access_round_point(request.user, round_obj, _ref(point), Right.VIEW_DISTRIBUTION_LISTS)
+        except NotFound as exc:  # a filter's bad value, not a missing address
+            raise InvalidInput([Problem(None, "query.point", exc.message)]) from exc
+        allowed = {found.pk}
     rows = selectors.distribution_list(round_obj, point_ids=allowed)
     shown = rows[page.offset : page.offset + page.limit]
     personal_data_viewed(
