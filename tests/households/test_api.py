@@ -198,6 +198,19 @@ def test_an_unknown_point_filter_of_a_distribution_list_answers_422_naming_the_p
     assert "NOPE" in problem["reason"]
 
 
+def test_the_household_list_refuses_an_unknown_status_and_finds_an_area_in_any_case(op):
+    household = register(op)
+    registrar = client_for(op.registrar)
+    bogus = registrar.get("/api/households/households", {"status": "bogus"})
+    assert bogus.status_code == 422, bogus.content
+    assert [p["field"] for p in bogus.json()["problems"]] == ["query.status"]
+    pcode = household.origin_district.pcode
+    for given in (pcode, pcode.lower()):
+        found = registrar.get("/api/households/households", {"area": given, "status": "active"})
+        assert found.status_code == 200, found.content
+        assert [h["id"] for h in found.json()["items"]] == [household.pk]
+
+
 def test_a_malformed_card_token_answers_422_naming_the_card_field(op, open_round):
     round_obj, _, _ = open_round
     body = {"point": "DP-BANA", "card": "XXXX-XXXX-XX", "collected_by": "the head", "handed_on": "2005-11-20"}

@@ -45,6 +45,7 @@ from reliefops.households.models import (
     DuplicatePair,
     Household,
     HouseholdImport,
+    HouseholdStatus,
     ImportStatus,
 )
 from reliefops.households.schemas import (
@@ -165,15 +166,21 @@ def household_list(
     request: HttpRequest,
     page: Query[PageInput],
     q: str = Query("", description="Name, father's or husband's name, village, CNIC or phone digits, or id."),
-    status: str = Query("", description="`active` or `merged`."),
-    area: str = Query("", description="P-code of the area (or district) of origin."),
+    status: str = Query("", description="`active` or `merged`; every household when empty."),
+    area: str = Query("", description="P-code of the area (or district) of origin, in any case."),
 ) -> Any:
     access_households(request.user)
-    area_id = (
-        AdminArea.objects.filter(pcode=area.strip()).values_list("pk", flat=True).first() if area else None
-    )
+    problems = []
+    status = status.strip()
+    if status and status not in HouseholdStatus.values:
+        choices = " or ".join(f"'{value}'" for value in HouseholdStatus.values)
+        problems.append(Problem(None, "query.status", f"Input should be {choices}"))
+    area = area.strip().upper()
+    area_id = AdminArea.objects.filter(pcode=area).values_list("pk", flat=True).first() if area else None
     if area and area_id is None:
-        raise InvalidInput([Problem(None, "query.area", f"no admin area with P-code {area!r}")])
+        problems.append(Problem(None, "query.area", f"no admin area with P-code {area!r}"))
+    if problems:
+        raise InvalidInput(problems)
     found = selectors.households_search(q=q, status=status, area_id=area_id)
     rows = list(found[page.offset : page.offset + page.limit])
     personal_data_viewed(actor=request.user, household_ids=[h.pk for h in rows], where="API household list")
