@@ -65,6 +65,25 @@ def test_a_pcode_in_lower_case_is_the_area_stored_in_capitals(reference, viewer_
     assert response.json()["pcode"] == "PK522"
 
 
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        pytest.param("/api/places/sites", "admin_area", id="sites-admin-area"),
+        pytest.param("/api/places/admin-areas", "parent", id="admin-areas-parent"),
+    ],
+)
+def test_an_unknown_pcode_in_a_filter_is_422_naming_the_parameter(reference, viewer_client, url, parameter):
+    response = viewer_client.get(url, {parameter: "PK999"})
+    assert response.status_code == 422, response.content
+    assert response.json()["problems"] == [
+        {"row": None, "field": f"query.{parameter}", "reason": "no admin area with P-code 'PK999'"}
+    ]
+    # a known one, in any case, still filters
+    known = viewer_client.get(url, {parameter: "pk522"})
+    assert known.status_code == 200
+    assert known.json()["count"] >= 1
+
+
 def test_unknown_pcode_is_404_with_detail(reference, viewer_client):
     response = viewer_client.get("/api/places/admin-areas/PK999")
     assert response.status_code == 404

@@ -7,6 +7,7 @@ from typing import Annotated
 from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 
+from reliefops.core.errors import InvalidInput, Problem
 from reliefops.places.models import LEVEL_DEPTH, AdminArea, AdminLevel, SiteKind
 
 
@@ -42,6 +43,15 @@ class AdminAreaDetailOut(AdminAreaOut):
         return list(obj.children.order_by("pcode"))
 
 
+def known_pcode(pcode: str, parameter: str) -> str:
+    """The P-code in capitals, as stored; an area that does not exist is a bad filter value (422
+    naming the parameter), not an empty list that reads as "nothing there"."""
+    pcode = pcode.strip().upper()
+    if not AdminArea.objects.filter(pcode=pcode).exists():
+        raise InvalidInput([Problem(None, f"query.{parameter}", f"no admin area with P-code {pcode!r}")])
+    return pcode
+
+
 class AdminAreaFilter(FilterSchema):
     q: Annotated[
         str | None, FilterLookup(["name__icontains", "pcode__icontains", "alt_names__icontains"])
@@ -52,7 +62,7 @@ class AdminAreaFilter(FilterSchema):
     parent: str | None = Field(None, description="Only the areas directly below the area with this P-code.")
 
     def filter_parent(self, pcode: str | None) -> Q:
-        return Q(parent__pcode=pcode.strip().upper()) if pcode is not None else Q()
+        return Q(parent__pcode=known_pcode(pcode, "parent")) if pcode is not None else Q()
 
 
 def within_area(field: str, pcode: str) -> Q:
@@ -95,5 +105,5 @@ class SiteFilter(FilterSchema):
         None, description="Only sites in the area with this P-code, or in any area below it."
     )
 
-    def filter_admin_area(self, pcode: str) -> Q:
-        return within_area("admin_area", pcode)
+    def filter_admin_area(self, pcode: str | None) -> Q:
+        return within_area("admin_area", known_pcode(pcode, "admin_area")) if pcode is not None else Q()
