@@ -570,6 +570,8 @@ def movement_list(request: HttpRequest, filters: Query[MovementFilter]) -> Any:
     refs = Refs(request.user, Right.VIEW_STOCK)
     site_id = refs.site_id(filters.site) if filters.site is not None else None
     item_id = refs.item(filters.item) if filters.item is not None else None
+    if filters.start is not None and filters.end is not None and filters.start > filters.end:
+        refs.problems.append(Problem(None, "start", "the period starts after it ends"))  # as the stock card
     refs.check()
     return selectors.movement_list(
         site_ids=stock_visible_site_ids(request.user),

@@ -675,6 +675,16 @@ def test_a_posting_of_two_items_never_adds_them_into_one_figure_and_the_list_giv
     assert unknown.json()["problems"][0]["field"] == "item"
 
 
+def test_a_movement_list_whose_period_starts_after_it_ends_is_refused_as_the_stock_card_is(
+    stocked, admin_api
+):
+    period = {"start": "2005-12-01", "end": "2005-11-01"}
+    listed = admin_api.get("/movements", period)
+    card = admin_api.get("/sites/BLK-HUB/items/BLANKET/card", period)
+    assert (listed.status_code, card.status_code) == (422, 422), listed.content
+    assert listed.json()["problems"] == card.json()["problems"]
+
+
 # --- no N+1 -------------------------------------------------------------------------------------------
 
 
