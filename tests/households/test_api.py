@@ -106,6 +106,16 @@ def test_personal_data_is_for_registrars_and_every_view_is_audited(op):
         assert "Aslam" not in counts.content.decode()
 
 
+def test_household_counts_name_their_districts_by_pcode_and_name(op):
+    household = register(op)
+    counts = client_for(make_user(Role.VIEWER)).get("/api/households/counts").json()
+    district = household.origin_district
+    assert counts["by_district"] == [
+        {"pcode": district.pcode, "name": district.name, "households": 1, "people": household.size}
+    ]
+    assert counts["by_camp"] == []
+
+
 def test_an_export_with_personal_data_needs_the_export_right(op):
     register(op)
     plain = client_for(op.registrar).get("/api/households/households/export")

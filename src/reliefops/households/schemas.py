@@ -506,6 +506,20 @@ class RoundReconciliationOut(Schema):
     )
 
 
+class DistrictCountOut(Schema):
+    pcode: str | None = Field(description="The district's P-code; null for households of no known district.")
+    name: str | None = Field(description="The district's name; null with the P-code.")
+    households: int = Field(description="Active households from the district.")
+    people: int = Field(description="People in them.")
+
+
+class CampCountOut(Schema):
+    site_id: int = Field(description="The camp's site id.")
+    name: str = Field(description="The camp's name.")
+    households: int = Field(description="Active households living in the camp.")
+    people: int = Field(description="People in them.")
+
+
 class HouseholdCountsOut(Schema):
     active: int = Field(description="Households registered and active.")
     merged: int = Field(description="Registrations merged into another.")
@@ -514,8 +528,32 @@ class HouseholdCountsOut(Schema):
     female_headed: int = Field(description="Active households headed by a woman.")
     in_camps: int = Field(description="Active households living in a camp.")
     pending_pairs: int = Field(description="Likely duplicate pairs waiting for a decision.")
-    by_district: list[dict[str, Any]] = Field(description="Households and people by district of origin.")
-    by_camp: list[dict[str, Any]] = Field(description="Households and people by camp.")
+    by_district: list[DistrictCountOut] = Field(description="Households and people by district of origin.")
+    by_camp: list[CampCountOut] = Field(description="Households and people by camp.")
+
+    @staticmethod
+    def resolve_by_district(obj: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "pcode": row["origin_district__pcode"],
+                "name": row["origin_district__name"],
+                "households": row["households"],
+                "people": row["people"] or 0,
+            }
+            for row in obj.by_district
+        ]
+
+    @staticmethod
+    def resolve_by_camp(obj: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "site_id": row["current_site_id"],
+                "name": row["current_site__name"],
+                "households": row["households"],
+                "people": row["people"] or 0,
+            }
+            for row in obj.by_camp
+        ]
 
 
 def printed_token(token: str) -> str:
