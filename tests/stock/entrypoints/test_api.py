@@ -685,6 +685,22 @@ def test_a_movement_list_whose_period_starts_after_it_ends_is_refused_as_the_sto
     assert listed.json()["problems"] == card.json()["problems"]
 
 
+def test_a_key_reused_for_another_posting_is_refused_without_its_stored_scope(stocked, manager_api):
+    posted = manager_api.post(
+        "/receipts",
+        {"site": "BLK-HUB", "grant": "DFID-2005-07", "grn_number": "GRN-K", "lines": lines(("BLANKET", 5))},
+        key="conc-1",
+    )
+    assert posted.status_code == 201, posted.content
+    reused = manager_api.post(
+        "/distributions", {"site": "BLK-HUB", "lines": lines(("BLANKET", 1))}, key="conc-1"
+    )
+    assert reused.status_code == 409, reused.content
+    assert reused.json()["detail"] == (
+        "this idempotency key was used for a receipt; send a new key for each posting"
+    )
+
+
 # --- no N+1 -------------------------------------------------------------------------------------------
 
 

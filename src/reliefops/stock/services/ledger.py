@@ -167,7 +167,12 @@ def _retry_deadlock(run: Callable[[], T], attempts: int = 3) -> T:
 
 def _same_kind(existing: Movement, kind: MovementKind, key: str) -> Movement:
     if existing.kind != kind:
-        raise Conflict(f"idempotency key {key!r} was used for a {existing.get_kind_display().lower()}")
+        # The stored key carries the caller's scope (`u3:…`, a handover's prefix): not the caller's
+        # words, so it is not quoted back; the caller knows the key it sent.
+        raise Conflict(
+            f"this idempotency key was used for a {existing.get_kind_display().lower()}; "
+            "send a new key for each posting"
+        )
     return existing
 
 
