@@ -18,13 +18,21 @@ if TYPE_CHECKING:
     from ninja.operation import Operation
 
 
+# A credential that is presented and fails is refused (401) whatever else the request carries: a
+# script with a revoked token must hear so, not be let through on another header or a session.
+
+
 class BearerToken(HttpBearer):
     """`Authorization: Bearer rop_…` with a token from `reliefops token create`."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = token_authenticate(token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            raise AuthenticationError
+        other = request.headers.get(TokenHeader.param_name)
+        if other and token_authenticate(other) != user:
+            raise AuthenticationError
+        request.user = user
         return user
 
 
@@ -34,9 +42,12 @@ class TokenHeader(APIKeyHeader):
     param_name = "X-API-Token"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = token_authenticate(key or "")
-        if user is not None:
-            request.user = user
+        if not key:
+            return None
+        user = token_authenticate(key)
+        if user is None:
+            raise AuthenticationError
+        request.user = user
         return user
 
 

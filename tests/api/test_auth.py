@@ -63,6 +63,29 @@ def test_bad_credentials_get_401(db, headers):
     assert Client(**headers).get(SITES).status_code == 401
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(lambda t: {"HTTP_AUTHORIZATION": "Bearer bad", "HTTP_X_API_TOKEN": t}, id="bad-bearer"),
+        pytest.param(
+            lambda t: {"HTTP_AUTHORIZATION": f"Bearer {t}", "HTTP_X_API_TOKEN": "bad"}, id="bad-header"
+        ),
+    ],
+)
+def test_a_bad_credential_gets_401_whatever_valid_one_comes_with_it(db, token_for, headers):
+    user = make_user(Role.VIEWER)
+    response = Client(**headers(token_for(user))).get("/api/core/me")
+    assert response.status_code == 401, response.content
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_bad_bearer_token_gets_401_even_with_a_signed_in_session(db):
+    client = Client()
+    client.force_login(make_user(Role.VIEWER))
+    assert client.get("/api/core/me").status_code == 200
+    assert client.get("/api/core/me", HTTP_AUTHORIZATION="Bearer bad").status_code == 401
+
+
 def test_revoked_token_gets_401(db, token_for):
     # given a token that worked
     user = make_user(Role.VIEWER)
