@@ -494,3 +494,9 @@ def test_user_list_shows_each_account_with_its_role_scope_and_status(ali):
     ]
     assert lines[1].split() == ["ali", "viewer", "-", "-", "deactivated", "no", "never"]
     assert lines[2].split() == ["hub1", "hub_manager", "-", "BTG-HUB", "active", "no", "never"]
+
+
+def test_user_list_says_an_admin_may_export_by_role(ali):
+    run("user", "create", "boss", "--role", "admin", "--no-input")
+    (line,) = [row for row in run("user", "list")[0].splitlines() if row.startswith("boss ")]
+    assert "yes (by role)" in line

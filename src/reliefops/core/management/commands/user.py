@@ -82,6 +82,16 @@ def _no_input_argument(parser: CommandParser) -> None:
     )
 
 
+def _exports(profile: UserProfile | None) -> str:
+    """Whether the user may export personal data: an admin holds the right by role (as
+    `access.can_export_personal_data` says), anyone else only when it is granted."""
+    if profile is None:
+        return "no"
+    if profile.role == Role.ADMIN:
+        return "yes (by role)"
+    return "yes" if profile.can_export_personal_data else "no"
+
+
 class Command(ReliefopsCommand):
     help = (
         "Users: create one, list them, deactivate or reactivate one, change a role or a password, "
@@ -193,7 +203,7 @@ class Command(ReliefopsCommand):
                     (organisation.acronym or organisation.name) if organisation else "-",
                     scope or "-",
                     "active" if user.is_active else "deactivated",
-                    "yes" if profile and profile.can_export_personal_data else "no",
+                    _exports(profile),
                     timezone.localtime(user.last_login).strftime("%Y-%m-%d %H:%M")
                     if user.last_login
                     else "never",
