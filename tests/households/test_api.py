@@ -248,6 +248,19 @@ def test_a_handover_with_an_idempotency_key_of_the_longest_allowed_length_posts_
     assert len(movement.idempotency_key) <= Movement._meta.get_field("idempotency_key").max_length
 
 
+def test_a_households_first_card_is_announced_as_its_first_and_a_later_one_as_replacing_it(op):
+    household = register(op)
+    registrar = client_for(op.registrar)
+    url = f"/api/households/households/{household.pk}/card"
+    first = post(registrar, url, {"reason": "registered"}, HTTP_IDEMPOTENCY_KEY="first-card")
+    assert first.status_code == 201, first.content
+    assert first.json()["message"] == f"Card {first.json()['token']} issued: the household's first card."
+    second = post(registrar, url, {"reason": "lost"}, HTTP_IDEMPOTENCY_KEY="second-card")
+    assert second.json()["message"] == (
+        f"New card {second.json()['token']} issued; the old one no longer works."
+    )
+
+
 def test_a_card_reissue_repeated_with_its_key_replays_and_a_key_of_another_household_is_refused(op):
     household = register(op)
     other = register(op, head_name="Zainab Bibi", document_number="13503-7654321-2", phone="")

@@ -422,12 +422,15 @@ def cards_issue(*, actor: Any, round_id: int) -> int:
 class CardReissued:
     card: HouseholdCard
     replayed: bool = False
+    replaced: bool = True  # False for a household's first card: there is no old one to stop
 
     @property
     def message(self) -> str:
         token = printed(self.card.token)
         if self.replayed:
             return f"Card {token} was already issued for this request: nothing changed."
+        if not self.replaced:
+            return f"Card {token} issued: the household's first card."
         return f"New card {token} issued; the old one no longer works."
 
 
@@ -491,4 +494,4 @@ def card_reissue(
         if key and (done := _card_replayed(household_id, key)) is not None:
             return done
         raise
-    return CardReissued(card)
+    return CardReissued(card, replaced=bool(voided))
