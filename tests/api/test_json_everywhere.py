@@ -38,3 +38,9 @@ def test_pages_outside_the_api_keep_their_html_404(client):
     answer = client.get("/nope-not-a-page")
     assert answer.status_code == 404
     assert not answer["Content-Type"].startswith("application/json")
+
+
+def test_a_body_that_is_not_json_answers_json_400(viewer_client):
+    answer = viewer_client.post("/api/cluster/uploads", "{not json", content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "Cannot parse request body"

@@ -97,3 +97,10 @@ def test_docs_page_assets_are_served_by_the_app(db):
         assert not asset.startswith("//"), asset
         response = Client().get(asset)
         assert response.status_code == 200, asset
+
+
+def test_the_error_schema_says_problems_come_with_a_400_of_the_ledger_too():
+    schema = json.loads(openapi_text())
+    problems = schema["components"]["schemas"]["ErrorOut"]["properties"]["problems"]
+    assert "400" in problems["description"]
+    assert "only on 422" not in problems["description"]

@@ -59,7 +59,9 @@ class ProblemOut(Schema):
 class ErrorOut(Schema):
     detail: str = Field(description="What went wrong, in one sentence.")
     problems: list[ProblemOut] | None = Field(
-        None, description="Every refused value (only on 422 responses). Nothing was written."
+        None,
+        description="Every refused value, `{row, field, reason}`: on a 422 (a bad value), and on a 400 "
+        "refused by a rule of the ledger (an overdraw). Absent on other errors. Nothing was written.",
     )
 
 
