@@ -207,14 +207,19 @@ def test_killing_the_job_worker_mid_import(databases, var_dir, big_4w_file):
     time.sleep(random.uniform(0, 1.0))
     _kill(worker)
 
-    # Then the job is failed as lost once swept, and nothing of the import is in the database
+    # Then the job is failed as lost once swept, and the import is in the database whole or not at
+    # all: killed while applying, nothing of it is there; killed in the instant after its commit and
+    # before the job's end was recorded (a fast machine applies 100,000 rows in well under a
+    # second), every row is there, as the lost job's message warns ("look at the page of what it
+    # was doing before starting it again").
     assert _job(database, job)[0] == "running", "the job had ended when its worker was killed"
     swept = run(["reliefops", "jobs", "sweep"], database, var_dir)
     assert "1 job failed" in swept.stdout
     assert _job(database, job)[0] == "failed"
     report = _sound(database, var_dir)
-    assert report["counts"]["batches"] == before["batches"]
-    assert _activity_rows(database) == rows_before
+    committed = report["counts"]["batches"] - before["batches"]
+    assert committed in {0, 1}
+    assert _activity_rows(database) == rows_before + 100_000 * committed
 
 
 def _job(database: Database, job: int) -> tuple[str, str]:
