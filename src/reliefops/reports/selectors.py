@@ -25,7 +25,7 @@ from reliefops.partners.models import Grant, Organisation
 from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
 from reliefops.reports.periods import Period
 from reliefops.stock import selectors as stock
-from reliefops.stock.models import Balance, LocationKind, MovementLine, Waybill
+from reliefops.stock.models import Balance, LocationKind, Waybill
 
 # How many weeks of distributions make the recent rate that says how long stock lasts.
 RATE_WEEKS = 4
@@ -360,35 +360,6 @@ def weekly(distributions: Distributions) -> WeeklySeries:
     return WeeklySeries(weeks, items, values)
 
 
-# --- stock on hand on a day -----------------------------------------------------------------------
-
-
-def on_hand_on(*, day: dt.date | None = None, site_ids: set[int] | None = None) -> dict[tuple[int, int], int]:
-    """What each physical site held of each item at the end of `day` (None: now), as
-    {(site id, item id): quantity}. Today's balances, less what the ledger moved into the sites
-    after that day and plus what it moved out of them: no posting is dated after today, so what a
-    site held on a past day is its balance now taken back to then. Three grouped queries."""
-    balances = Balance.objects.filter(is_physical=True)
-    if site_ids is not None:
-        balances = balances.filter(location__site_id__in=site_ids)
-    held: dict[tuple[int, int], int] = defaultdict(int)
-    for site_id, item_id, total in (
-        balances.order_by().values_list("location__site_id", "item_id").annotate(total=Sum("quantity"))
-    ):
-        held[(site_id, item_id)] += int(total or 0)
-    if day is not None:
-        later = MovementLine.objects.filter(movement__occurred_on__gt=day)
-        for side, sign in (("to_location", -1), ("from_location", 1)):
-            lines = later.filter(**{f"{side}__is_physical": True})
-            if site_ids is not None:
-                lines = lines.filter(**{f"{side}__site_id__in": site_ids})
-            for site_id, item_id, total in (
-                lines.order_by().values_list(f"{side}__site_id", "item_id").annotate(total=Sum("quantity"))
-            ):
-                held[(site_id, item_id)] += sign * int(total)
-    return {key: quantity for key, quantity in held.items() if quantity}
-
-
 def past_day(period: Period, today: dt.date) -> dt.date | None:
     """The period's last day when it is before today (the day a past period's stock and trucks are
     counted on); None when the period runs to today or later (they are counted now)."""
@@ -447,13 +418,7 @@ def supply(
     lasts at the rate of the series' last weeks; ordered so that what runs out first (or falls
     short) comes first. With `on` (a past period's last day) the stock is what was held at the end
     of that day, the day the series ends: what rounds owe is today's, and is not set against it."""
-    if on is None:
-        on_hand = stock.on_hand_by_item(site_ids=site_ids)
-    else:
-        held: dict[int, int] = defaultdict(int)
-        for (_, item_id), quantity in on_hand_on(day=on, site_ids=site_ids).items():
-            held[item_id] += quantity
-        on_hand = {item_id: quantity for item_id, quantity in held.items() if quantity}
+    on_hand = stock.on_hand_by_item(site_ids=site_ids, day=on)
     rounds = households.rounds_outstanding(point_ids=site_ids)
     owed: dict[int, int] = defaultdict(int)
     for need in rounds:

@@ -256,7 +256,7 @@ def _hubs(
     areas = cluster.Areas()
     distributed = {int(row.key): row.quantities for row in distributions.by_hub}
     on_hand: dict[int, dict[int, int]] = defaultdict(dict)
-    for (site_id, item_id), total in selectors.on_hand_on(day=on, site_ids=hub_ids).items():
+    for (site_id, item_id), total in stock.on_hand_on(day=on, site_ids=hub_ids).items():
         on_hand[site_id][item_id] = total
     if on is None:
         waybills_in = dict(

@@ -662,8 +662,14 @@ def distributed_by_week(
     return by_week(handed_over(start=start, end=end, site_ids=site_ids))
 
 
-def on_hand_by_item(*, site_ids: set[int] | None = None) -> dict[int, int]:
-    """What the physical locations hold, per item id, from the balance table."""
+def on_hand_by_item(*, site_ids: set[int] | None = None, day: dt.date | None = None) -> dict[int, int]:
+    """What the physical locations hold, per item id: now, from the balance table, or at the end of
+    a past `day` (see on_hand_on)."""
+    if day is not None:
+        held: dict[int, int] = defaultdict(int)
+        for (_, item_id), quantity in on_hand_on(day=day, site_ids=site_ids).items():
+            held[item_id] += quantity
+        return {item_id: quantity for item_id, quantity in held.items() if quantity}
     rows = Balance.objects.filter(is_physical=True)
     if site_ids is not None:
         rows = rows.filter(location__site_id__in=site_ids)
@@ -672,3 +678,29 @@ def on_hand_by_item(*, site_ids: set[int] | None = None) -> dict[int, int]:
         for item_id, total in rows.order_by().values_list("item_id").annotate(total=Sum("quantity"))
         if total
     }
+
+
+def on_hand_on(*, day: dt.date | None = None, site_ids: set[int] | None = None) -> dict[tuple[int, int], int]:
+    """What each physical site held of each item at the end of `day` (None: now), as
+    {(site id, item id): quantity}. Today's balances, less what the ledger moved into the sites
+    after that day and plus what it moved out of them: no posting is dated after today, so what a
+    site held on a past day is its balance now taken back to then. Three grouped queries."""
+    balances = Balance.objects.filter(is_physical=True)
+    if site_ids is not None:
+        balances = balances.filter(location__site_id__in=site_ids)
+    held: dict[tuple[int, int], int] = defaultdict(int)
+    for site_id, item_id, total in (
+        balances.order_by().values_list("location__site_id", "item_id").annotate(total=Sum("quantity"))
+    ):
+        held[(site_id, item_id)] += int(total or 0)
+    if day is not None:
+        later = MovementLine.objects.filter(movement__occurred_on__gt=day)
+        for side, sign in (("to_location", -1), ("from_location", 1)):
+            lines = later.filter(**{f"{side}__is_physical": True})
+            if site_ids is not None:
+                lines = lines.filter(**{f"{side}__site_id__in": site_ids})
+            for site_id, item_id, total in (
+                lines.order_by().values_list(f"{side}__site_id", "item_id").annotate(total=Sum("quantity"))
+            ):
+                held[(site_id, item_id)] += sign * int(total)
+    return {key: quantity for key, quantity in held.items() if quantity}
