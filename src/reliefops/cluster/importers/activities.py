@@ -147,6 +147,12 @@ class _DateFix:
 _Checked = tuple[list[ReportRow], list[_DateFix], list[int], int, list[int]]  # see _check_rows
 
 
+def _discard(*sides: SideRows | None) -> None:
+    for side in sides:
+        if side is not None:
+            side.discard()
+
+
 def _joined(first: _Checked, second: _Checked) -> _Checked:
     """The checked rows of two consecutive parts of a sheet, as if checked in one go."""
     offset = len(first[0])
@@ -238,15 +244,11 @@ class ActivityFileReader:
             # its part itself.
             theirs = child.result(timeout=60 + 2 * (time.monotonic() - started))
         except BaseException:
-            for side in (ahead, own):
-                if side is not None:
-                    side.discard()
+            _discard(ahead, own)
             child.cancel()
             raise
         if theirs is None:  # the child failed: this process reads the second part too
-            for side in (ahead, own):
-                if side is not None:
-                    side.discard()
+            _discard(ahead, own)
             second = split.part(1)
             return self._end(_joined(mine, self._check_rows(second, layout, 0, len(second.rows))), layout)
         rows, fixes_sent, totals_skipped, read, problems, seen, beyond = theirs
