@@ -213,10 +213,9 @@ class ImpossibleValuesMiddleware:
             }
             return JsonResponse(body, status=422)
         field, reason = found[0]
-        return HttpResponseBadRequest(
-            f"The parameter {field.removeprefix('query.')} of the address {reason}.",
-            content_type="text/plain; charset=utf-8",
-        )
+        # A page of the site's own (standing alone: the session and the user are not read yet)
+        reason = f"The parameter {field.removeprefix('query.')} of the address {reason}."
+        return HttpResponseBadRequest(render_to_string("400.html", {"reason": reason}))
 
 
 class SessionExpiryMiddleware:
