@@ -194,6 +194,31 @@ def test_a_cnic_held_by_another_active_household_is_refused_with_who_holds_it(op
     assert state() == before
 
 
+def test_a_correction_naming_a_held_cnic_lists_it_with_its_other_problems(op):
+    # given a household holding a CNIC, and another without a document
+    holder = register(op)
+    other = register(
+        op,
+        head_name="Sher Zaman",
+        father_or_husband_name="Gul Zaman",
+        phone="",
+        document_type="none",
+        document_number="",
+    )
+    # when the second is given the first one's CNIC and an empty name in one correction
+    with pytest.raises(InvalidInput) as refused:
+        household_update(
+            actor=op.registrar,
+            household_id=other.pk,
+            changes={"document_type": "cnic", "document_number": "13503-1234567-1", "head_name": " "},
+            reason="card seen",
+        )
+    # then both problems are named at once
+    problems = {p.field: p.reason for p in refused.value.problems}
+    assert set(problems) == {"head_name", "document_number"}
+    assert f"already registered to household {holder.pk}" in problems["document_number"]
+
+
 @pytest.mark.parametrize("how", ["merged", "anonymised"])
 def test_a_merged_or_anonymised_household_cannot_be_corrected(op, how):
     household = register(op)

@@ -101,6 +101,22 @@ def test_every_problem_of_a_form_is_reported_at_once(op):
     assert {p.field for p in refused.value.problems} == {"head_name", "document_number", "consent", "origin"}
 
 
+def test_a_cnic_already_registered_is_named_with_the_forms_other_problems(op):
+    # given a household holding a CNIC
+    first = register(op)
+    # when another is registered with the same CNIC and a form holding other problems too
+    with pytest.raises(InvalidInput) as refused:
+        household_register(
+            actor=op.registrar,
+            data=household_input(head_name="", consent=False, phone=""),
+        )
+    # then the CNIC already held is named beside them, at once, not only once they are mended
+    problems = {p.field: p.reason for p in refused.value.problems}
+    assert set(problems) == {"head_name", "consent", "document_number"}
+    assert problems["document_number"] == f"this CNIC is already registered to household {first.pk}"
+    assert Household.objects.count() == 1
+
+
 def test_an_origin_name_is_looked_up_and_a_camp_by_its_code(op):
     household = register(
         op, origin="Balakot", current_site="camp-maira", document_number="", document_type="none"

@@ -43,6 +43,7 @@ from reliefops.households.services.registration import (
     Lookups,
     _queue_pairs,
     document_holder,
+    held_document_problems,
     household_check,
     matching_lock,
 )
@@ -300,6 +301,8 @@ def household_update(
                 replace(data, current_site="") if kept_camp else data, lookups=Lookups.load()
             )
             problems += checked
+            if problems:
+                problems += held_document_problems(data, exclude_id=household.pk)
             if problems or draft is None:
                 summary = f"{counted(len(problems), 'problem')}; the correction was refused"
                 raise InvalidInput(problems, summary=f"{summary} and nothing was changed")

@@ -336,6 +336,26 @@ class RegistrationResult:
         return text
 
 
+def held_document_problems(
+    data: HouseholdInput, *, row: int | None = None, exclude_id: int | None = None
+) -> list[Problem]:
+    """The problem of an identity document registered to another household, read from what was
+    sent, for a household refused for other problems too: every problem is named at once, instead
+    of this one only after the others are mended."""
+    document_type = data.document_type.strip().lower().replace(" ", "_") or DocumentType.NONE
+    if document_type not in DocumentType.values:
+        return []
+    try:
+        number = normalise_document(document_type, data.document_number)
+    except DocumentRefused:
+        return []
+    holder = document_holder(document_type, number, exclude_id=exclude_id)
+    if holder is None:
+        return []
+    label = DocumentType(document_type).label
+    return [Problem(row, "document_number", f"this {label} is already registered to household {holder}")]
+
+
 def _refuse_held_document(draft: Draft, row: int | None = None) -> None:
     holder = document_holder(draft.document_type, draft.document_number)
     if holder is not None:
@@ -363,7 +383,7 @@ def household_register(
         return RegistrationResult(replay, replayed=True)
     draft, problems = household_check(data, lookups=Lookups.load())
     if draft is None:
-        raise InvalidInput(problems)
+        raise InvalidInput(problems + held_document_problems(data))
     try:
         with transaction.atomic():
             # A look-alike registered at the same moment is committed before this one reads.
