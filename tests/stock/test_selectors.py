@@ -1,13 +1,22 @@
-"""Read-side queries of the ledger: `stock verify` reads each side of the lines through an index."""
+"""Read-side queries of the ledger: `stock verify` reads each side of the lines through an index;
+what a waybill carries is read item by item."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from django.db import connection
 
 from reliefops.stock.models import Balance
-from reliefops.stock.selectors import ledger_verify, verify_side_sql
-from reliefops.stock.services import StockLine, stock_distribute
+from reliefops.stock.selectors import (
+    ledger_verify,
+    verify_side_sql,
+    waybill_item_rows,
+    waybill_items,
+    waybill_list,
+)
+from reliefops.stock.services import StockLine, stock_distribute, waybill_dispatch
 from tests.stock.conftest import DAY, receive
 
 SIDES = [pytest.param("to_location_id", id="to"), pytest.param("from_location_id", id="from")]
@@ -68,3 +77,47 @@ def test_verify_counts_lines_and_finds_a_drifted_balance(op):
         (balance.location_id, op.blanket.pk, op.echo.pk, balance.quantity + 7, balance.quantity)
     ]
     assert result.unbalanced == [(op.blanket.pk, op.echo.pk, 7)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("chunk_size", [1, 2, 500], ids=["chunks-of-1", "chunks-of-2", "one-chunk"])
+def test_a_waybills_items_are_read_item_by_item_and_never_added_together(op, chunk_size):
+    # given two waybills from the warehouse: blankets of two grants with CGI sheets, then sheets alone
+    receive(op, op.warehouse, op.blanket, 300, op.dfid, "GRN-1")
+    receive(op, op.warehouse, op.blanket, 300, op.echo, "GRN-2")
+    receive(op, op.warehouse, op.cgi, 300, op.dfid, "GRN-3")
+    mixed = waybill_dispatch(
+        actor=None,
+        from_site_id=op.warehouse.pk,
+        to_site_id=op.hub.pk,
+        lines=[
+            StockLine(item_id=op.blanket.pk, quantity=300, grant_id=op.dfid.pk),
+            StockLine(item_id=op.blanket.pk, quantity=200, grant_id=op.echo.pk),
+            StockLine(item_id=op.cgi.pk, quantity=200),
+        ],
+        dispatched_on=DAY,
+    ).waybill
+    sheets = waybill_dispatch(
+        actor=None,
+        from_site_id=op.warehouse.pk,
+        to_site_id=op.point.pk,
+        lines=[StockLine(item_id=op.cgi.pk, quantity=20)],
+        dispatched_on=DAY + dt.timedelta(days=1),
+    ).waybill
+    # when what they carry is read, item by item, and as the download's rows
+    carried = waybill_items(waybill_ids=[mixed.pk, sheets.pk])
+    rows = list(waybill_item_rows(waybill_list(), chunk_size=chunk_size))
+    of_sheets = list(
+        waybill_item_rows(waybill_list(item_id=op.cgi.pk), item_id=op.cgi.pk, chunk_size=chunk_size)
+    )
+    # then each item has its own quantity (a blanket's two grants together), never one sum of items
+    assert [(c.item_code, c.quantity) for c in carried[mixed.pk]] == [("BLANKET", 500), ("CGI-SHEET", 200)]
+    assert [(c.item_code, c.quantity) for c in carried[sheets.pk]] == [("CGI-SHEET", 20)]
+    assert [(r.waybill.number, r.item_code, r.quantity) for r in rows] == [
+        (sheets.number, "CGI-SHEET", 20),
+        (mixed.number, "BLANKET", 500),
+        (mixed.number, "CGI-SHEET", 200),
+    ]
+    # and filtered by an item: the waybills carrying it, each with its quantity of that item alone
+    assert [(r.waybill.number, r.quantity) for r in of_sheets] == [(sheets.number, 20), (mixed.number, 200)]
+    assert [(w.number, w.item_quantity) for w in waybill_list(item_id=op.blanket.pk)] == [(mixed.number, 500)]

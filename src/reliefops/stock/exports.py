@@ -69,24 +69,33 @@ def stock_card_table(*, site: Any, item: Any, card: Any) -> Table:
     )
 
 
-WAYBILLS = Table(
+# The waybills, one row per waybill and item it carries (the list filtered by item: that item's
+# rows alone), each with that item's quantity: a waybill's items are never added into one figure,
+# and a spreadsheet adds up one item's quantities by filtering or pivoting on its code.
+WAYBILL_ITEMS = Table(
     "waybills",
     (
-        Column("Waybill", "#meta+id", "number", 16),
-        Column("From code", "#loc+code+from", "from_site.code", 12),
-        Column("From", "#loc+name+from", "from_site.name", 22),
-        Column("To code", "#loc+code+to", "to_site.code", 12),
-        Column("To", "#loc+name+to", "to_site.name", 22),
-        Column("Transport", "#meta+transport", "transport", 10),
-        Column("Vehicle", "#meta+vehicle", "vehicle", 12),
-        Column("Dispatched", "#date+dispatched", "dispatched_on", 12),
-        Column("Expected", "#date+expected", "expected_on", 12),
-        Column("Delivered", "#date+delivered", "delivered_on", 12),
-        Column("Status", "#status", "status", 12),
-        Column("Items", "#item+count", "n_items", 8),
-        Column("Units", "#output+num", "total_quantity", 10),
+        Column("Waybill", "#meta+id", "waybill.number", 16),
+        Column("From code", "#loc+code+from", "waybill.from_site.code", 12),
+        Column("From", "#loc+name+from", "waybill.from_site.name", 22),
+        Column("To code", "#loc+code+to", "waybill.to_site.code", 12),
+        Column("To", "#loc+name+to", "waybill.to_site.name", 22),
+        Column("Transport", "#meta+transport", "waybill.transport", 10),
+        Column("Vehicle", "#meta+vehicle", "waybill.vehicle", 12),
+        Column("Dispatched", "#date+dispatched", "waybill.dispatched_on", 12),
+        Column("Expected", "#date+expected", "waybill.expected_on", 12),
+        Column("Delivered", "#date+delivered", "waybill.delivered_on", 12),
+        Column("Status", "#status", "waybill.status", 12),
+        Column("Items on waybill", "#item+count", "waybill.n_items", 10),
+        *_ITEM,
+        Column("Quantity", "#output+num", "quantity", 10),
     ),
     sheet="Waybills",
+    notes=(
+        "One row per waybill and item it carries, with that item's quantity in its base unit (every "
+        "grant together): the quantities of different items are never added into one figure. "
+        "Items on waybill says how many rows a waybill has when no item is chosen.",
+    ),
 )
 
 IN_TRANSIT = Table(

@@ -116,15 +116,19 @@ class OnHandFilter(FilterForm):
 
 
 class WaybillFilter(FilterForm):
+    """The Waybills list's filter: number, site (from or to), status, an item (by code), overdue."""
+
     site = SiteChoice(queryset=None, required=False, empty_label="Any", label="From or to")
     status = forms.ChoiceField(choices=ANY + WaybillStatus.choices, required=False)
+    item = ItemChoice(queryset=None, required=False, empty_label="Any", to_field_name="code")
     overdue = forms.BooleanField(label="Overdue only", required=False)
 
-    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["q"].label = "Number"
         self.fields["q"].widget.attrs["placeholder"] = "Waybill number"
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["item"].queryset = items  # type: ignore[attr-defined]
 
 
 class MovementFilter(FilterForm):

@@ -56,7 +56,7 @@ from reliefops.stock.services import (
     waybill_dispatch,
 )
 from reliefops.web.exports import download, export_links
-from reliefops.web.pages import page, render_list
+from reliefops.web.pages import filters_refused, page, render_list
 
 # The movements whose goods arrive at a site, and so have a goods received note.
 GRN_KINDS = {MovementKind.RECEIPT, MovementKind.DELIVERY}
@@ -205,12 +205,11 @@ def donor_report(request: HttpRequest, grant_id: int) -> HttpResponse:
     file = download(request, exports.donor_report_table(grant), report.rows)
     if file is not None:
         return cast(HttpResponse, file)
-    columns = ["received", "distributed", "handed_to_partners", "lost", "in_transit", "on_hand", "other"]
-    totals = {c: sum(getattr(row, c) for row in report.rows) for c in columns}
+    # Item by item: no row adds different items' figures together.
     return _render(
         request,
         "stock/donor_report.html",
-        {"grant": grant, "rows": report.rows, "totals": totals, "export_links": export_links(request)},
+        {"grant": grant, "rows": report.rows, "export_links": export_links(request)},
     )
 
 
@@ -220,23 +219,40 @@ def donor_report(request: HttpRequest, grant_id: int) -> HttpResponse:
 @page
 def waybill_list(request: HttpRequest) -> HttpResponse:
     visible = stock_visible_site_ids(request.user)
-    form = forms.WaybillFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK, closed=True))
+    form = forms.WaybillFilter(
+        request.GET,
+        sites=stock_sites(request.user, Right.VIEW_STOCK, closed=True),
+        items=access_items(request.user).order_by("code"),
+    )
     c = form.criteria()
+    item = c["item"] or None
     waybills = selectors.waybill_list(
         site_ids=visible,
         site_id=c["site"].pk if c["site"] else None,
         number=c["q"],
         status=c["status"],
         overdue_on=today() if c["overdue"] else None,
+        item_id=item.pk if item else None,
     )
+    # A waybill's items are given one by one, never added into one figure: the page names each
+    # item's quantity, and the download has a row per waybill and item.
+    if not filters_refused(form):
+        rows = selectors.waybill_item_rows(waybills, item_id=item.pk if item else None)
+        file = download(request, exports.WAYBILL_ITEMS, rows)
+        if file is not None:
+            return cast(HttpResponse, file)
     return render_list(
         request,
         template="stock/waybill_list.html",
         results_template="stock/_waybill_results.html",
-        queryset=waybills,
+        queryset=cast(Any, selectors.WaybillPages(waybills)),
         form=form,
-        context={"today": today(), "section": _section(request.user)},
-        export=exports.WAYBILLS,
+        context={
+            "today": today(),
+            "section": _section(request.user),
+            "item": item,
+            "export_links": export_links(request),
+        },
     )
 
 
@@ -268,10 +284,14 @@ def _days_overdue(waybill: Any) -> int:
 
 
 def _totals(lines: list[selectors.DocumentLine]) -> dict[str, Any]:
+    """The foot of a document's lines: the weight of them all (kilograms add up), and a quantity only
+    when every line is of one item (500 blankets and 200 quilts are not 700 of anything)."""
     weights = [line.weight_kg for line in lines]
     known = [w for w in weights if w is not None]
+    one_item = len({line.item_id for line in lines}) == 1
     return {
-        "quantity": sum(line.quantity for line in lines),
+        "quantity": sum(line.quantity for line in lines) if one_item else None,
+        "unit": lines[0].base_unit if one_item else "",
         "weight_kg": round(Decimal(sum(known)), 1) if known else None,
         "weight_partial": bool(known) and len(known) < len(weights),
     }
@@ -804,9 +824,11 @@ def post_menu(request: HttpRequest) -> HttpResponse:
     to_confirm = None
     if has_right(user, Right.POST_STOCK):
         mine = set(stock_sites(user, Right.POST_STOCK).values_list("pk", flat=True))
-        to_confirm = selectors.waybill_list(
-            site_ids=stock_visible_site_ids(user), to_site_ids=mine, status=WaybillStatus.IN_TRANSIT
-        ).order_by("expected_on", "id")[:50]
+        to_confirm = selectors.carrying(
+            selectors.waybill_list(
+                site_ids=stock_visible_site_ids(user), to_site_ids=mine, status=WaybillStatus.IN_TRANSIT
+            ).order_by("expected_on", "id")[:50]
+        )
     return _render(
         request,
         "stock/post_menu.html",
