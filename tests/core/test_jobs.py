@@ -16,13 +16,14 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from reliefops.core import jobs
 from reliefops.core.access import access_job_by_id
 from reliefops.core.errors import InvalidInput, NotFound, Problem
 from reliefops.core.jobs import (
@@ -30,6 +31,7 @@ from reliefops.core.jobs import (
     JobProgress,
     JobResult,
     TerminalProgress,
+    job_done,
     job_run,
     job_start,
     jobs_clear_old_inputs,
@@ -38,7 +40,7 @@ from reliefops.core.jobs import (
 )
 from reliefops.core.models import AuditEvent, Job, JobStatus, UserProfile
 from reliefops.core.roles import Right, Role
-from reliefops.core.services import token_create
+from reliefops.core.services import audit_record, token_create
 from reliefops.households.models import Household, HouseholdImport
 from tests.factories import make_user
 from tests.households.conftest import build_operation, register
@@ -202,6 +204,101 @@ def test_a_repeated_key_returns_the_first_job(registrar):
     assert again.replayed
     assert again.job.pk == first.job.pk
     assert Job.objects.count() == DBTaskResult.objects.count() == 1
+
+
+# --- a job's end recorded with its work -------------------------------------------------------------
+
+
+def _count_with_the_work(job: Job, progress: Any) -> JobResult:
+    with transaction.atomic():
+        audit_record(actor=None, action="counting.work", object_type="job", object_id=job.pk, after={})
+        progress("counting", 3, 3)
+        job_done(job, JobResult(summary="counted with the work", figures=[("Counted", 3)]))
+        if job.params.get("then") == "rollback":
+            raise RuntimeError("the commit failed")
+    if job.params.get("then") == "crash":
+        raise RuntimeError("a bug after the commit")
+    return JobResult(summary="counted after the work")
+
+
+@task()
+def counting_with_the_work_job(job_id: int) -> dict[str, Any]:
+    return job_run(job_id, _count_with_the_work)
+
+
+def start_with_the_work(owner: Any, **params: Any) -> Job:
+    return job_start(
+        owner=owner,
+        kind="counting",
+        label="Counting",
+        task=counting_with_the_work_job,
+        right=Right.VIEW_REFERENCE,
+        params=params,
+    ).job
+
+
+def test_a_job_ended_inside_its_works_transaction_keeps_that_end(registrar):
+    # given a job whose body records its end in the transaction that writes its work
+    job = start_with_the_work(registrar)
+    # when the worker runs it
+    run_jobs()
+    # then the job succeeded with the end written with the work (not written a second time after)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.result["summary"] == "counted with the work"
+    assert (job.stage, job.done, job.total) == ("done", 3, 3)
+    assert AuditEvent.objects.filter(action="counting.work").exists()
+
+
+def test_a_jobs_end_rolled_back_with_its_work_leaves_the_job_failed_and_nothing_written(registrar):
+    # given a job whose work's transaction fails after the job's end was written in it
+    job = start_with_the_work(registrar, then="rollback")
+    run_jobs()
+    # then neither the work nor the end is in: the job failed, as its body did
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "unexpected error (RuntimeError)" in job.error
+    assert job.result is None
+    assert not AuditEvent.objects.filter(action="counting.work").exists()
+
+
+def test_an_error_after_the_work_was_committed_does_not_undo_the_jobs_success(registrar):
+    # given a job whose body breaks once its work and its end are committed
+    job = start_with_the_work(registrar, then="crash")
+    run_jobs()
+    # then the job is succeeded, as its work is in; the error is in the task's record for the operator
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.result["summary"] == "counted with the work"
+    assert AuditEvent.objects.filter(action="counting.work").exists()
+    assert "a bug after the commit" in DBTaskResult.objects.get(id=job.task_id).traceback
+
+
+def test_the_heartbeat_falls_quiet_before_the_end_is_written_with_the_work(registrar):
+    # (on PostgreSQL a beat would otherwise wait for the end's row lock until the commit)
+    job = start(registrar, n=1)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED)
+    seen: list[tuple[bool, bool]] = []
+
+    def body(job: Job, progress: Any) -> JobResult:
+        heartbeat = jobs._running[job.pk].heartbeat
+        with transaction.atomic():
+            before = heartbeat._stopped.is_set()
+            job_done(job, JobResult(summary="done"))
+            seen.append((before, heartbeat._stopped.is_set()))
+        return JobResult(summary="done")
+
+    job_run(job.pk, body)
+    assert seen == [(False, True)]
+    assert job.pk not in jobs._running
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_jobs_end_is_recorded_with_its_work_or_not_at_all():
+    job = start(make_user(Role.REGISTRAR), n=1)
+    with pytest.raises(RuntimeError, match="inside the transaction of its work"):
+        job_done(job, JobResult(summary="done"))
+    assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
 
 
 # --- jobs whose worker died -----------------------------------------------------------------------

@@ -5,7 +5,9 @@ copy of the Kashmir 2005 scenario; once it has made progress it gets `kill -9` a
 moment, with no chance to clean up. Then `reliefops stock verify` must pass, every handover must
 have its movement and every handover movement its handover, every waybill its dispatch (and its
 delivery exactly when it is marked delivered), no 4W import batch may be half written, and every
-unit of work the child reported done before it died must be in the database.
+unit of work the child reported done before it died must be in the database. A background job that
+applies a 4W file is succeeded exactly when its batch is in, the job worker killed at a random
+moment or at the two edges of the commit.
 """
 
 from __future__ import annotations
@@ -178,7 +180,8 @@ def _activity_rows(database: Database) -> int:
         return conn.execute("SELECT count(*) FROM cluster_activityrow").fetchone()[0]
 
 
-def test_killing_the_job_worker_mid_import(databases, var_dir, big_4w_file):
+@pytest.mark.parametrize("moment", ["while-applying", "after-the-commit", "with-the-end-written"])
+def test_killing_the_job_worker_mid_import(databases, var_dir, big_4w_file, moment):
     # Given a copy of the scenario and a 4W import of 100,000 rows queued as a background job
     database = databases.copy()
     before = check_report(database, var_dir)["counts"]
@@ -186,40 +189,62 @@ def test_killing_the_job_worker_mid_import(databases, var_dir, big_4w_file):
     queued = run(["worker", "enqueue-import", str(big_4w_file)], database, var_dir).stdout
     job = json.loads(queued.strip().splitlines()[-1])["job"]
 
-    # When the job worker runs it and is killed once the import has read the file and is applying it
+    # When the job worker runs it and is killed: at a random moment once the import has read the
+    # file and is applying it, or, by itself, just after the import's commit, or just before it
+    # with the job's end written in the batch's transaction
+    if moment == "while-applying":
+        program = [str(Path(sys.executable).parent / "reliefops"), "jobs", "worker"]
+    else:
+        program = [sys.executable, "-m", "tests.reliability.worker", "jobs-worker", "--die", moment]
     worker = subprocess.Popen(  # noqa: S603 - our own command
-        [str(Path(sys.executable).parent / "reliefops"), "jobs", "worker"],
+        program,
         cwd=ROOT,
         env=child_env(database, var_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 240
-    while True:
-        status, stage = _job(database, job)
-        if status == "running" and stage.startswith("applying the changes"):
-            break
-        assert worker.poll() is None, f"the worker ended: {worker.stderr.read() if worker.stderr else ''}"
-        assert status in {"queued", "running"}, f"the job ended ({status}) before it was seen applying"
-        assert time.monotonic() < deadline, "the job was never seen applying its rows"
-        time.sleep(0.05)
-    time.sleep(random.uniform(0, 1.0))
-    _kill(worker)
+    if moment == "while-applying":
+        deadline = time.monotonic() + 240
+        while True:
+            status, stage = _job(database, job)
+            if status == "running" and stage.startswith("applying the changes"):
+                break
+            assert worker.poll() is None, f"the worker ended: {worker.stderr.read() if worker.stderr else ''}"
+            assert status in {"queued", "running"}, f"the job ended ({status}) before it was seen applying"
+            assert time.monotonic() < deadline, "the job was never seen applying its rows"
+            time.sleep(0.05)
+        time.sleep(random.uniform(0, 1.0))
+        _kill(worker)
+    else:
+        try:
+            worker.wait(timeout=240)
+        except subprocess.TimeoutExpired:
+            _kill(worker)
+            raise AssertionError("the worker was never killed at the chosen moment") from None
+        stderr = worker.stderr.read() if worker.stderr else ""
+        assert worker.returncode == -signal.SIGKILL, f"the worker ended ({worker.returncode}):\n{stderr}"
 
-    # Then the job is failed as lost once swept, and the import is in the database whole or not at
-    # all: killed while applying, nothing of it is there; killed in the instant after its commit and
-    # before the job's end was recorded (a fast machine applies 100,000 rows in well under a
-    # second), every row is there, as the lost job's message warns ("look at the page of what it
-    # was doing before starting it again").
-    assert _job(database, job)[0] == "running", "the job had ended when its worker was killed"
+    # Then, once lost jobs are swept, the job is succeeded with every row of its batch in, or
+    # failed as lost with nothing of it in: never failed with its batch in
     swept = run(["reliefops", "jobs", "sweep"], database, var_dir)
-    assert "1 job failed" in swept.stdout
-    assert _job(database, job)[0] == "failed"
+    status = _job(database, job)[0]
     report = _sound(database, var_dir)
     committed = report["counts"]["batches"] - before["batches"]
-    assert committed in {0, 1}
-    assert _activity_rows(database) == rows_before + 100_000 * committed
+    rows = _activity_rows(database)
+    if moment == "after-the-commit":
+        assert status == "succeeded", f"the batch is in ({committed}) but the job is {status}"
+    if moment == "with-the-end-written":
+        assert status == "failed", "the job's end was committed without its batch"
+    if status == "succeeded":
+        assert "0 jobs failed" in swept.stdout
+        assert committed == 1, "the job succeeded without its batch"
+        assert rows == rows_before + 100_000, f"a committed import holds {rows - rows_before} of 100,000 rows"
+    else:
+        assert status == "failed"
+        assert "1 job failed" in swept.stdout
+        assert committed == 0, "the job failed as lost, yet its batch was committed"
+        assert rows == rows_before, f"{rows - rows_before} rows of the killed import are in the database"
 
 
 def _job(database: Database, job: int) -> tuple[str, str]:

@@ -9,6 +9,10 @@ The database comes from DATABASE_URL. Modes:
 - `import FILE`: imports a 4W file as `reliefops cluster import FILE` does.
 - `generate FILE --rows N`: writes a 4W CSV of N rows (bench/cluster_import.py's generator).
 - `enqueue-import FILE`: queues the 4W file as a coordinator's background job; prints its id.
+- `jobs-worker --die MOMENT`: runs `reliefops jobs worker`, which kills itself (`kill -9`) at that
+  moment of the first 4W upload it applies: `after-the-commit`, as soon as the import has committed
+  its batch; `with-the-end-written`, once the job's end is written in the batch's transaction,
+  before its commit.
 - `check`: prints tests.reliability.operation.consistency() as JSON.
 
 Each finished unit of work prints `done N` (flushed), so that a test knows work is under way.
@@ -17,11 +21,14 @@ Each finished unit of work prints `done N` (flushed), so that a test knows work 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _setup() -> None:
@@ -121,10 +128,50 @@ def enqueue_import(path: str) -> None:
     _say(json.dumps({"job": started.job.pk}))
 
 
+DIE_MOMENTS = ["after-the-commit", "with-the-end-written"]
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def jobs_worker(die: str) -> None:
+    """The jobs worker, killed at a chosen moment of a 4W apply rather than at a random one."""
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    from reliefops.cluster import jobs as cluster_jobs
+
+    with contextlib.ExitStack() as patches:
+        if die == "after-the-commit":
+            apply = cluster_jobs.activity_report_import_file
+
+            def apply_then_die(**kwargs: Any) -> Any:
+                result = apply(**kwargs)  # returns once the batch is committed
+                if not kwargs.get("preview"):
+                    _die()
+                return result
+
+            patches.enter_context(
+                mock.patch.object(cluster_jobs, "activity_report_import_file", apply_then_die)
+            )
+        else:
+            done = cluster_jobs.job_done
+
+            def end_then_die(job: Any, result: Any) -> None:
+                done(job, result)  # inside the batch's transaction, not yet committed
+                _die()
+
+            patches.enter_context(mock.patch.object(cluster_jobs, "job_done", end_then_die))
+        call_command("jobs", "worker")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    modes = ["seed", "handovers", "waybills", "import", "enqueue-import", "check", "generate"]
+    modes = ["seed", "handovers", "waybills", "import", "enqueue-import", "jobs-worker", "check", "generate"]
     parser.add_argument("mode", choices=modes)
+    parser.add_argument("--die", choices=DIE_MOMENTS, default=DIE_MOMENTS[0])
     parser.add_argument("file", nargs="?")
     parser.add_argument("--households", type=int, default=200)
     parser.add_argument("--code", default="STRESS-1")
@@ -141,6 +188,8 @@ def main() -> None:
         generate(args.file, args.rows)
     elif args.mode == "enqueue-import":
         enqueue_import(args.file)
+    elif args.mode == "jobs-worker":
+        jobs_worker(args.die)
     elif args.mode == "import":
         import_file(args.file)
     else:

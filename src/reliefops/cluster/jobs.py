@@ -3,11 +3,14 @@
 The preview job keeps the uploaded file when it would change something, so that its commit job
 takes the very file that was previewed (the partner does not send it twice); the commit clears it.
 Each job checks the owner's right and scope again when it runs, calls the importer with the job's
-progress callback, and returns a summary of what changes (4W rows carry no personal data).
+progress callback, and returns a summary of what changes (4W rows carry no personal data). The
+commit's summary is recorded in the batch's own transaction, just before its commit (`job_done`):
+the job is succeeded exactly when its batch is in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -18,7 +21,7 @@ from reliefops.cluster.importers import activity_report_import_file
 from reliefops.cluster.services import ReportImportResult
 from reliefops.core.access import access_reporting_organisation, reporting_scope
 from reliefops.core.errors import Conflict
-from reliefops.core.jobs import JobResult, JobStart, Progress, job_run, job_start
+from reliefops.core.jobs import JobResult, JobStart, Progress, job_done, job_run, job_start
 from reliefops.core.models import Job, JobStatus
 from reliefops.core.roles import Right
 from reliefops.partners.models import Organisation
@@ -35,7 +38,13 @@ def _scope(job: Job) -> tuple[Any, Any]:
     return scope, organisation
 
 
-def _apply(job: Job, progress: Progress, *, preview: bool) -> ReportImportResult:
+def _apply(
+    job: Job,
+    progress: Progress,
+    *,
+    preview: bool,
+    before_commit: Callable[[ReportImportResult], None] | None = None,
+) -> ReportImportResult:
     scope, organisation = _scope(job)
     return activity_report_import_file(
         actor=job.owner,
@@ -46,6 +55,7 @@ def _apply(job: Job, progress: Progress, *, preview: bool) -> ReportImportResult
         scope_label=str(scope) if scope else "",
         preview=preview,
         progress=progress,
+        before_commit=before_commit,
     )
 
 
@@ -180,8 +190,7 @@ def upload_commit_start(*, owner: Any, preview: Job) -> JobStart:
     return started
 
 
-def _commit(job: Job, progress: Progress) -> JobResult:
-    result = _apply(job, progress, preview=False)
+def _applied(result: ReportImportResult) -> JobResult:
     links = [("Upload another file", reverse("cluster:cluster-upload"))]
     if result.batch_id is not None:
         links.insert(
@@ -190,6 +199,15 @@ def _commit(job: Job, progress: Progress) -> JobResult:
     return JobResult(
         summary=result.summary(), figures=_figures(result), notes=list(result.notes), links=links
     )
+
+
+def _commit(job: Job, progress: Progress) -> JobResult:
+    # The job's end goes into the batch's transaction; an upload that changes nothing writes no
+    # batch, and its end is recorded when the body returns.
+    result = _apply(
+        job, progress, preview=False, before_commit=lambda result: job_done(job, _applied(result))
+    )
+    return _applied(result)
 
 
 @task()

@@ -8,9 +8,13 @@ hands the body a progress callback, and records the outcome: a result summary wi
 error, with every problem's row, field and reason when a service refused the work.
 
 What a job writes is written by one service in one transaction, so a job that fails leaves the
-data as it was. A worker that dies leaves its job "running"; `jobs_mark_stale` fails such a job
-when the worker's process is gone (checked on the same host, when a worker starts and when a page
-shows the job) or when its heartbeat is older than `STALE_AFTER`.
+data as it was. A job whose work commits something has its success recorded in that very
+transaction, as its last write: the body hands the service a `before_commit` hook that calls
+`job_done`. The job is then succeeded exactly when its work is in: a worker killed at any moment
+leaves either a succeeded job with its work, or a job still "running" with nothing of its work.
+A worker that dies leaves its job "running"; `jobs_mark_stale` fails such a job when the worker's
+process is gone (checked on the same host, when a worker starts and when a page shows the job) or
+when its heartbeat is older than `STALE_AFTER`.
 
 The CLI runs the same bodies in the foreground with a `TerminalProgress` instead.
 """
@@ -207,7 +211,11 @@ class JobProgress:
 
 
 class _Heartbeat(threading.Thread):
-    """Marks the job alive every `every` seconds from its own database connection."""
+    """Marks the job alive every `every` seconds from its own database connection.
+
+    It only touches a running job, so that a beat never undoes the job's end; and it falls quiet
+    before the end is written inside the work's transaction (`job_done`), where on PostgreSQL the
+    end's row lock would hold a beat until the commit (it would then change nothing)."""
 
     def __init__(self, job_id: int, every: float) -> None:
         super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
@@ -226,6 +234,10 @@ class _Heartbeat(threading.Thread):
                     continue  # the database is busy (SQLite's write lock held by the job): next beat
         finally:
             connections.close_all()
+
+    def quiet(self) -> None:
+        """No beat from now on; does not wait for one under way."""
+        self._stopped.set()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -325,7 +337,50 @@ def _claim(job_id: int) -> Job | None:
 
 
 def _finish(job_id: int, **fields: Any) -> None:
-    Job.objects.filter(pk=job_id).update(finished_at=timezone.now(), heartbeat_at=timezone.now(), **fields)
+    """Record how the job ended, unless it is succeeded already: its success was written with its
+    work (`job_done`), and nothing that happens after that commit makes the work undone."""
+    Job.objects.filter(pk=job_id).exclude(status=JobStatus.SUCCEEDED).update(
+        finished_at=timezone.now(), heartbeat_at=timezone.now(), **fields
+    )
+
+
+def _succeeded(result: JobResult, progress: JobProgress | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"status": JobStatus.SUCCEEDED, "stage": "done", "result": result.as_json()}
+    if not result.keep_input:
+        fields["input"] = b""
+    if progress is not None and progress.latest is not None and progress.latest[2]:
+        fields.update(done=progress.latest[2], total=progress.latest[2])
+    return fields
+
+
+@dataclass
+class _Running:
+    progress: JobProgress
+    heartbeat: _Heartbeat
+
+
+# The jobs this process runs now, by id: what `job_done` needs of them.
+_running: dict[int, _Running] = {}
+
+
+def job_done(job: Job, result: JobResult) -> None:
+    """Record the job's success inside the transaction that commits its work, as its last write.
+
+    A body calls it from the hook its service calls just before that commit (`before_commit`), so
+    that the job's end and its work are committed together: a worker killed before the commit
+    leaves neither, one killed after it leaves both. Written by the job's own connection, in the
+    transaction, it waits for no lock: the heartbeat falls quiet first. Should the transaction
+    roll back after all, the end goes with it and the job ends as its body does."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("job_done records a job's end inside the transaction of its work; there is none")
+    running = _running.get(job.pk)
+    if running is not None:
+        running.heartbeat.quiet()
+    Job.objects.filter(pk=job.pk).update(
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        **_succeeded(result, running.progress if running is not None else None),
+    )
 
 
 def _problems(exc: ServiceError) -> list[dict[str, Any]]:
@@ -342,13 +397,17 @@ def _problems(exc: ServiceError) -> list[dict[str, Any]]:
 
 def job_run(job_id: int, body: Callable[[Job, Progress], JobResult]) -> dict[str, Any]:
     """Run a job's body in the worker and record how it ended; what the task returns is a summary
-    for the task's own record (django-tasks-db keeps it)."""
+    for the task's own record (django-tasks-db keeps it).
+
+    The body's result is recorded when it returns, unless the body had it recorded with its work
+    already (`job_done`); then the job is succeeded whatever happens after that commit."""
     job = _claim(job_id)
     if job is None:
         return {"job": job_id, "status": "not run: it was not waiting to run"}
     progress = JobProgress(job.pk)
     heartbeat = _Heartbeat(job.pk, HEARTBEAT_SECONDS)
     heartbeat.start()
+    _running[job.pk] = _Running(progress, heartbeat)
     try:
         result = body(job, progress)
     except ServiceError as exc:
@@ -377,18 +436,9 @@ def job_run(job_id: int, body: Callable[[Job, Progress], JobResult]) -> dict[str
         )
         raise
     finally:
+        _running.pop(job.pk, None)
         heartbeat.stop()
-    final: dict[str, Any] = {}
-    if progress.latest is not None and progress.latest[2]:
-        final = {"done": progress.latest[2], "total": progress.latest[2]}
-    _finish(
-        job.pk,
-        status=JobStatus.SUCCEEDED,
-        stage="done",
-        result=result.as_json(),
-        **({} if result.keep_input else {"input": b""}),
-        **final,
-    )
+    _finish(job.pk, **_succeeded(result, progress))
     return {"job": job_id, "status": JobStatus.SUCCEEDED, "summary": result.summary}
 
 

@@ -995,9 +995,12 @@ def activity_report_import_file(
     scope_label: str = "",
     preview: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    before_commit: Callable[[ReportImportResult], None] | None = None,
 ) -> ReportImportResult:
     """Read a 4W file and apply it, all or nothing; InvalidInput lists every problem of the file.
-    `progress(step, done, total)`, if given, hears which of the two steps it is at."""
+    `progress(step, done, total)`, if given, hears which of the two steps it is at;
+    `before_commit(result)`, if given, is called inside the batch's transaction just before its
+    commit (see activity_report_import)."""
     say = progress or (lambda step, done, total: None)
     # One pause of the collector for both steps: a collection between them would walk every row.
     with gc_paused():
@@ -1014,6 +1017,7 @@ def activity_report_import_file(
                 scope_org_id=scope_org_id,
                 scope_label=scope_label,
                 preview=preview,
+                before_commit=before_commit,
             )
         finally:
             report.close()

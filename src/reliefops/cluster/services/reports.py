@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -473,12 +473,15 @@ def activity_report_import(
     scope_org_id: int | None = None,
     scope_label: str = "",
     preview: bool = False,
+    before_commit: Callable[[ReportImportResult], None] | None = None,
 ) -> ReportImportResult:
     """Apply a 4W file as a delta, all or nothing; a preview checks everything and writes nothing.
 
     `scope_org_id` is the organisation a partner reporter reports for (None: any organisation).
     A row the database refuses after every check passed (a unique index or foreign key built again
     after a large insert, checked at commit) refuses the whole upload as a Conflict.
+    `before_commit(result)`, if given, is called with the batch written, inside its transaction,
+    just before the commit: the caller's last write goes in with the batch (a job's end).
     """
     try:
         with bulk.gc_paused(), bulk.foreign_keys_checked_once(None if preview else len(report.rows)) as keys:
@@ -489,6 +492,7 @@ def activity_report_import(
                 scope_label=scope_label,
                 preview=preview,
                 keys=keys,
+                before_commit=before_commit,
             )
     except IntegrityError as exc:
         # The transaction has been rolled back by now: no row, batch or audit event was written.
@@ -504,6 +508,7 @@ def _import(
     scope_label: str,
     preview: bool,
     keys: bulk.ForeignKeys,
+    before_commit: Callable[[ReportImportResult], None] | None = None,
 ) -> ReportImportResult:
     chosen_problems, chosen_note = _check_chosen_organisation(report, scope_org_id)
     problems = [
@@ -635,6 +640,8 @@ def _import(
                 "kept_aside": batch.kept_aside,
             },
         )
+        if before_commit is not None:
+            before_commit(result)
     if "commit" not in result.timings:  # else timed when the commit was over, before the vacuum
         lap("commit")
     return result
