@@ -3,7 +3,9 @@ searching the whole registry for likely duplicates.
 
 Each is an entry point like a page or a command: it checks the owner's right again (it may have
 changed while the job waited), calls one service with the job's progress callback, and returns a
-summary without personal data; the pages it links to show the rest, with their own checks.
+summary without personal data; the pages it links to show the rest, with their own checks. The
+summary is recorded in the transaction that writes the work, just before its commit (`job_done`,
+the service's `before_commit`): the job is succeeded exactly when its work is in.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from django_tasks import task
 
 from reliefops.core.access import require
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.jobs import JobRefused, JobResult, JobStart, Progress, job_run, job_start
+from reliefops.core.jobs import JobRefused, JobResult, JobStart, Progress, job_done, job_run, job_start
 from reliefops.core.models import Job
 from reliefops.core.roles import Right
 from reliefops.core.text import counted
 from reliefops.households.models import ImportStatus
 from reliefops.households.services import duplicates_run, household_import_commit, household_import_preview
-from reliefops.households.services.imports import MAX_BYTES
+from reliefops.households.services.duplicates import RunResult
+from reliefops.households.services.imports import MAX_BYTES, ImportResult
 
 IMPORT_PREVIEW = "household_import_preview"
 IMPORT_COMMIT = "household_import_commit"
@@ -47,11 +50,8 @@ def import_preview_start(*, owner: Any, filename: str, content: bytes) -> JobSta
     )
 
 
-def _preview(job: Job, progress: Progress) -> JobResult:
-    require(job.owner, Right.REGISTER_HOUSEHOLDS)
-    result = household_import_preview(
-        actor=job.owner, filename=job.input_name, content=bytes(job.input), progress=progress
-    )
+def _checked(result: ImportResult) -> JobResult:
+    """The check's summary; JobRefused for a refused file, with the link to its record."""
     batch = result.batch
     page = reverse("households:import-detail", args=[batch.pk])
     if batch.status == ImportStatus.REFUSED:
@@ -76,6 +76,23 @@ def _preview(job: Job, progress: Progress) -> JobResult:
     )
 
 
+def _preview(job: Job, progress: Progress) -> JobResult:
+    require(job.owner, Right.REGISTER_HOUSEHOLDS)
+
+    def end_with_the_check(result: ImportResult) -> None:
+        if result.batch.status != ImportStatus.REFUSED:  # a refusal is recorded when the body raises it
+            job_done(job, _checked(result))
+
+    result = household_import_preview(
+        actor=job.owner,
+        filename=job.input_name,
+        content=bytes(job.input),
+        progress=progress,
+        before_commit=end_with_the_check,
+    )
+    return _checked(result)
+
+
 @task()
 def household_import_preview_job(job_id: int) -> dict[str, Any]:
     return job_run(job_id, _preview)
@@ -98,22 +115,30 @@ def import_commit_start(*, owner: Any, import_id: int, filename: str) -> JobStar
     )
 
 
+def _registered(result: ImportResult) -> JobResult:
+    return JobResult(
+        summary=result.message,
+        figures=[("Households registered", result.batch.created)],
+        links=[
+            ("The imported file", reverse("households:import-detail", args=[result.batch.pk])),
+            ("The registry", reverse("households:registry")),
+            ("Likely duplicates to decide", reverse("households:duplicates")),
+        ],
+    )
+
+
 def _commit(job: Job, progress: Progress) -> JobResult:
     require(job.owner, Right.REGISTER_HOUSEHOLDS)
     import_id = int(job.params["import_id"])
     # The check and the registration run in one transaction: the page shows this stage until the end.
     progress("checking the file again and registering every household, all at once", 0, 0)
-    result = household_import_commit(actor=job.owner, import_id=import_id, progress=progress)
-    batch = result.batch
-    return JobResult(
-        summary=result.message,
-        figures=[("Households registered", batch.created)],
-        links=[
-            ("The imported file", reverse("households:import-detail", args=[batch.pk])),
-            ("The registry", reverse("households:registry")),
-            ("Likely duplicates to decide", reverse("households:duplicates")),
-        ],
+    result = household_import_commit(
+        actor=job.owner,
+        import_id=import_id,
+        progress=progress,
+        before_commit=lambda result: job_done(job, _registered(result)),
     )
+    return _registered(result)
 
 
 @task()
@@ -143,9 +168,7 @@ def duplicates_run_start(*, owner: Any, threshold: int) -> JobStart:
     )
 
 
-def _duplicates(job: Job, progress: Progress) -> JobResult:
-    require(job.owner, Right.REGISTER_HOUSEHOLDS)
-    result = duplicates_run(actor=job.owner, threshold=int(job.params["threshold"]), progress=progress)
+def _searched(result: RunResult) -> JobResult:
     run, stats = result.run, result.stats
     return JobResult(
         summary=(
@@ -160,6 +183,17 @@ def _duplicates(job: Job, progress: Progress) -> JobResult:
         ],
         links=[("The pairs to decide", reverse("households:duplicates"))],
     )
+
+
+def _duplicates(job: Job, progress: Progress) -> JobResult:
+    require(job.owner, Right.REGISTER_HOUSEHOLDS)
+    result = duplicates_run(
+        actor=job.owner,
+        threshold=int(job.params["threshold"]),
+        progress=progress,
+        before_commit=lambda result: job_done(job, _searched(result)),
+    )
+    return _searched(result)
 
 
 @task()

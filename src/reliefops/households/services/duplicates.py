@@ -47,11 +47,14 @@ def duplicates_run(
     actor: Any,
     threshold: int = LIKELY_DUPLICATE,
     progress: Callable[[str, int, int], None] | None = None,
+    before_commit: Callable[[RunResult], None] | None = None,
 ) -> RunResult:
     """Compare the whole registry with itself and queue every likely pair not seen before.
 
     Pairs already decided (merged or "different") and pairs already in the queue are not queued
     again. The registry is read outside a transaction; the new pairs are written in one.
+    `before_commit(result)`, if given, is called inside that transaction just before its commit
+    (a job's end goes in with the pairs).
     """
     if not 50 <= threshold <= 100:
         raise InvalidInput([Problem(None, "threshold", "a score from 50 to 100")])
@@ -107,7 +110,10 @@ def duplicates_run(
                 "oversized_blocks": stats.oversized_blocks,
             },
         )
-    return RunResult(run, stats)
+        result = RunResult(run, stats)
+        if before_commit is not None:
+            before_commit(result)
+    return result
 
 
 @dataclass(frozen=True)

@@ -182,9 +182,16 @@ class ImportResult:
 
 
 def household_import_preview(
-    *, actor: Any, filename: str, content: bytes, progress: Progress = None
+    *,
+    actor: Any,
+    filename: str,
+    content: bytes,
+    progress: Progress = None,
+    before_commit: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
-    """Check a registration file and keep it for import; a file with any problem is refused whole."""
+    """Check a registration file and keep it for import; a file with any problem is refused whole.
+    `before_commit(result)`, if given, is called inside the transaction that records the check,
+    just before its commit (a job's end goes in with it)."""
     name = (filename or "households.csv").strip()[:200]
     if len(content) > MAX_BYTES:
         raise InvalidInput([Problem(None, "file", f"larger than {MAX_BYTES // 1024 // 1024} MB; split it")])
@@ -215,7 +222,10 @@ def household_import_preview(
                     "repeated": True,
                 },
             )
-            return ImportResult(staged, repeated=True)
+            result = ImportResult(staged, repeated=True)
+            if before_commit is not None:
+                before_commit(result)
+            return result
         batch = HouseholdImport.objects.create(
             created_by=stored_user(actor),
             filename=name,
@@ -242,7 +252,10 @@ def household_import_preview(
                 "same_file_as": earlier.pk if earlier is not None else None,
             },
         )
-    return ImportResult(batch, same_as=earlier)
+        result = ImportResult(batch, same_as=earlier)
+        if before_commit is not None:
+            before_commit(result)
+    return result
 
 
 def _staged_by(actor: Any, digest: str) -> HouseholdImport | None:
@@ -257,9 +270,17 @@ def _staged_by(actor: Any, digest: str) -> HouseholdImport | None:
     return waiting_checks(digest).select_for_update().filter(created_by=user).first()
 
 
-def household_import_commit(*, actor: Any, import_id: int, progress: Progress = None) -> ImportResult:
+def household_import_commit(
+    *,
+    actor: Any,
+    import_id: int,
+    progress: Progress = None,
+    before_commit: Callable[[ImportResult], None] | None = None,
+) -> ImportResult:
     """Register every household of a previewed file, or none; a second commit changes nothing, and
-    neither does the commit of a file whose content was imported before.
+    neither does the commit of a file whose content was imported before. `before_commit(result)`,
+    if given, is called with the households written, inside their transaction, just before the
+    commit (a job's end goes in with them).
 
     The file is checked again and its likely duplicates sought before the transaction that writes
     the households: both only read, and take most of the time (about 10 ms a household). On SQLite,
@@ -305,7 +326,10 @@ def household_import_commit(*, actor: Any, import_id: int, progress: Progress = 
         batch.created = len(households)
         batch.content = b""
         batch.save(update_fields=["status", "committed_at", "created", "content"])
-    return ImportResult(batch)
+        result = ImportResult(batch)
+        if before_commit is not None:
+            before_commit(result)
+    return result
 
 
 def _commit_answer(batch: HouseholdImport) -> ImportResult | None:
