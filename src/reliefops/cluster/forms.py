@@ -16,6 +16,8 @@ from reliefops.partners.models import Organisation
 from reliefops.places.models import AdminArea, AdminLevel
 from reliefops.web.forms import ANY, FilterForm
 
+# The empty choice of the activity filter is every activity, as in the API and the command line;
+# `all`, which older links carry, means the same.
 EVERY_ACTIVITY = "all"
 MONTH_INPUT = forms.DateInput(attrs={"type": "month", "placeholder": "2005-11"}, format="%Y-%m")
 
@@ -81,10 +83,9 @@ class SelectionForm(ShowsProblems, forms.Form):
     period_to = MonthField(label="To month", required=False)
     within = forms.ChoiceField(label="Within", choices=[], required=False, error_messages=NOT_A_PLACE)
 
-    def __init__(self, *args: Any, every_activity: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        first = [(EVERY_ACTIVITY, "Every activity")] if every_activity else []
-        self.fields["activity"].choices = [("", "—"), *first, *activity_choices()]  # type: ignore[attr-defined]
+        self.fields["activity"].choices = [("", "Every activity"), *activity_choices()]  # type: ignore[attr-defined]
         self.fields["within"].choices = ANY + area_choices(AdminLevel.PROVINCE, AdminLevel.DISTRICT)  # type: ignore[attr-defined]
 
     def criteria(self) -> dict[str, Any]:

@@ -76,6 +76,7 @@ class CoverageMap:
     attributions: list[str]
     classes: list[CoverageClass]
     drawn: int
+    illustrative: bool = False  # an area drawn is coloured by a need marked illustrative
 
 
 def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
@@ -108,6 +109,7 @@ def coverage_map(shades: Iterable[AreaShade], *, title: str) -> CoverageMap | No
         f'<title id="coverage-map-title">{escape(title)}</title>',
     ]
     labels = []
+    illustrative = False
     for boundary in sorted(boundaries, key=lambda b: b.admin_area.pcode):
         shade = by_pcode[boundary.admin_area.pcode]
         kind = coverage_class(shade.coverage, shade.in_need, shade.reached)
@@ -120,6 +122,7 @@ def coverage_map(shades: Iterable[AreaShade], *, title: str) -> CoverageMap | No
             figure += f" ({coverage_text(shade.reached, shade.in_need)})"
             if shade.illustrative:
                 figure += "; need illustrative"
+                illustrative = True
         else:
             figure = f"{counted(shade.reached, 'household')} reached; no baseline of need"
         tooltip = escape(f"{shade.name} ({shade.pcode}): {figure}")
@@ -137,5 +140,9 @@ def coverage_map(shades: Iterable[AreaShade], *, title: str) -> CoverageMap | No
     parts.append("</svg>")
     attributions = sorted({b.attribution for b in boundaries if b.attribution})
     return CoverageMap(
-        svg="".join(parts), attributions=attributions, classes=list(CLASSES), drawn=len(boundaries)
+        svg="".join(parts),
+        attributions=attributions,
+        classes=list(CLASSES),
+        drawn=len(boundaries),
+        illustrative=illustrative,
     )

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 
 from reliefops.cluster.models import ActivityRow, ActivityStatus, ActivityType, ImportBatch, NeedsBaseline
 from reliefops.core.errors import InvalidInput, Problem
+from reliefops.core.models import AuditEvent
 from reliefops.partners.models import Organisation
 from reliefops.places.models import AdminArea, AdminLevel
 
@@ -238,21 +239,35 @@ def _making_up(baselines: list[_Baseline], depth: int) -> list[_Baseline]:
     return [b for part in parts.values() for b in _making_up(part, depth + 1)]
 
 
-def needs_at(level: str) -> dict[str, Need]:
+# A needs baseline as read: province, district and tehsil P-codes, level, households in need, illustrative.
+BaselineValues = tuple[str, str, str, str, int | None, bool]
+
+
+def _baseline_values() -> list[BaselineValues]:
+    """Every needs baseline: its province, district and tehsil P-codes, its area's level, its
+    households in need and whether it is illustrative (one query)."""
+    return list(
+        NeedsBaseline.objects.values_list(
+            "adm1", "adm2", "adm3", "admin_area__level", "households_in_need", "illustrative"
+        )
+    )
+
+
+def needs_at(level: str, *, baselines: list[BaselineValues] | None = None) -> dict[str, Need]:
     """Households in need per area of a level: the area's own baseline, or else what its parts'
-    baselines make up, branch by branch (see `_making_up`)."""
+    baselines make up, branch by branch (see `_making_up`). `baselines`: read already."""
     column, depth = LEVELS[level]
     groups: dict[str, list[_Baseline]] = defaultdict(list)
-    for adm1, adm2, adm3, area_level, households, illustrative in NeedsBaseline.objects.values_list(
-        "adm1", "adm2", "adm3", "admin_area__level", "households_in_need", "illustrative"
+    for adm1, adm2, adm3, area_level, households, illustrative in (
+        baselines if baselines is not None else _baseline_values()
     ):
         code = {"adm1": adm1, "adm2": adm2, "adm3": adm3}[column]
         own_depth = LEVELS[area_level][1] if area_level in LEVELS else 4
         if code and own_depth >= depth:
             groups[code].append(_Baseline((adm1, adm2, adm3), own_depth, households, illustrative))
     needs: dict[str, Need] = {}
-    for code, baselines in groups.items():
-        counted = _making_up(baselines, depth)
+    for code, group in groups.items():
+        counted = _making_up(group, depth)
         known = [b.households for b in counted if b.households is not None]
         needs[code] = Need(
             households=sum(known) if known else None,
@@ -292,6 +307,12 @@ class GapRow:
     partners: int
     rows: int
     whole_area: bool = False  # rows reported for the parent area as a whole, not for one of its parts
+    # Of a whole-area row: the need of that wider area at its own level (`area_level`). Shown beside
+    # the row, never compared with it: that need covers the rows of the area's parts too, and is
+    # compared with all of them at the area's own level (counted here, it would be counted twice).
+    area_level: str = ""
+    area_in_need: int | None = None
+    area_illustrative: bool = False
 
     @property
     def coverage(self) -> float | None:
@@ -412,7 +433,9 @@ def gap_by_area(chosen: Selection) -> GapReport:
     """The gap table of a selection: per area of its level (and per activity when all are shown),
     households in need, targeted, reached, coverage and gap; and the areas with no partner."""
     areas = Areas()
-    needs = needs_at(chosen.level)
+    baselines = _baseline_values()
+    needs = needs_at(chosen.level, baselines=baselines)
+    wider: dict[str, dict[str, Need]] = {}  # the needs of the levels above, for whole-area rows
     depth = chosen.depth
     activities = {a.pk: a for a in ActivityType.objects.select_related("item")}
     groups: dict[tuple[str, bool, int], _Sums] = defaultdict(_Sums)
@@ -432,6 +455,11 @@ def gap_by_area(chosen: Selection) -> GapReport:
     for (code, whole, activity_id), sums in groups.items():
         area, activity = areas.by_pcode[code], activities[activity_id]
         need = None if whole else needs.get(code)
+        area_need = None
+        if whole and area.level in LEVELS:
+            if area.level not in wider:
+                wider[area.level] = needs_at(area.level, baselines=baselines)
+            area_need = wider[area.level].get(code)
         table.append(
             GapRow(
                 pcode=code,
@@ -451,6 +479,9 @@ def gap_by_area(chosen: Selection) -> GapReport:
                 partners=len(sums.partners),
                 rows=sums.rows,
                 whole_area=whole,
+                area_level=area.level if whole else "",
+                area_in_need=area_need.households if area_need else None,
+                area_illustrative=bool(area_need and area_need.illustrative),
             )
         )
     no_partner = sorted(
@@ -623,6 +654,16 @@ def activity_totals(chosen: Selection | None = None) -> list[ActivityTotal]:
     ]
 
 
+# What the pages call each headline figure (the JSON and the command line keep the keys).
+HEADLINE_LABELS: dict[str, str] = {
+    "transitional_shelters_built": "Transitional shelters built",
+    "tents_delivered": "Tents delivered",
+    "cgi_sheets_delivered_more_than": "CGI sheets delivered",
+    "blankets_delivered": "Blankets delivered",
+    "tarpaulins_or_plastic_sheets_delivered": "Tarpaulins or plastic sheets delivered",
+}
+
+
 def headline_figures(totals: list[ActivityTotal] | None = None) -> dict[str, int]:
     """The cluster's published figures, by their published keys, from the rows."""
     by_code = {t.code: t.quantity_reached for t in (totals if totals is not None else activity_totals())}
@@ -667,6 +708,32 @@ def batch_rows(batch: ImportBatch, *, limit: int) -> list[tuple[ActivityRow, str
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class RevertRecord:
+    """What reverting a batch undid, as the revert's audit event recorded it."""
+
+    removed: int  # versions the batch had written, deleted by the revert
+    restored: int  # versions the batch had replaced or withdrawn, current again
+
+
+def batch_revert_record(batch: ImportBatch) -> RevertRecord | None:
+    """What the revert of a reverted batch undid; None for a batch not reverted (or whose revert
+    left no audit event)."""
+    if batch.reverted_at is None:
+        return None
+    event = (
+        AuditEvent.objects.filter(
+            action="cluster.revert", object_type="import_batch", object_id=str(batch.pk)
+        )
+        .order_by("-at", "-id")
+        .values_list("after", flat=True)
+        .first()
+    )
+    if not isinstance(event, dict):
+        return None
+    return RevertRecord(removed=int(event.get("removed") or 0), restored=int(event.get("restored") or 0))
 
 
 def batch_summaries(batches: QuerySet[ImportBatch]) -> QuerySet[ImportBatch]:

@@ -90,32 +90,44 @@ def _export(export: exports.ExportFile) -> HttpResponse:
     return response
 
 
-def _selection(request: HttpRequest, *, every_activity: bool = True) -> tuple[SelectionForm, Any]:
-    """The filter form and the selection it makes; None when a value is refused (the form then
-    holds the reason beside its field)."""
+# The filters of the gap and matrix pages, in the order their links write them.
+FILTERS = ("level", "activity", "period_from", "period_to", "within")
+
+
+def _selection(
+    request: HttpRequest, *, first_activity: bool = False
+) -> tuple[SelectionForm, selectors.Selection | None, dict[str, str]]:
+    """The filter form, the selection it makes (None when a value is refused: the form then holds
+    the reason beside its field), and the filters as the page applied them, for its links.
+
+    The empty activity is every activity, as in the API and the command line. With
+    `first_activity`, a page opened without any filter opens on the first activity that has rows
+    (the gap page, so that its map shows), and its form and links say which."""
     data = request.GET.copy()
     if not data.get("level"):
         data["level"] = selectors.AdminLevel.DISTRICT.value
-    if not data.get("activity"):
+    if data.get("activity", "").strip().lower() == EVERY_ACTIVITY:
+        data["activity"] = ""
+    if first_activity and not any(name in request.GET for name in FILTERS):
         default = selectors.default_activity()
         data["activity"] = default.code if default is not None else ""
-    form = SelectionForm(data, every_activity=every_activity)
+    shown = {name: data.get(name, "") for name in FILTERS}
+    form = SelectionForm(data)
     if not form.is_valid():
-        return form, None
+        return form, None, shown
     criteria = form.criteria()
-    activity = criteria["activity"]
     try:
         chosen = selectors.selection(
             level=criteria["level"],
-            activity=None if activity == EVERY_ACTIVITY else activity or None,
+            activity=criteria["activity"] or None,
             period_from=criteria["period_from"],
             period_to=criteria["period_to"],
             within=criteria["within"] or None,
         )
     except InvalidInput as exc:
         form.show_problems(exc)
-        return form, None
-    return form, chosen
+        return form, None, shown
+    return form, chosen, shown
 
 
 def _refused(request: HttpRequest, template: str, form: Any) -> HttpResponse:
@@ -123,10 +135,15 @@ def _refused(request: HttpRequest, template: str, form: Any) -> HttpResponse:
     return _render(request, template, {"form": form, "refused": True}, status=422)
 
 
-def _query(request: HttpRequest, **changes: str) -> str:
-    values = {k: v for k, v in request.GET.items() if k != "format"}
-    values.update(changes)
+def _query(shown: dict[str, str], **changes: str) -> str:
+    """The query string of the filters shown, with some changed (an empty value leaves one out)."""
+    values = {**shown, **changes}
     return "?" + urlencode({k: v for k, v in values.items() if v})
+
+
+def _exports(shown: dict[str, str]) -> list[tuple[str, str]]:
+    """The page's downloads (CSV, HXL, XLSX), each of exactly what the page shows."""
+    return [(fmt, _query(shown, format=fmt)) for fmt in exports.FORMATS]
 
 
 # --- gaps, map, matrix, totals, needs --------------------------------------------------------------
@@ -135,28 +152,46 @@ def _query(request: HttpRequest, **changes: str) -> str:
 @page
 def gaps(request: HttpRequest) -> HttpResponse:
     access_cluster_aggregates(request.user)
-    form, chosen = _selection(request)
+    form, chosen, shown = _selection(request, first_activity=True)
     if chosen is None:
         return _refused(request, "cluster/gaps.html", form)
     report = selectors.gap_by_area(chosen)
     fmt = request.GET.get("format", "")
     if fmt in exports.FORMATS:
         return _export(exports.gap_export(report, fmt))
-    coverage = _coverage_map(request, chosen, report)
+    coverage = _coverage_map(shown, chosen, report)
+    table = [(row, _compared_at(shown, chosen, row)) for row in report.rows]
     return _render(
         request,
         "cluster/gaps.html",
         {
             "form": form,
             "report": report,
+            "table": table,
             "chosen": chosen,
             "coverage": coverage,
-            "exports": [(f, _query(request, format=f)) for f in exports.FORMATS],
+            # Illustrative needs shown anywhere on the page (the table, the areas with no partner,
+            # the map's colours, a wider area's need beside its rows) bring the note with them.
+            "illustrative": report.illustrative
+            or bool(coverage and coverage.illustrative)
+            or any(row.area_illustrative for row in report.rows),
+            "exports": _exports(shown),
         },
     )
 
 
-def _coverage_map(request: HttpRequest, chosen: selectors.Selection, report: selectors.GapReport) -> Any:
+def _compared_at(shown: dict[str, str], chosen: selectors.Selection, row: selectors.GapRow) -> str:
+    """Of a row reported for a wider area as a whole: the link to the gaps at that area's level,
+    where its need is compared with every row of the area; '' for any other row."""
+    if not row.whole_area or row.area_level not in selectors.LEVELS:
+        return ""
+    keep_within = chosen.within is not None and chosen.within_depth < selectors.LEVELS[row.area_level][1]
+    return _query(shown, level=row.area_level, within=shown["within"] if keep_within else "")
+
+
+def _coverage_map(
+    shown: dict[str, str], chosen: selectors.Selection, report: selectors.GapReport
+) -> maps.CoverageMap | None:
     """The map of district coverage for the selection's activity (one activity: the map's colour)."""
     if chosen.activity is None:
         return None
@@ -174,7 +209,7 @@ def _coverage_map(request: HttpRequest, chosen: selectors.Selection, report: sel
             in_need=row.in_need,
             reached=row.reached,
             illustrative=row.illustrative,
-            href=_query(request, level="tehsil", within=row.pcode),
+            href=_query(shown, level="tehsil", within=row.pcode),
         )
         for row in report.rows
         if not row.whole_area
@@ -198,7 +233,7 @@ def _coverage_map(request: HttpRequest, chosen: selectors.Selection, report: sel
 @page
 def matrix(request: HttpRequest) -> HttpResponse:
     access_cluster_aggregates(request.user)
-    form, chosen = _selection(request)
+    form, chosen, shown = _selection(request)
     if chosen is None:
         return _refused(request, "cluster/matrix.html", form)
     result = selectors.matrix_4w(chosen)
@@ -211,12 +246,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         "cluster/matrix.html",
-        {
-            "form": form,
-            "matrix": result,
-            "grid": grid,
-            "exports": [(f, _query(request, format=f)) for f in exports.FORMATS],
-        },
+        {"form": form, "matrix": result, "grid": grid, "exports": _exports(shown)},
     )
 
 
@@ -233,10 +263,20 @@ def totals(request: HttpRequest) -> HttpResponse:
         "cluster/totals.html",
         {
             "activities": activities,
-            "figures": sorted(figures.items()),
-            "exports": [(f, _query(request, format=f)) for f in exports.FORMATS],
+            # (label, key, value), in the cluster's order; the key is what the JSON calls it
+            "figures": [(selectors.HEADLINE_LABELS.get(k, k), k, v) for k, v in figures.items()],
+            "exports": _exports({}),
         },
     )
+
+
+def _source(baseline: Any) -> str:
+    """A baseline's source as the Source column writes it after its 'illustrative' tag: without
+    an 'illustrative:' of its own in front, which would say the word twice."""
+    source = str(baseline.source or "")
+    if baseline.illustrative and source[:12].lower() == "illustrative":
+        return source[12:].lstrip(" :;,-").strip()
+    return source
 
 
 @page
@@ -282,7 +322,7 @@ def needs(request: HttpRequest) -> HttpResponse:
             return cast(HttpResponse, file)
     baselines = list(selectors.needs_table())
     context.update(
-        baselines=baselines,
+        baselines=[(b, _source(b)) for b in baselines],
         illustrative=any(b.illustrative for b in baselines),
         export_links=export_links(request),
     )
@@ -411,6 +451,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
             "written": selectors.batch_rows(batch, limit=BATCH_ROWS_SHOWN),
             "shown": BATCH_ROWS_SHOWN,
             "export_links": export_links(request),
+            "reverted": selectors.batch_revert_record(batch),
             "replaced": batch.replaced_rows.count(),
             "replaced_later": batch.rows.filter(replaced_in__isnull=False)
             .values("replaced_in")
@@ -432,7 +473,7 @@ def batch_revert(request: HttpRequest, batch_id: int) -> HttpResponse:
         messages.success(
             request,
             f"Batch {result.batch_id} reverted: {counted(result.removed, 'row version')} removed, "
-            f"{result.restored} restored as they were.",
+            f"{result.restored:,} restored as they were.",
         )
     return redirect("cluster:cluster-batch", batch_id=batch.pk)
 

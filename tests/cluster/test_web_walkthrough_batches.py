@@ -1,0 +1,58 @@
+"""A batch's page once it is reverted: what the batch did, when and by whom it was reverted, what
+the revert undid; and the counts of batches and reverts written with thousands separators."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import reverse
+
+from reliefops.cluster.models import ImportBatch
+from reliefops.core.roles import Role
+from tests.cluster.conftest import row
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def test_a_reverted_batchs_page_keeps_what_it_did_and_says_who_reverted_it(cluster, upload, client_as):
+    # given a batch that added one row and updated another
+    upload([row(id="NRC-1"), row(id="NRC-2")])
+    later = upload([row(id="NRC-2", qty="90"), row(id="NRC-3")])
+    assert (later.added, later.updated) == (1, 1)
+    client = client_as(Role.COORDINATOR)
+    # when a coordinator reverts it
+    reverted = client.post(reverse("cluster:cluster-batch-revert", args=[later.batch_id]), follow=True)
+    page = text(reverted)
+    batch = ImportBatch.objects.get(pk=later.batch_id)
+    # then its page still says what it did, that it was reverted, when and by whom
+    assert re.search(r"Committed on [^<]+ by system\. Reverted on [^<]+ by ", page)
+    assert f"by {batch.reverted_by_label}: its rows are as they were before it." in page
+    assert "<dd>1 · 1 · 0</dd>" in page
+    # what the revert undid, as recorded
+    assert "<dt>Undone by the revert</dt><dd>2 versions it wrote removed · 1 it replaced or withdrew" in page
+    # and why its rows are no longer listed, rather than a bare "removed"
+    assert "Its rows were removed when it was reverted." not in page
+    assert "It had written 2 row versions (1 added, 1 updated, 0 withdrawn)." in page
+    assert "which rows they were is no longer kept" in page
+    # a batch not reverted still counts the versions it replaced
+    first = text(client.get(reverse("cluster:cluster-batch", args=[later.batch_id - 1])))
+    assert "<dt>Versions it replaced</dt>" in first
+    assert "Undone by the revert" not in first
+
+
+def test_counts_of_batches_and_reverts_carry_thousands_separators(cluster, upload, client_as):
+    # given a batch of 1,000 rows updating 1,000 others
+    upload([row(id=f"NRC-{n}") for n in range(1000)])
+    later = upload([row(id=f"NRC-{n}", qty="90") for n in range(1000)])
+    client = client_as(Role.COORDINATOR)
+    listing = text(client.get(reverse("cluster:cluster-batches")))
+    assert re.findall(r'<td class="num">([\d,]+)</td>', listing)[:4] == ["0", "1,000", "0", "0"]
+    detail = text(client.get(reverse("cluster:cluster-batch", args=[later.batch_id])))
+    assert 'Rows it added, updated or withdrawn <span class="count">1,000</span>' in detail
+    # when it is reverted, the message writes both counts alike
+    done = text(client.post(reverse("cluster:cluster-batch-revert", args=[later.batch_id]), follow=True))
+    assert (
+        f"Batch {later.batch_id} reverted: 1,000 row versions removed, 1,000 restored as they were." in done
+    )

@@ -1,0 +1,68 @@
+"""How the cluster pages write what they show: numbers with thousands separators, headline figures
+by their names, a source marked illustrative once, problems of a whole file named as such."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from reliefops.cluster.importers import needs_import_file
+from reliefops.core.roles import Role
+from tests.cluster.conftest import row
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def test_the_matrix_writes_households_with_thousands_separators(cluster, upload, client_as):
+    upload([row(id="NRC-1", qty="15068", hh="15068")])
+    page = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-matrix"), {"activity": "TENTS"}))
+    assert '<span class="aka">15,068 hh · 1 row</span>' in page
+    assert "15068" not in page
+
+
+def test_the_totals_page_names_its_headline_figures(cluster, upload, client_as):
+    upload([row(id="NRC-1", qty="1200", hh="1200")])
+    page = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-totals")))
+    headline = page.split('class="data data-narrow headline"')[1].split("</table>")[0]
+    assert re.search(r'<th scope="row">Tents delivered</th><td class="num">1,200</td>', headline)
+    assert '<th scope="row">Transitional shelters built</th>' in headline
+    # the keys the JSON and the command line publish are not the page's labels
+    assert not re.search(r">\s*[a-z]+(_[a-z]+)+\s*<", headline)
+
+
+def test_a_source_marked_illustrative_says_so_once(cluster, client_as):
+    needs_import_file(
+        actor=None,
+        data=(
+            b"P,N,I,S\n#adm2+code,#inneed+hh,#meta+illustrative,#meta+source\n"
+            b"PK504,400,yes,illustrative: derived from published totals\n"
+            b"PK107,300,no,UN OCHA assessment\n"
+        ),
+        filename="needs.csv",
+    )
+    page = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-needs")))
+    sources = re.findall(r'<td class="source">(.*?)</td>', page)
+    assert sources == [  # Muzaffarabad (AJK) first, then Batagram
+        "UN OCHA assessment",
+        '<span class="tag tag-illustrative">illustrative</span> derived from published totals',
+    ]
+    assert "illustrative illustrative" not in re.sub(r"<[^>]+>", "", page)
+
+
+def test_a_problem_of_the_whole_file_is_named_so_on_the_needs_page(cluster, client_as):
+    # given a needs file without a hashtag row: a problem of the whole file, of no row and no column
+    file = SimpleUploadedFile("needs.csv", b"a,b\n1,2\n")
+    response = client_as(Role.COORDINATOR).post(reverse("cluster:cluster-needs"), {"file": file})
+    assert response.status_code == 422
+    table = text(response).split('<table class="data problem-table">')[1].split("</table>")[0]
+    # then its row says it is the whole file's, and no column is named "file"
+    assert re.search(
+        r'<td class="num"><span class="none">whole file</span></td>'
+        r'<td class="code"><span class="none">—</span></td><td>no HXL hashtag row',
+        table,
+    )
+    assert '<td class="code">file</td>' not in table
