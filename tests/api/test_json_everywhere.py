@@ -8,6 +8,8 @@ import json
 
 from django.conf import settings
 
+from reliefops.core.roles import Role
+
 
 def test_an_unknown_address_under_the_api_answers_json_404(viewer_client):
     answer = viewer_client.get("/api/nope")
@@ -40,7 +42,9 @@ def test_pages_outside_the_api_keep_their_html_404(client):
     assert not answer["Content-Type"].startswith("application/json")
 
 
-def test_a_body_that_is_not_json_answers_json_400(viewer_client):
-    answer = viewer_client.post("/api/cluster/uploads", "{not json", content_type="application/json")
+def test_a_body_that_is_not_json_answers_json_400(api_client):
+    answer = api_client(Role.COORDINATOR).post(
+        "/api/cluster/uploads", "{not json", content_type="application/json"
+    )
     assert answer.status_code == 400
     assert answer.json()["detail"] == "Cannot parse request body"

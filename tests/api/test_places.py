@@ -76,7 +76,7 @@ def test_an_unknown_pcode_in_a_filter_is_422_naming_the_parameter(reference, vie
     response = viewer_client.get(url, {parameter: "PK999"})
     assert response.status_code == 422, response.content
     assert response.json()["problems"] == [
-        {"row": None, "field": f"query.{parameter}", "reason": "no admin area with P-code 'PK999'"}
+        {"row": None, "field": parameter, "reason": "no admin area with P-code 'PK999'"}
     ]
     # a known one, in any case, still filters
     known = viewer_client.get(url, {parameter: "pk522"})
@@ -93,10 +93,10 @@ def test_unknown_pcode_is_404_with_detail(reference, viewer_client):
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        pytest.param({"level": "galaxy"}, "query.level", id="unknown-level"),
-        pytest.param({"limit": 0}, "query.limit", id="limit-zero"),
-        pytest.param({"limit": 501}, "query.limit", id="limit-over-max"),
-        pytest.param({"offset": -1}, "query.offset", id="negative-offset"),
+        pytest.param({"level": "galaxy"}, "level", id="unknown-level"),
+        pytest.param({"limit": 0}, "limit", id="limit-zero"),
+        pytest.param({"limit": 501}, "limit", id="limit-over-max"),
+        pytest.param({"offset": -1}, "offset", id="negative-offset"),
     ],
 )
 def test_bad_query_is_422_with_problems(reference, viewer_client, params, field):

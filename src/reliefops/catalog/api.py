@@ -5,14 +5,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query
 from ninja.pagination import paginate
 
 from reliefops.catalog.schemas import ItemDetailOut, ItemFilter, ItemOut, KitFilter, KitOut
 from reliefops.core.access import access_item_by_code, access_items, access_kit_by_code, access_kits
-from reliefops.core.api import DETAIL_ERRORS, ERRORS, Page
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ApiRouter, Page
 
-router = Router(tags=["catalog"])
+router = ApiRouter(tags=["catalog"])
 
 
 @router.get(

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router, Status
+from ninja import Query, Status
 from ninja.pagination import paginate
 
 from reliefops.cluster import jobs, selectors
@@ -51,11 +51,11 @@ from reliefops.core.access import (
     reporting_scope,
     require,
 )
-from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, JobOut, Page
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ApiRouter, ErrorOut, JobOut, Page
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.roles import Right
 
-router = Router(tags=["cluster"])
+router = ApiRouter(tags=["cluster"])
 WRITE_ERRORS: dict[int, Any] = {**DETAIL_ERRORS, 400: ErrorOut, 409: ErrorOut}
 
 
@@ -71,6 +71,7 @@ def _selection(filters: SelectionIn) -> selectors.Selection:
 
 @router.post(
     "/uploads",
+    right=Right.REPORT_ACTIVITIES,
     response={200: UploadOut, 201: UploadOut, **WRITE_ERRORS},
     summary="Upload a 4W file: preview what it changes, or apply it (all or nothing)",
     description=(
@@ -102,6 +103,7 @@ def upload(request: HttpRequest, payload: UploadIn) -> Status[UploadOut]:
 
 @router.post(
     "/upload-jobs",
+    right=Right.REPORT_ACTIVITIES,
     response={202: JobOut, **WRITE_ERRORS},
     summary="Upload a 4W file to preview or apply in the background (for large files); poll the job",
     description=(
@@ -152,6 +154,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> Any:
 
 @router.post(
     "/batches/{batch_id}/revert",
+    right=Right.REPORT_ACTIVITIES,
     response={200: RevertOut, **WRITE_ERRORS},
     summary="Revert an upload batch exactly (409 when a later batch changed its rows or a period is locked)",
 )
@@ -236,6 +239,7 @@ def needs(request: HttpRequest) -> QuerySet[Any]:
 
 @router.post(
     "/needs",
+    right=Right.MANAGE_CLUSTER,
     response={200: NeedsUploadOut, 201: NeedsUploadOut, **WRITE_ERRORS},
     summary="Upload needs baselines: preview what the file changes, or apply it (all or nothing)",
     description=(
@@ -273,7 +277,10 @@ def periods(request: HttpRequest) -> QuerySet[Any]:
 
 
 @router.post(
-    "/periods", response={200: PeriodOut, **WRITE_ERRORS}, summary="Lock or reopen a reporting month"
+    "/periods",
+    right=Right.MANAGE_CLUSTER,
+    response={200: PeriodOut, **WRITE_ERRORS},
+    summary="Lock or reopen a reporting month",
 )
 def period_set(request: HttpRequest, payload: PeriodIn) -> Any:
     access_cluster_management(request.user)

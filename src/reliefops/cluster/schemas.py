@@ -12,11 +12,12 @@ from ninja import Field, Schema
 from pydantic import model_validator
 
 from reliefops.cluster.models import NOTE_MAX, ActivityRow, ActivityStatus, ImportBatch
+from reliefops.core.api import BodyIn
 
 MONTH = "A month, `2005-11`."
 
 
-class UploadIn(Schema):
+class UploadIn(BodyIn):
     filename: str = Field(
         description="The file's name; its suffix tells CSV (`.csv`) from a workbook (`.xlsx`, `.ods` ...).",
         max_length=255,
@@ -386,7 +387,7 @@ class NeedsOut(Schema):
         return str(obj.admin_area.level)
 
 
-class NeedsUploadIn(Schema):
+class NeedsUploadIn(BodyIn):
     filename: str = Field(
         description="The file's name; its suffix tells CSV (`.csv`) from a workbook (`.xlsx`, `.ods` ...).",
         max_length=255,
@@ -439,7 +440,7 @@ def needs_upload_out(result: Any) -> NeedsUploadOut:
     )
 
 
-class PeriodIn(Schema):
+class PeriodIn(BodyIn):
     month: str = Field(description=MONTH)
     locked: bool = Field(description="True to lock the month, false to reopen it.")
     note: str = Field("", max_length=NOTE_MAX, description="Why (shown with the period).")

@@ -1,24 +1,92 @@
-"""API pieces every router shares (pagination, the error body) and the caller's own identity."""
+"""API pieces every router shares: the router itself (a write's right checked first, refused
+values named where they are), the strict shape of request bodies, pagination, the error body, and
+the caller's own identity."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema
+from ninja.errors import ConfigError, ValidationError
+from ninja.operation import Operation
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, WrapValidator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
 from reliefops.core.access import (
     access_job_by_id,
     access_jobs,
     job_result_visible,
+    require,
     user_organisation_id,
     user_role,
 )
+from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.jobs import jobs_mark_stale
-from reliefops.core.roles import ROLE_RIGHTS
+from reliefops.core.roles import ROLE_RIGHTS, Right
+from reliefops.core.security import whole_id
+
+# --- request bodies: strict -------------------------------------------------------------------------
+
+
+class BodyIn(Schema):
+    """A request body, or a part of one: every value is taken as JSON gives it, never converted.
+
+    A number is refused where a text is asked and a text where a number is (`"quantity": "5"`), a
+    JSON boolean where a number is (`"site": true` is not site 1) and a number where a boolean is
+    (`"consent": 1`). Pydantic's strict mode does this for every field; the only values that JSON
+    can give as text alone, days and choices, are read from their text by the two types below.
+    """
+
+    model_config = ConfigDict(strict=True)
+
+
+def _iso_day(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+        return value.strip()
+    raise PydanticCustomError("day", "Input should be a day written YYYY-MM-DD, e.g. 2005-10-08")
+
+
+# A day in a body: its ISO text (`"2006-01-15"`), not a number (which pydantic would take for a
+# timestamp) nor any other text.
+Day = Annotated[dt.date, Strict(False), BeforeValidator(_iso_day)]
+
+# A choice in a body (an enumeration's value): its text, as the schema lists it.
+TEXT_CHOICE = Strict(False)
+
+
+def _id_or_text(value: Any, handler: Callable[[Any], Any]) -> Any:
+    try:
+        return handler(value)
+    except PydanticValidationError:
+        # One problem for the field, not one per member of the union (`site.int`, `site.str`).
+        raise PydanticCustomError(
+            "id_or_text", "Input should be an id (a whole number) or a code or name (a text)"
+        ) from None
+
+
+# A reference in a body: an object's id (a JSON number) or its code, reference or name (a text).
+IdOrText = Annotated[int | str, WrapValidator(_id_or_text)]
+
+
+def _id_if_digits(value: Any) -> Any:
+    number = whole_id(value) if isinstance(value, str) else None
+    return number if number is not None else value
+
+
+# A reference in a query parameter, which is always text: plain digits are an id, any other text a
+# code, reference or name (as a site in an address is).
+IdOrTextParam = Annotated[int | str, BeforeValidator(_id_if_digits)]
 
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 500
@@ -51,8 +119,14 @@ class Page(LimitOffsetPagination):
 
 
 class ProblemOut(Schema):
-    row: int | None = Field(description="Line of an uploaded file, counted from 1; null for a request.")
-    field: str = Field(description="The column or parameter, e.g. `query.limit`.")
+    row: int | None = Field(
+        description="Line of an uploaded file, counted from 1; null for a value of the request itself."
+    )
+    field: str = Field(
+        description="Where the value is: its path in the JSON body (`lines.0.quantity`, lists counted "
+        "from 0), a parameter's or header's name (`limit`, `Idempotency-Key`), or an uploaded file's "
+        "column (with `row`)."
+    )
     reason: str = Field(description="Why the value was refused.")
 
 
@@ -70,7 +144,163 @@ ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 DETAIL_ERRORS: dict[int, type[Schema]] = {**ERRORS, 404: ErrorOut}
 
 
-router = Router(tags=["core"])
+# --- the routers: a write's right first; refused values named where they are -------------------------
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The right each write operation's handler needs, by handler (the operations are cloned when an API
+# binds its routers; the handler stays the same function).
+_RIGHTS: dict[Callable[..., Any], Right] = {}
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class ApiRouter(Router):
+    """The router of every app's API.
+
+    A write operation (POST, PUT, PATCH, DELETE) names the right it needs, `right=Right.POST_STOCK`;
+    the API checks the caller's role for it as soon as the caller is authenticated, before it reads
+    the request's parameters and body. A caller who may not write hears 403 whatever the body holds
+    (not 422 for what is wrong with it); the handler still checks the scope (which sites, which
+    organisation), the objects named and the values.
+
+    Every problem of a refused request is named as the API's reference says: by its path in the
+    JSON body (`lines.0.quantity`, lines counted from 0) or by the parameter's name (`limit`,
+    `Idempotency-Key`), whether the schema refused it or a service did. A service names a problem
+    of a request's line by its row (counted from 1) and field, as for a file's line; for a request
+    whose body has a list of objects (`lines`; `points` and `package`) the row becomes the path.
+    Problems of an uploaded file keep the file's line in `row`.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # A "view" decorator is applied to each operation as the API binds the router, with the
+        # API's authentication already set: the one moment to reach the operation itself.
+        self.add_decorator(_checked_and_named, mode="view")
+
+    def api_operation(
+        self, methods: list[str], path: str, *, right: Right | None = None, **kwargs: Any
+    ) -> Callable[[Handler], Handler]:
+        writes = sorted(UNSAFE_METHODS & {m.upper() for m in methods})
+        if writes and right is None:
+            raise ConfigError(f"{'/'.join(writes)} {path}: name the right a write needs (right=Right.…)")
+        if right is not None:
+            # Published: the right in words in the operation's description, and as `x-right`.
+            needs = f"Needs the right `{right.value}`, checked before the request is read (403 without it)."
+            kwargs["description"] = "\n\n".join(filter(None, [kwargs.get("description"), needs]))
+            kwargs["openapi_extra"] = {**(kwargs.get("openapi_extra") or {}), "x-right": right.value}
+        register = super().api_operation(methods, path, **kwargs)
+
+        def decorator(handler: Handler) -> Handler:
+            if right is not None:
+                _RIGHTS[handler] = right
+            return register(handler)
+
+        return decorator
+
+    def post(self, path: str, *, right: Right, **kwargs: Any) -> Callable[[Handler], Handler]:  # type: ignore[override]
+        return self.api_operation(["POST"], path, right=right, **kwargs)
+
+    def put(self, path: str, *, right: Right, **kwargs: Any) -> Callable[[Handler], Handler]:  # type: ignore[override]
+        return self.api_operation(["PUT"], path, right=right, **kwargs)
+
+    def patch(self, path: str, *, right: Right, **kwargs: Any) -> Callable[[Handler], Handler]:  # type: ignore[override]
+        return self.api_operation(["PATCH"], path, right=right, **kwargs)
+
+    def delete(self, path: str, *, right: Right, **kwargs: Any) -> Callable[[Handler], Handler]:  # type: ignore[override]
+        return self.api_operation(["DELETE"], path, right=right, **kwargs)
+
+
+def _checked_and_named(run: Callable[..., Any]) -> Callable[..., Any]:
+    """Binds one operation: its right is checked, and its refused values named, as ApiRouter says.
+
+    django-ninja's Operation.run authenticates the caller, then reads the parameters and body
+    (`_get_values`, which raises ValidationError), then calls the handler: the right is checked at
+    the start of the reading, and the problems renamed as the reading or the handler raises them.
+    """
+    operation = getattr(run, "__self__", None)
+    if not isinstance(operation, Operation) or not hasattr(operation, "_get_values"):
+        raise ConfigError("ApiRouter expects django-ninja's Operation.run and Operation._get_values")
+    handler = operation.view_func
+    right = _RIGHTS.get(handler)
+    read = operation._get_values
+    wrapped_in = _body_attribute(operation)
+
+    def get_values(request: HttpRequest, path_params: Any, temporal_response: Any) -> dict[str, Any]:
+        if right is not None:
+            require(request.user, right)  # AccessDenied: 403, before the body is read
+        try:
+            return read(request, path_params, temporal_response)
+        except ValidationError as exc:
+            raise ValidationError([_named_error(error, wrapped_in) for error in exc.errors]) from None
+
+    operation._get_values = get_values  # type: ignore[method-assign]
+    lists = _body_lists(operation)
+    if lists:
+        operation.view_func = _rows_named(handler, lists)
+    return run
+
+
+def _body_attribute(operation: Operation) -> str | None:
+    """The handler's parameter that holds the whole JSON body (`payload`), if one does."""
+    for model in operation.models:
+        if model.__ninja_param_source__ == "body":
+            return getattr(model, "__read_from_single_attr__", None)
+    return None
+
+
+def _named_error(error: dict[str, Any], wrapped_in: str | None) -> dict[str, Any]:
+    """A schema's refusal with its `loc` as the API names a field: ("body", "payload", "lines", 0,
+    "quantity") is lines.0.quantity, ("query", "limit") is limit; the body itself is `body`."""
+    source, *place = error.get("loc", ()) or ("body",)
+    if source == "body" and wrapped_in is not None and place[:1] == [wrapped_in]:
+        place = place[1:]
+    return {**error, "loc": tuple(place) or (source,)}
+
+
+def _body_lists(operation: Operation) -> tuple[str, ...]:
+    """The fields of the operation's JSON body that are lists of objects (`lines`), in order."""
+    wrapped_in = _body_attribute(operation)
+    for model in operation.models:
+        if model.__ninja_param_source__ != "body" or wrapped_in is None:
+            continue
+        body = model.model_fields[wrapped_in].annotation
+        if not isinstance(body, type) or not issubclass(body, BaseModel):
+            return ()
+        return tuple(
+            name
+            for name, field in body.model_fields.items()
+            if get_origin(field.annotation) is list
+            and any(isinstance(a, type) and issubclass(a, BaseModel) for a in get_args(field.annotation))
+        )
+    return ()
+
+
+def _row_in_body(problem: Problem, lists: Sequence[str]) -> Problem:
+    """A service's problem of a request's row named by its path in the body: row 2, `item` is
+    `lines.1.item` (the body's one list), row 1, `points.site` is `points.0.site`."""
+    if problem.row is None or not lists:
+        return problem
+    head, _, rest = problem.field.partition(".")
+    if head in lists and rest:
+        return Problem(None, f"{head}.{problem.row - 1}.{rest}", problem.reason)
+    if len(lists) == 1:
+        return Problem(None, f"{lists[0]}.{problem.row - 1}.{problem.field}", problem.reason)
+    return problem
+
+
+def _rows_named(handler: Handler, lists: tuple[str, ...]) -> Handler:
+    @functools.wraps(handler)
+    def named(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except InvalidInput as exc:
+            # The same refusal (its status, its sentence), its problems named by their place.
+            exc.problems = [_row_in_body(p, lists) for p in exc.problems]
+            raise
+
+    return named  # type: ignore[return-value]
+
+
+router = ApiRouter(tags=["core"])
 
 
 class MeOut(Schema):

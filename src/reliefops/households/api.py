@@ -10,10 +10,12 @@ and changes nothing.
 # No `from __future__ import annotations`: django-ninja reads the handlers' annotations at import.
 import base64
 import binascii
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Status
+from ninja import Header, Query, Status
 
 from reliefops.core.access import (
     access_duplicate_pair_by_id,
@@ -31,7 +33,7 @@ from reliefops.core.access import (
     distribution_list_point_ids,
     require,
 )
-from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, JobOut, PageInput
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ApiRouter, ErrorOut, JobOut, PageInput
 from reliefops.core.errors import AccessDenied, InvalidInput, NotFound, Problem
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
@@ -41,6 +43,7 @@ from reliefops.households.cards import printed
 from reliefops.households.identity import format_document
 from reliefops.households.matching import LIKELY_DUPLICATE, Match
 from reliefops.households.models import (
+    MEMBER_NAMES,
     DistributionRound,
     DuplicatePair,
     Household,
@@ -107,7 +110,7 @@ from reliefops.households.services.imports import same_file_imported, same_file_
 from reliefops.places.models import AdminArea
 from reliefops.stock.schemas import scoped_key, today
 
-router = Router(tags=["households"])
+router = ApiRouter(tags=["households"])
 
 WRITE_ERRORS: dict[int, Any] = {**DETAIL_ERRORS, 400: ErrorOut, 409: ErrorOut}
 KEY_HELP = (
@@ -119,6 +122,23 @@ KEY_HELP = (
 def _ref(text: str) -> int | str:
     number = whole_id(text)
     return number if number is not None else text.strip()
+
+
+def _in_body(problem: Problem) -> Problem:
+    """A household's problem named by its place in the body: an age band (a column of a
+    registration file) is `members.females_0_5`."""
+    if problem.field in MEMBER_NAMES:
+        return Problem(problem.row, f"members.{problem.field}", problem.reason)
+    return problem
+
+
+@contextmanager
+def _named_in_body() -> Iterator[None]:
+    try:
+        yield
+    except InvalidInput as exc:
+        exc.problems = [_in_body(p) for p in exc.problems]
+        raise
 
 
 def _duplicates_out(user: Any, matches: list[Match], where: str) -> list[LikelyDuplicateOut]:
@@ -174,11 +194,11 @@ def household_list(
     status = status.strip()
     if status and status not in HouseholdStatus.values:
         choices = " or ".join(f"'{value}'" for value in HouseholdStatus.values)
-        problems.append(Problem(None, "query.status", f"Input should be {choices}"))
+        problems.append(Problem(None, "status", f"Input should be {choices}"))
     area = area.strip().upper()
     area_id = AdminArea.objects.filter(pcode=area).values_list("pk", flat=True).first() if area else None
     if area and area_id is None:
-        problems.append(Problem(None, "query.area", f"no admin area with P-code {area!r}"))
+        problems.append(Problem(None, "area", f"no admin area with P-code {area!r}"))
     if problems:
         raise InvalidInput(problems)
     found = selectors.households_search(q=q, status=status, area_id=area_id)
@@ -214,6 +234,7 @@ def household_export(
 
 @router.post(
     "/households/check",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={200: HouseholdCheckOut, **ERRORS},
     summary="Check a household before registering it: its problems and its likely duplicates",
 )
@@ -223,7 +244,7 @@ def household_check_draft(request: HttpRequest, payload: HouseholdIn) -> Any:
     draft, problems = household_check(payload.to_input(), lookups=Lookups.load())
     matches = selectors.likely_duplicates(draft.person()) if draft else []
     return HouseholdCheckOut(
-        problems=[{"row": p.row, "field": p.field, "reason": p.reason} for p in problems],
+        problems=[{"row": p.row, "field": p.field, "reason": p.reason} for p in map(_in_body, problems)],
         duplicates=_duplicates_out(request.user, matches, "API registration check"),
     )
 
@@ -241,6 +262,7 @@ def household_detail(request: HttpRequest, household_id: int) -> Any:
 
 @router.post(
     "/households",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={**WRITE_ERRORS, 201: RegisteredOut, 200: RegisteredOut, 409: LikelyDuplicatesFoundOut},
     summary="Register a household; likely duplicates answer 409 until named in `duplicates_seen`",
 )
@@ -252,12 +274,13 @@ def household_create(
     require(request.user, Right.REGISTER_HOUSEHOLDS)
     key = scoped_key(request.user, idempotency_key)
     try:
-        result = household_register(
-            actor=request.user,
-            data=payload.to_input(),
-            duplicates_seen=payload.duplicates_seen,
-            idempotency_key=key,
-        )
+        with _named_in_body():
+            result = household_register(
+                actor=request.user,
+                data=payload.to_input(),
+                duplicates_seen=payload.duplicates_seen,
+                idempotency_key=key,
+            )
     except DuplicatesFound as exc:
         found = _duplicates_out(request.user, exc.matches, "API registration")
         return Status(409, LikelyDuplicatesFoundOut(detail=exc.message, duplicates=found))
@@ -279,6 +302,7 @@ def household_create(
 
 @router.patch(
     "/households/{household_id}",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={**WRITE_ERRORS, 200: HouseholdCorrectedOut, 409: LikelyDuplicatesFoundOut},
     summary="Correct a household's registration (only the fields given); likely duplicates answer 409",
 )
@@ -291,14 +315,15 @@ def household_correct(
     household = access_household_to_register(request.user, household_id)
     require(request.user, Right.VIEW_PERSONAL_DATA)
     try:
-        result = household_update(
-            actor=request.user,
-            household_id=household.pk,
-            changes=payload.changes(),
-            reason=payload.reason,
-            duplicates_seen=payload.duplicates_seen,
-            idempotency_key=scoped_key(request.user, idempotency_key),
-        )
+        with _named_in_body():
+            result = household_update(
+                actor=request.user,
+                household_id=household.pk,
+                changes=payload.changes(),
+                reason=payload.reason,
+                duplicates_seen=payload.duplicates_seen,
+                idempotency_key=scoped_key(request.user, idempotency_key),
+            )
     except DuplicatesFound as exc:
         found = _duplicates_out(request.user, exc.matches, "API correction")
         return Status(409, LikelyDuplicatesFoundOut(detail=exc.message, duplicates=found))
@@ -325,6 +350,7 @@ def household_correct(
 
 @router.post(
     "/households/{household_id}/card",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={201: HouseholdCardOut, 200: HouseholdCardOut, **WRITE_ERRORS},
     summary="Issue a new card to a household (a lost card): the old token stops working",
     description="A repeat with the same `Idempotency-Key` answers 200 with the card issued the first "
@@ -377,6 +403,7 @@ def _import_out(batch: HouseholdImport, message: str) -> HouseholdImportOut:
 
 @router.post(
     "/imports",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={
         200: HouseholdImportOut,
         201: HouseholdImportOut,
@@ -429,6 +456,7 @@ def import_detail(request: HttpRequest, import_id: int) -> Any:
 
 @router.post(
     "/imports/{import_id}/commit",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={200: HouseholdImportOut, **WRITE_ERRORS},
     summary="Register every household of a previewed file, or none (a repeat changes nothing)",
 )
@@ -451,6 +479,7 @@ def _decoded(payload: HouseholdImportIn) -> bytes:
 
 @router.post(
     "/import-jobs",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={202: JobOut, **WRITE_ERRORS},
     summary="Check a registration file in the background (for large files); poll the job",
 )
@@ -464,6 +493,7 @@ def import_preview_job(request: HttpRequest, payload: HouseholdImportIn) -> Any:
 
 @router.post(
     "/imports/{import_id}/commit-job",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={200: JobOut, 202: JobOut, **WRITE_ERRORS},
     summary="Register a previewed file's households in the background; asking again returns the same job",
 )
@@ -478,6 +508,7 @@ def import_commit_job(request: HttpRequest, import_id: int) -> Any:
 
 @router.post(
     "/duplicates/search",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={200: JobOut, 202: JobOut, **WRITE_ERRORS},
     summary="Search the whole registry for likely duplicates, in the background; poll the job",
     description="New pairs join the review queue. While the caller's own search waits or runs, asking "
@@ -531,6 +562,7 @@ def duplicate_queue(request: HttpRequest, page: Query[PageInput]) -> Any:
 
 @router.post(
     "/duplicates/{pair_id}/decision",
+    right=Right.REGISTER_HOUSEHOLDS,
     response={200: PairDecisionOut, **WRITE_ERRORS},
     summary="Decide a pair: the same household (merge, keeping `survivor`) or different (remembered)",
 )
@@ -607,11 +639,13 @@ def _round_refs(request: HttpRequest, payload: RoundIn) -> tuple[dict[str, Any],
 
 @router.post(
     "/rounds",
+    right=Right.MANAGE_ROUNDS,
     response={201: RoundOut, **WRITE_ERRORS},
     summary="Plan a distribution round",
-    description="A refused round (422) lists every problem of the request at once, each with its field "
-    "and, for a point or a package line, its row (counted from 1): the names not found (sites, P-codes, "
-    "items, earlier rounds) together with the round's own problems. Nothing is written.",
+    description="A refused round (422) lists every problem of the request at once, each named by its "
+    "place in the body (`points.0.site`, `package.1.item`, `areas`; lists counted from 0): the names not "
+    "found (sites, P-codes, items, earlier rounds) together with the round's own problems. Nothing is "
+    "written.",
 )
 def round_new(request: HttpRequest, payload: RoundIn) -> Any:
     require(request.user, Right.MANAGE_ROUNDS)
@@ -637,7 +671,8 @@ def round_new(request: HttpRequest, payload: RoundIn) -> Any:
 
 
 # A point's or a package line's field as the request names it (`package.per_household`, with the
-# line's row), for the service's problems that name it as the web form does (`per_household`).
+# line's row), for the service's problems that name it as the web form does (`per_household`); the
+# router then names it by its place in the body (`package.0.per_household`).
 _ROW_FIELDS = {
     "points": "points.site",
     "serves_area": "points.serves",
@@ -661,6 +696,7 @@ def round_detail(request: HttpRequest, round_id: int) -> Any:
 
 @router.post(
     "/rounds/{round_id}/list",
+    right=Right.MANAGE_ROUNDS,
     response={200: RoundListOut, **WRITE_ERRORS},
     summary="Make (or bring up to date) the round's distribution list of eligible households",
 )
@@ -677,6 +713,7 @@ def round_list_make(request: HttpRequest, round_id: int) -> Any:
 
 @router.post(
     "/rounds/{round_id}/status",
+    right=Right.MANAGE_ROUNDS,
     response={200: RoundOut, **WRITE_ERRORS},
     summary="Open a listed round for handovers, or close it",
 )
@@ -687,6 +724,7 @@ def round_status(request: HttpRequest, round_id: int, payload: RoundStatusIn) ->
 
 @router.post(
     "/rounds/{round_id}/cards",
+    right=Right.MANAGE_ROUNDS,
     response={200: RoundCardsOut, **WRITE_ERRORS},
     summary="Issue a card to every listed household that holds none",
 )
@@ -713,7 +751,7 @@ def round_distribution_list(
         try:
             found = access_round_point(request.user, round_obj, _ref(point), Right.VIEW_DISTRIBUTION_LISTS)
         except NotFound as exc:  # a filter's bad value, not a missing address
-            raise InvalidInput([Problem(None, "query.point", exc.message)]) from exc
+            raise InvalidInput([Problem(None, "point", exc.message)]) from exc
         allowed = {found.pk}
     rows = selectors.distribution_list(round_obj, point_ids=allowed)
     shown = rows[page.offset : page.offset + page.limit]
@@ -745,6 +783,7 @@ def round_distribution_list(
 
 @router.post(
     "/rounds/{round_id}/handovers",
+    right=Right.DISTRIBUTE,
     response={201: HouseholdHandoverOut, 200: HouseholdHandoverOut, **WRITE_ERRORS},
     summary="Hand a household its package (by card token or id): one ledger movement, once per round",
 )

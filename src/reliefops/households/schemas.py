@@ -7,7 +7,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from reliefops.core.api import ErrorOut
+from reliefops.core.api import BodyIn, Day, ErrorOut
 from reliefops.households.cards import printed
 from reliefops.households.identity import format_document
 from reliefops.households.models import (
@@ -19,7 +19,7 @@ from reliefops.households.models import (
 from reliefops.households.services import HouseholdInput
 
 
-class HouseholdMembersIn(Schema):
+class HouseholdMembersIn(BodyIn):
     females_0_5: int = Field(0, description="Girls aged 0 to 5.")
     males_0_5: int = Field(0, description="Boys aged 0 to 5.")
     females_6_17: int = Field(0, description="Girls aged 6 to 17.")
@@ -30,7 +30,7 @@ class HouseholdMembersIn(Schema):
     males_60_plus: int = Field(0, description="Men aged 60 or more.")
 
 
-class HouseholdIn(Schema):
+class HouseholdIn(BodyIn):
     head_name: str = Field(description="The head's name as the head gives it.")
     father_or_husband_name: str = Field("", description="The head's father's or husband's name.")
     head_sex: str = Field(description="`female` or `male`.")
@@ -50,7 +50,7 @@ class HouseholdIn(Schema):
     house_damage: str = Field(description="`destroyed`, `damaged` or `none`.")
     elevation_band: str = Field("", description="`below_5000`, `5000_to_7000`, `above_7000` or empty.")
     consent: bool = Field(description="The head agreed to the use of the data; required to register.")
-    registered_on: dt.date | None = Field(None, description="The day of registration (today when left out).")
+    registered_on: Day | None = Field(None, description="The day of registration (today when left out).")
 
     def to_input(self) -> HouseholdInput:
         data = self.model_dump(exclude={"duplicates_seen"})
@@ -157,7 +157,7 @@ class RegisteredOut(Schema):
     )
 
 
-class HouseholdMembersPatchIn(Schema):
+class HouseholdMembersPatchIn(BodyIn):
     """The age bands to correct; a band left out keeps its count."""
 
     females_0_5: int | None = Field(None, description="Girls aged 0 to 5.")
@@ -170,7 +170,7 @@ class HouseholdMembersPatchIn(Schema):
     males_60_plus: int | None = Field(None, description="Men aged 60 or more.")
 
 
-class HouseholdCorrectionIn(Schema):
+class HouseholdCorrectionIn(BodyIn):
     """What to correct: only the fields given change; each is checked as at registration."""
 
     reason: str = Field(description="Why the registration is corrected (kept, and in the audit trail).")
@@ -227,7 +227,7 @@ class HouseholdCorrectedOut(Schema):
     )
 
 
-class HouseholdCardIn(Schema):
+class HouseholdCardIn(BodyIn):
     reason: str = Field(
         max_length=CARD_REASON_MAX, description="Why the card is replaced: lost, damaged, ..."
     )
@@ -244,7 +244,7 @@ class HouseholdCardOut(Schema):
     message: str = Field(description="What happened, in a sentence.")
 
 
-class HouseholdImportIn(Schema):
+class HouseholdImportIn(BodyIn):
     filename: str = Field(description="`households.csv` or `households.xlsx`: the suffix tells the format.")
     content_base64: str = Field(description="The file's bytes, base64-encoded.")
 
@@ -309,7 +309,7 @@ class DuplicatePairPageOut(Schema):
     count: int = Field(description="Pairs waiting, across all pages.")
 
 
-class PairDecisionIn(Schema):
+class PairDecisionIn(BodyIn):
     same: bool = Field(description="true: one household (give `survivor`); false: two different households.")
     survivor: int | None = Field(None, description="The household that stays when `same` is true.")
 
@@ -321,23 +321,23 @@ class PairDecisionOut(Schema):
     message: str = Field(description="What happened, in a sentence.")
 
 
-class RoundPointIn(Schema):
+class RoundPointIn(BodyIn):
     site: str = Field(description="Code (or id) of a site that holds stock.")
     serves: str = Field("", description="P-code of the area it serves; the site's own area when empty.")
 
 
-class RoundPackageLineIn(Schema):
+class RoundPackageLineIn(BodyIn):
     item: str = Field(description="Item code.")
     per_household: int = Field(0, description="Given to every household.")
     per_member: int = Field(0, description="Given for each member.")
     at_most: int | None = Field(None, description="A household's cap of this item.")
 
 
-class RoundIn(Schema):
+class RoundIn(BodyIn):
     code: str = Field(description="A short unique code, `WR-2005-1`.")
     name: str = Field(description="What the round is.")
-    starts_on: dt.date = Field(description="First day of handovers.")
-    ends_on: dt.date = Field(description="Last day of handovers.")
+    starts_on: Day = Field(description="First day of handovers.")
+    ends_on: Day = Field(description="Last day of handovers.")
     points: list[RoundPointIn] = Field(description="The distribution points, each serving an area.")
     package: list[RoundPackageLineIn] = Field(description="What each household receives.")
     areas: list[str] = Field(default_factory=list, description="P-codes; households from any area below.")
@@ -371,8 +371,8 @@ class RoundOut(Schema):
     id: int = Field(description="The round's id.")
     code: str = Field(description="The round's code.")
     name: str = Field(description="What the round is.")
-    starts_on: dt.date = Field(description="First day of handovers.")
-    ends_on: dt.date = Field(description="Last day of handovers.")
+    starts_on: Day = Field(description="First day of handovers.")
+    ends_on: Day = Field(description="Last day of handovers.")
     status: str = Field(description="`planned`, `open` or `closed`.")
     listed_at: dt.datetime | None = Field(description="When its distribution list was last made.")
     package: list[RoundPackageLineOut] = Field(description="What each household receives.")
@@ -414,7 +414,7 @@ class RoundOut(Schema):
         )
 
 
-class RoundStatusIn(Schema):
+class RoundStatusIn(BodyIn):
     status: str = Field(description="`open` (after the list is made) or `closed` (final).")
 
 
@@ -450,12 +450,12 @@ class DistributionListPageOut(Schema):
     count: int = Field(description="Households on the list at your points.")
 
 
-class HouseholdHandoverIn(Schema):
+class HouseholdHandoverIn(BodyIn):
     point: str = Field(description="Code (or id) of the distribution point where it happens.")
     card: str = Field("", description="The card token as printed or scanned; or give `household`.")
     household: int | None = Field(None, description="The household's id, found by a search.")
     collected_by: str = Field(description="Who collected: the head, or a named relative.")
-    handed_on: dt.date | None = Field(None, description="The day (today when left out).")
+    handed_on: Day | None = Field(None, description="The day (today when left out).")
     partial: bool = Field(False, description="Give what the point holds when it holds less than is owed.")
 
 

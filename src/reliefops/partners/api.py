@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query
 from ninja.pagination import paginate
 
 from reliefops.core.access import (
@@ -14,10 +14,10 @@ from reliefops.core.access import (
     access_organisation_by_id,
     access_organisations,
 )
-from reliefops.core.api import DETAIL_ERRORS, ERRORS, Page
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ApiRouter, Page
 from reliefops.partners.schemas import GrantFilter, GrantOut, OrganisationFilter, OrganisationOut
 
-router = Router(tags=["partners"])
+router = ApiRouter(tags=["partners"])
 
 
 @router.get(

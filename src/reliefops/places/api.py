@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query
 from ninja.pagination import paginate
 
 from reliefops.core.access import (
@@ -14,7 +14,7 @@ from reliefops.core.access import (
     access_site_by_id,
     access_sites,
 )
-from reliefops.core.api import DETAIL_ERRORS, ERRORS, Page
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ApiRouter, Page
 from reliefops.places.schemas import (
     AdminAreaDetailOut,
     AdminAreaFilter,
@@ -24,7 +24,7 @@ from reliefops.places.schemas import (
     SiteOut,
 )
 
-router = Router(tags=["places"])
+router = ApiRouter(tags=["places"])
 
 
 @router.get(

@@ -48,7 +48,7 @@ def known_pcode(pcode: str, parameter: str) -> str:
     naming the parameter), not an empty list that reads as "nothing there"."""
     pcode = pcode.strip().upper()
     if not AdminArea.objects.filter(pcode=pcode).exists():
-        raise InvalidInput([Problem(None, f"query.{parameter}", f"no admin area with P-code {pcode!r}")])
+        raise InvalidInput([Problem(None, parameter, f"no admin area with P-code {pcode!r}")])
     return pcode
 
 

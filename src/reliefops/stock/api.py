@@ -12,7 +12,7 @@ again).
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Status
+from ninja import Header, Query, Status
 from ninja.pagination import paginate
 
 from reliefops.core.access import (
@@ -24,7 +24,7 @@ from reliefops.core.access import (
     require,
     stock_visible_site_ids,
 )
-from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, Page
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ApiRouter, ErrorOut, Page
 from reliefops.core.errors import InvalidInput, NotFound, Problem
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
@@ -80,7 +80,7 @@ from reliefops.stock.services import (
     waybill_dispatch,
 )
 
-router = Router(tags=["stock"])
+router = ApiRouter(tags=["stock"])
 
 # A posting may also be refused by a rule (400), name a missing object (404) or repeat one (409).
 POST_ERRORS: dict[int, Any] = {**DETAIL_ERRORS, 400: ErrorOut, 409: ErrorOut}
@@ -123,6 +123,7 @@ def _site_ref(site: str) -> int | str:
 
 @router.post(
     "/receipts",
+    right=Right.POST_STOCK,
     response=POSTED,
     summary="Receive goods from a donor or supplier against a grant (goods received note)",
 )
@@ -170,6 +171,7 @@ def receipt_create(
 
 @router.post(
     "/pledges",
+    right=Right.POST_STOCK,
     response={200: PledgePostedOut, 201: PledgePostedOut, **POST_ERRORS},
     summary="Record a pledge: stock a donor promised, expected on a day (pipeline, not stock)",
 )
@@ -198,6 +200,7 @@ def pledge_record(
 
 @router.post(
     "/waybills",
+    right=Right.POST_STOCK,
     response={201: DispatchOut, 200: DispatchOut, **POST_ERRORS},
     summary="Dispatch a consignment under a waybill: stock leaves the site into transit",
 )
@@ -230,6 +233,7 @@ def waybill_create(
 
 @router.post(
     "/waybills/{waybill_id}/delivery",
+    right=Right.POST_STOCK,
     response=POSTED,
     summary="Confirm a waybill's delivery at the receiving site: received, damaged and short quantities",
 )
@@ -266,6 +270,7 @@ def waybill_delivery(
 
 @router.post(
     "/distributions",
+    right=Right.DISTRIBUTE,
     response=POSTED,
     summary="Report a bulk distribution: items a distribution point handed out to people",
 )
@@ -293,6 +298,7 @@ def distribution_create(
 
 @router.post(
     "/handovers",
+    right=Right.DISTRIBUTE,
     response=POSTED,
     summary="Hand stock over to a partner organisation to distribute",
 )
@@ -322,6 +328,7 @@ def handover_create(
 
 @router.post(
     "/losses",
+    right=Right.POST_STOCK,
     response=POSTED,
     summary="Report stock lost or damaged at a site (theft, weather, spoilage, damage)",
 )
@@ -349,6 +356,7 @@ def loss_create(
 
 @router.post(
     "/counts",
+    right=Right.POST_STOCK,
     response=POSTED,
     summary="Record a physical count; the differences are posted as count adjustments",
 )
@@ -382,6 +390,7 @@ def count_create(
 
 @router.post(
     "/kits/assemble",
+    right=Right.POST_STOCK,
     response=POSTED,
     summary="Assemble kits from their components at a site",
 )
@@ -395,6 +404,7 @@ def kit_assemble(
 
 @router.post(
     "/kits/break",
+    right=Right.POST_STOCK,
     response=POSTED,
     summary="Break kits back into their components at a site",
 )
@@ -430,6 +440,7 @@ def _kitting(
 
 @router.post(
     "/movements/{movement_id}/reversal",
+    right=Right.POST_STOCK,
     response=POSTED,
     summary="Reverse a posted movement: post its exact opposite, naming it (a movement is never edited)",
 )
@@ -542,13 +553,17 @@ def distributed(request: HttpRequest) -> Any:
 def waybill_list(request: HttpRequest, filters: Query[WaybillFilter]) -> Any:
     refs = Refs(request.user, Right.VIEW_STOCK)
     site_id = refs.site_id(filters.site) if filters.site is not None else None
+    item_id = refs.item(filters.item) if filters.item is not None else None
     refs.check()
-    return selectors.waybill_list(
+    waybills = selectors.waybill_list(
         site_ids=stock_visible_site_ids(request.user),
         site_id=site_id,
         status=filters.status or "",
         overdue_on=today() if filters.overdue else None,
+        item_id=item_id,
     )
+    # A page's waybills come with what each carries, item by item, in one more query.
+    return selectors.WaybillPages(waybills)
 
 
 @router.get(

@@ -8,7 +8,7 @@ field, reason) for every name it does not know, so a request with three typos he
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -24,6 +24,7 @@ from reliefops.core.access import (
     access_stock_site,
     require,
 )
+from reliefops.core.api import TEXT_CHOICE, BodyIn, Day, IdOrText, IdOrTextParam
 from reliefops.core.errors import InvalidInput, NotFound, Problem
 from reliefops.core.roles import Right
 from reliefops.core.text import counted
@@ -192,51 +193,53 @@ GRANT = "A grant: its reference (text), e.g. `DFID-2005-07`, or its id (a number
 DAY = "The day it happened in the field (YYYY-MM-DD); today when left out."
 
 
-class StockLineIn(Schema):
-    item: int | str = Field(description=ITEM)
+class StockLineIn(BodyIn):
+    item: IdOrText = Field(description=ITEM)
     quantity: int = Field(description="How many, in the item's base unit (more than zero).")
-    grant: int | str | None = Field(
+    grant: IdOrText | None = Field(
         None, description=GRANT + " Left out: the oldest stock is taken first (first in, first out)."
     )
     lot: str = Field("", max_length=LOT_MAX, description="Lot or batch number, if any.")
-    expiry: dt.date | None = Field(None, description="Expiry date, if any.")
+    expiry: Day | None = Field(None, description="Expiry date, if any.")
 
 
-class ReceiptLineIn(Schema):
-    item: int | str = Field(description=ITEM)
+class ReceiptLineIn(BodyIn):
+    item: IdOrText = Field(description=ITEM)
     quantity: int | None = Field(None, description="How many base units arrived; or give `packs` and `pack`.")
     packs: int | None = Field(None, description="How many packs arrived (instead of `quantity`).")
     pack: str = Field("", description="The pack size's name, e.g. `bale`, with `packs`.")
     lot: str = Field("", max_length=LOT_MAX, description="Lot or batch number, if any.")
-    expiry: dt.date | None = Field(None, description="Expiry date, if any.")
+    expiry: Day | None = Field(None, description="Expiry date, if any.")
 
 
-class ReceiptIn(Schema):
-    site: int | str = Field(description="Where the goods arrived. " + SITE)
-    grant: int | str = Field(description="The grant the goods are attributed to. " + GRANT)
+class ReceiptIn(BodyIn):
+    site: IdOrText = Field(description="Where the goods arrived. " + SITE)
+    grant: IdOrText = Field(description="The grant the goods are attributed to. " + GRANT)
     grn_number: str = Field(max_length=REFERENCE_MAX, description="Goods received note number; unique.")
-    received_on: dt.date | None = Field(None, description=DAY)
+    received_on: Day | None = Field(None, description=DAY)
     pledge: int | None = Field(None, description="The pledge this receipt fulfils, if any.")
     note: str = Field("", description="Free-text note.")
     lines: list[ReceiptLineIn] = Field(description="What arrived, one line per item.")
 
 
-class PledgeIn(Schema):
-    grant: int | str = Field(description=GRANT)
-    item: int | str = Field(description=ITEM)
+class PledgeIn(BodyIn):
+    grant: IdOrText = Field(description=GRANT)
+    item: IdOrText = Field(description=ITEM)
     quantity: int = Field(description="How many base units are promised.")
-    destination: int | str = Field(description="Where they will arrive. " + SITE)
-    expected_on: dt.date = Field(description="When they are expected to arrive.")
+    destination: IdOrText = Field(description="Where they will arrive. " + SITE)
+    expected_on: Day = Field(description="When they are expected to arrive.")
     reference: str = Field("", max_length=REFERENCE_MAX, description="The donor's or supplier's reference.")
 
 
-class DispatchIn(Schema):
-    from_site: int | str = Field(description="The sending site. " + SITE)
-    to_site: int | str = Field(description="The receiving site. " + SITE)
+class DispatchIn(BodyIn):
+    from_site: IdOrText = Field(description="The sending site. " + SITE)
+    to_site: IdOrText = Field(description="The receiving site. " + SITE)
     lines: list[StockLineIn] = Field(description="What the consignment carries.")
-    dispatched_on: dt.date | None = Field(None, description="Day of dispatch; today when left out.")
-    expected_on: dt.date | None = Field(None, description="Expected arrival; the dispatch day when left out.")
-    transport: Transport = Field(Transport.TRUCK, description="Truck, helicopter sortie, jeep, mule, other.")
+    dispatched_on: Day | None = Field(None, description="Day of dispatch; today when left out.")
+    expected_on: Day | None = Field(None, description="Expected arrival; the dispatch day when left out.")
+    transport: Annotated[Transport, TEXT_CHOICE] = Field(
+        Transport.TRUCK, description="Truck, helicopter sortie, jeep, mule, other."
+    )
     vehicle: str = Field("", max_length=VEHICLE_MAX, description="Vehicle registration or sortie number.")
     driver: str = Field("", max_length=DRIVER_MAX, description="Driver or pilot.")
     number: str | None = Field(
@@ -244,8 +247,8 @@ class DispatchIn(Schema):
     )
 
 
-class DeliveryLineIn(Schema):
-    item: int | str = Field(description=ITEM)
+class DeliveryLineIn(BodyIn):
+    item: IdOrText = Field(description=ITEM)
     received: int = Field(description="How many arrived in good condition.")
     damaged: int = Field(0, description="How many arrived damaged (they go to loss/damage).")
     damage_reason: str = Field(
@@ -258,8 +261,8 @@ class DeliveryLineIn(Schema):
     )
 
 
-class DeliveryIn(Schema):
-    delivered_on: dt.date | None = Field(None, description="Day of arrival; today when left out.")
+class DeliveryIn(BodyIn):
+    delivered_on: Day | None = Field(None, description="Day of arrival; today when left out.")
     lines: list[DeliveryLineIn] = Field(description="Every item of the waybill, once.")
     excess_reason: str = Field(
         "",
@@ -268,59 +271,59 @@ class DeliveryIn(Schema):
     )
 
 
-class DistributionIn(Schema):
-    site: int | str = Field(description="The distribution point or hub that handed the items out. " + SITE)
+class DistributionIn(BodyIn):
+    site: IdOrText = Field(description="The distribution point or hub that handed the items out. " + SITE)
     lines: list[StockLineIn] = Field(description="What was handed out.")
-    distributed_on: dt.date | None = Field(None, description=DAY)
+    distributed_on: Day | None = Field(None, description=DAY)
     reference: str = Field("", max_length=REFERENCE_MAX, description="Distribution report number.")
     note: str = Field("", description="Free-text note (where, to whom).")
 
 
-class HandoverIn(Schema):
-    site: int | str = Field(description="The site the stock leaves. " + SITE)
-    organisation: int | str = Field(description="The partner organisation: its id, name or acronym.")
+class HandoverIn(BodyIn):
+    site: IdOrText = Field(description="The site the stock leaves. " + SITE)
+    organisation: IdOrText = Field(description="The partner organisation: its id, name or acronym.")
     lines: list[StockLineIn] = Field(description="What was handed over.")
-    handed_on: dt.date | None = Field(None, description=DAY)
+    handed_on: Day | None = Field(None, description=DAY)
     reference: str = Field("", max_length=REFERENCE_MAX, description="Hand-over note number.")
     note: str = Field("", description="Free-text note.")
 
 
-class LossIn(Schema):
-    site: int | str = Field(description="Where the stock was lost. " + SITE)
+class LossIn(BodyIn):
+    site: IdOrText = Field(description="Where the stock was lost. " + SITE)
     reason: str = Field(description="One of `theft`, `weather`, `spoilage`, `damage`, `other`.")
     lines: list[StockLineIn] = Field(description="What was lost.")
-    occurred_on: dt.date | None = Field(None, description=DAY)
+    occurred_on: Day | None = Field(None, description=DAY)
     note: str = Field("", description="What happened.")
 
 
-class CountLineIn(Schema):
-    item: int | str = Field(description=ITEM)
+class CountLineIn(BodyIn):
+    item: IdOrText = Field(description=ITEM)
     counted: int = Field(description="How many were counted (zero or more).")
-    surplus_grant: int | str | None = Field(
+    surplus_grant: IdOrText | None = Field(
         None, description="The grant a surplus is attributed to; `UNATTRIBUTED` when left out. " + GRANT
     )
 
 
-class CountIn(Schema):
-    site: int | str = Field(description="The site counted. " + SITE)
+class CountIn(BodyIn):
+    site: IdOrText = Field(description="The site counted. " + SITE)
     lines: list[CountLineIn] = Field(description="What was counted, one line per item.")
-    counted_on: dt.date | None = Field(None, description=DAY)
+    counted_on: Day | None = Field(None, description=DAY)
     note: str = Field("", description="Free-text note (who counted).")
 
 
-class KittingIn(Schema):
-    site: int | str = Field(description="Where the kits are assembled or broken. " + SITE)
-    kit: int | str = Field(description="The kit item: its code, e.g. `WINTER-KIT`, or its id.")
+class KittingIn(BodyIn):
+    site: IdOrText = Field(description="Where the kits are assembled or broken. " + SITE)
+    kit: IdOrText = Field(description="The kit item: its code, e.g. `WINTER-KIT`, or its id.")
     quantity: int = Field(description="How many kits.")
-    grant: int | str | None = Field(
+    grant: IdOrText | None = Field(
         None, description="The grant the kits are charged to (needed when components of several grants mix)."
     )
-    on: dt.date | None = Field(None, description=DAY)
+    on: Day | None = Field(None, description=DAY)
 
 
-class ReversalIn(Schema):
+class ReversalIn(BodyIn):
     reason: str = Field(max_length=REVERSAL_REASON_MAX, description="Why the movement is reversed.")
-    reversed_on: dt.date | None = Field(None, description="Day of the correction; today when left out.")
+    reversed_on: Day | None = Field(None, description="Day of the correction; today when left out.")
 
 
 # --- outputs --------------------------------------------------------------------------------------
@@ -463,13 +466,44 @@ class WaybillOut(Schema):
         return max((today() - obj.expected_on).days, 0)
 
 
+class CarriedOut(Schema):
+    item_code: str = Field(description="Code of the item.")
+    item_name: str = Field(description="Name of the item.")
+    quantity: int = Field(
+        description="How many of the item it carries, in its base unit, its grants together."
+    )
+
+
 class WaybillListOut(WaybillOut):
     n_items: int = Field(description="How many different items it carries.")
-    total_quantity: int = Field(description="How many units it carries, all items together.")
+    items: list[CarriedOut] = Field(
+        description="What it carries, item by item (by item code): each item's own quantity, never added "
+        "to another item's. Its lines by grant are in `GET /api/stock/waybills/{id}`."
+    )
+    item_quantity: int | None = Field(
+        None,
+        description="With the `item` filter, the quantity of that item it carries, in its base unit; null "
+        "without it (quantities of different items are never added together).",
+    )
+    total_quantity: int | None = Field(
+        None,
+        deprecated=True,
+        description="Deprecated: the same as `item_quantity` (null without the `item` filter). It used "
+        "to add the quantities of different items together (500 blankets and 200 quilts made 700), "
+        "which means nothing; `items` gives each item's quantity.",
+    )
 
     @staticmethod
-    def resolve_total_quantity(obj: Any) -> int:
-        return obj.total_quantity or 0
+    def resolve_items(obj: Any) -> Any:
+        return getattr(obj, "carried", [])
+
+    @staticmethod
+    def resolve_item_quantity(obj: Any) -> int | None:
+        return getattr(obj, "item_quantity", None)
+
+    @staticmethod
+    def resolve_total_quantity(obj: Any) -> int | None:
+        return getattr(obj, "item_quantity", None)
 
 
 class MovementBrief(Schema):
@@ -556,7 +590,7 @@ class OnHandOut(Schema):
 
 
 class OnHandFilter(Schema):
-    site: int | str | None = Field(None, description="Only this site. " + SITE)
+    site: IdOrTextParam | None = Field(None, description="Only this site. " + SITE)
     item: str | None = Field(None, description="Only this item, by code.")
     by_grant: bool = Field(False, description="One row per grant instead of one per site and item.")
 
@@ -635,14 +669,19 @@ class DistributedOut(Schema):
 
 
 class WaybillFilter(Schema):
-    site: int | str | None = Field(None, description="Only waybills from or to this site. " + SITE)
+    site: IdOrTextParam | None = Field(None, description="Only waybills from or to this site. " + SITE)
+    item: IdOrTextParam | None = Field(
+        None,
+        description="Only waybills that carry this item (its id or code), each with that item's quantity "
+        "in `item_quantity`.",
+    )
     status: WaybillStatus | None = Field(None, description="Only waybills in this state.")
     overdue: bool = Field(False, description="Only waybills in transit past their expected day.")
 
 
 class MovementFilter(Schema):
-    site: int | str | None = Field(None, description="Only movements at this site. " + SITE)
-    item: int | str | None = Field(
+    site: IdOrTextParam | None = Field(None, description="Only movements at this site. " + SITE)
+    item: IdOrTextParam | None = Field(
         None,
         description="Only movements with a line of this item (its id or code), each with that item's "
         "quantity in `item_quantity`.",
