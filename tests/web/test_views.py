@@ -510,3 +510,51 @@ def test_a_refused_job_says_once_that_nothing_was_written(db, client, error, sho
     # then the page says it once
     assert page.lower().count("nothing was written") == 1
     assert shown in page
+
+
+def test_a_jobs_page_writes_its_figures_with_separators_and_names_a_whole_file_problem(db, client):
+    # given a running job, a refused one with a problem of the whole file, and a succeeded one
+    user = make_user(Role.COORDINATOR)
+    common = {"kind": "cluster_upload_preview", "owner": user, "right": Right.REPORT_ACTIVITIES.value}
+    running = Job.objects.create(
+        **common,
+        label="Preview of big.csv",
+        status=JobStatus.RUNNING,
+        stage="checking",
+        done=12500,
+        total=1000000,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+    refused = Job.objects.create(
+        **common,
+        label="Preview of empty.csv",
+        status=JobStatus.FAILED,
+        stage="refused",
+        error="1 problem; nothing was written",
+        problems=[{"row": None, "field": "file", "reason": "the file is empty"}],
+        finished_at=timezone.now(),
+    )
+    done = Job.objects.create(
+        **common,
+        label="Preview of 4w.csv",
+        status=JobStatus.SUCCEEDED,
+        result={
+            "summary": "Preview",
+            "figures": [{"label": "Rows read", "value": 29800}, {"label": "Batch", "value": "7"}],
+        },
+        finished_at=timezone.now(),
+    )
+    client.force_login(user)
+
+    def page(job: Job) -> str:
+        return re.sub(r"\s+", " ", client.get(reverse("jobs:job-detail", args=[job.pk])).content.decode())
+
+    # then the progress and the figures have thousands separators, a text figure as it is
+    assert "checking: 12,500 of 1,000,000." in page(running).lower()
+    assert '<dd class="big">29,800</dd>' in page(done)
+    assert '<dd class="big">7</dd>' in page(done)
+    # and the whole file's problem names no row and no column called "file"
+    shown = page(refused)
+    assert "whole file" in shown
+    assert '<td class="code">file</td>' not in shown

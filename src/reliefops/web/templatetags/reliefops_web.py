@@ -50,9 +50,11 @@ def money(amount_minor: int | None, currency: str = "USD") -> str:
 
 @register.filter
 def quantity(value: Any) -> str:
-    """A whole number with thousands separators; decimals without trailing zeros."""
+    """A whole number with thousands separators; decimals without trailing zeros; a text as it is."""
     if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        return value
     if isinstance(value, Decimal):
         value = value.normalize()
         return f"{value:,f}"
