@@ -176,7 +176,8 @@ def test_the_4w_matrix_shows_who_does_what_where(shelter_picture):
     irw = next(pk for pk, label in labels.items() if label == "IRW")
     assert [a.pcode for a in matrix.areas] == ["PK107", "PK504"]
     assert matrix.cell(irw, "PK107").activities == ["BLANKETS", "TENTS"]
-    assert (matrix.cell(nrc, "PK504").rows, matrix.cell(nrc, "PK504").households) == (2, 300)
+    nrc_in_batagram = matrix.cell(nrc, "PK504")
+    assert (nrc_in_batagram.rows, nrc_in_batagram.reached_by_activity) == (2, [("TENTS", 300)])
     assert matrix.cell(nrc, "PK107") is None
 
 

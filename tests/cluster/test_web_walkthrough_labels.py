@@ -20,8 +20,20 @@ def text(response) -> str:
 def test_the_matrix_writes_households_with_thousands_separators(cluster, upload, client_as):
     upload([row(id="NRC-1", qty="15068", hh="15068")])
     page = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-matrix"), {"activity": "TENTS"}))
-    assert '<span class="aka">15,068 hh · 1 row</span>' in page
+    assert "TENTS (15,068 hh)" in page
+    assert '<span class="aka">1 row</span>' in page
     assert "15068" not in page
+
+
+def test_the_matrix_never_adds_households_of_different_activities(cluster, upload, client_as):
+    # given NRC giving tents to 100 households and blankets to 300 in Batagram
+    upload([row(id="NRC-1"), row(id="NRC-2", activity="Blankets distributed", qty="600", hh="300")])
+    # when the matrix shows every activity
+    page = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-matrix")))
+    # then the cell gives each activity's households, and no sum of them (400 households)
+    assert "BLANKETS (300 hh), TENTS (100 hh)" in page
+    assert "400 hh" not in page
+    assert '<span class="aka">2 rows</span>' in page
 
 
 def test_the_totals_page_names_its_headline_figures(cluster, upload, client_as):

@@ -547,10 +547,16 @@ def default_activity() -> ActivityType | None:
 
 @dataclass
 class MatrixCell:
+    """One organisation's work in one area. Households are counted by activity, never added across
+    activities: a household given a tent and blankets is one household reached by each."""
+
     activities: list[str] = field(default_factory=list)  # activity codes
     rows: int = 0
-    households: int = 0  # reached, after the double-counting rules
-    quantity: int = 0  # reached, after the rules
+    reached: dict[str, int] = field(default_factory=dict)  # households by activity code, after the rules
+
+    @property
+    def reached_by_activity(self) -> list[tuple[str, int]]:
+        return [(code, self.reached.get(code, 0)) for code in self.activities]
 
 
 @dataclass
@@ -592,8 +598,7 @@ def matrix_4w(chosen: Selection) -> Matrix:
         cell = cells.setdefault((org_id, code), MatrixCell())
         cell.activities.append(activities[activity_id])
         cell.rows += n
-        cell.households += households
-        cell.quantity += quantity
+        cell.reached[activities[activity_id]] = households
         entries.append(
             {
                 "organisation": organisations.get(org_id, ""),
