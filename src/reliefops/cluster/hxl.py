@@ -46,6 +46,15 @@ class Tag:
         return "+".join([self.hashtag, *sorted(self.attributes)])
 
 
+def tag_label(text: str) -> str:
+    """What messages call a hashtag column: its hashtag in the normal form (lower case, no spaces),
+    with the file's own spelling beside it when that differs (`#org+prog (written #ORG +prog)`)."""
+    written = str(text).strip()
+    parts = re.sub(r"\s+", "", written).lower().split("+")
+    normal = "+".join(part for part in parts if part)
+    return normal if normal == written else f"{normal} (written {written})"
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """A field of our schema, the hashtags that name it (the first is the one we write), and its
@@ -80,9 +89,10 @@ def spec(name: str, tags: str, header: str, *also: str) -> FieldSpec:
 @dataclass(frozen=True)
 class Column:
     index: int
-    label: str  # what the messages call the column: its hashtag as written, or its header
+    label: str  # what the messages call the column: its hashtag (see tag_label), or its header
     header: str
     tag: Tag | None
+    written: str = ""  # its hashtag as the file writes it (what a column kept aside is kept under)
 
 
 @dataclass
@@ -155,7 +165,7 @@ def kept_keys(kept: Sequence[Column]) -> list[str]:
     seen: set[str] = set()
     keys = []
     for column in kept:
-        key = column.header or column.label
+        key = column.header or column.written or column.label
         if key in seen:
             key = f"{key} ({column_letter(column.index)})"
         seen.add(key)
@@ -197,8 +207,9 @@ def _tag_layout(
                 header = text  # a plain word in the hashtag row names its column
             # A column without a hashtag or a header is kept aside by its letter: a value there is
             # still the partner's (the note of an import names it only when some row holds one).
-            label = text if tag is not None else header or column_letter(index)
-            columns.append(Column(index=index, label=label, header=header, tag=tag))
+            label = tag_label(text) if tag is not None else header or column_letter(index)
+            written = text if tag is not None else ""
+            columns.append(Column(index=index, label=label, header=header, tag=tag, written=written))
         fields, kept, problems = _assign(columns, specs, True, number)
         return Layout(header_number, number, position + 1, fields, kept, problems, len(fields))
     return None

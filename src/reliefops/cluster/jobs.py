@@ -2,6 +2,8 @@
 
 The preview job keeps the uploaded file when it would change something, so that its commit job
 takes the very file that was previewed (the partner does not send it twice); the commit clears it.
+The preview also records the stored rows as it saw them (the latest batch, and when): its commit is
+refused, nothing written, when a batch touching the same organisations' rows came or went since.
 Each job checks the owner's right and scope again when it runs, calls the importer with the job's
 progress callback, and returns a summary of what changes (4W rows carry no personal data). The
 commit's summary is recorded in the batch's own transaction, just before its commit (`job_done`):
@@ -19,6 +21,7 @@ from django_tasks import task
 
 from reliefops.cluster.importers import activity_report_import_file
 from reliefops.cluster.services import ReportImportResult
+from reliefops.cluster.services.reports import StoredState
 from reliefops.core.access import access_reporting_organisation, reporting_scope
 from reliefops.core.errors import Conflict
 from reliefops.core.jobs import JobResult, JobStart, Progress, job_done, job_run, job_start
@@ -44,6 +47,7 @@ def _apply(
     *,
     preview: bool,
     before_commit: Callable[[ReportImportResult], None] | None = None,
+    previewed: StoredState | None = None,
 ) -> ReportImportResult:
     scope, organisation = _scope(job)
     return activity_report_import_file(
@@ -56,6 +60,7 @@ def _apply(
         preview=preview,
         progress=progress,
         before_commit=before_commit,
+        previewed=previewed,
     )
 
 
@@ -91,6 +96,10 @@ def upload_preview_start(
 
 def _preview(job: Job, progress: Progress) -> JobResult:
     result = _apply(job, progress, preview=True)
+    if result.changed and result.seen is not None:
+        # Its apply checks that the stored rows are still as this preview saw them.
+        job.params = {**job.params, **result.seen.as_params()}
+        Job.objects.filter(pk=job.pk).update(params=job.params)
     labels = {
         o.pk: str(o)
         for o in Organisation.objects.filter(
@@ -103,10 +112,7 @@ def _preview(job: Job, progress: Progress) -> JobResult:
             change.row_id,
             labels.get(change.reporting_org_id, ""),
             change.kind,
-            change.values
-            or "; ".join(
-                f"{name}: {before or '—'} → {after or '—'}" for name, before, after in change.fields
-            ),
+            change.described(),
         ]
         for change in result.changes[:CHANGES_SHOWN]
     ]
@@ -205,7 +211,11 @@ def _commit(job: Job, progress: Progress) -> JobResult:
     # The job's end goes into the batch's transaction; an upload that changes nothing writes no
     # batch, and its end is recorded when the body returns.
     result = _apply(
-        job, progress, preview=False, before_commit=lambda result: job_done(job, _applied(result))
+        job,
+        progress,
+        preview=False,
+        before_commit=lambda result: job_done(job, _applied(result)),
+        previewed=StoredState.from_params(job.params) if "preview_job_id" in job.params else None,
     )
     return _applied(result)
 

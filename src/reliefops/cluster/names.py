@@ -73,6 +73,8 @@ def name_similarity(query: str, candidate: str, **_: Any) -> float:
 
 # --- organisations -------------------------------------------------------------------------------
 
+_SMALL_WORDS = frozenset({"the", "of", "and", "for", "de", "du", "la", "le", "des"})
+
 
 @dataclass(frozen=True)
 class OrganisationName:
@@ -155,6 +157,16 @@ class OrganisationIndex:
         guess = process.extractOne(normal(text), list(self._choices), scorer=name_similarity, score_cutoff=75)
         if named and (guess is None or self._choices[guess[0]][0] not in named):
             return f"did you mean {self.by_id[next(iter(named))].label}?"
+        # "Red Cross": every organisation whose name (or other name) holds the words says more than
+        # the one nearest in spelling.
+        holding = self._holding_words(text)
+        if len(holding) > 1 or (holding and guess is None):
+            listed = ", ".join(self.by_id[i].label for i in holding[:6])
+            more = f" (and {len(holding) - 6} more)" if len(holding) > 6 else ""
+            return (
+                f"organisations whose name holds '{' '.join(self._words(text))}': {listed}{more}; write "
+                "one of them, or add it to the organisations first"
+            )
         if guess is None:
             return "add it to the organisations first, or write its name as the organisation list has it"
         org_id, alias = self._choices[guess[0]]
@@ -165,6 +177,22 @@ class OrganisationIndex:
 
     def label(self, org_id: int | None) -> str:
         return self.by_id[org_id].label if org_id in self.by_id else ""
+
+    @staticmethod
+    def _words(text: str) -> list[str]:
+        return [word for word in normal(text).split() if word not in _SMALL_WORDS]
+
+    def _holding_words(self, text: str) -> list[int]:
+        """The organisations whose name, acronym or other names hold every word of the text
+        ("Red Cross": the ICRC, the IFRC, the French Red Cross), by name."""
+        words = set(self._words(text))
+        if not words:
+            return []
+        found: set[int] = set()
+        for key, ids in (*self._direct.items(), *self._alias.items()):
+            if words <= set(key.split()):
+                found |= ids
+        return sorted(found, key=lambda i: self.by_id[i].name.casefold())
 
 
 # --- activity types ------------------------------------------------------------------------------
@@ -341,6 +369,19 @@ class AreaIndex:
         if len({m.area.pk for m in sure}) == 1:
             return self.by_id[sure[0].area.pk]
         what = level.label.split(" (")[0].lower() if level else "area"
+        if not sure and within is not None:
+            # A name the gazetteer knows, but in another area than the row's wider one.
+            elsewhere = {
+                m.area.pk: self.by_id[m.area.pk]
+                for m in self.places().match(text, limit=20, min_score=0.5)
+                if m.score >= VARIANT and (level is None or m.area.level == level)
+            }
+            if elsewhere:
+                found = " or ".join(
+                    f"{text} ({area.pcode}) is a {what} of {self._parent_name(area)}"
+                    for area in list(elsewhere.values())[:3]
+                )
+                raise BadValue(f"{found}, not of {within.name} ({within.pcode}); check the row")
         if len(sure) > 1:
             options = " or ".join(self.by_id[m.area.pk].label for m in sure[:4])
             raise BadValue(f"'{text}' could be {options}; give the P-code")
@@ -348,6 +389,11 @@ class AreaIndex:
             best = self.by_id[matches[0].area.pk]
             raise BadValue(f"'{text}' is not a {what} of the gazetteer; did you mean {best.label}?")
         raise BadValue(f"'{text}' is not a {what} of the gazetteer; give the P-code")
+
+    def _parent_name(self, area: Area) -> str:
+        parent = {2: area.adm1, 3: area.adm2, 4: area.adm3}.get(area.depth, "")
+        found = self.by_pcode.get(parent.upper()) if parent else None
+        return found.name if found is not None else "another area"
 
     def named_otherwise(self, area: Area, raw: Any, depth: int) -> Area | None:
         """The other area of the level a name cell surely names, when it does not name `area`
@@ -404,9 +450,12 @@ class SiteIndex:
 
     def __init__(self, sites: list[dict[str, Any]]) -> None:
         self._by_key: dict[str, set[tuple[int, int]]] = defaultdict(set)
+        self.label: dict[int, str] = {}  # "IOM Balakot hub (BLK-HUB)"
         for site in sites:
             for text in (site["code"], site["name"]):
                 self._by_key[normal(text)].add((site["id"], site["admin_area_id"]))
+            name, code = site["name"], site["code"]
+            self.label[site["id"]] = f"{name} ({code})" if code and code != name else name
 
     @classmethod
     def build(cls) -> SiteIndex:
@@ -415,3 +464,14 @@ class SiteIndex:
     def find(self, text: str) -> tuple[int, int] | None:
         found = self._by_key.get(normal(text), set())
         return next(iter(found)) if len(found) == 1 else None
+
+    def outside(self, place: tuple[int, int], area: Area, areas: AreaIndex) -> str:
+        """Why a site cannot be the place of a row for `area`: it lies in another area (neither
+        within the row's area nor its wider area); '' when it may be."""
+        own = areas.by_id.get(place[1])
+        if own is None or area.pcode in own.ancestors or own.pcode in area.ancestors:
+            return ""
+        return (
+            f"{self.label.get(place[0], 'the site')} lies in {own.name}, {own.pcode}, not in {area.name}, "
+            f"{area.pcode}; check the row's place"
+        )

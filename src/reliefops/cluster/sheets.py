@@ -423,13 +423,53 @@ def read_workbook(data: bytes) -> list[Sheet]:
 
 
 def read_sheets(data: bytes, filename: str = "") -> list[Sheet]:
-    """The tables of an uploaded file: one for CSV, one per sheet for a workbook."""
+    """The tables of an uploaded file: one for CSV, one per sheet for a workbook. A text file
+    named as a workbook (a CSV file renamed .xls) is read as the CSV file it is, and said so."""
     if not data.strip():
         raise InvalidInput([Problem(None, "file", "the file is empty")])
     check_upload(data, filename=filename)
     if _is_workbook_upload(data, filename):
+        if not data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+            kind = _text_kind(data)
+            suffix = PurePosixPath(filename.lower()).suffix or "a workbook's name"
+            if kind == "markup":
+                raise InvalidInput(
+                    [
+                        Problem(
+                            None,
+                            "file",
+                            f"the file is named {suffix} but is a web page or XML text, not a workbook; open "
+                            "it in the spreadsheet program and save it as XLSX or CSV",
+                        )
+                    ]
+                )
+            if kind == "text":
+                sheet = read_csv_sheet(data, name=PurePosixPath(filename).name)
+                sheet.notes.insert(0, f"the file is named {suffix} but holds text: read as a CSV file")
+                return [sheet]
         return read_workbook(data)
     return [read_csv_sheet(data, name=PurePosixPath(filename).name)]
+
+
+def _text_kind(data: bytes) -> str:
+    """'text' when a file's first bytes read as text (a CSV file), 'markup' when as HTML or XML
+    (a page or an XML spreadsheet saved as .xls), '' when they are binary."""
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "text"  # UTF-16 text, as Excel's "Unicode text" writes it
+    if any(byte < 9 or 13 < byte < 32 for byte in head):
+        return ""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<html", b"<!doctype", b"<?xml", b"<table", b"<head", b"<body")):
+        return "markup"
+    return "text"
+
+
+def is_workbook_data(data: bytes, filename: str = "") -> bool:
+    """Whether a file is read as a workbook: named or made as one, and not text under a workbook's name."""
+    if not _is_workbook_upload(data, filename):
+        return False
+    return data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or _text_kind(data) not in {"text", "markup"}
 
 
 def _is_workbook_upload(data: bytes, filename: str) -> bool:

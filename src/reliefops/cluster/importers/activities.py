@@ -36,16 +36,19 @@ from reliefops.cluster.names import (
 from reliefops.cluster.services.bulk import SideRows, any_current, gc_paused
 from reliefops.cluster.services.reports import (
     DELETE,
+    KEPT_AS_STORED,
     UPSERT,
     Actor,
     ParsedReport,
     ReportImportResult,
     ReportRow,
     RowProblem,
+    StoredState,
     activity_report_import,
     refuse,
+    row_fingerprint,
 )
-from reliefops.cluster.sheets import ReadWhole, Sheet, SplitCsv, is_workbook, read_sheets, split_csv
+from reliefops.cluster.sheets import ReadWhole, Sheet, SplitCsv, is_workbook_data, read_sheets, split_csv
 from reliefops.cluster.values import (
     COUNT_MAX,
     QUANTITY_MAX,
@@ -518,6 +521,7 @@ class ActivityFileReader:
         activities: dict[tuple[Any, Any], tuple[int | None, Problems]] = {}
         areas: dict[tuple[Any, ...], tuple[Area | None, Problems]] = {}
         sites: dict[str, tuple[int, int] | None] = {}
+        misplaced: dict[tuple[int, int], str] = {}  # (site, area) -> why the site is not there
         unknown = (0, 0)  # a place not looked up yet
         statuses: dict[Any, Any] = {}
         actions: dict[Any, Any] = {}
@@ -655,6 +659,15 @@ class ActivityFileReader:
                     site = place[0]
                     if area is None and not where[1]:
                         area = self.areas.by_id.get(place[1])
+                    elif area is not None:
+                        # A site of the operation lies in one area: the row's, or one within it.
+                        key = (site, area.id)
+                        outside = misplaced.get(key)
+                        if outside is None:
+                            outside = misplaced[key] = self.sites.outside(place, area, self.areas)
+                        if outside:
+                            found.append(RowProblem(line, labels["location"], outside))
+                            bad = True
             if area is None and not where[1]:
                 found.append(
                     RowProblem(
@@ -842,18 +855,22 @@ class ActivityFileReader:
 
 def finish(row: ReportRow, has_ids: bool) -> ReportRow:
     """The row with its fingerprint (and, in a file without ids, an id made of what it says)."""
-    orgs = (row.programming_org_id, row.implementing_org_id, row.funding_org_id, row.recipient_org_id)
-    start = row.start_date.isoformat() if row.start_date else ""
-    end = row.end_date.isoformat() if row.end_date else ""
-    values = (
-        orgs, row.activity_id, row.admin_area_id, row.site_id, row.location, row.status, start, end,
-        row.quantity, row.households, row.people_female, row.people_male,
-        tuple(sorted(row.extra.items())) if row.extra else None,
-    )  # fmt: skip
     if not has_ids:
-        key = (row.reporting_org_id, orgs, *values[1:5], start, end)
+        orgs = (row.programming_org_id, row.implementing_org_id, row.funding_org_id, row.recipient_org_id)
+        start = row.start_date.isoformat() if row.start_date else ""
+        end = row.end_date.isoformat() if row.end_date else ""
+        key = (
+            row.reporting_org_id,
+            orgs,
+            row.activity_id,
+            row.admin_area_id,
+            row.site_id,
+            row.location,
+            start,
+            end,
+        )
         row = row._replace(row_id="auto-" + row_digest(key))
-    return row._replace(digest=row_digest(values))
+    return row._replace(digest=row_fingerprint(row))
 
 
 def withdrawal(line: int, reporting_org_id: int, row_id: str) -> ReportRow:
@@ -961,6 +978,7 @@ def _report(
     if kept:
         notes.append(f"kept aside {counted(len(kept), 'column')} outside the 4W schema: {', '.join(kept)}")
     return ParsedReport(
+        absent=absent_columns(layout, kept_aside=bool(kept)),
         filename=filename,
         digest=digest.value(),
         size_bytes=len(data),
@@ -968,13 +986,25 @@ def _report(
         problems=reader.problems,
         notes=[*notes, *reader.notes],
         kept_aside=kept,
-        sheet=sheet.name if is_workbook(data, filename) else "",
+        sheet=sheet.name if is_workbook_data(data, filename) else "",
         rows_read=reader.rows_read,
         labels=reader.labels,
         timings=timings,
         reporting_default=reader.reporting_default,
         sides=reader.sides,
     )
+
+
+def absent_columns(layout: Layout, *, kept_aside: bool) -> tuple[str, ...]:
+    """The values of a row that the file has no column for at all: a row it updates keeps them as
+    stored (KEPT_AS_STORED). Decided once per file, from its columns."""
+    f = layout.fields
+    present = set(f)
+    if "organisation" in f:
+        present.add("programming")
+    if kept_aside:
+        present.add("extra")
+    return tuple(name for name in KEPT_AS_STORED if name not in present)
 
 
 def _column_name(column: Column, key: str) -> str:
@@ -996,11 +1026,13 @@ def activity_report_import_file(
     preview: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
     before_commit: Callable[[ReportImportResult], None] | None = None,
+    previewed: StoredState | None = None,
 ) -> ReportImportResult:
     """Read a 4W file and apply it, all or nothing; InvalidInput lists every problem of the file.
     `progress(step, done, total)`, if given, hears which of the two steps it is at;
     `before_commit(result)`, if given, is called inside the batch's transaction just before its
-    commit (see activity_report_import)."""
+    commit (see activity_report_import); `previewed`, the stored rows as the file's preview saw
+    them, refuses the upload when a batch changed them since (see activity_report_import)."""
     say = progress or (lambda step, done, total: None)
     # One pause of the collector for both steps: a collection between them would walk every row.
     with gc_paused():
@@ -1018,6 +1050,7 @@ def activity_report_import_file(
                 scope_label=scope_label,
                 preview=preview,
                 before_commit=before_commit,
+                previewed=previewed,
             )
         finally:
             report.close()

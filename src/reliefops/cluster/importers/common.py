@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from reliefops.cluster.hxl import HEADER_SEARCH_ROWS, FieldSpec, Layout, find_layout
+from reliefops.cluster.hxl import HEADER_SEARCH_ROWS, FieldSpec, Layout, find_layout, is_tag_row
 from reliefops.cluster.services.reports import (
     RowProblem,
 )
@@ -69,16 +69,21 @@ def choose_sheet(sheets: list[Sheet], specs: tuple[FieldSpec, ...]) -> tuple[She
     if not found:
         tags = ", ".join(s.tag for s in specs[:6])
         where = "the file" if len(sheets) == 1 else f"any of its {len(sheets)} sheets"
-        raise InvalidInput(
-            [
-                RowProblem(
-                    None,
-                    "file",
-                    f"no HXL hashtag row ({tags} …) in the first rows of {where}, and no header of the "
-                    "cluster template; add the hashtag row under the headers, or download the template",
-                )
-            ]
-        )
+        lower = _tag_row_below(sheets)
+        if lower is not None:
+            sheet, line = lower
+            named = f" of the sheet '{sheet.name}'" if len(sheets) > 1 else ""
+            reason = (
+                f"the hashtag row is on row {line}{named}, but the reader looks for it in the first "
+                f"{HEADER_SEARCH_ROWS} rows only; delete the rows above the table's headers"
+            )
+        else:
+            reason = (
+                f"no HXL hashtag row ({tags} …) in the first {HEADER_SEARCH_ROWS} rows of {where}, and no "
+                "header of the cluster template; add the hashtag row under the headers, or download the "
+                "template"
+            )
+        raise InvalidInput([RowProblem(None, "file", reason)])
     sheet, layout = max(found, key=lambda pair: (pair[1].score, pair[1].tag_row is not None))
     notes = list(sheet.notes)
     if len(sheets) > 1:
@@ -91,6 +96,15 @@ def choose_sheet(sheets: list[Sheet], specs: tuple[FieldSpec, ...]) -> tuple[She
     if layout.tag_row is None:
         notes.append("no hashtag row: the columns were recognised by the template's headers")
     return sheet, layout, notes
+
+
+def _tag_row_below(sheets: list[Sheet], search: int = 1000) -> tuple[Sheet, int] | None:
+    """The first hashtag row found below the rows searched (in a sheet's first `search` rows)."""
+    for sheet in sheets:
+        for line, cells in sheet.numbered(HEADER_SEARCH_ROWS, search):
+            if is_tag_row(cells) and sum(1 for c in cells if str(c).strip().startswith("#")) >= 3:
+                return sheet, line
+    return None
 
 
 class CachedReader:

@@ -56,7 +56,8 @@ def read_elevation_band(raw: Any) -> str:
     if "mid" in text or ("5000" in text and "7000" in text):
         return ElevationBand.MIDDLE.value
     raise BadValue(
-        f"'{text_of(raw)}' is not an elevation band: below 5,000 ft, 5,000-7,000 ft or above 7,000 ft"
+        f"'{text_of(raw)}' is not an elevation band; write one of: below 5,000 ft, 5,000-7,000 ft, "
+        "above 7,000 ft (or low, middle, high), or leave the cell empty"
     )
 
 

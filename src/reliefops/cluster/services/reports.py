@@ -16,6 +16,7 @@ An upload that would change nothing writes nothing (no batch, no audit event) an
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from reliefops.cluster.models import ActivityRow, ActivityType, ImportBatch, ReportingPeriod
@@ -34,6 +36,7 @@ from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted, series
 from reliefops.partners.models import Organisation
+from reliefops.places.models import AdminArea, Site
 
 Actor = AbstractBaseUser | AnonymousUser | None
 UPSERT, DELETE = "upsert", "delete"
@@ -90,6 +93,9 @@ class ParsedReport:
     reporting_default: int | None = None
     # Rows of the file written ahead into side files, for a faster insert (see bulk.SideRows).
     sides: list[bulk.SideRows] = field(default_factory=list, compare=False, repr=False)
+    # The values the file has no column for at all (keys of KEPT_AS_STORED): a row it updates keeps
+    # them as stored. Decided once for the file; empty (the usual file) costs nothing.
+    absent: tuple[str, ...] = ()
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)
@@ -114,6 +120,93 @@ class RowChange:
     # 2006-03-01 to 2006-03-20, quantity 120, 120 households").
     values: str = ""
 
+    def described(self, arrow: str = "→", empty: str = "—") -> str:
+        """An added row's values, or an update's changes with readable field names ("funding
+        organisation: NRC → UNHCR; women reached: 200 → —")."""
+        if self.values:
+            return self.values
+        return "; ".join(
+            f"{FIELD_LABELS.get(name, name)}: {before or empty} {arrow} {after or empty}"
+            for name, before, after in self.fields
+        )
+
+
+# What the previews call the fields an update changes (the API keeps the keys: `funding_org`).
+FIELD_LABELS = {
+    "programming_org": "programming organisation",
+    "implementing_org": "implementing organisation",
+    "funding_org": "funding organisation",
+    "recipient_org": "handed to partner",
+    "activity": "activity",
+    "admin_area": "admin area",
+    "site": "site",
+    "location": "place or site",
+    "status": "status",
+    "start_date": "start date",
+    "end_date": "end date",
+    "quantity": "quantity",
+    "households": "households",
+    "people_female": "women reached",
+    "people_male": "men reached",
+    "extra": "columns kept aside",
+}
+
+# The values a file may have no column for, by the reader's name of the column (or "extra": no
+# column kept aside), with the fields of a row they hold: a row the file updates keeps them as
+# stored. (The activity, the place and the status are columns every file must have.)
+KEPT_AS_STORED: dict[str, tuple[str, ...]] = {
+    "programming": ("programming_org_id",),
+    "implementing": ("implementing_org_id",),
+    "funding": ("funding_org_id",),
+    "recipient": ("recipient_org_id",),
+    "location": ("location", "site_id"),
+    "start": ("start_date",),
+    "end": ("end_date",),
+    "quantity": ("quantity",),
+    "households": ("households",),
+    "people_female": ("people_female",),
+    "people_male": ("people_male",),
+    "extra": ("extra",),
+}
+
+
+def row_fingerprint(row: ReportRow) -> str:
+    """The fingerprint of a row's values, to see a stored row unchanged: equal values, equal
+    fingerprint. (The reader makes the same text faster, row by row; see the importer's finish().)"""
+    orgs = (row.programming_org_id, row.implementing_org_id, row.funding_org_id, row.recipient_org_id)
+    values = (
+        orgs, row.activity_id, row.admin_area_id, row.site_id, row.location, row.status,
+        row.start_date.isoformat() if row.start_date else "",
+        row.end_date.isoformat() if row.end_date else "",
+        row.quantity, row.households, row.people_female, row.people_male,
+        tuple(sorted(row.extra.items())) if row.extra else None,
+    )  # fmt: skip
+    return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """The stored rows as a preview compared the file with: the latest batch then, and when. Its
+    apply is refused when a batch touching the same organisations' rows was committed or reverted
+    since (the preview would no longer say what the apply does)."""
+
+    last_batch_id: int
+    at: dt.datetime
+
+    @classmethod
+    def now(cls) -> StoredState:
+        latest = ImportBatch.objects.aggregate(latest=Max("id"))["latest"] or 0
+        return cls(last_batch_id=latest, at=timezone.now())
+
+    def as_params(self) -> dict[str, Any]:
+        return {"seen_batch": self.last_batch_id, "seen_at": self.at.isoformat()}
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> StoredState | None:
+        if "seen_batch" not in params or "seen_at" not in params:
+            return None
+        return cls(last_batch_id=int(params["seen_batch"]), at=dt.datetime.fromisoformat(params["seen_at"]))
+
 
 @dataclass
 class ReportImportResult:
@@ -135,6 +228,8 @@ class ReportImportResult:
     # aside once it is applied: each counted in its implementing partner's own row.
     set_aside: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for the curious
+    # The stored rows as a preview saw them: its apply checks that no batch changed them since.
+    seen: StoredState | None = None
 
     @property
     def changed(self) -> bool:
@@ -335,6 +430,9 @@ def _plan(report: ParsedReport, locked: set[dt.date]) -> _Plan:
             )
             plan.problems.append(RowProblem(row.line, period_label, reason))
 
+    # Rows to update in a file without some columns: compared once merged with their stored values.
+    merging: list[tuple[ReportRow, _Stored]] = []
+    absent = report.absent
     for row in report.rows:
         old = stored.get((row.reporting_org_id, row.row_id))
         if row.action == DELETE:
@@ -354,6 +452,9 @@ def _plan(report: ParsedReport, locked: set[dt.date]) -> _Plan:
         if old is not None and not old.withdrawn and old.digest == row.digest:
             plan.unchanged += 1
             continue
+        if absent and old is not None and not old.withdrawn:
+            merging.append((row, old))
+            continue
         if row.period in locked:
             lock_problem(row, row.period, False)
             continue
@@ -368,7 +469,54 @@ def _plan(report: ParsedReport, locked: set[dt.date]) -> _Plan:
             lock_problem(row, old.period, True)
         else:
             plan.updates.append((row, old))
+    if merging:
+        for row, old in _merged_with_stored(merging, absent):
+            if row.digest == old.digest:
+                plan.unchanged += 1
+            elif row.start_date is not None and row.end_date is not None and row.end_date < row.start_date:
+                end, start = row.end_date.isoformat(), row.start_date.isoformat()
+                if "start" in absent:
+                    reason = (
+                        f"{end} is before the row's stored start date {start} (the file has no start date "
+                        "column); add the column with the new start date"
+                    )
+                else:
+                    reason = (
+                        f"the row's stored end date {end} (the file has no end date column) is before the "
+                        f"start date {start}; add the column with the new end date"
+                    )
+                plan.problems.append(RowProblem(row.line, period_label, reason))
+            elif row.period in locked:
+                lock_problem(row, row.period, False)
+            elif old.period in locked:
+                lock_problem(row, old.period, True)
+            else:
+                plan.updates.append((row, old))
     return plan
+
+
+def _merged_with_stored(
+    pairs: list[tuple[ReportRow, _Stored]], absent: tuple[str, ...]
+) -> list[tuple[ReportRow, _Stored]]:
+    """The rows with the values of the columns the file does not have taken from their stored
+    versions, and their fingerprints made again on the merged values."""
+    names = [name for group in absent for name in KEPT_AS_STORED[group]]
+    dates = "start" in absent or "end" in absent
+    merged: list[tuple[ReportRow, _Stored]] = []
+    for start in range(0, len(pairs), 5000):
+        chunk = pairs[start : start + 5000]
+        values = {
+            found["id"]: found
+            for found in ActivityRow.objects.filter(id__in=[old.id for _, old in chunk]).values("id", *names)
+        }
+        for row, old in chunk:
+            kept = values[old.id]
+            row = row._replace(**{name: kept[name] for name in names})
+            if dates:
+                day = row.end_date or row.start_date
+                row = row._replace(period=day.replace(day=1) if day is not None else row.period)
+            merged.append((row._replace(digest=row_fingerprint(row)), old))
+    return merged
 
 
 _COMPARED = (
@@ -392,22 +540,88 @@ _COMPARED = (
 
 
 def _field_changes(updates: list[tuple[ReportRow, _Stored]]) -> dict[int, tuple[tuple[str, str, str], ...]]:
-    """The fields each of the first updates changes, as (field, before, after) text."""
+    """The fields each of the first updates changes, as (field, before, after), each value as the
+    pages name it: an organisation by its short name, an activity by its code, an admin area by
+    its P-code and name, a site by its name."""
     shown = updates[:CHANGES_SHOWN]
     before = {
         values["id"]: values
         for values in ActivityRow.objects.filter(id__in=[old.id for _, old in shown]).values("id", *_COMPARED)
     }
-    changes: dict[int, tuple[tuple[str, str, str], ...]] = {}
+    diffs_of: dict[int, list[tuple[str, Any, Any]]] = {}
     for row, old in shown:
         stored = before.get(old.id, {})
-        diffs = []
-        for name in _COMPARED:
-            was, now = stored.get(name), getattr(row, name)
-            if was != now:
-                diffs.append((name.removesuffix("_id"), _text(was), _text(now)))
-        changes[old.id] = tuple(diffs)
-    return changes
+        diffs_of[old.id] = [
+            (name, stored.get(name), getattr(row, name))
+            for name in _COMPARED
+            if stored.get(name) != getattr(row, name)
+        ]
+    names = _Names.of(diff for diffs in diffs_of.values() for diff in diffs)
+    return {
+        key: tuple(
+            (name.removesuffix("_id"), names.text(name, was), names.text(name, now))
+            for name, was, now in diffs
+        )
+        for key, diffs in diffs_of.items()
+    }
+
+
+@dataclass
+class _Names:
+    """The names of the organisations, activities, admin areas and sites some values point at."""
+
+    organisations: dict[int, str] = field(default_factory=dict)
+    activities: dict[int, str] = field(default_factory=dict)
+    areas: dict[int, str] = field(default_factory=dict)
+    sites: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, diffs: Any) -> _Names:
+        wanted: dict[str, set[int]] = {
+            "org": set(),
+            "activity_id": set(),
+            "admin_area_id": set(),
+            "site_id": set(),
+        }
+        for name, was, now in diffs:
+            key = "org" if name.endswith("_org_id") else name
+            if key in wanted:
+                wanted[key] |= {value for value in (was, now) if value is not None}
+        names = cls()
+        if wanted["org"]:
+            names.organisations = {o.pk: str(o) for o in Organisation.objects.filter(pk__in=wanted["org"])}
+        if wanted["activity_id"]:
+            names.activities = dict(
+                ActivityType.objects.filter(pk__in=wanted["activity_id"]).values_list("pk", "code")
+            )
+        if wanted["admin_area_id"]:
+            names.areas = {
+                pk: f"{pcode} ({name})"
+                for pk, pcode, name in AdminArea.objects.filter(pk__in=wanted["admin_area_id"]).values_list(
+                    "pk", "pcode", "name"
+                )
+            }
+        if wanted["site_id"]:
+            names.sites = {
+                pk: f"{name} ({code})" if code else name
+                for pk, name, code in Site.objects.filter(pk__in=wanted["site_id"]).values_list(
+                    "pk", "name", "code"
+                )
+            }
+        return names
+
+    def text(self, name: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if name.endswith("_org_id"):
+            return self.organisations.get(value, str(value))
+        if name == "activity_id":
+            return self.activities.get(value, str(value))
+        if name == "admin_area_id":
+            return self.areas.get(value, str(value))
+        if name == "site_id":
+            return self.sites.get(value, str(value))
+        return _text(value)
 
 
 def _text(value: Any) -> str:
@@ -425,9 +639,15 @@ def _changes(plan: _Plan) -> list[RowChange]:
     listed: list[RowChange] = []
     shown = plan.adds[:CHANGES_SHOWN]
     codes = dict(ActivityType.objects.values_list("pk", "code")) if shown else {}
+    # The P-code of each row's own area: a union council's, not its tehsil's.
+    places = (
+        dict(AdminArea.objects.filter(pk__in={row.admin_area_id for row in shown}).values_list("pk", "pcode"))
+        if shown
+        else {}
+    )
     for row in shown:
         listed.append(
-            RowChange(row.line, row.reporting_org_id, row.row_id, "add", values=_values(row, codes))
+            RowChange(row.line, row.reporting_org_id, row.row_id, "add", values=_values(row, codes, places))
         )
     for row, old in plan.updates[:CHANGES_SHOWN]:
         listed.append(RowChange(row.line, row.reporting_org_id, row.row_id, "update", fields.get(old.id, ())))
@@ -437,10 +657,10 @@ def _changes(plan: _Plan) -> list[RowChange]:
     return listed[:CHANGES_SHOWN]
 
 
-def _values(row: ReportRow, codes: dict[int, str]) -> str:
+def _values(row: ReportRow, codes: dict[int, str], places: dict[int, str] | None = None) -> str:
     """An added row's values as the importer read them: what a partner checks before applying (a
     date read the wrong way round, a place, a quantity)."""
-    place = row.adm3 or row.adm2 or row.adm1
+    place = (places or {}).get(row.admin_area_id) or row.adm3 or row.adm2 or row.adm1  # type: ignore[arg-type]
     days = " to ".join(day.isoformat() for day in (row.start_date, row.end_date) if day is not None)
     activity = codes.get(row.activity_id, "") if row.activity_id is not None else ""
     parts = [f"{activity} at {place}", row.status, days]
@@ -474,6 +694,7 @@ def activity_report_import(
     scope_label: str = "",
     preview: bool = False,
     before_commit: Callable[[ReportImportResult], None] | None = None,
+    previewed: StoredState | None = None,
 ) -> ReportImportResult:
     """Apply a 4W file as a delta, all or nothing; a preview checks everything and writes nothing.
 
@@ -482,6 +703,9 @@ def activity_report_import(
     after a large insert, checked at commit) refuses the whole upload as a Conflict.
     `before_commit(result)`, if given, is called with the batch written, inside its transaction,
     just before the commit: the caller's last write goes in with the batch (a job's end).
+    `previewed`: the stored rows as the preview of this file saw them (its result's `seen`); the
+    upload is refused as a Conflict, nothing written, when a batch touching the same reporting
+    organisations' rows was committed or reverted since.
     """
     try:
         with bulk.gc_paused(), bulk.foreign_keys_checked_once(None if preview else len(report.rows)) as keys:
@@ -493,6 +717,7 @@ def activity_report_import(
                 preview=preview,
                 keys=keys,
                 before_commit=before_commit,
+                previewed=previewed,
             )
     except IntegrityError as exc:
         # The transaction has been rolled back by now: no row, batch or audit event was written.
@@ -509,6 +734,7 @@ def _import(
     preview: bool,
     keys: bulk.ForeignKeys,
     before_commit: Callable[[ReportImportResult], None] | None = None,
+    previewed: StoredState | None = None,
 ) -> ReportImportResult:
     chosen_problems, chosen_note = _check_chosen_organisation(report, scope_org_id)
     problems = [
@@ -517,7 +743,16 @@ def _import(
         *chosen_problems,
         *_duplicates(report),
     ]
-    refuse(problems)
+    # A file without a row is refused as an input problem, as an empty file is.
+    if not report.rows and not problems and not report.rows_read:
+        problems.append(
+            RowProblem(
+                None,
+                "file",
+                "the file holds no 4W rows: no row of data under its headers and hashtags; fill in the "
+                "template's rows and upload it again",
+            )
+        )
     result = ReportImportResult(
         timings=dict(report.timings),
         preview=preview,
@@ -540,10 +775,16 @@ def _import(
     # transaction, which would keep it attached (and locked) after this import.
     outer = transaction.get_connection().in_atomic_block
     with transaction.atomic():
-        if not preview:
+        if not preview and not problems:
             bulk.lock_for_writing()
+        if preview:
+            result.seen = StoredState.now()  # before the stored rows are read
+        elif previewed is not None and not problems:
+            _refuse_changed_since(previewed, set(map(_REPORTING, report.rows)))
+        # Compared even when the file has problems already: a row of a locked month is named with
+        # the others, in one pass.
         plan = _plan(report, locked_months())
-        refuse(plan.problems)
+        refuse([*problems, *plan.problems])
         result.added, result.updated = len(plan.adds), len(plan.updates)
         result.withdrawn, result.unchanged = len(plan.withdrawals), plan.unchanged
         result.previous_batch_id = (
@@ -553,6 +794,12 @@ def _import(
             .first()
         )
         result.changes = _changes(plan)
+        if report.absent and (plan.updates or plan.unchanged):
+            kept = ", ".join(_KEPT_LABELS[name] for name in report.absent)
+            result.notes.append(
+                f"columns not in the file, kept as stored in the rows it names: {kept} (a column with an "
+                "empty cell empties the value; a column the file does not have leaves it as it is)"
+            )
         lap("compare with stored rows")
         if preview or not result.changed:
             return result
@@ -645,6 +892,64 @@ def _import(
     if "commit" not in result.timings:  # else timed when the commit was over, before the vacuum
         lap("commit")
     return result
+
+
+_KEPT_LABELS = {
+    "programming": "programming organisation",
+    "implementing": "implementing organisation",
+    "funding": "funding organisation",
+    "recipient": "handed to partner",
+    "location": "place or site",
+    "start": "start date",
+    "end": "end date",
+    "quantity": "quantity",
+    "households": "households",
+    "people_female": "women reached",
+    "people_male": "men reached",
+    "extra": "the columns kept aside",
+}
+
+
+def _when(moment: dt.datetime) -> str:
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate():
+        return f"{local:%H:%M}"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def _refuse_changed_since(seen: StoredState, organisation_ids: set[int]) -> None:
+    """Conflict when a batch touching rows of these reporting organisations was committed or
+    reverted since a preview saw the stored rows: applying would no longer do what it showed."""
+    changes: list[str] = []
+    committed = ImportBatch.objects.filter(pk__gt=seen.last_batch_id, reverted_at__isnull=True).order_by("pk")
+    for batch in committed:
+        if batch.organisation_id is not None:
+            touches = batch.organisation_id in organisation_ids
+        else:  # a batch of several organisations' rows: does it hold a row of these?
+            touches = any(
+                rows.filter(reporting_org_id__in=organisation_ids).exists()
+                for rows in (
+                    ActivityRow.objects.filter(batch_id=batch.pk),
+                    ActivityRow.objects.filter(replaced_in_id=batch.pk),
+                )
+            )
+        if touches:
+            changes.append(f"batch {batch.pk} by {batch.created_by_label} at {_when(batch.created_at)}")
+    # A batch reverted since (and committed before the preview): its rows are gone, so a batch of
+    # several organisations counts as touching these.
+    reverted = ImportBatch.objects.filter(pk__lte=seen.last_batch_id, reverted_at__gte=seen.at).order_by("pk")
+    for batch in reverted:
+        if batch.organisation_id is None or batch.organisation_id in organisation_ids:
+            assert batch.reverted_at is not None  # noqa: S101 - narrowing for the type checker
+            changes.append(
+                f"the revert of batch {batch.pk} by {batch.reverted_by_label} at {_when(batch.reverted_at)}"
+            )
+    if changes:
+        verb = "changed these rows" if len(changes) == 1 else "changed rows of this file"
+        raise Conflict(
+            f"{series(changes)} {verb} since your preview; preview the file again to see what it would do "
+            "now (nothing was written)"
+        )
 
 
 def _touched_organisations(batch_id: int) -> set[int]:

@@ -213,7 +213,7 @@ class Command(ReliefopsCommand):
         for note in result.notes:
             self.stdout.write(f"note: {note}")
         for change in result.changes[:50]:
-            detail = change.values or "; ".join(f"{f}: {a or '-'} -> {b or '-'}" for f, a, b in change.fields)
+            detail = change.described("->", "-")
             self.stdout.write(
                 f"  row {change.line}: {change.kind} {change.row_id}{'  ' + detail if detail else ''}"
             )

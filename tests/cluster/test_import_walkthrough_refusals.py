@@ -1,0 +1,184 @@
+"""The walk-through of refused files: a site in another area than the row's, a tehsil named under
+the wrong district, a locked month beside other problems, a file of headers alone, an elevation
+band, an organisation the cluster does not know, a CSV file named .xls, a hashtag row too far down,
+and a hashtag written oddly: each refusal says what is wrong and what to write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from reliefops.cluster.importers import needs_import_file
+from reliefops.cluster.models import ActivityRow
+from reliefops.cluster.services import reporting_period_set_lock
+from reliefops.core.errors import InvalidInput
+from reliefops.core.roles import Role
+from tests.cluster.conftest import COLUMNS, four_w_csv, problems_of, row
+from tests.factories import OrganisationFactory, SiteFactory, make_user
+
+
+def refused(upload, *args, **kwargs) -> list[str]:
+    with pytest.raises(InvalidInput) as caught:
+        upload(*args, **kwargs)
+    return [str(p) for p in caught.value.problems]
+
+
+# --- #4 a site in another area ---------------------------------------------------------------------
+
+
+def test_a_site_that_lies_in_another_area_refuses_the_row(cluster):
+    SiteFactory(code="BLK-HUB", name="IOM Balakot hub", admin_area=cluster.balakot)
+    data = four_w_csv([row(adm2="PK504", adm3="PK50401", place="IOM Balakot hub")])
+    assert problems_of(data) == [
+        "row 3, #loc+name: IOM Balakot hub (BLK-HUB) lies in Bala Kot, PK52201, not in Allai, PK50401; "
+        "check the row's place"
+    ]
+
+
+def test_a_site_within_the_rows_area_or_of_its_wider_area_is_taken(cluster):
+    SiteFactory(code="BLK-HUB", name="IOM Balakot hub", admin_area=cluster.balakot)
+    SiteFactory(code="MNS-WH", name="Mansehra warehouse", admin_area=cluster.mansehra)
+    data = four_w_csv(
+        [
+            row(id="A", adm2="PK522", adm3="", place="IOM Balakot hub"),
+            row(id="B", adm2="", adm3="PK52201", place="Mansehra warehouse"),
+        ]
+    )
+    assert problems_of(data) == []
+
+
+# --- #6 a tehsil named under another district ------------------------------------------------------
+
+
+def test_a_tehsil_named_under_another_district_says_whose_tehsil_it_is(cluster):
+    columns = [c for c in COLUMNS if c[2] not in {"adm2", "adm3"}] + [
+        ("District", "#adm2+name", "district"),
+        ("Tehsil", "#adm3+name", "tehsil"),
+    ]
+    data = four_w_csv([row(district="Batagram", tehsil="Balakot")], columns=columns)
+    assert problems_of(data) == [
+        "row 3, #adm3+name: Balakot (PK52201) is a tehsil of Mansehra, not of Batagram (PK504); check the row"
+    ]
+
+
+# --- #7 a locked month beside other problems -------------------------------------------------------
+
+
+def test_a_row_of_a_locked_month_is_named_beside_the_files_other_problems(cluster, upload):
+    reporting_period_set_lock(actor=None, month=dt.date(2005, 11, 1), locked=True)
+    problems = refused(
+        upload,
+        [
+            row(id="NRC-1", status="Compleeted", end="2005-12-20"),
+            row(id="NRC-2", qty="12.5", end="2005-12-20"),
+            row(id="NRC-3", end="2005-11-20"),
+        ],
+    )
+    assert problems == [
+        "row 3, #status: 'Compleeted' is not a status (planned, ongoing or completed); did you mean "
+        "completed?",
+        "row 4, #output+num: '12.5' is not a whole number; write a whole count (12 or 13)",
+        "row 5, #date+end: the reporting period 2005-11 is locked; ask the cluster coordinator to reopen it",
+    ]
+    assert not ActivityRow.objects.exists()
+
+
+# --- #8 a file of headers alone --------------------------------------------------------------------
+
+
+def test_a_file_of_headers_alone_is_refused_as_holding_no_rows(cluster, upload):
+    assert refused(upload, []) == [
+        "file, file: the file holds no 4W rows: no row of data under its headers and hashtags; fill in the "
+        "template's rows and upload it again"
+    ]
+
+
+def test_the_command_line_and_the_api_refuse_it_too(cluster, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(four_w_csv([]))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 problem; nothing was written"):
+        call_command("cluster", "import", str(path), stdout=io.StringIO(), stderr=err)
+    assert "the file holds no 4W rows" in err.getvalue()
+    from reliefops.core.services import token_create
+
+    user = make_user(Role.COORDINATOR)
+    _, plain = token_create(actor=None, username=user.get_username(), name="test")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    body = {"filename": "empty.csv", "content": four_w_csv([]).decode(), "preview": True}
+    answer = client.post("/api/cluster/uploads", json.dumps(body), content_type="application/json")
+    assert answer.status_code == 422
+    assert "the file holds no 4W rows" in answer.content.decode()
+
+
+# --- #9 refusals made clearer ----------------------------------------------------------------------
+
+
+def test_an_elevation_band_that_is_not_one_names_the_values_to_write(cluster):
+    data = b"District P-code,Elevation\n#adm2+code,#geo+elevation\nPK504,medium\n"
+    with pytest.raises(InvalidInput) as caught:
+        needs_import_file(actor=None, data=data, filename="needs.csv", preview=True)
+    assert [str(p) for p in caught.value.problems] == [
+        "row 3, #geo+elevation: 'medium' is not an elevation band; write one of: below 5,000 ft, "
+        "5,000-7,000 ft, above 7,000 ft (or low, middle, high), or leave the cell empty"
+    ]
+
+
+def test_an_unknown_organisation_is_answered_with_those_whose_name_holds_its_words(cluster):
+    OrganisationFactory(name="International Committee of the Red Cross", acronym="ICRC", aliases=[])
+    OrganisationFactory(
+        name="International Federation of Red Cross and Red Crescent Societies", acronym="IFRC", aliases=[]
+    )
+    OrganisationFactory(name="Pakistan Red Crescent Society", acronym="PRCS", aliases=[])
+    OrganisationFactory(name="Croix-Rouge française", acronym="FRC", aliases=["French Red Cross"])
+    assert problems_of(four_w_csv([row(prog="Red Cross")])) == [
+        "row 3, #org+prog: 'Red Cross' is not an organisation of the cluster; organisations whose name "
+        "holds 'red cross': Croix-Rouge française (FRC), International Committee of the Red Cross (ICRC), "
+        "International Federation of Red Cross and Red Crescent Societies (IFRC); write one of them, or "
+        "add it to the organisations first"
+    ]
+
+
+def test_a_csv_file_named_xls_is_read_as_the_csv_file_it_is(cluster, upload):
+    result = upload(data=four_w_csv([row()]), filename="nrc.xls", preview=True)
+    assert result.added == 1
+    assert result.sheet == ""
+    assert "the file is named .xls but holds text: read as a CSV file" in result.notes
+
+
+def test_a_web_page_named_xls_is_refused_with_what_to_do(cluster, upload):
+    page = b"<html><body><table><tr><td>#meta+id</td></tr></table></body></html>"
+    assert refused(upload, data=page, filename="export.xls") == [
+        "input, file: the file is named .xls but is a web page or XML text, not a workbook; open it in the "
+        "spreadsheet program and save it as XLSX or CSV"
+    ]
+
+
+def test_a_hashtag_row_below_the_rows_searched_says_where_it_is_and_how_far_the_reader_looks(cluster):
+    data = four_w_csv([row()], above=[[f"note {n}"] for n in range(33)])
+    assert problems_of(data) == [
+        "file, file: the hashtag row is on row 35, but the reader looks for it in the first 30 rows only; "
+        "delete the rows above the table's headers"
+    ]
+
+
+# --- #10 a hashtag written oddly -------------------------------------------------------------------
+
+
+def test_a_problem_names_the_column_by_its_normal_hashtag_and_the_files_spelling(cluster):
+    columns = [(h, "#ORG +prog" if key == "prog" else tag, key) for h, tag, key in COLUMNS]
+    assert problems_of(four_w_csv([row(prog="Nobody at all")], columns=columns)) == [
+        "row 3, #org+prog (written #ORG +prog): 'Nobody at all' is not an organisation of the cluster; add "
+        "it to the organisations first, or write its name as the organisation list has it"
+    ]
+
+
+def test_a_kept_aside_column_written_oddly_is_kept_under_its_own_spelling(cluster, upload):
+    columns = [(h, t, k) for h, t, k in COLUMNS] + [("", "#Meta +Remarks", "remarks")]
+    upload(data=four_w_csv([row(remarks="road cut")], columns=columns))
+    assert ActivityRow.objects.get().extra == {"#Meta +Remarks": "road cut"}
