@@ -183,7 +183,7 @@ def test_every_activity_is_the_matrix_pages_empty_choice_too(batagram_needs, upl
     upload([row(id="NRC-1", hh="100"), row(id="NRC-2", activity="Blankets distributed", hh="80")])
     page = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-matrix"), {"activity": ""}))
     assert '<option value="" selected>Every activity</option>' in page
-    assert '<span class="activities">BLANKETS, TENTS</span>' in page
+    assert '<span class="activities">BLANKETS (80 hh), TENTS (100 hh)</span>' in page
 
 
 # --- 4. the HXL download ----------------------------------------------------------------------------
