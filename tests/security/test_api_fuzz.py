@@ -73,7 +73,7 @@ def test_no_request_breaks_the_api(bearers, case):
         case.validate_response(response, checks=CHECKS)
         # and a viewer's write is refused for its role, whatever it holds; a refused value is named
         # by its path or its parameter's name, whoever refused it
-        _refused_as_the_api_says(case.method.upper(), Role(role), response)
+        _refused_as_the_api_says(case, Role(role), response)
 
 
 # Refused by the middleware that stops values no field can hold before anything else runs (the
@@ -81,7 +81,7 @@ def test_no_request_breaks_the_api(bearers, case):
 BEFORE_THE_API = {NUL_REASON, BIG_NUMBER_REASON}
 
 
-def _refused_as_the_api_says(method: str, role: Role, response) -> None:
+def _refused_as_the_api_says(case, role: Role, response) -> None:
     try:
         body = response.json()
     except ValueError:  # the households' CSV export
@@ -90,7 +90,10 @@ def _refused_as_the_api_says(method: str, role: Role, response) -> None:
     for problem in problems:
         if problem["reason"] not in BEFORE_THE_API:
             assert not problem["field"].startswith(("body.", "query.", "path.", "header.")), problem
-    if method in {"POST", "PUT", "PATCH", "DELETE"} and role == Role.VIEWER:
+    # (the coverage phase also sends methods an address does not take: 405, whoever asks)
+    method = case.method.upper()
+    write = method in {"POST", "PUT", "PATCH", "DELETE"} and method == case.operation.method.upper()
+    if write and role == Role.VIEWER:
         before_the_api = bool(problems) and all(p["reason"] in BEFORE_THE_API for p in problems)
         # (401: schemathesis sent a made-up token of its own beside the viewer's)
         assert response.status_code in (401, 403) or before_the_api, (response.status_code, body)
