@@ -443,6 +443,16 @@ def test_user_password_typed_at_a_terminal_is_never_printed(ali, monkeypatch):
     assert User.objects.get(username="ali").check_password("Muzaffarabad-2006")
 
 
+def test_a_user_created_with_the_export_right_is_told_so(db):
+    out, _ = run("user", "create", "amexp", "--role", "registrar", "--can-export-personal-data", "--no-input")
+    lines = out.splitlines()
+    assert lines[0] == "User amexp created with role registrar."
+    assert lines[1] == "User amexp may export households' personal data."
+    # and without it, nothing is said of it
+    out, _ = run("user", "create", "amina", "--role", "registrar", "--no-input")
+    assert "export" not in out
+
+
 def test_the_export_right_is_granted_and_withdrawn_and_audited(ali):
     out, _ = run("user", "grant-export", "ali")
     assert out == "User ali may export households' personal data.\n"

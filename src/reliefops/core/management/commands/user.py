@@ -171,6 +171,8 @@ class Command(ReliefopsCommand):
         self.stdout.write(
             self.style.SUCCESS(f"User {user.get_username()} created with role {role.value}{where}.")
         )
+        if options["can_export_personal_data"]:
+            self.stdout.write(f"User {user.get_username()} may export households' personal data.")
         if generated:
             self._show_password(password)
 
