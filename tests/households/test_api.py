@@ -204,7 +204,7 @@ def test_an_unknown_point_filter_of_a_distribution_list_answers_422_naming_the_p
     unknown = client_for(op.distributor).get(url, {"point": "NOPE"})
     assert unknown.status_code == 422, unknown.content
     (problem,) = unknown.json()["problems"]
-    assert problem["field"] == "query.point"
+    assert problem["field"] == "point"
     assert "NOPE" in problem["reason"]
 
 
@@ -213,7 +213,7 @@ def test_the_household_list_refuses_an_unknown_status_and_finds_an_area_in_any_c
     registrar = client_for(op.registrar)
     bogus = registrar.get("/api/households/households", {"status": "bogus"})
     assert bogus.status_code == 422, bogus.content
-    assert [p["field"] for p in bogus.json()["problems"]] == ["query.status"]
+    assert [p["field"] for p in bogus.json()["problems"]] == ["status"]
     pcode = household.origin_district.pcode
     for given in (pcode, pcode.lower()):
         found = registrar.get("/api/households/households", {"area": given, "status": "active"})

@@ -1,6 +1,6 @@
 """`POST /api/households/rounds`: a refused round lists every problem of its request at once — the
-names the API could not find with the round's own problems, each by row and field — and writes
-nothing."""
+names the API could not find with the round's own problems, each by its place in the request
+(`points.0.site`, `package.1.item`) — and writes nothing."""
 
 from __future__ import annotations
 
@@ -57,12 +57,12 @@ def test_unknown_names_are_refused_with_the_rounds_own_problems_at_once(op):
         (None, "not_served_in", "no round 'WR-0'"),
         (None, "code", "round WR-1 exists already"),
         (None, "ends_on", "the round ends before it starts"),
-        (1, "points.site", "unknown site 'NOWHERE'"),
-        (2, "points.serves", "no admin area with P-code 'PK999'"),
-        (3, "points.site", "Bana helipad is named twice"),
-        (1, "package.per_household", "give a quantity per household or per member"),
-        (2, "package.item", "unknown item 'TENT-XXL'"),
-        (2, "package.per_member", "a whole number of 0 or more, not -1"),
+        (None, "points.0.site", "unknown site 'NOWHERE'"),
+        (None, "points.1.serves", "no admin area with P-code 'PK999'"),
+        (None, "points.2.site", "Bana helipad is named twice"),
+        (None, "package.0.per_household", "give a quantity per household or per member"),
+        (None, "package.1.item", "unknown item 'TENT-XXL'"),
+        (None, "package.1.per_member", "a whole number of 0 or more, not -1"),
     ]
     assert refused.json()["detail"].startswith("11 problem")
     assert written() == before
@@ -80,8 +80,8 @@ def test_two_unknown_names_alone_are_refused_together(op):
     refused = post(client_for(op.registrar), "/api/households/rounds", body)
     assert refused.status_code == 422
     assert refused.json()["problems"] == [
-        {"row": 1, "field": "points.site", "reason": "unknown site 'NOWHERE'"},
-        {"row": 1, "field": "package.item", "reason": "unknown item 'NOTHING'"},
+        {"row": None, "field": "points.0.site", "reason": "unknown site 'NOWHERE'"},
+        {"row": None, "field": "package.0.item", "reason": "unknown item 'NOTHING'"},
     ]
     assert not DistributionRound.objects.exists()
 
@@ -95,7 +95,7 @@ def test_an_unknown_name_given_twice_is_one_problem(op):
     assert reasons.count("unknown site 'CAMP-NONE'") == 1
 
 
-def test_every_problem_of_a_package_line_or_point_is_named_as_the_request_names_it_with_its_row(op):
+def test_every_problem_of_a_package_line_or_point_is_named_by_its_place_in_the_request(op):
     body = {
         **ROUND,
         "points": [{"site": "DP-BANA"}, {"site": "DP-BANA"}],
@@ -107,7 +107,7 @@ def test_every_problem_of_a_package_line_or_point_is_named_as_the_request_names_
     refused = post(client_for(op.registrar), "/api/households/rounds", body)
     assert refused.status_code == 422, refused.content
     assert [(p["row"], p["field"]) for p in refused.json()["problems"]] == [
-        (2, "points.site"),
-        (2, "package.item"),
-        (2, "package.at_most"),
+        (None, "points.1.site"),
+        (None, "package.1.item"),
+        (None, "package.1.at_most"),
     ]

@@ -20,8 +20,8 @@ def problem(row, field, reason):
     return {"row": row, "field": field, "reason": reason}
 
 
-UNKNOWN_ITEM = problem(2, "item", "unknown item 'NOPE'")
-ZERO = problem(1, "quantity", "must be more than zero, not 0")
+UNKNOWN_ITEM = problem(None, "lines.1.item", "unknown item 'NOPE'")
+ZERO = problem(None, "lines.0.quantity", "must be more than zero, not 0")
 TWO_BAD_LINES = [{"item": "BLANKET", "quantity": 0}, {"item": "NOPE", "quantity": 5}]
 
 
@@ -60,7 +60,7 @@ TWO_BAD_LINES = [{"item": "BLANKET", "quantity": 0}, {"item": "NOPE", "quantity"
             [
                 problem(None, "organisation", "unknown organisation 'NOBODY'"),
                 ZERO,
-                problem(2, "grant", "unknown grant 'NOPE-2005'"),
+                problem(None, "lines.1.grant", "unknown grant 'NOPE-2005'"),
             ],
             id="handover",
         ),
@@ -92,7 +92,7 @@ TWO_BAD_LINES = [{"item": "BLANKET", "quantity": 0}, {"item": "NOPE", "quantity"
                 problem(None, "grn_number", "a goods received note number is required"),
                 ZERO,
                 UNKNOWN_ITEM,
-                problem(3, "pack", "unknown pack 'crate' for this item (known: none)"),
+                problem(None, "lines.2.pack", "unknown pack 'crate' for this item (known: none)"),
             ],
             id="receipt",
         ),
@@ -123,9 +123,9 @@ TWO_BAD_LINES = [{"item": "BLANKET", "quantity": 0}, {"item": "NOPE", "quantity"
                 ],
             },
             [
-                problem(1, "counted", "must be a whole number of zero or more, not -1"),
+                problem(None, "lines.0.counted", "must be a whole number of zero or more, not -1"),
                 UNKNOWN_ITEM,
-                problem(4, "item", "Steel bucket is listed twice"),
+                problem(None, "lines.3.item", "Steel bucket is listed twice"),
             ],
             id="count",
         ),
@@ -153,7 +153,7 @@ def test_a_refused_posting_lists_every_problem_of_its_request(stocked, manager_a
     before = snapshot()
     # when a posting names something unknown and also breaks a rule elsewhere in the request
     response = manager_api.post(path, body)
-    # then both kinds of problem are listed at once, each with its line and field
+    # then both kinds of problem are listed at once, each by its place in the body
     assert response.status_code == 422, response.content
     assert response.json()["problems"] == problems
     assert response.json()["detail"] == f"{len(problems)} problems; nothing was written"
@@ -176,7 +176,7 @@ def test_a_refused_delivery_lists_every_problem_of_its_request(waybill, admin_ap
     assert response.status_code == 422, response.content
     assert response.json()["problems"] == [
         problem(None, "delivered_on", "cannot be before the dispatch date"),
-        problem(1, "received", "must be a whole number of zero or more, not -1"),
+        problem(None, "lines.0.received", "must be a whole number of zero or more, not -1"),
         UNKNOWN_ITEM,
     ]
     assert snapshot() == before

@@ -133,8 +133,8 @@ def test_a_form_line_naming_an_item_no_longer_offered_hides_no_other_problem(sto
                 "lines": [{"item": "BLANKET", "received": 5}, {"item": "BUCKET", "received": -1}],
             },
             [
-                problem(1, "short_reason", "say why 5 blankets are missing"),
-                problem(2, "received", "must be a whole number of zero or more, not -1"),
+                problem(None, "lines.0.short_reason", "say why 5 blankets are missing"),
+                problem(None, "lines.1.received", "must be a whole number of zero or more, not -1"),
             ],
             id="short-and-negative",
         ),
@@ -145,7 +145,7 @@ def test_a_form_line_naming_an_item_no_longer_offered_hides_no_other_problem(sto
             },
             [
                 problem(None, "delivered_on", "cannot be before the dispatch date"),
-                problem(1, "short_reason", "say why 5 blankets are missing"),
+                problem(None, "lines.0.short_reason", "say why 5 blankets are missing"),
             ],
             id="early-and-short",
         ),
@@ -160,11 +160,11 @@ def test_a_form_line_naming_an_item_no_longer_offered_hides_no_other_problem(sto
             },
             [
                 problem(
-                    1,
-                    "received",
+                    None,
+                    "lines.0.received",
                     "12 blankets confirmed but 10 were sent; give a reason to accept the excess",
                 ),
-                problem(3, "item", "unknown item 'NOPE'"),
+                problem(None, "lines.2.item", "unknown item 'NOPE'"),
             ],
             id="excess-and-unknown",
         ),
@@ -173,7 +173,7 @@ def test_a_form_line_naming_an_item_no_longer_offered_hides_no_other_problem(sto
             [
                 problem(None, "lines", "Blanket of waybill WB-0000001 is not confirmed"),
                 problem(None, "lines", "Steel bucket of waybill WB-0000001 is not confirmed"),
-                problem(1, "item", "unknown item 'NOPE'"),
+                problem(None, "lines.0.item", "unknown item 'NOPE'"),
             ],
             id="one-unknown-line-for-two-missing-items",
         ),
@@ -240,8 +240,8 @@ def test_an_inactive_item_counted_twice_is_unknown_not_listed_twice(stocked, man
     )
     assert response.status_code == 422, response.content
     assert response.json()["problems"] == [
-        problem(1, "item", f"unknown item {stocked.cgi.pk}"),
-        problem(2, "item", f"unknown item {stocked.cgi.pk}"),
+        problem(None, "lines.0.item", f"unknown item {stocked.cgi.pk}"),
+        problem(None, "lines.1.item", f"unknown item {stocked.cgi.pk}"),
     ]
 
 
@@ -268,7 +268,7 @@ def test_a_receipt_lists_a_pledge_bound_elsewhere_with_a_zero_quantity(stocked, 
     assert response.status_code == 422, response.content
     assert response.json()["problems"] == [
         problem(None, "pledge", f"pledge {pledge.pk} is not bound for Balakot hub"),
-        problem(1, "quantity", "must be more than zero, not 0"),
+        problem(None, "lines.0.quantity", "must be more than zero, not 0"),
     ]
     assert snapshot() == before
 

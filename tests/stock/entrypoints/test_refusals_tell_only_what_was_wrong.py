@@ -208,7 +208,7 @@ def test_a_pledge_of_another_grant_is_listed_with_the_receipts_other_problems(st
     assert response.status_code == 422, response.content
     assert response.json()["problems"] == [
         problem(None, "grant", f"pledge {pledge.pk} is of grant DFID-2005-07, not ECHO-2005-01"),
-        problem(1, "quantity", "must be more than zero, not 0"),
+        problem(None, "lines.0.quantity", "must be more than zero, not 0"),
     ]
     assert snapshot() == before
 
