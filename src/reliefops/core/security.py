@@ -197,7 +197,7 @@ class ImpossibleValuesMiddleware:
         for key, values in request.GET.lists():
             reason = _query_problem(key, values)
             if reason is not None:
-                found.append((f"query.{key}", reason))
+                found.append((key, reason))
         if request.content_type == "application/json" and (
             _JSON_NUL.search(request.body) or _LONG_DIGITS.search(request.body)
         ):
@@ -214,7 +214,7 @@ class ImpossibleValuesMiddleware:
             return JsonResponse(body, status=422)
         field, reason = found[0]
         # A page of the site's own (standing alone: the session and the user are not read yet)
-        reason = f"The parameter {field.removeprefix('query.')} of the address {reason}."
+        reason = f"The parameter {field} of the address {reason}."
         return HttpResponseBadRequest(render_to_string("400.html", {"reason": reason}))
 
 
