@@ -193,6 +193,29 @@ def test_an_upload_whose_every_row_names_another_organisation_than_the_one_chose
         assert not any("chosen for the upload" in note for note in answer.json()["notes"])
 
 
+@pytest.mark.parametrize("path", ["/rows", "/gaps", "/matrix"])
+@pytest.mark.parametrize("period", ["2005-11", "2005-11-01", "2005-11-20"])
+def test_every_aggregate_and_the_rows_take_a_month_the_same_way(cluster, token_client, upload, path, period):
+    # given rows of November and of December 2005
+    upload([row(id="NRC-1"), row(id="NRC-2", start="2005-12-01", end="2005-12-10")])
+    client = token_client(Role.COORDINATOR)
+    # then a month, or a day of it, is taken by every filter alike
+    answer = client.get(f"/api/cluster{path}", {"period_from": period, "period_to": period})
+    assert answer.status_code == 200, answer.json()
+    if path == "/rows":
+        assert [r["row_id"] for r in answer.json()["items"]] == ["NRC-1"]
+
+
+@pytest.mark.parametrize("path", ["/rows", "/gaps"])
+@pytest.mark.parametrize("period", ["2005-13", "2005-02-30", "Nov 2005", "20051101"])
+def test_a_month_that_is_not_one_is_refused_naming_its_filter(cluster, token_client, path, period):
+    answer = token_client(Role.COORDINATOR).get(f"/api/cluster{path}", {"period_to": period})
+    assert answer.status_code == 422
+    (problem,) = answer.json()["problems"]
+    assert problem["field"] == "period_to"
+    assert problem["reason"] == f"'{period}' is not a month; write it as 2005-11 (or a day of it, 2005-11-20)"
+
+
 @pytest.mark.parametrize(
     ("path", "query", "field"),
     [

@@ -63,8 +63,8 @@ def _selection(filters: SelectionIn) -> selectors.Selection:
     return selectors.selection(
         level=filters.level,
         activity=filters.activity,
-        period_from=parse_month(filters.period_from) if filters.period_from else None,
-        period_to=parse_month(filters.period_to) if filters.period_to else None,
+        period_from=parse_month(filters.period_from, field="period_from") if filters.period_from else None,
+        period_to=parse_month(filters.period_to, field="period_to") if filters.period_to else None,
         within=filters.within,
     )
 
@@ -138,7 +138,10 @@ def row_list(request: HttpRequest, filters: Query[RowFilter]) -> QuerySet[Any]:
         # As the rows page answers: a partner reporter sees only its own organisation's rows.
         reason = f"'{filters.organisation}' is not an organisation whose rows you may see"
         raise InvalidInput([Problem(None, "organisation", reason)])
-    return selectors.rows_filtered(rows, **filters.dict())
+    chosen = filters.dict()
+    for name in ("period_from", "period_to"):  # a month, as the aggregates take it
+        chosen[name] = parse_month(chosen[name], field=name) if chosen[name] else None
+    return selectors.rows_filtered(rows, **chosen)
 
 
 @router.get("/batches", response={200: list[BatchOut], **ERRORS}, summary="Upload batches, newest first")

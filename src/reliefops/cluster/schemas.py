@@ -14,7 +14,7 @@ from pydantic import model_validator
 from reliefops.cluster.models import NOTE_MAX, ActivityRow, ActivityStatus, ImportBatch
 from reliefops.core.api import BodyIn
 
-MONTH = "A month, `2005-11`."
+MONTH = "A month, `2005-11`, or a day of it (`2005-11-20`)."
 
 
 class UploadIn(BodyIn):
@@ -129,10 +129,8 @@ class RowFilter(Schema):
         None, description="Only rows reported by this organisation (acronym or name)."
     )
     status: ActivityStatus | None = Field(None, description="Only rows of this status.")
-    period_from: dt.date | None = Field(
-        None, description="Only rows of this reporting month or later (any day of it)."
-    )
-    period_to: dt.date | None = Field(None, description="Only rows of this reporting month or earlier.")
+    period_from: str | None = Field(None, description="Only rows of this reporting month or later. " + MONTH)
+    period_to: str | None = Field(None, description="Only rows of this reporting month or earlier. " + MONTH)
     batch: int | None = Field(None, description="Only rows added by this batch.")
     withdrawn: bool = Field(False, description="Rows withdrawn by their partner instead of live ones.")
 

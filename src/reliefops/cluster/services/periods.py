@@ -14,15 +14,22 @@ from reliefops.cluster.values import EARLIEST, LATEST
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.services import audit_record, stored_user
 
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
 
 
-def parse_month(text: str) -> dt.date:
-    """`2005-11` -> 2005-11-01; InvalidInput otherwise."""
+def parse_month(text: str, *, field: str = "period") -> dt.date:
+    """`2005-11` -> 2005-11-01, and a day of it (`2005-11-20`) -> its month; InvalidInput naming
+    `field` otherwise."""
     match = _MONTH.match(text.strip())
     if match and 1 <= int(match[2]) <= 12 and EARLIEST.year <= int(match[1]) <= LATEST.year:
-        return dt.date(int(match[1]), int(match[2]), 1)
-    raise InvalidInput([Problem(None, "period", f"'{text}' is not a month; write it as 2005-11")])
+        try:
+            dt.date(int(match[1]), int(match[2]), int(match[3] or 1))
+        except ValueError:
+            pass  # no such day in that month
+        else:
+            return dt.date(int(match[1]), int(match[2]), 1)
+    reason = f"'{text}' is not a month; write it as 2005-11 (or a day of it, 2005-11-20)"
+    raise InvalidInput([Problem(None, field, reason)])
 
 
 def reporting_period_set_lock(
