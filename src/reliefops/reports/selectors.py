@@ -587,6 +587,7 @@ class GrantReport:
     places: list[GrantPlace]
     households: int  # distinct households served through card handovers
     partner_items: list[PartnerShare]  # each partner's quantities of the grant, item by item
+    when: str = ""  # when the figures apply (the stock ledger's donor report says it)
 
     @property
     def partners(self) -> list[tuple[str, int]]:
@@ -632,6 +633,7 @@ def grant_report(grant: Grant) -> GrantReport:
         places=sorted(places.values(), key=lambda p: (p.district, p.site.name)),
         households=served.total,
         partner_items=partners,
+        when=report.when,
     )
 
 

@@ -303,5 +303,5 @@ def donor_report(request: HttpRequest, grant_id: int) -> HttpResponse:
     return render(
         request,
         "reports/donor_report.html",
-        {"report": report, "organisation": selectors.operating_organisation(), "today": timezone.localdate()},
+        {"report": report, "organisation": selectors.operating_organisation()},
     )

@@ -162,7 +162,10 @@ MOVEMENTS_OF_ITEM = Table(
 )
 
 
-def donor_report_table(grant: Any) -> Table:
+def donor_report_table(grant: Any, report: Any) -> Table:
+    """The donor report's file: one row per item, each with the moment its figures were read (a
+    CSV has no About sheet to say it), and the About sheet of an XLSX saying what they count."""
+    as_of = timezone.localtime(report.as_of).replace(second=0, microsecond=0)
     return Table(
         f"donor-report-{grant.reference}".lower().replace("/", "-"),
         (
@@ -174,15 +177,17 @@ def donor_report_table(grant: Any) -> Table:
             Column("In transit", "#output+num+transit", "in_transit", 10),
             Column("On hand", "#output+num+onhand", "on_hand", 10),
             Column("Other", "#output+num+other", "other", 9),
+            Column("As of", "#date+reported", lambda _row: as_of, 16),
         ),
         sheet="Donor report",
         notes=(
-            f"Donor report of grant {grant.reference} ({grant.donor.name}), "
-            f"as of {timezone.localdate():%Y-%m-%d}.",
+            f"Donor report of grant {grant.reference} ({grant.donor.name}).",
+            report.when,
             "Received + other = distributed + handed to partners + lost + in transit + on hand, "
             "item by item: the ledger keeps every unit of the grant somewhere. Other is what counts "
-            "and kitting changed: count surpluses and kits made add to it; count shortages and "
-            "components used in kits take from it.",
+            "and kitting changed: count surpluses (and an excess accepted on a delivery, which enters "
+            "as UNATTRIBUTED stock) and kits made add to it; count shortages and components used in "
+            "kits take from it.",
         ),
     )
 

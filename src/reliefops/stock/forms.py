@@ -45,6 +45,7 @@ from reliefops.stock.models import (
 )
 from reliefops.stock.schemas import scoped_key
 from reliefops.stock.services import UNRESOLVED, LossReason
+from reliefops.stock.services.locations import UNATTRIBUTED_GRANT
 from reliefops.web.forms import ANY, FilterForm
 
 LINES_PREFIX = "lines"
@@ -268,13 +269,19 @@ class DeliveryLineForm(LineForm):
 class CountLineForm(LineForm):
     item = ItemChoice(queryset=None)
     counted = _quantity("Counted", required=False, minimum=0)
-    surplus_grant = GrantChoice(queryset=None, required=False, empty_label="Unattributed")
+    # A surplus of no named grant goes to the UNATTRIBUTED grant: the empty choice is that grant, so
+    # the grant itself is not offered again beside it (two choices that post the same).
+    surplus_grant = GrantChoice(
+        queryset=None, required=False, empty_label=f"{UNATTRIBUTED_GRANT} (donor unknown)"
+    )
 
     def stand_in(self, name: str) -> Any:
         return 0 if name == "counted" else super().stand_in(name)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        field = self.fields["surplus_grant"]
+        field.queryset = field.queryset.exclude(reference=UNATTRIBUTED_GRANT)  # type: ignore[attr-defined]
         if self.fixed:
             self.fields["item"].widget = forms.HiddenInput()
 
@@ -461,7 +468,8 @@ class DeliveryForm(PostingForm):
         label="Why more arrived than was sent",
         required=False,
         max_length=EXCESS_REASON_MAX,
-        help_text="Only when more arrived than the waybill lists",
+        help_text="Only when more arrived than the waybill lists: the excess enters the site as "
+        "UNATTRIBUTED stock (donor unknown), from Count adjustment",
     )
 
 

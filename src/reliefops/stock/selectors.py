@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from reliefops.catalog.models import Item, PackSize
 from reliefops.stock.models import (
@@ -204,6 +205,19 @@ class DonorReportRow:
 class DonorReport:
     grant_id: int
     rows: list[DonorReportRow] = field(default_factory=list)
+    # When the balances were read. On hand and in transit are as of then; the other figures add up
+    # every posting until then, whatever the grant's period (a receipt after it ended counts).
+    as_of: dt.datetime = field(default_factory=lambda: timezone.now())
+
+    @property
+    def when(self) -> str:
+        """When the figures apply, in one sentence for the page, its downloads and the command line."""
+        local = timezone.localtime(self.as_of)
+        day = f"{local.day} {local:%b %Y}"
+        return (
+            f"Received, distributed, handed to partners, lost and other count every posting up to today "
+            f"({day}), whatever the grant's period; on hand and in transit are as of {day} {local:%H:%M}."
+        )
 
 
 _REPORT_COLUMNS = {
@@ -218,15 +232,19 @@ _REPORT_COLUMNS = {
     LocationKind.COUNT_ADJUSTMENT: "other",
     LocationKind.ASSEMBLY: "other",
 }
+_REPORT_FIGURES = ("received", "distributed", "handed_to_partners", "lost", "in_transit", "on_hand", "other")
 
 
 def donor_report(*, grant_id: int) -> DonorReport:
     """Per item of a grant: received, distributed, handed to partners, lost, in transit, on hand.
 
-    Read from balances; since the ledger sums to zero, received + other = the rest added up, where
-    "other" is what counts and kitting changed: a count's surplus credited to the grant and kits
-    made add to it, shortages found and components put into kits take from it.
+    Read from balances, so as of now (`as_of`); since the ledger sums to zero, received + other =
+    the rest added up, where "other" is what counts and kitting changed: a count's surplus credited
+    to the grant (or an excess accepted on a delivery, which enters as UNATTRIBUTED stock) and kits
+    made add to it, shortages found and components put into kits take from it. An item whose every
+    figure is 0 (a count's surplus of it, since reversed) has no row: it tells nothing of the grant.
     """
+    as_of = timezone.now()
     report: dict[str, DonorReportRow] = {}
     rows = (
         Balance.objects.filter(grant_id=grant_id)
@@ -239,7 +257,8 @@ def donor_report(*, grant_id: int) -> DonorReport:
         column = _REPORT_COLUMNS[LocationKind(row["location__kind"])]
         value = -row["total"] if column in {"received", "other"} else row["total"]
         setattr(entry, column, getattr(entry, column) + value)
-    return DonorReport(grant_id, list(report.values()))
+    shown = [row for row in report.values() if any(getattr(row, c) for c in _REPORT_FIGURES)]
+    return DonorReport(grant_id, shown, as_of)
 
 
 def distributed_totals(site_ids: set[int] | None = None) -> dict[str, int]:

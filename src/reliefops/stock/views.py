@@ -3,7 +3,8 @@ reports; one form per stock operation; printable waybills and goods received not
 
 Each view checks access through core.access, calls one service or selector, and renders. A posting
 form answers a refusal with its problems beside the fields they name (422, 400 or 409) and a
-success with a redirect to what was posted, so reloading the page never posts again.
+success with a redirect to what was posted (or, for a user who may not see stock, to the posting
+menu, with the message naming what was posted), so reloading the page never posts again.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
 from reliefops.stock import exports, forms, selectors
-from reliefops.stock.models import MovementKind, WaybillStatus
+from reliefops.stock.models import LocationKind, MovementKind, WaybillStatus
 from reliefops.stock.schemas import posting_message, today
 from reliefops.stock.services import (
     CountLine,
@@ -202,14 +203,14 @@ def donor_list(request: HttpRequest) -> HttpResponse:
 def donor_report(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = access_stock_grant(request.user, grant_id)
     report = selectors.donor_report(grant_id=grant.pk)
-    file = download(request, exports.donor_report_table(grant), report.rows)
+    file = download(request, exports.donor_report_table(grant, report), report.rows)
     if file is not None:
         return cast(HttpResponse, file)
     # Item by item: no row adds different items' figures together.
     return _render(
         request,
         "stock/donor_report.html",
-        {"grant": grant, "rows": report.rows, "export_links": export_links(request)},
+        {"grant": grant, "rows": report.rows, "when": report.when, "export_links": export_links(request)},
     )
 
 
@@ -359,6 +360,9 @@ def _movement_page(request: HttpRequest, movement: Any, form: Any, status: int =
             "lines": lines,
             "totals": _totals(lines),
             "has_grn": movement.kind in GRN_KINDS,
+            # A delivery's excess enters from the count adjustment location: the page says why.
+            "excess_on_arrival": movement.kind == MovementKind.DELIVERY
+            and any(line.from_kind == LocationKind.COUNT_ADJUSTMENT for line in lines),
             "can_reverse": _can_reverse(request.user, movement),
             "form": form,
         },
@@ -410,7 +414,7 @@ def _posting(
     template: str = "stock/post_form.html",
     context: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """Render a posting form, or post it: a success redirects to what was posted, with a message.
+    """Render a posting form, or post it: a success redirects with a message (see `_posted`).
 
     A form that could not read some fields of its lines still asks the ledger what else is wrong
     (`PostingForm.stand_ins`), so that it shows every problem the API would list for the request.
@@ -429,11 +433,7 @@ def _posting(
                 _show_refusal(form, exc)
                 status = exc.status
             else:
-                notify = messages.info if result.replayed else messages.success
-                notify(request, posting_message(result))
-                if isinstance(result, DispatchResult):
-                    return redirect("stock:waybill-detail", result.waybill.pk)
-                return redirect("stock:movement-detail", result.movement.pk)
+                return _posted(request, result)
         else:
             status = 422
     return _render(
@@ -449,6 +449,23 @@ def _posting(
         },
         status=status,
     )
+
+
+def _posted(request: HttpRequest, result: Any) -> HttpResponse:
+    """After a posting (or its repeat): the message naming what was posted, and a page the user may
+    open. That is what was posted (the waybill of a dispatch) for a user who may see it; a user who
+    may post but not see stock (a distributor) goes back to the posting menu, which the message tops:
+    a 403 after a posting that succeeded would read as a failure, and invite posting it again."""
+    user = request.user
+    notify = messages.info if result.replayed else messages.success
+    notify(request, posting_message(result))
+    if isinstance(result, DispatchResult) and _may(
+        lambda: access_waybill_by_id(user, result.waybill.pk, Right.VIEW_STOCK)
+    ):
+        return redirect("stock:waybill-detail", result.waybill.pk)
+    if _may(lambda: access_movement_by_id(user, result.movement.pk, Right.VIEW_STOCK)):
+        return redirect("stock:movement-detail", result.movement.pk)
+    return redirect("stock:post-menu")
 
 
 def _show_refusal(form: forms.PostingForm, exc: ServiceError) -> None:
@@ -748,7 +765,9 @@ def count_new(request: HttpRequest) -> HttpResponse:
         title=f"Count stock at {site.name}",
         intro="The sheet lists every item the site holds on record. Write what you counted; leave a line "
         "empty if you did not count that item. Add lines for items found that are not listed. "
-        "Shortages and surpluses are posted as count adjustments.",
+        "Shortages and surpluses are posted as count adjustments: a shortage is taken from the oldest "
+        "grants first; a surplus goes to the grant chosen on its line, else to UNATTRIBUTED (donor "
+        "unknown).",
         submit_label="Post the count",
         context={"site": site},
     )
@@ -811,9 +830,7 @@ def movement_reverse_new(request: HttpRequest, movement_id: int) -> HttpResponse
         except ServiceError as exc:
             form.add_error(None, exc.message)
             return _movement_page(request, movement, form, status=exc.status)
-        notify = messages.info if result.replayed else messages.success
-        notify(request, posting_message(result))
-        return redirect("stock:movement-detail", result.movement.pk)
+        return _posted(request, result)
     return _movement_page(request, movement, form, status=422)
 
 

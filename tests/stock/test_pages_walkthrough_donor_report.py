@@ -1,0 +1,85 @@
+"""A donor report says when its figures apply: received and the other flows up to today, whatever the
+grant's period, on hand and in transit as of the moment it was read; on its page, in its downloads
+and in the reports' printable version. An item whose every figure is 0 has no row."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from reliefops.core.roles import Role
+from reliefops.stock import selectors
+from reliefops.stock.services import CountLine, movement_reverse, stock_count
+from tests.stock.conftest import DAY
+from tests.stock.entrypoints.conftest import stocked, waybill, web_as  # noqa: F401
+from tests.stock.entrypoints.test_views import text
+
+# 14:05 in Pakistan (the project's time zone) on the server's day, 30 Nov 2026
+NOW = dt.datetime(2026, 11, 30, 9, 5, 41, tzinfo=dt.UTC)
+WHEN = (
+    "Received, distributed, handed to partners, lost and other count every posting up to today "
+    "(30 Nov 2026), whatever the grant&#x27;s period; on hand and in transit are as of 30 Nov 2026 14:05."
+)
+
+
+@pytest.fixture
+def at_now(monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+
+
+def downloaded(response) -> bytes:
+    assert response.status_code == 200
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_the_donor_report_says_when_its_figures_apply(stocked, waybill, web_as, at_now):  # noqa: F811
+    # given DFID's grant: blankets received at the warehouse and the hub, 120 of them on the road
+    op_grant = stocked.dfid
+    client = web_as(Role.COORDINATOR)
+    # when the grant's report is opened, in the stock pages and in the reports' printable version
+    stock_page = text(client.get(reverse("stock:donor-report", args=[op_grant.pk])))
+    printable = text(client.get(reverse("reports:donor-report", args=[op_grant.pk])))
+    # then each says up to which day its flows run and when its stock was read
+    assert WHEN in stock_page
+    assert WHEN in printable
+    # and the XLSX says it on its About sheet, the CSV on each row (a CSV has no About sheet)
+    url = reverse("stock:donor-report", args=[op_grant.pk])
+    workbook = load_workbook(io.BytesIO(downloaded(client.get(url, {"format": "xlsx"}))))
+    about = [row[0] for row in workbook["About"].iter_rows(values_only=True)]
+    assert WHEN.replace("&#x27;", "'") in about
+    rows = list(csv.reader(io.StringIO(downloaded(client.get(url, {"format": "csv"})).decode())))
+    assert rows[0][-1] == "As of"
+    assert rows[1][-1] == "#date+reported"
+    assert {row[-1] for row in rows[2:]} == {"2026-11-30 14:05:00"}
+
+
+def test_the_donor_list_says_a_report_runs_past_its_grants_period(stocked, web_as):  # noqa: F811
+    body = text(web_as(Role.COORDINATOR).get(reverse("stock:donor-list")))
+    assert "A report counts every posting up to today, also those after the end of its grant" in body
+    assert '<th scope="col">Grant period</th>' in body
+
+
+def test_an_item_counted_and_the_count_reversed_has_no_row_of_zeros(stocked, web_as):  # noqa: F811
+    op = stocked
+    # given 5 CGI sheets found in a count at the hub and credited to DFID, then the count reversed
+    count = stock_count(
+        actor=op.actor,
+        site_id=op.hub.pk,
+        counts=[CountLine(item_id=op.cgi.pk, counted=5, surplus_grant_id=op.dfid.pk)],
+        counted_on=DAY,
+    )
+    movement_reverse(actor=op.actor, movement_id=count.movement.pk, reason="counted twice", reversed_on=DAY)
+    # when DFID's report is read
+    report = selectors.donor_report(grant_id=op.dfid.pk)
+    # then CGI sheets, all 0, have no row; the blankets received keep theirs
+    assert [row.item_code for row in report.rows] == ["BLANKET"]
+    client = web_as(Role.COORDINATOR)
+    url = reverse("stock:donor-report", args=[op.dfid.pk])
+    assert "CGI-SHEET" not in text(client.get(url))
+    rows = list(csv.reader(io.StringIO(downloaded(client.get(url, {"format": "csv"})).decode())))
+    assert [row[0] for row in rows[2:]] == ["BLANKET"]
