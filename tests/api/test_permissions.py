@@ -38,8 +38,8 @@ from django.test import Client
 
 from reliefops.api import api
 from reliefops.core.roles import Right, Role, role_has
-from reliefops.stock.models import Movement, Waybill
-from reliefops.stock.services import ReceiptLine, StockLine, stock_receive, waybill_dispatch
+from reliefops.stock.models import Movement, Pledge, Waybill
+from reliefops.stock.services import ReceiptLine, StockLine, pledge_create, stock_receive, waybill_dispatch
 from tests.api.conftest import Reference, scope_for
 from tests.cluster import permission_setup as cl
 from tests.factories import make_user
@@ -110,6 +110,21 @@ def _waybill_to_hub(ref: Reference) -> None:
         lines=[StockLine(item_id=ref.blanket.pk, quantity=10)],
         dispatched_on=STOCK_DAY,
     )
+
+
+def _pledge_to_hub(ref: Reference) -> None:
+    pledge_create(
+        actor=None,
+        grant_id=ref.grant.pk,
+        item_id=ref.blanket.pk,
+        quantity=500,
+        destination_site_id=ref.hub.pk,
+        expected_on=STOCK_DAY,
+    )
+
+
+def _the_pledge(ref: Reference) -> dict[str, Any]:
+    return {"pledge_id": Pledge.objects.get().pk}
 
 
 def _the_waybill(ref: Reference) -> dict[str, Any]:
@@ -188,6 +203,13 @@ ACCESS_RULES: dict[str, Access] = {
             "expected_on": "2005-11-01",
         },
         ok=201,
+    ),
+    "POST /api/stock/pledges/{pledge_id}/cancellation": Access(
+        Right.POST_STOCK,
+        given=_pledge_to_hub,
+        params=_the_pledge,
+        missing=lambda ref: {"pledge_id": 0},
+        body=lambda ref: {"reason": "the donor will not send it"},
     ),
     "POST /api/stock/waybills": Access(
         Right.POST_STOCK,

@@ -7,8 +7,10 @@ from collections import Counter
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from reliefops.core.errors import Conflict, ServiceError
+from reliefops.core.text import day_text
 from reliefops.stock.models import Movement, MovementKind, MovementLine, Pledge
 from reliefops.stock.selectors import ledger_verify
 from reliefops.stock.services import (
@@ -201,8 +203,9 @@ def test_one_grn_posted_at_once_by_many_is_posted_once_and_the_others_are_told_o
         {"posted": 1, "conflict": 7}
     )
     posted = Movement.objects.get(kind=MovementKind.RECEIPT)
+    posted_on = day_text(timezone.localdate(posted.posted_at))
     assert all(
-        str(r) == f"GRN GRN-SAME was already posted (receipt #{posted.pk})"
+        str(r) == f"GRN GRN-SAME was posted as receipt #{posted.pk} on {posted_on}"
         for r in results
         if isinstance(r, Conflict)
     )

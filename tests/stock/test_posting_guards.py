@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound
 from reliefops.core.roles import Role
-from reliefops.stock.models import Waybill
+from reliefops.stock.models import Movement, Waybill
 from reliefops.stock.selectors import stock_card
 from reliefops.stock.services import (
     ReceiptLine,
@@ -92,16 +92,29 @@ def test_a_posting_dated_before_a_later_outflow_is_refused_when_that_day_would_g
     assert_ledger_sound()
 
 
-def test_a_reversal_dated_before_the_receipt_it_reverses_is_refused(op):
+@pytest.mark.parametrize("kind", ["receipt", "distribution"])
+def test_a_reversal_dated_before_the_movement_it_reverses_is_refused(op, kind):
+    # given a receipt, or a distribution (whose reversal gives stock back: no balance would go below zero)
     receipt = receive(op, op.hub, op.blanket, 10, op.dfid, "GRN-1", on=LATER).movement
+    if kind == "distribution":
+        receipt = stock_distribute(
+            actor=op.actor,
+            site_id=op.hub.pk,
+            lines=[StockLine(item_id=op.blanket.pk, quantity=4)],
+            distributed_on=LATER,
+        ).movement
     before = snapshot()
-    with pytest.raises(BalanceRefused) as caught:
+    # when it is reversed on a day before its own, then the reversal is refused by its day
+    with pytest.raises(InvalidInput) as caught:
         movement_reverse(actor=op.actor, movement_id=receipt.pk, reason="wrong hub", reversed_on=DAY)
-    assert caught.value.message.startswith("Balakot hub held 0 blankets (grant DFID-2005-07) on 20 Oct 2005")
+    assert [(p.field, p.reason) for p in caught.value.problems] == [
+        ("reversed_on", "a reversal cannot be dated before the movement it reverses (30 Oct 2005)")
+    ]
     assert snapshot() == before
-    # dated on the receipt's day, it is posted
+    # dated on the movement's day, it is posted
     movement_reverse(actor=op.actor, movement_id=receipt.pk, reason="wrong hub", reversed_on=LATER)
-    assert on_hand(op.hub, op.blanket) == 0
+    assert on_hand(op.hub, op.blanket) == (0 if kind == "receipt" else 10)
+    assert_ledger_sound()
 
 
 def test_a_back_dated_posting_with_stock_enough_on_every_day_is_posted(op):
@@ -149,6 +162,50 @@ def test_a_posting_dated_after_today_is_refused_naming_its_day_field(op):
     assert "1 Jan 2030 is after today" in found[0][2]
     assert on_hand(op.point, op.blanket) == 10
     assert snapshot()[1] == before[1] + 1
+
+
+@pytest.mark.parametrize(
+    ("post", "field"),
+    [
+        pytest.param(
+            lambda op, day: stock_distribute(
+                actor=op.actor,
+                site_id=op.point.pk,
+                lines=[StockLine(item_id=op.blanket.pk, quantity=1)],
+                distributed_on=day,
+            ),
+            "distributed_on",
+            id="distribution",
+        ),
+        pytest.param(
+            lambda op, day: waybill_dispatch(
+                actor=op.actor,
+                from_site_id=op.point.pk,
+                to_site_id=op.hub.pk,
+                lines=[StockLine(item_id=op.blanket.pk, quantity=1)],
+                dispatched_on=day,
+            ),
+            "dispatched_on",
+            id="dispatch",
+        ),
+        pytest.param(
+            lambda op, day: movement_reverse(
+                actor=op.actor,
+                movement_id=Movement.objects.get(reference="GRN-1").pk,
+                reason="wrong site",
+                reversed_on=day,
+            ),
+            "reversed_on",
+            id="reversal",
+        ),
+    ],
+)
+def test_a_posting_dated_before_1990_is_refused_as_a_year_typed_wrong(op, post, field):
+    receive(op, op.point, op.blanket, 10, op.dfid, "GRN-1")
+    before = snapshot()
+    found = problems_of(lambda: post(op, dt.date(1899, 12, 30)))
+    assert found == [(None, field, "30 Dec 1899 is before 1 Jan 1990; check the year")]
+    assert snapshot() == before
 
 
 # --- losses -----------------------------------------------------------------------------------------

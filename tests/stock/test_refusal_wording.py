@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from reliefops.core.errors import InvalidInput, ServiceError
+from reliefops.places.models import SiteKind
 from reliefops.stock.services import (
     DeliveryLine,
     StockLine,
@@ -17,6 +18,7 @@ from reliefops.stock.services import (
     waybill_confirm_delivery,
     waybill_dispatch,
 )
+from tests.factories import SiteFactory
 from tests.stock.conftest import DAY, receive, snapshot
 
 
@@ -128,7 +130,11 @@ def test_an_overdraw_says_what_each_posting_does(stocked):
             grant_id=op.dfid.pk,
         )
     )
-    assert assembling == "Balakot hub has 200 blankets; assembling asks for 300"
+    assert assembling == (
+        "Balakot hub has 200 blankets and 0 steel buckets of grant DFID-2005-07; assembling 100 "
+        "winterization kits charged to it asks for 300 blankets and 100 steel buckets: kits of a grant are "
+        "made of its own components"
+    )
     breaking = refusal(
         lambda: kits_break(
             actor=op.actor, site_id=op.hub.pk, kit_item_id=op.kit_item.pk, quantity=2, broken_on=DAY
@@ -149,3 +155,49 @@ def test_an_overdraw_says_what_each_posting_does(stocked):
         breaking_of_a_grant
         == "Balakot hub has 0 winterization kits (grant DFID-2005-07); breaking asks for 2"
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        pytest.param(
+            SiteKind.OFFICE, "IOM Peshawar office is an office; it cannot hold stock", id="an-office"
+        ),
+        pytest.param(SiteKind.CAMP, "IOM Peshawar office is a camp; it cannot hold stock", id="a-camp"),
+    ],
+)
+def test_a_site_that_cannot_hold_stock_is_named_with_its_kind_and_the_right_article(op, kind, said):
+    site = SiteFactory(code="PSH-OFFICE", name="IOM Peshawar office", kind=kind, admin_area=op.area)
+    before = snapshot()
+    with pytest.raises(ServiceError) as caught:
+        receive(op, site, op.blanket, 10, op.dfid, "GRN-PSH-1")
+    assert caught.value.message == said
+    assert snapshot() == before
+
+
+def test_an_item_listed_twice_on_a_delivery_is_refused_for_that_alone(stocked):
+    op = stocked
+    waybill = waybill_dispatch(
+        actor=op.actor,
+        from_site_id=op.warehouse.pk,
+        to_site_id=op.hub.pk,
+        lines=[StockLine(item_id=op.blanket.pk, quantity=150)],
+        dispatched_on=DAY,
+    ).waybill
+    before = snapshot()
+    # when the confirmation gives blankets twice, neither line with every blanket sent
+    with pytest.raises(InvalidInput) as caught:
+        waybill_confirm_delivery(
+            actor=op.actor,
+            waybill_id=waybill.pk,
+            delivered_on=DAY,
+            lines=[
+                DeliveryLine(item_id=op.blanket.pk, received=100, damaged=2),
+                DeliveryLine(item_id=op.blanket.pk, received=1),
+            ],
+        )
+    # then only that is said: no reason is asked for blankets "missing" from either half
+    assert [(p.row, p.field, p.reason) for p in caught.value.problems] == [
+        (2, "item", "Blanket is listed twice")
+    ]
+    assert snapshot() == before

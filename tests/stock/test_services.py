@@ -7,9 +7,11 @@ from unittest.mock import ANY
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, ServiceError
 from reliefops.core.models import AuditEvent
+from reliefops.core.text import day_text
 from reliefops.stock.models import (
     QUANTITY_MAX,
     LocationKind,
@@ -38,7 +40,7 @@ from reliefops.stock.services import (
     waybill_confirm_delivery,
     waybill_dispatch,
 )
-from reliefops.stock.services.ledger import LineRequest, Posting, post
+from reliefops.stock.services.ledger import BalanceRefused, LineRequest, Posting, post
 from reliefops.stock.services.locations import donor_location, site_location
 from tests.stock.conftest import DAY, assert_ledger_sound, on_hand, receive, snapshot
 
@@ -289,15 +291,21 @@ def test_count_listing_an_item_twice_is_refused(op):
     assert on_hand(op.warehouse, op.blanket) == 100
 
 
-def test_count_with_no_difference_is_recorded_without_lines(op):
+def test_a_count_with_no_difference_posts_nothing_and_says_so(op):
     receive(op, op.warehouse, op.blanket, 10, op.dfid, "GRN-1")
+    before = snapshot()
+    # when a count finds what the site holds
     result = stock_count(
         actor=op.actor,
         site_id=op.warehouse.pk,
         counted_on=DAY,
         counts=[CountLine(item_id=op.blanket.pk, counted=10)],
     )
-    assert result.movement.lines.count() == 0
+    # then no movement is posted (not an empty one), and the answer says why
+    assert result.movement is None
+    assert result.message == "the count matches the stock held: nothing to post"
+    assert snapshot() == before
+    assert not Movement.objects.filter(kind=MovementKind.COUNT).exists()
     assert on_hand(op.warehouse, op.blanket) == 10
 
 
@@ -316,24 +324,79 @@ def test_kitting_assembles_and_breaks_with_the_components_grant(op):
     assert_ledger_sound()
 
 
-def test_kitting_from_mixed_grants_needs_the_charged_grant(op):
+def _assemble(op, quantity, grant=None, site=None):
+    return kits_assemble(
+        actor=op.actor,
+        site_id=(site or op.warehouse).pk,
+        kit_item_id=op.kit_item.pk,
+        quantity=quantity,
+        assembled_on=DAY,
+        grant_id=grant.pk if grant else None,
+    )
+
+
+def test_kits_are_never_made_of_two_grants_components(op):
+    # given blankets of DFID and a bucket of ECHO: no whole kit of one grant
     receive(op, op.warehouse, op.blanket, 3, op.dfid, "GRN-1")
     receive(op, op.warehouse, op.bucket, 1, op.echo, "GRN-2")
     before = snapshot()
-    with pytest.raises(InvalidInput, match="name the grant the kits are charged to"):
-        kits_assemble(
-            actor=op.actor, site_id=op.warehouse.pk, kit_item_id=op.kit_item.pk, quantity=1, assembled_on=DAY
-        )
-    assert snapshot() == before
-    kits_assemble(
-        actor=op.actor,
-        site_id=op.warehouse.pk,
-        kit_item_id=op.kit_item.pk,
-        quantity=1,
-        assembled_on=DAY,
-        grant_id=op.echo.pk,
+    # when a kit is assembled without a grant, or charged to either, then it is refused, and what each
+    # grant lacks is named
+    with pytest.raises(BalanceRefused) as unnamed:
+        _assemble(op, 1)
+    assert unnamed.value.message == (
+        "Islamabad warehouse has the components of 0 winterization kits, not 1: a kit is made of one "
+        "grant's components, and DFID-2005-07's make 0 (too few steel buckets for more) and "
+        "ECHO-2005-01's make 0 (too few blankets for more)"
     )
-    assert on_hand(op.warehouse, op.kit_item, op.echo) == 1
+    with pytest.raises(BalanceRefused) as of_echo:
+        _assemble(op, 1, grant=op.echo)
+    assert of_echo.value.message == (
+        "Islamabad warehouse has 0 blankets of grant ECHO-2005-01; assembling 1 winterization kit charged "
+        "to it asks for 3 blankets: kits of a grant are made of its own components"
+    )
+    with pytest.raises(BalanceRefused, match="has 0 steel buckets of grant DFID-2005-07"):
+        _assemble(op, 1, grant=op.dfid)
+    assert snapshot() == before
+
+
+def test_kits_charged_to_a_grant_take_its_own_components_even_when_another_s_are_older(op):
+    # given ECHO's blankets, older, and DFID's blankets and buckets
+    receive(op, op.warehouse, op.blanket, 600, op.echo, "GRN-1", on=DAY - dt.timedelta(days=5))
+    receive(op, op.warehouse, op.blanket, 600, op.dfid, "GRN-2")
+    receive(op, op.warehouse, op.bucket, 200, op.dfid, "GRN-3")
+    # when 200 kits are assembled for DFID
+    _assemble(op, 200, grant=op.dfid)
+    # then they take DFID's blankets, and ECHO's stay for ECHO's report
+    assert on_hand(op.warehouse, op.kit_item, op.dfid) == 200
+    assert on_hand(op.warehouse, op.blanket, op.echo) == 600
+    assert on_hand(op.warehouse, op.blanket, op.dfid) == 0
+    assert donor_report(grant_id=op.echo.pk).rows[0].on_hand == 600
+    assert_ledger_sound()
+
+
+def test_kits_without_a_grant_are_made_grant_by_grant_oldest_first(op):
+    # given components of 2 kits of ECHO (older) and of 3 of DFID
+    receive(op, op.warehouse, op.blanket, 6, op.echo, "GRN-1", on=DAY - dt.timedelta(days=5))
+    receive(op, op.warehouse, op.bucket, 2, op.echo, "GRN-2", on=DAY - dt.timedelta(days=5))
+    receive(op, op.warehouse, op.blanket, 9, op.dfid, "GRN-3")
+    receive(op, op.warehouse, op.bucket, 3, op.dfid, "GRN-4")
+    # when 4 kits are assembled without naming a grant
+    _assemble(op, 4)
+    # then ECHO's components make 2 of ECHO, and DFID's the other 2 of DFID
+    assert on_hand(op.warehouse, op.kit_item, op.echo) == 2
+    assert on_hand(op.warehouse, op.kit_item, op.dfid) == 2
+    assert (on_hand(op.warehouse, op.blanket, op.echo), on_hand(op.warehouse, op.bucket, op.echo)) == (0, 0)
+    assert (on_hand(op.warehouse, op.blanket, op.dfid), on_hand(op.warehouse, op.bucket, op.dfid)) == (3, 1)
+    # and more than they make is refused, with what each grant's make
+    before = snapshot()
+    with pytest.raises(BalanceRefused) as excinfo:
+        _assemble(op, 2)
+    assert excinfo.value.message == (
+        "Islamabad warehouse has the components of 1 winterization kit, not 2: a kit is made of one "
+        "grant's components, and DFID-2005-07's make 1 (too few blankets for more)"
+    )
+    assert snapshot() == before
     assert_ledger_sound()
 
 
@@ -471,7 +534,7 @@ def _refusals(op):
             "duplicate-grn",
             lambda: receive(op, op.warehouse, op.blanket, 1, op.dfid, "GRN-1"),
             Conflict,
-            "GRN GRN-1 was already posted",
+            "GRN GRN-1 was posted as receipt #",
         ),
         (
             "unknown-grant",
@@ -990,9 +1053,9 @@ def test_reversing_a_receipt_posted_before_receipts_kept_their_pledge_reopens_it
     # given a receipt whose pledge only its audit record names, as receipts were once posted
     pledge = _pledged(op, 10)
     with transaction.atomic():
-        from reliefops.stock.services.operations import _pledge_receive
+        from reliefops.stock.services.pledges import pledge_receive
 
-        _pledge_receive(pledge, op.dfid, [ReceiptLine(item_id=op.blanket.pk, quantity=10)], [10])
+        pledge_receive(pledge, 10)
         old = post(
             Posting(
                 kind=MovementKind.RECEIPT,
@@ -1026,9 +1089,11 @@ def test_the_grn_of_a_reversed_receipt_stays_with_it_and_the_refusal_says_what_t
     before = snapshot()
     with pytest.raises(Conflict) as excinfo:
         receive(op, op.hub, op.blanket, 10, op.dfid, "GRN-BLK-0412")
+    posted_on = day_text(timezone.localdate(first.posted_at))
     assert excinfo.value.message == (
-        f"GRN GRN-BLK-0412 was already posted (receipt #{first.pk}, reversed by #{reversal.pk}); "
-        "a GRN stays with its receipt: post the correction under a new number, e.g. GRN-BLK-0412/2"
+        f"GRN GRN-BLK-0412 was posted as receipt #{first.pk} on {posted_on}, "
+        f"reversed by #{reversal.pk}; a GRN stays with its receipt: post the correction under a new number, "
+        "e.g. GRN-BLK-0412/2"
     )
     assert snapshot() == before
     receive(op, op.hub, op.blanket, 10, op.dfid, "GRN-BLK-0412/2")

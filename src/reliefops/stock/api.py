@@ -32,6 +32,7 @@ from reliefops.stock import selectors
 from reliefops.stock.schemas import (
     CardPeriod,
     CountIn,
+    CountPostingOut,
     DeliveryIn,
     DispatchIn,
     DispatchOut,
@@ -47,6 +48,8 @@ from reliefops.stock.schemas import (
     OnHandFilter,
     OnHandOut,
     PipelineOut,
+    PledgeCancelIn,
+    PledgeCancelledOut,
     PledgeIn,
     PledgePostedOut,
     PostingOut,
@@ -70,6 +73,7 @@ from reliefops.stock.services import (
     kits_assemble,
     kits_break,
     movement_reverse,
+    pledge_cancel,
     pledge_create,
     stock_count,
     stock_distribute,
@@ -96,7 +100,8 @@ def _key(request: HttpRequest, key: str | None) -> str | None:
 
 
 def _status(result: Any) -> Status[Any]:
-    return Status(200 if result.replayed else 201, result)
+    """201 for what was posted now; 200 for a repeat, or for a request that had nothing to post."""
+    return Status(200 if result.replayed or result.movement is None else 201, result)
 
 
 def _stock_lines(refs: Refs, lines: list[StockLineIn]) -> list[StockLine]:
@@ -196,6 +201,17 @@ def pledge_record(
         caller_problems=refs.problems,
     )
     return Status(200 if getattr(pledge, "replayed", False) else 201, pledge)
+
+
+@router.post(
+    "/pledges/{pledge_id}/cancellation",
+    right=Right.POST_STOCK,
+    response={200: PledgeCancelledOut, **POST_ERRORS},
+    summary="Cancel an open pledge the donor will not send (or not the rest of it), with the reason",
+)
+def pledge_cancellation(request: HttpRequest, pledge_id: int, payload: PledgeCancelIn) -> Any:
+    # The service finds the pledge among those the caller may see, and checks the right at its site.
+    return pledge_cancel(actor=request.user, pledge_id=pledge_id, reason=payload.reason)
 
 
 @router.post(
@@ -357,8 +373,9 @@ def loss_create(
 @router.post(
     "/counts",
     right=Right.POST_STOCK,
-    response=POSTED,
-    summary="Record a physical count; the differences are posted as count adjustments",
+    response={201: CountPostingOut, 200: CountPostingOut, **POST_ERRORS},
+    summary="Record a physical count; the differences from what the site held that day are posted as "
+    "count adjustments (200 and no movement when there are none)",
 )
 def count_create(
     request: HttpRequest,

@@ -149,13 +149,15 @@ _POSTED = (
 # The movements with no quantity: a movement's lines of different items are not added together.
 MOVEMENTS = Table("movements", (*_MOVEMENT, *_POSTED), sheet="Movements")
 
-# The movements of one item (the list filtered by item), with that item's quantity in each.
+# The movements of one item (the list filtered by item), with that item's quantity in each, and what
+# it changed at the movement's site: a count's shortage -858, its reversal +858.
 MOVEMENTS_OF_ITEM = Table(
     "movements",
     (
         *_MOVEMENT,
         Column("Item code", "#item+code", "item_code", 14),
         Column("Quantity", "#output+num", "item_quantity", 10),
+        Column("In (+) or out (-) at site", "#output+num+net", "item_change", 12),
         *_POSTED,
     ),
     sheet="Movements",

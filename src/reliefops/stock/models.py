@@ -19,6 +19,8 @@ QUANTITY_MAX = 10**12
 # Texts of the documents: a movement's reference (GRN, waybill or report number) and a line's lot; a
 # waybill's number, vehicle and driver. The services, forms and API schemas take their limits from here.
 REFERENCE_MAX = 64
+# A GRN's key, its number as compared (see `grn_key`): upper case may spell a letter in more letters.
+GRN_KEY_MAX = 3 * REFERENCE_MAX
 LOT_MAX = 64
 WAYBILL_NUMBER_MAX = 32
 VEHICLE_MAX = 64
@@ -149,6 +151,13 @@ class Movement(models.Model):
     pledge = models.ForeignKey(
         "stock.Pledge", null=True, blank=True, on_delete=models.PROTECT, related_name="receipts"
     )
+    # A receipt's GRN as compared (`grn_key`: GRN-ISB-9010, grn-isb-9010 and " GRN-ISB-9010 " are one
+    # number), unique: the database refuses one GRN on two receipts. Null for other movements, and for
+    # a receipt posted before GRNs were compared so whose number another, earlier receipt already had
+    # (migration stock.0007 lists them; docs/operations.md).
+    grn_key = models.CharField(  # noqa: DJ001 - null is no key, outside the unique index
+        max_length=GRN_KEY_MAX, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -158,9 +167,7 @@ class Movement(models.Model):
                 condition=models.Q(kind__in=MovementKind.values), name="movement_kind_known"
             ),
             models.UniqueConstraint(
-                fields=["kind", "reference"],
-                condition=models.Q(kind="receipt") & ~models.Q(reference=""),
-                name="movement_grn_unique",
+                fields=["grn_key"], condition=models.Q(grn_key__isnull=False), name="movement_grn_key_unique"
             ),
             models.CheckConstraint(
                 condition=models.Q(kind=MovementKind.REVERSAL, reverses__isnull=False)
@@ -171,6 +178,16 @@ class Movement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} {self.reference}".strip()
+
+
+def grn_number(text: str) -> str:
+    """A GRN as the ledger keeps it: as typed, without spaces around it or runs of them inside."""
+    return " ".join(text.split())
+
+
+def grn_key(text: str) -> str:
+    """A GRN as compared: GRN-ISB-9010, grn-isb-9010 and " GRN-ISB-9010 " are one number."""
+    return grn_number(text).upper()
 
 
 class MovementLine(models.Model):
@@ -300,6 +317,9 @@ class Pledge(models.Model):
     reference = models.CharField(max_length=REFERENCE_MAX, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # Why and when a pledge was cancelled: what the donor said will not come.
+    cancel_reason = models.CharField(max_length=REASON_MAX, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["expected_on", "id"]
@@ -308,7 +328,17 @@ class Pledge(models.Model):
             models.CheckConstraint(
                 condition=models.Q(received_quantity__gte=0), name="pledge_received_not_negative"
             ),
+            models.CheckConstraint(
+                condition=models.Q(status=PledgeStatus.CANCELLED, cancelled_at__isnull=False)
+                | ~models.Q(status=PledgeStatus.CANCELLED) & models.Q(cancelled_at__isnull=True),
+                name="pledge_cancelled_when",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.item} ({self.grant})"
+
+    @property
+    def more_than_pledged(self) -> int:
+        """How many arrived beyond what was pledged (0 when no more than that)."""
+        return max(self.received_quantity - self.quantity, 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from ninja import Field, Schema
 
@@ -45,6 +45,7 @@ from reliefops.stock.models import (
 )
 from reliefops.stock.selectors import movement_lines, waybill_lines
 from reliefops.stock.services.ledger import UNRESOLVED
+from reliefops.stock.services.pledges import pledge_cancelled_message
 
 # --- request references -----------------------------------------------------------------------
 
@@ -81,9 +82,35 @@ def lines_in_words(movement: Any) -> str:
     return f"{counted(n_lines, 'line')}: {quantities}"
 
 
+def differences_in_words(movement: Any) -> str:
+    """What a count found, item by item, short or over at its site: `BLANKET 11 short, JERRY-CAN 42
+    over` (its lines of one item's grants together); for more than five items, how many of each."""
+    here = movement.site_id
+    by_item = list(
+        movement.lines.values("item__code")
+        .annotate(
+            over=Sum("quantity", filter=Q(to_location__site_id=here)),
+            short=Sum("quantity", filter=Q(from_location__site_id=here)),
+        )
+        .order_by("item__code")
+    )
+    found = [(row["item__code"], (row["over"] or 0) - (row["short"] or 0)) for row in by_item]
+    found = [(code, difference) for code, difference in found if difference]
+    if len(found) > ITEMS_NAMED:
+        short = sum(1 for _, difference in found if difference < 0)
+        return f"{counted(len(found), 'item')} differ: {short:,} short, {len(found) - short:,} over"
+    return ", ".join(
+        f"{code} {abs(difference):,} {'short' if difference < 0 else 'over'}" for code, difference in found
+    )
+
+
 def posting_message(result: Any) -> str:
-    """What a posting did, in a sentence: what was posted where, or that a repeat changed nothing."""
+    """What a posting did, in a sentence: what was posted where, or that a repeat changed nothing, or
+    that there was nothing to post (a count that found what was held)."""
     movement = result.movement
+    if movement is None:
+        reason = str(result.message)
+        return f"{reason[:1].upper()}{reason[1:]}."
     what = f"{movement.get_kind_display().lower()} #{movement.pk}"
     if movement.reference:
         what += f" ({movement.reference})"
@@ -92,14 +119,20 @@ def posting_message(result: Any) -> str:
         if waybill is not None:
             return f"Waybill {waybill.number} was already dispatched as {what}: nothing changed."
         return f"Already posted as {what}: nothing changed."
-    lines = lines_in_words(movement)
+    if said := getattr(result, "said", ""):
+        lines = said
+    elif movement.kind == MovementKind.COUNT:
+        lines = differences_in_words(movement)
+    else:
+        lines = lines_in_words(movement)
     if waybill is not None:
         return (
             f"Waybill {waybill.number} dispatched from {waybill.from_site.name} "
             f"to {waybill.to_site.name}: {lines}."
         )
     at = f" at {movement.site.name}" if movement.site_id else ""
-    return f"Posted {what}{at}: {lines}."
+    notes = " ".join(getattr(result, "notes", ()))
+    return f"Posted {what}{at}: {lines}." + (f" {notes}" if notes else "")
 
 
 def _lookup(ref: int | str, text_field: str) -> dict[str, Any]:
@@ -215,7 +248,11 @@ class ReceiptLineIn(BodyIn):
 class ReceiptIn(BodyIn):
     site: IdOrText = Field(description="Where the goods arrived. " + SITE)
     grant: IdOrText = Field(description="The grant the goods are attributed to. " + GRANT)
-    grn_number: str = Field(max_length=REFERENCE_MAX, description="Goods received note number; unique.")
+    grn_number: str = Field(
+        max_length=REFERENCE_MAX,
+        description="Goods received note number: one receipt's, whatever the case of its letters "
+        "(`grn-isb-9010` is `GRN-ISB-9010`); spaces around it are taken off.",
+    )
     received_on: Day | None = Field(None, description=DAY)
     pledge: int | None = Field(None, description="The pledge this receipt fulfils, if any.")
     note: str = Field("", description="Free-text note.")
@@ -227,8 +264,18 @@ class PledgeIn(BodyIn):
     item: IdOrText = Field(description=ITEM)
     quantity: int = Field(description="How many base units are promised.")
     destination: IdOrText = Field(description="Where they will arrive. " + SITE)
-    expected_on: Day = Field(description="When they are expected to arrive.")
-    reference: str = Field("", max_length=REFERENCE_MAX, description="The donor's or supplier's reference.")
+    expected_on: Day = Field(description="When they are expected to arrive; not before the grant began.")
+    reference: str = Field(
+        "",
+        max_length=REFERENCE_MAX,
+        description="The donor's or supplier's reference: one pledge of the grant (whatever its case).",
+    )
+
+
+class PledgeCancelIn(BodyIn):
+    reason: str = Field(
+        max_length=REASON_MAX, description="Why the pledge is cancelled: what the donor said will not come."
+    )
 
 
 class DispatchIn(BodyIn):
@@ -421,6 +468,13 @@ class MovementListOut(MovementOut):
         description="With the `item` filter, the quantity of that item on the movement's lines, in its "
         "base unit; null without it (quantities of different items are never added together).",
     )
+    item_change: int | None = Field(
+        None,
+        description="With the `item` filter, what the movement changed of that item's stock at its site: "
+        "more than zero in (a receipt, a count's surplus, a reversal of a loss), less than zero out (a "
+        "dispatch, a count's shortage, a reversal of a receipt), 0 when none of it entered or left the "
+        "site; null without the filter.",
+    )
     total_quantity: int | None = Field(
         None,
         deprecated=True,
@@ -431,6 +485,10 @@ class MovementListOut(MovementOut):
     @staticmethod
     def resolve_item_quantity(obj: Any) -> int | None:
         return getattr(obj, "item_quantity", None)
+
+    @staticmethod
+    def resolve_item_change(obj: Any) -> int | None:
+        return getattr(obj, "item_change", None)
 
     @staticmethod
     def resolve_total_quantity(obj: Any) -> int | None:
@@ -537,6 +595,13 @@ class PostingOut(Schema):
         return posting_message(obj)
 
 
+class CountPostingOut(PostingOut):
+    movement: MovementDetailOut | None = Field(  # type: ignore[assignment]
+        description="The count movement posted (or posted before, when replayed); null when the count "
+        "found what the site held: then nothing was posted."
+    )
+
+
 class DispatchOut(Schema):
     replayed: bool = Field(
         description="True when the Idempotency-Key was used before: nothing was posted now."
@@ -560,6 +625,11 @@ class PledgeOut(Schema):
     expected_on: dt.date = Field(description="Expected day of arrival.")
     status: PledgeStatus = Field(description="Open, received in full, or cancelled.")
     reference: str = Field(description="The donor's or supplier's reference.")
+    more_than_pledged: int = Field(
+        description="How many arrived beyond the pledged quantity (0 when no more than that)."
+    )
+    cancel_reason: str = Field(description="For a cancelled pledge: why (what will not come); else empty.")
+    cancelled_at: dt.datetime | None = Field(description="When it was cancelled, if it was.")
 
     @staticmethod
     def resolve_grant(obj: Any) -> str:
@@ -574,6 +644,21 @@ class PledgePostedOut(PledgeOut):
     @staticmethod
     def resolve_replayed(obj: Any) -> bool:
         return bool(getattr(obj, "replayed", False))
+
+
+class PledgeCancelledOut(PledgeOut):
+    replayed: bool = Field(
+        description="True when the pledge was already cancelled for this reason: nothing changed now."
+    )
+    message: str = Field(description="What happened, in a sentence.")
+
+    @staticmethod
+    def resolve_replayed(obj: Any) -> bool:
+        return bool(getattr(obj, "replayed", False))
+
+    @staticmethod
+    def resolve_message(obj: Any) -> str:
+        return pledge_cancelled_message(obj)
 
 
 class OnHandOut(Schema):

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reliefops.catalog.models import Item, PackSize
@@ -595,9 +596,10 @@ def movement_list(
     """Posted movements at the given sites (None: all) or on their waybills, newest first.
 
     Each carries `n_lines` and `total_quantity` (its lines' quantities, every item together); with
-    `item_id`, only the movements with a line of that item, each with `item_code` and
-    `item_quantity`, the quantity of that item alone (what a list may show without adding
-    different items together)."""
+    `item_id`, only the movements with a line of that item, each with `item_code`, `item_quantity`,
+    the quantity of that item alone (what a list may show without adding different items together),
+    and `item_change`, what it changed of that item at its site: more than zero in, less than zero
+    out (a count's shortage and its reversal are -858 and +858, not 858 twice)."""
     movements = Movement.objects.select_related("site", "waybill", "posted_by", "reverses", "reversed_by")
     if site_ids is not None:
         movements = movements.filter(
@@ -623,9 +625,22 @@ def movement_list(
         movements = movements.filter(Exists(has_item)).annotate(
             item_code=Subquery(Item.objects.filter(pk=item_id).values("code")[:1]),
             item_quantity=Sum("lines__quantity", filter=Q(lines__item_id=item_id)),
+            item_change=Coalesce(_item_at_site(item_id, "to_location"), 0)
+            - Coalesce(_item_at_site(item_id, "from_location"), 0),
         )
     return movements.annotate(n_lines=Count("lines"), total_quantity=Sum("lines__quantity")).order_by(
         "-occurred_on", "-id"
+    )
+
+
+def _item_at_site(item_id: int, side: str) -> Subquery:
+    """How much of the item a movement's lines moved into (`to_location`) or out of (`from_location`)
+    the stock of the movement's own site."""
+    lines = MovementLine.objects.filter(
+        movement_id=OuterRef("pk"), item_id=item_id, **{f"{side}__site_id": OuterRef("site_id")}
+    )
+    return Subquery(
+        lines.order_by().values("movement_id").annotate(total=Sum("quantity")).values("total")[:1]
     )
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from reliefops.core.roles import Role
+from reliefops.core.text import day_text
 from reliefops.stock.models import Movement, Pledge
 from reliefops.stock.services import StockLine, pledge_create, waybill_dispatch
 from tests.stock.conftest import DAY, snapshot
@@ -340,7 +342,8 @@ def test_a_taken_grn_is_a_conflict_whatever_else_is_wrong(stocked, manager_api):
     )
     assert response.status_code == 409, response.content
     receipt = Movement.objects.get(reference="GRN-H1")
-    assert response.json()["detail"] == f"GRN GRN-H1 was already posted (receipt #{receipt.pk})"
+    posted_on = day_text(timezone.localdate(receipt.posted_at))
+    assert response.json()["detail"] == f"GRN GRN-H1 was posted as receipt #{receipt.pk} on {posted_on}"
     assert snapshot() == before
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from reliefops.catalog.models import PackSize
 from reliefops.core.roles import Role
@@ -154,7 +155,8 @@ def _pledge(op, site, status=PledgeStatus.OPEN) -> Pledge:
         destination_site_id=site.pk,
         expected_on=DAY,
     )
-    Pledge.objects.filter(pk=pledge.pk).update(status=status)
+    cancelled = timezone.now() if status == PledgeStatus.CANCELLED else None
+    Pledge.objects.filter(pk=pledge.pk).update(status=status, cancelled_at=cancelled)
     return pledge
 
 

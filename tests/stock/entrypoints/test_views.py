@@ -537,24 +537,33 @@ def test_count_sheet_of_another_hub_is_refused(stocked, web_as):
     )
 
 
-def test_kitting_form_assembles_kits(stocked, web_as):
-    response = web_as(Role.HUB_MANAGER).post(
-        reverse("stock:post-kitting"),
-        form_data(
-            {
-                "idempotency_key": "1" * 32,
-                "site": stocked.hub.pk,
-                "action": "assemble",
-                "kit": stocked.kit_item.pk,
-                "quantity": 5,
-                "grant": stocked.dfid.pk,
-                "on": "2005-10-23",
-            }
-        ),
+def test_kitting_form_assembles_kits_of_the_grant_s_own_components(stocked, web_as):
+    client = web_as(Role.HUB_MANAGER)
+
+    def assemble(key: str):
+        fields = {"site": stocked.hub.pk, "action": "assemble", "kit": stocked.kit_item.pk, "quantity": 5}
+        data = {**fields, "idempotency_key": key, "grant": stocked.dfid.pk, "on": "2005-10-23"}
+        return client.post(reverse("stock:post-kitting"), form_data(data))
+
+    # given the hub's blankets of DFID and its buckets of ECHO only
+    before = snapshot()
+    # when kits charged to DFID are assembled, then they are refused, naming what DFID lacks, as
+    # ECHO's buckets would make kits for DFID (and ECHO's report would lose them)
+    refused = assemble("1" * 32)
+    assert refused.status_code == 400
+    assert (
+        "Balakot hub has 0 steel buckets of grant DFID-2005-07; assembling 5 winterization kits charged "
+        "to it asks for 5 steel buckets" in refused.content.decode()
     )
+    assert snapshot() == before
+    # when DFID's own buckets arrive, then its kits are made of them, and ECHO's stay
+    receive(stocked, stocked.hub, stocked.bucket, 5, stocked.dfid, "GRN-H3")
+    response = assemble("2" * 32)
     assert response.status_code == 302
-    assert on_hand(stocked.hub, stocked.kit_item) == 5
+    assert on_hand(stocked.hub, stocked.kit_item, stocked.dfid) == 5
     assert on_hand(stocked.hub, stocked.blanket) == 185
+    assert on_hand(stocked.hub, stocked.bucket, stocked.dfid) == 0
+    assert on_hand(stocked.hub, stocked.bucket, stocked.echo) == 50
 
 
 def test_handover_form_hands_stock_to_a_partner(stocked, web_as):

@@ -1,6 +1,8 @@
 """Every write to the stock ledger. Entry points import from here."""
 
-from reliefops.stock.services.ledger import UNRESOLVED, LineRequest, Posting, PostingResult
+from reliefops.stock.services.counts import CountLine, stock_count
+from reliefops.stock.services.kits import kits_assemble, kits_break
+from reliefops.stock.services.ledger import UNRESOLVED, LineRequest, NothingPosted, Posting, PostingResult
 from reliefops.stock.services.locations import (
     donor_location,
     partner_location,
@@ -9,19 +11,15 @@ from reliefops.stock.services.locations import (
     unattributed_grant,
 )
 from reliefops.stock.services.operations import (
-    CountLine,
     LossReason,
     ReceiptLine,
     StockLine,
-    kits_assemble,
-    kits_break,
-    pledge_create,
-    stock_count,
     stock_distribute,
     stock_handover_to_partner,
     stock_receive,
     stock_report_loss,
 )
+from reliefops.stock.services.pledges import pledge_cancel, pledge_cancelled_message, pledge_create
 from reliefops.stock.services.reversals import movement_reverse
 from reliefops.stock.services.waybills import (
     DeliveryLine,
@@ -37,6 +35,7 @@ __all__ = [
     "DispatchResult",
     "LineRequest",
     "LossReason",
+    "NothingPosted",
     "Posting",
     "PostingResult",
     "ReceiptLine",
@@ -46,6 +45,8 @@ __all__ = [
     "kits_break",
     "movement_reverse",
     "partner_location",
+    "pledge_cancel",
+    "pledge_cancelled_message",
     "pledge_create",
     "singleton_location",
     "site_location",

@@ -19,6 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connec
 from django.utils import timezone
 
 from reliefops.catalog.models import Item
+from reliefops.cluster.values import EARLIEST
 from reliefops.core.access import has_right
 from reliefops.core.errors import Conflict, InvalidInput, Problem, ServiceError
 from reliefops.core.roles import Right
@@ -65,6 +66,7 @@ class Posting:
     note: str = ""
     idempotency_key: str | None = None
     pledge_id: int | None = None
+    grn_key: str | None = None  # a receipt's GRN as compared (see models.grn_key)
     audit_extra: dict[str, Any] = field(default_factory=dict)
     # What the posting does, as a refusal says it ("this dispatch asks for 80", "breaking asks for
     # 2"); when empty, "this" and the movement's kind.
@@ -75,12 +77,30 @@ class Posting:
 class PostingResult:
     movement: Movement
     replayed: bool = False
+    # What the lines did, when the posting says more than each item's quantity ("190 QUILT received,
+    # 10 short (lost)"); empty: the entry points name each item's quantity.
+    said: str = ""
+    # Sentences the posting adds after what it did ("Pledge 3: 100 more than pledged.").
+    notes: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
         if self.replayed:
             return f"already posted as movement #{self.movement.pk}: nothing changed"
         return f"posted movement #{self.movement.pk}"
+
+
+@dataclass(frozen=True)
+class NothingPosted:
+    """A request that had nothing to post (a count that found the stock held): nothing was written."""
+
+    reason: str
+    movement: None = None
+    replayed: bool = False
+
+    @property
+    def message(self) -> str:
+        return self.reason
 
 
 def validate_quantity(quantity: object, *, row: int | None = None, what: str = "quantity") -> list[Problem]:
@@ -100,6 +120,23 @@ def not_after_today(day: dt.date, field: str) -> list[Problem]:
     if isinstance(day, dt.date) and day > today:
         return [Problem(None, field, f"{day_text(day)} is after today ({day_text(today)})")]
     return []
+
+
+# No posting is dated before this day: the floor of every day the system takes (reports, 4W rows).
+EARLIEST_DAY = EARLIEST
+
+
+def posting_day(day: dt.date, field: str) -> list[Problem]:
+    """A problem when a posting's day is after today, or before any day the system takes (a year
+    typed wrong: 1999 for 2005 would put stock on a stock card years before it came)."""
+    if isinstance(day, dt.date) and day < EARLIEST_DAY:
+        return [Problem(None, field, f"{day_text(day)} is before {day_text(EARLIEST_DAY)}; check the year")]
+    return not_after_today(day, field)
+
+
+def an(noun: str) -> str:
+    """The noun with its indefinite article: "a hub", "an office", "a distribution point"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 # The id an entry point gives a name it could not find (an item, grant, site, partner or kit): its
@@ -170,7 +207,7 @@ def _same_kind(existing: Movement, kind: MovementKind, key: str) -> Movement:
         # The stored key carries the caller's scope (`u3:…`, a handover's prefix): not the caller's
         # words, so it is not quoted back; the caller knows the key it sent.
         raise Conflict(
-            f"this idempotency key was used for a {existing.get_kind_display().lower()}; "
+            f"this idempotency key was used for {an(existing.get_kind_display().lower())}; "
             "send a new key for each posting"
         )
     return existing
@@ -323,7 +360,7 @@ def _balance_moves(
 
 _MOVEMENT_COLUMNS = (
     "kind, reference, occurred_on, posted_at, posted_by_id, site_id, waybill_id, reverses_id, note, "
-    "idempotency_key, pledge_id"
+    "idempotency_key, pledge_id, grn_key"
 )
 
 
@@ -343,6 +380,7 @@ def _new_movement(posting: Posting, db: Any) -> Movement:
         posting.note,
         posting.idempotency_key or None,
         posting.pledge_id,
+        posting.grn_key,
     ]
     movement = Movement(*values)
     movement._state.db = db.alias
@@ -363,11 +401,12 @@ def _movement_values(db: Any, movement: Movement) -> list[Any]:
         movement.note,
         movement.idempotency_key,
         movement.pledge_id,
+        movement.grn_key,
     ]
 
 
 def _insert_movement(cursor: Any, db: Any, movement: Movement) -> None:
-    sql = f"INSERT INTO stock_movement ({_MOVEMENT_COLUMNS}) VALUES {_placeholders(1, 11)}"  # noqa: S608
+    sql = f"INSERT INTO stock_movement ({_MOVEMENT_COLUMNS}) VALUES {_placeholders(1, 12)}"  # noqa: S608
     params = _movement_values(db, movement)
     if db.features.can_return_columns_from_insert:
         cursor.execute(sql + " RETURNING id", params)
@@ -391,7 +430,7 @@ def _write_in_one_statement(
     first, and the balance rows were locked (in id order) by the statement before.
     """
     params = _movement_values(db, movement)
-    header = _placeholders(1, 11)
+    header = _placeholders(1, 12)
     parts = [f"m AS (INSERT INTO stock_movement ({_MOVEMENT_COLUMNS}) VALUES {header} RETURNING id)"]  # noqa: S608
     if line_values:
         row = "(%s::integer, " + "%s::bigint, " * 5 + "%s::varchar, %s::date, %s::varchar)"
@@ -713,8 +752,9 @@ class BalanceRefused(InvalidInput):
         grant_id: int | None = None,
         asked: int | None = None,
         row: int | None = None,
+        field: str = "quantity",
     ) -> None:
-        super().__init__([Problem(row, "quantity", message)], summary=message)
+        super().__init__([Problem(row, field, message)], summary=message)
         # The refusal in a sentence, as before it was a problem of a line: what a caller shows alone.
         self.message = message
         self.item_id = item_id

@@ -10,6 +10,7 @@ from reliefops.core.errors import NotFound, ServiceError
 from reliefops.partners.models import Grant, Organisation, OrganisationType
 from reliefops.places.models import Site, SiteKind
 from reliefops.stock.models import SINGLETON_KINDS, LocationKind, StockLocation
+from reliefops.stock.services.ledger import an
 
 _SITE_KINDS = {
     SiteKind.WAREHOUSE: LocationKind.WAREHOUSE,
@@ -93,7 +94,7 @@ def site_location(site: Site | int) -> StockLocation:
             raise NotFound(f"no site {site}") from exc
     kind = _SITE_KINDS.get(SiteKind(site.kind))
     if kind is None:
-        raise ServiceError(f"{site.name} is a {site.get_kind_display().lower()}; it cannot hold stock")
+        raise ServiceError(f"{site.name} is {an(site.get_kind_display().lower())}; it cannot hold stock")
     return _get_or_create({"site": site}, {"kind": kind, "is_physical": True, "name": site.name})
 
 

@@ -1,4 +1,5 @@
-"""Stock operations at a site: receipts, pledges, distributions, hand-overs, losses, counts, kitting.
+"""Stock operations at a site: receipts, distributions, hand-overs and losses, and what every posting
+service shares (reading a request's lines). Pledges, counts and kitting have modules of their own.
 
 Each takes keyword-only typed arguments, posts one movement through the ledger engine in one
 transaction, and returns a PostingResult; a repeated idempotency key returns the first result.
@@ -14,14 +15,14 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.db.models import Sum
+from django.utils import timezone
 
-from reliefops.catalog.models import Item, Kit, PackSize
-from reliefops.core.access import stock_visible_site_ids
-from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
-from reliefops.core.services import audit_record
+from reliefops.catalog.models import Item, PackSize
+from reliefops.core.errors import Conflict, NotFound, Problem
+from reliefops.core.text import day_text
 from reliefops.partners.models import Grant, Organisation
 from reliefops.places.models import Site
+from reliefops.stock import models
 from reliefops.stock.models import (
     LOT_MAX,
     QUANTITY_MAX,
@@ -30,27 +31,23 @@ from reliefops.stock.models import (
     LocationKind,
     Movement,
     MovementKind,
-    Pledge,
     PledgeStatus,
     StockLocation,
 )
 from reliefops.stock.services.ledger import (
     UNRESOLVED,
-    BalanceRefused,
     LineRequest,
     Posting,
     PostingResult,
     atomic_posting,
     hot_cursor,
-    not_after_today,
-    overdrawn,
     passed_over,
     plural,
     post,
+    posting_day,
     refuse,
+    replay_or_run,
     reported,
-    sees_stock,
-    some,
     validate_quantity,
 )
 from reliefops.stock.services.locations import (
@@ -62,8 +59,8 @@ from reliefops.stock.services.locations import (
     partner_location,
     singleton_location,
     site_location,
-    unattributed_grant,
 )
+from reliefops.stock.services.pledges import pledge_locked, pledge_receive
 
 
 @dataclass(frozen=True)
@@ -105,13 +102,6 @@ def _site(site_id: int) -> Site:
         raise NotFound(f"no site {site_id}") from exc
 
 
-def _grant(grant_id: int) -> Grant:
-    try:
-        return Grant.objects.get(pk=grant_id)
-    except Grant.DoesNotExist as exc:
-        raise NotFound(f"no grant {grant_id}") from exc
-
-
 def too_long(row: int | None, field: str, text: str, limit: int) -> list[Problem]:
     """A problem when a text is longer than its column holds."""
     if len(text) > limit:
@@ -131,7 +121,7 @@ def check_items(lines: Sequence[Any]) -> None:
 
 def _line_grant(line: Any) -> tuple[str, int | None]:
     """The field and id of the grant a line names: a count line's surplus grant, another's grant."""
-    if isinstance(line, CountLine):
+    if hasattr(line, "surplus_grant_id"):
         return "surplus_grant", line.surplus_grant_id
     return "grant", getattr(line, "grant_id", None)
 
@@ -277,97 +267,7 @@ def _moves(lines: Sequence[StockLine], source: Any, target: Any, reason: str = "
     ]
 
 
-# --- pledges and receipts -----------------------------------------------------------------------
-
-
-def pledge_create(
-    *,
-    actor: Any,
-    grant_id: int,
-    item_id: int,
-    quantity: int,
-    destination_site_id: int,
-    expected_on: dt.date,
-    reference: str = "",
-    idempotency_key: str | None = None,
-    caller_problems: Sequence[Problem] = (),
-) -> Pledge:
-    """Record stock a donor promised: it is pipeline, not stock, until it is received.
-
-    A repeated idempotency key returns the first pledge, marked `replayed`, whatever the request
-    says, as for every posting. `caller_problems`: see `refuse`.
-    """
-    if replayed := _pledge_replayed(idempotency_key):
-        return replayed
-    refuse(
-        validate_quantity(quantity) + too_long(None, "reference", reference, REFERENCE_MAX), caller_problems
-    )
-    try:
-        return _pledge_insert(
-            actor=actor,
-            grant_id=grant_id,
-            item_id=item_id,
-            quantity=quantity,
-            destination_site_id=destination_site_id,
-            expected_on=expected_on,
-            reference=reference,
-            idempotency_key=idempotency_key,
-        )
-    except IntegrityError:
-        # Two submissions with one key raced and the other committed first.
-        if replayed := _pledge_replayed(idempotency_key):
-            return replayed
-        raise
-
-
-def _pledge_replayed(idempotency_key: str | None) -> Pledge | None:
-    """The pledge first recorded under this key, marked `replayed`; None for a new key."""
-    if not idempotency_key:
-        return None
-    existing = Pledge.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        existing.replayed = True  # type: ignore[attr-defined]
-    return existing
-
-
-def _pledge_insert(
-    *,
-    actor: Any,
-    grant_id: int,
-    item_id: int,
-    quantity: int,
-    destination_site_id: int,
-    expected_on: dt.date,
-    reference: str,
-    idempotency_key: str | None,
-) -> Pledge:
-    with transaction.atomic():
-        grant = _grant(grant_id)
-        site_location(destination_site_id)
-        check_items([StockLine(item_id=item_id, quantity=quantity)])
-        pledge = Pledge.objects.create(
-            grant=grant,
-            item_id=item_id,
-            quantity=quantity,
-            destination_id=destination_site_id,
-            expected_on=expected_on,
-            reference=reference,
-            idempotency_key=idempotency_key or None,
-        )
-        pledge.replayed = False  # type: ignore[attr-defined]
-        audit_record(
-            actor=actor,
-            action="stock.pledge",
-            object_type="pledge",
-            object_id=pledge.pk,
-            after={
-                "grant": grant.reference,
-                "item_id": item_id,
-                "quantity": quantity,
-                "expected_on": expected_on.isoformat(),
-            },
-        )
-    return pledge
+# --- receipts ------------------------------------------------------------------------------------
 
 
 def _base_quantity(line: ReceiptLine, row: int, *, known: bool) -> tuple[int | None, list[Problem]]:
@@ -419,25 +319,28 @@ def stock_receive(
 ) -> PostingResult:
     """Receive goods from a donor or supplier against a grant, with a goods received note number.
 
-    A GRN already posted, or a pledge of this site no longer open, is refused (409) before anything
-    else is checked; every other problem is refused at once. Of a pledge bound for another site
-    nothing is told but that. `caller_problems`: see `refuse`.
+    A GRN is one number whatever its case and the spaces around it (it is kept without them). A GRN
+    already posted, or a pledge of this site no longer open, is refused (409) before anything else
+    is checked; every other problem is refused at once. Of a pledge bound for another site nothing
+    is told but that. `caller_problems`: see `refuse`.
     """
     # The site is known unless the entry point reported it could not find it.
     site_known = not passed_over(site_id, caller_problems, None, "site")
+    grn = models.grn_number(grn_number)
 
-    def build() -> Movement:
-        if taken := grn_taken(grn_number):
+    def build() -> PostingResult:
+        if taken := grn_taken(grn):
             raise taken
-        pledge = _pledge_locked(pledge_id, actor, site_id)
+        pledge = pledge_locked(pledge_id, actor, site_id)
         # Only the site a pledge is bound for learns more of it than that it is not bound for another.
         ours = pledge is not None and site_known and pledge.destination_id == site_id
         if ours and pledge is not None and pledge.status != PledgeStatus.OPEN:
             raise Conflict(f"pledge {pledge.pk} is {pledge.get_status_display().lower()}")
-        problems = not_after_today(received_on, "received_on")
-        if not grn_number.strip():
+        problems = posting_day(received_on, "received_on")
+        grant = Grant.objects.filter(pk=grant_id).first()
+        if not grn:
             problems.append(Problem(None, "grn_number", "a goods received note number is required"))
-        problems += too_long(None, "grn_number", grn_number, REFERENCE_MAX)
+        problems += too_long(None, "grn_number", grn, REFERENCE_MAX)
         own, known, (target, source) = examine_lines(
             lines, [("site_id", site_id), ("grant_id", grant_id)], caller_problems
         )
@@ -465,25 +368,31 @@ def stock_receive(
                 for row, line in enumerate(lines, start=1)
                 if line.item_id in known and line.item_id != pledge.item_id
             ]
-        if ours and pledge is not None and pledge.grant_id != grant_id:
+        if ours and pledge is not None and pledge.grant_id != grant_id and grant is not None:
             # A grant that does not exist is refused as such (below); another is not the pledge's.
-            named = Grant.objects.filter(pk=grant_id).values_list("reference", flat=True).first()
-            if named is not None:
-                problems.append(
-                    Problem(None, "grant", f"pledge {pledge.pk} is of grant {pledge.grant}, not {named}")
+            problems.append(
+                Problem(
+                    None, "grant", f"pledge {pledge.pk} is of grant {pledge.grant}, not {grant.reference}"
                 )
+            )
         refuse(problems, caller_problems)
-        grant = _grant(grant_id)
+        if grant is None:
+            raise NotFound(f"no grant {grant_id}")
         target = target or site_location(site_id)
         source = source or donor_location(grant)
+        notes: tuple[str, ...] = ()
         if pledge is not None:
-            _pledge_receive(pledge, grant, lines, quantities)
-        return post(
+            received = sum(
+                q for line, q in zip(lines, quantities, strict=True) if line.item_id == pledge.item_id
+            )
+            notes = pledge_receive(pledge, received)
+        movement = post(
             Posting(
                 kind=MovementKind.RECEIPT,
                 occurred_on=received_on,
                 actor=actor,
-                reference=grn_number,
+                reference=grn,
+                grn_key=models.grn_key(grn),
                 site_id=site_id,
                 note=note,
                 idempotency_key=idempotency_key,
@@ -504,61 +413,50 @@ def stock_receive(
                 audit_extra={"pledge_id": pledge_id},
             )
         )
+        return PostingResult(movement, notes=notes)
+
+    def run() -> PostingResult:
+        with transaction.atomic():
+            return build()
 
     try:
-        return atomic_posting(idempotency_key, MovementKind.RECEIPT, build)
+        return replay_or_run(
+            idempotency_key,
+            MovementKind.RECEIPT,
+            run,
+            lambda movement: PostingResult(movement, replayed=True),
+        )
     except IntegrityError:
         # Another receipt of this GRN committed between the check above and this one's insert.
-        if taken := grn_taken(grn_number):
+        if taken := grn_taken(grn):
             raise taken from None
         raise
 
 
 def grn_taken(grn_number: str) -> Conflict | None:
-    """The refusal of a GRN already posted, or None while it is free."""
+    """The refusal of a GRN a receipt already has, whatever the case of its letters and the spaces
+    around it, or None while it is free."""
+    key = models.grn_key(grn_number)
+    if not key:
+        return None
     posted = (
-        Movement.objects.filter(kind=MovementKind.RECEIPT, reference=grn_number)
-        .values_list("pk", "reversed_by")
+        Movement.objects.filter(grn_key=key)
+        .values_list("pk", "reference", "posted_at", "reversed_by")
         .first()
     )
     if posted is None:
         return None
-    receipt_id, reversal_id = posted
+    receipt_id, reference, posted_at, reversal_id = posted
+    said = f"GRN {reference} was posted as receipt #{receipt_id} on {day_text(timezone.localdate(posted_at))}"
+    if grn_number != reference:
+        said += f" ({grn_number} is the same number in another case)"
     if reversal_id is None:
-        return Conflict(f"GRN {grn_number} was already posted (receipt #{receipt_id})")
+        return Conflict(said)
     # A GRN stays with its receipt, reversed or not, so that the ledger never shows one number twice.
     return Conflict(
-        f"GRN {grn_number} was already posted (receipt #{receipt_id}, reversed by #{reversal_id}); "
-        f"a GRN stays with its receipt: post the correction under a new number, e.g. {grn_number}/2"
+        f"{said}, reversed by #{reversal_id}; a GRN stays with its receipt: "
+        f"post the correction under a new number, e.g. {reference}/2"
     )
-
-
-def _pledge_locked(pledge_id: int | None, actor: Any, site_id: int) -> Pledge | None:
-    """The pledge a receipt fulfils, locked; refused at once when it is missing, and in the same
-    words when it is bound for another site, whose stock the actor may not see, so that naming
-    another site's pledge does not tell that it exists.
-
-    Whether it is still open is told only to the site it is bound for (see `stock_receive`).
-    """
-    if pledge_id is None:
-        return None
-    pledge = Pledge.objects.select_for_update().select_related("grant", "item").filter(pk=pledge_id).first()
-    visible = stock_visible_site_ids(actor) if actor is not None else None
-    hidden = visible is not None and pledge is not None and pledge.destination_id not in visible
-    if pledge is None or (hidden and pledge.destination_id != site_id):
-        raise NotFound(f"no pledge {pledge_id}")
-    return pledge
-
-
-def _pledge_receive(
-    pledge: Pledge, grant: Grant, lines: Sequence[ReceiptLine], quantities: list[int]
-) -> None:
-    """Count what the receipt brings of the pledge's item (its site and grant are checked already)."""
-    received = sum(q for line, q in zip(lines, quantities, strict=True) if line.item_id == pledge.item_id)
-    pledge.received_quantity += received
-    if pledge.received_quantity >= pledge.quantity:
-        pledge.status = PledgeStatus.RECEIVED
-    pledge.save(update_fields=["received_quantity", "status"])
 
 
 # --- stock leaving a site ------------------------------------------------------------------------
@@ -594,7 +492,7 @@ def _issue(
             [("site_id", site_id), target],
             problems=[
                 *problems,
-                *not_after_today(occurred_on, date_field),
+                *posting_day(occurred_on, date_field),
                 *too_long(None, "reference", reference, REFERENCE_MAX),
             ],
             caller_problems=caller_problems,
@@ -744,367 +642,27 @@ def stock_report_loss(
     )
 
 
-# --- counts --------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
-class CountLine:
-    """What was counted of one item; a surplus goes to `surplus_grant_id` (else 'unattributed')."""
+class HeldBalance:
+    """What a site holds of one item of one grant: how many, and since when (first in, first out)."""
 
     item_id: int
-    counted: int
-    surplus_grant_id: int | None = None
+    grant_id: int
+    quantity: int
+    fifo_date: dt.date
 
 
-def stock_count(
-    *,
-    actor: Any,
-    site_id: int,
-    counts: Sequence[CountLine],
-    counted_on: dt.date,
-    note: str = "",
-    idempotency_key: str | None = None,
-    caller_problems: Sequence[Problem] = (),
-) -> PostingResult:
-    """Record a physical count; the differences are posted as count adjustments.
+def lock_site_balances(location_id: int, item_ids: Sequence[int]) -> list[HeldBalance]:
+    """Lock a site's balances of these items (id order) and read them, to decide a posting by them.
 
-    `caller_problems`: see `refuse`.
-    """
-
-    def build() -> Movement:
-        problems = [
-            Problem(row, "counted", f"must be a whole number of zero or more, not {line.counted!r}")
-            for row, line in enumerate(counts, start=1)
-            if isinstance(line.counted, bool) or not isinstance(line.counted, int) or line.counted < 0
-        ]
-        problems += [
-            Problem(row, "counted", f"must be at most {QUANTITY_MAX:,}, not {line.counted:,}")
-            for row, line in enumerate(counts, start=1)
-            if isinstance(line.counted, int) and line.counted > QUANTITY_MAX
-        ]
-        own, known, (location, adjustment) = examine_lines(
-            counts, [("site_id", site_id), ("kind", LocationKind.COUNT_ADJUSTMENT.value)], caller_problems
-        )
-        problems += not_after_today(counted_on, "counted_on")
-        refuse([*problems, *own, *_listed_twice(counts, known)], caller_problems)
-        location = location or site_location(site_id)
-        adjustment = adjustment or singleton_location(LocationKind.COUNT_ADJUSTMENT)
-        _lock_site_items(location.pk, [c.item_id for c in counts])
-        on_hand = dict(
-            Balance.objects.filter(location=location, item_id__in=[c.item_id for c in counts])
-            .values("item_id")
-            .annotate(total=Sum("quantity"))
-            .values_list("item_id", "total")
-        )
-        lines: list[LineRequest] = []
-        differences: dict[int, int] = {}
-        for line in counts:
-            difference = line.counted - (on_hand.get(line.item_id) or 0)
-            differences[line.item_id] = difference
-            if difference < 0:
-                lines.append(
-                    LineRequest(
-                        item_id=line.item_id,
-                        quantity=-difference,
-                        from_location=location,
-                        to_location=adjustment,
-                        reason="count shortage",
-                    )
-                )
-            elif difference > 0:
-                grant_id = line.surplus_grant_id or unattributed_grant().pk
-                lines.append(
-                    LineRequest(
-                        item_id=line.item_id,
-                        quantity=difference,
-                        from_location=adjustment,
-                        to_location=location,
-                        grant_id=grant_id,
-                        reason="count surplus",
-                    )
-                )
-        return post(
-            Posting(
-                kind=MovementKind.COUNT,
-                occurred_on=counted_on,
-                actor=actor,
-                site_id=site_id,
-                note=note,
-                idempotency_key=idempotency_key,
-                lines=lines,
-                audit_extra={
-                    "counted": {str(c.item_id): c.counted for c in counts},
-                    "differences": {str(k): v for k, v in differences.items()},
-                },
-            )
-        )
-
-    return atomic_posting(idempotency_key, MovementKind.COUNT, build)
-
-
-def _listed_twice(counts: Sequence[CountLine], known: set[int]) -> list[Problem]:
-    """A problem on each line that counts an item again: two figures for one item leave neither true.
-
-    Only `known` items (active ones) count: another is refused as unknown on each of its lines.
-    """
-    seen: set[int] = set()
-    rows: list[int] = []
-    for row, line in enumerate(counts, start=1):
-        if line.item_id not in known:
-            continue
-        if line.item_id in seen:
-            rows.append(row)
-        seen.add(line.item_id)
-    if not rows:
-        return []
-    names = dict(Item.objects.filter(pk__in=[counts[r - 1].item_id for r in rows]).values_list("pk", "name"))
-    return [Problem(r, "item", f"{names[counts[r - 1].item_id]} is listed twice") for r in rows]
-
-
-# --- kitting -------------------------------------------------------------------------------------
-
-
-def _kit(
-    kit_item_id: int,
-    quantity: int,
-    caller_problems: Sequence[Problem],
-    grant_id: int | None = None,
-    *,
-    day: tuple[str, dt.date],
-) -> Kit:
-    """The kit, once the request is refused with every problem of its quantity (a number of kits that
-    would move a component beyond QUANTITY_MAX among them), of the grant named, if one is, and the
-    `caller_problems`."""
-    # An UNRESOLVED kit is found nowhere: refused with the caller's problem, else as no kit.
-    kit = (
-        Kit.objects.filter(item_id=kit_item_id)
-        .select_related("item")
-        .prefetch_related("components__item")
-        .first()
-    )
-    problems = validate_quantity(quantity)
-    if kit is not None and not problems:
-        problems = [
-            Problem(
-                None,
-                "quantity",
-                f"{quantity:,} kits hold {c.quantity * quantity:,} "
-                f"{plural(c.item.name, 2)}; a line moves at most {QUANTITY_MAX:,}",
-            )
-            for c in kit.components.all()
-            if c.quantity * quantity > QUANTITY_MAX
-        ]
-    if (
-        grant_id is not None
-        and not passed_over(grant_id, caller_problems, None, "grant")
-        and not Grant.objects.filter(pk=grant_id).exists()
-    ):
-        problems.append(Problem(None, "grant", f"unknown grant {grant_id}"))
-    problems += not_after_today(day[1], day[0])
-    refuse(problems, caller_problems)
-    if kit is None:
-        raise NotFound(f"item {kit_item_id} is not a kit")
-    return kit
-
-
-def kits_assemble(
-    *,
-    actor: Any,
-    site_id: int,
-    kit_item_id: int,
-    quantity: int,
-    assembled_on: dt.date,
-    grant_id: int | None = None,
-    idempotency_key: str | None = None,
-    caller_problems: Sequence[Problem] = (),
-) -> PostingResult:
-    """Assemble kits from components at a site; kits carry their components' grant.
-
-    Components drawn from several grants need `grant_id`, the grant the kits are charged to.
-    `caller_problems`: see `refuse`.
-    """
-
-    def build() -> Movement:
-        kit = _kit(kit_item_id, quantity, caller_problems, grant_id, day=("assembled_on", assembled_on))
-        location = site_location(site_id)
-        assembly = singleton_location(LocationKind.ASSEMBLY)
-        components = [
-            LineRequest(
-                item_id=c.item_id,
-                quantity=c.quantity * quantity,
-                from_location=location,
-                to_location=assembly,
-                reason="kitting",
-            )
-            for c in kit.components.all()
-        ]
-        if not components:
-            raise ServiceError(f"kit {kit} has no components")
-        # Find which grants first-in-first-out would take, to know what the kits are charged to.
-        _lock_site_items(location.pk, [c.item_id for c in components])
-        grants = _fifo_grants(location.pk, components)
-        charge = grant_id
-        if charge is None:
-            if len(grants) > 1:
-                references = ", ".join(
-                    sorted(Grant.objects.filter(pk__in=grants).values_list("reference", flat=True))
-                )
-                raise InvalidInput(
-                    [
-                        Problem(
-                            None,
-                            "grant",
-                            f"the components come from grants {references}: "
-                            "name the grant the kits are charged to",
-                        )
-                    ]
-                )
-            charge = next(iter(grants)) if grants else None
-        if charge is None:
-            raise ServiceError(f"{location.name} holds none of the components of {kit}")
-        kits = LineRequest(
-            item_id=kit_item_id,
-            quantity=quantity,
-            from_location=assembly,
-            to_location=location,
-            grant_id=charge,
-            reason="kitting",
-        )
-        return post(
-            Posting(
-                kind=MovementKind.KITTING,
-                doing="assembling",
-                occurred_on=assembled_on,
-                actor=actor,
-                site_id=site_id,
-                reference=label(f"assemble {some(quantity, kit.item.name)}"),
-                idempotency_key=idempotency_key,
-                lines=[*components, kits],
-            )
-        )
-
-    return atomic_posting(idempotency_key, MovementKind.KITTING, build)
-
-
-def _lock_site_items(location_id: int, item_ids: Sequence[int]) -> None:
-    """Lock a site's balances of these items (id order) before reading them to decide a posting.
-
-    A count's adjustment and a kit's charged grant depend on what the site holds; on PostgreSQL a
+    A count's adjustment and the grants of kits depend on what the site holds; on PostgreSQL a
     posting landing between the read and the write would make them wrong. (SQLite's BEGIN
     IMMEDIATE already holds the write lock.)
     """
-    list(
-        Balance.objects.select_for_update()
+    return [
+        HeldBalance(item_id, grant_id, int(quantity), fifo_date)
+        for item_id, grant_id, quantity, fifo_date in Balance.objects.select_for_update()
         .filter(location_id=location_id, item_id__in=item_ids)
         .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
-def _fifo_grants(location_id: int, lines: Sequence[LineRequest]) -> set[int]:
-    """The grants a first-in-first-out draw of these lines would take (unlocked preview)."""
-    grants: set[int] = set()
-    for line in lines:
-        remaining = line.quantity
-        for grant, held in (
-            Balance.objects.filter(location_id=location_id, item_id=line.item_id, quantity__gt=0)
-            .order_by("fifo_date", "grant_id")
-            .values_list("grant_id", "quantity")
-        ):
-            if remaining <= 0:
-                break
-            grants.add(grant)
-            remaining -= held
-    return grants
-
-
-def kits_break(
-    *,
-    actor: Any,
-    site_id: int,
-    kit_item_id: int,
-    quantity: int,
-    broken_on: dt.date,
-    grant_id: int | None = None,
-    idempotency_key: str | None = None,
-    caller_problems: Sequence[Problem] = (),
-) -> PostingResult:
-    """Break kits back into their components; the components carry the kits' grant.
-
-    `caller_problems`: see `refuse`.
-    """
-
-    def build() -> Movement:
-        kit = _kit(kit_item_id, quantity, caller_problems, grant_id, day=("broken_on", broken_on))
-        location = site_location(site_id)
-        assembly = singleton_location(LocationKind.ASSEMBLY)
-        kits = LineRequest(
-            item_id=kit_item_id,
-            quantity=quantity,
-            from_location=location,
-            to_location=assembly,
-            grant_id=grant_id,
-            reason="kit broken",
-        )
-        _lock_site_items(location.pk, [kit_item_id])
-        by_grant: dict[int, int] = defaultdict(int)
-        if grant_id is not None:
-            by_grant[grant_id] = quantity
-        else:
-            remaining = quantity
-            for grant, held in (
-                Balance.objects.filter(location=location, item_id=kit_item_id, quantity__gt=0)
-                .order_by("fifo_date", "grant_id")
-                .values_list("grant_id", "quantity")
-            ):
-                part = min(held, remaining)
-                by_grant[grant] += part
-                remaining -= part
-                if remaining == 0:
-                    break
-            if remaining:
-                held = quantity - remaining
-                raise BalanceRefused(
-                    overdrawn(
-                        location.name, held, kit.item.name, "breaking", quantity, told=sees_stock(actor)
-                    ),
-                    item_id=kit_item_id,
-                    asked=quantity,
-                )
-        lines = [
-            LineRequest(
-                item_id=kit_item_id,
-                quantity=count,
-                from_location=location,
-                to_location=assembly,
-                grant_id=grant,
-                reason="kit broken",
-            )
-            for grant, count in by_grant.items()
-        ] or [kits]
-        for grant, count in by_grant.items():
-            lines += [
-                LineRequest(
-                    item_id=c.item_id,
-                    quantity=c.quantity * count,
-                    from_location=assembly,
-                    to_location=location,
-                    grant_id=grant,
-                    reason="kit broken",
-                )
-                for c in kit.components.all()
-            ]
-        return post(
-            Posting(
-                kind=MovementKind.KITTING,
-                doing="breaking",
-                occurred_on=broken_on,
-                actor=actor,
-                site_id=site_id,
-                reference=label(f"break {some(quantity, kit.item.name)}"),
-                idempotency_key=idempotency_key,
-                lines=lines,
-            )
-        )
-
-    return atomic_posting(idempotency_key, MovementKind.KITTING, build)
+        .values_list("item_id", "grant_id", "quantity", "fifo_date")
+    ]

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.models import AuditEvent
+from reliefops.core.text import day_text
 from reliefops.stock.models import (
     REVERSAL_PREFIX,
     REVERSAL_REASON_MAX,
@@ -25,8 +26,8 @@ from reliefops.stock.services.ledger import (
     LineRequest,
     Posting,
     PostingResult,
-    not_after_today,
     post,
+    posting_day,
     replay_or_run,
 )
 
@@ -42,7 +43,8 @@ def movement_reverse(
     """Post the exact opposite of a movement, pointing at it; a movement is reversed at most once.
 
     Reversing a dispatch cancels its waybill (only while it is in transit); reversing a delivery
-    puts its waybill back in transit; reversing a receipt takes its quantity back off its pledge.
+    puts its waybill back in transit; reversing a receipt takes its quantity back off its pledge. A
+    reversal is dated on or after the movement it reverses.
     """
 
     def run() -> PostingResult:
@@ -53,8 +55,8 @@ def movement_reverse(
                 raise InvalidInput(
                     [Problem(None, "reason", f"longer than {REVERSAL_REASON_MAX} characters; shorten it")]
                 )
-            if late := not_after_today(reversed_on, "reversed_on"):
-                raise InvalidInput(late)
+            if wrong_day := posting_day(reversed_on, "reversed_on"):
+                raise InvalidInput(wrong_day)
             original = Movement.objects.select_for_update().filter(pk=movement_id).first()
             if original is None:
                 raise NotFound(f"no movement {movement_id}")
@@ -62,6 +64,18 @@ def movement_reverse(
                 raise Conflict(f"movement #{original.pk} is a reversal; post the operation again instead")
             if Movement.objects.filter(reverses=original).exists():
                 raise Conflict(f"movement #{original.pk} was already reversed")
+            if reversed_on < original.occurred_on:
+                # Its stock card would show the stock taken back before it came (or left).
+                raise InvalidInput(
+                    [
+                        Problem(
+                            None,
+                            "reversed_on",
+                            "a reversal cannot be dated before the movement it reverses "
+                            f"({day_text(original.occurred_on)})",
+                        )
+                    ]
+                )
             if original.waybill_id is not None:
                 _waybill_undo(original, original.waybill_id)
             lines = list(original.lines.all())

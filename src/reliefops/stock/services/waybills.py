@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +36,8 @@ from reliefops.stock.services.ledger import (
     LineRequest,
     Posting,
     PostingResult,
-    not_after_today,
     post,
+    posting_day,
     refuse,
     replay_or_run,
     reported,
@@ -124,7 +124,7 @@ def waybill_dispatch(
         with transaction.atomic():
             if number and (taken := _number_taken(number)):
                 raise taken
-            problems = not_after_today(dispatched_on, "dispatched_on")
+            problems = posting_day(dispatched_on, "dispatched_on")
             # Two sites the caller could not find are not one site: only found ones are compared.
             if UNRESOLVED not in (from_site_id, to_site_id) and from_site_id == to_site_id:
                 problems.append(Problem(None, "to_site", "a waybill goes to another site"))
@@ -265,7 +265,7 @@ def waybill_confirm_delivery(
                 raise Conflict(f"waybill {waybill.number} was already confirmed on {on}")
             if waybill.status == WaybillStatus.CANCELLED:
                 raise Conflict(f"waybill {waybill.number} was cancelled")
-            problems = not_after_today(delivered_on, "delivered_on")
+            problems = posting_day(delivered_on, "delivered_on")
             if delivered_on < waybill.dispatched_on:
                 problems.append(Problem(None, "delivered_on", "cannot be before the dispatch date"))
             transit = StockLocation.objects.get(waybill=waybill)
@@ -305,11 +305,40 @@ def waybill_confirm_delivery(
                     },
                 )
             )
-            return PostingResult(movement)
+            return PostingResult(movement, said=_delivered_in_words(sent, lines))
 
     return replay_or_run(
         idempotency_key, MovementKind.DELIVERY, run, lambda m: PostingResult(m, replayed=True)
     )
+
+
+ITEMS_NAMED = 5  # a delivery of more items says how many, not each one's quantities
+
+
+def _delivered_in_words(sent: dict[int, list[tuple[int, int]]], lines: Sequence[DeliveryLine]) -> str:
+    """What arrived of each item, and what went to loss/damage and why: "190 QUILT received, 10 short
+    (lost)"; for more than five items, how many arrived in full and how many did not."""
+    codes = dict(Item.objects.filter(pk__in=[d.item_id for d in lines]).values_list("pk", "code"))
+    said: list[tuple[str, str, bool]] = []
+    for line in lines:
+        total_sent = sum(q for _, q in sent[line.item_id])
+        short = max(total_sent - line.received - line.damaged, 0)
+        extra = max(line.received + line.damaged - total_sent, 0)
+        parts = [f"{line.received:,} {codes[line.item_id]} received"]
+        if line.damaged:
+            parts.append(f"{line.damaged:,} damaged (lost)")
+        if short:
+            parts.append(f"{short:,} short (lost)")
+        if extra:
+            parts.append(f"{extra:,} more than sent")
+        said.append((codes[line.item_id], ", ".join(parts), bool(line.damaged or short)))
+    said.sort()
+    if len(said) > ITEMS_NAMED:
+        lost = sum(1 for _, _, written_off in said if written_off)
+        return f"{len(said)} items received" + (
+            f", {lost} of them short or damaged (lost)" if lost else " in full"
+        )
+    return "; ".join(words for _, words, _ in said)
 
 
 def _delivery_lines(
@@ -333,6 +362,9 @@ def _delivery_lines(
             Problem(None, "excess_reason", f"longer than {EXCESS_REASON_MAX} characters; shorten it")
         )
     names = dict(Item.objects.filter(pk__in={*sent, *(d.item_id for d in lines)}).values_list("pk", "name"))
+    # An item listed twice is refused as such: what each of its lines lacks would be told of half of it.
+    listed = Counter(d.item_id for d in lines if d.item_id != UNRESOLVED)
+    twice = {item_id for item_id, times in listed.items() if times > 1}
     seen: set[int] = set()
     unread = 0
     for row, line in enumerate(lines, start=1):
@@ -355,7 +387,12 @@ def _delivery_lines(
             if len(text) > REASON_MAX:
                 problems.append(Problem(row, field, f"longer than {REASON_MAX} characters; shorten it"))
         # A count the caller could not read stands in for nothing the user said: it asks no reason.
-        if line.item_id in sent and not counts and not reported(caller_problems, row, "received", "damaged"):
+        if (
+            line.item_id in sent
+            and line.item_id not in twice
+            and not counts
+            and not reported(caller_problems, row, "received", "damaged")
+        ):
             problems += [
                 problem
                 for problem in _reasons_missing(

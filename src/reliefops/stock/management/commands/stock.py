@@ -45,6 +45,8 @@ from reliefops.stock.services import (
     kits_assemble,
     kits_break,
     movement_reverse,
+    pledge_cancel,
+    pledge_cancelled_message,
     stock_count,
     stock_distribute,
     stock_handover_to_partner,
@@ -188,6 +190,13 @@ class Command(ReliefopsCommand):
         reverse.add_argument("movement", type=_id, metavar="MOVEMENT_ID")
         reverse.add_argument("--reason", required=True)
 
+        cancel = actions.add_parser(
+            "cancel-pledge", help="cancel an open pledge the donor will not send (or not the rest of it)"
+        )
+        cancel.add_argument("--as", dest="username", required=True, metavar="USERNAME", help="who cancels it")
+        cancel.add_argument("pledge", type=_id, metavar="PLEDGE_ID")
+        cancel.add_argument("--reason", required=True, help="what the donor said will not come, and why")
+
         report = actions.add_parser("report", help="print a stock report")
         which = report.add_mutually_exclusive_group(required=True)
         which.add_argument("--on-hand", action="store_true", help="stock on hand by site and item")
@@ -214,11 +223,13 @@ class Command(ReliefopsCommand):
         if action == "verify":
             self._verify()
             return
-        handler: Callable[[Any, dict[str, Any]], Any] = getattr(self, f"_{action}")
+        handler: Callable[[Any, dict[str, Any]], Any] = getattr(self, f"_{action.replace('-', '_')}")
         user = self._user(options.get("username"))
         with service_errors(self, reads=action == "report"):
             result = handler(user, options)
-        if action != "report":
+        if action == "cancel-pledge":
+            self.stdout.write(self.style.SUCCESS(pledge_cancelled_message(result)))
+        elif action != "report":
             self.stdout.write(self.style.SUCCESS(posting_message(result)))
 
     # --- who acts -------------------------------------------------------------------------------
@@ -445,6 +456,10 @@ class Command(ReliefopsCommand):
 
     def _break(self, user: Any, o: dict[str, Any]) -> Any:
         return self._kitting(user, o, kits_break, "broken_on")
+
+    def _cancel_pledge(self, user: Any, o: dict[str, Any]) -> Any:
+        require(user, Right.POST_STOCK)
+        return pledge_cancel(actor=user, pledge_id=o["pledge"], reason=o["reason"])
 
     def _reverse(self, user: Any, o: dict[str, Any]) -> Any:
         movement = access_movement_by_id(user, o["movement"], Right.POST_STOCK)
