@@ -165,6 +165,37 @@ def test_a_posting_dated_after_today_is_refused_naming_its_day_field(op):
 
 
 @pytest.mark.parametrize(
+    ("received_on", "reason"),
+    [
+        pytest.param(
+            dt.date(1999, 1, 1),
+            "1 Jan 1999 is before grant DFID-2005-07 began (12 Oct 2005): check the day, or the grant the "
+            "goods belong to",
+            id="a-year-typed-wrong",
+        ),
+        pytest.param(
+            dt.date(2005, 10, 11),
+            "11 Oct 2005 is before grant DFID-2005-07 began (12 Oct 2005): check the day, or the grant the "
+            "goods belong to",
+            id="the-day-before",
+        ),
+        pytest.param(
+            dt.date(1985, 6, 1), "1 Jun 1985 is before 1 Jan 1990; check the year", id="before-1990"
+        ),
+    ],
+)
+def test_a_receipt_dated_before_its_grant_began_is_refused(op, received_on, reason):
+    op.dfid.start = dt.date(2005, 10, 12)
+    op.dfid.save()
+    before = snapshot()
+    found = problems_of(lambda: receive(op, op.hub, op.blanket, 10, op.dfid, "GRN-1", on=received_on))
+    assert found == [(None, "received_on", reason)]
+    assert snapshot() == before
+    # on the day the grant began, it is posted
+    receive(op, op.hub, op.blanket, 10, op.dfid, "GRN-1", on=dt.date(2005, 10, 12))
+
+
+@pytest.mark.parametrize(
     ("post", "field"),
     [
         pytest.param(

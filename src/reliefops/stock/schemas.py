@@ -253,7 +253,7 @@ class ReceiptIn(BodyIn):
         description="Goods received note number: one receipt's, whatever the case of its letters "
         "(`grn-isb-9010` is `GRN-ISB-9010`); spaces around it are taken off.",
     )
-    received_on: Day | None = Field(None, description=DAY)
+    received_on: Day | None = Field(None, description=DAY + " Not before the grant began.")
     pledge: int | None = Field(None, description="The pledge this receipt fulfils, if any.")
     note: str = Field("", description="Free-text note.")
     lines: list[ReceiptLineIn] = Field(description="What arrived, one line per item.")

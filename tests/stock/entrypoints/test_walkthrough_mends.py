@@ -153,13 +153,32 @@ def test_a_reversal_dated_before_the_movement_it_reverses_is_refused_by_the_cli(
     assert snapshot() == before
 
 
-# --- 4. a pledge before its grant began ---------------------------------------------------------------
+# --- 4. a receipt or pledge before its grant began -----------------------------------------------------
 
 
-def test_a_pledge_before_its_grant_began_is_refused_by_the_api(op, manager_api):
+def test_a_receipt_or_a_pledge_before_its_grant_began_is_refused_by_the_api(op, manager_api):
     op.dfid.start = dt.date(2005, 10, 12)
     op.dfid.save()
     before = snapshot()
+    receipt = manager_api.post(
+        "/receipts",
+        {
+            "site": "BLK-HUB",
+            "grant": "DFID-2005-07",
+            "grn_number": "GRN-1999",
+            "received_on": "1999-01-01",
+            "lines": [{"item": "BLANKET", "quantity": 5}],
+        },
+    )
+    assert receipt.status_code == 422, receipt.content
+    assert receipt.json()["problems"] == [
+        {
+            "row": None,
+            "field": "received_on",
+            "reason": "1 Jan 1999 is before grant DFID-2005-07 began (12 Oct 2005): check the day, or the "
+            "grant the goods belong to",
+        }
+    ]
     pledge = {"grant": "DFID-2005-07", "item": "BLANKET", "quantity": 1000, "destination": "BLK-HUB"}
     for day, reason in (
         ("1990-01-01", "1 Jan 1990 is before grant DFID-2005-07 began (12 Oct 2005)"),

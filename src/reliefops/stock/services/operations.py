@@ -321,8 +321,8 @@ def stock_receive(
 
     A GRN is one number whatever its case and the spaces around it (it is kept without them). A GRN
     already posted, or a pledge of this site no longer open, is refused (409) before anything else
-    is checked; every other problem is refused at once. Of a pledge bound for another site nothing
-    is told but that. `caller_problems`: see `refuse`.
+    is checked; every other problem is refused at once, among them a day before the grant began. Of
+    a pledge bound for another site nothing is told but that. `caller_problems`: see `refuse`.
     """
     # The site is known unless the entry point reported it could not find it.
     site_known = not passed_over(site_id, caller_problems, None, "site")
@@ -338,6 +338,15 @@ def stock_receive(
             raise Conflict(f"pledge {pledge.pk} is {pledge.get_status_display().lower()}")
         problems = posting_day(received_on, "received_on")
         grant = Grant.objects.filter(pk=grant_id).first()
+        if grant is not None and grant.start is not None and received_on < grant.start and not problems:
+            problems.append(
+                Problem(
+                    None,
+                    "received_on",
+                    f"{day_text(received_on)} is before grant {grant.reference} began "
+                    f"({day_text(grant.start)}): check the day, or the grant the goods belong to",
+                )
+            )
         if not grn:
             problems.append(Problem(None, "grn_number", "a goods received note number is required"))
         problems += too_long(None, "grn_number", grn, REFERENCE_MAX)
