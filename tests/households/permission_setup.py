@@ -128,6 +128,11 @@ def handover_body(ref: Any) -> dict[str, Any]:
     }
 
 
+def unlist_body(ref: Any) -> dict[str, Any]:
+    """Taking the household of `an_open_round` off its list."""
+    return {"household": Household.objects.get().pk, "reason": "moved to a camp another point serves"}
+
+
 def import_body(ref: Any) -> dict[str, Any]:
     csv = (
         "head_name,head_sex,females_18_59,origin,house_damage,consent\n"

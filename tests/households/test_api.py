@@ -13,7 +13,7 @@ from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
 from reliefops.core.services import token_create
 from reliefops.households.models import DuplicatePair, Household, HouseholdImport, HouseholdStatus
-from reliefops.households.services import cards_issue
+from reliefops.households.services import cards_issue, round_make_list
 from reliefops.stock.models import Movement, MovementKind
 from tests.factories import make_user
 from tests.households.conftest import receive, register, winter_round
@@ -583,3 +583,109 @@ def test_only_registrars_and_admins_may_correct_a_household(op, role):
     )
     assert response.status_code == 403
     assert Household.objects.get(pk=household.pk).phone == "+923001234567"
+
+
+def test_a_handover_key_sent_again_for_another_household_is_refused_and_serves_nobody_twice(op, open_round):
+    # given two households listed at Bana, the first served with the key "tab-1"
+    round_obj, household, _ = open_round
+    other = register(op, head_name="Gul Bibi", head_sex="female", document_number="13503-0000003-2", phone="")
+    round_make_list(actor=op.registrar, round_id=round_obj.pk)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    url = f"/api/households/rounds/{round_obj.pk}/handovers"
+    body = {"point": "DP-BANA", "collected_by": "the head", "handed_on": "2005-11-20"}
+    distributor = client_for(op.distributor)
+    first = post(
+        distributor, url, {**body, "card": household.cards.get().token}, HTTP_IDEMPOTENCY_KEY="tab-1"
+    )
+    assert first.status_code == 201, first.content
+    movements = Movement.objects.count()
+    # when the same key comes with the other household's card
+    again = post(distributor, url, {**body, "card": other.cards.get().token}, HTTP_IDEMPOTENCY_KEY="tab-1")
+    # then it is refused, naming the household the key served, and nothing is posted
+    assert again.status_code == 409, again.content
+    assert again.json()["detail"] == (
+        f"this idempotency key was used for a handover to household {household.pk}; send a new key"
+    )
+    assert Movement.objects.count() == movements
+    # and so is the same key naming the other household by its number
+    by_number = post(distributor, url, {**body, "household": other.pk}, HTTP_IDEMPOTENCY_KEY="tab-1")
+    assert by_number.status_code == 409
+    # while the first household's own repeat, by card or by number, is still a replay
+    for repeat in ({"card": household.cards.get().token}, {"household": household.pk}):
+        replay = post(distributor, url, {**body, **repeat}, HTTP_IDEMPOTENCY_KEY="tab-1")
+        assert replay.status_code == 200
+        assert replay.json()["replayed"] is True
+    # and the other household, with a new key, is served
+    served = post(distributor, url, {**body, "household": other.pk}, HTTP_IDEMPOTENCY_KEY="tab-2")
+    assert served.status_code == 201
+    assert served.json()["household_id"] == other.pk
+
+
+ROUND = {
+    "code": "DBL-ROUND",
+    "name": "Winter Race",
+    "starts_on": "2005-11-14",
+    "ends_on": "2006-01-31",
+    "points": [{"site": "DP-BANA"}],
+    "package": [{"item": "BLANKET", "per_member": 2, "at_most": 10}],
+}
+
+
+def test_a_round_planned_twice_with_one_key_is_planned_once_and_the_repeat_says_so(op):
+    registrar = client_for(op.registrar)
+    first = post(registrar, "/api/households/rounds", ROUND, HTTP_IDEMPOTENCY_KEY="plan-1")
+    assert first.status_code == 201, first.content
+    assert first.json()["replayed"] is False
+    again = post(registrar, "/api/households/rounds", ROUND, HTTP_IDEMPOTENCY_KEY="plan-1")
+    assert again.status_code == 200, again.content
+    assert again.json()["replayed"] is True
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["message"] == "Round DBL-ROUND was already planned: nothing changed."
+    assert AuditEvent.objects.filter(action="round.create").count() == 1
+    # without the key, the code is taken: refused as before
+    taken = post(registrar, "/api/households/rounds", ROUND)
+    assert taken.status_code == 422
+    # and the key sent again for another round is refused, naming the round it planned
+    other = post(
+        registrar, "/api/households/rounds", {**ROUND, "code": "DBL-2"}, HTTP_IDEMPOTENCY_KEY="plan-1"
+    )
+    assert other.status_code == 409
+    assert "used to plan round DBL-ROUND" in other.json()["detail"]
+
+
+def test_closing_a_round_twice_says_it_was_closed_already(op, open_round):
+    round_obj, _, _ = open_round
+    registrar = client_for(op.registrar)
+    url = f"/api/households/rounds/{round_obj.pk}/status"
+    closed = post(registrar, url, {"status": "closed"})
+    assert closed.status_code == 200
+    assert (closed.json()["status"], closed.json()["replayed"]) == ("closed", False)
+    again = post(registrar, url, {"status": "closed"})
+    assert again.status_code == 200
+    assert again.json()["replayed"] is True
+    assert again.json()["message"].startswith(f"Round {round_obj.code} was already closed on ")
+    assert again.json()["message"].endswith(": nothing changed.")
+    assert AuditEvent.objects.filter(action="round.status", after__status="closed").count() == 1
+
+
+def test_a_household_is_taken_off_a_rounds_list_through_the_api(op, open_round):
+    round_obj, household, _ = open_round
+    url = f"/api/households/rounds/{round_obj.pk}/list/removals"
+    body = {"household": household.pk, "reason": "corrected: below 5,000 ft"}
+    # a distributor may not
+    assert post(client_for(op.distributor), url, body).status_code == 403
+    done = post(client_for(op.registrar), url, body)
+    assert done.status_code == 200, done.content
+    assert (done.json()["household_id"], done.json()["replayed"]) == (household.pk, False)
+    listed = client_for(op.registrar).get(f"/api/households/rounds/{round_obj.pk}/distribution-list").json()
+    assert household.pk not in [row["household_id"] for row in listed["items"]]
+    again = post(client_for(op.registrar), url, body)
+    assert again.json()["replayed"] is True
+    assert post(client_for(op.registrar), url, {**body, "reason": " "}).status_code == 422
+
+
+def test_a_household_number_typed_in_urdu_digits_is_found(op):
+    household = register(op)
+    urdu = str(household.pk).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    found = client_for(op.registrar).get("/api/households/households", {"q": urdu}).json()
+    assert [h["id"] for h in found["items"]] == [household.pk]

@@ -201,3 +201,31 @@ def test_correct_needs_the_registration_right(op, run_command):
             "--reason", "x", "--set", "phone=",
         )  # fmt: skip
     assert Household.objects.get(pk=household.pk).phone == "+923001234567"
+
+
+def test_unlist_takes_a_household_off_a_rounds_list_as_the_user(op, run_command):
+    household = register(op)
+    winter_round(op)
+    args = ("households", "unlist", "WR-1", str(household.pk), "--reason", "below 5,000 ft after all")
+    # a distributor may not
+    with pytest.raises(CommandError, match="the distributor role may not manage rounds"):
+        run_command(*args, "--as", op.distributor.username)
+    out, _ = run_command(*args, "--as", op.registrar.username)
+    assert f"Household {household.pk} was taken off the list of WR-1" in out
+    out, _ = run_command(*args, "--as", op.registrar.username)
+    assert "already: nothing changed" in out
+    with pytest.raises(CommandError, match="no round NONE"):
+        run_command(
+            "households", "unlist", "NONE", str(household.pk), "--reason", "x", "--as", op.registrar.username
+        )
+
+
+def test_a_malformed_set_option_is_refused_without_repeating_it(op, run_command):
+    household = register(op)
+    with pytest.raises(CommandError) as refused:
+        run_command(
+            "households", "correct", str(household.pk), "--as", op.registrar.username,
+            "--reason", "typo", "--set", "0300-9998887",
+        )  # fmt: skip
+    assert "0300-9998887" not in str(refused.value)
+    assert "FIELD=VALUE" in str(refused.value)

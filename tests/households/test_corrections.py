@@ -418,4 +418,8 @@ def test_a_new_size_counts_in_rounds_not_yet_served_and_lost_eligibility_is_name
     )
     assert moved.no_longer_eligible == ["WR-1"]
     assert "no longer meets the conditions of round WR-1" in moved.message
+    # and it says what a manager can do of it, for the one round it names
+    assert "it stays on its list until a manager of rounds takes it off" in moved.message
+    assert "their lists" not in moved.message
+    assert "Take a household off the list" in moved.message
     assert Entitlement.objects.filter(round=round_obj, household=waiting, cancelled_at__isnull=True).exists()

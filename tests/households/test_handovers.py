@@ -170,7 +170,8 @@ REFUSALS = {
     "no-stock": (_no_stock, "no stock: Raj Pattian holds none of what household"),
     "not-enough-stock": (
         _not_enough_stock,
-        "not enough stock for the whole package: Bana helipad holds 8 of 10 BLANKET; record a partial",
+        "not enough stock for the whole package: Bana helipad holds 8 of 10 BLANKET on 20 Nov 2005 "
+        r"\(what it held that day, less what later days took from it\); record a partial",
     ),
     "round-closed": (_closed_round, "round WR-1 is closed, not open for handovers"),
     "outside-the-period": (_outside_the_period, "runs from 14 Nov 2005 to 31 Jan 2006, not on 1 Mar 2006"),

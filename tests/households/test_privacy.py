@@ -7,18 +7,30 @@ import csv
 import datetime as dt
 import io
 
+import pytest
 from django.utils import timezone
 
+from reliefops.core.errors import Conflict
 from reliefops.core.models import AuditEvent, Job
 from reliefops.households import jobs
-from reliefops.households.models import HandoverDelivery, Household, HouseholdCard, HouseholdImport, MatchKey
-from reliefops.households.selectors import household_counts, round_reconciliation
+from reliefops.households.models import (
+    DuplicatePair,
+    HandoverDelivery,
+    Household,
+    HouseholdCard,
+    HouseholdImport,
+    MatchKey,
+    PairStatus,
+)
+from reliefops.households.selectors import duplicate_queue, household_counts, round_reconciliation
 from reliefops.households.services import (
     cards_issue,
+    duplicates_run,
     handover_record,
     household_import_preview,
     households_anonymise,
     households_export,
+    pair_decide,
     personal_data_viewed,
 )
 from reliefops.households.services.privacy import household_runs
@@ -182,3 +194,67 @@ def test_anonymise_clears_the_problems_a_refused_import_job_kept(op):
     assert (refused.problems, at_commit.problems) == ([], [])
     assert not HouseholdImport.objects.exclude(problems=[]).exists()
     assert refused.error  # what happened, without what was typed, is kept
+
+
+def test_anonymising_a_household_closes_the_pairs_nobody_can_decide_any_more(op):
+    # given a pair waiting for a decision whose one household is past retention, and another pair
+    old = register(op, registered_on=dt.date(2005, 11, 20))
+    twin = register(
+        op,
+        head_name="Mohd Aslam",
+        document_type="none",
+        document_number="",
+        registered_on=dt.date(2007, 6, 1),
+    )
+    third = register(
+        op,
+        head_name="Muhammad Aslam Khan",
+        document_type="none",
+        document_number="",
+        registered_on=dt.date(2007, 6, 2),
+    )
+    DuplicatePair.objects.all().delete()
+    closing = DuplicatePair.objects.create(first=old, second=twin, score=80, reasons=["same phone"])
+    kept = DuplicatePair.objects.create(first=twin, second=third, score=80, reasons=["same phone"])
+    assert household_counts().pending_pairs == 2
+    # when the old household is anonymised (the dry run says so first)
+    dry = households_anonymise(actor=None, retention_days=365, today=dt.date(2008, 1, 1), dry_run=True)
+    assert dry.pairs_closed == 1
+    assert "1 pair of likely duplicates waiting for a decision would be closed" in dry.message
+    result = households_anonymise(actor=None, retention_days=365, today=dt.date(2008, 1, 1))
+    # then its pair is closed, not decided "different", and leaves the queue and its count
+    closing.refresh_from_db()
+    assert closing.status == PairStatus.CLOSED
+    assert closing.decided_at is not None
+    assert result.pairs_closed == 1
+    assert list(duplicate_queue()) == [kept]
+    assert household_counts().pending_pairs == 1
+    event = AuditEvent.objects.get(action="household.anonymise")
+    assert event.after["pairs_closed"] == [closing.pk]
+    # and a decision on it is refused, whichever
+    for same, survivor in ((False, None), (True, twin.pk)):
+        with pytest.raises(Conflict, match="closed when a household of it was anonymised"):
+            pair_decide(actor=op.registrar, pair_id=closing.pk, same=same, survivor_id=survivor)
+    # and a search of the registry does not queue it again
+    duplicates_run(actor=None)
+    assert DuplicatePair.objects.filter(first=old, second=twin).count() == 1
+
+
+def test_the_migration_closes_the_pairs_of_households_anonymised_before(op):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "reliefops.households.migrations.0007_round_key_closed_at_pair_closed"
+    )
+    old = register(op)
+    twin = register(op, head_name="Mohd Aslam", document_type="none", document_number="")
+    DuplicatePair.objects.all().delete()
+    pair = DuplicatePair.objects.create(first=old, second=twin, score=80, reasons=["same phone"])
+    Household.objects.filter(pk=old.pk).update(anonymised_at=timezone.now(), head_name="")
+    migration.close_pairs_of_anonymised_households(apps, None)
+    migration.close_pairs_of_anonymised_households(apps, None)  # idempotent
+    pair.refresh_from_db()
+    assert pair.status == PairStatus.CLOSED
+    assert household_counts().pending_pairs == 0

@@ -7,19 +7,27 @@ import datetime as dt
 import pytest
 
 from reliefops.core.errors import Conflict, InvalidInput
+from reliefops.core.models import AuditEvent
 from reliefops.households.cards import ALPHABET, check_character, normalise_token, printed, qr_svg
-from reliefops.households.models import Entitlement, HouseholdCard, RoundStatus
+from reliefops.households.models import DistributionRound, Entitlement, HouseholdCard, RoundStatus
 from reliefops.households.selectors import distribution_list, eligible_households
 from reliefops.households.services import (
+    HandoverRefused,
     PackageInput,
     PointInput,
     card_reissue,
     cards_issue,
+    entitlement_cancel,
+    handover_record,
+    round_check,
     round_create,
     round_make_list,
+    round_plan,
     round_set_status,
+    round_status_change,
 )
-from tests.households.conftest import register, winter_round
+from reliefops.households.services import rounds as service
+from tests.households.conftest import DAY, receive, register, winter_round
 
 
 def test_a_round_with_bad_values_is_refused_with_every_problem(op):
@@ -180,3 +188,133 @@ def test_any_one_mistyped_character_fails_the_token_check_and_the_qr_code_is_inl
     svg = qr_svg(token)
     assert svg.startswith("<svg")
     assert "href" not in svg
+
+
+def _plan(op, **overrides):
+    values = {
+        "actor": op.registrar,
+        "code": "DBL-ROUND",
+        "name": "Winter Race",
+        "starts_on": dt.date(2005, 11, 14),
+        "ends_on": dt.date(2006, 1, 31),
+        "points": [PointInput(site_id=op.bana.pk)],
+        "package": [PackageInput(item_id=op.blanket.pk, per_member=2, at_most=10)],
+    }
+    values.update(overrides)
+    return round_plan(**values)
+
+
+def test_a_round_planned_twice_with_its_key_is_planned_once(op):
+    first = _plan(op, idempotency_key="form-7")
+    again = _plan(op, idempotency_key="form-7")
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.round == first.round
+    assert again.message == "Round DBL-ROUND was already planned: nothing changed."
+    assert DistributionRound.objects.count() == 1
+    with pytest.raises(Conflict, match="used to plan round DBL-ROUND; send a new key to plan round OTHER"):
+        _plan(op, code="OTHER", idempotency_key="form-7")
+    with pytest.raises(InvalidInput, match="round DBL-ROUND exists already"):
+        _plan(op, idempotency_key="form-8")
+
+
+def test_a_repeat_that_arrives_while_the_first_is_saved_is_answered_as_a_repeat(op, monkeypatch):
+    # given the first submission committed after the second looked its key up (a double click)
+    first = _plan(op, idempotency_key="form-9")
+    looked_up = service._planned_with
+    calls = []
+
+    def not_yet(key, code):
+        calls.append(key)
+        return None if len(calls) == 1 else looked_up(key, code)
+
+    monkeypatch.setattr(service, "_planned_with", not_yet)
+    # when the second finds the code taken
+    again = _plan(op, idempotency_key="form-9")
+    # then it answers the first round, not "exists already"
+    assert again.replayed
+    assert again.round == first.round
+
+
+def test_a_round_check_names_every_problem_without_writing(op):
+    problems = round_check(
+        code="WR-1",
+        name="x",
+        starts_on=dt.date(2006, 1, 31),
+        ends_on=dt.date(2005, 11, 14),
+        points=[],
+        package=[PackageInput(item_id=op.blanket.pk)],
+    )
+    assert sorted(p.field for p in problems) == ["ends_on", "per_household", "points"]
+    assert not DistributionRound.objects.exists()
+
+
+def test_closing_is_said_once_and_a_second_close_changes_nothing(op):
+    round_obj = winter_round(op)
+    closed = round_status_change(actor=op.registrar, round_id=round_obj.pk, status=RoundStatus.CLOSED)
+    assert closed.changed
+    assert closed.round.closed_at is not None
+    again = round_status_change(actor=op.registrar, round_id=round_obj.pk, status=RoundStatus.CLOSED)
+    assert not again.changed
+    assert again.message.startswith("Round WR-1 was already closed on ")
+    assert again.message.endswith(": nothing changed.")
+    # and a closed round issues no more cards
+    with pytest.raises(Conflict, match="round WR-1 is closed: it issues no more cards"):
+        cards_issue(actor=op.registrar, round_id=round_obj.pk)
+
+
+def test_a_household_taken_off_a_list_is_not_served_nor_listed_again(op):
+    # given two households listed in an open round, one of them served
+    household = register(op)
+    served = register(op, head_name="Sher Zaman", document_number="13503-0000004-1", phone="")
+    receive(op, op.bana, op.cgi, 100, "GRN-1")
+    receive(op, op.bana, op.blanket, 100, "GRN-2")
+    round_obj = winter_round(op)
+    handover_record(
+        actor=op.distributor,
+        round_id=round_obj.pk,
+        point_site_id=op.bana.pk,
+        household_id=served.pk,
+        collected_by="the head",
+        handed_on=DAY,
+    )
+    # when the manager takes the first off the list, with a reason
+    done = entitlement_cancel(
+        actor=op.registrar, round_id=round_obj.pk, household_id=household.pk, reason="moved"
+    )
+    # then it is off the list, its handover is refused, and the list made again leaves it off
+    assert "taken off the list of WR-1" in done.message
+    assert [r.household.pk for r in distribution_list(round_obj)] == [served.pk]
+    with pytest.raises(HandoverRefused, match="is not on the list of round WR-1"):
+        handover_record(
+            actor=op.distributor,
+            round_id=round_obj.pk,
+            point_site_id=op.bana.pk,
+            household_id=household.pk,
+            collected_by="the head",
+            handed_on=DAY,
+        )
+    listed = round_make_list(actor=op.registrar, round_id=round_obj.pk)
+    assert listed.added == 0
+    assert "1 eligible household was taken off the list before: not listed again" in listed.message
+    # and asked again, nothing changes; the audit trail has it once, with the reason
+    again = entitlement_cancel(
+        actor=op.registrar, round_id=round_obj.pk, household_id=household.pk, reason="x"
+    )
+    assert again.replayed
+    assert "already: nothing changed" in again.message
+    (event,) = AuditEvent.objects.filter(action="round.unlist")
+    assert event.after == {"household": household.pk, "entitlement": done.entitlement.pk, "reason": "moved"}
+    # a served household stays listed, a reason is required, and a closed round's list no longer changes
+    with pytest.raises(
+        Conflict, match="received its package of round WR-1 on 20 Nov 2005: it stays on the list"
+    ):
+        entitlement_cancel(actor=op.registrar, round_id=round_obj.pk, household_id=served.pk, reason="x")
+    with pytest.raises(InvalidInput, match="say why"):
+        entitlement_cancel(actor=op.registrar, round_id=round_obj.pk, household_id=served.pk, reason=" ")
+    with pytest.raises(Conflict, match="is not on the list of round WR-1"):
+        entitlement_cancel(actor=op.registrar, round_id=round_obj.pk, household_id=9999, reason="x")
+    round_set_status(actor=op.registrar, round_id=round_obj.pk, status=RoundStatus.CLOSED)
+    other = register(op, head_name="Gul Bibi", document_number="13503-0000006-2", head_sex="female", phone="")
+    Entitlement.objects.create(round=round_obj, household=other, point=op.bana, members=4)
+    with pytest.raises(Conflict, match="round WR-1 is closed: its list no longer changes"):
+        entitlement_cancel(actor=op.registrar, round_id=round_obj.pk, household_id=other.pk, reason="x")

@@ -3,8 +3,9 @@
 Personal data (names, identity numbers, phones) is answered only to roles that may see it, and
 every answer that carries it is recorded as an audit event; a distributor's distribution list holds
 names and card tokens of their own points' households, never an identity number or a phone.
-Registrations and handovers take an `Idempotency-Key`: a repeat answers 200 with `replayed: true`
-and changes nothing.
+Registrations, corrections, cards, rounds and handovers take an `Idempotency-Key`: a repeat answers
+200 with `replayed: true` and changes nothing; a key used for another household (or round) is
+refused with 409.
 """
 
 # No `from __future__ import annotations`: django-ninja reads the handlers' annotations at import.
@@ -79,12 +80,15 @@ from reliefops.households.schemas import (
     RegisteredOut,
     RegisterIn,
     RoundCardsOut,
+    RoundChangedOut,
     RoundIn,
     RoundItemFiguresOut,
     RoundListOut,
     RoundOut,
     RoundReconciliationOut,
     RoundStatusIn,
+    RoundUnlistedOut,
+    RoundUnlistIn,
 )
 from reliefops.households.services import (
     DuplicatesFound,
@@ -93,6 +97,7 @@ from reliefops.households.services import (
     PointInput,
     card_reissue,
     cards_issue,
+    entitlement_cancel,
     handover_record,
     household_check,
     household_import_commit,
@@ -102,9 +107,9 @@ from reliefops.households.services import (
     households_export,
     pair_decide,
     personal_data_viewed,
-    round_create,
     round_make_list,
-    round_set_status,
+    round_plan,
+    round_status_change,
 )
 from reliefops.households.services.imports import same_file_imported, same_file_message
 from reliefops.places.models import AdminArea
@@ -449,8 +454,9 @@ def import_preview(request: HttpRequest, payload: HouseholdImportIn) -> Any:
 )
 def import_detail(request: HttpRequest, import_id: int) -> Any:
     batch = access_household_import_by_id(request.user, import_id)
-    earlier = same_file_imported(batch) if batch.status != ImportStatus.COMMITTED else None
-    message = same_file_message(batch, earlier) if earlier is not None else f"{batch.get_status_display()}."
+    state = selectors.import_states([batch])[batch.pk]
+    earlier = state.same_file_as
+    message = same_file_message(batch, earlier) if earlier is not None else f"{state.label}."
     return _import_out(batch, message)
 
 
@@ -640,18 +646,23 @@ def _round_refs(request: HttpRequest, payload: RoundIn) -> tuple[dict[str, Any],
 @router.post(
     "/rounds",
     right=Right.MANAGE_ROUNDS,
-    response={201: RoundOut, **WRITE_ERRORS},
+    response={201: RoundChangedOut, 200: RoundChangedOut, **WRITE_ERRORS},
     summary="Plan a distribution round",
     description="A refused round (422) lists every problem of the request at once, each named by its "
     "place in the body (`points.0.site`, `package.1.item`, `areas`; lists counted from 0): the names not "
     "found (sites, P-codes, items, earlier rounds) together with the round's own problems. Nothing is "
-    "written.",
+    "written. A repeat with the same `Idempotency-Key` answers 200 with the round planned the first time "
+    "and `replayed: true`; a key that planned another round is refused (409).",
 )
-def round_new(request: HttpRequest, payload: RoundIn) -> Any:
+def round_new(
+    request: HttpRequest,
+    payload: RoundIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=KEY_HELP),
+) -> Any:
     require(request.user, Right.MANAGE_ROUNDS)
     refs, problems = _round_refs(request, payload)
     try:
-        round_obj = round_create(
+        planned = round_plan(
             actor=request.user,
             code=payload.code,
             name=payload.name,
@@ -663,11 +674,13 @@ def round_new(request: HttpRequest, payload: RoundIn) -> Any:
             house_damage=payload.house_damage,
             note=payload.note,
             caller_problems=problems,
+            idempotency_key=scoped_key(request.user, idempotency_key),
             **refs,
         )
     except InvalidInput as exc:
         raise InvalidInput([_row_field(p) for p in exc.problems], summary=exc.summary) from None
-    return Status(201, RoundOut.of(round_obj))
+    body = RoundChangedOut.changed(planned.round, replayed=planned.replayed, message=planned.message)
+    return Status(200 if planned.replayed else 201, body)
 
 
 # A point's or a package line's field as the request names it (`package.per_household`, with the
@@ -714,12 +727,35 @@ def round_list_make(request: HttpRequest, round_id: int) -> Any:
 @router.post(
     "/rounds/{round_id}/status",
     right=Right.MANAGE_ROUNDS,
-    response={200: RoundOut, **WRITE_ERRORS},
-    summary="Open a listed round for handovers, or close it",
+    response={200: RoundChangedOut, **WRITE_ERRORS},
+    summary="Open a listed round for handovers, or close it (closing is final)",
+    description="Asked for a status the round has already (a repeated request), it changes nothing and "
+    'answers `replayed: true` ("Round CAMP-2006 was already closed on …: nothing changed.").',
 )
 def round_status(request: HttpRequest, round_id: int, payload: RoundStatusIn) -> Any:
     round_obj = access_round_by_id(request.user, round_id, Right.MANAGE_ROUNDS)
-    return RoundOut.of(round_set_status(actor=request.user, round_id=round_obj.pk, status=payload.status))
+    result = round_status_change(actor=request.user, round_id=round_obj.pk, status=payload.status)
+    return RoundChangedOut.changed(result.round, replayed=not result.changed, message=result.message)
+
+
+@router.post(
+    "/rounds/{round_id}/list/removals",
+    right=Right.MANAGE_ROUNDS,
+    response={200: RoundUnlistedOut, **WRITE_ERRORS},
+    summary="Take a household off the round's distribution list, with the reason",
+    description="For a household no longer eligible (after a correction) or not to be served in the "
+    "round: it is no longer listed, and the list, made again, does not add it back. Refused (409) for a "
+    "household served in the round and in a closed round. Asked again, it changes nothing and answers "
+    "`replayed: true`.",
+)
+def round_unlist(request: HttpRequest, round_id: int, payload: RoundUnlistIn) -> Any:
+    round_obj = access_round_by_id(request.user, round_id, Right.MANAGE_ROUNDS)
+    result = entitlement_cancel(
+        actor=request.user, round_id=round_obj.pk, household_id=payload.household, reason=payload.reason
+    )
+    return RoundUnlistedOut(
+        round=round_obj.code, household_id=payload.household, replayed=result.replayed, message=result.message
+    )
 
 
 @router.post(

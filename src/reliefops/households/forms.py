@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from reliefops.core.errors import Problem
 from reliefops.core.security import whole_id
@@ -26,7 +27,7 @@ from reliefops.households.models import (
     Sex,
     Vulnerability,
 )
-from reliefops.households.services import HouseholdInput
+from reliefops.households.services import HouseholdInput, PackageInput, PointInput
 from reliefops.web.forms import ANY, FilterForm
 
 # An <input type="date"> takes and shows ISO dates only, whatever the language of the page.
@@ -37,12 +38,23 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
+# A value that is none of a list's choices is not repeated (Django's message quotes it): a form's
+# values may be a family's name or number in the wrong field.
+NOT_A_CHOICE = "Select one of the choices offered."
+
+
 class ServiceForm(forms.Form):
     """A form whose submission a service checks; the service's problems go beside the fields."""
 
     idempotency_key = forms.CharField(
         widget=forms.HiddenInput, initial=new_key, max_length=80, required=False
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if "invalid_choice" in field.error_messages:
+                field.error_messages["invalid_choice"] = NOT_A_CHOICE
 
     def show_problems(self, problems: Sequence[Problem]) -> None:
         for problem in problems:
@@ -202,7 +214,7 @@ class CardReissueForm(ServiceForm):
 
 
 class PackageLineForm(forms.Form):
-    item = forms.ChoiceField(label="Item", required=False)
+    item = forms.ChoiceField(label="Item", required=False, error_messages={"invalid_choice": NOT_A_CHOICE})
     per_household = forms.IntegerField(label="Per household", min_value=0, required=False)
     per_member = forms.IntegerField(label="Per member", min_value=0, required=False)
     at_most = forms.IntegerField(label="At most", min_value=1, required=False)
@@ -219,10 +231,18 @@ class RoundForm(ServiceForm):
     points = forms.MultipleChoiceField(
         label="Distribution points",
         widget=forms.CheckboxSelectMultiple,
-        help_text="Each serves the households of its own admin area and the areas below it",
+        help_text="Each serves the households of its own admin area and the areas below it, or of the "
+        "area you name beside it (a P-code: a household is served at the point nearest above its camp's "
+        "area, or its area of origin when it is at home)",
     )
     areas = forms.MultipleChoiceField(
         label="Households from", required=False, help_text="Any area below counts"
+    )
+    sites = forms.MultipleChoiceField(
+        label="Living in the camps",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only households living in the camps ticked; none ticked: wherever they live",
     )
     living = forms.ChoiceField(label="Living", choices=Living.choices, initial=Living.ANY)
     elevation_bands = forms.MultipleChoiceField(
@@ -246,20 +266,58 @@ class RoundForm(ServiceForm):
     def __init__(
         self,
         *args: Any,
-        points: Sequence[tuple[str, str]],
-        areas: Sequence[tuple[str, str]],
+        points: Sequence[tuple[str, str, str]],
+        areas: Sequence[tuple[str, str, str]],
         items: Sequence[tuple[str, str]],
         rounds: Sequence[tuple[str, str]],
+        camps: Sequence[tuple[str, str]] = (),
         **kwargs: Any,
     ) -> None:
+        """`points`: (site id, label, code); `areas`: (area id, label, P-code)."""
         super().__init__(*args, **kwargs)
-        self.fields["points"].choices = list(points)  # type: ignore[attr-defined]
-        self.fields["areas"].choices = list(areas)  # type: ignore[attr-defined]
+        self.fields["points"].choices = [(value, label) for value, label, _ in points]  # type: ignore[attr-defined]
+        self.fields["areas"].choices = [(value, label) for value, label, _ in areas]  # type: ignore[attr-defined]
+        self.fields["sites"].choices = list(camps)  # type: ignore[attr-defined]
         self.fields["not_served_in"].choices = list(rounds)  # type: ignore[attr-defined]
+        # The area each point serves, by P-code (a list to choose from beside the box, no script).
+        self.pcodes = {pcode.upper(): int(value) for value, _, pcode in areas}
+        self.area_pcodes = [(pcode, label) for _, label, pcode in areas]
+        self.serves_names = {value: f"serves_{value}" for value, _, _ in points}
+        for value, _, code in points:
+            self.fields[f"serves_{value}"] = forms.CharField(
+                label=f"Area served by {code}",
+                required=False,
+                max_length=32,
+                widget=forms.TextInput(
+                    attrs={"list": "area-pcodes", "class": "pcode-input", "autocomplete": "off"}
+                ),
+            )
         data = args[0] if args else kwargs.get("data")
         self.lines = [PackageLineForm(data, prefix=f"line{index}") for index in range(1, PACKAGE_LINES + 1)]
         for line in self.lines:
             line.fields["item"].choices = [("", "—"), *items]  # type: ignore[attr-defined]
+
+    @property
+    def point_rows(self) -> list[tuple[Any, forms.BoundField]]:
+        """Each point's box and the field of the area it serves, side by side."""
+        return [(box, self[self.serves_names[str(box.data["value"])]]) for box in self["points"]]
+
+    @property
+    def visible_fields_but_serves(self) -> list[forms.BoundField]:
+        return [f for f in self.visible_fields() if not f.name.startswith("serves_")]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        ticked = set(data.get("points") or [])
+        for value, name in self.serves_names.items():
+            pcode = (data.get(name) or "").strip().upper()
+            if not pcode:
+                continue
+            if pcode not in self.pcodes:
+                self.add_error(name, f"no admin area with P-code {pcode}")
+            elif "points" in data and value not in ticked:
+                self.add_error(name, "tick this point too, or leave its area empty")
+        return data
 
     def is_valid(self) -> bool:
         valid = super().is_valid()
@@ -269,14 +327,60 @@ class RoundForm(ServiceForm):
     def package(self) -> list[dict[str, Any]]:
         return [line.cleaned_data for line in self.lines if line.cleaned_data.get("item")]
 
+    def round_inputs(self) -> dict[str, Any]:
+        """What the round service checks, read from whatever fields could be read: a refused field
+        is given empty (its own error says why), so that every other problem shows at once."""
+        d = self.cleaned_data
+        starts, ends = d.get("starts_on"), d.get("ends_on")
+        starts = starts or ends or timezone.localdate()  # only when neither day could be read
+        ends = ends or starts
+        points = []
+        for value in d.get("points") or []:
+            pcode = (d.get(self.serves_names.get(value, ""), "") or "").strip().upper()
+            points.append(PointInput(site_id=int(value), serves_area_id=self.pcodes.get(pcode)))
+        return {
+            "code": d.get("code") or "",
+            "name": d.get("name") or "",
+            "starts_on": starts,
+            "ends_on": ends,
+            "points": points,
+            "package": [
+                PackageInput(
+                    item_id=int(line["item"]),
+                    per_household=line.get("per_household") or 0,
+                    per_member=line.get("per_member") or 0,
+                    at_most=line.get("at_most"),
+                )
+                for line in self.package()
+            ],
+            "area_ids": [int(a) for a in d.get("areas") or []],
+            "site_ids": [int(s) for s in d.get("sites") or []],
+            "living": d.get("living") or Living.ANY,
+            "elevation_bands": d.get("elevation_bands") or [],
+            "vulnerabilities": d.get("vulnerabilities") or [],
+            "house_damage": d.get("house_damage") or [],
+            "not_served_in_ids": [int(r) for r in d.get("not_served_in") or []],
+        }
+
     def show_problems(self, problems: Sequence[Problem]) -> None:
-        filled = [line for line in self.lines if line.cleaned_data.get("item")]
+        """The service's problems beside their fields; one of a field the form refused already (its
+        value could not be read, so the service was given it empty) is left out."""
+        refused = set(self.errors)
+        refused_lines = [set(line.errors) for line in self.lines]
+        filled = [(index, line) for index, line in enumerate(self.lines) if line.cleaned_data.get("item")]
+        ticked = list(self.cleaned_data.get("points") or [])
         for problem in problems:
             if problem.field in PackageLineForm.base_fields and problem.row and problem.row <= len(filled):
-                filled[problem.row - 1].add_error(problem.field, problem.reason)
+                index, line = filled[problem.row - 1]
+                if problem.field not in refused_lines[index]:
+                    line.add_error(problem.field, problem.reason)
             elif problem.field in {"package", "item"}:
                 self.add_error(None, f"Package: {problem.reason}")
-            else:
+            elif problem.field == "serves_area" and problem.row and problem.row <= len(ticked):
+                self.add_error(self.serves_names[ticked[problem.row - 1]], problem.reason)
+            elif problem.field == "ends_on" and {"starts_on", "ends_on"} & refused:
+                continue
+            elif problem.field not in refused:
                 super().show_problems([problem])
 
     def error_summary(self) -> list[str]:
@@ -288,6 +392,18 @@ class RoundForm(ServiceForm):
                 for error in errors
             ]
         return out
+
+
+class UnlistForm(forms.Form):
+    """Taking a household off a round's distribution list."""
+
+    household = forms.IntegerField(label="Household number", min_value=1)
+    reason = forms.CharField(
+        label="Why",
+        max_length=200,
+        help_text="Kept with the list and in the audit trail: say why (no longer eligible after a "
+        "correction, …), not a name",
+    )
 
 
 class StatusForm(forms.Form):

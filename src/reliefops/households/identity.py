@@ -23,6 +23,8 @@ import unicodedata
 
 from django.db import models
 
+from reliefops.households.cells import cell_holds
+
 
 class DocumentType(models.TextChoices):
     CNIC = "cnic", "CNIC"
@@ -101,7 +103,9 @@ def normalise_document(document_type: str, number: str) -> str:
         kind = DocumentType(document_type)
     except ValueError as exc:
         choices = ", ".join(DocumentType.values)
-        raise DocumentRefused(f"unknown document type {document_type!r}; use one of {choices}") from exc
+        raise DocumentRefused(
+            f"unknown document type: use one of {choices} ({cell_holds(document_type)})"
+        ) from exc
     number = ascii_digits(number.strip())
     if kind == DocumentType.NONE:
         if number:

@@ -28,14 +28,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal, InvalidOperation
 from pathlib import PurePosixPath
 from typing import Any
 
 from reliefops.core.errors import InvalidInput, Problem
-from reliefops.core.tabular import Cells, TableRow, read_csv, unknown_columns
+from reliefops.core.tabular import SMALL_INTEGER_MAX, TableRow, read_csv, unknown_columns
 from reliefops.core.uploads import check_upload
-from reliefops.households.models import MEMBER_NAMES, PERSONAL_FIELDS
-from reliefops.households.services.registration import HouseholdInput
+from reliefops.households.cells import cell_holds
+from reliefops.households.identity import ascii_digits
+from reliefops.households.models import MEMBER_NAMES
+from reliefops.households.services.registration import MEMBERS_MAX, HouseholdInput
 
 REQUIRED = ("head_name", "head_sex", "origin", "house_damage", "consent")
 OPTIONAL = (
@@ -63,11 +66,13 @@ HXL_TAGS = {
     "#contact+phone": "phone",
 }
 _ZIP = b"PK\x03\x04"
-# The columns of a family's personal data, which anonymisation removes (the fields whose values
-# never go to the audit trail): a problem names the line, the column and the reason, never the
-# value (a refused file's problems are kept, and shown in its job, longer than the file).
-PERSONAL_COLUMNS = PERSONAL_FIELDS
+# A problem names the line, the column and the reason, never a cell's value, whatever its column
+# (a refused file's problems are kept, and shown in its job, longer than the file; with the columns
+# out of order a name or a phone may be in any column).
 _FORMULA = " is a spreadsheet formula"
+_MISSING = "required column is missing from the header"  # core.tabular's words
+_YES = {"1", "true", "yes", "y"}
+_NO = {"0", "false", "no", "n"}
 
 
 def _cell_text(value: Any) -> str:
@@ -114,10 +119,65 @@ def _guess_document_type(number: str) -> str:
     return "old_nic" if len(digits) == 11 else "cnic"
 
 
+class _Cells:
+    """The typed cells of one row. A value that cannot be read is a problem that says what is
+    wrong with it and never quotes it (unlike core.tabular's readers): with the columns out of
+    order, any column may hold a name, an identity number or a phone."""
+
+    def __init__(self, record: TableRow, problems: list[Problem]) -> None:
+        self.record = record
+        self.problems = problems
+
+    def text(self, column: str) -> str:
+        return self.record.get(column)
+
+    def _refuse(self, column: str, reason: str) -> None:
+        self.problems.append(Problem(self.record.line, column, f"{reason} ({cell_holds(self.text(column))})"))
+
+    def count(self, column: str) -> int | None:
+        """A whole number (a member count): `3`, or `3.0` as a spreadsheet writes it."""
+        raw = ascii_digits(self.text(column))
+        if not raw:
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            self._refuse(column, "not a number")
+            return None
+        if not value.is_finite() or value != value.to_integral_value():
+            self._refuse(column, "not a whole number")
+            return None
+        if abs(value) > SMALL_INTEGER_MAX:
+            self._refuse(column, f"a whole number from 0 to {MEMBERS_MAX}; this one is far larger")
+            return None
+        return int(value)
+
+    def boolean(self, column: str) -> bool | None:
+        raw = self.text(column).lower()
+        if not raw:
+            return None
+        if raw in _YES:
+            return True
+        if raw in _NO:
+            return False
+        self._refuse(column, "not yes or no")
+        return None
+
+    def date(self, column: str) -> dt.date | None:
+        raw = self.text(column)
+        if not raw:
+            return None
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            self._refuse(column, "not a date written YYYY-MM-DD")
+            return None
+
+
 def _row(record: TableRow, problems: list[Problem]) -> HouseholdInput:
-    cells = Cells(record, problems)
+    cells = _Cells(record, problems)
     number = cells.text("document_number")
-    members = {name: cells.integer(name) for name in MEMBER_NAMES}
+    members = {name: cells.count(name) for name in MEMBER_NAMES}
     return HouseholdInput(
         head_name=cells.text("head_name"),
         father_or_husband_name=cells.text("father_or_husband_name"),
@@ -140,15 +200,33 @@ def _row(record: TableRow, problems: list[Problem]) -> HouseholdInput:
     )
 
 
-def _without_personal_values(problems: list[Problem]) -> list[Problem]:
-    """The reading's problems, a personal cell it quotes (a formula in a name) left out of the reason."""
+def _without_cell_values(problems: list[Problem]) -> list[Problem]:
+    """The reading's problems, the cell a formula's problem quotes left out of its reason (any
+    column's: with the columns out of order, any may hold a name or a number)."""
     kept = []
     for problem in problems:
         _value, formula, rest = problem.reason.partition(_FORMULA)
-        if problem.field in PERSONAL_COLUMNS and formula:
+        if formula:
             problem = Problem(problem.row, problem.field, f"the cell{formula}{rest}")
         kept.append(problem)
     return kept
+
+
+def _without_header(problems: list[Problem]) -> list[Problem] | None:
+    """One problem for a file whose first line names none of the required columns: its first line
+    is a household's (the header left out) or another file's header. Its cells are not named: they
+    may be a family's name and numbers. None for a file with a header of ours."""
+    missing = {p.field for p in problems if p.reason == _MISSING}
+    if missing != set(REQUIRED):
+        return None
+    return [
+        Problem(
+            1,
+            "header",
+            "the first line names none of the required columns "
+            f"({', '.join(REQUIRED)}): a file starts with its header row; add it, or correct its names",
+        )
+    ]
 
 
 def parse_households(
@@ -163,7 +241,7 @@ def parse_households(
     try:
         table = read_csv(data, required=REQUIRED, optional=OPTIONAL, hxl_tags=HXL_TAGS)
     except InvalidInput as exc:
-        raise InvalidInput(_without_personal_values(exc.problems)) from exc
+        raise InvalidInput(_without_header(exc.problems) or _without_cell_values(exc.problems)) from exc
     # A misspelt or unknown column would leave its values out unseen: the file is refused instead.
     unknown = unknown_columns(table, [*REQUIRED, *OPTIONAL])
     if unknown:

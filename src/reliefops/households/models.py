@@ -285,6 +285,9 @@ class PairStatus(models.TextChoices):
     PENDING = "pending", "To review"
     SAME = "same", "Same household (merged)"
     DIFFERENT = "different", "Different households"
+    # Nobody can decide a pair once a household of it is anonymised: its names and documents are
+    # gone. It is closed, not decided "different" (which would say something of the two families).
+    CLOSED = "closed", "Closed: household anonymised"
 
 
 class DuplicateRun(models.Model):
@@ -387,7 +390,9 @@ class DistributionRound(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     listed_at = models.DateTimeField(null=True, blank=True, help_text="when the distribution list was made")
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="when the round was closed")
     note = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-starts_on", "code"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reliefops.households.cells import cell_holds
 from reliefops.places.lookup import PlaceIndex
 from reliefops.places.models import AdminArea, AdminLevel
 
@@ -92,10 +93,12 @@ class AreaTree:
             if len(sure) == 1 or (sure and sure[0].score > sure[1].score):
                 area = self.by_id[sure[0].area.pk]
             elif matches:
+                # What was typed is not repeated (a name or a phone in the wrong column of a file):
+                # the gazetteer's areas it comes near are.
                 names = "; ".join(f"{m.area.name} ({m.area.pcode})" for m in matches)
-                return None, f"{value!r} is not a P-code and no one area is sure: did you mean {names}?"
+                return None, f"not a P-code, and no one area of the gazetteer is sure: did you mean {names}?"
             else:
-                return None, f"{value!r} is neither a P-code nor a place name of the gazetteer"
+                return None, f"neither a P-code nor a place name of the gazetteer ({cell_holds(value)})"
         district = self.district_of(area.pk)
         return Origin(area.pk, area.pcode, district.pk, district.pcode, self.tehsil_of(area.pk)), ""
 

@@ -414,6 +414,30 @@ class RoundOut(Schema):
         )
 
 
+class RoundChangedOut(RoundOut):
+    replayed: bool = Field(
+        description="True when nothing changed now: the Idempotency-Key planned this round before, or "
+        "the round had that status already."
+    )
+    message: str = Field(description="What happened, in a sentence.")
+
+    @staticmethod
+    def changed(round_obj: Any, *, replayed: bool, message: str) -> RoundChangedOut:
+        return RoundChangedOut(**RoundOut.of(round_obj).model_dump(), replayed=replayed, message=message)
+
+
+class RoundUnlistIn(BodyIn):
+    household: int = Field(description="The household's id.")
+    reason: str = Field(description="Why it is taken off the list (kept, and in the audit trail).")
+
+
+class RoundUnlistedOut(Schema):
+    round: str = Field(description="The round's code.")
+    household_id: int = Field(description="The household taken off the list.")
+    replayed: bool = Field(description="True when it was taken off before: nothing changed now.")
+    message: str = Field(description="What happened, in a sentence.")
+
+
 class RoundStatusIn(BodyIn):
     status: str = Field(description="`open` (after the list is made) or `closed` (final).")
 

@@ -7,6 +7,7 @@ Selectors return personal data only where their name says so (`distribution_list
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -138,7 +139,9 @@ def store_match_keys(household_ids: Sequence[int], *, batch: int = 5_000) -> int
     return written
 
 
-def decided_pairs(statuses: Iterable[str] = (PairStatus.SAME, PairStatus.DIFFERENT)) -> set[tuple[int, int]]:
+def decided_pairs(
+    statuses: Iterable[str] = (PairStatus.SAME, PairStatus.DIFFERENT, PairStatus.CLOSED),
+) -> set[tuple[int, int]]:
     return set(DuplicatePair.objects.filter(status__in=list(statuses)).values_list("first_id", "second_id"))
 
 
@@ -195,6 +198,47 @@ def waiting_checks(digest: str) -> QuerySet[HouseholdImport]:
     )
 
 
+@dataclass(frozen=True)
+class ImportState:
+    """Where an uploaded registration file stands, as its status alone cannot say: a check whose
+    file was imported through another check, or was cleared, waits for nothing."""
+
+    label: str
+    importable: bool
+    same_file_as: HouseholdImport | None = None
+
+
+def import_states(batches: Iterable[HouseholdImport]) -> dict[int, ImportState]:
+    """Each import's state, by id, in three queries however many imports (their content may be
+    deferred: it is not read)."""
+    batches = list(batches)
+    waiting = [b.pk for b in batches if b.status == ImportStatus.PREVIEWED]
+    kept = set(
+        HouseholdImport.objects.filter(pk__in=waiting).exclude(content=b"").values_list("pk", flat=True)
+    )
+    digests = {b.digest for b in batches if b.status == ImportStatus.PREVIEWED and b.digest}
+    imported: dict[str, list[HouseholdImport]] = defaultdict(list)
+    for earlier in HouseholdImport.objects.filter(
+        digest__in=sorted(digests), status=ImportStatus.COMMITTED
+    ).order_by("committed_at", "pk"):
+        imported[earlier.digest].append(earlier)
+    states = {}
+    for batch in batches:
+        if batch.status != ImportStatus.PREVIEWED:
+            states[batch.pk] = ImportState(batch.get_status_display(), importable=False)
+            continue
+        same = next((e for e in imported.get(batch.digest, []) if e.pk != batch.pk), None)
+        if same is not None:
+            label = f"Same file as import {same.pk}, imported: nothing to import"
+            states[batch.pk] = ImportState(label, importable=False, same_file_as=same)
+        elif batch.pk not in kept:
+            label = "Not imported within a week: cleared; upload the file again"
+            states[batch.pk] = ImportState(label, importable=False)
+        else:
+            states[batch.pk] = ImportState(batch.get_status_display(), importable=True)
+    return states
+
+
 def duplicate_queue() -> QuerySet[DuplicatePair]:
     """Pairs to review, best first: both households still active."""
     return (
@@ -202,6 +246,9 @@ def duplicate_queue() -> QuerySet[DuplicatePair]:
             status=PairStatus.PENDING,
             first__status=HouseholdStatus.ACTIVE,
             second__status=HouseholdStatus.ACTIVE,
+            # Nobody can decide a pair of an anonymised household: anonymising closes it.
+            first__anonymised_at__isnull=True,
+            second__anonymised_at__isnull=True,
         )
         .select_related(
             "first__origin_area", "second__origin_area", "first__current_site", "second__current_site"
@@ -234,7 +281,7 @@ def households_search(*, q: str = "", status: str = "", area_id: int | None = No
                 phone = ""
             if phone:
                 condition |= Q(phone=phone)
-        number = whole_id(text)
+        number = whole_id(ascii_digits(text))  # a number typed in Urdu digits (۱۰۷۶) too
         if number is not None:
             condition |= Q(pk=number)
         households = households.filter(condition)
@@ -299,14 +346,43 @@ def delivered_by_handover(handover_ids: Iterable[int]) -> dict[int, dict[int, in
     return totals
 
 
-def point_stock(site_id: int, item_ids: Iterable[int]) -> dict[int, int]:
-    """What a distribution point holds of the items, all grants together."""
-    rows = (
-        Balance.objects.filter(location__site_id=site_id, item_id__in=list(item_ids))
-        .values("item_id")
-        .annotate(total=Sum("quantity"))
+def point_available_from(
+    site_id: int, item_ids: Iterable[int], day: dt.date
+) -> dict[int, list[tuple[int, int]]]:
+    """What a distribution point can give of each item on `day` without taking the balance of any
+    later day below zero (the ledger refuses a posting that would): per item, (grant id, quantity),
+    the oldest stock first, as the ledger takes it.
+
+    Per grant, it is the lowest of what the point held at the end of `day` and after each movement
+    dated later, today's balance the last: stock that was there that day but handed over or sent
+    on since cannot be given that day. On today's date it is what the point holds now."""
+    items = sorted(set(item_ids))
+    balances = list(
+        Balance.objects.filter(location__site_id=site_id, location__is_physical=True, item_id__in=items)
+        .order_by("fifo_date", "grant_id", "pk")
+        .values_list("location_id", "item_id", "grant_id", "quantity")
     )
-    return {row["item_id"]: int(row["total"] or 0) for row in rows}
+    changes: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    later = (
+        MovementLine.objects.filter(movement__occurred_on__gt=day, item_id__in=items)
+        .filter(Q(from_location__site_id=site_id) | Q(to_location__site_id=site_id))
+        .order_by("movement__occurred_on", "movement_id", "pk")
+        .values_list("from_location_id", "to_location_id", "item_id", "grant_id", "quantity")
+    )
+    for from_id, to_id, item_id, grant_id, quantity in later:
+        for location_id, sign in ((to_id, 1), (from_id, -1)):
+            changes[(location_id, item_id, grant_id)].append(sign * int(quantity))
+    available: dict[int, list[tuple[int, int]]] = {}
+    for location_id, item_id, grant_id, quantity in balances:
+        moves = changes.get((location_id, item_id, grant_id), [])
+        held = int(quantity) - sum(moves)  # at the end of `day`
+        lowest = held
+        for change in moves:
+            held += change
+            lowest = min(lowest, held)
+        if lowest > 0:
+            available.setdefault(item_id, []).append((grant_id, lowest))
+    return available
 
 
 @dataclass(frozen=True)
@@ -547,7 +623,7 @@ def households_listed_at(point_ids: set[int] | None, *, q: str = "") -> QuerySet
             | Q(father_or_husband_name__icontains=text)
             | Q(origin_village__icontains=text)
         )
-        number = whole_id(text)
+        number = whole_id(ascii_digits(text))  # a number typed in Urdu digits (۱۰۷۶) too
         if number is not None:
             condition |= Q(pk=number)
         households = households.filter(condition)

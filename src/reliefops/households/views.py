@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -44,7 +46,7 @@ from reliefops.core.security import whole_id
 from reliefops.core.text import counted
 from reliefops.households import exports, forms, jobs, selectors
 from reliefops.households.cards import printed, qr_svg
-from reliefops.households.identity import format_document
+from reliefops.households.identity import ascii_digits, format_document
 from reliefops.households.matching import LIKELY_DUPLICATE
 from reliefops.households.models import (
     MEMBER_NAMES,
@@ -56,16 +58,14 @@ from reliefops.households.models import (
     HouseholdCard,
     HouseholdImport,
     HouseholdStatus,
-    ImportStatus,
     RoundStatus,
 )
 from reliefops.households.services import (
     DuplicatesFound,
     HandoverRefused,
-    PackageInput,
-    PointInput,
     card_reissue,
     cards_issue,
+    entitlement_cancel,
     export_recorded,
     handover_record,
     household_register,
@@ -74,12 +74,13 @@ from reliefops.households.services import (
     households_export_start,
     pair_decide,
     personal_data_viewed,
-    round_create,
+    round_check,
     round_make_list,
-    round_set_status,
+    round_plan,
+    round_status_change,
 )
 from reliefops.households.services.corrections import LABELS
-from reliefops.households.services.imports import same_file_imported, same_file_message
+from reliefops.households.services.imports import same_file_message
 from reliefops.places.models import AdminArea, AdminLevel, Site, SiteKind
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.exports import download, export_links, requested_format
@@ -217,8 +218,10 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
                 notify(request, issued.message)
                 return redirect("households:detail", household.pk)
     _viewed(request, [household], "household page")
+    # Its own handovers, and those it received before it was merged into another household (they
+    # count for that one now): a merged registration was served all the same.
     handovers = (
-        Handover.objects.filter(household=household)
+        Handover.objects.filter(Q(household=household) | Q(received_by_household=household))
         .select_related("round", "point", "received_by_household")
         .prefetch_related("deliveries__lines__item")
         .order_by("round__starts_on", "pk")
@@ -417,9 +420,15 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", "; ".join(p.reason for p in exc.problems))
         else:
             return redirect("jobs:job-detail", started.job.pk)
-    recent = HouseholdImport.objects.order_by("-created_at")[:10]
+    recent = list(HouseholdImport.objects.defer("content").order_by("-created_at")[:10])
+    states = selectors.import_states(recent)
     status = 422 if form.is_bound and form.errors else 200
-    return _render(request, "households/import_upload.html", {"form": form, "recent": recent}, status)
+    return _render(
+        request,
+        "households/import_upload.html",
+        {"form": form, "recent": [{"batch": b, "state": states[b.pk]} for b in recent]},
+        status,
+    )
 
 
 @page
@@ -430,13 +439,15 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
         if started.replayed:
             messages.info(request, "This file's import was asked for already: here is that job.")
         return redirect("jobs:job-detail", started.job.pk)
-    earlier = same_file_imported(batch) if batch.status != ImportStatus.COMMITTED else None
+    state = selectors.import_states([batch])[batch.pk]
+    earlier = state.same_file_as
     return _render(
         request,
         "households/import_detail.html",
         {
             "batch": batch,
-            "can_commit": batch.status == ImportStatus.PREVIEWED and bool(batch.content) and earlier is None,
+            "state": state,
+            "can_commit": state.importable,
             "same_file": same_file_message(batch, earlier) if earlier is not None else "",
             "earlier": earlier,
         },
@@ -502,13 +513,13 @@ def round_list(request: HttpRequest) -> HttpResponse:
 def _round_form(request: HttpRequest) -> forms.RoundForm:
     user = request.user
     points = [
-        (str(s.pk), f"{s.name} ({s.code})")
+        (str(s.pk), f"{s.name} ({s.code})", s.code)
         for s in Site.objects.filter(
             kind__in=[SiteKind.DISTRIBUTION_POINT, SiteKind.HUB, SiteKind.WAREHOUSE], is_active=True
         ).order_by("name")
     ]
     areas = [
-        (str(a.pk), f"{a.name} ({a.pcode})")
+        (str(a.pk), f"{a.name} ({a.pcode})", a.pcode)
         for a in AdminArea.objects.filter(
             level__in=[AdminLevel.PROVINCE, AdminLevel.DISTRICT, AdminLevel.TEHSIL, AdminLevel.UNION_COUNCIL]
         ).order_by("pcode")
@@ -518,7 +529,10 @@ def _round_form(request: HttpRequest) -> forms.RoundForm:
         for i in access_items(user).filter(is_active=True).order_by("code")
     ]
     rounds = [(str(r.pk), f"{r.code} {r.name}") for r in DistributionRound.objects.order_by("-starts_on")]
-    return forms.RoundForm(request.POST or None, points=points, areas=areas, items=items, rounds=rounds)
+    camps = [(str(s.pk), s.name) for s in Site.objects.filter(kind=SiteKind.CAMP).order_by("name")]
+    return forms.RoundForm(
+        request.POST or None, points=points, areas=areas, items=items, rounds=rounds, camps=camps
+    )
 
 
 @page
@@ -527,41 +541,30 @@ def round_new(request: HttpRequest) -> HttpResponse:
     form = _round_form(request)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            d = form.cleaned_data
+        valid = form.is_valid()
+        inputs = form.round_inputs()
+        if not valid:
+            # The fields that could be read are checked as the round would be: every problem shows
+            # at once, not the round's own only after the form's are mended.
+            form.show_problems(round_check(**inputs))
+            status = 422
+        else:
             try:
-                round_obj = round_create(
+                planned = round_plan(
                     actor=request.user,
-                    code=d["code"],
-                    name=d["name"],
-                    starts_on=d["starts_on"],
-                    ends_on=d["ends_on"],
-                    points=[PointInput(site_id=int(p)) for p in d["points"]],
-                    package=[
-                        PackageInput(
-                            item_id=int(line["item"]),
-                            per_household=line.get("per_household") or 0,
-                            per_member=line.get("per_member") or 0,
-                            at_most=line.get("at_most"),
-                        )
-                        for line in form.package()
-                    ],
-                    area_ids=[int(a) for a in d["areas"]],
-                    living=d["living"],
-                    elevation_bands=d["elevation_bands"],
-                    vulnerabilities=d["vulnerabilities"],
-                    house_damage=d["house_damage"],
-                    not_served_in_ids=[int(r) for r in d["not_served_in"]],
-                    note=d["note"],
+                    note=form.cleaned_data["note"],
+                    idempotency_key=scoped_key(request.user, form.cleaned_data["idempotency_key"]),
+                    **inputs,
                 )
             except InvalidInput as exc:
                 form.show_problems(exc.problems)
                 status = exc.status
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
             else:
-                messages.success(request, f"Round {round_obj.code} planned. Make its distribution list next.")
-                return redirect("households:round-detail", round_obj.pk)
-        else:
-            status = 422
+                (messages.info if planned.replayed else messages.success)(request, planned.message)
+                return redirect("households:round-detail", planned.round.pk)
     return _render(request, "households/round_form.html", {"form": form}, status=status)
 
 
@@ -577,9 +580,20 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
             elif action == "cards":
                 issued = cards_issue(actor=request.user, round_id=round_obj.pk)
                 messages.success(request, f"{counted(issued, 'card')} issued.")
+            elif (
+                action == RoundStatus.CLOSED
+                and round_obj.status != RoundStatus.CLOSED
+                and (request.POST.get("confirm") != "yes")
+            ):
+                # Closing is final: it is done only when the person says they know it.
+                messages.error(
+                    request,
+                    f"Round {round_obj.code} was not closed: tick “I understand closing is final” "
+                    "to close it.",
+                )
             elif action in {RoundStatus.OPEN, RoundStatus.CLOSED}:
-                changed = round_set_status(actor=request.user, round_id=round_obj.pk, status=action)
-                messages.success(request, f"Round {changed.code} is {changed.get_status_display().lower()}.")
+                changed = round_status_change(actor=request.user, round_id=round_obj.pk, status=action)
+                (messages.success if changed.changed else messages.info)(request, changed.message)
             else:
                 messages.error(request, "Unknown action.")
         except ServiceError as exc:
@@ -636,10 +650,45 @@ def _allowed_points(request: HttpRequest, round_obj: DistributionRound, right: R
     return [p.site for p in points if allowed is None or p.site_id in allowed]
 
 
+def _unlist(request: HttpRequest, round_obj: DistributionRound) -> tuple[forms.UnlistForm | None, int]:
+    """A manager's request to take a household off the round's list: None when done (say so and
+    redirect), else the form with its problems to show again, and the answer's status."""
+    access_round_by_id(request.user, round_obj.pk, Right.MANAGE_ROUNDS)
+    form = forms.UnlistForm(request.POST)
+    if not form.is_valid():
+        return form, 422
+    try:
+        result = entitlement_cancel(
+            actor=request.user,
+            round_id=round_obj.pk,
+            household_id=form.cleaned_data["household"],
+            reason=form.cleaned_data["reason"],
+        )
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            form.add_error(problem.field if problem.field in form.fields else None, problem.reason)
+        return form, exc.status
+    except ServiceError as exc:
+        form.add_error(None, exc.message)
+        return form, exc.status
+    (messages.info if result.replayed else messages.success)(request, result.message)
+    return None, 302
+
+
 @page
 def distribution_list(request: HttpRequest, round_id: int) -> HttpResponse:
     allowed = distribution_list_point_ids(request.user)
     round_obj = access_round_by_id(request.user, round_id, Right.VIEW_DISTRIBUTION_LISTS)
+    unlist: forms.UnlistForm | None = None
+    status = 200
+    if request.method == "POST":
+        unlist, status = _unlist(request, round_obj)
+        if unlist is None:
+            return redirect(request.get_full_path())
+    can_unlist = has_right(request.user, Right.MANAGE_ROUNDS) and round_obj.status != RoundStatus.CLOSED
+    if can_unlist and unlist is None:
+        asked = whole_id(request.GET.get("unlist", ""))
+        unlist = forms.UnlistForm(initial={"household": asked} if asked else None)
     point_code = request.GET.get("point", "")
     if point_code:
         allowed = {access_round_point(request.user, round_obj, point_code, Right.VIEW_DISTRIBUTION_LISTS).pk}
@@ -690,7 +739,9 @@ def distribution_list(request: HttpRequest, round_id: int) -> HttpResponse:
             "printing": printing,
             "can_hand_over": _can_hand_over(request, round_obj),
             "printed_on": timezone.localdate(),
+            "unlist": unlist if can_unlist else None,
         },
+        status=status,
     )
 
 
@@ -718,6 +769,27 @@ def cards_print(request: HttpRequest, round_id: int) -> HttpResponse:
             "point_code": point_code,
             "printed_on": timezone.localdate(),
         },
+    )
+
+
+def _another_household(
+    round_obj: DistributionRound, form: forms.HandoverForm, initial: dict[str, Any]
+) -> str:
+    """The handover page at the same point and day, with no household chosen."""
+    day = initial.get("handed_on")
+    query = {"point": form["point"].value() or initial.get("point", "")}
+    if isinstance(day, dt.date):
+        query["on"] = day.isoformat()
+    return f"{reverse('households:handover', args=[round_obj.pk])}?{urlencode(query)}"
+
+
+def _served_on(round_obj: DistributionRound, row: selectors.ListRow) -> dt.date | None:
+    """The last day a listed household received goods in the round, if it did."""
+    return (
+        Handover.objects.filter(round=round_obj, household=row.household, double_receipt=False)
+        .values_list("deliveries__delivered_on", flat=True)
+        .order_by("-deliveries__delivered_on")
+        .first()
     )
 
 
@@ -799,13 +871,14 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
     if q:
         rows = selectors.distribution_list(round_obj, point_ids={p.pk for p in points})
         text = q.lower()
+        number = whole_id(ascii_digits(q))  # a household number typed in Urdu digits too
         found = [
             {"row": r, "token": printed(r.card_token) if r.card_token else ""}
             for r in rows
             if text in r.household.head_name.lower()
             or text in r.household.father_or_husband_name.lower()
             or text in r.household.origin_village.lower()
-            or q == str(r.household.pk)
+            or number == r.household.pk
         ][:30]
     shown = [f["row"].household for f in found] + ([chosen.household] if chosen else [])
     _viewed(request, shown, f"handover {round_obj.code}")
@@ -819,6 +892,12 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
             "found": found,
             "chosen": chosen,
             "chosen_token": printed(chosen.card_token) if chosen and chosen.card_token else "",
+            # A household asked for that is not on the list at the user's points, or that has
+            # received its whole package: nothing to record for it, and the form is not offered.
+            "not_listed": chosen_id if chosen_id is not None and chosen is None else None,
+            "another": _another_household(round_obj, form, initial),
+            "served_in_full": chosen is not None and chosen.status == "served",
+            "served_on": _served_on(round_obj, chosen) if chosen is not None else None,
             "codes": dict(round_obj.package.values_list("item_id", "item__code")),
             "is_open": round_obj.status == RoundStatus.OPEN,
         },

@@ -20,6 +20,7 @@ from django.db.models import Q
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
+from reliefops.households.cells import json_kind
 from reliefops.households.identity import DocumentType
 from reliefops.households.matching import Match
 from reliefops.households.models import (
@@ -158,14 +159,14 @@ def _corrected_input(
             values["members"] = {**current.members, **{k: v for k, v in value.items() if k in MEMBER_NAMES}}
         elif name in {"elderly_headed", "disabled_member", "landless"}:
             if not isinstance(value, bool):
-                problems.append(Problem(None, name, f"yes or no (true or false), not {value!r}"))
+                problems.append(Problem(None, name, f"yes or no (true or false), not {json_kind(value)}"))
                 continue
             values[name] = value
         else:
             if value is None:
                 value = ""
             if not isinstance(value, str):
-                problems.append(Problem(None, name, f"text, not {value!r}"))
+                problems.append(Problem(None, name, f"text, not {json_kind(value)}"))
                 continue
             values[name] = value
     # A document type changed to "none" without a number given clears the number.
@@ -221,9 +222,11 @@ class CorrectionResult:
                 "where it is listed and not yet served."
             )
         if self.no_longer_eligible:
+            one = len(self.no_longer_eligible) == 1
             text += (
                 f" It no longer meets the conditions of {_rounds(self.no_longer_eligible)}; "
-                "it stays on their lists until the round's manager decides."
+                f"it stays on {'its list' if one else 'their lists'} until a manager of rounds takes it off "
+                f"({'the' if one else 'each'} round's distribution list: Take a household off the list)."
             )
         return text
 

@@ -61,7 +61,7 @@ def duplicates_run(
     started = time.perf_counter()
     if progress:
         progress("reading the registry", 0, 0)
-    known = decided_pairs([PairStatus.SAME, PairStatus.DIFFERENT, PairStatus.PENDING])
+    known = decided_pairs([PairStatus.SAME, PairStatus.DIFFERENT, PairStatus.CLOSED, PairStatus.PENDING])
 
     def step(done: int, total: int) -> None:
         if progress:
@@ -269,6 +269,11 @@ def pair_decide(*, actor: Any, pair_id: int, same: bool, survivor_id: int | None
         if pair is None:
             raise NotFound(f"no duplicate pair {pair_id}")
         ids = {pair.first_id, pair.second_id}
+        if pair.status == PairStatus.CLOSED:
+            raise Conflict(
+                "this pair was closed when a household of it was anonymised: its names and documents are "
+                "gone, and there is nothing left to compare"
+            )
         if same:
             if survivor_id not in ids:
                 raise InvalidInput(

@@ -34,7 +34,7 @@ from reliefops.households.models import (
     HouseholdStatus,
     RoundStatus,
 )
-from reliefops.households.selectors import delivered_by_handover, entitled_quantities, point_stock
+from reliefops.households.selectors import delivered_by_handover, entitled_quantities, point_available_from
 from reliefops.places.models import Site
 from reliefops.stock.services import StockLine, stock_distribute
 from reliefops.stock.services.ledger import not_after_today
@@ -74,6 +74,21 @@ class HandoverResult:
             owed = ", ".join(f"{q} {code}" for code, q in sorted(self.shortfall.items()))
             text += f" Still owed: {owed}; complete the handover when stock arrives."
         return text
+
+
+def _by_grant(give: dict[int, int], available: dict[int, list[tuple[int, int]]]) -> list[StockLine]:
+    """The lines that take what is given from the grants that can give it on the day, oldest stock
+    first: the ledger's own first-in-first-out reads today's balances, which may be of grants that
+    arrived after that day."""
+    lines = []
+    for item, quantity in sorted(give.items()):
+        left = quantity
+        for grant, can in available.get(item, []):
+            part = min(can, left)
+            if part > 0:
+                lines.append(StockLine(item_id=item, quantity=part, grant_id=grant))
+                left -= part
+    return lines
 
 
 def _household(card_token: str | None, household_id: int | None) -> tuple[Household, HouseholdCard | None]:
@@ -143,12 +158,12 @@ def handover_record(
     """
     if idempotency_key:
         existing = (
-            HandoverDelivery.objects.select_related("handover")
+            HandoverDelivery.objects.select_related("handover__round")
             .filter(idempotency_key=idempotency_key)
             .first()
         )
         if existing is not None:
-            return _replayed(existing)
+            return _replayed(existing, round_id=round_id, card_token=card_token, household_id=household_id)
     who = " ".join(collected_by.split())
     if not who:
         raise InvalidInput(
@@ -172,18 +187,46 @@ def handover_record(
         # A repeat with the same key that raced this one and committed first.
         if idempotency_key:
             existing = (
-                HandoverDelivery.objects.select_related("handover")
+                HandoverDelivery.objects.select_related("handover__round")
                 .filter(idempotency_key=idempotency_key)
                 .first()
             )
             if existing is not None:
-                return _replayed(existing)
+                return _replayed(
+                    existing, round_id=round_id, card_token=card_token, household_id=household_id
+                )
         raise
 
 
-def _replayed(delivery: HandoverDelivery) -> HandoverResult:
+def _asked_for(card_token: str | None, household_id: int | None) -> int | None:
+    """The household a handover request names, by its id or its card (a replaced one too); None
+    when the card is no household's."""
+    if household_id is not None:
+        return household_id
+    token = normalise_token(card_token) if card_token else None
+    if token is None:
+        return None
+    return HouseholdCard.objects.filter(token=token).values_list("household_id", flat=True).first()
+
+
+def _replayed(
+    delivery: HandoverDelivery, *, round_id: int, card_token: str | None, household_id: int | None
+) -> HandoverResult:
     """The first answer of a repeated key: what that delivery gave (its lines, by item code) and
-    what it left owed (as its audit event recorded it), with nothing posted now."""
+    what it left owed (as its audit event recorded it), with nothing posted now. A key that recorded
+    a handover to another household, or in another round, is refused: taken as a repeat, the
+    household asked for now would go unserved."""
+    handover = delivery.handover
+    asked = _asked_for(card_token, household_id)
+    if asked not in {handover.household_id, handover.received_by_household_id}:
+        raise Conflict(
+            f"this idempotency key was used for a handover to household {handover.received_by_household_id}; "
+            "send a new key"
+        )
+    if handover.round_id != round_id:
+        raise Conflict(
+            f"this idempotency key was used for a handover in round {handover.round.code}; send a new key"
+        )
     given = dict(delivery.lines.order_by("item__code").values_list("item__code", "quantity"))
     recorded = (
         AuditEvent.objects.filter(
@@ -266,21 +309,27 @@ def _record(
             raise HandoverRefused(
                 f"household {household.pk} received its package of round {round_obj.code}{when} already"
             )
-        held = point_stock(point.pk, owed)
+        # What the point can give on the handover's day: what it held then that no later day has
+        # taken since (a handover entered from a paper list of weeks ago), by grant, oldest first.
+        available = point_available_from(point.pk, owed, handed_on)
+        held = {item: sum(quantity for _, quantity in parts) for item, parts in available.items()}
         give = {item: min(quantity, held.get(item, 0)) for item, quantity in owed.items()}
         give = {item: quantity for item, quantity in give.items() if quantity > 0}
         short = {item: quantity - give.get(item, 0) for item, quantity in owed.items()}
         short = {item: quantity for item, quantity in short.items() if quantity > 0}
+        then = ""
+        if handed_on < timezone.localdate():
+            then = f" on {day_text(handed_on)} (what it held that day, less what later days took from it)"
         if not give:
             missing = ", ".join(f"{codes[i]} (needs {q})" for i, q in sorted(owed.items()))
             raise HandoverRefused(
-                f"no stock: {point.name} holds none of what household {household.pk} is owed: {missing}"
+                f"no stock: {point.name} holds none of what household {household.pk} is owed{then}: {missing}"
             )
         if short and not allow_partial:
             gaps = ", ".join(f"{held.get(i, 0)} of {owed[i]} {codes[i]}" for i in sorted(short))
             raise HandoverRefused(
-                f"not enough stock for the whole package: {point.name} holds {gaps}; record a partial "
-                "handover to give what there is (the rest is kept as a shortfall to complete later)"
+                f"not enough stock for the whole package: {point.name} holds {gaps}{then}; record a "
+                "partial handover to give what there is (the rest is kept as a shortfall to complete later)"
             )
 
         if handover is None:
@@ -293,7 +342,7 @@ def _record(
             distributed_on=handed_on,
             reference=f"{round_obj.code}/H{household.pk}",
             note=f"household handover {handover.pk}",
-            lines=[StockLine(item_id=item, quantity=quantity) for item, quantity in sorted(give.items())],
+            lines=_by_grant(give, available),
             # The caller's key is up to the whole column already: a digest when the prefix makes it longer.
             idempotency_key=fitted_key(idempotency_key, prefix="household-handover:"),
         )

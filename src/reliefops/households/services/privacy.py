@@ -23,12 +23,14 @@ from reliefops.core.services import audit_record
 from reliefops.core.text import counted, day_text
 from reliefops.households.exports import REGISTRY
 from reliefops.households.models import (
+    DuplicatePair,
     HandoverDelivery,
     Household,
     HouseholdCard,
     HouseholdImport,
     ImportStatus,
     MatchKey,
+    PairStatus,
 )
 from reliefops.households.selectors import last_activity
 from reliefops.households.services.registration import matching_lock
@@ -162,6 +164,7 @@ class AnonymiseResult:
     imports_cleared: int
     cutoff: dt.date
     dry_run: bool
+    pairs_closed: int = 0  # likely duplicate pairs nobody can decide any more
 
     @property
     def message(self) -> str:
@@ -170,11 +173,16 @@ class AnonymiseResult:
         def done(count: int) -> str:
             return "would be" if self.dry_run else "was" if count == 1 else "were"
 
-        households, files = self.households, self.imports_cleared
-        return (
+        households, files, pairs = self.households, self.imports_cleared, self.pairs_closed
+        text = (
             f"{counted(households, 'household')} last registered or served before {cutoff} "
-            f"{done(households)} anonymised; {counted(files, 'staged import file')} {done(files)} cleared."
+            f"{done(households)} anonymised; {counted(files, 'staged import file')} {done(files)} cleared"
         )
+        if pairs:
+            text += (
+                f"; {counted(pairs, 'pair')} of likely duplicates waiting for a decision {done(pairs)} closed"
+            )
+        return text + "."
 
 
 def households_anonymise(
@@ -193,6 +201,9 @@ def households_anonymise(
         .filter(Q(last_delivery__isnull=True) | Q(last_delivery__lt=cutoff))
     )
     ids = list(stale.values_list("pk", flat=True))
+    # A pair waiting for a decision is closed with its household: nobody can compare a family whose
+    # names and documents are gone (merging one is refused), and "different" would not be true.
+    waiting = _pairs_waiting(ids)
     staged_before = timezone.now() - dt.timedelta(days=STAGED_IMPORT_DAYS)
     clearable = HouseholdImport.objects.filter(
         Q(created_at__lt=staged_before) | Q(status__in=[ImportStatus.COMMITTED, ImportStatus.REFUSED])
@@ -202,7 +213,7 @@ def households_anonymise(
     # Those cleared before as well: their jobs may still hold the problems (kept before this was done).
     job_ids = _import_jobs_with_problems(clearable.values_list("pk", flat=True))
     if dry_run:
-        return AnonymiseResult(len(ids), len(import_ids), cutoff, dry_run=True)
+        return AnonymiseResult(len(ids), len(import_ids), cutoff, dry_run=True, pairs_closed=len(waiting))
     now = timezone.now()
     with transaction.atomic():
         # The files first: a file's commit locks its import before it takes the lock below.
@@ -231,6 +242,11 @@ def households_anonymise(
             HandoverDelivery.objects.filter(
                 Q(handover__household_id__in=part) | Q(handover__received_by_household_id__in=part)
             ).update(collected_by="")
+        closed = _pairs_waiting(ids)
+        for start in range(0, len(closed), 2_000):
+            DuplicatePair.objects.filter(
+                pk__in=closed[start : start + 2_000], status=PairStatus.PENDING
+            ).update(status=PairStatus.CLOSED, decided_at=now, decided_by=None)
         audit_record(
             actor=actor,
             action="household.anonymise",
@@ -242,6 +258,20 @@ def households_anonymise(
                 "imports_cleared": len(import_ids),
                 "import_jobs_cleared": len(job_ids),
                 "ids": household_runs(ids),  # every household anonymised, as runs ("482-1076")
+                "pairs_closed": closed,
             },
         )
-    return AnonymiseResult(len(ids), len(import_ids), cutoff, dry_run=False)
+    return AnonymiseResult(len(ids), len(import_ids), cutoff, dry_run=False, pairs_closed=len(closed))
+
+
+def _pairs_waiting(household_ids: Sequence[int]) -> list[int]:
+    """The pairs of likely duplicates waiting for a decision that name one of these households."""
+    found: set[int] = set()
+    for start in range(0, len(household_ids), 2_000):
+        part = household_ids[start : start + 2_000]
+        found.update(
+            DuplicatePair.objects.filter(status=PairStatus.PENDING)
+            .filter(Q(first_id__in=part) | Q(second_id__in=part))
+            .values_list("pk", flat=True)
+        )
+    return sorted(found)

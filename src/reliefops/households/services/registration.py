@@ -19,6 +19,7 @@ from reliefops.core.errors import Conflict, InvalidInput, Problem
 from reliefops.core.locks import transaction_lock
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
+from reliefops.households.cells import cell_holds
 from reliefops.households.identity import (
     NUMBERED_ONCE,
     DocumentRefused,
@@ -178,10 +179,20 @@ def _choice(value: str, choices: Iterable[str], field: str, row: int | None, pro
     text = value.strip().lower().replace(" ", "_").replace("-", "_")
     allowed = list(choices)
     if text not in allowed:
+        # The value is not quoted: a file's columns out of order put a name or a phone here.
         shown = ", ".join(c for c in allowed if c) + (" or empty" if "" in allowed else "")
-        problems.append(Problem(row, field, f"{value.strip()!r} is not one of {shown}"))
+        problems.append(Problem(row, field, f"not one of {shown} ({cell_holds(value)})"))
         return ""
     return text
+
+
+def _member_count(count: object) -> str:
+    """Why a member count is refused, without repeating it (a phone in a count's column is a number)."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        return f"a whole number from 0 to {MEMBERS_MAX}; this is not a whole number"
+    if count < 0:
+        return f"a whole number from 0 to {MEMBERS_MAX}; this one is below 0"
+    return f"a whole number from 0 to {MEMBERS_MAX}; this one is larger (a count of one age band)"
 
 
 def household_check(
@@ -210,7 +221,7 @@ def household_check(
     for name in MEMBER_NAMES:
         count = data.members.get(name) or 0
         if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > MEMBERS_MAX:
-            problems.append(Problem(row, name, f"a whole number from 0 to {MEMBERS_MAX}, not {count!r}"))
+            problems.append(Problem(row, name, _member_count(count)))
             count = 0
         members.append(count)
     if sum(members) == 0 and not any(p.field in MEMBER_NAMES for p in problems):
@@ -232,8 +243,8 @@ def household_check(
                 Problem(
                     row,
                     "current_site",
-                    f"{data.current_site.strip()!r} is not the code of a camp; "
-                    "leave it empty for a household at home",
+                    "not the code of a camp; leave it empty for a household at home "
+                    f"({cell_holds(data.current_site)})",
                 )
             )
         elif not camp.is_active:

@@ -16,7 +16,7 @@ from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.tabular import INTEGER_MAX
-from reliefops.core.text import counted
+from reliefops.core.text import counted, day_text, moment_text
 from reliefops.households.cards import new_token, printed
 from reliefops.households.keys import fitted_key
 from reliefops.households.models import (
@@ -24,6 +24,7 @@ from reliefops.households.models import (
     DistributionRound,
     ElevationBand,
     Entitlement,
+    Handover,
     HouseDamage,
     Household,
     HouseholdCard,
@@ -151,7 +152,114 @@ def _check_round(
     return problems, sites
 
 
-def round_create(
+@dataclass(frozen=True)
+class RoundPlanned:
+    round: DistributionRound
+    replayed: bool = False
+
+    @property
+    def message(self) -> str:
+        if self.replayed:
+            return f"Round {self.round.code} was already planned: nothing changed."
+        return f"Round {self.round.code} planned. Make its distribution list next."
+
+
+def round_check(
+    *,
+    code: str,
+    name: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    points: Sequence[PointInput],
+    package: Sequence[PackageInput],
+    area_ids: Sequence[int] = (),
+    site_ids: Sequence[int] = (),
+    living: str = Living.ANY,
+    elevation_bands: Sequence[str] = (),
+    vulnerabilities: Sequence[str] = (),
+    house_damage: Sequence[str] = (),
+    not_served_in_ids: Sequence[int] = (),
+) -> list[Problem]:
+    """Every problem of a round as `round_plan` would refuse it, writing nothing: a form whose
+    other fields could not be read shows these beside its own, all at once."""
+    problems, _, _ = _round_problems(
+        code=code.strip(),
+        name=name,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        points=points,
+        package=package,
+        area_ids=area_ids,
+        site_ids=site_ids,
+        living=living,
+        elevation_bands=elevation_bands,
+        vulnerabilities=vulnerabilities,
+        house_damage=house_damage,
+        not_served_in_ids=not_served_in_ids,
+    )
+    return problems
+
+
+def _round_problems(
+    *,
+    code: str,
+    name: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    points: Sequence[PointInput],
+    package: Sequence[PackageInput],
+    area_ids: Sequence[int],
+    site_ids: Sequence[int],
+    living: str,
+    elevation_bands: Sequence[str],
+    vulnerabilities: Sequence[str],
+    house_damage: Sequence[str],
+    not_served_in_ids: Sequence[int],
+) -> tuple[list[Problem], dict[int, Site], tuple[set[int], set[int], set[int]]]:
+    problems, sites = _check_round(
+        code=code,
+        name=name,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        points=points,
+        package=package,
+        living=living,
+        elevation_bands=elevation_bands,
+        vulnerabilities=vulnerabilities,
+        house_damage=house_damage,
+    )
+    areas = set(AdminArea.objects.filter(pk__in=area_ids).values_list("pk", flat=True))
+    problems += [Problem(None, "areas", f"no admin area {a}") for a in area_ids if a not in areas]
+    camps = set(Site.objects.filter(pk__in=site_ids).values_list("pk", flat=True))
+    problems += [Problem(None, "sites", f"no site {s}") for s in site_ids if s not in camps]
+    earlier = set(DistributionRound.objects.filter(pk__in=not_served_in_ids).values_list("pk", flat=True))
+    problems += [
+        Problem(None, "not_served_in", f"no round {r}") for r in not_served_in_ids if r not in earlier
+    ]
+    return problems, sites, (areas, camps, earlier)
+
+
+def _planned_with(key: str | None, code: str) -> RoundPlanned | None:
+    """The round a submission with this key planned, answered again; a key that planned another
+    round is refused (the round asked for now would otherwise go unplanned, unsaid)."""
+    if not key:
+        return None
+    done = DistributionRound.objects.filter(idempotency_key=key).first()
+    if done is None:
+        return None
+    if done.code != code:
+        raise Conflict(
+            f"this idempotency key was used to plan round {done.code}; send a new key to plan round {code}"
+        )
+    return RoundPlanned(done, replayed=True)
+
+
+def round_create(**kwargs: Any) -> DistributionRound:
+    """Plan a round (see `round_plan`) and return it."""
+    return round_plan(**kwargs).round
+
+
+def round_plan(
     *,
     actor: Any,
     code: str,
@@ -169,88 +277,99 @@ def round_create(
     not_served_in_ids: Sequence[int] = (),
     note: str = "",
     caller_problems: Sequence[Problem] = (),
-) -> DistributionRound:
+    idempotency_key: str | None = None,
+) -> RoundPlanned:
     """Plan a round: its period, points, package and who is eligible (every condition given holds).
 
     `caller_problems`: what the entry point found wrong in the request (a site, area, item or round
     it could not find by name), refused together with every problem of the round (see `_refuse`);
     a point or package line whose name was not found is passed with an id of 0, so that the rows
-    keep their numbers and the line's other values are checked."""
+    keep their numbers and the line's other values are checked. A submission repeated with its
+    `idempotency_key` (a double click, a retried request) answers the round it planned, changing
+    nothing, instead of refusing its code as taken."""
     code = code.strip()
-    with transaction.atomic():
-        problems, sites = _check_round(
-            code=code,
-            name=name,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            points=points,
-            package=package,
-            living=living,
-            elevation_bands=elevation_bands,
-            vulnerabilities=vulnerabilities,
-            house_damage=house_damage,
-        )
-        areas = set(AdminArea.objects.filter(pk__in=area_ids).values_list("pk", flat=True))
-        problems += [Problem(None, "areas", f"no admin area {a}") for a in area_ids if a not in areas]
-        camps = set(Site.objects.filter(pk__in=site_ids).values_list("pk", flat=True))
-        problems += [Problem(None, "sites", f"no site {s}") for s in site_ids if s not in camps]
-        earlier = set(DistributionRound.objects.filter(pk__in=not_served_in_ids).values_list("pk", flat=True))
-        problems += [
-            Problem(None, "not_served_in", f"no round {r}") for r in not_served_in_ids if r not in earlier
-        ]
-        _refuse(problems, caller_problems)
-        round_obj = DistributionRound.objects.create(
-            code=code,
-            name=name.strip(),
-            starts_on=starts_on,
-            ends_on=ends_on,
-            living=living,
-            elevation_bands=sorted(set(elevation_bands)),
-            vulnerabilities=sorted(set(vulnerabilities)),
-            house_damage=sorted(set(house_damage)),
-            created_by=stored_user(actor),
-            note=note,
-        )
-        round_obj.areas.set(areas)
-        round_obj.sites.set(camps)
-        round_obj.not_served_in.set(earlier)
-        RoundPoint.objects.bulk_create(
-            [
-                RoundPoint(
-                    round=round_obj,
-                    site_id=p.site_id,
-                    serves_area_id=p.serves_area_id or sites[p.site_id].admin_area_id,
-                )
-                for p in points
-            ]
-        )
-        PackageLine.objects.bulk_create(
-            [
-                PackageLine(
-                    round=round_obj,
-                    item_id=line.item_id,
-                    per_household=line.per_household,
-                    per_member=line.per_member,
-                    at_most=line.at_most,
-                )
-                for line in package
-            ]
-        )
-        audit_record(
-            actor=actor,
-            action="round.create",
-            object_type="distribution_round",
-            object_id=round_obj.pk,
-            after={
-                "code": code,
-                "period": [starts_on.isoformat(), ends_on.isoformat()],
-                "points": [p.site_id for p in points],
-                "package": [
-                    [line.item_id, line.per_household, line.per_member, line.at_most] for line in package
-                ],
-            },
-        )
-    return round_obj
+    key = fitted_key(idempotency_key)
+    if (done := _planned_with(key, code)) is not None:
+        return done
+    try:
+        with transaction.atomic():
+            problems, sites, (areas, camps, earlier) = _round_problems(
+                code=code,
+                name=name,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                points=points,
+                package=package,
+                area_ids=area_ids,
+                site_ids=site_ids,
+                living=living,
+                elevation_bands=elevation_bands,
+                vulnerabilities=vulnerabilities,
+                house_damage=house_damage,
+                not_served_in_ids=not_served_in_ids,
+            )
+            _refuse(problems, caller_problems)
+            round_obj = DistributionRound.objects.create(
+                code=code,
+                name=name.strip(),
+                starts_on=starts_on,
+                ends_on=ends_on,
+                living=living,
+                elevation_bands=sorted(set(elevation_bands)),
+                vulnerabilities=sorted(set(vulnerabilities)),
+                house_damage=sorted(set(house_damage)),
+                created_by=stored_user(actor),
+                note=note,
+                idempotency_key=key or None,
+            )
+            round_obj.areas.set(areas)
+            round_obj.sites.set(camps)
+            round_obj.not_served_in.set(earlier)
+            RoundPoint.objects.bulk_create(
+                [
+                    RoundPoint(
+                        round=round_obj,
+                        site_id=p.site_id,
+                        serves_area_id=p.serves_area_id or sites[p.site_id].admin_area_id,
+                    )
+                    for p in points
+                ]
+            )
+            PackageLine.objects.bulk_create(
+                [
+                    PackageLine(
+                        round=round_obj,
+                        item_id=line.item_id,
+                        per_household=line.per_household,
+                        per_member=line.per_member,
+                        at_most=line.at_most,
+                    )
+                    for line in package
+                ]
+            )
+            audit_record(
+                actor=actor,
+                action="round.create",
+                object_type="distribution_round",
+                object_id=round_obj.pk,
+                after={
+                    "code": code,
+                    "period": [starts_on.isoformat(), ends_on.isoformat()],
+                    "points": [p.site_id for p in points],
+                    "package": [
+                        [line.item_id, line.per_household, line.per_member, line.at_most] for line in package
+                    ],
+                },
+            )
+    except (InvalidInput, IntegrityError) as exc:
+        # The same submission sent twice at once: the first, committed meanwhile, holds the code
+        # (refused above as taken) or the key (refused by the database).
+        if (done := _planned_with(key, code)) is not None:
+            return done
+        if isinstance(exc, IntegrityError):
+            raise Conflict(f"round {code} was planned by someone else at the same moment") from exc
+        raise
+    return RoundPlanned(round_obj)
 
 
 # The entry points name a point's or a package line's fields as the request does; the problem of
@@ -277,6 +396,7 @@ class ListResult:
     added: int
     already_listed: int
     without_point: int
+    taken_off: int = 0  # eligible, but taken off the list by hand: not listed again
 
     @property
     def message(self) -> str:
@@ -291,6 +411,10 @@ class ListResult:
                 f"; {counted(self.without_point, 'eligible household')} {live} where no point of the "
                 "round serves"
             )
+        if self.taken_off:
+            were = "was" if self.taken_off == 1 else "were"
+            taken = counted(self.taken_off, "eligible household")
+            text += f"; {taken} {were} taken off the list before: not listed again"
         return text + "."
 
 
@@ -310,15 +434,26 @@ def round_make_list(*, actor: Any, round_id: int) -> ListResult:
                 "household_id", flat=True
             )
         )
+        # Households a manager took off the list (or whose place a merge cancelled) are not listed
+        # again by the next making of the list.
+        taken_off = set(
+            Entitlement.objects.filter(round=round_obj, cancelled_at__isnull=False).values_list(
+                "household_id", flat=True
+            )
+        )
         new: list[Entitlement] = []
         without_point = 0
         already = 0
+        skipped = 0
         rows = eligible_households(round_obj, tree=tree).values_list(
             "pk", "size", "origin_area_id", "current_site__admin_area_id"
         )
         for household_id, size, origin_id, camp_area_id in rows.iterator(chunk_size=5_000):
             if household_id in listed:
                 already += 1
+                continue
+            if household_id in taken_off:
+                skipped += 1
                 continue
             point = tree.serving_point(camp_area_id or origin_id, points)
             if point is None:
@@ -333,9 +468,99 @@ def round_make_list(*, actor: Any, round_id: int) -> ListResult:
             action="round.list",
             object_type="distribution_round",
             object_id=round_obj.pk,
-            after={"added": len(new), "already_listed": already, "without_point": without_point},
+            after={
+                "added": len(new),
+                "already_listed": already,
+                "without_point": without_point,
+                "taken_off": skipped,
+            },
         )
-    return ListResult(round_obj, len(new), already, without_point)
+    return ListResult(round_obj, len(new), already, without_point, skipped)
+
+
+UNLIST_REASON_MAX = 200  # the entitlement's column
+
+
+@dataclass(frozen=True)
+class Unlisted:
+    round: DistributionRound
+    household_id: int
+    entitlement: Entitlement
+    replayed: bool = False
+
+    @property
+    def message(self) -> str:
+        code, household = self.round.code, self.household_id
+        if self.replayed:
+            when = (
+                day_text(timezone.localtime(self.entitlement.cancelled_at))
+                if self.entitlement.cancelled_at
+                else ""
+            )
+            return (
+                f"Household {household} was taken off the list of {code} on {when} already: nothing changed."
+            )
+        return (
+            f"Household {household} was taken off the list of {code}: it is not served in this round, "
+            "and the list, made again, does not add it back."
+        )
+
+
+def entitlement_cancel(*, actor: Any, round_id: int, household_id: int, reason: str) -> Unlisted:
+    """Take a household off a round's distribution list, with the reason (a correction took it out
+    of the round's conditions, say): refused for a household served in the round, whose handover
+    stays recorded, and in a closed round, whose list no longer changes. Asked again, it changes
+    nothing and says so."""
+    why = " ".join(reason.split())
+    if not why:
+        raise InvalidInput([Problem(None, "reason", "say why the household is taken off the list")])
+    if len(why) > UNLIST_REASON_MAX:
+        raise InvalidInput([Problem(None, "reason", f"at most {UNLIST_REASON_MAX} characters")])
+    with transaction.atomic():
+        round_obj = DistributionRound.objects.select_for_update().filter(pk=round_id).first()
+        if round_obj is None:
+            raise NotFound(f"no distribution round {round_id}")
+        # Locked as a handover locks it: a handover and a removal of one household take turns.
+        entitlement = (
+            Entitlement.objects.select_for_update()
+            .filter(round=round_obj, household_id=household_id, cancelled_at__isnull=True)
+            .first()
+        )
+        if entitlement is None:
+            before = (
+                Entitlement.objects.filter(round=round_obj, household_id=household_id)
+                .order_by("-cancelled_at", "-pk")
+                .first()
+            )
+            if before is not None:
+                return Unlisted(round_obj, household_id, before, replayed=True)
+            raise Conflict(f"household {household_id} is not on the list of round {round_obj.code}")
+        if round_obj.status == RoundStatus.CLOSED:
+            raise Conflict(f"round {round_obj.code} is closed: its list no longer changes")
+        handover = (
+            Handover.objects.filter(round=round_obj, household_id=household_id)
+            .prefetch_related("deliveries")
+            .order_by("pk")
+            .first()
+        )
+        if handover is not None:
+            first = min((d.delivered_on for d in handover.deliveries.all()), default=None)
+            when = f" on {day_text(first)}" if first else ""
+            raise Conflict(
+                f"household {household_id} received its package of round {round_obj.code}{when}: it stays "
+                "on the list, with its handover"
+            )
+        entitlement.cancelled_at = timezone.now()
+        entitlement.cancel_reason = why
+        entitlement.save(update_fields=["cancelled_at", "cancel_reason"])
+        audit_record(
+            actor=actor,
+            action="round.unlist",
+            object_type="distribution_round",
+            object_id=round_obj.pk,
+            after={"household": household_id, "entitlement": entitlement.pk, "reason": why},
+        )
+    return Unlisted(round_obj, household_id, entitlement)
 
 
 _NEXT = {
@@ -345,8 +570,32 @@ _NEXT = {
 }
 
 
+@dataclass(frozen=True)
+class StatusChanged:
+    round: DistributionRound
+    changed: bool = True
+
+    @property
+    def message(self) -> str:
+        code = self.round.code
+        if self.changed:
+            if self.round.status == RoundStatus.CLOSED:
+                return f"Round {code} is closed: it takes no more handovers, and its list no longer changes."
+            return f"Round {code} is {self.round.get_status_display().lower()}."
+        if self.round.status == RoundStatus.CLOSED:
+            when = f" on {moment_text(self.round.closed_at)}" if self.round.closed_at else ""
+            return f"Round {code} was already closed{when}: nothing changed."
+        return f"Round {code} is {self.round.get_status_display().lower()} already: nothing changed."
+
+
 def round_set_status(*, actor: Any, round_id: int, status: str) -> DistributionRound:
-    """Open a listed round for handovers, or close it (closing is final)."""
+    """Open or close a round (see `round_status_change`) and return it."""
+    return round_status_change(actor=actor, round_id=round_id, status=status).round
+
+
+def round_status_change(*, actor: Any, round_id: int, status: str) -> StatusChanged:
+    """Open a listed round for handovers, or close it (closing is final). Asked again (a second
+    click, a retried request), it changes nothing and says so."""
     with transaction.atomic():
         round_obj = DistributionRound.objects.select_for_update().filter(pk=round_id).first()
         if round_obj is None:
@@ -354,7 +603,7 @@ def round_set_status(*, actor: Any, round_id: int, status: str) -> DistributionR
         if status not in RoundStatus.values:
             raise InvalidInput([Problem(None, "status", f"one of {', '.join(RoundStatus.values)}")])
         if round_obj.status == status:
-            return round_obj
+            return StatusChanged(round_obj, changed=False)
         if status not in _NEXT[RoundStatus(round_obj.status)]:
             raise Conflict(
                 f"round {round_obj.code} is {round_obj.get_status_display().lower()}; "
@@ -364,7 +613,11 @@ def round_set_status(*, actor: Any, round_id: int, status: str) -> DistributionR
             raise Conflict(f"make the distribution list of {round_obj.code} before opening it")
         before = round_obj.status
         round_obj.status = status
-        round_obj.save(update_fields=["status"])
+        fields = ["status"]
+        if status == RoundStatus.CLOSED:
+            round_obj.closed_at = timezone.now()
+            fields.append("closed_at")
+        round_obj.save(update_fields=fields)
         audit_record(
             actor=actor,
             action="round.status",
@@ -373,7 +626,7 @@ def round_set_status(*, actor: Any, round_id: int, status: str) -> DistributionR
             before={"status": before},
             after={"status": status},
         )
-    return round_obj
+    return StatusChanged(round_obj)
 
 
 def _new_card(household_id: int, actor: Any, idempotency_key: str | None = None) -> HouseholdCard:
@@ -400,6 +653,8 @@ def cards_issue(*, actor: Any, round_id: int) -> int:
         round_obj = DistributionRound.objects.filter(pk=round_id).first()
         if round_obj is None:
             raise NotFound(f"no distribution round {round_id}")
+        if round_obj.status == RoundStatus.CLOSED:
+            raise Conflict(f"round {round_obj.code} is closed: it issues no more cards")
         listed = Entitlement.objects.filter(round=round_obj, cancelled_at__isnull=True).values("household_id")
         without = list(
             Household.objects.filter(pk__in=listed, status=HouseholdStatus.ACTIVE)

@@ -1,7 +1,9 @@
-"""`reliefops households ACTION`: import registration files, search the registry for duplicates,
-anonymise past retention, and print counts and a round's reconciliation.
+"""`reliefops households ACTION`: import registration files, correct a household, take one off a
+round's list, search the registry for duplicates, anonymise past retention, and print counts and a
+round's reconciliation.
 
-`import` acts as a user (`--as USERNAME`) whose rights are checked in core.access as for the API.
+`import`, `correct` and `unlist` act as a user (`--as USERNAME`) whose rights are checked in
+core.access as for the API.
 `dedupe` and `anonymise` are the server operator's (having a shell on the server is the right):
 they run in the foreground with their progress on stderr, and are what cron runs. The printed
 figures carry no personal data.
@@ -29,6 +31,7 @@ from reliefops.households.models import MEMBER_NAMES, DistributionRound, Househo
 from reliefops.households.services import (
     DuplicatesFound,
     duplicates_run,
+    entitlement_cancel,
     household_import_commit,
     household_import_preview,
     household_keys_rebuild,
@@ -49,7 +52,8 @@ def _changes(set_fields: list[str]) -> dict[str, Any]:
         name, sep, value = setting.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise CommandError(f"--set {setting!r}: write it as FIELD=VALUE")
+            # The value is not repeated: it may be a name or a number.
+            raise CommandError("--set needs FIELD=VALUE (a field's name, '=' and its value)")
         if name in MEMBER_NAMES:
             number = whole_id(value)
             changes.setdefault("members", {})[name] = number if number is not None else value
@@ -114,6 +118,20 @@ class Command(ReliefopsCommand):
             help="the likely duplicates shown before, judged other households (comma-separated numbers)",
         )
         correct.add_argument("--key", help="an idempotency key: the same key again changes nothing")
+
+        unlist = actions.add_parser(
+            "unlist", help="take a household off a round's distribution list, with the reason"
+        )
+        unlist.add_argument("round", help="the round's code")
+        unlist.add_argument("household", type=int, help="the household's number")
+        unlist.add_argument(
+            "--as",
+            dest="username",
+            required=True,
+            metavar="USERNAME",
+            help="who takes it off",
+        )
+        unlist.add_argument("--reason", required=True, help="why: kept with the list and in the audit trail")
 
         dedupe = actions.add_parser("dedupe", help="search the whole registry for likely duplicates")
         dedupe.add_argument(
@@ -252,6 +270,18 @@ class Command(ReliefopsCommand):
                     f"household {household.pk} was not corrected: it now looks like {them}. "
                     f"Look at {which}, run again with --seen {ids}"
                 ) from exc
+        self.stdout.write(result.message)
+
+    def _unlist(self, options: dict[str, Any]) -> None:
+        user = self._user(options["username"])
+        with service_errors(self, f"household {options['household']}"):
+            round_obj = DistributionRound.objects.filter(code=options["round"]).first()
+            if round_obj is None:
+                raise CommandError(f"no round {options['round']}")
+            access_round_by_id(user, round_obj.pk, Right.MANAGE_ROUNDS)
+            result = entitlement_cancel(
+                actor=user, round_id=round_obj.pk, household_id=options["household"], reason=options["reason"]
+            )
         self.stdout.write(result.message)
 
     def _dedupe(self, options: dict[str, Any]) -> None:

@@ -1,0 +1,44 @@
+"""Saying what is wrong with a value a person typed without repeating it.
+
+A registration file's problems are kept (on the import's page, in its job) after the file itself is
+cleared, and a file with its columns out of order puts a name, an identity number or a phone in
+any column: a problem therefore never quotes a cell, whatever its column. It says what the cell
+holds instead — how many characters, of which kinds — which is enough to find the wrong column.
+"""
+
+from __future__ import annotations
+
+
+def cell_holds(value: object) -> str:
+    """What a cell holds, without its value: `the cell holds 13 characters: letters and spaces`."""
+    text = str(value).strip()
+    if not text:
+        return "the cell is empty"
+    kinds = [
+        name
+        for name, present in (
+            ("letters", any(c.isalpha() for c in text)),
+            ("digits", any(c.isdigit() for c in text)),
+            ("spaces", any(c.isspace() for c in text)),
+            ("other characters", any(not (c.isalnum() or c.isspace()) for c in text)),
+        )
+        if present
+    ]
+    listed = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+    count = len(text)
+    return f"the cell holds {count} character{'s' if count != 1 else ''}: {listed}"
+
+
+def json_kind(value: object) -> str:
+    """The kind of a value a request sent, as a refusal names it (`a number`, `a list`)."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "text"
