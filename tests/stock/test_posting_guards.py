@@ -378,6 +378,19 @@ def test_a_waybill_number_in_another_case_is_refused_naming_the_existing_waybill
     assert Waybill.objects.count() == 1
 
 
+def test_a_waybill_number_is_kept_without_spaces_around_it_and_refused_with_them(op):
+    # given a waybill number typed with spaces around it (the API and the command line keep them)
+    receive(op, op.warehouse, op.blanket, 100, op.dfid, "GRN-1")
+    first = _dispatch(op, number="  BLK/2005/0412 ")
+    assert first.number == "BLK/2005/0412"
+    # when it is typed again, with other spaces, then it is the same waybill, and refused
+    before = snapshot()
+    with pytest.raises(Conflict) as caught:
+        _dispatch(op, number="blk/2005/0412 ")
+    assert caught.value.message.startswith("waybill BLK/2005/0412 already exists")
+    assert snapshot() == before
+
+
 # --- an item twice ----------------------------------------------------------------------------------
 
 

@@ -116,9 +116,13 @@ def waybill_dispatch(
 ) -> DispatchResult:
     """Send a consignment under a waybill: stock moves from the site into transit.
 
-    A number already taken is refused (409) before anything else is checked; every other problem
-    is refused at once. `caller_problems`: see `refuse`.
+    A number already taken (whatever its case) is refused (409) before anything else is checked;
+    every other problem is refused at once. A typed number is kept without the spaces around it.
+    `caller_problems`: see `refuse`.
     """
+    if number is not None and number.strip():
+        # " BLK/2005/0412 " is the paper waybill BLK/2005/0412 (a blank number is refused below).
+        number = " ".join(number.split())
 
     def run() -> DispatchResult:
         with transaction.atomic():
