@@ -367,6 +367,13 @@ ACCESS_RULES: dict[str, Access] = {
         missing=hh.no_round,
         body=lambda ref: {"status": "closed"},
     ),
+    "POST /api/households/rounds/{round_id}/list/removals": Access(
+        Right.MANAGE_ROUNDS,
+        given=hh.an_open_round,
+        params=hh.the_round,
+        missing=hh.no_round,
+        body=hh.unlist_body,
+    ),
     "POST /api/households/rounds/{round_id}/cards": Access(
         Right.MANAGE_ROUNDS, given=hh.an_open_round, params=hh.the_round, missing=hh.no_round
     ),
