@@ -131,9 +131,9 @@ def test_an_overdraw_says_what_each_posting_does(stocked):
         )
     )
     assert assembling == (
-        "Balakot hub has 200 blankets and 0 steel buckets of grant DFID-2005-07; assembling 100 "
-        "winterization kits charged to it asks for 300 blankets and 100 steel buckets: kits of a grant are "
-        "made of its own components"
+        "Balakot hub has too few components of grant DFID-2005-07 for assembling 100 winterization kits "
+        "charged to it: blankets: 200 of 300; steel buckets: 0 of 100 (kits of a grant are made of its own "
+        "components)"
     )
     breaking = refusal(
         lambda: kits_break(

@@ -203,8 +203,9 @@ def test_kits_charged_to_a_grant_without_its_own_components_are_refused_by_the_a
         {
             "row": None,
             "field": "quantity",
-            "reason": "Balakot hub has 0 steel buckets of grant DFID-2005-07; assembling 2 winterization "
-            "kits charged to it asks for 2 steel buckets: kits of a grant are made of its own components",
+            "reason": "Balakot hub has too few components of grant DFID-2005-07 for assembling 2 "
+            "winterization kits charged to it: steel buckets: 0 of 2 (kits of a grant are made of its own "
+            "components)",
         }
     ]
     assert snapshot() == before

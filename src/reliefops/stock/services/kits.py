@@ -13,7 +13,6 @@ from typing import Any
 
 from reliefops.catalog.models import Kit
 from reliefops.core.errors import NotFound, Problem, ServiceError
-from reliefops.core.text import series
 from reliefops.partners.models import Grant
 from reliefops.stock.models import QUANTITY_MAX, LocationKind, Movement, MovementKind, StockLocation
 from reliefops.stock.services.ledger import (
@@ -167,16 +166,17 @@ def _refuse_what_the_grant_lacks(
     if not lacking:
         return
     grant = Grant.objects.only("reference").get(pk=grant_id).reference
+    # Item names may hold commas ("Bucket, steel"): the components are told apart by semicolons.
     if sees_stock(actor):
-        has = series([some(have, name) for _, name, have, _ in lacking])
-        asks = series([some(need, name) for _, name, _, need in lacking])
+        each = "; ".join(f"{plural(name, need)}: {have:,} of {need:,}" for _, name, have, need in lacking)
         message = (
-            f"{location.name} has {has} of grant {grant}; assembling {some(quantity, kit.item.name)} "
-            f"charged to it asks for {asks}: kits of a grant are made of its own components"
+            f"{location.name} has too few components of grant {grant} for assembling "
+            f"{some(quantity, kit.item.name)} charged to it: {each} (kits of a grant are made of its own "
+            "components)"
         )
     else:
-        names = series([plural(name, 2) for _, name, _, _ in lacking])
-        message = f"not enough {names} (grant {grant}) at {location.name} for assembling"
+        names = "; ".join(plural(name, 2) for _, name, _, _ in lacking)
+        message = f"not enough components of grant {grant} at {location.name} for assembling: {names}"
     first = lacking[0]
     raise BalanceRefused(message, item_id=first[0], grant_id=grant_id, asked=first[3])
 
@@ -218,7 +218,7 @@ def _kits_by_grant(
         total = quantity - remaining
         message = (
             f"{location.name} has the components of {some(total, kit_name)}, not {quantity:,}: a kit is made "
-            "of one grant's components" + (f", and {series(each)}" if each else "")
+            "of one grant's components" + (f"; {'; '.join(each)}" if each else "")
         )
     raise BalanceRefused(message, item_id=kit.item_id, asked=quantity)
 
