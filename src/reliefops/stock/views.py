@@ -457,6 +457,10 @@ def _posted(request: HttpRequest, result: Any) -> HttpResponse:
     may post but not see stock (a distributor) goes back to the posting menu, which the message tops:
     a 403 after a posting that succeeded would read as a failure, and invite posting it again."""
     user = request.user
+    if result.movement is None:
+        # Nothing was posted (a count that found what the site held): say so, back to the menu.
+        messages.info(request, posting_message(result))
+        return redirect("stock:post-menu")
     notify = messages.info if result.replayed else messages.success
     notify(request, posting_message(result))
     if isinstance(result, DispatchResult) and _may(

@@ -856,3 +856,32 @@ def test_the_confirm_page_of_a_delivered_waybill_says_so_and_offers_no_form(wayb
     assert 'class="post-form"' not in page
     assert "Confirm the delivery</button>" not in page
     assert "say how many arrived" not in page
+
+
+def test_a_count_form_that_finds_the_stock_held_posts_nothing_and_says_so(stocked, web_as):
+    client = web_as(Role.HUB_MANAGER)
+    url = reverse("stock:post-count")
+    page = client.get(url, {"site": stocked.hub.pk})
+    before = snapshot()
+    # when the count finds what the hub holds
+    response = client.post(
+        url,
+        form_data(
+            {
+                "idempotency_key": hidden_key(page),
+                "site": stocked.hub.pk,
+                "counted_on": "2005-11-30",
+                "note": "",
+            },
+            [
+                {"item": stocked.blanket.pk, "counted": 200, "surplus_grant": ""},
+                {"item": stocked.bucket.pk, "counted": 50, "surplus_grant": ""},
+            ],
+            initial=2,
+        ),
+    )
+    # then nothing is posted, and the page says so (not a server error)
+    assert response.status_code == 302
+    assert messages_of(response) == ["The count matches the stock held: nothing to post."]
+    assert not Movement.objects.filter(kind=MovementKind.COUNT).exists()
+    assert snapshot() == before
