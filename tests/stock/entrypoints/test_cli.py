@@ -420,7 +420,14 @@ def test_report_on_hand_as_a_user_shows_only_their_sites(stocked, manager):
 def test_report_donor_pipeline_and_card(waybill):
     donor, _ = stock("report", "--donor", "DFID-2005-07")
     assert donor.splitlines()[0].startswith("Donor report of grant DFID-2005-07")
-    assert donor.splitlines()[3].split() == ["BLANKET", "700", "0", "0", "0", "120", "580", "0"]
+    # it says when its figures apply
+    assert donor.splitlines()[1].startswith(
+        "Received, distributed, handed to partners, lost and other count every posting up to today ("
+    )
+    assert donor.splitlines()[4].split() == ["BLANKET", "700", "0", "0", "0", "120", "580", "0"]
+    shown = json.loads(stock("report", "--donor", "DFID-2005-07", "--format", "json")[0])
+    assert shown["when"] == donor.splitlines()[1]
+    assert shown["as_of"].endswith("+05:00")
     pipeline, _ = stock("report", "--pipeline", "--format", "json")
     assert [w["waybill"] for w in json.loads(pipeline)["in_transit"]] == [waybill.number]
     card, _ = stock("report", "--card", "BLK-HUB", "BLANKET", "--from", "2005-10-01", "--to", "2005-10-31")

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
 
 from reliefops.core.access import (
     access_item_by_code,
@@ -486,7 +487,8 @@ class Command(ReliefopsCommand):
             self._report_on_hand(user, o, as_json)
         elif o["donor"]:
             grant = access_stock_grant(user, o["donor"])
-            rows = selectors.donor_report(grant_id=grant.pk).rows
+            report = selectors.donor_report(grant_id=grant.pk)
+            rows = report.rows
             columns = [
                 "received",
                 "distributed",
@@ -497,11 +499,12 @@ class Command(ReliefopsCommand):
                 "other",
             ]
             if as_json:
-                self.stdout.write(
-                    json.dumps({"grant": grant.reference, "rows": [vars(r) for r in rows]}, indent=2)
-                )
+                as_of = timezone.localtime(report.as_of).replace(second=0, microsecond=0)
+                shown = {"grant": grant.reference, "as_of": as_of.isoformat(), "when": report.when}
+                self.stdout.write(json.dumps({**shown, "rows": [vars(r) for r in rows]}, indent=2))
                 return
             self.stdout.write(f"Donor report of grant {grant.reference} ({grant.donor.name})")
+            self.stdout.write(report.when)
             self._table(
                 ["item", *(c.replace("_", " ") for c in columns)],
                 [[r.item_code, *(getattr(r, c) for c in columns)] for r in rows],
