@@ -10,10 +10,9 @@ import datetime as dt
 import pytest
 
 from reliefops.households.models import HandoverDelivery
-from reliefops.households.selectors import point_available_from
 from reliefops.households.services import HandoverRefused, handover_record
 from reliefops.stock.models import MovementLine
-from reliefops.stock.selectors import ledger_verify, on_hand_by_item
+from reliefops.stock.selectors import available_from, ledger_verify, on_hand_by_item
 from reliefops.stock.services import ReceiptLine, StockLine, stock_distribute, stock_receive
 from tests.factories import GrantFactory
 from tests.households.conftest import ledger_state, register, winter_round
@@ -74,10 +73,10 @@ def test_what_a_point_can_give_on_a_past_day_is_the_lowest_balance_from_then_on(
     # then the point held 10 on the 15th, and holds 32 now
     assert on_hand_by_item(site_ids={op.bana.pk}, day=day(15))[op.blanket.pk] == 10
     # but on the 15th it can give 2 (the 20th would go below zero otherwise), on the 22nd 2, on the 25th 32
-    assert point_available_from(op.bana.pk, [op.blanket.pk], day(15)) == {op.blanket.pk: [(op.grant.pk, 2)]}
-    assert point_available_from(op.bana.pk, [op.blanket.pk], day(22)) == {op.blanket.pk: [(op.grant.pk, 2)]}
-    assert point_available_from(op.bana.pk, [op.blanket.pk], day(25)) == {op.blanket.pk: [(op.grant.pk, 32)]}
-    assert point_available_from(op.bana.pk, [op.blanket.pk], day(5)) == {}
+    assert available_from(op.bana.pk, [op.blanket.pk], day(15)) == {op.blanket.pk: [(op.grant.pk, 2)]}
+    assert available_from(op.bana.pk, [op.blanket.pk], day(22)) == {op.blanket.pk: [(op.grant.pk, 2)]}
+    assert available_from(op.bana.pk, [op.blanket.pk], day(25)) == {op.blanket.pk: [(op.grant.pk, 32)]}
+    assert available_from(op.bana.pk, [op.blanket.pk], day(5)) == {}
 
 
 def test_a_past_days_partial_handover_gives_what_the_point_held_that_day(op, listed):

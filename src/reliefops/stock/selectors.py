@@ -818,6 +818,43 @@ def on_hand_by_item(*, site_ids: set[int] | None = None, day: dt.date | None = N
     }
 
 
+def available_from(site_id: int, item_ids: Iterable[int], day: dt.date) -> dict[int, list[tuple[int, int]]]:
+    """What a site (a distribution point) can give of each item on `day` without taking the balance of any
+    later day below zero (the ledger refuses a posting that would): per item, (grant id, quantity),
+    the oldest stock first, as the ledger takes it.
+
+    Per grant, it is the lowest of what the point held at the end of `day` and after each movement
+    dated later, today's balance the last: stock that was there that day but handed over or sent
+    on since cannot be given that day. On today's date it is what the point holds now."""
+    items = sorted(set(item_ids))
+    balances = list(
+        Balance.objects.filter(location__site_id=site_id, location__is_physical=True, item_id__in=items)
+        .order_by("fifo_date", "grant_id", "pk")
+        .values_list("location_id", "item_id", "grant_id", "quantity")
+    )
+    changes: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    later = (
+        MovementLine.objects.filter(movement__occurred_on__gt=day, item_id__in=items)
+        .filter(Q(from_location__site_id=site_id) | Q(to_location__site_id=site_id))
+        .order_by("movement__occurred_on", "movement_id", "pk")
+        .values_list("from_location_id", "to_location_id", "item_id", "grant_id", "quantity")
+    )
+    for from_id, to_id, item_id, grant_id, quantity in later:
+        for location_id, sign in ((to_id, 1), (from_id, -1)):
+            changes[(location_id, item_id, grant_id)].append(sign * int(quantity))
+    available: dict[int, list[tuple[int, int]]] = {}
+    for location_id, item_id, grant_id, quantity in balances:
+        moves = changes.get((location_id, item_id, grant_id), [])
+        held = int(quantity) - sum(moves)  # at the end of `day`
+        lowest = held
+        for change in moves:
+            held += change
+            lowest = min(lowest, held)
+        if lowest > 0:
+            available.setdefault(item_id, []).append((grant_id, lowest))
+    return available
+
+
 def on_hand_on(*, day: dt.date | None = None, site_ids: set[int] | None = None) -> dict[tuple[int, int], int]:
     """What each physical site held of each item at the end of `day` (None: now), as
     {(site id, item id): quantity}. Today's balances, less what the ledger moved into the sites

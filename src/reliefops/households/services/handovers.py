@@ -34,8 +34,9 @@ from reliefops.households.models import (
     HouseholdStatus,
     RoundStatus,
 )
-from reliefops.households.selectors import delivered_by_handover, entitled_quantities, point_available_from
+from reliefops.households.selectors import delivered_by_handover, entitled_quantities
 from reliefops.places.models import Site
+from reliefops.stock.selectors import available_from
 from reliefops.stock.services import StockLine, stock_distribute
 from reliefops.stock.services.ledger import not_after_today
 
@@ -311,7 +312,7 @@ def _record(
             )
         # What the point can give on the handover's day: what it held then that no later day has
         # taken since (a handover entered from a paper list of weeks ago), by grant, oldest first.
-        available = point_available_from(point.pk, owed, handed_on)
+        available = available_from(point.pk, owed, handed_on)
         held = {item: sum(quantity for _, quantity in parts) for item, parts in available.items()}
         give = {item: min(quantity, held.get(item, 0)) for item, quantity in owed.items()}
         give = {item: quantity for item, quantity in give.items() if quantity > 0}
