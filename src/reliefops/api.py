@@ -94,6 +94,9 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     body: dict[str, Any] = {"detail": exc.message}
     if isinstance(exc, InvalidInput):
         body["detail"] = exc.message.splitlines()[0]
+        if request.method in ("GET", "HEAD") and exc.summary is None:
+            # a read refused for its parameters writes nothing, and says so as any refused request
+            body["detail"] = f"{counted(len(exc.problems), 'problem')} in the request; nothing was done"
         body["problems"] = [{"row": p.row, "field": p.field, "reason": p.reason} for p in exc.problems]
     return api.create_response(request, body, status=exc.status)
 

@@ -33,7 +33,6 @@ from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.jobs import jobs_mark_stale
 from reliefops.core.roles import ROLE_RIGHTS, Right
 from reliefops.core.security import whole_id
-from reliefops.core.text import counted
 
 # --- request bodies: strict -------------------------------------------------------------------------
 
@@ -237,8 +236,6 @@ def _checked_and_named(run: Callable[..., Any]) -> Callable[..., Any]:
     lists = _body_lists(operation)
     if lists:
         operation.view_func = _rows_named(handler, lists)
-    if not UNSAFE_METHODS & {method.upper() for method in operation.methods}:
-        operation.view_func = _read_refusal(operation.view_func)
     return run
 
 
@@ -301,24 +298,6 @@ def _rows_named(handler: Handler, lists: tuple[str, ...]) -> Handler:
             raise
 
     return named  # type: ignore[return-value]
-
-
-def _read_refusal(handler: Handler) -> Handler:
-    """A read (GET) refused for its parameters (a period that ends before it starts) says so as any
-    refused request does, "1 problem in the request; nothing was done": not that "nothing was
-    written", which only a write can say. A service's own words are kept."""
-
-    @functools.wraps(handler)
-    def read(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return handler(*args, **kwargs)
-        except InvalidInput as exc:
-            if exc.summary is not None:
-                raise
-            summary = f"{counted(len(exc.problems), 'problem')} in the request; nothing was done"
-            raise InvalidInput(exc.problems, summary=summary) from None
-
-    return read  # type: ignore[return-value]
 
 
 router = ApiRouter(tags=["core"])
