@@ -89,6 +89,10 @@ class ImportBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reverted_by_label = models.CharField(max_length=150, blank=True)
+    # Reverts in the order they were made (1, 2, 3 …), given under the import lock: a preview notes
+    # the last one it saw, and its apply is refused by any later one. A clock time would let a
+    # revert slip through whose time was taken before the preview began but committed after it.
+    revert_number = models.PositiveIntegerField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

@@ -186,26 +186,37 @@ def row_fingerprint(row: ReportRow) -> str:
 
 @dataclass(frozen=True)
 class StoredState:
-    """The stored rows as a preview compared the file with: the latest batch then, and when. Its
-    apply is refused when a batch touching the same organisations' rows was committed or reverted
-    since (the preview would no longer say what the apply does)."""
+    """The stored rows as a preview compared the file with: the latest batch and the latest revert
+    then, and when. Its apply is refused when a batch touching the same organisations' rows was
+    committed or reverted since (the preview would no longer say what the apply does)."""
 
     last_batch_id: int
     at: dt.datetime
+    # None for a preview recorded before reverts were numbered: its apply compares clock times.
+    last_revert: int | None = None
 
     @classmethod
     def now(cls) -> StoredState:
-        latest = ImportBatch.objects.aggregate(latest=Max("id"))["latest"] or 0
-        return cls(last_batch_id=latest, at=timezone.now())
+        latest = ImportBatch.objects.aggregate(batch=Max("id"), revert=Max("revert_number"))
+        return cls(last_batch_id=latest["batch"] or 0, at=timezone.now(), last_revert=latest["revert"] or 0)
 
     def as_params(self) -> dict[str, Any]:
-        return {"seen_batch": self.last_batch_id, "seen_at": self.at.isoformat()}
+        return {
+            "seen_batch": self.last_batch_id,
+            "seen_at": self.at.isoformat(),
+            "seen_revert": self.last_revert,
+        }
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> StoredState | None:
         if "seen_batch" not in params or "seen_at" not in params:
             return None
-        return cls(last_batch_id=int(params["seen_batch"]), at=dt.datetime.fromisoformat(params["seen_at"]))
+        revert = params.get("seen_revert")
+        return cls(
+            last_batch_id=int(params["seen_batch"]),
+            at=dt.datetime.fromisoformat(params["seen_at"]),
+            last_revert=int(revert) if revert is not None else None,
+        )
 
 
 @dataclass
@@ -936,8 +947,14 @@ def _refuse_changed_since(seen: StoredState, organisation_ids: set[int]) -> None
         if touches:
             changes.append(f"batch {batch.pk} by {batch.created_by_label} at {_when(batch.created_at)}")
     # A batch reverted since (and committed before the preview): its rows are gone, so a batch of
-    # several organisations counts as touching these.
-    reverted = ImportBatch.objects.filter(pk__lte=seen.last_batch_id, reverted_at__gte=seen.at).order_by("pk")
+    # several organisations counts as touching these. Reverts are numbered under the import lock: a
+    # revert under way while the preview read, committed after, has a number the preview did not see.
+    reverted = ImportBatch.objects.filter(pk__lte=seen.last_batch_id)
+    if seen.last_revert is not None:
+        reverted = reverted.filter(revert_number__gt=seen.last_revert)
+    else:  # a preview recorded before reverts were numbered
+        reverted = reverted.filter(reverted_at__gte=seen.at)
+    reverted = reverted.order_by("pk")
     for batch in reverted:
         if batch.organisation_id is None or batch.organisation_id in organisation_ids:
             assert batch.reverted_at is not None  # noqa: S101 - narrowing for the type checker
@@ -1032,7 +1049,8 @@ def import_batch_revert(*, actor: Actor, batch_id: int) -> RevertResult:
         batch.reverted_at = timezone.now()
         batch.reverted_by = real_actor
         batch.reverted_by_label = real_actor.get_username() if real_actor is not None else "system"
-        batch.save(update_fields=["reverted_at", "reverted_by", "reverted_by_label"])
+        batch.revert_number = (ImportBatch.objects.aggregate(last=Max("revert_number"))["last"] or 0) + 1
+        batch.save(update_fields=["reverted_at", "reverted_by", "reverted_by_label", "revert_number"])
         audit_record(
             actor=actor,
             action="cluster.revert",
