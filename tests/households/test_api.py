@@ -221,6 +221,23 @@ def test_the_household_list_refuses_an_unknown_status_and_finds_an_area_in_any_c
         assert [h["id"] for h in found.json()["items"]] == [household.pk]
 
 
+def test_a_scanned_code_that_is_no_card_is_refused_without_being_quoted_back(op, open_round):
+    # given a code scanned from something else than a household card
+    round_obj, _, _ = open_round
+    scanned = "https://example.org/p?cnic=35202-1234567-1&name=Mohd+Aslam"
+    body = {"point": "DP-BANA", "card": scanned, "collected_by": "the head", "handed_on": "2005-11-20"}
+    # when it is sent as the card of a handover
+    refused = post(client_for(op.distributor), f"/api/households/rounds/{round_obj.pk}/handovers", body)
+    # then the card is refused saying what is wrong, and no part of the code is in the answer
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["problems"]
+    assert problem["field"] == "card"
+    assert problem["reason"].startswith("not a card token: it has 56 characters, not the 10 of a card")
+    for part in ("example", "35202", "1234567", "Aslam", "ASLAM"):
+        assert part not in refused.content.decode()
+    assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
+
+
 def test_a_malformed_card_token_answers_422_naming_the_card_field(op, open_round):
     round_obj, _, _ = open_round
     body = {"point": "DP-BANA", "card": "XXXX-XXXX-XX", "collected_by": "the head", "handed_on": "2005-11-20"}
@@ -228,7 +245,11 @@ def test_a_malformed_card_token_answers_422_naming_the_card_field(op, open_round
     assert refused.status_code == 422, refused.content
     (problem,) = refused.json()["problems"]
     assert problem["field"] == "card"
-    assert "is not a card token" in problem["reason"]
+    assert problem["reason"] == (
+        "not a card token: its last character (the check) does not match the others: one of them was "
+        "mistyped or misread; scan the card or type its token again"
+    )
+    assert "XXXX" not in refused.content.decode()
     assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
 
 

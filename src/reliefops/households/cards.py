@@ -27,14 +27,38 @@ def new_token() -> str:
     return body + check_character(body)
 
 
+def _cleaned(text: str) -> str:
+    """What was typed or scanned, in capitals, without the spaces and dashes of the printed groups,
+    and with the letters that read as others (O, I, L, U) read as the card means them."""
+    return "".join(_READS_AS.get(c, c) for c in text.upper() if c not in " -")
+
+
 def normalise_token(text: str) -> str | None:
     """The token as stored, from what was typed or scanned; None if it cannot be one."""
-    cleaned = "".join(_READS_AS.get(c, c) for c in text.upper() if c not in " -")
-    if len(cleaned) != _RANDOM_LENGTH + 1 or any(c not in ALPHABET for c in cleaned):
-        return None
-    if check_character(cleaned[:-1]) != cleaned[-1]:
-        return None
-    return cleaned
+    return None if token_problem(text) else _cleaned(text)
+
+
+def token_problem(text: str) -> str | None:
+    """What is wrong with a typed or scanned value that is not a card token (its length, the
+    characters it holds, its check character); None for a well-formed token.
+
+    The value itself is never quoted: a wrong code scanned may be anything, a person's data too."""
+    cleaned = _cleaned(text)
+    length = _RANDOM_LENGTH + 1
+    strange = sum(1 for c in cleaned if c not in ALPHABET)
+    wrong = []
+    if len(cleaned) != length:
+        wrong.append(
+            f"it has {len(cleaned)} characters, not the {length} of a card (dashes and spaces aside)"
+        )
+    if strange:
+        which = "one of its characters is" if strange == 1 else f"{strange} of its characters are"
+        wrong.append(f"{which} never on a card (a card has only the letters A to Z and digits)")
+    if not wrong and check_character(cleaned[:-1]) != cleaned[-1]:
+        wrong.append(
+            "its last character (the check) does not match the others: one of them was mistyped or misread"
+        )
+    return "; ".join(wrong) or None
 
 
 def printed(token: str) -> str:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from reliefops.core.errors import Problem
 from reliefops.core.security import whole_id
 from reliefops.core.text import day_text
+from reliefops.households.cards import normalise_token
 from reliefops.households.identity import DocumentType
 from reliefops.households.models import (
     CARD_REASON_MAX,
@@ -446,3 +447,12 @@ class HandoverForm(ServiceForm):
             )
             days_text = " to ".join(day_text(day) for day in days)
             handed_on.help_text = f"A day of the round: {days_text}"
+
+    def forget_malformed_card(self) -> None:
+        """Empty the card field when what was typed or scanned there is refused and is no card
+        token: the page says what is wrong with it (beside the field) but does not show it again, as
+        a wrong code scanned may be anything, a person's data too. A well-formed token refused (no
+        household holds it, or it was replaced) stays, to be corrected."""
+        typed = self.data.get("card", "")
+        if typed and "card" in self.errors and normalise_token(typed) is None:
+            self.data = {**self.data, "card": ""}  # the form's fields are single values

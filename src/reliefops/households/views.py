@@ -861,6 +861,7 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
                 )
         else:
             status = 422
+        form.forget_malformed_card()
     chosen = None
     chosen_id = whole_id(form["household"].value() or "")
     if chosen_id is not None:

@@ -21,7 +21,7 @@ from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, Ser
 from reliefops.core.models import AuditEvent
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import day_text
-from reliefops.households.cards import normalise_token, printed
+from reliefops.households.cards import normalise_token, printed, token_problem
 from reliefops.households.keys import fitted_key
 from reliefops.households.models import (
     DistributionRound,
@@ -98,15 +98,11 @@ def _household(card_token: str | None, household_id: int | None) -> tuple[Househ
     if card_token:
         token = normalise_token(card_token)
         if token is None:
-            # A malformed value, not a conflict with the data: a 422 naming the field, as any bad value
+            # A malformed value, not a conflict with the data: a 422 naming the field, as any bad
+            # value. What was typed or scanned is not quoted back: a wrong code may be anyone's data.
+            wrong = token_problem(card_token)
             raise InvalidInput(
-                [
-                    Problem(
-                        None,
-                        "card",
-                        f"{card_token.strip()!r} is not a card token: check the characters and type it again",
-                    )
-                ]
+                [Problem(None, "card", f"not a card token: {wrong}; scan the card or type its token again")]
             )
         card = HouseholdCard.objects.select_related("household").filter(token=token).first()
         if card is None:
