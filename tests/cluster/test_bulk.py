@@ -21,7 +21,13 @@ from hypothesis import strategies as st
 
 from reliefops.cluster.importers import parse_activity_file
 from reliefops.cluster.models import ActivityRow, ImportBatch
-from reliefops.cluster.services import activity_report_import, bulk, import_batch_revert, reports
+from reliefops.cluster.services import (
+    activity_report_import,
+    bulk,
+    import_batch_revert,
+    report_types,
+    reports,
+)
 from reliefops.core.errors import Conflict
 from reliefops.core.models import AuditEvent
 from reliefops.partners.models import Organisation
@@ -147,14 +153,14 @@ def test_ids_after_a_reverted_batch_are_new(upload, cluster):
 
 
 def test_sqlite_binds_a_report_rows_fields_in_the_order_of_its_columns():
-    from reliefops.cluster.services.reports import ReportRow
+    from reliefops.cluster.services.report_types import ReportRow
 
     names = {"action": "withdrawn", "site_id": "site_id"}
     assert [names.get(f, f) for f in ReportRow._fields] == list(bulk._ROW_AS_COLUMNS)
 
 
 def test_the_rule_within_a_file_reads_the_fields_it_means():
-    from reliefops.cluster.services.reports import ReportRow
+    from reliefops.cluster.services.report_types import ReportRow
 
     fields = ReportRow._fields
     assert [fields[i] for i in (8, 9, 5, 18)] == [
@@ -186,7 +192,7 @@ def test_a_duplicate_that_the_rebuilt_unique_index_refuses_rolls_the_whole_batch
     # switched off (as if a bug let a duplicate through to the database)
     upload([row(id="NRC-1"), row(id="NRC-2")])
     before, counts = schema(), written()
-    monkeypatch.setattr(reports, "_duplicates", lambda report: [])
+    monkeypatch.setattr(reports, "duplicates", lambda report: [])
     rows = [row(id=f"NRC-{n}") for n in range(3, 8)] + [row(id="NRC-5", qty="7")]
     # when the batch goes in by the bulk path, the unique index built again refuses it
     with pytest.raises(Conflict, match="refused the upload") as refused:
@@ -268,7 +274,7 @@ def test_every_foreign_key_of_the_table_is_one_the_check_knows(db, monkeypatch):
             keys = [(r[3], r[3], r[2], r[4]) for r in cursor.fetchall()]
         assert {column for _, column, _, _ in keys} == {column for column, _ in foreign_keys()}
         # a row of no key at all: every key column is one the check knows, none is looked up
-        rows = [reports.ReportRow(*([None] * len(reports.ReportRow._fields)))]
+        rows = [report_types.ReportRow(*([None] * len(report_types.ReportRow._fields)))]
         assert (
             bulk.check_written_keys(cursor, keys, batch_id=1, rows=rows, tombstones=(), counted_in=[]) == []
         )

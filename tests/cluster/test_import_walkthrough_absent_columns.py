@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from reliefops.cluster.models import ActivityRow
-from reliefops.cluster.services import reports
+from reliefops.cluster.services import report_plan
 from tests.cluster.conftest import COLUMNS, four_w_csv, row
 
 REMARKS = ("Remarks", "#meta+remarks", "remarks")
@@ -114,7 +114,7 @@ def test_a_file_with_every_column_merges_nothing(cluster, upload, monkeypatch):
     def not_called(*args, **kwargs):
         raise AssertionError("stored values read for a file that has every column")
 
-    monkeypatch.setattr(reports, "_merged_with_stored", not_called)
+    monkeypatch.setattr(report_plan, "merged_with_stored", not_called)
     result = upload(data=four_w_csv([{**STORED, "qty": "7"}], columns=FULL))
     assert result.updated == 1
 
@@ -127,6 +127,6 @@ def test_rows_as_stored_in_a_file_without_those_columns_read_no_stored_values(cl
     def not_called(*args, **kwargs):
         raise AssertionError("stored values read for rows that are as stored")
 
-    monkeypatch.setattr(reports, "_merged_with_stored", not_called)
+    monkeypatch.setattr(report_plan, "merged_with_stored", not_called)
     again = upload(data=update)
     assert (again.changed, again.unchanged) == (False, 20)

@@ -118,7 +118,7 @@ def test_a_revert_under_way_while_the_preview_read_refuses_its_apply(cluster, up
 
     from django.utils import timezone
 
-    from reliefops.cluster.services import reports
+    from reliefops.cluster.services import reverts
 
     reporter = make_user(Role.PARTNER_REPORTER, organisation=cluster.nrc)
     first = upload([row(id="NRC-1", qty="100")])
@@ -126,9 +126,9 @@ def test_a_revert_under_way_while_the_preview_read_refuses_its_apply(cluster, up
     preview, _ = _previewed(client, [row(id="NRC-1", qty="90")])
     seen = Job.objects.get(pk=int(preview)).params["seen_at"]
     earlier = dt.datetime.fromisoformat(seen) - dt.timedelta(seconds=1)
-    monkeypatch.setattr(reports.timezone, "now", lambda: earlier)
+    monkeypatch.setattr(reverts.timezone, "now", lambda: earlier)
     import_batch_revert(actor=None, batch_id=first.batch_id)
-    monkeypatch.setattr(reports.timezone, "now", timezone.now)
+    monkeypatch.setattr(reverts.timezone, "now", timezone.now)
     assert ImportBatch.objects.get(pk=first.batch_id).reverted_at < dt.datetime.fromisoformat(seen)
     # when the reporter applies the preview, the revert the preview did not see refuses it
     job = _applied(client, preview)
@@ -149,7 +149,7 @@ def test_reverts_are_numbered_in_the_order_they_were_made(cluster, upload):
 def test_a_preview_recorded_before_reverts_were_numbered_still_compares_clock_times(cluster, upload):
     # a preview job kept from before the upgrade holds no revert number: its apply falls back on the
     # revert's clock time, and still sees a revert made since
-    from reliefops.cluster.services.reports import StoredState
+    from reliefops.cluster.services.report_types import StoredState
 
     reporter = make_user(Role.PARTNER_REPORTER, organisation=cluster.nrc)
     first = upload([row(id="NRC-1", qty="100")])

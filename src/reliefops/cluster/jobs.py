@@ -21,7 +21,7 @@ from django_tasks import task
 
 from reliefops.cluster.importers import activity_report_import_file
 from reliefops.cluster.services import ReportImportResult
-from reliefops.cluster.services.reports import StoredState
+from reliefops.cluster.services.report_types import StoredState
 from reliefops.core.access import access_reporting_organisation, reporting_scope
 from reliefops.core.errors import Conflict
 from reliefops.core.jobs import JobResult, JobStart, Progress, job_done, job_run, job_start

@@ -34,7 +34,7 @@ from reliefops.cluster.names import (
     normal,
 )
 from reliefops.cluster.services.bulk import SideRows, any_current, gc_paused
-from reliefops.cluster.services.reports import (
+from reliefops.cluster.services.report_types import (
     DELETE,
     KEPT_AS_STORED,
     UPSERT,
@@ -44,10 +44,10 @@ from reliefops.cluster.services.reports import (
     ReportRow,
     RowProblem,
     StoredState,
-    activity_report_import,
     refuse,
     row_fingerprint,
 )
+from reliefops.cluster.services.reports import activity_report_import
 from reliefops.cluster.sheets import ReadWhole, Sheet, SplitCsv, is_workbook_data, read_sheets, split_csv
 from reliefops.cluster.values import (
     COUNT_MAX,

@@ -9,9 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reliefops.cluster.hxl import HEADER_SEARCH_ROWS, FieldSpec, Layout, find_layout, is_tag_row
-from reliefops.cluster.services.reports import (
-    RowProblem,
-)
+from reliefops.cluster.services.report_types import RowProblem
 from reliefops.cluster.sheets import Sheet
 from reliefops.cluster.values import (
     BadValue,

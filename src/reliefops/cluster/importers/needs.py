@@ -9,11 +9,7 @@ from reliefops.cluster.importers.common import choose_sheet
 from reliefops.cluster.models import ElevationBand
 from reliefops.cluster.names import Area, AreaIndex
 from reliefops.cluster.services.needs import NEEDS_VALUES, NeedsImportResult, NeedsRow, needs_import
-from reliefops.cluster.services.reports import (
-    Actor,
-    RowProblem,
-    refuse,
-)
+from reliefops.cluster.services.report_types import Actor, RowProblem, refuse
 from reliefops.cluster.sheets import read_sheets
 from reliefops.cluster.values import (
     BadValue,

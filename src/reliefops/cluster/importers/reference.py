@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from reliefops.cluster.services.activities import ActivityTypeRow, activity_types_check, activity_types_import
-from reliefops.cluster.services.reports import (
-    Actor,
-)
+from reliefops.cluster.services.report_types import Actor
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.tabular import SMALL_INTEGER_MAX, Cells, ImportCounts, read_csv
 

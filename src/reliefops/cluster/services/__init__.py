@@ -6,15 +6,9 @@ from reliefops.cluster.services.activities import ActivityTypeRow, activity_type
 from reliefops.cluster.services.boundaries import boundaries_import
 from reliefops.cluster.services.needs import NeedsImportResult, NeedsRow, needs_import
 from reliefops.cluster.services.periods import parse_month, reporting_period_set_lock
-from reliefops.cluster.services.reports import (
-    ParsedReport,
-    ReportImportResult,
-    ReportRow,
-    RevertResult,
-    RowProblem,
-    activity_report_import,
-    import_batch_revert,
-)
+from reliefops.cluster.services.report_types import ParsedReport, ReportImportResult, ReportRow, RowProblem
+from reliefops.cluster.services.reports import activity_report_import
+from reliefops.cluster.services.reverts import RevertResult, import_batch_revert
 
 __all__ = [
     "ActivityTypeRow",

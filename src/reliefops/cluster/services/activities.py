@@ -11,7 +11,7 @@ from django.db import transaction
 
 from reliefops.catalog.models import Item
 from reliefops.cluster.models import ActivityType
-from reliefops.cluster.services.reports import Actor
+from reliefops.cluster.services.report_types import Actor
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.services import audit_record
 from reliefops.core.tabular import ImportCounts

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from reliefops.cluster.models import AreaBoundary
-from reliefops.cluster.services.reports import Actor, RowProblem, refuse
+from reliefops.cluster.services.report_types import Actor, RowProblem, refuse
 from reliefops.core.errors import Problem
 from reliefops.core.services import audit_record
 from reliefops.core.tabular import ImportCounts, decode_text

@@ -84,7 +84,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# A file's row (services.reports.ReportRow) in INSERT_COLUMNS order after batch_id and withdrawn:
+# A file's row (services.report_types.ReportRow) in INSERT_COLUMNS order after batch_id and withdrawn:
 # line, reporting_org_id … people_male, digest, extra.
 _REPORT_ROW_COLUMNS = itemgetter(0, *range(2, 23), 24, 23)
 ROWS_PER_STATEMENT = 400  # SQLite: one INSERT of many rows costs far less than many INSERTs of one

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from reliefops.cluster.models import NeedsBaseline
-from reliefops.cluster.services.reports import Actor, refuse
+from reliefops.cluster.services.report_types import Actor, refuse
 from reliefops.core.errors import Problem
 from reliefops.core.services import audit_record
 

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from reliefops.cluster.models import NOTE_MAX, ReportingPeriod
 from reliefops.cluster.services import bulk
-from reliefops.cluster.services.reports import Actor
+from reliefops.cluster.services.report_types import Actor
 from reliefops.cluster.values import EARLIEST, LATEST
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.services import audit_record, stored_user
