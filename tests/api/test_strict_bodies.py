@@ -19,13 +19,14 @@ from typing import Any, Union
 
 import pytest
 from django.test import Client
-from pydantic import BaseModel, BeforeValidator, Strict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict
 
 from reliefops.api import api
 from reliefops.core.api import BodyIn, Day
 from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
 from reliefops.stock.models import Movement
+from reliefops.stock.schemas import ReceiptIn, ReceiptLineIn
 from tests.api.test_permissions import ACCESS_RULES
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -83,6 +84,8 @@ def _loose(model: type[BaseModel]) -> list[str]:
     found = []
     if not issubclass(model, BodyIn) or model.model_config.get("strict") is not True:
         found.append(f"{model.__name__} is not a strict body (derive it from BodyIn)")
+    elif model.model_config.get("extra") != "forbid":
+        found.append(f"{model.__name__} passes over keys it does not take (keep BodyIn's extra='forbid')")
     for name, field in model.model_fields.items():
         for kind, metadata in _types_in(field.annotation, tuple(field.metadata)):
             text_only = isinstance(kind, type) and (issubclass(kind, enum.Enum | dt.date | dt.time))
@@ -121,7 +124,13 @@ def test_the_walk_finds_a_loose_schema():
         on: dt.date | None = None
         kept: Day | None = None
 
+    class KeysPassedOver(BodyIn):
+        model_config = ConfigDict(extra="ignore")
+
     assert _loose(Loose) == ["Loose is not a strict body (derive it from BodyIn)"]
+    assert _loose(KeysPassedOver) == [
+        "KeysPassedOver passes over keys it does not take (keep BodyIn's extra='forbid')"
+    ]
     assert _loose(PlainDay) == [
         "PlainDay.on: date refuses its JSON text in strict mode",
         "PlainDay.on: a day must be `Day` (ISO text only, not a number)",
@@ -283,3 +292,72 @@ def test_an_id_and_a_code_are_both_still_taken(reference, api_client):
         response = client.post("/api/stock/receipts", json.dumps(body), content_type="application/json")
         assert response.status_code == 201, response.content
         assert response.json()["movement"]["site"]["id"] == reference.hub.pk
+
+
+# --- keys a body does not take ----------------------------------------------------------------------
+
+UNKNOWN_KEYS = [
+    pytest.param(
+        "lines.0.quantty",
+        f"unknown field: lines.0 takes only {', '.join(ReceiptLineIn.model_fields)}",
+        id="a-misspelt-field-of-a-line",
+    ),
+    pytest.param(
+        "receivedon",
+        f"unknown field: the body takes only {', '.join(ReceiptIn.model_fields)}",
+        id="a-misspelt-field-of-the-body",
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "reason"), UNKNOWN_KEYS)
+def test_a_key_the_body_does_not_take_is_refused_naming_it(reference, api_client, field, reason):
+    # given an admin's valid receipt with one more key, misspelt (its line still has its quantity)
+    rule = ACCESS_RULES["POST /api/stock/receipts"]
+    body = _set(rule.body(reference), field, 7)
+    client = api_client(Role.ADMIN)
+    before = (AuditEvent.objects.count(), Movement.objects.count())
+    # when it is posted
+    response = client.post("/api/stock/receipts", json.dumps(body), content_type="application/json")
+    # then it is refused, naming the key and the fields its object takes, and nothing is written
+    assert response.status_code == 422, response.content
+    assert response.json() == {
+        "detail": "1 problem in the request; nothing was done",
+        "problems": [{"row": None, "field": field, "reason": reason}],
+    }
+    assert (AuditEvent.objects.count(), Movement.objects.count()) == before
+
+
+def test_unknown_keys_are_named_with_the_other_bad_values(reference, api_client):
+    # given a receipt with a misspelt key, a value of the wrong type and a key of a nested object
+    body = ACCESS_RULES["POST /api/stock/receipts"].body(reference)
+    body = _set(_set(_set(body, "grn_numbr", "G-9"), "lines.0.quantity", "5"), "lines.0.unit", "bale")
+    response = api_client(Role.ADMIN).post(
+        "/api/stock/receipts", json.dumps(body), content_type="application/json"
+    )
+    # then every problem is named, each by its path
+    assert response.status_code == 422
+    assert sorted(p["field"] for p in response.json()["problems"]) == [
+        "grn_numbr",
+        "lines.0.quantity",
+        "lines.0.unit",
+    ]
+
+
+def test_a_body_sent_to_an_operation_that_takes_none_is_refused(reference, api_client):
+    # given a registration officer who starts a duplicate search (it takes no body) with options
+    client = api_client(Role.ADMIN)
+    response = client.post(
+        "/api/households/duplicates/search", json.dumps({"all": True}), content_type="application/json"
+    )
+    # then the options are refused rather than passed over; nothing is started
+    assert response.status_code == 422, response.content
+    assert response.json()["problems"] == [
+        {"row": None, "field": "all", "reason": "unknown field: this operation takes no body"}
+    ]
+    # and an empty object, or no body at all, is still taken
+    for sent in ("{}", ""):
+        started = client.generic(
+            "POST", "/api/households/duplicates/search", sent, content_type="application/json"
+        )
+        assert started.status_code in (200, 202), started.content  # 200: the search already queued

@@ -1,11 +1,13 @@
-"""API pieces every router shares: the router itself (a write's right checked first, refused
-values named where they are), the strict shape of request bodies, pagination, the error body, and
-the caller's own identity."""
+"""API pieces every router shares: the router itself (a write's right checked first, unknown query
+parameters refused, refused values named where they are), the strict shape of request bodies,
+pagination, the error body, and the caller's own identity."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
+import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -32,7 +34,8 @@ from reliefops.core.access import (
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.jobs import jobs_mark_stale
 from reliefops.core.roles import ROLE_RIGHTS, Right
-from reliefops.core.security import whole_id
+from reliefops.core.security import impossible_values_found, whole_id
+from reliefops.core.text import counted
 
 # --- request bodies: strict -------------------------------------------------------------------------
 
@@ -44,9 +47,12 @@ class BodyIn(Schema):
     JSON boolean where a number is (`"site": true` is not site 1) and a number where a boolean is
     (`"consent": 1`). Pydantic's strict mode does this for every field; the only values that JSON
     can give as text alone, days and choices, are read from their text by the two types below.
+
+    A key the body does not take is refused, not passed over (`lines.0.quantty: unknown field`):
+    a misspelt field would otherwise be written as if it had been left out.
     """
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 def _iso_day(value: Any) -> Any:
@@ -209,34 +215,119 @@ class ApiRouter(Router):
         return self.api_operation(["DELETE"], path, right=right, **kwargs)
 
 
+# What ApiRouter relies on in django-ninja (1.7.1): Operation.run authenticates the caller
+# (`_run_checks`), then reads the parameters and body with the private `_get_values(request,
+# path_params, temporal_response)`, which raises ValidationError, then calls the handler. The right
+# alone could be checked in an authentication callback, a public hook; but naming a refused value
+# by its place needs the reading itself (with the operation's body schema at hand), and the
+# unknown parameters are best refused together with the other bad values of the same reading, so
+# one wrap of `_get_values` does all three. tests/api/test_ninja_contract.py fails, saying what
+# changed, if an upgrade of django-ninja moves any of this.
+NINJA_READ_PARAMETERS = ("self", "request", "path_params", "temporal_response")
+
+
+def ninja_reads_as_expected(operation: Operation | type[Operation]) -> bool:
+    """Whether django-ninja's Operation reads a request as ApiRouter expects (see above)."""
+    read = getattr(operation, "_get_values", None)
+    if read is None or not callable(getattr(operation, "run", None)):
+        return False
+    names = tuple(inspect.signature(read).parameters)
+    return names in (NINJA_READ_PARAMETERS, NINJA_READ_PARAMETERS[1:])
+
+
 def _checked_and_named(run: Callable[..., Any]) -> Callable[..., Any]:
-    """Binds one operation: its right is checked, and its refused values named, as ApiRouter says.
+    """Binds one operation: its right is checked, unknown query parameters refused, and its refused
+    values named, as ApiRouter says.
 
     django-ninja's Operation.run authenticates the caller, then reads the parameters and body
     (`_get_values`, which raises ValidationError), then calls the handler: the right is checked at
-    the start of the reading, and the problems renamed as the reading or the handler raises them.
+    the start of the reading, then the values no field can hold (a NUL character, a number beyond
+    64 bits: found by ImpossibleValuesMiddleware, refused here), and the problems renamed as the
+    reading or the handler raises them.
     """
     operation = getattr(run, "__self__", None)
-    if not isinstance(operation, Operation) or not hasattr(operation, "_get_values"):
-        raise ConfigError("ApiRouter expects django-ninja's Operation.run and Operation._get_values")
+    if not isinstance(operation, Operation) or not ninja_reads_as_expected(operation):
+        raise ConfigError(
+            "ApiRouter expects django-ninja's Operation.run and Operation._get_values(request, "
+            "path_params, temporal_response): see NINJA_READ_PARAMETERS in reliefops.core.api"
+        )
     handler = operation.view_func
     right = _RIGHTS.get(handler)
     read = operation._get_values
     wrapped_in = _body_attribute(operation)
+    body = _body_schema(operation)
+    takes = query_parameters(operation)
 
     def get_values(request: HttpRequest, path_params: Any, temporal_response: Any) -> dict[str, Any]:
         if right is not None:
-            require(request.user, right)  # AccessDenied: 403, before the body is read
+            require(request.user, right)  # AccessDenied: 403, before the request is read
+        impossible = impossible_values_found(request)
+        if impossible:
+            # Refused before any of the request is read: nothing may carry such a value further.
+            raise InvalidInput(
+                [Problem(None, field, reason) for field, reason in impossible[:20]],
+                summary=f"{counted(len(impossible), 'problem')} in the request; nothing was done",
+            )
+        unknown = _unknown_parameters(request, takes)
+        if wrapped_in is None:
+            unknown += _body_not_taken(request)
         try:
-            return read(request, path_params, temporal_response)
+            values = read(request, path_params, temporal_response)
         except ValidationError as exc:
-            raise ValidationError([_named_error(error, wrapped_in) for error in exc.errors]) from None
+            named = [_named_error(error, wrapped_in, body) for error in exc.errors]
+            raise ValidationError(unknown + named) from None
+        if unknown:
+            raise ValidationError(unknown)
+        return values
 
     operation._get_values = get_values  # type: ignore[method-assign]
     lists = _body_lists(operation)
     if lists:
         operation.view_func = _rows_named(handler, lists)
     return run
+
+
+def query_parameters(operation: Operation) -> frozenset[str]:
+    """The query parameters an operation declares (its filters, and `limit` and `offset` of a list),
+    as a client writes them."""
+    names: set[str] = set()
+    for model in operation.models:
+        if model.__ninja_param_source__ != "query":
+            continue
+        flattened = getattr(model, "__ninja_flatten_map__", None)
+        if flattened:
+            names.update(flattened)
+        else:
+            names.update(field.alias or name for name, field in model.model_fields.items())
+    return frozenset(names)
+
+
+def _unknown_parameters(request: HttpRequest, takes: frozenset[str]) -> list[dict[str, Any]]:
+    """A problem for each query parameter the operation does not take: a filter it would pass over
+    (`?number=…` on a list without that filter) would answer as if it had filtered."""
+    if takes:
+        reason = f"unknown parameter: this operation takes only {', '.join(sorted(takes))}"
+    else:
+        reason = "unknown parameter: this operation takes no query parameters"
+    return [
+        {"loc": (name,), "msg": reason, "type": "unknown_parameter"}
+        for name in request.GET
+        if name not in takes
+    ]
+
+
+def _body_not_taken(request: HttpRequest) -> list[dict[str, Any]]:
+    """A problem for each key of a JSON object sent to an operation that takes no body."""
+    if request.content_type != "application/json" or not request.body:
+        return []
+    try:
+        sent = json.loads(request.body)
+    except ValueError:
+        return []
+    if not isinstance(sent, dict):
+        return []
+    reason = "unknown field: this operation takes no body"
+    return [{"loc": (str(key),), "msg": reason, "type": "extra_forbidden"} for key in sent]
 
 
 def _body_attribute(operation: Operation) -> str | None:
@@ -247,13 +338,49 @@ def _body_attribute(operation: Operation) -> str | None:
     return None
 
 
-def _named_error(error: dict[str, Any], wrapped_in: str | None) -> dict[str, Any]:
+def _body_schema(operation: Operation) -> Any:
+    """The schema of the operation's JSON body (`ReceiptIn`), if it takes one."""
+    wrapped_in = _body_attribute(operation)
+    for model in operation.models:
+        if model.__ninja_param_source__ == "body" and wrapped_in is not None:
+            return model.model_fields[wrapped_in].annotation
+    return None
+
+
+def _schemas_in(annotation: Any) -> list[type[BaseModel]]:
+    """The schemas an annotation holds, through Optional, unions, lists and Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [schema for arg in get_args(annotation) for schema in _schemas_in(arg)]
+
+
+def _fields_at(body: Any, place: Sequence[Any]) -> list[str] | None:
+    """The fields of the object at a path of the body (`lines.0`: item, quantity, …), if known."""
+    annotation = body
+    for part in place:
+        if isinstance(part, int):
+            continue  # an item of a list: _schemas_in looks through the list
+        owners = [schema for schema in _schemas_in(annotation) if part in schema.model_fields]
+        if len(owners) != 1:
+            return None
+        annotation = owners[0].model_fields[part].annotation
+    schemas = _schemas_in(annotation)
+    return list(schemas[0].model_fields) if len(schemas) == 1 else None
+
+
+def _named_error(error: dict[str, Any], wrapped_in: str | None, body: Any = None) -> dict[str, Any]:
     """A schema's refusal with its `loc` as the API names a field: ("body", "payload", "lines", 0,
-    "quantity") is lines.0.quantity, ("query", "limit") is limit; the body itself is `body`."""
+    "quantity") is lines.0.quantity, ("query", "limit") is limit; the body itself is `body`. A key
+    the body does not take is an `unknown field`, with the fields its object takes."""
     source, *place = error.get("loc", ()) or ("body",)
     if source == "body" and wrapped_in is not None and place[:1] == [wrapped_in]:
         place = place[1:]
-    return {**error, "loc": tuple(place) or (source,)}
+    named = {**error, "loc": tuple(place) or (source,)}
+    if error.get("type") == "extra_forbidden" and source == "body" and place:
+        fields = _fields_at(body, place[:-1])
+        where = ".".join(str(part) for part in place[:-1]) or "the body"
+        named["msg"] = f"unknown field: {where} takes only {', '.join(fields)}" if fields else "unknown field"
+    return named
 
 
 def _body_lists(operation: Operation) -> tuple[str, ...]:

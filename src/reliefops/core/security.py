@@ -13,7 +13,8 @@ sessions that end when idle or too old, and sign-in throttling.
 - `ImpossibleValuesMiddleware` refuses a request whose address or JSON body holds a NUL character
   (`%00`, `\u0000`) or a whole number beyond 64 bits: no field of ours holds one, PostgreSQL cannot
   store a NUL and SQLite's driver fails on such a number, and a NUL byte cut short by one layer and
-  not by another is an old trick. (Django's form fields refuse a NUL already.)
+  not by another is an old trick. (Django's form fields refuse a NUL already.) An API request is
+  refused by the API's router, after the caller's right is checked and before anything is read.
 - `ThrottledAuthenticationForm` refuses to check a password once a username (or an address) has
   failed too often within `RELIEFOPS_LOGIN_LOCKOUT` seconds. Failures are counted from the audit
   trail, so the count is shared by every server process and every failure is on record.
@@ -44,7 +45,6 @@ from django.utils import timezone
 
 from reliefops.core.models import AuditEvent
 from reliefops.core.services import audit_record
-from reliefops.core.text import counted
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -183,11 +183,28 @@ def _query_problem(key: str, values: list[str]) -> str | None:
     return None
 
 
+# The request's attribute where ImpossibleValuesMiddleware leaves what it found under /api/.
+_IMPOSSIBLE_VALUES = "reliefops_impossible_values"
+
+
+def impossible_values_found(request: HttpRequest) -> list[tuple[str, str]]:
+    """(field, reason) of each value of the request no field can hold, as ImpossibleValuesMiddleware
+    found them; the API's router refuses the request with them once the caller's right is checked."""
+    found: list[tuple[str, str]] = getattr(request, _IMPOSSIBLE_VALUES, [])
+    return found
+
+
 class ImpossibleValuesMiddleware:
     """Refuses a request whose query string or JSON body holds a value no field of ours can hold: a
     NUL character, which PostgreSQL cannot store either, or a whole number beyond 64 bits, which no
-    database column holds (SQLite's driver fails on one). 422 naming the field for the API, 400
-    naming the parameter for a page; nothing behind it runs."""
+    database column holds (SQLite's driver fails on one).
+
+    A page is answered 400 naming the parameter; nothing behind it runs. An API request is passed on
+    with what was found (`impossible_values_found`): the API authenticates the caller and checks a
+    write's right first (401, 403), as for any body, then refuses it with 422 naming each field,
+    before it reads a parameter or the body. Nothing that reads the query string or the body comes
+    before that; an address under /api/ that is no operation (the docs, 404, 405) reads neither.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -206,12 +223,8 @@ class ImpossibleValuesMiddleware:
         if not found:
             return self.get_response(request)
         if request.path.startswith("/api/"):
-            problems = [{"row": None, "field": field, "reason": reason} for field, reason in found[:20]]
-            body = {
-                "detail": f"{counted(len(found), 'problem')} in the request; nothing was done",
-                "problems": problems,
-            }
-            return JsonResponse(body, status=422)
+            setattr(request, _IMPOSSIBLE_VALUES, found)
+            return self.get_response(request)
         field, reason = found[0]
         # A page of the site's own (standing alone: the session and the user are not read yet)
         reason = f"The parameter {field} of the address {reason}."
