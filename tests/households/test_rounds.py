@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -15,6 +16,7 @@ from reliefops.households.services import (
     HandoverRefused,
     PackageInput,
     PointInput,
+    RoundInput,
     card_reissue,
     cards_issue,
     entitlement_cancel,
@@ -190,18 +192,16 @@ def test_any_one_mistyped_character_fails_the_token_check_and_the_qr_code_is_inl
     assert "href" not in svg
 
 
-def _plan(op, **overrides):
-    values = {
-        "actor": op.registrar,
-        "code": "DBL-ROUND",
-        "name": "Winter Race",
-        "starts_on": dt.date(2005, 11, 14),
-        "ends_on": dt.date(2006, 1, 31),
-        "points": [PointInput(site_id=op.bana.pk)],
-        "package": [PackageInput(item_id=op.blanket.pk, per_member=2, at_most=10)],
-    }
-    values.update(overrides)
-    return round_plan(**values)
+def _plan(op, *, idempotency_key, code="DBL-ROUND"):
+    round_input = RoundInput(
+        code=code,
+        name="Winter Race",
+        starts_on=dt.date(2005, 11, 14),
+        ends_on=dt.date(2006, 1, 31),
+        points=[PointInput(site_id=op.bana.pk)],
+        package=[PackageInput(item_id=op.blanket.pk, per_member=2, at_most=10)],
+    )
+    return round_plan(actor=op.registrar, round_input=round_input, idempotency_key=idempotency_key)
 
 
 def test_a_round_planned_twice_with_its_key_is_planned_once(op):
@@ -237,15 +237,52 @@ def test_a_repeat_that_arrives_while_the_first_is_saved_is_answered_as_a_repeat(
 
 def test_a_round_check_names_every_problem_without_writing(op):
     problems = round_check(
-        code="WR-1",
-        name="x",
-        starts_on=dt.date(2006, 1, 31),
-        ends_on=dt.date(2005, 11, 14),
-        points=[],
-        package=[PackageInput(item_id=op.blanket.pk)],
+        round_input=RoundInput(
+            code="WR-1",
+            name="x",
+            starts_on=dt.date(2006, 1, 31),
+            ends_on=dt.date(2005, 11, 14),
+            points=[],
+            package=[PackageInput(item_id=op.blanket.pk)],
+        )
     )
     assert sorted(p.field for p in problems) == ["ends_on", "per_household", "points"]
     assert not DistributionRound.objects.exists()
+
+
+def test_one_round_input_is_checked_and_planned_alike(op):
+    # given a round with problems of every kind: its fields, a point, a package line, an area
+    round_input = RoundInput(
+        code=" WR-7 ",
+        name="",
+        starts_on=dt.date(2006, 1, 31),
+        ends_on=dt.date(2005, 11, 14),
+        points=[PointInput(site_id=op.maira.pk)],
+        package=[PackageInput(item_id=op.blanket.pk, per_member=2, at_most=0)],
+        area_ids=[0],
+        living="afloat",
+    )
+    # when it is checked, and then planned
+    checked = round_check(round_input=round_input)
+    with pytest.raises(InvalidInput) as refused:
+        round_plan(actor=op.registrar, round_input=round_input)
+    # then the plan is refused with the very problems the check named, and nothing is written
+    assert sorted(refused.value.problems, key=repr) == sorted(checked, key=repr)
+    assert sorted(p.field for p in checked) == ["areas", "at_most", "ends_on", "living", "name", "points"]
+    assert not DistributionRound.objects.exists()
+    # and once mended, the same input (its code given with spaces) plans the round
+    mended = replace(
+        round_input,
+        name="Winter Race",
+        starts_on=dt.date(2005, 11, 14),
+        ends_on=dt.date(2006, 1, 31),
+        points=[PointInput(site_id=op.bana.pk)],
+        package=[PackageInput(item_id=op.blanket.pk, per_member=2, at_most=10)],
+        area_ids=[],
+        living="any",
+    )
+    assert round_check(round_input=mended) == []
+    assert round_plan(actor=op.registrar, round_input=mended).round.code == "WR-7"
 
 
 def test_closing_is_said_once_and_a_second_close_changes_nothing(op):

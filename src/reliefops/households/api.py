@@ -95,6 +95,7 @@ from reliefops.households.services import (
     Lookups,
     PackageInput,
     PointInput,
+    RoundInput,
     card_reissue,
     cards_issue,
     entitlement_cancel,
@@ -588,10 +589,11 @@ def round_list(request: HttpRequest) -> Any:
     return [RoundOut.of(r) for r in access_rounds(request.user).order_by("-starts_on", "code")]
 
 
-def _round_refs(request: HttpRequest, payload: RoundIn) -> tuple[dict[str, Any], list[Problem]]:
-    """The round's sites, areas, items and earlier rounds by id, and a problem for each name not
-    found: the service refuses those together with the round's own problems. A point or package line
-    whose name is not found keeps its row with an id of 0, so that its other values are checked."""
+def _round_input(request: HttpRequest, payload: RoundIn) -> tuple[RoundInput, list[Problem]]:
+    """The round asked for, its sites, areas, items and earlier rounds by id, and a problem for each
+    name not found: the service refuses those together with the round's own problems. A point or
+    package line whose name is not found keeps its row with an id of 0, so that its other values are
+    checked."""
     user = request.user
     problems: list[Problem] = []
     sites = {s.code: s for s in access_sites(user)}
@@ -633,14 +635,22 @@ def _round_refs(request: HttpRequest, payload: RoundIn) -> tuple[dict[str, Any],
             problems.append(Problem(None, "not_served_in", f"no round {code!r}"))
         else:
             earlier.append(rounds[code])
-    refs = {
-        "points": points,
-        "package": package,
-        "area_ids": area_ids,
-        "site_ids": site_ids,
-        "not_served_in_ids": earlier,
-    }
-    return refs, problems
+    round_input = RoundInput(
+        code=payload.code,
+        name=payload.name,
+        starts_on=payload.starts_on,
+        ends_on=payload.ends_on,
+        points=points,
+        package=package,
+        area_ids=area_ids,
+        site_ids=site_ids,
+        living=payload.living,
+        elevation_bands=payload.elevation_bands,
+        vulnerabilities=payload.vulnerabilities,
+        house_damage=payload.house_damage,
+        not_served_in_ids=earlier,
+    )
+    return round_input, problems
 
 
 @router.post(
@@ -660,22 +670,14 @@ def round_new(
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=KEY_HELP),
 ) -> Any:
     require(request.user, Right.MANAGE_ROUNDS)
-    refs, problems = _round_refs(request, payload)
+    round_input, problems = _round_input(request, payload)
     try:
         planned = round_plan(
             actor=request.user,
-            code=payload.code,
-            name=payload.name,
-            starts_on=payload.starts_on,
-            ends_on=payload.ends_on,
-            living=payload.living,
-            elevation_bands=payload.elevation_bands,
-            vulnerabilities=payload.vulnerabilities,
-            house_damage=payload.house_damage,
+            round_input=round_input,
             note=payload.note,
             caller_problems=problems,
             idempotency_key=scoped_key(request.user, idempotency_key),
-            **refs,
         )
     except InvalidInput as exc:
         raise InvalidInput([_row_field(p) for p in exc.problems], summary=exc.summary) from None

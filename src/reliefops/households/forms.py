@@ -28,7 +28,7 @@ from reliefops.households.models import (
     Sex,
     Vulnerability,
 )
-from reliefops.households.services import HouseholdInput, PackageInput, PointInput
+from reliefops.households.services import HouseholdInput, PackageInput, PointInput, RoundInput
 from reliefops.web.forms import ANY, FilterForm
 
 # An <input type="date"> takes and shows ISO dates only, whatever the language of the page.
@@ -328,7 +328,7 @@ class RoundForm(ServiceForm):
     def package(self) -> list[dict[str, Any]]:
         return [line.cleaned_data for line in self.lines if line.cleaned_data.get("item")]
 
-    def round_inputs(self) -> dict[str, Any]:
+    def round_input(self) -> RoundInput:
         """What the round service checks, read from whatever fields could be read: a refused field
         is given empty (its own error says why), so that every other problem shows at once."""
         d = self.cleaned_data
@@ -339,13 +339,13 @@ class RoundForm(ServiceForm):
         for value in d.get("points") or []:
             pcode = (d.get(self.serves_names.get(value, ""), "") or "").strip().upper()
             points.append(PointInput(site_id=int(value), serves_area_id=self.pcodes.get(pcode)))
-        return {
-            "code": d.get("code") or "",
-            "name": d.get("name") or "",
-            "starts_on": starts,
-            "ends_on": ends,
-            "points": points,
-            "package": [
+        return RoundInput(
+            code=d.get("code") or "",
+            name=d.get("name") or "",
+            starts_on=starts,
+            ends_on=ends,
+            points=points,
+            package=[
                 PackageInput(
                     item_id=int(line["item"]),
                     per_household=line.get("per_household") or 0,
@@ -354,14 +354,14 @@ class RoundForm(ServiceForm):
                 )
                 for line in self.package()
             ],
-            "area_ids": [int(a) for a in d.get("areas") or []],
-            "site_ids": [int(s) for s in d.get("sites") or []],
-            "living": d.get("living") or Living.ANY,
-            "elevation_bands": d.get("elevation_bands") or [],
-            "vulnerabilities": d.get("vulnerabilities") or [],
-            "house_damage": d.get("house_damage") or [],
-            "not_served_in_ids": [int(r) for r in d.get("not_served_in") or []],
-        }
+            area_ids=[int(a) for a in d.get("areas") or []],
+            site_ids=[int(s) for s in d.get("sites") or []],
+            living=d.get("living") or Living.ANY,
+            elevation_bands=d.get("elevation_bands") or [],
+            vulnerabilities=d.get("vulnerabilities") or [],
+            house_damage=d.get("house_damage") or [],
+            not_served_in_ids=[int(r) for r in d.get("not_served_in") or []],
+        )
 
     def show_problems(self, problems: Sequence[Problem]) -> None:
         """The service's problems beside their fields; one of a field the form refused already (its

@@ -542,19 +542,19 @@ def round_new(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         valid = form.is_valid()
-        inputs = form.round_inputs()
+        round_input = form.round_input()
         if not valid:
             # The fields that could be read are checked as the round would be: every problem shows
             # at once, not the round's own only after the form's are mended.
-            form.show_problems(round_check(**inputs))
+            form.show_problems(round_check(round_input=round_input))
             status = 422
         else:
             try:
                 planned = round_plan(
                     actor=request.user,
+                    round_input=round_input,
                     note=form.cleaned_data["note"],
                     idempotency_key=scoped_key(request.user, form.cleaned_data["idempotency_key"]),
-                    **inputs,
                 )
             except InvalidInput as exc:
                 form.show_problems(exc.problems)

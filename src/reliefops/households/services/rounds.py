@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -62,6 +62,27 @@ class PointInput:
     serves_area_id: int | None = None
 
 
+@dataclass(frozen=True)
+class RoundInput:
+    """A round as it is planned: its code and name, period, points and package, and who is eligible
+    (every condition given holds: areas of origin, camps, living, elevation, vulnerabilities, house
+    damage, not served in earlier rounds). What `round_check` checks and `round_plan` plans."""
+
+    code: str
+    name: str
+    starts_on: dt.date
+    ends_on: dt.date
+    points: Sequence[PointInput]
+    package: Sequence[PackageInput]
+    area_ids: Sequence[int] = ()
+    site_ids: Sequence[int] = ()
+    living: str = Living.ANY
+    elevation_bands: Sequence[str] = ()
+    vulnerabilities: Sequence[str] = ()
+    house_damage: Sequence[str] = ()
+    not_served_in_ids: Sequence[int] = ()
+
+
 def _whole(value: object, field: str, row: int | None, problems: list[Problem], *, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         problems.append(Problem(row, field, f"a whole number of {minimum} or more, not {value!r}"))
@@ -72,19 +93,8 @@ def _whole(value: object, field: str, row: int | None, problems: list[Problem], 
     return value
 
 
-def _check_round(
-    *,
-    code: str,
-    name: str,
-    starts_on: dt.date,
-    ends_on: dt.date,
-    points: Sequence[PointInput],
-    package: Sequence[PackageInput],
-    living: str,
-    elevation_bands: Sequence[str],
-    vulnerabilities: Sequence[str],
-    house_damage: Sequence[str],
-) -> tuple[list[Problem], dict[int, Site]]:
+def _check_round(planned: RoundInput) -> tuple[list[Problem], dict[int, Site]]:
+    code, name, points, package = planned.code, planned.name, planned.points, planned.package
     problems: list[Problem] = []
     if not _CODE.match(code):
         problems.append(
@@ -98,7 +108,7 @@ def _check_round(
         problems.append(Problem(None, "name", "required"))
     elif len(name.strip()) > NAME_MAX:
         problems.append(Problem(None, "name", f"at most {NAME_MAX} characters"))
-    if ends_on < starts_on:
+    if planned.ends_on < planned.starts_on:
         problems.append(Problem(None, "ends_on", "the round ends before it starts"))
     sites = {site.pk: site for site in Site.objects.filter(pk__in=[p.site_id for p in points])}
     if not points:
@@ -140,14 +150,14 @@ def _check_round(
         if line.at_most is not None:
             _whole(line.at_most, "at_most", row, problems, minimum=1)
     for field, values, allowed in (
-        ("elevation_bands", elevation_bands, [b for b in ElevationBand.values if b]),
-        ("vulnerabilities", vulnerabilities, Vulnerability.values),
-        ("house_damage", house_damage, HouseDamage.values),
+        ("elevation_bands", planned.elevation_bands, [b for b in ElevationBand.values if b]),
+        ("vulnerabilities", planned.vulnerabilities, Vulnerability.values),
+        ("house_damage", planned.house_damage, HouseDamage.values),
     ):
         for value in values:
             if value not in allowed:
                 problems.append(Problem(None, field, f"{value!r} is not one of {', '.join(allowed)}"))
-    if living not in Living.values:
+    if planned.living not in Living.values:
         problems.append(Problem(None, "living", f"one of {', '.join(Living.values)}"))
     return problems, sites
 
@@ -164,70 +174,18 @@ class RoundPlanned:
         return f"Round {self.round.code} planned. Make its distribution list next."
 
 
-def round_check(
-    *,
-    code: str,
-    name: str,
-    starts_on: dt.date,
-    ends_on: dt.date,
-    points: Sequence[PointInput],
-    package: Sequence[PackageInput],
-    area_ids: Sequence[int] = (),
-    site_ids: Sequence[int] = (),
-    living: str = Living.ANY,
-    elevation_bands: Sequence[str] = (),
-    vulnerabilities: Sequence[str] = (),
-    house_damage: Sequence[str] = (),
-    not_served_in_ids: Sequence[int] = (),
-) -> list[Problem]:
+def round_check(*, round_input: RoundInput) -> list[Problem]:
     """Every problem of a round as `round_plan` would refuse it, writing nothing: a form whose
     other fields could not be read shows these beside its own, all at once."""
-    problems, _, _ = _round_problems(
-        code=code.strip(),
-        name=name,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        points=points,
-        package=package,
-        area_ids=area_ids,
-        site_ids=site_ids,
-        living=living,
-        elevation_bands=elevation_bands,
-        vulnerabilities=vulnerabilities,
-        house_damage=house_damage,
-        not_served_in_ids=not_served_in_ids,
-    )
+    problems, _, _ = _round_problems(replace(round_input, code=round_input.code.strip()))
     return problems
 
 
 def _round_problems(
-    *,
-    code: str,
-    name: str,
-    starts_on: dt.date,
-    ends_on: dt.date,
-    points: Sequence[PointInput],
-    package: Sequence[PackageInput],
-    area_ids: Sequence[int],
-    site_ids: Sequence[int],
-    living: str,
-    elevation_bands: Sequence[str],
-    vulnerabilities: Sequence[str],
-    house_damage: Sequence[str],
-    not_served_in_ids: Sequence[int],
+    planned: RoundInput,
 ) -> tuple[list[Problem], dict[int, Site], tuple[set[int], set[int], set[int]]]:
-    problems, sites = _check_round(
-        code=code,
-        name=name,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        points=points,
-        package=package,
-        living=living,
-        elevation_bands=elevation_bands,
-        vulnerabilities=vulnerabilities,
-        house_damage=house_damage,
-    )
+    problems, sites = _check_round(planned)
+    area_ids, site_ids, not_served_in_ids = planned.area_ids, planned.site_ids, planned.not_served_in_ids
     areas = set(AdminArea.objects.filter(pk__in=area_ids).values_list("pk", flat=True))
     problems += [Problem(None, "areas", f"no admin area {a}") for a in area_ids if a not in areas]
     camps = set(Site.objects.filter(pk__in=site_ids).values_list("pk", flat=True))
@@ -254,27 +212,16 @@ def _planned_with(key: str | None, code: str) -> RoundPlanned | None:
     return RoundPlanned(done, replayed=True)
 
 
-def round_create(**kwargs: Any) -> DistributionRound:
-    """Plan a round (see `round_plan`) and return it."""
-    return round_plan(**kwargs).round
+def round_create(*, actor: Any, note: str = "", **round_fields: Any) -> DistributionRound:
+    """Plan a round (see `round_plan`) from the fields of its `RoundInput` given as keywords, and
+    return it: for scripts and scenarios that write a round out in full."""
+    return round_plan(actor=actor, round_input=RoundInput(**round_fields), note=note).round
 
 
 def round_plan(
     *,
     actor: Any,
-    code: str,
-    name: str,
-    starts_on: dt.date,
-    ends_on: dt.date,
-    points: Sequence[PointInput],
-    package: Sequence[PackageInput],
-    area_ids: Sequence[int] = (),
-    site_ids: Sequence[int] = (),
-    living: str = Living.ANY,
-    elevation_bands: Sequence[str] = (),
-    vulnerabilities: Sequence[str] = (),
-    house_damage: Sequence[str] = (),
-    not_served_in_ids: Sequence[int] = (),
+    round_input: RoundInput,
     note: str = "",
     caller_problems: Sequence[Problem] = (),
     idempotency_key: str | None = None,
@@ -287,37 +234,25 @@ def round_plan(
     keep their numbers and the line's other values are checked. A submission repeated with its
     `idempotency_key` (a double click, a retried request) answers the round it planned, changing
     nothing, instead of refusing its code as taken."""
-    code = code.strip()
+    planned = replace(round_input, code=round_input.code.strip())
+    code, points, package = planned.code, planned.points, planned.package
+    starts_on, ends_on = planned.starts_on, planned.ends_on
     key = fitted_key(idempotency_key)
     if (done := _planned_with(key, code)) is not None:
         return done
     try:
         with transaction.atomic():
-            problems, sites, (areas, camps, earlier) = _round_problems(
-                code=code,
-                name=name,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                points=points,
-                package=package,
-                area_ids=area_ids,
-                site_ids=site_ids,
-                living=living,
-                elevation_bands=elevation_bands,
-                vulnerabilities=vulnerabilities,
-                house_damage=house_damage,
-                not_served_in_ids=not_served_in_ids,
-            )
+            problems, sites, (areas, camps, earlier) = _round_problems(planned)
             _refuse(problems, caller_problems)
             round_obj = DistributionRound.objects.create(
                 code=code,
-                name=name.strip(),
+                name=planned.name.strip(),
                 starts_on=starts_on,
                 ends_on=ends_on,
-                living=living,
-                elevation_bands=sorted(set(elevation_bands)),
-                vulnerabilities=sorted(set(vulnerabilities)),
-                house_damage=sorted(set(house_damage)),
+                living=planned.living,
+                elevation_bands=sorted(set(planned.elevation_bands)),
+                vulnerabilities=sorted(set(planned.vulnerabilities)),
+                house_damage=sorted(set(planned.house_damage)),
                 created_by=stored_user(actor),
                 note=note,
                 idempotency_key=key or None,
