@@ -421,7 +421,7 @@ def test_the_sitrep_page_and_its_files_come_from_one_builder(ledger, client_as, 
         pytest.param(Role.COORDINATOR, True, id="coordinator"),
     ],
 )
-def test_the_sitrep_shows_the_hubs_stock_only_to_roles_that_see_stock(ledger, client_as, role, sees_hubs):
+def test_the_sitrep_shows_the_stock_ledger_only_to_roles_that_see_stock(ledger, client_as, role, sees_hubs):
     # given a partner reporter, to whom the stock pages are closed, and roles that see every site's stock
     client = client_as(role)
     assert client.get(reverse("stock:onhand-list")).status_code == (200 if sees_hubs else 403)
@@ -444,8 +444,12 @@ def test_the_sitrep_shows_the_hubs_stock_only_to_roles_that_see_stock(ledger, cl
         assert ("On hand" in hubs) is sees_hubs, url
         # and a reader without them is told, in one line, that they are left out
         assert (html.unescape(left_out) in hubs) is not sees_hubs, url
-        # and the organisation's distributed totals, which it publishes, are there for all
-        assert "has distributed: 100 blankets." in body
+        # and what the organisation distributed, read from the same ledger, goes with them: a partner
+        # reporter, who sees no stock figure on the dashboard, does not read it in the sitrep either
+        distributed = body.split("Distributed", 1)[1].split("cluster", 1)[0]
+        assert ("has distributed: 100 blankets." in body) is sees_hubs, url
+        assert ("Blanket" in distributed) is sees_hubs, url  # nor its table of items
+        assert ("distributed is left out" in distributed) is not sees_hubs, url
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,12 @@ NO_CONTACTS = "No contact recorded: coordinators and hub managers with an e-mail
 # What the hubs' item tables count (the same words on the page, in the HTML file and the Markdown).
 HUBS_DISTRIBUTED = "Handed over by each hub and the distribution points it supplies,"
 HUBS_ON_HAND = "On hand {day} at each hub itself (its points hold their own stock)"
-# Said in place of the hubs' part to a reader who may not see stock (the page, the .md and the .html).
+# Said in place of the Distributed part and the hubs' part to a reader who may not see the stock of
+# every site (the page, the .md and the .html): both are read from the stock ledger.
+DISTRIBUTED_LEFT_OUT = (
+    "What {organisation} distributed is left out: it is read from the stock ledger, "
+    "and shown only to roles that see the stock of every site."
+)
 HUBS_LEFT_OUT = (
     "The hubs' part (stock on hand, what each hub handed over, waybills on the way) is left out: "
     "it is shown only to roles that see the stock of every site."
@@ -114,8 +119,9 @@ class Sitrep:
     contacts: list[Contact]
     # The item rows of the hubs' table of what they hold, in the order of the Distributed table
     hub_items_on_hand: list[selectors.ItemFigure]
-    # False for a reader who may not see stock: the hubs' part is left out, and says so
-    hubs_shown: bool = True
+    # False for a reader who may not see the stock of every site: the Distributed part and the
+    # hubs' part are left out, and say so
+    stock_shown: bool = True
     # The day the hubs' stock and trucks are counted on: a past period's last day; None: today
     hubs_on: dt.date | None = None
 
@@ -131,6 +137,10 @@ class Sitrep:
     @property
     def hubs_left_out(self) -> str:
         return HUBS_LEFT_OUT
+
+    @property
+    def distributed_left_out(self) -> str:
+        return DISTRIBUTED_LEFT_OUT.format(organisation=self.organisation.short)
 
     @property
     def hubs_day(self) -> str:
@@ -313,15 +323,18 @@ def _contacts(organisation: selectors.OperatingOrganisation) -> list[Contact]:
 
 
 def build_sitrep(
-    *, period: Period, today: dt.date, activity: str | None = None, with_hubs: bool = True
+    *, period: Period, today: dt.date, activity: str | None = None, with_stock: bool = True
 ) -> Sitrep:
     """The sitrep of a period, from the ledger and the 4W rows; the same for the page and the CLI.
-    Without `with_hubs` (a reader who may not see stock) the hubs' stock, distributions and
-    waybills are not read, and the report says they are left out."""
-    distributions = selectors.distributions(period=period)
+    Without `with_stock` (a reader who may not see the stock of every site, as a partner reporter)
+    nothing of the stock ledger is read (what was distributed, the hubs' stock and waybills), and
+    the report says it is left out."""
+    distributions = (
+        selectors.distributions(period=period) if with_stock else selectors.Distributions([], [], [], [], [])
+    )
     organisation = selectors.operating_organisation()
     on = selectors.past_day(period, today)
-    hubs, held = _hubs(distributions, on) if with_hubs else ([], [])
+    hubs, held = _hubs(distributions, on) if with_stock else ([], [])
     return Sitrep(
         organisation=organisation,
         period=period,
@@ -331,7 +344,7 @@ def build_sitrep(
         hubs=hubs,
         contacts=_contacts(organisation),
         hub_items_on_hand=held,
-        hubs_shown=with_hubs,
+        stock_shown=with_stock,
         hubs_on=on,
     )
 
@@ -367,7 +380,7 @@ def render_markdown(sitrep: Sitrep) -> str:
         "",
         "## Distributed",
         "",
-        md(sitrep.distributed_sentence),
+        md(sitrep.distributed_sentence if sitrep.stock_shown else sitrep.distributed_left_out),
     ]
     for sentence in (sitrep.other_items_sentence, sitrep.partners_sentence):
         if sentence:
@@ -398,7 +411,7 @@ def render_markdown(sitrep: Sitrep) -> str:
             ],
         )
     out += ["", "## Hubs", ""]
-    if not sitrep.hubs_shown:
+    if not sitrep.stock_shown:
         out.append(HUBS_LEFT_OUT)
     elif sitrep.hubs:
         out += _table(

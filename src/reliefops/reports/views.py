@@ -240,13 +240,14 @@ def _sitrep_access(user: Any) -> None:
 
 
 def _build(form: PeriodForm, user: Any) -> Any:
-    # The hubs' stock on hand, hand-overs and waybills are stock: a reader without the right to see
-    # the stock of every site (a partner reporter) gets the sitrep without them, as on the dashboard.
+    # What was distributed, the hubs' stock on hand, hand-overs and waybills are the stock ledger's,
+    # of every site: a reader who may not see the stock of every site (a partner reporter) gets the
+    # sitrep without them. The dashboard shows such a reader no stock figure either.
     return build_sitrep(
         period=form.period(),
         today=timezone.localdate(),
         activity=form.chosen_activity(),
-        with_hubs=_sees_every_sites_stock(user),
+        with_stock=_sees_every_sites_stock(user),
     )
 
 
