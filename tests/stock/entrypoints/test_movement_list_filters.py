@@ -12,7 +12,8 @@ import pytest
 from django.urls import reverse
 
 from reliefops.core.roles import Role
-from reliefops.stock.services import StockLine, stock_distribute
+from reliefops.stock.models import Movement
+from reliefops.stock.services import CountLine, StockLine, movement_reverse, stock_count, stock_distribute
 from tests.stock.conftest import receive
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +101,43 @@ def test_the_download_gives_a_quantity_only_of_the_item_chosen(handed, web_as):
     assert [(row["Movement"], row["Item code"], row["Quantity"]) for row in blankets] == [
         (str(handed.mixed.pk), "BLANKET", "10")
     ]
+
+
+def test_an_items_movements_say_which_way_its_stock_went(handed, web_as):
+    # given 100 blankets received at the point, then 10 and 20 handed out, and a count that found 3 short
+    count = stock_count(
+        actor=handed.actor,
+        site_id=handed.point.pk,
+        counts=[CountLine(item_id=handed.blanket.pk, counted=67)],
+        counted_on=dt.date(2005, 11, 4),
+    ).movement
+    reversal = movement_reverse(
+        actor=handed.actor, movement_id=count.pk, reason="counted twice", reversed_on=dt.date(2005, 11, 5)
+    ).movement
+    client = web_as(Role.COORDINATOR)
+    url = reverse("stock:movement-list") + f"?site={handed.point.pk}&item=BLANKET"
+    # when the point's blanket movements are listed
+    body = client.get(url).content.decode()
+    # then each says what came in (+) and what went out (a minus sign) of the point's blankets
+    assert "In (+) or out (\u2212) at site" in body
+    found = re.findall(
+        r'<a href="/stock/movements/(\d+)/">.*?<td class="num change[^"]*">([^<]*)</td>', body, re.S
+    )
+    changes = {int(pk): change for pk, change in found}
+    receipt = Movement.objects.get(reference="GRN-P1").pk
+    assert changes == {
+        receipt: "+100",
+        handed.mixed.pk: "\u221210",
+        handed.later.pk: "\u221220",
+        count.pk: "\u22123",
+        reversal.pk: "+3",
+    }
+    # and the API and the download give the same figures, signed numbers
+    rows = download(client, url + "&format=csv")
+    assert {int(row["Movement"]): row["In (+) or out (-) at site"] for row in rows} == {
+        receipt: "100",
+        handed.mixed.pk: "-10",
+        handed.later.pk: "-20",
+        count.pk: "-3",
+        reversal.pk: "3",
+    }
