@@ -129,6 +129,17 @@ PLEDGES = Table(
     sheet="Pledges",
 )
 
+# The pledges received in full or more: what arrived of each, and how much beyond the pledge.
+PLEDGES_RECEIVED = Table(
+    "pledges-received",
+    (
+        *PLEDGES.columns[:5],
+        Column("More than pledged", "#output+num+over", "more_than_pledged", 10),
+        *PLEDGES.columns[5:],
+    ),
+    sheet="Pledges received",
+)
+
 _MOVEMENT = (
     Column("Movement", "#meta+id", "pk", 10),
     Column("Kind", "#meta+type", "kind", 12),

@@ -561,3 +561,27 @@ class KittingForm(PostingForm):
 class ReversalForm(PostingForm):
     reason = forms.CharField(label="Why reverse it", max_length=REVERSAL_REASON_MAX)
     reversed_on = _date("Reversed on")
+
+
+class PledgeCancelForm(forms.Form):
+    """Why a pledge is cancelled. The ledger checks the reason (it says what is missing or too long),
+    as it does for the API and the command line; the page shows its answer beside the field."""
+
+    reason = forms.CharField(
+        label="Why is it cancelled",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": REASON_MAX}),
+        help_text="What the donor said will not come, and why. It is kept with the pledge.",
+    )
+
+    def show_problems(self, problems: Sequence[Problem]) -> None:
+        """Put the ledger's problems beside the field they name, the others at the top."""
+        for problem in problems:
+            self.add_error(problem.field if problem.field in self.fields else None, problem.reason)
+
+    def error_summary(self) -> list[str]:
+        return [
+            f"{self[name].label}: {error}" if name in self.fields else str(error)
+            for name, errors in self.errors.items()
+            for error in errors
+        ]

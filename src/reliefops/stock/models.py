@@ -339,6 +339,11 @@ class Pledge(models.Model):
         return f"{self.quantity} {self.item} ({self.grant})"
 
     @property
+    def still_to_come(self) -> int:
+        """How many of the pledge were not received (0 when all or more were)."""
+        return max(self.quantity - self.received_quantity, 0)
+
+    @property
     def more_than_pledged(self) -> int:
         """How many arrived beyond what was pledged (0 when no more than that)."""
         return max(self.received_quantity - self.quantity, 0)

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reliefops.catalog.models import Item, PackSize
+from reliefops.core.errors import NotFound
 from reliefops.stock.models import (
     Balance,
     LocationKind,
@@ -168,6 +169,34 @@ def pipeline(*, today: dt.date, site_ids: set[int] | None = None) -> Pipeline:
     in_transit = list(waybills.order_by("expected_on", "id"))
     overdue = [(w, (today - w.expected_on).days) for w in in_transit if w.expected_on < today]
     return Pipeline(list(pledges), in_transit, overdue)
+
+
+def pledges_received(*, site_ids: set[int] | None = None) -> QuerySet[Pledge]:
+    """The pledges received in full or beyond what was pledged (each with `more_than_pledged`), the
+    latest expected first: what left the pipeline by arriving, which a donor is told of."""
+    pledges = Pledge.objects.filter(status=PledgeStatus.RECEIVED).select_related(
+        "grant", "item", "destination"
+    )
+    if site_ids is not None:
+        pledges = pledges.filter(destination_id__in=site_ids)
+    return pledges.order_by("-expected_on", "-id")
+
+
+def pledges_received_counts(pledges: QuerySet[Pledge]) -> tuple[int, int]:
+    """How many of these pledges there are, and how many of them brought more than was pledged."""
+    counts = pledges.order_by().aggregate(
+        received=Count("pk"), over=Count("pk", filter=Q(received_quantity__gt=F("quantity")))
+    )
+    return int(counts["received"]), int(counts["over"])
+
+
+def pledge_visible(*, pledge_id: int, site_ids: set[int] | None) -> Pledge:
+    """A pledge bound for one of the given sites (None: any), with its grant, item and destination;
+    NotFound in the same words when it is missing or bound for a site whose stock is not seen."""
+    pledge = Pledge.objects.select_related("grant", "item", "destination").filter(pk=pledge_id).first()
+    if pledge is None or (site_ids is not None and pledge.destination_id not in site_ids):
+        raise NotFound(f"no pledge {pledge_id}")
+    return pledge
 
 
 def in_transit_on(*, day: dt.date, site_ids: set[int] | None = None) -> list[Waybill]:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.onhand_list, name="onhand-list"),
     path("card/", views.onhand_card, name="onhand-card"),
     path("pipeline/", views.pipeline, name="pipeline"),
+    path("pledges/<int:pledge_id>/cancel/", views.pledge_cancel_new, name="pledge-cancel"),
     path("waybills/", views.waybill_list, name="waybill-list"),
     path("waybills/new/", views.waybill_dispatch_new, name="waybill-dispatch"),
     path("waybills/<int:waybill_id>/", views.waybill_detail, name="waybill-detail"),

@@ -30,6 +30,7 @@ from reliefops.core.access import (
     access_waybill_by_id,
     has_right,
     require,
+    scoped_site_ids,
     stock_sites,
     stock_visible_site_ids,
 )
@@ -37,7 +38,7 @@ from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
 from reliefops.stock import exports, forms, selectors
-from reliefops.stock.models import LocationKind, MovementKind, WaybillStatus
+from reliefops.stock.models import LocationKind, MovementKind, PledgeStatus, WaybillStatus
 from reliefops.stock.schemas import posting_message, today
 from reliefops.stock.services import (
     CountLine,
@@ -48,6 +49,8 @@ from reliefops.stock.services import (
     kits_assemble,
     kits_break,
     movement_reverse,
+    pledge_cancel,
+    pledge_cancelled_message,
     stock_count,
     stock_distribute,
     stock_handover_to_partner,
@@ -168,22 +171,75 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     found = selectors.pipeline(today=today(), site_ids=stock_visible_site_ids(request.user))
     overdue = {waybill.pk: days for waybill, days in found.overdue}
     in_transit = [(waybill, overdue.get(waybill.pk, 0)) for waybill in found.in_transit]
-    file = download(request, exports.IN_TRANSIT, in_transit, part="transit") or download(
-        request, exports.PLEDGES, found.pledges, part="pledges"
+    received = selectors.pledges_received(site_ids=stock_visible_site_ids(request.user))
+    file = (
+        download(request, exports.IN_TRANSIT, in_transit, part="transit")
+        or download(request, exports.PLEDGES, found.pledges, part="pledges")
+        or download(request, exports.PLEDGES_RECEIVED, received, part="received")
     )
     if file is not None:
         return cast(HttpResponse, file)
+    # The pledges received in full or more are listed when asked for (they only grow); how many there
+    # are, and how many brought more than was pledged, is always said.
+    n_received, n_over = selectors.pledges_received_counts(received)
+    show_received = request.GET.get("pledges") == "received"
+    may_cancel = _pledge_cancel_site_ids(request.user)
     return _render(
         request,
         "stock/pipeline.html",
         {
-            "pledges": found.pledges,
+            "pledges": [(p, may_cancel is None or p.destination_id in may_cancel) for p in found.pledges],
+            "may_cancel_any": may_cancel is None or bool(may_cancel),
             "in_transit": in_transit,
             "overdue": found.overdue,
             "today": today(),
             "transit_links": export_links(request, "transit"),
             "pledge_links": export_links(request, "pledges"),
+            "received": list(received) if show_received else None,
+            "n_received": n_received,
+            "n_over": n_over,
+            "received_links": export_links(request, "received"),
         },
+    )
+
+
+def _pledge_cancel_site_ids(user: AnyUser) -> set[int] | None:
+    """The sites whose pledges the user may cancel (POST_STOCK there, as the ledger asks); None: all."""
+    if not has_right(user, Right.POST_STOCK):
+        return set()
+    return scoped_site_ids(user, Right.POST_STOCK)
+
+
+@page
+def pledge_cancel_new(request: HttpRequest, pledge_id: int) -> HttpResponse:
+    """Cancel a pledge the donor will not send (or not the rest of it), for a reason: the page shows
+    the pledge and asks why; posting it cancels the pledge, and posting it again changes nothing."""
+    user = request.user
+    pledge = selectors.pledge_visible(pledge_id=pledge_id, site_ids=stock_visible_site_ids(user))
+    access_stock_site(user, pledge.destination_id, Right.POST_STOCK)
+    form = forms.PledgeCancelForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = pledge_cancel(actor=user, pledge_id=pledge.pk, reason=form.cleaned_data["reason"])
+        except InvalidInput as exc:
+            form.show_problems(exc.problems)
+            status = exc.status
+        except AccessDenied:
+            raise
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            notify = messages.info if getattr(result, "replayed", False) else messages.success
+            notify(request, pledge_cancelled_message(result))
+            return redirect("stock:pipeline")
+        pledge = selectors.pledge_visible(pledge_id=pledge.pk, site_ids=None)
+    return _render(
+        request,
+        "stock/pledge_cancel.html",
+        {"pledge": pledge, "form": form, "open": pledge.status == PledgeStatus.OPEN, "today": today()},
+        status=status,
     )
 
 
