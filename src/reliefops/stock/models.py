@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Upper
 
 # The most units one line may move and one balance may hold (a virtual location's, either way): far
 # beyond any real consignment or warehouse, and low enough that the sums of a million balances, or
@@ -23,6 +22,8 @@ REFERENCE_MAX = 64
 GRN_KEY_MAX = 3 * REFERENCE_MAX
 LOT_MAX = 64
 WAYBILL_NUMBER_MAX = 32
+# A waybill's key, its number as compared (see `waybill_key`).
+WAYBILL_KEY_MAX = 3 * WAYBILL_NUMBER_MAX
 VEHICLE_MAX = 64
 DRIVER_MAX = 120
 
@@ -266,6 +267,13 @@ class Waybill(models.Model):
     """The document travelling with a consignment from one site to another."""
 
     number = models.CharField(max_length=WAYBILL_NUMBER_MAX, unique=True)
+    # The number as compared (`waybill_key`: BLK/2005/0412, blk/2005/0412 and " BLK/2005/0412 " are
+    # one paper waybill), unique: the database refuses one number on two waybills. Null for a waybill
+    # dispatched before numbers were compared so whose number another, earlier waybill already had
+    # (migration 0009), which keeps the number it was given.
+    number_key = models.CharField(  # noqa: DJ001 - null is no key, outside the unique index
+        max_length=WAYBILL_KEY_MAX, null=True, blank=True, editable=False
+    )
     from_site = models.ForeignKey("places.Site", on_delete=models.PROTECT, related_name="waybills_out")
     to_site = models.ForeignKey("places.Site", on_delete=models.PROTECT, related_name="waybills_in")
     transport = models.CharField(max_length=16, choices=Transport.choices, default=Transport.TRUCK)
@@ -290,12 +298,27 @@ class Waybill(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=WaybillStatus.values), name="waybill_status_known"
             ),
-            # BLK/2005/0412 and blk/2005/0412 are one paper waybill.
-            models.UniqueConstraint(Upper("number"), name="waybill_number_unique_any_case"),
+            models.UniqueConstraint(
+                fields=["number_key"],
+                condition=models.Q(number_key__isnull=False),
+                name="waybill_number_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+
+def waybill_number(text: str) -> str:
+    """A waybill number as the ledger keeps it: as typed, without spaces around it or runs of them
+    inside."""
+    return " ".join(text.split())
+
+
+def waybill_key(text: str) -> str:
+    """A waybill number as compared: BLK/2005/0412, blk/2005/0412 and " BLK/2005/0412 " (or
+    "BLK/2005/0412" with two spaces inside) are one number."""
+    return waybill_number(text).upper()
 
 
 class PledgeStatus(models.TextChoices):

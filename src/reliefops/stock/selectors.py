@@ -26,6 +26,7 @@ from reliefops.stock.models import (
     StockLocation,
     Waybill,
     WaybillStatus,
+    waybill_key,
 )
 
 # The published figures' keys for the seven items IOM reported (published-figures.json).
@@ -197,6 +198,19 @@ def pledge_visible(*, pledge_id: int, site_ids: set[int] | None) -> Pledge:
     if pledge is None or (site_ids is not None and pledge.destination_id not in site_ids):
         raise NotFound(f"no pledge {pledge_id}")
     return pledge
+
+
+def waybill_id_by_number(number: str) -> int | None:
+    """The id of the waybill of this number, whatever its case and spaces (see `waybill_key`), or
+    of one kept without a key that has it as typed; None when no waybill has it."""
+    found = Waybill.objects.filter(number_key=waybill_key(number)).values_list("pk", flat=True).first()
+    if found is None:
+        found = (
+            Waybill.objects.filter(number_key__isnull=True, number=number)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return found
 
 
 def in_transit_on(*, day: dt.date, site_ids: set[int] | None = None) -> list[Waybill]:
@@ -503,7 +517,12 @@ def waybill_list(
     if to_site_ids is not None:
         waybills = waybills.filter(to_site_id__in=to_site_ids)
     if number:
-        waybills = waybills.filter(number__icontains=number)
+        # Compared as numbers are (`waybill_key`): "blk/2005 " finds BLK/2005/0412, and a number an
+        # earlier version kept with spaces; one kept without a key (see Waybill.number_key) as typed.
+        waybills = waybills.filter(
+            Q(number_key__contains=waybill_key(number))
+            | Q(number_key__isnull=True, number__icontains=number.strip())
+        )
     if status:
         waybills = waybills.filter(status=status)
     if overdue_on is not None:

@@ -30,6 +30,8 @@ from reliefops.stock.models import (
     Transport,
     Waybill,
     WaybillStatus,
+    waybill_key,
+    waybill_number,
 )
 from reliefops.stock.services.ledger import (
     UNRESOLVED,
@@ -74,12 +76,12 @@ def _give_automatic_number(waybill: Waybill) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [NUMBERING_LOCK])
     for _ in range(NUMBER_ATTEMPTS):
         candidate = _next_automatic_number()
-        while Waybill.objects.filter(number__iexact=candidate).exists():
+        while Waybill.objects.filter(number_key=waybill_key(candidate)).exists():
             candidate = f"WB-{int(candidate[3:]) + 1:07d}"
-        waybill.number = candidate
+        waybill.number, waybill.number_key = candidate, waybill_key(candidate)
         try:
             with transaction.atomic():
-                waybill.save(update_fields=["number"])
+                waybill.save(update_fields=["number", "number_key"])
         except IntegrityError:
             continue
         return
@@ -116,13 +118,13 @@ def waybill_dispatch(
 ) -> DispatchResult:
     """Send a consignment under a waybill: stock moves from the site into transit.
 
-    A number already taken (whatever its case) is refused (409) before anything else is checked;
-    every other problem is refused at once. A typed number is kept without the spaces around it.
-    `caller_problems`: see `refuse`.
+    A number already taken (whatever its case and spaces: see `waybill_key`) is refused (409) before
+    anything else is checked; every other problem is refused at once. A typed number is kept without
+    the spaces around it. `caller_problems`: see `refuse`.
     """
     if number is not None and number.strip():
         # " BLK/2005/0412 " is the paper waybill BLK/2005/0412 (a blank number is refused below).
-        number = " ".join(number.split())
+        number = waybill_number(number)
 
     def run() -> DispatchResult:
         with transaction.atomic():
@@ -162,6 +164,7 @@ def waybill_dispatch(
                 site_location(to_site_id)  # the receiving site must be able to hold stock
             waybill = Waybill.objects.create(
                 number=number or f"tmp-{uuid.uuid4().hex[:20]}",
+                number_key=waybill_key(number) if number else None,
                 from_site_id=from_site_id,
                 to_site_id=to_site_id,
                 transport=transport,
@@ -219,14 +222,16 @@ def waybill_dispatch(
 
 
 def _number_taken(number: str) -> Conflict | None:
-    """The refusal of a number a waybill already has, whatever the case of its letters (a paper
-    waybill BLK/2005/0412 is blk/2005/0412 typed in lower case)."""
-    existing = Waybill.objects.filter(number__iexact=number.strip()).values_list("number", flat=True).first()
+    """The refusal of a number a waybill already has, whatever the case of its letters and the spaces
+    in it (a paper waybill BLK/2005/0412 is blk/2005/0412 typed in lower case; a number an earlier
+    version kept with spaces around it is the same number)."""
+    existing = Waybill.objects.filter(number_key=waybill_key(number)).values_list("number", flat=True).first()
     if existing is None:
         return None
-    if existing != number.strip():
-        return Conflict(f"waybill {existing} already exists: {number.strip()} is its number in another case")
-    return Conflict(f"waybill {existing} already exists")
+    shown = waybill_number(existing)
+    if shown == number:
+        return Conflict(f"waybill {shown} already exists")
+    return Conflict(f"waybill {shown} already exists: {number} is its number in another case")
 
 
 @dataclass(frozen=True)

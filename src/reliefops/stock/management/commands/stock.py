@@ -319,6 +319,9 @@ class Command(ReliefopsCommand):
         ref = _ref(o["waybill"])
         if isinstance(ref, int):
             waybill = access_waybill_by_id(user, ref, Right.POST_STOCK)
+        elif (found := selectors.waybill_id_by_number(ref)) is not None:
+            # The number as compared: " blk/2005/0412" is waybill BLK/2005/0412.
+            waybill = access_waybill_by_id(user, found, Right.POST_STOCK)
         else:
             waybill = access_waybill_by_number(user, ref, Right.POST_STOCK)
         problems: list[Problem] = []
