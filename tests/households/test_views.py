@@ -12,11 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.html import escape
 
 from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
-from reliefops.households import views
 from reliefops.households.cards import check_character, printed
 from reliefops.households.models import (
     DistributionRound,
@@ -431,7 +431,7 @@ def test_the_handover_page_proposes_today_only_while_the_round_runs(op, open_rou
     first, last = round_obj.starts_on, round_obj.ends_on
 
     def page_on(today):
-        monkeypatch.setattr(views.timezone, "localdate", lambda: today)
+        monkeypatch.setattr(timezone, "localdate", lambda: today)
         monkeypatch.setattr(handovers.timezone, "localdate", lambda: today)
         return client.get(url).content.decode()
 
@@ -465,7 +465,7 @@ def test_a_paper_list_entered_after_the_round_keeps_its_day_from_one_handover_to
 ):
     round_obj, household, _ = open_round
     later = round_obj.ends_on + dt.timedelta(days=30)  # the list is typed in a month after the round
-    monkeypatch.setattr(views.timezone, "localdate", lambda: later)
+    monkeypatch.setattr(timezone, "localdate", lambda: later)
     monkeypatch.setattr(handovers.timezone, "localdate", lambda: later)
     client = signed_in(op.distributor)
     url = f"/households/rounds/{round_obj.pk}/handover/"
