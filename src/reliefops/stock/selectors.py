@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from reliefops.catalog.models import Item, PackSize
 from reliefops.core.errors import NotFound
+from reliefops.stock.held import held_since
 from reliefops.stock.models import (
     Balance,
     LocationKind,
@@ -880,26 +881,27 @@ def available_from(site_id: int, item_ids: Iterable[int], day: dt.date) -> dict[
         .order_by("fifo_date", "grant_id", "pk")
         .values_list("location_id", "item_id", "grant_id", "quantity")
     )
-    changes: dict[tuple[int, int, int], list[int]] = defaultdict(list)
-    later = (
+    lines = (
         MovementLine.objects.filter(movement__occurred_on__gt=day, item_id__in=items)
         .filter(Q(from_location__site_id=site_id) | Q(to_location__site_id=site_id))
         .order_by("movement__occurred_on", "movement_id", "pk")
-        .values_list("from_location_id", "to_location_id", "item_id", "grant_id", "quantity")
+        .values_list(
+            "movement__occurred_on", "from_location_id", "to_location_id", "item_id", "grant_id", "quantity"
+        )
     )
-    for from_id, to_id, item_id, grant_id, quantity in later:
-        for location_id, sign in ((to_id, 1), (from_id, -1)):
-            changes[(location_id, item_id, grant_id)].append(sign * int(quantity))
+    later = [
+        (occurred_on, (location_id, item_id, grant_id), sign * int(quantity))
+        for occurred_on, from_id, to_id, item_id, grant_id, quantity in lines
+        for location_id, sign in ((to_id, 1), (from_id, -1))
+    ]
+    now = {
+        (location_id, item_id, grant_id): int(quantity)
+        for location_id, item_id, grant_id, quantity in balances
+    }
     available: dict[int, list[tuple[int, int]]] = {}
-    for location_id, item_id, grant_id, quantity in balances:
-        moves = changes.get((location_id, item_id, grant_id), [])
-        held = int(quantity) - sum(moves)  # at the end of `day`
-        lowest = held
-        for change in moves:
-            held += change
-            lowest = min(lowest, held)
-        if lowest > 0:
-            available.setdefault(item_id, []).append((grant_id, lowest))
+    for (_, item_id, grant_id), held in held_since(now, later, day).items():
+        if held.lowest > 0:
+            available.setdefault(item_id, []).append((grant_id, held.lowest))
     return available
 
 

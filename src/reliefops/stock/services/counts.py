@@ -21,6 +21,7 @@ from reliefops.catalog.models import Item
 from reliefops.core.errors import Problem
 from reliefops.core.text import day_text
 from reliefops.partners.models import Grant
+from reliefops.stock.held import Held, held_since
 from reliefops.stock.models import (
     QUANTITY_MAX,
     LocationKind,
@@ -59,13 +60,10 @@ class CountLine:
 
 
 @dataclass
-class _Held:
-    """What a site held of one item (of one grant, or of all): at the end of the count's day, and the
-    least it held on any day since, with that day (the count's day when it never held less)."""
+class _Held(Held):
+    """What a site held of one item of one grant (see `Held`), and how old that stock is: a shortage
+    is taken from the oldest first."""
 
-    at_end: int
-    lowest: int
-    lowest_on: dt.date
     fifo_date: dt.date | None = None
 
 
@@ -191,7 +189,7 @@ def _count(
 
 def _held_since(
     location: StockLocation, item_ids: Sequence[int], day: dt.date
-) -> tuple[dict[tuple[int, int], _Held], dict[int, _Held]]:
+) -> tuple[dict[tuple[int, int], _Held], dict[int, Held]]:
     """What the location held at the end of `day`, and the least it held on any day since, of each
     (item, grant) and of each item (its grants together), its balances locked.
 
@@ -200,10 +198,9 @@ def _held_since(
     """
     balances = lock_site_balances(location.pk, item_ids)
     assert location.site_id is not None  # noqa: S101 - a count is of a site's stock
-    now = {(b.item_id, b.grant_id): b for b in balances}
-    later: list[tuple[dt.date, int, int, int]] = []
-    for occurred_on, item_id, grant_id, from_id, quantity in (
-        MovementLine.objects.filter(
+    later: list[tuple[dt.date, tuple[int, int], int]] = [
+        (occurred_on, (item_id, grant_id), -quantity if from_id == location.pk else quantity)
+        for occurred_on, item_id, grant_id, from_id, quantity in MovementLine.objects.filter(
             Q(from_location_id=location.pk) | Q(to_location_id=location.pk),
             movement__site_id=location.site_id,
             movement__occurred_on__gt=day,
@@ -211,29 +208,16 @@ def _held_since(
         )
         .order_by("movement__occurred_on", "movement_id", "pk")
         .values_list("movement__occurred_on", "item_id", "grant_id", "from_location_id", "quantity")
-    ):
-        later.append((occurred_on, item_id, grant_id, -quantity if from_id == location.pk else quantity))
-    since: dict[tuple[int, int], int] = defaultdict(int)
-    for _, item_id, grant_id, change in later:
-        since[(item_id, grant_id)] += change
-    by_grant: dict[tuple[int, int], _Held] = {}
+    ]
+    of_grant = held_since({(b.item_id, b.grant_id): b.quantity for b in balances}, later, day)
+    by_grant = {}
+    for b in balances:
+        held = of_grant[(b.item_id, b.grant_id)]
+        by_grant[(b.item_id, b.grant_id)] = _Held(held.at_end, held.lowest, held.lowest_on, b.fifo_date)
     totals: dict[int, int] = defaultdict(int)
-    for key, balance in now.items():
-        at_end = balance.quantity - since[key]
-        by_grant[key] = _Held(at_end, at_end, day, balance.fifo_date)
-        totals[key[0]] += at_end
-    by_item = {item_id: _Held(total, total, day) for item_id, total in totals.items()}
-    running = {key: held.at_end for key, held in by_grant.items()}
-    running_items = dict(totals)
-    for occurred_on, item_id, grant_id, change in later:
-        running[(item_id, grant_id)] += change
-        running_items[item_id] += change
-        for held, value in (
-            (by_grant[(item_id, grant_id)], running[(item_id, grant_id)]),
-            (by_item[item_id], running_items[item_id]),
-        ):
-            if value < held.lowest:
-                held.lowest, held.lowest_on = value, occurred_on
+    for b in balances:
+        totals[b.item_id] += b.quantity
+    by_item = held_since(totals, [(on, item_id, change) for on, (item_id, _), change in later], day)
     return by_grant, by_item
 
 
@@ -256,7 +240,7 @@ def _shortage_by_grant(shortage: int, grants: dict[int, _Held]) -> list[tuple[in
 def _later_below_zero(
     location: StockLocation,
     item: str,
-    held: _Held,
+    held: Held,
     grants: dict[int, _Held],
     line: CountLine,
     row: int,

@@ -26,6 +26,7 @@ from reliefops.core.roles import Right
 from reliefops.core.services import audit_record
 from reliefops.core.text import day_text
 from reliefops.partners.models import Grant
+from reliefops.stock.held import held_since
 from reliefops.stock.models import QUANTITY_MAX, Movement, MovementKind, StockLocation
 
 T = TypeVar("T")
@@ -682,22 +683,16 @@ def _refuse_earlier_overdraw(
         "ORDER BY m.occurred_on, m.id, l.id",
         [*site_ids, db.ops.adapt_datefield_value(posting.occurred_on), *params],
     )
-    later: dict[tuple[int, int, int], list[tuple[dt.date, int]]] = defaultdict(list)
+    later: list[tuple[dt.date, tuple[int, int, int], int]] = []
     for occurred_on, item_id, grant_id, from_id, to_id, quantity in cursor.fetchall():
         if isinstance(occurred_on, str):
             occurred_on = dt.date.fromisoformat(occurred_on)
         for location_id, sign in ((to_id, 1), (from_id, -1)):
-            if (location_id, item_id, grant_id) in taken:
-                later[(location_id, item_id, grant_id)].append((occurred_on, sign * int(quantity)))
-    for key, lines in later.items():
-        # What the location held at the end of the posting's day (today's balance less what came
-        # after), then after each later line: the lowest of these, the earliest day it was held.
-        held = balances[key].quantity - sum(change for _, change in lines)
-        lowest, lowest_on = held, posting.occurred_on
-        for occurred_on, change in lines:
-            held += change
-            if held < lowest:
-                lowest, lowest_on = held, occurred_on
+            later.append((occurred_on, (location_id, item_id, grant_id), sign * int(quantity)))
+    # The balances taken from that later lines touch, in the order of those lines.
+    touched = {key: balances[key].quantity for _, key, _ in later if key in taken}
+    for key, held in held_since(touched, later, posting.occurred_on).items():
+        lowest, lowest_on = held.lowest, held.lowest_on
         if lowest >= taken[key]:
             continue
         place, item, grant = _balance_names(key)
