@@ -202,8 +202,14 @@ def test_a_past_period_counts_the_trucks_on_the_road_and_overdue_on_its_last_day
     assert figures["in transit"] == "1"
     assert figures["overdue"] == "1"
     assert '?overdue=on"' in today
+    # and a truck expected years ago is not counted in thousands of days: nobody confirmed it since
     days = (timezone.localdate() - dt.date(2005, 11, 7)).days
-    assert f'<td class="num">{days:,}</td>' in today
+    assert f'<td class="num">{days:,}</td>' not in today
+    assert '<td class="num">not confirmed since 7 Nov 2005</td>' in today
+    # while on a day close to it, the days overdue are counted
+    assert re.search(
+        r'<td class="num">13</td></tr>', text(client.get(reverse("web:home") + "?end=2005-11-20"))
+    )
 
 
 def test_a_truck_whose_dispatch_was_reversed_was_on_the_road_until_the_reversal(ledger, client_as):
@@ -310,7 +316,9 @@ def test_the_sitrep_link_keeps_the_activity_chosen_on_the_dashboard(shelter_clus
 def field_error(body: str, name: str) -> str | None:
     """The message beside a field of the filter, if any."""
     found = re.search(
-        rf'<div class="field field-{name}">.*?<span class="field-error">(.*?)</span>.*?</div>', body, re.S
+        rf'<div class="field field-{name}">.*?<span class="field-error"[^>]*>(.*?)</span>.*?</div>',
+        body,
+        re.S,
     )
     return html.unescape(found[1]) if found else None
 
@@ -793,3 +801,79 @@ def test_the_dashboard_costs_the_same_queries_for_a_longer_ledger(
     with CaptureQueriesContext(connection) as many:
         assert headline(text(client.get(reverse("web:home")))) == {"BLANKET": 120}
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("query", "months"),
+    [
+        pytest.param(
+            "?start=2005-12-15&end=2005-12-20", "reporting month December 2005", id="days-of-a-month"
+        ),
+        pytest.param(
+            "?start=2005-11-20&end=2005-12-02",
+            "reporting months November 2005 to December 2005",
+            id="days-of-two-months",
+        ),
+        pytest.param("?end=2005-12-01", "reporting months up to December 2005", id="up-to-a-day"),
+    ],
+)
+def test_the_cluster_part_names_the_reporting_months_its_figures_cover(
+    shelter_cluster, client_as, query, months
+):
+    # given 4W rows reported by month (30 households in December 2005), and a period of a few days
+    client = client_as(Role.COORDINATOR)
+    # when the dashboard and the sitrep of the period are read
+    dashboard = html.unescape(text(client.get(reverse("web:home") + query)))
+    sitrep = html.unescape(text(client.get(reverse("reports:sitrep-download", args=["md"]) + query)))
+    # then the cluster's figures are labelled with the whole months they count, not the period's days
+    cluster = dashboard.split('id="cluster-title"', 1)[1].split("</h2>", 1)[0]
+    assert months in cluster
+    assert f"The Emergency Shelter Cluster's partners report for the {months}, once" in sitrep
+    # and the whole operation names no month
+    whole = build_sitrep_text(client)
+    assert "The Emergency Shelter Cluster's partners report, once double counting is removed" in whole
+
+
+def build_sitrep_text(client) -> str:
+    return text(client.get(reverse("reports:sitrep-download", args=["md"])))
+
+
+def test_the_weeks_of_stock_say_which_weeks_their_rate_is_read_from(ledger, client_as):
+    # given blankets handed over in the weeks of 24 and 31 October 2005, and none since
+    client = client_as(Role.VIEWER)
+    # when the dashboard counts today's stock against that rate
+    body = text(client.get(reverse("web:home")))
+    # then it says which weeks the rate comes from, however long ago they were
+    assert "weeks with distributions: 24 Oct 2005 to 6 Nov 2005." in body
+    past = text(client.get(reverse("web:home") + "?end=2005-11-30"))
+    assert "weeks with distributions (24 Oct 2005 to 6 Nov 2005)." in past
+
+
+def test_a_scenarios_figures_are_labelled_illustrative_and_an_operations_are_not(ledger, client_as):
+    from reliefops.stock.services import StockLine, stock_distribute
+
+    client = client_as(Role.COORDINATOR)
+    notice = "Illustrative data: these figures are the Kashmir 2005 scenario"
+    # given an operation's own ledger, the dashboard and the sitrep present it as it is
+    assert notice not in html.unescape(text(client.get(reverse("web:home"))))
+    plain = text(client.get(reverse("reports:sitrep-download", args=["md"])))
+    assert notice not in html.unescape(plain)
+    assert "illustrative data of a scenario" not in plain
+    # when the ledger holds a movement the scenario's stock history posted (its idempotency key)
+    stock_distribute(
+        actor=ledger.actor,
+        site_id=ledger.point.pk,
+        lines=[StockLine(item_id=ledger.blanket.pk, quantity=1)],
+        distributed_on=dt.date(2005, 10, 26),
+        idempotency_key="kashmir-2005/000001",
+    )
+    # then both say, at the top, that the stock history is illustrative, and the sitrep says so at its end
+    dashboard = html.unescape(text(client.get(reverse("web:home"))))
+    assert f"{notice}'s. Its stock history (its dates, quantities, routes and losses) is seeded" in dashboard
+    for fmt in ("md", "html"):
+        report = html.unescape(text(client.get(reverse("reports:sitrep-download", args=[fmt]))))
+        assert notice in report.split("Distributed", 1)[0], fmt
+        assert "They are the illustrative data of a scenario, not an organisation's records." in report, fmt
+    # and a partner reporter, who sees no stock, is not told of a stock history it does not see
+    partner = html.unescape(text(client_as(Role.PARTNER_REPORTER).get(reverse("reports:sitrep"))))
+    assert notice not in partner

@@ -34,7 +34,15 @@ from reliefops.reports.periods import Period
 from reliefops.reports.sitrep import build_sitrep
 from reliefops.scenarios.kashmir2005 import DATA_DIR, REFERENCE_STEPS, load
 from reliefops.scenarios.kashmir2005.cluster_history import CGI_STATED
-from reliefops.stock.models import LocationKind, Movement, MovementKind, MovementLine, Waybill
+from reliefops.stock.models import (
+    LocationKind,
+    Movement,
+    MovementKind,
+    MovementLine,
+    Pledge,
+    PledgeStatus,
+    Waybill,
+)
 from reliefops.stock.selectors import PUBLISHED_ITEMS, distributed_totals, ledger_verify
 from tests.scenarios.conftest import row_counts
 
@@ -149,6 +157,12 @@ def test_the_sitrep_says_it_in_the_field_words_with_the_figures_of_the_ledger_an
         assert heading in text
     assert "| IOM Balakot hub | Mansehra |" in text
     assert "(needs illustrative)" in text
+    # and says at its top that the stock history and the 4W rows are the scenario's, illustrative
+    assert (
+        "> Illustrative data: these figures are the Kashmir 2005 scenario's. Its stock history (its "
+        "dates, quantities, routes and losses) and partners' 4W rows are seeded"
+        in text.split("## Distributed")[0]
+    )
     # and the HTML says the same
     html = report.html()
     assert SENTENCE in html
@@ -221,18 +235,51 @@ def test_every_grant_accounts_for_what_it_received_and_the_grants_add_up_to_the_
 
 
 @pytest.mark.django_db
-def test_stock_against_the_open_round_owes_what_its_reconciliation_says(loaded):
+def test_the_rounds_end_closed_and_stock_owes_them_nothing_on_any_later_day(loaded):
+    # given the camp round, whose period ends on the history's last day (31 March 2006)
     camp = DistributionRound.objects.get(code="CAMP-2006")
-    assert camp.status == RoundStatus.OPEN
-    reconciliation = round_reconciliation(camp)
-    owed = {i.item_id: i.entitled - i.handed_over for i in reconciliation.items}
+    # then the history ends with it closed, as on every later day, and it owes nothing any more
+    assert camp.ends_on == dt.date(2006, 3, 31)
+    assert camp.status == RoundStatus.CLOSED
+    assert round_reconciliation(camp).agrees_with_ledger
     result = selectors.supply()
-    by_item = {row.item_id: row for row in result.rows}
-    for item_id, quantity in owed.items():
-        if quantity > 0:
-            assert by_item[item_id].owed == quantity
-    keys = [(0 if r.short else 1 if r.weeks_left is not None else 2) for r in result.rows]
+    assert result.rounds == []
+    assert all(row.owed == 0 and not row.short for row in result.rows)
+    keys = [(1 if r.weeks_left is not None else 2) for r in result.rows]
     assert keys == sorted(keys)
+
+
+@pytest.mark.django_db
+def test_the_pipeline_of_the_last_day_is_closed_after_it_not_awaited_for_ever(loaded, client_as):
+    client = client_as(Role.COORDINATOR)
+    # given the history's last day, 31 March 2006: three trucks on the road, two of them overdue
+    # (the third was expected on 1 April), and two pledges still to come
+    last_day = selectors.waybills(today=dt.date(2026, 11, 30), as_of=dt.date(2006, 3, 31))
+    assert last_day.in_transit == 3
+    assert [(w.to_site.code, days) for w, days in last_day.overdue] == [("BTG-HUB", 4), ("BAG-HUB", 1)]
+    body = client.get(reverse("web:home") + "?start=2006-03-01&end=2006-03-31").content.decode()
+    assert re.search(r'<span class="figure">2</span> <span class="what">overdue on 31 Mar 2006', body)
+    # then every truck arrived after it, and every pledge came: on any later day, today too,
+    # nothing of that history is counted as on the road, overdue or awaited
+    assert not Waybill.objects.filter(status="in_transit").exists()
+    assert set(
+        Waybill.objects.filter(delivered_on__gt=dt.date(2006, 3, 31)).values_list("delivered_on", flat=True)
+    ) == {dt.date(2006, 4, 1)}
+    assert not Pledge.objects.exclude(status=PledgeStatus.RECEIVED).exists()
+    assert Pledge.objects.count() == 2
+    now = client.get(reverse("web:home")).content.decode()
+    assert re.search(r'<span class="figure">0</span> <span class="what">in transit', now)
+    assert re.search(r'<span class="figure">0</span> <span class="what">overdue on', now)
+    assert re.search(r'<span class="figure">0</span> <span class="what">pledges awaited', now)
+    sitrep = build_sitrep(period=Period(), today=dt.date(2026, 11, 30)).markdown()
+    assert all(
+        line.endswith("| 0 |")
+        for line in sitrep.splitlines()
+        if line.startswith("| IOM ") and "hub |" in line
+    )
+    # and the published totals still hold exactly: the trucks and pledges only stock the hubs
+    assert distributed_totals() == IOM
+    assert ledger_verify().ok
 
 
 @pytest.mark.django_db
@@ -281,7 +328,6 @@ def test_the_stock_history_totals_the_published_figures_and_looks_like_the_opera
         )
     )
     assert {"MNS-HUB", "BLK-HUB", "BTG-HUB", "MZD-HUB", "BAG-HUB"} <= distributing_hubs
-    assert Waybill.objects.filter(status="in_transit").exists()
 
 
 @pytest.mark.django_db

@@ -29,6 +29,9 @@ from reliefops.stock.models import Balance, LocationKind, Waybill
 
 # How many weeks of distributions make the recent rate that says how long stock lasts.
 RATE_WEEKS = 4
+# A truck this many days past its expected day is no longer counted in days on the dashboard: it is
+# "not confirmed since" that day (a delivery nobody confirmed, not a truck on the road for years).
+LONG_OVERDUE_DAYS = 90
 HUB_KINDS = (SiteKind.HUB, SiteKind.WAREHOUSE)
 
 
@@ -404,6 +407,9 @@ class Supply:
     rounds: list[households.RoundNeed]  # only the (round, item) pairs still owed
     # The day on hand is counted on: a past period's last day; None: now. Rounds are owed today.
     on: dt.date | None = None
+    # The days of the weeks the rate is read from (a Monday and the last week's Sunday), if any
+    rate_from: dt.date | None = None
+    rate_to: dt.date | None = None
 
     @property
     def rounds_owing(self) -> list[tuple[int, str]]:
@@ -424,9 +430,11 @@ def supply(
     for need in rounds:
         owed[need.item_id] += need.owed
     rates: dict[int, int] = {}
+    rate_from = rate_to = None
     if series is not None and series.weeks:
         recent = slice(max(len(series.weeks) - RATE_WEEKS, 0), None)
         span = len(series.weeks[recent])
+        rate_from, rate_to = series.weeks[recent][0], series.weeks[-1] + dt.timedelta(days=6)
         rates = {item_id: round(sum(values[recent]) / span) for item_id, values in series.values.items()}
     item_ids = set(on_hand) | {k for k, v in owed.items() if v}
     items = {i.pk: i for i in Item.objects.filter(pk__in=item_ids)}
@@ -450,7 +458,13 @@ def supply(
             return (1, row.weeks_left, row.code)
         return (2, 0.0, row.code)
 
-    return Supply(rows=sorted(rows, key=runs_out), rounds=[r for r in rounds if r.owed > 0], on=on)
+    return Supply(
+        rows=sorted(rows, key=runs_out),
+        rounds=[r for r in rounds if r.owed > 0],
+        on=on,
+        rate_from=rate_from,
+        rate_to=rate_to,
+    )
 
 
 # --- waybills ------------------------------------------------------------------------------------
@@ -503,6 +517,28 @@ class ClusterPicture:
         if self.gaps is None:
             return []
         return [r for r in self.gaps.rows if not r.whole_area]
+
+    @property
+    def months(self) -> str:
+        """The reporting months the figures cover, as a heading names them: `reporting month
+        October 2005`, `reporting months October 2005 to December 2005`, `… up to October 2005`,
+        `… since January 2006`; empty for the whole operation. The cluster's partners report by
+        month: a period of days counts every month it touches, whole."""
+        first, last = self.month_from, self.month_to
+        if first is None and last is None:
+            return ""
+        if first is not None and last is not None:
+            if first == last:
+                return f"reporting month {first:%B %Y}"
+            return f"reporting months {first:%B %Y} to {last:%B %Y}"
+        if first is not None:
+            return f"reporting months since {first:%B %Y}"
+        return f"reporting months up to {last:%B %Y}"
+
+    @property
+    def for_the_months(self) -> str:
+        """` for the reporting month October 2005`, to follow a verb; empty for the whole operation."""
+        return f" for the {self.months}" if self.months else ""
 
     @property
     def months_query(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
@@ -23,6 +23,7 @@ from reliefops.core.text import series
 from reliefops.places.models import Site, SiteKind
 from reliefops.reports import selectors
 from reliefops.reports.periods import Period
+from reliefops.scenarios.selectors import ScenarioData, scenario_data
 from reliefops.stock import selectors as stock
 from reliefops.stock.models import Waybill, WaybillStatus
 
@@ -124,6 +125,19 @@ class Sitrep:
     stock_shown: bool = True
     # The day the hubs' stock and trucks are counted on: a past period's last day; None: today
     hubs_on: dt.date | None = None
+    # The parts of the figures that are a scenario's illustrative data (none for an operation's own)
+    scenario: ScenarioData = field(default_factory=ScenarioData)
+
+    @property
+    def illustrative_notice(self) -> str:
+        return self.scenario.notice
+
+    @property
+    def closing_note(self) -> str:
+        note = "Figures from the stock ledger and the cluster's 4W reports; none is typed in."
+        if self.scenario.any:
+            note += " They are the illustrative data of a scenario, not an organisation's records."
+        return note
 
     @property
     def period_phrase(self) -> str:
@@ -217,10 +231,13 @@ class Sitrep:
     @property
     def cluster_sentence(self) -> str:
         reached = [t for t in self.cluster.totals if t.quantity_reached]
+        # The partners report by month: a period of days reads every month it touches, whole, and
+        # the sentence names those months rather than the period's days.
+        months = self.cluster.for_the_months
         if not reached:
-            return "The cluster's partners have reported no completed activity for this period."
+            return f"The cluster's partners have reported no completed activity{months}."
         return (
-            "The Emergency Shelter Cluster's partners report, once double counting is removed: "
+            f"The Emergency Shelter Cluster's partners report{months}, once double counting is removed: "
             + "; ".join(
                 f"{in_a_sentence(t.name)}: {unit_phrase(t.quantity_reached, t.unit)}" for t in reached
             )
@@ -346,6 +363,15 @@ def build_sitrep(
         hub_items_on_hand=held,
         stock_shown=with_stock,
         hubs_on=on,
+        scenario=_shown_scenario(with_stock),
+    )
+
+
+def _shown_scenario(with_stock: bool) -> ScenarioData:
+    """The scenario's illustrative parts among those the report shows."""
+    found = scenario_data()
+    return ScenarioData(
+        stock_history=found.stock_history and with_stock, cluster_reports=found.cluster_reports
     )
 
 
@@ -378,6 +404,10 @@ def render_markdown(sitrep: Sitrep) -> str:
         f"{md(sitrep.organisation.name)}. Period: {sitrep.period.describe()}. "
         f"Written on {sitrep.written_on:%d %B %Y}.",
         "",
+    ]
+    if sitrep.illustrative_notice:
+        out += [f"> {md(sitrep.illustrative_notice)}", ""]
+    out += [
         "## Distributed",
         "",
         md(sitrep.distributed_sentence if sitrep.stock_shown else sitrep.distributed_left_out),
@@ -440,7 +470,10 @@ def render_markdown(sitrep: Sitrep) -> str:
         illustrative = (
             " (needs illustrative)" if sitrep.cluster.gaps and sitrep.cluster.gaps.illustrative else ""
         )
-        widest = f"Households still to reach, {sitrep.activity_words}, widest gaps first{illustrative}:"
+        widest = (
+            f"Households still to reach, {sitrep.activity_words}{sitrep.cluster.for_the_months}, "
+            f"widest gaps first{illustrative}:"
+        )
         out.append(md(widest))
         out.append("")
         out += _table(
@@ -458,5 +491,5 @@ def render_markdown(sitrep: Sitrep) -> str:
         out += ["- " + md(f"{c.name}, {c.role.lower()} ({c.where}): {c.email}") for c in sitrep.contacts]
     else:
         out.append(NO_CONTACTS)
-    out += ["", "Figures from the stock ledger and the cluster's 4W reports; none is typed in.", ""]
+    out += ["", md(sitrep.closing_note), ""]
     return "\n".join(out)

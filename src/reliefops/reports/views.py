@@ -34,6 +34,7 @@ from reliefops.reports import charts, maps, selectors
 from reliefops.reports.forms import DistributedForm, PeriodForm
 from reliefops.reports.periods import Period
 from reliefops.reports.sitrep import build_sitrep
+from reliefops.scenarios.selectors import ScenarioData, scenario_data
 from reliefops.web.context import role_phrases
 from reliefops.web.pages import page
 
@@ -75,6 +76,7 @@ def _stock_context(user: Any, period: Period) -> dict[str, Any]:
         "waybills": selectors.waybills(today=today, as_of=period.end, site_ids=site_ids),
         "today": today,
         "rate_weeks": selectors.RATE_WEEKS,
+        "long_overdue": selectors.LONG_OVERDUE_DAYS,
     }
 
 
@@ -156,6 +158,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "sees_donor_reports": _sees_every_sites_stock(user),
             "own_pages": _own_pages(user),
         }
+        if sees_stock or sees_cluster:
+            # the scenario's illustrative parts among the sections shown (none for an operation's own)
+            found = scenario_data()
+            context["scenario"] = ScenarioData(
+                stock_history=found.stock_history and sees_stock,
+                cluster_reports=found.cluster_reports and sees_cluster,
+            )
         if sees_stock:
             context.update(_stock_context(user, period))
         if sees_cluster:

@@ -467,7 +467,12 @@ class History:
                     self.counts["counts"] += 1
 
     def closing_pipeline(self) -> None:
-        """On 31 March some consignments are still on the road and pledges are still to come."""
+        """On 31 March 2006 three trucks are still on the road (two of them overdue) and two pledges
+        are still to come: the pipeline of the history's last day. What became of them closes the
+        history, so that on any later day the pipeline is what it was then, not trucks and pledges
+        still awaited twenty years on: the trucks arrive whole on 1 April, and the pledged
+        tarpaulins and CGI sheets on the days they were expected."""
+        arrivals = []
         for hub, days_late in (("BTG-HUB", 3), ("BAG-HUB", 0), ("MNS-HUB", -2)):
             sent_on = END - dt.timedelta(days=3 + days_late)
             load = {"BLANKET": 500, "TARPAULIN": 200}
@@ -475,7 +480,7 @@ class History:
             for item, quantity in load.items():
                 if stocked[item] < quantity:
                     self.receive(item, quantity * 2, sent_on - dt.timedelta(days=1))
-            waybill_dispatch(
+            result = waybill_dispatch(
                 actor=self.context.actor,
                 from_site_id=self.sites[WAREHOUSE].pk,
                 to_site_id=self.sites[hub].pk,
@@ -487,11 +492,15 @@ class History:
                 idempotency_key=self.key(),
             )
             self.counts["waybills"] += 1
+            arrivals.append(
+                (result.waybill.pk, load, max(END + dt.timedelta(days=1), sent_on + dt.timedelta(days=2)))
+            )
+        pledges = []
         for grant, item, quantity, day in (
             ("DFID-2005-07", "TARPAULIN", 5000, dt.date(2006, 4, 12)),
             ("UNHCR-2006-01", "CGI-SHEET", 14000, dt.date(2006, 4, 20)),
         ):
-            pledge_create(
+            pledge = pledge_create(
                 actor=self.context.actor,
                 grant_id=self.grants[grant].pk,
                 item_id=self.items[item].pk,
@@ -500,6 +509,32 @@ class History:
                 expected_on=day,
                 reference=f"PLEDGE-{grant}",
             )
+            pledges.append((pledge.pk, grant, item, quantity, day))
+        # After the history's last day: the trucks are confirmed and the pledges received.
+        for waybill_id, load, day in arrivals:
+            waybill_confirm_delivery(
+                actor=self.context.actor,
+                waybill_id=waybill_id,
+                delivered_on=day,
+                lines=[
+                    DeliveryLine(item_id=self.items[item].pk, received=quantity)
+                    for item, quantity in sorted(load.items())
+                ],
+                idempotency_key=self.key(),
+            )
+        for pledge_id, grant, item, quantity, day in pledges:
+            key = self.key()
+            stock_receive(
+                actor=self.context.actor,
+                site_id=self.sites[WAREHOUSE].pk,
+                grant_id=self.grants[grant].pk,
+                grn_number=f"GRN-ISB-{self.seq:05d}",
+                received_on=day,
+                pledge_id=pledge_id,
+                idempotency_key=key,
+                lines=[ReceiptLine(item_id=self.items[item].pk, quantity=quantity)],
+            )
+            self.counts["receipts"] += 1
 
 
 def other_nfi_targets() -> dict[str, int]:
