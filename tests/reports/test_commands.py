@@ -106,7 +106,7 @@ def test_an_empty_operation_still_has_a_sitrep():
     ("period", "message"),
     [
         pytest.param("2005-10", "has no ':'", id="no-colon"),
-        pytest.param("2005-11-31:", "is not a date", id="no-such-day"),
+        pytest.param("2005-11-31:", "2005-11-31 is no day of the calendar", id="no-such-day"),
     ],
 )
 def test_a_bad_period_is_refused_with_its_reason(period, message):

@@ -30,7 +30,7 @@ def test_a_period_is_read_from_start_colon_end(text, expected):
     ("text", "reason"),
     [
         pytest.param("2005-12", "has no ':'", id="no-colon"),
-        pytest.param("2005-13-01:", "start: '2005-13-01' is not a date", id="bad-month"),
+        pytest.param("2005-13-01:", "start: 2005-13-01 is no day of the calendar", id="bad-month"),
         pytest.param(
             "2006-01-31:2005-12-01", "end: the period ends (2005-12-01) before it starts", id="reversed"
         ),

@@ -148,7 +148,9 @@ def test_the_last_day_the_cluster_reads_still_makes_links_it_accepts(shelter_clu
     body = text(client.get(reverse("web:home") + "?start=1990-01-01&end=2099-12-31"))
     link = re.search(r'href="(/cluster/\?activity=TENTS[^"]*)"', body)
     assert link is not None
-    assert link[1].endswith("period_from=1990-01&amp;period_to=2099-12")
+    # (a period ending after today reads, and links to, the months up to today's)
+    today = timezone.localdate()
+    assert link[1].endswith(f"period_from=1990-01&amp;period_to={today.year:04d}-{today.month:02d}")
     assert client.get(html.unescape(link[1])).status_code == 200
 
 
@@ -355,7 +357,10 @@ def test_the_distributions_page_takes_a_hub_by_its_code_or_its_id(ledger, client
             "?district=PK999", "district", "'PK999' is the P-code of no area", id="unknown-district"
         ),
         pytest.param(
-            "?item=BLANKET&hub=NOPE&start=2005-13-01", "start", "is not a date", id="with-a-bad-date-too"
+            "?item=BLANKET&hub=NOPE&start=2005-13-01",
+            "start",
+            "is no day of the calendar",
+            id="with-a-bad-date-too",
         ),
     ],
 )
@@ -572,7 +577,7 @@ def test_a_past_period_sets_its_last_day_s_stock_against_its_own_weekly_rate(led
         "Item",
         "On hand on 31 Oct 2005",
         "Owed to rounds today",
-        "Handed over a week",
+        "Handed over per week",
         "Weeks of stock",
     ]
     assert rows["BLANKET"] == ["740", "0", "60", "12.3"]
@@ -877,3 +882,75 @@ def test_a_scenarios_figures_are_labelled_illustrative_and_an_operations_are_not
     # and a partner reporter, who sees no stock, is not told of a stock history it does not see
     partner = html.unescape(text(client_as(Role.PARTNER_REPORTER).get(reverse("reports:sitrep"))))
     assert notice not in partner
+
+
+def test_a_period_that_ends_after_today_is_described_up_to_today(ledger, client_as):
+    client = client_as(Role.COORDINATOR)
+    today = timezone.localdate()
+    written = f"{today.day} {today:%B %Y}"
+    # when the sitrep of a period ending in 2099 is asked for
+    response = client.get(
+        reverse("reports:sitrep-download", args=["md"]) + "?start=2005-10-08&end=2099-12-31"
+    )
+    body = text(response)
+    # then it describes the days that have happened, not days to come, and is named after them
+    assert f"Period: 8 October 2005 to {written}." in body
+    assert f"From 8 October 2005 to {written}, " in body
+    assert "2099" not in body
+    assert f'filename="sitrep-2005-10-08-to-{today.isoformat()}.md"' in response["Content-Disposition"]
+    # and the dashboard of that period says the same
+    dashboard = text(client.get(reverse("web:home") + "?start=2005-10-08&end=2099-12-31"))
+    assert f"the operation's figures from 8 October 2005 to {written}." in dashboard
+    # while a past period is described as it was asked
+    past = text(
+        client.get(reverse("reports:sitrep-download", args=["md"]) + "?start=2005-10-08&end=2005-10-31")
+    )
+    assert "Period: 8 October 2005 to 31 October 2005." in past
+
+
+def test_a_past_periods_stock_is_not_linked_to_todays_and_an_empty_one_reads_as_a_sentence(ledger, client_as):
+    client = client_as(Role.VIEWER)
+    onhand = reverse("stock:onhand-list") + "?q=BLANKET"
+    # given the stock on hand of a past day, and today's
+    past = text(client.get(reverse("web:home") + "?start=2005-10-01&end=2005-10-31"))
+    now = text(client.get(reverse("web:home")))
+    # then only today's figure links to the stock page, which shows today's stock
+    assert f'href="{onhand}"' not in past
+    assert f'href="{onhand}"' in now
+    # and a period with nothing handed over says so in a sentence
+    empty = text(client.get(reverse("web:home") + "?start=2010-01-01&end=2010-12-31"))
+    assert "Nothing has been handed over from 1 January 2010 to 31 December 2010." in empty
+
+
+def test_the_distributed_page_downloads_its_site_table_with_its_filters(ledger, client_as):
+    client = client_as(Role.VIEWER)
+    query = "?item=BLANKET&start=2005-10-01&end=2005-10-31"
+    # given the page of October's blankets, which offers its table as files
+    page = text(client.get(reverse("reports:distributed") + query))
+    assert "Download CSV" in page
+    assert "Download XLSX" in page
+    # when its CSV is asked for
+    response = client.get(reverse("reports:distributed") + query + "&format=csv")
+    # then it is a file, not the page, with the page's rows: Garhi Habibullah's 60 blankets
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0] == "Site code,Site,Blanket"
+    assert lines[1] == "#loc+code,#loc+name,#output+blanket"
+    assert lines[2:] == ["DP-1,Garhi Habibullah point,60"]
+    # and the XLSX too
+    sheet = client.get(reverse("reports:distributed") + query + "&format=xlsx")
+    assert sheet["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_the_printable_donor_report_offers_the_grants_figures_as_files(ledger, client_as):
+    client = client_as(Role.COORDINATOR)
+    # given the printable report of a grant
+    page = text(client.get(reverse("reports:donor-report", args=[ledger.dfid.pk])))
+    # then it offers the grant's figures as CSV and XLSX, and the links give files
+    links = re.findall(r'<a class="button-quiet" href="([^"]+\?format=(?:csv|xlsx))" download>', page)
+    assert len(links) == 2
+    for link in links:
+        response = client.get(html.unescape(link))
+        assert response.status_code == 200
+        assert "attachment" in response["Content-Disposition"]

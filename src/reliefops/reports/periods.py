@@ -39,6 +39,13 @@ class Period:
         described = self.describe()
         return f"from {described}" if self.start and self.end else described
 
+    def up_to(self, today: dt.date) -> Period:
+        """The period as far as it has happened: one that ends after `today` ends today (its figures
+        are those up to today, and it says so); any other is itself."""
+        if self.end is not None and self.end > today:
+            return Period(self.start, today)
+        return self
+
     def query(self) -> str:
         """The period as the dashboard's and the sitrep's query string (without '?')."""
         parts = []
@@ -57,12 +64,16 @@ def _date(text: str, field: str, problems: list[Problem]) -> dt.date | None:
     text = text.strip()
     if not text:
         return None
+    if not _DAY.fullmatch(text):
+        problems.append(Problem(None, field, f"'{text}' is not a date; write it as YYYY-MM-DD"))
+        return None
     try:
-        if not _DAY.fullmatch(text):
-            raise ValueError(text)
         day = dt.date.fromisoformat(text)
     except ValueError:
-        problems.append(Problem(None, field, f"'{text}' is not a date; write it as YYYY-MM-DD"))
+        # written as asked, but no day of the calendar (2005-02-30, 2005-13-01)
+        problems.append(
+            Problem(None, field, f"{text} is no day of the calendar: check the month and the day")
+        )
         return None
     # The cluster's figures are read by reporting month within these years: a day outside them
     # would make links to the cluster's pages that they refuse.

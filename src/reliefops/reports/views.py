@@ -8,7 +8,9 @@ sites where the role is; it never shows a household's personal data.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -28,6 +30,7 @@ from reliefops.core.access import (
     user_role,
 )
 from reliefops.core.errors import InvalidInput
+from reliefops.core.exports import Column, Table
 from reliefops.core.roles import Right
 from reliefops.core.security import STANDALONE_DOCUMENT_POLICY
 from reliefops.reports import charts, maps, selectors
@@ -36,10 +39,38 @@ from reliefops.reports.periods import Period
 from reliefops.reports.sitrep import build_sitrep
 from reliefops.scenarios.selectors import ScenarioData, scenario_data
 from reliefops.web.context import role_phrases
+from reliefops.web.exports import download, export_links
 from reliefops.web.pages import page
 
 # The dashboard draws a weekly chart for this many items (the most handed over first).
 CHARTED_ITEMS = 8
+
+
+def _quantity_of(item_id: int) -> Callable[[tuple[Any, dict[int, int]]], int]:
+    """A by-site row's quantity of one item."""
+    return lambda row: row[1].get(item_id, 0)
+
+
+def _by_site_table(items: list[selectors.ItemFigure]) -> Table:
+    """The Distributed page's table as a file: a site per row, an item per column (its code as the
+    HXL attribute), as on the page."""
+    return Table(
+        "distributed-by-site",
+        (
+            Column("Site code", "#loc+code", lambda row: row[0].code, 12),
+            Column("Site", "#loc+name", lambda row: row[0].name, 26),
+            *(
+                Column(
+                    figure.name,
+                    "#output+" + re.sub(r"[^a-z0-9]+", "_", figure.code.lower()).strip("_"),
+                    _quantity_of(figure.item_id),
+                    12,
+                )
+                for figure in items
+            ),
+        ),
+        sheet="Distributed by site",
+    )
 
 
 def _refused(request: HttpRequest, template: str, form: PeriodForm, error: InvalidInput) -> HttpResponse:
@@ -146,7 +177,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # the activity chooses the cluster's figures: offered only to a role that sees them
     form = PeriodForm(request.GET, with_activity=sees_cluster)
     try:
-        period = form.period()
+        # a period that ends after today shows, and says, the figures up to today
+        period = form.period().up_to(timezone.localdate())
         form.check_activity()
         context: dict[str, Any] = {
             "form": form,
@@ -215,6 +247,9 @@ def distributed(request: HttpRequest) -> HttpResponse:
         hub_id=narrowed.hub.pk if narrowed.hub else None,
         district=narrowed.district.pcode if narrowed.district else None,
     )
+    # ?format=csv or xlsx: the site-by-item table, with the same filters
+    if (file := download(request, _by_site_table(found.items), found.by_site)) is not None:
+        return cast(HttpResponse, file)
     return render(
         request,
         "reports/distributed.html",
@@ -225,6 +260,7 @@ def distributed(request: HttpRequest) -> HttpResponse:
             "weekly": selectors.weekly(found),
             "narrowed": narrowed.labels,
             "kept": form.kept,
+            "export_links": export_links(request) if found.items else [],
             "scoped": site_ids is not None,
             "hub_share": found.by_hub[0].share if narrowed.hub and found.by_hub else None,
             # a hub none of whose sites is the user's: say so, not that nothing was handed over
@@ -252,9 +288,10 @@ def _build(form: PeriodForm, user: Any) -> Any:
     # What was distributed, the hubs' stock on hand, hand-overs and waybills are the stock ledger's,
     # of every site: a reader who may not see the stock of every site (a partner reporter) gets the
     # sitrep without them. The dashboard shows such a reader no stock figure either.
+    today = timezone.localdate()
     return build_sitrep(
-        period=form.period(),
-        today=timezone.localdate(),
+        period=form.period().up_to(today),
+        today=today,
         activity=form.chosen_activity(),
         with_stock=_sees_every_sites_stock(user),
     )

@@ -36,6 +36,7 @@ class Command(ReliefopsCommand):
         with service_errors(self, reads=True):
             today = timezone.localdate()
             period = parse_period(options["period"], today=today) if options["period"] else Period()
+            period = period.up_to(today)  # a period ending after today: the figures up to today
             report = build_sitrep(period=period, today=today, activity=options["activity"])
         content = report.markdown() if options["fmt"] == "md" else report.html()
         output = options.get("output")
