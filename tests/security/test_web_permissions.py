@@ -38,8 +38,8 @@ from reliefops.cluster.models import ImportBatch
 from reliefops.core.models import AuditEvent, Job
 from reliefops.core.roles import Right, Role, role_has
 from reliefops.households.models import DistributionRound, Household, HouseholdImport
-from reliefops.stock.models import Movement, Waybill
-from reliefops.stock.services import ReceiptLine, StockLine, stock_receive, waybill_dispatch
+from reliefops.stock.models import Movement, Pledge, Waybill
+from reliefops.stock.services import ReceiptLine, StockLine, pledge_create, stock_receive, waybill_dispatch
 from tests.api.conftest import Reference, scope_for
 from tests.cluster import permission_setup as cl
 from tests.factories import make_user
@@ -58,6 +58,7 @@ class World:
     ref: Reference
     waybill: Waybill
     receipt: Movement
+    pledge: Pledge
     household: Household
     round: DistributionRound
     household_import: HouseholdImport
@@ -121,6 +122,14 @@ def _world(ref: Reference) -> World:
         lines=[StockLine(item_id=ref.blanket.pk, quantity=10)],
         dispatched_on=DAY,
     )
+    pledge_create(
+        actor=None,
+        grant_id=ref.grant.pk,
+        item_id=ref.blanket.pk,
+        quantity=50,
+        destination_site_id=ref.hub.pk,
+        expected_on=DAY + dt.timedelta(days=10),
+    )
     hh.an_open_round(ref)
     hh.a_preview(ref)
     cl.iom_batch(ref)
@@ -128,6 +137,7 @@ def _world(ref: Reference) -> World:
         ref=ref,
         waybill=Waybill.objects.get(),
         receipt=Movement.objects.filter(site=ref.hub).order_by("pk").first(),
+        pledge=Pledge.objects.get(),
         household=Household.objects.get(),
         round=DistributionRound.objects.get(),
         household_import=HouseholdImport.objects.get(),
@@ -180,6 +190,9 @@ PAGE_RULES: dict[str, Page] = {
     "stock:onhand-list": Page(Right.VIEW_STOCK),
     "stock:onhand-card": Page(Right.VIEW_STOCK),
     "stock:pipeline": Page(Right.VIEW_STOCK),
+    "stock:pledge-cancel": Page(
+        Right.POST_STOCK, params=lambda c: {"pledge_id": c.world.pledge.pk}, post=True
+    ),
     "stock:waybill-list": Page(Right.VIEW_STOCK),
     "stock:waybill-dispatch": Page(Right.POST_STOCK, post=True),
     "stock:waybill-detail": Page(Right.VIEW_STOCK, params=lambda c: {"waybill_id": c.world.waybill.pk}),
