@@ -420,6 +420,15 @@ def test_the_dashboard_the_map_the_sitrep_and_a_donor_report_in_a_browser(
     expect(page.locator("#map-attribution")).to_contain_text("CC BY-IGO")
     expect(page.locator("#map-attribution")).to_contain_text("do not imply official endorsement")
     page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)
+    # and printed on A4 (718 px between the margins), its item-per-column tables keep every column
+    # on the paper: none is wider than the page
+    page.set_viewport_size({"width": 718, "height": 1000})
+    page.emulate_media(media="print")
+    for table in ("table.by-hub", "table.by-district"):
+        width = page.eval_on_selector(table, "t => t.getBoundingClientRect().width")
+        assert width <= 718, table
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 1280, "height": 900})
     # and a district opens a popup with its coverage
     districts.last.dispatch_event("click")
     expect(page.locator(".leaflet-popup-content")).to_contain_text("households reached")

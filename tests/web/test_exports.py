@@ -510,3 +510,17 @@ def test_the_gap_page_csv_carries_its_hxl_row(cluster, upload):
         )
     )
     assert rows[1][:4] == ["#adm+code+parent", "#adm+name+parent", "#adm+code", "#adm+name"]
+
+
+def test_the_items_download_uploads_again_unchanged(kashmir, client_as):
+    from reliefops.catalog.importers import items_import_file
+
+    # given the catalogue's items as a CSV download, packs, weights and volumes included
+    response = client_as(Role.VIEWER).get(reverse("web:item-list"), {"format": "csv"})
+    data = b"".join(response.streaming_content)
+    assert "bale:10" in data.decode("utf-8-sig")  # the importer's way of writing a pack
+    # when it is imported again (a dry run)
+    counts = items_import_file(actor=None, data=data, dry_run=True)
+    # then it is read without a problem, and changes nothing
+    assert counts.created == counts.updated == 0
+    assert counts.unchanged > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -561,3 +562,26 @@ def test_a_jobs_page_writes_its_figures_with_separators_and_names_a_whole_file_p
     shown = page(refused)
     assert "whole file" in shown
     assert '<td class="code">file</td>' not in shown
+
+
+@pytest.mark.parametrize(
+    ("role", "who", "reason"),
+    [
+        pytest.param(Role.COORDINATOR, "bogus", "'bogus' is not a choice", id="unknown-value"),
+        pytest.param(Role.ADMIN, "bogus", "'bogus' is not a choice", id="unknown-value-admin"),
+        pytest.param(Role.COORDINATOR, "all", "for an admin only", id="all-not-admin"),
+    ],
+)
+def test_the_jobs_filter_refuses_what_it_cannot_read(client_as, role, who, reason):
+    # given a jobs list asked for with a `who` it does not know (or may not use)
+    response = client_as(role).get(reverse("jobs:job-list"), {"who": who})
+    # then it answers 422 with the reason, and lists nothing, rather than ignoring the value
+    assert response.status_code == 422
+    body = html.unescape(response.content.decode())
+    assert reason in body
+    assert "Nothing is listed for this filter" in body
+
+
+def test_the_jobs_filter_takes_its_own_values(client_as):
+    assert client_as(Role.COORDINATOR).get(reverse("jobs:job-list")).status_code == 200
+    assert client_as(Role.ADMIN).get(reverse("jobs:job-list"), {"who": "all"}).status_code == 200

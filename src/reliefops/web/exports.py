@@ -114,14 +114,16 @@ ITEMS = Table(
         Column("Name", "#item+name", "name", 30),
         Column("Category", "#item+type", "category", 14),
         Column("Unit", "#item+unit", "base_unit", 10),
+        # Packs, weight and volume as the catalogue's import reads them (`bale:10`, the headers
+        # `weight kg` and `volume m3`), so that the download uploads again unchanged.
         Column(
             "Packs",
             "#item+pack",
-            lambda i: "; ".join(f"{p.name} of {p.quantity}" for p in i.pack_sizes.all()),
+            lambda i: "; ".join(f"{p.name}:{p.quantity}" for p in i.pack_sizes.all()),
             24,
         ),
-        Column("Weight (kg)", "#item+weight", "weight_kg", 10),
-        Column("Volume (m3)", "#item+volume", "volume_m3", 10),
+        Column("Weight kg", "#item+weight", "weight_kg", 10),
+        Column("Volume m3", "#item+volume", "volume_m3", 10),
         Column("In use", "#status", "is_active", 8),
     ),
     sheet="Items",

@@ -19,13 +19,29 @@ from reliefops.core.roles import Role
 from reliefops.web.pages import PAGE_SIZE, is_htmx, page
 
 POLL_SECONDS = 1
+# What `?who=` may say: nothing (one's own jobs) or `all` (every user's, for an admin).
+WHO_ALL = "all"
 
 
 @page
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = access_jobs(request.user)
     is_admin = user_role(request.user) == Role.ADMIN
-    everyone = is_admin and request.GET.get("who") == "all"
+    who = request.GET.get("who", "").strip()
+    if who not in ("", WHO_ALL) or (who == WHO_ALL and not is_admin):
+        # a filter the page cannot read lists nothing and says why, as every list's filters do
+        reason = (
+            f"'{who}' is not a choice: leave it out for your own jobs, or write who=all for every user's"
+            if who != WHO_ALL
+            else "every user's jobs are listed for an admin only: leave who out for your own"
+        )
+        return render(
+            request,
+            "web/jobs/list.html",
+            {"rows": [], "is_admin": is_admin, "everyone": False, "refused": reason},
+            status=422,
+        )
+    everyone = is_admin and who == WHO_ALL
     if not everyone:
         jobs = jobs.filter(owner_id=request.user.pk)
     if jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
