@@ -263,8 +263,11 @@ def test_a_sites_movement_links_keep_the_period_and_item_and_add_up_to_its_figur
     )
     # and the movements they open add up to the page's 60, not 65
     movements = text(client.get(url))
-    quantities = re.findall(r'<td class="num">\d+</td>\s*<td class="num">([\d,]+)</td>\s*</tr>', movements)
+    quantities = re.findall(
+        r'<td class="num">\d+</td>\s*<td class="num">([\d,]+)</td><td class="num change', movements
+    )
     assert [int(q) for q in quantities] == [60]
+    assert "\u221260</td>" in movements  # the point's stock went out
 
 
 def test_the_dashboards_cluster_links_open_the_figures_of_its_period(shelter_cluster, client_as):
