@@ -44,7 +44,7 @@ SUSPICIOUS_REQUEST_LOGGERS = tuple(
 _REFUSAL_REASON = "reliefops_refusal_reason"
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
@@ -52,7 +52,7 @@ def _who(request: object) -> str:
     user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
         return "an anonymous user"
-    return f"user {_one_line(user.get_username())}"
+    return f"user {one_line(user.get_username())}"
 
 
 class RefusalOnOneLine(logging.Filter):
@@ -71,9 +71,9 @@ class RefusalOnOneLine(logging.Filter):
                 return True
         else:
             return True
-        path = _one_line(getattr(request, "path", "") or "")
+        path = one_line(getattr(request, "path", "") or "")
         record.msg = "Forbidden (Permission denied): %s: %s: %s"
-        record.args = (path, _who(request), _one_line(reason) or "permission denied")
+        record.args = (path, _who(request), one_line(reason) or "permission denied")
         record.exc_info = None
         record.exc_text = None
         return True
@@ -89,9 +89,9 @@ class SuspiciousRequestOnOneLine(logging.Filter):
         if not isinstance(refused, SuspiciousOperation):
             return True
         request = getattr(record, "request", None)
-        path = _one_line(getattr(request, "path", "") or "")
+        path = one_line(getattr(request, "path", "") or "")
         record.msg = "Bad request (%s): %s: %s"
-        record.args = (type(refused).__name__, path, _one_line(str(refused)))
+        record.args = (type(refused).__name__, path, one_line(str(refused)))
         record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
         record.exc_info = None
         record.exc_text = None

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import logout
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
@@ -43,6 +43,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from reliefops.core.logs import one_line
 from reliefops.core.models import AuditEvent
 from reliefops.core.services import audit_record
 
@@ -77,6 +78,7 @@ _SEEN_RESOLUTION = 60
 
 
 logger = logging.getLogger("reliefops.requests")
+auth_logger = logging.getLogger("reliefops.auth")
 
 DATABASE_BUSY = "The database is busy with a long import; try again in a minute."
 DATABASE_BUSY_RETRY_AFTER = 60  # seconds
@@ -333,7 +335,17 @@ def login_refusal(*, username: str, address: str) -> str | None:
 
 
 def login_attempt_record(*, username: str, address: str, outcome: str) -> None:
-    """Record a sign-in attempt (LOGIN_SUCCEEDED, LOGIN_FAILED or LOGIN_REFUSED) in the audit trail."""
+    """Record a sign-in attempt (LOGIN_SUCCEEDED, LOGIN_FAILED or LOGIN_REFUSED) in the audit trail;
+    a failure and a refusal are also a warning in the log (the username typed, never the password),
+    for whoever watches the log for passwords being guessed."""
+    if outcome == LOGIN_FAILED:
+        auth_logger.warning("failed sign-in for username '%s'", one_line(username))
+    elif outcome == LOGIN_REFUSED:
+        auth_logger.warning(
+            "sign-in refused for username '%s': too many failed sign-ins (locked for %s)",
+            one_line(username),
+            _duration(settings.LOGIN_LOCKOUT_SECONDS),
+        )
     with transaction.atomic():
         audit_record(
             actor=None,
@@ -372,3 +384,27 @@ class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The sign-in form of the data admin."""
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """The form where a signed-in user changes their password. Its current password is checked as a
+    sign-in's is: refused while the username or address is locked, and a wrong one counts as a failed
+    sign-in (a stolen open session cannot try passwords without limit)."""
+
+    def __init__(self, user: Any, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        username = self.user.get_username()
+        address = client_address(self.request)
+        refusal = login_refusal(username=username, address=address)
+        if refusal:
+            login_attempt_record(username=username, address=address, outcome=LOGIN_REFUSED)
+            raise ValidationError(refusal, code="throttled")
+        try:
+            password: str = super().clean_old_password()
+        except ValidationError:
+            login_attempt_record(username=username, address=address, outcome=LOGIN_FAILED)
+            raise
+        return password

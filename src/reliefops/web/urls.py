@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from reliefops.core.security import ThrottledAuthenticationForm
+from reliefops.core.views import PasswordChangeView
 from reliefops.reports import views as reports_views
 from reliefops.web import views
 
@@ -21,6 +22,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("password/", PasswordChangeView.as_view(), name="password-change"),
     path("places/areas/", views.adminarea_list, name="adminarea-list"),
     path("places/areas/<str:pcode>/", views.adminarea_detail, name="adminarea-detail"),
     path("places/sites/", views.site_list, name="site-list"),

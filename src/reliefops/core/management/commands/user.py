@@ -178,10 +178,10 @@ class Command(ReliefopsCommand):
 
     def _show_password(self, password: str) -> None:
         self.stdout.write(f"Password: {password}")
-        # No page lets users change their own password: only an admin sets a new one, here.
         self.stdout.write(
-            "It is shown only this once: give it to the user in person. A user cannot change it "
-            "from the web pages; an admin sets a new one with `reliefops user password USERNAME`."
+            "It is shown only this once: give it to the user in person, and ask them to change it after "
+            "signing in (Change password, at the top of every page). A forgotten password is replaced "
+            "with `reliefops user password USERNAME`."
         )
 
     def _list(self, options: dict[str, Any]) -> None:
