@@ -35,7 +35,7 @@ def _weakness(key: str) -> str | None:
 def _refusals() -> list[str]:
     """Every reason the environment cannot start reliefops: a variable that does not parse or is
     out of its range, an unknown RELIEFOPS_ENV, and in production a missing or weak SECRET_KEY and a
-    missing ALLOWED_HOSTS. All are named at once, so that the operator mends them in one go."""
+    missing ALLOWED_HOSTS or one of '*'. All are named at once, so that the operator mends them in one go."""
     problems = environment_problems()
     if problems:
         return problems
@@ -54,6 +54,12 @@ def _refusals() -> list[str]:
             )
         if not os.environ.get("ALLOWED_HOSTS", "").strip() or not env("ALLOWED_HOSTS"):
             problems.append("ALLOWED_HOSTS must be set when RELIEFOPS_ENV=production")
+        elif "*" in env("ALLOWED_HOSTS"):
+            # '*' answers any Host: an address built from a forged Host (a redirect) could name another site.
+            problems.append(
+                "ALLOWED_HOSTS must name this server (e.g. relief.example.org) when "
+                "RELIEFOPS_ENV=production, not '*', which lets any Host through"
+            )
     return problems
 
 
@@ -255,6 +261,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -264,7 +272,10 @@ LOGGING = {
         "refusal_on_one_line": {"()": "reliefops.core.logs.RefusalOnOneLine"},
         "suspicious_request_on_one_line": {"()": "reliefops.core.logs.SuspiciousRequestOnOneLine"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every line starts with its time (with its offset from UTC), level and logger, on standard
+    # error, which journald keeps as it is: "2026-11-30T18:17:41+0500 WARNING reliefops.auth: ...".
+    "formatters": {"timed": {"format": LOG_FORMAT, "datefmt": LOG_DATE_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "timed"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "reliefops": {"level": "INFO"},

@@ -4,6 +4,7 @@ line saying what is wrong and exits non-zero; a server's start puts that line fi
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -129,6 +130,19 @@ def test_production_starts_with_a_strong_key(tmp_path):
     assert "security.W009" not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize("hosts", ["*", "relief.example.org,*"], ids=["star", "star-among-others"])
+def test_production_refuses_any_host(tmp_path, hosts):
+    # given a production server told to answer any Host
+    result = reliefops(
+        "check", var_dir=tmp_path, RELIEFOPS_ENV="production", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS=hosts
+    )
+    # then it does not start, and says so in one line
+    assert one_line(result) == (
+        "ConfigurationError: ALLOWED_HOSTS must name this server (e.g. relief.example.org) when "
+        "RELIEFOPS_ENV=production, not '*', which lets any Host through"
+    )
+
+
 # --- the database ---------------------------------------------------------------------------------
 
 
@@ -149,3 +163,22 @@ def test_a_file_that_is_not_a_database_is_one_line(tmp_path):
         f"CommandError: cannot open the SQLite database {path}: the file is not a SQLite database; "
         "correct DATABASE_URL, or move the file aside"
     )
+
+
+# --- the log --------------------------------------------------------------------------------------
+
+
+def test_a_log_line_starts_with_its_time_level_and_logger(tmp_path):
+    # given reliefops writing a warning of its own and one of Django's
+    code = (
+        "import logging; logging.getLogger('reliefops.auth').warning('failed sign-in for username %s', 'x'); "
+        "logging.getLogger('django.request').warning('Not Found: /nowhere')"
+    )
+    result = reliefops("shell", "-c", code, var_dir=tmp_path)
+    # then each is one line in the one format operations.md describes
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
+    assert re.fullmatch(stamp + r" WARNING reliefops\.auth: failed sign-in for username x", lines[0]), lines
+    assert re.fullmatch(stamp + r" WARNING django\.request: Not Found: /nowhere", lines[1]), lines
