@@ -20,6 +20,7 @@ from django.utils import timezone
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
 from reliefops.core.models import ApiToken, AuditEvent, UserProfile
 from reliefops.core.roles import Role
+from reliefops.core.sessions import session_data_quietly
 
 User = get_user_model()
 TOKEN_PREFIX = "rop_"  # noqa: S105 - a public marker, not a secret
@@ -229,13 +230,14 @@ class Deactivation:
 
 
 def _end_sessions(user: Any) -> int:
-    """Delete the user's signed-in sessions; how many there were."""
+    """Delete the user's signed-in sessions; how many there were. Sessions that cannot be read (made
+    under an earlier SECRET_KEY) are passed over: no one can sign in with them."""
     mine = str(user.pk)
     now = timezone.now()
     ended = [
         session.pk
         for session in Session.objects.filter(expire_date__gt=now).iterator()
-        if str(session.get_decoded().get(SESSION_KEY, "")) == mine
+        if str((session_data_quietly(session.session_data) or {}).get(SESSION_KEY, "")) == mine
     ]
     Session.objects.filter(pk__in=ended).delete()
     return len(ended)
