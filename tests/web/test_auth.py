@@ -91,20 +91,18 @@ def test_signing_out_by_get_is_refused(client_as):
     assert client.get(reverse("web:home")).status_code == 200
 
 
-def test_a_new_users_password_message_asks_nothing_the_web_cannot_do(db):
+def test_a_new_users_password_message_names_where_it_is_changed_and_how_it_is_replaced(db):
     import io
 
     from django.core.management import call_command
-    from django.urls import NoReverseMatch
 
-    # given no page where users change their own password
-    with pytest.raises(NoReverseMatch):
-        reverse("password_change")
+    # given the page where users change their own password
+    assert reverse("web:password-change") == "/password/"
     # when an admin creates a user with a generated password
     out = io.StringIO()
     call_command("user", "create", "amina", "--role", "viewer", "--no-input", stdout=out)
     said = out.getvalue()
-    # then the message does not ask the user to change it, but says who can
-    assert "should change it after signing in" not in said
+    # then the message says it is shown once, where the user changes it, and who replaces a lost one
     assert "shown only this once" in said
+    assert "Change password, at the top of every page" in said
     assert "reliefops user password USERNAME" in said
