@@ -250,6 +250,29 @@ def test_the_rounds_end_closed_and_stock_owes_them_nothing_on_any_later_day(load
 
 
 @pytest.mark.django_db
+def test_the_rounds_pages_give_the_days_of_2005_and_2006_their_lists_were_made_and_they_closed(
+    loaded, client_as
+):
+    # given the two rounds, listed the morning before they started and closed the evening they ended
+    client = client_as(Role.COORDINATOR)
+    expected = {
+        "WR-2005": ("list made 13 Nov 2005 09:00", "Closed 29 Jan 2006 18:00."),
+        "CAMP-2006": ("list made 1 Jan 2006 09:00", "Closed 31 Mar 2006 18:00."),
+    }
+    for code, (listed, closed) in expected.items():
+        round_obj = DistributionRound.objects.get(code=code)
+        # then the round keeps those days, not the day the scenario was loaded
+        assert round_obj.listed_at is not None
+        assert round_obj.closed_at is not None
+        assert round_obj.listed_at.date() < round_obj.starts_on
+        assert round_obj.closed_at.year == 2006
+        # and its page says them
+        body = client.get(reverse("households:round-detail", args=[round_obj.pk])).content.decode()
+        assert listed in body, code
+        assert closed in body, code
+
+
+@pytest.mark.django_db
 def test_the_pipeline_of_the_last_day_is_closed_after_it_not_awaited_for_ever(loaded, client_as):
     client = client_as(Role.COORDINATOR)
     # given the history's last day, 31 March 2006: three trucks on the road, two of them overdue

@@ -353,15 +353,39 @@ class ListResult:
         return text + "."
 
 
-def round_make_list(*, actor: Any, round_id: int) -> ListResult:
+def _past_moment(value: dt.datetime, field: str) -> dt.datetime:
+    """A moment given for a past operation: aware (a naive one is read in the operation's time
+    zone), and not in the future."""
+    moment = timezone.make_aware(value) if timezone.is_naive(value) else value
+    if moment > timezone.now():
+        raise InvalidInput([Problem(None, field, f"{moment_text(moment)} is in the future")])
+    return moment
+
+
+def round_make_list(*, actor: Any, round_id: int, listed_at: dt.datetime | None = None) -> ListResult:
     """List the round's eligible households, each at the point that serves its place (its camp, or
-    its area of origin). Run again, it adds newly eligible households and removes nobody."""
+    its area of origin). Run again, it adds newly eligible households and removes nobody.
+
+    `listed_at`: when the list was made, for a scenario or an import that records a past
+    operation; now otherwise. It may not be in the future, nor before the list was last made."""
+    made_at = _past_moment(listed_at, "listed_at") if listed_at is not None else None
     with transaction.atomic():
         round_obj = DistributionRound.objects.select_for_update().filter(pk=round_id).first()
         if round_obj is None:
             raise NotFound(f"no distribution round {round_id}")
         if round_obj.status == RoundStatus.CLOSED:
             raise Conflict(f"round {round_obj.code} is closed")
+        if made_at is not None and round_obj.listed_at is not None and made_at < round_obj.listed_at:
+            raise InvalidInput(
+                [
+                    Problem(
+                        None,
+                        "listed_at",
+                        f"the list of {round_obj.code} was last made on {moment_text(round_obj.listed_at)}: "
+                        "it cannot be made again before that",
+                    )
+                ]
+            )
         tree = AreaTree.load()
         points = list(round_obj.points.values_list("site_id", "serves_area_id"))
         listed = set(
@@ -396,7 +420,7 @@ def round_make_list(*, actor: Any, round_id: int) -> ListResult:
                 continue
             new.append(Entitlement(round=round_obj, household_id=household_id, point_id=point, members=size))
         Entitlement.objects.bulk_create(new, batch_size=2_000)
-        round_obj.listed_at = timezone.now()
+        round_obj.listed_at = made_at or timezone.now()
         round_obj.save(update_fields=["listed_at"])
         audit_record(
             actor=actor,
@@ -523,14 +547,24 @@ class StatusChanged:
         return f"Round {code} is {self.round.get_status_display().lower()} already: nothing changed."
 
 
-def round_set_status(*, actor: Any, round_id: int, status: str) -> DistributionRound:
+def round_set_status(
+    *, actor: Any, round_id: int, status: str, closed_at: dt.datetime | None = None
+) -> DistributionRound:
     """Open or close a round (see `round_status_change`) and return it."""
-    return round_status_change(actor=actor, round_id=round_id, status=status).round
+    return round_status_change(actor=actor, round_id=round_id, status=status, closed_at=closed_at).round
 
 
-def round_status_change(*, actor: Any, round_id: int, status: str) -> StatusChanged:
+def round_status_change(
+    *, actor: Any, round_id: int, status: str, closed_at: dt.datetime | None = None
+) -> StatusChanged:
     """Open a listed round for handovers, or close it (closing is final). Asked again (a second
-    click, a retried request), it changes nothing and says so."""
+    click, a retried request), it changes nothing and says so.
+
+    `closed_at`: when the round was closed, for a scenario or an import that records a past
+    operation; now otherwise. It may not be in the future, nor before the round's list was made."""
+    if closed_at is not None and status != RoundStatus.CLOSED:
+        raise InvalidInput([Problem(None, "closed_at", "only given when the round is closed")])
+    closing_at = _past_moment(closed_at, "closed_at") if closed_at is not None else None
     with transaction.atomic():
         round_obj = DistributionRound.objects.select_for_update().filter(pk=round_id).first()
         if round_obj is None:
@@ -546,11 +580,22 @@ def round_status_change(*, actor: Any, round_id: int, status: str) -> StatusChan
             )
         if status == RoundStatus.OPEN and round_obj.listed_at is None:
             raise Conflict(f"make the distribution list of {round_obj.code} before opening it")
+        if closing_at is not None and round_obj.listed_at is not None and closing_at < round_obj.listed_at:
+            raise InvalidInput(
+                [
+                    Problem(
+                        None,
+                        "closed_at",
+                        f"{moment_text(closing_at)} is before the list of {round_obj.code} was made "
+                        f"({moment_text(round_obj.listed_at)})",
+                    )
+                ]
+            )
         before = round_obj.status
         round_obj.status = status
         fields = ["status"]
         if status == RoundStatus.CLOSED:
-            round_obj.closed_at = timezone.now()
+            round_obj.closed_at = closing_at or timezone.now()
             fields.append("closed_at")
         round_obj.save(update_fields=fields)
         audit_record(

@@ -27,6 +27,7 @@ import io
 import random
 from collections import defaultdict
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from reliefops.catalog.models import Item
 from reliefops.households.models import (
@@ -58,6 +59,11 @@ REGISTRY_FILE = "kashmir-2005-registry.csv"
 KEY_PREFIX = "kashmir-2005/households/"
 # At most this share of a point's weekly quantity of an item is handed to registered households.
 HANDOVER_SHARE = 0.6
+# The rounds' lists are made the morning before they start, and each round is closed in the evening
+# of its last day (the operation's time, Pakistan Standard Time), so their pages give those days.
+OPERATION_TZ = ZoneInfo("Asia/Karachi")
+LISTED_AT = dt.time(9, 0)
+CLOSED_AT = dt.time(18, 0)
 
 # (origin P-code, village, elevation band, households, camp code or "") — villages of the sources
 # (facts.md §4 for Bala Kot; union councils of Allai from the gazetteer); counts illustrative.
@@ -273,6 +279,16 @@ class Round:
     house_damage: tuple[str, ...] = ()
     note: str = ""
 
+    @property
+    def listed_at(self) -> dt.datetime:
+        """When its list was made: the morning before its first day."""
+        return dt.datetime.combine(self.starts_on - dt.timedelta(days=1), LISTED_AT, OPERATION_TZ)
+
+    @property
+    def closed_at(self) -> dt.datetime:
+        """When it was closed: the evening of its last day."""
+        return dt.datetime.combine(self.ends_on, CLOSED_AT, OPERATION_TZ)
+
 
 ROUNDS = (
     Round(
@@ -432,7 +448,7 @@ def load_households(context: StepContext) -> str:
             house_damage=spec.house_damage,
             note=spec.note,
         )
-        round_make_list(actor=context.actor, round_id=round_obj.pk)
+        round_make_list(actor=context.actor, round_id=round_obj.pk, listed_at=spec.listed_at)
         cards_issue(actor=context.actor, round_id=round_obj.pk)
         round_set_status(actor=context.actor, round_id=round_obj.pk, status=RoundStatus.OPEN)
     return (
@@ -517,9 +533,15 @@ def load_stock_history(context: StepContext) -> str:
     handovers = RoundHandovers(context)
     summary = stock_history.load_stock_history(context, household_handovers=handovers)
     closed = []
+    specs = {spec.code: spec for spec in ROUNDS}
     for round_obj in handovers.rounds:
         if round_obj.ends_on <= stock_history.END and round_obj.status == RoundStatus.OPEN:
-            round_set_status(actor=context.actor, round_id=round_obj.pk, status=RoundStatus.CLOSED)
+            round_set_status(
+                actor=context.actor,
+                round_id=round_obj.pk,
+                status=RoundStatus.CLOSED,
+                closed_at=specs[round_obj.code].closed_at,
+            )
             closed.append(round_obj.code)
     if handovers.count:
         summary += f"; {handovers.count} household handovers"
