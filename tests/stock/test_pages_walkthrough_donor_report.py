@@ -55,7 +55,41 @@ def test_the_donor_report_says_when_its_figures_apply(stocked, waybill, web_as, 
     rows = list(csv.reader(io.StringIO(downloaded(client.get(url, {"format": "csv"})).decode())))
     assert rows[0][-1] == "As of"
     assert rows[1][-1] == "#date+reported"
-    assert {row[-1] for row in rows[2:]} == {"2026-11-30 14:05:00"}
+    assert {row[-1] for row in rows[2:]} == {"2026-11-30"}
+
+
+def test_the_donor_reports_as_of_is_the_day_where_the_operation_is(stocked, web_as, monkeypatch):  # noqa: F811
+    # given a report read at 20:30 UTC on 30 Nov, which is 01:30 on 1 Dec in Pakistan
+    monkeypatch.setattr("django.utils.timezone.now", lambda: dt.datetime(2026, 11, 30, 20, 30, tzinfo=dt.UTC))
+    url = reverse("stock:donor-report", args=[stocked.dfid.pk])
+    client = web_as(Role.COORDINATOR)
+    # when it is downloaded as CSV and XLSX
+    rows = list(csv.reader(io.StringIO(downloaded(client.get(url, {"format": "csv"})).decode())))
+    sheet = load_workbook(io.BytesIO(downloaded(client.get(url, {"format": "xlsx"}))))["Donor report"]
+    # then As of is that day in Pakistan, written YYYY-MM-DD, and a date cell of the workbook
+    assert {row[-1] for row in rows[2:]} == {"2026-12-01"}
+    cells = [row[-1] for row in sheet.iter_rows(min_row=3, values_only=True)]
+    assert cells
+    assert all(isinstance(value, dt.datetime) for value in cells)
+    assert {value.date() for value in cells} == {dt.date(2026, 12, 1)}
+
+
+def test_the_grants_download_carries_each_grants_amount_and_currency(stocked, web_as):  # noqa: F811
+    # given DFID's grant of GBP 1,250,000.50 and ECHO's of JPY 3,000,000 (no minor units)
+    stocked.dfid.currency, stocked.dfid.amount_minor = "GBP", 125_000_050
+    stocked.dfid.save()
+    stocked.echo.currency, stocked.echo.amount_minor = "JPY", 3_000_000
+    stocked.echo.save()
+    # when the donor list is downloaded as CSV
+    body = downloaded(web_as(Role.COORDINATOR).get(reverse("stock:donor-list"), {"format": "csv"}))
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    # then each grant's row gives its amount in major units and its currency, after the grant's columns
+    assert rows[0][-2:] == ["Amount", "Currency"]
+    assert rows[1][-2:] == ["#value", "#currency"]
+    assert {row[0]: row[-2:] for row in rows[2:]} == {
+        "DFID-2005-07": ["1250000.50", "GBP"],
+        "ECHO-2005-01": ["3000000", "JPY"],
+    }
 
 
 def test_the_donor_list_says_a_report_runs_past_its_grants_period(stocked, web_as):  # noqa: F811

@@ -3,11 +3,13 @@ pipeline, waybills, movements, donor reports. The pages pass these to `web.expor
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
 from reliefops.core.exports import Column, Table
+from reliefops.partners.services import currency_exponent
 
 _ITEM = (
     Column("Item code", "#item+code", "item_code", 14),
@@ -175,10 +177,17 @@ MOVEMENTS_OF_ITEM = Table(
 )
 
 
+def _grant_amount(grant: Any) -> Decimal:
+    """The grant's amount in major units (`1250000.50`), as the grants import reads it back."""
+    return Decimal(grant.amount_minor).scaleb(-currency_exponent(grant.currency))
+
+
 def donor_report_table(grant: Any, report: Any) -> Table:
-    """The donor report's file: one row per item, each with the moment its figures were read (a
-    CSV has no About sheet to say it), and the About sheet of an XLSX saying what they count."""
-    as_of = timezone.localtime(report.as_of).replace(second=0, microsecond=0)
+    """The donor report's file: one row per item, each with the day its figures were read (a CSV
+    has no About sheet to say it), and the About sheet of an XLSX saying what they count and the
+    minute the stock was read."""
+    # A day (YYYY-MM-DD), as every date column of the files, so a spreadsheet reads it as a date.
+    as_of = timezone.localdate(report.as_of)
     return Table(
         f"donor-report-{grant.reference}".lower().replace("/", "-"),
         (
@@ -213,6 +222,8 @@ GRANTS = Table(
         Column("Title", "#activity+name", "title", 30),
         Column("Start", "#date+start", "start", 12),
         Column("End", "#date+end", "end", 12),
+        Column("Amount", "#value", _grant_amount, 16),
+        Column("Currency", "#currency", "currency", 9),
     ),
     sheet="Grants",
     related=("donor",),
