@@ -8,7 +8,8 @@ problem too (`read_reference_csv`, which the catalogue's and the partners' files
 Gazetteer CSV: pcode, name, level, parent_pcode, lat, lon, elevation_m (and optionally notes,
 alt_names separated by `;`, cod_version). An HXL row under the header is recognised; when the
 headers are not ours, the hashtags place the columns (`#adm2+code` is the P-code, the next level
-up `#adm1+code` is the parent, `#adm2+name` the name, `#geo+lat`, `#geo+lon`).
+up `#adm1+code` is the parent, `#adm2+name` the name, `#geo+lat`, `#geo+lon`). The admin areas and
+sites downloads of the reference pages are read by their hashtags too, so they upload again.
 
 Gazetteer GeoJSON: a FeatureCollection whose features carry pcode, name, parent_pcode and
 optionally level, alt_names, lat, lon, elevation_m, notes, cod_version (COD-AB style properties
@@ -103,8 +104,39 @@ def is_geojson(data: bytes, filename: str = "") -> bool:
 # --- gazetteer CSV -------------------------------------------------------------------------------
 
 
+# The hashtags of the admin areas and sites downloads of the reference pages (web/exports.py), so
+# that a download uploads again unchanged. Their other columns (a parent's or hub's name, counts of
+# sub-areas and sites) are read-only: tagged, they are left out as another dataset's columns.
+AREA_DOWNLOAD_TAGS = {
+    hxl_key(tag): column
+    for tag, column in {
+        "#adm+code": "pcode",
+        "#adm+code+parent": "parent_pcode",
+        "#adm+name": "name",
+        "#adm+level": "level",
+        "#adm+name+alt": "alt_names",
+        "#meta+source": "cod_version",
+    }.items()
+}
+SITE_DOWNLOAD_TAGS = {
+    hxl_key(tag): column
+    for tag, column in {
+        "#loc+code": "code",
+        "#loc+name": "name",
+        "#loc+type": "kind",
+        "#adm+code": "admin_pcode",
+        "#loc+code+hub": "parent_hub",
+        "#geo+lat": "lat",
+        "#geo+lon": "lon",
+        "#geo+elevation": "elevation_m",
+        "#status": "is_active",
+    }.items()
+}
+
+
 def _area_hxl_columns(tags: Sequence[str]) -> dict[str, str]:
-    """Which of our columns the hashtags of an HXL file stand for."""
+    """Which of our columns the hashtags of an HXL file stand for: `#adm2+code` and the like, else
+    the hashtags of the admin areas download."""
     codes: dict[int, str] = {}
     mapping: dict[str, str] = {"#geo+lat": "lat", "#geo+lon": "lon", "#geo+elevation": "elevation_m"}
     names: dict[int, str] = {}
@@ -122,6 +154,9 @@ def _area_hxl_columns(tags: Sequence[str]) -> dict[str, str]:
             mapping[codes[max(parents)]] = "parent_pcode"
         if deepest in names:
             mapping[names[deepest]] = "name"
+    for tag, column in AREA_DOWNLOAD_TAGS.items():
+        if column not in mapping.values():
+            mapping[tag] = column
     return mapping
 
 
@@ -344,7 +379,7 @@ def parse_sites_csv(data: bytes) -> tuple[list[SiteRow], list[Problem]]:
         data,
         required=SITE_REQUIRED,
         optional=SITE_OPTIONAL,
-        hxl_tags={"#geo+lat": "lat", "#geo+lon": "lon", "#loc+code": "code", "#loc+name": "name"},
+        hxl_tags=SITE_DOWNLOAD_TAGS,
     )
     problems: list[Problem] = []
     rows: list[SiteRow] = []
