@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -29,10 +29,33 @@ class MonthField(forms.DateField):
     widget = MONTH_INPUT
 
     def to_python(self, value: Any) -> dt.date | None:
-        day = super().to_python(value)
+        try:
+            day = super().to_python(value)
+        except ValidationError as error:
+            # in the words of the other filters' refusals, not Django's "Enter a valid date."
+            raise ValidationError(
+                f"'{str(value).strip()}' is not a month; write it as YYYY-MM", code="invalid"
+            ) from error
         if day and not EARLIEST <= day <= LATEST:  # the months of 4W rows and reporting periods
             raise ValidationError(f"Enter a month from {EARLIEST:%Y-%m} to {LATEST:%Y-%m}.", code="invalid")
         return day.replace(day=1) if day else None
+
+
+class PcodeChoiceField(forms.ChoiceField):
+    """A P-code chosen from the list, read in any case (`pk522` is PK522) as everywhere P-codes are
+    read; the form, its links and the selection then carry the P-code as it is stored."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value).strip()
+        folded = text.upper()
+        for key, _label in cast(list[tuple[str, str]], self.choices):
+            if str(key).upper() == folded:
+                return str(key)
+        return text
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # the list shows the area chosen as selected, whatever the case it was written in
+        return self.to_python(data) if isinstance(data, str) else super().bound_data(data, initial)
 
 
 def activity_choices() -> list[tuple[str, str]]:
@@ -81,7 +104,7 @@ class SelectionForm(ShowsProblems, forms.Form):
     activity = forms.ChoiceField(choices=[], required=False, error_messages=NOT_AN_ACTIVITY)
     period_from = MonthField(label="From month", required=False)
     period_to = MonthField(label="To month", required=False)
-    within = forms.ChoiceField(label="Within", choices=[], required=False, error_messages=NOT_A_PLACE)
+    within = PcodeChoiceField(label="Within", choices=[], required=False, error_messages=NOT_A_PLACE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,7 +132,7 @@ class RowFilter(FilterForm):
         required=False,
         error_messages=_not_one_of("a status (planned, ongoing or completed)"),
     )
-    within = forms.ChoiceField(label="Within", choices=[], required=False, error_messages=NOT_A_PLACE)
+    within = PcodeChoiceField(label="Within", choices=[], required=False, error_messages=NOT_A_PLACE)
     organisation = forms.ChoiceField(
         label="Reported by",
         choices=[],
