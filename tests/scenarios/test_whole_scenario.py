@@ -235,12 +235,13 @@ def test_every_grant_accounts_for_what_it_received_and_the_grants_add_up_to_the_
 
 
 @pytest.mark.django_db
-def test_the_rounds_end_closed_and_stock_owes_them_nothing_on_any_later_day(loaded):
+def test_the_camp_round_stays_open_having_served_its_list_and_owes_nothing(loaded):
     # given the camp round, whose period ends on the history's last day (31 March 2006)
     camp = DistributionRound.objects.get(code="CAMP-2006")
-    # then the history ends with it closed, as on every later day, and it owes nothing any more
+    # then it stays open (the households guide adds a family to it), having served its whole list,
+    # and the stock owes it nothing
     assert camp.ends_on == dt.date(2006, 3, 31)
-    assert camp.status == RoundStatus.CLOSED
+    assert camp.status == RoundStatus.OPEN
     assert round_reconciliation(camp).agrees_with_ledger
     result = selectors.supply()
     assert result.rounds == []
@@ -257,7 +258,6 @@ def test_the_rounds_pages_give_the_days_of_2005_and_2006_their_lists_were_made_a
     client = client_as(Role.COORDINATOR)
     expected = {
         "WR-2005": ("list made 13 Nov 2005 09:00", "Closed 29 Jan 2006 18:00."),
-        "CAMP-2006": ("list made 1 Jan 2006 09:00", "Closed 31 Mar 2006 18:00."),
     }
     for code, (listed, closed) in expected.items():
         round_obj = DistributionRound.objects.get(code=code)
@@ -270,6 +270,11 @@ def test_the_rounds_pages_give_the_days_of_2005_and_2006_their_lists_were_made_a
         body = client.get(reverse("households:round-detail", args=[round_obj.pk])).content.decode()
         assert listed in body, code
         assert closed in body, code
+    # and the camp round, still open, says the morning its list was made
+    camp = DistributionRound.objects.get(code="CAMP-2006")
+    assert camp.closed_at is None
+    body = client.get(reverse("households:round-detail", args=[camp.pk])).content.decode()
+    assert "list made 1 Jan 2006 09:00" in body
 
 
 @pytest.mark.django_db

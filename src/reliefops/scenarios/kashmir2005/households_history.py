@@ -527,15 +527,16 @@ class RoundHandovers:
 
 def load_stock_history(context: StepContext) -> str:
     """The stock history (stock_history.py), with part of its distributions at the rounds' points
-    handed over to the registered households; the rounds are then closed, for every round's period
-    is over by the end of the history (31 March 2006, the last day of `CAMP-2006`): on any later day
-    a round still open for handovers would not be true."""
+    handed over to the registered households; the rounds whose period is over before the history's
+    last day are then closed. `CAMP-2006` ends on that day (31 March 2006) and stays open: it has
+    served every household on its list, and the households guide adds a family to it and hands
+    over to it, as a camp round that takes late arrivals does."""
     handovers = RoundHandovers(context)
     summary = stock_history.load_stock_history(context, household_handovers=handovers)
     closed = []
     specs = {spec.code: spec for spec in ROUNDS}
     for round_obj in handovers.rounds:
-        if round_obj.ends_on <= stock_history.END and round_obj.status == RoundStatus.OPEN:
+        if round_obj.ends_on < stock_history.END and round_obj.status == RoundStatus.OPEN:
             round_set_status(
                 actor=context.actor,
                 round_id=round_obj.pk,
