@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 from django.forms import formset_factory
 from django.utils import timezone
@@ -29,6 +29,7 @@ from reliefops.core.access import (
 )
 from reliefops.core.errors import Problem
 from reliefops.core.roles import Right
+from reliefops.core.security import whole_id
 from reliefops.places.models import SiteKind
 from reliefops.stock.models import (
     DRIVER_MAX,
@@ -155,9 +156,61 @@ class MovementFilter(FilterForm):
         return data
 
 
+class _ByCode:
+    """A choice read by its code in any case (`blk-hub`), or by its id as earlier links wrote it;
+    the list then shows it chosen, and a value that is none is refused in the field's words."""
+
+    key = "pk"
+
+    def to_python(self: Any, value: Any) -> Model | None:
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        number = whole_id(text)
+        found = self.queryset.filter(code__iexact=text).first() or (
+            self.queryset.filter(pk=number).first() if number is not None else None
+        )
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": text}
+            )
+        return found
+
+    def bound_data(self: Any, data: Any, initial: Any) -> Any:
+        try:
+            found = self.to_python(data)
+        except ValidationError:
+            return data
+        return getattr(found, self.key) if found is not None else data
+
+
+class CardSiteChoice(_ByCode, SiteChoice):
+    pass
+
+
+class CardItemChoice(_ByCode, ItemChoice):
+    key = "code"
+
+
 class StockCardForm(forms.Form):
-    site = SiteChoice(queryset=None)
-    item = ItemChoice(queryset=None, to_field_name="code")
+    """One item at one site over a period: the site by its code (or id), the item by its code."""
+
+    site = CardSiteChoice(
+        queryset=None,
+        error_messages={
+            "required": "choose a site",
+            "invalid_choice": "no site whose stock you may see has the code '%(value)s'; "
+            "choose one from the list",
+        },
+    )
+    item = CardItemChoice(
+        queryset=None,
+        to_field_name="code",
+        error_messages={
+            "required": "choose an item",
+            "invalid_choice": "no item has the code '%(value)s'; choose one from the list",
+        },
+    )
     start = forms.DateField(label="From", widget=DateInput())
     end = forms.DateField(label="To", widget=DateInput())
 

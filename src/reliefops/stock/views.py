@@ -138,6 +138,7 @@ def onhand_card(request: HttpRequest) -> HttpResponse:
     sites = stock_sites(request.user, Right.VIEW_STOCK, closed=True)
     items = access_items(request.user).order_by("code")
     card = site = item = None
+    status = 200
     form = forms.StockCardForm(sites=sites, items=items, initial=_card_period())
     if "site" in request.GET or "item" in request.GET:
         data = request.GET.copy()
@@ -153,11 +154,22 @@ def onhand_card(request: HttpRequest) -> HttpResponse:
             file = download(request, exports.stock_card_table(site=site, item=item, card=card), card.lines)
             if file is not None:
                 return cast(HttpResponse, file)
+        else:
+            # a filter that cannot be read shows no card and makes no file, and says why (422)
+            status = 422
     links = export_links(request) if card is not None and card.lines else []
     return _render(
         request,
         "stock/card.html",
-        {"form": form, "card": card, "site": site, "item": item, "export_links": links},
+        {
+            "form": form,
+            "card": card,
+            "site": site,
+            "item": item,
+            "export_links": links,
+            "refused": status == 422,
+        },
+        status=status,
     )
 
 
