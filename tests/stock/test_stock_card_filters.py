@@ -53,22 +53,29 @@ def test_the_card_takes_the_site_by_its_code_or_its_id(stocked, web_as, site):  
             "no site whose stock you may see has the code &#x27;999999&#x27;; choose one from the list",
             id="site-id",
         ),
+        pytest.param(
+            {"site": "BLK-HUB", "item": "BLANKET", "start": "2005-13-45"},
+            "start",
+            "&#x27;2005-13-45&#x27; is not a date; write it as YYYY-MM-DD",
+            id="start",
+        ),
     ],
 )
 def test_a_filter_value_that_is_none_is_refused_in_its_fields_words(stocked, web_as, query, field, reason):  # noqa: F811
     client = web_as(Role.VIEWER)
     # when the card is asked for with a value that names nothing
-    response = client.get(reverse("stock:onhand-card"), {**query, **OCTOBER})
+    response = client.get(reverse("stock:onhand-card"), {**OCTOBER, **query})
     body = text(response)
     # then it answers 422, the reason beside its field, and no card
     assert response.status_code == 422
     assert re.search(rf'id="id_{field}_error"><li>{re.escape(reason)}</li>', body), body[-3000:]
     assert "Select a valid choice" not in body
+    assert "Enter a valid date" not in body
     assert "Nothing is shown for these filters" in body
     assert "Closing" not in body
     assert "GRN-H1" not in body
     # and no file is made of it
-    download = client.get(reverse("stock:onhand-card"), {**query, **OCTOBER, "format": "csv"})
+    download = client.get(reverse("stock:onhand-card"), {**OCTOBER, **query, "format": "csv"})
     assert download.status_code == 422
     assert "Content-Disposition" not in download
 

@@ -192,6 +192,18 @@ class CardItemChoice(_ByCode, ItemChoice):
     key = "code"
 
 
+class CardDay(forms.DateField):
+    """A day of the card's period, refused as the reports' periods are, not "Enter a valid date."."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            raise ValidationError(
+                f"'{str(value).strip()}' is not a date; write it as YYYY-MM-DD", code="invalid"
+            ) from error
+
+
 class StockCardForm(forms.Form):
     """One item at one site over a period: the site by its code (or id), the item by its code."""
 
@@ -211,8 +223,8 @@ class StockCardForm(forms.Form):
             "invalid_choice": "no item has the code '%(value)s'; choose one from the list",
         },
     )
-    start = forms.DateField(label="From", widget=DateInput())
-    end = forms.DateField(label="To", widget=DateInput())
+    start = CardDay(label="From", widget=DateInput())
+    end = CardDay(label="To", widget=DateInput())
 
     def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
