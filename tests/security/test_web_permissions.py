@@ -165,6 +165,7 @@ PAGE_RULES: dict[str, Page] = {
     "healthz": Page(PUBLIC),
     "web:login": Page(PUBLIC, signed_in=302),  # a signed-in user is sent on to the dashboard
     "web:logout": Page(PUBLIC, ok=405),
+    "web:password-change": Page(None, signed_in=200),  # any signed-in user: their own password
     "api:openapi-json": Page(PUBLIC),
     "api:openapi-view": Page(PUBLIC),
     "api:api-root": Page(PUBLIC, ok=404),
