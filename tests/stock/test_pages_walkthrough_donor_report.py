@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from reliefops.core.roles import Role
 from reliefops.stock import selectors
 from reliefops.stock.services import CountLine, movement_reverse, stock_count
+from tests.factories import GrantFactory
 from tests.stock.conftest import DAY
 from tests.stock.entrypoints.conftest import stocked, waybill, web_as  # noqa: F401
 from tests.stock.entrypoints.test_views import text
@@ -117,3 +118,22 @@ def test_an_item_counted_and_the_count_reversed_has_no_row_of_zeros(stocked, web
     assert "CGI-SHEET" not in text(client.get(url))
     rows = list(csv.reader(io.StringIO(downloaded(client.get(url, {"format": "csv"})).decode())))
     assert [row[0] for row in rows[2:]] == ["BLANKET"]
+
+
+def test_the_donor_list_shows_each_grants_amount_in_its_currency(stocked, web_as):  # noqa: F811
+    # given grants in pounds, yen (no minor units) and Kuwaiti dinars (three decimals), and one of no amount
+    stocked.dfid.currency, stocked.dfid.amount_minor = "GBP", 125_000_050
+    stocked.dfid.save()
+    stocked.echo.currency, stocked.echo.amount_minor = "JPY", 3_000_000
+    stocked.echo.save()
+    GrantFactory(reference="KUWAIT-2005-01", currency="KWD", amount_minor=1_250_500)
+    GrantFactory(reference="NONE-2005-01", amount_minor=0)
+    # when a coordinator opens the donor list
+    body = text(web_as(Role.COORDINATOR).get(reverse("stock:donor-list")))
+    # then each grant's row gives its amount, with its currency's decimals, and a dash for no amount
+    assert '<th scope="col" class="num">Amount</th>' in body
+    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in body.split("<tr>")[2:]}
+    assert '<td class="num">GBP 1,250,000.50</td>' in rows["DFID-2005-07"]
+    assert '<td class="num">JPY 3,000,000</td>' in rows["ECHO-2005-01"]
+    assert '<td class="num">KWD 1,250.500</td>' in rows["KUWAIT-2005-01"]
+    assert '<td class="num">—</td>' in rows["NONE-2005-01"]

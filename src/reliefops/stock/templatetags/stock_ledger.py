@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
+
+from reliefops.partners.services import currency_exponent
 
 register = template.Library()
 
@@ -24,3 +27,14 @@ def in_or_out(change: Any) -> str:
     if value < 0:
         return f"{MINUS}{-value:,}"
     return "0"
+
+
+@register.filter
+def grant_amount(grant: Any) -> str:
+    """A grant's amount as a donor reads it, with its currency's decimals: "GBP 1,250,000.50",
+    "JPY 3,000,000", "KWD 1,250.500"; empty when no amount is recorded."""
+    if not grant.amount_minor:
+        return ""
+    places = currency_exponent(grant.currency)
+    amount = Decimal(grant.amount_minor).scaleb(-places)
+    return f"{grant.currency} {amount:,.{places}f}"
