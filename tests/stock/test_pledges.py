@@ -226,3 +226,66 @@ def test_only_who_may_post_stock_at_its_site_cancels_a_pledge(op):
         pledge_cancel(actor=make_user(Role.ADMIN), pledge_id=p.pk, reason="x").status
         == PledgeStatus.CANCELLED
     )
+
+
+# --- a past cancellation recorded by the system ----------------------------------------------------
+
+PKT = dt.timezone(dt.timedelta(hours=5))  # the operation's time zone, Pakistan
+
+
+def test_the_system_cancels_a_pledge_on_a_day_in_the_past(op):
+    # given a pledge of which 600 of 1,000 were received on 20 Oct 2005
+    p = pledge(op)
+    receive_against(op, p, 600, "GRN-1")
+    # when the system (no signed-in user) records that the rest was cancelled on 1 Nov 2005, in Pakistan
+    when = dt.datetime(2005, 11, 1, 10, 30, tzinfo=PKT)
+    cancelled = pledge_cancel(actor=None, pledge_id=p.pk, reason="the ship was diverted", cancelled_at=when)
+    # then the pledge is cancelled at that moment, leaves the pipeline, and the audit keeps the moment
+    p.refresh_from_db()
+    assert (p.status, p.cancelled_at, p.cancel_reason) == (
+        PledgeStatus.CANCELLED,
+        when,
+        "the ship was diverted",
+    )
+    assert pledge_cancelled_message(cancelled).endswith(
+        "600 of 1,000 blankets received; the other 400 will not come."
+    )
+    assert pipeline(today=DAY).pledges == []
+    event = AuditEvent.objects.get(action="stock.pledge_cancel")
+    assert (event.actor_id, event.after["cancelled_at"]) == (None, when.isoformat())
+    # and a refusal of another reason names the day it was cancelled
+    with pytest.raises(
+        Conflict, match=f"pledge {p.pk} was already cancelled on 1 Nov 2005: the ship was diverted"
+    ):
+        pledge_cancel(actor=None, pledge_id=p.pk, reason="another")
+
+
+@pytest.mark.parametrize(
+    ("when", "reason"),
+    [
+        pytest.param(
+            dt.datetime(2099, 1, 1, tzinfo=dt.UTC), "1 Jan 2099 05:00 is in the future", id="future"
+        ),
+        pytest.param(
+            dt.datetime(1985, 6, 1, 12, tzinfo=PKT),
+            "1 Jun 1985 is before 1 Jan 1990; check the year",
+            id="too-old",
+        ),
+        pytest.param(
+            dt.datetime(2005, 10, 19, 23, 30, tzinfo=PKT),
+            "19 Oct 2005 is before pledge {pk} was last received (20 Oct 2005); "
+            "it is cancelled on or after that day",
+            id="before-its-receipt",
+        ),
+    ],
+)
+def test_a_past_cancellation_on_a_day_it_cannot_have_been_is_refused_naming_the_field(op, when, reason):
+    p = pledge(op)
+    receive_against(op, p, 600, "GRN-1")
+    before = snapshot()
+    with pytest.raises(InvalidInput) as caught:
+        pledge_cancel(actor=None, pledge_id=p.pk, reason="not coming", cancelled_at=when)
+    assert [(x.field, x.reason) for x in caught.value.problems] == [("cancelled_at", reason.format(pk=p.pk))]
+    assert snapshot() == before
+    p.refresh_from_db()
+    assert (p.status, p.cancelled_at) == (PledgeStatus.OPEN, None)

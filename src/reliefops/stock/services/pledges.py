@@ -14,9 +14,9 @@ from reliefops.core.access import access_stock_site, stock_visible_site_ids
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem
 from reliefops.core.roles import Right
 from reliefops.core.services import audit_record
-from reliefops.core.text import day_text
+from reliefops.core.text import day_text, moment_text
 from reliefops.partners.models import Grant
-from reliefops.stock.models import REASON_MAX, REFERENCE_MAX, Pledge, PledgeStatus
+from reliefops.stock.models import REASON_MAX, REFERENCE_MAX, Movement, MovementKind, Pledge, PledgeStatus
 from reliefops.stock.services.ledger import EARLIEST_DAY, plural, refuse, validate_quantity
 from reliefops.stock.services.locations import site_location
 
@@ -161,16 +161,23 @@ def _pledge_insert(
     return pledge
 
 
-def pledge_cancel(*, actor: Any, pledge_id: int, reason: str) -> Pledge:
+def pledge_cancel(
+    *, actor: Any, pledge_id: int, reason: str, cancelled_at: dt.datetime | None = None
+) -> Pledge:
     """Cancel an open pledge the donor will not send, or not the rest of it: it leaves the pipeline,
     with what was received so far. A pledge received in full is not cancelled (nothing is left to
     come); a cancelled one stays so. Sending the same cancellation again changes nothing.
 
     Cancelling is for whoever may record the pledge's stock at its destination (POST_STOCK there);
-    to a user who may not see that site's stock, the pledge does not exist. The returned pledge is
-    marked `replayed` when it was already cancelled for that reason.
+    to a user who may not see that site's stock, the pledge does not exist. With no actor it is the
+    system's (a scenario or an import recording a past operation), as a posting without an actor is.
+    The returned pledge is marked `replayed` when it was already cancelled for that reason.
+
+    `cancelled_at`: when it was cancelled, for a record of a past operation; now otherwise. It may
+    not be in the future, before 1 Jan 1990, nor before the day of the pledge's last receipt.
     """
     reason = reason.strip()
+    when_cancelled = _cancel_moment(cancelled_at) if cancelled_at is not None else None
     with transaction.atomic():
         pledge = (
             Pledge.objects.select_for_update()
@@ -178,10 +185,11 @@ def pledge_cancel(*, actor: Any, pledge_id: int, reason: str) -> Pledge:
             .filter(pk=pledge_id)
             .first()
         )
-        visible = stock_visible_site_ids(actor)
+        visible = stock_visible_site_ids(actor) if actor is not None else None
         if pledge is None or (visible is not None and pledge.destination_id not in visible):
             raise NotFound(f"no pledge {pledge_id}")
-        access_stock_site(actor, pledge.destination_id, Right.POST_STOCK)
+        if actor is not None:
+            access_stock_site(actor, pledge.destination_id, Right.POST_STOCK)
         if pledge.status == PledgeStatus.CANCELLED:
             if pledge.cancel_reason == reason:
                 pledge.replayed = True  # type: ignore[attr-defined]
@@ -198,10 +206,12 @@ def pledge_cancel(*, actor: Any, pledge_id: int, reason: str) -> Pledge:
             raise InvalidInput([Problem(None, "reason", "say why the pledge is cancelled")])
         if len(reason) > REASON_MAX:
             raise InvalidInput([Problem(None, "reason", f"longer than {REASON_MAX} characters; shorten it")])
+        if when_cancelled is not None:
+            _refuse_cancel_before_receipts(pledge, when_cancelled)
         before = {"status": pledge.status, "received_quantity": pledge.received_quantity}
         pledge.status = PledgeStatus.CANCELLED
         pledge.cancel_reason = reason
-        pledge.cancelled_at = timezone.now()
+        pledge.cancelled_at = when_cancelled or timezone.now()
         pledge.save(update_fields=["status", "cancel_reason", "cancelled_at"])
         audit_record(
             actor=actor,
@@ -213,10 +223,48 @@ def pledge_cancel(*, actor: Any, pledge_id: int, reason: str) -> Pledge:
                 "status": pledge.status,
                 "reason": reason,
                 "not_coming": pledge.quantity - pledge.received_quantity,
+                # A past cancellation's moment, which the event's own time is not.
+                **({"cancelled_at": when_cancelled.isoformat()} if when_cancelled else {}),
             },
         )
         pledge.replayed = False  # type: ignore[attr-defined]
     return pledge
+
+
+def _cancel_moment(value: dt.datetime) -> dt.datetime:
+    """The moment a past cancellation is recorded at: aware (a naive one is read in the operation's
+    time zone), not in the future, nor before the first day the system takes."""
+    moment = timezone.make_aware(value) if timezone.is_naive(value) else value
+    if moment > timezone.now():
+        raise InvalidInput([Problem(None, "cancelled_at", f"{moment_text(moment)} is in the future")])
+    day = timezone.localdate(moment)
+    if day < EARLIEST_DAY:
+        said = f"{day_text(day)} is before {day_text(EARLIEST_DAY)}; check the year"
+        raise InvalidInput([Problem(None, "cancelled_at", said)])
+    return moment
+
+
+def _refuse_cancel_before_receipts(pledge: Pledge, moment: dt.datetime) -> None:
+    """A pledge is not cancelled on a day before goods were received against it (a receipt against a
+    cancelled pledge is refused, so the record would contradict itself)."""
+    last = (
+        Movement.objects.filter(pledge=pledge, kind=MovementKind.RECEIPT, reversed_by__isnull=True)
+        .order_by("-occurred_on")
+        .values_list("occurred_on", flat=True)
+        .first()
+    )
+    day = timezone.localdate(moment)
+    if last is not None and day < last:
+        raise InvalidInput(
+            [
+                Problem(
+                    None,
+                    "cancelled_at",
+                    f"{day_text(day)} is before pledge {pledge.pk} was last received ({day_text(last)}); "
+                    "it is cancelled on or after that day",
+                )
+            ]
+        )
 
 
 def pledge_cancelled_message(pledge: Pledge) -> str:
