@@ -40,8 +40,16 @@ def test_the_totals_page_names_its_headline_figures(cluster, upload, client_as):
     upload([row(id="NRC-1", qty="1200", hh="1200")])
     page = text(client_as(Role.VIEWER).get(reverse("cluster:cluster-totals")))
     headline = page.split('class="data data-narrow headline"')[1].split("</table>")[0]
-    assert re.search(r'<th scope="row">Tents delivered</th><td class="num">1,200</td>', headline)
-    assert '<th scope="row">Transitional shelters built</th>' in headline
+    # each figure is named by its activity, as the rows and the By activity table name it, with the
+    # published figure it is compared with beside it
+    assert re.search(
+        r'<tr data-key="tents_delivered"><th scope="row">Tents distributed</th><td class="num">1,200</td>'
+        r"<td>tents delivered</td></tr>",
+        headline,
+    )
+    assert '<th scope="row">Transitional shelters built</th><td class="num">0</td>' in headline
+    assert '<th scope="col">Published as</th>' in headline
+    assert "Tents delivered" not in page
     # the keys the JSON and the command line publish are not the page's labels
     assert not re.search(r">\s*[a-z]+(_[a-z]+)+\s*<", headline)
 

@@ -659,20 +659,46 @@ def activity_totals(chosen: Selection | None = None) -> list[ActivityTotal]:
     ]
 
 
-# What the pages call each headline figure (the JSON and the command line keep the keys).
+# The name under which the cluster published each headline figure (the JSON and the command line
+# keep the keys). The page names each figure by its activity, as the rows and the By activity table
+# do, and gives the published name beside it: a tent "delivered" there is a tent "distributed" here.
 HEADLINE_LABELS: dict[str, str] = {
-    "transitional_shelters_built": "Transitional shelters built",
-    "tents_delivered": "Tents delivered",
-    "cgi_sheets_delivered_more_than": "CGI sheets delivered",
-    "blankets_delivered": "Blankets delivered",
-    "tarpaulins_or_plastic_sheets_delivered": "Tarpaulins or plastic sheets delivered",
+    "transitional_shelters_built": "transitional shelters built",
+    "tents_delivered": "tents delivered",
+    "cgi_sheets_delivered_more_than": "CGI sheets delivered (more than)",
+    "blankets_delivered": "blankets delivered",
+    "tarpaulins_or_plastic_sheets_delivered": "tarpaulins or plastic sheets delivered",
 }
+
+
+@dataclass(frozen=True)
+class HeadlineFigure:
+    """One of the cluster's headline figures: its published key and name, and the activity whose
+    quantity reached (after the double-counting rules) it is."""
+
+    key: str
+    published_as: str
+    activity_code: str
+    activity_name: str
+    value: int
 
 
 def headline_figures(totals: list[ActivityTotal] | None = None) -> dict[str, int]:
     """The cluster's published figures, by their published keys, from the rows."""
     by_code = {t.code: t.quantity_reached for t in (totals if totals is not None else activity_totals())}
     return {key: by_code.get(code, 0) for key, code in HEADLINE_FIGURES.items()}
+
+
+def headline_table(totals: list[ActivityTotal]) -> list[HeadlineFigure]:
+    """The headline figures as the totals page lists them: each under its activity's name, with
+    the name the cluster published it under."""
+    names = dict(ActivityType.objects.filter(code__in=HEADLINE_FIGURES.values()).values_list("code", "name"))
+    names.update((t.code, t.name) for t in totals)
+    figures = headline_figures(totals)
+    return [
+        HeadlineFigure(key, HEADLINE_LABELS.get(key, key), code, names.get(code, code), figures[key])
+        for key, code in HEADLINE_FIGURES.items()
+    ]
 
 
 # --- rows and batches --------------------------------------------------------------------------------

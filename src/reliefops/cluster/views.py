@@ -257,14 +257,12 @@ def totals(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format", "")
     if fmt in exports.FORMATS:
         return _export(exports.totals_export(activities, fmt))
-    figures = selectors.headline_figures(activities)
     return _render(
         request,
         "cluster/totals.html",
         {
             "activities": activities,
-            # (label, key, value), in the cluster's order; the key is what the JSON calls it
-            "figures": [(selectors.HEADLINE_LABELS.get(k, k), k, v) for k, v in figures.items()],
+            "figures": selectors.headline_table(activities),
             "exports": _exports({}),
         },
     )
