@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -168,6 +169,18 @@ def test_revert_and_lock(run, report_file):
     assert "is open" in run("unlock", "2005-11")
     with pytest.raises(CommandError, match="not a month"):
         run("lock", "November")
+
+
+def test_locking_a_locked_month_again_says_it_changed_nothing(run, cluster):
+    # given November 2005 locked, with a note
+    assert run("lock", "2005-11", "--note", "closed").strip() == "Reporting period 2005-11 is locked."
+    # when it is locked again, then the command says nothing changed, and the note stays
+    again = run("lock", "2005-11", "--note", "typed twice")
+    assert again.strip() == "Reporting period 2005-11 is locked already; nothing changed."
+    assert ReportingPeriod.objects.get().note == "closed"
+    # and reopening a month that is not locked says there is nothing to reopen, storing nothing
+    assert run("unlock", "2006-07").strip() == "Reporting period 2006-07 is not locked; nothing to reopen."
+    assert list(ReportingPeriod.objects.values_list("month", flat=True)) == [dt.date(2005, 11, 1)]
 
 
 def test_batches_lists_the_uploads(run, report_file):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ActivityRow, ImportBatch, ReportingPeriod
 from reliefops.cluster.services import boundaries_import
-from reliefops.core.models import Job
+from reliefops.core.models import AuditEvent, Job
 from reliefops.core.roles import ROLE_RIGHTS, Right, Role
 from tests.cluster.conftest import four_w_csv, paired_rows, row
 from tests.jobs_worker import run_jobs
@@ -499,6 +499,21 @@ def test_a_partner_is_linked_only_to_the_batches_it_may_open(picture, cluster, c
     every = text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-rows")))
     for batch in (theirs, own):
         assert f'<a href="{reverse("cluster:cluster-batch", args=[batch.pk])}">batch {batch.pk}</a>' in every
+
+
+def test_locking_a_locked_month_again_says_so_and_changes_nothing(cluster, client_as):
+    coordinator = client_as(Role.COORDINATOR)
+    url = reverse("cluster:cluster-periods")
+    first = coordinator.post(url, {"month": "2005-11", "note": "closed", "action": "lock"}, follow=True)
+    assert "November 2005 is locked." in text(first)
+    events = AuditEvent.objects.filter(action="cluster.period_lock").count()
+    # when the coordinator locks November 2005 again (a second click, say)
+    again = coordinator.post(url, {"month": "2005-11", "note": "twice", "action": "lock"}, follow=True)
+    # then the page says it was locked already and nothing changed: no note replaced, no event
+    assert "November 2005 is locked already; nothing changed." in text(again)
+    assert "November 2005 is locked.<" not in text(again)
+    assert ReportingPeriod.objects.get().note == "closed"
+    assert AuditEvent.objects.filter(action="cluster.period_lock").count() == events == 1
 
 
 def test_reopening_a_month_that_is_not_locked_says_so_and_adds_no_row(cluster, client_as):

@@ -289,4 +289,4 @@ def period_set(request: HttpRequest, payload: PeriodIn) -> Any:
     access_cluster_management(request.user)
     return reporting_period_set_lock(
         actor=request.user, month=parse_month(payload.month), locked=payload.locked, note=payload.note
-    )
+    ).period

@@ -488,14 +488,12 @@ def periods(request: HttpRequest) -> HttpResponse:
         access_cluster_management(request.user)
         if form is not None and form.is_valid():
             locked = request.POST.get("action") != "reopen"
-            month = form.cleaned_data["month"].replace(day=1)
-            if not locked and not ReportingPeriod.objects.filter(month=month, locked=True).exists():
-                messages.info(request, f"{month:%B %Y} is not locked; nothing to reopen.")
-                return redirect("cluster:cluster-periods")
-            period = reporting_period_set_lock(
+            month = form.cleaned_data["month"]
+            change = reporting_period_set_lock(
                 actor=request.user, month=month, locked=locked, note=form.cleaned_data["note"]
             )
-            messages.success(request, f"{period.month:%B %Y} is {'locked' if period.locked else 'open'}.")
+            said = change.describe(f"{month:%B %Y}")
+            (messages.success if change.changed else messages.info)(request, said)
             return redirect("cluster:cluster-periods")
     return _render(
         request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import NamedTuple
 
 from django.db import transaction
 
@@ -32,11 +33,27 @@ def parse_month(text: str, *, field: str = "period") -> dt.date:
     raise InvalidInput([Problem(None, field, reason)])
 
 
-def reporting_period_set_lock(
-    *, actor: Actor, month: dt.date, locked: bool, note: str = ""
-) -> ReportingPeriod:
+class PeriodLock(NamedTuple):
+    """A reporting month after a lock or a reopening, and whether that changed it: locking a
+    locked month, or reopening an open one, changes nothing."""
+
+    period: ReportingPeriod
+    changed: bool
+
+    def describe(self, month_text: str) -> str:
+        """What became of the month, as the page and the command line say it (`month_text`: the
+        month as each writes it)."""
+        if self.changed:
+            return f"{month_text} is {'locked' if self.period.locked else 'open'}."
+        if self.period.locked:
+            return f"{month_text} is locked already; nothing changed."
+        return f"{month_text} is not locked; nothing to reopen."
+
+
+def reporting_period_set_lock(*, actor: Actor, month: dt.date, locked: bool, note: str = "") -> PeriodLock:
     """Lock a reporting month (no upload may then add, change or withdraw its rows) or reopen it.
-    Reopening a month that was never locked changes and stores nothing.
+    Locking a locked month, or reopening an open one, changes nothing (its note stays); reopening
+    a month that was never locked stores nothing either.
 
     A lock waits for the uploads and reverts under way: they read the locked months once they hold
     the table, so none of them can write into a month after its lock is confirmed."""
@@ -52,10 +69,10 @@ def reporting_period_set_lock(
         else:
             found = periods.filter(month=month).first()
             if found is None:  # never locked: nothing to reopen, and no row is stored for it
-                return ReportingPeriod(month=month, locked=False)
+                return PeriodLock(ReportingPeriod(month=month, locked=False), changed=False)
             period = found
         if period.locked == locked:
-            return period
+            return PeriodLock(period, changed=False)
         period.locked = locked
         period.changed_by = real_actor
         period.changed_by_label = real_actor.get_username() if real_actor is not None else "system"
@@ -69,4 +86,4 @@ def reporting_period_set_lock(
             before={"locked": not locked},
             after={"locked": locked, "note": period.note},
         )
-    return period
+    return PeriodLock(period, changed=True)

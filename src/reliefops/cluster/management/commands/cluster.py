@@ -246,12 +246,10 @@ class Command(ReliefopsCommand):
     def do_lock(self, options: dict[str, Any], locked: bool = True) -> None:
         if self.user is not None:
             access_cluster_management(self.user)
-        period = reporting_period_set_lock(
+        change = reporting_period_set_lock(
             actor=self.user, month=options["period"], locked=locked, note=options["note"]
         )
-        self.stdout.write(
-            f"Reporting period {period.month:%Y-%m} is {'locked' if period.locked else 'open'}."
-        )
+        self.stdout.write(change.describe(f"Reporting period {change.period.month:%Y-%m}"))
 
     def do_unlock(self, options: dict[str, Any]) -> None:
         self.do_lock(options, locked=False)
