@@ -3,7 +3,7 @@ saving, and saved only once the person says they have seen them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +20,8 @@ from reliefops.households.views.section import render_page, viewed
 from reliefops.places.models import Site, SiteKind
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.pages import page
+
+RegistrationFormT = TypeVar("RegistrationFormT", bound=forms.RegistrationForm)
 
 
 def _camps() -> list[tuple[str, str]]:
@@ -79,6 +81,23 @@ def _duplicates_shown(request: HttpRequest, exc: DuplicatesFound) -> list[dict[s
     ]
 
 
+def _form_with_duplicates_seen(
+    request: HttpRequest,
+    form: RegistrationFormT,
+    duplicates: list[dict[str, Any]],
+    *,
+    camps: list[tuple[str, str]],
+) -> RegistrationFormT:
+    """The form sent again (a registration or a correction, of the same class), carrying the
+    likely duplicates just shown among those seen: sent once more, it saves."""
+    data = request.POST.copy()
+    seen = {*form.seen(), *(d["household"].pk for d in duplicates)}
+    data["duplicates_seen"] = ",".join(str(i) for i in sorted(seen))
+    again = type(form)(data, camps=camps)
+    again.is_valid()
+    return again
+
+
 @page
 def register(request: HttpRequest) -> HttpResponse:
     require(request.user, Right.REGISTER_HOUSEHOLDS)
@@ -97,11 +116,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 )
             except DuplicatesFound as exc:
                 duplicates = _duplicates_shown(request, exc)
-                data = request.POST.copy()
-                seen = {*form.seen(), *(d["household"].pk for d in duplicates)}
-                data["duplicates_seen"] = ",".join(str(i) for i in sorted(seen))
-                form = forms.RegistrationForm(data, camps=_camps())
-                form.is_valid()
+                form = _form_with_duplicates_seen(request, form, duplicates, camps=_camps())
                 status = 409
             except InvalidInput as exc:
                 form.show_problems(exc.problems)
@@ -141,11 +156,7 @@ def household_correct(request: HttpRequest, household_id: int) -> HttpResponse:
                 )
             except DuplicatesFound as exc:
                 duplicates = _duplicates_shown(request, exc)
-                data = request.POST.copy()
-                seen = {*form.seen(), *(d["household"].pk for d in duplicates)}
-                data["duplicates_seen"] = ",".join(str(i) for i in sorted(seen))
-                form = forms.CorrectionForm(data, camps=camps)
-                form.is_valid()
+                form = _form_with_duplicates_seen(request, form, duplicates, camps=camps)
                 status = 409
             except InvalidInput as exc:
                 form.show_problems(exc.problems)
