@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -34,6 +36,8 @@ from reliefops.reports.periods import Period
 from reliefops.reports.sitrep import build_sitrep
 from reliefops.scenarios.kashmir2005 import DATA_DIR, REFERENCE_STEPS, load
 from reliefops.scenarios.kashmir2005.cluster_history import CGI_STATED
+from reliefops.scenarios.kashmir2005.stock_history import FIRST_KEY
+from reliefops.scenarios.selectors import scenario_data
 from reliefops.stock.models import (
     LocationKind,
     Movement,
@@ -316,6 +320,22 @@ def test_the_dashboard_reads_a_few_aggregates_not_the_lines(loaded, client_as, d
     client.get(reverse("web:home"))
     with django_assert_max_num_queries(40):
         assert client.get(reverse("web:home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_history_is_told_loaded_by_its_first_key_in_the_unique_index(loaded):
+    """The dashboard asks on each view whether the stock history is the scenario's: by the key of
+    its first posting, looked up in the unique index, not by a match on the key prefix (which
+    scans every movement of a large ledger on SQLite)."""
+    first = Movement.objects.order_by("pk").first()
+    assert first is not None
+    assert first.idempotency_key == FIRST_KEY
+    assert scenario_data().stock_history
+    with CaptureQueriesContext(connection) as queries:
+        scenario_data()
+    movement_sql = [q["sql"] for q in queries.captured_queries if "stock_movement" in q["sql"]]
+    assert len(movement_sql) == 1
+    assert "LIKE" not in movement_sql[0].upper()
 
 
 @pytest.mark.django_db
