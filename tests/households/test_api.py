@@ -15,7 +15,10 @@ from reliefops.api import api
 from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
 from reliefops.core.services import token_create
+from reliefops.households.cards import TYPED_MAX
+from reliefops.households.forms import HandoverForm
 from reliefops.households.models import DuplicatePair, Household, HouseholdImport, HouseholdStatus
+from reliefops.households.schemas import HouseholdHandoverIn
 from reliefops.households.services import cards_issue, round_make_list
 from reliefops.stock.models import Movement, MovementKind
 from tests.factories import make_user
@@ -224,19 +227,51 @@ def test_the_household_list_refuses_an_unknown_status_and_finds_an_area_in_any_c
         assert [h["id"] for h in found.json()["items"]] == [household.pk]
 
 
-def test_a_scanned_code_that_is_no_card_is_refused_without_being_quoted_back(op, open_round):
-    # given a code scanned from something else than a household card
+def test_a_scanned_code_longer_than_a_card_is_refused_by_the_schema_without_being_quoted_back(op, open_round):
+    # given a code scanned from something else than a household card, far longer than a card
     round_obj, _, _ = open_round
     scanned = "https://example.org/p?cnic=35202-1234567-1&name=Mohd+Aslam"
     body = {"point": "DP-BANA", "card": scanned, "collected_by": "the head", "handed_on": "2005-11-20"}
     # when it is sent as the card of a handover
     refused = post(client_for(op.distributor), f"/api/households/rounds/{round_obj.pk}/handovers", body)
-    # then the card is refused saying what is wrong, and no part of the code is in the answer
+    # then the request's validation refuses it by its length, as the form's field does, and no part
+    # of the code is in the answer
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["problems"]
+    assert problem == {
+        "row": None,
+        "field": "card",
+        "reason": f"String should have at most {TYPED_MAX} characters",
+    }
+    for part in ("example", "35202", "1234567", "Aslam", "ASLAM"):
+        assert part not in refused.content.decode()
+    assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
+
+
+def test_the_card_field_of_a_handover_is_as_long_as_the_form_s_and_holds_a_printed_token():
+    # the schema's limit is the form's (a printed token, its dashes and spaces, fit within it)
+    limit = HouseholdHandoverIn.model_json_schema()["properties"]["card"]["maxLength"]
+    assert limit == TYPED_MAX == HandoverForm.base_fields["card"].max_length
+    assert len(" K7M2 - 9QXD - A3 ") <= limit
+
+
+def test_a_scanned_code_that_is_no_card_is_refused_without_being_quoted_back(op, open_round):
+    # given a CNIC scanned instead of the household's card: short enough for the field
+    round_obj, _, _ = open_round
+    body = {
+        "point": "DP-BANA",
+        "card": "35202-1234567-1",
+        "collected_by": "the head",
+        "handed_on": "2005-11-20",
+    }
+    # when it is sent as the card of a handover
+    refused = post(client_for(op.distributor), f"/api/households/rounds/{round_obj.pk}/handovers", body)
+    # then the card is refused saying what is wrong, and no part of the number is in the answer
     assert refused.status_code == 422, refused.content
     (problem,) = refused.json()["problems"]
     assert problem["field"] == "card"
-    assert problem["reason"].startswith("not a card token: it has 56 characters, not the 10 of a card")
-    for part in ("example", "35202", "1234567", "Aslam", "ASLAM"):
+    assert problem["reason"].startswith("not a card token: it has 13 characters, not the 10 of a card")
+    for part in ("35202", "1234567"):
         assert part not in refused.content.decode()
     assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
 

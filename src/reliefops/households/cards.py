@@ -14,6 +14,9 @@ import segno
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RANDOM_LENGTH = 9
 _READS_AS = {"O": "0", "I": "1", "L": "1", "U": "V"}
+# The longest value a card field takes as typed or scanned: the token's 10 characters with the
+# printed dashes (`K7M2-9QXD-A3`, 12) and a few spaces to spare. Anything longer is no card.
+TYPED_MAX = 20
 
 
 def check_character(body: str) -> str:

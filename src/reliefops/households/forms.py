@@ -14,7 +14,7 @@ from django.utils import timezone
 from reliefops.core.errors import Problem
 from reliefops.core.security import whole_id
 from reliefops.core.text import day_text
-from reliefops.households.cards import normalise_token
+from reliefops.households.cards import TYPED_MAX, normalise_token
 from reliefops.households.identity import DocumentType
 from reliefops.households.models import (
     CARD_REASON_MAX,
@@ -416,7 +416,7 @@ class HandoverForm(ServiceForm):
     card = forms.CharField(
         label="Card token",
         required=False,
-        max_length=20,
+        max_length=TYPED_MAX,
         help_text="Type it or scan the card's QR code",
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}

@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from reliefops.core.api import BodyIn, Day, ErrorOut
-from reliefops.households.cards import printed
+from reliefops.households.cards import TYPED_MAX, printed
 from reliefops.households.identity import format_document
 from reliefops.households.models import (
     CARD_REASON_MAX,
@@ -476,7 +476,11 @@ class DistributionListPageOut(Schema):
 
 class HouseholdHandoverIn(BodyIn):
     point: str = Field(description="Code (or id) of the distribution point where it happens.")
-    card: str = Field("", description="The card token as printed or scanned; or give `household`.")
+    card: str = Field(
+        "",
+        max_length=TYPED_MAX,
+        description="The card token as printed or scanned (`K7M2-9QXD-A3`); or give `household`.",
+    )
     household: int | None = Field(None, description="The household's id, found by a search.")
     collected_by: str = Field(description="Who collected: the head, or a named relative.")
     handed_on: Day | None = Field(None, description="The day (today when left out).")
