@@ -312,7 +312,20 @@ def test_a_partner_reports_only_its_own_rows(upload, cluster):
             scope_org_id=cluster.nrc.pk,
             scope_label="NRC",
         )
-    assert "NRC neither programmes, implements nor funds this activity" in str(refused.value)
+    # naming the organisations the row gives, and what to write instead
+    assert [str(p) for p in refused.value.problems] == [
+        "row 3, #org+prog: NRC neither programmes, implements nor funds this activity (programming IRW, "
+        "implementing IRW, no funder); a partner reports its own work: name NRC as the programming, "
+        "implementing or funding organisation if it takes part, or leave the row to those who do"
+    ]
+    with pytest.raises(InvalidInput) as funded:
+        upload(
+            [row(id="X-1", prog="IRW", impl="UNHCR", funder="IRW")],
+            reporting_org_id=cluster.nrc.pk,
+            scope_org_id=cluster.nrc.pk,
+            scope_label="NRC",
+        )
+    assert "(programming IRW, implementing UNHCR, funding IRW)" in str(funded.value.problems[0])
     # and its own work (implementing for UNHCR) is accepted, reported by NRC
     result = upload(
         [row(id="X-2", prog="UNHCR", impl="NRC")],
@@ -333,7 +346,8 @@ def test_a_partners_row_of_another_organisation_is_refused_naming_that_organisat
             scope_label="NRC",
         )
     assert [str(p) for p in refused.value.problems] == [
-        f"row 3, #org+reporting: this row is the report of {cluster.irw}; you report for NRC only"
+        "row 3, #org+reporting: this row is the report of IRW, and you report for NRC only; leave "
+        "the cell empty (or write NRC) for a row of NRC's own report, or leave the row to IRW to upload"
     ]
 
 

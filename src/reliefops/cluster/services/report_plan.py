@@ -47,12 +47,25 @@ REPORTING, IMPLEMENTING = itemgetter(2), itemgetter(5)
 
 
 def check_scope(report: ParsedReport, scope_org_id: int | None, scope_label: str) -> list[Problem]:
-    """A partner reports its own organisation's rows: the work it programmes, implements or funds."""
+    """A partner reports its own organisation's rows: the work it programmes, implements or funds.
+    A refusal names the organisations the row does give, and what to write instead."""
     if scope_org_id is None:
         return []
     problems: list[Problem] = []
-    others = {row.reporting_org_id for row in report.rows} - {scope_org_id}
-    names = {o.pk: str(o) for o in Organisation.objects.filter(pk__in=others)} if others else {}
+
+    def outside(row: ReportRow) -> bool:  # a row of the partner's report, of work it takes no part in
+        taking_part = {row.programming_org_id, row.implementing_org_id, row.funding_org_id}
+        own = row.reporting_org_id == scope_org_id and row.action == UPSERT
+        return own and scope_org_id not in taking_part
+
+    named: set[int | None] = {row.reporting_org_id for row in report.rows}
+    named.discard(scope_org_id)
+    for row in filter(outside, report.rows):
+        named |= {row.programming_org_id, row.implementing_org_id, row.funding_org_id}
+    named.discard(None)
+    names: dict[int | None, str] = (
+        {o.pk: str(o) for o in Organisation.objects.filter(pk__in=named)} if named else {}
+    )
     for row in report.rows:
         if row.reporting_org_id != scope_org_id:
             whose = names.get(row.reporting_org_id, "another organisation")
@@ -60,20 +73,25 @@ def check_scope(report: ParsedReport, scope_org_id: int | None, scope_label: str
                 RowProblem(
                     row.line,
                     report.label("reporting"),
-                    f"this row is the report of {whose}; you report for {scope_label} only",
+                    f"this row is the report of {whose}, and you report for {scope_label} only; "
+                    f"leave the cell empty (or write {scope_label}) for a row of {scope_label}'s own report, "
+                    f"or leave the row to {whose} to upload",
                 )
             )
-        elif row.action == UPSERT and scope_org_id not in {
-            row.programming_org_id,
-            row.implementing_org_id,
-            row.funding_org_id,
-        }:
+        elif outside(row):
+            funder = names.get(row.funding_org_id, "") if row.funding_org_id is not None else ""
+            given = (
+                f"programming {names.get(row.programming_org_id, 'another organisation')}, "
+                f"implementing {names.get(row.implementing_org_id, 'another organisation')}, "
+                + (f"funding {funder}" if funder else "no funder")
+            )
             problems.append(
                 RowProblem(
                     row.line,
                     report.label("programming"),
-                    f"{scope_label} neither programmes, implements nor funds this activity; "
-                    "a partner reports its own work",
+                    f"{scope_label} neither programmes, implements nor funds this activity ({given}); "
+                    f"a partner reports its own work: name {scope_label} as the programming, implementing "
+                    f"or funding organisation if it takes part, or leave the row to those who do",
                 )
             )
     return problems
