@@ -547,6 +547,7 @@ def load_stock_history(context: StepContext) -> str:
     if handovers.count:
         summary += f"; {handovers.count} household handovers"
     if closed:
-        rounds = "round" if len(closed) == 1 else "rounds"
-        summary += f"; {rounds} {', '.join(sorted(closed))} closed, their period over"
+        one = len(closed) == 1
+        said = "round {} closed, its period over" if one else "rounds {} closed, their periods over"
+        summary += "; " + said.format(", ".join(sorted(closed)))
     return summary
