@@ -4,16 +4,22 @@ or downloaded."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import re
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from reliefops.core.roles import Role
+from reliefops.stock.services import StockLine, stock_report_loss
 from tests.stock.entrypoints.conftest import stocked, web_as  # noqa: F401
 from tests.stock.entrypoints.test_views import text
 
 OCTOBER = {"start": "2005-10-01", "end": "2005-10-31"}
+NOVEMBER = {"start": "2005-11-01", "end": "2005-11-30"}
 
 
 @pytest.mark.parametrize("site", ["BLK-HUB", "blk-hub", "by-id"])
@@ -90,3 +96,49 @@ def test_a_site_the_user_may_not_see_is_refused_as_one_that_is_none(stocked, web
     body = text(response)
     assert "no site whose stock you may see has the code &#x27;ISB-WH&#x27;" in body
     assert "GRN-W1" not in body
+
+
+def card_file(client, period, fmt="csv"):
+    response = client.get(
+        reverse("stock:onhand-card"), {"site": "BLK-HUB", "item": "BLANKET", **period, "format": fmt}
+    )
+    assert response.status_code == 200
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_the_cards_file_begins_with_its_opening_balance_and_ends_with_its_closing(stocked, web_as):  # noqa: F811
+    # given the hub's 200 blankets, received in October, and 30 of them lost in November
+    stock_report_loss(
+        actor=stocked.actor,
+        site_id=stocked.hub.pk,
+        lines=[StockLine(item_id=stocked.blanket.pk, quantity=30)],
+        reason="weather",
+        note="soaked",
+        occurred_on=dt.date(2005, 11, 3),
+    )
+    client = web_as(Role.VIEWER)
+    # when November's card is downloaded as CSV
+    rows = list(csv.reader(io.StringIO(card_file(client, NOVEMBER).decode())))
+    # then it reads as a paper stock card: the balance brought forward, the loss, the balance carried
+    assert rows[2:] == [
+        ["2005-11-01", "", "opening", "", "Opening balance", "", "", "200"],
+        ["2005-11-03", rows[3][1], "loss", "", "Loss / damage", "0", "30", "170"],
+        ["2005-11-30", "", "closing", "", "Closing balance", "", "", "170"],
+    ]
+    # and its XLSX holds the same rows
+    sheet = load_workbook(io.BytesIO(card_file(client, NOVEMBER, "xlsx")))["Stock card"]
+    values = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert [(row[2], row[7]) for row in values] == [("opening", 200), ("loss", 170), ("closing", 170)]
+
+
+def test_a_card_without_a_movement_still_gives_its_balance_in_its_file(stocked, web_as):  # noqa: F811
+    # given a month in which nothing moved at the hub
+    client = web_as(Role.VIEWER)
+    page = text(client.get(reverse("stock:onhand-card"), {"site": "BLK-HUB", "item": "BLANKET", **NOVEMBER}))
+    # then the page offers its download, whose rows are its opening and closing balances
+    assert "format=csv" in page
+    rows = list(csv.reader(io.StringIO(card_file(client, NOVEMBER).decode())))
+    assert [(row[2], row[4], row[7]) for row in rows[2:]] == [
+        ("opening", "Opening balance", "200"),
+        ("closing", "Closing balance", "200"),
+    ]

@@ -48,7 +48,7 @@ ON_HAND_BY_GRANT = Table(
 
 
 def stock_card_table(*, site: Any, item: Any, card: Any) -> Table:
-    """A stock card's lines, its opening and closing balances in the notes sheet."""
+    """A stock card's rows (see `stock_card_rows`), its period and totals in the notes sheet."""
     return Table(
         f"stock-card-{site.code}-{item.code}-{card.start:%Y%m%d}-{card.end:%Y%m%d}".lower(),
         (
@@ -69,6 +69,31 @@ def stock_card_table(*, site: Any, item: Any, card: Any) -> Table:
             f"closing balance {card.closing}.",
         ),
     )
+
+
+def stock_card_rows(card: Any) -> list[Any]:
+    """A stock card as a file's rows: the opening balance, each movement, the closing balance, as a
+    paper stock card begins with the balance brought forward. The first and last rows leave In and
+    Out empty, so that adding up either column gives the period's movements; a period without a
+    movement still gives its balance."""
+    ends = {"movement_id": None, "reference": "", "quantity_in": None, "quantity_out": None}
+    return [
+        {
+            **ends,
+            "occurred_on": card.start,
+            "kind": "opening",
+            "counterpart": "Opening balance",
+            "balance": card.opening,
+        },
+        *card.lines,
+        {
+            **ends,
+            "occurred_on": card.end,
+            "kind": "closing",
+            "counterpart": "Closing balance",
+            "balance": card.closing,
+        },
+    ]
 
 
 # The waybills, one row per waybill and item it carries (the list filtered by item: that item's

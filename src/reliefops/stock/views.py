@@ -151,13 +151,14 @@ def onhand_card(request: HttpRequest) -> HttpResponse:
             site = access_stock_site(request.user, d["site"].pk, Right.VIEW_STOCK)
             item = d["item"]
             card = selectors.stock_card(site_id=site.pk, item_id=item.pk, start=d["start"], end=d["end"])
-            file = download(request, exports.stock_card_table(site=site, item=item, card=card), card.lines)
+            table = exports.stock_card_table(site=site, item=item, card=card)
+            file = download(request, table, exports.stock_card_rows(card))
             if file is not None:
                 return cast(HttpResponse, file)
         else:
             # a filter that cannot be read shows no card and makes no file, and says why (422)
             status = 422
-    links = export_links(request) if card is not None and card.lines else []
+    links = export_links(request) if card is not None else []
     return _render(
         request,
         "stock/card.html",
