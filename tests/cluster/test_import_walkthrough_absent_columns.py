@@ -130,3 +130,22 @@ def test_rows_as_stored_in_a_file_without_those_columns_read_no_stored_values(cl
     monkeypatch.setattr(report_plan, "merged_with_stored", not_called)
     again = upload(data=update)
     assert (again.changed, again.unchanged) == (False, 20)
+
+
+def test_the_preview_names_only_the_missing_columns_that_hold_stored_values(cluster, upload):
+    # given stored rows with no remark kept aside, no women and no men, but a funder
+    upload([row(id="NRC-1", funder="DFID"), row(id="NRC-2", funder="DFID")])
+    # when the template's columns come back (no column kept aside) with a new quantity
+    rows = [row(id="NRC-1", funder="DFID", qty="150"), row(id="NRC-2", funder="DFID")]
+    template = upload(rows, preview=True)
+    # then no note speaks of columns kept aside: the rows hold none, there is nothing to keep
+    assert (template.updated, template.unchanged) == (1, 1)
+    assert not [note for note in template.notes if "kept as stored" in note]
+    # and a file without the funder, women and men columns names the funder alone, which is stored
+    update = four_w_csv([row(id="NRC-1", qty="150")], columns=UPDATE_COLUMNS)
+    preview = upload(data=update, preview=True)
+    assert preview.updated == 1
+    assert [note for note in preview.notes if "kept as stored" in note] == [
+        "columns not in the file, kept as stored in the rows it names: funding organisation (a column with "
+        "an empty cell empties the value; a column the file does not have leaves it as it is)"
+    ]

@@ -161,6 +161,9 @@ class Plan:
     withdrawals: list[tuple[ReportRow, StoredVersion]] = field(default_factory=list)
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Of the columns the file does not have (report.absent), those in which a row it names holds a
+    # stored value, kept as stored: the others hold nothing to keep, and are not worth a note.
+    kept: tuple[str, ...] = ()
 
 
 def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
@@ -227,7 +230,8 @@ def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
         else:
             plan.updates.append((row, old))
     if merging:
-        for row, old in merged_with_stored(merging, absent):
+        held: set[str] = set()
+        for row, old in merged_with_stored(merging, absent, held):
             if row.digest == old.digest:
                 plan.unchanged += 1
             elif row.start_date is not None and row.end_date is not None and row.end_date < row.start_date:
@@ -249,15 +253,18 @@ def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
                 lock_problem(row, old.period, True)
             else:
                 plan.updates.append((row, old))
+        plan.kept = tuple(group for group in absent if group in held)
     return plan
 
 
 def merged_with_stored(
-    pairs: list[tuple[ReportRow, StoredVersion]], absent: tuple[str, ...]
+    pairs: list[tuple[ReportRow, StoredVersion]], absent: tuple[str, ...], held: set[str] | None = None
 ) -> list[tuple[ReportRow, StoredVersion]]:
     """The rows with the values of the columns the file does not have taken from their stored
-    versions, and their fingerprints made again on the merged values."""
+    versions, and their fingerprints made again on the merged values. `held` gathers the groups
+    of columns (absent's) in which some stored version holds a value."""
     names = [name for group in absent for name in KEPT_AS_STORED[group]]
+    group_of = {name: group for group in absent for name in KEPT_AS_STORED[group]}
     dates = "start" in absent or "end" in absent
     merged: list[tuple[ReportRow, StoredVersion]] = []
     for start in range(0, len(pairs), 5000):
@@ -268,6 +275,8 @@ def merged_with_stored(
         }
         for row, old in chunk:
             kept = values[old.id]
+            if held is not None:
+                held.update(group_of[name] for name in names if kept[name] not in (None, "", {}))
             row = row._replace(**{name: kept[name] for name in names})
             if dates:
                 day = row.end_date or row.start_date

@@ -156,8 +156,8 @@ def _import(
             .first()
         )
         result.changes = changes_listed(plan)
-        if report.absent and (plan.updates or plan.unchanged):
-            kept = ", ".join(_KEPT_LABELS[name] for name in report.absent)
+        if plan.kept:
+            kept = ", ".join(_KEPT_LABELS[name] for name in plan.kept)
             result.notes.append(
                 f"columns not in the file, kept as stored in the rows it names: {kept} (a column with an "
                 "empty cell empties the value; a column the file does not have leaves it as it is)"
