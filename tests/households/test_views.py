@@ -28,6 +28,7 @@ from reliefops.households.models import (
     RoundStatus,
 )
 from reliefops.households.services import (
+    PackageInput,
     PointInput,
     cards_issue,
     handover_record,
@@ -986,3 +987,37 @@ def test_the_handover_page_offers_nothing_for_a_household_served_in_full_or_not_
         assert f"Household {other} is not on the list of round {round_obj.code} at your points" in text
         assert "Record the handover" not in text
         assert "Sher Zaman" not in text
+
+
+def test_the_round_pages_write_their_counts_with_thousands_separators(op):
+    # given 1,001 households listed in a round that gives each 1,500 CGI sheets
+    first = register(op, document_type="none", document_number="", phone="")
+    fields = [
+        f.attname for f in Household._meta.concrete_fields if f.attname not in {"id", "idempotency_key"}
+    ]
+    Household.objects.bulk_create(
+        [Household(**{name: getattr(first, name) for name in fields}) for _ in range(1000)]
+    )
+    round_obj = winter_round(op, package=[PackageInput(item_id=op.cgi.pk, per_household=1500)])
+    client = signed_in(op.registrar)
+    # when the round's pages, the list of rounds and the overview are opened
+    detail = client.get(f"/households/rounds/{round_obj.pk}/").content.decode()
+    rounds = client.get("/households/rounds/").content.decode()
+    overview = client.get("/households/").content.decode()
+    listed = client.get(f"/households/rounds/{round_obj.pk}/list/").content.decode()
+    # then each count is written as the other pages write them, 1,001 and 1,501,500
+    assert "<dt>Households listed</dt><dd>1,001</dd>" in detail
+    assert "<dt>Not yet served</dt><dd>1,001</dd>" in detail
+    assert '<td class="num">1,501,500</td>' in detail  # entitled
+    assert '<td class="num">1,500</td>' in detail  # the package, per household
+    assert "1,001 households not yet served" in detail
+    assert '<td class="num">1,001</td><td class="num">0</td>' in rounds
+    assert "<dt>Households</dt><dd>1,001</dd>" in overview
+    assert "1,001 households at your points" in listed
+    assert "Print all 1,001 households" in listed
+    assert "1,500 / 0" in listed
+    # while a household's number stays as it is written on its card, without a separator
+    printable = client.get(f"/households/rounds/{round_obj.pk}/list/?print=1").content.decode()
+    numbers = re.findall(r'<tr><td class="num">([0-9,]+)</td>', printable)
+    assert len(numbers) == 1001
+    assert max(map(int, numbers)) >= 1000
