@@ -493,7 +493,7 @@ class ReceiptForm(PostingForm):
     def __init__(self, *args: Any, pledges: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["grant"].queryset = access_grants(self.user).order_by("reference")  # type: ignore[attr-defined]
-        self.fields["pledge"].choices = [("", "None"), *pledges]  # type: ignore[attr-defined]
+        self.fields["pledge"].choices = [("", "No pledge"), *pledges]  # type: ignore[attr-defined]
 
     def line_kwargs(self) -> dict[str, Any]:
         kwargs = super().line_kwargs()

@@ -568,11 +568,13 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     require(user, Right.POST_STOCK)
     pledges = selectors.pipeline(today=today(), site_ids=stock_visible_site_ids(user)).pledges
+    # A pledge as the messages and the pipeline name it (its number and the donor's reference, on
+    # the donor's paper), with what is still to come of it.
     choices = [
         (
             p.pk,
-            f"{p.grant.reference}: {p.quantity - p.received_quantity:,} {p.item.code} "
-            f"to {p.destination.name}",
+            f"Pledge {p.pk}{f' ({p.reference})' if p.reference else ''} · {p.grant.reference}: "
+            f"{p.quantity - p.received_quantity:,} {p.item.code} to {p.destination.name}",
         )
         for p in pledges
     ]

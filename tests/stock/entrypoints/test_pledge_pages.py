@@ -224,3 +224,20 @@ def test_the_download_of_the_pledges_received_says_how_many_more_than_pledged(op
     assert [(r["Reference"], r["Pledged"], r["Received"], r["More than pledged"]) for r in found] == [
         ("DFID-PL-77", "1000", "1050", "50")
     ]
+
+
+def test_the_receipt_form_names_each_open_pledge_as_the_messages_do(op, web_as):
+    # given a pledge of 1,000 blankets to the hub, 600 of them received
+    p = pledge(op)
+    receive_against(op, p, 600, "GRN-1")
+    # when the hub manager opens the receipt form
+    body = text(web_as(Role.HUB_MANAGER).get(reverse("stock:post-receipt")))
+    # then "Fulfils pledge" offers no pledge first, then the pledge by its number and the donor's
+    # reference (as "Pledge 3 (DFID-PL-77) cancelled" names it), with what is still to come
+    options = re.findall(
+        r"<option value=\"(\d*)\"[^>]*>([^<]*)</option>", body.split('name="pledge"')[1].split("</select>")[0]
+    )
+    assert options == [
+        ("", "No pledge"),
+        (str(p.pk), f"Pledge {p.pk} (DFID-PL-77) · DFID-2005-07: 400 BLANKET to Balakot hub"),
+    ]
