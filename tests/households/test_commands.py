@@ -9,7 +9,7 @@ from django.core.management import ManagementUtility
 from django.core.management.base import CommandError
 
 from reliefops.households.models import DuplicatePair, Household
-from reliefops.households.services import cards_issue, handover_record
+from reliefops.households.services import PackageInput, cards_issue, handover_record, household_merge
 from tests.households.conftest import DAY, receive, register, winter_round
 
 HEADER = (
@@ -229,3 +229,72 @@ def test_a_malformed_set_option_is_refused_without_repeating_it(op, run_command)
         )  # fmt: skip
     assert "0300-9998887" not in str(refused.value)
     assert "FIELD=VALUE" in str(refused.value)
+
+
+def test_reconcile_writes_its_figures_with_thousands_separators(op, run_command):
+    # given a household listed in a round that gives it 1,500 CGI sheets
+    register(op)
+    winter_round(op, package=[PackageInput(item_id=op.cgi.pk, per_household=1500)])
+    # when the round's figures are printed
+    figures, _ = run_command("households", "reconcile", "WR-1")
+    # then they are written as the stock reports write theirs
+    assert "  CGI-SHEET          1,500         0         0       0" in figures.splitlines()
+
+
+@pytest.mark.parametrize("count", ["-1", "-12"], ids=["minus-one", "minus-twelve"])
+def test_correct_says_a_member_count_below_0_is_below_0(op, run_command, count):
+    # given a household, and a count typed with a minus sign
+    household = register(op)
+    # when it is given as a correction
+    with pytest.raises(CommandError, match="1 problem; the correction was refused") as refused:
+        run_command(
+            "households", "correct", str(household.pk), "--as", op.registrar.username,
+            "--reason", "typo", "--set", f"males_0_5={count}",
+        )  # fmt: skip
+    # then the command says why as the form and the API do: the count is below 0, not "no number"
+    assert "males_0_5: a whole number from 0 to 40; this one is below 0" in refused.value.stderr
+    assert Household.objects.get(pk=household.pk).males_0_5 == 1
+
+
+def test_unlist_and_correct_name_the_household_once_in_a_refusal(op, run_command):
+    # given a household served in a round, and a second registration merged into it
+    household = register(op)
+    receive(op, op.bana, op.cgi, 30, "GRN-1")
+    receive(op, op.bana, op.blanket, 30, "GRN-2")
+    round_obj = winter_round(op)
+    handover_record(
+        actor=op.distributor,
+        round_id=round_obj.pk,
+        point_site_id=op.bana.pk,
+        household_id=household.pk,
+        collected_by="the head",
+        handed_on=DAY + dt.timedelta(days=1),
+    )
+    twice = register(op, document_type="none", document_number="", phone="")
+    household_merge(actor=op.registrar, survivor_id=household.pk, merged_id=twice.pk)
+    user = op.registrar.username
+    # when the served household is taken off the list, and the merged one is corrected
+    with pytest.raises(CommandError) as served:
+        run_command("households", "unlist", "WR-1", str(household.pk), "--as", user, "--reason", "x")
+    with pytest.raises(CommandError) as merged:
+        run_command(
+            "households", "correct", str(twice.pk), "--as", user, "--reason", "x", "--set", "landless=yes"
+        )
+    # then each refusal names the household once, in its own sentence
+    assert str(served.value) == (
+        f"household {household.pk} received its package of round WR-1 on 21 Nov 2005: "
+        "it stays on the list, with its handover"
+    )
+    assert str(merged.value).startswith(f"household {twice.pk} was merged into household {household.pk}")
+    # and a refusal that does not name it is still told which household it is about
+    with pytest.raises(CommandError, match=f"^household {household.pk}: the distributor role may not"):
+        run_command(
+            "households",
+            "unlist",
+            "WR-1",
+            str(household.pk),
+            "--as",
+            op.distributor.username,
+            "--reason",
+            "x",
+        )

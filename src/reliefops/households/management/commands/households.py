@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -41,6 +44,7 @@ from reliefops.households.services import (
 from reliefops.households.services.corrections import CORRECTABLE
 from reliefops.stock.schemas import scoped_key
 
+SIGNED_WHOLE = re.compile(r"[-+]?[0-9]{1,6}")
 FLAGS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
@@ -55,13 +59,31 @@ def _changes(set_fields: list[str]) -> dict[str, Any]:
             # The value is not repeated: it may be a name or a number.
             raise CommandError("--set needs FIELD=VALUE (a field's name, '=' and its value)")
         if name in MEMBER_NAMES:
-            number = whole_id(value)
+            # A count with its sign, so that the service says why -1 is refused (below 0), not that
+            # it is no number.
+            number = int(value.strip()) if SIGNED_WHOLE.fullmatch(value.strip()) else None
             changes.setdefault("members", {})[name] = number if number is not None else value
         elif name in {"elderly_headed", "disabled_member", "landless"}:
             changes[name] = FLAGS.get(value.strip().lower(), value)
         else:
             changes[name] = value
     return changes
+
+
+@contextmanager
+def _refusals_of_household(command: ReliefopsCommand, household_id: int) -> Iterator[None]:
+    """A service's refusal as a CommandError naming the household it is about, unless the refusal
+    names it first itself ("household 12 received its package ...", not "household 12: household 12
+    received ...")."""
+    source = f"household {household_id}"
+    try:
+        with service_errors(command, source):
+            yield
+    except CommandError as exc:
+        text = str(exc)
+        if text.startswith(f"{source}: {source} "):
+            raise CommandError(text.removeprefix(f"{source}: ")) from exc
+        raise
 
 
 def _staged_preview(user: Any, content: bytes) -> HouseholdImport | None:
@@ -243,7 +265,7 @@ class Command(ReliefopsCommand):
         if not changes:
             raise CommandError("give at least one --set FIELD=VALUE")
         seen = [n for n in map(whole_id, options["seen"].split(",")) if n is not None]
-        with service_errors(self, f"household {options['household']}"):
+        with _refusals_of_household(self, options["household"]):
             household = access_household_to_register(user, options["household"])
             require(user, Right.VIEW_PERSONAL_DATA)
             try:
@@ -274,7 +296,7 @@ class Command(ReliefopsCommand):
 
     def _unlist(self, options: dict[str, Any]) -> None:
         user = self._user(options["username"])
-        with service_errors(self, f"household {options['household']}"):
+        with _refusals_of_household(self, options["household"]):
             round_obj = DistributionRound.objects.filter(code=options["round"]).first()
             if round_obj is None:
                 raise CommandError(f"no round {options['round']}")
@@ -324,10 +346,10 @@ class Command(ReliefopsCommand):
         )
         for row in counts.by_district:
             code, name = row["origin_district__pcode"], row["origin_district__name"]
-            self.stdout.write(f"  {code:<8} {name:<24} {row['households']:>7} {row['people']:>8}")
+            self.stdout.write(f"  {code:<8} {name:<24} {row['households']:>7,} {row['people']:>8,}")
         for row in counts.by_camp:
             self.stdout.write(
-                f"  camp     {row['current_site__name']:<24} {row['households']:>7} {row['people']:>8}"
+                f"  camp     {row['current_site__name']:<24} {row['households']:>7,} {row['people']:>8,}"
             )
 
     def _rounds(self, options: dict[str, Any]) -> None:
@@ -335,7 +357,7 @@ class Command(ReliefopsCommand):
             listed, served = getattr(row, "listed", 0), getattr(row, "handed", 0)  # annotations
             self.stdout.write(
                 f"{row.code:<12} {row.status:<8} {row.starts_on} - {row.ends_on}  "
-                f"listed {listed:>6}  served {served:>6}  {row.name}"
+                f"listed {listed:>6,}  served {served:>6,}  {row.name}"
             )
 
     def _reconcile(self, options: dict[str, Any]) -> None:
@@ -346,14 +368,16 @@ class Command(ReliefopsCommand):
         access_round_by_id(console, round_obj.pk)
         report = selectors.round_reconciliation(round_obj)
         self.stdout.write(
-            f"{round_obj.code} {round_obj.name}: {report.entitled_households} listed, "
-            f"{report.served_households} served, {report.partly_served_households} partly served, "
-            f"{report.unserved_households} not yet served, "
+            f"{round_obj.code} {round_obj.name}: {report.entitled_households:,} listed, "
+            f"{report.served_households:,} served, {report.partly_served_households:,} partly served, "
+            f"{report.unserved_households:,} not yet served, "
             f"{counted(len(report.double_receipts), 'double receipt')}."
         )
         self.stdout.write(f"  {'item':<14} {'entitled':>9} {'handed':>9} {'moved':>9} {'short':>7}")
         for item in report.items:
-            figures = f"{item.entitled:>9} {item.handed_over:>9} {item.stock_moved:>9} {item.shortfall:>7}"
+            figures = (
+                f"{item.entitled:>9,} {item.handed_over:>9,} {item.stock_moved:>9,} {item.shortfall:>7,}"
+            )
             self.stdout.write(f"  {item.item_code:<14} {figures}")
         for handover in report.double_receipts:
             note = handover.double_receipt_note
