@@ -255,7 +255,8 @@ def test_keyboard_focus_on_a_field_or_a_list_shows_the_orange_outline(kashmir, s
     page.goto("/places/sites/")
     focus_ring = """() => { const s = getComputedStyle(document.activeElement);
       return [document.activeElement.id, s.outlineStyle, s.outlineWidth, s.outlineColor]; }"""
-    # the search field and the area list, each reached with Tab, carry the accent's 3px outline
+    # the search field and the area list, each reached with Tab, carry the 3px orange outline (the
+    # darker orange of light backgrounds, 3:1 against white)
     for field_id in ("id_q", "id_area"):
         for _ in range(40):
             page.keyboard.press("Tab")
@@ -263,4 +264,4 @@ def test_keyboard_focus_on_a_field_or_a_list_shows_the_orange_outline(kashmir, s
                 break
         else:
             pytest.fail(f"{field_id} is not reachable with Tab")
-        assert page.evaluate(focus_ring) == [field_id, "solid", "3px", "rgb(240, 162, 74)"]
+        assert page.evaluate(focus_ring) == [field_id, "solid", "3px", "rgb(194, 98, 10)"]

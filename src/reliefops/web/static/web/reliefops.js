@@ -1,5 +1,6 @@
 // reliefops: the little behaviour the pages need, from a static file (the pages allow no inline
-// script). Everything works without it; it only adds the phone menu and the print buttons.
+// script). Everything works without it; it only adds the phone menu, the print buttons, the focus
+// on a refused form's problems and the keyboard's way into a table that scrolls sideways.
 // The print buttons are handled here alone, once for the whole page: a page that listened again
 // for its own buttons would print twice per click.
 (function () {
@@ -45,9 +46,87 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setUpMenu);
-  } else {
+  // A form the server refused comes back with its problems: the focus goes to them, so that a
+  // screen reader reads them at once and the keyboard starts where the correction is. The box of
+  // problems when the page has one, else the first refused field (its reason is read with it,
+  // through aria-describedby). Only a posted form: a refused filter of a list is left alone, and
+  // so is a box of problems that belongs to no form (a failed job's).
+  function focusRefusedForm() {
+    var refused = document.querySelector("main form[method='post'] [aria-invalid='true']");
+    var summary = null;
+    Array.prototype.forEach.call(document.querySelectorAll("main .form-errors"), function (box) {
+      var next = box.nextElementSibling;
+      var posted = box.closest("form[method='post']") || (next && next.matches("form[method='post']"));
+      if (!summary && (posted || refused)) {
+        summary = box;
+      }
+    });
+    var target = summary || refused;
+    if (!target) {
+      return;
+    }
+    if (target === summary && !summary.hasAttribute("tabindex")) {
+      summary.setAttribute("tabindex", "-1");
+    }
+    target.focus();
+  }
+
+  // A table wider than the screen scrolls inside its box. The box takes the keyboard's focus
+  // (arrow keys scroll it) and is named after the table, for screen readers; a box that fits
+  // is left as it is.
+  function markScrollingTables(root) {
+    var boxes = (root || document).querySelectorAll(".table-wrap");
+    Array.prototype.forEach.call(boxes, function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        var caption = box.querySelector("caption");
+        var heading = caption ? null : headingBefore(box);
+        var name = caption ? caption.textContent : heading ? heading.textContent : "Table";
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", name.replace(/\s+/g, " ").trim() + " (scrolls sideways)");
+        box.setAttribute("data-scrolls", "");
+      } else if (!scrolls && box.hasAttribute("data-scrolls")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+        box.removeAttribute("data-scrolls");
+      }
+    });
+  }
+
+  // The nearest heading before an element, in the order of the page.
+  function headingBefore(element) {
+    var headings = document.querySelectorAll("main h1, main h2, main h3, main h4");
+    var found = null;
+    Array.prototype.forEach.call(headings, function (heading) {
+      if (heading.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_FOLLOWING) {
+        found = heading;
+      }
+    });
+    return found;
+  }
+
+  function setUp() {
     setUpMenu();
+    markScrollingTables();
+    focusRefusedForm();
+    var pending = null;
+    window.addEventListener("resize", function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () {
+        markScrollingTables();
+      }, 200);
+    });
+    // a search typed into a list replaces its table (htmx)
+    document.body.addEventListener("htmx:afterSettle", function (event) {
+      markScrollingTables(event.target);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
   }
 })();
