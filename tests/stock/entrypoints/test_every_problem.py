@@ -73,7 +73,11 @@ TWO_BAD_LINES = [{"item": "BLANKET", "quantity": 0}, {"item": "NOPE", "quantity"
                 "expected_on": "2005-10-24",
                 "lines": TWO_BAD_LINES,
             },
-            [problem(None, "expected_on", "cannot be before the dispatch date"), ZERO, UNKNOWN_ITEM],
+            [
+                problem(None, "expected_on", "24 Oct 2005 is before the day of dispatch (25 Oct 2005)"),
+                ZERO,
+                UNKNOWN_ITEM,
+            ],
             id="dispatch",
         ),
         pytest.param(
@@ -175,7 +179,11 @@ def test_a_refused_delivery_lists_every_problem_of_its_request(waybill, admin_ap
     # then all three are listed, and nothing was written
     assert response.status_code == 422, response.content
     assert response.json()["problems"] == [
-        problem(None, "delivered_on", "cannot be before the dispatch date"),
+        problem(
+            None,
+            "delivered_on",
+            f"1 Oct 2005 is before waybill {waybill.number} was dispatched (20 Oct 2005)",
+        ),
         problem(None, "lines.0.received", "must be a whole number of zero or more, not -1"),
         UNKNOWN_ITEM,
     ]

@@ -63,7 +63,7 @@ def test_the_dispatch_form_shows_the_ledgers_problems_beside_a_quantity_out_of_r
     assert response.status_code == 422
     body = text(response)
     assert "Line 1, quantity: must be more than zero, not 0" in body
-    assert "Expected on: cannot be before the dispatch date" in body
+    assert "Expected on: 24 Oct 2005 is before the day of dispatch (25 Oct 2005)" in body
     assert "Waybill number: WB-0000042 is of the form reliefops gives waybills itself" in body
     assert snapshot() == before
 
@@ -89,7 +89,7 @@ def test_the_delivery_form_shows_a_negative_damaged_count_beside_an_early_arriva
     )
     assert response.status_code == 422
     body = text(response)
-    assert "Arrived on: cannot be before the dispatch date" in body
+    assert f"Arrived on: 1 Oct 2005 is before waybill {waybill.number} was dispatched (20 Oct 2005)" in body
     assert "Line 1 (BLANKET · Blanket), damaged: must be a whole number of zero or more, not -2" in body
     assert snapshot() == before
 
@@ -119,7 +119,7 @@ def test_a_form_line_naming_an_item_no_longer_offered_hides_no_other_problem(sto
     body = text(response)
     assert "Line 1, quantity: must be more than zero, not 0" in body
     assert "Line 2, item: Select a valid choice." in body
-    assert "Expected on: cannot be before the dispatch date" in body
+    assert "Expected on: 24 Oct 2005 is before the day of dispatch (25 Oct 2005)" in body
     assert snapshot() == before
 
 
@@ -146,7 +146,11 @@ def test_a_form_line_naming_an_item_no_longer_offered_hides_no_other_problem(sto
                 "lines": [{"item": "BLANKET", "received": 5}, {"item": "BUCKET", "received": 5}],
             },
             [
-                problem(None, "delivered_on", "cannot be before the dispatch date"),
+                problem(
+                    None,
+                    "delivered_on",
+                    "1 Oct 2005 is before waybill WB-0000001 was dispatched (20 Oct 2005)",
+                ),
                 problem(None, "lines.0.short_reason", "say why 5 blankets are missing"),
             ],
             id="early-and-short",

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 
 from reliefops.catalog.models import Item
 from reliefops.core.errors import Conflict, NotFound, Problem
+from reliefops.core.text import day_text
 from reliefops.stock.models import (
     DRIVER_MAX,
     EXCESS_PREFIX,
@@ -138,7 +139,8 @@ def waybill_dispatch(
                 problems.append(Problem(None, "transport", f"must be one of {', '.join(Transport.values)}"))
             expected = expected_on or dispatched_on
             if expected < dispatched_on:
-                problems.append(Problem(None, "expected_on", "cannot be before the dispatch date"))
+                said = f"{day_text(expected)} is before the day of dispatch ({day_text(dispatched_on)})"
+                problems.append(Problem(None, "expected_on", said))
             if number is not None and not number.strip():
                 problems.append(Problem(None, "number", "must not be blank"))
             if number and AUTOMATIC_NUMBER.fullmatch(number.strip()):
@@ -276,7 +278,11 @@ def waybill_confirm_delivery(
                 raise Conflict(f"waybill {waybill.number} was cancelled")
             problems = posting_day(delivered_on, "delivered_on")
             if delivered_on < waybill.dispatched_on:
-                problems.append(Problem(None, "delivered_on", "cannot be before the dispatch date"))
+                said = (
+                    f"{day_text(delivered_on)} is before waybill {waybill.number} was dispatched "
+                    f"({day_text(waybill.dispatched_on)})"
+                )
+                problems.append(Problem(None, "delivered_on", said))
             transit = StockLocation.objects.get(waybill=waybill)
             sent: dict[int, list[tuple[int, int]]] = defaultdict(list)
             for item_id, grant_id, quantity, fifo in (
