@@ -155,7 +155,13 @@ def test_a_selection_stays_within_an_area_and_a_period(shelter_picture):
         ({"level": "village"}, "'village' is not a level"),
         ({"activity": "SOAP"}, "'SOAP' is not an activity"),
         ({"within": "PK999"}, "'PK999' is not a P-code"),
-        ({"level": "district", "within": "PK504"}, "is not an area above the district level"),
+        ({"within": "PK5O4"}, r"'PK5O4' is not a P-code of the gazetteer; did you mean PK504 \(Batagram\)\?"),
+        ({"within": "Batagram"}, r"'Batagram' is not a P-code of the gazetteer; it names PK504 \(Batagram\)"),
+        (
+            {"level": "district", "within": "PK504"},
+            "not an area above the district level; show the tehsil level within it, or choose a wider area",
+        ),
+        ({"level": "tehsil", "within": "PK50401"}, r"above the tehsil level; choose a wider area$"),
     ],
 )
 def test_a_selection_names_what_it_cannot_use(shelter_picture, options, message):

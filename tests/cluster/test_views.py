@@ -109,7 +109,7 @@ def test_a_bad_selection_is_said_plainly(picture, client_as):
     assert response.status_code == 422
     assert re.search(
         r'id="id_within".*?<span class="field-error">Batagram \(PK504\) is not an area above the district '
-        r"level</span>",
+        r"level; show the tehsil level within it, or choose a wider area</span>",
         text(response),
         re.S,
     )

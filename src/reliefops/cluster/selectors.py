@@ -27,6 +27,7 @@ from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from reliefops.cluster.models import ActivityRow, ActivityStatus, ActivityType, ImportBatch, NeedsBaseline
+from reliefops.cluster.names import AreaIndex
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.models import AuditEvent
 from reliefops.partners.models import Organisation
@@ -134,15 +135,19 @@ def selection(
     if within:
         area = AdminArea.objects.filter(pcode__iexact=within.strip()).first()
         if area is None:
-            problems.append(Problem(None, "within", f"'{within}' is not a P-code of the gazetteer"))
+            hint = AreaIndex.build().suggest_code(within.strip(), depth=-1)  # an area of any level
+            problems.append(Problem(None, "within", f"'{within}' is not a P-code of the gazetteer; {hint}"))
         else:
             depth = LEVELS.get(area.level, ("", 0))[1]
             if not depth or (level in LEVELS and depth >= LEVELS[level][1]):
-                problems.append(
-                    Problem(
-                        None, "within", f"{area.name} ({area.pcode}) is not an area above the {level} level"
-                    )
+                below = next((name for name, (_, d) in LEVELS.items() if depth and d == depth + 1), "")
+                hint = (
+                    f"show the {below} level within it, or choose a wider area"
+                    if below
+                    else "choose a wider area"
                 )
+                reason = f"{area.name} ({area.pcode}) is not an area above the {level} level; {hint}"
+                problems.append(Problem(None, "within", reason))
     if period_from and period_to and period_to < period_from:
         problems.append(Problem(None, "period_to", "the period ends before it starts"))
     if problems:

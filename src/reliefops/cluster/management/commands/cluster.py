@@ -41,7 +41,7 @@ from reliefops.core.access import (
     require,
 )
 from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors, write_output_file
-from reliefops.core.errors import ServiceError
+from reliefops.core.errors import InvalidInput, ServiceError
 from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
 from reliefops.core.text import counted
@@ -57,6 +57,16 @@ def _month(text: str) -> Any:
         return parse_month(text)
     except ServiceError as exc:
         raise argparse.ArgumentTypeError(f"not a month: {text!r}; write it as 2005-11") from exc
+
+
+# The option of each filter of a report, as the selection's refusals name its field.
+_OPTION_OF = {
+    "level": "--level",
+    "activity": "--activity",
+    "within": "--within",
+    "period_from": "--from",
+    "period_to": "--to",
+}
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -301,15 +311,21 @@ class Command(ReliefopsCommand):
     # --- reports -----------------------------------------------------------------------------------
 
     def _selection(self, options: dict[str, Any]) -> selectors.Selection:
+        """The report's selection; a refused filter is named by its option (`--activity: 'NOPE' is
+        not an activity; …`), as the page names its field and the API its parameter."""
         if self.user is not None:
             access_cluster_aggregates(self.user)
-        return selectors.selection(
-            level=options["level"],
-            activity=options.get("activity"),
-            period_from=options.get("period_from"),
-            period_to=options.get("period_to"),
-            within=options.get("within"),
-        )
+        try:
+            return selectors.selection(
+                level=options["level"],
+                activity=options.get("activity"),
+                period_from=options.get("period_from"),
+                period_to=options.get("period_to"),
+                within=options.get("within"),
+            )
+        except InvalidInput as exc:
+            said = [f"{_OPTION_OF.get(p.field, p.field)}: {p.reason}" for p in exc.problems]
+            raise CommandError("\n".join(said)) from exc
 
     def do_gaps(self, options: dict[str, Any]) -> None:
         report = selectors.gap_by_area(self._selection(options))
