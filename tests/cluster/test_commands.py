@@ -214,6 +214,26 @@ def test_gaps_as_table_csv_and_json(run, report_file, tmp_path):
         run("matrix", "--within", "PK5O4")
 
 
+def test_a_tehsil_gap_table_says_where_a_need_is_missing_or_counted_higher(run, report_file, tmp_path):
+    # given a need for Batagram as a whole (illustrative), rows for Allai and for the district itself
+    needs = tmp_path / "needs.csv"
+    needs.write_text("P-code,In need,Illustrative\n#adm2+code,#inneed+hh,#meta+illustrative\nPK504,400,yes\n")
+    run("needs", str(needs))
+    run("import", report_file([row(id="NRC-1", hh="100"), row(id="NRC-2", adm3="PK50401", hh="30")]))
+    # when the command prints the tehsil table of Batagram
+    table = run("gaps", "--level", "tehsil", "--activity", "TENTS", "--within", "PK504")
+    lines = [line.split() for line in table.splitlines()]
+    # then Allai has no baseline of its own, and the district's rows show the district's need
+    # beside them, marked illustrative, rather than empty cells
+    assert ["PK50401", "Allai", "TENTS", "no", "baseline", "0", "30", "100", "1"] in lines
+    whole = ["PK504", "Batagram", "(whole", "area)", "*", "TENTS", "at", "district", "level:", "400"]
+    assert [*whole, "0", "100", "100", "1"] in lines
+    assert "* needs are illustrative: derived for the scenario from published totals" in table
+    assert "is compared with all its rows at district level (--level district)" in table
+    # and no line of the table ends in spaces
+    assert all(line == line.rstrip() for line in table.splitlines())
+
+
 def test_totals_as_json_use_the_published_keys(run, report_file):
     run("import", report_file([row(id="NRC-1", qty="520")]))
     totals = json.loads(run("totals", "--format", "json"))

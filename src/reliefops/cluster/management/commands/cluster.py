@@ -59,6 +59,16 @@ def _month(text: str) -> Any:
         raise argparse.ArgumentTypeError(f"not a month: {text!r}; write it as 2005-11") from exc
 
 
+def _in_need(row: selectors.GapRow) -> int | str:
+    """The gap table's households in need as the command line writes them: the area's baseline,
+    'no baseline', or beside rows for a whole wider area that area's need, at its own level."""
+    if row.whole_area:
+        if row.area_in_need is None:
+            return "no baseline"
+        return f"at {row.area_level} level: {row.area_in_need:,}"
+    return "no baseline" if row.in_need is None else row.in_need
+
+
 # The option of each filter of a report, as the selection's refusals name its field.
 _OPTION_OF = {
     "level": "--level",
@@ -69,15 +79,16 @@ _OPTION_OF = {
 }
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    """A plain text table, numbers right-aligned."""
+def _table(headers: list[str], rows: list[list[Any]], right: frozenset[int] = frozenset()) -> str:
+    """A plain text table, numbers right-aligned (and the columns numbered in `right`)."""
     cells = [
         headers,
         *[["" if v is None else (f"{v:,}" if isinstance(v, int) else str(v)) for v in r] for r in rows],
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     numeric = [
-        all(isinstance(r[i], int | float) or r[i] in (None, "") or str(r[i]).endswith("%") for r in rows)
+        i in right
+        or all(isinstance(r[i], int | float) or r[i] in (None, "") or str(r[i]).endswith("%") for r in rows)
         for i in range(len(headers))
     ]
 
@@ -86,7 +97,8 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
             c.rjust(w) if n else c.ljust(w) for c, w, n in zip(row, widths, numeric, strict=True)
         ).rstrip()
 
-    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *(line(r) for r in cells[1:])])
+    rule = "  ".join("-" * w for w in widths).rstrip()
+    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
 
 
 def _content(export: exports.ExportFile, fmt: str) -> bytes | str:
@@ -350,14 +362,25 @@ class Command(ReliefopsCommand):
             "partners",
         ]
         rows = [
-            [f"{r.pcode} {r.name}" + (" (whole area)" if r.whole_area else ""), "*" if r.illustrative else "",
-             r.activity_code, r.in_need, r.targeted, r.reached, r.coverage_percent, r.gap, r.quantity_reached,
-             r.partners]
+            [f"{r.pcode} {r.name}" + (" (whole area)" if r.whole_area else ""),
+             "*" if r.illustrative or (r.whole_area and r.area_illustrative) else "",
+             r.activity_code, _in_need(r), r.targeted, r.reached, r.coverage_percent, r.gap,
+             r.quantity_reached, r.partners]
             for r in report.rows
         ]  # fmt: skip
-        lines = [f"Gap analysis {report.selection.describe()} (households)", _table(headers, rows)]
-        if report.illustrative:
+        table = _table(headers, rows, right=frozenset({3}))
+        lines = [f"Gap analysis {report.selection.describe()} (households)", table]
+        whole = [r for r in report.rows if r.whole_area]
+        if report.illustrative or any(r.area_illustrative for r in whole):
             lines.append("* needs are illustrative: derived for the scenario from published totals")
+        if whole:
+            level = whole[0].area_level or "its own"
+            lines.append(
+                "(whole area): rows reported for the whole area, not for one of its parts; the area's need, "
+                f"beside them, is compared with all its rows at {level} level (--level {level})"
+                if whole[0].area_level
+                else "(whole area): rows reported for the whole area, not for one of its parts"
+            )
         if report.no_partner:
             names = ", ".join(f"{info.pcode} {info.name}" for info, _ in report.no_partner)
             lines.append(f"No partner: {names}")
