@@ -1021,3 +1021,73 @@ def test_the_round_pages_write_their_counts_with_thousands_separators(op):
     numbers = re.findall(r'<tr><td class="num">([0-9,]+)</td>', printable)
     assert len(numbers) == 1001
     assert max(map(int, numbers)) >= 1000
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "said"),
+    [
+        ({"males_6_17": "-2"}, "Boys 6-17", "a whole number from 0 to 40; this one is below 0"),
+        ({"males_6_17": "41"}, "Boys 6-17", "a whole number from 0 to 40; this one is larger"),
+        (
+            {"registered_on": "2005-13-45"},
+            "Registered on",
+            "not a date; write it as YYYY-MM-DD, e.g. 2006-01-10",
+        ),
+        ({"registered_on": "20 Nov"}, "Registered on", "not a date; write it as YYYY-MM-DD, e.g. 2006-01-10"),
+    ],
+    ids=["negative-count", "count-too-large", "month-13", "no-year"],
+)
+def test_the_registration_form_refuses_a_bad_count_or_day_in_the_words_of_the_api(op, changes, field, said):
+    # given a registration whose count or day cannot be one
+    client = signed_in(op.registrar)
+    # when it is sent
+    response = client.post("/households/register/", {**FORM, **changes})
+    # then it is refused by its field, saying why as the API and an imported file do; nothing saved
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert escape(f"{field}: {said}") in text
+    assert "Ensure this value" not in text
+    assert "Enter a valid date" not in text
+    assert not Household.objects.exists()
+
+
+def test_the_handover_form_refuses_a_day_that_is_none_saying_how_to_write_it(op, open_round):
+    # given a handover typed on a browser without a date picker, its day written wrong
+    round_obj, household, _ = open_round
+    form = {
+        "point": "DP-BANA",
+        "card": HouseholdCard.objects.get(household=household).token,
+        "collected_by": "the head",
+        "handed_on": "2005-11-31",
+        "idempotency_key": "bad-day",
+    }
+    # when it is recorded
+    response = signed_in(op.distributor).post(f"/households/rounds/{round_obj.pk}/handover/", form)
+    # then On says how to write a day, and nothing is posted
+    assert response.status_code == 422
+    assert "On: not a date; write it as YYYY-MM-DD, e.g. 2006-01-10" in response.content.decode()
+    assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
+
+
+def test_a_package_line_with_a_quantity_and_no_item_is_refused_not_left_out(op):
+    # given a round whose second package line has its quantity but no item chosen
+    form = {
+        **ROUND_FORM,
+        "points": [str(op.bana.pk)],
+        "line1-item": str(op.blanket.pk),
+        "line1-per_member": "2",
+        "line2-item": "",
+        "line2-per_household": "10",
+    }
+    # when it is planned
+    response = signed_in(op.registrar).post("/households/rounds/new/", form)
+    # then the line's item is asked for, and no round is planned without it
+    assert response.status_code == 422
+    assert "Package line 2, item: choose the item of these quantities, or empty them" in (
+        response.content.decode()
+    )
+    assert not DistributionRound.objects.exists()
+    # and a line left wholly empty is no problem
+    planned = signed_in(op.registrar).post("/households/rounds/new/", {**form, "line2-per_household": ""})
+    assert planned.status_code == 302
+    assert [line.item_id for line in DistributionRound.objects.get().package.all()] == [op.blanket.pk]

@@ -29,10 +29,19 @@ from reliefops.households.models import (
     Vulnerability,
 )
 from reliefops.households.services import HouseholdInput, PackageInput, PointInput, RoundInput
+from reliefops.households.services.registration import MEMBERS_MAX, member_count_problem
 from reliefops.web.forms import ANY, FilterForm
 
 # An <input type="date"> takes and shows ISO dates only, whatever the language of the page.
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class DayField(forms.DateField):
+    """A day, refused in words that say how to write it (not "Enter a valid date."): a browser
+    without a date picker shows a plain text box. What was typed is not repeated, as nowhere on
+    these forms."""
+
+    default_error_messages = {"invalid": "not a date; write it as YYYY-MM-DD, e.g. 2006-01-10"}
 
 
 def new_key() -> str:
@@ -91,9 +100,15 @@ def _member_fields() -> dict[str, forms.Field]:
         name: forms.IntegerField(
             label=label,
             min_value=0,
-            max_value=40,
+            max_value=MEMBERS_MAX,
             initial=0,
             widget=forms.NumberInput(attrs={"class": "count-input"}),
+            # In the words of the service, as the API and an imported file say them.
+            error_messages={
+                "invalid": member_count_problem("?"),
+                "min_value": member_count_problem(-1),
+                "max_value": member_count_problem(MEMBERS_MAX + 1),
+            },
         )
         for name, label in MEMBER_FIELDS
     }
@@ -127,7 +142,7 @@ class RegistrationForm(ServiceForm):
     other_vulnerability = forms.CharField(
         label="Other vulnerability", required=False, max_length=OTHER_VULNERABILITY_MAX
     )
-    registered_on = forms.DateField(label="Registered on", required=False, widget=DATE)
+    registered_on = DayField(label="Registered on", required=False, widget=DATE)
     consent = forms.BooleanField(
         label="The head agrees to the use of this data for the relief operation",
         required=False,
@@ -220,6 +235,14 @@ class PackageLineForm(forms.Form):
     per_member = forms.IntegerField(label="Per member", min_value=0, required=False)
     at_most = forms.IntegerField(label="At most", min_value=1, required=False)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # A quantity without its item would be left out of the package without a word.
+        quantities = [data.get(name) for name in ("per_household", "per_member", "at_most")]
+        if not data.get("item") and "item" not in self.errors and any(q is not None for q in quantities):
+            self.add_error("item", "choose the item of these quantities, or empty them")
+        return data
+
 
 PACKAGE_LINES = 4
 
@@ -227,8 +250,8 @@ PACKAGE_LINES = 4
 class RoundForm(ServiceForm):
     code = forms.CharField(label="Code", max_length=32, help_text="Short and unique: WR-2005-1")
     name = forms.CharField(label="Name", max_length=160)
-    starts_on = forms.DateField(label="From", widget=DATE)
-    ends_on = forms.DateField(label="To", widget=DATE)
+    starts_on = DayField(label="From", widget=DATE)
+    ends_on = DayField(label="To", widget=DATE)
     points = forms.MultipleChoiceField(
         label="Distribution points",
         widget=forms.CheckboxSelectMultiple,
@@ -424,7 +447,7 @@ class HandoverForm(ServiceForm):
     )
     household = forms.IntegerField(widget=forms.HiddenInput, required=False)
     collected_by = forms.CharField(label="Collected by", max_length=120, initial="the head")
-    handed_on = forms.DateField(label="On", widget=DATE)
+    handed_on = DayField(label="On", widget=DATE)
     partial = forms.BooleanField(
         label="Give what there is if stock runs short (the rest is owed)", required=False
     )

@@ -186,7 +186,7 @@ def _choice(value: str, choices: Iterable[str], field: str, row: int | None, pro
     return text
 
 
-def _member_count(count: object) -> str:
+def member_count_problem(count: object) -> str:
     """Why a member count is refused, without repeating it (a phone in a count's column is a number)."""
     if isinstance(count, bool) or not isinstance(count, int):
         return f"a whole number from 0 to {MEMBERS_MAX}; this is not a whole number"
@@ -221,7 +221,7 @@ def household_check(
     for name in MEMBER_NAMES:
         count = data.members.get(name) or 0
         if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > MEMBERS_MAX:
-            problems.append(Problem(row, name, _member_count(count)))
+            problems.append(Problem(row, name, member_count_problem(count)))
             count = 0
         members.append(count)
     if sum(members) == 0 and not any(p.field in MEMBER_NAMES for p in problems):
