@@ -218,3 +218,26 @@ def test_an_ambiguous_donor_is_refused(organisations):
         "line 2, donor: 'Japan' could mean Government of Japan, "
         "Japan International Cooperation Agency; give the full name"
     ]
+
+
+def test_grants_are_read_by_the_hashtags_of_the_donor_reports_download(organisations):
+    # given a file with the Donor reports download's headers and HXL row, its columns in its order
+    counts = grants_import_file(
+        actor=None,
+        data=(
+            b"Grant,Donor,Title,Start,End,Amount,Currency\n"
+            b"#activity+code+grant,#org+name+funder,#activity+name,#date+start,#date+end,#value,#currency\n"
+            b"DFID-2005-07,Department for International Development,Winter Race kits,2005-10-12,2006-03-31,"
+            b"1250000.50,GBP\n"
+        ),
+    )
+    # then its grant is created with each of its values
+    assert str(counts) == "1 created, 0 updated, 0 unchanged"
+    grant = Grant.objects.get(reference="DFID-2005-07")
+    assert (grant.donor.acronym, grant.title, grant.start.isoformat(), grant.end.isoformat()) == (
+        "DFID",
+        "Winter Race kits",
+        "2005-10-12",
+        "2006-03-31",
+    )
+    assert (grant.amount_minor, grant.currency) == (125_000_050, "GBP")

@@ -13,6 +13,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from reliefops.core.roles import Role
+from reliefops.partners.importers import grants_import_file
+from reliefops.partners.models import Grant
 from reliefops.stock import selectors
 from reliefops.stock.services import CountLine, movement_reverse, stock_count
 from tests.factories import GrantFactory
@@ -137,3 +139,22 @@ def test_the_donor_list_shows_each_grants_amount_in_its_currency(stocked, web_as
     assert '<td class="num">JPY 3,000,000</td>' in rows["ECHO-2005-01"]
     assert '<td class="num">KWD 1,250.500</td>' in rows["KUWAIT-2005-01"]
     assert '<td class="num">—</td>' in rows["NONE-2005-01"]
+
+
+def test_the_grants_download_uploads_again_unchanged(stocked, web_as):  # noqa: F811
+    # given DFID's grant of GBP 1,250,000.50 and ECHO's of JPY 3,000,000, downloaded from Donor reports
+    stocked.dfid.currency, stocked.dfid.amount_minor = "GBP", 125_000_050
+    stocked.dfid.save()
+    stocked.echo.currency, stocked.echo.amount_minor = "JPY", 3_000_000
+    stocked.echo.save()
+    body = downloaded(web_as(Role.COORDINATOR).get(reverse("stock:donor-list"), {"format": "csv"}))
+    before = list(Grant.objects.order_by("pk").values())
+    # when the file goes back through the grants import, as it is
+    counts = grants_import_file(actor=None, data=body)
+    # then every grant is read by its hashtags and found unchanged
+    assert str(counts) == "0 created, 0 updated, 2 unchanged"
+    assert list(Grant.objects.order_by("pk").values()) == before
+    # and an amount changed in the file updates its grant
+    changed = body.decode().replace("1250000.50", "1300000.00").encode()
+    assert str(grants_import_file(actor=None, data=changed)) == "0 created, 1 updated, 1 unchanged"
+    assert Grant.objects.get(pk=stocked.dfid.pk).amount_minor == 130_000_000

@@ -21,7 +21,19 @@ from reliefops.partners.services import (
 from reliefops.places.importers import read_reference_csv
 
 ORGANISATION_HXL = {"#org+name": "name", "#org+acronym": "acronym", "#org+type": "type"}
-GRANT_HXL = {"#org+donor+name": "donor", "#org+donor": "donor", "#value": "amount", "#currency": "currency"}
+# With the hashtags of the Donor reports download (stock/exports.py GRANTS), so that it uploads again
+# unchanged (its Grant column is the reference, its Donor the donor's name); attributes sorted.
+GRANT_HXL = {
+    "#org+donor+name": "donor",
+    "#org+donor": "donor",
+    "#org+funder+name": "donor",
+    "#activity+code+grant": "reference",
+    "#activity+name": "title",
+    "#date+start": "start",
+    "#date+end": "end",
+    "#value": "amount",
+    "#currency": "currency",
+}
 
 
 def _refuse_if(problems: list[Problem]) -> None:
