@@ -1,17 +1,19 @@
 """What the shared style sheet and script give every page, checked in a real browser at a phone's
 width and a desktop's: text readable against its background (WCAG AA), a focus ring that is seen
 on every stop of the keyboard (a date field's calendar button included), fields whose edge is
-seen, a table wider than the phone that the keyboard can scroll and a screen reader can name, and
-a refused form that takes the focus to its problems."""
+seen, a table wider than the phone that the keyboard can scroll and a screen reader can name, a
+refused form that takes the focus to its problems, and pages that still serve without JavaScript."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from reliefops.core.roles import Role
+from reliefops.core.models import Job, JobStatus
+from reliefops.core.roles import Right, Role
 from tests.browser.fixtures import PASSWORD
 from tests.factories import make_user
 from tests.web.pages import PAGES
@@ -233,3 +235,56 @@ def test_a_refused_filter_leaves_the_focus_where_it_was(kashmir, signed_in_page)
     # then the page opens as any page does: the refused filter does not take the focus
     expect(page.get_by_label("Kind")).to_have_attribute("aria-invalid", "true")
     assert page.evaluate("document.activeElement === document.body")
+
+
+def _running_job(user) -> Job:
+    """A job of the user's that a live worker is running (its heartbeat is recent)."""
+    now = timezone.now()
+    return Job.objects.create(
+        kind="cluster_upload_preview",
+        label="Preview of 4w.csv",
+        owner=user,
+        right=Right.VIEW_REFERENCE.value,
+        status=JobStatus.RUNNING,
+        stage="reading",
+        done=2,
+        total=10,
+        started_at=now,
+        heartbeat_at=now,
+    )
+
+
+def test_without_javascript_a_job_offers_a_reload_and_no_print_button_is_shown(kashmir, browser, live_server):
+    # given a viewer whose browser runs no JavaScript, and a job of theirs the worker is running
+    user = make_user(Role.VIEWER)
+    job = _running_job(user)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        # when they open the job's page, which follows the job only with JavaScript
+        page.goto(f"/jobs/{job.pk}/")
+        expect(page.locator("#job-status")).to_contain_text("Reading: 2 of 10.")
+        # then it offers to reload it, and the reload shows the job as it is now
+        Job.objects.filter(pk=job.pk).update(done=5, heartbeat_at=timezone.now())
+        page.get_by_role("link", name="reload it").click()
+        expect(page.locator("#job-status")).to_contain_text("Reading: 5 of 10.")
+        # and the sitrep shows no Print button that would do nothing (the browser's own Print works)
+        page.goto("/reports/sitrep/")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect(page.get_by_role("button", name="Print")).to_be_hidden()
+    finally:
+        context.close()
+
+
+def test_with_javascript_the_print_button_is_shown_and_no_reload_is_offered(kashmir, signed_in_page):
+    page = signed_in_page(Role.VIEWER)
+    job = _running_job(page.user)
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.locator("#job-status")).to_contain_text("Reading: 2 of 10.")
+    expect(page.get_by_role("link", name="reload it")).to_have_count(0)
+    page.goto("/reports/sitrep/")
+    expect(page.get_by_role("button", name="Print")).to_be_visible()

@@ -6,6 +6,9 @@
 (function () {
   "use strict";
 
+  // The style sheet shows what works only with this script (the print buttons) once it runs.
+  document.documentElement.classList.add("js");
+
   // A button marked data-print prints the page (distribution lists, household cards, the sitrep,
   // donor reports).
   document.addEventListener("click", function (event) {
