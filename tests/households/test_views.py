@@ -1091,3 +1091,36 @@ def test_a_package_line_with_a_quantity_and_no_item_is_refused_not_left_out(op):
     planned = signed_in(op.registrar).post("/households/rounds/new/", {**form, "line2-per_household": ""})
     assert planned.status_code == 302
     assert [line.item_id for line in DistributionRound.objects.get().package.all()] == [op.blanket.pk]
+
+
+def test_a_pair_decided_twice_on_the_queue_page_says_so_as_news_and_counts_in_words(op, open_round):
+    # given a household served in the round, and its second registration in the queue
+    round_obj, household, far = open_round
+    handover_record(
+        actor=op.distributor,
+        round_id=round_obj.pk,
+        point_site_id=op.bana.pk,
+        household_id=household.pk,
+        collected_by="the head",
+        handed_on=dt.date(2005, 11, 20),
+    )
+    again = register(op, head_name="Mohd Aslam", document_type="none", document_number="")
+    pair = DuplicatePair.objects.get(second=again)
+    client = signed_in(op.registrar)
+    # when the reviewer keeps the second (the first's handover moves to it), and the click comes twice
+    keep = {"pair": pair.pk, "decision": str(again.pk)}
+    first = client.post("/households/duplicates/", keep, follow=True).content.decode()
+    second = client.post("/households/duplicates/", keep, follow=True).content.decode()
+    # then the first says what moved, in words, and the second says that nothing changed, as news
+    assert f"Household {household.pk} merged into {again.pk}; 1 handover now counts for {again.pk}." in first
+    assert (
+        f'<p class="message message-info">Household {household.pk} was already merged into {again.pk}: '
+        "nothing changed.</p>"
+    ) in second
+    # and a decision naming a household of neither side is refused in a sentence, without the
+    # command line's list of problems
+    other = DuplicatePair.objects.create(first=far, second=again, score=80, reasons=[])
+    refused = client.post("/households/duplicates/", {"pair": other.pk, "decision": "999999"}, follow=True)
+    text = refused.content.decode()
+    assert "name the household that stays" in text
+    assert "input, survivor" not in text

@@ -131,7 +131,9 @@ class MergeResult:
             return f"Household {self.merged.pk} was already merged into {self.survivor.pk}: nothing changed."
         text = f"Household {self.merged.pk} merged into {self.survivor.pk}"
         if self.handovers_repointed:
-            text += f"; {counted(len(self.handovers_repointed), 'handover')} now count for {self.survivor.pk}"
+            repointed = len(self.handovers_repointed)
+            count = "counts" if repointed == 1 else "count"
+            text += f"; {counted(repointed, 'handover')} now {count} for {self.survivor.pk}"
         if self.double_receipts:
             text += f"; {counted(len(self.double_receipts), 'double receipt')} flagged for follow-up"
         return text + "."

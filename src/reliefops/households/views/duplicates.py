@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from reliefops.core.access import access_duplicate_pair_by_id, access_duplicate_pairs
-from reliefops.core.errors import ServiceError
+from reliefops.core.errors import InvalidInput, ServiceError
 from reliefops.core.security import whole_id
 from reliefops.households import jobs, selectors
 from reliefops.households.identity import format_document
@@ -38,10 +38,14 @@ def duplicates(request: HttpRequest) -> HttpResponse:
             else:
                 survivor = whole_id(decision)
                 result = pair_decide(actor=request.user, pair_id=pair.pk, same=True, survivor_id=survivor)
+        except InvalidInput as exc:
+            # The reasons alone, as a sentence: not the problems' list the command line prints.
+            messages.error(request, "; ".join(problem.reason for problem in exc.problems))
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, result.message)
+            # A decision sent twice (a double click, a second tab) changed nothing: say so as such.
+            (messages.info if result.replayed else messages.success)(request, result.message)
         return redirect(request.get_full_path())
     queue = selectors.duplicate_queue()
     shown = Paginator(queue, 20).get_page(request.GET.get("page"))
