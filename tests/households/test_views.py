@@ -1124,3 +1124,24 @@ def test_a_pair_decided_twice_on_the_queue_page_says_so_as_news_and_counts_in_wo
     text = refused.content.decode()
     assert "name the household that stays" in text
     assert "input, survivor" not in text
+
+
+def test_a_handover_without_its_day_or_collector_says_what_to_give(op, open_round):
+    # given a handover entered after the round, the form proposing no day, and "Collected by" emptied
+    round_obj, household, _ = open_round
+    form = {
+        "point": "DP-BANA",
+        "card": HouseholdCard.objects.get(household=household).token,
+        "collected_by": "",
+        "handed_on": "",
+        "idempotency_key": "no-day",
+    }
+    # when it is recorded
+    response = signed_in(op.distributor).post(f"/households/rounds/{round_obj.pk}/handover/", form)
+    # then each field says what it needs, as the API does for the collector, and nothing is posted
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert "On: give the day the household received it" in text
+    assert "Collected by: say who collected: the head, or the name of the relative" in text
+    assert "This field is required" not in text
+    assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()

@@ -446,8 +446,17 @@ class HandoverForm(ServiceForm):
         ),
     )
     household = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    collected_by = forms.CharField(label="Collected by", max_length=120, initial="the head")
-    handed_on = DayField(label="On", widget=DATE)
+    collected_by = forms.CharField(
+        label="Collected by",
+        max_length=120,
+        initial="the head",
+        error_messages={"required": "say who collected: the head, or the name of the relative"},
+    )
+    handed_on = DayField(
+        label="On",
+        widget=DATE,
+        error_messages={"required": "give the day the household received it (a list from paper: its day)"},
+    )
     partial = forms.BooleanField(
         label="Give what there is if stock runs short (the rest is owed)", required=False
     )
