@@ -271,3 +271,26 @@ def test_batches_show_when_each_was_imported_in_the_operations_time_zone(run, re
     ImportBatch.objects.update(created_at=dt.datetime(2026, 11, 29, 23, 54, tzinfo=dt.UTC))
     listed = next(line for line in run("batches").splitlines() if "late.csv" in line)
     assert "2026-11-30 04:54" in listed
+
+
+def test_an_activity_types_file_is_refused_naming_each_value_and_what_to_write(run, tmp_path):
+    # given a file repeating TENTS, with an empty name and unit, a name of another activity, and an
+    # item the catalogue does not hold
+    types = tmp_path / "types.csv"
+    types.write_text(
+        "code,name,unit,item\n"
+        "TENTS,Tents distributed,tent,\n"
+        "TENTS,,,\n"
+        "HUTS,Blankets distributed,hut,HUT-KIT\n"
+    )
+    # when it is imported, then every problem says what to write instead, and nothing is written
+    with pytest.raises(CommandError, match="5 problems; nothing was written") as refused:
+        run("activity-types", str(types))
+    assert refused.value.stderr.splitlines() == [
+        "line 3, code: duplicate code TENTS (first on line 2); give each activity its own code",
+        "line 3, name: the name is empty; give the activity's name (Tents distributed)",
+        "line 3, unit: the unit is empty; give what its quantities count (tent, kit, household)",
+        "line 4, name: 'Blankets distributed' is the name of activity BLANKETS; give this one another name",
+        "line 4, item: unknown item HUT-KIT (not in the catalogue); write the code of an item of the "
+        "catalogue (Items), or leave it empty",
+    ]

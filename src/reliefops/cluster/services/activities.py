@@ -51,20 +51,36 @@ def activity_types_check(rows: Sequence[ActivityTypeRow]) -> list[Problem]:
                 row.problem("code", f"'{row.code}' is not a code (capitals, digits, hyphens; 32 at most)")
             )
         elif code in codes:
-            problems.append(row.problem("code", f"duplicate code {code} (first on line {codes[code]})"))
+            first = codes[code]
+            reason = f"duplicate code {code} (first on line {first}); give each activity its own code"
+            problems.append(row.problem("code", reason))
         codes.setdefault(code, row.line)
         name = row.name.strip()
-        if not name or len(name) > 120:
-            problems.append(row.problem("name", "the name is empty or longer than 120 characters"))
+        if not name:
+            reason = "the name is empty; give the activity's name (Tents distributed)"
+            problems.append(row.problem("name", reason))
+        elif len(name) > 120:
+            problems.append(row.problem("name", f"the name has {len(name)} characters; 120 at most"))
         elif name.lower() in names:
-            problems.append(row.problem("name", f"duplicate name (first on line {names[name.lower()]})"))
+            first = names[name.lower()]
+            reason = f"duplicate name '{name}' (first on line {first}); give each activity its own name"
+            problems.append(row.problem("name", reason))
         elif stored_names.get(name, code) != code:
-            problems.append(row.problem("name", f"'{name}' is the name of activity {stored_names[name]}"))
+            reason = f"'{name}' is the name of activity {stored_names[name]}; give this one another name"
+            problems.append(row.problem("name", reason))
         names.setdefault(name.lower(), row.line)
-        if not row.unit.strip() or len(row.unit.strip()) > 32:
-            problems.append(row.problem("unit", "the unit is empty or longer than 32 characters"))
+        unit = row.unit.strip()
+        if not unit:
+            reason = "the unit is empty; give what its quantities count (tent, kit, household)"
+            problems.append(row.problem("unit", reason))
+        elif len(unit) > 32:
+            problems.append(row.problem("unit", f"the unit has {len(unit)} characters; 32 at most"))
         if row.item_code and row.item_code not in items:
-            problems.append(row.problem("item", f"unknown item {row.item_code} (not in the catalogue)"))
+            reason = (
+                f"unknown item {row.item_code} (not in the catalogue); write the code of an item of the "
+                "catalogue (Items), or leave it empty"
+            )
+            problems.append(row.problem("item", reason))
     return problems
 
 
