@@ -193,6 +193,11 @@ def test_a_table_wider_than_a_phone_is_a_region_the_keyboard_scrolls(kashmir, si
     page.get_by_label("Search").press_sequentially("Mansehra", delay=20)
     expect(page).to_have_url(re.compile(r"q=Mansehra"))
     expect(page.locator("#results .table-wrap")).to_have_attribute("tabindex", "0")
+    # and a table under a heading that counts its rows is named by the heading's words alone
+    page.goto(f"/places/areas/{kashmir.mansehra.pcode}/")
+    expect(page.locator("h2", has_text="Sub-areas").locator(".count")).to_have_count(1)
+    expect(page.get_by_role("region", name="Sub-areas (scrolls sideways)", exact=True)).to_have_count(1)
+    page.goto("/places/areas/?q=Mansehra")
     # and on a desktop, where the table fits, the box is no longer a stop of the keyboard
     page.set_viewport_size(DESKTOP)
     expect(page.locator("#results .table-wrap")).not_to_have_attribute("tabindex", "0")

@@ -84,7 +84,7 @@
       if (scrolls && !box.hasAttribute("tabindex")) {
         var caption = box.querySelector("caption");
         var heading = caption ? null : headingBefore(box);
-        var name = caption ? caption.textContent : heading ? heading.textContent : "Table";
+        var name = caption ? caption.textContent : heading ? textBesideCounts(heading) : "Table";
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
         box.setAttribute("aria-label", name.replace(/\s+/g, " ").trim() + " (scrolls sideways)");
@@ -96,6 +96,15 @@
         box.removeAttribute("data-scrolls");
       }
     });
+  }
+
+  // A heading's words without the count it shows beside them ("Sub-areas", not "Sub-areas 7").
+  function textBesideCounts(heading) {
+    var copy = heading.cloneNode(true);
+    Array.prototype.forEach.call(copy.querySelectorAll(".count"), function (count) {
+      count.remove();
+    });
+    return copy.textContent;
   }
 
   // The nearest heading before an element, in the order of the page.
