@@ -106,54 +106,9 @@ def stock_site_choices(user: AnyUser) -> Any:
 # --- filters (GET) --------------------------------------------------------------------------------
 
 
-class OnHandFilter(FilterForm):
-    site = SiteChoice(queryset=None, required=False, empty_label="Any")
-    by_grant = forms.BooleanField(label="One row per grant", required=False)
-
-    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["q"].label = "Item"
-        self.fields["q"].widget.attrs["placeholder"] = "Item code or name"
-        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
-
-
-class WaybillFilter(FilterForm):
-    """The Waybills list's filter: number, site (from or to), status, an item (by code), overdue."""
-
-    site = SiteChoice(queryset=None, required=False, empty_label="Any", label="From or to")
-    status = forms.ChoiceField(choices=ANY + WaybillStatus.choices, required=False)
-    item = ItemChoice(queryset=None, required=False, empty_label="Any", to_field_name="code")
-    overdue = forms.BooleanField(label="Overdue only", required=False)
-
-    def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["q"].label = "Number"
-        self.fields["q"].widget.attrs["placeholder"] = "Waybill number"
-        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
-        self.fields["item"].queryset = items  # type: ignore[attr-defined]
-
-
-class MovementFilter(FilterForm):
-    """The Movements list's filter: reference, site, kind, an item and the days (both included)."""
-
-    site = SiteChoice(queryset=None, required=False, empty_label="Any")
-    kind = forms.ChoiceField(choices=ANY + MovementKind.choices, required=False)
-    item = ItemChoice(queryset=None, required=False, empty_label="Any", to_field_name="code")
-    start = forms.DateField(label="From", required=False, widget=DateInput())
-    end = forms.DateField(label="To", required=False, widget=DateInput())
-
-    def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["q"].label = "Reference"
-        self.fields["q"].widget.attrs["placeholder"] = "GRN, waybill or report number"
-        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
-        self.fields["item"].queryset = items  # type: ignore[attr-defined]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            self.add_error("end", "the period ends before it starts")
-        return data
+# A filter's site or item that names none, in the field's words (a site the user may not see is none).
+NO_SITE = "no site whose stock you may see has the code '%(value)s'; choose one from the list"
+NO_ITEM = "no item has the code '%(value)s'; choose one from the list"
 
 
 class _ByCode:
@@ -184,16 +139,17 @@ class _ByCode:
         return getattr(found, self.key) if found is not None else data
 
 
-class CardSiteChoice(_ByCode, SiteChoice):
+class SiteByCode(_ByCode, SiteChoice):
     pass
 
 
-class CardItemChoice(_ByCode, ItemChoice):
+class ItemByCode(_ByCode, ItemChoice):
     key = "code"
 
 
-class CardDay(forms.DateField):
-    """A day of the card's period, refused as the reports' periods are, not "Enter a valid date."."""
+class FilterDay(forms.DateField):
+    """A day of a period (a card's, a list's), refused as the reports' periods are, not "Enter a valid
+    date."."""
 
     def to_python(self, value: Any) -> Any:
         try:
@@ -204,27 +160,89 @@ class CardDay(forms.DateField):
             ) from error
 
 
+class OnHandFilter(FilterForm):
+    site = SiteByCode(
+        queryset=None, required=False, empty_label="Any", error_messages={"invalid_choice": NO_SITE}
+    )
+    by_grant = forms.BooleanField(label="One row per grant", required=False)
+
+    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].label = "Item"
+        self.fields["q"].widget.attrs["placeholder"] = "Item code or name"
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+
+
+class WaybillFilter(FilterForm):
+    """The Waybills list's filter: number, site (from or to), status, an item (by code), overdue."""
+
+    site = SiteByCode(
+        queryset=None,
+        required=False,
+        empty_label="Any",
+        label="From or to",
+        error_messages={"invalid_choice": NO_SITE},
+    )
+    status = forms.ChoiceField(choices=ANY + WaybillStatus.choices, required=False)
+    item = ItemByCode(
+        queryset=None,
+        required=False,
+        empty_label="Any",
+        to_field_name="code",
+        error_messages={"invalid_choice": NO_ITEM},
+    )
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+
+    def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].label = "Number"
+        self.fields["q"].widget.attrs["placeholder"] = "Waybill number"
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["item"].queryset = items  # type: ignore[attr-defined]
+
+
+class MovementFilter(FilterForm):
+    """The Movements list's filter: reference, site, kind, an item and the days (both included)."""
+
+    site = SiteByCode(
+        queryset=None, required=False, empty_label="Any", error_messages={"invalid_choice": NO_SITE}
+    )
+    kind = forms.ChoiceField(choices=ANY + MovementKind.choices, required=False)
+    item = ItemByCode(
+        queryset=None,
+        required=False,
+        empty_label="Any",
+        to_field_name="code",
+        error_messages={"invalid_choice": NO_ITEM},
+    )
+    start = FilterDay(label="From", required=False, widget=DateInput())
+    end = FilterDay(label="To", required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].label = "Reference"
+        self.fields["q"].widget.attrs["placeholder"] = "GRN, waybill or report number"
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["item"].queryset = items  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", "the period ends before it starts")
+        return data
+
+
 class StockCardForm(forms.Form):
     """One item at one site over a period: the site by its code (or id), the item by its code."""
 
-    site = CardSiteChoice(
-        queryset=None,
-        error_messages={
-            "required": "choose a site",
-            "invalid_choice": "no site whose stock you may see has the code '%(value)s'; "
-            "choose one from the list",
-        },
-    )
-    item = CardItemChoice(
+    site = SiteByCode(queryset=None, error_messages={"required": "choose a site", "invalid_choice": NO_SITE})
+    item = ItemByCode(
         queryset=None,
         to_field_name="code",
-        error_messages={
-            "required": "choose an item",
-            "invalid_choice": "no item has the code '%(value)s'; choose one from the list",
-        },
+        error_messages={"required": "choose an item", "invalid_choice": NO_ITEM},
     )
-    start = CardDay(label="From", widget=DateInput())
-    end = CardDay(label="To", widget=DateInput())
+    start = FilterDay(label="From", widget=DateInput())
+    end = FilterDay(label="To", widget=DateInput())
 
     def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -141,3 +141,82 @@ def test_an_items_movements_say_which_way_its_stock_went(handed, web_as):
         count.pk: "-3",
         reversal.pk: "3",
     }
+
+
+# --- a filter's site and item by their codes, and a value that names none -------------------------
+
+
+@pytest.mark.parametrize("url", ["stock:movement-list", "stock:waybill-list", "stock:onhand-list"])
+def test_a_lists_site_is_taken_by_its_code_in_any_case_as_the_stock_card_takes_it(handed, web_as, url):
+    client = web_as(Role.COORDINATOR)
+    # when the point is asked for by its code, in any case, as by its id
+    by_code = client.get(reverse(url), {"site": "dp-1"})
+    by_id = client.get(reverse(url), {"site": str(handed.point.pk)})
+    # then both list the same rows, the point shown chosen in the list
+    assert by_code.status_code == 200
+    assert by_code.content.decode().count("<tr") == by_id.content.decode().count("<tr")
+    assert f'<option value="{handed.point.pk}" selected>' in by_code.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "field", "reason"),
+    [
+        pytest.param(
+            "stock:movement-list",
+            {"site": "NOPE"},
+            "site",
+            "no site whose stock you may see has the code &#x27;NOPE&#x27;; choose one from the list",
+            id="movements-site",
+        ),
+        pytest.param(
+            "stock:movement-list",
+            {"item": "nope"},
+            "item",
+            "no item has the code &#x27;nope&#x27;; choose one from the list",
+            id="movements-item",
+        ),
+        pytest.param(
+            "stock:movement-list",
+            {"start": "2005-13-45"},
+            "start",
+            "&#x27;2005-13-45&#x27; is not a date; write it as YYYY-MM-DD",
+            id="movements-day",
+        ),
+        pytest.param(
+            "stock:waybill-list",
+            {"site": "NOPE"},
+            "site",
+            "no site whose stock you may see has the code &#x27;NOPE&#x27;; choose one from the list",
+            id="waybills-site",
+        ),
+        pytest.param(
+            "stock:waybill-list",
+            {"item": "NOPE"},
+            "item",
+            "no item has the code &#x27;NOPE&#x27;; choose one from the list",
+            id="waybills-item",
+        ),
+        pytest.param(
+            "stock:onhand-list",
+            {"site": "NOPE"},
+            "site",
+            "no site whose stock you may see has the code &#x27;NOPE&#x27;; choose one from the list",
+            id="on-hand-site",
+        ),
+    ],
+)
+def test_a_filter_value_that_names_nothing_is_refused_in_its_fields_words(
+    handed, web_as, url, params, field, reason
+):
+    response = web_as(Role.COORDINATOR).get(reverse(url), params)
+    # then the page lists nothing and says, beside the field, which value and why
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert re.search(rf'id="id_{field}_error"[^>]*>.*?{re.escape(reason)}', body, re.S), body
+    assert listed(body) == {}
+
+
+def test_a_site_the_user_may_not_see_is_refused_in_a_list_as_one_that_is_none(handed, web_as):
+    # given a hub manager of the hub, who may not see the warehouse's stock
+    body = web_as(Role.HUB_MANAGER).get(reverse("stock:movement-list"), {"site": "ISB-WH"}).content.decode()
+    assert "no site whose stock you may see has the code &#x27;ISB-WH&#x27;" in body
