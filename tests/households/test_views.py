@@ -1145,3 +1145,38 @@ def test_a_handover_without_its_day_or_collector_says_what_to_give(op, open_roun
     assert "Collected by: say who collected: the head, or the name of the relative" in text
     assert "This field is required" not in text
     assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
+
+
+def test_a_refused_removal_from_a_list_says_why_above_the_form(op, open_round):
+    # given a household served in the round, and a household the round does not list
+    round_obj, household, _ = open_round
+    handover_record(
+        actor=op.distributor,
+        round_id=round_obj.pk,
+        point_site_id=op.bana.pk,
+        household_id=household.pk,
+        collected_by="the head",
+        handed_on=dt.date(2005, 11, 20),
+    )
+    at_home = register(
+        op, head_name="Sher Zaman", document_number="13503-0000009-1", elevation_band="below_5000"
+    )
+    manager = signed_in(op.registrar)
+    url = f"/households/rounds/{round_obj.pk}/list/"
+    # when a manager asks to take each off the list, and gives a number that is none
+    served = manager.post(url, {"household": household.pk, "reason": "moved away"})
+    unlisted = manager.post(url, {"household": at_home.pk, "reason": "moved away"})
+    no_number = manager.post(url, {"household": "-5", "reason": "moved away"})
+    # then each page says why above the form, and the household stays on the list with its handover
+    assert served.status_code == 409
+    assert unlisted.status_code == 409
+    assert no_number.status_code == 422
+    for response, said in (
+        (served, f"household {household.pk} received its package of round WR-1 on 20 Nov 2005"),
+        (unlisted, f"household {at_home.pk} is not on the list of round WR-1"),
+        (no_number, "Household number: a household&#x27;s number, as on its card or the list (1076)"),
+    ):
+        summary = re.search(r'<div class="form-errors".*?</div>', response.content.decode(), re.S)
+        assert summary is not None, said
+        assert said in summary.group(0)
+    assert round_obj.entitlements.get(household=household).cancelled_at is None

@@ -53,7 +53,19 @@ def new_key() -> str:
 NOT_A_CHOICE = "Select one of the choices offered."
 
 
-class ServiceForm(forms.Form):
+class SummarisedForm(forms.Form):
+    """A form whose refusal lists every problem above it (`_form_errors.html`), those of no field
+    among them: a refusal the service gives the whole form is shown there, or nowhere."""
+
+    def error_summary(self) -> list[str]:
+        return [
+            f"{self[name].label}: {error}" if name in self.fields else str(error)
+            for name, errors in self.errors.items()
+            for error in errors
+        ]
+
+
+class ServiceForm(SummarisedForm):
     """A form whose submission a service checks; the service's problems go beside the fields."""
 
     idempotency_key = forms.CharField(
@@ -72,13 +84,6 @@ class ServiceForm(forms.Form):
             if field is not None and self.fields[field].widget.is_hidden:
                 field = None
             self.add_error(field, problem.reason)
-
-    def error_summary(self) -> list[str]:
-        return [
-            f"{self[name].label}: {error}" if name in self.fields else str(error)
-            for name, errors in self.errors.items()
-            for error in errors
-        ]
 
 
 class RegistryFilter(FilterForm):
@@ -418,10 +423,17 @@ class RoundForm(ServiceForm):
         return out
 
 
-class UnlistForm(forms.Form):
+class UnlistForm(SummarisedForm):
     """Taking a household off a round's distribution list."""
 
-    household = forms.IntegerField(label="Household number", min_value=1)
+    household = forms.IntegerField(
+        label="Household number",
+        min_value=1,
+        error_messages={
+            "invalid": "a household's number, as on its card or the list (1076)",
+            "min_value": "a household's number, as on its card or the list (1076)",
+        },
+    )
     reason = forms.CharField(
         label="Why",
         max_length=200,
