@@ -160,7 +160,7 @@ def test_user_without_a_role_gets_403_with_detail(db, token_for):
     assert response.json() == {"detail": "sign in with an account that has a role"}
 
 
-def test_role_without_the_right_gets_403_naming_role_and_right(db, api_client, monkeypatch):
+def test_role_without_the_right_gets_403_saying_what_was_tried_and_who_may(db, api_client, monkeypatch):
     # given a viewer whose role has lost the right to view reference data
     monkeypatch.setitem(ROLE_RIGHTS, Role.VIEWER, frozenset())
     client = api_client(Role.VIEWER)
@@ -168,7 +168,11 @@ def test_role_without_the_right_gets_403_naming_role_and_right(db, api_client, m
     response = client.get(SITES)
     # then
     assert response.status_code == 403
-    assert response.json() == {"detail": "the viewer role may not view reference"}
+    assert response.json() == {
+        "detail": "your role, viewer, may not see the reference data (admin areas, sites, organisations, "
+        "grants, items and kits); that needs the right view_reference, which an admin, a coordinator, a hub "
+        "manager, a registrar, a distributor or a partner reporter holds"
+    }
 
 
 def test_session_authenticates_reads(db, client_as):

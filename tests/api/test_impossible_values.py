@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from reliefops.core.models import AuditEvent
-from reliefops.core.roles import Role
+from reliefops.core.roles import Right, Role, refusal
 from reliefops.core.security import BIG_NUMBER_REASON, NUL_REASON
 from reliefops.stock.models import Movement
 from tests.api.test_permissions import ACCESS_RULES
@@ -43,7 +43,7 @@ def test_a_caller_who_may_not_write_hears_403_first(reference, api_client, field
     response, sql = _send(client, reference, field, value, query)
     # then it hears its role may not post stock, as for any other body
     assert response.status_code == 403, response.content
-    assert response.json() == {"detail": "the viewer role may not post stock"}
+    assert response.json() == {"detail": refusal(Role.VIEWER, Right.POST_STOCK)}
     # and the value reached no query of the database
     assert not [statement for statement in sql if "\x00" in statement or str(2**64) in statement]
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from reliefops.core import access
 from reliefops.core.errors import AccessDenied
-from reliefops.core.roles import ROLE_RIGHTS, Right, Role
+from reliefops.core.roles import RIGHT_WORDS, ROLE_RIGHTS, Right, Role
 from reliefops.core.security import whole_id
 from tests.factories import SiteFactory
 
@@ -23,6 +23,43 @@ def test_require_follows_role_table(db, user_of_role, role, right):
     else:
         with pytest.raises(AccessDenied):
             access.require(user, right)
+
+
+def test_a_refusal_says_what_was_tried_the_right_it_needs_and_who_holds_it(db, user_of_role):
+    # given a hub manager, who may not see the cluster's figures
+    manager = user_of_role(Role.HUB_MANAGER)
+    # when it asks for them, then it hears in plain words what it tried and which roles may
+    with pytest.raises(AccessDenied) as refused:
+        access.require(manager, Right.VIEW_CLUSTER)
+    assert refused.value.message == (
+        "your role, hub manager, may not see the cluster's figures (gap analysis, 4W matrix, totals, needs, "
+        "sitrep); that needs the right view_cluster, which an admin, a coordinator, a partner reporter or a "
+        "viewer holds"
+    )
+
+
+@pytest.mark.parametrize("right", list(Right), ids=lambda r: r.value)
+def test_every_right_is_refused_in_words_of_its_own(db, user_of_role, right):
+    # given a user of a role without the right (no role lacks view_reference: take it from a viewer)
+    role = next((r for r in Role if right not in ROLE_RIGHTS[r]), None)
+    if role is None:
+        role, rights = Role.VIEWER, ROLE_RIGHTS[Role.VIEWER] - {right}
+    else:
+        rights = ROLE_RIGHTS[role]
+    user = user_of_role(role)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(ROLE_RIGHTS, role, rights)
+        with pytest.raises(AccessDenied) as refused:
+            access.require(user, right)
+    message = refused.value.message
+    # then the refusal names the role, the work in words of its own (not the right's bare name, "view
+    # cluster"), the right and who holds it
+    assert message.startswith(f"your role, {role.value.replace('_', ' ')}, may not {RIGHT_WORDS[right]}; ")
+    assert RIGHT_WORDS[right] != right.value.replace("_", " ")
+    assert message.endswith(f"needs the right {right.value}, which an admin holds") or (
+        f"needs the right {right.value}, which an admin, " in message
+        or f"needs the right {right.value}, which an admin or " in message
+    )
 
 
 def test_anonymous_user_has_no_rights(db):

@@ -305,6 +305,23 @@ def test_a_live_session_stays_signed_in(client_as):
     assert client.session[security._SEEN] > client.session[security._STARTED] + 2000
 
 
+# --- refusals ----------------------------------------------------------------------------------------
+
+
+def test_a_refused_page_says_in_plain_words_what_was_tried_and_who_may(client_as):
+    # given a hub manager, signed in, opening the cluster's gap analysis, which is not for its role
+    response = client_as(Role.HUB_MANAGER).get(reverse("cluster:cluster-gaps"))
+    # then the page refuses it, saying what it tried, the right it needs and the roles that hold it
+    assert response.status_code == 403
+    page = " ".join(response.content.decode().split())
+    assert (
+        "your role, hub manager, may not see the cluster&#x27;s figures (gap analysis, 4W matrix, totals, "
+        "needs, sitrep); that needs the right view_cluster, which an admin, a coordinator, a partner "
+        "reporter or a viewer holds"
+    ) in page
+    assert "may not view cluster" not in page
+
+
 # --- API tokens ---------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 
 from reliefops.core.errors import AccessDenied, NotFound
 from reliefops.core.models import UserProfile
-from reliefops.core.roles import CLUSTER_WIDE, Right, Role, role_has
+from reliefops.core.roles import CLUSTER_WIDE, Right, Role, refusal, role_has
 from reliefops.core.security import whole_id
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -55,7 +55,7 @@ def require(user: AnyUser | None, right: Right) -> Role:
     if role is None:
         raise AccessDenied("sign in with an account that has a role")
     if not role_has(role, right):
-        raise AccessDenied(f"the {role.label.lower()} role may not {right.value.replace('_', ' ')}")
+        raise AccessDenied(refusal(role, right))
     return role
 
 

@@ -18,6 +18,12 @@ class Role(StrEnum):
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
 
+    @property
+    def one(self) -> str:
+        """One person of the role, as a sentence names them: "an admin", "a hub manager"."""
+        name = self.value.replace("_", " ")
+        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
 
 class Right(StrEnum):
     """A named right. Scoped rights are further narrowed by the user's scope in core.access."""
@@ -86,9 +92,49 @@ ROLE_RIGHTS: dict[Role, frozenset[Right]] = {
     ),
 }
 
+# What each right lets a person do, in the words a refusal uses: "your role, viewer, may not post
+# stock (receipts, …)". Field staff read these, so they name the work, not the right.
+RIGHT_WORDS: dict[Right, str] = {
+    Right.VIEW_REFERENCE: "see the reference data (admin areas, sites, organisations, grants, items and "
+    "kits)",
+    Right.MANAGE_REFERENCE: "import or correct reference data (gazetteer, organisations, grants, catalogue)",
+    Right.VIEW_STOCK: "see stock (stock on hand, stock cards, waybills, movements and the pipeline)",
+    Right.POST_STOCK: "post stock (receipts, pledges, waybills and their delivery, counts, losses, kitting, "
+    "reversals)",
+    Right.DISTRIBUTE: "hand stock over (bulk distributions, hand-overs to partners, households' packages)",
+    Right.VIEW_AUDIT: "read the audit trail",
+    Right.MANAGE_USERS: "manage user accounts and API tokens",
+    Right.VIEW_HOUSEHOLD_COUNTS: "open the Households section (counts of households and distribution rounds)",
+    Right.REGISTER_HOUSEHOLDS: "register, import, correct or merge households",
+    Right.VIEW_PERSONAL_DATA: "see households' personal data (names, identity numbers and phones)",
+    Right.MANAGE_ROUNDS: "plan and run distribution rounds (their lists, household cards, opening and "
+    "closing)",
+    Right.VIEW_DISTRIBUTION_LISTS: "see distribution lists (households' names and card tokens)",
+    Right.VIEW_CLUSTER: "see the cluster's figures (gap analysis, 4W matrix, totals, needs, sitrep)",
+    Right.REPORT_ACTIVITIES: "upload, correct or revert 4W reports",
+    Right.MANAGE_CLUSTER: "lock reporting periods or load needs baselines, activity types and area outlines",
+}
+
 # Roles whose stock rights reach every site; the others are narrowed to their own sites.
 CLUSTER_WIDE: frozenset[Role] = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VIEWER})
 
 
 def role_has(role: Role, right: Right) -> bool:
     return right in ROLE_RIGHTS[role]
+
+
+def roles_holding(right: Right) -> list[Role]:
+    """The roles that carry a right, in the order of the table of roles."""
+    return [role for role in Role if role_has(role, right)]
+
+
+def refusal(role: Role, right: Right) -> str:
+    """Why a role may not do what a right covers, in plain words: what was tried, the right it
+    needs and which roles hold it ("your role, viewer, may not post stock (…); that needs the right
+    post_stock, which an admin or a hub manager holds")."""
+    holders = [other.one for other in roles_holding(right)]
+    who = holders[0] if len(holders) == 1 else f"{', '.join(holders[:-1])} or {holders[-1]}"
+    return (
+        f"your role, {role.value.replace('_', ' ')}, may not {RIGHT_WORDS[right]}; "
+        f"that needs the right {right.value}, which {who} holds"
+    )
