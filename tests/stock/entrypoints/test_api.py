@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reliefops.core.roles import Role
+from reliefops.core.text import day_text
 from reliefops.stock.models import Movement, MovementKind, Pledge, Waybill, WaybillStatus
 from reliefops.stock.services import StockLine, pledge_create, stock_distribute, waybill_dispatch
 from tests.stock.conftest import DAY, assert_ledger_sound, on_hand, receive, snapshot
@@ -263,7 +264,11 @@ def test_reversal_posts_the_opposite_and_a_second_is_409(stocked, manager_api):
     second = manager_api.post(f"/movements/{movement.pk}/reversal", {"reason": "again"})
     # then it is refused and nothing changes
     assert second.status_code == 409
-    assert second.json()["detail"] == f"movement #{movement.pk} was already reversed"
+    reversal = first.json()["movement"]
+    assert second.json()["detail"] == (
+        f"movement #{movement.pk} was already reversed by reversal #{reversal['id']} "
+        f"({day_text(dt.date.fromisoformat(reversal['occurred_on']))})"
+    )
     assert snapshot() == before
 
 

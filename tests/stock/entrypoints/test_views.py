@@ -604,7 +604,9 @@ def test_reversal_from_the_movement_page_and_a_second_one_is_refused(stocked, we
     before = snapshot()
     again = client.post(url, {"idempotency_key": "3" * 32, "reason": "again", "reversed_on": "2005-10-21"})
     assert again.status_code == 409
-    assert f"movement #{movement.pk} was already reversed" in text(again)
+    assert f"movement #{movement.pk} was already reversed by reversal #{reversal.pk} (21 Oct 2005)" in text(
+        again
+    )
     assert snapshot() == before
 
 

@@ -62,8 +62,13 @@ def movement_reverse(
                 raise NotFound(f"no movement {movement_id}")
             if original.kind == MovementKind.REVERSAL:
                 raise Conflict(f"movement #{original.pk} is a reversal; post the operation again instead")
-            if Movement.objects.filter(reverses=original).exists():
-                raise Conflict(f"movement #{original.pk} was already reversed")
+            earlier = Movement.objects.filter(reverses=original).values_list("pk", "occurred_on").first()
+            if earlier is not None:
+                # Named, so that whoever tries again can open the reversal that stands.
+                raise Conflict(
+                    f"movement #{original.pk} was already reversed by reversal #{earlier[0]} "
+                    f"({day_text(earlier[1])})"
+                )
             if reversed_on < original.occurred_on:
                 # Its stock card would show the stock taken back before it came (or left).
                 raise InvalidInput(
