@@ -209,3 +209,26 @@ def test_a_formula_in_a_column_without_a_name_is_called_by_its_letter(cluster):
     assert problems_of(data) == [
         "line 2, column S: '=1+2' is a spreadsheet formula; formulas are not imported (type the value itself)"
     ]
+
+
+# --- workbooks of several sheets ---------------------------------------------------------------------
+
+
+def test_a_second_sheet_with_a_4w_table_is_said_unread_not_passed_over(cluster):
+    # given a partner's workbook of a sheet a month, May and June, and a sheet of instructions
+    workbook = four_w_xlsx(
+        {
+            "Read me": [["One sheet a month"]],
+            "May": table([row(id="NRC-1", start="2006-05-01", end="2006-05-20")]),
+            "June": table([row(id="NRC-2", start="2006-06-01", end="2006-06-20")]),
+            "July": table([]),  # the template copied for next month, still empty
+        }
+    )
+    report = read(workbook, "nrc.xlsx")
+    # then the May sheet is read, and the notes say plainly that June's rows were not
+    assert [r.row_id for r in report.rows] == ["NRC-1"]
+    assert report.notes[:2] == [
+        "read the sheet 'May'; left the other sheets alone ('Read me', 'June', 'July')",
+        "the sheet 'June' holds a table with hashtags too, and was not read: one sheet is read per upload; "
+        "upload it as a file of its own, or copy its rows under the table of 'May'",
+    ]

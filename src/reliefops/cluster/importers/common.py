@@ -87,6 +87,24 @@ def choose_sheet(sheets: list[Sheet], specs: tuple[FieldSpec, ...]) -> tuple[She
     if len(sheets) > 1:
         others = ", ".join(f"'{s.name}'" for s in sheets if s is not sheet)
         notes.insert(0, f"read the sheet '{sheet.name}'; left the other sheets alone ({others})")
+        # A workbook of a sheet a month: the other months' tables are not read, and must not pass
+        # for read in a note that lists them among sheets of instructions and lists.
+        unread = [other.name for other, table in found if other is not sheet and _has_rows(other, table)]
+        if len(unread) == 1:
+            notes.insert(
+                1,
+                f"the sheet '{unread[0]}' holds a table with hashtags too, and was not read: one sheet is "
+                "read per upload; upload it as a file of its own, or copy its rows under the table of "
+                f"'{sheet.name}'",
+            )
+        elif unread:
+            names = ", ".join(f"'{name}'" for name in unread)
+            notes.insert(
+                1,
+                f"the sheets {names} hold tables with hashtags too, and were not read: one sheet is read "
+                "per upload; upload each as a file of its own, or copy their rows under the table of "
+                f"'{sheet.name}'",
+            )
     if layout.tag_row is not None and layout.tag_row > 2:
         notes.append(
             f"the table starts under the hashtags on row {layout.tag_row}; rows above it were left out"
@@ -94,6 +112,14 @@ def choose_sheet(sheets: list[Sheet], specs: tuple[FieldSpec, ...]) -> tuple[She
     if layout.tag_row is None:
         notes.append("no hashtag row: the columns were recognised by the template's headers")
     return sheet, layout, notes
+
+
+def _has_rows(sheet: Sheet, layout: Layout, search: int = 200) -> bool:
+    """Whether a sheet's table holds a filled row under its headers (in its first rows)."""
+    for _, cells in sheet.numbered(layout.first_data, layout.first_data + search):
+        if any(cell is not None and str(cell).strip() for cell in cells):
+            return True
+    return False
 
 
 def _tag_row_below(sheets: list[Sheet], search: int = 1000) -> tuple[Sheet, int] | None:
