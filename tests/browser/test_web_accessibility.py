@@ -293,3 +293,17 @@ def test_with_javascript_the_print_button_is_shown_and_no_reload_is_offered(kash
     expect(page.get_by_role("link", name="reload it")).to_have_count(0)
     page.goto("/reports/sitrep/")
     expect(page.get_by_role("button", name="Print")).to_be_visible()
+
+
+def test_the_pages_reflow_on_the_narrowest_phone(kashmir, signed_in_page):
+    # given a hub manager on a phone 320 pixels wide (WCAG's reflow width)
+    page = signed_in_page(Role.HUB_MANAGER, hubs=[kashmir.balakot_hub])
+    page.set_viewport_size({"width": 320, "height": 640})
+    wider = {}
+    for url in _shell_urls(kashmir):
+        page.goto(url)
+        # then no page scrolls sideways: a narrow table (an item's packs and kits) fits the screen
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            wider[url] = overflow
+    assert wider == {}
