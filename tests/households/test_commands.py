@@ -298,3 +298,27 @@ def test_unlist_and_correct_name_the_household_once_in_a_refusal(op, run_command
             "--reason",
             "x",
         )
+
+
+def test_reconcile_and_unlist_read_a_rounds_code_in_any_case(op, run_command):
+    # given round WR-1, its code typed in small letters
+    household = register(op)
+    winter_round(op)
+    # when its figures are asked for and a household is taken off its list
+    figures, _ = run_command("households", "reconcile", "wr-1")
+    out, _ = run_command(
+        "households",
+        "unlist",
+        " wr-1 ",
+        str(household.pk),
+        "--as",
+        op.registrar.username,
+        "--reason",
+        "moved",
+    )
+    # then both find WR-1, as the pages do
+    assert figures.startswith("WR-1 Winter Race")
+    assert f"Household {household.pk} was taken off the list of WR-1" in out
+    # and a code no round has is refused as before
+    with pytest.raises(CommandError, match=r"^no round WR-9$"):
+        run_command("households", "reconcile", "WR-9")

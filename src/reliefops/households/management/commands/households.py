@@ -93,6 +93,19 @@ def _staged_preview(user: Any, content: bytes) -> HouseholdImport | None:
     return staged.filter(created_by=user).first() or staged.first()
 
 
+def _round_by_code(code: str) -> DistributionRound:
+    """The round of a code as typed: exactly, else in any case when only one round has it so
+    (`camp-2006` is CAMP-2006), as the pages read codes."""
+    text = code.strip()
+    found = DistributionRound.objects.filter(code=text).first()
+    if found is None:
+        alike = list(DistributionRound.objects.filter(code__iexact=text)[:2])
+        found = alike[0] if len(alike) == 1 else None
+    if found is None:
+        raise CommandError(f"no round {text}")
+    return found
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -297,9 +310,7 @@ class Command(ReliefopsCommand):
     def _unlist(self, options: dict[str, Any]) -> None:
         user = self._user(options["username"])
         with _refusals_of_household(self, options["household"]):
-            round_obj = DistributionRound.objects.filter(code=options["round"]).first()
-            if round_obj is None:
-                raise CommandError(f"no round {options['round']}")
+            round_obj = _round_by_code(options["round"])
             access_round_by_id(user, round_obj.pk, Right.MANAGE_ROUNDS)
             result = entitlement_cancel(
                 actor=user, round_id=round_obj.pk, household_id=options["household"], reason=options["reason"]
@@ -361,9 +372,7 @@ class Command(ReliefopsCommand):
             )
 
     def _reconcile(self, options: dict[str, Any]) -> None:
-        round_obj = DistributionRound.objects.filter(code=options["round"]).first()
-        if round_obj is None:
-            raise CommandError(f"no round {options['round']!r}")
+        round_obj = _round_by_code(options["round"])
         console = get_user_model()(username="console", is_superuser=True, is_active=True)
         access_round_by_id(console, round_obj.pk)
         report = selectors.round_reconciliation(round_obj)
