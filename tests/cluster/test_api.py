@@ -286,7 +286,7 @@ def test_periods_are_locked_by_a_coordinator(cluster, token_client, upload):
     }
     assert coordinator.get("/api/cluster/periods").json()[0]["locked"] is True
     refused = post(coordinator, "/uploads", csv_body([row()]))
-    assert "the reporting period 2005-11 is locked" in refused.json()["problems"][0]["reason"]
+    assert "falls in the reporting period 2005-11, which is locked" in refused.json()["problems"][0]["reason"]
     assert (
         post(
             token_client(Role.PARTNER_REPORTER, organisation=cluster.nrc),

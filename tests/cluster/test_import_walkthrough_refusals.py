@@ -83,7 +83,8 @@ def test_a_row_of_a_locked_month_is_named_beside_the_files_other_problems(cluste
         "row 3, #status: 'Compleeted' is not a status (planned, ongoing or completed); did you mean "
         "completed?",
         "row 4, #output+num: '12.5' is not a whole number; write a whole count (12 or 13)",
-        "row 5, #date+end: the reporting period 2005-11 is locked; ask the cluster coordinator to reopen it",
+        "row 5, #date+end: 2005-11-20 falls in the reporting period 2005-11, which is locked; ask the "
+        "cluster coordinator to reopen it",
     ]
     assert not ActivityRow.objects.exists()
 

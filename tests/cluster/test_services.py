@@ -99,7 +99,10 @@ def test_deleting_a_row_that_was_never_reported_is_refused(upload):
     upload([row(id="NRC-1")])
     with pytest.raises(InvalidInput) as refused:
         upload([row(id="NRC-9", action="delete")])
-    assert "there is no row NRC-9 of this organisation to withdraw" in str(refused.value)
+    assert [str(p) for p in refused.value.problems] == [
+        "row 3, #meta+id: there is no row NRC-9 of this organisation to withdraw; check the row id against "
+        "the organisation's rows (the Rows tab, or the template with its rows)"
+    ]
 
 
 def test_a_withdrawn_row_comes_back_when_reported_again(upload):
@@ -232,7 +235,8 @@ def test_rows_in_a_locked_period_are_refused_with_a_clear_message(upload):
     with pytest.raises(InvalidInput) as refused:
         upload([row(id="NRC-1"), row(id="NRC-2", start="2005-12-01", end="2005-12-10")])
     assert [str(p) for p in refused.value.problems] == [
-        "row 3, #date+end: the reporting period 2005-11 is locked; ask the cluster coordinator to reopen it"
+        "row 3, #date+end: 2005-11-20 falls in the reporting period 2005-11, which is locked; ask the "
+        "cluster coordinator to reopen it"
     ]
 
 

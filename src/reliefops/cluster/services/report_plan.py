@@ -184,8 +184,10 @@ def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
             )
             plan.problems.append(RowProblem(row.line, id_label, reason))
         else:
+            day = row.end_date or row.start_date
+            said = f"{day.isoformat()} falls in " if day is not None else ""
             reason = (
-                f"the reporting period {month_label(month)} is locked; "
+                f"{said}the reporting period {month_label(month)}, which is locked; "
                 "ask the cluster coordinator to reopen it"
             )
             plan.problems.append(RowProblem(row.line, period_label, reason))
@@ -197,11 +199,11 @@ def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
         old = stored.get((row.reporting_org_id, row.row_id))
         if row.action == DELETE:
             if old is None:
-                plan.problems.append(
-                    RowProblem(
-                        row.line, id_label, f"there is no row {row.row_id} of this organisation to withdraw"
-                    )
+                reason = (
+                    f"there is no row {row.row_id} of this organisation to withdraw; check the row id "
+                    "against the organisation's rows (the Rows tab, or the template with its rows)"
                 )
+                plan.problems.append(RowProblem(row.line, id_label, reason))
             elif old.withdrawn:
                 plan.unchanged += 1
             elif old.period in locked:
