@@ -585,8 +585,9 @@ class LossForm(PostingForm):
     line_form = StockLineForm
     site = SiteChoice(queryset=None, label="Site")
     # No reason is chosen for the user: a loss posted as theft by default would say what nobody said.
+    # The ledger refuses none (as the note), with the loss's other problems, in the API's words.
     reason = forms.ChoiceField(
-        choices=[("", "Choose the reason"), *((r, r.capitalize()) for r in LossReason.ALL)]
+        choices=[("", "Choose the reason"), *((r, r.capitalize()) for r in LossReason.ALL)], required=False
     )
     occurred_on = _date("Happened on")
     # Required by the ledger, which says so in the same words as to the API and the command line.

@@ -78,7 +78,36 @@ def test_the_loss_form_offers_no_reason_until_one_is_chosen_and_refuses_none(sto
     )
     # then it is refused beside the reason, and nothing is written
     assert response.status_code == 422
-    assert "Reason: This field is required." in text(response)
+    assert "Reason: must be one of theft, weather, spoilage, damage, other" in text(response)
+    assert snapshot() == before
+
+
+def test_a_loss_without_reason_note_or_line_lists_the_three_problems_as_the_api_does(stocked, web_as, api_as):
+    client = web_as(Role.HUB_MANAGER)
+    manager_api = api_as(Role.HUB_MANAGER)
+    key = hidden_key(client.get(reverse("stock:post-loss")))
+    before = snapshot()
+    # when a loss is sent with its site and day only, from the form and through the API
+    response = client.post(
+        reverse("stock:post-loss"),
+        form_data(
+            {
+                "idempotency_key": key,
+                "site": stocked.hub.pk,
+                "reason": "",
+                "occurred_on": "2005-11-02",
+                "note": "",
+            },
+            [],
+        ),
+    )
+    api = manager_api.post("/losses", {"site": "BLK-HUB", "reason": "", "note": "", "lines": []})
+    # then the form lists every problem the API lists, in its words, and nothing is written
+    assert response.status_code == 422
+    body = text(response)
+    for problem in api.json()["problems"]:
+        assert problem["reason"] in body, problem
+    assert [p["field"] for p in api.json()["problems"]] == ["reason", "note", "lines"]
     assert snapshot() == before
 
 
