@@ -91,6 +91,9 @@ def test_a_row_marked_deleted_is_withdrawn_and_a_repeat_changes_nothing(upload, 
     assert list(live().values_list("row_id", flat=True)) == ["NRC-1"]
     tombstone = ActivityRow.objects.get(row_id="NRC-2", replaced_in__isnull=True)
     assert (tombstone.withdrawn, tombstone.quantity) == (True, 100)
+    # and the change listed names the row withdrawn by its stored values, to check it is the one meant
+    stored = "TENTS at PK504, completed, 2005-11-01 to 2005-11-20, quantity 100, 100 households"
+    assert [(c.row_id, c.kind, c.described()) for c in result.changes] == [("NRC-2", "withdraw", stored)]
     # and deleting it again changes nothing
     assert not upload(deletion).changed
 

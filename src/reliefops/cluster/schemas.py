@@ -60,7 +60,7 @@ class RowChangeOut(Schema):
         "",
         description=(
             "For an add: the row's values as read (activity at P-code, status, dates, quantity, "
-            "households), to check before applying."
+            "households), to check before applying; for a withdrawal: the row's values as stored."
         ),
     )
 

@@ -421,8 +421,12 @@ def changes_listed(plan: Plan) -> list[RowChange]:
         )
     for row, old in plan.updates[:CHANGES_SHOWN]:
         listed.append(RowChange(row.line, row.reporting_org_id, row.row_id, "update", fields.get(old.id, ())))
-    for row, _ in plan.withdrawals[:CHANGES_SHOWN]:
-        listed.append(RowChange(row.line, row.reporting_org_id, row.row_id, "withdraw"))
+    withdrawn = plan.withdrawals[:CHANGES_SHOWN]
+    stored = _stored_values([old.id for _, old in withdrawn]) if withdrawn else {}
+    for row, old in withdrawn:
+        listed.append(
+            RowChange(row.line, row.reporting_org_id, row.row_id, "withdraw", values=stored.get(old.id, ""))
+        )
     listed.sort(key=lambda change: change.line)
     return listed[:CHANGES_SHOWN]
 
@@ -439,6 +443,31 @@ def _values(row: ReportRow, codes: dict[int, str], places: dict[int, str] | None
     if row.households is not None:
         parts.append(counted(row.households, "household"))
     return ", ".join(part for part in parts if part)
+
+
+def _stored_values(ids: list[int]) -> dict[int, str]:
+    """The stored values of rows to withdraw, written as an added row's are: what a partner checks
+    is the row meant before it stops counting."""
+    found = ActivityRow.objects.filter(id__in=ids).values_list(
+        "id",
+        "activity__code",
+        "admin_area__pcode",
+        "status",
+        "start_date",
+        "end_date",
+        "quantity",
+        "households",
+    )
+    described: dict[int, str] = {}
+    for pk, activity, place, status, start, end, quantity, households in found:
+        days = " to ".join(day.isoformat() for day in (start, end) if day is not None)
+        parts = [f"{activity} at {place}", status, days]
+        if quantity is not None:
+            parts.append(f"quantity {quantity:,}")
+        if households is not None:
+            parts.append(counted(households, "household"))
+        described[pk] = ", ".join(part for part in parts if part)
+    return described
 
 
 def withdrawn_versions(

@@ -97,12 +97,12 @@ class RowChange:
     kind: str  # "add", "update", "withdraw"
     fields: tuple[tuple[str, str, str], ...] = ()  # (field, before, after) of an update
     # An added row's values as read, to look at before applying ("TENTS at PK52201, completed,
-    # 2006-03-01 to 2006-03-20, quantity 120, 120 households").
+    # 2006-03-01 to 2006-03-20, quantity 120, 120 households"); a withdrawn row's as stored.
     values: str = ""
 
     def described(self, arrow: str = "→", empty: str = "—") -> str:
-        """An added row's values, or an update's changes with readable field names ("funding
-        organisation: NRC → UNHCR; women reached: 200 → —")."""
+        """An added or withdrawn row's values, or an update's changes with readable field names
+        ("funding organisation: NRC → UNHCR; women reached: 200 → —")."""
         if self.values:
             return self.values
         return "; ".join(
