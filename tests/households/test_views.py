@@ -1180,3 +1180,25 @@ def test_a_refused_removal_from_a_list_says_why_above_the_form(op, open_round):
         assert summary is not None, said
         assert said in summary.group(0)
     assert round_obj.entitlements.get(household=household).cancelled_at is None
+
+
+def test_a_registration_refused_by_the_form_names_the_services_problems_with_its_own(op):
+    # given a CNIC registered already, and a form with no head's name, a count below 0, that CNIC
+    # and an origin the gazetteer does not know
+    holder = register(op)
+    form = {**FORM, "head_name": "", "females_18_59": "-1", "origin": "PK99999", "idempotency_key": "all"}
+    # when it is sent
+    response = signed_in(op.registrar).post("/households/register/", form)
+    # then every problem is listed at once, the form's and the service's, each once
+    assert response.status_code == 422
+    summary = re.search(r'<div class="form-errors".*?</div>', response.content.decode(), re.S).group(0)
+    for said in (
+        "Head&#x27;s name: This field is required.",
+        "Women 18-59: a whole number from 0 to 40; this one is below 0",
+        "Origin: neither a P-code nor a place name of the gazetteer",
+        f"Document number: this CNIC is already registered to household {holder.pk}",
+    ):
+        assert summary.count(said) == 1, said
+    assert summary.count("<li>") == 4
+    assert "at least one member" not in summary
+    assert Household.objects.count() == 1

@@ -173,26 +173,37 @@ class RegistrationForm(ServiceForm):
         return [n for n in map(whole_id, text.split(",")) if n is not None]
 
     def to_input(self) -> HouseholdInput:
+        """What the service checks. Of a refused form, the fields that could be read: one the form
+        refused is given empty (its own error says why), so that the others' problems show too."""
         d = self.cleaned_data
         return HouseholdInput(
-            head_name=d["head_name"],
-            father_or_husband_name=d["father_or_husband_name"],
-            head_sex=d["head_sex"],
-            document_type=d["document_type"],
-            document_number=d["document_number"],
-            phone=d["phone"],
+            head_name=d.get("head_name") or "",
+            father_or_husband_name=d.get("father_or_husband_name") or "",
+            head_sex=d.get("head_sex") or "",
+            document_type=d.get("document_type") or "",
+            document_number=d.get("document_number") or "",
+            phone=d.get("phone") or "",
             members={name: d.get(name) or 0 for name, _ in MEMBER_FIELDS},
-            origin=d["origin"],
-            origin_village=d["origin_village"],
-            current_site=d["current_site"],
-            house_damage=d["house_damage"],
-            elevation_band=d["elevation_band"],
-            elderly_headed=d["elderly_headed"],
-            disabled_member=d["disabled_member"],
-            landless=d["landless"],
-            other_vulnerability=d["other_vulnerability"],
-            consent=d["consent"],
-            registered_on=d["registered_on"],
+            origin=d.get("origin") or "",
+            origin_village=d.get("origin_village") or "",
+            current_site=d.get("current_site") or "",
+            house_damage=d.get("house_damage") or "",
+            elevation_band=d.get("elevation_band") or "",
+            elderly_headed=bool(d.get("elderly_headed")),
+            disabled_member=bool(d.get("disabled_member")),
+            landless=bool(d.get("landless")),
+            other_vulnerability=d.get("other_vulnerability") or "",
+            consent=bool(d.get("consent")),
+            registered_on=d.get("registered_on"),
+        )
+
+    def show_problems_of_the_rest(self, problems: Sequence[Problem]) -> None:
+        """The service's problems of the fields the form did not refuse itself (a refused field was
+        given to it empty); "at least one member" only when no count was refused."""
+        refused = set(self.errors)
+        counts_refused = bool(refused & {name for name, _ in MEMBER_FIELDS})
+        self.show_problems(
+            [p for p in problems if p.field not in refused and not (p.field == "members" and counts_refused)]
         )
 
 

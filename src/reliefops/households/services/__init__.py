@@ -33,6 +33,7 @@ from reliefops.households.services.registration import (
     RegistrationResult,
     household_check,
     household_keys_rebuild,
+    household_problems,
     household_register,
     households_register_many,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "household_import_preview",
     "household_keys_rebuild",
     "household_merge",
+    "household_problems",
     "household_register",
     "household_update",
     "households_anonymise",

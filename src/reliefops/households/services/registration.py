@@ -367,6 +367,14 @@ def held_document_problems(
     return [Problem(row, "document_number", f"this {label} is already registered to household {holder}")]
 
 
+def household_problems(data: HouseholdInput) -> list[Problem]:
+    """Every problem a registration of these values would be refused for, an identity document
+    registered to another household among them, without registering anything: a form that refuses
+    some fields itself names the others' problems with them, all to be mended at once."""
+    _, problems = household_check(data, lookups=Lookups.load())
+    return problems + held_document_problems(data)
+
+
 def _refuse_held_document(draft: Draft, row: int | None = None) -> None:
     holder = document_holder(draft.document_type, draft.document_number)
     if holder is not None:

@@ -15,7 +15,12 @@ from reliefops.core.roles import Right
 from reliefops.households import forms
 from reliefops.households.identity import format_document
 from reliefops.households.models import MEMBER_NAMES, Household, HouseholdStatus
-from reliefops.households.services import DuplicatesFound, household_register, household_update
+from reliefops.households.services import (
+    DuplicatesFound,
+    household_problems,
+    household_register,
+    household_update,
+)
 from reliefops.households.views.section import render_page, viewed
 from reliefops.places.models import Site, SiteKind
 from reliefops.stock.schemas import scoped_key
@@ -129,6 +134,8 @@ def register(request: HttpRequest) -> HttpResponse:
                 notify(request, result.message)
                 return redirect("households:detail", result.household.pk)
         else:
+            # Every problem at once: the service checks the fields the form could read.
+            form.show_problems_of_the_rest(household_problems(form.to_input()))
             status = 422
     return render_page(
         request, "households/register.html", {"form": form, "duplicates": duplicates}, status=status
