@@ -542,3 +542,15 @@ def test_reopening_a_month_that_is_not_locked_says_so_and_adds_no_row(cluster, c
     again = coordinator.post(url, {"month": "2005-11", "note": "once more", "action": "reopen"}, follow=True)
     assert "November 2005 is not locked; nothing to reopen." in text(again)
     assert ReportingPeriod.objects.get().note == "late report"
+
+
+def test_the_report_of_list_names_each_organisation_with_its_short_name(cluster, client_as):
+    # the rows, batches and previews name an organisation by its short name (IRW): the list a
+    # coordinator chooses from gives it beside the full name
+    page = text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-upload")))
+    select = page.split('id="id_organisation"')[1].split("</select>")[0]
+    options = re.findall(r"<option value=\"(\d*)\"[^>]*>([^<]*)</option>", select)
+    by_label = {label: value for value, label in options}
+    assert options[0] == ("", "Each row&#x27;s own")
+    assert by_label["Islamic Relief Worldwide (IRW)"] == str(cluster.irw.pk)
+    assert "Norwegian Refugee Council (NRC)" in by_label

@@ -168,9 +168,11 @@ class UploadForm(forms.Form):
         if scope is not None:
             del self.fields["organisation"]
         else:
-            organisations = Organisation.objects.order_by("name").values_list("pk", "name")
+            # Named as the rows, batches and previews name them too (NRC), beside the full name.
+            organisations = Organisation.objects.order_by("name").values_list("pk", "name", "acronym")
             self.fields["organisation"].choices = [("", "Each row's own")] + [  # type: ignore[attr-defined]
-                (str(pk), name) for pk, name in organisations
+                (str(pk), f"{name} ({acronym})" if acronym and acronym != name else name)
+                for pk, name, acronym in organisations
             ]
 
 
