@@ -34,7 +34,7 @@ from reliefops.core.access import (
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.jobs import jobs_mark_stale
 from reliefops.core.roles import ROLE_RIGHTS, Right
-from reliefops.core.security import impossible_values_found, whole_id
+from reliefops.core.security import BIG_NUMBER_REASON, impossible_values_found, not_a_day, whole_id
 from reliefops.core.text import counted
 
 # --- request bodies: strict -------------------------------------------------------------------------
@@ -55,12 +55,28 @@ class BodyIn(Schema):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
-def _iso_day(value: Any) -> Any:
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def day_refusal(value: Any) -> str | None:
+    """Why a value is no day as the API takes one, its text YYYY-MM-DD; None when it is one."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
-        return value.strip()
-    raise PydanticCustomError("day", "Input should be a day written YYYY-MM-DD, e.g. 2005-10-08")
+        return None
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value.strip()):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            # written as asked, but no day of the calendar (2005-02-30, 2005-13-45)
+            return f"'{value.strip()}' is no day of the calendar: check the month and the day"
+        return None
+    return not_a_day(value)
+
+
+def _iso_day(value: Any) -> Any:
+    refused = day_refusal(value)
+    if refused is not None:
+        raise PydanticCustomError("day", "{reason}", {"reason": refused})
+    return value.strip() if isinstance(value, str) else value
 
 
 # A day in a body: its ISO text (`"2006-01-15"`), not a number (which pydantic would take for a
@@ -257,27 +273,33 @@ def _checked_and_named(run: Callable[..., Any]) -> Callable[..., Any]:
     wrapped_in = _body_attribute(operation)
     body = _body_schema(operation)
     takes = query_parameters(operation)
+    days = query_days(operation)
 
     def get_values(request: HttpRequest, path_params: Any, temporal_response: Any) -> dict[str, Any]:
         if right is not None:
             require(request.user, right)  # AccessDenied: 403, before the request is read
-        impossible = impossible_values_found(request)
+        impossible, too_big_days = _days_apart(impossible_values_found(request), days, body)
         if impossible:
-            # Refused before any of the request is read: nothing may carry such a value further.
+            # Refused before any of the request is read: nothing may carry such a value further. A
+            # number beyond 64 bits where a day is asked is refused beside them as no day.
+            refused = impossible + [(field, _day_reason(request, field)) for field in too_big_days]
             raise InvalidInput(
-                [Problem(None, field, reason) for field, reason in impossible[:20]],
-                summary=f"{counted(len(impossible), 'problem')} in the request; nothing was done",
+                [Problem(None, field, reason) for field, reason in refused[:20]],
+                summary=f"{counted(len(refused), 'problem')} in the request; nothing was done",
             )
         unknown = _unknown_parameters(request, takes)
         if wrapped_in is None:
             unknown += _body_not_taken(request)
+        # A day in the query string is its text YYYY-MM-DD: pydantic would take `0` for 1 Jan 1970.
+        not_days = _query_not_days(request, days)
         try:
             values = read(request, path_params, temporal_response)
         except ValidationError as exc:
             named = [_named_error(error, wrapped_in, body) for error in exc.errors]
-            raise ValidationError(unknown + named) from None
-        if unknown:
-            raise ValidationError(unknown)
+            named = [error for error in named if error["loc"] not in {e["loc"] for e in not_days}]
+            raise ValidationError(unknown + not_days + named) from None
+        if unknown or not_days:
+            raise ValidationError(unknown + not_days)
         return values
 
     operation._get_values = get_values  # type: ignore[method-assign]
@@ -300,6 +322,81 @@ def query_parameters(operation: Operation) -> frozenset[str]:
         else:
             names.update(field.alias or name for name, field in model.model_fields.items())
     return frozenset(names)
+
+
+def _holds_day(annotation: Any) -> bool:
+    """Whether an annotation takes a day (`dt.date`, through Optional, unions and Annotated)."""
+    if isinstance(annotation, type):
+        return issubclass(annotation, dt.date) and not issubclass(annotation, dt.datetime)
+    return any(_holds_day(arg) for arg in get_args(annotation))
+
+
+def query_days(operation: Operation) -> frozenset[str]:
+    """The query parameters of an operation that take a day (`start`, `end`)."""
+    names: set[str] = set()
+    for model in operation.models:
+        if model.__ninja_param_source__ != "query":
+            continue
+        flattened = getattr(model, "__ninja_flatten_map__", None) or {
+            field.alias or name: (name,) for name, field in model.model_fields.items()
+        }
+        for name, path in flattened.items():
+            annotation: Any = model
+            for part in path:
+                owners = [schema for schema in _schemas_in(annotation) if part in schema.model_fields]
+                annotation = owners[0].model_fields[part].annotation if owners else None
+            if _holds_day(annotation):
+                names.add(name)
+    return frozenset(names)
+
+
+def _is_body_day(body: Any, field: str) -> bool:
+    """Whether a dotted path of the JSON body (`lines.0.expiry`) is a field that takes a day."""
+    annotation = body
+    for part in field.split("."):
+        if part.isdigit():
+            continue  # an item of a list: _schemas_in looks through the list
+        owners = [schema for schema in _schemas_in(annotation) if part in schema.model_fields]
+        if len(owners) != 1:
+            return False
+        annotation = owners[0].model_fields[part].annotation
+    return _holds_day(annotation)
+
+
+def _days_apart(
+    found: list[tuple[str, str]], days: frozenset[str], body: Any
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The values no field can hold, less the numbers beyond 64 bits where a day is asked (their
+    fields apart): such a number is no day, and is refused as one."""
+    kept: list[tuple[str, str]] = []
+    not_days: list[str] = []
+    for field, reason in found:
+        is_day = field in days or (body is not None and _is_body_day(body, field))
+        if reason == BIG_NUMBER_REASON and is_day:
+            not_days.append(field)
+        else:
+            kept.append((field, reason))
+    return kept, not_days
+
+
+def _day_reason(request: HttpRequest, field: str) -> str:
+    """Why the value of a day field found too big is no day, naming the value."""
+    if field in request.GET:
+        return not_a_day(request.GET[field])
+    value: Any = json.loads(request.body)
+    for part in field.split("."):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return not_a_day(value)
+
+
+def _query_not_days(request: HttpRequest, days: frozenset[str]) -> list[dict[str, Any]]:
+    """A problem for each day in the query string that is not written YYYY-MM-DD."""
+    problems = []
+    for name in sorted(days & set(request.GET)):
+        refused = day_refusal(request.GET[name])
+        if refused is not None and request.GET[name].strip():
+            problems.append({"loc": (name,), "msg": refused, "type": "day"})
+    return problems
 
 
 def _unknown_parameters(request: HttpRequest, takes: frozenset[str]) -> list[dict[str, Any]]:
@@ -368,6 +465,13 @@ def _fields_at(body: Any, place: Sequence[Any]) -> list[str] | None:
     return list(schemas[0].model_fields) if len(schemas) == 1 else None
 
 
+# Pydantic's refusals of a value that is no day ("Input should be a valid date or datetime, input is
+# too short"), said as every other refusal of a day is.
+_NOT_A_DAY_ERRORS = frozenset(
+    {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}
+)
+
+
 def _named_error(error: dict[str, Any], wrapped_in: str | None, body: Any = None) -> dict[str, Any]:
     """A schema's refusal with its `loc` as the API names a field: ("body", "payload", "lines", 0,
     "quantity") is lines.0.quantity, ("query", "limit") is limit; the body itself is `body`. A key
@@ -376,6 +480,8 @@ def _named_error(error: dict[str, Any], wrapped_in: str | None, body: Any = None
     if source == "body" and wrapped_in is not None and place[:1] == [wrapped_in]:
         place = place[1:]
     named = {**error, "loc": tuple(place) or (source,)}
+    if str(error.get("type", "")) in _NOT_A_DAY_ERRORS:
+        named["msg"] = not_a_day(error.get("input"))
     if error.get("type") == "extra_forbidden" and source == "body" and place:
         fields = _fields_at(body, place[:-1])
         where = ".".join(str(part) for part in place[:-1]) or "the body"
