@@ -1202,3 +1202,38 @@ def test_a_registration_refused_by_the_form_names_the_services_problems_with_its
     assert summary.count("<li>") == 4
     assert "at least one member" not in summary
     assert Household.objects.count() == 1
+
+
+def test_a_correction_refused_by_the_form_names_the_services_problems_with_its_own(op):
+    # given two households, and a correction of the second giving the first's CNIC and an unknown
+    # origin, with a count below 0 and no reason
+    holder = register(op)
+    other = register(op, head_name="Sher Zaman", document_number="13503-0000009-1", phone="")
+    form = correction(
+        other,
+        head_name="Sher Zaman",
+        document_number="13503-1234567-1",
+        origin="PK99999",
+        females_18_59="-1",
+        reason="",
+    )
+    # when it is sent
+    response = signed_in(op.registrar).post(f"/households/{other.pk}/correct/", form)
+    # then every problem is listed at once, the form's and the service's, each once, nothing changed
+    assert response.status_code == 422
+    summary = re.search(r'<div class="form-errors".*?</div>', response.content.decode(), re.S).group(0)
+    for said in (
+        "Why it is corrected: This field is required.",
+        "Women 18-59: a whole number from 0 to 40; this one is below 0",
+        "Origin: neither a P-code nor a place name of the gazetteer",
+        f"Document number: this CNIC is already registered to household {holder.pk}",
+    ):
+        assert summary.count(said) == 1, said
+    assert summary.count("<li>") == 4
+    other.refresh_from_db()
+    assert (other.document_number, other.origin_area.pcode, other.females_18_59) == (
+        "1350300000091",
+        "PK50401-UC01",
+        1,
+    )
+    assert not other.corrections.exists()

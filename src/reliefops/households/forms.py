@@ -227,11 +227,12 @@ class CorrectionForm(RegistrationForm):
         return [f for f in super().main_fields if f.name != "reason"]
 
     def changes(self) -> dict[str, Any]:
-        """Every field as the form holds it; the service keeps those that differ."""
+        """Every field as the form holds it; the service keeps those that differ. Of a refused form,
+        the fields that could be read: one the form refused stays as the household has it."""
         d = self.cleaned_data
         skip = {"idempotency_key", "duplicates_seen", "reason", *(name for name, _ in MEMBER_FIELDS)}
-        values = {name: d[name] for name in self.fields if name not in skip}
-        values["members"] = {name: d.get(name) or 0 for name, _ in MEMBER_FIELDS}
+        values = {name: d[name] for name in self.fields if name not in skip and name in d}
+        values["members"] = {name: d[name] or 0 for name, _ in MEMBER_FIELDS if name in d}
         return values
 
 

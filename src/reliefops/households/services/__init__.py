@@ -1,6 +1,10 @@
 """Every write of the households app. Entry points import from here."""
 
-from reliefops.households.services.corrections import CorrectionResult, household_update
+from reliefops.households.services.corrections import (
+    CorrectionResult,
+    household_correction_problems,
+    household_update,
+)
 from reliefops.households.services.duplicates import (
     DecisionResult,
     MergeResult,
@@ -88,6 +92,7 @@ __all__ = [
     "export_recorded",
     "handover_record",
     "household_check",
+    "household_correction_problems",
     "household_import_commit",
     "household_import_preview",
     "household_keys_rebuild",

@@ -237,6 +237,50 @@ def _as_draft_match(household_id: int, match: Match) -> Match:
     return Match(0, other, match.score, match.reasons)
 
 
+def _reason_problems(why: str) -> list[Problem]:
+    if not why:
+        return [Problem(None, "reason", "say why the registration is corrected")]
+    if len(why) > REASON_MAX:
+        return [Problem(None, "reason", f"at most {REASON_MAX} characters")]
+    return []
+
+
+def _checked_correction(
+    household: Household, changes: Mapping[str, Any]
+) -> tuple[HouseholdInput, Draft | None, list[Problem], bool]:
+    """The registration as the changes make it, checked as a registration is: its values, its
+    draft (None when refused), its problems, and whether it keeps its camp as it is."""
+    current = _current_input(household)
+    if str(changes.get("current_site", "")).strip().upper() == current.current_site.upper() != "":
+        changes = {k: v for k, v in changes.items() if k != "current_site"}  # unchanged
+    data, problems = _corrected_input(current, changes)
+    # A camp closed since the household moved there is no reason to refuse another change.
+    kept_camp = "current_site" not in changes and household.current_site is not None
+    draft, checked = household_check(
+        replace(data, current_site="") if kept_camp else data, lookups=Lookups.load()
+    )
+    return data, draft, problems + checked, kept_camp
+
+
+def household_correction_problems(
+    *, household_id: int, changes: Mapping[str, Any], reason: str
+) -> list[Problem]:
+    """Every problem a correction with these changes would be refused for, an identity document
+    registered to another household among them, without changing anything: a form that refuses
+    some fields itself names the others' problems with them, all to be mended at once."""
+    household = (
+        Household.objects.select_related("origin_area", "current_site").filter(pk=household_id).first()
+    )
+    if household is None:
+        return []
+    data, _, problems, _ = _checked_correction(household, changes)
+    return (
+        _reason_problems(" ".join(reason.split()))
+        + problems
+        + held_document_problems(data, exclude_id=household.pk)
+    )
+
+
 def household_update(
     *,
     actor: Any,
@@ -257,11 +301,7 @@ def household_update(
         if done is not None:
             return _replayed(done, household_id)
     why = " ".join(reason.split())
-    problems: list[Problem] = []
-    if not why:
-        problems.append(Problem(None, "reason", "say why the registration is corrected"))
-    elif len(why) > REASON_MAX:
-        problems.append(Problem(None, "reason", f"at most {REASON_MAX} characters"))
+    problems = _reason_problems(why)
     draft: Draft | None = None
     try:
         with transaction.atomic():
@@ -293,16 +333,7 @@ def household_update(
                     f"household {household.pk} was anonymised past the retention period: "
                     "its registration can no longer be corrected"
                 )
-            current = _current_input(household)
-            if str(changes.get("current_site", "")).strip().upper() == current.current_site.upper() != "":
-                changes = {k: v for k, v in changes.items() if k != "current_site"}  # unchanged
-            data, refused = _corrected_input(current, changes)
-            problems += refused
-            # A camp closed since the household moved there is no reason to refuse another change.
-            kept_camp = "current_site" not in changes and household.current_site is not None
-            draft, checked = household_check(
-                replace(data, current_site="") if kept_camp else data, lookups=Lookups.load()
-            )
+            data, draft, checked, kept_camp = _checked_correction(household, changes)
             problems += checked
             if problems:
                 problems += held_document_problems(data, exclude_id=household.pk)

@@ -17,6 +17,7 @@ from reliefops.households.identity import format_document
 from reliefops.households.models import MEMBER_NAMES, Household, HouseholdStatus
 from reliefops.households.services import (
     DuplicatesFound,
+    household_correction_problems,
     household_problems,
     household_register,
     household_update,
@@ -176,6 +177,11 @@ def household_correct(request: HttpRequest, household_id: int) -> HttpResponse:
                 notify(request, result.message)
                 return redirect("households:detail", household.pk)
         else:
+            # Every problem at once: the service checks the fields the form could read.
+            problems = household_correction_problems(
+                household_id=household.pk, changes=form.changes(), reason=form.cleaned_data.get("reason", "")
+            )
+            form.show_problems_of_the_rest(problems)
             status = 422
     viewed(request, [household], "correction form")
     return render_page(
