@@ -101,6 +101,18 @@ def test_an_upload_needs_its_content_once(cluster, token_client, body):
     assert post(token_client(Role.COORDINATOR), "/uploads", body).status_code == 422
 
 
+@pytest.mark.parametrize("path", ["/uploads", "/needs"])
+@pytest.mark.parametrize(
+    "body", [{"filename": "a.csv"}, {"filename": "a.csv", "content": "x", "content_base64": "eA=="}]
+)
+def test_a_file_sent_twice_or_not_at_all_is_refused_in_plain_words(cluster, token_client, path, body):
+    refused = post(token_client(Role.COORDINATOR), path, body)
+    assert refused.status_code == 422
+    assert [p["reason"] for p in refused.json()["problems"]] == [
+        "send the file as `content_base64` or as `content`, one of the two"
+    ]
+
+
 def test_a_partner_reporter_uploads_and_sees_only_its_own_rows(cluster, token_client, upload):
     upload([row(id="IRW-1", prog="IRW")])
     client = token_client(Role.PARTNER_REPORTER, organisation=cluster.nrc)

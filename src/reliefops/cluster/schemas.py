@@ -10,11 +10,14 @@ from typing import Any
 
 from ninja import Field, Schema
 from pydantic import model_validator
+from pydantic_core import PydanticCustomError
 
 from reliefops.cluster.models import NOTE_MAX, ActivityRow, ActivityStatus, ImportBatch
 from reliefops.core.api import BodyIn
 
 MONTH = "A month, `2005-11`, or a day of it (`2005-11-20`)."
+# Said as it is, not after pydantic's "Value error, ".
+ONE_CONTENT = "send the file as `content_base64` or as `content`, one of the two"
 
 
 class UploadIn(BodyIn):
@@ -37,7 +40,7 @@ class UploadIn(BodyIn):
     @model_validator(mode="after")
     def one_content(self) -> UploadIn:
         if (self.content_base64 is None) == (self.content is None):
-            raise ValueError("send the file as `content_base64` or as `content`, one of the two")
+            raise PydanticCustomError("content", ONE_CONTENT)
         return self
 
     def data(self) -> bytes:
@@ -397,7 +400,7 @@ class NeedsUploadIn(BodyIn):
     @model_validator(mode="after")
     def one_content(self) -> NeedsUploadIn:
         if (self.content_base64 is None) == (self.content is None):
-            raise ValueError("send the file as `content_base64` or as `content`, one of the two")
+            raise PydanticCustomError("content", ONE_CONTENT)
         return self
 
     def data(self) -> bytes:
