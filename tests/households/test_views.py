@@ -817,7 +817,7 @@ def test_the_round_form_shows_every_problem_at_once(op):
     summary = re.search(r'<div class="form-errors".*?</div>', response.content.decode(), re.S).group(0)
     for said in (
         "Distribution points: This field is required.",
-        "Package line 1, per household: Ensure this value is greater than or equal to 0.",
+        "Package line 1, per household: a whole number of 0 or more",
         "Code: round WR-1 exists already",
         "To: the round ends before it starts",
         "Package line 2, per household: give a quantity per household or per member",

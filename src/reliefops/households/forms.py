@@ -246,11 +246,23 @@ class CardReissueForm(ServiceForm):
     )
 
 
+def _whole_number_messages(minimum: int) -> dict[str, str]:
+    said = f"a whole number of {minimum} or more"
+    return {"invalid": said, "min_value": said}
+
+
 class PackageLineForm(forms.Form):
     item = forms.ChoiceField(label="Item", required=False, error_messages={"invalid_choice": NOT_A_CHOICE})
-    per_household = forms.IntegerField(label="Per household", min_value=0, required=False)
-    per_member = forms.IntegerField(label="Per member", min_value=0, required=False)
-    at_most = forms.IntegerField(label="At most", min_value=1, required=False)
+    # Refused in the API's words (a whole number of 0 or more), not "Ensure this value is …".
+    per_household = forms.IntegerField(
+        label="Per household", min_value=0, required=False, error_messages=_whole_number_messages(0)
+    )
+    per_member = forms.IntegerField(
+        label="Per member", min_value=0, required=False, error_messages=_whole_number_messages(0)
+    )
+    at_most = forms.IntegerField(
+        label="At most", min_value=1, required=False, error_messages=_whole_number_messages(1)
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
