@@ -124,3 +124,31 @@ def test_a_new_var_folder_is_readable_by_its_owner_alone(tmp_path, database):
     assert result.returncode == 0, result.stderr
     assert (var.stat().st_mode & 0o777) == 0o700
     assert not (var / "reliefops.sqlite3").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "starts"),
+    [
+        pytest.param("/login/", b"<!doctype html>", id="page"),
+        pytest.param("/static/web/vendor/leaflet/leaflet.js", b"/* @preserve", id="script"),
+        pytest.param("/api/openapi.json", b"{", id="api"),
+    ],
+)
+def test_answers_go_compressed_to_a_browser_that_takes_gzip(client, path, starts):
+    # a hub's link is slow: what a browser can unpack goes compressed, the same bytes once unpacked
+    import gzip
+
+    plain = client.get(path)
+    packed = client.get(path, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    plain_body = b"".join(plain.streaming_content) if plain.streaming else plain.content
+    packed_body = b"".join(packed.streaming_content) if packed.streaming else packed.content
+    assert plain.get("Content-Encoding") is None
+    assert plain_body.lstrip().startswith(starts)
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    unpacked = gzip.decompress(packed_body)
+    assert unpacked.lstrip().startswith(starts)
+    # the same answer (a page's masked CSRF token differs from one answer to the next)
+    assert len(unpacked) == len(plain_body)
+    assert len(packed_body) < len(plain_body) * 3 / 4  # (with up to 100 random bytes against BREACH)

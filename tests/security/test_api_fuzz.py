@@ -68,7 +68,8 @@ def test_no_request_breaks_the_api(bearers, case):
     # given any request schemathesis makes up from the published schema
     for role, headers in bearers.items():
         # when it is sent with an admin's token, then with a viewer's
-        response = case.call(headers=headers)
+        # (uncompressed: the WSGI transport hands the body over as sent, and would not unpack gzip)
+        response = case.call(headers={**headers, "Accept-Encoding": "identity"})
         # then the server does not fail, and the answer matches the schema
         case.validate_response(response, checks=CHECKS)
         # and a viewer's write is refused for its role, whatever it holds; a refused value is named
