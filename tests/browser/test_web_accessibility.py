@@ -307,3 +307,20 @@ def test_the_pages_reflow_on_the_narrowest_phone(kashmir, signed_in_page):
         if overflow > 0:
             wider[url] = overflow
     assert wider == {}
+
+
+def test_what_a_live_search_found_is_told_to_screen_readers(kashmir, signed_in_page):
+    # given a viewer on the admin areas, whose list follows the search as they type
+    page = signed_in_page(Role.VIEWER)
+    page.goto("/places/areas/")
+    status = page.get_by_role("status")
+    expect(status).to_have_count(1)
+    expect(status).to_have_text("")
+    # when they type an old spelling
+    page.get_by_label("Search").press_sequentially("Battagram", delay=20)
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    # then a polite status says what the new list holds, as the summary above the table does
+    expect(status).to_have_text("1 admin area")
+    # and a search that finds nothing says so
+    page.get_by_label("Search").fill("Atlantis")
+    expect(status).to_have_text(re.compile(r"^No admin area matches this search"))

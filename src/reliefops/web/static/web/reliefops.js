@@ -130,9 +130,23 @@
         markScrollingTables();
       }, 200);
     });
-    // a search typed into a list replaces its table (htmx)
+    // a search typed into a list replaces its table (htmx): what it found is told to screen
+    // readers, which do not read a table that changes under them (a refusal is an alert already)
+    // (the live region is on the page, empty, before the first search, or it would not be read)
+    var status = null;
+    if (document.querySelector("[hx-target]")) {
+      status = document.createElement("p");
+      status.className = "visually-hidden";
+      status.setAttribute("role", "status");
+      status.id = "search-status";
+      document.body.appendChild(status);
+    }
     document.body.addEventListener("htmx:afterSettle", function (event) {
       markScrollingTables(event.target);
+      var summary = event.target.querySelector ? event.target.querySelector(".summary") : null;
+      if (status && summary) {
+        status.textContent = summary.textContent.replace(/\s+/g, " ").trim();
+      }
     });
   }
 
