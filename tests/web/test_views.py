@@ -69,7 +69,7 @@ def test_pages_follow_the_rights_table_not_a_list_of_roles(kashmir, client_as, m
     response = client.get(url_of(kashmir))
     # then it is refused, in the layout, with the reason
     assert response.status_code == 403
-    assert "may not view reference" in text(response)
+    assert "may not see the reference data" in text(response)
     assert 'class="site-header"' in text(response)
 
 
