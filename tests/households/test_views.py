@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -1237,3 +1238,66 @@ def test_a_correction_refused_by_the_form_names_the_services_problems_with_its_o
         1,
     )
     assert not other.corrections.exists()
+
+
+def test_the_pages_of_cards_and_counts_read_well_with_a_screen_reader_and_on_a_phone(op, open_round):
+    # given a round with its cards, and the overview's tables of counts
+    round_obj, household, _ = open_round
+    registrar = signed_in(op.registrar)
+    cards = registrar.get(f"/households/rounds/{round_obj.pk}/cards/").content.decode()
+    detail = registrar.get(f"/households/{household.pk}/").content.decode()
+    overview = registrar.get("/households/").content.decode()
+    # then each card's name is a heading under the page's own (no level skipped), and the QR code,
+    # whose token is printed beside it, is left out of what a screen reader reads
+    assert "<h3>" not in cards
+    assert f"<h2>{household.head_name}</h2>" in cards
+    for page in (cards, detail):
+        codes = re.findall(r"<svg[^>]*>", page)
+        segno = [code for code in codes if 'class="segno"' in code]
+        assert segno
+        assert all('aria-hidden="true"' in code and 'focusable="false"' in code for code in segno)
+    # and the overview's narrow tables scroll in their own box on a phone, not the whole page
+    tables = overview.count('<table class="data data-narrow">')
+    assert tables >= 1
+    assert (
+        overview.count('<div class="table-wrap table-wrap-narrow"><table class="data data-narrow">') == tables
+    )
+
+
+def test_a_refused_choice_of_a_group_is_read_with_its_group(op):
+    # given a registration without the head's sex, and a round without a point
+    registrar = signed_in(op.registrar)
+    registration = registrar.post("/households/register/", {**FORM, "head_sex": ""}).content.decode()
+    planned = registrar.post("/households/rounds/new/", {**ROUND_FORM}).content.decode()
+    # then each group of choices names its reason (and its help) and says it is refused
+    assert (
+        '<div role="group" aria-labelledby="id_head_sex-label" aria-describedby="id_head_sex_error" '
+        'aria-invalid="true">'
+    ) in registration
+    assert (
+        '<table class="data data-narrow points-table" aria-labelledby="id_points-label" '
+        'aria-describedby="id_points_helptext id_points_error">'
+    ) in planned
+    # and a group without a problem or help carries neither
+    assert (
+        '<div role="group" aria-labelledby="id_head_sex-label">'
+        in registrar.get("/households/register/").content.decode()
+    )
+
+
+def test_a_refused_removal_from_a_list_says_problem_in_the_pages_title(op, open_round):
+    round_obj, _, _ = open_round
+    response = signed_in(op.registrar).post(
+        f"/households/rounds/{round_obj.pk}/list/", {"household": "-5", "reason": "x"}
+    )
+    assert response.status_code == 422
+    assert f"<title>Problem: List of {round_obj.code} · reliefops</title>" in response.content.decode()
+
+
+def test_the_household_form_fields_have_edges_that_stand_out():
+    # a field's edge is the shared style sheet's (3.56:1 against white, WCAG 1.4.11), not a pale grey
+    css = (
+        Path(__file__).resolve().parents[2] / "src/reliefops/households/static/households/households.css"
+    ).read_text()
+    assert "#b9c3ce" not in css
+    assert css.count("var(--field-border)") == 2

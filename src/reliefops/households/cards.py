@@ -72,4 +72,6 @@ def printed(token: str) -> str:
 def qr_svg(token: str, *, scale: int = 4) -> str:
     """The token as a QR code, an inline SVG element (no network, no image files)."""
     code = segno.make(token, error="m", micro=False)
-    return str(code.svg_inline(scale=scale, border=2, dark="#000", light="#fff", omitsize=False))
+    svg = str(code.svg_inline(scale=scale, border=2, dark="#000", light="#fff", omitsize=False))
+    # The token is printed beside the code: a screen reader reads it there, and skips the graphic.
+    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
