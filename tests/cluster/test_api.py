@@ -368,3 +368,25 @@ def test_only_the_coordinator_uploads_needs(cluster, token_client, role):
     scope = {"organisation": cluster.nrc} if role == Role.PARTNER_REPORTER else {}
     refused = post(token_client(role, **scope), "/needs", {"filename": "needs.csv", "content": NEEDS_CSV})
     assert refused.status_code == 403
+
+
+def test_the_rows_status_filter_reads_any_case_and_refuses_other_words_as_uploads_do(
+    cluster, token_client, upload
+):
+    upload([row(id="NRC-1"), row(id="NRC-2", status="planned")])
+    client = token_client(Role.COORDINATOR)
+    # a status in capitals is the status
+    found = client.get("/api/cluster/rows?status=Completed")
+    assert [r["row_id"] for r in found.json()["items"]] == ["NRC-1"]
+    # a word an upload would read as a status is refused, naming the status it may mean
+    refused = client.get("/api/cluster/rows?status=done")
+    assert refused.status_code == 422
+    assert refused.json()["problems"] == [
+        {
+            "row": None,
+            "field": "status",
+            "reason": "'done' is not a status (planned, ongoing or completed); did you mean completed?",
+        }
+    ]
+    other = client.get("/api/cluster/rows?status=bogus").json()["problems"][0]["reason"]
+    assert other == "'bogus' is not a status (planned, ongoing or completed)"

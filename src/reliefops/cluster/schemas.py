@@ -9,10 +9,11 @@ import datetime as dt
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from reliefops.cluster.models import NOTE_MAX, ActivityRow, ActivityStatus, ImportBatch
+from reliefops.cluster.values import STATUS_WORDS
 from reliefops.core.api import BodyIn
 
 MONTH = "A month, `2005-11`, or a day of it (`2005-11-20`)."
@@ -136,6 +137,24 @@ class RowFilter(Schema):
     period_to: str | None = Field(None, description="Only rows of this reporting month or earlier. " + MONTH)
     batch: int | None = Field(None, description="Only rows added by this batch.")
     withdrawn: bool = Field(False, description="Rows withdrawn by their partner instead of live ones.")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def status_named(cls, value: Any) -> Any:
+        """A status in any case; another word is refused in the uploads' words, with the status it
+        may mean ('done': did you mean completed?)."""
+        if not isinstance(value, str) or not value.strip():
+            return value or None
+        text = value.strip().lower()
+        if text in ActivityStatus.values:
+            return text
+        meant = STATUS_WORDS.get(text)
+        hint = f"; did you mean {meant.value}?" if meant is not None else ""
+        raise PydanticCustomError(
+            "status",
+            "'{value}' is not a status (planned, ongoing or completed){hint}",
+            {"value": value, "hint": hint},
+        )
 
 
 def _org(value: Any) -> str | None:
