@@ -305,6 +305,33 @@ def test_a_live_session_stays_signed_in(client_as):
     assert client.session[security._SEEN] > client.session[security._STARTED] + 2000
 
 
+# --- caching ----------------------------------------------------------------------------------------
+
+
+def test_what_a_signed_in_user_is_shown_is_kept_in_no_cache(db, client_as):
+    # given a registrar, signed in to the browser and with an API token
+    registrar = make_user(Role.REGISTRAR)
+    browser = Client()
+    browser.force_login(registrar)
+    _, plain = token_create(actor=None, username=registrar.username, name="script")
+    script = Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    # when it opens the registry (households' names and identity numbers) and the API's list of them
+    answers = [browser.get("/households/registry/"), script.get("/api/households/households")]
+    # then neither answer may be kept by a browser's cache or a proxy
+    for answer in answers:
+        assert answer.status_code == 200, answer.content[:200]
+        assert answer["Cache-Control"] == "private, no-store"
+
+
+def test_a_page_that_sets_its_own_caching_and_the_style_sheets_keep_it(db, client):
+    # the sign-in page says its own (Django's never_cache), which is kept as it is
+    assert client.get("/login/")["Cache-Control"] != "private, no-store"
+    client.force_login(make_user(Role.VIEWER))
+    style = client.get("/static/web/reliefops.css")
+    assert style.status_code == 200
+    assert "no-store" not in style.get("Cache-Control", "")
+
+
 # --- refusals ----------------------------------------------------------------------------------------
 
 

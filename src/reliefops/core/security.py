@@ -7,7 +7,9 @@ sessions that end when idle or too old, and sign-in throttling.
   frame denial.) Being the outermost of ours, it also answers 503 "busy, try again" (with
   Retry-After) to a request that SQLite kept waiting past its busy timeout while another
   transaction held the write lock (a large import's commit): from the page or API call itself, or
-  from the save of its session, which `SessionExpiryMiddleware` watches for it.
+  from the save of its session, which `SessionExpiryMiddleware` watches for it. What it answers to
+  a signed-in user (or an API token) is marked `Cache-Control: private, no-store`, unless the view
+  set its own: households' personal data is not left in a shared laptop's browser cache.
 - `SessionExpiryMiddleware` signs a browser session out after `RELIEFOPS_SESSION_IDLE` seconds
   without a request, or `RELIEFOPS_SESSION_AGE` seconds after sign-in, whichever comes first.
 - `ImpossibleValuesMiddleware` refuses a request whose address or JSON body holds a NUL character
@@ -42,6 +44,7 @@ from django.db import OperationalError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject, empty
 
 from reliefops.core.logs import one_line
 from reliefops.core.models import AuditEvent
@@ -109,6 +112,21 @@ def database_busy_response(request: HttpRequest) -> HttpResponse:
     return response
 
 
+SIGNED_IN_CACHE_CONTROL = "private, no-store"
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    """Whether a signed-in user (or an API token's) was served: a request whose user was looked at
+    and is authenticated. A user never looked at is not looked up now (a query, which a locked
+    database would refuse); a static asset is no user's."""
+    if request.path.startswith(f"/{settings.STATIC_URL.strip('/')}/"):
+        return False
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and getattr(user, "_wrapped", empty) is empty:
+        return False
+    return bool(user is not None and user.is_authenticated)
+
+
 class SecurityHeadersMiddleware:
     """Adds the content security policy to every response that does not set its own; answers 503
     to a request that found the database locked by a long write (SQLite)."""
@@ -123,6 +141,11 @@ class SecurityHeadersMiddleware:
             response = database_busy_response(request)
         if "Content-Security-Policy" not in response.headers:
             response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        if "Cache-Control" not in response.headers and _signed_in(request):
+            # What a signed-in user is shown (households' names and identity numbers, stock, 4W rows)
+            # is kept in no cache: not on the disk of a shared field laptop after sign-out, nor by a
+            # proxy. Style sheets and scripts set their own caching.
+            response.headers["Cache-Control"] = SIGNED_IN_CACHE_CONTROL
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
