@@ -132,7 +132,7 @@ def test_the_organisation_a_coordinator_chooses_reports_only_the_rows_that_name_
     with pytest.raises(CommandError, match="1 problem; nothing was written") as refused:
         run("import", nrc_file, "--as", coordinator.username, "--org", "IRW")
     assert (
-        "file, #org+reporting: every row of the file names its own reporting organisation: NRC (2 rows); "
+        "#org+reporting: every row of the file names its own reporting organisation: NRC (2 rows); "
         "none is a row of IRW, the organisation chosen for the upload. Choose NRC, or no organisation "
         "to take each row's own"
     ) in refused.value.stderr

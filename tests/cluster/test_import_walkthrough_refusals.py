@@ -94,7 +94,7 @@ def test_a_row_of_a_locked_month_is_named_beside_the_files_other_problems(cluste
 
 def test_a_file_of_headers_alone_is_refused_as_holding_no_rows(cluster, upload):
     assert refused(upload, []) == [
-        "file, file: the file holds no 4W rows: no row of data under its headers and hashtags; fill in the "
+        "whole file: the file holds no 4W rows: no row of data under its headers and hashtags; fill in the "
         "template's rows and upload it again"
     ]
 
@@ -155,7 +155,7 @@ def test_a_csv_file_named_xls_is_read_as_the_csv_file_it_is(cluster, upload):
 def test_a_web_page_named_xls_is_refused_with_what_to_do(cluster, upload):
     page = b"<html><body><table><tr><td>#meta+id</td></tr></table></body></html>"
     assert refused(upload, data=page, filename="export.xls") == [
-        "input, file: the file is named .xls but is a web page or XML text, not a workbook; open it in the "
+        "whole file: the file is named .xls but is a web page or XML text, not a workbook; open it in the "
         "spreadsheet program and save it as XLSX or CSV"
     ]
 
@@ -163,7 +163,7 @@ def test_a_web_page_named_xls_is_refused_with_what_to_do(cluster, upload):
 def test_a_hashtag_row_below_the_rows_searched_says_where_it_is_and_how_far_the_reader_looks(cluster):
     data = four_w_csv([row()], above=[[f"note {n}"] for n in range(33)])
     assert problems_of(data) == [
-        "file, file: the hashtag row is on row 35, but the reader looks for it in the first 30 rows only; "
+        "whole file: the hashtag row is on row 35, but the reader looks for it in the first 30 rows only; "
         "delete the rows above the table's headers"
     ]
 

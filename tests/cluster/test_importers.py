@@ -87,7 +87,7 @@ def test_a_file_without_hashtags_is_read_by_the_templates_headers(cluster):
 def test_a_file_without_hashtags_or_known_headers_is_refused_with_the_way_out(cluster):
     data = b"Agency,What,Where\nNRC,tents,Batagram\n"
     [problem] = problems_of(data)
-    assert problem.startswith("file, file: no HXL hashtag row (#meta+id, #meta+action")
+    assert problem.startswith("whole file: no HXL hashtag row (#meta+id, #meta+action")
     assert "download the template" in problem
 
 

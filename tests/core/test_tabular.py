@@ -44,7 +44,7 @@ def test_hxl_row_is_skipped_and_maps_unknown_headers():
         (b"code,code\nA,B\n", "line 1, code: the column appears twice in the header"),
         (b"name\nA\n", "line 1, code: required column is missing from the header"),
         (b'code\n"A\n', "line 2, file: not readable as CSV"),
-        (b"\n\n", "input, file: the file is empty; it needs a header row"),
+        (b"\n\n", "whole file: the file is empty; it needs a header row"),
     ],
     ids=["duplicate-column", "missing-column", "unterminated-quote", "blank"],
 )

@@ -322,7 +322,7 @@ BAD_CSV = [
         ["line 3, row: 8 values but the header has 7 columns"],
         id="too-many-values",
     ),
-    pytest.param("", ["input, file: the file is empty; it needs a header row"], id="empty-file"),
+    pytest.param("", ["whole file: the file is empty; it needs a header row"], id="empty-file"),
     pytest.param(
         "pcode,name,level,parent_pcode,elevaton_m\nPK5,Khyber Pakhtunkhwa,province,PK,1200\n",
         [
@@ -413,7 +413,7 @@ BAD_GEOJSON = [
         b'{"type": "FeatureCollection", "features": [', "line 1, file: not valid JSON", id="bad-json"
     ),
     pytest.param(
-        b'{"type": "Feature"}', "input, file: not a GeoJSON FeatureCollection", id="not-a-collection"
+        b'{"type": "Feature"}', "whole file: not a GeoJSON FeatureCollection", id="not-a-collection"
     ),
     pytest.param(
         collection(

@@ -132,7 +132,7 @@ def test_a_hand_over_to_organisation_0_is_refused_as_no_organisation(stocked):
             handed_on=DAY,
             lines=[StockLine(item_id=stocked.blanket.pk, quantity=1)],
         )
-    ) == ["input, organisation: no organisation 0"]
+    ) == ["organisation: no organisation 0"]
 
 
 def test_a_delivery_line_of_item_0_is_refused_as_an_unknown_item(stocked):
@@ -186,5 +186,5 @@ def test_kits_charged_to_a_grant_that_does_not_exist_are_refused(stocked, grant_
                 grant_id=grant_id,
                 **{day: DAY},
             )
-        ) == [f"input, grant: unknown grant {grant_id}"]
+        ) == [f"grant: unknown grant {grant_id}"]
     assert snapshot() == before

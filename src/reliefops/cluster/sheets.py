@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, overload
+from typing import Any, ClassVar, overload
 from xml.etree import ElementTree
 
 from reliefops.core.errors import InvalidInput, Problem
@@ -42,9 +42,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 class RowProblem(Problem):
     """A problem on a row of a spreadsheet (or a line of a CSV file): "row 14, #adm2+code: …"."""
 
-    def __str__(self) -> str:
-        where = f"row {self.row}" if self.row is not None else "file"
-        return f"{where}, {self.field}: {self.reason}"
+    where_word: ClassVar[str] = "row"
 
 
 class ExcelError(str):

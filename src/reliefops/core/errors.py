@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from reliefops.core.text import counted
 
@@ -37,9 +38,19 @@ class Problem:
     field: str
     reason: str
 
+    where_word: ClassVar[str] = "line"  # what a numbered place in this input is called
+
     def __str__(self) -> str:
-        where = f"line {self.row}" if self.row is not None else "input"
-        return f"{where}, {self.field}: {self.reason}"
+        # "line 4, quantity: …"; "grant: unknown grant 'X'" for a field of a form or of the
+        # whole request; "whole file: …" for a file refused as a whole; "… and 200 more
+        # problems", the line that stands for those not listed, as it is
+        if self.row is not None:
+            return f"{self.where_word} {self.row}, {self.field}: {self.reason}"
+        if self.reason.startswith("…"):
+            return self.reason
+        if self.field == "file":
+            return f"whole file: {self.reason}"
+        return f"{self.field}: {self.reason}"
 
 
 class InvalidInput(ServiceError):

@@ -37,9 +37,7 @@ from reliefops.core.uploads import (
 class FeatureProblem(Problem):
     """A problem in the n-th feature (counting from 1) of a GeoJSON file rather than on a line."""
 
-    def __str__(self) -> str:
-        where = f"feature {self.row}" if self.row is not None else "input"
-        return f"{where}, {self.field}: {self.reason}"
+    where_word = "feature"
 
 
 @dataclass

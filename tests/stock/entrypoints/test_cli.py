@@ -286,7 +286,7 @@ def test_a_text_longer_than_its_column_is_refused_naming_the_option_and_limit(
     before = snapshot()
     message, err = refused(*args, "--as", manager)
     assert message == "1 problem; nothing was written"
-    assert err.splitlines() == [f"input, {problem}; shorten it"]
+    assert err.splitlines() == [f"{problem}; shorten it"]
     assert snapshot() == before
 
 

@@ -221,7 +221,7 @@ CLI_UNKNOWN = "line 2, item: unknown item 'NOPE'"
         ),
         pytest.param(
             ["handover", "--site", "BLK-HUB", "--partner", "NOBODY", "--line", "BLANKET=0"],
-            ["input, partner: unknown organisation 'NOBODY'", CLI_ZERO],
+            ["partner: unknown organisation 'NOBODY'", CLI_ZERO],
             id="handover",
         ),
         pytest.param(
@@ -244,8 +244,8 @@ CLI_UNKNOWN = "line 2, item: unknown item 'NOPE'"
                 "NOPE=5",
             ],
             [
-                "input, grant: unknown grant 'NOPE-2005'",
-                "input, grn_number: a goods received note number is required",
+                "grant: unknown grant 'NOPE-2005'",
+                "grn_number: a goods received note number is required",
                 CLI_ZERO,
                 CLI_UNKNOWN,
             ],
@@ -258,7 +258,7 @@ CLI_UNKNOWN = "line 2, item: unknown item 'NOPE'"
         ),
         pytest.param(
             ["assemble", "--site", "BLK-HUB", "--kit", "NOPE", "--quantity", "0"],
-            ["input, kit: 'NOPE' is not a kit", "input, quantity: must be more than zero, not 0"],
+            ["kit: 'NOPE' is not a kit", "quantity: must be more than zero, not 0"],
             id="kit-assembly",
         ),
     ],

@@ -308,7 +308,7 @@ def test_an_unknown_partner_is_the_hand_over_services_own_problem_too(stocked):
             handed_on=DAY,
         )
     assert [str(p) for p in caught.value.problems] == [
-        "input, organisation: no organisation 999999",
+        "organisation: no organisation 999999",
         "line 1, quantity: must be more than zero, not 0",
     ]
 

@@ -137,8 +137,8 @@ def test_a_dispatch_command_between_two_unknown_sites_lists_only_them(stocked, m
     )
     assert message == "2 problems; nothing was written"
     assert err.splitlines() == [
-        "input, from_site: unknown site 'NOPE'",
-        "input, to_site: unknown site 'NADA'",
+        "from_site: unknown site 'NOPE'",
+        "to_site: unknown site 'NADA'",
     ]
     assert snapshot() == before
 

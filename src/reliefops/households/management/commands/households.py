@@ -23,6 +23,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from reliefops.core.access import access_household_to_register, access_round_by_id, require
 from reliefops.core.cli import ReliefopsCommand, read_input_file, service_errors
+from reliefops.core.errors import Problem
 from reliefops.core.jobs import command_progress
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
@@ -240,8 +241,7 @@ class Command(ReliefopsCommand):
                 return
             if batch.status == ImportStatus.REFUSED:
                 for problem in batch.problems:
-                    where = f"line {problem['row']}" if problem["row"] is not None else "file"
-                    self.stderr.write(f"{where}, {problem['field']}: {problem['reason']}")
+                    self.stderr.write(str(Problem(problem["row"], problem["field"], problem["reason"])))
                 raise CommandError(
                     f"{options['file']}: {counted(batch.problem_count, 'problem')}; nothing was imported"
                 )
