@@ -57,3 +57,16 @@ def test_viewers_see_the_aggregates_but_manage_nothing(user_of_role, db):
     access.access_cluster_aggregates(viewer)
     with pytest.raises(AccessDenied):
         access.access_cluster_management(viewer)
+
+
+def test_a_partner_reporter_is_told_a_consolidated_batch_is_the_coordinators(upload, cluster, user_of_role):
+    # given a consolidated upload naming two reporting organisations (no one organisation's batch)
+    both = upload([row(id="NRC-1"), row(id="IRW-1", prog="IRW")])
+    reporter = user_of_role(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    # then NRC's reporter is told why the batch is not theirs and who can act on it
+    with pytest.raises(AccessDenied) as refused:
+        access.access_import_batch_by_id(reporter, both.batch_id)
+    assert str(refused.value) == (
+        f"batch {both.batch_id} holds the rows of several organisations, not NRC's alone; "
+        "the cluster coordinator reverts it or sees its rows"
+    )

@@ -447,6 +447,11 @@ def access_import_batch_by_id(user: AnyUser | None, batch_id: int) -> Any:
     scope = reporting_scope(user)
     batch = _get(ImportBatch.objects.select_related("organisation"), "import batch", pk=batch_id)
     if scope is not None and batch.organisation_id != scope.pk:
+        if batch.organisation_id is None:
+            raise AccessDenied(
+                f"batch {batch.pk} holds the rows of several organisations, not {scope}'s alone; "
+                "the cluster coordinator reverts it or sees its rows"
+            )
         raise AccessDenied(f"batch {batch.pk} is not {scope}'s upload")
     return batch
 
