@@ -42,6 +42,8 @@ def test_elevation_gives_feet_too(metres, expected):
         pytest.param(5, "USD", "USD 0.05", id="cents"),
         pytest.param(-12_345, "PKR", "PKR -123.45", id="negative"),
         pytest.param(1000, "JPY", "JPY 1,000", id="no-minor-unit"),
+        pytest.param(1_250_005, "KWD", "KWD 1,250.005", id="three-decimals"),
+        pytest.param(-50, "JPY", "JPY -50", id="negative-no-minor-unit"),
     ],
 )
 def test_money_from_minor_units(amount, currency, expected):

@@ -9,13 +9,11 @@ from django import template
 from django.utils.timesince import timesince
 
 from reliefops.core.text import counted
+from reliefops.partners.services import currency_exponent
 
 register = template.Library()
 
 FEET_PER_METRE = Decimal("3.28084")
-
-# Currencies without minor units; every other currency has two decimals.
-ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW"})
 
 
 @register.filter
@@ -41,11 +39,12 @@ def money(amount_minor: int | None, currency: str = "USD") -> str:
     """`USD 1,250,000.00` from an amount in minor units."""
     if amount_minor is None:
         return ""
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return f"{currency} {amount_minor:,}"
-    major, minor = divmod(abs(amount_minor), 100)
+    exponent = currency_exponent(currency.upper())
     sign = "-" if amount_minor < 0 else ""
-    return f"{currency} {sign}{major:,}.{minor:02d}"
+    if exponent == 0:
+        return f"{currency} {sign}{abs(amount_minor):,}"
+    major, minor = divmod(abs(amount_minor), 10**exponent)
+    return f"{currency} {sign}{major:,}.{minor:0{exponent}d}"
 
 
 @register.filter
