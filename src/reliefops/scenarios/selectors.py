@@ -49,7 +49,7 @@ class ScenarioData:
         """One sentence for the top of a page or a report; empty for a real operation's data."""
         if not self.any:
             return ""
-        verb = "are" if self.stock_history and self.cluster_reports else "is"
+        verb = "is" if self.stock_history and not self.cluster_reports else "are"  # history is; rows are
         return (
             f"Illustrative data: these figures are the {SCENARIO_NAME} scenario's. Its {self.parts} "
             f"{verb} seeded so as to total the published figures, not an organisation's records."
