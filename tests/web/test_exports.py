@@ -182,7 +182,7 @@ def admin(kashmir):
         ("web:site-list", {"kind": "hub"}, "Code", "#loc+code", {"HUB-MAN", "HUB-BKT", "HUB-MZD"}),
         ("web:organisation-list", {"type": "donor"}, "Acronym", "#org+acronym", {"DFID"}),
         ("web:item-list", {"category": "shelter"}, "Code", "#item+code", {"SHL-TARP", "SHL-CGI"}),
-        ("web:kit-list", {"q": "wint"}, "Code", "#item+code", {"KIT-WINT"}),
+        ("web:kit-list", {"q": "wint"}, "Kit code", "#item+code+kit", {"KIT-WINT"}),
     ],
     ids=["admin-areas", "sites", "organisations", "items", "kits"],
 )
@@ -525,3 +525,21 @@ def test_the_items_download_uploads_again_unchanged(kashmir, client_as):
     # then it is read without a problem, and changes nothing
     assert counts.created == counts.updated == 0
     assert counts.unchanged > 0
+
+
+def test_the_kits_download_lists_each_component_and_uploads_again_unchanged(kashmir, client_as):
+    from reliefops.catalog.importers import kits_import_file
+    from reliefops.catalog.models import Kit
+
+    # given the kits as a CSV download
+    viewer = client_as(Role.VIEWER)
+    data = body(viewer.get(reverse("web:kit-list"), {"format": "csv"}))
+    rows = csv_rows(viewer.get(reverse("web:kit-list"), {"format": "csv"}))
+    # then it holds one line per component, as the kits import reads them
+    assert rows[0][:3] == ["Kit code", "Kit", "Component code"]
+    components = sum(kit.components.count() for kit in Kit.objects.all())
+    assert len(rows) - 2 == components > Kit.objects.count()
+    # and imported again (a dry run), it is read without a problem and changes nothing
+    counts = kits_import_file(actor=None, data=data, dry_run=True)
+    assert counts.created == counts.updated == 0
+    assert counts.unchanged == Kit.objects.count()

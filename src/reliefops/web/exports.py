@@ -129,21 +129,19 @@ ITEMS = Table(
     sheet="Items",
 )
 
+# One line per component, as `reliefops catalog import-kits` reads it (`Kit code`, `Component
+# code`, `Quantity`, `Source`), so that the download uploads again unchanged; the names, tagged,
+# are shown only to be read and left out by the import.
 KITS = Table(
     "kits",
     (
-        Column("Code", "#item+code", "item.code", 14),
-        Column("Kit", "#item+name", "item.name", 30),
-        Column("Components", "#item+count", "n_components", 10),
-        Column(
-            "Contents",
-            "#item+contents",
-            lambda k: "; ".join(
-                f"{c.quantity} x {c.item.name}" for c in sorted(k.components.all(), key=lambda c: c.item.name)
-            ),
-            60,
-        ),
+        Column("Kit code", "#item+code+kit", "kit.item.code", 14),
+        Column("Kit", "#item+kit+name", "kit.item.name", 28),
+        Column("Component code", "#item+code", "item.code", 16),
+        Column("Component", "#item+name", "item.name", 28),
+        Column("Quantity", "#item+num", "quantity", 10),
+        Column("Source", "#meta+source", "kit.source", 40),
     ),
     sheet="Kits",
-    related=("item",),
+    related=("kit__item", "item"),
 )

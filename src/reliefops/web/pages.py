@@ -68,9 +68,11 @@ def render_list(
     form: Any,
     context: dict[str, Any] | None = None,
     export: Table | None = None,
+    export_rows: Callable[[QuerySet[Any]], Any] | None = None,
 ) -> HttpResponse:
     """A list page: the filter form and one page of results, or the results alone for htmx; with an
-    `export` table, `?format=csv|xlsx` downloads every row the filters select.
+    `export` table, `?format=csv|xlsx` downloads every row the filters select (or the rows that
+    `export_rows` makes of them: a kit's components, one a line).
 
     A filter that cannot be read (a value that is not one of its choices, a text too long) is not
     ignored: nothing is listed or downloaded, the page answers 422 and the form says which filter
@@ -80,7 +82,7 @@ def render_list(
         queryset = queryset.none() if isinstance(queryset, QuerySet) else cast(Any, [])
         context = {**(context or {}), "refused": True}
     elif export is not None:
-        file = download(request, export, queryset)
+        file = download(request, export, export_rows(queryset) if export_rows else queryset)
         if file is not None:
             return cast(HttpResponse, file)
     if export is not None:

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from reliefops.catalog.models import ItemCategory
+from reliefops.catalog.models import ItemCategory, KitComponent
 from reliefops.core.access import (
     AnyUser,
     access_admin_areas,
@@ -176,6 +176,12 @@ def kit_search(user: AnyUser, *, q: str = "") -> QuerySet[Any]:
     if q:
         kits = kits.filter(Q(item__code__icontains=q) | Q(item__name__icontains=q))
     return kits.annotate(n_components=Count("components")).order_by("item__code")
+
+
+def kit_components(kits: QuerySet[Any]) -> QuerySet[Any]:
+    """The components of these kits, one a row, kit by kit: what a kits file lists."""
+
+    return KitComponent.objects.filter(kit__in=kits.values("pk")).order_by("kit__item__code", "item__code")
 
 
 # --- overview -------------------------------------------------------------------------------------

@@ -191,6 +191,7 @@ def kit_list(request: HttpRequest) -> HttpResponse:
         queryset=kits,
         form=form,
         export=exports.KITS,
+        export_rows=selectors.kit_components,
     )
 
 
