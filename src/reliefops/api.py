@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from reliefops import __version__
 from reliefops.core.errors import InvalidInput, ServiceError
@@ -51,6 +52,14 @@ class TokenHeader(APIKeyHeader):
         return user
 
 
+CSRF_REFUSED = (
+    "refused: a request that changes data from a signed-in browser must carry its CSRF token, the "
+    "value of the csrftoken cookie in an X-CSRFToken header, sent from this server's own address "
+    "(reload the page and try again). A script should send an API token instead of a session: "
+    "`Authorization: Bearer <token>` (an administrator creates one with `reliefops token create`)"
+)
+
+
 class SignedInSession(SessionAuth):
     """The browser session of a signed-in user; unsafe methods must carry its CSRF token.
 
@@ -62,6 +71,14 @@ class SignedInSession(SessionAuth):
         if not request.user.is_authenticated:
             return None
         return super().__call__(request)
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # django-ninja's own check answers "CSRF check Failed", which tells no one what to do. Django
+        # logs its own reason (a missing cookie, a wrong token, an untrusted origin) on
+        # django.security.csrf, for the administrator.
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise HttpError(403, CSRF_REFUSED)
+        return request.COOKIES.get(self.param_name)
 
 
 class ReliefopsAPI(NinjaAPI):

@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from reliefops.api import CSRF_REFUSED
 from reliefops.core.models import ApiToken
 from reliefops.core.roles import ROLE_RIGHTS, Role
 from reliefops.core.services import token_revoke
@@ -194,12 +195,32 @@ def test_inactive_users_session_gets_401(db, user_of_role):
 
 
 @pytest.mark.urls("tests.api.probe_urls")
-def test_session_post_without_csrf_token_is_refused(db, user_of_role):
+@pytest.mark.parametrize(
+    "cookie_and_header",
+    [
+        pytest.param({}, id="no-cookie-no-header"),
+        pytest.param({"cookie": "a" * 32}, id="cookie-without-header"),
+        pytest.param({"cookie": "a" * 32, "header": "b" * 32}, id="wrong-header"),
+    ],
+)
+def test_session_post_without_its_csrf_token_is_refused_saying_what_to_send(
+    db, user_of_role, cookie_and_header
+):
+    # given a signed-in browser whose request does not carry the right CSRF token
     client = Client(enforce_csrf_checks=True)
     client.force_login(user_of_role(Role.COORDINATOR))
-    response = client.post("/probe/echo")
+    if "cookie" in cookie_and_header:
+        client.cookies["csrftoken"] = cookie_and_header["cookie"]
+    headers = {"HTTP_X_CSRFTOKEN": cookie_and_header["header"]} if "header" in cookie_and_header else {}
+    # when it posts
+    response = client.post("/probe/echo", **headers)
+    # then it is refused (403), told which cookie goes in which header, and that a script uses a token
     assert response.status_code == 403
-    assert "CSRF" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert detail == CSRF_REFUSED
+    assert "CSRF check Failed" not in detail
+    assert "csrftoken cookie in an X-CSRFToken header" in detail
+    assert "Authorization: Bearer <token>" in detail
 
 
 @pytest.mark.urls("tests.api.probe_urls")
