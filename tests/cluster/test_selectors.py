@@ -229,3 +229,18 @@ def test_the_coverage_shown_and_its_map_class_agree(reached, in_need, shown, kin
     assert coverage_text(reached, in_need) == shown
     assert coverage_class(reached / in_need, in_need, reached).key == kind
     assert coverage_text(0, None) == ""
+
+
+@pytest.mark.parametrize(
+    ("coverage", "in_need", "reached", "partnered", "kind"),
+    [
+        pytest.param(None, 300, 0, False, "none", id="need-no-partner"),
+        pytest.param(None, None, 0, False, "none", id="no-need-no-partner"),
+        pytest.param(None, None, 120, True, "unknown", id="partners-no-need"),
+        pytest.param(0.0, 300, 0, True, "low", id="partners-nothing-reached-yet"),
+    ],
+)
+def test_the_map_tells_an_area_without_partner_from_one_without_baseline(
+    coverage, in_need, reached, partnered, kind
+):
+    assert coverage_class(coverage, in_need, reached, partnered=partnered).key == kind

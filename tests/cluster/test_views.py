@@ -47,7 +47,9 @@ def picture(cluster, upload):
         filename="needs.csv",
     )
     feature = {"type": "Feature", "properties": {"pcode": "PK504"}, "geometry": SQUARE}
-    geojson = json.dumps({"type": "FeatureCollection", "features": [feature]})
+    south = {"type": "Polygon", "coordinates": [[[x, y - 0.5] for x, y in SQUARE["coordinates"][0]]]}
+    beside = {"type": "Feature", "properties": {"pcode": "PK107"}, "geometry": south}
+    geojson = json.dumps({"type": "FeatureCollection", "features": [feature, beside]})
     boundaries_import(
         actor=None, data=geojson.encode(), attribution="Boundaries: OCHA / WFP, COD-AB, CC BY-IGO."
     )
@@ -92,6 +94,12 @@ def test_the_gap_page_shows_the_table_the_map_and_the_illustrative_mark(picture,
     # Muzaffarabad has a need and no partner
     assert "Areas with no partner" in page
     assert re.search(r"PK107</span> Muzaffarabad — <strong>300</strong> households in need", page)
+    # and on the map it is coloured "no partner", its tooltip saying so with its need
+    assert re.search(
+        r'class="area area-none" data-pcode="PK107"><title>Muzaffarabad \(PK107\): no partner; 300 households in need',
+        page,
+    )
+    assert ">no partner</li>" in page
 
 
 def test_the_gap_page_exports_what_it_shows(picture, client_as):

@@ -30,23 +30,28 @@ class CoverageClass:
 
 
 CLASSES = (
-    CoverageClass("none", "no partner yet", "#7f1d1d"),
+    CoverageClass("none", "no partner", "#7f1d1d"),
     CoverageClass("low", "under 25% reached", "#d7301f"),
     CoverageClass("some", "25% to 50%", "#fc8d59"),
     CoverageClass("half", "50% to 75%", "#fdcc8a"),
     CoverageClass("most", "75% to 100%", "#a6d96a"),
     CoverageClass("full", "100% or more", "#1a9641"),
-    CoverageClass("unknown", "no baseline of need", "#d9dfe6"),
+    CoverageClass("unknown", "partners at work, no baseline of need", "#d9dfe6"),
 )
 BY_KEY = {c.key: c for c in CLASSES}
 
 
-def coverage_class(coverage: float | None, in_need: int | None, reached: int) -> CoverageClass:
+def coverage_class(
+    coverage: float | None, in_need: int | None, reached: int, *, partnered: bool = True
+) -> CoverageClass:
+    """The map's class of an area: "no partner" for an area no partner reports in, whether its need
+    is known or not (the gap to act on first); grey for one where partners work but no need is
+    known to compare with; else its coverage, nothing reached yet counting as under 25%."""
+    if not partnered:
+        return BY_KEY["none"]
     if not in_need:
         return BY_KEY["unknown"]
-    if coverage is None or reached == 0:
-        return BY_KEY["none"]
-    if coverage < 0.25:
+    if coverage is None or coverage < 0.25:
         return BY_KEY["low"]
     if coverage < 0.5:
         return BY_KEY["some"]
@@ -68,6 +73,7 @@ class AreaShade:
     reached: int
     illustrative: bool
     href: str = ""
+    partnered: bool = True  # some partner reports rows in the area
 
 
 @dataclass(frozen=True)
@@ -112,12 +118,20 @@ def coverage_map(shades: Iterable[AreaShade], *, title: str) -> CoverageMap | No
     illustrative = False
     for boundary in sorted(boundaries, key=lambda b: b.admin_area.pcode):
         shade = by_pcode[boundary.admin_area.pcode]
-        kind = coverage_class(shade.coverage, shade.in_need, shade.reached)
+        kind = coverage_class(shade.coverage, shade.in_need, shade.reached, partnered=shade.partnered)
         path = " ".join(
             "M" + " L".join(xy(lon, lat) for lon, lat, *_ in ring) + " Z"
             for ring in _rings(boundary.geometry)
         )
-        if shade.in_need:
+        if not shade.partnered:
+            need = (
+                f"{counted(shade.in_need, 'household')} in need" if shade.in_need else "no baseline of need"
+            )
+            figure = f"no partner; {need}"
+            if shade.in_need and shade.illustrative:
+                figure += " (illustrative)"
+                illustrative = True
+        elif shade.in_need:
             figure = f"{shade.reached:,} of {shade.in_need:,} households reached"
             figure += f" ({coverage_text(shade.reached, shade.in_need)})"
             if shade.illustrative:

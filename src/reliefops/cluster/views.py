@@ -210,6 +210,7 @@ def _coverage_map(
             reached=row.reached,
             illustrative=row.illustrative,
             href=_query(shown, level="tehsil", within=row.pcode),
+            partnered=row.rows > 0,
         )
         for row in report.rows
         if not row.whole_area
@@ -222,6 +223,7 @@ def _coverage_map(
             in_need=need.households if need else None,
             reached=0,
             illustrative=bool(need and need.illustrative),
+            partnered=False,
         )
         for info, need in report.no_partner
         if info.pcode not in {s.pcode for s in shades}

@@ -32,7 +32,9 @@ def map_data(picture: ClusterPicture) -> dict[str, Any]:
         row = rows.get(outline.pcode)
         in_need = row.in_need if row else None
         reached = row.reached if row else 0
-        shade = coverage.coverage_class(row.coverage if row else None, in_need, reached)
+        shade = coverage.coverage_class(
+            row.coverage if row else None, in_need, reached, partnered=bool(row and row.rows)
+        )
         gaps_url = reverse("cluster:cluster-gaps") + f"?level=tehsil&within={outline.pcode}"
         if activity is not None:
             gaps_url += f"&activity={activity.code}"
