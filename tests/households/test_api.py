@@ -15,14 +15,14 @@ from reliefops.api import api
 from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
 from reliefops.core.services import token_create
-from reliefops.households.cards import TYPED_MAX
+from reliefops.households.cards import TYPED_MAX, printed
 from reliefops.households.forms import HandoverForm
 from reliefops.households.models import DuplicatePair, Household, HouseholdImport, HouseholdStatus
 from reliefops.households.schemas import HouseholdHandoverIn
 from reliefops.households.services import cards_issue, round_make_list
 from reliefops.stock.models import Movement, MovementKind
 from tests.factories import make_user
-from tests.households.conftest import receive, register, winter_round
+from tests.households.conftest import ledger_state, receive, register, winter_round
 
 
 def client_for(user) -> Client:
@@ -86,6 +86,24 @@ def test_a_refused_registration_names_every_field(op):
     assert response.status_code == 422
     assert {p["field"] for p in response.json()["problems"]} == {"document_number", "consent"}
     assert not Household.objects.exists()
+
+
+def test_a_refused_origin_says_what_the_requests_value_holds_not_what_a_cell_holds(op):
+    # given a registration whose origin the gazetteer does not know
+    # when it is sent
+    response = post(
+        client_for(op.registrar), "/api/households/households", {**REGISTRATION, "origin": "Atlantis"}
+    )
+    # then it is refused, saying what the value holds, in the words of a request, not of a file
+    assert response.status_code == 422
+    assert {
+        "row": None,
+        "field": "origin",
+        "reason": (
+            "neither a P-code nor a place name of the gazetteer (the value holds 8 characters: letters)"
+        ),
+    } in response.json()["problems"]
+    assert "the cell" not in response.content.decode()
 
 
 def test_personal_data_is_for_registrars_and_every_view_is_audited(op):
@@ -202,6 +220,41 @@ def test_a_handover_by_card_posts_once_and_a_repeat_with_its_key_replays(op, ope
     )
     assert figures["served_households"] == 1
     assert figures["agrees_with_ledger"] is True
+
+
+def test_a_card_of_another_point_tells_a_distributor_where_to_send_the_family_and_nothing_of_the_household(
+    op, open_round
+):
+    # given a household listed at Raj Pattian, whose card a distributor of Bana helipad scans
+    round_obj, _, far = open_round
+    printed_token = printed(far.cards.get().token)
+    url = f"/api/households/rounds/{round_obj.pk}/handovers"
+    body = {"point": "DP-BANA", "card": printed_token, "collected_by": "the head", "handed_on": "2005-11-20"}
+    state = ledger_state()
+    # when the card is sent for a handover at Bana
+    refused = post(client_for(op.distributor), url, body)
+    # then it is refused, with the point named on the card and neither the household's number nor its names
+    assert refused.status_code == 409, refused.content
+    assert refused.json()["detail"] == (
+        f"card {printed_token} is for another distribution point, Raj Pattian, not Bana helipad: "
+        "send the family to the point named on their card"
+    )
+    assert "household" not in refused.content.decode()
+    assert "Sher Zaman" not in refused.content.decode()
+    # and the household's number typed in does not say where it collects either
+    by_number = post(client_for(op.distributor), url, {**body, "card": "", "household": far.pk})
+    assert by_number.status_code == 409, by_number.content
+    assert by_number.json()["detail"] == (
+        f"household {far.pk} is not on the list of Bana helipad in round WR-1: check the number, or ask for "
+        "the household's card (it names the point where it collects)"
+    )
+    # while a hub manager who runs both points is told which household it is, as before
+    manager = make_user(Role.HUB_MANAGER, distribution_points=[op.bana, op.raj])
+    told = post(client_for(manager), url, body)
+    assert told.status_code == 409, told.content
+    assert told.json()["detail"] == f"household {far.pk} collects at Raj Pattian, not at Bana helipad"
+    # and nothing was handed over
+    assert ledger_state() == state
 
 
 def test_an_unknown_point_filter_of_a_distribution_list_answers_422_naming_the_parameter(op, open_round):

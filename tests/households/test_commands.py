@@ -169,6 +169,23 @@ def test_correct_lists_every_problem_and_changes_nothing(op, run_command):
     assert Household.objects.get(pk=household.pk).document_number == "1350312345671"
 
 
+def test_correct_says_what_a_refused_value_holds_not_what_a_cell_holds(op, run_command):
+    # given a household, and a correction naming an origin the gazetteer does not know
+    household = register(op)
+    # when it is sent from the command line
+    with pytest.raises(CommandError) as refused:
+        run_command(
+            "households", "correct", str(household.pk), "--as", op.registrar.username, "--reason", "typo",
+            "--set", "origin=Atlantis",
+        )  # fmt: skip
+    # then the option's value is what the refusal speaks of, as no file was read
+    said = (
+        "origin: neither a P-code nor a place name of the gazetteer (the value holds 8 characters: letters)"
+    )
+    assert said in refused.value.stderr
+    assert "the cell" not in refused.value.stderr
+
+
 def test_correct_shows_likely_duplicates_without_names_and_saves_once_they_are_seen(op, run_command):
     first = register(op)
     second = register(

@@ -1,7 +1,8 @@
 """A refused household file's problems are kept (on the import's page, in its job) after the file
 is gone; a file with its columns out of order puts names, identity numbers and phones in any
 column. No problem of a household file, form or request quotes a cell's value, whatever its column:
-each says what is wrong with it."""
+each says what is wrong with it, and what the cell (of a file) or the value (of a form or a request)
+holds instead."""
 
 from __future__ import annotations
 
@@ -173,6 +174,14 @@ def test_a_form_or_request_with_values_in_the_wrong_fields_is_refused_without_qu
     }
     assert _quoted(texts, ["Sher Ali Khan", "42101-5555444-3", "Mohammad Yousaf Khan", "0300-9998887"]) == []
     assert _quoted(texts, ["Gul Bibi Jan", "03001112223", "3001112223", "3001112"]) == []
+    # and each says what the value holds, as a form's field or a request's, not a file's cell
+    assert "origin: neither a P-code nor a place name of the gazetteer (the value holds 20 characters: " in (
+        " | ".join(texts)
+    )
+    assert "house_damage: not one of destroyed, damaged, none (the value holds 12 characters: " in (
+        " | ".join(texts)
+    )
+    assert not [text for text in texts if "the cell" in text]
 
 
 def test_a_correction_of_the_wrong_kind_is_refused_without_quoting_it(op):

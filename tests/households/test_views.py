@@ -199,6 +199,28 @@ def test_a_refused_form_keeps_what_was_typed_and_names_the_field(op):
     assert not Household.objects.exists()
 
 
+@pytest.mark.parametrize("page", ["register", "correct"])
+def test_a_refused_origin_says_what_the_value_holds_not_what_a_cell_holds(op, page):
+    # given a registration form, or a correction's, whose origin the gazetteer does not know
+    client = signed_in(op.registrar)
+    if page == "register":
+        url, form = "/households/register/", {**FORM, "origin": "Atlantis"}
+    else:
+        household = register(op)
+        url = f"/households/{household.pk}/correct/"
+        form = {**FORM, "origin": "Atlantis", "reason": "origin mistyped"}
+    # when it is sent
+    response = client.post(url, form)
+    # then the field's problem says what its value holds, in the words of a form, not of a file
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert (
+        "Origin: neither a P-code nor a place name of the gazetteer (the value holds 8 characters: letters)"
+        in text
+    )
+    assert "the cell" not in text
+
+
 def test_the_round_page_names_who_is_eligible_in_words(op):
     round_obj = winter_round(op, vulnerabilities=["female_headed", "landless"])
     page = signed_in(op.registrar).get(f"/households/rounds/{round_obj.pk}/").content.decode()
@@ -265,6 +287,7 @@ def test_an_import_is_checked_then_imported_from_the_pages(op):
     assert "Nothing was written" in text
     assert "neither a P-code nor a place name of the gazetteer" in text
     assert "Atlantis" not in text  # a problem never quotes a cell
+    assert "(the cell holds 8 characters: letters)" in text  # it says what the cell holds
     assert "house_damage" in text
 
 

@@ -4,16 +4,19 @@ A registration file's problems are kept (on the import's page, in its job) after
 cleared, and a file with its columns out of order puts a name, an identity number or a phone in
 any column: a problem therefore never quotes a cell, whatever its column. It says what the cell
 holds instead — how many characters, of which kinds — which is enough to find the wrong column.
+A form or an API request is refused in the same words, of its value rather than a cell.
 """
 
 from __future__ import annotations
 
 
-def cell_holds(value: object) -> str:
-    """What a cell holds, without its value: `the cell holds 13 characters: letters and spaces`."""
+def value_holds(value: object, *, in_file: bool = False) -> str:
+    """What a value holds, without repeating it: `the value holds 13 characters: letters and
+    spaces`; a file's value is its cell's (`the cell holds …`), as a form's or a request's is not."""
+    what = "the cell" if in_file else "the value"
     text = str(value).strip()
     if not text:
-        return "the cell is empty"
+        return f"{what} is empty"
     kinds = [
         name
         for name, present in (
@@ -26,7 +29,7 @@ def cell_holds(value: object) -> str:
     ]
     listed = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
     count = len(text)
-    return f"the cell holds {count} character{'s' if count != 1 else ''}: {listed}"
+    return f"{what} holds {count} character{'s' if count != 1 else ''}: {listed}"
 
 
 def json_kind(value: object) -> str:

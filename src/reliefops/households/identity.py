@@ -23,7 +23,7 @@ import unicodedata
 
 from django.db import models
 
-from reliefops.households.cells import cell_holds
+from reliefops.households.cells import value_holds
 
 
 class DocumentType(models.TextChoices):
@@ -97,14 +97,15 @@ def normalise_old_nic(text: str) -> str:
     return digits
 
 
-def normalise_document(document_type: str, number: str) -> str:
-    """The stored form of a document number of the given type ('' for no document)."""
+def normalise_document(document_type: str, number: str, *, in_file: bool = False) -> str:
+    """The stored form of a document number of the given type ('' for no document); `in_file`: the
+    type is a file's cell, and its refusal calls it so."""
     try:
         kind = DocumentType(document_type)
     except ValueError as exc:
         choices = ", ".join(DocumentType.values)
         raise DocumentRefused(
-            f"unknown document type: use one of {choices} ({cell_holds(document_type)})"
+            f"unknown document type: use one of {choices} ({value_holds(document_type, in_file=in_file)})"
         ) from exc
     number = ascii_digits(number.strip())
     if kind == DocumentType.NONE:

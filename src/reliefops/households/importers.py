@@ -35,7 +35,7 @@ from typing import Any
 from reliefops.core.errors import InvalidInput, Problem
 from reliefops.core.tabular import SMALL_INTEGER_MAX, TableRow, read_csv, unknown_columns
 from reliefops.core.uploads import check_upload
-from reliefops.households.cells import cell_holds
+from reliefops.households.cells import value_holds
 from reliefops.households.identity import ascii_digits
 from reliefops.households.models import MEMBER_NAMES
 from reliefops.households.services.registration import MEMBERS_MAX, HouseholdInput
@@ -132,7 +132,9 @@ class _Cells:
         return self.record.get(column)
 
     def _refuse(self, column: str, reason: str) -> None:
-        self.problems.append(Problem(self.record.line, column, f"{reason} ({cell_holds(self.text(column))})"))
+        self.problems.append(
+            Problem(self.record.line, column, f"{reason} ({value_holds(self.text(column), in_file=True)})")
+        )
 
     def count(self, column: str) -> int | None:
         """A whole number (a member count): `3`, or `3.0` as a spreadsheet writes it."""

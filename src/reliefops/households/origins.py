@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reliefops.households.cells import cell_holds
+from reliefops.households.cells import value_holds
 from reliefops.places.lookup import PlaceIndex
 from reliefops.places.models import AdminArea, AdminLevel
 
@@ -79,8 +79,9 @@ class AreaTree:
             found |= frontier
         return found
 
-    def resolve(self, text: str) -> tuple[Origin | None, str]:
-        """The origin a P-code or a place name means, or None and why not (with suggestions)."""
+    def resolve(self, text: str, *, in_file: bool = False) -> tuple[Origin | None, str]:
+        """The origin a P-code or a place name means, or None and why not (with suggestions);
+        `in_file`: the text is a file's cell, and the refusal calls it so."""
         value = text.strip()
         if not value:
             return None, "give the origin: the lowest admin area known, as a P-code or a name"
@@ -98,7 +99,8 @@ class AreaTree:
                 names = "; ".join(f"{m.area.name} ({m.area.pcode})" for m in matches)
                 return None, f"not a P-code, and no one area of the gazetteer is sure: did you mean {names}?"
             else:
-                return None, f"neither a P-code nor a place name of the gazetteer ({cell_holds(value)})"
+                holds = value_holds(value, in_file=in_file)
+                return None, f"neither a P-code nor a place name of the gazetteer ({holds})"
         district = self.district_of(area.pk)
         return Origin(area.pk, area.pcode, district.pk, district.pcode, self.tehsil_of(area.pk)), ""
 

@@ -19,7 +19,7 @@ from reliefops.core.errors import Conflict, InvalidInput, Problem
 from reliefops.core.locks import transaction_lock
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted
-from reliefops.households.cells import cell_holds
+from reliefops.households.cells import value_holds
 from reliefops.households.identity import (
     NUMBERED_ONCE,
     DocumentRefused,
@@ -181,7 +181,10 @@ def _choice(value: str, choices: Iterable[str], field: str, row: int | None, pro
     if text not in allowed:
         # The value is not quoted: a file's columns out of order put a name or a phone here.
         shown = ", ".join(c for c in allowed if c) + (" or empty" if "" in allowed else "")
-        problems.append(Problem(row, field, f"not one of {shown} ({cell_holds(value)})"))
+        # A file's row is numbered: its value is a cell's.
+        problems.append(
+            Problem(row, field, f"not one of {shown} ({value_holds(value, in_file=row is not None)})")
+        )
         return ""
     return text
 
@@ -199,6 +202,7 @@ def household_check(
     data: HouseholdInput, *, lookups: Lookups, row: int | None = None
 ) -> tuple[Draft | None, list[Problem]]:
     """Check one household; every problem names its field (and the row of a file)."""
+    in_file = row is not None  # a refusal calls the value a cell of a file's row, a value otherwise
     problems: list[Problem] = []
     head = _name(data.head_name, "head_name", row, problems, required=True)
     father = _name(data.father_or_husband_name, "father_or_husband_name", row, problems, required=False)
@@ -207,7 +211,7 @@ def household_check(
     document_type = data.document_type.strip().lower().replace(" ", "_") or DocumentType.NONE
     document_number = ""
     try:
-        document_number = normalise_document(document_type, data.document_number)
+        document_number = normalise_document(document_type, data.document_number, in_file=in_file)
     except DocumentRefused as exc:
         field = "document_type" if document_type not in DocumentType.values else "document_number"
         problems.append(Problem(row, field, str(exc)))
@@ -227,7 +231,7 @@ def household_check(
     if sum(members) == 0 and not any(p.field in MEMBER_NAMES for p in problems):
         problems.append(Problem(row, "members", "a household has at least one member: count the head too"))
 
-    origin, why = lookups.areas.resolve(data.origin)
+    origin, why = lookups.areas.resolve(data.origin, in_file=in_file)
     if origin is None:
         problems.append(Problem(row, "origin", why))
     village = " ".join(data.origin_village.split())
@@ -244,7 +248,7 @@ def household_check(
                     row,
                     "current_site",
                     "not the code of a camp; leave it empty for a household at home "
-                    f"({cell_holds(data.current_site)})",
+                    f"({value_holds(data.current_site, in_file=in_file)})",
                 )
             )
         elif not camp.is_active:
