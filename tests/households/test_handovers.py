@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 
 from reliefops.core.errors import InvalidInput
+from reliefops.core.roles import Role
+from reliefops.households.cards import printed
 from reliefops.households.models import Handover, HandoverDelivery, RoundStatus
 from reliefops.households.selectors import round_reconciliation
 from reliefops.households.services import (
@@ -21,6 +23,7 @@ from reliefops.households.services import (
 from reliefops.stock.models import LocationKind, Movement, MovementKind, MovementLine
 from reliefops.stock.selectors import ledger_verify
 from reliefops.stock.services import movement_reverse
+from tests.factories import make_user
 from tests.households.conftest import DAY, ledger_state, receive, register, winter_round
 
 
@@ -194,6 +197,58 @@ def test_a_refused_handover_changes_nothing_and_says_why(op, served, given, says
     # then no movement, no balance, no handover, no audit event changed
     assert ledger_state() == state
     assert HandoverDelivery.objects.count() == deliveries
+
+
+@pytest.mark.parametrize(
+    ("who", "names"),
+    [
+        pytest.param("distributor", "card", id="distributor-hears-the-card"),
+        pytest.param("admin", "number", id="admin-hears-the-household"),
+    ],
+)
+def test_a_card_of_a_household_on_no_list_names_the_household_only_to_who_sees_every_list(
+    op, served, who, names
+):
+    # given a household below 5,000 ft, on no list of the round, that holds a card
+    _, round_obj = served
+    low = register(
+        op, head_name="Sher Zaman", document_number="13503-0000009-1", elevation_band="below_5000", phone=""
+    )
+    token = card_reissue(actor=op.registrar, household_id=low.pk, reason="first card").card.token
+    actor = op.distributor if who == "distributor" else make_user(Role.ADMIN)
+    state = ledger_state()
+    # when its card is scanned at Bana
+    with pytest.raises(HandoverRefused) as refused:
+        hand(op, round_obj, actor=actor, card_token=token)
+    # then a distributor hears of the card, an admin (who may see every list) of the household's number
+    named = f"the household of card {printed(token)}" if names == "card" else f"household {low.pk}"
+    assert refused.value.message == (
+        f"{named} is not on the list of round WR-1: it is not eligible "
+        "(or was registered after the list was made)"
+    )
+    assert ledger_state() == state
+
+
+def test_a_card_of_another_point_names_that_point_and_not_the_household(op, served):
+    # given a household listed at Bana, and a distributor of Raj Pattian only
+    household, round_obj = served
+    token = household.cards.get().token
+    receive(op, op.raj, op.cgi, 30, "GRN-RAJ")
+    raj_distributor = make_user(Role.DISTRIBUTOR, distribution_points=[op.raj])
+    state = ledger_state()
+    # when the family's card is scanned at Raj Pattian
+    with pytest.raises(HandoverRefused) as refused:
+        hand(op, round_obj, actor=raj_distributor, point_site_id=op.raj.pk, card_token=token)
+    # then the distributor is told to send the family to the point on the card, beside the card field,
+    # and hears neither the household's number nor its names
+    assert refused.value.message == (
+        f"card {printed(token)} is for another distribution point, Bana helipad, not Raj Pattian: "
+        "send the family to the point named on their card"
+    )
+    assert refused.value.field == "card"
+    assert f"household {household.pk}" not in refused.value.message
+    assert household.head_name not in refused.value.message
+    assert ledger_state() == state
 
 
 def test_who_collected_is_required(op, served):

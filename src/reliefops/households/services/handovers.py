@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reliefops.catalog.models import Item
-from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
+from reliefops.core.access import distribution_list_point_ids
+from reliefops.core.errors import AccessDenied, Conflict, InvalidInput, NotFound, Problem, ServiceError
 from reliefops.core.models import AuditEvent
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import day_text
@@ -133,6 +134,55 @@ def _household(card_token: str | None, household_id: int | None) -> tuple[Househ
             f"household {household.pk} was merged into household {household.merged_into_id}: serve that one"
         )
     return household, card
+
+
+def _lists_seen(actor: Any) -> set[int] | None:
+    """The distribution points whose lists the actor may see (None: every point; a loader acting
+    without a user sees every point)."""
+    if actor is None:
+        return None
+    try:
+        return distribution_list_point_ids(actor)
+    except AccessDenied:
+        return set()
+
+
+def _not_listed(
+    actor: Any, round_obj: DistributionRound, household: Household, card: HouseholdCard | None
+) -> HandoverRefused:
+    """A household on no list of the round. Found by its card, it is named by its card to whoever
+    may not see every point's list: its number is personal data of a household that is on none of
+    their lists."""
+    named = f"household {household.pk}"
+    if card is not None and _lists_seen(actor) is not None:
+        named = f"the household of card {printed(card.token)}"
+    return HandoverRefused(
+        f"{named} is not on the list of round {round_obj.code}: it is not eligible "
+        "(or was registered after the list was made)"
+    )
+
+
+def _listed_elsewhere(
+    actor: Any, entitlement: Entitlement, point: Site, household: Household, card: HouseholdCard | None
+) -> HandoverRefused:
+    """A household listed at another point than this one. Who may see that point's list hears the
+    household and its point; anyone else hears only what the card itself shows, the point named on
+    it, and never the household's number (a number typed in is not placed at any point for them)."""
+    seen = _lists_seen(actor)
+    if seen is None or entitlement.point_id in seen:
+        return HandoverRefused(
+            f"household {household.pk} collects at {entitlement.point.name}, not at {point.name}"
+        )
+    if card is not None:
+        return HandoverRefused(
+            f"card {printed(card.token)} is for another distribution point, {entitlement.point.name}, "
+            f"not {point.name}: send the family to the point named on their card",
+            field="card",
+        )
+    return HandoverRefused(
+        f"household {household.pk} is not on the list of {point.name} in round {entitlement.round.code}: "
+        "check the number, or ask for the household's card (it names the point where it collects)"
+    )
 
 
 def handover_record(
@@ -285,14 +335,9 @@ def _record(
             .first()
         )
         if entitlement is None:
-            raise HandoverRefused(
-                f"household {household.pk} is not on the list of round {round_obj.code}: it is not eligible "
-                "(or was registered after the list was made)"
-            )
+            raise _not_listed(actor, round_obj, household, card)
         if entitlement.point_id != point.pk:
-            raise HandoverRefused(
-                f"household {household.pk} collects at {entitlement.point.name}, not at {point.name}"
-            )
+            raise _listed_elsewhere(actor, entitlement, point, household, card)
         package = list(round_obj.package.all())
         due = entitled_quantities(package, entitlement.members)
         handover = Handover.objects.filter(round=round_obj, household=household, double_receipt=False).first()
