@@ -76,6 +76,31 @@ def test_a_viewer_reads_the_gaps_and_the_coverage_map(cluster, upload, signed_in
     expect(page.locator("table.gap-table")).to_contain_text("25%")
 
 
+def test_the_dashboard_map_says_which_district_has_no_partner(cluster, upload, signed_in_page):  # noqa: F811
+    # given two districts in need, with outlines, and a partner's row in Batagram alone
+    needs_import_file(
+        actor=None, data=b"P,N\n#adm2+code,#inneed+hh\nPK504,400\nPK107,300\n", filename="needs.csv"
+    )
+    south = {"type": "Polygon", "coordinates": [[[x, y - 0.5] for x, y in SQUARE["coordinates"][0]]]}
+    features = [
+        {"type": "Feature", "properties": {"pcode": "PK504"}, "geometry": SQUARE},
+        {"type": "Feature", "properties": {"pcode": "PK107"}, "geometry": south},
+    ]
+    geojson = json.dumps({"type": "FeatureCollection", "features": features})
+    boundaries_import(actor=None, data=geojson.encode(), attribution="Boundaries: OCHA / WFP COD-AB.")
+    upload([row(id="NRC-1", hh="100")])
+    # when a viewer opens the dashboard's map of tents and clicks the district without partner
+    page = signed_in_page(Role.VIEWER)
+    page.goto("/?activity=TENTS")
+    page.locator("path.district-none").click()
+    # then its popup says so, with its need, where a district with a partner gives its coverage
+    muzaffarabad = page.locator(".leaflet-popup-content", has_text="Muzaffarabad")
+    expect(muzaffarabad).to_contain_text("no partner; 300 households in need")
+    page.locator("path.district-some").click()
+    batagram = page.locator(".leaflet-popup-content", has_text="Batagram")
+    expect(batagram).to_contain_text("100 of 400 households reached (25%)")
+
+
 PHONE = {"width": 375, "height": 740}
 A4_WIDTH = 718  # the printable width of an A4 page (794 CSS pixels) inside Chromium's 1 cm margins
 

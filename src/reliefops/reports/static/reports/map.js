@@ -17,7 +17,9 @@
 
   function areaPopup(p) {
     var lines = ["<strong>" + escapeText(p.name) + "</strong> <span class=\"code-quiet\">" + escapeText(p.pcode) + "</span>"];
-    if (p.in_need != null) {
+    if (p["class"] === "none") {
+      lines.push("no partner; " + (p.in_need ? number(p.in_need) + " households in need" + (p.illustrative ? " (illustrative)" : "") : "no baseline of need"));
+    } else if (p.in_need != null) {
       lines.push(number(p.reached) + " of " + number(p.in_need) + " households reached" + (p.coverage ? " (" + escapeText(p.coverage) + ")" : ""));
       lines.push("gap: " + number(p.gap) + " households" + (p.illustrative ? " (need illustrative)" : ""));
     } else {
