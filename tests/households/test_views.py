@@ -265,6 +265,44 @@ def test_a_card_reissue_sent_twice_from_the_page_issues_one_card(op):
     assert AuditEvent.objects.filter(action="household.card_reissue").count() == 1
 
 
+def test_a_card_reissue_without_a_reason_answers_422_with_problem_in_the_title_and_changes_nothing(op):
+    # given a household with a card
+    household = register(op)
+    cards_issue(actor=op.registrar, round_id=winter_round(op).pk)
+    client = signed_in(op.registrar)
+    # when a new card is asked for without saying why
+    response = client.post(f"/households/{household.pk}/", {"reason": "  "})
+    # then it is refused as other refused forms are: 422, "Problem:" in the title, the field named
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert f"<title>Problem: Household {household.pk} · reliefops</title>" in text
+    assert "Why a new card: This field is required." in text
+    # and the card still works, no other made
+    assert HouseholdCard.objects.filter(household=household, voided_at__isnull=True).count() == 1
+    assert HouseholdCard.objects.count() == 1
+    assert not AuditEvent.objects.filter(action="household.card_reissue").exists()
+    # while the page itself, not sent, answers 200 without "Problem:"
+    page = client.get(f"/households/{household.pk}/")
+    assert page.status_code == 200
+    assert f"<title>Household {household.pk} · reliefops</title>" in page.content.decode()
+
+
+def test_a_card_reissue_for_a_household_merged_since_the_page_opened_answers_409_and_says_why(op):
+    # given a household whose page is open, merged into another meanwhile
+    household = register(op)
+    twin = register(op, head_name="Mohd Aslam", document_type="none", document_number="")
+    household_merge(actor=op.registrar, survivor_id=twin.pk, merged_id=household.pk)
+    # when a new card is asked for from that page
+    response = signed_in(op.registrar).post(f"/households/{household.pk}/", {"reason": "lost"})
+    # then it is refused with the reason shown, though the form is no longer offered
+    assert response.status_code == 409
+    text = response.content.decode()
+    assert f"<title>Problem: Household {household.pk} · reliefops</title>" in text
+    assert f"household {household.pk} was merged into {twin.pk}: give its card to that one" in text
+    assert 'role="alert"' in text
+    assert not HouseholdCard.objects.exists()
+
+
 def test_an_import_is_checked_then_imported_from_the_pages(op):
     client = signed_in(op.registrar)
     header = b"head_name,head_sex,females_18_59,origin,house_damage,consent\n"

@@ -20,7 +20,7 @@ from reliefops.core.access import (
     has_right,
     require,
 )
-from reliefops.core.errors import AccessDenied, ServiceError
+from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
 from reliefops.core.exports import export_response
 from reliefops.core.roles import Right
 from reliefops.households import forms, selectors
@@ -121,8 +121,12 @@ def registry_export(request: HttpRequest) -> HttpResponse:
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     household = access_household_by_id(request.user, household_id)
     reissue = forms.CardReissueForm(request.POST or None)
+    status = 200
     if request.method == "POST":
         access_household_to_register(request.user, household.pk)
+        # A refused reissue answers as a refused registration or correction does: 422 for what was
+        # sent, 409 for a household that can no longer be given a card.
+        status = 422
         if reissue.is_valid():
             try:
                 issued = card_reissue(
@@ -131,8 +135,12 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
                     reason=reissue.cleaned_data["reason"],
                     idempotency_key=scoped_key(request.user, reissue.cleaned_data["idempotency_key"]),
                 )
+            except InvalidInput as exc:
+                reissue.show_problems(exc.problems)
+                status = exc.status
             except ServiceError as exc:
                 reissue.add_error(None, exc.message)
+                status = exc.status
             else:
                 notify = messages.info if issued.replayed else messages.success
                 notify(request, issued.message)
@@ -169,4 +177,5 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
             ],
             "can_view_stock": has_right(request.user, Right.VIEW_STOCK),
         },
+        status=status,
     )
