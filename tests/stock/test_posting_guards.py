@@ -373,7 +373,7 @@ def test_a_waybill_number_in_another_case_is_refused_naming_the_existing_waybill
     before = snapshot()
     with pytest.raises(Conflict) as caught:
         _dispatch(op, number="blk/2005/0412")
-    assert caught.value.message.startswith("waybill BLK/2005/0412 already exists")
+    assert caught.value.message.startswith("waybill BLK/2005/0412 exists already")
     assert snapshot() == before
     assert Waybill.objects.count() == 1
 
@@ -387,7 +387,7 @@ def test_a_waybill_number_is_kept_without_spaces_around_it_and_refused_with_them
     before = snapshot()
     with pytest.raises(Conflict) as caught:
         _dispatch(op, number="blk/2005/0412 ")
-    assert caught.value.message.startswith("waybill BLK/2005/0412 already exists")
+    assert caught.value.message.startswith("waybill BLK/2005/0412 exists already")
     assert snapshot() == before
 
 

@@ -7,6 +7,9 @@ for every (item, grant) the balances over all locations sum to zero.
 
 from __future__ import annotations
 
+import itertools
+import re
+
 from django.conf import settings
 from django.db import models
 
@@ -267,10 +270,10 @@ class Waybill(models.Model):
     """The document travelling with a consignment from one site to another."""
 
     number = models.CharField(max_length=WAYBILL_NUMBER_MAX, unique=True)
-    # The number as compared (`waybill_key`: BLK/2005/0412, blk/2005/0412 and " BLK/2005/0412 " are
+    # The number as compared (`waybill_key`: BLK/2005/0412, blk 2005-0412 and " BLK/2005/0412 " are
     # one paper waybill), unique: the database refuses one number on two waybills. Null for a waybill
     # dispatched before numbers were compared so whose number another, earlier waybill already had
-    # (migration 0009), which keeps the number it was given.
+    # (migrations 0009 and 0010), which keeps the number it was given.
     number_key = models.CharField(  # noqa: DJ001 - null is no key, outside the unique index
         max_length=WAYBILL_KEY_MAX, null=True, blank=True, editable=False
     )
@@ -315,10 +318,21 @@ def waybill_number(text: str) -> str:
     return " ".join(text.split())
 
 
+# A waybill number's groups: its runs of letters and its runs of digits.
+_NUMBER_GROUPS = re.compile(r"[^\W\d_]+|\d+")
+
+
 def waybill_key(text: str) -> str:
-    """A waybill number as compared: BLK/2005/0412, blk/2005/0412 and " BLK/2005/0412 " (or
-    "BLK/2005/0412" with two spaces inside) are one number."""
-    return waybill_number(text).upper()
+    """A waybill number as compared: its letters and digits in upper case, whatever the spaces and
+    punctuation between them. WB2005/0012, wb 2005/0012, WB-2005-0012 and " WB 2005 / 0012 " are one
+    number; 12/3 is not 1/23, as a space or a mark between two runs of digits (or of letters) keeps
+    them apart. A number of no letter or digit has the key "" (refused to a new waybill)."""
+    groups = _NUMBER_GROUPS.findall(text.upper())
+    key = groups[:1]
+    for before, group in itertools.pairwise(groups):
+        # Two runs of one kind were kept apart by what was typed between them: so is the key's.
+        key.append(f" {group}" if before[-1].isdigit() == group[0].isdigit() else group)
+    return "".join(key)
 
 
 class PledgeStatus(models.TextChoices):

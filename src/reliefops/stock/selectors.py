@@ -202,8 +202,8 @@ def pledge_visible(*, pledge_id: int, site_ids: set[int] | None) -> Pledge:
 
 
 def waybill_id_by_number(number: str) -> int | None:
-    """The id of the waybill of this number, whatever its case and spaces (see `waybill_key`), or
-    of one kept without a key that has it as typed; None when no waybill has it."""
+    """The id of the waybill of this number, whatever its case, spaces and punctuation (see
+    `waybill_key`), or of one kept without a key that has it as typed; None when no waybill has it."""
     found = Waybill.objects.filter(number_key=waybill_key(number)).values_list("pk", flat=True).first()
     if found is None:
         found = (
@@ -517,13 +517,15 @@ def waybill_list(
         waybills = waybills.filter(Q(from_site_id=site_id) | Q(to_site_id=site_id))
     if to_site_ids is not None:
         waybills = waybills.filter(to_site_id__in=to_site_ids)
-    if number:
-        # Compared as numbers are (`waybill_key`): "blk/2005 " finds BLK/2005/0412, and a number an
+    if number and (key := waybill_key(number)):
+        # Compared as numbers are (`waybill_key`): "blk 2005" finds BLK/2005/0412, and a number an
         # earlier version kept with spaces; one kept without a key (see Waybill.number_key) as typed.
         waybills = waybills.filter(
-            Q(number_key__contains=waybill_key(number))
-            | Q(number_key__isnull=True, number__icontains=number.strip())
+            Q(number_key__contains=key) | Q(number_key__isnull=True, number__icontains=number.strip())
         )
+    elif number:
+        # No letter or digit ("/"): the numbers that hold it as typed.
+        waybills = waybills.filter(number__icontains=number.strip())
     if status:
         waybills = waybills.filter(status=status)
     if overdue_on is not None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from reliefops.core.roles import Role
 from reliefops.core.text import day_text
-from reliefops.stock.models import Movement, Pledge
+from reliefops.stock.models import Movement, Pledge, Waybill
 from reliefops.stock.services import StockLine, pledge_create, waybill_dispatch
 from tests.stock.conftest import DAY, snapshot
 from tests.stock.entrypoints.test_cli import refused
@@ -361,7 +361,11 @@ def test_a_taken_waybill_number_is_a_conflict_whatever_else_is_wrong(stocked, ma
     assert manager_api.post("/waybills", body).status_code == 201
     response = manager_api.post("/waybills", {**body, "lines": [{"item": "BLANKET", "quantity": 0}]})
     assert response.status_code == 409, response.content
-    assert response.json()["detail"] == "waybill TRK-7 already exists"
+    assert response.json()["detail"] == (
+        "waybill TRK-7 exists already (dispatched "
+        f"{day_text(Waybill.objects.get().dispatched_on)} from Balakot hub to Islamabad warehouse) "
+        "with other items or details; give this consignment a number of its own"
+    )
 
 
 PLEDGE = {

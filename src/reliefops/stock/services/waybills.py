@@ -53,6 +53,8 @@ from reliefops.stock.services.operations import StockLine, check_items_and_find_
 # gave (earlier versions gave the waybill's id, and, should that be taken, a suffix). A number typed by
 # a user may not take this form.
 AUTOMATIC_NUMBER = re.compile(r"WB-\d+(?:-\d+)?", re.IGNORECASE)
+# The keys of the series' numbers (`waybill_key`): a typed WB 0000123 or wb0000123 is WB-0000123.
+AUTOMATIC_KEY = re.compile(r"WB(?:\d{7}|[1-9]\d{7,})")
 SERIES = r"^WB-[0-9]+$"
 NUMBER_ATTEMPTS = 20
 NUMBERING_LOCK = 0x5742  # "WB": the advisory lock of automatic waybill numbering
@@ -119,17 +121,20 @@ def waybill_dispatch(
 ) -> DispatchResult:
     """Send a consignment under a waybill: stock moves from the site into transit.
 
-    A number already taken (whatever its case and spaces: see `waybill_key`) is refused (409) before
-    anything else is checked; every other problem is refused at once. A typed number is kept without
-    the spaces around it. `caller_problems`: see `refuse`.
+    A number already taken (whatever its case, spaces and punctuation: see `waybill_key`) is refused
+    (409) before anything else is checked, saying whether this is the same consignment again; every
+    other problem is refused at once. A typed number is kept without the spaces around it.
+    `caller_problems`: see `refuse`.
     """
     if number is not None and number.strip():
         # " BLK/2005/0412 " is the paper waybill BLK/2005/0412 (a blank number is refused below).
         number = waybill_number(number)
 
+    asked = _asked(from_site_id, to_site_id, lines, dispatched_on, expected_on, transport, vehicle, driver)
+
     def run() -> DispatchResult:
         with transaction.atomic():
-            if number and (taken := _number_taken(number)):
+            if number and (taken := _number_taken(number, asked)):
                 raise taken
             problems = posting_day(dispatched_on, "dispatched_on")
             # Two sites the caller could not find are not one site: only found ones are compared.
@@ -143,7 +148,13 @@ def waybill_dispatch(
                 problems.append(Problem(None, "expected_on", said))
             if number is not None and not number.strip():
                 problems.append(Problem(None, "number", "must not be blank"))
-            if number and AUTOMATIC_NUMBER.fullmatch(number.strip()):
+            if number and not waybill_key(number):
+                problems.append(
+                    Problem(None, "number", f"'{number}' has no letter or digit; a waybill number needs some")
+                )
+            elif number and (
+                AUTOMATIC_NUMBER.fullmatch(number.strip()) or AUTOMATIC_KEY.fullmatch(waybill_key(number))
+            ):
                 problems.append(
                     Problem(
                         None,
@@ -218,22 +229,116 @@ def waybill_dispatch(
         return replay_or_run(idempotency_key, MovementKind.DISPATCH, run, replay)
     except IntegrityError:
         # Another waybill of this number committed between the check above and this one's insert.
-        if number and (taken := _number_taken(number)):
+        if number and (taken := _number_taken(number, asked)):
             raise taken from None
         raise
 
 
-def _number_taken(number: str) -> Conflict | None:
-    """The refusal of a number a waybill already has, whatever the case of its letters and the spaces
-    in it (a paper waybill BLK/2005/0412 is blk/2005/0412 typed in lower case; a number an earlier
-    version kept with spaces around it is the same number)."""
-    existing = Waybill.objects.filter(number_key=waybill_key(number)).values_list("number", flat=True).first()
-    if existing is None:
+@dataclass(frozen=True)
+class _Dispatched:
+    """What a dispatch says of its consignment, to tell a repeat of it from another consignment."""
+
+    from_site_id: int
+    to_site_id: int
+    dispatched_on: dt.date
+    expected_on: dt.date
+    transport: str
+    vehicle: str
+    driver: str
+    # (item, its quantity, the grants it was asked of or taken from, its lots and expiries)
+    items: frozenset[tuple[int, int, frozenset[int] | None, frozenset[str], frozenset[dt.date | None]]]
+
+
+def _asked(
+    from_site_id: int,
+    to_site_id: int,
+    lines: Sequence[StockLine],
+    dispatched_on: dt.date,
+    expected_on: dt.date | None,
+    transport: str,
+    vehicle: str,
+    driver: str,
+) -> _Dispatched:
+    return _Dispatched(
+        from_site_id,
+        to_site_id,
+        dispatched_on,
+        expected_on or dispatched_on,
+        transport,
+        vehicle.strip(),
+        driver.strip(),
+        frozenset(
+            (
+                line.item_id,
+                line.quantity,
+                frozenset({line.grant_id}) if line.grant_id is not None else None,
+                frozenset({line.lot.strip()}),
+                frozenset({line.expiry}),
+            )
+            for line in lines
+        ),
+    )
+
+
+def _as_dispatched(waybill: Waybill, asked: _Dispatched) -> _Dispatched:
+    """The waybill's dispatch in the terms of `asked`: a grant the request did not name is left out
+    of the comparison (first-in-first-out chose it, and may have taken several)."""
+    by_item: dict[int, list[tuple[int, int, str, dt.date | None]]] = defaultdict(list)
+    for item_id, quantity, grant_id, lot, expiry in Movement.objects.filter(
+        waybill=waybill, kind=MovementKind.DISPATCH
+    ).values_list("lines__item_id", "lines__quantity", "lines__grant_id", "lines__lot", "lines__expiry"):
+        if item_id is not None:
+            by_item[item_id].append((quantity, grant_id, lot, expiry))
+    named = {item_id for item_id, _, grants, _, _ in asked.items if grants is not None}
+    return _Dispatched(
+        waybill.from_site_id,
+        waybill.to_site_id,
+        waybill.dispatched_on,
+        waybill.expected_on,
+        waybill.transport,
+        waybill.vehicle.strip(),
+        waybill.driver.strip(),
+        frozenset(
+            (
+                item_id,
+                sum(q for q, _, _, _ in rows),
+                frozenset(g for _, g, _, _ in rows) if item_id in named else None,
+                frozenset(lot.strip() for _, _, lot, _ in rows),
+                frozenset(e for _, _, _, e in rows),
+            )
+            for item_id, rows in by_item.items()
+        ),
+    )
+
+
+def _number_taken(number: str, asked: _Dispatched) -> Conflict | None:
+    """The refusal of a number a waybill already has, whatever the case of its letters, its spaces
+    and its punctuation (`waybill_key`: WB 2005/0012 is the paper waybill WB2005/0012), or None
+    while it is free. It names the waybill, when and where it went, and says whether this request
+    is the same consignment posted again (nothing is to be done) or another one (it needs its own
+    number). One indexed look-up; the waybill's lines are read only when the number is taken."""
+    waybill = (
+        Waybill.objects.select_related("from_site", "to_site").filter(number_key=waybill_key(number)).first()
+    )
+    if waybill is None:
         return None
-    shown = waybill_number(existing)
-    if shown == number:
-        return Conflict(f"waybill {shown} already exists")
-    return Conflict(f"waybill {shown} already exists: {number} is its number in another case")
+    shown = waybill_number(waybill.number)
+    said = (
+        f"waybill {shown} exists already (dispatched {day_text(waybill.dispatched_on)} from "
+        f"{waybill.from_site.name} to {waybill.to_site.name}"
+    )
+    if waybill.status == WaybillStatus.CANCELLED:
+        said += ", then cancelled: its dispatch was reversed"
+    if number != shown:
+        said += f"; {number} is its number written another way"
+    said += ")"
+    if waybill.status == WaybillStatus.CANCELLED:
+        return Conflict(f"{said}; a number stays with its waybill: give this consignment a number of its own")
+    if _as_dispatched(waybill, asked) == asked:
+        return Conflict(
+            f"{said} with these same items: this consignment is dispatched already; nothing changed"
+        )
+    return Conflict(f"{said} with other items or details; give this consignment a number of its own")
 
 
 @dataclass(frozen=True)
