@@ -28,7 +28,7 @@ def test_sign_in_search_open_a_place_and_sign_out(kashmir, page):
     # then the overview greets them with their role, and the navigation their role allows
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
     expect(page.locator(".site-header")).to_contain_text(user.username)
-    expect(page.locator(".site-header .role")).to_have_text("Viewer")
+    expect(page.locator(".site-header .account .role")).to_have_text("Viewer")
     nav = page.get_by_role("navigation", name="Main")
     allowed = [item.label for item in NAVIGATION if role_has(Role.VIEWER, item.right)]
     expect(nav.get_by_role("link")).to_have_text(allowed)
@@ -146,7 +146,16 @@ def test_pages_fit_a_phone_screen(kashmir, signed_in_page):
         # then the page does not scroll sideways (wide tables scroll inside their own box)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{url} is {overflow}px wider than the screen"
-        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        # and the header is one line, the name and the Menu button, leaving the screen to the page
+        header = page.locator(".site-header .bar").bounding_box()
+        assert header is not None and header["height"] <= 72, f"{url}: header {header}"
+        # and the account's actions are at the foot of the menu
+        expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+        page.get_by_role("button", name="Menu").click()
+        expect(
+            page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out")
+        ).to_be_visible()
+        expect(page.get_by_role("link", name="Change password")).to_be_visible()
 
 
 def test_a_filter_that_cannot_be_read_is_marked_until_it_is_corrected(kashmir, signed_in_page):
