@@ -235,7 +235,7 @@ def test_the_coverage_shown_and_its_map_class_agree(reached, in_need, shown, kin
     ("coverage", "in_need", "reached", "partnered", "kind"),
     [
         pytest.param(None, 300, 0, False, "none", id="need-no-partner"),
-        pytest.param(None, None, 0, False, "none", id="no-need-no-partner"),
+        pytest.param(None, None, 0, False, "blank", id="no-need-no-partner"),
         pytest.param(None, None, 120, True, "unknown", id="partners-no-need"),
         pytest.param(0.0, 300, 0, True, "low", id="partners-nothing-reached-yet"),
     ],

@@ -36,7 +36,8 @@ CLASSES = (
     CoverageClass("half", "50% to 75%", "#fdcc8a"),
     CoverageClass("most", "75% to 100%", "#a6d96a"),
     CoverageClass("full", "100% or more", "#1a9641"),
-    CoverageClass("unknown", "partners at work, no baseline of need", "#d9dfe6"),
+    CoverageClass("unknown", "partners at work, no baseline of need", "#b9c3ce"),
+    CoverageClass("blank", "no partner, no baseline of need", "#f1efe9"),
 )
 BY_KEY = {c.key: c for c in CLASSES}
 
@@ -44,11 +45,12 @@ BY_KEY = {c.key: c for c in CLASSES}
 def coverage_class(
     coverage: float | None, in_need: int | None, reached: int, *, partnered: bool = True
 ) -> CoverageClass:
-    """The map's class of an area: "no partner" for an area no partner reports in, whether its need
-    is known or not (the gap to act on first); grey for one where partners work but no need is
-    known to compare with; else its coverage, nothing reached yet counting as under 25%."""
+    """The map's class of an area: "no partner" for an area in need that no partner reports in (the
+    gap to act on first); grey for one where partners work but no need is known to compare with;
+    pale for one with neither (an area the disaster may have spared); else its coverage, nothing
+    reached yet counting as under 25%."""
     if not partnered:
-        return BY_KEY["none"]
+        return BY_KEY["none"] if in_need else BY_KEY["blank"]
     if not in_need:
         return BY_KEY["unknown"]
     if coverage is None or coverage < 0.25:
