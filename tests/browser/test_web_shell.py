@@ -148,7 +148,8 @@ def test_pages_fit_a_phone_screen(kashmir, signed_in_page):
         assert overflow <= 0, f"{url} is {overflow}px wider than the screen"
         # and the header is one line, the name and the Menu button, leaving the screen to the page
         header = page.locator(".site-header .bar").bounding_box()
-        assert header is not None and header["height"] <= 72, f"{url}: header {header}"
+        assert header is not None
+        assert header["height"] <= 72, f"{url}: header {header}"
         # and the account's actions are at the foot of the menu
         expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
         page.get_by_role("button", name="Menu").click()

@@ -96,7 +96,8 @@ def test_the_gap_page_shows_the_table_the_map_and_the_illustrative_mark(picture,
     assert re.search(r"PK107</span> Muzaffarabad — <strong>300</strong> households in need", page)
     # and on the map it is coloured "no partner", its tooltip saying so with its need
     assert re.search(
-        r'class="area area-none" data-pcode="PK107"><title>Muzaffarabad \(PK107\): no partner; 300 households in need',
+        r'class="area area-none" data-pcode="PK107"><title>'
+        r"Muzaffarabad \(PK107\): no partner; 300 households in need",
         page,
     )
     assert ">no partner</li>" in page
