@@ -227,7 +227,7 @@ def test_a_distributors_message_names_the_movement_and_its_quantities(stocked, w
     movement = Movement.objects.get(kind=MovementKind.DISTRIBUTION)
     assert answer.redirect_chain == [(reverse("stock:post-menu"), 302)]
     assert (
-        f"Posted distribution #{movement.pk} (DIST-WALK) at Garhi Habibullah point: 1 line: 25 BLANKET."
+        f"Posted distribution #{movement.pk} (DIST-WALK) at Garhi Habibullah point: 1 item: 25 BLANKET."
         in text(answer)
     )
     assert on_hand(stocked.point, stocked.blanket) == 75

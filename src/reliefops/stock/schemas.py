@@ -69,17 +69,18 @@ def scoped_key(user: AnyUser | None, key: str | None, *, field: str = "Idempoten
 ITEMS_NAMED = 5  # a posting of more items says how many, not each one's quantity
 
 
-def lines_in_words(movement: Any) -> str:
-    """`2 lines: 500 BLANKET, 200 QUILT`: each item's own quantity in its base unit, never added
-    to another item's (500 blankets and 200 quilts are not 700 of anything)."""
-    n_lines = movement.lines.count()
+def items_in_words(movement: Any) -> str:
+    """`2 items: 500 BLANKET, 200 QUILT`: each item's own quantity in its base unit, never added
+    to another item's (500 blankets and 200 quilts are not 700 of anything). Items are counted as the
+    user gave them, not the ledger's lines: 150 quilts taken first-in-first-out from three grants'
+    stock are one item, not "3 lines"."""
     by_item = list(
         movement.lines.values("item__code").annotate(quantity=Sum("quantity")).order_by("item__code")
     )
     if len(by_item) > ITEMS_NAMED:
-        return f"{counted(n_lines, 'line')} of {counted(len(by_item), 'item')}"
+        return counted(len(by_item), "item")
     quantities = ", ".join(f"{row['quantity']:,} {row['item__code']}" for row in by_item)
-    return f"{counted(n_lines, 'line')}: {quantities}"
+    return f"{counted(len(by_item), 'item')}: {quantities}"
 
 
 def differences_in_words(movement: Any) -> str:
@@ -124,7 +125,7 @@ def posting_message(result: Any) -> str:
     elif movement.kind == MovementKind.COUNT:
         lines = differences_in_words(movement)
     else:
-        lines = lines_in_words(movement)
+        lines = items_in_words(movement)
     if waybill is not None:
         return (
             f"Waybill {waybill.number} dispatched from {waybill.from_site.name} "

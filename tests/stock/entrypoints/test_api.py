@@ -45,7 +45,7 @@ def test_receipt_by_codes_answers_201_with_the_movement(op, manager_api):
     assert body["replayed"] is False
     assert (
         body["message"] == f"Posted receipt #{body['movement']['id']} (GRN-BLK-0001) at Balakot hub: "
-        "2 lines: 120 BLANKET, 30 BUCKET."
+        "2 items: 120 BLANKET, 30 BUCKET."
     )
     movement = body["movement"]
     assert movement["kind"] == "receipt"
@@ -667,7 +667,7 @@ def test_a_posting_of_two_items_never_adds_them_into_one_figure_and_the_list_giv
     )
     # then its message gives each item's quantity, not "700 units"
     assert posted.status_code == 201, posted.content
-    assert posted.json()["message"].endswith(": 2 lines: 500 BLANKET, 200 BUCKET.")
+    assert posted.json()["message"].endswith(": 2 items: 500 BLANKET, 200 BUCKET.")
     assert "700" not in posted.json()["message"]
     # and the list adds nothing across items: no figure without an item, that item's with one
     (listed,) = admin_api.get("/movements", {"site": "BLK-HUB"}).json()["items"]

@@ -43,7 +43,7 @@ def test_receive_in_units_and_packs_and_a_repeated_key_posts_once(op, manager):
     again, _ = stock(*args)
     # then it is posted once
     movement = Movement.objects.get(reference="GRN-C1")
-    assert out == f"Posted receipt #{movement.pk} (GRN-C1) at Balakot hub: 2 lines: 120 BLANKET, 40 BUCKET.\n"
+    assert out == f"Posted receipt #{movement.pk} (GRN-C1) at Balakot hub: 2 items: 120 BLANKET, 40 BUCKET.\n"
     assert again == f"Already posted as receipt #{movement.pk} (GRN-C1): nothing changed.\n"
     assert on_hand(op.hub, op.blanket) == 120
     assert str(movement.occurred_on) == "2005-10-21"
@@ -58,7 +58,7 @@ def test_dispatch_and_confirm_with_damage_and_shortage(stocked, manager, admin):
         "--on", "2005-10-22",
     )  # fmt: skip
     assert out.startswith(
-        "Waybill WB-CLI-1 dispatched from Islamabad warehouse to Balakot hub: 1 line: 100 BLANKET"
+        "Waybill WB-CLI-1 dispatched from Islamabad warehouse to Balakot hub: 1 item: 100 BLANKET"
     )
     out, _ = stock(
         "confirm", "WB-CLI-1", "--as", manager, "--received", "BLANKET=90", "--damaged", "BLANKET=4",

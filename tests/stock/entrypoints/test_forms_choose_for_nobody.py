@@ -174,7 +174,7 @@ def test_a_posting_of_one_unit_says_one_line_and_its_item(op, web_as):
         ),
         follow=True,
     )
-    assert "GRN-ONE) at Balakot hub: 1 line: 1 BLANKET." in text(response)
+    assert "GRN-ONE) at Balakot hub: 1 item: 1 BLANKET." in text(response)
 
 
 def test_packs_without_a_pack_chosen_are_refused_asking_for_the_pack(op, web_as):

@@ -212,7 +212,7 @@ def test_receipt_form_posts_and_redirects_to_the_movement(op, web_as):
     assert response.status_code == 302
     assert response.url == reverse("stock:movement-detail", args=[movement.pk])
     assert messages_of(response) == [
-        f"Posted receipt #{movement.pk} (GRN-WEB-1) at Balakot hub: 2 lines: 50 BLANKET, 20 BUCKET."
+        f"Posted receipt #{movement.pk} (GRN-WEB-1) at Balakot hub: 2 items: 50 BLANKET, 20 BUCKET."
     ]
     assert on_hand(op.hub, op.blanket) == 50
     assert_ledger_sound()
