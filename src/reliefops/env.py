@@ -6,6 +6,7 @@ Every setting that an operator may change is declared here with its type, defaul
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import sys
@@ -58,6 +59,19 @@ def _str(raw: str) -> str:
     return raw
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date(raw: str) -> dt.date:
+    text = raw.strip()
+    try:
+        if _DAY.fullmatch(text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValueError(f"expected a day written YYYY-MM-DD, e.g. 2005-10-08, got {raw!r}")
+
+
 # The databases reliefops runs on; `postgres://` is the older spelling of `postgresql://`.
 DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,19}")
@@ -107,6 +121,7 @@ class EnvVar:
             "str": _str,
             "url": _database_url,
             "path": _str,
+            "date": _date,
         }
         return parsers[self.type]
 
@@ -319,6 +334,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "removes its personal data",
         unit="days",
         low=1,
+    ),
+    EnvVar(
+        "RELIEFOPS_OPERATION_START",
+        "date",
+        "2005-10-08",
+        "first day of the operation (the disaster's): a household's registration date before it is refused",
     ),
     EnvVar(
         "RELIEFOPS_MATCH_WORKERS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import sys
@@ -218,6 +219,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # The organisation whose ledger this is, as the dashboard and the sitrep name it.
 OPERATING_ORGANISATION: str = env("RELIEFOPS_ORGANISATION")
+# The operation's first day: no household is registered before it.
+OPERATION_START: dt.date = env("RELIEFOPS_OPERATION_START")
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "/"

@@ -3,6 +3,8 @@ it takes, and configuration.md gives the same ranges."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from reliefops.env import ENV_VARS, ConfigurationError, env, environment_problems
@@ -164,3 +166,21 @@ def test_configuration_doc_gives_each_number_the_range_env_declares():
     # Then each number's range is the one env.py refuses outside of, and nothing else has one
     for var in ENV_VARS:
         assert documented[var.name] == (var.range or "—"), var.name
+
+
+@pytest.mark.parametrize("value", ["8 Oct 2005", "2005-13-01", "20051008", "2005-10-08T00:00"])
+def test_an_operation_start_that_is_no_day_is_refused_saying_how_to_write_it(value):
+    # given a first day of the operation not written YYYY-MM-DD, or no day at all
+    # when it is read, then start-up is refused naming the variable and how to write it
+    with pytest.raises(ConfigurationError) as refused:
+        env("RELIEFOPS_OPERATION_START", {"RELIEFOPS_OPERATION_START": value})
+    assert str(refused.value) == (
+        f"RELIEFOPS_OPERATION_START: expected a day written YYYY-MM-DD, e.g. 2005-10-08, got {value!r}"
+    )
+
+
+def test_the_operation_start_is_the_earthquakes_day_unless_set():
+    assert env("RELIEFOPS_OPERATION_START", {}) == dt.date(2005, 10, 8)
+    assert env("RELIEFOPS_OPERATION_START", {"RELIEFOPS_OPERATION_START": " 2026-07-01 "}) == dt.date(
+        2026, 7, 1
+    )

@@ -106,6 +106,23 @@ def test_a_refused_origin_says_what_the_requests_value_holds_not_what_a_cell_hol
     assert "the cell" not in response.content.decode()
 
 
+def test_a_registration_dated_before_the_earthquake_is_refused_naming_the_days_allowed(op):
+    # given a registration dated 1 January 2005, months before the earthquake of 8 October
+    # when it is sent
+    response = post(
+        client_for(op.registrar),
+        "/api/households/households",
+        {**REGISTRATION, "registered_on": "2005-01-01"},
+    )
+    # then it is refused by its field, with the first day of the operation and today; nothing written
+    assert response.status_code == 422
+    (problem,) = response.json()["problems"]
+    assert problem["field"] == "registered_on"
+    assert problem["reason"].startswith("a day from 8 Oct 2005, the operation's first day, to today, ")
+    assert problem["reason"].endswith("; 1 Jan 2005 is before the operation began")
+    assert not Household.objects.exists()
+
+
 def test_personal_data_is_for_registrars_and_every_view_is_audited(op):
     household = register(op)
     registrar = client_for(op.registrar)

@@ -55,6 +55,25 @@ def test_import_lists_every_problem_and_writes_nothing(op, tmp_path, run_command
     assert not Household.objects.exists()
 
 
+def test_import_refuses_a_registration_date_before_the_earthquake_naming_its_line(op, tmp_path, run_command):
+    # given a file whose second household is dated 2005-01-01, months before the earthquake
+    path = tmp_path / "households.csv"
+    path.write_text(
+        HEADER.rstrip("\n") + ",registered_on\n"
+        "Sher Zaman,Gul Zaman,male,13503-1111111-1,1,1,PK50401,Rashang,destroyed,yes,2005-10-24\n"
+        "Zainab Bibi,Akbar Khan,female,,1,0,PK50401,Biari,damaged,yes,2005-01-01\n"
+    )
+    # when it is imported
+    with pytest.raises(CommandError, match="1 problem") as refused:
+        run_command("households", "import", str(path), "--as", op.registrar.username, "--commit")
+    # then the line and the column are named, with the days allowed; nothing is imported
+    assert "line 3, registered_on: a day from 8 Oct 2005, the operation's first day, to today, " in (
+        refused.value.stderr
+    )
+    assert "; 1 Jan 2005 is before the operation began" in refused.value.stderr
+    assert not Household.objects.exists()
+
+
 def test_import_of_a_file_with_many_problems_lists_the_first_thousand_and_counts_them_all(
     op, tmp_path, run_command
 ):

@@ -3,13 +3,22 @@ duplicates shown before saving, repeated submissions that change nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from reliefops.core.errors import InvalidInput
 from reliefops.core.models import AuditEvent
+from reliefops.core.text import day_text
 from reliefops.households.models import DuplicatePair, Household, HouseholdStatus, MatchKey, PairStatus
-from reliefops.households.services import DuplicatesFound, household_merge, household_register
+from reliefops.households.services import (
+    DuplicatesFound,
+    household_merge,
+    household_register,
+    household_update,
+)
 from tests.households.conftest import arabic, household_input, register, urdu
 
 
@@ -71,6 +80,69 @@ def test_a_bad_value_is_refused_naming_its_field_and_nothing_is_written(op, chan
     assert [(p.field, says in p.reason) for p in refused.value.problems] == [(field, True)]
     assert not Household.objects.exists()
     assert not AuditEvent.objects.filter(action="household.register").exists()
+
+
+TOMORROW = "tomorrow"
+
+
+@pytest.mark.parametrize(
+    ("day", "why"),
+    [
+        pytest.param(dt.date(2005, 1, 1), "before the operation began", id="months-before-the-earthquake"),
+        pytest.param(dt.date(2005, 10, 7), "before the operation began", id="the-day-before-it"),
+        pytest.param(TOMORROW, "in the future", id="tomorrow"),
+    ],
+)
+def test_a_registration_date_outside_the_operations_days_is_refused_naming_them(op, day, why):
+    # given a household registered before the earthquake of 8 October 2005, or tomorrow
+    today = timezone.localdate()
+    day = today + dt.timedelta(days=1) if day == TOMORROW else day
+    # when it is registered
+    with pytest.raises(InvalidInput) as refused:
+        household_register(actor=op.registrar, data=household_input(registered_on=day))
+    # then the date is refused, naming the days allowed and why this one is not; nothing is written
+    assert [(p.field, p.reason) for p in refused.value.problems] == [
+        (
+            "registered_on",
+            f"a day from 8 Oct 2005, the operation's first day, to today, {day_text(today)}; "
+            f"{day_text(day)} is {why}",
+        )
+    ]
+    assert not Household.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["start", "today"])
+def test_a_household_is_registered_on_the_operations_first_day_or_today(op, settings, day):
+    # given a registration on the first day of the operation, or today
+    registered_on = settings.OPERATION_START if day == "start" else timezone.localdate()
+    # when it is registered, then it is, on that day
+    assert register(op, registered_on=registered_on).registered_on == registered_on
+
+
+def test_the_first_day_is_the_one_configured(op, settings):
+    # given an operation set to begin on 1 January 2026
+    settings.OPERATION_START = dt.date(2026, 1, 1)
+    # when a household is registered on the day before
+    with pytest.raises(InvalidInput) as refused:
+        household_register(actor=op.registrar, data=household_input(registered_on=dt.date(2025, 12, 31)))
+    # then it is refused, naming that first day
+    (problem,) = refused.value.problems
+    assert problem.field == "registered_on"
+    assert problem.reason.startswith("a day from 1 Jan 2026, the operation's first day, to today, ")
+    assert problem.reason.endswith("; 31 Dec 2025 is before the operation began")
+
+
+def test_a_correction_does_not_refuse_a_registration_date_kept_from_before_a_later_first_day(op, settings):
+    # given a household registered on 20 November 2005, and the first day moved later since
+    household = register(op)
+    settings.OPERATION_START = dt.date(2006, 1, 1)
+    # when its phone is corrected
+    household_update(
+        actor=op.registrar, household_id=household.pk, changes={"phone": "0345-7654321"}, reason="new phone"
+    )
+    # then the correction is made, the registration date, which cannot be corrected, left as it was
+    household.refresh_from_db()
+    assert (household.phone, household.registered_on) == ("+923457654321", dt.date(2005, 11, 20))
 
 
 def test_a_cnic_and_a_phone_typed_in_urdu_digits_are_checked_and_stored_in_0_9(op):

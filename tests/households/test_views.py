@@ -1113,6 +1113,18 @@ def test_the_registration_form_refuses_a_bad_count_or_day_in_the_words_of_the_ap
     assert not Household.objects.exists()
 
 
+def test_the_registration_form_refuses_a_day_before_the_earthquake_naming_the_days_allowed(op):
+    # given a registration dated 7 October 2005, the day before the earthquake
+    # when it is sent from the form
+    response = signed_in(op.registrar).post("/households/register/", {**FORM, "registered_on": "2005-10-07"})
+    # then it is refused beside its field, naming the first day of the operation; nothing saved
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert escape("Registered on: a day from 8 Oct 2005, the operation's first day, to today, ") in text
+    assert escape("; 7 Oct 2005 is before the operation began") in text
+    assert not Household.objects.exists()
+
+
 def test_the_handover_form_refuses_a_day_that_is_none_saying_how_to_write_it(op, open_round):
     # given a handover typed on a browser without a date picker, its day written wrong
     round_obj, household, _ = open_round

@@ -20,7 +20,7 @@ Columns (case and spacing of the header do not matter):
 | house_damage | yes | destroyed, damaged or none |
 | elevation_band | | below_5000, 5000_to_7000, above_7000, or empty when not known |
 | consent | yes | yes: the head agreed to the use of the data |
-| registered_on | | YYYY-MM-DD (today when empty) |
+| registered_on | | YYYY-MM-DD (today when empty), from the operation's first day to today |
 """
 
 from __future__ import annotations

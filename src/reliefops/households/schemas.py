@@ -50,7 +50,11 @@ class HouseholdIn(BodyIn):
     house_damage: str = Field(description="`destroyed`, `damaged` or `none`.")
     elevation_band: str = Field("", description="`below_5000`, `5000_to_7000`, `above_7000` or empty.")
     consent: bool = Field(description="The head agreed to the use of the data; required to register.")
-    registered_on: Day | None = Field(None, description="The day of registration (today when left out).")
+    registered_on: Day | None = Field(
+        None,
+        description="The day of registration (today when left out), from the operation's first day "
+        "(RELIEFOPS_OPERATION_START) to today; another is refused (422).",
+    )
 
     def to_input(self) -> HouseholdInput:
         data = self.model_dump(exclude={"duplicates_seen"})

@@ -257,7 +257,7 @@ def _checked_correction(
     # A camp closed since the household moved there is no reason to refuse another change.
     kept_camp = "current_site" not in changes and household.current_site is not None
     draft, checked = household_check(
-        replace(data, current_site="") if kept_camp else data, lookups=Lookups.load()
+        replace(data, current_site="") if kept_camp else data, lookups=Lookups.load(), registered_on_kept=True
     )
     return data, draft, problems + checked, kept_camp
 

@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, Problem
 from reliefops.core.locks import transaction_lock
 from reliefops.core.services import audit_record, stored_user
-from reliefops.core.text import counted
+from reliefops.core.text import counted, day_text
 from reliefops.households.cells import value_holds
 from reliefops.households.identity import (
     NUMBERED_ONCE,
@@ -198,10 +199,27 @@ def member_count_problem(count: object) -> str:
     return f"a whole number from 0 to {MEMBERS_MAX}; this one is larger (a count of one age band)"
 
 
+def registration_day_problem(day: dt.date) -> str | None:
+    """Why a registration date is refused, or None: a household is registered from the operation's
+    first day (RELIEFOPS_OPERATION_START) to today, never before the disaster or in the future."""
+    start: dt.date = settings.OPERATION_START
+    today = timezone.localdate()
+    if start <= day <= today:
+        return None
+    why = "before the operation began" if day < start else "in the future"
+    return (
+        f"a day from {day_text(start)}, the operation's first day, to today, {day_text(today)}; "
+        f"{day_text(day)} is {why}"
+    )
+
+
 def household_check(
-    data: HouseholdInput, *, lookups: Lookups, row: int | None = None
+    data: HouseholdInput, *, lookups: Lookups, row: int | None = None, registered_on_kept: bool = False
 ) -> tuple[Draft | None, list[Problem]]:
-    """Check one household; every problem names its field (and the row of a file)."""
+    """Check one household; every problem names its field (and the row of a file).
+
+    `registered_on_kept`: the registration date is the one stored (a correction, which cannot
+    change it), not checked again against the operation's days."""
     in_file = row is not None  # a refusal calls the value a cell of a file's row, a value otherwise
     problems: list[Problem] = []
     head = _name(data.head_name, "head_name", row, problems, required=True)
@@ -271,8 +289,8 @@ def household_check(
             )
         )
     registered_on = data.registered_on or timezone.localdate()
-    if registered_on > timezone.localdate():
-        problems.append(Problem(row, "registered_on", "cannot be in the future"))
+    if not registered_on_kept and (why_not := registration_day_problem(registered_on)):
+        problems.append(Problem(row, "registered_on", why_not))
     if problems or origin is None:
         return None, problems
     return (
