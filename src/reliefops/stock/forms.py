@@ -77,22 +77,30 @@ def _date(label: str, *, required: bool = True, help_text: str = "") -> forms.Da
 
 
 class SiteChoice(forms.ModelChoiceField):
+    what = ("a site", "sites")
+
     def label_from_instance(self, obj: Model) -> str:
         closed = "" if getattr(obj, "is_active", True) else ", closed"
         return f"{obj.name} ({obj.code}{closed})"  # type: ignore[attr-defined]
 
 
 class ItemChoice(forms.ModelChoiceField):
+    what = ("an item", "items")
+
     def label_from_instance(self, obj: Model) -> str:
         return f"{obj.code} · {obj.name}"  # type: ignore[attr-defined]
 
 
 class GrantChoice(forms.ModelChoiceField):
+    what = ("a grant", "grants")
+
     def label_from_instance(self, obj: Model) -> str:
         return str(obj.reference)  # type: ignore[attr-defined]
 
 
 class OrganisationChoice(forms.ModelChoiceField):
+    what = ("a partner organisation", "partner organisations")
+
     def label_from_instance(self, obj: Model) -> str:
         acronym = obj.acronym  # type: ignore[attr-defined]
         return f"{obj.name} ({acronym})" if acronym else str(obj.name)  # type: ignore[attr-defined]
@@ -101,6 +109,83 @@ class OrganisationChoice(forms.ModelChoiceField):
 def stock_site_choices(user: AnyUser) -> Any:
     """Every open site that holds stock (a waybill may go to any of them)."""
     return access_sites(user).filter(kind__in=STOCK_KINDS, is_active=True).order_by("name", "pk")
+
+
+# --- the words of a refusal ------------------------------------------------------------------------
+
+# What a choice offers, by the field's name (else by its class: `what` of SiteChoice, ...): what to
+# choose, and what the list holds, to say what a value is not.
+CHOICES_NAMED: dict[str, tuple[str, str]] = {
+    "kit": ("a kit", "kits"),
+    "transport": ("the transport", "means of transport"),
+    "reason": ("the reason", "reasons"),
+    "pack": ("a pack", "packs"),
+    "pledge": ("a pledge", "open pledges"),
+    "action": ("assemble or break", "actions"),
+}
+
+
+TYPED_SHOWN = 40  # a refusal quotes at most this much of what was typed
+
+
+def _what(field: forms.Field) -> tuple[str, str]:
+    what = getattr(field, "what", None)
+    return what if isinstance(what, tuple) else ("one", "choices")
+
+
+class PlainRefusals:
+    """Django's own refusals of a field, said as the ledger says its own: the reason, in plain words,
+    with what was typed (the page puts the field's name before it, and the line's).
+
+    "Enter a whole number." is "not a whole number: 'ten'" (as on the command line), "Select a valid
+    choice. That choice is not one of the available choices." is "'99' is not one of the sites
+    offered; pick one from the list", "This field is required." is "choose a site" or "must not be
+    blank", "Ensure this value has at most 64 characters (it has 70)." is "longer than 64
+    characters; shorten it" (as the ledger says it). Every posting form and line takes them from
+    here; a refusal the form or the ledger words itself is left as it is.
+    """
+
+    fields: dict[str, forms.Field]
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        if field in self.fields and isinstance(error, ValidationError) and not hasattr(error, "error_dict"):
+            error = ValidationError([self._plain(field, each) for each in error.error_list])
+        super().add_error(field, error)  # type: ignore[misc]
+
+    def _plain(self, name: str, error: ValidationError) -> ValidationError:
+        field = self.fields[name]
+        params = error.params or {}
+        typed = self._typed(name)
+        choose, offered = CHOICES_NAMED.get(name) or _what(field)
+        said = None
+        if error.code == "required":
+            said = f"choose {choose}" if isinstance(field, forms.ChoiceField) else "must not be blank"
+        elif error.code == "invalid_choice":
+            said = (
+                f"'{params.get('value', typed)}' is not one of the {offered} offered; pick one from the list"
+            )
+        elif error.code == "invalid" and isinstance(field, forms.IntegerField):
+            said = f"not a whole number: '{typed}'"
+        elif error.code == "invalid" and isinstance(field, forms.DateField):
+            said = f"'{typed}' is not a date; write it as YYYY-MM-DD"
+        elif error.code == "max_length":
+            said = f"longer than {params.get('limit_value')} characters; shorten it"
+        elif error.code == "min_value":
+            said = f"must be {params.get('limit_value')} or more, not {typed}"
+        elif error.code == "max_value":
+            said = f"must be {params.get('limit_value')} or less, not {typed}"
+        elif error.code == "null_characters_not_allowed":
+            said = "holds a character no text may hold (NUL); type it again"
+        # Without params, the message is shown as it is: a '%' typed is not a placeholder.
+        return error if said is None else ValidationError(said, code=error.code)
+
+    def _typed(self, name: str) -> str:
+        """What was sent for the field, as typed (without the spaces around it; cut short when long)."""
+        value = self[name].data  # type: ignore[index]
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        text = "" if value is None else str(value).strip()
+        return text if len(text) <= TYPED_SHOWN else f"{text[: TYPED_SHOWN - 1]}…"
 
 
 # --- filters (GET) --------------------------------------------------------------------------------
@@ -259,7 +344,7 @@ class StockCardForm(forms.Form):
 # --- lines ----------------------------------------------------------------------------------------
 
 
-class LineForm(forms.Form):
+class LineForm(PlainRefusals, forms.Form):
     """One line of a posting. Its `item` may be fixed (prefilled from a waybill or a site's stock)."""
 
     def __init__(self, *args: Any, items: Any = None, grants: Any = None, **kwargs: Any) -> None:
@@ -372,7 +457,7 @@ class CountLineForm(LineForm):
 # --- postings (POST) ------------------------------------------------------------------------------
 
 
-class PostingForm(forms.Form):
+class PostingForm(PlainRefusals, forms.Form):
     """A posting with its hidden idempotency key and, when `line_form` is set, its lines."""
 
     line_form: type[LineForm] | None = None
@@ -594,7 +679,7 @@ class LossForm(PostingForm):
     note = forms.CharField(label="What happened", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class CountSiteForm(forms.Form):
+class CountSiteForm(PlainRefusals, forms.Form):
     """The first step of a count: which site (its items then fill the count sheet)."""
 
     site = SiteChoice(queryset=None, label="Site counted")
@@ -647,7 +732,7 @@ class ReversalForm(PostingForm):
     reversed_on = _date("Reversed on")
 
 
-class PledgeCancelForm(forms.Form):
+class PledgeCancelForm(PlainRefusals, forms.Form):
     """Why a pledge is cancelled. The ledger checks the reason (it says what is missing or too long),
     as it does for the API and the command line; the page shows its answer beside the field."""
 
