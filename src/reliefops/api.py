@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +13,8 @@ from ninja.utils import check_csrf
 
 from reliefops import __version__
 from reliefops.core.errors import InvalidInput, ServiceError
-from reliefops.core.services import token_authenticate
+from reliefops.core.logs import one_line
+from reliefops.core.services import TokenExpired, token_authenticate, token_moment
 from reliefops.core.text import counted
 
 if TYPE_CHECKING:
@@ -23,15 +25,41 @@ if TYPE_CHECKING:
 # script with a revoked token must hear so, not be let through on another header or a session.
 
 
+auth_logger = logging.getLogger("reliefops.auth")
+
+
+class TokenRefused(AuthenticationError):
+    """A token that is known and was refused for a reason its holder can act on (it expired): the
+    401 says that reason instead of the general one."""
+
+
+def _token_user(plain: str) -> Any:
+    """The user of a token, or None; a token that expired is refused saying so, and the refusal is
+    one warning line in the log (its id and user, never the token), for the administrator who
+    issues the new one."""
+    try:
+        return token_authenticate(plain)
+    except TokenExpired as exc:
+        token = exc.token
+        auth_logger.warning(
+            "API token %s (%s…) of user '%s' refused: it expired on %s",
+            token.pk,
+            token.prefix,
+            one_line(token.user.get_username()),
+            token_moment(token.expires_at),
+        )
+        raise TokenRefused(message=exc.message) from exc
+
+
 class BearerToken(HttpBearer):
     """`Authorization: Bearer rop_…` with a token from `reliefops token create`."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = token_authenticate(token)
+        user = _token_user(token)
         if user is None:
             raise AuthenticationError
         other = request.headers.get(TokenHeader.param_name)
-        if other and token_authenticate(other) != user:
+        if other and _token_user(other) != user:
             raise AuthenticationError
         request.user = user
         return user
@@ -45,7 +73,7 @@ class TokenHeader(APIKeyHeader):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if not key:
             return None
-        user = token_authenticate(key)
+        user = _token_user(key)
         if user is None:
             raise AuthenticationError
         request.user = user
@@ -94,7 +122,9 @@ api = ReliefopsAPI(
     description=(
         "Reference data, stock ledger and coordination data of a relief operation.\n\n"
         "Authenticate with `Authorization: Bearer <token>` or `X-API-Token: <token>` "
-        "(create a token with `reliefops token create USERNAME`); a signed-in browser session works too, "
+        "(create a token with `reliefops token create USERNAME`; it works for 90 days, or the `--days` "
+        "asked for, up to 365, and an expired token is answered 401 saying when it expired); "
+        "a signed-in browser session works too, "
         "and then unsafe methods need the `X-CSRFToken` header.\n\n"
         "Lists take `limit` (1-500, default 50) and `offset` and return `{items, count}`. "
         "Errors return `{detail}`, and on 422 also `problems: [{row, field, reason}]`."
@@ -120,14 +150,13 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = api.create_response(
-        request,
-        {
-            "detail": "authentication required: send `Authorization: Bearer <token>` "
-            "with a valid, unrevoked token of an active user, or sign in"
-        },
-        status=401,
+    detail = (
+        exc.message
+        if isinstance(exc, TokenRefused)
+        else "authentication required: send `Authorization: Bearer <token>` "
+        "with a valid, unexpired, unrevoked token of an active user, or sign in"
     )
+    response = api.create_response(request, {"detail": detail}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="reliefops"'
     return response
 

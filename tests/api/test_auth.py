@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 from datetime import timedelta
 
 import pytest
@@ -14,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reliefops.api import CSRF_REFUSED
-from reliefops.core.models import ApiToken
+from reliefops.core.models import ApiToken, AuditEvent
 from reliefops.core.roles import ROLE_RIGHTS, Role
-from reliefops.core.services import token_revoke
+from reliefops.core.services import TokenExpired, token_authenticate, token_revoke
 from tests.factories import make_user
 
 SITES = "/api/places/sites"
@@ -97,6 +99,90 @@ def test_revoked_token_gets_401(db, token_for):
     token_revoke(actor=None, token_id=ApiToken.objects.get(user=user).pk)
     # then
     assert client.get(SITES).status_code == 401
+
+
+# A moment long past and one to come, written out: 05:00 UTC is 10:00 in Pakistan (UTC+5).
+EXPIRED_AT = dt.datetime(2026, 3, 1, 5, 0, tzinfo=dt.UTC)
+ENDS_AT = dt.datetime(2031, 3, 1, 5, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param(lambda t: {"HTTP_AUTHORIZATION": f"Bearer {t}"}, id="bearer"),
+        pytest.param(lambda t: {"HTTP_X_API_TOKEN": t}, id="x-api-token"),
+    ],
+)
+def test_an_expired_token_gets_401_saying_when_it_expired_and_what_to_do(db, token_for, caplog, header):
+    # given a token of an active viewer that expired on 1 March 2026, 10:00 in Pakistan
+    user = make_user(Role.VIEWER)
+    plain = token_for(user)
+    token = ApiToken.objects.get(user=user)
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=EXPIRED_AT)
+    events = AuditEvent.objects.count()
+    # when it is used
+    with caplog.at_level(logging.WARNING):
+        response = Client(**header(plain)).get(SITES)
+    # then it is refused (401), saying when it expired and whom to ask
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "this API token expired on 2026-03-01 10:00 (Asia/Karachi time); "
+        "ask an administrator for a new one"
+    }
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    # and the log says which token of whom, never the token itself; as for other refused tokens,
+    # nothing is added to the audit trail and its last use is not recorded
+    auth = [r.getMessage() for r in caplog.records if r.name == "reliefops.auth"]
+    assert auth == [
+        f"API token {token.pk} ({token.prefix}…) of user '{user.get_username()}' refused: "
+        "it expired on 2026-03-01 10:00"
+    ]
+    assert plain not in caplog.text
+    assert AuditEvent.objects.count() == events
+    assert ApiToken.objects.get(pk=token.pk).last_used_at is None
+
+
+def test_an_expired_token_is_refused_even_with_a_signed_in_session_or_a_valid_token_beside_it(db, token_for):
+    # given a viewer signed in, with a valid token and an expired one
+    user = make_user(Role.VIEWER)
+    valid, expired = token_for(user), token_for(user)
+    ApiToken.objects.filter(key_hash=hashlib.sha256(expired.encode()).hexdigest()).update(
+        expires_at=EXPIRED_AT
+    )
+    client = Client()
+    client.force_login(user)
+    # then the expired one is refused, whatever comes with it
+    for headers in (
+        {"HTTP_AUTHORIZATION": f"Bearer {expired}"},
+        {"HTTP_AUTHORIZATION": f"Bearer {valid}", "HTTP_X_API_TOKEN": expired},
+        {"HTTP_AUTHORIZATION": f"Bearer {expired}", "HTTP_X_API_TOKEN": valid},
+    ):
+        response = client.get("/api/core/me", **headers)
+        assert response.status_code == 401, headers
+        assert "expired on 2026-03-01 10:00" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("at", "works"),
+    [
+        pytest.param(ENDS_AT - dt.timedelta(microseconds=1), True, id="the-last-moment-before"),
+        pytest.param(ENDS_AT, False, id="the-moment-it-expires"),
+        pytest.param(ENDS_AT + dt.timedelta(days=1), False, id="a-day-after"),
+    ],
+)
+def test_a_token_works_until_the_moment_it_expires_and_not_from_then(db, token_for, at, works):
+    # given a token that expires on 1 March 2031 at 05:00 UTC
+    user = make_user(Role.VIEWER)
+    plain = token_for(user)
+    ApiToken.objects.filter(user=user).update(expires_at=ENDS_AT)
+    # when it is presented at a given moment
+    if works:
+        # then before that moment it authenticates its user
+        assert token_authenticate(plain, at=at) == user
+    else:
+        # then from that moment on it is refused, saying so
+        with pytest.raises(TokenExpired, match="expired on 2031-03-01 10:00"):
+            token_authenticate(plain, at=at)
 
 
 def test_inactive_users_token_gets_401(db, token_for):

@@ -3,15 +3,18 @@ withdraw-export`, `token create | revoke | list`, `jobs list` and `demo_admin`."
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from reliefops.core.access import scoped_site_ids, user_role
 from reliefops.core.models import ApiToken, AuditEvent
@@ -220,6 +223,73 @@ def test_token_create_refuses_a_name_longer_than_its_column(ali):
         run("token", "create", "ali", "--name", "n" * 101)
     assert "name: at most 100 characters" in refused.value.stderr
     assert not ApiToken.objects.exists()
+
+
+def test_token_create_makes_a_token_that_works_90_days_unless_asked_otherwise(ali):
+    # when a token is created without --days, and another with --days 7
+    before = timezone.now()
+    run("token", "create", "ali", "--name", "sync laptop")
+    week, _ = run("token", "create", "ali", "--days", "7")
+    after = timezone.now()
+    # then the first works for 90 days and the second for 7, and each says until when
+    first, second = ApiToken.objects.order_by("pk")
+    assert before + timedelta(days=90) <= first.expires_at <= after + timedelta(days=90)
+    assert before + timedelta(days=7) <= second.expires_at <= after + timedelta(days=7)
+    local = timezone.localtime(second.expires_at).strftime("%Y-%m-%d %H:%M")
+    assert f"It works until {local} (Asia/Karachi time); issue a new one before then." in week
+    # and the audit trail records when it expires
+    event = AuditEvent.objects.filter(action="token.create", object_id=str(second.pk)).get()
+    assert event.after["expires_at"] == second.expires_at.isoformat()
+
+
+@pytest.mark.parametrize("days", ["1", "365"], ids=["a-day", "a-year"])
+def test_token_create_takes_a_lifetime_from_a_day_to_a_year(ali, days):
+    run("token", "create", "ali", "--days", days)
+    token = ApiToken.objects.get()
+    assert abs(token.expires_at - token.created_at - timedelta(days=int(days))) < timedelta(seconds=5)
+
+
+@pytest.mark.parametrize(
+    ("days", "reason"),
+    [
+        pytest.param("0", "days: a token lives from 1 to 365 days, not 0: give it a day or more", id="zero"),
+        pytest.param(
+            "-5", "days: a token lives from 1 to 365 days, not -5: give it a day or more", id="negative"
+        ),
+        pytest.param(
+            "366",
+            "days: a token lives from 1 to 365 days, not 366: issue a new one when it expires",
+            id="over-a-year",
+        ),
+    ],
+)
+def test_token_create_refuses_a_lifetime_outside_a_day_to_a_year_and_makes_nothing(ali, days, reason):
+    # when a token is asked for with a lifetime out of bounds
+    with pytest.raises(CommandError, match="1 problem; nothing was written") as refused:
+        run("token", "create", "ali", "--days", days)
+    # then the problem names the option and the bounds, and no token was made
+    assert reason in refused.value.stderr
+    assert not ApiToken.objects.exists()
+    assert not AuditEvent.objects.filter(action="token.create").exists()
+
+
+def test_token_list_shows_when_each_token_expires_and_which_have(ali):
+    # given a token that works, one that expired on 1 March 2026 and one revoked
+    for _ in range(3):
+        run("token", "create", "ali")
+    active, expired, revoked = ApiToken.objects.order_by("pk")
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=dt.datetime(2026, 3, 1, 5, 0, tzinfo=dt.UTC))
+    run("token", "revoke", str(revoked.pk))
+    # when they are listed
+    listing, _ = run("token", "list", "ali")
+    # then the list has an expiry column, and says which token expired
+    header, *rows = listing.splitlines()
+    assert header.split() == ["id", "user", "prefix", "name", "created", "last", "used", "expires", "status"]
+    by_id = {row.split()[0]: row for row in rows}
+    active_expiry = timezone.localtime(active.expires_at).strftime("%Y-%m-%d %H:%M")
+    assert by_id[str(active.pk)].endswith(f"{active_expiry}  active")
+    assert by_id[str(expired.pk)].endswith("2026-03-01 10:00  expired")
+    assert " revoked " in by_id[str(revoked.pk)]
 
 
 # --- demo_admin ----------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ class UserProfileAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
-    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "expires_at", "revoked_at")
     list_filter = ("revoked_at",)
     list_select_related = ("user",)
     search_fields = ("prefix", "name", "user__username")

@@ -34,7 +34,8 @@ class UserProfile(models.Model):
 
 
 class ApiToken(models.Model):
-    """An API token. Only a SHA-256 hash is stored; the token is shown once, at creation."""
+    """An API token. Only a SHA-256 hash is stored; the token is shown once, at creation. It works
+    until it is revoked or it expires, whichever comes first."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
@@ -43,6 +44,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        help_text="the token stops working at this moment; issued for 1 to 365 days (90 unless asked)"
+    )
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

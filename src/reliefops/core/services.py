@@ -6,9 +6,10 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.sessions.models import Session
@@ -25,6 +26,10 @@ from reliefops.core.sessions import session_data_quietly
 User = get_user_model()
 TOKEN_PREFIX = "rop_"  # noqa: S105 - a public marker, not a secret
 TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A token lives 90 days unless asked otherwise, and never more than a year: a token forgotten on a
+# laptop or in a script stops by itself.
+TOKEN_DAYS_DEFAULT = 90
+TOKEN_DAYS_MAX = 365
 
 
 def stored_user(actor: Any) -> Any:
@@ -363,11 +368,44 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_create(*, actor: AbstractBaseUser | None, username: str, name: str = "") -> tuple[ApiToken, str]:
-    """Issue a token for a user; returns the row and the plain token, which is never stored."""
+def token_moment(value: datetime) -> str:
+    """A token's moment as the token list and the API's refusal write it: 2027-03-01 10:00 (local)."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+class TokenExpired(ServiceError):
+    """A token presented after it expired: it authenticates no one, and a new one must be issued."""
+
+    status = 401
+
+    def __init__(self, token: ApiToken) -> None:
+        super().__init__(
+            f"this API token expired on {token_moment(token.expires_at)} ({settings.TIME_ZONE} time); "
+            "ask an administrator for a new one"
+        )
+        self.token = token
+
+
+def token_create(
+    *, actor: AbstractBaseUser | None, username: str, name: str = "", days: int = TOKEN_DAYS_DEFAULT
+) -> tuple[ApiToken, str]:
+    """Issue a token for a user, living `days` days (1 to 365); returns the row and the plain token,
+    which is never stored."""
+    problems = []
     longest = _field_limit(ApiToken, "name")
     if len(name) > longest:
-        raise InvalidInput([Problem(None, "name", f"at most {longest} characters")])
+        problems.append(Problem(None, "name", f"at most {longest} characters"))
+    if not 1 <= days <= TOKEN_DAYS_MAX:
+        problems.append(
+            Problem(
+                None,
+                "days",
+                f"a token lives from 1 to {TOKEN_DAYS_MAX} days, not {days}: "
+                + ("give it a day or more" if days < 1 else "issue a new one when it expires"),
+            )
+        )
+    if problems:
+        raise InvalidInput(problems)
     with transaction.atomic():
         try:
             user = User.objects.get(username=username)
@@ -376,13 +414,21 @@ def token_create(*, actor: AbstractBaseUser | None, username: str, name: str = "
         if not user.is_active:
             raise ServiceError(f"user {username!r} is not active")
         plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = ApiToken.objects.create(user=user, name=name, prefix=plain[:12], key_hash=_hash(plain))
+        expires_at = timezone.now() + timedelta(days=days)
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=plain[:12], key_hash=_hash(plain), expires_at=expires_at
+        )
         audit_record(
             actor=actor,
             action="token.create",
             object_type="api_token",
             object_id=token.pk,
-            after={"user": username, "name": name, "prefix": token.prefix},
+            after={
+                "user": username,
+                "name": name,
+                "prefix": token.prefix,
+                "expires_at": expires_at.isoformat(),
+            },
         )
     return token, plain
 
@@ -401,8 +447,9 @@ def token_revoke(*, actor: AbstractBaseUser | None, token_id: int) -> ApiToken:
     return token
 
 
-def token_authenticate(plain: str) -> Any | None:
-    """The active user a token belongs to, or None."""
+def token_authenticate(plain: str, *, at: datetime | None = None) -> Any | None:
+    """The active user a token belongs to, or None; TokenExpired for a token of theirs that expired
+    (at or before `at`, the moment of the request: now unless given)."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
     token = (
@@ -410,8 +457,10 @@ def token_authenticate(plain: str) -> Any | None:
     )
     if token is None or not token.user.is_active:
         return None
+    now = at or timezone.now()
+    if now >= token.expires_at:
+        raise TokenExpired(token)
     # Last use is kept to the minute: writing on every request would serialise readers on SQLite.
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
