@@ -1,4 +1,5 @@
-"""Migration core.0003: API tokens issued before tokens expired are given 90 days from their making."""
+"""Migration core.0003: API tokens issued before tokens expired are given 90 days from their making,
+and two weeks from the upgrade at least."""
 
 from __future__ import annotations
 
@@ -48,27 +49,34 @@ def _old_token(executor: MigrationExecutor, user_id: int, plain: str, made: dt.d
 
 
 @pytest.mark.django_db(transaction=True)
-def test_older_tokens_get_90_days_from_their_making_and_a_token_made_long_ago_stops():
+def test_older_tokens_get_90_days_from_their_making_and_two_weeks_from_the_upgrade_at_least():
     user = make_user(Role.VIEWER)
-    # given, before the upgrade, a token made on 10 January 2026 and one made a day ago
+    # given, before the upgrade, a token made on 10 January 2026, one made 80 days ago, one a day ago
     executor = _migrate(BEFORE)
     try:
         long_ago = dt.datetime(2026, 1, 10, 4, 30, tzinfo=dt.UTC)
-        yesterday = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
+        now = timezone.now().replace(microsecond=0)
+        yesterday = now - dt.timedelta(days=1)
         old = _old_token(executor, user.pk, "rop_made-long-ago", long_ago)
+        nearly = _old_token(executor, user.pk, "rop_made-80-days", now - dt.timedelta(days=80))
         recent = _old_token(executor, user.pk, "rop_made-yesterday", yesterday)
         # when the database is upgraded
         _migrate(AFTER)
+        upgraded = timezone.now()
     finally:
         _migrate([("core", _latest())])
-    # then each token expires 90 days after it was made
     ends = dict(ApiToken.objects.values_list("pk", "expires_at"))
-    assert ends[old] == dt.datetime(2026, 4, 10, 4, 30, tzinfo=dt.UTC)
+    # then a recent token expires 90 days after it was made
     assert ends[recent] == yesterday + dt.timedelta(days=90)
-    # so the one made long ago no longer works, saying when it expired, and the recent one still does
+    # and the ones whose 90 days are over, or end within two weeks, work two weeks from the upgrade
+    for pk in (old, nearly):
+        assert now + dt.timedelta(days=14) <= ends[pk] <= upgraded + dt.timedelta(days=14)
+    assert token_authenticate("rop_made-long-ago") == user
+    assert token_authenticate("rop_made-yesterday") == user
+    # and once the two weeks are over, the old token is refused, saying when it expired
+    ApiToken.objects.filter(pk=old).update(expires_at=dt.datetime(2026, 4, 10, 4, 30, tzinfo=dt.UTC))
     with pytest.raises(TokenExpired, match="expired on 2026-04-10 09:30"):
         token_authenticate("rop_made-long-ago")
-    assert token_authenticate("rop_made-yesterday") == user
     assert Client(HTTP_AUTHORIZATION="Bearer rop_made-long-ago").get("/api/core/me").status_code == 401
 
 
