@@ -167,6 +167,13 @@ def _merged_household(op, round_obj, household):
     return {"household_id": household.pk}
 
 
+def _card_of_a_merged_household(op, round_obj, household):
+    old = household.cards.get().token
+    other = register(op, head_name="Mohd Aslam", document_type="none", document_number="")
+    household_merge(actor=op.registrar, survivor_id=other.pk, merged_id=household.pk)
+    return {"card_token": old}
+
+
 REFUSALS = {
     "not-eligible": (_not_eligible, "is not on the list of round WR-1: it is not eligible"),
     "wrong-point": (_wrong_point, "collects at Bana helipad, not at Raj Pattian"),
@@ -181,6 +188,11 @@ REFUSALS = {
     "replaced-card": (_voided_card, "was replaced on .* \\(lost\\): it no longer works"),
     "unknown-card": (_unknown_card, "is not a card token|no household holds card"),
     "merged-household": (_merged_household, "was merged into household"),
+    # the card says a merge replaced it, without the number of the household kept
+    "merged-household-card": (
+        _card_of_a_merged_household,
+        r"was replaced on .* \(the household was registered twice, and its records were merged\): it no",
+    ),
 }
 
 

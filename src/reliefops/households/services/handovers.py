@@ -110,8 +110,13 @@ def _household(card_token: str | None, household_id: int | None) -> tuple[Househ
             raise HandoverRefused(f"no household holds card {printed(token)}", field="card")
         if card.voided_at is not None:
             replaced = day_text(timezone.localtime(card.voided_at))
+            # A merge's reason names the household kept; whoever scans is told only that there
+            # was one (the kept household's card is the one to serve)
+            reason = card.void_reason
+            if reason.startswith("household merged into"):
+                reason = "the household was registered twice, and its records were merged"
             raise HandoverRefused(
-                f"card {printed(token)} was replaced on {replaced} ({card.void_reason}): "
+                f"card {printed(token)} was replaced on {replaced} ({reason}): "
                 "it no longer works; ask for the household's new card or find the household by name",
                 field="card",
             )
