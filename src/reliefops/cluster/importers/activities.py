@@ -11,6 +11,7 @@ service, all or nothing.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from django.db import connection
 
 from reliefops.cluster import parallel
 from reliefops.cluster.hxl import Column, FieldSpec, Layout, is_unnamed, kept_keys, spec
-from reliefops.cluster.importers.common import FileDigest, choose_sheet, row_digest, text_digest
+from reliefops.cluster.importers.common import FileDigest, choose_sheet, row_digest
 from reliefops.cluster.names import (
     ActivityIndex,
     Area,
@@ -48,7 +49,15 @@ from reliefops.cluster.services.report_types import (
     row_fingerprint,
 )
 from reliefops.cluster.services.reports import activity_report_import
-from reliefops.cluster.sheets import ReadWhole, Sheet, SplitCsv, is_workbook_data, read_sheets, split_csv
+from reliefops.cluster.sheets import (
+    LineRows,
+    ReadWhole,
+    Sheet,
+    SplitCsv,
+    is_workbook_data,
+    read_sheets,
+    split_csv,
+)
 from reliefops.cluster.values import (
     COUNT_MAX,
     QUANTITY_MAX,
@@ -177,6 +186,7 @@ class ActivityFileReader:
         self.activities = ActivityIndex.build()
         self.areas = AreaIndex.build()
         self.sites = SiteIndex.build()
+        self.organisation_names: dict[Any, tuple[int | None, str]] = {}  # cell -> (id, problem)
         self.reporting_default = reporting_org_id
         self.problems: list[Problem] = []
         self.notes: list[str] = []
@@ -337,14 +347,20 @@ class ActivityFileReader:
         """(reporting, programming, implementing, funding, recipient, problems) of the org cells."""
         problems: list[tuple[str, str]] = []
         found: list[int | None] = []
+        names = self.organisation_names
         for name, raw in zip(
             ("reporting", "programming", "implementing", "funding", "recipient"), cells, strict=True
         ):
-            try:
-                found.append(self.organisations.resolve(raw))
-            except BadValue as exc:
-                problems.append((name, str(exc)))
-                found.append(None)
+            # Each name is looked up once: the five cells make many more combinations than names.
+            known = names.get(raw)
+            if known is None:
+                try:
+                    known = names[raw] = (self.organisations.resolve(raw), "")
+                except BadValue as exc:
+                    known = names[raw] = (None, str(exc))
+            if known[1]:
+                problems.append((name, known[1]))
+            found.append(known[0])
         reporting, programming, implementing, funding, recipient = found
         bad = {name for name, _ in problems}
         if reporting is None and "reporting" not in bad:
@@ -501,11 +517,9 @@ class ActivityFileReader:
             col("funding"),
             col("recipient"),
         )
-        activity_cells = itemgetter(col("activity"), col("item"))
         codes = [d for d in (3, 2, 1) if f"adm{d}_code" in f]
         names = [d for d in (1, 2, 3) if f"adm{d}_name" in f]
         area_columns = [f[f"adm{d}_code"].index for d in codes] + [f[f"adm{d}_name"].index for d in names]
-        area_cells = itemgetter(*area_columns, blank, blank)  # two blanks: itemgetter always gives a tuple
         number_cells = itemgetter(
             col("quantity"), col("households"), col("people_female"), col("people_male")
         )
@@ -527,20 +541,136 @@ class ActivityFileReader:
         actions: dict[Any, Any] = {}
         starts: dict[Any, tuple[Any, int, str, str, str]] = {}
         ends: dict[Any, tuple[Any, int, str, str, str]] = {}
-        months: dict[Any, Any] = {}
         out: list[ReportRow] = []
         fixes: list[_DateFix] = []
         totals_skipped: list[int] = []
         beyond: list[int] = []  # lines with values in cells beyond the table's last column
-        make = ReportRow._make
+        new = tuple.__new__  # ReportRow._make, without its call
+        blake2b = hashlib.blake2b  # text_digest(), without its call
         labels = self.labels
         found = self.problems
         rows, lines = sheet.rows, sheet.lines
         read = 0
 
+        whats: dict[tuple[Any, ...], tuple[Problems, str, tuple[Any, ...]]] = {}
+        dates: dict[tuple[Any, Any], tuple[Problems, str, tuple[Any, Any, Any], bool]] = {}
+        what_cells_of = itemgetter(col("activity"), col("item"), *area_columns, i_loc, i_status)
+        date_cells = itemgetter(i_start, i_end)
+        n_areas = len(area_columns)
+
+        def what_where(key: tuple[Any, ...]) -> tuple[Problems, str, tuple[Any, ...]]:
+            """(problems, their part of the fingerprint's text, the row's values) of what was done
+            where: the activity, the place, the site and the status."""
+            problems: list[tuple[str, str]] = []
+            cells = key[:2]
+            what = activities.get(cells)
+            if what is None:
+                what = activities[cells] = self._activity(cells)
+            for name, reason in what[1]:
+                problems.append((labels.get(name, name), reason))
+            cells = key[2 : 2 + n_areas]
+            where = areas.get(cells)
+            if where is None:
+                where = areas[cells] = self._area(cells, codes, names)
+            area = where[0]
+            for name, reason in where[1]:
+                problems.append((labels.get(name, name), reason))
+            site = None
+            location = key[2 + n_areas]
+            location = location.strip() if location.__class__ is str else text_of(location)
+            if len(location) > LOCATION_MAX:
+                problems.append(
+                    (
+                        labels["location"],
+                        f"'{location[:20]}…' is longer than {LOCATION_MAX} characters; shorten it",
+                    )
+                )
+                location = location[:LOCATION_MAX]
+            if location:
+                place = sites.get(location, unknown)
+                if place is unknown:
+                    place = sites[location] = self.sites.find(location)
+                if place is not None:
+                    site = place[0]
+                    if area is None and not where[1]:
+                        area = self.areas.by_id.get(place[1])
+                    elif area is not None:
+                        # A site of the operation lies in one area: the row's, or one within it.
+                        pair = (site, area.id)
+                        outside = misplaced.get(pair)
+                        if outside is None:
+                            outside = misplaced[pair] = self.sites.outside(place, area, self.areas)
+                        if outside:
+                            problems.append((labels["location"], outside))
+            if area is None and not where[1]:
+                problems.append(
+                    (labels["adm2_code"], "no place: give the P-code of the tehsil, district or province")
+                )
+            raw = key[3 + n_areas]
+            status = statuses.get(raw)
+            if status is None:
+                try:
+                    status = statuses[raw] = str(read_status(raw) or "")
+                except BadValue as exc:
+                    status = statuses[raw] = exc
+            if status.__class__ is BadValue:
+                problems.append((labels["status"], str(status)))
+            elif not status:
+                problems.append(
+                    (labels["status"], "the status is empty; write planned, ongoing or completed")
+                )
+            if problems or area is None:  # (no area without a problem)
+                return tuple(problems), "", ()
+            text = f"{what[0]!r}, {area.id!r}, {site!r}, {location!r}, {status!r}"
+            return (
+                NO_PROBLEMS,
+                text,
+                (what[0], area.id, area.adm1, area.adm2, area.adm3, site, location, status),
+            )
+
+        def when_of(key: tuple[Any, Any]) -> tuple[Problems, str, tuple[Any, Any, Any], bool]:
+            """(problems, their part of the fingerprint's text, (start, end, month), whether the dates
+            may read otherwise once the columns' day order is known) of the date cells."""
+            raw_start, raw_end = key
+            start_value = starts.get(raw_start)
+            if start_value is None:
+                start_value = starts[raw_start] = self._date(start_column, raw_start, end=False)
+            end_value = ends.get(raw_end)
+            if end_value is None:
+                end_value = ends[raw_end] = self._date(end_column, raw_end, end=True)
+            start, end = start_value[0], end_value[0]
+            problems: list[tuple[str, str]] = []
+            if start_value[2]:
+                problems.append((labels["start"], start_value[2]))
+            if end_value[2]:
+                problems.append((labels["end"], end_value[2]))
+            if start is None and end is None and not start_value[2] and not end_value[2]:
+                problems.append(
+                    (labels["end" if "end" in f else "start"], "give the end date (or the start date)")
+                )
+            elif (
+                start is not None and end is not None and end < start and not (start_value[1] or end_value[1])
+            ):
+                problems.append(
+                    (labels["end"], f"{end.isoformat()} is before the start date {start.isoformat()}")
+                )
+            if problems:
+                return tuple(problems), "", (start, end, None), False
+            return (
+                NO_PROBLEMS,
+                f"{start_value[4]}, {end_value[4]}",
+                (start, end, (end or start).replace(day=1)),
+                bool(start_value[1] or end_value[1]),
+            )
+
         # Row after row (not by position): the rows of a part of a large file are split into cells
         # only as they are read (sheets.LineRows), and each row's cells go once checked.
-        for position, cells in enumerate(itertools.islice(rows, first_row, stop), first_row):
+        source = (
+            rows.split_from(first_row, stop)
+            if rows.__class__ is LineRows
+            else itertools.islice(rows, first_row, stop)
+        )
+        for position, cells in enumerate(source, first_row):
             if len(cells) == width:
                 cells.append("")  # the sheet's own row: it is read once
             elif len(cells) > width:
@@ -623,108 +753,23 @@ class ActivityFileReader:
                     out.append(withdrawal(line, reporting, row_id))
                 continue
             bad = bad or bool(orgs[5])
-            key = activity_cells(cells)
-            what = activities.get(key)
+            # What was done where (activity, place, site, status), then the dates: each distinct
+            # combination of their cells is checked once (what_where, when_of).
+            key = what_cells_of(cells)
+            what = whats.get(key)
             if what is None:
-                what = activities[key] = self._activity(key)
-            for name, reason in what[1]:
-                found.append(RowProblem(line, labels.get(name, name), reason))
+                what = whats[key] = what_where(key)
+            if what[0]:
+                for name, reason in what[0]:
+                    found.append(RowProblem(line, name, reason))
                 bad = True
-            key = area_cells(cells)
-            where = areas.get(key)
-            if where is None:
-                where = areas[key] = self._area(key, codes, names)
-            area = where[0]
-            for name, reason in where[1]:
-                found.append(RowProblem(line, labels.get(name, name), reason))
-                bad = True
-            site = None
-            location = cells[i_loc]
-            location = location.strip() if location.__class__ is str else text_of(location)
-            if len(location) > LOCATION_MAX:
-                found.append(
-                    RowProblem(
-                        line,
-                        labels["location"],
-                        f"'{location[:20]}…' is longer than {LOCATION_MAX} characters; shorten it",
-                    )
-                )
-                bad = True
-                location = location[:LOCATION_MAX]
-            if location:
-                place = sites.get(location, unknown)
-                if place is unknown:
-                    place = sites[location] = self.sites.find(location)
-                if place is not None:
-                    site = place[0]
-                    if area is None and not where[1]:
-                        area = self.areas.by_id.get(place[1])
-                    elif area is not None:
-                        # A site of the operation lies in one area: the row's, or one within it.
-                        key = (site, area.id)
-                        outside = misplaced.get(key)
-                        if outside is None:
-                            outside = misplaced[key] = self.sites.outside(place, area, self.areas)
-                        if outside:
-                            found.append(RowProblem(line, labels["location"], outside))
-                            bad = True
-            if area is None and not where[1]:
-                found.append(
-                    RowProblem(
-                        line,
-                        labels["adm2_code"],
-                        "no place: give the P-code of the tehsil, district or province",
-                    )
-                )
-                bad = True
-            raw = cells[i_status]
-            status = statuses.get(raw)
-            if status is None:
-                try:
-                    status = statuses[raw] = str(read_status(raw) or "")
-                except BadValue as exc:
-                    status = statuses[raw] = exc
-            if status.__class__ is BadValue:
-                found.append(RowProblem(line, labels["status"], str(status)))
-                bad = True
-            elif not status:
-                found.append(
-                    RowProblem(
-                        line, labels["status"], "the status is empty; write planned, ongoing or completed"
-                    )
-                )
-                bad = True
-            raw_start, raw_end = cells[i_start], cells[i_end]
-            start_value = starts.get(raw_start)
-            if start_value is None:
-                start_value = starts[raw_start] = self._date(start_column, raw_start, end=False)
-            end_value = ends.get(raw_end)
-            if end_value is None:
-                end_value = ends[raw_end] = self._date(end_column, raw_end, end=True)
-            start, end = start_value[0], end_value[0]
-            if start_value[2]:
-                found.append(RowProblem(line, labels["start"], start_value[2]))
-                bad = True
-            if end_value[2]:
-                found.append(RowProblem(line, labels["end"], end_value[2]))
-                bad = True
-            if start is None and end is None and not start_value[2] and not end_value[2]:
-                found.append(
-                    RowProblem(
-                        line,
-                        labels["end" if "end" in f else "start"],
-                        "give the end date (or the start date)",
-                    )
-                )
-                bad = True
-            elif (
-                start is not None and end is not None and end < start and not (start_value[1] or end_value[1])
-            ):
-                found.append(
-                    RowProblem(
-                        line, labels["end"], f"{end.isoformat()} is before the start date {start.isoformat()}"
-                    )
-                )
+            raw_dates = date_cells(cells)
+            when = dates.get(raw_dates)
+            if when is None:
+                when = dates[raw_dates] = when_of(raw_dates)
+            if when[0]:
+                for name, reason in when[0]:
+                    found.append(RowProblem(line, name, reason))
                 bad = True
             quantity, households, female, male = number_cells(cells)
             # Plain digits, the common case, are read here; anything else goes to _count.
@@ -746,6 +791,8 @@ class ActivityFileReader:
                     households, bad = None, True
             if female == "":
                 female = None
+            elif female.__class__ is str and female.isdecimal() and len(female) < 10:
+                female = int(female)
             else:
                 try:
                     female = _count(female, COUNT_MAX)
@@ -754,6 +801,8 @@ class ActivityFileReader:
                     female, bad = None, True
             if male == "":
                 male = None
+            elif male.__class__ is str and male.isdecimal() and len(male) < 10:
+                male = int(male)
             else:
                 try:
                     male = _count(male, COUNT_MAX)
@@ -768,28 +817,25 @@ class ActivityFileReader:
                         RowProblem(line, labels[name], "give the quantity or the households reached")
                     )
                     bad = True
-            if bad or area is None:
+            if bad:
                 continue
             extra = None
             if kept:
                 extra = {label: text_of(cells[i]) for i, label in kept if text_of(cells[i])} or None
-            period = months.get(end or start)
-            if period is None:
-                period = months[end or start] = (end or start).replace(day=1)
-            if start_value[1] or end_value[1]:
-                fixes.append(_DateFix(len(out), line, raw_start, raw_end))
+            if when[3]:
+                fixes.append(_DateFix(len(out), line, *raw_dates))
             # The fingerprint is row_digest() of the row's values, as finish() makes it: the text is
             # repr() of the tuple of values, written here with the parts that repeat made once.
             tail = tuple(sorted(extra.items())) if extra else None
-            digest = text_digest(
-                f"({orgs[7]}, {what[0]!r}, {area.id!r}, {site!r}, {location!r}, {status!r}, "
-                f"{start_value[4]}, {end_value[4]}, {quantity!r}, {households!r}, {female!r}, {male!r}, "
-                f"{tail!r})"
-            )
-            row = make(
-                (line, UPSERT, reporting, row_id, orgs[1], orgs[2], orgs[3], orgs[4], what[0], area.id,
-                 area.adm1, area.adm2, area.adm3, site, location, status, start, end, period, quantity,
-                 households, female, male, extra, digest)
+            digest = blake2b(
+                f"({orgs[7]}, {what[1]}, {when[1]}, {quantity!r}, {households!r}, {female!r}, {male!r}, "
+                f"{tail!r})".encode(),
+                digest_size=8,
+            ).hexdigest()
+            row = new(
+                ReportRow,
+                (line, UPSERT, reporting, row_id, *orgs[6], *what[2], *when[2], quantity, households, female,
+                 male, extra, digest)
             )  # fmt: skip
             out.append(row if has_ids else finish(row, has_ids))
         return out, fixes, totals_skipped, read, beyond
