@@ -335,7 +335,8 @@ def test_statuses_are_read_in_their_usual_spellings(cluster, written, status):
         ({"qty": "", "hh": ""}, "#output+num: give the quantity or the households reached"),
         (
             {"start": "2005-12-01", "end": "2005-11-01"},
-            "#date+end: 2005-11-01 is before the start date 2005-12-01",
+            "#date+end: 2005-11-01 is before the start date 2005-12-01; "
+            "are the start and the end dates swapped?",
         ),
         ({"start": "", "end": ""}, "#date+end: give the end date (or the start date)"),
         (
@@ -384,10 +385,36 @@ def test_numbers_are_read_as_people_write_them(cluster, written, number):
         "November 30 2005",
         "38686",
         "2005/11/30",
+        "20051130",
     ],
 )
 def test_dates_are_read_in_the_formats_people_use(cluster, written):
     assert read(four_w_csv([row(start="", end=written)])).rows[0].end_date == dt.date(2005, 11, 30)
+
+
+def test_a_date_written_as_eight_digits_in_a_workbook_number_cell_is_read(cluster):
+    # given a workbook whose end dates are numbers as a database exported them (20051130)
+    data = four_w_xlsx({"4W": table([row(start="", end=20051130)])})
+    # then the number is read as the day it writes, not as an Excel day number
+    assert read(data, filename="4w.xlsx").rows[0].end_date == dt.date(2005, 11, 30)
+    # and eight digits that are no day are refused, saying why
+    bad = four_w_csv([row(start="", end="20051131")])
+    assert problems_of(bad) == [
+        "row 3, #date+end: '20051131' is not a date "
+        "(no day 31 in month 11 of 2005, which has 30 days; check the day)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "suggestion"),
+    [
+        pytest.param("2005-12-15", "2005-01-10", "did you mean 2006-01-10, in the next year?", id="new-year"),
+        pytest.param("2005-12-01", "2005-11-01", "are the start and the end dates swapped?", id="swapped"),
+    ],
+)
+def test_an_end_before_its_start_is_refused_with_the_likely_slip(cluster, start, end, suggestion):
+    [problem] = problems_of(four_w_csv([row(start=start, end=end)]))
+    assert problem == f"row 3, #date+end: {end} is before the start date {start}; {suggestion}"
 
 
 def test_ambiguous_dates_are_read_day_first_as_in_pakistan(cluster):
@@ -399,7 +426,10 @@ def test_an_ambiguous_date_read_day_first_is_still_checked_against_the_other_dat
     # end date
     data = four_w_csv([row(start="1/12/2005", end="2005-11-20"), row(id="NRC-2", start="", end="03/11/2005")])
     # then the row is refused for it, as a start written 2005-12-01 would be
-    assert problems_of(data) == ["row 3, #date+end: 2005-11-20 is before the start date 2005-12-01"]
+    assert problems_of(data) == [
+        "row 3, #date+end: 2005-11-20 is before the start date 2005-12-01; "
+        "are the start and the end dates swapped?"
+    ]
 
 
 def test_a_column_that_writes_the_month_first_is_read_month_first(cluster):
@@ -429,7 +459,10 @@ def test_a_date_column_whose_dates_read_both_ways_follows_the_files_other_date_c
     data = four_w_csv(
         [row(start="03/01/2006", end="03/20/2006"), row(id="NRC-2", start="03/25/2006", end="03/02/2006")]
     )
-    assert problems_of(data) == ["row 4, #date+end: 2006-03-02 is before the start date 2006-03-25"]
+    assert problems_of(data) == [
+        "row 4, #date+end: 2006-03-02 is before the start date 2006-03-25; "
+        "are the start and the end dates swapped?"
+    ]
 
 
 def test_a_date_column_with_day_first_dates_of_its_own_keeps_its_order(cluster):

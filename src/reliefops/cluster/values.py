@@ -133,6 +133,7 @@ _DAY_MON_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[-/. ]+([a-z]+)\.?[-/., ]
 _MON_DAY_YEAR = re.compile(r"^([a-z]+)\.?[-/. ]+(\d{1,2})(?:st|nd|rd|th)?[-/., ]+(\d{2}|\d{4})$")
 _MON_YEAR = re.compile(r"^([a-z]+)\.?[-/., ]+(\d{2}|\d{4})$")
 _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")  # 20051130, as databases and some tools write it
 
 
 class DayOrder:
@@ -187,7 +188,7 @@ def _month_of(name: str, raw: str) -> int:
 
 def read_date(raw: Any) -> DateValue | None:
     """A date from a cell: a spreadsheet date, an Excel serial number, or text in a common format
-    (2005-11-30, 30/11/2005, 30.11.05, 30-Nov-2005, Nov 30 2005, November 2005, 2005-11)."""
+    (2005-11-30, 30/11/2005, 30.11.05, 30-Nov-2005, Nov 30 2005, November 2005, 2005-11, 20051130)."""
     if raw is None:
         return None
     if isinstance(raw, dt.datetime):
@@ -195,6 +196,8 @@ def read_date(raw: Any) -> DateValue | None:
     if isinstance(raw, dt.date):
         return DateValue(raw)
     if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if raw == int(raw) and 19000101 <= raw <= 29991231:  # a number cell holding 20051130
+            return read_date(str(int(raw)))
         return DateValue(_serial(float(raw), str(raw)))
     refuse_excel_error(raw)
     text = re.sub(r"\s+", " ", str(raw).strip()).lower()
@@ -226,6 +229,8 @@ def read_date(raw: Any) -> DateValue | None:
         return DateValue(_checked(_year(match[2]), _month_of(match[1], raw), 1, raw), month_only=True)
     if _SERIAL.match(text):
         return DateValue(_serial(float(text), raw))
+    if match := _COMPACT.match(text):
+        return DateValue(_checked(int(match[1]), int(match[2]), int(match[3]), raw))
     raise BadValue(f"'{raw}' is not a date; write it as 2005-11-30 or 30/11/2005")
 
 
@@ -240,6 +245,18 @@ def _checked_date(value: dt.date, raw: str) -> dt.date:
     if not EARLIEST <= value <= LATEST:
         raise BadValue(f"'{raw}' is outside {EARLIEST.year}-{LATEST.year}; check the year")
     return value
+
+
+def end_before_start(start: dt.date, end: dt.date) -> str:
+    """The reason an end date before its start is refused, with the likely slip: an end early in a
+    year written with the year before (2005-01-10 after 2005-12-15: 2006-01-10, weeks after the
+    start), else the two dates swapped."""
+    reason = f"{end.isoformat()} is before the start date {start.isoformat()}"
+    if end.year == start.year and (end.month, end.day) != (2, 29):
+        next_year = end.replace(year=end.year + 1)
+        if (next_year - start).days <= 92:
+            return f"{reason}; did you mean {next_year.isoformat()}, in the next year?"
+    return f"{reason}; are the start and the end dates swapped?"
 
 
 def month_end(value: dt.date) -> dt.date:

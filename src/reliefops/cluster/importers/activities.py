@@ -65,6 +65,7 @@ from reliefops.cluster.values import (
     DateColumn,
     DateValue,
     DayOrder,
+    end_before_start,
     excel_error,
     month_end,
     read_action,
@@ -651,9 +652,7 @@ class ActivityFileReader:
             elif (
                 start is not None and end is not None and end < start and not (start_value[1] or end_value[1])
             ):
-                problems.append(
-                    (labels["end"], f"{end.isoformat()} is before the start date {start.isoformat()}")
-                )
+                problems.append((labels["end"], end_before_start(start, end)))
             if problems:
                 return tuple(problems), "", (start, end, None), False
             return (
@@ -863,9 +862,7 @@ class ActivityFileReader:
             for fix in fixes:
                 start, end = rows[fix.position].start_date, rows[fix.position].end_date
                 if start is not None and end is not None and end < start:
-                    self._problem(
-                        fix.line, "end", f"{end.isoformat()} is before the start date {start.isoformat()}"
-                    )
+                    self._problem(fix.line, "end", end_before_start(start, end))
             return
         start_column, end_column = self.date_columns.get("start"), self.date_columns.get("end")
         for fix in fixes:
@@ -888,9 +885,7 @@ class ActivityFileReader:
                 self._problem(fix.line, "end", str(exc))
                 continue
             if start is not None and end is not None and end < start:
-                self._problem(
-                    fix.line, "end", f"{end.isoformat()} is before the start date {start.isoformat()}"
-                )
+                self._problem(fix.line, "end", end_before_start(start, end))
                 continue
             if (start, end) != (row.start_date, row.end_date):
                 period = (end or start).replace(day=1)  # type: ignore[union-attr]
