@@ -23,7 +23,8 @@ def value_holds(value: object, *, in_file: bool = False) -> str:
             ("letters", any(c.isalpha() for c in text)),
             ("digits", any(c.isdigit() for c in text)),
             ("spaces", any(c.isspace() for c in text)),
-            ("other characters", any(not (c.isalnum() or c.isspace()) for c in text)),
+            # (a numeral that is no digit, ¼ or Ⅻ, is one of these: neither a letter nor a digit)
+            ("other characters", any(not (c.isalpha() or c.isdigit() or c.isspace()) for c in text)),
         )
         if present
     ]
