@@ -166,7 +166,9 @@ def test_a_filter_that_cannot_be_read_is_marked_until_it_is_corrected(kashmir, s
     # then nothing is listed, and the filter says why
     assert response.status == 422
     expect(page.locator("#results")).to_contain_text("Nothing is listed for these filters: Kind:")
-    expect(page.locator("#errors-kind")).to_contain_text("Select a valid choice")
+    expect(page.locator("#errors-kind")).to_contain_text(
+        "'castle' is not one of its choices; pick one from the list"
+    )
     expect(page.locator("#results tbody tr")).to_have_count(0)
     # when the user picks a kind that is one (the list follows as they choose)
     page.get_by_label("Kind").select_option("hub")
@@ -177,7 +179,7 @@ def test_a_filter_that_cannot_be_read_is_marked_until_it_is_corrected(kashmir, s
     page.get_by_label("Search").evaluate("input => input.removeAttribute('maxlength')")
     page.get_by_label("Search").fill("x" * 101)
     expect(page.locator("#results")).to_contain_text("Nothing is listed for these filters: Search:")
-    expect(page.locator("#errors-q")).to_contain_text("at most 100 characters")
+    expect(page.locator("#errors-q")).to_contain_text("longer than 100 characters; shorten it")
     expect(page.locator("#results tbody tr")).to_have_count(0)
 
 

@@ -187,6 +187,28 @@ def test_admin_area_search_and_filters(kashmir, client_as, query, expected):
 
 
 @pytest.mark.parametrize(
+    ("url", "query", "said"),
+    [
+        pytest.param(
+            "web:site-list", {"kind": "castle"}, "'castle' is not one of its choices; pick one", id="choice"
+        ),
+        pytest.param("web:item-list", {"q": "x" * 101}, "longer than 100 characters; shorten it", id="long"),
+        pytest.param(
+            "web:organisation-list",
+            {"type": "c" * 60},
+            f"'{'c' * 39}…' is not one of its choices",
+            id="cut-short",
+        ),
+    ],
+)
+def test_a_filter_refusal_is_in_plain_words(kashmir, client_as, url, query, said):
+    body = html.unescape(text(client_as(Role.VIEWER).get(reverse(url), query)))
+    assert said in body
+    assert "Select a valid choice" not in body
+    assert "Ensure this value" not in body
+
+
+@pytest.mark.parametrize(
     ("url", "query", "field"),
     [
         pytest.param("web:adminarea-list", {"level": "no-such-level"}, "Level", id="areas-level"),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from reliefops.catalog.models import ItemCategory
 from reliefops.partners.models import OrganisationType
 from reliefops.places.models import AdminLevel, SiteKind
 
 ANY = [("", "Any")]
+SHOWN = 40  # characters of a refused value quoted back (a link may carry a long one)
 
 
 class SearchInput(forms.TextInput):
@@ -27,6 +29,30 @@ class FilterForm(forms.Form):
         strip=True,
         widget=SearchInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        # Django's "Select a valid choice. X is not one of the available choices." and "Ensure this
+        # value has at most 100 characters" in the words of the rest of the application; a filter
+        # that words its own refusal keeps it.
+        if field in self.fields and isinstance(error, ValidationError) and not hasattr(error, "error_dict"):
+            error = ValidationError([self._plain(field, each) for each in error.error_list])
+        super().add_error(field, error)
+
+    def _plain(self, name: str, error: ValidationError) -> ValidationError:
+        params = error.params or {}
+        if error.code == "invalid_choice" and str(error.message) == str(
+            forms.ChoiceField.default_error_messages["invalid_choice"]
+        ):
+            value = str(params.get("value", ""))
+            value = value if len(value) <= SHOWN else f"{value[: SHOWN - 1]}…"
+            return ValidationError(
+                f"'{value}' is not one of its choices; pick one from the list", code=error.code
+            )
+        if error.code == "max_length":
+            return ValidationError(
+                f"longer than {params.get('limit_value')} characters; shorten it", code=error.code
+            )
+        return error
 
     def criteria(self) -> dict[str, Any]:
         """The selector's keyword arguments from the fields that are valid; invalid ones count as unset."""
