@@ -14,7 +14,7 @@ from ninja.utils import check_csrf
 from reliefops import __version__
 from reliefops.core.errors import InvalidInput, ServiceError
 from reliefops.core.logs import one_line
-from reliefops.core.services import TokenExpired, token_authenticate, token_moment
+from reliefops.core.services import TokenExpired, token_authenticate, token_moment, token_refused_why
 from reliefops.core.text import counted
 
 if TYPE_CHECKING:
@@ -34,11 +34,15 @@ class TokenRefused(AuthenticationError):
 
 
 def _token_user(plain: str) -> Any:
-    """The user of a token, or None; a token that expired is refused saying so, and the refusal is
-    one warning line in the log (its id and user, never the token), for the administrator who
-    issues the new one."""
+    """The user of a token, or None; a token that expired is refused saying so. Each refusal is one
+    warning line in the log (the token's id and user, or that it is unknown; never the token), for
+    the administrator: the one who issues a new token, or stops a revoked one still in use."""
     try:
-        return token_authenticate(plain)
+        user = token_authenticate(plain)
+        if user is None:
+            # a revoked token still in use, or one guessed: the administrator should hear of it
+            auth_logger.warning("%s", token_refused_why(plain))
+        return user
     except TokenExpired as exc:
         token = exc.token
         auth_logger.warning(

@@ -333,3 +333,35 @@ def test_token_post_needs_no_csrf_token(db, token_for):
 @pytest.mark.urls("tests.api.probe_urls")
 def test_anonymous_post_gets_401_not_a_csrf_error(db):
     assert Client(enforce_csrf_checks=True).post("/probe/echo").status_code == 401
+
+
+def test_a_revoked_an_unknown_or_a_deactivated_users_token_is_logged_never_itself(db, token_for, caplog):
+    # given a revoked token, a token of a deactivated user, an unknown token and a foreign one
+    revoked_user, gone_user = make_user(Role.VIEWER), make_user(Role.VIEWER)
+    revoked, gone = token_for(revoked_user), token_for(gone_user)
+    revoked_token = ApiToken.objects.get(user=revoked_user)
+    token_revoke(actor=None, token_id=revoked_token.pk)
+    ApiToken.objects.filter(pk=revoked_token.pk).update(revoked_at=EXPIRED_AT)
+    gone_token = ApiToken.objects.get(user=gone_user)
+    get_user_model().objects.filter(pk=gone_user.pk).update(is_active=False)
+    unknown = "rop_NoSuchTokenAtAll0123456789"
+    # when each is used
+    with caplog.at_level(logging.WARNING):
+        answers = [
+            Client(HTTP_AUTHORIZATION=f"Bearer {plain}").get(SITES).status_code
+            for plain in (revoked, gone, unknown, "sk_live_abc")
+        ]
+    # then each is refused (401), and the log says which token of whom, or that it is unknown
+    assert answers == [401] * 4
+    auth = [r.getMessage() for r in caplog.records if r.name == "reliefops.auth"]
+    assert auth == [
+        f"API token {revoked_token.pk} ({revoked_token.prefix}…) of user '{revoked_user.get_username()}' "
+        "refused: it was revoked on 2026-03-01 10:00",
+        f"API token {gone_token.pk} ({gone_token.prefix}…) of user '{gone_user.get_username()}' "
+        "refused: the user is deactivated",
+        "an unknown API token (rop_NoSuchTo…) refused",
+        "an API token refused: it is not one of reliefops's (they begin rop_)",
+    ]
+    # and never a token itself
+    for plain in (revoked, gone, unknown):
+        assert plain not in caplog.text

@@ -19,6 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from reliefops.core.errors import Conflict, InvalidInput, NotFound, Problem, ServiceError
+from reliefops.core.logs import one_line
 from reliefops.core.models import ApiToken, AuditEvent, UserProfile
 from reliefops.core.roles import Role
 from reliefops.core.sessions import session_data_quietly
@@ -445,6 +446,20 @@ def token_revoke(*, actor: AbstractBaseUser | None, token_id: int) -> ApiToken:
             token.save(update_fields=["revoked_at"])
             audit_record(actor=actor, action="token.revoke", object_type="api_token", object_id=token.pk)
     return token
+
+
+def token_refused_why(plain: str) -> str:
+    """Why a token authenticated no one, for the log line of its refusal: whose token it was and
+    since when it is revoked, or that no token is so; never the token beyond its public prefix."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return f"an API token refused: it is not one of reliefops's (they begin {TOKEN_PREFIX})"
+    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(plain)).first()
+    if token is None:
+        return f"an unknown API token ({one_line(plain[:12])}…) refused"
+    whose = f"API token {token.pk} ({token.prefix}…) of user '{one_line(token.user.get_username())}' refused"
+    if token.revoked_at is not None:
+        return f"{whose}: it was revoked on {token_moment(token.revoked_at)}"
+    return f"{whose}: the user is deactivated"
 
 
 def token_authenticate(plain: str, *, at: datetime | None = None) -> Any | None:
