@@ -13,8 +13,13 @@ from ninja.utils import check_csrf
 
 from reliefops import __version__
 from reliefops.core.errors import InvalidInput, ServiceError
-from reliefops.core.logs import one_line
-from reliefops.core.services import TokenExpired, token_authenticate, token_moment, token_refused_why
+from reliefops.core.services import (
+    TokenExpired,
+    token_authenticate,
+    token_label,
+    token_moment,
+    token_refused_why,
+)
 from reliefops.core.text import counted
 
 if TYPE_CHECKING:
@@ -46,11 +51,7 @@ def _token_user(plain: str) -> Any:
     except TokenExpired as exc:
         token = exc.token
         auth_logger.warning(
-            "API token %s (%s…) of user '%s' refused: it expired on %s",
-            token.pk,
-            token.prefix,
-            one_line(token.user.get_username()),
-            token_moment(token.expires_at),
+            "%s refused: it expired on %s", token_label(token), token_moment(token.expires_at)
         )
         raise TokenRefused(message=exc.message) from exc
 

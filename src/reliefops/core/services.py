@@ -448,6 +448,11 @@ def token_revoke(*, actor: AbstractBaseUser | None, token_id: int) -> ApiToken:
     return token
 
 
+def token_label(token: ApiToken) -> str:
+    """A token as the log names it: `API token 12 (rop_Jq3xxxxx…) of user 'amina'`, never the token."""
+    return f"API token {token.pk} ({token.prefix}…) of user '{one_line(token.user.get_username())}'"
+
+
 def token_refused_why(plain: str) -> str:
     """Why a token authenticated no one, for the log line of its refusal: whose token it was and
     since when it is revoked, or that no token is so; never the token beyond its public prefix."""
@@ -456,7 +461,7 @@ def token_refused_why(plain: str) -> str:
     token = ApiToken.objects.select_related("user").filter(key_hash=_hash(plain)).first()
     if token is None:
         return f"an unknown API token ({one_line(plain[:12])}…) refused"
-    whose = f"API token {token.pk} ({token.prefix}…) of user '{one_line(token.user.get_username())}' refused"
+    whose = f"{token_label(token)} refused"
     if token.revoked_at is not None:
         return f"{whose}: it was revoked on {token_moment(token.revoked_at)}"
     return f"{whose}: the user is deactivated"

@@ -47,7 +47,7 @@ from reliefops.stock.models import (
 from reliefops.stock.schemas import scoped_key
 from reliefops.stock.services import UNRESOLVED, LossReason
 from reliefops.stock.services.locations import UNATTRIBUTED_GRANT
-from reliefops.web.forms import ANY, FilterForm
+from reliefops.web.forms import ANY, FilterForm, shown_short
 
 LINES_PREFIX = "lines"
 MORE_LINES = 5
@@ -125,9 +125,6 @@ CHOICES_NAMED: dict[str, tuple[str, str]] = {
 }
 
 
-TYPED_SHOWN = 40  # a refusal quotes at most this much of what was typed
-
-
 def _what(field: forms.Field) -> tuple[str, str]:
     what = getattr(field, "what", None)
     return what if isinstance(what, tuple) else ("one", "choices")
@@ -185,7 +182,7 @@ class PlainRefusals:
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value)
         text = "" if value is None else str(value).strip()
-        return text if len(text) <= TYPED_SHOWN else f"{text[: TYPED_SHOWN - 1]}…"
+        return shown_short(text)
 
 
 # --- filters (GET) --------------------------------------------------------------------------------

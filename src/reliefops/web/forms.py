@@ -15,6 +15,11 @@ ANY = [("", "Any")]
 SHOWN = 40  # characters of a refused value quoted back (a link may carry a long one)
 
 
+def shown_short(text: str) -> str:
+    """A refused value as a refusal quotes it back: whole, or its first characters and "…"."""
+    return text if len(text) <= SHOWN else f"{text[: SHOWN - 1]}…"
+
+
 class SearchInput(forms.TextInput):
     input_type = "search"
 
@@ -43,8 +48,7 @@ class FilterForm(forms.Form):
         if error.code == "invalid_choice" and str(error.message) == str(
             forms.ChoiceField.default_error_messages["invalid_choice"]
         ):
-            value = str(params.get("value", ""))
-            value = value if len(value) <= SHOWN else f"{value[: SHOWN - 1]}…"
+            value = shown_short(str(params.get("value", "")))
             return ValidationError(
                 f"'{value}' is not one of its choices; pick one from the list", code=error.code
             )
