@@ -1125,6 +1125,16 @@ def test_the_registration_form_refuses_a_day_before_the_earthquake_naming_the_da
     assert not Household.objects.exists()
 
 
+def test_the_registration_date_picker_offers_only_the_days_the_server_takes(op):
+    # given the registration page, the operation having begun on 8 October 2005
+    page = signed_in(op.registrar).get("/households/register/").content.decode()
+    # then its date picker runs from that day to today, as the server's own check does
+    field = re.search(r'<input[^>]*name="registered_on"[^>]*>', page)
+    assert field is not None
+    assert 'min="2005-10-08"' in field.group(0)
+    assert f'max="{timezone.localdate().isoformat()}"' in field.group(0)
+
+
 def test_the_handover_form_refuses_a_day_that_is_none_saying_how_to_write_it(op, open_round):
     # given a handover typed on a browser without a date picker, its day written wrong
     round_obj, household, _ = open_round

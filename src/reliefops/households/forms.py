@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from reliefops.core.errors import Problem
@@ -158,6 +159,16 @@ class RegistrationForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.fields.update(_member_fields())
         self.fields["current_site"].choices = [("", "At home"), *camps]  # type: ignore[attr-defined]
+        if "registered_on" in self.fields:
+            # The date picker offers the days the server takes: the operation's first day to today.
+            self.fields["registered_on"].widget = forms.DateInput(
+                attrs={
+                    "type": "date",
+                    "min": settings.OPERATION_START.isoformat(),
+                    "max": timezone.localdate().isoformat(),
+                },
+                format="%Y-%m-%d",
+            )
 
     @property
     def member_fields(self) -> list[forms.BoundField]:
