@@ -155,10 +155,10 @@ class Movement(models.Model):
     pledge = models.ForeignKey(
         "stock.Pledge", null=True, blank=True, on_delete=models.PROTECT, related_name="receipts"
     )
-    # A receipt's GRN as compared (`grn_key`: GRN-ISB-9010, grn-isb-9010 and " GRN-ISB-9010 " are one
+    # A receipt's GRN as compared (`grn_key`: GRN-ISB-9010, grn isb 9010 and GRN/ISB/9010 are one
     # number), unique: the database refuses one GRN on two receipts. Null for other movements, and for
     # a receipt posted before GRNs were compared so whose number another, earlier receipt already had
-    # (migration stock.0007 lists them; docs/operations.md).
+    # (migrations stock.0007 and 0011 list them; docs/operations.md).
     grn_key = models.CharField(  # noqa: DJ001 - null is no key, outside the unique index
         max_length=GRN_KEY_MAX, null=True, blank=True, editable=False
     )
@@ -189,9 +189,27 @@ def grn_number(text: str) -> str:
     return " ".join(text.split())
 
 
+# A document number's groups: its runs of letters and its runs of digits.
+_NUMBER_GROUPS = re.compile(r"[^\W\d_]+|\d+")
+
+
+def document_number_key(text: str) -> str:
+    """A document's number (a GRN, a waybill's) as compared: its letters and digits in upper case,
+    whatever the spaces and punctuation between them. WB2005/0012, wb 2005/0012, WB-2005-0012 and
+    " WB 2005 / 0012 " are one number; 12/3 is not 1/23, as a space or a mark between two runs of
+    digits (or of letters) keeps them apart. A number of no letter or digit has the key ""."""
+    groups = _NUMBER_GROUPS.findall(text.upper())
+    key = groups[:1]
+    for before, group in itertools.pairwise(groups):
+        # Two runs of one kind were kept apart by what was typed between them: so is the key's.
+        key.append(f" {group}" if before[-1].isdigit() == group[0].isdigit() else group)
+    return "".join(key)
+
+
 def grn_key(text: str) -> str:
-    """A GRN as compared: GRN-ISB-9010, grn-isb-9010 and " GRN-ISB-9010 " are one number."""
-    return grn_number(text).upper()
+    """A GRN as compared (`document_number_key`): GRN-ISB-9010, grn isb 9010 and GRN/ISB/9010 are one
+    number. A GRN of no letter or digit has the key "" (refused to a new receipt)."""
+    return document_number_key(text)
 
 
 class MovementLine(models.Model):
@@ -318,21 +336,11 @@ def waybill_number(text: str) -> str:
     return " ".join(text.split())
 
 
-# A waybill number's groups: its runs of letters and its runs of digits.
-_NUMBER_GROUPS = re.compile(r"[^\W\d_]+|\d+")
-
-
 def waybill_key(text: str) -> str:
-    """A waybill number as compared: its letters and digits in upper case, whatever the spaces and
-    punctuation between them. WB2005/0012, wb 2005/0012, WB-2005-0012 and " WB 2005 / 0012 " are one
-    number; 12/3 is not 1/23, as a space or a mark between two runs of digits (or of letters) keeps
-    them apart. A number of no letter or digit has the key "" (refused to a new waybill)."""
-    groups = _NUMBER_GROUPS.findall(text.upper())
-    key = groups[:1]
-    for before, group in itertools.pairwise(groups):
-        # Two runs of one kind were kept apart by what was typed between them: so is the key's.
-        key.append(f" {group}" if before[-1].isdigit() == group[0].isdigit() else group)
-    return "".join(key)
+    """A waybill number as compared (`document_number_key`): WB2005/0012, wb 2005/0012, WB-2005-0012
+    and " WB 2005 / 0012 " are one number. A number of no letter or digit has the key "" (refused to
+    a new waybill)."""
+    return document_number_key(text)
 
 
 class PledgeStatus(models.TextChoices):

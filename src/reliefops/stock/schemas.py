@@ -251,8 +251,8 @@ class ReceiptIn(BodyIn):
     grant: IdOrText = Field(description="The grant the goods are attributed to. " + GRANT)
     grn_number: str = Field(
         max_length=REFERENCE_MAX,
-        description="Goods received note number: one receipt's, whatever the case of its letters "
-        "(`grn-isb-9010` is `GRN-ISB-9010`); spaces around it are taken off.",
+        description="Goods received note number: one receipt's, whatever the case of its letters, its "
+        "spaces and its punctuation (`grn isb/9010` is `GRN-ISB-9010`); spaces around it are taken off.",
     )
     received_on: Day | None = Field(None, description=DAY + " Not before the grant began.")
     pledge: int | None = Field(None, description="The pledge this receipt fulfils, if any.")

@@ -319,10 +319,12 @@ def stock_receive(
 ) -> PostingResult:
     """Receive goods from a donor or supplier against a grant, with a goods received note number.
 
-    A GRN is one number whatever its case and the spaces around it (it is kept without them). A GRN
-    already posted, or a pledge of this site no longer open, is refused (409) before anything else
-    is checked; every other problem is refused at once, among them a day before the grant began. Of
-    a pledge bound for another site nothing is told but that. `caller_problems`: see `refuse`.
+    A GRN is one number whatever its case, spaces and punctuation (`grn_key`: GRN/ISB/9010 is the
+    paper GRN GRN-ISB-9010); it is kept as typed, without the spaces around it. A GRN already
+    posted, or a pledge of this site no longer open, is refused (409) before anything else is
+    checked; every other problem is refused at once, among them a GRN of no letter or digit and a
+    day before the grant began. Of a pledge bound for another site nothing is told but that.
+    `caller_problems`: see `refuse`.
     """
     # The site is known unless the entry point reported it could not find it.
     site_known = not passed_over(site_id, caller_problems, None, "site")
@@ -349,6 +351,14 @@ def stock_receive(
             )
         if not grn:
             problems.append(Problem(None, "grn_number", "a goods received note number is required"))
+        elif not models.grn_key(grn):
+            problems.append(
+                Problem(
+                    None,
+                    "grn_number",
+                    f"'{grn}' has no letter or digit; a goods received note number needs some",
+                )
+            )
         problems += too_long(None, "grn_number", grn, REFERENCE_MAX)
         own, known, (target, source) = examine_lines(
             lines, [("site_id", site_id), ("grant_id", grant_id)], caller_problems
@@ -401,7 +411,7 @@ def stock_receive(
                 occurred_on=received_on,
                 actor=actor,
                 reference=grn,
-                grn_key=models.grn_key(grn),
+                grn_key=models.grn_key(grn) or None,
                 site_id=site_id,
                 note=note,
                 idempotency_key=idempotency_key,
@@ -443,8 +453,8 @@ def stock_receive(
 
 
 def grn_taken(grn_number: str) -> Conflict | None:
-    """The refusal of a GRN a receipt already has, whatever the case of its letters and the spaces
-    around it, or None while it is free."""
+    """The refusal of a GRN a receipt already has, whatever the case of its letters, its spaces and
+    its punctuation (`grn_key`), or None while it is free."""
     key = models.grn_key(grn_number)
     if not key:
         return None
@@ -458,7 +468,7 @@ def grn_taken(grn_number: str) -> Conflict | None:
     receipt_id, reference, posted_at, reversal_id = posted
     said = f"GRN {reference} was posted as receipt #{receipt_id} on {day_text(timezone.localdate(posted_at))}"
     if grn_number != reference:
-        said += f" ({grn_number} is the same number in another case)"
+        said += f" ({grn_number} is its number written another way)"
     if reversal_id is None:
         return Conflict(said)
     # A GRN stays with its receipt, reversed or not, so that the ledger never shows one number twice.
