@@ -50,8 +50,8 @@ pytest-sqlite: $(STAMP)
 
 pytest-postgres: $(STAMP)
 	@if [ -n "$$RELIEFOPS_TEST_DATABASE_URL" ]; then \
-		echo "== pytest on PostgreSQL ($$RELIEFOPS_TEST_DATABASE_URL) =="; \
-		DATABASE_URL="$$RELIEFOPS_TEST_DATABASE_URL" $(PYTEST); \
+		echo "== pytest on PostgreSQL ($$RELIEFOPS_TEST_DATABASE_URL), the browser tests left to the SQLite run =="; \
+		DATABASE_URL="$$RELIEFOPS_TEST_DATABASE_URL" $(PYTEST) -m "not browser"; \
 	else \
 		echo "== PostgreSQL run skipped: set RELIEFOPS_TEST_DATABASE_URL=postgresql://user@host:5432/db to run it =="; \
 	fi

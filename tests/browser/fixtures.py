@@ -154,3 +154,18 @@ def signed_in_page(browser_context: Any, live_server: Any, traffic: Traffic) -> 
         return new_page
 
     return sign_in
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """A test that drives Chromium must be marked `browser`: `make test` runs the browser tests once,
+    on SQLite (`-m "not browser"` leaves them out of the PostgreSQL run), so one left unmarked would
+    run twice, or be missed by whoever selects the browser tests by their mark."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "browser" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "these tests drive Chromium but are not marked @pytest.mark.browser: " + ", ".join(unmarked)
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.fixtures import chromium_executable
+from tests.browser.fixtures import chromium_executable, pytest_collection_modifyitems
 
 
 def test_a_missing_chromium_skips_with_how_to_install_it(tmp_path):
@@ -31,6 +31,28 @@ def test_an_executable_is_used(tmp_path):
     executable.write_text("#!/bin/sh\n")
     executable.chmod(0o755)
     assert chromium_executable({"RELIEFOPS_CHROMIUM": str(executable)}) == str(executable)
+
+
+class _Item:
+    def __init__(self, nodeid: str, fixtures: tuple[str, ...], marked: bool) -> None:
+        self.nodeid, self.fixturenames, self.marked = nodeid, fixtures, marked
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return object() if self.marked and name == "browser" else None
+
+
+def test_a_test_driving_chromium_without_the_browser_mark_stops_the_run():
+    # given tests of which one uses the browser fixtures without the mark that selects them
+    items = [
+        _Item("t.py::marked", ("page", "browser"), marked=True),
+        _Item("t.py::no_browser", ("db",), marked=False),
+        _Item("t.py::unmarked", ("signed_in_page", "browser_context", "browser"), marked=False),
+    ]
+    # when they are collected, the run stops naming that one alone
+    with pytest.raises(pytest.UsageError, match=r"not marked @pytest.mark.browser: t.py::unmarked$"):
+        pytest_collection_modifyitems(None, items)
+    # and without it, collection goes on
+    pytest_collection_modifyitems(None, items[:2])
 
 
 @pytest.mark.browser
