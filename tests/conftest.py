@@ -8,8 +8,9 @@ from django.test import Client
 from reliefops.core.roles import Role
 from tests.factories import make_user
 
-# The browser fixtures (one Playwright and one Chromium per test worker), for any folder's tests.
-pytest_plugins = ["tests.browser.fixtures"]
+# The browser fixtures (one Playwright and one Chromium per test worker), and the Kashmir 2005
+# scenario loaded once per test run (`scenario_template`), for any folder's tests.
+pytest_plugins = ["tests.browser.fixtures", "tests.scenario_template"]
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
-"""The whole Kashmir 2005 scenario, loaded once for every test here, for a load takes a minute or
-more: its stock history (exactly the figures IOM published), its households (registered in the
-sources' villages and camps, served through handovers that replace part of the bulk distributions),
-the dashboard, the sitrep and the donor reports over it (the cluster's totals as the scenario
-states them, all computed), a second load that changes nothing, and last the dashboard, the map,
-the sitrep and a donor report in a real browser.
+"""The whole Kashmir 2005 scenario, for every test here: its stock history (exactly the figures IOM
+published), its households (registered in the sources' villages and camps, served through handovers
+that replace part of the bulk distributions), the dashboard, the sitrep and the donor reports over it
+(the cluster's totals as the scenario states them, all computed), a second load that changes
+nothing, and last the dashboard, the map, the sitrep and a donor report in a real browser.
 
-The module runs on one test worker as one group (`pytest -n 2 --dist loadgroup`), so the scenario
-is loaded once per run.
+A load takes a minute or more, so the scenario is loaded once per test run, into a template
+database shared with the reliability tests (tests/scenario_template.py), and copied into the test
+database for this module. The module runs on one test worker as one group
+(`pytest -n 2 --dist loadgroup`); the second load, in this process, still runs the real load path.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from reliefops.stock.models import (
     Waybill,
 )
 from reliefops.stock.selectors import PUBLISHED_ITEMS, distributed_totals, ledger_verify
+from tests.scenario_template import fill_test_database
 from tests.scenarios.conftest import row_counts
 
 pytestmark = pytest.mark.xdist_group("whole-scenario")
@@ -63,13 +65,13 @@ TODAY = dt.date(2006, 4, 1)
 
 
 @pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
-    """The whole scenario, loaded once for the module (and emptied after it)."""
+def loaded(django_db_setup, django_db_blocker, scenario_template):
+    """The whole scenario, copied from the test run's template for the module (and emptied after
+    it); gives what its load printed."""
     with django_db_blocker.unblock():
         try:
-            said = io.StringIO()
-            load(stdout=said)
-            yield said.getvalue()
+            fill_test_database(scenario_template)
+            yield scenario_template.printed
         finally:  # the worker's next tests expect an empty database, whatever happened here
             call_command("flush", interactive=False, verbosity=0)
 
