@@ -37,6 +37,13 @@ from reliefops.web.forms import ANY, FilterForm
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def date_between(first: dt.date, last: dt.date) -> forms.DateInput:
+    """A date picker that offers only the days from `first` to `last`."""
+    return forms.DateInput(
+        attrs={"type": "date", "min": first.isoformat(), "max": last.isoformat()}, format="%Y-%m-%d"
+    )
+
+
 class DayField(forms.DateField):
     """A day, refused in words that say how to write it (not "Enter a valid date."): a browser
     without a date picker shows a plain text box. What was typed is not repeated, as nowhere on
@@ -161,14 +168,7 @@ class RegistrationForm(ServiceForm):
         self.fields["current_site"].choices = [("", "At home"), *camps]  # type: ignore[attr-defined]
         if "registered_on" in self.fields:
             # The date picker offers the days the server takes: the operation's first day to today.
-            self.fields["registered_on"].widget = forms.DateInput(
-                attrs={
-                    "type": "date",
-                    "min": settings.OPERATION_START.isoformat(),
-                    "max": timezone.localdate().isoformat(),
-                },
-                format="%Y-%m-%d",
-            )
+            self.fields["registered_on"].widget = date_between(settings.OPERATION_START, timezone.localdate())
 
     @property
     def member_fields(self) -> list[forms.BoundField]:
@@ -521,9 +521,7 @@ class HandoverForm(ServiceForm):
             # The round's days: the date picker offers only those, and the field says which they are.
             first, last = days
             handed_on = self.fields["handed_on"]
-            handed_on.widget = forms.DateInput(
-                attrs={"type": "date", "min": first.isoformat(), "max": last.isoformat()}, format="%Y-%m-%d"
-            )
+            handed_on.widget = date_between(first, last)
             days_text = " to ".join(day_text(day) for day in days)
             handed_on.help_text = f"A day of the round: {days_text}"
 

@@ -109,6 +109,14 @@ def too_long(row: int | None, field: str, text: str, limit: int) -> list[Problem
     return []
 
 
+def keyless_number(field: str, text: str, what: str) -> list[Problem]:
+    """A problem when a document's number (a GRN, a waybill's) holds no letter or digit, so that
+    it has no key to be compared by (`models.document_number_key`)."""
+    if text and not models.document_number_key(text):
+        return [Problem(None, field, f"'{text}' has no letter or digit; {what} needs some")]
+    return []
+
+
 def label(text: str, limit: int = REFERENCE_MAX) -> str:
     """A reference the ledger writes itself, cut to its column with an ellipsis when too long."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -351,14 +359,7 @@ def stock_receive(
             )
         if not grn:
             problems.append(Problem(None, "grn_number", "a goods received note number is required"))
-        elif not models.grn_key(grn):
-            problems.append(
-                Problem(
-                    None,
-                    "grn_number",
-                    f"'{grn}' has no letter or digit; a goods received note number needs some",
-                )
-            )
+        problems += keyless_number("grn_number", grn, "a goods received note number")
         problems += too_long(None, "grn_number", grn, REFERENCE_MAX)
         own, known, (target, source) = examine_lines(
             lines, [("site_id", site_id), ("grant_id", grant_id)], caller_problems
@@ -411,7 +412,7 @@ def stock_receive(
                 occurred_on=received_on,
                 actor=actor,
                 reference=grn,
-                grn_key=models.grn_key(grn) or None,
+                grn_key=models.grn_key(grn),
                 site_id=site_id,
                 note=note,
                 idempotency_key=idempotency_key,

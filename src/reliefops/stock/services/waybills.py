@@ -47,7 +47,12 @@ from reliefops.stock.services.ledger import (
     some,
 )
 from reliefops.stock.services.locations import singleton_location, site_location, unattributed_grant
-from reliefops.stock.services.operations import StockLine, check_items_and_find_locations, too_long
+from reliefops.stock.services.operations import (
+    StockLine,
+    check_items_and_find_locations,
+    keyless_number,
+    too_long,
+)
 
 # The numbers reliefops gives waybills itself: WB- and at least 7 digits, one more than the last it
 # gave (earlier versions gave the waybill's id, and, should that be taken, a suffix). A number typed by
@@ -148,12 +153,14 @@ def waybill_dispatch(
                 problems.append(Problem(None, "expected_on", said))
             if number is not None and not number.strip():
                 problems.append(Problem(None, "number", "must not be blank"))
-            if number and not waybill_key(number):
-                problems.append(
-                    Problem(None, "number", f"'{number}' has no letter or digit; a waybill number needs some")
+            keyless = keyless_number("number", number or "", "a waybill number")
+            problems += keyless
+            if (
+                number
+                and not keyless
+                and (
+                    AUTOMATIC_NUMBER.fullmatch(number.strip()) or AUTOMATIC_KEY.fullmatch(waybill_key(number))
                 )
-            elif number and (
-                AUTOMATIC_NUMBER.fullmatch(number.strip()) or AUTOMATIC_KEY.fullmatch(waybill_key(number))
             ):
                 problems.append(
                     Problem(
