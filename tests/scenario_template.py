@@ -34,6 +34,11 @@ RELIEFOPS = str(BIN / "reliefops")
 SUFFIX = env("RELIEFOPS_TEST_DB_SUFFIX") or ""
 RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
 SCENARIO = "kashmir-2005"
+# Every test that needs the scenario runs on one test worker (`--dist loadgroup`): the first of
+# them waits for the template to be built, and a worker of its own would only have waited with it
+# (a minute on PostgreSQL). xdist sends the largest group first, so this one starts at once while
+# the other worker runs the rest of the suite.
+ON_THE_SCENARIOS_WORKER = pytest.mark.xdist_group("scenario")
 
 
 def engine() -> str:

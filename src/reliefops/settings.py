@@ -137,7 +137,7 @@ MIDDLEWARE = [
     "reliefops.core.logs.RefusalReasonMiddleware",
     "reliefops.core.api_errors.ApiErrorsAsJsonMiddleware",
     "reliefops.core.security.ImpossibleValuesMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "reliefops.core.static.StaticFilesMiddleware",  # whitenoise's, its table of files made once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

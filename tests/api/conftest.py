@@ -50,6 +50,11 @@ class Reference:
 
 @pytest.fixture
 def reference(db) -> Reference:
+    return make_reference()
+
+
+def make_reference() -> Reference:
+    """The reference objects (see Reference); `reference` makes them for one test."""
     province = AdminAreaFactory(pcode="PK5", name="N.W.F.P.", level=AdminLevel.PROVINCE, lat=34.0, lon=71.5)
     district = AdminAreaFactory(pcode="PK522", name="Mansehra", level=AdminLevel.DISTRICT, parent=province)
     tehsil = AdminAreaFactory(

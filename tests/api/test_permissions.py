@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,12 +38,14 @@ from django.test import Client
 
 from reliefops.api import api
 from reliefops.core.roles import Right, Role, role_has
+from reliefops.core.services import token_create
 from reliefops.stock.models import Movement, Pledge, Waybill
 from reliefops.stock.services import ReceiptLine, StockLine, pledge_create, stock_receive, waybill_dispatch
-from tests.api.conftest import Reference, scope_for
+from tests.api.conftest import Reference, make_reference, scope_for
 from tests.cluster import permission_setup as cl
 from tests.factories import make_user
 from tests.households import permission_setup as hh
+from tests.module_data import kept_for_the_module
 
 Params = Callable[[Reference], dict[str, Any]]
 
@@ -469,15 +471,43 @@ def _expected_for_missing_object(rule: Access, caller: str) -> int:
     return 404
 
 
-def _client(caller: str, reference: Reference, token_for) -> Client:
-    if caller == ANONYMOUS:
-        return Client()
+def _token(caller: str, reference: Reference) -> str:
+    """The plain API token of a new user of the caller's role (none: a user without a role)."""
     if caller == NO_ROLE:
         user = get_user_model().objects.create_user(username="norole", password="correct-horse-battery")
     else:
         role = Role(caller)
         user = make_user(role, **scope_for(role, reference))
-    return Client(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    return token_create(actor=None, username=user.get_username(), name="test")[1]
+
+
+@dataclass
+class Callers:
+    """The reference objects and a token of each caller, made once for the module (nearly a thousand
+    tests use them; each test's own changes are rolled back after it, see tests/module_data.py)."""
+
+    reference: Reference
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def callers(django_db_setup, django_db_blocker) -> Iterator[Callers]:
+    with kept_for_the_module(django_db_blocker):
+        reference = make_reference()
+        yield Callers(
+            reference, {caller: _token(caller, reference) for caller in CALLERS if caller != ANONYMOUS}
+        )
+
+
+@pytest.fixture
+def reference(db, callers) -> Reference:
+    return callers.reference
+
+
+def _client(caller: str, callers: Callers) -> Client:
+    if caller == ANONYMOUS:
+        return Client()
+    return Client(HTTP_AUTHORIZATION=f"Bearer {callers.tokens[caller]}")
 
 
 def _call(client: Client, operation: str, rule: Access, params: dict[str, Any], reference: Reference):
@@ -516,10 +546,10 @@ def test_route_table_covers_every_url_of_the_api():
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("operation", OPERATIONS)
-def test_access_matrix(reference, token_for, operation, caller):
+def test_access_matrix(reference, callers, operation, caller):
     # given the operation's declared rule and a caller
     rule = _rule(operation)
-    client = _client(caller, reference, token_for)
+    client = _client(caller, callers)
     if rule.given is not None:
         rule.given(reference)
     # when the caller calls it on an object every caller may reach
@@ -532,12 +562,12 @@ def test_access_matrix(reference, token_for, operation, caller):
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("operation", OPERATIONS_WITH_PARAMS)
-def test_unknown_object_is_404_only_to_callers_who_may_look(reference, token_for, operation, caller):
+def test_unknown_object_is_404_only_to_callers_who_may_look(reference, callers, operation, caller):
     # given the operation's declared rule and a caller
     rule = _rule(operation)
     if rule.missing is None:
         pytest.fail(f"declare `missing` path parameters for {operation} in ACCESS_RULES of {__name__}")
-    client = _client(caller, reference, token_for)
+    client = _client(caller, callers)
     if rule.given is not None:
         rule.given(reference)
     # when the caller names an object that does not exist

@@ -21,6 +21,7 @@ from reliefops.ops.backups import backup_secret
 from reliefops.ops.sealing import MAGIC, BackupRefused, SealedWriter, open_chunks
 from tests.reliability.conftest import ROOT, Database, check_report, child_env, run
 from tests.reliability.operation import is_sound
+from tests.scenario_template import ON_THE_SCENARIOS_WORKER
 
 KEY = "correct horse battery staple 2005"
 OTHER_KEY = "another key that is long enough 1"
@@ -39,8 +40,8 @@ KEPT = [
 ]
 OWN_EVENTS = "('backup.made', 'backup.restored')"
 
-# One worker runs the module (`--dist loadgroup`), so the scenario's backup is made once.
-pytestmark = pytest.mark.xdist_group("backup")
+# One worker runs the module, with every other test of the scenario, so its backup is made once.
+pytestmark = ON_THE_SCENARIOS_WORKER
 
 
 def _tables(database: Database) -> list[str]:

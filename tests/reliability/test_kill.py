@@ -25,6 +25,9 @@ import pytest
 
 from tests.reliability.conftest import ROOT, Database, check_report, child_env, run
 from tests.reliability.operation import is_sound
+from tests.scenario_template import ON_THE_SCENARIOS_WORKER
+
+pytestmark = ON_THE_SCENARIOS_WORKER
 
 
 def _start(args: list[str], database: Database, var_dir: Path) -> subprocess.Popen[str]:

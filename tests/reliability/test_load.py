@@ -14,12 +14,16 @@ import sys
 import pytest
 
 from tests.reliability.conftest import ROOT, SUFFIX, WORKER, engine
+from tests.scenario_template import ON_THE_SCENARIOS_WORKER
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="the load test runs against PostgreSQL: run the suite with DATABASE_URL=postgresql://... "
-    "(make test does so when RELIEFOPS_TEST_DATABASE_URL is set)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="the load test runs against PostgreSQL: run the suite with DATABASE_URL=postgresql://... "
+        "(make test does so when RELIEFOPS_TEST_DATABASE_URL is set)",
+    ),
+    ON_THE_SCENARIOS_WORKER,
+]
 
 
 def test_fifty_clients_for_ten_seconds_lose_and_double_nothing(scenario_template):

@@ -49,10 +49,10 @@ from reliefops.stock.models import (
     Waybill,
 )
 from reliefops.stock.selectors import PUBLISHED_ITEMS, distributed_totals, ledger_verify
-from tests.scenario_template import fill_test_database
+from tests.scenario_template import ON_THE_SCENARIOS_WORKER, fill_test_database
 from tests.scenarios.conftest import row_counts
 
-pytestmark = pytest.mark.xdist_group("whole-scenario")
+pytestmark = ON_THE_SCENARIOS_WORKER
 
 PUBLISHED = json.loads((DATA_DIR / "published-figures.json").read_text())
 IOM = PUBLISHED["iom_distributed"]

@@ -40,10 +40,11 @@ from reliefops.core.roles import Right, Role, role_has
 from reliefops.households.models import DistributionRound, Household, HouseholdImport
 from reliefops.stock.models import Movement, Pledge, Waybill
 from reliefops.stock.services import ReceiptLine, StockLine, pledge_create, stock_receive, waybill_dispatch
-from tests.api.conftest import Reference, scope_for
+from tests.api.conftest import Reference, make_reference, scope_for
 from tests.cluster import permission_setup as cl
 from tests.factories import make_user
 from tests.households import permission_setup as hh
+from tests.module_data import kept_for_the_module
 
 PUBLIC = "public"  # a page anyone may open without signing in
 ANONYMOUS = "anonymous"
@@ -53,7 +54,8 @@ CALLERS: list[str] = [ANONYMOUS, NO_ROLE, *(role.value for role in Role)]
 
 @dataclass
 class World:
-    """The reference data plus one object of each kind a page shows, made once per test."""
+    """The reference data plus one object of each kind a page shows, and a user of each caller, made
+    once for the module (each test's own changes are rolled back after it, see tests/module_data.py)."""
 
     ref: Reference
     waybill: Waybill
@@ -63,6 +65,7 @@ class World:
     round: DistributionRound
     household_import: HouseholdImport
     batch: ImportBatch
+    users: dict[str, Any] = field(default_factory=dict)  # caller -> user (None: anonymous)
 
 
 @dataclass
@@ -341,13 +344,17 @@ def _expected(rule: Page, caller: str, *, method: str = "GET") -> int:
     return rule.scoped.get(role, rule.ok)
 
 
-def _user(caller: str, world: World) -> Any:
+def _make_user(caller: str, world: World) -> Any:
     if caller == ANONYMOUS:
         return None
     if caller == NO_ROLE:
         return get_user_model().objects.create_user(username="norole", password="correct-horse-battery")
     role = Role(caller)
     return make_user(role, **scope_for(role, world.ref))
+
+
+def _user(caller: str, world: World) -> Any:
+    return world.users[caller]
 
 
 def _client(user: Any, *, csrf: bool = False) -> Client:
@@ -362,9 +369,17 @@ def _url(name: str, rule: Page, caller: Caller) -> str:
     return f"{url}?{rule.query}" if rule.query else url
 
 
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    with kept_for_the_module(django_db_blocker):
+        world = _world(make_reference())
+        world.users = {caller: _make_user(caller, world) for caller in CALLERS}
+        yield world
+
+
 @pytest.fixture
-def world(reference) -> World:
-    return _world(reference)
+def world(db, module_world) -> World:
+    return module_world
 
 
 def test_every_page_declares_its_access_rule():
@@ -430,7 +445,7 @@ def test_page_access_matrix(world, name):
 def test_pages_carry_no_inline_code(world, name):
     # given a page as an admin sees it (anonymous for the public pages)
     rule = _rule(name)
-    user = None if rule.right == PUBLIC else make_user(Role.ADMIN)
+    user = None if rule.right == PUBLIC else _user(Role.ADMIN.value, world)
     url = _url(name, rule, Caller(world, user))
     response = _client(user).get(url)
     # then it holds no script, handler or style that the content security policy would block
@@ -468,7 +483,7 @@ def test_a_form_refuses_a_post_from_whoever_may_not_use_it(world, name):
 def test_a_form_refuses_a_post_without_its_csrf_token(world, name):
     # given a signed-in admin whose browser does not send the CSRF token
     rule = _rule(name)
-    admin = make_user(Role.ADMIN)
+    admin = _user(Role.ADMIN.value, world)
     caller = Caller(world, admin)
     client = _client(admin, csrf=True)
     # when it posts to the page
@@ -500,25 +515,17 @@ def _admin_url(name: str) -> str | None:
 ADMIN_URLS = [(name, url) for name in ADMIN_PAGES if (url := _admin_url(name)) is not None]
 
 
-def _admin_user(caller: str) -> Any:
-    if caller == ANONYMOUS:
-        return None
-    if caller == NO_ROLE:
-        return get_user_model().objects.create_user(username="norole", password="correct-horse-battery")
-    return make_user(Role(caller))
-
-
 # The admin lets a user in or not in one place (AdminSite.has_permission), so a few callers suffice.
 ADMIN_CALLERS = [ANONYMOUS, NO_ROLE, Role.VIEWER.value, Role.COORDINATOR.value, Role.ADMIN.value]
 _ADMIN_OWN_PAGES = {"admin:login", "admin:logout", "admin:jsi18n", "admin:password_change_done"}
 
 
 @pytest.mark.parametrize("caller_name", ADMIN_CALLERS)
-def test_the_data_admin_is_for_admins_only(db, caller_name):
+def test_the_data_admin_is_for_admins_only(world, caller_name):
     # given every page of the data admin (the shortcut to a content type's object is left out: it
     # names no page of its own) and a caller
     login = reverse("admin:login")
-    user = _admin_user(caller_name)
+    user = _user(caller_name, world)
     client = _client(user)
     wrong: list[str] = []
     for name, url in ADMIN_URLS:
