@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 PYTEST := $(BIN)/pytest -n 2 --dist loadgroup -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Python keeps each module compiled in __pycache__ (and pytest its rewritten test modules) unless
+# PYTHONDONTWRITEBYTECODE is set, as some machines and containers do. A test run starts hundreds of
+# Python processes (test workers, `reliefops` commands, servers); compiling every module again in
+# each one cost a test worker 18 s of its start and each command about 1 s on a 2-core machine.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test install lint typecheck pytest pytest-sqlite pytest-postgres serve lock clean docs-api bench fuzz
 
