@@ -21,11 +21,8 @@ from django.db import transaction
 @contextmanager
 def kept_for_the_module(django_db_blocker: Any) -> Iterator[None]:
     """Open the module's transaction (database access allowed while it is open); roll it back at the end."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
+    with django_db_blocker.unblock(), transaction.atomic():
         try:
             yield
         finally:
             transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from reliefops.catalog.models import Item, ItemCategory, Kit, PackSize
@@ -107,6 +108,24 @@ def make_reference() -> Reference:
         tarpaulin=tarpaulin,
         kit=kit,
     )
+
+
+# The callers of the permission matrices (tests/api/test_permissions.py and
+# tests/security/test_web_permissions.py).
+ANONYMOUS = "anonymous"
+NO_ROLE = "no-role"
+CALLERS: list[str] = [ANONYMOUS, NO_ROLE, *(role.value for role in Role)]
+
+
+def user_for(caller: str, reference: Reference) -> Any:
+    """A new user who calls as `caller`: None for anonymous, a user without a role, or a user of the
+    role with the scope `scope_for` gives it."""
+    if caller == ANONYMOUS:
+        return None
+    if caller == NO_ROLE:
+        return get_user_model().objects.create_user(username="norole", password="correct-horse-battery")
+    role = Role(caller)
+    return make_user(role, **scope_for(role, reference))
 
 
 def scope_for(role: Role | None, reference: Reference) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from reliefops.api import api
@@ -41,9 +40,8 @@ from reliefops.core.roles import Right, Role, role_has
 from reliefops.core.services import token_create
 from reliefops.stock.models import Movement, Pledge, Waybill
 from reliefops.stock.services import ReceiptLine, StockLine, pledge_create, stock_receive, waybill_dispatch
-from tests.api.conftest import Reference, make_reference, scope_for
+from tests.api.conftest import ANONYMOUS, CALLERS, NO_ROLE, Reference, make_reference, user_for
 from tests.cluster import permission_setup as cl
-from tests.factories import make_user
 from tests.households import permission_setup as hh
 from tests.module_data import kept_for_the_module
 
@@ -425,9 +423,6 @@ ACCESS_RULES: dict[str, Access] = {
 }
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-ANONYMOUS = "anonymous"
-NO_ROLE = "no-role"
-CALLERS: list[str] = [ANONYMOUS, NO_ROLE, *(role.value for role in Role)]
 
 
 def _route_table() -> list[str]:
@@ -472,13 +467,8 @@ def _expected_for_missing_object(rule: Access, caller: str) -> int:
 
 
 def _token(caller: str, reference: Reference) -> str:
-    """The plain API token of a new user of the caller's role (none: a user without a role)."""
-    if caller == NO_ROLE:
-        user = get_user_model().objects.create_user(username="norole", password="correct-horse-battery")
-    else:
-        role = Role(caller)
-        user = make_user(role, **scope_for(role, reference))
-    return token_create(actor=None, username=user.get_username(), name="test")[1]
+    """The plain API token of a new user who calls as `caller` (not anonymous)."""
+    return token_create(actor=None, username=user_for(caller, reference).get_username(), name="test")[1]
 
 
 @dataclass

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -40,16 +39,13 @@ from reliefops.core.roles import Right, Role, role_has
 from reliefops.households.models import DistributionRound, Household, HouseholdImport
 from reliefops.stock.models import Movement, Pledge, Waybill
 from reliefops.stock.services import ReceiptLine, StockLine, pledge_create, stock_receive, waybill_dispatch
-from tests.api.conftest import Reference, make_reference, scope_for
+from tests.api.conftest import ANONYMOUS, CALLERS, NO_ROLE, Reference, make_reference, user_for
 from tests.cluster import permission_setup as cl
 from tests.factories import make_user
 from tests.households import permission_setup as hh
 from tests.module_data import kept_for_the_module
 
 PUBLIC = "public"  # a page anyone may open without signing in
-ANONYMOUS = "anonymous"
-NO_ROLE = "no-role"
-CALLERS: list[str] = [ANONYMOUS, NO_ROLE, *(role.value for role in Role)]
 
 
 @dataclass
@@ -344,15 +340,6 @@ def _expected(rule: Page, caller: str, *, method: str = "GET") -> int:
     return rule.scoped.get(role, rule.ok)
 
 
-def _make_user(caller: str, world: World) -> Any:
-    if caller == ANONYMOUS:
-        return None
-    if caller == NO_ROLE:
-        return get_user_model().objects.create_user(username="norole", password="correct-horse-battery")
-    role = Role(caller)
-    return make_user(role, **scope_for(role, world.ref))
-
-
 def _user(caller: str, world: World) -> Any:
     return world.users[caller]
 
@@ -373,7 +360,7 @@ def _url(name: str, rule: Page, caller: Caller) -> str:
 def module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
     with kept_for_the_module(django_db_blocker):
         world = _world(make_reference())
-        world.users = {caller: _make_user(caller, world) for caller in CALLERS}
+        world.users = {caller: user_for(caller, world.ref) for caller in CALLERS}
         yield world
 
 

@@ -153,14 +153,10 @@ def waybill_dispatch(
                 problems.append(Problem(None, "expected_on", said))
             if number is not None and not number.strip():
                 problems.append(Problem(None, "number", "must not be blank"))
-            keyless = keyless_number("number", number or "", "a waybill number")
-            problems += keyless
-            if (
-                number
-                and not keyless
-                and (
-                    AUTOMATIC_NUMBER.fullmatch(number.strip()) or AUTOMATIC_KEY.fullmatch(waybill_key(number))
-                )
+            if keyless := keyless_number("number", number or "", "a waybill number"):
+                problems += keyless
+            elif number and (
+                AUTOMATIC_NUMBER.fullmatch(number.strip()) or AUTOMATIC_KEY.fullmatch(waybill_key(number))
             ):
                 problems.append(
                     Problem(
