@@ -46,6 +46,9 @@ def test_sign_in_search_open_a_place_and_sign_out(kashmir, page):
 
     # when they open it
     results.get_by_role("link", name="Batagram").click()
+    # (as a reader would, once the page is drawn: until its stylesheet is in, the Sign out of the
+    # phone's menu shows beside the header's)
+    page.wait_for_load_state("load")
     # then its page shows the P-code and the chain of parents
     expect(page.get_by_role("heading", level=1)).to_contain_text("Batagram")
     expect(page.get_by_role("heading", level=1)).to_contain_text("PK504")
