@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 
 from reliefops.core.errors import InvalidInput
 from reliefops.core.tabular import read_csv
-from reliefops.core.uploads import check_cells, may_hold_escaped_text, may_hold_formulas, unescaped
+from reliefops.core.uploads import (
+    check_cells,
+    check_line_count,
+    may_hold_escaped_text,
+    may_hold_formulas,
+    unescaped,
+)
 
 # The definition the quick test must agree with: a cell starting, after spaces, with =, +, - or @;
 # a cell starts at the start of a line (a lone carriage return ends one too, as in old Mac files),
@@ -82,3 +88,11 @@ def test_only_the_apostrophe_before_a_formula_character_is_taken_off():
         "-5",
         "",
     ]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR alone"])
+def test_a_text_file_with_more_lines_than_an_import_reads_is_refused_whatever_its_line_ends(end, settings):
+    settings.IMPORT_MAX_ROWS = 5
+    check_line_count(end.join(["a,b"] * 5).encode())  # five lines: read
+    with pytest.raises(InvalidInput, match=r"the file has 6 lines; an import reads at most 5 rows"):
+        check_line_count((end.join(["a,b"] * 6) + end).encode())

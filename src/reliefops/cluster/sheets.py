@@ -304,7 +304,9 @@ def split_csv(data: bytes, filename: str = "", share: float = 0.6) -> SplitCsv |
         return None
     cut = newline + 1
     # The lines of the first part, as csv_rows() counts them: each \r\n, lone \r and lone \n ends one.
-    lines_before = text.count("\n", 0, cut) + text.count("\r", 0, cut) - text.count("\r\n", 0, cut)
+    lines_before = text.count("\n", 0, cut)
+    if "\r" in text:  # a quick search first: most files end their lines with \n alone
+        lines_before += text.count("\r", 0, cut) - text.count("\r\n", 0, cut)
     if lines_before <= HEAD_ROWS:
         return None
     delimiter = _delimiter(text)
