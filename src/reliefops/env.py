@@ -18,7 +18,16 @@ from typing import Any, NoReturn
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(os.environ.get("RELIEFOPS_VAR_DIR", str(BASE_DIR / "var")))
+
+
+def _var_dir() -> Path:
+    """RELIEFOPS_VAR_DIR as a full path (a relative one is taken from the folder the command starts
+    in); unset, empty or spaces only, as every variable: `var/` at the top of the checkout."""
+    raw = os.environ.get("RELIEFOPS_VAR_DIR", "").strip()
+    return Path(raw).absolute() if raw else BASE_DIR / "var"
+
+
+VAR_DIR = _var_dir()
 
 
 class ConfigurationError(RuntimeError):

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from reliefops.env import ENV_VARS, ConfigurationError, env, environment_problems
+from reliefops.env import BASE_DIR, ENV_VARS, ConfigurationError, _var_dir, env, environment_problems
 from tests.test_docs import DOCS, _plain, table_headed
 
 NUMBERS = [var for var in ENV_VARS if var.type == "int"]
@@ -184,3 +184,15 @@ def test_the_operation_start_is_the_earthquakes_day_unless_set():
     assert env("RELIEFOPS_OPERATION_START", {"RELIEFOPS_OPERATION_START": " 2026-07-01 "}) == dt.date(
         2026, 7, 1
     )
+
+
+@pytest.mark.parametrize("value", ["", "   "], ids=["empty", "spaces"])
+def test_a_blank_data_folder_is_the_default_one_not_the_current_folder(value, monkeypatch):
+    monkeypatch.setenv("RELIEFOPS_VAR_DIR", value)
+    assert _var_dir() == BASE_DIR / "var"
+
+
+def test_a_relative_data_folder_is_taken_from_the_folder_the_command_starts_in(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RELIEFOPS_VAR_DIR", "field-data")
+    assert _var_dir() == tmp_path / "field-data"
