@@ -23,7 +23,9 @@ from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ActivityRow
 from reliefops.cluster.selectors import activity_totals, gap_by_area, matrix_4w, needs_table, selection
 from reliefops.core.exports import csv_bytes
+from reliefops.places.models import AdminLevel
 from tests.cluster.conftest import COLUMNS, four_w_csv, row
+from tests.factories import AdminAreaFactory
 
 
 def test_the_xlsx_template_has_the_hashtag_row_and_lists_of_valid_values(cluster):
@@ -87,6 +89,23 @@ def test_a_partners_rows_in_the_template_upload_again_unchanged(cluster, upload,
     result = upload(data=data, filename=f"nrc.{fmt}")
     # then nothing changes
     assert (result.unchanged, result.changed) == (4, False)
+
+
+def test_a_row_of_a_union_council_downloads_with_its_own_p_code_and_uploads_again_unchanged(cluster, upload):
+    # given a union council of Allai tehsil, and NRC's row reported there
+    banna = AdminAreaFactory(
+        pcode="PK50401-UC01", name="Banna", level=AdminLevel.UNION_COUNCIL, parent=cluster.allai
+    )
+    upload(data=four_w_csv([row(id="NRC-UC", adm2="", adm3="PK50401-UC01")]))
+    rows = ActivityRow.objects.filter(replaced_in__isnull=True, reporting_org=cluster.nrc)
+    assert rows.get().admin_area == banna
+    # when it is downloaded, in the template or as the rows' CSV, and uploaded again as it is
+    for data, name in ((template_csv(rows=rows), "nrc.csv"), (template_xlsx(rows=rows), "nrc.xlsx")):
+        assert b"PK50401-UC01" in data or name.endswith(".xlsx")
+        again = upload(data=data, filename=name)
+        # then nothing changes: the row stays in Banna, not moved to Allai
+        assert (again.unchanged, again.changed) == (1, False)
+    assert rows.get().admin_area == banna
 
 
 def test_a_batch_that_withdrew_a_row_downloads_it_marked_delete_and_uploads_again_unchanged(cluster, upload):

@@ -277,7 +277,11 @@ def template_values(row: ActivityRow) -> list[Any]:
     def org(value: Organisation | None) -> str:
         return value.name if value is not None else ""
 
-    adm3 = row.adm3 if row.adm3 else ""
+    # A row of a union council (below the tehsils) has its own P-code written where the tehsil's
+    # goes: the import reads a P-code of any level in any P-code column, and the row goes back where
+    # it was rather than to its tehsil.
+    own = row.admin_area.pcode
+    adm3 = own if own not in {row.adm1, row.adm2, row.adm3} else (row.adm3 or "")
     return [
         row.row_id, "Delete" if row.withdrawn else "", org(row.reporting_org), org(row.programming_org),
         org(row.implementing_org), org(row.funding_org), org(row.recipient_org), row.activity.name,
