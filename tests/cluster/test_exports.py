@@ -8,6 +8,7 @@ import io
 import zipfile
 
 import pytest
+from django.test import Client
 from openpyxl import load_workbook
 
 from reliefops.cluster.exports import (
@@ -22,7 +23,9 @@ from reliefops.cluster.exports import (
 from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ActivityRow
 from reliefops.cluster.selectors import activity_totals, gap_by_area, matrix_4w, needs_table, selection
+from reliefops.core.errors import InvalidInput
 from reliefops.core.exports import csv_bytes
+from reliefops.core.roles import Role
 from reliefops.places.models import AdminLevel
 from tests.cluster.conftest import COLUMNS, four_w_csv, row
 from tests.factories import AdminAreaFactory
@@ -46,7 +49,7 @@ def test_the_xlsx_template_has_the_hashtag_row_and_lists_of_valid_values(cluster
 
 def test_the_empty_template_filled_in_with_its_own_list_values_uploads(cluster, upload):
     # given the template filled in as its lists offer the values (P-codes with their names)
-    workbook = load_workbook(io.BytesIO(template_xlsx(reporting=cluster.nrc)))
+    workbook = load_workbook(io.BytesIO(template_xlsx()))
     sheet = workbook["4W"]
     values = ["NRC-1", "New", "Norwegian Refugee Council", "Norwegian Refugee Council", "", "", "",
               "Tents distributed", "", "PK504 Batagram", "PK50401 Allai", "Bana", "completed",
@@ -89,6 +92,23 @@ def test_a_partners_rows_in_the_template_upload_again_unchanged(cluster, upload,
     result = upload(data=data, filename=f"nrc.{fmt}")
     # then nothing changes
     assert (result.unchanged, result.changed) == (4, False)
+
+
+def test_a_partners_empty_template_uploaded_as_downloaded_holds_no_rows(cluster, upload, user_of_role):
+    # given a partner's reporter, who downloads the empty template from the upload page
+    reporter = user_of_role(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    client = Client()
+    client.force_login(reporter)
+    data = client.get("/cluster/template.xlsx").content
+    # then its 4W sheet holds no row under the headers and hashtags, not even the organisation
+    assert load_workbook(io.BytesIO(data))["4W"].max_row == 2
+    # and uploaded as it is, it is refused as a file without rows, not with the problems of a row
+    with pytest.raises(InvalidInput) as refused:
+        upload(data=data, filename="cluster-4w-template.xlsx", actor=reporter)
+    assert [str(p) for p in refused.value.problems] == [
+        "whole file: the file holds no 4W rows: no row of data under its headers and hashtags; fill in the "
+        "template's rows and upload it again"
+    ]
 
 
 def test_a_row_of_a_union_council_downloads_with_its_own_p_code_and_uploads_again_unchanged(cluster, upload):

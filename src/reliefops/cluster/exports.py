@@ -303,11 +303,12 @@ def extra_column(label: str) -> ExportColumn:
     return ExportColumn("", label, 18) if label.startswith("#") else ExportColumn(label, "", 18)
 
 
-def template_xlsx(
-    *, rows: QuerySet[ActivityRow] | None = None, reporting: Organisation | None = None
-) -> bytes:
+def template_xlsx(*, rows: QuerySet[ActivityRow] | None = None) -> bytes:
     """The 4W template: the '4W' sheet (headers, hashtags, lists of valid values on every row),
-    the 'Lists' sheet, a 'Read me'; pre-filled with the given rows, or the reporting organisation."""
+    the 'Lists' sheet, a 'Read me'; pre-filled with the given rows. Without rows it holds none, not
+    even a reporting organisation: a row holding only that would be read as a row with its id,
+    activity, place and status missing, and an empty reporting organisation is the uploader's own
+    anyway."""
     import xlsxwriter
 
     out = io.BytesIO()
@@ -397,8 +398,6 @@ def template_xlsx(
                 elif value not in (None, ""):
                     sheet.write(number, index, value)
             number += 1
-    elif reporting is not None:
-        sheet.write(2, by_tag["#org+reporting"], reporting.name)
 
     read_me.set_column(0, 0, 120)
     for line, text in enumerate(READ_ME):

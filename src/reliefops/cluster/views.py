@@ -371,12 +371,11 @@ def rows(request: HttpRequest) -> HttpResponse:
 @page
 def template_download(request: HttpRequest, fmt: str) -> HttpResponse:
     require(request.user, Right.REPORT_ACTIVITIES)
-    scope = reporting_scope(request.user)
     prefill = access_activity_rows(request.user).filter(withdrawn=False) if request.GET.get("rows") else None
     if fmt == "csv":
         content, kind = exports.template_csv(rows=prefill), exports.CONTENT_TYPES["csv"]
     else:
-        content, kind = exports.template_xlsx(rows=prefill, reporting=scope), exports.CONTENT_TYPES["xlsx"]
+        content, kind = exports.template_xlsx(rows=prefill), exports.CONTENT_TYPES["xlsx"]
     name = "cluster-4w" + ("-rows" if prefill is not None else "-template") + f".{fmt}"
     return _export(exports.ExportFile(content, kind, name))
 
