@@ -294,6 +294,52 @@ def test_the_item_names_the_activity_when_the_activity_is_not_one_of_ours(cluste
     assert report.rows[0].activity_id == cluster.blankets.pk
 
 
+@pytest.mark.parametrize(
+    ("item", "activity"),
+    [
+        ("Blanket", "blankets"),
+        ("Blankets", "blankets"),  # a plural names the item as its singular does
+        ("CGI sheets", "cgi"),
+        ("Tents distributed", "tents"),  # the activity's own name, written under #item+name
+        ("tents", "tents"),  # one of its other names
+        ("TENTS", "tents"),  # its code
+    ],
+)
+def test_the_item_alone_names_the_activity_by_its_item_or_by_the_activitys_own_names(cluster, item, activity):
+    columns = [*COLUMNS, ("Item", "#item+name", "item")]
+    report = read(four_w_csv([row(activity="", item=item)], columns=columns))
+    assert not report.problems
+    assert report.rows[0].activity_id == getattr(cluster, activity).pk
+
+
+def test_an_item_alone_that_names_no_activity_says_what_it_is_and_which_activity_is_nearest(cluster):
+    from tests.factories import ItemFactory
+
+    ItemFactory(code="TENT-WINTER", name="Family tent (winterized)")
+    columns = [*COLUMNS, ("Item", "#item+name", "item")]
+    winter, mats, error = problems_of(
+        four_w_csv(
+            [row(activity="", item="Family tent (winterized)"), row(activity="", item="Sleeping mats"),
+             row(activity="", item="#N/A")],
+            columns=columns,
+        )
+    )  # fmt: skip
+    listing = "use one of: Tents distributed, Blankets distributed, CGI sheets distributed, "
+    listing += "Transitional shelters built"
+    assert winter == (
+        "row 3, #item+name: 'Family tent (winterized)' is the catalogue's Family tent (winterized) "
+        f"(TENT-WINTER), which no activity of the cluster counts; give the activity (#activity): {listing}"
+    )
+    assert (
+        mats
+        == f"row 4, #item+name: 'Sleeping mats' names no activity; give the activity (#activity): {listing}"
+    )
+    assert (
+        error
+        == "row 5, #item+name: the cell holds the Excel error #N/A; enter the value itself or leave it empty"
+    )
+
+
 def test_an_item_that_is_not_the_activitys_is_refused(cluster):
     columns = [*COLUMNS, ("Item", "#item+name", "item")]
     [problem] = problems_of(four_w_csv([row(activity="Tents distributed", item="Blanket")], columns=columns))

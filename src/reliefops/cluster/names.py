@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from reliefops.catalog.models import Item
 from reliefops.cluster.models import ActivityType
 from reliefops.cluster.values import BadValue, refuse_excel_error, text_of
 from reliefops.partners.models import Organisation
@@ -201,7 +203,7 @@ class OrganisationIndex:
 class ActivityIndex:
     """Activity types by code, name, other names, and by their catalogue item."""
 
-    def __init__(self, activities: list[ActivityType]) -> None:
+    def __init__(self, activities: list[ActivityType], items: Iterable[tuple[str, str]] = ()) -> None:
         self.by_id = {a.pk: a for a in activities}
         self._keys: dict[str, int] = {}
         self._by_item: dict[str, set[int]] = defaultdict(set)
@@ -214,10 +216,20 @@ class ActivityIndex:
                 for text in (activity.item.code, activity.item.name):
                     self._by_item[normal(text)].add(activity.pk)
                     self._by_item[compact(text)].add(activity.pk)
+        # Every item of the catalogue (code, name), to say which one a text names when no activity
+        # counts it: "'Family tent (winterized)' is the catalogue's TENT-WINTER".
+        self._items: dict[str, str] = {}
+        for code, name in items:
+            for text in (code, name):
+                self._items.setdefault(normal(text), f"{name} ({code})")
+                self._items.setdefault(compact(text), f"{name} ({code})")
 
     @classmethod
     def build(cls) -> ActivityIndex:
-        return cls(list(ActivityType.objects.filter(is_active=True).select_related("item")))
+        return cls(
+            list(ActivityType.objects.filter(is_active=True).select_related("item")),
+            Item.objects.values_list("code", "name"),
+        )
 
     def resolve(self, raw: Any) -> int | None:
         refuse_excel_error(raw)
@@ -227,20 +239,42 @@ class ActivityIndex:
         found = self._keys.get(normal(text)) or self._keys.get(compact(text))
         if found is not None:
             return found
+        raise BadValue(f"'{text}' is not an activity of the cluster; {self.hint(text)}")
+
+    def hint(self, text: str) -> str:
+        """The activity nearest to a text ("did you mean …?"), else the list of them."""
         guess = process.extractOne(normal(text), list(self._keys), scorer=name_similarity, score_cutoff=75)
-        hint = f"did you mean {self.by_id[self._keys[guess[0]]].name}?" if guess else self.listing()
-        raise BadValue(f"'{text}' is not an activity of the cluster; {hint}")
+        return f"did you mean {self.by_id[self._keys[guess[0]]].name}?" if guess else self.listing()
 
     def by_item(self, raw: Any) -> int | None:
-        """The one activity whose catalogue item the text names, if exactly one."""
-        text = text_of(raw)
-        found = self._by_item.get(normal(text)) or self._by_item.get(compact(text)) or set()
+        """The one activity whose catalogue item the text names, if exactly one; a plural names the
+        item as its singular does ('Blankets', 'CGI sheets')."""
+        found = self._item_activities(text_of(raw))
         return next(iter(found)) if len(found) == 1 else None
+
+    def named_by_item(self, raw: Any) -> int:
+        """The activity that an item cell names where the row gives no activity: by its catalogue
+        item ('Blanket', 'Blankets'), else by the activity's own code, name or other name ('Tents
+        distributed', 'tents'). BadValue, saying which item of the catalogue it is if it is one, and
+        the nearest activity, when it names none."""
+        refuse_excel_error(raw)
+        text = text_of(raw)
+        found = self.by_item(text)
+        if found is None:
+            found = self._keys.get(normal(text)) or self._keys.get(compact(text))
+        if found is not None:
+            return found
+        item = next((self._items[key] for key in _item_keys(text) if key in self._items), None)
+        said = (
+            f"'{text}' names no activity"
+            if item is None
+            else (f"'{text}' is the catalogue's {item}, which no activity of the cluster counts")
+        )
+        raise BadValue(f"{said}; give the activity (#activity): {self.hint(text)}")
 
     def item_matches(self, activity_id: int, raw: Any) -> bool | None:
         """Whether the item named is the activity's own; None when the item is not in the catalogue."""
-        text = text_of(raw)
-        found = self._by_item.get(normal(text)) or self._by_item.get(compact(text))
+        found = self._item_activities(text_of(raw))
         if not found:
             return None
         return activity_id in found
@@ -248,6 +282,27 @@ class ActivityIndex:
     def listing(self) -> str:
         names = [a.name for a in sorted(self.by_id.values(), key=lambda a: (a.sort_order, a.name))]
         return "use one of: " + ", ".join(names)
+
+    def _item_activities(self, text: str) -> set[int]:
+        for key in _item_keys(text):
+            found = self._by_item.get(key)
+            if found:
+                return found
+        return set()
+
+
+def _item_keys(text: str) -> list[str]:
+    """The keys a text may name an item by: as written, then with its words made singular
+    ('Blankets' -> 'blanket', 'CGI sheets' -> 'cgi sheet')."""
+    plain = normal(text)
+    keys = [plain, plain.replace(" ", "")]
+    single = " ".join(
+        word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+        for word in plain.split()
+    )
+    if single != plain:
+        keys += [single, single.replace(" ", "")]
+    return keys
 
 
 # --- admin areas ---------------------------------------------------------------------------------

@@ -403,10 +403,10 @@ class ActivityFileReader:
                 if activity is None:
                     return None, (("activity", str(exc)),)
         elif text_of(raw_item):
-            activity = self.activities.by_item(raw_item)
-            if activity is None:
-                item = text_of(raw_item)
-                return None, (("item", f"'{item}' names no activity; give the activity (#activity)"),)
+            try:
+                activity = self.activities.named_by_item(raw_item)
+            except BadValue as exc:
+                return None, (("item", str(exc)),)
         else:
             return None, (("activity", "the activity is empty"),)
         if (
