@@ -73,13 +73,39 @@ def test_two_columns_of_one_header_keep_both_their_values(cluster):
     assert any("Remarks, Remarks (column T)" in note for note in report.notes)
 
 
-def test_a_column_without_header_or_hashtag_is_kept_aside_by_its_letter(cluster):
-    # given a column with neither header nor hashtag, holding a value in one row
-    columns = [*COLUMNS, ("", "", "donor")]
-    report = read(four_w_csv([row(donor="ECHO-12"), row(id="NRC-2")], columns=columns))
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_column_without_header_or_hashtag_is_kept_aside_by_its_letter(cluster, kind):
+    # given a column with neither header nor hashtag, within the table (a column headed Remarks
+    # follows it), holding a value in one row
+    columns = [*COLUMNS, ("", "", "donor"), ("Remarks", "", "remarks")]
+    rows = [row(donor="ECHO-12"), row(id="NRC-2", remarks="late")]
+    data = four_w_csv(rows, columns=columns) if kind == "csv" else four_w_xlsx({"4W": table(rows, columns)})
+    report = read(data, filename=f"4w.{kind}")
     # then its value is kept with the row, and the note names the column
-    assert [r.extra for r in report.rows] == [{"column S": "ECHO-12"}, None]
-    assert any("kept aside 1 column outside the 4W schema: column S" in note for note in report.notes)
+    assert [r.extra for r in report.rows] == [{"column S": "ECHO-12"}, {"Remarks": "late"}]
+    assert any("kept aside 2 columns outside the 4W schema: column S, Remarks" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_value_right_of_the_table_is_left_out_with_a_note_in_a_workbook_as_in_a_csv_file(cluster, kind):
+    # given a value two columns right of the last column with a header or a hashtag (a workbook's
+    # rows come as wide as its widest; a CSV file's header rows may end with empty cells too)
+    cells = table([row(), row(id="NRC-2")])
+    cells[0] += ["", ""]
+    cells[1] += ["", ""]
+    cells[3] += ["", "see the annex"]
+    if kind == "csv":
+        data = ("\n".join(",".join(map(str, line)) for line in cells) + "\n").encode()
+    else:
+        data = four_w_xlsx({"4W": cells})
+    report = read(data, filename=f"4w.{kind}")
+    # then the rows are read, nothing is kept aside, and the note names the row whose value was left out
+    assert [r.extra for r in report.rows] == [None, None]
+    assert not any("kept aside" in note for note in report.notes)
+    assert any(
+        "left out the values of 1 row in cells beyond the table's last column (row 4)" in n
+        for n in report.notes
+    )
 
 
 def test_an_empty_column_without_header_is_not_named(cluster):

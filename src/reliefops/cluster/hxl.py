@@ -199,7 +199,10 @@ def _tag_layout(
                 header_number, header_cells = head[back]
                 break
         columns = []
-        for index, cell in enumerate(cells):
+        # The table ends at its last column with a hashtag or a header: a workbook's rows come padded
+        # to the sheet's widest, and a value beyond that column is left out, as in a CSV file.
+        width = _labelled_width(cells, header_cells)
+        for index, cell in enumerate(cells[:width]):
             text = str(cell).strip() if cell is not None else ""
             header = str(header_cells[index]).strip() if index < len(header_cells) else ""
             tag = Tag.parse(text) if text.startswith("#") else None
@@ -215,11 +218,22 @@ def _tag_layout(
     return None
 
 
+def _labelled_width(*rows: Sequence[Any]) -> int:
+    """How many columns the rows label: up to the last cell holding text in any of them."""
+    width = 0
+    for cells in rows:
+        for index in range(len(cells) - 1, width - 1, -1):
+            if cells[index] is not None and str(cells[index]).strip():
+                width = index + 1
+                break
+    return width
+
+
 def _header_layout(head: Sequence[tuple[int, list[Any]]], specs: Sequence[FieldSpec]) -> Layout | None:
     """The table under the row that holds the most of the template's own headers (three at least)."""
     best: Layout | None = None
     for position, (number, cells) in enumerate(head):
-        texts = [str(c).strip() if c is not None else "" for c in cells]
+        texts = [str(c).strip() if c is not None else "" for c in cells[: _labelled_width(cells, ())]]
         columns = [
             Column(index=i, label=t or column_letter(i), header=t, tag=None) for i, t in enumerate(texts)
         ]
