@@ -26,7 +26,19 @@ def test_a_count_with_a_dot_between_thousands_is_refused_not_read_as_a_decimal(c
     assert "#reached+hh" in problems[1]
 
 
-@pytest.mark.parametrize(("cell", "value"), [("1.0", 1), ("1200.00", 1200), ("1,200", 1200), ("1 200", 1200)])
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ("1.0", 1),
+        ("1200.00", 1200),
+        ("1,200", 1200),
+        ("1 200", 1200),
+        ("1\u00a0200", 1200),  # a no-break space
+        ("12\u202f500", 12500),  # the narrow no-break space of French-locale spreadsheets
+        ("1\u2009200", 1200),  # a thin space
+        ("1'200", 1200),  # Swiss
+    ],
+)
 def test_counts_that_read_one_way_only_are_still_read(cluster, cell, value):
     assert read(four_w_csv([row(qty=cell)])).rows[0].quantity == value
 

@@ -67,7 +67,10 @@ def _rounded(number: float) -> str:
     return f"write a whole count ({low} or {low + 1})" if number >= 0 else "write 0 or more"
 
 
-_GROUPED = re.compile(r"^[+-]?\d{1,3}([, \u00a0']\d{3})+(\.0+)?$")
+# Thousands grouped by a comma, a space (plain, no-break, or the narrow no-break and thin spaces that
+# French and other locales' spreadsheets write) or an apostrophe (Swiss).
+_SEPARATORS = ", \u00a0\u202f\u2009'"
+_GROUPED = re.compile(rf"^[+-]?\d{{1,3}}([{_SEPARATORS}]\d{{3}})+(\.0+)?$")
 # 1.000 or 12.500.000: a dot between groups of three digits, as Europe writes thousands; as a decimal
 # point it would make 1.000 one. Neither reading is safe for a count.
 _DOT_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
@@ -99,7 +102,7 @@ def whole_number(raw: Any, *, maximum: int = COUNT_MAX) -> int | None:
                     f"decimals; write the count without the dot ({text.replace('.', '')}) or with commas "
                     f"({text.replace('.', ',')})"
                 ) from None
-            cleaned = re.sub(r"[, \u00a0']", "", text) if _GROUPED.match(text) else text
+            cleaned = re.sub(f"[{_SEPARATORS}]", "", text) if _GROUPED.match(text) else text
             try:
                 number = float(cleaned)
             except ValueError:
