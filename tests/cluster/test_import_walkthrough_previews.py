@@ -113,3 +113,20 @@ def test_readable_values_need_no_query_per_row(cluster, upload, django_assert_ma
         result = upload(changed, preview=True)
     assert result.updated == 50
     assert all(re.search("NRC", c.fields[0][1]) for c in result.changes)
+
+
+def test_a_refused_web_preview_lists_the_problems_with_the_way_back_to_the_upload_page(cluster):
+    # given a coordinator who uploads a file with an activity the cluster does not know
+    client = Client()
+    client.force_login(make_user(Role.COORDINATOR))
+    uploaded = client.post(
+        reverse("cluster:cluster-upload"),
+        {"file": SimpleUploadedFile("nrc.csv", four_w_csv([row(activity="Tent distributions")]))},
+    )
+    run_jobs()
+    page = client.get(uploaded["Location"]).content.decode()
+    # then the job's page says nothing was written, names the row's problem, and links back to the
+    # upload page, as a preview that went through does
+    assert "Nothing was written." in page
+    assert "&#x27;Tent distributions&#x27; is not an activity of the cluster" in page
+    assert re.search(rf'<a href="{reverse("cluster:cluster-upload")}">Upload another file</a>', page)

@@ -23,8 +23,8 @@ from reliefops.cluster.importers import activity_report_import_file
 from reliefops.cluster.services import ReportImportResult
 from reliefops.cluster.services.report_types import StoredState
 from reliefops.core.access import access_reporting_organisation, reporting_scope
-from reliefops.core.errors import Conflict
-from reliefops.core.jobs import JobResult, JobStart, Progress, job_done, job_run, job_start
+from reliefops.core.errors import Conflict, InvalidInput
+from reliefops.core.jobs import JobRefused, JobResult, JobStart, Progress, job_done, job_run, job_start
 from reliefops.core.models import Job, JobStatus
 from reliefops.core.roles import Right
 from reliefops.partners.models import Organisation
@@ -94,6 +94,27 @@ def upload_preview_start(
     )
 
 
+def _upload_another() -> tuple[str, str]:
+    return ("Upload another file", reverse("cluster:cluster-upload"))
+
+
+def _refused_with_a_way_back(
+    body: Callable[[Job, Progress], JobResult],
+) -> Callable[[Job, Progress], JobResult]:
+    """The job's body, whose refusal (a file's problems, a month locked meanwhile) keeps the way back
+    to the upload page beside the problems, as its result would."""
+
+    def run(job: Job, progress: Progress) -> JobResult:
+        try:
+            return body(job, progress)
+        except InvalidInput as exc:
+            raise JobRefused(exc.message.split("\n", 1)[0], list(exc.problems), [_upload_another()]) from exc
+        except Conflict as exc:
+            raise JobRefused(exc.message, [], [_upload_another()]) from exc
+
+    return run
+
+
 def _preview(job: Job, progress: Progress) -> JobResult:
     result = _apply(job, progress, preview=True)
     if result.changed and result.seen is not None:
@@ -120,7 +141,7 @@ def _preview(job: Job, progress: Progress) -> JobResult:
         summary=result.summary(),
         figures=_figures(result),
         notes=list(result.notes),
-        links=[("Upload another file", reverse("cluster:cluster-upload"))],
+        links=[_upload_another()],
         action=(
             {
                 "label": "Apply these changes",
@@ -146,7 +167,7 @@ def _preview(job: Job, progress: Progress) -> JobResult:
 
 @task()
 def cluster_upload_preview_job(job_id: int) -> dict[str, Any]:
-    return job_run(job_id, _preview)
+    return job_run(job_id, _refused_with_a_way_back(_preview))
 
 
 # --- commit ------------------------------------------------------------------------------------------
@@ -197,7 +218,7 @@ def upload_commit_start(*, owner: Any, preview: Job) -> JobStart:
 
 
 def _applied(result: ReportImportResult) -> JobResult:
-    links = [("Upload another file", reverse("cluster:cluster-upload"))]
+    links = [_upload_another()]
     if result.batch_id is not None:
         links.insert(
             0, (f"Batch {result.batch_id}", reverse("cluster:cluster-batch", args=[result.batch_id]))
@@ -222,4 +243,4 @@ def _commit(job: Job, progress: Progress) -> JobResult:
 
 @task()
 def cluster_upload_commit_job(job_id: int) -> dict[str, Any]:
-    return job_run(job_id, _commit)
+    return job_run(job_id, _refused_with_a_way_back(_commit))
