@@ -98,3 +98,43 @@ def test_a_delivery_without_an_excess_has_no_such_note(waybill, web_as):  # noqa
     )
     assert answer.status_code == 200
     assert "More arrived than the waybill lists" not in text(answer)
+
+
+def test_a_delivery_reversed_then_confirmed_again_shows_the_one_that_stands(waybill, web_as):  # noqa: F811
+    import datetime as dt
+
+    from reliefops.stock.services import DeliveryLine, movement_reverse, waybill_confirm_delivery
+
+    hub = web_as(Role.HUB_MANAGER)
+    item = waybill.movements.get(kind=MovementKind.DISPATCH).lines.get().item_id
+    actor = waybill.movements.get(kind=MovementKind.DISPATCH).posted_by
+    day = dt.date(2005, 10, 22)
+    # given a delivery confirmed in full, reversed (a mistake), then confirmed again with 20 short
+    first = waybill_confirm_delivery(
+        actor=actor, waybill_id=waybill.pk, delivered_on=day, lines=[DeliveryLine(item_id=item, received=120)]
+    ).movement
+    movement_reverse(
+        actor=actor, movement_id=first.pk, reason="confirmed in full by mistake", reversed_on=day
+    )
+    second = waybill_confirm_delivery(
+        actor=actor,
+        waybill_id=waybill.pk,
+        delivered_on=day,
+        lines=[DeliveryLine(item_id=item, received=100, short_reason="stolen on the road")],
+    ).movement
+    # then the waybill's confirmation page names the delivery that stands, and links to its note
+    page = hub.get(reverse("stock:waybill-confirm", args=[waybill.pk])).content.decode()
+    links = re.findall(r'href="(/stock/movements/\d+/[a-z/]*)"', page)
+    assert reverse("stock:movement-grn", args=[second.pk]) in links
+    assert reverse("stock:movement-detail", args=[second.pk]) in links
+    assert not {
+        reverse("stock:movement-grn", args=[first.pk]),
+        reverse("stock:movement-detail", args=[first.pk]),
+    } & set(links)
+    # and the reversed delivery's note says it is void, and which note stands
+    void = hub.get(reverse("stock:movement-grn", args=[first.pk])).content.decode()
+    assert "Void: reversed." in void
+    assert "confirmed in full by mistake" in void
+    assert reverse("stock:movement-grn", args=[second.pk]) in void
+    # while the note of the delivery that stands is not marked
+    assert "Void" not in hub.get(reverse("stock:movement-grn", args=[second.pk])).content.decode()

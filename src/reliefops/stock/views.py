@@ -448,6 +448,15 @@ def movement_grn(request: HttpRequest, movement_id: int) -> HttpResponse:
     site_name = movement.site.name if movement.site else ""
     received = [line for line in lines if line.to_name == site_name]
     written_off = [line for line in lines if line.to_name != site_name]
+    # A reversed delivery's note is marked void, and names the delivery of the waybill that stands.
+    standing = None
+    if getattr(movement, "reversed_by", None) is not None and movement.waybill_id is not None:
+        standing = (
+            selectors.movement_list(waybill_id=movement.waybill_id, kind=MovementKind.DELIVERY)
+            .filter(reversed_by__isnull=True)
+            .order_by("-id")
+            .first()
+        )
     return render(
         request,
         "stock/grn_print.html",
@@ -456,6 +465,7 @@ def movement_grn(request: HttpRequest, movement_id: int) -> HttpResponse:
             "received": received,
             "written_off": written_off,
             "totals": _totals(received),
+            "standing": standing,
         },
     )
 
@@ -689,7 +699,11 @@ def waybill_confirm(request: HttpRequest, waybill_id: int) -> HttpResponse:
     delivery = (
         None
         if open_for_delivery
-        else selectors.movement_list(waybill_id=waybill.pk, kind=MovementKind.DELIVERY).order_by("id").first()
+        # The delivery that stands: one reversed, then confirmed again, is not what became of it.
+        else selectors.movement_list(waybill_id=waybill.pk, kind=MovementKind.DELIVERY)
+        .filter(reversed_by__isnull=True)
+        .order_by("-id")
+        .first()
     )
     if open_for_delivery:
         intro += (
