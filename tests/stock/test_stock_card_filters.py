@@ -1,6 +1,7 @@
-"""The stock card's filters: the site by its code (in any case) as well as its id, the item by its
-code in any case; a value that is none is refused in the field's words, 422, and no card is shown
-or downloaded."""
+"""The stock card's and the stock on hand's filters: the site by its code (in any case) as well as
+its id, the item by its code in any case; a value that is none is refused in the field's words,
+422, and no card or row is shown or downloaded; a card asked for up to a day runs from the first of
+its month."""
 
 from __future__ import annotations
 
@@ -142,3 +143,38 @@ def test_a_card_without_a_movement_still_gives_its_balance_in_its_file(stocked, 
         ("opening", "Opening balance", "200"),
         ("closing", "Closing balance", "200"),
     ]
+
+
+def test_a_card_asked_for_with_its_end_alone_runs_from_the_first_of_that_month(stocked, web_as):  # noqa: F811
+    # given a card asked for up to 31 October 2005, with no start day typed
+    response = web_as(Role.VIEWER).get(
+        reverse("stock:onhand-card"), {"site": "BLK-HUB", "item": "BLANKET", "end": "2005-10-31"}
+    )
+    # then it is the card of October up to that day, as the command line and the API take it
+    assert response.status_code == 200
+    assert 'value="2005-10-01"' in response.content.decode()
+    assert "GRN-H1" in text(response)
+
+
+# --- stock on hand -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("item", ["BUCKET", "bucket"])
+def test_stock_on_hand_takes_the_item_by_its_code(stocked, web_as, item):  # noqa: F811
+    response = web_as(Role.VIEWER).get(reverse("stock:onhand-list"), {"site": "BLK-HUB", "item": item})
+    assert response.status_code == 200
+    rows = re.findall(r"<tr>.*?</tr>", text(response).split("<tbody>", 1)[1], re.S)
+    assert rows
+    assert all("BUCKET" in row and "BLANKET" not in row for row in rows)
+
+
+def test_stock_on_hand_refuses_an_item_that_is_none_and_lists_and_downloads_nothing(stocked, web_as):  # noqa: F811
+    client = web_as(Role.VIEWER)
+    response = client.get(reverse("stock:onhand-list"), {"item": "NOPE"})
+    assert response.status_code == 422
+    body = text(response)
+    assert "no item has the code &#x27;NOPE&#x27;; choose one from the list" in body
+    assert "<tbody>" not in body  # no table of rows at all
+    download = client.get(reverse("stock:onhand-list"), {"item": "NOPE", "format": "csv"})
+    assert download.status_code == 422
+    assert "Content-Disposition" not in download

@@ -243,16 +243,27 @@ class FilterDay(forms.DateField):
 
 
 class OnHandFilter(FilterForm):
+    """The Stock on hand's filter: a text in the item's code or name, the site, an item (by its code,
+    as the other stock lists take it), one row per grant."""
+
     site = SiteByCode(
         queryset=None, required=False, empty_label="Any", error_messages={"invalid_choice": NO_SITE}
     )
+    item = ItemByCode(
+        queryset=None,
+        required=False,
+        empty_label="Any",
+        to_field_name="code",
+        error_messages={"invalid_choice": NO_ITEM},
+    )
     by_grant = forms.BooleanField(label="One row per grant", required=False)
 
-    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["q"].label = "Item"
+        self.fields["q"].label = "Item code or name"
         self.fields["q"].widget.attrs["placeholder"] = "Item code or name"
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["item"].queryset = items  # type: ignore[attr-defined]
 
 
 class WaybillFilter(FilterForm):

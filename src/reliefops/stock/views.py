@@ -9,6 +9,7 @@ menu, with the message naming what was posted), so reloading the page never post
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
@@ -114,13 +115,20 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], status
 @page
 def onhand_list(request: HttpRequest) -> HttpResponse:
     visible = stock_visible_site_ids(request.user)
-    form = forms.OnHandFilter(request.GET, sites=stock_sites(request.user, Right.VIEW_STOCK, closed=True))
+    items = access_items(request.user)
+    form = forms.OnHandFilter(
+        request.GET,
+        sites=stock_sites(request.user, Right.VIEW_STOCK, closed=True),
+        items=items.order_by("code"),
+    )
     c = form.criteria()
     site_ids = {c["site"].pk} if c["site"] else visible
     item_ids = None
     if c["q"]:
-        matching = access_items(request.user).filter(Q(code__icontains=c["q"]) | Q(name__icontains=c["q"]))
+        matching = items.filter(Q(code__icontains=c["q"]) | Q(name__icontains=c["q"]))
         item_ids = set(matching.values_list("pk", flat=True))
+    if c.get("item"):
+        item_ids = {c["item"].pk} if item_ids is None else item_ids & {c["item"].pk}
     rows = selectors.stock_on_hand(site_ids=site_ids, item_ids=item_ids, by_grant=bool(c["by_grant"]))
     return render_list(
         request,
@@ -142,7 +150,7 @@ def onhand_card(request: HttpRequest) -> HttpResponse:
     form = forms.StockCardForm(sites=sites, items=items, initial=_card_period())
     if "site" in request.GET or "item" in request.GET:
         data = request.GET.copy()
-        for name, value in _card_period().items():
+        for name, value in _card_period(end=data.get("end", "")).items():
             if not data.get(name):
                 data[name] = value.isoformat()
         form = forms.StockCardForm(data, sites=sites, items=items)
@@ -174,9 +182,14 @@ def onhand_card(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _card_period() -> dict[str, Any]:
-    end = today()
-    return {"start": end.replace(day=1), "end": end}
+def _card_period(*, end: str = "") -> dict[str, Any]:
+    """The stock card's period when none is given: this month so far. With an end day alone, the
+    month of that day up to it, as the command line and the API take it."""
+    try:
+        last = dt.date.fromisoformat(end.strip()) if end.strip() else today()
+    except ValueError:  # the form says what is wrong with it
+        last = today()
+    return {"start": last.replace(day=1), "end": last}
 
 
 @page
