@@ -11,6 +11,7 @@ from django.db import connection
 from reliefops.stock.models import Balance
 from reliefops.stock.selectors import (
     ledger_verify,
+    movement_list,
     verify_side_sql,
     waybill_item_rows,
     waybill_items,
@@ -121,3 +122,21 @@ def test_a_waybills_items_are_read_item_by_item_and_never_added_together(op, chu
     # and filtered by an item: the waybills carrying it, each with its quantity of that item alone
     assert [(r.waybill.number, r.quantity) for r in of_sheets] == [(sheets.number, 20), (mixed.number, 200)]
     assert [(w.number, w.item_quantity) for w in waybill_list(item_id=op.blanket.pk)] == [(mixed.number, 500)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["#{}", "{}", " # {} "])
+def test_a_movement_is_found_by_its_own_number_as_well_as_by_its_reference(op, typed):
+    # given a receipt, and a distribution without a report number (a distributor keeps its #number)
+    receive(op, op.warehouse, op.blanket, 50, op.dfid, "GRN-1")
+    handed = stock_distribute(
+        actor=op.actor,
+        site_id=op.warehouse.pk,
+        lines=[StockLine(item_id=op.blanket.pk, quantity=20)],
+        distributed_on=DAY,
+    ).movement
+    # when the list is searched for its number, written as people write it
+    found = movement_list(reference=typed.format(handed.pk))
+    # then it is listed (and a reference holding those digits would be too)
+    assert handed in found
+    assert list(movement_list(reference="GRN-1").values_list("reference", flat=True)) == ["GRN-1"]

@@ -313,8 +313,8 @@ class MovementFilter(FilterForm):
 
     def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["q"].label = "Reference"
-        self.fields["q"].widget.attrs["placeholder"] = "GRN, waybill or report number"
+        self.fields["q"].label = "Number or reference"
+        self.fields["q"].widget.attrs["placeholder"] = "#2120, or a GRN, waybill or report number"
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
         self.fields["item"].queryset = items  # type: ignore[attr-defined]
 

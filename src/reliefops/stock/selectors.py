@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -663,7 +664,12 @@ def movement_list(
     if kind:
         movements = movements.filter(kind=kind)
     if reference:
-        movements = movements.filter(reference__icontains=reference)
+        found = Q(reference__icontains=reference)
+        # "#2120" or "2120": the movement's own number, which a distributor is told to keep, too.
+        number = re.fullmatch(r"\s*#?\s*(\d{1,18})\s*", reference)
+        if number:
+            found |= Q(pk=int(number[1]))
+        movements = movements.filter(found)
     if waybill_id is not None:
         movements = movements.filter(waybill_id=waybill_id)
     if start is not None:
