@@ -798,6 +798,37 @@ def test_a_value_that_is_no_card_token_is_refused_beside_the_card_without_being_
     assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
 
 
+def test_after_a_mis_scanned_card_the_form_keeps_its_other_values_and_the_right_card_goes_through(
+    op, open_round
+):
+    # given a distributor whose scanner read a card short (nine characters: no card token)
+    round_obj, household, _ = open_round
+    client = signed_in(op.distributor)
+    url = f"/households/rounds/{round_obj.pk}/handover/"
+    form = {
+        "point": "DP-BANA",
+        "card": "VKYA2NSAX",
+        "collected_by": "her brother",
+        "handed_on": "2005-11-20",
+        "idempotency_key": "k1",
+    }
+    refused = client.post(url, form)
+    assert refused.status_code == 422
+    page = refused.content.decode()
+    # then the other fields come back as they were typed, not as lists ("['her brother']")
+    assert re.search(r'<input [^>]*name="collected_by"[^>]*value="her brother"', page)
+    assert re.search(r'<input [^>]*name="handed_on"[^>]*value="2005-11-20"', page)
+    assert "[&#x27;" not in page
+    key = re.search(r'<input [^>]*name="idempotency_key"[^>]*value="([^"]*)"', page)
+    assert key is not None
+    assert key.group(1) == "k1"
+    # and the right card, scanned again on that form, is handed over
+    token = HouseholdCard.objects.get(household=household).token
+    done = client.post(url, {**form, "card": token})
+    assert done.status_code == 302
+    assert Movement.objects.filter(kind=MovementKind.DISTRIBUTION).count() == 1
+
+
 def test_each_package_field_of_the_round_form_has_a_label_and_its_error_beside_it(op):
     response = signed_in(op.registrar).post(
         "/households/rounds/new/",

@@ -532,4 +532,8 @@ class HandoverForm(ServiceForm):
         household holds it, or it was replaced) stays, to be corrected."""
         typed = self.data.get("card", "")
         if typed and "card" in self.errors and normalise_token(typed) is None:
-            self.data = {**self.data, "card": ""}  # the form's fields are single values
+            # A copy of the posted data with the card emptied: still a QueryDict, whose fields give
+            # their single values (a dict made of it gave lists, shown and posted back as "['…']").
+            data = self.data.copy()
+            data["card"] = ""
+            self.data = data
