@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
 from django.utils import timezone
 
 from reliefops.core.errors import Problem
@@ -534,6 +535,9 @@ class HandoverForm(ServiceForm):
         if typed and "card" in self.errors and normalise_token(typed) is None:
             # A copy of the posted data with the card emptied: still a QueryDict, whose fields give
             # their single values (a dict made of it gave lists, shown and posted back as "['…']").
-            data = self.data.copy()
-            data["card"] = ""
-            self.data = data
+            if isinstance(self.data, QueryDict):
+                data = self.data.copy()
+                data["card"] = ""
+                self.data = data
+            else:
+                self.data = {**self.data, "card": ""}
