@@ -667,6 +667,41 @@ def test_a_correction_key_sent_again_for_another_household_is_refused(op):
     assert second.corrections.count() == 0
 
 
+def test_a_registration_key_sent_again_for_another_household_is_refused(op):
+    # given a household registered with a key
+    registrar = client_for(op.registrar)
+    first = post(registrar, "/api/households/households", REGISTRATION, HTTP_IDEMPOTENCY_KEY="reg-2")
+    assert first.status_code == 201, first.content
+    household_id = first.json()["household"]["id"]
+    # when another family is sent with the same key
+    other = {
+        **REGISTRATION,
+        "head_name": "Zainab Bibi",
+        "head_sex": "female",
+        "document_type": "none",
+        "document_number": "",
+        "phone": "",
+    }
+    reused = post(registrar, "/api/households/households", other, HTTP_IDEMPOTENCY_KEY="reg-2")
+    # then it is refused, naming the household the key registered (not its head), and nothing is written
+    assert reused.status_code == 409, reused.content
+    assert reused.json()["detail"] == (
+        f"this idempotency key was used to register household {household_id}; send a new key to register "
+        "another household"
+    )
+    assert "Muhammad" not in reused.content.decode()
+    assert Household.objects.count() == 1
+    # while the same family sent again with its key (a retry, the name spaced otherwise) is a replay
+    again = post(
+        registrar,
+        "/api/households/households",
+        {**REGISTRATION, "head_name": " muhammad  Aslam "},
+        HTTP_IDEMPOTENCY_KEY="reg-2",
+    )
+    assert again.status_code == 200, again.content
+    assert again.json()["replayed"] is True
+
+
 def test_a_refused_correction_names_its_fields_and_changes_nothing(op):
     household = register(op)
     response = patch(

@@ -421,7 +421,7 @@ def household_register(
     """
     replay = _registered_with(idempotency_key)
     if replay is not None:
-        return RegistrationResult(replay, replayed=True)
+        return _replayed(replay, data)
     draft, problems = household_check(data, lookups=Lookups.load())
     if draft is None:
         raise InvalidInput(problems + held_document_problems(data))
@@ -444,7 +444,7 @@ def household_register(
                 # second replays it rather than refuse the household it just registered.
                 replay = _registered_with(idempotency_key)
                 if replay is not None:
-                    return RegistrationResult(replay, replayed=True)
+                    return _replayed(replay, data)
                 raise
             household = Household.objects.create(
                 **draft.fields(), registered_by=stored_user(actor), idempotency_key=idempotency_key or None
@@ -466,11 +466,28 @@ def household_register(
     except IntegrityError as exc:
         replay = _registered_with(idempotency_key)
         if replay is not None:
-            return RegistrationResult(replay, replayed=True)
+            return _replayed(replay, data)
         # Another registration of the same document committed between the check and the insert.
         _refuse_held_document(draft)
         raise Conflict("the household could not be registered; try again") from exc
     return RegistrationResult(household, duplicates=matches)
+
+
+def _replayed(household: Household, data: HouseholdInput) -> RegistrationResult:
+    """The first result of a repeated key (a double click, a client's retry). A key that registered
+    a household of another head is refused: taken as a repeat, the household sent now would never be
+    registered while the client believed it was. (Its name is not quoted back: the household's
+    number says which.)"""
+    if _plain(household.head_name) != _plain(data.head_name):
+        raise Conflict(
+            f"this idempotency key was used to register household {household.pk}; send a new key to "
+            "register another household"
+        )
+    return RegistrationResult(household, replayed=True)
+
+
+def _plain(name: str) -> str:
+    return " ".join(str(name or "").split()).casefold()
 
 
 def _registered_with(idempotency_key: str | None) -> Household | None:
