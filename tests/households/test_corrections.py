@@ -423,3 +423,13 @@ def test_a_new_size_counts_in_rounds_not_yet_served_and_lost_eligibility_is_name
     assert "their lists" not in moved.message
     assert "Take a household off the list" in moved.message
     assert Entitlement.objects.filter(round=round_obj, household=waiting, cancelled_at__isnull=True).exists()
+    # while the served household, taken out of the conditions too, is not said to await a manager's
+    # decision there: a round where it was served keeps it on its list, and cannot take it off
+    served_moved = household_update(
+        actor=op.registrar,
+        household_id=served.pk,
+        changes={"elevation_band": "below_5000"},
+        reason="measured",
+    )
+    assert served_moved.no_longer_eligible == []
+    assert "no longer meets" not in served_moved.message

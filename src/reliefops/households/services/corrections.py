@@ -442,7 +442,8 @@ def _replayed(done: HouseholdCorrection, household_id: int) -> CorrectionResult:
 def _follow_rounds(household: Household, *, size_changed: bool) -> tuple[list[str], list[str]]:
     """Bring the household's places on the lists of rounds not closed up to date with the correction:
     a new size counts where it has not been served yet; a round whose conditions it no longer
-    meets is named (a person decides). Returns the codes of both kinds of round."""
+    meets, and where it has not been served, is named (a person decides). Returns the codes of both
+    kinds of round."""
     listed = (
         Entitlement.objects.select_for_update(of=("self",))
         .filter(household=household, cancelled_at__isnull=True)
@@ -458,7 +459,12 @@ def _follow_rounds(household: Household, *, size_changed: bool) -> tuple[list[st
             entitlement.members = household.size
             entitlement.save(update_fields=["members"])
             updated.append(entitlement.round.code)
-        if not eligible_households(entitlement.round).filter(pk=household.pk).exists():
+        # Named only where it was not served: a round where it received (some of) its package keeps
+        # it on the list, and no manager of rounds can take it off there.
+        if (
+            entitlement.round_id not in served
+            and not eligible_households(entitlement.round).filter(pk=household.pk).exists()
+        ):
             ineligible.append(entitlement.round.code)
     return updated, ineligible
 
