@@ -535,6 +535,14 @@ def test_a_paper_list_entered_after_the_round_keeps_its_day_from_one_handover_to
     token = HouseholdCard.objects.get(household=household).token
     day = round_obj.starts_on + dt.timedelta(days=4)  # once the goods had arrived at the point
     form = {"point": "DP-BANA", "card": token, "collected_by": "the head", "idempotency_key": "k1"}
+    # given the day of the paper list kept from an earlier handover (?on=), the household found by
+    # name is chosen with that day still proposed
+    searched = client.get(url, {"point": "DP-BANA", "on": day.isoformat(), "q": "Aslam"}).content.decode()
+    choose = re.search(r'<a href="(\?point=[^"]*)">Choose</a>', searched)
+    assert choose is not None
+    assert f"on={day.isoformat()}" in choose.group(1)
+    chosen = client.get(url + choose.group(1).replace("&amp;", "&")).content.decode()
+    assert f'name="handed_on" value="{day.isoformat()}"' in chosen
     # when one handover is recorded on the day the paper list gives
     done = client.post(url, {**form, "handed_on": day.isoformat()})
     # then the next form proposes that day again (a paper list runs by day)
@@ -542,6 +550,8 @@ def test_a_paper_list_entered_after_the_round_keeps_its_day_from_one_handover_to
     assert done["Location"].endswith(f"?point=DP-BANA&on={day.isoformat()}")
     page = client.get(done["Location"]).content.decode()
     assert f'name="handed_on" value="{day.isoformat()}"' in page
+    # and the search by name carries it on
+    assert f'<input type="hidden" name="on" value="{day.isoformat()}">' in page
     # and a day that is not one of the round, or after today, is not proposed
     for text in ("2100-01-01", (round_obj.ends_on + dt.timedelta(days=1)).isoformat(), "nonsense"):
         assert 'name="handed_on" value=' not in client.get(f"{url}?on={text}").content.decode()

@@ -157,6 +157,8 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
             "served_on": _served_on(round_obj, chosen) if chosen is not None else None,
             "codes": dict(round_obj.package.values_list("item_id", "item__code")),
             "is_open": round_obj.status == RoundStatus.OPEN,
+            # The day kept from the last handover, carried through a search and a choice by name.
+            "kept_day": kept.isoformat() if kept is not None else "",
         },
         status=status,
     )
