@@ -45,3 +45,9 @@ def test_a_value_that_is_no_token_is_told_what_is_wrong_without_being_quoted(typ
 def test_a_well_formed_token_as_printed_or_typed_has_no_problem(typed):
     assert token_problem(typed) is None
     assert normalise_token(typed) == TOKEN
+
+
+def test_a_value_of_one_character_is_told_so_in_the_singular():
+    problem = token_problem("7")
+    assert problem is not None
+    assert "it has 1 character, not the 10 of a card" in problem

@@ -11,6 +11,8 @@ import secrets
 
 import segno
 
+from reliefops.core.text import counted
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RANDOM_LENGTH = 9
 _READS_AS = {"O": "0", "I": "1", "L": "1", "U": "V"}
@@ -52,7 +54,8 @@ def token_problem(text: str) -> str | None:
     wrong = []
     if len(cleaned) != length:
         wrong.append(
-            f"it has {len(cleaned)} characters, not the {length} of a card (dashes and spaces aside)"
+            f"it has {counted(len(cleaned), 'character')}, not the {length} of a card "
+            "(dashes and spaces aside)"
         )
     if strange:
         which = "one of its characters is" if strange == 1 else f"{strange} of its characters are"

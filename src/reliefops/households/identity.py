@@ -23,6 +23,7 @@ import unicodedata
 
 from django.db import models
 
+from reliefops.core.text import counted
 from reliefops.households.cells import value_holds
 
 
@@ -125,7 +126,7 @@ def normalise_document(document_type: str, number: str, *, in_file: bool = False
         raise DocumentRefused(
             "another document's number is 3 to 40 letters, digits, '/' or '-' (spaces are dropped); "
             + (
-                f"this one has {len(other)} characters"
+                f"this one has {counted(len(other), 'character')}"
                 if not 3 <= len(other) <= 40
                 else "this one has other characters, or does not start with a letter or a digit"
             )
