@@ -38,6 +38,20 @@ def test_hxl_row_is_skipped_and_maps_unknown_headers():
     assert table.hxl_tags == {"lat": "#geo+lat", "code": "#item +code"}
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"], ids=["semicolons", "tabs"])
+def test_a_file_whose_header_parts_its_columns_by_semicolons_or_tabs_is_read_so(delimiter):
+    # as Excel saves "CSV" in many European locales, or a table copied out of a spreadsheet
+    data = delimiter.join(["code", "name", "note"]).encode() + b"\n"
+    data += delimiter.join(["A", "Bala Kot", "tents, 12"]).encode() + b"\n"
+    table = read_csv(data, required=("code", "name"), optional=("note",))
+    assert table.rows[0].values == {"code": "A", "name": "Bala Kot", "note": "tents, 12"}
+
+
+def test_a_header_with_commas_keeps_the_comma_whatever_its_cells_hold():
+    table = read_csv(b"code,note\nA,x;y; z\n", required=("code",), optional=("note",))
+    assert table.rows[0].values == {"code": "A", "note": "x;y; z"}
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

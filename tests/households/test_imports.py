@@ -63,6 +63,15 @@ def test_a_clean_file_is_previewed_then_imported_whole(op):
     assert Household.objects.count() == 3
 
 
+def test_a_file_saved_by_a_european_excel_with_semicolons_is_read_as_its_commas_would_be(op):
+    # given the clean file as Excel saves "CSV" where the comma is the decimal mark
+    content = csv_file(*GOOD_ROWS).replace(b",", b";")
+    # when it is previewed, then its three households are read, as from the file with commas
+    preview = household_import_preview(actor=op.registrar, filename="allai.csv", content=content)
+    assert preview.batch.status == ImportStatus.PREVIEWED, preview.batch.problems
+    assert preview.batch.rows == 3
+
+
 def test_every_bad_row_is_reported_with_line_field_and_reason_and_nothing_is_kept(op):
     # given a file with good rows and bad ones (line 1 is the header)
     rows = [

@@ -148,6 +148,17 @@ def unknown_columns(table: Table, known: Sequence[str]) -> list[Problem]:
     return problems
 
 
+def _delimiter(text: str) -> str:
+    """A comma, unless the header line holds none and holds semicolons (Excel's "CSV" in many
+    European locales) or tabs (a table copied from a spreadsheet): those then part the cells."""
+    first = next((line for line in text[:20000].splitlines() if line.strip()), "")
+    if "," not in first:
+        for other in (";", "\t"):
+            if other in first:
+                return other
+    return ","
+
+
 def read_csv(
     data: bytes,
     *,
@@ -162,7 +173,7 @@ def read_csv(
     of ours but whose HXL tag is mapped is read under that name.
     """
     text = decode_text(data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     problems: list[Problem] = []
     records: list[tuple[int, list[str]]] = []
     line = 1
