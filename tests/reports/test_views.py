@@ -857,6 +857,27 @@ def test_the_weeks_of_stock_say_which_weeks_their_rate_is_read_from(ledger, clie
     assert "weeks with distributions (24 Oct 2005 to 6 Nov 2005)." in past
 
 
+def test_the_weeks_of_stock_window_ends_today_not_on_this_weeks_sunday(ledger, client_as, monkeypatch):
+    from django.utils import timezone
+
+    from reliefops.stock.services import StockLine, stock_distribute
+
+    # given today a Tuesday, and blankets handed over today
+    today = dt.date(2005, 11, 15)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: today)
+    stock_distribute(
+        actor=ledger.actor,
+        site_id=ledger.point.pk,
+        lines=[StockLine(item_id=ledger.blanket.pk, quantity=5)],
+        distributed_on=today,
+    )
+    # then the weeks the rate is read from run to today, not into the days to come
+    body = text(client_as(Role.VIEWER).get(reverse("web:home")))
+    window = re.search(r"weeks with distributions: \d+ \w+ \d+ to (\d+ \w+ \d+)\.", body)
+    assert window is not None
+    assert window.group(1) == f"{today:%-d %b %Y}"
+
+
 def test_a_scenarios_figures_are_labelled_illustrative_and_an_operations_are_not(ledger, client_as):
     from reliefops.stock.services import StockLine, stock_distribute
 

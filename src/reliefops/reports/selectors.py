@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from reliefops.catalog.models import Item
 from reliefops.cluster import selectors as cluster
@@ -434,7 +435,11 @@ def supply(
     if series is not None and series.weeks:
         recent = slice(max(len(series.weeks) - RATE_WEEKS, 0), None)
         span = len(series.weeks[recent])
-        rate_from, rate_to = series.weeks[recent][0], series.weeks[-1] + dt.timedelta(days=6)
+        # The last week ends on its Sunday, or on the day the figures run to (today, or the past
+        # period's last day) when that comes first: the window is never said to run into the future.
+        last_day = on if on is not None else timezone.localdate()
+        rate_from = series.weeks[recent][0]
+        rate_to = min(series.weeks[-1] + dt.timedelta(days=6), max(last_day, series.weeks[-1]))
         rates = {item_id: round(sum(values[recent]) / span) for item_id, values in series.values.items()}
     item_ids = set(on_hand) | {k for k, v in owed.items() if v}
     items = {i.pk: i for i in Item.objects.filter(pk__in=item_ids)}
