@@ -216,7 +216,7 @@ def access_stock_site(user: AnyUser | None, site: int | str, right: Right = Righ
     from reliefops.places.models import Site
 
     require(user, right)
-    lookup = {"pk": site} if isinstance(site, int) else {"code": site}
+    lookup = {"pk": site} if isinstance(site, int) else {"code__iexact": site.strip()}
     found = _get(Site.objects.select_related("admin_area"), "site", **lookup)
     allowed = scoped_site_ids(user, right)
     if allowed is not None and found.pk not in allowed:
@@ -363,7 +363,7 @@ def access_round_point(
     from reliefops.places.models import Site
 
     require(user, right)
-    lookup = {"pk": site} if isinstance(site, int) else {"code": site}
+    lookup = {"pk": site} if isinstance(site, int) else {"code__iexact": site.strip()}
     found = _get(Site.objects.select_related("admin_area"), "site", **lookup)
     if not round_obj.points.filter(site=found).exists():
         raise NotFound(f"{found.name} is not a distribution point of round {round_obj.code}")

@@ -136,8 +136,12 @@ def posting_message(result: Any) -> str:
     return f"Posted {what}{at}: {lines}." + (f" {notes}" if notes else "")
 
 
-def _lookup(ref: int | str, text_field: str) -> dict[str, Any]:
-    return {"pk": ref} if isinstance(ref, int) else {text_field: ref.strip()}
+def _lookup(ref: int | str, text_field: str, *, any_case: bool = True) -> dict[str, Any]:
+    """By id, or by its text: a code in any case (`blk-hub` is BLK-HUB, as the web pages read it;
+    codes are stored in capitals), a grant's reference as it is written."""
+    if isinstance(ref, int):
+        return {"pk": ref}
+    return {f"{text_field}__iexact" if any_case else text_field: ref.strip()}
 
 
 class Refs:
@@ -187,16 +191,15 @@ class Refs:
         return self._items[ref]
 
     def kit(self, ref: int | str, field: str = "kit") -> int:
-        lookup = {"item_id": ref} if isinstance(ref, int) else {"item__code": ref.strip()}
+        lookup = {"item_id": ref} if isinstance(ref, int) else {"item__code__iexact": ref.strip()}
         found = access_kits(self.user).filter(**lookup).values_list("item_id", flat=True).first()
         return found if found is not None else self._problem(None, field, f"{ref!r} is not a kit")
 
     def grant(self, ref: int | str | None, row: int | None = None, field: str = "grant") -> int | None:
         if ref is None or ref == "":
             return None
-        found = (
-            access_grants(self.user).filter(**_lookup(ref, "reference")).values_list("pk", flat=True).first()
-        )
+        grants = access_grants(self.user).filter(**_lookup(ref, "reference", any_case=False))
+        found = grants.values_list("pk", flat=True).first()
         return found if found is not None else self._problem(row, field, f"unknown grant {ref!r}")
 
     def organisation(self, ref: int | str, field: str = "organisation") -> int:

@@ -25,6 +25,36 @@ def lines(*pairs):
 # --- postings ----------------------------------------------------------------------------------------
 
 
+def test_codes_are_read_in_any_case_as_the_web_pages_read_them(op, manager_api):
+    # when a hub manager names the site and the items in small letters, as typed on a phone
+    response = manager_api.post(
+        "/receipts",
+        {
+            "site": "blk-hub",
+            "grant": "DFID-2005-07",
+            "grn_number": "GRN-BLK-0002",
+            "received_on": LATER,
+            "lines": [{"item": "blanket", "quantity": 10}, {"item": " Bucket ", "quantity": 5}],
+        },
+    )
+    # then they are the hub and the items of those codes
+    assert response.status_code == 201, response.content
+    assert response.json()["message"].endswith("at Balakot hub: 2 items: 10 BLANKET, 5 BUCKET.")
+    # while a grant's reference is read as it is written (references keep their own case)
+    refused = manager_api.post(
+        "/receipts",
+        {
+            "site": "BLK-HUB",
+            "grant": "dfid-2005-07",
+            "grn_number": "GRN-BLK-0003",
+            "received_on": LATER,
+            "lines": [{"item": "BLANKET", "quantity": 1}],
+        },
+    )
+    assert refused.status_code == 422
+    assert "unknown grant 'dfid-2005-07'" in refused.content.decode()
+
+
 def test_receipt_by_codes_answers_201_with_the_movement(op, manager_api):
     # given a bale of 10 blankets
     op.blanket.pack_sizes.create(name="bale", quantity=10)
