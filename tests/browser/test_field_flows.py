@@ -74,7 +74,13 @@ def test_a_hub_manager_dispatches_a_waybill_and_confirms_it_arrived_short(kashmi
     page.get_by_role("link", name="Confirm delivery").click()
     page.get_by_label("Arrived on").fill("2005-10-22")
     page.get_by_label("Received in good condition, line 1").fill("114")
-    page.get_by_label("Why short, line 1").fill("six missing at the Garhi Habibullah checkpoint")
+    why_short = page.get_by_label("Why short, line 1")
+    why_short.scroll_into_view_if_needed()
+    # (the lines scroll sideways on a tablet: the item they are about stays in sight)
+    item = page.locator("table.lines td.line-item").first.bounding_box()
+    assert item is not None
+    assert 0 <= item["x"] < TABLET["width"]
+    why_short.fill("six missing at the Garhi Habibullah checkpoint")
     page.get_by_role("button", name="Confirm the delivery").click()
 
     # then the waybill is delivered and the six blankets are recorded as lost
