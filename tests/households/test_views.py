@@ -557,6 +557,19 @@ def test_a_paper_list_entered_after_the_round_keeps_its_day_from_one_handover_to
         assert 'name="handed_on" value=' not in client.get(f"{url}?on={text}").content.decode()
 
 
+def test_a_closed_rounds_handover_page_offers_no_form(op, open_round):
+    from reliefops.households.services import round_set_status
+
+    # given a round closed at the end of its period
+    round_obj, _, _ = open_round
+    round_set_status(actor=op.registrar, round_id=round_obj.pk, status="closed")
+    # then its handover page says so, and offers nothing to fill in
+    page = signed_in(op.distributor).get(f"/households/rounds/{round_obj.pk}/handover/").content.decode()
+    assert f"Round {round_obj.code} is closed</strong>: it takes no handover" in page
+    assert "Record the handover" not in page
+    assert 'name="card"' not in page
+
+
 def test_a_registrar_prints_the_cards_of_one_point(op, open_round):
     round_obj, _, far = open_round
     response = signed_in(op.registrar).get(f"/households/rounds/{round_obj.pk}/cards/?point=DP-BANA")
