@@ -242,6 +242,17 @@ class FilterDay(forms.DateField):
             ) from error
 
 
+def _any_item() -> ItemByCode:
+    """A list's filter by one item, read by its code (any case); empty: every item."""
+    return ItemByCode(
+        queryset=None,
+        required=False,
+        empty_label="Any",
+        to_field_name="code",
+        error_messages={"invalid_choice": NO_ITEM},
+    )
+
+
 class OnHandFilter(FilterForm):
     """The Stock on hand's filter: a text in the item's code or name, the site, an item (by its code,
     as the other stock lists take it), one row per grant."""
@@ -249,13 +260,7 @@ class OnHandFilter(FilterForm):
     site = SiteByCode(
         queryset=None, required=False, empty_label="Any", error_messages={"invalid_choice": NO_SITE}
     )
-    item = ItemByCode(
-        queryset=None,
-        required=False,
-        empty_label="Any",
-        to_field_name="code",
-        error_messages={"invalid_choice": NO_ITEM},
-    )
+    item = _any_item()
     by_grant = forms.BooleanField(label="One row per grant", required=False)
 
     def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
@@ -277,13 +282,7 @@ class WaybillFilter(FilterForm):
         error_messages={"invalid_choice": NO_SITE},
     )
     status = forms.ChoiceField(choices=ANY + WaybillStatus.choices, required=False)
-    item = ItemByCode(
-        queryset=None,
-        required=False,
-        empty_label="Any",
-        to_field_name="code",
-        error_messages={"invalid_choice": NO_ITEM},
-    )
+    item = _any_item()
     overdue = forms.BooleanField(label="Overdue only", required=False)
 
     def __init__(self, *args: Any, sites: Any, items: Any, **kwargs: Any) -> None:
@@ -301,13 +300,7 @@ class MovementFilter(FilterForm):
         queryset=None, required=False, empty_label="Any", error_messages={"invalid_choice": NO_SITE}
     )
     kind = forms.ChoiceField(choices=ANY + MovementKind.choices, required=False)
-    item = ItemByCode(
-        queryset=None,
-        required=False,
-        empty_label="Any",
-        to_field_name="code",
-        error_messages={"invalid_choice": NO_ITEM},
-    )
+    item = _any_item()
     start = FilterDay(label="From", required=False, widget=DateInput())
     end = FilterDay(label="To", required=False, widget=DateInput())
 
