@@ -186,6 +186,16 @@ def test_an_upload_counts_only_its_own_rows_set_aside(cluster, token_client):
     assert not any("double-counting" in note for note in second["notes"])
 
 
+@pytest.mark.parametrize("given", ["id", "id-as-text", "acronym"])
+def test_the_reporting_organisation_is_named_by_its_id_or_its_name(cluster, token_client, given):
+    client = token_client(Role.COORDINATOR)
+    named = {"id": cluster.nrc.pk, "id-as-text": str(cluster.nrc.pk), "acronym": "NRC"}[given]
+    body = csv_body([row(id="NRC-1", reporting="")], reporting_organisation=named)
+    answer = post(client, "/uploads", {**body, "preview": True})
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["added"] == 1
+
+
 def test_an_upload_whose_every_row_names_another_organisation_than_the_one_chosen_is_refused(
     cluster, token_client
 ):

@@ -47,7 +47,9 @@ def test_an_api_read_refused_does_not_speak_of_writing(stocked, api_as, path, pa
 
 
 def test_a_write_refused_still_says_nothing_was_written(stocked, api_as):  # noqa: F811
-    response = api_as(Role.ADMIN).post("/losses", {"site": "BLK-HUB", "reason": "weather", "lines": []})
+    response = api_as(Role.ADMIN).post(
+        "/losses", {"site": "BLK-HUB", "reason": "weather", "lines": [], "note": "the roof fell in"}
+    )
     assert response.status_code == 422
     assert response.json()["detail"].endswith("; nothing was written")
 

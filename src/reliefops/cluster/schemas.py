@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from reliefops.cluster.models import NOTE_MAX, ActivityRow, ActivityStatus, ImportBatch
 from reliefops.cluster.values import STATUS_WORDS
-from reliefops.core.api import BodyIn
+from reliefops.core.api import BodyIn, IdOrText
 
 MONTH = "A month, `2005-11`, or a day of it (`2005-11-20`)."
 # Said as it is, not after pydantic's "Value error, ".
@@ -28,7 +28,7 @@ class UploadIn(BodyIn):
     )
     content_base64: str | None = Field(None, description="The file's bytes, base64-encoded (any format).")
     content: str | None = Field(None, description="The file's text (CSV only), instead of `content_base64`.")
-    reporting_organisation: str | None = Field(
+    reporting_organisation: IdOrText | None = Field(
         None,
         description="Whose report it is (name, acronym or id). A partner reporter's own organisation "
         "when left out. For a coordinator, the reporting organisation of the rows whose "

@@ -45,6 +45,7 @@ from reliefops.stock.models import (
 )
 from reliefops.stock.selectors import movement_lines, waybill_lines
 from reliefops.stock.services.ledger import UNRESOLVED
+from reliefops.stock.services.operations import LossReason
 from reliefops.stock.services.pledges import pledge_cancelled_message
 
 # --- request references -----------------------------------------------------------------------
@@ -341,10 +342,13 @@ class HandoverIn(BodyIn):
 
 class LossIn(BodyIn):
     site: IdOrText = Field(description="Where the stock was lost. " + SITE)
-    reason: str = Field(description="One of `theft`, `weather`, `spoilage`, `damage`, `other`.")
+    reason: str = Field(
+        description="One of `theft`, `weather`, `spoilage`, `damage`, `other`.",
+        json_schema_extra={"enum": list(LossReason.ALL)},
+    )
     lines: list[StockLineIn] = Field(description="What was lost.")
     occurred_on: Day | None = Field(None, description=DAY)
-    note: str = Field("", description="What happened.")
+    note: str = Field(description="What happened (a loss is not written off without it).")
 
 
 class CountLineIn(BodyIn):

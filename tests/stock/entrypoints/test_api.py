@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -53,6 +54,19 @@ def test_codes_are_read_in_any_case_as_the_web_pages_read_them(op, manager_api):
     )
     assert refused.status_code == 422
     assert "unknown grant 'dfid-2005-07'" in refused.content.decode()
+
+
+def test_a_loss_without_its_note_is_refused_as_its_published_schema_says(op, manager_api):
+    # the schema the API publishes names the note required, and the reasons a loss may have
+    schema = Client().get("/api/openapi.json").json()["components"]["schemas"]["LossIn"]
+    assert "note" in schema["required"]
+    assert schema["properties"]["reason"]["enum"] == ["theft", "weather", "spoilage", "damage", "other"]
+    # and a loss sent without a note is refused naming it, with nothing written off
+    response = manager_api.post(
+        "/losses", {"site": "BLK-HUB", "reason": "theft", "lines": lines(("BUCKET", 1))}
+    )
+    assert response.status_code == 422
+    assert [p["field"] for p in response.json()["problems"]] == ["note"]
 
 
 def test_receipt_by_codes_answers_201_with_the_movement(op, manager_api):
