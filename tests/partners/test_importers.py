@@ -67,6 +67,30 @@ def test_a_changed_organisation_is_updated_in_place(organisations):
     assert (event.before, event.after) == ({"aliases": ["OIM"]}, {"aliases": ["OIM", "UN Migration"]})
 
 
+def test_a_grants_file_without_title_or_days_keeps_them_as_stored(organisations, state):
+    # given a grant stored with its title and days
+    import_grants("DFID,DFID-2005-07,Winter Race kits,2005-10-12,2006-03-31,USD,1250000.50\n")
+    before = state()
+    # when a file without those columns names it again, then nothing changes
+    short = "donor,reference,currency,amount\nDFID,DFID-2005-07,USD,1250000.50\n"
+    assert str(grants_import_file(actor=None, data=short.encode())) == "0 created, 0 updated, 1 unchanged"
+    assert state() == before
+    grant = Grant.objects.get(reference="DFID-2005-07")
+    assert (grant.title, grant.start.isoformat(), grant.end.isoformat()) == (
+        "Winter Race kits",
+        "2005-10-12",
+        "2006-03-31",
+    )
+    # and a file with its end alone, before the stored start, is refused naming the line
+    ends = "donor,reference,end,currency,amount\nDFID,DFID-2005-07,2005-10-01,USD,1250000.50\n"
+    with pytest.raises(InvalidInput) as refused:
+        grants_import_file(actor=None, data=ends.encode())
+    assert str(refused.value.problems[0]) == (
+        "line 2, end: the grant ends (2005-10-01) before it starts (2005-10-12)"
+    )
+    assert state() == before
+
+
 # Each bad body follows a good row on line 2, which must not be written either.
 BAD_ORGS = [
     pytest.param(

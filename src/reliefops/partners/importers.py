@@ -77,6 +77,7 @@ def parse_grants_csv(data: bytes) -> tuple[list[GrantRow], list[Problem]]:
         optional=("title", "start", "end"),
         hxl_tags=GRANT_HXL,
     )
+    given = frozenset(name for name in ("title", "start", "end") if name in table.columns)
     problems: list[Problem] = []
     rows = []
     for record in table.rows:
@@ -92,6 +93,7 @@ def parse_grants_csv(data: bytes) -> tuple[list[GrantRow], list[Problem]]:
                 amount=cells.decimal("amount"),
                 line=record.line,
                 bad=frozenset(cells.bad),
+                given=given,
             )
         )
     return rows, problems

@@ -206,6 +206,8 @@ class GrantRow:
     end: dt.date | None = None
     line: int | None = None
     bad: frozenset[str] = frozenset()
+    # The optional columns the file has: a stored grant keeps the values of those it lacks.
+    given: frozenset[str] = frozenset({"title", "start", "end"})
 
     @property
     def normal_currency(self) -> str:
@@ -312,11 +314,10 @@ def grants_import(*, actor: Actor, rows: Sequence[GrantRow], dry_run: bool = Fal
             donor = donors[row.donor.strip()]
             currency = row.normal_currency
             minor = to_minor_units(row.amount or Decimal(0), currency) or 0
+            optional = {"title": row.title.strip(), "start": row.start, "end": row.end}
             wanted: dict[str, Any] = {
                 "donor_id": donor.pk,
-                "title": row.title.strip(),
-                "start": row.start,
-                "end": row.end,
+                **{name: value for name, value in optional.items() if name in row.given},
                 "currency": currency,
                 "amount_minor": minor,
             }
@@ -339,6 +340,11 @@ def grants_import(*, actor: Actor, rows: Sequence[GrantRow], dry_run: bool = Fal
             before = _grant_snapshot(grant, str(grant.donor))
             for name in changes:
                 setattr(grant, name, wanted[name])
+            # A file with one of the two days, beside the other as stored.
+            if grant.start and grant.end and grant.end < grant.start:
+                raise InvalidInput(
+                    [row.problem("end", f"the grant ends ({grant.end}) before it starts ({grant.start})")]
+                )
             grant.save(update_fields=changes)
             updated += 1
             after = _grant_snapshot(grant, str(donor))
