@@ -981,3 +981,12 @@ def test_the_printable_donor_report_offers_the_grants_figures_as_files(ledger, c
         response = client.get(html.unescape(link))
         assert response.status_code == 200
         assert "attachment" in response["Content-Disposition"]
+
+
+def test_the_markdown_sitrep_writes_its_day_as_the_page_does(ledger, client_as, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: dt.date(2005, 12, 1))
+    client = client_as(Role.COORDINATOR)
+    assert "Written on 1 December 2005." in build_sitrep_text(client)
+    assert "Written on 1 December 2005" in text(client.get(reverse("reports:sitrep")))

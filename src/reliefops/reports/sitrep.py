@@ -402,7 +402,7 @@ def render_markdown(sitrep: Sitrep) -> str:
         f"# {md(sitrep.title)}",
         "",
         f"{md(sitrep.organisation.name)}. Period: {sitrep.period.describe()}. "
-        f"Written on {sitrep.written_on:%d %B %Y}.",
+        f"Written on {sitrep.written_on.day} {sitrep.written_on:%B %Y}.",  # as the page writes it
         "",
     ]
     if sitrep.illustrative_notice:
