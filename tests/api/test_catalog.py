@@ -44,6 +44,9 @@ def test_item_detail_and_404(reference, viewer_client):
     response = viewer_client.get("/api/catalog/items/NOPE")
     assert response.status_code == 404
     assert response.json()["detail"] == "no item with code=NOPE"
+    # a code in small letters is the item of that code, as the filters and postings read it
+    assert viewer_client.get("/api/catalog/items/blanket").json()["code"] == "BLANKET"
+    assert viewer_client.get("/api/catalog/kits/kit-winter").json()["code"] == "KIT-WINTER"
 
 
 def test_kit_list_has_components_by_item_code(reference, viewer_client):

@@ -162,8 +162,19 @@ def access_items(user: AnyUser | None) -> QuerySet[Any]:
     return Item.objects.all()
 
 
+def _by_code(queryset: QuerySet[Any], what: str, field: str, code: str) -> Any:
+    """The one record of that code as written, else in any case (`blanket` is BLANKET, as the
+    pages, the filters and the postings read codes)."""
+    found = queryset.filter(**{field: code}).first()
+    if found is None:
+        found = queryset.filter(**{f"{field}__iexact": code.strip()}).first()
+    if found is None:
+        raise NotFound(f"no {what} with code={code}")
+    return found
+
+
 def access_item_by_code(user: AnyUser | None, code: str) -> Any:
-    return _get(access_items(user), "item", code=code)
+    return _by_code(access_items(user), "item", "code", code)
 
 
 def access_kits(user: AnyUser | None) -> QuerySet[Any]:
@@ -174,7 +185,7 @@ def access_kits(user: AnyUser | None) -> QuerySet[Any]:
 
 
 def access_kit_by_code(user: AnyUser | None, code: str) -> Any:
-    return _get(access_kits(user), "kit", item__code=code)
+    return _by_code(access_kits(user), "kit", "item__code", code)
 
 
 def access_audit_events(user: AnyUser | None) -> QuerySet[Any]:
