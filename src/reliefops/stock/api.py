@@ -91,7 +91,8 @@ POST_ERRORS: dict[int, Any] = {**DETAIL_ERRORS, 400: ErrorOut, 409: ErrorOut}
 POSTED = {201: PostingOut, 200: PostingOut, **POST_ERRORS}
 KEY_HELP = (
     "Any text of up to 80 characters, new for each posting (a UUID will do). Sending the same key "
-    "again returns the first result with `replayed: true` and posts nothing."
+    "again returns the first result with `replayed: true` and posts nothing; sent with another site, "
+    "other items or other quantities than the first posting's, it is refused (409)."
 )
 
 

@@ -417,3 +417,63 @@ def test_a_repeated_key_replays_the_first_posting_whatever_the_request_says(
     assert response.status_code == 200, response.content
     assert response.json().get("replayed", True) is True
     assert (snapshot(), Pledge.objects.count()) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "first", "again"),
+    [
+        pytest.param(
+            "/receipts",
+            {
+                "site": "BLK-HUB",
+                "grant": "DFID-2005-07",
+                "grn_number": "GRN-NIGHT-1",
+                "lines": [{"item": "BLANKET", "quantity": 100}],
+            },
+            {
+                "site": "BLK-HUB",
+                "grant": "DFID-2005-07",
+                "grn_number": "GRN-NIGHT-1",
+                "lines": [{"item": "BLANKET", "quantity": 999}],
+            },
+            id="receipt-another-quantity",
+        ),
+        pytest.param(
+            "/losses",
+            {
+                "site": "BLK-HUB",
+                "note": "torn",
+                "reason": "theft",
+                "lines": [{"item": "BLANKET", "quantity": 1}],
+            },
+            {
+                "site": "BLK-HUB",
+                "note": "torn",
+                "reason": "theft",
+                "lines": [{"item": "BUCKET", "quantity": 1}],
+            },
+            id="loss-another-item",
+        ),
+    ],
+)
+def test_a_repeated_key_with_other_items_or_quantities_is_refused_not_taken_for_the_first(
+    stocked, manager_api, path, first, again
+):
+    # given a posting made with a key (a nightly script's)
+    posted = manager_api.post(path, first, key="night-1")
+    assert posted.status_code == 201, posted.content
+    before = snapshot()
+    # when the same key comes with other quantities or items (a key reused by mistake)
+    response = manager_api.post(path, again, key="night-1")
+    # then it is refused, naming the first posting, and nothing is posted: the client learns that
+    # what it sent now was not written
+    assert response.status_code == 409, response.content
+    movement = posted.json()["movement"]["id"]
+    kind = Movement.objects.get(pk=movement).get_kind_display().lower()
+    assert response.json()["detail"] == (
+        f"this idempotency key was used for {kind} #{movement}, of another site or other items or "
+        "quantities; send a new key for each posting"
+    )
+    assert snapshot() == before
+    # while the same request again is the repeat it was
+    assert manager_api.post(path, first, key="night-1").status_code == 200

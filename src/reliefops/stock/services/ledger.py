@@ -173,13 +173,19 @@ def refuse(problems: Sequence[Problem], caller_problems: Sequence[Problem] = ())
 
 
 def replay_or_run(
-    key: str | None, kind: MovementKind, run: Callable[[], T], replay: Callable[[Movement], T]
+    key: str | None,
+    kind: MovementKind,
+    run: Callable[[], T],
+    replay: Callable[[Movement], T],
+    asked: RequestLines | None = None,
 ) -> T:
-    """Run a posting once per idempotency key: a repeated key returns the first result."""
+    """Run a posting once per idempotency key: a repeated key returns the first result. With
+    `asked` (the request's site and lines), a key sent again with another site or other lines is
+    refused, not answered as the first posting: the second would otherwise be lost unseen."""
     if key:
         existing = Movement.objects.filter(idempotency_key=key).first()
         if existing is not None:
-            return replay(_same_kind(existing, kind, key))
+            return replay(_same_request(_same_kind(existing, kind, key), asked))
     try:
         return _retry_deadlock(run)
     except (IntegrityError, ServiceError):
@@ -188,8 +194,45 @@ def replay_or_run(
         if key:
             existing = Movement.objects.filter(idempotency_key=key).first()
             if existing is not None:
-                return replay(_same_kind(existing, kind, key))
+                return replay(_same_request(_same_kind(existing, kind, key), asked))
         raise
+
+
+@dataclass(frozen=True)
+class RequestLines:
+    """What a posting request asks for, to tell a repeat from another request under the same key:
+    its site, and per line an item and its quantity (None when given in packs, not compared)."""
+
+    site_id: int | None
+    lines: Sequence[tuple[int, int | None]]
+
+    def differs_from(self, movement: Movement) -> bool:
+        """Whether the request, as far as it can be read, asks for another site, other items or
+        other quantities than the movement holds. A site or an item that names nothing now
+        (`UNRESOLVED`) is not compared: a retry whose names no longer resolve is still a repeat."""
+        if self.site_id not in (None, UNRESOLVED) and movement.site_id != self.site_id:
+            return True
+        if any(item_id == UNRESOLVED for item_id, _ in self.lines):
+            return False
+        asked: dict[int, int | None] = {}
+        for item_id, quantity in self.lines:
+            before = asked.get(item_id, 0)
+            asked[item_id] = None if quantity is None or before is None else before + quantity
+        stored: dict[int, int] = defaultdict(int)
+        for item_id, quantity in movement.lines.values_list("item_id", "quantity"):
+            stored[item_id] += quantity
+        if set(asked) != set(stored):
+            return True
+        return any(quantity is not None and stored[item] != quantity for item, quantity in asked.items())
+
+
+def _same_request(existing: Movement, asked: RequestLines | None) -> Movement:
+    if asked is not None and asked.differs_from(existing):
+        raise Conflict(
+            f"this idempotency key was used for {existing.get_kind_display().lower()} #{existing.pk}, "
+            "of another site or other items or quantities; send a new key for each posting"
+        )
+    return existing
 
 
 def _retry_deadlock(run: Callable[[], T], attempts: int = 3) -> T:
@@ -819,11 +862,14 @@ def plural(name: str, quantity: int) -> str:
     return " ".join(words) + tail
 
 
-def atomic_posting(key: str | None, kind: MovementKind, build: Callable[[], Movement]) -> PostingResult:
-    """Run `build` in one transaction under an idempotency key; a repeat returns the first result."""
+def atomic_posting(
+    key: str | None, kind: MovementKind, build: Callable[[], Movement], asked: RequestLines | None = None
+) -> PostingResult:
+    """Run `build` in one transaction under an idempotency key; a repeat returns the first result
+    (`asked`: see replay_or_run)."""
 
     def run() -> PostingResult:
         with transaction.atomic():
             return PostingResult(build())
 
-    return replay_or_run(key, kind, run, lambda movement: PostingResult(movement, replayed=True))
+    return replay_or_run(key, kind, run, lambda movement: PostingResult(movement, replayed=True), asked)

@@ -39,6 +39,7 @@ from reliefops.stock.services.ledger import (
     LineRequest,
     Posting,
     PostingResult,
+    RequestLines,
     atomic_posting,
     hot_cursor,
     passed_over,
@@ -445,6 +446,7 @@ def stock_receive(
             MovementKind.RECEIPT,
             run,
             lambda movement: PostingResult(movement, replayed=True),
+            RequestLines(site_id, [(line.item_id, line.quantity) for line in lines]),
         )
     except IntegrityError:
         # Another receipt of this GRN committed between the check above and this one's insert.
@@ -531,7 +533,8 @@ def _issue(
             )
         )
 
-    return atomic_posting(idempotency_key, kind, build)
+    asked = RequestLines(site_id, [(line.item_id, line.quantity) for line in lines])
+    return atomic_posting(idempotency_key, kind, build, asked)
 
 
 def stock_distribute(

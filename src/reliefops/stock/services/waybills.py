@@ -39,6 +39,7 @@ from reliefops.stock.services.ledger import (
     LineRequest,
     Posting,
     PostingResult,
+    RequestLines,
     post,
     posting_day,
     refuse,
@@ -229,7 +230,8 @@ def waybill_dispatch(
         return DispatchResult(movement.waybill, movement, replayed=True)
 
     try:
-        return replay_or_run(idempotency_key, MovementKind.DISPATCH, run, replay)
+        request = RequestLines(from_site_id, [(line.item_id, line.quantity) for line in lines])
+        return replay_or_run(idempotency_key, MovementKind.DISPATCH, run, replay, request)
     except IntegrityError:
         # Another waybill of this number committed between the check above and this one's insert.
         if number and (taken := _number_taken(number, asked)):
