@@ -81,6 +81,17 @@ def test_a_filter_the_list_does_not_take_is_refused_naming_it(reference, api_cli
     assert client.get("/api/stock/waybills?limit=10&offset=0&status=in_transit").status_code == 200
 
 
+def test_a_parameter_given_twice_is_refused_not_read_as_its_last_value(reference, api_client):
+    # given a script that asks for the waybills of two sites in one request
+    client = api_client(Role.ADMIN)
+    response = client.get("/api/stock/waybills?site=12&site=4&limit=10")
+    # then it is refused naming the parameter, not answered with the second site's waybills alone
+    assert response.status_code == 422, response.content
+    assert response.json()["problems"] == [
+        {"row": None, "field": "site", "reason": "given 2 times: it takes one value (ask once for each)"}
+    ]
+
+
 def test_an_unknown_parameter_is_named_with_the_other_bad_values(reference, api_client):
     response = api_client(Role.ADMIN).get("/api/places/admin-areas?levle=district&limit=0")
     assert response.status_code == 422

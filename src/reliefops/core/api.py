@@ -287,7 +287,7 @@ def _checked_and_named(run: Callable[..., Any]) -> Callable[..., Any]:
                 [Problem(None, field, reason) for field, reason in refused[:20]],
                 summary=f"{counted(len(refused), 'problem')} in the request; nothing was done",
             )
-        unknown = _unknown_parameters(request, takes)
+        unknown = _unknown_parameters(request, takes) + _repeated_parameters(request, takes)
         if wrapped_in is None:
             unknown += _body_not_taken(request)
         # A day in the query string is its text YYYY-MM-DD: pydantic would take `0` for 1 Jan 1970.
@@ -410,6 +410,20 @@ def _unknown_parameters(request: HttpRequest, takes: frozenset[str]) -> list[dic
         {"loc": (name,), "msg": reason, "type": "unknown_parameter"}
         for name in request.GET
         if name not in takes
+    ]
+
+
+def _repeated_parameters(request: HttpRequest, takes: frozenset[str]) -> list[dict[str, Any]]:
+    """A problem for each parameter given more than once (`?site=12&site=4`): each takes one value,
+    and the last alone would be read, as if the others had not been asked for."""
+    return [
+        {
+            "loc": (name,),
+            "msg": f"given {len(values)} times: it takes one value (ask once for each)",
+            "type": "repeated_parameter",
+        }
+        for name, values in request.GET.lists()
+        if name in takes and len(values) > 1
     ]
 
 
