@@ -186,6 +186,14 @@ def test_an_upload_counts_only_its_own_rows_set_aside(cluster, token_client):
     assert not any("double-counting" in note for note in second["notes"])
 
 
+@pytest.mark.parametrize("field", ["content", "content_base64"])
+def test_a_problem_of_the_whole_file_is_named_by_the_body_field_that_carried_it(cluster, token_client, field):
+    client = token_client(Role.COORDINATOR)
+    refused = post(client, "/uploads", {"filename": "4w.csv", field: "", "preview": True})
+    assert refused.status_code == 422, refused.content
+    assert [p["field"] for p in refused.json()["problems"]] == [field]
+
+
 @pytest.mark.parametrize("given", ["id", "id-as-text", "acronym"])
 def test_the_reporting_organisation_is_named_by_its_id_or_its_name(cluster, token_client, given):
     client = token_client(Role.COORDINATOR)

@@ -6,6 +6,7 @@ Rows and batches are a partner reporter's own organisation's; viewers see the ag
 """
 
 # No `from __future__ import annotations`: django-ninja reads the handlers' annotations at import.
+import dataclasses
 from typing import Any
 
 from django.db.models import QuerySet
@@ -89,15 +90,26 @@ def upload(request: HttpRequest, payload: UploadIn) -> Status[UploadOut]:
         data = payload.data()
     except ValueError as exc:
         raise InvalidInput([Problem(None, "content_base64", str(exc))]) from exc
-    result = activity_report_import_file(
-        actor=request.user,
-        data=data,
-        filename=payload.filename,
-        reporting_org_id=organisation.pk if organisation else None,
-        scope_org_id=scope.pk if scope else None,
-        scope_label=str(scope) if scope else "",
-        preview=payload.preview,
-    )
+    try:
+        result = activity_report_import_file(
+            actor=request.user,
+            data=data,
+            filename=payload.filename,
+            reporting_org_id=organisation.pk if organisation else None,
+            scope_org_id=scope.pk if scope else None,
+            scope_label=str(scope) if scope else "",
+            preview=payload.preview,
+        )
+    except InvalidInput as exc:
+        # A problem of the whole file is named by the body's field that carried it, as every other
+        # problem of a body is named by its path.
+        sent = "content" if payload.content is not None else "content_base64"
+        if not any(p.field == "file" for p in exc.problems):
+            raise
+        raise InvalidInput(
+            [dataclasses.replace(p, field=sent) if p.field == "file" else p for p in exc.problems],
+            summary=str(exc).split("\n", 1)[0],
+        ) from exc
     return Status(201 if result.batch_id else 200, upload_out(result))
 
 
