@@ -33,6 +33,7 @@ from reliefops.stock.models import (
     DRIVER_MAX,
     EXCESS_REASON_MAX,
     LOT_MAX,
+    QUANTITY_MAX,
     REASON_MAX,
     REFERENCE_MAX,
     REVERSAL_REASON_MAX,
@@ -145,6 +146,10 @@ def _lookup(ref: int | str, text_field: str, *, any_case: bool = True) -> dict[s
     return {f"{text_field}__iexact" if any_case else text_field: ref.strip()}
 
 
+# The largest quantity a line may carry (a refused one names it), published with the schema.
+AT_MOST: dict[str, Any] = {"maximum": QUANTITY_MAX}
+
+
 class Refs:
     """Resolves the names in one request after checking the caller holds `right` at all.
 
@@ -233,7 +238,9 @@ DAY = "The day it happened in the field (YYYY-MM-DD); today when left out."
 
 class StockLineIn(BodyIn):
     item: IdOrText = Field(description=ITEM)
-    quantity: int = Field(description="How many, in the item's base unit (more than zero).")
+    quantity: int = Field(
+        description="How many, in the item's base unit (more than zero).", json_schema_extra=AT_MOST
+    )
     grant: IdOrText | None = Field(
         None, description=GRANT + " Left out: the oldest stock is taken first (first in, first out)."
     )
@@ -243,7 +250,11 @@ class StockLineIn(BodyIn):
 
 class ReceiptLineIn(BodyIn):
     item: IdOrText = Field(description=ITEM)
-    quantity: int | None = Field(None, description="How many base units arrived; or give `packs` and `pack`.")
+    quantity: int | None = Field(
+        None,
+        description="How many base units arrived; or give `packs` and `pack`.",
+        json_schema_extra=AT_MOST,
+    )
     packs: int | None = Field(None, description="How many packs arrived (instead of `quantity`).")
     pack: str = Field("", description="The pack size's name, e.g. `bale`, with `packs`.")
     lot: str = Field("", max_length=LOT_MAX, description="Lot or batch number, if any.")
@@ -267,7 +278,7 @@ class ReceiptIn(BodyIn):
 class PledgeIn(BodyIn):
     grant: IdOrText = Field(description=GRANT)
     item: IdOrText = Field(description=ITEM)
-    quantity: int = Field(description="How many base units are promised.")
+    quantity: int = Field(description="How many base units are promised.", json_schema_extra=AT_MOST)
     destination: IdOrText = Field(description="Where they will arrive. " + SITE)
     expected_on: Day = Field(description="When they are expected to arrive; not before the grant began.")
     reference: str = Field(
@@ -353,7 +364,7 @@ class LossIn(BodyIn):
 
 class CountLineIn(BodyIn):
     item: IdOrText = Field(description=ITEM)
-    counted: int = Field(description="How many were counted (zero or more).")
+    counted: int = Field(description="How many were counted (zero or more).", json_schema_extra=AT_MOST)
     surplus_grant: IdOrText | None = Field(
         None, description="The grant a surplus is attributed to; `UNATTRIBUTED` when left out. " + GRANT
     )

@@ -58,8 +58,11 @@ def test_codes_are_read_in_any_case_as_the_web_pages_read_them(op, manager_api):
 
 def test_a_loss_without_its_note_is_refused_as_its_published_schema_says(op, manager_api):
     # the schema the API publishes names the note required, and the reasons a loss may have
-    schema = Client().get("/api/openapi.json").json()["components"]["schemas"]["LossIn"]
+    schemas = Client().get("/api/openapi.json").json()["components"]["schemas"]
+    schema = schemas["LossIn"]
     assert "note" in schema["required"]
+    # with the largest quantity a line may carry, which the server refuses beyond
+    assert schemas["StockLineIn"]["properties"]["quantity"]["maximum"] == 10**12
     assert schema["properties"]["reason"]["enum"] == ["theft", "weather", "spoilage", "damage", "other"]
     # and a loss sent without a note is refused naming it, with nothing written off
     response = manager_api.post(
