@@ -209,13 +209,24 @@ PAGE_DAY_PARAMETERS = frozenset({"start", "end", "on", "period_from", "period_to
 
 
 def not_a_day(value: object) -> str:
-    """Why a value is refused where a day is asked, and how to write one."""
+    """Why a value is refused where a day is asked, and how to write one. The value is quoted unless
+    it may be a person's data typed in the wrong field (a text with letters other than a time's T
+    and Z, as a name has; eleven digits or more outside a time, as a phone or an identity number
+    has): that is told by its length, never repeated."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return "an empty value is not a date; write it as YYYY-MM-DD, e.g. 2005-10-08"
-    shown = f"'{value}'" if isinstance(value, str) else json.dumps(value, default=str)
+    text = value.strip() if isinstance(value, str) else json.dumps(value, default=str)
+    named = isinstance(value, str) and _LETTERS_NOT_OF_A_TIME.search(text) is not None
+    numbered = sum(c.isdigit() for c in text) >= 11 and ":" not in text
+    if named or numbered:
+        return f"a value of {len(text)} characters is not a date; write it as YYYY-MM-DD, e.g. 2005-10-08"
+    shown = f"'{text}'" if isinstance(value, str) else text
     if len(shown) > 40:
         shown = f"{shown[:36]}…{shown[-1]}" if isinstance(value, str) else f"{shown[:36]}…"
     return f"{shown} is not a date; write it as YYYY-MM-DD, e.g. 2005-10-08"
+
+
+_LETTERS_NOT_OF_A_TIME = re.compile(r"[^\W\d_TtZz]")
 
 
 def _query_problem(key: str, values: list[str], *, days: frozenset[str] = frozenset()) -> str | None:
