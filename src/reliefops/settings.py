@@ -283,6 +283,8 @@ LOGGING = {
     "filters": {
         "refusal_on_one_line": {"()": "reliefops.core.logs.RefusalOnOneLine"},
         "suspicious_request_on_one_line": {"()": "reliefops.core.logs.SuspiciousRequestOnOneLine"},
+        # A search typed in a list (a name, an identity number) is in the address: not in the log.
+        "query_strings_left_out": {"()": "reliefops.core.logs.QueryStringsLeftOut"},
     },
     # Every line starts with its time (with its offset from UTC), level and logger, on standard
     # error, which journald keeps as it is: "2026-11-30T18:17:41+0500 WARNING reliefops.auth: ...".
@@ -292,6 +294,13 @@ LOGGING = {
     "loggers": {
         "reliefops": {"level": "INFO"},
         "django.request": {"filters": ["refusal_on_one_line"]},
+        # The development server's request lines, in the same format as every other line.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["query_strings_left_out"],
+        },
         **{name: {"filters": ["suspicious_request_on_one_line"]} for name in SUSPICIOUS_REQUEST_LOGGERS},
     },
 }

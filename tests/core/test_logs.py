@@ -10,7 +10,7 @@ from django.core.exceptions import DisallowedHost, PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
-from reliefops.core.logs import RefusalOnOneLine, SuspiciousRequestOnOneLine
+from reliefops.core.logs import QueryStringsLeftOut, RefusalOnOneLine, SuspiciousRequestOnOneLine
 from reliefops.core.roles import Role
 from reliefops.core.services import token_create
 from tests.factories import SiteFactory
@@ -146,3 +146,35 @@ def test_a_forged_host_cannot_forge_a_log_line(rf):
         record.getMessage()
         == "Bad request (DisallowedHost): /x: Invalid HTTP_HOST header: 'a\\nERROR forged'"
     )
+
+
+def test_the_development_servers_request_lines_leave_out_each_query_string():
+    # given the request line of a search by identity number, as the development server logs it
+    line = "GET /households/registry/?q=13202-7435618&page=2 HTTP/1.1"
+    logger = logging.getLogger("django.server")
+    written: list[str] = []
+
+    class Kept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            written.append(record.getMessage())
+
+    kept = Kept()
+    logger.addHandler(kept)
+    try:
+        logger.info('"%s" %s %s', line, "200", "6238")
+    finally:
+        logger.removeHandler(kept)
+    # then the logger reliefops configures for it keeps the path and leaves out the search
+    assert any(isinstance(f, QueryStringsLeftOut) for f in logger.filters)
+    assert written == ['"GET /households/registry/?… HTTP/1.1" 200 6238']
+
+
+def test_gunicorns_access_log_leaves_out_query_strings_and_referrers():
+    from reliefops import gunicorn_config
+
+    # the path without its query (%(U)s), never the request line (%(r)s), the query (%(q)s), the
+    # address with its query (%({raw_uri}e)s) or the referring page (%(f)s), which holds its query
+    kept = gunicorn_config.access_log_format
+    assert "%(U)s" in kept
+    assert not any(atom in kept for atom in ("%(r)s", "%(q)s", "%(f)s", "raw_uri"))
+    assert gunicorn_config.accesslog == "-"
