@@ -236,10 +236,14 @@ class ActivityIndex:
         text = text_of(raw)
         if not text:
             return None
-        found = self._keys.get(normal(text)) or self._keys.get(compact(text))
+        found = self._named(text)
         if found is not None:
             return found
         raise BadValue(f"'{text}' is not an activity of the cluster; {self.hint(text)}")
+
+    def _named(self, text: str) -> int | None:
+        """The activity a text names by its code, name or other name, if one."""
+        return self._keys.get(normal(text)) or self._keys.get(compact(text))
 
     def hint(self, text: str) -> str:
         """The activity nearest to a text ("did you mean …?"), else the list of them."""
@@ -261,7 +265,7 @@ class ActivityIndex:
         text = text_of(raw)
         found = self.by_item(text)
         if found is None:
-            found = self._keys.get(normal(text)) or self._keys.get(compact(text))
+            found = self._named(text)
         if found is not None:
             return found
         item = next((self._items[key] for key in _item_keys(text) if key in self._items), None)

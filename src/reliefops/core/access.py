@@ -162,6 +162,14 @@ def access_items(user: AnyUser | None) -> QuerySet[Any]:
     return Item.objects.all()
 
 
+def id_or_code(ref: int | str, field: str = "code", *, any_case: bool = True) -> dict[str, Any]:
+    """The lookup of a record named by its id, or by its text: a code in any case (`blk-hub` is
+    BLK-HUB; codes are stored in capitals), or, without `any_case`, a text as it is written."""
+    if isinstance(ref, int):
+        return {"pk": ref}
+    return {f"{field}__iexact" if any_case else field: ref.strip()}
+
+
 def _by_code(queryset: QuerySet[Any], what: str, field: str, code: str) -> Any:
     """The one record of that code as written, else in any case (`blanket` is BLANKET, as the
     pages, the filters and the postings read codes)."""
@@ -227,8 +235,7 @@ def access_stock_site(user: AnyUser | None, site: int | str, right: Right = Righ
     from reliefops.places.models import Site
 
     require(user, right)
-    lookup = {"pk": site} if isinstance(site, int) else {"code__iexact": site.strip()}
-    found = _get(Site.objects.select_related("admin_area"), "site", **lookup)
+    found = _get(Site.objects.select_related("admin_area"), "site", **id_or_code(site))
     allowed = scoped_site_ids(user, right)
     if allowed is not None and found.pk not in allowed:
         raise _may_not(right, found.name)
@@ -374,8 +381,7 @@ def access_round_point(
     from reliefops.places.models import Site
 
     require(user, right)
-    lookup = {"pk": site} if isinstance(site, int) else {"code__iexact": site.strip()}
-    found = _get(Site.objects.select_related("admin_area"), "site", **lookup)
+    found = _get(Site.objects.select_related("admin_area"), "site", **id_or_code(site))
     if not round_obj.points.filter(site=found).exists():
         raise NotFound(f"{found.name} is not a distribution point of round {round_obj.code}")
     if right == Right.VIEW_DISTRIBUTION_LISTS:

@@ -22,6 +22,7 @@ from reliefops.core.access import (
     access_organisations,
     access_sites,
     access_stock_site,
+    id_or_code,
     require,
 )
 from reliefops.core.api import TEXT_CHOICE, BodyIn, Day, IdOrText, IdOrTextParam
@@ -138,14 +139,6 @@ def posting_message(result: Any) -> str:
     return f"Posted {what}{at}: {lines}." + (f" {notes}" if notes else "")
 
 
-def _lookup(ref: int | str, text_field: str, *, any_case: bool = True) -> dict[str, Any]:
-    """By id, or by its text: a code in any case (`blk-hub` is BLK-HUB, as the web pages read it;
-    codes are stored in capitals), a grant's reference as it is written."""
-    if isinstance(ref, int):
-        return {"pk": ref}
-    return {f"{text_field}__iexact" if any_case else text_field: ref.strip()}
-
-
 # The largest quantity a line may carry (a refused one names it), published with the schema.
 AT_MOST: dict[str, Any] = {"maximum": QUANTITY_MAX}
 
@@ -177,7 +170,7 @@ class Refs:
             except NotFound:
                 self._problem(None, field, f"unknown site {ref!r}")
                 return None
-        found = access_sites(self.user).filter(**_lookup(ref, "code")).first()
+        found = access_sites(self.user).filter(**id_or_code(ref)).first()
         if found is None:
             self._problem(None, field, f"unknown site {ref!r}")
         return found
@@ -188,23 +181,21 @@ class Refs:
 
     def item(self, ref: int | str, row: int | None = None, field: str = "item") -> int:
         if ref not in self._items:
-            found = (
-                access_items(self.user).filter(**_lookup(ref, "code")).values_list("pk", flat=True).first()
-            )
+            found = access_items(self.user).filter(**id_or_code(ref)).values_list("pk", flat=True).first()
             if found is None:
                 return self._problem(row, field, f"unknown item {ref!r}")
             self._items[ref] = found
         return self._items[ref]
 
     def kit(self, ref: int | str, field: str = "kit") -> int:
-        lookup = {"item_id": ref} if isinstance(ref, int) else {"item__code__iexact": ref.strip()}
+        lookup = {"item_id": ref} if isinstance(ref, int) else id_or_code(ref, "item__code")
         found = access_kits(self.user).filter(**lookup).values_list("item_id", flat=True).first()
         return found if found is not None else self._problem(None, field, f"{ref!r} is not a kit")
 
     def grant(self, ref: int | str | None, row: int | None = None, field: str = "grant") -> int | None:
         if ref is None or ref == "":
             return None
-        grants = access_grants(self.user).filter(**_lookup(ref, "reference", any_case=False))
+        grants = access_grants(self.user).filter(**id_or_code(ref, "reference", any_case=False))
         found = grants.values_list("pk", flat=True).first()
         return found if found is not None else self._problem(row, field, f"unknown grant {ref!r}")
 

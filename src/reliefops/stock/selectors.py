@@ -634,6 +634,17 @@ def _item_rows(waybills: list[Waybill], item_id: int | None) -> Iterator[Waybill
             yield WaybillItem(waybill, item.item_code, item.item_name, item.quantity)
 
 
+def standing_delivery(waybill_id: int) -> Movement | None:
+    """The delivery of a waybill that stands: its last one not reversed (one reversed, then
+    confirmed again, is not what became of it)."""
+    return (
+        movement_list(waybill_id=waybill_id, kind=MovementKind.DELIVERY)
+        .filter(reversed_by__isnull=True)
+        .order_by("-id")
+        .first()
+    )
+
+
 def movement_list(
     *,
     site_ids: set[int] | None = None,

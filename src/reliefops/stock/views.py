@@ -464,12 +464,7 @@ def movement_grn(request: HttpRequest, movement_id: int) -> HttpResponse:
     # A reversed delivery's note is marked void, and names the delivery of the waybill that stands.
     standing = None
     if getattr(movement, "reversed_by", None) is not None and movement.waybill_id is not None:
-        standing = (
-            selectors.movement_list(waybill_id=movement.waybill_id, kind=MovementKind.DELIVERY)
-            .filter(reversed_by__isnull=True)
-            .order_by("-id")
-            .first()
-        )
+        standing = selectors.standing_delivery(movement.waybill_id)
     return render(
         request,
         "stock/grn_print.html",
@@ -709,15 +704,7 @@ def waybill_confirm(request: HttpRequest, waybill_id: int) -> HttpResponse:
     )
     # A waybill no longer in transit shows what became of it, and no form to confirm it again.
     open_for_delivery = waybill.status == WaybillStatus.IN_TRANSIT
-    delivery = (
-        None
-        if open_for_delivery
-        # The delivery that stands: one reversed, then confirmed again, is not what became of it.
-        else selectors.movement_list(waybill_id=waybill.pk, kind=MovementKind.DELIVERY)
-        .filter(reversed_by__isnull=True)
-        .order_by("-id")
-        .first()
-    )
+    delivery = None if open_for_delivery else selectors.standing_delivery(waybill.pk)
     if open_for_delivery:
         intro += (
             " Each line is prefilled with what was sent: say how many arrived in good condition and how "

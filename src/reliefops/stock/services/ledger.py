@@ -182,29 +182,45 @@ def replay_or_run(
     """Run a posting once per idempotency key: a repeated key returns the first result. With
     `asked` (the request's site and lines), a key sent again with another site or other lines is
     refused, not answered as the first posting: the second would otherwise be lost unseen."""
-    if key:
-        existing = Movement.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return replay(_same_request(_same_kind(existing, kind, key), asked))
+    first = _posted_with(key, kind, asked)
+    if first is not None:
+        return replay(first)
     try:
         return _retry_deadlock(run)
     except (IntegrityError, ServiceError):
         # Two submissions with one key raced and the other committed first: this one then failed on
         # the key's unique constraint, or on the state the first one left (a waybill already confirmed).
-        if key:
-            existing = Movement.objects.filter(idempotency_key=key).first()
-            if existing is not None:
-                return replay(_same_request(_same_kind(existing, kind, key), asked))
+        first = _posted_with(key, kind, asked)
+        if first is not None:
+            return replay(first)
         raise
+
+
+def _posted_with(key: str | None, kind: MovementKind, asked: RequestLines | None) -> Movement | None:
+    """The movement posted with this key, if one was (refused when it is of another kind, or, with
+    `asked`, of another site, other items or other quantities)."""
+    if not key:
+        return None
+    existing = Movement.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    _same_kind(existing, kind, key)
+    if asked is not None and asked.differs_from(existing):
+        raise Conflict(
+            f"this idempotency key was used for {existing.get_kind_display().lower()} #{existing.pk}, "
+            "of another site or other items or quantities; send a new key for each posting"
+        )
+    return existing
 
 
 @dataclass(frozen=True)
 class RequestLines:
     """What a posting request asks for, to tell a repeat from another request under the same key:
-    its site, and per line an item and its quantity (None when given in packs, not compared)."""
+    its site, and its lines as the request gives them (each with `item_id` and `quantity`, None
+    when given in packs: not compared). Read only when a key comes again."""
 
     site_id: int | None
-    lines: Sequence[tuple[int, int | None]]
+    lines: Sequence[Any]
 
     def differs_from(self, movement: Movement) -> bool:
         """Whether the request, as far as it can be read, asks for another site, other items or
@@ -212,27 +228,18 @@ class RequestLines:
         (`UNRESOLVED`) is not compared: a retry whose names no longer resolve is still a repeat."""
         if self.site_id not in (None, UNRESOLVED) and movement.site_id != self.site_id:
             return True
-        if any(item_id == UNRESOLVED for item_id, _ in self.lines):
+        if any(line.item_id == UNRESOLVED for line in self.lines):
             return False
         asked: dict[int, int | None] = {}
-        for item_id, quantity in self.lines:
-            before = asked.get(item_id, 0)
-            asked[item_id] = None if quantity is None or before is None else before + quantity
+        for line in self.lines:
+            before = asked.get(line.item_id, 0)
+            asked[line.item_id] = None if line.quantity is None or before is None else before + line.quantity
         stored: dict[int, int] = defaultdict(int)
         for item_id, quantity in movement.lines.values_list("item_id", "quantity"):
             stored[item_id] += quantity
         if set(asked) != set(stored):
             return True
         return any(quantity is not None and stored[item] != quantity for item, quantity in asked.items())
-
-
-def _same_request(existing: Movement, asked: RequestLines | None) -> Movement:
-    if asked is not None and asked.differs_from(existing):
-        raise Conflict(
-            f"this idempotency key was used for {existing.get_kind_display().lower()} #{existing.pk}, "
-            "of another site or other items or quantities; send a new key for each posting"
-        )
-    return existing
 
 
 def _retry_deadlock(run: Callable[[], T], attempts: int = 3) -> T:

@@ -446,7 +446,7 @@ def stock_receive(
             MovementKind.RECEIPT,
             run,
             lambda movement: PostingResult(movement, replayed=True),
-            RequestLines(site_id, [(line.item_id, line.quantity) for line in lines]),
+            RequestLines(site_id, lines),
         )
     except IntegrityError:
         # Another receipt of this GRN committed between the check above and this one's insert.
@@ -533,8 +533,7 @@ def _issue(
             )
         )
 
-    asked = RequestLines(site_id, [(line.item_id, line.quantity) for line in lines])
-    return atomic_posting(idempotency_key, kind, build, asked)
+    return atomic_posting(idempotency_key, kind, build, RequestLines(site_id, lines))
 
 
 def stock_distribute(

@@ -230,8 +230,9 @@ def waybill_dispatch(
         return DispatchResult(movement.waybill, movement, replayed=True)
 
     try:
-        request = RequestLines(from_site_id, [(line.item_id, line.quantity) for line in lines])
-        return replay_or_run(idempotency_key, MovementKind.DISPATCH, run, replay, request)
+        return replay_or_run(
+            idempotency_key, MovementKind.DISPATCH, run, replay, RequestLines(from_site_id, lines)
+        )
     except IntegrityError:
         # Another waybill of this number committed between the check above and this one's insert.
         if number and (taken := _number_taken(number, asked)):
