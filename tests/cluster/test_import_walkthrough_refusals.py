@@ -183,3 +183,51 @@ def test_a_kept_aside_column_written_oddly_is_kept_under_its_own_spelling(cluste
     columns = [(h, t, k) for h, t, k in COLUMNS] + [("", "#Meta +Remarks", "remarks")]
     upload(data=four_w_csv([row(remarks="road cut")], columns=columns))
     assert ActivityRow.objects.get().extra == {"#Meta +Remarks": "road cut"}
+
+
+# --- Update of a row that is not stored ------------------------------------------------------------
+
+
+def test_a_row_marked_update_whose_id_names_no_stored_row_is_refused(cluster, upload):
+    # given NRC's stored row NRC-0042
+    upload([row(id="NRC-0042")])
+    # when a file corrects it under a mistyped id, marked Update
+    problems = refused(upload, [row(id="NRC-042", action="Update", qty="150")])
+    # then the row is refused, naming the id and what to do, and nothing is added
+    assert problems == [
+        "row 3, #meta+action: row NRC-042 is marked Update, but the organisation has no row NRC-042 to "
+        "correct; check the row id against the organisation's rows (the Rows tab, or the template with "
+        "its rows), or mark the row New if it is a new activity"
+    ]
+    assert ActivityRow.objects.count() == 1
+    # while the same row marked New (or with no action) adds it
+    assert upload([row(id="NRC-042", action="New", qty="150")]).added == 1
+
+
+@pytest.mark.parametrize("word", ["Update", "edited", "Unchanged", "modify"])
+def test_every_word_that_says_the_row_is_stored_corrects_a_stored_row(cluster, upload, word):
+    upload([row(id="NRC-1")])
+    assert upload([row(id="NRC-1", action=word, qty="150")]).updated == 1
+    assert "is marked Update" in refused(upload, [row(id="NRC-2", action=word)])[0]
+
+
+def test_a_withdrawn_row_marked_update_is_refused_and_marked_new_reported_again(cluster, upload):
+    upload([row(id="NRC-1")])
+    upload([row(id="NRC-1", action="Delete")])
+    assert refused(upload, [row(id="NRC-1", action="Update")]) == [
+        "row 3, #meta+action: row NRC-1 is marked Update, but it was withdrawn; mark it New to report it "
+        "again"
+    ]
+    assert upload([row(id="NRC-1", action="New")]).added == 1
+
+
+def test_a_file_without_ids_marked_update_corrects_nothing_it_cannot_match(cluster, upload):
+    columns = [c for c in COLUMNS if c[2] != "id"]
+    upload(data=four_w_csv([row()], columns=columns))
+    # the same row again, marked Update: found by what it says, unchanged
+    assert upload(data=four_w_csv([row(action="Update")], columns=columns)).unchanged == 1
+    # with another end date it is another row to the reader, and Update cannot add it
+    problems = refused(upload, data=four_w_csv([row(action="Update", end="2005-11-25")], columns=columns))
+    assert len(problems) == 1
+    assert "the file has no row ids (#meta+id)" in problems[0]
+    assert ActivityRow.objects.count() == 1

@@ -385,17 +385,22 @@ def read_status(raw: Any) -> ActivityStatus | None:
     return _refuse(f"'{text_of(raw)}' is not a status (planned, ongoing or completed){hint}")
 
 
-UPSERT, DELETE = "upsert", "delete"
+# New (or empty) adds a row or corrects the stored one of its id; Update, and the words that say
+# the row is stored already, correct a stored row, and are refused when the id names none: else a
+# mistyped id would add the row a second time, and count its households twice.
+UPSERT, UPDATE, DELETE = "upsert", "update", "delete"
 ACTION_WORDS: dict[str, str] = {
-    **dict.fromkeys(("new", "n", "add", "added", "update", "u", "updated", "edit", "edited"), UPSERT),
-    **dict.fromkeys(("modify", "modified", "change", "changed", "same", "unchanged", "keep"), UPSERT),
+    **dict.fromkeys(("new", "n", "add", "added"), UPSERT),
+    **dict.fromkeys(("update", "u", "updated", "edit", "edited"), UPDATE),
+    **dict.fromkeys(("modify", "modified", "change", "changed", "same", "unchanged", "keep"), UPDATE),
     **dict.fromkeys(("delete", "deleted", "d", "del", "remove", "removed", "withdraw", "withdrawn"), DELETE),
     **dict.fromkeys(("cancel", "cancelled", "canceled", "drop", "dropped"), DELETE),
 }
 
 
 def read_action(raw: Any) -> str:
-    """`upsert` (New, Update or empty) or `delete` (Delete, Withdraw, Cancel)."""
+    """`upsert` (New or empty), `update` (Update, Edit, Unchanged …) or `delete` (Delete, Withdraw,
+    Cancel)."""
     refuse_excel_error(raw)
     text = text_of(raw).lower()
     if not text:

@@ -38,7 +38,6 @@ from reliefops.cluster.services.bulk import SideRows, any_current, gc_paused
 from reliefops.cluster.services.report_types import (
     DELETE,
     KEPT_AS_STORED,
-    UPSERT,
     Actor,
     ParsedReport,
     ReportImportResult,
@@ -833,7 +832,7 @@ class ActivityFileReader:
             ).hexdigest()
             row = new(
                 ReportRow,
-                (line, UPSERT, reporting, row_id, *orgs[6], *what[2], *when[2], quantity, households, female,
+                (line, action, reporting, row_id, *orgs[6], *what[2], *when[2], quantity, households, female,
                  male, extra, digest)
             )  # fmt: skip
             out.append(row if has_ids else finish(row, has_ids))

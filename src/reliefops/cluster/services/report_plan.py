@@ -15,7 +15,7 @@ from reliefops.cluster.services.report_types import (
     CHANGES_SHOWN,
     DELETE,
     KEPT_AS_STORED,
-    UPSERT,
+    UPDATE,
     ParsedReport,
     ReportRow,
     RowChange,
@@ -55,7 +55,7 @@ def check_scope(report: ParsedReport, scope_org_id: int | None, scope_label: str
 
     def outside(row: ReportRow) -> bool:  # a row of the partner's report, of work it takes no part in
         taking_part = {row.programming_org_id, row.implementing_org_id, row.funding_org_id}
-        own = row.reporting_org_id == scope_org_id and row.action == UPSERT
+        own = row.reporting_org_id == scope_org_id and row.action != DELETE
         return own and scope_org_id not in taking_part
 
     named: set[int | None] = {row.reporting_org_id for row in report.rows}
@@ -214,6 +214,9 @@ def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
         if old is not None and not old.withdrawn and old.digest == row.digest:
             plan.unchanged += 1
             continue
+        if row.action == UPDATE and (old is None or old.withdrawn):
+            plan.problems.append(RowProblem(row.line, report.label("action"), _not_stored(row, old)))
+            continue
         if absent and old is not None and not old.withdrawn:
             merging.append((row, old))
             continue
@@ -257,6 +260,23 @@ def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
                 plan.updates.append((row, old))
         plan.kept = tuple(group for group in absent if group in held)
     return plan
+
+
+def _not_stored(row: ReportRow, old: StoredVersion | None) -> str:
+    """Why a row marked Update is refused: the organisation has no current row of its id."""
+    if old is not None:
+        return f"row {row.row_id} is marked Update, but it was withdrawn; mark it New to report it again"
+    if row.row_id.startswith("auto-"):
+        return (
+            "the row is marked Update, but the file has no row ids (#meta+id), and the organisation "
+            "has no row with the same organisations, activity, place and dates to correct; give the "
+            "rows their ids, or mark the row New if it is a new activity"
+        )
+    return (
+        f"row {row.row_id} is marked Update, but the organisation has no row {row.row_id} to correct; "
+        "check the row id against the organisation's rows (the Rows tab, or the template with its "
+        "rows), or mark the row New if it is a new activity"
+    )
 
 
 def merged_with_stored(

@@ -19,7 +19,7 @@ from reliefops.cluster.sheets import RowProblem
 from reliefops.core.errors import InvalidInput, Problem
 
 Actor = AbstractBaseUser | AnonymousUser | None
-UPSERT, DELETE = "upsert", "delete"
+UPSERT, UPDATE, DELETE = "upsert", "update", "delete"  # as values.read_action reads them
 PROBLEMS_SHOWN = 1000
 CHANGES_SHOWN = 200
 
@@ -28,7 +28,7 @@ class ReportRow(NamedTuple):
     """One row of a 4W file, its names resolved: what the import compares and stores."""
 
     line: int
-    action: str  # "upsert" (new or update) or "delete"
+    action: str  # "upsert" (new or correct), "update" (correct a stored row only) or "delete"
     reporting_org_id: int
     row_id: str
     programming_org_id: int | None
