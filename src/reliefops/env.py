@@ -348,7 +348,8 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "RELIEFOPS_OPERATION_START",
         "date",
         "2005-10-08",
-        "first day of the operation (the disaster's): a household's registration date before it is refused",
+        "first day of the operation (the disaster's): a household's registration date before it is refused, "
+        "and a 4W row's date before its month",
     ),
     EnvVar(
         "RELIEFOPS_MATCH_WORKERS",

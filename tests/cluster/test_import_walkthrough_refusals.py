@@ -12,6 +12,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from reliefops.cluster.importers import needs_import_file
 from reliefops.cluster.models import ActivityRow
@@ -231,3 +232,50 @@ def test_a_file_without_ids_marked_update_corrects_nothing_it_cannot_match(clust
     assert len(problems) == 1
     assert "the file has no row ids (#meta+id)" in problems[0]
     assert ActivityRow.objects.count() == 1
+
+
+# --- dates that cannot be ------------------------------------------------------------------------
+
+
+def test_a_date_before_the_operation_began_is_refused(cluster, settings):
+    settings.OPERATION_START = dt.date(2005, 10, 8)
+    data = four_w_csv([row(start="2004-11-01", end="2004-11-20")])
+    assert problems_of(data) == [
+        "row 3, #date+start: 2004-11-01 is before the operation began (2005-10-08); check the year",
+        "row 3, #date+end: 2004-11-20 is before the operation began (2005-10-08); check the year",
+    ]
+    # a month written alone reads as its first day: the operation's first month is taken whole
+    assert problems_of(four_w_csv([row(start="Oct 2005", end="Oct 2005")])) == []
+
+
+def test_a_date_that_reads_both_ways_is_checked_as_it_finally_reads(cluster, settings):
+    settings.OPERATION_START = dt.date(2005, 10, 8)
+    # 03/11/2005 reads 3 November day first; the last row shows the column writes the month first,
+    # so it is 11 March 2005, before the earthquake
+    data = four_w_csv(
+        [row(id="A", start="03/11/2005", end="04/11/2005"), row(id="B", start="11/29/2005", end="11/30/2005")]
+    )
+    assert problems_of(data) == [
+        "row 3, #date+start: 2005-03-11 is before the operation began (2005-10-08); check the year",
+        "row 3, #date+end: 2005-04-11 is before the operation began (2005-10-08); check the year",
+    ]
+
+
+def _month_after_next() -> dt.date:
+    today = timezone.localdate()
+    return (today.replace(day=1) + dt.timedelta(days=62)).replace(day=1)
+
+
+def test_a_completed_row_of_a_month_still_to_come_is_refused_and_a_planned_one_taken(cluster, upload):
+    later = _month_after_next()
+    day = later.replace(day=10).isoformat()
+    data = four_w_csv([row(start=day, end=day)])
+    assert problems_of(data) == [
+        f"row 3, #date+end: the row is completed, but {day} falls in a month still to come (today is "
+        f"{timezone.localdate().isoformat()}); check the year, or write the status planned or ongoing"
+    ]
+    assert upload([row(start=day, end=day, status="planned")]).added == 1
+    # a completed row ending later this month is taken: a month's report may be written ahead of its end
+    today = timezone.localdate()
+    last = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    assert problems_of(four_w_csv([row(id="NRC-2", start=today.isoformat(), end=last.isoformat())])) == []

@@ -454,7 +454,7 @@ def test_a_date_written_as_eight_digits_in_a_workbook_number_cell_is_read(cluste
 @pytest.mark.parametrize(
     ("start", "end", "suggestion"),
     [
-        pytest.param("2005-12-15", "2005-01-10", "did you mean 2006-01-10, in the next year?", id="new-year"),
+        pytest.param("2006-12-15", "2006-01-10", "did you mean 2007-01-10, in the next year?", id="new-year"),
         pytest.param("2005-12-01", "2005-11-01", "are the start and the end dates swapped?", id="swapped"),
     ],
 )

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.skipif(not parallel.available(), reason="needs fork and
 
 def _rows(count: int) -> list[dict[str, str]]:
     """Rows of every kind: good ones, bad ones and total rows in both parts of the file, and dates
-    that read both ways (03/11/2005) until a late one shows the column writes the month first."""
+    that read both ways (03/11/2006) until a late one shows the column writes the month first."""
     rows = []
     for n in range(count):
-        values = row(id=f"R{n}", qty=str(10 + n), hh=str(5 + n), start="03/11/2005", end="04/11/2005")
+        values = row(id=f"R{n}", qty=str(10 + n), hh=str(5 + n), start="03/11/2006", end="04/11/2006")
         if n % 37 == 5:
             values["adm2"] = "PK999"  # unknown P-code
         if n % 53 == 7:
@@ -34,7 +34,7 @@ def _rows(count: int) -> list[dict[str, str]]:
         rows.append(values)
     rows[count // 4] = {"id": "", "prog": "Total", "qty": "999"}
     rows[count - 3] = {"id": "", "prog": "Total", "qty": "998"}
-    rows[count - 2].update(start="11/29/2005", end="11/30/2005")  # only month first: both columns are
+    rows[count - 2].update(start="11/29/2006", end="11/30/2006")  # only month first: both columns are
     return rows
 
 
@@ -100,7 +100,7 @@ def test_a_file_read_in_two_processes_reads_as_in_one(cluster, settings, forks, 
     # The file's own row numbers, in both parts: a title, the headers and the hashtags come first.
     assert problems[0].startswith("row 9, #adm2+code: 'PK999' is not a P-code")
     assert any(p.startswith("row 379, #adm2+code: 'PK999'") for p in problems)
-    assert rows[0].start_date.isoformat() == "2005-03-11"  # read month first, as the column is
+    assert rows[0].start_date.isoformat() == "2006-03-11"  # read month first, as the column is
     assert "left out 2 total rows (row 104, 401)" in notes
 
 

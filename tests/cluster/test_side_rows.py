@@ -238,15 +238,15 @@ def test_rows_whose_dates_read_again_are_not_taken_from_the_side_file(cluster, s
     # given dates that read both ways until the last rows show the columns write the month first
     rows = _rows(200)
     for values in rows:
-        values.update(start="03/11/2005", end="04/11/2005")
-    rows[-1].update(start="11/29/2005", end="11/30/2005")
+        values.update(start="03/11/2006", end="04/11/2006")
+    rows[-1].update(start="11/29/2006", end="11/30/2006")
     data = four_w_csv(rows, columns=EXTRA)
     expected = _as_without_side(data, settings)
     result = _import(data)
     assert copies == []  # the child's rows took other dates than it had written
     assert result.added == 200
     assert _table() == expected
-    assert ActivityRow.objects.filter(start_date="2005-03-11").count() == 199
+    assert ActivityRow.objects.filter(start_date="2006-03-11").count() == 199
 
 
 def test_a_side_folder_left_by_a_killed_import_is_removed_a_day_later(tmp_path, monkeypatch):

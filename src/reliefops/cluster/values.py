@@ -262,6 +262,19 @@ def end_before_start(start: dt.date, end: dt.date) -> str:
     return f"{reason}; are the start and the end dates swapped?"
 
 
+def before_operation(day: dt.date, first: dt.date) -> str:
+    """The reason a date before the operation's first day (RELIEFOPS_OPERATION_START) is refused."""
+    return f"{day.isoformat()} is before the operation began ({first.isoformat()}); check the year"
+
+
+def completed_later(day: dt.date, today: dt.date) -> str:
+    """The reason a completed row whose reporting month is still to come is refused."""
+    return (
+        f"the row is completed, but {day.isoformat()} falls in a month still to come (today is "
+        f"{today.isoformat()}); check the year, or write the status planned or ongoing"
+    )
+
+
 def month_end(value: dt.date) -> dt.date:
     return value.replace(day=calendar.monthrange(value.year, value.month)[1])
 

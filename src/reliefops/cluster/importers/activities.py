@@ -11,6 +11,7 @@ service, all or nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import time
@@ -21,10 +22,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from reliefops.cluster import parallel
 from reliefops.cluster.hxl import Column, FieldSpec, Layout, is_unnamed, kept_keys, spec
 from reliefops.cluster.importers.common import FileDigest, choose_sheet, row_digest
+from reliefops.cluster.models import ActivityStatus
 from reliefops.cluster.names import (
     ActivityIndex,
     Area,
@@ -64,6 +67,8 @@ from reliefops.cluster.values import (
     DateColumn,
     DateValue,
     DayOrder,
+    before_operation,
+    completed_later,
     end_before_start,
     excel_error,
     month_end,
@@ -105,6 +110,7 @@ SPEC_BY_NAME = {s.name: s for s in ACTIVITY_FIELDS}
 TOTAL_WORDS = frozenset({"total", "totals", "grand total", "sub total", "subtotal", "sum"})
 TOTAL_INITIALS = frozenset(initial for word in TOTAL_WORDS for initial in (word[0], word[0].upper()))
 ROW_ID_MAX = 64
+COMPLETED = ActivityStatus.COMPLETED.value
 LOCATION_MAX = 200
 
 
@@ -289,6 +295,8 @@ class ActivityFileReader:
         self._require_columns(layout)
         refuse(self.problems)
         self.date_columns = {name: DateColumn(self.labels[name]) for name in ("start", "end") if name in f}
+        self.first_day: dt.date = settings.OPERATION_START
+        self.today = timezone.localdate()
         for column in self.date_columns.values():
             column.others = [c for c in self.date_columns.values() if c is not column]
 
@@ -553,10 +561,15 @@ class ActivityFileReader:
         read = 0
 
         whats: dict[tuple[Any, ...], tuple[Problems, str, tuple[Any, ...]]] = {}
-        dates: dict[tuple[Any, Any], tuple[Problems, str, tuple[Any, Any, Any], bool]] = {}
+        dates: dict[tuple[Any, Any], tuple[Problems, str, tuple[Any, Any, Any], bool, bool]] = {}
         what_cells_of = itemgetter(col("activity"), col("item"), *area_columns, i_loc, i_status)
         date_cells = itemgetter(i_start, i_end)
         n_areas = len(area_columns)
+        # A date before the month the operation began is refused (one in that month may be the start
+        # of a month written alone: "October 2005"), and a completed row of a month still to come.
+        first_day, today, this_month = self.first_day, self.today, self.today.replace(day=1)
+        first_month = first_day.replace(day=1)
+        date_label = labels["end" if "end" in f else "start"]
 
         def what_where(key: tuple[Any, ...]) -> tuple[Problems, str, tuple[Any, ...]]:
             """(problems, their part of the fingerprint's text, the row's values) of what was done
@@ -628,9 +641,11 @@ class ActivityFileReader:
                 (what[0], area.id, area.adm1, area.adm2, area.adm3, site, location, status),
             )
 
-        def when_of(key: tuple[Any, Any]) -> tuple[Problems, str, tuple[Any, Any, Any], bool]:
+        def when_of(key: tuple[Any, Any]) -> tuple[Problems, str, tuple[Any, Any, Any], bool, bool]:
             """(problems, their part of the fingerprint's text, (start, end, month), whether the dates
-            may read otherwise once the columns' day order is known) of the date cells."""
+            may read otherwise once the columns' day order is known, whether the month is still to
+            come) of the date cells. A date before the operation began is refused here; one that may
+            read otherwise, once read as it finally does (_settle_dates)."""
             raw_start, raw_end = key
             start_value = starts.get(raw_start)
             if start_value is None:
@@ -652,13 +667,19 @@ class ActivityFileReader:
                 start is not None and end is not None and end < start and not (start_value[1] or end_value[1])
             ):
                 problems.append((labels["end"], end_before_start(start, end)))
+            if start is not None and start < first_month and not start_value[1]:
+                problems.append((labels["start"], before_operation(start, first_day)))
+            if end is not None and end < first_month and not end_value[1]:
+                problems.append((labels["end"], before_operation(end, first_day)))
             if problems:
-                return tuple(problems), "", (start, end, None), False
+                return tuple(problems), "", (start, end, None), False, False
+            month = (end or start).replace(day=1)
             return (
                 NO_PROBLEMS,
                 f"{start_value[4]}, {end_value[4]}",
-                (start, end, (end or start).replace(day=1)),
+                (start, end, month),
                 bool(start_value[1] or end_value[1]),
+                month > this_month,
             )
 
         # Row after row (not by position): the rows of a part of a large file are split into cells
@@ -769,6 +790,9 @@ class ActivityFileReader:
                 for name, reason in when[0]:
                     found.append(RowProblem(line, name, reason))
                 bad = True
+            elif when[4] and what[2] and what[2][7] == COMPLETED and not when[3]:
+                found.append(RowProblem(line, date_label, completed_later(when[2][1] or when[2][0], today)))
+                bad = True
             quantity, households, female, male = number_cells(cells)
             # Plain digits, the common case, are read here; anything else goes to _count.
             if quantity.__class__ is str and quantity.isdecimal() and len(quantity) < 13:
@@ -859,9 +883,12 @@ class ActivityFileReader:
             return
         if not columns:  # every date as first read (day first): an end before its start is refused
             for fix in fixes:
-                start, end = rows[fix.position].start_date, rows[fix.position].end_date
+                row = rows[fix.position]
+                start, end = row.start_date, row.end_date
                 if start is not None and end is not None and end < start:
                     self._problem(fix.line, "end", end_before_start(start, end))
+                else:
+                    self._refuse_implausible(fix.line, row.status, start, end)
             return
         start_column, end_column = self.date_columns.get("start"), self.date_columns.get("end")
         for fix in fixes:
@@ -886,11 +913,34 @@ class ActivityFileReader:
             if start is not None and end is not None and end < start:
                 self._problem(fix.line, "end", end_before_start(start, end))
                 continue
+            if self._refuse_implausible(fix.line, row.status, start, end):
+                continue
             if (start, end) != (row.start_date, row.end_date):
                 period = (end or start).replace(day=1)  # type: ignore[union-attr]
                 rows[fix.position] = finish(
                     row._replace(start_date=start, end_date=end, period=period), has_ids
                 )
+
+    def _refuse_implausible(self, line: int, status: str, start: dt.date | None, end: dt.date | None) -> bool:
+        """Refuse (True) a row's date before the operation began, or a completed row of a month
+        still to come: as the reader's row loop does, for dates read once their day order is known."""
+        refused = False
+        for name, day in (("start", start), ("end", end)):
+            if day is not None and day < self.first_day.replace(day=1):
+                self._problem(line, name, before_operation(day, self.first_day))
+                refused = True
+        last = end or start
+        if (
+            not refused
+            and status == COMPLETED
+            and last is not None
+            and last.replace(day=1) > self.today.replace(day=1)
+        ):
+            self._problem(
+                line, "end" if "end" in self.date_columns else "start", completed_later(last, self.today)
+            )
+            refused = True
+        return refused
 
 
 def finish(row: ReportRow, has_ids: bool) -> ReportRow:

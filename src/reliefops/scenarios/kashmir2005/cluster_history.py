@@ -46,6 +46,7 @@ from reliefops.partners.importers import organisations_import_file
 from reliefops.scenarios.base import StepContext
 
 SEED = 2005
+QUAKE = dt.date(2005, 10, 8)  # no activity of the response starts before the earthquake
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "kashmir-2005"
 ATTRIBUTION = (
     "Boundaries: OCHA / WFP, Pakistan Subnational Administrative Boundaries (COD-AB), HDX cod-ab-pak, "
@@ -419,7 +420,7 @@ class Plan:
 
     def dates(self, month: dt.date, days: tuple[int, int] = (2, 12)) -> tuple[dt.date, dt.date]:
         last = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        start = month + dt.timedelta(days=self.rng.randint(0, 18))
+        start = max(month + dt.timedelta(days=self.rng.randint(0, 18)), QUAKE)
         end = min(start + dt.timedelta(days=self.rng.randint(*days)), last)
         return start, end
 
@@ -561,7 +562,7 @@ def _pipelines(plan: Plan, deliveries: list[Report], activity: str, iom_pipeline
         elif plan.rng.random() > 0.5:
             continue
         first = min(r.start for r in covered)
-        handed = max(first - dt.timedelta(days=plan.rng.randint(1, 6)), month - dt.timedelta(days=5))
+        handed = max(first - dt.timedelta(days=plan.rng.randint(1, 6)), month - dt.timedelta(days=5), QUAKE)
         rows.append(
             Report(
                 plan.new_id(supplier),
