@@ -19,6 +19,8 @@ from reliefops.households.services import (
     household_register,
     household_update,
 )
+from reliefops.places.models import AdminLevel
+from tests.factories import AdminAreaFactory
 from tests.households.conftest import arabic, household_input, register, urdu
 
 
@@ -271,3 +273,19 @@ def test_a_repeated_submission_with_its_key_changes_nothing_and_says_so(op):
     assert "nothing changed" in again.message
     assert Household.objects.count() == 1
     assert AuditEvent.objects.filter(action="household.register").count() == 1
+
+
+def test_an_origin_begun_but_not_finished_is_refused_offering_the_places_it_begins_first(op):
+    # given a union council whose name is near "Bala" letter for letter (as the gazetteer's Bateela is)
+    AdminAreaFactory(pcode="PK50401-UC02", name="Bateela", level=AdminLevel.UNION_COUNCIL, parent=op.allai)
+    # when a registrar types only the beginning of Balakot
+    with pytest.raises(InvalidInput) as refused:
+        household_register(actor=op.registrar, data=household_input(origin="Bala"))
+    # then Bala Kot, whose name begins so, is offered first, and Bateela is still offered after it
+    [problem] = refused.value.problems
+    assert problem.field == "origin"
+    assert problem.reason == (
+        "not a P-code, and no one area of the gazetteer is sure: "
+        "did you mean Bala Kot (PK52201); Bateela (PK50401-UC02)?"
+    )
+    assert not Household.objects.exists()

@@ -120,3 +120,19 @@ def test_variant_keys_agree(a, b):
 
 def test_fold_keeps_words_apart():
     assert fold("Bālā-Kot ") == "bala kot"
+
+
+def test_a_suggestion_offers_the_names_that_begin_as_typed_before_the_fuzzy_ones(scenario_gazetteer):
+    # given the scenario's gazetteer, where "Bala" is letter for letter nearest to Bateela
+    index = PlaceIndex.build()
+    assert [m.area.pcode for m in index.match("Bala")] == ["PK50401-UC02"]
+    # when names are suggested for it
+    offered = [m.area.pcode for m in index.suggest("Bala")]
+    # then Bala Kot, which begins so, comes first, and Bateela is still offered
+    assert offered[0] == "PK52201"
+    assert "PK50401-UC02" in offered
+    assert len(offered) <= 3
+
+
+def test_a_suggestion_needs_three_letters_before_offering_names_that_begin_so(scenario_gazetteer):
+    assert "PK52201" not in [m.area.pcode for m in PlaceIndex.build().suggest("Ba")]

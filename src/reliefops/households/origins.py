@@ -93,10 +93,10 @@ class AreaTree:
             sure = [m for m in matches if m.score >= SURE_MATCH]
             if len(sure) == 1 or (sure and sure[0].score > sure[1].score):
                 area = self.by_id[sure[0].area.pk]
-            elif matches:
+            elif suggestions := self._index.suggest(value, limit=3):
                 # What was typed is not repeated (a name or a phone in the wrong column of a file):
-                # the gazetteer's areas it comes near are.
-                names = "; ".join(f"{m.area.name} ({m.area.pcode})" for m in matches)
+                # the gazetteer's areas it comes near are, those whose name begins with it first.
+                names = "; ".join(f"{m.area.name} ({m.area.pcode})" for m in suggestions)
                 return None, f"not a P-code, and no one area of the gazetteer is sure: did you mean {names}?"
             else:
                 holds = value_holds(value, in_file=in_file)

@@ -13,6 +13,10 @@ area's name and alternate names after normalising both, in tiers:
 | < 0.8 | a fuzzy similarity (difflib) of the folded forms, scaled below the tiers above |
 
 Ties go to the higher admin level (a district before a tehsil of the same name), then the P-code.
+
+`PlaceIndex.suggest` offers names to someone who typed a name no area matches for sure: a name
+that begins with what was typed (`Bala` -> Bala Kot) comes before the fuzzy ones, whatever its
+score. It only offers; the scores that decide a match are the tiers above.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from reliefops.places.models import LEVEL_DEPTH, AdminArea, AdminLevel
 EXACT, COMPACT, VARIANT, SKELETON = 1.0, 0.95, 0.9, 0.8
 FUZZY_WEIGHT = 0.75
 DEFAULT_MIN_SCORE = 0.6
+# Letters typed (spaces and hyphens dropped) before the names that begin with them are offered.
+PREFIX_MIN_LETTERS = 3
 
 # Words that describe a place's kind rather than name it ("Allai valley", "Bagh district").
 NOISE_WORDS = frozenset(
@@ -155,6 +161,40 @@ class PlaceIndex:
         return [
             PlaceMatch(area=self._areas[index], score=score, matched_name=candidate)
             for index, (score, candidate) in ranked[:limit]
+        ]
+
+    def suggest(self, name: str, *, limit: int = 3) -> list[PlaceMatch]:
+        """The areas to offer for a name: those matched as the same name first, then those whose
+        name begins with it, then the nearest by similarity."""
+        text = name.strip()
+        if not text:
+            return []
+        query = _Forms.of(text)
+        begins = len(query.compact) >= PREFIX_MIN_LETTERS
+        best: dict[int, tuple[int, float, str]] = {}
+        for index, candidate, forms in self._names:
+            score = _score(query, forms)
+            prefix = begins and (
+                forms.compact.startswith(query.compact) or forms.variant.startswith(query.variant)
+            )
+            tier = 0 if score >= VARIANT else 1 if prefix else 2
+            if tier == 2 and score < DEFAULT_MIN_SCORE:
+                continue
+            kept = best.get(index)
+            if kept is None or (tier, -score) < (kept[0], -kept[1]):
+                best[index] = (tier, score, candidate)
+        ranked = sorted(
+            best.items(),
+            key=lambda item: (
+                item[1][0],
+                -item[1][1],
+                LEVEL_DEPTH.get(self._areas[item[0]].level, 99),
+                self._areas[item[0]].pcode,
+            ),
+        )
+        return [
+            PlaceMatch(area=self._areas[index], score=score, matched_name=candidate)
+            for index, (_, score, candidate) in ranked[:limit]
         ]
 
 
