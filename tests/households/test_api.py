@@ -421,6 +421,24 @@ def test_a_card_reissue_repeated_with_its_key_replays_and_a_key_of_another_house
     assert AuditEvent.objects.filter(action="household.card_reissue").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("field", "says"),
+    [
+        pytest.param("head_name", "the head's name is at most 120 characters", id="head"),
+        pytest.param(
+            "father_or_husband_name", "the father's or husband's name is at most 120 characters", id="father"
+        ),
+    ],
+)
+def test_a_name_longer_than_its_field_is_refused_naming_the_field_and_its_limit(op, field, says):
+    body = {**REGISTRATION, field: "Aslam " * 25}
+    refused = post(client_for(op.registrar), "/api/households/households", body)
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["problems"] == [{"row": None, "field": field, "reason": says}]
+    assert "Aslam" not in refused.content.decode()
+    assert not Household.objects.exists()
+
+
 def test_texts_longer_than_their_columns_are_refused_naming_the_field(op):
     registrar = client_for(op.registrar)
     long = {**REGISTRATION, "other_vulnerability": "w" * 300}

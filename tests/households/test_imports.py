@@ -135,7 +135,7 @@ def test_an_other_vulnerability_longer_than_its_column_refuses_the_file_with_its
     preview = household_import_preview(actor=op.registrar, filename="long.csv", content=content)
     assert preview.batch.status == ImportStatus.REFUSED
     assert preview.batch.problems == [
-        {"row": 2, "field": "other_vulnerability", "reason": "at most 120 characters"}
+        {"row": 2, "field": "other_vulnerability", "reason": "other vulnerability is at most 120 characters"}
     ]
 
 
@@ -597,3 +597,15 @@ def test_an_xlsx_file_is_read_from_its_first_sheet_with_excel_numbers(op):
     preview = household_import_preview(actor=op.registrar, filename="allai.xlsx", content=buffer.getvalue())
     household_import_commit(actor=op.registrar, import_id=preview.batch.pk)
     assert Household.objects.get().document_number == "1350311111111"
+
+
+def test_a_name_longer_than_its_field_is_refused_naming_the_field_and_its_limit_not_quoting_it(op):
+    # given a file whose line 2 has a head's name of 130 characters
+    long_name = "Sher Zaman " * 12
+    row = GOOD_ROWS[0].replace("Sher Zaman", long_name.strip(), 1)
+    preview = household_import_preview(actor=op.registrar, filename="long.csv", content=csv_file(row))
+    # then the row is refused naming the field and its limit, and the name is not repeated
+    assert preview.batch.status == ImportStatus.REFUSED
+    assert preview.batch.problems == [
+        {"row": 2, "field": "head_name", "reason": "the head's name is at most 120 characters"}
+    ]

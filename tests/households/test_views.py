@@ -1438,3 +1438,37 @@ def test_the_household_form_fields_have_edges_that_stand_out():
     ).read_text()
     assert "#b9c3ce" not in css
     assert css.count("var(--field-border)") == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "says"),
+    [
+        pytest.param("head_name", "the head's name is at most 120 characters", id="head"),
+        pytest.param(
+            "father_or_husband_name", "the father's or husband's name is at most 120 characters", id="father"
+        ),
+        pytest.param("origin_village", "the village is at most 120 characters", id="village"),
+    ],
+)
+def test_a_name_longer_than_its_field_is_refused_in_the_project_s_words_naming_the_field(op, field, says):
+    # given a registration whose name is longer than the field holds
+    response = signed_in(op.registrar).post("/households/register/", {**FORM, field: "Aslam " * 25})
+    # then it is refused beside the field, naming the field and its limit, not in Django's words
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert escape(says) in text
+    assert "Ensure this value" not in text
+    assert not Household.objects.exists()
+
+
+def test_a_collector_s_name_longer_than_its_field_is_refused_in_the_project_s_words(op, open_round):
+    round_obj, household, _ = open_round
+    token = HouseholdCard.objects.get(household=household).token
+    form = {"point": "DP-BANA", "card": token, "handed_on": "2005-11-20", "idempotency_key": "k1"}
+    refused = signed_in(op.distributor).post(
+        f"/households/rounds/{round_obj.pk}/handover/", {**form, "collected_by": "Gul Bibi " * 20}
+    )
+    text = refused.content.decode()
+    assert "the name of who collected is at most 120 characters" in text
+    assert "Ensure this value" not in text
+    assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()

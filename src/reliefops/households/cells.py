@@ -33,6 +33,12 @@ def value_holds(value: object, *, in_file: bool = False) -> str:
     return f"{what} holds {count} character{'s' if count != 1 else ''}: {listed}"
 
 
+def too_long(what: str, limit: int) -> str:
+    """A text refused for its length, by what it is and its limit, never quoted back: `the head's
+    name is at most 120 characters` (of a form, a request and a file's cell alike)."""
+    return f"{what} is at most {limit} characters"
+
+
 def json_kind(value: object) -> str:
     """The kind of a value a request sent, as a refusal names it (`a number`, `a list`)."""
     if value is None:

@@ -17,6 +17,7 @@ from reliefops.core.errors import Problem
 from reliefops.core.security import whole_id
 from reliefops.core.text import day_text
 from reliefops.households.cards import TYPED_MAX, normalise_token
+from reliefops.households.cells import too_long
 from reliefops.households.identity import DocumentType
 from reliefops.households.models import (
     CARD_REASON_MAX,
@@ -31,7 +32,8 @@ from reliefops.households.models import (
     Vulnerability,
 )
 from reliefops.households.services import HouseholdInput, PackageInput, PointInput, RoundInput
-from reliefops.households.services.registration import MEMBERS_MAX, member_count_problem
+from reliefops.households.services.handovers import COLLECTED_BY_MAX, COLLECTOR
+from reliefops.households.services.registration import MEMBERS_MAX, NAME_MAX, TEXTS, member_count_problem
 from reliefops.web.forms import ANY, FilterForm
 
 # An <input type="date"> takes and shows ISO dates only, whatever the language of the page.
@@ -128,10 +130,21 @@ def _member_fields() -> dict[str, forms.Field]:
     }
 
 
+def _too_long(field: str, limit: int) -> dict[str, str]:
+    """A text field's refusal of its length, in the words of the service (not Django's, which
+    also count the characters typed)."""
+    return {"max_length": too_long(TEXTS[field], limit)}
+
+
 class RegistrationForm(ServiceForm):
-    head_name = forms.CharField(label="Head's name", max_length=120)
+    head_name = forms.CharField(
+        label="Head's name", max_length=NAME_MAX, error_messages=_too_long("head_name", NAME_MAX)
+    )
     father_or_husband_name = forms.CharField(
-        label="Father's or husband's name", max_length=120, required=False
+        label="Father's or husband's name",
+        max_length=NAME_MAX,
+        required=False,
+        error_messages=_too_long("father_or_husband_name", NAME_MAX),
     )
     head_sex = forms.ChoiceField(label="Head's sex", choices=Sex.choices, widget=forms.RadioSelect)
     document_type = forms.ChoiceField(
@@ -146,7 +159,12 @@ class RegistrationForm(ServiceForm):
         max_length=120,
         help_text="The lowest admin area known: P-code or name (union council, tehsil)",
     )
-    origin_village = forms.CharField(label="Village", required=False, max_length=120)
+    origin_village = forms.CharField(
+        label="Village",
+        required=False,
+        max_length=NAME_MAX,
+        error_messages=_too_long("origin_village", NAME_MAX),
+    )
     current_site = forms.ChoiceField(label="Lives now", required=False)
     house_damage = forms.ChoiceField(label="House", choices=HouseDamage.choices)
     elevation_band = forms.ChoiceField(label="Elevation", choices=ElevationBand.choices, required=False)
@@ -154,7 +172,10 @@ class RegistrationForm(ServiceForm):
     disabled_member = forms.BooleanField(label="Disabled member", required=False)
     landless = forms.BooleanField(label="Landless", required=False)
     other_vulnerability = forms.CharField(
-        label="Other vulnerability", required=False, max_length=OTHER_VULNERABILITY_MAX
+        label="Other vulnerability",
+        required=False,
+        max_length=OTHER_VULNERABILITY_MAX,
+        error_messages=_too_long("other_vulnerability", OTHER_VULNERABILITY_MAX),
     )
     registered_on = DayField(label="Registered on", required=False, widget=DATE)
     consent = forms.BooleanField(
@@ -496,9 +517,12 @@ class HandoverForm(ServiceForm):
     household = forms.IntegerField(widget=forms.HiddenInput, required=False)
     collected_by = forms.CharField(
         label="Collected by",
-        max_length=120,
+        max_length=COLLECTED_BY_MAX,
         initial="the head",
-        error_messages={"required": "say who collected: the head, or the name of the relative"},
+        error_messages={
+            "required": "say who collected: the head, or the name of the relative",
+            "max_length": too_long(COLLECTOR, COLLECTED_BY_MAX),
+        },
     )
     handed_on = DayField(
         label="On",

@@ -23,6 +23,7 @@ from reliefops.core.models import AuditEvent
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import day_text
 from reliefops.households.cards import normalise_token, printed, token_problem
+from reliefops.households.cells import too_long
 from reliefops.households.keys import fitted_key
 from reliefops.households.models import (
     DistributionRound,
@@ -42,6 +43,7 @@ from reliefops.stock.services import StockLine, stock_distribute
 from reliefops.stock.services.ledger import not_after_today
 
 COLLECTED_BY_MAX = 120
+COLLECTOR = "the name of who collected"  # as a refusal of its length names it
 
 
 class HandoverRefused(ServiceError):
@@ -222,7 +224,7 @@ def handover_record(
             [Problem(None, "collected_by", "say who collected: the head, or the name of the relative")]
         )
     if len(who) > COLLECTED_BY_MAX:
-        raise InvalidInput([Problem(None, "collected_by", f"at most {COLLECTED_BY_MAX} characters")])
+        raise InvalidInput([Problem(None, "collected_by", too_long(COLLECTOR, COLLECTED_BY_MAX))])
     try:
         return _record(
             actor=actor,

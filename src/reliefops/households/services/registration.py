@@ -20,7 +20,7 @@ from reliefops.core.errors import Conflict, InvalidInput, Problem
 from reliefops.core.locks import transaction_lock
 from reliefops.core.services import audit_record, stored_user
 from reliefops.core.text import counted, day_text
-from reliefops.households.cells import value_holds
+from reliefops.households.cells import too_long, value_holds
 from reliefops.households.identity import (
     NUMBERED_ONCE,
     DocumentRefused,
@@ -51,6 +51,13 @@ from reliefops.households.selectors import (
 from reliefops.places.models import Site, SiteKind
 
 NAME_MAX = 120
+# A registration's texts as a refusal of their length names them.
+TEXTS = {
+    "head_name": "the head's name",
+    "father_or_husband_name": "the father's or husband's name",
+    "origin_village": "the village",
+    "other_vulnerability": "other vulnerability",
+}
 MEMBERS_MAX = 40  # in one age band: more is a typing error, not a family
 
 
@@ -170,7 +177,7 @@ def _name(value: str, field: str, row: int | None, problems: list[Problem], *, r
             problems.append(Problem(row, field, "required"))
         return ""
     if len(text) > NAME_MAX:
-        problems.append(Problem(row, field, f"at most {NAME_MAX} characters"))
+        problems.append(Problem(row, field, too_long(TEXTS[field], NAME_MAX)))
     elif not any(c.isalpha() for c in text):
         problems.append(Problem(row, field, "a name has letters"))
     return text
@@ -254,7 +261,7 @@ def household_check(
         problems.append(Problem(row, "origin", why))
     village = " ".join(data.origin_village.split())
     if len(village) > NAME_MAX:
-        problems.append(Problem(row, "origin_village", f"at most {NAME_MAX} characters"))
+        problems.append(Problem(row, "origin_village", too_long(TEXTS["origin_village"], NAME_MAX)))
 
     site_id: int | None = None
     site_code = data.current_site.strip().upper()
@@ -278,7 +285,8 @@ def household_check(
     band = _choice(data.elevation_band, ElevationBand.values, "elevation_band", row, problems)
     other = " ".join(data.other_vulnerability.split())
     if len(other) > OTHER_VULNERABILITY_MAX:
-        problems.append(Problem(row, "other_vulnerability", f"at most {OTHER_VULNERABILITY_MAX} characters"))
+        refused = too_long(TEXTS["other_vulnerability"], OTHER_VULNERABILITY_MAX)
+        problems.append(Problem(row, "other_vulnerability", refused))
     if data.consent is not True:
         problems.append(
             Problem(
