@@ -578,6 +578,20 @@ def test_a_registrar_prints_the_cards_of_one_point(op, open_round):
     assert far.head_name not in response.content.decode()  # listed at Raj Pattian
 
 
+@pytest.mark.parametrize("asked", ["DP-BANA", "dp-bana"])
+def test_the_cards_of_one_point_name_the_point_with_its_code_beside(op, open_round, asked):
+    # given the cards of a round's point, asked for by its code as typed
+    round_obj, _, _ = open_round
+    page = signed_in(op.registrar).get(f"/households/rounds/{round_obj.pk}/cards/?point={asked}")
+    text = page.content.decode()
+    # then the sheet names the point as staff and families know it, its code beside, and the
+    # point is the one chosen in the list of points
+    lede = re.search(r'<p class="lede">(.*?)</p>', text, re.S).group(1)
+    assert 'at Bana helipad <span class="pcode">DP-BANA</span>,' in lede
+    assert '<option value="DP-BANA" selected>Bana helipad</option>' in text
+    assert "Collect at Bana helipad" in text
+
+
 def correction(household, **changes):
     """The correction form as the household page fills it, with the changes typed in."""
     form = {

@@ -303,10 +303,9 @@ def distribution_list(request: HttpRequest, round_id: int) -> HttpResponse:
 @page
 def cards_print(request: HttpRequest, round_id: int) -> HttpResponse:
     round_obj = access_round_by_id(request.user, round_id, Right.MANAGE_ROUNDS)
-    point_code = request.GET.get("point", "")
-    point_ids = None
-    if point_code:
-        point_ids = {access_round_point(request.user, round_obj, point_code, Right.MANAGE_ROUNDS).pk}
+    asked = request.GET.get("point", "")
+    point = access_round_point(request.user, round_obj, asked, Right.MANAGE_ROUNDS) if asked else None
+    point_ids = {point.pk} if point is not None else None
     rows = [r for r in selectors.distribution_list(round_obj, point_ids=point_ids) if r.card_token]
     shown = Paginator(rows, views.CARDS_PER_PAGE).get_page(request.GET.get("page"))
     viewed(request, [r.household for r in shown.object_list], f"cards of {round_obj.code}")
@@ -321,7 +320,7 @@ def cards_print(request: HttpRequest, round_id: int) -> HttpResponse:
             ],
             "page_obj": shown,
             "points": [p.site for p in round_obj.points.select_related("site")],
-            "point_code": point_code,
+            "point": point,
             "printed_on": timezone.localdate(),
         },
     )
