@@ -146,6 +146,25 @@ def test_a_round_is_planned_listed_and_its_list_and_cards_opened(op, signed_in_p
     expect(page.locator("main svg").first).to_be_visible()
 
 
+def test_the_planning_form_s_lists_show_their_choices_without_scrolling(op, signed_in_page, tmp_path):
+    # given a round already planned (one to leave out) and the six areas of the gazetteer
+    winter_round(op)
+    page = signed_in_page(Role.REGISTRAR)
+    # when the registrar opens the planning form and chooses two areas
+    page.goto("/households/rounds/new/")
+    areas = page.get_by_label("Households from", exact=True)
+    areas.select_option(label=["Allai (PK50401)", "Bala Kot (PK52201)"])
+    page.screenshot(path=str(tmp_path / "round-form.png"), full_page=True)
+    # then each list is as tall as its choices (two rows at least, eight at most): every choice,
+    # and every one chosen, is seen without scrolling the list
+    for label, rows in (("Households from", 6), ("Not served in", 2)):
+        listed = page.get_by_label(label, exact=True)
+        expect(listed).to_have_attribute("size", str(rows))
+        heights = listed.evaluate("el => [el.scrollHeight, el.clientHeight, el.options[0].offsetHeight]")
+        assert heights[0] <= heights[1], (label, heights)
+        assert heights[1] >= rows * heights[2], (label, heights)
+
+
 def test_a_registrar_corrects_a_household_from_its_page(op, signed_in_page):
     # given a household registered without its youngest child
     household = register(op, members={"males_0_5": 0})

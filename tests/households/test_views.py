@@ -1486,3 +1486,12 @@ def test_a_collector_s_name_longer_than_its_field_is_refused_in_the_project_s_wo
     assert "the name of who collected is at most 120 characters" in text
     assert "Ensure this value" not in text
     assert not Movement.objects.filter(kind=MovementKind.DISTRIBUTION).exists()
+
+
+def test_the_planning_form_s_lists_are_as_tall_as_their_choices_up_to_eight_rows(op):
+    # given six areas in the gazetteer and no round yet
+    page = signed_in(op.registrar).get("/households/rounds/new/").content.decode()
+    # then the list of areas shows its six choices, and the empty list of rounds two rows, not one
+    # (a browser shows a list of one row as a drop-down)
+    sizes = dict(re.findall(r'<select name="(areas|not_served_in)" size="(\d+)"', page))
+    assert sizes == {"areas": "6", "not_served_in": "2"}

@@ -307,6 +307,7 @@ class PackageLineForm(forms.Form):
 
 
 PACKAGE_LINES = 4
+LIST_ROWS = 8  # the rows a list of many choices shows at once
 
 
 class RoundForm(ServiceForm):
@@ -365,6 +366,11 @@ class RoundForm(ServiceForm):
         self.fields["areas"].choices = [(value, label) for value, label, _ in areas]  # type: ignore[attr-defined]
         self.fields["sites"].choices = list(camps)  # type: ignore[attr-defined]
         self.fields["not_served_in"].choices = list(rounds)  # type: ignore[attr-defined]
+        # A list as tall as its choices, up to LIST_ROWS: what is chosen is seen without scrolling
+        # (two rows at least: a browser shows a list of one row as a drop-down).
+        for name in ("areas", "not_served_in"):
+            rows = min(LIST_ROWS, max(len(self.fields[name].choices), 2))  # type: ignore[attr-defined]
+            self.fields[name].widget.attrs["size"] = rows
         # The area each point serves, by P-code (a list to choose from beside the box, no script).
         self.pcodes = {pcode.upper(): int(value) for value, _, pcode in areas}
         self.area_pcodes = [(pcode, label) for _, label, pcode in areas]
