@@ -100,7 +100,6 @@ if TESTING:
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -113,6 +112,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",  # background jobs queued in the database: no broker to install
     "reliefops.core",
+    # after core, whose admin/base_site.html (the admin's pages with the web app's icon) it uses
+    "django.contrib.admin",
     "reliefops.places",
     "reliefops.partners",
     "reliefops.catalog",

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 
 from reliefops.core.admin import ReadOnlyAdmin
@@ -118,3 +119,23 @@ def test_a_user_page_shows_neither_password_nor_permissions(admin_client_of_role
     assert "Password" not in body
     assert user.password.split("$")[0] not in body  # not even the hash's algorithm
     assert "User permissions" not in body
+
+
+ICON = '<link rel="icon" href="/static/web/favicon.svg" type="image/svg+xml">'
+
+
+def test_the_admin_pages_name_the_site_s_icon_and_keep_their_header(admin_client_of_role):
+    # when the admin's sign-in page, its index and a list are opened
+    pages = [
+        Client().get(reverse("admin:login")),
+        admin_client_of_role.get(reverse("admin:index")),
+        admin_client_of_role.get(admin_url(get_user_model(), "changelist")),
+    ]
+    for response in pages:
+        # then each names the web app's icon (without it the browser asks for /favicon.ico, a 404)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert ICON in body
+        # and keeps the admin's own header and title
+        assert "reliefops data admin (read-only)" in body
+        assert "| reliefops data admin</title>" in body
