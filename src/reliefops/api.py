@@ -12,6 +12,7 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from reliefops import __version__
+from reliefops.core.api_errors import answers_outside_operations
 from reliefops.core.errors import InvalidInput, ServiceError
 from reliefops.core.services import (
     TokenExpired,
@@ -23,6 +24,7 @@ from reliefops.core.services import (
 from reliefops.core.text import counted
 
 if TYPE_CHECKING:
+    from ninja.openapi.schema import OpenAPISchema
     from ninja.operation import Operation
 
 
@@ -120,6 +122,13 @@ class ReliefopsAPI(NinjaAPI):
         app = operation.view_func.__module__.split(".")[1]
         return f"{app}_{operation.view_func.__name__}"
 
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        answers_outside_operations(schema)
+        return schema
+
 
 api = ReliefopsAPI(
     title="reliefops API",
@@ -132,7 +141,10 @@ api = ReliefopsAPI(
         "a signed-in browser session works too, "
         "and then unsafe methods need the `X-CSRFToken` header.\n\n"
         "Lists take `limit` (1-500, default 50) and `offset` and return `{items, count}`. "
-        "Errors return `{detail}`, and on 422 also `problems: [{row, field, reason}]`."
+        "Errors return `{detail}`, and on 422 also `problems: [{row, field, reason}]`. "
+        "An operation that takes a body answers 413 to a body over the server's limit, before reading it. "
+        "A method an address has no operation for is answered 405 with the `Allow` header listing "
+        "the methods it takes (`components.responses.MethodNotAllowed`)."
     ),
     auth=[BearerToken(), TokenHeader(), SignedInSession()],
     urls_namespace="api",

@@ -6,6 +6,9 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema_rs
+import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
@@ -104,3 +107,77 @@ def test_the_error_schema_says_problems_come_with_a_400_of_the_ledger_too():
     problems = schema["components"]["schemas"]["ErrorOut"]["properties"]["problems"]
     assert "400" in problems["description"]
     assert "only on 422" not in problems["description"]
+
+
+def _operations_with_a_body() -> list[str]:
+    schema = json.loads(openapi_text())
+    return sorted(
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    )
+
+
+def _declared_schema(schema: dict, status: str, operation: dict) -> jsonschema_rs.Validator:
+    """A validator of the JSON body an operation's reference declares for a status."""
+    body = operation["responses"][status]["content"]["application/json"]["schema"]
+    return jsonschema_rs.validator_for({**body, "components": schema["components"]})
+
+
+def test_every_operation_that_takes_a_body_declares_413_with_the_error_body():
+    schema = json.loads(openapi_text())
+    undeclared = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+        and operation["responses"].get("413", {}).get("content", {}).get("application/json", {}).get("schema")
+        != {"$ref": "#/components/schemas/ErrorOut"}
+    ]
+    assert _operations_with_a_body(), "the API has operations that take a body"
+    assert undeclared == []
+
+
+def test_no_operation_without_a_body_declares_413():
+    schema = json.loads(openapi_text())
+    assert [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" not in operation and "413" in operation["responses"]
+    ] == []
+
+
+@pytest.mark.parametrize("operation", _operations_with_a_body())
+def test_the_413_of_an_operation_is_the_body_its_reference_declares(db, operation):
+    # given a body one byte over the server's limit, sent to an operation that takes a body
+    schema = json.loads(openapi_text())
+    method, path = operation.split(" ")
+    declared = schema["paths"][path][method.lower()]
+    body = b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    # when
+    answer = Client().generic(method, re.sub(r"\{[^}]+\}", "1", path), body, content_type="application/json")
+    # then the server answers 413 with the body the reference declares for it
+    assert answer.status_code == 413
+    assert answer["Content-Type"].startswith("application/json")
+    errors = [e.message for e in _declared_schema(schema, "413", declared).iter_errors(answer.json())]
+    assert errors == [], answer.json()
+    assert f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes" in answer.json()["detail"]
+
+
+def test_405_is_declared_once_as_a_shared_answer_with_its_allow_header(db):
+    # given the reference's shared 405 answer
+    schema = json.loads(openapi_text())
+    shared = schema["components"]["responses"]["MethodNotAllowed"]
+    assert "405" in schema["info"]["description"]
+    assert "Allow" in shared["headers"]
+    # when an address is asked with a method it has no operation for
+    answer = Client().delete("/api/core/me")
+    # then the answer is the shared one: its body and its Allow header
+    assert answer.status_code == 405
+    assert answer["Allow"] == "GET"
+    validator = jsonschema_rs.validator_for(
+        {**shared["content"]["application/json"]["schema"], "components": schema["components"]}
+    )
+    assert [e.message for e in validator.iter_errors(answer.json())] == []

@@ -5,6 +5,7 @@ answered `{"detail": …}` too, as the API's documentation promises."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -67,3 +68,40 @@ class ApiErrorsAsJsonMiddleware:
             if header in response:
                 answer[header] = response[header]
         return answer
+
+
+# --- the same answers in the API's reference -------------------------------------------------------
+
+_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+
+
+def answers_outside_operations(schema: dict[str, Any]) -> dict[str, Any]:
+    """The reference with the answers made here, not by an operation: 413 on every operation that
+    takes a body, and 405 once, as a shared response (`components.responses.MethodNotAllowed`).
+
+    A 405 is the answer of an address to a method it has no operation for, so no operation of the
+    reference can hear it: listed on each, it would tell a generated client that a call it makes
+    may be refused for its method, which never happens."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None:
+        too_large = {
+            "description": f"Content Too Large: the request body is more than {counted(limit, 'byte')} "
+            "(base64 included); nothing was done",
+            "content": _ERROR_BODY,
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if "requestBody" in operation:
+                    operation["responses"][413] = too_large  # ninja keys the statuses by number
+    schema.setdefault("components", {}).setdefault("responses", {})["MethodNotAllowed"] = {
+        "description": "Method Not Allowed: the address has no operation for the method; "
+        "the `Allow` header lists the methods it takes",
+        "headers": {
+            "Allow": {
+                "description": "The methods the address takes, separated by commas (`GET, POST`).",
+                "schema": {"type": "string"},
+            }
+        },
+        "content": _ERROR_BODY,
+    }
+    return schema
