@@ -557,7 +557,11 @@ class MeOut(Schema):
     rights: list[str] = Field(description="The rights the caller's role carries, sorted.")
 
 
-@router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="Who am I: the caller's role and rights")
+@router.get(
+    "/me",
+    response={200: MeOut, 401: ErrorOut, 422: ErrorOut},
+    summary="Who am I: the caller's role and rights",
+)
 def me(request: HttpRequest) -> MeOut:
     role = user_role(request.user)
     return MeOut(

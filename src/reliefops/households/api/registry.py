@@ -21,7 +21,7 @@ from reliefops.core.access import (
     can_export_personal_data,
     require,
 )
-from reliefops.core.api import DETAIL_ERRORS, ERRORS, PageInput
+from reliefops.core.api import DETAIL_ERRORS, ERRORS, ErrorOut, PageInput
 from reliefops.core.errors import AccessDenied, InvalidInput, Problem
 from reliefops.core.roles import Right
 from reliefops.households import selectors
@@ -163,7 +163,8 @@ def household_export(
 @router.post(
     "/households/check",
     right=Right.REGISTER_HOUSEHOLDS,
-    response={200: HouseholdCheckOut, **ERRORS},
+    # 400: a body that is not JSON; the household's own problems are in the 200's `problems`
+    response={200: HouseholdCheckOut, **ERRORS, 400: ErrorOut},
     summary="Check a household before registering it: its problems and its likely duplicates",
 )
 def household_check_draft(request: HttpRequest, payload: HouseholdIn) -> Any:
