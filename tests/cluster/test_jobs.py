@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from reliefops.cluster import jobs as cluster_jobs
@@ -13,8 +14,10 @@ from reliefops.cluster.models import ActivityRow, ImportBatch
 from reliefops.core.jobs import job_run
 from reliefops.core.models import Job, JobStatus
 from reliefops.core.roles import Role
+from reliefops.core.services import token_create
 from tests.cluster.conftest import four_w_csv, row
 from tests.factories import make_user
+from tests.jobs_worker import run_jobs
 
 
 class Killed(BaseException):
@@ -95,3 +98,69 @@ def test_an_upload_that_changes_nothing_ends_its_job_without_a_batch(apply_job, 
     assert again.status == JobStatus.SUCCEEDED
     assert again.result["summary"].startswith("Nothing to change")
     assert ImportBatch.objects.count() == 1
+
+
+def test_an_applied_upload_gives_its_batch_and_counts_by_name(apply_job):
+    # when the worker applies the upload
+    job_run(apply_job.pk, cluster_jobs._commit)
+    # then its result names the batch by its id and each count, beside the page's words
+    job = Job.objects.get(pk=apply_job.pk)
+    batch = ImportBatch.objects.get()
+    assert {key: job.result[key] for key in ("preview", "changed", "batch_id", "rows_read")} == {
+        "preview": False,
+        "changed": True,
+        "batch_id": batch.pk,
+        "rows_read": 2,
+    }
+    assert [job.result[key] for key in ("added", "updated", "withdrawn", "unchanged", "set_aside")] == [
+        2,
+        0,
+        0,
+        0,
+        0,
+    ]
+    assert job.result["links"][0]["label"] == f"Batch {batch.pk}"
+
+
+@pytest.mark.parametrize(
+    ("rows", "shown", "truncated"),
+    [
+        pytest.param(
+            cluster_jobs.CHANGES_SHOWN + 5, cluster_jobs.CHANGES_SHOWN, True, id="more-rows-than-shown"
+        ),
+        pytest.param(3, 3, False, id="every-row-shown"),
+    ],
+)
+def test_a_preview_says_when_its_table_holds_only_the_first_changes(cluster, rows, shown, truncated):
+    # given a preview of a file with more (or fewer) changes than the table shows
+    preview = cluster_jobs.upload_preview_start(
+        owner=make_user(Role.COORDINATOR),
+        filename="nrc.csv",
+        content=four_w_csv([row(id=f"NRC-{n}") for n in range(rows)]),
+        organisation_id=None,
+    ).job
+    # when the worker runs it
+    job_run(preview.pk, cluster_jobs._preview)
+    # then its table says how many changes there are and whether it holds them all
+    result = Job.objects.get(pk=preview.pk).result
+    table = result["table"]
+    assert len(table["rows"]) == shown
+    assert (table["rows_total"], table["truncated"]) == (rows, truncated)
+    assert table["more"] == rows - shown  # as before, for the page
+    assert (result["preview"], result["batch_id"], result["added"]) == (True, None, rows)
+
+
+def test_a_script_reads_the_batch_of_its_upload_job_from_the_api(cluster):
+    # given a coordinator's script that uploads a 4W file to apply in the background
+    user = make_user(Role.COORDINATOR)
+    _, token = token_create(actor=None, username=user.get_username(), name="script")
+    script = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = {"filename": "nrc.csv", "content": four_w_csv([row(id="NRC-1")]).decode(), "preview": False}
+    started = script.post("/api/cluster/upload-jobs", body, content_type="application/json")
+    assert started.status_code == 202
+    # when the worker has run it and the script polls the job
+    run_jobs()
+    answer = script.get(f"/api/core/jobs/{started.json()['id']}")
+    # then the result gives the batch as a number and the counts by name
+    result = answer.json()["result"]
+    assert (result["batch_id"], result["added"], result["changed"]) == (ImportBatch.objects.get().pk, 1, True)

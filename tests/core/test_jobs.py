@@ -637,3 +637,11 @@ def test_a_kept_upload_is_cleared_a_day_after_its_job_ended(registrar):
     out = io.StringIO()
     call_command("jobs", "sweep", stdout=out)
     assert "0 kept files cleared" in out.getvalue()
+
+
+def test_a_jobs_values_sit_beside_its_page_keys_and_never_replace_them():
+    # a value for a script is at the top level of the result
+    assert JobResult(summary="done", values={"batch_id": 7}).as_json()["batch_id"] == 7
+    # and one named as a key of the page is refused, not written over it
+    with pytest.raises(ValueError, match="summary"):
+        JobResult(summary="done", values={"summary": "other"}).as_json()

@@ -121,7 +121,8 @@ def upload(request: HttpRequest, payload: UploadIn) -> Status[UploadOut]:
     description=(
         "The same request as `POST /api/cluster/uploads`, answered at once with a job to poll at "
         "`GET /api/core/jobs/{id}`. A preview job's result says what would change; an applying job's "
-        "result links to its batch. A refused file fails the job with every problem in `problems`."
+        "result gives its batch's id, `batch_id`, and the counts by name (`added`, `updated`, …). "
+        "A refused file fails the job with every problem in `problems`."
     ),
 )
 def upload_job(request: HttpRequest, payload: UploadIn) -> Any:

@@ -74,6 +74,21 @@ def _figures(result: ReportImportResult) -> list[tuple[str, str | int]]:
     ]
 
 
+def _values(result: ReportImportResult) -> dict[str, Any]:
+    """The outcome by name, as `POST /api/cluster/uploads` answers it, for a script."""
+    return {
+        "preview": result.preview,
+        "changed": result.changed,
+        "batch_id": result.batch_id,
+        "rows_read": result.rows_read,
+        "added": result.added,
+        "updated": result.updated,
+        "withdrawn": result.withdrawn,
+        "unchanged": result.unchanged,
+        "set_aside": result.set_aside,
+    }
+
+
 # --- preview -----------------------------------------------------------------------------------------
 
 
@@ -137,6 +152,7 @@ def _preview(job: Job, progress: Progress) -> JobResult:
         ]
         for change in result.changes[:CHANGES_SHOWN]
     ]
+    changes = result.added + result.updated + result.withdrawn
     return JobResult(
         summary=result.summary(),
         figures=_figures(result),
@@ -156,12 +172,17 @@ def _preview(job: Job, progress: Progress) -> JobResult:
                 "caption": "What changes",
                 "head": ["Row", "Row id", "Reported by", "Change", "Values"],
                 "rows": rows,
-                "more": max(0, len(result.changes) - CHANGES_SHOWN),
+                # The import lists the first CHANGES_SHOWN changes only; the counts say how many
+                # there are. Said by name too, for a script.
+                "more": changes - len(rows),
+                "rows_total": changes,
+                "truncated": changes > len(rows),
             }
             if rows
             else None
         ),
         keep_input=result.changed,
+        values=_values(result),
     )
 
 
@@ -224,7 +245,11 @@ def _applied(result: ReportImportResult) -> JobResult:
             0, (f"Batch {result.batch_id}", reverse("cluster:cluster-batch", args=[result.batch_id]))
         )
     return JobResult(
-        summary=result.summary(), figures=_figures(result), notes=list(result.notes), links=links
+        summary=result.summary(),
+        figures=_figures(result),
+        notes=list(result.notes),
+        links=links,
+        values=_values(result),
     )
 
 

@@ -588,7 +588,12 @@ class JobOut(Schema):
     started_at: datetime | None = Field(description="When the worker took it; null while queued.")
     finished_at: datetime | None = Field(description="When it ended; null until then.")
     result: dict[str, Any] | None = Field(
-        description="Once succeeded: `summary`, `figures`, `notes`, `links` (to web pages) and more. "
+        description="Once succeeded: `summary`, `figures`, `notes`, `links` (to web pages), `action` "
+        "and `table` (`caption`, `head`, `rows`; `rows_total`, the rows there are, and `truncated`, true "
+        "when `rows` holds only the first 200 of them). A 4W upload's job (`cluster_upload_preview`, "
+        "`cluster_upload_commit`) also gives its outcome by name, as `POST /api/cluster/uploads` "
+        "answers it: `batch_id` (null for a preview, or an upload that changes nothing), `preview`, "
+        "`changed`, `rows_read`, `added`, `updated`, `withdrawn`, `unchanged`, `set_aside`. "
         "Null while running, or when the caller's role no longer carries the right it needs."
     )
     error: str = Field(description="Why it failed; empty otherwise.")

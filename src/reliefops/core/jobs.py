@@ -73,7 +73,10 @@ def worker_name() -> str:
 class JobResult:
     """The summary a finished job shows: a sentence, figures, notes, links to the pages with the
     whole outcome, at most one follow-up action (a button that posts `fields` to `url`), and an
-    optional table. Kept as JSON on the job; it carries no personal data."""
+    optional table. Kept as JSON on the job; it carries no personal data.
+
+    `values` are what a script reads instead of the words (an id, counts), by name, each at the top
+    level of the JSON beside the page's own keys."""
 
     summary: str
     figures: list[tuple[str, str | int]] = field(default_factory=list)
@@ -82,13 +85,18 @@ class JobResult:
     action: dict[str, Any] | None = None
     table: dict[str, Any] | None = None
     keep_input: bool = False  # keep the uploaded file for a follow-up job (a preview's commit)
+    values: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("keep_input")
+        data.pop("values")
         data["figures"] = [{"label": label, "value": value} for label, value in self.figures]
         data["links"] = [{"label": label, "url": url} for label, url in self.links]
-        return data
+        taken = sorted(data.keys() & self.values.keys())
+        if taken:
+            raise ValueError(f"a job's values may not take the names of its page's keys: {', '.join(taken)}")
+        return {**data, **self.values}
 
 
 class JobRefused(ServiceError):
