@@ -292,6 +292,81 @@ def test_token_list_shows_when_each_token_expires_and_which_have(ali):
     assert " revoked " in by_id[str(revoked.pk)]
 
 
+def test_token_extend_makes_an_expired_token_work_again_and_is_audited(ali):
+    # given a script's token that expired on 1 March 2026
+    out, _ = run("token", "create", "ali")
+    plain = next(line for line in out.splitlines() if line.startswith("rop_"))
+    token = ApiToken.objects.get()
+    expired = dt.datetime(2026, 3, 1, 5, 0, tzinfo=dt.UTC)
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=expired)
+    # when an administrator extends it by 30 days
+    before = timezone.now()
+    out, _ = run("token", "extend", str(token.pk), "--days", "30")
+    after = timezone.now()
+    # then the very same token works again, for 30 days from now, and says until when
+    token.refresh_from_db()
+    assert before + timedelta(days=30) <= token.expires_at <= after + timedelta(days=30)
+    assert token_authenticate(plain) == ali
+    local = timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M")
+    assert (
+        out.strip()
+        == f"Token {token.pk} ({token.prefix}…, user ali) works until {local} (Asia/Karachi time)."
+    )
+    # and the audit trail records the expiry before and after
+    event = AuditEvent.objects.get(action="token.extend", object_id=str(token.pk))
+    assert event.before == {"expires_at": expired.isoformat()}
+    assert event.after["expires_at"] == token.expires_at.isoformat()
+
+
+def test_token_extend_gives_90_days_unless_asked_otherwise(ali):
+    run("token", "create", "ali", "--days", "1")
+    token = ApiToken.objects.get()
+    before = timezone.now()
+    run("token", "extend", str(token.pk))
+    token.refresh_from_db()
+    assert before + timedelta(days=90) <= token.expires_at <= timezone.now() + timedelta(days=90)
+
+
+def test_token_extend_refuses_a_revoked_token_and_changes_nothing(ali):
+    # given a revoked token
+    run("token", "create", "ali")
+    token = ApiToken.objects.get()
+    run("token", "revoke", str(token.pk))
+    # when it is extended, then it is refused, saying to issue a new one
+    with pytest.raises(CommandError, match=f"token {token.pk} was revoked on .* issue a new one"):
+        run("token", "extend", str(token.pk))
+    assert ApiToken.objects.get().expires_at == token.expires_at
+    assert not AuditEvent.objects.filter(action="token.extend").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["999"], "no token 999", id="unknown-token"),
+        pytest.param(["{pk}", "--days", "0"], "1 problem; nothing was written", id="zero-days"),
+        pytest.param(["{pk}", "--days", "366"], "1 problem; nothing was written", id="over-a-year"),
+        pytest.param(["{pk}", "--days", "10"], "already works until .* longer than 10 days", id="shorter"),
+    ],
+)
+def test_token_extend_refuses_what_it_cannot_do_and_changes_nothing(ali, args, message):
+    # given a token that works for 90 days
+    run("token", "create", "ali")
+    token = ApiToken.objects.get()
+    # when it is extended as it cannot be, then the refusal says why and nothing changes
+    with pytest.raises(CommandError, match=message):
+        run("token", "extend", *[arg.format(pk=token.pk) for arg in args])
+    assert ApiToken.objects.get().expires_at == token.expires_at
+    assert not AuditEvent.objects.filter(action="token.extend").exists()
+
+
+def test_token_extend_refuses_the_token_of_a_deactivated_user(ali):
+    run("token", "create", "ali")
+    token = ApiToken.objects.get()
+    User.objects.filter(pk=ali.pk).update(is_active=False)
+    with pytest.raises(CommandError, match="user 'ali' is not active"):
+        run("token", "extend", str(token.pk))
+
+
 # --- demo_admin ----------------------------------------------------------------------------------
 
 

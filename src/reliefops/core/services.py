@@ -23,6 +23,7 @@ from reliefops.core.logs import one_line
 from reliefops.core.models import ApiToken, AuditEvent, UserProfile
 from reliefops.core.roles import Role
 from reliefops.core.sessions import session_data_quietly
+from reliefops.core.text import counted
 
 User = get_user_model()
 TOKEN_PREFIX = "rop_"  # noqa: S105 - a public marker, not a secret
@@ -387,6 +388,15 @@ class TokenExpired(ServiceError):
         self.token = token
 
 
+def _token_days_refused(days: int, *, longer: str) -> list[Problem]:
+    """The problem of a token's lifetime outside 1 to 365 days, if it is; `longer` says what to do
+    instead of a longer one."""
+    if 1 <= days <= TOKEN_DAYS_MAX:
+        return []
+    reason = f"a token lives from 1 to {TOKEN_DAYS_MAX} days, not {days}: "
+    return [Problem(None, "days", reason + ("give it a day or more" if days < 1 else longer))]
+
+
 def token_create(
     *, actor: AbstractBaseUser | None, username: str, name: str = "", days: int = TOKEN_DAYS_DEFAULT
 ) -> tuple[ApiToken, str]:
@@ -396,15 +406,7 @@ def token_create(
     longest = _field_limit(ApiToken, "name")
     if len(name) > longest:
         problems.append(Problem(None, "name", f"at most {longest} characters"))
-    if not 1 <= days <= TOKEN_DAYS_MAX:
-        problems.append(
-            Problem(
-                None,
-                "days",
-                f"a token lives from 1 to {TOKEN_DAYS_MAX} days, not {days}: "
-                + ("give it a day or more" if days < 1 else "issue a new one when it expires"),
-            )
-        )
+    problems += _token_days_refused(days, longer="issue a new one when it expires")
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():
@@ -445,6 +447,50 @@ def token_revoke(*, actor: AbstractBaseUser | None, token_id: int) -> ApiToken:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
             audit_record(actor=actor, action="token.revoke", object_type="api_token", object_id=token.pk)
+    return token
+
+
+def token_extend(
+    *, actor: AbstractBaseUser | None, token_id: int, days: int = TOKEN_DAYS_DEFAULT
+) -> ApiToken:
+    """Make a token work until `days` days from now (1 to 365), expired or not; a revoked token, a
+    deactivated user's, or one that already works longer is refused."""
+    problems = _token_days_refused(days, longer="extend it again before then")
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        try:
+            token = ApiToken.objects.select_for_update().select_related("user").get(pk=token_id)
+        except ApiToken.DoesNotExist as exc:
+            raise NotFound(f"no token {token_id}") from exc
+        if token.revoked_at is not None:
+            raise Conflict(
+                f"token {token.pk} was revoked on {token_moment(token.revoked_at)} and never works again: "
+                "issue a new one with `reliefops token create`"
+            )
+        if not token.user.is_active:
+            raise ServiceError(f"user {token.user.get_username()!r} is not active")
+        expires_at = timezone.now() + timedelta(days=days)
+        if expires_at <= token.expires_at:
+            raise Conflict(
+                f"token {token.pk} already works until {token_moment(token.expires_at)}, "
+                f"longer than {counted(days, 'day')} from now; nothing was changed"
+            )
+        before = token.expires_at
+        token.expires_at = expires_at
+        token.save(update_fields=["expires_at"])
+        audit_record(
+            actor=actor,
+            action="token.extend",
+            object_type="api_token",
+            object_id=token.pk,
+            before={"expires_at": before.isoformat()},
+            after={
+                "user": token.user.get_username(),
+                "prefix": token.prefix,
+                "expires_at": expires_at.isoformat(),
+            },
+        )
     return token
 
 

@@ -1,8 +1,10 @@
-"""`reliefops token create USERNAME [--days N]`, `token revoke TOKEN_ID`, `token list [USERNAME]`.
+"""`reliefops token create USERNAME [--days N]`, `token extend TOKEN_ID [--days N]`, `token revoke
+TOKEN_ID`, `token list [USERNAME]`.
 
 A token is printed once, at creation; only its hash is stored, and the list never shows it. A token
 works for 90 days unless `--days` asks for another lifetime (1 to 365); the list shows when each
-expires.
+expires. Extending a token makes it work `--days` days from now (90 unless asked), so a script's
+token is kept without a new one to hand over.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from reliefops.core.services import (
     TOKEN_DAYS_DEFAULT,
     TOKEN_DAYS_MAX,
     token_create,
+    token_extend,
     token_moment,
     token_revoke,
 )
@@ -36,7 +39,7 @@ def _status(token: ApiToken, now: Any) -> str:
 
 
 class Command(ReliefopsCommand):
-    help = "API tokens: create one for a user (shown once), revoke one, or list them."
+    help = "API tokens: create one for a user (shown once), extend, revoke or list them."
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -49,6 +52,15 @@ class Command(ReliefopsCommand):
             default=TOKEN_DAYS_DEFAULT,
             metavar="N",
             help=f"how many days the token works, 1 to {TOKEN_DAYS_MAX} (default {TOKEN_DAYS_DEFAULT})",
+        )
+        extend = actions.add_parser("extend", help="make a token (expired or not) work N more days from now")
+        extend.add_argument("token_id", metavar="TOKEN_ID", type=int)
+        extend.add_argument(
+            "--days",
+            type=int,
+            default=TOKEN_DAYS_DEFAULT,
+            metavar="N",
+            help=f"days from now the token works, 1 to {TOKEN_DAYS_MAX} (default {TOKEN_DAYS_DEFAULT})",
         )
         revoke = actions.add_parser("revoke", help="revoke a token by its id")
         revoke.add_argument("token_id", metavar="TOKEN_ID", type=int)
@@ -69,6 +81,13 @@ class Command(ReliefopsCommand):
             self.stdout.write(
                 f"It works until {_when(token.expires_at)} ({settings.TIME_ZONE} time); "
                 "issue a new one before then."
+            )
+        elif action == "extend":
+            with service_errors(self):
+                token = token_extend(actor=None, token_id=options["token_id"], days=options["days"])
+            self.stdout.write(
+                f"Token {token.pk} ({token.prefix}…, user {token.user}) works until "
+                f"{_when(token.expires_at)} ({settings.TIME_ZONE} time)."
             )
         elif action == "revoke":
             with service_errors(self):
