@@ -170,7 +170,10 @@ def test_the_filters_name_what_is_wrong(picture, client_as):
     assert (
         "&#x27;bogus&#x27; is not a status (planned, ongoing or completed); choose one from the list" in rows
     )
-    assert "&#x27;PK999&#x27; is not the P-code of a province or district; choose one from the list" in rows
+    refused = (
+        "&#x27;PK999&#x27; is not the P-code of a province, district or tehsil; choose one from the list"
+    )
+    assert refused in rows
 
 
 def test_a_batch_that_does_not_exist_is_named_by_its_number(cluster, client_as):
@@ -563,3 +566,35 @@ def test_the_report_of_list_names_each_organisation_with_its_short_name(cluster,
     assert options[0] == ("", "Each row&#x27;s own")
     assert by_label["Islamic Relief Worldwide (IRW)"] == str(cluster.irw.pk)
     assert "Norwegian Refugee Council (NRC)" in by_label
+
+
+def test_the_rows_page_narrows_to_a_tehsil_chosen_from_its_own_group(cluster, upload, client_as):
+    # given NRC's rows in two tehsils of Batagram, and one for the district as a whole
+    upload(
+        [
+            row(id="NRC-1", adm3="PK50401"),
+            row(id="NRC-2", adm3="PK50402"),
+            row(id="NRC-3", adm3=""),
+        ]
+    )
+    client = client_as(Role.COORDINATOR)
+    # when the coordinator chooses Allai (a tehsil), written in small letters
+    page = text(client.get(reverse("cluster:cluster-rows"), {"within": "pk50401"}))
+    # then only its row is listed, and the list shows it chosen among the tehsils
+    listed = set(re.findall(r"NRC-\d", page))
+    assert listed == {"NRC-1"}
+    tehsils = re.search(r'<optgroup label="Tehsils">(.*?)</optgroup>', page, re.S)
+    assert tehsils is not None
+    assert re.search(r'<option value="PK50401" selected>Allai \(PK50401\)</option>', tehsils.group(1))
+    assert '<optgroup label="Districts">' in page
+    # and the district lists all three
+    district = text(client.get(reverse("cluster:cluster-rows"), {"within": "PK504"}))
+    assert set(re.findall(r"NRC-\d", district)) == {"NRC-1", "NRC-2", "NRC-3"}
+
+
+def test_a_viewer_refused_the_rows_is_told_it_is_the_rows_it_may_not_see(cluster, client_as):
+    # a viewer sees the cluster's figures, not partners' rows one by one: the refusal says so,
+    # not that it may not upload (it tried no upload)
+    refused = client_as(Role.VIEWER).get(reverse("cluster:cluster-rows"))
+    assert refused.status_code == 403
+    assert "may not see 4W reports row by row, or upload, correct or revert them" in text(refused)

@@ -48,10 +48,17 @@ class PcodeChoiceField(forms.ChoiceField):
     def to_python(self, value: Any) -> str:
         text = super().to_python(value).strip()
         folded = text.upper()
-        for key, _label in cast(list[tuple[str, str]], self.choices):
+        for key, _label in self._flat_choices():
             if str(key).upper() == folded:
                 return str(key)
         return text
+
+    def _flat_choices(self) -> list[tuple[Any, str]]:
+        """The choices, those of each group (a level's areas) among them."""
+        flat: list[tuple[Any, str]] = []
+        for key, label in cast(list[tuple[Any, Any]], self.choices):
+            flat.extend(label if isinstance(label, list | tuple) else [(key, label)])
+        return flat
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         # the list shows the area chosen as selected, whatever the case it was written in
@@ -73,6 +80,12 @@ def area_choices(*levels: str) -> list[tuple[str, str]]:
     return [(pcode, f"{name} ({pcode})") for pcode, name, _ in areas]
 
 
+def area_groups(*levels: AdminLevel) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The areas of each level, a group each (Provinces, Districts, Tehsils), in the order given."""
+    groups = [(f"{level.label.split(' (')[0]}s", area_choices(level)) for level in levels]
+    return [(label, choices) for label, choices in groups if choices]
+
+
 def _not_one_of(what: str) -> dict[str, str]:
     """The refusal of a value a filter's list does not hold, as the field's error."""
     return {"invalid_choice": f"'%(value)s' is not {what}; choose one from the list"}
@@ -80,6 +93,7 @@ def _not_one_of(what: str) -> dict[str, str]:
 
 NOT_AN_ACTIVITY = _not_one_of("an activity")
 NOT_A_PLACE = _not_one_of("the P-code of a province or district")
+NOT_A_ROWS_PLACE = _not_one_of("the P-code of a province, district or tehsil")
 
 
 class ShowsProblems:
@@ -132,7 +146,7 @@ class RowFilter(FilterForm):
         required=False,
         error_messages=_not_one_of("a status (planned, ongoing or completed)"),
     )
-    within = PcodeChoiceField(label="Within", choices=[], required=False, error_messages=NOT_A_PLACE)
+    within = PcodeChoiceField(label="Within", choices=[], required=False, error_messages=NOT_A_ROWS_PLACE)
     organisation = forms.ChoiceField(
         label="Reported by",
         choices=[],
@@ -144,7 +158,10 @@ class RowFilter(FilterForm):
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs["placeholder"] = "Row id or place"
         self.fields["activity"].choices = ANY + activity_choices()  # type: ignore[attr-defined]
-        self.fields["within"].choices = ANY + area_choices(AdminLevel.PROVINCE, AdminLevel.DISTRICT)  # type: ignore[attr-defined]
+        # A tehsil's rows too: the rows a tehsil's coordinator checks, as in the gaps page's links
+        self.fields["within"].choices = ANY + area_groups(  # type: ignore[attr-defined]
+            AdminLevel.PROVINCE, AdminLevel.DISTRICT, AdminLevel.TEHSIL
+        )
         self.fields["organisation"].choices = ANY + organisations  # type: ignore[attr-defined]
 
 

@@ -111,7 +111,7 @@ RIGHT_WORDS: dict[Right, str] = {
     "closing)",
     Right.VIEW_DISTRIBUTION_LISTS: "see distribution lists (households' names and card tokens)",
     Right.VIEW_CLUSTER: "see the cluster's figures (gap analysis, 4W matrix, totals, needs, sitrep)",
-    Right.REPORT_ACTIVITIES: "upload, correct or revert 4W reports",
+    Right.REPORT_ACTIVITIES: "see 4W reports row by row, or upload, correct or revert them",
     Right.MANAGE_CLUSTER: "lock reporting periods or load needs baselines, activity types and area outlines",
 }
 
