@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reliefops.core.roles import Role
+from tests.cluster.conftest import row as cluster_row
 
 pytestmark = pytest.mark.django_db
 
@@ -990,3 +991,42 @@ def test_the_markdown_sitrep_writes_its_day_as_the_page_does(ledger, client_as, 
     client = client_as(Role.COORDINATOR)
     assert "Written on 1 December 2005." in build_sitrep_text(client)
     assert "Written on 1 December 2005" in text(client.get(reverse("reports:sitrep")))
+
+
+def test_the_cluster_tables_write_the_unit_in_the_plural_beside_a_count_other_than_one(
+    shelter_cluster, client_as
+):
+    client = client_as(Role.COORDINATOR)
+    unit = (
+        r'<tr data-activity="TENTS">.*?<span class="figure">([\d,]+)</span> <span class="unit">(\w+)</span>'
+    )
+    # given 130 tents reached, 30 of them in December
+    for page in (reverse("web:home"), reverse("reports:sitrep")):
+        # when the dashboard and the sitrep show the cluster's figures
+        whole = re.search(unit, text(client.get(page)), re.S)
+        december = re.search(unit, text(client.get(page + "?start=2005-12-01&end=2005-12-31")), re.S)
+        # then the unit is a plural beside them
+        assert whole is not None
+        assert whole.groups() == ("130", "tents")
+        assert december is not None
+        assert december.groups() == ("30", "tents")
+
+
+def test_the_cluster_tables_write_one_unit_in_the_singular(cluster, upload, client_as):
+    # given one tent reached
+    upload(
+        [
+            cluster_row(
+                id="NRC-1",
+                adm2="PK504",
+                adm3="PK50401",
+                start="2005-11-01",
+                end="2005-11-20",
+                qty="1",
+                hh="1",
+            )
+        ]
+    )
+    # when the dashboard shows it, then its unit is singular
+    body = text(client_as(Role.COORDINATOR).get(reverse("web:home")))
+    assert re.search(r'<span class="figure">1</span> <span class="unit">tent</span>', body)

@@ -77,9 +77,15 @@ def quantities(pairs: list[tuple[int, selectors.ItemFigure]]) -> str:
 
 def unit_phrase(quantity: int, unit: str) -> str:
     """`520,102 tents`, `1 shelter`, `3,000,000 PKR`."""
+    return f"{quantity:,} {unit_for(quantity, unit)}"
+
+
+def unit_for(quantity: int, unit: str) -> str:
+    """An activity's unit as a quantity of it is written: `tent` for 1, `tents` for 520,102; a
+    currency or a unit already plural (`PKR`, `m²`, `hours`) as it is."""
     if quantity == 1 or not unit.isalpha() or unit.isupper() or unit.endswith("s"):
-        return f"{quantity:,} {unit}"
-    return f"{quantity:,} {unit}s"
+        return unit
+    return f"{unit}s"
 
 
 def in_a_sentence(name: str) -> str:
