@@ -464,6 +464,9 @@ class PostingForm(PlainRefusals, forms.Form):
     line_form: type[LineForm] | None = None
     extra_lines = 6
     right = Right.POST_STOCK
+    # The site the posting is made at (not a waybill's destination): chosen for a user who may post
+    # at that one site only, as a hub manager of one hub, instead of picked from a list every time.
+    own_site = "site"
     # Every line must be sent, even one left as it was prefilled (a delivery lists every item).
     send_unchanged_lines = False
 
@@ -482,6 +485,11 @@ class PostingForm(PlainRefusals, forms.Form):
         for field in self.fields.values():
             if isinstance(field, SiteChoice) and field.queryset is None:
                 field.queryset = stock_sites(user, self.right)
+        own = self.fields.get(self.own_site)
+        if not self.is_bound and isinstance(own, SiteChoice) and self.own_site not in self.initial:
+            only = list(own.queryset.values_list("pk", flat=True)[:2])  # type: ignore[union-attr]
+            if len(only) == 1:
+                self.initial[self.own_site] = only[0]
         self.lines: Any = None
         if self.line_form is not None:
             extra = self.extra_lines if not initial_lines else max(self.extra_lines - len(initial_lines), 0)
@@ -609,6 +617,7 @@ class ReceiptForm(PostingForm):
 
 class DispatchForm(PostingForm):
     line_form = StockLineForm
+    own_site = "from_site"
     from_site = SiteChoice(queryset=None, label="From")
     to_site = SiteChoice(queryset=None, label="To")
     dispatched_on = _date("Dispatched on")

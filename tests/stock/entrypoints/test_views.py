@@ -10,13 +10,14 @@ import pytest
 from django.contrib.messages import get_messages
 from django.contrib.staticfiles import finders
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from reliefops.core.roles import Role
 from reliefops.stock.models import Movement, MovementKind, Waybill, WaybillStatus
 from reliefops.stock.services import StockLine, waybill_dispatch
-from tests.factories import ItemFactory
+from tests.factories import ItemFactory, make_user
 from tests.stock.conftest import DAY, assert_ledger_sound, on_hand, receive, snapshot
 
 
@@ -182,6 +183,42 @@ def test_forms_offer_only_the_sites_the_user_may_post_at(stocked, web_as, url):
     posting_sites = re.findall(r'<select name="(?:site|from_site)".*?</select>', body, re.S)
     assert posting_sites
     assert all("ISB-WH" not in select for select in posting_sites)
+
+
+POSTED_AT = {
+    "stock:post-receipt": "site",
+    "stock:waybill-dispatch": "from_site",
+    "stock:post-distribution": "site",
+    "stock:post-handover": "site",
+    "stock:post-loss": "site",
+    "stock:post-kitting": "site",
+}
+
+
+def selected(body: str, name: str) -> list[str]:
+    """The values of the options drawn selected in the form's select `name`."""
+    found = re.search(rf'<select name="{name}".*?</select>', body, re.S)
+    assert found, f"no select {name}"
+    return re.findall(r'<option value="([^"]*)"[^>]*\bselected\b', found.group(0))
+
+
+@pytest.mark.parametrize("url", list(POSTED_AT))
+def test_a_form_chooses_the_site_of_a_user_who_may_post_at_that_one_only(stocked, url):
+    # given a hub manager of the Balakot hub alone, and one of the hub and its point
+    one_site, two_sites = Client(), Client()
+    one_site.force_login(make_user(Role.HUB_MANAGER, hubs=[stocked.hub]))
+    two_sites.force_login(
+        make_user(Role.HUB_MANAGER, hubs=[stocked.hub], distribution_points=[stocked.point])
+    )
+    # when each opens the form
+    field = POSTED_AT[url]
+    mine = text(one_site.get(reverse(url)))
+    # then the first finds their hub chosen, and the second chooses between the two
+    assert selected(mine, field) == [str(stocked.hub.pk)]
+    assert selected(text(two_sites.get(reverse(url))), field) in ([], [""])
+    if url == "stock:waybill-dispatch":
+        # and a waybill's destination is never chosen for them
+        assert selected(mine, "to_site") in ([], [""])
 
 
 def test_receipt_form_posts_and_redirects_to_the_movement(op, web_as):
