@@ -82,6 +82,41 @@ def test_a_delivery_with_an_excess_says_why_it_comes_from_count_adjustment(waybi
     assert "whether a count found it or it came on a delivery" in body
 
 
+def test_a_delivery_s_goods_received_note_lists_an_accepted_excess_against_the_waybill(waybill, web_as):  # noqa: F811
+    client = web_as(Role.HUB_MANAGER)
+    url = reverse("stock:waybill-confirm", args=[waybill.pk])
+    page = client.get(url)
+    item = waybill.movements.get(kind=MovementKind.DISPATCH).lines.get().item_id
+    # given 125 of the 120 blankets sent arrived, the 5 extra accepted
+    client.post(
+        url,
+        form_data(
+            {
+                "idempotency_key": hidden_key(page),
+                "delivered_on": "2005-10-22",
+                "excess_reason": "5 extra loaded",
+            },
+            [{"item": item, "received": 125, "damaged": 0, "damage_reason": "", "short_reason": ""}],
+            initial=1,
+        ),
+    )
+    delivery = waybill.movements.get(kind=MovementKind.DELIVERY)
+    # when its goods received note is printed
+    body = text(client.get(reverse("stock:movement-grn", args=[delivery.pk])))
+    received, rest = body.split("<h2>Received over the waybill (excess accepted)</h2>")
+    # then the waybill's 120 are received in good condition, the 5 alone and unattributed ...
+    assert re.search(r'DFID-2005-07</td>\s*<td class="num">120</td>', received)
+    assert "UNATTRIBUTED" not in received
+    # ... and the 5 are listed apart, as an excess over the 120 dispatched, with the reason given
+    excess = re.search(r'<table class="lines excess">.*?</table>', rest, re.S)
+    assert excess is not None
+    assert re.search(
+        r'BLANKET</span> Blanket</td><td class="num">120</td><td class="num">5</td><td>piece</td>'
+        r'<td class="code">UNATTRIBUTED</td><td>5 extra loaded</td>',
+        excess[0],
+    )
+
+
 def test_a_delivery_without_an_excess_has_no_such_note(waybill, web_as):  # noqa: F811
     client = web_as(Role.HUB_MANAGER)
     url = reverse("stock:waybill-confirm", args=[waybill.pk])

@@ -39,7 +39,7 @@ from reliefops.core.errors import AccessDenied, InvalidInput, ServiceError
 from reliefops.core.roles import Right
 from reliefops.core.security import whole_id
 from reliefops.stock import exports, forms, selectors
-from reliefops.stock.models import LocationKind, MovementKind, PledgeStatus, WaybillStatus
+from reliefops.stock.models import EXCESS_PREFIX, LocationKind, MovementKind, PledgeStatus, WaybillStatus
 from reliefops.stock.schemas import posting_message, today
 from reliefops.stock.services import (
     CountLine,
@@ -459,8 +459,16 @@ def movement_grn(request: HttpRequest, movement_id: int) -> HttpResponse:
         raise Http404("only receipts and delivery confirmations have a goods received note")
     lines = selectors.movement_lines(movement_id=movement.pk)
     site_name = movement.site.name if movement.site else ""
-    received = [line for line in lines if line.to_name == site_name]
+    arrived = [line for line in lines if line.to_name == site_name]
     written_off = [line for line in lines if line.to_name != site_name]
+    # A delivery's accepted excess enters from the count adjustment location: it is no line of the
+    # waybill, and is listed apart, against what the waybill dispatched of its item.
+    received = [line for line in arrived if line.from_kind != LocationKind.COUNT_ADJUSTMENT]
+    excess = [line for line in arrived if line.from_kind == LocationKind.COUNT_ADJUSTMENT]
+    dispatched: dict[int, int] = {}
+    if excess and movement.waybill_id is not None:
+        for line in selectors.waybill_lines(waybill_id=movement.waybill_id):
+            dispatched[line.item_id] = dispatched.get(line.item_id, 0) + line.quantity
     # A reversed delivery's note is marked void, and names the delivery of the waybill that stands.
     standing = None
     if getattr(movement, "reversed_by", None) is not None and movement.waybill_id is not None:
@@ -471,6 +479,14 @@ def movement_grn(request: HttpRequest, movement_id: int) -> HttpResponse:
         {
             "movement": movement,
             "received": received,
+            "excess": [
+                {
+                    "line": line,
+                    "dispatched": dispatched.get(line.item_id, 0),
+                    "reason": line.reason.removeprefix(EXCESS_PREFIX),
+                }
+                for line in excess
+            ],
             "written_off": written_off,
             "totals": _totals(received),
             "standing": standing,
