@@ -1,5 +1,6 @@
-"""The report pages in a real browser: the Print button prints once, and the map draws every kind
-of site its legend lists, a camp visible where it shares a point's coordinates."""
+"""The report pages in a real browser: the Print button prints once, the map draws every kind
+of site its legend lists, a camp visible where it shares a point's coordinates, and the by-hub
+table's caption is read whole on a tablet."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from reliefops.core.roles import Role
+from reliefops.stock.services import StockLine, stock_distribute
+from tests.factories import ItemFactory
+from tests.stock.conftest import receive
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,3 +79,52 @@ def test_the_map_draws_camps_on_top_and_its_legend_lists_every_kind_it_draws(led
     for words in ("hub or warehouse", "distribution point", "camp", "office"):
         expect(legend).to_contain_text(words)
     expect(page.locator("#operations-map path.marker-office")).to_have_count(1)
+
+
+# The text of an element's caption, as drawn: its left and right edges, and its scrolling box's.
+CAPTION_EDGES = """table => {
+    const text = document.createRange();
+    text.selectNodeContents(table.caption);
+    const drawn = text.getBoundingClientRect();
+    const box = table.closest('.table-wrap').getBoundingClientRect();
+    return [drawn.left, drawn.right, box.left, box.right];
+}"""
+
+
+@pytest.mark.parametrize("width", [768, 800])
+def test_the_by_hub_caption_wraps_within_its_box_on_a_tablet(ledger, signed_in_page, width):
+    # given seven more items handed out at the hub, their names as long as the scenario's: the
+    # by-hub table is wider than a tablet's screen
+    names = [
+        "Tent, family (standard)",
+        "Shelter kit",
+        "Winterization kit",
+        "Family NFI kit",
+        "Quilt",
+        "CGI sheet (corrugated galvanised iron)",
+        "Tarpaulin (4 x 6 m)",
+    ]
+    for n, name in enumerate(names):
+        item = ItemFactory(code=f"ITEM-{n}", name=name)
+        receive(ledger, ledger.hub, item, 100, ledger.dfid, f"GRN-T{n}")
+        stock_distribute(
+            actor=ledger.actor,
+            site_id=ledger.hub.pk,
+            lines=[StockLine(item_id=item.pk, quantity=10)],
+            distributed_on=ledger.waybill.dispatched_on,
+        )
+    # when a hub manager opens the dashboard on a tablet
+    page = signed_in_page(Role.HUB_MANAGER, hubs=[ledger.hub], distribution_points=[ledger.point])
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(reverse("web:home"))
+    table = page.locator("table.by-hub")
+    assert table.evaluate("t => t.scrollWidth > t.closest('.table-wrap').clientWidth")
+    # then the caption's whole text is drawn within the table's box, not cut at its right edge
+    left, right, box_left, box_right = table.evaluate(CAPTION_EDGES)
+    assert box_left <= left
+    assert right <= box_right
+    # and it stays in view when the columns are scrolled
+    table.evaluate("t => { t.closest('.table-wrap').scrollLeft = 10000; }")
+    left, right, box_left, box_right = table.evaluate(CAPTION_EDGES)
+    assert box_left <= left
+    assert right <= box_right
