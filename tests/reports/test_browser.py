@@ -1,6 +1,6 @@
 """The report pages in a real browser: the Print button prints once, the map draws every kind
-of site its legend lists, a camp visible where it shares a point's coordinates, and the by-hub
-table's caption is read whole on a tablet."""
+of site its legend lists, a camp visible where it shares a point's coordinates, the by-hub
+table's caption is read whole on a tablet, and the printed dashboard's headings wrap between words."""
 
 from __future__ import annotations
 
@@ -91,28 +91,35 @@ CAPTION_EDGES = """table => {
 }"""
 
 
-@pytest.mark.parametrize("width", [768, 800])
-def test_the_by_hub_caption_wraps_within_its_box_on_a_tablet(ledger, signed_in_page, width):
-    # given seven more items handed out at the hub, their names as long as the scenario's: the
-    # by-hub table is wider than a tablet's screen
-    names = [
-        "Tent, family (standard)",
-        "Shelter kit",
-        "Winterization kit",
-        "Family NFI kit",
-        "Quilt",
-        "CGI sheet (corrugated galvanised iron)",
-        "Tarpaulin (4 x 6 m)",
-    ]
-    for n, name in enumerate(names):
+# The scenario's items besides blankets, their names as long as they are there.
+SCENARIO_ITEMS = [
+    "Tent, family (standard)",
+    "Shelter kit",
+    "Winterization kit",
+    "Family NFI kit",
+    "Quilt",
+    "CGI sheet (corrugated galvanised iron)",
+    "Tarpaulin (4 x 6 m)",
+]
+
+
+def hand_out_the_scenario_items(ledger) -> None:
+    """Each of SCENARIO_ITEMS handed out at the hub: the tables of an item per column have eight."""
+    for n, name in enumerate(SCENARIO_ITEMS):
         item = ItemFactory(code=f"ITEM-{n}", name=name)
-        receive(ledger, ledger.hub, item, 100, ledger.dfid, f"GRN-T{n}")
+        receive(ledger, ledger.hub, item, 100_000, ledger.dfid, f"GRN-T{n}")
         stock_distribute(
             actor=ledger.actor,
             site_id=ledger.hub.pk,
-            lines=[StockLine(item_id=item.pk, quantity=10)],
+            lines=[StockLine(item_id=item.pk, quantity=12_345)],
             distributed_on=ledger.waybill.dispatched_on,
         )
+
+
+@pytest.mark.parametrize("width", [768, 800])
+def test_the_by_hub_caption_wraps_within_its_box_on_a_tablet(ledger, signed_in_page, width):
+    # given seven more items handed out at the hub: the by-hub table is wider than a tablet's screen
+    hand_out_the_scenario_items(ledger)
     # when a hub manager opens the dashboard on a tablet
     page = signed_in_page(Role.HUB_MANAGER, hubs=[ledger.hub], distribution_points=[ledger.point])
     page.set_viewport_size({"width": width, "height": 1000})
@@ -128,3 +135,37 @@ def test_the_by_hub_caption_wraps_within_its_box_on_a_tablet(ledger, signed_in_p
     left, right, box_left, box_right = table.evaluate(CAPTION_EDGES)
     assert box_left <= left
     assert right <= box_right
+
+
+# The words of the page's headings drawn on more than one line (cut inside the word).
+WORDS_CUT = """selector => {
+    const cut = [];
+    for (const element of document.querySelectorAll(selector)) {
+        const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const found of node.data.matchAll(/\\S+/g)) {
+                const word = document.createRange();
+                word.setStart(node, found.index);
+                word.setEnd(node, found.index + found[0].length);
+                const lines = new Set([...word.getClientRects()].map(r => Math.round(r.top)));
+                if (lines.size > 1) cut.push(found[0]);
+            }
+        }
+    }
+    return cut;
+}"""
+
+
+def test_the_printed_dashboards_headings_wrap_between_words(ledger, signed_in_page):
+    # given eight items handed out, as in the scenario
+    hand_out_the_scenario_items(ledger)
+    page = signed_in_page(Role.COORDINATOR)
+    # when the dashboard is printed on A4 (718 px between the margins)
+    page.set_viewport_size({"width": 718, "height": 1000})
+    page.goto(reverse("web:home"))
+    page.emulate_media(media="print")
+    # then its tables of an item per column still fit the paper
+    for table in ("table.by-hub", "table.by-district"):
+        assert page.eval_on_selector(table, "t => t.getBoundingClientRect().width") <= 718, table
+    # and no heading is cut inside a word ('Blan-ket', 'Distric-t')
+    assert page.evaluate(WORDS_CUT, "h1, h2, h3, caption, thead th") == []
