@@ -680,6 +680,30 @@ def test_a_hub_manager_is_told_another_hub_is_outside_their_sites(ledger, client
     assert re.search(r"Garhi Habibullah point</th><td class=\"num\">60</td>", point_only)
 
 
+def test_a_hub_outside_a_managers_sites_is_titled_as_the_page_says_and_offers_their_own(ledger, client_as):
+    # given a manager of the Islamabad warehouse alone
+    manager = client_as(Role.HUB_MANAGER, hubs=[ledger.warehouse])
+    # when they open the Distributed page of the Balakot hub, in November
+    body = text(manager.get(reverse("reports:distributed") + "?hub=BLK-HUB&start=2005-11-01&end=2005-11-30"))
+    # then its title and heading say, as its message does, that the hub is outside their sites
+    title = re.search(r"<title>(.*?)</title>", body, re.S)
+    assert title is not None
+    assert title[1] == "Distributed: Balakot hub, outside your sites · reliefops"
+    heading = re.search(r"<h1>(.*?)</h1>", body, re.S)
+    assert heading is not None
+    assert re.sub(r"<[^>]+>", "", heading[1]) == "Distributed: Balakot hub outside your sites"
+    assert "at your sites" not in heading[1]
+    # and the message links to what their own sites handed over in the same days
+    message = re.search(r'<p class="none empty outside-scope">(.*?)</p>', body, re.S)
+    assert message is not None
+    link = re.search(r'<a href="([^"]+)">See what your own sites handed over</a>', message[1])
+    assert link is not None
+    assert html.unescape(link[1]) == "?start=2005-11-01&end=2005-11-30"
+    own = text(manager.get(reverse("reports:distributed") + html.unescape(link[1])))
+    assert "outside your sites" not in own
+    assert re.search(r"<h1>Distributed <span class=\"count\">at your sites</span></h1>", own)
+
+
 @pytest.mark.parametrize(
     ("role", "donor_reports", "says_donor_reports"),
     [
