@@ -598,3 +598,10 @@ def test_a_viewer_refused_the_rows_is_told_it_is_the_rows_it_may_not_see(cluster
     refused = client_as(Role.VIEWER).get(reverse("cluster:cluster-rows"))
     assert refused.status_code == 403
     assert "may not see 4W reports row by row, or upload, correct or revert them" in text(refused)
+
+
+def test_the_gap_table_writes_the_unit_in_the_plural_beside_other_counts(cluster, upload, client_as):
+    upload([row(id="NRC-1", qty="130"), row(id="NRC-2", adm2="PK522", qty="1", hh="1")])
+    page = text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-gaps"), {"activity": "TENTS"}))
+    assert re.search(r'130 <span class="unit">tents</span>', page)
+    assert re.search(r'1 <span class="unit">tent</span>', page)

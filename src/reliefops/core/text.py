@@ -13,6 +13,14 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
     return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
 
 
+def unit_for(quantity: int, unit: str) -> str:
+    """An activity's unit as a quantity of it is written: `tent` for 1, `tents` for 520,102; a
+    currency or a unit already plural (`PKR`, `m²`, `hours`) as it is."""
+    if quantity == 1 or not unit.isalpha() or unit.isupper() or unit.endswith("s"):
+        return unit
+    return f"{unit}s"
+
+
 def series(phrases: list[str]) -> str:
     """`a`, `a and b`, `a, b and c`."""
     if len(phrases) <= 1:

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from reliefops.cluster import selectors as cluster
 from reliefops.cluster.selectors import GapRow
 from reliefops.core.roles import Role
-from reliefops.core.text import series
+from reliefops.core.text import series, unit_for
 from reliefops.places.models import Site, SiteKind
 from reliefops.reports import selectors
 from reliefops.reports.periods import Period
@@ -78,14 +78,6 @@ def quantities(pairs: list[tuple[int, selectors.ItemFigure]]) -> str:
 def unit_phrase(quantity: int, unit: str) -> str:
     """`520,102 tents`, `1 shelter`, `3,000,000 PKR`."""
     return f"{quantity:,} {unit_for(quantity, unit)}"
-
-
-def unit_for(quantity: int, unit: str) -> str:
-    """An activity's unit as a quantity of it is written: `tent` for 1, `tents` for 520,102; a
-    currency or a unit already plural (`PKR`, `m²`, `hours`) as it is."""
-    if quantity == 1 or not unit.isalpha() or unit.isupper() or unit.endswith("s"):
-        return unit
-    return f"{unit}s"
 
 
 def in_a_sentence(name: str) -> str:

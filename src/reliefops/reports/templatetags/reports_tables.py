@@ -6,8 +6,6 @@ from typing import Any
 
 from django import template
 
-from reliefops.reports.sitrep import unit_for
-
 register = template.Library()
 
 
@@ -21,9 +19,3 @@ def cells(row: Any, items: list[Any]) -> list[int]:
 def of_item(quantities: dict[int, int], item_id: int) -> int:
     """One item's quantity in a {item id: quantity} mapping (0 when absent)."""
     return quantities.get(item_id, 0)
-
-
-@register.filter
-def unit_of(quantity: int | None, unit: str) -> str:
-    """An activity's unit beside a quantity of it: `tent` for 1, `tents` otherwise."""
-    return unit_for(quantity or 0, unit)

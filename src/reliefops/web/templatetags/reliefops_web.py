@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils.timesince import timesince
 
-from reliefops.core.text import counted
+from reliefops.core.text import counted, unit_for
 from reliefops.partners.services import currency_exponent
 
 register = template.Library()
@@ -83,3 +83,9 @@ def batches_user_may_open(context: Any, rows: Any) -> frozenset[int]:
     if reporting_scope(user) is None:
         return frozenset(ids)
     return frozenset(access_import_batches(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+@register.filter
+def unit_of(quantity: int | None, unit: str) -> str:
+    """An activity's unit beside a quantity of it: `tent` for 1, `tents` otherwise."""
+    return unit_for(quantity or 0, unit)
