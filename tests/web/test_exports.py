@@ -225,12 +225,6 @@ def test_formula_like_names_are_neutralised_in_the_files_of_a_page(admin):
     assert all(isinstance(g, int) for g in grants)
 
 
-def test_an_unknown_format_shows_the_page(admin):
-    response = admin.get(reverse("web:site-list"), {"format": "pdf"})
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/html")
-
-
 def test_an_anonymous_download_goes_to_sign_in(kashmir):
     response = Client().get(reverse("web:site-list"), {"format": "csv"})
     assert response.status_code == 302
@@ -543,3 +537,22 @@ def test_the_kits_download_lists_each_component_and_uploads_again_unchanged(kash
     counts = kits_import_file(actor=None, data=data, dry_run=True)
     assert counts.created == counts.updated == 0
     assert counts.unchanged == Kit.objects.count()
+
+
+@pytest.mark.parametrize(
+    "url_name", ["web:site-list", "cluster:cluster-gaps", "cluster:cluster-rows", "stock:onhand-list"]
+)
+def test_a_download_in_a_format_no_page_makes_is_refused_not_answered_with_the_page(admin, url_name):
+    refused = admin.get(reverse(url_name), {"format": "pdf"})
+    assert refused.status_code == 400
+    assert "Content-Disposition" not in refused
+    assert (
+        "The parameter format of the address is &#x27;pdf&#x27;, which is not a file the pages download: "
+        "write csv or xlsx (or hxl, on the cluster&#x27;s pages), or leave it out for the page."
+    ) in refused.content.decode()
+
+
+def test_a_format_is_read_in_any_case(admin):
+    download = admin.get(reverse("web:site-list"), {"format": "CSV"})
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith("text/csv")

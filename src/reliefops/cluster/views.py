@@ -156,7 +156,7 @@ def gaps(request: HttpRequest) -> HttpResponse:
     if chosen is None:
         return _refused(request, "cluster/gaps.html", form)
     report = selectors.gap_by_area(chosen)
-    fmt = request.GET.get("format", "")
+    fmt = request.GET.get("format", "").lower()
     if fmt in exports.FORMATS:
         return _export(exports.gap_export(report, fmt))
     coverage = _coverage_map(shown, chosen, report)
@@ -239,7 +239,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
     if chosen is None:
         return _refused(request, "cluster/matrix.html", form)
     result = selectors.matrix_4w(chosen)
-    fmt = request.GET.get("format", "")
+    fmt = request.GET.get("format", "").lower()
     if fmt in exports.FORMATS:
         return _export(exports.matrix_export(result, fmt))
     grid = [
@@ -256,7 +256,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
 def totals(request: HttpRequest) -> HttpResponse:
     access_cluster_aggregates(request.user)
     activities = selectors.activity_totals()
-    fmt = request.GET.get("format", "")
+    fmt = request.GET.get("format", "").lower()
     if fmt in exports.FORMATS:
         return _export(exports.totals_export(activities, fmt))
     return _render(

@@ -17,11 +17,12 @@ from django.http import HttpRequest, HttpResponseBase, QueryDict
 from reliefops.core.exports import FORMATS, Column, Table, export_response, iterate
 
 LABELS = {"csv": "Download CSV", "xlsx": "Download XLSX"}
+DOWNLOADS = frozenset({*FORMATS, "hxl"})  # the formats some page downloads (hxl: the cluster's)
 
 
 def requested_format(request: HttpRequest) -> str | None:
     """The file format the request asks for (`?format=csv`), or None for the page itself."""
-    fmt = request.GET.get("format", "")
+    fmt = request.GET.get("format", "").lower()
     return fmt if fmt in FORMATS else None
 
 

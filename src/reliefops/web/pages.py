@@ -15,13 +15,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
 from reliefops.core.errors import AccessDenied, NotFound
 from reliefops.core.exports import Table
-from reliefops.web.exports import download, export_links
+from reliefops.web.exports import DOWNLOADS, download, export_links
 
 PAGE_SIZE = 50
 
@@ -29,10 +30,20 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 def page(view: View) -> View:
-    """A signed-in page: AccessDenied from a fetcher answers 403, NotFound answers 404."""
+    """A signed-in page: AccessDenied from a fetcher answers 403, NotFound answers 404, and a
+    download in a format no page makes (`?format=pdf`) 400, rather than the page in its place
+    (which a script saving the download would take for the file)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        fmt = request.GET.get("format", "")
+        if fmt and fmt.lower() not in DOWNLOADS:
+            shown = fmt if len(fmt) <= 20 else f"{fmt[:20]}…"
+            reason = (
+                f"The parameter format of the address is '{shown}', which is not a file the pages download: "
+                "write csv or xlsx (or hxl, on the cluster's pages), or leave it out for the page."
+            )
+            return HttpResponseBadRequest(render_to_string("400.html", {"reason": reason}))
         try:
             return view(request, *args, **kwargs)
         except AccessDenied as exc:
