@@ -279,3 +279,33 @@ def test_a_completed_row_of_a_month_still_to_come_is_refused_and_a_planned_one_t
     today = timezone.localdate()
     last = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     assert problems_of(four_w_csv([row(id="NRC-2", start=today.isoformat(), end=last.isoformat())])) == []
+
+
+# --- households beyond the area's -------------------------------------------------------------------
+
+
+def test_a_row_of_more_households_than_live_in_its_area_is_noted_not_refused(cluster, upload):
+    # given Batagram's baseline: 58,000 households (illustrative)
+    needs_import_file(
+        actor=None,
+        data=b"P,Households,Illustrative\n#adm2+code,#population+hh,#meta+illustrative\nPK504,58000,yes\n",
+        filename="needs.csv",
+    )
+    # when rows of Batagram and of its tehsil Allai report 5,000,000 and 60,000 households
+    result = upload(
+        [
+            row(id="NRC-1", hh="5000000"),
+            row(id="NRC-2", adm3="PK50401", hh="60000"),
+            row(id="NRC-3", hh="58000"),
+            row(id="NRC-4", adm2="PK522", hh="900000"),  # Mansehra: no baseline, nothing to compare
+        ]
+    )
+    # then they are added, and the result says which to check, against the baseline of the nearest area
+    assert result.added == 4
+    assert (
+        "2 rows report more households than live in the area by its needs baseline (row 3: 5,000,000 "
+        "households, where Batagram (PK504) counts 58,000 (illustrative); row 4: 60,000 households, where "
+        "Batagram (PK504) counts 58,000 (illustrative)); check the figures: households, not people?"
+    ) in result.notes
+    # and a file whose rows all fit says nothing of it
+    assert not any("needs baseline" in note for note in upload([row(id="NRC-5", hh="100")]).notes)

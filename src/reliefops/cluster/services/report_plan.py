@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from reliefops.cluster.models import ActivityRow, ActivityType, ReportingPeriod
+from reliefops.cluster.models import ActivityRow, ActivityType, NeedsBaseline, ReportingPeriod
 from reliefops.cluster.services import bulk
 from reliefops.cluster.services.report_types import (
     CHANGES_SHOWN,
@@ -260,6 +260,53 @@ def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
                 plan.updates.append((row, old))
         plan.kept = tuple(group for group in absent if group in held)
     return plan
+
+
+HOUSEHOLDS = itemgetter(20)  # households of a ReportRow
+BEYOND_SHOWN = 3
+
+
+def households_beyond_needs(plan: Plan) -> str:
+    """A note on the rows the upload adds or changes that report more households than live in
+    their area (or the nearest area above it with a needs baseline): a figure to check (a typo, a
+    count of people written as households), not refused, since a baseline may be out of date."""
+    rows = [*plan.adds, *(row for row, _ in plan.updates)]
+    baselines = NeedsBaseline.objects.filter(households__isnull=False)
+    caps = {
+        area: households
+        for area, households in baselines.values_list("admin_area_id", "households")
+        if households
+    }
+    smallest = min(caps.values(), default=0)
+    if not caps or max(filter(None, map(HOUSEHOLDS, rows)), default=0) <= smallest:
+        return ""  # (the usual case, told without looking at each row)
+    parent: dict[int, int | None] = dict(AdminArea.objects.values_list("id", "parent_id"))
+    illustrative = set(baselines.filter(illustrative=True).values_list("admin_area_id", flat=True))
+
+    def baseline_of(area_id: int | None) -> int | None:
+        while area_id is not None and area_id not in caps:
+            area_id = parent.get(area_id)
+        return area_id
+
+    beyond: list[tuple[ReportRow, int]] = []
+    for row in rows:
+        if row.households is not None and row.households > smallest:
+            area_id = baseline_of(row.admin_area_id)
+            if area_id is not None and row.households > caps[area_id]:
+                beyond.append((row, area_id))
+    if not beyond:
+        return ""
+    names = {a.pk: f"{a.name} ({a.pcode})" for a in AdminArea.objects.filter(pk__in={a for _, a in beyond})}
+    shown = "; ".join(
+        f"row {row.line}: {row.households:,} households, where {names[area_id]} counts {caps[area_id]:,}"
+        + (" (illustrative)" if area_id in illustrative else "")
+        for row, area_id in beyond[:BEYOND_SHOWN]
+    )
+    more = f", and {counted(len(beyond) - BEYOND_SHOWN, 'row')} more" if len(beyond) > BEYOND_SHOWN else ""
+    return (
+        f"{counted(len(beyond), 'row')} report more households than live in the area by its needs baseline "
+        f"({shown}{more}); check the figures: households, not people?"
+    )
 
 
 def _not_stored(row: ReportRow, old: StoredVersion | None) -> str:

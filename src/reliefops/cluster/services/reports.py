@@ -31,6 +31,7 @@ from reliefops.cluster.services.report_plan import (
     check_chosen_organisation,
     check_scope,
     duplicates,
+    households_beyond_needs,
     locked_months,
     plan_upload,
     withdrawn_versions,
@@ -162,6 +163,9 @@ def _import(
                 f"columns not in the file, kept as stored in the rows it names: {kept} (a column with an "
                 "empty cell empties the value; a column the file does not have leaves it as it is)"
             )
+        beyond = households_beyond_needs(plan)
+        if beyond:
+            result.notes.append(beyond)
         lap("compare with stored rows")
         if preview or not result.changed:
             return result
