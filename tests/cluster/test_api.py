@@ -48,6 +48,7 @@ def test_upload_previews_then_commits_then_changes_nothing(cluster, token_client
     assert not ActivityRow.objects.exists()
     first = preview.json()["changes"][0]
     assert (first["change"], first["row_id"]) == ("add", "NRC-1")
+    assert (preview.json()["changes_total"], preview.json()["changes_truncated"]) == (2, False)
     assert (
         first["values"] == "TENTS at PK504, completed, 2005-11-01 to 2005-11-20, quantity 100, 100 households"
     )
@@ -408,3 +409,11 @@ def test_the_rows_status_filter_reads_any_case_and_refuses_other_words_as_upload
     ]
     other = client.get("/api/cluster/rows?status=bogus").json()["problems"][0]["reason"]
     assert other == "'bogus' is not a status (planned, ongoing or completed)"
+
+
+def test_an_upload_of_more_changes_than_listed_says_how_many_and_that_the_list_is_cut(cluster, token_client):
+    client = token_client(Role.COORDINATOR)
+    answer = post(client, "/uploads", {**csv_body([row(id=f"NRC-{n}") for n in range(205)]), "preview": True})
+    assert answer.status_code == 200
+    listed = answer.json()
+    assert (len(listed["changes"]), listed["changes_total"], listed["changes_truncated"]) == (200, 205, True)

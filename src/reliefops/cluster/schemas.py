@@ -13,6 +13,7 @@ from pydantic import field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from reliefops.cluster.models import NOTE_MAX, ActivityRow, ActivityStatus, ImportBatch
+from reliefops.cluster.services.report_types import CHANGES_SHOWN
 from reliefops.cluster.values import STATUS_WORDS
 from reliefops.core.api import BodyIn, IdOrText
 
@@ -93,7 +94,12 @@ class UploadOut(Schema):
         description="How the file was read (sheet, encoding, day order of dates …), and the rows the "
         "double-counting rule set aside."
     )
-    changes: list[RowChangeOut] = Field(description="The first changes, row by row.")
+    changes: list[RowChangeOut] = Field(
+        description=f"The first changes, row by row: at most {CHANGES_SHOWN} (`changes_total` says how many "
+        "there are)."
+    )
+    changes_total: int = Field(description="How many changes the upload makes: added + updated + withdrawn.")
+    changes_truncated: bool = Field(description="True when `changes` lists only the first of them.")
 
 
 def upload_out(result: Any) -> UploadOut:
@@ -123,6 +129,8 @@ def upload_out(result: Any) -> UploadOut:
             )
             for c in result.changes
         ],
+        changes_total=result.added + result.updated + result.withdrawn,
+        changes_truncated=len(result.changes) < result.added + result.updated + result.withdrawn,
     )
 
 
