@@ -65,6 +65,53 @@ def test_registration_shows_a_likely_duplicate_before_saving(op, signed_in_page)
     assert Household.objects.count() == 2
 
 
+def test_a_search_by_name_never_appears_in_an_address(op, signed_in_page, monkeypatch):
+    # given three households of one father's name, two to a page, and one other
+    monkeypatch.setattr("reliefops.web.pages.PAGE_SIZE", 2)
+    monkeypatch.setattr("reliefops.households.views.registry.PAGE_SIZE", 2)
+    for n in range(3):
+        register(op, head_name=f"Son {n}", document_number=f"13503-000001{n}-1", phone="")
+    register(
+        op, head_name="Sher Zaman", father_or_husband_name="Gul Zaman", document_number="13503-0000002-1"
+    )
+    page = signed_in_page(Role.REGISTRAR)
+    # and every address the page is at, asks for, or sends as its Referer, watched
+    addresses: list[str] = []
+    page.on("framenavigated", lambda frame: addresses.append(frame.url) if frame == page.main_frame else None)
+    page.on("request", lambda request: addresses.extend([request.url, request.headers.get("referer", "")]))
+    page.goto("/households/registry/")
+    expect(page.locator("#results")).to_contain_text("Sher Zaman")
+    # when the registrar types a father's name into the search box (searching as they type)
+    page.get_by_label("Search").fill("Ghulam Rasool")
+    expect(page.locator("#results")).not_to_contain_text("Sher Zaman")
+    expect(page.locator("#results .summary")).to_contain_text("3")
+    expect(page).to_have_url(re.compile(r"/households/registry/\?s=[\w-]+$"))
+    searched = page.url
+    # and goes to the next page of what was found, and back, and back again
+    page.get_by_role("link", name=re.compile("^Next")).click()
+    expect(page).to_have_url(re.compile(r"s=[\w-]+&page=2$"))
+    expect(page.locator("#results")).to_contain_text("Son")
+    page.go_back()
+    expect(page).to_have_url(searched)
+    expect(page.get_by_label("Search")).to_have_value("Ghulam Rasool")
+    expect(page.locator("#results")).not_to_contain_text("Sher Zaman")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/households/registry/$"))
+    expect(page.locator("#results")).to_contain_text("Sher Zaman")
+    page.go_forward()
+    expect(page).to_have_url(searched)
+    # and searches again with the button
+    page.get_by_label("Search").fill("Ghulam Rasool")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#results")).not_to_contain_text("Sher Zaman")
+    # then no address the browser was at, asked for, or sent as its Referer holds the name
+    history = page.evaluate("history.length")
+    assert history >= 3
+    assert addresses
+    leaked = [a for a in addresses if re.search(r"ghulam|rasool", a, re.I)]
+    assert leaked == []
+
+
 def test_the_registry_shows_cnic_and_phone_to_a_registrar_and_not_to_a_distributor(op, signed_in_page):
     # given a household listed at Bana with a card, and one listed at Raj Pattian
     at_bana = register(op)
@@ -265,7 +312,9 @@ def test_the_household_pages_do_not_scroll_sideways_on_a_phone(op, signed_in_pag
     # and the handover page, with the households found by name, as a distributor at Bana
     distributor = signed_in_page(Role.DISTRIBUTOR, distribution_points=[op.bana])
     distributor.set_viewport_size({"width": 375, "height": 740})
-    distributor.goto(f"/households/rounds/{round_obj.pk}/handover/?q=aslam")
+    distributor.goto(f"/households/rounds/{round_obj.pk}/handover/")
+    distributor.get_by_label("Find a listed household").fill("aslam")
+    distributor.get_by_role("button", name="Find").click()
     expect(distributor.get_by_role("link", name="Choose").first).to_be_attached()
     width = distributor.evaluate("document.documentElement.scrollWidth")
     if width > 375:

@@ -124,6 +124,12 @@ def register(op, **overrides) -> Household:
     ).household
 
 
+def search(client, url, q, **filters):
+    """The page a search leads to, posted as the page's search form posts it: the words are kept in
+    the session, and the page is shown at its address with ?s=<handle>."""
+    return client.post(url, {"q": q, **filters}, follow=True)
+
+
 def receive(op, site, item, quantity, grn):
     return stock_receive(
         actor=None,

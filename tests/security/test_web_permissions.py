@@ -220,7 +220,7 @@ PAGE_RULES: dict[str, Page] = {
     # households: counts for every role, personal data for registrars and admins
     "households:overview": Page(Right.VIEW_HOUSEHOLD_COUNTS),
     # (distributors and hub managers see their own points' households there: names and card tokens)
-    "households:registry": Page(Right.VIEW_DISTRIBUTION_LISTS),
+    "households:registry": Page(Right.VIEW_DISTRIBUTION_LISTS, post=True),
     "households:registry-export": Page(Right.VIEW_PERSONAL_DATA),
     "households:register": Page(Right.REGISTER_HOUSEHOLDS, post=True),
     "households:detail": Page(
@@ -250,6 +250,10 @@ PAGE_RULES: dict[str, Page] = {
     ),
     "households:cards": Page(Right.MANAGE_ROUNDS, params=lambda c: {"round_id": c.world.round.pk}),
     "households:handover": Page(Right.DISTRIBUTE, params=lambda c: {"round_id": c.world.round.pk}, post=True),
+    # the handover page's search by name is posted there, and the page shown again (a GET goes back)
+    "households:handover-find": Page(
+        Right.DISTRIBUTE, params=lambda c: {"round_id": c.world.round.pk}, ok=302, post=True
+    ),
     # cluster: aggregates for VIEW_CLUSTER; rows, uploads and batches for REPORT_ACTIVITIES
     "cluster:cluster-gaps": Page(Right.VIEW_CLUSTER),
     "cluster:cluster-matrix": Page(Right.VIEW_CLUSTER),

@@ -22,4 +22,5 @@ urlpatterns = [
     path("rounds/<int:round_id>/list/", rounds.distribution_list, name="distribution-list"),
     path("rounds/<int:round_id>/cards/", rounds.cards_print, name="cards"),
     path("rounds/<int:round_id>/handover/", handovers.handover, name="handover"),
+    path("rounds/<int:round_id>/handover/find/", handovers.handover_find, name="handover-find"),
 ]

@@ -26,6 +26,7 @@ from reliefops.households.views.rounds import allowed_points
 from reliefops.households.views.section import render_page, viewed
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.pages import page
+from reliefops.web.searches import STALE, kept_search, search_redirect
 
 
 def _another_household(
@@ -65,6 +66,12 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
     points = allowed_points(request, round_obj, Right.DISTRIBUTE)
     if not points:
         raise AccessDenied(f"none of the distribution points of round {round_obj.code} is yours")
+    if request.method == "GET":
+        # A name typed into the address (an old bookmark) is moved out of it, as a posted search is.
+        moved = search_redirect(request)
+        if moved is not None:
+            return moved
+    search = kept_search(request)
     choices = [(p.code, p.name) for p in points]
     initial: dict[str, Any] = {"point": request.GET.get("point") or points[0].code}
     # Today, while the round runs. Before or after it no day is proposed: a list entered from paper
@@ -123,7 +130,7 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
     if chosen_id is not None:
         rows = selectors.distribution_list(round_obj, point_ids={p.pk for p in points})
         chosen = next((r for r in rows if r.household.pk == chosen_id), None)
-    q = request.GET.get("q", "").strip()
+    q = (search.data.get("q") or "").strip()
     found: list[dict[str, Any]] = []
     if q:
         rows = selectors.distribution_list(round_obj, point_ids={p.pk for p in points})
@@ -159,6 +166,20 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
             "is_open": round_obj.status == RoundStatus.OPEN,
             # The day kept from the last handover, carried through a search and a choice by name.
             "kept_day": kept.isoformat() if kept is not None else "",
+            "search_stale": STALE if search.stale else "",
         },
         status=status,
     )
+
+
+@page
+def handover_find(request: HttpRequest, round_id: int) -> HttpResponse:
+    """The handover page's search by name, posted here: kept in the session, never in the address,
+    and shown on the handover page (?s=) with its point and day."""
+    require(request.user, Right.DISTRIBUTE)
+    round_obj = access_round_by_id(request.user, round_id, Right.DISTRIBUTE)
+    handover_page = reverse("households:handover", args=[round_obj.pk])
+    if request.method != "POST":
+        return redirect(handover_page)
+    moved = search_redirect(request, page=handover_page)
+    return moved if moved is not None else redirect(handover_page)

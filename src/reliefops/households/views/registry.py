@@ -8,7 +8,7 @@ from typing import cast
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 
 from reliefops.core.access import (
@@ -34,6 +34,7 @@ from reliefops.places.models import Site
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.exports import export_links, requested_format
 from reliefops.web.pages import PAGE_SIZE, filters_refused, page, render_list
+from reliefops.web.searches import STALE, kept_search, search_redirect
 
 
 @page
@@ -48,15 +49,25 @@ def overview(request: HttpRequest) -> HttpResponse:
 @page
 def registry(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not has_right(user, Right.VIEW_PERSONAL_DATA) and has_right(user, Right.VIEW_DISTRIBUTION_LISTS):
-        return _registry_at_points(request)
-    access_households(user)
-    form = forms.RegistryFilter(request.GET)
+    at_points = not has_right(user, Right.VIEW_PERSONAL_DATA) and has_right(
+        user, Right.VIEW_DISTRIBUTION_LISTS
+    )
+    if not at_points:
+        access_households(user)
+    # A search by a name or an identity number is posted, and kept out of the address (?s=).
+    moved = search_redirect(request)
+    if moved is not None:
+        return moved
+    search = kept_search(request)
+    if at_points:
+        return _registry_at_points(request, search.data, search.stale)
+    form = forms.RegistryFilter(search.data)
     c = form.criteria()
     households = selectors.households_search(q=c["q"], status=c["status"])
     refused = filters_refused(form)  # nothing listed, downloaded or recorded as seen
     fmt = requested_format(request)
-    if fmt is not None and not refused:
+    # A search no longer kept downloads nothing: the whole registry is not what was asked for.
+    if fmt is not None and not refused and not search.stale:
         personal = can_export_personal_data(request.user) and request.GET.get("personal") != "0"
         started = households_export_start(
             actor=request.user, households=households, with_personal_data=personal, where=f"registry {fmt}"
@@ -75,15 +86,17 @@ def registry(request: HttpRequest) -> HttpResponse:
             "section": section_tabs(request.user),
             "can_export": can_export_personal_data(request.user),
             "export_links": export_links(request),
+            "private_search": True,
+            "search_stale": STALE if search.stale else "",
         },
     )
 
 
-def _registry_at_points(request: HttpRequest) -> HttpResponse:
+def _registry_at_points(request: HttpRequest, data: QueryDict, stale: bool) -> HttpResponse:
     """The registry as a distributor sees it: the households listed at their own points in rounds
     not yet closed, with names and card tokens; never an identity number or a phone."""
     point_ids = distribution_list_point_ids(request.user)
-    form = forms.PointRegistryFilter(request.GET)
+    form = forms.PointRegistryFilter(data)
     households = selectors.households_listed_at(point_ids, q=form.criteria()["q"])
     if not filters_refused(form):  # a refused filter lists nothing: nothing is recorded as seen
         shown = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -95,7 +108,12 @@ def _registry_at_points(request: HttpRequest) -> HttpResponse:
         results_template="households/_registry_points_results.html",
         queryset=households,
         form=form,
-        context={"section": section_tabs(request.user), "points": points},
+        context={
+            "section": section_tabs(request.user),
+            "points": points,
+            "private_search": True,
+            "search_stale": STALE if stale else "",
+        },
     )
 
 
