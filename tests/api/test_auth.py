@@ -127,7 +127,7 @@ def test_an_expired_token_gets_401_saying_when_it_expired_and_what_to_do(db, tok
     assert response.status_code == 401
     assert response.json() == {
         "detail": "this API token expired on 2026-03-01 10:00 (Asia/Karachi time); "
-        "ask an administrator for a new one"
+        f"ask an administrator to extend it (token {token.pk}) or for a new one"
     }
     assert response["WWW-Authenticate"].startswith("Bearer")
     # and the log says which token of whom, never the token itself; as for other refused tokens,

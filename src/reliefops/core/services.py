@@ -383,7 +383,7 @@ class TokenExpired(ServiceError):
     def __init__(self, token: ApiToken) -> None:
         super().__init__(
             f"this API token expired on {token_moment(token.expires_at)} ({settings.TIME_ZONE} time); "
-            "ask an administrator for a new one"
+            f"ask an administrator to extend it (token {token.pk}) or for a new one"
         )
         self.token = token
 
