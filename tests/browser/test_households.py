@@ -20,7 +20,14 @@ from reliefops.households.models import (
     ImportStatus,
 )
 from reliefops.households.services import cards_issue, handover_record, pair_decide
-from tests.households.conftest import DAY, build_operation, receive, register, winter_round
+from tests.households.conftest import (
+    DAY,
+    build_operation,
+    receive,
+    register,
+    register_three_sons_and_one_other,
+    winter_round,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,11 +76,7 @@ def test_a_search_by_name_never_appears_in_an_address(op, signed_in_page, monkey
     # given three households of one father's name, two to a page, and one other
     monkeypatch.setattr("reliefops.web.pages.PAGE_SIZE", 2)
     monkeypatch.setattr("reliefops.households.views.registry.PAGE_SIZE", 2)
-    for n in range(3):
-        register(op, head_name=f"Son {n}", document_number=f"13503-000001{n}-1", phone="")
-    register(
-        op, head_name="Sher Zaman", father_or_husband_name="Gul Zaman", document_number="13503-0000002-1"
-    )
+    register_three_sons_and_one_other(op)
     page = signed_in_page(Role.REGISTRAR)
     # and every address the page is at, asks for, or sends as its Referer, watched
     addresses: list[str] = []

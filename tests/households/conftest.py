@@ -15,6 +15,7 @@ from reliefops.households.services import (
     HouseholdInput,
     PackageInput,
     PointInput,
+    cards_issue,
     household_register,
     round_create,
     round_make_list,
@@ -165,6 +166,29 @@ def winter_round(op, *, code="WR-1", open_it=True, **overrides):
         round_set_status(actor=op.registrar, round_id=round_obj.pk, status=RoundStatus.OPEN)
         round_obj.refresh_from_db()
     return round_obj
+
+
+@pytest.fixture
+def open_round(op):
+    """An open round of Bana's point, cards issued, stock received: (round, a household, one of
+    Bala Kot)."""
+    household = register(op)
+    far = register(op, head_name="Sher Zaman", document_number="13503-0000002-1", origin="PK52201", phone="")
+    receive(op, op.bana, op.cgi, 50, "GRN-1")
+    receive(op, op.bana, op.blanket, 50, "GRN-2")
+    round_obj = winter_round(op)
+    cards_issue(actor=op.registrar, round_id=round_obj.pk)
+    return round_obj, household, far
+
+
+def register_three_sons_and_one_other(op) -> None:
+    """Three households of one father's name (Son 0 to 2, sons of Ghulam Rasool), more than a page
+    of two, and Sher Zaman, son of Gul Zaman, whom a search by that name does not find."""
+    for n in range(3):
+        register(op, head_name=f"Son {n}", document_number=f"13503-000001{n}-1", phone="")
+    register(
+        op, head_name="Sher Zaman", father_or_husband_name="Gul Zaman", document_number="13503-0000002-1"
+    )
 
 
 def ledger_state():

@@ -22,7 +22,7 @@ from reliefops.households.schemas import HouseholdHandoverIn
 from reliefops.households.services import cards_issue, round_make_list
 from reliefops.stock.models import Movement, MovementKind
 from tests.factories import make_user
-from tests.households.conftest import ledger_state, receive, register, winter_round
+from tests.households.conftest import ledger_state, register, winter_round
 
 
 def client_for(user) -> Client:
@@ -168,17 +168,6 @@ def test_an_export_with_personal_data_needs_the_export_right(op):
     assert full.status_code == 200
     assert "Muhammad Aslam" in full.content.decode()
     assert AuditEvent.objects.filter(action="household.export").count() == 2
-
-
-@pytest.fixture
-def open_round(op):
-    household = register(op)
-    far = register(op, head_name="Sher Zaman", document_number="13503-0000002-1", origin="PK52201", phone="")
-    receive(op, op.bana, op.cgi, 50, "GRN-1")
-    receive(op, op.bana, op.blanket, 50, "GRN-2")
-    round_obj = winter_round(op)
-    cards_issue(actor=op.registrar, round_id=round_obj.pk)
-    return round_obj, household, far
 
 
 def test_a_distributor_sees_names_and_tokens_of_their_own_point_only_never_cnic_or_phone(op, open_round):

@@ -13,10 +13,13 @@ from django.test import Client
 
 from reliefops.core.models import AuditEvent
 from reliefops.core.roles import Role
-from reliefops.households.services import cards_issue
 from reliefops.web import searches
 from tests.factories import make_user
-from tests.households.conftest import receive, register, search, winter_round
+from tests.households.conftest import (
+    register,
+    register_three_sons_and_one_other,
+    search,
+)
 
 REGISTRY = "/households/registry/"
 NAME = "Ghulam Rasool"  # the father's name of the household register() makes
@@ -36,17 +39,6 @@ def signed_in(user) -> Client:
 
 def handle_of(address: str) -> str:
     return parse_qs(urlsplit(address).query)["s"][0]
-
-
-@pytest.fixture
-def open_round(op):
-    household = register(op)
-    far = register(op, head_name="Sher Zaman", document_number="13503-0000002-1", origin="PK52201", phone="")
-    receive(op, op.bana, op.cgi, 50, "GRN-1")
-    receive(op, op.bana, op.blanket, 50, "GRN-2")
-    round_obj = winter_round(op)
-    cards_issue(actor=op.registrar, round_id=round_obj.pk)
-    return round_obj, household, far
 
 
 def test_a_registry_search_is_posted_and_shown_at_an_address_without_the_name(op, caplog):
@@ -96,11 +88,7 @@ def test_paging_keeps_the_search_and_a_new_search_starts_at_the_first_page(op, m
     # given three households of one father's name, two to a page
     monkeypatch.setattr("reliefops.web.pages.PAGE_SIZE", 2)
     monkeypatch.setattr("reliefops.households.views.registry.PAGE_SIZE", 2)
-    for n in range(3):
-        register(op, head_name=f"Son {n}", document_number=f"13503-000001{n}-1", phone="")
-    register(
-        op, head_name="Sher Zaman", father_or_husband_name="Gul Zaman", document_number="13503-0000002-1"
-    )
+    register_three_sons_and_one_other(op)
     client = signed_in(op.registrar)
     # when the registrar searches and goes to the next page
     first = search(client, REGISTRY, NAME)

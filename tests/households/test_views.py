@@ -40,7 +40,7 @@ from reliefops.households.services import (
 )
 from reliefops.stock.models import Movement, MovementKind
 from tests.factories import OrganisationFactory, make_user
-from tests.households.conftest import receive, register, search, winter_round
+from tests.households.conftest import register, search, winter_round
 from tests.jobs_worker import run_jobs
 
 
@@ -428,17 +428,6 @@ def test_a_round_with_problems_is_shown_again_with_them(op):
     text = response.content.decode()
     assert "the round ends before it starts" in text
     assert "name at least one item" in text
-
-
-@pytest.fixture
-def open_round(op):
-    household = register(op)
-    far = register(op, head_name="Sher Zaman", document_number="13503-0000002-1", origin="PK52201", phone="")
-    receive(op, op.bana, op.cgi, 50, "GRN-1")
-    receive(op, op.bana, op.blanket, 50, "GRN-2")
-    round_obj = winter_round(op)
-    cards_issue(actor=op.registrar, round_id=round_obj.pk)
-    return round_obj, household, far
 
 
 def test_a_distributor_sees_the_list_of_their_point_with_names_and_tokens_only(op, open_round):
