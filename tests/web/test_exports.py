@@ -373,7 +373,7 @@ def test_the_registry_carries_personal_fields_for_a_user_with_the_right_and_audi
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.DISTRIBUTOR, Role.HUB_MANAGER], ids=str)
 def test_roles_without_personal_data_get_no_registry_file(households, role):
     response = client_of(make_user(role)).get(reverse("households:registry"), {"format": "csv"})
-    assert response.status_code in {200, 403}
+    assert response.status_code in {400, 403}  # 400: the page of the own points has no download
     assert not response.has_header("Content-Disposition")
     assert response["Content-Type"].startswith("text/html")
     assert not AuditEvent.objects.filter(action="household.export").exists()
@@ -560,3 +560,17 @@ def test_a_format_is_read_in_any_case(admin):
     download = admin.get(reverse("web:site-list"), {"format": "CSV"})
     assert download.status_code == 200
     assert download["Content-Type"].startswith("text/csv")
+
+
+def test_a_download_a_page_does_not_make_is_refused_and_a_format_given_twice_too(admin):
+    # a posting form has no download: the form is not a CSV file
+    refused = admin.get(reverse("stock:post-receipt"), {"format": "csv"})
+    assert refused.status_code == 400
+    assert "This page has no csv download" in refused.content.decode()
+    # nor is hxl a download of a stock page
+    assert admin.get(reverse("stock:onhand-list"), {"format": "hxl"}).status_code == 400
+    # a format given twice is refused, whichever comes last
+    for twice in ("format=pdf&format=csv", "format=csv&format=pdf"):
+        answer = admin.get(f"{reverse('web:site-list')}?{twice}")
+        assert answer.status_code == 400
+        assert "more than once" in answer.content.decode()

@@ -31,27 +31,45 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 def page(view: View) -> View:
     """A signed-in page: AccessDenied from a fetcher answers 403, NotFound answers 404, and a
-    download in a format no page makes (`?format=pdf`) 400, rather than the page in its place
-    (which a script saving the download would take for the file)."""
+    download the page does not make (`?format=pdf`, `?format=csv` where the page has no CSV, a
+    format given twice) 400, rather than the page in its place (which a script saving the
+    download would take for the file)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        fmt = request.GET.get("format", "")
-        if fmt and fmt.lower() not in DOWNLOADS:
-            shown = fmt if len(fmt) <= 20 else f"{fmt[:20]}…"
-            reason = (
-                f"The parameter format of the address is '{shown}', which is not a file the pages download: "
-                "write csv or xlsx (or hxl, on the cluster's pages), or leave it out for the page."
+        asked = request.GET.getlist("format")
+        if len(asked) > 1:
+            return refuse_download("The address gives the parameter format more than once; give it once.")
+        if asked and asked[0] and asked[0].lower() not in DOWNLOADS:
+            shown = asked[0] if len(asked[0]) <= 20 else f"{asked[0][:20]}…"
+            return refuse_download(
+                f"The parameter format of the address is '{shown}', which is not a file the pages "
+                "download: write csv or xlsx (or hxl, on the cluster's pages), or leave it out for the page."
             )
-            return HttpResponseBadRequest(render_to_string("400.html", {"reason": reason}))
         try:
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
         except AccessDenied as exc:
             raise PermissionDenied(exc.message) from exc
         except NotFound as exc:
             raise Http404(exc.message) from exc
+        if (
+            asked
+            and asked[0]
+            and response.status_code == 200
+            and not response.has_header("Content-Disposition")
+        ):
+            return refuse_download(
+                f"This page has no {asked[0].lower()} download; leave the parameter format out for the page, "
+                "or use the download links the page offers."
+            )
+        return response
 
     return cast(View, login_required(wrapped))
+
+
+def refuse_download(reason: str) -> HttpResponse:
+    """400, in the site's own page, for a download that cannot be made: `reason` says why."""
+    return HttpResponseBadRequest(render_to_string("400.html", {"reason": reason}))
 
 
 def is_htmx(request: HttpRequest) -> bool:

@@ -3,40 +3,49 @@
 A name, a father's name, an identity number, a phone or a village in an address stays in the
 browser's history, in its address bar's suggestions and in the Referer header of the next request,
 on laptops, tablets and phones that several staff share. So a page that searches personal data
-takes its search by POST (with the CSRF token), keeps the words in the user's session under a
-short random handle, and redirects (303) to its own address with `?s=<handle>` beside the filters
+takes its search by POST (with the CSRF token), seals the words into a handle that only the
+user's session can read, and redirects (303) to its own address with `?s=<handle>` beside the filters
 that are not personal (a status, a point, a day), which paging, downloads and the back button keep.
 An address that still carries the words (`?q=`, an old bookmark) is redirected the same way.
 
-A handle is read only in the session that made it, for the user who made it and on the page it was
-made for: it ends with the session (signing out, or its idle or age limit) and when it is one of
-the oldest beyond SEARCHES_KEPT. A handle that is not kept shows the page with an empty search and
-a short message, never an error.
+A handle is the words sealed (AES-GCM) with a key made of the session's own key and the site's
+secret key, bound to the user and the page it was made for: it is read only in the session that
+made it, by that user, on that page, and it ends with the session (signing out, or its idle or age
+limit), since no other session has its key. Nothing is stored on the server: two searches typed at
+once (two tabs, a slow answer to search-as-you-type) cannot undo each other. The same words on the
+same page give the same handle. A handle that cannot be read shows the page with an empty search
+and a short message, never an error.
 """
 
 from __future__ import annotations
 
-import secrets
+import base64
+import binascii
+import hashlib
+import hmac
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 
 HANDLE = "s"
 # What a search of households' personal data is typed into: the filter forms' `q`.
 PERSONAL = ("q",)
-# The searches a session keeps: the back button reaches this many; older ones are forgotten.
-SEARCHES_KEPT = 20
 # Characters kept of a search: more than any search field takes, so that its form still refuses
-# a search too long, and few enough that a session stays small.
-LONGEST = 1000
+# a search too long, and few enough that its address stays short.
+LONGEST = 200
+# A handle longer than any this module makes is not read.
+HANDLE_MAX = 4 * LONGEST
 STALE = (
     "That search is no longer kept: a search stays only while you are signed in, on the device "
     "where you typed it. Type it again."
 )
 
-_SESSION_KEY = "reliefops_searches"
+_NONCE = 12  # bytes, as AES-GCM takes them
 # Neither words nor state: not carried into the address.
 _DROPPED = {"csrfmiddlewaretoken", HANDLE, "page"}
 
@@ -76,43 +85,59 @@ def search_redirect(
 
 
 def kept_search(request: HttpRequest, *, personal: Sequence[str] = PERSONAL) -> KeptSearch:
-    """The filters of the address with the words kept for its handle (`?s=`)."""
+    """The filters of the address with the words its handle (`?s=`) holds."""
     data = request.GET.copy()
     for name in personal:
         data.pop(name, None)
     handle = data.pop(HANDLE, [""])[-1]
     if not handle:
         return KeptSearch(data=data, stale=False)
-    entry = request.session.get(_SESSION_KEY, {}).get(handle)
-    if not _belongs(entry, request, request.path):
+    words = _open(request, request.path, handle)
+    if words is None:
         return KeptSearch(data=data, stale=True)
     for name in personal:
-        data[name] = entry["words"].get(name, "")
+        text = words.get(name, "")
+        data[name] = text if isinstance(text, str) else ""
     return KeptSearch(data=data, stale=False)
 
 
-def _belongs(entry: Any, request: HttpRequest, path: str) -> bool:
-    return (
-        isinstance(entry, dict)
-        and entry.get("user") == request.user.pk
-        and entry.get("page") == path
-        and isinstance(entry.get("words"), dict)
-    )
+def _key(request: HttpRequest) -> bytes | None:
+    """This session's key for its searches: none for a request without a session key."""
+    session_key = request.session.session_key
+    if not session_key:
+        return None
+    secret = settings.SECRET_KEY.encode()
+    return hmac.new(secret, b"reliefops.web.searches:" + session_key.encode(), hashlib.sha256).digest()
+
+
+def _bound_to(request: HttpRequest, page: str) -> bytes:
+    return f"{request.user.pk}:{page}".encode()
 
 
 def _keep(request: HttpRequest, page: str, words: dict[str, str]) -> str:
-    """The handle of these words on this page in the user's session: the one they already have,
-    or a new one (the oldest handles beyond SEARCHES_KEPT are forgotten)."""
-    kept: dict[str, Any] = dict(request.session.get(_SESSION_KEY, {}))
-    entry = {"user": request.user.pk, "page": page, "words": words}
-    handle = next((h for h, e in kept.items() if e == entry), None)
-    if handle is None:
-        handle = secrets.token_urlsafe(6)
-        while handle in kept:
-            handle = secrets.token_urlsafe(6)
-    kept.pop(handle, None)
-    kept[handle] = entry  # the newest last: the session keeps the order
-    for oldest in list(kept)[:-SEARCHES_KEPT]:
-        del kept[oldest]
-    request.session[_SESSION_KEY] = kept
-    return handle
+    """The handle of these words on this page for this user, in this session: the words sealed.
+    Its nonce is drawn from the words and the page, so that the same search has the same handle
+    (one entry in the browser's history, however often it is typed again)."""
+    if request.session.session_key is None:
+        request.session.save()
+    key = _key(request)
+    assert key is not None  # noqa: S101 - saved just above
+    text = json.dumps(words, sort_keys=True, separators=(",", ":")).encode()
+    bound = _bound_to(request, page)
+    nonce = hmac.new(key, bound + b"\0" + text, hashlib.sha256).digest()[:_NONCE]
+    sealed = nonce + AESGCM(key).encrypt(nonce, text, bound)
+    return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+
+
+def _open(request: HttpRequest, page: str, handle: str) -> dict[str, object] | None:
+    """The words a handle holds, or None when this session, user and page did not make it."""
+    key = _key(request)
+    if key is None or len(handle) > HANDLE_MAX:
+        return None
+    try:
+        sealed = base64.urlsafe_b64decode(handle + "=" * (-len(handle) % 4))
+        text = AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], _bound_to(request, page))
+        words = json.loads(text)
+    except (binascii.Error, ValueError, InvalidTag):
+        return None
+    return words if isinstance(words, dict) else None

@@ -33,7 +33,7 @@ from reliefops.households.views.section import render_page, section_tabs, viewed
 from reliefops.places.models import Site
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.exports import export_links, requested_format
-from reliefops.web.pages import PAGE_SIZE, filters_refused, page, render_list
+from reliefops.web.pages import PAGE_SIZE, filters_refused, page, refuse_download, render_list
 from reliefops.web.searches import STALE, kept_search, search_redirect
 
 
@@ -67,7 +67,9 @@ def registry(request: HttpRequest) -> HttpResponse:
     refused = filters_refused(form)  # nothing listed, downloaded or recorded as seen
     fmt = requested_format(request)
     # A search no longer kept downloads nothing: the whole registry is not what was asked for.
-    if fmt is not None and not refused and not search.stale:
+    if fmt is not None and search.stale:
+        return refuse_download(STALE)
+    if fmt is not None and not refused:
         personal = can_export_personal_data(request.user) and request.GET.get("personal") != "0"
         started = households_export_start(
             actor=request.user, households=households, with_personal_data=personal, where=f"registry {fmt}"
