@@ -160,9 +160,21 @@ def backup_create(*, output: Path, secret: str) -> BackupResult:
     if not output.parent.is_dir():
         raise BackupRefused(f"no folder {output.parent} to write the backup in")
     partial = output.with_name(output.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # The partial file is this backup's alone: a second backup to the same name (the timer's, and
+    # the same unit started by hand) would otherwise write into it at once and publish a mixture.
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise BackupRefused(
+            f"{partial} exists: another backup to {output.name} is being written; wait for it to end, "
+            f"or, if none is running (one stopped by a power cut), remove {partial} and try again"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as out:
+            # Checked again while holding the partial name: a backup that finished in the meantime
+            # published its file before letting the name go, and is not to be written over.
+            if output.exists():
+                raise BackupRefused(f"{output} already exists: give the new backup its own name")
             writer = _backup_sqlite(out, secret) if engine == "sqlite" else _backup_postgresql(out, secret)
             out.flush()
             os.fsync(out.fileno())
