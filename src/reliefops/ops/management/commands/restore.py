@@ -50,11 +50,12 @@ class Command(ReliefopsCommand):
             result = backup_restore(path=path, secret=secret, force=options["force"])
         except BackupRefused as exc:
             raise CommandError(f"{exc}; nothing was restored") from exc
-        action = "replaced the contents of" if result.replaced else "restored into"
-        self.stdout.write(
-            f"{action} the {result.engine} database {result.database} the backup made {result.created_at} "
-            f"in {result.seconds:.1f} s"
-        )
+        database = f"the {result.engine} database {result.database}"
+        if result.replaced:
+            done = f"replaced the contents of {database} with the backup made {result.created_at}"
+        else:
+            done = f"restored into {database} the backup made {result.created_at}"
+        self.stdout.write(f"{done} in {result.seconds:.1f} s")
         if result.pending_migrations:
             pending = result.pending_migrations
             named = ", ".join(pending[:SHOWN_MIGRATIONS])
@@ -63,7 +64,8 @@ class Command(ReliefopsCommand):
             self.stdout.write(
                 self.style.WARNING(
                     f"the backup predates {counted(len(pending), 'migration')} of this code ({named}): "
-                    "run `reliefops migrate` now, then `reliefops stock verify`"
+                    "run `reliefops migrate` now, then `reliefops stock verify` (or, when going back to "
+                    "the version that made the backup, install that version instead)"
                 )
             )
         else:
