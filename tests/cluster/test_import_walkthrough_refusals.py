@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from reliefops.cluster.importers import needs_import_file
-from reliefops.cluster.models import ActivityRow
+from reliefops.cluster.models import ActivityRow, ImportBatch
 from reliefops.cluster.services import reporting_period_set_lock
 from reliefops.core.errors import InvalidInput
 from reliefops.core.roles import Role
@@ -307,5 +307,24 @@ def test_a_row_of_more_households_than_live_in_its_area_is_noted_not_refused(clu
         "households, where Batagram (PK504) counts 58,000 (illustrative); row 4: 60,000 households, where "
         "Batagram (PK504) counts 58,000 (illustrative)); check the figures: households, not people?"
     ) in result.notes
-    # and a file whose rows all fit says nothing of it
+    # and the batch keeps the note, for the coordinator who opens it later
+    assert ImportBatch.objects.get(pk=result.batch_id).notes == result.notes
+    # and a file whose rows all fit says nothing of it; one row is told in the singular
     assert not any("needs baseline" in note for note in upload([row(id="NRC-5", hh="100")]).notes)
+    one = upload([row(id="NRC-6", hh="70000")]).notes
+    assert any(note.startswith("1 row reports more households than live in the area") for note in one)
+
+
+def test_a_pipeline_row_that_gives_households_is_told_they_are_not_counted(cluster, upload):
+    result = upload([row(id="NRC-1", recipient="IRW", hh="300"), row(id="NRC-2", recipient="IRW", hh="")])
+    assert result.added == 2
+    assert (
+        "1 pipeline row (handed to a partner) gives households (row 3), which are not counted as reached: "
+        "the partner the items were handed to reports the households it reaches"
+    ) in result.notes
+
+
+def test_a_corrected_figure_is_written_with_its_thousands_as_an_added_row_writes_it(cluster, upload):
+    upload([row(id="NRC-1", qty="12000")])
+    result = upload([row(id="NRC-1", qty="12500")])
+    assert result.changes[0].fields == (("quantity", "12,000", "12,500"),)

@@ -303,9 +303,30 @@ def households_beyond_needs(plan: Plan) -> str:
         for row, area_id in beyond[:BEYOND_SHOWN]
     )
     more = f", and {counted(len(beyond) - BEYOND_SHOWN, 'row')} more" if len(beyond) > BEYOND_SHOWN else ""
+    verb = "reports" if len(beyond) == 1 else "report"
     return (
-        f"{counted(len(beyond), 'row')} report more households than live in the area by its needs baseline "
+        f"{counted(len(beyond), 'row')} {verb} more households than live in the area by its needs baseline "
         f"({shown}{more}); check the figures: households, not people?"
+    )
+
+
+RECIPIENT = itemgetter(7)  # the partner a pipeline row hands its items to
+
+
+def pipeline_households(plan: Plan) -> str:
+    """A note on the pipeline rows the upload adds or changes that give households: they are not
+    counted as reached (the partner the items went to reports the households it reaches)."""
+    rows = [*plan.adds, *(row for row, _ in plan.updates)]
+    given = [row for row in filter(RECIPIENT, rows) if row.households]
+    if not given:
+        return ""
+    lines = ", ".join(str(row.line) for row in given[:BEYOND_SHOWN])
+    more = " …" if len(given) > BEYOND_SHOWN else ""
+    verb = "gives" if len(given) == 1 else "give"
+    return (
+        f"{counted(len(given), 'pipeline row')} (handed to a partner) {verb} "
+        f"households (row {lines}{more}), which are not counted as reached: the partner the items were "
+        "handed to reports the households it reaches"
     )
 
 
@@ -464,6 +485,8 @@ class _Names:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"  # as an added row's values write a figure
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):

@@ -33,6 +33,7 @@ from reliefops.cluster.services.report_plan import (
     duplicates,
     households_beyond_needs,
     locked_months,
+    pipeline_households,
     plan_upload,
     withdrawn_versions,
 )
@@ -163,9 +164,7 @@ def _import(
                 f"columns not in the file, kept as stored in the rows it names: {kept} (a column with an "
                 "empty cell empties the value; a column the file does not have leaves it as it is)"
             )
-        beyond = households_beyond_needs(plan)
-        if beyond:
-            result.notes.append(beyond)
+        result.notes += filter(None, (households_beyond_needs(plan), pipeline_households(plan)))
         lap("compare with stored rows")
         if preview or not result.changed:
             return result
@@ -185,7 +184,7 @@ def _import(
             unchanged=result.unchanged,
             withdrawn=result.withdrawn,
             kept_aside=report.kept_aside,
-            notes=report.notes,
+            notes=list(result.notes),  # the file's, and the figures to check
         )
         closed = [old.id for _, old in plan.updates] + [old.id for _, old in plan.withdrawals] + plan.revived
         bulk.close_versions(ids=closed, batch_id=batch.pk)
