@@ -605,3 +605,24 @@ def test_the_gap_table_writes_the_unit_in_the_plural_beside_other_counts(cluster
     page = text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-gaps"), {"activity": "TENTS"}))
     assert re.search(r'130 <span class="unit">tents</span>', page)
     assert re.search(r'1 <span class="unit">tent</span>', page)
+
+
+def test_the_rows_page_narrows_to_the_reporting_months_chosen(cluster, upload, client_as):
+    upload(
+        [
+            row(id="NRC-1", start="2005-11-01", end="2005-11-20"),
+            row(id="NRC-2", start="2005-12-01", end="2005-12-20"),
+            row(id="NRC-3", start="2006-01-02", end="2006-01-20"),
+        ]
+    )
+    client = client_as(Role.COORDINATOR)
+    page = text(
+        client.get(reverse("cluster:cluster-rows"), {"period_from": "2005-12", "period_to": "2006-01"})
+    )
+    assert set(re.findall(r"NRC-\d", page)) == {"NRC-2", "NRC-3"}
+    assert 'name="period_from"' in page
+    # a period that ends before it starts is refused beside its field, and lists nothing
+    refused = client.get(reverse("cluster:cluster-rows"), {"period_from": "2006-01", "period_to": "2005-12"})
+    assert refused.status_code == 422
+    assert "the period ends before it starts" in text(refused)
+    assert not re.findall(r"NRC-\d", text(refused))

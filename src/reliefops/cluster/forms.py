@@ -153,6 +153,15 @@ class RowFilter(FilterForm):
         required=False,
         error_messages=_not_one_of("an organisation whose rows you may see"),
     )
+    period_from = MonthField(label="From month", required=False)
+    period_to = MonthField(label="To month", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("period_from"), data.get("period_to")
+        if start and end and end < start:
+            self.add_error("period_to", "the period ends before it starts")
+        return data
 
     def __init__(self, *args: Any, organisations: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

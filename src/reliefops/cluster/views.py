@@ -348,7 +348,13 @@ def rows(request: HttpRequest) -> HttpResponse:
     context = {"scope": scope, "tabs": _tabs(request), "export_links": export_links(request)}
     c = form.criteria()
     listed = selectors.rows_filtered(
-        found, activity=c["activity"], within=c["within"], organisation=c["organisation"], status=c["status"]
+        found,
+        activity=c["activity"],
+        within=c["within"],
+        organisation=c["organisation"],
+        status=c["status"],
+        period_from=c["period_from"] or None,
+        period_to=c["period_to"] or None,
     )
     if c["q"]:
         listed = listed.filter(Q(row_id__icontains=c["q"]) | Q(location__icontains=c["q"]))
