@@ -45,6 +45,12 @@ def test_the_xlsx_template_has_the_hashtag_row_and_lists_of_valid_values(cluster
     assert "PK504 Batagram" in [c.value for c in lists["G"]]
     assert "Norwegian Refugee Council" in [c.value for c in lists["A"]]
     assert validations["P3:P5002"].type == "whole"
+    # and its read-me says what the reader does: Update corrects a stored row only, and a P-code
+    # column takes the P-code as the lists write it, not a name alone
+    read_me = " ".join(str(c.value) for c in workbook["Read me"]["A"] if c.value)
+    assert "a row id that no stored row has is then refused" in read_me
+    assert "a name alone goes in a name column (#adm2+name, #adm3+name)" in read_me
+    assert "either is read" not in read_me
 
 
 def test_the_empty_template_filled_in_with_its_own_list_values_uploads(cluster, upload):

@@ -196,9 +196,9 @@ def test_a_row_marked_update_whose_id_names_no_stored_row_is_refused(cluster, up
     problems = refused(upload, [row(id="NRC-042", action="Update", qty="150")])
     # then the row is refused, naming the id and what to do, and nothing is added
     assert problems == [
-        "row 3, #meta+action: row NRC-042 is marked Update, but the organisation has no row NRC-042 to "
-        "correct; check the row id against the organisation's rows (the Rows tab, or the template with "
-        "its rows), or mark the row New if it is a new activity"
+        "row 3, #meta+action: row NRC-042: its action (Update, Edit, Same or the like) says it corrects a "
+        "stored row, but the organisation has no row NRC-042; check the row id against the organisation's "
+        "rows (the Rows tab, or the template with its rows), or write New if it is a new activity"
     ]
     assert ActivityRow.objects.count() == 1
     # while the same row marked New (or with no action) adds it
@@ -209,15 +209,15 @@ def test_a_row_marked_update_whose_id_names_no_stored_row_is_refused(cluster, up
 def test_every_word_that_says_the_row_is_stored_corrects_a_stored_row(cluster, upload, word):
     upload([row(id="NRC-1")])
     assert upload([row(id="NRC-1", action=word, qty="150")]).updated == 1
-    assert "is marked Update" in refused(upload, [row(id="NRC-2", action=word)])[0]
+    assert "says it corrects a stored row" in refused(upload, [row(id="NRC-2", action=word)])[0]
 
 
 def test_a_withdrawn_row_marked_update_is_refused_and_marked_new_reported_again(cluster, upload):
     upload([row(id="NRC-1")])
     upload([row(id="NRC-1", action="Delete")])
     assert refused(upload, [row(id="NRC-1", action="Update")]) == [
-        "row 3, #meta+action: row NRC-1 is marked Update, but it was withdrawn; mark it New to report it "
-        "again"
+        "row 3, #meta+action: row NRC-1: its action (Update, Edit, Same or the like) says it corrects a "
+        "stored row, but it was withdrawn; write New to report it again"
     ]
     assert upload([row(id="NRC-1", action="New")]).added == 1
 

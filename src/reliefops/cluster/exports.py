@@ -245,7 +245,9 @@ READ_ME = (
     "(#org+prog, #activity ...). Keep the hashtag row: the cluster reads the columns by it.",
     "Row ID: your own id for the row (any text, unique in your organisation). Upload the file "
     "again with the same ids to correct rows; rows you leave out of a later file are left alone.",
-    "Action: leave empty (or New / Update) to add or correct a row; write Delete to withdraw one.",
+    "Action: leave empty or write New to add a row (or to correct the stored row of its id); "
+    "Update to correct a row uploaded before (a row id that no stored row has is then refused, "
+    "so that a mistyped id does not add the activity twice); Delete to withdraw a row.",
     "Reporting organisation: who reports the row; empty means your own organisation.",
     "Programming / implementing / funding organisation: who is accountable, who does the work, "
     "who pays. When you implement for another agency, name it as the programming or funding "
@@ -253,7 +255,8 @@ READ_ME = (
     "Handed to partner: fill in only when you handed the items to another organisation to "
     "distribute (pipeline); they are then counted where that partner distributes them.",
     "Place: the P-code of the tehsil where you can, else the district (or province). The lists "
-    "show the P-code with the name; either is read.",
+    "show the P-code with the name (PK504 Batagram), and a cell written as the list writes it is "
+    "read; a name alone goes in a name column (#adm2+name, #adm3+name).",
     "Status: planned, ongoing or completed. Dates: 2005-11-30 or 30/11/2005. The reporting month "
     "is the month of the end date.",
     "Quantity: in the activity's unit (see the 'Lists' sheet). Households: households reached "

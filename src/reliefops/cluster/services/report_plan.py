@@ -331,19 +331,21 @@ def pipeline_households(plan: Plan) -> str:
 
 
 def _not_stored(row: ReportRow, old: StoredVersion | None) -> str:
-    """Why a row marked Update is refused: the organisation has no current row of its id."""
+    """Why a row whose action says it is stored (Update, Edit, Same …) is refused: the
+    organisation has no current row of its id."""
+    said = "its action (Update, Edit, Same or the like) says it corrects a stored row"
     if old is not None:
-        return f"row {row.row_id} is marked Update, but it was withdrawn; mark it New to report it again"
+        return f"row {row.row_id}: {said}, but it was withdrawn; write New to report it again"
     if row.row_id.startswith("auto-"):
         return (
-            "the row is marked Update, but the file has no row ids (#meta+id), and the organisation "
-            "has no row with the same organisations, activity, place and dates to correct; give the "
-            "rows their ids, or mark the row New if it is a new activity"
+            f"{said}, but the file has no row ids (#meta+id), and the organisation has no row with the "
+            "same organisations, activity, place and dates to correct; give the rows their ids, or "
+            "write New if it is a new activity"
         )
     return (
-        f"row {row.row_id} is marked Update, but the organisation has no row {row.row_id} to correct; "
-        "check the row id against the organisation's rows (the Rows tab, or the template with its "
-        "rows), or mark the row New if it is a new activity"
+        f"row {row.row_id}: {said}, but the organisation has no row {row.row_id}; check the row id "
+        "against the organisation's rows (the Rows tab, or the template with its rows), or write New "
+        "if it is a new activity"
     )
 
 
