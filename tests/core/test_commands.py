@@ -345,7 +345,8 @@ def test_token_extend_refuses_a_revoked_token_and_changes_nothing(ali):
         pytest.param(["999"], "no token 999", id="unknown-token"),
         pytest.param(["{pk}", "--days", "0"], "1 problem; nothing was written", id="zero-days"),
         pytest.param(["{pk}", "--days", "366"], "1 problem; nothing was written", id="over-a-year"),
-        pytest.param(["{pk}", "--days", "10"], "already works until .* longer than 10 days", id="shorter"),
+        pytest.param(["{pk}", "--days", "10"], "already works until .* as long as 10 days", id="shorter"),
+        pytest.param(["{pk}", "--days", "90"], "already works until .* as long as 90 days", id="the-same"),
     ],
 )
 def test_token_extend_refuses_what_it_cannot_do_and_changes_nothing(ali, args, message):

@@ -197,6 +197,8 @@ def test_a_refused_form_keeps_what_was_typed_and_names_the_field(op):
     assert "must agree" in text
     assert 'value="Muhammad Aslam"' in text
     assert not Household.objects.exists()
+    # the consent, which the registration cannot go without, is marked as a field to give
+    assert re.search(r'<input type="checkbox" name="consent"[^>]* required', text)
 
 
 @pytest.mark.parametrize("page", ["register", "correct"])

@@ -110,6 +110,10 @@ def test_a_delivery_s_goods_received_note_lists_an_accepted_excess_against_the_w
     # ... and the 5 are listed apart, as an excess over the 120 dispatched, with the reason given
     excess = re.search(r'<table class="lines excess">.*?</table>', rest, re.S)
     assert excess is not None
+    # (its column heads are each a column's, for a screen reader, as the note's other tables')
+    heads = re.findall(r"<th\b[^>]*>", excess[0])
+    assert len(heads) == 7
+    assert all('scope="col"' in head for head in heads)
     assert re.search(
         r'BLANKET</span> Blanket</td><td class="num">120</td><td class="num">5</td><td>piece</td>'
         r'<td class="code">UNATTRIBUTED</td><td>5 extra loaded</td>',

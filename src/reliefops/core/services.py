@@ -471,10 +471,11 @@ def token_extend(
         if not token.user.is_active:
             raise ServiceError(f"user {token.user.get_username()!r} is not active")
         expires_at = timezone.now() + timedelta(days=days)
-        if expires_at <= token.expires_at:
+        # An extension adds a day at least: the same command run again (a retry) changes nothing.
+        if expires_at < token.expires_at + timedelta(days=1):
             raise Conflict(
-                f"token {token.pk} already works until {token_moment(token.expires_at)}, "
-                f"longer than {counted(days, 'day')} from now; nothing was changed"
+                f"token {token.pk} already works until {token_moment(token.expires_at)}, as long as "
+                f"{counted(days, 'day')} from now or longer; nothing was changed"
             )
         before = token.expires_at
         token.expires_at = expires_at

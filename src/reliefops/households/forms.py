@@ -180,7 +180,9 @@ class RegistrationForm(ServiceForm):
     registered_on = DayField(label="Registered on", required=False, widget=DATE)
     consent = forms.BooleanField(
         label="The head agrees to the use of this data for the relief operation",
-        required=False,
+        required=False,  # refused by the service, in its own words, when not given
+        # marked as a field that must be given, as the service refuses a registration without it
+        widget=forms.CheckboxInput(attrs={"required": True}),
     )
     duplicates_seen = forms.CharField(widget=forms.HiddenInput, required=False)
 
