@@ -626,3 +626,17 @@ def test_the_rows_page_narrows_to_the_reporting_months_chosen(cluster, upload, c
     assert refused.status_code == 422
     assert "the period ends before it starts" in text(refused)
     assert not re.findall(r"NRC-\d", text(refused))
+
+
+def test_an_area_reached_beyond_its_need_is_marked_to_check(cluster, upload, client_as):
+    needs_import_file(
+        actor=None, data=b"P,N\n#adm2+code,#inneed+hh\nPK504,100\nPK522,1000\n", filename="n.csv"
+    )
+    upload([row(id="NRC-1", hh="250"), row(id="NRC-2", adm2="PK522", hh="300")])
+    page = text(client_as(Role.COORDINATOR).get(reverse("cluster:cluster-gaps"), {"activity": "TENTS"}))
+    batagram = re.search(r'code-quiet">PK504</span>.*?</tr>', page, re.S)
+    mansehra = re.search(r'code-quiet">PK522</span>.*?</tr>', page, re.S)
+    assert batagram is not None
+    assert mansehra is not None
+    assert "above need: check" in batagram[0]  # 250 reached of 100 in need
+    assert "above need" not in mansehra[0]  # 300 of 1,000

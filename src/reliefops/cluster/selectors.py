@@ -335,6 +335,12 @@ class GapRow:
     def coverage_percent(self) -> str:
         return coverage_text(self.reached, self.in_need)
 
+    @property
+    def beyond_need(self) -> bool:
+        """More households reached than in need: a figure to check (a row's households, or the
+        baseline), marked where it is shown."""
+        return bool(self.in_need) and self.reached > (self.in_need or 0)
+
 
 @dataclass
 class GapReport:
