@@ -328,3 +328,43 @@ def test_a_corrected_figure_is_written_with_its_thousands_as_an_added_row_writes
     upload([row(id="NRC-1", qty="12000")])
     result = upload([row(id="NRC-1", qty="12500")])
     assert result.changes[0].fields == (("quantity", "12,000", "12,500"),)
+
+
+# --- a file of withdrawals ---------------------------------------------------------------------------
+
+WITHDRAWALS = [c for c in COLUMNS if c[2] in {"id", "action", "reporting"}]
+
+
+def test_a_file_of_withdrawals_needs_only_the_row_ids_and_the_action(cluster, upload):
+    upload([row(id="NRC-1"), row(id="NRC-2"), row(id="NRC-3")])
+    # when NRC withdraws two rows with a file of ids, actions and its name alone
+    result = upload(
+        data=four_w_csv(
+            [
+                row(id="NRC-1", action="Delete", reporting="NRC"),
+                row(id="NRC-3", action="Delete", reporting="NRC"),
+            ],
+            columns=WITHDRAWALS,
+        )
+    )
+    # then they are withdrawn, and the third is left alone
+    assert (result.withdrawn, result.added, result.updated) == (2, 0, 0)
+    current = ActivityRow.objects.filter(replaced_in__isnull=True)
+    assert set(current.filter(withdrawn=False).values_list("row_id", flat=True)) == {"NRC-2"}
+
+
+def test_a_row_that_is_no_withdrawal_in_such_a_file_asks_for_the_columns_it_lacks(cluster, upload):
+    upload([row(id="NRC-1")])
+    data = four_w_csv(
+        [row(id="NRC-1", action="Delete", reporting="NRC"), row(id="NRC-9", action="New", reporting="NRC")],
+        columns=WITHDRAWALS,
+    )
+    problems = refused(upload, data=data)
+    hint = "; a file of withdrawals alone (Delete) needs only the row ids and the action"
+    assert problems[:2] == [
+        f"row 2, #activity: the file has no column for the activity (#activity){hint}",
+        "row 2, #adm2+code: the file has no column for the place: the P-code of the province, district or "
+        f"tehsil (#adm2+code){hint}",
+    ]
+    assert not any("not a withdrawal" in p for p in problems)
+    assert ActivityRow.objects.filter(withdrawn=True).count() == 0

@@ -110,6 +110,8 @@ SPEC_BY_NAME = {s.name: s for s in ACTIVITY_FIELDS}
 TOTAL_WORDS = frozenset({"total", "totals", "grand total", "sub total", "subtotal", "sum"})
 TOTAL_INITIALS = frozenset(initial for word in TOTAL_WORDS for initial in (word[0], word[0].upper()))
 ROW_ID_MAX = 64
+NOT_A_WITHDRAWAL = "not a withdrawal, and the file lacks the columns of its activity"  # see _end
+ORGANISATION_TAGS = frozenset({"#org+prog"})  # the problem of a file without organisations
 COMPLETED = ActivityStatus.COMPLETED.value
 LOCATION_MAX = 200
 
@@ -293,6 +295,12 @@ class ActivityFileReader:
         if "programming" not in f and "organisation" in f:
             self.labels["programming"] = labels["organisation"]
         self._require_columns(layout)
+        # A file of withdrawals needs only the row ids, the action and whose rows they are: the
+        # columns of what was done, where and when are asked for once a row is no withdrawal (_end).
+        self.lacking: list[Problem] = []
+        if self.problems and "row_id" in f and "action" in f:
+            self.lacking = [p for p in self.problems if p.field not in ORGANISATION_TAGS]
+            self.problems = [p for p in self.problems if p.field in ORGANISATION_TAGS]
         refuse(self.problems)
         self.date_columns = {name: DateColumn(self.labels[name]) for name in ("start", "end") if name in f}
         self.first_day: dt.date = settings.OPERATION_START
@@ -302,6 +310,17 @@ class ActivityFileReader:
 
     def _end(self, checked: _Checked, layout: Layout) -> list[ReportRow]:
         rows, fixes, totals_skipped, read, beyond = checked
+        if self.lacking:
+            kept = [p for p in self.problems if p.reason != NOT_A_WITHDRAWAL]
+            if len(kept) < len(self.problems):  # some row is no withdrawal: the file lacks columns
+                some = any(row.action == DELETE for row in rows)
+                hint = "; a file of withdrawals alone (Delete) needs only the row ids and the action"
+                lacking = (
+                    [RowProblem(p.row, p.field, p.reason + hint) for p in self.lacking]
+                    if some
+                    else self.lacking
+                )
+                self.problems = lacking + kept
         if totals_skipped:
             shown = ", ".join(str(n) for n in totals_skipped[:5])
             self.notes.append(f"left out {counted(len(totals_skipped), 'total row')} (row {shown})")
@@ -565,6 +584,7 @@ class ActivityFileReader:
         what_cells_of = itemgetter(col("activity"), col("item"), *area_columns, i_loc, i_status)
         date_cells = itemgetter(i_start, i_end)
         n_areas = len(area_columns)
+        lacking = bool(self.lacking)
         # A date before the month the operation began is refused (one in that month may be the start
         # of a month written alone: "October 2005"), and a completed row of a month still to come.
         first_day, today, this_month = self.first_day, self.today, self.today.replace(day=1)
@@ -770,6 +790,9 @@ class ActivityFileReader:
                     )
                 elif not bad:
                     out.append(withdrawal(line, reporting, row_id))
+                continue
+            if lacking:  # a row that is no withdrawal, in a file without the columns it needs
+                found.append(RowProblem(line, labels["action"], NOT_A_WITHDRAWAL))
                 continue
             bad = bad or bool(orgs[5])
             # What was done where (activity, place, site, status), then the dates: each distinct
