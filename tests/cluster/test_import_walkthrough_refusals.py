@@ -19,7 +19,7 @@ from reliefops.cluster.models import ActivityRow, ImportBatch
 from reliefops.cluster.services import reporting_period_set_lock
 from reliefops.core.errors import InvalidInput
 from reliefops.core.roles import Role
-from tests.cluster.conftest import COLUMNS, four_w_csv, problems_of, row
+from tests.cluster.conftest import COLUMNS, four_w_csv, paired_rows, problems_of, row
 from tests.factories import OrganisationFactory, SiteFactory, make_user
 
 
@@ -368,3 +368,15 @@ def test_a_row_that_is_no_withdrawal_in_such_a_file_asks_for_the_columns_it_lack
     ]
     assert not any("not a withdrawal" in p for p in problems)
     assert ActivityRow.objects.filter(withdrawn=True).count() == 0
+
+
+def test_the_preview_names_the_rows_the_rule_will_set_aside_among_the_files_own(cluster, upload):
+    # given UNHCR's row and IRW's own row of the same shelters, in one file (as a coordinator uploads)
+    preview = upload(paired_rows(), preview=True)
+    # then the preview says which row will be counted in which, as the applied upload then does
+    assert (
+        "1 row of the file will be set aside when the upload is applied, each counted in its implementing "
+        "partner's own row of the file (row 3 (UNHCR-8) in row 4 (IRW-31)); rows stored before may set "
+        "aside more, and the applied upload says how many (the double-counting rule)"
+    ) in preview.notes
+    assert upload(paired_rows()).set_aside == 1

@@ -27,6 +27,7 @@ from reliefops.cluster.services import bulk
 from reliefops.cluster.services.report_plan import (
     IMPLEMENTING,
     REPORTING,
+    Plan,
     changes_listed,
     check_chosen_organisation,
     check_scope,
@@ -47,7 +48,7 @@ from reliefops.cluster.services.report_types import (
 from reliefops.cluster.sheets import RowProblem
 from reliefops.core.errors import Conflict
 from reliefops.core.services import audit_record, stored_user
-from reliefops.core.text import series
+from reliefops.core.text import counted, series
 
 
 def activity_report_import(
@@ -166,6 +167,10 @@ def _import(
             )
         result.notes += filter(None, (households_beyond_needs(plan), pipeline_households(plan)))
         lap("compare with stored rows")
+        if preview and result.changed:
+            note = _set_aside_in_file(plan)
+            if note:
+                result.notes.append(note)
         if preview or not result.changed:
             return result
         orgs = {row.reporting_org_id for row in report.rows}
@@ -321,3 +326,22 @@ def _refuse_changed_since(seen: StoredState, organisation_ids: set[int]) -> None
             f"{series(changes)} {verb} since your preview; preview the file again to see what it would do "
             "now (nothing was written)"
         )
+
+
+def _set_aside_in_file(plan: Plan) -> str:
+    """What the double-counting rule will set aside among the rows a previewed upload adds or
+    updates (the rows stored before may set more aside: the applied upload says how many)."""
+    rows = [*plan.adds, *(row for row, _ in plan.updates)]
+    pairs = bulk.pairs_within(rows, range(1, len(rows) + 1))  # by position: nothing is written yet
+    if not pairs:
+        return ""
+    shown = "; ".join(
+        f"row {rows[i].line} ({rows[i].row_id}) in row {rows[own - 1].line} ({rows[own - 1].row_id})"
+        for i, own in list(pairs.items())[:3]
+    )
+    more = " …" if len(pairs) > 3 else ""
+    return (
+        f"{counted(len(pairs), 'row')} of the file will be set aside when the upload is applied, each "
+        f"counted in its implementing partner's own row of the file ({shown}{more}); rows stored before "
+        "may set aside more, and the applied upload says how many (the double-counting rule)"
+    )
