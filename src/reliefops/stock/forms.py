@@ -458,6 +458,16 @@ class CountLineForm(LineForm):
 # --- postings (POST) ------------------------------------------------------------------------------
 
 
+def choose_the_only_site(form: forms.Form, name: str) -> None:
+    """Have the site `name` chosen on a blank form when the user may act at that one site only (a hub
+    manager of one hub), instead of picked from a list every time."""
+    own = form.fields.get(name)
+    if not form.is_bound and isinstance(own, SiteChoice) and name not in form.initial:
+        only = list(own.queryset.values_list("pk", flat=True)[:2])  # type: ignore[union-attr]
+        if len(only) == 1:
+            form.initial[name] = only[0]
+
+
 class PostingForm(PlainRefusals, forms.Form):
     """A posting with its hidden idempotency key and, when `line_form` is set, its lines."""
 
@@ -485,11 +495,7 @@ class PostingForm(PlainRefusals, forms.Form):
         for field in self.fields.values():
             if isinstance(field, SiteChoice) and field.queryset is None:
                 field.queryset = stock_sites(user, self.right)
-        own = self.fields.get(self.own_site)
-        if not self.is_bound and isinstance(own, SiteChoice) and self.own_site not in self.initial:
-            only = list(own.queryset.values_list("pk", flat=True)[:2])  # type: ignore[union-attr]
-            if len(only) == 1:
-                self.initial[self.own_site] = only[0]
+        choose_the_only_site(self, self.own_site)
         self.lines: Any = None
         if self.line_form is not None:
             extra = self.extra_lines if not initial_lines else max(self.extra_lines - len(initial_lines), 0)
@@ -697,6 +703,7 @@ class CountSiteForm(PlainRefusals, forms.Form):
     def __init__(self, *args: Any, user: AnyUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = stock_sites(user, Right.POST_STOCK)  # type: ignore[attr-defined]
+        choose_the_only_site(self, "site")
 
 
 class CountForm(PostingForm):

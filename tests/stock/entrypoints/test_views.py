@@ -192,6 +192,7 @@ POSTED_AT = {
     "stock:post-handover": "site",
     "stock:post-loss": "site",
     "stock:post-kitting": "site",
+    "stock:post-count": "site",
 }
 
 
