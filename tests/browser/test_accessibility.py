@@ -176,8 +176,9 @@ REFUSED_JS = """() => [...document.querySelectorAll('main [aria-invalid=true]')]
         ("/households/register/", "Check and register"),
         ("/stock/waybills/new/", "Dispatch"),
         ("/cluster/needs/", "Preview"),
+        ("/households/rounds/new/", "Plan the round"),
     ],
-    ids=["registration", "dispatch", "needs-upload"],
+    ids=["registration", "dispatch", "needs-upload", "round-plan"],
 )
 def test_a_refused_form_ties_each_reason_to_its_field_and_announces_them(op, signed_in_page, url, button):
     # given an administrator who sends a form empty (the browser's own checks put aside, as an

@@ -953,6 +953,34 @@ def test_the_round_form_shows_every_problem_at_once(op):
     assert DistributionRound.objects.count() == 1
 
 
+def test_a_refused_choice_of_points_is_read_with_each_tick_box(op):
+    # when the round form comes with no distribution point ticked
+    response = signed_in(op.registrar).post(
+        "/households/rounds/new/",
+        {**ROUND_FORM, "line1-item": str(op.blanket.pk), "line1-per_member": "2"},
+    )
+    # then the reason is on the page, under the points
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert '<ul class="errorlist" id="id_points_error"><li>This field is required.</li></ul>' in text
+    # and each tick box is marked refused and described by it, not only the table of points
+    boxes = re.findall(r'<input type="checkbox" name="points"[^>]*>', text)
+    assert boxes
+    for box in boxes:
+        assert 'aria-invalid="true"' in box
+        assert 'aria-describedby="id_points_error"' in box
+
+
+def test_an_accepted_choice_of_points_leaves_the_tick_boxes_undescribed(op):
+    # when the round form is drawn blank
+    text = signed_in(op.registrar).get("/households/rounds/new/").content.decode()
+    # then no box is marked refused nor described by a reason that is not there
+    boxes = re.findall(r'<input type="checkbox" name="points"[^>]*>', text)
+    assert boxes
+    assert all("aria-invalid" not in box and "aria-describedby" not in box for box in boxes)
+    assert re.search(r'<div role="group" aria-labelledby="id_points-label"[^>]*aria-invalid', text) is None
+
+
 def test_the_round_form_sets_the_camps_and_the_area_each_point_serves(op):
     client = signed_in(op.registrar)
     page = client.get("/households/rounds/new/").content.decode()
@@ -1421,8 +1449,8 @@ def test_a_refused_choice_of_a_group_is_read_with_its_group(op):
         'aria-invalid="true">'
     ) in registration
     assert (
-        '<table class="data data-narrow points-table" aria-labelledby="id_points-label" '
-        'aria-describedby="id_points_helptext id_points_error">'
+        '<div role="group" aria-labelledby="id_points-label" '
+        'aria-describedby="id_points_helptext id_points_error" aria-invalid="true">'
     ) in planned
     # and a group without a problem or help carries neither
     assert (

@@ -393,8 +393,18 @@ class RoundForm(ServiceForm):
 
     @property
     def point_rows(self) -> list[tuple[Any, forms.BoundField]]:
-        """Each point's box and the field of the area it serves, side by side."""
-        return [(box, self[self.serves_names[str(box.data["value"])]]) for box in self["points"]]
+        """Each point's box and the field of the area it serves, side by side. When the choice of
+        points is refused, each box is described by the reason (and marked refused, as Django marks
+        a refused field), so that a screen reader reads why with the box it is on, not only with
+        the group of boxes."""
+        points = self["points"]
+        reason = f"{points.auto_id}_error" if points.errors else None
+        rows = []
+        for box in points:
+            if reason:
+                box.data["attrs"]["aria-describedby"] = reason
+            rows.append((box, self[self.serves_names[str(box.data["value"])]]))
+        return rows
 
     @property
     def visible_fields_but_serves(self) -> list[forms.BoundField]:
