@@ -1,10 +1,11 @@
 """The main pages of every section, checked in a real browser for what a screen reader, a keyboard and
 a small or zoomed screen need (WCAG 2.1 AA): a language, one h1 and headings in order, the landmarks
 and the skip link, a name for every field, button, link and image, required fields marked for the
-eye, descriptions that exist, table heads with their scope, text readable against its background,
-no page wider than a 320 px screen (200 % zoom of a laptop), a refused form whose reasons are tied to
-their fields and announced, and a focus ring on every stop of the keyboard. test_web_accessibility.py
-checks what the shared style sheet and script give the pages of the shell in more depth."""
+eye, descriptions that exist, a name for every table and table heads with their scope, text readable
+against its background, no page wider than a 320 px screen (200 % zoom of a laptop) and headings that
+wrap there between words, a refused form whose reasons are tied to their fields and announced, and a
+focus ring on every stop of the keyboard. test_web_accessibility.py checks what the shared style sheet
+and script give the pages of the shell in more depth."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from playwright.sync_api import expect
 from reliefops.cluster.models import ActivityType, ReportingPeriod
 from reliefops.core.roles import Role
 from reliefops.households.services import cards_issue
+from reliefops.stock.services import StockLine, waybill_dispatch
 from tests.browser.test_web_accessibility import FOCUS_JS, LOW_CONTRAST_JS
-from tests.households.conftest import build_operation, receive, register, winter_round
+from tests.households.conftest import DAY, build_operation, receive, register, winter_round
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,6 +81,15 @@ STRUCTURE_JS = """() => {
   return problems;
 }"""
 
+# Each table without a name (its caption, its aria-label, or the text of what its aria-labelledby
+# names), by which a screen reader's list of tables shows it.
+TABLES_JS = """() => [...document.querySelectorAll('table')].filter((table) => {
+  const named = (table.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+    .map((id) => document.getElementById(id)).filter(Boolean).map((el) => el.textContent).join(' ');
+  const name = (table.caption ? table.caption.textContent : '') || table.getAttribute('aria-label') || named;
+  return !name.trim();
+}).map((table) => `a table without a name: ${table.outerHTML.slice(0, 90)}`)"""
+
 
 @pytest.fixture
 def op(transactional_db):
@@ -134,15 +145,20 @@ def _main_pages(op) -> list[str]:
 def test_every_main_page_has_what_assistive_technology_needs(op, signed_in_page, page):
     # given the sign-in page, and an administrator, who sees every page of every section
     page.goto("/login/")
-    found = {"/login/": page.evaluate(STRUCTURE_JS) + page.evaluate(LOW_CONTRAST_JS)}
+    found = {
+        "/login/": page.evaluate(STRUCTURE_JS) + page.evaluate(TABLES_JS) + page.evaluate(LOW_CONTRAST_JS)
+    }
     admin = signed_in_page(Role.ADMIN)
     # when each main page is opened on a laptop's screen
     for url in _main_pages(op):
         assert admin.goto(url).status == 200, url
         # then it has a language, one h1, headings in order, its landmarks and a skip link that
         # leads somewhere, a name for every control, a mark on every required field, descriptions
-        # that are on the page, table heads with their scope, and text at 4.5:1 or more
-        found[url] = admin.evaluate(STRUCTURE_JS) + admin.evaluate(LOW_CONTRAST_JS)
+        # that are on the page, table heads with their scope, a name for every table, and text at
+        # 4.5:1 or more
+        found[url] = (
+            admin.evaluate(STRUCTURE_JS) + admin.evaluate(TABLES_JS) + admin.evaluate(LOW_CONTRAST_JS)
+        )
     assert {url: problems for url, problems in found.items() if problems} == {}
 
 
@@ -175,6 +191,83 @@ HEADINGS_JS = """() => {
   }
   return problems;
 }"""
+
+
+def _pages_with_more_tables(op) -> list[str]:
+    """Pages beyond the main ones whose tables come from templates of their own: details, reports,
+    the cluster's tabs, the pipeline, the lists of a round."""
+    return [
+        f"/places/areas/{op.batagram.pcode}/",
+        f"/places/sites/{op.hub.pk}/",
+        f"/partners/organisations/{op.grant.donor.pk}/",
+        f"/catalog/items/{op.blanket.code}/",
+        "/catalog/kits/",
+        "/stock/post/",
+        "/stock/pipeline/",
+        "/stock/donors/",
+        f"/stock/donors/{op.grant.pk}/",
+        "/households/import/",
+        "/households/duplicates/",
+        f"/households/rounds/{op.round.pk}/list/",
+        "/reports/distributed/",
+        "/reports/donors/",
+        f"/reports/donors/{op.grant.pk}/",
+        "/cluster/matrix/",
+        "/cluster/totals/",
+        "/cluster/batches/",
+    ]
+
+
+def test_every_table_of_the_other_pages_has_a_name(op, signed_in_page):
+    # given a waybill on the road from Bana to Raj Pattian, the blanket's bale, and an administrator
+    waybill = waybill_dispatch(
+        actor=None,
+        from_site_id=op.bana.pk,
+        to_site_id=op.raj.pk,
+        lines=[StockLine(item_id=op.blanket.pk, quantity=10)],
+        dispatched_on=DAY,
+    ).waybill
+    op.blanket.pack_sizes.create(name="bale", quantity=10)
+    admin = signed_in_page(Role.ADMIN)
+    unnamed, tables = {}, 0
+    for url in [
+        *_pages_with_more_tables(op),
+        f"/stock/waybills/{waybill.pk}/",
+        f"/stock/waybills/{waybill.pk}/print/",
+    ]:
+        # when they open each page with tables of its own
+        assert admin.goto(url).status == 200, url
+        tables += admin.locator("table").count()
+        # then each of its tables has a name
+        if problems := admin.evaluate(TABLES_JS):
+            unnamed[url] = problems
+    assert unnamed == {}
+    assert tables > 15  # the pages are not empty
+
+
+def test_a_table_without_a_name_is_found(op, signed_in_page):
+    # given a page whose tables are named, by a caption or by the heading they name
+    admin = signed_in_page(Role.ADMIN)
+    admin.goto(f"/households/{op.household.pk}/")
+    assert admin.evaluate(TABLES_JS) == []
+    expect(admin.get_by_role("table", name="Members", exact=True)).to_have_count(1)
+    admin.goto("/places/areas/")
+    expect(admin.get_by_role("table", name="Admin areas", exact=True)).to_have_count(1)
+    # when a table loses its caption, and another names a heading that is not there or is empty
+    admin.evaluate(
+        """() => {
+      const main = document.querySelector('main');
+      main.insertAdjacentHTML('beforeend', '<table><caption> </caption><tr><td>1</td></tr></table>'
+        + '<table aria-labelledby="nowhere"><tr><td>2</td></tr></table><h2 id="blank"></h2>'
+        + '<table aria-labelledby="blank"><tr><td>3</td></tr></table>');
+    }"""
+    )
+    # then each is found without a name
+    assert admin.evaluate(TABLES_JS) == [
+        "a table without a name: <table><caption> </caption><tbody><tr><td>1</td></tr></tbody></table>",
+        'a table without a name: <table aria-labelledby="nowhere"><tbody><tr><td>2</td></tr></tbody></table>',
+        'a table without a name: <table aria-labelledby="blank"><tbody><tr><td>3</td></tr></tbody></table>',
+    ]
 
 
 def test_no_main_page_is_wider_than_the_narrowest_phone(op, signed_in_page):

@@ -561,7 +561,7 @@ def test_both_donor_reports_and_the_download_state_the_identity_their_figures_ke
 
 def supply_rows(body: str) -> tuple[list[str], dict[str, list[str]]]:
     """The supply table's column headings, and each item's cells."""
-    table = re.search(r'<table class="data supply">(.*?)</table>', body, re.S)
+    table = re.search(r'<table class="data supply"[^>]*>(.*?)</table>', body, re.S)
     assert table is not None
     headings = [re.sub(r"\s+", " ", h) for h in re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table[1])]
     rows = {

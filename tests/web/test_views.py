@@ -163,7 +163,11 @@ def test_the_reference_page_counts_the_reference_data_and_links_to_the_filtered_
 
 def names_in_table(body: str) -> list[str]:
     """The link texts of the first column of links in the results table."""
-    table = body.split('<table class="data">', 1)[1].split("</table>", 1)[0] if "<table" in body else ""
+    table = (
+        re.split(r'<table class="data"[^>]*>', body, maxsplit=1)[1].split("</table>", 1)[0]
+        if "<table" in body
+        else ""
+    )
     return re.findall(r"<tr[^>]*>\s*<td[^>]*>[^<]*</td>\s*<td><a href=\"[^\"]+\">([^<]+)</a>", table)
 
 

@@ -82,9 +82,11 @@
     Array.prototype.forEach.call(boxes, function (box) {
       var scrolls = box.scrollWidth > box.clientWidth + 1;
       if (scrolls && !box.hasAttribute("tabindex")) {
-        var caption = box.querySelector("caption");
-        var heading = caption ? null : headingBefore(box);
-        var name = caption ? caption.textContent : heading ? textBesideCounts(heading) : "Table";
+        var name = tableName(box.querySelector("table"));
+        if (!name) {
+          var heading = headingBefore(box);
+          name = heading ? textBesideCounts(heading) : "Table";
+        }
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
         box.setAttribute("aria-label", name.replace(/\s+/g, " ").trim() + " (scrolls sideways)");
@@ -96,6 +98,21 @@
         box.removeAttribute("data-scrolls");
       }
     });
+  }
+
+  // The name a table gives itself: its caption, or the heading its aria-labelledby names.
+  function tableName(table) {
+    if (!table) {
+      return "";
+    }
+    if (table.caption) {
+      return table.caption.textContent;
+    }
+    var named = (table.getAttribute("aria-labelledby") || "").split(/\s+/);
+    return named.map(function (id) {
+      var el = id && document.getElementById(id);
+      return el ? textBesideCounts(el) : "";
+    }).join(" ").trim();
   }
 
   // A heading's words without the count it shows beside them ("Sub-areas", not "Sub-areas 7").
