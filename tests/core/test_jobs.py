@@ -162,6 +162,38 @@ def test_a_refusal_fails_the_job_with_each_problem(registrar):
     assert DBTaskResult.objects.get(id=job.task_id).status == "SUCCESSFUL"
 
 
+def test_a_refused_job_reads_refused_and_a_broken_one_failed_on_the_pages_and_in_the_api(registrar):
+    # given a job refused for what it was given, and one that broke on an error
+    refused = start(registrar, n=3, refuse=True)
+    broken = start(registrar, n=3, crash=True)
+    run_jobs()
+    client = signed_in(registrar)
+    # when the owner lists their jobs
+    listed = " ".join(client.get("/jobs/").content.decode().split())
+    # then the refused one reads "Refused" with its problems' count, the broken one "Failed"
+    refused_row = '<span class="tag tag-job-refused">Refused</span></td> <td>1 problem; nothing written</td>'
+    broken_row = '<span class="tag tag-job-failed">Failed</span></td> <td>the job stopped on an unexpected'
+    assert refused_row in listed
+    assert broken_row in listed
+    # and each job's page says which it was: nothing wrong on the server, or the work broke
+    page = " ".join(client.get(f"/jobs/{refused.pk}/").content.decode().split())
+    assert '<strong class="tag tag-job-refused">Refused</strong> Refused ' in page
+    assert "nothing went wrong on the server" in page
+    assert "Stopped" not in page
+    assert "The job did not finish" not in page
+    page = " ".join(client.get(f"/jobs/{broken.pk}/").content.decode().split())
+    assert '<strong class="tag tag-job-failed">Failed</strong> Stopped ' in page
+    assert "The job did not finish." in page
+    assert "Refused" not in page
+    # and the API keeps both "failed", telling them apart by a field of its own
+    token = token_create(actor=None, username=registrar.get_username(), name="script")[1]
+    script = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert [
+        (job["id"], job["status"], job["refused"]) for job in script.get("/api/core/jobs").json()["items"]
+    ] == [(broken.pk, "failed", False), (refused.pk, "failed", True)]
+    assert script.get(f"/api/core/jobs/{refused.pk}").json()["refused"] is True
+
+
 def test_an_unexpected_error_fails_the_job_and_keeps_the_trace_for_the_operator(registrar):
     job = start(registrar, n=3, crash=True)
     run_jobs()

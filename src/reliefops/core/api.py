@@ -581,6 +581,12 @@ class JobOut(Schema):
     label: str = Field(description="What the job does, in words.")
     owner: str = Field(description="Username of who started it.")
     status: str = Field(description="`queued`, `running`, then `succeeded` or `failed`.")
+    refused: bool = Field(
+        description="True for a `failed` job that was refused for what it was given (a file's problems, "
+        "listed in `problems`; a rule such as a locked month, in `error`): nothing was written and "
+        "nothing went wrong on the server; correct the input and start again. False for a job that "
+        "stopped on an error of the server or of its worker, and for every other status."
+    )
     stage: str = Field(description="What it is doing now.")
     done: int = Field(description="Units of work done in this stage (rows, households, pairs).")
     total: int = Field(description="Units of work in this stage; 0 while unknown.")

@@ -36,7 +36,7 @@ from django.db import DatabaseError, IntegrityError, connection, connections, tr
 from django.utils import timezone
 
 from reliefops.core.errors import InvalidInput, ServiceError
-from reliefops.core.models import Job, JobStatus
+from reliefops.core.models import JOB_REFUSED, Job, JobStatus
 from reliefops.core.services import audit_record
 
 # (stage, done, total): what the work is doing now, and how far it is; total 0 while unknown.
@@ -423,7 +423,7 @@ def job_run(job_id: int, body: Callable[[Job, Progress], JobResult]) -> dict[str
         _finish(
             job.pk,
             status=JobStatus.FAILED,
-            stage="refused",
+            stage=JOB_REFUSED,
             error=exc.message.split("\n", 1)[0] if isinstance(exc, InvalidInput) else exc.message,
             problems=_problems(exc),
             result=JobResult(summary="", links=links).as_json() if links else None,

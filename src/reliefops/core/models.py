@@ -83,6 +83,11 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# The stage of a failed job that a service refused (a file's problems, a rule such as a locked
+# month): nothing was written and nothing went wrong on the server, unlike a job that stopped.
+JOB_REFUSED = "refused"
+
+
 class Job(models.Model):
     """A long piece of work (an import, a duplicate search) run by the worker, and its progress.
 
@@ -138,6 +143,16 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
+
+    @property
+    def refused(self) -> bool:
+        """Failed because what it was given was refused, not because the work broke."""
+        return self.status == JobStatus.FAILED and self.stage == JOB_REFUSED
+
+    @property
+    def status_label(self) -> str:
+        """Its status in words, a refusal told apart from a failure."""
+        return "Refused" if self.refused else str(self.get_status_display())
 
     @property
     def percent(self) -> int | None:
