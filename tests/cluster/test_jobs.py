@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -164,3 +165,32 @@ def test_a_script_reads_the_batch_of_its_upload_job_from_the_api(cluster):
     # then the result gives the batch as a number and the counts by name
     result = answer.json()["result"]
     assert (result["batch_id"], result["added"], result["changed"]) == (ImportBatch.objects.get().pk, 1, True)
+
+
+# --- the pages of a web upload -------------------------------------------------------------------------
+
+
+def _page(client: Client, url: str) -> str:
+    return " ".join(client.get(url).content.decode().split())
+
+
+def _previewed(client: Client, rows: list[dict[str, Any]], **csv: Any) -> Job:
+    """A partner's upload of `rows` on the web, previewed by the worker."""
+    file = SimpleUploadedFile("nrc.csv", four_w_csv(rows, **csv))
+    assert client.post(reverse("cluster:cluster-upload"), {"file": file}).status_code == 302
+    run_jobs()
+    return Job.objects.filter(kind=cluster_jobs.UPLOAD_PREVIEW).latest("pk")
+
+
+def test_a_preview_lists_its_changes_and_notes_before_the_button_that_applies_them(cluster, client_as):
+    # given a partner's preview of a file with a change to show and a note on how it was read (no
+    # hashtag row)
+    client = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    preview = _previewed(client, [row(id="NRC-1")], tags=False)
+    # when its page is opened (on a tablet, read from the top down)
+    page = _page(client, reverse("jobs:job-detail", args=[preview.pk]))
+    # then the changes and the notes come before the button, which is there once
+    button = page.index(">Apply these changes</button>")
+    assert page.count(">Apply these changes</button>") == 1
+    assert page.index("What changes") < page.index("NRC-1") < page.index("</table>") < button
+    assert page.index('<ul class="read-notes">') < button
