@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from reliefops.cluster import jobs as cluster_jobs
 from reliefops.cluster.models import ActivityRow, ImportBatch
@@ -194,3 +196,78 @@ def test_a_preview_lists_its_changes_and_notes_before_the_button_that_applies_th
     assert page.count(">Apply these changes</button>") == 1
     assert page.index("What changes") < page.index("NRC-1") < page.index("</table>") < button
     assert page.index('<ul class="read-notes">') < button
+
+
+def _messages(response: Any) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_an_applied_preview_no_longer_offers_apply_and_says_what_became_of_its_batch(cluster, client_as):
+    # given a partner's preview applied as a batch
+    client = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    preview = _previewed(client, [row(id="NRC-1"), row(id="NRC-2", qty="40")])
+    preview_page = reverse("jobs:job-detail", args=[preview.pk])
+    applied = client.post(reverse("cluster:cluster-upload-commit"), {"preview": preview.pk})
+    # while it is being applied, the preview says so and offers Apply no more
+    commit = Job.objects.get(kind=cluster_jobs.UPLOAD_COMMIT)
+    page = _page(client, preview_page)
+    assert f'These changes are being applied by <a href="/jobs/{commit.pk}/">job {commit.pk}</a>.' in page
+    assert "Apply these changes</button>" not in page
+    run_jobs()
+    batch = ImportBatch.objects.get()
+    batch_url = reverse("cluster:cluster-batch", args=[batch.pk])
+    # then the preview's page says it was applied as that batch, with a link, and offers no Apply
+    page = _page(client, preview_page)
+    assert (
+        f'These changes were applied as <a href="{batch_url}">batch {batch.pk}</a> (by job {commit.pk}).'
+        in page
+    )
+    assert "Apply these changes</button>" not in page
+    # and a second click (an old tab) starts nothing and says the batch stands
+    again = client.post(reverse("cluster:cluster-upload-commit"), {"preview": preview.pk})
+    assert again["Location"] == applied["Location"]
+    assert _messages(again) == [
+        f"Nothing was started now: these changes were applied as batch {batch.pk} (by job {commit.pk})."
+    ]
+    # when the batch is reverted
+    reverter = client_as(Role.COORDINATOR)
+    reverter.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]), {"confirm": "yes"})
+    batch.refresh_from_db()
+    assert batch.is_reverted
+    day = dateformat.format(timezone.localtime(batch.reverted_at), "j M Y")
+    # then the preview says the batch was reverted, by whom and when, and to upload the file again
+    page = _page(client, preview_page)
+    assert (
+        f'These changes were applied as <a href="{batch_url}">batch {batch.pk}</a>, which '
+        f"{batch.reverted_by_label} reverted on {day}; upload the file again to preview it afresh." in page
+    )
+    assert "Apply these changes</button>" not in page
+    # and a POST from an old tab starts nothing, writes nothing, and says the batch was reverted
+    old_tab = client.post(reverse("cluster:cluster-upload-commit"), {"preview": preview.pk})
+    assert old_tab["Location"] == applied["Location"]
+    assert _messages(old_tab) == [
+        f"Nothing was started now: these changes were applied as batch {batch.pk}, which "
+        f"{batch.reverted_by_label} reverted on {day}; upload the file again to preview it afresh."
+    ]
+    assert Job.objects.filter(kind=cluster_jobs.UPLOAD_COMMIT).count() == 1
+    run_jobs()
+    assert not ActivityRow.objects.exists()
+    # and the apply job's own page says its batch was reverted since, not only that it succeeded
+    page = _page(client, old_tab["Location"])
+    assert (
+        f'<a href="{batch_url}">Batch {batch.pk}</a> was reverted by {batch.reverted_by_label} on {day}: '
+        "its rows are as they were before it, and what this job wrote is undone." in page
+    )
+
+
+def test_a_preview_whose_file_is_no_longer_kept_offers_no_apply(cluster, client_as):
+    # given a preview whose kept file was cleared, a day after it ended
+    client = client_as(Role.PARTNER_REPORTER, organisation=cluster.nrc)
+    preview = _previewed(client, [row(id="NRC-1")])
+    page = _page(client, reverse("jobs:job-detail", args=[preview.pk]))
+    assert "Apply these changes</button>" in page
+    Job.objects.filter(pk=preview.pk).update(input=b"")
+    # when its page is opened, then it says to upload the file again, and offers no Apply
+    page = _page(client, reverse("jobs:job-detail", args=[preview.pk]))
+    assert "The previewed file is no longer kept (a day after the preview): upload the file again" in page
+    assert "Apply these changes</button>" not in page

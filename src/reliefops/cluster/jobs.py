@@ -17,14 +17,25 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django_tasks import task
 
 from reliefops.cluster.importers import activity_report_import_file
+from reliefops.cluster.models import ImportBatch
 from reliefops.cluster.services import ReportImportResult
 from reliefops.cluster.services.report_types import StoredState
 from reliefops.core.access import access_reporting_organisation, reporting_scope
 from reliefops.core.errors import Conflict, InvalidInput
-from reliefops.core.jobs import JobRefused, JobResult, JobStart, Progress, job_done, job_run, job_start
+from reliefops.core.jobs import (
+    JobRefused,
+    JobResult,
+    JobSequel,
+    JobStart,
+    Progress,
+    job_done,
+    job_run,
+    job_start,
+)
 from reliefops.core.models import Job, JobStatus
 from reliefops.core.roles import Right
 from reliefops.partners.models import Organisation
@@ -269,3 +280,64 @@ def _commit(job: Job, progress: Progress) -> JobResult:
 @task()
 def cluster_upload_commit_job(job_id: int) -> dict[str, Any]:
     return job_run(job_id, _refused_with_a_way_back(_commit))
+
+
+# --- what became of them since ---------------------------------------------------------------------
+
+
+AFRESH = "upload the file again to preview it afresh"
+
+
+def _commit_of(preview: Job) -> Job | None:
+    """The job that applies a preview, once asked for (one per preview: `upload_commit_start`)."""
+    return Job.objects.filter(owner_id=preview.owner_id, key=f"cluster-commit-{preview.pk}").first()
+
+
+def _reverted_on(batch: ImportBatch) -> str:
+    return dateformat.format(timezone.localtime(batch.reverted_at), "j M Y")
+
+
+def upload_preview_sequel(preview: Job) -> JobSequel | None:
+    """What became of a preview's changes: applied as a batch that stands or was reverted since,
+    being applied, refused, or no longer to be applied (its file is no longer kept); None while
+    they may still be applied."""
+    commit = _commit_of(preview)
+    if commit is None:
+        if (preview.result or {}).get("action") and not preview.input:
+            return JobSequel(f"The previewed file is no longer kept (a day after the preview): {AFRESH}.")
+        return None
+    job_link = (f"job {commit.pk}", reverse("jobs:job-detail", args=[commit.pk]))
+    if not commit.finished:
+        return JobSequel("These changes are being applied by ", job_link, ".")
+    if commit.status != JobStatus.SUCCEEDED:
+        return JobSequel(
+            "Applying these changes did not go through (", job_link, f"); {AFRESH}.", warning=True
+        )
+    batch_id = (commit.result or {}).get("batch_id")
+    batch = ImportBatch.objects.filter(pk=batch_id).first() if batch_id else None
+    if batch is None:
+        return JobSequel("These changes were applied by ", job_link, ": nothing was left to change.")
+    batch_link = (f"batch {batch.pk}", reverse("cluster:cluster-batch", args=[batch.pk]))
+    if batch.reverted_at is not None:
+        return JobSequel(
+            "These changes were applied as ",
+            batch_link,
+            f", which {batch.reverted_by_label} reverted on {_reverted_on(batch)}; {AFRESH}.",
+            warning=True,
+        )
+    return JobSequel("These changes were applied as ", batch_link, f" (by {job_link[0]}).")
+
+
+def upload_commit_sequel(commit: Job) -> JobSequel | None:
+    """What became of an applied upload's batch since: reverted, or nothing (None)."""
+    batch_id = (commit.result or {}).get("batch_id")
+    batch = ImportBatch.objects.filter(pk=batch_id).first() if batch_id else None
+    if batch is None or batch.reverted_at is None:
+        return None
+    return JobSequel(
+        "",
+        (f"Batch {batch.pk}", reverse("cluster:cluster-batch", args=[batch.pk])),
+        f" was reverted by {batch.reverted_by_label} on {_reverted_on(batch)}: its rows are as they were "
+        "before it, and what this job wrote is undone.",
+        warning=True,
+    )

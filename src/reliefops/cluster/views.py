@@ -422,7 +422,13 @@ def upload_commit(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("jobs:job-detail", preview.pk)
     if started.replayed:
-        messages.info(request, "These changes were asked for already: here is that job.")
+        # A second click, or an old tab: nothing is started, and the message says what became of
+        # the first (applied as a batch that stands or was reverted since, or still running).
+        sequel = jobs.upload_preview_sequel(preview)
+        said = sequel.sentence if sequel is not None else "These changes were asked for already."
+        (messages.warning if sequel is not None and sequel.warning else messages.info)(
+            request, f"Nothing was started now: {said[0].lower()}{said[1:]}"
+        )
     return redirect("jobs:job-detail", started.job.pk)
 
 

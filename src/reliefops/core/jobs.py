@@ -108,6 +108,42 @@ class JobRefused(ServiceError):
         self.links = links
 
 
+@dataclass(frozen=True)
+class JobSequel:
+    """What became of a finished job's work since it ended, as the app that runs it tells it: a
+    preview applied (or being applied), a batch reverted. The job's page shows it, and no longer
+    offers the result's follow-up action, which was taken already.
+
+    Its sentence is `before`, the link's label, then `after`; a `warning` when the work was undone
+    or never done."""
+
+    before: str
+    link: tuple[str, str] | None = None
+    after: str = ""
+    warning: bool = False
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.before}{self.link[0] if self.link else ''}{self.after}"
+
+
+# What became of a kind of job since, by kind: the apps register theirs when they are ready.
+_sequels: dict[str, Callable[[Job], JobSequel | None]] = {}
+
+
+def job_sequel_register(kind: str, describe: Callable[[Job], JobSequel | None]) -> None:
+    """Tell what became of a succeeded job of this kind since it ended (None: nothing yet)."""
+    _sequels[kind] = describe
+
+
+def job_sequel(job: Job) -> JobSequel | None:
+    """What became of a succeeded job's work since it ended; None when nothing did (or is known)."""
+    describe = _sequels.get(job.kind)
+    if describe is None or job.status != JobStatus.SUCCEEDED:
+        return None
+    return describe(job)
+
+
 # --- starting ------------------------------------------------------------------------------------------
 
 

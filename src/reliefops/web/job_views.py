@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
 from reliefops.core.access import access_job_by_id, access_jobs, job_result_visible, user_role
-from reliefops.core.jobs import jobs_mark_stale
+from reliefops.core.jobs import job_sequel, jobs_mark_stale
 from reliefops.core.models import JobStatus
 from reliefops.core.roles import Role
 from reliefops.web.pages import PAGE_SIZE, is_htmx, page
@@ -61,9 +61,12 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = access_job_by_id(request.user, job_id)
     if not job.finished and jobs_mark_stale():
         job = access_job_by_id(request.user, job_id)
+    result_visible = job_result_visible(request.user, job)
     context = {
         "job": job,
-        "result_visible": job_result_visible(request.user, job),
+        "result_visible": result_visible,
+        # what became of its work since (a preview applied, a batch reverted), in place of its action
+        "sequel": job_sequel(job) if result_visible else None,
         "poll_seconds": POLL_SECONDS,
         "mine": job.owner_id == request.user.pk,
     }
