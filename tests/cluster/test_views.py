@@ -19,6 +19,7 @@ from tests.cluster.conftest import four_w_csv, paired_rows, row
 from tests.jobs_worker import run_jobs
 
 ROLES = [*Role, None]
+CONFIRMED = {"confirm": "yes"}  # the tick that says the person knows what a revert undoes
 PAGES = [
     ("gaps", "cluster:cluster-gaps", Right.VIEW_CLUSTER),
     ("matrix", "cluster:cluster-matrix", Right.VIEW_CLUSTER),
@@ -333,13 +334,13 @@ def test_batches_list_and_revert(picture, client_as):
     listing = text(client.get(reverse("cluster:cluster-batches")))
     batch = ImportBatch.objects.get()
     assert "4w.csv" in listing
-    response = client.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]))
+    response = client.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]), CONFIRMED)
     assert response.status_code == 302
     assert not ActivityRow.objects.exists()
     follow = text(client.get(response["Location"]))
     assert "reverted" in follow.lower()
     # a second revert is refused with the reason
-    again = client.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]), follow=True)
+    again = client.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]), CONFIRMED, follow=True)
     assert "already reverted" in text(again)
 
 
@@ -359,7 +360,10 @@ def test_a_partner_sees_only_its_own_rows_and_batches(picture, cluster, client_a
     assert "NRC-1" not in rows
     nrc_batch = ImportBatch.objects.exclude(organisation=cluster.irw).first()
     assert client.get(reverse("cluster:cluster-batch", args=[nrc_batch.pk])).status_code == 403
-    assert client.post(reverse("cluster:cluster-batch-revert", args=[nrc_batch.pk])).status_code == 403
+    assert (
+        client.post(reverse("cluster:cluster-batch-revert", args=[nrc_batch.pk]), CONFIRMED).status_code
+        == 403
+    )
 
 
 def test_a_partner_opens_and_reverts_the_coordinators_batch_of_its_own_rows(cluster, client_as, upload):
@@ -378,8 +382,14 @@ def test_a_partner_opens_and_reverts_the_coordinators_batch_of_its_own_rows(clus
     assert f"batch {several.batch_id}, row 3" in rows
     assert reverse("cluster:cluster-batch", args=[several.batch_id]) not in rows
     # and it may revert the batch of its rows alone, not the other
-    assert client.post(reverse("cluster:cluster-batch-revert", args=[several.batch_id])).status_code == 403
-    assert client.post(reverse("cluster:cluster-batch-revert", args=[own.batch_id])).status_code == 302
+    assert (
+        client.post(reverse("cluster:cluster-batch-revert", args=[several.batch_id]), CONFIRMED).status_code
+        == 403
+    )
+    assert (
+        client.post(reverse("cluster:cluster-batch-revert", args=[own.batch_id]), CONFIRMED).status_code
+        == 302
+    )
     assert ImportBatch.objects.get(pk=own.batch_id).is_reverted
 
 
@@ -484,7 +494,7 @@ def test_batches_show_their_times_in_the_projects_date_format(picture, client_as
     assert "<td>30 Nov 2026 05:29</td>" in text(client.get(reverse("cluster:cluster-batches")))
     detail = text(client.get(reverse("cluster:cluster-batch", args=[batch.pk])))
     assert "Committed on 30 Nov 2026 05:29 by" in detail
-    client.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]))
+    client.post(reverse("cluster:cluster-batch-revert", args=[batch.pk]), CONFIRMED)
     ImportBatch.objects.filter(pk=batch.pk).update(reverted_at=at)
     assert "reverted 30 Nov 2026</td>" in text(client.get(reverse("cluster:cluster-batches")))
     assert "Reverted on 30 Nov 2026 05:29 by" in text(

@@ -476,6 +476,14 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def batch_revert(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = access_import_batch_by_id(request.user, batch_id)
+    if request.POST.get("confirm") != "yes":
+        # A revert is done only when the person has read what it undoes and said so.
+        messages.error(
+            request,
+            f"Batch {batch.pk} was not reverted: tick “I understand the revert undoes what batch "
+            f"{batch.pk} wrote” to revert it.",
+        )
+        return redirect("cluster:cluster-batch", batch_id=batch.pk)
     try:
         result = import_batch_revert(actor=request.user, batch_id=batch.pk)
     except ServiceError as exc:
