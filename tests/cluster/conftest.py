@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -128,9 +130,12 @@ def four_w_csv(
 def four_w_xlsx(
     sheets: dict[str, list[list[Any]]],
     errors: dict[str, dict[str, str]] | None = None,
+    results: dict[str, dict[str, str]] | None = None,
 ) -> bytes:
     """A workbook with the given sheets (rows of cells); `errors` puts Excel errors in cells
-    (`{"4W": {"D5": "#N/A"}}`)."""
+    (`{"4W": {"D5": "#N/A"}}`). A cell written `=…` holds a formula, saved without its result, as
+    openpyxl saves it; `results` saves the result of some (`{"4W": {"P3": "100"}}`), as a
+    spreadsheet program does ("" for a text formula's empty result)."""
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -144,6 +149,28 @@ def four_w_xlsx(
             sheet[ref].data_type = "e"
     out = io.BytesIO()
     workbook.save(out)
+    return _with_results(out.getvalue(), list(sheets), results) if results else out.getvalue()
+
+
+def _with_results(data: bytes, names: list[str], results: dict[str, dict[str, str]]) -> bytes:
+    """The workbook with the given formulas' results saved in it (openpyxl saves none)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            body = source.read(entry.filename)
+            for number, name in enumerate(names, 1):
+                if entry.filename != f"xl/worksheets/sheet{number}.xml":
+                    continue
+                for ref, result in results.get(name, {}).items():
+                    kind = ' t="str"' if result == "" else ""
+                    body, found = re.subn(
+                        rf'<c r="{ref}"([^>]*)>(<f>[^<]*</f>)<v\s*/>'.encode(),
+                        rf'<c r="{ref}"\1{kind}>\2<v>{result}</v>'.encode(),
+                        body,
+                    )
+                    assert found == 1, f"no formula in {ref}"
+            target.writestr(entry, body)
     return out.getvalue()
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from reliefops.cluster.importers import parse_activity_file
 from reliefops.cluster.models import ActivityRow
+from reliefops.cluster.services import reporting_period_set_lock
 from reliefops.core.errors import InvalidInput
 from tests.cluster.conftest import COLUMNS, four_w_csv, four_w_xlsx, problems_of, read, row, table
 
@@ -53,6 +54,62 @@ def test_excel_error_cells_are_refused_where_a_value_is_needed_and_kept_where_it
         "row 3, #output+num: the cell holds the Excel error #N/A; enter the value itself or leave it empty"
     ]
     assert report.rows[-1].extra == {"Remarks": "#VALUE!"}
+
+
+def unsaved(formula: str) -> str:
+    return (
+        f"the cell holds a formula ({formula}) whose result was not saved in the file; open the file in a "
+        "spreadsheet program and save it again, or type the value"
+    )
+
+
+def test_a_formula_whose_result_was_not_saved_is_refused_naming_its_cell_not_read_as_empty(cluster):
+    # given a workbook saved by a program that does not compute formulas: formulas in the counts,
+    # the end date, the place, a row id and a remark, and in a total row; one formula saved with
+    # its result, one text formula with its empty result; a Delete row with a formula in its quantity
+    columns = [*COLUMNS, ("Remarks", "#description", "remarks")]
+    rows = [
+        row(id="NRC-1", qty="120", hh="=O3", f="=ROUND(P3*3.5,0)"),
+        row(id="NRC-2", qty="=100+20"),
+        row(id="NRC-3", place='="Camp "&A5'),
+        row(id='="NRC-"&ROW()'),
+        row(id="NRC-5", end="=DATE(2005,11,20)", remarks="=A8&B8"),
+        row(id="NRC-6", qty="=90+10", hh="=O9", remarks="=A9"),
+        row(id="NRC-7", action="Delete", qty="=1+1"),
+        row(id="Total", prog="", activity="", adm2="", status="", qty="=SUM(O3:O9)"),
+    ]
+    data = four_w_xlsx({"4W": table(rows, columns)}, results={"4W": {"O8": "100", "P8": "100", "S8": ""}})
+    # when it is read
+    report = parse_activity_file(data, filename="4w.xlsx")
+    # then each formula without its result is a problem naming its cell, and the others are read
+    assert [str(p) for p in report.problems] == [
+        f"row 3, #reached+hh: {unsaved('=O3')}",
+        f"row 3, #reached+ind+f: {unsaved('=ROUND(P3*3.5,0)')}",
+        f"row 4, #output+num: {unsaved('=100+20')}",
+        f"row 5, #loc+name: {unsaved('=' + chr(34) + 'Camp ' + chr(34) + '&A5')}",
+        f"row 6, #meta+id: {unsaved('=' + chr(34) + 'NRC-' + chr(34) + '&ROW()')}",
+        f"row 7, #date+end: {unsaved('=DATE(2005,11,20)')}",
+        f"row 7, #description: {unsaved('=A8&B8')}",
+    ]
+    assert [(r.row_id, r.action, r.quantity, r.households, r.extra) for r in report.rows] == [
+        ("NRC-6", "upsert", 100, 100, None),
+        ("NRC-7", "delete", None, None, None),
+    ]
+    assert any("left out 1 total row (row 10)" in note for note in report.notes)
+
+
+def test_a_formula_without_its_result_in_a_locked_month_is_refused_for_the_formula(cluster, upload):
+    # given NRC-1's 100 households stored, and November 2005 locked since
+    upload([row(id="NRC-1", qty="120", hh="100")])
+    reporting_period_set_lock(actor=None, month=dt.date(2005, 11, 1), locked=True)
+    # when the partner's file, saved again by a program that does not compute formulas, gives its
+    # households as a formula without its result
+    data = four_w_xlsx({"4W": table([row(id="NRC-1", qty="120", hh="=O3")])})
+    with pytest.raises(InvalidInput) as refused:
+        upload(data=data, filename="4w.xlsx")
+    # then the file is refused for the formula (not for the locked month, nor emptying the households)
+    assert [str(p) for p in refused.value.problems] == [f"row 3, #reached+hh: {unsaved('=O3')}"]
+    assert ActivityRow.objects.get().households == 100
 
 
 def test_excel_errors_written_as_text_in_a_csv_are_recognised(cluster):

@@ -4,13 +4,15 @@ workbooks (XLSX, XLSM, XLS, ODS) through calamine, one sheet at a time.
 A sheet is a name and its rows, each with the row number the partner sees in the spreadsheet
 (the line of a CSV file), so that every problem can point at it. Cells are text, numbers, dates,
 or `ExcelError` for cells that hold an Excel error (`#N/A`, `#VALUE!`): calamine reads those as
-empty cells, so for XLSX they are read from the sheet's XML and put back.
+empty cells, so for XLSX they are read from the sheet's XML and put back. So is a formula whose
+result the file does not hold (`FormulaWithoutValue`), which calamine reads as an empty cell too.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import itertools
 import re
@@ -52,7 +54,20 @@ class ExcelError(str):
     __slots__ = ()
 
 
-Cell = str | int | float | dt.date | dt.datetime | ExcelError
+class FormulaWithoutValue(str):
+    """A formula cell whose result the file does not hold, as a program that does not compute
+    formulas writes it (openpyxl, some exporters): its text is the formula (`=P3`), or `=` alone
+    for a formula shared with a cell above it. Its value is unknown, and never read as empty."""
+
+    __slots__ = ()
+
+    @property
+    def formula(self) -> str:
+        """The formula as the cell's refusal shows it, '' when it is another cell's (shared)."""
+        return str(self) if len(self) > 1 else ""
+
+
+Cell = str | int | float | dt.date | dt.datetime | ExcelError | FormulaWithoutValue
 
 
 class LineRows(Sequence[list[str]]):
@@ -104,6 +119,8 @@ class Sheet:
     rows: list[list[Any]] | LineRows
     lines: Sequence[int] | None = None
     notes: list[str] = field(default_factory=list)
+    # The cells (row index, column) holding a FormulaWithoutValue: a workbook's alone.
+    formulas: list[tuple[int, int]] = field(default_factory=list)
 
     def line(self, index: int) -> int:
         return self.lines[index] if self.lines is not None else index + 1
@@ -326,7 +343,9 @@ def split_csv(data: bytes, filename: str = "", share: float = 0.6) -> SplitCsv |
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
 _ATTR_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _ATTR_T_ERROR = re.compile(rb'\bt="e"')
+_ATTR_T_TEXT = re.compile(rb'\bt="str"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")
 _NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -355,26 +374,60 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def xlsx_error_cells(data: bytes) -> dict[str, dict[tuple[int, int], ExcelError]]:
-    """Sheet name -> {(row, column) zero-based: the Excel error the cell holds}, for XLSX files."""
-    found: dict[str, dict[tuple[int, int], ExcelError]] = {}
+def _formula_without_value(prefix: bytes) -> re.Pattern[bytes]:
+    """A formula element (`<f>P3</f>`, or `<f t="shared" si="0"/>`) followed by no value, or by an
+    empty one (`<v />`, as openpyxl writes it), up to the end of its cell. The search starts at the
+    formula element, which a regular expression finds fast, and fails at once on the value that
+    follows a formula in a file saved by a spreadsheet program (`<v>120</v>`)."""
+    p = re.escape(prefix)
+    return re.compile(
+        rb"<" + p + rb"f\b[^>]*?(?:/>|>([^<]*)</" + p + rb"f>)\s*(?:<" + p + rb"v\s*/>|<" + p + rb"v>\s*</"
+        + p + rb"v>)?\s*</" + p + rb"c>"
+    )  # fmt: skip
+
+
+def _unread_cells(xml: bytes) -> dict[tuple[int, int], ExcelError | FormulaWithoutValue]:
+    """{(row, column) zero-based: the cell} of the cells of a sheet's XML that calamine reads as
+    empty: those holding an Excel error, and formulas whose result was not saved."""
+    cells: dict[tuple[int, int], ExcelError | FormulaWithoutValue] = {}
+    if b't="e"' in xml:
+        for match in _CELL_TAG.finditer(xml):
+            attrs = match.group(1)
+            if not _ATTR_T_ERROR.search(attrs):
+                continue
+            ref = _ATTR_R.search(attrs)
+            value = _VALUE.search(xml, match.end(), match.end() + 2000)
+            if ref and value:
+                row, col = int(ref.group(2)) - 1, _column_index(ref.group(1))
+                cells[(row, col)] = ExcelError(value.group(1).decode("utf-8", "replace"))
+    data = _SHEET_DATA.search(xml)
+    prefix = (data.group(1) or b"") if data else b""
+    # A sheet with formulas holds a formula's end (a shared formula's first cell holds its text):
+    # a quicker search than of its start, on the XML of a sheet without any.
+    if b"</" + prefix + b"f>" not in xml:
+        return cells
+    cell_start = b"<" + prefix + b"c "
+    for match in _formula_without_value(prefix).finditer(xml, data.end() if data else 0):
+        start = xml.rfind(cell_start, 0, match.start())
+        attrs = xml[start : match.start()] if start >= 0 else b""
+        ref = _ATTR_R.search(attrs)
+        # A text formula's empty result is saved as an empty value: `t="str"` with `<v></v>`.
+        if ref is None or (_ATTR_T_TEXT.search(attrs) and b"<" + prefix + b"v" in match.group(0)):
+            continue
+        formula = html.unescape(match.group(1).decode("utf-8", "replace")).strip() if match.group(1) else ""
+        row, col = int(ref.group(2)) - 1, _column_index(ref.group(1))
+        cells.setdefault((row, col), FormulaWithoutValue("=" + formula))
+    return cells
+
+
+def xlsx_unread_cells(data: bytes) -> dict[str, dict[tuple[int, int], ExcelError | FormulaWithoutValue]]:
+    """Sheet name -> {(row, column) zero-based: the cell} of the cells calamine reads as empty but
+    which are not (see `_unread_cells`), for XLSX files."""
+    found: dict[str, dict[tuple[int, int], ExcelError | FormulaWithoutValue]] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for name, part in _sheet_parts(archive).items():
-                xml = archive.read(part)
-                if b't="e"' not in xml:
-                    continue
-                cells: dict[tuple[int, int], ExcelError] = {}
-                for match in _CELL_TAG.finditer(xml):
-                    attrs = match.group(1)
-                    if not _ATTR_T_ERROR.search(attrs):
-                        continue
-                    ref = _ATTR_R.search(attrs)
-                    value = _VALUE.search(xml, match.end(), match.end() + 2000)
-                    if ref and value:
-                        row, col = int(ref.group(2)) - 1, _column_index(ref.group(1))
-                        cells[(row, col)] = ExcelError(value.group(1).decode("utf-8", "replace"))
-                found[name] = cells
+                found[name] = _unread_cells(archive.read(part))
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
         return {}
     return found
@@ -405,26 +458,38 @@ def read_workbook(data: bytes) -> list[Sheet]:
         raise InvalidInput(
             [Problem(None, "file", f"not a readable workbook (XLSX, XLS or ODS): {exc}")]
         ) from exc
-    errors = xlsx_error_cells(data) if data.startswith(_ZIP_MAGIC) else {}
+    unread = xlsx_unread_cells(data) if data.startswith(_ZIP_MAGIC) else {}
     sheets: list[Sheet] = []
     for name in workbook.sheet_names:
         sheet = workbook.get_sheet_by_name(name)
         first_row, first_col = sheet.start or (0, 0)
-        sheet_errors = errors.get(name, {})
         rows: list[list[Any]] = []
         for values in sheet.iter_rows():
             cells = [_cell(v) for v in values]
             rows.append([""] * first_col + cells if first_col else cells)
-        for (row, col), error in sheet_errors.items():
-            index = row - first_row
-            if 0 <= index < len(rows):
-                cells = rows[index]
-                if col >= len(cells):
-                    cells.extend([""] * (col + 1 - len(cells)))
-                cells[col] = error
+        sheet_unread = unread.get(name, {})
+        if sheet_unread and not rows:  # a sheet of such cells alone is, to calamine, empty
+            first_row = min(row for row, _ in sheet_unread)
+        # Cells are checked (formulas written as text, NUL characters) before those calamine read
+        # as empty are put back: a formula without its result is refused by the reader of its value.
         lines = list(range(first_row + 1, first_row + 1 + len(rows))) if first_row else None
         check_cells(rows, lines=lines, headers=_column_names(rows))
-        sheets.append(Sheet(name=name, rows=rows, lines=lines))
+        formulas: list[tuple[int, int]] = []
+        for (row, col), value in sorted(sheet_unread.items()):
+            index = row - first_row
+            if index < 0:
+                continue  # above the rows calamine read: above the table
+            if index >= len(rows):  # a last row of such cells alone, which calamine leaves out
+                rows.extend([] for _ in range(index + 1 - len(rows)))
+            cells = rows[index]
+            if col >= len(cells):
+                cells.extend([""] * (col + 1 - len(cells)))
+            cells[col] = value
+            if isinstance(value, FormulaWithoutValue):
+                formulas.append((index, col))
+        if first_row and (lines is None or len(lines) != len(rows)):
+            lines = list(range(first_row + 1, first_row + 1 + len(rows)))
+        sheets.append(Sheet(name=name, rows=rows, lines=lines, formulas=formulas))
     return sheets
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from reliefops.cluster.models import ActivityStatus
-from reliefops.cluster.sheets import EXCEL_ERRORS, ExcelError
+from reliefops.cluster.sheets import EXCEL_ERRORS, ExcelError, FormulaWithoutValue
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0, as its 1900 leap-year bug makes it
 EARLIEST = dt.date(1990, 1, 1)
@@ -51,7 +51,20 @@ def excel_error(raw: Any) -> str | None:
     return None
 
 
+def formula_without_value(formula: str) -> str:
+    """The reason a formula cell whose result the file does not hold is refused."""
+    held = f"a formula ({formula})" if formula else "a formula"
+    return (
+        f"the cell holds {held} whose result was not saved in the file; open the file in a "
+        "spreadsheet program and save it again, or type the value"
+    )
+
+
 def refuse_excel_error(raw: Any) -> None:
+    """BadValue for a cell that holds no value to read: an Excel error, or a formula whose result
+    was not saved (sheets.FormulaWithoutValue)."""
+    if raw.__class__ is FormulaWithoutValue:
+        raise BadValue(formula_without_value(raw.formula))
     error = excel_error(raw)
     if error is not None:
         raise BadValue(f"the cell holds the Excel error {error}; enter the value itself or leave it empty")
@@ -297,7 +310,7 @@ class DateColumn:
     others: list[DateColumn] = field(default_factory=list, repr=False, compare=False)
 
     def read(self, raw: Any) -> DateValue | BadValue | None:
-        key = raw if isinstance(raw, str) else (type(raw).__name__, raw)
+        key = raw if raw.__class__ is str else (type(raw).__name__, raw)
         found = self.cache.get(key, _MISSING)
         if found is not _MISSING:
             return found  # type: ignore[return-value]

@@ -52,6 +52,7 @@ from reliefops.cluster.services.report_types import (
 )
 from reliefops.cluster.services.reports import activity_report_import
 from reliefops.cluster.sheets import (
+    FormulaWithoutValue,
     LineRows,
     ReadWhole,
     Sheet,
@@ -71,6 +72,7 @@ from reliefops.cluster.values import (
     completed_later,
     end_before_start,
     excel_error,
+    formula_without_value,
     month_end,
     read_action,
     read_status,
@@ -203,7 +205,49 @@ class ActivityFileReader:
 
     def read(self, sheet: Sheet, layout: Layout) -> list[ReportRow]:
         self._begin(layout)
-        return self._end(self._check_rows(sheet, layout, layout.first_data, len(sheet.rows)), layout)
+        checked = self._check_rows(sheet, layout, layout.first_data, len(sheet.rows))
+        rows = self._end(checked, layout)
+        if sheet.formulas:
+            rows = self._refuse_formulas_without_value(sheet, layout, rows, totals_skipped=checked[2])
+        return rows
+
+    def _refuse_formulas_without_value(
+        self, sheet: Sheet, layout: Layout, rows: list[ReportRow], *, totals_skipped: list[int]
+    ) -> list[ReportRow]:
+        """Refuse every cell of the table holding a formula whose result the file does not hold
+        (sheets.FormulaWithoutValue), and leave its row out: its value is unknown, and read as empty
+        it would empty the stored one. The readers of values refuse such a cell already; this does
+        for the cells read as text (a row id, a place, a column kept aside), once per file, from
+        the cells the sheet lists: nothing is done a row."""
+        columns = {column.index: column.label for column in layout.kept_aside}
+        columns.update((column.index, column.label) for column in layout.fields.values())
+        id_column = layout.fields["row_id"].index if "row_id" in layout.fields else None
+        skipped = set(totals_skipped)
+        withdrawn = {row.line for row in rows if row.action == DELETE}
+        refused: dict[tuple[int | None, str], str] = {}
+        for index, column in sheet.formulas:
+            line = sheet.line(index)
+            if index < layout.first_data or column not in columns or line in skipped:
+                continue
+            if line in withdrawn and column != id_column:  # only the id of a Delete row is read
+                continue
+            cell = sheet.rows[index][column]
+            formula = cell.formula if isinstance(cell, FormulaWithoutValue) else ""
+            refused[(line, columns[column])] = formula_without_value(formula)
+        if not refused:
+            return rows
+        # A cell read as text may have been refused for its formula's text ("'=A3' is not a P-code").
+        problems = [p for p in self.problems if refused.get((p.row, p.field), p.reason) == p.reason]
+        given = {(p.row, p.field) for p in problems}
+        problems += [
+            RowProblem(line, name, reason)
+            for (line, name), reason in refused.items()
+            if (line, name) not in given
+        ]
+        problems.sort(key=lambda p: p.row or 0)
+        self.problems[:] = problems
+        lines = {line for line, _ in refused}
+        return [row for row in rows if row.line not in lines]
 
     def read_split(
         self,
