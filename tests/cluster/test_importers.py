@@ -524,6 +524,46 @@ def test_ambiguous_dates_are_read_day_first_as_in_pakistan(cluster):
     assert read(four_w_csv([row(start="", end="03/11/2005")])).rows[0].end_date == dt.date(2005, 11, 3)
 
 
+@pytest.mark.parametrize(
+    ("dates", "note"),
+    [
+        pytest.param(
+            [("3/1/2006", "3/10/2006"), ("4/1/2006", "4/5/2006")],
+            "every date of #date+start and #date+end reads both ways (3/1/2006); they were read day first "
+            "(3 January 2006); if the file writes the month first, write the dates as 2006-03-01",
+            id="every-date",
+        ),
+        pytest.param(
+            [("2006-01-03", "3/10/2006"), ("2006-01-04", "2006-01-20")],
+            "dates of #date+end read both ways (3/10/2006), and no date of the file one way only; they were "
+            "read day first (3 October 2006); if the file writes the month first, write the dates as "
+            "2006-03-10",
+            id="some-dates",
+        ),
+    ],
+)
+def test_dates_that_read_both_ways_and_nothing_else_are_read_day_first_and_said_so(cluster, dates, note):
+    # given a file whose dates read both ways, none of them one way only (a US-locale Excel's 3/1/2006)
+    rows = [row(id=f"NRC-{n}", start=start, end=end) for n, (start, end) in enumerate(dates)]
+    # when it is read, then they are read day first, and a note says so, with how to write them
+    report = read(four_w_csv(rows))
+    assert report.rows[0].end_date.day == 3
+    assert [n for n in report.notes if "both ways" in n] == [note]
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        pytest.param([("3/1/2006", "25/01/2006")], id="a-date-reads-day-first-only"),
+        pytest.param([("1/3/2006", "01/25/2006")], id="a-date-reads-month-first-only"),
+        pytest.param([("1/1/2006", "2006-01-20")], id="none-reads-both-ways"),
+    ],
+)
+def test_no_note_on_dates_read_both_ways_when_the_file_says_the_order(cluster, dates):
+    rows = [row(id=f"NRC-{n}", start=start, end=end) for n, (start, end) in enumerate(dates)]
+    assert not [n for n in read(four_w_csv(rows)).notes if "both ways" in n]
+
+
 def test_an_ambiguous_date_read_day_first_is_still_checked_against_the_other_date(cluster):
     # given a start date that reads both ways (1 December or 12 January), read day first, after the
     # end date

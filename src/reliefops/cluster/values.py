@@ -308,6 +308,9 @@ class DateColumn:
     day_first_only: int = 0
     month_first_only: int = 0
     others: list[DateColumn] = field(default_factory=list, repr=False, compare=False)
+    both_ways: int = 0  # the distinct dates that read both ways (03/01/2006)
+    plain: int = 0  # and those that read one way only, but say nothing of the order (2006-03-01)
+    example: tuple[str, DateValue] | None = None  # the first date read that reads both ways
 
     def read(self, raw: Any) -> DateValue | BadValue | None:
         key = raw if raw.__class__ is str else (type(raw).__name__, raw)
@@ -321,10 +324,18 @@ class DateColumn:
         if isinstance(value, DateValue):
             if value.month_first_only:
                 self.month_first_only += 1
-            elif not value.ambiguous and isinstance(raw, str) and _NUMERIC.match(raw.strip()):
+            elif value.ambiguous:
+                self.both_ways += 1
+                if self.example is None:
+                    self.example = (text_of(raw), value)
+            elif isinstance(raw, str) and _NUMERIC.match(raw.strip()):
                 first = int(_NUMERIC.match(raw.strip())[1])  # type: ignore[index]
                 if first > 12:
                     self.day_first_only += 1
+                else:
+                    self.plain += 1
+            else:
+                self.plain += 1
         self.cache[key] = value
         return value
 
@@ -349,6 +360,11 @@ class DateColumn:
         return not (self.month_first_only or self.day_first_only) and self.order == DayOrder.MONTH_FIRST
 
     @property
+    def says_order(self) -> bool:
+        """Whether some date of the column reads one way only (30/11/2005 or 11/30/2005)."""
+        return bool(self.day_first_only or self.month_first_only)
+
+    @property
     def mixed(self) -> bool:
         return bool(self.month_first_only and self.day_first_only)
 
@@ -367,6 +383,29 @@ class DateColumn:
 
 
 _MISSING = object()
+
+
+def read_day_first_unsaid(columns: Iterable[DateColumn]) -> str | None:
+    """The note on dates read day first (the rule) when some read both ways (03/01/2006) and no date
+    of the file reads one way only: nothing in the file says that the day comes first. Decided
+    once per file, from what its date columns learned."""
+    columns = list(columns)
+    if any(c.says_order for c in columns):
+        return None
+    unsaid = [c for c in columns if c.both_ways]
+    if not unsaid:
+        return None
+    text, value = next(c.example for c in unsaid if c.example is not None)
+    day, month_first = value.value, value.swapped or value.value
+    labels = " and ".join(c.label for c in unsaid)
+    if all(not c.plain for c in unsaid):
+        which = f"every date of {labels} reads both ways ({text})"
+    else:
+        which = f"dates of {labels} read both ways ({text}), and no date of the file one way only"
+    return (
+        f"{which}; they were read day first ({day.day} {calendar.month_name[day.month]} {day.year}); "
+        f"if the file writes the month first, write the dates as {month_first.isoformat()}"
+    )
 
 
 # --- statuses and the New / Update / Delete flag -------------------------------------------------

@@ -75,6 +75,7 @@ from reliefops.cluster.values import (
     formula_without_value,
     month_end,
     read_action,
+    read_day_first_unsaid,
     read_status,
     text_of,
     whole_number,
@@ -946,6 +947,9 @@ class ActivityFileReader:
                     f"dates in {column.label} read with the month first (11/30/2005), as the column "
                     "writes them"
                 )
+        unsaid = read_day_first_unsaid(self.date_columns.values())
+        if unsaid:
+            self.notes.append(unsaid)
         if not fixes:
             return
         if not columns:  # every date as first read (day first): an end before its start is refused
