@@ -509,6 +509,28 @@ def test_a_date_written_as_eight_digits_in_a_workbook_number_cell_is_read(cluste
 
 
 @pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        pytest.param("2006-13-01", "there is no month 13; write it as 2006-12-01 or 01/12/2006", id="iso"),
+        pytest.param("2006-00-15", "there is no month 0; write it as 2006-01-15 or 15/01/2006", id="month-0"),
+        pytest.param(
+            "15/00/2006", "there is no month 0; write it as 2006-01-15 or 15/01/2006", id="day-first"
+        ),
+        pytest.param(
+            "20061301", "there is no month 13; write it as 2006-12-01 or 01/12/2006", id="eight-digits"
+        ),
+        pytest.param("2006-13", "there is no month 13; write it as 2006-12 or Dec 2006", id="year-month"),
+        pytest.param("13/2006", "there is no month 13; write it as 2006-12 or Dec 2006", id="month-year"),
+    ],
+)
+def test_a_date_with_no_such_month_is_refused_saying_so(cluster, written, reason):
+    # given an end date whose month is outside 1-12, when it is read, then the refusal names the month
+    assert problems_of(four_w_csv([row(start="", end=written)])) == [
+        f"row 3, #date+end: '{written}' is not a date: {reason}"
+    ]
+
+
+@pytest.mark.parametrize(
     ("start", "end", "suggestion"),
     [
         pytest.param("2006-12-15", "2006-01-10", "did you mean 2007-01-10, in the next year?", id="new-year"),

@@ -178,11 +178,20 @@ def _year(text: str) -> int:
     return year
 
 
-def _checked(year: int, month: int, day: int, raw: str) -> dt.date:
+def _checked(year: int, month: int, day: int, raw: str, *, month_only: bool = False) -> dt.date:
+    if not 1 <= month <= 12:
+        near = 12 if month > 12 else 1
+        if month_only:
+            how = f"{year}-{near:02d} or {calendar.month_abbr[near]} {year}"
+        elif 1 <= day <= 31:
+            how = f"{year}-{near:02d}-{day:02d} or {day:02d}/{near:02d}/{year}"
+        else:
+            how = "2005-11-30 or 30/11/2005"
+        raise BadValue(f"'{raw}' is not a date: there is no month {month}; write it as {how}")
     try:
         value = dt.date(year, month, day)
     except ValueError:
-        if 1 <= month <= 12 and day >= 1:
+        if day >= 1 and 1 <= year <= 9999:
             last = calendar.monthrange(year, month)[1]
             reason = f"no day {day} in month {month} of {year}, which has {last} days; check the day"
         else:
@@ -234,9 +243,9 @@ def read_date(raw: Any) -> DateValue | None:
             return DateValue(day_first, ambiguous=True, swapped=_checked(year, first, second, raw))
         return DateValue(day_first)
     if match := _YEAR_MONTH.match(text):
-        return DateValue(_checked(int(match[1]), int(match[2]), 1, raw), month_only=True)
+        return DateValue(_checked(int(match[1]), int(match[2]), 1, raw, month_only=True), month_only=True)
     if match := _MONTH_YEAR_NUM.match(text):
-        return DateValue(_checked(int(match[2]), int(match[1]), 1, raw), month_only=True)
+        return DateValue(_checked(int(match[2]), int(match[1]), 1, raw, month_only=True), month_only=True)
     if match := _DAY_MON_YEAR.match(text):
         return DateValue(_checked(_year(match[3]), _month_of(match[2], raw), int(match[1]), raw))
     if match := _MON_DAY_YEAR.match(text):
