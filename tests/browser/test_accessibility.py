@@ -152,6 +152,9 @@ def test_every_main_page_has_what_assistive_technology_needs(op, signed_in_page,
     # when each main page is opened on a laptop's screen
     for url in _main_pages(op):
         assert admin.goto(url).status == 200, url
+        # (a map is checked once drawn, with its controls)
+        if admin.locator("#operations-map").count():
+            admin.wait_for_selector("#operations-map[data-drawn]", state="attached")
         # then it has a language, one h1, headings in order, its landmarks and a skip link that
         # leads somewhere, a name for every control, a mark on every required field, descriptions
         # that are on the page, table heads with their scope, a name for every table, and text at

@@ -72,7 +72,10 @@
     var bounds = outlines.getBounds();
     if (!bounds.isValid()) { bounds = markers.getBounds(); }
     if (bounds.isValid()) { map.fitBounds(bounds, { padding: [8, 8] }); } else { map.setView([30, 70], 5); }
-    L.control.layers(null, { "Districts": outlines, "Hubs, points, camps and offices": markers }, { collapsed: true }).addTo(map);
+    var layers = L.control.layers(null, { "Districts": outlines, "Hubs, points, camps and offices": markers }, { collapsed: true }).addTo(map);
+    // The toggle is a link with a title only: named for a screen reader, as every other control is.
+    var toggle = layers.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) { toggle.setAttribute("aria-label", "Layers shown on the map: districts, and hubs, points, camps and offices"); }
     var caption = document.getElementById("map-attribution");
     if (caption) { caption.textContent = (data.attributions || []).join(" "); }
     element.setAttribute("data-drawn", String(areas.length));
