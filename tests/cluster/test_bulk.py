@@ -19,7 +19,7 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reliefops.cluster.importers import parse_activity_file
+from reliefops.cluster.importers import activity_report_import_file, parse_activity_file
 from reliefops.cluster.models import ActivityRow, ImportBatch
 from reliefops.cluster.services import (
     activity_report_import,
@@ -717,3 +717,33 @@ def test_current_versions_are_read_alike_by_a_scan_and_through_the_index(upload,
     ]
     assert all(type(r[4]) is bool and type(r[5]) is dt.date for r in found)
     assert list(bulk.current_versions(set())) == []
+
+
+@pytest.mark.parametrize("path", ["bulk", "row by row"])
+def test_the_rows_a_large_batch_sets_aside_are_marked_as_in_a_small_one(cluster, settings, path):
+    # given a file of programming partners' rows and their implementing partners' own rows, some
+    # pairing up (UNHCR-n with IRW-n) and some not (UNHCR-n of another month)
+    settings.CLUSTER_BULK_REBUILD_AT = 2 if path == "bulk" else 10**6
+    shelters = {"activity": "Transitional shelters built", "adm2": "PK522", "adm3": "PK52201"}
+    rows = []
+    for n in range(6):
+        rows.append(
+            row(id=f"UNHCR-{n}", prog="UNHCR", impl="IRW", qty=str(200 + n), hh=str(200 + n), **shelters)
+        )
+        month = "2005-12" if n % 2 == 0 else "2006-01"
+        rows.append(
+            row(id=f"IRW-{n}", reporting="IRW", prog="UNHCR", impl="IRW", qty="196", hh="196",
+                start=f"{month}-01", end=f"{month}-20", **shelters)
+        )  # fmt: skip
+    for r in rows:
+        if r["id"].startswith("UNHCR"):
+            r.update(start="2005-12-01", end="2005-12-20")
+    # when it is imported
+    result = activity_report_import_file(actor=None, data=four_w_csv(rows), filename="4w.csv")
+    # then each UNHCR row of a month IRW reported too is counted in IRW's row of that month, the
+    # first one IRW has there (IRW-0); the rows of the other month are not set aside
+    marks = dict(
+        ActivityRow.objects.filter(counted_in__isnull=False).values_list("row_id", "counted_in__row_id")
+    )
+    assert marks == {f"UNHCR-{n}": "IRW-0" for n in range(6)}
+    assert result.set_aside == 6

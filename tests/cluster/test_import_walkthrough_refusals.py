@@ -380,3 +380,24 @@ def test_the_preview_names_the_rows_the_rule_will_set_aside_among_the_files_own(
         "aside more, and the applied upload says how many (the double-counting rule)"
     ) in preview.notes
     assert upload(paired_rows()).set_aside == 1
+
+
+def test_a_first_upload_is_checked_as_any_other(cluster, upload):
+    # nothing of the organisation is stored yet: every row is added, unless it asks otherwise
+    reporting_period_set_lock(actor=None, month=dt.date(2005, 10, 1), locked=True, note="closed")
+    problems = refused(
+        upload,
+        [
+            row(id="NRC-1", action="Update"),
+            row(id="NRC-2", action="Delete"),
+            row(id="NRC-3", start="2005-10-10", end="2005-10-20"),
+            row(id="NRC-4"),
+        ],
+    )
+    assert [p.split(":")[0] for p in problems] == [
+        "row 3, #meta+action",
+        "row 4, #meta+id",
+        "row 5, #date+end",
+    ]
+    assert not ActivityRow.objects.exists()
+    assert upload([row(id="NRC-4")]).added == 1

@@ -16,6 +16,7 @@ from reliefops.cluster.services.report_types import (
     DELETE,
     KEPT_AS_STORED,
     UPDATE,
+    UPSERT,
     ParsedReport,
     ReportRow,
     RowChange,
@@ -175,6 +176,11 @@ def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
         for org, row_id, pk, digest, withdrawn, period, implementing in bulk.current_versions(orgs)
     }
     id_label, period_label = report.label("row_id"), report.label("end")
+    if not stored and _all_added(report.rows, locked):
+        # Nothing stored of these organisations (a first upload), no withdrawal or correction asked
+        # for, no row in a locked month: every row is added, as the loop below would find row by row.
+        plan.adds = list(report.rows)
+        return plan
 
     def lock_problem(row: ReportRow, month: dt.date, as_stored: bool) -> None:
         if as_stored:
@@ -347,6 +353,15 @@ def _not_stored(row: ReportRow, old: StoredVersion | None) -> str:
         "against the organisation's rows (the Rows tab, or the template with its rows), or write New "
         "if it is a new activity"
     )
+
+
+ACTION, PERIOD = itemgetter(1), itemgetter(18)  # of a ReportRow
+
+
+def _all_added(rows: list[ReportRow], locked: set[dt.date]) -> bool:
+    """Whether each row, none of its organisation's stored, is one to add: none is a withdrawal or
+    a correction of a stored row (which are refused then), and none lies in a locked month."""
+    return set(map(ACTION, rows)) <= {UPSERT} and not (locked and locked & set(map(PERIOD, rows)))
 
 
 def merged_with_stored(
