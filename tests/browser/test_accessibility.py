@@ -19,7 +19,7 @@ from reliefops.cluster.models import ActivityType, ReportingPeriod
 from reliefops.core.roles import Role
 from reliefops.households.services import cards_issue
 from reliefops.stock.services import StockLine, waybill_dispatch
-from tests.browser.test_web_accessibility import FOCUS_JS, LOW_CONTRAST_JS
+from tests.browser.test_web_accessibility import LOW_CONTRAST_JS, focus_unseen
 from tests.households.conftest import DAY, build_operation, receive, register, winter_round
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -343,18 +343,9 @@ def test_the_focus_is_seen_on_every_stop_of_the_field_forms(op, signed_in_page):
         (Role.REGISTRAR, {}, "/households/register/"),
         (Role.ADMIN, {}, "/cluster/upload/"),
     ):
-        page = signed_in_page(role, **scope)
-        page.goto(url)
-        stops = 0
-        # when they go through the page with Tab, to its end
-        for _ in range(70):
-            page.keyboard.press("Tab")
-            focus = page.evaluate(FOCUS_JS)
-            if focus is None:
-                break
-            stops += 1
-            # then each stop has an outline of 2 px or more, at 3:1 or more against its surround
-            if focus["style"] == "none" or focus["width"] < 2 or focus["contrast"] < 3:
-                unseen.append((url, focus))
+        # when they go through the page with Tab, to its end, then each stop has an outline of 2 px
+        # or more, at 3:1 or more against its surround
+        stops, found = focus_unseen(signed_in_page(role, **scope), url, 70)
         assert stops > 5, url
+        unseen += found
     assert unseen == []

@@ -135,25 +135,32 @@ def test_text_is_readable_against_its_background(kashmir, signed_in_page, screen
     assert low == {}
 
 
+def focus_unseen(page, url: str, most: int) -> tuple[int, list[tuple[str, dict]]]:
+    """Tab through the page at `url` (at most `most` stops, or to its end): how many stops it has,
+    and those whose outline is under 2 pixels or under 3:1 against what is around it."""
+    page.goto(url)
+    stops, unseen = 0, []
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS_JS)
+        if focus is None:
+            break
+        stops += 1
+        if focus["style"] == "none" or focus["width"] < 2 or focus["contrast"] < 3:
+            unseen.append((url, focus))
+    return stops, unseen
+
+
 def test_the_keyboard_focus_is_seen_on_every_stop(kashmir, signed_in_page):
     # given a hub manager on the stock card, whose filters hold date fields, and on a list
     page = signed_in_page(Role.HUB_MANAGER, hubs=[kashmir.balakot_hub])
     unseen = []
     for url in ("/stock/card/", "/places/sites/"):
-        page.goto(url)
-        # when they go through the page with Tab
-        stops = 0
-        for _ in range(40):
-            page.keyboard.press("Tab")
-            focus = page.evaluate(FOCUS_JS)
-            if focus is None:
-                break
-            stops += 1
-            # then each stop, the calendar button inside a date field too, has an outline of
-            # 2 pixels or more at 3:1 or more against what is around it
-            if focus["style"] == "none" or focus["width"] < 2 or focus["contrast"] < 3:
-                unseen.append((url, focus))
+        # when they go through the page with Tab, then each stop, the calendar button inside a
+        # date field too, has an outline of 2 pixels or more at 3:1 or more against its surround
+        stops, found = focus_unseen(page, url, 40)
         assert stops > 10
+        unseen += found
     assert unseen == []
 
 
