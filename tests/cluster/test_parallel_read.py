@@ -11,6 +11,7 @@ import pytest
 
 from reliefops.cluster import parallel
 from reliefops.cluster.importers import parse_activity_file
+from reliefops.cluster.services import bulk
 from reliefops.core.errors import InvalidInput
 from tests.cluster.conftest import four_w_csv, make_children_fail, row
 
@@ -259,3 +260,19 @@ def test_the_file_digest_is_made_beside_the_reading_in_both_ways(cluster, settin
     split, whole = _read(data, settings, parallel_from=1), _read(data, settings, parallel_from=len(data) + 1)
     assert forks == ["used"]
     assert split[-1] == whole[-1] == hashlib.sha256(data).hexdigest()
+
+
+def test_the_key_values_of_a_file_read_in_two_processes_are_those_of_its_rows(cluster, settings, forks):
+    # given a file read in two processes (its rows' organisations, activities, places and sites)
+    settings.CLUSTER_PARALLEL_READ_BYTES = 1
+    rows = [row(id=f"NRC-{n}", adm3=("PK50401", "PK50402", "")[n % 3]) for n in range(60)]
+    rows += [row(id=f"IRW-{n}", reporting="IRW", prog="UNHCR", impl="IRW", adm2="PK522") for n in range(60)]
+    report = parse_activity_file(four_w_csv(rows), filename="4w.csv")
+    assert forks == ["used"]
+    # then the key values gathered by both are each column's values over all the rows, which the
+    # check of the keys written looks up instead of going over the rows again
+    assert report.key_values == bulk.key_values(report.rows)
+    assert len(report.key_values["admin_area_id"]) == 4
+    # and a file read in one process gathers none: the check goes over its rows
+    settings.CLUSTER_PARALLEL_READ_BYTES = 10**9
+    assert parse_activity_file(four_w_csv(rows), filename="4w.csv").key_values is None

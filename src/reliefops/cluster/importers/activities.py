@@ -37,7 +37,7 @@ from reliefops.cluster.names import (
     UnknownCode,
     normal,
 )
-from reliefops.cluster.services.bulk import SideRows, any_current, gc_paused
+from reliefops.cluster.services.bulk import SideRows, any_current, gc_paused, key_values
 from reliefops.cluster.services.report_types import (
     DELETE,
     KEPT_AS_STORED,
@@ -203,6 +203,8 @@ class ActivityFileReader:
         self.notes: list[str] = []
         self.rows_read = 0
         self.sides: list[SideRows] = []
+        # The distinct key values of the rows, when read by two processes (see read_split).
+        self.key_values: dict[str, set[Any]] | None = None
 
     def read(self, sheet: Sheet, layout: Layout) -> list[ReportRow]:
         self._begin(layout)
@@ -280,7 +282,8 @@ class ActivityFileReader:
             seen = {name: list(column.cache) for name, column in self.date_columns.items()}
             fixes_sent = [(x.position, x.line, x.start, x.end) for x in fixes]
             return (
-                list(map(tuple, out)), fixes_sent, totals_skipped, read, self.problems[before:], seen, beyond
+                list(map(tuple, out)), fixes_sent, totals_skipped, read, self.problems[before:], seen, beyond,
+                key_values(out),
             )  # fmt: skip
 
         ahead = SideRows(0, "second") if write_ahead else None
@@ -306,6 +309,8 @@ class ActivityFileReader:
                 own = SideRows(0, "first")
                 if not own.write_here(mine[0]):
                     own = None
+            # The key values of this part's rows, gathered while the child still reads its own.
+            own_keys = key_values(mine[0])
             # One that takes much longer than this process took is stuck, and this process reads
             # its part itself.
             theirs = child.result(timeout=60 + 2 * (time.monotonic() - started))
@@ -317,7 +322,8 @@ class ActivityFileReader:
             _discard(ahead, own)
             second = split.part(1)
             return self._end(_joined(mine, self._check_rows(second, layout, 0, len(second.rows))), layout)
-        rows, fixes_sent, totals_skipped, read, problems, seen, beyond = theirs
+        rows, fixes_sent, totals_skipped, read, problems, seen, beyond, their_keys = theirs
+        self.key_values = {column: values | their_keys[column] for column, values in own_keys.items()}
         self.problems += problems
         for name, keys in seen.items():
             self.date_columns[name].learn(keys)
@@ -1153,6 +1159,7 @@ def _report(
         timings=timings,
         reporting_default=reader.reporting_default,
         sides=reader.sides,
+        key_values=reader.key_values,
     )
 
 

@@ -160,6 +160,7 @@ def insert_report_rows(
     ids: Sequence[int],
     counted_in: dict[int, int],
     sides: Sequence[SideRows] = (),
+    known: dict[str, set[Any]] | None = None,
 ) -> tuple[float, float]:
     """Insert a file's rows (ReportRows) as new versions of the batch, with the ids given and the
     rows they are counted in (by position); returns the seconds spent building indexes again and
@@ -174,7 +175,7 @@ def insert_report_rows(
     if not rows:
         return 0.0, 0.0
     rebuild = _IndexRebuild(
-        len(rows), first_id=ids[0], rows=rows, batch_id=batch_id, counted_in=counted_in.values()
+        len(rows), first_id=ids[0], rows=rows, batch_id=batch_id, counted_in=counted_in.values(), known=known
     )
     with connection.cursor() as cursor, rebuild.around(cursor):
         if is_postgres():
@@ -463,8 +464,10 @@ class _IndexRebuild:
         rows: Sequence[Any] = (),
         batch_id: int | None = None,
         counted_in: Iterable[int] = (),
+        known: dict[str, set[Any]] | None = None,
     ) -> None:
         self.incoming = incoming
+        self.known = known  # the rows' key values, if gathered as they were read
         self.first_id = first_id  # the new rows are those from this id on
         # The new rows (ReportRows) and the rows they are counted in: their keys are checked once in.
         self.rows = rows
@@ -552,6 +555,7 @@ class _IndexRebuild:
             rows=self.rows,
             tombstones=(),
             counted_in=self.counted_in,
+            known=self.known,
         )
         for name in unchecked:
             cursor.execute(f'ALTER TABLE {TABLE} VALIDATE CONSTRAINT "{name}"')
@@ -672,7 +676,14 @@ class ForeignKeys:
     def __init__(self) -> None:
         self.off = False
 
-    def check(self, *, batch_id: int, rows: Sequence[Any], tombstones: Sequence[Sequence[Any]]) -> None:
+    def check(
+        self,
+        *,
+        batch_id: int,
+        rows: Sequence[Any],
+        tombstones: Sequence[Sequence[Any]],
+        known: dict[str, set[Any]] | None = None,
+    ) -> None:
         """Check the keys of what the batch wrote while enforcement was off: its new rows (a file's
         ReportRows), its withdrawn versions (tuples in INSERT_COLUMNS order), the versions it closed
         (`replaced_in` = the batch), every `counted_in` mark, and the batch's own row.
@@ -689,9 +700,23 @@ class ForeignKeys:
             cursor.execute(f"PRAGMA foreign_key_list({TABLE})")
             # (name, column, table, its column): SQLite's keys have no names
             keys = [(row[3], row[3], row[2], row[4]) for row in cursor.fetchall()]
-            unknown = check_written_keys(cursor, keys, batch_id=batch_id, rows=rows, tombstones=tombstones)
+            unknown = check_written_keys(
+                cursor, keys, batch_id=batch_id, rows=rows, tombstones=tombstones, known=known
+            )
         if unknown:
             connection.check_constraints(table_names=[TABLE])
+
+
+# The foreign key columns of a file's row (a ReportRow), by position.
+ROW_KEYS = {
+    "reporting_org_id": 2, "programming_org_id": 4, "implementing_org_id": 5, "funding_org_id": 6,
+    "recipient_org_id": 7, "activity_id": 8, "admin_area_id": 9, "site_id": 13,
+}  # fmt: skip
+
+
+def key_values(rows: Sequence[Any]) -> dict[str, set[Any]]:
+    """The distinct values of each foreign key column of a file's rows (see ROW_KEYS)."""
+    return {column: set(map(itemgetter(at), rows)) for column, at in ROW_KEYS.items()}
 
 
 def check_written_keys(
@@ -702,13 +727,15 @@ def check_written_keys(
     rows: Sequence[Any],
     tombstones: Sequence[Sequence[Any]],
     counted_in: Iterable[int] | None = None,
+    known: dict[str, set[Any]] | None = None,
 ) -> list[str]:
     """Check the foreign keys (name, column, table, its column) of what a batch wrote: its new rows
     (ReportRows), its withdrawn versions (tuples in INSERT_COLUMNS order), the versions it closed
     (`replaced_in` = the batch), the `counted_in` marks (those given, or else every one in the
     table), and the batch's own id. Each column's distinct values are looked up in the table it
-    points at. Raises IntegrityError naming the column and the value; returns the names of the keys
-    it does not know how to check."""
+    points at (those of `known`, when given: the rows' own, gathered as they were read). Raises
+    IntegrityError naming the column and the value; returns the names of the keys it does not know
+    how to check."""
     fields = rows[0]._fields if rows else ()
     unknown: list[str] = []
     for name, column, parent, parent_column in keys:
@@ -719,7 +746,10 @@ def check_written_keys(
         elif column in ("batch_id", "replaced_in_id") and batch_id is not None:
             _check_exist(cursor, column, [batch_id], parent, parent_column)
         elif column in fields and column in INSERT_COLUMNS:
-            values = set(map(itemgetter(fields.index(column)), rows))
+            if known is not None and column in known:
+                values = set(known[column])
+            else:
+                values = set(map(itemgetter(fields.index(column)), rows))
             values.update(map(itemgetter(INSERT_COLUMNS.index(column)), tombstones))
             values.discard(None)
             _check_exist(cursor, column, sorted(values), parent, parent_column)

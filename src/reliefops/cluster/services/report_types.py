@@ -76,6 +76,10 @@ class ParsedReport:
     # The values the file has no column for at all (keys of KEPT_AS_STORED): a row it updates keeps
     # them as stored. Decided once for the file; empty (the usual file) costs nothing.
     absent: tuple[str, ...] = ()
+    # The distinct values of each foreign key column of `rows` (column -> values), gathered while
+    # the rows were read by two processes, each of its own part: what checking the keys the rows
+    # write looks up, without a pass over a million rows. None: not gathered.
+    key_values: dict[str, set[Any]] | None = field(default=None, compare=False, repr=False)
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)

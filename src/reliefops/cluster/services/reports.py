@@ -200,8 +200,11 @@ def _import(
         lap("double-counting rule in the file")
         # Rows written ahead are the file's rows: usable when every row of the file is added.
         sides = report.sides if not outer and len(plan.adds) == len(report.rows) == len(new_rows) else []
+        # The key values gathered as the file was read are those of the rows written when every
+        # row of the file is added.
+        known = report.key_values if len(plan.adds) == len(report.rows) == len(new_rows) else None
         rebuilt, keys_added = bulk.insert_report_rows(
-            new_rows, batch_id=batch.pk, ids=ids, counted_in=pairs, sides=sides
+            new_rows, batch_id=batch.pk, ids=ids, counted_in=pairs, sides=sides, known=known
         )
         bulk.insert_rows(tombstones)
         lap("write rows")
@@ -237,7 +240,7 @@ def _import(
         if result.set_aside:  # said with the notes, wherever the result is shown
             result.notes.append(result.set_aside_note())
         if keys.off:
-            keys.check(batch_id=batch.pk, rows=new_rows, tombstones=tombstones)
+            keys.check(batch_id=batch.pk, rows=new_rows, tombstones=tombstones, known=known)
             lap("check foreign keys")
         result.batch_id = batch.pk
         audit_record(
