@@ -159,3 +159,23 @@ def test_every_sitrep_table_fits_an_a4_page_in_print(cluster, upload, signed_in_
         assert width <= A4_WIDTH, f"table.{name} is {width}px wide in print"
         assert right <= A4_WIDTH, f"table.{name} runs to {right}px in print"
     assert page.evaluate("document.documentElement.scrollWidth") <= A4_WIDTH
+
+
+def test_the_rows_row_id_stays_in_sight_as_a_tablet_scrolls_to_the_figures(cluster, upload, signed_in_page):  # noqa: F811
+    # given rows of long names, wider than a tablet's screen
+    upload([row(id="NRC-LONG-ROW-ID-1", place="Banna village above the road to Allai", hh="321")])
+    page = signed_in_page(Role.COORDINATOR)
+    page.set_viewport_size({"width": 800, "height": 1000})
+    page.goto("/cluster/rows/")
+    table = page.locator("table.rows")
+    assert table.evaluate("t => t.scrollWidth > t.closest('.table-wrap').clientWidth")
+    # when the table is scrolled to its last columns (households, how the row counts)
+    table.evaluate("t => { t.closest('.table-wrap').scrollLeft = 10000; }")
+    # then the row id is still in sight at the box's left edge, beside the households it reached
+    row_id = page.locator("table.rows tbody td").first.bounding_box()
+    households = page.get_by_role("cell", name="321", exact=True).bounding_box()
+    box = page.locator("table.rows").evaluate("t => t.closest('.table-wrap').getBoundingClientRect().left")
+    assert row_id is not None
+    assert households is not None
+    assert abs(row_id["x"] - box) < 2
+    assert row_id["x"] + row_id["width"] <= households["x"] < 800
