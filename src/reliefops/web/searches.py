@@ -52,11 +52,16 @@ _DROPPED = {"csrfmiddlewaretoken", HANDLE, "page"}
 
 @dataclass(frozen=True)
 class KeptSearch:
-    """What a page's filter form reads (the address's filters and the words kept for its handle),
-    and whether the address named a handle that is not kept."""
+    """What a page's filter form reads (the address's filters and the words its handle holds), and
+    whether the address named a handle that cannot be read."""
 
     data: QueryDict
     stale: bool
+
+    @property
+    def stale_message(self) -> str:
+        """What the page says of a handle it could not read (STALE), or nothing."""
+        return STALE if self.stale else ""
 
 
 def search_redirect(

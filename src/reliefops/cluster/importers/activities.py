@@ -114,7 +114,7 @@ TOTAL_WORDS = frozenset({"total", "totals", "grand total", "sub total", "subtota
 TOTAL_INITIALS = frozenset(initial for word in TOTAL_WORDS for initial in (word[0], word[0].upper()))
 ROW_ID_MAX = 64
 NOT_A_WITHDRAWAL = "not a withdrawal, and the file lacks the columns of its activity"  # see _end
-ORGANISATION_TAGS = frozenset({"#org+prog"})  # the problem of a file without organisations
+ORGANISATION_TAG = SPEC_BY_NAME["programming"].tag  # where a file without organisations is refused
 COMPLETED = ActivityStatus.COMPLETED.value
 LOCATION_MAX = 200
 
@@ -350,8 +350,8 @@ class ActivityFileReader:
         # columns of what was done, where and when are asked for once a row is no withdrawal (_end).
         self.lacking: list[Problem] = []
         if self.problems and "row_id" in f and "action" in f:
-            self.lacking = [p for p in self.problems if p.field not in ORGANISATION_TAGS]
-            self.problems = [p for p in self.problems if p.field in ORGANISATION_TAGS]
+            self.lacking = [p for p in self.problems if p.field != ORGANISATION_TAG]
+            self.problems = [p for p in self.problems if p.field == ORGANISATION_TAG]
         refuse(self.problems)
         self.date_columns = {name: DateColumn(self.labels[name]) for name in ("start", "end") if name in f}
         self.first_day: dt.date = settings.OPERATION_START
@@ -361,17 +361,13 @@ class ActivityFileReader:
 
     def _end(self, checked: _Checked, layout: Layout) -> list[ReportRow]:
         rows, fixes, totals_skipped, read, beyond = checked
-        if self.lacking:
-            kept = [p for p in self.problems if p.reason != NOT_A_WITHDRAWAL]
-            if len(kept) < len(self.problems):  # some row is no withdrawal: the file lacks columns
-                some = any(row.action == DELETE for row in rows)
-                hint = "; a file of withdrawals alone (Delete) needs only the row ids and the action"
-                lacking = (
-                    [RowProblem(p.row, p.field, p.reason + hint) for p in self.lacking]
-                    if some
-                    else self.lacking
-                )
-                self.problems = lacking + kept
+        kept = [p for p in self.problems if p.reason != NOT_A_WITHDRAWAL]
+        if len(kept) < len(self.problems):  # a row is no withdrawal: the file lacks its columns
+            some = any(row.action == DELETE for row in rows)
+            hint = (
+                "; a file of withdrawals alone (Delete) needs only the row ids and the action" if some else ""
+            )
+            self.problems = [RowProblem(p.row, p.field, p.reason + hint) for p in self.lacking] + kept
         if totals_skipped:
             shown = ", ".join(str(n) for n in totals_skipped[:5])
             self.notes.append(f"left out {counted(len(totals_skipped), 'total row')} (row {shown})")
@@ -639,7 +635,6 @@ class ActivityFileReader:
         # A date before the month the operation began is refused (one in that month may be the start
         # of a month written alone: "October 2005"), and a completed row of a month still to come.
         first_day, today, this_month = self.first_day, self.today, self.today.replace(day=1)
-        first_month = first_day.replace(day=1)
         date_label = labels["end" if "end" in f else "start"]
 
         def what_where(key: tuple[Any, ...]) -> tuple[Problems, str, tuple[Any, ...]]:
@@ -738,10 +733,9 @@ class ActivityFileReader:
                 start is not None and end is not None and end < start and not (start_value[1] or end_value[1])
             ):
                 problems.append((labels["end"], end_before_start(start, end)))
-            if start is not None and start < first_month and not start_value[1]:
-                problems.append((labels["start"], before_operation(start, first_day)))
-            if end is not None and end < first_month and not end_value[1]:
-                problems.append((labels["end"], before_operation(end, first_day)))
+            # (a date that may read otherwise is checked once read as it finally does)
+            early = early_dates(None if start_value[1] else start, None if end_value[1] else end, first_day)
+            problems += [(labels[name], reason) for name, reason in early]
             if problems:
                 return tuple(problems), "", (start, end, None), False, False
             month = (end or start).replace(day=1)
@@ -1001,11 +995,10 @@ class ActivityFileReader:
     def _refuse_implausible(self, line: int, status: str, start: dt.date | None, end: dt.date | None) -> bool:
         """Refuse (True) a row's date before the operation began, or a completed row of a month
         still to come: as the reader's row loop does, for dates read once their day order is known."""
-        refused = False
-        for name, day in (("start", start), ("end", end)):
-            if day is not None and day < self.first_day.replace(day=1):
-                self._problem(line, name, before_operation(day, self.first_day))
-                refused = True
+        early = early_dates(start, end, self.first_day)
+        for name, reason in early:
+            self._problem(line, name, reason)
+        refused = bool(early)
         last = end or start
         if (
             not refused
@@ -1018,6 +1011,17 @@ class ActivityFileReader:
             )
             refused = True
         return refused
+
+
+def early_dates(start: dt.date | None, end: dt.date | None, first_day: dt.date) -> list[tuple[str, str]]:
+    """(field, reason) of each date before the month the operation began, which `first_day` is in
+    (a date of that month may be the start of a month written alone: "October 2005")."""
+    first_month = first_day.replace(day=1)
+    return [
+        (name, before_operation(day, first_day))
+        for name, day in (("start", start), ("end", end))
+        if day is not None and day < first_month
+    ]
 
 
 def finish(row: ReportRow, has_ids: bool) -> ReportRow:

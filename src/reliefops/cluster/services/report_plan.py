@@ -166,6 +166,10 @@ class Plan:
     # stored value, kept as stored: the others hold nothing to keep, and are not worth a note.
     kept: tuple[str, ...] = ()
 
+    def written(self) -> list[ReportRow]:
+        """The rows the upload writes as new versions: those it adds, then those it updates."""
+        return [*self.adds, *(row for row, _ in self.updates)]
+
 
 def plan_upload(report: ParsedReport, locked: set[dt.date]) -> Plan:
     """Compare the file with the stored current versions of the rows it names."""
@@ -276,7 +280,7 @@ def households_beyond_needs(plan: Plan) -> str:
     """A note on the rows the upload adds or changes that report more households than live in
     their area (or the nearest area above it with a needs baseline): a figure to check (a typo, a
     count of people written as households), not refused, since a baseline may be out of date."""
-    rows = [*plan.adds, *(row for row, _ in plan.updates)]
+    rows = plan.written()
     baselines = NeedsBaseline.objects.filter(households__isnull=False)
     caps = {
         area: households
@@ -322,7 +326,7 @@ RECIPIENT = itemgetter(7)  # the partner a pipeline row hands its items to
 def pipeline_households(plan: Plan) -> str:
     """A note on the pipeline rows the upload adds or changes that give households: they are not
     counted as reached (the partner the items went to reports the households it reaches)."""
-    rows = [*plan.adds, *(row for row, _ in plan.updates)]
+    rows = plan.written()
     given = [row for row in filter(RECIPIENT, rows) if row.households]
     if not given:
         return ""

@@ -194,15 +194,15 @@ def _import(
         closed = [old.id for _, old in plan.updates] + [old.id for _, old in plan.withdrawals] + plan.revived
         bulk.close_versions(ids=closed, batch_id=batch.pk)
         tombstones = withdrawn_versions(plan.withdrawals, batch.pk)
-        new_rows = [*plan.adds, *(row for row, _ in plan.updates)]
+        new_rows = plan.written()
         ids = bulk.reserve_ids(len(new_rows))
         pairs = bulk.pairs_within(new_rows, ids)
         lap("double-counting rule in the file")
-        # Rows written ahead are the file's rows: usable when every row of the file is added.
-        sides = report.sides if not outer and len(plan.adds) == len(report.rows) == len(new_rows) else []
-        # The key values gathered as the file was read are those of the rows written when every
-        # row of the file is added.
-        known = report.key_values if len(plan.adds) == len(report.rows) == len(new_rows) else None
+        # When every row of the file is added, what was made of its rows as they were read is theirs:
+        # the rows written ahead into side files, and the key values gathered.
+        whole_file = len(plan.adds) == len(report.rows) == len(new_rows)
+        sides = report.sides if whole_file and not outer else []
+        known = report.key_values if whole_file else None
         rebuilt, keys_added = bulk.insert_report_rows(
             new_rows, batch_id=batch.pk, ids=ids, counted_in=pairs, sides=sides, known=known
         )
@@ -334,7 +334,7 @@ def _refuse_changed_since(seen: StoredState, organisation_ids: set[int]) -> None
 def _set_aside_in_file(plan: Plan) -> str:
     """What the double-counting rule will set aside among the rows a previewed upload adds or
     updates (the rows stored before may set more aside: the applied upload says how many)."""
-    rows = [*plan.adds, *(row for row, _ in plan.updates)]
+    rows = plan.written()
     pairs = bulk.pairs_within(rows, range(1, len(rows) + 1))  # by position: nothing is written yet
     if not pairs:
         return ""

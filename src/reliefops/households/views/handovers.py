@@ -26,7 +26,7 @@ from reliefops.households.views.rounds import allowed_points
 from reliefops.households.views.section import render_page, viewed
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.pages import page
-from reliefops.web.searches import STALE, kept_search, search_redirect
+from reliefops.web.searches import kept_search, search_redirect
 
 
 def _another_household(
@@ -166,7 +166,7 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
             "is_open": round_obj.status == RoundStatus.OPEN,
             # The day kept from the last handover, carried through a search and a choice by name.
             "kept_day": kept.isoformat() if kept is not None else "",
-            "search_stale": STALE if search.stale else "",
+            "search_stale": search.stale_message,
         },
         status=status,
     )
@@ -174,8 +174,8 @@ def handover(request: HttpRequest, round_id: int) -> HttpResponse:
 
 @page
 def handover_find(request: HttpRequest, round_id: int) -> HttpResponse:
-    """The handover page's search by name, posted here: kept in the session, never in the address,
-    and shown on the handover page (?s=) with its point and day."""
+    """The handover page's search by name, posted here: sealed into the handle of the handover
+    page's address (?s=, with its point and day), never written in it."""
     require(request.user, Right.DISTRIBUTE)
     round_obj = access_round_by_id(request.user, round_id, Right.DISTRIBUTE)
     handover_page = reverse("households:handover", args=[round_obj.pk])

@@ -8,7 +8,7 @@ from typing import cast
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from reliefops.core.access import (
@@ -34,7 +34,7 @@ from reliefops.places.models import Site
 from reliefops.stock.schemas import scoped_key
 from reliefops.web.exports import export_links, requested_format
 from reliefops.web.pages import PAGE_SIZE, filters_refused, page, refuse_download, render_list
-from reliefops.web.searches import STALE, kept_search, search_redirect
+from reliefops.web.searches import STALE, KeptSearch, kept_search, search_redirect
 
 
 @page
@@ -60,7 +60,7 @@ def registry(request: HttpRequest) -> HttpResponse:
         return moved
     search = kept_search(request)
     if at_points:
-        return _registry_at_points(request, search.data, search.stale)
+        return _registry_at_points(request, search)
     form = forms.RegistryFilter(search.data)
     c = form.criteria()
     households = selectors.households_search(q=c["q"], status=c["status"])
@@ -89,16 +89,16 @@ def registry(request: HttpRequest) -> HttpResponse:
             "can_export": can_export_personal_data(request.user),
             "export_links": export_links(request),
             "private_search": True,
-            "search_stale": STALE if search.stale else "",
+            "search_stale": search.stale_message,
         },
     )
 
 
-def _registry_at_points(request: HttpRequest, data: QueryDict, stale: bool) -> HttpResponse:
+def _registry_at_points(request: HttpRequest, search: KeptSearch) -> HttpResponse:
     """The registry as a distributor sees it: the households listed at their own points in rounds
     not yet closed, with names and card tokens; never an identity number or a phone."""
     point_ids = distribution_list_point_ids(request.user)
-    form = forms.PointRegistryFilter(data)
+    form = forms.PointRegistryFilter(search.data)
     households = selectors.households_listed_at(point_ids, q=form.criteria()["q"])
     if not filters_refused(form):  # a refused filter lists nothing: nothing is recorded as seen
         shown = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -114,7 +114,7 @@ def _registry_at_points(request: HttpRequest, data: QueryDict, stale: bool) -> H
             "section": section_tabs(request.user),
             "points": points,
             "private_search": True,
-            "search_stale": STALE if stale else "",
+            "search_stale": search.stale_message,
         },
     )
 
