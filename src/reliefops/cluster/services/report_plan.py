@@ -276,11 +276,10 @@ HOUSEHOLDS = itemgetter(20)  # households of a ReportRow
 BEYOND_SHOWN = 3
 
 
-def households_beyond_needs(plan: Plan) -> str:
-    """A note on the rows the upload adds or changes that report more households than live in
+def households_beyond_needs(rows: list[ReportRow]) -> str:
+    """A note on the rows an upload writes (Plan.written) that report more households than live in
     their area (or the nearest area above it with a needs baseline): a figure to check (a typo, a
     count of people written as households), not refused, since a baseline may be out of date."""
-    rows = plan.written()
     baselines = NeedsBaseline.objects.filter(households__isnull=False)
     caps = {
         area: households
@@ -323,10 +322,9 @@ def households_beyond_needs(plan: Plan) -> str:
 RECIPIENT = itemgetter(7)  # the partner a pipeline row hands its items to
 
 
-def pipeline_households(plan: Plan) -> str:
-    """A note on the pipeline rows the upload adds or changes that give households: they are not
+def pipeline_households(rows: list[ReportRow]) -> str:
+    """A note on the pipeline rows an upload writes (Plan.written) that give households: they are not
     counted as reached (the partner the items went to reports the households it reaches)."""
-    rows = plan.written()
     given = [row for row in filter(RECIPIENT, rows) if row.households]
     if not given:
         return ""

@@ -27,7 +27,6 @@ from reliefops.cluster.services import bulk
 from reliefops.cluster.services.report_plan import (
     IMPLEMENTING,
     REPORTING,
-    Plan,
     changes_listed,
     check_chosen_organisation,
     check_scope,
@@ -42,6 +41,7 @@ from reliefops.cluster.services.report_types import (
     Actor,
     ParsedReport,
     ReportImportResult,
+    ReportRow,
     StoredState,
     refuse,
 )
@@ -165,10 +165,11 @@ def _import(
                 f"columns not in the file, kept as stored in the rows it names: {kept} (a column with an "
                 "empty cell empties the value; a column the file does not have leaves it as it is)"
             )
-        result.notes += filter(None, (households_beyond_needs(plan), pipeline_households(plan)))
+        new_rows = plan.written()
+        result.notes += filter(None, (households_beyond_needs(new_rows), pipeline_households(new_rows)))
         lap("compare with stored rows")
         if preview and result.changed:
-            note = _set_aside_in_file(plan)
+            note = _set_aside_in_file(new_rows)
             if note:
                 result.notes.append(note)
         if preview or not result.changed:
@@ -194,7 +195,6 @@ def _import(
         closed = [old.id for _, old in plan.updates] + [old.id for _, old in plan.withdrawals] + plan.revived
         bulk.close_versions(ids=closed, batch_id=batch.pk)
         tombstones = withdrawn_versions(plan.withdrawals, batch.pk)
-        new_rows = plan.written()
         ids = bulk.reserve_ids(len(new_rows))
         pairs = bulk.pairs_within(new_rows, ids)
         lap("double-counting rule in the file")
@@ -331,10 +331,9 @@ def _refuse_changed_since(seen: StoredState, organisation_ids: set[int]) -> None
         )
 
 
-def _set_aside_in_file(plan: Plan) -> str:
-    """What the double-counting rule will set aside among the rows a previewed upload adds or
-    updates (the rows stored before may set more aside: the applied upload says how many)."""
-    rows = plan.written()
+def _set_aside_in_file(rows: list[ReportRow]) -> str:
+    """What the double-counting rule will set aside among the rows a previewed upload writes
+    (Plan.written; the rows stored before may set more aside: the applied upload says how many)."""
     pairs = bulk.pairs_within(rows, range(1, len(rows) + 1))  # by position: nothing is written yet
     if not pairs:
         return ""
